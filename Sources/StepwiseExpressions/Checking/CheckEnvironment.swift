@@ -1,0 +1,20 @@
+/// What an expression may refer to: the variables in scope and what is known of their types.
+public struct CheckEnvironment: Sendable {
+    /// Declared variables; `.dyn` when the type is not known statically.
+    public var variables: [String: CheckedType]
+
+    public init(variables: [String: CheckedType] = [:]) {
+        self.variables = variables
+    }
+
+    /// An environment declaring each name with an unknown type.
+    public init(names: [String]) {
+        variables = Dictionary(names.map { ($0, CheckedType.dyn) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func binding(_ names: [String], as type: CheckedType = .dyn) -> CheckEnvironment {
+        var environment = self
+        for name in names { environment.variables[name] = type }
+        return environment
+    }
+}

@@ -1,0 +1,76 @@
+/// A YAML scalar that may embed expressions: literal text and `${{ expression }}` parts.
+///
+/// A template that is exactly one `${{ }}` (surrounding spaces allowed) keeps the expression's
+/// type when rendered; any other template renders to a string, with each value interpolated as
+/// text (strings as they are, other values as compact JSON).
+public struct Template: Sendable, Hashable {
+    /// One piece of a template.
+    public enum Part: Sendable, Hashable {
+        case text(String)
+        /// An embedded expression; `offset` is where its source starts in the template text.
+        case expression(CELExpression, source: String, offset: Int)
+    }
+
+    public let parts: [Part]
+
+    /// Splits `text` into literal and expression parts, parsing each expression.
+    ///
+    /// Throws for `${{` without a closing `}}` and for expression syntax errors, with the offset
+    /// in `text` so callers can point at the exact column.
+    public init(parsing text: String) throws(TemplateError) {
+        var scanner = TemplateScanner(text)
+        parts = try scanner.scan()
+    }
+
+    /// A template of plain text.
+    public init(text: String) {
+        parts = text.isEmpty ? [] : [.text(text)]
+    }
+
+    /// Whether the template contains no expression.
+    public var isLiteral: Bool { expressions.isEmpty }
+
+    /// The single expression, when the template is exactly one `${{ }}` and keeps its type.
+    public var singleExpression: CELExpression? {
+        guard case .expression(let expression, _, _) = parts.only else { return nil }
+        return expression
+    }
+
+    /// Every embedded expression with its offset in the template text.
+    public var expressions: [(expression: CELExpression, offset: Int)] {
+        parts.compactMap { part in
+            guard case .expression(let expression, _, let offset) = part else { return nil }
+            return (expression, offset)
+        }
+    }
+
+    /// Renders the template: a single expression's value as is, otherwise the interpolated string.
+    public func render(_ variables: [String: Value], limits: EvaluationLimits = .standard) throws(EvaluationError) -> Value {
+        if let expression = singleExpression { return try expression.evaluate(variables, limits: limits) }
+        var output = ""
+        for part in parts {
+            switch part {
+            case .text(let text): output += text
+            case .expression(let expression, _, let offset):
+                do {
+                    output += Self.interpolated(try expression.evaluate(variables, limits: limits))
+                } catch var error {
+                    error.offset = offset + (error.offset ?? 0)
+                    throw error
+                }
+            }
+        }
+        return .string(output)
+    }
+
+    /// How a value reads inside text: strings verbatim, everything else as compact JSON.
+    static func interpolated(_ value: Value) -> String {
+        if case .string(let s) = value { return s }
+        return value.jsonText()
+    }
+}
+
+extension Array {
+    /// The element of a one-element array.
+    fileprivate var only: Element? { count == 1 ? first : nil }
+}

@@ -1,0 +1,228 @@
+/// Reads JSON text (RFC 8259) into a `Value` without losing integer precision.
+///
+/// Integers without fraction or exponent become `int` when they fit in 64 bits signed, `uint` when
+/// they fit unsigned, and `double` otherwise. Duplicate object keys are an error, not a silent overwrite.
+struct JSONReader {
+    static let maximumDepth = 512
+
+    private let bytes: [UInt8]
+    private var position = 0
+    private var depth = 0
+
+    init(_ text: String) {
+        bytes = Array(text.utf8)
+    }
+
+    mutating func readDocument() throws(JSONSyntaxError) -> Value {
+        skipWhitespace()
+        let value = try readValue()
+        skipWhitespace()
+        guard position == bytes.count else { throw error("unexpected '\(currentCharacter)' after the JSON value") }
+        return value
+    }
+
+    private var currentCharacter: String {
+        guard position < bytes.count else { return "end of input" }
+        return String(decoding: [bytes[position]], as: UTF8.self)
+    }
+
+    private func error(_ message: String) -> JSONSyntaxError {
+        JSONSyntaxError(message, offset: position)
+    }
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+    }
+
+    private mutating func readValue() throws(JSONSyntaxError) -> Value {
+        guard position < bytes.count else { throw error("expected a value, found end of input") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try nested { (reader: inout JSONReader) throws(JSONSyntaxError) in try reader.readObject() }
+        case UInt8(ascii: "["): return try nested { (reader: inout JSONReader) throws(JSONSyntaxError) in try reader.readArray() }
+        case UInt8(ascii: "\""): return .string(try readString())
+        case UInt8(ascii: "t"): return try readKeyword("true", .bool(true))
+        case UInt8(ascii: "f"): return try readKeyword("false", .bool(false))
+        case UInt8(ascii: "n"): return try readKeyword("null", .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try readNumber()
+        default: throw error("unexpected '\(currentCharacter)', expected a value")
+        }
+    }
+
+    private mutating func nested(
+        _ read: (inout JSONReader) throws(JSONSyntaxError) -> Value
+    ) throws(JSONSyntaxError) -> Value {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
+        return try read(&self)
+    }
+
+    private mutating func readKeyword(_ word: String, _ value: Value) throws(JSONSyntaxError) -> Value {
+        let expected = Array(word.utf8)
+        guard bytes.count - position >= expected.count,
+            bytes[position..<position + expected.count].elementsEqual(expected)
+        else { throw error("unexpected '\(currentCharacter)', expected a value") }
+        position += expected.count
+        return value
+    }
+
+    private mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == byte else {
+            throw error("expected \(what), found \(position < bytes.count ? "'\(currentCharacter)'" : "end of input")")
+        }
+        position += 1
+    }
+
+    private mutating func consume(_ byte: UInt8) -> Bool {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == byte else { return false }
+        position += 1
+        return true
+    }
+
+    private mutating func readObject() throws(JSONSyntaxError) -> Value {
+        position += 1
+        var map = ValueMap()
+        if consume(UInt8(ascii: "}")) { return .map(map) }
+        repeat {
+            skipWhitespace()
+            let keyOffset = position
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                throw error("expected a string key in object")
+            }
+            let key = try readString()
+            try expect(UInt8(ascii: ":"), "':' after object key")
+            skipWhitespace()
+            let value = try readValue()
+            guard map.insert(value, forKey: .string(key)) else {
+                throw JSONSyntaxError("duplicate key '\(key)' in object", offset: keyOffset)
+            }
+        } while consume(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "}"), "',' or '}' in object")
+        return .map(map)
+    }
+
+    private mutating func readArray() throws(JSONSyntaxError) -> Value {
+        position += 1
+        var elements: [Value] = []
+        if consume(UInt8(ascii: "]")) { return .list(elements) }
+        repeat {
+            skipWhitespace()
+            elements.append(try readValue())
+        } while consume(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "]"), "',' or ']' in array")
+        return .list(elements)
+    }
+
+    private mutating func readString() throws(JSONSyntaxError) -> String {
+        position += 1
+        var scalars = String.UnicodeScalarView()
+        var runStart = position
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                appendRun(from: runStart, to: &scalars)
+                position += 1
+                return String(scalars)
+            }
+            if byte < 0x20 { throw error("unescaped control character in string") }
+            if byte == UInt8(ascii: "\\") {
+                appendRun(from: runStart, to: &scalars)
+                scalars.append(try readEscape())
+                runStart = position
+                continue
+            }
+            position += 1
+        }
+        throw error("unterminated string")
+    }
+
+    private func appendRun(from start: Int, to scalars: inout String.UnicodeScalarView) {
+        guard start < position else { return }
+        scalars.append(contentsOf: String(decoding: bytes[start..<position], as: UTF8.self).unicodeScalars)
+    }
+
+    private mutating func readEscape() throws(JSONSyntaxError) -> Unicode.Scalar {
+        position += 1
+        guard position < bytes.count else { throw error("unterminated escape sequence") }
+        let byte = bytes[position]
+        position += 1
+        switch byte {
+        case UInt8(ascii: "\""): return "\""
+        case UInt8(ascii: "\\"): return "\\"
+        case UInt8(ascii: "/"): return "/"
+        case UInt8(ascii: "b"): return "\u{08}"
+        case UInt8(ascii: "f"): return "\u{0C}"
+        case UInt8(ascii: "n"): return "\n"
+        case UInt8(ascii: "r"): return "\r"
+        case UInt8(ascii: "t"): return "\t"
+        case UInt8(ascii: "u"): return try readUnicodeEscape()
+        default:
+            position -= 1
+            throw error("invalid escape '\\\(currentCharacter)' in string")
+        }
+    }
+
+    private mutating func readUnicodeEscape() throws(JSONSyntaxError) -> Unicode.Scalar {
+        let high = try readHexQuad()
+        if (0xD800..<0xDC00).contains(high) {
+            guard bytes.count - position >= 6, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
+            else { throw error("unpaired surrogate \\u\(String(high, radix: 16)) in string") }
+            position += 2
+            let low = try readHexQuad()
+            guard (0xDC00..<0xE000).contains(low) else { throw error("invalid low surrogate in string") }
+            let combined = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+            guard let scalar = Unicode.Scalar(combined) else { throw error("invalid surrogate pair in string") }
+            return scalar
+        }
+        guard let scalar = Unicode.Scalar(high) else { throw error("unpaired surrogate \\u\(String(high, radix: 16)) in string") }
+        return scalar
+    }
+
+    private mutating func readHexQuad() throws(JSONSyntaxError) -> UInt32 {
+        guard bytes.count - position >= 4,
+            let value = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16)
+        else { throw error("expected four hex digits after \\u") }
+        position += 4
+        return value
+    }
+
+    private mutating func readNumber() throws(JSONSyntaxError) -> Value {
+        let start = position
+        var isInteger = true
+        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+        let integerStart = position
+        let integerDigits = readDigits()
+        guard integerDigits > 0 else { throw error("expected a digit in number") }
+        if integerDigits > 1, bytes[integerStart] == UInt8(ascii: "0") {
+            throw JSONSyntaxError("leading zero in number", offset: integerStart)
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard readDigits() > 0 else { throw error("expected a digit after '.' in number") }
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            isInteger = false
+            position += 1
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                position += 1
+            }
+            guard readDigits() > 0 else { throw error("expected a digit in exponent") }
+        }
+        let text = String(decoding: bytes[start..<position], as: UTF8.self)
+        if isInteger {
+            if let int = Int64(text) { return .int(int) }
+            if let uint = UInt64(text) { return .uint(uint) }
+        }
+        guard let double = Double(text) else { throw JSONSyntaxError("invalid number '\(text)'", offset: start) }
+        return .double(double)
+    }
+
+    private mutating func readDigits() -> Int {
+        let start = position
+        while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
+        return position - start
+    }
+}

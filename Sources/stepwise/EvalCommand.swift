@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import StepwiseExpressions
+
+/// `stepwise eval`: evaluates one expression of the workflow language and prints the result as JSON.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate an expression and print the result as JSON.",
+        discussion: """
+            The expression uses Stepwise's expression language (a CEL subset over JSON), the one \
+            inside ${{ }} in workflow files. Variables come from --vars, a JSON object.
+
+              stepwise eval 'input.items.map(i, i.price * i.qty).sum()' ...
+              stepwise eval 'size(input.name) > 3' --vars '{"input": {"name": "Ada"}}'
+            """
+    )
+
+    @Argument(help: "The expression, e.g. \"1 + 2\" or \"input.name.upperAscii()\".")
+    var expression: String
+
+    @Option(name: .long, help: "Variables as a JSON object, or @FILE to read it from a file.")
+    var vars: String = "{}"
+
+    @Flag(name: .long, help: "Print the result on one line instead of indented.")
+    var compact = false
+
+    func run() throws {
+        let variables = try readVariables()
+        let parsed: CELExpression
+        do throws(ParseError) {
+            parsed = try Parser.parse(expression)
+        } catch {
+            throw reportFailure("syntax error: \(error.message)", at: error.offset)
+        }
+        do throws(EvaluationError) {
+            let value = try parsed.evaluate(variables)
+            print(value.jsonText(pretty: !compact))
+        } catch {
+            throw reportFailure(error.message, at: error.offset)
+        }
+    }
+
+    private func readVariables() throws -> [String: Value] {
+        var text = vars
+        if text.hasPrefix("@") {
+            let path = String(text.dropFirst())
+            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read --vars file '\(path)'")
+            }
+            text = contents
+        }
+        let value: Value
+        do {
+            value = try Value(json: text)
+        } catch {
+            throw ValidationError("--vars is not valid JSON: \(error.message) at byte \(error.offset)")
+        }
+        guard case .map(let map) = value else { throw ValidationError("--vars must be a JSON object, like '{\"input\": {}}'") }
+        var variables: [String: Value] = [:]
+        for (key, value) in map.entries { variables[key.text] = value }
+        return variables
+    }
+
+    /// Prints the error with a caret under its position and returns the exit code for it.
+    private func reportFailure(_ message: String, at offset: Int?) -> ExitCode {
+        var output = "error: \(message)\n"
+        if let offset {
+            output += SourceLocation(offset: offset, in: expression).snippet(of: expression) + "\n"
+        }
+        FileHandle.standardError.write(Data(output.utf8))
+        return ExitCode.failure
+    }
+}
