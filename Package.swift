@@ -31,7 +31,8 @@ let package = Package(
         ),
         .testTarget(
             name: "StepwiseExpressionsTests",
-            dependencies: ["StepwiseExpressions", "CELConformance"]
+            dependencies: ["StepwiseExpressions", "CELConformance"],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,23 +1,6 @@
 import Testing
 @testable import StepwiseExpressions
 
-/// SplitMix64, so that the randomized checks are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
-
 private let nanosecondsPerSecond: Int128 = 1_000_000_000
 private let firstSecond: Int64 = -62_135_596_800
 private let lastSecond: Int64 = 253_402_300_799

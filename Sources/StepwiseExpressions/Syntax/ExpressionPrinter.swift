@@ -73,14 +73,17 @@ struct ExpressionPrinter {
 
     private static func renderUnary(_ op: UnaryOperator, _ operand: CELExpression) -> String {
         // '-' directly before a number would read back as a negative literal, a different tree.
-        if op == .negate, case .literal(let literal) = operand.kind, literal.isNumeric {
+        if op == .negate, case .literal(let literal) = operand.kind, literal.printsAsNumber {
             return "-(" + render(literal) + ")"
         }
         // The grammar allows runs of one operator ('--x', '!!x') but not mixed runs ('!-x').
         if case .unary(let innerOperator, _) = operand.kind, innerOperator != op {
             return op.rawValue + "(" + render(operand) + ")"
         }
-        return op.rawValue + render(operand, atLeast: .unary)
+        let inner = render(operand, atLeast: .unary)
+        // '-2.b' reads as the negative literal -2 selected, not as -(2.b).
+        if op == .negate, inner.unicodeScalars.first?.isDigit == true { return "-(" + inner + ")" }
+        return op.rawValue + inner
     }
 
     private static func list(_ arguments: [CELExpression]) -> String {
@@ -145,9 +148,11 @@ struct ExpressionPrinter {
 }
 
 extension Literal {
-    var isNumeric: Bool {
+    /// Whether the literal prints as a number token (non-finite doubles print as `double("…")`).
+    var printsAsNumber: Bool {
         switch self {
-        case .int, .uint, .double: true
+        case .int, .uint: true
+        case .double(let d): d.isFinite
         default: false
         }
     }
