@@ -46,7 +46,7 @@ struct EvalCommand: ParsableCommand {
         if text.hasPrefix("@") {
             let path = String(text.dropFirst())
             guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ValidationError("cannot read --vars file '\(path)'")
+                throw usageError("cannot read --vars file '\(path)'")
             }
             text = contents
         }
@@ -54,12 +54,18 @@ struct EvalCommand: ParsableCommand {
         do {
             value = try Value(json: text)
         } catch {
-            throw ValidationError("--vars is not valid JSON: \(error.message) at byte \(error.offset)")
+            throw usageError("--vars is not valid JSON: \(error.message) at byte \(error.offset)")
         }
-        guard case .map(let map) = value else { throw ValidationError("--vars must be a JSON object, like '{\"input\": {}}'") }
+        guard case .map(let map) = value else { throw usageError("--vars must be a JSON object, like '{\"input\": {}}'") }
         var variables: [String: Value] = [:]
         for (key, value) in map.entries { variables[key.text] = value }
         return variables
+    }
+
+    /// Prints a usage problem and returns exit status 2, the status for usage and I/O errors.
+    private func usageError(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        return ExitCode(2)
     }
 
     /// Prints the error with a caret under its position and returns the exit code for it.

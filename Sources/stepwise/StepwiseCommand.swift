@@ -1,6 +1,10 @@
 import ArgumentParser
+import Foundation
 
 /// The `stepwise` command line: durable workflows written in YAML.
+///
+/// Exit status: 0 on success, 1 when the work itself fails (an expression error, invalid
+/// workflows), 2 for usage and I/O errors (unknown options, unreadable files).
 @main
 struct StepwiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,4 +12,20 @@ struct StepwiseCommand: AsyncParsableCommand {
         abstract: "Durable workflows written in YAML.",
         subcommands: [EvalCommand.self]
     )
+
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // ArgumentParser reports usage errors with EX_USAGE (64); Stepwise promises 2.
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(2)
+        }
+    }
 }
