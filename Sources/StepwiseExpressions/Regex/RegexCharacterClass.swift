@@ -37,8 +37,13 @@ struct RegexCharacterClass: Sendable, Equatable {
     private(set) var items: [Item] = [Item()]
     /// `[^…]`, `\D`, `\P{…}`: the union is complemented.
     var isNegated: Bool
-    /// Built under the `i` flag.
-    let isCaseInsensitive: Bool
+    /// Scalars must be tested through their case orbit: built under the `i` flag and too large
+    /// to fold in advance.
+    private(set) var isCaseInsensitive: Bool
+
+    /// Classes under the `i` flag with at most this many scalars are folded when built, so
+    /// matching them costs no case mapping; larger ones (`\p{L}`) fold while matching.
+    private static let maximumScalarsFoldedInAdvance = 256
 
     init(isNegated: Bool = false, isCaseInsensitive: Bool) {
         self.isNegated = isNegated
@@ -60,9 +65,33 @@ struct RegexCharacterClass: Sendable, Equatable {
         }
     }
 
-    /// Sorts and merges the ranges so membership tests can binary search; call once when built.
+    /// Sorts and merges the ranges so membership tests can binary search, and folds small
+    /// case-insensitive classes in advance; call once when built.
     mutating func finish() {
         items[0].ranges = Self.normalized(items[0].ranges)
+        if isCaseInsensitive, let folded = foldedItems() {
+            items = folded
+            isCaseInsensitive = false
+        }
+    }
+
+    /// Each item with its scalars' case orbits added, or nil when that would be expensive.
+    /// Folding each item before its own complement keeps RE2's meaning of `(?i)[^k]` and `(?i)\W`.
+    private func foldedItems() -> [Item]? {
+        var scalarCount = 0
+        for item in items {
+            guard item.categories.isEmpty else { return nil }
+            scalarCount += item.ranges.reduce(0) { $0 + $1.count }
+        }
+        guard scalarCount <= Self.maximumScalarsFoldedInAdvance else { return nil }
+        return items.map { item in
+            var ranges = item.ranges
+            for value in item.ranges.joined() {
+                guard let scalar = Unicode.Scalar(value) else { continue }
+                ranges += RegexCaseFolding.orbit(of: scalar).map { $0.value...$0.value }
+            }
+            return Item(ranges: Self.normalized(ranges), categories: item.categories, isNegated: item.isNegated)
+        }
     }
 
     /// Whether `scalar` is in the class, ignoring case folding.

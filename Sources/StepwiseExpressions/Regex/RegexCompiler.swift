@@ -1,4 +1,4 @@
-/// Lowers a `RegexNode` tree to a `RegexProgram` (Thompson construction), refusing programs that
+/// Lowers a `RegexSyntaxTree` to a `RegexProgram` (Thompson construction), refusing programs that
 /// exceed the size limit before they can use much memory.
 ///
 /// The tree is walked with an explicit task stack instead of recursion: patterns come from users,
@@ -9,7 +9,8 @@ struct RegexCompiler {
 
     /// Work still to do, executed last-in first-out.
     private enum Task {
-        case emit(RegexNode)
+        /// Emits the node at this index of the tree.
+        case emit(Int)
         /// Appends a split to be patched later and remembers its index.
         case openSplit
         /// Ends one non-final alternative: jump to the alternation's end (patched later) and
@@ -27,20 +28,27 @@ struct RegexCompiler {
         case closePlus(isGreedy: Bool)
     }
 
+    private let tree: RegexSyntaxTree
     private var program = RegexProgram()
     private var tasks: [Task] = []
-    /// Instruction indices awaiting a patch, in the order the open tasks pushed them.
+    /// Instruction indices awaiting a patch, in the order the open tasks pushed them. Every close
+    /// task is scheduled after its open task and after everything nested between them, which push
+    /// and pop in balance, so a close task always finds its own marks on top.
     private var marks: [Int] = []
 
-    /// Compiles `node`; throws "pattern too large" when the program would exceed the limit.
-    static func compile(_ node: RegexNode) throws(RegexSyntaxError) -> RegexProgram {
-        var compiler = RegexCompiler()
-        compiler.tasks = [.emit(node)]
+    private init(tree: RegexSyntaxTree) {
+        self.tree = tree
+    }
+
+    /// Compiles the node at `root`; throws "pattern too large" when the program would exceed the limit.
+    static func compile(_ tree: RegexSyntaxTree, root: Int) throws(RegexSyntaxError) -> RegexProgram {
+        var compiler = RegexCompiler(tree: tree)
+        compiler.tasks = [.emit(root)]
         while let task = compiler.tasks.popLast() {
             try compiler.perform(task)
         }
         try compiler.append(.match)
-        compiler.program.isAnchoredAtStart = node.isAnchoredAtStart
+        compiler.program.isAnchoredAtStart = tree.isAnchoredAtStart(root)
         return compiler.program
     }
 
@@ -66,8 +74,8 @@ struct RegexCompiler {
 
     private mutating func perform(_ task: Task) throws(RegexSyntaxError) {
         switch task {
-        case .emit(let node):
-            try emit(node)
+        case .emit(let index):
+            try emit(tree[index])
         case .openSplit:
             marks.append(try append(.jump(0)))
         case .closeAlternative:
@@ -125,7 +133,7 @@ struct RegexCompiler {
     }
 
     /// `split L1, L2; L1: a; jump end; L2: split …; b; end:` — earlier alternatives have priority.
-    private mutating func scheduleAlternation(_ alternatives: [RegexNode]) {
+    private mutating func scheduleAlternation(_ alternatives: [Int]) {
         var sequence: [Task] = []
         for alternative in alternatives.dropLast() {
             sequence += [.openSplit, .emit(alternative), .closeAlternative]
@@ -139,7 +147,7 @@ struct RegexCompiler {
 
     /// `x{n,m}` becomes n copies of x followed by m−n optional copies; `x{n,}` becomes n−1 copies
     /// followed by `x+` (or `x*` when n is 0). The parser's limits keep the copies bounded.
-    private mutating func scheduleRepetition(of body: RegexNode, _ repetition: RegexNode.Repetition) {
+    private mutating func scheduleRepetition(of body: Int, _ repetition: RegexNode.Repetition) {
         let isGreedy = repetition.isGreedy
         guard let maximum = repetition.maximum else {
             var sequence = Array(repeating: Task.emit(body), count: max(repetition.minimum - 1, 0))

@@ -89,13 +89,15 @@ extension RegexParser {
         }
         let repetition = RegexNode.Repetition(
             minimum: minimum, maximum: maximum, isGreedy: isLazy == flags.isUngreedy)
-        let node = RegexNode.repetition(operand, repetition)
-        if minimum >= 2 || (maximum ?? 0) >= 2, !node.repetitionProductFits(within: Self.maximumRepetitionCount) {
+        let node = tree.add(.repetition(operand, repetition))
+        if minimum >= 2 || (maximum ?? 0) >= 2,
+            !tree.repetitionProductFits(from: node, within: Self.maximumRepetitionCount)
+        {
             throw RegexSyntaxError(
                 message: "nested repetition counts multiply beyond the maximum of \(Self.maximumRepetitionCount)",
                 offset: operatorOffset)
         }
-        append(node)
+        appendIndex(node)
         previousRepetitionOffset = operatorOffset
     }
 }

@@ -1,8 +1,7 @@
-/// Turns RE2 syntax into a `RegexNode` tree, rejecting what RE2 rejects.
+/// Turns RE2 syntax into a `RegexSyntaxTree`, rejecting what RE2 rejects.
 ///
 /// Groups are tracked on an explicit stack rather than by recursion, so hostile nesting cannot
-/// exhaust the call stack here; the depth is still capped because later passes over the tree
-/// recurse.
+/// exhaust the call stack; the depth is still capped, as Go's parser caps it.
 struct RegexParser {
     /// RE2's limit on `{n,m}` counts, alone or multiplied through nesting.
     static let maximumRepetitionCount = 1000
@@ -10,7 +9,7 @@ struct RegexParser {
     static let maximumNestingDepth = 1000
 
     /// The flags that `(?imsU)` toggles.
-    struct Flags: Equatable {
+    struct Flags {
         var isCaseInsensitive = false
         var isMultiline = false
         var dotMatchesNewline = false
@@ -19,19 +18,22 @@ struct RegexParser {
 
     /// A group whose `)` has not been seen yet; the root frame stands for the whole pattern.
     struct Frame {
-        var alternatives: [RegexNode] = []
-        var sequence: [RegexNode] = []
+        /// Node indices of the alternatives already closed by `|`.
+        var alternatives: [Int] = []
+        /// Node indices of the atoms since the last `|`.
+        var sequence: [Int] = []
         let openingOffset: Int
         /// Flags in force outside the group, restored when it closes.
         let outerFlags: Flags
 
-        func finishedNode() -> RegexNode {
-            let last = RegexNode.sequence(sequence)
-            return alternatives.isEmpty ? last : .alternation(alternatives + [last])
+        func finish(in tree: inout RegexSyntaxTree) -> Int {
+            let last = tree.addSequence(sequence)
+            return alternatives.isEmpty ? last : tree.add(.alternation(alternatives + [last]))
         }
     }
 
     let pattern: [Unicode.Scalar]
+    var tree = RegexSyntaxTree()
     var position = 0
     var flags = Flags()
     var frames: [Frame]
@@ -42,10 +44,11 @@ struct RegexParser {
     let closingBraceOffsets: [Int]
     let posixTerminatorOffsets: [Int]
 
-    /// Parses `pattern`, or throws the first syntax error found.
-    static func parse(_ pattern: String) throws(RegexSyntaxError) -> RegexNode {
+    /// Parses `pattern` into a tree and the index of its root, or throws the first syntax error.
+    static func parse(_ pattern: String) throws(RegexSyntaxError) -> (tree: RegexSyntaxTree, root: Int) {
         var parser = RegexParser(pattern: Array(pattern.unicodeScalars))
-        return try parser.parseAll()
+        let root = try parser.parseAll()
+        return (parser.tree, root)
     }
 
     private init(pattern: [Unicode.Scalar]) {
@@ -55,7 +58,7 @@ struct RegexParser {
         posixTerminatorOffsets = pattern.indices.dropLast().filter { pattern[$0] == ":" && pattern[$0 + 1] == "]" }
     }
 
-    private mutating func parseAll() throws(RegexSyntaxError) -> RegexNode {
+    private mutating func parseAll() throws(RegexSyntaxError) -> Int {
         while position < pattern.count {
             try parseToken()
         }
@@ -63,7 +66,7 @@ struct RegexParser {
             let opening = frames[frames.count - 1].openingOffset
             throw RegexSyntaxError(message: "missing closing ')' for group opened at offset \(opening)", offset: opening)
         }
-        return frames[0].finishedNode()
+        return frames[0].finish(in: &tree)
     }
 
     private mutating func parseToken() throws(RegexSyntaxError) {
@@ -106,7 +109,12 @@ struct RegexParser {
     }
 
     mutating func append(_ node: RegexNode) {
-        frames[frames.count - 1].sequence.append(node)
+        appendIndex(tree.add(node))
+    }
+
+    /// Adds the already stored node at `index` as the next atom of the current group.
+    mutating func appendIndex(_ index: Int) {
+        frames[frames.count - 1].sequence.append(index)
         previousRepetitionOffset = nil
     }
 
@@ -148,13 +156,13 @@ struct RegexParser {
             throw RegexSyntaxError(message: "unmatched ')'", offset: closing)
         }
         flags = frame.outerFlags
-        append(frame.finishedNode())
+        appendIndex(frame.finish(in: &tree))
     }
 
     private mutating func parseAlternation() {
         position += 1
         let last = frames.count - 1
-        frames[last].alternatives.append(RegexNode.sequence(frames[last].sequence))
+        frames[last].alternatives.append(tree.addSequence(frames[last].sequence))
         frames[last].sequence = []
         previousRepetitionOffset = nil
     }

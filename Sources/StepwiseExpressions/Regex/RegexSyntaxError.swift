@@ -9,7 +9,7 @@ public struct RegexSyntaxError: Error, Sendable, Equatable, CustomStringConverti
     public let offset: Int
 
     /// Creates an error describing `message` at scalar `offset` of the pattern.
-    public init(message: String, offset: Int) {
+    init(message: String, offset: Int) {
         self.message = message
         self.offset = offset
     }

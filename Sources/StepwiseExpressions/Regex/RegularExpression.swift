@@ -7,8 +7,8 @@ public struct RegularExpression: Sendable {
 
     /// Compiles `pattern`; throws `RegexSyntaxError` naming the problem and its offset (in Unicode scalars).
     public init(_ pattern: String) throws(RegexSyntaxError) {
-        let tree = try RegexParser.parse(pattern)
-        program = try RegexCompiler.compile(tree)
+        let (tree, root) = try RegexParser.parse(pattern)
+        program = try RegexCompiler.compile(tree, root: root)
     }
 
     /// RE2 partial-match semantics (Go's regexp.MatchString): true when any substring matches.
