@@ -22,10 +22,7 @@ struct ExpressionEvaluator {
         case .identifier(let name):
             return try resolve(name, in: scope)
         case .select(let operand, let field, let isOptional):
-            if scope.hasQualifiedNames, !isOptional, let name = qualifiedName(expression), let value = scope.lookup(name) {
-                return value
-            }
-            return try select(field, of: evaluate(operand, in: scope), isOptional: isOptional)
+            return try select(expression, operand, field, isOptional: isOptional, in: scope)
         case .presenceTest(let operand, let field):
             return try testPresence(of: field, in: evaluate(operand, in: scope))
         case .index(let operand, let index, let isOptional):
@@ -39,10 +36,7 @@ struct ExpressionEvaluator {
         case .binary(let op, let left, let right):
             return try binary(op, left, right, in: scope)
         case .conditional(let condition, let then, let otherwise):
-            guard case .bool(let holds) = try evaluate(condition, in: scope) else {
-                throw EvaluationError("the condition of '?:' must be a bool")
-            }
-            return try evaluate(holds ? then : otherwise, in: scope)
+            return try conditional(condition, then, otherwise, in: scope)
         case .list(let elements):
             return try list(elements, in: scope)
         case .map(let entries):
@@ -75,6 +69,24 @@ struct ExpressionEvaluator {
     }
 
     // MARK: Selection and indexing
+
+    private func select(
+        _ expression: CELExpression, _ operand: CELExpression, _ field: String, isOptional: Bool, in scope: Scope
+    ) throws(EvaluationError) -> Value {
+        if scope.hasQualifiedNames, !isOptional, let name = qualifiedName(expression), let value = scope.lookup(name) {
+            return value
+        }
+        return try select(field, of: evaluate(operand, in: scope), isOptional: isOptional)
+    }
+
+    private func conditional(
+        _ condition: CELExpression, _ then: CELExpression, _ otherwise: CELExpression, in scope: Scope
+    ) throws(EvaluationError) -> Value {
+        guard case .bool(let holds) = try evaluate(condition, in: scope) else {
+            throw EvaluationError("the condition of '?:' must be a bool")
+        }
+        return try evaluate(holds ? then : otherwise, in: scope)
+    }
 
     private func select(_ field: String, of value: Value, isOptional: Bool) throws(EvaluationError) -> Value {
         switch value {

@@ -4,8 +4,9 @@
 ///
 /// Nesting is bounded (`maximumDepth`) so that hostile input cannot exhaust the stack.
 public struct Parser {
-    /// The deepest nesting of sub-expressions accepted.
-    public static let maximumDepth = 128
+    /// The deepest nesting of sub-expressions accepted: far beyond what people write, and low
+    /// enough that parsing, checking and evaluating stay within a 512 KiB thread stack in debug builds.
+    public static let maximumDepth = 50
     /// The longest source accepted, in Unicode scalars.
     public static let maximumLength = 100_000
 
@@ -74,10 +75,10 @@ public struct Parser {
     private mutating func parseExpression() throws(ParseError) -> CELExpression {
         try descend()
         defer { depth -= 1 }
-        let condition = try parseBinary(precedence: 1)
+        let condition = try parseBinary(minimumPrecedence: 1)
         guard isAt(.question) else { return condition }
         let question = advance()
-        let then = try parseBinary(precedence: 1)
+        let then = try parseBinary(minimumPrecedence: 1)
         guard consume(.colon) else {
             throw ParseError("expected ':' in conditional expression started by '?' at column \(question.offset + 1), found \(current.spelling)", offset: current.offset)
         }
@@ -93,16 +94,18 @@ public struct Parser {
         }
     }
 
-    private mutating func parseBinary(precedence: Int) throws(ParseError) -> CELExpression {
-        var left = precedence > 5 ? try parseUnary() : try parseBinary(precedence: precedence + 1)
+    /// Precedence climbing: one recursion per operator rather than per precedence level, which
+    /// keeps the stack shallow for deeply parenthesized input.
+    private mutating func parseBinary(minimumPrecedence: Int) throws(ParseError) -> CELExpression {
+        var left = try parseUnary()
         var chain = 0
-        while let op = binaryOperator(), op.precedence == precedence {
+        while let op = binaryOperator(), op.precedence >= minimumPrecedence {
             let token = advance()
             chain += 1
             guard depth + chain <= Self.maximumDepth else {
                 throw ParseError("expression is nested more than \(Self.maximumDepth) levels deep", offset: token.offset)
             }
-            let right = precedence > 5 ? try parseUnary() : try parseBinary(precedence: precedence + 1)
+            let right = try parseBinary(minimumPrecedence: op.precedence + 1)
             left = CELExpression(.binary(op, left, right), at: token.offset)
         }
         return left
