@@ -72,7 +72,7 @@ enum StringFunctions {
             return .string(parts.joined(separator: separator))
         },
         LibraryFunction("strings.quote", .global, arguments: 1...1) { call throws(EvaluationError) in
-            .string(quote(try call.string(call[0])))
+            .string(StringEscaping.quoted(try call.string(call[0]), style: .celQuote))
         },
     ]
 
@@ -163,27 +163,6 @@ enum StringFunctions {
         }
         parts.append(Array(scalars[start...]))
         return parts
-    }
-
-    /// `strings.quote`: the string in double quotes with CEL escapes for quotes, backslashes and
-    /// the named control characters.
-    static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\u{07}": result += "\\a"
-            case "\u{08}": result += "\\b"
-            case "\u{0C}": result += "\\f"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "\u{0B}": result += "\\v"
-            case "\\": result += "\\\\"
-            case "\"": result += "\\\""
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }
 

@@ -103,7 +103,7 @@ struct ExpressionPrinter {
         case .int(let i): return String(i)
         case .uint(let u): return "\(u)u"
         case .double(let d): return renderDouble(d)
-        case .string(let s): return quoted(s)
+        case .string(let s): return StringEscaping.quoted(s, style: .celLiteral)
         case .bytes(let bytes): return "b\"" + bytes.map(escapedByte).joined() + "\""
         }
     }
@@ -113,23 +113,6 @@ struct ExpressionPrinter {
             return d.isNaN ? "double(\"NaN\")" : (d > 0 ? "double(\"Infinity\")" : "double(\"-Infinity\")")
         }
         return d.description
-    }
-
-    private static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                result += "\\x" + hex(scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 
     private static func escapedByte(_ byte: UInt8) -> String {

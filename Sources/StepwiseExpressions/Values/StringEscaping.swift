@@ -1,0 +1,48 @@
+/// Writes text in double quotes for the three quoted forms Stepwise produces: JSON strings, CEL
+/// string literals (the expression printer) and CEL's `strings.quote`.
+enum StringEscaping {
+    enum Style {
+        /// RFC 8259: other control characters as `\u00XX`.
+        case json
+        /// A CEL literal that parses back to the same text: other control characters as `\xHH`.
+        case celLiteral
+        /// CEL's `strings.quote`: named escapes for `\a \b \f \v`, everything else verbatim.
+        case celQuote
+    }
+
+    static func quoted(_ text: String, style: Style) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            if let escape = escape(for: scalar, style: style) {
+                result += escape
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    private static func escape(for scalar: Unicode.Scalar, style: Style) -> String? {
+        switch scalar {
+        case "\"": return "\\\""
+        case "\\": return "\\\\"
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        case "\u{08}" where style != .celLiteral: return "\\b"
+        case "\u{0C}" where style != .celLiteral: return "\\f"
+        case "\u{07}" where style == .celQuote: return "\\a"
+        case "\u{0B}" where style == .celQuote: return "\\v"
+        default: break
+        }
+        let isControl = scalar.value < 0x20 || (style == .celLiteral && scalar.value == 0x7F)
+        guard isControl else { return nil }
+        let hex = String(scalar.value, radix: 16, uppercase: style == .celLiteral)
+        let padded = String(repeating: "0", count: max(0, 2 - hex.count)) + hex
+        switch style {
+        case .json: return "\\u00" + padded
+        case .celLiteral: return "\\x" + padded
+        case .celQuote: return nil
+        }
+    }
+}
