@@ -8,17 +8,24 @@ let package = Package(
         .executable(name: "stepwise", targets: ["stepwise"]),
         .executable(name: "cel-conformance", targets: ["cel-conformance"]),
         .library(name: "StepwiseExpressions", targets: ["StepwiseExpressions"]),
+        .library(name: "StepwiseLanguage", targets: ["StepwiseLanguage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
     ],
     targets: [
         .target(name: "StepwiseExpressions"),
+        .target(
+            name: "StepwiseLanguage",
+            dependencies: ["StepwiseExpressions", .product(name: "Yams", package: "Yams")]
+        ),
         .target(name: "CELConformance", dependencies: ["StepwiseExpressions"]),
         .executableTarget(
             name: "stepwise",
             dependencies: [
                 "StepwiseExpressions",
+                "StepwiseLanguage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -32,6 +39,11 @@ let package = Package(
         .testTarget(
             name: "StepwiseExpressionsTests",
             dependencies: ["StepwiseExpressions", "CELConformance"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "StepwiseLanguageTests",
+            dependencies: ["StepwiseLanguage"],
             exclude: ["Fixtures"]
         ),
     ],

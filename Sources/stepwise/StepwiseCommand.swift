@@ -10,7 +10,7 @@ struct StepwiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stepwise",
         abstract: "Durable workflows written in YAML.",
-        subcommands: [EvalCommand.self]
+        subcommands: [ValidateCommand.self, EvalCommand.self]
     )
 
     static func main() async {

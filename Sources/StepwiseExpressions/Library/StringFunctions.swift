@@ -113,7 +113,9 @@ enum StringFunctions {
         _ old: [Unicode.Scalar], with new: [Unicode.Scalar], in scalars: [Unicode.Scalar], limit: Int64,
         budget: EvaluationBudget
     ) throws(EvaluationError) -> String {
-        var result = String.UnicodeScalarView()
+        // An array, not a String.UnicodeScalarView: the view's append(contentsOf:) does not grow
+        // geometrically, which made large replacements quadratic (minutes for a few megabytes).
+        var result: [Unicode.Scalar] = []
         var position = 0
         var replaced: Int64 = 0
         while position <= scalars.count {
@@ -133,7 +135,7 @@ enum StringFunctions {
             if position < scalars.count { result.append(scalars[position]) }
             position += 1
         }
-        return String(result)
+        return String(String.UnicodeScalarView(result))
     }
 
     /// Go's `strings.SplitN`: `limit` 0 gives no parts, a negative limit all parts, an empty

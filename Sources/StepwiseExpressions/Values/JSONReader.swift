@@ -117,30 +117,27 @@ struct JSONReader {
 
     private mutating func readString() throws(JSONSyntaxError) -> String {
         position += 1
-        var scalars = String.UnicodeScalarView()
+        // UTF-8 bytes, decoded once at the end: appending runs to a String.UnicodeScalarView does
+        // not grow it geometrically, which made long strings with many escapes quadratic.
+        var utf8: [UInt8] = []
         var runStart = position
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                appendRun(from: runStart, to: &scalars)
+                utf8.append(contentsOf: bytes[runStart..<position])
                 position += 1
-                return String(scalars)
+                return String(decoding: utf8, as: UTF8.self)
             }
             if byte < 0x20 { throw error("unescaped control character in string") }
             if byte == UInt8(ascii: "\\") {
-                appendRun(from: runStart, to: &scalars)
-                scalars.append(try readEscape())
+                utf8.append(contentsOf: bytes[runStart..<position])
+                utf8.append(contentsOf: try readEscape().utf8)
                 runStart = position
                 continue
             }
             position += 1
         }
         throw error("unterminated string")
-    }
-
-    private func appendRun(from start: Int, to scalars: inout String.UnicodeScalarView) {
-        guard start < position else { return }
-        scalars.append(contentsOf: String(decoding: bytes[start..<position], as: UTF8.self).unicodeScalars)
     }
 
     private mutating func readEscape() throws(JSONSyntaxError) -> Unicode.Scalar {
@@ -165,23 +162,30 @@ struct JSONReader {
     }
 
     private mutating func readUnicodeEscape() throws(JSONSyntaxError) -> Unicode.Scalar {
+        // Surrogate errors point at the '\u' escape they are about, not past its hex digits.
+        let escapeStart = position - 2
         let high = try readHexQuad()
         if (0xD800..<0xDC00).contains(high) {
             guard bytes.count - position >= 6, bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
-            else { throw error("unpaired surrogate \\u\(String(high, radix: 16)) in string") }
+            else { throw JSONSyntaxError("unpaired surrogate \\u\(String(high, radix: 16)) in string", offset: escapeStart) }
+            let lowStart = position
             position += 2
             let low = try readHexQuad()
-            guard (0xDC00..<0xE000).contains(low) else { throw error("invalid low surrogate in string") }
+            guard (0xDC00..<0xE000).contains(low) else { throw JSONSyntaxError("invalid low surrogate in string", offset: lowStart) }
             let combined = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
             guard let scalar = Unicode.Scalar(combined) else { throw error("invalid surrogate pair in string") }
             return scalar
         }
-        guard let scalar = Unicode.Scalar(high) else { throw error("unpaired surrogate \\u\(String(high, radix: 16)) in string") }
+        guard let scalar = Unicode.Scalar(high) else {
+            throw JSONSyntaxError("unpaired surrogate \\u\(String(high, radix: 16)) in string", offset: escapeStart)
+        }
         return scalar
     }
 
     private mutating func readHexQuad() throws(JSONSyntaxError) -> UInt32 {
+        // Only hex digits: UInt32(_:radix:) alone would also accept a sign, as in "\u+041".
         guard bytes.count - position >= 4,
+            bytes[position..<position + 4].allSatisfy({ Unicode.Scalar($0).properties.isASCIIHexDigit }),
             let value = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16)
         else { throw error("expected four hex digits after \\u") }
         position += 4
@@ -217,6 +221,8 @@ struct JSONReader {
             if let uint = UInt64(text) { return .uint(uint) }
         }
         guard let double = Double(text) else { throw JSONSyntaxError("invalid number '\(text)'", offset: start) }
+        // 1e400 would become infinity, which JSON cannot hold: written back it would be the string "Infinity".
+        guard double.isFinite else { throw JSONSyntaxError("number \(text) is out of range for a double", offset: start) }
         return .double(double)
     }
 

@@ -7,6 +7,11 @@ public struct ValueMap: Sendable {
     /// An empty map.
     public init() {}
 
+    /// A map of string keys in the given order; a repeated key keeps its last value.
+    public init(_ entries: [(String, Value)]) {
+        for (key, value) in entries { self[.string(key)] = value }
+    }
+
     /// The number of entries.
     public var count: Int { keys.count }
 

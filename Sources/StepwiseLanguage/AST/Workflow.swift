@@ -1,0 +1,61 @@
+import StepwiseExpressions
+
+/// A parsed workflow file: the header and the steps, every part with its source location.
+public struct Workflow: Sendable {
+    public var name: Located<String>
+    public var description: String?
+    public var input: InputSchema?
+    public var secrets: [Located<String>]
+    public var environment: [(name: String, value: Value)]
+    /// Delivery retries of each step message (default 3).
+    public var retries: Int
+    public var timeout: Located<DurationValue>?
+    public var concurrency: Concurrency?
+    public var rateLimit: RateLimit?
+    public var schedules: [Schedule]
+    public var output: ValueTemplate?
+    public var onFailure: [Step]
+    public var steps: [Step]
+
+    public init(name: Located<String>) {
+        self.name = name
+        description = nil
+        input = nil
+        secrets = []
+        environment = []
+        retries = 3
+        timeout = nil
+        concurrency = nil
+        rateLimit = nil
+        schedules = []
+        output = nil
+        onFailure = []
+        steps = []
+    }
+
+    /// Every step of the workflow, depth first in source order, including nested and `on_failure` steps.
+    public var allSteps: [Step] {
+        (steps + onFailure).flatMap(\.selfAndDescendants)
+    }
+}
+
+/// `concurrency: {key, limit}`: at most `limit` deliveries in flight per key.
+public struct Concurrency: Sendable {
+    public var key: ValueTemplate
+    public var limit: Located<Int>
+}
+
+/// `rate_limit: {key, limit, period}`: at most `limit` deliveries per `period` per key.
+public struct RateLimit: Sendable {
+    public var key: ValueTemplate
+    public var limit: Located<Int>
+    public var period: Located<DurationValue>
+}
+
+/// `schedule` entry: a cron expression read in a time zone, and the input of the runs it starts.
+public struct Schedule: Sendable {
+    public var cron: Located<CronExpression>
+    public var timeZone: Located<String>?
+    public var input: ValueTemplate?
+    public var span: SourceSpan
+}

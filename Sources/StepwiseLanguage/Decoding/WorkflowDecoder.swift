@@ -1,0 +1,161 @@
+import StepwiseExpressions
+
+/// Turns a YAML document into a `Workflow`, reporting every structural problem it finds (unknown
+/// and missing keys, wrong types, bad durations, cron and expression syntax) rather than stopping
+/// at the first. Semantic checks across steps are `WorkflowValidator`'s.
+public struct WorkflowDecoder {
+    static let headerKeys = [
+        "workflow", "description", "input", "secrets", "env", "retries", "timeout", "concurrency", "rate_limit",
+        "schedule", "output", "on_failure", "steps",
+    ]
+
+    var diagnostics: [Diagnostic] = []
+
+    /// The workflow described by `root`, and the problems found; the workflow is `nil` only when
+    /// the document is not a mapping at all.
+    public static func decode(_ root: YAMLNode) -> (workflow: Workflow?, diagnostics: [Diagnostic]) {
+        var decoder = WorkflowDecoder()
+        let workflow = decoder.workflow(root)
+        return (workflow, decoder.diagnostics)
+    }
+
+    private mutating func workflow(_ root: YAMLNode) -> Workflow? {
+        guard case .mapping = root.content else {
+            diagnostics.append(Diagnostic(
+                .notAWorkflow, "a workflow file must be a mapping with 'workflow' and 'steps', found \(root.kindDescription)",
+                at: root.span))
+            return nil
+        }
+        guard let header = MappingReader(root, context: "the workflow", diagnostics: &diagnostics) else { return nil }
+        header.reportUnknownKeys(allowed: Self.headerKeys, into: &diagnostics)
+        header.reportMissing(["workflow", "steps"], into: &diagnostics)
+        let name = header["workflow"].flatMap { workflowName($0) } ?? Located("", at: root.span)
+        var workflow = Workflow(name: name)
+        workflow.description = header["description"].flatMap { text($0, "description") }
+        workflow.input = header["input"].flatMap { inputSchema($0) }
+        workflow.secrets = header["secrets"].map { secretNames($0) } ?? []
+        workflow.environment = header["env"].map { environment($0) } ?? []
+        workflow.retries = header["retries"].flatMap { integer($0, "retries", minimum: 0)?.value } ?? 3
+        workflow.timeout = header["timeout"].flatMap { duration($0, "timeout") }
+        workflow.concurrency = header["concurrency"].flatMap { concurrency($0) }
+        workflow.rateLimit = header["rate_limit"].flatMap { rateLimit($0) }
+        workflow.schedules = header["schedule"].map { schedules($0) } ?? []
+        workflow.output = header["output"].flatMap { valueTemplate($0) }
+        workflow.onFailure = header["on_failure"].map { steps($0, under: StepPath([.onFailure]), context: "on_failure") } ?? []
+        if let stepsNode = header["steps"] {
+            workflow.steps = steps(stepsNode, under: StepPath(), context: "steps")
+            if case .sequence(let items) = stepsNode.content, items.isEmpty {
+                diagnostics.append(Diagnostic(.emptySteps, "a workflow needs at least one step", at: stepsNode.span))
+            }
+        }
+        return workflow
+    }
+
+    private mutating func workflowName(_ node: YAMLNode) -> Located<String>? {
+        guard let name = text(node, "workflow") else { return nil }
+        let scalars = Array(name.unicodeScalars)
+        let valid = !scalars.isEmpty && scalars.count <= 64
+            && (scalars.first.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) } ?? false)
+            && scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+        if !valid {
+            diagnostics.append(Diagnostic(
+                .invalidWorkflowName, "invalid workflow name '\(name)'", at: node.span,
+                hint: "use lowercase letters, digits, '-' and '_' (at most 64), starting with a letter or digit; it becomes the URL path /workflows/<name>"))
+        }
+        return Located(name, at: node.span)
+    }
+
+    private mutating func secretNames(_ node: YAMLNode) -> [Located<String>] {
+        guard case .sequence(let items) = node.content else {
+            diagnostics.append(Diagnostic(.wrongType, "secrets must be a list of names, found \(node.kindDescription)", at: node.span))
+            return []
+        }
+        return items.compactMap { item in
+            guard let name = text(item, "a secret name") else { return nil }
+            if !Self.isSecretName(name) {
+                diagnostics.append(Diagnostic(
+                    .invalidIdentifier, "invalid secret name '\(name)'", at: item.span,
+                    hint: "secret names are environment variable names: A-Z, 0-9 and '_', not starting with a digit"))
+            }
+            return Located(name, at: item.span)
+        }
+    }
+
+    static func isSecretName(_ name: String) -> Bool {
+        let scalars = Array(name.unicodeScalars)
+        guard let first = scalars.first, ("A"..."Z").contains(first) || first == "_" else { return false }
+        return scalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    private mutating func environment(_ node: YAMLNode) -> [(name: String, value: Value)] {
+        guard let reader = MappingReader(node, context: "env", diagnostics: &diagnostics) else { return [] }
+        return reader.entries.compactMap { entry in
+            guard let name = entry.key.scalarText, case .scalar(let text, let isPlain) = entry.value.content else {
+                diagnostics.append(Diagnostic(.wrongType, "env values must be strings, numbers or booleans", at: entry.value.span))
+                return nil
+            }
+            if text.contains("${{") {
+                diagnostics.append(Diagnostic(
+                    .invalidValue, "env values are constants; '${{' is not evaluated here", at: entry.value.span))
+            }
+            return (name, ScalarTyping.value(of: text, isPlain: isPlain))
+        }
+    }
+
+    private mutating func concurrency(_ node: YAMLNode) -> Concurrency? {
+        guard let reader = MappingReader(node, context: "concurrency", diagnostics: &diagnostics) else { return nil }
+        reader.reportUnknownKeys(allowed: ["key", "limit"], into: &diagnostics)
+        reader.reportMissing(["key", "limit"], into: &diagnostics)
+        guard let key = reader["key"].flatMap({ valueTemplate($0) }),
+            let limit = reader["limit"].flatMap({ integer($0, "concurrency limit", minimum: 1) })
+        else { return nil }
+        return Concurrency(key: key, limit: limit)
+    }
+
+    private mutating func rateLimit(_ node: YAMLNode) -> RateLimit? {
+        guard let reader = MappingReader(node, context: "rate_limit", diagnostics: &diagnostics) else { return nil }
+        reader.reportUnknownKeys(allowed: ["key", "limit", "period"], into: &diagnostics)
+        reader.reportMissing(["key", "limit", "period"], into: &diagnostics)
+        guard let key = reader["key"].flatMap({ valueTemplate($0) }),
+            let limit = reader["limit"].flatMap({ integer($0, "rate limit", minimum: 1) }),
+            let period = reader["period"].flatMap({ duration($0, "rate limit period") })
+        else { return nil }
+        return RateLimit(key: key, limit: limit, period: period)
+    }
+
+    private mutating func schedules(_ node: YAMLNode) -> [Schedule] {
+        guard case .sequence(let items) = node.content else {
+            diagnostics.append(Diagnostic(.wrongType, "schedule must be a list of {cron, timezone, input}", at: node.span))
+            return []
+        }
+        return items.compactMap { schedule($0) }
+    }
+
+    private mutating func schedule(_ node: YAMLNode) -> Schedule? {
+        guard let reader = MappingReader(node, context: "a schedule entry", diagnostics: &diagnostics) else { return nil }
+        reader.reportUnknownKeys(allowed: ["cron", "timezone", "input"], into: &diagnostics)
+        reader.reportMissing(["cron"], into: &diagnostics)
+        var timeZone: Located<String>?
+        if let zoneNode = reader["timezone"], let zone = text(zoneNode, "timezone") {
+            timeZone = Located(zone, at: zoneNode.span)
+            if !CronExpression.isValidTimeZone(zone) {
+                diagnostics.append(Diagnostic(
+                    .invalidTimeZone, "unknown time zone '\(zone)'", at: zoneNode.span,
+                    hint: "use an IANA name such as Europe/Berlin or America/New_York"))
+            }
+        }
+        guard let cronNode = reader["cron"], let cronText = text(cronNode, "cron") else { return nil }
+        do {
+            let cron = try CronExpression(parsing: cronText)
+            return Schedule(
+                cron: Located(cron, at: cronNode.span), timeZone: timeZone,
+                input: reader["input"].flatMap { valueTemplate($0) }, span: node.span)
+        } catch {
+            diagnostics.append(Diagnostic(
+                .invalidCron, "invalid cron expression '\(cronText)': \(error.message)",
+                at: cronNode.layout.location(ofOffset: error.offset, in: cronText, startingAt: cronNode.span),
+                hint: "five fields: minute hour day-of-month month day-of-week, e.g. \"0 9 * * 1-5\""))
+            return nil
+        }
+    }
+}

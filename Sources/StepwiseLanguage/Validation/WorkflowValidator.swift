@@ -1,0 +1,195 @@
+import StepwiseExpressions
+
+/// The semantic checks of a workflow: duplicate ids, every expression (syntax was checked when
+/// decoding; here names, functions, types, step references and their availability on every
+/// path, input fields, scopes of `item` and `error`, secrets), waits without timeout and
+/// unreachable steps.
+public struct WorkflowValidator {
+    private let workflow: Workflow
+    private let knownWorkflows: Set<String>?
+    private var diagnostics: [Diagnostic] = []
+    private var firstDefinition: [String: Step] = [:]
+    private var order: [String: Int] = [:]
+
+    /// Checks `workflow`; `knownWorkflows` (the names in the same folder), when given, lets
+    /// `invoke` targets be checked.
+    public static func validate(_ workflow: Workflow, knownWorkflows: Set<String>? = nil) -> [Diagnostic] {
+        var validator = WorkflowValidator(workflow: workflow, knownWorkflows: knownWorkflows)
+        validator.run()
+        return validator.diagnostics
+    }
+
+    private init(workflow: Workflow, knownWorkflows: Set<String>?) {
+        self.workflow = workflow
+        self.knownWorkflows = knownWorkflows
+    }
+
+    private mutating func run() {
+        indexSteps()
+        checkSecretReferences()
+        var header = StepVisibility()
+        header.noSteps = true
+        if let concurrency = workflow.concurrency { check(concurrency.key, header, "the concurrency key") }
+        if let rateLimit = workflow.rateLimit { check(rateLimit.key, header, "the rate limit key") }
+        let finished = walk(workflow.steps, StepVisibility())
+        if let output = workflow.output { check(output, finished, "output") }
+        var failure = StepVisibility()
+        failure.hasError = true
+        failure.markConditional(workflow.steps.flatMap(\.selfAndDescendants).map(\.id.value), because: "the failed run (it may have failed before)")
+        _ = walk(workflow.onFailure, failure)
+    }
+
+    private mutating func indexSteps() {
+        for (position, step) in workflow.allSteps.enumerated() where !step.id.value.isEmpty {
+            if let first = firstDefinition[step.id.value] {
+                diagnostics.append(Diagnostic(
+                    .duplicateIdentifier, "step id '\(step.id.value)' is already used", at: step.id.span,
+                    hint: "first defined at \(first.id.span); ids are unique in a file because steps.<id> names the result"))
+                continue
+            }
+            firstDefinition[step.id.value] = step
+            order[step.id.value] = position
+        }
+    }
+
+    private mutating func checkSecretReferences() {
+        let declared = workflow.secrets.map(\.value)
+        for step in workflow.allSteps {
+            for reference in secretReferences(of: step.kind) where !declared.contains(reference.value) {
+                diagnostics.append(Diagnostic(
+                    .undeclaredSecret, "secret '\(reference.value)' is not declared", at: reference.span,
+                    hint: SpellingSuggestion.closest(to: reference.value, among: declared).map { "did you mean '\($0)'?" }
+                        ?? "add it to the workflow's secrets: list"))
+            }
+        }
+    }
+
+    private func secretReferences(of kind: StepKind) -> [Located<String>] {
+        switch kind {
+        case .http(let request), .call(let request):
+            return request.headers.flatMap(\.value.secretReferences) + (request.auth?.values.flatMap(\.secretReferences) ?? [])
+        default:
+            return []
+        }
+    }
+
+    // MARK: Walking steps
+
+    /// Checks a list of steps in order; returns the visibility after the list completes.
+    private mutating func walk(_ steps: [Step], _ start: StepVisibility) -> StepVisibility {
+        var visibility = start
+        var ended: Step?
+        for step in steps {
+            if let ended {
+                diagnostics.append(Diagnostic(
+                    .unreachableStep, "step '\(step.id.value)' never runs", at: step.id.span,
+                    hint: "it follows '\(ended.id.value)', which ends the run with \(ended.kind.keyword)"))
+                break
+            }
+            visibility = self.step(step, visibility)
+            // A return or fail ends the run unless an `if` may skip it.
+            if step.kind.endsRun, step.condition == nil { ended = step }
+        }
+        return visibility
+    }
+
+    private mutating func step(_ step: Step, _ before: StepVisibility) -> StepVisibility {
+        let name = "step '\(step.id.value)'"
+        if let condition = step.condition { check(condition, before, "the if of \(name)") }
+        var after = before
+        switch step.kind {
+        case .http(let request), .call(let request):
+            for template in request.templates { check(template, before, name) }
+        case .sleep(let value), .sleepUntil(let value), .return(let value):
+            check(value, before, name)
+        case .waitForEvent(let wait):
+            check(wait.event, before, name)
+            if wait.timeout == nil {
+                diagnostics.append(Diagnostic(
+                    .waitWithoutTimeout, "\(name) waits for an event without a timeout; it will give up after the default 7d",
+                    at: step.id.span, hint: "add timeout: to say how long to wait"))
+            }
+        case .notify(let notification):
+            check(notification.event, before, name)
+            if let data = notification.data { check(data, before, name) }
+        case .invoke(let invocation):
+            if let input = invocation.input { check(input, before, name) }
+            checkInvokedWorkflow(invocation.workflow)
+        case .set(let assignments):
+            for assignment in assignments { check(assignment.value, before, name) }
+        case .fail(let failure):
+            check(failure.message, before, name)
+            if let type = failure.type { check(type, before, name) }
+        case .switch(let cases):
+            after = switchCases(cases, of: step, before)
+        case .parallel(let branches):
+            after = parallelBranches(branches, of: step, before)
+        case .forEach(let loop):
+            check(loop.items, before, name)
+            var body = before
+            body.hasLoopVariables = true
+            _ = walk(loop.steps, body)
+            after.markConditional(loop.steps.flatMap(\.selfAndDescendants).map(\.id.value), because: "for_each '\(step.id.value)' (use steps.\(step.id.value)[i])")
+        }
+        if !step.catchSteps.isEmpty {
+            var handler = before
+            handler.hasError = true
+            _ = walk(step.catchSteps, handler)
+            after.markConditional(step.catchSteps.flatMap(\.selfAndDescendants).map(\.id.value), because: "the catch of '\(step.id.value)'")
+        }
+        after.completed.insert(step.id.value)
+        return after
+    }
+
+    private mutating func switchCases(_ cases: [SwitchCase], of step: Step, _ before: StepVisibility) -> StepVisibility {
+        var after = before
+        for switchCase in cases {
+            if let condition = switchCase.condition { check(condition, before, "a case of step '\(step.id.value)'") }
+            _ = walk(switchCase.steps, before)
+            after.markConditional(
+                switchCase.steps.flatMap(\.selfAndDescendants).map(\.id.value),
+                because: "a case of switch '\(step.id.value)' (use steps.\(step.id.value), the output of the case taken)")
+        }
+        return after
+    }
+
+    private mutating func parallelBranches(_ branches: [ParallelBranch], of step: Step, _ before: StepVisibility) -> StepVisibility {
+        var after = before
+        for branch in branches {
+            var inside = before
+            for other in branches where other.name.value != branch.name.value {
+                for sibling in other.steps.flatMap(\.selfAndDescendants) { inside.siblings[sibling.id.value] = other.name.value }
+            }
+            let finished = walk(branch.steps, inside)
+            // A parallel step completes when every branch has: what each branch certainly ran, ran.
+            after.completed.formUnion(finished.completed.subtracting(before.completed))
+            for (id, reason) in finished.conditional where before.conditional[id] == nil { after.conditional[id] = reason }
+        }
+        return after
+    }
+
+    private mutating func checkInvokedWorkflow(_ name: Located<String>) {
+        guard let knownWorkflows, !name.value.contains("${{"), !knownWorkflows.contains(name.value) else { return }
+        diagnostics.append(Diagnostic(
+            .unknownWorkflow, "invoke names workflow '\(name.value)', which is not in this folder", at: name.span,
+            hint: SpellingSuggestion.closest(to: name.value, among: knownWorkflows).map { "did you mean '\($0)'?" }))
+    }
+
+    // MARK: Expressions
+
+    private mutating func check(_ template: ValueTemplate, _ visibility: StepVisibility, _ context: String) {
+        for site in template.expressions {
+            ExpressionSiteChecker(
+                workflow: workflow, visibility: visibility, firstDefinition: firstDefinition,
+                locate: site.locate, context: context
+            ).check(site.expression, into: &diagnostics)
+        }
+    }
+}
+
+extension HTTPRequest {
+    /// Every value of the request that may hold expressions.
+    var templates: [ValueTemplate] {
+        [url] + headers.map(\.value) + query.map(\.value) + (body.map { [$0] } ?? []) + (auth?.values ?? [])
+    }
+}

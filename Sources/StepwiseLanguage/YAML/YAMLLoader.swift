@@ -1,0 +1,120 @@
+import Yams
+
+/// Reads a YAML document into `YAMLNode`s with positions, refusing documents that would exhaust
+/// memory or the stack: alias expansion beyond `maximumNodes` ("billion laughs") and nesting
+/// beyond `maximumDepth`. Problems become diagnostics, never crashes.
+public struct YAMLLoader {
+    /// The most nodes a document may expand to, counting every alias expansion.
+    public static let maximumNodes = 100_000
+    /// The deepest nesting of collections accepted.
+    public static let maximumDepth = 64
+
+    private let source: String
+    private var nodeCount = 0
+    private var diagnostics: [Diagnostic] = []
+
+    private init(source: String) {
+        self.source = source
+    }
+
+    /// The document's root node, or `nil` with diagnostics saying why it cannot be read.
+    public static func load(_ source: String) -> (root: YAMLNode?, diagnostics: [Diagnostic]) {
+        if let deep = NestingScanner.firstLineExceeding(depth: maximumDepth, in: source) {
+            return (nil, [Diagnostic(
+                .documentTooDeep, "the document nests more than \(maximumDepth) levels deep",
+                at: SourceSpan(line: deep, column: 1))])
+        }
+        let node: Node?
+        do {
+            node = try Parser(yaml: source, resolver: .basic).singleRoot()
+        } catch let error as YamlError {
+            return (nil, [diagnostic(for: error, in: source)])
+        } catch {
+            return (nil, [Diagnostic(.yamlSyntax, "cannot read the document: \(error)", at: .start)])
+        }
+        guard let node else { return (nil, [Diagnostic(.notAWorkflow, "the document is empty", at: .start)]) }
+        var loader = YAMLLoader(source: source)
+        let root = loader.convert(node, depth: 0)
+        return (loader.diagnostics.isEmpty ? root : nil, loader.diagnostics)
+    }
+
+    private mutating func convert(_ node: Node, depth: Int) -> YAMLNode? {
+        nodeCount += 1
+        guard nodeCount <= Self.maximumNodes else {
+            if nodeCount == Self.maximumNodes + 1 {
+                diagnostics.append(Diagnostic(
+                    .documentTooLarge,
+                    "the document expands to more than \(Self.maximumNodes) nodes (through aliases?)",
+                    at: span(of: node), hint: "aliases that refer to aliases multiply; copy what you need instead"))
+            }
+            return nil
+        }
+        guard depth <= Self.maximumDepth else {
+            diagnostics.append(Diagnostic(.documentTooDeep, "nesting deeper than \(Self.maximumDepth) levels", at: span(of: node)))
+            return nil
+        }
+        switch node {
+        case .scalar(let scalar):
+            return YAMLNode(
+                .scalar(scalar.string, isPlain: scalar.style == .plain && scalar.tag.rawValue != Tag.Name.str.rawValue),
+                span: span(of: node), layout: layout(of: scalar))
+        case .mapping(let mapping):
+            var entries: [YAMLEntry] = []
+            for (key, value) in mapping {
+                guard let key = convert(key, depth: depth + 1), let value = convert(value, depth: depth + 1) else { return nil }
+                entries.append(YAMLEntry(key: key, value: value))
+            }
+            return YAMLNode(.mapping(entries), span: span(of: node))
+        case .sequence(let sequence):
+            var items: [YAMLNode] = []
+            for item in sequence {
+                guard let converted = convert(item, depth: depth + 1) else { return nil }
+                items.append(converted)
+            }
+            return YAMLNode(.sequence(items), span: span(of: node))
+        case .alias:
+            diagnostics.append(Diagnostic(.yamlSyntax, "unresolved alias", at: span(of: node)))
+            return nil
+        }
+    }
+
+    private func span(of node: Node) -> SourceSpan {
+        node.mark.map { SourceSpan(line: $0.line, column: $0.column) } ?? .start
+    }
+
+    private func layout(of scalar: Node.Scalar) -> YAMLScalarLayout {
+        switch scalar.style {
+        case .singleQuoted, .doubleQuoted: return .quoted
+        case .literal, .folded:
+            // The block's content lines are indented; find the first one to learn by how much.
+            let line = (scalar.mark?.line ?? 0) + 1
+            let text = source.split(separator: "\n", omittingEmptySubsequences: false)
+            guard line >= 1, line <= text.count else { return .block(indentation: 0) }
+            return .block(indentation: text[line - 1].prefix { $0 == " " }.count)
+        default: return .plain
+        }
+    }
+
+    private static func diagnostic(for error: YamlError, in source: String) -> Diagnostic {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let span = SourceSpan(line: mark.line, column: mark.column)
+            let message = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+            if let hint = FlowTemplateHint.hint(forErrorAt: span, in: source) {
+                return Diagnostic(.unquotedTemplate, "YAML: \(message)", at: hint.span, hint: hint.text)
+            }
+            return Diagnostic(.yamlSyntax, "YAML: \(message)", at: span)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let key = duplicates.first ?? "?"
+            return Diagnostic(
+                .duplicateKey, "duplicate key '\(key)' in a mapping",
+                at: DuplicateKeyLocator.secondOccurrence(of: key, after: context.mark, in: source),
+                hint: "YAML keeps only one of them; remove or rename the other")
+        case .reader(let problem, _, _, _):
+            return Diagnostic(.yamlSyntax, "YAML: \(problem)", at: .start)
+        default:
+            return Diagnostic(.yamlSyntax, "YAML: \(error)", at: .start)
+        }
+    }
+}

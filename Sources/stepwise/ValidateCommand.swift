@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import StepwiseLanguage
+
+/// `stepwise validate`: checks workflow files the way CI should, before anything is deployed.
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check workflow files and report every problem with its file, line and column.",
+        discussion: """
+            Exit status: 0 when no errors were found, 1 when there are errors (with --strict, \
+            warnings count as errors too), 2 for usage or I/O errors.
+            """
+    )
+
+    @Argument(help: "Workflow files or folders (searched for *.yaml and *.yml).")
+    var paths: [String] = ["workflows"]
+
+    @Option(name: .long, help: "Output format: text, github, json or sarif.")
+    var format: DiagnosticFormat = .text
+
+    @Flag(name: .long, help: "Fail on warnings too.")
+    var strict = false
+
+    func run() throws {
+        let sources = try WorkflowSources.read(paths)
+        let names = Set(sources.compactMap { WorkflowFile(path: $0.path, source: $0.text).workflow?.name.value })
+        let files = sources.map { WorkflowFile(path: $0.path, source: $0.text, knownWorkflows: names) }
+        print(format.render(files), terminator: "")
+        let failing = files.contains { file in
+            file.diagnostics.contains { $0.severity == .error || (strict && $0.severity == .warning) }
+        }
+        if failing { throw ExitCode.failure }
+    }
+}
+
+extension DiagnosticFormat: ExpressibleByArgument {}
+
+/// Finds and reads workflow files from the paths given on the command line.
+enum WorkflowSources {
+    /// The `.yaml`/`.yml` files under `paths`, sorted, with their text; exits with status 2 when
+    /// a path does not exist or cannot be read.
+    static func read(_ paths: [String]) throws -> [(path: String, text: String)] {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw usageFailure("no such file or folder: \(path)")
+            }
+            if isDirectory.boolValue {
+                files += workflowFiles(in: path)
+            } else {
+                files.append(path)
+            }
+        }
+        return try files.map { path in
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw usageFailure("cannot read \(path) as UTF-8 text")
+            }
+            return (path, text)
+        }
+    }
+
+    private static func workflowFiles(in folder: String) -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: folder)
+        var found: [String] = []
+        while let relative = enumerator?.nextObject() as? String {
+            guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
+            found.append((folder as NSString).appendingPathComponent(relative))
+        }
+        return found.sorted()
+    }
+
+    private static func usageFailure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        return ExitCode(2)
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Testing
+import StepwiseExpressions
+import StepwiseLanguage
+
+/// Checks of the loader, decoder and validator on small inline workflows.
+@Suite("Workflow checking")
+struct WorkflowCheckingTests {
+    private func check(_ yaml: String) -> WorkflowFile {
+        WorkflowFile(path: "test.yaml", source: yaml)
+    }
+
+    private func codes(_ yaml: String) -> [String] {
+        check(yaml).diagnostics.map { "\($0.code.rawValue) \($0.span)" }
+    }
+
+    @Test("an alias bomb is refused with a diagnostic, not expanded")
+    func aliasBomb() {
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 { yaml += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        yaml += "workflow: bomb\nsteps: [{id: a, return: 1}]\n"
+        #expect(check(yaml).diagnostics.map(\.code) == [.documentTooLarge])
+    }
+
+    @Test("ten thousand nested brackets are refused before parsing")
+    func deepNesting() {
+        let yaml = "workflow: deep\nsteps: " + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n"
+        let diagnostics = check(yaml).diagnostics
+        #expect(diagnostics.map(\.code) == [.documentTooDeep])
+        #expect(diagnostics.first?.span.line == 2)
+    }
+
+    @Test("an unquoted template inside a flow mapping gets a hint pointing at it")
+    func unquotedTemplateInFlowMapping() throws {
+        let yaml = """
+            workflow: w
+            steps:
+              - id: send
+                http: {method: POST, url: https://example.com, body: {to: ${{ input.email }}}}
+            """
+        let diagnostic = try #require(check(yaml).diagnostics.first)
+        #expect(diagnostic.code == .unquotedTemplate)
+        #expect(diagnostic.span == SourceSpan(line: 4, column: 63))
+        #expect(diagnostic.hint?.contains("quotes") == true)
+    }
+
+    @Test("an expression error points at the exact column inside the YAML scalar")
+    func expressionColumn() throws {
+        let yaml = """
+            workflow: w
+            steps:
+              - id: fetch
+                http:
+                  url: "https://example.com/${{ input.id + }}"
+            """
+        let diagnostic = try #require(check(yaml).diagnostics.first)
+        #expect(diagnostic.code == .expressionSyntax)
+        #expect(diagnostic.span == SourceSpan(line: 5, column: 48))
+    }
+
+    @Test("yes and no stay text, with a warning where that looks unintended")
+    func yaml11Booleans() throws {
+        let yaml = """
+            workflow: w
+            steps:
+              - id: flags
+                set: {enabled: yes, mode: "no", on: true}
+            """
+        let file = check(yaml)
+        #expect(file.diagnostics.map(\.code) == [.yamlBooleanWord])
+        guard case .set(let values)? = file.workflow?.steps.first?.kind, case .literal(let value) = values[0].value.kind else {
+            Issue.record("expected a set step")
+            return
+        }
+        #expect(value == .string("yes"))
+        #expect(values.map(\.name) == ["enabled", "mode", "on"])
+    }
+
+    @Test("a duplicate key is reported at its second occurrence")
+    func duplicateKey() {
+        let yaml = "workflow: w\nsteps:\n  - id: a\n    return: 1\nworkflow: x\n"
+        #expect(codes(yaml) == ["SW002 5:1"])
+    }
+
+    @Test("structural paths name nested steps as the journal will")
+    func structuralPaths() throws {
+        let yaml = """
+            workflow: w
+            steps:
+              - id: fanout
+                for_each:
+                  items: ${{ [1, 2] }}
+                  steps:
+                    - id: send
+                      return: ${{ item }}
+              - id: images
+                parallel:
+                  thumb:
+                    - id: resize
+                      sleep: 1s
+              - id: prompt
+                switch:
+                  - when: ${{ true }}
+                    steps: [{id: tips, set: {a: 1}}]
+              - id: charge
+                sleep: 1s
+                catch:
+                  - id: refund
+                    set: {b: 2}
+            on_failure:
+              - id: alert
+                set: {c: 3}
+            """
+        let file = check(yaml)
+        #expect(file.diagnostics.isEmpty, "\(file.diagnostics)")
+        let paths = try #require(file.workflow).allSteps.map(\.path.description)
+        #expect(paths == ["fanout", "fanout[].send", "images", "images.thumb.resize", "prompt", "prompt.tips", "charge", "charge.catch.refund", "on_failure.alert"])
+        #expect(try #require(file.workflow).allSteps[1].path.instantiated(indices: [3]) == "fanout[3].send")
+    }
+
+    @Test("references must point at steps that certainly ran before")
+    func stepReferences() {
+        let yaml = """
+            workflow: w
+            steps:
+              - id: early
+                set: {x: "${{ steps.late.x }}"}
+              - id: both
+                parallel:
+                  a: [{id: left, set: {v: 1}}]
+                  b: [{id: right, set: {v: "${{ steps.left.v }}"}}]
+              - id: choose
+                switch:
+                  - when: ${{ steps.both.a != null }}
+                    steps: [{id: inner, set: {v: 1}}]
+              - id: unguarded
+                set: {v: "${{ steps.inner.v }}", w: "${{ has(steps.inner) }}", ok: "${{ steps.choose.v + steps.left.v }}"}
+              - id: late
+                set: {x: "${{ steps.nope }}"}
+            """
+        #expect(codes(yaml) == ["SW050 4:25", "SW052 8:43", "SW053 14:25", "SW051 16:25"])
+    }
+
+    @Test("item, error and secrets are only usable where they exist")
+    func scopes() {
+        let yaml = """
+            workflow: w
+            secrets: [TOKEN]
+            steps:
+              - id: a
+                set: {x: "${{ item }}", y: "${{ error.message }}", z: "${{ secrets.TOKEN }}", e: "${{ env.TOKEN }}"}
+              - id: b
+                http:
+                  url: https://example.com
+                  headers: {Authorization: {secret: TOKNE}}
+                  body: {token: {secret: TOKEN}}
+            """
+        #expect(codes(yaml) == ["SW055 5:19", "SW055 5:37", "SW062 5:64", "SW062 5:95", "SW060 9:32", "SW061 10:21"])
+    }
+
+    @Test("every output format carries the same findings")
+    func formats() throws {
+        let file = check("workflow: w\nsteps:\n  - id: a\n    wait_for_event: {event: x}\n    bogus: 1\n")
+        #expect(file.diagnostics.map(\.code) == [.waitWithoutTimeout, .unknownKey])
+        let text = DiagnosticFormat.text.render([file])
+        #expect(text.contains("test.yaml:5:5: error[SW010]: unknown key 'bogus' in step 'a'"))
+        #expect(text.hasSuffix("1 file checked: 1 error, 1 warning\n"))
+        let github = DiagnosticFormat.github.render([file])
+        #expect(github.contains("::error file=test.yaml,line=5,col=5,title=SW010 unknown-key::unknown key 'bogus' in step 'a'"))
+        let json = try Value(json: DiagnosticFormat.json.render([file]))
+        #expect(json["errors"] == .int(1))
+        #expect(json["warnings"] == .int(1))
+        let sarif = try Value(json: DiagnosticFormat.sarif.render([file]))
+        #expect(sarif["version"] == .string("2.1.0"))
+        guard case .list(let runs)? = sarif["runs"], case .list(let results)? = runs.first?["results"] else {
+            Issue.record("SARIF has no results")
+            return
+        }
+        #expect(results.count == 2)
+    }
+}
