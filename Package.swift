@@ -36,6 +36,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(
+            name: "stepwise-benchmarks",
+            dependencies: ["StepwiseExpressions", "StepwiseLanguage"]
+        ),
         .testTarget(
             name: "StepwiseExpressionsTests",
             dependencies: ["StepwiseExpressions", "CELConformance"],

@@ -59,8 +59,8 @@ public struct Parser {
     private mutating func expectClosing(_ closing: Punctuation, of opening: Token, context: String) throws(ParseError) {
         guard !consume(closing) else { return }
         throw ParseError(
-            "expected '\(closing.rawValue)' to close \(context) opened at column \(opening.offset + 1), found \(current.spelling)",
-            offset: current.offset)
+            "expected '\(closing.rawValue)' to close \(context) opened at ", relatedOffset: opening.offset,
+            ", found \(current.spelling)", offset: current.offset)
     }
 
     private mutating func descend() throws(ParseError) {
@@ -80,7 +80,9 @@ public struct Parser {
         let question = advance()
         let then = try parseBinary(minimumPrecedence: 1)
         guard consume(.colon) else {
-            throw ParseError("expected ':' in conditional expression started by '?' at column \(question.offset + 1), found \(current.spelling)", offset: current.offset)
+            throw ParseError(
+                "expected ':' in conditional expression started by '?' at ", relatedOffset: question.offset,
+                ", found \(current.spelling)", offset: current.offset)
         }
         let otherwise = try parseExpression()
         return CELExpression(.conditional(condition, then, otherwise), at: question.offset)

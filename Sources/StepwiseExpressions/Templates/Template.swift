@@ -17,7 +17,7 @@ public struct Template: Sendable, Hashable {
     ///
     /// Throws for `${{` without a closing `}}` and for expression syntax errors, with the offset
     /// in `text` so callers can point at the exact column.
-    public init(parsing text: String) throws(TemplateError) {
+    public init(parsing text: String) throws(ParseError) {
         var scanner = TemplateScanner(text)
         parts = try scanner.scan()
     }

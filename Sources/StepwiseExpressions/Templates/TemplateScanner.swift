@@ -9,7 +9,7 @@ struct TemplateScanner {
         scalars = Array(text.unicodeScalars)
     }
 
-    mutating func scan() throws(TemplateError) -> [Template.Part] {
+    mutating func scan() throws(ParseError) -> [Template.Part] {
         var parts: [Template.Part] = []
         var text = String.UnicodeScalarView()
         while position < scalars.count {
@@ -30,21 +30,21 @@ struct TemplateScanner {
         index + 2 < scalars.count && scalars[index] == "$" && scalars[index + 1] == "{" && scalars[index + 2] == "{"
     }
 
-    private mutating func expressionPart() throws(TemplateError) -> Template.Part {
+    private mutating func expressionPart() throws(ParseError) -> Template.Part {
         let opening = position
         let start = position + 3
         guard let end = closingOffset(from: start) else {
-            throw TemplateError("'${{' at offset \(opening) is never closed with '}}'", offset: opening)
+            throw ParseError("'${{' is never closed with '}}'", offset: opening)
         }
         let source = String(String.UnicodeScalarView(scalars[start..<end]))
         position = end + 2
         guard !source.allSatisfy(\.isWhitespace) else {
-            throw TemplateError("empty expression in '${{ }}'", offset: opening)
+            throw ParseError("empty expression in '${{ }}'", offset: opening)
         }
         do {
             return .expression(try Parser.parse(source), source: source, offset: start)
         } catch {
-            throw TemplateError(error.message, offset: start + error.offset)
+            throw error.shifted(by: start)
         }
     }
 

@@ -36,7 +36,7 @@ extension WorkflowDecoder {
         guard let keyword = kindEntry.key.scalarText, let kind = stepKind(keyword, kindEntry.value, path: path) else { return nil }
         var step = Step(id: id, path: path, kind: kind, span: node.span)
         step.description = reader["description"].flatMap { text($0, "description") }
-        step.condition = reader["if"].flatMap { valueTemplate($0) }
+        step.condition = reader["if"].flatMap { condition($0, "if") }
         step.timeout = reader["timeout"].flatMap { duration($0, "timeout") }
         step.retry = reader["retry"].flatMap { retryPolicy($0) }
         step.catchSteps = reader["catch"].map { steps($0, under: path.appending(.catch), context: "catch") } ?? []
@@ -151,7 +151,7 @@ extension WorkflowDecoder {
             }
             reader.reportUnknownKeys(allowed: ["when", "steps"], into: &diagnostics)
             reader.reportMissing(["when", "steps"], into: &diagnostics)
-            let condition = reader["when"].flatMap { valueTemplate($0) }
+            let condition = reader["when"].flatMap { self.condition($0, "when") }
             cases.append(SwitchCase(
                 condition: condition, steps: reader["steps"].map { steps($0, under: path, context: "steps") } ?? [], span: item.span))
         }

@@ -57,6 +57,20 @@ extension WorkflowDecoder {
         return duration(node, what).map { ValueTemplate(.literal(.duration($0.value)), at: node.span) }
     }
 
+    /// A condition (`if`, `when`): `true`, `false`, or exactly one `${{ }}` expression.
+    mutating func condition(_ node: YAMLNode, _ what: String) -> ValueTemplate? {
+        guard let value = valueTemplate(node) else { return nil }
+        switch value.kind {
+        case .literal(.bool): return value
+        case .template(let template, _, _) where template.singleExpression != nil: return value
+        default:
+            diagnostics.append(Diagnostic(
+                .wrongType, "\(what) must be true, false or one ${{ }} expression, found \(describe(node))", at: node.span,
+                hint: "write the whole condition inside ${{ }}, e.g. ${{ steps.check.status == 200 }}"))
+            return nil
+        }
+    }
+
     /// Data that may embed `${{ }}`; `{secret: NAME}` is accepted only where `allowingSecrets`.
     mutating func valueTemplate(_ node: YAMLNode, allowingSecrets: Bool = false) -> ValueTemplate? {
         switch node.content {
@@ -107,9 +121,9 @@ extension WorkflowDecoder {
             let template = try Template(parsing: text)
             return ValueTemplate(.template(template, text: text, layout: node.layout), at: node.span)
         } catch {
+            let locate = { (offset: Int) in node.layout.location(ofOffset: offset, in: text, startingAt: node.span) }
             diagnostics.append(Diagnostic(
-                .expressionSyntax, error.message,
-                at: node.layout.location(ofOffset: error.offset, in: text, startingAt: node.span)))
+                .expressionSyntax, error.message { locate($0).description }, at: locate(error.offset)))
             return nil
         }
     }

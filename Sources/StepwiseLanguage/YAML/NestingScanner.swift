@@ -4,8 +4,9 @@
 /// The estimate counts flow brackets outside quotes plus block indentation levels and sequence
 /// dashes on each line; it is an upper bound of the real depth for ordinary documents.
 enum NestingScanner {
-    /// The 1-based line on which the estimated depth first exceeds `depth`, if any.
-    static func firstLineExceeding(depth limit: Int, in source: String) -> Int? {
+    /// Where the estimated depth first exceeds `depth`, if anywhere: the bracket that opens one
+    /// level too many, or the start of the line's content for block nesting.
+    static func firstPositionExceeding(depth limit: Int, in source: String) -> SourceSpan? {
         var flowDepth = 0
         var indentations: [Int] = []
         var quote: Character?
@@ -22,7 +23,9 @@ enum NestingScanner {
                 dashes += 1
                 rest = rest.dropFirst(2).drop { $0 == " " }
             }
+            var column = indentation
             for character in content {
+                column += character.unicodeScalars.count
                 if let open = quote {
                     if character == open { quote = nil }
                     continue
@@ -31,7 +34,7 @@ enum NestingScanner {
                 case "'", "\"": quote = character
                 case "[", "{":
                     flowDepth += 1
-                    if flowDepth + indentations.count + dashes > limit { return number + 1 }
+                    if flowDepth + indentations.count + dashes > limit { return SourceSpan(line: number + 1, column: column) }
                 case "]", "}": flowDepth = max(0, flowDepth - 1)
                 case "#": break
                 default: continue
@@ -40,7 +43,7 @@ enum NestingScanner {
             }
             // Quotes do not span lines in the documents we expect; reset to stay robust.
             if quote == "'" || quote == "\"" { quote = nil }
-            if flowDepth + indentations.count + dashes > limit { return number + 1 }
+            if flowDepth + indentations.count + dashes > limit { return SourceSpan(line: number + 1, column: indentation + 1) }
         }
         return nil
     }

@@ -19,10 +19,9 @@ public struct YAMLLoader {
 
     /// The document's root node, or `nil` with diagnostics saying why it cannot be read.
     public static func load(_ source: String) -> (root: YAMLNode?, diagnostics: [Diagnostic]) {
-        if let deep = NestingScanner.firstLineExceeding(depth: maximumDepth, in: source) {
+        if let deep = NestingScanner.firstPositionExceeding(depth: maximumDepth, in: source) {
             return (nil, [Diagnostic(
-                .documentTooDeep, "the document nests more than \(maximumDepth) levels deep",
-                at: SourceSpan(line: deep, column: 1))])
+                .documentTooDeep, "the document nests more than \(maximumDepth) levels deep", at: deep)])
         }
         let node: Node?
         do {

@@ -1,0 +1,123 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseLanguage
+
+/// Prints performance figures for the parts users wait on: validating workflows and evaluating
+/// expressions. Run in release mode: `swift run -c release stepwise-benchmarks`.
+@main
+struct StepwiseBenchmarks {
+    static func main() throws {
+        print("Stepwise benchmarks (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
+        let generated = GeneratedWorkflow.yaml(steps: 500)
+        let check = WorkflowFile(path: "generated.yaml", source: generated)
+        print("generated workflow: \(check.workflow?.allSteps.count ?? 0) steps, \(check.diagnostics.count) diagnostics")
+        report("validate a generated workflow (500 top-level steps)", iterations: 50) {
+            _ = WorkflowFile(path: "generated.yaml", source: generated)
+        }
+        let folder = try exampleWorkflows()
+        report("validate workflows/ (\(folder.count) files)", iterations: 50) {
+            for (path, source) in folder { _ = WorkflowFile(path: path, source: source) }
+        }
+        let expression = try Parser.parse("input.items.filter(i, i.qty > 0).map(i, i.price * double(i.qty)).exists(t, t > 100.0)")
+        let items = Value.list((0..<20).map { index in ["qty": .int(Int64(index % 3)), "price": .double(Double(index) * 7.5)] })
+        report("evaluate a filter/map/exists expression over 20 items", iterations: 20_000) {
+            _ = try? expression.evaluate(["input": ["items": items]])
+        }
+        report("parse a 100-character expression", iterations: 20_000) {
+            _ = try? Parser.parse("steps.fetch.body.items.filter(i, i.price > 10 && i.tags.exists(t, t == 'sale')).map(i, i.id)")
+        }
+    }
+
+    /// Runs `body` `iterations` times after a warm-up and prints the median and 90th percentile
+    /// of batches, so one slow batch (a page fault, the other core busy) does not skew the figure.
+    static func report(_ name: String, iterations: Int, _ body: () -> Void) {
+        for _ in 0..<max(1, iterations / 10) { body() }
+        let clock = ContinuousClock()
+        let batches = 10
+        var perIteration: [Double] = []
+        for _ in 0..<batches {
+            let count = max(1, iterations / batches)
+            let elapsed = clock.measure { for _ in 0..<count { body() } }
+            perIteration.append(seconds(elapsed) / Double(count))
+        }
+        perIteration.sort()
+        let median = perIteration[batches / 2]
+        let p90 = perIteration[batches * 9 / 10 - 1]
+        let label = name.padding(toLength: 58, withPad: " ", startingAt: 0)
+        print("\(label) median \(format(median))   p90 \(format(p90))")
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func format(_ seconds: Double) -> String {
+        if seconds >= 1e-3 { return String(format: "%8.3f ms", seconds * 1e3) }
+        return String(format: "%8.2f µs", seconds * 1e6)
+    }
+
+    static func exampleWorkflows() throws -> [(String, String)] {
+        let folder = "workflows"
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted()
+        return try names.map { name in
+            let path = "\(folder)/\(name)"
+            return (path, try String(contentsOfFile: path, encoding: .utf8))
+        }
+    }
+}
+
+/// A large but realistic workflow: http calls, sets and switches that reference earlier steps.
+enum GeneratedWorkflow {
+    static func yaml(steps count: Int) -> String {
+        var yaml = """
+            workflow: generated
+            input:
+              type: object
+              properties:
+                user_id: {type: string}
+                amount: {type: number}
+            secrets: [API_TOKEN]
+            steps:
+
+            """
+        for index in 0..<count {
+            switch index % 4 {
+            case 0:
+                yaml += """
+                      - id: fetch_\(index)
+                        http:
+                          method: POST
+                          url: "https://api.example.com/users/${{ input.user_id }}/items/\(index)"
+                          headers: {Authorization: {secret: API_TOKEN}}
+                          body: {amount: "${{ input.amount * 2.0 }}", step: \(index)}
+                        retry: {attempts: 3, backoff: exponential, initial: 1s}
+
+                    """
+            case 1:
+                yaml += """
+                      - id: compute_\(index)
+                        set:
+                          total: "${{ steps.fetch_\(index - 1).body.items.filter(i, i.qty > 0).map(i, i.price).size() }}"
+                          label: "step \(index) for ${{ input.user_id }}"
+
+                    """
+            case 2:
+                yaml += """
+                      - id: decide_\(index)
+                        switch:
+                          - when: ${{ steps.compute_\(index - 1).total > 3 }}
+                            steps: [{id: big_\(index), set: {v: "${{ steps.fetch_\(index - 2).status }}"}}]
+                          - default: [{id: small_\(index), set: {v: 0}}]
+
+                    """
+            default:
+                yaml += """
+                      - id: pause_\(index)
+                        sleep: 1m
+
+                    """
+            }
+        }
+        return yaml
+    }
+}
