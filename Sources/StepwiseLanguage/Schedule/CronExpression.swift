@@ -6,7 +6,9 @@ import StepwiseExpressions
 /// Syntax (case-insensitive): `*`, numbers, lists `1,15,30`, ranges `1-5`, steps `*/15`,
 /// `10-50/10` and `5/15` (5 through the end of the field, every 15); months `jan`–`dec` and days
 /// of the week `sun`–`sat` by name, also in ranges (`mon-fri`); day of week 0 and 7 are both
-/// Sunday. The macros `@yearly` (`@annually`), `@monthly`, `@weekly`, `@daily` (`@midnight`) and
+/// Sunday. A range may not run backwards (`5-1` is an error), except that a day-of-week range
+/// ending in Sunday (`sat-sun`, `5-0`) runs through Sunday. A step must lie between 1 and the
+/// field's largest value. The macros `@yearly` (`@annually`), `@monthly`, `@weekly`, `@daily` (`@midnight`) and
 /// `@hourly` stand for `0 0 1 1 *`, `0 0 1 * *`, `0 0 * * 0`, `0 0 * * *` and `0 * * * *`.
 ///
 /// Days follow Vixie cron: when both day fields are restricted, a day matching either of them
@@ -58,8 +60,9 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
             let name = String(characters[firstRange]).lowercased()
             guard let macro = Self.macros.first(where: { $0.name == name }) else {
                 let names = Self.macros.map(\.name)
+                let expected = names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "")
                 throw CronSyntaxError(
-                    "unknown macro '\(String(characters[firstRange]))' (expected \(names.dropLast().joined(separator: ", ")) or \(names.last ?? ""))",
+                    "unknown macro '\(String(characters[firstRange]))' (expected \(expected))",
                     offset: firstRange.lowerBound
                 )
             }
@@ -143,9 +146,10 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         let monthList = monthNames.count == 1
             ? monthNames[0]
             : monthNames.dropLast().joined(separator: ", ") + " or " + (monthNames.last ?? "")
+        let dayList = days.dropLast().map(String.init).joined(separator: ", ") + " and \(days.last ?? earliest)"
         let message = days.count == 1
             ? "day \(earliest) never occurs in \(monthList)"
-            : "days \(days.dropLast().map(String.init).joined(separator: ", ")) and \(days.last ?? earliest) never occur in \(monthList)"
+            : "days \(dayList) never occur in \(monthList)"
         throw CronSyntaxError(message, offset: dayOfMonthOffset)
     }
 

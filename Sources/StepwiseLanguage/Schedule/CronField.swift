@@ -45,7 +45,8 @@ struct CronField: Sendable, Hashable {
         }
 
         /// The last value that `*` and an open-ended `N/step` run up to. For day-of-week this is
-        /// Saturday (6), not 7: 7 only repeats Sunday, which `*` already starts with.
+        /// Saturday (6), not 7: 7 only repeats Sunday, so `1/2` means Monday, Wednesday and Friday
+        /// (as in croniter) rather than picking up Sunday as well.
         fileprivate func openUpperBound(from start: Int) -> Int {
             self == .dayOfWeek ? max(start, 6) : bounds.upperBound
         }
