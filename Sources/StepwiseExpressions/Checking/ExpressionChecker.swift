@@ -156,10 +156,16 @@ public struct ExpressionChecker {
     private mutating func method(
         _ target: CELExpression, _ name: String, _ arguments: [CELExpression], at offset: Int, _ environment: CheckEnvironment
     ) -> CheckedType {
-        if let namespace = Self.namespace(of: target), environment.variables[namespace] == nil,
-            FunctionLibrary.hasGlobal("\(namespace).\(name)")
-        {
-            return call("\(namespace).\(name)", arguments, at: offset, environment)
+        if let namespace = Self.namespace(of: target), environment.variables[namespace] == nil {
+            let qualified = "\(namespace).\(name)"
+            if FunctionLibrary.hasGlobal(qualified) { return call(qualified, arguments, at: offset, environment) }
+            // `math.gretest(…)` is a misspelled function of a library namespace, not a method of an unknown `math`.
+            if FunctionLibrary.globals.keys.contains(where: { $0.hasPrefix(namespace + ".") }) {
+                _ = self.arguments(arguments, environment)
+                let hint = SpellingSuggestion.closest(to: qualified, among: FunctionLibrary.globals.keys).map { "did you mean '\($0)'?" }
+                report(.unknownFunction, "unknown function '\(qualified)'", at: offset, hint: hint)
+                return .dyn
+            }
         }
         let receiver = infer(target, environment)
         _ = self.arguments(arguments, environment)
@@ -169,6 +175,7 @@ public struct ExpressionChecker {
             return .dyn
         }
         checkArity(function, count: arguments.count, at: offset)
+        if name == "matches", arguments.count == 1 { checkPattern(arguments[0], at: offset) }
         if case .method(let receivers) = function.style, let type = receiver.valueType, !receivers.contains(type) {
             let accepted = receivers.map(\.name).sorted().joined(separator: ", ")
             report(.typeMismatch, "\(name)() is not defined on a \(type.name)", at: offset, hint: "it applies to: \(accepted)")
@@ -189,10 +196,23 @@ public struct ExpressionChecker {
     /// Calls whose arguments are all literals are evaluated now: a bad duration, timestamp or
     /// regular expression in the source is reported before the workflow ever runs.
     private mutating func checkConstantCall(_ name: String, _ arguments: [CELExpression], at offset: Int) {
-        guard ["timestamp", "duration", "matches"].contains(name),
+        if name == "matches", arguments.count == 2 { return checkPattern(arguments[1], at: offset) }
+        guard ["timestamp", "duration"].contains(name),
             arguments.allSatisfy({ if case .literal = $0.kind { true } else { false } })
         else { return }
         let call = CELExpression(.call(name, arguments), at: offset)
+        do {
+            _ = try call.evaluate()
+        } catch {
+            report(.typeMismatch, error.message, at: offset)
+        }
+    }
+
+    /// A literal pattern of `matches()` is compiled now: whatever the text (often `input` data),
+    /// a malformed pattern fails every run.
+    private mutating func checkPattern(_ pattern: CELExpression, at offset: Int) {
+        guard case .literal(.string) = pattern.kind else { return }
+        let call = CELExpression(.call("matches", [CELExpression(.literal(.string("")), at: offset), pattern]), at: offset)
         do {
             _ = try call.evaluate()
         } catch {

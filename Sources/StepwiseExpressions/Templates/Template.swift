@@ -2,7 +2,7 @@
 ///
 /// A template that is exactly one `${{ }}` (surrounding spaces allowed) keeps the expression's
 /// type when rendered; any other template renders to a string, with each value interpolated as
-/// text (strings as they are, other values as compact JSON).
+/// text (strings as they are, lists and maps as compact JSON, other values as JSON without quotes).
 public struct Template: Sendable, Hashable {
     /// One piece of a template.
     public enum Part: Sendable, Hashable {
@@ -46,27 +46,44 @@ public struct Template: Sendable, Hashable {
 
     /// Renders the template: a single expression's value as is, otherwise the interpolated string.
     public func render(_ variables: [String: Value], limits: EvaluationLimits = .standard) throws(EvaluationError) -> Value {
-        if let expression = singleExpression { return try expression.evaluate(variables, limits: limits) }
+        if case .expression(let expression, _, let offset) = parts.only {
+            return try Self.evaluate(expression, at: offset, variables, limits: limits)
+        }
         var output = ""
         for part in parts {
             switch part {
             case .text(let text): output += text
             case .expression(let expression, _, let offset):
-                do {
-                    output += Self.interpolated(try expression.evaluate(variables, limits: limits))
-                } catch var error {
-                    error.offset = offset + (error.offset ?? 0)
-                    throw error
-                }
+                output += Self.interpolated(try Self.evaluate(expression, at: offset, variables, limits: limits))
             }
         }
         return .string(output)
     }
 
-    /// How a value reads inside text: strings verbatim, everything else as compact JSON.
+    /// Evaluates an embedded expression; error offsets become offsets in the template text.
+    private static func evaluate(
+        _ expression: CELExpression, at offset: Int, _ variables: [String: Value], limits: EvaluationLimits
+    ) throws(EvaluationError) -> Value {
+        do {
+            return try expression.evaluate(variables, limits: limits)
+        } catch var error {
+            error.offset = offset + (error.offset ?? 0)
+            throw error
+        }
+    }
+
+    /// How a value reads inside text: strings verbatim, lists and maps as compact JSON, and the
+    /// scalars JSON writes as strings (timestamps, durations, bytes, types) without the quotes.
     static func interpolated(_ value: Value) -> String {
-        if case .string(let s) = value { return s }
-        return value.jsonText()
+        switch value {
+        case .string(let s): return s
+        case .optional(let wrapped): return interpolated(wrapped ?? .null)
+        case .list, .map: return value.jsonText()
+        default:
+            let json = value.jsonText()
+            guard json.hasPrefix("\""), case .string(let text)? = try? Value(json: json) else { return json }
+            return text
+        }
     }
 }
 

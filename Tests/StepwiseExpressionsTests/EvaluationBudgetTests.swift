@@ -1,0 +1,156 @@
+import Testing
+import StepwiseExpressions
+
+/// The evaluation error of `source` (which must parse), or `nil` when it evaluates.
+private func budgetFailure(
+    _ source: String, limits: EvaluationLimits = .standard, _ variables: [String: Value] = [:]
+) throws -> EvaluationError? {
+    let expression = try Parser.parse(source)
+    do {
+        _ = try expression.evaluate(variables, limits: limits)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// `[1, …, 10].map(a, [1, …, 10].map(b, … 0))`, `depth` levels deep: 10^depth results.
+private func nestedMaps(depth: Int) -> String {
+    let list = "[1,2,3,4,5,6,7,8,9,10]"
+    var source = "0"
+    for level in 0..<depth { source = "\(list).map(v\(level), \(source))" }
+    return source
+}
+
+/// Ten replacements of one character by ten: 10^10 characters if nothing stopped it.
+private let replaceBomb = "'x'" + String(repeating: ".replace('x', 'xxxxxxxxxx')", count: 10)
+
+/// Ten joins of ten copies each: 10^11 characters if nothing stopped it.
+private let joinBomb: String = {
+    var source = "size(s10)"
+    for level in stride(from: 10, through: 1, by: -1) {
+        let previous = "s\(level - 1)"
+        source = "cel.bind(s\(level), [\(Array(repeating: previous, count: 10).joined(separator: ", "))].join(''), \(source))"
+    }
+    return "cel.bind(s0, 'xxxxxxxxxx', \(source))"
+}()
+
+private let stepsMessage = "expression exceeded its budget of \(EvaluationLimits.standard.maximumSteps) evaluation steps"
+private let memoryMessage = "expression exceeded its memory budget of \(EvaluationLimits.standard.maximumMemoryBytes) bytes"
+
+@Suite("Evaluation budget")
+struct EvaluationBudgetTests {
+    @Test("ten nested maps over ten elements stop at the step budget, quickly")
+    func nestedMapsExceedSteps() throws {
+        let start = ContinuousClock.now
+        let error = try #require(try budgetFailure(nestedMaps(depth: 10)))
+        #expect(error.kind == .budgetExceeded)
+        #expect(error.message == stepsMessage)
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
+
+    @Test("the same nesting within the budget evaluates")
+    func nestedMapsWithinBudget() throws {
+        let value = try Parser.parse("size(\(nestedMaps(depth: 3)))").evaluate([:])
+        #expect(value == .int(10))
+    }
+
+    @Test("a string-doubling attack through replace() hits the memory budget")
+    func replaceBombExceedsMemory() throws {
+        let start = ContinuousClock.now
+        let error = try #require(try budgetFailure(replaceBomb + ".size()"))
+        #expect(error.kind == .budgetExceeded)
+        #expect(error.message == memoryMessage)
+        // Building the string was quadratic once: minutes before the budget was reached.
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
+
+    @Test("a string-doubling attack through join() hits the memory budget")
+    func joinBombExceedsMemory() throws {
+        let error = try #require(try budgetFailure(joinBomb))
+        #expect(error.kind == .budgetExceeded)
+        #expect(error.message == memoryMessage)
+    }
+
+    @Test("concatenating a string with itself hits the memory budget")
+    func concatenationBomb() throws {
+        var source = "s"
+        for _ in 0..<30 { source = "cel.bind(s, s + s, \(source))" }
+        let error = try #require(try budgetFailure(source, ["s": "0123456789abcdef"]))
+        #expect(error.kind == .budgetExceeded)
+        #expect(error.message == memoryMessage)
+    }
+
+    @Test("custom limits are honoured, and name themselves in the message")
+    func customLimits() throws {
+        let source = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(x, x * 2)"
+        #expect(try budgetFailure(source) == nil)
+        let fewSteps = EvaluationLimits(maximumSteps: 20, maximumMemoryBytes: 1 << 20)
+        let stepsError = try #require(try budgetFailure(source, limits: fewSteps))
+        #expect(stepsError.kind == .budgetExceeded)
+        #expect(stepsError.message == "expression exceeded its budget of 20 evaluation steps")
+
+        let littleMemory = EvaluationLimits(maximumSteps: 1_000, maximumMemoryBytes: 64)
+        #expect(try budgetFailure("'abc' + 'def'", limits: littleMemory) == nil)
+        let memoryError = try #require(try budgetFailure("'abcdefghijklmnopqrstuvwxyz'.replace('', '--')", limits: littleMemory))
+        #expect(memoryError.kind == .budgetExceeded)
+        #expect(memoryError.message == "expression exceeded its memory budget of 64 bytes")
+    }
+
+    @Test("the budget is per evaluation: the same expression can run again with a just-sufficient budget")
+    func budgetPerEvaluation() throws {
+        let expression = try Parser.parse("[1, 2, 3].map(x, x * x)")
+        func limits(_ steps: Int) -> EvaluationLimits { EvaluationLimits(maximumSteps: steps, maximumMemoryBytes: 1 << 20) }
+        let needed = try #require((1...1_000).first { steps in (try? expression.evaluate([:], limits: limits(steps))) != nil })
+        for _ in 0..<3 {
+            #expect(try expression.evaluate([:], limits: limits(needed)) == [1, 4, 9])
+        }
+        let error = try #require(try budgetFailure("[1, 2, 3].map(x, x * x)", limits: limits(needed - 1)))
+        #expect(error.kind == .budgetExceeded)
+    }
+
+    @Test("with the standard limits, an exhausted budget on the left of '|| true' is reported")
+    func budgetErrorBeforeOr() throws {
+        let error = try #require(try budgetFailure("\(nestedMaps(depth: 10)) == [] || true"))
+        #expect(error.kind == .budgetExceeded)
+        #expect(error.message == stepsMessage)
+    }
+
+    /// Small limits keep these fast; the standard limits behave the same (above).
+    static let small = EvaluationLimits(maximumSteps: 20_000, maximumMemoryBytes: 256 << 10)
+
+    @Test("budget errors escape the macros and operators that absorb ordinary errors", arguments: [
+        "\(nestedMaps(depth: 10)) == [] || true",
+        "\(nestedMaps(depth: 10)) == [] && false",
+        "size(\(replaceBomb)) > 0 || true",
+        "false || \(nestedMaps(depth: 10)) == []",
+        "[1, 2].exists(i, \(nestedMaps(depth: 10)) == [])",
+        "[1, 2].all(i, \(nestedMaps(depth: 10)) == [])",
+        "[0, 1].exists(i, 1 / i == 1 && \(nestedMaps(depth: 10)) == [])",
+        "optional.of(1).optMap(v, \(nestedMaps(depth: 10))).hasValue() || true",
+    ])
+    func budgetErrorsAreNotAbsorbed(source: String) throws {
+        let error = try #require(try budgetFailure(source, limits: Self.small))
+        #expect(error.kind == .budgetExceeded)
+        #expect(error.message.hasPrefix("expression exceeded its "))
+        #expect(error.message.contains("budget of 20000 evaluation steps") || error.message.contains("budget of 262144 bytes"))
+    }
+
+    @Test("a deciding left side still short-circuits an expensive right side", arguments: [
+        ("true || \(nestedMaps(depth: 10)) == []", true),
+        ("false && \(nestedMaps(depth: 10)) == []", false),
+        ("false ? \(nestedMaps(depth: 10)) == [] : true", true),
+        ("[1, 2].exists(i, i == 1 || \(nestedMaps(depth: 10)) == [])", true),
+        ("has({'a': 1}.a) || size(\(replaceBomb)) > 0", true),
+    ])
+    func shortCircuitSkipsExpensiveSide(source: String, expected: Bool) throws {
+        #expect(try Parser.parse(source).evaluate([:]) == .bool(expected))
+    }
+
+    @Test("ordinary errors are still absorbed next to a budget-respecting expression")
+    func ordinaryErrorsStillAbsorbed() throws {
+        #expect(try Parser.parse("1 / 0 == 1 || \(nestedMaps(depth: 2)) != []").evaluate([:]) == true)
+        let error = try #require(try budgetFailure("1 / 0 == 1 || false"))
+        #expect(error.kind == .invalidOperation)
+    }
+}
