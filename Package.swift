@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "cel-conformance", targets: ["cel-conformance"]),
         .library(name: "StepwiseExpressions", targets: ["StepwiseExpressions"]),
         .library(name: "StepwiseLanguage", targets: ["StepwiseLanguage"]),
+        .library(name: "StepwiseRuntime", targets: ["StepwiseRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +21,7 @@ let package = Package(
             name: "StepwiseLanguage",
             dependencies: ["StepwiseExpressions", .product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "StepwiseRuntime", dependencies: ["StepwiseExpressions", "StepwiseLanguage"]),
         .target(name: "CELConformance", dependencies: ["StepwiseExpressions"]),
         .executableTarget(
             name: "stepwise",
@@ -45,6 +47,7 @@ let package = Package(
             dependencies: ["StepwiseExpressions", "CELConformance"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "StepwiseRuntimeTests", dependencies: ["StepwiseRuntime"]),
         .testTarget(
             name: "StepwiseLanguageTests",
             dependencies: ["StepwiseLanguage"],

@@ -1,0 +1,124 @@
+import StepwiseExpressions
+import StepwiseLanguage
+
+/// Runs deliveries of any workflow it knows, by definition hash. Stateless between deliveries in
+/// principle; as an optimisation it keeps the interpreter state of recently active runs and
+/// resumes from it when the next delivery's journal extends what it saw (a warm resume), so a
+/// long run does not pay for replaying its whole history at every step.
+public actor WorkflowRunner {
+    private let http: any HTTPTransport
+    private let secrets: any SecretSource
+    private let clock: @Sendable () -> TimestampValue
+    private let warmCapacity: Int
+    private var definitions: [String: Workflow] = [:]
+    private var warm: [String: (journalCount: Int, state: ExecutionState)] = [:]
+    private var warmOrder: [String] = []
+
+    /// A runner sending HTTP through `http`, reading secrets from `secrets`, telling time with
+    /// `clock`; `warmCapacity` bounds how many runs it remembers (0 disables warm resumes).
+    public init(
+        http: any HTTPTransport, secrets: any SecretSource, warmCapacity: Int = 1_000,
+        clock: @escaping @Sendable () -> TimestampValue
+    ) {
+        self.http = http
+        self.secrets = secrets
+        self.clock = clock
+        self.warmCapacity = warmCapacity
+    }
+
+    /// Makes a definition available under its hash (runs are pinned to the hash they started with).
+    public func register(_ workflow: Workflow, hash: String) {
+        definitions[hash] = workflow
+    }
+
+    /// Whether a definition is known.
+    public func knows(hash: String) -> Bool { definitions[hash] != nil }
+
+    /// Handles one delivery: replays the journal, executes at most one new durable step.
+    ///
+    /// Only the lookup of the definition and the warm state run on the actor; the interpreter runs
+    /// concurrently with other deliveries.
+    public nonisolated func deliver(_ delivery: Delivery) async -> DeliveryOutcome {
+        guard let (workflow, cached) = await prepare(delivery) else {
+            return .rejected("no definition \(delivery.definitionHash) of workflow '\(delivery.workflow)' is known to this runner")
+        }
+        let interpreter = WorkflowInterpreter(workflow: workflow, http: http, secrets: secrets)
+        let context = WorkflowContext(
+            runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal,
+            startedAt: delivery.startedAt, now: clock(), attempt: delivery.attempt)
+        var state = cached ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
+        let outcome: DeliveryOutcome
+        do {
+            let result = try await Self.run(interpreter, delivery, context, &state)
+            switch result {
+            case .completed(let output): outcome = .completed(output)
+            case .failed(let error): outcome = .failed(error)
+            }
+        } catch {
+            outcome = Self.outcome(of: error)
+        }
+        await remember(delivery, state: state, outcome: outcome)
+        return outcome
+    }
+
+    private func prepare(_ delivery: Delivery) -> (Workflow, ExecutionState?)? {
+        guard let workflow = definitions[delivery.definitionHash] else { return nil }
+        guard delivery.failure == nil, let cached = warm[delivery.runId], cached.journalCount <= delivery.journal.count else {
+            return (workflow, nil)
+        }
+        return (workflow, cached.state)
+    }
+
+    private static func run(
+        _ interpreter: WorkflowInterpreter, _ delivery: Delivery, _ context: WorkflowContext, _ state: inout ExecutionState
+    ) async throws(StepInterruption) -> RunResult {
+        guard let failure = delivery.failure else { return try await interpreter.execute(context, state: &state) }
+        // Rebuild the run's state from its journal, then run on_failure on the same journal.
+        context.acceptsNewSteps = false
+        do {
+            _ = try await interpreter.execute(context, state: &state)
+        } catch .journalExhausted {
+            // Expected: the run failed before reaching its end.
+        }
+        context.acceptsNewSteps = true
+        return try await interpreter.executeFailureHandler(failure, context, state: &state)
+    }
+
+    private static func outcome(of interruption: StepInterruption) -> DeliveryOutcome {
+        switch interruption {
+        case .submit(let submission): .submitted(submission)
+        case .retry(let delay, let error): .retry(after: delay, error: error)
+        case .replayMismatch(let message): .rejected(message)
+        case .journalExhausted: .rejected("the journal ended before the run's state could be rebuilt")
+        }
+    }
+
+    private static func freshState(for delivery: Delivery, workflow: Workflow, input: Value) -> ExecutionState {
+        let run: Value = [
+            "id": .string(delivery.runId), "workflow": .string(delivery.workflow),
+            "started_at": .string(delivery.startedAt.description),
+        ]
+        let environment = Value.map(ValueMap(workflow.environment.map { ($0.name, $0.value) }))
+        return ExecutionState(input: input, run: run, environment: environment)
+    }
+
+    private func remember(_ delivery: Delivery, state: ExecutionState, outcome: DeliveryOutcome) {
+        guard warmCapacity > 0 else { return }
+        warmOrder.removeAll { $0 == delivery.runId }
+        switch outcome {
+        case .submitted, .retry:
+            guard delivery.failure == nil else { fallthrough }
+            warm[delivery.runId] = (delivery.journal.count, state)
+            warmOrder.append(delivery.runId)
+            while warmOrder.count > warmCapacity { warm[warmOrder.removeFirst()] = nil }
+        default:
+            warm[delivery.runId] = nil
+        }
+    }
+
+    /// Forgets a run's warm state (after it finished or was canceled elsewhere).
+    public func forget(runId: String) {
+        warm[runId] = nil
+        warmOrder.removeAll { $0 == runId }
+    }
+}

@@ -1,0 +1,86 @@
+import StepwiseExpressions
+
+/// Sends the requests of `http` steps. The engine provides one (AsyncHTTPClient); tests may
+/// provide their own. Implementations must honour `timeout`.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: OutgoingRequest) async throws(TransportFailure) -> IncomingResponse
+}
+
+/// A request an `http` step sends.
+public struct OutgoingRequest: Sendable, Equatable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    public var timeout: DurationValue
+
+    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]?, timeout: DurationValue) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+
+    public static func == (lhs: OutgoingRequest, rhs: OutgoingRequest) -> Bool {
+        lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body && lhs.timeout == rhs.timeout
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+    }
+
+    /// The first header named `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// The response to an `http` step.
+public struct IncomingResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first header named `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// A request that got no response: the connection failed or the timeout passed.
+public struct TransportFailure: Error, Sendable, Equatable {
+    /// Why there was no response.
+    public enum Kind: String, Sendable {
+        case connection = "ConnectionError"
+        case timeout = "Timeout"
+        case invalidRequest = "InvalidRequest"
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// Where secret values come from at send time; never journaled, never logged.
+public protocol SecretSource: Sendable {
+    func value(of name: String) -> String?
+}
+
+/// Secrets from the process environment.
+public struct EnvironmentSecrets: SecretSource {
+    private let environment: [String: String]
+
+    public init(_ environment: [String: String]) {
+        self.environment = environment
+    }
+
+    public func value(of name: String) -> String? { environment[name] }
+}

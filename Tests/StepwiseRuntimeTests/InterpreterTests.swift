@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// The interpreter and replay context, driven to completion in memory. Every scenario runs twice,
+/// with a cold runner (replays from the start at each delivery) and a warm one (resumes from
+/// memory); journals and outputs must be identical.
+@Suite("Interpreter")
+struct InterpreterTests {
+    struct Outcome: Equatable {
+        var finish: RunDriver.Finish
+        var requests: [OutgoingRequest]
+    }
+
+    /// Runs `yaml` cold and warm with fresh transports from `script`, checks both agree, returns the cold one.
+    func run(
+        _ yaml: String, input: Value = [:], script: @escaping () -> ScriptedTransport = { ScriptedTransport([:]) },
+        secrets: [String: String] = [:]
+    ) async throws -> Outcome {
+        var outcomes: [Outcome] = []
+        for warm in [false, true] {
+            let transport = script()
+            let clock = try VirtualClock.at()
+            let driver = try await RunDriver.make(yaml, transport: transport, warm: warm, clock: clock, secrets: secrets)
+            outcomes.append(Outcome(finish: await driver.run(input: input, clock: clock), requests: transport.requests))
+        }
+        #expect(outcomes[0].finish.journal == outcomes[1].finish.journal, "warm and cold journals differ")
+        #expect(outcomes[0].finish.output == outcomes[1].finish.output)
+        #expect(outcomes[0].requests == outcomes[1].requests)
+        return outcomes[0]
+    }
+
+    @Test("set, switch and if are recomputed; http results are journaled in order")
+    func sequence() async throws {
+        let yaml = """
+            workflow: test
+            steps:
+              - id: fetch
+                http: {url: "https://api.example.com/users/${{ input.id }}"}
+              - id: greeting
+                set: {text: "Hello, ${{ steps.fetch.body.name }}"}
+              - id: route
+                switch:
+                  - when: ${{ steps.fetch.body.vip }}
+                    steps: [{id: vip, set: {tier: gold}}]
+                  - default: [{id: normal, set: {tier: basic}}]
+              - id: skipped
+                if: ${{ false }}
+                http: {url: "https://api.example.com/never"}
+              - id: notify
+                http:
+                  method: POST
+                  url: https://mail.example.com/send
+                  body: {text: "${{ steps.greeting.text }}", tier: "${{ steps.route.tier }}"}
+            output: "${{ {'tier': steps.route.tier, 'skipped': steps.skipped, 'mail': steps.notify.status} }}"
+            """
+        let outcome = try await run(yaml, input: ["id": "u1"]) {
+            ScriptedTransport([
+                "https://api.example.com/users": [ScriptedTransport.json(200, #"{"name": "Ada", "vip": true}"#)],
+                "https://mail.example.com": [ScriptedTransport.json(202, "{}")],
+            ])
+        }
+        #expect(outcome.finish.status == "succeeded")
+        #expect(outcome.finish.output == ["tier": "gold", "skipped": .null, "mail": 202])
+        #expect(outcome.finish.journal.map(\.stepName) == ["init", "fetch", "notify"])
+        #expect(outcome.requests.map(\.url) == ["https://api.example.com/users/u1", "https://mail.example.com/send"])
+        #expect(outcome.requests[1].body.map { String(decoding: $0, as: UTF8.self) } == #"{"text":"Hello, Ada","tier":"gold"}"#)
+        #expect(outcome.requests[0].header("Idempotency-Key") == "run-1/fetch")
+    }
+
+    @Test("sleep and sleep_until journal their wake-up time and resume after it")
+    func sleeps() async throws {
+        let yaml = """
+            workflow: test
+            steps:
+              - id: pause
+                sleep: 3d
+              - id: until
+                sleep_until: "2026-02-01T09:00:00Z"
+            output: ${{ [steps.pause.until, steps.until.until] }}
+            """
+        let outcome = try await run(yaml)
+        #expect(outcome.finish.output == ["2026-01-04T00:00:00Z", "2026-02-01T09:00:00Z"])
+        #expect(outcome.finish.journal.map(\.stepType) == [.initial, .sleepFor, .sleepUntil])
+    }
+
+    @Test("a failing request is retried by its policy, then the catch steps run with error in scope")
+    func retryThenCatch() async throws {
+        let yaml = """
+            workflow: test
+            steps:
+              - id: charge
+                http: {method: POST, url: "https://pay.example.com/charge", expect: {status: [200]}}
+                retry: {attempts: 3, backoff: constant, initial: 1s, on: [503]}
+                catch:
+                  - id: refund
+                    set: {reason: "${{ error.message }}", status: "${{ error.status }}"}
+            output: ${{ steps.charge }}
+            """
+        let outcome = try await run(yaml) {
+            ScriptedTransport(["https://pay.example.com": [ScriptedTransport.json(503, #"{"e": 1}"#)]])
+        }
+        #expect(outcome.requests.count == 3)
+        #expect(outcome.finish.status == "succeeded")
+        #expect(outcome.finish.output?["status"] == 503)
+        #expect(outcome.finish.journal.last?.error?.type == "HTTPError")
+        #expect(outcome.requests.allSatisfy { $0.header("Idempotency-Key") == "run-1/charge" })
+    }
+
+    @Test("a status outside retry.on fails at once; without catch the run fails and on_failure runs once")
+    func failureHandler() async throws {
+        let yaml = """
+            workflow: test
+            steps:
+              - id: charge
+                http: {url: "https://pay.example.com/charge", expect: {status: [200]}}
+                retry: {attempts: 5, on: [503]}
+              - id: never
+                http: {url: "https://never.example.com"}
+            on_failure:
+              - id: alert
+                http: {method: POST, url: "https://hooks.example.com/alert", body: {error: "${{ error.message }}", step: "${{ error.step }}"}}
+            """
+        let outcome = try await run(yaml) {
+            ScriptedTransport([
+                "https://pay.example.com": [ScriptedTransport.json(400, #"{"e": "bad card"}"#)],
+                "https://hooks.example.com": [ScriptedTransport.json(200, "{}")],
+            ])
+        }
+        #expect(outcome.finish.status == "failed")
+        #expect(outcome.finish.error?.step == "charge")
+        #expect(outcome.requests.map(\.url) == ["https://pay.example.com/charge", "https://hooks.example.com/alert"])
+        #expect(outcome.finish.journal.map(\.stepName) == ["init", "charge", "on_failure.alert"])
+    }
+
+    @Test("fail and return end the run with their values; secrets reach headers but not journals")
+    func failReturnSecrets() async throws {
+        let failing = try await run("""
+            workflow: test
+            steps:
+              - id: check
+                if: ${{ input.amount > 100 }}
+                fail: {message: "amount ${{ input.amount }} is too high", type: Limit}
+              - id: done
+                return: ok
+            """, input: ["amount": 500])
+        #expect(failing.finish.error == StepError(message: "amount 500 is too high", type: "Limit", step: "check"))
+        let secret = try await run("""
+            workflow: test
+            secrets: [TOKEN]
+            steps:
+              - id: call
+                http: {url: "https://api.example.com/x", auth: {bearer: {secret: TOKEN}}}
+              - id: done
+                return: ${{ steps.call.status }}
+            """, script: { ScriptedTransport(["https://api.example.com": [ScriptedTransport.json(200, "{}")]]) }, secrets: ["TOKEN": "s3cr3t"])
+        #expect(secret.finish.output == 200)
+        #expect(secret.requests.first?.header("Authorization") == "Bearer s3cr3t")
+        #expect(!secret.finish.journal.map { $0.json.jsonText() }.joined().contains("s3cr3t"))
+    }
+
+    @Test("a journal that no longer fits the definition is a replay error naming both steps")
+    func replayMismatch() async throws {
+        let clock = try VirtualClock.at()
+        let driver = try await RunDriver.make("""
+            workflow: test
+            steps:
+              - id: second
+                sleep: 1s
+            """, transport: ScriptedTransport([:]), warm: false, clock: clock)
+        let journal = [JournalEntry.initial([:]), JournalEntry(stepId: 1, stepName: "first", stepType: .run, out: 1)]
+        let outcome = await driver.runner.deliver(Delivery(
+            runId: "r", workflow: "test", definitionHash: driver.hash, journal: journal, startedAt: clock.now))
+        guard case .rejected(let message) = outcome else {
+            Issue.record("expected a rejection, got \(outcome)")
+            return
+        }
+        #expect(message.contains("Run 'first'") && message.contains("SleepFor 'second'"))
+    }
+
+    @Test("journal entries round-trip through Upstash step JSON with out as JSON text")
+    func journalJSON() throws {
+        let entry = JournalEntry(stepId: 2, stepName: "fetch", stepType: .run, out: ["status": 200])
+        let json = entry.json
+        #expect(json["out"] == .string(#"{"status":200}"#))
+        #expect(try JournalEntry(json: json) == entry)
+    }
+}
