@@ -14,6 +14,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
     ],
     targets: [
         .target(name: "StepwiseExpressions"),
@@ -22,13 +29,34 @@ let package = Package(
             dependencies: ["StepwiseExpressions", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "StepwiseRuntime", dependencies: ["StepwiseExpressions", "StepwiseLanguage"]),
+        .target(
+            name: "StepwiseEngine",
+            dependencies: [
+                "StepwiseRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "StepwiseServer",
+            dependencies: [
+                "StepwiseEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(name: "CELConformance", dependencies: ["StepwiseExpressions"]),
         .executableTarget(
             name: "stepwise",
             dependencies: [
                 "StepwiseExpressions",
                 "StepwiseLanguage",
+                "StepwiseServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .executableTarget(
@@ -48,6 +76,14 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "StepwiseRuntimeTests", dependencies: ["StepwiseRuntime"]),
+        .testTarget(
+            name: "StepwiseEngineTests",
+            dependencies: [
+                "StepwiseEngine", "StepwiseServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "StepwiseLanguageTests",
             dependencies: ["StepwiseLanguage"],

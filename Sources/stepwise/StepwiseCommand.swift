@@ -10,7 +10,10 @@ struct StepwiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stepwise",
         abstract: "Durable workflows written in YAML.",
-        subcommands: [ValidateCommand.self, EvalCommand.self]
+        subcommands: [
+            ServeCommand.self, ValidateCommand.self, TriggerCommand.self, RunsCommand.self, LogsCommand.self,
+            CancelCommand.self, RunCommand.self, EvalCommand.self,
+        ]
     )
 
     static func main() async {
@@ -21,6 +24,9 @@ struct StepwiseCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
+            Foundation.exit(failure.exitCode)
         } catch {
             // ArgumentParser reports usage errors with EX_USAGE (64); Stepwise promises 2.
             guard exitCode(for: error) == .validationFailure else { exit(withError: error) }

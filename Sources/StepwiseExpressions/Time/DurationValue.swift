@@ -4,7 +4,8 @@
 /// CEL specification requires; every operation that could leave it throws instead of wrapping.
 public struct DurationValue: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The signed length of the duration in nanoseconds.
-    public let nanoseconds: Int128
+    public var nanoseconds: Int128 { storage.value }
+    private let storage: SplitInteger
 
     static let nanosecondsPerSecond: Int128 = 1_000_000_000
     /// The largest magnitude CEL allows: 315,576,000,000 seconds.
@@ -18,11 +19,11 @@ public struct DurationValue: Sendable, Hashable, Comparable, CustomStringConvert
         guard (-Self.maximumMagnitude...Self.maximumMagnitude).contains(nanoseconds) else {
             throw EvaluationError("duration out of range")
         }
-        self.nanoseconds = nanoseconds
+        storage = SplitInteger(nanoseconds)
     }
 
     private init(unchecked nanoseconds: Int128) {
-        self.nanoseconds = nanoseconds
+        storage = SplitInteger(nanoseconds)
     }
 
     /// Parses Go `time.ParseDuration` syntax as CEL's `duration()` accepts it, e.g. `"1h30m"`, `"-1.5s"`,

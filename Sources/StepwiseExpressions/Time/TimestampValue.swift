@@ -4,7 +4,8 @@
 /// inclusive, as the CEL specification requires; every operation that could leave it throws.
 public struct TimestampValue: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Nanoseconds since 1970-01-01T00:00:00Z (negative for earlier instants).
-    public let nanosecondsSinceEpoch: Int128
+    public var nanosecondsSinceEpoch: Int128 { storage.value }
+    private let storage: SplitInteger
 
     private static let nanosecondsPerSecond = DurationValue.nanosecondsPerSecond
     private static let secondsPerDay: Int64 = 86_400
@@ -22,7 +23,7 @@ public struct TimestampValue: Sendable, Hashable, Comparable, CustomStringConver
         guard Self.nanosecondsRange.contains(nanosecondsSinceEpoch) else {
             throw EvaluationError("timestamp out of range")
         }
-        self.nanosecondsSinceEpoch = nanosecondsSinceEpoch
+        storage = SplitInteger(nanosecondsSinceEpoch)
     }
 
     /// Creates the instant `secondsSinceEpoch` whole seconds after the epoch, as CEL's

@@ -16,6 +16,9 @@ public struct Workflow: Sendable {
     public var output: ValueTemplate?
     public var onFailure: [Step]
     public var steps: [Step]
+    /// Ids of steps that were written but could not be read (their errors are reported); other
+    /// steps may still refer to them without a second, misleading error.
+    public var undecodedStepIds: Set<String>
 
     public init(name: Located<String>) {
         self.name = name
@@ -31,6 +34,7 @@ public struct Workflow: Sendable {
         output = nil
         onFailure = []
         steps = []
+        undecodedStepIds = []
     }
 
     /// Every step of the workflow, depth first in source order, including nested and `on_failure` steps.

@@ -21,25 +21,36 @@ extension WorkflowDecoder {
         let id = stepIdentifier(reader)
         let path = parent.appending(.step(id.value))
         let kindEntries = reader.entries.filter { StepKind.keywords.contains($0.key.scalarText ?? "") }
-        guard let kindEntry = kindEntries.first else {
+        var kind: StepKind?
+        if let kindEntry = kindEntries.first {
+            for extra in kindEntries.dropFirst() {
+                diagnostics.append(Diagnostic(
+                    .stepWithSeveralKinds,
+                    "\(context) has two kinds, '\(kindEntry.key.scalarText ?? "")' and '\(extra.key.scalarText ?? "")'",
+                    at: extra.key.span, hint: "split it into two steps"))
+            }
+            kind = kindEntry.key.scalarText.flatMap { stepKind($0, kindEntry.value, path: path) }
+        } else {
             diagnostics.append(Diagnostic(
                 .stepWithoutKind, "\(context) has no kind", at: node.span,
                 hint: "give it exactly one of: \(StepKind.keywords.joined(separator: ", "))"))
+        }
+        // The common keys are checked even when the kind is missing or invalid.
+        let description = reader["description"].flatMap { text($0, "description") }
+        let stepCondition = reader["if"].flatMap { self.condition($0, "if") }
+        let timeout = reader["timeout"].flatMap { duration($0, "timeout") }
+        let retry = reader["retry"].flatMap { retryPolicy($0) }
+        let catchSteps = reader["catch"].map { steps($0, under: path.appending(.catch), context: "catch") } ?? []
+        guard let kind else {
+            if !id.value.isEmpty { undecodedStepIds.insert(id.value) }
             return nil
         }
-        for extra in kindEntries.dropFirst() {
-            diagnostics.append(Diagnostic(
-                .stepWithSeveralKinds,
-                "\(context) has two kinds, '\(kindEntry.key.scalarText ?? "")' and '\(extra.key.scalarText ?? "")'",
-                at: extra.key.span, hint: "split it into two steps"))
-        }
-        guard let keyword = kindEntry.key.scalarText, let kind = stepKind(keyword, kindEntry.value, path: path) else { return nil }
         var step = Step(id: id, path: path, kind: kind, span: node.span)
-        step.description = reader["description"].flatMap { text($0, "description") }
-        step.condition = reader["if"].flatMap { condition($0, "if") }
-        step.timeout = reader["timeout"].flatMap { duration($0, "timeout") }
-        step.retry = reader["retry"].flatMap { retryPolicy($0) }
-        step.catchSteps = reader["catch"].map { steps($0, under: path.appending(.catch), context: "catch") } ?? []
+        step.description = description
+        step.condition = stepCondition
+        step.timeout = timeout
+        step.retry = retry
+        step.catchSteps = catchSteps
         return step
     }
 
@@ -90,7 +101,7 @@ extension WorkflowDecoder {
             return ValueTemplate(.literal(.timestamp(try TimestampValue(parsing: text))), at: node.span)
         } catch {
             diagnostics.append(Diagnostic(
-                .invalidTimestamp, "invalid time '\(text)' for sleep_until: \(error.message)", at: node.span,
+                .invalidTimestamp, "sleep_until: \(error.message)", at: node.span,
                 hint: "write an RFC 3339 time such as 2026-12-24T18:00:00Z or 2026-12-24T18:00:00+01:00"))
             return nil
         }
@@ -101,7 +112,8 @@ extension WorkflowDecoder {
         reader.reportUnknownKeys(allowed: ["event", "timeout"], into: &diagnostics)
         reader.reportMissing(["event"], into: &diagnostics)
         guard let event = reader["event"].flatMap({ valueTemplate($0) }) else { return nil }
-        return EventWait(event: event, timeout: reader["timeout"].flatMap { duration($0, "wait_for_event timeout") })
+        return EventWait(
+            event: event, timeout: reader["timeout"].flatMap { duration($0, "wait_for_event timeout") }, hasTimeoutKey: reader["timeout"] != nil)
     }
 
     private mutating func notification(_ node: YAMLNode) -> EventNotification? {
@@ -180,6 +192,12 @@ extension WorkflowDecoder {
         reader.reportUnknownKeys(allowed: ["items", "concurrency", "steps"], into: &diagnostics)
         reader.reportMissing(["items", "steps"], into: &diagnostics)
         guard let items = reader["items"].flatMap({ valueTemplate($0) }), let stepsNode = reader["steps"] else { return nil }
+        if case .list = items.kind {
+        } else if case .template(let template, _, _) = items.kind, template.singleExpression != nil {
+        } else {
+            diagnostics.append(Diagnostic(
+                .wrongType, "for_each items must be a list or one ${{ }} expression that yields a list", at: items.span))
+        }
         return ForEachLoop(
             items: items, concurrency: reader["concurrency"].flatMap { integer($0, "for_each concurrency", minimum: 1) },
             steps: steps(stepsNode, under: path.appending(.iteration), context: "for_each steps"))

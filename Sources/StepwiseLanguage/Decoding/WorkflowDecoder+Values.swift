@@ -44,9 +44,13 @@ extension WorkflowDecoder {
             }
             return Located(value, at: node.span)
         } catch {
+            let computed = text.contains("${{")
             diagnostics.append(Diagnostic(
-                .invalidDuration, "invalid duration '\(text)' for \(what): \(error.message)", at: node.span,
-                hint: "write a number and a unit: 250ms, 90s, 15m, 1h30m, 3d, 2w"))
+                .invalidDuration, computed ? "\(what) must be a fixed duration, not computed with ${{ }}" : "\(what): \(error.message)",
+                at: node.span,
+                hint: computed
+                    ? "only sleep and sleep_until may be computed; write a number and a unit such as 15m"
+                    : "write a number and a unit: 250ms, 90s, 15m, 1h30m, 3d, 2w"))
             return nil
         }
     }
@@ -59,6 +63,13 @@ extension WorkflowDecoder {
 
     /// A condition (`if`, `when`): `true`, `false`, or exactly one `${{ }}` expression.
     mutating func condition(_ node: YAMLNode, _ what: String) -> ValueTemplate? {
+        if case .scalar(let text, true) = node.content, ScalarTyping.isYAML11Boolean(text) {
+            // One error with the YAML 1.2 hint, not an SW006 warning on top of it (as for `jitter: yes`).
+            diagnostics.append(Diagnostic(
+                .wrongType, "\(what) must be true, false or one ${{ }} expression, found '\(text)'", at: node.span,
+                hint: "Stepwise reads YAML 1.2, where yes/no/on/off are text: write true or false"))
+            return nil
+        }
         guard let value = valueTemplate(node) else { return nil }
         switch value.kind {
         case .literal(.bool): return value

@@ -10,6 +10,8 @@ public struct WorkflowDecoder {
     ]
 
     var diagnostics: [Diagnostic] = []
+    /// Ids of steps whose kind could not be read.
+    var undecodedStepIds: Set<String> = []
 
     /// The workflow described by `root`, and the problems found; the workflow is `nil` only when
     /// the document is not a mapping at all.
@@ -48,6 +50,7 @@ public struct WorkflowDecoder {
                 diagnostics.append(Diagnostic(.emptySteps, "a workflow needs at least one step", at: stepsNode.span))
             }
         }
+        workflow.undecodedStepIds = undecodedStepIds
         return workflow
     }
 
@@ -97,6 +100,11 @@ public struct WorkflowDecoder {
             if text.contains("${{") {
                 diagnostics.append(Diagnostic(
                     .invalidValue, "env values are constants; '${{' is not evaluated here", at: entry.value.span))
+            }
+            if isPlain, ScalarTyping.isYAML11Boolean(text) {
+                diagnostics.append(Diagnostic(
+                    .yamlBooleanWord, "'\(text)' is the text \"\(text)\" here, not a boolean", at: entry.value.span,
+                    hint: "Stepwise reads YAML 1.2: write true or false for a boolean, or quote '\(text)' to keep the text"))
             }
             return (name, ScalarTyping.value(of: text, isPlain: isPlain))
         }

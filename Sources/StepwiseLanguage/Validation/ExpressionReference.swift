@@ -37,11 +37,14 @@ struct ExpressionReference {
             visit(target, guarded: false, into: &references)
             for argument in arguments { visit(argument, guarded: false, into: &references) }
         case .unary(_, let operand): visit(operand, guarded: false, into: &references)
-        case .binary(_, let left, let right):
+        case .binary(let op, let left, let right):
             visit(left, guarded: false, into: &references)
-            visit(right, guarded: false, into: &references)
+            // `has(steps.x) && steps.x.y`: the right side runs only when the test held.
+            visit(right, guarded: false, into: &references, testedBy: op == .and ? left : nil)
         case .conditional(let condition, let then, let otherwise):
-            for part in [condition, then, otherwise] { visit(part, guarded: false, into: &references) }
+            visit(condition, guarded: false, into: &references)
+            visit(then, guarded: false, into: &references, testedBy: condition)
+            visit(otherwise, guarded: false, into: &references)
         case .list(let elements):
             for element in elements { visit(element.value, guarded: false, into: &references) }
         case .map(let entries):
@@ -58,6 +61,33 @@ struct ExpressionReference {
         case .optionalMap(let target, _, let body, _):
             visit(target, guarded: true, into: &references)
             visit(body, guarded: false, into: &references)
+        }
+    }
+
+    /// Visits `expression`, evaluated only when `condition` held: references to what the
+    /// condition tests with `has()` (directly or through `&&`) count as guarded.
+    private static func visit(
+        _ expression: CELExpression, guarded: Bool, into references: inout [ExpressionReference], testedBy condition: CELExpression?
+    ) {
+        var found: [ExpressionReference] = []
+        visit(expression, guarded: guarded, into: &found)
+        let tested = condition.map(presenceTests) ?? []
+        for var reference in found {
+            if tested.contains(where: { $0.root == reference.root && reference.path.starts(with: $0.path) }) { reference.isGuarded = true }
+            references.append(reference)
+        }
+    }
+
+    /// The chains a condition tests with `has()`, alone or joined by `&&`.
+    private static func presenceTests(in condition: CELExpression) -> [ExpressionReference] {
+        switch condition.kind {
+        case .presenceTest(let operand, let field):
+            let test = CELExpression(.select(operand, field: field, isOptional: true), at: condition.offset)
+            return chain(test, guarded: true).map { [$0] } ?? []
+        case .binary(.and, let left, let right):
+            return presenceTests(in: left) + presenceTests(in: right)
+        default:
+            return []
         }
     }
 

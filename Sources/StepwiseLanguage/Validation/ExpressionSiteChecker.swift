@@ -16,7 +16,8 @@ struct ExpressionSiteChecker {
         diagnostics += issues.map(diagnostic)
         for reference in ExpressionReference.collect(in: expression) {
             switch reference.root {
-            case "steps": if let found = stepReference(reference) { diagnostics.append(found) }
+            // Where no step may be used at all, the unknown name `steps` was reported once already.
+            case "steps": if !visibility.noSteps, let found = stepReference(reference) { diagnostics.append(found) }
             case "input": if let found = inputReference(reference) { diagnostics.append(found) }
             case "env": if let found = environmentReference(reference) { diagnostics.append(found) }
             default: continue
@@ -68,7 +69,7 @@ struct ExpressionSiteChecker {
     }
 
     private func stepReference(_ reference: ExpressionReference) -> Diagnostic? {
-        guard let id = reference.path.first else { return nil }
+        guard let id = reference.path.first, !workflow.undecodedStepIds.contains(id) else { return nil }
         let span = locate(reference.offset)
         guard firstDefinition[id] != nil else {
             return Diagnostic(

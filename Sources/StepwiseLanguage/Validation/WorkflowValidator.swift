@@ -104,7 +104,7 @@ public struct WorkflowValidator {
             check(value, before, name)
         case .waitForEvent(let wait):
             check(wait.event, before, name)
-            if wait.timeout == nil {
+            if wait.timeout == nil, !wait.hasTimeoutKey {
                 diagnostics.append(Diagnostic(
                     .waitWithoutTimeout, "\(name) waits for an event without a timeout; it will give up after the default 7d",
                     at: step.id.span, hint: "add timeout: to say how long to wait"))

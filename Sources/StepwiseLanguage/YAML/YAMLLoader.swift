@@ -10,11 +10,15 @@ public struct YAMLLoader {
     public static let maximumDepth = 64
 
     private let source: String
+    private let lines: SourceLines
     private var nodeCount = 0
+    /// The positions of the nodes being converted, outermost first, with their index in a parent list.
+    private var path: [(span: SourceSpan, position: Int)] = []
     private var diagnostics: [Diagnostic] = []
 
     private init(source: String) {
         self.source = source
+        lines = SourceLines(source)
     }
 
     /// The document's root node, or `nil` with diagnostics saying why it cannot be read.
@@ -37,14 +41,16 @@ public struct YAMLLoader {
         return (loader.diagnostics.isEmpty ? root : nil, loader.diagnostics)
     }
 
-    private mutating func convert(_ node: Node, depth: Int) -> YAMLNode? {
+    private mutating func convert(_ node: Node, depth: Int, position: Int = 0) -> YAMLNode? {
         nodeCount += 1
+        path.append((span(of: node), position))
+        defer { path.removeLast() }
         guard nodeCount <= Self.maximumNodes else {
             if nodeCount == Self.maximumNodes + 1 {
                 diagnostics.append(Diagnostic(
                     .documentTooLarge,
-                    "the document expands to more than \(Self.maximumNodes) nodes (through aliases?)",
-                    at: span(of: node), hint: "aliases that refer to aliases multiply; copy what you need instead"))
+                    "the document expands to more than \(Self.maximumNodes) nodes (through aliases)",
+                    at: expandingAlias() ?? span(of: node), hint: "aliases that refer to aliases multiply; copy what you need instead"))
             }
             return nil
         }
@@ -66,8 +72,8 @@ public struct YAMLLoader {
             return YAMLNode(.mapping(entries), span: span(of: node))
         case .sequence(let sequence):
             var items: [YAMLNode] = []
-            for item in sequence {
-                guard let converted = convert(item, depth: depth + 1) else { return nil }
+            for (position, item) in sequence.enumerated() {
+                guard let converted = convert(item, depth: depth + 1, position: position) else { return nil }
                 items.append(converted)
             }
             return YAMLNode(.sequence(items), span: span(of: node))
@@ -77,20 +83,35 @@ public struct YAMLLoader {
         }
     }
 
+    /// Where the alias that is being expanded is written. Yams gives an alias's copy the position
+    /// of its anchor, which lies before the alias; the alias itself is the first `*` after the
+    /// position of the last node on the path that was written in place.
+    private func expandingAlias() -> SourceSpan? {
+        guard let jump = path.indices.dropFirst().first(where: { path[$0].span < path[$0 - 1].span }) else { return nil }
+        let parent = path[jump - 1].span
+        var remaining = path[jump].position
+        let text = lines.lines
+        for lineNumber in parent.line...min(text.count, parent.line + 1_000) {
+            let line = text[lineNumber - 1]
+            let start = lineNumber == parent.line ? parent.column - 1 : 0
+            for column in line.indices.dropFirst(start) where line[column] == "*" {
+                if remaining == 0 { return SourceSpan(line: lineNumber, column: column + 1) }
+                remaining -= 1
+            }
+        }
+        return nil
+    }
+
     private func span(of node: Node) -> SourceSpan {
         node.mark.map { SourceSpan(line: $0.line, column: $0.column) } ?? .start
     }
 
     private func layout(of scalar: Node.Scalar) -> YAMLScalarLayout {
         switch scalar.style {
-        case .singleQuoted, .doubleQuoted: return .quoted
-        case .literal, .folded:
-            // The block's content lines are indented; find the first one to learn by how much.
-            let line = (scalar.mark?.line ?? 0) + 1
-            let text = source.split(separator: "\n", omittingEmptySubsequences: false)
-            guard line >= 1, line <= text.count else { return .block(indentation: 0) }
-            return .block(indentation: text[line - 1].prefix { $0 == " " }.count)
-        default: return .plain
+        case .singleQuoted: YAMLScalarLayout(style: .singleQuoted, source: lines)
+        case .doubleQuoted: YAMLScalarLayout(style: .doubleQuoted, source: lines)
+        case .literal, .folded: YAMLScalarLayout(style: .block, source: lines)
+        default: YAMLScalarLayout(style: .plain, source: lines)
         }
     }
 

@@ -47,28 +47,120 @@ public struct YAMLEntry: Sendable {
     }
 }
 
-/// How a scalar's text sits in the source, so that a position inside the text (an expression
-/// error) can be turned into a line and column.
-public enum YAMLScalarLayout: Sendable, Hashable {
-    /// Plain text starting at the node's column.
-    case plain
-    /// Quoted: the text starts one column after the quote.
-    case quoted
-    /// A literal or folded block: the text starts on the next line, at `indentation` + 1.
-    case block(indentation: Int)
+/// How a scalar's text sits in the source, so that a position inside the decoded text (an
+/// expression error) can be turned into the line and column a person sees in the file, across
+/// escapes (`\"`, `''`), folded lines and block scalars.
+public struct YAMLScalarLayout: Sendable {
+    /// How the scalar was written.
+    public enum Style: Sendable, Hashable {
+        case plain
+        case singleQuoted
+        case doubleQuoted
+        /// A literal (`|`) or folded (`>`) block: the text starts on the line after the indicator.
+        case block
+    }
 
-    /// The source location of `offset` (Unicode scalars) in `text`, a scalar starting at `span`.
+    public var style: Style
+    let source: SourceLines?
+
+    public init(style: Style, source: SourceLines? = nil) {
+        self.style = style
+        self.source = source
+    }
+
+    /// A plain scalar with no source to consult (positions are counted on one line).
+    public static let plain = YAMLScalarLayout(style: .plain)
+
+    /// The source location of `offset` (Unicode scalars) in `text`, a scalar written at `span`.
     public func location(ofOffset offset: Int, in text: String, startingAt span: SourceSpan) -> SourceSpan {
-        let before = text.unicodeScalars.prefix(offset)
-        let newlines = before.filter { $0 == "\n" }.count
-        let column = before.reversed().prefix { $0 != "\n" }.count
-        switch self {
-        case .plain:
-            return newlines == 0 ? span.advanced(by: offset) : SourceSpan(line: span.line + newlines, column: column + 1)
-        case .quoted:
-            return newlines == 0 ? span.advanced(by: offset + 1) : SourceSpan(line: span.line + newlines, column: column + 1)
-        case .block(let indentation):
-            return SourceSpan(line: span.line + 1 + newlines, column: indentation + column + 1)
+        guard let source else { return span.advanced(by: offset + (style == .plain ? 0 : 1)) }
+        var cursor = SourceCursor(lines: source.lines, line: span.line, column: span.column)
+        switch style {
+        case .plain: break
+        case .singleQuoted, .doubleQuoted: cursor.advance()
+        case .block: cursor.nextLine()
+        }
+        cursor.skipIndentation()
+        for scalar in text.unicodeScalars.prefix(offset) {
+            cursor.consume(scalar, style: style)
+        }
+        return cursor.span
+    }
+}
+
+/// The lines of a source file, shared by every scalar of a document.
+public final class SourceLines: Sendable {
+    let lines: [[Unicode.Scalar]]
+
+    public init(_ source: String) {
+        lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+    }
+}
+
+/// Walks the raw text of a scalar in step with its decoded text.
+struct SourceCursor {
+    let lines: [[Unicode.Scalar]]
+    var line: Int
+    var column: Int
+
+    var span: SourceSpan { SourceSpan(line: line, column: column) }
+
+    private var current: Unicode.Scalar? {
+        guard line >= 1, line <= lines.count else { return nil }
+        let text = lines[line - 1]
+        return column - 1 < text.count ? text[column - 1] : nil
+    }
+
+    private var atEndOfLine: Bool {
+        guard line >= 1, line <= lines.count else { return true }
+        return column - 1 >= lines[line - 1].count
+    }
+
+    mutating func advance(_ count: Int = 1) { column += count }
+
+    mutating func nextLine() {
+        line += 1
+        column = 1
+    }
+
+    mutating func skipIndentation() {
+        while let scalar = current, scalar == " " || scalar == "\t" { advance() }
+    }
+
+    /// Moves past the raw characters that produced `decoded`.
+    mutating func consume(_ decoded: Unicode.Scalar, style: YAMLScalarLayout.Style) {
+        var guardSteps = 0
+        while guardSteps < 10_000, line <= lines.count {
+            guardSteps += 1
+            if atEndOfLine {
+                nextLine()
+                skipIndentation()
+                // A line break in the source became a space or a newline in the text.
+                if decoded == " " || decoded == "\n" { return }
+                continue
+            }
+            guard let raw = current else { return }
+            if style == .doubleQuoted, raw == "\\" {
+                advance(escapeLength())
+                return
+            }
+            if style == .singleQuoted, raw == "'" {
+                advance(2)
+                return
+            }
+            advance()
+            if raw == decoded { return }
+        }
+    }
+
+    /// The raw length of the escape sequence at the cursor (`\"`, `\x41`, `\u00e9`, …).
+    private func escapeLength() -> Int {
+        guard line >= 1, line <= lines.count, column < lines[line - 1].count else { return 1 }
+        switch lines[line - 1][column] {
+        case "x": return 4
+        case "u": return 6
+        case "U": return 10
+        default: return 2
         }
     }
 }

@@ -38,13 +38,7 @@ extension JournalEntry {
         if case .int(let target)? = map[.string("targetStep")] { targetStep = Int(target) }
         if case .int(let seconds)? = map[.string("sleepFor")] { sleepFor = seconds }
         if case .int(let seconds)? = map[.string("sleepUntil")] { sleepUntil = seconds }
-        if case .map(let failure)? = map[.string("error")] {
-            error = StepError(
-                message: failure[.string("message")].flatMap(\.text) ?? "",
-                type: failure[.string("type")].flatMap(\.text) ?? "Error",
-                step: failure[.string("step")].flatMap(\.text),
-                status: failure[.string("status")].flatMap { if case .int(let s) = $0 { Int(s) } else { nil } })
-        }
+        if let failure = map[.string("error")] { error = StepError(value: failure) }
     }
 }
 

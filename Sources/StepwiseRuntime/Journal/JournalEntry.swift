@@ -66,5 +66,14 @@ public struct StepError: Error, Sendable, Equatable, CustomStringConvertible {
         return .map(map)
     }
 
+    /// Reads an error written by `value`; `nil` when it is not one.
+    public init?(value: Value) {
+        guard case .map(let map) = value, case .string(let message)? = map[.string("message")] else { return nil }
+        self.message = message
+        type = map[.string("type")].flatMap(\.text) ?? "Error"
+        step = map[.string("step")].flatMap(\.text)
+        if case .int(let status)? = map[.string("status")] { self.status = Int(status) }
+    }
+
     public var description: String { "\(type): \(message)" + (step.map { " (step \($0))" } ?? "") }
 }

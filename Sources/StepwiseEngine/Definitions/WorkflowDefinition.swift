@@ -1,0 +1,23 @@
+import Crypto
+import StepwiseLanguage
+
+/// A validated workflow and its source, identified by the SHA-256 of the source text; runs are
+/// pinned to that hash, so a deploy never changes the definition under a running run.
+public struct WorkflowDefinition: Sendable {
+    public let workflow: Workflow
+    public let source: String
+    public let hash: String
+
+    /// The definition of `workflow`, read from `source`.
+    public init(workflow: Workflow, source: String) {
+        self.workflow = workflow
+        self.source = source
+        hash = SHA256.hash(data: Array(source.utf8)).map { byte in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
+    }
+
+    /// The workflow's name.
+    public var name: String { workflow.name.value }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import StepwiseLanguage
+
+/// Loads every workflow file of a folder, validating each: the set a runner serves.
+public struct WorkflowFolder: Sendable {
+    /// The valid definitions, by workflow name.
+    public let definitions: [String: WorkflowDefinition]
+    /// Every file with its diagnostics (including those with errors, which are not served).
+    public let files: [WorkflowFile]
+
+    /// Reads `path` (a folder of `*.yaml`/`*.yml`, searched recursively).
+    public init(path: String) throws {
+        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+            throw WorkflowFolderError(message: "cannot read the workflows folder '\(path)'")
+        }
+        var sources: [(String, String)] = []
+        while let relative = enumerator.nextObject() as? String {
+            guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
+            let file = (path as NSString).appendingPathComponent(relative)
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                throw WorkflowFolderError(message: "cannot read \(file) as UTF-8 text")
+            }
+            sources.append((file, text))
+        }
+        self.init(sources: sources.sorted { $0.0 < $1.0 })
+    }
+
+    /// Validates the given `(path, source)` pairs as one folder.
+    public init(sources: [(path: String, text: String)]) {
+        let names = Set(sources.compactMap { WorkflowFile(path: $0.path, source: $0.text).workflow?.name.value })
+        files = sources.map { WorkflowFile(path: $0.path, source: $0.text, knownWorkflows: names) }
+        var definitions: [String: WorkflowDefinition] = [:]
+        for file in files where !file.hasErrors {
+            guard let workflow = file.workflow else { continue }
+            definitions[workflow.name.value] = WorkflowDefinition(workflow: workflow, source: file.source)
+        }
+        self.definitions = definitions
+    }
+
+    /// Whether any file has errors.
+    public var hasErrors: Bool { files.contains(where: \.hasErrors) }
+}
+
+/// A workflows folder that cannot be read.
+public struct WorkflowFolderError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

@@ -1,0 +1,61 @@
+import StepwiseExpressions
+import StepwiseLanguage
+import StepwiseRuntime
+
+/// Decides what a delivery's outcome does to its run (the engine's state machine): append the
+/// step and deliver again, retry later, finish, or move on to `on_failure` exactly once.
+struct DeliveryResolver {
+    let run: RunRecord
+    let message: PendingMessage
+    let workflow: Workflow
+    let journalLength: Int
+    let startedAt: TimestampValue
+    let now: TimestampValue
+
+    func resolve(_ outcome: DeliveryOutcome) -> DeliveryResolution {
+        switch outcome {
+        case .submitted(let submission):
+            var due = now
+            if case .resume(let instant) = submission.action, instant > now { due = instant }
+            return resolution(entry: submission.entry, next: (0, due), outcome: "submitted", detail: submission.entry.stepName)
+        case .retry(let delay, let error):
+            let due = (try? now.adding(delay)) ?? now
+            return resolution(next: (message.attempt + 1, due), outcome: "retry", detail: error.description)
+        case .completed(let output):
+            var result = resolution(next: nil, status: .succeeded, outcome: "completed", detail: nil)
+            result.output = output
+            return result
+        case .failed(let error):
+            return failed(error)
+        case .rejected(let reason):
+            return failed(StepError(message: reason, type: "Rejected"), handlerAllowed: false)
+        }
+    }
+
+    /// A run that exceeded its `timeout`.
+    func timedOut(_ limit: DurationValue) -> DeliveryResolution {
+        failed(StepError(message: "the run exceeded its timeout of \(limit)", type: "Timeout"))
+    }
+
+    private func failed(_ error: StepError, handlerAllowed: Bool = true) -> DeliveryResolution {
+        if handlerAllowed, run.phase == .main, !workflow.onFailure.isEmpty {
+            var result = resolution(next: (0, now), outcome: "failed", detail: error.description)
+            result.phase = .failureHandler
+            result.error = error
+            return result
+        }
+        var result = resolution(next: nil, status: .failed, outcome: run.phase == .main ? "failed" : "failure handled", detail: error.description)
+        result.error = run.error ?? error
+        return result
+    }
+
+    private func resolution(
+        entry: JournalEntry? = nil, next: (attempt: Int, dueAt: TimestampValue)?, status: RunStatus = .running,
+        outcome: String, detail: String?
+    ) -> DeliveryResolution {
+        let record = AttemptRecord(
+            runId: run.id, position: journalLength, attempt: message.attempt, startedAt: startedAt, finishedAt: now,
+            outcome: outcome, detail: detail)
+        return DeliveryResolution(entry: entry, next: next, status: status, phase: run.phase, record: record)
+    }
+}

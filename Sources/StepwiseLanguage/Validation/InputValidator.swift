@@ -1,0 +1,109 @@
+import StepwiseExpressions
+
+/// Checks a trigger payload against a workflow's `input` schema (the JSON Schema subset of the
+/// language), reporting every problem with the JSON pointer of the offending value.
+public struct InputValidator {
+    private var problems: [String] = []
+
+    /// The problems of `value` against `schema`; empty when it conforms.
+    public static func problems(of value: Value, against schema: InputSchema) -> [String] {
+        var validator = InputValidator()
+        validator.check(value, schema, at: "")
+        return validator.problems
+    }
+
+    private mutating func check(_ value: Value, _ schema: InputSchema, at pointer: String) {
+        let place = pointer.isEmpty ? "the input" : pointer
+        if !schema.types.isEmpty, !schema.types.contains(where: { Self.matches(value, type: $0) }) {
+            problems.append("\(place) must be \(schema.types.joined(separator: " or ")), got \(Self.jsonType(of: value))")
+            return
+        }
+        if let allowed = schema.enumeration, !allowed.contains(where: { $0 == value }) {
+            problems.append("\(place) must be one of \(Value.list(allowed).jsonText())")
+        }
+        if let constant = schema.constant, constant != value {
+            problems.append("\(place) must be \(constant.jsonText())")
+        }
+        checkNumber(value, schema, place)
+        checkString(value, schema, place)
+        switch value {
+        case .map(let map): checkObject(map, schema, at: pointer)
+        case .list(let items): checkArray(items, schema, at: pointer)
+        default: break
+        }
+    }
+
+    private mutating func checkNumber(_ value: Value, _ schema: InputSchema, _ place: String) {
+        guard let number = Self.number(value) else { return }
+        if let minimum = schema.minimum, number < minimum { problems.append("\(place) must be at least \(minimum)") }
+        if let maximum = schema.maximum, number > maximum { problems.append("\(place) must be at most \(maximum)") }
+        if let bound = schema.exclusiveMinimum, number <= bound { problems.append("\(place) must be greater than \(bound)") }
+        if let bound = schema.exclusiveMaximum, number >= bound { problems.append("\(place) must be less than \(bound)") }
+    }
+
+    private mutating func checkString(_ value: Value, _ schema: InputSchema, _ place: String) {
+        guard case .string(let text) = value else { return }
+        let length = text.unicodeScalars.count
+        if let minimum = schema.minLength, length < minimum { problems.append("\(place) must be at least \(minimum) characters long") }
+        if let maximum = schema.maxLength, length > maximum { problems.append("\(place) must be at most \(maximum) characters long") }
+        if let pattern = schema.pattern, let expression = try? RegularExpression(pattern.value), !expression.containsMatch(in: text) {
+            problems.append("\(place) must match the pattern \(pattern.value)")
+        }
+    }
+
+    private mutating func checkObject(_ map: ValueMap, _ schema: InputSchema, at pointer: String) {
+        for name in schema.required where map[.string(name)] == nil {
+            problems.append("\(pointer.isEmpty ? "the input" : pointer) is missing the required property '\(name)'")
+        }
+        for (key, item) in map.entries {
+            let path = pointer + "/" + key.text
+            if let property = schema.property(key.text) {
+                check(item, property, at: path)
+            } else {
+                switch schema.additionalProperties {
+                case .allowed(false): problems.append("\(path) is not allowed (additionalProperties is false)")
+                case .schema(let extra): check(item, extra, at: path)
+                default: break
+                }
+            }
+        }
+    }
+
+    private mutating func checkArray(_ items: [Value], _ schema: InputSchema, at pointer: String) {
+        let place = pointer.isEmpty ? "the input" : pointer
+        if let minimum = schema.minItems, items.count < minimum { problems.append("\(place) must have at least \(minimum) items") }
+        if let maximum = schema.maxItems, items.count > maximum { problems.append("\(place) must have at most \(maximum) items") }
+        guard let itemSchema = schema.items.first else { return }
+        for (index, item) in items.enumerated() { check(item, itemSchema, at: "\(pointer)/\(index)") }
+    }
+
+    private static func matches(_ value: Value, type: String) -> Bool {
+        switch (type, value) {
+        case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .list), ("object", .map): true
+        case ("number", .int), ("number", .uint), ("number", .double), ("integer", .int), ("integer", .uint): true
+        case ("integer", .double(let d)): d.rounded() == d
+        default: false
+        }
+    }
+
+    private static func jsonType(of value: Value) -> String {
+        switch value {
+        case .null: "null"
+        case .bool: "boolean"
+        case .int, .uint: "integer"
+        case .double: "number"
+        case .list: "array"
+        case .map: "object"
+        default: "string"
+        }
+    }
+
+    private static func number(_ value: Value) -> Double? {
+        switch value {
+        case .int(let i): Double(i)
+        case .uint(let u): Double(u)
+        case .double(let d): d
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// How runs appear in Stepwise's read API (`GET /api/runs/{id}`).
+enum RunView {
+    static func summary(_ run: RunRecord) -> Value {
+        var map = ValueMap([
+            ("workflowRunId", .string(run.id)), ("workflow", .string(run.workflow)), ("status", .string(run.status.rawValue)),
+            ("createdAt", .string(run.createdAt.description)), ("updatedAt", .string(run.updatedAt.description)),
+        ])
+        map[.string("output")] = run.output ?? .null
+        map[.string("error")] = run.error?.value ?? .null
+        return .map(map)
+    }
+
+    static func detail(_ run: RunRecord, journal: [JournalEntry], attempts: [AttemptRecord]) -> Value {
+        guard case .map(var map) = summary(run) else { return summary(run) }
+        map[.string("definition")] = .string(run.definitionHash)
+        map[.string("input")] = run.input
+        map[.string("steps")] = .list(journal.dropFirst().map(step))
+        map[.string("attempts")] = .list(attempts.map(attempt))
+        return .map(map)
+    }
+
+    static func step(_ entry: JournalEntry) -> Value {
+        var map = ValueMap([
+            ("stepId", .int(Int64(entry.stepId))), ("stepName", .string(entry.stepName)), ("stepType", .string(entry.stepType.rawValue)),
+        ])
+        map[.string("out")] = entry.out ?? .null
+        if let error = entry.error { map[.string("error")] = error.value }
+        return .map(map)
+    }
+
+    static func attempt(_ record: AttemptRecord) -> Value {
+        var map = ValueMap([
+            ("position", .int(Int64(record.position))), ("attempt", .int(Int64(record.attempt))),
+            ("startedAt", .string(record.startedAt.description)), ("finishedAt", .string(record.finishedAt.description)),
+            ("outcome", .string(record.outcome)),
+        ])
+        map[.string("detail")] = record.detail.map(Value.string) ?? .null
+        return .map(map)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// The HTTP API of `stepwise serve`: the runner endpoint (`POST /workflows/{name}`), Stepwise's
+/// read API (`/api/runs`), the QStash-compatible paths implemented so far (`/v2/workflows/runs`),
+/// and `/health`. Every error is a JSON body with a clear message.
+public struct StepwiseRoutes: Sendable {
+    /// The largest request body accepted (a trigger payload).
+    public static let maximumBodyBytes = 1 << 20
+
+    let engine: WorkflowEngine
+    /// Upstash's header that makes a start idempotent.
+    static let runIdHeader = HTTPField.Name("Upstash-Workflow-RunId")
+
+    public init(engine: WorkflowEngine) {
+        self.engine = engine
+    }
+
+    /// Adds the routes to `router`.
+    public func register(on router: Router<BasicRequestContext>) {
+        router.get("health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+        router.post("workflows/:name") { request, context in await self.trigger(request, context) }
+        router.get("api/runs") { request, _ in await self.listRuns(request) }
+        router.get("api/runs/:id") { _, context in await self.showRun(context) }
+        router.delete("v2/workflows/runs/:id") { request, context in await self.cancel(request, context) }
+        router.get("v2/workflows/runs/:id") { _, context in await self.rawSteps(context) }
+    }
+
+    private func trigger(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        var request = request
+        let name = context.parameters.get("name") ?? ""
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: Self.maximumBodyBytes)
+        } catch {
+            return JSONResponse.error(.contentTooLarge, "the request body is larger than \(Self.maximumBodyBytes) bytes")
+        }
+        let text = String(buffer: body)
+        let input: Value
+        if text.allSatisfy(\.isWhitespace) {
+            input = .null
+        } else {
+            do {
+                input = try Value(json: text)
+            } catch {
+                return JSONResponse.error(.badRequest, "the request body is not valid JSON: \(error.message) at byte \(error.offset)")
+            }
+        }
+        let runId = Self.runIdHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        do throws(StartError) {
+            let (run, created) = try await engine.start(workflow: name, input: input, runId: runId)
+            var answer = ValueMap([("workflowRunId", .string(run.id))])
+            if !created { answer[.string("deduplicated")] = .bool(true) }
+            return JSONResponse.make(.ok, .map(answer))
+        } catch {
+            switch error {
+            case .unknownWorkflow(let workflow):
+                let known = await engine.workflows.keys.sorted().map(Value.string)
+                return JSONResponse.error(.notFound, "no workflow named '\(workflow)'", [("workflows", .list(known))])
+            case .invalidInput(let problems):
+                return JSONResponse.error(.badRequest, "the input does not match the workflow's input schema", [("problems", .list(problems.map(Value.string)))])
+            case .storage(let message):
+                return JSONResponse.error(.internalServerError, "the run could not be stored: \(message)")
+            }
+        }
+    }
+
+    private func listRuns(_ request: Request) async -> Response {
+        let query = request.uri.queryParameters
+        var filter = RunFilter()
+        filter.workflow = query["workflow"].map(String.init)
+        if let status = query["status"] {
+            guard let parsed = RunStatus(rawValue: String(status)) else {
+                return JSONResponse.error(.badRequest, "unknown status '\(status)'; use running, succeeded, failed or canceled")
+            }
+            filter.status = parsed
+        }
+        if let limit = query["limit"] {
+            guard let parsed = Int(limit), (1...1000).contains(parsed) else {
+                return JSONResponse.error(.badRequest, "limit must be a number from 1 to 1000")
+            }
+            filter.limit = parsed
+        }
+        do {
+            let runs = try await engine.store.runs(filter)
+            return JSONResponse.make(.ok, ["runs": .list(runs.map(RunView.summary))])
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot list runs: \(error)")
+        }
+    }
+
+    private func showRun(_ context: BasicRequestContext) async -> Response {
+        let id = context.parameters.get("id") ?? ""
+        do {
+            guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
+            let journal = try await engine.store.journal(runId: id)
+            let attempts = try await engine.store.attempts(runId: id)
+            return JSONResponse.make(.ok, RunView.detail(run, journal: journal, attempts: attempts))
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot read run '\(id)': \(error)")
+        }
+    }
+
+    /// Upstash's cancel: `DELETE /v2/workflows/runs/{id}?cancel=true`.
+    private func cancel(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        let id = context.parameters.get("id") ?? ""
+        do {
+            guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
+            guard try await engine.cancel(runId: id) else {
+                return JSONResponse.error(.badRequest, "run '\(id)' has already ended (\(run.status.rawValue))")
+            }
+            return JSONResponse.make(.ok, ["workflowRunId": .string(id), "status": "canceled"])
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot cancel run '\(id)': \(error)")
+        }
+    }
+
+    /// Upstash's raw step log used by lazy fetch: `[{messageId, body: base64(step JSON), callType}]`;
+    /// 404 once the run has ended, as Upstash answers.
+    private func rawSteps(_ context: BasicRequestContext) async -> Response {
+        let id = context.parameters.get("id") ?? ""
+        do {
+            guard let run = try await engine.store.run(id: id), run.status == .running else {
+                return JSONResponse.error(.notFound, "no running workflow run with id '\(id)'")
+            }
+            let journal = try await engine.store.journal(runId: id)
+            let steps: [Value] = journal.enumerated().map { position, entry in
+                let body = position == 0 ? run.input.jsonText() : entry.json.jsonText()
+                return [
+                    "messageId": .string("msg_\(id)_\(position)"),
+                    "body": .string(Data(body.utf8).base64EncodedString()),
+                    "callType": "step",
+                ]
+            }
+            return JSONResponse.make(.ok, .list(steps))
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot read run '\(id)': \(error)")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import StepwiseEngine
+
+/// `stepwise serve` as services: the HTTP application and the engine's delivery loop, run together
+/// with graceful shutdown on SIGINT/SIGTERM (deliveries in flight finish first).
+public struct StepwiseServer: Sendable {
+    public let engine: WorkflowEngine
+    public let host: String
+    public let port: Int
+    let logger: Logger
+
+    public init(engine: WorkflowEngine, host: String, port: Int, logger: Logger = Logger(label: "stepwise")) {
+        self.engine = engine
+        self.host = host
+        self.port = port
+        self.logger = logger
+    }
+
+    /// The Hummingbird application serving the API; `onRunning` is called with the bound port.
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router()
+        StepwiseRoutes(engine: engine).register(on: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "stepwise"),
+            services: [DeliveryService(engine: engine)],
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Runs until SIGINT or SIGTERM.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(onRunning: onRunning).runService()
+    }
+}
+
+/// The engine's delivery loop as a service that stops on graceful shutdown.
+struct DeliveryService: Service {
+    let engine: WorkflowEngine
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await engine.runDeliveries()
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import StepwiseExpressions
+
+/// A small client of a running `stepwise serve`, for the CLI's client commands.
+struct APIClient {
+    let server: String
+
+    /// Sends a request and returns the status and the JSON body (`null` when empty).
+    func send(_ method: HTTPMethod, _ path: String, body: Value? = nil, headers: [(String, String)] = []) async throws -> (status: Int, body: Value) {
+        var request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body.jsonText()))
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        } catch {
+            throw CommandFailure.usage("cannot reach the Stepwise server at \(server): \(error) (is `stepwise serve` running?)")
+        }
+        let text = String(buffer: try await response.body.collect(upTo: 64 << 20))
+        let value = text.allSatisfy(\.isWhitespace) ? Value.null : ((try? Value(json: text)) ?? .string(text))
+        return (Int(response.status.code), value)
+    }
+
+    /// Sends a request and fails with the server's message unless the status is 2xx.
+    func expectSuccess(_ method: HTTPMethod, _ path: String, body: Value? = nil, headers: [(String, String)] = []) async throws -> Value {
+        let (status, value) = try await send(method, path, body: body, headers: headers)
+        guard (200..<300).contains(status) else {
+            var message = value["error"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? value.jsonText()
+            if case .list(let problems)? = value["problems"] {
+                message += ":\n" + problems.map { "  - " + ($0.stringText ?? $0.jsonText()) }.joined(separator: "\n")
+            }
+            throw CommandFailure.failed("server answered \(status): \(message)")
+        }
+        return value
+    }
+}
+
+/// The `--server` option shared by client commands.
+struct ServerOption: ParsableArguments {
+    @Option(name: .long, help: "The Stepwise server.")
+    var server = ProcessInfo.processInfo.environment["STEPWISE_SERVER"] ?? "http://127.0.0.1:8080"
+
+    var client: APIClient { APIClient(server: server) }
+}
+
+/// Reads `--input`: JSON text, or `@file` holding JSON.
+enum InputArgument {
+    static func value(_ text: String) throws -> Value {
+        var json = text
+        if text.hasPrefix("@") {
+            let path = String(text.dropFirst())
+            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw CommandFailure.usage("cannot read input file '\(path)'")
+            }
+            json = contents
+        }
+        do {
+            return try Value(json: json)
+        } catch {
+            throw CommandFailure.usage("--input is not valid JSON: \(error.message) at byte \(error.offset)")
+        }
+    }
+}
+
+extension Value {
+    var stringText: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+}
+
+import ArgumentParser

@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import StepwiseExpressions
+
+/// `stepwise trigger`: starts a run on a server, optionally waiting for its end.
+struct TriggerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "trigger", abstract: "Start a run of a workflow.")
+
+    @Argument(help: "The workflow's name.") var name: String
+    @Option(name: .long, help: "The input as JSON, or @FILE.") var input = "{}"
+    @Option(name: .long, help: "A run id; starting again with the same id returns the same run.") var runId: String?
+    @Flag(name: .long, help: "Wait for the run to end and print its output.") var wait = false
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        let headers = runId.map { [("Upstash-Workflow-RunId", $0)] } ?? []
+        let started = try await server.client.expectSuccess(.POST, "/workflows/\(name)", body: try InputArgument.value(input), headers: headers)
+        guard wait, let id = started["workflowRunId"]?.stringText else {
+            print(started.jsonText(pretty: true))
+            return
+        }
+        let run = try await RunWaiter(client: server.client).waitForEnd(of: id)
+        print(run.jsonText(pretty: true))
+        if run["status"]?.stringText != "succeeded" { throw ExitCode.failure }
+    }
+}
+
+/// Polls a run until it has ended.
+struct RunWaiter {
+    let client: APIClient
+
+    func waitForEnd(of id: String) async throws -> Value {
+        while true {
+            let run = try await client.expectSuccess(.GET, "/api/runs/\(id)")
+            if let status = run["status"]?.stringText, status != "running" {
+                return ["workflowRunId": .string(id), "status": .string(status), "output": run["output"] ?? .null, "error": run["error"] ?? .null]
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+}
+
+/// `stepwise runs`: lists runs, newest first.
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs, newest first.")
+
+    @Option(name: .long, help: "Only runs of this workflow.") var workflow: String?
+    @Option(name: .long, help: "Only runs with this status: running, succeeded, failed, canceled.") var status: String?
+    @Option(name: .long, help: "At most this many runs.") var limit = 50
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        var query = ["limit=\(limit)"]
+        if let workflow { query.append("workflow=\(workflow)") }
+        if let status { query.append("status=\(status)") }
+        let answer = try await server.client.expectSuccess(.GET, "/api/runs?" + query.joined(separator: "&"))
+        guard case .list(let runs)? = answer["runs"], !runs.isEmpty else {
+            print("no runs")
+            return
+        }
+        print(Self.row("RUN", "WORKFLOW", "STATUS", "CREATED"))
+        for run in runs {
+            print(Self.row(
+                run["workflowRunId"]?.stringText ?? "", run["workflow"]?.stringText ?? "", run["status"]?.stringText ?? "",
+                run["createdAt"]?.stringText ?? ""))
+        }
+    }
+
+    static func row(_ columns: String...) -> String {
+        zip(columns, [38, 24, 10, 0]).map { text, width in width == 0 ? text : text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0) }
+            .joined()
+    }
+}
+
+/// `stepwise logs`: a readable timeline of a run's steps and delivery attempts.
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a run's step timeline.")
+
+    @Argument(help: "The run id.") var runId: String
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        let run = try await server.client.expectSuccess(.GET, "/api/runs/\(runId)")
+        print(RunTimeline.render(run))
+    }
+}
+
+/// `stepwise cancel`: cancels a running run.
+struct CancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a running run.")
+
+    @Argument(help: "The run id.") var runId: String
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs/\(runId)?cancel=true")
+        print("canceled \(runId)")
+    }
+}
+
+/// Renders a run (as `GET /api/runs/{id}` returns it) as lines a person reads.
+enum RunTimeline {
+    static func render(_ run: Value) -> String {
+        var lines = [
+            "run \(run["workflowRunId"]?.stringText ?? "?") of \(run["workflow"]?.stringText ?? "?"): \(run["status"]?.stringText ?? "?")",
+            "  started \(run["createdAt"]?.stringText ?? "?"), last change \(run["updatedAt"]?.stringText ?? "?")",
+        ]
+        if case .list(let attempts)? = run["attempts"] {
+            for attempt in attempts {
+                let outcome = attempt["outcome"]?.stringText ?? "?"
+                let detail = attempt["detail"]?.stringText.map { " \($0)" } ?? ""
+                let number = attempt["attempt"].map { $0 == .int(0) ? "" : " (retry \($0.jsonText()))" } ?? ""
+                lines.append("  \(attempt["finishedAt"]?.stringText ?? "?")  \(outcome)\(number)\(detail)")
+            }
+        }
+        if case .list(let steps)? = run["steps"] {
+            lines.append("steps:")
+            for step in steps {
+                let name = step["stepName"]?.stringText ?? "?"
+                let type = step["stepType"]?.stringText ?? "?"
+                let result = step["error"].map { "failed: " + ($0["message"]?.stringText ?? $0.jsonText()) } ?? Self.summary(step["out"] ?? .null)
+                lines.append("  \(name) [\(type)] → \(result)")
+            }
+        }
+        if let output = run["output"], output != .null { lines.append("output: \(Self.summary(output))") }
+        if let error = run["error"], error != .null { lines.append("error: \(error["type"]?.stringText ?? "") \(error["message"]?.stringText ?? "")") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func summary(_ value: Value) -> String {
+        let text = value.jsonText()
+        return text.count > 120 ? String(text.prefix(117)) + "..." : text
+    }
+}

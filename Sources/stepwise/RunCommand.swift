@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseLanguage
+import StepwiseRuntime
+
+/// `stepwise run FILE`: one run to completion in this process, with a temporary store, printing
+/// each step as it finishes (and each retry) and then the output.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run one workflow file to completion in-process and show its steps live.")
+
+    @Argument(help: "The workflow file.") var file: String
+    @Option(name: .long, help: "The input as JSON, or @FILE.") var input = "{}"
+
+    func run() async throws {
+        let definition = try loadDefinition()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-run-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteStore(path: folder.appendingPathComponent("run.db").path)
+        let runner = WorkflowRunner(
+            http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment), clock: WorkflowEngine.systemTime)
+        let engine = WorkflowEngine(store: store, runner: runner)
+        try await engine.install([definition])
+        let deliveries = Task { try await engine.runDeliveries() }
+        defer { deliveries.cancel() }
+        let run: RunRecord
+        do {
+            run = try await engine.start(workflow: definition.name, input: try InputArgument.value(input)).run
+        } catch let error as StartError {
+            throw CommandFailure.failed(Self.describe(error))
+        }
+        print("▶ \(definition.name) run \(run.id)")
+        let finished = try await follow(run.id, store: store)
+        switch finished.status {
+        case .succeeded: print("✔ succeeded with output \(finished.output?.jsonText(pretty: true) ?? "null")")
+        default:
+            print("✘ \(finished.status.rawValue): \(finished.error?.description ?? "")")
+            throw ExitCode.failure
+        }
+    }
+
+    private func loadDefinition() throws -> WorkflowDefinition {
+        guard let source = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure.usage("cannot read \(file)") }
+        let checked = WorkflowFile(path: file, source: source)
+        guard let workflow = checked.workflow, !checked.hasErrors else {
+            FileHandle.standardError.write(Data(DiagnosticFormat.text.render([checked]).utf8))
+            throw CommandFailure.failed("\(file) has errors")
+        }
+        return WorkflowDefinition(workflow: workflow, source: source)
+    }
+
+    /// Prints journal entries and retries as they are recorded, until the run ends.
+    private func follow(_ id: String, store: SQLiteStore) async throws -> RunRecord {
+        var printedSteps = 1
+        var printedAttempts = 0
+        while true {
+            let journal = try await store.journal(runId: id)
+            for entry in journal.dropFirst(printedSteps) {
+                let result = entry.error.map { "failed: \($0.message)" } ?? RunTimeline.summary(entry.out ?? .null)
+                print("  ✔ \(entry.stepName) [\(entry.stepType.rawValue)] → \(result)")
+            }
+            printedSteps = journal.count
+            let attempts = try await store.attempts(runId: id)
+            for attempt in attempts.dropFirst(printedAttempts) where attempt.outcome == "retry" {
+                print("  ↻ retrying after: \(attempt.detail ?? "")")
+            }
+            printedAttempts = attempts.count
+            if let run = try await store.run(id: id), run.status.isFinal { return run }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    static func describe(_ error: StartError) -> String {
+        switch error {
+        case .unknownWorkflow(let name): "unknown workflow \(name)"
+        case .invalidInput(let problems): "the input does not match the input schema:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        case .storage(let message): message
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Logging
+import StepwiseEngine
+import StepwiseLanguage
+import StepwiseRuntime
+import StepwiseServer
+
+/// `stepwise serve`: the engine, the runner and the API in one process, on SQLite by default.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the engine and the runner for a folder of workflows.",
+        discussion: "Refuses to start when a workflow has errors. Stops gracefully on SIGINT or SIGTERM."
+    )
+
+    @Option(name: .long, help: "The folder of workflow files.")
+    var workflows = "workflows"
+
+    @Option(name: .long, help: "Where runs are stored: sqlite:PATH.")
+    var store = "sqlite:.stepwise/stepwise.db"
+
+    @Option(name: .long, help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "The port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(name: .long, help: "Deliveries in flight at once.")
+    var concurrency = 16
+
+    func run() async throws {
+        let folder = try loadWorkflows()
+        let engine = try await makeEngine(folder)
+        let names = folder.definitions.keys.sorted().joined(separator: ", ")
+        try await StepwiseServer(engine: engine, host: host, port: port).run { port in
+            let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+    }
+
+    private func loadWorkflows() throws -> WorkflowFolder {
+        let folder: WorkflowFolder
+        do {
+            folder = try WorkflowFolder(path: workflows)
+        } catch {
+            throw CommandFailure.usage("\(error)")
+        }
+        guard !folder.hasErrors else {
+            FileHandle.standardError.write(Data(DiagnosticFormat.text.render(folder.files.filter { !$0.diagnostics.isEmpty }).utf8))
+            throw CommandFailure.failed("not starting: fix the errors in \(workflows) first")
+        }
+        return folder
+    }
+
+    private func makeEngine(_ folder: WorkflowFolder) async throws -> WorkflowEngine {
+        guard store.hasPrefix("sqlite:") else {
+            throw CommandFailure.usage("unsupported --store '\(store)'; use sqlite:PATH")
+        }
+        let sqlite = try SQLiteStore(path: String(store.dropFirst("sqlite:".count)))
+        let runner = WorkflowRunner(
+            http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment),
+            clock: WorkflowEngine.systemTime)
+        let engine = WorkflowEngine(
+            store: sqlite, runner: runner, configuration: .init(maximumConcurrentDeliveries: concurrency))
+        try await engine.install(Array(folder.definitions.values))
+        return engine
+    }
+}
+
+/// A command's failure with the exit status Stepwise promises: 1 for failed work, 2 for usage and I/O.
+enum CommandFailure: Error, CustomStringConvertible {
+    case failed(String)
+    case usage(String)
+
+    var description: String {
+        switch self {
+        case .failed(let message), .usage(let message): message
+        }
+    }
+
+    var exitCode: Int32 {
+        switch self {
+        case .failed: 1
+        case .usage: 2
+        }
+    }
+}
