@@ -24,7 +24,10 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let sources = try WorkflowSources.read(paths)
-        let names = Set(sources.compactMap { WorkflowFile(path: $0.path, source: $0.text).workflow?.name.value })
+        // `invoke` may name any workflow of the same folder, also when one file is checked alone.
+        let folders = Set(sources.map { ($0.path as NSString).deletingLastPathComponent }).map { $0.isEmpty ? "." : $0 }
+        let neighbours = try WorkflowSources.read(folders.sorted(), recursive: false)
+        let names = Set((sources + neighbours).compactMap { WorkflowFile(path: $0.path, source: $0.text).workflow?.name.value })
         let files = sources.map { WorkflowFile(path: $0.path, source: $0.text, knownWorkflows: names) }
         print(format.render(files), terminator: "")
         let failing = files.contains { file in
@@ -40,7 +43,7 @@ extension DiagnosticFormat: ExpressibleByArgument {}
 enum WorkflowSources {
     /// The `.yaml`/`.yml` files under `paths`, sorted, with their text; exits with status 2 when
     /// a path does not exist or cannot be read.
-    static func read(_ paths: [String]) throws -> [(path: String, text: String)] {
+    static func read(_ paths: [String], recursive: Bool = true) throws -> [(path: String, text: String)] {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -48,7 +51,7 @@ enum WorkflowSources {
                 throw usageFailure("no such file or folder: \(path)")
             }
             if isDirectory.boolValue {
-                files += workflowFiles(in: path)
+                files += workflowFiles(in: path, recursive: recursive)
             } else {
                 files.append(path)
             }
@@ -61,11 +64,12 @@ enum WorkflowSources {
         }
     }
 
-    private static func workflowFiles(in folder: String) -> [String] {
+    private static func workflowFiles(in folder: String, recursive: Bool) -> [String] {
         let enumerator = FileManager.default.enumerator(atPath: folder)
         var found: [String] = []
         while let relative = enumerator?.nextObject() as? String {
             guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
+            guard recursive || !relative.contains("/") else { continue }
             found.append((folder as NSString).appendingPathComponent(relative))
         }
         return found.sorted()
