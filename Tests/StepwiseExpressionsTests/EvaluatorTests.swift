@@ -16,16 +16,6 @@ private func evaluationError(_ source: String, _ variables: [String: Value] = [:
     }
 }
 
-/// Same value and same type, all the way down (CEL's `==` says `1 == 1u == 1.0`).
-private func identical(_ a: Value, _ b: Value) -> Bool {
-    switch (a, b) {
-    case let (.list(x), .list(y)): return x.count == y.count && zip(x, y).allSatisfy { identical($0, $1) }
-    case let (.map(x), .map(y)):
-        return x.keys == y.keys && zip(x.values, y.values).allSatisfy { identical($0, $1) }
-    case let (.optional(x?), .optional(y?)): return identical(x, y)
-    default: return a.type == b.type && a == b
-    }
-}
 
 /// The variables of a workflow run after a `fetch` step and a `wait_for_event` step.
 private let workflow: [String: Value] = {

@@ -26,15 +26,6 @@ private func renderError(_ text: String) throws -> EvaluationError? {
     }
 }
 
-/// Same value and same type, all the way down (CEL's `==` says `1 == 1u == 1.0`).
-private func identical(_ a: Value, _ b: Value) -> Bool {
-    switch (a, b) {
-    case let (.list(x), .list(y)): return x.count == y.count && zip(x, y).allSatisfy { identical($0, $1) }
-    case let (.map(x), .map(y)):
-        return x.keys == y.keys && zip(x.values, y.values).allSatisfy { identical($0, $1) }
-    default: return a.type == b.type && a == b
-    }
-}
 
 private let variables: [String: Value] = [
     "input": ["name": "Ada", "count": 3, "tags": ["a", "b"], "price": 2.5],

@@ -70,10 +70,9 @@ extension WorkflowDecoder {
         return Located(id, at: node.span)
     }
 
+    /// `[a-z_][a-z0-9_]*`: step ids and branch names, usable as `steps.<id>`.
     static func isStepIdentifier(_ id: String) -> Bool {
-        let scalars = Array(id.unicodeScalars)
-        guard let first = scalars.first, ("a"..."z").contains(first) || first == "_" else { return false }
-        return scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        IdentifierShape(letters: "a"..."z").matches(id)
     }
 
     private mutating func stepKind(_ keyword: String, _ node: YAMLNode, path: StepPath) -> StepKind? {

@@ -84,10 +84,9 @@ public struct WorkflowDecoder {
         }
     }
 
+    /// `[A-Z_][A-Z0-9_]*`: environment variable names.
     static func isSecretName(_ name: String) -> Bool {
-        let scalars = Array(name.unicodeScalars)
-        guard let first = scalars.first, ("A"..."Z").contains(first) || first == "_" else { return false }
-        return scalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+        IdentifierShape(letters: "A"..."Z").matches(name)
     }
 
     private mutating func environment(_ node: YAMLNode) -> [(name: String, value: Value)] {
