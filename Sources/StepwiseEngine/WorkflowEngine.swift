@@ -51,7 +51,8 @@ public actor WorkflowEngine {
     /// The current wall-clock time.
     public static let systemTime: @Sendable () -> TimestampValue = {
         let nanoseconds = Int128(Date().timeIntervalSince1970 * 1e9)
-        return (try? TimestampValue(nanosecondsSinceEpoch: nanoseconds)) ?? SystemTimeFallback.epoch
+        // A system clock outside years 1–9999 is broken; the epoch keeps the engine running.
+        return (try? TimestampValue(nanosecondsSinceEpoch: nanoseconds)) ?? .epoch
     }
 
     /// Serves `definitions` as the current versions, keeping every stored earlier version for
@@ -189,12 +190,4 @@ public enum StartError: Error, Sendable, Equatable {
     case unknownWorkflow(String)
     case invalidInput([String])
     case storage(String)
-}
-
-/// The Unix epoch, for the impossible case of a system clock outside the timestamp range.
-enum SystemTimeFallback {
-    static let epoch: TimestampValue = {
-        guard let epoch = try? TimestampValue(nanosecondsSinceEpoch: 0) else { preconditionFailure("the epoch is a valid timestamp") }
-        return epoch
-    }()
 }

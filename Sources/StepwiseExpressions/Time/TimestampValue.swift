@@ -17,6 +17,14 @@ public struct TimestampValue: Sendable, Hashable, Comparable, CustomStringConver
     /// The spans `difference(_:)` can return: Go's `time.Duration` range, which CEL conformance assumes.
     private static let differenceRange = Int128(Int64.min)...Int128(Int64.max)
 
+    /// 1970-01-01T00:00:00Z.
+    public static let epoch = TimestampValue(validNanoseconds: 0)
+
+    /// For values known to be in range.
+    private init(validNanoseconds: Int128) {
+        storage = SplitInteger(validNanoseconds)
+    }
+
     /// Creates the instant `nanosecondsSinceEpoch` after the epoch; throws "timestamp out of range"
     /// outside years 0001–9999 (UTC).
     public init(nanosecondsSinceEpoch: Int128) throws(EvaluationError) {
