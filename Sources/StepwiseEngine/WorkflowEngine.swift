@@ -13,12 +13,15 @@ public actor WorkflowEngine {
     public struct Configuration: Sendable {
         /// Deliveries in flight at once.
         public var maximumConcurrentDeliveries: Int
-        /// How long a claimed message is reserved for this node before another may take it.
+        /// How long a claimed message is reserved for this node before another may take it. It
+        /// must outlast the longest step (an `http` step may wait for its timeout), or a slow
+        /// delivery would be started a second time; a crashed node's leases are released when it
+        /// starts again.
         public var lease: Duration
         /// The longest the idle loop sleeps before looking at the store again.
         public var maximumIdle: Duration
 
-        public init(maximumConcurrentDeliveries: Int = 16, lease: Duration = .seconds(60), maximumIdle: Duration = .seconds(30)) {
+        public init(maximumConcurrentDeliveries: Int = 16, lease: Duration = .seconds(900), maximumIdle: Duration = .seconds(30)) {
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
             self.lease = lease
             self.maximumIdle = maximumIdle
