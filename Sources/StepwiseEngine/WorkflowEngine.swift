@@ -116,12 +116,17 @@ public actor WorkflowEngine {
         try await store.releaseLeases(owner: owner)
         while !Task.isCancelled {
             let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
-            let claimed = capacity > 0 ? try await claim(limit: capacity) : []
+            print("DBG claim start", Task.isCancelled)
+            let claimed: [PendingMessage]
+            do { claimed = capacity > 0 ? try await claim(limit: capacity) : [] } catch { print("DBG claim threw", error); throw error }
+            print("DBG claimed", claimed.count)
             for message in claimed {
                 inFlight[message.id] = Task { await self.deliver(message) }
             }
             if claimed.isEmpty || capacity <= 0 {
-                let timeout = try await idleTime()
+                let timeout: Duration
+                do { timeout = try await idleTime() } catch { print("DBG idle threw", error); throw error }
+                print("DBG waiting", timeout)
                 await withTaskCancellationHandler {
                     await wake.wait(timeout: timeout)
                 } onCancel: { [wake] in
@@ -171,8 +176,10 @@ public actor WorkflowEngine {
                 await runner.forget(runId: run.id)
             }
         } catch {
-            // The message stays leased; it is delivered again when the lease expires or the engine restarts.
             logger.error("delivery of run \(message.runId) failed: \(error)")
+            // Try again in a few seconds; if even that cannot be stored, the lease expires or the
+            // engine restarts, and the message is delivered again then.
+            try? await store.reschedule(message, owner: owner, at: clock().movedForward(by: .seconds(5)))
         }
         inFlight[message.id] = nil
         wake.signal()

@@ -26,6 +26,10 @@ public protocol Store: Sendable {
     /// changing nothing, when the lease was lost or the run is no longer running (canceled).
     func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool
 
+    /// Gives a claimed message back, due again at `dueAt` (after a delivery that could not be
+    /// finished, so the run does not wait for the lease to expire).
+    func reschedule(_ message: PendingMessage, owner: String, at dueAt: TimestampValue) async throws
+
     /// Releases every lease held by `owner` (at startup, for a single node that crashed).
     func releaseLeases(owner: String) async throws
 

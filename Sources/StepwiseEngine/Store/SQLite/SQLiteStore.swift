@@ -108,6 +108,14 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func reschedule(_ message: PendingMessage, owner: String, at dueAt: TimestampValue) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ? WHERE id = ? AND lease_owner = ?",
+                arguments: [SQLiteTime.milliseconds(dueAt), message.id, owner])
+        }
+    }
+
     public func releaseLeases(owner: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", arguments: [owner])
