@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "StepwiseEngine", "StepwiseServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),

@@ -114,25 +114,28 @@ public actor WorkflowEngine {
     /// to finish (graceful shutdown).
     public func runDeliveries() async throws {
         try await store.releaseLeases(owner: owner)
-        while !Task.isCancelled {
-            let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
-            print("DBG claim start", Task.isCancelled)
-            let claimed: [PendingMessage]
-            do { claimed = capacity > 0 ? try await claim(limit: capacity) : [] } catch { print("DBG claim threw", error); throw error }
-            print("DBG claimed", claimed.count)
-            for message in claimed {
-                inFlight[message.id] = Task { await self.deliver(message) }
-            }
-            if claimed.isEmpty || capacity <= 0 {
-                let timeout: Duration
-                do { timeout = try await idleTime() } catch { print("DBG idle threw", error); throw error }
-                print("DBG waiting", timeout)
-                await withTaskCancellationHandler {
-                    await wake.wait(timeout: timeout)
-                } onCancel: { [wake] in
-                    wake.signal()
+        do {
+            while !Task.isCancelled {
+                let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
+                let claimed = capacity > 0 ? try await claim(limit: capacity) : []
+                for message in claimed {
+                    inFlight[message.id] = Task { await self.deliver(message) }
+                }
+                if claimed.isEmpty || capacity <= 0 {
+                    let timeout = try await idleTime()
+                    await withTaskCancellationHandler {
+                        await wake.wait(timeout: timeout)
+                    } onCancel: { [wake] in
+                        wake.signal()
+                    }
                 }
             }
+        } catch {
+            // The store's queries throw CancellationError when the loop is cancelled during one:
+            // that is a shutdown like any other, and deliveries in flight still finish first.
+            for task in inFlight.values { await task.value }
+            guard error is CancellationError, Task.isCancelled else { throw error }
+            return
         }
         for task in inFlight.values { await task.value }
     }
@@ -161,7 +164,7 @@ public actor WorkflowEngine {
             let resolver = DeliveryResolver(
                 run: run, message: message, workflow: definition.workflow, journalLength: journal.count, startedAt: startedAt, now: clock())
             let resolution: DeliveryResolution
-            if let limit = definition.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit), clock() > deadline {
+            if let limit = definition.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit), clock() >= deadline {
                 resolution = resolver.timedOut(limit)
             } else {
                 let outcome = await runner.deliver(Delivery(

@@ -105,11 +105,15 @@ public struct StepwiseRoutes: Sendable {
         }
     }
 
-    /// Upstash's cancel: `DELETE /v2/workflows/runs/{id}?cancel=true`.
+    /// Upstash's cancel: `DELETE /v2/workflows/runs/{id}?cancel=true`. With `cancel=false` it is
+    /// Upstash's cleanup after a run finished normally: nothing to cancel, the run is reported.
     private func cancel(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let id = context.parameters.get("id") ?? ""
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
+            if request.uri.queryParameters["cancel"] == "false" {
+                return JSONResponse.make(.ok, ["workflowRunId": .string(id), "status": .string(run.status.rawValue)])
+            }
             guard try await engine.cancel(runId: id) else {
                 return JSONResponse.error(.badRequest, "run '\(id)' has already ended (\(run.status.rawValue))")
             }

@@ -56,6 +56,15 @@ struct DeliveryResolver {
         let record = AttemptRecord(
             runId: run.id, position: journalLength, attempt: message.attempt, startedAt: startedAt, finishedAt: now,
             outcome: outcome, detail: detail)
-        return DeliveryResolution(entry: entry, next: next, status: status, phase: run.phase, record: record)
+        return DeliveryResolution(entry: entry, next: next.map(dueByTimeout), status: status, phase: run.phase, record: record)
+    }
+
+    /// The next delivery of a run with a `timeout` is due at its deadline at the latest, so that
+    /// the run fails then, not when a longer sleep or retry delay would have ended.
+    private func dueByTimeout(_ next: (attempt: Int, dueAt: TimestampValue)) -> (attempt: Int, dueAt: TimestampValue) {
+        guard run.phase == .main, let limit = workflow.timeout?.value, let deadline = try? run.createdAt.adding(limit),
+            next.dueAt > deadline
+        else { return next }
+        return (next.attempt, deadline)
     }
 }

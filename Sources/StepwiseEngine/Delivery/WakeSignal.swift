@@ -23,7 +23,9 @@ final class WakeSignal: @unchecked Sendable {
     /// Waits until `signal()` or until `timeout` passes, whichever comes first.
     func wait(timeout: Duration) async {
         let sleeper = Task {
-            try? await Task.sleep(for: timeout)
+            // Cancelled when the wait ended early: signalling then would make the next wait
+            // return at once, and the loop would spin on the store instead of sleeping.
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
             self.signal()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -22,8 +22,9 @@ public protocol Store: Sendable {
     /// The earliest due time of an unleased message, or of a lease expiry, for the scheduler to sleep until.
     func nextWakeTime() async throws -> TimestampValue?
 
-    /// Finishes a claimed message: deletes it and applies `resolution` atomically. Returns false,
-    /// changing nothing, when the lease was lost or the run is no longer running (canceled).
+    /// Finishes a claimed message: deletes it and applies `resolution` atomically. Returns false
+    /// when the lease was lost (nothing changes) or the run is no longer running (the stale
+    /// message is dropped, the run is left as it is).
     func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool
 
     /// Gives a claimed message back, due again at `dueAt` (after a delivery that could not be

@@ -95,7 +95,7 @@ public final class SQLiteStore: Store {
             if let next = resolution.next {
                 try db.execute(
                     sql: "INSERT INTO messages (run_id, attempt, due_at, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [run.id, next.attempt, SQLiteTime.milliseconds(next.dueAt), now])
+                    arguments: [run.id, next.attempt, SQLiteTime.millisecondsRoundedUp(next.dueAt), now])
             }
             try db.execute(
                 sql: "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?",
@@ -112,7 +112,7 @@ public final class SQLiteStore: Store {
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ? WHERE id = ? AND lease_owner = ?",
-                arguments: [SQLiteTime.milliseconds(dueAt), message.id, owner])
+                arguments: [SQLiteTime.millisecondsRoundedUp(dueAt), message.id, owner])
         }
     }
 

@@ -7,6 +7,13 @@ enum SQLiteTime {
         Int64(clamping: timestamp.nanosecondsSinceEpoch / 1_000_000)
     }
 
+    /// `timestamp` rounded up to the next millisecond: for due times, so that a message is never
+    /// claimed before its time (a sleep never ends early, not even by a fraction of a millisecond).
+    static func millisecondsRoundedUp(_ timestamp: TimestampValue) -> Int64 {
+        let (quotient, remainder) = timestamp.nanosecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000)
+        return Int64(clamping: remainder > 0 ? quotient + 1 : quotient)
+    }
+
     static func milliseconds(_ date: Date) -> Int64 {
         Int64(date.timeIntervalSince1970 * 1000)
     }

@@ -1,0 +1,151 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// What the counting server answers to one request.
+struct ScriptedResponse: Sendable {
+    var status: Int
+    var body: String
+    var contentType: String
+    /// How long the server waits before answering.
+    var delay: Duration?
+
+    init(status: Int = 200, body: String = #"{"ok": true}"#, contentType: String = "application/json", delay: Duration? = nil) {
+        self.status = status
+        self.body = body
+        self.contentType = contentType
+        self.delay = delay
+    }
+
+    /// A JSON answer.
+    static func json(_ body: String, status: Int = 200, delay: Duration? = nil) -> ScriptedResponse {
+        ScriptedResponse(status: status, body: body, delay: delay)
+    }
+
+    /// An answer with `status` and a short JSON body.
+    static func status(_ status: Int) -> ScriptedResponse {
+        ScriptedResponse(status: status, body: #"{"status": \#(status)}"#)
+    }
+}
+
+/// A request the counting server received.
+struct ReceivedRequest: Sendable {
+    var method: String
+    var path: String
+    var query: String
+    /// Header values by lowercased name (the last one wins).
+    var headers: [String: String]
+    var body: String
+    var receivedAt: Date
+
+    func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// A small HTTP server on 127.0.0.1 (Hummingbird, real sockets) that records every request and
+/// answers from per-path scripts: each path has a queue of responses consumed in order, then a
+/// fallback (by default `200 {"ok": true}`).
+final class CountingServer: Sendable {
+    private struct State {
+        var queues: [String: [ScriptedResponse]] = [:]
+        var fallbacks: [String: ScriptedResponse] = [:]
+        var requests: [ReceivedRequest] = []
+    }
+
+    private let state = Mutex(State())
+    private let running = Mutex<(port: Int, task: Task<Void, any Error>?)>((0, nil))
+
+    /// The port the server listens on.
+    var port: Int { running.withLock { $0.port } }
+
+    /// `http://127.0.0.1:<port><path>`.
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// Queues `responses` for the next requests to `path`.
+    func script(_ path: String, _ responses: ScriptedResponse...) {
+        state.withLock { $0.queues[path, default: []].append(contentsOf: responses) }
+    }
+
+    /// The answer to `path` once its queue is empty.
+    func fallback(_ path: String, _ response: ScriptedResponse) {
+        state.withLock { $0.fallbacks[path] = response }
+    }
+
+    /// The requests received so far, oldest first; only those to `path` when given.
+    func requests(to path: String? = nil) -> [ReceivedRequest] {
+        state.withLock { state in state.requests.filter { path == nil || $0.path == path } }
+    }
+
+    private func answer(_ request: ReceivedRequest) -> ScriptedResponse {
+        state.withLock { state in
+            state.requests.append(request)
+            if var queue = state.queues[request.path], !queue.isEmpty {
+                let next = queue.removeFirst()
+                state.queues[request.path] = queue
+                return next
+            }
+            return state.fallbacks[request.path] ?? ScriptedResponse()
+        }
+    }
+
+    /// Starts a server, runs `body` with it, and stops it (also when `body` throws).
+    static func with<T>(_ body: (CountingServer) async throws -> T) async throws -> T {
+        let server = CountingServer()
+        try await server.start()
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+
+    private func start() async throws {
+        let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 1 << 20)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            let received = ReceivedRequest(
+                method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers,
+                body: String(buffer: body), receivedAt: Date())
+            let scripted = self.answer(received)
+            if let delay = scripted.delay { try await Task.sleep(for: delay) }
+            var fields = HTTPFields()
+            fields[.contentType] = scripted.contentType
+            return Response(
+                status: HTTPResponse.Status(code: scripted.status), headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: scripted.body)))
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = Application(
+            responder: responder,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "counting-server"),
+            onServerRunning: { channel in
+                continuation.yield(channel.localAddress?.port ?? 0)
+                continuation.finish()
+            },
+            logger: silentLogger)
+        let task = Task {
+            defer { continuation.finish() }
+            try await application.runService(gracefulShutdownSignals: [])
+        }
+        running.withLock { $0.task = task }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            task.cancel()
+            throw WaitTimeout(description: "the counting server did not start")
+        }
+        running.withLock { $0.port = port }
+    }
+
+    private func stop() async {
+        let task = running.withLock { $0.task }
+        task?.cancel()
+        _ = await task?.result
+    }
+}

@@ -1,0 +1,88 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+import StepwiseServer
+
+/// `stepwise serve` in-process: the Stepwise application (routes and delivery loop) on
+/// 127.0.0.1 with a port picked by the system, on a SQLite file in a temporary directory.
+struct RunningServer: Sendable {
+    let port: Int
+    let engine: WorkflowEngine
+    let store: SQLiteStore
+
+    /// `http://127.0.0.1:<port><path>`.
+    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    /// Starts a server for `definitions`, runs `body` with it, and shuts it down afterwards (also
+    /// when `body` throws).
+    static func with<T>(_ definitions: [WorkflowDefinition], _ body: (RunningServer) async throws -> T) async throws -> T {
+        let directory = try TemporaryDirectory()
+        let store = try SQLiteStore(path: directory.path("stepwise.db"))
+        let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets([:]), clock: WorkflowEngine.systemTime)
+        let engine = WorkflowEngine(store: store, runner: runner, logger: silentLogger)
+        try await engine.install(definitions)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = StepwiseServer(engine: engine, host: "127.0.0.1", port: 0, logger: silentLogger).application { port in
+            continuation.yield(port)
+            continuation.finish()
+        }
+        let task = Task {
+            defer { continuation.finish() }
+            try await application.runService(gracefulShutdownSignals: [])
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            task.cancel()
+            throw WaitTimeout(description: "the Stepwise server did not start: \(await task.result)")
+        }
+        let server = RunningServer(port: port, engine: engine, store: store)
+        do {
+            let result = try await body(server)
+            task.cancel()
+            _ = await task.result
+            return result
+        } catch {
+            task.cancel()
+            _ = await task.result
+            throw error
+        }
+    }
+}
+
+/// A response read completely.
+struct HTTPAnswer: Sendable {
+    let status: Int
+    let contentType: String?
+    let body: String
+
+    /// The body as JSON; `nil` when it is not JSON.
+    var json: Value? { try? Value(json: body) }
+
+    /// The `error` message of a JSON error body.
+    var error: String? { json?["error"]?.string }
+}
+
+/// Sends one request with AsyncHTTPClient and reads the whole answer.
+func send(
+    _ method: HTTPMethod, _ url: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = []
+) async throws -> HTTPAnswer {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    if let body {
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+    } else if let bytes {
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: bytes))
+    }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    let collected = try await response.body.collect(upTo: 4 << 20)
+    return HTTPAnswer(
+        status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: String(buffer: collected))
+}

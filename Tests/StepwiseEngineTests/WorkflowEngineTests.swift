@@ -1,0 +1,684 @@
+import Foundation
+import GRDB
+@testable import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+import Testing
+
+/// The engine end to end: a real SQLite file, the delivery loop in a task, and real HTTP to a
+/// counting server on 127.0.0.1.
+@Suite("WorkflowEngine end to end", .timeLimit(.minutes(1)))
+struct WorkflowEngineTests {
+    // MARK: Steps and results
+
+    @Test("http steps run in order, each exactly once, and the run ends with its output and journal", arguments: [true, false])
+    func multiStepRun(warm: Bool) async throws {
+        try await CountingServer.with { server in
+            server.script("/orders/A-7", .json(#"{"amount": 21}"#))
+            server.script("/charge", .json(#"{"charged": true}"#))
+            let orders = try definition("""
+                workflow: orders
+                input:
+                  type: object
+                  required: [order]
+                  properties:
+                    order: {type: string}
+                steps:
+                  - id: fetch
+                    http:
+                      url: "\(server.url("/orders"))/${{ input.order }}"
+                  - id: total
+                    set:
+                      amount: ${{ steps.fetch.body.amount * 2 }}
+                  - id: charge
+                    http:
+                      method: POST
+                      url: "\(server.url("/charge"))"
+                      body:
+                        order: ${{ input.order }}
+                        amount: ${{ steps.total.amount }}
+                output:
+                  charged: ${{ steps.charge.body.charged }}
+                  amount: ${{ steps.total.amount }}
+                """)
+            try await EngineHarness().withEngine([orders], warm: warm) { node in
+                let started = try await node.start("orders", input: ["order": "A-7"])
+                let run = try await finishedRun(started.id, in: node.store)
+                #expect(run.status == .succeeded)
+                #expect(run.error == nil)
+                #expect(run.output == ["charged": true, "amount": 42])
+
+                let journal = try await node.store.journal(runId: run.id)
+                #expect(journal.map(\.stepName) == ["init", "fetch", "charge"])
+                #expect(journal.map(\.stepType) == [.initial, .run, .run])
+                #expect(journal.map(\.stepId) == [0, 1, 2])
+                try #require(journal.count == 3)
+                #expect(journal[0].out == ["order": "A-7"])
+                #expect(journal[1].out?["status"] == 200)
+                #expect(journal[1].out?["body"] == ["amount": 21])
+                #expect(journal[2].out?["body"] == ["charged": true])
+
+                let fetches = server.requests(to: "/orders/A-7")
+                #expect(fetches.map(\.method) == ["GET"])
+                #expect(fetches.map { $0.header("Idempotency-Key") } == ["\(run.id)/fetch"])
+                let charges = server.requests(to: "/charge")
+                #expect(charges.map(\.method) == ["POST"])
+                #expect(charges.map { $0.header("Idempotency-Key") } == ["\(run.id)/charge"])
+                let charge = try #require(charges.first)
+                #expect(charge.header("Content-Type") == "application/json")
+                #expect(try Value(json: charge.body) == ["order": "A-7", "amount": 42])
+                #expect(try #require(fetches.first).receivedAt <= charge.receivedAt)
+
+                let attempts = try await node.store.attempts(runId: run.id)
+                #expect(attempts.map(\.outcome) == ["submitted", "submitted", "completed"])
+                #expect(attempts.map(\.position) == [1, 2, 3])
+                #expect(try await node.store.nextWakeTime() == nil, "a finished run leaves no message behind")
+            }
+        }
+    }
+
+    @Test("a retried step sends the same Idempotency-Key on every try, waits between tries, and records one result")
+    func retriesThenSuccess() async throws {
+        try await CountingServer.with { server in
+            server.script("/flaky", .status(503), .status(503), .json(#"{"done": true}"#))
+            let flaky = try definition("""
+                workflow: flaky
+                steps:
+                  - id: call
+                    retry: {attempts: 3, backoff: constant, initial: 50ms, on: [503]}
+                    http:
+                      url: "\(server.url("/flaky"))"
+                """)
+            try await EngineHarness().withEngine([flaky]) { node in
+                let run = try await finishedRun(try await node.start("flaky").id, in: node.store)
+                #expect(run.status == .succeeded)
+                #expect(run.output?["status"] == 200)
+                #expect(run.output?["body"] == ["done": true])
+
+                let tries = server.requests(to: "/flaky")
+                #expect(tries.count == 3)
+                #expect(tries.map { $0.header("Idempotency-Key") } == Array(repeating: "\(run.id)/call", count: 3))
+                for (earlier, later) in zip(tries, tries.dropFirst()) {
+                    // `initial: 50ms` with the default jitter waits between 25 and 50 ms.
+                    #expect(later.receivedAt.timeIntervalSince(earlier.receivedAt) >= 0.025)
+                }
+                let journal = try await node.store.journal(runId: run.id)
+                #expect(journal.map(\.stepName) == ["init", "call"])
+                #expect(journal.last?.out?["status"] == 200)
+                #expect(journal.last?.error == nil)
+                let attempts = try await node.store.attempts(runId: run.id)
+                #expect(attempts.map(\.outcome) == ["retry", "retry", "submitted", "completed"])
+                #expect(attempts.map(\.attempt) == [0, 1, 2, 0])
+            }
+        }
+    }
+
+    @Test("a step that fails after its retries fails the run, and on_failure runs exactly once")
+    func failureAfterRetriesRunsOnFailureOnce() async throws {
+        try await CountingServer.with { server in
+            server.fallback("/down", .status(503))
+            let doomed = try definition("""
+                workflow: doomed
+                steps:
+                  - id: call
+                    retry: {attempts: 3, backoff: constant, initial: 50ms, on: [503]}
+                    http:
+                      url: "\(server.url("/down"))"
+                  - id: never
+                    http:
+                      url: "\(server.url("/never"))"
+                on_failure:
+                  - id: alert
+                    http:
+                      method: POST
+                      url: "\(server.url("/alert"))"
+                      body:
+                        run: ${{ run.id }}
+                        type: ${{ error.type }}
+                        step: ${{ error.step }}
+                        message: ${{ error.message }}
+                """)
+            try await EngineHarness().withEngine([doomed]) { node in
+                let run = try await finishedRun(try await node.start("doomed").id, in: node.store)
+                #expect(run.status == .failed)
+                #expect(run.output == nil)
+                let error = try #require(run.error)
+                #expect(error.type == "HTTPError")
+                #expect(error.status == 503)
+                #expect(error.step == "call")
+
+                #expect(server.requests(to: "/down").count == 3)
+                #expect(server.requests(to: "/never").isEmpty)
+                let alerts = server.requests(to: "/alert")
+                #expect(alerts.count == 1)
+                let alert = try #require(alerts.first)
+                #expect(alert.header("Idempotency-Key") == "\(run.id)/on_failure.alert")
+                let body = try Value(json: alert.body)
+                #expect(body["run"] == .string(run.id))
+                #expect(body["type"] == "HTTPError")
+                #expect(body["step"] == "call")
+                #expect(body["message"]?.string?.contains("503") == true)
+
+                let journal = try await node.store.journal(runId: run.id)
+                #expect(journal.map(\.stepName) == ["init", "call", "on_failure.alert"])
+                #expect(journal.dropFirst().first?.error?.status == 503)
+                let outcomes = try await node.store.attempts(runId: run.id).map(\.outcome)
+                #expect(outcomes == ["retry", "retry", "submitted", "failed", "submitted", "failure handled"])
+
+                // Nothing is left to deliver: the handler never runs a second time.
+                #expect(try await node.store.nextWakeTime() == nil)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(server.requests(to: "/alert").count == 1)
+                #expect(try await node.store.run(id: run.id) == run)
+            }
+        }
+    }
+
+    @Test("a fail step ends the run as failed with its message and type; later steps never run")
+    func failStep() async throws {
+        try await CountingServer.with { server in
+            let rejecting = try definition("""
+                workflow: rejecting
+                input:
+                  type: object
+                  properties:
+                    order: {type: string}
+                steps:
+                  - id: check
+                    set:
+                      in_stock: false
+                  - id: reject
+                    if: ${{ !steps.check.in_stock }}
+                    fail:
+                      message: "order ${{ input.order }} is out of stock"
+                      type: OutOfStock
+                  - id: ship
+                    http:
+                      url: "\(server.url("/ship"))"
+                """)
+            try await EngineHarness().withEngine([rejecting]) { node in
+                let run = try await finishedRun(try await node.start("rejecting", input: ["order": "A-7"]).id, in: node.store)
+                #expect(run.status == .failed)
+                #expect(run.error == StepError(message: "order A-7 is out of stock", type: "OutOfStock", step: "reject"))
+                #expect(run.output == nil)
+                #expect(server.requests().isEmpty)
+                #expect(try await node.store.journal(runId: run.id).count == 1)
+            }
+        }
+    }
+
+    @Test("catch turns a failed step into the catch steps' output and the run goes on")
+    func catchRecovers() async throws {
+        try await CountingServer.with { server in
+            server.fallback("/profile", .status(404))
+            let lookup = try definition("""
+                workflow: lookup
+                steps:
+                  - id: profile
+                    http:
+                      url: "\(server.url("/profile"))"
+                      expect: {status: [200]}
+                    catch:
+                      - id: fallback
+                        set:
+                          source: cache
+                          failed_with: ${{ error.status }}
+                  - id: done
+                    return:
+                      source: ${{ steps.profile.source }}
+                      status: ${{ steps.profile.failed_with }}
+                """)
+            try await EngineHarness().withEngine([lookup]) { node in
+                let run = try await finishedRun(try await node.start("lookup").id, in: node.store)
+                #expect(run.status == .succeeded)
+                #expect(run.output == ["source": "cache", "status": 404])
+                #expect(server.requests(to: "/profile").count == 1, "a 404 is not retried by default")
+            }
+        }
+    }
+
+    // MARK: Time
+
+    @Test("a sleep does not end early: the next step runs after the sleep's end, and the run finishes after it")
+    func sleepWaits() async throws {
+        try await CountingServer.with { server in
+            let napper = try definition("""
+                workflow: napper
+                steps:
+                  - id: nap
+                    sleep: 1s
+                  - id: wake
+                    http:
+                      url: "\(server.url("/wake"))"
+                """)
+            try await EngineHarness().withEngine([napper]) { node in
+                let before = Date()
+                let started = try await node.start("napper")
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(try await node.store.run(id: started.id)?.status == .running)
+                #expect(server.requests(to: "/wake").isEmpty, "the step after the sleep ran early")
+
+                let run = try await finishedRun(started.id, in: node.store)
+                let after = Date()
+                #expect(run.status == .succeeded)
+                let journal = try await node.store.journal(runId: run.id)
+                #expect(journal.map(\.stepName) == ["init", "nap", "wake"])
+                #expect(journal.map(\.stepType) == [.initial, .sleepFor, .run])
+                let until = try TimestampValue(parsing: try #require(journal.dropFirst().first?.out?["until"]?.string))
+                #expect(until.date.timeIntervalSince(before) >= 1)
+                let wake = try #require(server.requests(to: "/wake").first)
+                #expect(wake.receivedAt >= until.date, "woken \(until.date.timeIntervalSince(wake.receivedAt))s before the sleep's end")
+                #expect(after.timeIntervalSince(before) >= 1)
+                #expect(run.updatedAt.date.timeIntervalSince(run.createdAt.date) >= 1)
+            }
+        }
+    }
+
+    @Test("a run that outlives its timeout fails with Timeout at the deadline, not when its sleep ends, and on_failure runs")
+    func runTimeout() async throws {
+        try await CountingServer.with { server in
+            let slowpoke = try definition("""
+                workflow: slowpoke
+                timeout: 300ms
+                steps:
+                  - id: nap
+                    sleep: 1h
+                  - id: after
+                    http:
+                      url: "\(server.url("/after"))"
+                on_failure:
+                  - id: alert
+                    http:
+                      method: POST
+                      url: "\(server.url("/alert"))"
+                      body: {type: "${{ error.type }}"}
+                """)
+            try await EngineHarness().withEngine([slowpoke]) { node in
+                let run = try await finishedRun(try await node.start("slowpoke").id, in: node.store, within: .seconds(10))
+                #expect(run.status == .failed)
+                #expect(run.error?.type == "Timeout")
+                #expect(run.updatedAt.date.timeIntervalSince(run.createdAt.date) >= 0.3)
+                #expect(server.requests(to: "/after").isEmpty)
+                #expect(server.requests(to: "/alert").map(\.body) == [#"{"type":"Timeout"}"#])
+            }
+        }
+    }
+
+    @Test("a run that ends within its timeout is not affected by it")
+    func runWithinTimeout() async throws {
+        let quick = try definition("""
+            workflow: quick
+            timeout: 10s
+            steps:
+              - id: nap
+                sleep: 200ms
+              - id: done
+                return: finished
+            """)
+        try await EngineHarness().withEngine([quick]) { node in
+            let run = try await finishedRun(try await node.start("quick").id, in: node.store)
+            #expect(run.status == .succeeded)
+            #expect(run.output == "finished")
+            #expect(run.updatedAt.date.timeIntervalSince(run.createdAt.date) >= 0.2)
+        }
+    }
+
+    // MARK: Cancel, restart, versions
+
+    @Test("cancel stops a sleeping run: nothing is delivered afterwards")
+    func cancelSleepingRun() async throws {
+        try await CountingServer.with { server in
+            let cancelable = try definition("""
+                workflow: cancelable
+                steps:
+                  - id: nap
+                    sleep: 1s
+                  - id: after
+                    http:
+                      url: "\(server.url("/after"))"
+                on_failure:
+                  - id: alert
+                    http:
+                      url: "\(server.url("/alert"))"
+                """)
+            try await EngineHarness().withEngine([cancelable]) { node in
+                let started = try await node.start("cancelable")
+                _ = try await journal(of: started.id, in: node.store, reaching: 2)
+                #expect(try await node.engine.cancel(runId: started.id))
+                #expect(try await !node.engine.cancel(runId: started.id), "a canceled run cannot be canceled again")
+                let attempts = try await node.store.attempts(runId: started.id)
+                #expect(try await node.store.nextWakeTime() == nil)
+
+                // Well past the end of the sleep.
+                try await Task.sleep(for: .milliseconds(1_500))
+                let run = try #require(try await node.store.run(id: started.id))
+                #expect(run.status == .canceled)
+                #expect(server.requests().isEmpty)
+                #expect(try await node.store.journal(runId: started.id).map(\.stepName) == ["init", "nap"])
+                #expect(try await node.store.attempts(runId: started.id) == attempts)
+            }
+        }
+    }
+
+    @Test("a run survives an engine restart mid-sleep: a new engine on the same file finishes it without redoing steps")
+    func restartRecovery() async throws {
+        try await CountingServer.with { server in
+            server.script("/first", .json(#"{"n": 1}"#))
+            server.script("/second", .json(#"{"n": 2}"#))
+            let durable = try definition("""
+                workflow: durable
+                steps:
+                  - id: first
+                    http:
+                      url: "\(server.url("/first"))"
+                  - id: nap
+                    sleep: 1s
+                  - id: second
+                    http:
+                      url: "\(server.url("/second"))"
+                output:
+                  first: ${{ steps.first.body.n }}
+                  second: ${{ steps.second.body.n }}
+                """)
+            let harness = try EngineHarness()
+            let id = try await harness.withEngine([durable]) { node in
+                let started = try await node.start("durable")
+                _ = try await journal(of: started.id, in: node.store, reaching: 3)
+                return started.id
+            }
+            // The first engine is gone, mid-sleep.
+            let sleeping = try await SQLiteStore(path: harness.databasePath).run(id: id)
+            #expect(sleeping?.status == .running)
+            #expect(server.requests(to: "/second").isEmpty)
+
+            try await harness.withEngine([durable]) { node in
+                let run = try await finishedRun(id, in: node.store)
+                #expect(run.status == .succeeded)
+                #expect(run.output == ["first": 1, "second": 2])
+                let journal = try await node.store.journal(runId: id)
+                #expect(journal.map(\.stepName) == ["init", "first", "nap", "second"])
+                #expect(server.requests(to: "/first").count == 1, "a journaled step must be replayed, not sent again")
+                #expect(server.requests(to: "/second").count == 1)
+                let until = try TimestampValue(parsing: try #require(journal[2].out?["until"]?.string))
+                #expect(try #require(server.requests(to: "/second").first).receivedAt >= until.date)
+            }
+        }
+    }
+
+    @Test("a delivery leased by a node that died is delivered again once the lease expires")
+    func expiredLeaseIsRedelivered() async throws {
+        try await CountingServer.with { server in
+            let single = try definition("""
+                workflow: single
+                steps:
+                  - id: work
+                    http:
+                      url: "\(server.url("/work"))"
+                """)
+            let harness = try EngineHarness()
+            // A node starts the run and claims its first delivery, then dies without finishing it.
+            let store = try SQLiteStore(path: harness.databasePath)
+            let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets([:]), clock: WorkflowEngine.systemTime)
+            let crashed = WorkflowEngine(store: store, runner: runner, owner: "crashed-node", logger: silentLogger)
+            try await crashed.install([single])
+            let run = try await crashed.start(workflow: "single", input: [:]).run
+            let now = WorkflowEngine.systemTime()
+            let leaseEnd = try now.plus(seconds: 0.5)
+            #expect(try await store.claimDueMessages(now: now, limit: 10, owner: "crashed-node", leaseUntil: leaseEnd).count == 1)
+
+            try await harness.withEngine([single], owner: "node-2") { node in
+                let finished = try await finishedRun(run.id, in: node.store)
+                #expect(finished.status == .succeeded)
+                let requests = server.requests(to: "/work")
+                #expect(requests.count == 1)
+                #expect(try #require(requests.first).receivedAt >= leaseEnd.date, "delivered while another node held the lease")
+            }
+        }
+    }
+
+    @Test("a node that restarts releases its own leases and delivers them at once")
+    func restartReleasesOwnLeases() async throws {
+        let single = try definition("""
+            workflow: single
+            steps:
+              - id: done
+                return: 1
+            """)
+        let harness = try EngineHarness()
+        let store = try SQLiteStore(path: harness.databasePath)
+        let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets([:]), clock: WorkflowEngine.systemTime)
+        let before = WorkflowEngine(store: store, runner: runner, owner: "node-1", logger: silentLogger)
+        try await before.install([single])
+        let run = try await before.start(workflow: "single", input: [:]).run
+        let now = WorkflowEngine.systemTime()
+        // Leased for 15 minutes by node-1, which then crashed.
+        #expect(try await store.claimDueMessages(now: now, limit: 10, owner: "node-1", leaseUntil: now.plus(seconds: 900)).count == 1)
+        try await harness.withEngine([single], owner: "node-1") { node in
+            let finished = try await finishedRun(run.id, in: node.store, within: .seconds(10))
+            #expect(finished.status == .succeeded)
+            #expect(finished.output == 1)
+        }
+    }
+
+    @Test("stopping the engine lets a delivery in flight finish and record its step")
+    func gracefulStop() async throws {
+        try await CountingServer.with { server in
+            server.script("/slow", .json(#"{"slow": true}"#, delay: .milliseconds(400)))
+            let slow = try definition("""
+                workflow: slow
+                steps:
+                  - id: call
+                    http:
+                      url: "\(server.url("/slow"))"
+                  - id: nap
+                    sleep: 1h
+                """)
+            let harness = try EngineHarness()
+            let node = try await EngineNode.start(databasePath: harness.databasePath, definitions: [slow])
+            let started = try await node.start("slow")
+            _ = try await eventually("the slow request to arrive") { server.requests(to: "/slow").first }
+            await node.stop()
+            let journal = try await node.store.journal(runId: started.id)
+            #expect(journal.map(\.stepName) == ["init", "call"])
+            #expect(journal.last?.out?["body"] == ["slow": true])
+        }
+    }
+
+    @Test("stopping the engine while its loop waits on the database still lets deliveries in flight finish")
+    func gracefulStopDuringStoreAccess() async throws {
+        try await CountingServer.with { server in
+            server.script("/slow", .json(#"{"slow": true}"#, delay: .milliseconds(600)))
+            let slow = try definition("""
+                workflow: slow
+                steps:
+                  - id: call
+                    http:
+                      url: "\(server.url("/slow"))"
+                  - id: nap
+                    sleep: 1h
+                """)
+            let harness = try EngineHarness()
+            // The loop looks at the store every few milliseconds, so it is soon inside a query.
+            let node = try await EngineNode.start(
+                databasePath: harness.databasePath, definitions: [slow], configuration: .init(maximumIdle: .milliseconds(5)))
+            let started = try await node.start("slow")
+            _ = try await eventually("the slow request to arrive") { server.requests(to: "/slow").first }
+            // Another process holds the write lock for a moment: the loop's next claim waits for it.
+            let lock = try WriteLock(path: harness.databasePath, holdFor: 0.3)
+            _ = try await eventually("the write lock to be taken") { lock.isHeld ? true : nil }
+            try await Task.sleep(for: .milliseconds(100))
+            await node.stop()
+            let journal = try await node.store.journal(runId: started.id)
+            #expect(journal.map(\.stepName) == ["init", "call"], "the engine stopped before its delivery in flight was recorded")
+            _ = try await eventually("the write lock to be released", within: .seconds(5)) { lock.isHeld ? nil : true }
+        }
+    }
+
+    @Test("an idle engine sleeps until the next due time instead of polling the store")
+    func idleEngineDoesNotPoll() async throws {
+        let clock = CountingClock()
+        let idle = try definition("""
+            workflow: idle
+            steps:
+              - id: nap
+                sleep: 1h
+            """)
+        try await EngineHarness().withEngine([idle], clock: clock.now) { node in
+            let started = try await node.start("idle")
+            _ = try await journal(of: started.id, in: node.store, reaching: 2)
+            try await Task.sleep(for: .milliseconds(100))
+            let before = clock.count
+            try await Task.sleep(for: .milliseconds(800))
+            let reads = clock.count - before
+            #expect(reads <= 2, "the delivery loop woke up \(reads / 2) times in 0.8 s with nothing to do")
+            #expect(try await node.engine.cancel(runId: started.id))
+        }
+    }
+
+    @Test("a run stays pinned to the definition it started with; new runs use the new one")
+    func runsArePinnedToTheirDefinition() async throws {
+        try await CountingServer.with { server in
+            let (v1, v2) = try versions(server)
+            try await EngineHarness().withEngine([v1]) { node in
+                let old = try await node.start("versioned")
+                _ = try await journal(of: old.id, in: node.store, reaching: 2)
+                try await node.engine.install([v2])
+                let new = try await node.start("versioned")
+                #expect(new.definitionHash == v2.hash)
+                #expect(old.definitionHash == v1.hash)
+
+                let oldRun = try await finishedRun(old.id, in: node.store)
+                let newRun = try await finishedRun(new.id, in: node.store)
+                #expect(oldRun.status == .succeeded)
+                #expect(oldRun.output == "v1")
+                #expect(try await node.store.journal(runId: old.id).map(\.stepName) == ["init", "nap", "report"])
+                #expect(newRun.status == .succeeded)
+                #expect(newRun.output == "v2")
+                #expect(try await node.store.journal(runId: new.id).map(\.stepName) == ["init", "announce", "nap", "report"])
+                let reports = try server.requests(to: "/report").map { try Value(json: $0.body) }
+                #expect(Set(reports.map { $0.jsonText() }) == [#"{"version":1}"#, #"{"version":2}"#])
+                #expect(try await Set(node.store.definitions().map(\.hash)) == [v1.hash, v2.hash])
+            }
+        }
+    }
+
+    @Test("after a restart that deploys a new version, a run pinned to the old version finishes with it")
+    func pinnedAcrossRestart() async throws {
+        try await CountingServer.with { server in
+            let (v1, v2) = try versions(server)
+            let harness = try EngineHarness()
+            let id = try await harness.withEngine([v1]) { node in
+                let old = try await node.start("versioned")
+                _ = try await journal(of: old.id, in: node.store, reaching: 2)
+                return old.id
+            }
+            try await harness.withEngine([v2]) { node in
+                #expect(await node.engine.workflows["versioned"]?.hash == v2.hash)
+                let run = try await finishedRun(id, in: node.store)
+                #expect(run.status == .succeeded, "\(run.error?.description ?? "")")
+                #expect(run.output == "v1")
+                #expect(server.requests(to: "/announce").isEmpty)
+                #expect(try server.requests(to: "/report").map { try Value(json: $0.body) } == [["version": 1]])
+            }
+        }
+    }
+
+    /// Two incompatible versions of one workflow: v2 has a durable step before the sleep.
+    private func versions(_ server: CountingServer) throws -> (WorkflowDefinition, WorkflowDefinition) {
+        let v1 = try definition("""
+            workflow: versioned
+            steps:
+              - id: nap
+                sleep: 1s
+              - id: report
+                http:
+                  method: POST
+                  url: "\(server.url("/report"))"
+                  body: {version: 1}
+            output: v1
+            """)
+        let v2 = try definition("""
+            workflow: versioned
+            steps:
+              - id: announce
+                http:
+                  url: "\(server.url("/announce"))"
+              - id: nap
+                sleep: 100ms
+              - id: report
+                http:
+                  method: POST
+                  url: "\(server.url("/report"))"
+                  body: {version: 2}
+            output: v2
+            """)
+        #expect(v1.hash != v2.hash)
+        return (v1, v2)
+    }
+
+    // MARK: Starting
+
+    @Test("input that violates the input schema is rejected with every reason, and no run is created")
+    func inputSchemaViolations() async throws {
+        let typed = try definition("""
+            workflow: typed
+            input:
+              type: object
+              required: [name, age]
+              properties:
+                name: {type: string, minLength: 1}
+                age: {type: integer, minimum: 0}
+              additionalProperties: false
+            steps:
+              - id: done
+                return: ${{ input.name }}
+            """)
+        try await EngineHarness().withEngine([typed]) { node in
+            await #expect(throws: StartError.invalidInput([
+                "/name must be at least 1 characters long", "/age must be integer, got string",
+                "/extra is not allowed (additionalProperties is false)",
+            ])) {
+                _ = try await node.engine.start(workflow: "typed", input: ["name": "", "age": "ten", "extra": true])
+            }
+            await #expect(throws: StartError.invalidInput([
+                "the input is missing the required property 'name'", "the input is missing the required property 'age'",
+            ])) {
+                _ = try await node.engine.start(workflow: "typed", input: [:])
+            }
+            await #expect(throws: StartError.invalidInput(["the input must be object, got string"])) {
+                _ = try await node.engine.start(workflow: "typed", input: "Ada")
+            }
+            await #expect(throws: StartError.unknownWorkflow("nope")) {
+                _ = try await node.engine.start(workflow: "nope", input: [:])
+            }
+            #expect(try await node.store.runs(RunFilter()).isEmpty)
+
+            let valid = try await node.start("typed", input: ["name": "Ada", "age": 36])
+            #expect(try await finishedRun(valid.id, in: node.store).output == "Ada")
+        }
+    }
+
+    @Test("starting with a run id twice returns the same run and runs it once")
+    func idempotentStart() async throws {
+        try await CountingServer.with { server in
+            let once = try definition("""
+                workflow: once
+                steps:
+                  - id: charge
+                    http:
+                      url: "\(server.url("/charge"))"
+                """)
+            try await EngineHarness().withEngine([once]) { node in
+                let first = try await node.engine.start(workflow: "once", input: ["n": 1], runId: "order-42")
+                let second = try await node.engine.start(workflow: "once", input: ["n": 2], runId: "order-42")
+                #expect(first.created)
+                #expect(!second.created)
+                #expect(second.run.id == "order-42")
+                #expect(second.run.input == ["n": 1])
+                #expect(try await finishedRun("order-42", in: node.store).status == .succeeded)
+                #expect(server.requests(to: "/charge").count == 1)
+                #expect(try await node.store.runs(RunFilter()).count == 1)
+            }
+        }
+    }
+}
