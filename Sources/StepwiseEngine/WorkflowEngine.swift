@@ -161,19 +161,19 @@ public actor WorkflowEngine {
                 return
             }
             let journal = try await store.journal(runId: run.id)
-            let resolver = DeliveryResolver(
+            var resolver = DeliveryResolver(
                 run: run, message: message, workflow: definition.workflow, journalLength: journal.count, startedAt: startedAt, now: clock())
             let resolution: DeliveryResolution
-            if let limit = definition.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit), clock() >= deadline {
+            if let limit = definition.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit),
+                resolver.now >= deadline
+            {
                 resolution = resolver.timedOut(limit)
             } else {
                 let outcome = await runner.deliver(Delivery(
                     runId: run.id, workflow: run.workflow, definitionHash: run.definitionHash, journal: journal,
                     startedAt: run.createdAt, attempt: message.attempt, failure: run.phase == .failureHandler ? run.error : nil))
-                resolution = DeliveryResolver(
-                    run: run, message: message, workflow: definition.workflow, journalLength: journal.count, startedAt: startedAt,
-                    now: clock()
-                ).resolve(outcome)
+                resolver.now = clock()
+                resolution = resolver.resolve(outcome)
             }
             if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal {
                 await runner.forget(runId: run.id)

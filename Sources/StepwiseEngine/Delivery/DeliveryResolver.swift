@@ -10,7 +10,8 @@ struct DeliveryResolver {
     let workflow: Workflow
     let journalLength: Int
     let startedAt: TimestampValue
-    let now: TimestampValue
+    /// When the delivery finished: the reference for "deliver again now" and retry delays.
+    var now: TimestampValue
 
     func resolve(_ outcome: DeliveryOutcome) -> DeliveryResolution {
         switch outcome {
