@@ -28,7 +28,7 @@ struct ValidateCommand: ParsableCommand {
         let folders = Set(sources.map { ($0.path as NSString).deletingLastPathComponent }).map { $0.isEmpty ? "." : $0 }
         let neighbours = try WorkflowSources.read(folders.sorted(), recursive: false)
         let names = Set((sources + neighbours).compactMap { WorkflowFile(path: $0.path, source: $0.text).workflow?.name.value })
-        let files = sources.map { WorkflowFile(path: $0.path, source: $0.text, knownWorkflows: names) }
+        let files = WorkflowFile.checkingNames(sources.map { WorkflowFile(path: $0.path, source: $0.text, knownWorkflows: names) })
         print(format.render(files), terminator: "")
         let failing = files.contains { file in
             file.diagnostics.contains { $0.severity == .error || (strict && $0.severity == .warning) }

@@ -158,6 +158,17 @@ struct WorkflowCheckingTests {
         #expect(codes(yaml) == ["SW055 5:19", "SW055 5:37", "SW062 5:64", "SW062 5:95", "SW060 9:32", "SW061 10:21"])
     }
 
+    @Test("a workflow name defined by two files of a folder is an error in the second")
+    func duplicateWorkflowNames() {
+        let yaml = "workflow: same\nsteps: [{id: a, return: 1}]\n"
+        let files = WorkflowFile.checkingNames([
+            WorkflowFile(path: "a.yaml", source: yaml), WorkflowFile(path: "b.yaml", source: yaml),
+            WorkflowFile(path: "c.yaml", source: "workflow: other\nsteps: [{id: a, return: 1}]\n"),
+        ])
+        #expect(files.map { $0.diagnostics.map { "\($0.code.rawValue) \($0.span)" } } == [[], ["SW024 1:11"], []])
+        #expect(files[1].diagnostics.first?.message == "workflow 'same' is also defined in a.yaml")
+    }
+
     @Test("every output format carries the same findings")
     func formats() throws {
         let file = check("workflow: w\nsteps:\n  - id: a\n    wait_for_event: {event: x}\n    bogus: 1\n")

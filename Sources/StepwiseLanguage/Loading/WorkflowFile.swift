@@ -26,6 +26,30 @@ public struct WorkflowFile: Sendable {
         }
     }
 
+    private init(path: String, source: String, workflow: Workflow?, diagnostics: [Diagnostic]) {
+        self.path = path
+        self.source = source
+        self.workflow = workflow
+        self.diagnostics = diagnostics
+    }
+
+    /// Files of one folder, where a workflow name defined twice is an error in every file after
+    /// the first that defines it (both would answer at `/workflows/<name>`).
+    public static func checkingNames(_ files: [WorkflowFile]) -> [WorkflowFile] {
+        var firstFile: [String: String] = [:]
+        return files.map { file in
+            guard let name = file.workflow?.name, !name.value.isEmpty else { return file }
+            guard let first = firstFile[name.value] else {
+                firstFile[name.value] = file.path
+                return file
+            }
+            let duplicate = Diagnostic(
+                .invalidWorkflowName, "workflow '\(name.value)' is also defined in \(first)", at: name.span,
+                hint: "each workflow of a folder needs its own name: it is the URL path /workflows/<name>")
+            return WorkflowFile(path: file.path, source: file.source, workflow: file.workflow, diagnostics: file.diagnostics + [duplicate])
+        }
+    }
+
     /// Whether any diagnostic is an error.
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 }
