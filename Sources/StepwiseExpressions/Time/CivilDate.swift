@@ -5,23 +5,24 @@
 /// (http://howardhinnant.github.io/date_algorithms.html). They work on whole 400-year "eras",
 /// which makes them exact for negative years and years beyond 9999 as well; local times near the
 /// ends of the timestamp range can fall into year 0 or 10000.
-struct CivilDate: Sendable, Hashable {
+public struct CivilDate: Sendable, Hashable, Comparable {
     /// The astronomical year (year 0 is 1 BC).
-    let year: Int64
+    public let year: Int64
     /// The month, 1 (January) through 12.
-    let month: Int64
+    public let month: Int64
     /// The day of the month, starting at 1.
-    let day: Int64
+    public let day: Int64
 
-    /// Creates a date from already validated fields; use `validated(year:month:day:)` for input.
-    init(year: Int64, month: Int64, day: Int64) {
+    /// Creates a date from fields that are not checked (day 32 of a month counts on into the
+    /// next one in `daysSinceEpoch`); use `validated(year:month:day:)` for input.
+    public init(year: Int64, month: Int64, day: Int64) {
         self.year = year
         self.month = month
         self.day = day
     }
 
     /// Creates a date after checking that `month` is 1–12 and `day` exists in that month.
-    static func validated(year: Int64, month: Int64, day: Int64) throws(EvaluationError) -> CivilDate {
+    public static func validated(year: Int64, month: Int64, day: Int64) throws(EvaluationError) -> CivilDate {
         guard (1...12).contains(month) else {
             throw EvaluationError("month \(month) is not in 1...12")
         }
@@ -33,7 +34,7 @@ struct CivilDate: Sendable, Hashable {
     }
 
     /// Creates the date that lies `days` days after 1970-01-01 (negative values lie before it).
-    init(daysSinceEpoch days: Int64) {
+    public init(daysSinceEpoch days: Int64) {
         // Shift the epoch to 0000-03-01 so that the leap day is the last day of the shifted year.
         let shifted = days + 719_468
         let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
@@ -48,7 +49,7 @@ struct CivilDate: Sendable, Hashable {
     }
 
     /// The number of days from 1970-01-01 to this date (negative for earlier dates).
-    var daysSinceEpoch: Int64 {
+    public var daysSinceEpoch: Int64 {
         // January and February belong to the previous shifted year (which starts on March 1).
         let shiftedYear = month <= 2 ? year - 1 : year
         let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
@@ -60,28 +61,38 @@ struct CivilDate: Sendable, Hashable {
     }
 
     /// The zero-based day of the year (0 for January 1).
-    var dayOfYear: Int64 {
+    public var dayOfYear: Int64 {
         daysSinceEpoch - CivilDate(year: year, month: 1, day: 1).daysSinceEpoch
     }
 
     /// The day of the week, 0 for Sunday through 6 for Saturday.
-    var dayOfWeek: Int64 {
+    public var dayOfWeek: Int64 {
         // 1970-01-01 was a Thursday (4); the remainder is made non-negative for earlier dates.
         let remainder = (daysSinceEpoch + 4) % 7
         return remainder >= 0 ? remainder : remainder + 7
     }
 
     /// Whether `year` has a February 29 in the proleptic Gregorian calendar.
-    static func isLeapYear(_ year: Int64) -> Bool {
+    public static func isLeapYear(_ year: Int64) -> Bool {
         year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
     }
 
     /// The number of days in `month` (1–12) of `year`.
-    static func daysInMonth(_ month: Int64, year: Int64) -> Int64 {
+    public static func daysInMonth(_ month: Int64, year: Int64) -> Int64 {
         switch month {
         case 2: isLeapYear(year) ? 29 : 28
         case 4, 6, 9, 11: 30
         default: 31
         }
+    }
+
+    /// The number of days in this date's month.
+    public var monthLength: Int64 { Self.daysInMonth(month, year: year) }
+
+    /// The following day, not normalized: after the last day of a month comes day `monthLength + 1`.
+    public var next: CivilDate { CivilDate(year: year, month: month, day: day + 1) }
+
+    public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool {
+        (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 }

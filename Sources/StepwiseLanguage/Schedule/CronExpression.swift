@@ -276,13 +276,13 @@ extension CronExpression {
         // so the search starts at the next whole minute of wall time.
         let startWall = zone.wallTime(at: instant.secondsSinceEpoch)
         let startMinute = Self.flooredDivision(startWall, by: 60) + 1
-        var date = LocalDate(daysSinceEpoch: Self.flooredDivision(startMinute, by: 1_440))
+        var date = CivilDate(daysSinceEpoch: Self.flooredDivision(startMinute, by: 1_440))
         var hour = Int((startMinute - date.daysSinceEpoch * 1_440) / 60)
         var minute = Int(startMinute % 60 + (startMinute % 60 < 0 ? 60 : 0))
-        let limit = LocalDate(year: date.year + Int64(Self.searchYears), month: date.month, day: date.day)
+        let limit = CivilDate(year: date.year + Int64(Self.searchYears), month: date.month, day: date.day)
 
         while date <= limit {
-            guard self.month.contains(date.month) else {
+            guard self.month.contains(Int(date.month)) else {
                 date = nextSelectedMonth(after: date)
                 (hour, minute) = (0, 0)
                 continue
@@ -323,9 +323,9 @@ extension CronExpression {
     }
 
     /// Vixie cron's day rule: OR when both day fields are restricted, AND otherwise.
-    private func matchesDay(_ date: LocalDate) -> Bool {
-        let dayOfMonthMatches = dayOfMonth.contains(date.day)
-        let dayOfWeekMatches = dayOfWeek.contains(date.dayOfWeek)
+    private func matchesDay(_ date: CivilDate) -> Bool {
+        let dayOfMonthMatches = dayOfMonth.contains(Int(date.day))
+        let dayOfWeekMatches = dayOfWeek.contains(Int(date.dayOfWeek))
         if dayOfMonth.startsWithStar || dayOfWeek.startsWithStar {
             return dayOfMonthMatches && dayOfWeekMatches
         }
@@ -333,78 +333,15 @@ extension CronExpression {
     }
 
     /// The first day of the next selected month after the month of `date`.
-    private func nextSelectedMonth(after date: LocalDate) -> LocalDate {
-        if let next = month.first(atLeast: date.month + 1) {
-            return LocalDate(year: date.year, month: next, day: 1)
+    private func nextSelectedMonth(after date: CivilDate) -> CivilDate {
+        if let next = month.first(atLeast: Int(date.month) + 1) {
+            return CivilDate(year: date.year, month: Int64(next), day: 1)
         }
-        return LocalDate(year: date.year + 1, month: month.first(atLeast: 1) ?? 1, day: 1)
+        return CivilDate(year: date.year + 1, month: Int64(month.first(atLeast: 1) ?? 1), day: 1)
     }
 
     private static func flooredDivision(_ value: Int64, by divisor: Int64) -> Int64 {
         let (quotient, remainder) = value.quotientAndRemainder(dividingBy: divisor)
         return remainder < 0 ? quotient - 1 : quotient
-    }
-
-    /// A date of the proleptic Gregorian calendar in local wall-clock time. Kept here rather than
-    /// reusing StepwiseExpressions' internal calendar type, which is not public.
-    private struct LocalDate: Comparable {
-        let year: Int64
-        let month: Int
-        let day: Int
-
-        init(year: Int64, month: Int, day: Int) {
-            self.year = year
-            self.month = month
-            self.day = day
-        }
-
-        /// The date `days` days after 1970-01-01 (Howard Hinnant's `civil_from_days`).
-        init(daysSinceEpoch days: Int64) {
-            let shifted = days + 719_468
-            let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-            let dayOfEra = shifted - era * 146_097
-            let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-            let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-            let shiftedMonth = (5 * dayOfYear + 2) / 153
-            let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-            self.init(
-                year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0),
-                month: Int(month),
-                day: Int(dayOfYear - (153 * shiftedMonth + 2) / 5 + 1)
-            )
-        }
-
-        /// Days from 1970-01-01 (Howard Hinnant's `days_from_civil`).
-        var daysSinceEpoch: Int64 {
-            let shiftedYear = month <= 2 ? year - 1 : year
-            let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-            let yearOfEra = shiftedYear - era * 400
-            let shiftedMonth = Int64(month > 2 ? month - 3 : month + 9)
-            let dayOfYear = (153 * shiftedMonth + 2) / 5 + Int64(day) - 1
-            return era * 146_097 + yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear - 719_468
-        }
-
-        /// 0 for Sunday through 6 for Saturday; 1970-01-01 was a Thursday.
-        var dayOfWeek: Int {
-            let remainder = Int((daysSinceEpoch + 4) % 7)
-            return remainder < 0 ? remainder + 7 : remainder
-        }
-
-        var monthLength: Int {
-            switch month {
-            case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
-            case 4, 6, 9, 11: 30
-            default: 31
-            }
-        }
-
-        /// The following day (not necessarily valid: day `monthLength + 1` is caught by the search).
-        var next: LocalDate {
-            LocalDate(year: year, month: month, day: day + 1)
-        }
-
-        static func < (lhs: LocalDate, rhs: LocalDate) -> Bool {
-            (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
-        }
     }
 }
