@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import StepwiseExpressions
@@ -29,22 +30,30 @@ public actor WorkflowEngine {
     }
 
     public let store: any Store
-    private let runner: WorkflowRunner
-    private let clock: @Sendable () -> TimestampValue
-    private let configuration: Configuration
-    private let owner: String
-    private let logger: Logger
-    private let wake = WakeSignal()
-    private var current: [String: WorkflowDefinition] = [:]
-    private var pinned: [String: WorkflowDefinition] = [:]
+    let runner: WorkflowRunner
+    let calls: any HTTPTransport
+    let secrets: any SecretSource
+    let clock: @Sendable () -> TimestampValue
+    let configuration: Configuration
+    let owner: String
+    let logger: Logger
+    let wake = WakeSignal()
+    var current: [String: WorkflowDefinition] = [:]
+    var pinned: [String: WorkflowDefinition] = [:]
     private var inFlight: [Int64: Task<Void, Never>] = [:]
 
+    /// An engine over `store` delivering to `runner`. `calls` performs `call` steps with secrets
+    /// from `secrets`; `owner` names this node in leases.
     public init(
-        store: any Store, runner: WorkflowRunner, owner: String = "node-1", configuration: Configuration = Configuration(),
-        logger: Logger = Logger(label: "stepwise.engine"), clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime
+        store: any Store, runner: WorkflowRunner, calls: any HTTPTransport = AsyncHTTPTransport(),
+        secrets: any SecretSource = EnvironmentSecrets(ProcessInfo.processInfo.environment), owner: String = "node-1",
+        configuration: Configuration = Configuration(), logger: Logger = Logger(label: "stepwise.engine"),
+        clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime
     ) {
         self.store = store
         self.runner = runner
+        self.calls = calls
+        self.secrets = secrets
         self.owner = owner
         self.configuration = configuration
         self.logger = logger
@@ -77,6 +86,8 @@ public actor WorkflowEngine {
             pinned[definition.hash] = definition
             await runner.register(workflow, hash: definition.hash)
         }
+        try await store.saveSchedules(scheduleRecords())
+        wake.signal()
     }
 
     /// The workflows served, by name.
@@ -84,14 +95,7 @@ public actor WorkflowEngine {
 
     /// Starts a run of `name` with `input`. With a `runId`, starting again returns the same run.
     public func start(workflow name: String, input: Value, runId: String? = nil) async throws(StartError) -> (run: RunRecord, created: Bool) {
-        guard let definition = current[name] else { throw .unknownWorkflow(name) }
-        if let schema = definition.workflow.input {
-            let problems = InputValidator.problems(of: input, against: schema)
-            guard problems.isEmpty else { throw .invalidInput(problems) }
-        }
-        let id = runId ?? "wfr_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let now = clock()
-        let record = RunRecord(id: id, workflow: name, definitionHash: definition.hash, input: input, createdAt: now, updatedAt: now)
+        let record = try newRun(of: name, input: input, id: runId ?? Self.newRunId(), parent: nil)
         do {
             let result = try await store.createRun(record)
             if result.created { wake.signal() }
@@ -101,11 +105,79 @@ public actor WorkflowEngine {
         }
     }
 
-    /// Cancels a running run: its pending messages are dropped; a delivery in flight is discarded.
+    /// A fresh run id (`wfr_` and 32 hex digits).
+    static func newRunId() -> String {
+        "wfr_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    }
+
+    /// The record of a new run of the current version of `name`, its input checked and its
+    /// flow-control keys evaluated.
+    func newRun(of name: String, input: Value, id: String, parent: (runId: String, step: String)?) throws(StartError) -> RunRecord {
+        guard let definition = current[name] else { throw .unknownWorkflow(name) }
+        let workflow = definition.workflow
+        if let schema = workflow.input {
+            let problems = InputValidator.problems(of: input, against: schema)
+            guard problems.isEmpty else { throw .invalidInput(problems) }
+        }
+        var flowControl: FlowControl?
+        if workflow.concurrency != nil || workflow.rateLimit != nil {
+            let keys: FlowControlKeys
+            do {
+                keys = try FlowControlKeys(workflow: workflow, input: input, runId: id)
+            } catch {
+                throw .invalidInput(["flow-control key: \(error.message)"])
+            }
+            flowControl = FlowControl(
+                concurrencyKey: keys.concurrency, concurrencyLimit: workflow.concurrency?.limit.value, rateKey: keys.rate,
+                rateLimit: workflow.rateLimit?.limit.value,
+                ratePeriod: workflow.rateLimit.map { Int64(clamping: $0.period.value.nanoseconds / 1_000_000) })
+        }
+        let now = clock()
+        return RunRecord(
+            id: id, workflow: name, definitionHash: definition.hash, input: input, createdAt: now, updatedAt: now, parent: parent,
+            flowControl: flowControl)
+    }
+
+    /// Cancels a running run and its children: pending messages, timers and waiters are dropped;
+    /// a delivery in flight is discarded.
     public func cancel(runId: String) async throws -> Bool {
         let canceled = try await store.cancel(runId: runId, at: clock())
         if canceled { await runner.forget(runId: runId) }
         return canceled
+    }
+
+    /// Cancels every running run of `workflow`; returns their ids.
+    public func cancel(workflow: String) async throws -> [String] {
+        let canceled = try await store.cancel(workflow: workflow, at: clock())
+        for id in canceled { await runner.forget(runId: id) }
+        return canceled
+    }
+
+    /// Delivers `data` to the runs waiting on `event` (only `runId`'s when given; then an event
+    /// that arrives before the wait is kept for it).
+    public func notify(event: String, data: Value, runId: String? = nil) async throws -> NotifyResult {
+        let result = try await store.notify(event: event, data: data, runId: runId, at: clock())
+        if !result.woken.isEmpty { wake.signal() }
+        return result
+    }
+
+    /// Continues a dead-lettered run from its failed step; `nil` when there is no such entry.
+    public func resume(deadLetter id: String) async throws -> RunRecord? {
+        let run = try await store.resume(deadLetter: id, at: clock())
+        if let run { await runner.forget(runId: run.id) }
+        wake.signal()
+        return run
+    }
+
+    /// Starts a fresh run with the input of a dead-lettered run and removes the entry; `nil` when
+    /// there is no such entry.
+    public func restart(deadLetter id: String) async throws -> RunRecord? {
+        guard let letter = try await store.deadLetters().first(where: { $0.id == id }), let old = try await store.run(id: letter.runId) else {
+            return nil
+        }
+        let started = try await start(workflow: old.workflow, input: old.input)
+        _ = try await store.removeDeadLetter(id)
+        return started.run
     }
 
     // MARK: Delivery loop
@@ -116,6 +188,7 @@ public actor WorkflowEngine {
         try await store.releaseLeases(owner: owner)
         do {
             while !Task.isCancelled {
+                try await fireDueSchedules()
                 let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
                 let claimed = capacity > 0 ? try await claim(limit: capacity) : []
                 for message in claimed {
@@ -147,45 +220,82 @@ public actor WorkflowEngine {
     }
 
     private func idleTime() async throws -> Duration {
-        guard let wake = try await store.nextWakeTime() else { return configuration.maximumIdle }
+        let due = [try await store.nextWakeTime(), try await nextScheduleTime()].compactMap { $0 }.min()
+        guard let wake = due else { return configuration.maximumIdle }
         let nanoseconds = wake.nanosecondsSinceEpoch - clock().nanosecondsSinceEpoch
         guard nanoseconds > 0 else { return .milliseconds(1) }
         return min(configuration.maximumIdle, .nanoseconds(Int64(clamping: nanoseconds)))
     }
 
     private func deliver(_ message: PendingMessage) async {
-        let startedAt = clock()
         do {
-            guard let run = try await store.run(id: message.runId), let definition = pinned[run.definitionHash] else {
-                logger.error("message \(message.id) names run \(message.runId) or a definition this engine does not know")
-                return
-            }
-            let journal = try await store.journal(runId: run.id)
-            var resolver = DeliveryResolver(
-                run: run, message: message, workflow: definition.workflow, journalLength: journal.count, startedAt: startedAt, now: clock())
-            let resolution: DeliveryResolution
-            if let limit = definition.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit),
-                resolver.now >= deadline
-            {
-                resolution = resolver.timedOut(limit)
-            } else {
-                let outcome = await runner.deliver(Delivery(
-                    runId: run.id, workflow: run.workflow, definitionHash: run.definitionHash, journal: journal,
-                    startedAt: run.createdAt, attempt: message.attempt, failure: run.phase == .failureHandler ? run.error : nil))
-                resolver.now = clock()
-                resolution = resolver.resolve(outcome)
-            }
-            if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal {
-                await runner.forget(runId: run.id)
+            switch message.kind {
+            case .deliver: try await deliverRun(message)
+            case .timer: try await fireTimer(message)
+            case .call: try await performCall(message)
             }
         } catch {
-            logger.error("delivery of run \(message.runId) failed: \(error)")
-            // Try again in a few seconds; if even that cannot be stored, the lease expires or the
-            // engine restarts, and the message is delivered again then.
-            try? await store.reschedule(message, owner: owner, at: clock().movedForward(by: .seconds(5)))
+            logger.error("\(message.kind.rawValue) message of run \(message.runId) failed: \(error)")
+            // Try again with QStash's backoff; if even that cannot be stored, the lease expires or
+            // the engine restarts, and the message is processed again then.
+            let delay = Duration.seconds(min(86_400, exp(2.5 * Double(message.attempt + 1))))
+            try? await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: clock().movedForward(by: delay))
         }
         inFlight[message.id] = nil
         wake.signal()
+    }
+
+    private func deliverRun(_ message: PendingMessage) async throws {
+        let startedAt = clock()
+        guard let run = try await store.run(id: message.runId), let definition = pinned[run.definitionHash] else {
+            logger.error("message \(message.id) names run \(message.runId) or a definition this engine does not know")
+            return
+        }
+        let progress = try await store.progress(runId: run.id)
+        var resolver = DeliveryResolver(
+            run: run, message: message, workflow: definition.workflow, journalLength: progress.journal.count, failures: progress.failures,
+            startedAt: startedAt, now: clock())
+        var resolution: DeliveryResolution
+        if let limit = definition.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit),
+            resolver.now >= deadline
+        {
+            resolution = resolver.timedOut(limit)
+        } else {
+            let outcome = await runner.deliver(Delivery(
+                runId: run.id, workflow: run.workflow, definitionHash: run.definitionHash, journal: progress.journal,
+                startedAt: run.createdAt, pending: progress.pending, failures: progress.failures,
+                failure: run.phase == .failureHandler ? run.error : nil))
+            resolver.now = clock()
+            resolution = resolver.resolve(outcome)
+            startChildren(of: run, in: &resolution)
+        }
+        if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal {
+            await runner.forget(runId: run.id)
+        }
+    }
+
+    /// Prepares the child runs of `invoke` operations; an invoke that cannot start (unknown
+    /// workflow, invalid input) becomes the step's failure.
+    private func startChildren(of run: RunRecord, in resolution: inout DeliveryResolution) {
+        var children: [String: RunRecord] = [:]
+        resolution.submissions = resolution.submissions.map { submission in
+            guard case .park(let operation) = submission, case .invoke(let workflow, let input) = operation.kind else { return submission }
+            do throws(StartError) {
+                let id = Self.childRunId(parent: run.id, step: operation.stepName)
+                children[operation.stepName] = try newRun(of: workflow, input: input, id: id, parent: (run.id, operation.stepName))
+                return submission
+            } catch {
+                let failure = StepError(message: "cannot invoke '\(workflow)': \(error.description)", type: "InvokeError", step: operation.stepName)
+                return .record(operation.entry(out: nil, error: failure))
+            }
+        }
+        resolution.children = children
+    }
+
+    /// The id of the run an `invoke` step starts: derived from the parent and the step, so that
+    /// delivering the same step twice cannot start two children.
+    static func childRunId(parent: String, step: String) -> String {
+        "wfr_" + SHA256.hash(data: Data("\(parent)/\(step)".utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 }
 
@@ -199,8 +309,16 @@ extension TimestampValue {
 }
 
 /// Why a run could not be started.
-public enum StartError: Error, Sendable, Equatable {
+public enum StartError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownWorkflow(String)
     case invalidInput([String])
     case storage(String)
+
+    public var description: String {
+        switch self {
+        case .unknownWorkflow(let name): "no workflow named '\(name)' is served"
+        case .invalidInput(let problems): "invalid input: " + problems.joined(separator: "; ")
+        case .storage(let message): "the store failed: \(message)"
+        }
+    }
 }

@@ -28,27 +28,38 @@ public struct StepwiseRoutes: Sendable {
         router.get("api/runs/:id") { _, context in await self.showRun(context) }
         router.delete("v2/workflows/runs/:id") { request, context in await self.cancel(request, context) }
         router.get("v2/workflows/runs/:id") { _, context in await self.rawSteps(context) }
+        registerOrchestration(on: router)
+    }
+
+    /// The request body as text, or the 413 answer when it is too large.
+    func bodyText(_ request: Request) async -> Result<String, BodyTooLarge> {
+        var request = request
+        do {
+            return .success(String(buffer: try await request.collectBody(upTo: Self.maximumBodyBytes)))
+        } catch {
+            return .failure(BodyTooLarge())
+        }
+    }
+
+    /// The body of a request as JSON: `null` when empty; `nil` and an error answer when invalid.
+    func jsonBody(_ request: Request) async -> Result<Value, ErrorAnswer> {
+        guard case .success(let text) = await bodyText(request) else {
+            return .failure(ErrorAnswer(JSONResponse.error(.contentTooLarge, "the request body is larger than \(Self.maximumBodyBytes) bytes")))
+        }
+        if text.allSatisfy(\.isWhitespace) { return .success(.null) }
+        do {
+            return .success(try Value(json: text))
+        } catch {
+            return .failure(ErrorAnswer(JSONResponse.error(.badRequest, "the request body is not valid JSON: \(error.message) at byte \(error.offset)")))
+        }
     }
 
     private func trigger(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        var request = request
         let name = context.parameters.get("name") ?? ""
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: Self.maximumBodyBytes)
-        } catch {
-            return JSONResponse.error(.contentTooLarge, "the request body is larger than \(Self.maximumBodyBytes) bytes")
-        }
-        let text = String(buffer: body)
         let input: Value
-        if text.allSatisfy(\.isWhitespace) {
-            input = .null
-        } else {
-            do {
-                input = try Value(json: text)
-            } catch {
-                return JSONResponse.error(.badRequest, "the request body is not valid JSON: \(error.message) at byte \(error.offset)")
-            }
+        switch await jsonBody(request) {
+        case .success(let value): input = value
+        case .failure(let answer): return answer.response
         }
         let runId = Self.runIdHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
         do throws(StartError) {

@@ -32,13 +32,19 @@ struct SQLiteStoreTests {
     }
 
     private func resolution(
-        _ message: PendingMessage, entry: JournalEntry? = nil, next: (attempt: Int, dueAt: TimestampValue)?,
+        _ message: PendingMessage, entry: JournalEntry? = nil, sleep until: TimestampValue? = nil, next: (attempt: Int, dueAt: TimestampValue)? = nil,
         status: RunStatus = .running, output: Value? = nil, error: StepError? = nil, finishedAt: TimestampValue, outcome: String
     ) -> DeliveryResolution {
         let record = AttemptRecord(
             runId: message.runId, position: 1, attempt: message.attempt, startedAt: finishedAt, finishedAt: finishedAt,
             outcome: outcome, detail: nil)
-        return DeliveryResolution(entry: entry, next: next, status: status, phase: .main, output: output, error: error, record: record)
+        return DeliveryResolution(
+            submissions: (entry.map { [.record($0)] } ?? []) + (until.map { [.park(Self.nap($0))] } ?? []), next: next, status: status, phase: .main, output: output, error: error, record: record)
+    }
+
+    /// A sleep handed to the engine: its timer is due at `until`.
+    static func nap(_ until: TimestampValue) -> StepOperation {
+        StepOperation(stepName: "nap", stepType: .sleepFor, kind: .sleep(until: until))
     }
 
     private func claim(_ owner: String, at seconds: Double, leaseFor lease: Double = 30, limit: Int = 10) async throws -> [PendingMessage] {
@@ -85,9 +91,8 @@ struct SQLiteStoreTests {
         _ = try await store.createRun(newRun("run-1", at: 0))
         #expect(try await claim("node-a", at: -0.001).isEmpty)
         let first = try #require(try await claim("node-a", at: 0).first)
-        // The next delivery is due in a minute (a sleep).
-        #expect(try await store.complete(
-            first, owner: "node-a", with: resolution(first, entry: fetched, next: (0, at(60)), finishedAt: at(1), outcome: "submitted")))
+        // The sleep's timer is due in a minute.
+        #expect(try await store.complete(first, owner: "node-a", with: resolution(first, sleep: at(60), finishedAt: at(1), outcome: "submitted")))
         #expect(try await store.nextWakeTime() == at(60))
         #expect(try await claim("node-a", at: 59.999).isEmpty)
         let resumed = try await claim("node-a", at: 60)
@@ -100,8 +105,7 @@ struct SQLiteStoreTests {
         _ = try await store.createRun(newRun("run-1", at: 0))
         let first = try #require(try await claim("node-a", at: 0).first)
         let due = try at(60.000_5)
-        #expect(try await store.complete(
-            first, owner: "node-a", with: resolution(first, entry: fetched, next: (0, due), finishedAt: at(1), outcome: "submitted")))
+        #expect(try await store.complete(first, owner: "node-a", with: resolution(first, sleep: due, finishedAt: at(1), outcome: "submitted")))
         #expect(try await claim("node-a", at: 60.000_1).isEmpty, "a sleep until 60.0005 s must not end at 60.0001 s")
         let wake = try #require(try await store.nextWakeTime())
         #expect(wake >= due)
@@ -157,14 +161,15 @@ struct SQLiteStoreTests {
     func completeAppliesEverything() async throws {
         _ = try await store.createRun(newRun("run-1", input: ["order": "A-7"], at: 0))
         let message = try #require(try await claim("node-a", at: 0).first)
-        let applied = try resolution(message, entry: fetched, next: (0, at(5)), finishedAt: at(1), outcome: "submitted")
+        let applied = try resolution(message, entry: fetched, finishedAt: at(1), outcome: "submitted")
         #expect(try await store.complete(message, owner: "node-a", with: applied))
         #expect(try await store.journal(runId: "run-1") == [.initial(["order": "A-7"]), fetched])
         #expect(try await store.attempts(runId: "run-1") == [applied.record])
         let run = try #require(try await store.run(id: "run-1"))
         #expect(run.status == .running)
         #expect(run.updatedAt == (try at(1)))
-        #expect(try await store.nextWakeTime() == at(5))
+        // An appended entry means the run can go on: it is delivered again at once.
+        #expect(try await store.nextWakeTime() == at(1))
 
         let last = try #require(try await claim("node-a", at: 5).first)
         let finished = try resolution(last, next: nil, status: .succeeded, output: ["charged": true], finishedAt: at(6), outcome: "completed")
@@ -243,7 +248,7 @@ struct SQLiteStoreTests {
             let message = try #require(try await first.claimDueMessages(now: at(0), limit: 1, owner: "node-a", leaseUntil: at(900)).first)
             #expect(try await first.complete(
                 message, owner: "node-a",
-                with: resolution(message, entry: fetched, next: (1, at(60)), finishedAt: at(2), outcome: "submitted")))
+                with: resolution(message, sleep: at(60), finishedAt: at(2), outcome: "submitted")))
             #expect(try await first.cancel(runId: "run-2", at: at(3)))
         }
         let reopened = try SQLiteStore(path: reopenedPath)
@@ -252,12 +257,13 @@ struct SQLiteStoreTests {
         #expect(run.input == ["order": "A-7"])
         #expect(run.status == .running)
         #expect(try await reopened.run(id: "run-2")?.status == .canceled)
-        #expect(try await reopened.journal(runId: "run-1") == [.initial(["order": "A-7"]), fetched])
+        #expect(try await reopened.journal(runId: "run-1") == [.initial(["order": "A-7"])])
+        #expect(try await reopened.progress(runId: "run-1").pending == ["nap"])
         #expect(try await reopened.attempts(runId: "run-1").map(\.outcome) == ["submitted"])
         #expect(try await reopened.nextWakeTime() == at(60))
         let next = try await reopened.claimDueMessages(now: at(60), limit: 10, owner: "node-b", leaseUntil: at(90))
         #expect(next.map(\.runId) == ["run-1"])
-        #expect(next.map(\.attempt) == [1])
+        #expect(next.map(\.kind) == [.timer])
 
         let raw = try DatabaseQueue(path: reopenedPath)
         let mode = try await raw.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }

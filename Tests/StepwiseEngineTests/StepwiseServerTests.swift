@@ -33,6 +33,8 @@ struct StepwiseServerTests {
             workflow: sleeper
             steps:
               - id: nap
+                sleep: 10ms
+              - id: night
                 sleep: 1h
             """)
     }

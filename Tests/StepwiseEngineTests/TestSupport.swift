@@ -61,6 +61,13 @@ func journal(of id: String, in store: any Store, reaching count: Int) async thro
     }
 }
 
+/// Waits until the step `step` of run `id` is parked with the engine (sleeping, waiting, calling).
+func parked(_ id: String, _ step: String, in store: any Store) async throws {
+    _ = try await eventually("step \(step) of run \(id) to be parked") {
+        try await store.progress(runId: id).pending.contains(step) ? true : nil
+    }
+}
+
 /// A validated definition of `yaml`; records the errors as issues when it does not validate.
 func definition(_ yaml: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> WorkflowDefinition {
     let file = WorkflowFile(path: "test.yaml", source: yaml)

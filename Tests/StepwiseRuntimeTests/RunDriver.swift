@@ -32,34 +32,78 @@ struct RunDriver {
 
     func run(input: Value, clock: VirtualClock, maximumDeliveries: Int = 200) async -> Finish {
         var journal = [JournalEntry.initial(input)]
-        var attempt = 0
+        var pending: [String: (due: TimestampValue, operation: StepOperation)] = [:]
+        var failures: [String: Int] = [:]
         var failure: StepError?
         let startedAt = clock.now
         for count in 1...maximumDeliveries {
             let delivery = Delivery(
                 runId: "run-1", workflow: "test", definitionHash: hash, journal: journal, startedAt: startedAt,
-                attempt: attempt, failure: failure)
+                pending: Set(pending.keys), failures: failures, failure: failure)
             switch await runner.deliver(delivery) {
-            case .submitted(let submission):
-                journal.append(submission.entry)
-                attempt = 0
-                if case .resume(let instant) = submission.action { clock.advance(to: instant) }
-            case .retry:
-                attempt += 1
+            case .submitted(let submissions):
+                var appended = false
+                for submission in submissions {
+                    switch submission {
+                    case .record(let entry):
+                        journal.append(entry)
+                        appended = true
+                    case .park(let operation):
+                        if case .retry = operation.kind { failures[operation.stepName, default: 0] += 1 }
+                        if let due = Self.due(of: operation, now: clock.now) {
+                            pending[operation.stepName] = (due, operation)
+                        } else {
+                            journal.append(operation.entry(out: ["waiters": []]))
+                            appended = true
+                        }
+                    }
+                }
+                if !appended { Self.completeEarliest(&pending, &journal, clock) }
+            case .blocked:
+                Self.completeEarliest(&pending, &journal, clock)
             case .completed(let output):
                 return Finish(status: "succeeded", output: output, error: nil, journal: journal, deliveries: count)
             case .failed(let error):
                 if failure == nil {
                     failure = error
-                    attempt = 0
                     continue
                 }
                 return Finish(status: "failed", output: nil, error: error, journal: journal, deliveries: count)
+            case .canceled(let reason):
+                return Finish(status: "canceled", output: nil, error: reason.map { StepError(message: $0, type: "Canceled") }, journal: journal, deliveries: count)
             case .rejected(let message):
                 return Finish(status: "rejected", output: nil, error: StepError(message: message, type: "Rejected"), journal: journal, deliveries: count)
             }
         }
         return Finish(status: "unfinished", output: nil, error: nil, journal: journal, deliveries: maximumDeliveries)
+    }
+
+    /// When the engine would complete an operation by itself (a timer); `nil` for one it
+    /// completes at once (notify). Waits time out: nobody notifies in these tests.
+    private static func due(of operation: StepOperation, now: TimestampValue) -> TimestampValue? {
+        switch operation.kind {
+        case .sleep(let until): until
+        case .retry(let at, _): at
+        case .wait(_, let timeoutAt): timeoutAt
+        case .call, .invoke: now
+        case .notify: nil
+        }
+    }
+
+    /// Moves the clock to the earliest pending operation and completes it as the engine would.
+    private static func completeEarliest(
+        _ pending: inout [String: (due: TimestampValue, operation: StepOperation)], _ journal: inout [JournalEntry], _ clock: VirtualClock
+    ) {
+        guard let (name, next) = pending.min(by: { $0.value.due < $1.value.due }) else { return }
+        pending[name] = nil
+        clock.advance(to: next.due)
+        switch next.operation.kind {
+        case .sleep(let until): journal.append(next.operation.entry(out: ["until": .string(until.description)]))
+        case .wait: journal.append(next.operation.entry(out: StepOperation.waitResult(data: nil)))
+        case .retry: break
+        case .call, .invoke, .notify:
+            journal.append(next.operation.entry(out: nil, error: StepError(message: "not simulated", type: "Unsupported")))
+        }
     }
 }
 

@@ -9,19 +9,30 @@ struct DeliveryResolver {
     let message: PendingMessage
     let workflow: Workflow
     let journalLength: Int
+    /// Failed tries so far of steps being retried: the attempt number recorded for a retry.
+    var failures: [String: Int] = [:]
     let startedAt: TimestampValue
     /// When the delivery finished: the reference for "deliver again now" and retry delays.
     var now: TimestampValue
 
     func resolve(_ outcome: DeliveryOutcome) -> DeliveryResolution {
         switch outcome {
-        case .submitted(let submission):
-            var due = now
-            if case .resume(let instant) = submission.action, instant > now { due = instant }
-            return resolution(entry: submission.entry, next: (0, due), outcome: "submitted", detail: submission.entry.stepName)
-        case .retry(let delay, let error):
-            let due = (try? now.adding(delay)) ?? now
-            return resolution(next: (message.attempt + 1, due), outcome: "retry", detail: error.description)
+        case .submitted(let submissions):
+            let retries = submissions.compactMap { submission -> StepError? in
+                if case .park(let operation) = submission, case .retry(_, let error) = operation.kind { return error }
+                return nil
+            }
+            let outcome = retries.count == submissions.count ? "retry" : "submitted"
+            let detail = outcome == "retry" ? retries.map(\.description) : submissions.map(\.stepName)
+            var result = resolution(submissions: submissions, next: deadline.map { (0, $0) }, outcome: outcome, detail: detail.joined(separator: ", "))
+            result.record.attempt = submissions.first.map { failures[$0.stepName] ?? 0 } ?? 0
+            return result
+        case .blocked:
+            return resolution(next: deadline.map { (0, $0) }, outcome: "blocked", detail: nil)
+        case .canceled(let reason):
+            var result = resolution(next: nil, status: .canceled, outcome: "canceled", detail: reason)
+            result.error = StepError(message: reason ?? "the workflow canceled itself", type: "Canceled")
+            return result
         case .completed(let output):
             var result = resolution(next: nil, status: .succeeded, outcome: "completed", detail: nil)
             result.output = output
@@ -51,13 +62,20 @@ struct DeliveryResolver {
     }
 
     private func resolution(
-        entry: JournalEntry? = nil, next: (attempt: Int, dueAt: TimestampValue)?, status: RunStatus = .running,
+        submissions: [StepSubmission] = [], next: (attempt: Int, dueAt: TimestampValue)?, status: RunStatus = .running,
         outcome: String, detail: String?
     ) -> DeliveryResolution {
         let record = AttemptRecord(
             runId: run.id, position: journalLength, attempt: message.attempt, startedAt: startedAt, finishedAt: now,
             outcome: outcome, detail: detail)
-        return DeliveryResolution(entry: entry, next: next.map(dueByTimeout), status: status, phase: run.phase, record: record)
+        return DeliveryResolution(submissions: submissions, next: next.map(dueByTimeout), status: status, phase: run.phase, record: record)
+    }
+
+    /// When the run times out, if it has a `timeout` and is not in `on_failure`: a run waiting for
+    /// an operation is delivered then at the latest.
+    private var deadline: TimestampValue? {
+        guard run.phase == .main, let limit = workflow.timeout?.value else { return nil }
+        return try? run.createdAt.adding(limit)
     }
 
     /// The next delivery of a run with a `timeout` is due at its deadline at the latest, so that

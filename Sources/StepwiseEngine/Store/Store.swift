@@ -1,7 +1,8 @@
 import StepwiseExpressions
 import StepwiseRuntime
 
-/// Durable state of the engine: definitions, runs, journals, pending messages and attempts.
+/// Durable state of the engine: definitions, runs, journals, pending messages and operations,
+/// waiters and stored events, attempts, the dead-letter queue and schedules.
 ///
 /// Designed for several engine processes sharing one database (PostgreSQL) as well as the
 /// embedded SQLite default: due messages are claimed atomically with a lease, every state change
@@ -11,25 +12,40 @@ public protocol Store: Sendable {
     func saveDefinition(_ definition: StoredDefinition) async throws
     func definitions() async throws -> [StoredDefinition]
 
-    /// Creates a run with its initial journal entry and first message, or returns the existing run
+    /// Creates a run with its initial journal entry and first delivery, or returns the existing run
     /// with the same id (idempotent start). `created` tells which.
     func createRun(_ run: RunRecord) async throws -> (run: RunRecord, created: Bool)
 
-    /// Leases up to `limit` messages due at `now` to `owner` until `leaseUntil`, oldest first.
-    /// A message whose lease expired (its owner died) can be claimed again.
+    /// Leases up to `limit` messages due at `now` to `owner` until `leaseUntil`, oldest first,
+    /// honouring flow control: a delivery whose concurrency key is at its limit waits for a slot,
+    /// one whose rate key is at its limit is moved to when the window allows it. A message whose
+    /// lease expired (its owner died) can be claimed again.
     func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage]
 
     /// The earliest due time of an unleased message, or of a lease expiry, for the scheduler to sleep until.
     func nextWakeTime() async throws -> TimestampValue?
 
-    /// Finishes a claimed message: deletes it and applies `resolution` atomically. Returns false
+    /// Extends the lease of a claimed message (a call may take hours); false when it was lost.
+    func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool
+
+    /// The journal, pending operations and step failures of a run, read together.
+    func progress(runId: String) async throws -> RunProgress
+
+    /// Finishes a claimed delivery: deletes it and applies `resolution` atomically. Returns false
     /// when the lease was lost (nothing changes) or the run is no longer running (the stale
     /// message is dropped, the run is left as it is).
     func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool
 
-    /// Gives a claimed message back, due again at `dueAt` (after a delivery that could not be
-    /// finished, so the run does not wait for the lease to expire).
-    func reschedule(_ message: PendingMessage, owner: String, at dueAt: TimestampValue) async throws
+    /// Finishes a claimed timer or call: deletes it and the operation, appends `entry` (a retry
+    /// timer appends none) and delivers the run again, atomically. False when the lease was lost.
+    func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool
+
+    /// The stored operation of a run's step, while it is pending.
+    func operation(runId: String, stepName: String) async throws -> StepOperation?
+
+    /// Gives a claimed message back, due again at `dueAt` with `attempt` (after a delivery that
+    /// could not be finished, or a call to try again).
+    func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws
 
     /// Releases every lease held by `owner` (at startup, for a single node that crashed).
     func releaseLeases(owner: String) async throws
@@ -39,6 +55,30 @@ public protocol Store: Sendable {
     func journal(runId: String) async throws -> [JournalEntry]
     func attempts(runId: String) async throws -> [AttemptRecord]
 
-    /// Cancels a running run and drops its pending messages; false when it was not running.
+    /// Wakes the runs waiting on `event` (only `runId`'s when given) with `data`. An event
+    /// addressed to a running run that is not waiting yet is kept for its next wait (lookback).
+    func notify(event: String, data: Value, runId: String?, at time: TimestampValue) async throws -> NotifyResult
+    /// The runs waiting on `event`.
+    func waiters(event: String) async throws -> [Waiter]
+
+    /// Cancels a running run and its children: drops their messages, timers and waiters; false
+    /// when it was not running.
     func cancel(runId: String, at time: TimestampValue) async throws -> Bool
+    /// Cancels every running run of `workflow`; returns their ids.
+    func cancel(workflow: String, at time: TimestampValue) async throws -> [String]
+
+    func deadLetters() async throws -> [DeadLetter]
+    /// Continues a dead-lettered run from its failed step, keeping completed results; the run, or
+    /// `nil` when there is no such entry.
+    func resume(deadLetter id: String, at time: TimestampValue) async throws -> RunRecord?
+    /// Removes a dead-letter entry; the run it names, or `nil` when there is none.
+    func removeDeadLetter(_ id: String) async throws -> DeadLetter?
+
+    /// Replaces every schedule with `schedules`, keeping the next fire time of an entry whose
+    /// cron and zone did not change (a restart neither skips nor repeats a tick).
+    func saveSchedules(_ schedules: [ScheduleRecord]) async throws
+    func schedules() async throws -> [ScheduleRecord]
+    /// Records that the schedule fired its tick `expected` and moves it to `next`, starting `run`
+    /// (idempotent by its id) in the same transaction; false when another node already did.
+    func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws -> Bool
 }

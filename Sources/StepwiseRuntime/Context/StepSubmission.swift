@@ -1,33 +1,34 @@
 import StepwiseExpressions
 
-/// A new durable step a delivery produced: the journal entry to append, and what the engine
-/// must do before the run continues.
-public struct StepSubmission: Sendable, Equatable {
-    /// What the engine does with a submitted step.
-    public enum Action: Sendable, Equatable {
-        /// Append the entry and deliver the run again right away.
-        case record
-        /// Append the entry and deliver the run again at `until` (a sleep).
-        case resume(at: TimestampValue)
-    }
+/// A new durable step a delivery produced: a result to append to the journal now, or an
+/// operation the engine completes later (a timer, a wait, a call, a child run), appending the
+/// step's result when it does.
+public enum StepSubmission: Sendable, Equatable {
+    /// The step finished in this delivery: append the entry.
+    case record(JournalEntry)
+    /// The step is handed to the engine, which appends its entry when the operation completes.
+    case park(StepOperation)
 
-    public var entry: JournalEntry
-    public var action: Action
-
-    public init(entry: JournalEntry, action: Action) {
-        self.entry = entry
-        self.action = action
+    /// The structural path of the step.
+    public var stepName: String {
+        switch self {
+        case .record(let entry): entry.stepName
+        case .park(let operation): operation.stepName
+        }
     }
 }
 
-/// Ends a delivery early: a new durable step to submit, a step to try again later, or a journal
-/// that does not fit the definition.
+/// Ends a delivery early: new durable steps to submit, nothing to do until the engine completes
+/// a pending operation, or a journal that does not fit the definition.
 public enum StepInterruption: Error, Sendable, Equatable {
-    case submit(StepSubmission)
-    /// The step failed and its retry policy allows another attempt after `delay`.
-    case retry(after: DurationValue, error: StepError)
-    /// The journal entry at `position` does not match the step the definition reaches there.
+    /// New durable steps (one per branch that reached one, in walk order).
+    case submit([StepSubmission])
+    /// Every active branch waits for an operation the engine has not completed yet.
+    case blocked
+    /// The journal entry at a position does not match the step the definition reaches there.
     case replayMismatch(String)
+    /// The workflow canceled itself (a `cancel` step or `context.cancel`).
+    case canceled(reason: String?)
     /// Only replay was asked for (to rebuild state before `on_failure`) and the journal ended.
     case journalExhausted
 }

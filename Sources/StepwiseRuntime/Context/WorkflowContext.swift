@@ -1,68 +1,117 @@
 import StepwiseExpressions
 
 /// The durable step-replay context of one delivery (Upstash Workflow's `context`): steps whose
-/// results are in the journal are replayed; the first step without a result is executed and
-/// submitted, which ends the delivery. Exactly one new durable step per delivery.
+/// results are in the journal are replayed; steps without one are executed and submitted, which
+/// ends the delivery. Outside parallel groups that is exactly one new durable step per delivery;
+/// inside a group, each branch may contribute its next step.
 ///
-/// A journal entry that does not match the step at its position (name or kind) is a replay error
-/// naming both, never silent corruption.
+/// Journal entries are matched by structural path. Outside a group they must also come in
+/// order: an entry that does not match the step reached at its position (name or kind) is a
+/// replay error naming both, never silent corruption. Inside a group, branches complete in any
+/// order, so only the kind is checked.
 public final class WorkflowContext {
     public let runId: String
     public let workflowName: String
     public let startedAt: TimestampValue
-    /// The time of this delivery; durations (sleeps) are measured from it.
+    /// The time of this delivery; durations (sleeps, wait timeouts) are measured from it.
     public let now: TimestampValue
-    /// How many times this delivery has been tried before (0 on the first try).
-    public let attempt: Int
     private let journal: [JournalEntry]
-    /// Index of the next journal entry to replay; entry 0 is the input.
-    public private(set) var position = 1
+    private let pending: Set<String>
+    private let failures: [String: Int]
+    private var positions: [String: Int] = [:]
+    private var consumed: [Bool]
+    /// The first journal entry not replayed yet; entry 0 is the input.
+    private var nextInOrder = 1
+    private var concurrentDepth = 0
+    /// How many journal entries have been replayed.
+    public private(set) var consumedCount = 0
     /// When false, reaching a step without a journaled result ends the walk with
     /// `.journalExhausted` instead of executing it (used to rebuild state before `on_failure`).
     public var acceptsNewSteps = true
 
-    public init(runId: String, workflowName: String, journal: [JournalEntry], startedAt: TimestampValue, now: TimestampValue, attempt: Int) {
+    /// A context over `journal` (entry 0 is the input). `pending` names the steps whose operation
+    /// the engine has not completed yet; `failures` counts each step's failed tries so far.
+    public init(
+        runId: String, workflowName: String, journal: [JournalEntry], pending: Set<String> = [], failures: [String: Int] = [:],
+        startedAt: TimestampValue, now: TimestampValue
+    ) {
         self.runId = runId
         self.workflowName = workflowName
         self.journal = journal
+        self.pending = pending
+        self.failures = failures
         self.startedAt = startedAt
         self.now = now
-        self.attempt = attempt
+        consumed = Array(repeating: false, count: journal.count)
+        for (index, entry) in journal.enumerated().dropFirst() where positions[entry.stepName] == nil {
+            positions[entry.stepName] = index
+        }
     }
 
     /// The run's input, from the initial entry.
     public var input: Value { journal.first?.out ?? .null }
 
-    /// Whether every journal entry has been replayed (the next durable step is new).
-    public var isReplaying: Bool { position < journal.count }
+    /// How many tries of the step named `name` have failed so far (0 on its first try).
+    public func attempt(of name: String) -> Int { failures[name] ?? 0 }
 
-    /// The journaled entry for the next durable step, checked against `name` and `type`, or `nil`
-    /// when the step has not run yet.
+    /// Whether the walk is inside a parallel group (journal order is then not checked).
+    public var isConcurrent: Bool { concurrentDepth > 0 }
+
+    /// The journaled entry for the durable step `name`, checked against `type`; `nil` when the
+    /// step has not run yet. Throws `.blocked` when the engine is still completing the step.
     public func replay(_ name: String, _ type: StepType) throws(StepInterruption) -> JournalEntry? {
-        guard position < journal.count else { return nil }
-        let entry = journal[position]
-        guard entry.stepName == name, entry.stepType == type else {
-            throw .replayMismatch(
-                "journal entry \(position) is \(entry.stepType.rawValue) '\(entry.stepName)', but the workflow reaches \(type.rawValue) '\(name)' there; was the definition changed under a running run?")
+        guard let index = positions[name], !consumed[index] else {
+            if pending.contains(name) { throw acceptsNewSteps ? .blocked : .journalExhausted }
+            if !isConcurrent, nextInOrder < journal.count {
+                throw .replayMismatch(mismatch(at: nextInOrder, reached: name, type))
+            }
+            return nil
         }
-        position += 1
+        let entry = journal[index]
+        if entry.stepType != type || (!isConcurrent && index != nextInOrder) {
+            throw .replayMismatch(mismatch(at: isConcurrent ? index : nextInOrder, reached: name, type))
+        }
+        markConsumed(index)
         return entry
     }
 
-    /// Moves past `count` entries known to match (a warm runner resuming from its memory).
-    func skip(_ count: Int) {
-        position = min(journal.count, position + count)
+    private func mismatch(at index: Int, reached name: String, _ type: StepType) -> String {
+        let entry = journal[index]
+        return "journal entry \(index) is \(entry.stepType.rawValue) '\(entry.stepName)', but the workflow reaches \(type.rawValue) '\(name)' there; was the definition changed under a running run?"
     }
 
-    /// Submits a new step: builds its entry at the current position and ends the delivery.
-    public func submit(_ name: String, _ type: StepType, out: Value?, error: StepError? = nil, action: StepSubmission.Action = .record) throws(StepInterruption) -> Never {
-        guard acceptsNewSteps else { throw .journalExhausted }
-        var entry = JournalEntry(stepId: position, stepName: name, stepType: type, out: out, error: error)
-        if case .resume(let until) = action, type == .sleepUntil || type == .sleepFor {
-            entry.sleepUntil = until.secondsSinceEpoch
-        }
-        throw .submit(StepSubmission(entry: entry, action: action))
+    private func markConsumed(_ index: Int) {
+        consumed[index] = true
+        consumedCount += 1
+        while nextInOrder < journal.count, consumed[nextInOrder] { nextInOrder += 1 }
     }
+
+    /// Moves past the next `count` entries in order, known to match (a warm runner resuming from
+    /// its memory of a completed step).
+    func skip(_ count: Int) {
+        for _ in 0..<count where nextInOrder < journal.count { markConsumed(nextInOrder) }
+    }
+
+    /// Runs `body` as a parallel group: journal order is not checked inside it.
+    public func concurrently<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
+        concurrentDepth += 1
+        defer { concurrentDepth -= 1 }
+        return try await body()
+    }
+
+    /// Submits a new durable step, which ends the delivery (or this branch of a group).
+    public func submit(_ submission: StepSubmission) throws(StepInterruption) -> Never {
+        guard acceptsNewSteps else { throw .journalExhausted }
+        throw .submit([submission])
+    }
+
+    /// Hands a step to the engine as an operation, or returns its journaled result.
+    public func park(_ name: String, _ type: StepType, _ kind: StepOperation.Kind) throws(StepInterruption) -> Value {
+        if let entry = try replay(name, type) { return entry.out ?? .null }
+        try submit(.park(StepOperation(stepName: name, stepType: type, kind: kind)))
+    }
+
+    // MARK: Operations of Upstash Workflow's context
 
     /// Runs `body` as a durable step named `name`, or returns its journaled result.
     public func run(_ name: String, _ body: () async throws -> Value) async throws -> Value {
@@ -71,25 +120,69 @@ public final class WorkflowContext {
             return entry.out ?? .null
         }
         let value = try await body()
-        try submit(name, .run, out: value)
+        try submit(.record(JournalEntry(stepId: 0, stepName: name, stepType: .run, out: value)))
     }
 
-    /// Pauses the run for `duration` (measured from this delivery), or returns at once when the
-    /// sleep is journaled. The result is `{until}`.
+    /// Pauses the run for `duration` (measured from this delivery). The result is `{until}`.
     public func sleep(_ name: String, for duration: DurationValue) throws(StepInterruption) -> Value {
-        if let entry = try replay(name, .sleepFor) { return entry.out ?? .null }
-        let until: TimestampValue
-        do {
-            until = try now.adding(duration)
-        } catch {
-            throw .retry(after: .zero, error: StepError(message: error.message, type: "SleepError", step: name))
-        }
-        try submit(name, .sleepFor, out: ["until": .string(until.description)], action: .resume(at: until))
+        let until = (try? now.adding(duration)) ?? now
+        return try park(name, .sleepFor, .sleep(until: until))
     }
 
-    /// Pauses the run until `instant`, or returns at once when the sleep is journaled.
+    /// Pauses the run until `instant`. The result is `{until}`.
     public func sleepUntil(_ name: String, _ instant: TimestampValue) throws(StepInterruption) -> Value {
-        if let entry = try replay(name, .sleepUntil) { return entry.out ?? .null }
-        try submit(name, .sleepUntil, out: ["until": .string(instant.description)], action: .resume(at: instant))
+        try park(name, .sleepUntil, .sleep(until: instant))
+    }
+
+    /// Parks the run until `event` is notified or `timeout` passes: `{received, timed_out, data}`.
+    public func waitForEvent(_ name: String, event: String, timeout: DurationValue) throws(StepInterruption) -> Value {
+        let timeoutAt = (try? now.adding(timeout)) ?? now
+        return try park(name, .wait, .wait(event: event, timeoutAt: timeoutAt))
+    }
+
+    /// Wakes the runs waiting on `event` with `data`: `{waiters}` (the run ids woken).
+    public func notify(_ name: String, event: String, data: Value) throws(StepInterruption) -> Value {
+        try park(name, .notify, .notify(event: event, data: data))
+    }
+
+    /// Starts a run of `workflow` and parks until it ends: `{status, output}`.
+    public func invoke(_ name: String, workflow: String, input: Value) throws(StepInterruption) -> Value {
+        try park(name, .invoke, .invoke(workflow: workflow, input: input))
+    }
+
+    /// Has the engine perform `request` while the run holds no compute: `{status, headers, body}`.
+    public func call(_ name: String, _ request: CallRequest) throws(StepInterruption) -> Value {
+        try park(name, .call, .call(request))
+    }
+
+    /// Ends the run as canceled (not failed: `on_failure` does not run).
+    public func cancel(reason: String? = nil) throws(StepInterruption) -> Never {
+        guard acceptsNewSteps else { throw .journalExhausted }
+        throw .canceled(reason: reason)
+    }
+
+    /// Runs `branches` as a parallel group: each progresses independently; the group returns their
+    /// results in order once all have completed, and otherwise submits every branch's next step.
+    public func parallel(_ branches: [() async throws -> Value]) async throws -> [Value] {
+        try await concurrently { () async throws -> [Value] in
+            var results: [Value?] = []
+            var submissions: [StepSubmission] = []
+            var blocked = false
+            for branch in branches {
+                do {
+                    results.append(try await branch())
+                } catch let interruption as StepInterruption {
+                    results.append(nil)
+                    switch interruption {
+                    case .submit(let steps): submissions += steps
+                    case .blocked: blocked = true
+                    default: throw interruption
+                    }
+                }
+            }
+            if !submissions.isEmpty { throw StepInterruption.submit(submissions) }
+            if blocked { throw StepInterruption.blocked }
+            return results.compactMap { $0 }
+        }
     }
 }

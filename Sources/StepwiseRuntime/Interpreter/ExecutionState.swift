@@ -15,6 +15,8 @@ struct ExecutionState: Sendable {
     var environment: Value
     var steps = ValueMap()
     var error: Value?
+    /// `item` and `index` inside a `for_each` iteration.
+    var iteration: (item: Value, index: Int)?
     /// Completed steps by structural path (with indices), for a warm resume.
     var completed: [String: CompletedStep] = [:]
 
@@ -22,6 +24,10 @@ struct ExecutionState: Sendable {
     var variables: [String: Value] {
         var variables: [String: Value] = ["input": input, "steps": .map(steps), "run": run, "env": environment]
         if let error { variables["error"] = error }
+        if let iteration {
+            variables["item"] = iteration.item
+            variables["index"] = .int(Int64(iteration.index))
+        }
         return variables
     }
 }

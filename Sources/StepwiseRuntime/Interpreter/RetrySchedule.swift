@@ -5,17 +5,18 @@ import StepwiseLanguage
 /// When a failed step is tried again: the step's `retry` policy, or the default (the workflow's
 /// `retries`, QStash's backoff `min(86400, e^(2.5·n))` seconds, on connection errors, timeouts
 /// and 429/502/503/504). `Retry-After` from the server is honoured when it asks for longer.
-struct RetrySchedule {
+public struct RetrySchedule: Sendable {
     let policy: RetryPolicy?
     let defaultAttempts: Int
 
-    init(step: Step, workflow: Workflow) {
+    /// The policy of `step` in `workflow` (the workflow's `retries` when the step has none).
+    public init(step: Step, workflow: Workflow) {
         policy = step.retry
         defaultAttempts = workflow.retries + 1
     }
 
     /// Whether the try numbered `attempt` (0-based) may be followed by another for `failure`.
-    func allowsRetry(after attempt: Int, for failure: StepError) -> Bool {
+    public func allowsRetry(after attempt: Int, for failure: StepError) -> Bool {
         guard attempt + 1 < (policy?.attempts ?? defaultAttempts) else { return false }
         guard let conditions = policy?.conditions, !conditions.isEmpty else {
             if let status = failure.status { return HTTPStepExecutor.retriedStatuses.contains(status) }
@@ -30,7 +31,7 @@ struct RetrySchedule {
     }
 
     /// How long to wait before the try after `attempt`.
-    func delay(afterAttempt attempt: Int, retryAfter: DurationValue?) -> DurationValue {
+    public func delay(afterAttempt attempt: Int, retryAfter: DurationValue?) -> DurationValue {
         let seconds: Double
         if let policy {
             let initial = policy.initial.map(Self.seconds) ?? 1

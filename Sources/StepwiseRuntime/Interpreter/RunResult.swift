@@ -9,9 +9,19 @@ public enum RunResult: Sendable, Equatable {
     case failed(StepError)
 }
 
-/// Internal control flow of the interpreter: a delivery ends with a new step, a `return`, or a failure.
+/// Internal control flow of the interpreter: a walk ends with new durable steps, an interruption
+/// (waiting, a replay error, a cancel), a `return`, or a failure.
 enum ExecutionSignal: Error {
+    /// New durable steps were reached (several inside parallel groups).
+    case frontier([FrontierStep])
     case interrupted(StepInterruption)
     case returned(Value)
     case failed(StepError)
+}
+
+/// A new durable step reached by the walk: ready to submit, or an `http` request to send first
+/// (requests of parallel branches are sent concurrently once the walk has ended).
+enum FrontierStep {
+    case submission(StepSubmission)
+    case request(HTTPStepExecutor, OutgoingRequest, attempt: Int)
 }

@@ -37,3 +37,11 @@ struct ValueRenderer {
         return value.jsonText()
     }
 }
+
+extension ValueTemplate {
+    /// The value of a template evaluated without variables (a schedule's input); throws the
+    /// expression's error when it needs one.
+    public func constantValue() throws(EvaluationError) -> Value {
+        try ValueRenderer(variables: [:], secrets: nil).render(self)
+    }
+}

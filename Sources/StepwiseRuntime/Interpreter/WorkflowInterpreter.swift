@@ -3,17 +3,26 @@ import StepwiseLanguage
 
 /// Executes a workflow's AST through a `WorkflowContext`: pure steps (`set`, `switch`, `if`,
 /// expressions) are recomputed on every delivery; durable steps are replayed from the journal or,
-/// for the first one without a result, executed and submitted, which ends the delivery.
+/// when they have no result yet, executed or handed to the engine and submitted, which ends the
+/// delivery. Inside `parallel` and `for_each` every active branch contributes its next step, and
+/// the `http` requests among them are sent concurrently.
 public struct WorkflowInterpreter: Sendable {
     public let workflow: Workflow
     let http: any HTTPTransport
     let secrets: any SecretSource
+    let clock: @Sendable () -> TimestampValue
 
-    public init(workflow: Workflow, http: any HTTPTransport, secrets: any SecretSource) {
+    public init(workflow: Workflow, http: any HTTPTransport, secrets: any SecretSource, clock: @escaping @Sendable () -> TimestampValue) {
         self.workflow = workflow
         self.http = http
         self.secrets = secrets
+        self.clock = clock
     }
+
+    /// Default limits of the language (DESIGN §3).
+    static let defaultWaitTimeout = DurationValue.seconds(7 * 86_400)
+    static let defaultCallTimeout = DurationValue.seconds(15 * 60)
+    static let defaultConcurrency = 10
 
     /// Runs the workflow's steps as far as the journal allows. `state` carries what a warm runner
     /// remembers from the previous delivery of the same run (or a fresh state); it is updated.
@@ -23,11 +32,7 @@ public struct WorkflowInterpreter: Sendable {
             guard let output = workflow.output else { return .completed(last) }
             return .completed(try evaluate(output, state, step: "output"))
         } catch {
-            switch error {
-            case .interrupted(let interruption): throw interruption
-            case .returned(let value): return .completed(value)
-            case .failed(let failure): return .failed(failure)
-            }
+            return try await conclude(error)
         }
     }
 
@@ -38,14 +43,40 @@ public struct WorkflowInterpreter: Sendable {
             _ = try await execute(workflow.onFailure, indices: [], context, &state)
             return .failed(failure)
         } catch {
-            switch error {
-            case .interrupted(let interruption): throw interruption
-            case .returned: return .failed(failure)
+            switch try await conclude(error) {
+            case .completed: return .failed(failure)
             case .failed(let handlerFailure):
                 return .failed(StepError(
                     message: "\(failure.message); on_failure also failed: \(handlerFailure.message)", type: failure.type,
                     step: failure.step, status: failure.status))
             }
+        }
+    }
+
+    /// Turns how a walk ended into the delivery's result, sending the requests it reached.
+    private func conclude(_ signal: ExecutionSignal) async throws(StepInterruption) -> RunResult {
+        switch signal {
+        case .frontier(let steps): throw .submit(await perform(steps))
+        case .interrupted(let interruption): throw interruption
+        case .returned(let value): return .completed(value)
+        case .failed(let failure): return .failed(failure)
+        }
+    }
+
+    /// Sends the requests among `steps` concurrently and returns every step's submission, in order.
+    private func perform(_ steps: [FrontierStep]) async -> [StepSubmission] {
+        await withTaskGroup(of: (Int, StepSubmission).self) { group in
+            var submissions: [StepSubmission?] = Array(repeating: nil, count: steps.count)
+            for (index, step) in steps.enumerated() {
+                switch step {
+                case .submission(let submission):
+                    submissions[index] = submission
+                case .request(let executor, let outgoing, let attempt):
+                    group.addTask { [clock] in (index, await executor.send(outgoing, attempt: attempt, now: clock)) }
+                }
+            }
+            for await (index, submission) in group { submissions[index] = submission }
+            return submissions.compactMap { $0 }
         }
     }
 
@@ -61,12 +92,15 @@ public struct WorkflowInterpreter: Sendable {
 
     private func execute(_ step: Step, indices: [Int], _ context: WorkflowContext, _ state: inout ExecutionState) async throws(ExecutionSignal) -> Value {
         let path = step.path.instantiated(indices: indices)
-        if let remembered = state.completed[path] {
+        // The memory of completed steps only serves sequential code, where a step's entries
+        // are consecutive in the journal; inside a group, entries interleave.
+        let remembers = !context.isConcurrent
+        if remembers, let remembered = state.completed[path] {
             context.skip(remembered.journalEntries)
             state.steps[.string(step.id.value)] = remembered.output
             return remembered.output
         }
-        let start = context.position
+        let start = context.consumedCount
         let output: Value
         do {
             output = try await outputOf(step, path: path, indices: indices, context, &state)
@@ -75,7 +109,9 @@ public struct WorkflowInterpreter: Sendable {
             output = try await handle(failure, of: step, indices: indices, context, &state)
         }
         state.steps[.string(step.id.value)] = output
-        state.completed[path] = ExecutionState.CompletedStep(output: output, journalEntries: context.position - start)
+        if remembers {
+            state.completed[path] = ExecutionState.CompletedStep(output: output, journalEntries: context.consumedCount - start)
+        }
         return output
     }
 
@@ -100,17 +136,12 @@ public struct WorkflowInterpreter: Sendable {
                 return try await execute(switchCase.steps, indices: indices, context, &state)
             }
             return .null
-        case .sleep(let duration):
-            let value = try evaluate(duration, state, step: path)
-            guard case .duration(let length) = value else {
-                throw .failed(StepError(message: "sleep needs a duration, got \(value.type.name)", type: "TypeError", step: path))
-            }
-            return try interrupting { () throws(StepInterruption) in try context.sleep(path, for: length) }
-        case .sleepUntil(let instant):
-            let until = try timestamp(evaluate(instant, state, step: path), step: path)
-            return try interrupting { () throws(StepInterruption) in try context.sleepUntil(path, until) }
+        case .parallel(let branches):
+            return try await parallel(branches, indices: indices, context, &state)
+        case .forEach(let loop):
+            return try await forEach(loop, path: path, indices: indices, context, &state)
         case .http(let request):
-            return try await HTTPStepExecutor(interpreter: self, request: request, step: step, path: path).execute(context, state)
+            return try HTTPStepExecutor(interpreter: self, request: request, step: step, path: path).execute(context, state)
         case .return(let value):
             throw .returned(try evaluate(value, state, step: path))
         case .fail(let failure):
@@ -118,55 +149,23 @@ public struct WorkflowInterpreter: Sendable {
             var type = "WorkflowFailed"
             if let typeTemplate = failure.type { type = Self.text(try evaluate(typeTemplate, state, step: path)) }
             throw .failed(StepError(message: Self.text(message), type: type, step: path))
-        case .call, .waitForEvent, .notify, .invoke, .parallel, .forEach:
-            throw .failed(StepError(
-                message: "step kind '\(step.kind.keyword)' is not supported by this runner yet", type: "Unsupported", step: path))
+        case .sleep, .sleepUntil, .waitForEvent, .notify, .invoke, .call:
+            return try durable(step, path: path, context, state)
         }
     }
 
-    private func interrupting(_ body: () throws(StepInterruption) -> Value) throws(ExecutionSignal) -> Value {
-        do {
-            return try body()
-        } catch {
-            throw .interrupted(error)
-        }
-    }
-
-    // MARK: Expressions
-
-    /// Evaluates a value with the run's variables; an expression error fails the step.
-    func evaluate(_ template: ValueTemplate, _ state: ExecutionState, step: String) throws(ExecutionSignal) -> Value {
-        do {
-            return try ValueRenderer(variables: state.variables, secrets: nil).render(template)
-        } catch {
-            throw .failed(StepError(message: error.message, type: "ExpressionError", step: step))
-        }
-    }
-
-    private func isTrue(_ condition: ValueTemplate, _ state: ExecutionState, step: String) throws(ExecutionSignal) -> Bool {
-        let value = try evaluate(condition, state, step: step)
-        guard case .bool(let holds) = value else {
-            throw .failed(StepError(message: "a condition must be true or false, got \(value.type.name)", type: "TypeError", step: step))
-        }
-        return holds
-    }
-
-    private func timestamp(_ value: Value, step: String) throws(ExecutionSignal) -> TimestampValue {
-        switch value {
-        case .timestamp(let instant): return instant
-        case .string(let text):
-            do {
-                return try TimestampValue(parsing: text)
-            } catch {
-                throw .failed(StepError(message: error.message, type: "TypeError", step: step))
+    /// The steps the engine completes: replayed, blocked while pending, or handed over. Their
+    /// templates are evaluated only when the step is new.
+    private func durable(_ step: Step, path: String, _ context: WorkflowContext, _ state: ExecutionState) throws(ExecutionSignal) -> Value {
+        let type = Self.stepType(of: step.kind)
+        let replayed = try Self.interrupting { () throws(StepInterruption) in try context.replay(path, type) }
+        guard let entry = replayed else {
+            let kind = try operationKind(of: step, path: path, context, state)
+            try Self.interrupting { () throws(StepInterruption) in
+                try context.submit(.park(StepOperation(stepName: path, stepType: type, kind: kind)))
             }
-        default:
-            throw .failed(StepError(message: "sleep_until needs a time, got \(value.type.name)", type: "TypeError", step: step))
         }
-    }
-
-    static func text(_ value: Value) -> String {
-        if case .string(let s) = value { return s }
-        return value.jsonText()
+        if let error = entry.error { throw .failed(error) }
+        return entry.out ?? .null
     }
 }

@@ -9,35 +9,41 @@ public struct Delivery: Sendable, Equatable {
     /// Entry 0 is the input; the rest are step results in order.
     public var journal: [JournalEntry]
     public var startedAt: TimestampValue
-    /// 0 on the first try of this delivery, then 1, 2, … on retries.
-    public var attempt: Int
+    /// Steps whose operation the engine has not completed yet (a sleep, a wait, a call, a child run).
+    public var pending: Set<String>
+    /// Failed tries so far of steps being retried, by path.
+    public var failures: [String: Int]
     /// Set when the run has failed and `on_failure` is to run, with why the run failed.
     public var failure: StepError?
 
     public init(
         runId: String, workflow: String, definitionHash: String, journal: [JournalEntry], startedAt: TimestampValue,
-        attempt: Int = 0, failure: StepError? = nil
+        pending: Set<String> = [], failures: [String: Int] = [:], failure: StepError? = nil
     ) {
         self.runId = runId
         self.workflow = workflow
         self.definitionHash = definitionHash
         self.journal = journal
         self.startedAt = startedAt
-        self.attempt = attempt
+        self.pending = pending
+        self.failures = failures
         self.failure = failure
     }
 }
 
 /// What the runner answers to a delivery.
 public enum DeliveryOutcome: Sendable, Equatable {
-    /// A new durable step: append its entry, then deliver again (now or at the resume time).
-    case submitted(StepSubmission)
-    /// A step failed and may be tried again: deliver the same journal again after `after`.
-    case retry(after: DurationValue, error: StepError)
+    /// New durable steps: append the recorded ones, start the operations, deliver again when
+    /// anything was appended.
+    case submitted([StepSubmission])
+    /// Nothing to do until the engine completes one of the run's pending operations.
+    case blocked
     /// The run finished with this output.
     case completed(Value)
     /// The run failed; the engine runs `on_failure` (a delivery with `failure` set) unless it just did.
     case failed(StepError)
+    /// The workflow canceled itself.
+    case canceled(reason: String?)
     /// The delivery cannot succeed however often it is tried (unknown definition, replay mismatch).
     case rejected(String)
 }

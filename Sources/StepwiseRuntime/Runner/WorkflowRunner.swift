@@ -42,10 +42,10 @@ public actor WorkflowRunner {
         guard let (workflow, cached) = await prepare(delivery) else {
             return .rejected("no definition \(delivery.definitionHash) of workflow '\(delivery.workflow)' is known to this runner")
         }
-        let interpreter = WorkflowInterpreter(workflow: workflow, http: http, secrets: secrets)
+        let interpreter = WorkflowInterpreter(workflow: workflow, http: http, secrets: secrets, clock: clock)
         let context = WorkflowContext(
-            runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal,
-            startedAt: delivery.startedAt, now: clock(), attempt: delivery.attempt)
+            runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal, pending: delivery.pending,
+            failures: delivery.failures, startedAt: delivery.startedAt, now: clock())
         var state = cached ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
         let outcome: DeliveryOutcome
         do {
@@ -86,8 +86,9 @@ public actor WorkflowRunner {
 
     private static func outcome(of interruption: StepInterruption) -> DeliveryOutcome {
         switch interruption {
-        case .submit(let submission): .submitted(submission)
-        case .retry(let delay, let error): .retry(after: delay, error: error)
+        case .submit(let submissions): .submitted(submissions)
+        case .blocked: .blocked
+        case .canceled(let reason): .canceled(reason: reason)
         case .replayMismatch(let message): .rejected(message)
         case .journalExhausted: .rejected("the journal ended before the run's state could be rebuilt")
         }
@@ -106,7 +107,7 @@ public actor WorkflowRunner {
         guard warmCapacity > 0 else { return }
         warmOrder.removeAll { $0 == delivery.runId }
         switch outcome {
-        case .submitted, .retry:
+        case .submitted, .blocked:
             guard delivery.failure == nil else { fallthrough }
             warm[delivery.runId] = (delivery.journal.count, state)
             warmOrder.append(delivery.runId)

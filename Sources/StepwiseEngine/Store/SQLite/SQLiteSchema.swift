@@ -56,6 +56,71 @@ enum SQLiteSchema {
                 CREATE INDEX attempts_by_run ON attempts(run_id, id);
                 """)
         }
+        migrator.registerMigration("v2: operations, waiters, events, children, flow control, dead letters, schedules") { db in
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'deliver';
+                ALTER TABLE messages ADD COLUMN step_name TEXT;
+                ALTER TABLE messages ADD COLUMN redeliver INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE messages ADD COLUMN waiting_for_slot INTEGER NOT NULL DEFAULT 0;
+                CREATE UNIQUE INDEX one_delivery_per_run ON messages(run_id) WHERE kind = 'deliver';
+                CREATE INDEX messages_by_run ON messages(run_id);
+                ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+                ALTER TABLE runs ADD COLUMN parent_step TEXT;
+                ALTER TABLE runs ADD COLUMN concurrency_key TEXT;
+                ALTER TABLE runs ADD COLUMN concurrency_limit INTEGER;
+                ALTER TABLE runs ADD COLUMN rate_key TEXT;
+                ALTER TABLE runs ADD COLUMN rate_limit INTEGER;
+                ALTER TABLE runs ADD COLUMN rate_period INTEGER;
+                ALTER TABLE runs ADD COLUMN failure_position INTEGER;
+                CREATE INDEX runs_by_parent ON runs(parent_run_id) WHERE parent_run_id IS NOT NULL;
+                CREATE INDEX runs_by_concurrency_key ON runs(concurrency_key) WHERE concurrency_key IS NOT NULL;
+                CREATE TABLE operations (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    step_name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    event_id TEXT,
+                    child_run_id TEXT,
+                    timeout_at INTEGER,
+                    payload TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, step_name)
+                );
+                CREATE INDEX operations_by_event ON operations(event_id) WHERE event_id IS NOT NULL;
+                CREATE TABLE step_failures (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    step_name TEXT NOT NULL,
+                    failures INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, step_name)
+                );
+                CREATE TABLE events (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    event_id TEXT NOT NULL,
+                    data TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, event_id)
+                );
+                CREATE TABLE rate_starts (
+                    key TEXT NOT NULL,
+                    started_at INTEGER NOT NULL
+                );
+                CREATE INDEX rate_starts_by_key ON rate_starts(key, started_at);
+                CREATE TABLE dead_letters (
+                    id TEXT PRIMARY KEY,
+                    run_id TEXT NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE schedules (
+                    workflow TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    cron TEXT NOT NULL,
+                    timezone TEXT,
+                    input TEXT NOT NULL,
+                    next_fire_at INTEGER,
+                    last_fire_at INTEGER,
+                    PRIMARY KEY (workflow, position)
+                );
+                """)
+        }
         return migrator
     }
 }

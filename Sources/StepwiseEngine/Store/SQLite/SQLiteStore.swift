@@ -6,7 +6,7 @@ import StepwiseRuntime
 /// The embedded `Store`: one SQLite file in WAL mode with `synchronous = FULL`, so that every
 /// acknowledged change survives a crash or power loss. One transaction per state change.
 public final class SQLiteStore: Store {
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -40,42 +40,14 @@ public final class SQLiteStore: Store {
     public func createRun(_ run: RunRecord) async throws -> (run: RunRecord, created: Bool) {
         try await pool.write { db in
             if let existing = try Self.fetchRun(db, id: run.id) { return (existing, false) }
-            let created = SQLiteTime.milliseconds(run.createdAt)
-            try db.execute(
-                sql: """
-                    INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [run.id, run.workflow, run.definitionHash, run.input.jsonText(), run.status.rawValue, run.phase.rawValue, created, created])
-            try Self.append(db, runId: run.id, position: 0, entry: .initial(run.input), at: created)
-            try db.execute(
-                sql: "INSERT INTO messages (run_id, attempt, due_at, created_at) VALUES (?, 0, ?, ?)",
-                arguments: [run.id, created, created])
+            try Self.insertRun(db, run)
             return (run, true)
-        }
-    }
-
-    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage] {
-        let nowMilliseconds = SQLiteTime.milliseconds(now)
-        return try await pool.write { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    UPDATE messages SET lease_owner = ?, lease_until = ?
-                    WHERE id IN (
-                        SELECT id FROM messages
-                        WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?)
-                        ORDER BY due_at, id LIMIT ?)
-                    RETURNING id, run_id, attempt, due_at
-                    """,
-                arguments: [owner, SQLiteTime.milliseconds(leaseUntil), nowMilliseconds, nowMilliseconds, limit]
-            ).compactMap(Self.message)
         }
     }
 
     public func nextWakeTime() async throws -> TimestampValue? {
         try await pool.read { db in
-            let due = try Int64.fetchOne(db, sql: "SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL")
+            let due = try Int64.fetchOne(db, sql: "SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0")
             let leaseExpiry = try Int64.fetchOne(db, sql: "SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL")
             return [due, leaseExpiry].compactMap { $0 }.min().flatMap(SQLiteTime.timestamp)
         }
@@ -83,19 +55,18 @@ public final class SQLiteStore: Store {
 
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool {
         try await pool.write { db in
-            let deleted = try Row.fetchOne(
-                db, sql: "DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING id", arguments: [message.id, owner])
-            guard deleted != nil else { return false }
+            guard let redeliver = try Self.take(db, message, owner: owner) else { return false }
             guard let run = try Self.fetchRun(db, id: message.runId), run.status == .running else { return false }
             let now = SQLiteTime.milliseconds(resolution.record.finishedAt)
-            if let entry = resolution.entry {
-                let position = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE run_id = ?", arguments: [run.id]) ?? 0
-                try Self.append(db, runId: run.id, position: position, entry: entry, at: now)
+            try Self.releaseSlot(db, of: run)
+            var appended = false
+            for submission in resolution.submissions {
+                appended = try Self.apply(db, submission, of: run, children: resolution.children, at: now) || appended
             }
-            if let next = resolution.next {
+            if resolution.error != nil, run.phase == .main {
                 try db.execute(
-                    sql: "INSERT INTO messages (run_id, attempt, due_at, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [run.id, next.attempt, SQLiteTime.millisecondsRoundedUp(next.dueAt), now])
+                    sql: "UPDATE runs SET failure_position = COALESCE(failure_position, (SELECT COUNT(*) FROM journal WHERE run_id = ?)) WHERE id = ?",
+                    arguments: [run.id, run.id])
             }
             try db.execute(
                 sql: "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?",
@@ -104,21 +75,49 @@ public final class SQLiteStore: Store {
                     resolution.error.map { $0.value.jsonText() }, now, run.id,
                 ])
             try Self.insert(db, resolution.record)
+            if resolution.status.isFinal {
+                try Self.finish(db, runId: run.id, status: resolution.status, at: now)
+            } else if appended || redeliver {
+                try Self.deliver(db, runId: run.id, attempt: 0, dueAt: now, at: now)
+            } else if let next = resolution.next {
+                try Self.deliver(db, runId: run.id, attempt: next.attempt, dueAt: SQLiteTime.millisecondsRoundedUp(next.dueAt), at: now)
+            }
             return true
         }
     }
 
-    public func reschedule(_ message: PendingMessage, owner: String, at dueAt: TimestampValue) async throws {
+    public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
         try await pool.write { db in
             try db.execute(
-                sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ? WHERE id = ? AND lease_owner = ?",
-                arguments: [SQLiteTime.millisecondsRoundedUp(dueAt), message.id, owner])
+                sql: "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ?",
+                arguments: [SQLiteTime.milliseconds(until), message.id, owner])
+            return db.changesCount > 0
+        }
+    }
+
+    public func progress(runId: String) async throws -> RunProgress {
+        try await pool.read { db in
+            let pending = try String.fetchAll(db, sql: "SELECT step_name FROM operations WHERE run_id = ?", arguments: [runId])
+            let failures = try Row.fetchAll(db, sql: "SELECT step_name, failures FROM step_failures WHERE run_id = ?", arguments: [runId])
+            return RunProgress(
+                journal: try Self.fetchJournal(db, runId: runId), pending: Set(pending),
+                failures: Dictionary(failures.map { ($0["step_name"] as String, $0["failures"] as Int) }, uniquingKeysWith: { first, _ in first }))
+        }
+    }
+
+    public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ?, attempt = ? WHERE id = ? AND lease_owner = ?",
+                arguments: [SQLiteTime.millisecondsRoundedUp(dueAt), attempt, message.id, owner])
+            if message.kind == .deliver, let run = try Self.fetchRun(db, id: message.runId) { try Self.releaseSlot(db, of: run) }
         }
     }
 
     public func releaseLeases(owner: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", arguments: [owner])
+            try db.execute(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
         }
     }
 
@@ -146,10 +145,7 @@ public final class SQLiteStore: Store {
     }
 
     public func journal(runId: String) async throws -> [JournalEntry] {
-        try await pool.read { db in
-            try String.fetchAll(db, sql: "SELECT entry FROM journal WHERE run_id = ? ORDER BY position", arguments: [runId])
-                .compactMap { text in (try? Value(json: text)).flatMap { try? JournalEntry(json: $0) } }
-        }
+        try await pool.read { db in try Self.fetchJournal(db, runId: runId) }
     }
 
     public func attempts(runId: String) async throws -> [AttemptRecord] {
@@ -166,26 +162,56 @@ public final class SQLiteStore: Store {
     }
 
     public func cancel(runId: String, at time: TimestampValue) async throws -> Bool {
+        try await pool.write { db in try Self.cancel(db, runId: runId, at: SQLiteTime.milliseconds(time)) }
+    }
+
+    public func cancel(workflow: String, at time: TimestampValue) async throws -> [String] {
         try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE runs SET status = 'canceled', updated_at = ? WHERE id = ? AND status = 'running'",
-                arguments: [SQLiteTime.milliseconds(time), runId])
-            guard db.changesCount > 0 else { return false }
-            try db.execute(sql: "DELETE FROM messages WHERE run_id = ?", arguments: [runId])
-            return true
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM runs WHERE workflow = ? AND status = 'running'", arguments: [workflow])
+            var canceled: [String] = []
+            for id in ids where try Self.cancel(db, runId: id, at: SQLiteTime.milliseconds(time)) { canceled.append(id) }
+            return canceled
         }
     }
 
     // MARK: Rows
 
-    private static func append(_ db: Database, runId: String, position: Int, entry: JournalEntry, at time: Int64) throws {
-        // The primary key (run_id, position) makes recording a step's result twice impossible.
+    /// Appends `entry` at the end of the run's journal, numbered by its position.
+    static func append(_ db: Database, runId: String, entry: JournalEntry, at time: Int64) throws {
+        let position = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE run_id = ?", arguments: [runId]) ?? 0
+        var numbered = entry
+        numbered.stepId = position
+        // The primary key (run_id, position) makes recording two results at one position impossible.
         try db.execute(
             sql: "INSERT INTO journal (run_id, position, entry, recorded_at) VALUES (?, ?, ?, ?)",
-            arguments: [runId, position, entry.json.jsonText(), time])
+            arguments: [runId, position, numbered.json.jsonText(), time])
     }
 
-    private static func insert(_ db: Database, _ record: AttemptRecord) throws {
+    static func fetchJournal(_ db: Database, runId: String) throws -> [JournalEntry] {
+        try String.fetchAll(db, sql: "SELECT entry FROM journal WHERE run_id = ? ORDER BY position", arguments: [runId])
+            .compactMap { text in (try? Value(json: text)).flatMap { try? JournalEntry(json: $0) } }
+    }
+
+    /// Inserts a new run with its initial entry and first delivery.
+    static func insertRun(_ db: Database, _ run: RunRecord) throws {
+        let created = SQLiteTime.milliseconds(run.createdAt)
+        let flow = run.flowControl
+        try db.execute(
+            sql: """
+                INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
+                    concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                run.id, run.workflow, run.definitionHash, run.input.jsonText(), run.status.rawValue, run.phase.rawValue, created, created,
+                run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
+                flow?.ratePeriod,
+            ])
+        try append(db, runId: run.id, entry: .initial(run.input), at: created)
+        try deliver(db, runId: run.id, attempt: 0, dueAt: created, at: created)
+    }
+
+    static func insert(_ db: Database, _ record: AttemptRecord) throws {
         try db.execute(
             sql: """
                 INSERT INTO attempts (run_id, position, attempt, started_at, finished_at, outcome, detail)
@@ -197,7 +223,7 @@ public final class SQLiteStore: Store {
             ])
     }
 
-    private static func fetchRun(_ db: Database, id: String) throws -> RunRecord? {
+    static func fetchRun(_ db: Database, id: String) throws -> RunRecord? {
         try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).flatMap(runRecord)
     }
 
@@ -208,14 +234,18 @@ public final class SQLiteStore: Store {
         else { return nil }
         let output = (row["output"] as String?).flatMap { try? Value(json: $0) }
         let error = (row["error"] as String?).flatMap { try? Value(json: $0) }.flatMap(StepError.init(value:))
+        let parent = (row["parent_run_id"] as String?).map { ($0, row["parent_step"] as String? ?? "") }
+        let flow = FlowControl(
+            concurrencyKey: row["concurrency_key"], concurrencyLimit: row["concurrency_limit"], rateKey: row["rate_key"],
+            rateLimit: row["rate_limit"], ratePeriod: row["rate_period"])
         return RunRecord(
             id: row["id"], workflow: row["workflow"], definitionHash: row["definition_hash"], input: input, status: status,
-            phase: phase, createdAt: created, updatedAt: updated, output: output, error: error)
+            phase: phase, createdAt: created, updatedAt: updated, output: output, error: error, parent: parent,
+            flowControl: flow == FlowControl() ? nil : flow)
     }
 
-    private static func message(_ row: Row) -> PendingMessage? {
-        SQLiteTime.timestamp(row["due_at"]).map { due in
-            PendingMessage(id: row["id"], runId: row["run_id"], attempt: row["attempt"], dueAt: due)
-        }
+    static func message(_ row: Row) -> PendingMessage? {
+        guard let due = SQLiteTime.timestamp(row["due_at"]), let kind = PendingMessage.Kind(rawValue: row["kind"]) else { return nil }
+        return PendingMessage(id: row["id"], runId: row["run_id"], kind: kind, stepName: row["step_name"], attempt: row["attempt"], dueAt: due)
     }
 }

@@ -1,0 +1,59 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// The operations the engine completes for runs: timers (sleeps, retries, wait timeouts) and calls.
+extension WorkflowEngine {
+    /// A timer is due: a sleep ends (`{until}`), a wait times out, or a retry may go ahead.
+    func fireTimer(_ message: PendingMessage) async throws {
+        guard let stepName = message.stepName, let operation = try await store.operation(runId: message.runId, stepName: stepName) else {
+            // The operation was completed meanwhile (an event arrived): only the timer is left.
+            _ = try await store.completeOperation(message, owner: owner, entry: nil, record: nil)
+            return
+        }
+        let entry: JournalEntry?
+        switch operation.kind {
+        case .sleep(let until): entry = operation.entry(out: ["until": .string(until.description)])
+        case .wait: entry = operation.entry(out: StepOperation.waitResult(data: nil))
+        default: entry = nil
+        }
+        if try await store.completeOperation(message, owner: owner, entry: entry, record: nil) { wake.signal() }
+    }
+
+    /// Performs a `call` step's request while the run holds no compute. The lease covers the
+    /// request's timeout; if the engine dies meanwhile, the call is made again with the same
+    /// `Idempotency-Key` after a restart.
+    func performCall(_ message: PendingMessage) async throws {
+        let startedAt = clock()
+        guard let stepName = message.stepName, let operation = try await store.operation(runId: message.runId, stepName: stepName),
+            case .call(let request) = operation.kind, let run = try await store.run(id: message.runId),
+            let definition = pinned[run.definitionHash]
+        else {
+            _ = try await store.completeOperation(message, owner: owner, entry: nil, record: nil)
+            return
+        }
+        let margin = Duration.seconds(60)
+        let timeout = Duration.nanoseconds(Int64(clamping: request.timeout.nanoseconds))
+        guard try await store.extendLease(message, owner: owner, until: startedAt.movedForward(by: timeout + margin)) else { return }
+        let sent: Result<IncomingResponse, TransportFailure>
+        do {
+            sent = .success(try await calls.send(try request.outgoing(secrets: secrets)))
+        } catch let failure as TransportFailure {
+            sent = .failure(failure)
+        } catch {
+            sent = .failure(TransportFailure(.invalidRequest, String(describing: error)))
+        }
+        let now = clock()
+        let resolution = CallResolver(workflow: definition.workflow).resolve(operation, request: request, sent: sent, attempt: message.attempt, now: now)
+        switch resolution {
+        case .completed(let entry):
+            let record = AttemptRecord(
+                runId: run.id, position: -1, attempt: message.attempt, startedAt: startedAt, finishedAt: now, outcome: "call",
+                detail: "\(stepName): " + (entry.error?.description ?? "\(request.method) \(request.url) answered"))
+            _ = try await store.completeOperation(message, owner: owner, entry: entry, record: record)
+        case .retry(let at, let error):
+            logger.info("call \(stepName) of run \(run.id) failed (\(error)); trying again at \(at)")
+            try await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: at)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import StepwiseExpressions
+import StepwiseLanguage
+
+/// Decides what the response to a `call` step means once the engine has performed it: the step's
+/// result (any status is a result unless `expect` says otherwise), another try later per the
+/// step's retry policy, or a failure.
+public struct CallResolver: Sendable {
+    /// What becomes of one try of a call.
+    public enum Resolution: Sendable, Equatable {
+        /// The step's entry (a result, or the failure its `catch` or the run handles).
+        case completed(JournalEntry)
+        /// Try again at `at`.
+        case retry(at: TimestampValue, error: StepError)
+    }
+
+    private let workflow: Workflow
+
+    public init(workflow: Workflow) {
+        self.workflow = workflow
+    }
+
+    /// Resolves try number `attempt` (0-based) of `operation`'s `request`.
+    public func resolve(
+        _ operation: StepOperation, request: CallRequest, sent: Result<IncomingResponse, TransportFailure>, attempt: Int, now: TimestampValue
+    ) -> Resolution {
+        let failure: StepError
+        var retryAfter: DurationValue?
+        switch sent {
+        case .success(let response):
+            guard let error = ResponseClassification.failure(of: response, expected: request.expectedStatuses, failsOnServerErrors: false, step: operation.stepName) else {
+                return .completed(operation.entry(out: ResponseClassification.result(of: response)))
+            }
+            failure = error
+            retryAfter = ResponseClassification.retryAfter(response)
+        case .failure(let error):
+            failure = StepError(message: error.message, type: error.kind.rawValue, step: operation.stepName)
+        }
+        guard let step = step(at: operation.stepName) else { return .completed(operation.entry(out: nil, error: failure)) }
+        let policy = RetrySchedule(step: step, workflow: workflow)
+        guard policy.allowsRetry(after: attempt, for: failure) else { return .completed(operation.entry(out: nil, error: failure)) }
+        let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
+        return .retry(at: (try? now.adding(delay)) ?? now, error: failure)
+    }
+
+    /// The step at a journaled path (`fanout[3].send` is the step `fanout[].send`).
+    private func step(at path: String) -> Step? {
+        let generic = Self.withoutIndices(path)
+        return workflow.allSteps.first { $0.path.description == generic }
+    }
+
+    static func withoutIndices(_ path: String) -> String {
+        var result = ""
+        var skipping = false
+        for character in path {
+            if character == "[" {
+                skipping = true
+                result.append("[")
+            } else if character == "]" {
+                skipping = false
+                result.append("]")
+            } else if !skipping {
+                result.append(character)
+            }
+        }
+        return result
+    }
+}

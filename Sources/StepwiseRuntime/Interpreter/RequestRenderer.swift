@@ -1,0 +1,59 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseLanguage
+
+/// Renders the request of an `http` or `call` step with the run's variables: URL with query,
+/// body (JSON, or text for a string), an `Idempotency-Key` of `<runId>/<path>` stable across
+/// retries and restarts, and headers whose secrets stay references until the request is sent.
+struct RequestRenderer {
+    let request: HTTPRequest
+    let variables: [String: Value]
+
+    func render(runId: String, path: String, timeout: DurationValue) throws(EvaluationError) -> CallRequest {
+        let plain = ValueRenderer(variables: variables, secrets: nil)
+        var url = try plain.text(request.url)
+        if !request.query.isEmpty {
+            var items: [String] = []
+            for item in request.query { items.append("\(Self.encode(item.name))=\(Self.encode(try plain.text(item.value)))") }
+            url += (url.contains("?") ? "&" : "?") + items.joined(separator: "&")
+        }
+        var headers = [CallHeader(name: "Idempotency-Key", value: .text("\(runId)/\(path)"))]
+        var body: [UInt8]?
+        if let bodyTemplate = request.body {
+            let value = try plain.render(bodyTemplate)
+            if case .string(let text) = value {
+                body = Array(text.utf8)
+                headers.append(CallHeader(name: "Content-Type", value: .text("text/plain; charset=utf-8")))
+            } else {
+                body = Array(value.jsonText().utf8)
+                headers.append(CallHeader(name: "Content-Type", value: .text("application/json")))
+            }
+        }
+        if let auth = request.auth { headers.append(CallHeader(name: "Authorization", value: try authorization(auth, plain))) }
+        for header in request.headers {
+            let value = try headerValue(header.value, plain)
+            headers.removeAll { $0.name.lowercased() == header.name.lowercased() }
+            headers.append(CallHeader(name: header.name, value: value))
+        }
+        return CallRequest(
+            method: request.method.value, url: url, headers: headers, body: body, timeout: timeout, expectedStatuses: request.expectedStatuses)
+    }
+
+    private func authorization(_ auth: HTTPAuthentication, _ renderer: ValueRenderer) throws(EvaluationError) -> HeaderValue {
+        switch auth {
+        case .bearer(let token):
+            return .bearer(try headerValue(token, renderer))
+        case .basic(let username, let password):
+            return .basic(try headerValue(username, renderer), try headerValue(password, renderer))
+        }
+    }
+
+    private func headerValue(_ template: ValueTemplate, _ renderer: ValueRenderer) throws(EvaluationError) -> HeaderValue {
+        if case .secret(let name) = template.kind { return .secret(name) }
+        return .text(try renderer.text(template))
+    }
+
+    private static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? text
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import StepwiseExpressions
+
+/// How a response becomes a step's result: `{status, headers, body}`, or a failure when its
+/// status is not expected.
+public enum ResponseClassification {
+    /// `nil` when the response is the step's result, otherwise why the step failed. Without
+    /// `expected`, `http` steps fail on 5xx and 429 (`failsOnServerErrors`); `call` steps never do.
+    public static func failure(of response: IncomingResponse, expected: [Int]?, failsOnServerErrors: Bool, step: String) -> StepError? {
+        let failed: Bool
+        if let expected {
+            failed = !expected.contains(response.status)
+        } else {
+            failed = failsOnServerErrors && (response.status >= 500 || response.status == 429)
+        }
+        guard failed else { return nil }
+        let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
+        return StepError(
+            message: "HTTP \(response.status)" + (snippet.isEmpty ? "" : ": \(snippet)"), type: "HTTPError", step: step,
+            status: response.status)
+    }
+
+    /// `{status, headers, body}`: the body as JSON when the response says so and it parses, else text.
+    public static func result(of response: IncomingResponse) -> Value {
+        var headers = ValueMap()
+        for header in response.headers { headers[.string(header.name.lowercased())] = .string(header.value) }
+        let text = String(decoding: response.body, as: UTF8.self)
+        let isJSON = response.header("content-type")?.contains("json") ?? false
+        let body = isJSON ? ((try? Value(json: text)) ?? .string(text)) : .string(text)
+        return ["status": .int(Int64(response.status)), "headers": .map(headers), "body": body]
+    }
+
+    /// `Retry-After` in seconds (HTTP dates are rare from APIs and read as absent).
+    public static func retryAfter(_ response: IncomingResponse) -> DurationValue? {
+        guard let text = response.header("retry-after"), let seconds = Int64(text.trimmingCharacters(in: .whitespaces)), seconds >= 0 else {
+            return nil
+        }
+        return .seconds(min(seconds, 86_400))
+    }
+}

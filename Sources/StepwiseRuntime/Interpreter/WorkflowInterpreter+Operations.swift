@@ -1,0 +1,111 @@
+import StepwiseExpressions
+import StepwiseLanguage
+
+extension WorkflowInterpreter {
+    /// The journal kind of a step the engine completes.
+    static func stepType(of kind: StepKind) -> StepType {
+        switch kind {
+        case .sleep: .sleepFor
+        case .sleepUntil: .sleepUntil
+        case .waitForEvent: .wait
+        case .notify: .notify
+        case .invoke: .invoke
+        case .call: .call
+        default: .run
+        }
+    }
+
+    /// What the engine has to do for a new durable step, with its templates evaluated.
+    func operationKind(of step: Step, path: String, _ context: WorkflowContext, _ state: ExecutionState) throws(ExecutionSignal) -> StepOperation.Kind {
+        switch step.kind {
+        case .sleep(let duration):
+            let value = try evaluate(duration, state, step: path)
+            guard case .duration(let length) = value else {
+                throw .failed(StepError(message: "sleep needs a duration, got \(value.type.name)", type: "TypeError", step: path))
+            }
+            return .sleep(until: try moved(context.now, by: length, step: path))
+        case .sleepUntil(let instant):
+            return .sleep(until: try timestamp(evaluate(instant, state, step: path), step: path))
+        case .waitForEvent(let wait):
+            let event = Self.text(try evaluate(wait.event, state, step: path))
+            let timeout = step.timeout?.value ?? wait.timeout?.value ?? Self.defaultWaitTimeout
+            return .wait(event: event, timeoutAt: try moved(context.now, by: timeout, step: path))
+        case .notify(let notification):
+            let event = Self.text(try evaluate(notification.event, state, step: path))
+            let data = try notification.data.map { template throws(ExecutionSignal) in try evaluate(template, state, step: path) } ?? .null
+            return .notify(event: event, data: data)
+        case .invoke(let invocation):
+            let input = try invocation.input.map { template throws(ExecutionSignal) in try evaluate(template, state, step: path) } ?? [:]
+            return .invoke(workflow: invocation.workflow.value, input: input)
+        case .call(let request):
+            let timeout = step.timeout?.value ?? request.timeout?.value ?? Self.defaultCallTimeout
+            do {
+                let rendered = try RequestRenderer(request: request, variables: state.variables)
+                    .render(runId: context.runId, path: path, timeout: timeout)
+                return .call(rendered)
+            } catch {
+                throw .failed(StepError(message: error.message, type: "ExpressionError", step: path))
+            }
+        default:
+            throw .failed(StepError(message: "step kind '\(step.kind.keyword)' is not an engine operation", type: "Unsupported", step: path))
+        }
+    }
+
+    private func moved(_ instant: TimestampValue, by duration: DurationValue, step: String) throws(ExecutionSignal) -> TimestampValue {
+        do {
+            return try instant.adding(duration)
+        } catch {
+            throw .failed(StepError(message: error.message, type: "TimeError", step: step))
+        }
+    }
+
+    func timestamp(_ value: Value, step: String) throws(ExecutionSignal) -> TimestampValue {
+        switch value {
+        case .timestamp(let instant): return instant
+        case .string(let text):
+            do {
+                return try TimestampValue(parsing: text)
+            } catch {
+                throw .failed(StepError(message: error.message, type: "TypeError", step: step))
+            }
+        default:
+            throw .failed(StepError(message: "sleep_until needs a time, got \(value.type.name)", type: "TypeError", step: step))
+        }
+    }
+
+    // MARK: Expressions
+
+    /// Evaluates a value with the run's variables; an expression error fails the step.
+    func evaluate(_ template: ValueTemplate, _ state: ExecutionState, step: String) throws(ExecutionSignal) -> Value {
+        do {
+            return try ValueRenderer(variables: state.variables, secrets: nil).render(template)
+        } catch {
+            throw .failed(StepError(message: error.message, type: "ExpressionError", step: step))
+        }
+    }
+
+    func isTrue(_ condition: ValueTemplate, _ state: ExecutionState, step: String) throws(ExecutionSignal) -> Bool {
+        let value = try evaluate(condition, state, step: step)
+        guard case .bool(let holds) = value else {
+            throw .failed(StepError(message: "a condition must be true or false, got \(value.type.name)", type: "TypeError", step: step))
+        }
+        return holds
+    }
+
+    static func text(_ value: Value) -> String {
+        if case .string(let s) = value { return s }
+        return value.jsonText()
+    }
+
+    /// Runs a context operation, turning its interruptions into the interpreter's signals (a
+    /// submission becomes a frontier step of the walk).
+    static func interrupting<T>(_ body: () throws(StepInterruption) -> T) throws(ExecutionSignal) -> T {
+        do {
+            return try body()
+        } catch .submit(let submissions) {
+            throw .frontier(submissions.map(FrontierStep.submission))
+        } catch {
+            throw .interrupted(error)
+        }
+    }
+}

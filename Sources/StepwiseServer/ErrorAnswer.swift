@@ -1,0 +1,13 @@
+import Hummingbird
+
+/// An error response carried through a `Result` (request parsing that already knows the answer).
+struct ErrorAnswer: Error {
+    let response: Response
+
+    init(_ response: Response) {
+        self.response = response
+    }
+}
+
+/// A request body over `StepwiseRoutes.maximumBodyBytes`.
+struct BodyTooLarge: Error {}

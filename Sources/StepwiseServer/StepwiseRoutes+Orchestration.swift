@@ -1,0 +1,177 @@
+import Foundation
+import Hummingbird
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// The QStash-compatible orchestration API: notify and waiters, bulk cancel, the workflow DLQ,
+/// and schedules. Paths and response shapes follow Upstash's (reference/upstash-protocol.md).
+extension StepwiseRoutes {
+    func registerOrchestration(on router: Router<BasicRequestContext>) {
+        // One parameter name at each level: the router's trie cannot tell two names apart.
+        router.post("v2/notify/:first") { request, context in await self.notify(request, event: context.parameters.get("first"), runId: nil) }
+        router.post("v2/notify/:first/:eventId") { request, context in
+            await self.notify(request, event: context.parameters.get("eventId"), runId: context.parameters.get("first"))
+        }
+        router.get("v2/waiters/:eventId") { _, context in await self.waiters(context.parameters.get("eventId") ?? "") }
+        router.delete("v2/workflows/runs") { request, _ in await self.cancelMany(request) }
+        router.get("v2/workflows/dlq") { _, _ in await self.deadLetters() }
+        router.get("v2/workflows/dlq/:id") { _, context in await self.deadLetter(context.parameters.get("id") ?? "") }
+        router.delete("v2/workflows/dlq/:id") { _, context in await self.removeDeadLetter(context.parameters.get("id") ?? "") }
+        router.post("v2/workflows/dlq/resume/:id") { _, context in await self.resume(context.parameters.get("id") ?? "") }
+        router.post("v2/workflows/dlq/restart/:id") { _, context in await self.restart(context.parameters.get("id") ?? "") }
+        router.get("v2/schedules") { _, _ in await self.schedules() }
+    }
+
+    /// `POST /v2/notify/{eventId}` wakes every waiter; `/v2/notify/{runId}/{eventId}` only that
+    /// run's, keeping the event for its next wait when it is not waiting yet. The body is the
+    /// event's data: JSON when it parses, else the text. Answers one entry per woken run.
+    private func notify(_ request: Request, event: String?, runId: String?) async -> Response {
+        guard let event, !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
+        guard case .success(let text) = await bodyText(request) else {
+            return JSONResponse.error(.contentTooLarge, "the request body is larger than \(Self.maximumBodyBytes) bytes")
+        }
+        let data: Value = text.isEmpty ? .null : ((try? Value(json: text)) ?? .string(text))
+        do {
+            if let runId, try await engine.store.run(id: runId) == nil {
+                return JSONResponse.error(.notFound, "no run with id '\(runId)'")
+            }
+            let result = try await engine.notify(event: event, data: data, runId: runId)
+            let woken: [Value] = result.woken.map { id in
+                ["workflowRunId": .string(id), "messageId": .string("msg_\(id)_\(event)"), "error": ""]
+            }
+            guard runId != nil else { return JSONResponse.make(.ok, .list(woken)) }
+            return JSONResponse.make(.ok, ["woken": .list(woken), "stored": .bool(result.stored)])
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot notify '\(event)': \(error)")
+        }
+    }
+
+    private func waiters(_ event: String) async -> Response {
+        do {
+            let waiters = try await engine.store.waiters(event: event)
+            return JSONResponse.make(.ok, .list(waiters.map { waiter in
+                [
+                    "workflowRunId": .string(waiter.runId), "workflow": .string(waiter.workflow), "step": .string(waiter.step),
+                    "eventId": .string(waiter.event), "deadline": .int(Int64(clamping: waiter.timeoutAt.secondsSinceEpoch)),
+                    "timeoutAt": .string(waiter.timeoutAt.description),
+                ]
+            }))
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot list waiters of '\(event)': \(error)")
+        }
+    }
+
+    /// `DELETE /v2/workflows/runs` with `{"workflowRunIds": [...]}` or `{"workflow": name}` (also
+    /// Upstash's `{"workflowUrl": ".../workflows/<name>"}`): cancels them; `{cancelled: n}`.
+    private func cancelMany(_ request: Request) async -> Response {
+        let body: Value
+        switch await jsonBody(request) {
+        case .success(let value): body = value
+        case .failure(let answer): return answer.response
+        }
+        guard case .map(let fields) = body else {
+            return JSONResponse.error(.badRequest, "send {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}")
+        }
+        do {
+            var canceled: [String] = []
+            if case .list(let ids)? = fields[.string("workflowRunIds")] {
+                for case .string(let id) in ids where try await engine.cancel(runId: id) { canceled.append(id) }
+            } else if let name = Self.workflowName(fields) {
+                canceled = try await engine.cancel(workflow: name)
+            } else {
+                return JSONResponse.error(.badRequest, "send {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}")
+            }
+            return JSONResponse.make(.ok, ["cancelled": .int(Int64(canceled.count)), "workflowRunIds": .list(canceled.map(Value.string))])
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot cancel: \(error)")
+        }
+    }
+
+    private static func workflowName(_ fields: ValueMap) -> String? {
+        if case .string(let name)? = fields[.string("workflow")] { return name }
+        guard case .string(let url)? = fields[.string("workflowUrl")] else { return nil }
+        return url.split(separator: "/").last.map(String.init)
+    }
+
+    // MARK: Dead-letter queue
+
+    private func deadLetters() async -> Response {
+        do {
+            let letters = try await engine.store.deadLetters()
+            return JSONResponse.make(.ok, ["messages": .list(letters.map(Self.view))])
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot list the DLQ: \(error)")
+        }
+    }
+
+    private func deadLetter(_ id: String) async -> Response {
+        do {
+            guard let letter = try await engine.store.deadLetters().first(where: { $0.id == id }) else { return Self.noDeadLetter(id) }
+            return JSONResponse.make(.ok, Self.view(letter))
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot read the DLQ: \(error)")
+        }
+    }
+
+    private func removeDeadLetter(_ id: String) async -> Response {
+        do {
+            guard try await engine.store.removeDeadLetter(id) != nil else { return Self.noDeadLetter(id) }
+            return JSONResponse.make(.ok, ["deleted": 1])
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot delete '\(id)': \(error)")
+        }
+    }
+
+    private func resume(_ id: String) async -> Response {
+        do {
+            guard let run = try await engine.resume(deadLetter: id) else { return Self.noDeadLetter(id) }
+            return JSONResponse.make(.ok, Self.started(run))
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot resume '\(id)': \(error)")
+        }
+    }
+
+    private func restart(_ id: String) async -> Response {
+        do {
+            guard let run = try await engine.restart(deadLetter: id) else { return Self.noDeadLetter(id) }
+            return JSONResponse.make(.ok, Self.started(run))
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot restart '\(id)': \(error)")
+        }
+    }
+
+    private static func noDeadLetter(_ id: String) -> Response {
+        JSONResponse.error(.notFound, "no DLQ entry with id '\(id)'")
+    }
+
+    private static func started(_ run: RunRecord) -> Value {
+        ["workflowRunId": .string(run.id), "workflowCreatedAt": .int(Int64(clamping: run.createdAt.nanosecondsSinceEpoch / 1_000_000))]
+    }
+
+    private static func view(_ letter: DeadLetter) -> Value {
+        [
+            "dlqId": .string(letter.id), "workflowRunId": .string(letter.runId), "workflow": .string(letter.workflow),
+            "failedStep": letter.failedStep.map(Value.string) ?? .null, "error": letter.error?.value ?? .null,
+            "createdAt": .int(Int64(clamping: letter.createdAt.nanosecondsSinceEpoch / 1_000_000)),
+        ]
+    }
+
+    // MARK: Schedules
+
+    private func schedules() async -> Response {
+        do {
+            let schedules = try await engine.store.schedules()
+            return JSONResponse.make(.ok, .list(schedules.map { schedule in
+                [
+                    "scheduleId": .string("\(schedule.workflow)/\(schedule.position)"), "workflow": .string(schedule.workflow),
+                    "cron": .string(schedule.cron), "timezone": schedule.timeZone.map(Value.string) ?? "UTC", "input": schedule.input,
+                    "nextScheduleTime": schedule.nextFireAt.map { .string($0.description) } ?? .null,
+                    "lastScheduleTime": schedule.lastFireAt.map { .string($0.description) } ?? .null,
+                ]
+            }))
+        } catch {
+            return JSONResponse.error(.internalServerError, "cannot list schedules: \(error)")
+        }
+    }
+}
