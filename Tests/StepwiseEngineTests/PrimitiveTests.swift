@@ -1,0 +1,308 @@
+import Foundation
+import Testing
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+
+extension Value {
+    /// The items of a list value.
+    var list: [Value]? {
+        if case .list(let items) = self { return items }
+        return nil
+    }
+}
+
+/// The primitives of DESIGN §3–4 through the real server on loopback: waits and notify (with
+/// lookback), engine-executed calls, parallel branches, for_each, invoke and cancel.
+@Suite("Primitives over HTTP")
+struct PrimitiveTests {
+    private func startRun(_ server: RunningServer, _ workflow: String, _ body: String) async throws -> String {
+        let answer = try await send(.POST, server.url("/workflows/\(workflow)"), body: body)
+        #expect(answer.status == 200, "\(answer.body)")
+        return try #require(answer.json?["workflowRunId"]?.string)
+    }
+
+    /// Runs `curl` with `arguments` and returns what it printed.
+    private func curl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-s", "--max-time", "10"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static let waiter = """
+        workflow: waiter
+        steps:
+          - id: paid
+            wait_for_event: {event: "order-paid-${{ input.order_id }}", timeout: 1h}
+        output: ${{ steps.paid }}
+        """
+
+    @Test("a run waits for an event sent with curl; GET /v2/waiters lists it meanwhile; the data arrives in {received, data}")
+    func waitForEventSentByCurl() async throws {
+        try await RunningServer.with([try definition(Self.waiter)]) { server in
+            let id = try await startRun(server, "waiter", #"{"order_id": 42}"#)
+            try await parked(id, "paid", in: server.store)
+            let waiters = try await send(.GET, server.url("/v2/waiters/order-paid-42"))
+            let listed = try #require(waiters.json?.list?.first)
+            #expect(listed["workflowRunId"] == .string(id))
+            #expect(listed["step"] == "paid")
+
+            let answer = try curl(["-X", "POST", server.url("/v2/notify/order-paid-42"), "-d", #"{"amount": 5}"#])
+            #expect(try Value(json: answer).list?.first?["workflowRunId"] == .string(id), "notify answers the runs it woke: \(answer)")
+            let run = try await finishedRun(id, in: server.store)
+            #expect(run.status == .succeeded)
+            #expect(run.output == ["received": true, "timed_out": false, "data": ["amount": 5]])
+            #expect(try await send(.GET, server.url("/v2/waiters/order-paid-42")).json == [])
+            let again = try await send(.POST, server.url("/v2/notify/order-paid-42"), body: "{}")
+            #expect(again.json == [], "nobody waits any more")
+        }
+    }
+
+    @Test("an event addressed to a run before it waits is kept and resolves the wait at once (lookback)")
+    func lookback() async throws {
+        let late = try definition("""
+            workflow: late
+            steps:
+              - id: first
+                sleep: 300ms
+              - id: paid
+                wait_for_event: {event: "paid", timeout: 1h}
+            output: ${{ steps.paid.data }}
+            """)
+        try await RunningServer.with([late]) { server in
+            let id = try await startRun(server, "late", "{}")
+            let early = try await send(.POST, server.url("/v2/notify/\(id)/paid"), body: #""early""#)
+            #expect(early.json == ["woken": [], "stored": true])
+            let run = try await finishedRun(id, in: server.store)
+            #expect(run.output == "early")
+            let unknown = try await send(.POST, server.url("/v2/notify/wfr_nope/paid"), body: "{}")
+            #expect(unknown.status == 404)
+        }
+    }
+
+    @Test("a wait that is not notified times out with {received: false, timed_out: true}")
+    func waitTimesOut() async throws {
+        let impatient = try definition("""
+            workflow: impatient
+            steps:
+              - id: answer
+                wait_for_event: {event: "never", timeout: 200ms}
+            output: ${{ steps.answer }}
+            """)
+        try await RunningServer.with([impatient]) { server in
+            let id = try await startRun(server, "impatient", "{}")
+            let run = try await finishedRun(id, in: server.store)
+            #expect(run.output == ["received": false, "timed_out": true, "data": .null])
+        }
+    }
+
+    @Test("a notify step wakes the runs waiting on its event and returns their ids")
+    func notifyStep() async throws {
+        let sender = try definition("""
+            workflow: sender
+            steps:
+              - id: wake
+                notify: {event: "order-paid-${{ input.order_id }}", data: {by: sender}}
+            output: ${{ steps.wake.waiters }}
+            """)
+        try await RunningServer.with([try definition(Self.waiter), sender]) { server in
+            let waiting = try await startRun(server, "waiter", #"{"order_id": 7}"#)
+            try await parked(waiting, "paid", in: server.store)
+            let sending = try await startRun(server, "sender", #"{"order_id": 7}"#)
+            #expect(try await finishedRun(sending, in: server.store).output == [.string(waiting)])
+            #expect(try await finishedRun(waiting, in: server.store).output?["data"] == ["by": "sender"])
+        }
+    }
+
+    @Test("a call is made by the engine while the run is parked; a slow answer and a non-2xx status are results")
+    func callWithDelay() async throws {
+        try await CountingServer.with { target in
+            target.script("/slow", .json(#"{"answer": 42}"#, delay: .milliseconds(1_500)))
+            target.script("/down", .status(503))
+            let caller = try definition("""
+                workflow: caller
+                steps:
+                  - id: ask
+                    call: {method: POST, url: "\(target.url("/slow"))", body: {q: 1}, timeout: 10s}
+                  - id: probe
+                    call: {url: "\(target.url("/down"))"}
+                output: {answer: "${{ steps.ask.body.answer }}", probe: "${{ steps.probe.status }}"}
+                """)
+            try await RunningServer.with([caller]) { server in
+                let id = try await startRun(server, "caller", "{}")
+                _ = try await eventually("the call to arrive") { target.requests(to: "/slow").first }
+                #expect(try await server.store.progress(runId: id).pending == ["ask"], "the run is parked on the call")
+                let run = try await finishedRun(id, in: server.store)
+                #expect(run.status == .succeeded)
+                #expect(run.output == ["answer": 42, "probe": 503])
+                #expect(target.requests(to: "/slow").map { $0.header("Idempotency-Key") } == ["\(id)/ask"])
+                #expect(target.requests(to: "/slow").first?.body == #"{"q":1}"#)
+                #expect(try await server.store.journal(runId: id).map(\.stepType) == [.initial, .call, .call])
+            }
+        }
+    }
+
+    @Test("a call in flight when its engine restarts is made again with the same Idempotency-Key, and journaled once")
+    func callSurvivesRestart() async throws {
+        try await CountingServer.with { target in
+            target.fallback("/slow", .json(#"{"done": true}"#, delay: .milliseconds(1_500)))
+            let caller = try definition("""
+                workflow: caller
+                steps:
+                  - id: ask
+                    call: {url: "\(target.url("/slow"))", timeout: 10s}
+                output: ${{ steps.ask.body }}
+                """)
+            let harness = try EngineHarness()
+            let first = try await EngineNode.start(databasePath: harness.databasePath, definitions: [caller])
+            let run = try await first.start("caller")
+            _ = try await eventually("the call to arrive") { target.requests(to: "/slow").first }
+            // The node "restarts": a new process with the same name takes its leases over while
+            // the old one is still waiting for the answer.
+            let second = try await EngineNode.start(databasePath: harness.databasePath, definitions: [caller])
+            let finished = try await finishedRun(run.id, in: second.store)
+            await first.stop()
+            await second.stop()
+            #expect(finished.output == ["done": true])
+            let keys = target.requests(to: "/slow").map { $0.header("Idempotency-Key") }
+            #expect(keys.count == 2)
+            #expect(Set(keys) == ["\(run.id)/ask"])
+            #expect(try await second.store.journal(runId: run.id).map(\.stepName) == ["init", "ask"])
+        }
+    }
+
+    @Test("parallel branches progress independently; for_each keeps item order, indexes paths and honours concurrency")
+    func parallelAndForEach() async throws {
+        try await CountingServer.with { target in
+            target.fallback("/item", .json(#"{"ok": true}"#, delay: .milliseconds(300)))
+            let fanout = try definition("""
+                workflow: fanout
+                steps:
+                  - id: work
+                    parallel:
+                      images:
+                        - id: resize
+                          for_each:
+                            items: ${{ input.sizes }}
+                            concurrency: 2
+                            steps:
+                              - id: upload
+                                http: {url: "\(target.url("/item"))", query: {size: "${{ item }}"}}
+                              - id: label
+                                set: {text: "${{ index }}:${{ item }}"}
+                      audit:
+                        - id: pause
+                          sleep: 200ms
+                        - id: log
+                          http: {url: "\(target.url("/audit"))"}
+                output:
+                  labels: ${{ steps.work.images.map(l, l.text) }}
+                  audit: ${{ steps.work.audit.status }}
+                """)
+            try await RunningServer.with([fanout]) { server in
+                let id = try await startRun(server, "fanout", #"{"sizes": [10, 20, 30, 40, 50]}"#)
+                let run = try await finishedRun(id, in: server.store)
+                #expect(run.status == .succeeded, "\(String(describing: run.error))")
+                #expect(run.output == ["labels": ["0:10", "1:20", "2:30", "3:40", "4:50"], "audit": 200])
+                let paths = try await server.store.journal(runId: id).map(\.stepName)
+                let uploadPaths = (0..<5).map { "work.images.resize[\($0)].upload" }
+                #expect(Set(paths) == Set(["init", "work.audit.pause", "work.audit.log"] + uploadPaths))
+                #expect(paths.count == 8, "no step is journaled twice")
+                let uploads = target.requests(to: "/item").sorted { $0.receivedAt < $1.receivedAt }
+                #expect(uploads.count == 5)
+                // Two at a time: each upload after the second starts after one of the earlier two answered.
+                for (index, upload) in uploads.enumerated() where index >= 2 {
+                    #expect(upload.receivedAt.timeIntervalSince(uploads[index - 2].receivedAt) >= 0.29)
+                }
+            }
+        }
+    }
+
+    @Test("a failing branch fails the parallel step once the other branch settled; catch then applies")
+    func failingBranch() async throws {
+        try await CountingServer.with { target in
+            target.fallback("/bad", .status(404))
+            let brittle = try definition("""
+                workflow: brittle
+                steps:
+                  - id: both
+                    parallel:
+                      bad:
+                        - id: broken
+                          http: {url: "\(target.url("/bad"))", expect: {status: [200]}}
+                          retry: {attempts: 1}
+                      slow:
+                        - id: nap
+                          sleep: 300ms
+                        - id: done
+                          set: {ok: true}
+                    catch:
+                      - id: recovered
+                        set: {failed: "${{ error.step }}"}
+                output: ${{ steps.both }}
+                """)
+            try await RunningServer.with([brittle]) { server in
+                let id = try await startRun(server, "brittle", "{}")
+                let run = try await finishedRun(id, in: server.store)
+                #expect(run.output == ["failed": "both.bad.broken"])
+                #expect(try await server.store.journal(runId: id).map(\.stepName).sorted() == ["both.bad.broken", "both.slow.nap", "init"])
+            }
+        }
+    }
+
+    @Test("invoke starts a child run and returns {status, output}; canceling the parent cancels its child")
+    func invokeAndCancel() async throws {
+        let child = try definition("""
+            workflow: child
+            steps:
+              - id: wait
+                if: ${{ input.wait }}
+                wait_for_event: {event: "child-go", timeout: 1h}
+            output: "child of ${{ input.name }}"
+            """)
+        let parent = try definition("""
+            workflow: parent
+            steps:
+              - id: kid
+                invoke: {workflow: child, input: {name: "${{ input.name }}", wait: "${{ input.wait }}"}}
+            output: ${{ steps.kid }}
+            """)
+        try await RunningServer.with([child, parent]) { server in
+            let quick = try await startRun(server, "parent", #"{"name": "ada", "wait": false}"#)
+            let finished = try await finishedRun(quick, in: server.store)
+            #expect(finished.output?["status"] == "succeeded")
+            #expect(finished.output?["output"] == "child of ada")
+
+            let slow = try await startRun(server, "parent", #"{"name": "bob", "wait": true}"#)
+            try await parked(slow, "kid", in: server.store)
+            let children = try await server.store.runs(RunFilter(workflow: "child", status: .running))
+            let kid = try #require(children.first)
+            try await parked(kid.id, "wait", in: server.store)
+            let cancel = try await send(.DELETE, server.url("/v2/workflows/runs/\(slow)?cancel=true"))
+            #expect(cancel.status == 200)
+            #expect(try await server.store.run(id: kid.id)?.status == .canceled)
+            #expect(try await server.store.waiters(event: "child-go").isEmpty, "the child's waiter is dropped")
+        }
+    }
+
+    @Test("bulk cancel by workflow name stops every running run of it and nothing else")
+    func bulkCancel() async throws {
+        try await RunningServer.with([try definition(Self.waiter)]) { server in
+            let first = try await startRun(server, "waiter", #"{"order_id": 1}"#)
+            let second = try await startRun(server, "waiter", #"{"order_id": 2}"#)
+            try await parked(first, "paid", in: server.store)
+            try await parked(second, "paid", in: server.store)
+            let answer = try await send(.DELETE, server.url("/v2/workflows/runs"), body: #"{"workflow": "waiter"}"#)
+            #expect(answer.json?["cancelled"] == 2)
+            #expect(try await server.store.run(id: first)?.status == .canceled)
+            #expect(try await server.store.run(id: second)?.status == .canceled)
+            #expect(try await send(.DELETE, server.url("/v2/workflows/runs"), body: "[]").status == 400)
+        }
+    }
+}
