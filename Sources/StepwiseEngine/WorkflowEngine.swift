@@ -246,7 +246,7 @@ public actor WorkflowEngine {
     }
 
     private func deliverRun(_ message: PendingMessage) async throws {
-        let startedAt = clock()
+        let startedAt = message.claimedAt ?? clock()
         guard let run = try await store.run(id: message.runId), let definition = pinned[run.definitionHash] else {
             logger.error("message \(message.id) names run \(message.runId) or a definition this engine does not know")
             return

@@ -87,6 +87,8 @@ public struct PendingMessage: Sendable, Equatable {
     public var stepName: String?
     public var attempt: Int
     public var dueAt: TimestampValue
+    /// When this node claimed it (flow control admits deliveries at that instant).
+    public var claimedAt: TimestampValue?
 
     public init(id: Int64, runId: String, kind: Kind = .deliver, stepName: String? = nil, attempt: Int, dueAt: TimestampValue) {
         self.id = id

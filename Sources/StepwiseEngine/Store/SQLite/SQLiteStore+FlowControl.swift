@@ -22,7 +22,8 @@ extension SQLiteStore {
                 arguments: [nowMilliseconds, nowMilliseconds, limit * 4])
             var claimed: [PendingMessage] = []
             for row in candidates where claimed.count < limit {
-                guard let message = Self.message(row) else { continue }
+                guard var message = Self.message(row) else { continue }
+                message.claimedAt = now
                 if message.kind == .deliver, try !Self.admit(db, row, message, now: nowMilliseconds) { continue }
                 try db.execute(
                     sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0 WHERE id = ?",

@@ -1,0 +1,221 @@
+import Foundation
+import Synchronization
+import Testing
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// Engine features over real SQLite files and loopback HTTP: flow control, cron schedules and
+/// the dead-letter queue.
+@Suite("Engine features")
+struct EngineFeatureTests {
+    private func startRun(_ server: RunningServer, _ workflow: String, _ body: String) async throws -> String {
+        let answer = try await send(.POST, server.url("/workflows/\(workflow)"), body: body)
+        #expect(answer.status == 200, "\(answer.body)")
+        return try #require(answer.json?["workflowRunId"]?.string)
+    }
+
+    @Test("concurrency: at most `limit` deliveries per key are in flight; other keys are not held back; nothing is dropped")
+    func concurrencyLimit() async throws {
+        try await CountingServer.with { target in
+            target.fallback("/slow", .json("{}", delay: .milliseconds(300)))
+            let limited = try definition("""
+                workflow: limited
+                concurrency: {key: "${{ input.group }}", limit: 1}
+                steps:
+                  - id: work
+                    http: {url: "\(target.url("/slow"))", query: {group: "${{ input.group }}"}}
+                """)
+            try await RunningServer.with([limited]) { server in
+                var ids: [String] = []
+                for group in ["a", "a", "a", "b"] { ids.append(try await startRun(server, "limited", #"{"group": "\#(group)"}"#)) }
+                for id in ids { #expect(try await finishedRun(id, in: server.store).status == .succeeded) }
+                let requests = target.requests(to: "/slow").sorted { $0.receivedAt < $1.receivedAt }
+                let groupA = requests.filter { $0.query == "group=a" }
+                #expect(groupA.count == 3)
+                for (earlier, later) in zip(groupA, groupA.dropFirst()) {
+                    #expect(later.receivedAt.timeIntervalSince(earlier.receivedAt) >= 0.29, "two deliveries of key a overlapped")
+                }
+                let groupB = try #require(requests.first { $0.query == "group=b" })
+                #expect(groupB.receivedAt < groupA[2].receivedAt, "key b waited for key a")
+            }
+        }
+    }
+
+    @Test("rate_limit: at most `limit` deliveries start per period per key; the excess waits")
+    func rateLimit() async throws {
+        let throttled = try definition("""
+            workflow: throttled
+            rate_limit: {key: api, limit: 2, period: 500ms}
+            steps:
+              - id: compute
+                set: {x: 1}
+            """)
+        try await RunningServer.with([throttled]) { server in
+            var ids: [String] = []
+            for _ in 0..<5 { ids.append(try await startRun(server, "throttled", "{}")) }
+            var starts: [TimestampValue] = []
+            for id in ids {
+                #expect(try await finishedRun(id, in: server.store).status == .succeeded)
+                starts += try await server.store.attempts(runId: id).map(\.startedAt)
+            }
+            starts.sort()
+            #expect(starts.count == 5)
+            for index in starts.indices.dropFirst(2) {
+                let gap = Double(starts[index].nanosecondsSinceEpoch - starts[index - 2].nanosecondsSinceEpoch) / 1e9
+                // Stored times are whole milliseconds.
+                #expect(gap >= 0.499, "three deliveries started within \(gap) s")
+            }
+        }
+    }
+
+    @Test("a schedule starts one run per tick, exactly once across a restart; after downtime only the latest missed tick fires")
+    func schedules() async throws {
+        let ticker = try definition("""
+            workflow: ticker
+            schedule: [{cron: "* * * * *", timezone: Europe/Berlin, input: {from: cron}}]
+            steps:
+              - id: tick
+                set: {input: "${{ input.from }}"}
+            """)
+        // A clock that reads 1.5 s before a minute starts when the engine first looks at it, so the
+        // test does not wait for the real minute however long setting up takes.
+        let boundary = (WorkflowEngine.systemTime().secondsSinceEpoch / 60 + 2) * 60
+        let clock = VirtualStartClock(startingAt: try TimestampValue(nanosecondsSinceEpoch: Int128(boundary) * 1_000_000_000 - 1_500_000_000))
+        let shifted: @Sendable () -> TimestampValue = { clock.now() }
+        let harness = try EngineHarness()
+        try await harness.withEngine([ticker], clock: shifted) { node in
+            let runs = try await eventually("the first tick's run") { () -> [RunRecord]? in
+                let runs = try await node.store.runs(RunFilter(workflow: "ticker"))
+                return runs.isEmpty ? nil : runs
+            }
+            #expect(runs.map(\.id) == ["wfr_sched_ticker_0_\(boundary)"])
+            #expect(try await finishedRun(runs[0].id, in: node.store).output == ["input": "cron"])
+            let schedule = try #require(try await node.store.schedules().first)
+            #expect(schedule.nextFireAt?.nanosecondsSinceEpoch == Int128(boundary + 60) * 1_000_000_000)
+        }
+        try await harness.withEngine([ticker], clock: shifted) { node in
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await node.store.runs(RunFilter(workflow: "ticker")).count == 1, "a restart does not fire the same tick again")
+        }
+        // Down for five minutes: one run for the latest missed tick, not five.
+        try await harness.withEngine([ticker], clock: { clock.now(plus: 300) }) { node in
+            let runs = try await eventually("the catch-up run") { () -> [RunRecord]? in
+                let runs = try await node.store.runs(RunFilter(workflow: "ticker"))
+                return runs.count >= 2 ? runs : nil
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await node.store.runs(RunFilter(workflow: "ticker")).count == 2)
+            #expect(runs.map(\.id).contains("wfr_sched_ticker_0_\(boundary + 300)"))
+        }
+    }
+
+    @Test("GET /v2/schedules lists each schedule with its next fire time")
+    func listSchedules() async throws {
+        let nightly = try definition("""
+            workflow: nightly
+            schedule: [{cron: "0 3 * * *", timezone: America/New_York}]
+            steps:
+              - id: noop
+                set: {x: 1}
+            """)
+        try await RunningServer.with([nightly]) { server in
+            let answer = try await send(.GET, server.url("/v2/schedules"))
+            let schedule = try #require(answer.json?.list?.first)
+            #expect(schedule["workflow"] == "nightly")
+            #expect(schedule["cron"] == "0 3 * * *")
+            #expect(schedule["timezone"] == "America/New_York")
+            let next = try TimestampValue(parsing: try #require(schedule["nextScheduleTime"]?.string))
+            #expect(next > WorkflowEngine.systemTime())
+            #expect(next.secondsSinceEpoch % 3600 == 0, "03:00 in New York is a whole UTC hour")
+        }
+    }
+
+    @Test("a run that exhausts its retries runs on_failure once and lands in the DLQ; resume continues from the failed step")
+    func deadLetterResume() async throws {
+        try await CountingServer.with { target in
+            target.script("/flaky", .status(500))
+            target.fallback("/flaky", .json(#"{"fixed": true}"#))
+            let fragile = try definition("""
+                workflow: fragile
+                steps:
+                  - id: first
+                    http: {url: "\(target.url("/one"))"}
+                  - id: second
+                    http: {url: "\(target.url("/flaky"))"}
+                    retry: {attempts: 1}
+                output: ${{ steps.second.body }}
+                on_failure:
+                  - id: alert
+                    http: {url: "\(target.url("/alert"))"}
+                """)
+            try await RunningServer.with([fragile]) { server in
+                let id = try await startRun(server, "fragile", #"{"n": 1}"#)
+                let failed = try await finishedRun(id, in: server.store)
+                #expect(failed.status == .failed)
+                #expect(target.requests(to: "/alert").count == 1)
+                let list = try await send(.GET, server.url("/v2/workflows/dlq"))
+                let letter = try #require(list.json?["messages"]?.list?.first)
+                #expect(letter["workflowRunId"] == .string(id))
+                #expect(letter["failedStep"] == "second")
+                let dlqId = try #require(letter["dlqId"]?.string)
+
+                let resumed = try await send(.POST, server.url("/v2/workflows/dlq/resume/\(dlqId)"))
+                #expect(resumed.json?["workflowRunId"] == .string(id))
+                let done = try await finishedRun(id, in: server.store)
+                #expect(done.status == .succeeded)
+                #expect(done.output == ["fixed": true])
+                #expect(target.requests(to: "/one").count == 1, "the completed step is not executed again")
+                #expect(target.requests(to: "/flaky").count == 2)
+                #expect(try await server.store.journal(runId: id).map(\.stepName) == ["init", "first", "second"])
+                #expect(try await send(.GET, server.url("/v2/workflows/dlq")).json == ["messages": []])
+                #expect(try await send(.POST, server.url("/v2/workflows/dlq/resume/\(dlqId)")).status == 404)
+            }
+        }
+    }
+
+    @Test("restart starts a fresh run with the same input and removes the entry; DELETE removes one; unknown ids are 404")
+    func deadLetterRestartAndDelete() async throws {
+        let doomed = try definition("""
+            workflow: doomed
+            steps:
+              - id: boom
+                fail: {message: "no ${{ input.what }}"}
+            """)
+        try await RunningServer.with([doomed]) { server in
+            let first = try await startRun(server, "doomed", #"{"what": "luck"}"#)
+            let second = try await startRun(server, "doomed", #"{"what": "way"}"#)
+            _ = try await finishedRun(first, in: server.store)
+            _ = try await finishedRun(second, in: server.store)
+            let restarted = try await send(.POST, server.url("/v2/workflows/dlq/restart/dlq_\(first)"))
+            let fresh = try #require(restarted.json?["workflowRunId"]?.string)
+            #expect(fresh != first)
+            #expect(try await server.store.run(id: fresh)?.input == ["what": "luck"])
+            _ = try await finishedRun(fresh, in: server.store)
+            #expect(try await send(.DELETE, server.url("/v2/workflows/dlq/dlq_\(second)")).json == ["deleted": 1])
+            let remaining = try await server.store.deadLetters().map(\.runId)
+            #expect(remaining == [fresh], "the restarted run failed again and is the only entry")
+            #expect(try await send(.DELETE, server.url("/v2/workflows/dlq/dlq_nope")).status == 404)
+        }
+    }
+}
+
+/// A clock that reads `start` the first time it is read and runs in real time from then on.
+final class VirtualStartClock: Sendable {
+    private let start: TimestampValue
+    private let firstRead = Mutex<Date?>(nil)
+
+    init(startingAt start: TimestampValue) {
+        self.start = start
+    }
+
+    /// The virtual time, moved forward by `seconds`.
+    func now(plus seconds: Int64 = 0) -> TimestampValue {
+        let origin = firstRead.withLock { first in
+            if first == nil { first = Date() }
+            return first ?? Date()
+        }
+        let elapsed = Int128(Date().timeIntervalSince(origin) * 1e9) + Int128(seconds) * 1_000_000_000
+        return (try? TimestampValue(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + elapsed)) ?? start
+    }
+}
