@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// `parallel`, `for_each` and the steps the engine completes, driven in memory cold and warm
+/// (the journals, outputs and requests of both must agree).
+@Suite("Interpreter: groups and engine operations")
+struct GroupInterpreterTests {
+    let base = InterpreterTests()
+
+    @Test("every branch of a parallel step submits its next step in the same delivery; the result is {branch: output}")
+    func parallelBranches() async throws {
+        let yaml = """
+            workflow: test
+            steps:
+              - id: both
+                parallel:
+                  left:
+                    - id: a
+                      http: {url: "https://api.example.com/a"}
+                    - id: a2
+                      http: {url: "https://api.example.com/a2"}
+                  right:
+                    - id: b
+                      http: {url: "https://api.example.com/b"}
+            output: {left: "${{ steps.both.left.status }}", right: "${{ steps.both.right.status }}", a: "${{ steps.a.status }}"}
+            """
+        let outcome = try await base.run(yaml) {
+            ScriptedTransport(["https://api.example.com/a": [ScriptedTransport.json(200, "{}"), ScriptedTransport.json(201, "{}")],
+                               "https://api.example.com/b": [ScriptedTransport.json(202, "{}")]])
+        }
+        #expect(outcome.finish.status == "succeeded")
+        #expect(outcome.finish.output == ["left": 201, "right": 202, "a": 200])
+        // a and b in the first delivery, a2 in the second, the output in the third.
+        #expect(outcome.finish.journal.map(\.stepName) == ["init", "both.left.a", "both.right.b", "both.left.a2"])
+        #expect(outcome.finish.deliveries == 3)
+    }
+
+    @Test("for_each runs at most `concurrency` items at once, in item order, with indexed paths and outputs in item order")
+    func forEachWaves() async throws {
+        let yaml = """
+            workflow: test
+            steps:
+              - id: fan
+                for_each:
+                  items: ${{ input.names }}
+                  concurrency: 2
+                  steps:
+                    - id: greet
+                      http: {url: "https://api.example.com/greet/${{ item }}"}
+                    - id: shout
+                      set: {text: "${{ index }}-${{ item.upperAscii() }}"}
+            output: ${{ steps.fan.map(s, s.text) }}
+            """
+        let outcome = try await base.run(yaml, input: ["names": ["ada", "bob", "cy", "dee", "eve"]]) {
+            ScriptedTransport(["https://api.example.com/greet": Array(repeating: ScriptedTransport.json(200, "{}"), count: 5)])
+        }
+        #expect(outcome.finish.output == ["0-ADA", "1-BOB", "2-CY", "3-DEE", "4-EVE"])
+        #expect(outcome.finish.journal.dropFirst().map(\.stepName) == (0..<5).map { "fan[\($0)].greet" })
+        // Waves of two: [0, 1], [2, 3], [4], then the output.
+        #expect(outcome.finish.deliveries == 4)
+        // Requests of one wave are sent concurrently, so only the waves are ordered.
+        let keys = outcome.requests.map { $0.header("Idempotency-Key") ?? "" }
+        #expect(Set(keys.prefix(2)) == ["run-1/fan[0].greet", "run-1/fan[1].greet"])
+        #expect(Set(keys.dropFirst(2).prefix(2)) == ["run-1/fan[2].greet", "run-1/fan[3].greet"])
+        #expect(keys.last == "run-1/fan[4].greet")
+    }
+
+    @Test("groups nest: a for_each inside a parallel branch, sleeps parked per branch, an empty for_each is []")
+    func nestedGroups() async throws {
+        let yaml = """
+            workflow: test
+            steps:
+              - id: work
+                parallel:
+                  loop:
+                    - id: each
+                      for_each:
+                        items: [1, 2, 3]
+                        steps:
+                          - id: pause
+                            sleep: "${{ duration(string(item) + 's') }}"
+                          - id: double
+                            set: {value: "${{ item * 2 }}"}
+                  none:
+                    - id: empty
+                      for_each: {items: [], steps: [{id: never, set: {x: 1}}]}
+            output: {values: "${{ steps.work.loop.map(v, v.value) }}", empty: "${{ steps.work.none }}"}
+            """
+        let outcome = try await base.run(yaml)
+        #expect(outcome.finish.output == ["values": [2, 4, 6], "empty": []])
+        #expect(Set(outcome.finish.journal.dropFirst().map(\.stepName)) == Set((0..<3).map { "work.loop.each[\($0)].pause" }))
+    }
+
+    @Test("a wait that nobody notifies times out with {received: false, timed_out: true}")
+    func waitTimeout() async throws {
+        let outcome = try await base.run("""
+            workflow: test
+            steps:
+              - id: answer
+                wait_for_event: {event: "reply-${{ input.id }}", timeout: 2h}
+            output: ${{ steps.answer }}
+            """, input: ["id": 7])
+        #expect(outcome.finish.output == ["received": false, "timed_out": true, "data": .null])
+        #expect(outcome.finish.journal.last?.stepType == .wait)
+    }
+
+    @Test("a parked step is blocked while pending: the delivery submits nothing and reports it")
+    func pendingStepBlocks() async throws {
+        let clock = try VirtualClock.at()
+        let driver = try await RunDriver.make("""
+            workflow: test
+            steps:
+              - id: nap
+                sleep: 1h
+            """, transport: ScriptedTransport([:]), warm: false, clock: clock)
+        let outcome = await driver.runner.deliver(Delivery(
+            runId: "r", workflow: "test", definitionHash: driver.hash, journal: [.initial([:])], startedAt: clock.now, pending: ["nap"]))
+        #expect(outcome == .blocked)
+    }
+
+    @Test("a call is handed to the engine with its rendered request; secrets stay references")
+    func callIsParked() async throws {
+        let clock = try VirtualClock.at()
+        let driver = try await RunDriver.make("""
+            workflow: test
+            secrets: [API_KEY]
+            steps:
+              - id: ask
+                call:
+                  method: POST
+                  url: "https://llm.example.com/v1/${{ input.model }}"
+                  auth: {bearer: {secret: API_KEY}}
+                  body: {prompt: hi}
+                  timeout: 2h
+            """, transport: ScriptedTransport([:]), warm: false, clock: clock, secrets: ["API_KEY": "s3cr3t"])
+        let outcome = await driver.runner.deliver(Delivery(
+            runId: "r", workflow: "test", definitionHash: driver.hash, journal: [.initial(["model": "m1"])], startedAt: clock.now))
+        guard case .submitted(let submissions) = outcome, case .park(let operation)? = submissions.first,
+            case .call(let request) = operation.kind
+        else {
+            Issue.record("expected a parked call, got \(outcome)")
+            return
+        }
+        #expect(request.url == "https://llm.example.com/v1/m1")
+        #expect(request.timeout.nanoseconds == 7_200 * 1_000_000_000)
+        #expect(request.headers.contains(CallHeader(name: "Authorization", value: .bearer(.secret("API_KEY")))))
+        #expect(!operation.json.jsonText().contains("s3cr3t"))
+        #expect(try request.outgoing(secrets: EnvironmentSecrets(["API_KEY": "s3cr3t"])).header("Authorization") == "Bearer s3cr3t")
+        #expect(CallRequest(json: request.json) == request)
+    }
+}
