@@ -93,13 +93,23 @@ public struct WorkflowValidator {
         return visibility
     }
 
+    /// The longest a `call` may take: the engine holds its lease for that long.
+    static let longestCall = (try? DurationValue(nanoseconds: 12 * 3_600 * 1_000_000_000)) ?? .zero
+
     private mutating func step(_ step: Step, _ before: StepVisibility) -> StepVisibility {
         let name = "step '\(step.id.value)'"
         if let condition = step.condition { check(condition, before, "the if of \(name)") }
         var after = before
         switch step.kind {
-        case .http(let request), .call(let request):
+        case .http(let request):
             for template in request.templates { check(template, before, name) }
+        case .call(let request):
+            for template in request.templates { check(template, before, name) }
+            for timeout in [request.timeout, step.timeout].compactMap({ $0 }) where timeout.value > Self.longestCall {
+                diagnostics.append(Diagnostic(
+                    .invalidDuration, "the timeout of \(name) is \(timeout.value); a call may take at most 12h", at: timeout.span,
+                    hint: "split the work, or have the service notify an event the workflow waits for"))
+            }
         case .sleep(let value), .sleepUntil(let value), .return(let value):
             check(value, before, name)
         case .waitForEvent(let wait):
