@@ -4,6 +4,7 @@ import StepwiseRuntime
 
 /// How runs appear in Stepwise's read API (`GET /api/runs/{id}`).
 enum RunView {
+    /// A run without its steps, for listings.
     static func summary(_ run: RunRecord) -> Value {
         var map = ValueMap([
             ("workflowRunId", .string(run.id)), ("workflow", .string(run.workflow)), ("status", .string(run.status.rawValue)),
@@ -14,15 +15,20 @@ enum RunView {
         return .map(map)
     }
 
-    static func detail(_ run: RunRecord, journal: [JournalEntry], attempts: [AttemptRecord]) -> Value {
+    /// A run with its steps, the steps the engine is completing (`waiting`: sleeps, waits,
+    /// calls, child runs, retries) and every delivery attempt.
+    static func detail(_ run: RunRecord, progress: RunProgress, attempts: [AttemptRecord]) -> Value {
         guard case .map(var map) = summary(run) else { return summary(run) }
         map[.string("definition")] = .string(run.definitionHash)
         map[.string("input")] = run.input
-        map[.string("steps")] = .list(journal.dropFirst().map(step))
+        if let parent = run.parent { map[.string("parent")] = ["workflowRunId": .string(parent.runId), "step": .string(parent.step)] }
+        map[.string("steps")] = .list(progress.journal.dropFirst().map(step))
+        map[.string("waiting")] = .list(progress.pending.sorted().map(Value.string))
         map[.string("attempts")] = .list(attempts.map(attempt))
         return .map(map)
     }
 
+    /// One journal entry, its `out` as a value (not Upstash's JSON text).
     static func step(_ entry: JournalEntry) -> Value {
         var map = ValueMap([
             ("stepId", .int(Int64(entry.stepId))), ("stepName", .string(entry.stepName)), ("stepType", .string(entry.stepType.rawValue)),
@@ -32,6 +38,7 @@ enum RunView {
         return .map(map)
     }
 
+    /// One delivery attempt.
     static func attempt(_ record: AttemptRecord) -> Value {
         var map = ValueMap([
             ("position", .int(Int64(record.position))), ("attempt", .int(Int64(record.attempt))),

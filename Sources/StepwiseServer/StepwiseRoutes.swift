@@ -108,9 +108,9 @@ public struct StepwiseRoutes: Sendable {
         let id = context.parameters.get("id") ?? ""
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
-            let journal = try await engine.store.journal(runId: id)
+            let progress = try await engine.store.progress(runId: id)
             let attempts = try await engine.store.attempts(runId: id)
-            return JSONResponse.make(.ok, RunView.detail(run, journal: journal, attempts: attempts))
+            return JSONResponse.make(.ok, RunView.detail(run, progress: progress, attempts: attempts))
         } catch {
             return JSONResponse.error(.internalServerError, "cannot read run '\(id)': \(error)")
         }

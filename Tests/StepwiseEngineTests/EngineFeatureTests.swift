@@ -9,12 +9,6 @@ import StepwiseRuntime
 /// the dead-letter queue.
 @Suite("Engine features")
 struct EngineFeatureTests {
-    private func startRun(_ server: RunningServer, _ workflow: String, _ body: String) async throws -> String {
-        let answer = try await send(.POST, server.url("/workflows/\(workflow)"), body: body)
-        #expect(answer.status == 200, "\(answer.body)")
-        return try #require(answer.json?["workflowRunId"]?.string)
-    }
-
     @Test("concurrency: at most `limit` deliveries per key are in flight; other keys are not held back; nothing is dropped")
     func concurrencyLimit() async throws {
         try await CountingServer.with { target in
@@ -28,7 +22,7 @@ struct EngineFeatureTests {
                 """)
             try await RunningServer.with([limited]) { server in
                 var ids: [String] = []
-                for group in ["a", "a", "a", "b"] { ids.append(try await startRun(server, "limited", #"{"group": "\#(group)"}"#)) }
+                for group in ["a", "a", "a", "b"] { ids.append(try await server.startRun("limited", #"{"group": "\#(group)"}"#)) }
                 for id in ids { #expect(try await finishedRun(id, in: server.store).status == .succeeded) }
                 let requests = target.requests(to: "/slow").sorted { $0.receivedAt < $1.receivedAt }
                 let groupA = requests.filter { $0.query == "group=a" }
@@ -53,7 +47,7 @@ struct EngineFeatureTests {
             """)
         try await RunningServer.with([throttled]) { server in
             var ids: [String] = []
-            for _ in 0..<5 { ids.append(try await startRun(server, "throttled", "{}")) }
+            for _ in 0..<5 { ids.append(try await server.startRun("throttled", "{}")) }
             var starts: [TimestampValue] = []
             for id in ids {
                 #expect(try await finishedRun(id, in: server.store).status == .succeeded)
@@ -150,7 +144,7 @@ struct EngineFeatureTests {
                     http: {url: "\(target.url("/alert"))"}
                 """)
             try await RunningServer.with([fragile]) { server in
-                let id = try await startRun(server, "fragile", #"{"n": 1}"#)
+                let id = try await server.startRun("fragile", #"{"n": 1}"#)
                 let failed = try await finishedRun(id, in: server.store)
                 #expect(failed.status == .failed)
                 #expect(target.requests(to: "/alert").count == 1)
@@ -183,8 +177,8 @@ struct EngineFeatureTests {
                 fail: {message: "no ${{ input.what }}"}
             """)
         try await RunningServer.with([doomed]) { server in
-            let first = try await startRun(server, "doomed", #"{"what": "luck"}"#)
-            let second = try await startRun(server, "doomed", #"{"what": "way"}"#)
+            let first = try await server.startRun("doomed", #"{"what": "luck"}"#)
+            let second = try await server.startRun("doomed", #"{"what": "way"}"#)
             _ = try await finishedRun(first, in: server.store)
             _ = try await finishedRun(second, in: server.store)
             let restarted = try await send(.POST, server.url("/v2/workflows/dlq/restart/dlq_\(first)"))

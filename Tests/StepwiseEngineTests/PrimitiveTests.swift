@@ -16,12 +16,6 @@ extension Value {
 /// lookback), engine-executed calls, parallel branches, for_each, invoke and cancel.
 @Suite("Primitives over HTTP")
 struct PrimitiveTests {
-    private func startRun(_ server: RunningServer, _ workflow: String, _ body: String) async throws -> String {
-        let answer = try await send(.POST, server.url("/workflows/\(workflow)"), body: body)
-        #expect(answer.status == 200, "\(answer.body)")
-        return try #require(answer.json?["workflowRunId"]?.string)
-    }
-
     /// Runs `curl` with `arguments` and returns what it printed.
     private func curl(_ arguments: [String]) throws -> String {
         let process = Process()
@@ -46,7 +40,7 @@ struct PrimitiveTests {
     @Test("a run waits for an event sent with curl; GET /v2/waiters lists it meanwhile; the data arrives in {received, data}")
     func waitForEventSentByCurl() async throws {
         try await RunningServer.with([try definition(Self.waiter)]) { server in
-            let id = try await startRun(server, "waiter", #"{"order_id": 42}"#)
+            let id = try await server.startRun("waiter", #"{"order_id": 42}"#)
             try await parked(id, "paid", in: server.store)
             let waiters = try await send(.GET, server.url("/v2/waiters/order-paid-42"))
             let listed = try #require(waiters.json?.list?.first)
@@ -76,7 +70,7 @@ struct PrimitiveTests {
             output: ${{ steps.paid.data }}
             """)
         try await RunningServer.with([late]) { server in
-            let id = try await startRun(server, "late", "{}")
+            let id = try await server.startRun("late", "{}")
             let early = try await send(.POST, server.url("/v2/notify/\(id)/paid"), body: #""early""#)
             #expect(early.json == ["woken": [], "stored": true])
             let run = try await finishedRun(id, in: server.store)
@@ -96,7 +90,7 @@ struct PrimitiveTests {
             output: ${{ steps.answer }}
             """)
         try await RunningServer.with([impatient]) { server in
-            let id = try await startRun(server, "impatient", "{}")
+            let id = try await server.startRun("impatient", "{}")
             let run = try await finishedRun(id, in: server.store)
             #expect(run.output == ["received": false, "timed_out": true, "data": .null])
         }
@@ -112,9 +106,9 @@ struct PrimitiveTests {
             output: ${{ steps.wake.waiters }}
             """)
         try await RunningServer.with([try definition(Self.waiter), sender]) { server in
-            let waiting = try await startRun(server, "waiter", #"{"order_id": 7}"#)
+            let waiting = try await server.startRun("waiter", #"{"order_id": 7}"#)
             try await parked(waiting, "paid", in: server.store)
-            let sending = try await startRun(server, "sender", #"{"order_id": 7}"#)
+            let sending = try await server.startRun("sender", #"{"order_id": 7}"#)
             #expect(try await finishedRun(sending, in: server.store).output == [.string(waiting)])
             #expect(try await finishedRun(waiting, in: server.store).output?["data"] == ["by": "sender"])
         }
@@ -135,7 +129,7 @@ struct PrimitiveTests {
                 output: {answer: "${{ steps.ask.body.answer }}", probe: "${{ steps.probe.status }}"}
                 """)
             try await RunningServer.with([caller]) { server in
-                let id = try await startRun(server, "caller", "{}")
+                let id = try await server.startRun("caller", "{}")
                 _ = try await eventually("the call to arrive") { target.requests(to: "/slow").first }
                 #expect(try await server.store.progress(runId: id).pending == ["ask"], "the run is parked on the call")
                 let run = try await finishedRun(id, in: server.store)
@@ -206,7 +200,7 @@ struct PrimitiveTests {
                   audit: ${{ steps.work.audit.status }}
                 """)
             try await RunningServer.with([fanout]) { server in
-                let id = try await startRun(server, "fanout", #"{"sizes": [10, 20, 30, 40, 50]}"#)
+                let id = try await server.startRun("fanout", #"{"sizes": [10, 20, 30, 40, 50]}"#)
                 let run = try await finishedRun(id, in: server.store)
                 #expect(run.status == .succeeded, "\(String(describing: run.error))")
                 #expect(run.output == ["labels": ["0:10", "1:20", "2:30", "3:40", "4:50"], "audit": 200])
@@ -248,7 +242,7 @@ struct PrimitiveTests {
                 output: ${{ steps.both }}
                 """)
             try await RunningServer.with([brittle]) { server in
-                let id = try await startRun(server, "brittle", "{}")
+                let id = try await server.startRun("brittle", "{}")
                 let run = try await finishedRun(id, in: server.store)
                 #expect(run.output == ["failed": "both.bad.broken"])
                 #expect(try await server.store.journal(runId: id).map(\.stepName).sorted() == ["both.bad.broken", "both.slow.nap", "init"])
@@ -274,12 +268,12 @@ struct PrimitiveTests {
             output: ${{ steps.kid }}
             """)
         try await RunningServer.with([child, parent]) { server in
-            let quick = try await startRun(server, "parent", #"{"name": "ada", "wait": false}"#)
+            let quick = try await server.startRun("parent", #"{"name": "ada", "wait": false}"#)
             let finished = try await finishedRun(quick, in: server.store)
             #expect(finished.output?["status"] == "succeeded")
             #expect(finished.output?["output"] == "child of ada")
 
-            let slow = try await startRun(server, "parent", #"{"name": "bob", "wait": true}"#)
+            let slow = try await server.startRun("parent", #"{"name": "bob", "wait": true}"#)
             try await parked(slow, "kid", in: server.store)
             let children = try await server.store.runs(RunFilter(workflow: "child", status: .running))
             let kid = try #require(children.first)
@@ -294,8 +288,8 @@ struct PrimitiveTests {
     @Test("bulk cancel by workflow name stops every running run of it and nothing else")
     func bulkCancel() async throws {
         try await RunningServer.with([try definition(Self.waiter)]) { server in
-            let first = try await startRun(server, "waiter", #"{"order_id": 1}"#)
-            let second = try await startRun(server, "waiter", #"{"order_id": 2}"#)
+            let first = try await server.startRun("waiter", #"{"order_id": 1}"#)
+            let second = try await server.startRun("waiter", #"{"order_id": 2}"#)
             try await parked(first, "paid", in: server.store)
             try await parked(second, "paid", in: server.store)
             let answer = try await send(.DELETE, server.url("/v2/workflows/runs"), body: #"{"workflow": "waiter"}"#)

@@ -7,6 +7,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 import StepwiseServer
+import Testing
 
 /// `stepwise serve` in-process: the Stepwise application (routes and delivery loop) on
 /// 127.0.0.1 with a port picked by the system, on a SQLite file in a temporary directory.
@@ -51,6 +52,16 @@ struct RunningServer: Sendable {
             _ = await task.result
             throw error
         }
+    }
+}
+
+extension RunningServer {
+    /// Starts a run of `workflow` over HTTP with `body` as input and returns its id; a refusal is
+    /// a test failure.
+    func startRun(_ workflow: String, _ body: String, headers: [(String, String)] = []) async throws -> String {
+        let answer = try await send(.POST, url("/workflows/\(workflow)"), body: body, headers: headers)
+        #expect(answer.status == 200, "\(answer.body)")
+        return try #require(answer.json?["workflowRunId"]?.string)
     }
 }
 

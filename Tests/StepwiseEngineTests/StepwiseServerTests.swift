@@ -48,12 +48,6 @@ struct StepwiseServerTests {
         }
     }
 
-    private func startRun(_ server: RunningServer, _ workflow: String, _ body: String, headers: [(String, String)] = []) async throws -> String {
-        let answer = try await send(.POST, server.url("/workflows/\(workflow)"), body: body, headers: headers)
-        #expect(answer.status == 200, "\(answer.body)")
-        return try #require(answer.json?["workflowRunId"]?.string)
-    }
-
     @Test("GET /health answers {\"status\": \"ok\"}")
     func health() async throws {
         try await RunningServer.with([hello]) { server in
@@ -156,13 +150,13 @@ struct StepwiseServerTests {
     @Test("GET /api/runs lists runs newest first, filtered by workflow, status and limit; bad filters are 400")
     func listRuns() async throws {
         try await RunningServer.with([hello, sleeper]) { server in
-            let first = try await startRun(server, "hello", #"{"name": "Ada"}"#, headers: [("Upstash-Workflow-RunId", "run-1")])
+            let first = try await server.startRun("hello", #"{"name": "Ada"}"#, headers: [("Upstash-Workflow-RunId", "run-1")])
             _ = try await finishedView(server, first)
             try await Task.sleep(for: .milliseconds(5))
-            let second = try await startRun(server, "hello", #"{"name": "Grace"}"#, headers: [("Upstash-Workflow-RunId", "run-2")])
+            let second = try await server.startRun("hello", #"{"name": "Grace"}"#, headers: [("Upstash-Workflow-RunId", "run-2")])
             _ = try await finishedView(server, second)
             try await Task.sleep(for: .milliseconds(5))
-            let sleeping = try await startRun(server, "sleeper", "{}", headers: [("Upstash-Workflow-RunId", "run-3")])
+            let sleeping = try await server.startRun("sleeper", "{}", headers: [("Upstash-Workflow-RunId", "run-3")])
 
             func ids(_ query: String) async throws -> [String] {
                 let answer = try await send(.GET, server.url("/api/runs" + query))
@@ -199,7 +193,7 @@ struct StepwiseServerTests {
     @Test("the raw step log of a running run base64-decodes to the input and Upstash step JSON; DELETE cancels it; then both routes refuse")
     func rawStepsAndCancel() async throws {
         try await RunningServer.with([sleeper]) { server in
-            let id = try await startRun(server, "sleeper", #"{"reason": "testing"}"#)
+            let id = try await server.startRun("sleeper", #"{"reason": "testing"}"#)
             // Upstash's cleanup (`cancel=false`) reports the run and does not cancel it.
             let cleanup = try await send(.DELETE, server.url("/v2/workflows/runs/\(id)?cancel=false"))
             #expect(cleanup.status == 200)
@@ -243,7 +237,7 @@ struct StepwiseServerTests {
     @Test("canceling a run that has finished is refused with 400 and leaves it as it was")
     func cancelFinishedRun() async throws {
         try await RunningServer.with([hello]) { server in
-            let id = try await startRun(server, "hello", #"{"name": "Ada"}"#)
+            let id = try await server.startRun("hello", #"{"name": "Ada"}"#)
             _ = try await finishedView(server, id)
             let answer = try await send(.DELETE, server.url("/v2/workflows/runs/\(id)?cancel=true"))
             #expect(answer.status == 400)

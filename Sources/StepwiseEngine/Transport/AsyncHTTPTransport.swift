@@ -5,12 +5,21 @@ import NIOHTTP1
 import StepwiseExpressions
 import StepwiseRuntime
 
-/// Sends `http` steps with AsyncHTTPClient, reading at most `maximumResponseBytes` of a body.
+/// Sends `http` and `call` requests with AsyncHTTPClient, reading at most `maximumResponseBytes`
+/// of a body. A request's deadline is its step's `timeout`.
 public struct AsyncHTTPTransport: HTTPTransport {
     private let client: HTTPClient
     private let maximumResponseBytes: Int
 
-    public init(client: HTTPClient = .shared, maximumResponseBytes: Int = 10 << 20) {
+    /// The process's client. Unlike `HTTPClient.shared` it has no read timeout (90 s there): a
+    /// `call` may wait hours for its answer, bounded by the request's own deadline.
+    public static let processClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.decompression = .enabled(limit: .ratio(25))
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(client: HTTPClient = AsyncHTTPTransport.processClient, maximumResponseBytes: Int = 10 << 20) {
         self.client = client
         self.maximumResponseBytes = maximumResponseBytes
     }
