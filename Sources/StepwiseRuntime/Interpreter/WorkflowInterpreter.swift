@@ -118,7 +118,7 @@ public struct WorkflowInterpreter: Sendable {
             var type = "WorkflowFailed"
             if let typeTemplate = failure.type { type = Self.text(try evaluate(typeTemplate, state, step: path)) }
             throw .failed(StepError(message: Self.text(message), type: type, step: path))
-        case .call, .waitForEvent, .notify, .invoke, .parallel, .forEach:
+        case .call, .waitForEvent, .notify, .invoke, .parallel, .forEach, .cancel:
             throw .failed(StepError(
                 message: "step kind '\(step.kind.keyword)' is not supported by this runner yet", type: "Unsupported", step: path))
         }
