@@ -32,7 +32,14 @@ struct CommandResult {
     let standardError: String
 }
 
-func stepwise(_ arguments: String...) throws -> CommandResult {
+/// Runs the built `stepwise` with `arguments`, and `standardInput` (small: it is written before
+/// the outputs are read) on its standard input, or none.
+func stepwise(_ arguments: String..., standardInput: String? = nil) throws -> CommandResult {
+    try stepwise(arguments: arguments, standardInput: standardInput)
+}
+
+/// `stepwise(_:standardInput:)` with the arguments as an array.
+func stepwise(arguments: [String], standardInput: String? = nil) throws -> CommandResult {
     let executable = try #require(
         stepwiseExecutable,
         "the stepwise executable was not found next to the test bundle or in .build/debug; build it with `swift build`")
@@ -43,8 +50,13 @@ func stepwise(_ arguments: String...) throws -> CommandResult {
     let error = Pipe()
     process.standardOutput = output
     process.standardError = error
-    process.standardInput = FileHandle.nullDevice
+    let input = Pipe()
+    process.standardInput = standardInput == nil ? FileHandle.nullDevice : input
     try process.run()
+    if let standardInput {
+        input.fileHandleForWriting.write(Data(standardInput.utf8))
+        try input.fileHandleForWriting.close()
+    }
     // The outputs here are small, far below a pipe's buffer, so reading one after the other cannot block.
     let outputData = output.fileHandleForReading.readDataToEndOfFile()
     let errorData = error.fileHandleForReading.readDataToEndOfFile()

@@ -299,4 +299,39 @@ struct PrimitiveTests {
             #expect(try await send(.DELETE, server.url("/v2/workflows/runs"), body: "[]").status == 400)
         }
     }
+
+    @Test("a cancel step ends the run as canceled with its reason: no on_failure, no DLQ; an invoking parent sees the status")
+    func cancelStep() async throws {
+        try await CountingServer.with { target in
+            let quitter = try definition("""
+                workflow: quitter
+                steps:
+                  - id: stop
+                    if: ${{ input.stop }}
+                    cancel: "stopped by ${{ input.who }}"
+                  - id: after
+                    http: {url: "\(target.url("/after"))"}
+                on_failure:
+                  - id: alert
+                    http: {url: "\(target.url("/alert"))"}
+                """)
+            let boss = try definition("""
+                workflow: boss
+                steps:
+                  - id: job
+                    invoke: {workflow: quitter, input: {stop: true, who: boss}}
+                output: ${{ steps.job.status }}
+                """)
+            try await RunningServer.with([quitter, boss]) { server in
+                let id = try await server.startRun("quitter", #"{"stop": true, "who": "ada"}"#)
+                let run = try await finishedRun(id, in: server.store)
+                #expect(run.status == .canceled)
+                #expect(run.error?.message == "stopped by ada")
+                let parent = try await server.startRun("boss", "{}")
+                #expect(try await finishedRun(parent, in: server.store).output == "canceled")
+                #expect(target.requests().isEmpty, "neither the next step nor on_failure ran")
+                #expect(try await server.store.deadLetters().isEmpty)
+            }
+        }
+    }
 }

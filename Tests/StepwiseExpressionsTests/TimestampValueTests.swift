@@ -40,6 +40,18 @@ struct TimestampValueTests {
         #expect(try timestamp(text).description == formatted)
     }
 
+    @Test("formats as RFC 3339 local time with a UTC offset", arguments: [
+        ("2026-03-29T01:00:00Z", 7_200, "2026-03-29T03:00:00+02:00"),
+        ("2026-01-05T12:30:00Z", -12_600, "2026-01-05T09:00:00-03:30"),
+        ("2026-01-05T09:00:00.25Z", 0, "2026-01-05T09:00:00.25+00:00"),
+        ("2026-01-05T00:00:00Z", 45_900, "2026-01-05T12:45:00+12:45"),
+        // Local mean time is not whole minutes, which RFC 3339 cannot write: UTC then.
+        ("1880-01-01T00:00:00Z", 3_208, "1880-01-01T00:00:00Z"),
+    ])
+    func formatsWithOffset(text: String, offset: Int, formatted: String) throws {
+        #expect(try timestamp(text).rfc3339(utcOffsetSeconds: offset) == formatted)
+    }
+
     @Test("epoch seconds match known instants", arguments: [
         ("2009-02-13T23:31:30Z", Int64(1_234_567_890)),
         ("1970-01-01T00:00:00Z", 0),

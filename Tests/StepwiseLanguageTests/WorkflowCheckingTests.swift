@@ -158,6 +158,63 @@ struct WorkflowCheckingTests {
         #expect(codes(yaml) == ["SW055 5:19", "SW055 5:37", "SW062 5:64", "SW062 5:95", "SW060 9:32", "SW061 10:21"])
     }
 
+    @Test("cancel takes the reason as text or a template, or null or nothing for no reason")
+    func cancelReasons() throws {
+        let yaml = """
+            workflow: w
+            steps:
+              - id: plain
+                if: ${{ input.a }}
+                cancel: withdrawn
+              - id: computed
+                if: ${{ input.b }}
+                cancel: "order ${{ input.id }} withdrawn"
+              - id: null_reason
+                if: ${{ input.c }}
+                cancel: null
+              - id: empty
+                cancel:
+            """
+        let file = check(yaml)
+        #expect(file.diagnostics.isEmpty, "\(file.diagnostics)")
+        let steps = try #require(file.workflow).steps
+        let reasons = steps.map { step -> String in
+            guard case .cancel(let reason) = step.kind else { return "not a cancel step" }
+            switch reason?.kind {
+            case nil: return "none"
+            case .literal(.string(let text))?: return "text \(text)"
+            case .template(_, let text, _)?: return "template \(text)"
+            default: return "unexpected"
+            }
+        }
+        #expect(reasons == ["text withdrawn", "template order ${{ input.id }} withdrawn", "none", "none"])
+        #expect(steps.allSatisfy { $0.kind.keyword == "cancel" && $0.kind.endsRun && !$0.isDurable })
+    }
+
+    @Test("a cancel reason's expressions are checked, and nothing runs after an unconditional cancel")
+    func cancelChecks() {
+        let yaml = """
+            workflow: w
+            steps:
+              - id: stop
+                if: ${{ input.stop }}
+                cancel: "asked by ${{ steps.later.user }}"
+              - id: stop_now
+                cancel: ${{ item }}
+              - id: later
+                set: {user: x}
+            """
+        #expect(codes(yaml) == ["SW050 5:33", "SW055 7:17", "SW071 8:9"])
+        #expect(codes("workflow: w\nsteps:\n  - id: a\n    cancel: \"${{ input. }}\"\n").map { $0.prefix(5) } == ["SW040"])
+    }
+
+    @Test("a cancel reason that is neither text nor null is a type error", arguments: ["true", "3", "[a, b]", "{message: x}"])
+    func cancelWrongType(value: String) throws {
+        let file = check("workflow: w\nsteps:\n  - id: a\n    cancel: \(value)\n")
+        #expect(file.diagnostics.map { "\($0.code.rawValue) \($0.span)" } == ["SW012 4:13"])
+        #expect(try #require(file.diagnostics.first).message.hasPrefix("cancel must be the reason as text"))
+    }
+
     @Test("a workflow name defined by two files of a folder is an error in the second")
     func duplicateWorkflowNames() {
         let yaml = "workflow: same\nsteps: [{id: a, return: 1}]\n"

@@ -78,12 +78,27 @@ public struct TimestampValue: Sendable, Hashable, Comparable, CustomStringConver
 
     /// RFC 3339 in UTC with the shortest exact fraction (Go's `RFC3339Nano`), e.g. `2009-02-13T23:31:30Z`.
     public var description: String {
-        let utc = fields(atUTCOffset: 0)
-        let date = "\(Self.zeroPadded(utc.fullYear, width: 4))-\(Self.zeroPadded(utc.month + 1, width: 2))"
-            + "-\(Self.zeroPadded(utc.date, width: 2))"
-        let time = "\(Self.zeroPadded(utc.hours, width: 2)):\(Self.zeroPadded(utc.minutes, width: 2))"
-            + ":\(Self.zeroPadded(utc.seconds, width: 2))"
-        return "\(date)T\(time)\(DurationValue.fractionSuffix(nanosecondOfSecond: nanosecondOfSecond))Z"
+        formatted(atUTCOffset: 0, zoneSuffix: "Z")
+    }
+
+    /// RFC 3339 as local time `utcOffsetSeconds` east of UTC, ending in that offset, with the
+    /// shortest exact fraction: `2026-03-29T03:00:00+02:00`, `2026-01-05T09:00:00-03:30`,
+    /// `2026-01-05T09:00:00+00:00`. RFC 3339 offsets are whole minutes; for an offset that is not
+    /// (local mean time, before time zones were adopted) the UTC form of `description` is returned.
+    public func rfc3339(utcOffsetSeconds offset: Int) -> String {
+        guard offset % 60 == 0 else { return description }
+        let minutes = Int64(abs(offset) / 60)
+        let zone = (offset < 0 ? "-" : "+") + Self.zeroPadded(minutes / 60, width: 2) + ":" + Self.zeroPadded(minutes % 60, width: 2)
+        return formatted(atUTCOffset: offset, zoneSuffix: zone)
+    }
+
+    private func formatted(atUTCOffset offset: Int, zoneSuffix: String) -> String {
+        let local = fields(atUTCOffset: offset)
+        let date = "\(Self.zeroPadded(local.fullYear, width: 4))-\(Self.zeroPadded(local.month + 1, width: 2))"
+            + "-\(Self.zeroPadded(local.date, width: 2))"
+        let time = "\(Self.zeroPadded(local.hours, width: 2)):\(Self.zeroPadded(local.minutes, width: 2))"
+            + ":\(Self.zeroPadded(local.seconds, width: 2))"
+        return "\(date)T\(time)\(DurationValue.fractionSuffix(nanosecondOfSecond: nanosecondOfSecond))\(zoneSuffix)"
     }
 
     /// Orders instants from earliest to latest.

@@ -15,6 +15,9 @@ public enum StepKind: Sendable {
     case forEach(ForEachLoop)
     case `return`(ValueTemplate)
     case fail(Failure)
+    /// `cancel`: end the run as canceled, with an optional reason (text, templates allowed).
+    /// The run does not fail, so `on_failure` does not run.
+    case cancel(ValueTemplate?)
 
     /// The kind's key in YAML.
     public var keyword: String {
@@ -32,27 +35,28 @@ public enum StepKind: Sendable {
         case .forEach: "for_each"
         case .return: "return"
         case .fail: "fail"
+        case .cancel: "cancel"
         }
     }
 
     /// Every kind keyword, in the order the reference lists them.
     public static let keywords = [
         "http", "call", "sleep", "sleep_until", "wait_for_event", "notify", "invoke", "set", "switch",
-        "parallel", "for_each", "return", "fail",
+        "parallel", "for_each", "return", "fail", "cancel",
     ]
 
     /// Whether the kind's result is journaled (side effects and time) rather than recomputed.
     public var isDurable: Bool {
         switch self {
         case .http, .call, .sleep, .sleepUntil, .waitForEvent, .notify, .invoke: true
-        case .set, .switch, .parallel, .forEach, .return, .fail: false
+        case .set, .switch, .parallel, .forEach, .return, .fail, .cancel: false
         }
     }
 
     /// Whether the run ends at this step.
     public var endsRun: Bool {
         switch self {
-        case .return, .fail: true
+        case .return, .fail, .cancel: true
         default: false
         }
     }

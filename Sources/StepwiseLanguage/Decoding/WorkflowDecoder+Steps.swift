@@ -89,6 +89,7 @@ extension WorkflowDecoder {
         case "parallel": return branches(node, path: path).map(StepKind.parallel)
         case "for_each": return loop(node, path: path).map(StepKind.forEach)
         case "return": return valueTemplate(node).map(StepKind.return)
+        case "cancel": return cancellation(node)
         default: return failure(node).map(StepKind.fail)
         }
     }
@@ -208,6 +209,23 @@ extension WorkflowDecoder {
         reader.reportMissing(["message"], into: &diagnostics)
         guard let message = reader["message"].flatMap({ valueTemplate($0) }) else { return nil }
         return Failure(message: message, type: reader["type"].flatMap { valueTemplate($0) })
+    }
+
+    /// `cancel: reason` (text, templates allowed), or `cancel: null` (or an empty value) for no reason.
+    private mutating func cancellation(_ node: YAMLNode) -> StepKind? {
+        if case .scalar = node.content {
+            // `nil`: a template syntax error, reported already.
+            guard let reason = valueTemplate(node) else { return nil }
+            switch reason.kind {
+            case .literal(.null): return .cancel(nil)
+            case .literal(.string), .template: return .cancel(reason)
+            default: break
+            }
+        }
+        diagnostics.append(Diagnostic(
+            .wrongType, "cancel must be the reason as text (templates allowed) or null, found \(describe(node))", at: node.span,
+            hint: "write cancel: \"withdrawn by ${{ input.user }}\", or cancel: null to cancel without a reason"))
+        return nil
     }
 
     private mutating func retryPolicy(_ node: YAMLNode) -> RetryPolicy? {

@@ -34,7 +34,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
 
     /// Searches give up after this many years, so that a schedule which fires rarely or never
     /// (such as February 29 on a weekday in AND mode) cannot make a search run long.
-    private static let searchYears = 5
+    public static let searchYears = 5
 
     private static let macros: [(name: String, expansion: String)] = [
         ("@yearly", "0 0 1 1 *"),

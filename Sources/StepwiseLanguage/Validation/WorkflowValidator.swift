@@ -130,6 +130,8 @@ public struct WorkflowValidator {
         case .fail(let failure):
             check(failure.message, before, name)
             if let type = failure.type { check(type, before, name) }
+        case .cancel(let reason):
+            if let reason { check(reason, before, name) }
         case .switch(let cases):
             after = switchCases(cases, of: step, before)
         case .parallel(let branches):

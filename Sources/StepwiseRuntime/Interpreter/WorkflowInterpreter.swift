@@ -151,6 +151,9 @@ public struct WorkflowInterpreter: Sendable {
             throw .failed(StepError(message: Self.text(message), type: type, step: path))
         case .sleep, .sleepUntil, .waitForEvent, .notify, .invoke, .call:
             return try durable(step, path: path, context, state)
+        case .cancel(let reason):
+            let text = try reason.map { template throws(ExecutionSignal) in Self.text(try evaluate(template, state, step: path)) }
+            try Self.interrupting { () throws(StepInterruption) in try context.cancel(reason: text) }
         }
     }
 
