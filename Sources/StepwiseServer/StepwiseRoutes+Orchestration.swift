@@ -9,17 +9,17 @@ import StepwiseRuntime
 extension StepwiseRoutes {
     func registerOrchestration(on router: Router<BasicRequestContext>) {
         // One parameter name at each level: the router's trie cannot tell two names apart.
-        router.post("v2/notify/:first") { request, context in await self.notify(request, event: context.parameters.get("first"), runId: nil) }
+        router.post("v2/notify/:first") { request, context in await self.notify(request, event: context.decoded("first"), runId: nil) }
         router.post("v2/notify/:first/:eventId") { request, context in
-            await self.notify(request, event: context.parameters.get("eventId"), runId: context.parameters.get("first"))
+            await self.notify(request, event: context.decoded("eventId"), runId: context.decoded("first"))
         }
-        router.get("v2/waiters/:eventId") { _, context in await self.waiters(context.parameters.get("eventId") ?? "") }
+        router.get("v2/waiters/:eventId") { _, context in await self.waiters(context.decoded("eventId") ?? "") }
         router.delete("v2/workflows/runs") { request, _ in await self.cancelMany(request) }
         router.get("v2/workflows/dlq") { _, _ in await self.deadLetters() }
-        router.get("v2/workflows/dlq/:id") { _, context in await self.deadLetter(context.parameters.get("id") ?? "") }
-        router.delete("v2/workflows/dlq/:id") { _, context in await self.removeDeadLetter(context.parameters.get("id") ?? "") }
-        router.post("v2/workflows/dlq/resume/:id") { _, context in await self.resume(context.parameters.get("id") ?? "") }
-        router.post("v2/workflows/dlq/restart/:id") { _, context in await self.restart(context.parameters.get("id") ?? "") }
+        router.get("v2/workflows/dlq/:id") { _, context in await self.deadLetter(context.decoded("id") ?? "") }
+        router.delete("v2/workflows/dlq/:id") { _, context in await self.removeDeadLetter(context.decoded("id") ?? "") }
+        router.post("v2/workflows/dlq/resume/:id") { _, context in await self.resume(context.decoded("id") ?? "") }
+        router.post("v2/workflows/dlq/restart/:id") { _, context in await self.restart(context.decoded("id") ?? "") }
         router.get("v2/schedules") { _, _ in await self.schedules() }
     }
 

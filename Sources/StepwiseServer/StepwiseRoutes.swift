@@ -55,7 +55,7 @@ public struct StepwiseRoutes: Sendable {
     }
 
     private func trigger(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        let name = context.parameters.get("name") ?? ""
+        let name = context.decoded("name") ?? ""
         let input: Value
         switch await jsonBody(request) {
         case .success(let value): input = value
@@ -105,7 +105,7 @@ public struct StepwiseRoutes: Sendable {
     }
 
     private func showRun(_ context: BasicRequestContext) async -> Response {
-        let id = context.parameters.get("id") ?? ""
+        let id = context.decoded("id") ?? ""
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
             let progress = try await engine.store.progress(runId: id)
@@ -119,7 +119,7 @@ public struct StepwiseRoutes: Sendable {
     /// Upstash's cancel: `DELETE /v2/workflows/runs/{id}?cancel=true`. With `cancel=false` it is
     /// Upstash's cleanup after a run finished normally: nothing to cancel, the run is reported.
     private func cancel(_ request: Request, _ context: BasicRequestContext) async -> Response {
-        let id = context.parameters.get("id") ?? ""
+        let id = context.decoded("id") ?? ""
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
             if request.uri.queryParameters["cancel"] == "false" {
@@ -137,7 +137,7 @@ public struct StepwiseRoutes: Sendable {
     /// Upstash's raw step log used by lazy fetch: `[{messageId, body: base64(step JSON), callType}]`;
     /// 404 once the run has ended, as Upstash answers.
     private func rawSteps(_ context: BasicRequestContext) async -> Response {
-        let id = context.parameters.get("id") ?? ""
+        let id = context.decoded("id") ?? ""
         do {
             guard let run = try await engine.store.run(id: id), run.status == .running else {
                 return JSONResponse.error(.notFound, "no running workflow run with id '\(id)'")

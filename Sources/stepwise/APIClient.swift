@@ -8,6 +8,16 @@ import StepwiseExpressions
 struct APIClient {
     let server: String
 
+    /// `HTTPClient.shared`'s settings, except that a refused connection fails the request at once:
+    /// the shared client retries it until the request's deadline, so a server that is not running
+    /// was reported only after 30 s.
+    private static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// Sends a request and returns the status and the JSON body (`null` when empty).
     func send(_ method: HTTPMethod, _ path: String, body: Value? = nil, headers: [(String, String)] = []) async throws -> (status: Int, body: Value) {
         var request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
@@ -19,7 +29,7 @@ struct APIClient {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            response = try await Self.http.execute(request, timeout: .seconds(30))
         } catch {
             throw CommandFailure.usage("cannot reach the Stepwise server at \(server): \(error) (is `stepwise serve` running?)")
         }
@@ -40,6 +50,13 @@ struct APIClient {
         }
         return value
     }
+
+    /// `text` escaped for one segment of a URL path.
+    static func segment(_ text: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove("/")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
 }
 
 /// The `--server` option shared by client commands.
@@ -50,9 +67,9 @@ struct ServerOption: ParsableArguments {
     var client: APIClient { APIClient(server: server) }
 }
 
-/// Reads `--input`: JSON text, or `@file` holding JSON.
+/// Reads `--input` (or another option named by `option`): JSON text, or `@file` holding JSON.
 enum InputArgument {
-    static func value(_ text: String) throws -> Value {
+    static func value(_ text: String, option: String = "--input") throws -> Value {
         var json = text
         if text.hasPrefix("@") {
             let path = String(text.dropFirst())
@@ -64,7 +81,7 @@ enum InputArgument {
         do {
             return try Value(json: json)
         } catch {
-            throw CommandFailure.usage("--input is not valid JSON: \(error.message) at byte \(error.offset)")
+            throw CommandFailure.usage("\(option) is not valid JSON: \(error.message) at byte \(error.offset)")
         }
     }
 }
@@ -73,6 +90,21 @@ extension Value {
     var stringText: String? {
         if case .string(let s) = self { return s }
         return nil
+    }
+
+    /// The items of a list; empty for anything else.
+    var listItems: [Value] {
+        if case .list(let items) = self { return items }
+        return []
+    }
+
+    /// A field as a table cell: the text, `-` when missing or null, else its JSON.
+    func text(_ key: String) -> String {
+        switch self[key] {
+        case nil, .null?: "-"
+        case .string(let text)?: text
+        case let value?: value.jsonText()
+        }
     }
 }
 

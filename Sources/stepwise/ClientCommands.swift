@@ -54,21 +54,9 @@ struct RunsCommand: AsyncParsableCommand {
         if let workflow { query.append("workflow=\(workflow)") }
         if let status { query.append("status=\(status)") }
         let answer = try await server.client.expectSuccess(.GET, "/api/runs?" + query.joined(separator: "&"))
-        guard case .list(let runs)? = answer["runs"], !runs.isEmpty else {
-            print("no runs")
-            return
-        }
-        print(Self.row("RUN", "WORKFLOW", "STATUS", "CREATED"))
-        for run in runs {
-            print(Self.row(
-                run["workflowRunId"]?.stringText ?? "", run["workflow"]?.stringText ?? "", run["status"]?.stringText ?? "",
-                run["createdAt"]?.stringText ?? ""))
-        }
-    }
-
-    static func row(_ columns: String...) -> String {
-        zip(columns, [38, 24, 10, 0]).map { text, width in width == 0 ? text : text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0) }
-            .joined()
+        print(TextTable.render(
+            answer["runs"]?.listItems ?? [], empty: "no runs", .field("RUN", "workflowRunId"), .field("WORKFLOW", "workflow"),
+            .field("STATUS", "status"), .field("CREATED", "createdAt")))
     }
 }
 
@@ -85,16 +73,34 @@ struct LogsCommand: AsyncParsableCommand {
     }
 }
 
-/// `stepwise cancel`: cancels a running run.
+/// `stepwise cancel`: cancels a running run, or every running run of a workflow.
 struct CancelCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a running run.")
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a running run, or every running run of a workflow.",
+        usage: "stepwise cancel <run-id>\nstepwise cancel --workflow <name>")
 
-    @Argument(help: "The run id.") var runId: String
+    @Argument(help: "The run id.") var runId: String?
+    @Option(name: .long, help: "Cancel every running run of this workflow.") var workflow: String?
     @OptionGroup var server: ServerOption
 
+    func validate() throws {
+        switch (runId, workflow) {
+        case (nil, nil): throw ValidationError("give a run id or --workflow NAME")
+        case (_?, _?): throw ValidationError("give a run id or --workflow NAME, not both")
+        default: break
+        }
+    }
+
     func run() async throws {
-        _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs/\(runId)?cancel=true")
-        print("canceled \(runId)")
+        guard let workflow else {
+            let runId = runId ?? ""
+            _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs/\(APIClient.segment(runId))?cancel=true")
+            print("canceled \(runId)")
+            return
+        }
+        let answer = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs", body: ["workflow": .string(workflow)])
+        let canceled = answer["workflowRunIds"]?.listItems.compactMap(\.stringText) ?? []
+        print(canceled.isEmpty ? "no running runs of \(workflow)" : canceled.map { "canceled \($0)" }.joined(separator: "\n"))
     }
 }
 
@@ -121,6 +127,9 @@ enum RunTimeline {
                 let result = step["error"].map { "failed: " + ($0["message"]?.stringText ?? $0.jsonText()) } ?? Self.summary(step["out"] ?? .null)
                 lines.append("  \(name) [\(type)] → \(result)")
             }
+        }
+        if case .list(let waiting)? = run["waiting"], !waiting.isEmpty {
+            lines.append("waiting on the engine: " + waiting.compactMap(\.stringText).joined(separator: ", "))
         }
         if let output = run["output"], output != .null { lines.append("output: \(Self.summary(output))") }
         if let error = run["error"], error != .null { lines.append("error: \(error["type"]?.stringText ?? "") \(error["message"]?.stringText ?? "")") }

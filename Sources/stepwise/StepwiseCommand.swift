@@ -12,7 +12,8 @@ struct StepwiseCommand: AsyncParsableCommand {
         abstract: "Durable workflows written in YAML.",
         subcommands: [
             ServeCommand.self, ValidateCommand.self, TriggerCommand.self, RunsCommand.self, LogsCommand.self,
-            CancelCommand.self, RunCommand.self, EvalCommand.self, CronCommand.self,
+            CancelCommand.self, NotifyCommand.self, WaitersCommand.self, DLQCommand.self, SchedulesCommand.self, RunCommand.self,
+            EvalCommand.self, CronCommand.self,
         ]
     )
 

@@ -58,6 +58,25 @@ struct PrimitiveTests {
         }
     }
 
+    @Test("event ids are percent-decoded from the path: a space or a slash in an event id works")
+    func encodedEventIds() async throws {
+        let spaced = try definition("""
+            workflow: spaced
+            steps:
+              - id: paid
+                wait_for_event: {event: "go ${{ input.id }}/now", timeout: 1h}
+            output: ${{ steps.paid.data }}
+            """)
+        try await RunningServer.with([spaced]) { server in
+            let id = try await server.startRun("spaced", #"{"id": "a"}"#)
+            try await parked(id, "paid", in: server.store)
+            #expect(try await send(.GET, server.url("/v2/waiters/go%20a%2Fnow")).json?.list?.count == 1)
+            let answer = try await send(.POST, server.url("/v2/notify/go%20a%2Fnow"), body: "1")
+            #expect(answer.json?.list?.first?["workflowRunId"] == .string(id))
+            #expect(try await finishedRun(id, in: server.store).output == 1)
+        }
+    }
+
     @Test("an event addressed to a run before it waits is kept and resolves the wait at once (lookback)")
     func lookback() async throws {
         let late = try definition("""

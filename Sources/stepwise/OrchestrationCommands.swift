@@ -1,0 +1,147 @@
+import ArgumentParser
+import Foundation
+import StepwiseExpressions
+
+/// `stepwise notify`: delivers an event to the runs waiting on it.
+struct NotifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify", abstract: "Send an event to the runs waiting on it.",
+        discussion: "With --run, only that run is woken; when it is not waiting yet, the event is kept for its next wait.")
+
+    @Argument(help: "The event id.") var event: String
+    @Option(name: .long, help: "The event's data as JSON, or @FILE.") var data: String?
+    @Option(name: .customLong("run"), help: "Only this run; the event is kept when the run is not waiting for it yet.") var runId: String?
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        let body = try data.map { try InputArgument.value($0, option: "--data") }
+        let path = (runId.map { "/v2/notify/\(APIClient.segment($0))" } ?? "/v2/notify") + "/\(APIClient.segment(event))"
+        let answer = try await server.client.expectSuccess(.POST, path, body: body)
+        guard let runId else {
+            print(Self.woken(answer.listItems, waitingFor: event))
+            return
+        }
+        let woken = answer["woken"]?.listItems ?? []
+        if !woken.isEmpty {
+            print(Self.woken(woken, waitingFor: event))
+        } else if answer["stored"] == .bool(true) {
+            print("\(runId) is not waiting for '\(event)' yet; the event is stored for its next wait")
+        } else {
+            print("\(runId) has ended; the event was dropped")
+        }
+    }
+
+    /// One line per woken run (`Upstash`'s answer: `{workflowRunId, messageId, error}` each).
+    private static func woken(_ entries: [Value], waitingFor event: String) -> String {
+        guard !entries.isEmpty else { return "no run is waiting for '\(event)'" }
+        return entries.map { entry in
+            let id = entry["workflowRunId"]?.stringText ?? "?"
+            guard let error = entry["error"]?.stringText, !error.isEmpty else { return "woke \(id)" }
+            return "did not wake \(id): \(error)"
+        }.joined(separator: "\n")
+    }
+}
+
+/// `stepwise waiters`: the runs waiting on an event.
+struct WaitersCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "waiters", abstract: "List the runs waiting on an event.")
+
+    @Argument(help: "The event id.") var event: String
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        let waiters = try await server.client.expectSuccess(.GET, "/v2/waiters/\(APIClient.segment(event))").listItems
+        print(TextTable.render(
+            waiters, empty: "no run is waiting for '\(event)'", .field("RUN", "workflowRunId"), .field("WORKFLOW", "workflow"),
+            .field("STEP", "step"), .field("TIMEOUT", "timeoutAt")))
+    }
+}
+
+/// `stepwise dlq`: the dead-letter queue of failed runs.
+struct DLQCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dlq", abstract: "Look at and act on failed runs in the dead-letter queue.",
+        subcommands: [DLQListCommand.self, DLQResumeCommand.self, DLQRestartCommand.self, DLQDeleteCommand.self],
+        defaultSubcommand: DLQListCommand.self)
+}
+
+/// `stepwise dlq list`.
+struct DLQListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the failed runs in the dead-letter queue.")
+
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        let letters = try await server.client.expectSuccess(.GET, "/v2/workflows/dlq")["messages"]?.listItems ?? []
+        print(TextTable.render(
+            letters, empty: "the dead-letter queue is empty", .field("DLQ ID", "dlqId"), .field("RUN", "workflowRunId"),
+            .field("WORKFLOW", "workflow"), .field("FAILED STEP", "failedStep"),
+            TextTable.Column(header: "ERROR") { letter in
+                guard let error = letter["error"], error != .null else { return "-" }
+                return error["message"]?.stringText ?? RunTimeline.summary(error)
+            }))
+    }
+}
+
+/// `stepwise dlq resume` and `stepwise dlq restart`: both answer the run that goes on.
+protocol DLQRunCommand: AsyncParsableCommand {
+    /// The command's name, also the path segment before the id.
+    static var action: String { get }
+    static var abstract: String { get }
+    var dlqId: String { get }
+    var server: ServerOption { get }
+}
+
+extension DLQRunCommand {
+    static var configuration: CommandConfiguration { CommandConfiguration(commandName: action, abstract: abstract) }
+
+    func run() async throws {
+        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.action)/\(APIClient.segment(dlqId))")
+        print(answer["workflowRunId"]?.stringText ?? answer.jsonText())
+    }
+}
+
+/// `stepwise dlq resume`.
+struct DLQResumeCommand: DLQRunCommand {
+    static let action = "resume"
+    static let abstract = "Continue a failed run from its failed step; prints the run id."
+
+    @Argument(help: "The DLQ entry's id.") var dlqId: String
+    @OptionGroup var server: ServerOption
+}
+
+/// `stepwise dlq restart`.
+struct DLQRestartCommand: DLQRunCommand {
+    static let action = "restart"
+    static let abstract = "Start a fresh run with a failed run's input; prints the new run id."
+
+    @Argument(help: "The DLQ entry's id.") var dlqId: String
+    @OptionGroup var server: ServerOption
+}
+
+/// `stepwise dlq delete`.
+struct DLQDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove an entry from the dead-letter queue.")
+
+    @Argument(help: "The DLQ entry's id.") var dlqId: String
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/dlq/\(APIClient.segment(dlqId))")
+        print("deleted \(dlqId)")
+    }
+}
+
+/// `stepwise schedules`: the workflows' cron schedules.
+struct SchedulesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "schedules", abstract: "List the cron schedules and their next fire times.")
+
+    @OptionGroup var server: ServerOption
+
+    func run() async throws {
+        let schedules = try await server.client.expectSuccess(.GET, "/v2/schedules").listItems
+        print(TextTable.render(
+            schedules, empty: "no schedules", .field("WORKFLOW", "workflow"), .field("CRON", "cron"), .field("TIMEZONE", "timezone"),
+            .field("NEXT FIRE", "nextScheduleTime"), .field("LAST FIRE", "lastScheduleTime")))
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import Testing
+
+/// The CLI's orchestration commands (`notify`, `waiters`, `dlq`, `schedules`, `cancel --workflow`)
+/// run as the built `stepwise` against a real server on loopback.
+@Suite("stepwise orchestration commands", .timeLimit(.minutes(1)))
+struct OrchestrationCommandTests {
+    /// Runs the built `stepwise` on a thread of its own, so that waiting for it does not hold one of
+    /// the threads the server in this process needs to answer it.
+    private func run(_ arguments: [String]) async throws -> CommandResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try stepwise(arguments: arguments) }) }
+        }
+    }
+
+    /// Runs the command, against `server` when given.
+    private func cli(_ arguments: String..., server: RunningServer? = nil) async throws -> CommandResult {
+        try await run(arguments + (server.map { ["--server", $0.url("")] } ?? []))
+    }
+
+    /// Runs the command against `server` and expects it to succeed; its standard output.
+    private func succeeding(
+        _ arguments: String..., on server: RunningServer, sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) async throws -> String {
+        let result = try await run(arguments + ["--server", server.url("")])
+        #expect(result.status == 0, "stepwise \(arguments.joined(separator: " ")): \(result.standardError)", sourceLocation: sourceLocation)
+        return result.standardOutput
+    }
+
+    @Test("notify prints the run it woke; waiters lists the waiting run; --run on an unknown run is a 404 with exit 1")
+    func notifyWakesWaiter() async throws {
+        let waiter = try definition("""
+            workflow: waiter
+            steps:
+              - id: wait
+                wait_for_event: {event: "go-${{ input.id }}", timeout: 1h}
+            """)
+        try await RunningServer.with([waiter]) { server in
+            let id = try await server.startRun("waiter", #"{"id": "7"}"#)
+            _ = try await eventually("the run to wait for go-7") { () -> Bool? in
+                let answer = try await send(.GET, server.url("/v2/waiters/go-7"))
+                return answer.json?.list?.contains { $0["workflowRunId"] == .string(id) } == true ? true : nil
+            }
+            let waiters = try await succeeding("waiters", "go-7", on: server)
+            let row = try #require(waiters.split(separator: "\n").first { $0.hasPrefix(id) }, "\(waiters)")
+            #expect(row.contains("waiter") && row.contains("wait"), "\(waiters)")
+            #expect(waiters.hasPrefix("RUN"), "\(waiters)")
+
+            #expect(try await succeeding("notify", "other", "--run", id, on: server).contains("stored"))
+            let woke = try await succeeding("notify", "go-7", "--data", #"{"approved": true}"#, on: server)
+            #expect(woke == "woke \(id)\n")
+            #expect(try await finishedRun(id, in: server.store).status == .succeeded)
+            #expect(try await succeeding("notify", "go-7", on: server).contains("no run is waiting for 'go-7'"))
+            #expect(try await succeeding("waiters", "go-7", on: server).contains("no run is waiting"))
+
+            let unknown = try await cli("notify", "go-7", "--run", "wfr_nope", server: server)
+            #expect(unknown.status == 1)
+            #expect(unknown.standardError.contains("404") && unknown.standardError.contains("no run with id 'wfr_nope'"), "\(unknown.standardError)")
+            let badData = try await cli("notify", "go-7", "--data", "{oops", server: server)
+            #expect(badData.status == 2)
+            #expect(badData.standardError.contains("--data is not valid JSON"), "\(badData.standardError)")
+        }
+    }
+
+    @Test("dlq list shows a failed run; restart starts a new run; resume continues the same one; delete removes an entry")
+    func deadLetters() async throws {
+        let doomed = try definition("""
+            workflow: doomed
+            steps:
+              - id: prepare
+                set: {reason: "no ${{ input.what }}"}
+              - id: boom
+                fail: {message: "${{ steps.prepare.reason }}"}
+            """)
+        try await RunningServer.with([doomed]) { server in
+            #expect(try await succeeding("dlq", "list", on: server).contains("empty"))
+            let first = try await server.startRun("doomed", #"{"what": "luck"}"#)
+            #expect(try await finishedRun(first, in: server.store).status == .failed)
+            let list = try await succeeding("dlq", "list", on: server)
+            let row = try #require(list.split(separator: "\n").first { $0.hasPrefix("dlq_\(first)") }, "\(list)")
+            for cell in [first, "doomed", "boom", "no luck"] { #expect(row.contains(cell), "\(list)") }
+
+            let restarted = try await succeeding("dlq", "restart", "dlq_\(first)", on: server).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(restarted.hasPrefix("wfr_") && restarted != first, "\(restarted)")
+            #expect(try await server.store.run(id: restarted)?.input == ["what": "luck"])
+            _ = try await finishedRun(restarted, in: server.store)
+
+            let resumed = try await succeeding("dlq", "resume", "dlq_\(restarted)", on: server)
+            #expect(resumed == "\(restarted)\n")
+            _ = try await eventually("the resumed run to fail again") { () -> Bool? in
+                try await server.store.deadLetters().contains { $0.runId == restarted } ? true : nil
+            }
+            #expect(try await succeeding("dlq", "delete", "dlq_\(restarted)", on: server) == "deleted dlq_\(restarted)\n")
+            #expect(try await server.store.deadLetters().isEmpty)
+
+            let missing = try await cli("dlq", "restart", "dlq_nope", server: server)
+            #expect(missing.status == 1)
+            #expect(missing.standardError.contains("no DLQ entry with id 'dlq_nope'"), "\(missing.standardError)")
+        }
+    }
+
+    @Test("cancel --workflow cancels every running run of the workflow; cancel RUN_ID still cancels one")
+    func cancelWorkflow() async throws {
+        let sleeper = try definition("""
+            workflow: sleeper
+            steps:
+              - id: night
+                sleep: 1h
+            """)
+        try await RunningServer.with([sleeper]) { server in
+            let runs = [try await server.startRun("sleeper", "{}"), try await server.startRun("sleeper", "{}")]
+            for id in runs { try await parked(id, "night", in: server.store) }
+            let output = try await succeeding("cancel", "--workflow", "sleeper", on: server)
+            #expect(Set(output.split(separator: "\n")) == Set(runs.map { "canceled \($0)" }), "\(output)")
+            for id in runs { #expect(try await server.store.run(id: id)?.status == .canceled) }
+            #expect(try await succeeding("cancel", "--workflow", "sleeper", on: server) == "no running runs of sleeper\n")
+
+            let single = try await server.startRun("sleeper", "{}")
+            #expect(try await succeeding("cancel", single, on: server) == "canceled \(single)\n")
+            #expect(try await server.store.run(id: single)?.status == .canceled)
+        }
+    }
+
+    @Test("schedules lists each schedule with its time zone (UTC by default) and next fire time")
+    func schedules() async throws {
+        let weekly = try definition("""
+            workflow: weekly
+            schedule:
+              - {cron: "30 6 * * 1", input: {kind: report}}
+              - {cron: "0 9 1 * *", timezone: Asia/Tokyo}
+            steps:
+              - id: noop
+                set: {kind: "${{ input.kind }}"}
+            """)
+        try await RunningServer.with([weekly]) { server in
+            let listed = try #require(try await send(.GET, server.url("/v2/schedules")).json?.list)
+            let next = Dictionary(uniqueKeysWithValues: listed.compactMap { schedule in
+                schedule["cron"]?.string.flatMap { cron in schedule["nextScheduleTime"]?.string.map { (cron, $0) } }
+            })
+            let output = try await succeeding("schedules", on: server)
+            let lines = output.split(separator: "\n")
+            #expect(lines.count == 3, "\(output)")
+            #expect(lines.first?.hasPrefix("WORKFLOW") == true, "\(output)")
+            for (cron, zone) in [("30 6 * * 1", "UTC"), ("0 9 1 * *", "Asia/Tokyo")] {
+                let fire = try #require(next[cron], "\(listed)")
+                let row = try #require(lines.first { $0.contains(cron) }, "\(output)")
+                for cell in ["weekly", zone, fire] { #expect(row.contains(cell), "\(output)") }
+            }
+        }
+    }
+
+    @Test("usage errors exit 2; a server that is not running is named in the error")
+    func usageErrors() async throws {
+        let neither = try await cli("cancel")
+        #expect(neither.status == 2)
+        #expect(neither.standardError.contains("--workflow"), "\(neither.standardError)")
+        let both = try await cli("cancel", "wfr_x", "--workflow", "sleeper")
+        #expect(both.status == 2)
+        #expect(both.standardError.contains("not both"), "\(both.standardError)")
+        #expect(try await cli("notify").status == 2)
+        #expect(try await cli("dlq", "frobnicate").status == 2)
+
+        // Port 9 (discard) on loopback has no server: connecting is refused at once.
+        let offline = try await cli("waiters", "go", "--server", "http://127.0.0.1:9")
+        #expect(offline.status != 0)
+        #expect(offline.standardError.contains("cannot reach the Stepwise server at http://127.0.0.1:9"), "\(offline.standardError)")
+    }
+}
