@@ -1,0 +1,25 @@
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// One try of one delivery, for `stepwise logs` and debugging.
+public struct AttemptRecord: Sendable, Equatable {
+    public var runId: String
+    /// The journal length when the delivery was made (the position of the step it tried).
+    public var position: Int
+    public var attempt: Int
+    public var startedAt: TimestampValue
+    public var finishedAt: TimestampValue
+    /// `submitted`, `retry`, `completed`, `failed`, `rejected`, `error`.
+    public var outcome: String
+    public var detail: String?
+
+    public init(runId: String, position: Int, attempt: Int, startedAt: TimestampValue, finishedAt: TimestampValue, outcome: String, detail: String?) {
+        self.runId = runId
+        self.position = position
+        self.attempt = attempt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.outcome = outcome
+        self.detail = detail
+    }
+}

@@ -1,0 +1,12 @@
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// A failed run kept for resume or restart.
+public struct DeadLetter: Sendable, Equatable {
+    public var id: String
+    public var runId: String
+    public var workflow: String
+    public var failedStep: String?
+    public var error: StepError?
+    public var createdAt: TimestampValue
+}

@@ -1,0 +1,38 @@
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// Everything that changes when a delivery finishes, applied in one transaction.
+public struct DeliveryResolution: Sendable, Equatable {
+    /// New durable steps: entries to append and operations to start.
+    public var submissions: [StepSubmission]
+    /// The runs to start for `invoke` operations, by step name.
+    public var children: [String: RunRecord]
+    /// The run's next delivery when no appended entry already calls for one: its attempt number
+    /// and due time; `nil` when the run ends or waits for an operation.
+    public var next: (attempt: Int, dueAt: TimestampValue)?
+    public var status: RunStatus
+    public var phase: RunPhase
+    public var output: Value?
+    public var error: StepError?
+    public var record: AttemptRecord
+
+    public init(
+        submissions: [StepSubmission] = [], children: [String: RunRecord] = [:], next: (attempt: Int, dueAt: TimestampValue)?,
+        status: RunStatus, phase: RunPhase, output: Value? = nil, error: StepError? = nil, record: AttemptRecord
+    ) {
+        self.submissions = submissions
+        self.children = children
+        self.next = next
+        self.status = status
+        self.phase = phase
+        self.output = output
+        self.error = error
+        self.record = record
+    }
+
+    public static func == (lhs: DeliveryResolution, rhs: DeliveryResolution) -> Bool {
+        lhs.submissions == rhs.submissions && lhs.children == rhs.children && lhs.next?.attempt == rhs.next?.attempt && lhs.next?.dueAt == rhs.next?.dueAt
+            && lhs.status == rhs.status && lhs.phase == rhs.phase && lhs.output == rhs.output && lhs.error == rhs.error
+            && lhs.record == rhs.record
+    }
+}

@@ -1,0 +1,33 @@
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// pending operation (a sleep ends, a retry is due, a wait times out), or a call to perform.
+public struct PendingMessage: Sendable, Equatable {
+    /// What the message is for.
+    public enum Kind: String, Sendable {
+        case deliver
+        case timer
+        case call
+    }
+
+    public var id: Int64
+    public var runId: String
+    public var kind: Kind
+    /// For timers and calls: the step whose operation it belongs to.
+    public var stepName: String?
+    public var attempt: Int
+    public var dueAt: TimestampValue
+    /// When this node claimed it (flow control admits deliveries at that instant).
+    public var claimedAt: TimestampValue?
+
+    public init(id: Int64, runId: String, kind: Kind = .deliver, stepName: String? = nil, attempt: Int, dueAt: TimestampValue) {
+        self.id = id
+        self.runId = runId
+        self.kind = kind
+        self.stepName = stepName
+        self.attempt = attempt
+        self.dueAt = dueAt
+    }
+}
+
+/// What a delivery is handed besides the journal: the steps the engine is still completing and

@@ -1,0 +1,48 @@
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// A run as the store keeps it.
+public struct RunRecord: Sendable, Equatable {
+    public var id: String
+    public var workflow: String
+    public var definitionHash: String
+    public var input: Value
+    public var status: RunStatus
+    public var phase: RunPhase
+    public var createdAt: TimestampValue
+    public var updatedAt: TimestampValue
+    public var output: Value?
+    public var error: StepError?
+    /// For a run started by an `invoke` step: the parent run and the step waiting for this one.
+    public var parent: (runId: String, step: String)?
+    /// Flow control: the run's keys, evaluated at start, with the limits of its definition.
+    public var flowControl: FlowControl?
+
+    public init(
+        id: String, workflow: String, definitionHash: String, input: Value, status: RunStatus = .running,
+        phase: RunPhase = .main, createdAt: TimestampValue, updatedAt: TimestampValue, output: Value? = nil, error: StepError? = nil,
+        parent: (runId: String, step: String)? = nil, flowControl: FlowControl? = nil
+    ) {
+        self.id = id
+        self.workflow = workflow
+        self.definitionHash = definitionHash
+        self.input = input
+        self.status = status
+        self.phase = phase
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.output = output
+        self.error = error
+        self.parent = parent
+        self.flowControl = flowControl
+    }
+
+    public static func == (lhs: RunRecord, rhs: RunRecord) -> Bool {
+        lhs.id == rhs.id && lhs.workflow == rhs.workflow && lhs.definitionHash == rhs.definitionHash && lhs.input == rhs.input
+            && lhs.status == rhs.status && lhs.phase == rhs.phase && lhs.createdAt == rhs.createdAt && lhs.updatedAt == rhs.updatedAt
+            && lhs.output == rhs.output && lhs.error == rhs.error && lhs.parent?.runId == rhs.parent?.runId
+            && lhs.parent?.step == rhs.parent?.step && lhs.flowControl == rhs.flowControl
+    }
+}
+
+/// The flow-control settings of a run: at most `concurrencyLimit` deliveries in flight per
