@@ -1,6 +1,7 @@
 import StepwiseExpressions
 import StepwiseRuntime
 
+/// The flow-control settings of a run: at most `concurrencyLimit` deliveries in flight per
 /// `concurrencyKey`, at most `rateLimit` started per `ratePeriod` per `rateKey`.
 public struct FlowControl: Sendable, Equatable {
     public var concurrencyKey: String?
@@ -18,5 +19,3 @@ public struct FlowControl: Sendable, Equatable {
         self.ratePeriod = ratePeriod
     }
 }
-
-/// A message waiting to be processed at a due time: the next delivery of a run, the timer of a

@@ -1,6 +1,7 @@
 import StepwiseExpressions
 import StepwiseRuntime
 
+/// A message waiting to be processed at a due time: the next delivery of a run, the timer of a
 /// pending operation (a sleep ends, a retry is due, a wait times out), or a call to perform.
 public struct PendingMessage: Sendable, Equatable {
     /// What the message is for.
@@ -29,5 +30,3 @@ public struct PendingMessage: Sendable, Equatable {
         self.dueAt = dueAt
     }
 }
-
-/// What a delivery is handed besides the journal: the steps the engine is still completing and

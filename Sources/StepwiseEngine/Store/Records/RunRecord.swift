@@ -44,5 +44,3 @@ public struct RunRecord: Sendable, Equatable {
             && lhs.parent?.step == rhs.parent?.step && lhs.flowControl == rhs.flowControl
     }
 }
-
-/// The flow-control settings of a run: at most `concurrencyLimit` deliveries in flight per
