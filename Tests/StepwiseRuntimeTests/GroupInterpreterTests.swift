@@ -150,4 +150,19 @@ struct GroupInterpreterTests {
         #expect(try request.outgoing(secrets: EnvironmentSecrets(["API_KEY": "s3cr3t"])).header("Authorization") == "Bearer s3cr3t")
         #expect(CallRequest(json: request.json) == request)
     }
+
+    @Test("a sleep may be given as text such as '3d' (from env); response: text keeps a JSON body as text")
+    func sleepTextAndResponseFormat() async throws {
+        let outcome = try await base.run("""
+            workflow: test
+            env: {PAUSE: 3d}
+            steps:
+              - id: pause
+                sleep: ${{ env.PAUSE }}
+              - id: raw
+                http: {url: "https://api.example.com/raw", response: text}
+            output: {until: "${{ steps.pause.until }}", raw: "${{ steps.raw.body }}"}
+            """) { ScriptedTransport(["https://api.example.com/raw": [ScriptedTransport.json(200, #"{"a":1}"#)]]) }
+        #expect(outcome.finish.output == ["until": "2026-01-04T00:00:00Z", "raw": #"{"a":1}"#])
+    }
 }

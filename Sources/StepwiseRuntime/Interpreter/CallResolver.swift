@@ -28,7 +28,7 @@ public struct CallResolver: Sendable {
         switch sent {
         case .success(let response):
             guard let error = ResponseClassification.failure(of: response, expected: request.expectedStatuses, failsOnServerErrors: false, step: operation.stepName) else {
-                return .completed(operation.entry(out: ResponseClassification.result(of: response)))
+                return .completed(operation.entry(out: ResponseClassification.result(of: response, format: request.responseFormat)))
             }
             failure = error
             retryAfter = ResponseClassification.retryAfter(response)

@@ -46,7 +46,7 @@ struct HTTPStepExecutor: Sendable {
         switch sent {
         case .success(let response):
             guard let error = ResponseClassification.failure(of: response, expected: request.expectedStatuses, failsOnServerErrors: true, step: path) else {
-                return .record(JournalEntry(stepId: 0, stepName: path, stepType: .run, out: ResponseClassification.result(of: response)))
+                return .record(JournalEntry(stepId: 0, stepName: path, stepType: .run, out: ResponseClassification.result(of: response, format: request.responseFormat)))
             }
             failure = error
             retryAfter = ResponseClassification.retryAfter(response)

@@ -36,7 +36,8 @@ struct RequestRenderer {
             headers.append(CallHeader(name: header.name, value: value))
         }
         return CallRequest(
-            method: request.method.value, url: url, headers: headers, body: body, timeout: timeout, expectedStatuses: request.expectedStatuses)
+            method: request.method.value, url: url, headers: headers, body: body, timeout: timeout, expectedStatuses: request.expectedStatuses,
+            responseFormat: request.responseFormat)
     }
 
     private func authorization(_ auth: HTTPAuthentication, _ renderer: ValueRenderer) throws(EvaluationError) -> HeaderValue {

@@ -20,12 +20,13 @@ public enum ResponseClassification {
             status: response.status)
     }
 
-    /// `{status, headers, body}`: the body as JSON when the response says so and it parses, else text.
-    public static func result(of response: IncomingResponse) -> Value {
+    /// `{status, headers, body}`: the body decoded as `format` says (`json`, `text`), or by the
+    /// response's `Content-Type` when `format` is `nil`; JSON that does not parse stays text.
+    public static func result(of response: IncomingResponse, format: String?) -> Value {
         var headers = ValueMap()
         for header in response.headers { headers[.string(header.name.lowercased())] = .string(header.value) }
         let text = String(decoding: response.body, as: UTF8.self)
-        let isJSON = response.header("content-type")?.contains("json") ?? false
+        let isJSON = format.map { $0 == "json" } ?? (response.header("content-type")?.contains("json") ?? false)
         let body = isJSON ? ((try? Value(json: text)) ?? .string(text)) : .string(text)
         return ["status": .int(Int64(response.status)), "headers": .map(headers), "body": body]
     }

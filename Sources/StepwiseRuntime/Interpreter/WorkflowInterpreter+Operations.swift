@@ -19,10 +19,7 @@ extension WorkflowInterpreter {
     func operationKind(of step: Step, path: String, _ context: WorkflowContext, _ state: ExecutionState) throws(ExecutionSignal) -> StepOperation.Kind {
         switch step.kind {
         case .sleep(let duration):
-            let value = try evaluate(duration, state, step: path)
-            guard case .duration(let length) = value else {
-                throw .failed(StepError(message: "sleep needs a duration, got \(value.type.name)", type: "TypeError", step: path))
-            }
+            let length = try sleepLength(evaluate(duration, state, step: path), step: path)
             return .sleep(until: try moved(context.now, by: length, step: path))
         case .sleepUntil(let instant):
             return .sleep(until: try timestamp(evaluate(instant, state, step: path), step: path))
@@ -48,6 +45,26 @@ extension WorkflowInterpreter {
             }
         default:
             throw .failed(StepError(message: "step kind '\(step.kind.keyword)' is not an engine operation", type: "Unsupported", step: path))
+        }
+    }
+
+    /// A sleep's length: a duration, or text such as `3d` or `1h30m` (from `env`, for instance).
+    private func sleepLength(_ value: Value, step: String) throws(ExecutionSignal) -> DurationValue {
+        switch value {
+        case .duration(let length) where length >= .zero:
+            return length
+        case .string(let text):
+            do throws(EvaluationError) {
+                let length = try DurationValue(parsing: text, allowingCalendarUnits: true)
+                guard length >= .zero else { throw EvaluationError("a sleep cannot be negative: \(text)") }
+                return length
+            } catch {
+                throw .failed(StepError(message: error.message, type: "TypeError", step: step))
+            }
+        case .duration:
+            throw .failed(StepError(message: "a sleep cannot be negative: \(value.jsonText())", type: "TypeError", step: step))
+        default:
+            throw .failed(StepError(message: "sleep needs a duration, got \(value.type.name)", type: "TypeError", step: step))
         }
     }
 

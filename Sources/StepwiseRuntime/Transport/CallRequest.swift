@@ -12,14 +12,20 @@ public struct CallRequest: Sendable, Equatable {
     public var timeout: DurationValue
     /// `expect.status`: statuses that count as success; `nil` means every response is a result.
     public var expectedStatuses: [Int]?
+    /// `response`: how to decode the body (`json`, `text`), or by `Content-Type` when `nil`.
+    public var responseFormat: String?
 
-    public init(method: String, url: String, headers: [CallHeader], body: [UInt8]?, timeout: DurationValue, expectedStatuses: [Int]?) {
+    public init(
+        method: String, url: String, headers: [CallHeader], body: [UInt8]?, timeout: DurationValue, expectedStatuses: [Int]?,
+        responseFormat: String? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
         self.expectedStatuses = expectedStatuses
+        self.responseFormat = responseFormat
     }
 
     /// The request with secrets resolved from `secrets`; throws naming a secret that is not set.
@@ -38,6 +44,7 @@ public struct CallRequest: Sendable, Equatable {
         ])
         if let body { map[.string("body")] = .string(Data(body).base64EncodedString()) }
         if let expectedStatuses { map[.string("expect")] = .list(expectedStatuses.map { .int(Int64($0)) }) }
+        if let responseFormat { map[.string("response")] = .string(responseFormat) }
         return .map(map)
     }
 
@@ -64,7 +71,10 @@ public struct CallRequest: Sendable, Equatable {
         if case .list(let statuses)? = map[.string("expect")] {
             expected = statuses.compactMap { if case .int(let status) = $0 { Int(status) } else { nil } }
         }
-        self.init(method: method, url: url, headers: headers, body: body, timeout: timeout, expectedStatuses: expected)
+        var format: String?
+        if case .string(let text)? = map[.string("response")] { format = text }
+        self.init(
+            method: method, url: url, headers: headers, body: body, timeout: timeout, expectedStatuses: expected, responseFormat: format)
     }
 }
 

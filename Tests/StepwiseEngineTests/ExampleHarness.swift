@@ -1,0 +1,215 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+import Synchronization
+import Testing
+
+/// Wall-clock time that starts at a chosen instant and can be moved forward: it runs in real time
+/// (rate-limit windows pass as usual) plus every jump made with `advance(by:)`.
+final class ShiftedClock: Sendable {
+    private let origin = Date()
+    private let start: TimestampValue
+    private let jumped = Mutex<Int128>(0)
+
+    init(startingAt start: TimestampValue) {
+        self.start = start
+    }
+
+    var now: TimestampValue {
+        let elapsed = Int128(Date().timeIntervalSince(origin) * 1e9) + jumped.withLock { $0 }
+        return (try? TimestampValue(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + elapsed)) ?? start
+    }
+
+    /// The clock as the engine and the runner read it.
+    var read: @Sendable () -> TimestampValue { { [self] in now } }
+
+    func advance(by duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        jumped.withLock { $0 += Int128(seconds) * 1_000_000_000 + Int128(attoseconds / 1_000_000_000) }
+    }
+}
+
+/// The answer to a request chosen from its content (method, query, body).
+typealias ContentAnswer = @Sendable (OutgoingRequest) -> ScriptedResponse
+
+/// Sends every request to a counting server on 127.0.0.1 instead of its host, with the real
+/// `AsyncHTTPTransport`: `https://<host><path>` becomes `http://127.0.0.1:<port>/<host><path>`,
+/// so nothing leaves the machine.
+///
+/// For the paths in `answers`, the server's answer is chosen from the request: requests to such
+/// a path go one at a time, each scripting its answer just before it is sent (the counting server
+/// answers a path's requests in the order it scripted them).
+struct LoopbackRedirect: HTTPTransport {
+    private let target: CountingServer
+    private let answers: [String: ContentAnswer]
+    private let turnstile = Turnstile()
+    private let transport = AsyncHTTPTransport()
+
+    init(to target: CountingServer, answers: [String: ContentAnswer]) {
+        self.target = target
+        self.answers = answers
+    }
+
+    func send(_ request: OutgoingRequest) async throws(TransportFailure) -> IncomingResponse {
+        guard let separator = request.url.range(of: "://"), ["http", "https"].contains(String(request.url[..<separator.lowerBound])) else {
+            throw TransportFailure(.invalidRequest, "not an http(s) URL: \(request.url)")
+        }
+        let hostAndPath = request.url[separator.upperBound...]
+        var redirected = request
+        redirected.url = "http://127.0.0.1:\(target.port)/\(hostAndPath)"
+        let path = "/" + (hostAndPath.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        guard let answer = answers[path] else { return try await transport.send(redirected) }
+        await turnstile.enter(path)
+        target.script(path, answer(request))
+        let sent: Result<IncomingResponse, TransportFailure>
+        do {
+            sent = .success(try await transport.send(redirected))
+        } catch {
+            sent = .failure(error)
+        }
+        await turnstile.leave(path)
+        return try sent.get()
+    }
+}
+
+/// Lets one caller at a time through per key, the others in the order they came.
+actor Turnstile {
+    private var busy: Set<String> = []
+    private var queues: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func enter(_ key: String) async {
+        guard busy.insert(key).inserted else {
+            await withCheckedContinuation { queues[key, default: []].append($0) }
+            return
+        }
+    }
+
+    func leave(_ key: String) {
+        guard let next = queues[key]?.first else {
+            busy.remove(key)
+            return
+        }
+        queues[key]?.removeFirst()
+        next.resume()
+    }
+}
+
+/// Workflows of the repository's `workflows/` folder served as `stepwise serve workflows` does: a
+/// real engine on a SQLite file in a temporary folder with its delivery loop, the runner's `http`
+/// steps and the engine's `call` steps sent over loopback to a counting server, dummy values for
+/// the secrets the examples declare, and a shifted clock shared by the runner and the engine.
+struct ExampleEngine: Sendable {
+    let engine: WorkflowEngine
+    let store: SQLiteStore
+    let clock: ShiftedClock
+    /// Where every request goes; its paths are `/<host><path>`.
+    let target: CountingServer
+
+    /// The examples' folder.
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("workflows").path
+
+    /// The dummy value of the secret `name`.
+    static func secret(_ name: String) -> String { "test-" + name.lowercased() }
+
+    /// Serves the examples named `workflows` (all of them validated as one folder) with the clock
+    /// at `start`, runs `body`, and stops the engine afterwards (also when `body` throws). The
+    /// counting server answers the paths of `answers` from each request's content.
+    static func with<T>(
+        _ workflows: [String], startingAt start: String = "2026-05-04T08:00:00Z", answers: [String: ContentAnswer] = [:],
+        _ body: (ExampleEngine) async throws -> T
+    ) async throws -> T {
+        let examples = try WorkflowFolder(path: folder)
+        #expect(!examples.hasErrors, "\(examples.files.flatMap(\.diagnostics).map(\.description))")
+        let definitions = try workflows.map { name in try #require(examples.definitions[name], "no example named \(name)") }
+        let names = Set(definitions.flatMap { $0.workflow.secrets.map(\.value) })
+        let secrets = EnvironmentSecrets(Dictionary(uniqueKeysWithValues: names.map { ($0, secret($0)) }))
+        let directory = try TemporaryDirectory()
+        let clock = ShiftedClock(startingAt: try TimestampValue(parsing: start))
+        return try await CountingServer.with { target in
+            let transport = LoopbackRedirect(to: target, answers: answers)
+            let store = try SQLiteStore(path: directory.path("stepwise.db"))
+            let engine = WorkflowEngine(
+                store: store, runner: WorkflowRunner(http: transport, secrets: secrets, clock: clock.read), calls: transport,
+                secrets: secrets, configuration: .init(maximumIdle: .milliseconds(20)), logger: silentLogger, clock: clock.read)
+            try await engine.install(definitions)
+            let deliveries = Task { try await engine.runDeliveries() }
+            func stop() async {
+                deliveries.cancel()
+                _ = await deliveries.result
+                withExtendedLifetime(directory) {}
+            }
+            do {
+                let result = try await body(ExampleEngine(engine: engine, store: store, clock: clock, target: target))
+                await stop()
+                return result
+            } catch {
+                await stop()
+                throw error
+            }
+        }
+    }
+
+    /// Starts a run of `workflow` with the JSON `input`; returns its id.
+    func start(_ workflow: String, _ input: String) async throws -> String {
+        try await engine.start(workflow: workflow, input: try Value(json: input)).run.id
+    }
+
+    /// The run once it has ended.
+    func finished(_ id: String) async throws -> RunRecord {
+        try await finishedRun(id, in: store)
+    }
+
+    /// The output of run `id` once it has ended; an issue, with the run's error, when it did not succeed.
+    func output(of id: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws -> Value? {
+        let run = try await finished(id)
+        #expect(run.status == .succeeded, "\(String(describing: run.error))", sourceLocation: sourceLocation)
+        return run.output
+    }
+
+    /// The error of run `id` once it has ended; an issue when it did not end with `status`.
+    func error(of id: String, status: RunStatus = .failed, sourceLocation: Testing.SourceLocation = #_sourceLocation) async throws -> StepError {
+        let run = try await finished(id)
+        #expect(run.status == status, sourceLocation: sourceLocation)
+        return try #require(run.error, sourceLocation: sourceLocation)
+    }
+
+    /// Waits until the step `step` of run `id` is parked with the engine (sleeping, waiting, or
+    /// waiting to retry); throws at once, with the run's error, when the run ends instead.
+    func parked(_ id: String, _ step: String) async throws {
+        _ = try await eventually("step \(step) of run \(id) to be parked") { () async throws -> Bool? in
+            if try await store.progress(runId: id).pending.contains(step) { return true }
+            guard let run = try await store.run(id: id), run.status.isFinal else { return nil }
+            throw WaitTimeout(description: "run \(id) ended \(run.status) before step \(step) was parked: \(String(describing: run.error))")
+        }
+    }
+
+    /// Waits until the step `step` of run `id` is parked, then moves the clock forward by `duration`.
+    func pass(_ step: String, of id: String, after duration: Duration) async throws {
+        try await parked(id, step)
+        clock.advance(by: duration)
+    }
+
+    /// The journaled result of the step at `path` of run `id`.
+    func result(of path: String, in id: String) async throws -> Value? {
+        try await store.journal(runId: id).last { $0.stepName == path }?.out
+    }
+
+    /// The requests to `path` (`/<host><path>`), in the order they arrived.
+    func requests(to path: String) -> [ReceivedRequest] {
+        target.requests(to: path)
+    }
+
+    /// The JSON bodies of the requests to `path`, in the order they arrived.
+    func bodies(_ path: String) throws -> [Value] {
+        try requests(to: path).map { try Value(json: $0.body) }
+    }
+}
+
+extension OutgoingRequest {
+    /// The body as JSON (`null` when there is none or it is not JSON).
+    var json: Value {
+        (try? Value(json: String(decoding: body ?? [], as: UTF8.self))) ?? .null
+    }
+}
