@@ -2,27 +2,39 @@
 """Crash-safety test of `stepwise serve`: SIGKILL the server while runs are in flight.
 
 Usage:
-    python3 scripts/crash_test.py PATH/TO/stepwise [--seed N] [--runs 50] [--kills 5]
-                                  [--deadline 180] [--keep]
+    python3 scripts/crash_test.py PATH/TO/stepwise [--seed N] [--runs 50] [--fanout-runs 24]
+                                  [--kills 5] [--deadline 180] [--keep]
 
 What it does, all on 127.0.0.1 and with the Python standard library only:
 
-1. writes a workflow (`crash-test`: http, sleep, set, http, sleep, http, output) into a temporary
-   folder and checks it with `stepwise validate --strict`;
-2. starts a counting HTTP server in a thread: it answers each `POST /step/<k>` with a value
-   derived from the request body, after a random 0-50 ms delay, and counts requests per
-   `Idempotency-Key`;
-3. starts `stepwise serve` on a free port and a fresh SQLite file, starts half of the runs
-   (distinct inputs, run ids chosen with `Upstash-Workflow-RunId`), then repeatedly sleeps a random
-   0.2-1.5 s, kills the server with SIGKILL and starts it again on the same database and port, at
-   least `--kills` times and until every run has ended (or the deadline passes). The other half of
-   the runs is started from a thread at random moments during the kills, each start repeated with
-   the same run id until acknowledged, so that later kills also land on live runs (50 runs started
-   at once all end within about 2 s);
+1. writes two workflows into a temporary folder and checks them with `stepwise validate --strict`:
+   `crash-test` (http, sleep, set, http, sleep, http, output) and `crash-fanout` (a `parallel`
+   whose branch `items` is a `for_each` over `input.items` with `concurrency: 3`, each iteration an
+   http request, a 200 ms sleep and a `set`, and whose branch `side` is an http request, a sleep
+   and a `set`; then a final http request whose body is computed from every output);
+2. starts a counting HTTP server in a thread: it answers each `POST /step/<k>`, `/fan/<run>/<index>`,
+   `/side/<run>` and `/final/<run>` with a value derived from the request body, after a random
+   delay (0-50 ms; 50-150 ms for `/fan/`, so that the requests of one for_each overlap), counts
+   requests per `Idempotency-Key` and records when each `/fan/` request was in flight;
+3. starts `stepwise serve` on a free port and a fresh SQLite file, starts half of the runs of both
+   workflows (distinct inputs, run ids chosen with `Upstash-Workflow-RunId`), then repeatedly sleeps
+   a random 0.2-1.5 s, kills the server with SIGKILL and starts it again on the same database and
+   port, at least `--kills` times and until every run has ended (or the deadline passes). The other
+   half of the runs is started from a thread at random moments during the kills, each start
+   repeated with the same run id until acknowledged, so that later kills also land on live runs
+   (all the runs started at once end within a few seconds);
 4. checks that every run succeeded with the output computed here from its input, that every
-   journal holds exactly the expected steps in order (no gaps, no duplicates), that the counting
-   server received every step's request at least once, and that repeated requests carried the
-   same body. It reports kills, requests and duplicates (requests beyond the first per key).
+   journal holds exactly the expected steps (for `crash-test` in order; for `crash-fanout` one entry
+   per step path `both.items.fanout[i].fetch`/`.nap`, `both.side.probe`/`.rest` and `final`, in an
+   order that never has more than 3 iterations started and unfinished), that the counting server
+   received every step's request at least once, on the expected path, and that repeated requests
+   carried the same body; and that no run ever had more than 3 `/fan/` requests (distinct
+   iterations) in flight at once at the counting server, a request counting as in flight from its
+   arrival to its answer, or to the SIGKILL of the server that sent it. It reports kills,
+   requests and duplicates (requests beyond the first per key), per kind of step, and how many
+   duplicates came with no kill since the previous request of their key; the temporary folder
+   (kept on failure or with `--keep`) holds `serve.log` and `counter.log` (every request and
+   answer of the counting server and every kill, in seconds since the start).
 
 The last line is `crash test: N passed, M failed`; the exit status is 0 when every run passed and
 nothing else was wrong, 1 otherwise (2 for usage errors). The random generator is seeded (the
@@ -116,6 +128,76 @@ output:
   sum: ${{{{ steps.first.body.value + steps.second.body.value + steps.third.body.value }}}}
 """
 
+FANOUT_WORKFLOW = "crash-fanout"
+FANOUT_CONCURRENCY = 3
+
+# Placeholders @HOST@ and @PORT@ are replaced (no str.format: the file is full of braces).
+FANOUT_YAML = """\
+# Written by scripts/crash_test.py: a parallel of a for_each fan-out (concurrency 3) and a side
+# branch, then a request whose body is computed from every output; all requests go to the
+# counting server.
+workflow: crash-fanout
+description: Crash-safety test workflow (parallel, for_each, final request to a local counting server)
+input:
+  type: object
+  required: [n, items]
+  properties:
+    n: {type: integer, minimum: 0}
+    items: {type: array, items: {type: integer}}
+env:
+  COUNTER: http://@HOST@:@PORT@
+steps:
+  - id: both
+    parallel:
+      items:
+        - id: fanout
+          for_each:
+            items: ${{ input.items }}
+            concurrency: 3
+            steps:
+              - id: fetch
+                http:
+                  method: POST
+                  url: ${{ env.COUNTER }}/fan/${{ run.id }}/${{ index }}
+                  body: {n: "${{ input.n }}", item: "${{ item }}", index: "${{ index }}"}
+                  expect: {status: [200]}
+              - id: nap
+                sleep: 200ms
+              - id: keep
+                set:
+                  index: ${{ index }}
+                  item: ${{ item }}
+                  value: ${{ steps.fetch.body.value }}
+      side:
+        - id: probe
+          http:
+            method: POST
+            url: ${{ env.COUNTER }}/side/${{ run.id }}
+            body: {n: "${{ input.n }}", count: "${{ size(input.items) }}"}
+            expect: {status: [200]}
+        - id: rest
+          sleep: 200ms
+        - id: side_out
+          set:
+            value: ${{ steps.probe.body.value }}
+  - id: final
+    http:
+      method: POST
+      url: ${{ env.COUNTER }}/final/${{ run.id }}
+      body:
+        n: ${{ input.n }}
+        values: ${{ steps.both.items.map(o, o.value) }}
+        side: ${{ steps.both.side.value }}
+        digest: ${{ steps.both.items.map(o, string(o.index) + ":" + string(o.item) + ":" + string(o.value % 1000)).join(",") + "|" + string(steps.both.side.value % 1000) }}
+        evens: ${{ size(steps.both.items.filter(o, o.value % 2 == 0)) }}
+      expect: {status: [200]}
+output:
+  n: ${{ input.n }}
+  values: ${{ steps.both.items.map(o, o.value) }}
+  side: ${{ steps.both.side.value }}
+  final: ${{ steps.final.body.value }}
+"""
+
 
 # ---------------------------------------------------------------------------------------------
 # The model: what the counting server answers and what each run must output.
@@ -125,7 +207,8 @@ def canonical(value):
 
 
 def answer_value(step, body):
-    """The counting server's answer to `POST /step/<step>` with `body`: a 31-bit number."""
+    """The counting server's answer to `POST /step/<step>` (step 1-3) or to `/fan/…`, `/side/…`,
+    `/final/…` (step "fan", "side", "final") with `body`: a 31-bit number."""
     digest = hashlib.sha256(f"{step}:{canonical(body)}".encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
@@ -145,6 +228,55 @@ def expected_run(n):
     return {"first": first_body, "second": second_body, "third": third_body}, output
 
 
+def fanout_paths(count):
+    """The journal of a crash-fanout run with `count` items: {stepName: stepType}."""
+    steps = {}
+    for index in range(count):
+        steps[f"both.items.fanout[{index}].fetch"] = "Run"
+        steps[f"both.items.fanout[{index}].nap"] = "SleepFor"
+    steps["both.side.probe"] = "Run"
+    steps["both.side.rest"] = "SleepFor"
+    steps["final"] = "Run"
+    return steps
+
+
+def expected_fanout(run_id, n, items):
+    """The requests {stepName: (answer kind, url path, body, value)} and the output of the
+    crash-fanout run `run_id` with input `{"n": n, "items": items}`, computed independently."""
+    requests = {}
+    values = []
+    for index, item in enumerate(items):
+        body = {"n": n, "item": item, "index": index}
+        value = answer_value("fan", body)
+        values.append(value)
+        requests[f"both.items.fanout[{index}].fetch"] = ("fan", f"/fan/{run_id}/{index}", body, value)
+    side_body = {"n": n, "count": len(items)}
+    side = answer_value("side", side_body)
+    requests["both.side.probe"] = ("side", f"/side/{run_id}", side_body, side)
+    digest = ",".join(f"{index}:{item}:{value % 1000}" for index, (item, value) in enumerate(zip(items, values)))
+    final_body = {"n": n, "values": values, "side": side, "digest": f"{digest}|{side % 1000}",
+                  "evens": sum(1 for value in values if value % 2 == 0)}
+    final = answer_value("final", final_body)
+    requests["final"] = ("final", f"/final/{run_id}", final_body, final)
+    return requests, {"n": n, "values": values, "side": side, "final": final}
+
+
+def expected_requests(run_id, workflow, payload):
+    """{Idempotency-Key: (url path, body)} of every request the run must send."""
+    if workflow == FANOUT_WORKFLOW:
+        requests, _ = expected_fanout(run_id, payload["n"], payload["items"])
+        return {f"{run_id}/{name}": (path, body) for name, (_, path, body, _) in requests.items()}
+    bodies, _ = expected_run(payload["n"])
+    return {f"{run_id}/{name}": (f"/step/{HTTP_STEPS.index(name) + 1}", bodies[name]) for name in HTTP_STEPS}
+
+
+def step_kind(key):
+    """The kind of step of an Idempotency-Key, for the duplicate counts: first, second, third (of
+    crash-test), fetch, probe, final (of crash-fanout)."""
+    path = key.split("/", 1)[-1]
+    return path.rsplit(".", 1)[-1]
+
+
 # ---------------------------------------------------------------------------------------------
 # The counting server.
 
@@ -153,23 +285,42 @@ class Counter:
         self.lock = threading.Lock()
         self.counts = {}        # Idempotency-Key -> requests received
         self.bodies = {}        # Idempotency-Key -> set of canonical bodies received
+        self.paths = {}         # Idempotency-Key -> set of url paths received
         self.unkeyed = 0        # requests without an Idempotency-Key
         self.truncated = 0      # requests cut short by a kill (not counted as received)
         self.total = 0
+        self.fan = []           # /fan/ requests: [run id, index, key, arrival, answer (None until answered)]
+        self.log = []           # (monotonic time, event, path, key)
+        self.origin = time.monotonic()
         self.random = random.Random(seed)
 
-    def delay(self):
+    def delay(self, fan=False):
         with self.lock:
-            return self.random.uniform(0.0, 0.05)
+            return self.random.uniform(0.05, 0.15) if fan else self.random.uniform(0.0, 0.05)
 
-    def record(self, key, body):
+    def record(self, key, path, body):
         with self.lock:
             self.total += 1
+            self.log.append((time.monotonic(), "received", path, key))
             if key is None:
                 self.unkeyed += 1
                 return
             self.counts[key] = self.counts.get(key, 0) + 1
             self.bodies.setdefault(key, set()).add(canonical(body))
+            self.paths.setdefault(key, set()).add(path)
+
+    def arrived(self, run_id, index, key):
+        """A /fan/ request is in flight from now; returns its record for `answered`."""
+        with self.lock:
+            entry = [run_id, index, key, time.monotonic(), None]
+            self.fan.append(entry)
+            return entry
+
+    def answered(self, entry, path, key, outcome):
+        with self.lock:
+            if entry is not None:
+                entry[4] = time.monotonic()
+            self.log.append((time.monotonic(), outcome, path, key))
 
 
 def make_handler(counter):
@@ -184,16 +335,29 @@ def make_handler(counter):
                 self.close_connection = True
                 return
             parts = self.path.strip("/").split("/")
-            if len(parts) != 2 or parts[0] != "step" or not parts[1].isdigit():
+            if len(parts) == 2 and parts[0] == "step" and parts[1].isdigit():
+                step, run_id, index = int(parts[1]), None, None
+            elif len(parts) == 3 and parts[0] == "fan" and parts[2].isdigit():
+                step, run_id, index = "fan", parts[1], int(parts[2])
+            elif len(parts) == 2 and parts[0] in ("side", "final"):
+                step, run_id, index = parts[0], parts[1], None
+            else:
                 return self.reply(404, {"error": f"no such path {self.path}"})
             try:
                 body = json.loads(raw or b"null")
             except ValueError:
                 return self.reply(400, {"error": "body is not JSON"})
-            step = int(parts[1])
-            counter.record(self.headers.get("Idempotency-Key"), body)
-            time.sleep(counter.delay())
-            self.reply(200, {"step": step, "value": answer_value(step, body)})
+            key = self.headers.get("Idempotency-Key")
+            counter.record(key, self.path, body)
+            entry = counter.arrived(run_id, index, key) if step == "fan" else None
+            outcome = "answer failed"
+            try:
+                time.sleep(counter.delay(fan=step == "fan"))
+                self.reply(200, {"step": step, "value": answer_value(step, body)})
+                self.wfile.flush()
+                outcome = "answered"
+            finally:
+                counter.answered(entry, self.path, key, outcome)
 
         def reply(self, status, value):
             data = json.dumps(value).encode()
@@ -230,6 +394,7 @@ class Stepwise:
         self.log_path = log_path
         self.process = None
         self.starts = 0
+        self.deaths = []    # time.monotonic() when each killed process was known dead
 
     @property
     def base(self):
@@ -263,6 +428,7 @@ class Stepwise:
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        self.deaths.append(time.monotonic())
         self.process = None
 
     def alive(self):
@@ -328,32 +494,32 @@ class Triggers(threading.Thread):
             return set(self.acknowledged)
 
     def run(self):
-        for (run_id, n), pause in self.plan:
-            if self.stop.wait(pause) or not self.trigger(run_id, n):
+        for (run_id, workflow, payload), pause in self.plan:
+            if self.stop.wait(pause) or not self.trigger(run_id, workflow, payload):
                 return
 
-    def trigger(self, run_id, n):
-        url = f"{self.server.base}/workflows/{WORKFLOW}"
+    def trigger(self, run_id, workflow, payload):
+        url = f"{self.server.base}/workflows/{workflow}"
         tries = 0
         while time.monotonic() < self.deadline and not self.stop.is_set():
             tries += 1
             try:
-                status, body = request("POST", url, {"n": n}, headers={"Upstash-Workflow-RunId": run_id})
+                status, body = request("POST", url, payload, headers={"Upstash-Workflow-RunId": run_id})
             except OSError:
                 time.sleep(0.05)
                 continue
             with self.lock:
                 self.retried += tries > 1
                 if status == 200 and body.get("workflowRunId") == run_id:
-                    self.acknowledged[run_id] = n
+                    self.acknowledged[run_id] = payload
                     self.deduplicated += bool(body.get("deduplicated"))
                     if body.get("deduplicated") and tries == 1:
                         self.errors.append(f"the first start of {run_id} was answered as deduplicated: {body}")
                     return True
-                self.errors.append(f"starting {run_id} (n={n}) answered {status}: {body}")
+                self.errors.append(f"starting {run_id} ({workflow}, {canonical(payload)}) answered {status}: {body}")
                 return False
         with self.lock:
-            self.errors.append(f"{run_id} (n={n}) was never acknowledged before the deadline")
+            self.errors.append(f"{run_id} ({workflow}, {canonical(payload)}) was never acknowledged before the deadline")
         return False
 
 
@@ -364,15 +530,17 @@ def parse_arguments():
     parser = argparse.ArgumentParser(description="SIGKILL crash test of stepwise serve.")
     parser.add_argument("binary", help="path of the stepwise binary")
     parser.add_argument("--seed", type=int, default=None, help="seed of the random schedule (default: random)")
-    parser.add_argument("--runs", type=int, default=50, help="runs to trigger (default 50)")
+    parser.add_argument("--runs", type=int, default=50, help="runs of crash-test to trigger (default 50)")
+    parser.add_argument("--fanout-runs", type=int, default=24, help="runs of crash-fanout to trigger in addition (default 24)")
     parser.add_argument("--kills", type=int, default=5, help="least number of SIGKILLs (default 5)")
     parser.add_argument("--deadline", type=float, default=180.0, help="seconds until unfinished runs fail the test (default 180)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (kept anyway on failure)")
     arguments = parser.parse_args()
     if not (os.path.isfile(arguments.binary) and os.access(arguments.binary, os.X_OK)):
         parser.error(f"{arguments.binary} is not an executable file")
-    if arguments.runs < 1 or arguments.kills < 0 or arguments.deadline <= 0:
-        parser.error("--runs must be ≥ 1, --kills ≥ 0, --deadline > 0")
+    if arguments.runs < 0 or arguments.fanout_runs < 0 or arguments.runs + arguments.fanout_runs < 1 \
+            or arguments.kills < 0 or arguments.deadline <= 0:
+        parser.error("--runs and --fanout-runs must be ≥ 0 with at least one run, --kills ≥ 0, --deadline > 0")
     if arguments.seed is None:
         arguments.seed = random.SystemRandom().randrange(1, 2**31)
     return arguments
@@ -406,32 +574,43 @@ def main():
     kills = 0
     kills_in_flight = 0
     starts_repeated = starts_deduplicated = 0
-    runs = {}         # run id -> n
+    runs = {}         # run id -> (workflow, input)
+    fanout_report = None
     triggers = None
     ok = False
     try:
         with open(os.path.join(workflows, f"{WORKFLOW}.yaml"), "w") as file:
             file.write(WORKFLOW_YAML.format(host=HOST, port=counter_port))
+        with open(os.path.join(workflows, f"{FANOUT_WORKFLOW}.yaml"), "w") as file:
+            file.write(FANOUT_YAML.replace("@HOST@", HOST).replace("@PORT@", str(counter_port)))
         check = subprocess.run([binary, "validate", "--strict", workflows], capture_output=True, text=True, timeout=60)
         if check.returncode != 0:
             print(check.stdout + check.stderr, end="")
-            raise TestFailure(f"the test workflow does not validate (exit status {check.returncode})")
+            raise TestFailure(f"the test workflows do not validate (exit status {check.returncode})")
 
         server.start()
         # Half of the runs start before the first kill; the others start at random moments while
         # the server is being killed (a start lost to a kill is repeated with the same run id).
-        inputs = rng.sample(range(1, 1_000_000), arguments.runs)
-        plan = [(f"wfr_crash_{arguments.seed}_{index:03d}", n) for index, n in enumerate(inputs)]
-        runs.update(plan)
-        upfront = (arguments.runs + 1) // 2
-        mean_pause = max(0.85 * arguments.kills, 1.0) / max(arguments.runs - upfront, 1)
+        # The runs of both workflows are shuffled together.
+        inputs = rng.sample(range(1, 1_000_000), arguments.runs + arguments.fanout_runs)
+        plan = [(f"wfr_crash_{arguments.seed}_{index:03d}", WORKFLOW, {"n": n})
+                for index, n in enumerate(inputs[:arguments.runs])]
+        plan += [(f"wfr_fanout_{arguments.seed}_{index:03d}", FANOUT_WORKFLOW,
+                  {"n": n, "items": [rng.randrange(1, 1000) for _ in range(rng.randint(5, 8))]})
+                 for index, n in enumerate(inputs[arguments.runs:])]
+        rng.shuffle(plan)
+        runs.update((run_id, (workflow, payload)) for run_id, workflow, payload in plan)
+        upfront = (len(plan) + 1) // 2
+        mean_pause = max(0.85 * arguments.kills, 1.0) / max(len(plan) - upfront, 1)
         pauses = [rng.uniform(0.0, 2 * mean_pause) for _ in plan[upfront:]]
         deadline = began + arguments.deadline
         triggers = Triggers(server, deadline)
-        for run_id, n in plan[:upfront]:
-            if not triggers.trigger(run_id, n):
+        for run_id, workflow, payload in plan[:upfront]:
+            if not triggers.trigger(run_id, workflow, payload):
                 raise TestFailure("; ".join(triggers.errors))
-        print(f"crash test: {upfront} runs of {WORKFLOW} started, {arguments.runs - upfront} more to start while killing; "
+        started = {kind: sum(1 for _, workflow, _ in plan[:upfront] if workflow == kind) for kind in (WORKFLOW, FANOUT_WORKFLOW)}
+        print(f"crash test: {started[WORKFLOW]} runs of {WORKFLOW} and {started[FANOUT_WORKFLOW]} of {FANOUT_WORKFLOW} started, "
+              f"{len(plan) - upfront} more to start while killing; "
               f"stepwise on port {server.port}, counting server on port {counter_port}", flush=True)
         triggers.schedule(plan[upfront:], pauses)
         triggers.start()
@@ -463,10 +642,14 @@ def main():
         if not server.alive():
             raise TestFailure(f"stepwise serve exited by itself with status {server.process.returncode}")
         # Read every run (they are final or the deadline has passed).
-        for run_id, n in runs.items():
-            passed = verify_run(server, run_id, n, violations)
+        for run_id, (workflow, payload) in runs.items():
+            if workflow == FANOUT_WORKFLOW:
+                passed = verify_fanout_run(server, run_id, payload, violations)
+            else:
+                passed = verify_run(server, run_id, payload["n"], violations)
             results[run_id] = passed
-        verify_requests(runs, counter, violations)
+        verify_requests(runs, counter, violations, results)
+        fanout_report = verify_fanout_concurrency(runs, counter, server.deaths, violations, results)
         verify_no_extra_runs(server, runs, violations)
         ok = not violations and all(results.values()) and len(results) == len(runs)
     except TestFailure as failure:
@@ -481,6 +664,13 @@ def main():
     elapsed = time.monotonic() - began
     duplicates = sum(count - 1 for count in counter.counts.values() if count > 1)
     most = max(counter.counts.values(), default=0)
+    by_kind = {}
+    for key, count in counter.counts.items():
+        kind = by_kind.setdefault(step_kind(key), [0, 0])
+        kind[0] += 1
+        kind[1] += count - 1
+    write_counter_log(os.path.join(folder, "counter.log"), counter, server.deaths)
+    unprovoked = duplicates_without_kill(counter, server.deaths)
     if violations:
         print(f"---- tail of the stepwise serve log ({log_path}) ----")
         print(tail(log_path), end="")
@@ -499,8 +689,17 @@ def main():
     print(f"crash test: {starts_repeated} starts repeated after a kill ({starts_deduplicated} answered as deduplicated)")
     print(f"crash test: {counter.total} requests for {len(counter.counts)} keys, {duplicates} duplicates "
           f"(max {max(most - 1, 0)} extra on one key), {counter.truncated} cut short by a kill")
+    kinds = [kind for kind in ("first", "second", "third", "fetch", "probe", "final") if kind in by_kind]
+    kinds += sorted(set(by_kind) - set(kinds))
+    print("crash test: duplicates per kind: " + ", ".join(
+        f"{kind} {by_kind[kind][1]} ({by_kind[kind][0]} keys)" for kind in kinds)
+        + f"; {unprovoked} without a kill since the previous request")
+    if fanout_report is not None and fanout_report["runs"]:
+        print(f"crash test: {FANOUT_WORKFLOW}: at most {fanout_report['most']} /fan/ requests of one run in flight at once "
+              f"(limit {FANOUT_CONCURRENCY}; {fanout_report['at_limit']} of {fanout_report['runs']} runs reached it), "
+              f"{fanout_report['cut']} /fan/ requests still in flight at a kill")
     passed = sum(1 for value in results.values() if value)
-    failed = max(len(runs), arguments.runs) - passed
+    failed = max(len(runs), arguments.runs + arguments.fanout_runs) - passed
     print(f"crash test: {passed} passed, {failed} failed")
     return 0 if ok else 1
 
@@ -576,25 +775,185 @@ def verify_run(server, run_id, n, violations):
     return not problems
 
 
-def verify_requests(runs, counter, violations):
+def verify_requests(runs, counter, violations, results):
     expected_keys = set()
-    for run_id, n in runs.items():
-        bodies, _ = expected_run(n)
-        for name in HTTP_STEPS:
-            key = f"{run_id}/{name}"
+    for run_id, (workflow, payload) in runs.items():
+        for key, (path, body) in expected_requests(run_id, workflow, payload).items():
             expected_keys.add(key)
+            name = key.split("/", 1)[1]
+            label = f"({canonical(payload)})" if workflow == FANOUT_WORKFLOW else f"(n={payload['n']})"
             received = counter.counts.get(key, 0)
             if received == 0:
-                violations.append((run_id, f"(n={n}) the counting server never received {name} (Idempotency-Key {key})"))
+                violations.append((run_id, f"{label} the counting server never received {name} (Idempotency-Key {key})"))
+                results[run_id] = False
                 continue
             sent = counter.bodies.get(key, set())
-            if sent != {canonical(bodies[name])}:
-                violations.append((run_id, f"(n={n}) {name} was sent with bodies {sorted(sent)}, expected {canonical(bodies[name])}"))
+            if sent != {canonical(body)}:
+                violations.append((run_id, f"{label} {name} was sent with bodies {sorted(sent)}, expected {canonical(body)}"))
+                results[run_id] = False
+            paths = counter.paths.get(key, set())
+            if paths != {path}:
+                violations.append((run_id, f"{label} {name} was sent to {sorted(paths)}, expected {path}"))
+                results[run_id] = False
     unexpected = sorted(set(counter.counts) - expected_keys)
     if unexpected:
         violations.append((None, f"requests with unexpected Idempotency-Keys: {unexpected[:5]}"))
     if counter.unkeyed:
         violations.append((None, f"{counter.unkeyed} requests came without an Idempotency-Key"))
+
+
+def verify_fanout_run(server, run_id, payload, violations):
+    """A crash-fanout run: status, output, one journal entry per step path with the expected
+    result, and a journal order that respects the dependencies and the for_each concurrency."""
+    def violation(message):
+        violations.append((run_id, f"({canonical(payload)}) {message}"))
+
+    try:
+        status, run = request("GET", f"{server.base}/api/runs/{run_id}", timeout=10.0)
+    except OSError as error:
+        violation(f"cannot read the run: {error}")
+        return False
+    if status != 200:
+        violation(f"GET /api/runs/{run_id} answered {status}: {run}")
+        return False
+    items = payload["items"]
+    requests, output = expected_fanout(run_id, payload["n"], items)
+    expected = fanout_paths(len(items))
+    problems = []
+    if run.get("status") != "succeeded":
+        problems.append(f"status is {run.get('status')!r}, error {run.get('error')!r}")
+    elif run.get("output") != output:
+        problems.append(f"output is {canonical(run.get('output'))}, expected {canonical(output)}")
+    steps = run.get("steps") or []
+    names = [step.get("stepName") for step in steps]
+    seen = {}
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+    missing = [name for name in expected if name not in seen]
+    duplicated = {name: count for name, count in seen.items() if count > 1}
+    unexpected = [name for name in seen if name not in expected]
+    if missing:
+        problems.append(f"journal lacks {missing}")
+    if duplicated:
+        problems.append(f"journal holds several entries for {duplicated}")
+    if unexpected:
+        problems.append(f"journal holds unexpected steps {unexpected}")
+    for step in steps:
+        name, kind = step.get("stepName"), step.get("stepType")
+        if name in expected and kind != expected[name]:
+            problems.append(f"journal entry {name} has type {kind!r}, expected {expected[name]!r}")
+    ids = [step.get("stepId") for step in steps]
+    if ids != list(range(1, len(steps) + 1)):
+        problems.append(f"journal stepIds are {ids}, expected 1…{len(steps)}")
+    for step in steps:
+        name = step.get("stepName")
+        if name in requests and step.get("stepType") == "Run":
+            out = step.get("out") or {}
+            value = (out.get("body") or {}).get("value") if isinstance(out.get("body"), dict) else None
+            if out.get("status") != 200 or value != requests[name][3]:
+                problems.append(f"journaled result of {name} is status {out.get('status')}, value {value}; "
+                                f"expected 200, {requests[name][3]}")
+    # Order (by position in the journal; the first entry per name counts): each iteration's sleep
+    # after its request, the side sleep after its request, the final request last, and no prefix of
+    # the journal with more than FANOUT_CONCURRENCY iterations started (request journaled) and not
+    # finished (sleep journaled): the delivery that sent fetch[j] saw at most 2 other unfinished.
+    position = {}
+    for index, name in enumerate(names):
+        position.setdefault(name, index)
+    if not missing:
+        for index in range(len(items)):
+            fetch, nap = f"both.items.fanout[{index}].fetch", f"both.items.fanout[{index}].nap"
+            if position[nap] < position[fetch]:
+                problems.append(f"journal has {nap} before {fetch}")
+        if position["both.side.rest"] < position["both.side.probe"]:
+            problems.append("journal has both.side.rest before both.side.probe")
+        if position["final"] != max(position.values()):
+            problems.append(f"journal has final at position {position['final'] + 1}, not last")
+        open_iterations = set()
+        for index, name in enumerate(names):
+            if name.startswith("both.items.fanout[") and position.get(name) == index:
+                iteration = int(name[len("both.items.fanout["):name.index("]")])
+                if name.endswith(".fetch"):
+                    open_iterations.add(iteration)
+                elif name.endswith(".nap"):
+                    open_iterations.discard(iteration)
+                if len(open_iterations) > FANOUT_CONCURRENCY:
+                    problems.append(f"after journal entry {index + 1} ({name}) iterations {sorted(open_iterations)} "
+                                    f"are started and unfinished (limit {FANOUT_CONCURRENCY})")
+                    break
+    for problem in problems:
+        violation(problem)
+    if problems:
+        violation("journal: " + ", ".join(f"{step.get('stepId')}:{step.get('stepName')}" for step in steps))
+        attempts = run.get("attempts") or []
+        violation("attempts: " + "; ".join(
+            f"pos {a.get('position')} try {a.get('attempt')} {a.get('outcome')} {a.get('detail') or ''}".strip()
+            for a in attempts[-12:]))
+    return not problems
+
+
+def verify_fanout_concurrency(runs, counter, deaths, violations, results):
+    """No crash-fanout run had more than FANOUT_CONCURRENCY /fan/ requests for distinct iterations
+    in flight at the counting server at once. A request is in flight from its arrival (body read)
+    to its answer, or to the death of the stepwise process that sent it (the first kill after its
+    arrival): at the server, a request is in flight for part of the time the engine waits for it,
+    never longer, so this only undercounts the engine's concurrency."""
+    intervals = {}
+    cut = 0
+    for run_id, index, key, arrival, answer in counter.fan:
+        end = answer if answer is not None else float("inf")
+        death = next((moment for moment in deaths if moment > arrival), None)
+        if death is not None and death < end:
+            end = death
+            cut += 1
+        intervals.setdefault(run_id, []).append((arrival, end, index, key))
+    fanout_runs = [run_id for run_id, (workflow, _) in runs.items() if workflow == FANOUT_WORKFLOW]
+    most = 0
+    at_limit = 0
+    for run_id in fanout_runs:
+        spans = intervals.get(run_id, [])
+        worst, worst_at = 0, None
+        for arrival, _, _, _ in spans:
+            active = [span for span in spans if span[0] <= arrival < span[1]]
+            distinct = len({span[2] for span in active})
+            if distinct > worst:
+                worst, worst_at = distinct, active
+        most = max(most, worst)
+        at_limit += worst >= FANOUT_CONCURRENCY
+        if worst > FANOUT_CONCURRENCY:
+            results[run_id] = False
+            origin = counter.origin
+            violations.append((run_id, f"{worst} /fan/ requests of distinct iterations were in flight at once "
+                               f"(limit {FANOUT_CONCURRENCY}): " + "; ".join(
+                                   f"{key} {arrival - origin:.3f}-{end - origin:.3f} s"
+                                   for arrival, end, _, key in sorted(worst_at))))
+    return {"runs": len(fanout_runs), "most": most, "at_limit": at_limit, "cut": cut}
+
+
+def duplicates_without_kill(counter, deaths):
+    """Requests received again for a key with no kill of the server since its previous receipt."""
+    with counter.lock:
+        received = [(moment, key) for moment, event, _, key in counter.log if event == "received" and key is not None]
+    last_epoch = {}
+    count = 0
+    for moment, key in sorted(received):
+        epoch = sum(1 for death in deaths if death < moment)
+        count += last_epoch.get(key) == epoch
+        last_epoch[key] = epoch
+    return count
+
+
+def write_counter_log(path, counter, deaths):
+    """The counting server's requests and the kills, in time order (seconds since the start)."""
+    try:
+        with counter.lock:
+            events = [(moment, f"{event} {request_path} {key}") for moment, event, request_path, key in counter.log]
+        events += [(moment, f"==== stepwise serve killed (#{number}) ====") for number, moment in enumerate(deaths, 1)]
+        with open(path, "w") as log:
+            for moment, text in sorted(events, key=lambda event: event[0]):
+                log.write(f"{moment - counter.origin:9.3f} {text}\n")
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":
