@@ -732,17 +732,25 @@ def verify_no_extra_runs(server, runs, violations):
         violations.append((None, f"the server lists {len(listed)} runs for {len(runs)} started: extra {extra[:5]}, missing {missing[:5]}"))
 
 
-def verify_run(server, run_id, n, violations):
-    def violation(message):
-        violations.append((run_id, f"(n={n}) {message}"))
-
+def fetch_run(server, run_id, violation):
+    """The run as GET /api/runs/{id} returns it, or None after reporting why it cannot be read."""
     try:
         status, run = request("GET", f"{server.base}/api/runs/{run_id}", timeout=10.0)
     except OSError as error:
         violation(f"cannot read the run: {error}")
-        return False
+        return None
     if status != 200:
         violation(f"GET /api/runs/{run_id} answered {status}: {run}")
+        return None
+    return run
+
+
+def verify_run(server, run_id, n, violations):
+    def violation(message):
+        violations.append((run_id, f"(n={n}) {message}"))
+
+    run = fetch_run(server, run_id, violation)
+    if run is None:
         return False
     bodies, output = expected_run(n)
     problems = []
@@ -808,13 +816,8 @@ def verify_fanout_run(server, run_id, payload, violations):
     def violation(message):
         violations.append((run_id, f"({canonical(payload)}) {message}"))
 
-    try:
-        status, run = request("GET", f"{server.base}/api/runs/{run_id}", timeout=10.0)
-    except OSError as error:
-        violation(f"cannot read the run: {error}")
-        return False
-    if status != 200:
-        violation(f"GET /api/runs/{run_id} answered {status}: {run}")
+    run = fetch_run(server, run_id, violation)
+    if run is None:
         return False
     items = payload["items"]
     requests, output = expected_fanout(run_id, payload["n"], items)
