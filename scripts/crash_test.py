@@ -745,6 +745,22 @@ def fetch_run(server, run_id, violation):
     return run
 
 
+def check_journaled_results(steps, expected_values, problems):
+    """stepIds run 1…N, and each journaled http result (a `Run` entry named in `expected_values`)
+    is a 200 whose body's `value` is the expected one."""
+    ids = [step.get("stepId") for step in steps]
+    if ids != list(range(1, len(steps) + 1)):
+        problems.append(f"journal stepIds are {ids}, expected 1…{len(steps)}")
+    for step in steps:
+        name = step.get("stepName")
+        if name in expected_values and step.get("stepType") == "Run":
+            out = step.get("out") or {}
+            value = (out.get("body") or {}).get("value") if isinstance(out.get("body"), dict) else None
+            if out.get("status") != 200 or value != expected_values[name]:
+                problems.append(f"journaled result of {name} is status {out.get('status')}, value {value}; "
+                                f"expected 200, {expected_values[name]}")
+
+
 def verify_run(server, run_id, n, violations):
     def violation(message):
         violations.append((run_id, f"(n={n}) {message}"))
@@ -762,17 +778,7 @@ def verify_run(server, run_id, n, violations):
     journal = [(step.get("stepName"), step.get("stepType")) for step in steps]
     if journal != EXPECTED_STEPS:
         problems.append(f"journal is {journal}, expected {EXPECTED_STEPS}")
-    ids = [step.get("stepId") for step in steps]
-    if ids != list(range(1, len(steps) + 1)):
-        problems.append(f"journal stepIds are {ids}, expected 1…{len(steps)}")
-    for step in steps:
-        name = step.get("stepName")
-        if name in bodies and step.get("stepType") == "Run":
-            out = step.get("out") or {}
-            value = (out.get("body") or {}).get("value") if isinstance(out.get("body"), dict) else None
-            expected = answer_value(HTTP_STEPS.index(name) + 1, bodies[name])
-            if out.get("status") != 200 or value != expected:
-                problems.append(f"journaled result of {name} is status {out.get('status')}, value {value}; expected 200, {expected}")
+    check_journaled_results(steps, {name: answer_value(HTTP_STEPS.index(name) + 1, body) for name, body in bodies.items()}, problems)
     for problem in problems:
         violation(problem)
     if problems:
@@ -845,17 +851,7 @@ def verify_fanout_run(server, run_id, payload, violations):
         name, kind = step.get("stepName"), step.get("stepType")
         if name in expected and kind != expected[name]:
             problems.append(f"journal entry {name} has type {kind!r}, expected {expected[name]!r}")
-    ids = [step.get("stepId") for step in steps]
-    if ids != list(range(1, len(steps) + 1)):
-        problems.append(f"journal stepIds are {ids}, expected 1…{len(steps)}")
-    for step in steps:
-        name = step.get("stepName")
-        if name in requests and step.get("stepType") == "Run":
-            out = step.get("out") or {}
-            value = (out.get("body") or {}).get("value") if isinstance(out.get("body"), dict) else None
-            if out.get("status") != 200 or value != requests[name][3]:
-                problems.append(f"journaled result of {name} is status {out.get('status')}, value {value}; "
-                                f"expected 200, {requests[name][3]}")
+    check_journaled_results(steps, {name: request[3] for name, request in requests.items()}, problems)
     # Order (by position in the journal; the first entry per name counts): each iteration's sleep
     # after its request, the side sleep after its request, the final request last, and no prefix of
     # the journal with more than FANOUT_CONCURRENCY iterations started (request journaled) and not
