@@ -21,16 +21,18 @@ extension WorkflowEngine {
         }
     }
 
-    /// The earliest next fire time of any schedule.
-    func nextScheduleTime() async throws -> TimestampValue? {
-        try await store.schedules().compactMap(\.nextFireAt).min()
-    }
-
-    /// Starts the runs of every schedule whose tick has come.
+    /// Starts the runs of every schedule whose tick has come. The store is read only when the
+    /// earliest known tick has come (not on every turn of the delivery loop); another node that
+    /// fired a tick first only makes that read find nothing to do.
     func fireDueSchedules() async throws {
         let now = clock()
+        if case .known(let due) = scheduleDue, due.map({ $0 > now }) ?? true { return }
+        var earliest: TimestampValue?
         for schedule in try await store.schedules() {
-            guard let tick = schedule.nextFireAt, tick <= now else { continue }
+            guard let tick = schedule.nextFireAt, tick <= now else {
+                earliest = [earliest, schedule.nextFireAt].compactMap { $0 }.min()
+                continue
+            }
             guard let cron = try? CronExpression(parsing: schedule.cron) else { continue }
             let (fired, next) = latestTick(cron, from: tick, zone: schedule.timeZone, now: now)
             let runId = "wfr_sched_\(schedule.workflow)_\(schedule.position)_\(fired.secondsSinceEpoch)"
@@ -41,7 +43,9 @@ extension WorkflowEngine {
                 logger.error("schedule \(schedule.position) of \(schedule.workflow) cannot start a run: \(error)")
             }
             if try await store.fireSchedule(schedule, expected: tick, next: next, run: run) { wake.signal() }
+            earliest = [earliest, next].compactMap { $0 }.min()
         }
+        scheduleDue = .known(earliest)
     }
 
     /// The most recent tick at or before `now`, starting from the due tick `first`, and the tick

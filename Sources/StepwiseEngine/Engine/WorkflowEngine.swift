@@ -40,6 +40,8 @@ public actor WorkflowEngine {
     let wake = WakeSignal()
     var current: [String: WorkflowDefinition] = [:]
     var pinned: [String: WorkflowDefinition] = [:]
+    /// The earliest next tick of any schedule, once read from the store (`nil` inside: none).
+    var scheduleDue = ScheduleDue.unknown
     private var inFlight: [Int64: Task<Void, Never>] = [:]
 
     /// An engine over `store` delivering to `runner`. `calls` performs `call` steps with secrets
@@ -87,6 +89,7 @@ public actor WorkflowEngine {
             await runner.register(workflow, hash: definition.hash)
         }
         try await store.saveSchedules(scheduleRecords())
+        scheduleDue = .unknown
         wake.signal()
     }
 
@@ -220,7 +223,9 @@ public actor WorkflowEngine {
     }
 
     private func idleTime() async throws -> Duration {
-        let due = [try await store.nextWakeTime(), try await nextScheduleTime()].compactMap { $0 }.min()
+        var scheduled: TimestampValue?
+        if case .known(let due) = scheduleDue { scheduled = due }
+        let due = [try await store.nextWakeTime(), scheduled].compactMap { $0 }.min()
         guard let wake = due else { return configuration.maximumIdle }
         let nanoseconds = wake.nanosecondsSinceEpoch - clock().nanosecondsSinceEpoch
         guard nanoseconds > 0 else { return .milliseconds(1) }
@@ -306,6 +311,14 @@ extension TimestampValue {
         guard let moved = try? TimestampValue(nanosecondsSinceEpoch: nanosecondsSinceEpoch + nanoseconds) else { return self }
         return moved
     }
+}
+
+/// What the engine knows of the next schedule tick without asking the store.
+enum ScheduleDue: Sendable {
+    /// Not read since the schedules last changed.
+    case unknown
+    /// The earliest next tick, or `nil` when no schedule will fire.
+    case known(TimestampValue?)
 }
 
 /// Why a run could not be started.
