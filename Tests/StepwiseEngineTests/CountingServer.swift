@@ -12,12 +12,23 @@ struct ScriptedResponse: Sendable {
     var contentType: String
     /// How long the server waits before answering.
     var delay: Duration?
+    /// More header fields of the answer (a redirect's `Location`).
+    var headers: [(name: String, value: String)]
 
-    init(status: Int = 200, body: String = #"{"ok": true}"#, contentType: String = "application/json", delay: Duration? = nil) {
+    init(
+        status: Int = 200, body: String = #"{"ok": true}"#, contentType: String = "application/json", delay: Duration? = nil,
+        headers: [(name: String, value: String)] = []
+    ) {
         self.status = status
         self.body = body
         self.contentType = contentType
         self.delay = delay
+        self.headers = headers
+    }
+
+    /// A redirect with `status` to `location`.
+    static func redirect(_ status: Int = 302, to location: String) -> ScriptedResponse {
+        ScriptedResponse(status: status, body: "", contentType: "text/plain", headers: [("Location", location)])
     }
 
     /// A JSON answer.
@@ -117,6 +128,9 @@ final class CountingServer: Sendable {
             if let delay = scripted.delay { try await Task.sleep(for: delay) }
             var fields = HTTPFields()
             fields[.contentType] = scripted.contentType
+            for header in scripted.headers {
+                if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+            }
             return Response(
                 status: HTTPResponse.Status(code: scripted.status), headers: fields,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: scripted.body)))

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import NIOHTTP1
 import StepwiseEngine
@@ -20,15 +21,19 @@ struct RunningServer: Sendable {
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     /// Starts a server for `definitions`, runs `body` with it, and shuts it down afterwards (also
-    /// when `body` throws).
-    static func with<T>(_ definitions: [WorkflowDefinition], _ body: (RunningServer) async throws -> T) async throws -> T {
-        let directory = try TemporaryDirectory()
+    /// when `body` throws). The runner and the engine read `secrets`; both log to `logger`; the
+    /// store is `stepwise.db` in `directory` (a new temporary one when not given).
+    static func with<T>(
+        _ definitions: [WorkflowDefinition], secrets: [String: String] = [:], logger: Logger = silentLogger,
+        directory: TemporaryDirectory? = nil, _ body: (RunningServer) async throws -> T
+    ) async throws -> T {
+        let directory = try directory ?? TemporaryDirectory()
         let store = try SQLiteStore(path: directory.path("stepwise.db"))
-        let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets([:]), clock: WorkflowEngine.systemTime)
-        let engine = WorkflowEngine(store: store, runner: runner, logger: silentLogger)
+        let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(secrets), clock: WorkflowEngine.systemTime)
+        let engine = WorkflowEngine(store: store, runner: runner, secrets: EnvironmentSecrets(secrets), logger: logger)
         try await engine.install(definitions)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = StepwiseServer(engine: engine, host: "127.0.0.1", port: 0, logger: silentLogger).application { port in
+        let application = StepwiseServer(engine: engine, host: "127.0.0.1", port: 0, logger: logger).application { port in
             continuation.yield(port)
             continuation.finish()
         }

@@ -37,11 +37,9 @@ extension WorkflowEngine {
         guard try await store.extendLease(message, owner: owner, until: startedAt.movedForward(by: timeout + margin)) else { return }
         let sent: Result<IncomingResponse, TransportFailure>
         do {
-            sent = .success(try await calls.send(try request.outgoing(secrets: secrets)))
-        } catch let failure as TransportFailure {
-            sent = .failure(failure)
+            sent = await calls.sendKeepingSecrets(try request.outgoing(secrets: secrets, declared: definition.workflow.secrets.map(\.value)))
         } catch {
-            sent = .failure(TransportFailure(.invalidRequest, String(describing: error)))
+            sent = .failure(TransportFailure(.invalidRequest, error.message))
         }
         let now = clock()
         let resolution = CallResolver(workflow: definition.workflow).resolve(operation, request: request, sent: sent, attempt: message.attempt, now: now)

@@ -6,38 +6,53 @@ import StepwiseExpressions
 import StepwiseRuntime
 
 /// Sends `http` and `call` requests with AsyncHTTPClient, reading at most `maximumResponseBytes`
-/// of a body. A request's deadline is its step's `timeout`.
+/// of a body. A request's deadline is its step's `timeout`, across redirects. Redirects are
+/// followed here rather than by the client, so that headers carrying secrets never reach another
+/// origin (`OutgoingRequest.redirected(status:location:)`).
 public struct AsyncHTTPTransport: HTTPTransport {
     private let client: HTTPClient
     private let maximumResponseBytes: Int
 
     /// The process's client. Unlike `HTTPClient.shared` it has no read timeout (90 s there): a
-    /// `call` may wait hours for its answer, bounded by the request's own deadline.
+    /// `call` may wait hours for its answer, bounded by the request's own deadline. It follows no
+    /// redirects itself.
     public static let processClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.decompression = .enabled(limit: .ratio(25))
+        configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
+    /// A transport over `client`, which must not follow redirects itself.
     public init(client: HTTPClient = AsyncHTTPTransport.processClient, maximumResponseBytes: Int = 10 << 20) {
         self.client = client
         self.maximumResponseBytes = maximumResponseBytes
     }
 
     public func send(_ request: OutgoingRequest) async throws(TransportFailure) -> IncomingResponse {
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(clamping: request.timeout.nanoseconds))
+        var current = request
+        for _ in 0...OutgoingRequest.maximumRedirects {
+            let response = try await sendOnce(current, deadline: deadline, originalURL: request.url)
+            guard let next = current.redirected(status: response.status, location: response.header("location")) else { return response }
+            current = next
+        }
+        throw TransportFailure(.connection, "\(request.method) \(request.url) was redirected more than \(OutgoingRequest.maximumRedirects) times")
+    }
+
+    private func sendOnce(_ request: OutgoingRequest, deadline: NIODeadline, originalURL: String) async throws(TransportFailure) -> IncomingResponse {
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
-        let timeout = TimeAmount.nanoseconds(Int64(clamping: request.timeout.nanoseconds))
         do {
-            let response = try await client.execute(outgoing, timeout: timeout)
+            let response = try await client.execute(outgoing, deadline: deadline)
             let body = try await response.body.collect(upTo: maximumResponseBytes)
             return IncomingResponse(
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                 body: Array(buffer: body))
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw TransportFailure(.timeout, "no response within \(request.timeout) from \(request.url)")
+            throw TransportFailure(.timeout, "no response within \(request.timeout) from \(originalURL)")
         } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .unsupportedScheme("") {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url)")
         } catch {

@@ -26,7 +26,7 @@ struct HTTPStepExecutor: Sendable {
         let outgoing: OutgoingRequest
         do {
             let rendered = try RequestRenderer(request: request, variables: state.variables).render(runId: context.runId, path: path, timeout: timeout)
-            outgoing = try rendered.outgoing(secrets: interpreter.secrets)
+            outgoing = try rendered.outgoing(secrets: interpreter.secrets, declared: interpreter.workflow.secrets.map(\.value))
         } catch {
             throw .failed(StepError(message: error.message, type: "ExpressionError", step: path))
         }
@@ -35,12 +35,7 @@ struct HTTPStepExecutor: Sendable {
 
     /// Sends `outgoing` and decides what it means for the step.
     func send(_ outgoing: OutgoingRequest, attempt: Int, now: @Sendable () -> TimestampValue) async -> StepSubmission {
-        let sent: Result<IncomingResponse, TransportFailure>
-        do {
-            sent = .success(try await interpreter.http.send(outgoing))
-        } catch {
-            sent = .failure(error)
-        }
+        let sent = await interpreter.http.sendKeepingSecrets(outgoing)
         let failure: StepError
         var retryAfter: DurationValue?
         switch sent {

@@ -29,10 +29,23 @@ public struct CallRequest: Sendable, Equatable {
     }
 
     /// The request with secrets resolved from `secrets`; throws naming a secret that is not set.
-    public func outgoing(secrets: any SecretSource) throws(EvaluationError) -> OutgoingRequest {
+    /// The result knows which headers carry secrets and what would reveal them (those and every
+    /// secret named in `declared`, the workflow's), so that nothing derived from sending it
+    /// (errors, responses, redirects) can carry a secret further.
+    public func outgoing(secrets: any SecretSource, declared: [String] = []) throws(EvaluationError) -> OutgoingRequest {
         var resolved: [(name: String, value: String)] = []
-        for header in headers { resolved.append((header.name, try header.value.text(secrets))) }
-        return OutgoingRequest(method: method, url: url, headers: resolved, body: body, timeout: timeout)
+        var revealed = declared.compactMap(secrets.value(of:))
+        var secretHeaderNames: Set<String> = []
+        for header in headers {
+            let rendered = try header.value.rendered(secrets)
+            resolved.append((header.name, rendered.text))
+            guard !rendered.secrets.isEmpty else { continue }
+            secretHeaderNames.insert(header.name.lowercased())
+            revealed += rendered.secrets + [rendered.text]
+        }
+        return OutgoingRequest(
+            method: method, url: url, headers: resolved, body: body, timeout: timeout,
+            secretHeaderNames: secretHeaderNames, redactor: SecretRedactor(secrets: revealed))
     }
 
     /// The request as JSON, for the store.
@@ -100,17 +113,27 @@ public indirect enum HeaderValue: Sendable, Equatable {
 
     /// The value with secrets resolved.
     public func text(_ secrets: any SecretSource) throws(EvaluationError) -> String {
+        try rendered(secrets).text
+    }
+
+    /// The value with secrets resolved, and every text in it that reveals a secret: the secret
+    /// values themselves and, for `basic`, the encoded credentials that contain them.
+    func rendered(_ secrets: any SecretSource) throws(EvaluationError) -> (text: String, secrets: [String]) {
         switch self {
         case .text(let text):
-            return text
+            return (text, [])
         case .secret(let name):
             guard let value = secrets.value(of: name) else { throw EvaluationError("secret '\(name)' is not set in the engine's environment") }
-            return value
+            return (value, [value])
         case .bearer(let token):
-            return "Bearer " + (try token.text(secrets))
+            let rendered = try token.rendered(secrets)
+            return ("Bearer " + rendered.text, rendered.secrets)
         case .basic(let username, let password):
-            let credentials = try username.text(secrets) + ":" + password.text(secrets)
-            return "Basic " + Data(credentials.utf8).base64EncodedString()
+            let user = try username.rendered(secrets)
+            let pass = try password.rendered(secrets)
+            let encoded = Data((user.text + ":" + pass.text).utf8).base64EncodedString()
+            let revealed = user.secrets + pass.secrets
+            return ("Basic " + encoded, revealed.isEmpty ? [] : revealed + [encoded])
         }
     }
 

@@ -13,18 +13,29 @@ public struct OutgoingRequest: Sendable, Equatable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]?
     public var timeout: DurationValue
+    /// The lowercased names of the headers whose values carry secrets: a transport never sends
+    /// them to another origin than the request's own (redirects).
+    public var secretHeaderNames: Set<String>
+    /// Redacts what would reveal the request's secrets from anything derived from sending it.
+    public var redactor: SecretRedactor
 
-    public init(method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]?, timeout: DurationValue) {
+    public init(
+        method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]?, timeout: DurationValue,
+        secretHeaderNames: Set<String> = [], redactor: SecretRedactor = .none
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
+        self.secretHeaderNames = secretHeaderNames
+        self.redactor = redactor
     }
 
     public static func == (lhs: OutgoingRequest, rhs: OutgoingRequest) -> Bool {
         lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body && lhs.timeout == rhs.timeout
             && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+            && lhs.secretHeaderNames == rhs.secretHeaderNames && lhs.redactor == rhs.redactor
     }
 
     /// The first header named `name` (case-insensitive).

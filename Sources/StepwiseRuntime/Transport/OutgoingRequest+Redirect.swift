@@ -1,0 +1,50 @@
+import Foundation
+
+extension OutgoingRequest {
+    /// How many redirects a request follows before it fails.
+    public static let maximumRedirects = 5
+
+    /// Headers never sent to another origin, whether or not they came from a secret.
+    static let credentialHeaderNames: Set<String> = ["authorization", "proxy-authorization", "cookie"]
+
+    /// The request to send after `status` redirected it to `location`, or `nil` when the response
+    /// is not a redirect to follow (not 301, 302, 303, 307 or 308, no usable `Location`, or a
+    /// scheme other than http and https).
+    ///
+    /// 303, and 301/302 after a POST, become a GET without a body (what browsers and curl do);
+    /// 307 and 308 keep the method and body. A redirect to another origin (scheme, host or port)
+    /// drops `Authorization`, `Proxy-Authorization`, `Cookie` and every header that carries a
+    /// secret, so a secret only ever reaches the origin the workflow named.
+    public func redirected(status: Int, location: String?) -> OutgoingRequest? {
+        guard [301, 302, 303, 307, 308].contains(status), let location, let base = URL(string: url),
+            let target = URL(string: location, relativeTo: base)?.absoluteURL,
+            let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https", target.host != nil
+        else { return nil }
+        var next = self
+        next.url = target.absoluteString
+        if status == 303 && method != "HEAD" || (status == 301 || status == 302) && method == "POST" {
+            next.method = "GET"
+            next.body = nil
+            next.headers.removeAll { ["content-type", "content-length"].contains($0.name.lowercased()) }
+        }
+        if Origin(base) != Origin(target) {
+            let dropped = secretHeaderNames.union(Self.credentialHeaderNames)
+            next.headers.removeAll { dropped.contains($0.name.lowercased()) }
+            next.secretHeaderNames = []
+        }
+        return next
+    }
+}
+
+/// The scheme, host and port of a URL, with the scheme's default port filled in.
+private struct Origin: Equatable {
+    let scheme: String
+    let host: String
+    let port: Int
+
+    init(_ url: URL) {
+        scheme = url.scheme?.lowercased() ?? ""
+        host = url.host?.lowercased() ?? ""
+        port = url.port ?? (scheme == "https" ? 443 : 80)
+    }
+}

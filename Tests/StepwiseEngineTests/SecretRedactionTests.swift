@@ -1,0 +1,154 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+import Testing
+
+/// Secrets never land in the store (database and WAL), the log or an API answer, however a
+/// request that carried them fails, and never reach another origin through a redirect.
+@Suite("Secrets are never stored, logged, answered or redirected")
+struct SecretRedactionTests {
+    static let secrets = [
+        "GOOD_KEY": "sk-live-GOODSECRET-5678",
+        "NEWLINE_KEY": "sk-live-NEWLINESECRET-9012\n",
+        "PASSWORD": "hunter2-PASSWORDSECRET",
+    ]
+
+    /// Every text that would reveal one of the secrets: the values and the encoded basic credentials.
+    static let revealing = [
+        "GOODSECRET", "NEWLINESECRET", "PASSWORDSECRET", Data("admin:hunter2-PASSWORDSECRET".utf8).base64EncodedString(),
+    ]
+
+    static let leaky = """
+        workflow: leaky
+        secrets: [GOOD_KEY, PASSWORD]
+        steps:
+          - id: send
+            retry: {attempts: 2, initial: 100ms}
+            http:
+              method: POST
+              url: ${{ input.url }}
+              timeout: 1s
+              auth: {basic: {username: admin, password: {secret: PASSWORD}}}
+              headers: {X-Api-Key: {secret: GOOD_KEY}}
+              body: {hello: world}
+        output: ${{ steps.send }}
+        """
+
+    static let newline = """
+        workflow: leaky_newline
+        secrets: [NEWLINE_KEY]
+        steps:
+          - id: send
+            http:
+              method: GET
+              url: ${{ input.url }}
+              headers: {X-Api-Key: {secret: NEWLINE_KEY}}
+        """
+
+    static let call = """
+        workflow: leaky_call
+        secrets: [GOOD_KEY, PASSWORD]
+        steps:
+          - id: ask
+            retry: {attempts: 2, initial: 100ms}
+            call:
+              method: POST
+              url: ${{ input.url }}
+              timeout: 1s
+              auth: {bearer: {secret: GOOD_KEY}}
+        output: ${{ steps.ask }}
+        """
+
+    @Test("runs failing every way (bad header value, refused, TLS, timeout, 500, redirect) leave no secret in the database, WAL, log or API")
+    func noSecretAnywhere() async throws {
+        try await CountingServer.with { origin in
+            try await CountingServer.with { other in
+                let echoed = #"{"error": "key sk-live-GOODSECRET-5678 and Basic \#(Self.revealing[3]) rejected"}"#
+                origin.fallback("/fail500", .json(echoed, status: 500))
+                origin.fallback("/echo", .json(echoed))
+                origin.fallback("/call500", .json(#"{"error": "not for sk-live-GOODSECRET-5678 (hunter2-PASSWORDSECRET)"}"#, status: 500))
+                origin.fallback("/slow", .json("{}", delay: .seconds(3)))
+                origin.fallback("/redirect", .redirect(to: other.url("/landing")))
+                other.fallback("/landing", .json(echoed, status: 500))
+                let log = CapturedLog()
+                let directory = try TemporaryDirectory()
+                let definitions = [try definition(Self.leaky), try definition(Self.newline), try definition(Self.call)]
+                try await RunningServer.with(definitions, secrets: Self.secrets, logger: log.logger, directory: directory) { server in
+                    let starts: [(String, String)] = [
+                        ("leaky", origin.url("/fail500")), ("leaky", "http://127.0.0.1:1/refused"),
+                        ("leaky", "https://127.0.0.1:\(origin.port)/tls"), ("leaky", origin.url("/slow")),
+                        ("leaky", origin.url("/redirect")), ("leaky", origin.url("/echo")), ("leaky_newline", origin.url("/echo")),
+                        ("leaky_call", origin.url("/call500")), ("leaky_call", "http://127.0.0.1:1/refused"),
+                    ]
+                    var ids: [String] = []
+                    for (workflow, url) in starts {
+                        ids.append(try await server.startRun(workflow, Value.map(ValueMap([("url", .string(url))])).jsonText()))
+                    }
+                    var answers: [String] = []
+                    for id in ids {
+                        let run = try await finishedRun(id, in: server.store, within: .seconds(30))
+                        answers.append(try await send(.GET, server.url("/api/runs/\(id)")).body)
+                        answers.append(try await send(.GET, server.url("/v2/workflows/runs/\(id)")).body)
+                        #expect(run.status == .failed || run.status == .succeeded)
+                    }
+                    answers.append(try await send(.GET, server.url("/api/runs")).body)
+                    let dlq = try await send(.GET, server.url("/v2/workflows/dlq"))
+                    answers.append(dlq.body)
+                    for letter in dlq.json?["messages"]?.list ?? [] {
+                        answers.append(try await send(.GET, server.url("/v2/workflows/dlq/\(letter["dlqId"]?.string ?? "")")).body)
+                    }
+                    #expect((dlq.json?["messages"]?.list?.count ?? 0) >= 6, "the failed runs are in the DLQ: \(dlq.body)")
+
+                    let newlineRun = try #require(try await server.store.run(id: ids[6]))
+                    let newlineError = newlineRun.error?.message ?? ""
+                    #expect(newlineError.contains("header 'X-Api-Key'") && newlineError.contains("line feed"), "\(newlineError)")
+                    let failed = try #require(try await server.store.run(id: ids[0]))
+                    #expect(failed.error?.message.contains(SecretRedactor.placeholder) == true, "\(String(describing: failed.error))")
+                    #expect(origin.requests(to: "/fail500").first?.header("x-api-key") == Self.secrets["GOOD_KEY"], "the secret was sent")
+
+                    let places = try Self.storeFiles(in: directory).map { ($0, $1) } + [("the log", log.text)]
+                        + answers.map { ("an API answer", $0) }
+                    for (place, text) in places {
+                        for secret in Self.revealing {
+                            #expect(!text.contains(secret), "\(secret) found in \(place)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("a redirect to another origin drops every header that carries a secret; one to the same origin keeps them")
+    func redirectsKeepSecretsAtHome() async throws {
+        try await CountingServer.with { origin in
+            try await CountingServer.with { other in
+                origin.fallback("/away", .redirect(307, to: other.url("/landing")))
+                origin.fallback("/home", .redirect(to: "/landing"))
+                try await RunningServer.with([try definition(Self.leaky)], secrets: Self.secrets) { server in
+                    let away = try await server.startRun("leaky", #"{"url": "\#(origin.url("/away"))"}"#)
+                    let home = try await server.startRun("leaky", #"{"url": "\#(origin.url("/home"))"}"#)
+                    #expect(try await finishedRun(away, in: server.store).status == .succeeded)
+                    #expect(try await finishedRun(home, in: server.store).status == .succeeded)
+                }
+                let foreign = try #require(other.requests(to: "/landing").first)
+                #expect(foreign.header("x-api-key") == nil)
+                #expect(foreign.header("authorization") == nil)
+                #expect(foreign.method == "POST" && foreign.body.contains("hello"), "307 keeps the method and body")
+                #expect(foreign.header("idempotency-key") != nil, "headers without secrets still go along")
+                let local = try #require(origin.requests(to: "/landing").first)
+                #expect(local.header("x-api-key") == Self.secrets["GOOD_KEY"])
+                #expect(local.method == "GET", "a 302 after a POST continues as a GET")
+            }
+        }
+    }
+
+    /// The text of every file of the store: the database, its WAL and shared memory.
+    private static func storeFiles(in directory: TemporaryDirectory) throws -> [(String, String)] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.url.path)
+        #expect(names.contains("stepwise.db-wal"), "the WAL is checked too: \(names)")
+        return try names.map { name in
+            (name, String(decoding: try Data(contentsOf: directory.url.appendingPathComponent(name)), as: UTF8.self))
+        }
+    }
+}
