@@ -61,6 +61,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HOST = "127.0.0.1"
+TOKEN = "crash-test-token"   # the API token of the server under test
 WORKFLOW = "crash-test"
 # The durable steps of the workflow, in journal order: (stepName, stepType).
 EXPECTED_STEPS = [
@@ -407,7 +408,7 @@ class Stepwise:
             log.flush()
             self.process = subprocess.Popen(
                 [self.binary, "serve", "--workflows", self.workflows, "--store", f"sqlite:{self.database}",
-                 "--host", HOST, "--port", str(self.port)],
+                 "--host", HOST, "--port", str(self.port), "--token", TOKEN],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -441,7 +442,8 @@ class TestFailure(Exception):
 
 def request(method, url, body=None, timeout=5.0, headers=None):
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(url, data=data, method=method, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")

@@ -8,6 +8,3 @@ struct ErrorAnswer: Error {
         self.response = response
     }
 }
-
-/// A request body over `StepwiseRoutes.maximumBodyBytes`.
-struct BodyTooLarge: Error {}

@@ -28,8 +28,10 @@ extension StepwiseRoutes {
     /// event's data: JSON when it parses, else the text. Answers one entry per woken run.
     private func notify(_ request: Request, event: String?, runId: String?) async -> Response {
         guard let event, !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
-        guard case .success(let text) = await bodyText(request) else {
-            return JSONResponse.error(.contentTooLarge, "the request body is larger than \(Self.maximumBodyBytes) bytes")
+        let text: String
+        switch await bodyText(request) {
+        case .success(let body): text = body
+        case .failure(let answer): return answer.response
         }
         let data: Value = text.isEmpty ? .null : ((try? Value(json: text)) ?? .string(text))
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
@@ -31,20 +32,42 @@ public struct StepwiseRoutes: Sendable {
         registerOrchestration(on: router)
     }
 
-    /// The request body as text, or the 413 answer when it is too large.
-    func bodyText(_ request: Request) async -> Result<String, BodyTooLarge> {
+    /// The request body as text, or the error answer: 413 when it is larger than
+    /// `maximumBodyBytes` (announced or sent), 400 when it cannot be read (a malformed chunked body).
+    func bodyText(_ request: Request) async -> Result<String, ErrorAnswer> {
+        if let announced = request.headers[.contentLength].flatMap({ Int($0) }), announced > Self.maximumBodyBytes {
+            return .failure(Self.tooLarge)
+        }
         var request = request
         do {
             return .success(String(buffer: try await request.collectBody(upTo: Self.maximumBodyBytes)))
+        } catch is NIOTooManyBytesError {
+            return .failure(Self.tooLarge)
         } catch {
-            return .failure(BodyTooLarge())
+            return .failure(ErrorAnswer(JSONResponse.error(.badRequest, "the request body could not be read: it is not valid HTTP/1.1 framing")))
         }
     }
 
-    /// The body of a request as JSON: `null` when empty; `nil` and an error answer when invalid.
+    private static var tooLarge: ErrorAnswer {
+        ErrorAnswer(JSONResponse.error(.contentTooLarge, "the request body is larger than \(maximumBodyBytes) bytes"))
+    }
+
+    /// Media types a browser may send to another site without asking first (no CORS preflight);
+    /// a route that expects JSON refuses them, so a web page cannot post a form to it.
+    static let browserFormTypes: Set<String> = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+
+    /// The body of a request as JSON: `null` when empty; `nil` and an error answer when invalid,
+    /// too large, or sent as a browser form type.
     func jsonBody(_ request: Request) async -> Result<Value, ErrorAnswer> {
-        guard case .success(let text) = await bodyText(request) else {
-            return .failure(ErrorAnswer(JSONResponse.error(.contentTooLarge, "the request body is larger than \(Self.maximumBodyBytes) bytes")))
+        if let type = request.headers[.contentType], let media = type.split(separator: ";").first,
+            Self.browserFormTypes.contains(media.trimmingCharacters(in: .whitespaces).lowercased())
+        {
+            return .failure(ErrorAnswer(JSONResponse.error(.unsupportedMediaType, "send the body as application/json, not \(media)")))
+        }
+        let text: String
+        switch await bodyText(request) {
+        case .success(let body): text = body
+        case .failure(let answer): return .failure(answer)
         }
         if text.allSatisfy(\.isWhitespace) { return .success(.null) }
         do {

@@ -9,18 +9,22 @@ public struct StepwiseServer: Sendable {
     public let engine: WorkflowEngine
     public let host: String
     public let port: Int
+    let access: APIAccess
     let logger: Logger
 
-    public init(engine: WorkflowEngine, host: String, port: Int, logger: Logger = Logger(label: "stepwise")) {
+    /// A server for `engine` on `host:port`, admitting requests as `access` says.
+    public init(engine: WorkflowEngine, host: String, port: Int, access: APIAccess, logger: Logger = Logger(label: "stepwise")) {
         self.engine = engine
         self.host = host
         self.port = port
+        self.access = access
         self.logger = logger
     }
 
     /// The Hummingbird application serving the API; `onRunning` is called with the bound port.
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: APIAccessMiddleware(access: access))
         StepwiseRoutes(engine: engine).register(on: router)
         return Application(
             router: router,

@@ -7,6 +7,8 @@ import StepwiseExpressions
 /// A small client of a running `stepwise serve`, for the CLI's client commands.
 struct APIClient {
     let server: String
+    /// Sent as `Authorization: Bearer <token>` when there is one.
+    let token: AccessToken?
 
     /// `HTTPClient.shared`'s settings, except that a refused connection fails the request at once:
     /// the shared client retries it until the request's deadline, so a server that is not running
@@ -23,6 +25,7 @@ struct APIClient {
         var request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token.value)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body.jsonText()))
@@ -64,7 +67,10 @@ struct ServerOption: ParsableArguments {
     @Option(name: .long, help: "The Stepwise server.")
     var server = ProcessInfo.processInfo.environment["STEPWISE_SERVER"] ?? "http://127.0.0.1:8080"
 
-    var client: APIClient { APIClient(server: server) }
+    @Option(name: .long, help: "The server's API token (default: $STEPWISE_TOKEN, else .stepwise/token).")
+    var token: String?
+
+    var client: APIClient { APIClient(server: server, token: AccessToken.forClient(explicit: token)) }
 }
 
 /// Reads `--input` (or another option named by `option`): JSON text, or `@file` holding JSON.

@@ -29,12 +29,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Deliveries in flight at once.")
     var concurrency = 16
 
+    @Option(name: .long, help: "The API token clients must send as a bearer token (default: $STEPWISE_TOKEN, else .stepwise/token, created when missing).")
+    var token: String?
+
+    @Option(name: .customLong("allowed-host"), help: "Another host name to answer to when bound to loopback (behind a proxy); repeatable.")
+    var allowedHosts: [String] = []
+
     func run() async throws {
         let folder = try loadWorkflows()
         let engine = try await makeEngine(folder)
+        let token = try AccessToken.forServer(explicit: token)
+        let access = APIAccess(token: token.value, boundHost: host, extraHosts: allowedHosts)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
-        try await StepwiseServer(engine: engine, host: host, port: port).run { port in
-            let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port)\n"
+        try await StepwiseServer(engine: engine, host: host, port: port, access: access).run { port in
+            let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "
+                + "(API token from \(token.source))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
     }

@@ -7,24 +7,21 @@ import Testing
 /// run as the built `stepwise` against a real server on loopback.
 @Suite("stepwise orchestration commands", .timeLimit(.minutes(1)))
 struct OrchestrationCommandTests {
-    /// Runs the built `stepwise` on a thread of its own, so that waiting for it does not hold one of
-    /// the threads the server in this process needs to answer it.
+    /// Runs the built `stepwise` on a thread of its own.
     private func run(_ arguments: [String]) async throws -> CommandResult {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try stepwise(arguments: arguments) }) }
-        }
+        try await onOwnThread { try stepwise(arguments: arguments) }
     }
 
     /// Runs the command, against `server` when given.
     private func cli(_ arguments: String..., server: RunningServer? = nil) async throws -> CommandResult {
-        try await run(arguments + (server.map { ["--server", $0.url("")] } ?? []))
+        try await run(arguments + (server.map { ["--server", $0.url(""), "--token", RunningServer.token] } ?? []))
     }
 
     /// Runs the command against `server` and expects it to succeed; its standard output.
     private func succeeding(
         _ arguments: String..., on server: RunningServer, sourceLocation: Testing.SourceLocation = #_sourceLocation
     ) async throws -> String {
-        let result = try await run(arguments + ["--server", server.url("")])
+        let result = try await run(arguments + ["--server", server.url(""), "--token", RunningServer.token])
         #expect(result.status == 0, "stepwise \(arguments.joined(separator: " ")): \(result.standardError)", sourceLocation: sourceLocation)
         return result.standardOutput
     }

@@ -47,7 +47,9 @@ struct PrimitiveTests {
             #expect(listed["workflowRunId"] == .string(id))
             #expect(listed["step"] == "paid")
 
-            let answer = try curl(["-X", "POST", server.url("/v2/notify/order-paid-42"), "-d", #"{"amount": 5}"#])
+            let answer = try curl([
+                "-X", "POST", server.url("/v2/notify/order-paid-42"), "-H", "Authorization: Bearer \(RunningServer.token)", "-d", #"{"amount": 5}"#,
+            ])
             #expect(try Value(json: answer).list?.first?["workflowRunId"] == .string(id), "notify answers the runs it woke: \(answer)")
             let run = try await finishedRun(id, in: server.store)
             #expect(run.status == .succeeded)

@@ -13,6 +13,9 @@ import Testing
 /// `stepwise serve` in-process: the Stepwise application (routes and delivery loop) on
 /// 127.0.0.1 with a port picked by the system, on a SQLite file in a temporary directory.
 struct RunningServer: Sendable {
+    /// The API token of every test server; `send` presents it unless told otherwise.
+    static let token = "test-token-0123456789abcdef"
+
     let port: Int
     let engine: WorkflowEngine
     let store: SQLiteStore
@@ -33,7 +36,8 @@ struct RunningServer: Sendable {
         let engine = WorkflowEngine(store: store, runner: runner, secrets: EnvironmentSecrets(secrets), logger: logger)
         try await engine.install(definitions)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = StepwiseServer(engine: engine, host: "127.0.0.1", port: 0, logger: logger).application { port in
+        let application = StepwiseServer(
+            engine: engine, host: "127.0.0.1", port: 0, access: APIAccess(token: Self.token, boundHost: "127.0.0.1"), logger: logger).application { port in
             continuation.yield(port)
             continuation.finish()
         }
@@ -83,12 +87,15 @@ struct HTTPAnswer: Sendable {
     var error: String? { json?["error"]?.string }
 }
 
-/// Sends one request with AsyncHTTPClient and reads the whole answer.
+/// Sends one request with AsyncHTTPClient and reads the whole answer; presents `token` as a
+/// bearer token when there is one (by default the test servers' token).
 func send(
-    _ method: HTTPMethod, _ url: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = []
+    _ method: HTTPMethod, _ url: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = [],
+    token: String? = RunningServer.token
 ) async throws -> HTTPAnswer {
     var request = HTTPClientRequest(url: url)
     request.method = method
+    if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body {
         request.headers.add(name: "Content-Type", value: "application/json")

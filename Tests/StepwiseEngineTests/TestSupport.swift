@@ -26,6 +26,14 @@ final class TemporaryDirectory: Sendable {
     }
 }
 
+/// Runs `work`, which blocks (a child process, a socket read), on a thread of its own, so that
+/// waiting for it does not hold one of the few threads the server in this process needs.
+func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+    }
+}
+
 /// A wait that did not see its condition before its deadline.
 struct WaitTimeout: Error, CustomStringConvertible {
     let description: String

@@ -1,0 +1,125 @@
+import Foundation
+
+/// Who may use the API: the bearer token every route but `/health` requires, and the browser
+/// protections that keep a web page the operator visits from driving the server (cross-site
+/// requests that change state, and DNS rebinding against a server bound to loopback).
+///
+/// Pure decisions over a request's method, path and headers; `APIAccessMiddleware` applies them.
+public struct APIAccess: Sendable {
+    /// The token clients send as `Authorization: Bearer <token>`.
+    let token: String
+    /// The host names the server answers to, lowercased without ports; `nil` accepts any host
+    /// (a server bound to a public address, typically behind a proxy that checks the host).
+    let allowedHosts: Set<String>?
+
+    /// Access with `token`, for a server bound to `boundHost`: when that is a loopback address,
+    /// requests must name a loopback host (`localhost`, `127.0.0.1`, `[::1]`) or one of
+    /// `extraHosts` in `Host`.
+    public init(token: String, boundHost: String, extraHosts: [String] = []) {
+        self.token = token
+        allowedHosts = Self.isLoopback(boundHost) ? Set(extraHosts.map { $0.lowercased() }) : nil
+    }
+
+    /// Why a request is refused, or `nil` when it may go ahead.
+    func refusal(method: String, path: String, headers: AccessHeaders) -> AccessRefusal? {
+        if let host = headers.host, !accepts(host: host) {
+            return AccessRefusal(
+                status: 403,
+                message: "host '\(host)' is not allowed: this server listens on loopback and answers only to loopback names "
+                    + "(a protection against DNS rebinding); add the name with --allowed-host if a proxy forwards it")
+        }
+        if !Self.safeMethods.contains(method), let problem = crossSiteProblem(headers) {
+            return AccessRefusal(status: 403, message: "cross-site request refused: \(problem)")
+        }
+        if path == "/health" { return nil }
+        guard let presented = headers.bearerToken else {
+            return AccessRefusal(status: 401, message: "this API needs `Authorization: Bearer <token>` (the token of `stepwise serve`)")
+        }
+        guard Self.constantTimeEqual(presented, token) else {
+            return AccessRefusal(status: 401, message: "the bearer token is not this server's")
+        }
+        return nil
+    }
+
+    private static let safeMethods: Set<String> = ["GET", "HEAD", "OPTIONS"]
+
+    private func accepts(host: String) -> Bool {
+        guard let allowedHosts else { return true }
+        let name = Self.hostName(host)
+        return Self.isLoopback(name) || allowedHosts.contains(name)
+    }
+
+    /// A browser names the page that sent a request in `Origin` and says whether it is another
+    /// site in `Sec-Fetch-Site`; either way a request from another origin is refused.
+    private func crossSiteProblem(_ headers: AccessHeaders) -> String? {
+        if let site = headers.fetchSite, site == "cross-site" || site == "same-site" {
+            return "Sec-Fetch-Site is \(site)"
+        }
+        guard let origin = headers.origin else { return nil }
+        guard let url = URL(string: origin), let originHost = url.host, let host = headers.host else {
+            return "the request comes from origin '\(origin)'"
+        }
+        let originAuthority = Self.authority(host: originHost, port: url.port, scheme: url.scheme)
+        let serverAuthority = Self.authority(host: Self.hostName(host), port: Self.port(host), scheme: url.scheme)
+        return originAuthority == serverAuthority ? nil : "the request comes from origin '\(origin)', not from this server"
+    }
+
+    private static func authority(host: String, port: Int?, scheme: String?) -> String {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return "\(name):\(port ?? (scheme == "https" ? 443 : 80))"
+    }
+
+    /// `Host` without its port and brackets, lowercased.
+    static func hostName(_ host: String) -> String {
+        let lowered = host.lowercased()
+        if lowered.hasPrefix("[") {
+            return String(lowered.dropFirst().prefix { $0 != "]" })
+        }
+        guard lowered.filter({ $0 == ":" }).count == 1, let colon = lowered.firstIndex(of: ":") else { return lowered }
+        return String(lowered[..<colon])
+    }
+
+    private static func port(_ host: String) -> Int? {
+        guard let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") else { return nil }
+        return Int(host[host.index(after: colon)...])
+    }
+
+    /// Whether `host` (a name or an address without port) always means this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// Compares without an early exit, so the time taken does not tell how much of a guess was right.
+    private static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        var difference = UInt8(left.count == right.count ? 0 : 1)
+        for index in 0..<max(left.count, right.count) {
+            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
+        }
+        return difference == 0
+    }
+}
+
+/// The headers that access decisions read.
+struct AccessHeaders: Sendable {
+    var host: String?
+    var origin: String?
+    var fetchSite: String?
+    var authorization: String?
+
+    /// The token of `Authorization: Bearer <token>`.
+    var bearerToken: String? {
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
+        return String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    }
+}
+
+/// A refused request: the status and a message for people.
+struct AccessRefusal: Sendable, Equatable {
+    let status: Int
+    let message: String
+}

@@ -1,0 +1,25 @@
+import HTTPTypes
+import Hummingbird
+
+/// Applies `APIAccess` to every request before it reaches a route (and to unknown paths, so a
+/// 404 tells nothing to a caller without the token).
+struct APIAccessMiddleware<Context: RequestContext>: RouterMiddleware {
+    let access: APIAccess
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let headers = AccessHeaders(
+            host: request.head.authority, origin: request.headers[.origin],
+            fetchSite: HTTPField.Name.secFetchSite.flatMap { request.headers[$0] }, authorization: request.headers[.authorization])
+        guard let refusal = access.refusal(method: request.method.rawValue, path: request.uri.path, headers: headers) else {
+            return try await next(request, context)
+        }
+        var response = JSONResponse.error(HTTPResponse.Status(code: refusal.status), refusal.message)
+        if refusal.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    /// `Sec-Fetch-Site`: browsers say there whether a request comes from another site.
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")
+}

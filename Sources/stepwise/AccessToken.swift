@@ -1,0 +1,47 @@
+import Foundation
+
+/// The API token shared by `stepwise serve` and the client commands: given with `--token`, else
+/// `STEPWISE_TOKEN`, else the file `.stepwise/token`, which `serve` creates (readable by its
+/// owner only) when none of them is there. The token itself is never printed.
+struct AccessToken {
+    static let file = ".stepwise/token"
+    static let environmentVariable = "STEPWISE_TOKEN"
+
+    let value: String
+    /// Where the token came from, for people ("--token", "STEPWISE_TOKEN", the file).
+    let source: String
+
+    /// The token a server uses; creates the file with a new random token when there is none.
+    static func forServer(explicit: String?) throws -> AccessToken {
+        if let found = find(explicit: explicit) { return found }
+        var generator = SystemRandomNumberGenerator()
+        let value = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let url = URL(fileURLWithPath: file)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: file, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw CommandFailure.usage("cannot write the API token to \(file)")
+            }
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure.usage("cannot create \(url.deletingLastPathComponent().path) for the API token: \(error.localizedDescription)")
+        }
+        return AccessToken(value: value, source: "\(file) (new)")
+    }
+
+    /// The token a client sends, if one is configured.
+    static func forClient(explicit: String?) -> AccessToken? {
+        find(explicit: explicit)
+    }
+
+    private static func find(explicit: String?) -> AccessToken? {
+        if let explicit, !explicit.isEmpty { return AccessToken(value: explicit, source: "--token") }
+        if let variable = ProcessInfo.processInfo.environment[environmentVariable], !variable.isEmpty {
+            return AccessToken(value: variable, source: environmentVariable)
+        }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return value.isEmpty ? nil : AccessToken(value: value, source: file)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain TCP connection to 127.0.0.1, for requests no HTTP client would send (forged `Host`,
+/// malformed framing, slow or idle clients). Reads wait at most `readTimeout`, on a thread of
+/// their own (the server under test needs the shared ones).
+final class RawConnection: Sendable {
+    private let descriptor: Int32
+
+    /// Connects to `port` on 127.0.0.1; throws when nothing listens.
+    init(port: Int, readTimeout: Duration = .seconds(5)) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw WaitTimeout(description: "no socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            throw WaitTimeout(description: "cannot connect to 127.0.0.1:\(port): errno \(errno)")
+        }
+        let (seconds, attoseconds) = readTimeout.components
+        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(descriptor) }
+
+    /// Sends `text` as it is; false when the connection no longer takes data.
+    @discardableResult
+    func write(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
+    }
+
+    /// Reads until the peer closes the connection or the read timeout passes; what arrived, and
+    /// whether the peer closed.
+    func readAll() async -> (text: String, closed: Bool) {
+        (try? await onOwnThread { self.readBlocking() }) ?? ("", false)
+    }
+
+    /// Sends `request` and reads the answer until the server closes or the read timeout passes.
+    static func exchange(_ request: String, port: Int) async -> String {
+        guard let connection = try? RawConnection(port: port) else { return "" }
+        connection.write(request)
+        return await connection.readAll().text
+    }
+
+    private func readBlocking() -> (text: String, closed: Bool) {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                received += buffer[0..<count]
+                continue
+            }
+            return (String(decoding: received, as: UTF8.self), count == 0 || errno == ECONNRESET)
+        }
+    }
+
+    /// The status code of the first response in `text`, if any.
+    static func status(of text: String) -> Int? {
+        guard text.hasPrefix("HTTP/1.1 "), text.count >= 12 else { return nil }
+        return Int(text.dropFirst(9).prefix(3))
+    }
+}
