@@ -67,6 +67,14 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "stepwise-fuzz",
+            dependencies: [
+                "StepwiseExpressions",
+                "StepwiseLanguage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
             name: "stepwise-benchmarks",
             dependencies: ["StepwiseExpressions", "StepwiseLanguage"]
         ),

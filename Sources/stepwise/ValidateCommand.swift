@@ -27,8 +27,13 @@ struct ValidateCommand: ParsableCommand {
         // `invoke` may name any workflow of the same folder, also when one file is checked alone.
         let folders = Set(sources.map { ($0.path as NSString).deletingLastPathComponent }).map { $0.isEmpty ? "." : $0 }
         let neighbours = try WorkflowSources.read(folders.sorted(), recursive: false)
-        let names = Set((sources + neighbours).compactMap { WorkflowFile(path: $0.path, source: $0.text).workflow?.name.value })
-        let files = WorkflowFile.checkingNames(sources.map { WorkflowFile(path: $0.path, source: $0.text, knownWorkflows: names) })
+        let names = Set((sources + neighbours).compactMap { source in
+            source.text.flatMap { WorkflowFile(path: source.path, source: $0).workflow?.name.value }
+        })
+        let files = WorkflowFile.checkingNames(sources.map { source in
+            guard let text = source.text else { return WorkflowFile.unreadable(path: source.path, reason: "it is not UTF-8 text or cannot be opened") }
+            return WorkflowFile(path: source.path, source: text, knownWorkflows: names)
+        })
         print(format.render(files), terminator: "")
         let failing = files.contains { file in
             file.diagnostics.contains { $0.severity == .error || (strict && $0.severity == .warning) }
@@ -41,9 +46,10 @@ extension DiagnosticFormat: ExpressibleByArgument {}
 
 /// Finds and reads workflow files from the paths given on the command line.
 enum WorkflowSources {
-    /// The `.yaml`/`.yml` files under `paths`, sorted, with their text; exits with status 2 when
-    /// a path does not exist or cannot be read.
-    static func read(_ paths: [String], recursive: Bool = true) throws -> [(path: String, text: String)] {
+    /// The `.yaml`/`.yml` files under `paths`, sorted, with their text (`nil` for a file that
+    /// cannot be read as UTF-8, which is reported with the others); exits with status 2 when a
+    /// path does not exist.
+    static func read(_ paths: [String], recursive: Bool = true) throws -> [(path: String, text: String?)] {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -56,11 +62,8 @@ enum WorkflowSources {
                 files.append(path)
             }
         }
-        return try files.map { path in
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                throw usageFailure("cannot read \(path) as UTF-8 text")
-            }
-            return (path, text)
+        return files.map { path in
+            (path, FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) })
         }
     }
 

@@ -50,4 +50,18 @@ struct ValidateCommandTests {
         #expect(result.status == 2)
         #expect(result.standardError.contains("no such file or folder"), "\(result.standardError)")
     }
+
+    @Test("a folder with a hostile alias chain and a file that is not UTF-8 is checked whole: each bad file is reported, the good one too")
+    func hostileFolder() throws {
+        var chain = "a0: &a0 [x]\n"
+        for level in 1...47_500 { chain += "a\(level): &a\(level) [*a\(level - 1)]\n" }
+        _ = try write("chain.yaml", chain)
+        try Data([0x77, 0x6F, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: directory.path("binary.yaml")))
+        _ = try write("good.yaml", "workflow: good\nsteps:\n  - id: done\n    return: 1\n")
+        let result = try stepwise("validate", directory.url.path)
+        #expect(result.status == 1, "\(result.standardOutput)\(result.standardError)")
+        #expect(result.standardOutput.contains("chain.yaml:") && result.standardOutput.contains("deep"), "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("binary.yaml:") && result.standardOutput.contains("cannot read the file"))
+        #expect(!result.standardOutput.contains("good.yaml:"), "the good file has nothing to report")
+    }
 }

@@ -28,23 +28,6 @@ private func fires(
     return result
 }
 
-/// A small deterministic generator (SplitMix64), so random tests reproduce exactly.
-private struct CronTestRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 // MARK: - Parsing
 
 @Suite("Cron parsing")
@@ -398,7 +381,7 @@ struct CronRandomScheduleTests {
         names: [String] = [],
         nameBase: Int = 0,
         starWeight: Double,
-        random: inout CronTestRandom
+        random: inout SeededGenerator
     ) -> (text: String, values: Set<Int>) {
         if Double.random(in: 0..<1, using: &random) < starWeight {
             return ("*", Set(bounds))
@@ -437,7 +420,7 @@ struct CronRandomScheduleTests {
 
     @Test("each next fire time matches and no matching minute is skipped (UTC)")
     func againstBruteForce() throws {
-        var random = CronTestRandom(seed: 0x5EED_C40)
+        var random = SeededGenerator(seed: 0x5EED_C40)
         let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
         let days = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
         var checked = 0

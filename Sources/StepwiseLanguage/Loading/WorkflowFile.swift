@@ -33,6 +33,14 @@ public struct WorkflowFile: Sendable {
         self.diagnostics = diagnostics
     }
 
+    /// A file that could not be read (missing, unreadable, not UTF-8): one error saying why, so
+    /// that checking a folder reports it with the other files instead of stopping.
+    public static func unreadable(path: String, reason: String) -> WorkflowFile {
+        WorkflowFile(path: path, source: "", workflow: nil, diagnostics: [
+            Diagnostic(.yamlSyntax, "cannot read the file: \(reason)", at: .start),
+        ])
+    }
+
     /// Files of one folder, where a workflow name defined twice is an error in every file after
     /// the first that defines it (both would answer at `/workflows/<name>`).
     public static func checkingNames(_ files: [WorkflowFile]) -> [WorkflowFile] {

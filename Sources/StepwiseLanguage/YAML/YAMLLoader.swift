@@ -27,13 +27,23 @@ public struct YAMLLoader {
             return (nil, [Diagnostic(
                 .documentTooDeep, "the document nests more than \(maximumDepth) levels deep", at: deep)])
         }
+        switch AliasExpansionBound.check(source, maximumNodes: maximumNodes, maximumDepth: maximumDepth) {
+        case .tooLarge(let alias):
+            return (nil, [tooLargeDiagnostic(at: alias)])
+        case .tooDeep(let alias):
+            return (nil, [Diagnostic(
+                .documentTooDeep, "the document nests more than \(maximumDepth) levels deep (through aliases)",
+                at: alias, hint: "an alias copies its anchor's whole node; aliases inside anchors nest deeper")])
+        case .unreadable(let error):
+            return (nil, [diagnostic(forParseError: error, in: source)])
+        case nil:
+            break
+        }
         let node: Node?
         do {
             node = try Parser(yaml: source, resolver: .basic).singleRoot()
-        } catch let error as YamlError {
-            return (nil, [diagnostic(for: error, in: source)])
         } catch {
-            return (nil, [Diagnostic(.yamlSyntax, "cannot read the document: \(error)", at: .start)])
+            return (nil, [diagnostic(forParseError: error, in: source)])
         }
         guard let node else { return (nil, [Diagnostic(.notAWorkflow, "the document is empty", at: .start)]) }
         var loader = YAMLLoader(source: source)
@@ -47,10 +57,7 @@ public struct YAMLLoader {
         defer { path.removeLast() }
         guard nodeCount <= Self.maximumNodes else {
             if nodeCount == Self.maximumNodes + 1 {
-                diagnostics.append(Diagnostic(
-                    .documentTooLarge,
-                    "the document expands to more than \(Self.maximumNodes) nodes (through aliases)",
-                    at: expandingAlias() ?? span(of: node), hint: "aliases that refer to aliases multiply; copy what you need instead"))
+                diagnostics.append(Self.tooLargeDiagnostic(at: expandingAlias() ?? span(of: node)))
             }
             return nil
         }
@@ -115,7 +122,16 @@ public struct YAMLLoader {
         }
     }
 
-    private static func diagnostic(for error: YamlError, in source: String) -> Diagnostic {
+    private static func tooLargeDiagnostic(at span: SourceSpan) -> Diagnostic {
+        Diagnostic(
+            .documentTooLarge, "the document expands to more than \(maximumNodes) nodes (through aliases)",
+            at: span, hint: "aliases that refer to aliases multiply; copy what you need instead")
+    }
+
+    private static func diagnostic(forParseError error: Error, in source: String) -> Diagnostic {
+        guard let error = error as? YamlError else {
+            return Diagnostic(.yamlSyntax, "cannot read the document: \(error)", at: .start)
+        }
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
@@ -126,7 +142,9 @@ public struct YAMLLoader {
             }
             return Diagnostic(.yamlSyntax, "YAML: \(message)", at: span)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            let key = duplicates.first ?? "?"
+            var key = duplicates.first ?? "?"
+            // The alias-free copy read by `AliasExpansionBound` writes an alias `*a` as `~a`.
+            if key.hasPrefix("~"), source.contains("*" + key.dropFirst()) { key = "*" + key.dropFirst() }
             return Diagnostic(
                 .duplicateKey, "duplicate key '\(key)' in a mapping",
                 at: DuplicateKeyLocator.secondOccurrence(of: key, after: context.mark, in: source),
