@@ -97,6 +97,10 @@ public struct StepwiseRoutes: Sendable {
                 return JSONResponse.error(.notFound, "no workflow named '\(workflow)'", [("workflows", .list(known))])
             case .invalidInput(let problems):
                 return JSONResponse.error(.badRequest, "the input does not match the workflow's input schema", [("problems", .list(problems.map(Value.string)))])
+            case .invalidRunId:
+                return JSONResponse.error(.badRequest, error.description)
+            case .runIdTaken:
+                return JSONResponse.error(.conflict, error.description)
             case .storage(let message):
                 return JSONResponse.error(.internalServerError, "the run could not be stored: \(message)")
             }

@@ -35,7 +35,8 @@ extension WorkflowEngine {
             }
             guard let cron = try? CronExpression(parsing: schedule.cron) else { continue }
             let (fired, next) = latestTick(cron, from: tick, zone: schedule.timeZone, now: now)
-            let runId = "wfr_sched_\(schedule.workflow)_\(schedule.position)_\(fired.secondsSinceEpoch)"
+            let runId = RunIdentifier.scheduleTick(
+                workflow: schedule.workflow, position: schedule.position, secondsSinceEpoch: fired.secondsSinceEpoch)
             var run: RunRecord?
             do {
                 run = try newRun(of: schedule.workflow, input: schedule.input, id: runId, parent: nil)

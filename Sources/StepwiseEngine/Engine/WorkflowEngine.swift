@@ -96,21 +96,21 @@ public actor WorkflowEngine {
     /// The workflows served, by name.
     public var workflows: [String: WorkflowDefinition] { current }
 
-    /// Starts a run of `name` with `input`. With a `runId`, starting again returns the same run.
+    /// Starts a run of `name` with `input`. With a client's `runId` (see `RunIdentifier`),
+    /// starting again returns the same run; an id that belongs to a run of another workflow is
+    /// refused, never adopted.
     public func start(workflow name: String, input: Value, runId: String? = nil) async throws(StartError) -> (run: RunRecord, created: Bool) {
-        let record = try newRun(of: name, input: input, id: runId ?? Self.newRunId(), parent: nil)
+        if let runId, let problem = RunIdentifier.clientProblem(runId) { throw .invalidRunId(problem) }
+        let record = try newRun(of: name, input: input, id: runId ?? RunIdentifier.fresh(), parent: nil)
+        let result: (run: RunRecord, created: Bool)
         do {
-            let result = try await store.createRun(record)
-            if result.created { wake.signal() }
-            return result
+            result = try await store.createRun(record)
         } catch {
             throw .storage(String(describing: error))
         }
-    }
-
-    /// A fresh run id (`wfr_` and 32 hex digits).
-    static func newRunId() -> String {
-        "wfr_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        guard result.run.workflow == name, result.run.parent == nil else { throw .runIdTaken(record.id) }
+        if result.created { wake.signal() }
+        return result
     }
 
     /// The record of a new run of the current version of `name`, its input checked and its
@@ -286,7 +286,7 @@ public actor WorkflowEngine {
         resolution.submissions = resolution.submissions.map { submission in
             guard case .park(let operation) = submission, case .invoke(let workflow, let input) = operation.kind else { return submission }
             do throws(StartError) {
-                let id = Self.childRunId(parent: run.id, step: operation.stepName)
+                let id = RunIdentifier.child(parent: run.id, step: operation.stepName)
                 children[operation.stepName] = try newRun(of: workflow, input: input, id: id, parent: (run.id, operation.stepName))
                 return submission
             } catch {
@@ -295,12 +295,6 @@ public actor WorkflowEngine {
             }
         }
         resolution.children = children
-    }
-
-    /// The id of the run an `invoke` step starts: derived from the parent and the step, so that
-    /// delivering the same step twice cannot start two children.
-    static func childRunId(parent: String, step: String) -> String {
-        "wfr_" + SHA256.hash(data: Data("\(parent)/\(step)".utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 }
 
@@ -325,12 +319,18 @@ enum ScheduleDue: Sendable {
 public enum StartError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownWorkflow(String)
     case invalidInput([String])
+    /// A client's run id that breaks `RunIdentifier`'s rules.
+    case invalidRunId(String)
+    /// A client's run id that names a run of another workflow (or the engine's own child run).
+    case runIdTaken(String)
     case storage(String)
 
     public var description: String {
         switch self {
         case .unknownWorkflow(let name): "no workflow named '\(name)' is served"
         case .invalidInput(let problems): "invalid input: " + problems.joined(separator: "; ")
+        case .invalidRunId(let problem): "invalid run id: \(problem)"
+        case .runIdTaken(let id): "run id '\(id)' belongs to a run of another workflow"
         case .storage(let message): "the store failed: \(message)"
         }
     }

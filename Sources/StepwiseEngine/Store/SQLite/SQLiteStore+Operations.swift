@@ -118,7 +118,17 @@ extension SQLiteStore {
                 try append(db, runId: run.id, entry: operation.entry(out: nil, error: failure), at: now)
                 return true
             }
-            if try fetchRun(db, id: child.id) == nil { try insertRun(db, child) }
+            if let existing = try fetchRun(db, id: child.id) {
+                guard existing.parent?.runId == run.id, existing.parent?.step == operation.stepName else {
+                    let failure = StepError(
+                        message: "run id '\(child.id)' already belongs to another run; the child was not started", type: "InvokeError",
+                        step: operation.stepName)
+                    try append(db, runId: run.id, entry: operation.entry(out: nil, error: failure), at: now)
+                    return true
+                }
+            } else {
+                try insertRun(db, child)
+            }
             try insert(db, operation, of: run.id, timeoutAt: nil, child: child.id, at: now)
         case .notify(let event, let data):
             let woken = try wake(db, event: event, data: data, runId: nil, at: now)
