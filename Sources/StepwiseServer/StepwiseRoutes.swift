@@ -123,9 +123,16 @@ public struct StepwiseRoutes: Sendable {
             }
             filter.limit = parsed
         }
+        if let cursor = query["cursor"] {
+            guard let parsed = RunCursor(text: String(cursor)) else {
+                return JSONResponse.error(.badRequest, "cursor is not one this API gave out; pass the `cursor` of the previous page as it is")
+            }
+            filter.after = parsed
+        }
         do {
             let runs = try await engine.store.runs(filter)
-            return JSONResponse.make(.ok, ["runs": .list(runs.map(RunView.summary))])
+            let next: Value = runs.count == filter.limit ? runs.last.map { .string(RunCursor(after: $0).text) } ?? .null : .null
+            return JSONResponse.make(.ok, ["runs": .list(runs.map(RunView.summary)), "cursor": next])
         } catch {
             return JSONResponse.error(.internalServerError, "cannot list runs: \(error)")
         }

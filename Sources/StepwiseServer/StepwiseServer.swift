@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import StepwiseEngine
@@ -10,14 +11,20 @@ public struct StepwiseServer: Sendable {
     public let host: String
     public let port: Int
     let access: APIAccess
+    let limits: ConnectionLimits
     let logger: Logger
 
-    /// A server for `engine` on `host:port`, admitting requests as `access` says.
-    public init(engine: WorkflowEngine, host: String, port: Int, access: APIAccess, logger: Logger = Logger(label: "stepwise")) {
+    /// A server for `engine` on `host:port`, admitting requests as `access` says and connections
+    /// as `limits` says.
+    public init(
+        engine: WorkflowEngine, host: String, port: Int, access: APIAccess, limits: ConnectionLimits = ConnectionLimits(),
+        logger: Logger = Logger(label: "stepwise")
+    ) {
         self.engine = engine
         self.host = host
         self.port = port
         self.access = access
+        self.limits = limits
         self.logger = logger
     }
 
@@ -28,7 +35,10 @@ public struct StepwiseServer: Sendable {
         StepwiseRoutes(engine: engine).register(on: router)
         return Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "stepwise"),
+            server: .guardedHTTP1(limits),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "stepwise",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
             services: [DeliveryService(engine: engine)],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -76,6 +76,7 @@ struct RunCommand: AsyncParsableCommand {
         switch error {
         case .unknownWorkflow(let name): "unknown workflow \(name)"
         case .invalidInput(let problems): "the input does not match the input schema:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        case .invalidRunId, .runIdTaken: error.description
         case .storage(let message): message
         }
     }

@@ -35,13 +35,29 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("allowed-host"), help: "Another host name to answer to when bound to loopback (behind a proxy); repeatable.")
     var allowedHosts: [String] = []
 
+    @Option(name: .customLong("idle-timeout"), help: "Close a connection with no request in progress after this long.")
+    var idleTimeout = DurationArgument("60s", .seconds(60))
+
+    @Option(name: .customLong("header-timeout"), help: "Close a connection whose request head takes longer, from its first byte.")
+    var headerTimeout = DurationArgument("10s", .seconds(10))
+
+    @Option(name: .customLong("body-timeout"), help: "Close a connection whose request body takes longer.")
+    var bodyTimeout = DurationArgument("30s", .seconds(30))
+
+    @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait until one closes.")
+    var maxConnections = ConnectionLimits().maximumConnections
+
     func run() async throws {
         let folder = try loadWorkflows()
         let engine = try await makeEngine(folder)
         let token = try AccessToken.forServer(explicit: token)
         let access = APIAccess(token: token.value, boundHost: host, extraHosts: allowedHosts)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
-        try await StepwiseServer(engine: engine, host: host, port: port, access: access).run { port in
+        guard maxConnections > 0 else { throw CommandFailure.usage("--max-connections must be at least 1") }
+        let limits = ConnectionLimits(
+            idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, bodyTimeout: bodyTimeout.duration,
+            maximumConnections: maxConnections)
+        try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits).run { port in
             let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "
                 + "(API token from \(token.source))\n"
             FileHandle.standardOutput.write(Data(line.utf8))

@@ -25,10 +25,11 @@ struct RunningServer: Sendable {
 
     /// Starts a server for `definitions`, runs `body` with it, and shuts it down afterwards (also
     /// when `body` throws). The runner and the engine read `secrets`; both log to `logger`; the
-    /// store is `stepwise.db` in `directory` (a new temporary one when not given).
+    /// store is `stepwise.db` in `directory` (a new temporary one when not given); connections are
+    /// held to `limits`.
     static func with<T>(
         _ definitions: [WorkflowDefinition], secrets: [String: String] = [:], logger: Logger = silentLogger,
-        directory: TemporaryDirectory? = nil, _ body: (RunningServer) async throws -> T
+        directory: TemporaryDirectory? = nil, limits: ConnectionLimits = ConnectionLimits(), _ body: (RunningServer) async throws -> T
     ) async throws -> T {
         let directory = try directory ?? TemporaryDirectory()
         let store = try SQLiteStore(path: directory.path("stepwise.db"))
@@ -37,7 +38,8 @@ struct RunningServer: Sendable {
         try await engine.install(definitions)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = StepwiseServer(
-            engine: engine, host: "127.0.0.1", port: 0, access: APIAccess(token: Self.token, boundHost: "127.0.0.1"), logger: logger).application { port in
+            engine: engine, host: "127.0.0.1", port: 0, access: APIAccess(token: Self.token, boundHost: "127.0.0.1"), limits: limits,
+            logger: logger).application { port in
             continuation.yield(port)
             continuation.finish()
         }

@@ -120,7 +120,7 @@ struct StepwiseServerTests {
             #expect(oversized.error == "the request body is larger than 1048576 bytes")
 
             let listing = try await send(.GET, server.url("/api/runs"))
-            #expect(listing.json == ["runs": []], "no rejected request may create a run")
+            #expect(listing.json == ["runs": [], "cursor": .null], "no rejected request may create a run")
         }
     }
 
@@ -175,6 +175,39 @@ struct StepwiseServerTests {
                 #expect(answer.status == 400, "\(bad)")
                 #expect(answer.error != nil, "\(bad): \(answer.body)")
             }
+        }
+    }
+
+    @Test("GET /api/runs pages through every run with its cursor, past the newest 1,000, ties in creation time included")
+    func pageThroughRuns() async throws {
+        try await RunningServer.with([hello]) { server in
+            let base = try TimestampValue(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)
+            var created: [String] = []
+            for index in 0..<2_345 {
+                // Ten runs share each millisecond, so pages also break inside one creation time.
+                let at = try base.plus(seconds: Double(index / 10) / 1_000)
+                let run = RunRecord(
+                    id: String(format: "run-%05d", index), workflow: "hello", definitionHash: hello.hash, input: ["name": "x"],
+                    status: .succeeded, createdAt: at, updatedAt: at, output: .null)
+                _ = try await server.store.createRun(run)
+                created.append(run.id)
+            }
+            var listed: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let query = "/api/runs?limit=1000" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let answer = try await send(.GET, server.url(query))
+                #expect(answer.status == 200, "\(answer.body.prefix(200))")
+                listed += answer.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string } ?? []
+                cursor = answer.json?["cursor"]?.string
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(pages == 3)
+            #expect(listed.count == created.count && Set(listed) == Set(created), "every run once")
+            #expect(listed.first == "run-02340" && listed.last == "run-00009", "newest first, ties by id")
+            let bad = try await send(.GET, server.url("/api/runs?cursor=not-a-cursor"))
+            #expect(bad.status == 400, "\(bad.body)")
         }
     }
 

@@ -137,6 +137,11 @@ public final class SQLiteStore: Store {
                 conditions.append("status = ?")
                 arguments += [status.rawValue]
             }
+            if let after = filter.after {
+                // Newest first, ties by id: the next page starts just past the cursor in that order.
+                conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")
+                arguments += [after.createdAtMilliseconds, after.createdAtMilliseconds, after.runId]
+            }
             arguments += [filter.limit]
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             return try Row.fetchAll(db, sql: "SELECT * FROM runs \(clause) ORDER BY created_at DESC, id LIMIT ?", arguments: arguments)

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Where a page of a run listing ended: the creation time (milliseconds) and id of its last run.
+/// Its text form is opaque to clients, who pass it back to get the next page.
+public struct RunCursor: Sendable, Equatable {
+    public var createdAtMilliseconds: Int64
+    public var runId: String
+
+    public init(createdAtMilliseconds: Int64, runId: String) {
+        self.createdAtMilliseconds = createdAtMilliseconds
+        self.runId = runId
+    }
+
+    /// The cursor after `run`.
+    public init(after run: RunRecord) {
+        self.init(createdAtMilliseconds: Int64(clamping: run.createdAt.nanosecondsSinceEpoch / 1_000_000), runId: run.id)
+    }
+
+    /// The cursor as text for a URL query (base64url).
+    public var text: String {
+        Data("\(createdAtMilliseconds)/\(runId)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Reads `text` written by `text`; `nil` when it is not a cursor.
+    public init?(text: String) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let decoded = String(data: data, encoding: .utf8),
+            let slash = decoded.firstIndex(of: "/"), let milliseconds = Int64(decoded[..<slash])
+        else { return nil }
+        let id = String(decoded[decoded.index(after: slash)...])
+        guard !id.isEmpty else { return nil }
+        self.init(createdAtMilliseconds: milliseconds, runId: id)
+    }
+}

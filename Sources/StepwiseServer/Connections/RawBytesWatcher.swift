@@ -1,0 +1,33 @@
+import NIOCore
+
+/// The first handler of a connection: tells `ConnectionDeadline` when bytes arrive, before the
+/// HTTP parser sees them, so that a head sent byte by byte is timed from its first byte.
+final class RawBytesWatcher: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let deadline: ConnectionDeadline
+
+    init(deadline: ConnectionDeadline) {
+        self.deadline = deadline
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { deadline.opened(context.channel) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        deadline.opened(context.channel)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        deadline.bytesArrived(on: context.channel)
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline.closed()
+        context.fireChannelInactive()
+    }
+}

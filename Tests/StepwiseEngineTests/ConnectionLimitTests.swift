@@ -1,0 +1,93 @@
+import Foundation
+import StepwiseServer
+import Testing
+
+/// Idle, slow and malformed clients over real TCP: the server closes idle connections and
+/// requests whose head or body is too slow, stays reachable past its connection limit, and
+/// answers bad framing with a status instead of silence.
+@Suite("Connections: timeouts, limit and framing")
+struct ConnectionLimitTests {
+    static let greeting = """
+        workflow: greet
+        steps:
+          - id: hello
+            set: {text: "hi"}
+        """
+
+    static let quick = ConnectionLimits(
+        idleTimeout: .seconds(1), headerTimeout: .milliseconds(800), bodyTimeout: .milliseconds(800), maximumConnections: 4)
+
+    static let health = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+    @Test("an idle connection is closed after the idle timeout; one that keeps making requests is not")
+    func idleConnections() async throws {
+        try await RunningServer.with([try definition(Self.greeting)], limits: Self.quick) { server async throws in
+            let idle = try RawConnection(port: server.port, readTimeout: .seconds(5))
+            #expect(await idle.readAll().closed, "closed by the server before the read timeout")
+            let busy = try RawConnection(port: server.port, readTimeout: .milliseconds(300))
+            for _ in 0..<6 {
+                #expect(busy.write(Self.health))
+                let answer = await busy.readAll()
+                #expect(RawConnection.status(of: answer.text) == 200 && !answer.closed, "kept open while in use")
+            }
+        }
+    }
+
+    @Test("a head sent a byte at a time and a body that trickles are cut off by their timeouts")
+    func slowClients() async throws {
+        try await RunningServer.with([try definition(Self.greeting)], limits: Self.quick) { server async throws in
+            let head = "GET /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 40)
+            #expect(try await Self.trickle(head, port: server.port), "the head never completed and the server hung up")
+            let body = "POST /workflows/greet HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(RunningServer.token)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n" + String(repeating: " ", count: 40)
+            #expect(try await Self.trickle(body, port: server.port, from: body.count - 40))
+            #expect(try await server.store.runs(.init()).isEmpty)
+        }
+    }
+
+    @Test("past the connection limit new clients wait, and are answered once idle connections are closed")
+    func connectionLimit() async throws {
+        try await RunningServer.with([try definition(Self.greeting)], limits: Self.quick) { server async throws in
+            let held = try (0..<Self.quick.maximumConnections).map { _ in try RawConnection(port: server.port, readTimeout: .seconds(10)) }
+            try await Task.sleep(for: .milliseconds(200))
+            let waiting = try RawConnection(port: server.port, readTimeout: .seconds(10))
+            #expect(waiting.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+            let answer = await waiting.readAll()
+            #expect(RawConnection.status(of: answer.text) == 200, "answered: \(answer.text)")
+            var closed = 0
+            for connection in held where await connection.readAll().closed { closed += 1 }
+            #expect(closed == held.count, "the idle connections were closed to make room")
+        }
+    }
+
+    @Test("framing errors get an answer: malformed chunks 400, an announced oversized body 413 at once, also with Expect: 100-continue")
+    func framing() async throws {
+        try await RunningServer.with([try definition(Self.greeting)]) { server async throws in
+            let start = "POST /workflows/greet HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(RunningServer.token)\r\n"
+                + "Content-Type: application/json\r\n"
+            let chunked = await RawConnection.exchange(
+                start + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", port: server.port)
+            #expect(RawConnection.status(of: chunked) == 400, "\(chunked)")
+            let oversized = await RawConnection.exchange(
+                start + "Content-Length: \(64 << 20)\r\nExpect: 100-continue\r\n\r\n", port: server.port)
+            #expect(RawConnection.status(of: oversized) == 413, "\(oversized)")
+            let plain = await RawConnection.exchange(start + "Content-Length: \(64 << 20)\r\n\r\n{", port: server.port)
+            #expect(RawConnection.status(of: plain) == 413, "\(plain)")
+            #expect(try await server.store.runs(.init()).isEmpty)
+        }
+    }
+
+    /// Sends `text` one byte every 100 ms after the first `from` bytes; whether the server closed
+    /// the connection before the whole text was sent (5 s at most).
+    private static func trickle(_ text: String, port: Int, from start: Int = 0) async throws -> Bool {
+        let connection = try RawConnection(port: port, readTimeout: .milliseconds(50))
+        let bytes = Array(text.utf8)
+        guard connection.write(String(decoding: bytes[0..<start], as: UTF8.self)) else { return true }
+        for byte in bytes[start...] {
+            guard connection.write(String(decoding: [byte], as: UTF8.self)) else { return true }
+            try await Task.sleep(for: .milliseconds(100))
+            if await connection.readAll().closed { return true }
+        }
+        return false
+    }
+}
