@@ -46,17 +46,25 @@ struct RunsCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Only runs of this workflow.") var workflow: String?
     @Option(name: .long, help: "Only runs with this status: running, succeeded, failed, canceled.") var status: String?
-    @Option(name: .long, help: "At most this many runs.") var limit = 50
+    @Option(name: .long, help: "At most this many runs (pages of 1,000 are fetched as needed).") var limit = 50
     @OptionGroup var server: ServerOption
 
     func run() async throws {
-        var query = ["limit=\(limit)"]
-        if let workflow { query.append("workflow=\(workflow)") }
-        if let status { query.append("status=\(status)") }
-        let answer = try await server.client.expectSuccess(.GET, "/api/runs?" + query.joined(separator: "&"))
+        guard limit > 0 else { throw CommandFailure.usage("--limit must be at least 1") }
+        var filters: [String] = []
+        if let workflow { filters.append("workflow=\(APIClient.segment(workflow))") }
+        if let status { filters.append("status=\(APIClient.segment(status))") }
+        var runs: [Value] = []
+        var cursor: String?
+        repeat {
+            let query = filters + ["limit=\(min(1_000, limit - runs.count))"] + (cursor.map { ["cursor=\($0)"] } ?? [])
+            let answer = try await server.client.expectSuccess(.GET, "/api/runs?" + query.joined(separator: "&"))
+            runs += answer["runs"]?.listItems ?? []
+            cursor = answer["cursor"]?.stringText
+        } while cursor != nil && runs.count < limit
         print(TextTable.render(
-            answer["runs"]?.listItems ?? [], empty: "no runs", .field("RUN", "workflowRunId"), .field("WORKFLOW", "workflow"),
-            .field("STATUS", "status"), .field("CREATED", "createdAt")))
+            runs, empty: "no runs", .field("RUN", "workflowRunId"), .field("WORKFLOW", "workflow"), .field("STATUS", "status"),
+            .field("CREATED", "createdAt")))
     }
 }
 

@@ -164,4 +164,18 @@ struct OrchestrationCommandTests {
         #expect(offline.status != 0)
         #expect(offline.standardError.contains("cannot reach the Stepwise server at http://127.0.0.1:9"), "\(offline.standardError)")
     }
+
+    @Test("stepwise runs --limit pages through the API's cursor past its 1,000 runs a page")
+    func runsPastOnePage() async throws {
+        let hello = try definition("workflow: hello\nsteps:\n  - id: done\n    return: 1\n")
+        try await RunningServer.with([hello]) { server in
+            _ = try await server.insertFinishedRuns(1_234, of: hello)
+            let listing = try await succeeding("runs", "--limit", "1200", on: server)
+            let rows = listing.split(separator: "\n").filter { $0.hasPrefix("run-") }
+            #expect(rows.count == 1_200)
+            #expect(Set(rows.map { $0.prefix(9) }).count == 1_200, "no run twice")
+            let all = try await succeeding("runs", "--limit", "5000", on: server)
+            #expect(all.split(separator: "\n").filter { $0.hasPrefix("run-") }.count == 1_234)
+        }
+    }
 }

@@ -67,6 +67,22 @@ struct RunningServer: Sendable {
 }
 
 extension RunningServer {
+    /// Stores `count` succeeded runs of `definition` directly (ids `run-00000`…), ten per
+    /// millisecond of creation time from `base`, so that listings also have ties to break.
+    func insertFinishedRuns(_ count: Int, of definition: WorkflowDefinition) async throws -> [String] {
+        let base = try TimestampValue(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)
+        var created: [String] = []
+        for index in 0..<count {
+            let at = try base.plus(seconds: Double(index / 10) / 1_000)
+            let run = RunRecord(
+                id: String(format: "run-%05d", index), workflow: definition.workflow.name.value, definitionHash: definition.hash,
+                input: ["name": "x"], status: .succeeded, createdAt: at, updatedAt: at, output: .null)
+            _ = try await store.createRun(run)
+            created.append(run.id)
+        }
+        return created
+    }
+
     /// Starts a run of `workflow` over HTTP with `body` as input and returns its id; a refusal is
     /// a test failure.
     func startRun(_ workflow: String, _ body: String, headers: [(String, String)] = []) async throws -> String {

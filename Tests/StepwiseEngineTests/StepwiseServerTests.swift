@@ -181,17 +181,7 @@ struct StepwiseServerTests {
     @Test("GET /api/runs pages through every run with its cursor, past the newest 1,000, ties in creation time included")
     func pageThroughRuns() async throws {
         try await RunningServer.with([hello]) { server in
-            let base = try TimestampValue(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)
-            var created: [String] = []
-            for index in 0..<2_345 {
-                // Ten runs share each millisecond, so pages also break inside one creation time.
-                let at = try base.plus(seconds: Double(index / 10) / 1_000)
-                let run = RunRecord(
-                    id: String(format: "run-%05d", index), workflow: "hello", definitionHash: hello.hash, input: ["name": "x"],
-                    status: .succeeded, createdAt: at, updatedAt: at, output: .null)
-                _ = try await server.store.createRun(run)
-                created.append(run.id)
-            }
+            let created = try await server.insertFinishedRuns(2_345, of: hello)
             var listed: [String] = []
             var cursor: String?
             var pages = 0
