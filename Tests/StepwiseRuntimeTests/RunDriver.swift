@@ -19,26 +19,53 @@ struct RunDriver {
     let hash = "test-hash"
 
     /// Loads `yaml` (which must validate) into a runner with the given transport.
-    static func make(_ yaml: String, transport: ScriptedTransport, warm: Bool, clock: VirtualClock, secrets: [String: String] = [:]) async throws -> RunDriver {
+    static func make(
+        _ yaml: String, transport: ScriptedTransport, warm: Bool, clock: VirtualClock, secrets: [String: String] = [:],
+        warmByteBudget: Int = WorkflowRunner.defaultWarmByteBudget
+    ) async throws -> RunDriver {
         let file = WorkflowFile(path: "test.yaml", source: yaml)
         guard let workflow = file.workflow, !file.hasErrors else {
             throw WorkflowLoadError(diagnostics: file.diagnostics.map(\.description))
         }
         let runner = WorkflowRunner(
-            http: transport, secrets: EnvironmentSecrets(secrets), warmCapacity: warm ? 100 : 0, clock: { clock.now })
+            http: transport, secrets: EnvironmentSecrets(secrets), warmCapacity: warm ? 100 : 0,
+            warmByteBudget: warmByteBudget, clock: { clock.now })
         await runner.register(workflow, hash: "test-hash")
         return RunDriver(runner: runner)
     }
 
     func run(input: Value, clock: VirtualClock, maximumDeliveries: Int = 200) async -> Finish {
-        var journal = [JournalEntry.initial(input)]
+        var run = start(input: input, clock: clock)
+        for _ in 1...maximumDeliveries {
+            if let finish = await run.deliverOnce() { return finish }
+        }
+        return Finish(status: "unfinished", output: nil, error: nil, journal: run.journal, deliveries: maximumDeliveries)
+    }
+
+    /// A run that has not been delivered yet, to be driven one delivery at a time (runs can then
+    /// interleave on one runner).
+    func start(input: Value, clock: VirtualClock, runId: String = "run-1") -> RunInProgress {
+        RunInProgress(runner: runner, hash: hash, runId: runId, clock: clock, journal: [JournalEntry.initial(input)], startedAt: clock.now)
+    }
+
+    /// One run's journal and pending operations between deliveries, as the engine keeps them.
+    struct RunInProgress {
+        let runner: WorkflowRunner
+        let hash: String
+        let runId: String
+        let clock: VirtualClock
+        var journal: [JournalEntry]
+        let startedAt: TimestampValue
         var pending: [String: (due: TimestampValue, operation: StepOperation)] = [:]
         var failures: [String: Int] = [:]
         var failure: StepError?
-        let startedAt = clock.now
-        for count in 1...maximumDeliveries {
+        var deliveries = 0
+
+        /// Delivers the run once and applies the outcome; the finish once the run has ended.
+        mutating func deliverOnce() async -> Finish? {
+            deliveries += 1
             let delivery = Delivery(
-                runId: "run-1", workflow: "test", definitionHash: hash, journal: journal, startedAt: startedAt,
+                runId: runId, workflow: "test", definitionHash: hash, journal: journal, startedAt: startedAt,
                 pending: Set(pending.keys), failures: failures, failure: failure)
             switch await runner.deliver(delivery) {
             case .submitted(let submissions):
@@ -50,7 +77,7 @@ struct RunDriver {
                         appended = true
                     case .park(let operation):
                         if case .retry = operation.kind { failures[operation.stepName, default: 0] += 1 }
-                        if let due = Self.due(of: operation, now: clock.now) {
+                        if let due = RunDriver.due(of: operation, now: clock.now) {
                             pending[operation.stepName] = (due, operation)
                         } else {
                             journal.append(operation.entry(out: ["waiters": []]))
@@ -58,29 +85,29 @@ struct RunDriver {
                         }
                     }
                 }
-                if !appended { Self.completeEarliest(&pending, &journal, clock) }
+                if !appended { RunDriver.completeEarliest(&pending, &journal, clock) }
             case .blocked:
-                Self.completeEarliest(&pending, &journal, clock)
+                RunDriver.completeEarliest(&pending, &journal, clock)
             case .completed(let output):
-                return Finish(status: "succeeded", output: output, error: nil, journal: journal, deliveries: count)
+                return Finish(status: "succeeded", output: output, error: nil, journal: journal, deliveries: deliveries)
             case .failed(let error):
                 if failure == nil {
                     failure = error
-                    continue
+                    return nil
                 }
-                return Finish(status: "failed", output: nil, error: error, journal: journal, deliveries: count)
+                return Finish(status: "failed", output: nil, error: error, journal: journal, deliveries: deliveries)
             case .canceled(let reason):
-                return Finish(status: "canceled", output: nil, error: reason.map { StepError(message: $0, type: "Canceled") }, journal: journal, deliveries: count)
+                return Finish(status: "canceled", output: nil, error: reason.map { StepError(message: $0, type: "Canceled") }, journal: journal, deliveries: deliveries)
             case .rejected(let message):
-                return Finish(status: "rejected", output: nil, error: StepError(message: message, type: "Rejected"), journal: journal, deliveries: count)
+                return Finish(status: "rejected", output: nil, error: StepError(message: message, type: "Rejected"), journal: journal, deliveries: deliveries)
             }
+            return nil
         }
-        return Finish(status: "unfinished", output: nil, error: nil, journal: journal, deliveries: maximumDeliveries)
     }
 
     /// When the engine would complete an operation by itself (a timer); `nil` for one it
     /// completes at once (notify). Waits time out: nobody notifies in these tests.
-    private static func due(of operation: StepOperation, now: TimestampValue) -> TimestampValue? {
+    fileprivate static func due(of operation: StepOperation, now: TimestampValue) -> TimestampValue? {
         switch operation.kind {
         case .sleep(let until): until
         case .retry(let at, _): at
@@ -91,7 +118,7 @@ struct RunDriver {
     }
 
     /// Moves the clock to the earliest pending operation and completes it as the engine would.
-    private static func completeEarliest(
+    fileprivate static func completeEarliest(
         _ pending: inout [String: (due: TimestampValue, operation: StepOperation)], _ journal: inout [JournalEntry], _ clock: VirtualClock
     ) {
         guard let (name, next) = pending.min(by: { $0.value.due < $1.value.due }) else { return }

@@ -8,6 +8,8 @@ struct ExecutionState: Sendable {
         var output: Value
         /// How many journal entries the step (with everything nested in it) consumed.
         var journalEntries: Int
+        /// The estimated size of what remembering the step keeps alive.
+        var estimatedBytes: Int
     }
 
     var input: Value
@@ -18,7 +20,28 @@ struct ExecutionState: Sendable {
     /// `item` and `index` inside a `for_each` iteration.
     var iteration: (item: Value, index: Int)?
     /// Completed steps by structural path (with indices), for a warm resume.
-    var completed: [String: CompletedStep] = [:]
+    private(set) var completed: [String: CompletedStep] = [:]
+    /// An estimate of the memory this state keeps alive (see `Value.estimatedRetainedBytes`):
+    /// the run's input, metadata and environment plus every remembered step. Kept up to date as
+    /// steps complete, each output measured once, so a warm runner can weigh a state without
+    /// walking it at every delivery.
+    private(set) var estimatedBytes: Int
+
+    init(input: Value, run: Value, environment: Value) {
+        self.input = input
+        self.run = run
+        self.environment = environment
+        estimatedBytes = input.estimatedRetainedBytes + run.estimatedRetainedBytes + environment.estimatedRetainedBytes
+    }
+
+    /// Remembers a completed step at `path`; `retained` are other values it left in scope (the
+    /// step results of a `parallel` step's branches), counted with it.
+    mutating func remember(_ output: Value, journalEntries: Int, at path: String, retained: some Sequence<Value>) {
+        let bytes = retained.reduce(output.estimatedRetainedBytes) { $0 + $1.estimatedRetainedBytes }
+        let step = CompletedStep(output: output, journalEntries: journalEntries, estimatedBytes: bytes)
+        if let replaced = completed.updateValue(step, forKey: path) { estimatedBytes -= replaced.estimatedBytes }
+        estimatedBytes += bytes
+    }
 
     /// The variables visible to expressions.
     var variables: [String: Value] {

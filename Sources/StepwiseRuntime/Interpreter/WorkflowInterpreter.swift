@@ -101,6 +101,7 @@ public struct WorkflowInterpreter: Sendable {
             return remembered.output
         }
         let start = context.consumedCount
+        let stepsBefore = state.steps.count
         let output: Value
         do {
             output = try await outputOf(step, path: path, indices: indices, context, &state)
@@ -108,10 +109,13 @@ public struct WorkflowInterpreter: Sendable {
             guard case .failed(let failure) = error, !step.catchSteps.isEmpty else { throw error }
             output = try await handle(failure, of: step, indices: indices, context, &state)
         }
-        state.steps[.string(step.id.value)] = output
         if remembers {
-            state.completed[path] = ExecutionState.CompletedStep(output: output, journalEntries: context.consumedCount - start)
+            // A `parallel` step leaves its branches' step results in scope; nothing else
+            // remembers them, so they are weighed with the step.
+            let branchResults: ArraySlice<Value> = if case .parallel = step.kind { state.steps.values.dropFirst(stepsBefore) } else { [] }
+            state.remember(output, journalEntries: context.consumedCount - start, at: path, retained: branchResults)
         }
+        state.steps[.string(step.id.value)] = output
         return output
     }
 

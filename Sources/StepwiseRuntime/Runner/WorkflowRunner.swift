@@ -4,27 +4,37 @@ import StepwiseLanguage
 /// Runs deliveries of any workflow it knows, by definition hash. Stateless between deliveries in
 /// principle; as an optimisation it keeps the interpreter state of recently active runs and
 /// resumes from it when the next delivery's journal extends what it saw (a warm resume), so a
-/// long run does not pay for replaying its whole history at every step.
+/// long run does not pay for replaying its whole history at every step. The remembered states
+/// are bounded by count and by their estimated size, so parked runs with big inputs cannot grow
+/// the process without limit: a run whose state was evicted is simply replayed cold.
 public actor WorkflowRunner {
+    /// The default bound on the estimated size of all remembered run states: 64 MiB.
+    public static let defaultWarmByteBudget = 64 << 20
+
     private let http: any HTTPTransport
     private let secrets: any SecretSource
     private let clock: @Sendable () -> TimestampValue
-    private let warmCapacity: Int
     private var definitions: [String: Workflow] = [:]
-    private var warm: [String: (journalCount: Int, state: ExecutionState)] = [:]
-    private var warmOrder: [String] = []
+    private var warm: WarmStateCache<ExecutionState>
 
     /// A runner sending HTTP through `http`, reading secrets from `secrets`, telling time with
-    /// `clock`; `warmCapacity` bounds how many runs it remembers (0 disables warm resumes).
+    /// `clock`; it remembers at most `warmCapacity` runs (0 disables warm resumes) whose states
+    /// are estimated to take at most `warmByteBudget` bytes together.
     public init(
         http: any HTTPTransport, secrets: any SecretSource, warmCapacity: Int = 1_000,
-        clock: @escaping @Sendable () -> TimestampValue
+        warmByteBudget: Int = WorkflowRunner.defaultWarmByteBudget, clock: @escaping @Sendable () -> TimestampValue
     ) {
         self.http = http
         self.secrets = secrets
         self.clock = clock
-        self.warmCapacity = warmCapacity
+        warm = WarmStateCache(capacity: warmCapacity, byteBudget: warmByteBudget)
     }
+
+    /// How many runs' states are remembered for warm resumes.
+    public var warmRunCount: Int { warm.count }
+
+    /// The estimated size of the remembered states, never more than the budget.
+    public var warmBytes: Int { warm.totalBytes }
 
     /// Makes a definition available under its hash (runs are pinned to the hash they started with).
     public func register(_ workflow: Workflow, hash: String) {
@@ -63,7 +73,7 @@ public actor WorkflowRunner {
 
     private func prepare(_ delivery: Delivery) -> (Workflow, ExecutionState?)? {
         guard let workflow = definitions[delivery.definitionHash] else { return nil }
-        guard delivery.failure == nil, let cached = warm[delivery.runId], cached.journalCount <= delivery.journal.count else {
+        guard delivery.failure == nil, let cached = warm.entry(for: delivery.runId), cached.journalCount <= delivery.journal.count else {
             return (workflow, nil)
         }
         return (workflow, cached.state)
@@ -104,22 +114,17 @@ public actor WorkflowRunner {
     }
 
     private func remember(_ delivery: Delivery, state: ExecutionState, outcome: DeliveryOutcome) {
-        guard warmCapacity > 0 else { return }
-        warmOrder.removeAll { $0 == delivery.runId }
         switch outcome {
         case .submitted, .blocked:
             guard delivery.failure == nil else { fallthrough }
-            warm[delivery.runId] = (delivery.journal.count, state)
-            warmOrder.append(delivery.runId)
-            while warmOrder.count > warmCapacity { warm[warmOrder.removeFirst()] = nil }
+            warm.store(state, journalCount: delivery.journal.count, bytes: state.estimatedBytes, for: delivery.runId)
         default:
-            warm[delivery.runId] = nil
+            warm.remove(delivery.runId)
         }
     }
 
     /// Forgets a run's warm state (after it finished or was canceled elsewhere).
     public func forget(runId: String) {
-        warm[runId] = nil
-        warmOrder.removeAll { $0 == runId }
+        warm.remove(runId)
     }
 }
