@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "StepwiseExpressions", targets: ["StepwiseExpressions"]),
         .library(name: "StepwiseLanguage", targets: ["StepwiseLanguage"]),
         .library(name: "StepwiseRuntime", targets: ["StepwiseRuntime"]),
+        .library(name: "StepwiseProtocol", targets: ["StepwiseProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,6 +33,10 @@ let package = Package(
         ),
         .target(name: "StepwiseRuntime", dependencies: ["StepwiseExpressions", "StepwiseLanguage"]),
         .target(
+            name: "StepwiseProtocol",
+            dependencies: ["StepwiseExpressions", "StepwiseRuntime", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
             name: "StepwiseEngine",
             dependencies: [
                 "StepwiseRuntime",
@@ -45,6 +50,7 @@ let package = Package(
             name: "StepwiseServer",
             dependencies: [
                 "StepwiseEngine",
+                "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -53,6 +59,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "CMalloc"),
         .target(name: "CELConformance", dependencies: ["StepwiseExpressions"]),
         .executableTarget(
             name: "stepwise",
@@ -89,6 +96,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "StepwiseRuntimeTests", dependencies: ["StepwiseRuntime"]),
+        .testTarget(name: "StepwiseProtocolTests", dependencies: ["StepwiseProtocol"]),
         .testTarget(
             name: "StepwiseEngineTests",
             dependencies: [

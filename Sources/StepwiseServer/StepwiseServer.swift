@@ -39,7 +39,7 @@ public struct StepwiseServer: Sendable {
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "stepwise",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
-            services: [DeliveryService(engine: engine)],
+            services: [DeliveryService(engine: engine), MemoryTrimService(interval: .seconds(10))],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -69,9 +69,9 @@ struct ConnectionLimitTests {
                 start + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", port: server.port)
             #expect(RawConnection.status(of: chunked) == 400, "\(chunked)")
             let oversized = await RawConnection.exchange(
-                start + "Content-Length: \(64 << 20)\r\nExpect: 100-continue\r\n\r\n", port: server.port)
+                start + "Content-Length: \(64 << 20)\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", port: server.port)
             #expect(RawConnection.status(of: oversized) == 413, "\(oversized)")
-            let plain = await RawConnection.exchange(start + "Content-Length: \(64 << 20)\r\n\r\n{", port: server.port)
+            let plain = await RawConnection.exchange(start + "Content-Length: \(64 << 20)\r\nConnection: close\r\n\r\n{", port: server.port)
             #expect(RawConnection.status(of: plain) == 413, "\(plain)")
             #expect(try await server.store.runs(.init()).isEmpty)
         }

@@ -18,6 +18,8 @@ final class ConnectionDeadline {
     private let limits: ConnectionLimits
     private var phase = Phase.idle
     private var timer: Scheduled<Void>?
+    /// The response went out before the request's body was read (an error answered early).
+    private var answeredEarly = false
 
     init(limits: ConnectionLimits) {
         self.limits = limits
@@ -38,23 +40,21 @@ final class ConnectionDeadline {
         enter(.readingBody, on: channel)
     }
 
-    /// The request was read whole: the application answers, under no deadline of ours.
+    /// The request was read whole: the application answers, under no deadline of ours (or, when
+    /// it already has, the connection idles).
     func requestEnded(on channel: any Channel) {
-        enter(.answering, on: channel)
+        enter(answeredEarly ? .idle : .answering, on: channel)
+        answeredEarly = false
     }
 
-    /// The response was written whole: the connection idles until the next request. Returns
-    /// false when the answer came before the request's body was read (a 413 on `Content-Length`):
-    /// then the connection must close, or the rest of that body would have to be read first.
-    func responseEnded(on channel: any Channel) -> Bool {
+    /// The response was written whole: the connection idles until the next request. An answer
+    /// that came before the request's body was read (an error answered early) leaves the rest
+    /// of the body to be read and discarded, still under the body timeout.
+    func responseEnded(on channel: any Channel) {
         switch phase {
-        case .answering:
-            enter(.idle, on: channel)
-            return true
-        case .readingBody:
-            return false
-        case .idle, .readingHead:
-            return true
+        case .answering: enter(.idle, on: channel)
+        case .readingBody: answeredEarly = true
+        case .idle, .readingHead: break
         }
     }
 

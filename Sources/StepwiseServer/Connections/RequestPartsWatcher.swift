@@ -25,14 +25,7 @@ final class RequestPartsWatcher: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .end = unwrapOutboundIn(data), !deadline.responseEnded(on: context.channel) else {
-            context.write(data, promise: promise)
-            return
-        }
-        let written = context.eventLoop.makePromise(of: Void.self)
-        let channel = context.channel
-        written.futureResult.whenComplete { _ in channel.close(promise: nil) }
-        written.futureResult.cascade(to: promise)
-        context.writeAndFlush(data, promise: written)
+        if case .end = unwrapOutboundIn(data) { deadline.responseEnded(on: context.channel) }
+        context.write(data, promise: promise)
     }
 }

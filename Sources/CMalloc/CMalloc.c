@@ -1,0 +1,2 @@
+// The module's functions are inline in include/CMalloc.h; SwiftPM needs one source file.
+#include "CMalloc.h"
