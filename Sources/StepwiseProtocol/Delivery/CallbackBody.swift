@@ -1,0 +1,78 @@
+import StepwiseExpressions
+
+/// The JSON body of a callback delivery (§6.2): what the third party of a `context.call` answered
+/// on one attempt, with the source message's details. workflow-js `handleThirdPartyCallResult`
+/// (`src/workflow-requests.ts`) reads `status`, `body`, `header`, `retried`, `maxRetries`.
+public struct CallbackBody: Sendable, Equatable {
+    public var status: Int64
+    public var header: [(name: String, values: [String])]
+    /// The response body bytes (sent base64).
+    public var body: [UInt8]
+    /// Attempts before this one; left out on the first attempt, as QStash does.
+    public var retried: Int?
+    public var maxRetries: Int
+    public var sourceMessageId: String
+    /// The third party's URL and the method used.
+    public var url: String
+    public var method: String
+    public var sourceHeader: [(name: String, values: [String])]
+    /// The call's request body bytes (sent base64).
+    public var sourceBody: [UInt8]
+    /// Unix milliseconds.
+    public var notBefore: Int64?
+    public var createdAt: Int64?
+    public var callerIP: String?
+
+    /// A body with the given parts.
+    public init(
+        status: Int64, header: [(name: String, values: [String])], body: [UInt8], retried: Int?, maxRetries: Int,
+        sourceMessageId: String, url: String, method: String, sourceHeader: [(name: String, values: [String])] = [],
+        sourceBody: [UInt8] = [], notBefore: Int64? = nil, createdAt: Int64? = nil, callerIP: String? = nil
+    ) {
+        self.status = status
+        self.header = header
+        self.body = body
+        self.retried = retried
+        self.maxRetries = maxRetries
+        self.sourceMessageId = sourceMessageId
+        self.url = url
+        self.method = method
+        self.sourceHeader = sourceHeader
+        self.sourceBody = sourceBody
+        self.notBefore = notBefore
+        self.createdAt = createdAt
+        self.callerIP = callerIP
+    }
+
+    /// The JSON object, members in the order of the docs' example.
+    public var json: Value {
+        var map = ValueMap([("status", .int(status)), ("header", HeaderLists.json(header)), ("body", .string(WireJSON.base64(body)))])
+        map.setIfPresent("retried", retried.map { .int(Int64($0)) })
+        for (key, value) in [
+            ("maxRetries", Value.int(Int64(maxRetries))), ("sourceMessageId", .string(sourceMessageId)), ("url", .string(url)),
+            ("method", .string(method)), ("sourceHeader", HeaderLists.json(sourceHeader)), ("sourceBody", .string(WireJSON.base64(sourceBody))),
+        ] {
+            map[.string(key)] = value
+        }
+        map.setIfPresent("notBefore", notBefore.map(Value.int))
+        map.setIfPresent("createdAt", createdAt.map(Value.int))
+        map.setIfPresent("callerIP", callerIP.map(Value.string))
+        return .map(map)
+    }
+
+    /// The body as JSON bytes.
+    public var jsonBytes: [UInt8] { WireJSON.bytes(json) }
+
+    /// Whether the SDK will ignore this attempt and wait for QStash's next one ("call-will-retry"):
+    /// a non-2xx status while retries remain.
+    public var sdkWaitsForRetry: Bool {
+        !(200..<300).contains(status) && maxRetries != 0 && retried != maxRetries
+    }
+
+    /// The `Call` step output the SDK publishes for this response (body decoded as UTF-8 text).
+    public var callResponse: CallResponse {
+        CallResponse(status: status, body: String(decoding: body, as: UTF8.self), header: header)
+    }
+
+    public static func == (lhs: CallbackBody, rhs: CallbackBody) -> Bool { lhs.json == rhs.json }
+}

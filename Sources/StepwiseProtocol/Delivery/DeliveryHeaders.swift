@@ -1,0 +1,56 @@
+/// The headers QStash sends with a delivery (§4.1): the message's forwarded headers, minus
+/// hop-by-hop ones and stale QStash headers a re-forwarded request may carry, then the server's
+/// own `Upstash-*` headers, which therefore always win.
+public struct DeliveryHeaders: Sendable {
+    /// Forwarded header names never passed on: hop-by-hop headers (the server's HTTP client sets
+    /// its own) and the QStash delivery headers this delivery sets afresh. A first invocation
+    /// re-forwards every incoming header, so a started-by-QStash run would otherwise carry an old
+    /// `Upstash-Signature` next to the new one and fail verification.
+    public static let droppedNames: Set<String> = [
+        "content-length", "host", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-connection", "proxy-authenticate", "proxy-authorization", "expect",
+        "upstash-signature", "upstash-message-id", "upstash-retried", "upstash-workflow-runid", "upstash-workflow-createdat",
+    ]
+
+    /// The parts of one delivery attempt.
+    public var signature: String
+    public var messageId: String
+    /// Attempts before this one (0 on the first).
+    public var retried: Int
+    public var runId: String?
+    /// Run creation, unix milliseconds.
+    public var runCreatedAt: Int64?
+    public var contentType: String?
+    /// The message's forwarded headers (`Upstash-Forward-*`, prefix stripped, or run-level ones).
+    public var forwarded: [(name: String, value: String)]
+
+    /// Headers for one attempt.
+    public init(
+        signature: String, messageId: String, retried: Int, runId: String? = nil, runCreatedAt: Int64? = nil,
+        contentType: String? = nil, forwarded: [(name: String, value: String)] = []
+    ) {
+        self.signature = signature
+        self.messageId = messageId
+        self.retried = retried
+        self.runId = runId
+        self.runCreatedAt = runCreatedAt
+        self.contentType = contentType
+        self.forwarded = forwarded
+    }
+
+    /// The header fields in sending order.
+    public var fields: HeaderFields {
+        var headers = HeaderFields(forwarded.filter { !Self.droppedNames.contains($0.name.lowercased()) })
+        if let contentType {
+            headers.remove("Content-Type")
+            headers.append("Content-Type", contentType)
+        }
+        headers.append("Upstash-Signature", signature)
+        headers.append("Upstash-Message-Id", messageId)
+        headers.append("Upstash-Retried", String(retried))
+        if let runId { headers.append("Upstash-Workflow-RunId", runId) }
+        if let runCreatedAt { headers.append("Upstash-Workflow-CreatedAt", String(runCreatedAt)) }
+        headers.append("User-Agent", "Upstash-QStash")
+        return headers
+    }
+}

@@ -1,0 +1,75 @@
+import StepwiseExpressions
+
+/// The JSON body of a failure-callback delivery (§7.2). Python's `upstash-workflow` indexes
+/// `status`, `header`, `body`, `url`, `sourceBody` and `workflowRunId` directly, so they are
+/// always written; `sourceBody` is the run's initial payload, which becomes `requestPayload`.
+public struct FailureCallbackBody: Sendable, Equatable {
+    /// The failing delivery's last answer.
+    public var status: Int64
+    public var header: [(name: String, values: [String])]
+    /// Its body bytes (sent base64); the SDK reads `message` and `stack` from it.
+    public var body: [UInt8]
+    public var retried: Int
+    public var maxRetries: Int
+    public var dlqId: String?
+    public var sourceMessageId: String
+    /// The workflow URL and the method used.
+    public var url: String
+    public var method: String
+    public var sourceHeader: [(name: String, values: [String])]
+    /// The run's initial payload bytes (sent base64).
+    public var sourceBody: [UInt8]
+    public var workflowRunId: String
+    /// Unix milliseconds.
+    public var workflowCreatedAt: Int64
+    public var createdAt: Int64?
+    public var callerIP: String?
+
+    /// A body with the given parts.
+    public init(
+        status: Int64, header: [(name: String, values: [String])], body: [UInt8], retried: Int, maxRetries: Int,
+        dlqId: String?, sourceMessageId: String, url: String, method: String = "POST",
+        sourceHeader: [(name: String, values: [String])] = [], sourceBody: [UInt8], workflowRunId: String,
+        workflowCreatedAt: Int64, createdAt: Int64? = nil, callerIP: String? = nil
+    ) {
+        self.status = status
+        self.header = header
+        self.body = body
+        self.retried = retried
+        self.maxRetries = maxRetries
+        self.dlqId = dlqId
+        self.sourceMessageId = sourceMessageId
+        self.url = url
+        self.method = method
+        self.sourceHeader = sourceHeader
+        self.sourceBody = sourceBody
+        self.workflowRunId = workflowRunId
+        self.workflowCreatedAt = workflowCreatedAt
+        self.createdAt = createdAt
+        self.callerIP = callerIP
+    }
+
+    /// The JSON object, members in the order of the protocol notes' example.
+    public var json: Value {
+        var map = ValueMap([
+            ("status", .int(status)), ("header", HeaderLists.json(header)), ("body", .string(WireJSON.base64(body))),
+            ("retried", .int(Int64(retried))), ("maxRetries", .int(Int64(maxRetries))),
+        ])
+        map.setIfPresent("dlqId", dlqId.map(Value.string))
+        for (key, value) in [
+            ("sourceMessageId", Value.string(sourceMessageId)), ("url", .string(url)), ("method", .string(method)),
+            ("sourceHeader", HeaderLists.json(sourceHeader)), ("sourceBody", .string(WireJSON.base64(sourceBody))),
+            ("workflowRunId", .string(workflowRunId)), ("workflowCreatedAt", .int(workflowCreatedAt)),
+        ] {
+            map[.string(key)] = value
+        }
+        map.setIfPresent("createdAt", createdAt.map(Value.int))
+        map.setIfPresent("callerIP", callerIP.map(Value.string))
+        return .map(map)
+    }
+
+    /// The body as JSON bytes.
+    public var jsonBytes: [UInt8] { WireJSON.bytes(json) }
+
+    public static func == (lhs: FailureCallbackBody, rhs: FailureCallbackBody) -> Bool { lhs.json == rhs.json }
+}

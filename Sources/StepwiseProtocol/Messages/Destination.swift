@@ -1,0 +1,23 @@
+/// Destination URLs as QStash takes them: raw text, never re-encoded, `//` in paths kept.
+enum Destination {
+    /// Accepts `http://host…` and `https://host…` (any case of the scheme); anything else is an error.
+    static func validate(_ url: String) throws(ProtocolError) {
+        let lowered = url.lowercased()
+        guard let scheme = ["https://", "http://"].first(where: { lowered.hasPrefix($0) }) else {
+            throw ProtocolError("'\(url)' is not an http(s) URL")
+        }
+        let host = url.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }) else {
+            throw ProtocolError("'\(url)' has no valid host")
+        }
+    }
+
+    /// The destination of `POST /v2/publish/<destination>` from the raw request target (path and
+    /// query exactly as received): everything after the prefix, query included.
+    static func fromPublishTarget(_ target: String, prefix: String) throws(ProtocolError) -> String {
+        guard target.hasPrefix(prefix) else { throw ProtocolError("the path must start with \(prefix)") }
+        let destination = String(target.dropFirst(prefix.count))
+        try validate(destination)
+        return destination
+    }
+}

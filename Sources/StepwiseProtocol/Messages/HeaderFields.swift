@@ -1,0 +1,46 @@
+/// The headers of a request or batch item, looked up case-insensitively because the SDKs spell
+/// the same header differently (`Upstash-Workflow-RunId`, `upstash-workflow-runid`, Python's
+/// `Upstash-Workflow-Runid`). Names keep their original spelling for forwarding and errors.
+public struct HeaderFields: Sendable, Equatable {
+    /// The fields in arrival order.
+    public private(set) var fields: [(name: String, value: String)]
+
+    /// Headers with the given fields.
+    public init(_ fields: [(name: String, value: String)] = []) {
+        self.fields = fields
+    }
+
+    /// The first field named `name` (any case), with its original spelling.
+    public func field(_ name: String) -> (name: String, value: String)? {
+        let wanted = name.lowercased()
+        return fields.first { $0.name.lowercased() == wanted }
+    }
+
+    /// The value of the first field named `name` (any case).
+    public subscript(name: String) -> String? { field(name)?.value }
+
+    /// The fields whose name starts with `prefix` (any case), named by the rest of their name in
+    /// its original spelling: `Upstash-Forward-X-Id` under `upstash-forward-` is `X-Id`.
+    public func suffixes(after prefix: String) -> [(name: String, value: String)] {
+        let wanted = prefix.lowercased()
+        return fields.compactMap { field in
+            guard field.name.lowercased().hasPrefix(wanted), field.name.utf8.count > wanted.utf8.count else { return nil }
+            return (String(field.name.dropFirst(prefix.count)), field.value)
+        }
+    }
+
+    /// Adds a field at the end.
+    public mutating func append(_ name: String, _ value: String) {
+        fields.append((name, value))
+    }
+
+    /// Removes every field named `name` (any case).
+    public mutating func remove(_ name: String) {
+        let unwanted = name.lowercased()
+        fields.removeAll { $0.name.lowercased() == unwanted }
+    }
+
+    public static func == (lhs: HeaderFields, rhs: HeaderFields) -> Bool {
+        lhs.fields.elementsEqual(rhs.fields) { $0.name == $1.name && $0.value == $1.value }
+    }
+}

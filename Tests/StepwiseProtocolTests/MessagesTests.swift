@@ -1,0 +1,139 @@
+import StepwiseExpressions
+import Testing
+
+@testable import StepwiseProtocol
+
+@Suite struct MessagesTests {
+    /// The batch item of workflow-js `src/client/index.test.ts` "should trigger workflow run with
+    /// failure callback" (telemetry values filled in).
+    static let triggerBatch = #"""
+        [{"destination":"https://requestcatcher.com/api","headers":{
+        "upstash-forward-upstash-workflow-sdk-version":"1","upstash-forward-user-header":"user-header-value",
+        "upstash-method":"POST","upstash-retries":"15","upstash-retry-delay":"1000","upstash-workflow-init":"true",
+        "upstash-workflow-runid":"wfr_mock-1","upstash-workflow-url":"https://requestcatcher.com/api","upstash-delay":"1s",
+        "upstash-failure-callback":"https://requestcatcher.com/some-failure-callback","content-type":"application/json",
+        "upstash-feature-set":"LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig",
+        "upstash-failure-callback-feature-set":"LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig",
+        "upstash-failure-callback-forward-upstash-workflow-failure-callback":"true",
+        "upstash-failure-callback-forward-upstash-workflow-is-failure":"true",
+        "upstash-failure-callback-forward-user-header":"user-header-value","upstash-failure-callback-retries":"15",
+        "upstash-failure-callback-retry-delay":"1000","upstash-failure-callback-workflow-calltype":"failureCall",
+        "upstash-failure-callback-workflow-init":"false","upstash-failure-callback-workflow-runid":"wfr_mock-1",
+        "upstash-failure-callback-workflow-url":"https://requestcatcher.com/api","upstash-telemetry-framework":"unknown",
+        "upstash-telemetry-runtime":"bun@1.2","upstash-telemetry-sdk":"@upstash/workflow@v1.0.0","upstash-workflow-sdk-version":"1",
+        "upstash-flow-control-key":"failure-flow-key","upstash-flow-control-value":"parallelism=2, rate=5, period=1m",
+        "upstash-failure-callback-flow-control-key":"failure-flow-key",
+        "upstash-failure-callback-flow-control-value":"parallelism=2, rate=5, period=1m"},"body":"request-body"}]
+        """#
+
+    @Test func parsesTheJSTriggerBatch() throws {
+        let messages = try PublishedMessage.batch(jsonBytes: Array(Self.triggerBatch.utf8))
+        #expect(messages.count == 1)
+        let trigger = messages[0]
+        #expect(trigger.destination == "https://requestcatcher.com/api" && trigger.body == Array("request-body".utf8))
+        #expect(trigger.contentType == "application/json")
+        let options = trigger.options
+        #expect(options.method == "POST" && options.retries == 15 && options.delay == .seconds(1))
+        #expect(options.retryDelay?.delay(retried: 0) == WireDuration(milliseconds: 1_000))
+        #expect(options.flowControl == FlowControl(key: "failure-flow-key", parallelism: 2, rate: 5, period: .seconds(60)))
+        #expect(options.flowControl?.value == "parallelism=2, rate=5, period=1m")
+        #expect(options.workflow.isInit == true && options.workflow.runId == "wfr_mock-1")
+        #expect(options.workflow.url == "https://requestcatcher.com/api" && options.workflow.sdkVersion == "1")
+        #expect(options.workflow.has(feature: "WF_TriggerOnConfig"))
+        #expect(options.forwardedHeaders.map(\.name) == ["upstash-workflow-sdk-version", "user-header"])
+        let failure = try #require(trigger.failureCallback)
+        #expect(failure.url == "https://requestcatcher.com/some-failure-callback")
+        #expect(failure.options.retries == 15 && failure.options.workflow.callType == .failureCall)
+        #expect(failure.options.workflow.isInit == false && failure.options.workflow.runId == "wfr_mock-1")
+        #expect(failure.options.forwardedHeaders.map(\.name)
+            == ["upstash-workflow-failure-callback", "upstash-workflow-is-failure", "user-header"])
+        #expect(trigger.callback == nil && trigger.callbackFailureCallback == nil)
+    }
+
+    @Test func parsesTheCallHeadersOfContextCall() throws {
+        // context.test.ts "should send correct headers for context.call".
+        let headers = HeaderFields([
+            ("upstash-workflow-sdk-version", "1"), ("content-type", "application/x-www-form-urlencoded"),
+            ("upstash-forward-content-type", "application/x-www-form-urlencoded"), ("upstash-callback", "https://requestcatcher.com/api"),
+            ("upstash-callback-feature-set", "LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig"),
+            ("upstash-callback-forward-upstash-workflow-callback", "true"), ("upstash-callback-forward-upstash-workflow-stepid", "1"),
+            ("upstash-callback-workflow-calltype", "fromCallback"), ("upstash-callback-workflow-init", "false"),
+            ("upstash-callback-workflow-runid", "wfr-id"), ("upstash-callback-workflow-url", "https://requestcatcher.com/api"),
+            ("upstash-feature-set", "WF_NoDelete,InitialBody"), ("upstash-forward-my-header", "my-value"), ("upstash-method", "PATCH"),
+            ("upstash-retries", "10"), ("upstash-retry-delay", "1000"), ("upstash-workflow-calltype", "toCallback"),
+            ("upstash-workflow-init", "false"), ("upstash-workflow-runid", "wfr-id"), ("upstash-timeout", "30"),
+        ])
+        let call = try PublishedMessage(destination: "https://some-website.com", headers: headers, body: Array("request-body".utf8))
+        #expect(call.options.method == "PATCH" && call.options.timeout == .seconds(30) && call.options.retries == 10)
+        #expect(call.options.workflow.callType == .toCallback && call.options.workflow.has(feature: "WF_NoDelete"))
+        let callback = try #require(call.callback)
+        #expect(callback.options.workflow.callType == .fromCallback && callback.options.workflow.runId == "wfr-id")
+        #expect(callback.options.forwardedHeaders.map(\.name) == ["upstash-workflow-callback", "upstash-workflow-stepid"])
+    }
+
+    @Test func readsHeaderNamesCaseInsensitivelyIncludingPythonsRunid() throws {
+        let headers = HeaderFields([
+            ("Upstash-Workflow-Runid", "wfr_py"), ("UPSTASH-WORKFLOW-INIT", "FALSE"),
+            ("Upstash-Callback-Failure-Callback", "https://x.test/fail"), ("Upstash-Callback-Failure-Callback-Retries", "2"),
+            ("Upstash-Callback-Failure-Callback-Workflow-Calltype", "failureCall"), ("Upstash-Not-Before", "1700000000"),
+        ])
+        let message = try PublishedMessage(destination: "http://x.test", headers: headers, body: nil)
+        #expect(message.options.workflow.runId == "wfr_py" && message.options.workflow.isInit == false)
+        #expect(message.options.notBefore == 1_700_000_000)
+        #expect(message.callbackFailureCallback?.options.retries == 2)
+        #expect(message.callbackFailureCallback?.options.workflow.callType == .failureCall)
+    }
+
+    @Test func takesTheRawDestinationOfAPublish() throws {
+        let message = try PublishedMessage(
+            publishTarget: "/v2/publish/https://app.test//api/wf?x=1&y=2", headers: HeaderFields(), body: Array("hi".utf8))
+        #expect(message.destination == "https://app.test//api/wf?x=1&y=2")
+        #expect(throws: ProtocolError("'ftp://x' is not an http(s) URL")) {
+            try PublishedMessage(publishTarget: "/v2/publish/ftp://x", headers: HeaderFields(), body: [])
+        }
+    }
+
+    @Test func locatesBadInputInBatches() {
+        func error(_ json: String) -> String? {
+            do {
+                _ = try PublishedMessage.batch(jsonBytes: Array(json.utf8))
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        #expect(error(#"{"destination":"https://x.test"}"#) == "the batch body must be a JSON array")
+        #expect(error(#"[{"destination":"https://x.test"},{"headers":{}}]"#) == "batch item 1: 'destination' is missing")
+        #expect(error(#"[{"destination":"https://x.test","headers":{"Upstash-Delay":"1x"}}]"#)
+            == "batch item 0: header 'Upstash-Delay': '1x' is not a duration like 30s, 10m, 1d10h30m")
+        #expect(error(#"[{"destination":"https://x.test","headers":{"Upstash-Retries":3}}]"#)
+            == "batch item 0: header 'Upstash-Retries' must have a string value")
+        #expect(error(#"[{"destination":"https://x.test","headers":{"Upstash-Retries":"-1"}}]"#)
+            == "batch item 0: header 'Upstash-Retries': '-1' is not a non-negative integer")
+        #expect(error(#"[{"destination":"https://x.test","headers":{"Upstash-Flow-Control-Key":"k","Upstash-Flow-Control-Value":"burst=3"}}]"#)
+            == "batch item 0: header 'Upstash-Flow-Control-Value': unknown flow-control setting 'burst'; expected parallelism, rate or period")
+        #expect(error(#"[{"destination":"https://x.test","headers":{"Upstash-Retry-Delay":"pow(2, retried"}}]"#)
+            == "batch item 0: header 'Upstash-Retry-Delay': expected ')' at offset 14 of the retry delay expression")
+        #expect(error(#"[{"destination":"mailto:a@b"}]"#) == "batch item 0: 'mailto:a@b' is not an http(s) URL")
+        #expect(error(#"[{"destination":"https://x.test","headers":{"Upstash-Workflow-CallType":"other"}}]"#)?
+            .hasPrefix("batch item 0: header 'Upstash-Workflow-CallType': unknown call type") == true)
+    }
+
+    @Test func readsDurations() throws {
+        #expect(try WireDuration(parsing: "1d10h30m", bareSeconds: false).milliseconds == (86_400 + 36_000 + 1_800) * 1_000)
+        #expect(try WireDuration(parsing: "30", bareSeconds: true) == .seconds(30))
+        #expect(try WireDuration(parsing: "250ms", bareSeconds: false).milliseconds == 250)
+        #expect(throws: ProtocolError.self) { try WireDuration(parsing: "30", bareSeconds: false) }
+        #expect(throws: ProtocolError("'99999999999999999999d' is not a duration like 30s, 10m, 1d10h30m")) {
+            try WireDuration(parsing: "99999999999999999999d", bareSeconds: false)
+        }
+        #expect(throws: ProtocolError("'9999999999999999d' is too large")) { try WireDuration(parsing: "9999999999999999d", bareSeconds: false) }
+        #expect(WireDuration.seconds(90).description == "1m30s")
+    }
+
+    @Test func writesPublishAnswers() {
+        let answers = [PublishAnswer(messageId: "msg_1", url: "https://x.test"), PublishAnswer(messageId: "msg_2", url: "https://y.test", deduplicated: true)]
+        #expect(String(decoding: PublishAnswer.batchJSONBytes(answers), as: UTF8.self)
+            == #"[{"messageId":"msg_1","url":"https://x.test"},{"messageId":"msg_2","url":"https://y.test","deduplicated":true}]"#)
+    }
+}
