@@ -45,7 +45,7 @@ extension StepwiseRoutes {
             guard runId != nil else { return JSONResponse.make(.ok, .list(woken)) }
             return JSONResponse.make(.ok, ["woken": .list(woken), "stored": .bool(result.stored)])
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot notify '\(event)': \(error)")
+            return internalError("cannot notify '\(event)'", error)
         }
     }
 
@@ -60,7 +60,7 @@ extension StepwiseRoutes {
                 ]
             }))
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot list waiters of '\(event)': \(error)")
+            return internalError("cannot list waiters of '\(event)'", error)
         }
     }
 
@@ -86,7 +86,7 @@ extension StepwiseRoutes {
             }
             return JSONResponse.make(.ok, ["cancelled": .int(Int64(canceled.count)), "workflowRunIds": .list(canceled.map(Value.string))])
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot cancel: \(error)")
+            return internalError("cannot cancel", error)
         }
     }
 
@@ -103,7 +103,7 @@ extension StepwiseRoutes {
             let letters = try await engine.store.deadLetters()
             return JSONResponse.make(.ok, ["messages": .list(letters.map(Self.view))])
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot list the DLQ: \(error)")
+            return internalError("cannot list the DLQ", error)
         }
     }
 
@@ -112,7 +112,7 @@ extension StepwiseRoutes {
             guard let letter = try await engine.store.deadLetters().first(where: { $0.id == id }) else { return Self.noDeadLetter(id) }
             return JSONResponse.make(.ok, Self.view(letter))
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot read the DLQ: \(error)")
+            return internalError("cannot read the DLQ", error)
         }
     }
 
@@ -121,7 +121,7 @@ extension StepwiseRoutes {
             guard try await engine.store.removeDeadLetter(id) != nil else { return Self.noDeadLetter(id) }
             return JSONResponse.make(.ok, ["deleted": 1])
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot delete '\(id)': \(error)")
+            return internalError("cannot delete '\(id)'", error)
         }
     }
 
@@ -130,7 +130,7 @@ extension StepwiseRoutes {
             guard let run = try await engine.resume(deadLetter: id) else { return Self.noDeadLetter(id) }
             return JSONResponse.make(.ok, Self.started(run))
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot resume '\(id)': \(error)")
+            return internalError("cannot resume '\(id)'", error)
         }
     }
 
@@ -139,7 +139,7 @@ extension StepwiseRoutes {
             guard let run = try await engine.restart(deadLetter: id) else { return Self.noDeadLetter(id) }
             return JSONResponse.make(.ok, Self.started(run))
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot restart '\(id)': \(error)")
+            return internalError("cannot restart '\(id)'", error)
         }
     }
 
@@ -173,7 +173,7 @@ extension StepwiseRoutes {
                 ]
             }))
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot list schedules: \(error)")
+            return internalError("cannot list schedules", error)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import StepwiseEngine
 import StepwiseExpressions
@@ -14,11 +15,28 @@ public struct StepwiseRoutes: Sendable {
     public static let maximumBodyBytes = 1 << 20
 
     let engine: WorkflowEngine
+    let logger: Logger
     /// Upstash's header that makes a start idempotent.
     static let runIdHeader = HTTPField.Name("Upstash-Workflow-RunId")
 
-    public init(engine: WorkflowEngine) {
+    /// Routes over `engine`; failures the client cannot act on are logged to `logger`.
+    public init(engine: WorkflowEngine, logger: Logger) {
         self.engine = engine
+        self.logger = logger
+    }
+
+    /// A 500 for a failure of the store or engine: the details (a database's error text) go to
+    /// the log under a reference the answer names, never to the client.
+    func internalError(_ what: String, _ error: any Error) -> Response {
+        internalError(what, String(describing: error))
+    }
+
+    /// `internalError(_:_:)` with the failure already described.
+    func internalError(_ what: String, _ details: String) -> Response {
+        let reference = "err_" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        logger.error("\(what): \(details)", metadata: ["reference": .string(reference)])
+        return JSONResponse.error(
+            .internalServerError, "\(what): an internal error occurred; the server's log has the details under \(reference)")
     }
 
     /// Adds the routes to `router`.
@@ -102,7 +120,7 @@ public struct StepwiseRoutes: Sendable {
             case .runIdTaken:
                 return JSONResponse.error(.conflict, error.description)
             case .storage(let message):
-                return JSONResponse.error(.internalServerError, "the run could not be stored: \(message)")
+                return internalError("the run could not be stored", message)
             }
         }
     }
@@ -134,7 +152,7 @@ public struct StepwiseRoutes: Sendable {
             let next: Value = runs.count == filter.limit ? runs.last.map { .string(RunCursor(after: $0).text) } ?? .null : .null
             return JSONResponse.make(.ok, ["runs": .list(runs.map(RunView.summary)), "cursor": next])
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot list runs: \(error)")
+            return internalError("cannot list runs", error)
         }
     }
 
@@ -146,7 +164,7 @@ public struct StepwiseRoutes: Sendable {
             let attempts = try await engine.store.attempts(runId: id)
             return JSONResponse.make(.ok, RunView.detail(run, progress: progress, attempts: attempts))
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot read run '\(id)': \(error)")
+            return internalError("cannot read run '\(id)'", error)
         }
     }
 
@@ -164,7 +182,7 @@ public struct StepwiseRoutes: Sendable {
             }
             return JSONResponse.make(.ok, ["workflowRunId": .string(id), "status": "canceled"])
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot cancel run '\(id)': \(error)")
+            return internalError("cannot cancel run '\(id)'", error)
         }
     }
 
@@ -187,7 +205,7 @@ public struct StepwiseRoutes: Sendable {
             }
             return JSONResponse.make(.ok, .list(steps))
         } catch {
-            return JSONResponse.error(.internalServerError, "cannot read run '\(id)': \(error)")
+            return internalError("cannot read run '\(id)'", error)
         }
     }
 }

@@ -32,7 +32,7 @@ public struct StepwiseServer: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
         router.add(middleware: APIAccessMiddleware(access: access))
-        StepwiseRoutes(engine: engine).register(on: router)
+        StepwiseRoutes(engine: engine, logger: logger).register(on: router)
         return Application(
             router: router,
             server: .guardedHTTP1(limits),

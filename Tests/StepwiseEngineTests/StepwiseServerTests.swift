@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import NIOHTTP1
 import StepwiseEngine
 import StepwiseExpressions
@@ -198,6 +199,31 @@ struct StepwiseServerTests {
             #expect(listed.first == "run-02340" && listed.last == "run-00009", "newest first, ties by id")
             let bad = try await send(.GET, server.url("/api/runs?cursor=not-a-cursor"))
             #expect(bad.status == 400, "\(bad.body)")
+        }
+    }
+
+    @Test("a failing store answers 500 with a reference to the log, never the database's error text, and the engine keeps running")
+    func storeFailure() async throws {
+        let log = CapturedLog()
+        let directory = try TemporaryDirectory()
+        _ = try SQLiteStore(path: directory.path("stepwise.db"))
+        let database = try DatabaseQueue(path: directory.path("stepwise.db"))
+        // Without its messages table every turn of the delivery loop fails, from the first one on.
+        try await database.write { db in try db.execute(sql: "DROP TABLE messages") }
+        try await RunningServer.with([hello], logger: log.logger, directory: directory) { server in
+            try await database.write { db in try db.execute(sql: "DROP TABLE schedules") }
+            let answer = try await send(.GET, server.url("/v2/schedules"))
+            #expect(answer.status == 500)
+            let message = try #require(answer.error)
+            #expect(message.hasPrefix("cannot list schedules: an internal error occurred"), "\(message)")
+            #expect(!message.contains("no such table") && !message.contains("SQLite"), "\(message)")
+            let reference = try #require(message.split(separator: " ").last.map(String.init))
+            #expect(log.text.contains(reference) && log.text.contains("no such table"), "the log has the details")
+            _ = try await eventually("the delivery loop to report the failure") {
+                log.text.contains("the delivery loop failed") ? true : nil
+            }
+            #expect(try await send(.GET, server.url("/health")).status == 200, "the server keeps serving")
+            #expect(try await send(.GET, server.url("/api/runs")).status == 200)
         }
     }
 

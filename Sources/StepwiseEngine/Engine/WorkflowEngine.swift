@@ -186,34 +186,50 @@ public actor WorkflowEngine {
     // MARK: Delivery loop
 
     /// Delivers due messages until the task is cancelled, then waits for the deliveries in flight
-    /// to finish (graceful shutdown).
+    /// to finish (graceful shutdown). A failing store does not end it: the failure is logged and
+    /// the loop tries again after a pause that grows to 30 s.
     public func runDeliveries() async throws {
-        try await store.releaseLeases(owner: owner)
-        do {
-            while !Task.isCancelled {
-                try await fireDueSchedules()
-                let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
-                let claimed = capacity > 0 ? try await claim(limit: capacity) : []
-                for message in claimed {
-                    inFlight[message.id] = Task { await self.deliver(message) }
+        var failures = 0
+        var leasesReleased = false
+        while !Task.isCancelled {
+            do {
+                if !leasesReleased {
+                    try await store.releaseLeases(owner: owner)
+                    leasesReleased = true
                 }
-                if claimed.isEmpty || capacity <= 0 {
-                    let timeout = try await idleTime()
-                    await withTaskCancellationHandler {
-                        await wake.wait(timeout: timeout)
-                    } onCancel: { [wake] in
-                        wake.signal()
-                    }
-                }
+                try await deliveryTurn()
+                failures = 0
+            } catch {
+                // The store's queries throw CancellationError when the loop is cancelled during one:
+                // that is a shutdown like any other, and deliveries in flight still finish first.
+                if error is CancellationError, Task.isCancelled { break }
+                // Anything else (a locked, full or failing database) must not stop the engine:
+                // the loop waits, longer each time, and tries again.
+                failures += 1
+                let pause = Duration.seconds(min(30, 1 << min(failures - 1, 5)))
+                logger.error("the delivery loop failed (\(error)); trying again in \(pause)")
+                try? await Task.sleep(for: pause)
             }
-        } catch {
-            // The store's queries throw CancellationError when the loop is cancelled during one:
-            // that is a shutdown like any other, and deliveries in flight still finish first.
-            for task in inFlight.values { await task.value }
-            guard error is CancellationError, Task.isCancelled else { throw error }
-            return
         }
         for task in inFlight.values { await task.value }
+    }
+
+    /// One turn of the delivery loop: fire due schedules, claim and start due messages, or wait
+    /// for the next due time or new work.
+    private func deliveryTurn() async throws {
+        try await fireDueSchedules()
+        let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
+        let claimed = capacity > 0 ? try await claim(limit: capacity) : []
+        for message in claimed {
+            inFlight[message.id] = Task { await self.deliver(message) }
+        }
+        guard claimed.isEmpty || capacity <= 0 else { return }
+        let timeout = try await idleTime()
+        await withTaskCancellationHandler {
+            await wake.wait(timeout: timeout)
+        } onCancel: { [wake] in
+            wake.signal()
+        }
     }
 
     private func claim(limit: Int) async throws -> [PendingMessage] {
