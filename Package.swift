@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "StepwiseLanguage", targets: ["StepwiseLanguage"]),
         .library(name: "StepwiseRuntime", targets: ["StepwiseRuntime"]),
         .library(name: "StepwiseProtocol", targets: ["StepwiseProtocol"]),
+        .library(name: "StepwiseFuzzing", targets: ["StepwiseFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -78,11 +79,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(name: "StepwiseFuzzing", dependencies: ["StepwiseExpressions", "StepwiseLanguage"]),
         .executableTarget(
             name: "stepwise-fuzz",
             dependencies: [
                 "StepwiseExpressions",
                 "StepwiseLanguage",
+                "StepwiseFuzzing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

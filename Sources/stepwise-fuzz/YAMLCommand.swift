@@ -1,4 +1,5 @@
 import ArgumentParser
+import StepwiseFuzzing
 import StepwiseLanguage
 
 /// `stepwise-fuzz yaml`: workflow files through the loader, decoder, validator and reports.
@@ -13,7 +14,7 @@ struct YAMLCommand: ParsableCommand {
     func run() throws {
         let files = SeedCorpus.files(in: seeds)
         let names = Set(files.compactMap { WorkflowFile(path: $0.path, source: String(decoding: $0.bytes, as: UTF8.self)).workflow?.name.value })
-        var target = YAMLTarget(knownWorkflows: names)
+        var target = YAMLTarget(exercise: WorkflowFileExercise(knownWorkflows: names))
         try options.run(&target, seeds: files.map(\.bytes))
     }
 }
