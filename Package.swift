@@ -41,6 +41,7 @@ let package = Package(
             name: "StepwiseEngine",
             dependencies: [
                 "StepwiseRuntime",
+                "StepwiseProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

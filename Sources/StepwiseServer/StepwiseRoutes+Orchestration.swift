@@ -21,6 +21,18 @@ extension StepwiseRoutes {
         router.post("v2/workflows/dlq/resume/:id") { _, context in await self.resume(context.decoded("id") ?? "") }
         router.post("v2/workflows/dlq/restart/:id") { _, context in await self.restart(context.decoded("id") ?? "") }
         router.get("v2/schedules") { _, _ in await self.schedules() }
+        router.get("v2/keys") { _, _ in await self.signingKeys(rotating: false) }
+        router.post("v2/keys/rotate") { _, _ in await self.signingKeys(rotating: true) }
+    }
+
+    /// QStash's `GET /v2/keys` and `POST /v2/keys/rotate`: `{current, next}`.
+    private func signingKeys(rotating: Bool) async -> Response {
+        do {
+            let keys = try await rotating ? engine.rotateSigningKeys() : engine.signingKeys()
+            return JSONResponse.make(.ok, ["current": .string(keys.current.text), "next": .string(keys.next.text)])
+        } catch {
+            return internalError(rotating ? "cannot rotate the signing keys" : "cannot read the signing keys", error)
+        }
     }
 
     /// `POST /v2/notify/{eventId}` wakes every waiter; `/v2/notify/{runId}/{eventId}` only that

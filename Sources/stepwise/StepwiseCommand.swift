@@ -12,7 +12,7 @@ struct StepwiseCommand: AsyncParsableCommand {
         abstract: "Durable workflows written in YAML.",
         subcommands: [
             ServeCommand.self, ValidateCommand.self, TriggerCommand.self, RunsCommand.self, LogsCommand.self,
-            CancelCommand.self, NotifyCommand.self, WaitersCommand.self, DLQCommand.self, SchedulesCommand.self, RunCommand.self,
+            CancelCommand.self, NotifyCommand.self, WaitersCommand.self, DLQCommand.self, SchedulesCommand.self, KeysCommand.self, RunCommand.self,
             EvalCommand.self, CronCommand.self,
         ]
     )

@@ -21,7 +21,7 @@ struct APIAccessTests {
         (.GET, "/v2/workflows/runs/wfr_x"), (.POST, "/v2/notify/event"), (.POST, "/v2/notify/wfr_x/event"),
         (.GET, "/v2/waiters/event"), (.DELETE, "/v2/workflows/runs"), (.GET, "/v2/workflows/dlq"), (.GET, "/v2/workflows/dlq/d"),
         (.DELETE, "/v2/workflows/dlq/d"), (.POST, "/v2/workflows/dlq/resume/d"), (.POST, "/v2/workflows/dlq/restart/d"),
-        (.GET, "/v2/schedules"), (.GET, "/no/such/route"),
+        (.GET, "/v2/schedules"), (.GET, "/v2/keys"), (.POST, "/v2/keys/rotate"), (.GET, "/no/such/route"),
     ]
 
     @Test("every route refuses a request without the token or with another token (401), and none of them acts on it")
@@ -37,6 +37,9 @@ struct APIAccessTests {
             #expect(try await server.store.runs(.init()).isEmpty, "no run was started")
             #expect(try await send(.GET, server.url("/health"), token: nil).status == 200, "/health needs no token")
             #expect(try await send(.POST, server.url("/workflows/greet"), body: "{}").status == 200)
+            let query = try await send(.GET, server.url("/api/runs?qstash_token=\(RunningServer.token)"), token: nil)
+            #expect(query.status == 200, "QStash's query form of the token: \(query.body)")
+            #expect(try await send(.GET, server.url("/api/runs?qstash_token=wrong"), token: nil).status == 401)
         }
     }
 

@@ -178,4 +178,28 @@ struct OrchestrationCommandTests {
             #expect(all.split(separator: "\n").filter { $0.hasPrefix("run-") }.count == 1_234)
         }
     }
+
+    @Test("signing keys: generated once and kept across restarts, rotated by moving next to current; stepwise keys prints them")
+    func signingKeys() async throws {
+        let hello = try definition("workflow: hello\nsteps:\n  - id: done\n    return: 1\n")
+        let directory = try TemporaryDirectory()
+        let (first, rotated) = try await RunningServer.with([hello], directory: directory) { server in
+            let first = try #require(try await send(.GET, server.url("/v2/keys")).json)
+            #expect(try await send(.GET, server.url("/v2/keys")).json == first, "the same keys every time")
+            for key in [first["current"], first["next"]] {
+                let text = try #require(key?.string)
+                #expect(text.hasPrefix("sig_") && text.count == 32 && text.dropFirst(4).allSatisfy { $0.isLetter || $0.isNumber }, "\(text)")
+            }
+            #expect(first["current"] != first["next"])
+            let printed = try await succeeding("keys", on: server)
+            #expect(printed == "QSTASH_CURRENT_SIGNING_KEY=\(first["current"]?.string ?? "")\nQSTASH_NEXT_SIGNING_KEY=\(first["next"]?.string ?? "")\n")
+            let rotated = try #require(try await send(.POST, server.url("/v2/keys/rotate")).json)
+            #expect(rotated["current"] == first["next"] && rotated["next"] != first["next"] && rotated["next"] != first["current"])
+            return (first, rotated)
+        }
+        try await RunningServer.with([hello], directory: directory) { server async throws in
+            #expect(try await send(.GET, server.url("/v2/keys")).json == rotated, "kept in the store across a restart")
+            #expect(rotated != first)
+        }
+    }
 }

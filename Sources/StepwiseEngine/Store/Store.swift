@@ -1,4 +1,5 @@
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseRuntime
 
 /// Durable state of the engine: definitions, runs, journals, pending messages and operations,
@@ -81,4 +82,11 @@ public protocol Store: Sendable {
     /// Records that the schedule fired its tick `expected` and moves it to `next`, starting `run`
     /// (idempotent by its id) in the same transaction; false when another node already did.
     func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws -> Bool
+
+    /// The signing keys of deliveries: the stored pair, or `fresh` once stored when there is none
+    /// yet (the first node to start decides for all).
+    func signingKeys(storingIfAbsent fresh: SigningKeys) async throws -> SigningKeys
+    /// Replaces the keys `expected` with `rotated`; the keys stored afterwards (another node's
+    /// rotation wins when it came first).
+    func rotateSigningKeys(from expected: SigningKeys, to rotated: SigningKeys) async throws -> SigningKeys
 }

@@ -104,16 +104,18 @@ public struct APIAccess: Sendable {
     }
 }
 
-/// The headers that access decisions read.
+/// The headers (and the query's token) that access decisions read.
 struct AccessHeaders: Sendable {
     var host: String?
     var origin: String?
     var fetchSite: String?
     var authorization: String?
+    /// QStash's other way to present the token: `?qstash_token=<token>`.
+    var queryToken: String? = nil
 
-    /// The token of `Authorization: Bearer <token>`.
+    /// The token of `Authorization: Bearer <token>`, else of the query.
     var bearerToken: String? {
-        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return queryToken }
         return String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
     }
 }

@@ -9,7 +9,8 @@ struct APIAccessMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let headers = AccessHeaders(
             host: request.head.authority, origin: request.headers[.origin],
-            fetchSite: HTTPField.Name.secFetchSite.flatMap { request.headers[$0] }, authorization: request.headers[.authorization])
+            fetchSite: HTTPField.Name.secFetchSite.flatMap { request.headers[$0] }, authorization: request.headers[.authorization],
+            queryToken: request.uri.queryParameters["qstash_token"].map(String.init))
         guard let refusal = access.refusal(method: request.method.rawValue, path: request.uri.path, headers: headers) else {
             return try await next(request, context)
         }

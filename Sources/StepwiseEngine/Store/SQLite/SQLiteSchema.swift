@@ -121,6 +121,15 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v3: signing keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE signing_keys (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    current_key TEXT NOT NULL,
+                    next_key TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

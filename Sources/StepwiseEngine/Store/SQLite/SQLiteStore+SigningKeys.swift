@@ -1,0 +1,28 @@
+import GRDB
+import StepwiseProtocol
+
+/// The signing keys of deliveries: one row, created by the first node that starts.
+extension SQLiteStore {
+    public func signingKeys(storingIfAbsent fresh: SigningKeys) async throws -> SigningKeys {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO signing_keys (id, current_key, next_key) VALUES (1, ?, ?)",
+                arguments: [fresh.current.text, fresh.next.text])
+            return try Self.fetchSigningKeys(db) ?? fresh
+        }
+    }
+
+    public func rotateSigningKeys(from expected: SigningKeys, to rotated: SigningKeys) async throws -> SigningKeys {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE signing_keys SET current_key = ?, next_key = ? WHERE id = 1 AND current_key = ? AND next_key = ?",
+                arguments: [rotated.current.text, rotated.next.text, expected.current.text, expected.next.text])
+            return try Self.fetchSigningKeys(db) ?? rotated
+        }
+    }
+
+    private static func fetchSigningKeys(_ db: Database) throws -> SigningKeys? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT current_key, next_key FROM signing_keys WHERE id = 1") else { return nil }
+        return SigningKeys(current: SigningKey(row["current_key"]), next: SigningKey(row["next_key"]))
+    }
+}
