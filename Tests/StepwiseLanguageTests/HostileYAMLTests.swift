@@ -28,6 +28,18 @@ struct HostileYAMLTests {
         #expect(found.first?.span == SourceSpan(line: 64, column: 12))
     }
 
+    @Test("aliases may add up to 1 MiB of text: a 100 KB anchored text used five times loads, used fifty times it is refused")
+    func aliasedText() {
+        let text = String(repeating: "x", count: 100_000)
+        func yaml(uses: Int) -> String {
+            "workflow: texts\nsteps:\n  - id: keep\n    set:\n      a: &a \(text)\n      b: [" + Array(repeating: "*a", count: uses).joined(separator: ", ") + "]\n"
+        }
+        #expect(!diagnostics(yaml(uses: 5)).contains { $0.code == .documentTooLarge })
+        let refused = diagnostics(yaml(uses: 50))
+        #expect(refused.map(\.code) == [.documentTooLarge])
+        #expect(refused.first?.message.contains("MiB of text") == true)
+    }
+
     @Test("an alias bomb used as a block mapping key is refused as too large")
     func bombAsBlockKey() {
         let yaml = Self.bombAnchors + "? *a8\n: boom\nworkflow: bomb\n"

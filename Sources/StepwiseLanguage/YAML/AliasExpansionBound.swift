@@ -17,14 +17,22 @@ enum AliasExpansionBound {
     enum Refusal: Error {
         /// More than `limit` nodes once expanded; `at` is the alias whose expansion passes the limit.
         case tooLarge(at: SourceSpan)
+        /// More scalar text once expanded than the text itself plus `maximumAddedBytes`, at the
+        /// alias whose expansion passes it (few nodes, each a long scalar, copied many times).
+        case tooMuchText(at: SourceSpan)
         /// An alias whose expansion nests deeper than the limit, at the alias.
         case tooDeep(at: SourceSpan)
         /// The text cannot be read at all; the error Yams gives for it.
         case unreadable(Error)
     }
 
+    /// How much scalar text aliases may add to a document: what everything after loading reads
+    /// grows with it, so it is what keeps a small file's check short.
+    static let maximumAddedBytes = 1 << 20
+
     /// Checks `source` against `maximumNodes` and `maximumDepth` (the root is at depth 0), counting
-    /// nodes the way `YAMLLoader` converts them. Documents without aliases pass without being read.
+    /// nodes the way `YAMLLoader` converts them, and against `maximumAddedBytes` of scalar text
+    /// added by aliases. Documents without aliases pass without being read.
     static func check(_ source: String, maximumNodes: Int, maximumDepth: Int) -> Refusal? {
         guard let copy = aliasFreeCopy(of: source) else { return nil }
         let parser: Parser
@@ -38,7 +46,8 @@ enum AliasExpansionBound {
         guard let root else { return nil }
         // Yams holds anchors weakly; the parser keeps them alive while the nodes are measured.
         return withExtendedLifetime(parser) {
-            var measure = Measure(maximumNodes: maximumNodes, maximumDepth: maximumDepth)
+            var measure = Measure(
+                maximumNodes: maximumNodes, maximumDepth: maximumDepth, maximumBytes: source.utf8.count + maximumAddedBytes)
             do {
                 _ = try measure.visit(root, depth: 0)
                 return nil
@@ -76,20 +85,25 @@ enum AliasExpansionBound {
 
     /// The expanded size and height of what was read so far, in document order.
     private struct Measure {
-        /// A node's expanded size (saturating just above the limit) and height (a scalar is 0).
+        /// A node's expanded size (saturating just above the limit), height (a scalar is 0) and
+        /// scalar text in bytes (saturating just above its limit).
         struct Extent {
             var size: Int
             var height: Int
+            var bytes: Int
         }
 
         let maximumNodes: Int
         let maximumDepth: Int
+        let maximumBytes: Int
         var total = 0
+        var totalBytes = 0
         var anchors: [String: Extent] = [:]
 
-        init(maximumNodes: Int, maximumDepth: Int) {
+        init(maximumNodes: Int, maximumDepth: Int, maximumBytes: Int) {
             self.maximumNodes = maximumNodes
             self.maximumDepth = maximumDepth
+            self.maximumBytes = maximumBytes
         }
 
         mutating func visit(_ node: Node, depth: Int) throws -> Extent {
@@ -98,15 +112,19 @@ enum AliasExpansionBound {
                 // `[*a:x]` is a one-pair mapping in the real text but one scalar here: count the pair.
                 extent = alias.extent
                 if alias.followedByText {
-                    extent = Extent(size: extent.size + 2, height: extent.height + 1)
+                    extent = Extent(size: extent.size + 2, height: extent.height + 1, bytes: extent.bytes)
                 }
                 total = saturated(total + extent.size)
+                totalBytes = saturatedBytes(totalBytes + extent.bytes)
                 if total > maximumNodes { throw Refusal.tooLarge(at: span(of: node)) }
+                if totalBytes > maximumBytes { throw Refusal.tooMuchText(at: span(of: node)) }
                 if depth + extent.height > maximumDepth { throw Refusal.tooDeep(at: span(of: node)) }
             } else {
                 total = saturated(total + 1)
                 if total > maximumNodes { throw Refusal.tooLarge(at: span(of: node)) }
-                extent = Extent(size: 1, height: 0)
+                let ownBytes = node.scalar.map { $0.string.utf8.count } ?? 0
+                totalBytes = saturatedBytes(totalBytes + ownBytes)
+                extent = Extent(size: 1, height: 0, bytes: ownBytes)
                 var children: [Node] = []
                 switch node {
                 case .mapping(let mapping): children = mapping.flatMap { [$0.key, $0.value] }
@@ -116,6 +134,7 @@ enum AliasExpansionBound {
                 for child in children {
                     let childExtent = try visit(child, depth: depth + 1)
                     extent.size = saturated(extent.size + childExtent.size)
+                    extent.bytes = saturatedBytes(extent.bytes + childExtent.bytes)
                     extent.height = max(extent.height, childExtent.height + 1)
                 }
             }
@@ -139,6 +158,10 @@ enum AliasExpansionBound {
 
         private func saturated(_ value: Int) -> Int {
             min(value, maximumNodes + 1)
+        }
+
+        private func saturatedBytes(_ value: Int) -> Int {
+            min(value, maximumBytes + 1)
         }
 
         private func span(of node: Node) -> SourceSpan {

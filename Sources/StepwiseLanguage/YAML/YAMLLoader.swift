@@ -30,6 +30,11 @@ public struct YAMLLoader {
         switch AliasExpansionBound.check(source, maximumNodes: maximumNodes, maximumDepth: maximumDepth) {
         case .tooLarge(let alias):
             return (nil, [tooLargeDiagnostic(at: alias)])
+        case .tooMuchText(let alias):
+            return (nil, [Diagnostic(
+                .documentTooLarge,
+                "the document expands to more than \(AliasExpansionBound.maximumAddedBytes >> 20) MiB of text beyond its own (through aliases)",
+                at: alias, hint: "an alias copies its anchor's text each time it is used; copy what you need instead")])
         case .tooDeep(let alias):
             return (nil, [Diagnostic(
                 .documentTooDeep, "the document nests more than \(maximumDepth) levels deep (through aliases)",
