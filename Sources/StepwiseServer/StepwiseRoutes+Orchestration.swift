@@ -76,36 +76,64 @@ extension StepwiseRoutes {
         }
     }
 
-    /// `DELETE /v2/workflows/runs` with `{"workflowRunIds": [...]}` or `{"workflow": name}` (also
-    /// Upstash's `{"workflowUrl": ".../workflows/<name>"}`): cancels them; `{cancelled: n}`.
+    /// `DELETE /v2/workflows/runs`: cancels the runs named in the query (Upstash's client:
+    /// `?workflowRunIds=a&workflowRunIds=b`, `?workflowUrl=…`) or in a JSON body
+    /// (`{"workflowRunIds": [...]}`, `{"workflow": name}`, `{"workflowUrl": url or [urls]}`); a
+    /// workflow URL names the workflow by its last path segment. Answers `{cancelled: n, workflowRunIds}`.
     private func cancelMany(_ request: Request) async -> Response {
-        let body: Value
-        switch await jsonBody(request) {
-        case .success(let value): body = value
+        let selection: RunSelection
+        switch await runSelection(request) {
+        case .success(let value): selection = value
         case .failure(let answer): return answer.response
-        }
-        guard case .map(let fields) = body else {
-            return JSONResponse.error(.badRequest, "send {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}")
         }
         do {
             var canceled: [String] = []
-            if case .list(let ids)? = fields[.string("workflowRunIds")] {
-                for case .string(let id) in ids where try await engine.cancel(runId: id) { canceled.append(id) }
-            } else if let name = Self.workflowName(fields) {
-                canceled = try await engine.cancel(workflow: name)
-            } else {
-                return JSONResponse.error(.badRequest, "send {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}")
-            }
+            for id in selection.runIds where try await engine.cancel(runId: id) { canceled.append(id) }
+            for name in selection.workflows { canceled += try await engine.cancel(workflow: name) }
             return JSONResponse.make(.ok, ["cancelled": .int(Int64(canceled.count)), "workflowRunIds": .list(canceled.map(Value.string))])
         } catch {
             return internalError("cannot cancel", error)
         }
     }
 
-    private static func workflowName(_ fields: ValueMap) -> String? {
-        if case .string(let name)? = fields[.string("workflow")] { return name }
-        guard case .string(let url)? = fields[.string("workflowUrl")] else { return nil }
-        return url.split(separator: "/").last.map(String.init)
+    /// Which runs a bulk cancel names: run ids and workflow names.
+    private struct RunSelection {
+        var runIds: [String] = []
+        var workflows: [String] = []
+        var isEmpty: Bool { runIds.isEmpty && workflows.isEmpty }
+    }
+
+    private static let selectionHelp = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
+
+    private func runSelection(_ request: Request) async -> Result<RunSelection, ErrorAnswer> {
+        let query = request.uri.queryParameters
+        var selection = RunSelection()
+        selection.runIds = query.getAll("workflowRunIds").flatMap { $0.split(separator: ",").map(String.init) }
+        selection.workflows = query.getAll("workflowUrl").compactMap(Self.workflowName(url:)) + query.getAll("workflow")
+        if !selection.isEmpty { return .success(selection) }
+        let body: Value
+        switch await jsonBody(request) {
+        case .success(let value): body = value
+        case .failure(let answer): return .failure(answer)
+        }
+        guard case .map(let fields) = body else { return .failure(ErrorAnswer(JSONResponse.error(.badRequest, Self.selectionHelp))) }
+        if case .list(let ids)? = fields[.string("workflowRunIds")] { selection.runIds = ids.compactMap(Self.text) }
+        if case .string(let name)? = fields[.string("workflow")] { selection.workflows.append(name) }
+        switch fields[.string("workflowUrl")] {
+        case .string(let url)?: selection.workflows += Self.workflowName(url: url).map { [$0] } ?? []
+        case .list(let urls)?: selection.workflows += urls.compactMap(Self.text).compactMap(Self.workflowName(url:))
+        default: break
+        }
+        return selection.isEmpty ? .failure(ErrorAnswer(JSONResponse.error(.badRequest, Self.selectionHelp))) : .success(selection)
+    }
+
+    private static func text(_ value: Value) -> String? {
+        if case .string(let text) = value { return text }
+        return nil
+    }
+
+    private static func workflowName(url: String) -> String? {
+        url.split(separator: "?").first?.split(separator: "/").last.map(String.init)
     }
 
     // MARK: Dead-letter queue

@@ -321,6 +321,25 @@ struct PrimitiveTests {
         }
     }
 
+    @Test("bulk cancel in the forms of Upstash's clients: run ids in the query, a workflow URL in the query or as a list in the body")
+    func bulkCancelClientForms() async throws {
+        try await RunningServer.with([try definition(Self.waiter)]) { server in
+            var ids: [String] = []
+            for order in 1...5 {
+                let id = try await server.startRun("waiter", #"{"order_id": \#(order)}"#)
+                try await parked(id, "paid", in: server.store)
+                ids.append(id)
+            }
+            let byIds = try await send(.DELETE, server.url("/v2/workflows/runs?workflowRunIds=\(ids[0])&workflowRunIds=\(ids[1])"))
+            #expect(byIds.json?["cancelled"] == 2, "\(byIds.body)")
+            #expect(try await server.store.run(id: ids[2])?.status == .running, "only the named runs")
+            let byURL = try await send(.DELETE, server.url("/v2/workflows/runs?workflowUrl=\(server.url("/workflows/waiter"))&workflowUrlExactMatch=true"))
+            #expect(byURL.json?["cancelled"] == 3, "\(byURL.body)")
+            let again = try await send(.DELETE, server.url("/v2/workflows/runs"), body: #"{"workflowUrl": ["http://x/workflows/waiter"]}"#)
+            #expect(again.status == 200 && again.json?["cancelled"] == 0)
+        }
+    }
+
     @Test("a cancel step ends the run as canceled with its reason: no on_failure, no DLQ; an invoking parent sees the status")
     func cancelStep() async throws {
         try await CountingServer.with { target in
