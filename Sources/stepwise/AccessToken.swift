@@ -27,7 +27,7 @@ struct AccessToken {
         } catch {
             throw CommandFailure.usage("cannot create \(url.deletingLastPathComponent().path) for the API token: \(error.localizedDescription)")
         }
-        return AccessToken(value: value, source: "\(file) (new)")
+        return AccessToken(value: value, source: "a new \(file)")
     }
 
     /// The token a client sends, if one is configured.
