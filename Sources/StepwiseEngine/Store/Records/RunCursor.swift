@@ -3,9 +3,12 @@ import Foundation
 /// Where a page of a run listing ended: the creation time (milliseconds) and id of its last run.
 /// Its text form is opaque to clients, who pass it back to get the next page.
 public struct RunCursor: Sendable, Equatable {
+    /// When the last run of the page was created, in milliseconds since the epoch.
     public var createdAtMilliseconds: Int64
+    /// The id of the last run of the page (breaks ties of creation time).
     public var runId: String
 
+    /// The cursor after the run created at `createdAtMilliseconds` with id `runId`.
     public init(createdAtMilliseconds: Int64, runId: String) {
         self.createdAtMilliseconds = createdAtMilliseconds
         self.runId = runId
