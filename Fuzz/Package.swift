@@ -9,9 +9,10 @@ let package = Package(
     dependencies: [.package(name: "Stepwise", path: "..")],
     targets: [
         .target(name: "CLibFuzzer"),
-        .executableTarget(name: "fuzz-yaml", dependencies: ["CLibFuzzer", .product(name: "StepwiseFuzzing", package: "Stepwise")]),
+        .target(name: "LibFuzzerEntry", dependencies: ["CLibFuzzer"]),
+        .executableTarget(name: "fuzz-yaml", dependencies: ["LibFuzzerEntry", .product(name: "StepwiseFuzzing", package: "Stepwise")]),
         .executableTarget(
-            name: "fuzz-expressions", dependencies: ["CLibFuzzer", .product(name: "StepwiseFuzzing", package: "Stepwise")]),
+            name: "fuzz-expressions", dependencies: ["LibFuzzerEntry", .product(name: "StepwiseFuzzing", package: "Stepwise")]),
     ],
     swiftLanguageModes: [.v6]
 )

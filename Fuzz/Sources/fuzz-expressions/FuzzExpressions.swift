@@ -1,15 +1,14 @@
-import CLibFuzzer
+import LibFuzzerEntry
 import StepwiseFuzzing
 
-/// The executable's entry (SwiftPM links `main` to `<module>_main`): hands over to libFuzzer's
-/// driver, which calls back once per input.
+/// Built once: its variables are the same for every input.
+private let exercise = ExpressionExercise()
+
+/// The executable's entry: libFuzzer calls back once per expression.
 @_cdecl("fuzz_expressions_main")
 func fuzzExpressionsMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
-        guard let data else { return 0 }
-        ExpressionExercise().run(Array(UnsafeBufferPointer(start: data, count: size)))
+    LibFuzzerEntry.run(argc, argv) { data, size in
+        exercise.run(LibFuzzerEntry.input(data, size))
         return 0
     }
 }

@@ -1,15 +1,14 @@
-import CLibFuzzer
+import LibFuzzerEntry
 import StepwiseFuzzing
 
-/// The executable's entry (SwiftPM links `main` to `<module>_main`): hands over to libFuzzer's
-/// driver, which calls back once per workflow file.
+/// Built once: `invoke` may name these workflows, as in the examples folder.
+private let exercise = WorkflowFileExercise(knownWorkflows: ["greeting", "approval", "image-processing"])
+
+/// The executable's entry: libFuzzer calls back once per workflow file.
 @_cdecl("fuzz_yaml_main")
 func fuzzYAMLMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
-        guard let data else { return 0 }
-        WorkflowFileExercise(knownWorkflows: ["greeting", "approval", "image-processing"]).run(Array(UnsafeBufferPointer(start: data, count: size)))
+    LibFuzzerEntry.run(argc, argv) { data, size in
+        exercise.run(LibFuzzerEntry.input(data, size))
         return 0
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import StepwiseProtocol
 
 /// Where a page of a run listing ended: the creation time (milliseconds) and id of its last run.
 /// Its text form is opaque to clients, who pass it back to get the next page.
@@ -21,15 +21,12 @@ public struct RunCursor: Sendable, Equatable {
 
     /// The cursor as text for a URL query (base64url).
     public var text: String {
-        Data("\(createdAtMilliseconds)/\(runId)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Base64URL.encode("\(createdAtMilliseconds)/\(runId)".utf8, padded: false)
     }
 
     /// Reads `text` written by `text`; `nil` when it is not a cursor.
     public init?(text: String) {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        guard let data = Data(base64Encoded: base64), let decoded = String(data: data, encoding: .utf8),
+        guard let bytes = Base64URL.decode(text), let decoded = String(validating: bytes, as: UTF8.self),
             let slash = decoded.firstIndex(of: "/"), let milliseconds = Int64(decoded[..<slash])
         else { return nil }
         let id = String(decoded[decoded.index(after: slash)...])
