@@ -48,17 +48,23 @@ public struct StepwiseRoutes: Sendable {
         router.delete("v2/workflows/runs/:id") { request, context in await self.cancel(request, context) }
         router.get("v2/workflows/runs/:id") { _, context in await self.rawSteps(context) }
         registerOrchestration(on: router)
+        registerPublishing(on: router)
     }
 
     /// The request body as text, or the error answer: 413 when it is larger than
     /// `maximumBodyBytes` (announced or sent), 400 when it cannot be read (a malformed chunked body).
     func bodyText(_ request: Request) async -> Result<String, ErrorAnswer> {
+        await bodyBytes(request).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The request body's exact bytes, or the error answer of `bodyText(_:)`.
+    func bodyBytes(_ request: Request) async -> Result<[UInt8], ErrorAnswer> {
         if let announced = request.headers[.contentLength].flatMap({ Int($0) }), announced > Self.maximumBodyBytes {
             return .failure(Self.tooLarge)
         }
         var request = request
         do {
-            return .success(String(buffer: try await request.collectBody(upTo: Self.maximumBodyBytes)))
+            return .success(Array(buffer: try await request.collectBody(upTo: Self.maximumBodyBytes)))
         } catch is NIOTooManyBytesError {
             return .failure(Self.tooLarge)
         } catch {
@@ -175,7 +181,7 @@ public struct StepwiseRoutes: Sendable {
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
             if request.uri.queryParameters["cancel"] == "false" {
-                return JSONResponse.make(.ok, ["workflowRunId": .string(id), "status": .string(run.status.rawValue)])
+                return await cleanUp(run, request)
             }
             guard try await engine.cancel(runId: id) else {
                 return JSONResponse.error(.badRequest, "run '\(id)' has already ended (\(run.status.rawValue))")
@@ -186,6 +192,25 @@ public struct StepwiseRoutes: Sendable {
         }
     }
 
+    /// The cleanup call of an SDK run's endpoint after its function returned: the run succeeded,
+    /// with the request body (JSON, else text) as output. For a YAML run, nothing to do.
+    private func cleanUp(_ run: RunRecord, _ request: Request) async -> Response {
+        guard run.endpoint != nil else {
+            return JSONResponse.make(.ok, ["workflowRunId": .string(run.id), "status": .string(run.status.rawValue)])
+        }
+        let body: [UInt8]
+        switch await bodyBytes(request) {
+        case .success(let bytes): body = bytes
+        case .failure(let answer): return answer.response
+        }
+        do {
+            let finished = try await engine.finishEndpointRun(run.id, output: body.isEmpty ? nil : PublicationPlanner.inputValue(body))
+            return JSONResponse.make(.ok, ["workflowRunId": .string(run.id), "status": .string((finished ?? run).status.rawValue)])
+        } catch {
+            return internalError("cannot finish run '\(run.id)'", error)
+        }
+    }
+
     /// Upstash's raw step log used by lazy fetch: `[{messageId, body: base64(step JSON), callType}]`;
     /// 404 once the run has ended, as Upstash answers.
     private func rawSteps(_ context: BasicRequestContext) async -> Response {
@@ -193,6 +218,9 @@ public struct StepwiseRoutes: Sendable {
         do {
             guard let run = try await engine.store.run(id: id), run.status == .running else {
                 return JSONResponse.error(.notFound, "no running workflow run with id '\(id)'")
+            }
+            if run.endpoint != nil {
+                return JSONResponse.make(.ok, .list(try await engine.store.runLog(runId: id, through: nil).map(\.json)))
             }
             let journal = try await engine.store.journal(runId: id)
             let steps: [Value] = journal.enumerated().map { position, entry in

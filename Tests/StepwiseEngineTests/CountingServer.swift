@@ -62,6 +62,7 @@ final class CountingServer: Sendable {
     private struct State {
         var queues: [String: [ScriptedResponse]] = [:]
         var fallbacks: [String: ScriptedResponse] = [:]
+        var handlers: [String: @Sendable (ReceivedRequest) async -> ScriptedResponse] = [:]
         var requests: [ReceivedRequest] = []
     }
 
@@ -87,6 +88,22 @@ final class CountingServer: Sendable {
     /// The requests received so far, oldest first; only those to `path` when given.
     func requests(to path: String? = nil) -> [ReceivedRequest] {
         state.withLock { state in state.requests.filter { path == nil || $0.path == path } }
+    }
+
+    /// Answers requests to `path` with `handler` (after any scripted answers are used up): an
+    /// endpoint that acts, such as an emulated Upstash SDK calling back into Stepwise.
+    func handle(_ path: String, _ handler: @escaping @Sendable (ReceivedRequest) async -> ScriptedResponse) {
+        state.withLock { $0.handlers[path] = handler }
+    }
+
+    private func respond(_ request: ReceivedRequest) async -> ScriptedResponse {
+        let handler = state.withLock { state -> (@Sendable (ReceivedRequest) async -> ScriptedResponse)? in
+            guard let handler = state.handlers[request.path], state.queues[request.path]?.isEmpty ?? true else { return nil }
+            state.requests.append(request)
+            return handler
+        }
+        if let handler { return await handler(request) }
+        return answer(request)
     }
 
     private func answer(_ request: ReceivedRequest) -> ScriptedResponse {
@@ -124,7 +141,7 @@ final class CountingServer: Sendable {
             let received = ReceivedRequest(
                 method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers,
                 body: String(buffer: body), receivedAt: Date())
-            let scripted = self.answer(received)
+            let scripted = await self.respond(received)
             if let delay = scripted.delay { try await Task.sleep(for: delay) }
             var fields = HTTPFields()
             fields[.contentType] = scripted.contentType

@@ -29,12 +29,14 @@ struct RunningServer: Sendable {
     /// held to `limits`.
     static func with<T>(
         _ definitions: [WorkflowDefinition], secrets: [String: String] = [:], logger: Logger = silentLogger,
-        directory: TemporaryDirectory? = nil, limits: ConnectionLimits = ConnectionLimits(), _ body: (RunningServer) async throws -> T
+        directory: TemporaryDirectory? = nil, limits: ConnectionLimits = ConnectionLimits(),
+        configuration: WorkflowEngine.Configuration = .init(), _ body: (RunningServer) async throws -> T
     ) async throws -> T {
         let directory = try directory ?? TemporaryDirectory()
         let store = try SQLiteStore(path: directory.path("stepwise.db"))
         let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(secrets), clock: WorkflowEngine.systemTime)
-        let engine = WorkflowEngine(store: store, runner: runner, secrets: EnvironmentSecrets(secrets), logger: logger)
+        let engine = WorkflowEngine(
+            store: store, runner: runner, secrets: EnvironmentSecrets(secrets), configuration: configuration, logger: logger)
         try await engine.install(definitions)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = StepwiseServer(

@@ -111,4 +111,10 @@ extension Value {
         if case .string(let text) = self { return text }
         return nil
     }
+
+    /// The integer, when this is one.
+    var int: Int64? {
+        if case .int(let number) = self { return number }
+        return nil
+    }
 }

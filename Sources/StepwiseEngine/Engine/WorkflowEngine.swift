@@ -21,17 +21,31 @@ public actor WorkflowEngine {
         public var lease: Duration
         /// The longest the idle loop sleeps before looking at the store again.
         public var maximumIdle: Duration
+        /// Multiplies the retry delays of queued messages (QStash's backoff, `Upstash-Retry-Delay`;
+        /// an endpoint's `Retry-After` is followed as given): 1 in production; `0.01` makes a twice-failing step wait 1.6 s instead
+        /// of 160 s, for tests and local development.
+        public var retryDelayScale: Double
+        /// How long one delivery to an endpoint may take when its message sets no `Upstash-Timeout`,
+        /// in milliseconds; shorter than the lease, so a slow endpoint is never delivered twice at once.
+        public var deliveryTimeoutMilliseconds: Int64
 
-        public init(maximumConcurrentDeliveries: Int = 16, lease: Duration = .seconds(900), maximumIdle: Duration = .seconds(30)) {
+        public init(
+            maximumConcurrentDeliveries: Int = 16, lease: Duration = .seconds(900), maximumIdle: Duration = .seconds(30),
+            retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000
+        ) {
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
             self.lease = lease
             self.maximumIdle = maximumIdle
+            self.retryDelayScale = retryDelayScale
+            self.deliveryTimeoutMilliseconds = deliveryTimeoutMilliseconds
         }
     }
 
     public let store: any Store
     let runner: WorkflowRunner
     let calls: any HTTPTransport
+    /// Where queued messages (SDK runs, calls, callbacks, plain messages) are delivered.
+    let target: any DeliveryTarget
     let secrets: any SecretSource
     let clock: @Sendable () -> TimestampValue
     let configuration: Configuration
@@ -42,12 +56,14 @@ public actor WorkflowEngine {
     var pinned: [String: WorkflowDefinition] = [:]
     /// The earliest next tick of any schedule, once read from the store (`nil` inside: none).
     var scheduleDue = ScheduleDue.unknown
-    private var inFlight: [Int64: Task<Void, Never>] = [:]
+    /// Deliveries in flight, by `m<id>` for run messages and `q<id>` for queued ones.
+    private var inFlight: [String: Task<Void, Never>] = [:]
 
-    /// An engine over `store` delivering to `runner`. `calls` performs `call` steps with secrets
-    /// from `secrets`; `owner` names this node in leases.
+    /// An engine over `store` delivering YAML runs to `runner` and queued messages to `target`
+    /// (HTTP by default). `calls` performs `call` steps with secrets from `secrets`; `owner`
+    /// names this node in leases.
     public init(
-        store: any Store, runner: WorkflowRunner, calls: any HTTPTransport = AsyncHTTPTransport(),
+        store: any Store, runner: WorkflowRunner, calls: any HTTPTransport = AsyncHTTPTransport(), target: (any DeliveryTarget)? = nil,
         secrets: any SecretSource = EnvironmentSecrets(ProcessInfo.processInfo.environment), owner: String = "node-1",
         configuration: Configuration = Configuration(), logger: Logger = Logger(label: "stepwise.engine"),
         clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime
@@ -55,6 +71,7 @@ public actor WorkflowEngine {
         self.store = store
         self.runner = runner
         self.calls = calls
+        self.target = target ?? HTTPDeliveryTarget(transport: calls, defaultTimeout: configuration.deliveryTimeoutMilliseconds, clock: clock)
         self.secrets = secrets
         self.owner = owner
         self.configuration = configuration
@@ -221,9 +238,14 @@ public actor WorkflowEngine {
         let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
         let claimed = capacity > 0 ? try await claim(limit: capacity) : []
         for message in claimed {
-            inFlight[message.id] = Task { await self.deliver(message) }
+            inFlight["m\(message.id)"] = Task { await self.deliver(message) }
         }
-        guard claimed.isEmpty || capacity <= 0 else { return }
+        let queuedCapacity = capacity - claimed.count
+        let queued = queuedCapacity > 0 ? try await claimQueued(limit: queuedCapacity) : []
+        for message in queued {
+            inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
+        }
+        guard claimed.isEmpty && queued.isEmpty || capacity <= 0 else { return }
         let timeout = try await idleTime()
         await withTaskCancellationHandler {
             await wake.wait(timeout: timeout)
@@ -236,6 +258,17 @@ public actor WorkflowEngine {
         let now = clock()
         let leaseUntil = now.movedForward(by: configuration.lease)
         return try await store.claimDueMessages(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil)
+    }
+
+    private func claimQueued(limit: Int) async throws -> [QueuedMessage] {
+        let now = clock()
+        return try await store.claimDueQueued(now: now, limit: limit, owner: owner, leaseUntil: now.movedForward(by: configuration.lease))
+    }
+
+    /// Marks a delivery finished and lets the loop look for more work.
+    func delivered(_ key: String) {
+        inFlight[key] = nil
+        wake.signal()
     }
 
     private func idleTime() async throws -> Duration {
@@ -262,8 +295,7 @@ public actor WorkflowEngine {
             let delay = Duration.seconds(min(86_400, exp(2.5 * Double(message.attempt + 1))))
             try? await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: clock().movedForward(by: delay))
         }
-        inFlight[message.id] = nil
-        wake.signal()
+        delivered("m\(message.id)")
     }
 
     private func deliverRun(_ message: PendingMessage) async throws {

@@ -89,4 +89,25 @@ public protocol Store: Sendable {
     /// Replaces the keys `expected` with `rotated`; the keys stored afterwards (another node's
     /// rotation wins when it came first).
     func rotateSigningKeys(from expected: SigningKeys, to rotated: SigningKeys) async throws -> SigningKeys
+
+    // MARK: The QStash queue and the logs of SDK runs
+
+    /// Applies the publications of one publish or batch request in one transaction, in order.
+    /// When one is refused (its run is unknown or ended) nothing is stored and the result is that
+    /// refusal alone.
+    func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult]
+
+    /// Leases up to `limit` queued messages due at `now` to `owner` until `leaseUntil`, oldest first.
+    func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage]
+
+    /// The log of an SDK run, entries `0...position` (all when `nil`).
+    func runLog(runId: String, through position: Int?) async throws -> [RawStep]
+
+    /// Applies what follows an attempt of a claimed queued message; false when the lease was lost
+    /// (the run was canceled, or another node took the message), and nothing changes.
+    func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool
+
+    /// Ends a running SDK run as succeeded (its endpoint's cleanup call) with `output`; the run
+    /// afterwards (unchanged when it had already ended), or `nil` when there is none.
+    func finishEndpointRun(runId: String, output: Value?, at time: TimestampValue) async throws -> RunRecord?
 }

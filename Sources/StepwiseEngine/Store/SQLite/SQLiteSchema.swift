@@ -130,6 +130,69 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v4: runs of SDK endpoints, their logs, the QStash queue") { db in
+            // SDK runs have no definition: the runs table is rebuilt with definition_hash
+            // nullable (SQLite cannot drop NOT NULL in place); foreign keys are off meanwhile.
+            try db.execute(sql: """
+                CREATE TABLE runs_v4 (
+                    id TEXT PRIMARY KEY,
+                    workflow TEXT NOT NULL,
+                    definition_hash TEXT REFERENCES definitions(hash),
+                    input TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    phase TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    output TEXT,
+                    error TEXT,
+                    parent_run_id TEXT,
+                    parent_step TEXT,
+                    concurrency_key TEXT,
+                    concurrency_limit INTEGER,
+                    rate_key TEXT,
+                    rate_limit INTEGER,
+                    rate_period INTEGER,
+                    failure_position INTEGER,
+                    endpoint_url TEXT
+                );
+                INSERT INTO runs_v4 (id, workflow, definition_hash, input, status, phase, created_at, updated_at, output, error,
+                    parent_run_id, parent_step, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, failure_position)
+                SELECT id, workflow, definition_hash, input, status, phase, created_at, updated_at, output, error,
+                    parent_run_id, parent_step, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, failure_position
+                FROM runs;
+                DROP TABLE runs;
+                ALTER TABLE runs_v4 RENAME TO runs;
+                CREATE INDEX runs_by_workflow ON runs(workflow, created_at);
+                CREATE INDEX runs_by_status ON runs(status, created_at);
+                CREATE INDEX runs_by_parent ON runs(parent_run_id) WHERE parent_run_id IS NOT NULL;
+                CREATE INDEX runs_by_concurrency_key ON runs(concurrency_key) WHERE concurrency_key IS NOT NULL;
+                CREATE TABLE run_log (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    message_id TEXT NOT NULL,
+                    call_type TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    dedupe_key TEXT,
+                    recorded_at INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, position)
+                );
+                CREATE UNIQUE INDEX run_log_once_per_step ON run_log(run_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
+                CREATE TABLE queue (
+                    id TEXT PRIMARY KEY,
+                    run_id TEXT REFERENCES runs(id) ON DELETE CASCADE,
+                    spec TEXT NOT NULL,
+                    body BLOB,
+                    attempt INTEGER NOT NULL,
+                    due_at INTEGER NOT NULL,
+                    lease_owner TEXT,
+                    lease_until INTEGER,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE INDEX queue_by_due ON queue(due_at);
+                CREATE INDEX queue_by_run ON queue(run_id);
+                ALTER TABLE dead_letters ADD COLUMN message TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -18,6 +18,9 @@ extension SQLiteStore {
                 return nil
             }
             let now = SQLiteTime.milliseconds(time)
+            if run.endpoint != nil {
+                return try Self.resumeEndpointRun(db, run, letter: id, at: now) ? try Self.fetchRun(db, id: run.id) : nil
+            }
             let failurePosition = try Int.fetchOne(db, sql: "SELECT failure_position FROM runs WHERE id = ?", arguments: [run.id]) ?? Int.max
             // Keep every completed result; drop the failed step's entry and what on_failure did.
             let rows = try Row.fetchAll(db, sql: "SELECT position, entry FROM journal WHERE run_id = ? ORDER BY position", arguments: [run.id])

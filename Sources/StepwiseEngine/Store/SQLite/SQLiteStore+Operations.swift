@@ -186,6 +186,7 @@ extension SQLiteStore {
     /// children, completes the parent's `invoke`, and dead-letters it when it failed.
     static func finish(_ db: Database, runId: String, status: RunStatus, at now: Int64) throws {
         try db.execute(sql: "DELETE FROM messages WHERE run_id = ?", arguments: [runId])
+        try db.execute(sql: "DELETE FROM queue WHERE run_id = ?", arguments: [runId])
         let children = try String.fetchAll(
             db, sql: "SELECT child_run_id FROM operations WHERE run_id = ? AND child_run_id IS NOT NULL", arguments: [runId])
         try db.execute(sql: "DELETE FROM operations WHERE run_id = ?", arguments: [runId])

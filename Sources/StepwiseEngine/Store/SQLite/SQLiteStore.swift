@@ -49,7 +49,8 @@ public final class SQLiteStore: Store {
         try await pool.read { db in
             let due = try Int64.fetchOne(db, sql: "SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0")
             let leaseExpiry = try Int64.fetchOne(db, sql: "SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL")
-            return [due, leaseExpiry].compactMap { $0 }.min().flatMap(SQLiteTime.timestamp)
+            let queued = try Int64.fetchOne(db, sql: "SELECT MIN(COALESCE(lease_until, due_at)) FROM queue")
+            return [due, leaseExpiry, queued].compactMap { $0 }.min().flatMap(SQLiteTime.timestamp)
         }
     }
 
@@ -117,6 +118,7 @@ public final class SQLiteStore: Store {
     public func releaseLeases(owner: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", arguments: [owner])
+            try db.execute(sql: "UPDATE queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", arguments: [owner])
             try db.execute(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
         }
     }
@@ -204,14 +206,16 @@ public final class SQLiteStore: Store {
         try db.execute(
             sql: """
                 INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
-                    concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                run.id, run.workflow, run.definitionHash, run.input.jsonText(), run.status.rawValue, run.phase.rawValue, created, created,
+                run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue, run.phase.rawValue, created, created,
                 run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
-                flow?.ratePeriod,
+                flow?.ratePeriod, run.endpoint,
             ])
+        // An SDK run's log and first delivery come from its trigger message (`SQLiteStore+Queue`).
+        guard run.endpoint == nil else { return }
         try append(db, runId: run.id, entry: .initial(run.input), at: created)
         try deliver(db, runId: run.id, attempt: 0, dueAt: created, at: created)
     }
@@ -244,9 +248,9 @@ public final class SQLiteStore: Store {
             concurrencyKey: row["concurrency_key"], concurrencyLimit: row["concurrency_limit"], rateKey: row["rate_key"],
             rateLimit: row["rate_limit"], ratePeriod: row["rate_period"])
         return RunRecord(
-            id: row["id"], workflow: row["workflow"], definitionHash: row["definition_hash"], input: input, status: status,
+            id: row["id"], workflow: row["workflow"], definitionHash: row["definition_hash"] ?? "", input: input, status: status,
             phase: phase, createdAt: created, updatedAt: updated, output: output, error: error, parent: parent,
-            flowControl: flow == FlowControl() ? nil : flow)
+            flowControl: flow == FlowControl() ? nil : flow, endpoint: row["endpoint_url"])
     }
 
     static func message(_ row: Row) -> PendingMessage? {

@@ -1,0 +1,83 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// The QStash side of the engine: messages the SDKs publish, and their deliveries through the
+/// `DeliveryTarget`. Decisions are made by `PublicationPlanner` and `QueuedAttemptResolver`;
+/// the store applies them.
+extension WorkflowEngine {
+    /// Stores the messages of one publish or batch request (all, or none when one is refused) and
+    /// wakes the delivery loop; a result per message, or the one refusal.
+    public func publish(_ messages: [PublishedMessage]) async throws -> Result<[PublicationResult], PublishRefusal> {
+        let planner = PublicationPlanner(now: clock())
+        var publications: [Publication] = []
+        for (index, message) in messages.enumerated() {
+            do {
+                publications.append(try planner.plan(message))
+            } catch {
+                return .failure(.invalid(messages.count > 1 ? error.located("batch item \(index)") : error))
+            }
+        }
+        let results = try await store.publish(publications, at: planner.now)
+        if case .unknownRun(let id) = results.first { return .failure(.unknownRun(id)) }
+        if case .runEnded(let status) = results.first { return .failure(.runEnded(status)) }
+        wake.signal()
+        return .success(results)
+    }
+
+    /// An SDK run's endpoint reports that its function returned (`DELETE
+    /// /v2/workflows/runs/{id}?cancel=false`): the run succeeded with `output`. Idempotent.
+    public func finishEndpointRun(_ runId: String, output: Value?) async throws -> RunRecord? {
+        try await store.finishEndpointRun(runId: runId, output: output, at: clock())
+    }
+
+    /// Delivers one attempt of a claimed queued message and stores what follows. A failure of the
+    /// store leaves the message leased; it is tried again when the lease is released.
+    func deliverQueued(_ message: QueuedMessage) async {
+        do {
+            try await attempt(message)
+        } catch {
+            logger.error("queued message \(message.id) (\(message.role.rawValue)) could not be processed: \(error)")
+        }
+        delivered("q" + message.id)
+    }
+
+    private func attempt(_ message: QueuedMessage) async throws {
+        let startedAt = clock()
+        var run: RunRecord?
+        if let runId = message.runId { run = try await store.run(id: runId) }
+        var body = message.body ?? []
+        var initialPayload: [UInt8] = []
+        if message.role == .workflow {
+            guard let run, run.status == .running else {
+                // The run ended (canceled, finished by its cleanup call) after this was queued.
+                _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp())
+                return
+            }
+            let log = try await store.runLog(runId: run.id, through: message.logPosition)
+            body = RawStepArray(log).jsonBytes
+            initialPayload = log.first?.body ?? []
+        }
+        let keys = try await signingKeys()
+        let result = await target.deliver(message, body: body, runCreatedAt: run?.createdAt, key: keys.current)
+        let resolver = QueuedAttemptResolver(
+            message: message, run: run, initialPayload: initialPayload, body: body, startedAt: startedAt, now: clock(),
+            retryDelayScale: configuration.retryDelayScale)
+        let followUp = resolver.resolve(result)
+        if let failure = followUp.failRun {
+            logger.warning("run \(failure.runId) failed: \(failure.error.message)")
+        }
+        _ = try await store.finishAttempt(message, owner: owner, with: followUp)
+    }
+}
+
+/// Why a publish request stored nothing.
+public enum PublishRefusal: Error, Sendable, Equatable {
+    /// A message's headers are invalid; the error names which.
+    case invalid(ProtocolError)
+    /// A message appends to a run that does not exist.
+    case unknownRun(String)
+    /// A message appends to a run that has ended.
+    case runEnded(RunStatus)
+}

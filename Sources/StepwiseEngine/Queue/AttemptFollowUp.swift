@@ -1,0 +1,23 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// What follows one attempt to deliver a queued message, decided by `QueuedAttemptResolver` and
+/// applied by the store in one transaction: the message is retried later or removed, messages it
+/// causes are queued, log entries appended, and its run may fail.
+public struct AttemptFollowUp: Sendable {
+    /// Try again at `dueAt` as attempt `attempt`; `nil` removes the message.
+    public var retry: (attempt: Int, dueAt: TimestampValue)?
+    /// Messages to queue (callbacks, failure callbacks), each with the log entry it delivers, if any.
+    public var enqueue: [(message: QueuedMessage, logEntry: RawStep?)] = []
+    /// The run to fail, with its error; the failed message is kept in the dead-letter queue so it
+    /// can be delivered again on resume.
+    public var failRun: (runId: String, error: StepError)?
+    /// The attempt, for the run's history.
+    public var record: AttemptRecord?
+
+    /// A follow-up that removes the message and does nothing else.
+    public init(retry: (attempt: Int, dueAt: TimestampValue)? = nil) {
+        self.retry = retry
+    }
+}

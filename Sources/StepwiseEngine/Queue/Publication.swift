@@ -1,0 +1,44 @@
+import StepwiseExpressions
+import StepwiseProtocol
+
+/// What one published message does to the engine's state, decided by `PublicationPlanner` and
+/// applied by the store in the same transaction as the rest of its batch.
+public enum Publication: Sendable {
+    /// Starts `run` (an `Upstash-Workflow-Init: true` message) with `initialBody` as log entry 0,
+    /// delivered by `first`; nothing happens when a run with that id exists (`deduplicated`).
+    case startRun(RunRecord, initialBody: [UInt8], first: QueuedMessage)
+    /// Appends `entry` to the log of run `runId`, then queues `message` (for a `workflow`
+    /// message its `logPosition` becomes the entry's position). An entry with the same
+    /// `dedupeKey` as an earlier one is recorded once: the SDKs resend steps after network errors.
+    case append(runId: String, entry: RawStep, dedupeKey: String?, message: QueuedMessage)
+    /// Queues a plain message.
+    case enqueue(QueuedMessage)
+
+    /// The id of the message the answer names.
+    public var messageId: String {
+        switch self {
+        case .startRun(_, _, let first): first.id
+        case .append(_, _, _, let message), .enqueue(let message): message.id
+        }
+    }
+
+    /// The destination the answer names.
+    public var destination: String {
+        switch self {
+        case .startRun(_, _, let first): first.destination
+        case .append(_, _, _, let message), .enqueue(let message): message.destination
+        }
+    }
+}
+
+/// How the store applied one `Publication`.
+public enum PublicationResult: Sendable, Equatable {
+    /// Stored; the message id.
+    case stored(String)
+    /// The run or step existed already; the id of the message that stored it first.
+    case deduplicated(String)
+    /// The run to append to has ended with this status.
+    case runEnded(RunStatus)
+    /// No run has the id the message names.
+    case unknownRun(String)
+}

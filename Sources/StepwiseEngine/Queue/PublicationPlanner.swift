@@ -1,0 +1,85 @@
+import StepwiseExpressions
+import StepwiseProtocol
+
+/// Turns a message an SDK published into the `Publication` the store applies (§3.4, §4.6 and
+/// §6.2 of the protocol notes): a trigger starts a run, a step or a call appends to the run's
+/// log and queues its delivery, anything else is a plain message. Pure: the clock is a parameter.
+public struct PublicationPlanner: Sendable {
+    /// When the message arrived.
+    public var now: TimestampValue
+
+    /// A planner for messages arriving at `now`.
+    public init(now: TimestampValue) {
+        self.now = now
+    }
+
+    /// The publication of `message`; an error names what is wrong with its headers.
+    public func plan(_ message: PublishedMessage) throws(ProtocolError) -> Publication {
+        let workflow = message.options.workflow
+        guard workflow.isWorkflowMessage else { return .enqueue(queued(message, role: .plain, runId: nil)) }
+        if workflow.isInit == true { return startRun(message) }
+        guard let runId = workflow.runId, !runId.isEmpty else {
+            throw ProtocolError("header 'Upstash-Workflow-RunId' is missing; a workflow message that does not start a run must name it")
+        }
+        if workflow.callType == .toCallback {
+            var call = queued(message, role: .call, runId: runId)
+            call.method = message.options.method ?? "GET"
+            call.retries = message.options.retries ?? 0
+            return .append(runId: runId, entry: RawStep(messageId: call.id, body: message.body ?? [], callType: .toCallback), dedupeKey: nil, message: call)
+        }
+        let delivery = queued(message, role: .workflow, runId: runId)
+        let body = message.body ?? []
+        return .append(runId: runId, entry: RawStep(messageId: delivery.id, body: body, callType: workflow.callType ?? .step), dedupeKey: Self.dedupeKey(of: body), message: delivery)
+    }
+
+    private func startRun(_ message: PublishedMessage) -> Publication {
+        let workflow = message.options.workflow
+        let id = workflow.runId.flatMap { $0.isEmpty ? nil : $0 } ?? RunIdentifier.fresh()
+        let url = workflow.url ?? message.destination
+        let body = message.body ?? []
+        var first = queued(message, role: .workflow, runId: id)
+        first.logPosition = 0
+        let run = RunRecord(
+            id: id, workflow: url, definitionHash: "", input: Self.inputValue(body), createdAt: now, updatedAt: now, endpoint: url)
+        return .startRun(run, initialBody: body, first: first)
+    }
+
+    /// The message as queued: its options, forwarded headers and due time.
+    private func queued(_ message: PublishedMessage, role: QueuedMessage.Role, runId: String?) -> QueuedMessage {
+        let options = message.options
+        var failureCallback = QueuedTarget(message.failureCallback)
+        if failureCallback?.runId == nil { failureCallback?.runId = runId }
+        var callback = QueuedTarget(message.callback)
+        if callback?.runId == nil { callback?.runId = runId }
+        return QueuedMessage(
+            role: role, runId: runId, destination: message.destination, method: options.method ?? "POST",
+            headers: options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }, contentType: message.contentType,
+            body: role == .workflow ? nil : message.body, retries: options.retries ?? QueuedMessage.defaultRetries,
+            retryDelay: options.retryDelay?.text, timeoutMilliseconds: options.timeout?.milliseconds, callback: callback,
+            failureCallback: failureCallback, runIdHeader: runId, dueAt: dueAt(options))
+    }
+
+    /// `Upstash-Not-Before` wins over `Upstash-Delay`; neither means now.
+    private func dueAt(_ options: MessageOptions) -> TimestampValue {
+        if let notBefore = options.notBefore, let instant = try? TimestampValue(nanosecondsSinceEpoch: Int128(notBefore) * 1_000_000_000) {
+            return max(instant, now)
+        }
+        guard let delay = options.delay else { return now }
+        return now.movedForward(by: .milliseconds(delay.milliseconds))
+    }
+
+    /// A step's identity in its run: result steps by `stepId`, plan steps by `targetStep`. A body
+    /// that is not step JSON has none and is never taken for a duplicate.
+    static func dedupeKey(of body: [UInt8]) -> String? {
+        guard let step = try? StepJSON(bytes: body) else { return nil }
+        return step.isPlan ? "plan:\(step.targetStep ?? 0)" : "step:\(step.stepId)"
+    }
+
+    /// The run's input as Stepwise's run views show it: the payload as JSON when it is JSON,
+    /// else as text.
+    public static func inputValue(_ body: [UInt8]) -> Value {
+        let text = String(decoding: body, as: UTF8.self)
+        guard !body.isEmpty else { return .null }
+        return (try? Value(json: text)) ?? .string(text)
+    }
+}

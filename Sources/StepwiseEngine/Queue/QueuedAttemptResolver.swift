@@ -1,0 +1,172 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// Decides what follows one delivery attempt of a queued message (§4.7, §6.2, §7 of the protocol
+/// notes): delivered, retried after QStash's backoff or the message's `Upstash-Retry-Delay`
+/// (`Retry-After` when the answer asks), or failed for good (at once on 489 with
+/// `Upstash-NonRetryable-Error`), which fails the run and queues its failure callback. Every call
+/// attempt is followed by its callback. Pure: the store applies the result.
+public struct QueuedAttemptResolver: Sendable {
+    public var message: QueuedMessage
+    /// The run the message belongs to, if any.
+    public var run: RunRecord?
+    /// The run's initial payload, the `sourceBody` of a failure callback.
+    public var initialPayload: [UInt8]
+    /// The body the attempt carried.
+    public var body: [UInt8]
+    public var startedAt: TimestampValue
+    public var now: TimestampValue
+    /// Multiplies the retry delays of the backoff and of `Upstash-Retry-Delay` (1 in production;
+    /// smaller in tests and local development); `Retry-After` is followed as the endpoint asked.
+    public var retryDelayScale: Double
+
+    /// A resolver for an attempt of `message` that started at `startedAt` and ended at `now`.
+    public init(
+        message: QueuedMessage, run: RunRecord?, initialPayload: [UInt8], body: [UInt8], startedAt: TimestampValue, now: TimestampValue,
+        retryDelayScale: Double
+    ) {
+        self.message = message
+        self.run = run
+        self.initialPayload = initialPayload
+        self.body = body
+        self.startedAt = startedAt
+        self.now = now
+        self.retryDelayScale = retryDelayScale
+    }
+
+    /// What follows `result`.
+    public func resolve(_ result: AttemptResult) -> AttemptFollowUp {
+        let verdict: DeliveryVerdict
+        switch result {
+        case .answered(let status, let headers, let body): verdict = EndpointAnswer(status: status, headers: headers, body: body).verdict
+        case .noAnswer: verdict = .retry
+        }
+        var followUp = AttemptFollowUp()
+        if message.role == .call, let callback = callbackMessage(for: result) { followUp.enqueue.append(callback) }
+        switch verdict {
+        case .delivered:
+            followUp.record = record("delivered", result)
+        case .retry where message.attempt < message.retries:
+            followUp.retry = (message.attempt + 1, now.movedForward(by: scaled(retryDelay())))
+            followUp.record = record("retry", result)
+        case .retryAfter(let wait) where message.attempt < message.retries:
+            // The endpoint's own instruction is followed as given, never scaled.
+            followUp.retry = (message.attempt + 1, now.movedForward(by: .milliseconds(wait.milliseconds)))
+            followUp.record = record("retry", result)
+        case .retry, .retryAfter, .failWithoutRetry:
+            followUp.record = record("failed", result)
+            fail(&followUp, result)
+        }
+        return followUp
+    }
+
+    /// A message that failed for good: a workflow delivery fails its run; a workflow delivery or
+    /// a plain message with a failure URL has it called.
+    private func fail(_ followUp: inout AttemptFollowUp, _ result: AttemptResult) {
+        if message.role == .workflow, let runId = message.runId, run?.status == .running {
+            followUp.failRun = (runId, error(result))
+        }
+        guard message.role == .workflow || message.role == .plain, let target = message.failureCallback else { return }
+        followUp.enqueue.append((failureCallbackMessage(target, result), nil))
+    }
+
+    private func retryDelay() -> WireDuration {
+        if let text = message.retryDelay, let expression = try? RetryDelayExpression(text) {
+            return expression.delay(retried: message.attempt)
+        }
+        return DefaultBackoff.delay(beforeRetry: message.attempt + 1)
+    }
+
+    private func scaled(_ delay: WireDuration) -> Duration {
+        .milliseconds(Int64(clamping: Int64((Double(delay.milliseconds) * retryDelayScale).rounded())))
+    }
+
+    /// The run's error: the endpoint's `{error, message}` answer when it sent one (the SDKs do).
+    private func error(_ result: AttemptResult) -> StepError {
+        switch result {
+        case .noAnswer(let reason):
+            return StepError(message: "the workflow endpoint could not be reached: \(reason)", type: "ConnectionError")
+        case .answered(let status, _, let body):
+            let object = (try? Value(json: String(decoding: body, as: UTF8.self))).flatMap { value -> ValueMap? in
+                if case .map(let map) = value { return map }
+                return nil
+            }
+            let text: String? = object?[.string("message")].flatMap { if case .string(let text) = $0 { text } else { nil } }
+            let type: String? = object?[.string("error")].flatMap { if case .string(let text) = $0 { text } else { nil } }
+            let detail = text ?? String(String(decoding: body.prefix(500), as: UTF8.self))
+            return StepError(message: "the workflow endpoint answered \(status): \(detail)", type: type ?? "EndpointError", status: status)
+        }
+    }
+
+    private func parts(_ result: AttemptResult) -> (status: Int64, header: [(name: String, values: [String])], body: [UInt8]) {
+        switch result {
+        case .answered(let status, let headers, let body): (Int64(status), Self.grouped(headers), body)
+        // No answer is reported as status 0 with the reason as the body, like a browser's network error.
+        case .noAnswer(let reason): (0, [], Array(reason.utf8))
+        }
+    }
+
+    /// The callback of a call attempt and the `fromCallback` log entry it delivers; `nil` when the
+    /// call has no callback or its run ended.
+    private func callbackMessage(for result: AttemptResult) -> (message: QueuedMessage, logEntry: RawStep?)? {
+        guard let target = message.callback, run?.status == .running else { return nil }
+        let (status, header, responseBody) = parts(result)
+        let callback = CallbackBody(
+            status: status, header: header, body: responseBody, retried: message.attempt == 0 ? nil : message.attempt,
+            maxRetries: message.retries, sourceMessageId: message.id, url: message.destination, method: message.method,
+            sourceHeader: sourceHeader, sourceBody: body,
+            createdAt: Int64(clamping: now.nanosecondsSinceEpoch / 1_000_000))
+        let queued = followingMessage(.callback, to: target, body: callback.jsonBytes)
+        return (queued, RawStep(messageId: queued.id, body: queued.body ?? [], callType: .fromCallback))
+    }
+
+    private func failureCallbackMessage(_ target: QueuedTarget, _ result: AttemptResult) -> QueuedMessage {
+        let (status, header, responseBody) = parts(result)
+        let failure = FailureCallbackBody(
+            status: status, header: header, body: responseBody, retried: message.attempt, maxRetries: message.retries,
+            dlqId: message.role == .workflow ? message.runId.map { "dlq_" + $0 } : nil, sourceMessageId: message.id,
+            url: message.destination, method: message.method, sourceHeader: sourceHeader,
+            sourceBody: message.role == .workflow ? initialPayload : body, workflowRunId: message.runId ?? "",
+            workflowCreatedAt: Int64(clamping: (run?.createdAt ?? now).nanosecondsSinceEpoch / 1_000_000),
+            createdAt: Int64(clamping: now.nanosecondsSinceEpoch / 1_000_000))
+        return followingMessage(.failureCallback, to: target, body: failure.jsonBytes)
+    }
+
+    /// The headers the message was delivered with, as callbacks report them: what it forwards,
+    /// without the hop-by-hop and stale QStash headers a delivery never carries.
+    private var sourceHeader: [(name: String, values: [String])] {
+        Self.grouped(HeaderFields(message.headers.filter { !DeliveryHeaders.droppedNames.contains($0.name.lowercased()) }.map { ($0.name, $0.value) }))
+    }
+
+    private func followingMessage(_ role: QueuedMessage.Role, to target: QueuedTarget, body: [UInt8]) -> QueuedMessage {
+        QueuedMessage(
+            role: role, runId: message.runId, destination: target.url, method: target.method, headers: target.headers,
+            contentType: "application/json", body: body, retries: target.retries, runIdHeader: target.runId ?? message.runId, dueAt: now)
+    }
+
+    private func record(_ outcome: String, _ result: AttemptResult) -> AttemptRecord? {
+        guard let runId = message.runId else { return nil }
+        let detail: String
+        switch result {
+        case .answered(let status, _, _): detail = "\(message.role.rawValue) \(message.method) \(message.destination) answered \(status)"
+        case .noAnswer(let reason): detail = "\(message.role.rawValue) \(message.method) \(message.destination): \(reason)"
+        }
+        return AttemptRecord(
+            runId: runId, position: message.logPosition ?? 0, attempt: message.attempt, startedAt: startedAt, finishedAt: now,
+            outcome: outcome, detail: detail)
+    }
+
+    /// Response headers in the `{"Name": ["v1", "v2"]}` shape, names in first-seen order.
+    static func grouped(_ headers: HeaderFields) -> [(name: String, values: [String])] {
+        var grouped: [(name: String, values: [String])] = []
+        for field in headers.fields {
+            if let index = grouped.firstIndex(where: { $0.name.lowercased() == field.name.lowercased() }) {
+                grouped[index].values.append(field.value)
+            } else {
+                grouped.append((field.name, [field.value]))
+            }
+        }
+        return grouped
+    }
+}

@@ -1,0 +1,96 @@
+import StepwiseExpressions
+import StepwiseProtocol
+
+/// A message of the QStash queue: what to deliver where, how often to try, and what follows
+/// (a callback after each attempt, a failure callback when it finally fails). The store keeps it
+/// until it is delivered or gives up; the engine decides everything else.
+public struct QueuedMessage: Sendable, Codable, Equatable {
+    /// QStash's retries when a message sets none.
+    public static let defaultRetries = 3
+
+    /// What the message is, which decides its body and what happens after an attempt.
+    public enum Role: String, Sendable, Codable {
+        /// A delivery to a workflow endpoint: its body is the run's log up to `logPosition`.
+        case workflow
+        /// A `context.call` to a third party; each attempt is followed by a callback.
+        case call
+        /// The answer of one call attempt, delivered to the workflow endpoint.
+        case callback
+        /// The notice that a run failed, delivered to its failure URL.
+        case failureCallback
+        /// A plain QStash message, unrelated to any run.
+        case plain
+    }
+
+    /// `msg_…`, also the `messageId` of the log entry it delivers.
+    public var id: String
+    public var role: Role
+    /// The run it belongs to (plain messages: none).
+    public var runId: String?
+    public var destination: String
+    public var method: String
+    public var headers: [ForwardedHeader]
+    public var contentType: String?
+    /// The bytes to deliver (not for `workflow` messages, whose body is built from the log).
+    public var body: [UInt8]?
+    /// For `workflow` messages: the last log entry the delivery carries.
+    public var logPosition: Int?
+    /// Retries after the first attempt.
+    public var retries: Int
+    /// `Upstash-Retry-Delay`, in place of QStash's backoff.
+    public var retryDelay: String?
+    /// The longest one attempt may take.
+    public var timeoutMilliseconds: Int64?
+    /// The message that follows each attempt (calls).
+    public var callback: QueuedTarget?
+    /// The message that follows the final failure.
+    public var failureCallback: QueuedTarget?
+    /// The run id named in `Upstash-Workflow-RunId` on delivery.
+    public var runIdHeader: String?
+    /// Attempts made so far (`Upstash-Retried` of the next one).
+    public var attempt: Int
+    /// When the next attempt is due (a column of the store, not part of the stored form).
+    public var dueAt: TimestampValue = .epoch
+
+    /// A message with the given parts.
+    public init(
+        id: String = QueuedMessage.freshId(), role: Role, runId: String?, destination: String, method: String = "POST",
+        headers: [ForwardedHeader] = [], contentType: String? = nil, body: [UInt8]? = nil, logPosition: Int? = nil,
+        retries: Int = QueuedMessage.defaultRetries, retryDelay: String? = nil, timeoutMilliseconds: Int64? = nil,
+        callback: QueuedTarget? = nil, failureCallback: QueuedTarget? = nil, runIdHeader: String? = nil, attempt: Int = 0,
+        dueAt: TimestampValue
+    ) {
+        self.id = id
+        self.role = role
+        self.runId = runId
+        self.destination = destination
+        self.method = method
+        self.headers = headers
+        self.contentType = contentType
+        self.body = body
+        self.logPosition = logPosition
+        self.retries = retries
+        self.retryDelay = retryDelay
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.callback = callback
+        self.failureCallback = failureCallback
+        self.runIdHeader = runIdHeader
+        self.attempt = attempt
+        self.dueAt = dueAt
+    }
+
+    /// A new message id, `msg_` and 32 random hex digits.
+    public static func freshId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return "msg_" + (0..<2).map { _ in
+            let word = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - word.count) + word
+        }.joined()
+    }
+
+    /// The stored form without the body, which the store keeps as bytes beside it.
+    enum CodingKeys: String, CodingKey {
+        case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
+            callback, failureCallback, runIdHeader, attempt
+    }
+}

@@ -1,0 +1,30 @@
+import StepwiseProtocol
+
+/// Where the callback or the failure callback of a queued message goes, with the options of that
+/// later message, as the publishing SDK asked (`Upstash-Callback-*`, `Upstash-Failure-Callback-*`).
+public struct QueuedTarget: Sendable, Codable, Equatable {
+    public var url: String
+    public var method: String
+    public var headers: [ForwardedHeader]
+    public var retries: Int
+    /// The run id the delivery names in `Upstash-Workflow-RunId` (`…-Workflow-RunId` behind the prefix).
+    public var runId: String?
+
+    /// A target with the given parts.
+    public init(url: String, method: String = "POST", headers: [ForwardedHeader] = [], retries: Int = QueuedMessage.defaultRetries, runId: String? = nil) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.retries = retries
+        self.runId = runId
+    }
+
+    /// The target a published message names; `nil` when it names none (or an empty URL).
+    init?(_ target: MessageTarget?) {
+        guard let target, !target.url.isEmpty else { return nil }
+        self.init(
+            url: target.url, method: target.options.method ?? "POST",
+            headers: target.options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) },
+            retries: target.options.retries ?? QueuedMessage.defaultRetries, runId: target.options.workflow.runId)
+    }
+}

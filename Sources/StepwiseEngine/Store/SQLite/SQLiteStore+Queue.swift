@@ -1,0 +1,190 @@
+import Foundation
+import GRDB
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// The QStash queue and the logs of SDK runs: the store applies what `PublicationPlanner` and
+/// `QueuedAttemptResolver` decided, one transaction each.
+extension SQLiteStore {
+    public func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult] {
+        do {
+            return try await pool.write { db in
+                let now = SQLiteTime.milliseconds(time)
+                var results: [PublicationResult] = []
+                for publication in publications {
+                    let result = try Self.apply(db, publication, at: now)
+                    switch result {
+                    case .stored, .deduplicated: results.append(result)
+                    case .runEnded, .unknownRun: throw RefusedPublication(result: result)
+                    }
+                }
+                return results
+            }
+        } catch let refused as RefusedPublication {
+            return [refused.result]
+        }
+    }
+
+    public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage] {
+        try await pool.write { db in
+            let current = SQLiteTime.milliseconds(now)
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY due_at, id LIMIT ?",
+                arguments: [current, current, limit])
+            var claimed: [QueuedMessage] = []
+            for row in rows {
+                try db.execute(
+                    sql: "UPDATE queue SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                    arguments: [owner, SQLiteTime.milliseconds(leaseUntil), row["id"] as String])
+                if let message = Self.queuedMessage(row) { claimed.append(message) }
+            }
+            return claimed
+        }
+    }
+
+    public func runLog(runId: String, through position: Int?) async throws -> [RawStep] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT message_id, call_type, body FROM run_log WHERE run_id = ? AND position <= ? ORDER BY position",
+                arguments: [runId, position ?? Int.max]
+            ).map { row in
+                RawStep(messageId: row["message_id"], body: Array(row["body"] as Data), callType: CallType(rawValue: row["call_type"]) ?? .step)
+            }
+        }
+    }
+
+    public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool {
+        try await pool.write { db in
+            if let retry = followUp.retry {
+                try db.execute(
+                    sql: "UPDATE queue SET attempt = ?, due_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+                    arguments: [retry.attempt, SQLiteTime.millisecondsRoundedUp(retry.dueAt), message.id, owner])
+            } else {
+                try db.execute(sql: "DELETE FROM queue WHERE id = ? AND lease_owner = ?", arguments: [message.id, owner])
+            }
+            guard db.changesCount > 0 else { return false }
+            let now = SQLiteTime.milliseconds(followUp.record?.finishedAt ?? message.dueAt)
+            if let record = followUp.record, try Self.fetchRun(db, id: record.runId) != nil { try Self.insert(db, record) }
+            if let (runId, error) = followUp.failRun { try Self.fail(db, runId: runId, error: error, deadLetter: message, at: now) }
+            for (queued, entry) in followUp.enqueue {
+                if let entry, let runId = queued.runId {
+                    guard try Self.fetchRun(db, id: runId)?.status == .running else { continue }
+                    _ = try Self.appendLog(db, runId: runId, entry: entry, dedupeKey: nil, at: now)
+                }
+                try Self.insertQueued(db, queued, at: now)
+            }
+            return true
+        }
+    }
+
+    public func finishEndpointRun(runId: String, output: Value?, at time: TimestampValue) async throws -> RunRecord? {
+        try await pool.write { db in
+            guard let run = try Self.fetchRun(db, id: runId) else { return nil }
+            guard run.status == .running else { return run }
+            let now = SQLiteTime.milliseconds(time)
+            try db.execute(
+                sql: "UPDATE runs SET status = 'succeeded', output = ?, updated_at = ? WHERE id = ?",
+                arguments: [output?.jsonText(), now, runId])
+            try Self.finish(db, runId: runId, status: .succeeded, at: now)
+            return try Self.fetchRun(db, id: runId)
+        }
+    }
+
+    // MARK: Within transactions
+
+    private static func apply(_ db: Database, _ publication: Publication, at now: Int64) throws -> PublicationResult {
+        switch publication {
+        case .startRun(let run, let body, let first):
+            if try fetchRun(db, id: run.id) != nil {
+                let id = try String.fetchOne(db, sql: "SELECT message_id FROM run_log WHERE run_id = ? AND position = 0", arguments: [run.id])
+                return .deduplicated(id ?? first.id)
+            }
+            try insertRun(db, run)
+            _ = try appendLog(db, runId: run.id, entry: RawStep(messageId: first.id, body: body), dedupeKey: nil, at: now)
+            try insertQueued(db, first, at: now)
+            return .stored(first.id)
+        case .append(let runId, let entry, let dedupeKey, var message):
+            guard let run = try fetchRun(db, id: runId) else { return .unknownRun(runId) }
+            guard run.status == .running else { return .runEnded(run.status) }
+            if let dedupeKey,
+                let existing = try String.fetchOne(
+                    db, sql: "SELECT message_id FROM run_log WHERE run_id = ? AND dedupe_key = ?", arguments: [runId, dedupeKey])
+            {
+                return .deduplicated(existing)
+            }
+            let position = try appendLog(db, runId: runId, entry: entry, dedupeKey: dedupeKey, at: now)
+            if message.role == .workflow { message.logPosition = position }
+            try insertQueued(db, message, at: now)
+            return .stored(message.id)
+        case .enqueue(let message):
+            try insertQueued(db, message, at: now)
+            return .stored(message.id)
+        }
+    }
+
+    /// Appends `entry` to the run's log; its position.
+    private static func appendLog(_ db: Database, runId: String, entry: RawStep, dedupeKey: String?, at now: Int64) throws -> Int {
+        let position = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run_log WHERE run_id = ?", arguments: [runId]) ?? 0
+        try db.execute(
+            sql: "INSERT INTO run_log (run_id, position, message_id, call_type, body, dedupe_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [runId, position, entry.messageId, entry.callType.rawValue, Data(entry.body), dedupeKey, now])
+        return position
+    }
+
+    static func insertQueued(_ db: Database, _ message: QueuedMessage, at now: Int64) throws {
+        try db.execute(
+            sql: "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [
+                message.id, message.runId, try spec(message), message.body.map { Data($0) }, message.attempt,
+                SQLiteTime.millisecondsRoundedUp(message.dueAt), now,
+            ])
+    }
+
+    /// Fails a running SDK run for good and keeps the message that failed, for resume.
+    private static func fail(_ db: Database, runId: String, error: StepError, deadLetter message: QueuedMessage, at now: Int64) throws {
+        try db.execute(
+            sql: "UPDATE runs SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status = 'running'",
+            arguments: [error.value.jsonText(), now, runId])
+        guard db.changesCount > 0 else { return }
+        try finish(db, runId: runId, status: .failed, at: now)
+        var retried = message
+        retried.attempt = 0
+        retried.body = nil
+        try db.execute(sql: "UPDATE dead_letters SET message = ? WHERE run_id = ?", arguments: [try spec(retried), runId])
+    }
+
+    /// Makes a dead-lettered SDK run run again from the delivery that failed.
+    static func resumeEndpointRun(_ db: Database, _ run: RunRecord, letter: String, at now: Int64) throws -> Bool {
+        guard let text = try String.fetchOne(db, sql: "SELECT message FROM dead_letters WHERE id = ?", arguments: [letter]),
+            var message = try? JSONDecoder().decode(QueuedMessage.self, from: Data(text.utf8)), let dueAt = SQLiteTime.timestamp(now)
+        else { return false }
+        message.id = QueuedMessage.freshId()
+        message.dueAt = dueAt
+        try db.execute(
+            sql: "UPDATE runs SET status = 'running', error = NULL, output = NULL, updated_at = ? WHERE id = ?", arguments: [now, run.id])
+        try db.execute(sql: "DELETE FROM dead_letters WHERE id = ?", arguments: [letter])
+        try insertQueued(db, message, at: now)
+        return true
+    }
+
+    private static func spec(_ message: QueuedMessage) throws -> String {
+        String(decoding: try JSONEncoder().encode(message), as: UTF8.self)
+    }
+
+    private static func queuedMessage(_ row: Row) -> QueuedMessage? {
+        guard var message = try? JSONDecoder().decode(QueuedMessage.self, from: Data((row["spec"] as String).utf8)),
+            let due = SQLiteTime.timestamp(row["due_at"])
+        else { return nil }
+        message.body = (row["body"] as Data?).map { Array($0) }
+        message.attempt = row["attempt"]
+        message.dueAt = due
+        return message
+    }
+}
+
+/// A publication the store refused, which rolls back the rest of its batch.
+private struct RefusedPublication: Error {
+    let result: PublicationResult
+}

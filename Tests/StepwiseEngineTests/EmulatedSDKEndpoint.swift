@@ -1,0 +1,73 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseProtocol
+
+/// A workflow endpoint that behaves like the Upstash SDKs (§4.5 of the protocol notes), for
+/// tests that drive Stepwise's QStash API over real HTTP: on each delivery it replays the steps
+/// in the body, publishes the result of the next of `steps` with `POST /v2/batch`, or calls
+/// `DELETE /v2/workflows/runs/{id}?cancel=false` when all are done, then answers 200.
+struct EmulatedSDKEndpoint: Sendable {
+    let stepwise: RunningServer
+    /// The workflow URL (the counting server's path).
+    let url: String
+    /// The names of the `Run` steps, in order.
+    let steps: [String]
+    /// Headers every message of the run carries, as the Python SDK sends its failure-callback and
+    /// retry options with each one (the "classic dialect").
+    var messageHeaders: [(String, String)] = []
+
+    /// The trigger of a run with `payload` as `POST /v2/batch` would carry it.
+    func trigger(runId: String, payload: String, extraHeaders: [(String, String)] = []) async throws -> HTTPAnswer {
+        let headers: [(String, String)] = [
+            ("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", url),
+            ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Upstash-Feature-Set", "LazyFetch,InitialBody,WF_DetectTrigger"),
+            ("Content-Type", "application/json"),
+        ]
+        return try await batch([(url, headers + messageHeaders + extraHeaders, payload)])
+    }
+
+    /// `POST /v2/batch` with one item per `(destination, headers, body)`.
+    func batch(_ items: [(destination: String, headers: [(String, String)], body: String?)]) async throws -> HTTPAnswer {
+        let json = Value.list(items.map { item in
+            var map = ValueMap([
+                ("destination", .string(item.destination)),
+                ("headers", .map(ValueMap(item.headers.map { ($0.0, Value.string($0.1)) }))),
+            ])
+            if let body = item.body { map[.string("body")] = .string(body) }
+            return .map(map)
+        })
+        return try await send(.POST, stepwise.url("/v2/batch"), body: json.jsonText())
+    }
+
+    /// The step JSON of step `index` (0-based) as the SDKs publish a `Run` result.
+    func stepJSON(_ index: Int) -> String {
+        #"{"stepId":\#(index + 1),"stepName":"\#(steps[index])","stepType":"Run","out":"\"\#(steps[index])-done\"","concurrent":1}"#
+    }
+
+    /// The headers of a workflow-bound step publish for run `runId`.
+    func stepHeaders(runId: String) -> [(String, String)] {
+        [
+            ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", url),
+            ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Content-Type", "application/json"),
+        ] + messageHeaders
+    }
+
+    /// The SDK's handling of one delivery.
+    func answer(_ request: ReceivedRequest) async -> ScriptedResponse {
+        guard let runId = request.header("Upstash-Workflow-RunId"), request.header("Upstash-Workflow-Sdk-Version") == "1",
+            let done = try? RawStepArray(jsonBytes: Array(request.body.utf8)).stepEntries().count
+        else { return .json(#"{"error":"Error","message":"not a workflow delivery"}"#, status: 500) }
+        do {
+            let answer: HTTPAnswer
+            if done < steps.count {
+                answer = try await batch([(url, stepHeaders(runId: runId), stepJSON(done))])
+            } else {
+                answer = try await send(.DELETE, stepwise.url("/v2/workflows/runs/\(runId)?cancel=false"))
+            }
+            guard answer.status == 200 else { return .json(#"{"error":"QStashError","message":"\#(answer.status)"}"#, status: 500) }
+            return .json(#"{"workflowRunId":"\#(runId)","finishCondition":"success"}"#)
+        } catch {
+            return .json(#"{"error":"Error","message":"publish failed"}"#, status: 500)
+        }
+    }
+}

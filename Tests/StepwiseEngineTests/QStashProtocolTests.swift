@@ -1,0 +1,271 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+import Testing
+
+/// Stepwise as QStash for Upstash SDK workflows, over real loopback HTTP: an emulated SDK
+/// endpoint publishes steps back through `/v2/batch` as the official SDKs do.
+@Suite struct QStashProtocolTests {
+    /// Retry delays a thousand times shorter: QStash's 12 s backoff becomes 12 ms.
+    static let fastRetries = WorkflowEngine.Configuration(retryDelayScale: 0.001)
+
+    @Test func anSDKRunIsDeliveredOneLogPrefixAtATimeSignedAndFinishedByItsCleanup() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([]) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/wf"), steps: ["a", "b", "c"])
+                endpoint.handle("/wf") { await sdk.answer($0) }
+                let trigger = try await sdk.trigger(
+                    runId: "wfr_seq", payload: #"{"n":1}"#,
+                    extraHeaders: [("Upstash-Forward-X-Team", "blue"), ("Upstash-Forward-Host", "evil.test"), ("Upstash-Forward-Upstash-Signature", "stale")])
+                #expect(trigger.status == 200)
+                #expect(trigger.json?.list?.first?["url"]?.string == endpoint.url("/wf"))
+                #expect(trigger.json?.list?.first?["messageId"]?.string?.hasPrefix("msg_") == true)
+
+                let run = try await finishedRun("wfr_seq", in: stepwise.store)
+                #expect(run.status == .succeeded)
+                #expect(run.endpoint == endpoint.url("/wf"))
+                let deliveries = endpoint.requests(to: "/wf")
+                #expect(deliveries.count == 4)
+                let verifier = SignatureVerifier(keys: try await stepwise.engine.signingKeys())
+                for (index, delivery) in deliveries.enumerated() {
+                    let body = Array(delivery.body.utf8)
+                    let log = try RawStepArray(jsonBytes: body)
+                    #expect(log.steps.count == index + 1, "delivery \(index) carries the log up to its own entry")
+                    #expect(log.initialPayload == Array(#"{"n":1}"#.utf8))
+                    #expect(delivery.header("Upstash-Message-Id") == log.steps.last?.messageId)
+                    #expect(delivery.header("Upstash-Workflow-RunId") == "wfr_seq")
+                    #expect(delivery.header("Upstash-Workflow-Sdk-Version") == "1")
+                    #expect(delivery.header("Upstash-Retried") == "0")
+                    // Python's SDK forwards user headers with each message; only the trigger had one here.
+                    #expect(delivery.header("X-Team") == (index == 0 ? "blue" : nil))
+                    #expect(delivery.header("Host") != "evil.test")
+                    let claims = try verifier.verify(
+                        token: delivery.header("Upstash-Signature") ?? "", body: body, now: Int64(Date().timeIntervalSince1970), leeway: 5,
+                        url: endpoint.url("/wf"))
+                    #expect(claims.issuer == "Upstash")
+                }
+                let last = try RawStepArray(jsonBytes: Array(deliveries[3].body.utf8))
+                #expect(try last.stepEntries().map(\.stepName) == ["a", "b", "c"])
+            }
+        }
+    }
+
+    @Test func stepsPublishedTwiceAreRecordedOnceAndEndedRunsRefuseAppends() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([]) { stepwise in
+                // An endpoint that acknowledges deliveries without publishing: the test publishes.
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/hold"), steps: ["a"])
+                #expect(try await sdk.trigger(runId: "wfr_dup", payload: "{}").status == 200)
+                let again = try await sdk.trigger(runId: "wfr_dup", payload: "{}")
+                #expect(again.json?.list?.first?["deduplicated"] == .bool(true))
+
+                let first = try await sdk.batch([(sdk.url, sdk.stepHeaders(runId: "wfr_dup"), sdk.stepJSON(0))])
+                let second = try await sdk.batch([(sdk.url, sdk.stepHeaders(runId: "wfr_dup"), sdk.stepJSON(0))])
+                #expect(second.json?.list?.first?["deduplicated"] == .bool(true))
+                #expect(second.json?.list?.first?["messageId"] == first.json?.list?.first?["messageId"])
+                let log = try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_dup"))
+                #expect(log.json?.list?.count == 2, "the initial payload and one step")
+
+                #expect(try await send(.DELETE, stepwise.url("/v2/workflows/runs/wfr_dup?cancel=false")).status == 200)
+                #expect(try await send(.DELETE, stepwise.url("/v2/workflows/runs/wfr_dup?cancel=false")).status == 200, "cleanup is idempotent")
+                #expect(try await stepwise.store.run(id: "wfr_dup")?.status == .succeeded)
+                let late = try await sdk.batch([(sdk.url, sdk.stepHeaders(runId: "wfr_dup"), sdk.stepJSON(0).replacingOccurrences(of: "\"stepId\":1", with: "\"stepId\":2"))])
+                #expect(late.status == 400)
+                #expect(late.error == "failed to publish to url: can not append to a a finished workflow")
+                #expect(try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_dup")).status == 404, "an ended run's log is gone, as on Upstash")
+
+                #expect(try await sdk.trigger(runId: "wfr_cancel", payload: "{}", extraHeaders: [("Upstash-Delay", "1h")]).status == 200)
+                #expect(try await send(.DELETE, stepwise.url("/v2/workflows/runs/wfr_cancel?cancel=true")).status == 200)
+                let afterCancel = try await sdk.batch([(sdk.url, sdk.stepHeaders(runId: "wfr_cancel"), sdk.stepJSON(0))])
+                #expect(afterCancel.error == "failed to publish to url: can not append to a a cancelled workflow")
+                let unknown = try await sdk.batch([(sdk.url, sdk.stepHeaders(runId: "wfr_nobody"), sdk.stepJSON(0))])
+                #expect(unknown.status == 404)
+                let held = try await eventually("both deliveries of wfr_dup") { () -> [ReceivedRequest]? in
+                    let received = endpoint.requests(to: "/hold")
+                    return received.count >= 2 ? received : nil
+                }
+                #expect(held.map { $0.header("Upstash-Workflow-RunId") } == ["wfr_dup", "wfr_dup"], "one delivery per distinct step; none for the canceled run")
+            }
+        }
+    }
+
+    @Test func invalidPublishesAreRefusedAndStoreNothing() async throws {
+        try await RunningServer.with([]) { stepwise in
+            let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/wf", steps: [])
+            let trigger: [(String, String)] = [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", "wfr_half")]
+            let mixed = try await sdk.batch([(sdk.url, trigger, "{}"), ("ftp://127.0.0.1/x", [], "{}")])
+            #expect(mixed.status == 400)
+            #expect(mixed.error == "batch item 1: 'ftp://127.0.0.1/x' is not an http(s) URL")
+            #expect(try await stepwise.store.run(id: "wfr_half") == nil, "nothing of the batch was stored")
+
+            let delay = try await sdk.batch([(sdk.url, trigger + [("Upstash-Delay", "soon")], "{}")])
+            #expect(delay.status == 400)
+            #expect(delay.error?.contains("Upstash-Delay") == true)
+            let noRun = try await sdk.batch([(sdk.url, [("Upstash-Workflow-Init", "false")], "{}")])
+            #expect(noRun.error?.contains("Upstash-Workflow-RunId") == true)
+            #expect(try await send(.POST, stepwise.url("/v2/batch"), body: "[{").status == 400)
+            #expect(try await send(.POST, stepwise.url("/v2/batch"), body: "[]").status == 400)
+            #expect(try await send(.POST, stepwise.url("/v2/batch"), body: #"[{"destination":"http://127.0.0.1:9/x"}]"#, token: nil).status == 401)
+            #expect(try await send(.POST, stepwise.url("/v2/publish/not-a-url"), body: "{}").status == 400)
+            #expect(try await stepwise.store.runs(RunFilter()).isEmpty)
+        }
+    }
+
+    @Test func failedDeliveriesAreRetriedWithUpstashRetriedUntilTheEndpointSucceeds() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/flaky"), steps: ["a"])
+                endpoint.script("/flaky", .json(#"{"error":"Error","message":"boom"}"#, status: 500), .status(502))
+                endpoint.handle("/flaky") { await sdk.answer($0) }
+                let trigger = try await sdk.trigger(runId: "wfr_flaky", payload: "{}")
+                #expect(trigger.status == 200)
+                let run = try await finishedRun("wfr_flaky", in: stepwise.store)
+                #expect(run.status == .succeeded)
+                let retried = endpoint.requests(to: "/flaky").map { $0.header("Upstash-Retried") }
+                #expect(retried == ["0", "1", "2", "0"], "three attempts of the first delivery, then one after the step")
+            }
+        }
+    }
+
+    @Test func retryAfterIsFollowedAsTheEndpointAsks() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/busy"), steps: [])
+                endpoint.script("/busy", ScriptedResponse(status: 429, body: "{}", headers: [("Retry-After", "1")]))
+                endpoint.handle("/busy") { await sdk.answer($0) }
+                let trigger = try await sdk.trigger(runId: "wfr_busy", payload: "{}")
+                #expect(trigger.status == 200)
+                let run = try await finishedRun("wfr_busy", in: stepwise.store)
+                #expect(run.status == .succeeded)
+                let times = endpoint.requests(to: "/busy").map(\.receivedAt)
+                #expect(times.count == 2)
+                #expect(times[1].timeIntervalSince(times[0]) >= 0.95, "Retry-After is not scaled away")
+            }
+        }
+    }
+
+    @Test func aNonRetryableFailureDeadLettersTheRunCallsItsFailureURLAndResumeContinuesIt() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+                var sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/doomed"), steps: ["a", "b"])
+                let nonRetryable = ScriptedResponse(
+                    status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"no way"}"#, headers: [("Upstash-NonRetryable-Error", "true")])
+                let failureHeaders: [(String, String)] = [
+                    ("Upstash-Failure-Callback", endpoint.url("/failed")), ("Upstash-Failure-Callback-Forward-Upstash-Workflow-Is-Failure", "true"),
+                    ("Upstash-Failure-Callback-Workflow-Runid", "wfr_doomed"), ("Upstash-Retries", "5"),
+                ]
+                sdk.messageHeaders = failureHeaders
+                let endpointSDK = sdk
+                endpoint.handle("/doomed") { request in
+                    (try? RawStepArray(jsonBytes: Array(request.body.utf8)).stepEntries().count) == 1 ? nonRetryable : await endpointSDK.answer(request)
+                }
+                #expect(try await sdk.trigger(runId: "wfr_doomed", payload: #"{"order":7}"#).status == 200)
+                let failed = try await finishedRun("wfr_doomed", in: stepwise.store)
+                #expect(failed.status == .failed)
+                #expect(failed.error?.message == "the workflow endpoint answered 489: no way")
+                #expect(endpoint.requests(to: "/doomed").count == 2, "489 is not retried")
+
+                let callback = try await eventually("the failure callback") { endpoint.requests(to: "/failed").first }
+                #expect(callback.header("Upstash-Workflow-Is-Failure") == "true")
+                #expect(callback.header("Upstash-Workflow-RunId") == "wfr_doomed")
+                #expect(callback.header("Upstash-Workflow-Sdk-Version") == nil)
+                let body = try FailureCallbackBodyFields(callback.body)
+                #expect(body.status == 489)
+                #expect(body.sourceBody == #"{"order":7}"#)
+                #expect(body.workflowRunId == "wfr_doomed")
+                #expect(body.url == endpoint.url("/doomed"))
+                #expect(body.responseBody.contains("no way"))
+
+                let letters = try await send(.GET, stepwise.url("/v2/workflows/dlq"))
+                let dlqId = try #require(letters.json?["messages"]?.list?.first?["dlqId"]?.string)
+                endpoint.handle("/doomed") { await endpointSDK.answer($0) }
+                #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/\(dlqId)")).status == 200)
+                #expect(try await finishedRun("wfr_doomed", in: stepwise.store).status == .succeeded)
+                let resumed = endpoint.requests(to: "/doomed").dropFirst(2)
+                #expect(resumed.map { try? RawStepArray(jsonBytes: Array($0.body.utf8)).steps.count } == [2, 3], "resumed at the failed delivery, step a not run again")
+            }
+        }
+    }
+
+    @Test func aCallIsMadeByTheEngineAndItsAnswerIsCalledBackToTheWorkflow() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([]) { stepwise in
+                let url = endpoint.url("/wf")
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: url, steps: ["after-call"])
+                endpoint.fallback("/third", ScriptedResponse(status: 201, body: #"{"pong":true}"#, headers: [("X-Reply", "yes")]))
+                endpoint.handle("/wf") { request in
+                    guard request.header("Upstash-Workflow-Callback") == nil else { return .json(#"{"finishCondition":"fromCallback"}"#) }
+                    guard request.header("Upstash-Message-Id") != nil, (try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps.count) == 1 else {
+                        return await sdk.answer(request)
+                    }
+                    let call: [(String, String)] = [
+                        ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", "wfr_call"), ("Upstash-Workflow-Url", url),
+                        ("Upstash-Workflow-CallType", "toCallback"), ("Upstash-Method", "POST"), ("Upstash-Retries", "0"),
+                        ("Upstash-Forward-X-Api", "k"), ("Upstash-Callback", url), ("Upstash-Callback-Workflow-RunId", "wfr_call"),
+                        ("Upstash-Callback-Forward-Upstash-Workflow-Callback", "true"), ("Upstash-Callback-Forward-Upstash-Workflow-StepId", "1"),
+                    ]
+                    _ = try? await sdk.batch([(endpoint.url("/third"), call, #""ping""#)])
+                    return .json("{}")
+                }
+                #expect(try await sdk.trigger(runId: "wfr_call", payload: "{}").status == 200)
+                let callback = try await eventually("the call's callback") { endpoint.requests(to: "/wf").first { $0.header("Upstash-Workflow-Callback") != nil } }
+                let third = try #require(endpoint.requests(to: "/third").first)
+                #expect(third.method == "POST")
+                #expect(third.body == #""ping""#)
+                #expect(third.header("X-Api") == "k")
+                #expect(callback.header("Upstash-Workflow-RunId") == "wfr_call")
+                #expect(callback.header("Upstash-Workflow-StepId") == "1")
+                #expect(callback.header("Upstash-Workflow-Sdk-Version") == nil, "a callback must look like a first invocation to the SDK")
+                let body = try #require(try? Value(json: callback.body))
+                #expect(body["status"] == .int(201))
+                #expect(body["body"]?.string.flatMap { Data(base64Encoded: $0) } == Data(#"{"pong":true}"#.utf8))
+                #expect(body["header"]?["X-Reply"] == .list(["yes"]))
+                let log = try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_call"))
+                #expect(log.json?.list?.map { $0["callType"]?.string } == ["step", "toCallback", "fromCallback"])
+            }
+        }
+    }
+
+    @Test func aPlainMessageIsDeliveredSignedAndRetried() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+                endpoint.script("/inbox", .status(503))
+                let published = try await send(
+                    .POST, stepwise.url("/v2/publish/\(endpoint.url("/inbox"))?page=2"), body: "hello",
+                    headers: [("Upstash-Forward-X-Custom", "42"), ("Upstash-Retries", "1")])
+                #expect(published.status == 200)
+                #expect(published.json?["url"]?.string == endpoint.url("/inbox") + "?page=2")
+                let attempts = try await eventually("two attempts") { () -> [ReceivedRequest]? in
+                    let received = endpoint.requests(to: "/inbox")
+                    return received.count == 2 ? received : nil
+                }
+                #expect(attempts.map { $0.header("Upstash-Retried") } == ["0", "1"])
+                #expect(attempts.allSatisfy { $0.body == "hello" && $0.query == "page=2" && $0.header("X-Custom") == "42" })
+                let verifier = SignatureVerifier(keys: try await stepwise.engine.signingKeys())
+                let signature = attempts[1].header("Upstash-Signature") ?? ""
+                #expect(throws: Never.self) {
+                    try verifier.verify(token: signature, body: Array("hello".utf8), now: Int64(Date().timeIntervalSince1970), leeway: 5)
+                }
+            }
+        }
+    }
+}
+
+/// The members of a failure-callback body a test checks, decoded.
+struct FailureCallbackBodyFields {
+    let status: Int64
+    let sourceBody: String
+    let workflowRunId: String
+    let url: String
+    let responseBody: String
+
+    init(_ text: String) throws {
+        let json = try Value(json: text)
+        status = json["status"]?.int ?? -1
+        sourceBody = json["sourceBody"]?.string.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        workflowRunId = json["workflowRunId"]?.string ?? ""
+        url = json["url"]?.string ?? ""
+        responseBody = json["body"]?.string.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+}

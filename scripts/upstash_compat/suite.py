@@ -1,0 +1,802 @@
+#!/usr/bin/env python3
+"""Black-box compatibility suite: the official Upstash Python SDKs against `stepwise serve`.
+
+Usage:
+    python scripts/upstash_compat/suite.py PATH/TO/stepwise [--only a,b] [--keep] [-v]
+
+Needs the packages of requirements.txt beside this file (upstash-workflow 2.0.0, qstash 3.4.0,
+fastapi, uvicorn, httpx) in the Python that runs it.
+
+What it does, all on 127.0.0.1:
+1. starts `stepwise serve` on a free port, a fresh SQLite store, an empty workflows folder, a
+   random API token and `--retry-delay-scale 0.01` (QStash's default backoff, 12 s then 148 s
+   then 30 min, scaled down), and waits for GET /health;
+2. starts app.py (beside this file) under uvicorn on another free port, with QSTASH_URL pointing
+   at Stepwise, QSTASH_TOKEN = the token and UPSTASH_WORKFLOW_URL = the app's own origin, so the
+   SDK's workflow URLs are http://127.0.0.1:<app port>/wf/<name>;
+3. runs the scenarios (each bounded by 60 s), printing `PASS name` or `FAIL name: reason`, then
+   one line `N passed, M failed`. Exit status 0 when all passed, 1 otherwise, 2 for usage errors.
+
+Runs are started like an application would: an HTTP POST straight to the workflow endpoint
+(the SDK's "first invocation", which calls POST /v2/batch on Stepwise and answers
+{"workflowRunId": ...}), or `QStash.message.publish_json` to the endpoint. Run status comes from
+Stepwise's GET /api/runs/<id>; what the workflow code did comes from the app's GET /results.
+
+Both processes are stopped at the end, also after errors, timeouts and Ctrl-C. Their logs
+(server.log, app.log) are in the temporary folder, kept (and named) when something failed or
+with --keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+try:
+    import httpx
+    import jwt  # PyJWT, a dependency of qstash
+    from qstash import QStash, Receiver
+except ImportError as missing:  # pragma: no cover - usage error
+    sys.stderr.write(
+        f"missing Python package ({missing}); install scripts/upstash_compat/requirements.txt first\n"
+    )
+    sys.exit(2)
+
+warnings.filterwarnings("ignore", message="The HMAC key is")  # PyJWT: short HS256 keys are fine here
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HOST = "127.0.0.1"
+SCENARIO_TIMEOUT = 60.0     # hard bound per scenario (watchdog)
+POLL = 0.15                 # seconds between polls
+LONG_SLEEP = 8              # the `long` workflow's sleep, seconds
+TERMINAL = {"succeeded", "failed", "canceled"}
+
+
+class Fail(Exception):
+    """A scenario's expectation that did not hold; the message names expected and actual."""
+
+
+def short(value: Any, limit: int = 400) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def tail(path: str, lines: int = 15) -> str:
+    try:
+        with open(path, "r", errors="replace") as f:
+            return "".join(f.readlines()[-lines:]).rstrip()
+    except OSError:
+        return ""
+
+
+class Harness:
+    """The two processes, their addresses and the HTTP helpers scenarios use."""
+
+    def __init__(self, binary: str, workdir: str, verbose: bool) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.verbose = verbose
+        self.token = "sw_" + secrets.token_hex(16)
+        self.server_port = free_port()
+        self.app_port = free_port()
+        self.server_url = f"http://{HOST}:{self.server_port}"
+        self.app_url = f"http://{HOST}:{self.app_port}"
+        self.server_log = os.path.join(workdir, "server.log")
+        self.app_log = os.path.join(workdir, "app.log")
+        self.procs: List[Tuple[str, subprocess.Popen]] = []
+        # trust_env=False: never route loopback traffic through a proxy from the environment.
+        self.http = httpx.Client(timeout=10.0, trust_env=False)
+        self._keys: Optional[Dict[str, str]] = None
+
+    # -- processes ---------------------------------------------------------------------------
+
+    def _spawn(self, name: str, argv: List[str], log_path: str, env: Optional[Dict[str, str]] = None) -> subprocess.Popen:
+        log = open(log_path, "ab")
+        try:
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=self.workdir)
+        finally:
+            log.close()
+        self.procs.append((name, proc))
+        return proc
+
+    def _wait_http(self, name: str, proc: subprocess.Popen, url: str, log_path: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        last = "no answer"
+        while time.monotonic() < deadline:
+            code = proc.poll()
+            if code is not None:
+                raise Fail(f"{name} exited with status {code} before {url} answered; last log lines:\n{tail(log_path)}")
+            try:
+                answer = self.http.get(url, timeout=2.0)
+                if answer.status_code == 200:
+                    return
+                last = f"{answer.status_code} {short(answer.text, 200)}"
+            except httpx.HTTPError as error:
+                last = f"{type(error).__name__}: {error}"
+            time.sleep(POLL)
+        raise Fail(f"{name}: {url} did not answer 200 within {seconds:.0f} s (last: {last}); log:\n{tail(log_path)}")
+
+    def start(self) -> None:
+        workflows = os.path.join(self.workdir, "workflows")
+        os.makedirs(workflows, exist_ok=True)
+        server = self._spawn(
+            "stepwise",
+            [
+                self.binary, "serve",
+                "--workflows", workflows,
+                "--store", "sqlite:" + os.path.join(self.workdir, "stepwise.db"),
+                "--host", HOST,
+                "--port", str(self.server_port),
+                "--token", self.token,
+                "--retry-delay-scale", "0.01",
+            ],
+            self.server_log,
+        )
+        self._wait_http("stepwise serve", server, f"{self.server_url}/health", self.server_log, 30)
+
+        env = dict(os.environ)
+        for name in ("QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY", "QSTASH_DEV", "UPSTASH_WORKFLOW_URL",
+                     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            env.pop(name, None)
+        env.update(
+            QSTASH_URL=self.server_url,
+            QSTASH_TOKEN=self.token,
+            UPSTASH_WORKFLOW_URL=self.app_url,
+            LONG_SLEEP=str(LONG_SLEEP),
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
+            PYTHONUNBUFFERED="1",
+        )
+        app = self._spawn(
+            "app",
+            [sys.executable, "-m", "uvicorn", "app:app", "--app-dir", HERE, "--host", HOST,
+             "--port", str(self.app_port), "--log-level", "info"],
+            self.app_log,
+            env,
+        )
+        self._wait_http("app (uvicorn)", app, f"{self.app_url}/results", self.app_log, 30)
+
+    def stop(self) -> None:
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+        for name, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    sys.stderr.write(f"warning: {name} (pid {proc.pid}) did not exit after SIGKILL\n")
+        self.procs.clear()
+        self.http.close()
+
+    def check_alive(self) -> None:
+        for name, proc in self.procs:
+            code = proc.poll()
+            if code is not None:
+                log = self.server_log if name == "stepwise" else self.app_log
+                raise Fail(f"{name} is no longer running (exit status {code}); last log lines:\n{tail(log)}")
+
+    # -- Stepwise API ------------------------------------------------------------------------
+
+    def auth(self) -> Dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.auth(), **kwargs.pop("headers", {})}
+        try:
+            return self.http.request(method, self.server_url + path, headers=headers, **kwargs)
+        except httpx.HTTPError as error:
+            raise Fail(f"{method} {path} on stepwise: {type(error).__name__}: {error}")
+
+    def run_status(self, run_id: str) -> Tuple[int, Any]:
+        answer = self.api("GET", f"/api/runs/{run_id}")
+        try:
+            body = answer.json()
+        except ValueError:
+            body = answer.text
+        return answer.status_code, body
+
+    def wait_run(self, run_id: str, want: str, deadline: float) -> Dict[str, Any]:
+        """Polls GET /api/runs/<id> until its status is `want`; fails early on another end state."""
+        last: Any = "nothing"
+        while True:
+            code, body = self.run_status(run_id)
+            if code == 200 and isinstance(body, dict):
+                status = body.get("status")
+                if status == want:
+                    return body
+                if status in TERMINAL:
+                    raise Fail(
+                        f"run {run_id}: expected status '{want}', got '{status}' (error: {short(body.get('error'), 300)}); "
+                        + self.app_note(run_id)
+                    )
+                last = f"status '{status}'"
+            else:
+                last = f"HTTP {code} {short(body, 200)}"
+            if time.monotonic() >= deadline:
+                raise Fail(
+                    f"run {run_id}: expected status '{want}' in time, GET /api/runs/{run_id} last said {last}; "
+                    + self.app_note(run_id)
+                )
+            self.check_alive()
+            time.sleep(POLL)
+
+    def keys(self) -> Dict[str, str]:
+        if self._keys is None:
+            answer = self.api("GET", "/v2/keys")
+            if answer.status_code != 200:
+                raise Fail(f"GET /v2/keys: expected 200 {{current, next}}, got {answer.status_code} {short(answer.text, 200)}")
+            keys = answer.json()
+            if not (isinstance(keys, dict) and isinstance(keys.get("current"), str) and isinstance(keys.get("next"), str)
+                    and keys["current"] and keys["next"]):
+                raise Fail(f"GET /v2/keys: expected {{\"current\": str, \"next\": str}}, got {short(keys, 200)}")
+            self._keys = keys
+        return self._keys
+
+    def qstash(self) -> QStash:
+        return QStash(self.token, base_url=self.server_url)
+
+    # -- the app -----------------------------------------------------------------------------
+
+    def app(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self.http.request(method, self.app_url + path, **kwargs)
+        except httpx.HTTPError as error:
+            raise Fail(f"{method} {path} on the app: {type(error).__name__}: {error}")
+
+    def start_run(self, workflow: str, payload: Any) -> str:
+        """Starts a run the SDK way: a plain POST to the endpoint (first invocation)."""
+        answer = self.app("POST", f"/wf/{workflow}", json=payload, timeout=20.0)
+        try:
+            body = answer.json()
+        except ValueError:
+            body = answer.text
+        if answer.status_code != 200 or not isinstance(body, dict) or not str(body.get("workflowRunId", "")).startswith("wfr_"):
+            raise Fail(
+                f"starting '{workflow}': POST /wf/{workflow} should answer 200 {{\"workflowRunId\": \"wfr_...\"}} "
+                f"(the SDK answers so after its POST /v2/batch to stepwise succeeded), got {answer.status_code} {short(body, 500)}"
+            )
+        return body["workflowRunId"]
+
+    def result(self, run_id: str) -> Optional[Dict[str, Any]]:
+        answer = self.app("GET", f"/results/{run_id}")
+        return answer.json() if answer.status_code == 200 else None
+
+    def wait_app(self, run_id: str, what: str, check: Callable[[Dict[str, Any]], bool], deadline: float) -> Dict[str, Any]:
+        while True:
+            rec = self.result(run_id)
+            if rec is not None and check(rec):
+                return rec
+            if time.monotonic() >= deadline:
+                raise Fail(f"run {run_id}: the app never saw {what}; " + self.app_note(run_id) + self.server_note(run_id))
+            self.check_alive()
+            time.sleep(POLL)
+
+    def runs_by_tag(self, tag: str) -> List[Dict[str, Any]]:
+        return self.app("GET", "/results", params={"tag": tag}).json()["runs"]
+
+    def app_note(self, run_id: str) -> str:
+        """What the app saw of a run, for failure messages."""
+        try:
+            answer = self.app("GET", f"/results/{run_id}")
+            rec = answer.json()
+        except Exception as error:  # noqa: BLE001
+            return f"(app record unavailable: {error})"
+        statuses = [r.get("status") for r in rec.get("requests", [])]
+        if answer.status_code != 200:
+            return f"app: no step of this run ran; requests with this run id answered {statuses}"
+        ran = ", ".join(f"{k}x{v}" for k, v in rec.get("executions", {}).items()) or "nothing"
+        return f"app: step code ran [{ran}], finished={rec.get('finished')}, continuation requests answered {statuses}"
+
+    def server_note(self, run_id: str) -> str:
+        try:
+            code, body = self.run_status(run_id)
+        except Fail as error:
+            return f"; stepwise: {error}"
+        if code != 200 or not isinstance(body, dict):
+            return f"; stepwise: GET /api/runs/{run_id} -> {code} {short(body, 200)}"
+        return f"; stepwise: status '{body.get('status')}', error {short(body.get('error'), 200)}"
+
+
+# ------------------------------------------------------------------------------------------------
+# Checks
+# ------------------------------------------------------------------------------------------------
+
+
+def expect_equal(what: str, actual: Any, expected: Any) -> None:
+    if actual != expected:
+        raise Fail(f"{what}: expected {short(expected, 300)}, got {short(actual, 300)}")
+
+
+def expect_counts(run_id: str, executions: Dict[str, int], expected: Dict[str, int]) -> None:
+    wrong = {k: executions.get(k, 0) for k, v in expected.items() if executions.get(k, 0) != v}
+    if wrong:
+        raise Fail(
+            f"run {run_id}: step code should have run {expected} times, but ran "
+            f"{ {k: executions.get(k, 0) for k in expected} }"
+        )
+
+
+def header_value(headers: Any, name: str) -> Optional[str]:
+    """A header from a {name: [values]} or {name: value} map, by case-insensitive name."""
+    if not isinstance(headers, dict):
+        return None
+    for key, value in headers.items():
+        if key.lower() == name.lower():
+            if isinstance(value, list):
+                return value[0] if value else None
+            return value
+    return None
+
+
+def b64text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Fail(f"expected a base64 string, got {short(value, 100)}")
+    try:
+        return base64.b64decode(value).decode("utf-8")
+    except Exception as error:  # noqa: BLE001
+        raise Fail(f"'{short(value, 80)}' is not base64 of UTF-8 text: {error}")
+
+
+def new_tag(name: str) -> str:
+    return f"{name}-{secrets.token_hex(4)}"
+
+
+def find_tagged_run(h: Harness, tag: str, path: str, since: float, deadline: float, how: str) -> str:
+    while True:
+        runs = h.runs_by_tag(tag)
+        if runs:
+            return runs[0]["workflowRunId"]
+        if time.monotonic() >= deadline:
+            seen = [r for r in h.app("GET", "/requests").json() if r.get("path") == path and r.get("t", 0) >= since]
+            summary = [{k: r.get(k) for k in ("status", "signed", "sdkVersion", "runId")} for r in seen][:6]
+            raise Fail(f"no run with payload tag {tag} ever ran a step in the app ({how}); requests to {path} "
+                       f"since the publish: {len(seen)} {short(summary, 400)}")
+        h.check_alive()
+        time.sleep(POLL)
+
+
+def check_arithmetic(h: Harness, run_id: str, n: int, deadline: float, workflow: str) -> Dict[str, Any]:
+    h.wait_run(run_id, "succeeded", deadline)
+    rec = h.wait_app(run_id, "the workflow function return", lambda r: r.get("finished"), deadline)
+    expect_equal(f"run {run_id}: result of {workflow}", rec["result"], {"a": n + 1, "b": (n + 1) * 10, "c": str((n + 1) * 10)})
+    expect_counts(run_id, rec["executions"], {"add-one": 1, "times-ten": 1, "stringify": 1})
+    expect_equal(f"run {run_id}: workflow URL the SDK used", rec["url"], f"{h.app_url}/wf/{workflow}")
+    bad = [r for r in rec["requests"] if r.get("status") != 200]
+    if bad:
+        raise Fail(f"run {run_id}: deliveries to the endpoint should all succeed, these did not: {short(bad, 500)}")
+    return rec
+
+
+# ------------------------------------------------------------------------------------------------
+# Scenarios: each takes the harness and a monotonic deadline, raises Fail on a broken expectation.
+# ------------------------------------------------------------------------------------------------
+
+
+def scenario_bad_token(h: Harness, deadline: float) -> None:
+    item = [{"destination": f"{h.app_url}/third-party/echo?bad-token", "headers": {"Content-Type": "application/json"},
+             "body": "{}"}]
+    for label, headers in (("no Authorization", {}), ("a wrong bearer token", {"Authorization": "Bearer not-the-token"})):
+        try:
+            answer = h.http.post(h.server_url + "/v2/batch", json=item, headers=headers)
+        except httpx.HTTPError as error:
+            raise Fail(f"POST /v2/batch with {label}: {type(error).__name__}: {error}")
+        if answer.status_code != 401:
+            raise Fail(f"POST /v2/batch with {label}: expected 401, got {answer.status_code} {short(answer.text, 200)}")
+    for method, path in (("GET", "/v2/keys"), ("DELETE", "/v2/workflows/runs/wfr_whatever?cancel=true"),
+                         ("POST", f"/v2/publish/{h.app_url}/third-party/echo")):
+        answer = h.http.request(method, h.server_url + path, headers={"Authorization": "Bearer not-the-token"})
+        if answer.status_code != 401:
+            raise Fail(f"{method} {path} with a wrong bearer token: expected 401, got {answer.status_code} {short(answer.text, 200)}")
+
+
+def scenario_sequential(h: Harness, deadline: float) -> None:
+    run_id = h.start_run("sequential", {"n": 1, "tag": new_tag("sequential")})
+    check_arithmetic(h, run_id, 1, deadline, "sequential")
+
+
+def scenario_publish_json(h: Harness, deadline: float) -> None:
+    tag = new_tag("publish")
+    since = time.time()
+    try:
+        answer = h.qstash().message.publish_json(url=f"{h.app_url}/wf/sequential", body={"n": 7, "tag": tag})
+    except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
+        raise Fail(f"QStash.message.publish_json(url=<app>/wf/sequential) -> POST /v2/publish/...: {error}")
+    if not getattr(answer, "message_id", None):
+        raise Fail(f"publish_json: expected a messageId in the answer, got {answer!r}")
+    run_id = find_tagged_run(h, tag, "/wf/sequential", since, deadline, "publish_json delivers a plain message; the endpoint then starts a run")
+    check_arithmetic(h, run_id, 7, deadline, "sequential")
+
+
+def scenario_signed(h: Harness, deadline: float) -> None:
+    h.keys()
+    keys_state = h.app("GET", "/signing-keys").json()
+    if not keys_state.get("haveKeys"):
+        raise Fail(f"the app could not read signing keys from GET /v2/keys: {keys_state.get('error')}")
+    tag = new_tag("signed")
+    since = time.time()
+    try:
+        h.qstash().message.publish_json(url=f"{h.app_url}/wf/signed", body={"n": 5, "tag": tag})
+    except Exception as error:  # noqa: BLE001
+        raise Fail(f"publish_json to the signed endpoint: {error}")
+    run_id = find_tagged_run(h, tag, "/wf/signed", since, deadline, "every request to /wf/signed must carry a valid Upstash-Signature")
+    rec = check_arithmetic(h, run_id, 5, deadline, "signed")
+    unsigned = [r for r in rec["requests"] if not r.get("signed")]
+    if unsigned:
+        raise Fail(f"run {run_id}: deliveries without Upstash-Signature: {short(unsigned, 300)}")
+
+
+def scenario_signature_rejected(h: Harness, deadline: float) -> None:
+    keys_state = h.app("GET", "/signing-keys").json()
+    if not keys_state.get("haveKeys"):
+        raise Fail(f"the app could not read signing keys from GET /v2/keys, so rejection proves nothing: {keys_state.get('error')}")
+    fake_run = "wfr_forged" + secrets.token_hex(6)
+    initial = base64.b64encode(json.dumps({"n": 1, "tag": "forged"}).encode()).decode()
+    bogus = json.dumps([{"messageId": "msg_forged", "body": initial, "callType": "step"}])
+    continuation = {"Upstash-Workflow-Sdk-Version": "1", "Upstash-Workflow-RunId": fake_run, "Content-Type": "application/json"}
+    now = int(time.time())
+    forged = jwt.encode(
+        {"iss": "Upstash", "sub": f"{h.app_url}/wf/signed", "iat": now, "nbf": now, "exp": now + 300, "jti": "jwt_forged",
+         "body": base64.urlsafe_b64encode(__import__("hashlib").sha256(bogus.encode()).digest()).decode().rstrip("=")},
+        "sig_not_the_real_key_" + secrets.token_hex(16), algorithm="HS256")
+    attempts = [
+        ("an unsigned continuation request", continuation, bogus),
+        ("an unsigned first invocation", {"Content-Type": "application/json"}, json.dumps({"n": 1, "tag": "forged"})),
+        ("a continuation signed with a wrong key", {**continuation, "Upstash-Signature": forged}, bogus),
+    ]
+    for label, headers, body in attempts:
+        answer = h.app("POST", "/wf/signed", headers=headers, content=body)
+        if 200 <= answer.status_code < 300:
+            raise Fail(f"{label} to the signed endpoint: expected the SDK to refuse it (non-2xx), got {answer.status_code} {short(answer.text, 200)}")
+    if h.result(fake_run) is not None:
+        raise Fail(f"the forged run {fake_run} ran workflow code")
+
+
+def scenario_sleep(h: Harness, deadline: float) -> None:
+    run_id = h.start_run("sleep", {"tag": new_tag("sleep")})
+    h.wait_run(run_id, "succeeded", deadline)
+    rec = h.wait_app(run_id, "the workflow function return", lambda r: r.get("finished"), deadline)
+    r = rec["result"]
+    pause = r["t1"] - r["t0"]
+    if pause < 1.95:
+        raise Fail(f"run {run_id}: context.sleep('pause', 2) should delay the next step by >= 2 s, it took {pause:.2f} s")
+    if r["t2"] < r["target"] - 0.1:
+        raise Fail(f"run {run_id}: context.sleep_until('until', {r['target']}) let the next step run at {r['t2']:.2f}, "
+                   f"{r['target'] - r['t2']:.2f} s early")
+    if r["t2"] - r["t1"] < 1.9:
+        raise Fail(f"run {run_id}: sleep_until(ceil(t1)+2) should delay by >= 2 s, it took {r['t2'] - r['t1']:.2f} s")
+    expect_counts(run_id, rec["executions"], {"t0": 1, "t1": 1, "t2": 1})
+
+
+def scenario_call(h: Harness, deadline: float) -> None:
+    tag = new_tag("call")
+    run_id = h.start_run("call", {"tag": tag})
+    h.wait_run(run_id, "succeeded", deadline)
+    rec = h.wait_app(run_id, "the workflow function return", lambda r: r.get("finished"), deadline)
+    result = rec["result"]
+    for method, part in (("POST", "post"), ("GET", "get")):
+        got = result[part]
+        what = f"run {run_id}: context.call {method} /third-party/echo"
+        expect_equal(f"{what}: status", got["status"], 201)
+        body = got["body"]
+        if not isinstance(body, dict):
+            raise Fail(f"{what}: body should be the JSON the third party answered, got {short(body, 200)}")
+        expect_equal(f"{what}: body.method", body.get("method"), method)
+        expect_equal(f"{what}: body.custom (the X-Custom header the third party received)", body.get("custom"), f"custom-{part}")
+        if method == "POST":
+            expect_equal(f"{what}: body.echo (the request body the third party received)", json.loads(body.get("echo") or "null"),
+                         {"ping": tag})
+        reply = header_value(got["header"], "X-Echo-Reply")
+        expect_equal(f"{what}: response header X-Echo-Reply in the call result", reply, f"echo-{part}")
+    seen = rec["thirdParty"]
+    methods = sorted(r["method"] for r in seen)
+    expect_equal(f"run {run_id}: requests the third party received (methods)", methods, ["GET", "POST"])
+    for r in seen:
+        if "upstash-workflow-sdk-version" in r["headers"]:
+            raise Fail(f"run {run_id}: the third party received Upstash-Workflow-Sdk-Version (it must not leak to call targets)")
+    expect_counts(run_id, rec["executions"], {"inspect-post": 1})
+
+
+def scenario_flaky(h: Harness, deadline: float) -> None:
+    run_id = h.start_run("flaky", {"tag": new_tag("flaky")})
+    h.wait_run(run_id, "succeeded", deadline)
+    rec = h.wait_app(run_id, "the workflow function return", lambda r: r.get("finished"), deadline)
+    expect_equal(f"run {run_id}: result", rec["result"], {"shaky": {"attempts": 3}, "after": "done"})
+    expect_counts(run_id, rec["executions"], {"shaky": 3, "after": 1})
+    failed = [r for r in rec["requests"] if r.get("status") == 500]
+    if len(failed) != 2:
+        raise Fail(f"run {run_id}: expected 2 deliveries answered 500 (then retried), saw {len(failed)}: {short(rec['requests'], 400)}")
+
+
+def scenario_failure_function(h: Harness, deadline: float) -> None:
+    payload = {"n": 3, "tag": new_tag("failure-function"), "note": "initial payload"}
+    run_id = h.start_run("failure_function", payload)
+    h.wait_run(run_id, "failed", deadline)
+    rec = h.wait_app(run_id, "the failure_function call", lambda r: r.get("failure") is not None, deadline)
+    failure = rec["failure"]
+    expect_equal(f"run {run_id}: failure_function's fail_status", failure["status"], 500)
+    if "doomed step always fails" not in str(failure["response"]):
+        raise Fail(f"run {run_id}: failure_function's fail_response should carry the step's error message, got {short(failure['response'], 200)}")
+    expect_equal(f"run {run_id}: context.request_payload in the failure function (decoded sourceBody)", failure["payload"], payload)
+    expect_equal(f"run {run_id}: context.url in the failure function (the callback's url)", failure["url"], f"{h.app_url}/wf/failure_function")
+    expect_counts(run_id, rec["executions"], {"fine": 1, "doomed": 2})  # Upstash-Retries: 1 -> two attempts
+    time.sleep(0.5)  # a short grace period to catch a repeated failure callback
+    rec = h.result(run_id) or rec
+    expect_equal(f"run {run_id}: times the failure function ran", rec["failure"]["count"], 1)
+
+
+def scenario_failure_url(h: Harness, deadline: float) -> None:
+    payload = {"n": 4, "tag": new_tag("failure-url")}
+    run_id = h.start_run("failure_url", payload)
+    h.wait_run(run_id, "failed", deadline)
+    rec = h.wait_app(run_id, "a failure callback on POST /failure-sink", lambda r: bool(r.get("failureSink")), deadline)
+    callback = rec["failureSink"][0]
+    body = callback["json"]
+    if not isinstance(body, dict):
+        raise Fail(f"run {run_id}: the failure callback body should be JSON, got {short(callback['raw'], 300)}")
+    missing = [k for k in ("status", "header", "body", "url", "sourceBody", "workflowRunId") if k not in body]
+    if missing:
+        raise Fail(f"run {run_id}: the failure callback JSON lacks {missing} (the SDKs index them): {short(body, 400)}")
+    expect_equal(f"run {run_id}: failure callback status", body["status"], 500)
+    expect_equal(f"run {run_id}: failure callback workflowRunId", body["workflowRunId"], run_id)
+    expect_equal(f"run {run_id}: failure callback url", body["url"], f"{h.app_url}/wf/failure_url")
+    expect_equal(f"run {run_id}: failure callback sourceBody (base64 of the initial payload)", json.loads(b64text(body["sourceBody"])), payload)
+    failing = b64text(body["body"])
+    if "doomed step always fails" not in failing:
+        raise Fail(f"run {run_id}: failure callback body should be base64 of the endpoint's 500 answer, decodes to {short(failing, 200)}")
+    expect_equal(f"run {run_id}: header Upstash-Workflow-Is-Failure on the failure callback (forwarded)",
+                 callback["headers"].get("upstash-workflow-is-failure"), "true")
+    signature = callback["headers"].get("upstash-signature")
+    if not signature:
+        raise Fail(f"run {run_id}: the failure callback carries no Upstash-Signature")
+    keys = h.keys()
+    try:
+        Receiver(keys["current"], keys["next"]).verify(signature=signature, body=callback["raw"], url=f"{h.app_url}/failure-sink")
+    except Exception as error:  # noqa: BLE001
+        raise Fail(f"run {run_id}: the failure callback's Upstash-Signature does not verify (keys from /v2/keys, sub = sink URL): {error}")
+    expect_counts(run_id, rec["executions"], {"fine": 1, "doomed": 2})
+    time.sleep(0.5)
+    expect_equal(f"run {run_id}: failure callbacks received", len((h.result(run_id) or rec)["failureSink"]), 1)
+
+
+def scenario_cancel(h: Harness, deadline: float) -> None:
+    run_id = h.start_run("long", {"tag": new_tag("cancel")})
+    rec = h.wait_app(run_id, "the step before the sleep", lambda r: r["executions"].get("reached-sleep", 0) >= 1, deadline)
+    # Wait (at most 2 s) until Stepwise lists the sleep step, so the cancel lands mid-sleep.
+    soon = time.monotonic() + 2
+    while time.monotonic() < soon:
+        code, body = h.run_status(run_id)
+        steps = body.get("steps") if isinstance(body, dict) else None
+        if isinstance(steps, list) and any(isinstance(s, dict) and s.get("stepName") == "wait" for s in steps):
+            break
+        time.sleep(POLL)
+    answer = h.api("DELETE", f"/v2/workflows/runs/{run_id}?cancel=true")
+    if not 200 <= answer.status_code < 300:
+        raise Fail(f"DELETE /v2/workflows/runs/{run_id}?cancel=true: expected 2xx, got {answer.status_code} {short(answer.text, 200)}")
+    canceled_at = time.time()
+    h.wait_run(run_id, "canceled", min(deadline, time.monotonic() + 10))
+    sleep_started = next(e["t"] for e in rec["events"] if e["event"] == "reached-sleep")
+    quiet_until = time.monotonic() + max(0.0, sleep_started + LONG_SLEEP + 3 - time.time())
+    while time.monotonic() < min(quiet_until, deadline):  # past the end of the sleep: nothing may happen
+        time.sleep(POLL)
+        h.check_alive()
+    rec = h.result(run_id) or rec
+    if rec["executions"].get("after"):
+        raise Fail(f"run {run_id}: the step after the sleep ran although the run was canceled")
+    late = [r for r in rec["requests"] if r["t"] > canceled_at]
+    if late:
+        raise Fail(f"run {run_id}: {len(late)} deliveries arrived after the cancel: {short(late, 300)}")
+    code, body = h.run_status(run_id)
+    expect_equal(f"run {run_id}: status {LONG_SLEEP + 3} s after the cancel", body.get("status") if isinstance(body, dict) else body, "canceled")
+
+
+def _dlq_entries(body: Any) -> List[Dict[str, Any]]:
+    if isinstance(body, dict):
+        for key in ("messages", "dlq", "entries", "items"):
+            if isinstance(body.get(key), list):
+                return body[key]
+        return []
+    return body if isinstance(body, list) else []
+
+
+def scenario_dlq_resume(h: Harness, deadline: float) -> None:
+    h.app("POST", "/control/break")
+    tag = new_tag("dlq")
+    run_id = h.start_run("resumable", {"n": 4, "tag": tag})
+    h.wait_run(run_id, "failed", deadline)
+    answer = h.api("GET", "/v2/workflows/dlq")
+    if answer.status_code != 200:
+        raise Fail(f"GET /v2/workflows/dlq: expected 200, got {answer.status_code} {short(answer.text, 200)}")
+    entries = _dlq_entries(answer.json())
+    entry = next((e for e in entries if isinstance(e, dict) and (e.get("workflowRunId") or e.get("runId")) == run_id), None)
+    if entry is None:
+        raise Fail(f"GET /v2/workflows/dlq: expected an entry with workflowRunId {run_id}, got {short(answer.json(), 500)}")
+    dlq_id = entry.get("dlqId") or entry.get("id")
+    if not dlq_id:
+        raise Fail(f"DLQ entry of {run_id} has neither dlqId nor id: {short(entry, 300)}")
+    h.app("POST", "/control/fix")
+    answer = h.api("POST", f"/v2/workflows/dlq/resume/{dlq_id}")
+    if not 200 <= answer.status_code < 300:
+        raise Fail(f"POST /v2/workflows/dlq/resume/{dlq_id}: expected 2xx, got {answer.status_code} {short(answer.text, 200)}")
+    try:
+        resumed = answer.json()
+    except ValueError:
+        resumed = {}
+    new_id = (resumed.get("workflowRunId") if isinstance(resumed, dict) else None) or run_id
+    h.wait_run(new_id, "succeeded", deadline)
+    while True:
+        runs = h.runs_by_tag(tag)
+        done = [r for r in runs if r.get("finished")]
+        if done:
+            break
+        if time.monotonic() >= deadline:
+            raise Fail(f"run {new_id} succeeded in stepwise but the app never saw the workflow function return; " + h.app_note(new_id))
+        time.sleep(POLL)
+    expect_equal(f"run {new_id}: result after resume", done[0]["result"], {"a": 5, "b": 50, "c": "resumed:50"})
+    executions = h.app("GET", "/results", params={"tag": tag}).json()["tagExecutions"]
+    expect_counts(new_id, executions, {"prepare": 1, "fragile": 3, "wrap-up": 1})
+
+
+def scenario_twenty(h: Harness, deadline: float) -> None:
+    count = 20
+    started: Dict[int, str] = {}
+    errors: List[str] = []
+    lock = threading.Lock()
+
+    def start(n: int) -> None:
+        try:
+            run_id = h.start_run("sequential", {"n": n, "tag": new_tag(f"twenty{n}")})
+            with lock:
+                started[n] = run_id
+        except Exception as error:  # noqa: BLE001
+            with lock:
+                errors.append(f"n={n}: {error}")
+
+    threads = [threading.Thread(target=start, args=(100 + i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=max(0.1, deadline - time.monotonic()))
+    if errors or len(started) != count:
+        raise Fail(f"{len(started)} of {count} concurrent starts succeeded; first error: {short(errors[0] if errors else 'none', 400)}")
+    problems: List[str] = []
+    for n, run_id in sorted(started.items()):
+        try:
+            check_arithmetic(h, run_id, n, deadline, "sequential")
+        except Fail as error:
+            problems.append(str(error))
+    if problems:
+        raise Fail(f"{len(problems)} of {count} concurrent runs went wrong; first: {problems[0]}")
+
+
+SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
+    ("bad_token", scenario_bad_token),
+    ("sequential", scenario_sequential),
+    ("publish_json", scenario_publish_json),
+    ("signed", scenario_signed),
+    ("signature_rejected", scenario_signature_rejected),
+    ("sleep", scenario_sleep),
+    ("call", scenario_call),
+    ("flaky", scenario_flaky),
+    ("failure_function", scenario_failure_function),
+    ("failure_url", scenario_failure_url),
+    ("cancel", scenario_cancel),
+    ("dlq_resume", scenario_dlq_resume),
+    ("twenty", scenario_twenty),
+]
+
+
+def run_scenario(h: Harness, name: str, fn: Callable[[Harness, float], None]) -> Optional[str]:
+    """Runs one scenario in a watchdog thread; returns None on success, else the reason."""
+    outcome: Dict[str, Optional[str]] = {}
+
+    def body() -> None:
+        try:
+            fn(h, time.monotonic() + SCENARIO_TIMEOUT - 5)
+            outcome["error"] = None
+        except Fail as error:
+            outcome["error"] = str(error)
+        except Exception as error:  # noqa: BLE001
+            outcome["error"] = f"unexpected {type(error).__name__}: {error}"
+            if h.verbose:
+                traceback.print_exc()
+
+    thread = threading.Thread(target=body, name=f"scenario-{name}", daemon=True)
+    started = time.monotonic()
+    thread.start()
+    thread.join(SCENARIO_TIMEOUT)
+    if thread.is_alive():
+        return f"timed out after {SCENARIO_TIMEOUT:.0f} s (a request to stepwise or the app hung)"
+    if h.verbose:
+        print(f"  ({name}: {time.monotonic() - started:.1f} s)", flush=True)
+    return outcome.get("error", "scenario ended without an outcome")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("binary", help="path to the stepwise executable")
+    parser.add_argument("--only", help="comma-separated scenario names to run")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, database)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+
+    binary = os.path.abspath(args.binary)
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+        sys.stderr.write(f"not an executable file: {args.binary}\n")
+        return 2
+    selected = SCENARIOS
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in dict(SCENARIOS)]
+        if unknown:
+            sys.stderr.write(f"unknown scenario(s) {unknown}; known: {[n for n, _ in SCENARIOS]}\n")
+            return 2
+        selected = [(n, f) for n, f in SCENARIOS if n in names]
+
+    workdir = tempfile.mkdtemp(prefix="upstash-compat-")
+    harness = Harness(binary, workdir, args.verbose)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_signal)
+    passed = failed = 0
+    try:
+        try:
+            harness.start()
+            if args.verbose:
+                print(f"stepwise on {harness.server_url}, app on {harness.app_url}, logs in {workdir}", flush=True)
+            setup_error = None
+        except Fail as error:
+            setup_error = str(error)
+            print("FAIL setup: " + setup_error.strip().replace("\n", "\n    "), flush=True)
+        for name, fn in selected:
+            if setup_error is not None:
+                print(f"FAIL {name}: not run, setup failed", flush=True)
+                failed += 1
+                continue
+            reason = run_scenario(harness, name, fn)
+            if reason is None:
+                print(f"PASS {name}", flush=True)
+                passed += 1
+            else:
+                print(f"FAIL {name}: " + reason.strip().replace("\n", "\n    "), flush=True)
+                failed += 1
+    except KeyboardInterrupt:
+        print("interrupted; stopping the processes", flush=True)
+        failed += 1
+    finally:
+        harness.stop()
+        if failed or args.keep:
+            print(f"logs and database kept in {workdir} (server.log, app.log)", flush=True)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
