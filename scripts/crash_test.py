@@ -4,6 +4,7 @@
 Usage:
     python3 scripts/crash_test.py PATH/TO/stepwise [--seed N] [--runs 50] [--fanout-runs 24]
                                   [--kills 5] [--deadline 180] [--keep]
+                                  [--sdk-python PATH] [--sdk-runs 16] [--sdk-sleep-runs 4]
 
 What it does, all on 127.0.0.1 and with the Python standard library only:
 
@@ -16,7 +17,8 @@ What it does, all on 127.0.0.1 and with the Python standard library only:
    `/side/<run>` and `/final/<run>` with a value derived from the request body, after a random
    delay (0-50 ms; 50-150 ms for `/fan/`, so that the requests of one for_each overlap), counts
    requests per `Idempotency-Key` and records when each `/fan/` request was in flight;
-3. starts `stepwise serve` on a free port and a fresh SQLite file, starts half of the runs of both
+3. starts `stepwise serve` on a free port and a fresh SQLite file (with `--retry-delay-scale 0.01`,
+   which only shortens the QStash backoff of SDK deliveries), starts half of the runs of both
    workflows (distinct inputs, run ids chosen with `Upstash-Workflow-RunId`), then repeatedly sleeps
    a random 0.2-1.5 s, kills the server with SIGKILL and starts it again on the same database and
    port, at least `--kills` times and until every run has ended (or the deadline passes). The other
@@ -36,7 +38,27 @@ What it does, all on 127.0.0.1 and with the Python standard library only:
    (kept on failure or with `--keep`) holds `serve.log` and `counter.log` (every request and
    answer of the counting server and every kill, in seconds since the start).
 
-The last line is `crash test: N passed, M failed`; the exit status is 0 when every run passed and
+5. with `--sdk-python PATH` (a Python that imports the packages of
+   scripts/upstash_compat/requirements.txt), also runs the official Upstash Python SDK through
+   Stepwise's QStash API: scripts/upstash_compat/app.py under uvicorn (started once, on a port
+   that stays the same, with QSTASH_URL = the stepwise server, whose port stays the same across
+   kills) and, from a thread at random moments during the kills, `--sdk-runs` runs of its
+   `sequential` workflow (three `context.run` steps) and `--sdk-sleep-runs` of `sleep` (`run`,
+   `sleep` 2 s, `run`, `sleep_until`, `run`), each started like an application does: a POST of
+   `{"n": …, "tag": …}` to the endpoint, where the SDK calls POST /v2/batch and answers the run
+   id; a start that fails is repeated (the SDK then makes a new run id: a start whose answer was
+   lost leaves an extra run with the same tag, checked like the others). The kills go on until
+   these runs have ended too. Each must have status `succeeded` in GET /api/runs/{id}; the app
+   must have seen its workflow function return the right result (the arithmetic; for `sleep`,
+   waits of at least 2 s and until the target second); and its log in the SQLite store (table
+   `run_log`, which keeps the log of ended runs) must hold the initial payload, then each step
+   exactly once (no stepId twice), in order, with the results the app returned. Step code may
+   run more than once (a delivery whose step result was not recorded before a kill is delivered
+   again); those re-executions are reported, with how many came with no kill since the previous
+   execution of the step. `app.log` is kept with the other files. Without `--sdk-python`, or
+   when that Python cannot import the SDK, this part is skipped with a line that says so.
+
+The last line is `crash test: N passed, M failed` (N + M counts the SDK runs too); the exit status is 0 when every run passed and
 nothing else was wrong, 1 otherwise (2 for usage errors). The random generator is seeded (the
 seed is printed; `--seed` replays a schedule, up to the timing of the processes).
 """
@@ -46,11 +68,13 @@ import atexit
 import hashlib
 import http.client
 import json
+import math
 import os
 import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -396,6 +420,7 @@ class Stepwise:
         self.process = None
         self.starts = 0
         self.deaths = []    # time.monotonic() when each killed process was known dead
+        self.death_times = []   # the same moments in time.time() (the SDK app's clock)
 
     @property
     def base(self):
@@ -408,7 +433,7 @@ class Stepwise:
             log.flush()
             self.process = subprocess.Popen(
                 [self.binary, "serve", "--workflows", self.workflows, "--store", f"sqlite:{self.database}",
-                 "--host", HOST, "--port", str(self.port), "--token", TOKEN],
+                 "--host", HOST, "--port", str(self.port), "--token", TOKEN, "--retry-delay-scale", "0.01"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -430,6 +455,7 @@ class Stepwise:
             os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self.deaths.append(time.monotonic())
+        self.death_times.append(time.time())
         self.process = None
 
     def alive(self):

@@ -40,17 +40,18 @@ extension StepwiseRoutes {
     /// event's data: JSON when it parses, else the text. Answers one entry per woken run.
     private func notify(_ request: Request, event: String?, runId: String?) async -> Response {
         guard let event, !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
-        let text: String
-        switch await bodyText(request) {
-        case .success(let body): text = body
+        let bytes: [UInt8]
+        switch await bodyBytes(request) {
+        case .success(let body): bytes = body
         case .failure(let answer): return answer.response
         }
+        let text = String(decoding: bytes, as: UTF8.self)
         let data: Value = text.isEmpty ? .null : ((try? Value(json: text)) ?? .string(text))
         do {
             if let runId, try await engine.store.run(id: runId) == nil {
                 return JSONResponse.error(.notFound, "no run with id '\(runId)'")
             }
-            let result = try await engine.notify(event: event, data: data, runId: runId)
+            let result = try await engine.notify(event: event, data: data, body: bytes, runId: runId)
             let woken: [Value] = result.woken.map { id in
                 ["workflowRunId": .string(id), "messageId": .string("msg_\(id)_\(event)"), "error": ""]
             }

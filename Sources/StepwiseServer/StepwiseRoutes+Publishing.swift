@@ -9,6 +9,26 @@ extension StepwiseRoutes {
     func registerPublishing(on router: Router<BasicRequestContext>) {
         router.post("v2/publish/**") { request, _ in await self.publish(request) }
         router.post("v2/batch") { request, _ in await self.batch(request) }
+        router.post("v2/wait/:eventId") { request, context in await self.wait(request, event: context.decoded("eventId") ?? "") }
+    }
+
+    /// `POST /v2/wait/{eventId}`: parks the SDK run named by `Upstash-Workflow-RunId` until a
+    /// notify of the event or the wait's timeout.
+    private func wait(_ request: Request, event: String) async -> Response {
+        guard !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
+        let body: [UInt8]
+        switch await bodyBytes(request) {
+        case .success(let bytes): body = bytes
+        case .failure(let answer): return answer.response
+        }
+        do {
+            switch try await engine.wait(event: event, headers: Self.headerFields(request), body: body) {
+            case .success: return JSONResponse.make(.ok, ["eventId": .string(event)])
+            case .failure(let refusal): return Self.refused(refusal)
+            }
+        } catch {
+            return internalError("the wait on '\(event)' could not be stored", error)
+        }
     }
 
     private func publish(_ request: Request) async -> Response {
@@ -46,8 +66,7 @@ extension StepwiseRoutes {
         return await store(messages, answer: answer)
     }
 
-    /// Publishes `messages` and answers with `answer` of their `PublishAnswer`s; a refusal is 400
-    /// (invalid, or the run ended: QStash's text, which the JS SDK recognises) or 404 (no such run).
+    /// Publishes `messages` and answers with `answer` of their `PublishAnswer`s, or `refused(_:)`.
     private func store(_ messages: [PublishedMessage], answer: ([PublishAnswer]) -> Value) async -> Response {
         let outcome: Result<[PublicationResult], PublishRefusal>
         do {
@@ -56,15 +75,8 @@ extension StepwiseRoutes {
             return internalError("the messages could not be stored", error)
         }
         switch outcome {
-        case .failure(.invalid(let error)):
-            return JSONResponse.error(.badRequest, error.message)
-        case .failure(.unknownRun(let id)):
-            return JSONResponse.error(.notFound, "no workflow run with id '\(id)'")
-        case .failure(.runEnded(let status)):
-            let rejection = AppendRejection(runState: status == .canceled ? "cancelled" : status == .failed ? "failed" : "finished")
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            return Response(status: .badRequest, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: rejection.jsonBytes)))
+        case .failure(let refusal):
+            return Self.refused(refusal)
         case .success(let results):
             let answers = zip(messages, results).map { message, result in
                 switch result {
@@ -74,6 +86,22 @@ extension StepwiseRoutes {
                 }
             }
             return JSONResponse.make(.ok, answer(answers))
+        }
+    }
+
+    /// The answer to a refused publish or wait: 400 when invalid or the run ended (then with
+    /// QStash's text, which the JS SDK recognises), 404 when there is no such run.
+    static func refused(_ refusal: PublishRefusal) -> Response {
+        switch refusal {
+        case .invalid(let error):
+            return JSONResponse.error(.badRequest, error.message)
+        case .unknownRun(let id):
+            return JSONResponse.error(.notFound, "no workflow run with id '\(id)'")
+        case .runEnded(let status):
+            let rejection = AppendRejection(runState: status == .canceled ? "cancelled" : status == .failed ? "failed" : "finished")
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .badRequest, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: rejection.jsonBytes)))
         }
     }
 

@@ -44,6 +44,7 @@ extension WorkflowEngine {
     }
 
     private func attempt(_ message: QueuedMessage) async throws {
+        if message.role == .waitTimeout { return try await fireWaitTimeout(message) }
         let startedAt = clock()
         var run: RunRecord?
         if let runId = message.runId { run = try await store.run(id: runId) }

@@ -174,11 +174,14 @@ public actor WorkflowEngine {
     }
 
     /// Delivers `data` to the runs waiting on `event` (only `runId`'s when given; then an event
-    /// that arrives before the wait is kept for it).
-    public func notify(event: String, data: Value, runId: String? = nil) async throws -> NotifyResult {
+    /// that arrives before the wait is kept for it). SDK runs receive `body`, the notify's exact
+    /// bytes (by default `data` as text or JSON).
+    public func notify(event: String, data: Value, body: [UInt8]? = nil, runId: String? = nil) async throws -> NotifyResult {
+        let woken = try await wakeEndpointWaits(event: event, body: body ?? Self.eventBody(data), runId: runId)
+        if runId != nil, !woken.isEmpty { return NotifyResult(woken: woken, stored: false) }
         let result = try await store.notify(event: event, data: data, runId: runId, at: clock())
         if !result.woken.isEmpty { wake.signal() }
-        return result
+        return NotifyResult(woken: woken + result.woken, stored: result.stored)
     }
 
     /// Continues a dead-lettered run from its failed step; `nil` when there is no such entry.

@@ -20,6 +20,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         case failureCallback
         /// A plain QStash message, unrelated to any run.
         case plain
+        /// The end of an SDK run's wait: resolved by the engine itself, never sent.
+        case waitTimeout
     }
 
     /// `msg_…`, also the `messageId` of the log entry it delivers.

@@ -110,4 +110,15 @@ public protocol Store: Sendable {
     /// Ends a running SDK run as succeeded (its endpoint's cleanup call) with `output`; the run
     /// afterwards (unchanged when it had already ended), or `nil` when there is none.
     func finishEndpointRun(runId: String, output: Value?, at time: TimestampValue) async throws -> RunRecord?
+
+    /// Parks an SDK run on `wait` with its timeout message; `.stored` with the timeout's id, or
+    /// why not (the run is unknown or ended). A second wait on the same step is `.deduplicated`.
+    func registerEndpointWait(_ wait: EndpointWait, timeout: QueuedMessage, at time: TimestampValue) async throws -> PublicationResult
+    /// The SDK runs waiting on `event` (only `runId`'s when given), oldest first.
+    func endpointWaits(event: String, runId: String?) async throws -> [EndpointWait]
+    /// Resolves a pending wait with `publication` (its result step) and drops its timeout, in one
+    /// transaction; false when the wait was already resolved or its run ended.
+    func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool
+    /// Removes and returns the event kept for run `runId` (lookback), if any.
+    func takeEvent(runId: String, event: String) async throws -> Value?
 }

@@ -44,7 +44,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT o.run_id, o.step_name, o.event_id, o.timeout_at, r.workflow FROM operations o JOIN runs r ON r.id = o.run_id
-                    WHERE o.event_id = ? AND o.kind = 'wait' ORDER BY o.created_at, o.run_id
+                    WHERE o.event_id = ? AND o.kind IN ('wait', 'endpoint-wait') ORDER BY o.created_at, o.run_id
                     """,
                 arguments: [event]
             ).compactMap { row in

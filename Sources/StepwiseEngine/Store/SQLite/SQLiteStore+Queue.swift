@@ -27,8 +27,16 @@ extension SQLiteStore {
     }
 
     public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage] {
-        try await pool.write { db in
-            let current = SQLiteTime.milliseconds(now)
+        let current = SQLiteTime.milliseconds(now)
+        // Most turns of the delivery loop find nothing due here (YAML runs use `messages`): a read
+        // says so without taking the write lock.
+        let anyDue = try await pool.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?))",
+                arguments: [current, current]) ?? false
+        }
+        guard anyDue else { return [] }
+        return try await pool.write { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY due_at, id LIMIT ?",
@@ -187,4 +195,66 @@ extension SQLiteStore {
 /// A publication the store refused, which rolls back the rest of its batch.
 private struct RefusedPublication: Error {
     let result: PublicationResult
+}
+
+/// Waits of SDK runs (`/v2/wait`), kept as operations of kind `endpoint-wait`.
+extension SQLiteStore {
+    public func registerEndpointWait(_ wait: EndpointWait, timeout: QueuedMessage, at time: TimestampValue) async throws -> PublicationResult {
+        try await pool.write { db in
+            guard let run = try Self.fetchRun(db, id: wait.runId) else { return .unknownRun(wait.runId) }
+            guard run.status == .running else { return .runEnded(run.status) }
+            let now = SQLiteTime.milliseconds(time)
+            try db.execute(
+                sql: """
+                    INSERT INTO operations (run_id, step_name, kind, event_id, timeout_at, payload, created_at)
+                    VALUES (?, ?, 'endpoint-wait', ?, ?, ?, ?) ON CONFLICT(run_id, step_name) DO NOTHING
+                    """,
+                arguments: [wait.runId, wait.stepKey, wait.eventId, SQLiteTime.millisecondsRoundedUp(timeout.dueAt), try Self.json(wait), now])
+            guard db.changesCount > 0 else { return .deduplicated(wait.timeoutMessageId) }
+            try Self.insertQueued(db, timeout, at: now)
+            return .stored(timeout.id)
+        }
+    }
+
+    public func endpointWaits(event: String, runId: String?) async throws -> [EndpointWait] {
+        try await pool.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT o.payload FROM operations o JOIN runs r ON r.id = o.run_id
+                    WHERE o.event_id = ? AND o.kind = 'endpoint-wait' AND r.status = 'running' AND (? IS NULL OR o.run_id = ?)
+                    ORDER BY o.created_at, o.run_id
+                    """,
+                arguments: [event, runId, runId]
+            ).compactMap { try? JSONDecoder().decode(EndpointWait.self, from: Data($0.utf8)) }
+        }
+    }
+
+    public func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool {
+        do {
+            return try await pool.write { db in
+                try db.execute(sql: "DELETE FROM queue WHERE id = ?", arguments: [wait.timeoutMessageId])
+                try db.execute(
+                    sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ? AND kind = 'endpoint-wait'", arguments: [wait.runId, wait.stepKey])
+                guard db.changesCount > 0 else { return false }
+                switch try Self.apply(db, publication, at: SQLiteTime.milliseconds(time)) {
+                case .stored, .deduplicated: return true
+                case .runEnded, .unknownRun: throw RefusedPublication(result: .unknownRun(wait.runId))
+                }
+            }
+        } catch is RefusedPublication {
+            return false
+        }
+    }
+
+    public func takeEvent(runId: String, event: String) async throws -> Value? {
+        try await pool.write { db in
+            try String.fetchOne(db, sql: "DELETE FROM events WHERE run_id = ? AND event_id = ? RETURNING data", arguments: [runId, event])
+                .flatMap { try? Value(json: $0) }
+        }
+    }
+
+    private static func json(_ wait: EndpointWait) throws -> String {
+        String(decoding: try JSONEncoder().encode(wait), as: UTF8.self)
+    }
 }

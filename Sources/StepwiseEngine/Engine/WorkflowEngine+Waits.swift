@@ -1,0 +1,72 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseProtocol
+
+/// Waits of SDK runs (`POST /v2/wait/{eventId}`, §6.3 of the protocol notes): a notify or the
+/// timeout completes the `Wait` step by publishing its result, as if the SDK had.
+extension WorkflowEngine {
+    /// Parks the SDK run named by `headers` on `event` as the wait request `body` says. An event
+    /// kept for the run (a notify that came first) resolves it at once.
+    public func wait(event: String, headers: HeaderFields, body: [UInt8]) async throws -> Result<Void, PublishRefusal> {
+        let request: WaitRequest
+        let runId: String
+        do throws(ProtocolError) {
+            request = try WaitRequest(jsonBytes: body)
+            guard let named = try MessageOptions(headers: headers, prefix: "upstash-").workflow.runId else {
+                throw ProtocolError("header 'Upstash-Workflow-RunId' is missing; a wait belongs to a run")
+            }
+            runId = named
+        } catch {
+            return .failure(.invalid(error))
+        }
+        let now = clock()
+        let timeoutId = QueuedMessage.freshId()
+        let wait = EndpointWait(runId: runId, eventId: event, request: request, headers: headers, timeoutMessageId: timeoutId)
+        let timeout = QueuedMessage(
+            id: timeoutId, role: .waitTimeout, runId: runId, destination: request.timeoutUrl,
+            body: Array(try JSONEncoder().encode(wait)), dueAt: now.movedForward(by: .milliseconds(request.timeoutDuration.milliseconds)))
+        switch try await store.registerEndpointWait(wait, timeout: timeout, at: now) {
+        case .unknownRun(let id): return .failure(.unknownRun(id))
+        case .runEnded(let status): return .failure(.runEnded(status))
+        case .stored, .deduplicated: break
+        }
+        if let kept = try await store.takeEvent(runId: runId, event: event) {
+            _ = try await resolve(wait, eventBody: Self.eventBody(kept))
+        }
+        wake.signal()
+        return .success(())
+    }
+
+    /// Completes `wait` with the event's body, or with its timeout when `nil`; false when it was
+    /// already completed or its run ended.
+    func resolve(_ wait: EndpointWait, eventBody: [UInt8]?) async throws -> Bool {
+        let planner = PublicationPlanner(now: clock())
+        let publication = try planner.plan(try wait.resolution(eventBody: eventBody))
+        let resolved = try await store.resolveEndpointWait(wait, with: publication, at: planner.now)
+        if resolved { wake.signal() }
+        return resolved
+    }
+
+    /// A claimed timeout of a wait: completes the wait, or drops the message when a notify came first.
+    func fireWaitTimeout(_ message: QueuedMessage) async throws {
+        if let wait = try? JSONDecoder().decode(EndpointWait.self, from: Data(message.body ?? [])), try await resolve(wait, eventBody: nil) {
+            return
+        }
+        _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp())
+    }
+
+    /// The SDK runs on `event` woken with `body`: `runId`'s only when given.
+    func wakeEndpointWaits(event: String, body: [UInt8], runId: String?) async throws -> [String] {
+        var woken: [String] = []
+        for wait in try await store.endpointWaits(event: event, runId: runId) where try await resolve(wait, eventBody: body) {
+            woken.append(wait.runId)
+        }
+        return woken
+    }
+
+    /// The bytes an SDK reads as event data: a text event as its text, anything else as JSON.
+    static func eventBody(_ data: Value) -> [UInt8] {
+        if case .string(let text) = data { return Array(text.utf8) }
+        return Array(data.jsonText().utf8)
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+import Testing
+
+/// `POST /v2/wait/{eventId}` for SDK runs (what `context.waitForEvent` of the JS SDK sends):
+/// a notify, a kept event or the timeout completes the `Wait` step and delivers the run again.
+@Suite struct QStashWaitTests {
+    /// An endpoint that waits on `event` in its first step, then finishes; every delivery is recorded.
+    private func waitingEndpoint(_ sdk: EmulatedSDKEndpoint, event: String, timeout: String) -> @Sendable (ReceivedRequest) async -> ScriptedResponse {
+        { request in
+            guard let runId = request.header("Upstash-Workflow-RunId"),
+                (try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps.count) == 1
+            else { return await sdk.answer(request) }
+            let headers = sdk.stepHeaders(runId: runId) + [("Upstash-Workflow-CallType", "step")]
+            let body: Value = [
+                "url": .string(sdk.url), "timeout": .string(timeout), "timeoutUrl": .string(sdk.url),
+                "timeoutHeaders": .map(ValueMap(headers.map { ($0.0, Value.list([.string($0.1)])) })),
+                "step": ["stepId": 1, "stepName": "wait-for-it", "stepType": "Wait", "concurrent": 1],
+            ]
+            let answer = try? await send(.POST, sdk.stepwise.url("/v2/wait/\(event)"), body: body.jsonText(), headers: headers.filter { $0.0 != "Content-Type" })
+            return answer?.status == 200 ? .json("{}") : .json(#"{"error":"Error","message":"wait refused"}"#, status: 500)
+        }
+    }
+
+    /// The `Wait` result step of the run's last delivery.
+    private func waitResult(_ endpoint: CountingServer, path: String) throws -> StepJSON {
+        let last = try #require(endpoint.requests(to: path).last)
+        return try #require(try RawStepArray(jsonBytes: Array(last.body.utf8)).stepEntries().first)
+    }
+
+    @Test func aNotifyCompletesTheWaitWithTheEventBody() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([]) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/w"), steps: ["wait-for-it"])
+                endpoint.handle("/w", waitingEndpoint(sdk, event: "order-7", timeout: "30s"))
+                #expect(try await sdk.trigger(runId: "wfr_wait", payload: "{}").status == 200)
+                let waiters = try await eventually("the waiter") { () -> [Value]? in
+                    let list = try await send(.GET, stepwise.url("/v2/waiters/order-7")).json?.list
+                    return list?.isEmpty == false ? list : nil
+                }
+                #expect(waiters.first?["workflowRunId"]?.string == "wfr_wait")
+                let notified = try await send(.POST, stepwise.url("/v2/notify/order-7"), body: #"{"paid":true}"#)
+                #expect(notified.json?.list?.map { $0["workflowRunId"]?.string } == ["wfr_wait"])
+                #expect(try await finishedRun("wfr_wait", in: stepwise.store).status == .succeeded)
+                let result = try waitResult(endpoint, path: "/w")
+                #expect(result.stepType == "Wait")
+                #expect(result.waitEventId == "order-7")
+                #expect(result.waitTimeout == false)
+                #expect(result.out.flatMap { Data(base64Encoded: $0) } == Data(#"{"paid":true}"#.utf8))
+                #expect(try await send(.GET, stepwise.url("/v2/waiters/order-7")).json?.list?.isEmpty == true)
+            }
+        }
+    }
+
+    @Test func theTimeoutCompletesTheWaitWithoutData() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([]) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/t"), steps: ["wait-for-it"])
+                endpoint.handle("/t", waitingEndpoint(sdk, event: "never", timeout: "1s"))
+                #expect(try await sdk.trigger(runId: "wfr_timeout", payload: "{}").status == 200)
+                #expect(try await finishedRun("wfr_timeout", in: stepwise.store).status == .succeeded)
+                let result = try waitResult(endpoint, path: "/t")
+                #expect(result.waitTimeout == true)
+                #expect(result.out == nil)
+                let deliveries = endpoint.requests(to: "/t")
+                #expect(deliveries[1].receivedAt.timeIntervalSince(deliveries[0].receivedAt) >= 0.9, "the timeout waited its second")
+            }
+        }
+    }
+
+    @Test func anEventNotifiedToTheRunBeforeItWaitsIsKeptForTheWait() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([]) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/l"), steps: ["wait-for-it"])
+                #expect(try await sdk.trigger(runId: "wfr_look", payload: "{}", extraHeaders: [("Upstash-Delay", "1s")]).status == 200)
+                let kept = try await send(.POST, stepwise.url("/v2/notify/wfr_look/early"), body: "plain text")
+                #expect(kept.json?["stored"] == .bool(true))
+                endpoint.handle("/l", waitingEndpoint(sdk, event: "early", timeout: "1h"))
+                #expect(try await finishedRun("wfr_look", in: stepwise.store).status == .succeeded)
+                let result = try waitResult(endpoint, path: "/l")
+                #expect(result.out.flatMap { Data(base64Encoded: $0) } == Data("plain text".utf8))
+            }
+        }
+    }
+
+    @Test func aWaitIsRefusedForRunsThatAreUnknownOrEndedAndForBadBodies() async throws {
+        try await RunningServer.with([]) { stepwise in
+            let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/x", steps: [])
+            let step = #"{"url":"http://127.0.0.1:9/x","step":{"stepId":1,"stepName":"w","stepType":"Wait","concurrent":1}}"#
+            let unknown = try await send(.POST, stepwise.url("/v2/wait/e"), body: step, headers: [("Upstash-Workflow-RunId", "wfr_none")])
+            #expect(unknown.status == 404)
+            let noRun = try await send(.POST, stepwise.url("/v2/wait/e"), body: step)
+            #expect(noRun.error?.contains("Upstash-Workflow-RunId") == true)
+            let badTimeout = try await send(
+                .POST, stepwise.url("/v2/wait/e"), body: step.replacingOccurrences(of: #""step""#, with: #""timeout":"soon","step""#),
+                headers: [("Upstash-Workflow-RunId", "wfr_none")])
+            #expect(badTimeout.status == 400)
+            #expect(badTimeout.error?.hasPrefix("'timeout'") == true)
+            #expect(try await send(.POST, stepwise.url("/v2/wait/e"), body: #"{"step":{}}"#, headers: [("Upstash-Workflow-RunId", "x")]).status == 400)
+            #expect(try await sdk.trigger(runId: "wfr_over", payload: "{}", extraHeaders: [("Upstash-Delay", "1h")]).status == 200)
+            #expect(try await send(.DELETE, stepwise.url("/v2/workflows/runs/wfr_over?cancel=true")).status == 200)
+            let ended = try await send(.POST, stepwise.url("/v2/wait/e"), body: step, headers: [("Upstash-Workflow-RunId", "wfr_over")])
+            #expect(ended.error == "failed to publish to url: can not append to a a cancelled workflow")
+        }
+    }
+}
