@@ -552,6 +552,420 @@ class Triggers(threading.Thread):
 
 
 # ---------------------------------------------------------------------------------------------
+# Runs of the official Upstash Python SDK: scripts/upstash_compat/app.py under uvicorn.
+
+SDK_APP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "upstash_compat")
+SDK_MODULES = "upstash_workflow, qstash, fastapi, uvicorn, httpx"
+# The steps each workflow of app.py records in its run's log, in order: (stepId, stepName, stepType).
+SDK_STEPS = {
+    "sequential": [(1, "add-one", "Run"), (2, "times-ten", "Run"), (3, "stringify", "Run")],
+    "sleep": [(1, "t0", "Run"), (2, "pause", "SleepFor"), (3, "t1", "Run"), (4, "until", "SleepUntil"), (5, "t2", "Run")],
+}
+# The key of each `Run` step's value in the result the app records when the workflow returns.
+SDK_RESULT_KEYS = {"add-one": "a", "times-ten": "b", "stringify": "c", "t0": "t0", "t1": "t1", "t2": "t2"}
+SDK_SLEEP = 2.0        # the `sleep` workflow's context.sleep, seconds
+SDK_TOLERANCE = 0.01   # seconds of clock rounding allowed when comparing sleeps
+
+
+def sdk_python_check(python):
+    """(absolute path of `python`, "upstash-workflow X, qstash Y", None) when it imports the SDK
+    app's packages; else (None, None, why not)."""
+    if not python:
+        return None, None, "no --sdk-python given"
+    found = shutil.which(python)
+    if found is None:
+        return None, None, f"{python} is not an executable file"
+    found = os.path.abspath(found)   # not realpath: a venv's python must keep its path
+    try:
+        check = subprocess.run(
+            [found, "-c", f"import {SDK_MODULES}; from importlib.metadata import version; "
+                          "print(version('upstash-workflow'), version('qstash'))"],
+            capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, None, f"cannot run {python}: {error}"
+    if check.returncode != 0:
+        last = (check.stderr.strip().splitlines() or ["no output"])[-1]
+        return None, None, f"{python} cannot import the SDK ({last}; install scripts/upstash_compat/requirements.txt)"
+    versions = check.stdout.split()
+    return found, f"upstash-workflow {versions[0]}, qstash {versions[1]}" if len(versions) == 2 else check.stdout.strip(), None
+
+
+class SdkApp:
+    """scripts/upstash_compat/app.py served by uvicorn with the SDK's Python, started once on a port
+    that stays the same; QSTASH_URL is the stepwise server, whose port stays the same across kills."""
+
+    def __init__(self, python, engine_base, port, log_path):
+        self.python = python
+        self.engine_base = engine_base
+        self.port = port
+        self.log_path = log_path
+        self.process = None
+
+    @property
+    def base(self):
+        return f"http://{HOST}:{self.port}"
+
+    def endpoint(self, workflow):
+        return f"{self.base}/wf/{workflow}"
+
+    def start(self):
+        env = dict(os.environ)
+        for name in ("QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY", "QSTASH_DEV", "UPSTASH_WORKFLOW_URL",
+                     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            env.pop(name, None)
+        env.update(QSTASH_URL=self.engine_base, QSTASH_TOKEN=TOKEN, UPSTASH_WORKFLOW_URL=self.base,
+                   NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost", PYTHONUNBUFFERED="1")
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                [self.python, "-m", "uvicorn", "app:app", "--app-dir", SDK_APP_DIR, "--host", HOST,
+                 "--port", str(self.port), "--log-level", "info"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                cwd=os.path.dirname(self.log_path))
+
+    def wait_ready(self, deadline, stop):
+        """Whether the app answered GET /results before `deadline` (False when it exited or `stop` was set)."""
+        while time.monotonic() < deadline and not stop.is_set():
+            if not self.alive():
+                return False
+            try:
+                status, _ = request("GET", f"{self.base}/results", timeout=2.0)
+                if status == 200:
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.1)
+        return False
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self):
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+class SdkTriggers(threading.Thread):
+    """Starts the SDK runs as an application does, each at its moment: a POST of the payload to the
+    workflow endpoint, where the SDK calls POST /v2/batch on stepwise (its client retries for about
+    12 s) and answers `{"workflowRunId": …}`. A start that fails is repeated with the same payload;
+    the SDK then makes a new run id."""
+
+    def __init__(self, app, deadline):
+        super().__init__(daemon=True)
+        self.app = app
+        self.deadline = deadline
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.acknowledged = {}   # tag -> run id
+        self.errors = []
+        self.retried = 0         # starts that needed more than one POST
+        self.failed_answers = [] # non-200 answers to a start (then repeated)
+        self.plan = []
+
+    def schedule(self, plan, pauses):
+        self.plan = list(zip(plan, pauses))
+
+    def acknowledged_ids(self):
+        with self.lock:
+            return set(self.acknowledged.values())
+
+    def run(self):
+        if not self.app.wait_ready(min(self.deadline, time.monotonic() + 60), self.stop):
+            if not self.stop.is_set():
+                with self.lock:
+                    self.errors.append(f"the SDK app did not answer GET {self.app.base}/results "
+                                       f"({'it exited' if not self.app.alive() else 'in time'}); see {self.app.log_path}")
+            return
+        for (tag, workflow, payload), pause in self.plan:
+            if self.stop.wait(pause) or not self.trigger(tag, workflow, payload):
+                return
+
+    def trigger(self, tag, workflow, payload):
+        url = self.app.endpoint(workflow)
+        tries = 0
+        while time.monotonic() < self.deadline and not self.stop.is_set():
+            tries += 1
+            try:
+                status, body = request("POST", url, payload, timeout=30.0)
+            except OSError:
+                time.sleep(0.1)
+                continue
+            run_id = body.get("workflowRunId") if isinstance(body, dict) else None
+            with self.lock:
+                if status == 200 and isinstance(run_id, str) and run_id.startswith("wfr_"):
+                    self.acknowledged[tag] = run_id
+                    self.retried += tries > 1
+                    return True
+                self.failed_answers.append(status)
+                if len(self.failed_answers) > 20:
+                    self.errors.append(f"starting {workflow} {canonical(payload)}: POST {url} answered {status}: {body} "
+                                       f"(more than 20 starts refused)")
+                    return False
+            time.sleep(0.2)
+        with self.lock:
+            self.errors.append(f"the SDK run {workflow} {canonical(payload)} was never started before the deadline")
+        return False
+
+
+def sdk_listed_runs(server, app, status=None):
+    """{run id: run} of every run stepwise lists (with `status`, if given) whose workflow is an
+    endpoint of the app, or None when the server does not answer."""
+    query = f"status={status}&limit=1000" if status else "limit=1000"
+    try:
+        status, body = request("GET", f"{server.base}/api/runs?{query}", timeout=10.0)
+    except OSError:
+        return None
+    if status != 200:
+        return None
+    prefix = f"{app.base}/wf/"
+    return {run["workflowRunId"]: run for run in body.get("runs", []) if str(run.get("workflow", "")).startswith(prefix)}
+
+
+def read_run_logs(database, run_ids):
+    """{run id: [(position, call_type, body bytes)]} from the store's run_log table, by position."""
+    logs = {run_id: [] for run_id in run_ids}
+    connection = sqlite3.connect(database, timeout=10.0)
+    try:
+        for run_id in run_ids:
+            logs[run_id] = [(position, call_type, bytes(body)) for position, call_type, body in connection.execute(
+                "SELECT position, call_type, body FROM run_log WHERE run_id = ? ORDER BY position", (run_id,))]
+    finally:
+        connection.close()
+    return logs
+
+
+def sdk_expected_result(workflow, payload, result):
+    """The problems of the result the app recorded for a run of `workflow` with `payload`."""
+    if not isinstance(result, dict):
+        return [f"the app recorded the result {result!r}"]
+    if workflow == "sequential":
+        n = payload["n"]
+        expected = {"a": n + 1, "b": (n + 1) * 10, "c": str((n + 1) * 10)}
+        return [] if result == expected else [f"result is {canonical(result)}, expected {canonical(expected)}"]
+    problems = []
+    try:
+        t0, t1, target, t2 = (result[key] for key in ("t0", "t1", "target", "t2"))
+        if t1 < t0 + SDK_SLEEP - SDK_TOLERANCE:
+            problems.append(f"t1 - t0 is {t1 - t0:.3f} s: the {SDK_SLEEP:.0f} s sleep was cut short")
+        if target != math.ceil(t1) + 2:
+            problems.append(f"target is {target}, expected ceil(t1) + 2 = {math.ceil(t1) + 2}")
+        if t2 < target - SDK_TOLERANCE:
+            problems.append(f"t2 is {t2 - target:.3f} s before the sleep_until target")
+    except (KeyError, TypeError) as error:
+        problems.append(f"result {canonical(result)} is not t0, t1, target, t2 ({error})")
+    return problems
+
+
+def check_sdk_log(workflow, payload, rows, result, problems):
+    """The run's raw log: the initial payload, then each step once (no stepId twice), in order,
+    with the values the workflow function returned. Returns the stepIds recorded more than once."""
+    positions = [position for position, _, _ in rows]
+    if positions != list(range(len(rows))):
+        problems.append(f"log positions are {positions}")
+    if not rows:
+        problems.append("the store holds no log for the run")
+        return {}
+    try:
+        initial = json.loads(rows[0][2])
+    except ValueError:
+        initial = rows[0][2].decode(errors="replace")
+    if initial != payload:
+        problems.append(f"log position 0 holds {initial!r}, expected the initial payload {canonical(payload)}")
+    entries = []
+    for position, call_type, body in rows[1:]:
+        try:
+            step = json.loads(body)
+        except ValueError:
+            step = None
+        if call_type != "step" or not isinstance(step, dict):
+            problems.append(f"log position {position} is a {call_type!r} entry: {body[:200]!r}")
+            continue
+        entries.append((position, step))
+    by_id = {}
+    for position, step in entries:
+        by_id.setdefault(step.get("stepId"), []).append(position)
+    twice = {step_id: where for step_id, where in by_id.items() if len(where) > 1}
+    for step_id, where in sorted(twice.items(), key=lambda item: str(item[0])):
+        problems.append(f"step {step_id} is recorded {len(where)} times in the log (positions {where})")
+    recorded = [(step.get("stepId"), step.get("stepName"), step.get("stepType")) for _, step in entries]
+    if recorded != SDK_STEPS[workflow]:
+        problems.append(f"log holds steps {recorded}, expected {SDK_STEPS[workflow]}")
+    if isinstance(result, dict):
+        for position, step in entries:
+            name, kind = step.get("stepName"), step.get("stepType")
+            try:
+                out = json.loads(step.get("out")) if isinstance(step.get("out"), str) else step.get("out")
+            except ValueError:
+                out = step.get("out")
+            if kind == "Run" and name in SDK_RESULT_KEYS and out != result.get(SDK_RESULT_KEYS[name]):
+                problems.append(f"log position {position} records {name} = {out!r}, the workflow returned "
+                                f"{result.get(SDK_RESULT_KEYS[name])!r}")
+            if kind == "SleepFor" and step.get("sleepFor") != SDK_SLEEP:
+                problems.append(f"log position {position} records sleepFor {step.get('sleepFor')!r}, expected {SDK_SLEEP:g}")
+            if kind == "SleepUntil" and step.get("sleepUntil") != result.get("target"):
+                problems.append(f"log position {position} records sleepUntil {step.get('sleepUntil')!r}, "
+                                f"expected {result.get('target')!r}")
+    return twice
+
+
+def app_record(app, run_id, wait):
+    """The app's record of the run (GET /results/{id}), waiting up to `wait` s for `finished`; None if absent."""
+    deadline = time.monotonic() + wait
+    record = None
+    while True:
+        try:
+            status, body = request("GET", f"{app.base}/results/{run_id}", timeout=5.0)
+            record = body if status == 200 else None
+        except OSError:
+            record = None
+        if (record is not None and record.get("finished")) or time.monotonic() >= deadline:
+            return record
+        time.sleep(0.1)
+
+
+def verify_sdk_run(server, app, run_id, workflow, payload, log_rows, report, violations):
+    """One SDK run: succeeded in stepwise, the app saw the right result, the log holds each step once."""
+    def violation(message):
+        violations.append((run_id, f"(sdk {workflow}, {canonical(payload)}) {message}"))
+
+    problems = []
+    run = fetch_run(server, run_id, violation)
+    if run is None:
+        return False
+    if run.get("status") != "succeeded":
+        problems.append(f"status is {run.get('status')!r}, error {run.get('error')!r}")
+    if run.get("workflow") != app.endpoint(workflow):
+        problems.append(f"stepwise's workflow is {run.get('workflow')!r}, expected {app.endpoint(workflow)}")
+    if run.get("input") != payload:
+        problems.append(f"stepwise's input is {canonical(run.get('input'))}, expected {canonical(payload)}")
+    record = app_record(app, run_id, 5.0 if run.get("status") == "succeeded" else 0.0)
+    result = None
+    if record is None:
+        problems.append("the app has no record of the run (no step code ran)")
+    else:
+        result = record.get("result")
+        if not record.get("finished"):
+            problems.append("the app never saw the workflow function return")
+        else:
+            problems += sdk_expected_result(workflow, payload, result)
+        if record.get("url") != app.endpoint(workflow):
+            problems.append(f"the SDK's workflow URL is {record.get('url')!r}, expected {app.endpoint(workflow)}")
+        executions = record.get("executions") or {}
+        events = record.get("events") or []
+        for _, name, kind in SDK_STEPS[workflow]:
+            if kind != "Run":
+                continue
+            count = executions.get(name, 0)
+            if count == 0:
+                problems.append(f"the step code of {name} never ran")
+            report["executions"] += count
+            report["extra"] += max(count - 1, 0)
+            report["most"] = max(report["most"], count - 1)
+            moments = sorted(event["t"] for event in events if event.get("event") == name)
+            for before, after in zip(moments, moments[1:]):
+                report["unprovoked"] += not any(before < death < after for death in server.death_times)
+        report["refused"] += sum(1 for entry in record.get("requests") or [] if entry.get("status") != 200)
+        report["deliveries"] += len(record.get("requests") or [])
+    twice = check_sdk_log(workflow, payload, log_rows, result if record and record.get("finished") else None, problems)
+    report["recorded"] += sum(1 for row in log_rows[1:])
+    report["twice"] += sum(len(where) - 1 for where in twice.values())
+    for problem in problems:
+        violation(problem)
+    if problems:
+        attempts = run.get("attempts") or []
+        violation("attempts: " + "; ".join(
+            f"pos {a.get('position')} try {a.get('attempt')} {a.get('outcome')} {a.get('detail') or ''}".strip()
+            for a in attempts[-12:]))
+    return not problems
+
+
+def save_app_records(app, folder, death_times, origin):
+    """The SDK app's records of every run (GET /results) in app-results.json, and sdk.log: each
+    delivery to the app and each execution of step code, per run, with the kills, in seconds since
+    the start (`origin`, a time.time(); the clock of counter.log)."""
+    if not app.alive():
+        return
+    try:
+        status, body = request("GET", f"{app.base}/results", timeout=10.0)
+        with open(os.path.join(folder, "app-results.json"), "w") as file:
+            json.dump(body, file, indent=1)
+        events = [(moment, f"==== stepwise serve killed (#{number}) ====") for number, moment in enumerate(death_times, 1)]
+        for record in body.get("runs", []) if status == 200 else []:
+            run_id = record.get("workflowRunId")
+            events += [(entry["t"], f"{run_id} delivery {entry.get('messageId')} answered {entry.get('status')}")
+                       for entry in record.get("requests") or []]
+            events += [(entry["t"], f"{run_id} ran {entry.get('event')}") for entry in record.get("events") or []]
+        with open(os.path.join(folder, "sdk.log"), "w") as log:
+            for moment, text in sorted(events, key=lambda event: event[0]):
+                log.write(f"{moment - origin:9.3f} {text}\n")
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+
+
+def verify_sdk_runs(server, app, database, plan, sdk_triggers, violations):
+    """Every SDK run: the acknowledged ones and those left by starts whose answer was lost (found by
+    tag in the app's records and among stepwise's runs of the app's endpoints). Returns
+    ({tag: passed}, report, ids of the app's runs in stepwise)."""
+    report = {"extra_runs": 0, "executions": 0, "extra": 0, "most": 0, "unprovoked": 0, "refused": 0,
+              "deliveries": 0, "recorded": 0, "twice": 0}
+    by_tag = {tag: (workflow, payload) for tag, workflow, payload in plan}
+    acknowledged = dict(sdk_triggers.acknowledged)
+    passed = {tag: False for tag in by_tag}
+    listed = sdk_listed_runs(server, app)
+    if listed is None:
+        violations.append((None, "cannot list stepwise's runs of the SDK app"))
+        listed = {}
+    # Runs not acknowledged: found in stepwise's list (input tag) or in the app's records.
+    strays = {}
+    for run_id, _ in listed.items():
+        if run_id not in acknowledged.values():
+            strays[run_id] = None
+    try:
+        status, body = request("GET", f"{app.base}/results", timeout=10.0)
+        records = body.get("runs", []) if status == 200 else []
+    except OSError as error:
+        violations.append((None, f"cannot read the SDK app's records: {error}"))
+        records = []
+    for record in records:
+        if record.get("workflowRunId") not in acknowledged.values():
+            strays[record.get("workflowRunId")] = record.get("tag")
+    checks = [(tag, run_id) for tag, run_id in acknowledged.items()]
+    for run_id in sorted(strays):
+        tag = strays[run_id]
+        if tag is None:
+            try:
+                status, run = request("GET", f"{server.base}/api/runs/{run_id}", timeout=10.0)
+                tag = (run.get("input") or {}).get("tag") if status == 200 and isinstance(run.get("input"), dict) else None
+            except OSError:
+                tag = None
+        if tag not in by_tag:
+            violations.append((run_id, f"a run of the SDK app that no start of this test made (tag {tag!r})"))
+            continue
+        report["extra_runs"] += 1
+        checks.append((tag, run_id))
+    missing = [run_id for run_id in acknowledged.values() if run_id not in listed]
+    for run_id in missing:
+        violations.append((run_id, "stepwise does not list this acknowledged SDK run"))
+    logs = read_run_logs(database, [run_id for _, run_id in checks])
+    for tag, run_id in checks:
+        workflow, payload = by_tag[tag]
+        ok = verify_sdk_run(server, app, run_id, workflow, payload, logs[run_id], report, violations)
+        if run_id == acknowledged.get(tag):
+            passed[tag] = ok and run_id not in missing
+        elif not ok:
+            passed[tag] = False
+    return passed, report, list(listed)
+
+
+# ---------------------------------------------------------------------------------------------
 # The test.
 
 def parse_arguments():
@@ -563,12 +977,18 @@ def parse_arguments():
     parser.add_argument("--kills", type=int, default=5, help="least number of SIGKILLs (default 5)")
     parser.add_argument("--deadline", type=float, default=180.0, help="seconds until unfinished runs fail the test (default 180)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (kept anyway on failure)")
+    parser.add_argument("--sdk-python", metavar="PATH", default=None,
+                        help="a Python with the packages of scripts/upstash_compat/requirements.txt: also run the "
+                             "official Upstash SDK's app.py through the kills (skipped, with a line saying so, without it)")
+    parser.add_argument("--sdk-runs", type=int, default=16, help="SDK runs of app.py's `sequential` (default 16)")
+    parser.add_argument("--sdk-sleep-runs", type=int, default=4, help="SDK runs of app.py's `sleep` in addition (default 4)")
     arguments = parser.parse_args()
     if not (os.path.isfile(arguments.binary) and os.access(arguments.binary, os.X_OK)):
         parser.error(f"{arguments.binary} is not an executable file")
     if arguments.runs < 0 or arguments.fanout_runs < 0 or arguments.runs + arguments.fanout_runs < 1 \
-            or arguments.kills < 0 or arguments.deadline <= 0:
-        parser.error("--runs and --fanout-runs must be ≥ 0 with at least one run, --kills ≥ 0, --deadline > 0")
+            or arguments.kills < 0 or arguments.deadline <= 0 or arguments.sdk_runs < 0 or arguments.sdk_sleep_runs < 0:
+        parser.error("--runs and --fanout-runs must be ≥ 0 with at least one run, --kills ≥ 0, --deadline > 0, "
+                     "--sdk-runs and --sdk-sleep-runs ≥ 0")
     if arguments.seed is None:
         arguments.seed = random.SystemRandom().randrange(1, 2**31)
     return arguments
@@ -580,6 +1000,12 @@ def main():
     rng = random.Random(arguments.seed)
     print(f"crash test: seed {arguments.seed} (replay with --seed {arguments.seed})", flush=True)
     began = time.monotonic()
+    sdk_count = arguments.sdk_runs + arguments.sdk_sleep_runs
+    sdk_python, sdk_versions, sdk_skip = sdk_python_check(arguments.sdk_python)
+    if sdk_python is not None and sdk_count == 0:
+        sdk_python, sdk_skip = None, "--sdk-runs and --sdk-sleep-runs are 0"
+    if sdk_skip:
+        print(f"crash test: SDK part SKIPPED: {sdk_skip}", flush=True)
 
     folder = tempfile.mkdtemp(prefix="stepwise-crash-")
     workflows = os.path.join(folder, "workflows")
@@ -594,6 +1020,10 @@ def main():
 
     server = Stepwise(binary, workflows, database, free_port(), log_path)
     atexit.register(server.kill)
+    app = None        # the SDK app, when the SDK part runs
+    if sdk_python is not None:
+        app = SdkApp(sdk_python, server.base, free_port(), os.path.join(folder, "app.log"))
+        atexit.register(app.stop)
     # SIGTERM/SIGINT of this script still kill the child (through finally and atexit).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
@@ -605,6 +1035,10 @@ def main():
     runs = {}         # run id -> (workflow, input)
     fanout_report = None
     triggers = None
+    sdk_triggers = None
+    sdk_plan = []     # (tag, workflow, payload)
+    sdk_passed = {}   # tag -> passed
+    sdk_report = None
     ok = False
     try:
         with open(os.path.join(workflows, f"{WORKFLOW}.yaml"), "w") as file:
@@ -617,6 +1051,8 @@ def main():
             raise TestFailure(f"the test workflows do not validate (exit status {check.returncode})")
 
         server.start()
+        if app is not None:
+            app.start()   # imports take a second or two: the SDK runs start once it answers
         # Half of the runs start before the first kill; the others start at random moments while
         # the server is being killed (a start lost to a kill is repeated with the same run id).
         # The runs of both workflows are shuffled together.
@@ -642,24 +1078,51 @@ def main():
               f"stepwise on port {server.port}, counting server on port {counter_port}", flush=True)
         triggers.schedule(plan[upfront:], pauses)
         triggers.start()
+        if app is not None:
+            # The SDK runs, from their own generator (the schedule above stays that of the seed),
+            # all started at random moments while the server is being killed.
+            sdk_rng = random.Random(f"sdk-{arguments.seed}")
+            sdk_inputs = sdk_rng.sample(range(1, 1_000_000), sdk_count)
+            sdk_plan = [(f"crash-{arguments.seed}-{index:02d}", "sequential" if index < arguments.sdk_runs else "sleep",
+                         {"n": n, "tag": f"crash-{arguments.seed}-{index:02d}"}) for index, n in enumerate(sdk_inputs)]
+            sdk_rng.shuffle(sdk_plan)
+            sdk_mean = max(0.85 * arguments.kills - 1.5, 1.0) / sdk_count
+            sdk_triggers = SdkTriggers(app, deadline)
+            sdk_triggers.schedule(sdk_plan, [sdk_rng.uniform(0.0, 2 * sdk_mean) for _ in sdk_plan])
+            sdk_triggers.start()
+            print(f"crash test: SDK app ({sdk_versions}) on port {app.port}: {arguments.sdk_runs} runs of sequential and "
+                  f"{arguments.sdk_sleep_runs} of sleep to start while killing", flush=True)
 
         # Kill and restart the server at random moments, at least `--kills` times and until every
         # run has started and ended, or until the deadline.
         ended = set()
         while time.monotonic() < deadline:
             time.sleep(rng.uniform(0.2, 1.5))
-            ended |= finished(server, triggers.acknowledged_ids())
-            in_flight = triggers.is_alive() or len(ended) < len(triggers.acknowledged_ids())
+            candidates = triggers.acknowledged_ids()
+            if sdk_triggers is not None:
+                candidates |= sdk_triggers.acknowledged_ids()
+            ended |= finished(server, candidates)
+            in_flight = triggers.is_alive() or len(ended) < len(candidates)
+            if sdk_triggers is not None and not in_flight:
+                # SDK runs still to start, or left running by a start whose answer was lost.
+                strays = sdk_listed_runs(server, app, status="running")
+                in_flight = sdk_triggers.is_alive() or strays is None or bool(set(strays) - candidates)
             if kills >= arguments.kills and not in_flight:
                 break
             if not server.alive():
                 raise TestFailure(f"stepwise serve exited by itself with status {server.process.returncode}")
+            if app is not None and not app.alive():
+                raise TestFailure(f"the SDK app exited with status {app.process.returncode}; see {app.log_path}")
             server.kill()
             kills += 1
             kills_in_flight += in_flight
             server.start()
         triggers.stop.set()
         triggers.join()
+        if sdk_triggers is not None:
+            sdk_triggers.stop.set()
+            sdk_triggers.join()
+            violations.extend((None, error) for error in sdk_triggers.errors)
         if time.monotonic() >= deadline:
             violations.append((None, f"the deadline ({arguments.deadline:.0f} s) passed before every run had ended"))
         for error in triggers.errors:
@@ -678,14 +1141,25 @@ def main():
             results[run_id] = passed
         verify_requests(runs, counter, violations, results)
         fanout_report = verify_fanout_concurrency(runs, counter, server.deaths, violations, results)
-        verify_no_extra_runs(server, runs, violations)
-        ok = not violations and all(results.values()) and len(results) == len(runs)
+        sdk_ids = []
+        if app is not None:
+            if not app.alive():
+                raise TestFailure(f"the SDK app exited with status {app.process.returncode}; see {app.log_path}")
+            sdk_passed, sdk_report, sdk_ids = verify_sdk_runs(server, app, database, sdk_plan, sdk_triggers, violations)
+        verify_no_extra_runs(server, list(runs) + sdk_ids, violations)
+        ok = not violations and all(results.values()) and len(results) == len(runs) \
+            and len(sdk_passed) == len(sdk_plan) and all(sdk_passed.values())
     except TestFailure as failure:
         violations.append((None, str(failure)))
     finally:
         if triggers is not None:
             triggers.stop.set()
+        if sdk_triggers is not None:
+            sdk_triggers.stop.set()
         server.kill()
+        if app is not None:
+            save_app_records(app, folder, server.death_times, time.time() - (time.monotonic() - counter.origin))
+            app.stop()
         counting.shutdown()
         counting.server_close()
 
@@ -726,8 +1200,22 @@ def main():
         print(f"crash test: {FANOUT_WORKFLOW}: at most {fanout_report['most']} /fan/ requests of one run in flight at once "
               f"(limit {FANOUT_CONCURRENCY}; {fanout_report['at_limit']} of {fanout_report['runs']} runs reached it), "
               f"{fanout_report['cut']} /fan/ requests still in flight at a kill")
+    if sdk_skip:
+        print(f"crash test: SDK part SKIPPED: {sdk_skip}")
+    elif sdk_report is not None:
+        lost = f", {sdk_report['extra_runs']} more left by starts whose answer was lost" if sdk_report["extra_runs"] else ""
+        print(f"crash test: SDK: {arguments.sdk_runs} runs of sequential and {arguments.sdk_sleep_runs} of sleep{lost}; "
+              f"{sdk_triggers.retried} starts repeated ({len(sdk_triggers.failed_answers)} refused by the app)")
+        print(f"crash test: SDK: step code ran {sdk_report['executions']} times, {sdk_report['extra']} re-executions "
+              f"(max {sdk_report['most']} extra on one step; {sdk_report['unprovoked']} without a kill since the previous one); "
+              f"{sdk_report['recorded']} steps recorded, {sdk_report['twice']} twice; "
+              f"{sdk_report['refused']} of {sdk_report['deliveries']} deliveries answered non-200")
     passed = sum(1 for value in results.values() if value)
     failed = max(len(runs), arguments.runs + arguments.fanout_runs) - passed
+    if app is not None:
+        sdk_ok = sum(1 for value in sdk_passed.values() if value)
+        passed += sdk_ok
+        failed += sdk_count - sdk_ok
     print(f"crash test: {passed} passed, {failed} failed")
     return 0 if ok else 1
 

@@ -188,6 +188,25 @@ import Testing
         }
     }
 
+    @Test func aRestartFromTheDLQStartsAFreshRunWithTheInitialPayload() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/broken"), steps: ["a"])
+                endpoint.fallback("/broken", .json(#"{"error":"Error","message":"down"}"#, status: 500))
+                #expect(try await sdk.trigger(runId: "wfr_old", payload: #"{"v":1}"#, extraHeaders: [("Upstash-Retries", "0")]).status == 200)
+                #expect(try await finishedRun("wfr_old", in: stepwise.store).status == .failed)
+                endpoint.handle("/broken") { await sdk.answer($0) }
+                let restarted = try await send(.POST, stepwise.url("/v2/workflows/dlq/restart/dlq_wfr_old"))
+                let id = try #require(restarted.json?["workflowRunId"]?.string)
+                #expect(id != "wfr_old")
+                #expect(try await finishedRun(id, in: stepwise.store).status == .succeeded)
+                let first = try #require(endpoint.requests(to: "/broken").first { $0.header("Upstash-Workflow-RunId") == id })
+                #expect(try RawStepArray(jsonBytes: Array(first.body.utf8)).initialPayload == Array(#"{"v":1}"#.utf8))
+                #expect(try await send(.GET, stepwise.url("/v2/workflows/dlq")).json?["messages"]?.list?.isEmpty == true)
+            }
+        }
+    }
+
     @Test func aCallIsMadeByTheEngineAndItsAnswerIsCalledBackToTheWorkflow() async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([]) { stepwise in

@@ -32,6 +32,25 @@ extension WorkflowEngine {
         try await store.finishEndpointRun(runId: runId, output: output, at: clock())
     }
 
+    /// A fresh SDK run with the initial payload of the dead-lettered `old`, delivered to its
+    /// endpoint with the failed message's options; the entry is removed.
+    func restartEndpointRun(_ old: RunRecord, letter: DeadLetter) async throws -> RunRecord? {
+        guard var first = letter.message, let payload = try await store.runLog(runId: old.id, through: 0).first?.body else { return nil }
+        let now = clock()
+        let id = RunIdentifier.fresh()
+        first.id = QueuedMessage.freshId()
+        first.runId = id
+        first.runIdHeader = id
+        first.failureCallback?.runId = id
+        first.logPosition = 0
+        first.dueAt = now
+        let run = RunRecord(id: id, workflow: old.workflow, definitionHash: "", input: old.input, createdAt: now, updatedAt: now, endpoint: old.endpoint)
+        _ = try await store.publish([.startRun(run, initialBody: payload, first: first)], at: now)
+        _ = try await store.removeDeadLetter(letter.id)
+        wake.signal()
+        return run
+    }
+
     /// Delivers one attempt of a claimed queued message and stores what follows. A failure of the
     /// store leaves the message leased; it is tried again when the lease is released.
     func deliverQueued(_ message: QueuedMessage) async {

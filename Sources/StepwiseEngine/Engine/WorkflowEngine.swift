@@ -198,6 +198,7 @@ public actor WorkflowEngine {
         guard let letter = try await store.deadLetters().first(where: { $0.id == id }), let old = try await store.run(id: letter.runId) else {
             return nil
         }
+        if old.endpoint != nil { return try await restartEndpointRun(old, letter: letter) }
         let started = try await start(workflow: old.workflow, input: old.input)
         _ = try await store.removeDeadLetter(id)
         return started.run

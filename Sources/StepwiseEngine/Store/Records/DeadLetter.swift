@@ -9,4 +9,6 @@ public struct DeadLetter: Sendable, Equatable {
     public var failedStep: String?
     public var error: StepError?
     public var createdAt: TimestampValue
+    /// For an SDK run: the delivery that failed, delivered again on resume.
+    public var message: QueuedMessage?
 }

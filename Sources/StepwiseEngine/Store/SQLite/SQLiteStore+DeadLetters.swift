@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import StepwiseExpressions
 import StepwiseRuntime
@@ -64,6 +65,8 @@ extension SQLiteStore {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM dead_letters WHERE id = ?", arguments: [id]),
             let run = try fetchRun(db, id: row["run_id"]), let created = SQLiteTime.timestamp(row["created_at"])
         else { return nil }
-        return DeadLetter(id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created)
+        let message = (row["message"] as String?).flatMap { try? JSONDecoder().decode(QueuedMessage.self, from: Data($0.utf8)) }
+        return DeadLetter(
+            id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created, message: message)
     }
 }
