@@ -1,4 +1,6 @@
 import Hummingbird
+import StepwiseEngine
+import StepwiseProtocol
 
 /// An error response carried through a `Result` (request parsing that already knows the answer).
 struct ErrorAnswer: Error {
@@ -6,5 +8,21 @@ struct ErrorAnswer: Error {
 
     init(_ response: Response) {
         self.response = response
+    }
+
+    /// The answer to a refused publish or wait: 400 when invalid or the run ended (then with
+    /// QStash's text, which the JS SDK recognises), 404 when there is no such run.
+    static func refused(_ refusal: PublishRefusal) -> Response {
+        switch refusal {
+        case .invalid(let error):
+            return JSONResponse.error(.badRequest, error.message)
+        case .unknownRun(let id):
+            return JSONResponse.error(.notFound, "no workflow run with id '\(id)'")
+        case .runEnded(let status):
+            let rejection = AppendRejection(runState: status == .canceled ? "cancelled" : status == .failed ? "failed" : "finished")
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .badRequest, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: rejection.jsonBytes)))
+        }
     }
 }

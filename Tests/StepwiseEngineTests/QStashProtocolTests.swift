@@ -90,6 +90,20 @@ import Testing
         }
     }
 
+    @Test func runsAreCanceledInBulkByWorkflowURLPrefixOrExactly() async throws {
+        try await RunningServer.with([]) { stepwise in
+            for (id, path) in [("wfr_ax", "/a/x"), ("wfr_ay", "/a/y"), ("wfr_b", "/b"), ("wfr_bb", "/bb")] {
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9\(path)", steps: [])
+                #expect(try await sdk.trigger(runId: id, payload: "{}", extraHeaders: [("Upstash-Delay", "1h")]).status == 200)
+            }
+            let prefix = try await send(.DELETE, stepwise.url("/v2/workflows/runs?workflowUrl=http://127.0.0.1:9/a/&count=100"))
+            #expect(prefix.json?["workflowRunIds"]?.list?.compactMap(\.string).sorted() == ["wfr_ax", "wfr_ay"])
+            let exact = try await send(.DELETE, stepwise.url("/v2/workflows/runs?workflowUrl=http://127.0.0.1:9/b&workflowUrlExactMatch=true"))
+            #expect(exact.json?["workflowRunIds"]?.list?.compactMap(\.string) == ["wfr_b"])
+            #expect(try await stepwise.store.run(id: "wfr_bb")?.status == .running)
+        }
+    }
+
     @Test func invalidPublishesAreRefusedAndStoreNothing() async throws {
         try await RunningServer.with([]) { stepwise in
             let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/wf", steps: [])

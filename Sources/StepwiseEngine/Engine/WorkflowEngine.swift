@@ -173,6 +173,12 @@ public actor WorkflowEngine {
         return canceled
     }
 
+    /// Cancels every running SDK run whose workflow URL is `url` (`exactly`) or starts with it;
+    /// returns their ids.
+    public func cancel(endpoint url: String, exactly: Bool) async throws -> [String] {
+        try await store.cancel(endpoint: url, exactly: exactly, at: clock())
+    }
+
     /// Delivers `data` to the runs waiting on `event` (only `runId`'s when given; then an event
     /// that arrives before the wait is kept for it). SDK runs receive `body`, the notify's exact
     /// bytes (by default `data` as text or JSON).

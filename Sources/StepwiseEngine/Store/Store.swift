@@ -67,6 +67,8 @@ public protocol Store: Sendable {
     func cancel(runId: String, at time: TimestampValue) async throws -> Bool
     /// Cancels every running run of `workflow`; returns their ids.
     func cancel(workflow: String, at time: TimestampValue) async throws -> [String]
+    /// Cancels every running SDK run whose workflow URL is `url` (`exactly`) or starts with it.
+    func cancel(endpoint url: String, exactly: Bool, at time: TimestampValue) async throws -> [String]
 
     func deadLetters() async throws -> [DeadLetter]
     /// Continues a dead-lettered run from its failed step, keeping completed results; the run, or

@@ -181,6 +181,19 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func cancel(endpoint url: String, exactly: Bool, at time: TimestampValue) async throws -> [String] {
+        try await pool.write { db in
+            let ids = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM runs WHERE status = 'running' AND endpoint_url IS NOT NULL
+                    AND (endpoint_url = ? OR (? = 0 AND substr(endpoint_url, 1, length(?)) = ?))
+                    """,
+                arguments: [url, exactly, url, url])
+            return try ids.filter { try Self.cancel(db, runId: $0, at: SQLiteTime.milliseconds(time)) }
+        }
+    }
+
     // MARK: Rows
 
     /// Appends `entry` at the end of the run's journal, numbered by its position.

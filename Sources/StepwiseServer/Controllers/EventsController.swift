@@ -1,0 +1,83 @@
+import Hummingbird
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+
+/// Events: `POST /v2/notify/{eventId}` (every waiter), `/v2/notify/{runId}/{eventId}` (one run, kept
+/// for its next wait), `GET /v2/waiters/{eventId}`, and `POST /v2/wait/{eventId}` of SDK runs.
+struct EventsController: Sendable {
+    let engine: WorkflowEngine
+    let failures: FailureAnswer
+
+    /// Adds the routes to `router`.
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        // One parameter name at each level: the router's trie cannot tell two names apart.
+        router.post("v2/notify/:first") { request, context in await notify(request, event: context.decoded("first"), runId: nil) }
+        router.post("v2/notify/:first/:eventId") { request, context in
+            await notify(request, event: context.decoded("eventId"), runId: context.decoded("first"))
+        }
+        router.get("v2/waiters/:eventId") { _, context in await waiters(context.decoded("eventId") ?? "") }
+        router.post("v2/wait/:eventId") { request, context in await wait(request, event: context.decoded("eventId") ?? "") }
+    }
+
+    /// `POST /v2/notify/{eventId}` wakes every waiter; `/v2/notify/{runId}/{eventId}` only that
+    /// run's, keeping the event for its next wait when it is not waiting yet. The body is the
+    /// event's data: JSON when it parses, else the text. Answers one entry per woken run.
+    private func notify(_ request: Request, event: String?, runId: String?) async -> Response {
+        guard let event, !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
+        let bytes: [UInt8]
+        switch await RequestBody.bytes(request) {
+        case .success(let body): bytes = body
+        case .failure(let answer): return answer.response
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let data: Value = text.isEmpty ? .null : ((try? Value(json: text)) ?? .string(text))
+        do {
+            if let runId, try await engine.store.run(id: runId) == nil {
+                return JSONResponse.error(.notFound, "no run with id '\(runId)'")
+            }
+            let result = try await engine.notify(event: event, data: data, body: bytes, runId: runId)
+            let woken: [Value] = result.woken.map { id in
+                ["workflowRunId": .string(id), "messageId": .string("msg_\(id)_\(event)"), "error": ""]
+            }
+            guard runId != nil else { return JSONResponse.make(.ok, .list(woken)) }
+            return JSONResponse.make(.ok, ["woken": .list(woken), "stored": .bool(result.stored)])
+        } catch {
+            return failures.answer("cannot notify '\(event)'", error)
+        }
+    }
+
+    private func waiters(_ event: String) async -> Response {
+        do {
+            let waiters = try await engine.store.waiters(event: event)
+            return JSONResponse.make(.ok, .list(waiters.map { waiter in
+                [
+                    "workflowRunId": .string(waiter.runId), "workflow": .string(waiter.workflow), "step": .string(waiter.step),
+                    "eventId": .string(waiter.event), "deadline": .int(Int64(clamping: waiter.timeoutAt.secondsSinceEpoch)),
+                    "timeoutAt": .string(waiter.timeoutAt.description),
+                ]
+            }))
+        } catch {
+            return failures.answer("cannot list waiters of '\(event)'", error)
+        }
+    }
+
+    /// `POST /v2/wait/{eventId}`: parks the SDK run named by `Upstash-Workflow-RunId` until a
+    /// notify of the event or the wait's timeout.
+    private func wait(_ request: Request, event: String) async -> Response {
+        guard !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
+        let body: [UInt8]
+        switch await RequestBody.bytes(request) {
+        case .success(let bytes): body = bytes
+        case .failure(let answer): return answer.response
+        }
+        do {
+            switch try await engine.wait(event: event, headers: request.headerFields, body: body) {
+            case .success: return JSONResponse.make(.ok, ["eventId": .string(event)])
+            case .failure(let refusal): return ErrorAnswer.refused(refusal)
+            }
+        } catch {
+            return failures.answer("the wait on '\(event)' could not be stored", error)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import Hummingbird
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+
+/// QStash's publishing API: `POST /v2/publish/{destination}` and `POST /v2/batch`, through which
+/// the Upstash SDKs start runs, append steps and make calls (reference/upstash-protocol.md §2.7).
+struct PublishingController: Sendable {
+    let engine: WorkflowEngine
+    let failures: FailureAnswer
+
+    /// Adds the routes to `router`.
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("v2/publish/**") { request, _ in await publish(request) }
+        router.post("v2/batch") { request, _ in await batch(request) }
+    }
+
+    private func publish(_ request: Request) async -> Response {
+        await parsing(request) { body throws(ProtocolError) in
+            [try PublishedMessage(publishTarget: request.uri.string, headers: request.headerFields, body: body)]
+        } answer: { answers in
+            answers[0].json
+        }
+    }
+
+    private func batch(_ request: Request) async -> Response {
+        await parsing(request) { body throws(ProtocolError) in
+            let messages = try PublishedMessage.batch(jsonBytes: body)
+            guard !messages.isEmpty else { throw ProtocolError("the batch is empty") }
+            return messages
+        } answer: { answers in
+            .list(answers.map(\.json))
+        }
+    }
+
+    /// Reads the body, parses the messages with `parse` (400 naming what is wrong) and publishes them.
+    private func parsing(
+        _ request: Request, _ parse: ([UInt8]) throws(ProtocolError) -> [PublishedMessage], answer: ([PublishAnswer]) -> Value
+    ) async -> Response {
+        let messages: [PublishedMessage]
+        switch await RequestBody.bytes(request) {
+        case .failure(let refusal): return refusal.response
+        case .success(let body):
+            do {
+                messages = try parse(body)
+            } catch {
+                return JSONResponse.error(.badRequest, error.message)
+            }
+        }
+        return await store(messages, answer: answer)
+    }
+
+    /// Publishes `messages` and answers with `answer` of their `PublishAnswer`s, or `refused(_:)`.
+    private func store(_ messages: [PublishedMessage], answer: ([PublishAnswer]) -> Value) async -> Response {
+        let outcome: Result<[PublicationResult], PublishRefusal>
+        do {
+            outcome = try await engine.publish(messages)
+        } catch {
+            return failures.answer("the messages could not be stored", error)
+        }
+        switch outcome {
+        case .failure(let refusal):
+            return ErrorAnswer.refused(refusal)
+        case .success(let results):
+            let answers = zip(messages, results).map { message, result in
+                switch result {
+                case .deduplicated(let id): PublishAnswer(messageId: id, url: message.destination, deduplicated: true)
+                case .stored(let id): PublishAnswer(messageId: id, url: message.destination)
+                case .runEnded, .unknownRun: PublishAnswer(messageId: "", url: message.destination)
+                }
+            }
+            return JSONResponse.make(.ok, answer(answers))
+        }
+    }
+}

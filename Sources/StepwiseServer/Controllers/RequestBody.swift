@@ -1,0 +1,62 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import StepwiseExpressions
+
+/// Reading request bodies the same way on every route: bounded, refused as a whole when too large
+/// (announced or sent), and for JSON routes never accepted in the media types a browser may send
+/// to another site without asking first.
+enum RequestBody {
+    /// The largest request body accepted.
+    static let maximumBytes = 1 << 20
+
+    /// The body's exact bytes, or the error answer: 413 when it is larger than `maximumBytes`,
+    /// 400 when it cannot be read (a malformed chunked body).
+    static func bytes(_ request: Request) async -> Result<[UInt8], ErrorAnswer> {
+        if let announced = request.headers[.contentLength].flatMap({ Int($0) }), announced > maximumBytes {
+            return .failure(tooLarge)
+        }
+        var request = request
+        do {
+            return .success(Array(buffer: try await request.collectBody(upTo: maximumBytes)))
+        } catch is NIOTooManyBytesError {
+            return .failure(tooLarge)
+        } catch {
+            return .failure(ErrorAnswer(JSONResponse.error(.badRequest, "the request body could not be read: it is not valid HTTP/1.1 framing")))
+        }
+    }
+
+    /// The body as text, or the error answer of `bytes(_:)`.
+    static func text(_ request: Request) async -> Result<String, ErrorAnswer> {
+        await bytes(request).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Media types a browser may send to another site without a CORS preflight; a route that
+    /// expects JSON refuses them, so a web page cannot post a form to it.
+    static let browserFormTypes: Set<String> = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+
+    /// The body as JSON: `null` when empty; an error answer when invalid, too large, or sent as a
+    /// browser form type.
+    static func json(_ request: Request) async -> Result<Value, ErrorAnswer> {
+        if let type = request.headers[.contentType], let media = type.split(separator: ";").first,
+            browserFormTypes.contains(media.trimmingCharacters(in: .whitespaces).lowercased())
+        {
+            return .failure(ErrorAnswer(JSONResponse.error(.unsupportedMediaType, "send the body as application/json, not \(media)")))
+        }
+        let text: String
+        switch await self.text(request) {
+        case .success(let body): text = body
+        case .failure(let answer): return .failure(answer)
+        }
+        if text.allSatisfy(\.isWhitespace) { return .success(.null) }
+        do {
+            return .success(try Value(json: text))
+        } catch {
+            return .failure(ErrorAnswer(JSONResponse.error(.badRequest, "the request body is not valid JSON: \(error.message) at byte \(error.offset)")))
+        }
+    }
+
+    private static var tooLarge: ErrorAnswer {
+        ErrorAnswer(JSONResponse.error(.contentTooLarge, "the request body is larger than \(maximumBytes) bytes"))
+    }
+}

@@ -1,0 +1,59 @@
+import Hummingbird
+import StepwiseEngine
+import StepwiseExpressions
+
+/// Stepwise's read API: `GET /api/runs` (newest first, cursor paging) and `GET /api/runs/{id}`.
+struct RunsController: Sendable {
+    let engine: WorkflowEngine
+    let failures: FailureAnswer
+
+    /// Adds the routes to `router`.
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        let runs = router.group("api/runs")
+        runs.get { request, _ in await listRuns(request) }
+        runs.get(":id") { _, context in await showRun(context) }
+    }
+
+    private func listRuns(_ request: Request) async -> Response {
+        let query = request.uri.queryParameters
+        var filter = RunFilter()
+        filter.workflow = query["workflow"].map(String.init)
+        if let status = query["status"] {
+            guard let parsed = RunStatus(rawValue: String(status)) else {
+                return JSONResponse.error(.badRequest, "unknown status '\(status)'; use running, succeeded, failed or canceled")
+            }
+            filter.status = parsed
+        }
+        if let limit = query["limit"] {
+            guard let parsed = Int(limit), (1...1000).contains(parsed) else {
+                return JSONResponse.error(.badRequest, "limit must be a number from 1 to 1000")
+            }
+            filter.limit = parsed
+        }
+        if let cursor = query["cursor"] {
+            guard let parsed = RunCursor(text: String(cursor)) else {
+                return JSONResponse.error(.badRequest, "cursor is not one this API gave out; pass the `cursor` of the previous page as it is")
+            }
+            filter.after = parsed
+        }
+        do {
+            let runs = try await engine.store.runs(filter)
+            let next: Value = runs.count == filter.limit ? runs.last.map { .string(RunCursor(after: $0).text) } ?? .null : .null
+            return JSONResponse.make(.ok, ["runs": .list(runs.map(RunView.summary)), "cursor": next])
+        } catch {
+            return failures.answer("cannot list runs", error)
+        }
+    }
+
+    private func showRun(_ context: BasicRequestContext) async -> Response {
+        let id = context.decoded("id") ?? ""
+        do {
+            guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
+            let progress = try await engine.store.progress(runId: id)
+            let attempts = try await engine.store.attempts(runId: id)
+            return JSONResponse.make(.ok, RunView.detail(run, progress: progress, attempts: attempts))
+        } catch {
+            return failures.answer("cannot read run '\(id)'", error)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Hummingbird
+import StepwiseEngine
+import StepwiseExpressions
+
+/// QStash's run API: cancel or clean up one run, read its raw log, cancel many
+/// (`/v2/workflows/runs`).
+struct WorkflowRunsController: Sendable {
+    let engine: WorkflowEngine
+    let failures: FailureAnswer
+
+    /// Adds the routes to `router`.
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        let runs = router.group("v2/workflows/runs")
+        runs.delete { request, _ in await cancelMany(request) }
+        runs.delete(":id") { request, context in await cancel(request, context) }
+        runs.get(":id") { _, context in await rawSteps(context) }
+    }
+
+    /// Upstash's cancel: `DELETE /v2/workflows/runs/{id}?cancel=true`. With `cancel=false` it is
+    /// Upstash's cleanup after a run finished normally: nothing to cancel, the run is reported.
+    private func cancel(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        let id = context.decoded("id") ?? ""
+        do {
+            guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
+            if request.uri.queryParameters["cancel"] == "false" {
+                return await cleanUp(run, request)
+            }
+            guard try await engine.cancel(runId: id) else {
+                return JSONResponse.error(.badRequest, "run '\(id)' has already ended (\(run.status.rawValue))")
+            }
+            return JSONResponse.make(.ok, ["workflowRunId": .string(id), "status": "canceled"])
+        } catch {
+            return failures.answer("cannot cancel run '\(id)'", error)
+        }
+    }
+
+    /// The cleanup call of an SDK run's endpoint after its function returned: the run succeeded,
+    /// with the request body (JSON, else text) as output. For a YAML run, nothing to do.
+    private func cleanUp(_ run: RunRecord, _ request: Request) async -> Response {
+        guard run.endpoint != nil else {
+            return JSONResponse.make(.ok, ["workflowRunId": .string(run.id), "status": .string(run.status.rawValue)])
+        }
+        let body: [UInt8]
+        switch await RequestBody.bytes(request) {
+        case .success(let bytes): body = bytes
+        case .failure(let answer): return answer.response
+        }
+        do {
+            let finished = try await engine.finishEndpointRun(run.id, output: body.isEmpty ? nil : PublicationPlanner.inputValue(body))
+            return JSONResponse.make(.ok, ["workflowRunId": .string(run.id), "status": .string((finished ?? run).status.rawValue)])
+        } catch {
+            return failures.answer("cannot finish run '\(run.id)'", error)
+        }
+    }
+
+    /// Upstash's raw step log used by lazy fetch: `[{messageId, body: base64(step JSON), callType}]`;
+    /// 404 once the run has ended, as Upstash answers.
+    private func rawSteps(_ context: BasicRequestContext) async -> Response {
+        let id = context.decoded("id") ?? ""
+        do {
+            guard let run = try await engine.store.run(id: id), run.status == .running else {
+                return JSONResponse.error(.notFound, "no running workflow run with id '\(id)'")
+            }
+            if run.endpoint != nil {
+                return JSONResponse.make(.ok, .list(try await engine.store.runLog(runId: id, through: nil).map(\.json)))
+            }
+            let journal = try await engine.store.journal(runId: id)
+            let steps: [Value] = journal.enumerated().map { position, entry in
+                let body = position == 0 ? run.input.jsonText() : entry.json.jsonText()
+                return [
+                    "messageId": .string("msg_\(id)_\(position)"),
+                    "body": .string(Data(body.utf8).base64EncodedString()),
+                    "callType": "step",
+                ]
+            }
+            return JSONResponse.make(.ok, .list(steps))
+        } catch {
+            return failures.answer("cannot read run '\(id)'", error)
+        }
+    }
+
+    /// `DELETE /v2/workflows/runs`: cancels the runs named in the query (Upstash's client:
+    /// `?workflowRunIds=a&workflowRunIds=b`, `?workflowUrl=…`) or in a JSON body
+    /// (`{"workflowRunIds": [...]}`, `{"workflow": name}`, `{"workflowUrl": url or [urls]}`); a
+    /// workflow URL names the workflow by its last path segment. Answers `{cancelled: n, workflowRunIds}`.
+    private func cancelMany(_ request: Request) async -> Response {
+        let selection: RunSelection
+        switch await runSelection(request) {
+        case .success(let value): selection = value
+        case .failure(let answer): return answer.response
+        }
+        do {
+            var canceled: [String] = []
+            for id in selection.runIds where try await engine.cancel(runId: id) { canceled.append(id) }
+            for name in selection.workflows { canceled += try await engine.cancel(workflow: name) }
+            for url in selection.endpoints { canceled += try await engine.cancel(endpoint: url, exactly: selection.exactEndpoint) }
+            return JSONResponse.make(.ok, ["cancelled": .int(Int64(canceled.count)), "workflowRunIds": .list(canceled.map(Value.string))])
+        } catch {
+            return failures.answer("cannot cancel", error)
+        }
+    }
+
+    /// Which runs a bulk cancel names: run ids and workflow names.
+    private struct RunSelection {
+        var runIds: [String] = []
+        var workflows: [String] = []
+        /// Workflow URLs of SDK runs: prefixes, unless `exactEndpoint` (`workflowUrlExactMatch=true`).
+        var endpoints: [String] = []
+        var exactEndpoint = false
+        var isEmpty: Bool { runIds.isEmpty && workflows.isEmpty && endpoints.isEmpty }
+    }
+
+    private static let selectionHelp = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
+
+    private func runSelection(_ request: Request) async -> Result<RunSelection, ErrorAnswer> {
+        let query = request.uri.queryParameters
+        var selection = RunSelection()
+        selection.runIds = query.getAll("workflowRunIds").flatMap { $0.split(separator: ",").map(String.init) }
+        selection.workflows = query.getAll("workflowUrl").compactMap(Self.workflowName(url:)) + query.getAll("workflow")
+        selection.endpoints = query.getAll("workflowUrl").map { String($0) }
+        selection.exactEndpoint = query["workflowUrlExactMatch"] == "true"
+        if !selection.isEmpty { return .success(selection) }
+        let body: Value
+        switch await RequestBody.json(request) {
+        case .success(let value): body = value
+        case .failure(let answer): return .failure(answer)
+        }
+        guard case .map(let fields) = body else { return .failure(ErrorAnswer(JSONResponse.error(.badRequest, Self.selectionHelp))) }
+        if case .list(let ids)? = fields[.string("workflowRunIds")] { selection.runIds = ids.compactMap(Self.text) }
+        if case .string(let name)? = fields[.string("workflow")] { selection.workflows.append(name) }
+        switch fields[.string("workflowUrl")] {
+        case .string(let url)?:
+            selection.workflows += Self.workflowName(url: url).map { [$0] } ?? []
+            selection.endpoints.append(url)
+        case .list(let urls)?:
+            selection.workflows += urls.compactMap(Self.text).compactMap(Self.workflowName(url:))
+            selection.endpoints += urls.compactMap(Self.text)
+        default: break
+        }
+        return selection.isEmpty ? .failure(ErrorAnswer(JSONResponse.error(.badRequest, Self.selectionHelp))) : .success(selection)
+    }
+
+    private static func text(_ value: Value) -> String? {
+        if case .string(let text) = value { return text }
+        return nil
+    }
+
+    private static func workflowName(url: String) -> String? {
+        url.split(separator: "?").first?.split(separator: "/").last.map(String.init)
+    }
+}
