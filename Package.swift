@@ -90,6 +90,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "StepwiseTesting",
+            dependencies: [
+                "StepwiseEngine", "StepwiseServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "stepwise-benchmarks",
             dependencies: ["StepwiseExpressions", "StepwiseLanguage"]
@@ -99,12 +110,12 @@ let package = Package(
             dependencies: ["StepwiseExpressions", "CELConformance"],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "StepwiseRuntimeTests", dependencies: ["StepwiseRuntime"]),
+        .testTarget(name: "StepwiseRuntimeTests", dependencies: ["StepwiseRuntime", "StepwiseTesting"]),
         .testTarget(name: "StepwiseProtocolTests", dependencies: ["StepwiseProtocol"]),
         .testTarget(
             name: "StepwiseEngineTests",
             dependencies: [
-                "StepwiseEngine", "StepwiseServer",
+                "StepwiseEngine", "StepwiseServer", "StepwiseTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

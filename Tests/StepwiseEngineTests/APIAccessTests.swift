@@ -2,6 +2,7 @@ import Foundation
 import NIOHTTP1
 import StepwiseEngine
 import Testing
+import StepwiseTesting
 
 /// The API's access rules over real HTTP: a bearer token on every route but `/health`, no
 /// cross-site requests that change state, no JSON route fed a browser form, and only loopback

@@ -2,6 +2,7 @@ import Foundation
 import StepwiseEngine
 import StepwiseExpressions
 import Testing
+import StepwiseTesting
 
 /// Run ids chosen by clients (`Upstash-Workflow-RunId`) cannot collide with the ids the engine
 /// derives (schedule ticks, `invoke` children), cannot adopt a run of another workflow, and are

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StepwiseTesting
 
 /// The built `stepwise` executable: next to the test bundle (the products directory), or in the
 /// package's `.build/debug` when the tests run from somewhere else.

@@ -1,6 +1,7 @@
 import Foundation
 import StepwiseServer
 import Testing
+import StepwiseTesting
 
 /// Idle, slow and malformed clients over real TCP: the server closes idle connections and
 /// requests whose head or body is too slow, stays reachable past its connection limit, and

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import StepwiseTesting
 
 /// `stepwise cron`: fire times as RFC 3339 with the zone's offset, its errors and exit statuses,
 /// and the JSON-lines batch mode scripts use.

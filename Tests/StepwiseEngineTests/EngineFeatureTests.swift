@@ -4,6 +4,7 @@ import Testing
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
+import StepwiseTesting
 
 /// Engine features over real SQLite files and loopback HTTP: flow control, cron schedules and
 /// the dead-letter queue.

@@ -4,6 +4,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 import Synchronization
+import StepwiseTesting
 
 /// One engine "process": a `SQLiteStore` on a database file, a runner sending real HTTP, and the
 /// delivery loop running in a task, as `stepwise serve` has them.

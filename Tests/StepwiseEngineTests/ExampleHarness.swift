@@ -4,6 +4,7 @@ import StepwiseExpressions
 import StepwiseRuntime
 import Synchronization
 import Testing
+import StepwiseTesting
 
 /// Wall-clock time that starts at a chosen instant and can be moved forward: it runs in real time
 /// (rate-limit windows pass as usual) plus every jump made with `advance(by:)`.

@@ -3,6 +3,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 import Testing
+import StepwiseTesting
 
 /// Every example of `workflows/` run to completion through the real engine (SQLite file, delivery
 /// loop, runner) with its HTTP going over loopback to a counting server that plays the services

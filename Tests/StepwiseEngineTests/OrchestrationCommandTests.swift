@@ -2,6 +2,7 @@ import Foundation
 import StepwiseEngine
 import StepwiseExpressions
 import Testing
+import StepwiseTesting
 
 /// The CLI's orchestration commands (`notify`, `waiters`, `dlq`, `schedules`, `cancel --workflow`)
 /// run as the built `stepwise` against a real server on loopback.

@@ -3,6 +3,7 @@ import Testing
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
+import StepwiseTesting
 
 extension Value {
     /// The items of a list value.

@@ -3,6 +3,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
 import Testing
+import StepwiseTesting
 
 /// Stepwise as QStash for Upstash SDK workflows, over real loopback HTTP: an emulated SDK
 /// endpoint publishes steps back through `/v2/batch` as the official SDKs do.

@@ -3,6 +3,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
 import Testing
+import StepwiseTesting
 
 /// `POST /v2/wait/{eventId}` for SDK runs (what `context.waitForEvent` of the JS SDK sends):
 /// a notify, a kept event or the timeout completes the `Wait` step and delivers the run again.

@@ -4,6 +4,7 @@ import GRDB
 import StepwiseExpressions
 import StepwiseRuntime
 import Testing
+import StepwiseTesting
 
 /// The embedded store on a real SQLite file: idempotent starts, due times, leases, fenced and
 /// atomic completion, the journal's key, durability across reopening.

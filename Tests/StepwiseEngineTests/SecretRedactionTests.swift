@@ -3,6 +3,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 import Testing
+import StepwiseTesting
 
 /// Secrets never land in the store (database and WAL), the log or an API answer, however a
 /// request that carried them fails, and never reach another origin through a redirect.

@@ -6,6 +6,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 import Testing
+import StepwiseTesting
 
 /// The HTTP API of `stepwise serve`, over real HTTP on 127.0.0.1.
 @Suite("StepwiseServer over HTTP", .timeLimit(.minutes(1)))

@@ -4,6 +4,7 @@ import GRDB
 import StepwiseExpressions
 import StepwiseRuntime
 import Testing
+import StepwiseTesting
 
 /// The engine end to end: a real SQLite file, the delivery loop in a task, and real HTTP to a
 /// counting server on 127.0.0.1.

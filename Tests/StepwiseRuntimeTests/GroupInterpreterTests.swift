@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StepwiseExpressions
 import StepwiseRuntime
+import StepwiseTesting
 
 /// `parallel`, `for_each` and the steps the engine completes, driven in memory cold and warm
 /// (the journals, outputs and requests of both must agree).

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import StepwiseExpressions
 import StepwiseRuntime
+import StepwiseTesting
 
 /// The interpreter and replay context, driven to completion in memory. Every scenario runs twice,
 /// with a cold runner (replays from the start at each delivery) and a warm one (resumes from

@@ -2,6 +2,7 @@ import Foundation
 import StepwiseExpressions
 import StepwiseLanguage
 import StepwiseRuntime
+import StepwiseTesting
 
 /// Drives one run to its end in memory, the way the engine does: appends submitted entries,
 /// redelivers after retries (without waiting), advances a virtual clock over sleeps, and runs
@@ -136,25 +137,4 @@ struct RunDriver {
 
 struct WorkflowLoadError: Error {
     let diagnostics: [String]
-}
-
-/// A clock tests move by hand.
-final class VirtualClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: TimestampValue
-
-    init(_ start: TimestampValue) {
-        current = start
-    }
-
-    /// A clock at `text` (RFC 3339).
-    static func at(_ text: String = "2026-01-01T00:00:00Z") throws -> VirtualClock {
-        VirtualClock(try TimestampValue(parsing: text))
-    }
-
-    var now: TimestampValue { lock.withLock { current } }
-
-    func advance(to instant: TimestampValue) {
-        lock.withLock { if instant > current { current = instant } }
-    }
 }

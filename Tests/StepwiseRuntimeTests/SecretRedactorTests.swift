@@ -1,6 +1,7 @@
 import StepwiseExpressions
 import StepwiseRuntime
 import Testing
+import StepwiseTesting
 
 @Suite("Secret redaction and redirects")
 struct SecretRedactorTests {

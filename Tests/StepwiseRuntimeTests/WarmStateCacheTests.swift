@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StepwiseExpressions
+import StepwiseTesting
 @testable import StepwiseRuntime
 
 /// The warm cache's bounds, in isolation (against a plain reference model) and through the runner,
@@ -53,7 +54,7 @@ struct WarmStateCacheTests {
         var cache = WarmStateCache<Int>(capacity: 40, byteBudget: budget)
         // The model: (run id, bytes) from least to most recently stored.
         var model: [(runId: String, bytes: Int)] = []
-        var random = SplitMix(seed: 7)
+        var random = SeededGenerator(seed: 7)
         for operation in 0..<20_000 {
             let runId = "run-\(random.next() % 120)"
             if random.next() % 10 == 0 {

@@ -1,6 +1,7 @@
 import Testing
 import StepwiseExpressions
 import StepwiseRuntime
+import StepwiseTesting
 
 /// `WorkflowContext` used directly, as code-first workflows use it: each operation replays its
 /// journaled result or submits itself, and parallel groups submit every branch's next step.

@@ -3,23 +3,26 @@ import StepwiseRuntime
 
 /// An HTTP transport for tests: answers from a script of responses per URL and records every
 /// request it receives.
-final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
+public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     private let lock = NSLock()
     private var scripts: [String: [Result<IncomingResponse, TransportFailure>]]
     private var received: [OutgoingRequest] = []
 
-    init(_ scripts: [String: [Result<IncomingResponse, TransportFailure>]]) {
+    /// A transport answering each URL from its script, in order.
+    public init(_ scripts: [String: [Result<IncomingResponse, TransportFailure>]]) {
         self.scripts = scripts
     }
 
     /// A JSON response.
-    static func json(_ status: Int, _ body: String, headers: [(name: String, value: String)] = []) -> Result<IncomingResponse, TransportFailure> {
+    public static func json(_ status: Int, _ body: String, headers: [(name: String, value: String)] = []) -> Result<IncomingResponse, TransportFailure> {
         .success(IncomingResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(body.utf8)))
     }
 
-    var requests: [OutgoingRequest] { lock.withLock { received } }
+    /// Every request received, in order.
+    public var requests: [OutgoingRequest] { lock.withLock { received } }
 
-    func send(_ request: OutgoingRequest) async throws(TransportFailure) -> IncomingResponse {
+    /// The next scripted answer for the request's URL.
+    public func send(_ request: OutgoingRequest) async throws(TransportFailure) -> IncomingResponse {
         let next: Result<IncomingResponse, TransportFailure> = lock.withLock {
             received.append(request)
             let key = scripts.keys.first { request.url.hasPrefix($0) } ?? ""

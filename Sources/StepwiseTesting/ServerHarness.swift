@@ -8,26 +8,25 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 import StepwiseServer
-import Testing
 
 /// `stepwise serve` in-process: the Stepwise application (routes and delivery loop) on
 /// 127.0.0.1 with a port picked by the system, on a SQLite file in a temporary directory.
-struct RunningServer: Sendable {
+public struct RunningServer: Sendable {
     /// The API token of every test server; `send` presents it unless told otherwise.
-    static let token = "test-token-0123456789abcdef"
+    public static let token = "test-token-0123456789abcdef"
 
-    let port: Int
-    let engine: WorkflowEngine
-    let store: SQLiteStore
+    public let port: Int
+    public let engine: WorkflowEngine
+    public let store: SQLiteStore
 
     /// `http://127.0.0.1:<port><path>`.
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     /// Starts a server for `definitions`, runs `body` with it, and shuts it down afterwards (also
     /// when `body` throws). The runner and the engine read `secrets`; both log to `logger`; the
     /// store is `stepwise.db` in `directory` (a new temporary one when not given); connections are
     /// held to `limits`.
-    static func with<T>(
+    public static func with<T>(
         _ definitions: [WorkflowDefinition], secrets: [String: String] = [:], logger: Logger = silentLogger,
         directory: TemporaryDirectory? = nil, limits: ConnectionLimits = ConnectionLimits(),
         configuration: WorkflowEngine.Configuration = .init(), _ body: (RunningServer) async throws -> T
@@ -71,7 +70,7 @@ struct RunningServer: Sendable {
 extension RunningServer {
     /// Stores `count` succeeded runs of `definition` directly (ids `run-00000`…), ten per
     /// millisecond of creation time from `base`, so that listings also have ties to break.
-    func insertFinishedRuns(_ count: Int, of definition: WorkflowDefinition) async throws -> [String] {
+    public func insertFinishedRuns(_ count: Int, of definition: WorkflowDefinition) async throws -> [String] {
         let base = try TimestampValue(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)
         var created: [String] = []
         for index in 0..<count {
@@ -86,30 +85,32 @@ extension RunningServer {
     }
 
     /// Starts a run of `workflow` over HTTP with `body` as input and returns its id; a refusal is
-    /// a test failure.
-    func startRun(_ workflow: String, _ body: String, headers: [(String, String)] = []) async throws -> String {
+    /// thrown with the server's answer.
+    public func startRun(_ workflow: String, _ body: String, headers: [(String, String)] = []) async throws -> String {
         let answer = try await send(.POST, url("/workflows/\(workflow)"), body: body, headers: headers)
-        #expect(answer.status == 200, "\(answer.body)")
-        return try #require(answer.json?["workflowRunId"]?.string)
+        guard answer.status == 200, let id = answer.json?["workflowRunId"]?.string else {
+            throw WaitTimeout(description: "starting \(workflow) was refused: \(answer.status) \(answer.body)")
+        }
+        return id
     }
 }
 
 /// A response read completely.
-struct HTTPAnswer: Sendable {
-    let status: Int
-    let contentType: String?
-    let body: String
+public struct HTTPAnswer: Sendable {
+    public let status: Int
+    public let contentType: String?
+    public let body: String
 
     /// The body as JSON; `nil` when it is not JSON.
-    var json: Value? { try? Value(json: body) }
+    public var json: Value? { try? Value(json: body) }
 
     /// The `error` message of a JSON error body.
-    var error: String? { json?["error"]?.string }
+    public var error: String? { json?["error"]?.string }
 }
 
 /// Sends one request with AsyncHTTPClient and reads the whole answer; presents `token` as a
 /// bearer token when there is one (by default the test servers' token).
-func send(
+public func send(
     _ method: HTTPMethod, _ url: String, body: String? = nil, bytes: [UInt8]? = nil, headers: [(String, String)] = [],
     token: String? = RunningServer.token
 ) async throws -> HTTPAnswer {

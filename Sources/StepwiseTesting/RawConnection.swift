@@ -7,11 +7,11 @@ import Glibc
 /// A plain TCP connection to 127.0.0.1, for requests no HTTP client would send (forged `Host`,
 /// malformed framing, slow or idle clients). Reads wait at most `readTimeout`, on a thread of
 /// their own (the server under test needs the shared ones).
-final class RawConnection: Sendable {
+public final class RawConnection: Sendable {
     private let descriptor: Int32
 
     /// Connects to `port` on 127.0.0.1; throws when nothing listens.
-    init(port: Int, readTimeout: Duration = .seconds(5)) throws {
+    public init(port: Int, readTimeout: Duration = .seconds(5)) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw WaitTimeout(description: "no socket: errno \(errno)") }
         var address = sockaddr_in()
@@ -34,19 +34,19 @@ final class RawConnection: Sendable {
 
     /// Sends `text` as it is; false when the connection no longer takes data.
     @discardableResult
-    func write(_ text: String) -> Bool {
+    public func write(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         return bytes.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
 
     /// Reads until the peer closes the connection or the read timeout passes; what arrived, and
     /// whether the peer closed.
-    func readAll() async -> (text: String, closed: Bool) {
+    public func readAll() async -> (text: String, closed: Bool) {
         (try? await onOwnThread { self.readBlocking() }) ?? ("", false)
     }
 
     /// Sends `request` and reads the answer until the server closes or the read timeout passes.
-    static func exchange(_ request: String, port: Int) async -> String {
+    public static func exchange(_ request: String, port: Int) async -> String {
         guard let connection = try? RawConnection(port: port) else { return "" }
         connection.write(request)
         return await connection.readAll().text
@@ -66,7 +66,7 @@ final class RawConnection: Sendable {
     }
 
     /// The status code of the first response in `text`, if any.
-    static func status(of text: String) -> Int? {
+    public static func status(of text: String) -> Int? {
         guard text.hasPrefix("HTTP/1.1 "), text.count >= 12 else { return nil }
         return Int(text.dropFirst(9).prefix(3))
     }

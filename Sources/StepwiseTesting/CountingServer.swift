@@ -6,16 +6,17 @@ import NIOCore
 import Synchronization
 
 /// What the counting server answers to one request.
-struct ScriptedResponse: Sendable {
-    var status: Int
-    var body: String
-    var contentType: String
+public struct ScriptedResponse: Sendable {
+    public var status: Int
+    public var body: String
+    public var contentType: String
     /// How long the server waits before answering.
-    var delay: Duration?
+    public var delay: Duration?
     /// More header fields of the answer (a redirect's `Location`).
-    var headers: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)]
 
-    init(
+    /// An answer with the given parts (by default `200 {"ok": true}`).
+    public init(
         status: Int = 200, body: String = #"{"ok": true}"#, contentType: String = "application/json", delay: Duration? = nil,
         headers: [(name: String, value: String)] = []
     ) {
@@ -27,72 +28,73 @@ struct ScriptedResponse: Sendable {
     }
 
     /// A redirect with `status` to `location`.
-    static func redirect(_ status: Int = 302, to location: String) -> ScriptedResponse {
+    public static func redirect(_ status: Int = 302, to location: String) -> ScriptedResponse {
         ScriptedResponse(status: status, body: "", contentType: "text/plain", headers: [("Location", location)])
     }
 
     /// A JSON answer.
-    static func json(_ body: String, status: Int = 200, delay: Duration? = nil) -> ScriptedResponse {
+    public static func json(_ body: String, status: Int = 200, delay: Duration? = nil) -> ScriptedResponse {
         ScriptedResponse(status: status, body: body, delay: delay)
     }
 
     /// An answer with `status` and a short JSON body.
-    static func status(_ status: Int) -> ScriptedResponse {
+    public static func status(_ status: Int) -> ScriptedResponse {
         ScriptedResponse(status: status, body: #"{"status": \#(status)}"#)
     }
 }
 
 /// A request the counting server received.
-struct ReceivedRequest: Sendable {
-    var method: String
-    var path: String
-    var query: String
+public struct ReceivedRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: String
     /// Header values by lowercased name (the last one wins).
-    var headers: [String: String]
-    var body: String
-    var receivedAt: Date
+    public var headers: [String: String]
+    public var body: String
+    public var receivedAt: Date
 
-    func header(_ name: String) -> String? { headers[name.lowercased()] }
+    /// The value of header `name` (any case).
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
 /// A small HTTP server on 127.0.0.1 (Hummingbird, real sockets) that records every request and
 /// answers from per-path scripts: each path has a queue of responses consumed in order, then a
 /// fallback (by default `200 {"ok": true}`).
-final class CountingServer: Sendable {
+public final class CountingServer: Sendable {
     private struct State {
-        var queues: [String: [ScriptedResponse]] = [:]
-        var fallbacks: [String: ScriptedResponse] = [:]
-        var handlers: [String: @Sendable (ReceivedRequest) async -> ScriptedResponse] = [:]
-        var requests: [ReceivedRequest] = []
+        public var queues: [String: [ScriptedResponse]] = [:]
+        public var fallbacks: [String: ScriptedResponse] = [:]
+        public var handlers: [String: @Sendable (ReceivedRequest) async -> ScriptedResponse] = [:]
+        public var requests: [ReceivedRequest] = []
     }
 
     private let state = Mutex(State())
     private let running = Mutex<(port: Int, task: Task<Void, any Error>?)>((0, nil))
 
     /// The port the server listens on.
-    var port: Int { running.withLock { $0.port } }
+    public var port: Int { running.withLock { $0.port } }
 
     /// `http://127.0.0.1:<port><path>`.
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
     /// Queues `responses` for the next requests to `path`.
-    func script(_ path: String, _ responses: ScriptedResponse...) {
+    public func script(_ path: String, _ responses: ScriptedResponse...) {
         state.withLock { $0.queues[path, default: []].append(contentsOf: responses) }
     }
 
     /// The answer to `path` once its queue is empty.
-    func fallback(_ path: String, _ response: ScriptedResponse) {
+    public func fallback(_ path: String, _ response: ScriptedResponse) {
         state.withLock { $0.fallbacks[path] = response }
     }
 
     /// The requests received so far, oldest first; only those to `path` when given.
-    func requests(to path: String? = nil) -> [ReceivedRequest] {
+    public func requests(to path: String? = nil) -> [ReceivedRequest] {
         state.withLock { state in state.requests.filter { path == nil || $0.path == path } }
     }
 
     /// Answers requests to `path` with `handler` (after any scripted answers are used up): an
     /// endpoint that acts, such as an emulated Upstash SDK calling back into Stepwise.
-    func handle(_ path: String, _ handler: @escaping @Sendable (ReceivedRequest) async -> ScriptedResponse) {
+    public func handle(_ path: String, _ handler: @escaping @Sendable (ReceivedRequest) async -> ScriptedResponse) {
         state.withLock { $0.handlers[path] = handler }
     }
 
@@ -119,7 +121,7 @@ final class CountingServer: Sendable {
     }
 
     /// Starts a server, runs `body` with it, and stops it (also when `body` throws).
-    static func with<T>(_ body: (CountingServer) async throws -> T) async throws -> T {
+    public static func with<T>(_ body: (CountingServer) async throws -> T) async throws -> T {
         let server = CountingServer()
         try await server.start()
         do {

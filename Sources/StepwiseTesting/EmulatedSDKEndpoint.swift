@@ -6,18 +6,25 @@ import StepwiseProtocol
 /// tests that drive Stepwise's QStash API over real HTTP: on each delivery it replays the steps
 /// in the body, publishes the result of the next of `steps` with `POST /v2/batch`, or calls
 /// `DELETE /v2/workflows/runs/{id}?cancel=false` when all are done, then answers 200.
-struct EmulatedSDKEndpoint: Sendable {
-    let stepwise: RunningServer
+public struct EmulatedSDKEndpoint: Sendable {
+    public let stepwise: RunningServer
     /// The workflow URL (the counting server's path).
-    let url: String
+    public let url: String
     /// The names of the `Run` steps, in order.
-    let steps: [String]
+    public let steps: [String]
     /// Headers every message of the run carries, as the Python SDK sends its failure-callback and
     /// retry options with each one (the "classic dialect").
-    var messageHeaders: [(String, String)] = []
+    public var messageHeaders: [(String, String)] = []
+
+    /// An endpoint at `url` of `stepwise`'s runs that runs `steps`.
+    public init(stepwise: RunningServer, url: String, steps: [String]) {
+        self.stepwise = stepwise
+        self.url = url
+        self.steps = steps
+    }
 
     /// The trigger of a run with `payload` as `POST /v2/batch` would carry it.
-    func trigger(runId: String, payload: String, extraHeaders: [(String, String)] = []) async throws -> HTTPAnswer {
+    public func trigger(runId: String, payload: String, extraHeaders: [(String, String)] = []) async throws -> HTTPAnswer {
         let headers: [(String, String)] = [
             ("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", url),
             ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Upstash-Feature-Set", "LazyFetch,InitialBody,WF_DetectTrigger"),
@@ -27,7 +34,7 @@ struct EmulatedSDKEndpoint: Sendable {
     }
 
     /// `POST /v2/batch` with one item per `(destination, headers, body)`.
-    func batch(_ items: [(destination: String, headers: [(String, String)], body: String?)]) async throws -> HTTPAnswer {
+    public func batch(_ items: [(destination: String, headers: [(String, String)], body: String?)]) async throws -> HTTPAnswer {
         let json = Value.list(items.map { item in
             var map = ValueMap([
                 ("destination", .string(item.destination)),
@@ -40,12 +47,12 @@ struct EmulatedSDKEndpoint: Sendable {
     }
 
     /// The step JSON of step `index` (0-based) as the SDKs publish a `Run` result.
-    func stepJSON(_ index: Int) -> String {
+    public func stepJSON(_ index: Int) -> String {
         #"{"stepId":\#(index + 1),"stepName":"\#(steps[index])","stepType":"Run","out":"\"\#(steps[index])-done\"","concurrent":1}"#
     }
 
     /// The headers of a workflow-bound step publish for run `runId`.
-    func stepHeaders(runId: String) -> [(String, String)] {
+    public func stepHeaders(runId: String) -> [(String, String)] {
         [
             ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", url),
             ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Content-Type", "application/json"),
@@ -53,7 +60,7 @@ struct EmulatedSDKEndpoint: Sendable {
     }
 
     /// The SDK's handling of one delivery.
-    func answer(_ request: ReceivedRequest) async -> ScriptedResponse {
+    public func answer(_ request: ReceivedRequest) async -> ScriptedResponse {
         guard let runId = request.header("Upstash-Workflow-RunId"), request.header("Upstash-Workflow-Sdk-Version") == "1",
             let done = try? RawStepArray(jsonBytes: Array(request.body.utf8)).stepEntries().count
         else { return .json(#"{"error":"Error","message":"not a workflow delivery"}"#, status: 500) }
