@@ -2,6 +2,7 @@ import Foundation
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
+import StepwiseServer
 import Testing
 import StepwiseTesting
 
@@ -122,7 +123,12 @@ import StepwiseTesting
             #expect(try await send(.POST, stepwise.url("/v2/batch"), body: "[{").status == 400)
             #expect(try await send(.POST, stepwise.url("/v2/batch"), body: "[]").status == 400)
             #expect(try await send(.POST, stepwise.url("/v2/batch"), body: #"[{"destination":"http://127.0.0.1:9/x"}]"#, token: nil).status == 401)
+            #expect(try await send(.POST, stepwise.url("/v2/batch"), body: "[]", token: "wrong-token").status == 401)
             #expect(try await send(.POST, stepwise.url("/v2/publish/not-a-url"), body: "{}").status == 400)
+            let oversized = String(repeating: "x", count: StepwiseRoutes.maximumBodyBytes + 1)
+            #expect(try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/x"), body: oversized).status == 413)
+            let badItem = try await send(.POST, stepwise.url("/v2/batch"), body: #"[{"destination":"http://127.0.0.1:9/x","headers":{"Upstash-Retries":"many"}}]"#)
+            #expect(badItem.error?.hasPrefix("batch item 0: header 'Upstash-Retries'") == true)
             #expect(try await stepwise.store.runs(RunFilter()).isEmpty)
         }
     }
