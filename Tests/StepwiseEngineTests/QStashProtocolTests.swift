@@ -228,6 +228,37 @@ import StepwiseTesting
         }
     }
 
+    @Test func theJSSDKsRunLevelOptionsApplyToEveryLaterMessage() async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/v1"), steps: ["a", "b"])
+                endpoint.handle("/v1") { request in
+                    if request.header("Upstash-Workflow-Failure-Callback") == "true" { return .json(#"{"result":"handled"}"#) }
+                    let done = try? RawStepArray(jsonBytes: Array(request.body.utf8)).stepEntries().count
+                    return done == 1 ? .json(#"{"error":"Error","message":"step b broke"}"#, status: 500) : await sdk.answer(request)
+                }
+                let trigger = try await sdk.trigger(
+                    runId: "wfr_v1", payload: #"{"v":1}"#,
+                    extraHeaders: [
+                        ("Upstash-Feature-Set", "LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig"), ("Upstash-Retries", "1"),
+                        ("Upstash-Forward-X-Team", "blue"),
+                    ])
+                #expect(trigger.status == 200)
+                #expect(try await finishedRun("wfr_v1", in: stepwise.store).status == .failed)
+                let deliveries = endpoint.requests(to: "/v1")
+                let steps = deliveries.filter { $0.header("Upstash-Workflow-Failure-Callback") == nil }
+                #expect(steps.map { $0.header("Upstash-Retried") } == ["0", "0", "1"], "the step message carried no retries; the trigger's 1 applied")
+                #expect(steps.allSatisfy { $0.header("X-Team") == "blue" }, "the trigger's user headers reach every delivery")
+                let failure = try await eventually("the failure callback to the workflow URL") {
+                    endpoint.requests(to: "/v1").first { $0.header("Upstash-Workflow-Failure-Callback") == "true" }
+                }
+                #expect(failure.header("Upstash-Workflow-Is-Failure") == "true")
+                #expect(failure.header("Upstash-Workflow-RunId") == "wfr_v1")
+                #expect(try FailureCallbackBodyFields(failure.body).sourceBody == #"{"v":1}"#)
+            }
+        }
+    }
+
     @Test func aCallIsMadeByTheEngineAndItsAnswerIsCalledBackToTheWorkflow() async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([]) { stepwise in

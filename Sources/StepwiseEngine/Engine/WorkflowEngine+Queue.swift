@@ -10,7 +10,7 @@ extension WorkflowEngine {
     /// Stores the messages of one publish or batch request (all, or none when one is refused) and
     /// wakes the delivery loop; a result per message, or the one refusal.
     public func publish(_ messages: [PublishedMessage]) async throws -> Result<[PublicationResult], PublishRefusal> {
-        let planner = PublicationPlanner(now: clock())
+        let planner = try await planner(for: messages)
         var publications: [Publication] = []
         for (index, message) in messages.enumerated() {
             do {
@@ -24,6 +24,15 @@ extension WorkflowEngine {
         if case .runEnded(let status) = results.first { return .failure(.runEnded(status)) }
         wake.signal()
         return .success(results)
+    }
+
+    /// A planner for `messages`, knowing the run-level options of the runs they append to.
+    func planner(for messages: [PublishedMessage]) async throws -> PublicationPlanner {
+        var defaults: [String: RunDefaults] = [:]
+        for runId in Set(messages.compactMap { $0.options.workflow.isInit == false ? $0.options.workflow.runId : nil }) {
+            defaults[runId] = try await store.run(id: runId)?.defaults
+        }
+        return PublicationPlanner(now: clock(), defaults: defaults)
     }
 
     /// An SDK run's endpoint reports that its function returned (`DELETE

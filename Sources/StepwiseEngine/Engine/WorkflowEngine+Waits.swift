@@ -40,8 +40,9 @@ extension WorkflowEngine {
     /// Completes `wait` with the event's body, or with its timeout when `nil`; false when it was
     /// already completed or its run ended.
     func resolve(_ wait: EndpointWait, eventBody: [UInt8]?) async throws -> Bool {
-        let planner = PublicationPlanner(now: clock())
-        let publication = try planner.plan(try wait.resolution(eventBody: eventBody))
+        let message = try wait.resolution(eventBody: eventBody)
+        let planner = try await planner(for: [message])
+        let publication = try planner.plan(message)
         let resolved = try await store.resolveEndpointWait(wait, with: publication, at: planner.now)
         if resolved { wake.signal() }
         return resolved

@@ -7,10 +7,13 @@ import StepwiseProtocol
 public struct PublicationPlanner: Sendable {
     /// When the message arrived.
     public var now: TimestampValue
+    /// The run-level options of the run messages append to (`RunDefaults`), by run id.
+    public var defaults: [String: RunDefaults]
 
-    /// A planner for messages arriving at `now`.
-    public init(now: TimestampValue) {
+    /// A planner for messages arriving at `now`, appending to runs with `defaults`.
+    public init(now: TimestampValue, defaults: [String: RunDefaults] = [:]) {
         self.now = now
+        self.defaults = defaults
     }
 
     /// The publication of `message`; an error names what is wrong with its headers.
@@ -27,7 +30,10 @@ public struct PublicationPlanner: Sendable {
             call.retries = message.options.retries ?? 0
             return .append(runId: runId, entry: RawStep(messageId: call.id, body: message.body ?? [], callType: .toCallback), dedupeKey: nil, message: call)
         }
-        let delivery = queued(message, role: .workflow, runId: runId)
+        var delivery = queued(message, role: .workflow, runId: runId)
+        if let defaults = defaults[runId] {
+            delivery = defaults.applied(to: delivery, options: message.options, failureCallback: message.failureCallback)
+        }
         let body = message.body ?? []
         return .append(runId: runId, entry: RawStep(messageId: delivery.id, body: body, callType: workflow.callType ?? .step), dedupeKey: Self.dedupeKey(of: body), message: delivery)
     }
@@ -39,8 +45,11 @@ public struct PublicationPlanner: Sendable {
         let body = message.body ?? []
         var first = queued(message, role: .workflow, runId: id)
         first.logPosition = 0
+        let defaults = workflow.has(feature: RunDefaults.feature) ? RunDefaults(trigger: message, runId: id, url: url) : nil
+        if let defaults { first = defaults.applied(to: first, options: message.options, failureCallback: message.failureCallback) }
         let run = RunRecord(
-            id: id, workflow: url, definitionHash: "", input: Self.inputValue(body), createdAt: now, updatedAt: now, endpoint: url)
+            id: id, workflow: url, definitionHash: "", input: Self.inputValue(body), createdAt: now, updatedAt: now, endpoint: url,
+            defaults: defaults)
         return .startRun(run, initialBody: body, first: first)
     }
 

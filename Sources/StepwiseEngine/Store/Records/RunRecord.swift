@@ -20,11 +20,13 @@ public struct RunRecord: Sendable, Equatable {
     /// For a run of an Upstash SDK workflow: its endpoint URL (such runs have no definition; their
     /// steps are the log the endpoint publishes).
     public var endpoint: String?
+    /// For an SDK run started with `WF_TriggerOnConfig`: the options of its later messages.
+    public var defaults: RunDefaults?
 
     public init(
         id: String, workflow: String, definitionHash: String, input: Value, status: RunStatus = .running,
         phase: RunPhase = .main, createdAt: TimestampValue, updatedAt: TimestampValue, output: Value? = nil, error: StepError? = nil,
-        parent: (runId: String, step: String)? = nil, flowControl: FlowControl? = nil, endpoint: String? = nil
+        parent: (runId: String, step: String)? = nil, flowControl: FlowControl? = nil, endpoint: String? = nil, defaults: RunDefaults? = nil
     ) {
         self.id = id
         self.workflow = workflow
@@ -39,12 +41,13 @@ public struct RunRecord: Sendable, Equatable {
         self.parent = parent
         self.flowControl = flowControl
         self.endpoint = endpoint
+        self.defaults = defaults
     }
 
     public static func == (lhs: RunRecord, rhs: RunRecord) -> Bool {
         lhs.id == rhs.id && lhs.workflow == rhs.workflow && lhs.definitionHash == rhs.definitionHash && lhs.input == rhs.input
             && lhs.status == rhs.status && lhs.phase == rhs.phase && lhs.createdAt == rhs.createdAt && lhs.updatedAt == rhs.updatedAt
             && lhs.output == rhs.output && lhs.error == rhs.error && lhs.parent?.runId == rhs.parent?.runId
-            && lhs.parent?.step == rhs.parent?.step && lhs.flowControl == rhs.flowControl && lhs.endpoint == rhs.endpoint
+            && lhs.parent?.step == rhs.parent?.step && lhs.flowControl == rhs.flowControl && lhs.endpoint == rhs.endpoint && lhs.defaults == rhs.defaults
     }
 }

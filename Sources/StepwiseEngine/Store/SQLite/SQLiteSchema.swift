@@ -153,7 +153,8 @@ enum SQLiteSchema {
                     rate_limit INTEGER,
                     rate_period INTEGER,
                     failure_position INTEGER,
-                    endpoint_url TEXT
+                    endpoint_url TEXT,
+                    endpoint_defaults TEXT
                 );
                 INSERT INTO runs_v4 (id, workflow, definition_hash, input, status, phase, created_at, updated_at, output, error,
                     parent_run_id, parent_step, concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, failure_position)

@@ -1,0 +1,46 @@
+import StepwiseProtocol
+
+/// Options an SDK run's trigger set for every later message of the run: the JS SDK 1.x sends
+/// them once, on the trigger, with `WF_TriggerOnConfig` in its feature set, and its later
+/// messages carry none (§2.6, Tier 1 item 10 of the protocol notes). A later message's own
+/// options win, so the Python SDK, which repeats them on every message, is unaffected.
+public struct RunDefaults: Sendable, Codable, Equatable {
+    public var retries: Int?
+    public var retryDelay: String?
+    public var timeoutMilliseconds: Int64?
+    /// The failure callback; the workflow URL itself when the trigger named none, which makes the
+    /// SDK run its failure function if it has one (it answers `…-Failure-Callback-Notfound` if not).
+    public var failureCallback: QueuedTarget?
+    /// The user headers forwarded on every delivery.
+    public var headers: [ForwardedHeader]
+
+    /// The feature flag that asks for run-level options.
+    public static let feature = "WF_TriggerOnConfig"
+
+    /// The defaults the trigger `message` of run `runId` at `url` sets.
+    init(trigger message: PublishedMessage, runId: String, url: String) {
+        let options = message.options
+        retries = options.retries
+        retryDelay = options.retryDelay?.text
+        timeoutMilliseconds = options.timeout?.milliseconds
+        failureCallback = QueuedTarget(message.failureCallback)
+            ?? QueuedTarget(
+                url: url, headers: [ForwardedHeader("Upstash-Workflow-Is-Failure", "true"), ForwardedHeader("Upstash-Workflow-Failure-Callback", "true")],
+                retries: options.retries ?? QueuedMessage.defaultRetries, runId: runId)
+        if failureCallback?.runId == nil { failureCallback?.runId = runId }
+        headers = options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }
+    }
+
+    /// `message` with every option it leaves unset taken from these defaults; forwarded headers it
+    /// does not name are added before its own.
+    func applied(to message: QueuedMessage, options: MessageOptions, failureCallback: MessageTarget?) -> QueuedMessage {
+        var applied = message
+        if options.retries == nil, let retries { applied.retries = retries }
+        if options.retryDelay == nil, let retryDelay { applied.retryDelay = retryDelay }
+        if options.timeout == nil, let timeoutMilliseconds { applied.timeoutMilliseconds = timeoutMilliseconds }
+        if failureCallback == nil { applied.failureCallback = self.failureCallback }
+        let named = Set(message.headers.map { $0.name.lowercased() })
+        applied.headers = headers.filter { !named.contains($0.name.lowercased()) } + message.headers
+        return applied
+    }
+}
