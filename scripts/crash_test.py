@@ -6,7 +6,8 @@ Usage:
                                   [--kills 5] [--deadline 180] [--keep]
                                   [--sdk-python PATH] [--sdk-runs 16] [--sdk-sleep-runs 4]
 
-What it does, all on 127.0.0.1 and with the Python standard library only:
+What it does, all on 127.0.0.1 and with the Python standard library only (but for the SDK app,
+which runs under `--sdk-python`):
 
 1. writes two workflows into a temporary folder and checks them with `stepwise validate --strict`:
    `crash-test` (http, sleep, set, http, sleep, http, output) and `crash-fanout` (a `parallel`
@@ -36,8 +37,7 @@ What it does, all on 127.0.0.1 and with the Python standard library only:
    requests and duplicates (requests beyond the first per key), per kind of step, and how many
    duplicates came with no kill since the previous request of their key; the temporary folder
    (kept on failure or with `--keep`) holds `serve.log` and `counter.log` (every request and
-   answer of the counting server and every kill, in seconds since the start).
-
+   answer of the counting server and every kill, in seconds since the start);
 5. with `--sdk-python PATH` (a Python that imports the packages of
    scripts/upstash_compat/requirements.txt), also runs the official Upstash Python SDK through
    Stepwise's QStash API: scripts/upstash_compat/app.py under uvicorn (started once, on a port
@@ -54,12 +54,16 @@ What it does, all on 127.0.0.1 and with the Python standard library only:
    `run_log`, which keeps the log of ended runs) must hold the initial payload, then each step
    exactly once (no stepId twice), in order, with the results the app returned. Step code may
    run more than once (a delivery whose step result was not recorded before a kill is delivered
-   again); those re-executions are reported, with how many came with no kill since the previous
-   execution of the step. `app.log` is kept with the other files. Without `--sdk-python`, or
-   when that Python cannot import the SDK, this part is skipped with a line that says so.
+   again); those re-executions are reported, and so are the deliveries of a message repeated
+   although the previous one was answered 200 with no kill since it was sent (or in the 0.5 s
+   before it reached the app, which may lag that much behind). The temporary folder also holds
+   `app.log` (uvicorn's), `app-results.json` (the app's records) and `sdk.log` (each delivery to
+   the app and each execution of step code, with the kills, on the clock of `counter.log`).
+   Without `--sdk-python` this part is skipped with a line that says so; a `--sdk-python` that
+   cannot import the SDK is an error (exit status 1).
 
-The last line is `crash test: N passed, M failed` (N + M counts the SDK runs too); the exit status is 0 when every run passed and
-nothing else was wrong, 1 otherwise (2 for usage errors). The random generator is seeded (the
+The last line is `crash test: N passed, M failed` (the SDK runs count too); the exit status is 0
+when every run passed and nothing else was wrong, 1 otherwise (2 for usage errors). The random generator is seeded (the
 seed is printed; `--seed` replays a schedule, up to the timing of the processes).
 """
 
@@ -431,10 +435,13 @@ class Stepwise:
         with open(self.log_path, "a") as log:
             log.write(f"\n==== crash_test: start #{self.starts} at {time.strftime('%H:%M:%S')} ====\n")
             log.flush()
-            self.process = subprocess.Popen(
-                [self.binary, "serve", "--workflows", self.workflows, "--store", f"sqlite:{self.database}",
-                 "--host", HOST, "--port", str(self.port), "--token", TOKEN, "--retry-delay-scale", "0.01"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                self.process = subprocess.Popen(
+                    [self.binary, "serve", "--workflows", self.workflows, "--store", f"sqlite:{self.database}",
+                     "--host", HOST, "--port", str(self.port), "--token", TOKEN, "--retry-delay-scale", "0.01"],
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            except OSError as error:   # e.g. the binary is being rebuilt ("Text file busy")
+                raise TestFailure(f"cannot start {self.binary}: {error}") from error
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -671,6 +678,7 @@ class SdkTriggers(threading.Thread):
         self.errors = []
         self.retried = 0         # starts that needed more than one POST
         self.failed_answers = [] # non-200 answers to a start (then repeated)
+        self.spans = []          # (monotonic begin, end) of each acknowledged start
         self.plan = []
 
     def schedule(self, plan, pauses):
@@ -694,6 +702,7 @@ class SdkTriggers(threading.Thread):
     def trigger(self, tag, workflow, payload):
         url = self.app.endpoint(workflow)
         tries = 0
+        began = time.monotonic()
         while time.monotonic() < self.deadline and not self.stop.is_set():
             tries += 1
             try:
@@ -706,6 +715,7 @@ class SdkTriggers(threading.Thread):
                 if status == 200 and isinstance(run_id, str) and run_id.startswith("wfr_"):
                     self.acknowledged[tag] = run_id
                     self.retried += tries > 1
+                    self.spans.append((began, time.monotonic()))
                     return True
                 self.failed_answers.append(status)
                 if len(self.failed_answers) > 20:
@@ -834,7 +844,7 @@ def app_record(app, run_id, wait):
         time.sleep(0.1)
 
 
-def verify_sdk_run(server, app, run_id, workflow, payload, log_rows, report, violations):
+def verify_sdk_run(server, app, run_id, workflow, payload, log_rows, report, violations, origin):
     """One SDK run: succeeded in stepwise, the app saw the right result, the log holds each step once."""
     def violation(message):
         violations.append((run_id, f"(sdk {workflow}, {canonical(payload)}) {message}"))
@@ -887,7 +897,7 @@ def verify_sdk_run(server, app, run_id, workflow, payload, log_rows, report, vio
                         before["t"] - SDK_LAG < death < after["t"] for death in server.death_times):
                     report["unprovoked"] += 1
                     report["unprovoked_examples"].append(
-                        f"{run_id}: {before.get('messageId')} at {before['t']:.3f} and {after['t']:.3f}")
+                        f"{run_id}: {before.get('messageId')} at {before['t'] - origin:.3f} and {after['t'] - origin:.3f} s")
     twice = check_sdk_log(workflow, payload, log_rows, result if record and record.get("finished") else None, problems)
     report["recorded"] += sum(1 for row in log_rows[1:])
     report["twice"] += sum(len(where) - 1 for where in twice.values())
@@ -924,10 +934,11 @@ def save_app_records(app, folder, death_times, origin):
         pass
 
 
-def verify_sdk_runs(server, app, database, plan, sdk_triggers, violations):
+def verify_sdk_runs(server, app, database, plan, sdk_triggers, violations, origin):
     """Every SDK run: the acknowledged ones and those left by starts whose answer was lost (found by
     tag in the app's records and among stepwise's runs of the app's endpoints). Returns
-    ({tag: passed}, report, ids of the app's runs in stepwise)."""
+    ({tag: passed}, report, ids of the app's runs in stepwise); `origin` (a time.time()) is the
+    start of the times in messages."""
     report = {"extra_runs": 0, "executions": 0, "extra": 0, "most": 0, "redelivered": 0, "unprovoked": 0,
               "unprovoked_examples": [], "refused": 0, "deliveries": 0, "recorded": 0, "twice": 0}
     by_tag = {tag: (workflow, payload) for tag, workflow, payload in plan}
@@ -971,7 +982,7 @@ def verify_sdk_runs(server, app, database, plan, sdk_triggers, violations):
     logs = read_run_logs(database, [run_id for _, run_id in checks])
     for tag, run_id in checks:
         workflow, payload = by_tag[tag]
-        ok = verify_sdk_run(server, app, run_id, workflow, payload, logs[run_id], report, violations)
+        ok = verify_sdk_run(server, app, run_id, workflow, payload, logs[run_id], report, violations, origin)
         if run_id == acknowledged.get(tag):
             passed[tag] = ok and run_id not in missing
         elif not ok:
@@ -1016,6 +1027,10 @@ def main():
     began = time.monotonic()
     sdk_count = arguments.sdk_runs + arguments.sdk_sleep_runs
     sdk_python, sdk_versions, sdk_skip = sdk_python_check(arguments.sdk_python)
+    if arguments.sdk_python and sdk_python is None:
+        # Asked for and unusable: a broken environment must not pass as a test without SDK runs.
+        print(f"crash test: cannot run the SDK part: {sdk_skip}", flush=True)
+        return 1
     if sdk_python is not None and sdk_count == 0:
         sdk_python, sdk_skip = None, "--sdk-runs and --sdk-sleep-runs are 0"
     if sdk_skip:
@@ -1159,7 +1174,8 @@ def main():
         if app is not None:
             if not app.alive():
                 raise TestFailure(f"the SDK app exited with status {app.process.returncode}; see {app.log_path}")
-            sdk_passed, sdk_report, sdk_ids = verify_sdk_runs(server, app, database, sdk_plan, sdk_triggers, violations)
+            sdk_passed, sdk_report, sdk_ids = verify_sdk_runs(server, app, database, sdk_plan, sdk_triggers, violations,
+                                                              time.time() - (time.monotonic() - counter.origin))
         verify_no_extra_runs(server, list(runs) + sdk_ids, violations)
         ok = not violations and all(results.values()) and len(results) == len(runs) \
             and len(sdk_passed) == len(sdk_plan) and all(sdk_passed.values())
@@ -1219,7 +1235,8 @@ def main():
     elif sdk_report is not None:
         lost = f", {sdk_report['extra_runs']} more left by starts whose answer was lost" if sdk_report["extra_runs"] else ""
         print(f"crash test: SDK: {arguments.sdk_runs} runs of sequential and {arguments.sdk_sleep_runs} of sleep{lost}; "
-              f"{sdk_triggers.retried} starts repeated ({len(sdk_triggers.failed_answers)} refused by the app)")
+              f"{sum(1 for begin, end in sdk_triggers.spans if any(begin < death < end for death in server.deaths))} "
+              f"starts spanned a kill, {sdk_triggers.retried} repeated ({len(sdk_triggers.failed_answers)} refused by the app)")
         print(f"crash test: SDK: step code ran {sdk_report['executions']} times, {sdk_report['extra']} re-executions "
               f"(max {sdk_report['most']} extra on one step); {sdk_report['recorded']} steps recorded, {sdk_report['twice']} twice")
         print(f"crash test: SDK: {sdk_report['deliveries']} deliveries to the app, {sdk_report['refused']} answered non-200, "

@@ -49,6 +49,11 @@ import StepwiseTesting
                 }
                 let last = try RawStepArray(jsonBytes: Array(deliveries[3].body.utf8))
                 #expect(try last.stepEntries().map(\.stepName) == ["a", "b", "c"])
+                let attempts = try await eventually("every delivery in the run's history") { () -> [AttemptRecord]? in
+                    let recorded = try await stepwise.store.attempts(runId: "wfr_seq")
+                    return recorded.count == 4 ? recorded : nil
+                }
+                #expect(attempts.map(\.outcome) == ["delivered", "delivered", "delivered", "delivered"], "the last one too, though its run ended during it")
             }
         }
     }

@@ -72,9 +72,13 @@ extension SQLiteStore {
             } else {
                 try db.execute(sql: "DELETE FROM queue WHERE id = ? AND lease_owner = ?", arguments: [message.id, owner])
             }
-            guard db.changesCount > 0 else { return false }
+            let owned = db.changesCount > 0
+            let run = try followUp.record.flatMap { try Self.fetchRun(db, id: $0.runId) }
+            // The delivery that ends a run (its cleanup call came in while it was in flight) finds
+            // its message gone with the run; it is still part of the run's history.
+            if let record = followUp.record, let run, owned || run.status.isFinal { try Self.insert(db, record) }
+            guard owned else { return false }
             let now = SQLiteTime.milliseconds(followUp.record?.finishedAt ?? message.dueAt)
-            if let record = followUp.record, try Self.fetchRun(db, id: record.runId) != nil { try Self.insert(db, record) }
             if let (runId, error) = followUp.failRun { try Self.fail(db, runId: runId, error: error, deadLetter: message, at: now) }
             for (queued, entry) in followUp.enqueue {
                 if let entry, let runId = queued.runId {
