@@ -22,7 +22,7 @@ extension WorkflowEngine {
         let results = try await store.publish(publications, at: planner.now)
         if case .unknownRun(let id) = results.first { return .failure(.unknownRun(id)) }
         if case .runEnded(let status) = results.first { return .failure(.runEnded(status)) }
-        wake.signal()
+        queueChanged()
         return .success(results)
     }
 
@@ -56,7 +56,7 @@ extension WorkflowEngine {
         let run = RunRecord(id: id, workflow: old.workflow, definitionHash: "", input: old.input, createdAt: now, updatedAt: now, endpoint: old.endpoint)
         _ = try await store.publish([.startRun(run, initialBody: payload, first: first)], at: now)
         _ = try await store.removeDeadLetter(letter.id)
-        wake.signal()
+        queueChanged()
         return run
     }
 
@@ -68,6 +68,7 @@ extension WorkflowEngine {
         } catch {
             logger.error("queued message \(message.id) (\(message.role.rawValue)) could not be processed: \(error)")
         }
+        queueChanged()
         delivered("q" + message.id)
     }
 

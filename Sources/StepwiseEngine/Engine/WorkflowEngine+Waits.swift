@@ -33,7 +33,7 @@ extension WorkflowEngine {
         if let kept = try await store.takeEvent(runId: runId, event: event) {
             _ = try await resolve(wait, eventBody: Self.eventBody(kept))
         }
-        wake.signal()
+        queueChanged()
         return .success(())
     }
 
@@ -44,7 +44,7 @@ extension WorkflowEngine {
         let planner = try await planner(for: [message])
         let publication = try planner.plan(message)
         let resolved = try await store.resolveEndpointWait(wait, with: publication, at: planner.now)
-        if resolved { wake.signal() }
+        if resolved { queueChanged() }
         return resolved
     }
 

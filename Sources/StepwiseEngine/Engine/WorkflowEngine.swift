@@ -55,7 +55,12 @@ public actor WorkflowEngine {
     var current: [String: WorkflowDefinition] = [:]
     var pinned: [String: WorkflowDefinition] = [:]
     /// The earliest next tick of any schedule, once read from the store (`nil` inside: none).
-    var scheduleDue = ScheduleDue.unknown
+    var scheduleDue = KnownDueTime.unknown
+    /// The next due time of the QStash queue, so that turns of the loop serving only YAML runs
+    /// never ask the store about it; `unknown` after anything that may queue a message, and
+    /// `queueDueReadAt` bounds how long a reading is trusted (other nodes write the queue too).
+    var queueDue = KnownDueTime.unknown
+    var queueDueReadAt = TimestampValue.epoch
     /// Deliveries in flight, by `m<id>` for run messages and `q<id>` for queued ones.
     private var inFlight: [String: Task<Void, Never>] = [:]
 
@@ -194,7 +199,7 @@ public actor WorkflowEngine {
     public func resume(deadLetter id: String) async throws -> RunRecord? {
         let run = try await store.resume(deadLetter: id, at: clock())
         if let run { await runner.forget(runId: run.id) }
-        wake.signal()
+        queueChanged()
         return run
     }
 
@@ -251,7 +256,7 @@ public actor WorkflowEngine {
             inFlight["m\(message.id)"] = Task { await self.deliver(message) }
         }
         let queuedCapacity = capacity - claimed.count
-        let queued = queuedCapacity > 0 ? try await claimQueued(limit: queuedCapacity) : []
+        let queued = queuedCapacity > 0 && queueMayBeDue() ? try await claimQueued(limit: queuedCapacity) : []
         for message in queued {
             inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
         }
@@ -272,7 +277,30 @@ public actor WorkflowEngine {
 
     private func claimQueued(limit: Int) async throws -> [QueuedMessage] {
         let now = clock()
+        queueDue = .unknown
         return try await store.claimDueQueued(now: now, limit: limit, owner: owner, leaseUntil: now.movedForward(by: configuration.lease))
+    }
+
+    /// Whether the queue may hold a due message, reading its next due time when not known.
+    private func queueMayBeDue() -> Bool {
+        let now = clock()
+        if now >= queueDueReadAt.movedForward(by: configuration.maximumIdle) { queueDue = .unknown }
+        return queueDue.mayBeDue(at: now)
+    }
+
+    /// The queue's next due time, from the store when not known.
+    private func nextQueuedTime() async throws -> TimestampValue? {
+        if case .known(let due) = queueDue, clock() < queueDueReadAt.movedForward(by: configuration.maximumIdle) { return due }
+        queueDueReadAt = clock()
+        let due = try await store.nextQueuedTime()
+        queueDue = .known(due)
+        return due
+    }
+
+    /// Something may have been queued: the next turn reads the queue.
+    func queueChanged() {
+        queueDue = .unknown
+        wake.signal()
     }
 
     /// Marks a delivery finished and lets the loop look for more work.
@@ -284,7 +312,7 @@ public actor WorkflowEngine {
     private func idleTime() async throws -> Duration {
         var scheduled: TimestampValue?
         if case .known(let due) = scheduleDue { scheduled = due }
-        let due = [try await store.nextWakeTime(), scheduled].compactMap { $0 }.min()
+        let due = [try await store.nextWakeTime(), scheduled, try await nextQueuedTime()].compactMap { $0 }.min()
         guard let wake = due else { return configuration.maximumIdle }
         let nanoseconds = wake.nanosecondsSinceEpoch - clock().nanosecondsSinceEpoch
         guard nanoseconds > 0 else { return .milliseconds(1) }
@@ -365,12 +393,19 @@ extension TimestampValue {
     }
 }
 
-/// What the engine knows of the next schedule tick without asking the store.
-enum ScheduleDue: Sendable {
-    /// Not read since the schedules last changed.
+/// What the engine knows of a next due time (a schedule's tick, a queued message) without asking
+/// the store.
+enum KnownDueTime: Sendable {
+    /// Not read since what it depends on last changed.
     case unknown
-    /// The earliest next tick, or `nil` when no schedule will fire.
+    /// The earliest due time, or `nil` when nothing is due ever.
     case known(TimestampValue?)
+
+    /// Whether something may be due at `now`: unknown, or known and reached.
+    func mayBeDue(at now: TimestampValue) -> Bool {
+        guard case .known(let due) = self else { return true }
+        return due.map { $0 <= now } ?? false
+    }
 }
 
 /// Why a run could not be started.

@@ -99,6 +99,9 @@ public protocol Store: Sendable {
     /// refusal alone.
     func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult]
 
+    /// The earliest due time of a queued message, or of a lease expiry.
+    func nextQueuedTime() async throws -> TimestampValue?
+
     /// Leases up to `limit` queued messages due at `now` to `owner` until `leaseUntil`, oldest first.
     func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage]
 

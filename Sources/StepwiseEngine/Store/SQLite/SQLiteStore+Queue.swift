@@ -26,6 +26,12 @@ extension SQLiteStore {
         }
     }
 
+    public func nextQueuedTime() async throws -> TimestampValue? {
+        try await pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(COALESCE(lease_until, due_at)) FROM queue").flatMap(SQLiteTime.timestamp)
+        }
+    }
+
     public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage] {
         let current = SQLiteTime.milliseconds(now)
         // Most turns of the delivery loop find nothing due here (YAML runs use `messages`): a read

@@ -49,8 +49,7 @@ public final class SQLiteStore: Store {
         try await pool.read { db in
             let due = try Int64.fetchOne(db, sql: "SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0")
             let leaseExpiry = try Int64.fetchOne(db, sql: "SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL")
-            let queued = try Int64.fetchOne(db, sql: "SELECT MIN(COALESCE(lease_until, due_at)) FROM queue")
-            return [due, leaseExpiry, queued].compactMap { $0 }.min().flatMap(SQLiteTime.timestamp)
+            return [due, leaseExpiry].compactMap { $0 }.min().flatMap(SQLiteTime.timestamp)
         }
     }
 
