@@ -62,13 +62,21 @@ struct RunDriver {
         var failure: StepError?
         var deliveries = 0
 
+        /// The delivery of the journal from entry `base` on.
+        func delivery(from base: Int) -> Delivery {
+            Delivery(
+                runId: runId, workflow: "test", definitionHash: hash, journal: Array(journal[base...]), journalBase: base,
+                startedAt: startedAt, pending: Set(pending.keys), failures: failures, failure: failure)
+        }
+
         /// Delivers the run once and applies the outcome; the finish once the run has ended.
         mutating func deliverOnce() async -> Finish? {
             deliveries += 1
-            let delivery = Delivery(
-                runId: runId, workflow: "test", definitionHash: hash, journal: journal, startedAt: startedAt,
-                pending: Set(pending.keys), failures: failures, failure: failure)
-            switch await runner.deliver(delivery) {
+            // As the engine does: a warm runner gets only the journal's end.
+            let warm = failure == nil ? await runner.warmJournalCount(runId: runId) ?? 0 : 0
+            var outcome = await runner.deliver(delivery(from: min(warm, journal.count)))
+            if outcome == .needsWholeJournal { outcome = await runner.deliver(delivery(from: 0)) }
+            switch outcome {
             case .submitted(let submissions):
                 var appended = false
                 for submission in submissions {
@@ -101,6 +109,8 @@ struct RunDriver {
                 return Finish(status: "canceled", output: nil, error: reason.map { StepError(message: $0, type: "Canceled") }, journal: journal, deliveries: deliveries)
             case .rejected(let message):
                 return Finish(status: "rejected", output: nil, error: StepError(message: message, type: "Rejected"), journal: journal, deliveries: deliveries)
+            case .needsWholeJournal:
+                return Finish(status: "rejected", output: nil, error: StepError(message: "the whole journal was refused", type: "Rejected"), journal: journal, deliveries: deliveries)
             }
             return nil
         }

@@ -29,6 +29,10 @@ struct DeliveryResolver {
             return result
         case .blocked:
             return resolution(next: deadline.map { (0, $0) }, outcome: "blocked", detail: nil)
+        case .needsWholeJournal:
+            // The engine answers this itself with a second delivery; should one still come here,
+            // the run is simply delivered again (with the whole journal, as the runner is cold).
+            return resolution(next: (message.attempt, now), outcome: "retry", detail: "the runner needs the whole journal")
         case .canceled(let reason):
             var result = resolution(next: nil, status: .canceled, outcome: "canceled", detail: reason)
             result.error = StepError(message: reason ?? "the workflow canceled itself", type: "Canceled")

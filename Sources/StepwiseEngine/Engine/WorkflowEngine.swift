@@ -61,6 +61,9 @@ public actor WorkflowEngine {
     /// `queueDueReadAt` bounds how long a reading is trusted (other nodes write the queue too).
     var queueDue = KnownDueTime.unknown
     var queueDueReadAt = TimestampValue.epoch
+    /// Counts `queueChanged()` calls: a reading of the queue taken across one (the engine is an
+    /// actor, and others run while the loop awaits the store) is already stale and is not kept.
+    var queueChanges = 0
     /// Deliveries in flight, by `m<id>` for run messages and `q<id>` for queued ones.
     private var inFlight: [String: Task<Void, Never>] = [:]
 
@@ -291,14 +294,19 @@ public actor WorkflowEngine {
     /// The queue's next due time, from the store when not known.
     private func nextQueuedTime() async throws -> TimestampValue? {
         if case .known(let due) = queueDue, clock() < queueDueReadAt.movedForward(by: configuration.maximumIdle) { return due }
-        queueDueReadAt = clock()
+        let changes = queueChanges
+        let readAt = clock()
         let due = try await store.nextQueuedTime()
-        queueDue = .known(due)
+        if changes == queueChanges {
+            queueDue = .known(due)
+            queueDueReadAt = readAt
+        }
         return due
     }
 
     /// Something may have been queued: the next turn reads the queue.
     func queueChanged() {
+        queueChanges += 1
         queueDue = .unknown
         wake.signal()
     }
@@ -342,20 +350,24 @@ public actor WorkflowEngine {
             logger.error("message \(message.id) names run \(message.runId) or a definition this engine does not know")
             return
         }
-        let progress = try await store.progress(runId: run.id)
+        // A warm runner holds the journal up to some position: only what follows is read and sent.
+        let warm = run.phase == .main ? await runner.warmJournalCount(runId: run.id) ?? 0 : 0
+        var progress = try await store.progress(runId: run.id, from: warm)
         var resolver = DeliveryResolver(
-            run: run, message: message, workflow: definition.workflow, journalLength: progress.journal.count, failures: progress.failures,
-            startedAt: startedAt, now: clock())
+            run: run, message: message, workflow: definition.workflow, journalLength: progress.journalBase + progress.journal.count,
+            failures: progress.failures, startedAt: startedAt, now: clock())
         var resolution: DeliveryResolution
         if let limit = definition.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit),
             resolver.now >= deadline
         {
             resolution = resolver.timedOut(limit)
         } else {
-            let outcome = await runner.deliver(Delivery(
-                runId: run.id, workflow: run.workflow, definitionHash: run.definitionHash, journal: progress.journal,
-                startedAt: run.createdAt, pending: progress.pending, failures: progress.failures,
-                failure: run.phase == .failureHandler ? run.error : nil))
+            var outcome = await runner.deliver(delivery(of: run, progress))
+            if outcome == .needsWholeJournal {
+                // The runner's state was evicted between the question and the delivery.
+                progress = try await store.progress(runId: run.id)
+                outcome = await runner.deliver(delivery(of: run, progress))
+            }
             resolver.now = clock()
             resolution = resolver.resolve(outcome)
             startChildren(of: run, in: &resolution)
@@ -363,6 +375,13 @@ public actor WorkflowEngine {
         if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal {
             await runner.forget(runId: run.id)
         }
+    }
+
+    private func delivery(of run: RunRecord, _ progress: RunProgress) -> Delivery {
+        Delivery(
+            runId: run.id, workflow: run.workflow, definitionHash: run.definitionHash, journal: progress.journal,
+            journalBase: progress.journalBase, startedAt: run.createdAt, pending: progress.pending, failures: progress.failures,
+            failure: run.phase == .failureHandler ? run.error : nil)
     }
 
     /// Prepares the child runs of `invoke` operations; an invoke that cannot start (unknown

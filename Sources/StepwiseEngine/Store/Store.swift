@@ -29,8 +29,9 @@ public protocol Store: Sendable {
     /// Extends the lease of a claimed message (a call may take hours); false when it was lost.
     func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool
 
-    /// The journal, pending operations and step failures of a run, read together.
-    func progress(runId: String) async throws -> RunProgress
+    /// The journal from entry `position` on (a warm runner has the rest), pending operations and
+    /// step failures of a run, read together; the cost follows what is read, not the run's length.
+    func progress(runId: String, from position: Int) async throws -> RunProgress
 
     /// Finishes a claimed delivery: deletes it and applies `resolution` atomically. Returns false
     /// when the lease was lost (nothing changes) or the run is no longer running (the stale
@@ -126,4 +127,11 @@ public protocol Store: Sendable {
     func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool
     /// Removes and returns the event kept for run `runId` (lookback), if any.
     func takeEvent(runId: String, event: String) async throws -> Value?
+}
+
+extension Store {
+    /// The whole journal, pending operations and step failures of a run.
+    public func progress(runId: String) async throws -> RunProgress {
+        try await progress(runId: runId, from: 0)
+    }
 }

@@ -15,7 +15,10 @@ public final class WorkflowContext {
     public let startedAt: TimestampValue
     /// The time of this delivery; durations (sleeps, wait timeouts) are measured from it.
     public let now: TimestampValue
+    /// The journal from entry `base` on; the entries before it were consumed by an earlier
+    /// delivery of a warm runner.
     private let journal: [JournalEntry]
+    private let base: Int
     private let pending: Set<String>
     private let failures: [String: Int]
     private var positions: [String: Int] = [:]
@@ -25,31 +28,49 @@ public final class WorkflowContext {
     private var concurrentDepth = 0
     /// How many journal entries have been replayed.
     public private(set) var consumedCount = 0
+    /// How many entries had been replayed when the walk started its last top-level step: those
+    /// belong to completed top-level steps, which a warm runner remembers, so a later delivery may
+    /// leave them out. Entries of the step the walk stopped in may not all be remembered (a group
+    /// in progress, a step in its `catch`), so they are not counted.
+    public private(set) var coveredCount = 0
     /// When false, reaching a step without a journaled result ends the walk with
     /// `.journalExhausted` instead of executing it (used to rebuild state before `on_failure`).
     public var acceptsNewSteps = true
 
-    /// A context over `journal` (entry 0 is the input). `pending` names the steps whose operation
-    /// the engine has not completed yet; `failures` counts each step's failed tries so far.
+    /// A context over `journal`, whose first entry is entry `base` of the run's journal (entry 0 is
+    /// the input; a warm runner passes only the entries after those it has seen). `pending` names
+    /// the steps whose operation the engine has not completed yet; `failures` counts each step's
+    /// failed tries so far. The cost follows the entries passed, not the run's length.
     public init(
-        runId: String, workflowName: String, journal: [JournalEntry], pending: Set<String> = [], failures: [String: Int] = [:],
-        startedAt: TimestampValue, now: TimestampValue
+        runId: String, workflowName: String, journal: [JournalEntry], base: Int = 0, pending: Set<String> = [],
+        failures: [String: Int] = [:], startedAt: TimestampValue, now: TimestampValue
     ) {
         self.runId = runId
         self.workflowName = workflowName
         self.journal = journal
+        self.base = max(0, base)
         self.pending = pending
         self.failures = failures
         self.startedAt = startedAt
         self.now = now
         consumed = Array(repeating: false, count: journal.count)
-        for (index, entry) in journal.enumerated().dropFirst() where positions[entry.stepName] == nil {
-            positions[entry.stepName] = index
+        for (offset, entry) in journal.enumerated() where offset + self.base > 0 && positions[entry.stepName] == nil {
+            positions[entry.stepName] = offset + self.base
         }
     }
 
-    /// The run's input, from the initial entry.
-    public var input: Value { journal.first?.out ?? .null }
+    /// The run's input, from the initial entry (`null` when the journal passed starts later).
+    public var input: Value { base == 0 ? journal.first?.out ?? .null : .null }
+
+    /// The run's journal length: the entries before `base` and those passed.
+    private var end: Int { base + journal.count }
+
+    /// Entry `index` of the run's journal, which must be one of those passed.
+    private func entry(_ index: Int) -> JournalEntry { journal[index - base] }
+
+    /// Whether entry `index` has been replayed. Entries before `base` are replayed in order, by
+    /// `skip`, as a warm runner walks past the steps it remembers.
+    private func isConsumed(_ index: Int) -> Bool { index < base ? index < nextInOrder : consumed[index - base] }
 
     /// How many tries of the step named `name` have failed so far (0 on its first try).
     public func attempt(of name: String) -> Int { failures[name] ?? 0 }
@@ -60,14 +81,14 @@ public final class WorkflowContext {
     /// The journaled entry for the durable step `name`, checked against `type`; `nil` when the
     /// step has not run yet. Throws `.blocked` when the engine is still completing the step.
     public func replay(_ name: String, _ type: StepType) throws(StepInterruption) -> JournalEntry? {
-        guard let index = positions[name], !consumed[index] else {
+        guard let index = positions[name], !isConsumed(index) else {
             if pending.contains(name) { throw acceptsNewSteps ? .blocked : .journalExhausted }
-            if !isConcurrent, nextInOrder < journal.count {
+            if !isConcurrent, nextInOrder < end, nextInOrder >= base {
                 throw .replayMismatch(mismatch(at: nextInOrder, reached: name, type))
             }
             return nil
         }
-        let entry = journal[index]
+        let entry = entry(index)
         if entry.stepType != type || (!isConcurrent && index != nextInOrder) {
             throw .replayMismatch(mismatch(at: isConcurrent ? index : nextInOrder, reached: name, type))
         }
@@ -76,20 +97,27 @@ public final class WorkflowContext {
     }
 
     private func mismatch(at index: Int, reached name: String, _ type: StepType) -> String {
-        let entry = journal[index]
+        guard index >= base else {
+            return "the workflow reaches \(type.rawValue) '\(name)' before journal entry \(index), which this delivery does not carry"
+        }
+        let entry = entry(index)
         return "journal entry \(index) is \(entry.stepType.rawValue) '\(entry.stepName)', but the workflow reaches \(type.rawValue) '\(name)' there; was the definition changed under a running run?"
     }
 
     private func markConsumed(_ index: Int) {
-        consumed[index] = true
         consumedCount += 1
-        while nextInOrder < journal.count, consumed[nextInOrder] { nextInOrder += 1 }
+        guard index >= base else {
+            if index == nextInOrder { nextInOrder += 1 }
+            return
+        }
+        consumed[index - base] = true
+        while nextInOrder < end, nextInOrder >= base, consumed[nextInOrder - base] { nextInOrder += 1 }
     }
 
     /// Moves past the next `count` entries in order, known to match (a warm runner resuming from
     /// its memory of a completed step).
     func skip(_ count: Int) {
-        for _ in 0..<count where nextInOrder < journal.count { markConsumed(nextInOrder) }
+        for _ in 0..<count where nextInOrder < end { markConsumed(nextInOrder) }
     }
 
     /// Runs `body` as a parallel group: journal order is not checked inside it.
@@ -97,6 +125,11 @@ public final class WorkflowContext {
         concurrentDepth += 1
         defer { concurrentDepth -= 1 }
         return try await body()
+    }
+
+    /// Notes that the walk starts a top-level step: everything replayed so far is covered.
+    func startTopLevelStep() {
+        coveredCount = consumedCount
     }
 
     /// Submits a new durable step, which ends the delivery (or this branch of a group).

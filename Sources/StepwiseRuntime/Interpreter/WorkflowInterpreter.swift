@@ -28,7 +28,11 @@ public struct WorkflowInterpreter: Sendable {
     /// remembers from the previous delivery of the same run (or a fresh state); it is updated.
     func execute(_ context: WorkflowContext, state: inout ExecutionState) async throws(StepInterruption) -> RunResult {
         do {
-            let last = try await execute(workflow.steps, indices: [], context, &state)
+            var last = Value.null
+            for step in workflow.steps {
+                context.startTopLevelStep()
+                last = try await execute(step, indices: [], context, &state)
+            }
             guard let output = workflow.output else { return .completed(last) }
             return .completed(try evaluate(output, state, step: "output"))
         } catch {

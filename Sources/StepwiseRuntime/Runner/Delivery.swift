@@ -6,8 +6,13 @@ public struct Delivery: Sendable, Equatable {
     public var workflow: String
     /// The SHA-256 of the definition the run is pinned to.
     public var definitionHash: String
-    /// Entry 0 is the input; the rest are step results in order.
+    /// The journal from entry `journalBase` on; entry 0 is the input, the rest are step results
+    /// in order.
     public var journal: [JournalEntry]
+    /// The position of `journal`'s first entry: 0 for the whole journal, or the length of the
+    /// journal a warm runner already holds (`WorkflowRunner.warmJournalCount`), so a delivery
+    /// carries only what is new.
+    public var journalBase: Int
     public var startedAt: TimestampValue
     /// Steps whose operation the engine has not completed yet (a sleep, a wait, a call, a child run).
     public var pending: Set<String>
@@ -17,13 +22,14 @@ public struct Delivery: Sendable, Equatable {
     public var failure: StepError?
 
     public init(
-        runId: String, workflow: String, definitionHash: String, journal: [JournalEntry], startedAt: TimestampValue,
+        runId: String, workflow: String, definitionHash: String, journal: [JournalEntry], journalBase: Int = 0, startedAt: TimestampValue,
         pending: Set<String> = [], failures: [String: Int] = [:], failure: StepError? = nil
     ) {
         self.runId = runId
         self.workflow = workflow
         self.definitionHash = definitionHash
         self.journal = journal
+        self.journalBase = journalBase
         self.startedAt = startedAt
         self.pending = pending
         self.failures = failures
@@ -46,4 +52,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case canceled(reason: String?)
     /// The delivery cannot succeed however often it is tried (unknown definition, replay mismatch).
     case rejected(String)
+    /// The delivery carried only the end of the journal, but the runner no longer holds the rest
+    /// (its warm state was evicted meanwhile): deliver again with the whole journal.
+    case needsWholeJournal
 }

@@ -44,6 +44,10 @@ public actor WorkflowRunner {
     /// Whether a definition is known.
     public func knows(hash: String) -> Bool { definitions[hash] != nil }
 
+    /// How much of the run's journal the remembered state covers, if any: a delivery may then
+    /// carry only the entries from that position on (`Delivery.journalBase`).
+    public func warmJournalCount(runId: String) -> Int? { warm.entry(for: runId)?.journalCount }
+
     /// Handles one delivery: replays the journal, executes at most one new durable step.
     ///
     /// Only the lookup of the definition and the warm state run on the actor; the interpreter runs
@@ -52,10 +56,11 @@ public actor WorkflowRunner {
         guard let (workflow, cached) = await prepare(delivery) else {
             return .rejected("no definition \(delivery.definitionHash) of workflow '\(delivery.workflow)' is known to this runner")
         }
+        if cached == nil, delivery.journalBase > 0 { return .needsWholeJournal }
         let interpreter = WorkflowInterpreter(workflow: workflow, http: http, secrets: secrets, clock: clock)
         let context = WorkflowContext(
-            runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal, pending: delivery.pending,
-            failures: delivery.failures, startedAt: delivery.startedAt, now: clock())
+            runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal, base: delivery.journalBase,
+            pending: delivery.pending, failures: delivery.failures, startedAt: delivery.startedAt, now: clock())
         var state = cached ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
         let outcome: DeliveryOutcome
         do {
@@ -67,16 +72,19 @@ public actor WorkflowRunner {
         } catch {
             outcome = Self.outcome(of: error)
         }
-        await remember(delivery, state: state, outcome: outcome)
+        // Entry 0 (the input) is in the state too.
+        let covered = context.coveredCount + 1
+        await remember(delivery, state: state, covering: covered, outcome: outcome)
         return outcome
     }
 
     private func prepare(_ delivery: Delivery) -> (Workflow, ExecutionState?)? {
         guard let workflow = definitions[delivery.definitionHash] else { return nil }
-        guard delivery.failure == nil, let cached = warm.entry(for: delivery.runId), cached.journalCount <= delivery.journal.count else {
-            return (workflow, nil)
-        }
-        return (workflow, cached.state)
+        guard delivery.failure == nil, let cached = warm.entry(for: delivery.runId) else { return (workflow, nil) }
+        // A delivery of the journal's end must start exactly where the remembered state stops;
+        // a whole journal must merely extend it.
+        let usable = delivery.journalBase > 0 ? cached.journalCount == delivery.journalBase : cached.journalCount <= delivery.journal.count
+        return (workflow, usable ? cached.state : nil)
     }
 
     private static func run(
@@ -113,11 +121,12 @@ public actor WorkflowRunner {
         return ExecutionState(input: input, run: run, environment: environment)
     }
 
-    private func remember(_ delivery: Delivery, state: ExecutionState, outcome: DeliveryOutcome) {
+    /// Keeps `state`, which covers the journal's first `covered` entries, for the run's next delivery.
+    private func remember(_ delivery: Delivery, state: ExecutionState, covering covered: Int, outcome: DeliveryOutcome) {
         switch outcome {
         case .submitted, .blocked:
             guard delivery.failure == nil else { fallthrough }
-            warm.store(state, journalCount: delivery.journal.count, bytes: state.estimatedBytes, for: delivery.runId)
+            warm.store(state, journalCount: covered, bytes: state.estimatedBytes, for: delivery.runId)
         default:
             warm.remove(delivery.runId)
         }

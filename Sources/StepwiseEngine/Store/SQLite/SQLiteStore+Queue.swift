@@ -144,7 +144,7 @@ extension SQLiteStore {
 
     /// Appends `entry` to the run's log; its position.
     private static func appendLog(_ db: Database, runId: String, entry: RawStep, dedupeKey: String?, at now: Int64) throws -> Int {
-        let position = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM run_log WHERE run_id = ?", arguments: [runId]) ?? 0
+        let position = try Int.fetchOne(db, sql: "SELECT MAX(position) + 1 FROM run_log WHERE run_id = ?", arguments: [runId]) ?? 0
         try db.execute(
             sql: "INSERT INTO run_log (run_id, position, message_id, call_type, body, dedupe_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             arguments: [runId, position, entry.messageId, entry.callType.rawValue, Data(entry.body), dedupeKey, now])

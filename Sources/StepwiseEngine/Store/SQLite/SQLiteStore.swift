@@ -95,12 +95,12 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func progress(runId: String) async throws -> RunProgress {
+    public func progress(runId: String, from position: Int) async throws -> RunProgress {
         try await pool.read { db in
             let pending = try String.fetchAll(db, sql: "SELECT step_name FROM operations WHERE run_id = ?", arguments: [runId])
             let failures = try Row.fetchAll(db, sql: "SELECT step_name, failures FROM step_failures WHERE run_id = ?", arguments: [runId])
             return RunProgress(
-                journal: try Self.fetchJournal(db, runId: runId), pending: Set(pending),
+                journal: try Self.fetchJournal(db, runId: runId, from: position), journalBase: position, pending: Set(pending),
                 failures: Dictionary(failures.map { ($0["step_name"] as String, $0["failures"] as Int) }, uniquingKeysWith: { first, _ in first }))
         }
     }
@@ -197,7 +197,8 @@ public final class SQLiteStore: Store {
 
     /// Appends `entry` at the end of the run's journal, numbered by its position.
     static func append(_ db: Database, runId: String, entry: JournalEntry, at time: Int64) throws {
-        let position = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM journal WHERE run_id = ?", arguments: [runId]) ?? 0
+        // MAX over the primary key is one index lookup; COUNT(*) would walk the run's whole journal.
+        let position = try Int.fetchOne(db, sql: "SELECT MAX(position) + 1 FROM journal WHERE run_id = ?", arguments: [runId]) ?? 0
         var numbered = entry
         numbered.stepId = position
         // The primary key (run_id, position) makes recording two results at one position impossible.
@@ -206,8 +207,9 @@ public final class SQLiteStore: Store {
             arguments: [runId, position, numbered.json.jsonText(), time])
     }
 
-    static func fetchJournal(_ db: Database, runId: String) throws -> [JournalEntry] {
-        try String.fetchAll(db, sql: "SELECT entry FROM journal WHERE run_id = ? ORDER BY position", arguments: [runId])
+    static func fetchJournal(_ db: Database, runId: String, from position: Int = 0) throws -> [JournalEntry] {
+        try String.fetchAll(
+            db, sql: "SELECT entry FROM journal WHERE run_id = ? AND position >= ? ORDER BY position", arguments: [runId, position])
             .compactMap { text in (try? Value(json: text)).flatMap { try? JournalEntry(json: $0) } }
     }
 
