@@ -52,21 +52,25 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// Prints journal entries and retries as they are recorded, until the run ends.
+    /// Each poll reads only what is new, so following a long run costs no more per step than a short one.
     private func follow(_ id: String, store: SQLiteStore) async throws -> RunRecord {
         var printedSteps = 1
-        var printedAttempts = 0
+        // Attempts made at journal length `attemptFloor` or later, and those of them already shown.
+        var attemptFloor = 0
+        var shownAttempts: [AttemptRecord] = []
         while true {
-            let journal = try await store.journal(runId: id)
-            for entry in journal.dropFirst(printedSteps) {
+            let journalEnd = try await store.progress(runId: id, from: printedSteps).journal
+            for entry in journalEnd {
                 let result = entry.error.map { "failed: \($0.message)" } ?? RunTimeline.summary(entry.out ?? .null)
                 print("  ✔ \(entry.stepName) [\(entry.stepType.rawValue)] → \(result)")
             }
-            printedSteps = journal.count
-            let attempts = try await store.attempts(runId: id)
-            for attempt in attempts.dropFirst(printedAttempts) where attempt.outcome == "retry" {
+            printedSteps += journalEnd.count
+            let attempts = try await store.attempts(runId: id, from: attemptFloor)
+            for attempt in attempts.dropFirst(shownAttempts.count) where attempt.outcome == "retry" {
                 print("  ↻ retrying after: \(attempt.detail ?? "")")
             }
-            printedAttempts = attempts.count
+            attemptFloor = printedSteps - 1
+            shownAttempts = attempts.filter { $0.position >= attemptFloor }
             if let run = try await store.run(id: id), run.status.isFinal { return run }
             try await Task.sleep(for: .milliseconds(50))
         }

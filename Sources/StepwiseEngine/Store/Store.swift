@@ -55,7 +55,8 @@ public protocol Store: Sendable {
     func run(id: String) async throws -> RunRecord?
     func runs(_ filter: RunFilter) async throws -> [RunRecord]
     func journal(runId: String) async throws -> [JournalEntry]
-    func attempts(runId: String) async throws -> [AttemptRecord]
+    /// The delivery attempts of a run made when its journal had at least `position` entries, in order.
+    func attempts(runId: String, from position: Int) async throws -> [AttemptRecord]
 
     /// Wakes the runs waiting on `event` (only `runId`'s when given) with `data`. An event
     /// addressed to a running run that is not waiting yet is kept for its next wait (lookback).
@@ -130,6 +131,11 @@ public protocol Store: Sendable {
 }
 
 extension Store {
+    /// Every delivery attempt of a run, in order.
+    public func attempts(runId: String) async throws -> [AttemptRecord] {
+        try await attempts(runId: runId, from: 0)
+    }
+
     /// The whole journal, pending operations and step failures of a run.
     public func progress(runId: String) async throws -> RunProgress {
         try await progress(runId: runId, from: 0)

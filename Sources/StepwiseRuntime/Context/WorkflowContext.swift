@@ -127,6 +127,15 @@ public final class WorkflowContext {
         return try await body()
     }
 
+    /// Moves past the first `count` entries, known to be covered by the steps a warm runner
+    /// completed: at once when they are exactly the entries this delivery left out.
+    func skipCovered(_ count: Int) {
+        guard count > 0, count == base - 1, nextInOrder == 1 else { return skip(count) }
+        nextInOrder = base
+        consumedCount += count
+        while nextInOrder < end, consumed[nextInOrder - base] { nextInOrder += 1 }
+    }
+
     /// Notes that the walk starts a top-level step: everything replayed so far is covered.
     func startTopLevelStep() {
         coveredCount = consumedCount

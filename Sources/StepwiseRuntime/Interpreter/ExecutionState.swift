@@ -21,6 +21,10 @@ struct ExecutionState: Sendable {
     var iteration: (item: Value, index: Int)?
     /// Completed steps by structural path (with indices), for a warm resume.
     private(set) var completed: [String: CompletedStep] = [:]
+    /// Where a warm walk starts: the first top-level step not completed, and how many journal
+    /// entries the steps before it consumed. A warm delivery starts there instead of walking past
+    /// every completed step, so its cost does not grow with the run's length.
+    var resume = (step: 0, entries: 0)
     /// An estimate of the memory this state keeps alive (see `Value.estimatedRetainedBytes`):
     /// the run's input, metadata and environment plus every remembered step. Kept up to date as
     /// steps complete, each output measured once, so a warm runner can weigh a state without

@@ -29,9 +29,11 @@ public struct WorkflowInterpreter: Sendable {
     func execute(_ context: WorkflowContext, state: inout ExecutionState) async throws(StepInterruption) -> RunResult {
         do {
             var last = Value.null
-            for step in workflow.steps {
+            context.skipCovered(state.resume.entries)
+            for index in state.resume.step..<workflow.steps.count {
                 context.startTopLevelStep()
-                last = try await execute(step, indices: [], context, &state)
+                state.resume = (index, context.consumedCount)
+                last = try await execute(workflow.steps[index], indices: [], context, &state)
             }
             guard let output = workflow.output else { return .completed(last) }
             return .completed(try evaluate(output, state, step: "output"))

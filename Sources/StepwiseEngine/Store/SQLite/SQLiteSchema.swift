@@ -190,6 +190,7 @@ enum SQLiteSchema {
                     created_at INTEGER NOT NULL
                 );
                 CREATE INDEX queue_by_due ON queue(due_at);
+                CREATE INDEX attempts_by_position ON attempts(run_id, position);
                 CREATE INDEX queue_by_run ON queue(run_id);
                 ALTER TABLE dead_letters ADD COLUMN message TEXT;
                 """)

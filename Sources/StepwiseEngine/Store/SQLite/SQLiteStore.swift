@@ -154,9 +154,11 @@ public final class SQLiteStore: Store {
         try await pool.read { db in try Self.fetchJournal(db, runId: runId) }
     }
 
-    public func attempts(runId: String) async throws -> [AttemptRecord] {
+    public func attempts(runId: String, from position: Int) async throws -> [AttemptRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM attempts WHERE run_id = ? ORDER BY id", arguments: [runId]).compactMap { row in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM attempts WHERE run_id = ? AND position >= ? ORDER BY id", arguments: [runId, position]
+            ).compactMap { row in
                 guard let started = SQLiteTime.timestamp(row["started_at"]), let finished = SQLiteTime.timestamp(row["finished_at"]) else {
                     return nil
                 }
