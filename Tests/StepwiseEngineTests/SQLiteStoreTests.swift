@@ -182,6 +182,25 @@ struct SQLiteStoreTests {
         #expect(try await store.attempts(runId: "run-1").map(\.outcome) == ["submitted", "completed"])
     }
 
+    @Test("complete can lease the run's next delivery in the same commit: nothing is left to claim, and a final step leases none")
+    func completeLeasesTheNextDelivery() async throws {
+        _ = try await store.createRun(newRun("run-1", input: ["order": "A-7"], at: 0))
+        let message = try #require(try await claim("node-a", at: 0).first)
+        let applied = try resolution(message, entry: fetched, finishedAt: at(1), outcome: "submitted")
+        let (completed, next) = try await store.complete(message, owner: "node-a", with: applied, leasingNextUntil: at(31))
+        #expect(completed)
+        let leased = try #require(next)
+        #expect(leased.runId == "run-1" && leased.kind == .deliver && leased.attempt == 0)
+        #expect(leased.claimedAt == (try at(1)))
+        #expect(try await claim("node-b", at: 2).isEmpty, "the next delivery is already leased to node-a")
+        #expect(try await store.nextWakeTime() == at(31), "only its lease is pending")
+        let finished = try resolution(leased, next: nil, status: .succeeded, output: 1, finishedAt: at(2), outcome: "completed")
+        let (done, none) = try await store.complete(leased, owner: "node-a", with: finished, leasingNextUntil: at(32))
+        #expect(done)
+        #expect(none == nil)
+        #expect(try await store.run(id: "run-1")?.status == .succeeded)
+    }
+
     @Test("complete with the wrong owner changes nothing and returns false; the message stays with its owner")
     func completeIsFencedByOwner() async throws {
         _ = try await store.createRun(newRun("run-1", at: 0))

@@ -66,6 +66,8 @@ public actor WorkflowEngine {
     var queueChanges = 0
     /// Deliveries in flight, by `m<id>` for run messages and `q<id>` for queued ones.
     private var inFlight: [String: Task<Void, Never>] = [:]
+    /// Set when the delivery loop ends: deliveries in flight finish but lease no next delivery.
+    private var stopping = false
 
     /// An engine over `store` delivering YAML runs to `runner` and queued messages to `target`
     /// (HTTP by default). `calls` performs `call` steps with secrets from `secrets`; `owner`
@@ -224,6 +226,7 @@ public actor WorkflowEngine {
     /// to finish (graceful shutdown). A failing store does not end it: the failure is logged and
     /// the loop tries again after a pause that grows to 30 s.
     public func runDeliveries() async throws {
+        stopping = false
         var failures = 0
         var leasesReleased = false
         while !Task.isCancelled {
@@ -246,6 +249,7 @@ public actor WorkflowEngine {
                 try? await Task.sleep(for: pause)
             }
         }
+        stopping = true
         for task in inFlight.values { await task.value }
     }
 
@@ -327,10 +331,26 @@ public actor WorkflowEngine {
         return min(configuration.maximumIdle, .nanoseconds(Int64(clamping: nanoseconds)))
     }
 
+    /// The most deliveries of one run made in a row, each leased in the commit of the one before,
+    /// before the run goes back to the queue so that other runs get their turn.
+    static let consecutiveDeliveries = 64
+
     private func deliver(_ message: PendingMessage) async {
+        var current: PendingMessage? = message
+        var count = 0
+        while let next = current {
+            count += 1
+            current = await process(next, leasingNext: count < Self.consecutiveDeliveries && !stopping)
+        }
+        delivered("m\(message.id)")
+    }
+
+    /// Processes one claimed message; the run's next delivery when it was leased in the same
+    /// commit (group commit: a step's completion and the next step's claim cost one fsync).
+    private func process(_ message: PendingMessage, leasingNext: Bool) async -> PendingMessage? {
         do {
             switch message.kind {
-            case .deliver: try await deliverRun(message)
+            case .deliver: return try await deliverRun(message, leasingNext: leasingNext)
             case .timer: try await fireTimer(message)
             case .call: try await performCall(message)
             }
@@ -341,14 +361,14 @@ public actor WorkflowEngine {
             let delay = Duration.seconds(min(86_400, exp(2.5 * Double(message.attempt + 1))))
             try? await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: clock().movedForward(by: delay))
         }
-        delivered("m\(message.id)")
+        return nil
     }
 
-    private func deliverRun(_ message: PendingMessage) async throws {
+    private func deliverRun(_ message: PendingMessage, leasingNext: Bool) async throws -> PendingMessage? {
         let startedAt = message.claimedAt ?? clock()
         guard let run = try await store.run(id: message.runId), let definition = pinned[run.definitionHash] else {
             logger.error("message \(message.id) names run \(message.runId) or a definition this engine does not know")
-            return
+            return nil
         }
         // A warm runner holds the journal up to some position: only what follows is read and sent.
         let warm = run.phase == .main ? await runner.warmJournalCount(runId: run.id) ?? 0 : 0
@@ -372,9 +392,14 @@ public actor WorkflowEngine {
             resolution = resolver.resolve(outcome)
             startChildren(of: run, in: &resolution)
         }
-        if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal {
-            await runner.forget(runId: run.id)
+        guard leasingNext else {
+            if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal { await runner.forget(runId: run.id) }
+            return nil
         }
+        let leaseUntil = clock().movedForward(by: configuration.lease)
+        let (completed, next) = try await store.complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
+        if completed, resolution.status.isFinal { await runner.forget(runId: run.id) }
+        return next
     }
 
     private func delivery(of run: RunRecord, _ progress: RunProgress) -> Delivery {

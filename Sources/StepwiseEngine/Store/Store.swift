@@ -38,6 +38,13 @@ public protocol Store: Sendable {
     /// message is dropped, the run is left as it is).
     func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool
 
+    /// `complete(_:owner:with:)`, and in the same transaction (one commit for both) leases the
+    /// run's next delivery to `owner` until `leaseUntil` when it is due at once and its run has no
+    /// flow control; that message, ready to deliver without a claim of its own.
+    func complete(
+        _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
+    ) async throws -> (completed: Bool, next: PendingMessage?)
+
     /// Finishes a claimed timer or call: deletes it and the operation, appends `entry` (a retry
     /// timer appends none) and delivers the run again, atomically. False when the lease was lost.
     func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool

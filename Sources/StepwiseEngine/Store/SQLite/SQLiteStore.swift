@@ -54,36 +54,62 @@ public final class SQLiteStore: Store {
     }
 
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool {
+        try await pool.write { db in try Self.complete(db, message, owner: owner, with: resolution) }
+    }
+
+    public func complete(
+        _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
+    ) async throws -> (completed: Bool, next: PendingMessage?) {
         try await pool.write { db in
-            guard let redeliver = try Self.take(db, message, owner: owner) else { return false }
-            guard let run = try Self.fetchRun(db, id: message.runId), run.status == .running else { return false }
+            let completed = try Self.complete(db, message, owner: owner, with: resolution)
+            guard completed, !resolution.status.isFinal, let run = try Self.fetchRun(db, id: message.runId), run.flowControl == nil else {
+                return (completed, nil)
+            }
             let now = SQLiteTime.milliseconds(resolution.record.finishedAt)
-            try Self.releaseSlot(db, of: run)
-            var appended = false
-            for submission in resolution.submissions {
-                appended = try Self.apply(db, submission, of: run, children: resolution.children, at: now) || appended
-            }
-            if resolution.error != nil, run.phase == .main {
-                try db.execute(
-                    sql: "UPDATE runs SET failure_position = COALESCE(failure_position, (SELECT COUNT(*) FROM journal WHERE run_id = ?)) WHERE id = ?",
-                    arguments: [run.id, run.id])
-            }
-            try db.execute(
-                sql: "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?",
-                arguments: [
-                    resolution.status.rawValue, resolution.phase.rawValue, resolution.output?.jsonText(),
-                    resolution.error.map { $0.value.jsonText() }, now, run.id,
-                ])
-            try Self.insert(db, resolution.record)
-            if resolution.status.isFinal {
-                try Self.finish(db, runId: run.id, status: resolution.status, at: now)
-            } else if appended || redeliver {
-                try Self.deliver(db, runId: run.id, attempt: 0, dueAt: now, at: now)
-            } else if let next = resolution.next {
-                try Self.deliver(db, runId: run.id, attempt: next.attempt, dueAt: SQLiteTime.millisecondsRoundedUp(next.dueAt), at: now)
-            }
-            return true
+            let leased = try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0
+                    WHERE run_id = ? AND kind = 'deliver' AND lease_owner IS NULL AND waiting_for_slot = 0 AND due_at <= ?
+                    RETURNING *
+                    """,
+                arguments: [owner, SQLiteTime.milliseconds(leaseUntil), run.id, now])
+            guard var next = leased.flatMap(Self.message) else { return (true, nil) }
+            next.claimedAt = resolution.record.finishedAt
+            return (true, next)
         }
+    }
+
+    /// Applies `resolution` to the run of the claimed `message` inside a transaction.
+    private static func complete(_ db: Database, _ message: PendingMessage, owner: String, with resolution: DeliveryResolution) throws -> Bool {
+        guard let redeliver = try Self.take(db, message, owner: owner) else { return false }
+        guard let run = try Self.fetchRun(db, id: message.runId), run.status == .running else { return false }
+        let now = SQLiteTime.milliseconds(resolution.record.finishedAt)
+        try Self.releaseSlot(db, of: run)
+        var appended = false
+        for submission in resolution.submissions {
+            appended = try Self.apply(db, submission, of: run, children: resolution.children, at: now) || appended
+        }
+        if resolution.error != nil, run.phase == .main {
+            try db.execute(
+                sql: "UPDATE runs SET failure_position = COALESCE(failure_position, (SELECT COUNT(*) FROM journal WHERE run_id = ?)) WHERE id = ?",
+                arguments: [run.id, run.id])
+        }
+        try db.execute(
+            sql: "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?",
+            arguments: [
+                resolution.status.rawValue, resolution.phase.rawValue, resolution.output?.jsonText(),
+                resolution.error.map { $0.value.jsonText() }, now, run.id,
+            ])
+        try Self.insert(db, resolution.record)
+        if resolution.status.isFinal {
+            try Self.finish(db, runId: run.id, status: resolution.status, at: now)
+        } else if appended || redeliver {
+            try Self.deliver(db, runId: run.id, attempt: 0, dueAt: now, at: now)
+        } else if let next = resolution.next {
+            try Self.deliver(db, runId: run.id, attempt: next.attempt, dueAt: SQLiteTime.millisecondsRoundedUp(next.dueAt), at: now)
+        }
+        return true
     }
 
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
