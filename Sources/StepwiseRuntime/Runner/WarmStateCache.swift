@@ -52,6 +52,15 @@ struct WarmStateCache<State: Sendable>: Sendable {
         return true
     }
 
+    /// Removes and returns the entry of `runId`, if kept: the caller then holds the only reference
+    /// to the state, so changing it copies nothing (a state still in the cache would be copied
+    /// whole, with every step it remembers, at the first change).
+    mutating func take(_ runId: String) -> Entry? {
+        guard let entry = entries[runId] else { return nil }
+        remove(runId)
+        return entry
+    }
+
     /// Forgets the state of `runId`, if kept.
     mutating func remove(_ runId: String) {
         guard let removed = entries.removeValue(forKey: runId) else { return }

@@ -80,7 +80,8 @@ public actor WorkflowRunner {
 
     private func prepare(_ delivery: Delivery) -> (Workflow, ExecutionState?)? {
         guard let workflow = definitions[delivery.definitionHash] else { return nil }
-        guard delivery.failure == nil, let cached = warm.entry(for: delivery.runId) else { return (workflow, nil) }
+        // The state leaves the cache for the delivery, which stores it back when it is done.
+        guard delivery.failure == nil, let cached = warm.take(delivery.runId) else { return (workflow, nil) }
         // A delivery of the journal's end must start exactly where the remembered state stops;
         // a whole journal must merely extend it.
         let usable = delivery.journalBase > 0 ? cached.journalCount == delivery.journalBase : cached.journalCount <= delivery.journal.count

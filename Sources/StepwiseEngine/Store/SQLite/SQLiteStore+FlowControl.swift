@@ -4,12 +4,16 @@ import StepwiseRuntime
 
 /// Claiming due messages under flow control: per-key concurrency and rate limits.
 extension SQLiteStore {
-    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage] {
+    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws
+        -> [PendingMessage]
+    {
         let nowMilliseconds = SQLiteTime.milliseconds(now)
         return try await pool.write { db in
             // A lease that expired belonged to a node that died: the slots it held are free again.
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM messages WHERE lease_until < ? LIMIT 1", arguments: [nowMilliseconds]) ?? false {
-                try db.execute(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
+            if try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM messages WHERE lease_until < ? LIMIT 1"), arguments: [nowMilliseconds]) ?? false
+            {
+                try db.cachedStatement(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
             }
             let candidates = try Row.fetchAll(
                 db,
@@ -25,8 +29,7 @@ extension SQLiteStore {
                 guard var message = Self.message(row) else { continue }
                 message.claimedAt = now
                 if message.kind == .deliver, try !Self.admit(db, row, message, now: nowMilliseconds) { continue }
-                try db.execute(
-                    sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0 WHERE id = ?",
+                try db.cachedStatement(sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0 WHERE id = ?").execute(
                     arguments: [owner, SQLiteTime.milliseconds(leaseUntil), message.id])
                 claimed.append(message)
             }
@@ -38,28 +41,31 @@ extension SQLiteStore {
     /// a concurrency slot or is moved to when the rate window allows it; it is never dropped.
     private static func admit(_ db: Database, _ row: Row, _ message: PendingMessage, now: Int64) throws -> Bool {
         if let key = row["concurrency_key"] as String?, let limit = row["concurrency_limit"] as Int? {
-            let inFlight = try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
-                    WHERE r.concurrency_key = ? AND m.kind = 'deliver' AND m.lease_until >= ?
-                    """,
-                arguments: [key, now]) ?? 0
+            let inFlight =
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
+                        WHERE r.concurrency_key = ? AND m.kind = 'deliver' AND m.lease_until >= ?
+                        """,
+                    arguments: [key, now]) ?? 0
             if inFlight >= limit {
-                try db.execute(sql: "UPDATE messages SET waiting_for_slot = 1 WHERE id = ?", arguments: [message.id])
+                try db.cachedStatement(sql: "UPDATE messages SET waiting_for_slot = 1 WHERE id = ?").execute(arguments: [message.id])
                 return false
             }
         }
         if let key = row["rate_key"] as String?, let limit = row["rate_limit"] as Int?, let period = row["rate_period"] as Int64? {
-            try db.execute(sql: "DELETE FROM rate_starts WHERE key = ? AND started_at <= ?", arguments: [key, now - period])
+            try db.cachedStatement(sql: "DELETE FROM rate_starts WHERE key = ? AND started_at <= ?").execute(arguments: [key, now - period])
             let starts = try Int64.fetchAll(
-                db, sql: "SELECT started_at FROM rate_starts WHERE key = ? ORDER BY started_at", arguments: [key])
+                db.cachedStatement(sql: "SELECT started_at FROM rate_starts WHERE key = ? ORDER BY started_at"), arguments: [key])
             if starts.count >= limit {
                 let slot = starts[starts.count - limit] + period
-                try db.execute(sql: "UPDATE messages SET due_at = ? WHERE id = ?", arguments: [max(slot, now + 1), message.id])
+                try db.cachedStatement(sql: "UPDATE messages SET due_at = ? WHERE id = ?").execute(arguments: [
+                    max(slot, now + 1), message.id,
+                ])
                 return false
             }
-            try db.execute(sql: "INSERT INTO rate_starts (key, started_at) VALUES (?, ?)", arguments: [key, now])
+            try db.cachedStatement(sql: "INSERT INTO rate_starts (key, started_at) VALUES (?, ?)").execute(arguments: [key, now])
         }
         return true
     }
@@ -67,11 +73,11 @@ extension SQLiteStore {
     /// A delivery of `run` ended: the deliveries waiting for a slot of its key may try again.
     static func releaseSlot(_ db: Database, of run: RunRecord) throws {
         guard let key = run.flowControl?.concurrencyKey else { return }
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE messages SET waiting_for_slot = 0
                 WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ?)
-                """,
-            arguments: [key])
+                """
+        ).execute(arguments: [key])
     }
 }

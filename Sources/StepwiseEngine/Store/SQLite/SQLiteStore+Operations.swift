@@ -4,12 +4,14 @@ import StepwiseRuntime
 
 /// Pending operations (timers, waits, calls, child runs), notifications and the end of runs.
 extension SQLiteStore {
-    public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool {
+    public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws
+        -> Bool
+    {
         try await pool.write { db in
             guard try Self.take(db, message, owner: owner) != nil, let stepName = message.stepName else { return false }
             guard let run = try Self.fetchRun(db, id: message.runId), run.status == .running else { return false }
             let now = SQLiteTime.milliseconds(record?.finishedAt ?? message.dueAt)
-            try db.execute(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ?", arguments: [run.id, stepName])
+            try db.cachedStatement(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ?").execute(arguments: [run.id, stepName])
             if let entry { try Self.append(db, runId: run.id, entry: entry, at: now) }
             if let record { try Self.insert(db, record) }
             try Self.deliver(db, runId: run.id, attempt: 0, dueAt: now, at: now)
@@ -19,8 +21,10 @@ extension SQLiteStore {
 
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {
         try await pool.read { db in
-            try String.fetchOne(db, sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ?", arguments: [runId, stepName])
-                .flatMap { try? Value(json: $0) }.flatMap(StepOperation.init(json:))
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ?"), arguments: [runId, stepName]
+            )
+            .flatMap { try? Value(json: $0) }.flatMap(StepOperation.init(json:))
         }
     }
 
@@ -31,8 +35,7 @@ extension SQLiteStore {
             guard let runId, woken.isEmpty, let run = try Self.fetchRun(db, id: runId), run.status == .running else {
                 return NotifyResult(woken: woken, stored: false)
             }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO events (run_id, event_id, data, created_at) VALUES (?, ?, ?, ?)",
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO events (run_id, event_id, data, created_at) VALUES (?, ?, ?, ?)").execute(
                 arguments: [runId, event, data.jsonText(), now])
             return NotifyResult(woken: [], stored: true)
         }
@@ -49,7 +52,8 @@ extension SQLiteStore {
                 arguments: [event]
             ).compactMap { row in
                 SQLiteTime.timestamp(row["timeout_at"]).map { timeout in
-                    Waiter(runId: row["run_id"], workflow: row["workflow"], step: row["step_name"], event: row["event_id"], timeoutAt: timeout)
+                    Waiter(
+                        runId: row["run_id"], workflow: row["workflow"], step: row["step_name"], event: row["event_id"], timeoutAt: timeout)
                 }
             }
         }
@@ -61,31 +65,36 @@ extension SQLiteStore {
     /// it was in flight (the run must be delivered again), or `nil` when the lease was lost.
     static func take(_ db: Database, _ message: PendingMessage, owner: String) throws -> Bool? {
         try Row.fetchOne(
-            db, sql: "DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver", arguments: [message.id, owner]
+            db.cachedStatement(sql: "DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver"),
+            arguments: [message.id, owner]
         ).map { ($0["redeliver"] as Int) != 0 }
     }
 
     /// Makes sure the run has a delivery due by `dueAt`. If one is in flight, it is marked to be
     /// delivered again when it finishes, since it cannot see what changed.
     static func deliver(_ db: Database, runId: String, attempt: Int, dueAt: Int64, at time: Int64) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO messages (run_id, kind, attempt, due_at, created_at) VALUES (?, 'deliver', ?, ?, ?)
                 ON CONFLICT(run_id) WHERE kind = 'deliver' DO UPDATE SET
                     due_at = MIN(due_at, excluded.due_at),
                     redeliver = CASE WHEN lease_owner IS NULL THEN redeliver ELSE 1 END
-                """,
-            arguments: [runId, attempt, dueAt, time])
+                """
+        ).execute(arguments: [runId, attempt, dueAt, time])
     }
 
     /// Applies one submitted step; whether it appended an entry to the run's journal.
-    static func apply(_ db: Database, _ submission: StepSubmission, of run: RunRecord, children: [String: RunRecord], at now: Int64) throws -> Bool {
+    static func apply(_ db: Database, _ submission: StepSubmission, of run: RunRecord, children: [String: RunRecord], at now: Int64) throws
+        -> Bool
+    {
         guard case .park(let operation) = submission else {
             if case .record(let entry) = submission { try append(db, runId: run.id, entry: entry, at: now) }
             return true
         }
-        let exists = try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM operations WHERE run_id = ? AND step_name = ?", arguments: [run.id, operation.stepName]) ?? false
+        let exists =
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM operations WHERE run_id = ? AND step_name = ?"),
+                arguments: [run.id, operation.stepName]) ?? false
         if exists { return false }
         switch operation.kind {
         case .sleep(let until):
@@ -93,18 +102,20 @@ extension SQLiteStore {
             try timer(db, operation, of: run.id, kind: .timer, dueAt: SQLiteTime.millisecondsRoundedUp(until), at: now)
         case .retry(let at, _):
             try insert(db, operation, of: run.id, timeoutAt: nil, at: now)
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO step_failures (run_id, step_name, failures) VALUES (?, ?, 1)
                     ON CONFLICT(run_id, step_name) DO UPDATE SET failures = failures + 1
-                    """,
-                arguments: [run.id, operation.stepName])
+                    """
+            ).execute(arguments: [run.id, operation.stepName])
             try timer(db, operation, of: run.id, kind: .timer, dueAt: SQLiteTime.millisecondsRoundedUp(at), at: now)
         case .wait(let event, let timeoutAt):
             if let stored = try String.fetchOne(
-                db, sql: "DELETE FROM events WHERE run_id = ? AND event_id = ? RETURNING data", arguments: [run.id, event])
+                db.cachedStatement(sql: "DELETE FROM events WHERE run_id = ? AND event_id = ? RETURNING data"), arguments: [run.id, event])
             {
-                try append(db, runId: run.id, entry: operation.entry(out: StepOperation.waitResult(data: (try? Value(json: stored)) ?? .null)), at: now)
+                try append(
+                    db, runId: run.id, entry: operation.entry(out: StepOperation.waitResult(data: (try? Value(json: stored)) ?? .null)),
+                    at: now)
                 return true
             }
             try insert(db, operation, of: run.id, timeoutAt: SQLiteTime.millisecondsRoundedUp(timeoutAt), event: event, at: now)
@@ -139,25 +150,28 @@ extension SQLiteStore {
     }
 
     private static func insert(
-        _ db: Database, _ operation: StepOperation, of runId: String, timeoutAt: Int64?, event: String? = nil, child: String? = nil, at now: Int64
+        _ db: Database, _ operation: StepOperation, of runId: String, timeoutAt: Int64?, event: String? = nil, child: String? = nil,
+        at now: Int64
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO operations (run_id, step_name, kind, event_id, child_run_id, timeout_at, payload, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [runId, operation.stepName, operation.kindName, event, child, timeoutAt, operation.json.jsonText(), now])
+                """
+        ).execute(arguments: [runId, operation.stepName, operation.kindName, event, child, timeoutAt, operation.json.jsonText(), now])
     }
 
-    private static func timer(_ db: Database, _ operation: StepOperation, of runId: String, kind: PendingMessage.Kind, dueAt: Int64, at now: Int64) throws {
-        try db.execute(
-            sql: "INSERT INTO messages (run_id, kind, step_name, attempt, due_at, created_at) VALUES (?, ?, ?, 0, ?, ?)",
-            arguments: [runId, kind.rawValue, operation.stepName, dueAt, now])
+    private static func timer(
+        _ db: Database, _ operation: StepOperation, of runId: String, kind: PendingMessage.Kind, dueAt: Int64, at now: Int64
+    ) throws {
+        try db.cachedStatement(sql: "INSERT INTO messages (run_id, kind, step_name, attempt, due_at, created_at) VALUES (?, ?, ?, 0, ?, ?)")
+            .execute(arguments: [runId, kind.rawValue, operation.stepName, dueAt, now])
     }
 
     /// Completes the waits on `event` (of `runId` only, when given) with `data`; the runs woken.
     static func wake(_ db: Database, event: String, data: Value, runId: String?, at now: Int64) throws -> [String] {
-        var sql = "SELECT o.run_id, o.payload FROM operations o JOIN runs r ON r.id = o.run_id WHERE o.event_id = ? AND o.kind = 'wait' AND r.status = 'running'"
+        var sql =
+            "SELECT o.run_id, o.payload FROM operations o JOIN runs r ON r.id = o.run_id WHERE o.event_id = ? AND o.kind = 'wait' AND r.status = 'running'"
         var arguments: StatementArguments = [event]
         if let runId {
             sql += " AND o.run_id = ?"
@@ -176,8 +190,12 @@ extension SQLiteStore {
     /// Completes a pending operation from outside (an event, a child run's end): appends its
     /// entry, drops its timer, delivers the run.
     private static func resolve(_ db: Database, runId: String, operation: StepOperation, entry: JournalEntry, at now: Int64) throws {
-        try db.execute(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ?", arguments: [runId, operation.stepName])
-        try db.execute(sql: "DELETE FROM messages WHERE run_id = ? AND kind != 'deliver' AND step_name = ?", arguments: [runId, operation.stepName])
+        try db.cachedStatement(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ?").execute(arguments: [
+            runId, operation.stepName,
+        ])
+        try db.cachedStatement(sql: "DELETE FROM messages WHERE run_id = ? AND kind != 'deliver' AND step_name = ?").execute(arguments: [
+            runId, operation.stepName,
+        ])
         try append(db, runId: runId, entry: entry, at: now)
         try deliver(db, runId: runId, attempt: 0, dueAt: now, at: now)
     }
@@ -185,21 +203,22 @@ extension SQLiteStore {
     /// Ends a run that reached a final status: drops what it still had pending, cancels its
     /// children, completes the parent's `invoke`, and dead-letters it when it failed.
     static func finish(_ db: Database, runId: String, status: RunStatus, at now: Int64) throws {
-        try db.execute(sql: "DELETE FROM messages WHERE run_id = ?", arguments: [runId])
-        try db.execute(sql: "DELETE FROM queue WHERE run_id = ?", arguments: [runId])
+        try db.cachedStatement(sql: "DELETE FROM messages WHERE run_id = ?").execute(arguments: [runId])
+        try db.cachedStatement(sql: "DELETE FROM queue WHERE run_id = ?").execute(arguments: [runId])
         let children = try String.fetchAll(
-            db, sql: "SELECT child_run_id FROM operations WHERE run_id = ? AND child_run_id IS NOT NULL", arguments: [runId])
-        try db.execute(sql: "DELETE FROM operations WHERE run_id = ?", arguments: [runId])
-        try db.execute(sql: "DELETE FROM step_failures WHERE run_id = ?", arguments: [runId])
-        try db.execute(sql: "DELETE FROM events WHERE run_id = ?", arguments: [runId])
+            db.cachedStatement(sql: "SELECT child_run_id FROM operations WHERE run_id = ? AND child_run_id IS NOT NULL"), arguments: [runId]
+        )
+        try db.cachedStatement(sql: "DELETE FROM operations WHERE run_id = ?").execute(arguments: [runId])
+        try db.cachedStatement(sql: "DELETE FROM step_failures WHERE run_id = ?").execute(arguments: [runId])
+        try db.cachedStatement(sql: "DELETE FROM events WHERE run_id = ?").execute(arguments: [runId])
         for child in children { _ = try cancel(db, runId: child, at: now) }
         if status == .failed {
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)", arguments: ["dlq_" + runId, runId, now])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)").execute(
+                arguments: ["dlq_" + runId, runId, now])
         }
         guard let run = try fetchRun(db, id: runId), let parent = run.parent,
             let payload = try String.fetchOne(
-                db, sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ? AND child_run_id = ?",
+                db.cachedStatement(sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ? AND child_run_id = ?"),
                 arguments: [parent.runId, parent.step, runId]),
             let operation = (try? Value(json: payload)).flatMap(StepOperation.init(json:))
         else { return }
@@ -210,7 +229,8 @@ extension SQLiteStore {
 
     /// Cancels a running run (and, through `finish`, its children).
     static func cancel(_ db: Database, runId: String, at now: Int64) throws -> Bool {
-        try db.execute(sql: "UPDATE runs SET status = 'canceled', updated_at = ? WHERE id = ? AND status = 'running'", arguments: [now, runId])
+        try db.cachedStatement(sql: "UPDATE runs SET status = 'canceled', updated_at = ? WHERE id = ? AND status = 'running'").execute(
+            arguments: [now, runId])
         guard db.changesCount > 0 else { return false }
         if let run = try fetchRun(db, id: runId) { try releaseSlot(db, of: run) }
         try finish(db, runId: runId, status: .canceled, at: now)

@@ -28,7 +28,8 @@ extension SQLiteStore {
 
     public func nextQueuedTime() async throws -> TimestampValue? {
         try await pool.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(COALESCE(lease_until, due_at)) FROM queue").flatMap(SQLiteTime.timestamp)
+            try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(COALESCE(lease_until, due_at)) FROM queue")).flatMap(
+                SQLiteTime.timestamp)
         }
     }
 
@@ -38,7 +39,8 @@ extension SQLiteStore {
         // says so without taking the write lock.
         let anyDue = try await pool.read { db in
             try Bool.fetchOne(
-                db, sql: "SELECT EXISTS (SELECT 1 FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?))",
+                db.cachedStatement(
+                    sql: "SELECT EXISTS (SELECT 1 FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?))"),
                 arguments: [current, current]) ?? false
         }
         guard anyDue else { return [] }
@@ -49,9 +51,9 @@ extension SQLiteStore {
                 arguments: [current, current, limit])
             var claimed: [QueuedMessage] = []
             for row in rows {
-                try db.execute(
-                    sql: "UPDATE queue SET lease_owner = ?, lease_until = ? WHERE id = ?",
-                    arguments: [owner, SQLiteTime.milliseconds(leaseUntil), row["id"] as String])
+                try db.cachedStatement(sql: "UPDATE queue SET lease_owner = ?, lease_until = ? WHERE id = ?").execute(arguments: [
+                    owner, SQLiteTime.milliseconds(leaseUntil), row["id"] as String,
+                ])
                 if let message = Self.queuedMessage(row) { claimed.append(message) }
             }
             return claimed
@@ -61,10 +63,12 @@ extension SQLiteStore {
     public func runLog(runId: String, through position: Int?) async throws -> [RawStep] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT message_id, call_type, body FROM run_log WHERE run_id = ? AND position <= ? ORDER BY position",
+                db.cachedStatement(
+                    sql: "SELECT message_id, call_type, body FROM run_log WHERE run_id = ? AND position <= ? ORDER BY position"),
                 arguments: [runId, position ?? Int.max]
             ).map { row in
-                RawStep(messageId: row["message_id"], body: Array(row["body"] as Data), callType: CallType(rawValue: row["call_type"]) ?? .step)
+                RawStep(
+                    messageId: row["message_id"], body: Array(row["body"] as Data), callType: CallType(rawValue: row["call_type"]) ?? .step)
             }
         }
     }
@@ -72,11 +76,11 @@ extension SQLiteStore {
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool {
         try await pool.write { db in
             if let retry = followUp.retry {
-                try db.execute(
-                    sql: "UPDATE queue SET attempt = ?, due_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
-                    arguments: [retry.attempt, SQLiteTime.millisecondsRoundedUp(retry.dueAt), message.id, owner])
+                try db.cachedStatement(
+                    sql: "UPDATE queue SET attempt = ?, due_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?"
+                ).execute(arguments: [retry.attempt, SQLiteTime.millisecondsRoundedUp(retry.dueAt), message.id, owner])
             } else {
-                try db.execute(sql: "DELETE FROM queue WHERE id = ? AND lease_owner = ?", arguments: [message.id, owner])
+                try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ? AND lease_owner = ?").execute(arguments: [message.id, owner])
             }
             let owned = db.changesCount > 0
             let run = try followUp.record.flatMap { try Self.fetchRun(db, id: $0.runId) }
@@ -102,8 +106,7 @@ extension SQLiteStore {
             guard let run = try Self.fetchRun(db, id: runId) else { return nil }
             guard run.status == .running else { return run }
             let now = SQLiteTime.milliseconds(time)
-            try db.execute(
-                sql: "UPDATE runs SET status = 'succeeded', output = ?, updated_at = ? WHERE id = ?",
+            try db.cachedStatement(sql: "UPDATE runs SET status = 'succeeded', output = ?, updated_at = ? WHERE id = ?").execute(
                 arguments: [output?.jsonText(), now, runId])
             try Self.finish(db, runId: runId, status: .succeeded, at: now)
             return try Self.fetchRun(db, id: runId)
@@ -116,7 +119,8 @@ extension SQLiteStore {
         switch publication {
         case .startRun(let run, let body, let first):
             if try fetchRun(db, id: run.id) != nil {
-                let id = try String.fetchOne(db, sql: "SELECT message_id FROM run_log WHERE run_id = ? AND position = 0", arguments: [run.id])
+                let id = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT message_id FROM run_log WHERE run_id = ? AND position = 0"), arguments: [run.id])
                 return .deduplicated(id ?? first.id)
             }
             try insertRun(db, run)
@@ -128,7 +132,8 @@ extension SQLiteStore {
             guard run.status == .running else { return .runEnded(run.status) }
             if let dedupeKey,
                 let existing = try String.fetchOne(
-                    db, sql: "SELECT message_id FROM run_log WHERE run_id = ? AND dedupe_key = ?", arguments: [runId, dedupeKey])
+                    db.cachedStatement(sql: "SELECT message_id FROM run_log WHERE run_id = ? AND dedupe_key = ?"),
+                    arguments: [runId, dedupeKey])
             {
                 return .deduplicated(existing)
             }
@@ -144,17 +149,17 @@ extension SQLiteStore {
 
     /// Appends `entry` to the run's log; its position.
     private static func appendLog(_ db: Database, runId: String, entry: RawStep, dedupeKey: String?, at now: Int64) throws -> Int {
-        let position = try Int.fetchOne(db, sql: "SELECT MAX(position) + 1 FROM run_log WHERE run_id = ?", arguments: [runId]) ?? 0
-        try db.execute(
-            sql: "INSERT INTO run_log (run_id, position, message_id, call_type, body, dedupe_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [runId, position, entry.messageId, entry.callType.rawValue, Data(entry.body), dedupeKey, now])
+        let position =
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(position) + 1 FROM run_log WHERE run_id = ?"), arguments: [runId]) ?? 0
+        try db.cachedStatement(
+            sql: "INSERT INTO run_log (run_id, position, message_id, call_type, body, dedupe_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [runId, position, entry.messageId, entry.callType.rawValue, Data(entry.body), dedupeKey, now])
         return position
     }
 
     static func insertQueued(_ db: Database, _ message: QueuedMessage, at now: Int64) throws {
-        try db.execute(
-            sql: "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [
+        try db.cachedStatement(sql: "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [
                 message.id, message.runId, try spec(message), message.body.map { Data($0) }, message.attempt,
                 SQLiteTime.millisecondsRoundedUp(message.dueAt), now,
             ])
@@ -162,27 +167,26 @@ extension SQLiteStore {
 
     /// Fails a running SDK run for good and keeps the message that failed, for resume.
     private static func fail(_ db: Database, runId: String, error: StepError, deadLetter message: QueuedMessage, at now: Int64) throws {
-        try db.execute(
-            sql: "UPDATE runs SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status = 'running'",
-            arguments: [error.value.jsonText(), now, runId])
+        try db.cachedStatement(sql: "UPDATE runs SET status = 'failed', error = ?, updated_at = ? WHERE id = ? AND status = 'running'")
+            .execute(arguments: [error.value.jsonText(), now, runId])
         guard db.changesCount > 0 else { return }
         try finish(db, runId: runId, status: .failed, at: now)
         var retried = message
         retried.attempt = 0
         retried.body = nil
-        try db.execute(sql: "UPDATE dead_letters SET message = ? WHERE run_id = ?", arguments: [try spec(retried), runId])
+        try db.cachedStatement(sql: "UPDATE dead_letters SET message = ? WHERE run_id = ?").execute(arguments: [try spec(retried), runId])
     }
 
     /// Makes a dead-lettered SDK run run again from the delivery that failed.
     static func resumeEndpointRun(_ db: Database, _ run: RunRecord, letter: String, at now: Int64) throws -> Bool {
-        guard let text = try String.fetchOne(db, sql: "SELECT message FROM dead_letters WHERE id = ?", arguments: [letter]),
+        guard let text = try String.fetchOne(db.cachedStatement(sql: "SELECT message FROM dead_letters WHERE id = ?"), arguments: [letter]),
             var message = try? JSONDecoder().decode(QueuedMessage.self, from: Data(text.utf8)), let dueAt = SQLiteTime.timestamp(now)
         else { return false }
         message.id = QueuedMessage.freshId()
         message.dueAt = dueAt
-        try db.execute(
-            sql: "UPDATE runs SET status = 'running', error = NULL, output = NULL, updated_at = ? WHERE id = ?", arguments: [now, run.id])
-        try db.execute(sql: "DELETE FROM dead_letters WHERE id = ?", arguments: [letter])
+        try db.cachedStatement(sql: "UPDATE runs SET status = 'running', error = NULL, output = NULL, updated_at = ? WHERE id = ?").execute(
+            arguments: [now, run.id])
+        try db.cachedStatement(sql: "DELETE FROM dead_letters WHERE id = ?").execute(arguments: [letter])
         try insertQueued(db, message, at: now)
         return true
     }
@@ -209,17 +213,21 @@ private struct RefusedPublication: Error {
 
 /// Waits of SDK runs (`/v2/wait`), kept as operations of kind `endpoint-wait`.
 extension SQLiteStore {
-    public func registerEndpointWait(_ wait: EndpointWait, timeout: QueuedMessage, at time: TimestampValue) async throws -> PublicationResult {
+    public func registerEndpointWait(_ wait: EndpointWait, timeout: QueuedMessage, at time: TimestampValue) async throws
+        -> PublicationResult
+    {
         try await pool.write { db in
             guard let run = try Self.fetchRun(db, id: wait.runId) else { return .unknownRun(wait.runId) }
             guard run.status == .running else { return .runEnded(run.status) }
             let now = SQLiteTime.milliseconds(time)
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO operations (run_id, step_name, kind, event_id, timeout_at, payload, created_at)
                     VALUES (?, ?, 'endpoint-wait', ?, ?, ?, ?) ON CONFLICT(run_id, step_name) DO NOTHING
-                    """,
-                arguments: [wait.runId, wait.stepKey, wait.eventId, SQLiteTime.millisecondsRoundedUp(timeout.dueAt), try Self.json(wait), now])
+                    """
+            ).execute(arguments: [
+                wait.runId, wait.stepKey, wait.eventId, SQLiteTime.millisecondsRoundedUp(timeout.dueAt), try Self.json(wait), now,
+            ])
             guard db.changesCount > 0 else { return .deduplicated(wait.timeoutMessageId) }
             try Self.insertQueued(db, timeout, at: now)
             return .stored(timeout.id)
@@ -243,9 +251,9 @@ extension SQLiteStore {
     public func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool {
         do {
             return try await pool.write { db in
-                try db.execute(sql: "DELETE FROM queue WHERE id = ?", arguments: [wait.timeoutMessageId])
-                try db.execute(
-                    sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ? AND kind = 'endpoint-wait'", arguments: [wait.runId, wait.stepKey])
+                try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ?").execute(arguments: [wait.timeoutMessageId])
+                try db.cachedStatement(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ? AND kind = 'endpoint-wait'").execute(
+                    arguments: [wait.runId, wait.stepKey])
                 guard db.changesCount > 0 else { return false }
                 switch try Self.apply(db, publication, at: SQLiteTime.milliseconds(time)) {
                 case .stored, .deduplicated: return true
@@ -259,8 +267,10 @@ extension SQLiteStore {
 
     public func takeEvent(runId: String, event: String) async throws -> Value? {
         try await pool.write { db in
-            try String.fetchOne(db, sql: "DELETE FROM events WHERE run_id = ? AND event_id = ? RETURNING data", arguments: [runId, event])
-                .flatMap { try? Value(json: $0) }
+            try String.fetchOne(
+                db.cachedStatement(sql: "DELETE FROM events WHERE run_id = ? AND event_id = ? RETURNING data"), arguments: [runId, event]
+            )
+            .flatMap { try? Value(json: $0) }
         }
     }
 

@@ -6,43 +6,49 @@ import StepwiseRuntime
 extension SQLiteStore {
     public func saveSchedules(_ schedules: [ScheduleRecord]) async throws {
         try await pool.write { db in
-            let existing = try Row.fetchAll(db, sql: "SELECT * FROM schedules").compactMap(Self.schedule)
+            let existing = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM schedules")).compactMap(Self.schedule)
             for old in existing {
                 let kept = schedules.contains { $0.workflow == old.workflow && $0.position == old.position }
-                if !kept { try db.execute(sql: "DELETE FROM schedules WHERE workflow = ? AND position = ?", arguments: [old.workflow, old.position]) }
+                if !kept {
+                    try db.cachedStatement(sql: "DELETE FROM schedules WHERE workflow = ? AND position = ?").execute(arguments: [
+                        old.workflow, old.position,
+                    ])
+                }
             }
             for schedule in schedules {
                 let old = existing.first { $0.workflow == schedule.workflow && $0.position == schedule.position }
                 // An unchanged entry keeps its next tick, so a restart neither skips nor repeats it.
                 let unchanged = old.map { $0.cron == schedule.cron && $0.timeZone == schedule.timeZone } ?? false
                 let next = unchanged ? old?.nextFireAt : schedule.nextFireAt
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO schedules (workflow, position, cron, timezone, input, next_fire_at, last_fire_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        schedule.workflow, schedule.position, schedule.cron, schedule.timeZone, schedule.input.jsonText(),
-                        next.map(SQLiteTime.milliseconds), old?.lastFireAt.map(SQLiteTime.milliseconds),
-                    ])
+                        """
+                ).execute(arguments: [
+                    schedule.workflow, schedule.position, schedule.cron, schedule.timeZone, schedule.input.jsonText(),
+                    next.map(SQLiteTime.milliseconds), old?.lastFireAt.map(SQLiteTime.milliseconds),
+                ])
             }
         }
     }
 
     public func schedules() async throws -> [ScheduleRecord] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM schedules ORDER BY workflow, position").compactMap(Self.schedule)
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM schedules ORDER BY workflow, position")).compactMap(Self.schedule)
         }
     }
 
-    public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws -> Bool {
+    public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws
+        -> Bool
+    {
         try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE schedules SET next_fire_at = ?, last_fire_at = ? WHERE workflow = ? AND position = ? AND next_fire_at = ?",
-                arguments: [
-                    next.map(SQLiteTime.milliseconds), SQLiteTime.milliseconds(expected), schedule.workflow, schedule.position,
-                    SQLiteTime.milliseconds(expected),
-                ])
+            try db.cachedStatement(
+                sql: "UPDATE schedules SET next_fire_at = ?, last_fire_at = ? WHERE workflow = ? AND position = ? AND next_fire_at = ?"
+            ).execute(arguments: [
+                next.map(SQLiteTime.milliseconds), SQLiteTime.milliseconds(expected), schedule.workflow, schedule.position,
+                SQLiteTime.milliseconds(expected),
+            ])
             guard db.changesCount > 0 else { return false }
             if let run, try Self.fetchRun(db, id: run.id) == nil { try Self.insertRun(db, run) }
             return true

@@ -5,8 +5,7 @@ import StepwiseProtocol
 extension SQLiteStore {
     public func signingKeys(storingIfAbsent fresh: SigningKeys) async throws -> SigningKeys {
         try await pool.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO signing_keys (id, current_key, next_key) VALUES (1, ?, ?)",
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO signing_keys (id, current_key, next_key) VALUES (1, ?, ?)").execute(
                 arguments: [fresh.current.text, fresh.next.text])
             return try Self.fetchSigningKeys(db) ?? fresh
         }
@@ -14,15 +13,17 @@ extension SQLiteStore {
 
     public func rotateSigningKeys(from expected: SigningKeys, to rotated: SigningKeys) async throws -> SigningKeys {
         try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE signing_keys SET current_key = ?, next_key = ? WHERE id = 1 AND current_key = ? AND next_key = ?",
-                arguments: [rotated.current.text, rotated.next.text, expected.current.text, expected.next.text])
+            try db.cachedStatement(
+                sql: "UPDATE signing_keys SET current_key = ?, next_key = ? WHERE id = 1 AND current_key = ? AND next_key = ?"
+            ).execute(arguments: [rotated.current.text, rotated.next.text, expected.current.text, expected.next.text])
             return try Self.fetchSigningKeys(db) ?? rotated
         }
     }
 
     private static func fetchSigningKeys(_ db: Database) throws -> SigningKeys? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT current_key, next_key FROM signing_keys WHERE id = 1") else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT current_key, next_key FROM signing_keys WHERE id = 1")) else {
+            return nil
+        }
         return SigningKeys(current: SigningKey(row["current_key"]), next: SigningKey(row["next_key"]))
     }
 }

@@ -14,24 +14,24 @@ public final class SQLiteStore: Store {
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA foreign_keys = ON") }
+        configuration.prepareDatabase { db in try db.cachedStatement(sql: "PRAGMA foreign_keys = ON").execute() }
         pool = try DatabasePool(path: path, configuration: configuration)
         // DatabasePool sets synchronous = NORMAL after the setup hook; durability needs FULL.
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try pool.writeWithoutTransaction { db in try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
         try SQLiteSchema.migrator.migrate(pool)
     }
 
     public func saveDefinition(_ definition: StoredDefinition) async throws {
         try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO definitions (hash, workflow, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING",
-                arguments: [definition.hash, definition.workflow, definition.source, SQLiteTime.milliseconds(Date())])
+            try db.cachedStatement(
+                sql: "INSERT INTO definitions (hash, workflow, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT(hash) DO NOTHING"
+            ).execute(arguments: [definition.hash, definition.workflow, definition.source, SQLiteTime.milliseconds(Date())])
         }
     }
 
     public func definitions() async throws -> [StoredDefinition] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT hash, workflow, source FROM definitions ORDER BY created_at").map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT hash, workflow, source FROM definitions ORDER BY created_at")).map { row in
                 StoredDefinition(hash: row["hash"], workflow: row["workflow"], source: row["source"])
             }
         }
@@ -47,8 +47,10 @@ public final class SQLiteStore: Store {
 
     public func nextWakeTime() async throws -> TimestampValue? {
         try await pool.read { db in
-            let due = try Int64.fetchOne(db, sql: "SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0")
-            let leaseExpiry = try Int64.fetchOne(db, sql: "SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL")
+            let due = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0"))
+            let leaseExpiry = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL"))
             return [due, leaseExpiry].compactMap { $0 }.min().flatMap(SQLiteTime.timestamp)
         }
     }
@@ -81,7 +83,9 @@ public final class SQLiteStore: Store {
     }
 
     /// Applies `resolution` to the run of the claimed `message` inside a transaction.
-    private static func complete(_ db: Database, _ message: PendingMessage, owner: String, with resolution: DeliveryResolution) throws -> Bool {
+    private static func complete(_ db: Database, _ message: PendingMessage, owner: String, with resolution: DeliveryResolution) throws
+        -> Bool
+    {
         guard let redeliver = try Self.take(db, message, owner: owner) else { return false }
         guard let run = try Self.fetchRun(db, id: message.runId), run.status == .running else { return false }
         let now = SQLiteTime.milliseconds(resolution.record.finishedAt)
@@ -91,16 +95,18 @@ public final class SQLiteStore: Store {
             appended = try Self.apply(db, submission, of: run, children: resolution.children, at: now) || appended
         }
         if resolution.error != nil, run.phase == .main {
-            try db.execute(
-                sql: "UPDATE runs SET failure_position = COALESCE(failure_position, (SELECT COUNT(*) FROM journal WHERE run_id = ?)) WHERE id = ?",
-                arguments: [run.id, run.id])
+            try db.cachedStatement(
+                sql:
+                    "UPDATE runs SET failure_position = COALESCE(failure_position, (SELECT COUNT(*) FROM journal WHERE run_id = ?)) WHERE id = ?"
+            ).execute(arguments: [run.id, run.id])
         }
-        try db.execute(
-            sql: "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?",
-            arguments: [
-                resolution.status.rawValue, resolution.phase.rawValue, resolution.output?.jsonText(),
-                resolution.error.map { $0.value.jsonText() }, now, run.id,
-            ])
+        try db.cachedStatement(
+            sql:
+                "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?"
+        ).execute(arguments: [
+            resolution.status.rawValue, resolution.phase.rawValue, resolution.output?.jsonText(),
+            resolution.error.map { $0.value.jsonText() }, now, run.id,
+        ])
         try Self.insert(db, resolution.record)
         if resolution.status.isFinal {
             try Self.finish(db, runId: run.id, status: resolution.status, at: now)
@@ -114,37 +120,42 @@ public final class SQLiteStore: Store {
 
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
         try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ?",
-                arguments: [SQLiteTime.milliseconds(until), message.id, owner])
+            try db.cachedStatement(sql: "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ?").execute(arguments: [
+                SQLiteTime.milliseconds(until), message.id, owner,
+            ])
             return db.changesCount > 0
         }
     }
 
     public func progress(runId: String, from position: Int) async throws -> RunProgress {
         try await pool.read { db in
-            let pending = try String.fetchAll(db, sql: "SELECT step_name FROM operations WHERE run_id = ?", arguments: [runId])
-            let failures = try Row.fetchAll(db, sql: "SELECT step_name, failures FROM step_failures WHERE run_id = ?", arguments: [runId])
+            let pending = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT step_name FROM operations WHERE run_id = ?"), arguments: [runId])
+            let failures = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT step_name, failures FROM step_failures WHERE run_id = ?"), arguments: [runId])
             return RunProgress(
                 journal: try Self.fetchJournal(db, runId: runId, from: position), journalBase: position, pending: Set(pending),
-                failures: Dictionary(failures.map { ($0["step_name"] as String, $0["failures"] as Int) }, uniquingKeysWith: { first, _ in first }))
+                failures: Dictionary(
+                    failures.map { ($0["step_name"] as String, $0["failures"] as Int) }, uniquingKeysWith: { first, _ in first }))
         }
     }
 
     public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws {
         try await pool.write { db in
-            try db.execute(
-                sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ?, attempt = ? WHERE id = ? AND lease_owner = ?",
-                arguments: [SQLiteTime.millisecondsRoundedUp(dueAt), attempt, message.id, owner])
+            try db.cachedStatement(
+                sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ?, attempt = ? WHERE id = ? AND lease_owner = ?"
+            ).execute(arguments: [SQLiteTime.millisecondsRoundedUp(dueAt), attempt, message.id, owner])
             if message.kind == .deliver, let run = try Self.fetchRun(db, id: message.runId) { try Self.releaseSlot(db, of: run) }
         }
     }
 
     public func releaseLeases(owner: String) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", arguments: [owner])
-            try db.execute(sql: "UPDATE queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", arguments: [owner])
-            try db.execute(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
+            try db.cachedStatement(sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?").execute(
+                arguments: [owner])
+            try db.cachedStatement(sql: "UPDATE queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?").execute(
+                arguments: [owner])
+            try db.cachedStatement(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
         }
     }
 
@@ -183,7 +194,8 @@ public final class SQLiteStore: Store {
     public func attempts(runId: String, from position: Int) async throws -> [AttemptRecord] {
         try await pool.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM attempts WHERE run_id = ? AND position >= ? ORDER BY id", arguments: [runId, position]
+                db.cachedStatement(sql: "SELECT * FROM attempts WHERE run_id = ? AND position >= ? ORDER BY id"),
+                arguments: [runId, position]
             ).compactMap { row in
                 guard let started = SQLiteTime.timestamp(row["started_at"]), let finished = SQLiteTime.timestamp(row["finished_at"]) else {
                     return nil
@@ -201,7 +213,8 @@ public final class SQLiteStore: Store {
 
     public func cancel(workflow: String, at time: TimestampValue) async throws -> [String] {
         try await pool.write { db in
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM runs WHERE workflow = ? AND status = 'running'", arguments: [workflow])
+            let ids = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT id FROM runs WHERE workflow = ? AND status = 'running'"), arguments: [workflow])
             var canceled: [String] = []
             for id in ids where try Self.cancel(db, runId: id, at: SQLiteTime.milliseconds(time)) { canceled.append(id) }
             return canceled
@@ -226,36 +239,40 @@ public final class SQLiteStore: Store {
     /// Appends `entry` at the end of the run's journal, numbered by its position.
     static func append(_ db: Database, runId: String, entry: JournalEntry, at time: Int64) throws {
         // MAX over the primary key is one index lookup; COUNT(*) would walk the run's whole journal.
-        let position = try Int.fetchOne(db, sql: "SELECT MAX(position) + 1 FROM journal WHERE run_id = ?", arguments: [runId]) ?? 0
+        let position =
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(position) + 1 FROM journal WHERE run_id = ?"), arguments: [runId]) ?? 0
         var numbered = entry
         numbered.stepId = position
         // The primary key (run_id, position) makes recording two results at one position impossible.
-        try db.execute(
-            sql: "INSERT INTO journal (run_id, position, entry, recorded_at) VALUES (?, ?, ?, ?)",
-            arguments: [runId, position, numbered.json.jsonText(), time])
+        try db.cachedStatement(sql: "INSERT INTO journal (run_id, position, entry, recorded_at) VALUES (?, ?, ?, ?)").execute(arguments: [
+            runId, position, numbered.json.jsonText(), time,
+        ])
     }
 
     static func fetchJournal(_ db: Database, runId: String, from position: Int = 0) throws -> [JournalEntry] {
         try String.fetchAll(
-            db, sql: "SELECT entry FROM journal WHERE run_id = ? AND position >= ? ORDER BY position", arguments: [runId, position])
-            .compactMap { text in (try? Value(json: text)).flatMap { try? JournalEntry(json: $0) } }
+            db.cachedStatement(sql: "SELECT entry FROM journal WHERE run_id = ? AND position >= ? ORDER BY position"),
+            arguments: [runId, position]
+        )
+        .compactMap { text in (try? Value(json: text)).flatMap { try? JournalEntry(json: $0) } }
     }
 
     /// Inserts a new run with its initial entry and first delivery.
     static func insertRun(_ db: Database, _ run: RunRecord) throws {
         let created = SQLiteTime.milliseconds(run.createdAt)
         let flow = run.flowControl
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
                     concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue, run.phase.rawValue, created, created,
-                run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
-                flow?.ratePeriod, run.endpoint, try run.defaults.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
-            ])
+                """
+        ).execute(arguments: [
+            run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
+            run.phase.rawValue, created, created,
+            run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
+            flow?.ratePeriod, run.endpoint, try run.defaults.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
+        ])
         // An SDK run's log and first delivery come from its trigger message (`SQLiteStore+Queue`).
         guard run.endpoint == nil else { return }
         try append(db, runId: run.id, entry: .initial(run.input), at: created)
@@ -263,19 +280,19 @@ public final class SQLiteStore: Store {
     }
 
     static func insert(_ db: Database, _ record: AttemptRecord) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO attempts (run_id, position, attempt, started_at, finished_at, outcome, detail)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                record.runId, record.position, record.attempt, SQLiteTime.milliseconds(record.startedAt),
-                SQLiteTime.milliseconds(record.finishedAt), record.outcome, record.detail,
-            ])
+                """
+        ).execute(arguments: [
+            record.runId, record.position, record.attempt, SQLiteTime.milliseconds(record.startedAt),
+            SQLiteTime.milliseconds(record.finishedAt), record.outcome, record.detail,
+        ])
     }
 
     static func fetchRun(_ db: Database, id: String) throws -> RunRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]).flatMap(runRecord)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE id = ?"), arguments: [id]).flatMap(runRecord)
     }
 
     private static func runRecord(_ row: Row) -> RunRecord? {
@@ -298,6 +315,7 @@ public final class SQLiteStore: Store {
 
     static func message(_ row: Row) -> PendingMessage? {
         guard let due = SQLiteTime.timestamp(row["due_at"]), let kind = PendingMessage.Kind(rawValue: row["kind"]) else { return nil }
-        return PendingMessage(id: row["id"], runId: row["run_id"], kind: kind, stepName: row["step_name"], attempt: row["attempt"], dueAt: due)
+        return PendingMessage(
+            id: row["id"], runId: row["run_id"], kind: kind, stepName: row["step_name"], attempt: row["attempt"], dueAt: due)
     }
 }
