@@ -61,7 +61,8 @@ public actor WorkflowRunner {
         let context = WorkflowContext(
             runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal, base: delivery.journalBase,
             pending: delivery.pending, failures: delivery.failures, startedAt: delivery.startedAt, now: clock())
-        var state = cached ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
+        // `consume` leaves the state with one owner, so the walk changes it in place instead of copying it.
+        var state = (consume cached) ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
         let outcome: DeliveryOutcome
         do {
             let result = try await Self.run(interpreter, delivery, context, &state)
