@@ -7,7 +7,7 @@ extension SQLiteStore {
     public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws
         -> Bool
     {
-        try await pool.write { db in
+        try await completions.write { db in
             guard try Self.take(db, message, owner: owner) != nil, let stepName = message.stepName else { return false }
             guard let run = try Self.fetchRun(db, id: message.runId), run.status == .running else { return false }
             let now = SQLiteTime.milliseconds(record?.finishedAt ?? message.dueAt)

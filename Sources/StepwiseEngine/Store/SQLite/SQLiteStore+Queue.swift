@@ -74,7 +74,7 @@ extension SQLiteStore {
     }
 
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool {
-        try await pool.write { db in
+        try await completions.write { db in
             if let retry = followUp.retry {
                 try db.cachedStatement(
                     sql: "UPDATE queue SET attempt = ?, due_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?"

@@ -7,6 +7,8 @@ import StepwiseRuntime
 /// acknowledged change survives a crash or power loss. One transaction per state change.
 public final class SQLiteStore: Store {
     let pool: DatabasePool
+    /// The writes of step completions, which concurrent deliveries commit together.
+    let completions: CommitBatcher
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -16,6 +18,7 @@ public final class SQLiteStore: Store {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in try db.cachedStatement(sql: "PRAGMA foreign_keys = ON").execute() }
         pool = try DatabasePool(path: path, configuration: configuration)
+        completions = CommitBatcher(pool: pool)
         // DatabasePool sets synchronous = NORMAL after the setup hook; durability needs FULL.
         try pool.writeWithoutTransaction { db in try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
         try SQLiteSchema.migrator.migrate(pool)
@@ -56,13 +59,13 @@ public final class SQLiteStore: Store {
     }
 
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool {
-        try await pool.write { db in try Self.complete(db, message, owner: owner, with: resolution) }
+        try await completions.write { db in try Self.complete(db, message, owner: owner, with: resolution) }
     }
 
     public func complete(
         _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
     ) async throws -> (completed: Bool, next: PendingMessage?) {
-        try await pool.write { db in
+        try await completions.write { db in
             let completed = try Self.complete(db, message, owner: owner, with: resolution)
             guard completed, !resolution.status.isFinal, let run = try Self.fetchRun(db, id: message.runId), run.flowControl == nil else {
                 return (completed, nil)

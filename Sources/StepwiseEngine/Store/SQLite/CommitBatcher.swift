@@ -1,0 +1,81 @@
+import GRDB
+import Synchronization
+
+/// Group commit for concurrent writers: write transactions that arrive while another commit is
+/// in progress wait and then run together in one transaction, each in a savepoint of its own,
+/// so many steps of many runs cost one fsync. Every caller returns only after the commit that
+/// holds its changes, so an acknowledged change is as durable as with a transaction of its own;
+/// a writer that throws rolls back its savepoint alone.
+final class CommitBatcher: Sendable {
+    /// One waiting write: runs inside the shared transaction, and is told the outcome after it.
+    private struct Job: Sendable {
+        let run: @Sendable (Database) -> Void
+        let finish: @Sendable ((any Error)?) -> Void
+    }
+
+    private struct State {
+        var waiting: [Job] = []
+        var committing = false
+    }
+
+    private let pool: DatabasePool
+    private let state = Mutex(State())
+
+    /// A batcher writing to `pool`.
+    init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    /// Runs `body` in a savepoint of the next group commit and returns its result once committed.
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let outcome = Mutex<Result<T, any Error>?>(nil)
+            let job = Job(
+                run: { db in
+                    do {
+                        var value: T?
+                        try db.inSavepoint {
+                            value = try body(db)
+                            return .commit
+                        }
+                        if let value { outcome.withLock { $0 = .success(value) } }
+                    } catch {
+                        outcome.withLock { $0 = .failure(error) }
+                    }
+                },
+                finish: { commitError in
+                    if let commitError { return continuation.resume(throwing: commitError) }
+                    let result = outcome.withLock { $0 } ?? .failure(DatabaseError(message: "a batched write produced no result"))
+                    continuation.resume(with: result)
+                })
+            let startsBatch = state.withLock { state in
+                state.waiting.append(job)
+                guard !state.committing else { return false }
+                state.committing = true
+                return true
+            }
+            if startsBatch { Task { await self.drain() } }
+        }
+    }
+
+    /// Commits the waiting writes, batch after batch, until none is left.
+    private func drain() async {
+        while true {
+            let jobs = state.withLock { state -> [Job] in
+                let jobs = state.waiting
+                state.waiting = []
+                if jobs.isEmpty { state.committing = false }
+                return jobs
+            }
+            guard !jobs.isEmpty else { return }
+            do {
+                try await pool.write { db in
+                    for job in jobs { job.run(db) }
+                }
+                for job in jobs { job.finish(nil) }
+            } catch {
+                for job in jobs { job.finish(error) }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+import StepwiseTesting
+import Testing
+
+@testable import StepwiseEngine
+
+/// Group commit: concurrent writes share transactions, each keeps its own result, and one that
+/// fails is rolled back alone.
+@Suite("Commit batcher")
+struct CommitBatcherTests {
+    @Test("concurrent writes are all committed with their own results, in fewer transactions than writes; a failing one alone is rolled back")
+    func batchesAndIsolates() async throws {
+        let directory = try TemporaryDirectory()
+        let pool = try DatabasePool(path: directory.path("batch.db"))
+        try await pool.write { db in try db.execute(sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, value TEXT NOT NULL)") }
+        let commits = Counter()
+        pool.add(transactionObserver: CommitCounter(commits: commits), extent: .databaseLifetime)
+        let batcher = CommitBatcher(pool: pool)
+        struct Refused: Error {}
+        let results = try await withThrowingTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    do {
+                        let value = try await batcher.write { db -> Int in
+                            try db.execute(sql: "INSERT INTO items (id, value) VALUES (?, ?)", arguments: [index, "item-\(index)"])
+                            if index == 77 { throw Refused() }
+                            return index * 2
+                        }
+                        return (index, .success(value))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results: [Int: Result<Int, any Error>] = [:]
+            for try await (index, result) in group { results[index] = result }
+            return results
+        }
+        for index in 0..<200 where index != 77 { #expect((try? results[index]?.get()) == index * 2) }
+        #expect((try? results[77]?.get()) == nil, "the failing write reports its error")
+        let stored = try await pool.read { db in try Int.fetchAll(db, sql: "SELECT id FROM items ORDER BY id") }
+        #expect(stored == Array(0..<200).filter { $0 != 77 }, "everything but the failing write is stored")
+        #expect((1..<200).contains(commits.value), "writes arriving during a commit share the next one (\(commits.value) commits)")
+    }
+}
+
+/// A count shared with a transaction observer.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+}
+
+/// Counts the commits of a database.
+final class CommitCounter: TransactionObserver {
+    let commits: Counter
+    init(commits: Counter) { self.commits = commits }
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) { commits.increment() }
+    func databaseDidRollback(_ db: Database) {}
+}
