@@ -101,6 +101,20 @@ struct SQLiteStoreTests {
         #expect(resumed.first?.dueAt == (try at(60)))
     }
 
+    @Test("a timer's completion can lease the run's delivery in the same commit, so the run goes on before other due timers")
+    func timerCompletionLeasesTheDelivery() async throws {
+        _ = try await store.createRun(newRun("run-1", at: 0))
+        let first = try #require(try await claim("node-a", at: 0).first)
+        #expect(try await store.complete(first, owner: "node-a", with: resolution(first, sleep: at(60), finishedAt: at(1), outcome: "submitted")))
+        let timer = try #require(try await claim("node-a", at: 60).first)
+        #expect(timer.kind == .timer)
+        let (completed, next) = try await store.completeOperation(timer, owner: "node-a", entry: nil, record: nil, leasingNextUntil: at(90))
+        #expect(completed)
+        let delivery = try #require(next)
+        #expect(delivery.kind == .deliver && delivery.runId == "run-1")
+        #expect(try await claim("node-b", at: 61).isEmpty, "the delivery is already leased to node-a")
+    }
+
     @Test("a message due within a millisecond is not claimed before that instant, and the wake time is not early")
     func claimIsNeverEarlyWithinAMillisecond() async throws {
         _ = try await store.createRun(newRun("run-1", at: 0))

@@ -5,11 +5,12 @@ import StepwiseRuntime
 /// The operations the engine completes for runs: timers (sleeps, retries, wait timeouts) and calls.
 extension WorkflowEngine {
     /// A timer is due: a sleep ends (`{until}`), a wait times out, or a retry may go ahead.
-    func fireTimer(_ message: PendingMessage) async throws {
+    /// Returns the run's delivery when it was leased in the same commit (`leasingNext`).
+    func fireTimer(_ message: PendingMessage, leasingNext: Bool) async throws -> PendingMessage? {
         guard let stepName = message.stepName, let operation = try await store.operation(runId: message.runId, stepName: stepName) else {
             // The operation was completed meanwhile (an event arrived): only the timer is left.
             _ = try await store.completeOperation(message, owner: owner, entry: nil, record: nil)
-            return
+            return nil
         }
         let entry: JournalEntry?
         switch operation.kind {
@@ -17,7 +18,14 @@ extension WorkflowEngine {
         case .wait: entry = operation.entry(out: StepOperation.waitResult(data: nil))
         default: entry = nil
         }
-        if try await store.completeOperation(message, owner: owner, entry: entry, record: nil) { wake.signal() }
+        guard leasingNext else {
+            if try await store.completeOperation(message, owner: owner, entry: entry, record: nil) { wake.signal() }
+            return nil
+        }
+        let leaseUntil = clock().movedForward(by: configuration.lease)
+        let (completed, next) = try await store.completeOperation(message, owner: owner, entry: entry, record: nil, leasingNextUntil: leaseUntil)
+        if completed, next == nil { wake.signal() }
+        return next
     }
 
     /// Performs a `call` step's request while the run holds no compute. The lease covers the

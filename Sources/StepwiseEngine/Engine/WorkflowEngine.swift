@@ -351,7 +351,7 @@ public actor WorkflowEngine {
         do {
             switch message.kind {
             case .deliver: return try await deliverRun(message, leasingNext: leasingNext)
-            case .timer: try await fireTimer(message)
+            case .timer: return try await fireTimer(message, leasingNext: leasingNext)
             case .call: try await performCall(message)
             }
         } catch {

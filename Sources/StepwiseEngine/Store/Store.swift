@@ -49,6 +49,14 @@ public protocol Store: Sendable {
     /// timer appends none) and delivers the run again, atomically. False when the lease was lost.
     func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool
 
+    /// `completeOperation(_:owner:entry:record:)`, leasing the run's delivery it makes due to
+    /// `owner` until `leaseUntil` in the same commit when the run has no flow control (as
+    /// `complete(_:owner:with:leasingNextUntil:)` does): a run whose sleep ends goes on at once,
+    /// before the timers of other runs due at the same moment are all fired.
+    func completeOperation(
+        _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?, leasingNextUntil leaseUntil: TimestampValue
+    ) async throws -> (completed: Bool, next: PendingMessage?)
+
     /// The stored operation of a run's step, while it is pending.
     func operation(runId: String, stepName: String) async throws -> StepOperation?
 

@@ -7,16 +7,51 @@ extension SQLiteStore {
     public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws
         -> Bool
     {
+        try await completions.write { db in try Self.completeOperation(db, message, owner: owner, entry: entry, record: record) }
+    }
+
+    public func completeOperation(
+        _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?, leasingNextUntil leaseUntil: TimestampValue
+    ) async throws -> (completed: Bool, next: PendingMessage?) {
         try await completions.write { db in
-            guard try Self.take(db, message, owner: owner) != nil, let stepName = message.stepName else { return false }
-            guard let run = try Self.fetchRun(db, id: message.runId), run.status == .running else { return false }
-            let now = SQLiteTime.milliseconds(record?.finishedAt ?? message.dueAt)
-            try db.cachedStatement(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ?").execute(arguments: [run.id, stepName])
-            if let entry { try Self.append(db, runId: run.id, entry: entry, at: now) }
-            if let record { try Self.insert(db, record) }
-            try Self.deliver(db, runId: run.id, attempt: 0, dueAt: now, at: now)
-            return true
+            let completed = try Self.completeOperation(db, message, owner: owner, entry: entry, record: record)
+            guard completed else { return (false, nil) }
+            let now = record?.finishedAt ?? message.dueAt
+            return (true, try Self.leaseDelivery(db, runId: message.runId, owner: owner, until: leaseUntil, dueBy: now))
         }
+    }
+
+    /// Completes a claimed timer or call inside a transaction.
+    private static func completeOperation(
+        _ db: Database, _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?
+    ) throws -> Bool {
+        guard try take(db, message, owner: owner) != nil, let stepName = message.stepName else { return false }
+        guard let run = try fetchRun(db, id: message.runId), run.status == .running else { return false }
+        let now = SQLiteTime.milliseconds(record?.finishedAt ?? message.dueAt)
+        try db.cachedStatement(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ?").execute(arguments: [run.id, stepName])
+        if let entry { try append(db, runId: run.id, entry: entry, at: now) }
+        if let record { try insert(db, record) }
+        try deliver(db, runId: run.id, attempt: 0, dueAt: now, at: now)
+        return true
+    }
+
+    /// Leases the run's delivery to `owner` until `leaseUntil` when it is due by `dueBy`, no one
+    /// holds it and the run has no flow control (whose limits only the claim applies).
+    static func leaseDelivery(_ db: Database, runId: String, owner: String, until leaseUntil: TimestampValue, dueBy: TimestampValue) throws
+        -> PendingMessage?
+    {
+        guard let run = try fetchRun(db, id: runId), run.status == .running, run.flowControl == nil else { return nil }
+        let leased = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0
+                    WHERE run_id = ? AND kind = 'deliver' AND lease_owner IS NULL AND waiting_for_slot = 0 AND due_at <= ?
+                    RETURNING *
+                    """),
+            arguments: [owner, SQLiteTime.milliseconds(leaseUntil), run.id, SQLiteTime.milliseconds(dueBy)])
+        guard var next = leased.flatMap(message) else { return nil }
+        next.claimedAt = dueBy
+        return next
     }
 
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {

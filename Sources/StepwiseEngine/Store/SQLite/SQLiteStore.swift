@@ -67,21 +67,8 @@ public final class SQLiteStore: Store {
     ) async throws -> (completed: Bool, next: PendingMessage?) {
         try await completions.write { db in
             let completed = try Self.complete(db, message, owner: owner, with: resolution)
-            guard completed, !resolution.status.isFinal, let run = try Self.fetchRun(db, id: message.runId), run.flowControl == nil else {
-                return (completed, nil)
-            }
-            let now = SQLiteTime.milliseconds(resolution.record.finishedAt)
-            let leased = try Row.fetchOne(
-                db,
-                sql: """
-                    UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0
-                    WHERE run_id = ? AND kind = 'deliver' AND lease_owner IS NULL AND waiting_for_slot = 0 AND due_at <= ?
-                    RETURNING *
-                    """,
-                arguments: [owner, SQLiteTime.milliseconds(leaseUntil), run.id, now])
-            guard var next = leased.flatMap(Self.message) else { return (true, nil) }
-            next.claimedAt = resolution.record.finishedAt
-            return (true, next)
+            guard completed, !resolution.status.isFinal else { return (completed, nil) }
+            return (true, try Self.leaseDelivery(db, runId: message.runId, owner: owner, until: leaseUntil, dueBy: resolution.record.finishedAt))
         }
     }
 
