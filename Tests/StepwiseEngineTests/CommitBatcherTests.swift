@@ -45,6 +45,24 @@ struct CommitBatcherTests {
     }
 }
 
+extension CommitBatcherTests {
+    @Test("a write alone in its commit that fails rolls back and reports its own error")
+    func loneFailureRollsBack() async throws {
+        let directory = try TemporaryDirectory()
+        let pool = try DatabasePool(path: directory.path("lone.db"))
+        try await pool.write { db in try db.execute(sql: "CREATE TABLE items (id INTEGER PRIMARY KEY)") }
+        let batcher = CommitBatcher(pool: pool)
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) {
+            try await batcher.write { db in
+                try db.execute(sql: "INSERT INTO items (id) VALUES (1)")
+                throw Refused()
+            }
+        }
+        #expect(try await batcher.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") } == 0)
+    }
+}
+
 /// A count shared with a transaction observer.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()

@@ -8,8 +8,10 @@ import Synchronization
 /// a writer that throws rolls back its savepoint alone.
 final class CommitBatcher: Sendable {
     /// One waiting write: runs inside the shared transaction, and is told the outcome after it.
+    /// Sharing it with others, it runs in a savepoint and keeps its error to itself; alone, its
+    /// error rolls back the transaction (a savepoint would only cost two more statements).
     private struct Job: Sendable {
-        let run: @Sendable (Database) -> Void
+        let run: @Sendable (Database, _ shared: Bool) throws -> Void
         let finish: @Sendable ((any Error)?) -> Void
     }
 
@@ -31,7 +33,12 @@ final class CommitBatcher: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let outcome = Mutex<Result<T, any Error>?>(nil)
             let job = Job(
-                run: { db in
+                run: { db, shared in
+                    guard shared else {
+                        let value = try body(db)
+                        outcome.withLock { $0 = .success(value) }
+                        return
+                    }
                     do {
                         var value: T?
                         try db.inSavepoint {
@@ -70,7 +77,7 @@ final class CommitBatcher: Sendable {
             guard !jobs.isEmpty else { return }
             do {
                 try await pool.write { db in
-                    for job in jobs { job.run(db) }
+                    for job in jobs { try job.run(db, jobs.count > 1) }
                 }
                 for job in jobs { job.finish(nil) }
             } catch {

@@ -40,7 +40,13 @@ extension SQLiteStore {
     static func leaseDelivery(_ db: Database, runId: String, owner: String, until leaseUntil: TimestampValue, dueBy: TimestampValue) throws
         -> PendingMessage?
     {
-        guard let run = try fetchRun(db, id: runId), run.status == .running, run.flowControl == nil else { return nil }
+        // The run's status and flow-control keys only: decoding the whole run (its input) is not needed.
+        guard
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT 1 FROM runs WHERE id = ? AND status = 'running' AND concurrency_key IS NULL AND rate_key IS NULL"),
+                arguments: [runId]) ?? false
+        else { return nil }
         let leased = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
@@ -48,7 +54,7 @@ extension SQLiteStore {
                     WHERE run_id = ? AND kind = 'deliver' AND lease_owner IS NULL AND waiting_for_slot = 0 AND due_at <= ?
                     RETURNING *
                     """),
-            arguments: [owner, SQLiteTime.milliseconds(leaseUntil), run.id, SQLiteTime.milliseconds(dueBy)])
+            arguments: [owner, SQLiteTime.milliseconds(leaseUntil), runId, SQLiteTime.milliseconds(dueBy)])
         guard var next = leased.flatMap(message) else { return nil }
         next.claimedAt = dueBy
         return next
