@@ -64,6 +64,8 @@ import time
 import http.client
 import uuid
 
+from parked_memory import memory_of  # VmRSS and VmHWM of a process (scripts/ is on the path)
+
 HOST = "127.0.0.1"
 TOKEN = "bench-peer-token"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -303,16 +305,6 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def memory_of(pid):
-    figures = {}
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                figures[key] = int(value.split()[0]) * 1024
-    return figures["VmRSS"], figures["VmHWM"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -901,6 +901,12 @@ def verify_sdk_run(server, app, run_id, workflow, payload, log_rows, report, vio
     twice = check_sdk_log(workflow, payload, log_rows, result if record and record.get("finished") else None, problems)
     report["recorded"] += sum(1 for row in log_rows[1:])
     report["twice"] += sum(len(where) - 1 for where in twice.values())
+    return reported(problems, run, violation)
+
+
+def reported(problems, run, violation):
+    """Reports each of a run's problems, with its last delivery attempts when there are any;
+    whether the run passed."""
     for problem in problems:
         violation(problem)
     if problems:
@@ -1327,14 +1333,7 @@ def verify_run(server, run_id, n, violations):
     if journal != EXPECTED_STEPS:
         problems.append(f"journal is {journal}, expected {EXPECTED_STEPS}")
     check_journaled_results(steps, {name: answer_value(HTTP_STEPS.index(name) + 1, body) for name, body in bodies.items()}, problems)
-    for problem in problems:
-        violation(problem)
-    if problems:
-        attempts = run.get("attempts") or []
-        violation("attempts: " + "; ".join(
-            f"pos {a.get('position')} try {a.get('attempt')} {a.get('outcome')} {a.get('detail') or ''}".strip()
-            for a in attempts[-12:]))
-    return not problems
+    return reported(problems, run, violation)
 
 
 def verify_requests(runs, counter, violations, results):

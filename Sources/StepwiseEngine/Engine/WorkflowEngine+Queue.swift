@@ -30,7 +30,7 @@ extension WorkflowEngine {
     func planner(for messages: [PublishedMessage]) async throws -> PublicationPlanner {
         var defaults: [String: RunDefaults] = [:]
         for runId in Set(messages.compactMap { $0.options.workflow.isInit == false ? $0.options.workflow.runId : nil }) {
-            defaults[runId] = try await store.run(id: runId)?.defaults
+            defaults[runId] = try await store.runDefaults(runId: runId)
         }
         return PublicationPlanner(now: clock(), defaults: defaults)
     }
@@ -89,8 +89,7 @@ extension WorkflowEngine {
             body = RawStepArray(log).jsonBytes
             initialPayload = log.first?.body ?? []
         }
-        let keys = try await signingKeys()
-        let result = await target.deliver(message, body: body, runCreatedAt: run?.createdAt, key: keys.current)
+        let result = await target.deliver(message, body: body, runCreatedAt: run?.createdAt, key: try await deliveryKey())
         let resolver = QueuedAttemptResolver(
             message: message, run: run, initialPayload: initialPayload, body: body, startedAt: startedAt, now: clock(),
             retryDelayScale: configuration.retryDelayScale)

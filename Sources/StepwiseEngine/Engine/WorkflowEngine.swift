@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import StepwiseExpressions
 import StepwiseLanguage
+import StepwiseProtocol
 import StepwiseRuntime
 
 /// The orchestrator: starts runs, delivers their due messages to the runner, persists every
@@ -64,6 +65,8 @@ public actor WorkflowEngine {
     /// Counts `queueChanged()` calls: a reading of the queue taken across one (the engine is an
     /// actor, and others run while the loop awaits the store) is already stale and is not kept.
     var queueChanges = 0
+    /// The signing keys as last read or rotated here, and when (`deliveryKey()`).
+    var knownKeys: (keys: SigningKeys, readAt: TimestampValue)?
     /// Deliveries in flight, by `m<id>` for run messages and `q<id>` for queued ones.
     private var inFlight: [String: Task<Void, Never>] = [:]
     /// Set when the delivery loop ends: deliveries in flight finish but lease no next delivery.

@@ -129,6 +129,10 @@ public protocol Store: Sendable {
     /// (the run was canceled, or another node took the message), and nothing changes.
     func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool
 
+    /// The run-level options of an SDK run (`RunDefaults`), read without the rest of the run: every
+    /// step an SDK publishes needs them.
+    func runDefaults(runId: String) async throws -> RunDefaults?
+
     /// Ends a running SDK run as succeeded (its endpoint's cleanup call) with `output`; the run
     /// afterwards (unchanged when it had already ended), or `nil` when there is none.
     func finishEndpointRun(runId: String, output: Value?, at time: TimestampValue) async throws -> RunRecord?

@@ -101,6 +101,17 @@ extension SQLiteStore {
         }
     }
 
+    public func runDefaults(runId: String) async throws -> RunDefaults? {
+        try await pool.read { db in
+            Self.runDefaults(try String.fetchOne(db.cachedStatement(sql: "SELECT endpoint_defaults FROM runs WHERE id = ?"), arguments: [runId]))
+        }
+    }
+
+    /// Decodes the stored `endpoint_defaults` column.
+    static func runDefaults(_ text: String?) -> RunDefaults? {
+        text.flatMap { try? JSONDecoder().decode(RunDefaults.self, from: Data($0.utf8)) }
+    }
+
     public func finishEndpointRun(runId: String, output: Value?, at time: TimestampValue) async throws -> RunRecord? {
         try await pool.write { db in
             guard let run = try Self.fetchRun(db, id: runId) else { return nil }

@@ -300,7 +300,7 @@ public final class SQLiteStore: Store {
             id: row["id"], workflow: row["workflow"], definitionHash: row["definition_hash"] ?? "", input: input, status: status,
             phase: phase, createdAt: created, updatedAt: updated, output: output, error: error, parent: parent,
             flowControl: flow == FlowControl() ? nil : flow, endpoint: row["endpoint_url"],
-            defaults: (row["endpoint_defaults"] as String?).flatMap { try? JSONDecoder().decode(RunDefaults.self, from: Data($0.utf8)) })
+            defaults: Self.runDefaults(row["endpoint_defaults"]))
     }
 
     static func message(_ row: Row) -> PendingMessage? {
