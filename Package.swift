@@ -32,7 +32,17 @@ let package = Package(
             name: "StepwiseLanguage",
             dependencies: ["StepwiseExpressions", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "StepwiseRuntime", dependencies: ["StepwiseExpressions", "StepwiseLanguage"]),
+        .target(
+            name: "StepwiseRuntime",
+            dependencies: ["StepwiseExpressions", "StepwiseLanguage", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "StepwiseRunner",
+            dependencies: [
+                "StepwiseExpressions", "StepwiseLanguage", "StepwiseRuntime", "StepwiseProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "StepwiseProtocol",
             dependencies: ["StepwiseExpressions", "StepwiseRuntime", .product(name: "Crypto", package: "swift-crypto")]
@@ -52,6 +62,7 @@ let package = Package(
             name: "StepwiseServer",
             dependencies: [
                 "StepwiseEngine",
+                "StepwiseRunner",
                 "CMalloc",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -93,7 +104,7 @@ let package = Package(
         .target(
             name: "StepwiseTesting",
             dependencies: [
-                "StepwiseEngine", "StepwiseServer",
+                "StepwiseEngine", "StepwiseServer", "StepwiseRunner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -115,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "StepwiseEngineTests",
             dependencies: [
-                "StepwiseEngine", "StepwiseServer", "StepwiseTesting",
+                "StepwiseEngine", "StepwiseServer", "StepwiseTesting", "StepwiseRunner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

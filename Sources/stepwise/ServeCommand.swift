@@ -17,6 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The folder of workflow files.")
     var workflows = "workflows"
 
+    @Flag(name: .customLong("no-runner"), help: "Serve the engine only: no workflows run in this process (runners and SDK endpoints elsewhere use it as their QStash).")
+    var noRunner = false
+
     @Option(name: .long, help: "Where runs are stored: sqlite:PATH.")
     var store = "sqlite:.stepwise/stepwise.db"
 
@@ -69,16 +72,29 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// The workflows to serve: none with `--no-runner`, or when the folder does not exist (the
+    /// engine alone, for runners and SDK endpoints elsewhere), else the folder's, all valid.
     private func loadWorkflows() throws -> WorkflowFolder {
+        guard !noRunner else { return WorkflowFolder(sources: []) }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: workflows, isDirectory: &isFolder), isFolder.boolValue else {
+            FileHandle.standardError.write(Data("stepwise: no workflows folder at \(workflows): serving the engine only\n".utf8))
+            return WorkflowFolder(sources: [])
+        }
+        return try Self.loadWorkflows(workflows)
+    }
+
+    /// The workflows of `path`; refuses a folder with errors, printing them.
+    static func loadWorkflows(_ path: String) throws -> WorkflowFolder {
         let folder: WorkflowFolder
         do {
-            folder = try WorkflowFolder(path: workflows)
+            folder = try WorkflowFolder(path: path)
         } catch {
             throw CommandFailure.usage("\(error)")
         }
         guard !folder.hasErrors else {
             FileHandle.standardError.write(Data(DiagnosticFormat.text.render(folder.files.filter { !$0.diagnostics.isEmpty }).utf8))
-            throw CommandFailure.failed("not starting: fix the errors in \(workflows) first")
+            throw CommandFailure.failed("not starting: fix the errors in \(path) first")
         }
         return folder
     }

@@ -11,7 +11,7 @@ struct StepwiseCommand: AsyncParsableCommand {
         commandName: "stepwise",
         abstract: "Durable workflows written in YAML.",
         subcommands: [
-            ServeCommand.self, ValidateCommand.self, TriggerCommand.self, RunsCommand.self, LogsCommand.self,
+            ServeCommand.self, RunnerCommand.self, ValidateCommand.self, TriggerCommand.self, RunsCommand.self, LogsCommand.self,
             CancelCommand.self, NotifyCommand.self, WaitersCommand.self, DLQCommand.self, SchedulesCommand.self, KeysCommand.self, RunCommand.self,
             EvalCommand.self, CronCommand.self,
         ]

@@ -63,6 +63,20 @@ public struct CallbackBody: Sendable, Equatable {
     /// The body as JSON bytes.
     public var jsonBytes: [UInt8] { WireJSON.bytes(json) }
 
+    /// Reads a callback delivery's body, as the SDKs do; `status` is required, the other members
+    /// default to empty when absent.
+    public init(jsonBytes: [UInt8]) throws(ProtocolError) {
+        let map = try WireJSON.object(try WireJSON.parse(jsonBytes, what: "the callback body"), what: "the callback body")
+        guard let status = try map.integer("status") else { throw ProtocolError("'status' of the callback body is missing") }
+        self.init(
+            status: status, header: try HeaderLists.read(map[.string("header")], what: "'header'") ?? [],
+            body: try WireJSON.unbase64(try map.string("body") ?? "", what: "'body'"), retried: try map.integer("retried").map { Int($0) },
+            maxRetries: Int(try map.integer("maxRetries") ?? 0), sourceMessageId: try map.string("sourceMessageId") ?? "",
+            url: try map.string("url") ?? "", method: try map.string("method") ?? "GET",
+            sourceHeader: try HeaderLists.read(map[.string("sourceHeader")], what: "'sourceHeader'") ?? [],
+            sourceBody: try WireJSON.unbase64(try map.string("sourceBody") ?? "", what: "'sourceBody'"))
+    }
+
     /// Whether the SDK will ignore this attempt and wait for QStash's next one ("call-will-retry"):
     /// a non-2xx status while retries remain.
     public var sdkWaitsForRetry: Bool {

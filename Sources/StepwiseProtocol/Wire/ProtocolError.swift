@@ -19,7 +19,7 @@ public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible
 
 extension ProtocolError {
     /// Runs `body`, prefixing any `ProtocolError` it throws with `location`.
-    static func locating<T>(_ location: String, _ body: () throws(ProtocolError) -> T) throws(ProtocolError) -> T {
+    public static func locating<T>(_ location: String, _ body: () throws(ProtocolError) -> T) throws(ProtocolError) -> T {
         do {
             return try body()
         } catch {

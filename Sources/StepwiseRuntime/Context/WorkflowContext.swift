@@ -21,6 +21,7 @@ public final class WorkflowContext {
     private let base: Int
     private let pending: Set<String>
     private let failures: [String: Int]
+    private let retried: Int
     private var positions: [String: Int] = [:]
     private var consumed: [Bool]
     /// The first journal entry not replayed yet; entry 0 is the input.
@@ -40,10 +41,11 @@ public final class WorkflowContext {
     /// A context over `journal`, whose first entry is entry `base` of the run's journal (entry 0 is
     /// the input; a warm runner passes only the entries after those it has seen). `pending` names
     /// the steps whose operation the engine has not completed yet; `failures` counts each step's
-    /// failed tries so far. The cost follows the entries passed, not the run's length.
+    /// failed tries so far, `retried` those of a step `failures` does not name. The cost follows
+    /// the entries passed, not the run's length.
     public init(
         runId: String, workflowName: String, journal: [JournalEntry], base: Int = 0, pending: Set<String> = [],
-        failures: [String: Int] = [:], startedAt: TimestampValue, now: TimestampValue
+        failures: [String: Int] = [:], retried: Int = 0, startedAt: TimestampValue, now: TimestampValue
     ) {
         self.runId = runId
         self.workflowName = workflowName
@@ -51,6 +53,7 @@ public final class WorkflowContext {
         self.base = max(0, base)
         self.pending = pending
         self.failures = failures
+        self.retried = retried
         self.startedAt = startedAt
         self.now = now
         consumed = Array(repeating: false, count: journal.count)
@@ -73,7 +76,7 @@ public final class WorkflowContext {
     private func isConsumed(_ index: Int) -> Bool { index < base ? index < nextInOrder : consumed[index - base] }
 
     /// How many tries of the step named `name` have failed so far (0 on its first try).
-    public func attempt(of name: String) -> Int { failures[name] ?? 0 }
+    public func attempt(of name: String) -> Int { failures[name] ?? retried }
 
     /// Whether the walk is inside a parallel group (journal order is then not checked).
     public var isConcurrent: Bool { concurrentDepth > 0 }

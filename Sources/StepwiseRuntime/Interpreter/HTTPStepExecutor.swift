@@ -60,7 +60,7 @@ struct HTTPStepExecutor: Sendable {
 
 extension DurationValue {
     /// A whole number of seconds (within range by construction for the values used here).
-    static func seconds(_ count: Int64) -> DurationValue {
+    public static func seconds(_ count: Int64) -> DurationValue {
         (try? DurationValue(nanoseconds: Int128(count) * 1_000_000_000)) ?? .zero
     }
 

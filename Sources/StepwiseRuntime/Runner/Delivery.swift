@@ -18,12 +18,15 @@ public struct Delivery: Sendable, Equatable {
     public var pending: Set<String>
     /// Failed tries so far of steps being retried, by path.
     public var failures: [String: Int]
+    /// Failed tries so far of whichever new step this delivery executes, for steps `failures`
+    /// does not name: what an orchestrator that knows no step names counts (`Upstash-Retried`).
+    public var retried: Int
     /// Set when the run has failed and `on_failure` is to run, with why the run failed.
     public var failure: StepError?
 
     public init(
         runId: String, workflow: String, definitionHash: String, journal: [JournalEntry], journalBase: Int = 0, startedAt: TimestampValue,
-        pending: Set<String> = [], failures: [String: Int] = [:], failure: StepError? = nil
+        pending: Set<String> = [], failures: [String: Int] = [:], retried: Int = 0, failure: StepError? = nil
     ) {
         self.runId = runId
         self.workflow = workflow
@@ -33,6 +36,7 @@ public struct Delivery: Sendable, Equatable {
         self.startedAt = startedAt
         self.pending = pending
         self.failures = failures
+        self.retried = retried
         self.failure = failure
     }
 }

@@ -1,0 +1,63 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// Callbacks of `call` steps (§6.2): each try's answer is judged with the step's own rules
+/// (`expect`, its retry policy); a result is published as the step, a failure worth retrying
+/// hands the same request to QStash again after the policy's delay.
+extension WorkflowEndpoint {
+    func callback(_ request: EndpointRequest) async throws(EndpointReplyFailure) -> EndpointReply {
+        let (runId, definition) = try pinnedRun(request)
+        guard let stepId = request.headers["upstash-workflow-stepid"].flatMap({ Int($0) }), let stepName = request.headers["upstash-workflow-stepname"]
+        else {
+            return .nonRetryable(type: "WorkflowError", "a callback needs Upstash-Workflow-StepId and -StepName headers")
+        }
+        let answer: CallbackBody
+        do {
+            answer = try CallbackBody(jsonBytes: request.body)
+        } catch {
+            return .nonRetryable(type: "WorkflowError", "the callback body cannot be read: \(error.message)")
+        }
+        let attempt = request.headers[RunMessages.callAttemptHeader].flatMap { Int($0) } ?? 0
+        let call = Self.callRequest(answer, request.headers)
+        let operation = StepOperation(stepName: stepName, stepType: .call, kind: .call(call))
+        let messages = messages(runId: runId, url: request.url, definition)
+        do throws(OrchestratorFailure) {
+            switch CallResolver(workflow: definition.workflow).resolve(operation, request: call, sent: Self.sent(answer), attempt: attempt, now: clock()) {
+            case .completed(var entry):
+                entry.stepId = stepId
+                try await qstash.publish(messages.step(entry))
+                events.record(.submitThirdPartyResult, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(stepName), "status": .int(answer.status)])
+                return .done(runId, "fromCallback")
+            case .retry(let at, _):
+                let notBefore = Int64(clamping: (at.nanosecondsSinceEpoch + 999_999_999) / 1_000_000_000)
+                let again = OutgoingRequest(
+                    method: answer.method, url: answer.url, headers: answer.sourceHeader.flatMap { header in header.values.map { (header.name, $0) } },
+                    body: answer.sourceBody.isEmpty ? nil : answer.sourceBody, timeout: call.timeout)
+                try await qstash.batch([messages.call(again, call, stepId: stepId, stepName: stepName, attempt: attempt + 1, notBefore: notBefore)])
+                return .done(runId, "call-will-retry")
+            }
+        } catch {
+            events.record(.error, runId: runId, ["message": .string(error.message)])
+            return .error(500, type: "QStashError", error.message)
+        }
+    }
+
+    /// The parts of the call the callback's judgement needs, from the headers the runner set.
+    private static func callRequest(_ answer: CallbackBody, _ headers: HeaderFields) -> CallRequest {
+        let expected = headers[RunMessages.callExpectHeader].map { $0.split(separator: ",").compactMap { Int($0) } }
+        let seconds = headers[RunMessages.callTimeoutHeader].flatMap { Int64($0) } ?? 30
+        return CallRequest(
+            method: answer.method, url: answer.url, headers: [], body: nil, timeout: .seconds(seconds), expectedStatuses: expected,
+            responseFormat: headers[RunMessages.callResponseHeader])
+    }
+
+    /// The third party's answer; a status below 100 means QStash got none.
+    private static func sent(_ answer: CallbackBody) -> Result<IncomingResponse, TransportFailure> {
+        guard answer.status >= 100 else {
+            return .failure(TransportFailure(.connection, "the call got no answer: \(String(decoding: answer.body.prefix(300), as: UTF8.self))"))
+        }
+        let headers = answer.header.flatMap { header in header.values.map { (name: header.name, value: $0) } }
+        return .success(IncomingResponse(status: Int(answer.status), headers: headers, body: answer.body))
+    }
+}

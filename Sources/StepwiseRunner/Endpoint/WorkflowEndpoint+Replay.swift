@@ -1,0 +1,33 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// Deliveries of a run's log: replay, then submit the one new step (§4.5, §4.6).
+extension WorkflowEndpoint {
+    /// Replays the delivered log and submits what the walk reached.
+    func replay(_ request: EndpointRequest) async throws(EndpointReplyFailure) -> EndpointReply {
+        let (runId, definition) = try pinnedRun(request)
+        let journal: ProtocolJournal
+        do {
+            journal = try ProtocolJournal(try RawStepArray(jsonBytes: request.body))
+        } catch {
+            return .nonRetryable(type: "WorkflowError", "the delivery's body is not a raw step array this runner wrote: \(error.message)")
+        }
+        if journal.endsWithDuplicate { return .done(runId, "duplicate-step") }
+        let delivery = Delivery(
+            runId: runId, workflow: definition.name, definitionHash: definition.hash, journal: journal.entries,
+            startedAt: Self.createdAt(request) ?? clock(), retried: Int(request.headers["upstash-retried"] ?? "") ?? 0)
+        events.record(.runSingle, runId: runId, ["replayed": .int(Int64(journal.entries.count - 1))])
+        let outcome = await runner.deliver(delivery)
+        let submission = Submission(
+            endpoint: self, runId: runId, messages: messages(runId: runId, url: request.url, definition), definition: definition,
+            stepId: journal.nextStepId, attempt: delivery.retried)
+        return await submission.submit(outcome)
+    }
+
+    /// `Upstash-Workflow-CreatedAt` (unix milliseconds), the run's start.
+    private static func createdAt(_ request: EndpointRequest) -> TimestampValue? {
+        guard let text = request.headers["upstash-workflow-createdat"], let milliseconds = Int64(text) else { return nil }
+        return try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseLanguage
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// A folder of YAML workflows served as Upstash Workflow endpoints (§4.5 of the protocol notes):
+/// a first invocation starts a run through QStash; each delivery of the run's log replays the
+/// interpreter over it and submits the next step with the QStash calls the SDKs make. Everything
+/// the runner needs comes from the request (the log, `Upstash-Retried`, the pinned version), so
+/// it works behind Stepwise's engine or Upstash QStash alike, and keeps no state but a cache.
+public struct WorkflowEndpoint: Sendable {
+    let versions: DefinitionVersions
+    let runner: WorkflowRunner
+    let qstash: QStashClient
+    /// Verifies `Upstash-Signature` when signing keys are configured.
+    let verifier: SignatureVerifier?
+    let secrets: any SecretSource
+    /// Sends the requests of `call` steps whose headers carry secrets (they never leave the runner).
+    let http: any HTTPTransport
+    let clock: @Sendable () -> TimestampValue
+    let events: EndpointEventLog
+
+    /// An endpoint serving `versions` with `runner`, talking to its orchestrator through `qstash`,
+    /// refusing unsigned deliveries when `signingKeys` are given.
+    public init(
+        versions: DefinitionVersions, runner: WorkflowRunner, qstash: QStashClient, signingKeys: SigningKeys?, secrets: any SecretSource,
+        http: any HTTPTransport, events: EndpointEventLog, clock: @escaping @Sendable () -> TimestampValue
+    ) {
+        self.versions = versions
+        self.runner = runner
+        self.qstash = qstash
+        verifier = signingKeys.map(SignatureVerifier.init(keys:))
+        self.secrets = secrets
+        self.http = http
+        self.events = events
+        self.clock = clock
+    }
+
+    /// Makes every known version available to the runner; call once before serving.
+    public func prepare() async {
+        for definition in versions.all.values { await runner.register(definition.workflow, hash: definition.hash) }
+    }
+
+    /// Answers one request to the endpoint of `request.workflow`.
+    public func handle(_ request: EndpointRequest) async -> EndpointReply {
+        events.record(.endpointStart, runId: request.runId, ["workflow": .string(request.workflow)])
+        if let refusal = verify(request) { return refusal }
+        if request.flag("upstash-workflow-failure-callback") || request.flag("upstash-workflow-is-failure") {
+            return failureCallback(request)
+        }
+        guard request.flag("upstash-workflow-callback") || request.headers["upstash-workflow-sdk-version"] != nil else {
+            return await firstInvocation(request)
+        }
+        do throws(EndpointReplyFailure) {
+            return request.flag("upstash-workflow-callback") ? try await callback(request) : try await replay(request)
+        } catch {
+            return error.reply
+        }
+    }
+
+    /// A refusal when signing keys are configured and the request is not signed by them.
+    private func verify(_ request: EndpointRequest) -> EndpointReply? {
+        guard let verifier else { return nil }
+        guard let token = request.headers["upstash-signature"] else {
+            return .error(401, type: "SignatureError", "the request has no Upstash-Signature; this endpoint only accepts signed deliveries")
+        }
+        do {
+            _ = try verifier.verify(
+                token: token, body: request.body, now: Int64(clock().secondsSinceEpoch), leeway: 5, url: request.url)
+            return nil
+        } catch {
+            return .error(401, type: "SignatureError", "the Upstash-Signature is not valid: \(error.message)")
+        }
+    }
+
+    /// A request without the protocol's headers starts a run (§3.2): the payload becomes the
+    /// run's input and the run's first message is published to this endpoint.
+    private func firstInvocation(_ request: EndpointRequest) async -> EndpointReply {
+        guard let definition = versions.current[request.workflow] else {
+            return .error(404, type: "NotFound", "no workflow named '\(request.workflow)'; known: \(versions.current.keys.sorted().joined(separator: ", "))")
+        }
+        let input = ProtocolJournal.input(request.body)
+        if let schema = definition.workflow.input {
+            let problems = InputValidator.problems(of: input, against: schema)
+            guard problems.isEmpty else {
+                return .error(400, type: "InvalidInput", "the input does not match the workflow's input schema: " + problems.joined(separator: "; "))
+            }
+        }
+        let runId = request.runId ?? "wfr_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let messages = messages(runId: runId, url: request.url, definition)
+        do {
+            try await qstash.batch([messages.trigger(payload: request.body, contentType: request.headers["content-type"])])
+        } catch {
+            events.record(.error, runId: runId, ["message": .string(error.message)])
+            let status = error.status.map { [400, 409].contains($0) ? $0 : 502 } ?? 502
+            return .error(status, type: "QStashError", "the run could not be started: \(error.message)")
+        }
+        events.record(.submitFirstInvocation, runId: runId, ["workflow": .string(definition.name), "version": .string(definition.hash)])
+        return EndpointReply(status: 200, body: ["workflowRunId": .string(runId)])
+    }
+
+    /// A failure callback: `on_failure` is not run by this runner yet, so the callback is
+    /// acknowledged as having no handler, as the SDKs do without a failure function.
+    private func failureCallback(_ request: EndpointRequest) -> EndpointReply {
+        EndpointReply(
+            status: 200, body: ["workflowRunId": .string(request.runId ?? ""), "finishCondition": "failure-callback-undefined"],
+            headers: [("Upstash-Workflow-Failure-Callback-Notfound", "true")])
+    }
+
+    /// The run a delivery or callback belongs to and the definition it is pinned to (its
+    /// `Stepwise-Workflow-Version`); the answer failing the run when either is missing.
+    func pinnedRun(_ request: EndpointRequest) throws(EndpointReplyFailure) -> (runId: String, definition: WorkflowDefinition) {
+        guard let runId = request.runId else {
+            throw EndpointReplyFailure(.nonRetryable(type: "WorkflowError", "the delivery has no Upstash-Workflow-RunId header"))
+        }
+        guard let version = request.headers["upstash-workflow-sdk-version"] ?? (request.flag("upstash-workflow-callback") ? "1" : nil),
+            version == "1"
+        else {
+            throw EndpointReplyFailure(.nonRetryable(type: "WorkflowError", "this endpoint speaks version 1 of the workflow protocol"))
+        }
+        guard let hash = request.headers[RunMessages.versionHeader] else {
+            guard let current = versions.current[request.workflow] else {
+                throw EndpointReplyFailure(.nonRetryable(type: "UnknownWorkflow", "no workflow named '\(request.workflow)' is served here"))
+            }
+            return (runId, current)
+        }
+        guard let definition = versions.definition(request.workflow, hash: hash) else {
+            throw EndpointReplyFailure(.nonRetryable(
+                type: "UnknownVersion",
+                "version \(hash) of workflow '\(request.workflow)' is not known to this runner (it serves \(versions.current[request.workflow]?.hash ?? "no version")); keep the versions folder across deploys so runs started before a deploy can finish"
+            ))
+        }
+        return (runId, definition)
+    }
+
+    /// The messages of run `runId` of `definition` at `url`.
+    func messages(runId: String, url: String, _ definition: WorkflowDefinition) -> RunMessages {
+        RunMessages(runId: runId, workflowURL: url, version: definition.hash, retries: Self.retries(of: definition.workflow))
+    }
+
+    /// `Upstash-Retries` for a workflow's messages: QStash's default 3, or more when a step's
+    /// retry policy allows more tries.
+    static func retries(of workflow: Workflow) -> Int {
+        let attempts = workflow.allSteps.map { $0.retry?.attempts ?? workflow.retries + 1 }.max() ?? 1
+        return max(3, attempts - 1)
+    }
+}
+
+/// An answer that ends handling early, as an error for `Result`.
+struct EndpointReplyFailure: Error {
+    let reply: EndpointReply
+
+    init(_ reply: EndpointReply) {
+        self.reply = reply
+    }
+}

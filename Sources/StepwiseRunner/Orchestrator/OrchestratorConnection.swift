@@ -1,0 +1,14 @@
+/// Where the runner's QStash is and how to authenticate to it: `QSTASH_URL` and `QSTASH_TOKEN`,
+/// as Upstash's `serve` reads them (Stepwise's engine or Upstash QStash itself).
+public struct OrchestratorConnection: Sendable {
+    /// The base URL, without a trailing slash (`http://127.0.0.1:8080`, `https://qstash.upstash.io`).
+    public var url: String
+    /// The bearer token.
+    public var token: String
+
+    /// A connection to `url` with `token`.
+    public init(url: String, token: String) {
+        self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        self.token = token
+    }
+}

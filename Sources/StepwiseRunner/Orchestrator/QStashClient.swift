@@ -1,0 +1,97 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// The QStash API calls a workflow endpoint makes (§4.6, §6.3, §6.6): publish steps, register
+/// waits, notify events, end runs. Any orchestrator speaking the protocol serves them.
+public struct QStashClient: Sendable {
+    let connection: OrchestratorConnection
+    let http: any HTTPTransport
+    /// How long one API call may take.
+    let timeout: DurationValue
+
+    /// A client of `connection` sending through `http`.
+    public init(connection: OrchestratorConnection, http: any HTTPTransport, timeout: DurationValue = .seconds(30)) {
+        self.connection = connection
+        self.http = http
+        self.timeout = timeout
+    }
+
+    /// `POST /v2/batch`: every message or none is accepted.
+    func batch(_ messages: [OutgoingMessage]) async throws(OrchestratorFailure) {
+        _ = try await send("POST", "/v2/batch", body: OutgoingMessage.batchBody(messages), headers: [("Content-Type", "application/json")])
+    }
+
+    /// `POST /v2/publish/{destination}`.
+    func publish(_ message: OutgoingMessage) async throws(OrchestratorFailure) {
+        _ = try await send("POST", "/v2/publish/" + message.destination, body: message.body ?? [], headers: message.headers.fields)
+    }
+
+    /// `POST /v2/wait/{eventId}`: park the run until the event or the timeout.
+    func wait(eventId: String, body: [UInt8], headers: HeaderFields) async throws(OrchestratorFailure) {
+        _ = try await send("POST", "/v2/wait/" + Self.pathSegment(eventId), body: body, headers: headers.fields)
+    }
+
+    /// `POST /v2/notify/{eventId}`: the ids of the runs woken.
+    func notify(eventId: String, data: Value) async throws(OrchestratorFailure) -> [String] {
+        let answer = try await send(
+            "POST", "/v2/notify/" + Self.pathSegment(eventId), body: Array(data.jsonText().utf8), headers: [("Content-Type", "application/json")])
+        guard case .list(let waiters)? = try? Value(json: String(decoding: answer, as: UTF8.self)) else { return [] }
+        return waiters.compactMap { waiter in
+            guard case .map(let fields) = waiter, case .string(let runId)? = fields[.string("workflowRunId")] else { return nil }
+            return runId
+        }
+    }
+
+    /// `DELETE /v2/workflows/runs/{id}`: the run ended with `output` (`cancel == false`), or
+    /// canceled itself.
+    func endRun(_ runId: String, cancel: Bool, output: Value?) async throws(OrchestratorFailure) {
+        let body = output.map { Array($0.jsonText().utf8) } ?? []
+        _ = try await send(
+            "DELETE", "/v2/workflows/runs/\(Self.pathSegment(runId))?cancel=\(cancel)", body: body,
+            headers: body.isEmpty ? [] : [("Content-Type", "application/json")])
+    }
+
+    private func send(_ method: String, _ path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws(
+        OrchestratorFailure
+    ) -> [UInt8] {
+        let request = OutgoingRequest(
+            method: method, url: connection.url + path, headers: [("Authorization", "Bearer \(connection.token)")] + headers,
+            body: body.isEmpty ? nil : body, timeout: timeout)
+        let response: IncomingResponse
+        do {
+            response = try await http.send(request)
+        } catch {
+            throw OrchestratorFailure(status: nil, message: "\(method) \(Self.route(path)) could not reach QStash at \(connection.url): \(error.message)")
+        }
+        guard (200..<300).contains(response.status) else {
+            let detail = String(decoding: response.body.prefix(300), as: UTF8.self)
+            throw OrchestratorFailure(status: response.status, message: "\(method) \(Self.route(path)) answered \(response.status): \(detail)")
+        }
+        return response.body
+    }
+
+    /// The path without its query, for messages.
+    private static func route(_ path: String) -> Substring { path.split(separator: "?", maxSplits: 1).first ?? "" }
+
+    /// A path segment with the characters that would end or split it escaped.
+    static func pathSegment(_ text: String) -> String {
+        var escaped = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                escaped.append(Character(UnicodeScalar(byte)))
+            default:
+                escaped += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return escaped
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,57 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// A delivery's raw step array read as the interpreter's journal (§4.2, §4.5): entry 0 is the
+/// run's input, then the result steps in log order. Call entries (`toCallback`, `fromCallback`)
+/// are skipped; a result repeating an earlier `stepId` (a duplicate append) is dropped. `Wait`
+/// results are authored by the orchestrator in the SDKs' shape (the event's body in base64) and
+/// become the workflow's `{received, timed_out, data}`; every other step was written by this
+/// runner from its own journal entry.
+struct ProtocolJournal: Sendable {
+    /// The entries, input first.
+    let entries: [JournalEntry]
+    /// Whether the array's last result repeats an earlier one: the delivery of a duplicate
+    /// append, which has nothing new to do (the SDKs answer `duplicate-step`).
+    let endsWithDuplicate: Bool
+
+    /// The journal of `array`; errors name the raw step that cannot be read.
+    init(_ array: RawStepArray) throws(ProtocolError) {
+        guard let payload = array.initialPayload else { throw ProtocolError("the raw step array is empty: it has no initial payload") }
+        var entries = [JournalEntry.initial(Self.input(payload))]
+        var seen: Set<Int64> = []
+        var endsWithDuplicate = false
+        for (index, raw) in array.steps.enumerated().dropFirst() where raw.callType == .step {
+            let step = try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try raw.step() }
+            guard !step.isPlan else { throw ProtocolError("raw step \(index) is a plan step; this runner does not write parallel plans") }
+            endsWithDuplicate = !seen.insert(step.stepId).inserted
+            if endsWithDuplicate { continue }
+            entries.append(try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try Self.entry(step) })
+        }
+        self.entries = entries
+        self.endsWithDuplicate = endsWithDuplicate
+    }
+
+    /// The run's input from the initial payload: JSON, or the text itself when it is not JSON
+    /// (a workflow whose input is `type: string` takes text bodies); `{}` for an empty body, as a
+    /// trigger without a body starts a run with an empty object.
+    static func input(_ payload: [UInt8]) -> Value {
+        guard !payload.isEmpty else { return [:] }
+        let text = String(decoding: payload, as: UTF8.self)
+        return (try? Value(json: text)) ?? .string(text)
+    }
+
+    /// The stepId the next new step gets: one more than the results so far.
+    var nextStepId: Int { entries.count }
+
+    private static func entry(_ step: StepJSON) throws(ProtocolError) -> JournalEntry {
+        guard step.stepType == StepType.wait.rawValue else { return try step.journalEntry() }
+        var data: Value?
+        if step.waitTimeout != true, case .event(let body)? = try step.output() {
+            data = body.isEmpty ? .null : input(body)
+        }
+        return JournalEntry(
+            stepId: Int(step.stepId), stepName: step.stepName, stepType: .wait, out: StepOperation.waitResult(data: data),
+            concurrent: Int(step.concurrent ?? 1))
+    }
+}

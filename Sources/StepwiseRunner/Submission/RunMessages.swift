@@ -1,0 +1,111 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// The messages the runner publishes for one run (§4.6, §6.2, §6.3), in the classic dialect:
+/// every message carries the run's options itself, so the runner works behind any QStash. Each
+/// workflow-bound message forwards the pinned version (`Stepwise-Workflow-Version`), so every
+/// delivery names the definition to replay.
+struct RunMessages: Sendable {
+    /// The delivery header naming the definition's hash.
+    static let versionHeader = "Stepwise-Workflow-Version"
+    /// The callback headers of a `call`: which try it was, and how its response is judged.
+    static let callAttemptHeader = "Stepwise-Call-Attempt"
+    static let callExpectHeader = "Stepwise-Call-Expect"
+    static let callResponseHeader = "Stepwise-Call-Response"
+    static let callTimeoutHeader = "Stepwise-Call-Timeout"
+
+    let runId: String
+    let workflowURL: String
+    let version: String
+    /// `Upstash-Retries` of workflow-bound messages: room for the longest retry policy of the
+    /// workflow's steps (the runner answers 489 itself when a step's policy is exhausted).
+    let retries: Int
+
+    /// The headers every workflow-bound message carries.
+    var workflowHeaders: HeaderFields {
+        HeaderFields([
+            ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", workflowURL),
+            ("Upstash-Feature-Set", "InitialBody"), ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"),
+            ("Upstash-Forward-" + Self.versionHeader, version), ("Upstash-Retries", String(retries)),
+            ("Content-Type", "application/json"),
+        ])
+    }
+
+    /// The message that starts the run with `payload` as its log's first entry (§3.2).
+    func trigger(payload: [UInt8], contentType: String?) -> OutgoingMessage {
+        var headers = workflowHeaders
+        headers.remove("Upstash-Workflow-Init")
+        headers.append("Upstash-Workflow-Init", "true")
+        if let contentType {
+            headers.remove("Content-Type")
+            headers.append("Content-Type", contentType)
+        }
+        return OutgoingMessage(destination: workflowURL, headers: headers, body: payload)
+    }
+
+    /// The message appending `entry` to the log, delivered not before `notBefore` (unix seconds).
+    func step(_ entry: JournalEntry, notBefore: Int64? = nil) -> OutgoingMessage {
+        var headers = workflowHeaders
+        if let notBefore { headers.append("Upstash-Not-Before", String(notBefore)) }
+        return OutgoingMessage(destination: workflowURL, headers: headers, body: Self.stepBytes(entry))
+    }
+
+    /// The request QStash sends to a third party for a `call` step (try number `attempt`),
+    /// followed by a callback to the workflow URL with the answer (§6.2). QStash does not retry
+    /// it: the runner judges each answer with the step's own retry policy.
+    func call(_ request: OutgoingRequest, _ original: CallRequest, stepId: Int, stepName: String, attempt: Int, notBefore: Int64?)
+        -> OutgoingMessage
+    {
+        var headers = HeaderFields([("Upstash-Method", request.method)])
+        for header in request.headers where header.name.lowercased() != "content-type" {
+            headers.append("Upstash-Forward-" + header.name, header.value)
+        }
+        headers.append("Content-Type", request.header("content-type") ?? "application/json")
+        let seconds = max(1, (request.timeout.nanoseconds + 999_999_999) / 1_000_000_000)
+        let callback = "Upstash-Callback-Forward-"
+        for (name, value) in [
+            ("Upstash-Retries", "0"), ("Upstash-Timeout", "\(seconds)s"), ("Upstash-Feature-Set", "WF_NoDelete,InitialBody"),
+            ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", workflowURL),
+            ("Upstash-Workflow-CallType", "toCallback"), ("Upstash-Callback", workflowURL),
+            ("Upstash-Callback-Workflow-RunId", runId), ("Upstash-Callback-Workflow-CallType", "fromCallback"),
+            ("Upstash-Callback-Workflow-Init", "false"), ("Upstash-Callback-Workflow-Url", workflowURL),
+            ("Upstash-Callback-Feature-Set", "InitialBody"), ("Upstash-Callback-Retries", String(retries)),
+            (callback + "Upstash-Workflow-Callback", "true"), (callback + "Upstash-Workflow-StepId", String(stepId)),
+            (callback + "Upstash-Workflow-StepName", stepName), (callback + "Upstash-Workflow-StepType", StepType.call.rawValue),
+            (callback + "Upstash-Workflow-Concurrent", "1"), (callback + Self.versionHeader, version),
+            (callback + Self.callAttemptHeader, String(attempt)), (callback + Self.callTimeoutHeader, "\(seconds)"),
+        ] {
+            headers.append(name, value)
+        }
+        if let expected = original.expectedStatuses {
+            headers.append(callback + Self.callExpectHeader, expected.map(String.init).joined(separator: ","))
+        }
+        if let format = original.responseFormat { headers.append(callback + Self.callResponseHeader, format) }
+        if let notBefore { headers.append("Upstash-Not-Before", String(notBefore)) }
+        return OutgoingMessage(destination: request.url, headers: headers, body: request.body)
+    }
+
+    /// The body and headers of `POST /v2/wait/{event}` for the `Wait` step `stepId` (§6.3): the
+    /// run is delivered to the workflow URL when the event comes or `timeout` passes.
+    func wait(stepId: Int, stepName: String, timeout: WireDuration) -> (body: [UInt8], headers: HeaderFields) {
+        var headers = workflowHeaders
+        headers.append("Upstash-Workflow-CallType", "step")
+        let step: Value = [
+            "stepId": .int(Int64(stepId)), "stepName": .string(stepName), "stepType": .string(StepType.wait.rawValue), "concurrent": 1,
+        ]
+        let body: Value = [
+            "url": .string(workflowURL), "timeout": .string(timeout.description), "timeoutUrl": .string(workflowURL),
+            "timeoutHeaders": .map(ValueMap(headers.fields.map { ($0.name, Value.list([.string($0.value)])) })), "step": step,
+        ]
+        return (Array(body.jsonText().utf8), headers)
+    }
+}
+
+
+extension RunMessages {
+    /// The step JSON of a journal entry, as the runner publishes it.
+    static func stepBytes(_ entry: JournalEntry) -> [UInt8] {
+        Array(entry.json.jsonText().utf8)
+    }
+}

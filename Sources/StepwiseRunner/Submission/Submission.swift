@@ -1,0 +1,124 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// What one delivery's outcome becomes in QStash calls (§4.6): the next step published, a wait
+/// registered, a call handed to QStash, the run ended or canceled; or an answer asking QStash to
+/// try again later (a step's retry) or to fail the run (489).
+struct Submission: Sendable {
+    let endpoint: WorkflowEndpoint
+    let runId: String
+    let messages: RunMessages
+    let definition: WorkflowDefinition
+    /// The `stepId` of a new step.
+    let stepId: Int
+    /// Failed tries so far of the new step.
+    let attempt: Int
+
+    /// Submits `outcome` and answers the delivery.
+    func submit(_ outcome: DeliveryOutcome) async -> EndpointReply {
+        do throws(OrchestratorFailure) {
+            switch outcome {
+            case .submitted(let submissions):
+                guard submissions.count == 1, let submission = submissions.first else {
+                    return .nonRetryable(
+                        type: "Unsupported", "parallel groups and for_each are not run by `stepwise runner` yet; run this workflow in `stepwise serve`")
+                }
+                return try await submit(submission)
+            case .blocked:
+                return .done(runId)
+            case .completed(let output):
+                try await endpoint.qstash.endRun(runId, cancel: false, output: output)
+                endpoint.events.record(.submitCleanup, runId: runId)
+                await endpoint.runner.forget(runId: runId)
+                return .done(runId)
+            case .canceled:
+                try await endpoint.qstash.endRun(runId, cancel: true, output: nil)
+                endpoint.events.record(.submitCleanup, runId: runId, ["canceled": true])
+                return .done(runId)
+            case .failed(let error):
+                return .nonRetryable(type: error.type, error.description)
+            case .rejected(let message):
+                return .nonRetryable(type: "ReplayError", message)
+            case .needsWholeJournal:
+                return .error(500, type: "WorkflowError", "the runner lost the run's state while replaying; the delivery will be tried again")
+            }
+        } catch {
+            endpoint.events.record(.error, runId: runId, ["message": .string(error.message)])
+            return .error(500, type: "QStashError", error.message)
+        }
+    }
+
+    private func submit(_ submission: StepSubmission) async throws(OrchestratorFailure) -> EndpointReply {
+        switch submission {
+        case .record(let entry):
+            return try await publish(entry)
+        case .park(let operation):
+            return try await start(operation)
+        }
+    }
+
+    /// Appends `entry` as the next step, delivered not before `notBefore`.
+    private func publish(_ entry: JournalEntry, notBefore: Int64? = nil) async throws(OrchestratorFailure) -> EndpointReply {
+        var entry = entry
+        entry.stepId = stepId
+        try await endpoint.qstash.batch([messages.step(entry, notBefore: notBefore)])
+        endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(entry.stepName), "stepType": .string(entry.stepType.rawValue)])
+        return .done(runId)
+    }
+
+    private func start(_ operation: StepOperation) async throws(OrchestratorFailure) -> EndpointReply {
+        let now = endpoint.clock()
+        switch operation.kind {
+        case .sleep(let until):
+            let seconds = (until.nanosecondsSinceEpoch + 999_999_999) / 1_000_000_000
+            return try await publish(operation.entry(out: ["until": .string(until.description)]), notBefore: Int64(clamping: seconds))
+        case .retry(let at, let error):
+            return .retryAfter(Self.duration(from: now, to: at), type: error.type, error.description)
+        case .wait(let event, let timeoutAt):
+            let (body, headers) = messages.wait(stepId: stepId, stepName: operation.stepName, timeout: Self.duration(from: now, to: timeoutAt))
+            try await endpoint.qstash.wait(eventId: event, body: body, headers: headers)
+            endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(operation.stepName), "stepType": "Wait"])
+            return .done(runId)
+        case .notify(let event, let data):
+            let woken = try await endpoint.qstash.notify(eventId: event, data: data)
+            return try await publish(operation.entry(out: ["waiters": .list(woken.map(Value.string))]))
+        case .call(let request):
+            return try await call(operation, request, now: now)
+        case .invoke:
+            return .nonRetryable(
+                type: "Unsupported", "invoke is not run by `stepwise runner` yet; run this workflow in `stepwise serve` (step \(operation.stepName))")
+        }
+    }
+
+    /// A call whose headers hold no secret is handed to QStash, which answers through a callback
+    /// (§6.2). One with secrets is sent by the runner itself, so the secrets never leave it.
+    private func call(_ operation: StepOperation, _ request: CallRequest, now: TimestampValue) async throws(OrchestratorFailure) -> EndpointReply {
+        let outgoing: OutgoingRequest
+        do {
+            outgoing = try request.outgoing(secrets: endpoint.secrets, declared: definition.workflow.secrets.map(\.value))
+        } catch {
+            return .nonRetryable(type: "SecretError", "step \(operation.stepName): \(error.message)")
+        }
+        guard !outgoing.secretHeaderNames.isEmpty else {
+            try await endpoint.qstash.batch([
+                messages.call(outgoing, request, stepId: stepId, stepName: operation.stepName, attempt: attempt, notBefore: nil)
+            ])
+            endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(operation.stepName), "stepType": "Call"])
+            return .done(runId)
+        }
+        let sent = await endpoint.http.sendKeepingSecrets(outgoing)
+        switch CallResolver(workflow: definition.workflow).resolve(operation, request: request, sent: sent, attempt: attempt, now: endpoint.clock()) {
+        case .completed(let entry):
+            return try await publish(entry)
+        case .retry(let at, let error):
+            return .retryAfter(Self.duration(from: endpoint.clock(), to: at), type: error.type, error.description)
+        }
+    }
+
+    /// The time from `start` to `end`, at least nothing.
+    static func duration(from start: TimestampValue, to end: TimestampValue) -> WireDuration {
+        let nanoseconds = max(0, end.nanosecondsSinceEpoch - start.nanosecondsSinceEpoch)
+        return WireDuration(milliseconds: Int64(clamping: (nanoseconds + 999_999) / 1_000_000))
+    }
+}

@@ -1,0 +1,38 @@
+import HTTPTypes
+import Hummingbird
+import StepwiseProtocol
+import StepwiseRunner
+
+/// `POST /workflows/{name}` of `stepwise runner`: the Upstash Workflow endpoint of each workflow.
+/// The route only reads the request and writes the answer; `WorkflowEndpoint` decides.
+struct EndpointController: Sendable {
+    let endpoint: WorkflowEndpoint
+    /// The public URL the endpoints are reached at (`--base-url`), or `nil` to take it from the
+    /// request's `Host`.
+    let baseURL: String?
+
+    /// Adds the routes to `router`.
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post("workflows/:name") { request, context in await handle(request, context) }
+    }
+
+    private func handle(_ request: Request, _ context: BasicRequestContext) async -> Response {
+        let name = context.decoded("name") ?? ""
+        let body: [UInt8]
+        switch await RequestBody.bytes(request) {
+        case .success(let bytes): body = bytes
+        case .failure(let answer): return answer.response
+        }
+        let headers = HeaderFields(request.headers.map { ($0.name.canonicalName, $0.value) })
+        let base = baseURL ?? "http://" + (request.head.authority ?? "localhost")
+        let reply = await endpoint.handle(EndpointRequest(workflow: name, url: base + "/workflows/" + name, headers: headers, body: body))
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        for (name, value) in reply.headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        return Response(
+            status: HTTPResponse.Status(code: reply.status), headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(string: reply.body.jsonText() + "\n")))
+    }
+}

@@ -1,0 +1,51 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import StepwiseRunner
+
+/// `stepwise runner` as a service: the workflows of a folder served as Upstash Workflow endpoints
+/// at `POST /workflows/{name}`, plus `GET /health`. It holds no data: its orchestrator (Stepwise's
+/// engine or Upstash QStash) keeps the runs, and signatures, not a token, admit deliveries.
+public struct RunnerServer: Sendable {
+    let endpoint: WorkflowEndpoint
+    let host: String
+    let port: Int
+    let baseURL: String?
+    let limits: ConnectionLimits
+    let logger: Logger
+
+    /// A runner serving `endpoint` on `host:port`, registered with its orchestrator as `baseURL`
+    /// (`nil`: the address requests name in `Host`).
+    public init(
+        endpoint: WorkflowEndpoint, host: String, port: Int, baseURL: String?, limits: ConnectionLimits = ConnectionLimits(),
+        logger: Logger = Logger(label: "stepwise-runner")
+    ) {
+        self.endpoint = endpoint
+        self.host = host
+        self.port = port
+        self.baseURL = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// The Hummingbird application; `onRunning` is called with the bound port.
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async -> some ApplicationProtocol {
+        await endpoint.prepare()
+        let router = Router()
+        router.get("health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+        EndpointController(endpoint: endpoint, baseURL: baseURL).addRoutes(to: router)
+        return Application(
+            router: router,
+            server: .guardedHTTP1(limits),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "stepwise-runner",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Runs until SIGINT or SIGTERM.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(onRunning: onRunning).runService()
+    }
+}

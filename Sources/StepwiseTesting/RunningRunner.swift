@@ -1,0 +1,65 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRunner
+import StepwiseRuntime
+import StepwiseServer
+
+/// A `stepwise runner` on a free loopback port whose QStash is a running Stepwise server, for
+/// tests of split deployments over real HTTP.
+public struct RunningRunner: Sendable {
+    public let port: Int
+    /// The engine the runner submits to.
+    public let engine: RunningServer
+
+    /// The endpoint URL of `workflow`.
+    public func url(_ workflow: String) -> String { "http://127.0.0.1:\(port)/workflows/\(workflow)" }
+
+    /// Starts a runner serving `definitions` (plus the versions kept in `versionsDirectory`)
+    /// against `engine` on `port` (0: a free one; a redeploy reuses the previous one), runs `body`
+    /// with it, and shuts it down afterwards. The runner reads `secrets` and, when `signingKeys`
+    /// are given, refuses unsigned requests.
+    public static func with<T>(
+        _ definitions: [WorkflowDefinition], engine: RunningServer, port: Int = 0, secrets: [String: String] = [:],
+        signingKeys: SigningKeys? = nil, versionsDirectory: String? = nil, events: (@Sendable (String) -> Void)? = nil, _ body: (RunningRunner) async throws -> T
+    ) async throws -> T {
+        let folder = WorkflowFolder(sources: definitions.map { ("\($0.name).yaml", $0.source) })
+        let versions = try DefinitionVersions(folder: folder, keptIn: versionsDirectory)
+        let http = AsyncHTTPTransport()
+        let endpoint = WorkflowEndpoint(
+            versions: versions,
+            runner: WorkflowRunner(http: http, secrets: EnvironmentSecrets(secrets), clock: WorkflowEngine.systemTime),
+            qstash: QStashClient(connection: OrchestratorConnection(url: engine.url(""), token: RunningServer.token), http: http),
+            signingKeys: signingKeys, secrets: EnvironmentSecrets(secrets), http: http,
+            events: EndpointEventLog(write: events, clock: WorkflowEngine.systemTime), clock: WorkflowEngine.systemTime)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let application = await RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: port, baseURL: nil, logger: silentLogger)
+            .application { port in
+                continuation.yield(port)
+                continuation.finish()
+            }
+        let task = Task {
+            defer { continuation.finish() }
+            try await application.runService(gracefulShutdownSignals: [])
+        }
+        defer { task.cancel() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            throw WaitTimeout(description: "the runner did not start: \(await task.result)")
+        }
+        let result = try await body(RunningRunner(port: port, engine: engine))
+        task.cancel()
+        _ = await task.result
+        return result
+    }
+
+    /// Starts a run of `workflow` through the runner's endpoint; its run id.
+    public func start(_ workflow: String, _ body: String, headers: [(String, String)] = []) async throws -> String {
+        let answer = try await send(.POST, url(workflow), body: body, headers: headers, token: nil)
+        guard answer.status == 200, let id = answer.json?["workflowRunId"]?.string else {
+            throw WaitTimeout(description: "starting \(workflow) through the runner was refused: \(answer.status) \(answer.body)")
+        }
+        return id
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import StepwiseEngine
+import StepwiseLanguage
+import StepwiseProtocol
+import StepwiseRunner
+import StepwiseRuntime
+import StepwiseServer
+
+/// `stepwise runner`: the workflows of a folder as Upstash Workflow endpoints, behind Stepwise's
+/// engine or Upstash QStash, configured as Upstash's `serve` is (the same environment variables).
+struct RunnerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runner",
+        abstract: "Serve a folder of workflows as Upstash Workflow endpoints (POST /workflows/{name}).",
+        discussion: """
+            The orchestrator is QSTASH_URL with QSTASH_TOKEN: a `stepwise serve` (its API token) or Upstash QStash. With \
+            QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY set, unsigned or forged requests are refused. Behind a \
+            proxy, UPSTASH_WORKFLOW_URL (or --base-url) is the public address the endpoints are registered under.
+            """
+    )
+
+    @Option(name: .long, help: "The folder of workflow files.")
+    var workflows = "workflows"
+
+    @Option(name: .long, help: "The address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "The port to listen on (0 picks a free one).")
+    var port = 8081
+
+    @Option(name: .customLong("qstash-url"), help: "The orchestrator's URL (default: $QSTASH_URL, else http://127.0.0.1:8080).")
+    var qstashURL: String?
+
+    @Option(name: .customLong("qstash-token"), help: "The orchestrator's token (default: $QSTASH_TOKEN, else $STEPWISE_TOKEN or .stepwise/token).")
+    var qstashToken: String?
+
+    @Option(name: .customLong("current-signing-key"), help: "Verify deliveries with this key (default: $QSTASH_CURRENT_SIGNING_KEY).")
+    var currentSigningKey: String?
+
+    @Option(name: .customLong("next-signing-key"), help: "…or this one (default: $QSTASH_NEXT_SIGNING_KEY).")
+    var nextSigningKey: String?
+
+    @Option(name: .customLong("base-url"), help: "The public base URL of the endpoints (default: $UPSTASH_WORKFLOW_URL, else the request's Host).")
+    var baseURL: String?
+
+    @Option(name: .long, help: "Where every served version of a workflow is kept, so runs pinned to it finish after a redeploy.")
+    var versions = ".stepwise/versions"
+
+    @Flag(name: .long, help: "Log what each request did as JSON lines with Upstash's event types.")
+    var verbose = false
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let folder = try ServeCommand.loadWorkflows(workflows)
+        let kept: DefinitionVersions
+        do {
+            kept = try DefinitionVersions(folder: folder, keptIn: versions)
+        } catch {
+            throw CommandFailure.usage("cannot keep workflow versions in \(versions): \(error.localizedDescription)")
+        }
+        let connection = try orchestrator(environment)
+        let keys = try signingKeys(environment)
+        let http = AsyncHTTPTransport()
+        let secrets = EnvironmentSecrets(environment)
+        let write: (@Sendable (String) -> Void)? = verbose ? Self.printLine : nil
+        let events = EndpointEventLog(write: write, clock: WorkflowEngine.systemTime)
+        let endpoint = WorkflowEndpoint(
+            versions: kept, runner: WorkflowRunner(http: http, secrets: secrets, clock: WorkflowEngine.systemTime),
+            qstash: QStashClient(connection: connection, http: http), signingKeys: keys, secrets: secrets, http: http, events: events,
+            clock: WorkflowEngine.systemTime)
+        let names = folder.definitions.keys.sorted().joined(separator: ", ")
+        let base = baseURL ?? environment["UPSTASH_WORKFLOW_URL"]
+        let signing = keys == nil ? "deliveries are not verified (no signing keys)" : "deliveries must be signed"
+        let banner = "stepwise runner serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):"
+        let detail = " with QStash at \(connection.url); \(signing)\n"
+        let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base)
+        try await server.run { port in
+            FileHandle.standardOutput.write(Data((banner + String(port) + detail).utf8))
+        }
+    }
+
+    @Sendable private static func printLine(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    private func orchestrator(_ environment: [String: String]) throws -> OrchestratorConnection {
+        let url = qstashURL ?? environment["QSTASH_URL"] ?? "http://127.0.0.1:8080"
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw CommandFailure.usage("the QStash URL must start with http:// or https://, got '\(url)'")
+        }
+        guard let token = qstashToken ?? environment["QSTASH_TOKEN"] ?? AccessToken.forClient(explicit: nil)?.value else {
+            throw CommandFailure.usage("no QStash token: set QSTASH_TOKEN (or --qstash-token)")
+        }
+        return OrchestratorConnection(url: url, token: token)
+    }
+
+    /// Both keys, or none; one alone is a mistake worth stopping for.
+    private func signingKeys(_ environment: [String: String]) throws -> SigningKeys? {
+        let current = currentSigningKey ?? environment["QSTASH_CURRENT_SIGNING_KEY"]
+        let next = nextSigningKey ?? environment["QSTASH_NEXT_SIGNING_KEY"]
+        switch (current.flatMap { $0.isEmpty ? nil : $0 }, next.flatMap { $0.isEmpty ? nil : $0 }) {
+        case (nil, nil): return nil
+        case (let current?, let next?): return SigningKeys(current: SigningKey(current), next: SigningKey(next))
+        default: throw CommandFailure.usage("set both QSTASH_CURRENT_SIGNING_KEY and QSTASH_NEXT_SIGNING_KEY, or neither")
+        }
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+import StepwiseTesting
+import Testing
+
+/// `stepwise runner` behind `stepwise serve --no-runner`, over real HTTP on loopback: the runner
+/// gets only what the Upstash protocol carries and submits through the QStash API.
+@Suite("Split deployment: the YAML runner behind the engine")
+struct SplitDeploymentTests {
+    @Test func aWorkflowOfRequestsSleepsAndBranchesRunsToTheSameOutputAsInProcess() async throws {
+        try await CountingServer.with { api in
+            api.fallback("/price", .json(#"{"price": 42}"#))
+            let yaml = """
+                workflow: pricing
+                input: {type: object, required: [sku], properties: {sku: {type: string}}}
+                steps:
+                  - id: lookup
+                    http: {url: "\(api.url("/price"))?sku=${{ input.sku }}"}
+                  - id: pause
+                    sleep: 1s
+                  - id: verdict
+                    switch:
+                      - when: ${{ steps.lookup.body.price > 40 }}
+                        steps: [{id: dear, set: {label: expensive}}]
+                      - default: [{id: cheap, set: {label: cheap}}]
+                output: {sku: "${{ input.sku }}", price: "${{ steps.lookup.body.price }}", label: "${{ steps.verdict.label }}"}
+                """
+            let pricing = try definition(yaml)
+            let inProcess = try await RunningServer.with([pricing]) { server in
+                try await finishedRun(try await server.startRun("pricing", #"{"sku":"a-1"}"#), in: server.store).output
+            }
+            try await RunningServer.with([]) { engine in
+                try await RunningRunner.with([pricing], engine: engine) { runner in
+                    let id = try await runner.start("pricing", #"{"sku":"a-1"}"#)
+                    let steps = try await eventually("the sleep to be logged") { () async throws -> [StepJSON]? in
+                        let log = try await send(.GET, engine.url("/v2/workflows/runs/\(id)"))
+                        let steps = try? RawStepArray(jsonBytes: Array(log.body.utf8)).stepEntries()
+                        return steps?.count == 2 ? steps : nil
+                    }
+                    #expect(steps.map(\.stepName) == ["lookup", "pause"])
+                    #expect(steps.map(\.stepType) == ["Run", "SleepFor"])
+                    #expect(steps.map(\.stepId) == [1, 2])
+                    let run = try await finishedRun(id, in: engine.store)
+                    #expect(run.status == .succeeded)
+                    #expect(run.output == inProcess)
+                    #expect(run.output?["label"] == "expensive")
+                }
+            }
+            #expect(api.requests(to: "/price").count == 2)
+        }
+    }
+
+    @Test func aWaitEndsByNotifyOrByItsTimeoutAndANotifyStepReportsTheRunsItWoke() async throws {
+        let waiter = try definition("""
+            workflow: waiter
+            steps:
+              - id: decision
+                wait_for_event: {event: "go-${{ input.key }}", timeout: 2s}
+            output: ${{ steps.decision }}
+            """)
+        let sender = try definition("""
+            workflow: sender
+            steps:
+              - id: wake
+                notify: {event: "go-${{ input.key }}", data: {by: sender}}
+            output: ${{ steps.wake.waiters }}
+            """)
+        try await RunningServer.with([]) { engine in
+            try await RunningRunner.with([waiter, sender], engine: engine) { runner in
+                let notified = try await runner.start("waiter", #"{"key":"a"}"#)
+                let timedOut = try await runner.start("waiter", #"{"key":"b"}"#)
+                _ = try await eventually("the waiter to park") { try await engine.store.waiters(event: "go-a").isEmpty ? nil : true }
+                let woke = try await runner.start("sender", #"{"key":"a"}"#)
+                #expect(try await finishedRun(woke, in: engine.store).output == .list([.string(notified)]))
+                #expect(try await finishedRun(notified, in: engine.store).output == ["received": true, "timed_out": false, "data": ["by": "sender"]])
+                #expect(try await finishedRun(timedOut, in: engine.store).output == ["received": false, "timed_out": true, "data": .null])
+            }
+        }
+    }
+
+    @Test func aCallGoesThroughQStashUnlessItCarriesASecretWhichNeverLeavesTheRunner() async throws {
+        try await CountingServer.with { api in
+            api.script("/flaky", .status(503), ScriptedResponse(status: 201, body: #"{"id": 7}"#))
+            api.fallback("/private", .json(#"{"ok": true}"#))
+            let caller = try definition("""
+                workflow: caller
+                secrets: [PRIVATE_KEY]
+                steps:
+                  - id: create
+                    call: {method: POST, url: "\(api.url("/flaky"))", body: {n: 1}, expect: {status: [201]}}
+                    retry: {attempts: 3, initial: 100ms}
+                  - id: secret
+                    call: {url: "\(api.url("/private"))", auth: {bearer: {secret: PRIVATE_KEY}}}
+                output: {id: "${{ steps.create.body.id }}", status: "${{ steps.create.status }}", ok: "${{ steps.secret.body.ok }}"}
+                """)
+            let secret = "sk-split-\(UUID().uuidString)"
+            let directory = try TemporaryDirectory()
+            try await RunningServer.with([], directory: directory) { engine in
+                try await RunningRunner.with([caller], engine: engine, secrets: ["PRIVATE_KEY": secret]) { runner in
+                    let id = try await runner.start("caller", "{}")
+                    let run = try await finishedRun(id, in: engine.store)
+                    #expect(run.status == .succeeded, "\(String(describing: run.error))")
+                    #expect(run.output == ["id": 7, "status": 201, "ok": true])
+                }
+                let stored = ["stepwise.db", "stepwise.db-wal"].compactMap { FileManager.default.contents(atPath: directory.path($0)) }
+                #expect(!stored.contains { $0.range(of: Data(secret.utf8)) != nil }, "the secret reached the engine's store")
+            }
+            #expect(api.requests(to: "/flaky").map(\.body) == [#"{"n":1}"#, #"{"n":1}"#])
+            #expect(api.requests(to: "/private").first?.header("Authorization") == "Bearer \(secret)")
+        }
+    }
+
+    @Test func stepRetriesFollowTheStepsPolicyAndExhaustedOnesAreCaughtOrFailTheRun() async throws {
+        try await CountingServer.with { api in
+            api.script("/twice", .status(503), .status(503), .json(#"{"done": true}"#))
+            api.fallback("/never", .status(503))
+            let retrying = try definition("""
+                workflow: retrying
+                steps:
+                  - id: eventually
+                    http: {url: "\(api.url("/twice"))"}
+                    retry: {attempts: 3, initial: 100ms, backoff: constant}
+                  - id: hopeless
+                    http: {url: "\(api.url("/never"))"}
+                    retry: {attempts: 2, initial: 100ms, backoff: constant}
+                    catch:
+                      - id: fallback
+                        set: {caught: "${{ error.status }}"}
+                output: {done: "${{ steps.eventually.body.done }}", caught: "${{ steps.hopeless.caught }}"}
+                """)
+            let failing = try definition("""
+                workflow: failing
+                steps:
+                  - id: refuse
+                    fail: {message: "order ${{ input.order }} was rejected", type: Rejected}
+                """)
+            try await RunningServer.with([]) { engine in
+                try await RunningRunner.with([retrying, failing], engine: engine) { runner in
+                    let id = try await runner.start("retrying", "{}")
+                    let run = try await finishedRun(id, in: engine.store)
+                    #expect(run.output == ["done": true, "caught": 503])
+                    let failed = try await finishedRun(try await runner.start("failing", #"{"order": 9}"#), in: engine.store)
+                    #expect(failed.status == .failed)
+                    #expect(failed.error?.message.contains("order 9 was rejected") == true, "\(String(describing: failed.error))")
+                    #expect(failed.error?.type == "Rejected")
+                }
+            }
+            #expect(api.requests(to: "/twice").count == 3)
+            #expect(api.requests(to: "/never").count == 2)
+        }
+    }
+
+    @Test func aRunKeepsItsVersionAcrossARedeployAndAVersionTheRunnerLacksFailsTheRunNamingIt() async throws {
+        let first = try definition("""
+            workflow: pinned
+            steps:
+              - id: hold
+                wait_for_event: {event: "release-${{ input.key }}", timeout: 1m}
+              - id: result
+                set: {version: 1}
+            output: ${{ steps.result.version }}
+            """)
+        let second = try definition(first.source.replacingOccurrences(of: "version: 1", with: "version: 2"))
+        let kept = try TemporaryDirectory()
+        try await RunningServer.with([]) { engine in
+            let (port, old, orphan) = try await RunningRunner.with([first], engine: engine, versionsDirectory: kept.path("versions")) { runner in
+                let runs = (try await runner.start("pinned", #"{"key":"a"}"#), try await runner.start("pinned", #"{"key":"b"}"#))
+                for key in ["a", "b"] {
+                    _ = try await eventually("run \(key) to park") { try await engine.store.waiters(event: "release-\(key)").isEmpty ? nil : true }
+                }
+                return (runner.port, runs.0, runs.1)
+            }
+            try await RunningRunner.with([second], engine: engine, port: port, versionsDirectory: kept.path("versions")) { runner in
+                _ = try await send(.POST, engine.url("/v2/notify/release-a"), body: "{}")
+                #expect(try await finishedRun(old, in: engine.store).output == 1, "the run started on version 1 finishes on it")
+                let fresh = try await runner.start("pinned", #"{"key":"c"}"#)
+                _ = try await eventually("the new run to park") { try await engine.store.waiters(event: "release-c").isEmpty ? nil : true }
+                _ = try await send(.POST, engine.url("/v2/notify/release-c"), body: "{}")
+                #expect(try await finishedRun(fresh, in: engine.store).output == 2)
+            }
+            try await RunningRunner.with([second], engine: engine, port: port, versionsDirectory: nil) { _ in
+                _ = try await send(.POST, engine.url("/v2/notify/release-b"), body: "{}")
+                let failed = try await finishedRun(orphan, in: engine.store)
+                #expect(failed.status == .failed)
+                #expect(failed.error?.message.contains("version \(first.hash) of workflow 'pinned' is not known") == true, "\(String(describing: failed.error))")
+            }
+        }
+    }
+
+    @Test func withSigningKeysTheRunnerAcceptsOnlyDeliveriesSignedByThem() async throws {
+        let hello = try definition("""
+            workflow: hello
+            steps:
+              - id: greet
+                set: {text: "hi ${{ input.name }}"}
+            output: ${{ steps.greet.text }}
+            """)
+        try await RunningServer.with([]) { engine in
+            let keys = try #require(try await send(.GET, engine.url("/v2/keys")).json)
+            let signing = SigningKeys(
+                current: SigningKey(try #require(keys["current"]?.string)), next: SigningKey(try #require(keys["next"]?.string)))
+            try await RunningRunner.with([hello], engine: engine, signingKeys: signing) { runner in
+                let unsigned = try await send(.POST, runner.url("hello"), body: #"{"name":"x"}"#, token: nil)
+                #expect(unsigned.status == 401)
+                let forged = try await send(
+                    .POST, runner.url("hello"), body: "[]", headers: [("Upstash-Signature", "a.b.c"), ("Upstash-Workflow-Sdk-Version", "1")],
+                    token: nil)
+                #expect(forged.status == 401)
+                #expect(forged.body.contains("not a compact JWT") || forged.body.contains("not valid"))
+                let started = try await send(
+                    .POST, engine.url("/v2/publish/\(runner.url("hello"))"), body: #"{"name":"ada"}"#)
+                #expect(started.status == 200, "a signed first invocation relayed by the engine starts a run")
+                let output = try await eventually("a run of hello to finish") { () async throws -> Value? in
+                    let runs = try await send(.GET, engine.url("/api/runs")).json?["runs"]?.list ?? []
+                    return runs.first { $0["status"] == "succeeded" }?["output"]
+                }
+                #expect(output == "hi ada")
+            }
+        }
+    }
+
+    @Test func badDeliveriesGetClearAnswersAndRunNothing() async throws {
+        let hello = try definition("""
+            workflow: hello
+            steps:
+              - id: greet
+                set: {text: hi}
+            """)
+        try await RunningServer.with([]) { engine in
+            try await RunningRunner.with([hello], engine: engine) { runner in
+                let unknown = try await send(.POST, runner.url("nope"), body: "{}", token: nil)
+                #expect(unknown.status == 404)
+                #expect(unknown.body.contains("no workflow named 'nope'"))
+                let continuation: [(String, String)] = [("Upstash-Workflow-Sdk-Version", "1"), ("Upstash-Workflow-RunId", "wfr_bad")]
+                let malformed = try await send(.POST, runner.url("hello"), body: #"{"not":"an array"}"#, headers: continuation, token: nil)
+                #expect(malformed.status == 489)
+                #expect(malformed.body.contains("raw step array"))
+                let badStep = try await send(
+                    .POST, runner.url("hello"), body: #"[{"messageId":"m0","body":"e30="},{"messageId":"m1","body":"bm90IGpzb24=","callType":"step"}]"#,
+                    headers: continuation, token: nil)
+                #expect(badStep.status == 489)
+                #expect(badStep.body.contains("raw step 1"))
+                let stale = try await send(
+                    .POST, runner.url("hello"), body: #"[{"messageId":"m0","body":"e30="}]"#,
+                    headers: continuation + [("Stepwise-Workflow-Version", "0000")], token: nil)
+                #expect(stale.status == 489)
+                #expect(stale.body.contains("version 0000 of workflow 'hello' is not known"))
+                let empty = try await send(.POST, runner.url("hello"), body: "", token: nil)
+                #expect(empty.status == 200, "an empty body starts a run with an empty object")
+                let id = try #require(empty.json?["workflowRunId"]?.string)
+                #expect(try await finishedRun(id, in: engine.store).status == .succeeded)
+            }
+        }
+    }
+}
