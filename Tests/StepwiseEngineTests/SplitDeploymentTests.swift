@@ -53,6 +53,59 @@ struct SplitDeploymentTests {
         }
     }
 
+    @Test func parallelBranchesAndForEachRunThroughPlanStepsWithEveryStepRunOnce() async throws {
+        try await CountingServer.with { api in
+            api.handle("/item") { request in .json(#"{"echo": "\#(request.query)"}"#) }
+            api.fallback("/slow", .json(#"{"slow": true}"#, delay: .milliseconds(200)))
+            let fanout = try definition("""
+                workflow: fanout
+                steps:
+                  - id: both
+                    parallel:
+                      left:
+                        - id: first
+                          http: {url: "\(api.url("/slow"))"}
+                        - id: nap
+                          sleep: 300ms
+                        - id: second
+                          http: {url: "\(api.url("/item"))?left"}
+                      right:
+                        - id: only
+                          http: {url: "\(api.url("/item"))?right"}
+                  - id: each
+                    for_each:
+                      items: ${{ input.items }}
+                      concurrency: 2
+                      steps:
+                        - id: fetch
+                          http: {url: "\(api.url("/item"))?n=${{ item }}"}
+                  - id: after
+                    http: {url: "\(api.url("/item"))?after"}
+                output:
+                  left: ${{ steps.both.left.body }}
+                  right: ${{ steps.both.right.body }}
+                  each: ${{ steps.each.map(e, e.body.echo) }}
+                  after: ${{ steps.after.body.echo }}
+                """)
+            let input = #"{"items": [1, 2, 3, 4, 5]}"#
+            let inProcess = try await RunningServer.with([fanout]) { server in
+                try await finishedRun(try await server.startRun("fanout", input), in: server.store).output
+            }
+            let requestsInProcess = api.requests().count
+            try await RunningServer.with([]) { engine in
+                try await RunningRunner.with([fanout], engine: engine) { runner in
+                    let run = try await finishedRun(try await runner.start("fanout", input), in: engine.store)
+                    #expect(run.status == .succeeded, "\(String(describing: run.error))")
+                    #expect(run.output == inProcess)
+                    #expect(run.output?["each"] == ["n=1", "n=2", "n=3", "n=4", "n=5"])
+                }
+            }
+            let split = api.requests().dropFirst(requestsInProcess).map { $0.path + "?" + $0.query }
+            #expect(split.sorted() == api.requests().prefix(requestsInProcess).map { $0.path + "?" + $0.query }.sorted(), "every step ran once")
+            #expect(split.count == 9)
+        }
+    }
+
     @Test func aWaitEndsByNotifyOrByItsTimeoutAndANotifyStepReportsTheRunsItWoke() async throws {
         let waiter = try definition("""
             workflow: waiter

@@ -1,3 +1,4 @@
+import Testing
 import Foundation
 import StepwiseExpressions
 import StepwiseLanguage
@@ -92,6 +93,8 @@ struct RunDriver {
                             journal.append(operation.entry(out: ["waiters": []]))
                             appended = true
                         }
+                    case .plan(let name, _):
+                        Issue.record("step \(name) was planned in process, where steps are never planned")
                     }
                 }
                 if !appended { RunDriver.completeEarliest(&pending, &journal, clock) }

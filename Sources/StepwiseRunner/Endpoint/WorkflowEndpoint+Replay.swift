@@ -16,12 +16,13 @@ extension WorkflowEndpoint {
         if journal.endsWithDuplicate { return .done(runId, "duplicate-step") }
         let delivery = Delivery(
             runId: runId, workflow: definition.name, definitionHash: definition.hash, journal: journal.entries,
-            startedAt: Self.createdAt(request) ?? clock(), retried: Int(request.headers["upstash-retried"] ?? "") ?? 0)
+            startedAt: Self.createdAt(request) ?? clock(), retried: Int(request.headers["upstash-retried"] ?? "") ?? 0,
+            plans: journal.plans)
         events.record(.runSingle, runId: runId, ["replayed": .int(Int64(journal.entries.count - 1))])
         let outcome = await runner.deliver(delivery)
         let submission = Submission(
             endpoint: self, runId: runId, messages: messages(runId: runId, url: request.url, definition), definition: definition,
-            stepId: journal.nextStepId, attempt: delivery.retried)
+            nextStepId: journal.nextStepId, target: journal.plans.target, attempt: delivery.retried)
         return await submission.submit(outcome)
     }
 

@@ -4,14 +4,18 @@ import StepwiseRuntime
 
 /// A delivery's raw step array read as the interpreter's journal (§4.2, §4.5): entry 0 is the
 /// run's input, then the result steps in log order. Call entries (`toCallback`, `fromCallback`)
-/// are skipped; a result repeating an earlier `stepId` (a duplicate append) is dropped. `Wait`
+/// are skipped; a result repeating an earlier `stepId`, or a plan an earlier `targetStep` (a
+/// duplicate append), is dropped. Plan steps of parallel groups are not results: they say which
+/// steps are in flight and, when last, which step this delivery runs (`ParallelPlans`). `Wait`
 /// results are authored by the orchestrator in the SDKs' shape (the event's body in base64) and
 /// become the workflow's `{received, timed_out, data}`; every other step was written by this
 /// runner from its own journal entry.
 struct ProtocolJournal: Sendable {
     /// The entries, input first.
     let entries: [JournalEntry]
-    /// Whether the array's last result repeats an earlier one: the delivery of a duplicate
+    /// What the plans in the log mean for this delivery.
+    let plans: ParallelPlans
+    /// Whether the array's last entry repeats an earlier one: the delivery of a duplicate
     /// append, which has nothing new to do (the SDKs answer `duplicate-step`).
     let endsWithDuplicate: Bool
 
@@ -19,16 +23,27 @@ struct ProtocolJournal: Sendable {
     init(_ array: RawStepArray) throws(ProtocolError) {
         guard let payload = array.initialPayload else { throw ProtocolError("the raw step array is empty: it has no initial payload") }
         var entries = [JournalEntry.initial(Self.input(payload))]
-        var seen: Set<Int64> = []
+        var results: Set<Int64> = []
+        var plans: [Int64: String] = [:]
+        var last: (plan: String?, entry: Int?) = (nil, 0)
         var endsWithDuplicate = false
         for (index, raw) in array.steps.enumerated().dropFirst() where raw.callType == .step {
             let step = try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try raw.step() }
-            guard !step.isPlan else { throw ProtocolError("raw step \(index) is a plan step; this runner does not write parallel plans") }
-            endsWithDuplicate = !seen.insert(step.stepId).inserted
+            if step.isPlan, let target = step.targetStep {
+                endsWithDuplicate = plans.updateValue(step.stepName, forKey: target) != nil
+                last = (step.stepName, nil)
+                continue
+            }
+            endsWithDuplicate = !results.insert(step.stepId).inserted
             if endsWithDuplicate { continue }
             entries.append(try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try Self.entry(step) })
+            last = (nil, entries.count - 1)
         }
+        let finished = Set(entries.map(\.stepName))
         self.entries = entries
+        self.plans = ParallelPlans(
+            planned: Set(plans.values).subtracting(finished), target: last.plan.flatMap { finished.contains($0) ? nil : $0 },
+            deliveredEntry: last.entry)
         self.endsWithDuplicate = endsWithDuplicate
     }
 

@@ -104,6 +104,18 @@ struct RunMessages: Sendable {
 
 
 extension RunMessages {
+    /// The `stepId` of a step inside a parallel group: 2^52 plus 52 bits of the FNV-1a hash of
+    /// its path. Stable for the step (a duplicate is recognised as one), distinct from the small
+    /// sequential ids, and below 2^53, so JavaScript reads it exactly.
+    static func groupStepId(_ path: String) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in path.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return Int(1 << 52 | hash & (1 << 52 - 1))
+    }
+
     /// The step JSON of a journal entry, as the runner publishes it.
     static func stepBytes(_ entry: JournalEntry) -> [UInt8] {
         Array(entry.json.jsonText().utf8)

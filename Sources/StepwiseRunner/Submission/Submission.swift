@@ -10,8 +10,10 @@ struct Submission: Sendable {
     let runId: String
     let messages: RunMessages
     let definition: WorkflowDefinition
-    /// The `stepId` of a new step.
-    let stepId: Int
+    /// The `stepId` of a new sequential step: one more than the results so far.
+    let nextStepId: Int
+    /// The group step this delivery runs, from its plan.
+    let target: String?
     /// Failed tries so far of the new step.
     let attempt: Int
 
@@ -20,9 +22,13 @@ struct Submission: Sendable {
         do throws(OrchestratorFailure) {
             switch outcome {
             case .submitted(let submissions):
+                let plans = submissions.compactMap { submission -> (String, StepType)? in
+                    guard case .plan(let name, let type) = submission else { return nil }
+                    return (name, type)
+                }
+                if !plans.isEmpty, plans.count == submissions.count { return try await publishPlans(plans) }
                 guard submissions.count == 1, let submission = submissions.first else {
-                    return .nonRetryable(
-                        type: "Unsupported", "parallel groups and for_each are not run by `stepwise runner` yet; run this workflow in `stepwise serve`")
+                    return .nonRetryable(type: "WorkflowError", "the walk reached \(submissions.count) new steps outside a plan; this is a bug in the runner")
                 }
                 return try await submit(submission)
             case .blocked:
@@ -55,12 +61,31 @@ struct Submission: Sendable {
             return try await publish(entry)
         case .park(let operation):
             return try await start(operation)
+        case .plan(let name, let type):
+            return try await publishPlans([(name, type)])
         }
+    }
+
+    /// The `stepId` of the new step `name`: a group step's is derived from its path, so that
+    /// deliveries running different members at once never give two steps the same id.
+    private func stepId(of name: String) -> Int {
+        name == target ? RunMessages.groupStepId(name) : nextStepId
+    }
+
+    /// Plans the group steps `plans` (§5): each plan's delivery runs its step.
+    private func publishPlans(_ plans: [(name: String, type: StepType)]) async throws(OrchestratorFailure) -> EndpointReply {
+        let entries = plans.map { plan in
+            JournalEntry(stepId: 0, stepName: plan.name, stepType: plan.type, concurrent: plans.count, targetStep: RunMessages.groupStepId(plan.name))
+        }
+        try await endpoint.qstash.batch(entries.map { messages.step($0) })
+        endpoint.events.record(.runParallel, runId: runId, ["planned": .list(plans.map { .string($0.name) })])
+        return .done(runId)
     }
 
     /// Appends `entry` as the next step, delivered not before `notBefore`.
     private func publish(_ entry: JournalEntry, notBefore: Int64? = nil) async throws(OrchestratorFailure) -> EndpointReply {
         var entry = entry
+        let stepId = stepId(of: entry.stepName)
         entry.stepId = stepId
         try await endpoint.qstash.batch([messages.step(entry, notBefore: notBefore)])
         endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(entry.stepName), "stepType": .string(entry.stepType.rawValue)])
@@ -76,6 +101,7 @@ struct Submission: Sendable {
         case .retry(let at, let error):
             return .retryAfter(Self.duration(from: now, to: at), type: error.type, error.description)
         case .wait(let event, let timeoutAt):
+            let stepId = stepId(of: operation.stepName)
             let (body, headers) = messages.wait(stepId: stepId, stepName: operation.stepName, timeout: Self.duration(from: now, to: timeoutAt))
             try await endpoint.qstash.wait(eventId: event, body: body, headers: headers)
             endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(operation.stepName), "stepType": "Wait"])
@@ -101,6 +127,7 @@ struct Submission: Sendable {
             return .nonRetryable(type: "SecretError", "step \(operation.stepName): \(error.message)")
         }
         guard !outgoing.secretHeaderNames.isEmpty else {
+            let stepId = stepId(of: operation.stepName)
             try await endpoint.qstash.batch([
                 messages.call(outgoing, request, stepId: stepId, stepName: operation.stepName, attempt: attempt, notBefore: nil)
             ])

@@ -8,12 +8,16 @@ public enum StepSubmission: Sendable, Equatable {
     case record(JournalEntry)
     /// The step is handed to the engine, which appends its entry when the operation completes.
     case park(StepOperation)
+    /// A step of a parallel group to run in a delivery of its own (`ParallelPlans`): only the
+    /// protocol runner plans steps; the in-process engine never receives this.
+    case plan(stepName: String, stepType: StepType)
 
     /// The structural path of the step.
     public var stepName: String {
         switch self {
         case .record(let entry): entry.stepName
         case .park(let operation): operation.stepName
+        case .plan(let name, _): name
         }
     }
 }

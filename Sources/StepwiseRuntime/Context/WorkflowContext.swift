@@ -22,6 +22,13 @@ public final class WorkflowContext {
     private let pending: Set<String>
     private let failures: [String: Int]
     private let retried: Int
+    private let plans: ParallelPlans?
+    /// The highest journal position replayed on the walk's way to where it is: inside a group
+    /// member, only that member's entries and those before the group count.
+    private var enabledBy = 0
+    /// For each group being walked: the position it started at, the highest its walked members
+    /// reached, and the highest its finished members reached.
+    private var groups: [(start: Int, reached: Int, finished: Int)] = []
     private var positions: [String: Int] = [:]
     private var consumed: [Bool]
     /// The first journal entry not replayed yet; entry 0 is the input.
@@ -45,7 +52,7 @@ public final class WorkflowContext {
     /// the entries passed, not the run's length.
     public init(
         runId: String, workflowName: String, journal: [JournalEntry], base: Int = 0, pending: Set<String> = [],
-        failures: [String: Int] = [:], retried: Int = 0, startedAt: TimestampValue, now: TimestampValue
+        failures: [String: Int] = [:], retried: Int = 0, plans: ParallelPlans? = nil, startedAt: TimestampValue, now: TimestampValue
     ) {
         self.runId = runId
         self.workflowName = workflowName
@@ -54,6 +61,7 @@ public final class WorkflowContext {
         self.pending = pending
         self.failures = failures
         self.retried = retried
+        self.plans = plans
         self.startedAt = startedAt
         self.now = now
         consumed = Array(repeating: false, count: journal.count)
@@ -86,6 +94,7 @@ public final class WorkflowContext {
     public func replay(_ name: String, _ type: StepType) throws(StepInterruption) -> JournalEntry? {
         guard let index = positions[name], !isConsumed(index) else {
             if pending.contains(name) { throw acceptsNewSteps ? .blocked : .journalExhausted }
+            if isConcurrent, let plans { try planned(name, type, plans) }
             if !isConcurrent, nextInOrder < end, nextInOrder >= base {
                 throw .replayMismatch(mismatch(at: nextInOrder, reached: name, type))
             }
@@ -99,6 +108,15 @@ public final class WorkflowContext {
         return entry
     }
 
+    /// Under the Upstash protocol, a new step in a group runs only in the delivery of its plan;
+    /// it is planned by the delivery of the result that enabled it, and waits elsewhere.
+    private func planned(_ name: String, _ type: StepType, _ plans: ParallelPlans) throws(StepInterruption) {
+        guard name != plans.target else { return }
+        guard acceptsNewSteps else { throw .journalExhausted }
+        guard !plans.planned.contains(name), enabledBy == plans.deliveredEntry else { throw .blocked }
+        throw .submit([.plan(stepName: name, stepType: type)])
+    }
+
     private func mismatch(at index: Int, reached name: String, _ type: StepType) -> String {
         guard index >= base else {
             return "the workflow reaches \(type.rawValue) '\(name)' before journal entry \(index), which this delivery does not carry"
@@ -109,6 +127,7 @@ public final class WorkflowContext {
 
     private func markConsumed(_ index: Int) {
         consumedCount += 1
+        enabledBy = max(enabledBy, index)
         guard index >= base else {
             if index == nextInOrder { nextInOrder += 1 }
             return
@@ -126,8 +145,30 @@ public final class WorkflowContext {
     /// Runs `body` as a parallel group: journal order is not checked inside it.
     public func concurrently<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
         concurrentDepth += 1
-        defer { concurrentDepth -= 1 }
+        groups.append((enabledBy, enabledBy, enabledBy))
+        defer {
+            concurrentDepth -= 1
+            let group = groups.removeLast()
+            enabledBy = max(group.reached, enabledBy)
+        }
         return try await body()
+    }
+
+    /// Notes that the walk starts the next member of the innermost group: it continues from
+    /// where the group started, not from where the previous member stopped; or, for a member that
+    /// may start only because earlier ones finished (a full `for_each` window), from the last of
+    /// their results.
+    public func startGroupMember(afterFinishedOnes: Bool) {
+        guard let group = groups.last else { return }
+        enabledBy = afterFinishedOnes ? max(group.start, group.finished) : group.start
+    }
+
+    /// Notes that the walk leaves the current member of the innermost group, `finished` (with a
+    /// result or a failure) or not.
+    public func endGroupMember(finished: Bool) {
+        guard let group = groups.last else { return }
+        groups[groups.count - 1].reached = max(group.reached, enabledBy)
+        if finished { groups[groups.count - 1].finished = max(group.finished, enabledBy) }
     }
 
     /// Moves past the first `count` entries, known to be covered by the steps a warm runner
@@ -136,6 +177,7 @@ public final class WorkflowContext {
         guard count > 0, count == base - 1, nextInOrder == 1 else { return skip(count) }
         nextInOrder = base
         consumedCount += count
+        enabledBy = max(enabledBy, count)
         while nextInOrder < end, consumed[nextInOrder - base] { nextInOrder += 1 }
     }
 

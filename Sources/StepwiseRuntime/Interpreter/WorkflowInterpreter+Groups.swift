@@ -52,15 +52,20 @@ extension WorkflowInterpreter {
             var failure: StepError?
             for index in 0..<count {
                 if let limit, unfinished >= limit { break }
+                context.startGroupMember(afterFinishedOnes: limit.map { index >= $0 } ?? false)
                 do throws(ExecutionSignal) {
                     completed.append(try await member(index))
+                    context.endGroupMember(finished: true)
                 } catch .frontier(let steps) {
                     frontier += steps
                     unfinished += 1
+                    context.endGroupMember(finished: false)
                 } catch .interrupted(.blocked) {
                     unfinished += 1
+                    context.endGroupMember(finished: false)
                 } catch .failed(let error) {
                     failure = failure ?? error
+                    context.endGroupMember(finished: true)
                 }
             }
             if !frontier.isEmpty { throw .frontier(frontier) }

@@ -23,10 +23,13 @@ public struct Delivery: Sendable, Equatable {
     public var retried: Int
     /// Set when the run has failed and `on_failure` is to run, with why the run failed.
     public var failure: StepError?
+    /// Set for deliveries of the Upstash protocol: which group steps are planned and which one
+    /// this delivery runs. `nil` in process, where groups run all their branches' next steps at once.
+    public var plans: ParallelPlans?
 
     public init(
         runId: String, workflow: String, definitionHash: String, journal: [JournalEntry], journalBase: Int = 0, startedAt: TimestampValue,
-        pending: Set<String> = [], failures: [String: Int] = [:], retried: Int = 0, failure: StepError? = nil
+        pending: Set<String> = [], failures: [String: Int] = [:], retried: Int = 0, failure: StepError? = nil, plans: ParallelPlans? = nil
     ) {
         self.runId = runId
         self.workflow = workflow
@@ -38,6 +41,7 @@ public struct Delivery: Sendable, Equatable {
         self.failures = failures
         self.retried = retried
         self.failure = failure
+        self.plans = plans
     }
 }
 

@@ -60,7 +60,8 @@ public actor WorkflowRunner {
         let interpreter = WorkflowInterpreter(workflow: workflow, http: http, secrets: secrets, clock: clock)
         let context = WorkflowContext(
             runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal, base: delivery.journalBase,
-            pending: delivery.pending, failures: delivery.failures, retried: delivery.retried, startedAt: delivery.startedAt, now: clock())
+            pending: delivery.pending, failures: delivery.failures, retried: delivery.retried, plans: delivery.plans,
+            startedAt: delivery.startedAt, now: clock())
         // `consume` leaves the state with one owner, so the walk changes it in place instead of copying it.
         var state = (consume cached) ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
         let outcome: DeliveryOutcome

@@ -128,9 +128,16 @@ extension SQLiteStore {
     static func apply(_ db: Database, _ submission: StepSubmission, of run: RunRecord, children: [String: RunRecord], at now: Int64) throws
         -> Bool
     {
-        guard case .park(let operation) = submission else {
-            if case .record(let entry) = submission { try append(db, runId: run.id, entry: entry, at: now) }
+        let operation: StepOperation
+        switch submission {
+        case .record(let entry):
+            try append(db, runId: run.id, entry: entry, at: now)
             return true
+        case .plan:
+            // Only the protocol runner plans steps; in process there is nothing to record.
+            return false
+        case .park(let parked):
+            operation = parked
         }
         let exists =
             try Bool.fetchOne(
