@@ -206,6 +206,36 @@ struct SplitDeploymentTests {
         }
     }
 
+    @Test func onFailureRunsFromTheFailureCallbackWithTheRunsStateAndError() async throws {
+        try await CountingServer.with { api in
+            api.fallback("/order", .json(#"{"id": "o-7"}"#))
+            api.fallback("/alert", .json("{}"))
+            let guarded = try definition("""
+                workflow: guarded
+                steps:
+                  - id: order
+                    http: {url: "\(api.url("/order"))"}
+                  - id: refuse
+                    fail: {message: "order ${{ steps.order.body.id }} was refused", type: Refused}
+                on_failure:
+                  - id: alert
+                    http:
+                      method: POST
+                      url: "\(api.url("/alert"))"
+                      body: {order: "${{ steps.?order.orValue({'body': {'id': 'none'}}).body.id }}", error: "${{ error.message }}", type: "${{ error.type }}"}
+                """)
+            try await RunningServer.with([]) { engine in
+                try await RunningRunner.with([guarded], engine: engine) { runner in
+                    let run = try await finishedRun(try await runner.start("guarded", "{}"), in: engine.store)
+                    #expect(run.status == .failed)
+                    let alert = try await eventually("on_failure's request") { api.requests(to: "/alert").first }
+                    #expect(try Value(json: alert.body) == ["order": "o-7", "error": "order o-7 was refused", "type": "Refused"])
+                }
+            }
+            #expect(api.requests(to: "/alert").count == 1)
+        }
+    }
+
     @Test func aRunKeepsItsVersionAcrossARedeployAndAVersionTheRunnerLacksFailsTheRunNamingIt() async throws {
         let first = try definition("""
             workflow: pinned

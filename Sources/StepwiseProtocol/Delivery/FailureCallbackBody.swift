@@ -71,5 +71,20 @@ public struct FailureCallbackBody: Sendable, Equatable {
     /// The body as JSON bytes.
     public var jsonBytes: [UInt8] { WireJSON.bytes(json) }
 
+    /// Reads a failure callback's body as the SDKs do: `status`, `body`, `sourceBody` and
+    /// `workflowRunId` are required.
+    public init(jsonBytes: [UInt8]) throws(ProtocolError) {
+        let map = try WireJSON.object(try WireJSON.parse(jsonBytes, what: "the failure callback body"), what: "the failure callback body")
+        guard let status = try map.integer("status") else { throw ProtocolError("'status' of the failure callback body is missing") }
+        guard let runId = try map.string("workflowRunId") else { throw ProtocolError("'workflowRunId' of the failure callback body is missing") }
+        self.init(
+            status: status, header: try HeaderLists.read(map[.string("header")], what: "'header'") ?? [],
+            body: try WireJSON.unbase64(try map.string("body") ?? "", what: "'body'"), retried: Int(try map.integer("retried") ?? 0),
+            maxRetries: Int(try map.integer("maxRetries") ?? 0), dlqId: try map.string("dlqId"),
+            sourceMessageId: try map.string("sourceMessageId") ?? "", url: try map.string("url") ?? "",
+            sourceBody: try WireJSON.unbase64(try map.string("sourceBody") ?? "", what: "'sourceBody'"), workflowRunId: runId,
+            workflowCreatedAt: try map.integer("workflowCreatedAt") ?? 0)
+    }
+
     public static func == (lhs: FailureCallbackBody, rhs: FailureCallbackBody) -> Bool { lhs.json == rhs.json }
 }

@@ -1,5 +1,6 @@
 import StepwiseExpressions
 import StepwiseProtocol
+import StepwiseRuntime
 
 /// The endpoint's answer, in the statuses QStash understands (§4.7): 200 when the delivery did
 /// its work, 429 with `Retry-After` for a step to try again later, 489 with
@@ -30,6 +31,14 @@ public struct EndpointReply: Sendable {
     /// 489: the delivery can never succeed; QStash fails the run at once (DLQ, failure callback).
     static func nonRetryable(type: String, _ message: String) -> EndpointReply {
         error(489, type: type, message, headers: [("Upstash-NonRetryable-Error", "true")])
+    }
+
+    /// 489 for a run that failed: the error's fields, which a failure callback reads back.
+    static func failed(_ error: StepError) -> EndpointReply {
+        var body = ValueMap([("error", .string(error.type)), ("message", .string(error.message))])
+        if let step = error.step { body[.string("step")] = .string(step) }
+        if let status = error.status { body[.string("status")] = .int(Int64(status)) }
+        return EndpointReply(status: 489, body: .map(body), headers: [("Upstash-NonRetryable-Error", "true")])
     }
 
     /// 429: try the same delivery again after `delay`.

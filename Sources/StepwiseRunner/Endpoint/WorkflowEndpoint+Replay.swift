@@ -27,7 +27,7 @@ extension WorkflowEndpoint {
     }
 
     /// `Upstash-Workflow-CreatedAt` (unix milliseconds), the run's start.
-    private static func createdAt(_ request: EndpointRequest) -> TimestampValue? {
+    static func createdAt(_ request: EndpointRequest) -> TimestampValue? {
         guard let text = request.headers["upstash-workflow-createdat"], let milliseconds = Int64(text) else { return nil }
         return try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000)
     }

@@ -46,13 +46,12 @@ public struct WorkflowEndpoint: Sendable {
     public func handle(_ request: EndpointRequest) async -> EndpointReply {
         events.record(.endpointStart, runId: request.runId, ["workflow": .string(request.workflow)])
         if let refusal = verify(request) { return refusal }
-        if request.flag("upstash-workflow-failure-callback") || request.flag("upstash-workflow-is-failure") {
-            return failureCallback(request)
-        }
-        guard request.flag("upstash-workflow-callback") || request.headers["upstash-workflow-sdk-version"] != nil else {
+        let isFailure = request.flag("upstash-workflow-failure-callback") || request.flag("upstash-workflow-is-failure")
+        guard isFailure || request.flag("upstash-workflow-callback") || request.headers["upstash-workflow-sdk-version"] != nil else {
             return await firstInvocation(request)
         }
         do throws(EndpointReplyFailure) {
+            if isFailure { return try await failureCallback(request) }
             return request.flag("upstash-workflow-callback") ? try await callback(request) : try await replay(request)
         } catch {
             return error.reply
@@ -100,24 +99,14 @@ public struct WorkflowEndpoint: Sendable {
         return EndpointReply(status: 200, body: ["workflowRunId": .string(runId)])
     }
 
-    /// A failure callback: `on_failure` is not run by this runner yet, so the callback is
-    /// acknowledged as having no handler, as the SDKs do without a failure function.
-    private func failureCallback(_ request: EndpointRequest) -> EndpointReply {
-        EndpointReply(
-            status: 200, body: ["workflowRunId": .string(request.runId ?? ""), "finishCondition": "failure-callback-undefined"],
-            headers: [("Upstash-Workflow-Failure-Callback-Notfound", "true")])
-    }
-
     /// The run a delivery or callback belongs to and the definition it is pinned to (its
     /// `Stepwise-Workflow-Version`); the answer failing the run when either is missing.
     func pinnedRun(_ request: EndpointRequest) throws(EndpointReplyFailure) -> (runId: String, definition: WorkflowDefinition) {
         guard let runId = request.runId else {
             throw EndpointReplyFailure(.nonRetryable(type: "WorkflowError", "the delivery has no Upstash-Workflow-RunId header"))
         }
-        guard let version = request.headers["upstash-workflow-sdk-version"] ?? (request.flag("upstash-workflow-callback") ? "1" : nil),
-            version == "1"
-        else {
-            throw EndpointReplyFailure(.nonRetryable(type: "WorkflowError", "this endpoint speaks version 1 of the workflow protocol"))
+        if let version = request.headers["upstash-workflow-sdk-version"], version != "1" {
+            throw EndpointReplyFailure(.nonRetryable(type: "WorkflowError", "this endpoint speaks version 1 of the workflow protocol, not \(version)"))
         }
         guard let hash = request.headers[RunMessages.versionHeader] else {
             guard let current = versions.current[request.workflow] else {
@@ -136,7 +125,9 @@ public struct WorkflowEndpoint: Sendable {
 
     /// The messages of run `runId` of `definition` at `url`.
     func messages(runId: String, url: String, _ definition: WorkflowDefinition) -> RunMessages {
-        RunMessages(runId: runId, workflowURL: url, version: definition.hash, retries: Self.retries(of: definition.workflow))
+        RunMessages(
+            runId: runId, workflowURL: url, version: definition.hash, retries: Self.retries(of: definition.workflow),
+            handlesFailure: !definition.workflow.onFailure.isEmpty)
     }
 
     /// `Upstash-Retries` for a workflow's messages: QStash's default 3, or more when a step's

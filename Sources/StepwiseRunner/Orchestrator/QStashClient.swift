@@ -43,6 +43,22 @@ public struct QStashClient: Sendable {
         }
     }
 
+    /// `GET /v2/workflows/runs/{id}`: the run's log (lazy fetch, §4.4); `nil` when the
+    /// orchestrator no longer has it.
+    func log(_ runId: String) async throws(OrchestratorFailure) -> RawStepArray? {
+        let body: [UInt8]
+        do {
+            body = try await send("GET", "/v2/workflows/runs/\(Self.pathSegment(runId))", body: [], headers: [])
+        } catch where error.status == 404 {
+            return nil
+        }
+        do {
+            return try RawStepArray(jsonBytes: body)
+        } catch {
+            throw OrchestratorFailure(status: nil, message: "the log of run \(runId) cannot be read: \(error.message)")
+        }
+    }
+
     /// `DELETE /v2/workflows/runs/{id}`: the run ended with `output` (`cancel == false`), or
     /// canceled itself.
     func endRun(_ runId: String, cancel: Bool, output: Value?) async throws(OrchestratorFailure) {

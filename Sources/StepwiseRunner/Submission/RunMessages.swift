@@ -21,15 +21,29 @@ struct RunMessages: Sendable {
     /// `Upstash-Retries` of workflow-bound messages: room for the longest retry policy of the
     /// workflow's steps (the runner answers 489 itself when a step's policy is exhausted).
     let retries: Int
+    /// Whether the workflow has `on_failure`: then its messages name the workflow URL as their
+    /// failure callback (§7.2), and the runner runs `on_failure` when it is called.
+    let handlesFailure: Bool
 
     /// The headers every workflow-bound message carries.
     var workflowHeaders: HeaderFields {
-        HeaderFields([
+        var headers = HeaderFields([
             ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", workflowURL),
             ("Upstash-Feature-Set", "InitialBody"), ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"),
             ("Upstash-Forward-" + Self.versionHeader, version), ("Upstash-Retries", String(retries)),
             ("Content-Type", "application/json"),
         ])
+        guard handlesFailure else { return headers }
+        let failure = "Upstash-Failure-Callback"
+        for (name, value) in [
+            (failure, workflowURL), (failure + "-Forward-Upstash-Workflow-Is-Failure", "true"),
+            (failure + "-Forward-Upstash-Workflow-Failure-Callback", "true"), (failure + "-Forward-" + Self.versionHeader, version),
+            (failure + "-Workflow-RunId", runId), (failure + "-Workflow-Init", "false"), (failure + "-Workflow-Url", workflowURL),
+            (failure + "-Workflow-CallType", "failureCall"), (failure + "-Feature-Set", "InitialBody"), (failure + "-Retries", String(retries)),
+        ] {
+            headers.append(name, value)
+        }
+        return headers
     }
 
     /// The message that starts the run with `payload` as its log's first entry (§3.2).

@@ -43,7 +43,7 @@ struct Submission: Sendable {
                 endpoint.events.record(.submitCleanup, runId: runId, ["canceled": true])
                 return .done(runId)
             case .failed(let error):
-                return .nonRetryable(type: error.type, error.description)
+                return .failed(error)
             case .rejected(let message):
                 return .nonRetryable(type: "ReplayError", message)
             case .needsWholeJournal:

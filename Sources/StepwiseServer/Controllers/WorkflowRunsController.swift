@@ -55,12 +55,13 @@ struct WorkflowRunsController: Sendable {
     }
 
     /// Upstash's raw step log used by lazy fetch: `[{messageId, body: base64(step JSON), callType}]`;
-    /// 404 once the run has ended, as Upstash answers.
+    /// 404 once the run has ended, as Upstash answers, except for failed runs: their log is kept
+    /// for the DLQ, and a runner's failure callback reads it to rebuild the run's state.
     private func rawSteps(_ context: BasicRequestContext) async -> Response {
         let id = context.decoded("id") ?? ""
         do {
-            guard let run = try await engine.store.run(id: id), run.status == .running else {
-                return JSONResponse.error(.notFound, "no running workflow run with id '\(id)'")
+            guard let run = try await engine.store.run(id: id), run.status == .running || run.status == .failed else {
+                return JSONResponse.error(.notFound, "no running or failed workflow run with id '\(id)'")
             }
             if run.endpoint != nil {
                 return JSONResponse.make(.ok, .list(try await engine.store.runLog(runId: id, through: nil).map(\.json)))

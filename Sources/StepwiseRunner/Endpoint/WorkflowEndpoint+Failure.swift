@@ -1,0 +1,73 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// Failure callbacks (§7.2): the run failed for good, and its `on_failure` steps run now. The
+/// run's state is rebuilt from its log when the orchestrator still serves it (Stepwise's engine
+/// keeps the log of failed runs), else from the input alone. A failed run takes no new steps, so
+/// `on_failure` runs within this request: its requests are sent, but it cannot sleep, wait, call
+/// through QStash or invoke.
+extension WorkflowEndpoint {
+    /// The most steps `on_failure` may take in one failure callback.
+    static let failureHandlerStepLimit = 1_000
+
+    func failureCallback(_ request: EndpointRequest) async throws(EndpointReplyFailure) -> EndpointReply {
+        let (runId, definition) = try pinnedRun(request)
+        guard !definition.workflow.onFailure.isEmpty else {
+            return EndpointReply(
+                status: 200, body: ["workflowRunId": .string(runId), "finishCondition": "failure-callback-undefined"],
+                headers: [("Upstash-Workflow-Failure-Callback-Notfound", "true")])
+        }
+        let callback: FailureCallbackBody
+        do {
+            callback = try FailureCallbackBody(jsonBytes: request.body)
+        } catch {
+            return .nonRetryable(type: "WorkflowError", "the failure callback body cannot be read: \(error.message)")
+        }
+        var journal: [JournalEntry]
+        do throws(OrchestratorFailure) {
+            journal = try await qstash.log(runId).flatMap { try? ProtocolJournal($0).entries } ?? [.initial(ProtocolJournal.input(callback.sourceBody))]
+        } catch {
+            return .error(500, type: "QStashError", "the run's log could not be read: \(error.message)")
+        }
+        let failure = Self.failure(of: callback)
+        for _ in 0..<Self.failureHandlerStepLimit {
+            let delivery = Delivery(
+                runId: runId, workflow: definition.name, definitionHash: definition.hash, journal: journal,
+                startedAt: Self.createdAt(request) ?? clock(), failure: failure)
+            switch await runner.deliver(delivery) {
+            case .submitted(let submissions):
+                guard submissions.count == 1, case .record(var entry) = submissions[0] else {
+                    return .error(
+                        500, type: "Unsupported",
+                        "on_failure reached \(submissions.map(\.stepName).joined(separator: ", ")), which cannot sleep, wait, call through QStash or invoke in a failure callback")
+                }
+                entry.stepId = journal.count
+                journal.append(entry)
+            case .completed, .failed:
+                events.record(.runSingle, runId: runId, ["onFailure": "done"])
+                return EndpointReply(status: 200, body: ["workflowRunId": .string(runId)])
+            case .blocked, .canceled, .needsWholeJournal:
+                return EndpointReply(status: 200, body: ["workflowRunId": .string(runId)])
+            case .rejected(let message):
+                return .error(500, type: "ReplayError", message)
+            }
+        }
+        return .error(500, type: "WorkflowError", "on_failure took more than \(Self.failureHandlerStepLimit) steps")
+    }
+
+    /// Why the run failed: the fields of the runner's own 489 answer, else the status and body.
+    private static func failure(of callback: FailureCallbackBody) -> StepError {
+        if case .map(let answer)? = try? Value(json: String(decoding: callback.body, as: UTF8.self)),
+            case .string(let message)? = answer[.string("message")]
+        {
+            var error = StepError(message: message, type: "EndpointError")
+            if case .string(let type)? = answer[.string("error")] { error.type = type }
+            if case .string(let step)? = answer[.string("step")] { error.step = step }
+            if case .int(let status)? = answer[.string("status")] { error.status = Int(status) }
+            return error
+        }
+        let text = String(decoding: callback.body.prefix(500), as: UTF8.self)
+        return StepError(message: "the workflow endpoint answered \(callback.status): \(text)", type: "EndpointError", status: Int(callback.status))
+    }
+}
