@@ -15,7 +15,8 @@ What it does, all on 127.0.0.1:
    at Stepwise, QSTASH_TOKEN = the token and UPSTASH_WORKFLOW_URL = the app's own origin, so the
    SDK's workflow URLs are http://127.0.0.1:<app port>/wf/<name>;
 3. runs the scenarios (each bounded by 60 s), printing `PASS name` or `FAIL name: reason`, then
-   one line `N passed, M failed`. Exit status 0 when all passed, 1 otherwise, 2 for usage errors.
+   one line `N passed, M failed`; the last one, `yaml_runner_alongside`, also starts
+   `stepwise runner` with a YAML workflow against the same server and runs both kinds at once. Exit status 0 when all passed, 1 otherwise, 2 for usage errors.
 
 Runs are started like an application would: an HTTP POST straight to the workflow endpoint
 (the SDK's "first invocation", which calls POST /v2/batch on Stepwise and answers
@@ -692,6 +693,45 @@ def scenario_twenty(h: Harness, deadline: float) -> None:
         raise Fail(f"{len(problems)} of {count} concurrent runs went wrong; first: {problems[0]}")
 
 
+YAML_WORKFLOW = """\
+workflow: doubler
+input: {type: object, required: [n], properties: {n: {type: integer}}}
+steps:
+  - id: pause
+    sleep: 500ms
+  - id: double
+    set: {value: "${{ input.n * 2 }}"}
+output: ${{ steps.double.value }}
+"""
+
+
+def scenario_yaml_runner_alongside(h: Harness, deadline: float) -> None:
+    """A `stepwise runner` (YAML workflows over the Upstash protocol) and the SDK app on one engine at once."""
+    folder = os.path.join(h.workdir, "runner-workflows")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "doubler.yaml"), "w") as file:
+        file.write(YAML_WORKFLOW)
+    port = free_port()
+    log = os.path.join(h.workdir, "runner.log")
+    runner = h._spawn("stepwise runner", [
+        h.binary, "runner", "--workflows", folder, "--host", HOST, "--port", str(port), "--qstash-url", h.server_url,
+        "--qstash-token", h.token, "--versions", os.path.join(h.workdir, "versions")], log)
+    h._wait_http("stepwise runner", runner, f"http://{HOST}:{port}/health", log, 30)
+    yaml_runs: Dict[int, str] = {}
+    sdk_runs: Dict[int, str] = {}
+    for n in range(5):
+        answer = httpx.post(f"http://{HOST}:{port}/workflows/doubler", json={"n": n}, timeout=10)
+        if answer.status_code != 200:
+            raise Fail(f"the runner refused to start doubler: {answer.status_code} {short(answer.text)}")
+        yaml_runs[n] = answer.json()["workflowRunId"]
+        sdk_runs[n] = h.start_run("sequential", {"n": 300 + n, "tag": new_tag(f"alongside{n}")})
+    for n, run_id in yaml_runs.items():
+        run = h.wait_run(run_id, "succeeded", deadline)
+        expect_equal(f"output of the YAML run {run_id}", run.get("output"), n * 2)
+    for n, run_id in sdk_runs.items():
+        check_arithmetic(h, run_id, 300 + n, deadline, "sequential")
+
+
 SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("bad_token", scenario_bad_token),
     ("sequential", scenario_sequential),
@@ -706,6 +746,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("cancel", scenario_cancel),
     ("dlq_resume", scenario_dlq_resume),
     ("twenty", scenario_twenty),
+    ("yaml_runner_alongside", scenario_yaml_runner_alongside),
 ]
 
 
