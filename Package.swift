@@ -123,6 +123,7 @@ let package = Package(
         ),
         .testTarget(name: "StepwiseRuntimeTests", dependencies: ["StepwiseRuntime", "StepwiseTesting"]),
         .testTarget(name: "StepwiseProtocolTests", dependencies: ["StepwiseProtocol"]),
+        .testTarget(name: "StepwiseRunnerTests", dependencies: ["StepwiseRunner", "StepwiseTesting"]),
         .testTarget(
             name: "StepwiseEngineTests",
             dependencies: [

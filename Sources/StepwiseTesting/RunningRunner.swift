@@ -27,14 +27,14 @@ public struct RunningRunner: Sendable {
         let folder = WorkflowFolder(sources: definitions.map { ("\($0.name).yaml", $0.source) })
         let versions = try DefinitionVersions(folder: folder, keptIn: versionsDirectory)
         let http = AsyncHTTPTransport()
-        let endpoint = WorkflowEndpoint(
-            versions: versions,
+        let endpoint = await WorkflowEndpoint.serving(
+            versions,
             runner: WorkflowRunner(http: http, secrets: EnvironmentSecrets(secrets), clock: WorkflowEngine.systemTime),
             qstash: QStashClient(connection: OrchestratorConnection(url: engine.url(""), token: RunningServer.token), http: http),
             signingKeys: signingKeys, secrets: EnvironmentSecrets(secrets), http: http,
             events: EndpointEventLog(write: events, clock: WorkflowEngine.systemTime), clock: WorkflowEngine.systemTime)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = await RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: port, baseURL: nil, logger: silentLogger)
+        let application = RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: port, baseURL: nil, logger: silentLogger)
             .application { port in
                 continuation.yield(port)
                 continuation.finish()

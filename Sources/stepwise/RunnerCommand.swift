@@ -65,8 +65,8 @@ struct RunnerCommand: AsyncParsableCommand {
         let secrets = EnvironmentSecrets(environment)
         let write: (@Sendable (String) -> Void)? = verbose ? Self.printLine : nil
         let events = EndpointEventLog(write: write, clock: WorkflowEngine.systemTime)
-        let endpoint = WorkflowEndpoint(
-            versions: kept, runner: WorkflowRunner(http: http, secrets: secrets, clock: WorkflowEngine.systemTime),
+        let endpoint = await WorkflowEndpoint.serving(
+            kept, runner: WorkflowRunner(http: http, secrets: secrets, clock: WorkflowEngine.systemTime),
             qstash: QStashClient(connection: connection, http: http), signingKeys: keys, secrets: secrets, http: http, events: events,
             clock: WorkflowEngine.systemTime)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")

@@ -21,9 +21,19 @@ public struct WorkflowEndpoint: Sendable {
     let clock: @Sendable () -> TimestampValue
     let events: EndpointEventLog
 
-    /// An endpoint serving `versions` with `runner`, talking to its orchestrator through `qstash`,
-    /// refusing unsigned deliveries when `signingKeys` are given.
-    public init(
+    /// An endpoint serving `versions` with `runner` (every version registered with it), talking to
+    /// its orchestrator through `qstash`, refusing unsigned deliveries when `signingKeys` are given.
+    public static func serving(
+        _ versions: DefinitionVersions, runner: WorkflowRunner, qstash: QStashClient, signingKeys: SigningKeys?, secrets: any SecretSource,
+        http: any HTTPTransport, events: EndpointEventLog, clock: @escaping @Sendable () -> TimestampValue
+    ) async -> WorkflowEndpoint {
+        for definition in versions.all.values { await runner.register(definition.workflow, hash: definition.hash) }
+        return WorkflowEndpoint(
+            versions: versions, runner: runner, qstash: qstash, signingKeys: signingKeys, secrets: secrets, http: http, events: events,
+            clock: clock)
+    }
+
+    private init(
         versions: DefinitionVersions, runner: WorkflowRunner, qstash: QStashClient, signingKeys: SigningKeys?, secrets: any SecretSource,
         http: any HTTPTransport, events: EndpointEventLog, clock: @escaping @Sendable () -> TimestampValue
     ) {
@@ -35,11 +45,6 @@ public struct WorkflowEndpoint: Sendable {
         self.http = http
         self.events = events
         self.clock = clock
-    }
-
-    /// Makes every known version available to the runner; call once before serving.
-    public func prepare() async {
-        for definition in versions.all.values { await runner.register(definition.workflow, hash: definition.hash) }
     }
 
     /// Answers one request to the endpoint of `request.workflow`.

@@ -1,0 +1,174 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseProtocol
+@testable import StepwiseRunner
+import StepwiseRuntime
+import StepwiseTesting
+import Testing
+
+/// The runner answering recorded deliveries (§4–§7 of the protocol notes): what it submits to
+/// QStash, byte by byte where the protocol fixes it, for every interleaving of a parallel group.
+@Suite("Runner endpoint transcripts")
+struct EndpointTranscriptTests {
+    static let pair = """
+        workflow: pair
+        steps:
+          - id: both
+            parallel:
+              a: [{id: fa, http: {url: "http://api.test/a"}}]
+              b: [{id: fb, http: {url: "http://api.test/b"}}]
+          - id: after
+            http: {url: "http://api.test/after"}
+        output: {a: "${{ steps.both.a.body }}", b: "${{ steps.both.b.body }}", after: "${{ steps.after.body }}"}
+        """
+
+    static let apis = [
+        "http://api.test/a": answer(200, "1"), "http://api.test/b": answer(200, "2"), "http://api.test/after": answer(200, "3"),
+    ]
+
+    @Test func aFirstInvocationPublishesTheRunsFirstMessageAndAnswersItsId() async throws {
+        let transcript = try await EndpointTranscript(Self.pair, api: Self.apis)
+        let reply = await transcript.endpoint.handle(EndpointRequest(
+            workflow: "pair", url: transcript.workflowURL, headers: HeaderFields([("Content-Type", "application/json")]), body: Array(#"{"x":1}"#.utf8)))
+        #expect(reply.status == 200)
+        guard case .map(let body) = reply.body, case .string(let runId)? = body[.string("workflowRunId")] else {
+            Issue.record("no run id in \(reply.body)")
+            return
+        }
+        #expect(runId.hasPrefix("wfr_"))
+        let requests = transcript.qstash.requests
+        #expect(requests.map(\.url) == ["http://qstash.test/v2/batch"])
+        #expect(requests.first?.header("Authorization") == "Bearer qstash-token")
+        let headers = try #require(try EndpointTranscript.batchHeaders(requests[0]).first)
+        #expect(headers["Upstash-Workflow-Init"] == "true")
+        #expect(headers["Upstash-Workflow-RunId"] == runId)
+        #expect(headers["Upstash-Workflow-Url"] == transcript.workflowURL)
+        #expect(headers["Upstash-Forward-Upstash-Workflow-Sdk-Version"] == "1")
+        #expect(headers["Upstash-Forward-Stepwise-Workflow-Version"] == transcript.definition.hash)
+        let item = try #require(try EndpointTranscript.firstItem(requests[0]))
+        #expect(item["destination"] == .string(transcript.workflowURL))
+        #expect(item["body"] == #"{"x":1}"#)
+        #expect(transcript.api.requests.isEmpty, "nothing runs before the first delivery")
+    }
+
+    @Test func aParallelGroupIsPlannedThenEachPlanRunsItsStepAndTheLastResultGoesOn() async throws {
+        let transcript = try await EndpointTranscript(Self.pair, api: Self.apis)
+        typealias T = EndpointTranscript
+        let (planA, planB) = (T.plan("both.a.fa"), T.plan("both.b.fb"))
+        let resultA = T.result(RunMessages.groupStepId("both.a.fa"), "both.a.fa", out: ["status": 200, "headers": [:], "body": 1])
+        let resultB = T.result(RunMessages.groupStepId("both.b.fb"), "both.b.fb", out: ["status": 200, "headers": [:], "body": 2])
+
+        let first = await transcript.deliver([T.initial()])
+        #expect(first.status == 200, "\(first.body)")
+        let plans = try T.batchSteps(try #require(transcript.qstash.requests.last))
+        #expect(plans.map(\.stepName) == ["both.a.fa", "both.b.fb"])
+        #expect(plans.map(\.stepId) == [0, 0])
+        #expect(plans.map(\.targetStep) == [Int64(RunMessages.groupStepId("both.a.fa")), Int64(RunMessages.groupStepId("both.b.fb"))])
+        #expect(transcript.api.requests.isEmpty, "planning runs nothing")
+
+        var seen = transcript.qstash.requests.count
+        #expect(await transcript.deliver([T.initial(), planA]).status == 200)
+        #expect(transcript.api.requests.map(\.url) == ["http://api.test/a"], "the plan's delivery runs its step only")
+        #expect(try T.batchSteps(try #require(transcript.qstashRequests(after: seen).first)).map(\.stepName) == ["both.a.fa"])
+
+        seen = transcript.qstash.requests.count
+        #expect(await transcript.deliver([T.initial(), planA, planB]).status == 200)
+        #expect(transcript.api.requests.map(\.url) == ["http://api.test/a", "http://api.test/b"])
+        #expect(try T.batchSteps(try #require(transcript.qstashRequests(after: seen).first)).map(\.stepName) == ["both.b.fb"])
+
+        for partial in [[T.initial(), planA, planB, resultA], [T.initial(), planA, resultA], [T.initial(), planA, planB, resultB]] {
+            seen = transcript.qstash.requests.count
+            #expect(await transcript.deliver(partial).status == 200)
+            #expect(transcript.qstashRequests(after: seen).isEmpty, "a group with a member in flight waits")
+        }
+        #expect(transcript.api.requests.count == 2)
+
+        for complete in [[T.initial(), planA, planB, resultA, resultB], [T.initial(), planA, resultA, planB, resultB], [T.initial(), planB, planA, resultB, resultA]] {
+            seen = transcript.qstash.requests.count
+            #expect(await transcript.deliver(complete).status == 200)
+            let next = try T.batchSteps(try #require(transcript.qstashRequests(after: seen).first))
+            #expect(next.map(\.stepName) == ["after"])
+            #expect(next.map(\.stepId) == [3], "the step after the group is the third result")
+        }
+
+        seen = transcript.qstash.requests.count
+        let duplicate = await transcript.deliver([T.initial(), planA, planB, resultA, resultB, resultA])
+        #expect(duplicate.body["finishCondition"] == "duplicate-step")
+        #expect(transcript.qstashRequests(after: seen).isEmpty)
+
+        let after = T.result(3, "after", out: ["status": 200, "headers": [:], "body": 3])
+        seen = transcript.qstash.requests.count
+        #expect(await transcript.deliver([T.initial(), planA, planB, resultA, resultB, after]).status == 200)
+        let cleanup = try #require(transcript.qstashRequests(after: seen).first)
+        #expect(cleanup.method == "DELETE")
+        #expect(cleanup.url == "http://qstash.test/v2/workflows/runs/wfr_t?cancel=false")
+        #expect(try Value(json: String(decoding: cleanup.body ?? [], as: UTF8.self)) == ["a": 1, "b": 2, "after": 3])
+    }
+
+    @Test func aLogThatDoesNotFitTheDefinitionIsAnsweredWith489() async throws {
+        let transcript = try await EndpointTranscript("""
+            workflow: single
+            steps:
+              - id: first
+                http: {url: "http://api.test/a"}
+            """, api: Self.apis)
+        let reply = await transcript.deliver([EndpointTranscript.initial(), EndpointTranscript.result(1, "other", out: 1)])
+        #expect(reply.status == 489)
+        #expect(reply.headers.contains { $0.name == "Upstash-NonRetryable-Error" && $0.value == "true" })
+        #expect(reply.body["message"]?.jsonText().contains("journal entry 1 is Run 'other'") == true, "\(reply.body.jsonText())")
+        #expect(transcript.qstash.requests.isEmpty)
+        #expect(transcript.api.requests.isEmpty)
+    }
+
+    @Test func aCallIsHandedToQStashAndEachCallbackIsJudgedByTheStepsRetryPolicy() async throws {
+        let transcript = try await EndpointTranscript("""
+            workflow: caller
+            steps:
+              - id: ask
+                call: {method: POST, url: "http://api.test/ask", body: {q: 1}, expect: {status: [200]}}
+                retry: {attempts: 2, initial: 1s}
+            output: ${{ steps.ask.body }}
+            """)
+        #expect(await transcript.deliver([EndpointTranscript.initial()]).status == 200)
+        let call = try #require(transcript.qstash.requests.last)
+        let headers = try #require(try EndpointTranscript.batchHeaders(call).first)
+        #expect(headers["Upstash-Method"] == "POST")
+        #expect(headers["Upstash-Callback"] == transcript.workflowURL)
+        #expect(headers["Upstash-Workflow-CallType"] == "toCallback")
+        #expect(headers["Upstash-Callback-Forward-Upstash-Workflow-StepName"] == "ask")
+        #expect(headers["Upstash-Callback-Forward-Upstash-Workflow-StepId"] == "1")
+        #expect(headers["Upstash-Forward-Upstash-Workflow-Sdk-Version"] == nil, "the SDK version header must not reach the third party")
+        #expect(try EndpointTranscript.firstItem(call)?["destination"] == "http://api.test/ask")
+        #expect(transcript.api.requests.isEmpty, "QStash makes the call, not the runner")
+
+        func callback(status: Int64, attempt: Int) async -> EndpointReply {
+            let body = CallbackBody(
+                status: status, header: [("Content-Type", ["application/json"])], body: Array(#"{"a":42}"#.utf8), retried: nil, maxRetries: 0,
+                sourceMessageId: "msg_call", url: "http://api.test/ask", method: "POST", sourceBody: Array(#"{"q":1}"#.utf8))
+            return await transcript.endpoint.handle(EndpointRequest(
+                workflow: "caller", url: transcript.workflowURL,
+                headers: HeaderFields([
+                    ("Upstash-Workflow-Callback", "true"), ("Upstash-Workflow-RunId", "wfr_t"), ("Upstash-Workflow-StepId", "1"),
+                    ("Upstash-Workflow-StepName", "ask"), ("Stepwise-Workflow-Version", transcript.definition.hash),
+                    ("Stepwise-Call-Attempt", String(attempt)), ("Stepwise-Call-Expect", "200"),
+                ]),
+                body: body.jsonBytes))
+        }
+        var seen = transcript.qstash.requests.count
+        #expect(await callback(status: 503, attempt: 0).body["finishCondition"] == "call-will-retry")
+        let retry = try #require(transcript.qstashRequests(after: seen).first)
+        let retryHeaders = try #require(try EndpointTranscript.batchHeaders(retry).first)
+        #expect(retryHeaders["Upstash-Callback-Forward-Stepwise-Call-Attempt"] == "1")
+        #expect(retryHeaders["Upstash-Not-Before"] != nil, "the retry waits the policy's delay")
+        #expect(try EndpointTranscript.firstItem(retry)?["body"] == #"{"q":1}"#)
+
+        seen = transcript.qstash.requests.count
+        #expect(await callback(status: 200, attempt: 1).body["finishCondition"] == "fromCallback")
+        let result = try #require(transcript.qstashRequests(after: seen).first)
+        #expect(result.url == "http://qstash.test/v2/publish/" + transcript.workflowURL)
+        let step = try StepJSON(bytes: result.body ?? [])
+        #expect(step.stepName == "ask")
+        #expect(step.stepType == "Call")
+        #expect(try step.journalEntry().out?["body"] == ["a": 42])
+    }
+}
