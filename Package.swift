@@ -40,7 +40,7 @@ let package = Package(
             name: "StepwiseRunner",
             dependencies: [
                 "StepwiseExpressions", "StepwiseLanguage", "StepwiseRuntime", "StepwiseProtocol",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(

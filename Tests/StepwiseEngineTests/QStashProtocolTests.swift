@@ -189,7 +189,7 @@ import StepwiseTesting
                 #expect(try await sdk.trigger(runId: "wfr_doomed", payload: #"{"order":7}"#).status == 200)
                 let failed = try await finishedRun("wfr_doomed", in: stepwise.store)
                 #expect(failed.status == .failed)
-                #expect(failed.error?.message == "the workflow endpoint answered 489: no way")
+                #expect(failed.error?.message == "no way", "a 489 states why the run failed in its own words")
                 #expect(endpoint.requests(to: "/doomed").count == 2, "489 is not retried")
 
                 let callback = try await eventually("the failure callback") { endpoint.requests(to: "/failed").first }

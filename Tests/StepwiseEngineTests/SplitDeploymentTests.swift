@@ -236,6 +236,45 @@ struct SplitDeploymentTests {
         }
     }
 
+    @Test func anInvokedRunReportsItsEndToTheParentsStepAsInProcess() async throws {
+        let child = try definition("""
+            workflow: child
+            input: {type: object, required: [n], properties: {n: {type: integer}}}
+            steps:
+              - id: nap
+                sleep: 200ms
+              - id: check
+                if: ${{ input.n < 0 }}
+                fail: {message: "negative ${{ input.n }}", type: Negative}
+            output: {doubled: "${{ input.n * 2 }}"}
+            """)
+        let parent = try definition("""
+            workflow: parent
+            steps:
+              - id: good
+                invoke: {workflow: child, input: {n: 21}}
+              - id: bad
+                invoke: {workflow: child, input: {n: -1}}
+            output:
+              good: {status: "${{ steps.good.status }}", output: "${{ steps.good.output }}"}
+              bad: {status: "${{ steps.bad.status }}", error: "${{ steps.bad.error.message }}"}
+            """)
+        let inProcess = try await RunningServer.with([child, parent]) { server in
+            try await finishedRun(try await server.startRun("parent", "{}"), in: server.store).output
+        }
+        try await RunningServer.with([]) { engine in
+            try await RunningRunner.with([child, parent], engine: engine) { runner in
+                let id = try await runner.start("parent", "{}")
+                let run = try await finishedRun(id, in: engine.store)
+                #expect(run.status == .succeeded, "\(String(describing: run.error))")
+                #expect(run.output == inProcess)
+                #expect(run.output?["good"] == ["status": "succeeded", "output": ["doubled": 42]])
+                let children = try await send(.GET, engine.url("/api/runs")).json?["runs"]?.list?.filter { $0["workflowRunId"]?.string != id }
+                #expect(children?.count == 2)
+            }
+        }
+    }
+
     @Test func aRunKeepsItsVersionAcrossARedeployAndAVersionTheRunnerLacksFailsTheRunNamingIt() async throws {
         let first = try definition("""
             workflow: pinned

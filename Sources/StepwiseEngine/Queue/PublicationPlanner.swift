@@ -20,7 +20,7 @@ public struct PublicationPlanner: Sendable {
     public func plan(_ message: PublishedMessage) throws(ProtocolError) -> Publication {
         let workflow = message.options.workflow
         guard workflow.isWorkflowMessage else { return .enqueue(queued(message, role: .plain, runId: nil)) }
-        if workflow.isInit == true { return startRun(message) }
+        if workflow.isInit == true { return try startRun(message) }
         guard let runId = workflow.runId, !runId.isEmpty else {
             throw ProtocolError("header 'Upstash-Workflow-RunId' is missing; a workflow message that does not start a run must name it")
         }
@@ -38,18 +38,27 @@ public struct PublicationPlanner: Sendable {
         return .append(runId: runId, entry: RawStep(messageId: delivery.id, body: body, callType: workflow.callType ?? .step), dedupeKey: Self.dedupeKey(of: body), message: delivery)
     }
 
-    private func startRun(_ message: PublishedMessage) -> Publication {
+    /// A run started by a trigger; an invoked run's payload is the `body` of its invoke request,
+    /// and its end completes the invoker's step.
+    private func startRun(_ message: PublishedMessage) throws(ProtocolError) -> Publication {
         let workflow = message.options.workflow
         let id = workflow.runId.flatMap { $0.isEmpty ? nil : $0 } ?? RunIdentifier.fresh()
         let url = workflow.url ?? message.destination
-        let body = message.body ?? []
+        var body = message.body ?? []
+        var invoker: EndpointInvoker?
+        if workflow.isInvoke {
+            let request = try ProtocolError.locating("the invoke request") { () throws(ProtocolError) in try InvokeRequest(jsonBytes: body) }
+            body = Array(request.body.utf8)
+            invoker = EndpointInvoker(request)
+        }
         var first = queued(message, role: .workflow, runId: id)
         first.logPosition = 0
         let defaults = workflow.has(feature: RunDefaults.feature) ? RunDefaults(trigger: message, runId: id, url: url) : nil
         if let defaults { first = defaults.applied(to: first, options: message.options, failureCallback: message.failureCallback) }
         let run = RunRecord(
-            id: id, workflow: url, definitionHash: "", input: Self.inputValue(body), createdAt: now, updatedAt: now, endpoint: url,
-            defaults: defaults)
+            id: id, workflow: url, definitionHash: "", input: Self.inputValue(body), createdAt: now, updatedAt: now,
+            parent: invoker.map { ($0.parentRunId, (try? StepJSON(bytes: Array($0.step.utf8)).stepName) ?? "") }, endpoint: url,
+            defaults: defaults, invoker: invoker)
         return .startRun(run, initialBody: body, first: first)
     }
 

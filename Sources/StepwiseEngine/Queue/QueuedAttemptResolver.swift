@@ -94,6 +94,13 @@ public struct QueuedAttemptResolver: Sendable {
             }
             let text: String? = object?[.string("message")].flatMap { if case .string(let text) = $0 { text } else { nil } }
             let type: String? = object?[.string("error")].flatMap { if case .string(let text) = $0 { text } else { nil } }
+            // A 489 is the endpoint's own verdict on the run (`{error, message, step?, status?}`),
+            // stated as it gave it; anything else failed the delivery, which is what the run shows.
+            if status == 489, let text {
+                let step: String? = object?[.string("step")].flatMap { if case .string(let text) = $0 { text } else { nil } }
+                let cause: Int? = object?[.string("status")].flatMap { if case .int(let code) = $0 { Int(code) } else { nil } }
+                return StepError(message: text, type: type ?? "EndpointError", step: step, status: cause)
+            }
             let detail = text ?? String(String(decoding: body.prefix(500), as: UTF8.self))
             return StepError(message: "the workflow endpoint answered \(status): \(detail)", type: type ?? "EndpointError", status: status)
         }

@@ -26,7 +26,7 @@ extension WorkflowEndpoint {
         }
         var journal: [JournalEntry]
         do throws(OrchestratorFailure) {
-            journal = try await qstash.log(runId).flatMap { try? ProtocolJournal($0).entries } ?? [.initial(ProtocolJournal.input(callback.sourceBody))]
+            journal = try await qstash.log(runId).flatMap { try? ProtocolJournal($0, runId: runId).entries } ?? [.initial(ProtocolJournal.input(callback.sourceBody))]
         } catch {
             return .error(500, type: "QStashError", "the run's log could not be read: \(error.message)")
         }

@@ -9,7 +9,7 @@ extension WorkflowEndpoint {
         let (runId, definition) = try pinnedRun(request)
         let journal: ProtocolJournal
         do {
-            journal = try ProtocolJournal(try RawStepArray(jsonBytes: request.body))
+            journal = try ProtocolJournal(try RawStepArray(jsonBytes: request.body), runId: runId)
         } catch {
             return .nonRetryable(type: "WorkflowError", "the delivery's body is not a raw step array this runner wrote: \(error.message)")
         }

@@ -19,8 +19,8 @@ struct ProtocolJournal: Sendable {
     /// append, which has nothing new to do (the SDKs answer `duplicate-step`).
     let endsWithDuplicate: Bool
 
-    /// The journal of `array`; errors name the raw step that cannot be read.
-    init(_ array: RawStepArray) throws(ProtocolError) {
+    /// The journal of run `runId`'s `array`; errors name the raw step that cannot be read.
+    init(_ array: RawStepArray, runId: String) throws(ProtocolError) {
         guard let payload = array.initialPayload else { throw ProtocolError("the raw step array is empty: it has no initial payload") }
         var entries = [JournalEntry.initial(Self.input(payload))]
         var results: Set<Int64> = []
@@ -36,7 +36,7 @@ struct ProtocolJournal: Sendable {
             }
             endsWithDuplicate = !results.insert(step.stepId).inserted
             if endsWithDuplicate { continue }
-            entries.append(try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try Self.entry(step) })
+            entries.append(try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try Self.entry(step, runId: runId) })
             last = (nil, entries.count - 1)
         }
         let finished = Set(entries.map(\.stepName))
@@ -59,7 +59,8 @@ struct ProtocolJournal: Sendable {
     /// The stepId the next new step gets: one more than the results so far.
     var nextStepId: Int { entries.count }
 
-    private static func entry(_ step: StepJSON) throws(ProtocolError) -> JournalEntry {
+    private static func entry(_ step: StepJSON, runId: String) throws(ProtocolError) -> JournalEntry {
+        if step.stepType == StepType.invoke.rawValue { return try invokeEntry(step, runId: runId) }
         guard step.stepType == StepType.wait.rawValue else { return try step.journalEntry() }
         var data: Value?
         if step.waitTimeout != true, case .event(let body)? = try step.output() {
@@ -68,5 +69,19 @@ struct ProtocolJournal: Sendable {
         return JournalEntry(
             stepId: Int(step.stepId), stepName: step.stepName, stepType: .wait, out: StepOperation.waitResult(data: data),
             concurrent: Int(step.concurrent ?? 1))
+    }
+
+    /// An `Invoke` result, written by the orchestrator in the SDKs' shape, as the workflow's
+    /// `{status, output, run_id, error?}`.
+    private static func invokeEntry(_ step: StepJSON, runId: String) throws(ProtocolError) -> JournalEntry {
+        guard case .invokeResult(let result)? = try step.output() else { throw ProtocolError("the Invoke step \(step.stepName) has no result") }
+        let body = result.body.map { input(Array($0.utf8)) } ?? .null
+        let status = result.isCanceled == true ? "canceled" : result.isFailed == true ? "failed" : "succeeded"
+        var out = ValueMap([
+            ("status", .string(status)), ("output", status == "succeeded" ? body : .null),
+            ("run_id", .string(RunMessages.invokedRunId(parent: runId, stepName: step.stepName))),
+        ])
+        if status == "failed" { out[.string("error")] = body }
+        return JournalEntry(stepId: Int(step.stepId), stepName: step.stepName, stepType: .invoke, out: .map(out), concurrent: Int(step.concurrent ?? 1))
     }
 }

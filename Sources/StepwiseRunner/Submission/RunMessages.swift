@@ -1,3 +1,4 @@
+import Crypto
 import StepwiseExpressions
 import StepwiseProtocol
 import StepwiseRuntime
@@ -118,6 +119,25 @@ struct RunMessages: Sendable {
 
 
 extension RunMessages {
+    /// The id of the run the step `stepName` of run `parent` invokes: derived from both, so a
+    /// delivery tried again starts the same child, which the orchestrator deduplicates.
+    static func invokedRunId(parent: String, stepName: String) -> String {
+        let digest = SHA256.hash(data: Array("\(parent)/\(stepName)".utf8))
+        return "wfr_" + digest.prefix(16).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+    }
+
+    /// The message that starts the run `child` invokes with `input` for the step `stepId` (§6.5):
+    /// a trigger of the child's endpoint whose body says where the result goes.
+    func invoke(_ child: RunMessages, input: Value, stepId: Int, stepName: String) throws(ProtocolError) -> OutgoingMessage {
+        let step = try StepJSON(entry: JournalEntry(stepId: stepId, stepName: stepName, stepType: .invoke))
+        let request = InvokeRequest(
+            body: input.jsonText(), headers: workflowHeaders.fields, workflowRunId: runId, workflowRunCreatedAt: nil, workflowUrl: workflowURL,
+            step: step)
+        var message = child.trigger(payload: request.jsonBytes, contentType: "application/json")
+        message.headers.append("Upstash-Workflow-Invoke", "true")
+        return message
+    }
+
     /// The `stepId` of a step inside a parallel group: 2^52 plus 52 bits of the FNV-1a hash of
     /// its path. Stable for the step (a duplicate is recognised as one), distinct from the small
     /// sequential ids, and below 2^53, so JavaScript reads it exactly.

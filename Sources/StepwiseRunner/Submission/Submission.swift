@@ -111,10 +111,35 @@ struct Submission: Sendable {
             return try await publish(operation.entry(out: ["waiters": .list(woken.map(Value.string))]))
         case .call(let request):
             return try await call(operation, request, now: now)
-        case .invoke:
-            return .nonRetryable(
-                type: "Unsupported", "invoke is not run by `stepwise runner` yet; run this workflow in `stepwise serve` (step \(operation.stepName))")
+        case .invoke(let workflow, let input):
+            return try await invoke(workflow, input: input, operation)
         }
+    }
+
+    /// Starts a run of `workflow` served by this runner, whose end the orchestrator appends to
+    /// this run's log as the step's result (§6.5).
+    private func invoke(_ workflow: String, input: Value, _ operation: StepOperation) async throws(OrchestratorFailure) -> EndpointReply {
+        guard let child = endpoint.versions.current[workflow] else {
+            return .nonRetryable(type: "InvokeError", "step \(operation.stepName) invokes '\(workflow)', which this runner does not serve")
+        }
+        let childURL = Self.sibling(of: messages.workflowURL, named: workflow)
+        let childRun = endpoint.messages(runId: RunMessages.invokedRunId(parent: runId, stepName: operation.stepName), url: childURL, child)
+        let stepId = stepId(of: operation.stepName)
+        let message: OutgoingMessage
+        do {
+            message = try messages.invoke(childRun, input: input, stepId: stepId, stepName: operation.stepName)
+        } catch {
+            return .nonRetryable(type: "InvokeError", "step \(operation.stepName): \(error.message)")
+        }
+        try await endpoint.qstash.publish(message)
+        endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(operation.stepName), "stepType": "Invoke"])
+        return .done(runId)
+    }
+
+    /// The URL of the endpoint of `workflow` beside `url` (its last path segment replaced).
+    static func sibling(of url: String, named workflow: String) -> String {
+        guard let slash = url.lastIndex(of: "/") else { return url }
+        return String(url[...slash]) + QStashClient.pathSegment(workflow)
     }
 
     /// A call whose headers hold no secret is handed to QStash, which answers through a callback

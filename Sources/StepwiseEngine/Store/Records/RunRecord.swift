@@ -22,11 +22,14 @@ public struct RunRecord: Sendable, Equatable {
     public var endpoint: String?
     /// For an SDK run started with `WF_TriggerOnConfig`: the options of its later messages.
     public var defaults: RunDefaults?
+    /// For an SDK run started by another's `invoke`: where its end is reported.
+    public var invoker: EndpointInvoker?
 
     public init(
         id: String, workflow: String, definitionHash: String, input: Value, status: RunStatus = .running,
         phase: RunPhase = .main, createdAt: TimestampValue, updatedAt: TimestampValue, output: Value? = nil, error: StepError? = nil,
-        parent: (runId: String, step: String)? = nil, flowControl: FlowControl? = nil, endpoint: String? = nil, defaults: RunDefaults? = nil
+        parent: (runId: String, step: String)? = nil, flowControl: FlowControl? = nil, endpoint: String? = nil, defaults: RunDefaults? = nil,
+        invoker: EndpointInvoker? = nil
     ) {
         self.id = id
         self.workflow = workflow
@@ -42,6 +45,7 @@ public struct RunRecord: Sendable, Equatable {
         self.flowControl = flowControl
         self.endpoint = endpoint
         self.defaults = defaults
+        self.invoker = invoker
     }
 
     public static func == (lhs: RunRecord, rhs: RunRecord) -> Bool {
@@ -49,5 +53,6 @@ public struct RunRecord: Sendable, Equatable {
             && lhs.status == rhs.status && lhs.phase == rhs.phase && lhs.createdAt == rhs.createdAt && lhs.updatedAt == rhs.updatedAt
             && lhs.output == rhs.output && lhs.error == rhs.error && lhs.parent?.runId == rhs.parent?.runId
             && lhs.parent?.step == rhs.parent?.step && lhs.flowControl == rhs.flowControl && lhs.endpoint == rhs.endpoint && lhs.defaults == rhs.defaults
+            && lhs.invoker == rhs.invoker
     }
 }

@@ -195,6 +195,10 @@ enum SQLiteSchema {
                 ALTER TABLE dead_letters ADD COLUMN message TEXT;
                 """)
         }
+        migrator.registerMigration("v5: invokers of SDK runs") { db in
+            // Children are found through runs_by_parent.
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN endpoint_invoker TEXT")
+        }
         return migrator
     }
 }

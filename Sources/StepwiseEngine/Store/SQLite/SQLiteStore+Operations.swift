@@ -264,7 +264,13 @@ extension SQLiteStore {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)").execute(
                 arguments: ["dlq_" + runId, runId, now])
         }
-        guard let run = try fetchRun(db, id: runId), let parent = run.parent,
+        let invoked = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT id FROM runs WHERE parent_run_id = ? AND endpoint_invoker IS NOT NULL AND status = 'running'"),
+            arguments: [runId])
+        for child in invoked { _ = try cancel(db, runId: child, at: now) }
+        guard let run = try fetchRun(db, id: runId) else { return }
+        if let invoker = run.invoker { return try reportToInvoker(db, invoker, of: run, status: status, at: now) }
+        guard let parent = run.parent,
             let payload = try String.fetchOne(
                 db.cachedStatement(sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ? AND child_run_id = ?"),
                 arguments: [parent.runId, parent.step, runId]),
@@ -283,5 +289,16 @@ extension SQLiteStore {
         if let run = try fetchRun(db, id: runId) { try releaseSlot(db, of: run) }
         try finish(db, runId: runId, status: .canceled, at: now)
         return true
+    }
+}
+
+extension SQLiteStore {
+    /// Publishes the end of an invoked SDK run to its parent's log (`EndpointInvoker`); nothing
+    /// when the parent has ended meanwhile.
+    static func reportToInvoker(_ db: Database, _ invoker: EndpointInvoker, of run: RunRecord, status: RunStatus, at now: Int64) throws {
+        guard let time = SQLiteTime.timestamp(now),
+            let publication = try? PublicationPlanner(now: time).plan(invoker.resolution(status: status, output: run.output, error: run.error))
+        else { return }
+        _ = try apply(db, publication, at: now)
     }
 }

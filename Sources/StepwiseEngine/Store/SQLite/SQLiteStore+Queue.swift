@@ -126,7 +126,7 @@ extension SQLiteStore {
 
     // MARK: Within transactions
 
-    private static func apply(_ db: Database, _ publication: Publication, at now: Int64) throws -> PublicationResult {
+    static func apply(_ db: Database, _ publication: Publication, at now: Int64) throws -> PublicationResult {
         switch publication {
         case .startRun(let run, let body, let first):
             if try fetchRun(db, id: run.id) != nil {

@@ -254,14 +254,15 @@ public final class SQLiteStore: Store {
         try db.cachedStatement(
             sql: """
                 INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
-                    concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults, endpoint_invoker)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
             run.phase.rawValue, created, created,
             run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
             flow?.ratePeriod, run.endpoint, try run.defaults.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
+            try run.invoker.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
         ])
         // An SDK run's log and first delivery come from its trigger message (`SQLiteStore+Queue`).
         guard run.endpoint == nil else { return }
@@ -300,7 +301,8 @@ public final class SQLiteStore: Store {
             id: row["id"], workflow: row["workflow"], definitionHash: row["definition_hash"] ?? "", input: input, status: status,
             phase: phase, createdAt: created, updatedAt: updated, output: output, error: error, parent: parent,
             flowControl: flow == FlowControl() ? nil : flow, endpoint: row["endpoint_url"],
-            defaults: Self.runDefaults(row["endpoint_defaults"]))
+            defaults: Self.runDefaults(row["endpoint_defaults"]),
+            invoker: (row["endpoint_invoker"] as String?).flatMap { try? JSONDecoder().decode(EndpointInvoker.self, from: Data($0.utf8)) })
     }
 
     static func message(_ row: Row) -> PendingMessage? {

@@ -1,0 +1,39 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// The parent of an invoked SDK run (§6.5), as the store keeps it with the child: the parent's
+/// pending `Invoke` step and how to deliver its result, which the child's end publishes.
+public struct EndpointInvoker: Sendable, Codable, Equatable {
+    public var parentRunId: String
+    /// The parent's workflow URL and the headers its result is published with.
+    public var url: String
+    public var headers: [ForwardedHeader]
+    /// The pending step's JSON text.
+    public var step: String
+
+    /// The invoker described by an invoke trigger's body.
+    public init(_ request: InvokeRequest) {
+        parentRunId = request.workflowRunId
+        url = request.workflowUrl
+        headers = request.headers.map { ForwardedHeader($0.name, $0.value) }
+        step = String(decoding: request.step.bytes, as: UTF8.self)
+    }
+
+    /// The publish that completes the parent's step when the child ended with `status`: the
+    /// `Invoke` result `{body, isFailed?, isCanceled?}`, `body` the child's output (or error) as
+    /// JSON text, delivered to the parent's URL.
+    public func resolution(status: RunStatus, output: Value?, error: StepError?) throws(ProtocolError) -> PublishedMessage {
+        let result: InvokeResult
+        switch status {
+        case .failed: result = InvokeResult(body: error?.value.jsonText(), isFailed: true)
+        case .canceled: result = InvokeResult(body: nil, isCanceled: true)
+        default: result = InvokeResult(body: output?.jsonText())
+        }
+        let step = try StepJSON(bytes: Array(step.utf8)).resolved(with: .invokeResult(result))
+        var fields = HeaderFields(headers.map { ($0.name, $0.value) })
+        fields.remove("Upstash-Workflow-Init")
+        fields.append("Upstash-Workflow-Init", "false")
+        return try PublishedMessage(destination: url, headers: fields, body: step.bytes)
+    }
+}
