@@ -33,25 +33,10 @@ public struct RunningRunner: Sendable {
             qstash: QStashClient(connection: OrchestratorConnection(url: engine.url(""), token: RunningServer.token), http: http),
             signingKeys: signingKeys, secrets: EnvironmentSecrets(secrets), http: http,
             events: EndpointEventLog(write: events, clock: WorkflowEngine.systemTime), clock: WorkflowEngine.systemTime)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: port, baseURL: nil, logger: silentLogger)
-            .application { port in
-                continuation.yield(port)
-                continuation.finish()
-            }
-        let task = Task {
-            defer { continuation.finish() }
-            try await application.runService(gracefulShutdownSignals: [])
+        let server = RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: port, baseURL: nil, logger: silentLogger)
+        return try await withApplication("the runner", { server.application(onRunning: $0) }) { port in
+            try await body(RunningRunner(port: port, engine: engine))
         }
-        defer { task.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            throw WaitTimeout(description: "the runner did not start: \(await task.result)")
-        }
-        let result = try await body(RunningRunner(port: port, engine: engine))
-        task.cancel()
-        _ = await task.result
-        return result
     }
 
     /// Starts a run of `workflow` through the runner's endpoint; its run id.

@@ -37,32 +37,11 @@ public struct RunningServer: Sendable {
         let engine = WorkflowEngine(
             store: store, runner: runner, secrets: EnvironmentSecrets(secrets), configuration: configuration, logger: logger)
         try await engine.install(definitions)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = StepwiseServer(
+        let server = StepwiseServer(
             engine: engine, host: "127.0.0.1", port: 0, access: APIAccess(token: Self.token, boundHost: "127.0.0.1"), limits: limits,
-            logger: logger).application { port in
-            continuation.yield(port)
-            continuation.finish()
-        }
-        let task = Task {
-            defer { continuation.finish() }
-            try await application.runService(gracefulShutdownSignals: [])
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
-            throw WaitTimeout(description: "the Stepwise server did not start: \(await task.result)")
-        }
-        let server = RunningServer(port: port, engine: engine, store: store)
-        do {
-            let result = try await body(server)
-            task.cancel()
-            _ = await task.result
-            return result
-        } catch {
-            task.cancel()
-            _ = await task.result
-            throw error
+            logger: logger)
+        return try await withApplication("the Stepwise server", { server.application(onRunning: $0) }) { port in
+            try await body(RunningServer(port: port, engine: engine, store: store))
         }
     }
 }

@@ -172,9 +172,11 @@ public actor WorkflowEngine {
     }
 
     /// Cancels a running run and its children: pending messages, timers and waiters are dropped;
-    /// a delivery in flight is discarded.
-    public func cancel(runId: String) async throws -> Bool {
-        let canceled = try await store.cancel(runId: runId, at: clock())
+    /// a delivery in flight is discarded. A `reason` (a workflow canceling itself over the
+    /// protocol) becomes the run's error, as it does for in-process runs.
+    public func cancel(runId: String, reason: String? = nil) async throws -> Bool {
+        let error = reason.map { StepError(message: $0, type: "Canceled") }
+        let canceled = try await store.cancel(runId: runId, reason: error, at: clock())
         if canceled { await runner.forget(runId: runId) }
         return canceled
     }

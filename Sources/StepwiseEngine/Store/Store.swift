@@ -79,9 +79,9 @@ public protocol Store: Sendable {
     /// The runs waiting on `event`.
     func waiters(event: String) async throws -> [Waiter]
 
-    /// Cancels a running run and its children: drops their messages, timers and waiters; false
-    /// when it was not running.
-    func cancel(runId: String, at time: TimestampValue) async throws -> Bool
+    /// Cancels a running run and its children: drops their messages, timers and waiters; keeps
+    /// `reason` as the run's error when given; false when it was not running.
+    func cancel(runId: String, reason: StepError?, at time: TimestampValue) async throws -> Bool
     /// Cancels every running run of `workflow`; returns their ids.
     func cancel(workflow: String, at time: TimestampValue) async throws -> [String]
     /// Cancels every running SDK run whose workflow URL is `url` (`exactly`) or starts with it.
@@ -158,5 +158,12 @@ extension Store {
     /// The whole journal, pending operations and step failures of a run.
     public func progress(runId: String) async throws -> RunProgress {
         try await progress(runId: runId, from: 0)
+    }
+}
+
+extension Store {
+    /// Cancels a running run and its children, with no reason given.
+    public func cancel(runId: String, at time: TimestampValue) async throws -> Bool {
+        try await cancel(runId: runId, reason: nil, at: time)
     }
 }

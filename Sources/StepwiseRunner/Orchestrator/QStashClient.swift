@@ -60,7 +60,7 @@ public struct QStashClient: Sendable {
     }
 
     /// `DELETE /v2/workflows/runs/{id}`: the run ended with `output` (`cancel == false`), or
-    /// canceled itself.
+    /// canceled itself (`output` is then `{"reason"}`, Stepwise's extension, or nothing).
     func endRun(_ runId: String, cancel: Bool, output: Value?) async throws(OrchestratorFailure) {
         let body = output.map { Array($0.jsonText().utf8) } ?? []
         _ = try await send(

@@ -38,8 +38,8 @@ struct Submission: Sendable {
                 endpoint.events.record(.submitCleanup, runId: runId)
                 await endpoint.runner.forget(runId: runId)
                 return .done(runId)
-            case .canceled:
-                try await endpoint.qstash.endRun(runId, cancel: true, output: nil)
+            case .canceled(let reason):
+                try await endpoint.qstash.endRun(runId, cancel: true, output: reason.map { ["reason": .string($0)] })
                 endpoint.events.record(.submitCleanup, runId: runId, ["canceled": true])
                 return .done(runId)
             case .failed(let error):
@@ -168,9 +168,10 @@ struct Submission: Sendable {
         }
     }
 
-    /// The time from `start` to `end`, at least nothing.
+    /// The time from `start` to `end` in whole seconds, rounded up (QStash's resolution for delays,
+    /// `Retry-After` and wait timeouts), at least nothing.
     static func duration(from start: TimestampValue, to end: TimestampValue) -> WireDuration {
         let nanoseconds = max(0, end.nanosecondsSinceEpoch - start.nanosecondsSinceEpoch)
-        return WireDuration(milliseconds: Int64(clamping: (nanoseconds + 999_999) / 1_000_000))
+        return WireDuration(milliseconds: Int64(clamping: (nanoseconds + 999_999_999) / 1_000_000_000) * 1_000)
     }
 }

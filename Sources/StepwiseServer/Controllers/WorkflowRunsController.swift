@@ -17,8 +17,9 @@ struct WorkflowRunsController: Sendable {
         runs.get(":id") { _, context in await rawSteps(context) }
     }
 
-    /// Upstash's cancel: `DELETE /v2/workflows/runs/{id}?cancel=true`. With `cancel=false` it is
-    /// Upstash's cleanup after a run finished normally: nothing to cancel, the run is reported.
+    /// Upstash's cancel: `DELETE /v2/workflows/runs/{id}?cancel=true`, with an optional body
+    /// `{"reason": …}` (Stepwise's runner sends a `cancel` step's reason). With `cancel=false` it
+    /// is Upstash's cleanup after a run finished normally: nothing to cancel, the run is reported.
     private func cancel(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let id = context.decoded("id") ?? ""
         do {
@@ -26,7 +27,12 @@ struct WorkflowRunsController: Sendable {
             if request.uri.queryParameters["cancel"] == "false" {
                 return await cleanUp(run, request)
             }
-            guard try await engine.cancel(runId: id) else {
+            let reason: String?
+            switch await RequestBody.json(request) {
+            case .success(let body): reason = body["reason"].flatMap { if case .string(let text) = $0 { text } else { nil } }
+            case .failure(let answer): return answer.response
+            }
+            guard try await engine.cancel(runId: id, reason: reason) else {
                 return JSONResponse.error(.badRequest, "run '\(id)' has already ended (\(run.status.rawValue))")
             }
             return JSONResponse.make(.ok, ["workflowRunId": .string(id), "status": "canceled"])

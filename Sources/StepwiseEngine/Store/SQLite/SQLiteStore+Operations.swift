@@ -281,10 +281,11 @@ extension SQLiteStore {
         try resolve(db, runId: parent.runId, operation: operation, entry: operation.entry(out: .map(result)), at: now)
     }
 
-    /// Cancels a running run (and, through `finish`, its children).
-    static func cancel(_ db: Database, runId: String, at now: Int64) throws -> Bool {
-        try db.cachedStatement(sql: "UPDATE runs SET status = 'canceled', updated_at = ? WHERE id = ? AND status = 'running'").execute(
-            arguments: [now, runId])
+    /// Cancels a running run (and, through `finish`, its children), keeping `reason` as its error.
+    static func cancel(_ db: Database, runId: String, reason: StepError? = nil, at now: Int64) throws -> Bool {
+        try db.cachedStatement(
+            sql: "UPDATE runs SET status = 'canceled', error = COALESCE(?, error), updated_at = ? WHERE id = ? AND status = 'running'"
+        ).execute(arguments: [reason?.value.jsonText(), now, runId])
         guard db.changesCount > 0 else { return false }
         if let run = try fetchRun(db, id: runId) { try releaseSlot(db, of: run) }
         try finish(db, runId: runId, status: .canceled, at: now)

@@ -197,8 +197,8 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func cancel(runId: String, at time: TimestampValue) async throws -> Bool {
-        try await pool.write { db in try Self.cancel(db, runId: runId, at: SQLiteTime.milliseconds(time)) }
+    public func cancel(runId: String, reason: StepError?, at time: TimestampValue) async throws -> Bool {
+        try await pool.write { db in try Self.cancel(db, runId: runId, reason: reason, at: SQLiteTime.milliseconds(time)) }
     }
 
     public func cancel(workflow: String, at time: TimestampValue) async throws -> [String] {
