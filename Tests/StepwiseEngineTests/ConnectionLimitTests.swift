@@ -28,7 +28,10 @@ struct ConnectionLimitTests {
             let busy = try RawConnection(port: server.port, readTimeout: .milliseconds(300))
             for _ in 0..<6 {
                 #expect(busy.write(Self.health))
-                let answer = await busy.readAll()
+                // A read ends after 300 ms of silence; a loaded machine may take longer to answer,
+                // which is no idleness (a request is in progress), so an empty read is read again.
+                var answer = await busy.readAll()
+                for _ in 0..<5 where answer.text.isEmpty && !answer.closed { answer = await busy.readAll() }
                 #expect(RawConnection.status(of: answer.text) == 200 && !answer.closed, "kept open while in use")
             }
         }

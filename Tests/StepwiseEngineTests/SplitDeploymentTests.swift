@@ -275,6 +275,55 @@ struct SplitDeploymentTests {
         }
     }
 
+    @Test(arguments: [false, true])
+    func aFailedRunPostsUpstashsFailurePayloadToItsFailureURL(split: Bool) async throws {
+        try await CountingServer.with { api in
+            api.fallback("/failed", .json("{}"))
+            api.fallback("/alert", .json("{}"))
+            let plain = try definition("""
+                workflow: plain
+                failure_url: "\(api.url("/failed"))"
+                steps:
+                  - id: refuse
+                    fail: {message: "order ${{ input.order }} refused", type: Refused}
+                """)
+            let handled = try definition(plain.source.replacingOccurrences(of: "workflow: plain", with: "workflow: handled") + "\n" + """
+                on_failure:
+                  - id: alert
+                    http: {method: POST, url: "\(api.url("/alert"))", body: {error: "${{ error.message }}"}}
+
+                """)
+            try await RunningServer.with(split ? [] : [plain, handled]) { engine in
+                let start: @Sendable (String, String) async throws -> String = { workflow, input in
+                    try await engine.startRun(workflow, input)
+                }
+                let check = { (ids: [String]) async throws in
+                    let notices = try await eventually("both failure notices") { api.requests(to: "/failed").count >= 2 ? api.requests(to: "/failed") : nil }
+                    for (id, order) in zip(ids, [1, 2]) {
+                        let notice = try #require(notices.first { $0.body.contains(id) }, "no notice of \(id)")
+                        #expect(notice.header("Upstash-Workflow-Is-Failure") == "true")
+                        #expect(notice.header("Upstash-Signature") != nil)
+                        let body = try #require(try? Value(json: notice.body))
+                        #expect(body["workflowRunId"] == .string(id))
+                        #expect(body["sourceBody"]?.string.flatMap { Data(base64Encoded: $0) }.flatMap { try? Value(json: String(decoding: $0, as: UTF8.self)) } == ["order": .int(Int64(order))])
+                        let answer = body["body"]?.string.flatMap { Data(base64Encoded: $0) }.flatMap { try? Value(json: String(decoding: $0, as: UTF8.self)) }
+                        #expect(answer?["error"] == "Refused")
+                        #expect(answer?["message"] == .string("order \(order) refused"))
+                    }
+                    #expect(api.requests(to: "/alert").count == 1, "on_failure ran once, for the handled run")
+                    #expect(api.requests(to: "/failed").count == 2, "each failed run is notified once")
+                }
+                guard split else {
+                    try await check([try await start("plain", #"{"order": 1}"#), try await start("handled", #"{"order": 2}"#)])
+                    return
+                }
+                try await RunningRunner.with([plain, handled], engine: engine) { runner in
+                    try await check([try await runner.start("plain", #"{"order": 1}"#), try await runner.start("handled", #"{"order": 2}"#)])
+                }
+            }
+        }
+    }
+
     @Test func aRunKeepsItsVersionAcrossARedeployAndAVersionTheRunnerLacksFailsTheRunNamingIt() async throws {
         let first = try definition("""
             workflow: pinned

@@ -62,6 +62,9 @@ struct DeliveryResolver {
         }
         var result = resolution(next: nil, status: .failed, outcome: run.phase == .main ? "failed" : "failure handled", detail: error.description)
         result.error = run.error ?? error
+        if let url = workflow.failureURL?.value {
+            result.notices = [FailureNotice.message(for: run, error: result.error ?? error, url: url, now: now)]
+        }
         return result
     }
 

@@ -397,6 +397,8 @@ public actor WorkflowEngine {
             resolution = resolver.resolve(outcome)
             startChildren(of: run, in: &resolution)
         }
+        // A notice to a failure_url is a queued message: the queue's next due time changed.
+        defer { if !resolution.notices.isEmpty { queueChanged() } }
         guard leasingNext else {
             if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal { await runner.forget(runId: run.id) }
             return nil

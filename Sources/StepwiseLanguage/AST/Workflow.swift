@@ -15,6 +15,8 @@ public struct Workflow: Sendable {
     public var schedules: [Schedule]
     public var output: ValueTemplate?
     public var onFailure: [Step]
+    /// Where Upstash's failure payload is posted when the run fails for good (after `on_failure`).
+    public var failureURL: Located<String>?
     public var steps: [Step]
     /// Ids of steps that were written but could not be read (their errors are reported); other
     /// steps may still refer to them without a second, misleading error.
@@ -33,6 +35,7 @@ public struct Workflow: Sendable {
         schedules = []
         output = nil
         onFailure = []
+        failureURL = nil
         steps = []
         undecodedStepIds = []
     }

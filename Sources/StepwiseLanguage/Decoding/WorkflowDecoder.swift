@@ -6,7 +6,7 @@ import StepwiseExpressions
 public struct WorkflowDecoder {
     static let headerKeys = [
         "workflow", "description", "input", "secrets", "env", "retries", "timeout", "concurrency", "rate_limit",
-        "schedule", "output", "on_failure", "steps",
+        "schedule", "output", "on_failure", "failure_url", "steps",
     ]
 
     var diagnostics: [Diagnostic] = []
@@ -44,6 +44,7 @@ public struct WorkflowDecoder {
         workflow.schedules = header["schedule"].map { schedules($0) } ?? []
         workflow.output = header["output"].flatMap { valueTemplate($0) }
         workflow.onFailure = header["on_failure"].map { steps($0, under: StepPath([.onFailure]), context: "on_failure") } ?? []
+        workflow.failureURL = header["failure_url"].flatMap { failureURL($0) }
         if let stepsNode = header["steps"] {
             workflow.steps = steps(stepsNode, under: StepPath(), context: "steps")
             if case .sequence(let items) = stepsNode.content, items.isEmpty {
@@ -52,6 +53,17 @@ public struct WorkflowDecoder {
         }
         workflow.undecodedStepIds = undecodedStepIds
         return workflow
+    }
+
+    /// `failure_url`: a literal http(s) URL (it is fixed for every run, like the endpoint's own).
+    private mutating func failureURL(_ node: YAMLNode) -> Located<String>? {
+        guard let url = text(node, "failure_url") else { return nil }
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), url.count >= 9, !url.contains("${{") else {
+            diagnostics.append(Diagnostic(
+                .invalidURL, "failure_url must be a fixed http:// or https:// URL, not '\(url)'", at: node.span))
+            return nil
+        }
+        return Located(url, at: node.span)
     }
 
     private mutating func workflowName(_ node: YAMLNode) -> Located<String>? {

@@ -14,6 +14,7 @@ extension WorkflowEndpoint {
     func failureCallback(_ request: EndpointRequest) async throws(EndpointReplyFailure) -> EndpointReply {
         let (runId, definition) = try pinnedRun(request)
         guard !definition.workflow.onFailure.isEmpty else {
+            // Only `on_failure` makes the runner the failure callback; a `failure_url` is called by QStash.
             return EndpointReply(
                 status: 200, body: ["workflowRunId": .string(runId), "finishCondition": "failure-callback-undefined"],
                 headers: [("Upstash-Workflow-Failure-Callback-Notfound", "true")])
@@ -46,7 +47,7 @@ extension WorkflowEndpoint {
                 journal.append(entry)
             case .completed, .failed:
                 events.record(.runSingle, runId: runId, ["onFailure": "done"])
-                return EndpointReply(status: 200, body: ["workflowRunId": .string(runId)])
+                return await notifyFailureURL(of: definition, runId: runId, callback: request.body)
             case .blocked, .canceled, .needsWholeJournal:
                 return EndpointReply(status: 200, body: ["workflowRunId": .string(runId)])
             case .rejected(let message):
@@ -54,6 +55,23 @@ extension WorkflowEndpoint {
             }
         }
         return .error(500, type: "WorkflowError", "on_failure took more than \(Self.failureHandlerStepLimit) steps")
+    }
+
+    /// After `on_failure`, hands the failure payload to the workflow's `failure_url` through
+    /// QStash (signed and retried like the callback itself), then answers the callback.
+    private func notifyFailureURL(of definition: WorkflowDefinition, runId: String, callback: [UInt8]) async -> EndpointReply {
+        if let url = definition.workflow.failureURL?.value {
+            let headers = HeaderFields([
+                ("Content-Type", "application/json"), ("Upstash-Forward-Upstash-Workflow-Is-Failure", "true"),
+                ("Upstash-Forward-Upstash-Workflow-Failure-Callback", "true"), ("Upstash-Forward-Upstash-Workflow-RunId", runId),
+            ])
+            do {
+                try await qstash.publish(OutgoingMessage(destination: url, headers: headers, body: callback))
+            } catch {
+                return .error(500, type: "QStashError", "on_failure ran, but the failure_url could not be notified: \(error.message)")
+            }
+        }
+        return EndpointReply(status: 200, body: ["workflowRunId": .string(runId)])
     }
 
     /// Why the run failed: the fields of the runner's own 489 answer, else the status and body.

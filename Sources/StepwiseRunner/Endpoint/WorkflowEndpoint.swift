@@ -132,7 +132,7 @@ public struct WorkflowEndpoint: Sendable {
     func messages(runId: String, url: String, _ definition: WorkflowDefinition) -> RunMessages {
         RunMessages(
             runId: runId, workflowURL: url, version: definition.hash, retries: Self.retries(of: definition.workflow),
-            handlesFailure: !definition.workflow.onFailure.isEmpty)
+            failureCallback: definition.workflow.onFailure.isEmpty ? definition.workflow.failureURL?.value : url)
     }
 
     /// `Upstash-Retries` for a workflow's messages: QStash's default 3, or more when a step's

@@ -22,9 +22,9 @@ struct RunMessages: Sendable {
     /// `Upstash-Retries` of workflow-bound messages: room for the longest retry policy of the
     /// workflow's steps (the runner answers 489 itself when a step's policy is exhausted).
     let retries: Int
-    /// Whether the workflow has `on_failure`: then its messages name the workflow URL as their
-    /// failure callback (§7.2), and the runner runs `on_failure` when it is called.
-    let handlesFailure: Bool
+    /// Where QStash calls when the run fails for good (§7.2): the workflow URL when it has
+    /// `on_failure` (the runner runs it, then notifies its `failure_url`), else its `failure_url`.
+    let failureCallback: String?
 
     /// The headers every workflow-bound message carries.
     var workflowHeaders: HeaderFields {
@@ -34,10 +34,10 @@ struct RunMessages: Sendable {
             ("Upstash-Forward-" + Self.versionHeader, version), ("Upstash-Retries", String(retries)),
             ("Content-Type", "application/json"),
         ])
-        guard handlesFailure else { return headers }
+        guard let failureCallback else { return headers }
         let failure = "Upstash-Failure-Callback"
         for (name, value) in [
-            (failure, workflowURL), (failure + "-Forward-Upstash-Workflow-Is-Failure", "true"),
+            (failure, failureCallback), (failure + "-Forward-Upstash-Workflow-Is-Failure", "true"),
             (failure + "-Forward-Upstash-Workflow-Failure-Callback", "true"), (failure + "-Forward-" + Self.versionHeader, version),
             (failure + "-Workflow-RunId", runId), (failure + "-Workflow-Init", "false"), (failure + "-Workflow-Url", workflowURL),
             (failure + "-Workflow-CallType", "failureCall"), (failure + "-Feature-Set", "InitialBody"), (failure + "-Retries", String(retries)),

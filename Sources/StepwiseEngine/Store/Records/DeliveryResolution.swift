@@ -15,6 +15,8 @@ public struct DeliveryResolution: Sendable, Equatable {
     public var output: Value?
     public var error: StepError?
     public var record: AttemptRecord
+    /// Messages to queue when the change is applied (the notice to a `failure_url`).
+    public var notices: [QueuedMessage] = []
 
     public init(
         submissions: [StepSubmission] = [], children: [String: RunRecord] = [:], next: (attempt: Int, dueAt: TimestampValue)?,
@@ -33,6 +35,6 @@ public struct DeliveryResolution: Sendable, Equatable {
     public static func == (lhs: DeliveryResolution, rhs: DeliveryResolution) -> Bool {
         lhs.submissions == rhs.submissions && lhs.children == rhs.children && lhs.next?.attempt == rhs.next?.attempt && lhs.next?.dueAt == rhs.next?.dueAt
             && lhs.status == rhs.status && lhs.phase == rhs.phase && lhs.output == rhs.output && lhs.error == rhs.error
-            && lhs.record == rhs.record
+            && lhs.record == rhs.record && lhs.notices.map(\.id) == rhs.notices.map(\.id)
     }
 }

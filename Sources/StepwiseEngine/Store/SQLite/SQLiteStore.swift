@@ -100,6 +100,7 @@ public final class SQLiteStore: Store {
         try Self.insert(db, resolution.record)
         if resolution.status.isFinal {
             try Self.finish(db, runId: run.id, status: resolution.status, at: now)
+            for notice in resolution.notices { try Self.insertQueued(db, notice, at: now) }
         } else if appended || redeliver {
             try Self.deliver(db, runId: run.id, attempt: 0, dueAt: now, at: now)
         } else if let next = resolution.next {

@@ -1,0 +1,26 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// The message that tells a YAML workflow's `failure_url` a run failed for good: Upstash's
+/// failure-callback payload (§7.2), so a receiver written for Upstash works unchanged. It is a
+/// plain queued message: signed, retried with QStash's backoff, independent of the ended run.
+enum FailureNotice {
+    /// The notice of `run`, which failed with `error`, posted to `url` at `now`.
+    static func message(for run: RunRecord, error: StepError, url: String, now: TimestampValue) -> QueuedMessage {
+        var answer = ValueMap([("error", .string(error.type)), ("message", .string(error.message))])
+        if let step = error.step { answer[.string("step")] = .string(step) }
+        let body = FailureCallbackBody(
+            status: Int64(error.status ?? 500), header: [], body: Array(Value.map(answer).jsonText().utf8), retried: 0, maxRetries: 0,
+            dlqId: "dlq_" + run.id, sourceMessageId: run.id, url: "/workflows/" + run.workflow, sourceBody: Array(run.input.jsonText().utf8),
+            workflowRunId: run.id, workflowCreatedAt: Int64(clamping: run.createdAt.nanosecondsSinceEpoch / 1_000_000),
+            createdAt: Int64(clamping: now.nanosecondsSinceEpoch / 1_000_000))
+        return QueuedMessage(
+            role: .plain, runId: nil, destination: url,
+            headers: [
+                ForwardedHeader("Upstash-Workflow-Is-Failure", "true"), ForwardedHeader("Upstash-Workflow-Failure-Callback", "true"),
+                ForwardedHeader("Upstash-Workflow-RunId", run.id),
+            ],
+            contentType: "application/json", body: body.jsonBytes, runIdHeader: run.id, dueAt: now)
+    }
+}
