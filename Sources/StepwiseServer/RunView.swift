@@ -1,5 +1,6 @@
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseRuntime
 
 /// How runs appear in Stepwise's read API (`GET /api/runs/{id}`).
@@ -17,12 +18,13 @@ enum RunView {
 
     /// A run with its steps, the steps the engine is completing (`waiting`: sleeps, waits,
     /// calls, child runs, retries) and every delivery attempt.
-    static func detail(_ run: RunRecord, progress: RunProgress, attempts: [AttemptRecord]) -> Value {
+    /// The steps of an SDK run (or of a run of `stepwise runner`) are its log's step entries.
+    static func detail(_ run: RunRecord, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord]) -> Value {
         guard case .map(var map) = summary(run) else { return summary(run) }
         map[.string("definition")] = .string(run.definitionHash)
         map[.string("input")] = run.input
         if let parent = run.parent { map[.string("parent")] = ["workflowRunId": .string(parent.runId), "step": .string(parent.step)] }
-        map[.string("steps")] = .list(progress.journal.dropFirst().map(step))
+        map[.string("steps")] = .list(run.endpoint == nil ? progress.journal.dropFirst().map(step) : log.dropFirst().compactMap(step))
         map[.string("waiting")] = .list(progress.pending.sorted().map(Value.string))
         map[.string("attempts")] = .list(attempts.map(attempt))
         return .map(map)
@@ -36,6 +38,26 @@ enum RunView {
         map[.string("out")] = entry.out ?? .null
         if let error = entry.error { map[.string("error")] = error.value }
         return .map(map)
+    }
+
+    /// One result step of a log (not a plan, not a call's request or callback), its `out` decoded
+    /// for its type; `nil` for anything else.
+    static func step(_ raw: RawStep) -> Value? {
+        guard raw.callType == .step, let step = try? raw.step(), !step.isPlan else { return nil }
+        var map = ValueMap([("stepId", .int(step.stepId)), ("stepName", .string(step.stepName)), ("stepType", .string(step.stepType))])
+        map[.string("out")] = (try? step.output()).flatMap { $0.map(value) } ?? .null
+        if let error = step.object[.string("error")] { map[.string("error")] = error }
+        return .map(map)
+    }
+
+    /// An `out` as a value: an event's body as JSON when it is JSON, else as text.
+    private static func value(_ output: StepOutput) -> Value {
+        switch output {
+        case .value(let value): value
+        case .callResponse(let response): response.json
+        case .event(let body): PublicationPlanner.inputValue(body)
+        case .invokeResult(let result): result.json
+        }
     }
 
     /// One delivery attempt.

@@ -47,6 +47,9 @@ struct SplitDeploymentTests {
                     #expect(run.status == .succeeded)
                     #expect(run.output == inProcess)
                     #expect(run.output?["label"] == "expensive")
+                    let view = try #require(try await send(.GET, engine.url("/api/runs/\(id)")).json)
+                    #expect(view["steps"]?.list?.compactMap { $0["stepName"]?.string } == ["lookup", "pause"], "the engine shows the runner's steps")
+                    #expect(view["steps"]?.list?.first?["out"]?["body"] == ["price": 42])
                 }
             }
             #expect(api.requests(to: "/price").count == 2)
@@ -381,6 +384,13 @@ struct SplitDeploymentTests {
                     token: nil)
                 #expect(forged.status == 401)
                 #expect(forged.body.contains("not a compact JWT") || forged.body.contains("not valid"))
+                var generator = SystemRandomNumberGenerator()
+                let body = #"{"name":"late"}"#
+                let stale = RequestSigner(key: signing.current).signature(
+                    body: Array(body.utf8), destination: runner.url("hello"), now: Int64(Date().timeIntervalSince1970) - 3_600, using: &generator)
+                let expired = try await send(.POST, runner.url("hello"), body: body, headers: [("Upstash-Signature", stale)], token: nil)
+                #expect(expired.status == 401)
+                #expect(expired.body.contains("expired"))
                 let started = try await send(
                     .POST, engine.url("/v2/publish/\(runner.url("hello"))"), body: #"{"name":"ada"}"#)
                 #expect(started.status == 200, "a signed first invocation relayed by the engine starts a run")
@@ -389,6 +399,24 @@ struct SplitDeploymentTests {
                     return runs.first { $0["status"] == "succeeded" }?["output"]
                 }
                 #expect(output == "hi ada")
+            }
+        }
+    }
+
+    @Test func aBodyThatIsNotJSONIsTheInputAsTextOfAWorkflowThatTakesText() async throws {
+        let shout = try definition("""
+            workflow: shout
+            input: {type: string}
+            steps:
+              - id: loud
+                set: {text: "${{ input + '!' }}"}
+            output: ${{ steps.loud.text }}
+            """)
+        try await RunningServer.with([]) { engine in
+            try await RunningRunner.with([shout], engine: engine) { runner in
+                let answer = try await send(.POST, runner.url("shout"), bytes: Array("hello there".utf8), headers: [("Content-Type", "text/plain")], token: nil)
+                let id = try #require(answer.json?["workflowRunId"]?.string, "\(answer.body)")
+                #expect(try await finishedRun(id, in: engine.store).output == "hello there!")
             }
         }
     }

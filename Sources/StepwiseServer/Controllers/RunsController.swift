@@ -50,8 +50,9 @@ struct RunsController: Sendable {
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
             let progress = try await engine.store.progress(runId: id)
+            let log = run.endpoint == nil ? [] : try await engine.store.runLog(runId: id, through: nil)
             let attempts = try await engine.store.attempts(runId: id)
-            return JSONResponse.make(.ok, RunView.detail(run, progress: progress, attempts: attempts))
+            return JSONResponse.make(.ok, RunView.detail(run, progress: progress, log: log, attempts: attempts))
         } catch {
             return failures.answer("cannot read run '\(id)'", error)
         }
