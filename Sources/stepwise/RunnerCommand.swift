@@ -59,6 +59,9 @@ struct RunnerCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.usage("cannot keep workflow versions in \(versions): \(error.localizedDescription)")
         }
+        for warning in kept.engineOnlyFeatures {
+            FileHandle.standardError.write(Data("stepwise runner: warning: \(warning)\n".utf8))
+        }
         let connection = try orchestrator(environment)
         let keys = try signingKeys(environment)
         let http = AsyncHTTPTransport()

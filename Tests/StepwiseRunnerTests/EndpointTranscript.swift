@@ -18,7 +18,9 @@ struct EndpointTranscript {
     let api: ScriptedTransport
 
     /// An endpoint serving `yaml`, whose requests are answered from `api`.
-    init(_ yaml: String, api: [String: [Result<IncomingResponse, TransportFailure>]] = [:]) async throws {
+    init(
+        _ yaml: String, api: [String: [Result<IncomingResponse, TransportFailure>]] = [:], events: (@Sendable (String) -> Void)? = nil
+    ) async throws {
         definition = try StepwiseTesting.definition(yaml)
         qstash = ScriptedTransport([Self.qstashURL: [ScriptedTransport.json(200, "[]")]])
         self.api = ScriptedTransport(api)
@@ -27,7 +29,7 @@ struct EndpointTranscript {
             try DefinitionVersions(folder: folder, keptIn: nil),
             runner: WorkflowRunner(http: self.api, secrets: EnvironmentSecrets([:]), warmCapacity: 0, clock: WorkflowEngine.systemTime),
             qstash: QStashClient(connection: OrchestratorConnection(url: Self.qstashURL, token: "qstash-token"), http: qstash),
-            signingKeys: nil, secrets: EnvironmentSecrets([:]), http: self.api, events: EndpointEventLog(write: nil, clock: WorkflowEngine.systemTime),
+            signingKeys: nil, secrets: EnvironmentSecrets([:]), http: self.api, events: EndpointEventLog(write: events, clock: WorkflowEngine.systemTime),
             clock: WorkflowEngine.systemTime)
     }
 

@@ -4,6 +4,7 @@ import StepwiseProtocol
 @testable import StepwiseRunner
 import StepwiseRuntime
 import StepwiseTesting
+import Synchronization
 import Testing
 
 /// The runner answering recorded deliveries (§4–§7 of the protocol notes): what it submits to
@@ -170,5 +171,53 @@ struct EndpointTranscriptTests {
         #expect(step.stepName == "ask")
         #expect(step.stepType == "Call")
         #expect(try step.journalEntry().out?["body"] == ["a": 42])
+    }
+}
+
+/// What a runner tells about itself: verbose events, and what it cannot apply.
+@Suite("Runner events and limits")
+struct RunnerEventTests {
+    @Test func verboseEventsNameWhatEachRequestDidWithUpstashsEventTypes() async throws {
+        let lines = LineCollector()
+        let transcript = try await EndpointTranscript(EndpointTranscriptTests.pair, api: EndpointTranscriptTests.apis, events: lines.append)
+        _ = await transcript.endpoint.handle(EndpointRequest(workflow: "pair", url: transcript.workflowURL, headers: HeaderFields(), body: Array("{}".utf8)))
+        _ = await transcript.deliver([EndpointTranscript.initial()])
+        _ = await transcript.deliver([EndpointTranscript.initial(), EndpointTranscript.plan("both.a.fa")])
+        let events = try lines.lines.map { try Value(json: $0) }
+        #expect(events.compactMap { $0["eventType"]?.string } == [
+            "ENDPOINT_START", "SUBMIT_FIRST_INVOCATION", "ENDPOINT_START", "RUN_SINGLE", "RUN_PARALLEL", "ENDPOINT_START", "RUN_SINGLE", "SUBMIT_STEP",
+        ])
+        #expect(events.allSatisfy { $0["timestamp"] != nil && $0["logLevel"] != nil && $0["workflowRunId"] != nil })
+        #expect(events.last?["details"]?["stepName"] == "both.a.fa")
+    }
+
+    @Test func flowControlAndSchedulesAreReportedAsNotAppliedByTheRunner() throws {
+        let limited = try definition("""
+            workflow: limited
+            concurrency: {key: "${{ input.k }}", limit: 1}
+            steps:
+              - {id: hello, set: {text: hi}}
+            """)
+        let plain = try definition("""
+            workflow: plain
+            steps:
+              - {id: hello, set: {text: hi}}
+            """)
+        let versions = try DefinitionVersions(
+            folder: WorkflowFolder(sources: [("limited.yaml", limited.source), ("plain.yaml", plain.source)]), keptIn: nil)
+        #expect(versions.engineOnlyFeatures == [
+            "workflow 'limited' declares concurrency, which stepwise runner does not apply; run it in stepwise serve to have them"
+        ])
+    }
+}
+
+/// Collects lines written from any thread.
+final class LineCollector: Sendable {
+    private let collected = Mutex<[String]>([])
+
+    var lines: [String] { collected.withLock { $0 } }
+
+    @Sendable func append(_ line: String) {
+        collected.withLock { $0.append(line) }
     }
 }

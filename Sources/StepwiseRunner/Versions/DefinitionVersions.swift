@@ -46,6 +46,22 @@ public struct DefinitionVersions: Sendable {
         }
     }
 
+    /// What the current versions declare that a runner cannot apply, one line per workflow:
+    /// flow control and schedules belong to an engine (`stepwise serve` applies them to its
+    /// in-process runs); over the protocol a run is started and delivered by its orchestrator.
+    public var engineOnlyFeatures: [String] {
+        current.values.sorted { $0.name < $1.name }.compactMap { definition in
+            let workflow = definition.workflow
+            let features = [
+                workflow.concurrency != nil ? "concurrency" : nil, workflow.rateLimit != nil ? "rate_limit" : nil,
+                workflow.schedules.isEmpty ? nil : "schedule",
+            ].compactMap { $0 }
+            guard !features.isEmpty else { return nil }
+            return "workflow '\(definition.name)' declares \(features.joined(separator: ", ")), which stepwise runner does not apply; "
+                + "run it in stepwise serve to have them"
+        }
+    }
+
     /// The version `hash` of workflow `name`, when known.
     public func definition(_ name: String, hash: String) -> WorkflowDefinition? {
         all[hash].flatMap { $0.name == name ? $0 : nil }
