@@ -51,6 +51,7 @@ struct RunnerCommand: AsyncParsableCommand {
     var verbose = false
 
     func run() async throws {
+        ProcessMemory.limitArenas()
         let environment = ProcessInfo.processInfo.environment
         let folder = try ServeCommand.loadWorkflows(workflows)
         let kept: DefinitionVersions

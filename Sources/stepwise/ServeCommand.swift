@@ -56,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
     var maxConnections = ConnectionLimits().maximumConnections
 
     func run() async throws {
+        ProcessMemory.limitArenas()
         let folder = try loadWorkflows()
         let engine = try await makeEngine(folder)
         let token = try AccessToken.forServer(explicit: token)
