@@ -9,6 +9,7 @@ import StepwiseServer
 /// A `stepwise runner` on a free loopback port whose QStash is a running Stepwise server, for
 /// tests of split deployments over real HTTP.
 public struct RunningRunner: Sendable {
+    /// The port the runner listens on.
     public let port: Int
     /// The engine the runner submits to.
     public let engine: RunningServer

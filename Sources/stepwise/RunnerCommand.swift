@@ -66,7 +66,8 @@ struct RunnerCommand: AsyncParsableCommand {
         let connection = try orchestrator(environment)
         let keys = try signingKeys(environment)
         let http = AsyncHTTPTransport()
-        let secrets = EnvironmentSecrets(environment)
+        // The orchestrator's token and signing keys are the runner's own, never a workflow's secret.
+        let secrets = EnvironmentSecrets(environment.filter { !$0.key.hasPrefix("QSTASH_") })
         let write: (@Sendable (String) -> Void)? = verbose ? Self.printLine : nil
         let events = EndpointEventLog(write: write, clock: WorkflowEngine.systemTime)
         let endpoint = await WorkflowEndpoint.serving(
@@ -75,6 +76,11 @@ struct RunnerCommand: AsyncParsableCommand {
             clock: WorkflowEngine.systemTime)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
         let base = baseURL ?? environment["UPSTASH_WORKFLOW_URL"]
+        // Without a base URL the workflow URL comes from the request's Host, which anyone who can
+        // reach a public address may forge to have a run's log delivered elsewhere.
+        guard base != nil || ["127.0.0.1", "localhost", "::1"].contains(host) else {
+            throw CommandFailure.usage("set --base-url (or UPSTASH_WORKFLOW_URL) to the runner's public URL when it listens on \(host)")
+        }
         let signing = keys == nil ? "deliveries are not verified (no signing keys)" : "deliveries must be signed"
         let banner = "stepwise runner serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):"
         let detail = " with QStash at \(connection.url); \(signing)\n"

@@ -38,17 +38,15 @@ struct EndpointTranscriptTests {
         }
         #expect(runId.hasPrefix("wfr_"))
         let requests = transcript.qstash.requests
-        #expect(requests.map(\.url) == ["http://qstash.test/v2/batch"])
-        #expect(requests.first?.header("Authorization") == "Bearer qstash-token")
-        let headers = try #require(try EndpointTranscript.batchHeaders(requests[0]).first)
-        #expect(headers["Upstash-Workflow-Init"] == "true")
-        #expect(headers["Upstash-Workflow-RunId"] == runId)
-        #expect(headers["Upstash-Workflow-Url"] == transcript.workflowURL)
-        #expect(headers["Upstash-Forward-Upstash-Workflow-Sdk-Version"] == "1")
-        #expect(headers["Upstash-Forward-Stepwise-Workflow-Version"] == transcript.definition.hash)
-        let item = try #require(try EndpointTranscript.firstItem(requests[0]))
-        #expect(item["destination"] == .string(transcript.workflowURL))
-        #expect(item["body"] == #"{"x":1}"#)
+        #expect(requests.map(\.url) == ["http://qstash.test/v2/publish/" + transcript.workflowURL], "the payload travels as raw bytes")
+        let trigger = try #require(requests.first)
+        #expect(trigger.header("Authorization") == "Bearer qstash-token")
+        #expect(trigger.header("Upstash-Workflow-Init") == "true")
+        #expect(trigger.header("Upstash-Workflow-RunId") == runId)
+        #expect(trigger.header("Upstash-Workflow-Url") == transcript.workflowURL)
+        #expect(trigger.header("Upstash-Forward-Upstash-Workflow-Sdk-Version") == "1")
+        #expect(trigger.header("Upstash-Forward-Stepwise-Workflow-Version") == transcript.definition.hash)
+        #expect(trigger.body == Array(#"{"x":1}"#.utf8))
         #expect(transcript.api.requests.isEmpty, "nothing runs before the first delivery")
     }
 
@@ -104,6 +102,63 @@ struct EndpointTranscriptTests {
         #expect(cleanup.method == "DELETE")
         #expect(cleanup.url == "http://qstash.test/v2/workflows/runs/wfr_t?cancel=false")
         #expect(try Value(json: String(decoding: cleanup.body ?? [], as: UTF8.self)) == ["a": 1, "b": 2, "after": 3])
+    }
+
+    @Test func aSleepInAGroupEntersTheLogOnlyWhenItEndsThroughASecondPlanDueThen() async throws {
+        typealias T = EndpointTranscript
+        let transcript = try await EndpointTranscript("""
+            workflow: napping
+            steps:
+              - id: both
+                parallel:
+                  a: [{id: nap, sleep: 10s}]
+                  b: [{id: fb, http: {url: "http://api.test/b"}}]
+            """, api: Self.apis)
+        let (planNap, planB) = (T.plan("both.a.nap", type: .sleepFor), T.plan("both.b.fb"))
+        let seen = transcript.qstash.requests.count
+        #expect(await transcript.deliver([T.initial(), planNap]).status == 200)
+        let delayed = try #require(transcript.qstashRequests(after: seen).first)
+        let plan = try #require(try T.batchSteps(delayed).first)
+        #expect(plan.isPlan && plan.stepName == "both.a.nap", "the sleep is planned again, not recorded")
+        #expect(plan.targetStep == Int64(RunMessages.groupStepId("both.a.nap@until")))
+        let notBefore = try T.batchHeaders(delayed).first?["Upstash-Not-Before"].flatMap { Int64($0) }
+        #expect(notBefore.map { abs($0 - Int64(Date().timeIntervalSince1970) - 10) <= 2 } == true, "due when the sleep ends")
+        let until = try #require(plan.out)
+
+        let resultB = T.result(RunMessages.groupStepId("both.b.fb"), "both.b.fb", out: ["status": 200, "headers": [:], "body": 2])
+        let second = RawStep(messageId: "msg_nap_until", body: plan.bytes)
+        var count = transcript.qstash.requests.count
+        #expect(await transcript.deliver([T.initial(), planNap, planB, second, resultB]).status == 200)
+        #expect(transcript.qstashRequests(after: count).isEmpty, "the group waits for the sleep")
+
+        count = transcript.qstash.requests.count
+        #expect(await transcript.deliver([T.initial(), planNap, planB, second]).status == 200)
+        let recording = try #require(transcript.qstashRequests(after: count).first)
+        let result = try #require(try T.batchSteps(recording).first)
+        #expect(!result.isPlan && result.stepName == "both.a.nap" && result.out == until, "the second plan's delivery records the result it carries")
+        #expect(try T.batchHeaders(recording).first?["Upstash-Not-Before"] == nil)
+    }
+
+    @Test func aGroupStepFailingInItsPlansDeliveryIsRecordedAsItsResult() async throws {
+        typealias T = EndpointTranscript
+        let transcript = try await EndpointTranscript("""
+            workflow: broken
+            steps:
+              - id: both
+                parallel:
+                  a: [{id: bad, http: {url: "http://api.test/${{ input.missing.path }}"}}]
+                  b: [{id: fb, http: {url: "http://api.test/b"}}]
+                catch:
+                  - {id: recovered, set: {failed: "${{ error.step }}"}}
+            output: ${{ steps.both }}
+            """, api: Self.apis)
+        #expect(await transcript.deliver([T.initial(), T.plan("both.a.bad")]).status == 200)
+        let request = try #require(transcript.qstash.requests.last)
+        let recorded = try #require(try T.batchSteps(request).first)
+        #expect(recorded.stepName == "both.a.bad")
+        #expect(recorded.stepId == Int64(RunMessages.groupStepId("both.a.bad")))
+        #expect(try recorded.journalEntry().error?.type == "ExpressionError", "every other delivery replays the failure")
+        #expect(transcript.api.requests.isEmpty)
     }
 
     @Test func aLogThatDoesNotFitTheDefinitionIsAnsweredWith489() async throws {

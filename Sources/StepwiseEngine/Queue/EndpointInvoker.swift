@@ -5,6 +5,7 @@ import StepwiseRuntime
 /// The parent of an invoked SDK run (§6.5), as the store keeps it with the child: the parent's
 /// pending `Invoke` step and how to deliver its result, which the child's end publishes.
 public struct EndpointInvoker: Sendable, Codable, Equatable {
+    /// The run whose step invoked this one.
     public var parentRunId: String
     /// The parent's workflow URL and the headers its result is published with.
     public var url: String

@@ -8,6 +8,7 @@ public struct InvokeRequest: Sendable, Equatable {
     public var body: String
     /// The parent's workflow headers, one value per name, for the delivery of the result.
     public var headers: [(name: String, value: String)]
+    /// The parent run.
     public var workflowRunId: String
     /// Unix milliseconds.
     public var workflowRunCreatedAt: Int64?
@@ -58,6 +59,7 @@ public struct InvokeRequest: Sendable, Equatable {
         step = try ProtocolError.locating("'step'") { () throws(ProtocolError) in try StepJSON(object: try WireJSON.object(stepValue, what: "the step")) }
     }
 
+    /// Requests are equal when they encode to the same bytes.
     public static func == (lhs: InvokeRequest, rhs: InvokeRequest) -> Bool {
         lhs.jsonBytes == rhs.jsonBytes
     }

@@ -6,6 +6,7 @@ import StepwiseExpressions
 public struct OutgoingMessage: Sendable, Equatable {
     /// Where QStash delivers it: the workflow URL, or a third party for a call.
     public var destination: String
+    /// The message's options and the headers to forward.
     public var headers: HeaderFields
     /// The bytes to deliver; `nil` for none.
     public var body: [UInt8]?

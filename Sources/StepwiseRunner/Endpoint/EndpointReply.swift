@@ -6,7 +6,9 @@ import StepwiseRuntime
 /// its work, 429 with `Retry-After` for a step to try again later, 489 with
 /// `Upstash-NonRetryable-Error` for what can never succeed, 500 for a failure worth retrying.
 public struct EndpointReply: Sendable {
+    /// The HTTP status.
     public var status: Int
+    /// Headers of the answer, `Upstash-Workflow-Sdk-Version` first.
     public var headers: [(name: String, value: String)]
     /// A JSON document.
     public var body: Value

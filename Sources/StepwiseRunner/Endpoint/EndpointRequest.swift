@@ -7,6 +7,7 @@ public struct EndpointRequest: Sendable {
     public var workflow: String
     /// The workflow's public URL, which QStash delivers to and signatures name.
     public var url: String
+    /// The request's headers, looked up in any case.
     public var headers: HeaderFields
     /// The exact body bytes (signatures cover them).
     public var body: [UInt8]

@@ -30,9 +30,9 @@ extension WorkflowEndpoint {
                 events.record(.submitThirdPartyResult, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(stepName), "status": .int(answer.status)])
                 return .done(runId, "fromCallback")
             case .retry(let at, _):
-                let notBefore = Int64(clamping: (at.nanosecondsSinceEpoch + 999_999_999) / 1_000_000_000)
+                let notBefore = QStashTime.notBefore(at)
                 let again = OutgoingRequest(
-                    method: answer.method, url: answer.url, headers: answer.sourceHeader.flatMap { header in header.values.map { (header.name, $0) } },
+                    method: answer.method, url: answer.url, headers: Self.requestHeaders(answer, request.headers),
                     body: answer.sourceBody.isEmpty ? nil : answer.sourceBody, timeout: call.timeout)
                 try await qstash.batch([messages.call(again, call, stepId: stepId, stepName: stepName, attempt: attempt + 1, notBefore: notBefore)])
                 return .done(runId, "call-will-retry")
@@ -50,6 +50,17 @@ extension WorkflowEndpoint {
         return CallRequest(
             method: answer.method, url: answer.url, headers: [], body: nil, timeout: .seconds(seconds), expectedStatuses: expected,
             responseFormat: headers[RunMessages.callResponseHeader])
+    }
+
+    /// The headers the call was sent with, to send it again: what the callback reports, without
+    /// QStash's own headers (Upstash may report them), and its content type, which the runner
+    /// forwarded because QStash keeps it apart.
+    private static func requestHeaders(_ answer: CallbackBody, _ headers: HeaderFields) -> [(name: String, value: String)] {
+        let sent = answer.sourceHeader.flatMap { header in header.values.map { (name: header.name, value: $0) } }.filter { header in
+            let name = header.name.lowercased()
+            return !name.hasPrefix("upstash-") && name != "content-type"
+        }
+        return sent + (headers[RunMessages.callContentTypeHeader].map { [(name: "Content-Type", value: $0)] } ?? [])
     }
 
     /// The third party's answer; a status below 100 means QStash got none.

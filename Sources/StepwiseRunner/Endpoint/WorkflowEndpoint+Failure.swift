@@ -26,21 +26,24 @@ extension WorkflowEndpoint {
             return .nonRetryable(type: "WorkflowError", "the failure callback body cannot be read: \(error.message)")
         }
         var journal: [JournalEntry]
-        do throws(OrchestratorFailure) {
-            journal = try await qstash.log(runId).flatMap { try? ProtocolJournal($0, runId: runId).entries } ?? [.initial(ProtocolJournal.input(callback.sourceBody))]
+        do {
+            journal = try await qstash.log(runId).map { try ProtocolJournal($0, runId: runId).entries } ?? [.initial(ProtocolJournal.input(callback.sourceBody))]
+        } catch let failure as OrchestratorFailure {
+            return .error(500, type: "QStashError", "the run's log could not be read: \(failure.message)")
         } catch {
-            return .error(500, type: "QStashError", "the run's log could not be read: \(error.message)")
+            return .nonRetryable(type: "WorkflowError", "the run's log cannot be read, so on_failure did not run: \(error)")
         }
         let failure = Self.failure(of: callback)
         for _ in 0..<Self.failureHandlerStepLimit {
             let delivery = Delivery(
                 runId: runId, workflow: definition.name, definitionHash: definition.hash, journal: journal,
-                startedAt: Self.createdAt(request) ?? clock(), failure: failure)
+                startedAt: Self.createdAt(request) ?? Self.createdAt(milliseconds: callback.workflowCreatedAt) ?? clock(), failure: failure)
             switch await runner.deliver(delivery) {
             case .submitted(let submissions):
+                // Retrying the callback cannot help (and would send on_failure's requests again).
                 guard submissions.count == 1, case .record(var entry) = submissions[0] else {
-                    return .error(
-                        500, type: "Unsupported",
+                    return .nonRetryable(
+                        type: "Unsupported",
                         "on_failure reached \(submissions.map(\.stepName).joined(separator: ", ")), which cannot sleep, wait, call through QStash or invoke in a failure callback")
                 }
                 entry.stepId = journal.count
@@ -51,10 +54,10 @@ extension WorkflowEndpoint {
             case .blocked, .canceled, .needsWholeJournal:
                 return EndpointReply(status: 200, body: ["workflowRunId": .string(runId)])
             case .rejected(let message):
-                return .error(500, type: "ReplayError", message)
+                return .nonRetryable(type: "ReplayError", message)
             }
         }
-        return .error(500, type: "WorkflowError", "on_failure took more than \(Self.failureHandlerStepLimit) steps")
+        return .nonRetryable(type: "WorkflowError", "on_failure took more than \(Self.failureHandlerStepLimit) steps")
     }
 
     /// After `on_failure`, hands the failure payload to the workflow's `failure_url` through

@@ -20,15 +20,20 @@ extension WorkflowEndpoint {
             plans: journal.plans)
         events.record(.runSingle, runId: runId, ["replayed": .int(Int64(journal.entries.count - 1))])
         let outcome = await runner.deliver(delivery)
-        let submission = Submission(
+        let publisher = OutcomePublisher(
             endpoint: self, runId: runId, messages: messages(runId: runId, url: request.url, definition), definition: definition,
-            nextStepId: journal.nextStepId, target: journal.plans.target, attempt: delivery.retried)
-        return await submission.submit(outcome)
+            nextStepId: journal.nextStepId, target: journal.plans.target, targetPlanOut: journal.targetPlanOut, attempt: delivery.retried)
+        return await publisher.submit(outcome)
     }
 
     /// `Upstash-Workflow-CreatedAt` (unix milliseconds), the run's start.
     static func createdAt(_ request: EndpointRequest) -> TimestampValue? {
-        guard let text = request.headers["upstash-workflow-createdat"], let milliseconds = Int64(text) else { return nil }
+        request.headers["upstash-workflow-createdat"].flatMap { Int64($0) }.flatMap(createdAt(milliseconds:))
+    }
+
+    /// A run's creation time from unix milliseconds; `nil` for 0 (unknown) or out of range.
+    static func createdAt(milliseconds: Int64) -> TimestampValue? {
+        guard milliseconds > 0 else { return nil }
         return try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000)
     }
 }

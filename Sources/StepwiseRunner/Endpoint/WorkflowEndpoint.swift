@@ -51,6 +51,7 @@ public struct WorkflowEndpoint: Sendable {
     public func handle(_ request: EndpointRequest) async -> EndpointReply {
         events.record(.endpointStart, runId: request.runId, ["workflow": .string(request.workflow)])
         if let refusal = verify(request) { return refusal }
+        if request.flag("upstash-workflow-unknown-sdk") { return await restartFromUnknownSDK(request) }
         let isFailure = request.flag("upstash-workflow-failure-callback") || request.flag("upstash-workflow-is-failure")
         guard isFailure || request.flag("upstash-workflow-callback") || request.headers["upstash-workflow-sdk-version"] != nil else {
             return await firstInvocation(request)
@@ -78,9 +79,21 @@ public struct WorkflowEndpoint: Sendable {
         }
     }
 
+    /// Upstash's REST trigger (`/v2/trigger`, §3.3) delivers a raw step array with only the
+    /// initial payload and `Upstash-Workflow-Unknown-Sdk`: the run is started again, with the same
+    /// id, as this runner starts runs.
+    private func restartFromUnknownSDK(_ request: EndpointRequest) async -> EndpointReply {
+        guard let payload = (try? RawStepArray(jsonBytes: request.body))?.initialPayload else {
+            return .nonRetryable(type: "WorkflowError", "a delivery with Upstash-Workflow-Unknown-Sdk must carry a raw step array with the initial payload")
+        }
+        var restarted = request
+        restarted.body = payload
+        return await firstInvocation(restarted, retriggered: true)
+    }
+
     /// A request without the protocol's headers starts a run (§3.2): the payload becomes the
     /// run's input and the run's first message is published to this endpoint.
-    private func firstInvocation(_ request: EndpointRequest) async -> EndpointReply {
+    private func firstInvocation(_ request: EndpointRequest, retriggered: Bool = false) async -> EndpointReply {
         guard let definition = versions.current[request.workflow] else {
             return .error(404, type: "NotFound", "no workflow named '\(request.workflow)'; known: \(versions.current.keys.sorted().joined(separator: ", "))")
         }
@@ -94,7 +107,9 @@ public struct WorkflowEndpoint: Sendable {
         let runId = request.runId ?? "wfr_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let messages = messages(runId: runId, url: request.url, definition)
         do {
-            try await qstash.batch([messages.trigger(payload: request.body, contentType: request.headers["content-type"])])
+            var trigger = messages.trigger(payload: request.body, contentType: request.headers["content-type"])
+            if retriggered { trigger.headers.append("Upstash-Workflow-Trigger-By-Sdk", "true") }
+            try await qstash.publish(trigger)
         } catch {
             events.record(.error, runId: runId, ["message": .string(error.message)])
             let status = error.status.map { [400, 409].contains($0) ? $0 : 502 } ?? 502
@@ -140,14 +155,5 @@ public struct WorkflowEndpoint: Sendable {
     static func retries(of workflow: Workflow) -> Int {
         let attempts = workflow.allSteps.map { $0.retry?.attempts ?? workflow.retries + 1 }.max() ?? 1
         return max(3, attempts - 1)
-    }
-}
-
-/// An answer that ends handling early, as an error for `Result`.
-struct EndpointReplyFailure: Error {
-    let reply: EndpointReply
-
-    init(_ reply: EndpointReply) {
-        self.reply = reply
     }
 }

@@ -3,6 +3,7 @@
 public struct OrchestratorFailure: Error, Sendable, CustomStringConvertible {
     /// The status of the answer, `nil` when there was none.
     public var status: Int?
+    /// What failed, for people.
     public var message: String
 
     /// A failure of the call described by `message`.
@@ -11,5 +12,10 @@ public struct OrchestratorFailure: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
+
+    /// QStash refused to append to a run that has ended (canceled, or finished by another
+    /// delivery): nothing is left to do (§4.8; the SDKs answer 200).
+    var runEnded: Bool { status == 400 && message.contains("can not append to a") }
 }

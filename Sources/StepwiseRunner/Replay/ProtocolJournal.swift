@@ -15,6 +15,9 @@ struct ProtocolJournal: Sendable {
     let entries: [JournalEntry]
     /// What the plans in the log mean for this delivery.
     let plans: ParallelPlans
+    /// The `out` of the plan this delivery carries, when the plan has one: a sleep's second plan,
+    /// due when the sleep ends, holds the sleep's result.
+    let targetPlanOut: Value?
     /// Whether the array's last entry repeats an earlier one: the delivery of a duplicate
     /// append, which has nothing new to do (the SDKs answer `duplicate-step`).
     let endsWithDuplicate: Bool
@@ -26,18 +29,23 @@ struct ProtocolJournal: Sendable {
         var results: Set<Int64> = []
         var plans: [Int64: String] = [:]
         var last: (plan: String?, entry: Int?) = (nil, 0)
+        var lastPlanOut: Value?
         var endsWithDuplicate = false
         for (index, raw) in array.steps.enumerated().dropFirst() where raw.callType == .step {
             let step = try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try raw.step() }
             if step.isPlan, let target = step.targetStep {
                 endsWithDuplicate = plans.updateValue(step.stepName, forKey: target) != nil
                 last = (step.stepName, nil)
+                lastPlanOut = step.out == nil ? nil : try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in
+                    try step.journalEntry().out
+                }
                 continue
             }
             endsWithDuplicate = !results.insert(step.stepId).inserted
             if endsWithDuplicate { continue }
             entries.append(try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try Self.entry(step, runId: runId) })
             last = (nil, entries.count - 1)
+            lastPlanOut = nil
         }
         let finished = Set(entries.map(\.stepName))
         self.entries = entries
@@ -45,6 +53,7 @@ struct ProtocolJournal: Sendable {
             planned: Set(plans.values).subtracting(finished), target: last.plan.flatMap { finished.contains($0) ? nil : $0 },
             deliveredEntry: last.entry)
         self.endsWithDuplicate = endsWithDuplicate
+        targetPlanOut = last.plan == nil ? nil : lastPlanOut
     }
 
     /// The run's input from the initial payload: JSON, or the text itself when it is not JSON

@@ -15,6 +15,7 @@ struct RunMessages: Sendable {
     static let callExpectHeader = "Stepwise-Call-Expect"
     static let callResponseHeader = "Stepwise-Call-Response"
     static let callTimeoutHeader = "Stepwise-Call-Timeout"
+    static let callContentTypeHeader = "Stepwise-Call-Content-Type"
 
     let runId: String
     let workflowURL: String
@@ -76,8 +77,9 @@ struct RunMessages: Sendable {
         for header in request.headers where header.name.lowercased() != "content-type" {
             headers.append("Upstash-Forward-" + header.name, header.value)
         }
-        headers.append("Content-Type", request.header("content-type") ?? "application/json")
-        let seconds = max(1, (request.timeout.nanoseconds + 999_999_999) / 1_000_000_000)
+        let contentType = request.header("content-type") ?? "application/json"
+        headers.append("Content-Type", contentType)
+        let seconds = max(1, QStashTime.seconds(request.timeout))
         let callback = "Upstash-Callback-Forward-"
         for (name, value) in [
             ("Upstash-Retries", "0"), ("Upstash-Timeout", "\(seconds)s"), ("Upstash-Feature-Set", "WF_NoDelete,InitialBody"),
@@ -90,6 +92,7 @@ struct RunMessages: Sendable {
             (callback + "Upstash-Workflow-StepName", stepName), (callback + "Upstash-Workflow-StepType", StepType.call.rawValue),
             (callback + "Upstash-Workflow-Concurrent", "1"), (callback + Self.versionHeader, version),
             (callback + Self.callAttemptHeader, String(attempt)), (callback + Self.callTimeoutHeader, "\(seconds)"),
+            (callback + Self.callContentTypeHeader, contentType),
         ] {
             headers.append(name, value)
         }

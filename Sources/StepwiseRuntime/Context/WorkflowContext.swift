@@ -25,7 +25,7 @@ public final class WorkflowContext {
     private let plans: ParallelPlans?
     /// The highest journal position replayed on the walk's way to where it is: inside a group
     /// member, only that member's entries and those before the group count.
-    private var enabledBy = 0
+    private var enablingPosition = 0
     /// For each group being walked: the position it started at, the highest its walked members
     /// reached, and the highest its finished members reached.
     private var groups: [(start: Int, reached: Int, finished: Int)] = []
@@ -113,8 +113,17 @@ public final class WorkflowContext {
     private func planned(_ name: String, _ type: StepType, _ plans: ParallelPlans) throws(StepInterruption) {
         guard name != plans.target else { return }
         guard acceptsNewSteps else { throw .journalExhausted }
-        guard !plans.planned.contains(name), enabledBy == plans.deliveredEntry else { throw .blocked }
+        guard !plans.planned.contains(name), enablingPosition == plans.deliveredEntry else { throw .blocked }
         throw .submit([.plan(stepName: name, stepType: type)])
+    }
+
+    /// A group step failing in the delivery of its own plan, before it produced a result (a
+    /// template that cannot be evaluated, a missing secret): under the protocol no other delivery
+    /// evaluates it, so the failure is recorded as the step's result for every delivery to see.
+    /// Elsewhere nothing happens and the caller fails the step as usual.
+    public func recordFailureOfPlannedStep(_ name: String, _ type: StepType, _ error: StepError) throws(StepInterruption) {
+        guard isConcurrent, let plans, name == plans.target else { return }
+        throw .submit([.record(JournalEntry(stepId: 0, stepName: name, stepType: type, error: error))])
     }
 
     private func mismatch(at index: Int, reached name: String, _ type: StepType) -> String {
@@ -127,7 +136,7 @@ public final class WorkflowContext {
 
     private func markConsumed(_ index: Int) {
         consumedCount += 1
-        enabledBy = max(enabledBy, index)
+        enablingPosition = max(enablingPosition, index)
         guard index >= base else {
             if index == nextInOrder { nextInOrder += 1 }
             return
@@ -145,11 +154,11 @@ public final class WorkflowContext {
     /// Runs `body` as a parallel group: journal order is not checked inside it.
     public func concurrently<T, E: Error>(_ body: () async throws(E) -> T) async throws(E) -> T {
         concurrentDepth += 1
-        groups.append((enabledBy, enabledBy, enabledBy))
+        groups.append((enablingPosition, enablingPosition, enablingPosition))
         defer {
             concurrentDepth -= 1
             let group = groups.removeLast()
-            enabledBy = max(group.reached, enabledBy)
+            enablingPosition = max(group.reached, enablingPosition)
         }
         return try await body()
     }
@@ -160,15 +169,15 @@ public final class WorkflowContext {
     /// their results.
     public func startGroupMember(afterFinishedOnes: Bool) {
         guard let group = groups.last else { return }
-        enabledBy = afterFinishedOnes ? max(group.start, group.finished) : group.start
+        enablingPosition = afterFinishedOnes ? max(group.start, group.finished) : group.start
     }
 
     /// Notes that the walk leaves the current member of the innermost group, `finished` (with a
     /// result or a failure) or not.
     public func endGroupMember(finished: Bool) {
         guard let group = groups.last else { return }
-        groups[groups.count - 1].reached = max(group.reached, enabledBy)
-        if finished { groups[groups.count - 1].finished = max(group.finished, enabledBy) }
+        groups[groups.count - 1].reached = max(group.reached, enablingPosition)
+        if finished { groups[groups.count - 1].finished = max(group.finished, enablingPosition) }
     }
 
     /// Moves past the first `count` entries, known to be covered by the steps a warm runner
@@ -177,7 +186,7 @@ public final class WorkflowContext {
         guard count > 0, count == base - 1, nextInOrder == 1 else { return skip(count) }
         nextInOrder = base
         consumedCount += count
-        enabledBy = max(enabledBy, count)
+        enablingPosition = max(enablingPosition, count)
         while nextInOrder < end, consumed[nextInOrder - base] { nextInOrder += 1 }
     }
 

@@ -4,8 +4,11 @@ import StepwiseLanguage
 /// A validated workflow and its source, identified by the SHA-256 of the source text; runs are
 /// pinned to that hash, so a deploy never changes the definition under a running run.
 public struct WorkflowDefinition: Sendable {
+    /// The parsed workflow.
     public let workflow: Workflow
+    /// The file's text, exactly as read.
     public let source: String
+    /// The SHA-256 of `source`, in hex: the version runs are pinned to.
     public let hash: String
 
     /// The definition of `workflow`, read from `source`.

@@ -43,6 +43,8 @@ public struct WorkflowFolder: Sendable {
 
 /// A workflows folder that cannot be read.
 public struct WorkflowFolderError: Error, CustomStringConvertible {
+    /// What could not be read, and where.
     public let message: String
+    /// The message.
     public var description: String { message }
 }

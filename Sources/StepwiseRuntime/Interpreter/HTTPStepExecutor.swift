@@ -28,7 +28,9 @@ struct HTTPStepExecutor: Sendable {
             let rendered = try RequestRenderer(request: request, variables: state.variables).render(runId: context.runId, path: path, timeout: timeout)
             outgoing = try rendered.outgoing(secrets: interpreter.secrets, declared: interpreter.workflow.secrets.map(\.value))
         } catch {
-            throw .failed(StepError(message: error.message, type: "ExpressionError", step: path))
+            let failure = StepError(message: error.message, type: "ExpressionError", step: path)
+            try WorkflowInterpreter.interrupting { () throws(StepInterruption) in try context.recordFailureOfPlannedStep(path, .run, failure) }
+            throw .failed(failure)
         }
         throw .frontier([.request(self, outgoing, attempt: context.attempt(of: path))])
     }

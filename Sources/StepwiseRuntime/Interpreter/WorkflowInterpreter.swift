@@ -173,7 +173,13 @@ public struct WorkflowInterpreter: Sendable {
         let type = Self.stepType(of: step.kind)
         let replayed = try Self.interrupting { () throws(StepInterruption) in try context.replay(path, type) }
         guard let entry = replayed else {
-            let kind = try operationKind(of: step, path: path, context, state)
+            let kind: StepOperation.Kind
+            do {
+                kind = try operationKind(of: step, path: path, context, state)
+            } catch .failed(let failure) {
+                try Self.interrupting { () throws(StepInterruption) in try context.recordFailureOfPlannedStep(path, type, failure) }
+                throw .failed(failure)
+            }
             try Self.interrupting { () throws(StepInterruption) in
                 try context.submit(.park(StepOperation(stepName: path, stepType: type, kind: kind)))
             }

@@ -27,6 +27,7 @@ public struct Delivery: Sendable, Equatable {
     /// this delivery runs. `nil` in process, where groups run all their branches' next steps at once.
     public var plans: ParallelPlans?
 
+    /// A delivery of run `runId`; the defaults are those of a first, in-process delivery.
     public init(
         runId: String, workflow: String, definitionHash: String, journal: [JournalEntry], journalBase: Int = 0, startedAt: TimestampValue,
         pending: Set<String> = [], failures: [String: Int] = [:], retried: Int = 0, failure: StepError? = nil, plans: ParallelPlans? = nil

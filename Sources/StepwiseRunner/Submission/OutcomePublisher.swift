@@ -5,7 +5,7 @@ import StepwiseRuntime
 /// What one delivery's outcome becomes in QStash calls (§4.6): the next step published, a wait
 /// registered, a call handed to QStash, the run ended or canceled; or an answer asking QStash to
 /// try again later (a step's retry) or to fail the run (489).
-struct Submission: Sendable {
+struct OutcomePublisher: Sendable {
     let endpoint: WorkflowEndpoint
     let runId: String
     let messages: RunMessages
@@ -14,6 +14,8 @@ struct Submission: Sendable {
     let nextStepId: Int
     /// The group step this delivery runs, from its plan.
     let target: String?
+    /// The `out` its plan carries (a sleep's second plan: the sleep's result).
+    let targetPlanOut: Value?
     /// Failed tries so far of the new step.
     let attempt: Int
 
@@ -22,21 +24,12 @@ struct Submission: Sendable {
         do throws(OrchestratorFailure) {
             switch outcome {
             case .submitted(let submissions):
-                let plans = submissions.compactMap { submission -> (String, StepType)? in
-                    guard case .plan(let name, let type) = submission else { return nil }
-                    return (name, type)
-                }
-                if !plans.isEmpty, plans.count == submissions.count { return try await publishPlans(plans) }
-                guard submissions.count == 1, let submission = submissions.first else {
-                    return .nonRetryable(type: "WorkflowError", "the walk reached \(submissions.count) new steps outside a plan; this is a bug in the runner")
-                }
-                return try await submit(submission)
+                return try await submit(submissions)
             case .blocked:
                 return .done(runId)
             case .completed(let output):
                 try await endpoint.qstash.endRun(runId, cancel: false, output: output)
                 endpoint.events.record(.submitCleanup, runId: runId)
-                await endpoint.runner.forget(runId: runId)
                 return .done(runId)
             case .canceled(let reason):
                 try await endpoint.qstash.endRun(runId, cancel: true, output: reason.map { ["reason": .string($0)] })
@@ -50,20 +43,31 @@ struct Submission: Sendable {
                 return .error(500, type: "WorkflowError", "the runner lost the run's state while replaying; the delivery will be tried again")
             }
         } catch {
+            if error.runEnded { return .done(runId, "workflow-already-ended") }
             endpoint.events.record(.error, runId: runId, ["message": .string(error.message)])
             return .error(500, type: "QStashError", error.message)
         }
     }
 
-    private func submit(_ submission: StepSubmission) async throws(OrchestratorFailure) -> EndpointReply {
-        switch submission {
-        case .record(let entry):
-            return try await publish(entry)
-        case .park(let operation):
-            return try await start(operation)
-        case .plan(let name, let type):
-            return try await publishPlans([(name, type)])
+    /// A walk ends with plans for the group steps it enabled, or with the one new step it ran.
+    private func submit(_ submissions: [StepSubmission]) async throws(OrchestratorFailure) -> EndpointReply {
+        var plans: [(name: String, type: StepType)] = []
+        var steps: [StepSubmission] = []
+        for submission in submissions {
+            if case .plan(let name, let type) = submission { plans.append((name, type)) } else { steps.append(submission) }
         }
+        switch (plans.isEmpty, steps.first) {
+        case (false, nil): return try await publishPlans(plans)
+        case (true, .record(let entry)?) where steps.count == 1: return try await publish(entry)
+        case (true, .park(let operation)?) where steps.count == 1: return try await start(operation)
+        default:
+            return .nonRetryable(type: "WorkflowError", "the walk reached \(submissions.count) new steps outside a plan; this is a bug in the runner")
+        }
+    }
+
+    /// Notes in the verbose log that step `stepId` was submitted.
+    private func recordSubmitted(_ stepId: Int, _ name: String, _ type: StepType) {
+        endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(name), "stepType": .string(type.rawValue)])
     }
 
     /// The `stepId` of the new step `name`: a group step's is derived from its path, so that
@@ -88,7 +92,7 @@ struct Submission: Sendable {
         let stepId = stepId(of: entry.stepName)
         entry.stepId = stepId
         try await endpoint.qstash.batch([messages.step(entry, notBefore: notBefore)])
-        endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(entry.stepName), "stepType": .string(entry.stepType.rawValue)])
+        recordSubmitted(stepId, entry.stepName, entry.stepType)
         return .done(runId)
     }
 
@@ -96,15 +100,26 @@ struct Submission: Sendable {
         let now = endpoint.clock()
         switch operation.kind {
         case .sleep(let until):
-            let seconds = (until.nanosecondsSinceEpoch + 999_999_999) / 1_000_000_000
-            return try await publish(operation.entry(out: ["until": .string(until.description)]), notBefore: Int64(clamping: seconds))
+            let result = operation.entry(out: ["until": .string(until.description)])
+            guard operation.stepName == target else { return try await publish(result, notBefore: QStashTime.notBefore(until)) }
+            // In a group the result must not enter the log before the sleep ends: other members'
+            // deliveries would take it as done. As in §5, the delay goes on a plan instead; its
+            // delivery, once the sleep has ended, records the result the plan carries.
+            if let planned = targetPlanOut { return try await publish(operation.entry(out: planned)) }
+            var plan = result
+            plan.targetStep = RunMessages.groupStepId(operation.stepName + "@until")
+            plan.concurrent = 1
+            plan.sleepUntil = QStashTime.notBefore(until)
+            try await endpoint.qstash.batch([messages.step(plan, notBefore: plan.sleepUntil)])
+            endpoint.events.record(.runParallel, runId: runId, ["planned": .list([.string(operation.stepName)]), "until": .string(until.description)])
+            return .done(runId)
         case .retry(let at, let error):
-            return .retryAfter(Self.duration(from: now, to: at), type: error.type, error.description)
+            return .retryAfter(QStashTime.delay(from: now, to: at), type: error.type, error.description)
         case .wait(let event, let timeoutAt):
             let stepId = stepId(of: operation.stepName)
-            let (body, headers) = messages.wait(stepId: stepId, stepName: operation.stepName, timeout: Self.duration(from: now, to: timeoutAt))
+            let (body, headers) = messages.wait(stepId: stepId, stepName: operation.stepName, timeout: QStashTime.delay(from: now, to: timeoutAt))
             try await endpoint.qstash.wait(eventId: event, body: body, headers: headers)
-            endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(operation.stepName), "stepType": "Wait"])
+            recordSubmitted(stepId, operation.stepName, .wait)
             return .done(runId)
         case .notify(let event, let data):
             let woken = try await endpoint.qstash.notify(eventId: event, data: data)
@@ -120,7 +135,8 @@ struct Submission: Sendable {
     /// this run's log as the step's result (§6.5).
     private func invoke(_ workflow: String, input: Value, _ operation: StepOperation) async throws(OrchestratorFailure) -> EndpointReply {
         guard let child = endpoint.versions.current[workflow] else {
-            return .nonRetryable(type: "InvokeError", "step \(operation.stepName) invokes '\(workflow)', which this runner does not serve")
+            return try await publish(operation.entry(
+                out: nil, error: StepError(message: "no workflow named '\(workflow)' is served by this runner", type: "InvokeError", step: operation.stepName)))
         }
         let childURL = Self.sibling(of: messages.workflowURL, named: workflow)
         let childRun = endpoint.messages(runId: RunMessages.invokedRunId(parent: runId, stepName: operation.stepName), url: childURL, child)
@@ -129,10 +145,10 @@ struct Submission: Sendable {
         do {
             message = try messages.invoke(childRun, input: input, stepId: stepId, stepName: operation.stepName)
         } catch {
-            return .nonRetryable(type: "InvokeError", "step \(operation.stepName): \(error.message)")
+            return try await publish(operation.entry(out: nil, error: StepError(message: error.message, type: "InvokeError", step: operation.stepName)))
         }
         try await endpoint.qstash.publish(message)
-        endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(operation.stepName), "stepType": "Invoke"])
+        recordSubmitted(stepId, operation.stepName, .invoke)
         return .done(runId)
     }
 
@@ -149,14 +165,14 @@ struct Submission: Sendable {
         do {
             outgoing = try request.outgoing(secrets: endpoint.secrets, declared: definition.workflow.secrets.map(\.value))
         } catch {
-            return .nonRetryable(type: "SecretError", "step \(operation.stepName): \(error.message)")
+            return try await publish(operation.entry(out: nil, error: StepError(message: error.message, type: "SecretError", step: operation.stepName)))
         }
         guard !outgoing.secretHeaderNames.isEmpty else {
             let stepId = stepId(of: operation.stepName)
             try await endpoint.qstash.batch([
                 messages.call(outgoing, request, stepId: stepId, stepName: operation.stepName, attempt: attempt, notBefore: nil)
             ])
-            endpoint.events.record(.submitStep, runId: runId, ["stepId": .int(Int64(stepId)), "stepName": .string(operation.stepName), "stepType": "Call"])
+            recordSubmitted(stepId, operation.stepName, .call)
             return .done(runId)
         }
         let sent = await endpoint.http.sendKeepingSecrets(outgoing)
@@ -164,14 +180,7 @@ struct Submission: Sendable {
         case .completed(let entry):
             return try await publish(entry)
         case .retry(let at, let error):
-            return .retryAfter(Self.duration(from: endpoint.clock(), to: at), type: error.type, error.description)
+            return .retryAfter(QStashTime.delay(from: endpoint.clock(), to: at), type: error.type, error.description)
         }
-    }
-
-    /// The time from `start` to `end` in whole seconds, rounded up (QStash's resolution for delays,
-    /// `Retry-After` and wait timeouts), at least nothing.
-    static func duration(from start: TimestampValue, to end: TimestampValue) -> WireDuration {
-        let nanoseconds = max(0, end.nanosecondsSinceEpoch - start.nanosecondsSinceEpoch)
-        return WireDuration(milliseconds: Int64(clamping: (nanoseconds + 999_999_999) / 1_000_000_000) * 1_000)
     }
 }
