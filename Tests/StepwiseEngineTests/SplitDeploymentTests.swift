@@ -305,6 +305,7 @@ struct SplitDeploymentTests {
                     for (id, order) in zip(ids, [1, 2]) {
                         let notice = try #require(notices.first { $0.body.contains(id) }, "no notice of \(id)")
                         #expect(notice.header("Upstash-Workflow-Is-Failure") == "true")
+                        #expect(notice.header("Upstash-Workflow-RunId") == id, "the JS SDK refuses a failure callback without it")
                         #expect(notice.header("Upstash-Signature") != nil)
                         let body = try #require(try? Value(json: notice.body))
                         #expect(body["workflowRunId"] == .string(id))

@@ -8,10 +8,8 @@ import StepwiseRuntime
 enum FailureNotice {
     /// The notice of `run`, which failed with `error`, posted to `url` at `now`.
     static func message(for run: RunRecord, error: StepError, url: String, now: TimestampValue) -> QueuedMessage {
-        var answer = ValueMap([("error", .string(error.type)), ("message", .string(error.message))])
-        if let step = error.step { answer[.string("step")] = .string(step) }
         let body = FailureCallbackBody(
-            status: Int64(error.status ?? 500), header: [], body: Array(Value.map(answer).jsonText().utf8), retried: 0, maxRetries: 0,
+            status: Int64(error.status ?? 500), header: [], body: EndpointErrorBody(error).jsonBytes, retried: 0, maxRetries: 0,
             dlqId: "dlq_" + run.id, sourceMessageId: run.id, url: "/workflows/" + run.workflow, sourceBody: Array(run.input.jsonText().utf8),
             workflowRunId: run.id, workflowCreatedAt: Int64(clamping: run.createdAt.nanosecondsSinceEpoch / 1_000_000),
             createdAt: Int64(clamping: now.nanosecondsSinceEpoch / 1_000_000))

@@ -88,21 +88,12 @@ public struct QueuedAttemptResolver: Sendable {
         case .noAnswer(let reason):
             return StepError(message: "the workflow endpoint could not be reached: \(reason)", type: "ConnectionError")
         case .answered(let status, _, let body):
-            let object = (try? Value(json: String(decoding: body, as: UTF8.self))).flatMap { value -> ValueMap? in
-                if case .map(let map) = value { return map }
-                return nil
-            }
-            let text: String? = object?[.string("message")].flatMap { if case .string(let text) = $0 { text } else { nil } }
-            let type: String? = object?[.string("error")].flatMap { if case .string(let text) = $0 { text } else { nil } }
-            // A 489 is the endpoint's own verdict on the run (`{error, message, step?, status?}`),
-            // stated as it gave it; anything else failed the delivery, which is what the run shows.
-            if status == 489, let text {
-                let step: String? = object?[.string("step")].flatMap { if case .string(let text) = $0 { text } else { nil } }
-                let cause: Int? = object?[.string("status")].flatMap { if case .int(let code) = $0 { Int(code) } else { nil } }
-                return StepError(message: text, type: type ?? "EndpointError", step: step, status: cause)
-            }
-            let detail = text ?? String(String(decoding: body.prefix(500), as: UTF8.self))
-            return StepError(message: "the workflow endpoint answered \(status): \(detail)", type: type ?? "EndpointError", status: status)
+            let answer = EndpointErrorBody(bytes: body)
+            // A 489 is the endpoint's own verdict on the run, stated as it gave it; anything else
+            // failed the delivery, which is what the run shows.
+            if status == 489, let answer { return answer.error }
+            let detail = answer?.error.message ?? String(String(decoding: body.prefix(500), as: UTF8.self))
+            return StepError(message: "the workflow endpoint answered \(status): \(detail)", type: answer?.error.type ?? "EndpointError", status: status)
         }
     }
 

@@ -40,7 +40,10 @@ public struct DeliveryHeaders: Sendable {
 
     /// The header fields in sending order.
     public var fields: HeaderFields {
-        var headers = HeaderFields(forwarded.filter { !Self.droppedNames.contains($0.name.lowercased()) })
+        // A forwarded run id is stale when the delivery names its run, and the only one when it
+        // does not (a plain message about a run, such as a failure notice).
+        let dropped = runId == nil ? Self.droppedNames.subtracting(["upstash-workflow-runid"]) : Self.droppedNames
+        var headers = HeaderFields(forwarded.filter { !dropped.contains($0.name.lowercased()) })
         if let contentType {
             headers.remove("Content-Type")
             headers.append("Content-Type", contentType)

@@ -37,10 +37,7 @@ public struct EndpointReply: Sendable {
 
     /// 489 for a run that failed: the error's fields, which a failure callback reads back.
     static func failed(_ error: StepError) -> EndpointReply {
-        var body = ValueMap([("error", .string(error.type)), ("message", .string(error.message))])
-        if let step = error.step { body[.string("step")] = .string(step) }
-        if let status = error.status { body[.string("status")] = .int(Int64(status)) }
-        return EndpointReply(status: 489, body: .map(body), headers: [("Upstash-NonRetryable-Error", "true")])
+        EndpointReply(status: 489, body: EndpointErrorBody(error).json, headers: [("Upstash-NonRetryable-Error", "true")])
     }
 
     /// 429: try the same delivery again after `delay`.

@@ -79,15 +79,7 @@ extension WorkflowEndpoint {
 
     /// Why the run failed: the fields of the runner's own 489 answer, else the status and body.
     private static func failure(of callback: FailureCallbackBody) -> StepError {
-        if case .map(let answer)? = try? Value(json: String(decoding: callback.body, as: UTF8.self)),
-            case .string(let message)? = answer[.string("message")]
-        {
-            var error = StepError(message: message, type: "EndpointError")
-            if case .string(let type)? = answer[.string("error")] { error.type = type }
-            if case .string(let step)? = answer[.string("step")] { error.step = step }
-            if case .int(let status)? = answer[.string("status")] { error.status = Int(status) }
-            return error
-        }
+        if let answer = EndpointErrorBody(bytes: callback.body) { return answer.error }
         let text = String(decoding: callback.body.prefix(500), as: UTF8.self)
         return StepError(message: "the workflow endpoint answered \(callback.status): \(text)", type: "EndpointError", status: Int(callback.status))
     }
