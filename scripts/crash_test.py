@@ -414,11 +414,13 @@ class CountingServer(ThreadingHTTPServer):
 # ---------------------------------------------------------------------------------------------
 # The stepwise server as a child process.
 
-class Stepwise:
-    def __init__(self, binary, workflows, database, port, log_path):
-        self.binary = binary
-        self.workflows = workflows
-        self.database = database
+class ChildServer:
+    """A stepwise child process (`serve`, or `runner` in the split test) that is SIGKILLed and
+    started again on the same port; it records when each killed process was known dead."""
+
+    def __init__(self, name, command, port, log_path):
+        self.name = name
+        self.command = command
         self.port = port
         self.log_path = log_path
         self.process = None
@@ -433,19 +435,16 @@ class Stepwise:
     def start(self, timeout=30.0):
         self.starts += 1
         with open(self.log_path, "a") as log:
-            log.write(f"\n==== crash_test: start #{self.starts} at {time.strftime('%H:%M:%S')} ====\n")
+            log.write(f"\n==== start #{self.starts} of {self.name} at {time.strftime('%H:%M:%S')} ====\n")
             log.flush()
             try:
-                self.process = subprocess.Popen(
-                    [self.binary, "serve", "--workflows", self.workflows, "--store", f"sqlite:{self.database}",
-                     "--host", HOST, "--port", str(self.port), "--token", TOKEN, "--retry-delay-scale", "0.01"],
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
             except OSError as error:   # e.g. the binary is being rebuilt ("Text file busy")
-                raise TestFailure(f"cannot start {self.binary}: {error}") from error
+                raise TestFailure(f"cannot start {self.command[0]}: {error}") from error
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise TestFailure(f"stepwise serve exited with status {self.process.returncode} while starting")
+                raise TestFailure(f"{self.name} exited with status {self.process.returncode} while starting")
             try:
                 status, body = request("GET", f"{self.base}/health", timeout=1.0)
                 if status == 200 and body.get("status") == "ok":
@@ -453,7 +452,7 @@ class Stepwise:
             except OSError:
                 pass
             time.sleep(0.05)
-        raise TestFailure(f"stepwise serve did not answer /health within {timeout:.0f} s")
+        raise TestFailure(f"{self.name} did not answer /health within {timeout:.0f} s")
 
     def kill(self):
         if self.process is None:
@@ -467,6 +466,13 @@ class Stepwise:
 
     def alive(self):
         return self.process is not None and self.process.poll() is None
+
+
+def stepwise_serve(binary, workflows, database, port, log_path):
+    """`stepwise serve` on `port` and `database` with the test's token and shortened QStash backoff."""
+    return ChildServer("stepwise serve", [
+        binary, "serve", "--workflows", workflows, "--store", f"sqlite:{database}", "--host", HOST, "--port", str(port),
+        "--token", TOKEN, "--retry-delay-scale", "0.01"], port, log_path)
 
 
 class TestFailure(Exception):
@@ -1053,7 +1059,7 @@ def main():
     threading.Thread(target=counting.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     counter_port = counting.server_address[1]
 
-    server = Stepwise(binary, workflows, database, free_port(), log_path)
+    server = stepwise_serve(binary, workflows, database, free_port(), log_path)
     atexit.register(server.kill)
     app = None        # the SDK app, when the SDK part runs
     if sdk_python is not None:

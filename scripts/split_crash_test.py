@@ -37,7 +37,6 @@ import random
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,51 +44,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from crash_test import (  # noqa: E402
-    EXPECTED_STEPS, FANOUT_WORKFLOW, FANOUT_YAML, HOST, TOKEN, WORKFLOW, WORKFLOW_YAML, Counter, CountingServer, TestFailure,
-    canonical, expected_fanout, expected_requests, expected_run, fanout_paths, free_port, make_handler, request, tail)
-
-
-class Process:
-    """A stepwise child process (`serve` or `runner`) that is killed and restarted on one port."""
-
-    def __init__(self, name, command, port, log_path):
-        self.name = name
-        self.command = command
-        self.port = port
-        self.log_path = log_path
-        self.process = None
-        self.starts = 0
-
-    @property
-    def base(self):
-        return f"http://{HOST}:{self.port}"
-
-    def start(self, timeout=30.0):
-        self.starts += 1
-        with open(self.log_path, "a") as log:
-            log.write(f"\n==== split_crash_test: start #{self.starts} of {self.name} at {time.strftime('%H:%M:%S')} ====\n")
-            log.flush()
-            self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise TestFailure(f"{self.name} exited with status {self.process.returncode} while starting")
-            try:
-                status, body = request("GET", f"{self.base}/health", timeout=1.0)
-                if status == 200 and body.get("status") == "ok":
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise TestFailure(f"{self.name} did not answer /health within {timeout:.0f} s")
-
-    def kill(self):
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-        self.process = None
+    EXPECTED_STEPS, FANOUT_WORKFLOW, FANOUT_YAML, HOST, TOKEN, WORKFLOW, WORKFLOW_YAML, ChildServer, Counter, CountingServer,
+    TestFailure, canonical, expected_fanout, expected_requests, expected_run, fanout_paths, free_port, make_handler, request, tail)
 
 
 def start_run(runner, run_id, workflow, payload, deadline):
@@ -204,10 +160,10 @@ def main():
     with open(os.path.join(workflows, f"{FANOUT_WORKFLOW}.yaml"), "w") as file:
         file.write(FANOUT_YAML.replace("@HOST@", HOST).replace("@PORT@", str(counting.server_address[1])))
     engine_port, runner_port = free_port(), free_port()
-    engine = Process("the engine", [
+    engine = ChildServer("the engine", [
         binary, "serve", "--no-runner", "--store", f"sqlite:{database}", "--host", HOST, "--port", str(engine_port),
         "--token", TOKEN, "--retry-delay-scale", "0.01"], engine_port, os.path.join(folder, "serve.log"))
-    runner = Process("the runner", [
+    runner = ChildServer("the runner", [
         binary, "runner", "--workflows", workflows, "--host", HOST, "--port", str(runner_port),
         "--qstash-url", f"http://{HOST}:{engine_port}", "--qstash-token", TOKEN, "--versions", os.path.join(folder, "versions")],
         runner_port, os.path.join(folder, "runner.log"))

@@ -55,7 +55,7 @@ enum RunView {
         switch output {
         case .value(let value): value
         case .callResponse(let response): response.json
-        case .event(let body): PublicationPlanner.inputValue(body)
+        case .event(let body): PayloadValue.of(body)
         case .invokeResult(let result): result.json
         }
     }

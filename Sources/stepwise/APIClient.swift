@@ -53,13 +53,6 @@ struct APIClient {
         }
         return value
     }
-
-    /// `text` escaped for one segment of a URL path.
-    static func segment(_ text: String) -> String {
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove("/")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-    }
 }
 
 /// The `--server` option shared by client commands.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// `stepwise trigger`: starts a run on a server, optionally waiting for its end.
 struct TriggerCommand: AsyncParsableCommand {
@@ -52,8 +53,8 @@ struct RunsCommand: AsyncParsableCommand {
     func run() async throws {
         guard limit > 0 else { throw CommandFailure.usage("--limit must be at least 1") }
         var filters: [String] = []
-        if let workflow { filters.append("workflow=\(APIClient.segment(workflow))") }
-        if let status { filters.append("status=\(APIClient.segment(status))") }
+        if let workflow { filters.append("workflow=\(PathSegment.escaped(workflow))") }
+        if let status { filters.append("status=\(PathSegment.escaped(status))") }
         var runs: [Value] = []
         var cursor: String?
         repeat {
@@ -102,7 +103,7 @@ struct CancelCommand: AsyncParsableCommand {
     func run() async throws {
         guard let workflow else {
             let runId = runId ?? ""
-            _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs/\(APIClient.segment(runId))?cancel=true")
+            _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs/\(PathSegment.escaped(runId))?cancel=true")
             print("canceled \(runId)")
             return
         }

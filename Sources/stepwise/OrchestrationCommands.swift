@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// `stepwise notify`: delivers an event to the runs waiting on it.
 struct NotifyCommand: AsyncParsableCommand {
@@ -15,7 +16,7 @@ struct NotifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let body = try data.map { try InputArgument.value($0, option: "--data") }
-        let path = (runId.map { "/v2/notify/\(APIClient.segment($0))" } ?? "/v2/notify") + "/\(APIClient.segment(event))"
+        let path = (runId.map { "/v2/notify/\(PathSegment.escaped($0))" } ?? "/v2/notify") + "/\(PathSegment.escaped(event))"
         let answer = try await server.client.expectSuccess(.POST, path, body: body)
         guard let runId else {
             print(Self.woken(answer.listItems, waitingFor: event))
@@ -50,7 +51,7 @@ struct WaitersCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOption
 
     func run() async throws {
-        let waiters = try await server.client.expectSuccess(.GET, "/v2/waiters/\(APIClient.segment(event))").listItems
+        let waiters = try await server.client.expectSuccess(.GET, "/v2/waiters/\(PathSegment.escaped(event))").listItems
         print(TextTable.render(
             waiters, empty: "no run is waiting for '\(event)'", .field("RUN", "workflowRunId"), .field("WORKFLOW", "workflow"),
             .field("STEP", "step"), .field("TIMEOUT", "timeoutAt")))
@@ -96,7 +97,7 @@ extension DLQRunCommand {
     static var configuration: CommandConfiguration { CommandConfiguration(commandName: action, abstract: abstract) }
 
     func run() async throws {
-        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.action)/\(APIClient.segment(dlqId))")
+        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.action)/\(PathSegment.escaped(dlqId))")
         print(answer["workflowRunId"]?.stringText ?? answer.jsonText())
     }
 }
@@ -127,7 +128,7 @@ struct DLQDeleteCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOption
 
     func run() async throws {
-        _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/dlq/\(APIClient.segment(dlqId))")
+        _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/dlq/\(PathSegment.escaped(dlqId))")
         print("deleted \(dlqId)")
     }
 }

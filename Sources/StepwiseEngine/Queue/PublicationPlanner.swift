@@ -56,7 +56,7 @@ public struct PublicationPlanner: Sendable {
         let defaults = workflow.has(feature: RunDefaults.feature) ? RunDefaults(trigger: message, runId: id, url: url) : nil
         if let defaults { first = defaults.applied(to: first, options: message.options, failureCallback: message.failureCallback) }
         let run = RunRecord(
-            id: id, workflow: url, definitionHash: "", input: Self.inputValue(body), createdAt: now, updatedAt: now,
+            id: id, workflow: url, definitionHash: "", input: PayloadValue.of(body), createdAt: now, updatedAt: now,
             parent: invoker.map { ($0.parentRunId, (try? StepJSON(bytes: Array($0.step.utf8)).stepName) ?? "") }, endpoint: url,
             defaults: defaults, invoker: invoker)
         return .startRun(run, initialBody: body, first: first)
@@ -91,13 +91,5 @@ public struct PublicationPlanner: Sendable {
     static func dedupeKey(of body: [UInt8]) -> String? {
         guard let step = try? StepJSON(bytes: body) else { return nil }
         return step.isPlan ? "plan:\(step.targetStep ?? 0)" : "step:\(step.stepId)"
-    }
-
-    /// The run's input as Stepwise's run views show it: the payload as JSON when it is JSON,
-    /// else as text.
-    public static func inputValue(_ body: [UInt8]) -> Value {
-        let text = String(decoding: body, as: UTF8.self)
-        guard !body.isEmpty else { return .null }
-        return (try? Value(json: text)) ?? .string(text)
     }
 }

@@ -29,13 +29,13 @@ public struct QStashClient: Sendable {
 
     /// `POST /v2/wait/{eventId}`: park the run until the event or the timeout.
     func wait(eventId: String, body: [UInt8], headers: HeaderFields) async throws(OrchestratorFailure) {
-        _ = try await send("POST", "/v2/wait/" + Self.pathSegment(eventId), body: body, headers: headers.fields)
+        _ = try await send("POST", "/v2/wait/" + PathSegment.escaped(eventId), body: body, headers: headers.fields)
     }
 
     /// `POST /v2/notify/{eventId}`: the ids of the runs woken.
     func notify(eventId: String, data: Value) async throws(OrchestratorFailure) -> [String] {
         let answer = try await send(
-            "POST", "/v2/notify/" + Self.pathSegment(eventId), body: Array(data.jsonText().utf8), headers: [("Content-Type", "application/json")])
+            "POST", "/v2/notify/" + PathSegment.escaped(eventId), body: Array(data.jsonText().utf8), headers: [("Content-Type", "application/json")])
         guard case .list(let waiters)? = try? Value(json: String(decoding: answer, as: UTF8.self)) else { return [] }
         return waiters.compactMap { waiter in
             guard case .map(let fields) = waiter, case .string(let runId)? = fields[.string("workflowRunId")] else { return nil }
@@ -48,7 +48,7 @@ public struct QStashClient: Sendable {
     func log(_ runId: String) async throws(OrchestratorFailure) -> RawStepArray? {
         let body: [UInt8]
         do {
-            body = try await send("GET", "/v2/workflows/runs/\(Self.pathSegment(runId))", body: [], headers: [])
+            body = try await send("GET", "/v2/workflows/runs/\(PathSegment.escaped(runId))", body: [], headers: [])
         } catch where error.status == 404 {
             return nil
         }
@@ -64,7 +64,7 @@ public struct QStashClient: Sendable {
     func endRun(_ runId: String, cancel: Bool, output: Value?) async throws(OrchestratorFailure) {
         let body = output.map { Array($0.jsonText().utf8) } ?? []
         _ = try await send(
-            "DELETE", "/v2/workflows/runs/\(Self.pathSegment(runId))?cancel=\(cancel)", body: body,
+            "DELETE", "/v2/workflows/runs/\(PathSegment.escaped(runId))?cancel=\(cancel)", body: body,
             headers: body.isEmpty ? [] : [("Content-Type", "application/json")])
     }
 
@@ -89,25 +89,4 @@ public struct QStashClient: Sendable {
 
     /// The path without its query, for messages.
     private static func route(_ path: String) -> Substring { path.split(separator: "?", maxSplits: 1).first ?? "" }
-
-    /// A path segment with the characters that would end or split it escaped.
-    static func pathSegment(_ text: String) -> String {
-        var escaped = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                escaped.append(Character(UnicodeScalar(byte)))
-            default:
-                escaped += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
-        }
-        return escaped
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
 }

@@ -56,13 +56,10 @@ struct ProtocolJournal: Sendable {
         targetPlanOut = last.plan == nil ? nil : lastPlanOut
     }
 
-    /// The run's input from the initial payload: JSON, or the text itself when it is not JSON
-    /// (a workflow whose input is `type: string` takes text bodies); `{}` for an empty body, as a
+    /// The run's input from the initial payload (`PayloadValue`); `{}` for an empty body, as a
     /// trigger without a body starts a run with an empty object.
     static func input(_ payload: [UInt8]) -> Value {
-        guard !payload.isEmpty else { return [:] }
-        let text = String(decoding: payload, as: UTF8.self)
-        return (try? Value(json: text)) ?? .string(text)
+        payload.isEmpty ? [:] : PayloadValue.of(payload)
     }
 
     /// The stepId the next new step gets: one more than the results so far.
@@ -73,7 +70,7 @@ struct ProtocolJournal: Sendable {
         guard step.stepType == StepType.wait.rawValue else { return try step.journalEntry() }
         var data: Value?
         if step.waitTimeout != true, case .event(let body)? = try step.output() {
-            data = body.isEmpty ? .null : input(body)
+            data = PayloadValue.of(body)
         }
         return JournalEntry(
             stepId: Int(step.stepId), stepName: step.stepName, stepType: .wait, out: StepOperation.waitResult(data: data),
@@ -84,7 +81,7 @@ struct ProtocolJournal: Sendable {
     /// `{status, output, run_id, error?}`.
     private static func invokeEntry(_ step: StepJSON, runId: String) throws(ProtocolError) -> JournalEntry {
         guard case .invokeResult(let result)? = try step.output() else { throw ProtocolError("the Invoke step \(step.stepName) has no result") }
-        let body = result.body.map { input(Array($0.utf8)) } ?? .null
+        let body = result.body.map { PayloadValue.of(Array($0.utf8)) } ?? .null
         let status = result.isCanceled == true ? "canceled" : result.isFailed == true ? "failed" : "succeeded"
         var out = ValueMap([
             ("status", .string(status)), ("output", status == "succeeded" ? body : .null),

@@ -155,7 +155,7 @@ struct OutcomePublisher: Sendable {
     /// The URL of the endpoint of `workflow` beside `url` (its last path segment replaced).
     static func sibling(of url: String, named workflow: String) -> String {
         guard let slash = url.lastIndex(of: "/") else { return url }
-        return String(url[...slash]) + QStashClient.pathSegment(workflow)
+        return String(url[...slash]) + PathSegment.escaped(workflow)
     }
 
     /// A call whose headers hold no secret is handed to QStash, which answers through a callback

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// QStash's run API: cancel or clean up one run, read its raw log, cancel many
 /// (`/v2/workflows/runs`).
@@ -53,7 +54,7 @@ struct WorkflowRunsController: Sendable {
         case .failure(let answer): return answer.response
         }
         do {
-            let finished = try await engine.finishEndpointRun(run.id, output: body.isEmpty ? nil : PublicationPlanner.inputValue(body))
+            let finished = try await engine.finishEndpointRun(run.id, output: body.isEmpty ? nil : PayloadValue.of(body))
             return JSONResponse.make(.ok, ["workflowRunId": .string(run.id), "status": .string((finished ?? run).status.rawValue)])
         } catch {
             return failures.answer("cannot finish run '\(run.id)'", error)
