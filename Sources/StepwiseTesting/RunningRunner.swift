@@ -36,7 +36,8 @@ public struct RunningRunner: Sendable {
             events: EndpointEventLog(write: events, clock: WorkflowEngine.systemTime), clock: WorkflowEngine.systemTime)
         let server = RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: port, baseURL: nil, logger: silentLogger)
         return try await withApplication("the runner", { server.application(onRunning: $0) }) { port in
-            try await body(RunningRunner(port: port, engine: engine))
+            _ = try await server.registerSchedules(port: port)
+            return try await body(RunningRunner(port: port, engine: engine))
         }
     }
 

@@ -25,17 +25,18 @@ public struct RunningServer: Sendable {
     /// Starts a server for `definitions`, runs `body` with it, and shuts it down afterwards (also
     /// when `body` throws). The runner and the engine read `secrets`; both log to `logger`; the
     /// store is `stepwise.db` in `directory` (a new temporary one when not given); connections are
-    /// held to `limits`.
+    /// held to `limits`; the engine reads `clock`.
     public static func with<T>(
         _ definitions: [WorkflowDefinition], secrets: [String: String] = [:], logger: Logger = silentLogger,
         directory: TemporaryDirectory? = nil, limits: ConnectionLimits = ConnectionLimits(),
-        configuration: WorkflowEngine.Configuration = .init(), _ body: (RunningServer) async throws -> T
+        configuration: WorkflowEngine.Configuration = .init(), clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime,
+        _ body: (RunningServer) async throws -> T
     ) async throws -> T {
         let directory = try directory ?? TemporaryDirectory()
         let store = try SQLiteStore(path: directory.path("stepwise.db"))
         let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(secrets), clock: WorkflowEngine.systemTime)
         let engine = WorkflowEngine(
-            store: store, runner: runner, secrets: EnvironmentSecrets(secrets), configuration: configuration, logger: logger)
+            store: store, runner: runner, secrets: EnvironmentSecrets(secrets), configuration: configuration, logger: logger, clock: clock)
         try await engine.install(definitions)
         let server = StepwiseServer(
             engine: engine, host: "127.0.0.1", port: 0, access: APIAccess(token: Self.token, boundHost: "127.0.0.1"), limits: limits,

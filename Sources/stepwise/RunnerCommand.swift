@@ -60,7 +60,7 @@ struct RunnerCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure.usage("cannot keep workflow versions in \(versions): \(error.localizedDescription)")
         }
-        for warning in kept.engineOnlyFeatures {
+        for warning in kept.runnerDifferences {
             FileHandle.standardError.write(Data("stepwise runner: warning: \(warning)\n".utf8))
         }
         let connection = try orchestrator(environment)

@@ -23,6 +23,9 @@ struct APIAccessTests {
         (.GET, "/v2/waiters/event"), (.DELETE, "/v2/workflows/runs"), (.GET, "/v2/workflows/dlq"), (.GET, "/v2/workflows/dlq/d"),
         (.DELETE, "/v2/workflows/dlq/d"), (.POST, "/v2/workflows/dlq/resume/d"), (.POST, "/v2/workflows/dlq/restart/d"),
         (.GET, "/v2/schedules"), (.GET, "/v2/keys"), (.POST, "/v2/keys/rotate"), (.GET, "/no/such/route"),
+        (.POST, "/v2/publish/http://127.0.0.1:9/x"), (.POST, "/v2/batch"), (.POST, "/v2/wait/event"),
+        (.POST, "/v2/schedules/http://127.0.0.1:9/x"), (.GET, "/v2/schedules/s"), (.DELETE, "/v2/schedules/s"),
+        (.PATCH, "/v2/schedules/s/pause"), (.PATCH, "/v2/schedules/s/resume"),
     ]
 
     @Test("every route refuses a request without the token or with another token (401), and none of them acts on it")
@@ -36,6 +39,7 @@ struct APIAccessTests {
                 }
             }
             #expect(try await server.store.runs(.init()).isEmpty, "no run was started")
+            #expect(try await server.store.queueSchedules().isEmpty, "no schedule was created")
             #expect(try await send(.GET, server.url("/health"), token: nil).status == 200, "/health needs no token")
             #expect(try await send(.POST, server.url("/workflows/greet"), body: "{}").status == 200)
             let query = try await send(.GET, server.url("/api/runs?qstash_token=\(RunningServer.token)"), token: nil)

@@ -82,10 +82,7 @@ struct EngineFeatureTests {
               - id: tick
                 set: {input: "${{ input.from }}"}
             """)
-        // A clock that reads 1.5 s before a minute starts when the engine first looks at it, so the
-        // test does not wait for the real minute however long setting up takes.
-        let boundary = (WorkflowEngine.systemTime().secondsSinceEpoch / 60 + 2) * 60
-        let clock = VirtualStartClock(startingAt: try TimestampValue(nanosecondsSinceEpoch: Int128(boundary) * 1_000_000_000 - 1_500_000_000))
+        let (clock, boundary) = try VirtualStartClock.beforeAMinute()
         let shifted: @Sendable () -> TimestampValue = { clock.now() }
         let harness = try EngineHarness()
         try await harness.withEngine([ticker], clock: shifted) { node in
@@ -211,6 +208,14 @@ final class VirtualStartClock: Sendable {
 
     init(startingAt start: TimestampValue) {
         self.start = start
+    }
+
+    /// A clock reading `lead` milliseconds before a minute that starts at least a minute from now,
+    /// and that minute in unix seconds: tests of cron ticks need not wait for the real minute
+    /// however long setting up takes.
+    static func beforeAMinute(leadMilliseconds lead: Int128 = 1_500) throws -> (clock: VirtualStartClock, minute: Int64) {
+        let minute = (WorkflowEngine.systemTime().secondsSinceEpoch / 60 + 2) * 60
+        return (VirtualStartClock(startingAt: try TimestampValue(nanosecondsSinceEpoch: Int128(minute) * 1_000_000_000 - lead * 1_000_000)), minute)
     }
 
     /// The virtual time, moved forward by `seconds`.

@@ -189,6 +189,7 @@ struct ExampleEngine: Sendable {
                     clock: clock.read)
                 let runner = RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: 0, baseURL: nil, logger: silentLogger)
                 return try await withApplication("the runner", { runner.application(onRunning: $0) }) { runnerPort in
+                    _ = try await runner.registerSchedules(port: runnerPort)
                     var configuration = Configuration()
                     configuration.readonly = true
                     let database = try DatabaseQueue(path: directory.path("stepwise.db"), configuration: configuration)

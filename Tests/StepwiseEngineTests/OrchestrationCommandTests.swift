@@ -121,7 +121,7 @@ struct OrchestrationCommandTests {
         }
     }
 
-    @Test("schedules lists each schedule with its time zone (UTC by default) and next fire time")
+    @Test("schedules lists each schedule, the workflows' and QStash ones, with its time zone (UTC by default) and next fire time")
     func schedules() async throws {
         let weekly = try definition("""
             workflow: weekly
@@ -137,10 +137,16 @@ struct OrchestrationCommandTests {
             let next = Dictionary(uniqueKeysWithValues: listed.compactMap { schedule in
                 schedule["cron"]?.string.flatMap { cron in schedule["nextScheduleTime"]?.string.map { (cron, $0) } }
             })
+            let created = try await send(
+                .POST, server.url("/v2/schedules/http://127.0.0.1:9/hook"), body: "{}",
+                headers: [("Upstash-Cron", "CRON_TZ=Europe/Paris 0 6 * * *"), ("Upstash-Schedule-Id", "sdk-daily")])
+            #expect(created.status == 200)
             let output = try await succeeding("schedules", on: server)
             let lines = output.split(separator: "\n")
-            #expect(lines.count == 3, "\(output)")
-            #expect(lines.first?.hasPrefix("WORKFLOW") == true, "\(output)")
+            #expect(lines.count == 4, "\(output)")
+            let sdk = try #require(lines.first { $0.contains("sdk-daily") }, "\(output)")
+            for cell in ["http://127.0.0.1:9/hook", "Europe/Paris", "false"] { #expect(sdk.contains(cell), "\(output)") }
+            #expect(lines.first?.hasPrefix("ID") == true, "\(output)")
             for (cron, zone) in [("30 6 * * 1", "UTC"), ("0 9 1 * *", "Asia/Tokyo")] {
                 let fire = try #require(next[cron], "\(listed)")
                 let row = try #require(lines.first { $0.contains(cron) }, "\(output)")

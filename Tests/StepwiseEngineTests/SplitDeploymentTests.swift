@@ -455,4 +455,75 @@ struct SplitDeploymentTests {
             }
         }
     }
+
+    @Test(arguments: [false, true])
+    func aConcurrencyLimitHoldsAcrossRunsAsInProcess(split: Bool) async throws {
+        let load = InFlightGauge()
+        try await CountingServer.with { api in
+            api.handle("/slow") { _ in
+                await load.during { try? await Task.sleep(for: .milliseconds(150)) }
+                return .json("{}")
+            }
+            let limited = try definition("""
+                workflow: limited
+                concurrency: {key: "shop-${{ input.shop }}", limit: 1}
+                steps:
+                  - id: first
+                    http: {url: "\(api.url("/slow"))"}
+                  - id: second
+                    http: {url: "\(api.url("/slow"))"}
+                output: {shop: "${{ input.shop }}"}
+                """)
+            try await RunningServer.with(split ? [] : [limited]) { engine in
+                let check = { (ids: [String]) async throws in
+                    for id in ids { #expect(try await finishedRun(id, in: engine.store).output == ["shop": "a"]) }
+                    #expect(api.requests(to: "/slow").count == 6)
+                    #expect(load.highest == 1, "one delivery of the key at a time")
+                }
+                guard split else {
+                    try await check([try await engine.startRun("limited", #"{"shop":"a"}"#), try await engine.startRun("limited", #"{"shop":"a"}"#), try await engine.startRun("limited", #"{"shop":"a"}"#)])
+                    return
+                }
+                try await RunningRunner.with([limited], engine: engine) { runner in
+                    try await check([try await runner.start("limited", #"{"shop":"a"}"#), try await runner.start("limited", #"{"shop":"a"}"#), try await runner.start("limited", #"{"shop":"a"}"#)])
+                }
+            }
+        }
+    }
+
+    @Test func aWorkflowsScheduleStartsRunsThroughTheRunnerAndARedeployWithoutItRemovesIt() async throws {
+        let (clock, _) = try VirtualStartClock.beforeAMinute()
+        let ticker = try definition("""
+            workflow: ticker
+            schedule: [{cron: "* * * * *", timezone: Europe/Berlin, input: {from: cron}}]
+            steps:
+              - id: tick
+                set: {input: "${{ input.from }}"}
+            output: "${{ steps.tick }}"
+            """)
+        let unscheduled = try definition("""
+            workflow: ticker
+            steps:
+              - id: tick
+                set: {input: manual}
+            """)
+        try await RunningServer.with([], clock: { clock.now() }) { engine in
+            let port = try await RunningRunner.with([ticker], engine: engine) { runner in
+                let schedules = try #require(try await send(.GET, engine.url("/v2/schedules")).json?.list)
+                #expect(schedules.count == 1)
+                #expect(schedules.first?["scheduleId"]?.string?.hasPrefix("stepwise-ticker-0-") == true)
+                #expect(schedules.first?["destination"]?.string == runner.url("ticker"))
+                #expect(schedules.first?["cron"] == "CRON_TZ=Europe/Berlin * * * * *")
+                let run = try await eventually("the tick's run") { () -> RunRecord? in
+                    try await engine.store.runs(RunFilter(workflow: runner.url("ticker"))).first
+                }
+                #expect(try await finishedRun(run.id, in: engine.store).output == ["input": "cron"])
+                return runner.port
+            }
+            try await RunningRunner.with([unscheduled], engine: engine, port: port) { _ async throws in
+                #expect(try await send(.GET, engine.url("/v2/schedules")).json?.list == [], "the entry is gone from the file, so from QStash")
+            }
+            #expect(try await engine.store.runs(RunFilter()).count == 1, "one tick, one run")
+        }
+    }
 }

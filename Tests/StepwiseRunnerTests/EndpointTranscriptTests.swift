@@ -246,10 +246,44 @@ struct RunnerEventTests {
         #expect(events.last?["details"]?["stepName"] == "both.a.fa")
     }
 
-    @Test func flowControlAndSchedulesAreReportedAsNotAppliedByTheRunner() throws {
-        let limited = try definition("""
-            workflow: limited
+    static let limited = """
+        workflow: limited
+        concurrency: {key: "customer-${{ input.customer }}", limit: 2}
+        rate_limit: {key: "customer-${{ input.customer }}", limit: 5, period: 1m}
+        steps:
+          - {id: a, http: {url: "http://api.test/a"}}
+          - {id: b, http: {url: "http://api.test/b"}}
+        """
+
+    @Test func aRunsFlowControlTravelsOnEveryWorkflowMessageAsQStashFlowControl() async throws {
+        let transcript = try await EndpointTranscript(Self.limited, api: EndpointTranscriptTests.apis)
+        let reply = await transcript.endpoint.handle(EndpointRequest(
+            workflow: "limited", url: transcript.workflowURL, headers: HeaderFields([("Upstash-Message-Id", "msg_tick")]),
+            body: Array(#"{"customer":"c7"}"#.utf8)))
+        #expect(reply.status == 200)
+        let trigger = try #require(transcript.qstash.requests.first)
+        #expect(trigger.header("Upstash-Flow-Control-Key") == "customer-c7")
+        #expect(trigger.header("Upstash-Flow-Control-Value") == "parallelism=2, rate=5, period=1m")
+        #expect(trigger.header("Upstash-Forward-Stepwise-Flow-Control-Key") == "customer-c7")
+        let runId = try #require(trigger.header("Upstash-Workflow-RunId"))
+        #expect(runId == WorkflowEndpoint.runId(startedBy: "msg_tick"), "a message QStash delivers again starts the same run")
+
+        // A later delivery takes the run's flow control from the headers its trigger forwarded.
+        let before = transcript.qstash.requests.count
+        _ = await transcript.deliver(
+            [EndpointTranscript.initial(#"{"customer":"c7"}"#)], runId: runId,
+            headers: [("Stepwise-Flow-Control-Key", "customer-c7"), ("Stepwise-Flow-Control-Value", "parallelism=2, rate=5, period=1m")])
+        let step = try #require(transcript.qstashRequests(after: before).first)
+        let headers = try #require(try EndpointTranscript.batchHeaders(step).first)
+        #expect(headers["Upstash-Flow-Control-Key"] == "customer-c7")
+        #expect(headers["Upstash-Flow-Control-Value"] == "parallelism=2, rate=5, period=1m")
+    }
+
+    @Test func differentConcurrencyAndRateKeysAreReportedAtStart() throws {
+        let split = try definition("""
+            workflow: split
             concurrency: {key: "${{ input.k }}", limit: 1}
+            rate_limit: {key: mail, limit: 10, period: 1s}
             steps:
               - {id: hello, set: {text: hi}}
             """)
@@ -259,10 +293,11 @@ struct RunnerEventTests {
               - {id: hello, set: {text: hi}}
             """)
         let versions = try DefinitionVersions(
-            folder: WorkflowFolder(sources: [("limited.yaml", limited.source), ("plain.yaml", plain.source)]), keptIn: nil)
-        #expect(versions.engineOnlyFeatures == [
-            "workflow 'limited' declares concurrency, which stepwise runner does not apply; run it in stepwise serve to have them"
-        ])
+            folder: WorkflowFolder(sources: [("split.yaml", split.source), ("plain.yaml", plain.source)]), keptIn: nil)
+        #expect(versions.runnerDifferences.count == 1)
+        #expect(versions.runnerDifferences.first?.contains("workflow 'split'") == true)
+        let flow = try WorkflowEndpoint.flowControl(of: split.workflow, input: ["k": "a"], runId: "wfr_x")
+        #expect(flow == FlowControl(key: "a", parallelism: 1), "different keys: the concurrency limit alone")
     }
 }
 

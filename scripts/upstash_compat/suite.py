@@ -732,6 +732,41 @@ def scenario_yaml_runner_alongside(h: Harness, deadline: float) -> None:
         check_arithmetic(h, run_id, 300 + n, deadline, "sequential")
 
 
+def scenario_schedules(h: Harness, deadline: float) -> None:
+    """The official client's schedule API: create (and replace), read, list, pause, resume, delete."""
+    schedules = h.qstash().schedule
+    destination = f"{h.app_url}/wf/sequential"
+    try:
+        created = schedules.create_json(
+            destination=destination, cron="CRON_TZ=Europe/Berlin 30 2 1 * *", body={"n": 1, "tag": new_tag("schedule")},
+            schedule_id="compat-monthly", retries=2, headers={"X-Team": "blue"},
+            flow_control={"key": "compat-schedules", "parallelism": 2})
+        expect_equal("the id create_json returned", created, "compat-monthly")
+        replaced = schedules.create_json(
+            destination=destination, cron="CRON_TZ=Europe/Berlin 30 2 1 * *", body={"n": 2}, schedule_id="compat-monthly")
+        expect_equal("the id of the replaced schedule", replaced, "compat-monthly")
+        schedule = schedules.get("compat-monthly")
+        expect_equal("schedule.destination", schedule.destination, destination)
+        expect_equal("schedule.cron", schedule.cron, "CRON_TZ=Europe/Berlin 30 2 1 * *")
+        expect_equal("schedule.body (replaced)", json.loads(schedule.body), {"n": 2})
+        if not schedule.next_schedule_time or schedule.next_schedule_time <= time.time() * 1000:
+            raise Fail(f"schedule.next_schedule_time should be a future unix-ms time, got {schedule.next_schedule_time!r}")
+        schedules.pause("compat-monthly")
+        expect_equal("schedule.paused after pause()", schedules.get("compat-monthly").paused, True)
+        schedules.resume("compat-monthly")
+        expect_equal("schedule.paused after resume()", schedules.get("compat-monthly").paused, False)
+        listed = [item.schedule_id for item in schedules.list()]
+        if "compat-monthly" not in listed:
+            raise Fail(f"schedule.list() does not list compat-monthly: {listed}")
+        schedules.delete("compat-monthly")
+    except Fail:
+        raise
+    except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
+        raise Fail(f"the qstash client's schedule API failed: {type(error).__name__}: {error}")
+    if "compat-monthly" in [item.schedule_id for item in schedules.list()]:
+        raise Fail("schedule.delete() left compat-monthly listed")
+
+
 SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("bad_token", scenario_bad_token),
     ("sequential", scenario_sequential),
@@ -747,6 +782,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("dlq_resume", scenario_dlq_resume),
     ("twenty", scenario_twenty),
     ("yaml_runner_alongside", scenario_yaml_runner_alongside),
+    ("schedules", scenario_schedules),
 ]
 
 

@@ -26,7 +26,7 @@ public struct HTTPDeliveryTarget: DeliveryTarget {
             body: body, destination: message.destination, now: Int64(clamping: now.nanosecondsSinceEpoch / 1_000_000_000), using: &generator)
         let headers = DeliveryHeaders(
             signature: signature, messageId: message.id, retried: message.attempt, runId: message.runIdHeader,
-            runCreatedAt: message.role == .workflow ? runCreatedAt.map { Int64(clamping: $0.nanosecondsSinceEpoch / 1_000_000) } : nil,
+            runCreatedAt: message.role == .workflow ? runCreatedAt.map(\.millisecondsSinceEpoch) : nil,
             contentType: message.contentType, forwarded: message.headers.map { ($0.name, $0.value) })
         // Bounded to a day, so the duration is always representable.
         let timeout = min(max(message.timeoutMilliseconds ?? defaultTimeout, 1), 86_400_000)

@@ -46,12 +46,12 @@ extension WorkflowEngine {
             if try await store.fireSchedule(schedule, expected: tick, next: next, run: run) { wake.signal() }
             earliest = [earliest, next].compactMap { $0 }.min()
         }
-        scheduleDue = .known(earliest)
+        scheduleDue = .known([earliest, try await fireDueQueueSchedules(now: now)].compactMap { $0 }.min())
     }
 
     /// The most recent tick at or before `now`, starting from the due tick `first`, and the tick
     /// after it.
-    private func latestTick(_ cron: CronExpression, from first: TimestampValue, zone: String?, now: TimestampValue) -> (TimestampValue, TimestampValue?) {
+    func latestTick(_ cron: CronExpression, from first: TimestampValue, zone: String?, now: TimestampValue) -> (fired: TimestampValue, next: TimestampValue?) {
         var fired = first
         var next = try? cron.nextFireTime(after: first, in: zone)
         // Bounded: a minutely schedule down for a week has ~10,000 missed ticks.

@@ -397,8 +397,10 @@ public actor WorkflowEngine {
             resolution = resolver.resolve(outcome)
             startChildren(of: run, in: &resolution)
         }
-        // A notice to a failure_url is a queued message: the queue's next due time changed.
-        defer { if !resolution.notices.isEmpty { queueChanged() } }
+        // A notice to a failure_url is a queued message, and the end of a delivery under a
+        // concurrency key frees a slot QStash messages of the same key may wait for: either way
+        // the queue's next due time changed.
+        defer { if !resolution.notices.isEmpty || run.flowControl?.concurrencyKey != nil { queueChanged() } }
         guard leasingNext else {
             if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal { await runner.forget(runId: run.id) }
             return nil

@@ -11,8 +11,8 @@ enum FailureNotice {
         let body = FailureCallbackBody(
             status: Int64(error.status ?? 500), header: [], body: EndpointErrorBody(error).jsonBytes, retried: 0, maxRetries: 0,
             dlqId: "dlq_" + run.id, sourceMessageId: run.id, url: "/workflows/" + run.workflow, sourceBody: Array(run.input.jsonText().utf8),
-            workflowRunId: run.id, workflowCreatedAt: Int64(clamping: run.createdAt.nanosecondsSinceEpoch / 1_000_000),
-            createdAt: Int64(clamping: now.nanosecondsSinceEpoch / 1_000_000))
+            workflowRunId: run.id, workflowCreatedAt: run.createdAt.millisecondsSinceEpoch,
+            createdAt: now.millisecondsSinceEpoch)
         return QueuedMessage(
             role: .plain, runId: nil, destination: url,
             headers: [

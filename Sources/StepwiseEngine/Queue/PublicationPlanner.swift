@@ -74,7 +74,8 @@ public struct PublicationPlanner: Sendable {
             headers: options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }, contentType: message.contentType,
             body: role == .workflow ? nil : message.body, retries: options.retries ?? QueuedMessage.defaultRetries,
             retryDelay: options.retryDelay?.text, timeoutMilliseconds: options.timeout?.milliseconds, callback: callback,
-            failureCallback: failureCallback, runIdHeader: runId, dueAt: dueAt(options))
+            failureCallback: failureCallback, runIdHeader: runId, flowControl: options.flowControl.map(FlowControl.init),
+            dueAt: dueAt(options))
     }
 
     /// `Upstash-Not-Before` wins over `Upstash-Delay`; neither means now.

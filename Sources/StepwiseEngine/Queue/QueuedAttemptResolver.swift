@@ -114,7 +114,7 @@ public struct QueuedAttemptResolver: Sendable {
             status: status, header: header, body: responseBody, retried: message.attempt == 0 ? nil : message.attempt,
             maxRetries: message.retries, sourceMessageId: message.id, url: message.destination, method: message.method,
             sourceHeader: sourceHeader, sourceBody: body,
-            createdAt: Int64(clamping: now.nanosecondsSinceEpoch / 1_000_000))
+            createdAt: now.millisecondsSinceEpoch)
         let queued = followingMessage(.callback, to: target, body: callback.jsonBytes)
         return (queued, RawStep(messageId: queued.id, body: queued.body ?? [], callType: .fromCallback))
     }
@@ -126,8 +126,8 @@ public struct QueuedAttemptResolver: Sendable {
             dlqId: message.role == .workflow ? message.runId.map { "dlq_" + $0 } : nil, sourceMessageId: message.id,
             url: message.destination, method: message.method, sourceHeader: sourceHeader,
             sourceBody: message.role == .workflow ? initialPayload : body, workflowRunId: message.runId ?? "",
-            workflowCreatedAt: Int64(clamping: (run?.createdAt ?? now).nanosecondsSinceEpoch / 1_000_000),
-            createdAt: Int64(clamping: now.nanosecondsSinceEpoch / 1_000_000))
+            workflowCreatedAt: (run?.createdAt ?? now).millisecondsSinceEpoch,
+            createdAt: now.millisecondsSinceEpoch)
         return followingMessage(.failureCallback, to: target, body: failure.jsonBytes)
     }
 

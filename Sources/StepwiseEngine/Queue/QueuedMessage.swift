@@ -49,6 +49,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var failureCallback: QueuedTarget?
     /// The run id named in `Upstash-Workflow-RunId` on delivery.
     public var runIdHeader: String?
+    /// `Upstash-Flow-Control-Key`/`-Value`: when the message may start (§10.1).
+    public var flowControl: FlowControl?
     /// Attempts made so far (`Upstash-Retried` of the next one).
     public var attempt: Int
     /// When the next attempt is due (a column of the store, not part of the stored form).
@@ -59,8 +61,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         id: String = QueuedMessage.freshId(), role: Role, runId: String?, destination: String, method: String = "POST",
         headers: [ForwardedHeader] = [], contentType: String? = nil, body: [UInt8]? = nil, logPosition: Int? = nil,
         retries: Int = QueuedMessage.defaultRetries, retryDelay: String? = nil, timeoutMilliseconds: Int64? = nil,
-        callback: QueuedTarget? = nil, failureCallback: QueuedTarget? = nil, runIdHeader: String? = nil, attempt: Int = 0,
-        dueAt: TimestampValue
+        callback: QueuedTarget? = nil, failureCallback: QueuedTarget? = nil, runIdHeader: String? = nil, flowControl: FlowControl? = nil,
+        attempt: Int = 0, dueAt: TimestampValue
     ) {
         self.id = id
         self.role = role
@@ -77,6 +79,7 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         self.callback = callback
         self.failureCallback = failureCallback
         self.runIdHeader = runIdHeader
+        self.flowControl = flowControl
         self.attempt = attempt
         self.dueAt = dueAt
     }
@@ -93,6 +96,6 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     /// The stored form without the body, which the store keeps as bytes beside it.
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
-            callback, failureCallback, runIdHeader, attempt
+            callback, failureCallback, runIdHeader, flowControl, attempt
     }
 }

@@ -13,6 +13,8 @@ public struct RunDefaults: Sendable, Codable, Equatable {
     public var failureCallback: QueuedTarget?
     /// The user headers forwarded on every delivery.
     public var headers: [ForwardedHeader]
+    /// The flow control every delivery of the run is admitted under.
+    public var flowControl: FlowControl?
 
     /// The feature flag that asks for run-level options.
     public static let feature = "WF_TriggerOnConfig"
@@ -29,6 +31,7 @@ public struct RunDefaults: Sendable, Codable, Equatable {
                 retries: options.retries ?? QueuedMessage.defaultRetries, runId: runId)
         if failureCallback?.runId == nil { failureCallback?.runId = runId }
         headers = options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }
+        flowControl = options.flowControl.map(FlowControl.init)
     }
 
     /// `message` with every option it leaves unset taken from these defaults; forwarded headers it
@@ -39,6 +42,7 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         if options.retryDelay == nil, let retryDelay { applied.retryDelay = retryDelay }
         if options.timeout == nil, let timeoutMilliseconds { applied.timeoutMilliseconds = timeoutMilliseconds }
         if failureCallback == nil { applied.failureCallback = self.failureCallback }
+        if options.flowControl == nil, let flowControl { applied.flowControl = flowControl }
         let named = Set(message.headers.map { $0.name.lowercased() })
         applied.headers = headers.filter { !named.contains($0.name.lowercased()) } + message.headers
         return applied

@@ -102,6 +102,21 @@ public protocol Store: Sendable {
     /// (idempotent by its id) in the same transaction; false when another node already did.
     func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws -> Bool
 
+    /// Stores a QStash schedule, replacing the one with its id (which keeps its creation time).
+    func saveQueueSchedule(_ schedule: QueueSchedule) async throws
+    /// Every QStash schedule, oldest first.
+    func queueSchedules() async throws -> [QueueSchedule]
+    /// Removes a QStash schedule; false when there is none with that id.
+    func deleteQueueSchedule(id: String) async throws -> Bool
+    /// Pauses a QStash schedule, or resumes it with its tick moved to `next`; false when there is
+    /// none with that id.
+    func setQueueSchedulePaused(id: String, paused: Bool, next: TimestampValue?) async throws -> Bool
+    /// Records that schedule `id` fired its tick `expected` and moves it to `next`, applying
+    /// `publication` (the tick's message) in the same transaction; false when another node fired
+    /// it first, or it was paused, changed or removed meanwhile.
+    func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publication: Publication?, at time: TimestampValue)
+        async throws -> Bool
+
     /// The signing keys of deliveries: the stored pair, or `fresh` once stored when there is none
     /// yet (the first node to start decides for all).
     func signingKeys(storingIfAbsent fresh: SigningKeys) async throws -> SigningKeys

@@ -106,6 +106,11 @@ public struct TimestampValue: Sendable, Hashable, Comparable, CustomStringConver
         lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch
     }
 
+    /// Milliseconds since the epoch (truncated toward zero), as QStash's JSON writes times.
+    public var millisecondsSinceEpoch: Int64 {
+        Int64(clamping: nanosecondsSinceEpoch / 1_000_000)
+    }
+
     /// Whole seconds since the epoch, rounded toward negative infinity like Go's `Unix()`, so
     /// that `int(timestamp)` of an instant before 1970 with a fraction gives the earlier second.
     public var secondsSinceEpoch: Int64 {

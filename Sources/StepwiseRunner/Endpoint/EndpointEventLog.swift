@@ -16,7 +16,7 @@ public struct EndpointEventLog: Sendable {
     func record(_ event: EndpointEvent, runId: String?, _ details: Value = .null) {
         guard let write else { return }
         let line: Value = [
-            "timestamp": .int(Int64(clamping: clock().nanosecondsSinceEpoch / 1_000_000)), "workflowRunId": .string(runId ?? ""),
+            "timestamp": .int(clock().millisecondsSinceEpoch), "workflowRunId": .string(runId ?? ""),
             "logLevel": .string(event.level), "eventType": .string(event.rawValue), "details": details,
         ]
         write(line.jsonText())

@@ -21,7 +21,7 @@ extension WorkflowEndpoint {
         let attempt = request.headers[RunMessages.callAttemptHeader].flatMap { Int($0) } ?? 0
         let call = Self.callRequest(answer, request.headers)
         let operation = StepOperation(stepName: stepName, stepType: .call, kind: .call(call))
-        let messages = messages(runId: runId, url: request.url, definition)
+        let messages = messages(runId: runId, request, definition)
         do throws(OrchestratorFailure) {
             switch CallResolver(workflow: definition.workflow).resolve(operation, request: call, sent: Self.sent(answer), attempt: attempt, now: clock()) {
             case .completed(var entry):

@@ -21,7 +21,7 @@ extension WorkflowEndpoint {
         events.record(.runSingle, runId: runId, ["replayed": .int(Int64(journal.entries.count - 1))])
         let outcome = await runner.deliver(delivery)
         let publisher = OutcomePublisher(
-            endpoint: self, runId: runId, messages: messages(runId: runId, url: request.url, definition), definition: definition,
+            endpoint: self, runId: runId, messages: messages(runId: runId, request, definition), definition: definition,
             nextStepId: journal.nextStepId, target: journal.plans.target, targetPlanOut: journal.targetPlanOut, attempt: delivery.retried)
         return await publisher.submit(outcome)
     }

@@ -104,8 +104,15 @@ public struct WorkflowEndpoint: Sendable {
                 return .error(400, type: "InvalidInput", "the input does not match the workflow's input schema: " + problems.joined(separator: "; "))
             }
         }
-        let runId = request.runId ?? "wfr_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let messages = messages(runId: runId, url: request.url, definition)
+        let runId = request.runId ?? request.headers["upstash-message-id"].map(Self.runId(startedBy:))
+            ?? "wfr_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let flowControl: FlowControl?
+        do {
+            flowControl = try Self.flowControl(of: definition.workflow, input: input, runId: runId)
+        } catch {
+            return .error(400, type: "InvalidInput", "the workflow's flow-control key cannot be evaluated for this input: \(error.message)")
+        }
+        let messages = messages(runId: runId, url: request.url, definition, flowControl: flowControl)
         do {
             var trigger = messages.trigger(payload: request.body, contentType: request.headers["content-type"])
             if retriggered { trigger.headers.append("Upstash-Workflow-Trigger-By-Sdk", "true") }
@@ -143,11 +150,38 @@ public struct WorkflowEndpoint: Sendable {
         return (runId, definition)
     }
 
-    /// The messages of run `runId` of `definition` at `url`.
-    func messages(runId: String, url: String, _ definition: WorkflowDefinition) -> RunMessages {
+    /// The messages of run `runId` of `definition` at `url`, admitted under `flowControl`.
+    func messages(runId: String, url: String, _ definition: WorkflowDefinition, flowControl: FlowControl?) -> RunMessages {
         RunMessages(
             runId: runId, workflowURL: url, version: definition.hash, retries: Self.retries(of: definition.workflow),
-            failureCallback: definition.workflow.onFailure.isEmpty ? definition.workflow.failureURL?.value : url)
+            failureCallback: definition.workflow.onFailure.isEmpty ? definition.workflow.failureURL?.value : url, flowControl: flowControl)
+    }
+
+    /// The messages of the run a delivery belongs to, with the flow control its headers carry.
+    func messages(runId: String, _ request: EndpointRequest, _ definition: WorkflowDefinition) -> RunMessages {
+        let flowControl = request.headers[RunMessages.flowKeyHeader].flatMap { key in
+            try? FlowControl(key: key, value: request.headers[RunMessages.flowValueHeader])
+        }
+        return messages(runId: runId, url: request.url, definition, flowControl: flowControl)
+    }
+
+    /// The run a QStash message starts (a schedule's tick, a publish to the endpoint): derived
+    /// from its message id, so a delivery QStash tries again starts no second run.
+    static func runId(startedBy messageId: String) -> String {
+        RunMessages.derivedRunId("message/" + messageId)
+    }
+
+    /// A workflow's `concurrency` and `rate_limit` as one QStash flow-control setting for a run;
+    /// `nil` when it has neither. QStash counts both limits under one key: when the two keys
+    /// differ, only `concurrency` is applied (the runner warns at start).
+    static func flowControl(of workflow: Workflow, input: Value, runId: String) throws(EvaluationError) -> FlowControl? {
+        guard workflow.concurrency != nil || workflow.rateLimit != nil else { return nil }
+        let keys = try FlowControlKeys(workflow: workflow, input: input, runId: runId)
+        let rate = workflow.rateLimit.flatMap { limit in keys.concurrency == nil || keys.concurrency == keys.rate ? limit : nil }
+        guard let key = keys.concurrency ?? keys.rate else { return nil }
+        return FlowControl(
+            key: key, parallelism: workflow.concurrency?.limit.value, rate: rate?.limit.value,
+            period: rate.map { WireDuration(milliseconds: Int64(clamping: $0.period.value.nanoseconds / 1_000_000)) })
     }
 
     /// `Upstash-Retries` for a workflow's messages: QStash's default 3, or more when a step's

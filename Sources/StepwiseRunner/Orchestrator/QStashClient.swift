@@ -68,6 +68,28 @@ public struct QStashClient: Sendable {
             headers: body.isEmpty ? [] : [("Content-Type", "application/json")])
     }
 
+    /// `POST /v2/schedules/{destination}`: creates or replaces the schedule named in `headers`.
+    func createSchedule(destination: String, headers: HeaderFields, body: [UInt8]) async throws(OrchestratorFailure) {
+        _ = try await send("POST", "/v2/schedules/" + destination, body: body, headers: headers.fields)
+    }
+
+    /// `GET /v2/schedules`: the id and destination of every schedule.
+    func schedules() async throws(OrchestratorFailure) -> [(id: String, destination: String)] {
+        let answer = try await send("GET", "/v2/schedules", body: [], headers: [])
+        guard case .list(let items)? = try? Value(json: String(decoding: answer, as: UTF8.self)) else {
+            throw OrchestratorFailure(status: nil, message: "GET /v2/schedules did not answer a JSON array")
+        }
+        return items.compactMap { item in
+            guard case .string(let id)? = item["scheduleId"], case .string(let destination)? = item["destination"] else { return nil }
+            return (id, destination)
+        }
+    }
+
+    /// `DELETE /v2/schedules/{id}`.
+    func deleteSchedule(_ id: String) async throws(OrchestratorFailure) {
+        _ = try await send("DELETE", "/v2/schedules/" + PathSegment.escaped(id), body: [], headers: [])
+    }
+
     private func send(_ method: String, _ path: String, body: [UInt8], headers: [(name: String, value: String)]) async throws(
         OrchestratorFailure
     ) -> [UInt8] {

@@ -139,10 +139,18 @@ struct OutcomePublisher: Sendable {
                 out: nil, error: StepError(message: "no workflow named '\(workflow)' is served by this runner", type: "InvokeError", step: operation.stepName)))
         }
         let childURL = Self.sibling(of: messages.workflowURL, named: workflow)
-        let childRun = endpoint.messages(runId: RunMessages.invokedRunId(parent: runId, stepName: operation.stepName), url: childURL, child)
+        let childId = RunMessages.invokedRunId(parent: runId, stepName: operation.stepName)
         let stepId = stepId(of: operation.stepName)
+        let flowControl: FlowControl?
+        do {
+            flowControl = try WorkflowEndpoint.flowControl(of: child.workflow, input: input, runId: childId)
+        } catch {
+            return try await publish(operation.entry(
+                out: nil, error: StepError(message: "flow-control key: \(error.message)", type: "InvokeError", step: operation.stepName)))
+        }
         let message: OutgoingMessage
         do {
+            let childRun = endpoint.messages(runId: childId, url: childURL, child, flowControl: flowControl)
             message = try messages.invoke(childRun, input: input, stepId: stepId, stepName: operation.stepName)
         } catch {
             return try await publish(operation.entry(out: nil, error: StepError(message: error.message, type: "InvokeError", step: operation.stepName)))

@@ -16,6 +16,10 @@ struct RunMessages: Sendable {
     static let callResponseHeader = "Stepwise-Call-Response"
     static let callTimeoutHeader = "Stepwise-Call-Timeout"
     static let callContentTypeHeader = "Stepwise-Call-Content-Type"
+    /// The delivery headers carrying the run's flow control, evaluated once when it started (its
+    /// keys may use the input, which a callback delivery does not carry).
+    static let flowKeyHeader = "Stepwise-Flow-Control-Key"
+    static let flowValueHeader = "Stepwise-Flow-Control-Value"
 
     let runId: String
     let workflowURL: String
@@ -26,6 +30,9 @@ struct RunMessages: Sendable {
     /// Where QStash calls when the run fails for good (§7.2): the workflow URL when it has
     /// `on_failure` (the runner runs it, then notifies its `failure_url`), else its `failure_url`.
     let failureCallback: String?
+    /// The workflow's `concurrency`/`rate_limit` as QStash flow control: every workflow-bound
+    /// message is admitted under it.
+    let flowControl: FlowControl?
 
     /// The headers every workflow-bound message carries.
     var workflowHeaders: HeaderFields {
@@ -35,6 +42,7 @@ struct RunMessages: Sendable {
             ("Upstash-Forward-" + Self.versionHeader, version), ("Upstash-Retries", String(retries)),
             ("Content-Type", "application/json"),
         ])
+        for (name, value) in flowControlHeaders { headers.append(name, value) }
         guard let failureCallback else { return headers }
         let failure = "Upstash-Failure-Callback"
         for (name, value) in [
@@ -46,6 +54,20 @@ struct RunMessages: Sendable {
             headers.append(name, value)
         }
         return headers
+    }
+
+    /// `Upstash-Flow-Control-*` for QStash, and the same forwarded for the runner's later deliveries.
+    private var flowControlHeaders: [(String, String)] {
+        guard let flowControl else { return [] }
+        return [
+            ("Upstash-Flow-Control-Key", flowControl.key), ("Upstash-Flow-Control-Value", flowControl.value),
+        ] + forwardedFlowControl(prefix: "Upstash-Forward-")
+    }
+
+    /// The run's flow control as forwarded headers behind `prefix`.
+    private func forwardedFlowControl(prefix: String) -> [(String, String)] {
+        guard let flowControl else { return [] }
+        return [(prefix + Self.flowKeyHeader, flowControl.key), (prefix + Self.flowValueHeader, flowControl.value)]
     }
 
     /// The message that starts the run with `payload` as its log's first entry (§3.2).
@@ -96,6 +118,7 @@ struct RunMessages: Sendable {
         ] {
             headers.append(name, value)
         }
+        for (name, value) in forwardedFlowControl(prefix: callback) { headers.append(name, value) }
         if let expected = original.expectedStatuses {
             headers.append(callback + Self.callExpectHeader, expected.map(String.init).joined(separator: ","))
         }
@@ -125,8 +148,17 @@ extension RunMessages {
     /// The id of the run the step `stepName` of run `parent` invokes: derived from both, so a
     /// delivery tried again starts the same child, which the orchestrator deduplicates.
     static func invokedRunId(parent: String, stepName: String) -> String {
-        let digest = SHA256.hash(data: Array("\(parent)/\(stepName)".utf8))
-        return "wfr_" + digest.prefix(16).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+        derivedRunId("\(parent)/\(stepName)")
+    }
+
+    /// `wfr_` and 32 hex digits of the SHA-256 of `seed`: the same run id wherever it is derived.
+    static func derivedRunId(_ seed: String) -> String {
+        "wfr_" + hexDigest(seed, bytes: 16)
+    }
+
+    /// The first `bytes` bytes of the SHA-256 of `seed`, in hex.
+    static func hexDigest(_ seed: String, bytes: Int) -> String {
+        SHA256.hash(data: Array(seed.utf8)).prefix(bytes).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 
     /// The message that starts the run `child` invokes with `input` for the step `stepId` (§6.5):

@@ -46,19 +46,14 @@ public struct DefinitionVersions: Sendable {
         }
     }
 
-    /// What the current versions declare that a runner cannot apply, one line per workflow:
-    /// flow control and schedules belong to an engine (`stepwise serve` applies them to its
-    /// in-process runs); over the protocol a run is started and delivered by its orchestrator.
-    public var engineOnlyFeatures: [String] {
+    /// What the current versions declare that the runner applies differently from `stepwise
+    /// serve`, one line per workflow: QStash counts a message's limits under one flow-control
+    /// key, so `rate_limit` holds only for runs whose two keys are equal.
+    public var runnerDifferences: [String] {
         current.values.sorted { $0.name < $1.name }.compactMap { definition in
-            let workflow = definition.workflow
-            let features = [
-                workflow.concurrency != nil ? "concurrency" : nil, workflow.rateLimit != nil ? "rate_limit" : nil,
-                workflow.schedules.isEmpty ? nil : "schedule",
-            ].compactMap { $0 }
-            guard !features.isEmpty else { return nil }
-            return "workflow '\(definition.name)' declares \(features.joined(separator: ", ")), which stepwise runner does not apply; "
-                + "run it in stepwise serve to have them"
+            guard definition.workflow.concurrency != nil, definition.workflow.rateLimit != nil else { return nil }
+            return "workflow '\(definition.name)' declares concurrency and rate_limit; QStash flow control has one key per message, "
+                + "so rate_limit is applied only to runs whose two keys are equal (concurrency always is)"
         }
     }
 

@@ -68,14 +68,14 @@ struct DeadLetterController: Sendable {
     }
 
     private static func started(_ run: RunRecord) -> Value {
-        ["workflowRunId": .string(run.id), "workflowCreatedAt": .int(Int64(clamping: run.createdAt.nanosecondsSinceEpoch / 1_000_000))]
+        ["workflowRunId": .string(run.id), "workflowCreatedAt": .int(run.createdAt.millisecondsSinceEpoch)]
     }
 
     private static func view(_ letter: DeadLetter) -> Value {
         [
             "dlqId": .string(letter.id), "workflowRunId": .string(letter.runId), "workflow": .string(letter.workflow),
             "failedStep": letter.failedStep.map(Value.string) ?? .null, "error": letter.error?.value ?? .null,
-            "createdAt": .int(Int64(clamping: letter.createdAt.nanosecondsSinceEpoch / 1_000_000)),
+            "createdAt": .int(letter.createdAt.millisecondsSinceEpoch),
         ]
     }
 }

@@ -1,8 +1,12 @@
+import Foundation
 import Hummingbird
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 
-/// `GET /v2/schedules`: the cron schedules of the served workflows and their next ticks.
+/// `/v2/schedules`: the cron schedules of the served workflows, and QStash's schedules API
+/// (create or replace, read, list, delete, pause, resume; §10.2 of the protocol notes), through
+/// which the Upstash SDKs and `stepwise runner` start workflows on a schedule.
 struct SchedulesController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
@@ -10,21 +14,133 @@ struct SchedulesController: Sendable {
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.get("v2/schedules") { _, _ in await schedules() }
+        // Creation takes a whole URL after the prefix, so every route below it is a catch-all
+        // (the router allows no named parameter beside one).
+        router.post("v2/schedules/**") { request, _ in await create(request) }
+        router.get("v2/schedules/**") { _, context in
+            guard let id = Self.scheduleId(context) else { return Self.noSuchRoute }
+            return await schedule(id)
+        }
+        router.delete("v2/schedules/**") { _, context in
+            guard let id = Self.scheduleId(context) else { return Self.noSuchRoute }
+            return await delete(id)
+        }
+        router.patch("v2/schedules/**") { _, context in
+            let parts = context.parameters.getCatchAll()
+            guard parts.count == 2, let id = parts[0].removingPercentEncoding, ["pause", "resume"].contains(parts[1]) else { return Self.noSuchRoute }
+            return await setPaused(id, parts[1] == "pause")
+        }
     }
 
+    /// The schedule id of `/v2/schedules/{id}`; `nil` for a longer path.
+    private static func scheduleId(_ context: BasicRequestContext) -> String? {
+        let parts = context.parameters.getCatchAll()
+        guard parts.count == 1 else { return nil }
+        return parts[0].removingPercentEncoding ?? String(parts[0])
+    }
+
+    private static let noSuchRoute = JSONResponse.error(.notFound, "no such route; schedules are read, deleted, paused and resumed at /v2/schedules/{id}[/pause|/resume]")
+
+    /// The workflows' schedules, then the QStash ones.
     private func schedules() async -> Response {
         do {
-            let schedules = try await engine.store.schedules()
-            return JSONResponse.make(.ok, .list(schedules.map { schedule in
-                [
-                    "scheduleId": .string("\(schedule.workflow)/\(schedule.position)"), "workflow": .string(schedule.workflow),
-                    "cron": .string(schedule.cron), "timezone": schedule.timeZone.map(Value.string) ?? "UTC", "input": schedule.input,
-                    "nextScheduleTime": schedule.nextFireAt.map { .string($0.description) } ?? .null,
-                    "lastScheduleTime": schedule.lastFireAt.map { .string($0.description) } ?? .null,
-                ]
-            }))
+            let workflows = try await engine.store.schedules().map(Self.view)
+            let queued = try await engine.store.queueSchedules().map(Self.view)
+            return JSONResponse.make(.ok, .list(workflows + queued))
         } catch {
             return failures.answer("cannot list schedules", error)
         }
+    }
+
+    private func create(_ request: Request) async -> Response {
+        let body: [UInt8]
+        switch await RequestBody.bytes(request) {
+        case .failure(let refusal): return refusal.response
+        case .success(let bytes): body = bytes
+        }
+        let schedule: QueueSchedule
+        do {
+            let parsed = try ScheduleRequest(target: request.uri.string, headers: request.headerFields, body: body)
+            schedule = try await engine.createSchedule(parsed)
+        } catch let error as ProtocolError {
+            return JSONResponse.error(.badRequest, error.message)
+        } catch {
+            return failures.answer("the schedule could not be stored", error)
+        }
+        return JSONResponse.make(.ok, ["scheduleId": .string(schedule.id)])
+    }
+
+    private func schedule(_ id: String) async -> Response {
+        do {
+            guard let schedule = try await engine.store.queueSchedules().first(where: { $0.id == id }) else { return Self.noSchedule(id) }
+            return JSONResponse.make(.ok, Self.view(schedule))
+        } catch {
+            return failures.answer("cannot read the schedule", error)
+        }
+    }
+
+    private func delete(_ id: String) async -> Response {
+        do {
+            guard try await engine.store.deleteQueueSchedule(id: id) else { return Self.noSchedule(id) }
+            return JSONResponse.make(.ok, ["deleted": .string(id)])
+        } catch {
+            return failures.answer("cannot delete the schedule", error)
+        }
+    }
+
+    private func setPaused(_ id: String, _ paused: Bool) async -> Response {
+        do {
+            guard try await engine.setSchedule(id: id, paused: paused) else { return Self.noSchedule(id) }
+            return JSONResponse.make(.ok, ["scheduleId": .string(id), "isPaused": .bool(paused)])
+        } catch {
+            return failures.answer("cannot change the schedule", error)
+        }
+    }
+
+    private static func noSchedule(_ id: String) -> Response {
+        JSONResponse.error(.notFound, "no schedule '\(id)' (a workflow's own schedule changes with its file)")
+    }
+
+    /// A workflow's `schedule` entry, with the fields QStash clients require of a schedule.
+    private static func view(_ schedule: ScheduleRecord) -> Value {
+        [
+            "scheduleId": .string("\(schedule.workflow)/\(schedule.position)"), "workflow": .string(schedule.workflow),
+            "target": .string(schedule.workflow), "destination": .string("/workflows/\(schedule.workflow)"), "method": "POST", "retries": 0,
+            "createdAt": 0, "isPaused": false, "cron": .string(schedule.cron), "timezone": schedule.timeZone.map(Value.string) ?? "UTC",
+            "input": schedule.input, "nextScheduleTime": schedule.nextFireAt.map { .string($0.description) } ?? .null,
+            "lastScheduleTime": schedule.lastFireAt.map { .string($0.description) } ?? .null,
+            "nextFire": schedule.nextFireAt.map { .string($0.description) } ?? .null, "lastFire": schedule.lastFireAt.map { .string($0.description) } ?? .null,
+        ]
+    }
+
+    /// The headers each tick delivers: `Content-Type` and the `Upstash-Forward-*` ones, unprefixed.
+    private static func deliveredHeaders(_ schedule: QueueSchedule) -> [ForwardedHeader] {
+        let prefix = "upstash-forward-"
+        return schedule.headers.compactMap { header in
+            if header.name.lowercased() == "content-type" { return header }
+            guard header.name.lowercased().hasPrefix(prefix) else { return nil }
+            return ForwardedHeader(String(header.name.dropFirst(prefix.count)), header.value)
+        }
+    }
+
+    /// A QStash schedule in QStash's shape (times in unix milliseconds), plus the columns of
+    /// `stepwise schedules`.
+    private static func view(_ schedule: QueueSchedule) -> Value {
+        let message = try? schedule.tickMessage()
+        let flow = message?.options.flowControl
+        let fields: [(String, Value?)] = [
+            ("scheduleId", .string(schedule.id)), ("destination", .string(schedule.destination)), ("target", .string(schedule.destination)),
+            ("cron", .string(schedule.cronHeader)), ("timezone", .string(schedule.timeZone ?? "UTC")),
+            ("createdAt", .int(schedule.createdAt.millisecondsSinceEpoch)), ("method", .string(message?.options.method ?? "POST")),
+            ("header", .map(ValueMap(Self.deliveredHeaders(schedule).map { ($0.name, .list([.string($0.value)])) }))),
+            ("retries", .int(Int64(message?.options.retries ?? QueuedMessage.defaultRetries))), ("isPaused", .bool(schedule.paused)),
+            ("body", schedule.body.map { .string(String(decoding: $0, as: UTF8.self)) }), ("flowControlKey", flow.map { .string($0.key) }),
+            ("parallelism", flow?.parallelism.map { .int(Int64($0)) }), ("rate", flow?.rate.map { .int(Int64($0)) }),
+            ("nextScheduleTime", schedule.nextFireAt.map { .int($0.millisecondsSinceEpoch) }),
+            ("lastScheduleTime", schedule.lastFireAt.map { .int($0.millisecondsSinceEpoch) }),
+            ("lastMessageId", schedule.lastMessageId.map(Value.string)), ("nextFire", schedule.nextFireAt.map { .string($0.description) }),
+            ("lastFire", schedule.lastFireAt.map { .string($0.description) }),
+        ]
+        return .map(ValueMap(fields.compactMap { name, value in value.map { (name, $0) } }))
     }
 }

@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Synchronization
 import StepwiseRunner
 
 /// `stepwise runner` as a service: the workflows of a folder served as Upstash Workflow endpoints
@@ -43,8 +44,36 @@ public struct RunnerServer: Sendable {
             logger: logger)
     }
 
-    /// Runs until SIGINT or SIGTERM.
+    /// Runs until SIGINT or SIGTERM. Once listening, it registers the workflows' schedules with
+    /// its orchestrator, trying again (after 1 s, 2 s, … up to a minute) while it cannot.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await application(onRunning: onRunning).runService()
+        let registration = Mutex<Task<Void, Never>?>(nil)
+        defer { registration.withLock { $0?.cancel() } }
+        try await application { port in
+            await onRunning(port)
+            registration.withLock { $0 = Task { await keepRegisteringSchedules(port: port) } }
+        }.runService()
+    }
+
+    /// Registers the workflows' `schedule` entries with the orchestrator as schedules of the
+    /// endpoints (at the base URL, or this server's address on `port`); how many there are.
+    public func registerSchedules(port: Int) async throws(OrchestratorFailure) -> Int {
+        let address = host.contains(":") ? "[\(host)]" : host
+        return try await endpoint.registerSchedules(baseURL: baseURL ?? "http://\(address):\(port)")
+    }
+
+    private func keepRegisteringSchedules(port: Int) async {
+        var pause = 1
+        while !Task.isCancelled {
+            do {
+                let count = try await registerSchedules(port: port)
+                if count > 0 { logger.info("registered \(count) schedule(s) with the orchestrator") }
+                return
+            } catch {
+                logger.error("the schedules could not be registered (\(error.message)); trying again in \(pause) s")
+            }
+            try? await Task.sleep(for: .seconds(pause))
+            pause = min(60, pause * 2)
+        }
     }
 }

@@ -16,7 +16,7 @@ public struct RunCursor: Sendable, Equatable {
 
     /// The cursor after `run`.
     public init(after run: RunRecord) {
-        self.init(createdAtMilliseconds: Int64(clamping: run.createdAt.nanosecondsSinceEpoch / 1_000_000), runId: run.id)
+        self.init(createdAtMilliseconds: run.createdAt.millisecondsSinceEpoch, runId: run.id)
     }
 
     /// The cursor as text for a URL query (base64url).

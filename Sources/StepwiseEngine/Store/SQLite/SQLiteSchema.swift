@@ -199,6 +199,26 @@ enum SQLiteSchema {
             // Children are found through runs_by_parent.
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN endpoint_invoker TEXT")
         }
+        migrator.registerMigration("v6: flow control of queued messages, QStash schedules") { db in
+            try db.execute(sql: """
+                ALTER TABLE queue ADD COLUMN flow_key TEXT;
+                ALTER TABLE queue ADD COLUMN waiting_for_slot INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX queue_by_flow_key ON queue(flow_key) WHERE flow_key IS NOT NULL;
+                CREATE TABLE queue_schedules (
+                    id TEXT PRIMARY KEY,
+                    destination TEXT NOT NULL,
+                    cron TEXT NOT NULL,
+                    timezone TEXT,
+                    headers TEXT NOT NULL,
+                    body BLOB,
+                    paused INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    next_fire_at INTEGER,
+                    last_fire_at INTEGER,
+                    last_message_id TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -2,19 +2,15 @@ import GRDB
 import StepwiseExpressions
 import StepwiseRuntime
 
-/// Claiming due messages under flow control: per-key concurrency and rate limits.
+/// Claiming due messages under flow control: per-key concurrency and rate limits, shared by the
+/// deliveries of YAML runs (`messages`) and QStash messages (`queue`).
 extension SQLiteStore {
     public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws
         -> [PendingMessage]
     {
         let nowMilliseconds = SQLiteTime.milliseconds(now)
         return try await pool.write { db in
-            // A lease that expired belonged to a node that died: the slots it held are free again.
-            if try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM messages WHERE lease_until < ? LIMIT 1"), arguments: [nowMilliseconds]) ?? false
-            {
-                try db.cachedStatement(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
-            }
+            try Self.freeSlotsOfExpiredLeases(db, now: nowMilliseconds)
             let candidates = try Row.fetchAll(
                 db,
                 sql: """
@@ -28,7 +24,9 @@ extension SQLiteStore {
             for row in candidates where claimed.count < limit {
                 guard var message = Self.message(row) else { continue }
                 message.claimedAt = now
-                if message.kind == .deliver, try !Self.admit(db, row, message, now: nowMilliseconds) { continue }
+                if message.kind == .deliver, try !Self.admit(db, Self.flowControl(row), .message(message.id), now: nowMilliseconds) {
+                    continue
+                }
                 try db.cachedStatement(sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0 WHERE id = ?").execute(
                     arguments: [owner, SQLiteTime.milliseconds(leaseUntil), message.id])
                 claimed.append(message)
@@ -37,32 +35,41 @@ extension SQLiteStore {
         }
     }
 
-    /// Whether a delivery may start now under its run's flow control. One that may not waits for
-    /// a concurrency slot or is moved to when the rate window allows it; it is never dropped.
-    private static func admit(_ db: Database, _ row: Row, _ message: PendingMessage, now: Int64) throws -> Bool {
-        if let key = row["concurrency_key"] as String?, let limit = row["concurrency_limit"] as Int? {
-            let inFlight =
-                try Int.fetchOne(
-                    db,
-                    sql: """
-                        SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
-                        WHERE r.concurrency_key = ? AND m.kind = 'deliver' AND m.lease_until >= ?
-                        """,
-                    arguments: [key, now]) ?? 0
-            if inFlight >= limit {
-                try db.cachedStatement(sql: "UPDATE messages SET waiting_for_slot = 1 WHERE id = ?").execute(arguments: [message.id])
-                return false
+    /// A message held back by flow control.
+    enum HeldMessage {
+        case message(Int64)
+        case queued(String)
+
+        var table: String {
+            switch self {
+            case .message: "messages"
+            case .queued: "queue"
             }
         }
-        if let key = row["rate_key"] as String?, let limit = row["rate_limit"] as Int?, let period = row["rate_period"] as Int64? {
+
+        var id: any DatabaseValueConvertible {
+            switch self {
+            case .message(let id): id
+            case .queued(let id): id
+            }
+        }
+    }
+
+    /// Whether a delivery may start now under `flow`. One that may not waits for a concurrency
+    /// slot or is moved to when the rate window allows it; it is never dropped.
+    static func admit(_ db: Database, _ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
+        guard let flow else { return true }
+        if let key = flow.concurrencyKey, let limit = flow.concurrencyLimit, try inFlight(db, key: key, now: now) >= limit {
+            try db.cachedStatement(sql: "UPDATE \(held.table) SET waiting_for_slot = 1 WHERE id = ?").execute(arguments: [held.id])
+            return false
+        }
+        if let key = flow.rateKey, let limit = flow.rateLimit, let period = flow.ratePeriod {
             try db.cachedStatement(sql: "DELETE FROM rate_starts WHERE key = ? AND started_at <= ?").execute(arguments: [key, now - period])
             let starts = try Int64.fetchAll(
                 db.cachedStatement(sql: "SELECT started_at FROM rate_starts WHERE key = ? ORDER BY started_at"), arguments: [key])
             if starts.count >= limit {
                 let slot = starts[starts.count - limit] + period
-                try db.cachedStatement(sql: "UPDATE messages SET due_at = ? WHERE id = ?").execute(arguments: [
-                    max(slot, now + 1), message.id,
-                ])
+                try db.cachedStatement(sql: "UPDATE \(held.table) SET due_at = ? WHERE id = ?").execute(arguments: [max(slot, now + 1), held.id])
                 return false
             }
             try db.cachedStatement(sql: "INSERT INTO rate_starts (key, started_at) VALUES (?, ?)").execute(arguments: [key, now])
@@ -70,14 +77,63 @@ extension SQLiteStore {
         return true
     }
 
+    /// The deliveries of `key` in flight: YAML runs' and QStash messages' alike.
+    private static func inFlight(_ db: Database, key: String, now: Int64) throws -> Int {
+        let runs =
+            try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
+                        WHERE r.concurrency_key = ? AND m.kind = 'deliver' AND m.lease_until >= ?
+                        """),
+                arguments: [key, now]) ?? 0
+        let queued =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM queue WHERE flow_key = ? AND lease_until >= ?"), arguments: [key, now]) ?? 0
+        return runs + queued
+    }
+
+    /// A lease that expired belonged to a node that died: the slots it held are free again.
+    static func freeSlotsOfExpiredLeases(_ db: Database, now: Int64) throws {
+        let expired =
+            try Bool.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM messages WHERE lease_until < ?)
+                            OR EXISTS (SELECT 1 FROM queue WHERE lease_until < ? AND flow_key IS NOT NULL)
+                        """),
+                arguments: [now, now]) ?? false
+        if expired { try freeAllSlots(db) }
+    }
+
+    /// Every message waiting for a slot may try again.
+    static func freeAllSlots(_ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
+        try db.cachedStatement(sql: "UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
+    }
+
     /// A delivery of `run` ended: the deliveries waiting for a slot of its key may try again.
     static func releaseSlot(_ db: Database, of run: RunRecord) throws {
         guard let key = run.flowControl?.concurrencyKey else { return }
+        try releaseSlot(db, key: key)
+    }
+
+    /// A delivery counted under `key` ended: what waits for a slot of it may try again.
+    static func releaseSlot(_ db: Database, key: String) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE messages SET waiting_for_slot = 0
                 WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ?)
                 """
         ).execute(arguments: [key])
+        try db.cachedStatement(sql: "UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1 AND flow_key = ?").execute(arguments: [key])
+    }
+
+    /// The flow control of a row of `runs` (or joined with it).
+    static func flowControl(_ row: Row) -> FlowControl? {
+        let flow = FlowControl(
+            concurrencyKey: row["concurrency_key"], concurrencyLimit: row["concurrency_limit"], rateKey: row["rate_key"],
+            rateLimit: row["rate_limit"], ratePeriod: row["rate_period"])
+        return flow == FlowControl() ? nil : flow
     }
 }

@@ -28,8 +28,11 @@ extension SQLiteStore {
 
     public func nextQueuedTime() async throws -> TimestampValue? {
         try await pool.read { db in
-            try Int64.fetchOne(db.cachedStatement(sql: "SELECT MIN(COALESCE(lease_until, due_at)) FROM queue")).flatMap(
-                SQLiteTime.timestamp)
+            // A message waiting for a flow-control slot is due when a slot frees, not at its due time.
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT MIN(CASE WHEN lease_until IS NOT NULL THEN lease_until WHEN waiting_for_slot = 0 THEN due_at END) FROM queue")
+            ).flatMap(SQLiteTime.timestamp)
         }
     }
 
@@ -40,21 +43,29 @@ extension SQLiteStore {
         let anyDue = try await pool.read { db in
             try Bool.fetchOne(
                 db.cachedStatement(
-                    sql: "SELECT EXISTS (SELECT 1 FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?))"),
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) AND waiting_for_slot = 0)
+                        """),
                 arguments: [current, current]) ?? false
         }
         guard anyDue else { return [] }
         return try await pool.write { db in
+            try Self.freeSlotsOfExpiredLeases(db, now: current)
             let rows = try Row.fetchAll(
                 db,
-                sql: "SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY due_at, id LIMIT ?",
-                arguments: [current, current, limit])
+                sql: """
+                    SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) AND waiting_for_slot = 0
+                    ORDER BY due_at, id LIMIT ?
+                    """,
+                arguments: [current, current, limit * 4])
             var claimed: [QueuedMessage] = []
-            for row in rows {
+            for row in rows where claimed.count < limit {
+                let message = Self.queuedMessage(row)
+                if try !Self.admit(db, message?.flowControl, .queued(row["id"]), now: current) { continue }
                 try db.cachedStatement(sql: "UPDATE queue SET lease_owner = ?, lease_until = ? WHERE id = ?").execute(arguments: [
                     owner, SQLiteTime.milliseconds(leaseUntil), row["id"] as String,
                 ])
-                if let message = Self.queuedMessage(row) { claimed.append(message) }
+                if let message { claimed.append(message) }
             }
             return claimed
         }
@@ -83,6 +94,7 @@ extension SQLiteStore {
                 try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ? AND lease_owner = ?").execute(arguments: [message.id, owner])
             }
             let owned = db.changesCount > 0
+            if let key = message.flowControl?.concurrencyKey { try Self.releaseSlot(db, key: key) }
             let run = try followUp.record.flatMap { try Self.fetchRun(db, id: $0.runId) }
             // The delivery that ends a run (its cleanup call came in while it was in flight) finds
             // its message gone with the run; it is still part of the run's history.
@@ -169,11 +181,12 @@ extension SQLiteStore {
     }
 
     static func insertQueued(_ db: Database, _ message: QueuedMessage, at now: Int64) throws {
-        try db.cachedStatement(sql: "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [
-                message.id, message.runId, try spec(message), message.body.map { Data($0) }, message.attempt,
-                SQLiteTime.millisecondsRoundedUp(message.dueAt), now,
-            ])
+        try db.cachedStatement(
+            sql: "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at, flow_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [
+            message.id, message.runId, try spec(message), message.body.map { Data($0) }, message.attempt,
+            SQLiteTime.millisecondsRoundedUp(message.dueAt), now, message.flowControl?.key,
+        ])
     }
 
     /// Fails a running SDK run for good and keeps the message that failed, for resume.

@@ -146,7 +146,7 @@ public final class SQLiteStore: Store {
                 arguments: [owner])
             try db.cachedStatement(sql: "UPDATE queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?").execute(
                 arguments: [owner])
-            try db.cachedStatement(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
+            try Self.freeAllSlots(db)
         }
     }
 
@@ -295,13 +295,10 @@ public final class SQLiteStore: Store {
         let output = (row["output"] as String?).flatMap { try? Value(json: $0) }
         let error = (row["error"] as String?).flatMap { try? Value(json: $0) }.flatMap(StepError.init(value:))
         let parent = (row["parent_run_id"] as String?).map { ($0, row["parent_step"] as String? ?? "") }
-        let flow = FlowControl(
-            concurrencyKey: row["concurrency_key"], concurrencyLimit: row["concurrency_limit"], rateKey: row["rate_key"],
-            rateLimit: row["rate_limit"], ratePeriod: row["rate_period"])
         return RunRecord(
             id: row["id"], workflow: row["workflow"], definitionHash: row["definition_hash"] ?? "", input: input, status: status,
             phase: phase, createdAt: created, updatedAt: updated, output: output, error: error, parent: parent,
-            flowControl: flow == FlowControl() ? nil : flow, endpoint: row["endpoint_url"],
+            flowControl: Self.flowControl(row), endpoint: row["endpoint_url"],
             defaults: Self.runDefaults(row["endpoint_defaults"]),
             invoker: (row["endpoint_invoker"] as String?).flatMap { try? JSONDecoder().decode(EndpointInvoker.self, from: Data($0.utf8)) })
     }

@@ -4,7 +4,7 @@ import StepwiseExpressions
 /// Times are stored as milliseconds since the Unix epoch, an `INTEGER` every database sorts.
 enum SQLiteTime {
     static func milliseconds(_ timestamp: TimestampValue) -> Int64 {
-        Int64(clamping: timestamp.nanosecondsSinceEpoch / 1_000_000)
+        timestamp.millisecondsSinceEpoch
     }
 
     /// `timestamp` rounded up to the next millisecond: for due times, so that a message is never

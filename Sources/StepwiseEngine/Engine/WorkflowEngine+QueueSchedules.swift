@@ -1,0 +1,80 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseLanguage
+import StepwiseProtocol
+
+/// QStash schedules (`/v2/schedules`): a message published on every tick of a cron expression,
+/// how the Upstash SDKs and `stepwise runner` start workflows on a schedule (§10.2). Ticks follow
+/// the policy of YAML schedules: exactly once across nodes and restarts (a compare-and-set on the
+/// next fire time in the transaction that queues the tick's message), and after downtime only
+/// the most recent missed tick fires.
+extension WorkflowEngine {
+    /// Creates the schedule `request` describes, or replaces the one with its id; the schedule
+    /// stored. A cron expression, zone or message header that cannot work is an error naming it.
+    public func createSchedule(_ request: ScheduleRequest) async throws -> QueueSchedule {
+        let now = clock()
+        let next = try Self.nextTick(cron: request.cron, zone: request.timeZone, after: now)
+        _ = try PublicationPlanner(now: now).plan(request.message)
+        let schedule = QueueSchedule(
+            id: request.scheduleId ?? "scd_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+            destination: request.message.destination, cron: request.cron, timeZone: request.timeZone,
+            headers: request.messageHeaders.fields.map { ForwardedHeader($0.name, $0.value) }, body: request.message.body, createdAt: now,
+            nextFireAt: next)
+        try await store.saveQueueSchedule(schedule)
+        scheduleDue = .unknown
+        wake.signal()
+        return try await store.queueSchedules().first { $0.id == schedule.id } ?? schedule
+    }
+
+    /// Pauses schedule `id` (its ticks are skipped) or resumes it from the next tick after now;
+    /// false when there is no such schedule.
+    public func setSchedule(id: String, paused: Bool) async throws -> Bool {
+        var next: TimestampValue?
+        if !paused, let schedule = try await store.queueSchedules().first(where: { $0.id == id }) {
+            next = try? Self.nextTick(cron: schedule.cron, zone: schedule.timeZone, after: clock())
+        }
+        let found = try await store.setQueueSchedulePaused(id: id, paused: paused, next: next)
+        scheduleDue = .unknown
+        wake.signal()
+        return found
+    }
+
+    /// Publishes the message of every QStash schedule whose tick has come; the earliest tick
+    /// still to come.
+    func fireDueQueueSchedules(now: TimestampValue) async throws -> TimestampValue? {
+        var earliest: TimestampValue?
+        for schedule in try await store.queueSchedules() where !schedule.paused {
+            guard let tick = schedule.nextFireAt, tick <= now else {
+                earliest = [earliest, schedule.nextFireAt].compactMap { $0 }.min()
+                continue
+            }
+            guard let cron = try? CronExpression(parsing: schedule.cron) else { continue }
+            let next = latestTick(cron, from: tick, zone: schedule.timeZone, now: now).next
+            var publication: Publication?
+            do {
+                publication = try PublicationPlanner(now: now).plan(try schedule.tickMessage())
+            } catch {
+                logger.error("schedule \(schedule.id) cannot publish its message: \(error.message)")
+            }
+            if try await store.fireQueueSchedule(id: schedule.id, expected: tick, next: next, publication: publication, at: now), publication != nil {
+                queueChanged()
+            }
+            earliest = [earliest, next].compactMap { $0 }.min()
+        }
+        return earliest
+    }
+
+    /// The first tick of `cron` in `zone` after `instant`; an error naming what is wrong with
+    /// the expression or the zone, or saying that it never fires.
+    static func nextTick(cron: String, zone: String?, after instant: TimestampValue) throws(ProtocolError) -> TimestampValue {
+        do throws(CronSyntaxError) {
+            let expression = try CronExpression(parsing: cron)
+            guard let next = try expression.nextFireTime(after: instant, in: zone) else {
+                throw CronSyntaxError("'\(cron)' never fires in the next five years", offset: 0)
+            }
+            return next
+        } catch {
+            throw ProtocolError("header 'Upstash-Cron': \(error.description)")
+        }
+    }
+}

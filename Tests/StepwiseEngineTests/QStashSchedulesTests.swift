@@ -1,0 +1,162 @@
+import Foundation
+import Synchronization
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseTesting
+import Testing
+
+/// QStash's schedules and flow control served by Stepwise, over real loopback HTTP.
+@Suite("QStash schedules and flow control")
+struct QStashSchedulesTests {
+    @Test func aScheduleDeliversItsMessageOnEachTickAndCanBeReadPausedReplacedAndDeleted() async throws {
+        let (clock, boundary) = try VirtualStartClock.beforeAMinute()
+        try await CountingServer.with { target in
+            try await RunningServer.with([], clock: { clock.now() }) { stepwise in
+                let created = try await send(
+                    .POST, stepwise.url("/v2/schedules/" + target.url("/tick")), body: #"{"a":1}"#,
+                    headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "every-minute"), ("Upstash-Forward-X-Team", "blue")])
+                #expect(created.status == 200, "\(created.body)")
+                #expect(created.json?["scheduleId"] == "every-minute")
+
+                let tick = try await eventually("the first tick's delivery") { target.requests(to: "/tick").first }
+                #expect(tick.body == #"{"a":1}"#)
+                #expect(tick.header("Upstash-Schedule-Id") == "every-minute")
+                #expect(tick.header("X-Team") == "blue")
+                #expect(tick.header("Authorization") == nil, "the creator's token is never delivered")
+                let verifier = SignatureVerifier(keys: try await stepwise.engine.signingKeys())
+                _ = try verifier.verify(
+                    token: tick.header("Upstash-Signature") ?? "", body: Array(tick.body.utf8), now: clock.now().secondsSinceEpoch, leeway: 5,
+                    url: target.url("/tick"))
+
+                let read = try #require(try await send(.GET, stepwise.url("/v2/schedules/every-minute")).json)
+                #expect(read["destination"]?.string == target.url("/tick"))
+                #expect(read["cron"] == "* * * * *")
+                #expect(read["header"]?["X-Team"] == ["blue"])
+                #expect(read["lastScheduleTime"] == .int(boundary * 1_000))
+                #expect(read["nextScheduleTime"] == .int((boundary + 60) * 1_000))
+                #expect(read["isPaused"] == false)
+                let stored = try await stepwise.store.queueSchedules()
+                #expect(!stored.contains { $0.headers.contains { $0.name.lowercased() == "authorization" } }, "nor is it stored")
+
+                // Registering the same schedule again (a runner restarting) keeps its next tick.
+                _ = try await send(
+                    .POST, stepwise.url("/v2/schedules/" + target.url("/tick")), body: #"{"a":2}"#,
+                    headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "every-minute")])
+                let replaced = try #require(try await send(.GET, stepwise.url("/v2/schedules/every-minute")).json)
+                #expect(replaced["nextScheduleTime"] == .int((boundary + 60) * 1_000))
+                #expect(replaced["body"] == #"{"a":2}"#)
+
+                #expect(try await send(.PATCH, stepwise.url("/v2/schedules/every-minute/pause")).status == 200)
+                #expect(try await send(.GET, stepwise.url("/v2/schedules/every-minute")).json?["isPaused"] == true)
+                #expect(try await send(.PATCH, stepwise.url("/v2/schedules/every-minute/resume")).status == 200)
+                #expect(try await send(.GET, stepwise.url("/v2/schedules/every-minute")).json?["isPaused"] == false)
+                let listed = try #require(try await send(.GET, stepwise.url("/v2/schedules")).json?.list)
+                #expect(listed.compactMap { $0["scheduleId"]?.string } == ["every-minute"])
+
+                #expect(try await send(.DELETE, stepwise.url("/v2/schedules/every-minute")).status == 200)
+                #expect(try await send(.GET, stepwise.url("/v2/schedules/every-minute")).status == 404)
+                #expect(try await send(.DELETE, stepwise.url("/v2/schedules/every-minute")).status == 404)
+                #expect(target.requests(to: "/tick").count == 1)
+            }
+        }
+    }
+
+    @Test func aPausedScheduleSkipsItsTicks() async throws {
+        let (clock, _) = try VirtualStartClock.beforeAMinute(leadMilliseconds: 1_000)
+        try await CountingServer.with { target in
+            try await RunningServer.with([], clock: { clock.now() }) { stepwise in
+                _ = try await send(
+                    .POST, stepwise.url("/v2/schedules/" + target.url("/tick")), body: "{}",
+                    headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "paused")])
+                #expect(try await send(.PATCH, stepwise.url("/v2/schedules/paused/pause")).status == 200)
+                try await Task.sleep(for: .milliseconds(1_800))
+                #expect(target.requests(to: "/tick").isEmpty, "the tick passed while paused")
+            }
+        }
+    }
+
+    @Test func schedulesThatCannotWorkAreRefusedNamingWhatIsWrongAndNothingIsStored() async throws {
+        try await RunningServer.with([]) { stepwise in
+            let cases: [(headers: [(String, String)], destination: String, expected: String)] = [
+                ([], "http://127.0.0.1:9/x", "Upstash-Cron"),
+                ([("Upstash-Cron", "61 * * * *")], "http://127.0.0.1:9/x", "61"),
+                ([("Upstash-Cron", "CRON_TZ=Mars/Olympus 0 9 * * *")], "http://127.0.0.1:9/x", "unknown time zone 'Mars/Olympus'"),
+                ([("Upstash-Cron", "CRON_TZ= 0 9 * * *")], "http://127.0.0.1:9/x", "CRON_TZ="),
+                ([("Upstash-Cron", "0 0 30 2 *")], "http://127.0.0.1:9/x", "never occurs in February"),
+                ([("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "no spaces")], "http://127.0.0.1:9/x", "Upstash-Schedule-Id"),
+                ([("Upstash-Cron", "* * * * *"), ("Upstash-Retries", "many")], "http://127.0.0.1:9/x", "Upstash-Retries"),
+                ([("Upstash-Cron", "* * * * *")], "ftp://127.0.0.1/x", "ftp"),
+            ]
+            for (headers, destination, expected) in cases {
+                let answer = try await send(.POST, stepwise.url("/v2/schedules/" + destination), body: "{}", headers: headers)
+                #expect(answer.status == 400, "\(headers): \(answer.body)")
+                #expect(answer.error?.contains(expected) == true, "\(headers): \(answer.body)")
+            }
+            #expect(try await stepwise.store.queueSchedules().isEmpty)
+            let unauthorized = try await send(
+                .POST, stepwise.url("/v2/schedules/http://127.0.0.1:9/x"), body: "{}", headers: [("Upstash-Cron", "* * * * *")], token: nil)
+            #expect(unauthorized.status == 401)
+            #expect(try await stepwise.store.queueSchedules().isEmpty)
+        }
+    }
+
+    @Test func messagesUnderOneFlowControlKeyKeepToItsParallelismAndAllArrive() async throws {
+        let load = InFlightGauge()
+        try await CountingServer.with { target in
+            target.handle("/slow") { _ in
+                await load.during { try? await Task.sleep(for: .milliseconds(200)) }
+                return .json("{}")
+            }
+            try await RunningServer.with([]) { stepwise in
+                let items = (0..<6).map { index in
+                    [
+                        "destination": Value.string(target.url("/slow")), "body": .string(#"{"n":\#(index)}"#),
+                        "headers": ["Upstash-Flow-Control-Key": "slow-api", "Upstash-Flow-Control-Value": "parallelism=2"],
+                    ] as Value
+                }
+                #expect(try await send(.POST, stepwise.url("/v2/batch"), body: Value.list(items).jsonText()).status == 200)
+                _ = try await eventually("all six deliveries") { target.requests(to: "/slow").count == 6 ? true : nil }
+                #expect(load.highest == 2, "two at a time, never more (and the limit was used)")
+            }
+        }
+    }
+
+    @Test func messagesUnderARateStartNoFasterThanItsPeriodAllows() async throws {
+        // The engine's clock only moves when the test moves it, so the window is exact.
+        let clock = try VirtualClock.at("2026-06-01T00:00:00Z")
+        try await CountingServer.with { target in
+            try await RunningServer.with([], clock: { clock.now }) { stepwise in
+                let items = (0..<4).map { index in
+                    [
+                        "destination": Value.string(target.url("/rated")), "body": .string(#"{"n":\#(index)}"#),
+                        "headers": ["Upstash-Flow-Control-Key": "mail", "Upstash-Flow-Control-Value": "rate=2, period=1s"],
+                    ] as Value
+                }
+                #expect(try await send(.POST, stepwise.url("/v2/batch"), body: Value.list(items).jsonText()).status == 200)
+                _ = try await eventually("the first two deliveries") { target.requests(to: "/rated").count == 2 ? true : nil }
+                try await Task.sleep(for: .milliseconds(400))
+                #expect(target.requests(to: "/rated").count == 2, "the other two wait for the next window")
+                clock.advance(to: try clock.now.plus(seconds: 1))
+                _ = try await eventually("all four deliveries") { target.requests(to: "/rated").count == 4 ? true : nil }
+            }
+        }
+    }
+}
+
+/// Counts requests in progress at once and keeps the highest count seen.
+final class InFlightGauge: Sendable {
+    private let counts = Mutex<(current: Int, highest: Int)>((0, 0))
+
+    var highest: Int { counts.withLock { $0.highest } }
+
+    /// Runs `work` counted as in flight.
+    func during(_ work: () async -> Void) async {
+        counts.withLock { counts in
+            counts.current += 1
+            counts.highest = max(counts.highest, counts.current)
+        }
+        await work()
+        counts.withLock { $0.current -= 1 }
+    }
+}
