@@ -84,4 +84,25 @@ import Testing
         #expect(entry.stepType == .run && entry.out == .string("processed 'initial-payload'"))
         #expect(try StepJSON(entry: entry).stepName == "step1")
     }
+
+    @Test func anEncodedArrayGrowsToTheSameBytesAndTellsWhatABodyAddsToIt() throws {
+        let steps = (0..<4).map { RawStep(messageId: "msg_\($0)", body: Array("{\"n\":\($0)}".utf8), callType: $0 == 2 ? .toCallback : .step) }
+        var encoded = EncodedRawSteps()
+        #expect(encoded.body() == Array("[]".utf8))
+        for step in steps.prefix(2) { encoded.append(step) }
+        #expect(encoded.body() == RawStepArray(Array(steps.prefix(2))).jsonBytes)
+        #expect(encoded.body(count: 1) == RawStepArray([steps[0]]).jsonBytes)
+
+        #expect(encoded.continuation(in: RawStepArray(Array(steps.prefix(2))).jsonBytes) == .equals)
+        guard case .extends(let rest)? = encoded.continuation(in: RawStepArray(steps).jsonBytes) else {
+            Issue.record("a longer log extends the known one")
+            return
+        }
+        #expect(try encoded.append(encodedArray: rest) == Array(steps.suffix(2)))
+        #expect(encoded.body() == RawStepArray(steps).jsonBytes)
+        #expect(encoded.continuation(in: RawStepArray(Array(steps.prefix(3))).jsonBytes) == nil, "a shorter prefix")
+        let other = RawStep(messageId: "msg_x", body: Array("{}".utf8))
+        #expect(encoded.continuation(in: RawStepArray([other] + steps).jsonBytes) == nil, "another log")
+        #expect(throws: ProtocolError.self) { try encoded.append(encodedArray: Array("[{\"messageId\": 1}]".utf8)) }
+    }
 }

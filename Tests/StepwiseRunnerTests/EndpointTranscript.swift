@@ -17,9 +17,11 @@ struct EndpointTranscript {
     let qstash: ScriptedTransport
     let api: ScriptedTransport
 
-    /// An endpoint serving `yaml`, whose requests are answered from `api`.
+    /// An endpoint serving `yaml`, whose requests are answered from `api`; its runner remembers
+    /// the states of `warmRuns` runs (0: every delivery replays from the start).
     init(
-        _ yaml: String, api: [String: [Result<IncomingResponse, TransportFailure>]] = [:], events: (@Sendable (String) -> Void)? = nil
+        _ yaml: String, api: [String: [Result<IncomingResponse, TransportFailure>]] = [:], events: (@Sendable (String) -> Void)? = nil,
+        warmRuns: Int = 0
     ) async throws {
         definition = try StepwiseTesting.definition(yaml)
         qstash = ScriptedTransport([Self.qstashURL: [ScriptedTransport.json(200, "[]")]])
@@ -27,7 +29,7 @@ struct EndpointTranscript {
         let folder = WorkflowFolder(sources: [("\(definition.name).yaml", definition.source)])
         endpoint = await WorkflowEndpoint.serving(
             try DefinitionVersions(folder: folder, keptIn: nil),
-            runner: WorkflowRunner(http: self.api, secrets: EnvironmentSecrets([:]), warmCapacity: 0, clock: WorkflowEngine.systemTime),
+            runner: WorkflowRunner(http: self.api, secrets: EnvironmentSecrets([:]), warmCapacity: warmRuns, clock: WorkflowEngine.systemTime),
             qstash: QStashClient(connection: OrchestratorConnection(url: Self.qstashURL, token: "qstash-token"), http: qstash),
             signingKeys: nil, secrets: EnvironmentSecrets([:]), http: self.api, events: EndpointEventLog(write: events, clock: WorkflowEngine.systemTime),
             clock: WorkflowEngine.systemTime)

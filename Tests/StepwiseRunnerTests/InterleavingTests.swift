@@ -44,16 +44,22 @@ struct InterleavingTests {
         output: {bodies: "${{ steps.each.map(s, s.body) }}", after: "${{ steps.after.body }}"}
         """
 
-    @Test(arguments: [
-        (triple, ["a": 1, "b": 2, "c": 3, "after": 4] as Value),
-        (window, ["bodies": [1, 2, 3], "after": 4] as Value),
-    ])
-    func everyOrderOfDeliveriesRunsEachStepOnceToTheSameOutput(yaml: String, output: Value) async throws {
+    static let cases: [(String, Value)] = [
+        (triple, ["a": 1, "b": 2, "c": 3, "after": 4]),
+        (window, ["bodies": [1, 2, 3], "after": 4]),
+    ]
+
+    /// Cold: every delivery replays the log from the start; warm: the runner resumes from the state
+    /// of the run's last delivery with the entries after it (and the log is read from the bytes
+    /// it already decoded).
+    @Test(arguments: cases, [0, 10])
+    func everyOrderOfDeliveriesRunsEachStepOnceToTheSameOutput(_ workflow: (yaml: String, output: Value), warmRuns: Int) async throws {
+        let (yaml, output) = workflow
         var explored = 0
         var pending: [[Int]] = [[]]
         // Depth-first over the choice of which pending delivery goes next; a path is a list of choices.
         while let prefix = pending.popLast() {
-            let simulation = try await Simulation(yaml)
+            let simulation = try await Simulation(yaml, warmRuns: warmRuns)
             let choices = try await simulation.run(choosing: prefix)
             explored += 1
             if let options = choices {
@@ -68,12 +74,10 @@ struct InterleavingTests {
         #expect(explored > 20, "the exploration covered many interleavings (\(explored))")
     }
 
-    @Test(arguments: [
-        (triple, ["a": 1, "b": 2, "c": 3, "after": 4] as Value),
-        (window, ["bodies": [1, 2, 3], "after": 4] as Value),
-    ])
-    func everyDeliveryMadeTwiceRecordsEachStepOnceAndRepeatsRequestsWithTheirKey(yaml: String, output: Value) async throws {
-        let simulation = try await Simulation(yaml, deliverTwice: true)
+    @Test(arguments: cases, [0, 10])
+    func everyDeliveryMadeTwiceRecordsEachStepOnceAndRepeatsRequestsWithTheirKey(_ workflow: (yaml: String, output: Value), warmRuns: Int) async throws {
+        let (yaml, output) = workflow
+        let simulation = try await Simulation(yaml, deliverTwice: true, warmRuns: warmRuns)
         #expect(try await simulation.run(choosing: [], exploring: false) == nil)
         #expect(simulation.output == output)
         // At least once: a prefix delivered again runs its step again (QStash's model), with the
@@ -96,8 +100,8 @@ final class Simulation {
     private(set) var duplicateSteps: [String] = []
     private(set) var output: Value?
 
-    init(_ yaml: String, deliverTwice: Bool = false) async throws {
-        transcript = try await EndpointTranscript(yaml, api: InterleavingTests.apis)
+    init(_ yaml: String, deliverTwice: Bool = false, warmRuns: Int = 0) async throws {
+        transcript = try await EndpointTranscript(yaml, api: InterleavingTests.apis, warmRuns: warmRuns)
         self.deliverTwice = deliverTwice
     }
 

@@ -38,7 +38,8 @@ extension WorkflowEngine {
     /// An SDK run's endpoint reports that its function returned (`DELETE
     /// /v2/workflows/runs/{id}?cancel=false`): the run succeeded with `output`. Idempotent.
     public func finishEndpointRun(_ runId: String, output: Value?) async throws -> RunRecord? {
-        try await store.finishEndpointRun(runId: runId, output: output, at: clock())
+        encodedLogs.forget(runId)
+        return try await store.finishEndpointRun(runId: runId, output: output, at: clock())
     }
 
     /// A fresh SDK run with the initial payload of the dead-lettered `old`, delivered to its
@@ -85,9 +86,8 @@ extension WorkflowEngine {
                 _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp())
                 return
             }
-            let log = try await store.runLog(runId: run.id, through: message.logPosition)
-            body = RawStepArray(log).jsonBytes
-            initialPayload = log.first?.body ?? []
+            body = try await deliveryBody(of: run.id, through: message.logPosition)
+            initialPayload = try await store.runLog(runId: run.id, through: 0).first?.body ?? []
         }
         let result = await target.deliver(message, body: body, runCreatedAt: run?.createdAt, key: try await deliveryKey())
         let resolver = QueuedAttemptResolver(
@@ -98,6 +98,20 @@ extension WorkflowEngine {
             logger.warning("run \(failure.runId) failed: \(failure.error.message)")
         }
         _ = try await store.finishAttempt(message, owner: owner, with: followUp)
+    }
+}
+
+extension WorkflowEngine {
+    /// The body of a delivery of run `runId`'s log through `position`: the cached encoding plus
+    /// the entries appended since.
+    func deliveryBody(of runId: String, through position: Int?) async throws -> [UInt8] {
+        let known = encodedLogs.count(of: runId)
+        let missing = position.map { $0 >= known } ?? true ? try await store.runLog(runId: runId, from: known, through: position) : []
+        // Another delivery of the run may have extended the cache meanwhile.
+        guard encodedLogs.count(of: runId) == known else {
+            return RawStepArray(try await store.runLog(runId: runId, through: position)).jsonBytes
+        }
+        return encodedLogs.body(of: runId, appending: missing, through: position)
     }
 }
 

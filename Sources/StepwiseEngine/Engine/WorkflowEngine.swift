@@ -61,6 +61,8 @@ public actor WorkflowEngine {
     /// never ask the store about it; `unknown` after anything that may queue a message, and
     /// `queueDueReadAt` bounds how long a reading is trusted (other nodes write the queue too).
     var queueDue = KnownDueTime.unknown
+    /// The delivery bodies of SDK runs' logs, so a delivery encodes only what was appended.
+    var encodedLogs = EncodedLogCache()
     var queueDueReadAt = TimestampValue.epoch
     /// Counts `queueChanged()` calls: a reading of the queue taken across one (the engine is an
     /// actor, and others run while the loop awaits the store) is already stale and is not kept.
@@ -177,7 +179,10 @@ public actor WorkflowEngine {
     public func cancel(runId: String, reason: String? = nil) async throws -> Bool {
         let error = reason.map { StepError(message: $0, type: "Canceled") }
         let canceled = try await store.cancel(runId: runId, reason: error, at: clock())
-        if canceled { await runner.forget(runId: runId) }
+        if canceled {
+            await runner.forget(runId: runId)
+            encodedLogs.forget(runId)
+        }
         return canceled
     }
 

@@ -137,8 +137,8 @@ public protocol Store: Sendable {
     /// Leases up to `limit` queued messages due at `now` to `owner` until `leaseUntil`, oldest first.
     func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage]
 
-    /// The log of an SDK run, entries `0...position` (all when `nil`).
-    func runLog(runId: String, through position: Int?) async throws -> [RawStep]
+    /// The log of an SDK run, entries `start...position` (to the end when `nil`).
+    func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep]
 
     /// Applies what follows an attempt of a claimed queued message; false when the lease was lost
     /// (the run was canceled, or another node took the message), and nothing changes.
@@ -180,5 +180,10 @@ extension Store {
     /// Cancels a running run and its children, with no reason given.
     public func cancel(runId: String, at time: TimestampValue) async throws -> Bool {
         try await cancel(runId: runId, reason: nil, at: time)
+    }
+
+    /// The log of an SDK run, entries `0...position` (all when `nil`).
+    public func runLog(runId: String, through position: Int?) async throws -> [RawStep] {
+        try await runLog(runId: runId, from: 0, through: position)
     }
 }

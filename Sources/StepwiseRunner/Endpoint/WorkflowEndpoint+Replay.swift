@@ -9,17 +9,24 @@ extension WorkflowEndpoint {
         let (runId, definition) = try pinnedRun(request)
         let journal: ProtocolJournal
         do {
-            journal = try ProtocolJournal(try RawStepArray(jsonBytes: request.body), runId: runId)
+            journal = try logs.journal(runId: runId, body: request.body)
         } catch {
             return .nonRetryable(type: "WorkflowError", "the delivery's body is not a raw step array this runner wrote: \(error.message)")
         }
         if journal.endsWithDuplicate { return .done(runId, "duplicate-step") }
-        let delivery = Delivery(
-            runId: runId, workflow: definition.name, definitionHash: definition.hash, journal: journal.entries,
-            startedAt: Self.createdAt(request) ?? clock(), retried: Int(request.headers["upstash-retried"] ?? "") ?? 0,
+        // A warm runner gets only the entries it has not seen, as from the engine in process.
+        let warm = min(await runner.warmJournalCount(runId: runId) ?? 0, journal.entries.count)
+        var delivery = Delivery(
+            runId: runId, workflow: definition.name, definitionHash: definition.hash, journal: Array(journal.entries[warm...]),
+            journalBase: warm, startedAt: Self.createdAt(request) ?? clock(), retried: Int(request.headers["upstash-retried"] ?? "") ?? 0,
             plans: journal.plans)
         events.record(.runSingle, runId: runId, ["replayed": .int(Int64(journal.entries.count - 1))])
-        let outcome = await runner.deliver(delivery)
+        var outcome = await runner.deliver(delivery)
+        if outcome == .needsWholeJournal {
+            delivery.journal = journal.entries
+            delivery.journalBase = 0
+            outcome = await runner.deliver(delivery)
+        }
         let publisher = OutcomePublisher(
             endpoint: self, runId: runId, messages: messages(runId: runId, request, definition), definition: definition,
             nextStepId: journal.nextStepId, target: journal.plans.target, targetPlanOut: journal.targetPlanOut, attempt: delivery.retried)

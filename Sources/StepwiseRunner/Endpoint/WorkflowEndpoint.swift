@@ -20,6 +20,8 @@ public struct WorkflowEndpoint: Sendable {
     let http: any HTTPTransport
     let clock: @Sendable () -> TimestampValue
     let events: EndpointEventLog
+    /// The logs of runs delivered lately, so a delivery decodes only what was appended.
+    let logs = DeliveredLogCache()
 
     /// An endpoint serving `versions` with `runner` (every version registered with it), talking to
     /// its orchestrator through `qstash`, refusing unsigned deliveries when `signingKeys` are given.

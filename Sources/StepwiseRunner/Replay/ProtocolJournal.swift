@@ -24,14 +24,47 @@ struct ProtocolJournal: Sendable {
 
     /// The journal of run `runId`'s `array`; errors name the raw step that cannot be read.
     init(_ array: RawStepArray, runId: String) throws(ProtocolError) {
-        guard let payload = array.initialPayload else { throw ProtocolError("the raw step array is empty: it has no initial payload") }
-        var entries = [JournalEntry.initial(Self.input(payload))]
-        var results: Set<Int64> = []
-        var plans: [Int64: String] = [:]
-        var last: (plan: String?, entry: Int?) = (nil, 0)
-        var lastPlanOut: Value?
-        var endsWithDuplicate = false
-        for (index, raw) in array.steps.enumerated().dropFirst() where raw.callType == .step {
+        var reader = Reader(runId: runId)
+        for raw in array.steps { try reader.read(raw) }
+        self = try reader.journal
+    }
+
+    private init(entries: [JournalEntry], plans: ParallelPlans, targetPlanOut: Value?, endsWithDuplicate: Bool) {
+        self.entries = entries
+        self.plans = plans
+        self.targetPlanOut = targetPlanOut
+        self.endsWithDuplicate = endsWithDuplicate
+    }
+
+    /// Reads a raw step array one entry at a time, so that a reader kept from one delivery of a
+    /// run continues with what the next delivery appended (a left fold: the journal is the same
+    /// as from reading the whole array).
+    struct Reader: Sendable {
+        let runId: String
+        /// How many raw steps were read.
+        private(set) var count = 0
+        private var entries: [JournalEntry] = []
+        private var results: Set<Int64> = []
+        private var finished: Set<String> = []
+        private var plans: [Int64: String] = [:]
+        private var last: (plan: String?, entry: Int?) = (nil, 0)
+        private var lastPlanOut: Value?
+        private var endsWithDuplicate = false
+
+        /// A reader of run `runId`'s log that has read nothing.
+        init(runId: String) {
+            self.runId = runId
+        }
+
+        /// Reads the next raw step; the error names it by its index in the array.
+        mutating func read(_ raw: RawStep) throws(ProtocolError) {
+            let index = count
+            count += 1
+            guard index > 0 else {
+                entries = [JournalEntry.initial(ProtocolJournal.input(raw.body))]
+                return
+            }
+            guard raw.callType == .step else { return }
             let step = try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try raw.step() }
             if step.isPlan, let target = step.targetStep {
                 endsWithDuplicate = plans.updateValue(step.stepName, forKey: target) != nil
@@ -39,21 +72,29 @@ struct ProtocolJournal: Sendable {
                 lastPlanOut = step.out == nil ? nil : try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in
                     try step.journalEntry().out
                 }
-                continue
+                return
             }
             endsWithDuplicate = !results.insert(step.stepId).inserted
-            if endsWithDuplicate { continue }
-            entries.append(try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try Self.entry(step, runId: runId) })
+            if endsWithDuplicate { return }
+            let entry = try ProtocolError.locating("raw step \(index)") { () throws(ProtocolError) in try ProtocolJournal.entry(step, runId: runId) }
+            entries.append(entry)
+            finished.insert(entry.stepName)
             last = (nil, entries.count - 1)
             lastPlanOut = nil
         }
-        let finished = Set(entries.map(\.stepName))
-        self.entries = entries
-        self.plans = ParallelPlans(
-            planned: Set(plans.values).subtracting(finished), target: last.plan.flatMap { finished.contains($0) ? nil : $0 },
-            deliveredEntry: last.entry)
-        self.endsWithDuplicate = endsWithDuplicate
-        targetPlanOut = last.plan == nil ? nil : lastPlanOut
+
+        /// The journal of what was read; an error when nothing was (no initial payload).
+        var journal: ProtocolJournal {
+            get throws(ProtocolError) {
+                guard count > 0 else { throw ProtocolError("the raw step array is empty: it has no initial payload") }
+                return ProtocolJournal(
+                    entries: entries,
+                    plans: ParallelPlans(
+                        planned: Set(plans.values).subtracting(finished), target: last.plan.flatMap { finished.contains($0) ? nil : $0 },
+                        deliveredEntry: last.entry),
+                    targetPlanOut: last.plan == nil ? nil : lastPlanOut, endsWithDuplicate: endsWithDuplicate)
+            }
+        }
     }
 
     /// The run's input from the initial payload (`PayloadValue`); `{}` for an empty body, as a

@@ -71,12 +71,12 @@ extension SQLiteStore {
         }
     }
 
-    public func runLog(runId: String, through position: Int?) async throws -> [RawStep] {
+    public func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep] {
         try await pool.read { db in
             try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT message_id, call_type, body FROM run_log WHERE run_id = ? AND position <= ? ORDER BY position"),
-                arguments: [runId, position ?? Int.max]
+                    sql: "SELECT message_id, call_type, body FROM run_log WHERE run_id = ? AND position BETWEEN ? AND ? ORDER BY position"),
+                arguments: [runId, start, position ?? Int.max]
             ).map { row in
                 RawStep(
                     messageId: row["message_id"], body: Array(row["body"] as Data), callType: CallType(rawValue: row["call_type"]) ?? .step)

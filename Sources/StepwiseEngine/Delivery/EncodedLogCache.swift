@@ -1,0 +1,52 @@
+import StepwiseProtocol
+
+/// The delivery bodies of SDK runs' logs, kept encoded between deliveries. A log only grows, so
+/// the body of a run's next delivery is the cached bytes plus the entries appended since, read
+/// from the store by position: the engine's side of a delivery costs what changed, not the whole
+/// log (the protocol still sends the whole prefix). Bounded by bytes, least recently used first
+/// out; a node that lacks a run's bytes reads its log whole, so the cache is never needed for
+/// correctness.
+struct EncodedLogCache: Sendable {
+    private var logs: [String: (encoded: EncodedRawSteps, lastUse: UInt64)] = [:]
+    private var uses: UInt64 = 0
+    private var totalBytes = 0
+    /// The most bytes kept, all runs together.
+    let byteBudget: Int
+
+    /// A cache keeping at most `byteBudget` bytes.
+    init(byteBudget: Int = 64 << 20) {
+        self.byteBudget = byteBudget
+    }
+
+    /// How many entries of run `runId` are known.
+    func count(of runId: String) -> Int {
+        logs[runId]?.encoded.count ?? 0
+    }
+
+    /// Appends entries read from the store, which must start at `count(of: runId)`, and answers
+    /// the body of the first `through + 1` entries (all when `nil`).
+    mutating func body(of runId: String, appending entries: [RawStep], through position: Int?) -> [UInt8] {
+        uses += 1
+        var encoded = logs.removeValue(forKey: runId)?.encoded ?? EncodedRawSteps()
+        totalBytes -= encoded.bytes.count
+        for entry in entries { encoded.append(entry) }
+        let body = encoded.body(count: position.map { $0 + 1 })
+        guard encoded.bytes.count <= byteBudget / 4 else { return body }
+        totalBytes += encoded.bytes.count
+        logs[runId] = (encoded, uses)
+        evictOverBudget()
+        return body
+    }
+
+    /// Forgets a run whose log will not be delivered again.
+    mutating func forget(_ runId: String) {
+        guard let removed = logs.removeValue(forKey: runId) else { return }
+        totalBytes -= removed.encoded.bytes.count
+    }
+
+    private mutating func evictOverBudget() {
+        while totalBytes > byteBudget, let oldest = logs.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            forget(oldest)
+        }
+    }
+}
