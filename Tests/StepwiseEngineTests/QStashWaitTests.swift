@@ -55,6 +55,41 @@ import StepwiseTesting
         }
     }
 
+    @Test func aYAMLNotifyStepWakesSDKRunsAndYAMLRunsWaitingOnTheEventAndNamesThemAll() async throws {
+        let waiter = try definition("""
+            workflow: waiter
+            steps:
+              - id: hold
+                wait_for_event: {event: shipped, timeout: 1h}
+            output: "${{ steps.hold.data }}"
+            """)
+        let notifier = try definition("""
+            workflow: notifier
+            steps:
+              - id: tell
+                notify: {event: shipped, data: {parcel: 42}}
+            output: "${{ steps.tell.waiters }}"
+            """)
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([waiter, notifier]) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/w"), steps: ["wait-for-it"])
+                endpoint.handle("/w", waitingEndpoint(sdk, event: "shipped", timeout: "1h"))
+                #expect(try await sdk.trigger(runId: "wfr_sdk_waiter", payload: "{}").status == 200)
+                let yaml = try await stepwise.startRun("waiter", "{}")
+                _ = try await eventually("both waiters") { () -> Bool? in
+                    try await send(.GET, stepwise.url("/v2/waiters/shipped")).json?.list?.count == 2 ? true : nil
+                }
+                let notifying = try await stepwise.startRun("notifier", "{}")
+                let told = try await finishedRun(notifying, in: stepwise.store)
+                #expect(Set(told.output?.list?.compactMap(\.string) ?? []) == [yaml, "wfr_sdk_waiter"], "\(String(describing: told.output))")
+                #expect(try await finishedRun(yaml, in: stepwise.store).output == ["parcel": 42])
+                #expect(try await finishedRun("wfr_sdk_waiter", in: stepwise.store).status == .succeeded)
+                let result = try waitResult(endpoint, path: "/w")
+                #expect(result.out.flatMap { Data(base64Encoded: $0) }.flatMap { try? Value(json: String(decoding: $0, as: UTF8.self)) } == ["parcel": 42])
+            }
+        }
+    }
+
     @Test func theTimeoutCompletesTheWaitWithoutData() async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([]) { stepwise in

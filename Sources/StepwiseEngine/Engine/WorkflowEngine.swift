@@ -401,11 +401,14 @@ public actor WorkflowEngine {
             resolver.now = clock()
             resolution = resolver.resolve(outcome)
             startChildren(of: run, in: &resolution)
+            try await wakeEndpointWaits(notifiedIn: &resolution)
         }
-        // A notice to a failure_url is a queued message, and the end of a delivery under a
-        // concurrency key frees a slot QStash messages of the same key may wait for: either way
-        // the queue's next due time changed.
-        defer { if !resolution.notices.isEmpty || run.flowControl?.concurrencyKey != nil { queueChanged() } }
+        // A notice to a failure_url and an SDK wait's result are queued messages, and the end of
+        // a delivery under a concurrency key frees a slot QStash messages of the same key may
+        // wait for: the queue's next due time changed.
+        defer {
+            if !resolution.notices.isEmpty || !resolution.endpointWakes.isEmpty || run.flowControl?.concurrencyKey != nil { queueChanged() }
+        }
         guard leasingNext else {
             if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal { await runner.forget(runId: run.id) }
             return nil

@@ -17,6 +17,8 @@ public struct DeliveryResolution: Sendable, Equatable {
     public var record: AttemptRecord
     /// Messages to queue when the change is applied (the notice to a `failure_url`).
     public var notices: [QueuedMessage] = []
+    /// The SDK runs' waits the delivery's `notify` steps resolve.
+    public var endpointWakes: [EndpointWake] = []
 
     public init(
         submissions: [StepSubmission] = [], children: [String: RunRecord] = [:], next: (attempt: Int, dueAt: TimestampValue)?,
@@ -36,5 +38,6 @@ public struct DeliveryResolution: Sendable, Equatable {
         lhs.submissions == rhs.submissions && lhs.children == rhs.children && lhs.next?.attempt == rhs.next?.attempt && lhs.next?.dueAt == rhs.next?.dueAt
             && lhs.status == rhs.status && lhs.phase == rhs.phase && lhs.output == rhs.output && lhs.error == rhs.error
             && lhs.record == rhs.record && lhs.notices.map(\.id) == rhs.notices.map(\.id)
+            && lhs.endpointWakes.map(\.wait) == rhs.endpointWakes.map(\.wait)
     }
 }

@@ -273,20 +273,26 @@ extension SQLiteStore {
     }
 
     public func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool {
-        do {
-            return try await pool.write { db in
-                try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ?").execute(arguments: [wait.timeoutMessageId])
-                try db.cachedStatement(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ? AND kind = 'endpoint-wait'").execute(
-                    arguments: [wait.runId, wait.stepKey])
-                guard db.changesCount > 0 else { return false }
-                switch try Self.apply(db, publication, at: SQLiteTime.milliseconds(time)) {
-                case .stored, .deduplicated: return true
-                case .runEnded, .unknownRun: throw RefusedPublication(result: .unknownRun(wait.runId))
-                }
+        try await pool.write { db in try Self.resolveEndpointWait(db, wait, with: publication, at: SQLiteTime.milliseconds(time)) }
+    }
+
+    /// Completes `wait` with `publication` unless another notify or its timeout came first, or
+    /// its run ended (then nothing changes, in a savepoint of its own).
+    static func resolveEndpointWait(_ db: Database, _ wait: EndpointWait, with publication: Publication, at now: Int64) throws -> Bool {
+        var resolved = false
+        try db.inSavepoint {
+            try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ?").execute(arguments: [wait.timeoutMessageId])
+            try db.cachedStatement(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ? AND kind = 'endpoint-wait'").execute(
+                arguments: [wait.runId, wait.stepKey])
+            guard db.changesCount > 0 else { return .rollback }
+            switch try apply(db, publication, at: now) {
+            case .stored, .deduplicated:
+                resolved = true
+                return .commit
+            case .runEnded, .unknownRun: return .rollback
             }
-        } catch is RefusedPublication {
-            return false
         }
+        return resolved
     }
 
     public func takeEvent(runId: String, event: String) async throws -> Value? {
