@@ -570,6 +570,36 @@ struct WorkflowEngineTests {
         }
     }
 
+    @Test("a node delivers a run pinned to a version another node stored after it started; a version nowhere fails the run to the DLQ")
+    func versionsFromTheStoreOrNowhere() async throws {
+        try await CountingServer.with { server in
+            let (v1, v2) = try versions(server)
+            let harness = try EngineHarness()
+            // Nothing tells this node of another's work on SQLite: it looks at the store often.
+            try await harness.withEngine([v2], configuration: .init(maximumIdle: .milliseconds(50))) { node in
+                // Another node, started later with v1, stores it and starts a run pinned to it.
+                let other = try SQLiteStore(path: harness.databasePath)
+                try await other.saveDefinition(StoredDefinition(hash: v1.hash, workflow: "versioned", source: v1.source))
+                let now = WorkflowEngine.systemTime()
+                let pinned = RunRecord(id: "wfr_v1", workflow: "versioned", definitionHash: v1.hash, input: [:], createdAt: now, updatedAt: now)
+                _ = try await other.createRun(pinned)
+                let run = try await finishedRun("wfr_v1", in: node.store)
+                #expect(run.status == .succeeded, "\(run.error?.description ?? "")")
+                #expect(run.output == "v1")
+
+                // A version stored by a node whose language no longer accepts it.
+                try await other.saveDefinition(StoredDefinition(hash: "0badc0de", workflow: "versioned", source: "workflow: versioned\nsteps: 42\n"))
+                let lost = RunRecord(id: "wfr_lost", workflow: "versioned", definitionHash: "0badc0de", input: [:], createdAt: now, updatedAt: now)
+                _ = try await other.createRun(lost)
+                let failed = try await finishedRun("wfr_lost", in: node.store)
+                #expect(failed.status == .failed)
+                #expect(failed.error?.message.contains("version 0badc0de of workflow 'versioned'") == true, "\(failed.error?.description ?? "")")
+                #expect(try await node.store.deadLetters().map(\.runId) == ["wfr_lost"])
+                #expect(try await node.store.nextWakeTime() == nil, "no message of the run is left, leased or not")
+            }
+        }
+    }
+
     /// Two incompatible versions of one workflow: v2 has a durable step before the sleep.
     private func versions(_ server: CountingServer) throws -> (WorkflowDefinition, WorkflowDefinition) {
         let v1 = try definition("""

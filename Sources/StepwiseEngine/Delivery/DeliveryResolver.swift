@@ -7,7 +7,8 @@ import StepwiseRuntime
 struct DeliveryResolver {
     let run: RunRecord
     let message: PendingMessage
-    let workflow: Workflow
+    /// The definition the run is pinned to; `nil` when no node has it (the run can only fail).
+    let workflow: Workflow?
     let journalLength: Int
     /// Failed tries so far of steps being retried: the attempt number recorded for a retry.
     var failures: [String: Int] = [:]
@@ -54,7 +55,7 @@ struct DeliveryResolver {
     }
 
     private func failed(_ error: StepError, handlerAllowed: Bool = true) -> DeliveryResolution {
-        if handlerAllowed, run.phase == .main, !workflow.onFailure.isEmpty {
+        if handlerAllowed, run.phase == .main, workflow?.onFailure.isEmpty == false {
             var result = resolution(next: (0, now), outcome: "failed", detail: error.description)
             result.phase = .failureHandler
             result.error = error
@@ -62,7 +63,7 @@ struct DeliveryResolver {
         }
         var result = resolution(next: nil, status: .failed, outcome: run.phase == .main ? "failed" : "failure handled", detail: error.description)
         result.error = run.error ?? error
-        if let url = workflow.failureURL?.value {
+        if let url = workflow?.failureURL?.value {
             result.notices = [FailureNotice.message(for: run, error: result.error ?? error, url: url, now: now)]
         }
         return result
@@ -81,14 +82,14 @@ struct DeliveryResolver {
     /// When the run times out, if it has a `timeout` and is not in `on_failure`: a run waiting for
     /// an operation is delivered then at the latest.
     private var deadline: TimestampValue? {
-        guard run.phase == .main, let limit = workflow.timeout?.value else { return nil }
+        guard run.phase == .main, let limit = workflow?.timeout?.value else { return nil }
         return try? run.createdAt.adding(limit)
     }
 
     /// The next delivery of a run with a `timeout` is due at its deadline at the latest, so that
     /// the run fails then, not when a longer sleep or retry delay would have ended.
     private func dueByTimeout(_ next: (attempt: Int, dueAt: TimestampValue)) -> (attempt: Int, dueAt: TimestampValue) {
-        guard run.phase == .main, let limit = workflow.timeout?.value, let deadline = try? run.createdAt.adding(limit),
+        guard run.phase == .main, let limit = workflow?.timeout?.value, let deadline = try? run.createdAt.adding(limit),
             next.dueAt > deadline
         else { return next }
         return (next.attempt, deadline)

@@ -111,14 +111,12 @@ public actor WorkflowEngine {
             await runner.register(definition.workflow, hash: definition.hash)
         }
         for stored in try await store.definitions() where pinned[stored.hash] == nil {
-            let file = WorkflowFile(path: stored.workflow, source: stored.source)
-            guard let workflow = file.workflow, !file.hasErrors else {
+            guard let definition = Self.validated(stored) else {
                 logger.warning("stored definition \(stored.hash) of \(stored.workflow) no longer validates; its runs cannot continue")
                 continue
             }
-            let definition = WorkflowDefinition(workflow: workflow, source: stored.source)
             pinned[definition.hash] = definition
-            await runner.register(workflow, hash: definition.hash)
+            await runner.register(definition.workflow, hash: definition.hash)
         }
         try await store.saveSchedules(scheduleRecords())
         scheduleDue = .unknown
@@ -376,18 +374,24 @@ public actor WorkflowEngine {
 
     private func deliverRun(_ message: PendingMessage, leasingNext: Bool) async throws -> PendingMessage? {
         let startedAt = message.claimedAt ?? clock()
-        guard let run = try await store.run(id: message.runId), let definition = pinned[run.definitionHash] else {
-            logger.error("message \(message.id) names run \(message.runId) or a definition this engine does not know")
+        guard let run = try await store.run(id: message.runId) else {
+            logger.error("message \(message.id) names run \(message.runId), which does not exist")
             return nil
         }
+        let definition = try await definition(pinnedBy: run)
         // A warm runner holds the journal up to some position: only what follows is read and sent.
         let warm = run.phase == .main ? await runner.warmJournalCount(runId: run.id) ?? 0 : 0
         var progress = try await store.progress(runId: run.id, from: warm)
         var resolver = DeliveryResolver(
-            run: run, message: message, workflow: definition.workflow, journalLength: progress.journalBase + progress.journal.count,
+            run: run, message: message, workflow: definition?.workflow, journalLength: progress.journalBase + progress.journal.count,
             failures: progress.failures, startedAt: startedAt, now: clock())
         var resolution: DeliveryResolution
-        if let limit = definition.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit),
+        if definition == nil {
+            // No node can ever deliver it: the run fails now, to the DLQ, instead of its message
+            // staying leased and claimed again forever.
+            resolution = resolver.resolve(.rejected(
+                "version \(run.definitionHash) of workflow '\(run.workflow)', which the run is pinned to, is not in the store or no longer validates"))
+        } else if let limit = definition?.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit),
             resolver.now >= deadline
         {
             resolution = resolver.timedOut(limit)
@@ -417,6 +421,26 @@ public actor WorkflowEngine {
         let (completed, next) = try await store.complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
         if completed, resolution.status.isFinal { await runner.forget(runId: run.id) }
         return next
+    }
+
+    /// The definition `run` is pinned to: one this engine serves or loaded, else the store's (a
+    /// version another node deployed since this one started); `nil` when it is nowhere, or no
+    /// longer validates.
+    private func definition(pinnedBy run: RunRecord) async throws -> WorkflowDefinition? {
+        if let known = pinned[run.definitionHash] { return known }
+        guard let stored = try await store.definitions().first(where: { $0.hash == run.definitionHash }),
+            let definition = Self.validated(stored), definition.hash == run.definitionHash
+        else { return nil }
+        pinned[definition.hash] = definition
+        await runner.register(definition.workflow, hash: definition.hash)
+        return definition
+    }
+
+    /// A stored definition that still validates.
+    private static func validated(_ stored: StoredDefinition) -> WorkflowDefinition? {
+        let file = WorkflowFile(path: stored.workflow, source: stored.source)
+        guard let workflow = file.workflow, !file.hasErrors else { return nil }
+        return WorkflowDefinition(workflow: workflow, source: stored.source)
     }
 
     private func delivery(of run: RunRecord, _ progress: RunProgress) -> Delivery {
