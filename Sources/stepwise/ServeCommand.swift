@@ -32,6 +32,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Deliveries in flight at once.")
     var concurrency = 16
 
+    @Option(name: .customLong("node-id"), help: "This node's name in leases and logs (default: $STEPWISE_NODE_ID, else the host name); each process is told apart from others of the same name.")
+    var nodeId: String?
+
+    @Option(name: .long, help: "How long a claimed delivery is reserved for this node; it renews its leases every third of this, so a node that died loses its work after at most this long (at once when it restarts on the same host).")
+    var lease = DurationArgument("60s", .seconds(60))
+
     @Option(
         name: .customLong("retry-delay-scale"),
         help: "Multiply the retry delays of queued messages by this factor (tests and local development: 0.01 turns QStash's 12 s + 148 s into 0.12 s + 1.48 s).")
@@ -109,9 +115,14 @@ struct ServeCommand: AsyncParsableCommand {
             http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment),
             clock: WorkflowEngine.systemTime)
         guard retryDelayScale >= 0, retryDelayScale.isFinite else { throw CommandFailure.usage("--retry-delay-scale must be a number ≥ 0") }
+        let node = nodeId ?? ProcessInfo.processInfo.environment["STEPWISE_NODE_ID"]
+        guard node.map({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) ?? true else {
+            throw CommandFailure.usage("--node-id must be a non-empty name without spaces")
+        }
+        guard lease.duration >= .seconds(3) else { throw CommandFailure.usage("--lease must be at least 3s") }
         let engine = WorkflowEngine(
-            store: sqlite, runner: runner,
-            configuration: .init(maximumConcurrentDeliveries: concurrency, retryDelayScale: retryDelayScale))
+            store: sqlite, runner: runner, owner: LeaseOwner.current(node: node).description,
+            configuration: .init(maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale))
         try await engine.install(Array(folder.definitions.values))
         return engine
     }

@@ -438,8 +438,10 @@ struct WorkflowEngineTests {
         }
     }
 
-    @Test("a node that restarts releases its own leases and delivers them at once")
-    func restartReleasesOwnLeases() async throws {
+    @Test(
+        "a node that restarts releases its predecessor's leases and delivers them at once: under a fixed name, or of a process on this host that is gone",
+        arguments: [false, true])
+    func restartReleasesOwnLeases(processGone: Bool) async throws {
         let single = try definition("""
             workflow: single
             steps:
@@ -449,13 +451,14 @@ struct WorkflowEngineTests {
         let harness = try EngineHarness()
         let store = try SQLiteStore(path: harness.databasePath)
         let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets([:]), clock: WorkflowEngine.systemTime)
-        let before = WorkflowEngine(store: store, runner: runner, owner: "node-1", logger: silentLogger)
+        let crashed = processGone ? LeaseOwner(node: "api", host: LeaseOwner.current().host, pid: try exitedProcessId(), started: "1").description : "node-1"
+        let before = WorkflowEngine(store: store, runner: runner, owner: crashed, logger: silentLogger)
         try await before.install([single])
         let run = try await before.start(workflow: "single", input: [:]).run
         let now = WorkflowEngine.systemTime()
-        // Leased for 15 minutes by node-1, which then crashed.
-        #expect(try await store.claimDueMessages(now: now, limit: 10, owner: "node-1", leaseUntil: now.plus(seconds: 900)).count == 1)
-        try await harness.withEngine([single], owner: "node-1") { node in
+        // Leased for 15 minutes by a node that then crashed.
+        #expect(try await store.claimDueMessages(now: now, limit: 10, owner: crashed, leaseUntil: now.plus(seconds: 900)).count == 1)
+        try await harness.withEngine([single], owner: processGone ? LeaseOwner.current(node: "api").description : crashed) { node in
             let finished = try await finishedRun(run.id, in: node.store, within: .seconds(10))
             #expect(finished.status == .succeeded)
             #expect(finished.output == 1)

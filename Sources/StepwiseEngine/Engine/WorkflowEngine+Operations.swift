@@ -35,7 +35,7 @@ extension WorkflowEngine {
         let startedAt = clock()
         guard let stepName = message.stepName, let operation = try await store.operation(runId: message.runId, stepName: stepName),
             case .call(let request) = operation.kind, let run = try await store.run(id: message.runId),
-            let definition = pinned[run.definitionHash]
+            let definition = try await definition(pinnedBy: run)
         else {
             _ = try await store.completeOperation(message, owner: owner, entry: nil, record: nil)
             return

@@ -15,10 +15,10 @@ public actor WorkflowEngine {
     public struct Configuration: Sendable {
         /// Deliveries in flight at once.
         public var maximumConcurrentDeliveries: Int
-        /// How long a claimed message is reserved for this node before another may take it. It
-        /// must outlast the longest step (an `http` step may wait for its timeout), or a slow
-        /// delivery would be started a second time; a crashed node's leases are released when it
-        /// starts again.
+        /// How long a claimed message is reserved for this node before another may take it. The
+        /// node renews its leases every third of it while it lives, however long a step takes; a
+        /// node that died loses them once they expire (at once when it restarts on the same host,
+        /// which sees that their process is gone).
         public var lease: Duration
         /// The longest the idle loop sleeps before looking at the store again.
         public var maximumIdle: Duration
@@ -31,7 +31,7 @@ public actor WorkflowEngine {
         public var deliveryTimeoutMilliseconds: Int64
 
         public init(
-            maximumConcurrentDeliveries: Int = 16, lease: Duration = .seconds(900), maximumIdle: Duration = .seconds(30),
+            maximumConcurrentDeliveries: Int = 16, lease: Duration = .seconds(60), maximumIdle: Duration = .seconds(30),
             retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000
         ) {
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
@@ -76,10 +76,10 @@ public actor WorkflowEngine {
 
     /// An engine over `store` delivering YAML runs to `runner` and queued messages to `target`
     /// (HTTP by default). `calls` performs `call` steps with secrets from `secrets`; `owner`
-    /// names this node in leases.
+    /// names this node in leases (by default this process, as a `LeaseOwner`).
     public init(
         store: any Store, runner: WorkflowRunner, calls: any HTTPTransport = AsyncHTTPTransport(), target: (any DeliveryTarget)? = nil,
-        secrets: any SecretSource = EnvironmentSecrets(ProcessInfo.processInfo.environment), owner: String = "node-1",
+        secrets: any SecretSource = EnvironmentSecrets(ProcessInfo.processInfo.environment), owner: String = LeaseOwner.current().description,
         configuration: Configuration = Configuration(), logger: Logger = Logger(label: "stepwise.engine"),
         clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime
     ) {
@@ -237,10 +237,12 @@ public actor WorkflowEngine {
         stopping = false
         var failures = 0
         var leasesReleased = false
+        let renewal = Task { await renewLeases() }
+        defer { renewal.cancel() }
         while !Task.isCancelled {
             do {
                 if !leasesReleased {
-                    try await store.releaseLeases(owner: owner)
+                    try await releaseLeasesOfDeadPredecessors()
                     leasesReleased = true
                 }
                 try await deliveryTurn()
@@ -259,6 +261,35 @@ public actor WorkflowEngine {
         }
         stopping = true
         for task in inFlight.values { await task.value }
+    }
+
+    /// Releases the leases of this node's own name (a restart under a fixed name) and of owners
+    /// that certainly died: processes on this host that are gone. Others' leases expire unless
+    /// their nodes renew them.
+    private func releaseLeasesOfDeadPredecessors() async throws {
+        let me = LeaseOwner(parsing: owner)
+        let dead = try await store.leaseOwners().filter { holder in
+            guard holder != owner else { return true }
+            guard let me, let other = LeaseOwner(parsing: holder) else { return false }
+            return other.isCertainlyDead(seenFrom: me)
+        }
+        guard !dead.isEmpty else { return }
+        try await store.releaseLeases(owners: dead.sorted())
+        logger.info("released the leases of \(dead.count) node(s) that stopped: \(dead.sorted().joined(separator: ", "))")
+    }
+
+    /// Renews this node's leases every third of the lease while the delivery loop runs, so a
+    /// slow step keeps its message and only a dead node's leases expire.
+    private func renewLeases() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.lease / 3)
+            guard !Task.isCancelled else { return }
+            do {
+                try await store.renewLeases(owner: owner, until: clock().movedForward(by: configuration.lease))
+            } catch {
+                logger.error("the leases could not be renewed (\(error)); they expire in \(configuration.lease) unless renewed")
+            }
+        }
     }
 
     /// One turn of the delivery loop: fire due schedules, claim and start due messages, or wait
@@ -426,7 +457,7 @@ public actor WorkflowEngine {
     /// The definition `run` is pinned to: one this engine serves or loaded, else the store's (a
     /// version another node deployed since this one started); `nil` when it is nowhere, or no
     /// longer validates.
-    private func definition(pinnedBy run: RunRecord) async throws -> WorkflowDefinition? {
+    func definition(pinnedBy run: RunRecord) async throws -> WorkflowDefinition? {
         if let known = pinned[run.definitionHash] { return known }
         guard let stored = try await store.definitions().first(where: { $0.hash == run.definitionHash }),
             let definition = Self.validated(stored), definition.hash == run.definitionHash

@@ -64,8 +64,13 @@ public protocol Store: Sendable {
     /// could not be finished, or a call to try again).
     func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws
 
-    /// Releases every lease held by `owner` (at startup, for a single node that crashed).
-    func releaseLeases(owner: String) async throws
+    /// The owners holding leases now, of messages and queued messages.
+    func leaseOwners() async throws -> Set<String>
+    /// Releases every lease held by `owners` (at startup: this node's predecessors that died).
+    func releaseLeases(owners: [String]) async throws
+    /// Moves every lease `owner` holds to end no sooner than `until` (a live node renews its
+    /// leases, so that only a dead node's expire).
+    func renewLeases(owner: String, until: TimestampValue) async throws
 
     func run(id: String) async throws -> RunRecord?
     func runs(_ filter: RunFilter) async throws -> [RunRecord]
@@ -180,6 +185,11 @@ extension Store {
     /// Cancels a running run and its children, with no reason given.
     public func cancel(runId: String, at time: TimestampValue) async throws -> Bool {
         try await cancel(runId: runId, reason: nil, at: time)
+    }
+
+    /// Releases every lease held by `owner`.
+    public func releaseLeases(owner: String) async throws {
+        try await releaseLeases(owners: [owner])
     }
 
     /// The log of an SDK run, entries `0...position` (all when `nil`).

@@ -199,11 +199,13 @@ enum SQLiteSchema {
             // Children are found through runs_by_parent.
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN endpoint_invoker TEXT")
         }
-        migrator.registerMigration("v6: flow control of queued messages, QStash schedules") { db in
+        migrator.registerMigration("v6: flow control of queued messages, QStash schedules, leases by owner") { db in
             try db.execute(sql: """
                 ALTER TABLE queue ADD COLUMN flow_key TEXT;
                 ALTER TABLE queue ADD COLUMN waiting_for_slot INTEGER NOT NULL DEFAULT 0;
                 CREATE INDEX queue_by_flow_key ON queue(flow_key) WHERE flow_key IS NOT NULL;
+                CREATE INDEX messages_by_lease_owner ON messages(lease_owner) WHERE lease_owner IS NOT NULL;
+                CREATE INDEX queue_by_lease_owner ON queue(lease_owner) WHERE lease_owner IS NOT NULL;
                 CREATE TABLE queue_schedules (
                     id TEXT PRIMARY KEY,
                     destination TEXT NOT NULL,

@@ -140,13 +140,38 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func releaseLeases(owner: String) async throws {
+    public func leaseOwners() async throws -> Set<String> {
+        try await pool.read { db in
+            Set(
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT lease_owner FROM messages WHERE lease_owner IS NOT NULL
+                        UNION SELECT DISTINCT lease_owner FROM queue WHERE lease_owner IS NOT NULL
+                        """))
+        }
+    }
+
+    public func releaseLeases(owners: [String]) async throws {
         try await pool.write { db in
-            try db.cachedStatement(sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?").execute(
-                arguments: [owner])
-            try db.cachedStatement(sql: "UPDATE queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?").execute(
-                arguments: [owner])
+            for owner in owners {
+                try db.cachedStatement(sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?").execute(
+                    arguments: [owner])
+                try db.cachedStatement(sql: "UPDATE queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?").execute(
+                    arguments: [owner])
+            }
             try Self.freeAllSlots(db)
+        }
+    }
+
+    public func renewLeases(owner: String, until: TimestampValue) async throws {
+        let until = SQLiteTime.milliseconds(until)
+        try await pool.write { db in
+            // A call's lease may already reach further (its timeout): renewing never shortens one.
+            try db.cachedStatement(sql: "UPDATE messages SET lease_until = MAX(lease_until, ?) WHERE lease_owner = ?").execute(
+                arguments: [until, owner])
+            try db.cachedStatement(sql: "UPDATE queue SET lease_until = MAX(lease_until, ?) WHERE lease_owner = ?").execute(
+                arguments: [until, owner])
         }
     }
 

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Who holds a lease: a node's name and the process running it (host, process id, the process's
+/// start time). Unique per process however nodes are named, so two nodes never take each other's
+/// leases for their own; and a node that restarts on the same host can tell that its
+/// predecessor's leases belong to a process that is gone, and release them at once instead of
+/// waiting for them to expire. Written `node/host/pid/start`.
+public struct LeaseOwner: Sendable, Equatable, CustomStringConvertible {
+    /// The node's name (`--node-id`; the host name by default).
+    public let node: String
+    public let host: String
+    public let pid: Int32
+    /// When the process started, as the system tells it (or a random value where it cannot).
+    public let started: String
+
+    /// An owner with the given parts.
+    public init(node: String, host: String, pid: Int32, started: String) {
+        self.node = node
+        self.host = host
+        self.pid = pid
+        self.started = started
+    }
+
+    /// This process, as node `node` (the host name when `nil`).
+    public static func current(node: String? = nil) -> LeaseOwner {
+        let host = ProcessInfo.processInfo.hostName
+        let pid = ProcessInfo.processInfo.processIdentifier
+        return LeaseOwner(
+            node: node ?? host, host: host, pid: pid,
+            started: ProcessProbe.startTime(of: pid) ?? String(UInt64.random(in: 1...UInt64.max), radix: 36))
+    }
+
+    /// Reads an owner as written; `nil` for a name in another form (a node of an older version, a test).
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 4, let pid = Int32(parts[parts.count - 2]) else { return nil }
+        self.init(
+            node: parts.dropLast(3).joined(separator: "/"), host: String(parts[parts.count - 3]), pid: pid,
+            started: String(parts[parts.count - 1]))
+    }
+
+    public var description: String { "\(node)/\(host)/\(pid)/\(started)" }
+
+    /// Whether this owner is certainly dead as seen from `self`'s host: it ran here, and its
+    /// process is gone or is another process now. An owner on another host is never certainly
+    /// dead: its leases expire unless it renews them.
+    public func isCertainlyDead(seenFrom observer: LeaseOwner) -> Bool {
+        guard host == observer.host else { return false }
+        if pid == observer.pid { return started != observer.started }
+        guard ProcessProbe.isRunning(pid) else { return true }
+        return ProcessProbe.startTime(of: pid).map { $0 != started } ?? false
+    }
+}
+
+/// What the system tells about a process.
+enum ProcessProbe {
+    /// The start time of process `pid` in clock ticks since boot (field 22 of `/proc/<pid>/stat`),
+    /// `nil` where there is no `/proc` or no such process.
+    static func startTime(of pid: Int32) -> String? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        // The fields after the command name, which may itself hold spaces and parentheses.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
+    }
+
+    /// Whether a process with id `pid` exists (one we may not signal exists too).
+    static func isRunning(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+}

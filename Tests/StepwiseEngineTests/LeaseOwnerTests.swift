@@ -1,0 +1,59 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+import StepwiseTesting
+import Testing
+
+/// Lease owners: unique per process, renewed while alive, released at once when their process on
+/// this host is gone, taken over by another node only once they expire.
+@Suite("Leases and their owners")
+struct LeaseOwnerTests {
+    @Test func anOwnerIsWrittenAndReadBackAndTellsWhichProcessesAreCertainlyGone() throws {
+        let me = LeaseOwner.current(node: "api/eu-1")
+        #expect(LeaseOwner(parsing: me.description) == me, "node names may hold slashes")
+        #expect(LeaseOwner(parsing: "node-1") == nil, "a name of another form is not parsed")
+        #expect(!me.isCertainlyDead(seenFrom: me))
+
+        let predecessor = LeaseOwner(node: me.node, host: me.host, pid: me.pid, started: me.started + "0")
+        #expect(predecessor.isCertainlyDead(seenFrom: me), "this process id, another start: an earlier process")
+        let exited = try exitedProcessId()
+        #expect(LeaseOwner(node: "n", host: me.host, pid: exited, started: "1").isCertainlyDead(seenFrom: me), "a process that is gone")
+        #expect(!LeaseOwner(node: "n", host: "elsewhere.test", pid: exited, started: "1").isCertainlyDead(seenFrom: me), "another host's: wait for expiry")
+    }
+
+    @Test("a live node renews its leases, so a step slower than the lease is not delivered again by another node")
+    func slowStepKeepsItsLease() async throws {
+        try await CountingServer.with { server in
+            server.script("/slow", .json("{}", delay: .milliseconds(2_500)))
+            let slow = try definition("""
+                workflow: slow
+                steps:
+                  - id: call
+                    http: {url: "\(server.url("/slow"))", timeout: 10s}
+                """)
+            let harness = try EngineHarness()
+            let short = WorkflowEngine.Configuration(lease: .milliseconds(900), maximumIdle: .milliseconds(50))
+            try await harness.withEngine([slow], owner: LeaseOwner.current(node: "a").description, configuration: short) { first in
+                let run = try await first.start("slow")
+                _ = try await eventually("the slow request") { server.requests(to: "/slow").first }
+                // Another node polls the same store all along; the first one stays alive.
+                try await harness.withEngine([slow], owner: LeaseOwner(node: "b", host: "other.test", pid: 1, started: "1").description, configuration: short) { _ in
+                    let finished = try await finishedRun(run.id, in: first.store, within: .seconds(10))
+                    #expect(finished.status == .succeeded)
+                }
+            }
+            #expect(server.requests(to: "/slow").count == 1, "three leases long, and delivered once")
+        }
+    }
+}
+
+/// The id of a process that has exited.
+func exitedProcessId() throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/true")
+    try process.run()
+    process.waitUntilExit()
+    return process.processIdentifier
+}
+
