@@ -15,7 +15,10 @@ struct QStashSchedulesTests {
             try await RunningServer.with([], clock: { clock.now() }) { stepwise in
                 let created = try await send(
                     .POST, stepwise.url("/v2/schedules/" + target.url("/tick")), body: #"{"a":1}"#,
-                    headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "every-minute"), ("Upstash-Forward-X-Team", "blue")])
+                    headers: [
+                        ("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "every-minute"), ("Upstash-Forward-X-Team", "blue"),
+                        ("Upstash-Forward-Authorization", "Bearer destination-secret"),
+                    ])
                 #expect(created.status == 200, "\(created.body)")
                 #expect(created.json?["scheduleId"] == "every-minute")
 
@@ -23,13 +26,16 @@ struct QStashSchedulesTests {
                 #expect(tick.body == #"{"a":1}"#)
                 #expect(tick.header("Upstash-Schedule-Id") == "every-minute")
                 #expect(tick.header("X-Team") == "blue")
-                #expect(tick.header("Authorization") == nil, "the creator's token is never delivered")
+                #expect(tick.header("Authorization") == "Bearer destination-secret", "the forwarded header, never the creator's token")
                 let verifier = SignatureVerifier(keys: try await stepwise.engine.signingKeys())
                 _ = try verifier.verify(
                     token: tick.header("Upstash-Signature") ?? "", body: Array(tick.body.utf8), now: clock.now().secondsSinceEpoch, leeway: 5,
                     url: target.url("/tick"))
 
-                let read = try #require(try await send(.GET, stepwise.url("/v2/schedules/every-minute")).json)
+                let answer = try await send(.GET, stepwise.url("/v2/schedules/every-minute"))
+                #expect(!answer.body.contains("destination-secret") && !answer.body.contains(RunningServer.token), "no credential is shown")
+                let read = try #require(answer.json)
+                #expect(read["header"]?["Authorization"] == ["[redacted]"])
                 #expect(read["destination"]?.string == target.url("/tick"))
                 #expect(read["cron"] == "* * * * *")
                 #expect(read["header"]?["X-Team"] == ["blue"])

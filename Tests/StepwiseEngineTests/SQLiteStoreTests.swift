@@ -170,6 +170,19 @@ struct SQLiteStoreTests {
         #expect(try await claim("node-c", at: 2).isEmpty, "node-b's lease must still hold")
     }
 
+    @Test("renewing moves its owner's leases of the messages named to end no sooner than asked, never earlier, and no one else's")
+    func renewLeases() async throws {
+        _ = try await store.createRun(newRun("run-a", at: 0))
+        _ = try await store.createRun(newRun("run-b", at: 1))
+        let a = try #require(try await claim("node-a", at: 1, leaseFor: 100, limit: 1).first)
+        let b = try #require(try await claim("node-b", at: 1, leaseFor: 10, limit: 1).first)
+        try await store.renewLeases(owner: "node-a", messages: [a.id, b.id], queued: [], until: try at(50))
+        #expect(try await store.nextWakeTime() == (try at(11)), "a's lease (101 s) is not shortened; b's is not node-a's to renew")
+        try await store.renewLeases(owner: "node-b", messages: [b.id], queued: [], until: try at(60))
+        #expect(try await claim("node-c", at: 59).isEmpty, "both leases hold")
+        #expect(try await claim("node-c", at: 61).map(\.runId) == ["run-b"], "b's renewed lease ended at 60 s")
+    }
+
     // MARK: Completing
 
     @Test("complete appends the entry, schedules the next delivery, updates the run and records the attempt, together")

@@ -573,32 +573,45 @@ struct WorkflowEngineTests {
         }
     }
 
-    @Test("a node delivers a run pinned to a version another node stored after it started; a version nowhere fails the run to the DLQ")
+    @Test(
+        "a node delivers a run pinned to a version another node stored after it started; one it cannot read waits for a node that can; one nowhere fails to the DLQ")
     func versionsFromTheStoreOrNowhere() async throws {
         try await CountingServer.with { server in
             let (v1, v2) = try versions(server)
             let harness = try EngineHarness()
+            let other = try SQLiteStore(path: harness.databasePath)
+            let now = WorkflowEngine.systemTime()
+            // A version stored by a node whose language accepts what this one does not.
+            try await other.saveDefinition(StoredDefinition(hash: "0badc0de", workflow: "versioned", source: "workflow: versioned\nsteps: 42\n"))
+            _ = try await other.createRun(RunRecord(id: "wfr_newer", workflow: "versioned", definitionHash: "0badc0de", input: [:], createdAt: now, updatedAt: now))
+            // A run whose version is gone from the store (possible only behind the store's back).
+            try await other.saveDefinition(StoredDefinition(hash: "5ca1ab1e", workflow: "versioned", source: v1.source))
+            _ = try await other.createRun(RunRecord(id: "wfr_lost", workflow: "versioned", definitionHash: "5ca1ab1e", input: [:], createdAt: now, updatedAt: now))
+            var unchecked = Configuration()
+            unchecked.foreignKeysEnabled = false
+            try await DatabaseQueue(path: harness.databasePath, configuration: unchecked).write { db in
+                try db.execute(sql: "DELETE FROM definitions WHERE hash = '5ca1ab1e'")
+            }
             // Nothing tells this node of another's work on SQLite: it looks at the store often.
             try await harness.withEngine([v2], configuration: .init(maximumIdle: .milliseconds(50))) { node in
                 // Another node, started later with v1, stores it and starts a run pinned to it.
-                let other = try SQLiteStore(path: harness.databasePath)
                 try await other.saveDefinition(StoredDefinition(hash: v1.hash, workflow: "versioned", source: v1.source))
-                let now = WorkflowEngine.systemTime()
-                let pinned = RunRecord(id: "wfr_v1", workflow: "versioned", definitionHash: v1.hash, input: [:], createdAt: now, updatedAt: now)
-                _ = try await other.createRun(pinned)
+                _ = try await other.createRun(RunRecord(id: "wfr_v1", workflow: "versioned", definitionHash: v1.hash, input: [:], createdAt: now, updatedAt: now))
                 let run = try await finishedRun("wfr_v1", in: node.store)
                 #expect(run.status == .succeeded, "\(run.error?.description ?? "")")
                 #expect(run.output == "v1")
 
-                // A version stored by a node whose language no longer accepts it.
-                try await other.saveDefinition(StoredDefinition(hash: "0badc0de", workflow: "versioned", source: "workflow: versioned\nsteps: 42\n"))
-                let lost = RunRecord(id: "wfr_lost", workflow: "versioned", definitionHash: "0badc0de", input: [:], createdAt: now, updatedAt: now)
-                _ = try await other.createRun(lost)
                 let failed = try await finishedRun("wfr_lost", in: node.store)
                 #expect(failed.status == .failed)
-                #expect(failed.error?.message.contains("version 0badc0de of workflow 'versioned'") == true, "\(failed.error?.description ?? "")")
+                #expect(failed.error?.message.contains("version 5ca1ab1e of workflow 'versioned'") == true, "\(failed.error?.description ?? "")")
                 #expect(try await node.store.deadLetters().map(\.runId) == ["wfr_lost"])
-                #expect(try await node.store.nextWakeTime() == nil, "no message of the run is left, leased or not")
+
+                #expect(try await node.store.run(id: "wfr_newer")?.status == .running, "it waits for a node that can read its version")
+                let retry = try await eventually("the unreadable version's delivery put off") { () -> TimestampValue? in
+                    let due = try await node.store.nextWakeTime()
+                    return due.flatMap { $0 > now.movedForward(by: .seconds(10)) ? $0 : nil }
+                }
+                #expect(retry <= now.movedForward(by: .seconds(20)), "QStash's first backoff, 12 s")
             }
         }
     }

@@ -98,11 +98,18 @@ import Testing
             Issue.record("a longer log extends the known one")
             return
         }
-        #expect(try encoded.append(encodedArray: rest) == Array(steps.suffix(2)))
+        #expect(try RawStepArray(jsonBytes: rest).steps == Array(steps.suffix(2)))
+        for step in steps.suffix(2) { encoded.append(step) }
         #expect(encoded.body() == RawStepArray(steps).jsonBytes)
         #expect(encoded.continuation(in: RawStepArray(Array(steps.prefix(3))).jsonBytes) == nil, "a shorter prefix")
         let other = RawStep(messageId: "msg_x", body: Array("{}".utf8))
         #expect(encoded.continuation(in: RawStepArray([other] + steps).jsonBytes) == nil, "another log")
-        #expect(throws: ProtocolError.self) { try encoded.append(encodedArray: Array("[{\"messageId\": 1}]".utf8)) }
+
+        // A body received from another orchestrator is compared as received, white space and all.
+        let received = Array("[ {\"a\":1} , {\"b\":2} ]\n".utf8)
+        let known = try #require(EncodedRawSteps.openPrefix(of: received))
+        #expect(known == Array("[ {\"a\":1} , {\"b\":2} ".utf8))
+        #expect(EncodedRawSteps.continuation(of: Array("[ {\"a\":1}".utf8), in: Array("[ {\"a\":1},{\"c\":3}]".utf8)) == .extends(Array("[{\"c\":3}]".utf8)))
+        #expect(EncodedRawSteps.openPrefix(of: Array("[]".utf8)) == nil, "an empty array is nothing to continue")
     }
 }

@@ -292,9 +292,11 @@ struct RunnerEventTests {
             steps:
               - {id: hello, set: {text: hi}}
             """)
+        let shared = try definition(Self.limited.replacingOccurrences(of: "workflow: limited", with: "workflow: shared"))
         let versions = try DefinitionVersions(
-            folder: WorkflowFolder(sources: [("split.yaml", split.source), ("plain.yaml", plain.source)]), keptIn: nil)
-        #expect(versions.runnerDifferences.count == 1)
+            folder: WorkflowFolder(sources: [("split.yaml", split.source), ("plain.yaml", plain.source), ("shared.yaml", shared.source)]),
+            keptIn: nil)
+        #expect(versions.runnerDifferences.count == 1, "one key for both limits is no difference: \(versions.runnerDifferences)")
         #expect(versions.runnerDifferences.first?.contains("workflow 'split'") == true)
         let flow = try WorkflowEndpoint.flowControl(of: split.workflow, input: ["k": "a"], runId: "wfr_x")
         #expect(flow == FlowControl(key: "a", parallelism: 1), "different keys: the concurrency limit alone")

@@ -64,11 +64,13 @@ extension WorkflowEngine {
     /// Delivers one attempt of a claimed queued message and stores what follows. A failure of the
     /// store leaves the message leased; it is tried again when the lease is released.
     func deliverQueued(_ message: QueuedMessage) async {
+        processing.queued.insert(message.id)
         do {
             try await attempt(message)
         } catch {
             logger.error("queued message \(message.id) (\(message.role.rawValue)) could not be processed: \(error)")
         }
+        processing.queued.remove(message.id)
         queueChanged()
         delivered("q" + message.id)
     }

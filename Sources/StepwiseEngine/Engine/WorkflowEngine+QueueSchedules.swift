@@ -21,8 +21,7 @@ extension WorkflowEngine {
             headers: request.messageHeaders.fields.map { ForwardedHeader($0.name, $0.value) }, body: request.message.body, createdAt: now,
             nextFireAt: next)
         try await store.saveQueueSchedule(schedule)
-        scheduleDue = .unknown
-        wake.signal()
+        schedulesChanged()
         return try await store.queueSchedules().first { $0.id == schedule.id } ?? schedule
     }
 
@@ -34,8 +33,7 @@ extension WorkflowEngine {
             next = try? Self.nextTick(cron: schedule.cron, zone: schedule.timeZone, after: clock())
         }
         let found = try await store.setQueueSchedulePaused(id: id, paused: paused, next: next)
-        scheduleDue = .unknown
-        wake.signal()
+        schedulesChanged()
         return found
     }
 

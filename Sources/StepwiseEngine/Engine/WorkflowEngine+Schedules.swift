@@ -26,7 +26,10 @@ extension WorkflowEngine {
     /// fired a tick first only makes that read find nothing to do.
     func fireDueSchedules() async throws {
         let now = clock()
-        if case .known(let due) = scheduleDue, due.map({ $0 > now }) ?? true { return }
+        if case .known(let due) = scheduleDue, now < scheduleDueReadAt.movedForward(by: configuration.maximumIdle), due.map({ $0 > now }) ?? true {
+            return
+        }
+        let changes = scheduleChanges
         var earliest: TimestampValue?
         for schedule in try await store.schedules() {
             guard let tick = schedule.nextFireAt, tick <= now else {
@@ -46,7 +49,18 @@ extension WorkflowEngine {
             if try await store.fireSchedule(schedule, expected: tick, next: next, run: run) { wake.signal() }
             earliest = [earliest, next].compactMap { $0 }.min()
         }
-        scheduleDue = .known([earliest, try await fireDueQueueSchedules(now: now)].compactMap { $0 }.min())
+        let due = [earliest, try await fireDueQueueSchedules(now: now)].compactMap { $0 }.min()
+        // A schedule created or changed while this read ran is read again on the next turn.
+        guard changes == scheduleChanges else { return }
+        scheduleDue = .known(due)
+        scheduleDueReadAt = now
+    }
+
+    /// Something changed the schedules: the next turn reads them.
+    func schedulesChanged() {
+        scheduleChanges += 1
+        scheduleDue = .unknown
+        wake.signal()
     }
 
     /// The most recent tick at or before `now`, starting from the due tick `first`, and the tick

@@ -57,6 +57,10 @@ public actor WorkflowEngine {
     var pinned: [String: WorkflowDefinition] = [:]
     /// The earliest next tick of any schedule, once read from the store (`nil` inside: none).
     var scheduleDue = KnownDueTime.unknown
+    /// When `scheduleDue` was read: another node's schedules are seen within `maximumIdle`.
+    var scheduleDueReadAt = TimestampValue.epoch
+    /// Counts changes to the schedules, so a read that overlapped one is not taken as current.
+    var scheduleChanges = 0
     /// The next due time of the QStash queue, so that turns of the loop serving only YAML runs
     /// never ask the store about it; `unknown` after anything that may queue a message, and
     /// `queueDueReadAt` bounds how long a reading is trusted (other nodes write the queue too).
@@ -71,6 +75,10 @@ public actor WorkflowEngine {
     var knownKeys: (keys: SigningKeys, readAt: TimestampValue)?
     /// Deliveries in flight, by `m<id>` for run messages and `q<id>` for queued ones.
     private var inFlight: [String: Task<Void, Never>] = [:]
+    /// The messages (`messages` ids) and queued messages being processed now: the leases this
+    /// node renews. One whose processing failed is left out, so its lease expires and it is
+    /// tried again.
+    var processing: (messages: Set<Int64>, queued: Set<String>) = ([], [])
     /// Set when the delivery loop ends: deliveries in flight finish but lease no next delivery.
     private var stopping = false
 
@@ -119,8 +127,7 @@ public actor WorkflowEngine {
             await runner.register(definition.workflow, hash: definition.hash)
         }
         try await store.saveSchedules(scheduleRecords())
-        scheduleDue = .unknown
-        wake.signal()
+        schedulesChanged()
     }
 
     /// The workflows served, by name.
@@ -278,14 +285,16 @@ public actor WorkflowEngine {
         logger.info("released the leases of \(dead.count) node(s) that stopped: \(dead.sorted().joined(separator: ", "))")
     }
 
-    /// Renews this node's leases every third of the lease while the delivery loop runs, so a
-    /// slow step keeps its message and only a dead node's leases expire.
+    /// Renews the leases of the messages in `processing` every third of the lease while the
+    /// delivery loop runs, so a slow step keeps its message and only a dead node's leases expire.
     private func renewLeases() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.lease / 3)
-            guard !Task.isCancelled else { return }
+            guard !Task.isCancelled, !processing.messages.isEmpty || !processing.queued.isEmpty else { continue }
             do {
-                try await store.renewLeases(owner: owner, until: clock().movedForward(by: configuration.lease))
+                try await store.renewLeases(
+                    owner: owner, messages: processing.messages.sorted(), queued: processing.queued.sorted(),
+                    until: clock().movedForward(by: configuration.lease))
             } catch {
                 logger.error("the leases could not be renewed (\(error)); they expire in \(configuration.lease) unless renewed")
             }
@@ -379,7 +388,9 @@ public actor WorkflowEngine {
         var count = 0
         while let next = current {
             count += 1
+            processing.messages.insert(next.id)
             current = await process(next, leasingNext: count < Self.consecutiveDeliveries && !stopping)
+            processing.messages.remove(next.id)
         }
         delivered("m\(message.id)")
     }
@@ -421,7 +432,7 @@ public actor WorkflowEngine {
             // No node can ever deliver it: the run fails now, to the DLQ, instead of its message
             // staying leased and claimed again forever.
             resolution = resolver.resolve(.rejected(
-                "version \(run.definitionHash) of workflow '\(run.workflow)', which the run is pinned to, is not in the store or no longer validates"))
+                "version \(run.definitionHash) of workflow '\(run.workflow)', which the run is pinned to, is not in the store"))
         } else if let limit = definition?.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit),
             resolver.now >= deadline
         {
@@ -455,13 +466,15 @@ public actor WorkflowEngine {
     }
 
     /// The definition `run` is pinned to: one this engine serves or loaded, else the store's (a
-    /// version another node deployed since this one started); `nil` when it is nowhere, or no
-    /// longer validates.
+    /// version another node deployed since this one started); `nil` when it is nowhere. A stored
+    /// version this node cannot read (a newer node's, in a rolling upgrade) is an error: the
+    /// message is tried again later, maybe by a node that can.
     func definition(pinnedBy run: RunRecord) async throws -> WorkflowDefinition? {
         if let known = pinned[run.definitionHash] { return known }
-        guard let stored = try await store.definitions().first(where: { $0.hash == run.definitionHash }),
-            let definition = Self.validated(stored), definition.hash == run.definitionHash
-        else { return nil }
+        guard let stored = try await store.definitions().first(where: { $0.hash == run.definitionHash }) else { return nil }
+        guard let definition = Self.validated(stored), definition.hash == run.definitionHash else {
+            throw UnreadableDefinition(hash: stored.hash, workflow: stored.workflow)
+        }
         pinned[definition.hash] = definition
         await runner.register(definition.workflow, hash: definition.hash)
         return definition
@@ -522,6 +535,14 @@ enum KnownDueTime: Sendable {
         guard case .known(let due) = self else { return true }
         return due.map { $0 <= now } ?? false
     }
+}
+
+/// A stored definition this node's language does not accept (or that hashes differently here).
+struct UnreadableDefinition: Error, CustomStringConvertible {
+    let hash: String
+    let workflow: String
+
+    var description: String { "version \(hash) of workflow '\(workflow)' is stored but does not validate on this node" }
 }
 
 /// Why a run could not be started.

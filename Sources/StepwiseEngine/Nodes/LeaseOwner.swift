@@ -4,11 +4,15 @@ import Foundation
 /// start time). Unique per process however nodes are named, so two nodes never take each other's
 /// leases for their own; and a node that restarts on the same host can tell that its
 /// predecessor's leases belong to a process that is gone, and release them at once instead of
-/// waiting for them to expire. Written `node/host/pid/start`.
+/// waiting for them to expire. Written `node/host/pid/start`, where `host` is the host name with
+/// its boot and process-id namespace.
 public struct LeaseOwner: Sendable, Equatable, CustomStringConvertible {
     /// The node's name (`--node-id`; the host name by default).
     public let node: String
+    /// Where process ids mean something: the host name, its boot and its process-id namespace
+    /// (containers may share a host name, not a boot and a namespace).
     public let host: String
+    /// The process id, within `host`.
     public let pid: Int32
     /// When the process started, as the system tells it (or a random value where it cannot).
     public let started: String
@@ -23,10 +27,10 @@ public struct LeaseOwner: Sendable, Equatable, CustomStringConvertible {
 
     /// This process, as node `node` (the host name when `nil`).
     public static func current(node: String? = nil) -> LeaseOwner {
-        let host = ProcessInfo.processInfo.hostName
+        let name = ProcessInfo.processInfo.hostName
         let pid = ProcessInfo.processInfo.processIdentifier
         return LeaseOwner(
-            node: node ?? host, host: host, pid: pid,
+            node: node ?? name, host: ([name] + ProcessProbe.namespace).joined(separator: "~"), pid: pid,
             started: ProcessProbe.startTime(of: pid) ?? String(UInt64.random(in: 1...UInt64.max), radix: 36))
     }
 
@@ -39,6 +43,7 @@ public struct LeaseOwner: Sendable, Equatable, CustomStringConvertible {
             started: String(parts[parts.count - 1]))
     }
 
+    /// `node/host/pid/start`, as leases store it.
     public var description: String { "\(node)/\(host)/\(pid)/\(started)" }
 
     /// Whether this owner is certainly dead as seen from `self`'s host: it ran here, and its
@@ -63,6 +68,13 @@ enum ProcessProbe {
         // The fields after the command name, which may itself hold spaces and parentheses.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return fields.count > 19 ? String(fields[19]) : nil
+    }
+
+    /// This boot of the machine and this process-id namespace, where the system tells them.
+    static var namespace: [String] {
+        let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)).map { String($0.prefix(8)) }
+        let link = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")
+        return [boot, link.map { String($0.filter(\.isNumber)) }].compactMap { $0 }
     }
 
     /// Whether a process with id `pid` exists (one we may not signal exists too).

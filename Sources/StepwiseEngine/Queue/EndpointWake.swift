@@ -4,7 +4,9 @@
 public struct EndpointWake: Sendable {
     /// The `notify` step that resolves it.
     public var stepName: String
+    /// The wait it resolves.
     public var wait: EndpointWait
+    /// The publish of the `Wait` result with the event's data.
     public var publication: Publication
 
     /// The wake of `wait` by the step `stepName`, publishing `publication`.

@@ -68,9 +68,9 @@ public protocol Store: Sendable {
     func leaseOwners() async throws -> Set<String>
     /// Releases every lease held by `owners` (at startup: this node's predecessors that died).
     func releaseLeases(owners: [String]) async throws
-    /// Moves every lease `owner` holds to end no sooner than `until` (a live node renews its
-    /// leases, so that only a dead node's expire).
-    func renewLeases(owner: String, until: TimestampValue) async throws
+    /// Moves the leases `owner` holds on `messages` and `queued` (those it is processing) to end
+    /// no sooner than `until`: a live node renews its work, so that only a dead node's expires.
+    func renewLeases(owner: String, messages: [Int64], queued: [String], until: TimestampValue) async throws
 
     func run(id: String) async throws -> RunRecord?
     func runs(_ filter: RunFilter) async throws -> [RunRecord]

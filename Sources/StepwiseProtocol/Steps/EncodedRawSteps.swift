@@ -3,8 +3,8 @@ import Foundation
 /// A raw step array kept as the bytes of its JSON, item by item (`[item,item,…`): the delivery
 /// body of the log's first `n` entries is a prefix of these bytes and a closing bracket. A log
 /// only grows, so both ends of a delivery can pay for new entries only: the engine encodes what
-/// was appended since its last delivery of the run, the runner decodes only what follows the
-/// prefix it has already read.
+/// was appended since its last delivery of the run; the runner compares a body with the one it
+/// received before (`continuation(of:in:)`) and decodes only what follows.
 public struct EncodedRawSteps: Sendable {
     /// `[` and the items so far, comma-separated, without the closing bracket.
     public private(set) var bytes: [UInt8] = [UInt8(ascii: "[")]
@@ -24,15 +24,6 @@ public struct EncodedRawSteps: Sendable {
         ends.append(bytes.count)
     }
 
-    /// Appends items already encoded: `json` is the bytes of one JSON array whose items follow
-    /// these (the part of a delivery body after a known prefix), checked to be a JSON array of
-    /// raw steps; the steps it holds.
-    public mutating func append(encodedArray json: [UInt8]) throws(ProtocolError) -> [RawStep] {
-        let steps = try RawStepArray(jsonBytes: json).steps
-        for step in steps { append(step) }
-        return steps
-    }
-
     /// The delivery body of the first `count` items (all of them when `nil`).
     public func body(count: Int? = nil) -> [UInt8] {
         let count = min(count ?? ends.count, ends.count)
@@ -44,12 +35,28 @@ public struct EncodedRawSteps: Sendable {
     /// more (`rest` is a JSON array of the others), `.equals` when it is exactly these items,
     /// `nil` otherwise (another log, or a shorter prefix of this one).
     public func continuation(in body: [UInt8]) -> Continuation? {
-        guard let end = ends.last, body.count > end, Self.bytes(body, beginWith: bytes) else { return nil }
+        ends.isEmpty ? nil : Self.continuation(of: bytes, in: body)
+    }
+
+    /// How `body` relates to `known`, the bytes of a JSON array of at least one item without its
+    /// closing bracket (as a delivery body of fewer entries was received): see `continuation(in:)`.
+    public static func continuation(of known: [UInt8], in body: [UInt8]) -> Continuation? {
+        let end = known.count
+        guard body.count > end, bytes(body, beginWith: known) else { return nil }
         switch body[end] {
         case UInt8(ascii: "]") where body.count == end + 1: return .equals
         case UInt8(ascii: ","): return .extends([UInt8(ascii: "[")] + body[(end + 1)...])
         default: return nil
         }
+    }
+
+    /// The bytes of a received array body without its closing bracket (and the white space
+    /// before it), to compare later bodies with; `nil` for what is not a non-empty array's bytes.
+    public static func openPrefix(of body: [UInt8]) -> [UInt8]? {
+        var end = body.count
+        while end > 0, [UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t")].contains(body[end - 1]) { end -= 1 }
+        guard end > 2, body[end - 1] == UInt8(ascii: "]") else { return nil }
+        return Array(body[..<(end - 1)])
     }
 
     /// Whether `body` begins with `prefix`, compared as memory (the prefix is a whole log).

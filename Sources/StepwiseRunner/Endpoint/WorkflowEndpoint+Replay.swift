@@ -27,6 +27,10 @@ extension WorkflowEndpoint {
             delivery.journalBase = 0
             outcome = await runner.deliver(delivery)
         }
+        switch outcome {
+        case .completed, .failed, .canceled, .rejected: logs.forget(runId)
+        case .submitted, .blocked, .needsWholeJournal: break
+        }
         let publisher = OutcomePublisher(
             endpoint: self, runId: runId, messages: messages(runId: runId, request, definition), definition: definition,
             nextStepId: journal.nextStepId, target: journal.plans.target, targetPlanOut: journal.targetPlanOut, attempt: delivery.retried)

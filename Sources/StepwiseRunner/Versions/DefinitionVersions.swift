@@ -51,9 +51,19 @@ public struct DefinitionVersions: Sendable {
     /// key, so `rate_limit` holds only for runs whose two keys are equal.
     public var runnerDifferences: [String] {
         current.values.sorted { $0.name < $1.name }.compactMap { definition in
-            guard definition.workflow.concurrency != nil, definition.workflow.rateLimit != nil else { return nil }
-            return "workflow '\(definition.name)' declares concurrency and rate_limit; QStash flow control has one key per message, "
-                + "so rate_limit is applied only to runs whose two keys are equal (concurrency always is)"
+            guard let concurrency = definition.workflow.concurrency, let rate = definition.workflow.rateLimit,
+                Self.text(of: concurrency.key) != Self.text(of: rate.key)
+            else { return nil }
+            return "workflow '\(definition.name)' declares concurrency and rate_limit with different keys; QStash flow control has "
+                + "one key per message, so rate_limit is applied only to runs whose two keys come out equal (concurrency always is)"
+        }
+    }
+
+    /// A key as written: its text, or `nil` for a key that is not a string.
+    private static func text(of key: ValueTemplate) -> String? {
+        switch key.kind {
+        case .literal(.string(let text)), .template(_, let text, _): text
+        default: nil
         }
     }
 

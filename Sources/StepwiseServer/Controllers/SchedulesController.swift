@@ -27,15 +27,18 @@ struct SchedulesController: Sendable {
         }
         router.patch("v2/schedules/**") { _, context in
             let parts = context.parameters.getCatchAll()
-            guard parts.count == 2, let id = parts[0].removingPercentEncoding, ["pause", "resume"].contains(parts[1]) else { return Self.noSuchRoute }
+            guard parts.count == 2, ["pause", "resume"].contains(parts[1]), let id = Self.scheduleId(context, segments: 2) else {
+                return Self.noSuchRoute
+            }
             return await setPaused(id, parts[1] == "pause")
         }
     }
 
-    /// The schedule id of `/v2/schedules/{id}`; `nil` for a longer path.
-    private static func scheduleId(_ context: BasicRequestContext) -> String? {
+    /// The schedule id of `/v2/schedules/{id}` (followed by `segments - 1` more); `nil` for
+    /// another path.
+    private static func scheduleId(_ context: BasicRequestContext, segments: Int = 1) -> String? {
         let parts = context.parameters.getCatchAll()
-        guard parts.count == 1 else { return nil }
+        guard parts.count == segments else { return nil }
         return parts[0].removingPercentEncoding ?? String(parts[0])
     }
 
@@ -113,15 +116,20 @@ struct SchedulesController: Sendable {
         ]
     }
 
-    /// The headers each tick delivers: `Content-Type` and the `Upstash-Forward-*` ones, unprefixed.
+    /// The headers each tick delivers: `Content-Type` and the `Upstash-Forward-*` ones, unprefixed;
+    /// credentials meant for the destination are kept to be delivered, never shown.
     private static func deliveredHeaders(_ schedule: QueueSchedule) -> [ForwardedHeader] {
         let prefix = "upstash-forward-"
         return schedule.headers.compactMap { header in
             if header.name.lowercased() == "content-type" { return header }
             guard header.name.lowercased().hasPrefix(prefix) else { return nil }
-            return ForwardedHeader(String(header.name.dropFirst(prefix.count)), header.value)
+            let name = String(header.name.dropFirst(prefix.count))
+            return ForwardedHeader(name, Self.credentials.contains(name.lowercased()) ? "[redacted]" : header.value)
         }
     }
+
+    /// Headers that carry credentials.
+    private static let credentials: Set<String> = ["authorization", "proxy-authorization", "cookie", "x-api-key"]
 
     /// A QStash schedule in QStash's shape (times in unix milliseconds), plus the columns of
     /// `stepwise schedules`.

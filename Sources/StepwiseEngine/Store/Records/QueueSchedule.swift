@@ -6,16 +6,22 @@ import StepwiseProtocol
 public struct QueueSchedule: Sendable, Equatable {
     /// `scd_…` when the client chose none.
     public var id: String
+    /// Where each tick's message goes.
     public var destination: String
+    /// Five cron fields, without `CRON_TZ=`.
     public var cron: String
     /// The IANA zone of `CRON_TZ=`; UTC when `nil`.
     public var timeZone: String?
     /// The message's `Upstash-*` headers and `Content-Type`, as received.
     public var headers: [ForwardedHeader]
+    /// The message's body.
     public var body: [UInt8]?
+    /// A paused schedule skips its ticks.
     public var paused: Bool
     public var createdAt: TimestampValue
+    /// The next tick; `nil` when the expression fires no more.
     public var nextFireAt: TimestampValue?
+    /// The tick that fired last.
     public var lastFireAt: TimestampValue?
     /// The message the last tick published.
     public var lastMessageId: String?

@@ -60,22 +60,32 @@ extension SQLiteStore {
     static func admit(_ db: Database, _ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
         guard let flow else { return true }
         if let key = flow.concurrencyKey, let limit = flow.concurrencyLimit, try inFlight(db, key: key, now: now) >= limit {
-            try db.cachedStatement(sql: "UPDATE \(held.table) SET waiting_for_slot = 1 WHERE id = ?").execute(arguments: [held.id])
+            try db.cachedStatement(sql: "UPDATE \(held.table) SET waiting_for_slot = 1, \(Self.noLease) WHERE id = ?").execute(arguments: [held.id])
             return false
         }
         if let key = flow.rateKey, let limit = flow.rateLimit, let period = flow.ratePeriod {
-            try db.cachedStatement(sql: "DELETE FROM rate_starts WHERE key = ? AND started_at <= ?").execute(arguments: [key, now - period])
+            // Each start is kept for its own window: messages of one key may name different periods.
+            try db.cachedStatement(sql: "DELETE FROM rate_starts WHERE key = ? AND started_at + MAX(period, ?) <= ?").execute(arguments: [
+                key, period, now,
+            ])
             let starts = try Int64.fetchAll(
-                db.cachedStatement(sql: "SELECT started_at FROM rate_starts WHERE key = ? ORDER BY started_at"), arguments: [key])
+                db.cachedStatement(sql: "SELECT started_at FROM rate_starts WHERE key = ? AND started_at > ? ORDER BY started_at"),
+                arguments: [key, now - period])
             if starts.count >= limit {
                 let slot = starts[starts.count - limit] + period
-                try db.cachedStatement(sql: "UPDATE \(held.table) SET due_at = ? WHERE id = ?").execute(arguments: [max(slot, now + 1), held.id])
+                try db.cachedStatement(sql: "UPDATE \(held.table) SET due_at = ?, \(Self.noLease) WHERE id = ?").execute(arguments: [
+                    max(slot, now + 1), held.id,
+                ])
                 return false
             }
-            try db.cachedStatement(sql: "INSERT INTO rate_starts (key, started_at) VALUES (?, ?)").execute(arguments: [key, now])
+            try db.cachedStatement(sql: "INSERT INTO rate_starts (key, started_at, period) VALUES (?, ?, ?)").execute(arguments: [key, now, period])
         }
         return true
     }
+
+    /// A held-back message may still carry the expired lease of a node that died: it is nobody's
+    /// now (else the loop would take that past lease for a due time, and renew or count it).
+    private static let noLease = "lease_owner = NULL, lease_until = NULL"
 
     /// The deliveries of `key` in flight: YAML runs' and QStash messages' alike.
     private static func inFlight(_ db: Database, key: String, now: Int64) throws -> Int {

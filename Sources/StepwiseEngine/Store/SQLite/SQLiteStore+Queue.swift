@@ -44,7 +44,7 @@ extension SQLiteStore {
             try Bool.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        SELECT EXISTS (SELECT 1 FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) AND waiting_for_slot = 0)
+                        SELECT EXISTS (SELECT 1 FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?) AND waiting_for_slot = 0)
                         """),
                 arguments: [current, current]) ?? false
         }
@@ -54,7 +54,7 @@ extension SQLiteStore {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) AND waiting_for_slot = 0
+                    SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?) AND waiting_for_slot = 0
                     ORDER BY due_at, id LIMIT ?
                     """,
                 arguments: [current, current, limit * 4])

@@ -164,14 +164,18 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func renewLeases(owner: String, until: TimestampValue) async throws {
+    public func renewLeases(owner: String, messages: [Int64], queued: [String], until: TimestampValue) async throws {
         let until = SQLiteTime.milliseconds(until)
         try await pool.write { db in
             // A call's lease may already reach further (its timeout): renewing never shortens one.
-            try db.cachedStatement(sql: "UPDATE messages SET lease_until = MAX(lease_until, ?) WHERE lease_owner = ?").execute(
-                arguments: [until, owner])
-            try db.cachedStatement(sql: "UPDATE queue SET lease_until = MAX(lease_until, ?) WHERE lease_owner = ?").execute(
-                arguments: [until, owner])
+            for id in messages {
+                try db.cachedStatement(sql: "UPDATE messages SET lease_until = MAX(lease_until, ?) WHERE id = ? AND lease_owner = ?")
+                    .execute(arguments: [until, id, owner])
+            }
+            for id in queued {
+                try db.cachedStatement(sql: "UPDATE queue SET lease_until = MAX(lease_until, ?) WHERE id = ? AND lease_owner = ?")
+                    .execute(arguments: [until, id, owner])
+            }
         }
     }
 
