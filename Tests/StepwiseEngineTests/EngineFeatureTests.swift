@@ -111,6 +111,32 @@ struct EngineFeatureTests {
         }
     }
 
+    @Test("nodes with different folders keep each other's schedules; a node removes only the entries it wrote of workflows it no longer serves")
+    func schedulesOfSeveralFolders() async throws {
+        func ticker(_ name: String) throws -> WorkflowDefinition {
+            try definition("""
+                workflow: \(name)
+                schedule: [{cron: "0 3 * * *"}]
+                steps:
+                  - id: tick
+                    set: {at: now}
+                """)
+        }
+        let (a, b) = (try ticker("ticker-a"), try ticker("ticker-b"))
+        let harness = try EngineHarness()
+        let workflows = { @Sendable (node: EngineNode) async throws -> [String] in try await node.store.schedules().map(\.workflow).sorted() }
+        try await harness.withEngine([a], owner: LeaseOwner.current(node: "node-a").description) { first async throws in
+            try await harness.withEngine([b], owner: LeaseOwner.current(node: "node-b").description) { second async throws in
+                #expect(try await workflows(second) == ["ticker-a", "ticker-b"], "node-b kept node-a's schedule")
+            }
+            #expect(try await workflows(first) == ["ticker-a", "ticker-b"])
+        }
+        // node-a is deployed again without ticker-a: its entry goes, node-b's stays.
+        try await harness.withEngine([], owner: LeaseOwner.current(node: "node-a").description) { node async throws in
+            #expect(try await workflows(node) == ["ticker-b"])
+        }
+    }
+
     @Test("GET /v2/schedules lists each schedule with its next fire time")
     func listSchedules() async throws {
         let nightly = try definition("""

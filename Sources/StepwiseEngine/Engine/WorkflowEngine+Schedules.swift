@@ -31,7 +31,8 @@ extension WorkflowEngine {
         }
         let changes = scheduleChanges
         var earliest: TimestampValue?
-        for schedule in try await store.schedules() {
+        // Entries of workflows this node does not serve are left to a node that does.
+        for schedule in try await store.schedules() where current[schedule.workflow] != nil {
             guard let tick = schedule.nextFireAt, tick <= now else {
                 earliest = [earliest, schedule.nextFireAt].compactMap { $0 }.min()
                 continue

@@ -126,7 +126,7 @@ public actor WorkflowEngine {
             pinned[definition.hash] = definition
             await runner.register(definition.workflow, hash: definition.hash)
         }
-        try await store.saveSchedules(scheduleRecords())
+        try await store.saveSchedules(scheduleRecords(), served: Set(current.keys), node: LeaseOwner(parsing: owner)?.node ?? owner)
         schedulesChanged()
     }
 

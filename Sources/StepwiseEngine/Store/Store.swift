@@ -99,9 +99,12 @@ public protocol Store: Sendable {
     /// Removes a dead-letter entry; the run it names, or `nil` when there is none.
     func removeDeadLetter(_ id: String) async throws -> DeadLetter?
 
-    /// Replaces every schedule with `schedules`, keeping the next fire time of an entry whose
-    /// cron and zone did not change (a restart neither skips nor repeats a tick).
-    func saveSchedules(_ schedules: [ScheduleRecord]) async throws
+    /// Stores the `schedule` entries of the workflows node `node` serves (`served`), replacing
+    /// theirs and keeping the next fire time of an entry whose cron and zone did not change (a
+    /// restart neither skips nor repeats a tick). Entries of workflows it does not serve are
+    /// removed only when this node wrote them (the workflow left its folder); another node's are
+    /// left alone, so nodes with different folders (a rolling deploy) do not undo each other.
+    func saveSchedules(_ schedules: [ScheduleRecord], served: Set<String>, node: String) async throws
     func schedules() async throws -> [ScheduleRecord]
     /// Records that the schedule fired its tick `expected` and moves it to `next`, starting `run`
     /// (idempotent by its id) in the same transaction; false when another node already did.

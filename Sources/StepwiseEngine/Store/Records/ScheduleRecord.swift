@@ -10,8 +10,13 @@ public struct ScheduleRecord: Sendable, Equatable {
     public var input: Value
     public var nextFireAt: TimestampValue?
     public var lastFireAt: TimestampValue?
+    /// The node that stored the entry.
+    public var writtenBy: String?
 
-    public init(workflow: String, position: Int, cron: String, timeZone: String?, input: Value, nextFireAt: TimestampValue?, lastFireAt: TimestampValue? = nil) {
+    public init(
+        workflow: String, position: Int, cron: String, timeZone: String?, input: Value, nextFireAt: TimestampValue?,
+        lastFireAt: TimestampValue? = nil, writtenBy: String? = nil
+    ) {
         self.workflow = workflow
         self.position = position
         self.cron = cron
@@ -19,5 +24,6 @@ public struct ScheduleRecord: Sendable, Equatable {
         self.input = input
         self.nextFireAt = nextFireAt
         self.lastFireAt = lastFireAt
+        self.writtenBy = writtenBy
     }
 }

@@ -207,6 +207,7 @@ enum SQLiteSchema {
                 CREATE INDEX messages_by_lease_owner ON messages(lease_owner) WHERE lease_owner IS NOT NULL;
                 CREATE INDEX queue_by_lease_owner ON queue(lease_owner) WHERE lease_owner IS NOT NULL;
                 ALTER TABLE rate_starts ADD COLUMN period INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE schedules ADD COLUMN written_by TEXT;
                 CREATE TABLE queue_schedules (
                     id TEXT PRIMARY KEY,
                     destination TEXT NOT NULL,

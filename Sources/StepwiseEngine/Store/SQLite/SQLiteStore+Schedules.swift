@@ -4,16 +4,15 @@ import StepwiseRuntime
 
 /// Cron schedules and their next fire times.
 extension SQLiteStore {
-    public func saveSchedules(_ schedules: [ScheduleRecord]) async throws {
+    public func saveSchedules(_ schedules: [ScheduleRecord], served: Set<String>, node: String) async throws {
         try await pool.write { db in
             let existing = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM schedules")).compactMap(Self.schedule)
             for old in existing {
-                let kept = schedules.contains { $0.workflow == old.workflow && $0.position == old.position }
-                if !kept {
-                    try db.cachedStatement(sql: "DELETE FROM schedules WHERE workflow = ? AND position = ?").execute(arguments: [
-                        old.workflow, old.position,
-                    ])
-                }
+                let stale =
+                    served.contains(old.workflow)
+                    ? !schedules.contains { $0.workflow == old.workflow && $0.position == old.position } : old.writtenBy == node
+                guard stale else { continue }
+                try db.cachedStatement(sql: "DELETE FROM schedules WHERE workflow = ? AND position = ?").execute(arguments: [old.workflow, old.position])
             }
             for schedule in schedules {
                 let old = existing.first { $0.workflow == schedule.workflow && $0.position == schedule.position }
@@ -22,12 +21,12 @@ extension SQLiteStore {
                 let next = unchanged ? old?.nextFireAt : schedule.nextFireAt
                 try db.cachedStatement(
                     sql: """
-                        INSERT OR REPLACE INTO schedules (workflow, position, cron, timezone, input, next_fire_at, last_fire_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        INSERT OR REPLACE INTO schedules (workflow, position, cron, timezone, input, next_fire_at, last_fire_at, written_by)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         """
                 ).execute(arguments: [
                     schedule.workflow, schedule.position, schedule.cron, schedule.timeZone, schedule.input.jsonText(),
-                    next.map(SQLiteTime.milliseconds), old?.lastFireAt.map(SQLiteTime.milliseconds),
+                    next.map(SQLiteTime.milliseconds), old?.lastFireAt.map(SQLiteTime.milliseconds), node,
                 ])
             }
         }
@@ -59,6 +58,7 @@ extension SQLiteStore {
         guard let input = try? Value(json: row["input"] as String) else { return nil }
         return ScheduleRecord(
             workflow: row["workflow"], position: row["position"], cron: row["cron"], timeZone: row["timezone"], input: input,
-            nextFireAt: SQLiteTime.timestamp(row["next_fire_at"]), lastFireAt: SQLiteTime.timestamp(row["last_fire_at"]))
+            nextFireAt: SQLiteTime.timestamp(row["next_fire_at"]), lastFireAt: SQLiteTime.timestamp(row["last_fire_at"]),
+            writtenBy: row["written_by"])
     }
 }
