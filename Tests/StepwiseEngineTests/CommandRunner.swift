@@ -33,8 +33,7 @@ struct CommandResult {
     let standardError: String
 }
 
-/// Runs the built `stepwise` with `arguments`, and `standardInput` (small: it is written before
-/// the outputs are read) on its standard input, or none.
+/// Runs the built `stepwise` with `arguments`, and `standardInput` on its standard input, or none.
 func stepwise(_ arguments: String..., standardInput: String? = nil) throws -> CommandResult {
     try stepwise(arguments: arguments, standardInput: standardInput)
 }
@@ -44,27 +43,9 @@ func stepwise(arguments: [String], standardInput: String? = nil) throws -> Comma
     let executable = try #require(
         stepwiseExecutable,
         "the stepwise executable was not found next to the test bundle or in .build/debug; build it with `swift build`")
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    let output = Pipe()
-    let error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    let input = Pipe()
-    process.standardInput = standardInput == nil ? FileHandle.nullDevice : input
-    try process.run()
-    if let standardInput {
-        input.fileHandleForWriting.write(Data(standardInput.utf8))
-        try input.fileHandleForWriting.close()
-    }
-    // The outputs here are small, far below a pipe's buffer, so reading one after the other cannot block.
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let result = try ChildProcess.run(executable.path, arguments, standardInput: standardInput.map { Array($0.utf8) })
     return CommandResult(
-        status: process.terminationStatus,
-        standardOutput: String(decoding: outputData, as: UTF8.self),
-        standardError: String(decoding: errorData, as: UTF8.self))
+        status: result.status, standardOutput: String(decoding: result.standardOutput, as: UTF8.self),
+        standardError: String(decoding: result.standardError, as: UTF8.self))
 }
 

@@ -48,12 +48,9 @@ struct LeaseOwnerTests {
     }
 }
 
-/// The id of a process that has exited.
+/// The id of a process that has exited: `sh` prints its own pid and ends.
 func exitedProcessId() throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/true")
-    try process.run()
-    process.waitUntilExit()
-    return process.processIdentifier
+    let printed = String(decoding: try ChildProcess.run("/bin/sh", ["-c", "echo $$"]).standardOutput, as: UTF8.self)
+    return try #require(Int32(printed.trimmingCharacters(in: .whitespacesAndNewlines)))
 }
 

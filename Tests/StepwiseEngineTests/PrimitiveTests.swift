@@ -19,15 +19,7 @@ extension Value {
 struct PrimitiveTests {
     /// Runs `curl` with `arguments` and returns what it printed.
     private func curl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "--max-time", "10"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        String(decoding: try ChildProcess.run("/usr/bin/curl", ["-s", "--max-time", "10"] + arguments).standardOutput, as: UTF8.self)
     }
 
     static let waiter = """

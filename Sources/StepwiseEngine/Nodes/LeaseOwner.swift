@@ -27,12 +27,21 @@ public struct LeaseOwner: Sendable, Equatable, CustomStringConvertible {
 
     /// This process, as node `node` (the host name when `nil`).
     public static func current(node: String? = nil) -> LeaseOwner {
-        let name = ProcessInfo.processInfo.hostName
-        let pid = ProcessInfo.processInfo.processIdentifier
-        return LeaseOwner(
-            node: node ?? name, host: ([name] + ProcessProbe.namespace).joined(separator: "~"), pid: pid,
-            started: ProcessProbe.startTime(of: pid) ?? String(UInt64.random(in: 1...UInt64.max), radix: 36))
+        let process = thisProcess
+        return LeaseOwner(node: node ?? process.hostName, host: process.host, pid: process.pid, started: process.started)
     }
+
+    /// This process's parts, read once (reading the host name is not safe from several threads at
+    /// once with Foundation's `ProcessInfo.hostName`; `gethostname` is).
+    private static let thisProcess: (hostName: String, host: String, pid: Int32, started: String) = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let hostName = gethostname(&buffer, buffer.count) == 0 ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
+        let pid = getpid()
+        return (
+            hostName, ([hostName] + ProcessProbe.namespace).joined(separator: "~"), pid,
+            ProcessProbe.startTime(of: pid) ?? String(UInt64.random(in: 1...UInt64.max), radix: 36)
+        )
+    }()
 
     /// Reads an owner as written; `nil` for a name in another form (a node of an older version, a test).
     public init?(parsing text: String) {
