@@ -17,7 +17,7 @@ public func withApplication<A: ApplicationProtocol, T>(
     var iterator = ports.makeAsyncIterator()
     guard let port = await iterator.next(), port > 0 else {
         task.cancel()
-        throw WaitTimeout(description: "\(what) did not start: \(await task.result)")
+        throw ApplicationStartFailure(description: "\(what) did not start: \(await task.result)")
     }
     do {
         let result = try await body(port)
@@ -29,4 +29,9 @@ public func withApplication<A: ApplicationProtocol, T>(
         _ = await task.result
         throw error
     }
+}
+
+/// An application that could not start (its address taken, most often).
+public struct ApplicationStartFailure: Error, CustomStringConvertible {
+    public let description: String
 }

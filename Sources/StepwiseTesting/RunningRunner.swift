@@ -35,9 +35,19 @@ public struct RunningRunner: Sendable {
             signingKeys: signingKeys, secrets: EnvironmentSecrets(secrets), http: http,
             events: EndpointEventLog(write: events, clock: WorkflowEngine.systemTime), clock: WorkflowEngine.systemTime)
         let server = RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: port, baseURL: nil, logger: silentLogger)
-        return try await withApplication("the runner", { server.application(onRunning: $0) }) { port in
-            _ = try await server.registerSchedules(port: port)
-            return try await body(RunningRunner(port: port, engine: engine))
+        // A redeploy on the previous port may find it held a moment longer by the runner that just
+        // stopped, or briefly by another test's connection: it tries again for up to two seconds.
+        var attempt = 1
+        while true {
+            do {
+                return try await withApplication("the runner", { server.application(onRunning: $0) }) { port in
+                    _ = try await server.registerSchedules(port: port)
+                    return try await body(RunningRunner(port: port, engine: engine))
+                }
+            } catch is ApplicationStartFailure where port != 0 && attempt < 20 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
         }
     }
 
