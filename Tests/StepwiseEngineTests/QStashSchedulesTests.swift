@@ -9,10 +9,14 @@ import Testing
 /// QStash's schedules and flow control served by Stepwise, over real loopback HTTP.
 @Suite("QStash schedules and flow control")
 struct QStashSchedulesTests {
+    /// The engine's clock moves only when a test moves it; the loop looks at it every 50 ms.
+    static let polling = WorkflowEngine.Configuration(maximumIdle: .milliseconds(50))
+
     @Test func aScheduleDeliversItsMessageOnEachTickAndCanBeReadPausedReplacedAndDeleted() async throws {
-        let (clock, boundary) = try VirtualStartClock.beforeAMinute()
+        let clock = try VirtualClock.at("2026-06-01T00:00:30Z")
+        let tickTime = try TimestampValue(parsing: "2026-06-01T00:01:00Z")
         try await CountingServer.with { target in
-            try await RunningServer.with([], clock: { clock.now() }) { stepwise in
+            try await RunningServer.with([], configuration: Self.polling, clock: { clock.now }) { stepwise in
                 let created = try await send(
                     .POST, stepwise.url("/v2/schedules/" + target.url("/tick")), body: #"{"a":1}"#,
                     headers: [
@@ -21,7 +25,10 @@ struct QStashSchedulesTests {
                     ])
                 #expect(created.status == 200, "\(created.body)")
                 #expect(created.json?["scheduleId"] == "every-minute")
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(target.requests(to: "/tick").isEmpty, "nothing before the tick")
 
+                clock.advance(to: tickTime)
                 let tick = try await eventually("the first tick's delivery") { target.requests(to: "/tick").first }
                 #expect(tick.body == #"{"a":1}"#)
                 #expect(tick.header("Upstash-Schedule-Id") == "every-minute")
@@ -29,7 +36,7 @@ struct QStashSchedulesTests {
                 #expect(tick.header("Authorization") == "Bearer destination-secret", "the forwarded header, never the creator's token")
                 let verifier = SignatureVerifier(keys: try await stepwise.engine.signingKeys())
                 _ = try verifier.verify(
-                    token: tick.header("Upstash-Signature") ?? "", body: Array(tick.body.utf8), now: clock.now().secondsSinceEpoch, leeway: 5,
+                    token: tick.header("Upstash-Signature") ?? "", body: Array(tick.body.utf8), now: clock.now.secondsSinceEpoch, leeway: 5,
                     url: target.url("/tick"))
 
                 let answer = try await send(.GET, stepwise.url("/v2/schedules/every-minute"))
@@ -39,8 +46,8 @@ struct QStashSchedulesTests {
                 #expect(read["destination"]?.string == target.url("/tick"))
                 #expect(read["cron"] == "* * * * *")
                 #expect(read["header"]?["X-Team"] == ["blue"])
-                #expect(read["lastScheduleTime"] == .int(boundary * 1_000))
-                #expect(read["nextScheduleTime"] == .int((boundary + 60) * 1_000))
+                #expect(read["lastScheduleTime"] == .int(tickTime.millisecondsSinceEpoch))
+                #expect(read["nextScheduleTime"] == .int(tickTime.millisecondsSinceEpoch + 60_000))
                 #expect(read["isPaused"] == false)
                 let stored = try await stepwise.store.queueSchedules()
                 #expect(!stored.contains { $0.headers.contains { $0.name.lowercased() == "authorization" } }, "nor is it stored")
@@ -50,7 +57,7 @@ struct QStashSchedulesTests {
                     .POST, stepwise.url("/v2/schedules/" + target.url("/tick")), body: #"{"a":2}"#,
                     headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "every-minute")])
                 let replaced = try #require(try await send(.GET, stepwise.url("/v2/schedules/every-minute")).json)
-                #expect(replaced["nextScheduleTime"] == .int((boundary + 60) * 1_000))
+                #expect(replaced["nextScheduleTime"] == .int(tickTime.millisecondsSinceEpoch + 60_000))
                 #expect(replaced["body"] == #"{"a":2}"#)
 
                 #expect(try await send(.PATCH, stepwise.url("/v2/schedules/every-minute/pause")).status == 200)
@@ -68,16 +75,25 @@ struct QStashSchedulesTests {
         }
     }
 
-    @Test func aPausedScheduleSkipsItsTicks() async throws {
-        let (clock, _) = try VirtualStartClock.beforeAMinute(leadMilliseconds: 1_000)
+    @Test func aPausedScheduleSkipsItsTicksAndAResumedOneGoesOnFromTheNextTick() async throws {
+        let clock = try VirtualClock.at("2026-06-01T00:00:30Z")
         try await CountingServer.with { target in
-            try await RunningServer.with([], clock: { clock.now() }) { stepwise in
+            try await RunningServer.with([], configuration: Self.polling, clock: { clock.now }) { stepwise in
                 _ = try await send(
                     .POST, stepwise.url("/v2/schedules/" + target.url("/tick")), body: "{}",
                     headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "paused")])
                 #expect(try await send(.PATCH, stepwise.url("/v2/schedules/paused/pause")).status == 200)
-                try await Task.sleep(for: .milliseconds(1_800))
+                clock.advance(to: try TimestampValue(parsing: "2026-06-01T00:01:30Z"))
+                try await Task.sleep(for: .milliseconds(300))
                 #expect(target.requests(to: "/tick").isEmpty, "the tick passed while paused")
+
+                #expect(try await send(.PATCH, stepwise.url("/v2/schedules/paused/resume")).status == 200)
+                let next = try TimestampValue(parsing: "2026-06-01T00:02:00Z")
+                #expect(try await send(.GET, stepwise.url("/v2/schedules/paused")).json?["nextScheduleTime"] == .int(next.millisecondsSinceEpoch))
+                clock.advance(to: next)
+                _ = try await eventually("the next tick after resuming") { target.requests(to: "/tick").first }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(target.requests(to: "/tick").count == 1, "the skipped tick is not made up")
             }
         }
     }

@@ -492,7 +492,8 @@ struct SplitDeploymentTests {
     }
 
     @Test func aWorkflowsScheduleStartsRunsThroughTheRunnerAndARedeployWithoutItRemovesIt() async throws {
-        let (clock, _) = try VirtualStartClock.beforeAMinute()
+        // The engine's clock moves only when the test moves it; its loop looks every 50 ms.
+        let clock = try VirtualClock.at("2026-06-01T00:00:30Z")
         let ticker = try definition("""
             workflow: ticker
             schedule: [{cron: "* * * * *", timezone: Europe/Berlin, input: {from: cron}}]
@@ -507,13 +508,14 @@ struct SplitDeploymentTests {
               - id: tick
                 set: {input: manual}
             """)
-        try await RunningServer.with([], clock: { clock.now() }) { engine in
+        try await RunningServer.with([], configuration: .init(maximumIdle: .milliseconds(50)), clock: { clock.now }) { engine in
             let port = try await RunningRunner.with([ticker], engine: engine) { runner in
                 let schedules = try #require(try await send(.GET, engine.url("/v2/schedules")).json?.list)
                 #expect(schedules.count == 1)
                 #expect(schedules.first?["scheduleId"]?.string?.hasPrefix("stepwise-ticker-0-") == true)
                 #expect(schedules.first?["destination"]?.string == runner.url("ticker"))
                 #expect(schedules.first?["cron"] == "CRON_TZ=Europe/Berlin * * * * *")
+                clock.advance(to: try TimestampValue(parsing: "2026-06-01T00:01:00Z"))
                 let run = try await eventually("the tick's run") { () -> RunRecord? in
                     try await engine.store.runs(RunFilter(workflow: runner.url("ticker"))).first
                 }
