@@ -8,9 +8,10 @@ extension SQLiteStore {
         try await pool.write { db in
             let existing = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM schedules")).compactMap(Self.schedule)
             for old in existing {
+                // An entry stored before entries named their node counts as this node's.
                 let stale =
                     served.contains(old.workflow)
-                    ? !schedules.contains { $0.workflow == old.workflow && $0.position == old.position } : old.writtenBy == node
+                    ? !schedules.contains { $0.workflow == old.workflow && $0.position == old.position } : (old.writtenBy ?? node) == node
                 guard stale else { continue }
                 try db.cachedStatement(sql: "DELETE FROM schedules WHERE workflow = ? AND position = ?").execute(arguments: [old.workflow, old.position])
             }
