@@ -7,7 +7,7 @@ import StepwiseProtocol
 /// out; a node that lacks a run's bytes reads its log whole, so the cache is never needed for
 /// correctness.
 struct EncodedLogCache: Sendable {
-    private var logs: [String: (encoded: EncodedRawSteps, lastUse: UInt64)] = [:]
+    private var logs: [String: (encoded: EncodedRawSteps, initialPayload: [UInt8], lastUse: UInt64)] = [:]
     private var uses: UInt64 = 0
     private var totalBytes = 0
     /// The most bytes kept, all runs together.
@@ -24,18 +24,21 @@ struct EncodedLogCache: Sendable {
     }
 
     /// Appends entries read from the store, which must start at `count(of: runId)`, and answers
-    /// the body of the first `through + 1` entries (all when `nil`).
-    mutating func body(of runId: String, appending entries: [RawStep], through position: Int?) -> [UInt8] {
+    /// the body of the first `through + 1` entries (all when `nil`) and the run's initial payload
+    /// (entry 0, which a failure callback carries).
+    mutating func body(of runId: String, appending entries: [RawStep], through position: Int?) -> (body: [UInt8], initialPayload: [UInt8]) {
         uses += 1
-        var encoded = logs.removeValue(forKey: runId)?.encoded ?? EncodedRawSteps()
+        let kept = logs.removeValue(forKey: runId)
+        var encoded = kept?.encoded ?? EncodedRawSteps()
+        let initialPayload = kept?.initialPayload ?? entries.first?.body ?? []
         totalBytes -= encoded.bytes.count
         for entry in entries { encoded.append(entry) }
         let body = encoded.body(count: position.map { $0 + 1 })
-        guard encoded.bytes.count <= byteBudget / 4 else { return body }
+        guard encoded.bytes.count <= byteBudget / 4 else { return (body, initialPayload) }
         totalBytes += encoded.bytes.count
-        logs[runId] = (encoded, uses)
+        logs[runId] = (encoded, initialPayload, uses)
         evictOverBudget()
-        return body
+        return (body, initialPayload)
     }
 
     /// Forgets a run whose log will not be delivered again.

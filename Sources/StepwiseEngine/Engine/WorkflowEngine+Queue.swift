@@ -88,8 +88,7 @@ extension WorkflowEngine {
                 _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp())
                 return
             }
-            body = try await deliveryBody(of: run.id, through: message.logPosition)
-            initialPayload = try await store.runLog(runId: run.id, through: 0).first?.body ?? []
+            (body, initialPayload) = try await deliveryBody(of: run.id, through: message.logPosition)
         }
         let result = await target.deliver(message, body: body, runCreatedAt: run?.createdAt, key: try await deliveryKey())
         let resolver = QueuedAttemptResolver(
@@ -104,14 +103,15 @@ extension WorkflowEngine {
 }
 
 extension WorkflowEngine {
-    /// The body of a delivery of run `runId`'s log through `position`: the cached encoding plus
-    /// the entries appended since.
-    func deliveryBody(of runId: String, through position: Int?) async throws -> [UInt8] {
+    /// The body of a delivery of run `runId`'s log through `position` (the cached encoding plus
+    /// the entries appended since) and the run's initial payload.
+    func deliveryBody(of runId: String, through position: Int?) async throws -> (body: [UInt8], initialPayload: [UInt8]) {
         let known = encodedLogs.count(of: runId)
         let missing = position.map { $0 >= known } ?? true ? try await store.runLog(runId: runId, from: known, through: position) : []
         // Another delivery of the run may have extended the cache meanwhile.
         guard encodedLogs.count(of: runId) == known else {
-            return RawStepArray(try await store.runLog(runId: runId, through: position)).jsonBytes
+            let log = try await store.runLog(runId: runId, through: position)
+            return (RawStepArray(log).jsonBytes, log.first?.body ?? [])
         }
         return encodedLogs.body(of: runId, appending: missing, through: position)
     }

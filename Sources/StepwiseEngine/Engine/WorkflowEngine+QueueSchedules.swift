@@ -16,7 +16,7 @@ extension WorkflowEngine {
         let next = try Self.nextTick(cron: request.cron, zone: request.timeZone, after: now)
         _ = try PublicationPlanner(now: now).plan(request.message)
         let schedule = QueueSchedule(
-            id: request.scheduleId ?? "scd_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
+            id: request.scheduleId ?? RunIdentifier.fresh(prefix: "scd_"),
             destination: request.message.destination, cron: request.cron, timeZone: request.timeZone,
             headers: request.messageHeaders.fields.map { ForwardedHeader($0.name, $0.value) }, body: request.message.body, createdAt: now,
             nextFireAt: next)

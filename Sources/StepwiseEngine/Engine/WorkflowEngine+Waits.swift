@@ -31,7 +31,7 @@ extension WorkflowEngine {
         case .stored, .deduplicated: break
         }
         if let kept = try await store.takeEvent(runId: runId, event: event) {
-            _ = try await resolve(wait, eventBody: Self.eventBody(kept))
+            _ = try await resolve(wait, eventBody: EndpointWake.eventBody(kept))
         }
         queueChanged()
         return .success(())
@@ -65,22 +65,4 @@ extension WorkflowEngine {
         return woken
     }
 
-    /// Adds to `resolution` the SDK runs' waits its `notify` steps resolve: a YAML notify wakes
-    /// every run waiting on the event, whichever kind (the store applies both with the step).
-    func wakeEndpointWaits(notifiedIn resolution: inout DeliveryResolution) async throws {
-        for case .park(let operation) in resolution.submissions {
-            guard case .notify(let event, let data) = operation.kind else { continue }
-            for wait in try await store.endpointWaits(event: event, runId: nil) {
-                let message = try wait.resolution(eventBody: Self.eventBody(data))
-                let publication = try await planner(for: [message]).plan(message)
-                resolution.endpointWakes.append(EndpointWake(stepName: operation.stepName, wait: wait, publication: publication))
-            }
-        }
-    }
-
-    /// The bytes an SDK reads as event data: a text event as its text, anything else as JSON.
-    static func eventBody(_ data: Value) -> [UInt8] {
-        if case .string(let text) = data { return Array(text.utf8) }
-        return Array(data.jsonText().utf8)
-    }
 }

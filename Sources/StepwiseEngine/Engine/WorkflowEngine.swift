@@ -208,7 +208,7 @@ public actor WorkflowEngine {
     /// that arrives before the wait is kept for it). SDK runs receive `body`, the notify's exact
     /// bytes (by default `data` as text or JSON).
     public func notify(event: String, data: Value, body: [UInt8]? = nil, runId: String? = nil) async throws -> NotifyResult {
-        let woken = try await wakeEndpointWaits(event: event, body: body ?? Self.eventBody(data), runId: runId)
+        let woken = try await wakeEndpointWaits(event: event, body: body ?? EndpointWake.eventBody(data), runId: runId)
         if runId != nil, !woken.isEmpty { return NotifyResult(woken: woken, stored: false) }
         let result = try await store.notify(event: event, data: data, runId: runId, at: clock())
         if !result.woken.isEmpty { wake.signal() }
@@ -356,11 +356,12 @@ public actor WorkflowEngine {
         return due
     }
 
-    /// Something may have been queued: the next turn reads the queue.
-    func queueChanged() {
+    /// Something may have been queued: the next turn reads the queue. `promptly` wakes the loop
+    /// for it; otherwise the turn after the deliveries in flight does.
+    func queueChanged(promptly: Bool = true) {
         queueChanges += 1
         queueDue = .unknown
-        wake.signal()
+        if promptly { wake.signal() }
     }
 
     /// Marks a delivery finished and lets the loop look for more work.
@@ -447,13 +448,17 @@ public actor WorkflowEngine {
             resolver.now = clock()
             resolution = resolver.resolve(outcome)
             startChildren(of: run, in: &resolution)
-            try await wakeEndpointWaits(notifiedIn: &resolution)
         }
-        // A notice to a failure_url and an SDK wait's result are queued messages, and the end of
-        // a delivery under a concurrency key frees a slot QStash messages of the same key may
-        // wait for: the queue's next due time changed.
+        // A notice to a failure_url is a queued message, and the end of a delivery under a
+        // concurrency key frees a slot QStash messages of the same key may wait for: the queue's
+        // next due time changed. A notify step may have queued SDK runs' wait results: the queue
+        // is read at the loop's next turn, without waking it for every notify.
         defer {
-            if !resolution.notices.isEmpty || !resolution.endpointWakes.isEmpty || run.flowControl?.concurrencyKey != nil { queueChanged() }
+            if !resolution.notices.isEmpty || run.flowControl?.concurrencyKey != nil {
+                queueChanged()
+            } else if resolution.notifies {
+                queueChanged(promptly: false)
+            }
         }
         guard leasingNext else {
             if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal { await runner.forget(runId: run.id) }

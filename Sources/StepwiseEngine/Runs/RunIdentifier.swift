@@ -10,9 +10,9 @@ public enum RunIdentifier {
     /// Prefixes of ids the engine derives; a client id may not start with them.
     static let reservedPrefixes = ["wfr_sched_", "wfr_invoke_"]
 
-    /// A fresh run id: `wfr_` and 32 random hex digits.
-    static func fresh() -> String {
-        "wfr_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+    /// A fresh id: `prefix` (a run's `wfr_` by default) and 32 random hex digits.
+    static func fresh(prefix: String = "wfr_") -> String {
+        prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     }
 
     /// The id of the run of a schedule's tick at `secondsSinceEpoch`: the same on every node, so

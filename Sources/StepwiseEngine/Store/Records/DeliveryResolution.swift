@@ -17,8 +17,6 @@ public struct DeliveryResolution: Sendable, Equatable {
     public var record: AttemptRecord
     /// Messages to queue when the change is applied (the notice to a `failure_url`).
     public var notices: [QueuedMessage] = []
-    /// The SDK runs' waits the delivery's `notify` steps resolve.
-    public var endpointWakes: [EndpointWake] = []
 
     public init(
         submissions: [StepSubmission] = [], children: [String: RunRecord] = [:], next: (attempt: Int, dueAt: TimestampValue)?,
@@ -34,10 +32,18 @@ public struct DeliveryResolution: Sendable, Equatable {
         self.record = record
     }
 
+    /// Whether a `notify` step is among the submissions: applying it may queue the results of
+    /// SDK runs' waits.
+    public var notifies: Bool {
+        submissions.contains { submission in
+            guard case .park(let operation) = submission, case .notify = operation.kind else { return false }
+            return true
+        }
+    }
+
     public static func == (lhs: DeliveryResolution, rhs: DeliveryResolution) -> Bool {
         lhs.submissions == rhs.submissions && lhs.children == rhs.children && lhs.next?.attempt == rhs.next?.attempt && lhs.next?.dueAt == rhs.next?.dueAt
             && lhs.status == rhs.status && lhs.phase == rhs.phase && lhs.output == rhs.output && lhs.error == rhs.error
             && lhs.record == rhs.record && lhs.notices.map(\.id) == rhs.notices.map(\.id)
-            && lhs.endpointWakes.map(\.wait) == rhs.endpointWakes.map(\.wait)
     }
 }

@@ -206,6 +206,8 @@ enum SQLiteSchema {
                 CREATE INDEX queue_by_flow_key ON queue(flow_key) WHERE flow_key IS NOT NULL;
                 CREATE INDEX messages_by_lease_owner ON messages(lease_owner) WHERE lease_owner IS NOT NULL;
                 CREATE INDEX queue_by_lease_owner ON queue(lease_owner) WHERE lease_owner IS NOT NULL;
+                CREATE INDEX messages_by_lease_end ON messages(lease_until) WHERE lease_until IS NOT NULL;
+                CREATE INDEX queue_by_lease_end ON queue(lease_until) WHERE lease_until IS NOT NULL;
                 ALTER TABLE rate_starts ADD COLUMN period INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE schedules ADD COLUMN written_by TEXT;
                 CREATE TABLE queue_schedules (

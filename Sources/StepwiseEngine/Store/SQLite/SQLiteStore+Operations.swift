@@ -125,10 +125,9 @@ extension SQLiteStore {
     }
 
     /// Applies one submitted step; whether it appended an entry to the run's journal.
-    static func apply(_ db: Database, _ submission: StepSubmission, of run: RunRecord, resolution: DeliveryResolution, at now: Int64) throws
+    static func apply(_ db: Database, _ submission: StepSubmission, of run: RunRecord, children: [String: RunRecord], at now: Int64) throws
         -> Bool
     {
-        let children = resolution.children
         let operation: StepOperation
         switch submission {
         case .record(let entry):
@@ -192,8 +191,10 @@ extension SQLiteStore {
             try insert(db, operation, of: run.id, timeoutAt: nil, child: child.id, at: now)
         case .notify(let event, let data):
             var woken = try wake(db, event: event, data: data, runId: nil, at: now)
-            for wake in resolution.endpointWakes where wake.stepName == operation.stepName {
-                if try resolveEndpointWait(db, wake.wait, with: wake.publication, at: now) { woken.append(wake.wait.runId) }
+            // SDK runs waiting on the event too, their results planned by `EndpointWake`.
+            for wait in try endpointWaits(db, event: event, runId: nil) {
+                let publication = try EndpointWake.publication(for: wait, data: data, defaults: try runDefaults(db, runId: wait.runId), now: SQLiteTime.timestamp(now) ?? .epoch)
+                if try resolveEndpointWait(db, wait, with: publication, at: now) { woken.append(wait.runId) }
             }
             try append(db, runId: run.id, entry: operation.entry(out: ["waiters": .list(woken.map(Value.string))]), at: now)
             return true

@@ -114,9 +114,12 @@ extension SQLiteStore {
     }
 
     public func runDefaults(runId: String) async throws -> RunDefaults? {
-        try await pool.read { db in
-            Self.runDefaults(try String.fetchOne(db.cachedStatement(sql: "SELECT endpoint_defaults FROM runs WHERE id = ?"), arguments: [runId]))
-        }
+        try await pool.read { db in try Self.runDefaults(db, runId: runId) }
+    }
+
+    /// The run-level options of SDK run `runId`, within a transaction.
+    static func runDefaults(_ db: Database, runId: String) throws -> RunDefaults? {
+        runDefaults(try String.fetchOne(db.cachedStatement(sql: "SELECT endpoint_defaults FROM runs WHERE id = ?"), arguments: [runId]))
     }
 
     /// Decodes the stored `endpoint_defaults` column.
@@ -259,17 +262,20 @@ extension SQLiteStore {
     }
 
     public func endpointWaits(event: String, runId: String?) async throws -> [EndpointWait] {
-        try await pool.read { db in
-            try String.fetchAll(
-                db,
+        try await pool.read { db in try Self.endpointWaits(db, event: event, runId: runId) }
+    }
+
+    /// The SDK runs' waits on `event` (of `runId` only, when given), within a transaction.
+    static func endpointWaits(_ db: Database, event: String, runId: String?) throws -> [EndpointWait] {
+        try String.fetchAll(
+            db.cachedStatement(
                 sql: """
                     SELECT o.payload FROM operations o JOIN runs r ON r.id = o.run_id
                     WHERE o.event_id = ? AND o.kind = 'endpoint-wait' AND r.status = 'running' AND (? IS NULL OR o.run_id = ?)
                     ORDER BY o.created_at, o.run_id
-                    """,
-                arguments: [event, runId, runId]
-            ).compactMap { try? JSONDecoder().decode(EndpointWait.self, from: Data($0.utf8)) }
-        }
+                    """),
+            arguments: [event, runId, runId]
+        ).compactMap { try? JSONDecoder().decode(EndpointWait.self, from: Data($0.utf8)) }
     }
 
     public func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool {

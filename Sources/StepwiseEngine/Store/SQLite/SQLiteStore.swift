@@ -82,7 +82,7 @@ public final class SQLiteStore: Store {
         try Self.releaseSlot(db, of: run)
         var appended = false
         for submission in resolution.submissions {
-            appended = try Self.apply(db, submission, of: run, resolution: resolution, at: now) || appended
+            appended = try Self.apply(db, submission, of: run, children: resolution.children, at: now) || appended
         }
         if resolution.error != nil, run.phase == .main {
             try db.cachedStatement(
