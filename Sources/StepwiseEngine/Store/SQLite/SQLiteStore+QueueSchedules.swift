@@ -59,19 +59,7 @@ extension SQLiteStore {
         async throws -> Bool
     {
         try await pool.write { db in
-            let now = SQLiteTime.milliseconds(time)
-            try db.cachedStatement(
-                sql: """
-                    UPDATE queue_schedules SET next_fire_at = ?, last_fire_at = ?
-                    WHERE id = ? AND next_fire_at = ? AND paused = 0
-                    """
-            ).execute(arguments: [next.map(SQLiteTime.milliseconds), SQLiteTime.milliseconds(expected), id, SQLiteTime.milliseconds(expected)])
-            guard db.changesCount > 0 else { return false }
-            guard let publication else { return true }
-            if case .stored(let messageId) = try Self.apply(db, publication, at: now) {
-                try db.cachedStatement(sql: "UPDATE queue_schedules SET last_message_id = ? WHERE id = ?").execute(arguments: [messageId, id])
-            }
-            return true
+            try SQLiteTransaction.transitions(db).fireQueueSchedule(id: id, expected: expected, next: next, publication: publication, at: time)
         }
     }
 

@@ -43,15 +43,7 @@ extension SQLiteStore {
         -> Bool
     {
         try await pool.write { db in
-            try db.cachedStatement(
-                sql: "UPDATE schedules SET next_fire_at = ?, last_fire_at = ? WHERE workflow = ? AND position = ? AND next_fire_at = ?"
-            ).execute(arguments: [
-                next.map(SQLiteTime.milliseconds), SQLiteTime.milliseconds(expected), schedule.workflow, schedule.position,
-                SQLiteTime.milliseconds(expected),
-            ])
-            guard db.changesCount > 0 else { return false }
-            if let run, try Self.fetchRun(db, id: run.id) == nil { try Self.insertRun(db, run) }
-            return true
+            try SQLiteTransaction.transitions(db).fireSchedule(schedule, expected: expected, next: next, run: run)
         }
     }
 

@@ -41,11 +41,7 @@ public final class SQLiteStore: Store {
     }
 
     public func createRun(_ run: RunRecord) async throws -> (run: RunRecord, created: Bool) {
-        try await pool.write { db in
-            if let existing = try Self.fetchRun(db, id: run.id) { return (existing, false) }
-            try Self.insertRun(db, run)
-            return (run, true)
-        }
+        try await pool.write { db in try SQLiteTransaction.transitions(db).createRun(run) }
     }
 
     public func nextWakeTime() async throws -> TimestampValue? {
@@ -59,54 +55,17 @@ public final class SQLiteStore: Store {
     }
 
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool {
-        try await completions.write { db in try Self.complete(db, message, owner: owner, with: resolution) }
+        try await completions.write { db in try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution) }
     }
 
     public func complete(
         _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
     ) async throws -> (completed: Bool, next: PendingMessage?) {
         try await completions.write { db in
-            let completed = try Self.complete(db, message, owner: owner, with: resolution)
+            let completed = try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution)
             guard completed, !resolution.status.isFinal else { return (completed, nil) }
             return (true, try Self.leaseDelivery(db, runId: message.runId, owner: owner, until: leaseUntil, dueBy: resolution.record.finishedAt))
         }
-    }
-
-    /// Applies `resolution` to the run of the claimed `message` inside a transaction.
-    private static func complete(_ db: Database, _ message: PendingMessage, owner: String, with resolution: DeliveryResolution) throws
-        -> Bool
-    {
-        guard let redeliver = try Self.take(db, message, owner: owner) else { return false }
-        guard let run = try Self.fetchRun(db, id: message.runId), run.status == .running else { return false }
-        let now = SQLiteTime.milliseconds(resolution.record.finishedAt)
-        try Self.releaseSlot(db, of: run)
-        var appended = false
-        for submission in resolution.submissions {
-            appended = try Self.apply(db, submission, of: run, children: resolution.children, at: now) || appended
-        }
-        if resolution.error != nil, run.phase == .main {
-            try db.cachedStatement(
-                sql:
-                    "UPDATE runs SET failure_position = COALESCE(failure_position, (SELECT COUNT(*) FROM journal WHERE run_id = ?)) WHERE id = ?"
-            ).execute(arguments: [run.id, run.id])
-        }
-        try db.cachedStatement(
-            sql:
-                "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?"
-        ).execute(arguments: [
-            resolution.status.rawValue, resolution.phase.rawValue, resolution.output?.jsonText(),
-            resolution.error.map { $0.value.jsonText() }, now, run.id,
-        ])
-        try Self.insert(db, resolution.record)
-        if resolution.status.isFinal {
-            try Self.finish(db, runId: run.id, status: resolution.status, at: now)
-            for notice in resolution.notices { try Self.insertQueued(db, notice, at: now) }
-        } else if appended || redeliver {
-            try Self.deliver(db, runId: run.id, attempt: 0, dueAt: now, at: now)
-        } else if let next = resolution.next {
-            try Self.deliver(db, runId: run.id, attempt: next.attempt, dueAt: SQLiteTime.millisecondsRoundedUp(next.dueAt), at: now)
-        }
-        return true
     }
 
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
@@ -228,16 +187,14 @@ public final class SQLiteStore: Store {
     }
 
     public func cancel(runId: String, reason: StepError?, at time: TimestampValue) async throws -> Bool {
-        try await pool.write { db in try Self.cancel(db, runId: runId, reason: reason, at: SQLiteTime.milliseconds(time)) }
+        try await pool.write { db in try SQLiteTransaction.transitions(db).cancel(runId: runId, reason: reason, at: time) }
     }
 
     public func cancel(workflow: String, at time: TimestampValue) async throws -> [String] {
         try await pool.write { db in
             let ids = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT id FROM runs WHERE workflow = ? AND status = 'running'"), arguments: [workflow])
-            var canceled: [String] = []
-            for id in ids where try Self.cancel(db, runId: id, at: SQLiteTime.milliseconds(time)) { canceled.append(id) }
-            return canceled
+            return try SQLiteTransaction.transitions(db).cancel(runIds: ids, at: time)
         }
     }
 
@@ -250,24 +207,11 @@ public final class SQLiteStore: Store {
                     AND (endpoint_url = ? OR (? = 0 AND substr(endpoint_url, 1, length(?)) = ?))
                     """,
                 arguments: [url, exactly, url, url])
-            return try ids.filter { try Self.cancel(db, runId: $0, at: SQLiteTime.milliseconds(time)) }
+            return try SQLiteTransaction.transitions(db).cancel(runIds: ids, at: time)
         }
     }
 
     // MARK: Rows
-
-    /// Appends `entry` at the end of the run's journal, numbered by its position.
-    static func append(_ db: Database, runId: String, entry: JournalEntry, at time: Int64) throws {
-        // MAX over the primary key is one index lookup; COUNT(*) would walk the run's whole journal.
-        let position =
-            try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(position) + 1 FROM journal WHERE run_id = ?"), arguments: [runId]) ?? 0
-        var numbered = entry
-        numbered.stepId = position
-        // The primary key (run_id, position) makes recording two results at one position impossible.
-        try db.cachedStatement(sql: "INSERT INTO journal (run_id, position, entry, recorded_at) VALUES (?, ?, ?, ?)").execute(arguments: [
-            runId, position, numbered.json.jsonText(), time,
-        ])
-    }
 
     static func fetchJournal(_ db: Database, runId: String, from position: Int = 0) throws -> [JournalEntry] {
         try String.fetchAll(
@@ -275,41 +219,6 @@ public final class SQLiteStore: Store {
             arguments: [runId, position]
         )
         .compactMap { text in (try? Value(json: text)).flatMap { try? JournalEntry(json: $0) } }
-    }
-
-    /// Inserts a new run with its initial entry and first delivery.
-    static func insertRun(_ db: Database, _ run: RunRecord) throws {
-        let created = SQLiteTime.milliseconds(run.createdAt)
-        let flow = run.flowControl
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
-                    concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults, endpoint_invoker)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
-            run.phase.rawValue, created, created,
-            run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
-            flow?.ratePeriod, run.endpoint, try run.defaults.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
-            try run.invoker.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
-        ])
-        // An SDK run's log and first delivery come from its trigger message (`SQLiteStore+Queue`).
-        guard run.endpoint == nil else { return }
-        try append(db, runId: run.id, entry: .initial(run.input), at: created)
-        try deliver(db, runId: run.id, attempt: 0, dueAt: created, at: created)
-    }
-
-    static func insert(_ db: Database, _ record: AttemptRecord) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO attempts (run_id, position, attempt, started_at, finished_at, outcome, detail)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            record.runId, record.position, record.attempt, SQLiteTime.milliseconds(record.startedAt),
-            SQLiteTime.milliseconds(record.finishedAt), record.outcome, record.detail,
-        ])
     }
 
     static func fetchRun(_ db: Database, id: String) throws -> RunRecord? {

@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// Dead letters, the QStash queue, SDK runs' logs and waits, and schedule ticks.
+extension SQLiteTransaction {
+    // MARK: Dead letters
+
+    func deadLetter(id: String) throws -> DeadLetter? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM dead_letters WHERE id = ?"), arguments: [id]),
+            let run = try run(id: row["run_id"]), let created = SQLiteTime.timestamp(row["created_at"])
+        else { return nil }
+        let message = (row["message"] as String?).flatMap { try? JSONDecoder().decode(QueuedMessage.self, from: Data($0.utf8)) }
+        return DeadLetter(
+            id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created,
+            message: message)
+    }
+
+    func addDeadLetter(runId: String, at time: TimestampValue) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)").execute(
+            arguments: ["dlq_" + runId, runId, SQLiteTime.milliseconds(time)])
+    }
+
+    func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
+        try db.cachedStatement(sql: "UPDATE dead_letters SET message = ? WHERE run_id = ?").execute(arguments: [try Self.json(message), runId])
+    }
+
+    func removeDeadLetter(id: String) throws {
+        try db.cachedStatement(sql: "DELETE FROM dead_letters WHERE id = ?").execute(arguments: [id])
+    }
+
+    // MARK: The queue and logs
+
+    func enqueue(_ message: QueuedMessage, at time: TimestampValue) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at, flow_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [
+            message.id, message.runId, try Self.json(message), message.body.map { Data($0) }, message.attempt,
+            SQLiteTime.millisecondsRoundedUp(message.dueAt), SQLiteTime.milliseconds(time), message.flowControl?.key,
+        ])
+    }
+
+    func deleteQueued(id: String) throws {
+        try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ?").execute(arguments: [id])
+    }
+
+    func removeQueued(id: String, owner: String) throws -> Bool {
+        try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ? AND lease_owner = ?").execute(arguments: [id, owner])
+        return db.changesCount > 0
+    }
+
+    func retryQueued(id: String, owner: String, attempt: Int, dueAt: TimestampValue) throws -> Bool {
+        try db.cachedStatement(
+            sql: "UPDATE queue SET attempt = ?, due_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?"
+        ).execute(arguments: [attempt, SQLiteTime.millisecondsRoundedUp(dueAt), id, owner])
+        return db.changesCount > 0
+    }
+
+    func appendLog(runId: String, entry: RawStep, dedupeKey: String?, at time: TimestampValue) throws -> Int {
+        let position =
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(position) + 1 FROM run_log WHERE run_id = ?"), arguments: [runId]) ?? 0
+        try db.cachedStatement(
+            sql: "INSERT INTO run_log (run_id, position, message_id, call_type, body, dedupe_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [
+            runId, position, entry.messageId, entry.callType.rawValue, Data(entry.body), dedupeKey, SQLiteTime.milliseconds(time),
+        ])
+        return position
+    }
+
+    func logMessageId(runId: String, position: Int) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT message_id FROM run_log WHERE run_id = ? AND position = ?"), arguments: [runId, position])
+    }
+
+    func logMessageId(runId: String, dedupeKey: String) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT message_id FROM run_log WHERE run_id = ? AND dedupe_key = ?"), arguments: [runId, dedupeKey])
+    }
+
+    // MARK: SDK runs' waits, kept as operations of kind `endpoint-wait`
+
+    func insertEndpointWait(_ wait: EndpointWait, timeoutAt: TimestampValue, at time: TimestampValue) throws -> Bool {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO operations (run_id, step_name, kind, event_id, timeout_at, payload, created_at)
+                VALUES (?, ?, 'endpoint-wait', ?, ?, ?, ?) ON CONFLICT(run_id, step_name) DO NOTHING
+                """
+        ).execute(arguments: [
+            wait.runId, wait.stepKey, wait.eventId, SQLiteTime.millisecondsRoundedUp(timeoutAt), try Self.json(wait),
+            SQLiteTime.milliseconds(time),
+        ])
+        return db.changesCount > 0
+    }
+
+    func deleteEndpointWait(runId: String, stepKey: String) throws -> Bool {
+        try db.cachedStatement(sql: "DELETE FROM operations WHERE run_id = ? AND step_name = ? AND kind = 'endpoint-wait'").execute(
+            arguments: [runId, stepKey])
+        return db.changesCount > 0
+    }
+
+    func endpointWaits(event: String, runId: String?) throws -> [EndpointWait] {
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT o.payload FROM operations o JOIN runs r ON r.id = o.run_id
+                    WHERE o.event_id = ? AND o.kind = 'endpoint-wait' AND r.status = 'running' AND (? IS NULL OR o.run_id = ?)
+                    ORDER BY o.created_at, o.run_id
+                    """),
+            arguments: [event, runId, runId]
+        ).compactMap { try? JSONDecoder().decode(EndpointWait.self, from: Data($0.utf8)) }
+    }
+
+    // MARK: Schedules
+
+    func advanceSchedule(workflow: String, position: Int, expected: TimestampValue, next: TimestampValue?) throws -> Bool {
+        try db.cachedStatement(
+            sql: "UPDATE schedules SET next_fire_at = ?, last_fire_at = ? WHERE workflow = ? AND position = ? AND next_fire_at = ?"
+        ).execute(arguments: [
+            next.map(SQLiteTime.milliseconds), SQLiteTime.milliseconds(expected), workflow, position, SQLiteTime.milliseconds(expected),
+        ])
+        return db.changesCount > 0
+    }
+
+    func advanceQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?) throws -> Bool {
+        try db.cachedStatement(
+            sql: "UPDATE queue_schedules SET next_fire_at = ?, last_fire_at = ? WHERE id = ? AND next_fire_at = ? AND paused = 0"
+        ).execute(arguments: [next.map(SQLiteTime.milliseconds), SQLiteTime.milliseconds(expected), id, SQLiteTime.milliseconds(expected)])
+        return db.changesCount > 0
+    }
+
+    func setLastMessageId(scheduleId: String, messageId: String) throws {
+        try db.cachedStatement(sql: "UPDATE queue_schedules SET last_message_id = ? WHERE id = ?").execute(arguments: [messageId, scheduleId])
+    }
+}

@@ -1,0 +1,246 @@
+import Foundation
+import GRDB
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// `StoreTransaction` over one GRDB transaction: the row operations of the SQLite schema, with
+/// times as milliseconds since the epoch (due times rounded up).
+struct SQLiteTransaction: StoreTransaction {
+    let db: Database
+
+    init(_ db: Database) {
+        self.db = db
+    }
+
+    /// `RunTransitions` applied in this transaction.
+    static func transitions(_ db: Database) -> RunTransitions<SQLiteTransaction> {
+        RunTransitions(SQLiteTransaction(db))
+    }
+
+    private func execute(_ sql: String, _ arguments: StatementArguments = []) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
+    /// Runs `sql` and tells whether it changed any row.
+    private func changes(_ sql: String, _ arguments: StatementArguments) throws -> Bool {
+        try execute(sql, arguments)
+        return db.changesCount > 0
+    }
+
+    private static func at(_ time: TimestampValue) -> Int64 { SQLiteTime.milliseconds(time) }
+    private static func due(_ time: TimestampValue) -> Int64 { SQLiteTime.millisecondsRoundedUp(time) }
+
+    // MARK: Runs
+
+    func run(id: String) throws -> RunRecord? {
+        try SQLiteStore.fetchRun(db, id: id)
+    }
+
+    func insertRun(_ run: RunRecord) throws {
+        let created = Self.at(run.createdAt)
+        let flow = run.flowControl
+        try execute(
+            """
+            INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
+                concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults, endpoint_invoker)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
+                run.phase.rawValue, created, created,
+                run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
+                flow?.ratePeriod, run.endpoint, try run.defaults.map(Self.json), try run.invoker.map(Self.json),
+            ])
+    }
+
+    func updateRun(id: String, status: RunStatus, phase: RunPhase, output: Value?, error: StepError?, at time: TimestampValue) throws {
+        try execute(
+            "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?",
+            [status.rawValue, phase.rawValue, output?.jsonText(), error.map { $0.value.jsonText() }, Self.at(time), id])
+    }
+
+    func endRun(id: String, status: RunStatus, output: Value?, error: StepError?, at time: TimestampValue) throws -> Bool {
+        try changes(
+            """
+            UPDATE runs SET status = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ?
+            WHERE id = ? AND status = 'running'
+            """,
+            [status.rawValue, output?.jsonText(), error.map { $0.value.jsonText() }, Self.at(time), id])
+    }
+
+    func reopenRun(id: String, at time: TimestampValue) throws {
+        try execute(
+            """
+            UPDATE runs SET status = 'running', phase = 'main', error = NULL, output = NULL, failure_position = NULL, updated_at = ?
+            WHERE id = ?
+            """, [Self.at(time), id])
+    }
+
+    func markFailurePosition(runId: String) throws {
+        try execute(
+            "UPDATE runs SET failure_position = COALESCE(failure_position, (SELECT COUNT(*) FROM journal WHERE run_id = ?)) WHERE id = ?",
+            [runId, runId])
+    }
+
+    func failurePosition(runId: String) throws -> Int? {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT failure_position FROM runs WHERE id = ?"), arguments: [runId])
+    }
+
+    func childRunIds(of runId: String) throws -> [String] {
+        try String.fetchAll(
+            db.cachedStatement(sql: "SELECT child_run_id FROM operations WHERE run_id = ? AND child_run_id IS NOT NULL"), arguments: [runId])
+    }
+
+    func runningInvokedRuns(of runId: String) throws -> [String] {
+        try String.fetchAll(
+            db.cachedStatement(sql: "SELECT id FROM runs WHERE parent_run_id = ? AND endpoint_invoker IS NOT NULL AND status = 'running'"),
+            arguments: [runId])
+    }
+
+    func runDefaults(runId: String) throws -> RunDefaults? {
+        try SQLiteStore.runDefaults(db, runId: runId)
+    }
+
+    // MARK: Journal and deliveries
+
+    func append(runId: String, entry: JournalEntry, at time: TimestampValue) throws {
+        // MAX over the primary key is one index lookup; COUNT(*) would walk the run's whole journal.
+        let position =
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(position) + 1 FROM journal WHERE run_id = ?"), arguments: [runId]) ?? 0
+        var numbered = entry
+        numbered.stepId = position
+        // The primary key (run_id, position) makes recording two results at one position impossible.
+        try execute(
+            "INSERT INTO journal (run_id, position, entry, recorded_at) VALUES (?, ?, ?, ?)",
+            [runId, position, numbered.json.jsonText(), Self.at(time)])
+    }
+
+    func journalRows(runId: String) throws -> [(position: Int, entry: JournalEntry?)] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT position, entry FROM journal WHERE run_id = ? ORDER BY position"), arguments: [runId])
+            .map { row in (row["position"], (try? Value(json: row["entry"] as String)).flatMap { try? JournalEntry(json: $0) }) }
+    }
+
+    func removeJournalEntries(runId: String, positions: [Int]) throws {
+        for position in positions { try execute("DELETE FROM journal WHERE run_id = ? AND position = ?", [runId, position]) }
+        // Close the gaps, so positions stay 0, 1, 2, … as appends expect.
+        let kept = try Int.fetchAll(
+            db.cachedStatement(sql: "SELECT position FROM journal WHERE run_id = ? ORDER BY position"), arguments: [runId])
+        for (index, position) in kept.enumerated() where index != position {
+            try execute("UPDATE journal SET position = ? WHERE run_id = ? AND position = ?", [index, runId, position])
+        }
+    }
+
+    func deliver(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue) throws {
+        try execute(
+            """
+            INSERT INTO messages (run_id, kind, attempt, due_at, created_at) VALUES (?, 'deliver', ?, ?, ?)
+            ON CONFLICT(run_id) WHERE kind = 'deliver' DO UPDATE SET
+                due_at = MIN(due_at, excluded.due_at),
+                redeliver = CASE WHEN lease_owner IS NULL THEN redeliver ELSE 1 END
+            """, [runId, attempt, Self.due(dueAt), Self.at(time)])
+    }
+
+    func take(_ message: PendingMessage, owner: String) throws -> Bool? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver"),
+            arguments: [message.id, owner]
+        ).map { ($0["redeliver"] as Int) != 0 }
+    }
+
+    func record(_ attempt: AttemptRecord) throws {
+        try execute(
+            "INSERT INTO attempts (run_id, position, attempt, started_at, finished_at, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                attempt.runId, attempt.position, attempt.attempt, Self.at(attempt.startedAt), Self.at(attempt.finishedAt), attempt.outcome,
+                attempt.detail,
+            ])
+    }
+
+    func clearPendingWork(runId: String) throws {
+        for table in ["messages", "queue", "operations", "step_failures", "events"] {
+            try execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
+        }
+    }
+
+    func releaseSlot(key: String) throws {
+        try SQLiteStore.releaseSlot(db, key: key)
+    }
+
+    // MARK: Operations
+
+    func hasOperation(runId: String, stepName: String) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM operations WHERE run_id = ? AND step_name = ?"), arguments: [runId, stepName]) ?? false
+    }
+
+    func insertOperation(
+        _ operation: StepOperation, runId: String, timeoutAt: TimestampValue?, event: String?, child: String?, at time: TimestampValue
+    ) throws {
+        try execute(
+            """
+            INSERT INTO operations (run_id, step_name, kind, event_id, child_run_id, timeout_at, payload, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [runId, operation.stepName, operation.kindName, event, child, timeoutAt.map(Self.due), operation.json.jsonText(), Self.at(time)])
+    }
+
+    func addTimer(runId: String, stepName: String, kind: PendingMessage.Kind, dueAt: TimestampValue, at time: TimestampValue) throws {
+        try execute(
+            "INSERT INTO messages (run_id, kind, step_name, attempt, due_at, created_at) VALUES (?, ?, ?, 0, ?, ?)",
+            [runId, kind.rawValue, stepName, Self.due(dueAt), Self.at(time)])
+    }
+
+    func countFailure(runId: String, stepName: String) throws {
+        try execute(
+            """
+            INSERT INTO step_failures (run_id, step_name, failures) VALUES (?, ?, 1)
+            ON CONFLICT(run_id, step_name) DO UPDATE SET failures = failures + 1
+            """, [runId, stepName])
+    }
+
+    func deleteOperation(runId: String, stepName: String) throws {
+        try execute("DELETE FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName])
+    }
+
+    func deleteStepMessages(runId: String, stepName: String) throws {
+        try execute("DELETE FROM messages WHERE run_id = ? AND kind != 'deliver' AND step_name = ?", [runId, stepName])
+    }
+
+    func invokeOperation(runId: String, stepName: String, child: String) throws -> StepOperation? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ? AND child_run_id = ?"),
+            arguments: [runId, stepName, child]
+        ).flatMap(Self.operation)
+    }
+
+    func waitingOperations(event: String, runId: String?) throws -> [(runId: String, operation: StepOperation)] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT o.run_id, o.payload FROM operations o JOIN runs r ON r.id = o.run_id
+                    WHERE o.event_id = ? AND o.kind = 'wait' AND r.status = 'running' AND (? IS NULL OR o.run_id = ?)
+                    ORDER BY o.created_at, o.run_id
+                    """),
+            arguments: [event, runId, runId]
+        ).compactMap { row in Self.operation(row["payload"]).map { (row["run_id"], $0) } }
+    }
+
+    func takeEvent(runId: String, event: String) throws -> Value? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "DELETE FROM events WHERE run_id = ? AND event_id = ? RETURNING data"), arguments: [runId, event]
+        ).map { (try? Value(json: $0)) ?? .null }
+    }
+
+    func keepEvent(runId: String, event: String, data: Value, at time: TimestampValue) throws {
+        try execute(
+            "INSERT OR REPLACE INTO events (run_id, event_id, data, created_at) VALUES (?, ?, ?, ?)", [runId, event, data.jsonText(), Self.at(time)])
+    }
+
+    static func operation(_ payload: String) -> StepOperation? {
+        (try? Value(json: payload)).flatMap(StepOperation.init(json:))
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+}

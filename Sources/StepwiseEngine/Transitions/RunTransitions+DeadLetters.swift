@@ -1,0 +1,37 @@
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// Resuming dead-lettered runs from where they failed.
+extension RunTransitions {
+    /// Continues a dead-lettered run from its failed step, keeping completed results (an SDK run
+    /// gets the delivery that failed again); the run, or `nil` when there is no such entry.
+    public func resume(deadLetter id: String, at time: TimestampValue) throws -> RunRecord? {
+        guard let letter = try transaction.deadLetter(id: id), let run = try transaction.run(id: letter.runId), run.status == .failed else {
+            return nil
+        }
+        let now = time.wholeMilliseconds
+        if run.endpoint != nil { return try resumeEndpointRun(run, letter: letter, at: now) ? try transaction.run(id: run.id) : nil }
+        let failurePosition = try transaction.failurePosition(runId: run.id) ?? Int.max
+        // Keep every completed result; drop the failed step's entry and what on_failure did.
+        let dropped = try transaction.journalRows(runId: run.id).filter { row in
+            let failedHere = row.entry?.error != nil && row.entry?.stepName == letter.failedStep
+            return row.position >= failurePosition || failedHere
+        }
+        try transaction.removeJournalEntries(runId: run.id, positions: dropped.map(\.position))
+        try transaction.reopenRun(id: run.id, at: now)
+        try transaction.removeDeadLetter(id: id)
+        try transaction.deliver(runId: run.id, attempt: 0, dueAt: now, at: now)
+        return try transaction.run(id: run.id)
+    }
+
+    /// Makes a dead-lettered SDK run run again from the delivery that failed.
+    private func resumeEndpointRun(_ run: RunRecord, letter: DeadLetter, at now: TimestampValue) throws -> Bool {
+        guard var message = letter.message else { return false }
+        message.id = QueuedMessage.freshId()
+        message.dueAt = now
+        try transaction.reopenRun(id: run.id, at: now)
+        try transaction.removeDeadLetter(id: letter.id)
+        try transaction.enqueue(message, at: now)
+        return true
+    }
+}

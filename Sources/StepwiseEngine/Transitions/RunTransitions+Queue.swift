@@ -1,0 +1,130 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// The QStash queue and SDK runs: publications (`PublicationPlanner`) and attempt follow-ups
+/// (`QueuedAttemptResolver`) applied, waits parked and resolved, runs ended by their endpoint.
+extension RunTransitions {
+    /// Applies the publications of one publish or batch request in order; throws
+    /// `RefusedPublication` when one is refused, for the store to roll the whole request back.
+    public func publish(_ publications: [Publication], at time: TimestampValue) throws -> [PublicationResult] {
+        try publications.map { publication in
+            let result = try apply(publication, at: time)
+            switch result {
+            case .stored, .deduplicated: return result
+            case .runEnded, .unknownRun: throw RefusedPublication(result: result)
+            }
+        }
+    }
+
+    /// Applies one publication: starts an SDK run, appends a step to its log, or queues a message.
+    func apply(_ publication: Publication, at now: TimestampValue) throws -> PublicationResult {
+        switch publication {
+        case .startRun(let run, let body, let first):
+            if try transaction.run(id: run.id) != nil {
+                return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
+            }
+            try startRun(run)
+            _ = try transaction.appendLog(runId: run.id, entry: RawStep(messageId: first.id, body: body), dedupeKey: nil, at: now)
+            try transaction.enqueue(first, at: now)
+            return .stored(first.id)
+        case .append(let runId, let entry, let dedupeKey, var message):
+            guard let run = try transaction.run(id: runId) else { return .unknownRun(runId) }
+            guard run.status == .running else { return .runEnded(run.status) }
+            if let dedupeKey, let existing = try transaction.logMessageId(runId: runId, dedupeKey: dedupeKey) {
+                return .deduplicated(existing)
+            }
+            let position = try transaction.appendLog(runId: runId, entry: entry, dedupeKey: dedupeKey, at: now)
+            if message.role == .workflow { message.logPosition = position }
+            try transaction.enqueue(message, at: now)
+            return .stored(message.id)
+        case .enqueue(let message):
+            try transaction.enqueue(message, at: now)
+            return .stored(message.id)
+        }
+    }
+
+    /// Applies what follows an attempt of a claimed queued message; false when the lease was lost
+    /// (the run was canceled, or another node took the message), and nothing else changes.
+    public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) throws -> Bool {
+        let owned =
+            if let retry = followUp.retry {
+                try transaction.retryQueued(id: message.id, owner: owner, attempt: retry.attempt, dueAt: retry.dueAt)
+            } else {
+                try transaction.removeQueued(id: message.id, owner: owner)
+            }
+        if let key = message.flowControl?.concurrencyKey { try transaction.releaseSlot(key: key) }
+        let run = try followUp.record.flatMap { try transaction.run(id: $0.runId) }
+        // The delivery that ends a run (its cleanup call came in while it was in flight) finds
+        // its message gone with the run; it is still part of the run's history.
+        if let record = followUp.record, let run, owned || run.status.isFinal { try transaction.record(record) }
+        guard owned else { return false }
+        let now = (followUp.record?.finishedAt ?? message.dueAt).wholeMilliseconds
+        if let (runId, error) = followUp.failRun { try fail(runId: runId, error: error, deadLetter: message, at: now) }
+        for (queued, entry) in followUp.enqueue {
+            if let entry, let runId = queued.runId {
+                guard try transaction.run(id: runId)?.status == .running else { continue }
+                _ = try transaction.appendLog(runId: runId, entry: entry, dedupeKey: nil, at: now)
+            }
+            try transaction.enqueue(queued, at: now)
+        }
+        return true
+    }
+
+    /// Ends a running SDK run as succeeded with `output`; the run afterwards, or `nil` when there is none.
+    public func finishEndpointRun(runId: String, output: Value?, at time: TimestampValue) throws -> RunRecord? {
+        guard let run = try transaction.run(id: runId) else { return nil }
+        guard run.status == .running else { return run }
+        if try transaction.endRun(id: runId, status: .succeeded, output: output, error: nil, at: time) {
+            try finish(runId: runId, status: .succeeded, at: time)
+        }
+        return try transaction.run(id: runId)
+    }
+
+    /// Parks an SDK run on `wait` with its timeout message; `.deduplicated` for a second wait on
+    /// the same step.
+    public func registerEndpointWait(_ wait: EndpointWait, timeout: QueuedMessage, at time: TimestampValue) throws -> PublicationResult {
+        guard let run = try transaction.run(id: wait.runId) else { return .unknownRun(wait.runId) }
+        guard run.status == .running else { return .runEnded(run.status) }
+        guard try transaction.insertEndpointWait(wait, timeoutAt: timeout.dueAt, at: time) else { return .deduplicated(wait.timeoutMessageId) }
+        try transaction.enqueue(timeout, at: time)
+        return .stored(timeout.id)
+    }
+
+    /// Completes `wait` with `publication` (its result step) and drops its timeout; false when
+    /// another notify or its timeout came first, or its run ended (then nothing changes).
+    public func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at now: TimestampValue) throws -> Bool {
+        guard try transaction.run(id: wait.runId)?.status == .running else { return false }
+        guard try transaction.deleteEndpointWait(runId: wait.runId, stepKey: wait.stepKey) else { return false }
+        try transaction.deleteQueued(id: wait.timeoutMessageId)
+        switch try apply(publication, at: now) {
+        case .stored, .deduplicated: return true
+        case .runEnded(let status): throw RefusedPublication(result: .runEnded(status))
+        case .unknownRun(let runId): throw RefusedPublication(result: .unknownRun(runId))
+        }
+    }
+
+    /// Fails a running SDK run for good and keeps the message that failed, for resume.
+    private func fail(runId: String, error: StepError, deadLetter message: QueuedMessage, at now: TimestampValue) throws {
+        guard try transaction.endRun(id: runId, status: .failed, output: nil, error: error, at: now) else { return }
+        try finish(runId: runId, status: .failed, at: now)
+        var retried = message
+        retried.attempt = 0
+        retried.body = nil
+        try transaction.setDeadLetterMessage(runId: runId, message: retried)
+    }
+
+    /// Publishes the end of an invoked SDK run to its parent's log (`EndpointInvoker`); nothing
+    /// when the parent has ended meanwhile.
+    func reportToInvoker(_ invoker: EndpointInvoker, of run: RunRecord, status: RunStatus, at now: TimestampValue) throws {
+        guard let publication = try? PublicationPlanner(now: now).plan(invoker.resolution(status: status, output: run.output, error: run.error))
+        else { return }
+        _ = try apply(publication, at: now)
+    }
+}
+
+/// A publication the store refused, which rolls back the rest of its request.
+public struct RefusedPublication: Error {
+    /// Why it was refused.
+    public let result: PublicationResult
+}

@@ -1,0 +1,118 @@
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// What each kind of submitted step means durably, and events waking the runs that wait for them.
+extension RunTransitions {
+    /// Applies one submitted step of `run`; whether it appended an entry to the run's journal
+    /// (then the run is delivered again at once).
+    func apply(_ submission: StepSubmission, of run: RunRecord, children: [String: RunRecord], at now: TimestampValue) throws -> Bool {
+        let operation: StepOperation
+        switch submission {
+        case .record(let entry):
+            try transaction.append(runId: run.id, entry: entry, at: now)
+            return true
+        case .plan:
+            // Only the protocol runner plans steps; in process there is nothing to record.
+            return false
+        case .park(let parked):
+            operation = parked
+        }
+        if try transaction.hasOperation(runId: run.id, stepName: operation.stepName) { return false }
+        switch operation.kind {
+        case .sleep(let until):
+            try park(operation, of: run, timer: .timer, dueAt: until, at: now)
+        case .retry(let at, _):
+            try transaction.countFailure(runId: run.id, stepName: operation.stepName)
+            try park(operation, of: run, timer: .timer, dueAt: at, at: now)
+        case .wait(let event, let timeoutAt):
+            if let stored = try transaction.takeEvent(runId: run.id, event: event) {
+                try transaction.append(runId: run.id, entry: operation.entry(out: StepOperation.waitResult(data: stored)), at: now)
+                return true
+            }
+            try park(operation, of: run, timer: .timer, dueAt: timeoutAt, timeoutAt: timeoutAt, event: event, at: now)
+        case .call:
+            try park(operation, of: run, timer: .call, dueAt: now, at: now)
+        case .invoke:
+            return try invoke(operation, of: run, child: children[operation.stepName], at: now)
+        case .notify(let event, let data):
+            let woken = try wakeAll(event: event, data: data, at: now)
+            try transaction.append(runId: run.id, entry: operation.entry(out: ["waiters": .list(woken.map(Value.string))]), at: now)
+            return true
+        }
+        return false
+    }
+
+    /// Wakes the runs waiting on `event` (only `runId`'s when given) with `data`; an event for a
+    /// running run that is not waiting yet is kept for its next wait (lookback).
+    public func notify(event: String, data: Value, runId: String?, at time: TimestampValue) throws -> NotifyResult {
+        let woken = try wake(event: event, data: data, runId: runId, at: time)
+        guard let runId, woken.isEmpty, let run = try transaction.run(id: runId), run.status == .running else {
+            return NotifyResult(woken: woken, stored: false)
+        }
+        try transaction.keepEvent(runId: runId, event: event, data: data, at: time)
+        return NotifyResult(woken: [], stored: true)
+    }
+
+    /// Stores a pending operation with its timer or call message.
+    private func park(
+        _ operation: StepOperation, of run: RunRecord, timer: PendingMessage.Kind, dueAt: TimestampValue, timeoutAt: TimestampValue? = nil,
+        event: String? = nil, at now: TimestampValue
+    ) throws {
+        try transaction.insertOperation(operation, runId: run.id, timeoutAt: timeoutAt, event: event, child: nil, at: now)
+        try transaction.addTimer(runId: run.id, stepName: operation.stepName, kind: timer, dueAt: dueAt, at: now)
+    }
+
+    /// Starts the child run of an `invoke` step; true when the step failed at once instead (its
+    /// entry is appended).
+    private func invoke(_ operation: StepOperation, of run: RunRecord, child: RunRecord?, at now: TimestampValue) throws -> Bool {
+        guard let child else {
+            return try failInvoke(operation, of: run, "no run could be started for this step", at: now)
+        }
+        if let existing = try transaction.run(id: child.id) {
+            guard existing.parent?.runId == run.id, existing.parent?.step == operation.stepName else {
+                return try failInvoke(operation, of: run, "run id '\(child.id)' already belongs to another run; the child was not started", at: now)
+            }
+        } else {
+            try startRun(child)
+        }
+        try transaction.insertOperation(operation, runId: run.id, timeoutAt: nil, event: nil, child: child.id, at: now)
+        return false
+    }
+
+    private func failInvoke(_ operation: StepOperation, of run: RunRecord, _ message: String, at now: TimestampValue) throws -> Bool {
+        let failure = StepError(message: message, type: "InvokeError", step: operation.stepName)
+        try transaction.append(runId: run.id, entry: operation.entry(out: nil, error: failure), at: now)
+        return true
+    }
+
+    /// Inserts a new run; a YAML run gets its initial journal entry and first delivery (an SDK
+    /// run's come from its trigger message).
+    public func startRun(_ run: RunRecord) throws {
+        try transaction.insertRun(run)
+        guard run.endpoint == nil else { return }
+        let created = run.createdAt.wholeMilliseconds
+        try transaction.append(runId: run.id, entry: .initial(run.input), at: created)
+        try transaction.deliver(runId: run.id, attempt: 0, dueAt: created, at: created)
+    }
+
+    /// Completes the YAML waits on `event` (of `runId` only, when given) with `data`; the runs woken.
+    func wake(event: String, data: Value, runId: String?, at now: TimestampValue) throws -> [String] {
+        try transaction.waitingOperations(event: event, runId: runId).map { waiter in
+            let entry = waiter.operation.entry(out: StepOperation.waitResult(data: data))
+            try resolve(runId: waiter.runId, operation: waiter.operation, entry: entry, at: now)
+            return waiter.runId
+        }
+    }
+
+    /// A `notify` step: wakes YAML and SDK runs waiting on `event`, the SDK runs' results planned
+    /// by `EndpointWake`; every run woken.
+    private func wakeAll(event: String, data: Value, at now: TimestampValue) throws -> [String] {
+        var woken = try wake(event: event, data: data, runId: nil, at: now)
+        for wait in try transaction.endpointWaits(event: event, runId: nil) {
+            let publication = try EndpointWake.publication(
+                for: wait, data: data, defaults: try transaction.runDefaults(runId: wait.runId), now: now)
+            if try resolveEndpointWait(wait, with: publication, at: now) { woken.append(wait.runId) }
+        }
+        return woken
+    }
+}

@@ -1,0 +1,119 @@
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// The meaning of every durable change to a run, written once for every store: applying a
+/// delivery's resolution, completing a timer or call, ending and canceling runs, waking waits.
+///
+/// Each function runs inside one transaction of the store (`StoreTransaction`) and returns what
+/// the store's API answers; the store only supplies row operations and commits.
+public struct RunTransitions<Transaction: StoreTransaction> {
+    let transaction: Transaction
+
+    /// Transitions applied through `transaction`.
+    public init(_ transaction: Transaction) {
+        self.transaction = transaction
+    }
+
+    /// Creates `run` with its initial journal entry and first delivery, or returns the existing
+    /// run with the same id (idempotent start); `created` tells which.
+    public func createRun(_ run: RunRecord) throws -> (run: RunRecord, created: Bool) {
+        if let existing = try transaction.run(id: run.id) { return (existing, false) }
+        try startRun(run)
+        return (run, true)
+    }
+
+    /// Finishes a claimed delivery: deletes it and applies `resolution`; false when the lease was
+    /// lost or the run is no longer running (then the stale message is dropped, nothing else).
+    public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) throws -> Bool {
+        guard let redeliver = try transaction.take(message, owner: owner) else { return false }
+        guard let run = try transaction.run(id: message.runId), run.status == .running else { return false }
+        let now = resolution.record.finishedAt.wholeMilliseconds
+        try releaseSlot(of: run)
+        var appended = false
+        for submission in resolution.submissions {
+            appended = try apply(submission, of: run, children: resolution.children, at: now) || appended
+        }
+        if resolution.error != nil, run.phase == .main { try transaction.markFailurePosition(runId: run.id) }
+        try transaction.updateRun(
+            id: run.id, status: resolution.status, phase: resolution.phase, output: resolution.output, error: resolution.error, at: now)
+        try transaction.record(resolution.record)
+        if resolution.status.isFinal {
+            try finish(runId: run.id, status: resolution.status, at: now)
+            for notice in resolution.notices { try transaction.enqueue(notice, at: now) }
+        } else if appended || redeliver {
+            try transaction.deliver(runId: run.id, attempt: 0, dueAt: now, at: now)
+        } else if let next = resolution.next {
+            try transaction.deliver(runId: run.id, attempt: next.attempt, dueAt: next.dueAt, at: now)
+        }
+        return true
+    }
+
+    /// Finishes a claimed timer or call: deletes it and its operation, appends `entry` (a retry
+    /// timer appends none) and delivers the run again; false when the lease was lost.
+    public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) throws -> Bool {
+        guard try transaction.take(message, owner: owner) != nil, let stepName = message.stepName else { return false }
+        guard let run = try transaction.run(id: message.runId), run.status == .running else { return false }
+        let now = (record?.finishedAt ?? message.dueAt).wholeMilliseconds
+        try transaction.deleteOperation(runId: run.id, stepName: stepName)
+        if let entry { try transaction.append(runId: run.id, entry: entry, at: now) }
+        if let record { try transaction.record(record) }
+        try transaction.deliver(runId: run.id, attempt: 0, dueAt: now, at: now)
+        return true
+    }
+
+    /// Cancels a running run (and, through `finish`, its children), keeping `reason` as its error;
+    /// false when it was not running.
+    public func cancel(runId: String, reason: StepError? = nil, at time: TimestampValue) throws -> Bool {
+        guard try transaction.endRun(id: runId, status: .canceled, output: nil, error: reason, at: time) else { return false }
+        if let run = try transaction.run(id: runId) { try releaseSlot(of: run) }
+        try finish(runId: runId, status: .canceled, at: time)
+        return true
+    }
+
+    /// Cancels each of `runIds` that is running; the ones it canceled.
+    public func cancel(runIds: [String], at time: TimestampValue) throws -> [String] {
+        try runIds.filter { try cancel(runId: $0, at: time) }
+    }
+
+    /// Ends a run that reached a final status: drops what it still had pending, cancels its
+    /// children, completes its parent's `invoke` (or reports to the SDK run that invoked it), and
+    /// keeps it in the dead-letter queue when it failed.
+    func finish(runId: String, status: RunStatus, at now: TimestampValue) throws {
+        let children = try transaction.childRunIds(of: runId)
+        try transaction.clearPendingWork(runId: runId)
+        for child in children { _ = try cancel(runId: child, at: now) }
+        if status == .failed { try transaction.addDeadLetter(runId: runId, at: now) }
+        for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, at: now) }
+        guard let run = try transaction.run(id: runId) else { return }
+        if let invoker = run.invoker { return try reportToInvoker(invoker, of: run, status: status, at: now) }
+        guard let parent = run.parent,
+            let operation = try transaction.invokeOperation(runId: parent.runId, stepName: parent.step, child: runId)
+        else { return }
+        var result = ValueMap([("status", .string(status.rawValue)), ("output", run.output ?? .null), ("run_id", .string(run.id))])
+        if let error = run.error { result[.string("error")] = error.value }
+        try resolve(runId: parent.runId, operation: operation, entry: operation.entry(out: .map(result)), at: now)
+    }
+
+    /// Completes a pending operation from outside (an event, a child run's end): appends its
+    /// entry, drops its timer, delivers the run.
+    func resolve(runId: String, operation: StepOperation, entry: JournalEntry, at now: TimestampValue) throws {
+        try transaction.deleteOperation(runId: runId, stepName: operation.stepName)
+        try transaction.deleteStepMessages(runId: runId, stepName: operation.stepName)
+        try transaction.append(runId: runId, entry: entry, at: now)
+        try transaction.deliver(runId: runId, attempt: 0, dueAt: now, at: now)
+    }
+
+    /// A delivery of `run` ended: the deliveries waiting for a slot of its key may try again.
+    func releaseSlot(of run: RunRecord) throws {
+        guard let key = run.flowControl?.concurrencyKey else { return }
+        try transaction.releaseSlot(key: key)
+    }
+}
+
+extension TimestampValue {
+    /// This time without its fraction of a millisecond: the times a transition writes are whole
+    /// milliseconds, so a delivery due "now" is due by the same instant its claim compares with.
+    var wholeMilliseconds: TimestampValue {
+        (try? TimestampValue(nanosecondsSinceEpoch: Int128(millisecondsSinceEpoch) * 1_000_000)) ?? self
+    }
+}

@@ -1,0 +1,128 @@
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// The reads and writes a store offers inside one of its transactions, in the engine's terms.
+///
+/// What a step kind, an event, a run's end or a resume means is decided once, by
+/// `RunTransitions`, over this protocol; a store implements only these row operations on its own
+/// tables (SQLite, PostgreSQL), so no step kind's meaning is written in a store's SQL. Every
+/// method runs inside the caller's transaction and must not commit. Due times are rounded up to
+/// the store's precision, so that nothing becomes due early.
+public protocol StoreTransaction {
+    // MARK: Runs
+
+    /// The run with `id`, if any.
+    func run(id: String) throws -> RunRecord?
+    /// Inserts the row of a new run (its journal and deliveries are the caller's).
+    func insertRun(_ run: RunRecord) throws
+    /// Sets a running run's status and phase, and its output and error when given (`nil` keeps them).
+    func updateRun(id: String, status: RunStatus, phase: RunPhase, output: Value?, error: StepError?, at time: TimestampValue) throws
+    /// Moves a running run to the final `status`, keeping `output` and `error` when given; false
+    /// when it was not running (nothing changes).
+    func endRun(id: String, status: RunStatus, output: Value?, error: StepError?, at time: TimestampValue) throws -> Bool
+    /// Makes a failed run running again in its main phase, with no output, error or failure position.
+    func reopenRun(id: String, at time: TimestampValue) throws
+    /// Remembers the journal's length as where the run's main phase failed, unless already known.
+    func markFailurePosition(runId: String) throws
+    /// The journal length at which the run's main phase failed, if it did.
+    func failurePosition(runId: String) throws -> Int?
+    /// The runs started by `runId`'s `invoke` steps that are still pending.
+    func childRunIds(of runId: String) throws -> [String]
+    /// The running SDK runs that `runId` invoked through `Upstash-Workflow-Invoke`.
+    func runningInvokedRuns(of runId: String) throws -> [String]
+    /// The run-level options of SDK run `runId`.
+    func runDefaults(runId: String) throws -> RunDefaults?
+
+    // MARK: Journal and deliveries of YAML runs
+
+    /// Appends `entry` at the end of the run's journal, numbered by its position.
+    func append(runId: String, entry: JournalEntry, at time: TimestampValue) throws
+    /// The run's journal with each entry's position (`nil` for an entry that cannot be read).
+    func journalRows(runId: String) throws -> [(position: Int, entry: JournalEntry?)]
+    /// Removes the entries at `positions` and numbers the rest 0, 1, 2, … again.
+    func removeJournalEntries(runId: String, positions: [Int]) throws
+    /// Makes sure the run has a delivery due by `dueAt`; one in flight is marked to be delivered
+    /// again when it finishes, since it cannot see what changed.
+    func deliver(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue) throws
+    /// Deletes a claimed message if `owner` still holds it: whether an operation completed while
+    /// it was in flight (its run must be delivered again), or `nil` when the lease was lost.
+    func take(_ message: PendingMessage, owner: String) throws -> Bool?
+    /// Records a delivery attempt in the run's history.
+    func record(_ attempt: AttemptRecord) throws
+    /// Drops everything the run still has pending: messages, queued messages, operations, step
+    /// failure counts and events kept for it.
+    func clearPendingWork(runId: String) throws
+    /// A delivery counted under concurrency key `key` ended: what waits for a slot may try again.
+    func releaseSlot(key: String) throws
+
+    // MARK: Operations (timers, waits, calls, child runs)
+
+    /// Whether the run has a pending operation for `stepName`.
+    func hasOperation(runId: String, stepName: String) throws -> Bool
+    /// Stores a pending operation, with the event it waits for or the child run it started.
+    func insertOperation(_ operation: StepOperation, runId: String, timeoutAt: TimestampValue?, event: String?, child: String?, at time: TimestampValue)
+        throws
+    /// Queues the timer or call message of `stepName`, due at `dueAt`.
+    func addTimer(runId: String, stepName: String, kind: PendingMessage.Kind, dueAt: TimestampValue, at time: TimestampValue) throws
+    /// Counts one more failed try of a step being retried.
+    func countFailure(runId: String, stepName: String) throws
+    /// Removes the pending operation of `stepName`.
+    func deleteOperation(runId: String, stepName: String) throws
+    /// Removes the timer or call messages of `stepName`.
+    func deleteStepMessages(runId: String, stepName: String) throws
+    /// The pending `invoke` operation of `runId`'s step `stepName` that started `child`.
+    func invokeOperation(runId: String, stepName: String, child: String) throws -> StepOperation?
+    /// The pending waits on `event` of running YAML runs (`runId`'s only, when given), oldest first.
+    func waitingOperations(event: String, runId: String?) throws -> [(runId: String, operation: StepOperation)]
+    /// Removes and returns the event kept for run `runId` (lookback), if any.
+    func takeEvent(runId: String, event: String) throws -> Value?
+    /// Keeps `data` for run `runId`'s next wait on `event`, replacing an earlier one.
+    func keepEvent(runId: String, event: String, data: Value, at time: TimestampValue) throws
+
+    // MARK: Dead letters
+
+    /// The dead-letter entry `id`, if any.
+    func deadLetter(id: String) throws -> DeadLetter?
+    /// Keeps failed run `runId` in the dead-letter queue.
+    func addDeadLetter(runId: String, at time: TimestampValue) throws
+    /// Keeps with the run's dead-letter entry the SDK message to deliver again on resume.
+    func setDeadLetterMessage(runId: String, message: QueuedMessage) throws
+    /// Removes dead-letter entry `id`.
+    func removeDeadLetter(id: String) throws
+
+    // MARK: The QStash queue and SDK runs' logs
+
+    /// Queues `message`.
+    func enqueue(_ message: QueuedMessage, at time: TimestampValue) throws
+    /// Removes queued message `id`.
+    func deleteQueued(id: String) throws
+    /// Removes claimed queued message `id` if `owner` still holds it; whether it did.
+    func removeQueued(id: String, owner: String) throws -> Bool
+    /// Gives claimed queued message `id` back as attempt `attempt` due at `dueAt` if `owner` still
+    /// holds it; whether it did.
+    func retryQueued(id: String, owner: String, attempt: Int, dueAt: TimestampValue) throws -> Bool
+    /// Appends `entry` to an SDK run's log; its position.
+    func appendLog(runId: String, entry: RawStep, dedupeKey: String?, at time: TimestampValue) throws -> Int
+    /// The message id of the log entry at `position`, if any.
+    func logMessageId(runId: String, position: Int) throws -> String?
+    /// The message id of the log entry appended with `dedupeKey`, if any.
+    func logMessageId(runId: String, dedupeKey: String) throws -> String?
+    /// Stores an SDK run's wait unless one is stored for its step; whether it stored it.
+    func insertEndpointWait(_ wait: EndpointWait, timeoutAt: TimestampValue, at time: TimestampValue) throws -> Bool
+    /// Removes an SDK run's pending wait; whether there was one.
+    func deleteEndpointWait(runId: String, stepKey: String) throws -> Bool
+    /// The pending waits on `event` of running SDK runs (`runId`'s only, when given), oldest first.
+    func endpointWaits(event: String, runId: String?) throws -> [EndpointWait]
+
+    // MARK: Schedules
+
+    /// Moves a YAML schedule entry from its tick `expected` to `next`; false when it is not at
+    /// `expected` any more (another node fired it).
+    func advanceSchedule(workflow: String, position: Int, expected: TimestampValue, next: TimestampValue?) throws -> Bool
+    /// Moves an active QStash schedule from its tick `expected` to `next`; false when it is not at
+    /// `expected` any more or is paused.
+    func advanceQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?) throws -> Bool
+    /// Remembers the message a QStash schedule's tick queued.
+    func setLastMessageId(scheduleId: String, messageId: String) throws
+}
