@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "StepwiseLanguage", targets: ["StepwiseLanguage"]),
         .library(name: "StepwiseRuntime", targets: ["StepwiseRuntime"]),
         .library(name: "StepwiseProtocol", targets: ["StepwiseProtocol"]),
+        .library(name: "StepwiseEngine", targets: ["StepwiseEngine"]),
+        .library(name: "StepwiseSQLite", targets: ["StepwiseSQLite"]),
         .library(name: "StepwiseFuzzing", targets: ["StepwiseFuzzing"]),
     ],
     dependencies: [
@@ -52,11 +54,14 @@ let package = Package(
             dependencies: [
                 "StepwiseRuntime",
                 "StepwiseProtocol",
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .target(
+            name: "StepwiseSQLite",
+            dependencies: ["StepwiseEngine", "StepwiseRuntime", "StepwiseProtocol", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "StepwiseServer",
@@ -80,6 +85,7 @@ let package = Package(
                 "StepwiseExpressions",
                 "StepwiseLanguage",
                 "StepwiseServer",
+                "StepwiseSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
@@ -104,7 +110,7 @@ let package = Package(
         .target(
             name: "StepwiseTesting",
             dependencies: [
-                "StepwiseEngine", "StepwiseServer", "StepwiseRunner",
+                "StepwiseEngine", "StepwiseSQLite", "StepwiseServer", "StepwiseRunner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -127,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "StepwiseEngineTests",
             dependencies: [
-                "StepwiseEngine", "StepwiseServer", "StepwiseTesting", "StepwiseRunner",
+                "StepwiseEngine", "StepwiseSQLite", "StepwiseServer", "StepwiseTesting", "StepwiseRunner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

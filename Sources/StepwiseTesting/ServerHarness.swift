@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import StepwiseEngine
+import StepwiseSQLite
 import StepwiseExpressions
 import StepwiseRuntime
 import StepwiseServer

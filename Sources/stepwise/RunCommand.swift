@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StepwiseEngine
+import StepwiseSQLite
 import StepwiseExpressions
 import StepwiseLanguage
 import StepwiseRuntime

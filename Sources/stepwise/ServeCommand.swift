@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import StepwiseEngine
+import StepwiseSQLite
 import StepwiseLanguage
 import StepwiseRuntime
 import StepwiseServer

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+@testable import StepwiseSQLite
 import StepwiseTesting
 import Testing
 

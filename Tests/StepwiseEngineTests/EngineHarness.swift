@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import StepwiseEngine
+import StepwiseSQLite
 import StepwiseExpressions
 import StepwiseRuntime
 import Synchronization

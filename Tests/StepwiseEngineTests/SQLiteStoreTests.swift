@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 @testable import StepwiseEngine
+@testable import StepwiseSQLite
 import StepwiseExpressions
 import StepwiseRuntime
 import Testing

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import NIOHTTP1
 import StepwiseEngine
+import StepwiseSQLite
 import StepwiseExpressions
 import StepwiseRuntime
 import Testing

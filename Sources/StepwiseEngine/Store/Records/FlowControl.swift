@@ -33,5 +33,5 @@ public struct FlowControl: Sendable, Equatable, Codable {
     }
 
     /// The key a queued message is counted under.
-    var key: String? { concurrencyKey ?? rateKey }
+    public var key: String? { concurrencyKey ?? rateKey }
 }

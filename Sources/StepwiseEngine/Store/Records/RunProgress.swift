@@ -10,4 +10,12 @@ public struct RunProgress: Sendable, Equatable {
     public var journalBase: Int = 0
     public var pending: Set<String>
     public var failures: [String: Int]
+
+    /// What a store read for a delivery.
+    public init(journal: [JournalEntry], journalBase: Int = 0, pending: Set<String>, failures: [String: Int]) {
+        self.journal = journal
+        self.journalBase = journalBase
+        self.pending = pending
+        self.failures = failures
+    }
 }

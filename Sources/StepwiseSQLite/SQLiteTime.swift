@@ -1,4 +1,5 @@
 import Foundation
+import StepwiseEngine
 import StepwiseExpressions
 
 /// Times are stored as milliseconds since the Unix epoch, an `INTEGER` every database sorts.

@@ -1,4 +1,5 @@
 import GRDB
+import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 

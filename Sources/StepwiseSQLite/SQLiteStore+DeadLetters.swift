@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 

@@ -1,4 +1,5 @@
 import GRDB
+import StepwiseEngine
 import StepwiseProtocol
 
 /// The signing keys of deliveries: one row, created by the first node that starts.
