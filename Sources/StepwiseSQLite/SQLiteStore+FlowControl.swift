@@ -36,72 +36,9 @@ extension SQLiteStore {
         }
     }
 
-    /// A message held back by flow control.
-    enum HeldMessage {
-        case message(Int64)
-        case queued(String)
-
-        var table: String {
-            switch self {
-            case .message: "messages"
-            case .queued: "queue"
-            }
-        }
-
-        var id: any DatabaseValueConvertible {
-            switch self {
-            case .message(let id): id
-            case .queued(let id): id
-            }
-        }
-    }
-
-    /// Whether a delivery may start now under `flow`. One that may not waits for a concurrency
-    /// slot or is moved to when the rate window allows it; it is never dropped.
+    /// Whether a delivery may start now under `flow` (`FlowAdmission`).
     static func admit(_ db: Database, _ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
-        guard let flow else { return true }
-        if let key = flow.concurrencyKey, let limit = flow.concurrencyLimit, try inFlight(db, key: key, now: now) >= limit {
-            try db.cachedStatement(sql: "UPDATE \(held.table) SET waiting_for_slot = 1, \(Self.noLease) WHERE id = ?").execute(arguments: [held.id])
-            return false
-        }
-        if let key = flow.rateKey, let limit = flow.rateLimit, let period = flow.ratePeriod {
-            // Each start is kept for its own window: messages of one key may name different periods.
-            try db.cachedStatement(sql: "DELETE FROM rate_starts WHERE key = ? AND started_at + MAX(period, ?) <= ?").execute(arguments: [
-                key, period, now,
-            ])
-            let starts = try Int64.fetchAll(
-                db.cachedStatement(sql: "SELECT started_at FROM rate_starts WHERE key = ? AND started_at > ? ORDER BY started_at"),
-                arguments: [key, now - period])
-            if starts.count >= limit {
-                let slot = starts[starts.count - limit] + period
-                try db.cachedStatement(sql: "UPDATE \(held.table) SET due_at = ?, \(Self.noLease) WHERE id = ?").execute(arguments: [
-                    max(slot, now + 1), held.id,
-                ])
-                return false
-            }
-            try db.cachedStatement(sql: "INSERT INTO rate_starts (key, started_at, period) VALUES (?, ?, ?)").execute(arguments: [key, now, period])
-        }
-        return true
-    }
-
-    /// A held-back message may still carry the expired lease of a node that died: it is nobody's
-    /// now (else the loop would take that past lease for a due time, and renew or count it).
-    private static let noLease = "lease_owner = NULL, lease_until = NULL"
-
-    /// The deliveries of `key` in flight: YAML runs' and QStash messages' alike.
-    private static func inFlight(_ db: Database, key: String, now: Int64) throws -> Int {
-        let runs =
-            try Int.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
-                        WHERE r.concurrency_key = ? AND m.kind = 'deliver' AND m.lease_until >= ?
-                        """),
-                arguments: [key, now]) ?? 0
-        let queued =
-            try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT COUNT(*) FROM queue WHERE flow_key = ? AND lease_until >= ?"), arguments: [key, now]) ?? 0
-        return runs + queued
+        try FlowAdmission(SQLiteTransaction(db)).admit(flow, held, now: now)
     }
 
     /// A lease that expired belonged to a node that died: the slots it held are free again.

@@ -135,3 +135,64 @@ extension SQLiteTransaction {
         try db.cachedStatement(sql: "UPDATE queue_schedules SET last_message_id = ? WHERE id = ?").execute(arguments: [messageId, scheduleId])
     }
 }
+
+/// Flow-control admission's rows. SQLite has one writer, so admissions take turns without a lock.
+extension SQLiteTransaction: FlowControlRows {
+    func lockFlowKey(_ key: String) throws {}
+
+    func inFlight(key: String, at now: Int64) throws -> Int {
+        let runs =
+            try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
+                        WHERE r.concurrency_key = ? AND m.kind = 'deliver' AND m.lease_until >= ?
+                        """),
+                arguments: [key, now]) ?? 0
+        let queued =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM queue WHERE flow_key = ? AND lease_until >= ?"), arguments: [key, now]) ?? 0
+        return runs + queued
+    }
+
+    func waitForSlot(_ held: HeldMessage) throws {
+        // A held-back message may still carry the expired lease of a node that died: it is nobody's now.
+        try db.cachedStatement(sql: "UPDATE \(Self.table(held)) SET waiting_for_slot = 1, lease_owner = NULL, lease_until = NULL WHERE id = ?")
+            .execute(arguments: [Self.id(held)])
+    }
+
+    func deleteExpiredStarts(key: String, period: Int64, now: Int64) throws {
+        try db.cachedStatement(sql: "DELETE FROM rate_starts WHERE key = ? AND started_at + MAX(period, ?) <= ?").execute(arguments: [
+            key, period, now,
+        ])
+    }
+
+    func starts(key: String, after time: Int64) throws -> [Int64] {
+        try Int64.fetchAll(
+            db.cachedStatement(sql: "SELECT started_at FROM rate_starts WHERE key = ? AND started_at > ? ORDER BY started_at"),
+            arguments: [key, time])
+    }
+
+    func postpone(_ held: HeldMessage, to due: Int64) throws {
+        try db.cachedStatement(sql: "UPDATE \(Self.table(held)) SET due_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ?")
+            .execute(arguments: [due, Self.id(held)])
+    }
+
+    func recordStart(key: String, at time: Int64, period: Int64) throws {
+        try db.cachedStatement(sql: "INSERT INTO rate_starts (key, started_at, period) VALUES (?, ?, ?)").execute(arguments: [key, time, period])
+    }
+
+    private static func table(_ held: HeldMessage) -> String {
+        switch held {
+        case .message: "messages"
+        case .queued: "queue"
+        }
+    }
+
+    private static func id(_ held: HeldMessage) -> any DatabaseValueConvertible {
+        switch held {
+        case .message(let id): id
+        case .queued(let id): id
+        }
+    }
+}

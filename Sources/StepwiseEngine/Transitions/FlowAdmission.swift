@@ -1,0 +1,60 @@
+/// Whether a claimed delivery may start under its flow control, decided once for every store: a
+/// delivery over its key's concurrency waits for a slot, one over its rate is moved to when the
+/// window allows; none is ever dropped. Runs inside the claim's transaction.
+public struct FlowAdmission<Rows: FlowControlRows> {
+    let rows: Rows
+
+    /// Admission applied through `rows`.
+    public init(_ rows: Rows) {
+        self.rows = rows
+    }
+
+    /// Whether `held` may start at `now` (milliseconds since the epoch) under `flow`; when it may
+    /// not, it is held back (waiting for a slot, or due later) and its lease dropped.
+    public func admit(_ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
+        guard let flow else { return true }
+        if let key = flow.concurrencyKey, let limit = flow.concurrencyLimit {
+            try rows.lockFlowKey(key)
+            if try rows.inFlight(key: key, at: now) >= limit {
+                try rows.waitForSlot(held)
+                return false
+            }
+        }
+        guard let key = flow.rateKey, let limit = flow.rateLimit, let period = flow.ratePeriod else { return true }
+        try rows.lockFlowKey(key)
+        // Each start is kept for its own window: messages of one key may name different periods.
+        try rows.deleteExpiredStarts(key: key, period: period, now: now)
+        let starts = try rows.starts(key: key, after: now - period)
+        if starts.count >= limit {
+            try rows.postpone(held, to: max(starts[starts.count - limit] + period, now + 1))
+            return false
+        }
+        try rows.recordStart(key: key, at: now, period: period)
+        return true
+    }
+}
+
+/// A message held back by flow control: a YAML run's delivery or a queued message.
+public enum HeldMessage: Sendable {
+    case message(Int64)
+    case queued(String)
+}
+
+/// The rows flow-control admission reads and writes inside a claim's transaction.
+public protocol FlowControlRows {
+    /// Makes admissions under `key` take turns until the transaction ends (a lock per key where
+    /// several nodes claim at once; nothing where the store has a single writer).
+    func lockFlowKey(_ key: String) throws
+    /// The deliveries counted under `key` whose lease runs at `now`.
+    func inFlight(key: String, at now: Int64) throws -> Int
+    /// Holds `held` until a slot of its key frees, without a lease.
+    func waitForSlot(_ held: HeldMessage) throws
+    /// Forgets the starts under `key` whose window (their own period, at least `period`) ended by `now`.
+    func deleteExpiredStarts(key: String, period: Int64, now: Int64) throws
+    /// The start times under `key` after `time`, oldest first.
+    func starts(key: String, after time: Int64) throws -> [Int64]
+    /// Makes `held` due at `due`, without a lease.
+    func postpone(_ held: HeldMessage, to due: Int64) throws
+    /// Records a start under `key` at `time` for a window of `period`.
+    func recordStart(key: String, at time: Int64, period: Int64) throws
+}
