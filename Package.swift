@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "StepwiseProtocol", targets: ["StepwiseProtocol"]),
         .library(name: "StepwiseEngine", targets: ["StepwiseEngine"]),
         .library(name: "StepwiseSQLite", targets: ["StepwiseSQLite"]),
+        .library(name: "StepwisePostgres", targets: ["StepwisePostgres"]),
         .library(name: "StepwiseFuzzing", targets: ["StepwiseFuzzing"]),
     ],
     dependencies: [
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         .target(name: "StepwiseExpressions"),
@@ -60,6 +63,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "StepwisePostgres",
+            dependencies: [
+                "StepwiseEngine", "StepwiseRuntime", "StepwiseProtocol",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "StepwiseSQLite",
             dependencies: ["StepwiseEngine", "StepwiseRuntime", "StepwiseProtocol", .product(name: "GRDB", package: "GRDB.swift")]
         ),
@@ -86,6 +100,7 @@ let package = Package(
                 "StepwiseLanguage",
                 "StepwiseServer",
                 "StepwiseSQLite",
+                "StepwisePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
@@ -110,7 +125,8 @@ let package = Package(
         .target(
             name: "StepwiseTesting",
             dependencies: [
-                "StepwiseEngine", "StepwiseSQLite", "StepwiseServer", "StepwiseRunner",
+                "StepwiseEngine", "StepwiseSQLite", "StepwisePostgres", "StepwiseServer", "StepwiseRunner",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -133,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "StepwiseEngineTests",
             dependencies: [
-                "StepwiseEngine", "StepwiseSQLite", "StepwiseServer", "StepwiseTesting", "StepwiseRunner",
+                "StepwiseEngine", "StepwiseSQLite", "StepwisePostgres", "StepwiseServer", "StepwiseTesting", "StepwiseRunner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresNIO
+
+/// Where the database is: a `postgres://` URL read into the parts a connection needs. Its
+/// password never appears in an error or a description.
+public struct PostgresLocation: Sendable {
+    public let host: String
+    public let port: Int
+    public let user: String
+    let password: String?
+    public let database: String
+    let tls: PostgresConnection.Configuration.TLS
+    let clientTLS: PostgresClient.Configuration.TLS
+
+    /// Reads `url`: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`.
+    public init(url: String) throws(PostgresStoreError) {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw .badLocation("the store must be a URL like postgres://user:password@host:5432/database")
+        }
+        guard let host = components.host, !host.isEmpty else { throw .badLocation("the PostgreSQL URL names no host") }
+        guard let user = components.user, !user.isEmpty else { throw .badLocation("the PostgreSQL URL names no user") }
+        let database = String(components.path.drop { $0 == "/" })
+        guard !database.isEmpty else { throw .badLocation("the PostgreSQL URL names no database (…/database)") }
+        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        switch mode {
+        case "disable": (tls, clientTLS) = (.disable, .disable)
+        case "prefer": (tls, clientTLS) = (.prefer(try Self.tlsContext()), .prefer(.makeClientConfiguration()))
+        case "require": (tls, clientTLS) = (.require(try Self.tlsContext()), .require(.makeClientConfiguration()))
+        default: throw .badLocation("sslmode '\(mode)' is not one of disable, prefer, require")
+        }
+        self.host = host
+        self.port = components.port ?? 5432
+        self.user = user.removingPercentEncoding ?? user
+        self.password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        self.database = database
+    }
+
+    private static func tlsContext() throws(PostgresStoreError) -> NIOSSLContext {
+        do {
+            return try NIOSSLContext(configuration: .makeClientConfiguration())
+        } catch {
+            throw .badLocation("TLS for PostgreSQL could not be set up: \(error)")
+        }
+    }
+
+    /// The configuration of a connection pool to this database.
+    var clientConfiguration: PostgresClient.Configuration {
+        PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: clientTLS)
+    }
+
+    /// Opens one connection to `database` on this server (this location's own by default).
+    public func connect(to database: String? = nil, logger: Logger) async throws -> PostgresConnection {
+        let configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database ?? self.database, tls: tls)
+        return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+    }
+}
+
+/// Why the PostgreSQL store cannot be used, in words for the person starting Stepwise.
+public enum PostgresStoreError: Error, CustomStringConvertible {
+    case badLocation(String)
+    case unreachable(String)
+
+    public var description: String {
+        switch self {
+        case .badLocation(let message): message
+        case .unreachable(let message): "PostgreSQL could not be used: \(message)"
+        }
+    }
+
+    /// An error of the driver in words, without the statement or values it carried.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] { return message }
+        return "\(error.code)"
+    }
+
+    /// Whether PostgreSQL aborted a transaction for a conflict with a concurrent one, so that
+    /// running it again is right: a serialization failure, a deadlock, or a unique key inserted by both.
+    static func isConflict(_ error: PSQLError) -> Bool {
+        ["40001", "40P01", "23505"].contains(error.serverInfo?[.sqlState] ?? "")
+    }
+}

@@ -1,0 +1,133 @@
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema and its migrations, in order, applied at start under an advisory lock so
+/// that several nodes starting at once apply each migration once. Never edit a shipped
+/// migration: add one.
+enum PostgresSchema {
+    /// A migration: its name (recorded once applied) and its statements.
+    struct Migration {
+        let name: String
+        let statements: [String]
+    }
+
+    /// The key of the advisory lock migrations hold (any fixed number shared by every node).
+    static let migrationLock: Int64 = 0x5374_6570_7769_7365
+
+    static let migrations = [
+        Migration(name: "v1: runs, journals, messages, operations, the QStash queue, schedules, keys", statements: [
+            """
+            CREATE TABLE definitions (
+                hash TEXT PRIMARY KEY, workflow TEXT NOT NULL, source TEXT NOT NULL, created_at BIGINT NOT NULL)
+            """,
+            """
+            CREATE TABLE runs (
+                id TEXT PRIMARY KEY, workflow TEXT NOT NULL, definition_hash TEXT REFERENCES definitions(hash), input TEXT NOT NULL,
+                status TEXT NOT NULL, phase TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, output TEXT, error TEXT,
+                parent_run_id TEXT, parent_step TEXT, concurrency_key TEXT, concurrency_limit BIGINT, rate_key TEXT, rate_limit BIGINT,
+                rate_period BIGINT, failure_position BIGINT, endpoint_url TEXT, endpoint_defaults TEXT, endpoint_invoker TEXT)
+            """,
+            "CREATE INDEX runs_by_workflow ON runs(workflow, created_at)",
+            "CREATE INDEX runs_by_status ON runs(status, created_at)",
+            "CREATE INDEX runs_by_created ON runs(created_at DESC, id)",
+            "CREATE INDEX runs_by_parent ON runs(parent_run_id) WHERE parent_run_id IS NOT NULL",
+            "CREATE INDEX runs_by_concurrency_key ON runs(concurrency_key) WHERE concurrency_key IS NOT NULL",
+            """
+            CREATE TABLE journal (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, position BIGINT NOT NULL, entry TEXT NOT NULL,
+                recorded_at BIGINT NOT NULL, PRIMARY KEY (run_id, position))
+            """,
+            """
+            CREATE TABLE messages (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                kind TEXT NOT NULL DEFAULT 'deliver', step_name TEXT, attempt BIGINT NOT NULL, due_at BIGINT NOT NULL, lease_owner TEXT,
+                lease_until BIGINT, redeliver BIGINT NOT NULL DEFAULT 0, waiting_for_slot BIGINT NOT NULL DEFAULT 0,
+                created_at BIGINT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX one_delivery_per_run ON messages(run_id) WHERE kind = 'deliver'",
+            "CREATE INDEX messages_by_due ON messages(due_at) WHERE lease_until IS NULL",
+            "CREATE INDEX messages_by_run ON messages(run_id)",
+            "CREATE INDEX messages_by_lease_owner ON messages(lease_owner) WHERE lease_owner IS NOT NULL",
+            "CREATE INDEX messages_by_lease_end ON messages(lease_until) WHERE lease_until IS NOT NULL",
+            """
+            CREATE TABLE attempts (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                position BIGINT NOT NULL, attempt BIGINT NOT NULL, started_at BIGINT NOT NULL, finished_at BIGINT NOT NULL,
+                outcome TEXT NOT NULL, detail TEXT)
+            """,
+            "CREATE INDEX attempts_by_run ON attempts(run_id, id)",
+            "CREATE INDEX attempts_by_position ON attempts(run_id, position)",
+            """
+            CREATE TABLE operations (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step_name TEXT NOT NULL, kind TEXT NOT NULL, event_id TEXT,
+                child_run_id TEXT, timeout_at BIGINT, payload TEXT NOT NULL, created_at BIGINT NOT NULL, PRIMARY KEY (run_id, step_name))
+            """,
+            "CREATE INDEX operations_by_event ON operations(event_id) WHERE event_id IS NOT NULL",
+            """
+            CREATE TABLE step_failures (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, step_name TEXT NOT NULL, failures BIGINT NOT NULL,
+                PRIMARY KEY (run_id, step_name))
+            """,
+            """
+            CREATE TABLE events (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, event_id TEXT NOT NULL, data TEXT NOT NULL,
+                created_at BIGINT NOT NULL, PRIMARY KEY (run_id, event_id))
+            """,
+            "CREATE TABLE rate_starts (key TEXT NOT NULL, started_at BIGINT NOT NULL, period BIGINT NOT NULL DEFAULT 0)",
+            "CREATE INDEX rate_starts_by_key ON rate_starts(key, started_at)",
+            """
+            CREATE TABLE dead_letters (
+                id TEXT PRIMARY KEY, run_id TEXT NOT NULL UNIQUE REFERENCES runs(id) ON DELETE CASCADE, created_at BIGINT NOT NULL,
+                message TEXT)
+            """,
+            """
+            CREATE TABLE schedules (
+                workflow TEXT NOT NULL, position BIGINT NOT NULL, cron TEXT NOT NULL, timezone TEXT, input TEXT NOT NULL,
+                next_fire_at BIGINT, last_fire_at BIGINT, written_by TEXT, PRIMARY KEY (workflow, position))
+            """,
+            "CREATE TABLE signing_keys (id BIGINT PRIMARY KEY CHECK (id = 1), current_key TEXT NOT NULL, next_key TEXT NOT NULL)",
+            """
+            CREATE TABLE run_log (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, position BIGINT NOT NULL, message_id TEXT NOT NULL,
+                call_type TEXT NOT NULL, body BYTEA NOT NULL, dedupe_key TEXT, recorded_at BIGINT NOT NULL, PRIMARY KEY (run_id, position))
+            """,
+            "CREATE UNIQUE INDEX run_log_once_per_step ON run_log(run_id, dedupe_key) WHERE dedupe_key IS NOT NULL",
+            """
+            CREATE TABLE queue (
+                id TEXT PRIMARY KEY, run_id TEXT REFERENCES runs(id) ON DELETE CASCADE, spec TEXT NOT NULL, body BYTEA,
+                attempt BIGINT NOT NULL, due_at BIGINT NOT NULL, lease_owner TEXT, lease_until BIGINT, created_at BIGINT NOT NULL,
+                flow_key TEXT, waiting_for_slot BIGINT NOT NULL DEFAULT 0)
+            """,
+            "CREATE INDEX queue_by_due ON queue(due_at) WHERE lease_until IS NULL",
+            "CREATE INDEX queue_by_run ON queue(run_id)",
+            "CREATE INDEX queue_by_flow_key ON queue(flow_key) WHERE flow_key IS NOT NULL",
+            "CREATE INDEX queue_by_lease_owner ON queue(lease_owner) WHERE lease_owner IS NOT NULL",
+            "CREATE INDEX queue_by_lease_end ON queue(lease_until) WHERE lease_until IS NOT NULL",
+            """
+            CREATE TABLE queue_schedules (
+                id TEXT PRIMARY KEY, destination TEXT NOT NULL, cron TEXT NOT NULL, timezone TEXT, headers TEXT NOT NULL, body BYTEA,
+                paused BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL, next_fire_at BIGINT, last_fire_at BIGINT, last_message_id TEXT)
+            """,
+        ])
+    ]
+
+    /// Applies the migrations this database lacks, one transaction each, while holding the
+    /// migration lock (a node starting meanwhile waits, then finds them applied).
+    static func migrate(_ session: PostgresSession) throws {
+        try session.execute("SELECT pg_advisory_lock(?)", [migrationLock])
+        defer { _ = try? session.execute("SELECT pg_advisory_unlock(?)", [migrationLock]) }
+        try session.execute("CREATE TABLE IF NOT EXISTS stepwise_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+        let applied = Set(try session.values("SELECT name FROM stepwise_migrations", as: String.self))
+        for migration in migrations where !applied.contains(migration.name) {
+            try session.execute("BEGIN")
+            do {
+                for statement in migration.statements { try session.execute(statement) }
+                try session.execute("INSERT INTO stepwise_migrations (name) VALUES (?)", [migration.name])
+                try session.execute("COMMIT")
+            } catch {
+                _ = try? session.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}

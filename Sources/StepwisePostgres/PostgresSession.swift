@@ -1,0 +1,46 @@
+import Logging
+import PostgresNIO
+
+/// One connection lent to a transaction running on a worker thread: each statement waits for its
+/// answer, so the engine's synchronous `StoreTransaction` applies to PostgreSQL as to SQLite.
+/// Never used on an event loop (waiting there would deadlock it).
+struct PostgresSession {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Runs `sql` (with `?` placeholders) and returns its rows and the count of rows it changed.
+    @discardableResult
+    func execute(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?] = []) throws -> PostgresQueryResult {
+        try connection.query(try PostgresStatement(sql, values).query, logger: logger).wait()
+    }
+
+    /// The rows `sql` returns.
+    func rows(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?] = []) throws -> [PostgresRowReader] {
+        try execute(sql, values).rows.map(PostgresRowReader.init)
+    }
+
+    /// The first row `sql` returns, if any.
+    func row(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?] = []) throws -> PostgresRowReader? {
+        try execute(sql, values).rows.first.map(PostgresRowReader.init)
+    }
+
+    /// The first column of the first row `sql` returns, if any (`nil` for NULL too).
+    func value<T: PostgresDecodable>(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?] = [], as type: T.Type = T.self)
+        throws -> T? where T._DecodableType == T
+    {
+        guard let row = try execute(sql, values).rows.first else { return nil }
+        return try row.makeRandomAccess()[0].decode(T?.self)
+    }
+
+    /// The first column of every row `sql` returns.
+    func values<T: PostgresDecodable>(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?] = [], as type: T.Type = T.self)
+        throws -> [T]
+    {
+        try execute(sql, values).rows.map { try $0.makeRandomAccess()[0].decode(T.self) }
+    }
+
+    /// Whether `sql` changed any row.
+    func changes(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?] = []) throws -> Bool {
+        (try execute(sql, values).metadata.rows ?? 0) > 0
+    }
+}

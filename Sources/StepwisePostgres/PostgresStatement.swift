@@ -1,0 +1,48 @@
+import PostgresNIO
+
+/// A statement written with `?` placeholders (as the SQLite store writes them) and its values,
+/// turned into PostgreSQL's numbered parameters.
+struct PostgresStatement {
+    let query: PostgresQuery
+
+    /// `sql` with each `?` bound to the value at the same index of `values` (`nil` binds NULL).
+    init(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?]) throws {
+        var numbered = ""
+        var index = 0
+        for character in sql {
+            guard character == "?" else {
+                numbered.append(character)
+                continue
+            }
+            index += 1
+            numbered += "$\(index)"
+        }
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
+            if let value {
+                try Self.bind(value, to: &bindings)
+            } else {
+                bindings.appendNull()
+            }
+        }
+        query = PostgresQuery(unsafeSQL: numbered, binds: bindings)
+    }
+
+    private static func bind<Value: PostgresThrowingDynamicTypeEncodable>(_ value: Value, to bindings: inout PostgresBindings) throws {
+        try bindings.append(value)
+    }
+}
+
+/// One row of a result, read by column name.
+struct PostgresRowReader {
+    private let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRow) {
+        self.row = row.makeRandomAccess()
+    }
+
+    /// The value of column `name` as `T` (an optional type reads NULL as `nil`).
+    func callAsFunction<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws -> T {
+        try row[name].decode(T.self)
+    }
+}

@@ -1,0 +1,143 @@
+import PostgresNIO
+import StepwiseEngine
+import StepwiseExpressions
+
+/// Claiming due messages: rows other nodes are claiming are skipped (`FOR UPDATE SKIP LOCKED`),
+/// and flow-control admission holds each key's lock until the claim commits, so no two nodes
+/// admit past a limit.
+extension PostgresStore {
+    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage] {
+        let current = PostgresTransaction.at(now)
+        return try await write { transaction in
+            try Self.freeSlotsOfExpiredLeases(transaction, now: current)
+            let candidates = try transaction.session.rows(
+                """
+                SELECT m.*, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_limit, r.rate_period
+                FROM messages m JOIN runs r ON r.id = m.run_id
+                WHERE m.due_at <= ? AND (m.lease_until IS NULL OR m.lease_until < ?) AND m.waiting_for_slot = 0
+                ORDER BY m.due_at, m.id LIMIT ? FOR UPDATE OF m SKIP LOCKED
+                """, [current, current, limit * 4])
+            var claimed: [PendingMessage] = []
+            for row in candidates where claimed.count < limit {
+                guard var message = PostgresRecords.message(row) else { continue }
+                message.claimedAt = now
+                if message.kind == .deliver,
+                    try !FlowAdmission(transaction).admit(PostgresRecords.flowControl(row), .message(message.id), now: current)
+                {
+                    continue
+                }
+                try transaction.session.execute(
+                    "UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0 WHERE id = ?",
+                    [owner, PostgresTransaction.at(leaseUntil), message.id])
+                claimed.append(message)
+            }
+            return claimed
+        }
+    }
+
+    public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage] {
+        let current = PostgresTransaction.at(now)
+        return try await write { transaction in
+            try Self.freeSlotsOfExpiredLeases(transaction, now: current)
+            let rows = try transaction.session.rows(
+                """
+                SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?) AND waiting_for_slot = 0
+                ORDER BY due_at, id LIMIT ? FOR UPDATE SKIP LOCKED
+                """, [current, current, limit * 4])
+            var claimed: [QueuedMessage] = []
+            for row in rows where claimed.count < limit {
+                let id: String = try row("id")
+                let message = PostgresRecords.queuedMessage(row)
+                if try !FlowAdmission(transaction).admit(message?.flowControl, .queued(id), now: current) { continue }
+                try transaction.session.execute(
+                    "UPDATE queue SET lease_owner = ?, lease_until = ? WHERE id = ?", [owner, PostgresTransaction.at(leaseUntil), id])
+                if let message { claimed.append(message) }
+            }
+            return claimed
+        }
+    }
+
+    public func nextWakeTime() async throws -> TimestampValue? {
+        try await read { session in
+            let due = try session.value("SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0", as: Int64.self)
+            let leaseEnd = try session.value("SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL", as: Int64.self)
+            return [due, leaseEnd].compactMap { $0 }.min().flatMap(PostgresTransaction.timestamp)
+        }
+    }
+
+    public func nextQueuedTime() async throws -> TimestampValue? {
+        try await read { session in
+            // A message waiting for a flow-control slot is due when a slot frees, not at its due time.
+            try session.value(
+                "SELECT MIN(CASE WHEN lease_until IS NOT NULL THEN lease_until WHEN waiting_for_slot = 0 THEN due_at END) FROM queue",
+                as: Int64.self
+            ).flatMap(PostgresTransaction.timestamp)
+        }
+    }
+
+    /// A lease that expired belonged to a node that died: the slots it held are free again.
+    static func freeSlotsOfExpiredLeases(_ transaction: PostgresTransaction, now: Int64) throws {
+        let expired = try transaction.session.value(
+            """
+            SELECT EXISTS (SELECT 1 FROM messages WHERE lease_until < ?)
+                OR EXISTS (SELECT 1 FROM queue WHERE lease_until < ? AND flow_key IS NOT NULL)
+            """, [now, now], as: Bool.self)
+        if expired == true { try freeAllSlots(transaction) }
+    }
+
+    /// Every message waiting for a slot may try again.
+    static func freeAllSlots(_ transaction: PostgresTransaction) throws {
+        try transaction.session.execute("UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
+        try transaction.session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
+    }
+}
+
+/// Flow-control admission's rows; a transaction-scoped advisory lock per key makes the
+/// admissions of one key on every node take turns.
+extension PostgresTransaction: FlowControlRows {
+    func lockFlowKey(_ key: String) throws {
+        try session.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", ["stepwise-flow:" + key])
+    }
+
+    func inFlight(key: String, at now: Int64) throws -> Int {
+        let runs = try session.value(
+            """
+            SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
+            WHERE r.concurrency_key = ? AND m.kind = 'deliver' AND m.lease_until >= ?
+            """, [key, now], as: Int.self) ?? 0
+        let queued = try session.value("SELECT COUNT(*) FROM queue WHERE flow_key = ? AND lease_until >= ?", [key, now], as: Int.self) ?? 0
+        return runs + queued
+    }
+
+    func waitForSlot(_ held: HeldMessage) throws {
+        // A held-back message may still carry the expired lease of a node that died: it is nobody's now.
+        try held.update(session, "waiting_for_slot = 1, lease_owner = NULL, lease_until = NULL", [])
+    }
+
+    func deleteExpiredStarts(key: String, period: Int64, now: Int64) throws {
+        try session.execute("DELETE FROM rate_starts WHERE key = ? AND started_at + GREATEST(period, ?) <= ?", [key, period, now])
+    }
+
+    func starts(key: String, after time: Int64) throws -> [Int64] {
+        try session.values("SELECT started_at FROM rate_starts WHERE key = ? AND started_at > ? ORDER BY started_at", [key, time])
+    }
+
+    func postpone(_ held: HeldMessage, to due: Int64) throws {
+        try held.update(session, "due_at = ?, lease_owner = NULL, lease_until = NULL", [due])
+        madeWorkDue.isSet = true
+    }
+
+    func recordStart(key: String, at time: Int64, period: Int64) throws {
+        try session.execute("INSERT INTO rate_starts (key, started_at, period) VALUES (?, ?, ?)", [key, time, period])
+    }
+}
+
+extension HeldMessage {
+    /// Sets `assignments` on the held message's row.
+    fileprivate func update(_ session: PostgresSession, _ assignments: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?]) throws {
+        switch self {
+        case .message(let id): try session.execute("UPDATE messages SET \(assignments) WHERE id = ?", values + [id])
+        case .queued(let id): try session.execute("UPDATE queue SET \(assignments) WHERE id = ?", values + [id])
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import PostgresNIO
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// The QStash queue, the logs of SDK runs and their waits, applied by `RunTransitions`.
+extension PostgresStore {
+    public func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult] {
+        do {
+            return try await transitions { transitions in try transitions.publish(publications, at: time) }
+        } catch let refused as RefusedPublication {
+            return [refused.result]
+        }
+    }
+
+    public func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep] {
+        try await read { session in
+            try session.rows(
+                "SELECT message_id, call_type, body FROM run_log WHERE run_id = ? AND position BETWEEN ? AND ? ORDER BY position",
+                [runId, start, position ?? Int.max]
+            ).map { row in
+                RawStep(
+                    messageId: try row("message_id"), body: Array(try row("body", as: Data.self)),
+                    callType: CallType(rawValue: try row("call_type")) ?? .step)
+            }
+        }
+    }
+
+    public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool {
+        try await transitions { transitions in try transitions.finishAttempt(message, owner: owner, with: followUp) }
+    }
+
+    public func runDefaults(runId: String) async throws -> RunDefaults? {
+        try await read { session in
+            PostgresRecords.runDefaults(try session.value("SELECT endpoint_defaults FROM runs WHERE id = ?", [runId], as: String.self))
+        }
+    }
+
+    public func finishEndpointRun(runId: String, output: Value?, at time: TimestampValue) async throws -> RunRecord? {
+        try await transitions { transitions in try transitions.finishEndpointRun(runId: runId, output: output, at: time) }
+    }
+
+    public func registerEndpointWait(_ wait: EndpointWait, timeout: QueuedMessage, at time: TimestampValue) async throws -> PublicationResult {
+        try await transitions { transitions in try transitions.registerEndpointWait(wait, timeout: timeout, at: time) }
+    }
+
+    public func endpointWaits(event: String, runId: String?) async throws -> [EndpointWait] {
+        try await read { session in try PostgresRecords.endpointWaits(session, event: event, runId: runId) }
+    }
+
+    public func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool {
+        do {
+            return try await transitions { transitions in try transitions.resolveEndpointWait(wait, with: publication, at: time) }
+        } catch is RefusedPublication {
+            return false
+        }
+    }
+
+    public func takeEvent(runId: String, event: String) async throws -> Value? {
+        try await write { transaction in try transaction.takeEvent(runId: runId, event: event) }
+    }
+
+    public func deadLetters() async throws -> [DeadLetter] {
+        try await write { transaction in
+            try transaction.session.values("SELECT id FROM dead_letters ORDER BY created_at, id", as: String.self).compactMap { id in
+                try transaction.deadLetter(id: id)
+            }
+        }
+    }
+
+    public func resume(deadLetter id: String, at time: TimestampValue) async throws -> RunRecord? {
+        try await transitions { transitions in try transitions.resume(deadLetter: id, at: time) }
+    }
+
+    public func removeDeadLetter(_ id: String) async throws -> DeadLetter? {
+        try await write { transaction in
+            guard let letter = try transaction.deadLetter(id: id) else { return nil }
+            try transaction.removeDeadLetter(id: id)
+            return letter
+        }
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import PostgresNIO
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// Definitions, runs, deliveries of YAML runs, leases and the reads of the API.
+extension PostgresStore {
+    public func saveDefinition(_ definition: StoredDefinition) async throws {
+        try await write { transaction in
+            try transaction.session.execute(
+                "INSERT INTO definitions (hash, workflow, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+                [definition.hash, definition.workflow, definition.source, Int64(Date().timeIntervalSince1970 * 1000)])
+        }
+    }
+
+    public func definitions() async throws -> [StoredDefinition] {
+        try await read { session in
+            try session.rows("SELECT hash, workflow, source FROM definitions ORDER BY created_at").map { row in
+                StoredDefinition(hash: try row("hash"), workflow: try row("workflow"), source: try row("source"))
+            }
+        }
+    }
+
+    public func createRun(_ run: RunRecord) async throws -> (run: RunRecord, created: Bool) {
+        let result = try await transitions { transitions in
+            let (run, created) = try transitions.createRun(run)
+            return CreatedRun(run: run, created: created)
+        }
+        return (result.run, result.created)
+    }
+
+    public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool {
+        try await transitions { transitions in try transitions.complete(message, owner: owner, with: resolution) }
+    }
+
+    public func complete(
+        _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
+    ) async throws -> (completed: Bool, next: PendingMessage?) {
+        let result = try await write { transaction in
+            let completed = try RunTransitions(transaction).complete(message, owner: owner, with: resolution)
+            guard completed, !resolution.status.isFinal else { return LeasedNext(completed: completed, next: nil) }
+            return LeasedNext(
+                completed: true,
+                next: try Self.leaseDelivery(transaction, runId: message.runId, owner: owner, until: leaseUntil, dueBy: resolution.record.finishedAt))
+        }
+        return (result.completed, result.next)
+    }
+
+    public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool {
+        try await transitions { transitions in try transitions.completeOperation(message, owner: owner, entry: entry, record: record) }
+    }
+
+    public func completeOperation(
+        _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?, leasingNextUntil leaseUntil: TimestampValue
+    ) async throws -> (completed: Bool, next: PendingMessage?) {
+        let result = try await write { transaction in
+            guard try RunTransitions(transaction).completeOperation(message, owner: owner, entry: entry, record: record) else {
+                return LeasedNext(completed: false, next: nil)
+            }
+            let now = record?.finishedAt ?? message.dueAt
+            return LeasedNext(completed: true, next: try Self.leaseDelivery(transaction, runId: message.runId, owner: owner, until: leaseUntil, dueBy: now))
+        }
+        return (result.completed, result.next)
+    }
+
+    /// Leases the run's delivery to `owner` until `leaseUntil` when it is due by `dueBy`, no one
+    /// holds it and the run has no flow control (whose limits only the claim applies).
+    static func leaseDelivery(_ transaction: PostgresTransaction, runId: String, owner: String, until leaseUntil: TimestampValue, dueBy: TimestampValue)
+        throws -> PendingMessage?
+    {
+        let session = transaction.session
+        guard
+            try session.row(
+                "SELECT 1 FROM runs WHERE id = ? AND status = 'running' AND concurrency_key IS NULL AND rate_key IS NULL", [runId]) != nil
+        else { return nil }
+        let leased = try session.row(
+            """
+            UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0
+            WHERE run_id = ? AND kind = 'deliver' AND lease_owner IS NULL AND waiting_for_slot = 0 AND due_at <= ?
+            RETURNING *
+            """, [owner, PostgresTransaction.at(leaseUntil), runId, PostgresTransaction.at(dueBy)])
+        guard var next = leased.flatMap(PostgresRecords.message) else { return nil }
+        next.claimedAt = dueBy
+        return next
+    }
+
+    public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
+        try await write { transaction in
+            try transaction.session.changes(
+                "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ?", [PostgresTransaction.at(until), message.id, owner])
+        }
+    }
+
+    public func progress(runId: String, from position: Int) async throws -> RunProgress {
+        try await read { session in
+            let pending: [String] = try session.values("SELECT step_name FROM operations WHERE run_id = ?", [runId])
+            var failures: [String: Int] = [:]
+            for row in try session.rows("SELECT step_name, failures FROM step_failures WHERE run_id = ?", [runId]) {
+                failures[try row("step_name")] = try row("failures", as: Int.self)
+            }
+            return RunProgress(
+                journal: try Self.journal(session, runId: runId, from: position), journalBase: position, pending: Set(pending), failures: failures)
+        }
+    }
+
+    public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws {
+        try await write { transaction in
+            try transaction.session.execute(
+                "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ?, attempt = ? WHERE id = ? AND lease_owner = ?",
+                [PostgresTransaction.due(dueAt), attempt, message.id, owner])
+            transaction.madeWorkDue.isSet = true
+            if message.kind == .deliver, let run = try transaction.run(id: message.runId), let key = run.flowControl?.concurrencyKey {
+                try transaction.releaseSlot(key: key)
+            }
+        }
+    }
+
+    public func leaseOwners() async throws -> Set<String> {
+        try await read { session in
+            Set(
+                try session.values(
+                    """
+                    SELECT DISTINCT lease_owner FROM messages WHERE lease_owner IS NOT NULL
+                    UNION SELECT DISTINCT lease_owner FROM queue WHERE lease_owner IS NOT NULL
+                    """, as: String.self))
+        }
+    }
+
+    public func releaseLeases(owners: [String]) async throws {
+        try await write { transaction in
+            for owner in owners {
+                try transaction.session.execute("UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", [owner])
+                try transaction.session.execute("UPDATE queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", [owner])
+            }
+            try Self.freeAllSlots(transaction)
+        }
+    }
+
+    public func renewLeases(owner: String, messages: [Int64], queued: [String], until: TimestampValue) async throws {
+        let until = PostgresTransaction.at(until)
+        try await write { transaction in
+            // A call's lease may already reach further (its timeout): renewing never shortens one.
+            for id in messages {
+                try transaction.session.execute(
+                    "UPDATE messages SET lease_until = GREATEST(lease_until, ?) WHERE id = ? AND lease_owner = ?", [until, id, owner])
+            }
+            for id in queued {
+                try transaction.session.execute(
+                    "UPDATE queue SET lease_until = GREATEST(lease_until, ?) WHERE id = ? AND lease_owner = ?", [until, id, owner])
+            }
+        }
+    }
+
+    public func run(id: String) async throws -> RunRecord? {
+        try await read { session in try session.row("SELECT * FROM runs WHERE id = ?", [id]).flatMap(PostgresRecords.run) }
+    }
+
+    public func runs(_ filter: RunFilter) async throws -> [RunRecord] {
+        try await read { session in
+            var conditions: [String] = []
+            var values: [(any PostgresThrowingDynamicTypeEncodable)?] = []
+            if let workflow = filter.workflow {
+                conditions.append("workflow = ?")
+                values.append(workflow)
+            }
+            if let status = filter.status {
+                conditions.append("status = ?")
+                values.append(status.rawValue)
+            }
+            if let after = filter.after {
+                // Newest first, ties by id: the next page starts just past the cursor in that order.
+                conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")
+                values += [after.createdAtMilliseconds, after.createdAtMilliseconds, after.runId]
+            }
+            values.append(filter.limit)
+            let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            return try session.rows("SELECT * FROM runs \(clause) ORDER BY created_at DESC, id LIMIT ?", values).compactMap(PostgresRecords.run)
+        }
+    }
+
+    public func journal(runId: String) async throws -> [JournalEntry] {
+        try await read { session in try Self.journal(session, runId: runId, from: 0) }
+    }
+
+    static func journal(_ session: PostgresSession, runId: String, from position: Int) throws -> [JournalEntry] {
+        try session.values("SELECT entry FROM journal WHERE run_id = ? AND position >= ? ORDER BY position", [runId, position], as: String.self)
+            .compactMap { text in (try? Value(json: text)).flatMap { try? JournalEntry(json: $0) } }
+    }
+
+    public func attempts(runId: String, from position: Int) async throws -> [AttemptRecord] {
+        try await read { session in
+            try session.rows("SELECT * FROM attempts WHERE run_id = ? AND position >= ? ORDER BY id", [runId, position]).compactMap { row in
+                guard let started = PostgresTransaction.timestamp(try row("started_at")),
+                    let finished = PostgresTransaction.timestamp(try row("finished_at"))
+                else { return nil }
+                return AttemptRecord(
+                    runId: try row("run_id"), position: try row("position"), attempt: try row("attempt"), startedAt: started,
+                    finishedAt: finished, outcome: try row("outcome"), detail: try row("detail"))
+            }
+        }
+    }
+
+    public func cancel(runId: String, reason: StepError?, at time: TimestampValue) async throws -> Bool {
+        try await transitions { transitions in try transitions.cancel(runId: runId, reason: reason, at: time) }
+    }
+
+    public func cancel(workflow: String, at time: TimestampValue) async throws -> [String] {
+        try await write { transaction in
+            let ids: [String] = try transaction.session.values("SELECT id FROM runs WHERE workflow = ? AND status = 'running'", [workflow])
+            return try RunTransitions(transaction).cancel(runIds: ids, at: time)
+        }
+    }
+
+    public func cancel(endpoint url: String, exactly: Bool, at time: TimestampValue) async throws -> [String] {
+        try await write { transaction in
+            let ids: [String] = try transaction.session.values(
+                """
+                SELECT id FROM runs WHERE status = 'running' AND endpoint_url IS NOT NULL
+                AND (endpoint_url = ? OR (NOT ? AND left(endpoint_url, length(?)) = ?))
+                """, [url, exactly, url, url])
+            return try RunTransitions(transaction).cancel(runIds: ids, at: time)
+        }
+    }
+
+    public func operation(runId: String, stepName: String) async throws -> StepOperation? {
+        try await read { session in
+            try session.value("SELECT payload FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName], as: String.self)
+                .flatMap(PostgresTransaction.operation)
+        }
+    }
+
+    public func notify(event: String, data: Value, runId: String?, at time: TimestampValue) async throws -> NotifyResult {
+        try await transitions { transitions in try transitions.notify(event: event, data: data, runId: runId, at: time) }
+    }
+
+    public func waiters(event: String) async throws -> [Waiter] {
+        try await read { session in
+            try session.rows(
+                """
+                SELECT o.run_id, o.step_name, o.event_id, o.timeout_at, r.workflow FROM operations o JOIN runs r ON r.id = o.run_id
+                WHERE o.event_id = ? AND o.kind IN ('wait', 'endpoint-wait') ORDER BY o.created_at, o.run_id
+                """, [event]
+            ).compactMap { row in
+                guard let timeout = PostgresTransaction.timestamp(try row("timeout_at")) else { return nil }
+                return Waiter(runId: try row("run_id"), workflow: try row("workflow"), step: try row("step_name"), event: try row("event_id"), timeoutAt: timeout)
+            }
+        }
+    }
+}
+
+/// A run and whether this call created it, as one value a transaction returns.
+struct CreatedRun: Sendable {
+    let run: RunRecord
+    let created: Bool
+}
+
+/// Whether a completion applied and the run's next delivery it leased, as one value a transaction returns.
+struct LeasedNext: Sendable {
+    let completed: Bool
+    let next: PendingMessage?
+}

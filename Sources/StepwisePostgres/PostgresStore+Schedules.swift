@@ -1,0 +1,149 @@
+import Foundation
+import PostgresNIO
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+
+/// YAML schedules, QStash schedules and the signing keys, shared by every node.
+extension PostgresStore {
+    public func saveSchedules(_ schedules: [ScheduleRecord], served: Set<String>, node: String) async throws {
+        try await write { transaction in
+            let session = transaction.session
+            let existing = try session.rows("SELECT * FROM schedules FOR UPDATE").compactMap(Self.schedule)
+            for old in existing {
+                // An entry stored before entries named their node counts as this node's.
+                let stale =
+                    served.contains(old.workflow)
+                    ? !schedules.contains { $0.workflow == old.workflow && $0.position == old.position } : (old.writtenBy ?? node) == node
+                guard stale else { continue }
+                try session.execute("DELETE FROM schedules WHERE workflow = ? AND position = ?", [old.workflow, old.position])
+            }
+            for schedule in schedules {
+                let old = existing.first { $0.workflow == schedule.workflow && $0.position == schedule.position }
+                // An unchanged entry keeps its next tick, so a restart neither skips nor repeats it.
+                let unchanged = old.map { $0.cron == schedule.cron && $0.timeZone == schedule.timeZone } ?? false
+                let next = unchanged ? old?.nextFireAt : schedule.nextFireAt
+                try session.execute(
+                    """
+                    INSERT INTO schedules (workflow, position, cron, timezone, input, next_fire_at, last_fire_at, written_by)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (workflow, position) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone,
+                        input = excluded.input, next_fire_at = excluded.next_fire_at, last_fire_at = excluded.last_fire_at,
+                        written_by = excluded.written_by
+                    """,
+                    [
+                        schedule.workflow, schedule.position, schedule.cron, schedule.timeZone, schedule.input.jsonText(),
+                        next.map(PostgresTransaction.at), old?.lastFireAt.map(PostgresTransaction.at), node,
+                    ])
+            }
+        }
+    }
+
+    public func schedules() async throws -> [ScheduleRecord] {
+        try await read { session in try session.rows("SELECT * FROM schedules ORDER BY workflow, position").compactMap(Self.schedule) }
+    }
+
+    public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws -> Bool {
+        try await transitions { transitions in try transitions.fireSchedule(schedule, expected: expected, next: next, run: run) }
+    }
+
+    private static func schedule(_ row: PostgresRowReader) -> ScheduleRecord? {
+        guard let input = (try? row("input", as: String.self)).flatMap({ try? Value(json: $0) }),
+            let workflow = try? row("workflow", as: String.self), let position = try? row("position", as: Int.self),
+            let cron = try? row("cron", as: String.self)
+        else { return nil }
+        return ScheduleRecord(
+            workflow: workflow, position: position, cron: cron, timeZone: (try? row("timezone", as: String?.self)) ?? nil, input: input,
+            nextFireAt: PostgresTransaction.timestamp((try? row("next_fire_at", as: Int64?.self)) ?? nil),
+            lastFireAt: PostgresTransaction.timestamp((try? row("last_fire_at", as: Int64?.self)) ?? nil),
+            writtenBy: (try? row("written_by", as: String?.self)) ?? nil)
+    }
+
+    // MARK: QStash schedules
+
+    public func saveQueueSchedule(_ schedule: QueueSchedule) async throws {
+        try await write { transaction in
+            try transaction.session.execute(
+                """
+                INSERT INTO queue_schedules (id, destination, cron, timezone, headers, body, paused, created_at, next_fire_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET destination = excluded.destination, headers = excluded.headers, body = excluded.body,
+                    next_fire_at = CASE WHEN queue_schedules.cron = excluded.cron AND queue_schedules.timezone IS NOT DISTINCT FROM excluded.timezone
+                        THEN queue_schedules.next_fire_at ELSE excluded.next_fire_at END,
+                    cron = excluded.cron, timezone = excluded.timezone
+                """,
+                [
+                    schedule.id, schedule.destination, schedule.cron, schedule.timeZone, try PostgresTransaction.json(schedule.headers),
+                    schedule.body.map { Data($0) }, schedule.paused ? 1 : 0, PostgresTransaction.at(schedule.createdAt),
+                    schedule.nextFireAt.map(PostgresTransaction.at),
+                ])
+        }
+    }
+
+    public func queueSchedules() async throws -> [QueueSchedule] {
+        try await read { session in try session.rows("SELECT * FROM queue_schedules ORDER BY created_at, id").compactMap(Self.queueSchedule) }
+    }
+
+    public func deleteQueueSchedule(id: String) async throws -> Bool {
+        try await write { transaction in try transaction.session.changes("DELETE FROM queue_schedules WHERE id = ?", [id]) }
+    }
+
+    public func setQueueSchedulePaused(id: String, paused: Bool, next: TimestampValue?) async throws -> Bool {
+        try await write { transaction in
+            let session = transaction.session
+            if paused { return try session.changes("UPDATE queue_schedules SET paused = 1 WHERE id = ?", [id]) }
+            if try session.changes("UPDATE queue_schedules SET paused = 0, next_fire_at = ? WHERE id = ? AND paused = 1", [next.map(PostgresTransaction.at), id]) {
+                return true
+            }
+            return try session.row("SELECT 1 FROM queue_schedules WHERE id = ?", [id]) != nil
+        }
+    }
+
+    public func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publication: Publication?, at time: TimestampValue)
+        async throws -> Bool
+    {
+        try await transitions { transitions in
+            try transitions.fireQueueSchedule(id: id, expected: expected, next: next, publication: publication, at: time)
+        }
+    }
+
+    private static func queueSchedule(_ row: PostgresRowReader) -> QueueSchedule? {
+        guard let headerText = try? row("headers", as: String.self),
+            let headers = try? JSONDecoder().decode([ForwardedHeader].self, from: Data(headerText.utf8)),
+            let createdAt = PostgresTransaction.timestamp(try? row("created_at", as: Int64.self)), let id = try? row("id", as: String.self),
+            let destination = try? row("destination", as: String.self), let cron = try? row("cron", as: String.self),
+            let paused = try? row("paused", as: Int.self)
+        else { return nil }
+        return QueueSchedule(
+            id: id, destination: destination, cron: cron, timeZone: (try? row("timezone", as: String?.self)) ?? nil, headers: headers,
+            body: ((try? row("body", as: Data?.self)) ?? nil).map { Array($0) }, paused: paused != 0, createdAt: createdAt,
+            nextFireAt: PostgresTransaction.timestamp((try? row("next_fire_at", as: Int64?.self)) ?? nil),
+            lastFireAt: PostgresTransaction.timestamp((try? row("last_fire_at", as: Int64?.self)) ?? nil),
+            lastMessageId: (try? row("last_message_id", as: String?.self)) ?? nil)
+    }
+
+    // MARK: Signing keys
+
+    public func signingKeys(storingIfAbsent fresh: SigningKeys) async throws -> SigningKeys {
+        try await write { transaction in
+            try transaction.session.execute(
+                "INSERT INTO signing_keys (id, current_key, next_key) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING",
+                [fresh.current.text, fresh.next.text])
+            return try Self.signingKeys(transaction.session) ?? fresh
+        }
+    }
+
+    public func rotateSigningKeys(from expected: SigningKeys, to rotated: SigningKeys) async throws -> SigningKeys {
+        try await write { transaction in
+            try transaction.session.execute(
+                "UPDATE signing_keys SET current_key = ?, next_key = ? WHERE id = 1 AND current_key = ? AND next_key = ?",
+                [rotated.current.text, rotated.next.text, expected.current.text, expected.next.text])
+            return try Self.signingKeys(transaction.session) ?? rotated
+        }
+    }
+
+    private static func signingKeys(_ session: PostgresSession) throws -> SigningKeys? {
+        guard let row = try session.row("SELECT current_key, next_key FROM signing_keys WHERE id = 1") else { return nil }
+        return SigningKeys(current: SigningKey(try row("current_key")), next: SigningKey(try row("next_key")))
+    }
+}

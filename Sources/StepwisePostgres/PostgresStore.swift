@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import NIOPosix
+import PostgresNIO
+import ServiceLifecycle
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// The `Store` for several engine nodes sharing one PostgreSQL database: every change is one
+/// transaction (`RunTransitions` over `PostgresTransaction`), due messages are claimed with
+/// `FOR UPDATE SKIP LOCKED`, flow-control keys are locked while admitting, and a commit that
+/// makes work due tells every node (`LISTEN`/`NOTIFY`).
+///
+/// A service: its connection pool runs from `open` until `run` ends at shutdown (or `close`).
+public final class PostgresStore: Store, Service {
+    let client: PostgresClient
+    /// The threads transactions run on: each waits for its statements' answers in turn.
+    let workers: NIOThreadPool
+    let logger: Logger
+    private let pool: Task<Void, Never>
+
+    /// The channel commits that make work due notify.
+    static let workChannel = "stepwise_work"
+    /// Connections (and worker threads) at most.
+    static let connections = 16
+
+    private init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+        workers = NIOThreadPool(numberOfThreads: Self.connections)
+        workers.start()
+        pool = Task { await client.run() }
+    }
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`, with
+    /// `?sslmode=disable|prefer|require`) and migrates it to the current schema.
+    public static func open(url: String, logger: Logger = Logger(label: "stepwise.postgres")) async throws -> PostgresStore {
+        var configuration = try PostgresLocation(url: url).clientConfiguration
+        configuration.options.maximumConnections = connections
+        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        do {
+            try await store.session { session in try PostgresSchema.migrate(session) }
+        } catch {
+            await store.close()
+            throw PostgresStoreError.unreachable(PostgresStoreError.describe(error))
+        }
+        return store
+    }
+
+    /// Runs until the service group shuts down, then closes the pool.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    /// Closes the connection pool and the worker threads.
+    public func close() async {
+        pool.cancel()
+        _ = await pool.value
+        try? await workers.shutdownGracefully()
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one transaction, tried again when PostgreSQL aborted it for a conflict with
+    /// another node's (a deadlock, a serialization failure or a unique key both inserted).
+    @discardableResult
+    func write<T: Sendable>(_ body: @escaping @Sendable (PostgresTransaction) throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await session { session in try Self.transaction(session, body) }
+            } catch let error as PSQLError where PostgresStoreError.isConflict(error) && attempt < 20 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+            }
+        }
+    }
+
+    /// Runs `body` with a connection of the pool on a worker thread.
+    func session<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await self.workers.runIfActive { try body(PostgresSession(connection: connection, logger: self.logger)) }
+        }
+    }
+
+    /// Reads with `body` in one read-only transaction (one snapshot).
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        try await session { session in
+            try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            defer { _ = try? session.execute("COMMIT") }
+            return try body(session)
+        }
+    }
+
+    private static func transaction<T>(_ session: PostgresSession, _ body: (PostgresTransaction) throws -> T) throws -> T {
+        try session.execute("BEGIN")
+        do {
+            let transaction = PostgresTransaction(session)
+            let result = try body(transaction)
+            if transaction.madeWorkDue.isSet { try session.execute("SELECT pg_notify(?, '')", [workChannel]) }
+            try session.execute("COMMIT")
+            return result
+        } catch {
+            _ = try? session.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// `RunTransitions` applied in one transaction.
+    func transitions<T: Sendable>(_ body: @escaping @Sendable (RunTransitions<PostgresTransaction>) throws -> T) async throws -> T {
+        try await write { transaction in try body(RunTransitions(transaction)) }
+    }
+}

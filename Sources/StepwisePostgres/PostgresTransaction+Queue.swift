@@ -1,0 +1,115 @@
+import Foundation
+import PostgresNIO
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// Dead letters, the QStash queue, SDK runs' logs and waits, and schedule ticks.
+extension PostgresTransaction {
+    // MARK: Dead letters
+
+    func deadLetter(id: String) throws -> DeadLetter? {
+        guard let row = try session.row("SELECT * FROM dead_letters WHERE id = ?", [id]),
+            let run = try session.row("SELECT * FROM runs WHERE id = ?", [try row("run_id", as: String.self)]).flatMap(PostgresRecords.run),
+            let created = Self.timestamp(try row("created_at"))
+        else { return nil }
+        let message = try row("message", as: String?.self).flatMap { try? JSONDecoder().decode(QueuedMessage.self, from: Data($0.utf8)) }
+        return DeadLetter(
+            id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created, message: message)
+    }
+
+    func addDeadLetter(runId: String, at time: TimestampValue) throws {
+        try session.execute(
+            """
+            INSERT INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, message = NULL
+            """, ["dlq_" + runId, runId, Self.at(time)])
+    }
+
+    func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
+        try session.execute("UPDATE dead_letters SET message = ? WHERE run_id = ?", [try Self.json(message), runId])
+    }
+
+    func removeDeadLetter(id: String) throws {
+        try session.execute("DELETE FROM dead_letters WHERE id = ?", [id])
+    }
+
+    // MARK: The queue and logs
+
+    func enqueue(_ message: QueuedMessage, at time: TimestampValue) throws {
+        try session.execute(
+            "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at, flow_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                message.id, message.runId, try Self.json(message), message.body.map { Data($0) }, message.attempt, Self.due(message.dueAt),
+                Self.at(time), message.flowControl?.key,
+            ])
+        madeWorkDue.isSet = true
+    }
+
+    func deleteQueued(id: String) throws {
+        try session.execute("DELETE FROM queue WHERE id = ?", [id])
+    }
+
+    func removeQueued(id: String, owner: String) throws -> Bool {
+        try session.changes("DELETE FROM queue WHERE id = ? AND lease_owner = ?", [id, owner])
+    }
+
+    func retryQueued(id: String, owner: String, attempt: Int, dueAt: TimestampValue) throws -> Bool {
+        try session.changes(
+            "UPDATE queue SET attempt = ?, due_at = ?, lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?",
+            [attempt, Self.due(dueAt), id, owner])
+    }
+
+    func appendLog(runId: String, entry: RawStep, dedupeKey: String?, at time: TimestampValue) throws -> Int {
+        let position = try session.value("SELECT MAX(position) + 1 FROM run_log WHERE run_id = ?", [runId], as: Int.self) ?? 0
+        try session.execute(
+            "INSERT INTO run_log (run_id, position, message_id, call_type, body, dedupe_key, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [runId, position, entry.messageId, entry.callType.rawValue, Data(entry.body), dedupeKey, Self.at(time)])
+        return position
+    }
+
+    func logMessageId(runId: String, position: Int) throws -> String? {
+        try session.value("SELECT message_id FROM run_log WHERE run_id = ? AND position = ?", [runId, position], as: String.self)
+    }
+
+    func logMessageId(runId: String, dedupeKey: String) throws -> String? {
+        try session.value("SELECT message_id FROM run_log WHERE run_id = ? AND dedupe_key = ?", [runId, dedupeKey], as: String.self)
+    }
+
+    // MARK: SDK runs' waits, kept as operations of kind `endpoint-wait`
+
+    func insertEndpointWait(_ wait: EndpointWait, timeoutAt: TimestampValue, at time: TimestampValue) throws -> Bool {
+        try session.changes(
+            """
+            INSERT INTO operations (run_id, step_name, kind, event_id, timeout_at, payload, created_at)
+            VALUES (?, ?, 'endpoint-wait', ?, ?, ?, ?) ON CONFLICT (run_id, step_name) DO NOTHING
+            """, [wait.runId, wait.stepKey, wait.eventId, Self.due(timeoutAt), try Self.json(wait), Self.at(time)])
+    }
+
+    func deleteEndpointWait(runId: String, stepKey: String) throws -> Bool {
+        try session.changes("DELETE FROM operations WHERE run_id = ? AND step_name = ? AND kind = 'endpoint-wait'", [runId, stepKey])
+    }
+
+    func endpointWaits(event: String, runId: String?) throws -> [EndpointWait] {
+        try PostgresRecords.endpointWaits(session, event: event, runId: runId)
+    }
+
+    // MARK: Schedules
+
+    func advanceSchedule(workflow: String, position: Int, expected: TimestampValue, next: TimestampValue?) throws -> Bool {
+        try session.changes(
+            "UPDATE schedules SET next_fire_at = ?, last_fire_at = ? WHERE workflow = ? AND position = ? AND next_fire_at = ?",
+            [next.map(Self.at), Self.at(expected), workflow, position, Self.at(expected)])
+    }
+
+    func advanceQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?) throws -> Bool {
+        try session.changes(
+            "UPDATE queue_schedules SET next_fire_at = ?, last_fire_at = ? WHERE id = ? AND next_fire_at = ? AND paused = 0",
+            [next.map(Self.at), Self.at(expected), id, Self.at(expected)])
+    }
+
+    func setLastMessageId(scheduleId: String, messageId: String) throws {
+        try session.execute("UPDATE queue_schedules SET last_message_id = ? WHERE id = ?", [messageId, scheduleId])
+    }
+}

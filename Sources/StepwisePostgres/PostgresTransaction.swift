@@ -1,0 +1,250 @@
+import Foundation
+import PostgresNIO
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// `StoreTransaction` over one PostgreSQL transaction: the row operations of the PostgreSQL
+/// schema, times as milliseconds since the epoch (due times rounded up). Reading a run locks its
+/// row, so the transitions of one run on several nodes take turns.
+struct PostgresTransaction: StoreTransaction {
+    let session: PostgresSession
+    /// Set when the transaction made work due: other nodes are told at commit.
+    let madeWorkDue: WorkFlag
+
+    init(_ session: PostgresSession, madeWorkDue: WorkFlag = WorkFlag()) {
+        self.session = session
+        self.madeWorkDue = madeWorkDue
+    }
+
+    /// Whether a transaction made work due, set from its worker thread only.
+    final class WorkFlag {
+        var isSet = false
+    }
+
+    static func at(_ time: TimestampValue) -> Int64 { time.millisecondsSinceEpoch }
+    static func due(_ time: TimestampValue) -> Int64 {
+        let (quotient, remainder) = time.nanosecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000)
+        return Int64(clamping: remainder > 0 ? quotient + 1 : quotient)
+    }
+
+    static func timestamp(_ milliseconds: Int64?) -> TimestampValue? {
+        guard let milliseconds else { return nil }
+        return try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000)
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    static func operation(_ payload: String) -> StepOperation? {
+        (try? Value(json: payload)).flatMap(StepOperation.init(json:))
+    }
+
+    // MARK: Runs
+
+    func run(id: String) throws -> RunRecord? {
+        try session.row("SELECT * FROM runs WHERE id = ? FOR UPDATE", [id]).flatMap(PostgresRecords.run)
+    }
+
+    func insertRun(_ run: RunRecord) throws {
+        let created = Self.at(run.createdAt)
+        let flow = run.flowControl
+        try session.execute(
+            """
+            INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
+                concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults, endpoint_invoker)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
+                run.phase.rawValue, created, created, run.parent?.runId, run.parent?.step, flow?.concurrencyKey,
+                flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit, flow?.ratePeriod, run.endpoint,
+                try run.defaults.map(Self.json), try run.invoker.map(Self.json),
+            ])
+    }
+
+    func updateRun(id: String, status: RunStatus, phase: RunPhase, output: Value?, error: StepError?, at time: TimestampValue) throws {
+        try session.execute(
+            "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?",
+            [status.rawValue, phase.rawValue, output?.jsonText(), error.map { $0.value.jsonText() }, Self.at(time), id])
+    }
+
+    func endRun(id: String, status: RunStatus, output: Value?, error: StepError?, at time: TimestampValue) throws -> Bool {
+        try session.changes(
+            """
+            UPDATE runs SET status = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ?
+            WHERE id = ? AND status = 'running'
+            """,
+            [status.rawValue, output?.jsonText(), error.map { $0.value.jsonText() }, Self.at(time), id])
+    }
+
+    func reopenRun(id: String, at time: TimestampValue) throws {
+        try session.execute(
+            """
+            UPDATE runs SET status = 'running', phase = 'main', error = NULL, output = NULL, failure_position = NULL, updated_at = ?
+            WHERE id = ?
+            """, [Self.at(time), id])
+    }
+
+    func markFailurePosition(runId: String) throws {
+        try session.execute(
+            "UPDATE runs SET failure_position = COALESCE(failure_position, (SELECT COUNT(*) FROM journal WHERE run_id = ?)) WHERE id = ?",
+            [runId, runId])
+    }
+
+    func failurePosition(runId: String) throws -> Int? {
+        try session.value("SELECT failure_position FROM runs WHERE id = ?", [runId], as: Int.self)
+    }
+
+    func childRunIds(of runId: String) throws -> [String] {
+        try session.values("SELECT child_run_id FROM operations WHERE run_id = ? AND child_run_id IS NOT NULL", [runId])
+    }
+
+    func runningInvokedRuns(of runId: String) throws -> [String] {
+        try session.values("SELECT id FROM runs WHERE parent_run_id = ? AND endpoint_invoker IS NOT NULL AND status = 'running'", [runId])
+    }
+
+    func runDefaults(runId: String) throws -> RunDefaults? {
+        PostgresRecords.runDefaults(try session.value("SELECT endpoint_defaults FROM runs WHERE id = ?", [runId], as: String.self))
+    }
+
+    // MARK: Journal and deliveries
+
+    func append(runId: String, entry: JournalEntry, at time: TimestampValue) throws {
+        let position = try session.value("SELECT MAX(position) + 1 FROM journal WHERE run_id = ?", [runId], as: Int.self) ?? 0
+        var numbered = entry
+        numbered.stepId = position
+        try session.execute(
+            "INSERT INTO journal (run_id, position, entry, recorded_at) VALUES (?, ?, ?, ?)",
+            [runId, position, numbered.json.jsonText(), Self.at(time)])
+    }
+
+    func journalRows(runId: String) throws -> [(position: Int, entry: JournalEntry?)] {
+        try session.rows("SELECT position, entry FROM journal WHERE run_id = ? ORDER BY position", [runId]).map { row in
+            (try row("position"), (try? Value(json: try row("entry", as: String.self))).flatMap { try? JournalEntry(json: $0) })
+        }
+    }
+
+    func removeJournalEntries(runId: String, positions: [Int]) throws {
+        for position in positions { try session.execute("DELETE FROM journal WHERE run_id = ? AND position = ?", [runId, position]) }
+        let kept: [Int] = try session.values("SELECT position FROM journal WHERE run_id = ? ORDER BY position", [runId])
+        for (index, position) in kept.enumerated() where index != position {
+            try session.execute("UPDATE journal SET position = ? WHERE run_id = ? AND position = ?", [index, runId, position])
+        }
+    }
+
+    func deliver(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue) throws {
+        try session.execute(
+            """
+            INSERT INTO messages (run_id, kind, attempt, due_at, created_at) VALUES (?, 'deliver', ?, ?, ?)
+            ON CONFLICT (run_id) WHERE kind = 'deliver' DO UPDATE SET
+                due_at = LEAST(messages.due_at, excluded.due_at),
+                redeliver = CASE WHEN messages.lease_owner IS NULL THEN messages.redeliver ELSE 1 END
+            """, [runId, attempt, Self.due(dueAt), Self.at(time)])
+        madeWorkDue.isSet = true
+    }
+
+    func take(_ message: PendingMessage, owner: String) throws -> Bool? {
+        try session.row("DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver", [message.id, owner]).map { row in
+            try row("redeliver", as: Int.self) != 0
+        }
+    }
+
+    func record(_ attempt: AttemptRecord) throws {
+        try session.execute(
+            "INSERT INTO attempts (run_id, position, attempt, started_at, finished_at, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                attempt.runId, attempt.position, attempt.attempt, Self.at(attempt.startedAt), Self.at(attempt.finishedAt), attempt.outcome,
+                attempt.detail,
+            ])
+    }
+
+    func clearPendingWork(runId: String) throws {
+        for table in ["messages", "queue", "operations", "step_failures", "events"] {
+            try session.execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
+        }
+    }
+
+    func releaseSlot(key: String) throws {
+        try session.execute(
+            """
+            UPDATE messages SET waiting_for_slot = 0
+            WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ?)
+            """, [key])
+        try session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1 AND flow_key = ?", [key])
+        madeWorkDue.isSet = true
+    }
+
+    // MARK: Operations
+
+    func hasOperation(runId: String, stepName: String) throws -> Bool {
+        try session.row("SELECT 1 FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName]) != nil
+    }
+
+    func insertOperation(
+        _ operation: StepOperation, runId: String, timeoutAt: TimestampValue?, event: String?, child: String?, at time: TimestampValue
+    ) throws {
+        try session.execute(
+            """
+            INSERT INTO operations (run_id, step_name, kind, event_id, child_run_id, timeout_at, payload, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [runId, operation.stepName, operation.kindName, event, child, timeoutAt.map(Self.due), operation.json.jsonText(), Self.at(time)])
+    }
+
+    func addTimer(runId: String, stepName: String, kind: PendingMessage.Kind, dueAt: TimestampValue, at time: TimestampValue) throws {
+        try session.execute(
+            "INSERT INTO messages (run_id, kind, step_name, attempt, due_at, created_at) VALUES (?, ?, ?, 0, ?, ?)",
+            [runId, kind.rawValue, stepName, Self.due(dueAt), Self.at(time)])
+        madeWorkDue.isSet = true
+    }
+
+    func countFailure(runId: String, stepName: String) throws {
+        try session.execute(
+            """
+            INSERT INTO step_failures (run_id, step_name, failures) VALUES (?, ?, 1)
+            ON CONFLICT (run_id, step_name) DO UPDATE SET failures = step_failures.failures + 1
+            """, [runId, stepName])
+    }
+
+    func deleteOperation(runId: String, stepName: String) throws {
+        try session.execute("DELETE FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName])
+    }
+
+    func deleteStepMessages(runId: String, stepName: String) throws {
+        try session.execute("DELETE FROM messages WHERE run_id = ? AND kind != 'deliver' AND step_name = ?", [runId, stepName])
+    }
+
+    func invokeOperation(runId: String, stepName: String, child: String) throws -> StepOperation? {
+        try session.value(
+            "SELECT payload FROM operations WHERE run_id = ? AND step_name = ? AND child_run_id = ?", [runId, stepName, child], as: String.self
+        ).flatMap(Self.operation)
+    }
+
+    func waitingOperations(event: String, runId: String?) throws -> [(runId: String, operation: StepOperation)] {
+        try session.rows(
+            """
+            SELECT o.run_id, o.payload FROM operations o JOIN runs r ON r.id = o.run_id
+            WHERE o.event_id = ? AND o.kind = 'wait' AND r.status = 'running' AND (?::text IS NULL OR o.run_id = ?)
+            ORDER BY o.created_at, o.run_id
+            """, [event, runId, runId]
+        ).compactMap { row in
+            let runId: String = try row("run_id")
+            return Self.operation(try row("payload")).map { (runId, $0) }
+        }
+    }
+
+    func takeEvent(runId: String, event: String) throws -> Value? {
+        try session.value("DELETE FROM events WHERE run_id = ? AND event_id = ? RETURNING data", [runId, event], as: String.self)
+            .map { (try? Value(json: $0)) ?? .null }
+    }
+
+    func keepEvent(runId: String, event: String, data: Value, at time: TimestampValue) throws {
+        try session.execute(
+            """
+            INSERT INTO events (run_id, event_id, data, created_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (run_id, event_id) DO UPDATE SET data = excluded.data, created_at = excluded.created_at
+            """, [runId, event, data.jsonText(), Self.at(time)])
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Logging
+import PostgresNIO
+import StepwiseEngine
+import StepwisePostgres
+import StepwiseSQLite
+
+/// The stores a test suite over the `Store` protocol runs against: SQLite always; PostgreSQL when
+/// `STEPWISE_TEST_POSTGRES_URL` names a server (`scripts/postgres_server.sh start` prints one).
+/// `STEPWISE_REQUIRE_POSTGRES=1` (set by `.ci/run`) makes a missing server a failure instead.
+public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
+    case sqlite
+    case postgres
+
+    public var description: String { rawValue }
+
+    /// The administrative URL of the PostgreSQL server tests use, if any.
+    public static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["STEPWISE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Whether PostgreSQL must be tested here (CI).
+    public static var postgresRequired: Bool {
+        ProcessInfo.processInfo.environment["STEPWISE_REQUIRE_POSTGRES"] == "1"
+    }
+
+    /// The kinds this machine can test: PostgreSQL when a server is configured (or required, so
+    /// that its tests fail saying what is missing).
+    public static var testable: [StoreKind] {
+        postgresURL != nil || postgresRequired ? allCases : [.sqlite]
+    }
+
+    /// Why the PostgreSQL half is skipped, printed by the test that stands for it.
+    public static let postgresSkipReason =
+        "PostgreSQL half of the store suite skipped: set STEPWISE_TEST_POSTGRES_URL (scripts/postgres_server.sh start prints one)"
+
+    /// Opens a fresh, empty store of this kind; `close` removes it.
+    public func open(in directory: TemporaryDirectory) async throws -> OpenedStore {
+        switch self {
+        case .sqlite:
+            return OpenedStore(store: try SQLiteStore(path: directory.path("store.db")), url: "sqlite:" + directory.path("store.db")) {}
+        case .postgres:
+            let database = try await PostgresTestDatabase.create()
+            let store = try await PostgresStore.open(url: database.url, logger: silentLogger)
+            return OpenedStore(store: store, url: database.url) {
+                await store.close()
+                await database.drop()
+            }
+        }
+    }
+}
+
+/// A store opened for a test, with what removes it.
+public struct OpenedStore: Sendable {
+    public let store: any Store
+    /// Where it is, as `--store` takes it.
+    public let url: String
+    public let close: @Sendable () async -> Void
+}
+
+/// A database of its own for one test on the configured PostgreSQL server, dropped afterwards.
+public struct PostgresTestDatabase: Sendable {
+    /// Its URL, for `PostgresStore.open` or `--store`.
+    public let url: String
+    let name: String
+    let location: PostgresLocation
+
+    /// Creates a new empty database on the server of `STEPWISE_TEST_POSTGRES_URL`.
+    public static func create() async throws -> PostgresTestDatabase {
+        guard let admin = StoreKind.postgresURL else { throw PostgresTestSetupError.noServer }
+        let location = try PostgresLocation(url: admin)
+        let name = "stepwise_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        let connection = try await location.connect(logger: silentLogger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: silentLogger)
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        guard var components = URLComponents(string: admin) else { throw PostgresTestSetupError.noServer }
+        components.path = "/" + name
+        return PostgresTestDatabase(url: components.string ?? admin, name: name, location: location)
+    }
+
+    /// Drops the database, closing what is still connected to it.
+    public func drop() async {
+        guard let connection = try? await location.connect(logger: silentLogger) else { return }
+        _ = try? await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: silentLogger)
+        try? await connection.close()
+    }
+}
+
+/// The PostgreSQL half of a test cannot run.
+public enum PostgresTestSetupError: Error, CustomStringConvertible {
+    case noServer
+
+    public var description: String {
+        "STEPWISE_REQUIRE_POSTGRES=1 but STEPWISE_TEST_POSTGRES_URL names no PostgreSQL server (scripts/postgres_server.sh start prints one)"
+    }
+}

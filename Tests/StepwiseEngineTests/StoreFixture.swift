@@ -1,0 +1,62 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+import StepwiseTesting
+
+/// A fresh store of one kind with a definition installed, and the helpers store tests share: runs,
+/// resolutions and claims at fixed instants (the store is given every time, so no clock is needed).
+struct StoreFixture: Sendable {
+    let directory: TemporaryDirectory
+    let opened: OpenedStore
+    var store: any Store { opened.store }
+    let definition = StoredDefinition(hash: "hash-v1", workflow: "orders", source: "workflow: orders\n")
+    let t0: TimestampValue
+    let fetched = JournalEntry(stepId: 1, stepName: "fetch", stepType: .run, out: ["status": 200, "body": ["amount": 21]])
+
+    /// Runs `body` with a fresh store of `kind`, removed afterwards (also when `body` throws).
+    static func with<T>(_ kind: StoreKind, _ body: (StoreFixture) async throws -> T) async throws -> T {
+        let directory = try TemporaryDirectory()
+        let fixture = StoreFixture(
+            directory: directory, opened: try await kind.open(in: directory), t0: try TimestampValue(parsing: "2026-03-01T12:00:00Z"))
+        do {
+            try await fixture.store.saveDefinition(fixture.definition)
+            let result = try await body(fixture)
+            await fixture.opened.close()
+            return result
+        } catch {
+            await fixture.opened.close()
+            throw error
+        }
+    }
+
+    func at(_ seconds: Double) throws -> TimestampValue { try t0.plus(seconds: seconds) }
+
+    func newRun(_ id: String, input: Value = [:], at seconds: Double = 0) throws -> RunRecord {
+        let created = try at(seconds)
+        return RunRecord(id: id, workflow: "orders", definitionHash: definition.hash, input: input, createdAt: created, updatedAt: created)
+    }
+
+    func resolution(
+        _ message: PendingMessage, entry: JournalEntry? = nil, sleep until: TimestampValue? = nil, park: [StepOperation] = [],
+        next: (attempt: Int, dueAt: TimestampValue)? = nil, status: RunStatus = .running, output: Value? = nil, error: StepError? = nil,
+        finishedAt: TimestampValue, outcome: String
+    ) -> DeliveryResolution {
+        let record = AttemptRecord(
+            runId: message.runId, position: 1, attempt: message.attempt, startedAt: finishedAt, finishedAt: finishedAt,
+            outcome: outcome, detail: nil)
+        let parked = (until.map { [Self.nap($0)] } ?? []) + park
+        return DeliveryResolution(
+            submissions: (entry.map { [.record($0)] } ?? []) + parked.map { .park($0) }, next: next, status: status, phase: .main,
+            output: output, error: error, record: record)
+    }
+
+    /// A sleep handed to the engine: its timer is due at `until`.
+    static func nap(_ until: TimestampValue) -> StepOperation {
+        StepOperation(stepName: "nap", stepType: .sleepFor, kind: .sleep(until: until))
+    }
+
+    func claim(_ owner: String, at seconds: Double, leaseFor lease: Double = 30, limit: Int = 10) async throws -> [PendingMessage] {
+        try await store.claimDueMessages(now: at(seconds), limit: limit, owner: owner, leaseUntil: at(seconds + lease))
+    }
+}

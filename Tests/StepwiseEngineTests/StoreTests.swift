@@ -1,0 +1,253 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+import StepwiseTesting
+import Testing
+
+/// One test suite over the `Store` protocol, run against SQLite always and against PostgreSQL
+/// when a server is configured (`StoreKind`): idempotent starts, due times, claims, leases, fenced
+/// and atomic completion.
+@Suite("Store", .timeLimit(.minutes(1)))
+struct StoreTests {
+    @Test("the PostgreSQL half of the store suite runs here", .enabled(if: StoreKind.postgresURL != nil || StoreKind.postgresRequired, Comment(rawValue: StoreKind.postgresSkipReason)))
+    func postgresIsConfigured() async throws {
+        let database = try await PostgresTestDatabase.create()
+        await database.drop()
+    }
+
+    // MARK: Runs
+
+    @Test("createRun is idempotent by id: the second call returns the first run and adds nothing", arguments: StoreKind.testable)
+    func createRunIsIdempotent(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            let first = try await s.store.createRun(s.newRun("run-1", input: ["order": "A-7"]))
+            #expect(first.created)
+            let second = try await s.store.createRun(s.newRun("run-1", input: ["order": "B-8"], at: 5))
+            #expect(!second.created)
+            #expect(second.run.input == ["order": "A-7"])
+            #expect(second.run.createdAt == s.t0)
+            #expect(try await s.store.journal(runId: "run-1") == [.initial(["order": "A-7"])])
+            #expect(try await s.store.runs(RunFilter()).map(\.id) == ["run-1"])
+            // One start, one first delivery.
+            let messages = try await s.claim("node-a", at: 10)
+            #expect(messages.map(\.runId) == ["run-1"])
+            #expect(messages.first?.attempt == 0)
+        }
+    }
+
+    @Test("runs are listed newest first and filtered by workflow, status and limit", arguments: StoreKind.testable)
+    func runListing(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("old", at: 0))
+            _ = try await s.store.createRun(s.newRun("new", at: 2))
+            _ = try await s.store.createRun(s.newRun("middle", at: 1))
+            #expect(try await s.store.runs(RunFilter()).map(\.id) == ["new", "middle", "old"])
+            #expect(try await s.store.runs(RunFilter(limit: 2)).map(\.id) == ["new", "middle"])
+            #expect(try await s.store.runs(RunFilter(workflow: "other")).isEmpty)
+            #expect(try await s.store.cancel(runId: "middle", at: s.at(3)))
+            #expect(try await s.store.runs(RunFilter(status: .canceled)).map(\.id) == ["middle"])
+            #expect(try await s.store.runs(RunFilter(workflow: "orders", status: .running)).map(\.id) == ["new", "old"])
+        }
+    }
+
+    // MARK: Claiming
+
+    @Test("a message is not claimed before it is due, and is claimed once due", arguments: StoreKind.testable)
+    func claimRespectsDueTimes(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            #expect(try await s.claim("node-a", at: -0.001).isEmpty)
+            let first = try #require(try await s.claim("node-a", at: 0).first)
+            // The sleep's timer is due in a minute.
+            #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, sleep: s.at(60), finishedAt: s.at(1), outcome: "submitted")))
+            #expect(try await s.store.nextWakeTime() == s.at(60))
+            #expect(try await s.claim("node-a", at: 59.999).isEmpty)
+            let resumed = try await s.claim("node-a", at: 60)
+            #expect(resumed.map(\.runId) == ["run-1"])
+            #expect(resumed.first?.dueAt == (try s.at(60)))
+        }
+    }
+
+    @Test("a timer's completion can lease the run's delivery in the same commit, so the run goes on before other due timers", arguments: StoreKind.testable)
+    func timerCompletionLeasesTheDelivery(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let first = try #require(try await s.claim("node-a", at: 0).first)
+            #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, sleep: s.at(60), finishedAt: s.at(1), outcome: "submitted")))
+            let timer = try #require(try await s.claim("node-a", at: 60).first)
+            #expect(timer.kind == .timer)
+            let (completed, next) = try await s.store.completeOperation(timer, owner: "node-a", entry: nil, record: nil, leasingNextUntil: s.at(90))
+            #expect(completed)
+            let delivery = try #require(next)
+            #expect(delivery.kind == .deliver && delivery.runId == "run-1")
+            #expect(try await s.claim("node-b", at: 61).isEmpty, "the delivery is already leased to node-a")
+        }
+    }
+
+    @Test("a message due within a millisecond is not claimed before that instant, and the wake time is not early", arguments: StoreKind.testable)
+    func claimIsNeverEarlyWithinAMillisecond(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let first = try #require(try await s.claim("node-a", at: 0).first)
+            let due = try s.at(60.000_5)
+            #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, sleep: due, finishedAt: s.at(1), outcome: "submitted")))
+            #expect(try await s.claim("node-a", at: 60.000_1).isEmpty, "a sleep until 60.0005 s must not end at 60.0001 s")
+            let wake = try #require(try await s.store.nextWakeTime())
+            #expect(wake >= due)
+            #expect(try await s.claim("node-a", at: 60.001).count == 1)
+        }
+    }
+
+    @Test("due messages are claimed oldest first, at most `limit` at a time", arguments: StoreKind.testable)
+    func claimOrderAndLimit(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("third", at: 2))
+            _ = try await s.store.createRun(s.newRun("first", at: 0))
+            _ = try await s.store.createRun(s.newRun("second", at: 1))
+            #expect(try await s.claim("node-a", at: 10, limit: 2).map(\.runId) == ["first", "second"])
+            #expect(try await s.claim("node-a", at: 10, limit: 2).map(\.runId) == ["third"])
+            #expect(try await s.claim("node-a", at: 10, limit: 2).isEmpty)
+        }
+    }
+
+    @Test("a leased message is not claimed again until its lease expires", arguments: StoreKind.testable)
+    func leasesExpire(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let claimed = try await s.claim("node-a", at: 0, leaseFor: 30)
+            #expect(claimed.count == 1)
+            #expect(try await s.claim("node-a", at: 1).isEmpty, "the owner itself must not get it twice")
+            #expect(try await s.claim("node-b", at: 10).isEmpty)
+            #expect(try await s.claim("node-b", at: 29.999).isEmpty)
+            #expect(try await s.store.nextWakeTime() == s.at(30), "the scheduler must wake up when the lease expires")
+            let taken = try await s.claim("node-b", at: 30.001)
+            #expect(taken.map(\.id) == claimed.map(\.id))
+            // node-a lost the message: its late completion is fenced off, node-b's goes through.
+            let message = try #require(claimed.first)
+            #expect(try await !s.store.complete(
+                message, owner: "node-a", with: s.resolution(message, entry: s.fetched, next: (0, s.at(31)), finishedAt: s.at(31), outcome: "submitted")))
+            #expect(try await s.store.journal(runId: "run-1").count == 1)
+            #expect(try await s.store.complete(
+                message, owner: "node-b", with: s.resolution(message, entry: s.fetched, next: (0, s.at(32)), finishedAt: s.at(32), outcome: "submitted")))
+            #expect(try await s.store.journal(runId: "run-1").count == 2)
+        }
+    }
+
+    @Test("releaseLeases frees exactly the leases of its owner", arguments: StoreKind.testable)
+    func releaseLeases(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-a", at: 0))
+            _ = try await s.store.createRun(s.newRun("run-b", at: 1))
+            #expect(try await s.claim("node-a", at: 1, leaseFor: 900, limit: 1).map(\.runId) == ["run-a"])
+            #expect(try await s.claim("node-b", at: 1, leaseFor: 900, limit: 1).map(\.runId) == ["run-b"])
+            #expect(try await s.claim("node-c", at: 2).isEmpty)
+            try await s.store.releaseLeases(owner: "node-a")
+            #expect(try await s.claim("node-c", at: 2).map(\.runId) == ["run-a"])
+            #expect(try await s.claim("node-c", at: 2).isEmpty, "node-b's lease must still hold")
+        }
+    }
+
+    @Test("renewing moves its owner's leases of the messages named to end no sooner than asked, never earlier, and no one else's", arguments: StoreKind.testable)
+    func renewLeases(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-a", at: 0))
+            _ = try await s.store.createRun(s.newRun("run-b", at: 1))
+            let a = try #require(try await s.claim("node-a", at: 1, leaseFor: 100, limit: 1).first)
+            let b = try #require(try await s.claim("node-b", at: 1, leaseFor: 10, limit: 1).first)
+            try await s.store.renewLeases(owner: "node-a", messages: [a.id, b.id], queued: [], until: try s.at(50))
+            #expect(try await s.store.nextWakeTime() == (try s.at(11)), "a's lease (101 s) is not shortened; b's is not node-a's to renew")
+            try await s.store.renewLeases(owner: "node-b", messages: [b.id], queued: [], until: try s.at(60))
+            #expect(try await s.claim("node-c", at: 59).isEmpty, "both leases hold")
+            #expect(try await s.claim("node-c", at: 61).map(\.runId) == ["run-b"], "b's renewed lease ended at 60 s")
+        }
+    }
+
+    // MARK: Completing
+
+    @Test("complete appends the entry, schedules the next delivery, updates the run and records the attempt, together", arguments: StoreKind.testable)
+    func completeAppliesEverything(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", input: ["order": "A-7"], at: 0))
+            let message = try #require(try await s.claim("node-a", at: 0).first)
+            let applied = try s.resolution(message, entry: s.fetched, finishedAt: s.at(1), outcome: "submitted")
+            #expect(try await s.store.complete(message, owner: "node-a", with: applied))
+            #expect(try await s.store.journal(runId: "run-1") == [.initial(["order": "A-7"]), s.fetched])
+            #expect(try await s.store.attempts(runId: "run-1") == [applied.record])
+            let run = try #require(try await s.store.run(id: "run-1"))
+            #expect(run.status == .running)
+            #expect(run.updatedAt == (try s.at(1)))
+            // An appended entry means the run can go on: it is delivered again at once.
+            #expect(try await s.store.nextWakeTime() == s.at(1))
+
+            let last = try #require(try await s.claim("node-a", at: 5).first)
+            let finished = try s.resolution(last, next: nil, status: .succeeded, output: ["charged": true], finishedAt: s.at(6), outcome: "completed")
+            #expect(try await s.store.complete(last, owner: "node-a", with: finished))
+            let done = try #require(try await s.store.run(id: "run-1"))
+            #expect(done.status == .succeeded)
+            #expect(done.output == ["charged": true])
+            #expect(try await s.store.nextWakeTime() == nil, "a finished run leaves no message behind")
+            #expect(try await s.store.attempts(runId: "run-1").map(\.outcome) == ["submitted", "completed"])
+        }
+    }
+
+    @Test("complete can lease the run's next delivery in the same commit: nothing is left to claim, and a final step leases none", arguments: StoreKind.testable)
+    func completeLeasesTheNextDelivery(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", input: ["order": "A-7"], at: 0))
+            let message = try #require(try await s.claim("node-a", at: 0).first)
+            let applied = try s.resolution(message, entry: s.fetched, finishedAt: s.at(1), outcome: "submitted")
+            let (completed, next) = try await s.store.complete(message, owner: "node-a", with: applied, leasingNextUntil: s.at(31))
+            #expect(completed)
+            let leased = try #require(next)
+            #expect(leased.runId == "run-1" && leased.kind == .deliver && leased.attempt == 0)
+            #expect(leased.claimedAt == (try s.at(1)))
+            #expect(try await s.claim("node-b", at: 2).isEmpty, "the next delivery is already leased to node-a")
+            #expect(try await s.store.nextWakeTime() == s.at(31), "only its lease is pending")
+            let finished = try s.resolution(leased, next: nil, status: .succeeded, output: 1, finishedAt: s.at(2), outcome: "completed")
+            let (done, none) = try await s.store.complete(leased, owner: "node-a", with: finished, leasingNextUntil: s.at(32))
+            #expect(done)
+            #expect(none == nil)
+            #expect(try await s.store.run(id: "run-1")?.status == .succeeded)
+        }
+    }
+
+    @Test("complete with the wrong owner changes nothing and returns false; the message stays with its owner", arguments: StoreKind.testable)
+    func completeIsFencedByOwner(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let message = try #require(try await s.claim("node-a", at: 0).first)
+            let before = try #require(try await s.store.run(id: "run-1"))
+            let applied = try s.resolution(message, entry: s.fetched, next: nil, status: .succeeded, output: 1, finishedAt: s.at(1), outcome: "completed")
+            #expect(try await !s.store.complete(message, owner: "node-b", with: applied))
+            #expect(try await s.store.run(id: "run-1") == before)
+            #expect(try await s.store.journal(runId: "run-1").count == 1)
+            #expect(try await s.store.attempts(runId: "run-1").isEmpty)
+            #expect(try await s.store.nextWakeTime() == s.at(30), "only the lease of the untouched message is pending")
+            // The owner can still complete it, exactly once.
+            #expect(try await s.store.complete(message, owner: "node-a", with: applied))
+            #expect(try await !s.store.complete(message, owner: "node-a", with: applied))
+            #expect(try await s.store.journal(runId: "run-1").count == 2)
+            #expect(try await s.store.attempts(runId: "run-1").count == 1)
+        }
+    }
+
+    @Test("complete for a canceled run changes nothing and returns false", arguments: StoreKind.testable)
+    func completeIsFencedByCancel(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let message = try #require(try await s.claim("node-a", at: 0).first)
+            #expect(try await s.store.cancel(runId: "run-1", at: s.at(0.5)))
+            #expect(try await !s.store.cancel(runId: "run-1", at: s.at(0.6)), "a run is canceled once")
+            let applied = try s.resolution(message, entry: s.fetched, next: (0, s.at(1)), finishedAt: s.at(1), outcome: "submitted")
+            #expect(try await !s.store.complete(message, owner: "node-a", with: applied))
+            let run = try #require(try await s.store.run(id: "run-1"))
+            #expect(run.status == .canceled)
+            #expect(run.updatedAt == (try s.at(0.5)))
+            #expect(try await s.store.journal(runId: "run-1").count == 1)
+            #expect(try await s.store.attempts(runId: "run-1").isEmpty)
+            #expect(try await s.store.nextWakeTime() == nil)
+            #expect(try await s.claim("node-a", at: 100).isEmpty)
+        }
+    }
+}

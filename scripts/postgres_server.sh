@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Starts a private PostgreSQL server on loopback for Stepwise's tests and benchmarks, as an
+# unprivileged user (PostgreSQL refuses to run as root), and prints its URL. Installs Debian's
+# postgresql package when no server binaries are found.
+#   scripts/postgres_server.sh start [DIR] [PORT]   → prints postgres://stepwise:…@127.0.0.1:PORT/postgres
+#   scripts/postgres_server.sh stop  [DIR]
+set -euo pipefail
+action="${1:-start}"
+dir="${2:-/tmp/stepwise-postgres}"
+port="${3:-54329}"
+password="stepwise-test-password"
+
+bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+fi
+
+# Run PostgreSQL's programs as an unprivileged user when started as root.
+as_owner() {
+    if [ "$(id -u)" -eq 0 ]; then
+        id stepwise-pg > /dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin stepwise-pg
+        runuser -u stepwise-pg -- "$@"
+    else
+        "$@"
+    fi
+}
+
+case "$action" in
+stop)
+    [ -d "$dir/data" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate stop > /dev/null 2>&1 || true
+    ;;
+start)
+    if [ ! -d "$dir/data" ]; then
+        mkdir -p "$dir"
+        [ "$(id -u)" -eq 0 ] && { id stepwise-pg > /dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin stepwise-pg; chown stepwise-pg "$dir"; }
+        printf '%s\n' "$password" > "$dir/password"
+        [ "$(id -u)" -eq 0 ] && chown stepwise-pg "$dir/password"
+        as_owner "$bindir/initdb" -D "$dir/data" -U stepwise --pwfile="$dir/password" --auth-host=scram-sha-256 --auth-local=trust > "$dir/initdb.log"
+    fi
+    if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status > /dev/null 2>&1; then
+        as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" start > /dev/null
+    fi
+    echo "postgres://stepwise:$password@127.0.0.1:$port/postgres?sslmode=disable"
+    ;;
+*)
+    echo "usage: $0 start|stop [DIR] [PORT]" >&2
+    exit 2
+    ;;
+esac
