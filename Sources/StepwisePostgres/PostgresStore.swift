@@ -18,6 +18,7 @@ public final class PostgresStore: Store, Service {
     /// The threads transactions run on: each waits for its statements' answers in turn.
     let workers: NIOThreadPool
     let logger: Logger
+    let location: PostgresLocation
     private let pool: Task<Void, Never>
 
     /// The channel commits that make work due notify.
@@ -25,8 +26,12 @@ public final class PostgresStore: Store, Service {
     /// Connections (and worker threads) at most.
     static let connections = 16
 
-    private init(client: PostgresClient, logger: Logger) {
+    private init(location: PostgresLocation, logger: Logger) {
+        var configuration = location.clientConfiguration
+        configuration.options.maximumConnections = Self.connections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
+        self.location = location
         self.logger = logger
         workers = NIOThreadPool(numberOfThreads: Self.connections)
         workers.start()
@@ -36,9 +41,7 @@ public final class PostgresStore: Store, Service {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, with
     /// `?sslmode=disable|prefer|require`) and migrates it to the current schema.
     public static func open(url: String, logger: Logger = Logger(label: "stepwise.postgres")) async throws -> PostgresStore {
-        var configuration = try PostgresLocation(url: url).clientConfiguration
-        configuration.options.maximumConnections = connections
-        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger)
+        let store = PostgresStore(location: try PostgresLocation(url: url), logger: logger)
         do {
             try await store.session { session in try PostgresSchema.migrate(session) }
         } catch {
@@ -111,5 +114,21 @@ public final class PostgresStore: Store, Service {
     /// `RunTransitions` applied in one transaction.
     func transitions<T: Sendable>(_ body: @escaping @Sendable (RunTransitions<PostgresTransaction>) throws -> T) async throws -> T {
         try await write { transaction in try body(RunTransitions(transaction)) }
+    }
+}
+
+extension PostgresStore {
+    /// Listens on the work channel with a connection of its own (not one of the pool's).
+    public func watchForWork(_ onWork: @escaping @Sendable () -> Void) async throws {
+        let connection = try await location.connect(logger: logger)
+        do {
+            try await connection.listen(on: Self.workChannel) { notifications in
+                for try await _ in notifications { onWork() }
+            }
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 }

@@ -11,14 +11,15 @@ import StepwiseRuntime
 import StepwiseServer
 
 /// `stepwise serve` in-process: the Stepwise application (routes and delivery loop) on
-/// 127.0.0.1 with a port picked by the system, on a SQLite file in a temporary directory.
+/// 127.0.0.1 with a port picked by the system, on a SQLite file in a temporary directory (or a
+/// fresh PostgreSQL database).
 public struct RunningServer: Sendable {
     /// The API token of every test server; `send` presents it unless told otherwise.
     public static let token = "test-token-0123456789abcdef"
 
     public let port: Int
     public let engine: WorkflowEngine
-    public let store: SQLiteStore
+    public let store: any Store
 
     /// `http://127.0.0.1:<port><path>`.
     public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
@@ -26,15 +27,30 @@ public struct RunningServer: Sendable {
     /// Starts a server for `definitions`, runs `body` with it, and shuts it down afterwards (also
     /// when `body` throws). The runner and the engine read `secrets`; both log to `logger`; the
     /// store is `stepwise.db` in `directory` (a new temporary one when not given); connections are
-    /// held to `limits`; the engine reads `clock`.
+    /// held to `limits`; the engine reads `clock`. With `store: .postgres` the runs are kept in a
+    /// database of their own, dropped afterwards.
     public static func with<T>(
-        _ definitions: [WorkflowDefinition], secrets: [String: String] = [:], logger: Logger = silentLogger,
+        _ definitions: [WorkflowDefinition], store kind: StoreKind = .sqlite, secrets: [String: String] = [:], logger: Logger = silentLogger,
         directory: TemporaryDirectory? = nil, limits: ConnectionLimits = ConnectionLimits(),
         configuration: WorkflowEngine.Configuration = .init(), clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime,
         _ body: (RunningServer) async throws -> T
     ) async throws -> T {
         let directory = try directory ?? TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.path("stepwise.db"))
+        let opened = try await kind.open(in: directory, file: "stepwise.db")
+        do {
+            let result = try await serve(definitions, store: opened.store, secrets: secrets, logger: logger, limits: limits, configuration: configuration, clock: clock, body)
+            await opened.close()
+            return result
+        } catch {
+            await opened.close()
+            throw error
+        }
+    }
+
+    private static func serve<T>(
+        _ definitions: [WorkflowDefinition], store: any Store, secrets: [String: String], logger: Logger, limits: ConnectionLimits,
+        configuration: WorkflowEngine.Configuration, clock: @escaping @Sendable () -> TimestampValue, _ body: (RunningServer) async throws -> T
+    ) async throws -> T {
         let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(secrets), clock: WorkflowEngine.systemTime)
         let engine = WorkflowEngine(
             store: store, runner: runner, secrets: EnvironmentSecrets(secrets), configuration: configuration, logger: logger, clock: clock)

@@ -34,11 +34,12 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     public static let postgresSkipReason =
         "PostgreSQL half of the store suite skipped: set STEPWISE_TEST_POSTGRES_URL (scripts/postgres_server.sh start prints one)"
 
-    /// Opens a fresh, empty store of this kind; `close` removes it.
-    public func open(in directory: TemporaryDirectory) async throws -> OpenedStore {
+    /// Opens a store of this kind: SQLite in `file` of `directory` (kept there), or a fresh
+    /// PostgreSQL database; `close` removes the latter.
+    public func open(in directory: TemporaryDirectory, file: String = "store.db") async throws -> OpenedStore {
         switch self {
         case .sqlite:
-            return OpenedStore(store: try SQLiteStore(path: directory.path("store.db")), url: "sqlite:" + directory.path("store.db")) {}
+            return OpenedStore(store: try SQLiteStore(path: directory.path(file)), url: "sqlite:" + directory.path(file)) {}
         case .postgres:
             let database = try await PostgresTestDatabase.create()
             let store = try await PostgresStore.open(url: database.url, logger: silentLogger)

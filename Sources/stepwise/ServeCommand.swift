@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Logging
 import StepwiseEngine
-import StepwiseSQLite
 import StepwiseLanguage
 import StepwiseRuntime
 import StepwiseServer
@@ -21,8 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-runner"), help: "Serve the engine only: no workflows run in this process (runners and SDK endpoints elsewhere use it as their QStash).")
     var noRunner = false
 
-    @Option(name: .long, help: "Where runs are stored: sqlite:PATH.")
-    var store = "sqlite:.stepwise/stepwise.db"
+    @Option(name: .long, help: "Where runs are stored: sqlite:PATH, or postgres://user:password@host:port/database for several nodes sharing one database (default: $STEPWISE_STORE, else sqlite:.stepwise/stepwise.db).")
+    var store: String?
 
     @Option(name: .long, help: "The address to listen on.")
     var host = "127.0.0.1"
@@ -65,7 +64,18 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         ProcessMemory.limitArenas()
         let folder = try loadWorkflows()
-        let engine = try await makeEngine(folder)
+        let (store, closeStore) = try await StoreLocation(option: store).open()
+        do {
+            try await serve(folder, store: store)
+            await closeStore()
+        } catch {
+            await closeStore()
+            throw error
+        }
+    }
+
+    private func serve(_ folder: WorkflowFolder, store: any Store) async throws {
+        let engine = try await makeEngine(folder, store: store)
         let token = try AccessToken.forServer(explicit: token)
         let access = APIAccess(token: token.value, boundHost: host, extraHosts: allowedHosts)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
@@ -107,11 +117,7 @@ struct ServeCommand: AsyncParsableCommand {
         return folder
     }
 
-    private func makeEngine(_ folder: WorkflowFolder) async throws -> WorkflowEngine {
-        guard store.hasPrefix("sqlite:") else {
-            throw CommandFailure.usage("unsupported --store '\(store)'; use sqlite:PATH")
-        }
-        let sqlite = try SQLiteStore(path: String(store.dropFirst("sqlite:".count)))
+    private func makeEngine(_ folder: WorkflowFolder, store: any Store) async throws -> WorkflowEngine {
         let runner = WorkflowRunner(
             http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment),
             clock: WorkflowEngine.systemTime)
@@ -122,7 +128,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard lease.duration >= .seconds(3) else { throw CommandFailure.usage("--lease must be at least 3s") }
         let engine = WorkflowEngine(
-            store: sqlite, runner: runner, owner: LeaseOwner.current(node: node).description,
+            store: store, runner: runner, owner: LeaseOwner.current(node: node).description,
             configuration: .init(maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale))
         try await engine.install(Array(folder.definitions.values))
         return engine

@@ -10,8 +10,8 @@ import StepwiseTesting
 /// the dead-letter queue.
 @Suite("Engine features")
 struct EngineFeatureTests {
-    @Test("concurrency: at most `limit` deliveries per key are in flight; other keys are not held back; nothing is dropped")
-    func concurrencyLimit() async throws {
+    @Test("concurrency: at most `limit` deliveries per key are in flight; other keys are not held back; nothing is dropped", arguments: StoreKind.testable)
+    func concurrencyLimit(kind: StoreKind) async throws {
         try await CountingServer.with { target in
             target.fallback("/slow", .json("{}", delay: .milliseconds(300)))
             let limited = try definition("""
@@ -21,7 +21,7 @@ struct EngineFeatureTests {
                   - id: work
                     http: {url: "\(target.url("/slow"))", query: {group: "${{ input.group }}"}}
                 """)
-            try await RunningServer.with([limited]) { server in
+            try await RunningServer.with([limited], store: kind) { server in
                 // 20 runs over 5 keys, started together: 4 deliveries of each key must queue.
                 let groups = ["a", "b", "c", "d", "e"]
                 var ids: [String] = []
@@ -46,8 +46,8 @@ struct EngineFeatureTests {
         }
     }
 
-    @Test("rate_limit: at most `limit` deliveries start per period per key; the excess waits")
-    func rateLimit() async throws {
+    @Test("rate_limit: at most `limit` deliveries start per period per key; the excess waits", arguments: StoreKind.testable)
+    func rateLimit(kind: StoreKind) async throws {
         let throttled = try definition("""
             workflow: throttled
             rate_limit: {key: api, limit: 2, period: 500ms}
@@ -55,7 +55,7 @@ struct EngineFeatureTests {
               - id: compute
                 set: {x: 1}
             """)
-        try await RunningServer.with([throttled]) { server in
+        try await RunningServer.with([throttled], store: kind) { server in
             var ids: [String] = []
             for _ in 0..<5 { ids.append(try await server.startRun("throttled", "{}")) }
             var starts: [TimestampValue] = []
@@ -137,8 +137,8 @@ struct EngineFeatureTests {
         }
     }
 
-    @Test("GET /v2/schedules lists each schedule with its next fire time")
-    func listSchedules() async throws {
+    @Test("GET /v2/schedules lists each schedule with its next fire time", arguments: StoreKind.testable)
+    func listSchedules(kind: StoreKind) async throws {
         let nightly = try definition("""
             workflow: nightly
             schedule: [{cron: "0 3 * * *", timezone: America/New_York}]
@@ -146,7 +146,7 @@ struct EngineFeatureTests {
               - id: noop
                 set: {x: 1}
             """)
-        try await RunningServer.with([nightly]) { server in
+        try await RunningServer.with([nightly], store: kind) { server in
             let answer = try await send(.GET, server.url("/v2/schedules"))
             let schedule = try #require(answer.json?.list?.first)
             #expect(schedule["workflow"] == "nightly")
@@ -158,8 +158,8 @@ struct EngineFeatureTests {
         }
     }
 
-    @Test("a run that exhausts its retries runs on_failure once and lands in the DLQ; resume continues from the failed step")
-    func deadLetterResume() async throws {
+    @Test("a run that exhausts its retries runs on_failure once and lands in the DLQ; resume continues from the failed step", arguments: StoreKind.testable)
+    func deadLetterResume(kind: StoreKind) async throws {
         try await CountingServer.with { target in
             target.script("/flaky", .status(500))
             target.fallback("/flaky", .json(#"{"fixed": true}"#))
@@ -176,7 +176,7 @@ struct EngineFeatureTests {
                   - id: alert
                     http: {url: "\(target.url("/alert"))"}
                 """)
-            try await RunningServer.with([fragile]) { server in
+            try await RunningServer.with([fragile], store: kind) { server in
                 let id = try await server.startRun("fragile", #"{"n": 1}"#)
                 let failed = try await finishedRun(id, in: server.store)
                 #expect(failed.status == .failed)
@@ -201,15 +201,15 @@ struct EngineFeatureTests {
         }
     }
 
-    @Test("restart starts a fresh run with the same input and removes the entry; DELETE removes one; unknown ids are 404")
-    func deadLetterRestartAndDelete() async throws {
+    @Test("restart starts a fresh run with the same input and removes the entry; DELETE removes one; unknown ids are 404", arguments: StoreKind.testable)
+    func deadLetterRestartAndDelete(kind: StoreKind) async throws {
         let doomed = try definition("""
             workflow: doomed
             steps:
               - id: boom
                 fail: {message: "no ${{ input.what }}"}
             """)
-        try await RunningServer.with([doomed]) { server in
+        try await RunningServer.with([doomed], store: kind) { server in
             let first = try await server.startRun("doomed", #"{"what": "luck"}"#)
             let second = try await server.startRun("doomed", #"{"what": "way"}"#)
             _ = try await finishedRun(first, in: server.store)

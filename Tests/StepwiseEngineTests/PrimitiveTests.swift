@@ -30,9 +30,9 @@ struct PrimitiveTests {
         output: ${{ steps.paid }}
         """
 
-    @Test("a run waits for an event sent with curl; GET /v2/waiters lists it meanwhile; the data arrives in {received, data}")
-    func waitForEventSentByCurl() async throws {
-        try await RunningServer.with([try definition(Self.waiter)]) { server in
+    @Test("a run waits for an event sent with curl; GET /v2/waiters lists it meanwhile; the data arrives in {received, data}", arguments: StoreKind.testable)
+    func waitForEventSentByCurl(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(Self.waiter)], store: kind) { server in
             let id = try await server.startRun("waiter", #"{"order_id": 42}"#)
             try await parked(id, "paid", in: server.store)
             let waiters = try await send(.GET, server.url("/v2/waiters/order-paid-42"))
@@ -53,8 +53,8 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("event ids are percent-decoded from the path: a space or a slash in an event id works")
-    func encodedEventIds() async throws {
+    @Test("event ids are percent-decoded from the path: a space or a slash in an event id works", arguments: StoreKind.testable)
+    func encodedEventIds(kind: StoreKind) async throws {
         let spaced = try definition("""
             workflow: spaced
             steps:
@@ -62,7 +62,7 @@ struct PrimitiveTests {
                 wait_for_event: {event: "go ${{ input.id }}/now", timeout: 1h}
             output: ${{ steps.paid.data }}
             """)
-        try await RunningServer.with([spaced]) { server in
+        try await RunningServer.with([spaced], store: kind) { server in
             let id = try await server.startRun("spaced", #"{"id": "a"}"#)
             try await parked(id, "paid", in: server.store)
             #expect(try await send(.GET, server.url("/v2/waiters/go%20a%2Fnow")).json?.list?.count == 1)
@@ -72,8 +72,8 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("an event addressed to a run before it waits is kept and resolves the wait at once (lookback)")
-    func lookback() async throws {
+    @Test("an event addressed to a run before it waits is kept and resolves the wait at once (lookback)", arguments: StoreKind.testable)
+    func lookback(kind: StoreKind) async throws {
         let late = try definition("""
             workflow: late
             steps:
@@ -83,7 +83,7 @@ struct PrimitiveTests {
                 wait_for_event: {event: "paid", timeout: 1h}
             output: ${{ steps.paid.data }}
             """)
-        try await RunningServer.with([late]) { server in
+        try await RunningServer.with([late], store: kind) { server in
             let id = try await server.startRun("late", "{}")
             let early = try await send(.POST, server.url("/v2/notify/\(id)/paid"), body: #""early""#)
             #expect(early.json == ["woken": [], "stored": true])
@@ -94,8 +94,8 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("a wait that is not notified times out with {received: false, timed_out: true}")
-    func waitTimesOut() async throws {
+    @Test("a wait that is not notified times out with {received: false, timed_out: true}", arguments: StoreKind.testable)
+    func waitTimesOut(kind: StoreKind) async throws {
         let impatient = try definition("""
             workflow: impatient
             steps:
@@ -103,15 +103,15 @@ struct PrimitiveTests {
                 wait_for_event: {event: "never", timeout: 200ms}
             output: ${{ steps.answer }}
             """)
-        try await RunningServer.with([impatient]) { server in
+        try await RunningServer.with([impatient], store: kind) { server in
             let id = try await server.startRun("impatient", "{}")
             let run = try await finishedRun(id, in: server.store)
             #expect(run.output == ["received": false, "timed_out": true, "data": .null])
         }
     }
 
-    @Test("a notify step wakes the runs waiting on its event and returns their ids")
-    func notifyStep() async throws {
+    @Test("a notify step wakes the runs waiting on its event and returns their ids", arguments: StoreKind.testable)
+    func notifyStep(kind: StoreKind) async throws {
         let sender = try definition("""
             workflow: sender
             steps:
@@ -119,7 +119,7 @@ struct PrimitiveTests {
                 notify: {event: "order-paid-${{ input.order_id }}", data: {by: sender}}
             output: ${{ steps.wake.waiters }}
             """)
-        try await RunningServer.with([try definition(Self.waiter), sender]) { server in
+        try await RunningServer.with([try definition(Self.waiter), sender], store: kind) { server in
             let waiting = try await server.startRun("waiter", #"{"order_id": 7}"#)
             try await parked(waiting, "paid", in: server.store)
             let sending = try await server.startRun("sender", #"{"order_id": 7}"#)
@@ -128,8 +128,8 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("a call is made by the engine while the run is parked; a slow answer and a non-2xx status are results")
-    func callWithDelay() async throws {
+    @Test("a call is made by the engine while the run is parked; a slow answer and a non-2xx status are results", arguments: StoreKind.testable)
+    func callWithDelay(kind: StoreKind) async throws {
         try await CountingServer.with { target in
             target.script("/slow", .json(#"{"answer": 42}"#, delay: .milliseconds(1_500)))
             target.script("/down", .status(503))
@@ -142,7 +142,7 @@ struct PrimitiveTests {
                     call: {url: "\(target.url("/down"))"}
                 output: {answer: "${{ steps.ask.body.answer }}", probe: "${{ steps.probe.status }}"}
                 """)
-            try await RunningServer.with([caller]) { server in
+            try await RunningServer.with([caller], store: kind) { server in
                 let id = try await server.startRun("caller", "{}")
                 _ = try await eventually("the call to arrive") { target.requests(to: "/slow").first }
                 #expect(try await server.store.progress(runId: id).pending == ["ask"], "the run is parked on the call")
@@ -185,8 +185,8 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("parallel branches progress independently; for_each keeps item order, indexes paths and honours concurrency")
-    func parallelAndForEach() async throws {
+    @Test("parallel branches progress independently; for_each keeps item order, indexes paths and honours concurrency", arguments: StoreKind.testable)
+    func parallelAndForEach(kind: StoreKind) async throws {
         try await CountingServer.with { target in
             target.fallback("/item", .json(#"{"ok": true}"#, delay: .milliseconds(300)))
             let fanout = try definition("""
@@ -213,7 +213,7 @@ struct PrimitiveTests {
                   labels: ${{ steps.work.images.map(l, l.text) }}
                   audit: ${{ steps.work.audit.status }}
                 """)
-            try await RunningServer.with([fanout]) { server in
+            try await RunningServer.with([fanout], store: kind) { server in
                 let id = try await server.startRun("fanout", #"{"sizes": [10, 20, 30, 40, 50]}"#)
                 let run = try await finishedRun(id, in: server.store)
                 #expect(run.status == .succeeded, "\(String(describing: run.error))")
@@ -232,8 +232,8 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("a failing branch fails the parallel step once the other branch settled; catch then applies")
-    func failingBranch() async throws {
+    @Test("a failing branch fails the parallel step once the other branch settled; catch then applies", arguments: StoreKind.testable)
+    func failingBranch(kind: StoreKind) async throws {
         try await CountingServer.with { target in
             target.fallback("/bad", .status(404))
             let brittle = try definition("""
@@ -255,7 +255,7 @@ struct PrimitiveTests {
                         set: {failed: "${{ error.step }}"}
                 output: ${{ steps.both }}
                 """)
-            try await RunningServer.with([brittle]) { server in
+            try await RunningServer.with([brittle], store: kind) { server in
                 let id = try await server.startRun("brittle", "{}")
                 let run = try await finishedRun(id, in: server.store)
                 #expect(run.output == ["failed": "both.bad.broken"])
@@ -264,8 +264,8 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("invoke starts a child run and returns {status, output}; canceling the parent cancels its child")
-    func invokeAndCancel() async throws {
+    @Test("invoke starts a child run and returns {status, output}; canceling the parent cancels its child", arguments: StoreKind.testable)
+    func invokeAndCancel(kind: StoreKind) async throws {
         let child = try definition("""
             workflow: child
             steps:
@@ -281,7 +281,7 @@ struct PrimitiveTests {
                 invoke: {workflow: child, input: {name: "${{ input.name }}", wait: "${{ input.wait }}"}}
             output: ${{ steps.kid }}
             """)
-        try await RunningServer.with([child, parent]) { server in
+        try await RunningServer.with([child, parent], store: kind) { server in
             let quick = try await server.startRun("parent", #"{"name": "ada", "wait": false}"#)
             let finished = try await finishedRun(quick, in: server.store)
             #expect(finished.output?["status"] == "succeeded")
@@ -299,9 +299,9 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("bulk cancel by workflow name stops every running run of it and nothing else")
-    func bulkCancel() async throws {
-        try await RunningServer.with([try definition(Self.waiter)]) { server in
+    @Test("bulk cancel by workflow name stops every running run of it and nothing else", arguments: StoreKind.testable)
+    func bulkCancel(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(Self.waiter)], store: kind) { server in
             let first = try await server.startRun("waiter", #"{"order_id": 1}"#)
             let second = try await server.startRun("waiter", #"{"order_id": 2}"#)
             try await parked(first, "paid", in: server.store)
@@ -314,9 +314,9 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("bulk cancel in the forms of Upstash's clients: run ids in the query, a workflow URL in the query or as a list in the body")
-    func bulkCancelClientForms() async throws {
-        try await RunningServer.with([try definition(Self.waiter)]) { server in
+    @Test("bulk cancel in the forms of Upstash's clients: run ids in the query, a workflow URL in the query or as a list in the body", arguments: StoreKind.testable)
+    func bulkCancelClientForms(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(Self.waiter)], store: kind) { server in
             var ids: [String] = []
             for order in 1...5 {
                 let id = try await server.startRun("waiter", #"{"order_id": \#(order)}"#)
@@ -333,8 +333,8 @@ struct PrimitiveTests {
         }
     }
 
-    @Test("a cancel step ends the run as canceled with its reason: no on_failure, no DLQ; an invoking parent sees the status")
-    func cancelStep() async throws {
+    @Test("a cancel step ends the run as canceled with its reason: no on_failure, no DLQ; an invoking parent sees the status", arguments: StoreKind.testable)
+    func cancelStep(kind: StoreKind) async throws {
         try await CountingServer.with { target in
             let quitter = try definition("""
                 workflow: quitter
@@ -355,7 +355,7 @@ struct PrimitiveTests {
                     invoke: {workflow: quitter, input: {stop: true, who: boss}}
                 output: ${{ steps.job.status }}
                 """)
-            try await RunningServer.with([quitter, boss]) { server in
+            try await RunningServer.with([quitter, boss], store: kind) { server in
                 let id = try await server.startRun("quitter", #"{"stop": true, "who": "ada"}"#)
                 let run = try await finishedRun(id, in: server.store)
                 #expect(run.status == .canceled)

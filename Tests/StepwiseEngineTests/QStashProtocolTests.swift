@@ -12,9 +12,9 @@ import StepwiseTesting
     /// Retry delays a thousand times shorter: QStash's 12 s backoff becomes 12 ms.
     static let fastRetries = WorkflowEngine.Configuration(retryDelayScale: 0.001)
 
-    @Test func anSDKRunIsDeliveredOneLogPrefixAtATimeSignedAndFinishedByItsCleanup() async throws {
+    @Test(arguments: StoreKind.testable) func anSDKRunIsDeliveredOneLogPrefixAtATimeSignedAndFinishedByItsCleanup(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([]) { stepwise in
+            try await RunningServer.with([], store: kind) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/wf"), steps: ["a", "b", "c"])
                 endpoint.handle("/wf") { await sdk.answer($0) }
                 let trigger = try await sdk.trigger(
@@ -58,9 +58,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func stepsPublishedTwiceAreRecordedOnceAndEndedRunsRefuseAppends() async throws {
+    @Test(arguments: StoreKind.testable) func stepsPublishedTwiceAreRecordedOnceAndEndedRunsRefuseAppends(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([]) { stepwise in
+            try await RunningServer.with([], store: kind) { stepwise in
                 // An endpoint that acknowledges deliveries without publishing: the test publishes.
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/hold"), steps: ["a"])
                 #expect(try await sdk.trigger(runId: "wfr_dup", payload: "{}").status == 200)
@@ -97,8 +97,8 @@ import StepwiseTesting
         }
     }
 
-    @Test func runsAreCanceledInBulkByWorkflowURLPrefixOrExactly() async throws {
-        try await RunningServer.with([]) { stepwise in
+    @Test(arguments: StoreKind.testable) func runsAreCanceledInBulkByWorkflowURLPrefixOrExactly(kind: StoreKind) async throws {
+        try await RunningServer.with([], store: kind) { stepwise in
             for (id, path) in [("wfr_ax", "/a/x"), ("wfr_ay", "/a/y"), ("wfr_b", "/b"), ("wfr_bb", "/bb")] {
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9\(path)", steps: [])
                 #expect(try await sdk.trigger(runId: id, payload: "{}", extraHeaders: [("Upstash-Delay", "1h")]).status == 200)
@@ -111,8 +111,8 @@ import StepwiseTesting
         }
     }
 
-    @Test func invalidPublishesAreRefusedAndStoreNothing() async throws {
-        try await RunningServer.with([]) { stepwise in
+    @Test(arguments: StoreKind.testable) func invalidPublishesAreRefusedAndStoreNothing(kind: StoreKind) async throws {
+        try await RunningServer.with([], store: kind) { stepwise in
             let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/wf", steps: [])
             let trigger: [(String, String)] = [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", "wfr_half")]
             let mixed = try await sdk.batch([(sdk.url, trigger, "{}"), ("ftp://127.0.0.1/x", [], "{}")])
@@ -138,9 +138,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func failedDeliveriesAreRetriedWithUpstashRetriedUntilTheEndpointSucceeds() async throws {
+    @Test(arguments: StoreKind.testable) func failedDeliveriesAreRetriedWithUpstashRetriedUntilTheEndpointSucceeds(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/flaky"), steps: ["a"])
                 endpoint.script("/flaky", .json(#"{"error":"Error","message":"boom"}"#, status: 500), .status(502))
                 endpoint.handle("/flaky") { await sdk.answer($0) }
@@ -154,9 +154,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func retryAfterIsFollowedAsTheEndpointAsks() async throws {
+    @Test(arguments: StoreKind.testable) func retryAfterIsFollowedAsTheEndpointAsks(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/busy"), steps: [])
                 endpoint.script("/busy", ScriptedResponse(status: 429, body: "{}", headers: [("Retry-After", "1")]))
                 endpoint.handle("/busy") { await sdk.answer($0) }
@@ -171,9 +171,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func aNonRetryableFailureDeadLettersTheRunCallsItsFailureURLAndResumeContinuesIt() async throws {
+    @Test(arguments: StoreKind.testable) func aNonRetryableFailureDeadLettersTheRunCallsItsFailureURLAndResumeContinuesIt(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
                 var sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/doomed"), steps: ["a", "b"])
                 let nonRetryable = ScriptedResponse(
                     status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"no way"}"#, headers: [("Upstash-NonRetryable-Error", "true")])
@@ -214,9 +214,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func aRestartFromTheDLQStartsAFreshRunWithTheInitialPayload() async throws {
+    @Test(arguments: StoreKind.testable) func aRestartFromTheDLQStartsAFreshRunWithTheInitialPayload(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/broken"), steps: ["a"])
                 endpoint.fallback("/broken", .json(#"{"error":"Error","message":"down"}"#, status: 500))
                 #expect(try await sdk.trigger(runId: "wfr_old", payload: #"{"v":1}"#, extraHeaders: [("Upstash-Retries", "0")]).status == 200)
@@ -233,9 +233,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func theJSSDKsRunLevelOptionsApplyToEveryLaterMessage() async throws {
+    @Test(arguments: StoreKind.testable) func theJSSDKsRunLevelOptionsApplyToEveryLaterMessage(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/v1"), steps: ["a", "b"])
                 endpoint.handle("/v1") { request in
                     if request.header("Upstash-Workflow-Failure-Callback") == "true" { return .json(#"{"result":"handled"}"#) }
@@ -264,9 +264,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func aCallIsMadeByTheEngineAndItsAnswerIsCalledBackToTheWorkflow() async throws {
+    @Test(arguments: StoreKind.testable) func aCallIsMadeByTheEngineAndItsAnswerIsCalledBackToTheWorkflow(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([]) { stepwise in
+            try await RunningServer.with([], store: kind) { stepwise in
                 let url = endpoint.url("/wf")
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: url, steps: ["after-call"])
                 endpoint.fallback("/third", ScriptedResponse(status: 201, body: #"{"pong":true}"#, headers: [("X-Reply", "yes")]))
@@ -303,9 +303,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func aPlainMessageIsDeliveredSignedAndRetried() async throws {
+    @Test(arguments: StoreKind.testable) func aPlainMessageIsDeliveredSignedAndRetried(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
                 endpoint.script("/inbox", .status(503))
                 let published = try await send(
                     .POST, stepwise.url("/v2/publish/\(endpoint.url("/inbox"))?page=2"), body: "hello",

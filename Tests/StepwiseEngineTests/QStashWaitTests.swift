@@ -31,9 +31,9 @@ import StepwiseTesting
         return try #require(try RawStepArray(jsonBytes: Array(last.body.utf8)).stepEntries().first)
     }
 
-    @Test func aNotifyCompletesTheWaitWithTheEventBody() async throws {
+    @Test(arguments: StoreKind.testable) func aNotifyCompletesTheWaitWithTheEventBody(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([]) { stepwise in
+            try await RunningServer.with([], store: kind) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/w"), steps: ["wait-for-it"])
                 endpoint.handle("/w", waitingEndpoint(sdk, event: "order-7", timeout: "30s"))
                 #expect(try await sdk.trigger(runId: "wfr_wait", payload: "{}").status == 200)
@@ -55,7 +55,7 @@ import StepwiseTesting
         }
     }
 
-    @Test func aYAMLNotifyStepWakesSDKRunsAndYAMLRunsWaitingOnTheEventAndNamesThemAll() async throws {
+    @Test(arguments: StoreKind.testable) func aYAMLNotifyStepWakesSDKRunsAndYAMLRunsWaitingOnTheEventAndNamesThemAll(kind: StoreKind) async throws {
         let waiter = try definition("""
             workflow: waiter
             steps:
@@ -71,7 +71,7 @@ import StepwiseTesting
             output: "${{ steps.tell.waiters }}"
             """)
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([waiter, notifier]) { stepwise in
+            try await RunningServer.with([waiter, notifier], store: kind) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/w"), steps: ["wait-for-it"])
                 endpoint.handle("/w", waitingEndpoint(sdk, event: "shipped", timeout: "1h"))
                 #expect(try await sdk.trigger(runId: "wfr_sdk_waiter", payload: "{}").status == 200)
@@ -90,9 +90,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func theTimeoutCompletesTheWaitWithoutData() async throws {
+    @Test(arguments: StoreKind.testable) func theTimeoutCompletesTheWaitWithoutData(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([]) { stepwise in
+            try await RunningServer.with([], store: kind) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/t"), steps: ["wait-for-it"])
                 endpoint.handle("/t", waitingEndpoint(sdk, event: "never", timeout: "1s"))
                 #expect(try await sdk.trigger(runId: "wfr_timeout", payload: "{}").status == 200)
@@ -106,9 +106,9 @@ import StepwiseTesting
         }
     }
 
-    @Test func anEventNotifiedToTheRunBeforeItWaitsIsKeptForTheWait() async throws {
+    @Test(arguments: StoreKind.testable) func anEventNotifiedToTheRunBeforeItWaitsIsKeptForTheWait(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
-            try await RunningServer.with([]) { stepwise in
+            try await RunningServer.with([], store: kind) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/l"), steps: ["wait-for-it"])
                 #expect(try await sdk.trigger(runId: "wfr_look", payload: "{}", extraHeaders: [("Upstash-Delay", "1s")]).status == 200)
                 let kept = try await send(.POST, stepwise.url("/v2/notify/wfr_look/early"), body: "plain text")
@@ -121,8 +121,8 @@ import StepwiseTesting
         }
     }
 
-    @Test func aWaitIsRefusedForRunsThatAreUnknownOrEndedAndForBadBodies() async throws {
-        try await RunningServer.with([]) { stepwise in
+    @Test(arguments: StoreKind.testable) func aWaitIsRefusedForRunsThatAreUnknownOrEndedAndForBadBodies(kind: StoreKind) async throws {
+        try await RunningServer.with([], store: kind) { stepwise in
             let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/x", steps: [])
             let step = #"{"url":"http://127.0.0.1:9/x","step":{"stepId":1,"stepName":"w","stepType":"Wait","concurrent":1}}"#
             let unknown = try await send(.POST, stepwise.url("/v2/wait/e"), body: step, headers: [("Upstash-Workflow-RunId", "wfr_none")])

@@ -245,7 +245,11 @@ public actor WorkflowEngine {
         var failures = 0
         var leasesReleased = false
         let renewal = Task { await renewLeases() }
-        defer { renewal.cancel() }
+        let watcher = Task { await watchForWork() }
+        defer {
+            renewal.cancel()
+            watcher.cancel()
+        }
         while !Task.isCancelled {
             do {
                 if !leasesReleased {
@@ -287,6 +291,23 @@ public actor WorkflowEngine {
 
     /// Renews the leases of the messages in `processing` every third of the lease while the
     /// delivery loop runs, so a slow step keeps its message and only a dead node's leases expire.
+    /// Looks for work as soon as another node commits some (`Store.watchForWork`), instead of
+    /// after the idle timeout; a lost connection is opened again after a pause.
+    private func watchForWork() async {
+        while !Task.isCancelled {
+            do {
+                try await store.watchForWork { [weak self] in
+                    Task { await self?.queueChanged() }
+                }
+                return
+            } catch {
+                guard !Task.isCancelled else { return }
+                logger.warning("notifications of other nodes' work stopped (\(error)); listening again in 1 s")
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
     private func renewLeases() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.lease / 3)

@@ -170,6 +170,13 @@ public protocol Store: Sendable {
     func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool
     /// Removes and returns the event kept for run `runId` (lookback), if any.
     func takeEvent(runId: String, event: String) async throws -> Value?
+
+    // MARK: Several nodes
+
+    /// Calls `onWork` whenever a commit of any node makes work due (a trigger, a notify, a step's
+    /// completion), until the calling task is cancelled; throws when the connection carrying the
+    /// notifications is lost. Returns at once for a store no other process shares.
+    func watchForWork(_ onWork: @escaping @Sendable () -> Void) async throws
 }
 
 extension Store {
@@ -189,6 +196,9 @@ extension Store {
     public func cancel(runId: String, at time: TimestampValue) async throws -> Bool {
         try await cancel(runId: runId, reason: nil, at: time)
     }
+
+    /// A store no other process shares tells nothing: its engine knows its own changes.
+    public func watchForWork(_ onWork: @escaping @Sendable () -> Void) async throws {}
 
     /// Releases every lease held by `owner`.
     public func releaseLeases(owner: String) async throws {

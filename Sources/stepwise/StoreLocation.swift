@@ -1,0 +1,32 @@
+import Foundation
+import StepwiseEngine
+import StepwisePostgres
+import StepwiseSQLite
+
+/// Where `stepwise serve` keeps its runs: `--store`, else `$STEPWISE_STORE`, else SQLite in
+/// `.stepwise/stepwise.db`. A PostgreSQL URL's password is never repeated in an error.
+struct StoreLocation {
+    static let standard = "sqlite:.stepwise/stepwise.db"
+    let text: String
+
+    /// The location given on the command line, in the environment, or the default.
+    init(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        text = option ?? environment["STEPWISE_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.standard
+    }
+
+    /// Opens the store (a PostgreSQL pool connects and migrates first); `close` ends it.
+    func open() async throws -> (store: any Store, close: @Sendable () async -> Void) {
+        if text.hasPrefix("sqlite:") {
+            return (try SQLiteStore(path: String(text.dropFirst("sqlite:".count))), {})
+        }
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
+            throw CommandFailure.usage("unsupported --store: use sqlite:PATH or postgres://user:password@host:port/database")
+        }
+        do {
+            let store = try await PostgresStore.open(url: text)
+            return (store, { await store.close() })
+        } catch let error as PostgresStoreError {
+            throw CommandFailure.usage("\(error)")
+        }
+    }
+}

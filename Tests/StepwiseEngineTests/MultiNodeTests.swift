@@ -1,0 +1,115 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwisePostgres
+import StepwiseRuntime
+import StepwiseTesting
+import Testing
+
+/// Several engine nodes on one PostgreSQL database: work made due through one node is taken up
+/// at once by another (`LISTEN`/`NOTIFY`), and a concurrency limit holds across nodes.
+@Suite("Several nodes on PostgreSQL", .enabled(if: StoreKind.testable.contains(.postgres), Comment(rawValue: StoreKind.postgresSkipReason)))
+struct MultiNodeTests {
+    /// A node: its own store (pool) on the shared database and an engine, delivering or not.
+    struct Node: Sendable {
+        let store: PostgresStore
+        let engine: WorkflowEngine
+        let loop: Task<Void, any Error>?
+
+        /// Opens a node on `url`; `delivering: false` makes an API-only node (it starts and
+        /// notifies runs but delivers nothing). An idle loop looks for work only every
+        /// `maximumIdle` unless told of some.
+        static func start(url: String, name: String, _ definitions: [WorkflowDefinition], delivering: Bool, maximumIdle: Duration = .seconds(120))
+            async throws -> Node
+        {
+            let store = try await PostgresStore.open(url: url, logger: silentLogger)
+            let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets([:]), clock: WorkflowEngine.systemTime)
+            let engine = WorkflowEngine(
+                store: store, runner: runner, owner: name, configuration: .init(maximumIdle: maximumIdle), logger: silentLogger)
+            try await engine.install(definitions)
+            let loop = delivering ? Task { try await engine.runDeliveries() } : nil
+            return Node(store: store, engine: engine, loop: loop)
+        }
+
+        func stop() async {
+            loop?.cancel()
+            _ = await loop?.result
+            await store.close()
+        }
+    }
+
+    /// Runs `body` with a fresh database, stopping `nodes` and dropping it afterwards.
+    private func withDatabase(_ body: (String) async throws -> [Node]) async throws {
+        let database = try await PostgresTestDatabase.create()
+        var nodes: [Node] = []
+        do {
+            nodes = try await body(database.url)
+        } catch {
+            await database.drop()
+            throw error
+        }
+        for node in nodes { await node.stop() }
+        await database.drop()
+    }
+
+    static let waiter = """
+        workflow: waiter
+        steps:
+          - id: paid
+            wait_for_event: {event: "paid-${{ input.order }}", timeout: 1h}
+          - id: thanks
+            set: {text: "thanks for ${{ input.order }}"}
+        output: ${{ steps.thanks.text }}
+        """
+
+    @Test("a run started and notified through an API-only node is delivered at once by the delivering node, not after its idle timeout")
+    func otherNodesWakeOnNotifications() async throws {
+        let waiter = try definition(Self.waiter)
+        try await withDatabase { url in
+            let worker = try await Node.start(url: url, name: "worker", [waiter], delivering: true)
+            let front = try await Node.start(url: url, name: "front", [waiter], delivering: false)
+            // Let the worker's loop find nothing and go idle (for two minutes) first.
+            try await Task.sleep(for: .milliseconds(300))
+            let run = try await front.engine.start(workflow: "waiter", input: ["order": "A-7"]).run
+            _ = try await eventually("the run to wait", within: .seconds(10)) { () async throws -> Bool? in
+                try await front.store.waiters(event: "paid-A-7").isEmpty ? nil : true
+            }
+            #expect(try await front.engine.notify(event: "paid-A-7", data: ["amount": 5]).woken == [run.id])
+            let finished = try await finishedRun(run.id, in: front.store, within: .seconds(10))
+            #expect(finished.status == .succeeded)
+            #expect(finished.output == "thanks for A-7")
+            return [worker, front]
+        }
+    }
+
+    @Test("a concurrency limit holds across three nodes claiming at once: deliveries of one key never overlap past the limit")
+    func concurrencyLimitAcrossNodes() async throws {
+        try await CountingServer.with { target in
+            target.fallback("/slow", .json("{}", delay: .milliseconds(300)))
+            let limited = try definition("""
+                workflow: limited
+                concurrency: {key: shared, limit: 2}
+                steps:
+                  - id: work
+                    http: {url: "\(target.url("/slow"))"}
+                """)
+            try await withDatabase { url in
+                var nodes: [Node] = []
+                for name in ["n1", "n2", "n3"] {
+                    nodes.append(try await Node.start(url: url, name: name, [limited], delivering: true, maximumIdle: .milliseconds(100)))
+                }
+                var ids: [String] = []
+                for index in 0..<9 { ids.append(try await nodes[index % 3].engine.start(workflow: "limited", input: [:]).run.id) }
+                for id in ids { #expect(try await finishedRun(id, in: nodes[0].store, within: .seconds(30)).status == .succeeded) }
+                let starts = target.requests(to: "/slow").map(\.receivedAt).sorted()
+                #expect(starts.count == 9, "no delivery is dropped or repeated")
+                // Each request takes 300 ms: a third one starting within 290 ms of the one two
+                // before it would mean three deliveries of the key at once.
+                for (first, third) in zip(starts, starts.dropFirst(2)) {
+                    #expect(third.timeIntervalSince(first) >= 0.29, "three deliveries of the key overlapped across the nodes")
+                }
+                return nodes
+            }
+        }
+    }
+}
