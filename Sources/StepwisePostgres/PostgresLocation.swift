@@ -74,7 +74,7 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     static func describe(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
         if let message = error.serverInfo?[.message] { return message }
-        return "\(error.code)"
+        return error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
     }
 
     /// Whether PostgreSQL aborted a transaction for a conflict with a concurrent one, so that

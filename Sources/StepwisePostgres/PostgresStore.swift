@@ -41,14 +41,23 @@ public final class PostgresStore: Store, Service {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, with
     /// `?sslmode=disable|prefer|require`) and migrates it to the current schema.
     public static func open(url: String, logger: Logger = Logger(label: "stepwise.postgres")) async throws -> PostgresStore {
-        let store = PostgresStore(location: try PostgresLocation(url: url), logger: logger)
+        let location = try PostgresLocation(url: url)
+        // One connection of its own first: a pool would keep retrying an unreachable server.
+        let worker = NIOThreadPool(numberOfThreads: 1)
+        worker.start()
+        var connection: PostgresConnection?
         do {
-            try await store.session { session in try PostgresSchema.migrate(session) }
+            let opened = try await location.connect(logger: logger)
+            connection = opened
+            try await worker.runIfActive { try PostgresSchema.migrate(PostgresSession(connection: opened, logger: logger)) }
         } catch {
-            await store.close()
+            try? await connection?.close()
+            try? await worker.shutdownGracefully()
             throw PostgresStoreError.unreachable(PostgresStoreError.describe(error))
         }
-        return store
+        try? await connection?.close()
+        try? await worker.shutdownGracefully()
+        return PostgresStore(location: location, logger: logger)
     }
 
     /// Runs until the service group shuts down, then closes the pool.
