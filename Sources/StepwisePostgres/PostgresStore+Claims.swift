@@ -58,15 +58,18 @@ extension PostgresStore {
     }
 
     public func nextWakeTime() async throws -> TimestampValue? {
-        try await read { session in
-            let due = try session.value("SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0", as: Int64.self)
-            let leaseEnd = try session.value("SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL", as: Int64.self)
-            return [due, leaseEnd].compactMap { $0 }.min().flatMap(PostgresTransaction.timestamp)
+        try await session { session in
+            try session.value(
+                """
+                SELECT LEAST((SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0),
+                    (SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL))
+                """, as: Int64.self
+            ).flatMap(PostgresTransaction.timestamp)
         }
     }
 
     public func nextQueuedTime() async throws -> TimestampValue? {
-        try await read { session in
+        try await session { session in
             // A message waiting for a flow-control slot is due when a slot frees, not at its due time.
             try session.value(
                 "SELECT MIN(CASE WHEN lease_until IS NOT NULL THEN lease_until WHEN waiting_for_slot = 0 THEN due_at END) FROM queue",
@@ -124,7 +127,7 @@ extension PostgresTransaction: FlowControlRows {
 
     func postpone(_ held: HeldMessage, to due: Int64) throws {
         try held.update(session, "due_at = ?, lease_owner = NULL, lease_until = NULL", [due])
-        madeWorkDue.isSet = true
+        madeDue.otherWork()
     }
 
     func recordStart(key: String, at time: Int64, period: Int64) throws {

@@ -16,7 +16,7 @@ extension PostgresStore {
     }
 
     public func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep] {
-        try await read { session in
+        try await session { session in
             try session.rows(
                 "SELECT message_id, call_type, body FROM run_log WHERE run_id = ? AND position BETWEEN ? AND ? ORDER BY position",
                 [runId, start, position ?? Int.max]
@@ -33,7 +33,7 @@ extension PostgresStore {
     }
 
     public func runDefaults(runId: String) async throws -> RunDefaults? {
-        try await read { session in
+        try await session { session in
             PostgresRecords.runDefaults(try session.value("SELECT endpoint_defaults FROM runs WHERE id = ?", [runId], as: String.self))
         }
     }
@@ -47,7 +47,7 @@ extension PostgresStore {
     }
 
     public func endpointWaits(event: String, runId: String?) async throws -> [EndpointWait] {
-        try await read { session in try PostgresRecords.endpointWaits(session, event: event, runId: runId) }
+        try await session { session in try PostgresRecords.endpointWaits(session, event: event, runId: runId) }
     }
 
     public func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool {

@@ -15,7 +15,7 @@ extension PostgresStore {
     }
 
     public func definitions() async throws -> [StoredDefinition] {
-        try await read { session in
+        try await session { session in
             try session.rows("SELECT hash, workflow, source FROM definitions ORDER BY created_at").map { row in
                 StoredDefinition(hash: try row("hash"), workflow: try row("workflow"), source: try row("source"))
             }
@@ -81,6 +81,7 @@ extension PostgresStore {
             RETURNING *
             """, [owner, PostgresTransaction.at(leaseUntil), runId, PostgresTransaction.at(dueBy)])
         guard var next = leased.flatMap(PostgresRecords.message) else { return nil }
+        transaction.madeDue.leased(runId: runId)
         next.claimedAt = dueBy
         return next
     }
@@ -93,7 +94,7 @@ extension PostgresStore {
     }
 
     public func progress(runId: String, from position: Int) async throws -> RunProgress {
-        try await read { session in
+        try await snapshot { session in
             let pending: [String] = try session.values("SELECT step_name FROM operations WHERE run_id = ?", [runId])
             var failures: [String: Int] = [:]
             for row in try session.rows("SELECT step_name, failures FROM step_failures WHERE run_id = ?", [runId]) {
@@ -109,7 +110,7 @@ extension PostgresStore {
             try transaction.session.execute(
                 "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ?, attempt = ? WHERE id = ? AND lease_owner = ?",
                 [PostgresTransaction.due(dueAt), attempt, message.id, owner])
-            transaction.madeWorkDue.isSet = true
+            transaction.madeDue.otherWork()
             if message.kind == .deliver, let run = try transaction.run(id: message.runId), let key = run.flowControl?.concurrencyKey {
                 try transaction.releaseSlot(key: key)
             }
@@ -117,7 +118,7 @@ extension PostgresStore {
     }
 
     public func leaseOwners() async throws -> Set<String> {
-        try await read { session in
+        try await session { session in
             Set(
                 try session.values(
                     """
@@ -153,11 +154,11 @@ extension PostgresStore {
     }
 
     public func run(id: String) async throws -> RunRecord? {
-        try await read { session in try session.row("SELECT * FROM runs WHERE id = ?", [id]).flatMap(PostgresRecords.run) }
+        try await session { session in try session.row("SELECT * FROM runs WHERE id = ?", [id]).flatMap(PostgresRecords.run) }
     }
 
     public func runs(_ filter: RunFilter) async throws -> [RunRecord] {
-        try await read { session in
+        try await session { session in
             var conditions: [String] = []
             var values: [(any PostgresThrowingDynamicTypeEncodable)?] = []
             if let workflow = filter.workflow {
@@ -180,7 +181,7 @@ extension PostgresStore {
     }
 
     public func journal(runId: String) async throws -> [JournalEntry] {
-        try await read { session in try Self.journal(session, runId: runId, from: 0) }
+        try await session { session in try Self.journal(session, runId: runId, from: 0) }
     }
 
     static func journal(_ session: PostgresSession, runId: String, from position: Int) throws -> [JournalEntry] {
@@ -189,7 +190,7 @@ extension PostgresStore {
     }
 
     public func attempts(runId: String, from position: Int) async throws -> [AttemptRecord] {
-        try await read { session in
+        try await session { session in
             try session.rows("SELECT * FROM attempts WHERE run_id = ? AND position >= ? ORDER BY id", [runId, position]).compactMap { row in
                 guard let started = PostgresTransaction.timestamp(try row("started_at")),
                     let finished = PostgresTransaction.timestamp(try row("finished_at"))
@@ -224,7 +225,7 @@ extension PostgresStore {
     }
 
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {
-        try await read { session in
+        try await session { session in
             try session.value("SELECT payload FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName], as: String.self)
                 .flatMap(PostgresTransaction.operation)
         }
@@ -235,7 +236,7 @@ extension PostgresStore {
     }
 
     public func waiters(event: String) async throws -> [Waiter] {
-        try await read { session in
+        try await session { session in
             try session.rows(
                 """
                 SELECT o.run_id, o.step_name, o.event_id, o.timeout_at, r.workflow FROM operations o JOIN runs r ON r.id = o.run_id

@@ -40,7 +40,7 @@ extension PostgresStore {
     }
 
     public func schedules() async throws -> [ScheduleRecord] {
-        try await read { session in try session.rows("SELECT * FROM schedules ORDER BY workflow, position").compactMap(Self.schedule) }
+        try await session { session in try session.rows("SELECT * FROM schedules ORDER BY workflow, position").compactMap(Self.schedule) }
     }
 
     public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws -> Bool {
@@ -81,7 +81,7 @@ extension PostgresStore {
     }
 
     public func queueSchedules() async throws -> [QueueSchedule] {
-        try await read { session in try session.rows("SELECT * FROM queue_schedules ORDER BY created_at, id").compactMap(Self.queueSchedule) }
+        try await session { session in try session.rows("SELECT * FROM queue_schedules ORDER BY created_at, id").compactMap(Self.queueSchedule) }
     }
 
     public func deleteQueueSchedule(id: String) async throws -> Bool {

@@ -97,8 +97,9 @@ public final class PostgresStore: Store, Service {
         }
     }
 
-    /// Reads with `body` in one read-only transaction (one snapshot).
-    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+    /// Reads with `body` in one read-only transaction (one snapshot of several statements; a
+    /// single statement reads one snapshot anyway, with `session`).
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         try await session { session in
             try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             defer { _ = try? session.execute("COMMIT") }
@@ -111,7 +112,7 @@ public final class PostgresStore: Store, Service {
         do {
             let transaction = PostgresTransaction(session)
             let result = try body(transaction)
-            if transaction.madeWorkDue.isSet { try session.execute("SELECT pg_notify(?, '')", [workChannel]) }
+            if transaction.madeDue.concernsOthers { try session.execute("SELECT pg_notify(?, '')", [workChannel]) }
             try session.execute("COMMIT")
             return result
         } catch {

@@ -44,7 +44,7 @@ extension PostgresTransaction {
                 message.id, message.runId, try Self.json(message), message.body.map { Data($0) }, message.attempt, Self.due(message.dueAt),
                 Self.at(time), message.flowControl?.key,
             ])
-        madeWorkDue.isSet = true
+        madeDue.otherWork()
     }
 
     func deleteQueued(id: String) throws {

@@ -9,17 +9,26 @@ import StepwiseRuntime
 /// row, so the transitions of one run on several nodes take turns.
 struct PostgresTransaction: StoreTransaction {
     let session: PostgresSession
-    /// Set when the transaction made work due: other nodes are told at commit.
-    let madeWorkDue: WorkFlag
+    /// The work the transaction made due: other nodes are told at commit.
+    let madeDue = DueWork()
 
-    init(_ session: PostgresSession, madeWorkDue: WorkFlag = WorkFlag()) {
+    init(_ session: PostgresSession) {
         self.session = session
-        self.madeWorkDue = madeWorkDue
     }
 
-    /// Whether a transaction made work due, set from its worker thread only.
-    final class WorkFlag {
-        var isSet = false
+    /// The work a transaction made due, noted from its worker thread only. A run's delivery that
+    /// the committing node leases itself in the same transaction is nobody else's business.
+    final class DueWork {
+        private var deliveries: Set<String> = []
+        private var other = false
+
+        /// Whether other nodes should be told.
+        var concernsOthers: Bool { other || !deliveries.isEmpty }
+
+        func delivery(of runId: String) { deliveries.insert(runId) }
+        func leased(runId: String) { deliveries.remove(runId) }
+        /// Timers, queued messages, freed slots: due at some time, for whichever node.
+        func otherWork() { other = true }
     }
 
     static func at(_ time: TimestampValue) -> Int64 { time.millisecondsSinceEpoch }
@@ -142,7 +151,7 @@ struct PostgresTransaction: StoreTransaction {
                 due_at = LEAST(messages.due_at, excluded.due_at),
                 redeliver = CASE WHEN messages.lease_owner IS NULL THEN messages.redeliver ELSE 1 END
             """, [runId, attempt, Self.due(dueAt), Self.at(time)])
-        madeWorkDue.isSet = true
+        madeDue.delivery(of: runId)
     }
 
     func take(_ message: PendingMessage, owner: String) throws -> Bool? {
@@ -173,7 +182,7 @@ struct PostgresTransaction: StoreTransaction {
             WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ?)
             """, [key])
         try session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1 AND flow_key = ?", [key])
-        madeWorkDue.isSet = true
+        madeDue.otherWork()
     }
 
     // MARK: Operations
@@ -197,7 +206,7 @@ struct PostgresTransaction: StoreTransaction {
         try session.execute(
             "INSERT INTO messages (run_id, kind, step_name, attempt, due_at, created_at) VALUES (?, ?, ?, 0, ?, ?)",
             [runId, kind.rawValue, stepName, Self.due(dueAt), Self.at(time)])
-        madeWorkDue.isSet = true
+        madeDue.otherWork()
     }
 
     func countFailure(runId: String, stepName: String) throws {
