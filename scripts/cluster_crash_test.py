@@ -17,7 +17,9 @@ of scripts/crash_test.py:
    `cluster-wait` (waits for an event, then a request with its data), `cluster-parent` (invokes
    `crash-test`), `cluster-limited` (a request under `concurrency: {key: cluster, limit: 2}`
    shared by all its runs) and `cluster-call` (an engine-executed `call`), plus `cluster-tick`
-   (a schedule every minute); starts N nodes (`--lease 3s`, distinct `--node-id`s) on the database;
+   (a schedule every minute); starts N nodes (`--lease 3s`, distinct `--node-id`s) on the database,
+   only the first with `--token` (the others, without a token of their own, accept the one it
+   stored: every request of the test carries that token, to any node);
 2. starts the runs through random nodes (each start repeated with its run id until
    acknowledged); a thread sends each waiting run's event through a random node once the run is
    listed as waiting; meanwhile it SIGKILLs a random node every 0.5-2 s and starts it again,
@@ -356,10 +358,14 @@ def main():
     nodes = []
     for index in range(arguments.nodes):
         node_port = free_port()
+        # Only the first node is given the token; the others, each in a folder of its own with no
+        # token file, accept the one it stored (the token is shared through the database).
+        home = os.path.join(folder, f"node-{index + 1}")
+        os.mkdir(home)
         nodes.append(ChildServer(f"node-{index + 1}", [
             binary, "serve", "--workflows", workflows, "--store", database.url, "--host", HOST, "--port", str(node_port),
-            "--token", TOKEN, "--node-id", f"node-{index + 1}", "--lease", "3s", "--retry-delay-scale", "0.01"],
-            node_port, os.path.join(folder, f"node-{index + 1}.log")))
+            "--node-id", f"node-{index + 1}", "--lease", "3s", "--retry-delay-scale", "0.01"] + (["--token", TOKEN] if index == 0 else []),
+            node_port, os.path.join(folder, f"node-{index + 1}.log"), cwd=home))
         atexit.register(nodes[-1].kill)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 

@@ -418,9 +418,10 @@ class ChildServer:
     """A stepwise child process (`serve`, or `runner` in the split test) that is SIGKILLed and
     started again on the same port; it records when each killed process was known dead."""
 
-    def __init__(self, name, command, port, log_path):
+    def __init__(self, name, command, port, log_path, cwd=None):
         self.name = name
         self.command = command
+        self.cwd = cwd
         self.port = port
         self.log_path = log_path
         self.process = None
@@ -438,7 +439,7 @@ class ChildServer:
             log.write(f"\n==== start #{self.starts} of {self.name} at {time.strftime('%H:%M:%S')} ====\n")
             log.flush()
             try:
-                self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd)
             except OSError as error:   # e.g. the binary is being rebuilt ("Text file busy")
                 raise TestFailure(f"cannot start {self.command[0]}: {error}") from error
         deadline = time.monotonic() + timeout

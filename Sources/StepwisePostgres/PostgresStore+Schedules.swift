@@ -4,7 +4,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
 
-/// YAML schedules, QStash schedules and the signing keys, shared by every node.
+/// YAML schedules, QStash schedules, the signing keys and the API token's digest, shared by every node.
 extension PostgresStore {
     public func saveSchedules(_ schedules: [ScheduleRecord], served: Set<String>, node: String) async throws {
         try await write { transaction in
@@ -139,6 +139,16 @@ extension PostgresStore {
                 "UPDATE signing_keys SET current_key = ?, next_key = ? WHERE id = 1 AND current_key = ? AND next_key = ?",
                 [rotated.current.text, rotated.next.text, expected.current.text, expected.next.text])
             return try Self.signingKeys(transaction.session) ?? rotated
+        }
+    }
+
+    public func apiTokenDigest(storing digest: String?, replacing: Bool) async throws -> String? {
+        try await write { transaction in
+            if let digest {
+                let conflict = replacing ? "DO UPDATE SET digest = excluded.digest" : "DO NOTHING"
+                try transaction.session.execute("INSERT INTO api_token (id, digest) VALUES (1, ?) ON CONFLICT (id) \(conflict)", [digest])
+            }
+            return try transaction.session.value("SELECT digest FROM api_token WHERE id = 1", as: String.self)
         }
     }
 

@@ -28,3 +28,16 @@ extension SQLiteStore {
         return SigningKeys(current: SigningKey(row["current_key"]), next: SigningKey(row["next_key"]))
     }
 }
+
+/// The digest of the API token nodes share (one row).
+extension SQLiteStore {
+    public func apiTokenDigest(storing digest: String?, replacing: Bool) async throws -> String? {
+        try await pool.write { db in
+            if let digest {
+                let verb = replacing ? "INSERT OR REPLACE" : "INSERT OR IGNORE"
+                try db.cachedStatement(sql: "\(verb) INTO api_token (id, digest) VALUES (1, ?)").execute(arguments: [digest])
+            }
+            return try String.fetchOne(db.cachedStatement(sql: "SELECT digest FROM api_token WHERE id = 1"))
+        }
+    }
+}

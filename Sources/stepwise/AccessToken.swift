@@ -1,8 +1,10 @@
 import Foundation
+import StepwiseEngine
 
 /// The API token shared by `stepwise serve` and the client commands: given with `--token`, else
 /// `STEPWISE_TOKEN`, else the file `.stepwise/token`, which `serve` creates (readable by its
-/// owner only) when none of them is there. The token itself is never printed.
+/// owner only) when none of them is there and no node stored one. Nodes sharing a store accept
+/// one token, shared as its digest (`SharedToken`). The token itself is never printed.
 struct AccessToken {
     static let file = ".stepwise/token"
     static let environmentVariable = "STEPWISE_TOKEN"
@@ -11,9 +13,41 @@ struct AccessToken {
     /// Where the token came from, for people ("--token", "STEPWISE_TOKEN", the file).
     let source: String
 
-    /// The token a server uses; creates the file with a new random token when there is none.
-    static func forServer(explicit: String?) throws -> AccessToken {
-        if let found = find(explicit: explicit) { return found }
+    /// The token a server accepts and where it came from: an explicit one becomes every node's;
+    /// else this node's file, unless another node stored a token first; else the stored one;
+    /// else a new file token.
+    static func forServer(explicit: String?, store: any Store) async throws -> (token: SharedToken, source: String) {
+        try await SharedToken.resolve(
+            explicit: given(explicit: explicit).map { ($0.value, $0.source) }, local: fromFile().map { ($0.value, $0.source) },
+            store: store
+        ) {
+            let created = try create()
+            return (created.value, created.source)
+        }
+    }
+
+    /// The token a client sends, if one is configured.
+    static func forClient(explicit: String?) -> AccessToken? {
+        given(explicit: explicit) ?? fromFile()
+    }
+
+    /// A token given with `--token` or in the environment.
+    private static func given(explicit: String?) -> AccessToken? {
+        if let explicit, !explicit.isEmpty { return AccessToken(value: explicit, source: "--token") }
+        if let variable = ProcessInfo.processInfo.environment[environmentVariable], !variable.isEmpty {
+            return AccessToken(value: variable, source: environmentVariable)
+        }
+        return nil
+    }
+
+    private static func fromFile() -> AccessToken? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return value.isEmpty ? nil : AccessToken(value: value, source: file)
+    }
+
+    /// Creates the file with a new random token.
+    private static func create() throws -> AccessToken {
         var generator = SystemRandomNumberGenerator()
         let value = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let url = URL(fileURLWithPath: file)
@@ -28,20 +62,5 @@ struct AccessToken {
             throw CommandFailure.usage("cannot create \(url.deletingLastPathComponent().path) for the API token: \(error.localizedDescription)")
         }
         return AccessToken(value: value, source: "a new \(file)")
-    }
-
-    /// The token a client sends, if one is configured.
-    static func forClient(explicit: String?) -> AccessToken? {
-        find(explicit: explicit)
-    }
-
-    private static func find(explicit: String?) -> AccessToken? {
-        if let explicit, !explicit.isEmpty { return AccessToken(value: explicit, source: "--token") }
-        if let variable = ProcessInfo.processInfo.environment[environmentVariable], !variable.isEmpty {
-            return AccessToken(value: variable, source: environmentVariable)
-        }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
-        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return value.isEmpty ? nil : AccessToken(value: value, source: file)
     }
 }

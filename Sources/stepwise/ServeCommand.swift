@@ -43,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Multiply the retry delays of queued messages by this factor (tests and local development: 0.01 turns QStash's 12 s + 148 s into 0.12 s + 1.48 s).")
     var retryDelayScale = 1.0
 
-    @Option(name: .long, help: "The API token clients must send as a bearer token (default: $STEPWISE_TOKEN, else .stepwise/token, created when missing).")
+    @Option(name: .long, help: "The API token clients must send as a bearer token, and every node sharing the store (default: $STEPWISE_TOKEN, else .stepwise/token, else the token another node stored, else a new .stepwise/token).")
     var token: String?
 
     @Option(name: .customLong("allowed-host"), help: "Another host name to answer to when bound to loopback (behind a proxy); repeatable.")
@@ -76,8 +76,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func serve(_ folder: WorkflowFolder, store: any Store) async throws {
         let engine = try await makeEngine(folder, store: store)
-        let token = try AccessToken.forServer(explicit: token)
-        let access = APIAccess(token: token.value, boundHost: host, extraHosts: allowedHosts)
+        let token = try await AccessToken.forServer(explicit: token, store: store)
+        let access = APIAccess(token: token.token, boundHost: host, extraHosts: allowedHosts)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
         guard maxConnections > 0 else { throw CommandFailure.usage("--max-connections must be at least 1") }
         let limits = ConnectionLimits(

@@ -250,4 +250,40 @@ struct StoreTests {
             #expect(try await s.claim("node-a", at: 100).isEmpty)
         }
     }
+
+    @Test("the API token's digest is stored once, replaced only when asked, and read back by every node", arguments: StoreKind.testable)
+    func sharedTokenDigest(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            #expect(try await s.store.apiTokenDigest(storing: nil, replacing: false) == nil)
+            #expect(try await s.store.apiTokenDigest(storing: "first", replacing: false) == "first")
+            #expect(try await s.store.apiTokenDigest(storing: "second", replacing: false) == "first", "a node's own token does not displace the stored one")
+            #expect(try await s.store.apiTokenDigest(storing: "third", replacing: true) == "third", "an explicit token becomes everyone's")
+            #expect(try await s.store.apiTokenDigest(storing: nil, replacing: true) == "third")
+        }
+    }
+
+    @Test("nodes resolve one token: an explicit one is everyone's; a node without one accepts the stored one; a node's own file token yields to it", arguments: StoreKind.testable)
+    func sharedTokenResolution(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            var made = 0
+            let fresh = { () throws -> (token: String, source: String) in
+                made += 1
+                return ("generated-token", "a new file")
+            }
+            let first = try await SharedToken.resolve(explicit: nil, local: nil, store: s.store, fresh: fresh)
+            #expect(made == 1)
+            #expect(first.token.accepts("generated-token") && !first.token.accepts("other"))
+            let second = try await SharedToken.resolve(explicit: nil, local: nil, store: s.store, fresh: fresh)
+            #expect(made == 1, "a second node without a token takes the stored one and makes none")
+            #expect(second.token.accepts("generated-token"))
+            let own = try await SharedToken.resolve(explicit: nil, local: ("file-token", ".stepwise/token"), store: s.store, fresh: fresh)
+            #expect(own.token.accepts("generated-token") && !own.token.accepts("file-token"))
+            #expect(own.source.contains("not the shared token"))
+            let explicit = try await SharedToken.resolve(explicit: ("rotated", "--token"), local: nil, store: s.store, fresh: fresh)
+            #expect(explicit.token.accepts("rotated") && explicit.source == "--token")
+            let after = try await SharedToken.resolve(explicit: nil, local: nil, store: s.store, fresh: fresh)
+            #expect(after.token.accepts("rotated") && !after.token.accepts("generated-token"), "nodes started afterwards accept the new token only")
+            #expect(!(try await s.store.apiTokenDigest(storing: nil, replacing: false) ?? "").contains("rotated"), "the store holds a digest, not the token")
+        }
+    }
 }

@@ -173,6 +173,10 @@ public protocol Store: Sendable {
 
     // MARK: Several nodes
 
+    /// The SHA-256 digest of the API token every node accepts, after storing `digest` when none is
+    /// stored (or always, when `replacing`); `nil` when none is stored. `storing: nil` only reads.
+    func apiTokenDigest(storing digest: String?, replacing: Bool) async throws -> String?
+
     /// Calls `onWork` whenever a commit of any node makes work due (a trigger, a notify, a step's
     /// completion), until the calling task is cancelled; throws when the connection carrying the
     /// notifications is lost. Returns at once for a store no other process shares.

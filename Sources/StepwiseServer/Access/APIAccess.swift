@@ -1,4 +1,5 @@
 import Foundation
+import StepwiseEngine
 
 /// Who may use the API: the bearer token every route but `/health` requires, and the browser
 /// protections that keep a web page the operator visits from driving the server (cross-site
@@ -6,8 +7,8 @@ import Foundation
 ///
 /// Pure decisions over a request's method, path and headers; `APIAccessMiddleware` applies them.
 public struct APIAccess: Sendable {
-    /// The token clients send as `Authorization: Bearer <token>`.
-    let token: String
+    /// The token clients send as `Authorization: Bearer <token>`, known by its digest.
+    let token: SharedToken
     /// The host names the server answers to, lowercased without ports; `nil` accepts any host
     /// (a server bound to a public address, typically behind a proxy that checks the host).
     let allowedHosts: Set<String>?
@@ -16,6 +17,11 @@ public struct APIAccess: Sendable {
     /// requests must name a loopback host (`localhost`, `127.0.0.1`, `[::1]`) or one of
     /// `extraHosts` in `Host`.
     public init(token: String, boundHost: String, extraHosts: [String] = []) {
+        self.init(token: SharedToken(token: token), boundHost: boundHost, extraHosts: extraHosts)
+    }
+
+    /// Access with the token nodes share (`SharedToken.resolve`).
+    public init(token: SharedToken, boundHost: String, extraHosts: [String] = []) {
         self.token = token
         allowedHosts = Self.isLoopback(boundHost) ? Set(extraHosts.map { $0.lowercased() }) : nil
     }
@@ -35,7 +41,7 @@ public struct APIAccess: Sendable {
         guard let presented = headers.bearerToken else {
             return AccessRefusal(status: 401, message: "this API needs `Authorization: Bearer <token>` (the token of `stepwise serve`)")
         }
-        guard Self.constantTimeEqual(presented, token) else {
+        guard token.accepts(presented) else {
             return AccessRefusal(status: 401, message: "the bearer token is not this server's")
         }
         return nil
@@ -90,17 +96,6 @@ public struct APIAccess: Sendable {
         if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" { return true }
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
-    }
-
-    /// Compares without an early exit, so the time taken does not tell how much of a guess was right.
-    private static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        var difference = UInt8(left.count == right.count ? 0 : 1)
-        for index in 0..<max(left.count, right.count) {
-            difference |= (index < left.count ? left[index] : 0) ^ (index < right.count ? right[index] : 0)
-        }
-        return difference == 0
     }
 }
 
