@@ -221,6 +221,11 @@ class Killer:
         self.delayed = 0
         self.takeovers = []     # seconds from a kill until nothing is leased to the dead process
         self.lock = threading.Lock()
+        self.timers = []        # the restarts still to come
+
+    def cancel_restarts(self):
+        for timer in self.timers:
+            timer.cancel()
 
     def kill_one(self):
         node = self.rng.choice(alive_nodes(self.nodes) or self.nodes)
@@ -233,7 +238,9 @@ class Killer:
             threading.Thread(target=self.measure, args=(pid, killed_at), daemon=True).start()
         if later:
             self.delayed += 1
-            threading.Timer(4.0, lambda: restart(node)).start()
+            timer = threading.Timer(4.0, lambda: restart(node))
+            self.timers.append(timer)
+            timer.start()
         else:
             restart(node)
 
@@ -401,6 +408,7 @@ def main():
                 break
             killer.kill_one()
         notifier.stop.set()
+        killer.cancel_restarts()
         for node in nodes:
             restart(node)
         time.sleep(0.5)
@@ -449,6 +457,7 @@ def main():
         for node in nodes:
             print(tail(node.log_path), end="")
     finally:
+        killer.cancel_restarts()
         for node in nodes:
             node.kill()
         counting.shutdown()

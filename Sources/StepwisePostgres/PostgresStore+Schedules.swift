@@ -142,13 +142,19 @@ extension PostgresStore {
         }
     }
 
-    public func apiTokenDigest(storing digest: String?, replacing: Bool) async throws -> String? {
+    public func apiToken(storing digest: String?, node: String, replacing: Bool) async throws -> StoredToken? {
         try await write { transaction in
             if let digest {
-                let conflict = replacing ? "DO UPDATE SET digest = excluded.digest" : "DO NOTHING"
-                try transaction.session.execute("INSERT INTO api_token (id, digest) VALUES (1, ?) ON CONFLICT (id) \(conflict)", [digest])
+                try transaction.session.execute(
+                    """
+                    INSERT INTO api_token (id, digest, node) VALUES (1, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET digest = excluded.digest, node = excluded.node
+                    WHERE ? OR api_token.node = excluded.node
+                    """, [digest, node, replacing])
             }
-            return try transaction.session.value("SELECT digest FROM api_token WHERE id = 1", as: String.self)
+            return try transaction.session.row("SELECT digest, node FROM api_token WHERE id = 1").map { row in
+                StoredToken(digest: try row("digest"), node: try row("node"))
+            }
         }
     }
 

@@ -226,7 +226,7 @@ enum SQLiteSchema {
                 """)
         }
         migrator.registerMigration("v7: the digest of the API token nodes share") { db in
-            try db.execute(sql: "CREATE TABLE api_token (id INTEGER PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL)")
+            try db.execute(sql: "CREATE TABLE api_token (id INTEGER PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, node TEXT NOT NULL)")
         }
         return migrator
     }

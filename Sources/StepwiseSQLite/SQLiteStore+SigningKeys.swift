@@ -31,13 +31,19 @@ extension SQLiteStore {
 
 /// The digest of the API token nodes share (one row).
 extension SQLiteStore {
-    public func apiTokenDigest(storing digest: String?, replacing: Bool) async throws -> String? {
+    public func apiToken(storing digest: String?, node: String, replacing: Bool) async throws -> StoredToken? {
         try await pool.write { db in
             if let digest {
-                let verb = replacing ? "INSERT OR REPLACE" : "INSERT OR IGNORE"
-                try db.cachedStatement(sql: "\(verb) INTO api_token (id, digest) VALUES (1, ?)").execute(arguments: [digest])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO api_token (id, digest, node) VALUES (1, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET digest = excluded.digest, node = excluded.node WHERE ? OR node = excluded.node
+                        """
+                ).execute(arguments: [digest, node, replacing])
             }
-            return try String.fetchOne(db.cachedStatement(sql: "SELECT digest FROM api_token WHERE id = 1"))
+            return try Row.fetchOne(db.cachedStatement(sql: "SELECT digest, node FROM api_token WHERE id = 1")).map { row in
+                StoredToken(digest: row["digest"], node: row["node"])
+            }
         }
     }
 }

@@ -13,13 +13,12 @@ struct AccessToken {
     /// Where the token came from, for people ("--token", "STEPWISE_TOKEN", the file).
     let source: String
 
-    /// The token a server accepts and where it came from: an explicit one becomes every node's;
-    /// else this node's file, unless another node stored a token first; else the stored one;
-    /// else a new file token.
-    static func forServer(explicit: String?, store: any Store) async throws -> (token: SharedToken, source: String) {
+    /// The token node `node` accepts and where it came from: an explicit one becomes every
+    /// node's; else this node's file or a new one, unless another node stored a token first.
+    static func forServer(explicit: String?, node: String, store: any Store) async throws -> (token: SharedToken, source: String) {
         try await SharedToken.resolve(
             explicit: given(explicit: explicit).map { ($0.value, $0.source) }, local: fromFile().map { ($0.value, $0.source) },
-            store: store
+            node: node, store: store
         ) {
             let created = try create()
             return (created.value, created.source)

@@ -76,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     private func serve(_ folder: WorkflowFolder, store: any Store) async throws {
         let engine = try await makeEngine(folder, store: store)
-        let token = try await AccessToken.forServer(explicit: token, store: store)
+        let token = try await AccessToken.forServer(explicit: token, node: try nodeName(), store: store)
         let access = APIAccess(token: token.token, boundHost: host, extraHosts: allowedHosts)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
         guard maxConnections > 0 else { throw CommandFailure.usage("--max-connections must be at least 1") }
@@ -122,16 +122,24 @@ struct ServeCommand: AsyncParsableCommand {
             http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment),
             clock: WorkflowEngine.systemTime)
         guard retryDelayScale >= 0, retryDelayScale.isFinite else { throw CommandFailure.usage("--retry-delay-scale must be a number ≥ 0") }
-        let node = nodeId ?? ProcessInfo.processInfo.environment["STEPWISE_NODE_ID"]
-        guard node.map({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) ?? true else {
-            throw CommandFailure.usage("--node-id must be a non-empty name without spaces")
-        }
+        let node = try nodeName()
         guard lease.duration >= .seconds(3) else { throw CommandFailure.usage("--lease must be at least 3s") }
         let engine = WorkflowEngine(
             store: store, runner: runner, owner: LeaseOwner.current(node: node).description,
             configuration: .init(maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale))
         try await engine.install(Array(folder.definitions.values))
         return engine
+    }
+}
+
+extension ServeCommand {
+    /// This node's name: `--node-id`, else `STEPWISE_NODE_ID`, else the host name.
+    func nodeName() throws -> String {
+        let node = nodeId ?? ProcessInfo.processInfo.environment["STEPWISE_NODE_ID"]
+        guard node.map({ !$0.isEmpty && !$0.contains(where: \.isWhitespace) }) ?? true else {
+            throw CommandFailure.usage("--node-id must be a non-empty name without spaces")
+        }
+        return node ?? LeaseOwner.current().node
     }
 }
 

@@ -251,39 +251,43 @@ struct StoreTests {
         }
     }
 
-    @Test("the API token's digest is stored once, replaced only when asked, and read back by every node", arguments: StoreKind.testable)
+    @Test("the API token's digest is stored once, replaced by the node that stored it or when asked, and read back by every node", arguments: StoreKind.testable)
     func sharedTokenDigest(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
-            #expect(try await s.store.apiTokenDigest(storing: nil, replacing: false) == nil)
-            #expect(try await s.store.apiTokenDigest(storing: "first", replacing: false) == "first")
-            #expect(try await s.store.apiTokenDigest(storing: "second", replacing: false) == "first", "a node's own token does not displace the stored one")
-            #expect(try await s.store.apiTokenDigest(storing: "third", replacing: true) == "third", "an explicit token becomes everyone's")
-            #expect(try await s.store.apiTokenDigest(storing: nil, replacing: true) == "third")
+            #expect(try await s.store.apiToken(storing: nil, node: "a", replacing: false) == nil)
+            #expect(try await s.store.apiToken(storing: "first", node: "a", replacing: false) == StoredToken(digest: "first", node: "a"))
+            #expect(try await s.store.apiToken(storing: "second", node: "b", replacing: false)?.digest == "first", "another node's own token does not displace it")
+            #expect(try await s.store.apiToken(storing: "renewed", node: "a", replacing: false)?.digest == "renewed", "the node that stored it may renew it")
+            #expect(try await s.store.apiToken(storing: "third", node: "b", replacing: true) == StoredToken(digest: "third", node: "b"), "an explicit token becomes everyone's")
+            #expect(try await s.store.apiToken(storing: nil, node: "a", replacing: true)?.digest == "third")
         }
     }
 
-    @Test("nodes resolve one token: an explicit one is everyone's; a node without one accepts the stored one; a node's own file token yields to it", arguments: StoreKind.testable)
+    @Test("nodes resolve one token: an explicit one is everyone's; a node without one accepts another node's; a node's own file token yields to it; a single node's new file token applies", arguments: StoreKind.testable)
     func sharedTokenResolution(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             var made = 0
             let fresh = { () throws -> (token: String, source: String) in
                 made += 1
-                return ("generated-token", "a new file")
+                return ("generated-\(made)", "a new file")
             }
-            let first = try await SharedToken.resolve(explicit: nil, local: nil, store: s.store, fresh: fresh)
+            let first = try await SharedToken.resolve(explicit: nil, local: nil, node: "a", store: s.store, fresh: fresh)
             #expect(made == 1)
-            #expect(first.token.accepts("generated-token") && !first.token.accepts("other"))
-            let second = try await SharedToken.resolve(explicit: nil, local: nil, store: s.store, fresh: fresh)
+            #expect(first.token.accepts("generated-1") && !first.token.accepts("other"))
+            let second = try await SharedToken.resolve(explicit: nil, local: nil, node: "b", store: s.store, fresh: fresh)
             #expect(made == 1, "a second node without a token takes the stored one and makes none")
-            #expect(second.token.accepts("generated-token"))
-            let own = try await SharedToken.resolve(explicit: nil, local: ("file-token", ".stepwise/token"), store: s.store, fresh: fresh)
-            #expect(own.token.accepts("generated-token") && !own.token.accepts("file-token"))
+            #expect(second.token.accepts("generated-1"))
+            let own = try await SharedToken.resolve(explicit: nil, local: ("file-token", ".stepwise/token"), node: "c", store: s.store, fresh: fresh)
+            #expect(own.token.accepts("generated-1") && !own.token.accepts("file-token"))
             #expect(own.source.contains("not the shared token"))
-            let explicit = try await SharedToken.resolve(explicit: ("rotated", "--token"), local: nil, store: s.store, fresh: fresh)
+            let renewed = try await SharedToken.resolve(explicit: nil, local: nil, node: "a", store: s.store, fresh: fresh)
+            #expect(made == 2 && renewed.token.accepts("generated-2"), "node a lost its file: it makes a new token, which replaces its old one")
+            let explicit = try await SharedToken.resolve(explicit: ("rotated", "--token"), local: nil, node: "b", store: s.store, fresh: fresh)
             #expect(explicit.token.accepts("rotated") && explicit.source == "--token")
-            let after = try await SharedToken.resolve(explicit: nil, local: nil, store: s.store, fresh: fresh)
-            #expect(after.token.accepts("rotated") && !after.token.accepts("generated-token"), "nodes started afterwards accept the new token only")
-            #expect(!(try await s.store.apiTokenDigest(storing: nil, replacing: false) ?? "").contains("rotated"), "the store holds a digest, not the token")
+            let after = try await SharedToken.resolve(explicit: nil, local: nil, node: "c", store: s.store, fresh: fresh)
+            #expect(after.token.accepts("rotated") && !after.token.accepts("generated-2"), "nodes started afterwards accept the new token only")
+            #expect(try await s.store.apiToken(storing: nil, node: "c", replacing: false)?.digest == SharedToken(token: "rotated").digest,
+                    "the store holds the digest, not the token")
         }
     }
 }

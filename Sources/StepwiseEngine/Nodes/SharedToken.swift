@@ -26,32 +26,39 @@ public struct SharedToken: Sendable, Equatable {
         return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
-    /// The token a node accepts and where it came from, for people. A token given explicitly (a
-    /// flag, the environment) becomes every node's; a node's own file token, or a `fresh` one
-    /// made when it has none, is stored only when no node stored one first, else the stored
-    /// one applies.
+    /// The token node `node` accepts and where it came from, for people. A token given
+    /// explicitly (a flag, the environment) becomes every node's. Otherwise this node's own token
+    /// (its file, or a `fresh` one made when it has none) applies unless another node stored one:
+    /// then the stored one does. A node replaces a token it stored itself, so a single node whose
+    /// token file was replaced or deleted goes on with its new one.
     public static func resolve(
-        explicit: (token: String, source: String)?, local: (token: String, source: String)?, store: any Store,
+        explicit: (token: String, source: String)?, local: (token: String, source: String)?, node: String, store: any Store,
         fresh: () throws -> (token: String, source: String)
     ) async throws -> (token: SharedToken, source: String) {
         if let explicit {
             let token = SharedToken(token: explicit.token)
-            _ = try await store.apiTokenDigest(storing: token.digest, replacing: true)
+            _ = try await store.apiToken(storing: token.digest, node: node, replacing: true)
             return (token, explicit.source)
         }
-        if let local {
-            let stored = try await store.apiTokenDigest(storing: SharedToken(token: local.token).digest, replacing: false)
-            let token = stored.map(SharedToken.init(digest:)) ?? SharedToken(token: local.token)
-            guard token == SharedToken(token: local.token) else {
-                return (token, "the store (another node's; \(local.source) on this node is not the shared token)")
-            }
-            return (token, local.source)
+        if local == nil, let stored = try await store.apiToken(storing: nil, node: node, replacing: false), stored.node != node {
+            return (SharedToken(digest: stored.digest), "the store (node \(stored.node)'s)")
         }
-        if let stored = try await store.apiTokenDigest(storing: nil, replacing: false) {
-            return (SharedToken(digest: stored), "the store (another node's)")
-        }
-        let created = try fresh()
-        return try await resolve(explicit: nil, local: created, store: store) { created }
+        let own = try local ?? fresh()
+        let token = SharedToken(token: own.token)
+        let stored = try await store.apiToken(storing: token.digest, node: node, replacing: false)
+        guard let stored, stored.digest != token.digest else { return (token, own.source) }
+        return (SharedToken(digest: stored.digest), "the store (node \(stored.node)'s; \(own.source) on this node is not the shared token)")
+    }
+}
+
+/// The API token's digest as a store keeps it, with the node that stored it.
+public struct StoredToken: Sendable, Equatable {
+    public let digest: String
+    public let node: String
+
+    public init(digest: String, node: String) {
+        self.digest = digest
+        self.node = node
     }
 }
 

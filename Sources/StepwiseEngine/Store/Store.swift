@@ -173,9 +173,10 @@ public protocol Store: Sendable {
 
     // MARK: Several nodes
 
-    /// The SHA-256 digest of the API token every node accepts, after storing `digest` when none is
-    /// stored (or always, when `replacing`); `nil` when none is stored. `storing: nil` only reads.
-    func apiTokenDigest(storing digest: String?, replacing: Bool) async throws -> String?
+    /// The API token every node accepts (its digest and the node that stored it), after storing
+    /// `digest` for `node` when none is stored, when `node` stored the one there, or always when
+    /// `replacing`; `nil` when none is stored. `storing: nil` only reads.
+    func apiToken(storing digest: String?, node: String, replacing: Bool) async throws -> StoredToken?
 
     /// Calls `onWork` whenever a commit of any node makes work due (a trigger, a notify, a step's
     /// completion), until the calling task is cancelled; throws when the connection carrying the
