@@ -51,17 +51,6 @@ public struct SharedToken: Sendable, Equatable {
     }
 }
 
-/// The API token's digest as a store keeps it, with the node that stored it.
-public struct StoredToken: Sendable, Equatable {
-    public let digest: String
-    public let node: String
-
-    public init(digest: String, node: String) {
-        self.digest = digest
-        self.node = node
-    }
-}
-
 extension String {
     fileprivate func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
