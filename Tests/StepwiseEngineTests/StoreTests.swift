@@ -253,7 +253,7 @@ struct StoreTests {
 
     @Test("the API token's digest is stored once, replaced by the node that stored it or when asked, and read back by every node", arguments: StoreKind.testable)
     func sharedTokenDigest(kind: StoreKind) async throws {
-        try await StoreFixture.with(kind) { s in
+        try await StoreFixture.with(kind) { (s: StoreFixture) async throws in
             #expect(try await s.store.apiToken(storing: nil, node: "a", replacing: false) == nil)
             #expect(try await s.store.apiToken(storing: "first", node: "a", replacing: false) == StoredToken(digest: "first", node: "a"))
             #expect(try await s.store.apiToken(storing: "second", node: "b", replacing: false)?.digest == "first", "another node's own token does not displace it")
