@@ -169,6 +169,18 @@ extension PostgresStore {
                 conditions.append("status = ?")
                 values.append(status.rawValue)
             }
+            if let from = filter.createdFrom {
+                conditions.append("created_at >= ?")
+                values.append(PostgresTransaction.at(from))
+            }
+            if let before = filter.createdBefore {
+                conditions.append("created_at < ?")
+                values.append(PostgresTransaction.at(before))
+            }
+            if let endpoint = filter.endpoint {
+                conditions.append("endpoint_url = ?")
+                values.append(endpoint)
+            }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.
                 conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")

@@ -155,6 +155,18 @@ public final class SQLiteStore: Store {
                 conditions.append("status = ?")
                 arguments += [status.rawValue]
             }
+            if let from = filter.createdFrom {
+                conditions.append("created_at >= ?")
+                arguments += [SQLiteTime.milliseconds(from)]
+            }
+            if let before = filter.createdBefore {
+                conditions.append("created_at < ?")
+                arguments += [SQLiteTime.milliseconds(before)]
+            }
+            if let endpoint = filter.endpoint {
+                conditions.append("endpoint_url = ?")
+                arguments += [endpoint]
+            }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.
                 conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")

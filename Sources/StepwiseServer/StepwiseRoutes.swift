@@ -26,6 +26,7 @@ public struct StepwiseRoutes: Sendable {
         RunsController(engine: engine, failures: failures).addRoutes(to: router)
         PublishingController(engine: engine, failures: failures).addRoutes(to: router)
         WorkflowRunsController(engine: engine, failures: failures).addRoutes(to: router)
+        WorkflowLogsController(engine: engine, failures: failures).addRoutes(to: router)
         EventsController(engine: engine, failures: failures).addRoutes(to: router)
         DeadLetterController(engine: engine, failures: failures).addRoutes(to: router)
         SchedulesController(engine: engine, failures: failures).addRoutes(to: router)

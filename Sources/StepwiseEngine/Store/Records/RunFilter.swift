@@ -8,11 +8,22 @@ public struct RunFilter: Sendable, Equatable {
     public var limit: Int
     /// Only runs listed after this cursor (the next page).
     public var after: RunCursor?
+    /// Only runs created at or after this instant, and before `createdBefore`.
+    public var createdFrom: TimestampValue?
+    public var createdBefore: TimestampValue?
+    /// Only SDK runs of exactly this workflow URL.
+    public var endpoint: String?
 
-    public init(workflow: String? = nil, status: RunStatus? = nil, limit: Int = 100, after: RunCursor? = nil) {
+    public init(
+        workflow: String? = nil, status: RunStatus? = nil, limit: Int = 100, after: RunCursor? = nil, createdFrom: TimestampValue? = nil,
+        createdBefore: TimestampValue? = nil, endpoint: String? = nil
+    ) {
         self.workflow = workflow
         self.status = status
         self.limit = limit
         self.after = after
+        self.createdFrom = createdFrom
+        self.createdBefore = createdBefore
+        self.endpoint = endpoint
     }
 }

@@ -1,0 +1,91 @@
+import Hummingbird
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+
+/// Upstash's logs API over every run, YAML and SDK alike: `GET /v2/workflows/logs` and
+/// `GET /v2/workflows/events?groupBy=workflowRunId` (what the SDKs' `logs()` reads), newest run
+/// first, `{cursor, runs}` (`WorkflowRunLogView`).
+struct WorkflowLogsController: Sendable {
+    let engine: WorkflowEngine
+    let failures: FailureAnswer
+
+    /// Runs per page when the request names no `count`, and at most.
+    static let defaultCount = 10
+    static let maximumCount = 100
+
+    /// Adds the routes to `router`.
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("v2/workflows/logs") { request, _ in await logs(request) }
+        router.get("v2/workflows/events") { request, _ in await logs(request) }
+    }
+
+    private func logs(_ request: Request) async -> Response {
+        let query = request.uri.queryParameters
+        if let groupBy = query["groupBy"], groupBy != "workflowRunId" {
+            return JSONResponse.error(.badRequest, "groupBy '\(groupBy)' is not served; use groupBy=workflowRunId (runs with their steps)")
+        }
+        let filter: RunFilter
+        switch Self.filter(query) {
+        case .success(let parsed): filter = parsed
+        case .failure(let problem): return JSONResponse.error(.badRequest, problem.message)
+        }
+        do {
+            var runs = try await engine.store.runs(filter)
+            if let id = query["workflowRunId"] { runs = try await engine.store.run(id: String(id)).map { [$0] } ?? [] }
+            var logs: [Value] = []
+            for run in runs { logs.append(try await log(of: run, request: request)) }
+            let next: Value = runs.count == filter.limit && query["workflowRunId"] == nil ? runs.last.map { .string(RunCursor(after: $0).text) } ?? .null : .null
+            return JSONResponse.make(.ok, ["cursor": next, "runs": .list(logs)])
+        } catch {
+            return failures.answer("cannot read the workflow logs", error)
+        }
+    }
+
+    private func log(of run: RunRecord, request: Request) async throws -> Value {
+        let progress = try await engine.store.progress(runId: run.id)
+        let log = run.endpoint == nil ? [] : try await engine.store.runLog(runId: run.id, through: nil)
+        let attempts = run.endpoint == nil ? try await engine.store.attempts(runId: run.id) : []
+        let host = request.head.authority ?? "127.0.0.1"
+        let url = run.endpoint ?? "http://\(host)/workflows/\(run.workflow)"
+        return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts)
+    }
+
+    /// A query problem, in words for the caller.
+    struct QueryProblem: Error {
+        let message: String
+    }
+
+    /// The listing a query asks for: `count`, `cursor`, `state`, `workflowUrl` (exact), `fromDate`
+    /// and `toDate` (unix milliseconds).
+    static func filter(_ query: Hummingbird.Parameters) -> Result<RunFilter, QueryProblem> {
+        var filter = RunFilter(limit: defaultCount)
+        if let count = query["count"] {
+            guard let parsed = Int(count), (1...maximumCount).contains(parsed) else {
+                return .failure(QueryProblem(message: "count must be a number from 1 to \(maximumCount)"))
+            }
+            filter.limit = parsed
+        }
+        if let cursor = query["cursor"], !cursor.isEmpty {
+            guard let parsed = RunCursor(text: String(cursor)) else {
+                return .failure(QueryProblem(message: "cursor is not one this API gave out; pass the `cursor` of the previous page as it is"))
+            }
+            filter.after = parsed
+        }
+        if let state = query["state"] {
+            guard let status = WorkflowRunLogView.status(String(state)) else {
+                return .failure(QueryProblem(message: "unknown state '\(state)'; use RUN_STARTED, RUN_SUCCESS, RUN_FAILED or RUN_CANCELED"))
+            }
+            filter.status = status
+        }
+        filter.endpoint = query["workflowUrl"].map(String.init)
+        for (name, keyPath) in [("fromDate", \RunFilter.createdFrom), ("toDate", \RunFilter.createdBefore)] {
+            guard let text = query[Substring(name)] else { continue }
+            guard let milliseconds = Int64(text), let time = try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000) else {
+                return .failure(QueryProblem(message: "\(name) must be unix milliseconds"))
+            }
+            filter[keyPath: keyPath] = time
+        }
+        return .success(filter)
+    }
+}

@@ -1,0 +1,95 @@
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+import StepwiseRuntime
+
+/// How a run appears in Upstash's logs API (`GET /v2/workflows/logs`, and `/v2/workflows/events`
+/// grouped by run, as the SDKs' `logs()` read it): its state, response and step groups, for YAML
+/// runs (from the journal) and SDK runs (from the log) alike.
+enum WorkflowRunLogView {
+    /// Upstash's name of a run status.
+    static func state(_ status: RunStatus) -> String {
+        switch status {
+        case .running: "RUN_STARTED"
+        case .succeeded: "RUN_SUCCESS"
+        case .failed: "RUN_FAILED"
+        case .canceled: "RUN_CANCELED"
+        }
+    }
+
+    /// The run status an Upstash state names, if any.
+    static func status(_ state: String) -> RunStatus? {
+        RunStatus.allCases.first { Self.state($0) == state }
+    }
+
+    /// One run: `url` is its workflow URL (an SDK run's endpoint, a YAML run's route on this server).
+    static func run(_ run: RunRecord, url: String, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord]) -> Value {
+        var map = ValueMap([
+            ("workflowRunId", .string(run.id)), ("workflowUrl", .string(url)), ("workflowState", .string(state(run.status))),
+            ("workflowRunCreatedAt", .int(run.createdAt.millisecondsSinceEpoch)),
+        ])
+        if run.status.isFinal { map[.string("workflowRunCompletedAt")] = .int(run.updatedAt.millisecondsSinceEpoch) }
+        if let output = run.output { map[.string("workflowRunResponse")] = .string(output.jsonText()) }
+        if run.status == .failed { map[.string("dlqId")] = .string("dlq_" + run.id) }
+        var groups = run.endpoint == nil ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt) : logGroups(log)
+        if run.status == .running, let next = next(progress) { groups.append(next) }
+        map[.string("steps")] = .list(groups)
+        if let parent = run.parent { map[.string("invoker")] = ["workflowRunId": .string(parent.runId)] }
+        return .map(map)
+    }
+
+    /// A YAML run's journal, one sequential group per entry; an entry's time is the end of the
+    /// delivery that recorded it.
+    private static func journalGroups(_ journal: [JournalEntry], attempts: [AttemptRecord], createdAt: TimestampValue) -> [Value] {
+        journal.enumerated().map { position, entry in
+            let recorded = attempts.first { $0.position == position && $0.outcome == "submitted" }?.finishedAt ?? createdAt
+            var step = ValueMap([
+                ("stepId", .int(Int64(entry.stepId))), ("stepName", .string(entry.stepName)), ("stepType", .string(entry.stepType.rawValue)),
+                ("callType", "step"), ("messageId", ""), ("concurrent", .int(Int64(entry.concurrent))),
+                ("state", .string(entry.error == nil ? "STEP_SUCCESS" : "STEP_FAILED")), ("retries", 0),
+                ("createdAt", .int(recorded.millisecondsSinceEpoch)),
+            ])
+            step[.string("out")] = entry.out.map { .string($0.jsonText()) } ?? .null
+            if let error = entry.error { step[.string("errors")] = .list([["error": .string(error.message)]]) }
+            return ["type": "sequential", "steps": .list([.map(step)])]
+        }
+    }
+
+    /// An SDK run's log: its result steps (not plans, not a call's request), those run in one
+    /// parallel group together.
+    private static func logGroups(_ log: [RawStep]) -> [Value] {
+        var groups: [Value] = []
+        var parallel: [Value] = []
+        for raw in log where raw.callType == .step {
+            guard let step = try? raw.step(), !step.isPlan else { continue }
+            var map = step.object
+            map[.string("messageId")] = .string(raw.messageId)
+            map[.string("callType")] = .string(raw.callType.rawValue)
+            map[.string("state")] = "STEP_SUCCESS"
+            if (step.concurrent ?? 1) > 1 {
+                parallel.append(.map(map))
+                continue
+            }
+            if !parallel.isEmpty { groups.append(["type": "parallel", "steps": .list(parallel)]) }
+            parallel = []
+            groups.append(["type": "sequential", "steps": .list([.map(map)])])
+        }
+        if !parallel.isEmpty { groups.append(["type": "parallel", "steps": .list(parallel)]) }
+        return groups
+    }
+
+    /// The steps a running run is waiting on (sleeps, waits, calls, retries), as Upstash's `next` group.
+    private static func next(_ progress: RunProgress) -> Value? {
+        guard !progress.pending.isEmpty else { return nil }
+        return [
+            "type": "next",
+            "steps": .list(progress.pending.sorted().map { name in
+                let retries = progress.failures[name] ?? 0
+                return [
+                    "stepName": .string(name), "messageId": "", "state": .string(retries > 0 ? "STEP_RETRY" : "STEP_PROGRESS"),
+                    "retries": .int(Int64(retries)),
+                ]
+            }),
+        ]
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseTesting
+import Testing
+
+/// Upstash's logs API (`GET /v2/workflows/logs`, `/v2/workflows/events?groupBy=workflowRunId`)
+/// over YAML and SDK runs: states, responses, step groups, the pending step, filters and paging.
+@Suite("Workflow logs API")
+struct WorkflowLogsTests {
+    static let greeter = """
+        workflow: greeter
+        steps:
+          - id: nap
+            sleep: 10ms
+          - id: hello
+            set: {text: "hello ${{ input.name }}"}
+        output: ${{ steps.hello.text }}
+        """
+    static let breaker = """
+        workflow: breaker
+        steps:
+          - id: boom
+            fail: {message: "broken on purpose"}
+        """
+    static let waiter = """
+        workflow: waiter
+        steps:
+          - id: ready
+            wait_for_event: {event: "ready", timeout: 1h}
+        """
+
+    @Test("runs of YAML and SDK workflows are listed newest first with their state, response, steps and pending step", arguments: StoreKind.testable)
+    func runsWithTheirSteps(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            let definitions = [try definition(Self.greeter), try definition(Self.breaker), try definition(Self.waiter)]
+            try await RunningServer.with(definitions, store: kind) { server in
+                let greeted = try await server.startRun("greeter", #"{"name": "ada"}"#)
+                _ = try await finishedRun(greeted, in: server.store)
+                let broken = try await server.startRun("breaker", "{}")
+                _ = try await finishedRun(broken, in: server.store)
+                let sdk = EmulatedSDKEndpoint(stepwise: server, url: endpoint.url("/wf"), steps: ["a", "b"])
+                endpoint.handle("/wf") { await sdk.answer($0) }
+                #expect(try await sdk.trigger(runId: "wfr_sdk_logs", payload: #"{"n":1}"#).status == 200)
+                _ = try await finishedRun("wfr_sdk_logs", in: server.store)
+                let waiting = try await server.startRun("waiter", "{}")
+                try await parked(waiting, "ready", in: server.store)
+
+                let page = try await send(.GET, server.url("/v2/workflows/logs?count=10"))
+                #expect(page.status == 200)
+                let runs = try #require(page.json?["runs"]?.list)
+                #expect(runs.compactMap { $0["workflowRunId"]?.string } == [waiting, "wfr_sdk_logs", broken, greeted])
+                #expect(runs.compactMap { $0["workflowState"]?.string } == ["RUN_STARTED", "RUN_SUCCESS", "RUN_FAILED", "RUN_SUCCESS"])
+
+                let hello = try #require(runs.last)
+                #expect(hello["workflowRunResponse"] == #""hello ada""#)
+                #expect(hello["workflowUrl"]?.string?.hasSuffix("/workflows/greeter") == true)
+                let helloSteps = try #require(hello["steps"]?.list)
+                #expect(helloSteps.map { $0["type"] } == ["sequential", "sequential"])
+                #expect(helloSteps.first?["steps"]?.list?.first?["stepType"] == "Initial")
+                #expect(helloSteps.last?["steps"]?.list?.first?["stepName"] == "nap", "durable steps are journaled; `set` is recomputed")
+                #expect(helloSteps.last?["steps"]?.list?.first?["state"] == "STEP_SUCCESS")
+                #expect(runs[2]["dlqId"] == .string("dlq_" + broken))
+                let sdkRun = runs[1]
+                #expect(sdkRun["workflowUrl"] == .string(endpoint.url("/wf")))
+                let sdkSteps = try #require(sdkRun["steps"]?.list).compactMap { $0["steps"]?.list?.first }
+                #expect(sdkSteps.compactMap { $0["stepName"]?.string }.suffix(2) == ["a", "b"])
+                #expect(sdkSteps.allSatisfy { $0["messageId"]?.string?.hasPrefix("msg_") == true })
+                let pending = try #require(runs.first?["steps"]?.list?.last)
+                #expect(pending["type"] == "next")
+                #expect(pending["steps"]?.list?.first?["stepName"] == "ready")
+                #expect(pending["steps"]?.list?.first?["state"] == "STEP_PROGRESS")
+            }
+        }
+    }
+
+    @Test("filters by state, run id and workflow URL; pages with count and cursor; the events form answers the same; bad queries are refused", arguments: StoreKind.testable)
+    func filtersAndPaging(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(Self.greeter), try definition(Self.breaker)], store: kind) { server in
+            var ids: [String] = []
+            for index in 0..<3 { ids.append(try await server.startRun("greeter", #"{"name": "n\#(index)"}"#)) }
+            let broken = try await server.startRun("breaker", "{}")
+            for id in ids + [broken] { _ = try await finishedRun(id, in: server.store) }
+
+            let failed = try await send(.GET, server.url("/v2/workflows/logs?state=RUN_FAILED"))
+            #expect(failed.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string } == [broken])
+            let one = try await send(.GET, server.url("/v2/workflows/events?groupBy=workflowRunId&workflowRunId=\(ids[1])"))
+            #expect(one.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string } == [ids[1]])
+            #expect(one.json?["cursor"] == .null)
+            let none = try await send(.GET, server.url("/v2/workflows/logs?workflowUrl=http://elsewhere/wf"))
+            #expect(none.json?["runs"]?.list?.isEmpty == true)
+
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let path = "/v2/workflows/logs?count=1" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let answer = try await send(.GET, server.url(path))
+                seen += answer.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string } ?? []
+                cursor = answer.json?["cursor"]?.string
+            } while cursor != nil && seen.count < 10
+            #expect(seen == [broken] + ids.reversed(), "count=1 pages through every run once, newest first")
+
+            for bad in ["count=0", "count=ten", "state=DONE", "cursor=%21%21", "fromDate=yesterday", "groupBy=messageId"] {
+                let answer = try await send(.GET, server.url("/v2/workflows/logs?\(bad)"))
+                #expect(answer.status == 400, "\(bad): \(answer.body)")
+                #expect(answer.error?.isEmpty == false)
+            }
+            #expect(try await send(.GET, server.url("/v2/workflows/logs"), token: nil).status == 401)
+        }
+    }
+}
