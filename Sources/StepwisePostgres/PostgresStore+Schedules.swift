@@ -158,6 +158,33 @@ extension PostgresStore {
         }
     }
 
+    public func runCounts() async throws -> [RunCount] {
+        try await session { session in
+            try session.rows("SELECT workflow, status, COUNT(*) AS count FROM runs GROUP BY workflow, status").compactMap { row in
+                guard let status = RunStatus(rawValue: try row("status")) else { return nil }
+                return RunCount(workflow: try row("workflow"), status: status, count: try row("count"))
+            }
+        }
+    }
+
+    public func messageCounts(at now: TimestampValue) async throws -> MessageCounts {
+        let now = PostgresTransaction.at(now)
+        return try await session { session in
+            let row = try session.row(
+                """
+                SELECT
+                    (SELECT COUNT(*) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0 AND due_at <= ?)
+                        + (SELECT COUNT(*) FROM queue WHERE lease_until IS NULL AND waiting_for_slot = 0 AND due_at <= ?) AS due,
+                    (SELECT COUNT(*) FROM messages WHERE lease_until IS NOT NULL)
+                        + (SELECT COUNT(*) FROM queue WHERE lease_until IS NOT NULL) AS leased,
+                    (SELECT COUNT(*) FROM messages WHERE lease_until IS NULL AND (waiting_for_slot = 1 OR due_at > ?))
+                        + (SELECT COUNT(*) FROM queue WHERE lease_until IS NULL AND (waiting_for_slot = 1 OR due_at > ?)) AS later
+                """, [now, now, now, now])
+            guard let row else { return MessageCounts(due: 0, leased: 0, later: 0) }
+            return MessageCounts(due: try row("due"), leased: try row("leased"), later: try row("later"))
+        }
+    }
+
     private static func signingKeys(_ session: PostgresSession) throws -> SigningKeys? {
         guard let row = try session.row("SELECT current_key, next_key FROM signing_keys WHERE id = 1") else { return nil }
         return SigningKeys(current: SigningKey(try row("current_key")), next: SigningKey(try row("next_key")))

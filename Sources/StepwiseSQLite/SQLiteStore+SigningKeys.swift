@@ -1,5 +1,6 @@
 import GRDB
 import StepwiseEngine
+import StepwiseExpressions
 import StepwiseProtocol
 
 /// The signing keys of deliveries: one row, created by the first node that starts.
@@ -26,6 +27,33 @@ extension SQLiteStore {
             return nil
         }
         return SigningKeys(current: SigningKey(row["current_key"]), next: SigningKey(row["next_key"]))
+    }
+}
+
+/// The counts `/metrics` reports.
+extension SQLiteStore {
+    public func runCounts() async throws -> [RunCount] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT workflow, status, COUNT(*) AS count FROM runs GROUP BY workflow, status").compactMap { row in
+                RunStatus(rawValue: row["status"]).map { RunCount(workflow: row["workflow"], status: $0, count: row["count"]) }
+            }
+        }
+    }
+
+    public func messageCounts(at now: TimestampValue) async throws -> MessageCounts {
+        let now = SQLiteTime.milliseconds(now)
+        return try await pool.read { db in
+            let row = try Row.fetchOne(db, sql: """
+
+                SELECT
+                    (SELECT COUNT(*) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0 AND due_at <= ?)
+                        + (SELECT COUNT(*) FROM queue WHERE lease_until IS NULL AND waiting_for_slot = 0 AND due_at <= ?),
+                    (SELECT COUNT(*) FROM messages WHERE lease_until IS NOT NULL) + (SELECT COUNT(*) FROM queue WHERE lease_until IS NOT NULL),
+                    (SELECT COUNT(*) FROM messages WHERE lease_until IS NULL AND (waiting_for_slot = 1 OR due_at > ?))
+                        + (SELECT COUNT(*) FROM queue WHERE lease_until IS NULL AND (waiting_for_slot = 1 OR due_at > ?))
+                """, arguments: [now, now, now, now])
+            return MessageCounts(due: row?[0] ?? 0, leased: row?[1] ?? 0, later: row?[2] ?? 0)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import Prometheus
 import StepwiseEngine
 
 /// The HTTP API of `stepwise serve`, one controller per concern: health, the runner endpoint
@@ -11,11 +12,14 @@ public struct StepwiseRoutes: Sendable {
     public static let maximumBodyBytes = RequestBody.maximumBytes
 
     let engine: WorkflowEngine
+    let registry: PrometheusCollectorRegistry
     let failures: FailureAnswer
 
-    /// Routes over `engine`; failures the client cannot act on are logged to `logger`.
-    public init(engine: WorkflowEngine, logger: Logger) {
+    /// Routes over `engine`, with `/metrics` from `registry`; failures the client cannot act on
+    /// are logged to `logger`.
+    public init(engine: WorkflowEngine, registry: PrometheusCollectorRegistry, logger: Logger) {
         self.engine = engine
+        self.registry = registry
         failures = FailureAnswer(logger: logger)
     }
 
@@ -31,5 +35,6 @@ public struct StepwiseRoutes: Sendable {
         DeadLetterController(engine: engine, failures: failures).addRoutes(to: router)
         SchedulesController(engine: engine, failures: failures).addRoutes(to: router)
         SigningKeysController(engine: engine, failures: failures).addRoutes(to: router)
+        MetricsController(engine: engine, registry: registry, failures: failures).addRoutes(to: router)
     }
 }

@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Prometheus
 import ServiceLifecycle
 import StepwiseEngine
 
@@ -12,14 +13,17 @@ public struct StepwiseServer: Sendable {
     public let port: Int
     let access: APIAccess
     let limits: ConnectionLimits
+    let registry: PrometheusCollectorRegistry
     let logger: Logger
 
     /// A server for `engine` on `host:port`, admitting requests as `access` says and connections
-    /// as `limits` says.
+    /// as `limits` says, measuring into `registry` (served at `/metrics`; give the engine a
+    /// factory of the same registry for its own measurements).
     public init(
         engine: WorkflowEngine, host: String, port: Int, access: APIAccess, limits: ConnectionLimits = ConnectionLimits(),
-        logger: Logger = Logger(label: "stepwise")
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "stepwise")
     ) {
+        self.registry = registry
         self.engine = engine
         self.host = host
         self.port = port
@@ -31,8 +35,9 @@ public struct StepwiseServer: Sendable {
     /// The Hummingbird application serving the API; `onRunning` is called with the bound port.
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router()
+        router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: registry)))
         router.add(middleware: APIAccessMiddleware(access: access))
-        StepwiseRoutes(engine: engine, logger: logger).register(on: router)
+        StepwiseRoutes(engine: engine, registry: registry, logger: logger).register(on: router)
         return Application(
             router: router,
             server: .guardedHTTP1(limits),

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
+import Prometheus
 import StepwiseEngine
 import StepwiseSQLite
 import StepwiseExpressions
@@ -52,12 +53,14 @@ public struct RunningServer: Sendable {
         configuration: WorkflowEngine.Configuration, clock: @escaping @Sendable () -> TimestampValue, _ body: (RunningServer) async throws -> T
     ) async throws -> T {
         let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(secrets), clock: WorkflowEngine.systemTime)
+        let registry = PrometheusCollectorRegistry()
         let engine = WorkflowEngine(
-            store: store, runner: runner, secrets: EnvironmentSecrets(secrets), configuration: configuration, logger: logger, clock: clock)
+            store: store, runner: runner, secrets: EnvironmentSecrets(secrets), configuration: configuration, logger: logger,
+            metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry)), clock: clock)
         try await engine.install(definitions)
         let server = StepwiseServer(
             engine: engine, host: "127.0.0.1", port: 0, access: APIAccess(token: Self.token, boundHost: "127.0.0.1"), limits: limits,
-            logger: logger)
+            registry: registry, logger: logger)
         return try await withApplication("the Stepwise server", { server.application(onRunning: $0) }) { port in
             try await body(RunningServer(port: port, engine: engine, store: store))
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Prometheus
 import StepwiseEngine
 import StepwiseLanguage
 import StepwiseRuntime
@@ -75,7 +76,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func serve(_ folder: WorkflowFolder, store: any Store) async throws {
-        let engine = try await makeEngine(folder, store: store)
+        // One registry for the engine's and the server's measurements, served at /metrics.
+        let registry = PrometheusCollectorRegistry()
+        let engine = try await makeEngine(folder, store: store, metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry)))
         let token = try await AccessToken.forServer(explicit: token, node: try nodeName(), store: store)
         let access = APIAccess(token: token.token, boundHost: host, extraHosts: allowedHosts)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
@@ -83,7 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
         let limits = ConnectionLimits(
             idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, bodyTimeout: bodyTimeout.duration,
             maximumConnections: maxConnections)
-        try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits).run { port in
+        try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, registry: registry).run { port in
             let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "
                 + "(API token from \(token.source))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
@@ -117,7 +120,7 @@ struct ServeCommand: AsyncParsableCommand {
         return folder
     }
 
-    private func makeEngine(_ folder: WorkflowFolder, store: any Store) async throws -> WorkflowEngine {
+    private func makeEngine(_ folder: WorkflowFolder, store: any Store, metrics: EngineMetrics) async throws -> WorkflowEngine {
         let runner = WorkflowRunner(
             http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment),
             clock: WorkflowEngine.systemTime)
@@ -126,7 +129,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard lease.duration >= .seconds(3) else { throw CommandFailure.usage("--lease must be at least 3s") }
         let engine = WorkflowEngine(
             store: store, runner: runner, owner: LeaseOwner.current(node: node).description,
-            configuration: .init(maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale))
+            configuration: .init(maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale),
+            metrics: metrics)
         try await engine.install(Array(folder.definitions.values))
         return engine
     }

@@ -98,7 +98,10 @@ extension WorkflowEngine {
         if let failure = followUp.failRun {
             logger.warning("run \(failure.runId) failed: \(failure.error.message)")
         }
-        _ = try await store.finishAttempt(message, owner: owner, with: followUp)
+        _ = try await committing("finish-attempt") { try await store.finishAttempt(message, owner: owner, with: followUp) }
+        metrics.delivery(
+            kind: message.role.rawValue, outcome: followUp.record?.outcome ?? (followUp.retry == nil ? "delivered" : "retry"), started: startedAt,
+            finished: clock(), due: message.dueAt)
     }
 }
 

@@ -52,6 +52,8 @@ public actor WorkflowEngine {
     let configuration: Configuration
     let owner: String
     let logger: Logger
+    /// Where deliveries, commits and the deliveries in flight are measured (`/metrics`).
+    let metrics: EngineMetrics
     let wake = WakeSignal()
     var current: [String: WorkflowDefinition] = [:]
     var pinned: [String: WorkflowDefinition] = [:]
@@ -89,8 +91,9 @@ public actor WorkflowEngine {
         store: any Store, runner: WorkflowRunner, calls: any HTTPTransport = AsyncHTTPTransport(), target: (any DeliveryTarget)? = nil,
         secrets: any SecretSource = EnvironmentSecrets(ProcessInfo.processInfo.environment), owner: String = LeaseOwner.current().description,
         configuration: Configuration = Configuration(), logger: Logger = Logger(label: "stepwise.engine"),
-        clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime
+        metrics: EngineMetrics = EngineMetrics(), clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime
     ) {
+        self.metrics = metrics
         self.store = store
         self.runner = runner
         self.calls = calls
@@ -336,6 +339,7 @@ public actor WorkflowEngine {
         for message in queued {
             inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
         }
+        if !claimed.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
         guard claimed.isEmpty && queued.isEmpty || capacity <= 0 else { return }
         let timeout = try await idleTime()
         await withTaskCancellationHandler {
@@ -385,9 +389,17 @@ public actor WorkflowEngine {
         if promptly { wake.signal() }
     }
 
+    /// Times a store transaction that commits a delivery's outcome.
+    func committing<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
+        let start = ContinuousClock.now
+        defer { metrics.storeCommit(operation, ContinuousClock.now - start) }
+        return try await body()
+    }
+
     /// Marks a delivery finished and lets the loop look for more work.
     func delivered(_ key: String) {
         inFlight[key] = nil
+        metrics.inFlight(inFlight.count)
         wake.signal()
     }
 
@@ -420,13 +432,19 @@ public actor WorkflowEngine {
     /// Processes one claimed message; the run's next delivery when it was leased in the same
     /// commit (group commit: a step's completion and the next step's claim cost one fsync).
     private func process(_ message: PendingMessage, leasingNext: Bool) async -> PendingMessage? {
+        let started = message.claimedAt ?? clock()
         do {
             switch message.kind {
             case .deliver: return try await deliverRun(message, leasingNext: leasingNext)
-            case .timer: return try await fireTimer(message, leasingNext: leasingNext)
-            case .call: try await performCall(message)
+            case .timer:
+                defer { metrics.delivery(kind: "timer", outcome: "fired", started: started, finished: clock(), due: message.dueAt) }
+                return try await fireTimer(message, leasingNext: leasingNext)
+            case .call:
+                try await performCall(message)
+                metrics.delivery(kind: "call", outcome: "made", started: started, finished: clock(), due: message.dueAt)
             }
         } catch {
+            metrics.delivery(kind: message.kind.rawValue, outcome: "error", started: started, finished: clock(), due: nil)
             logger.error("\(message.kind.rawValue) message of run \(message.runId) failed: \(error)")
             // Try again with QStash's backoff; if even that cannot be stored, the lease expires or
             // the engine restarts, and the message is processed again then.
@@ -481,12 +499,19 @@ public actor WorkflowEngine {
                 queueChanged(promptly: false)
             }
         }
+        defer {
+            metrics.delivery(
+                kind: "run", outcome: resolution.record.outcome, started: startedAt, finished: resolution.record.finishedAt, due: message.dueAt)
+        }
         guard leasingNext else {
-            if try await store.complete(message, owner: owner, with: resolution), resolution.status.isFinal { await runner.forget(runId: run.id) }
+            let completed = try await committing("complete") { try await store.complete(message, owner: owner, with: resolution) }
+            if completed, resolution.status.isFinal { await runner.forget(runId: run.id) }
             return nil
         }
         let leaseUntil = clock().movedForward(by: configuration.lease)
-        let (completed, next) = try await store.complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
+        let (completed, next) = try await committing("complete") {
+            try await store.complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
+        }
         if completed, resolution.status.isFinal { await runner.forget(runId: run.id) }
         return next
     }

@@ -171,6 +171,13 @@ public protocol Store: Sendable {
     /// Removes and returns the event kept for run `runId` (lookback), if any.
     func takeEvent(runId: String, event: String) async throws -> Value?
 
+    // MARK: Metrics
+
+    /// How many runs each workflow has in each status.
+    func runCounts() async throws -> [RunCount]
+    /// Messages and queued messages due by `now` and unleased, leased, and due later.
+    func messageCounts(at now: TimestampValue) async throws -> MessageCounts
+
     // MARK: Several nodes
 
     /// The API token every node accepts (its digest and the node that stored it), after storing

@@ -1,0 +1,49 @@
+import Hummingbird
+import Prometheus
+import StepwiseEngine
+
+/// `GET /metrics`: everything the server's registry holds (the engine's deliveries, commits and
+/// in-flight count, the HTTP requests) in Prometheus' text format, with the store's counts read
+/// at scrape time (runs by workflow and status, messages due, leased and due later).
+struct MetricsController: Sendable {
+    let engine: WorkflowEngine
+    let registry: PrometheusCollectorRegistry
+    let failures: FailureAnswer
+
+    /// Adds the route to `router`.
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("metrics") { _, _ in await scrape() }
+    }
+
+    static var runs: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "stepwise", metricName: "runs", unitName: "", helpText: "Runs in the store by workflow and status, at scrape time.")
+    }
+
+    static var messages: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "stepwise", metricName: "messages", unitName: "",
+            helpText: "Messages due and free to claim, leased (being delivered), and due later, at scrape time.")
+    }
+
+    private func scrape() async -> Response {
+        do {
+            let runs = try await engine.store.runCounts()
+            for workflow in Set(runs.map(\.workflow)) {
+                for status in RunStatus.allCases {
+                    let count = runs.first { $0.workflow == workflow && $0.status == status }?.count ?? 0
+                    registry.makeGauge(descriptor: Self.runs, labels: [("workflow", workflow), ("status", status.rawValue)]).set(Double(count))
+                }
+            }
+            let messages = try await engine.store.messageCounts(at: WorkflowEngine.systemTime())
+            for (state, count) in [("due", messages.due), ("leased", messages.leased), ("later", messages.later)] {
+                registry.makeGauge(descriptor: Self.messages, labels: [("state", state)]).set(Double(count))
+            }
+        } catch {
+            return failures.answer("cannot read the store's counts for the metrics", error)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+}

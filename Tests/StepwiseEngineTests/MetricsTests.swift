@@ -1,0 +1,61 @@
+import Foundation
+import StepwiseEngine
+import StepwiseTesting
+import Testing
+
+/// `GET /metrics` in Prometheus' text format: runs by workflow and status, deliveries by outcome
+/// with their durations and lag, store commits, messages, in-flight deliveries and HTTP requests
+/// by route and status; behind the token like every route.
+@Suite("Metrics")
+struct MetricsTests {
+    /// The value of the sample `name{labels}` in `text`, if present.
+    private func sample(_ text: String, _ series: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test("a scrape reports the runs, deliveries, commits, messages and requests the server handled", arguments: StoreKind.testable)
+    func scrape(kind: StoreKind) async throws {
+        let napper = try definition("""
+            workflow: napper
+            steps:
+              - id: nap
+                sleep: 10ms
+            output: rested
+            """)
+        let breaker = try definition("""
+            workflow: breaker
+            steps:
+              - id: boom
+                fail: {message: "broken"}
+            """)
+        try await RunningServer.with([napper, breaker], store: kind) { server in
+            for _ in 0..<2 { _ = try await finishedRun(try await server.startRun("napper", "{}"), in: server.store) }
+            _ = try await finishedRun(try await server.startRun("breaker", "{}"), in: server.store)
+            #expect(try await send(.GET, server.url("/api/runs/nope")).status == 404)
+
+            let answer = try await send(.GET, server.url("/metrics"))
+            #expect(answer.status == 200)
+            #expect(answer.contentType?.hasPrefix("text/plain") == true)
+            let text = answer.body
+            #expect(sample(text, #"stepwise_runs{workflow="napper",status="succeeded"}"#) == 2)
+            #expect(sample(text, #"stepwise_runs{workflow="breaker",status="failed"}"#) == 1)
+            #expect(sample(text, #"stepwise_runs{workflow="napper",status="running"}"#) == 0)
+            #expect((sample(text, #"stepwise_deliveries_total{kind="run",outcome="completed"}"#) ?? 0) >= 2)
+            #expect((sample(text, #"stepwise_deliveries_total{kind="timer",outcome="fired"}"#) ?? 0) >= 2)
+            #expect((sample(text, #"stepwise_delivery_lag_seconds_count{kind="run"}"#) ?? 0) >= 5)
+            #expect((sample(text, #"stepwise_delivery_duration_seconds_count{kind="run"}"#) ?? 0) >= 5)
+            #expect((sample(text, #"stepwise_store_commit_seconds_count{operation="complete"}"#) ?? 0) >= 5)
+            #expect(sample(text, #"stepwise_messages{state="due"}"#) != nil)
+            #expect(sample(text, #"stepwise_deliveries_in_flight"#) != nil)
+            #expect((sample(text, #"stepwise_http_requests_total{route="/workflows/{name}",method="POST",status="200"}"#) ?? 0) >= 3)
+            #expect((sample(text, #"stepwise_http_requests_total{route="/api/runs/{id}",method="GET",status="404"}"#) ?? 0) >= 1)
+            #expect(text.contains("# TYPE stepwise_delivery_lag_seconds histogram"))
+
+            let refused = try await send(.GET, server.url("/metrics"), token: nil)
+            #expect(refused.status == 401)
+            let after = try await send(.GET, server.url("/metrics"))
+            #expect((sample(after.body, #"stepwise_http_requests_total{route="/metrics",method="GET",status="401"}"#) ?? 0) >= 1,
+                    "refused requests are counted too")
+        }
+    }
+}
