@@ -50,7 +50,10 @@ struct RunnerCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Log what each request did as JSON lines with Upstash's event types.")
     var verbose = false
 
+    @OptionGroup var logging: LogOptions
+
     func run() async throws {
+        try logging.bootstrap()
         ProcessMemory.limitArenas()
         let environment = ProcessInfo.processInfo.environment
         let folder = try ServeCommand.loadWorkflows(workflows)

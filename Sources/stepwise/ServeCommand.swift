@@ -62,7 +62,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait until one closes.")
     var maxConnections = ConnectionLimits().maximumConnections
 
+    @OptionGroup var logging: LogOptions
+
     func run() async throws {
+        try logging.bootstrap()
         ProcessMemory.limitArenas()
         let folder = try loadWorkflows()
         let (store, closeStore) = try await StoreLocation(option: store).open()

@@ -58,7 +58,8 @@ extension WorkflowEngine {
                 detail: "\(stepName): " + (entry.error?.description ?? "\(request.method) \(request.url) answered"))
             _ = try await store.completeOperation(message, owner: owner, entry: entry, record: record)
         case .retry(let at, let error):
-            logger.info("call \(stepName) of run \(run.id) failed (\(error)); trying again at \(at)")
+            logger.info(
+                "call \(stepName) of run \(run.id) failed (\(error)); trying again at \(at)", metadata: ["run_id": .string(run.id), "step": .string(stepName)])
             try await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: at)
         }
     }

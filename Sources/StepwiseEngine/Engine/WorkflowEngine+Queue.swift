@@ -68,7 +68,9 @@ extension WorkflowEngine {
         do {
             try await attempt(message)
         } catch {
-            logger.error("queued message \(message.id) (\(message.role.rawValue)) could not be processed: \(error)")
+            logger.error(
+                "queued message \(message.id) (\(message.role.rawValue)) could not be processed: \(error)",
+                metadata: ["run_id": .string(message.runId ?? "-")])
         }
         processing.queued.remove(message.id)
         queueChanged()
@@ -96,7 +98,7 @@ extension WorkflowEngine {
             retryDelayScale: configuration.retryDelayScale)
         let followUp = resolver.resolve(result)
         if let failure = followUp.failRun {
-            logger.warning("run \(failure.runId) failed: \(failure.error.message)")
+            logger.warning("run \(failure.runId) failed: \(failure.error.message)", metadata: ["run_id": .string(failure.runId)])
         }
         _ = try await committing("finish-attempt") { try await store.finishAttempt(message, owner: owner, with: followUp) }
         metrics.delivery(

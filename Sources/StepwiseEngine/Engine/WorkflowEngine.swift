@@ -445,7 +445,9 @@ public actor WorkflowEngine {
             }
         } catch {
             metrics.delivery(kind: message.kind.rawValue, outcome: "error", started: started, finished: clock(), due: nil)
-            logger.error("\(message.kind.rawValue) message of run \(message.runId) failed: \(error)")
+            logger.error(
+                "\(message.kind.rawValue) message of run \(message.runId) failed: \(error)",
+                metadata: ["run_id": .string(message.runId), "step": .string(message.stepName ?? "-")])
             // Try again with QStash's backoff; if even that cannot be stored, the lease expires or
             // the engine restarts, and the message is processed again then.
             let delay = Duration.seconds(min(86_400, exp(2.5 * Double(message.attempt + 1))))
@@ -457,7 +459,7 @@ public actor WorkflowEngine {
     private func deliverRun(_ message: PendingMessage, leasingNext: Bool) async throws -> PendingMessage? {
         let startedAt = message.claimedAt ?? clock()
         guard let run = try await store.run(id: message.runId) else {
-            logger.error("message \(message.id) names run \(message.runId), which does not exist")
+            logger.error("message \(message.id) names run \(message.runId), which does not exist", metadata: ["run_id": .string(message.runId)])
             return nil
         }
         let definition = try await definition(pinnedBy: run)
@@ -502,6 +504,12 @@ public actor WorkflowEngine {
         defer {
             metrics.delivery(
                 kind: "run", outcome: resolution.record.outcome, started: startedAt, finished: resolution.record.finishedAt, due: message.dueAt)
+            logger.debug(
+                "delivered run \(run.id): \(resolution.record.outcome)",
+                metadata: [
+                    "run_id": .string(run.id), "workflow": .string(run.workflow),
+                    "step": .string(resolution.submissions.map(\.stepName).joined(separator: ",")), "outcome": .string(resolution.record.outcome),
+                ])
         }
         guard leasingNext else {
             let completed = try await committing("complete") { try await store.complete(message, owner: owner, with: resolution) }

@@ -1,16 +1,3 @@
-/// How many runs a workflow has in one status, for metrics.
-public struct RunCount: Sendable, Equatable {
-    public let workflow: String
-    public let status: RunStatus
-    public let count: Int
-
-    public init(workflow: String, status: RunStatus, count: Int) {
-        self.workflow = workflow
-        self.status = status
-        self.count = count
-    }
-}
-
 /// The messages and queued messages of a store at one instant, for metrics: due and free to
 /// claim, leased (being delivered), and due later (sleeps, waits' timeouts, retries, held back).
 public struct MessageCounts: Sendable, Equatable {

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Logging
+import StepwiseServer
+
+/// How a server command logs: `--log-format text|json` and `--log-level`, on standard error.
+struct LogOptions: ParsableArguments {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text
+        case json
+    }
+
+    @Option(name: .customLong("log-format"), help: "text, or json: one JSON object per line with the run id and step as fields.")
+    var format = Format.text
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (debug logs every delivery).")
+    var level = "info"
+
+    /// Installs the handler for the whole process; called once, before anything logs.
+    func bootstrap() throws {
+        guard let level = Logger.Level(rawValue: level) else {
+            throw CommandFailure.usage("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        switch format {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        }
+    }
+}

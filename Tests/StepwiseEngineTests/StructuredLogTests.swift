@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import StepwiseExpressions
+import StepwiseServer
+import StepwiseTesting
+import Synchronization
+import Testing
+
+/// `--log-format json`: one JSON object per line, with the run id and step as fields.
+@Suite("Structured logs")
+struct StructuredLogTests {
+    /// Lines a `JSONLogHandler` wrote.
+    final class Lines: Sendable {
+        let lines = Mutex<[String]>([])
+        var logger: Logger {
+            var logger = Logger(label: "stepwise.test") { label in
+                JSONLogHandler(label: label, level: .debug) { line in self.lines.withLock { $0.append(line) } }
+            }
+            logger.logLevel = .debug
+            return logger
+        }
+    }
+
+    @Test("every delivery of a run is a JSON line naming the run, its workflow, its step and the outcome")
+    func deliveriesAreJSONLines() async throws {
+        let napper = try definition("""
+            workflow: napper
+            steps:
+              - id: nap
+                sleep: 10ms
+            output: rested
+            """)
+        let sink = Lines()
+        try await RunningServer.with([napper], logger: sink.logger) { server in
+            let id = try await server.startRun("napper", "{}")
+            _ = try await finishedRun(id, in: server.store)
+        }
+        let records = try sink.lines.withLock { $0 }.map { line in
+            #expect(line.hasSuffix("\n") && !line.dropLast().contains("\n"), "one object per line")
+            return try Value(json: line)
+        }
+        let deliveries = records.filter { $0["message"]?.string?.hasPrefix("delivered run") == true }
+        #expect(deliveries.count >= 2)
+        let nap = try #require(deliveries.first { $0["step"] == "nap" })
+        #expect(nap["level"] == "debug")
+        #expect(nap["workflow"] == "napper")
+        #expect(nap["outcome"] == "submitted")
+        #expect(nap["run_id"]?.string?.hasPrefix("wfr_") == true)
+        #expect(nap["time"]?.string?.hasSuffix("Z") == true)
+        #expect(deliveries.contains { $0["outcome"] == "completed" && $0["run_id"] == nap["run_id"] })
+    }
+
+    @Test("an unknown log level or format is refused before the server starts")
+    func badOptions() throws {
+        let folder = try TemporaryDirectory()
+        let level = try stepwise("serve", "--workflows", folder.path("none"), "--log-level", "loud", "--port", "0")
+        #expect(level.status == 2)
+        #expect(level.standardError.contains("--log-level"))
+        let format = try stepwise("serve", "--workflows", folder.path("none"), "--log-format", "xml", "--port", "0")
+        #expect(format.status != 0)
+        #expect(format.standardError.contains("log-format"))
+    }
+}
