@@ -36,5 +36,6 @@ public struct StepwiseRoutes: Sendable {
         SchedulesController(engine: engine, failures: failures).addRoutes(to: router)
         SigningKeysController(engine: engine, failures: failures).addRoutes(to: router)
         MetricsController(engine: engine, registry: registry, failures: failures).addRoutes(to: router)
+        ChangeFeedController(engine: engine, failures: failures).addRoutes(to: router)
     }
 }

@@ -41,6 +41,40 @@ struct APIClient {
         return (Int(response.status.code), value)
     }
 
+    /// Reads the Server-Sent Events of `path`, handing each (`event:` name, `data:` JSON) to
+    /// `handle` until it returns false or the server ends the stream.
+    func events(_ path: String, _ handle: (_ name: String, _ data: Value) async throws -> Bool) async throws {
+        var request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token.value)") }
+        let response: HTTPClientResponse
+        do {
+            response = try await Self.http.execute(request, timeout: .hours(24))
+        } catch {
+            throw CommandFailure.usage("cannot reach the Stepwise server at \(server): \(error) (is `stepwise serve` running?)")
+        }
+        guard response.status == .ok else {
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            throw CommandFailure.failed("server answered \(response.status.code): \((try? Value(json: text))?["error"]?.stringText ?? text)")
+        }
+        var pending = ""
+        var name = "message"
+        for try await buffer in response.body {
+            pending += String(buffer: buffer)
+            while let newline = pending.firstIndex(of: "\n") {
+                let line = String(pending[..<newline])
+                pending = String(pending[pending.index(after: newline)...])
+                if line.hasPrefix("event: ") {
+                    name = String(line.dropFirst("event: ".count))
+                } else if line.hasPrefix("data: ") {
+                    let data = (try? Value(json: String(line.dropFirst("data: ".count)))) ?? .null
+                    guard try await handle(name, data) else { return }
+                    name = "message"
+                }
+            }
+        }
+    }
+
     /// Sends a request and fails with the server's message unless the status is 2xx.
     func expectSuccess(_ method: HTTPMethod, _ path: String, body: Value? = nil, headers: [(String, String)] = []) async throws -> Value {
         let (status, value) = try await send(method, path, body: body, headers: headers)

@@ -26,17 +26,24 @@ struct TriggerCommand: AsyncParsableCommand {
     }
 }
 
-/// Polls a run until it has ended.
+/// Waits for a run's end on the server's change feed (no polling).
 struct RunWaiter {
     let client: APIClient
 
     func waitForEnd(of id: String) async throws -> Value {
-        while true {
-            let run = try await client.expectSuccess(.GET, "/api/runs/\(id)")
-            if let status = run["status"]?.stringText, status != "running" {
-                return ["workflowRunId": .string(id), "status": .string(status), "output": run["output"] ?? .null, "error": run["error"] ?? .null]
-            }
-            try await Task.sleep(for: .milliseconds(250))
+        try await follow(id) { _, _ in }
+        let run = try await client.expectSuccess(.GET, "/api/runs/\(id)")
+        return [
+            "workflowRunId": .string(id), "status": run["status"] ?? .null, "output": run["output"] ?? .null, "error": run["error"] ?? .null,
+        ]
+    }
+
+    /// Hands each event of run `id` to `handle` until the run has ended.
+    func follow(_ id: String, _ handle: (_ name: String, _ data: Value) async throws -> Void) async throws {
+        try await client.events("/api/runs/\(PathSegment.escaped(id))/events") { name, data in
+            try await handle(name, data)
+            if name == "snapshot" { return data["status"]?.stringText == "running" }
+            return name != "finished"
         }
     }
 }
@@ -74,11 +81,23 @@ struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a run's step timeline.")
 
     @Argument(help: "The run id.") var runId: String
+    @Flag(name: .long, help: "Print new steps as they happen, until the run ends.") var follow = false
     @OptionGroup var server: ServerOption
 
     func run() async throws {
-        let run = try await server.client.expectSuccess(.GET, "/api/runs/\(runId)")
-        print(RunTimeline.render(run))
+        let client = server.client
+        guard follow else {
+            print(RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(runId)")))
+            return
+        }
+        // The timeline is printed once, then only the lines each event adds to it.
+        var printed: Set<String> = []
+        try await RunWaiter(client: client).follow(runId) { _, _ in
+            let lines = RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(runId)")).components(separatedBy: "\n")
+            let fresh = lines.filter { !printed.contains($0) }
+            if !fresh.isEmpty { print(fresh.joined(separator: "\n")) }
+            printed.formUnion(lines)
+        }
     }
 }
 

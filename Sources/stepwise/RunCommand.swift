@@ -24,6 +24,8 @@ struct RunCommand: AsyncParsableCommand {
             http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment), clock: WorkflowEngine.systemTime)
         let engine = WorkflowEngine(store: store, runner: runner)
         try await engine.install([definition])
+        // Subscribed before the run starts, so that none of its events is missed.
+        let events = engine.events.subscribe()
         let deliveries = Task { try await engine.runDeliveries() }
         defer { deliveries.cancel() }
         let run: RunRecord
@@ -33,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandFailure.failed(Self.describe(error))
         }
         print("▶ \(definition.name) run \(run.id)")
-        let finished = try await follow(run.id, store: store)
+        let finished = try await follow(run.id, store: store, events: events)
         switch finished.status {
         case .succeeded: print("✔ succeeded with output \(finished.output?.jsonText(pretty: true) ?? "null")")
         default:
@@ -52,13 +54,15 @@ struct RunCommand: AsyncParsableCommand {
         return WorkflowDefinition(workflow: workflow, source: source)
     }
 
-    /// Prints journal entries and retries as they are recorded, until the run ends.
-    /// Each poll reads only what is new, so following a long run costs no more per step than a short one.
-    private func follow(_ id: String, store: SQLiteStore) async throws -> RunRecord {
+    /// Prints journal entries and retries as they are recorded (on the engine's change feed, no
+    /// polling), until the run ends. Each event reads only what is new, so following a long run
+    /// costs no more per step than a short one.
+    private func follow(_ id: String, store: SQLiteStore, events: AsyncStream<RunEvent>) async throws -> RunRecord {
         var printedSteps = 1
         // Attempts made at journal length `attemptFloor` or later, and those of them already shown.
         var attemptFloor = 0
         var shownAttempts: [AttemptRecord] = []
+        var iterator = events.makeAsyncIterator()
         while true {
             let journalEnd = try await store.progress(runId: id, from: printedSteps).journal
             for entry in journalEnd {
@@ -73,7 +77,7 @@ struct RunCommand: AsyncParsableCommand {
             attemptFloor = printedSteps - 1
             shownAttempts = attempts.filter { $0.position >= attemptFloor }
             if let run = try await store.run(id: id), run.status.isFinal { return run }
-            try await Task.sleep(for: .milliseconds(50))
+            while let event = await iterator.next(), event.runId != id {}
         }
     }
 

@@ -19,11 +19,15 @@ extension WorkflowEngine {
         default: entry = nil
         }
         guard leasingNext else {
-            if try await store.completeOperation(message, owner: owner, entry: entry, record: nil) { wake.signal() }
+            if try await store.completeOperation(message, owner: owner, entry: entry, record: nil) {
+                if entry != nil { await publishRecorded(runId: message.runId, step: stepName) }
+                wake.signal()
+            }
             return nil
         }
         let leaseUntil = clock().movedForward(by: configuration.lease)
         let (completed, next) = try await store.completeOperation(message, owner: owner, entry: entry, record: nil, leasingNextUntil: leaseUntil)
+        if completed, entry != nil { await publishRecorded(runId: message.runId, step: stepName) }
         if completed, next == nil { wake.signal() }
         return next
     }

@@ -54,6 +54,8 @@ public actor WorkflowEngine {
     let logger: Logger
     /// Where deliveries, commits and the deliveries in flight are measured (`/metrics`).
     let metrics: EngineMetrics
+    /// The change feed: what happens to runs on this node, as it happens.
+    public nonisolated let events = RunEventHub()
     let wake = WakeSignal()
     var current: [String: WorkflowDefinition] = [:]
     var pinned: [String: WorkflowDefinition] = [:]
@@ -149,7 +151,10 @@ public actor WorkflowEngine {
             throw .storage(String(describing: error))
         }
         guard result.run.workflow == name, result.run.parent == nil else { throw .runIdTaken(record.id) }
-        if result.created { wake.signal() }
+        if result.created {
+            events.publish(RunEvent(kind: .started, runId: record.id, workflow: name, status: .running, at: record.createdAt))
+            wake.signal()
+        }
         return result
     }
 
@@ -215,6 +220,7 @@ public actor WorkflowEngine {
         if runId != nil, !woken.isEmpty { return NotifyResult(woken: woken, stored: false) }
         let result = try await store.notify(event: event, data: data, runId: runId, at: clock())
         if !result.woken.isEmpty { wake.signal() }
+        for id in result.woken { await publishRecorded(runId: id, step: nil) }
         return NotifyResult(woken: woken + result.woken, stored: result.stored)
     }
 
@@ -389,6 +395,31 @@ public actor WorkflowEngine {
         if promptly { wake.signal() }
     }
 
+    /// The events of a committed delivery: each step it recorded, retried or parked on, and the
+    /// run's end.
+    private func publish(_ resolution: DeliveryResolution, of run: RunRecord) {
+        let at = resolution.record.finishedAt
+        for submission in resolution.submissions {
+            let kind: RunEvent.Kind
+            switch submission {
+            case .record: kind = .stepRecorded
+            case .plan: continue
+            case .park(let operation):
+                if case .retry = operation.kind { kind = .retrying } else { kind = .waiting }
+            }
+            events.publish(RunEvent(kind: kind, runId: run.id, workflow: run.workflow, step: submission.stepName, status: .running, at: at))
+        }
+        guard resolution.status.isFinal else { return }
+        events.publish(RunEvent(kind: .finished, runId: run.id, workflow: run.workflow, status: resolution.status, at: at))
+    }
+
+    /// A step of run `runId` was recorded outside a delivery (a timer, an event): published with
+    /// the run's workflow, read only when someone follows the feed.
+    func publishRecorded(runId: String, step: String?) async {
+        guard events.hasSubscribers, let run = try? await store.run(id: runId) else { return }
+        events.publish(RunEvent(kind: .stepRecorded, runId: runId, workflow: run.workflow, step: step, status: run.status, at: clock()))
+    }
+
     /// Times a store transaction that commits a delivery's outcome.
     func committing<T>(_ operation: String, _ body: () async throws -> T) async rethrows -> T {
         let start = ContinuousClock.now
@@ -514,6 +545,7 @@ public actor WorkflowEngine {
         guard leasingNext else {
             let completed = try await committing("complete") { try await store.complete(message, owner: owner, with: resolution) }
             if completed, resolution.status.isFinal { await runner.forget(runId: run.id) }
+            if completed { publish(resolution, of: run) }
             return nil
         }
         let leaseUntil = clock().movedForward(by: configuration.lease)
@@ -521,6 +553,7 @@ public actor WorkflowEngine {
             try await store.complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
         }
         if completed, resolution.status.isFinal { await runner.forget(runId: run.id) }
+        if completed { publish(resolution, of: run) }
         return next
     }
 

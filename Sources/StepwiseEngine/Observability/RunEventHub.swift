@@ -1,0 +1,32 @@
+import Foundation
+import Synchronization
+
+/// Hands every `RunEvent` the engine publishes to each current subscriber. A subscriber that
+/// reads slowly loses its oldest undelivered events (a bounded buffer), never slows the engine.
+public final class RunEventHub: Sendable {
+    private let subscribers = Mutex<[UUID: AsyncStream<RunEvent>.Continuation]>([:])
+
+    /// Events buffered per subscriber before the oldest are dropped.
+    public static let buffer = 1_024
+
+    public init() {}
+
+    /// The events published from now on, until the stream's consumer stops reading it.
+    public func subscribe() -> AsyncStream<RunEvent> {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<RunEvent>.makeStream(bufferingPolicy: .bufferingNewest(Self.buffer))
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
+        }
+        subscribers.withLock { $0[id] = continuation }
+        return stream
+    }
+
+    /// Whether anyone is subscribed: an event that costs a read to describe is made only then.
+    var hasSubscribers: Bool { subscribers.withLock { !$0.isEmpty } }
+
+    /// Hands `event` to every subscriber.
+    func publish(_ event: RunEvent) {
+        for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(event) }
+    }
+}

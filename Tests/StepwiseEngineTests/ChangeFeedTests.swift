@@ -1,0 +1,111 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseTesting
+import Testing
+
+/// The change feed as Server-Sent Events, and the CLI commands that follow runs on it instead of
+/// polling (`trigger --wait`, `logs --follow`).
+@Suite("Change feed", .timeLimit(.minutes(1)))
+struct ChangeFeedTests {
+    static let waiter = """
+        workflow: waiter
+        steps:
+          - id: nap
+            sleep: 10ms
+          - id: ready
+            wait_for_event: {event: "ready-${{ input.n }}", timeout: 1h}
+        output: done
+        """
+
+    /// The frames (`event` name, `data` JSON) of the SSE stream at `url` until the server ends it
+    /// or `stop` says so.
+    private func frames(_ url: String, stop: @Sendable (String, Value) -> Bool = { _, _ in false }) async throws -> [(String, Value)] {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Authorization", value: "Bearer \(RunningServer.token)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        #expect(response.status == .ok)
+        #expect(response.headers.first(name: "Content-Type") == "text/event-stream")
+        var collected: [(String, Value)] = []
+        var pending = ""
+        var name = "message"
+        for try await buffer in response.body {
+            pending += String(buffer: buffer)
+            while let newline = pending.firstIndex(of: "\n") {
+                let line = String(pending[..<newline])
+                pending = String(pending[pending.index(after: newline)...])
+                if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
+                if line.hasPrefix("data: ") {
+                    let data = try Value(json: String(line.dropFirst(6)))
+                    collected.append((name, data))
+                    if stop(name, data) { return collected }
+                }
+            }
+        }
+        return collected
+    }
+
+    @Test("a run's stream gives its snapshot, each step as it is recorded or waited on, and ends with the run", arguments: StoreKind.testable)
+    func oneRun(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(Self.waiter)], store: kind) { server in
+            let id = try await server.startRun("waiter", #"{"n": 1}"#)
+            let stream = Task { try await frames(server.url("/api/runs/\(id)/events")) }
+            try await parked(id, "ready", in: server.store)
+            _ = try await send(.POST, server.url("/v2/notify/ready-1"), body: "{}")
+            let received = try await stream.value
+            #expect(received.first?.0 == "snapshot")
+            #expect(received.first?.1["workflowRunId"] == .string(id))
+            let waited = try #require(received.firstIndex { $0.0 == "waiting" && $0.1["step"] == "ready" })
+            #expect(received[waited...].contains { $0.0 == "step" }, "the event's arrival is recorded")
+            #expect(received.last?.0 == "finished")
+            #expect(received.last?.1["status"] == "succeeded")
+
+            let ended = try await frames(server.url("/api/runs/\(id)/events"))
+            #expect(ended.map(\.0) == ["snapshot"], "a finished run's stream is its snapshot alone")
+            #expect(try await send(.GET, server.url("/api/runs/nope/events")).status == 404)
+            #expect(try await send(.GET, server.url("/api/runs/\(id)/events"), token: nil).status == 401)
+        }
+    }
+
+    @Test("the feed of every run reports runs started after connecting, narrowed to a workflow")
+    func everyRun() async throws {
+        let other = try definition("""
+            workflow: other
+            steps:
+              - id: nap
+                sleep: 10ms
+            """)
+        try await RunningServer.with([try definition(Self.waiter), other]) { server in
+            let stream = Task { try await frames(server.url("/api/events?workflow=other")) { name, _ in name == "finished" } }
+            try await Task.sleep(for: .milliseconds(200))
+            _ = try await server.startRun("waiter", #"{"n": 2}"#)
+            let id = try await server.startRun("other", "{}")
+            let received = try await stream.value
+            #expect(received.allSatisfy { $0.1["workflowRunId"] == .string(id) }, "only runs of `other`")
+            #expect(received.map(\.0) == ["started", "waiting", "step", "finished"], "its sleep: waiting, then its timer recorded")
+        }
+    }
+
+    @Test("trigger --wait and logs --follow follow a run on the feed to its end")
+    func followingCommands() async throws {
+        try await RunningServer.with([try definition(Self.waiter)]) { server in
+            let options = ["--server", server.url(""), "--token", RunningServer.token]
+            let waiting = Task {
+                try await onOwnThread { try stepwise(arguments: ["trigger", "waiter", "--input", #"{"n": 3}"#, "--run-id", "wfr_feed_3", "--wait"] + options) }
+            }
+            try await parked("wfr_feed_3", "ready", in: server.store)
+            let following = Task { try await onOwnThread { try stepwise(arguments: ["logs", "wfr_feed_3", "--follow"] + options) } }
+            try await Task.sleep(for: .milliseconds(300))
+            _ = try await send(.POST, server.url("/v2/notify/ready-3"), body: #"{"ok": true}"#)
+            let waited = try await waiting.value
+            #expect(waited.status == 0, "\(waited.standardError)")
+            #expect(try Value(json: waited.standardOutput)["status"] == "succeeded")
+            let followed = try await following.value
+            #expect(followed.status == 0, "\(followed.standardError)")
+            #expect(followed.standardOutput.contains("running") && followed.standardOutput.contains("succeeded"), "\(followed.standardOutput)")
+            #expect(followed.standardOutput.contains("ready"), "\(followed.standardOutput)")
+        }
+    }
+}
