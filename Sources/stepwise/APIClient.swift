@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// A small client of a running `stepwise serve`, for the CLI's client commands.
 struct APIClient {
@@ -57,20 +58,10 @@ struct APIClient {
             let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
             throw CommandFailure.failed("server answered \(response.status.code): \((try? Value(json: text))?["error"]?.stringText ?? text)")
         }
-        var pending = ""
-        var name = "message"
+        var parser = ServerSentEventParser()
         for try await buffer in response.body {
-            pending += String(buffer: buffer)
-            while let newline = pending.firstIndex(of: "\n") {
-                let line = String(pending[..<newline])
-                pending = String(pending[pending.index(after: newline)...])
-                if line.hasPrefix("event: ") {
-                    name = String(line.dropFirst("event: ".count))
-                } else if line.hasPrefix("data: ") {
-                    let data = (try? Value(json: String(line.dropFirst("data: ".count)))) ?? .null
-                    guard try await handle(name, data) else { return }
-                    name = "message"
-                }
+            for event in parser.feed(String(buffer: buffer)) {
+                guard try await handle(event.name, (try? Value(json: event.data)) ?? .null) else { return }
             }
         }
     }

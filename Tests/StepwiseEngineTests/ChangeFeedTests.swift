@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseTesting
 import Testing
 
@@ -29,19 +30,12 @@ struct ChangeFeedTests {
         #expect(response.status == .ok)
         #expect(response.headers.first(name: "Content-Type") == "text/event-stream")
         var collected: [(String, Value)] = []
-        var pending = ""
-        var name = "message"
+        var parser = ServerSentEventParser()
         for try await buffer in response.body {
-            pending += String(buffer: buffer)
-            while let newline = pending.firstIndex(of: "\n") {
-                let line = String(pending[..<newline])
-                pending = String(pending[pending.index(after: newline)...])
-                if line.hasPrefix("event: ") { name = String(line.dropFirst(7)) }
-                if line.hasPrefix("data: ") {
-                    let data = try Value(json: String(line.dropFirst(6)))
-                    collected.append((name, data))
-                    if stop(name, data) { return collected }
-                }
+            for event in parser.feed(String(buffer: buffer)) {
+                let data = try Value(json: event.data)
+                collected.append((event.name, data))
+                if stop(event.name, data) { return collected }
             }
         }
         return collected
