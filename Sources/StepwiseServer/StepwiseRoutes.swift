@@ -13,13 +13,15 @@ public struct StepwiseRoutes: Sendable {
 
     let engine: WorkflowEngine
     let registry: PrometheusCollectorRegistry
+    let access: APIAccess
     let failures: FailureAnswer
 
-    /// Routes over `engine`, with `/metrics` from `registry`; failures the client cannot act on
-    /// are logged to `logger`.
-    public init(engine: WorkflowEngine, registry: PrometheusCollectorRegistry, logger: Logger) {
+    /// Routes over `engine`, with `/metrics` from `registry` and the dashboard signing in with
+    /// `access`'s token; failures the client cannot act on are logged to `logger`.
+    public init(engine: WorkflowEngine, registry: PrometheusCollectorRegistry, access: APIAccess, logger: Logger) {
         self.engine = engine
         self.registry = registry
+        self.access = access
         failures = FailureAnswer(logger: logger)
     }
 
@@ -37,5 +39,6 @@ public struct StepwiseRoutes: Sendable {
         SigningKeysController(engine: engine, failures: failures).addRoutes(to: router)
         MetricsController(engine: engine, registry: registry, failures: failures).addRoutes(to: router)
         ChangeFeedController(engine: engine, failures: failures).addRoutes(to: router)
+        DashboardController(engine: engine, access: access, sessions: access.sessions).addRoutes(to: router)
     }
 }

@@ -37,7 +37,7 @@ public struct StepwiseServer: Sendable {
         let router = Router()
         router.add(middleware: RequestMetricsMiddleware(factory: PrometheusMetricsFactory(registry: registry)))
         router.add(middleware: APIAccessMiddleware(access: access))
-        StepwiseRoutes(engine: engine, registry: registry, logger: logger).register(on: router)
+        StepwiseRoutes(engine: engine, registry: registry, access: access, logger: logger).register(on: router)
         return Application(
             router: router,
             server: .guardedHTTP1(limits),

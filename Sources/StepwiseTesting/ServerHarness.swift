@@ -100,6 +100,8 @@ public struct HTTPAnswer: Sendable {
     public let status: Int
     public let contentType: String?
     public let body: String
+    /// The `Set-Cookie` header, if any.
+    public var setCookie: String? = nil
 
     /// The body as JSON; `nil` when it is not JSON.
     public var json: Value? { try? Value(json: body) }
@@ -128,5 +130,6 @@ public func send(
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
     let collected = try await response.body.collect(upTo: 4 << 20)
     return HTTPAnswer(
-        status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: String(buffer: collected))
+        status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: String(buffer: collected),
+        setCookie: response.headers.first(name: "Set-Cookie"))
 }

@@ -12,17 +12,20 @@ public struct APIAccess: Sendable {
     /// The host names the server answers to, lowercased without ports; `nil` accepts any host
     /// (a server bound to a public address, typically behind a proxy that checks the host).
     let allowedHosts: Set<String>?
+    /// The dashboard's sign-ins, whose session cookie stands for the token.
+    let sessions: DashboardSessions
 
     /// Access with `token`, for a server bound to `boundHost`: when that is a loopback address,
     /// requests must name a loopback host (`localhost`, `127.0.0.1`, `[::1]`) or one of
     /// `extraHosts` in `Host`.
-    public init(token: String, boundHost: String, extraHosts: [String] = []) {
-        self.init(token: SharedToken(token: token), boundHost: boundHost, extraHosts: extraHosts)
+    public init(token: String, boundHost: String, extraHosts: [String] = [], sessions: DashboardSessions = DashboardSessions()) {
+        self.init(token: SharedToken(token: token), boundHost: boundHost, extraHosts: extraHosts, sessions: sessions)
     }
 
     /// Access with the token nodes share (`SharedToken.resolve`).
-    public init(token: SharedToken, boundHost: String, extraHosts: [String] = []) {
+    public init(token: SharedToken, boundHost: String, extraHosts: [String] = [], sessions: DashboardSessions = DashboardSessions()) {
         self.token = token
+        self.sessions = sessions
         allowedHosts = Self.isLoopback(boundHost) ? Set(extraHosts.map { $0.lowercased() }) : nil
     }
 
@@ -37,7 +40,8 @@ public struct APIAccess: Sendable {
         if !Self.safeMethods.contains(method), let problem = crossSiteProblem(headers) {
             return AccessRefusal(status: 403, message: "cross-site request refused: \(problem)")
         }
-        if path == "/health" { return nil }
+        if Self.publicPaths.contains(path) { return nil }
+        if let session = headers.sessionId, sessions.isValid(session) { return nil }
         guard let presented = headers.bearerToken else {
             return AccessRefusal(status: 401, message: "this API needs `Authorization: Bearer <token>` (the token of `stepwise serve`)")
         }
@@ -48,6 +52,10 @@ public struct APIAccess: Sendable {
     }
 
     private static let safeMethods: Set<String> = ["GET", "HEAD", "OPTIONS"]
+
+    /// What anyone may fetch: the health check, and the dashboard's page, script, style and
+    /// sign-in (which holds nothing of the server's and checks the token itself).
+    private static let publicPaths: Set<String> = ["/health", "/", "/dashboard/app.js", "/dashboard/app.css", "/dashboard/session"]
 
     private func accepts(host: String) -> Bool {
         guard let allowedHosts else { return true }
@@ -107,6 +115,8 @@ struct AccessHeaders: Sendable {
     var authorization: String?
     /// QStash's other way to present the token: `?qstash_token=<token>`.
     var queryToken: String? = nil
+    /// The dashboard's session cookie, if the request carries one.
+    var sessionId: String? = nil
 
     /// The token of `Authorization: Bearer <token>`, else of the query.
     var bearerToken: String? {

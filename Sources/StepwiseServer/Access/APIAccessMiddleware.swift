@@ -10,7 +10,8 @@ struct APIAccessMiddleware<Context: RequestContext>: RouterMiddleware {
         let headers = AccessHeaders(
             host: request.head.authority, origin: request.headers[.origin],
             fetchSite: HTTPField.Name.secFetchSite.flatMap { request.headers[$0] }, authorization: request.headers[.authorization],
-            queryToken: request.uri.queryParameters["qstash_token"].map(String.init))
+            queryToken: request.uri.queryParameters["qstash_token"].map(String.init),
+            sessionId: DashboardSessions.id(inCookieHeader: request.headers[.cookie]))
         guard let refusal = access.refusal(method: request.method.rawValue, path: request.uri.path, headers: headers) else {
             return try await next(request, context)
         }

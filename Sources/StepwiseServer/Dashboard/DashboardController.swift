@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// The dashboard served by `stepwise serve` at `/`: its page, script and style (from the binary,
+/// no CDN), the sign-in that trades the API token for a session cookie, and `GET /api/workflows`
+/// (each served workflow's version and step tree). Everything else it shows comes from the API.
+struct DashboardController: Sendable {
+    let engine: WorkflowEngine
+    let access: APIAccess
+    let sessions: DashboardSessions
+
+    /// Adds the routes to `router`.
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in Self.asset(DashboardPage.html, type: "text/html; charset=utf-8") }
+        router.get("dashboard/app.js") { _, _ in Self.asset(DashboardScript.source, type: "text/javascript; charset=utf-8") }
+        router.get("dashboard/app.css") { _, _ in Self.asset(DashboardPage.css, type: "text/css; charset=utf-8") }
+        router.post("dashboard/session") { request, _ in await signIn(request) }
+        router.delete("dashboard/session") { request, _ in signOut(request) }
+        router.get("api/workflows") { _, _ in await workflows() }
+    }
+
+    /// The pages may only load the binary's own script and style, and never be framed.
+    static func asset(_ text: String, type: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = type
+        headers[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.cacheControl] = "no-cache"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// `{"token": "…"}`: the API token, traded for a session cookie when it is the server's.
+    private func signIn(_ request: Request) async -> Response {
+        var request = request
+        guard let body = try? await request.collectBody(upTo: 4_096), case .string(let token)? = (try? Value(json: String(buffer: body)))?["token"],
+            access.token.accepts(token)
+        else {
+            return JSONResponse.error(.unauthorized, "that is not this server's API token")
+        }
+        var response = Response(status: .noContent)
+        response.headers[.setCookie] =
+            "\(DashboardSessions.cookie)=\(sessions.start()); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(sessions.lifetime.components.seconds))"
+        return response
+    }
+
+    private func signOut(_ request: Request) -> Response {
+        if let id = DashboardSessions.id(inCookieHeader: request.headers[.cookie]) { sessions.end(id) }
+        var response = Response(status: .noContent)
+        response.headers[.setCookie] = "\(DashboardSessions.cookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        return response
+    }
+
+    private func workflows() async -> Response {
+        let served: [WorkflowDefinition] = await engine.workflows.values.sorted { $0.name < $1.name }
+        return JSONResponse.make(.ok, ["workflows": .list(served.map(WorkflowGraphView.workflow))])
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+}

@@ -1,0 +1,75 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseTesting
+import Testing
+
+/// The dashboard's server side: its page and assets from the binary (no CDN) with a strict
+/// content policy, the sign-in that trades the token for a session cookie, what the cookie
+/// grants, and the workflows' step trees. (`scripts/dashboard_test.py` drives it in Chromium.)
+@Suite("Dashboard")
+struct DashboardTests {
+    static let branching = """
+        workflow: branching
+        steps:
+          - id: both
+            parallel:
+              left:
+                - id: ping
+                  http: {url: "http://127.0.0.1:9/x"}
+              right:
+                - id: each
+                  for_each:
+                    items: ${{ [1, 2] }}
+                    steps:
+                      - id: nap
+                        sleep: 1ms
+        """
+
+    @Test("the page, script and style are served without a token, from the binary, under a strict content policy")
+    func assets() async throws {
+        try await RunningServer.with([]) { server in
+            for (path, type) in [("/", "text/html"), ("/dashboard/app.js", "text/javascript"), ("/dashboard/app.css", "text/css")] {
+                let answer = try await send(.GET, server.url(path), token: nil)
+                #expect(answer.status == 200, "\(path)")
+                #expect(answer.contentType?.hasPrefix(type) == true, "\(path): \(answer.contentType ?? "")")
+                #expect(!answer.body.contains("https://"), "\(path) loads nothing from elsewhere")
+            }
+            let page = try await send(.GET, server.url("/"), token: nil)
+            #expect(page.body.contains("/dashboard/app.js") && !page.body.contains(RunningServer.token))
+        }
+    }
+
+    @Test("signing in with the token sets an HttpOnly, SameSite=Strict session cookie that stands for the token until signed out")
+    func sessions() async throws {
+        try await RunningServer.with([try definition(Self.branching)]) { server in
+            let wrong = try await send(.POST, server.url("/dashboard/session"), body: #"{"token": "guess"}"#, token: nil)
+            #expect(wrong.status == 401)
+            let signIn = try await send(.POST, server.url("/dashboard/session"), body: "{\"token\": \"\(RunningServer.token)\"}", token: nil)
+            #expect(signIn.status == 204)
+            let cookie = try #require(signIn.setCookie)
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/"))
+            #expect(!cookie.contains(RunningServer.token), "the cookie is a session id, not the token")
+            let session = try #require(cookie.split(separator: ";").first.map(String.init))
+
+            #expect(try await send(.GET, server.url("/api/workflows"), token: nil).status == 401)
+            let workflows = try await send(.GET, server.url("/api/workflows"), headers: [("Cookie", session)], token: nil)
+            #expect(workflows.status == 200)
+            let tree = try #require(workflows.json?["workflows"]?.list?.first)
+            #expect(tree["name"] == "branching")
+            let both = try #require(tree["steps"]?.list?.first)
+            #expect(both["kind"] == "parallel")
+            #expect(both["branches"]?.list?.compactMap { $0["name"]?.string } == ["left", "right"])
+            let each = try #require(both["branches"]?.list?.last?["steps"]?.list?.first)
+            #expect(each["branches"]?.list?.first?["steps"]?.list?.first?["path"] == "both.right.each[].nap")
+            #expect(try await send(.GET, server.url("/api/runs"), headers: [("Cookie", session)], token: nil).status == 200)
+
+            let crossSite = try await send(
+                .POST, server.url("/dashboard/session"), body: "{\"token\": \"\(RunningServer.token)\"}",
+                headers: [("Origin", "https://evil.example")], token: nil)
+            #expect(crossSite.status == 403, "another site cannot sign a browser in")
+            #expect(try await send(.DELETE, server.url("/dashboard/session"), headers: [("Cookie", session)], token: nil).status == 204)
+            #expect(try await send(.GET, server.url("/api/runs"), headers: [("Cookie", session)], token: nil).status == 401, "signed out")
+            #expect(try await send(.GET, server.url("/api/runs"), headers: [("Cookie", "stepwise_session=forged")], token: nil).status == 401)
+        }
+    }
+}
