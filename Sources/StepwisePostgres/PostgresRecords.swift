@@ -23,7 +23,8 @@ enum PostgresRecords {
             createdAt: created, updatedAt: updated, output: text("output").flatMap { try? Value(json: $0) },
             error: text("error").flatMap { try? Value(json: $0) }.flatMap(StepError.init(value:)), parent: parent,
             flowControl: flowControl(row), endpoint: text("endpoint_url"), defaults: runDefaults(text("endpoint_defaults")),
-            invoker: text("endpoint_invoker").flatMap { try? JSONDecoder().decode(EndpointInvoker.self, from: Data($0.utf8)) })
+            invoker: text("endpoint_invoker").flatMap { try? JSONDecoder().decode(EndpointInvoker.self, from: Data($0.utf8)) },
+            label: text("label"))
     }
 
     /// The flow control of a row of `runs` (or joined with it).

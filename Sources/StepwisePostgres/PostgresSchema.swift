@@ -25,8 +25,9 @@ enum PostgresSchema {
                 id TEXT PRIMARY KEY, workflow TEXT NOT NULL, definition_hash TEXT REFERENCES definitions(hash), input TEXT NOT NULL,
                 status TEXT NOT NULL, phase TEXT NOT NULL, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, output TEXT, error TEXT,
                 parent_run_id TEXT, parent_step TEXT, concurrency_key TEXT, concurrency_limit BIGINT, rate_key TEXT, rate_limit BIGINT,
-                rate_period BIGINT, failure_position BIGINT, endpoint_url TEXT, endpoint_defaults TEXT, endpoint_invoker TEXT)
+                rate_period BIGINT, failure_position BIGINT, endpoint_url TEXT, endpoint_defaults TEXT, endpoint_invoker TEXT, label TEXT)
             """,
+            "CREATE INDEX runs_by_label ON runs(label, created_at) WHERE label IS NOT NULL",
             "CREATE INDEX runs_by_workflow ON runs(workflow, created_at)",
             "CREATE INDEX runs_by_status ON runs(status, created_at)",
             "CREATE INDEX runs_by_created ON runs(created_at DESC, id)",

@@ -181,6 +181,10 @@ extension PostgresStore {
                 conditions.append("endpoint_url = ?")
                 values.append(endpoint)
             }
+            if let label = filter.label {
+                conditions.append("label = ?")
+                values.append(label)
+            }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.
                 conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")

@@ -225,8 +225,12 @@ enum SQLiteSchema {
                 );
                 """)
         }
-        migrator.registerMigration("v7: the digest of the API token nodes share") { db in
-            try db.execute(sql: "CREATE TABLE api_token (id INTEGER PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, node TEXT NOT NULL)")
+        migrator.registerMigration("v7: the digest of the API token nodes share, run labels") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_token (id INTEGER PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, node TEXT NOT NULL);
+                ALTER TABLE runs ADD COLUMN label TEXT;
+                CREATE INDEX runs_by_label ON runs(label, created_at) WHERE label IS NOT NULL;
+                """)
         }
         return migrator
     }

@@ -167,6 +167,10 @@ public final class SQLiteStore: Store {
                 conditions.append("endpoint_url = ?")
                 arguments += [endpoint]
             }
+            if let label = filter.label {
+                conditions.append("label = ?")
+                arguments += [label]
+            }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.
                 conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")
@@ -251,7 +255,8 @@ public final class SQLiteStore: Store {
             phase: phase, createdAt: created, updatedAt: updated, output: output, error: error, parent: parent,
             flowControl: Self.flowControl(row), endpoint: row["endpoint_url"],
             defaults: Self.runDefaults(row["endpoint_defaults"]),
-            invoker: (row["endpoint_invoker"] as String?).flatMap { try? JSONDecoder().decode(EndpointInvoker.self, from: Data($0.utf8)) })
+            invoker: (row["endpoint_invoker"] as String?).flatMap { try? JSONDecoder().decode(EndpointInvoker.self, from: Data($0.utf8)) },
+            label: row["label"])
     }
 
     static func message(_ row: Row) -> PendingMessage? {

@@ -43,14 +43,14 @@ struct SQLiteTransaction: StoreTransaction {
         try execute(
             """
             INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
-                concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults, endpoint_invoker)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults, endpoint_invoker, label)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
                 run.phase.rawValue, created, created,
                 run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
-                flow?.ratePeriod, run.endpoint, try run.defaults.map(Self.json), try run.invoker.map(Self.json),
+                flow?.ratePeriod, run.endpoint, try run.defaults.map(Self.json), try run.invoker.map(Self.json), run.label,
             ])
     }
 

@@ -13,6 +13,7 @@ enum RunView {
         ])
         map[.string("output")] = run.output ?? .null
         map[.string("error")] = run.error?.value ?? .null
+        if let label = run.label { map[.string("label")] = .string(label) }
         return .map(map)
     }
 

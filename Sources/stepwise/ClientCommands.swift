@@ -10,11 +10,12 @@ struct TriggerCommand: AsyncParsableCommand {
     @Argument(help: "The workflow's name.") var name: String
     @Option(name: .long, help: "The input as JSON, or @FILE.") var input = "{}"
     @Option(name: .long, help: "A run id; starting again with the same id returns the same run.") var runId: String?
+    @Option(name: .long, help: "A label to find the run by (stepwise runs --label).") var label: String?
     @Flag(name: .long, help: "Wait for the run to end and print its output.") var wait = false
     @OptionGroup var server: ServerOption
 
     func run() async throws {
-        let headers = runId.map { [("Upstash-Workflow-RunId", $0)] } ?? []
+        let headers = (runId.map { [("Upstash-Workflow-RunId", $0)] } ?? []) + (label.map { [("Upstash-Label", $0)] } ?? [])
         let started = try await server.client.expectSuccess(.POST, "/workflows/\(name)", body: try InputArgument.value(input), headers: headers)
         guard wait, let id = started["workflowRunId"]?.stringText else {
             print(started.jsonText(pretty: true))
@@ -54,6 +55,9 @@ struct RunsCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Only runs of this workflow.") var workflow: String?
     @Option(name: .long, help: "Only runs with this status: running, succeeded, failed, canceled.") var status: String?
+    @Option(name: .long, help: "Only runs started with this label.") var label: String?
+    @Option(name: .long, help: "Only runs created at or after this time (2026-12-03T18:00:00Z).") var from: String?
+    @Option(name: .long, help: "Only runs created before this time.") var to: String?
     @Option(name: .long, help: "At most this many runs (pages of 1,000 are fetched as needed).") var limit = 50
     @OptionGroup var server: ServerOption
 
@@ -62,6 +66,9 @@ struct RunsCommand: AsyncParsableCommand {
         var filters: [String] = []
         if let workflow { filters.append("workflow=\(PathSegment.escaped(workflow))") }
         if let status { filters.append("status=\(PathSegment.escaped(status))") }
+        for (name, value) in [("label", label), ("from", from), ("to", to)] {
+            if let value { filters.append("\(name)=\(PathSegment.escaped(value))") }
+        }
         var runs: [Value] = []
         var cursor: String?
         repeat {

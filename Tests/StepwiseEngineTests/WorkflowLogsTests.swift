@@ -108,4 +108,33 @@ struct WorkflowLogsTests {
             #expect(try await send(.GET, server.url("/v2/workflows/logs"), token: nil).status == 401)
         }
     }
+
+    @Test("runs started with a label (YAML trigger or SDK message) are found by it in both APIs; a time range narrows /api/runs", arguments: StoreKind.testable)
+    func labelsAndTimeRanges(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([try definition(Self.greeter)], store: kind) { server in
+                let before = try await server.startRun("greeter", #"{"name": "x"}"#)
+                let labelled = try await server.startRun("greeter", #"{"name": "y"}"#, headers: [("Upstash-Label", "tenant-7")])
+                let sdk = EmulatedSDKEndpoint(stepwise: server, url: endpoint.url("/wf"), steps: ["a"])
+                endpoint.handle("/wf") { await sdk.answer($0) }
+                #expect(try await sdk.trigger(runId: "wfr_labelled_sdk", payload: "{}", extraHeaders: [("Upstash-Label", "tenant-7")]).status == 200)
+                for id in [before, labelled, "wfr_labelled_sdk"] { _ = try await finishedRun(id, in: server.store) }
+
+                let listed = try await send(.GET, server.url("/api/runs?label=tenant-7"))
+                #expect(Set(listed.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string } ?? []) == [labelled, "wfr_labelled_sdk"])
+                #expect(listed.json?["runs"]?.list?.allSatisfy { $0["label"] == "tenant-7" } == true)
+                let logs = try await send(.GET, server.url("/v2/workflows/logs?label=tenant-7"))
+                #expect(logs.json?["runs"]?.list?.count == 2)
+                #expect(try await send(.POST, server.url("/workflows/greeter"), body: "{}", headers: [("Upstash-Label", String(repeating: "l", count: 300))]).status == 400)
+
+                let created = try #require(try await server.store.run(id: labelled)?.createdAt)
+                let from = try await send(.GET, server.url("/api/runs?from=\(created.description)"))
+                #expect(!(from.json?["runs"]?.list?.contains { $0["workflowRunId"] == .string(before) } ?? true), "runs created before `from` are left out")
+                #expect(from.json?["runs"]?.list?.contains { $0["workflowRunId"] == .string(labelled) } == true)
+                let to = try await send(.GET, server.url("/api/runs?to=\(created.description)"))
+                #expect(to.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string } == [before])
+                #expect(try await send(.GET, server.url("/api/runs?from=yesterday")).status == 400)
+            }
+        }
+    }
 }

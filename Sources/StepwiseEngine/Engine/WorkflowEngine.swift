@@ -141,9 +141,12 @@ public actor WorkflowEngine {
     /// Starts a run of `name` with `input`. With a client's `runId` (see `RunIdentifier`),
     /// starting again returns the same run; an id that belongs to a run of another workflow is
     /// refused, never adopted.
-    public func start(workflow name: String, input: Value, runId: String? = nil) async throws(StartError) -> (run: RunRecord, created: Bool) {
+    public func start(workflow name: String, input: Value, runId: String? = nil, label: String? = nil) async throws(StartError)
+        -> (run: RunRecord, created: Bool)
+    {
         if let runId, let problem = RunIdentifier.clientProblem(runId) { throw .invalidRunId(problem) }
-        let record = try newRun(of: name, input: input, id: runId ?? RunIdentifier.fresh(), parent: nil)
+        var record = try newRun(of: name, input: input, id: runId ?? RunIdentifier.fresh(), parent: nil)
+        record.label = label
         let result: (run: RunRecord, created: Bool)
         do {
             result = try await store.createRun(record)

@@ -16,6 +16,8 @@ struct RunnerController: Sendable {
 
     /// Upstash's header that makes a start idempotent.
     static let runIdHeader = HTTPField.Name("Upstash-Workflow-RunId")
+    /// Upstash's header naming a run's label.
+    static let labelHeader = HTTPField.Name("Upstash-Label")
 
     private func trigger(_ request: Request, _ context: BasicRequestContext) async -> Response {
         let name = context.decoded("name") ?? ""
@@ -25,8 +27,12 @@ struct RunnerController: Sendable {
         case .failure(let answer): return answer.response
         }
         let runId = Self.runIdHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        let label = Self.labelHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        if let label, label.count > 256 || label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return JSONResponse.error(.badRequest, "Upstash-Label must be at most 256 characters without control characters")
+        }
         do throws(StartError) {
-            let (run, created) = try await engine.start(workflow: name, input: input, runId: runId)
+            let (run, created) = try await engine.start(workflow: name, input: input, runId: runId, label: label)
             var answer = ValueMap([("workflowRunId", .string(run.id))])
             if !created { answer[.string("deduplicated")] = .bool(true) }
             return JSONResponse.make(.ok, .map(answer))

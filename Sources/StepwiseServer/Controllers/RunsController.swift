@@ -30,6 +30,14 @@ struct RunsController: Sendable {
             }
             filter.limit = parsed
         }
+        filter.label = query["label"].map(String.init)
+        for (name, keyPath) in [("from", \RunFilter.createdFrom), ("to", \RunFilter.createdBefore)] {
+            guard let text = query[Substring(name)] else { continue }
+            guard let time = try? TimestampValue(parsing: String(text)) else {
+                return JSONResponse.error(.badRequest, "\(name) must be a timestamp such as 2026-12-03T18:00:00Z")
+            }
+            filter[keyPath: keyPath] = time
+        }
         if let cursor = query["cursor"] {
             guard let parsed = RunCursor(text: String(cursor)) else {
                 return JSONResponse.error(.badRequest, "cursor is not one this API gave out; pass the `cursor` of the previous page as it is")

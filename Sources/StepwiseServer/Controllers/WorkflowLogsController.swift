@@ -79,6 +79,7 @@ struct WorkflowLogsController: Sendable {
             filter.status = status
         }
         filter.endpoint = query["workflowUrl"].map(String.init)
+        filter.label = query["label"].map(String.init)
         for (name, keyPath) in [("fromDate", \RunFilter.createdFrom), ("toDate", \RunFilter.createdBefore)] {
             guard let text = query[Substring(name)] else { continue }
             guard let milliseconds = Int64(text), let time = try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000) else {

@@ -85,7 +85,8 @@ enum DashboardScript {
             const answer = await api("GET", "/api/runs?" + search.toString());
             const rows = answer.runs.map((run) => el("tr", { "data-run": run.workflowRunId },
               el("td", { class: "id" }, el("a", { href: "#/runs/" + encodeURIComponent(run.workflowRunId) }, run.workflowRunId)),
-              el("td", {}, run.workflow), el("td", {}, badge(run.status)), el("td", { class: "optional" }, when(run.createdAt))));
+              el("td", {}, run.workflow, run.label ? el("span", { class: "muted" }, " · " + run.label) : null), el("td", {}, badge(run.status)),
+              el("td", { class: "optional" }, when(run.createdAt))));
             if (reset) body.replaceChildren(...rows); else body.append(...rows);
             cursor = answer.cursor;
             more.hidden = !cursor;
@@ -160,7 +161,8 @@ enum DashboardScript {
                 el("td", { class: "optional" }, attempt.detail || ""));
             }));
             page("Run " + id,
-              el("p", {}, badge(run.status), " ", run.workflow, " · started ", when(run.createdAt), " · updated ", when(run.updatedAt)),
+              el("p", {}, badge(run.status), " ", run.workflow, run.label ? " · label " + run.label : "", " · started ", when(run.createdAt),
+                " · updated ", when(run.updatedAt)),
               actions,
               run.error ? el("div", { class: "card error", id: "run-error" }, json(run.error)) : null,
               el("h2", {}, "Graph"), el("div", { class: "card", id: "graph" }, workflow ? graph(workflow.steps, run) : el("p", { class: "muted" }, "not a workflow of this server")),

@@ -13,11 +13,14 @@ public struct RunFilter: Sendable, Equatable {
     public var createdBefore: TimestampValue?
     /// Only SDK runs of exactly this workflow URL.
     public var endpoint: String?
+    /// Only runs started with this label.
+    public var label: String?
 
     public init(
         workflow: String? = nil, status: RunStatus? = nil, limit: Int = 100, after: RunCursor? = nil, createdFrom: TimestampValue? = nil,
-        createdBefore: TimestampValue? = nil, endpoint: String? = nil
+        createdBefore: TimestampValue? = nil, endpoint: String? = nil, label: String? = nil
     ) {
+        self.label = label
         self.workflow = workflow
         self.status = status
         self.limit = limit

@@ -24,13 +24,16 @@ public struct RunRecord: Sendable, Equatable {
     public var defaults: RunDefaults?
     /// For an SDK run started by another's `invoke`: where its end is reported.
     public var invoker: EndpointInvoker?
+    /// The label it was started with (`Upstash-Label`), to find it by.
+    public var label: String?
 
     public init(
         id: String, workflow: String, definitionHash: String, input: Value, status: RunStatus = .running,
         phase: RunPhase = .main, createdAt: TimestampValue, updatedAt: TimestampValue, output: Value? = nil, error: StepError? = nil,
         parent: (runId: String, step: String)? = nil, flowControl: FlowControl? = nil, endpoint: String? = nil, defaults: RunDefaults? = nil,
-        invoker: EndpointInvoker? = nil
+        invoker: EndpointInvoker? = nil, label: String? = nil
     ) {
+        self.label = label
         self.id = id
         self.workflow = workflow
         self.definitionHash = definitionHash
@@ -53,6 +56,6 @@ public struct RunRecord: Sendable, Equatable {
             && lhs.status == rhs.status && lhs.phase == rhs.phase && lhs.createdAt == rhs.createdAt && lhs.updatedAt == rhs.updatedAt
             && lhs.output == rhs.output && lhs.error == rhs.error && lhs.parent?.runId == rhs.parent?.runId
             && lhs.parent?.step == rhs.parent?.step && lhs.flowControl == rhs.flowControl && lhs.endpoint == rhs.endpoint && lhs.defaults == rhs.defaults
-            && lhs.invoker == rhs.invoker
+            && lhs.invoker == rhs.invoker && lhs.label == rhs.label
     }
 }
