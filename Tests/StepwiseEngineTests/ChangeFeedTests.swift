@@ -102,4 +102,23 @@ struct ChangeFeedTests {
             #expect(followed.standardOutput.contains("ready"), "\(followed.standardOutput)")
         }
     }
+
+    @Test("an SDK run's start, each step its endpoint publishes and its end are on the feed too", arguments: StoreKind.testable)
+    func sdkRun(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { server in
+                let url = endpoint.url("/wf")
+                let sdk = EmulatedSDKEndpoint(stepwise: server, url: url, steps: ["a", "b"])
+                endpoint.handle("/wf") { await sdk.answer($0) }
+                let query = "workflow=" + (url.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url)
+                let stream = Task { try await frames(server.url("/api/events?\(query)")) { name, _ in name == "finished" } }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await sdk.trigger(runId: "wfr_feed_sdk", payload: "{}").status == 200)
+                let received = try await stream.value
+                #expect(received.map(\.0) == ["started", "step", "step", "finished"])
+                #expect(received.compactMap { $0.1["step"]?.string } == ["a", "b"])
+                #expect(received.allSatisfy { $0.1["workflowRunId"] == "wfr_feed_sdk" })
+            }
+        }
+    }
 }

@@ -23,6 +23,10 @@ extension WorkflowEngine {
         if case .unknownRun(let id) = results.first { return .failure(.unknownRun(id)) }
         if case .runEnded(let status) = results.first { return .failure(.runEnded(status)) }
         queueChanged()
+        publishEvents(of: zip(publications, results).compactMap { publication, result in
+            if case .deduplicated = result { return nil }
+            return publication
+        }, at: planner.now)
         return .success(results)
     }
 
@@ -39,7 +43,28 @@ extension WorkflowEngine {
     /// /v2/workflows/runs/{id}?cancel=false`): the run succeeded with `output`. Idempotent.
     public func finishEndpointRun(_ runId: String, output: Value?) async throws -> RunRecord? {
         encodedLogs.forget(runId)
-        return try await store.finishEndpointRun(runId: runId, output: output, at: clock())
+        let run = try await store.finishEndpointRun(runId: runId, output: output, at: clock())
+        if let run, run.status.isFinal {
+            events.publish(RunEvent(kind: .finished, runId: run.id, workflow: run.workflow, status: run.status, at: run.updatedAt))
+        }
+        return run
+    }
+
+    /// The change feed's events of an SDK request's stored publications: a run started, a step
+    /// appended to a log (a plan is not a step).
+    private func publishEvents(of publications: [Publication], at now: TimestampValue) {
+        for publication in publications {
+            switch publication {
+            case .startRun(let run, _, _):
+                events.publish(RunEvent(kind: .started, runId: run.id, workflow: run.workflow, status: .running, at: now))
+            case .append(let runId, let entry, _, let message):
+                guard entry.callType == .step, let step = try? entry.step(), !step.isPlan else { continue }
+                // An SDK run's workflow is its endpoint, where its next delivery goes.
+                let workflow = message.role == .workflow ? message.destination : nil
+                events.publish(RunEvent(kind: .stepRecorded, runId: runId, workflow: workflow, step: step.stepName, status: .running, at: now))
+            case .enqueue: continue
+            }
+        }
     }
 
     /// A fresh SDK run with the initial payload of the dead-lettered `old`, delivered to its
