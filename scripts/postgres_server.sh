@@ -36,7 +36,7 @@ start)
         [ "$(id -u)" -eq 0 ] && { id stepwise-pg > /dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin stepwise-pg; chown stepwise-pg "$dir"; }
         printf '%s\n' "$password" > "$dir/password"
         [ "$(id -u)" -eq 0 ] && chown stepwise-pg "$dir/password"
-        as_owner "$bindir/initdb" -D "$dir/data" -U stepwise --pwfile="$dir/password" --auth-host=scram-sha-256 --auth-local=trust > "$dir/initdb.log"
+        as_owner "$bindir/initdb" -D "$dir/data" -U stepwise --pwfile="$dir/password" --auth-host=scram-sha-256 --auth-local=scram-sha-256 > "$dir/initdb.log"
     fi
     if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status > /dev/null 2>&1; then
         as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \

@@ -14,7 +14,7 @@ public struct PostgresLocation: Sendable {
     let tls: PostgresConnection.Configuration.TLS
     let clientTLS: PostgresClient.Configuration.TLS
 
-    /// Reads `url`: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`.
+    /// Reads `url`: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-full]`.
     public init(url: String) throws(PostgresStoreError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
             throw .badLocation("the store must be a URL like postgres://user:password@host:5432/database")
@@ -24,22 +24,29 @@ public struct PostgresLocation: Sendable {
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty else { throw .badLocation("the PostgreSQL URL names no database (…/database)") }
         let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        // As libpq: `prefer` and `require` encrypt without checking the server's certificate
+        // (self-signed ones are common); `verify-full` checks it and the host name.
+        var unverified = TLSConfiguration.makeClientConfiguration()
+        unverified.certificateVerification = .none
         switch mode {
         case "disable": (tls, clientTLS) = (.disable, .disable)
-        case "prefer": (tls, clientTLS) = (.prefer(try Self.tlsContext()), .prefer(.makeClientConfiguration()))
-        case "require": (tls, clientTLS) = (.require(try Self.tlsContext()), .require(.makeClientConfiguration()))
-        default: throw .badLocation("sslmode '\(mode)' is not one of disable, prefer, require")
+        case "prefer": (tls, clientTLS) = (.prefer(try Self.tlsContext(unverified)), .prefer(unverified))
+        case "require": (tls, clientTLS) = (.require(try Self.tlsContext(unverified)), .require(unverified))
+        case "verify-full":
+            (tls, clientTLS) = (.require(try Self.tlsContext(.makeClientConfiguration())), .require(.makeClientConfiguration()))
+        default: throw .badLocation("sslmode '\(mode)' is not one of disable, prefer, require, verify-full")
         }
         self.host = host
         self.port = components.port ?? 5432
-        self.user = user.removingPercentEncoding ?? user
-        self.password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        // URLComponents has already decoded percent-escapes in the user and the password.
+        self.user = user
+        self.password = components.password
         self.database = database
     }
 
-    private static func tlsContext() throws(PostgresStoreError) -> NIOSSLContext {
+    private static func tlsContext(_ configuration: TLSConfiguration) throws(PostgresStoreError) -> NIOSSLContext {
         do {
-            return try NIOSSLContext(configuration: .makeClientConfiguration())
+            return try NIOSSLContext(configuration: configuration)
         } catch {
             throw .badLocation("TLS for PostgreSQL could not be set up: \(error)")
         }

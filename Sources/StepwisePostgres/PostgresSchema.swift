@@ -87,7 +87,7 @@ enum PostgresSchema {
                 next_fire_at BIGINT, last_fire_at BIGINT, written_by TEXT, PRIMARY KEY (workflow, position))
             """,
             "CREATE TABLE signing_keys (id BIGINT PRIMARY KEY CHECK (id = 1), current_key TEXT NOT NULL, next_key TEXT NOT NULL)",
-            "CREATE TABLE api_token (id BIGINT PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, node TEXT NOT NULL)",
+            "CREATE TABLE api_token (id BIGINT PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, node TEXT NOT NULL, explicit BOOLEAN NOT NULL DEFAULT false)",
             """
             CREATE TABLE run_log (
                 run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, position BIGINT NOT NULL, message_id TEXT NOT NULL,

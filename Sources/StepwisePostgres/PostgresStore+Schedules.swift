@@ -147,13 +147,13 @@ extension PostgresStore {
             if let digest {
                 try transaction.session.execute(
                     """
-                    INSERT INTO api_token (id, digest, node) VALUES (1, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET digest = excluded.digest, node = excluded.node
-                    WHERE ? OR api_token.node = excluded.node
+                    INSERT INTO api_token (id, digest, node, explicit) VALUES (1, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET digest = excluded.digest, node = excluded.node, explicit = excluded.explicit
+                    WHERE excluded.explicit OR (api_token.node = excluded.node AND NOT api_token.explicit)
                     """, [digest, node, replacing])
             }
-            return try transaction.session.row("SELECT digest, node FROM api_token WHERE id = 1").map { row in
-                StoredToken(digest: try row("digest"), node: try row("node"))
+            return try transaction.session.row("SELECT digest, node, explicit FROM api_token WHERE id = 1").map { row in
+                StoredToken(digest: try row("digest"), node: try row("node"), explicit: try row("explicit"))
             }
         }
     }

@@ -176,6 +176,9 @@ struct PostgresTransaction: StoreTransaction {
     }
 
     func releaseSlot(key: String) throws {
+        // After admissions of the key in flight commit: one that saw this delivery's lease and
+        // held a message back must be seen here, or that message would wait for a slot forever.
+        try lockFlowKey(key)
         try session.execute(
             """
             UPDATE messages SET waiting_for_slot = 0
@@ -217,8 +220,8 @@ struct PostgresTransaction: StoreTransaction {
             """, [runId, stepName])
     }
 
-    func deleteOperation(runId: String, stepName: String) throws {
-        try session.execute("DELETE FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName])
+    func deleteOperation(runId: String, stepName: String) throws -> Bool {
+        try session.changes("DELETE FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName])
     }
 
     func deleteStepMessages(runId: String, stepName: String) throws {

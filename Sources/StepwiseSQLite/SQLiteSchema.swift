@@ -227,7 +227,8 @@ enum SQLiteSchema {
         }
         migrator.registerMigration("v7: the digest of the API token nodes share, run labels") { db in
             try db.execute(sql: """
-                CREATE TABLE api_token (id INTEGER PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, node TEXT NOT NULL);
+                CREATE TABLE api_token (
+                    id INTEGER PRIMARY KEY CHECK (id = 1), digest TEXT NOT NULL, node TEXT NOT NULL, explicit INTEGER NOT NULL DEFAULT 0);
                 ALTER TABLE runs ADD COLUMN label TEXT;
                 CREATE INDEX runs_by_label ON runs(label, created_at) WHERE label IS NOT NULL;
                 """)

@@ -64,13 +64,14 @@ extension SQLiteStore {
             if let digest {
                 try db.cachedStatement(
                     sql: """
-                        INSERT INTO api_token (id, digest, node) VALUES (1, ?, ?)
-                        ON CONFLICT(id) DO UPDATE SET digest = excluded.digest, node = excluded.node WHERE ? OR node = excluded.node
+                        INSERT INTO api_token (id, digest, node, explicit) VALUES (1, ?, ?, ?)
+                        ON CONFLICT(id) DO UPDATE SET digest = excluded.digest, node = excluded.node, explicit = excluded.explicit
+                        WHERE excluded.explicit OR (node = excluded.node AND NOT explicit)
                         """
                 ).execute(arguments: [digest, node, replacing])
             }
-            return try Row.fetchOne(db.cachedStatement(sql: "SELECT digest, node FROM api_token WHERE id = 1")).map { row in
-                StoredToken(digest: row["digest"], node: row["node"])
+            return try Row.fetchOne(db.cachedStatement(sql: "SELECT digest, node, explicit FROM api_token WHERE id = 1")).map { row in
+                StoredToken(digest: row["digest"], node: row["node"], explicit: row["explicit"])
             }
         }
     }

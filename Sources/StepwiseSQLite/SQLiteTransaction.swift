@@ -199,8 +199,8 @@ struct SQLiteTransaction: StoreTransaction {
             """, [runId, stepName])
     }
 
-    func deleteOperation(runId: String, stepName: String) throws {
-        try execute("DELETE FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName])
+    func deleteOperation(runId: String, stepName: String) throws -> Bool {
+        try changes("DELETE FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName])
     }
 
     func deleteStepMessages(runId: String, stepName: String) throws {

@@ -60,7 +60,7 @@ struct APIClient {
         }
         var parser = ServerSentEventParser()
         for try await buffer in response.body {
-            for event in parser.feed(String(buffer: buffer)) {
+            for event in parser.feed(buffer.readableBytesView) {
                 guard try await handle(event.name, (try? Value(json: event.data)) ?? .null) else { return }
             }
         }

@@ -32,11 +32,17 @@ struct RunWaiter {
     let client: APIClient
 
     func waitForEnd(of id: String) async throws -> Value {
-        try await follow(id) { _, _ in }
-        let run = try await client.expectSuccess(.GET, "/api/runs/\(id)")
-        return [
-            "workflowRunId": .string(id), "status": run["status"] ?? .null, "output": run["output"] ?? .null, "error": run["error"] ?? .null,
-        ]
+        while true {
+            try await follow(id) { _, _ in }
+            // A stream that ended early (the node restarted, a proxy's timeout) is opened again.
+            let run = try await client.expectSuccess(.GET, "/api/runs/\(id)")
+            guard run["status"]?.stringText == "running" else {
+                return [
+                    "workflowRunId": .string(id), "status": run["status"] ?? .null, "output": run["output"] ?? .null,
+                    "error": run["error"] ?? .null,
+                ]
+            }
+        }
     }
 
     /// Hands each event of run `id` to `handle` until the run has ended.

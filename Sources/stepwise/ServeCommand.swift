@@ -82,8 +82,13 @@ struct ServeCommand: AsyncParsableCommand {
         // One registry for the engine's and the server's measurements, served at /metrics.
         let registry = PrometheusCollectorRegistry()
         let engine = try await makeEngine(folder, store: store, metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry)))
-        let token = try await AccessToken.forServer(explicit: token, node: try nodeName(), store: store)
-        let access = APIAccess(token: token.token, boundHost: host, extraHosts: allowedHosts)
+        let node = try nodeName()
+        let token = try await AccessToken.forServer(explicit: token, node: node, store: store)
+        // Followed in the store: a node started with a new --token rotates it for every node.
+        let current = CurrentToken(token.token) {
+            try await store.apiToken(storing: nil, node: node, replacing: false).map { SharedToken(digest: $0.digest) }
+        }
+        let access = APIAccess(token: current, boundHost: host, extraHosts: allowedHosts)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
         guard maxConnections > 0 else { throw CommandFailure.usage("--max-connections must be at least 1") }
         let limits = ConnectionLimits(

@@ -32,7 +32,7 @@ struct ChangeFeedTests {
         var collected: [(String, Value)] = []
         var parser = ServerSentEventParser()
         for try await buffer in response.body {
-            for event in parser.feed(String(buffer: buffer)) {
+            for event in parser.feed(buffer.readableBytesView) {
                 let data = try Value(json: event.data)
                 collected.append((event.name, data))
                 if stop(event.name, data) { return collected }

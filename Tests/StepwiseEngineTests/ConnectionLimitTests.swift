@@ -23,7 +23,7 @@ struct ConnectionLimitTests {
     @Test("an idle connection is closed after the idle timeout; one that keeps making requests is not")
     func idleConnections() async throws {
         try await RunningServer.with([try definition(Self.greeting)], limits: Self.quick) { server async throws in
-            let idle = try RawConnection(port: server.port, readTimeout: .seconds(5))
+            let idle = try RawConnection(port: server.port, readTimeout: .seconds(10))
             #expect(await idle.readAll().closed, "closed by the server before the read timeout")
             let busy = try RawConnection(port: server.port, readTimeout: .milliseconds(300))
             for _ in 0..<6 {

@@ -255,10 +255,11 @@ struct StoreTests {
     func sharedTokenDigest(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { (s: StoreFixture) async throws in
             #expect(try await s.store.apiToken(storing: nil, node: "a", replacing: false) == nil)
-            #expect(try await s.store.apiToken(storing: "first", node: "a", replacing: false) == StoredToken(digest: "first", node: "a"))
+            #expect(try await s.store.apiToken(storing: "first", node: "a", replacing: false) == StoredToken(digest: "first", node: "a", explicit: false))
             #expect(try await s.store.apiToken(storing: "second", node: "b", replacing: false)?.digest == "first", "another node's own token does not displace it")
             #expect(try await s.store.apiToken(storing: "renewed", node: "a", replacing: false)?.digest == "renewed", "the node that stored it may renew it")
-            #expect(try await s.store.apiToken(storing: "third", node: "b", replacing: true) == StoredToken(digest: "third", node: "b"), "an explicit token becomes everyone's")
+            #expect(try await s.store.apiToken(storing: "third", node: "b", replacing: true) == StoredToken(digest: "third", node: "b", explicit: true), "an explicit token becomes everyone's")
+            #expect(try await s.store.apiToken(storing: "fourth", node: "b", replacing: false)?.digest == "third", "an explicit token stays until one is given again")
             #expect(try await s.store.apiToken(storing: nil, node: "a", replacing: true)?.digest == "third")
         }
     }
@@ -286,8 +287,26 @@ struct StoreTests {
             #expect(explicit.token.accepts("rotated") && explicit.source == "--token")
             let after = try await SharedToken.resolve(explicit: nil, local: nil, node: "c", store: s.store, fresh: fresh)
             #expect(after.token.accepts("rotated") && !after.token.accepts("generated-2"), "nodes started afterwards accept the new token only")
+            let restarted = try await SharedToken.resolve(explicit: nil, local: nil, node: "b", store: s.store, fresh: fresh)
+            #expect(made == 2 && restarted.token.accepts("rotated"), "a node restarted without its explicit token keeps it, making none")
             #expect(try await s.store.apiToken(storing: nil, node: "c", replacing: false)?.digest == SharedToken(token: "rotated").digest,
                     "the store holds the digest, not the token")
+        }
+    }
+
+    @Test("a running node follows the stored token: another node's new explicit token replaces the old one within the interval", arguments: StoreKind.testable)
+    func currentTokenFollowsTheStore(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { (s: StoreFixture) async throws in
+            let store = s.store
+            let first = try await SharedToken.resolve(explicit: ("old-token", "--token"), local: nil, node: "a", store: store) { ("x", "x") }
+            let current = CurrentToken(first.token, interval: .milliseconds(50)) {
+                try await store.apiToken(storing: nil, node: "a", replacing: false).map { SharedToken(digest: $0.digest) }
+            }
+            #expect(await current.current().accepts("old-token"))
+            _ = try await SharedToken.resolve(explicit: ("new-token", "--token"), local: nil, node: "b", store: store) { ("x", "x") }
+            try await Task.sleep(for: .milliseconds(80))
+            let now = await current.current()
+            #expect(now.accepts("new-token") && !now.accepts("old-token"), "the old token is refused once the node has read the store again")
         }
     }
 }

@@ -398,6 +398,23 @@ public actor WorkflowEngine {
         if promptly { wake.signal() }
     }
 
+    /// What follows a delivery's commit: the runner forgets a run that ended; the delivery is
+    /// measured and logged; its events go on the feed.
+    private func committed(_ resolution: DeliveryResolution, of run: RunRecord, message: PendingMessage, completed: Bool) async throws {
+        metrics.delivery(
+            kind: "run", outcome: resolution.record.outcome, started: resolution.record.startedAt, finished: resolution.record.finishedAt,
+            due: message.dueAt)
+        logger.debug(
+            "delivered run \(run.id): \(resolution.record.outcome)",
+            metadata: [
+                "run_id": .string(run.id), "workflow": .string(run.workflow),
+                "step": .string(resolution.submissions.map(\.stepName).joined(separator: ",")), "outcome": .string(resolution.record.outcome),
+            ])
+        guard completed else { return }
+        if resolution.status.isFinal { await runner.forget(runId: run.id) }
+        publish(resolution, of: run)
+    }
+
     /// The events of a committed delivery: each step it recorded, retried or parked on, and the
     /// run's end.
     private func publish(_ resolution: DeliveryResolution, of run: RunRecord) {
@@ -471,8 +488,9 @@ public actor WorkflowEngine {
             switch message.kind {
             case .deliver: return try await deliverRun(message, leasingNext: leasingNext)
             case .timer:
-                defer { metrics.delivery(kind: "timer", outcome: "fired", started: started, finished: clock(), due: message.dueAt) }
-                return try await fireTimer(message, leasingNext: leasingNext)
+                let next = try await fireTimer(message, leasingNext: leasingNext)
+                metrics.delivery(kind: "timer", outcome: "fired", started: started, finished: clock(), due: message.dueAt)
+                return next
             case .call:
                 try await performCall(message)
                 metrics.delivery(kind: "call", outcome: "made", started: started, finished: clock(), due: message.dueAt)
@@ -535,28 +553,16 @@ public actor WorkflowEngine {
                 queueChanged(promptly: false)
             }
         }
-        defer {
-            metrics.delivery(
-                kind: "run", outcome: resolution.record.outcome, started: startedAt, finished: resolution.record.finishedAt, due: message.dueAt)
-            logger.debug(
-                "delivered run \(run.id): \(resolution.record.outcome)",
-                metadata: [
-                    "run_id": .string(run.id), "workflow": .string(run.workflow),
-                    "step": .string(resolution.submissions.map(\.stepName).joined(separator: ",")), "outcome": .string(resolution.record.outcome),
-                ])
-        }
         guard leasingNext else {
             let completed = try await committing("complete") { try await store.complete(message, owner: owner, with: resolution) }
-            if completed, resolution.status.isFinal { await runner.forget(runId: run.id) }
-            if completed { publish(resolution, of: run) }
+            try await committed(resolution, of: run, message: message, completed: completed)
             return nil
         }
         let leaseUntil = clock().movedForward(by: configuration.lease)
         let (completed, next) = try await committing("complete") {
             try await store.complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
         }
-        if completed, resolution.status.isFinal { await runner.forget(runId: run.id) }
-        if completed { publish(resolution, of: run) }
+        try await committed(resolution, of: run, message: message, completed: completed)
         return next
     }
 

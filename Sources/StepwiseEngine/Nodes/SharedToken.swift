@@ -27,10 +27,10 @@ public struct SharedToken: Sendable, Equatable {
     }
 
     /// The token node `node` accepts and where it came from, for people. A token given
-    /// explicitly (a flag, the environment) becomes every node's. Otherwise this node's own token
-    /// (its file, or a `fresh` one made when it has none) applies unless another node stored one:
-    /// then the stored one does. A node replaces a token it stored itself, so a single node whose
-    /// token file was replaced or deleted goes on with its new one.
+    /// explicitly (a flag, the environment) becomes every node's. Otherwise the stored one applies
+    /// when another node stored it or it was given explicitly; else this node's own (its file, or
+    /// a `fresh` one made when it has none), which replaces one it stored itself from a file, so a
+    /// single node whose token file was replaced or deleted goes on with its new one.
     public static func resolve(
         explicit: (token: String, source: String)?, local: (token: String, source: String)?, node: String, store: any Store,
         fresh: () throws -> (token: String, source: String)
@@ -40,7 +40,8 @@ public struct SharedToken: Sendable, Equatable {
             _ = try await store.apiToken(storing: token.digest, node: node, replacing: true)
             return (token, explicit.source)
         }
-        if local == nil, let stored = try await store.apiToken(storing: nil, node: node, replacing: false), stored.node != node {
+        // A token given explicitly before stays until one is given again; another node's too.
+        if local == nil, let stored = try await store.apiToken(storing: nil, node: node, replacing: false), stored.node != node || stored.explicit {
             return (SharedToken(digest: stored.digest), "the store (node \(stored.node)'s)")
         }
         let own = try local ?? fresh()

@@ -180,9 +180,10 @@ public protocol Store: Sendable {
 
     // MARK: Several nodes
 
-    /// The API token every node accepts (its digest and the node that stored it), after storing
-    /// `digest` for `node` when none is stored, when `node` stored the one there, or always when
-    /// `replacing`; `nil` when none is stored. `storing: nil` only reads.
+    /// The API token every node accepts (its digest, the node that stored it, whether explicitly),
+    /// after storing `digest` for `node`: always when `replacing` (an explicit token, then marked
+    /// so), else when none is stored or `node` stored the one there from its own file. `nil` when
+    /// none is stored; `storing: nil` only reads.
     func apiToken(storing digest: String?, node: String, replacing: Bool) async throws -> StoredToken?
 
     /// Calls `onWork` whenever a commit of any node makes work due (a trigger, a notify, a step's

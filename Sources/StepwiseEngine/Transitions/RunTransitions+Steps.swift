@@ -97,10 +97,9 @@ extension RunTransitions {
 
     /// Completes the YAML waits on `event` (of `runId` only, when given) with `data`; the runs woken.
     func wake(event: String, data: Value, runId: String?, at now: TimestampValue) throws -> [String] {
-        try transaction.waitingOperations(event: event, runId: runId).map { waiter in
+        try transaction.waitingOperations(event: event, runId: runId).compactMap { waiter in
             let entry = waiter.operation.entry(out: StepOperation.waitResult(data: data))
-            try resolve(runId: waiter.runId, operation: waiter.operation, entry: entry, at: now)
-            return waiter.runId
+            return try resolve(runId: waiter.runId, operation: waiter.operation, entry: entry, at: now) ? waiter.runId : nil
         }
     }
 

@@ -54,8 +54,9 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         guard try transaction.take(message, owner: owner) != nil, let stepName = message.stepName else { return false }
         guard let run = try transaction.run(id: message.runId), run.status == .running else { return false }
         let now = (record?.finishedAt ?? message.dueAt).wholeMilliseconds
-        try transaction.deleteOperation(runId: run.id, stepName: stepName)
-        if let entry { try transaction.append(runId: run.id, entry: entry, at: now) }
+        // An event or a child's end that completed the operation meanwhile recorded its result.
+        let pending = try transaction.deleteOperation(runId: run.id, stepName: stepName)
+        if let entry, pending { try transaction.append(runId: run.id, entry: entry, at: now) }
         if let record { try transaction.record(record) }
         try transaction.deliver(runId: run.id, attempt: 0, dueAt: now, at: now)
         return true
@@ -95,12 +96,15 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     }
 
     /// Completes a pending operation from outside (an event, a child run's end): appends its
-    /// entry, drops its timer, delivers the run.
-    func resolve(runId: String, operation: StepOperation, entry: JournalEntry, at now: TimestampValue) throws {
-        try transaction.deleteOperation(runId: runId, stepName: operation.stepName)
+    /// entry, drops its timer, delivers the run; false when a concurrent transaction completed it
+    /// first (another notify, its timeout), so that its result is recorded once.
+    @discardableResult
+    func resolve(runId: String, operation: StepOperation, entry: JournalEntry, at now: TimestampValue) throws -> Bool {
+        guard try transaction.deleteOperation(runId: runId, stepName: operation.stepName) else { return false }
         try transaction.deleteStepMessages(runId: runId, stepName: operation.stepName)
         try transaction.append(runId: runId, entry: entry, at: now)
         try transaction.deliver(runId: runId, attempt: 0, dueAt: now, at: now)
+        return true
     }
 
     /// A delivery of `run` ended: the deliveries waiting for a slot of its key may try again.

@@ -67,8 +67,10 @@ public protocol StoreTransaction {
     func addTimer(runId: String, stepName: String, kind: PendingMessage.Kind, dueAt: TimestampValue, at time: TimestampValue) throws
     /// Counts one more failed try of a step being retried.
     func countFailure(runId: String, stepName: String) throws
-    /// Removes the pending operation of `stepName`.
-    func deleteOperation(runId: String, stepName: String) throws
+    /// Removes the pending operation of `stepName`; whether there was one (a concurrent
+    /// transaction may have completed it first).
+    @discardableResult
+    func deleteOperation(runId: String, stepName: String) throws -> Bool
     /// Removes the timer or call messages of `stepName`.
     func deleteStepMessages(runId: String, stepName: String) throws
     /// The pending `invoke` operation of `runId`'s step `stepName` that started `child`.

@@ -7,8 +7,9 @@ import StepwiseEngine
 ///
 /// Pure decisions over a request's method, path and headers; `APIAccessMiddleware` applies them.
 public struct APIAccess: Sendable {
-    /// The token clients send as `Authorization: Bearer <token>`, known by its digest.
-    let token: SharedToken
+    /// The token clients send as `Authorization: Bearer <token>`, known by its digest and followed
+    /// as other nodes replace it.
+    let token: CurrentToken
     /// The host names the server answers to, lowercased without ports; `nil` accepts any host
     /// (a server bound to a public address, typically behind a proxy that checks the host).
     let allowedHosts: Set<String>?
@@ -19,18 +20,18 @@ public struct APIAccess: Sendable {
     /// requests must name a loopback host (`localhost`, `127.0.0.1`, `[::1]`) or one of
     /// `extraHosts` in `Host`.
     public init(token: String, boundHost: String, extraHosts: [String] = [], sessions: DashboardSessions = DashboardSessions()) {
-        self.init(token: SharedToken(token: token), boundHost: boundHost, extraHosts: extraHosts, sessions: sessions)
+        self.init(token: CurrentToken(fixed: SharedToken(token: token)), boundHost: boundHost, extraHosts: extraHosts, sessions: sessions)
     }
 
-    /// Access with the token nodes share (`SharedToken.resolve`).
-    public init(token: SharedToken, boundHost: String, extraHosts: [String] = [], sessions: DashboardSessions = DashboardSessions()) {
+    /// Access with the token nodes share (`SharedToken.resolve`, followed in the store).
+    public init(token: CurrentToken, boundHost: String, extraHosts: [String] = [], sessions: DashboardSessions = DashboardSessions()) {
         self.token = token
         self.sessions = sessions
         allowedHosts = Self.isLoopback(boundHost) ? Set(extraHosts.map { $0.lowercased() }) : nil
     }
 
-    /// Why a request is refused, or `nil` when it may go ahead.
-    func refusal(method: String, path: String, headers: AccessHeaders) -> AccessRefusal? {
+    /// Why a request is refused, or `nil` when it may go ahead, `token` being the current one.
+    func refusal(method: String, path: String, headers: AccessHeaders, token: SharedToken) -> AccessRefusal? {
         if let host = headers.host, !accepts(host: host) {
             return AccessRefusal(
                 status: 403,
