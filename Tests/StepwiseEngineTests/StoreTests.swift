@@ -309,4 +309,24 @@ struct StoreTests {
             #expect(now.accepts("new-token") && !now.accepts("old-token"), "the old token is refused once the node has read the store again")
         }
     }
+
+    @Test("two notifies of one event at once complete a wait once: one result journaled, one run woken", arguments: StoreKind.testable)
+    func concurrentNotifiesWakeOnce(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { (s: StoreFixture) async throws in
+            let store = s.store
+            for index in 0..<5 {
+                let id = "run-\(index)"
+                _ = try await store.createRun(s.newRun(id, at: 0))
+                let message = try #require(try await s.claim("node-a", at: 0).first { $0.runId == id })
+                let wait = StepOperation(stepName: "approval", stepType: .wait, kind: .wait(event: "go-\(index)", timeoutAt: try s.at(3_600)))
+                #expect(try await store.complete(message, owner: "node-a", with: s.resolution(message, park: [wait], finishedAt: s.at(1), outcome: "submitted")))
+                let at = try s.at(2)
+                async let first = store.notify(event: "go-\(index)", data: ["n": 1], runId: nil, at: at)
+                async let second = store.notify(event: "go-\(index)", data: ["n": 2], runId: nil, at: at)
+                let woken = try await first.woken.count + second.woken.count
+                #expect(woken == 1, "one of the two notifies wakes the run")
+                #expect(try await store.journal(runId: id).filter { $0.stepName == "approval" }.count == 1)
+            }
+        }
+    }
 }
