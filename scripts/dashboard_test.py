@@ -131,6 +131,10 @@ def start_runs(h, bulk):
     ids["flaky"] = api(h, "POST", "/workflows/flaky", {})["workflowRunId"]
     ids["waiter"] = api(h, "POST", "/workflows/waiter", {"order": 7})["workflowRunId"]
     ids["sdk"] = h.start_run("sequential", {"n": 3, "tag": "dashboard"})
+    request = urllib.request.Request(h.server_url + "/workflows/napper", method="POST", data=b"{}", headers={
+        "Authorization": f"Bearer {h.token}", "Content-Type": "application/json", "Upstash-Label": "vip"})
+    with urllib.request.urlopen(request, timeout=20) as answer:
+        ids["labelled"] = json.loads(answer.read())["workflowRunId"]
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(lambda n: api(h, "POST", "/workflows/quick", {"n": n}), range(bulk)))
     return ids
@@ -181,6 +185,12 @@ def run_browser(h, ids, screenshots, readme, checks):
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tr"))
         rendered = float(wait.until(lambda d: d.execute_script("return document.body.dataset.renderedAt")))
         driver.save_screenshot(os.path.join(screenshots, "runs.png"))
+
+        label = driver.find_element(By.ID, "filter-label")
+        label.send_keys("vip\n")
+        wait.until(lambda d: "label=vip" in d.current_url and len(d.find_elements(By.CSS_SELECTOR, "#runs tr")) == 1)
+        checks.check("the label filter shows the labelled run alone",
+                     [row.get_attribute("data-run") for row in driver.find_elements(By.CSS_SELECTOR, "#runs tr")] == [ids["labelled"]])
 
         driver.get(h.server_url + f"/#/runs/{ids['flaky']}")
         wait.until(lambda d: d.find_elements(By.ID, "resume"))
@@ -269,12 +279,12 @@ def main():
         h.start()
         started = time.monotonic()
         ids = start_runs(h, arguments.bulk)
-        print(f"dashboard test: {arguments.bulk + 6} runs started in {time.monotonic() - started:.1f} s", flush=True)
+        print(f"dashboard test: {arguments.bulk + 7} runs started in {time.monotonic() - started:.1f} s", flush=True)
         checks.check("the failed run failed", wait_for_status(h, ids["flaky"], {"failed"}))
         checks.check("the SDK run succeeded", wait_for_status(h, ids["sdk"], {"succeeded"}))
         rendered = run_browser(h, ids, screenshots, arguments.readme, checks)
         print(f"dashboard test: the runs page showed its first rows {rendered:.0f} ms after navigation "
-              f"with {arguments.bulk + 6} runs in the store", flush=True)
+              f"with {arguments.bulk + 7} runs in the store", flush=True)
     except Fail as failure:
         checks.check("setup", False, str(failure))
     except Exception as error:  # a browser or driver error is a failure of the test, reported

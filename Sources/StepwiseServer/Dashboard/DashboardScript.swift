@@ -92,8 +92,12 @@ enum DashboardScript {
             more.hidden = !cursor;
           };
           more.addEventListener("click", () => load(false));
+          const label = el("input", { id: "filter-label", placeholder: "label", value: chosen("label"), onchange: (event) => {
+            if (event.target.value) params.set("label", event.target.value); else params.delete("label");
+            location.hash = "#/runs?" + params.toString();
+          } });
           page("Runs", el("div", { class: "filters" }, filter("workflow", workflows.map((w) => w.name)),
-              filter("status", ["running", "succeeded", "failed", "canceled"])),
+              filter("status", ["running", "succeeded", "failed", "canceled"]), label),
             el("div", { class: "card" }, el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Run"), el("th", {}, "Workflow"),
               el("th", {}, "Status"), el("th", { class: "optional" }, "Created"))), body), more));
           await load(true);
