@@ -53,9 +53,9 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from crash_test import (  # noqa: E402
-    EXPECTED_STEPS, FANOUT_WORKFLOW, FANOUT_YAML, HOST, TOKEN, WORKFLOW, WORKFLOW_YAML, ChildServer, Counter, CountingServer,
-    TestFailure, answer_value, canonical, expected_fanout, expected_requests, expected_run, fanout_paths, free_port, make_handler,
-    request, tail, verify_fanout_concurrency)
+    EXPECTED_STEPS, FANOUT_WORKFLOW, HOST, TOKEN, WORKFLOW, ChildServer, TestFailure, answer_value, canonical, check_binary_and_seed,
+    expected_fanout, expected_requests, expected_run, fanout_paths, free_port, request, start_counting_server, tail,
+    verify_fanout_concurrency, write_crash_workflows)
 
 LIMIT = 2
 CLUSTER_YAML = {
@@ -332,12 +332,9 @@ def parse_arguments():
     parser.add_argument("--deadline", type=float, default=300.0, help="seconds until unfinished runs fail the test (default 300)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and database (kept anyway on failure)")
     arguments = parser.parse_args()
-    if not (os.path.isfile(arguments.binary) and os.access(arguments.binary, os.X_OK)):
-        parser.error(f"{arguments.binary} is not an executable file")
+    check_binary_and_seed(parser, arguments)
     if arguments.nodes < 2 or arguments.runs < 1 or arguments.kills < 0:
         parser.error("--nodes must be ≥ 2, --runs ≥ 1, --kills ≥ 0")
-    if arguments.seed is None:
-        arguments.seed = random.SystemRandom().randrange(1, 2**31)
     return arguments
 
 
@@ -349,14 +346,9 @@ def main():
     folder = tempfile.mkdtemp(prefix="stepwise-cluster-crash-")
     workflows = os.path.join(folder, "workflows")
     os.mkdir(workflows)
-    counter = Counter(rng.randrange(2**31))
-    counting = CountingServer((HOST, 0), make_handler(counter))
-    threading.Thread(target=counting.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    counter, counting = start_counting_server(rng)
     port = str(counting.server_address[1])
-    with open(os.path.join(workflows, f"{WORKFLOW}.yaml"), "w") as file:
-        file.write(WORKFLOW_YAML.format(host=HOST, port=port))
-    with open(os.path.join(workflows, f"{FANOUT_WORKFLOW}.yaml"), "w") as file:
-        file.write(FANOUT_YAML.replace("@HOST@", HOST).replace("@PORT@", port))
+    write_crash_workflows(workflows, port)
     for name, text in CLUSTER_YAML.items():
         with open(os.path.join(workflows, f"{name}.yaml"), "w") as file:
             file.write(text.replace("@HOST@", HOST).replace("@PORT@", port))

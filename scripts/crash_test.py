@@ -469,6 +469,30 @@ class ChildServer:
         return self.process is not None and self.process.poll() is None
 
 
+def check_binary_and_seed(parser, arguments):
+    """Refuses a binary that is not an executable file and draws the seed when none was given."""
+    if not (os.path.isfile(arguments.binary) and os.access(arguments.binary, os.X_OK)):
+        parser.error(f"{arguments.binary} is not an executable file")
+    if arguments.seed is None:
+        arguments.seed = random.SystemRandom().randrange(1, 2**31)
+
+
+def start_counting_server(rng):
+    """The counting server on a free loopback port, serving from a thread: (counter, server)."""
+    counter = Counter(rng.randrange(2**31))
+    counting = CountingServer((HOST, 0), make_handler(counter))
+    threading.Thread(target=counting.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    return counter, counting
+
+
+def write_crash_workflows(workflows, port):
+    """Writes `crash-test` and `crash-fanout`, their requests going to the counting server on `port`."""
+    with open(os.path.join(workflows, f"{WORKFLOW}.yaml"), "w") as file:
+        file.write(WORKFLOW_YAML.format(host=HOST, port=port))
+    with open(os.path.join(workflows, f"{FANOUT_WORKFLOW}.yaml"), "w") as file:
+        file.write(FANOUT_YAML.replace("@HOST@", HOST).replace("@PORT@", str(port)))
+
+
 def stepwise_serve(binary, workflows, database, port, log_path):
     """`stepwise serve` on `port` and `database` with the test's token and shortened QStash backoff."""
     return ChildServer("stepwise serve", [
@@ -1021,14 +1045,11 @@ def parse_arguments():
     parser.add_argument("--sdk-runs", type=int, default=16, help="SDK runs of app.py's `sequential` (default 16)")
     parser.add_argument("--sdk-sleep-runs", type=int, default=4, help="SDK runs of app.py's `sleep` in addition (default 4)")
     arguments = parser.parse_args()
-    if not (os.path.isfile(arguments.binary) and os.access(arguments.binary, os.X_OK)):
-        parser.error(f"{arguments.binary} is not an executable file")
+    check_binary_and_seed(parser, arguments)
     if arguments.runs < 0 or arguments.fanout_runs < 0 or arguments.runs + arguments.fanout_runs < 1 \
             or arguments.kills < 0 or arguments.deadline <= 0 or arguments.sdk_runs < 0 or arguments.sdk_sleep_runs < 0:
         parser.error("--runs and --fanout-runs must be ≥ 0 with at least one run, --kills ≥ 0, --deadline > 0, "
                      "--sdk-runs and --sdk-sleep-runs ≥ 0")
-    if arguments.seed is None:
-        arguments.seed = random.SystemRandom().randrange(1, 2**31)
     return arguments
 
 
@@ -1055,9 +1076,7 @@ def main():
     database = os.path.join(folder, "stepwise.db")
     log_path = os.path.join(folder, "serve.log")
 
-    counter = Counter(rng.randrange(2**31))
-    counting = CountingServer((HOST, 0), make_handler(counter))
-    threading.Thread(target=counting.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    counter, counting = start_counting_server(rng)
     counter_port = counting.server_address[1]
 
     server = stepwise_serve(binary, workflows, database, free_port(), log_path)
@@ -1083,10 +1102,7 @@ def main():
     sdk_report = None
     ok = False
     try:
-        with open(os.path.join(workflows, f"{WORKFLOW}.yaml"), "w") as file:
-            file.write(WORKFLOW_YAML.format(host=HOST, port=counter_port))
-        with open(os.path.join(workflows, f"{FANOUT_WORKFLOW}.yaml"), "w") as file:
-            file.write(FANOUT_YAML.replace("@HOST@", HOST).replace("@PORT@", str(counter_port)))
+        write_crash_workflows(workflows, counter_port)
         check = subprocess.run([binary, "validate", "--strict", workflows], capture_output=True, text=True, timeout=60)
         if check.returncode != 0:
             print(check.stdout + check.stderr, end="")

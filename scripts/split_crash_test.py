@@ -44,8 +44,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from crash_test import (  # noqa: E402
-    EXPECTED_STEPS, FANOUT_WORKFLOW, FANOUT_YAML, HOST, TOKEN, WORKFLOW, WORKFLOW_YAML, ChildServer, Counter, CountingServer,
-    TestFailure, canonical, expected_fanout, expected_requests, expected_run, fanout_paths, free_port, make_handler, request, tail)
+    EXPECTED_STEPS, FANOUT_WORKFLOW, HOST, TOKEN, WORKFLOW, ChildServer, TestFailure, canonical, check_binary_and_seed,
+    expected_fanout, expected_requests, expected_run, fanout_paths, free_port, request, start_counting_server, tail,
+    write_crash_workflows)
 
 
 def start_run(runner, run_id, workflow, payload, deadline):
@@ -134,12 +135,9 @@ def parse_arguments():
     parser.add_argument("--deadline", type=float, default=180.0, help="seconds until unfinished runs fail the test (default 180)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (kept anyway on failure)")
     arguments = parser.parse_args()
-    if not (os.path.isfile(arguments.binary) and os.access(arguments.binary, os.X_OK)):
-        parser.error(f"{arguments.binary} is not an executable file")
+    check_binary_and_seed(parser, arguments)
     if arguments.runs < 0 or arguments.fanout_runs < 0 or arguments.runs + arguments.fanout_runs < 1 or arguments.kills < 0:
         parser.error("--runs and --fanout-runs must be ≥ 0 with at least one run, --kills ≥ 0")
-    if arguments.seed is None:
-        arguments.seed = random.SystemRandom().randrange(1, 2**31)
     return arguments
 
 
@@ -152,13 +150,8 @@ def main():
     workflows = os.path.join(folder, "workflows")
     os.mkdir(workflows)
     database = os.path.join(folder, "stepwise.db")
-    counter = Counter(rng.randrange(2**31))
-    counting = CountingServer((HOST, 0), make_handler(counter))
-    threading.Thread(target=counting.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-    with open(os.path.join(workflows, f"{WORKFLOW}.yaml"), "w") as file:
-        file.write(WORKFLOW_YAML.format(host=HOST, port=counting.server_address[1]))
-    with open(os.path.join(workflows, f"{FANOUT_WORKFLOW}.yaml"), "w") as file:
-        file.write(FANOUT_YAML.replace("@HOST@", HOST).replace("@PORT@", str(counting.server_address[1])))
+    counter, counting = start_counting_server(rng)
+    write_crash_workflows(workflows, counting.server_address[1])
     engine_port, runner_port = free_port(), free_port()
     engine = ChildServer("the engine", [
         binary, "serve", "--no-runner", "--store", f"sqlite:{database}", "--host", HOST, "--port", str(engine_port),

@@ -22,8 +22,8 @@ enum PostgresRecords {
             id: id, workflow: workflow, definitionHash: text("definition_hash") ?? "", input: input, status: status, phase: phase,
             createdAt: created, updatedAt: updated, output: text("output").flatMap { try? Value(json: $0) },
             error: text("error").flatMap { try? Value(json: $0) }.flatMap(StepError.init(value:)), parent: parent,
-            flowControl: flowControl(row), endpoint: text("endpoint_url"), defaults: runDefaults(text("endpoint_defaults")),
-            invoker: text("endpoint_invoker").flatMap { try? JSONDecoder().decode(EndpointInvoker.self, from: Data($0.utf8)) },
+            flowControl: flowControl(row), endpoint: text("endpoint_url"), defaults: StoredJSON.decode(RunDefaults.self, from: text("endpoint_defaults")),
+            invoker: StoredJSON.decode(EndpointInvoker.self, from: text("endpoint_invoker")),
             label: text("label"))
     }
 
@@ -35,11 +35,6 @@ enum PostgresRecords {
             rateKey: (try? row("rate_key", as: String?.self)) ?? nil, rateLimit: (try? row("rate_limit", as: Int?.self)) ?? nil,
             ratePeriod: (try? row("rate_period", as: Int64?.self)) ?? nil)
         return flow == StepwiseEngine.FlowControl() ? nil : flow
-    }
-
-    /// Decodes the stored `endpoint_defaults` column.
-    static func runDefaults(_ text: String?) -> RunDefaults? {
-        text.flatMap { try? JSONDecoder().decode(RunDefaults.self, from: Data($0.utf8)) }
     }
 
     /// A row of `messages`.
@@ -55,7 +50,7 @@ enum PostgresRecords {
     /// A row of `queue`.
     static func queuedMessage(_ row: PostgresRowReader) -> QueuedMessage? {
         guard let spec = try? row("spec", as: String.self),
-            var message = try? JSONDecoder().decode(QueuedMessage.self, from: Data(spec.utf8)),
+            var message = StoredJSON.decode(QueuedMessage.self, from: spec),
             let due = PostgresTransaction.timestamp(try? row("due_at", as: Int64.self)), let attempt = try? row("attempt", as: Int.self)
         else { return nil }
         message.body = ((try? row("body", as: Data?.self)) ?? nil).map { Array($0) }
@@ -72,6 +67,6 @@ enum PostgresRecords {
             WHERE o.event_id = ? AND o.kind = 'endpoint-wait' AND r.status = 'running' AND (?::text IS NULL OR o.run_id = ?)
             ORDER BY o.created_at, o.run_id
             """, [event, runId, runId], as: String.self
-        ).compactMap { try? JSONDecoder().decode(EndpointWait.self, from: Data($0.utf8)) }
+        ).compactMap { StoredJSON.decode(EndpointWait.self, from: $0) }
     }
 }

@@ -9,7 +9,7 @@ extension PostgresStore {
     public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage] {
         let current = PostgresTransaction.at(now)
         return try await write { transaction in
-            try Self.freeSlotsOfExpiredLeases(transaction, now: current)
+            try FlowAdmission(transaction).freeSlotsOfExpiredLeases(now: current)
             let candidates = try transaction.session.rows(
                 """
                 SELECT m.*, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_limit, r.rate_period
@@ -38,7 +38,7 @@ extension PostgresStore {
     public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage] {
         let current = PostgresTransaction.at(now)
         return try await write { transaction in
-            try Self.freeSlotsOfExpiredLeases(transaction, now: current)
+            try FlowAdmission(transaction).freeSlotsOfExpiredLeases(now: current)
             let rows = try transaction.session.rows(
                 """
                 SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?) AND waiting_for_slot = 0
@@ -78,21 +78,6 @@ extension PostgresStore {
         }
     }
 
-    /// A lease that expired belonged to a node that died: the slots it held are free again.
-    static func freeSlotsOfExpiredLeases(_ transaction: PostgresTransaction, now: Int64) throws {
-        let expired = try transaction.session.value(
-            """
-            SELECT EXISTS (SELECT 1 FROM messages WHERE lease_until < ?)
-                OR EXISTS (SELECT 1 FROM queue WHERE lease_until < ? AND flow_key IS NOT NULL)
-            """, [now, now], as: Bool.self)
-        if expired == true { try freeAllSlots(transaction) }
-    }
-
-    /// Every message waiting for a slot may try again.
-    static func freeAllSlots(_ transaction: PostgresTransaction) throws {
-        try transaction.session.execute("UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
-        try transaction.session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
-    }
 }
 
 /// Flow-control admission's rows; a transaction-scoped advisory lock per key makes the
@@ -132,6 +117,19 @@ extension PostgresTransaction: FlowControlRows {
 
     func recordStart(key: String, at time: Int64, period: Int64) throws {
         try session.execute("INSERT INTO rate_starts (key, started_at, period) VALUES (?, ?, ?)", [key, time, period])
+    }
+
+    func anyExpiredLease(at now: Int64) throws -> Bool {
+        try session.value(
+            """
+            SELECT EXISTS (SELECT 1 FROM messages WHERE lease_until < ?)
+                OR EXISTS (SELECT 1 FROM queue WHERE lease_until < ? AND flow_key IS NOT NULL)
+            """, [now, now], as: Bool.self) ?? false
+    }
+
+    func freeAllSlots() throws {
+        try session.execute("UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
+        try session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
     }
 }
 

@@ -34,7 +34,7 @@ extension PostgresStore {
 
     public func runDefaults(runId: String) async throws -> RunDefaults? {
         try await session { session in
-            PostgresRecords.runDefaults(try session.value("SELECT endpoint_defaults FROM runs WHERE id = ?", [runId], as: String.self))
+            StoredJSON.decode(RunDefaults.self, from: try session.value("SELECT endpoint_defaults FROM runs WHERE id = ?", [runId], as: String.self))
         }
     }
 

@@ -134,7 +134,7 @@ extension PostgresStore {
                 try transaction.session.execute("UPDATE messages SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", [owner])
                 try transaction.session.execute("UPDATE queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?", [owner])
             }
-            try Self.freeAllSlots(transaction)
+            try transaction.freeAllSlots()
         }
     }
 
@@ -243,7 +243,7 @@ extension PostgresStore {
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {
         try await session { session in
             try session.value("SELECT payload FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName], as: String.self)
-                .flatMap(PostgresTransaction.operation)
+                .flatMap(StoredJSON.operation)
         }
     }
 

@@ -73,7 +73,7 @@ extension PostgresStore {
                     cron = excluded.cron, timezone = excluded.timezone
                 """,
                 [
-                    schedule.id, schedule.destination, schedule.cron, schedule.timeZone, try PostgresTransaction.json(schedule.headers),
+                    schedule.id, schedule.destination, schedule.cron, schedule.timeZone, try StoredJSON.text(schedule.headers),
                     schedule.body.map { Data($0) }, schedule.paused ? 1 : 0, PostgresTransaction.at(schedule.createdAt),
                     schedule.nextFireAt.map(PostgresTransaction.at),
                 ])
@@ -109,7 +109,7 @@ extension PostgresStore {
 
     private static func queueSchedule(_ row: PostgresRowReader) -> QueueSchedule? {
         guard let headerText = try? row("headers", as: String.self),
-            let headers = try? JSONDecoder().decode([ForwardedHeader].self, from: Data(headerText.utf8)),
+            let headers = StoredJSON.decode([ForwardedHeader].self, from: headerText),
             let createdAt = PostgresTransaction.timestamp(try? row("created_at", as: Int64.self)), let id = try? row("id", as: String.self),
             let destination = try? row("destination", as: String.self), let cron = try? row("cron", as: String.self),
             let paused = try? row("paused", as: Int.self)

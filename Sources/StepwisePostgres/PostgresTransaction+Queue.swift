@@ -14,7 +14,7 @@ extension PostgresTransaction {
             let run = try session.row("SELECT * FROM runs WHERE id = ?", [try row("run_id", as: String.self)]).flatMap(PostgresRecords.run),
             let created = Self.timestamp(try row("created_at"))
         else { return nil }
-        let message = try row("message", as: String?.self).flatMap { try? JSONDecoder().decode(QueuedMessage.self, from: Data($0.utf8)) }
+        let message = StoredJSON.decode(QueuedMessage.self, from: try row("message", as: String?.self))
         return DeadLetter(
             id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created, message: message)
     }
@@ -28,7 +28,7 @@ extension PostgresTransaction {
     }
 
     func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
-        try session.execute("UPDATE dead_letters SET message = ? WHERE run_id = ?", [try Self.json(message), runId])
+        try session.execute("UPDATE dead_letters SET message = ? WHERE run_id = ?", [try StoredJSON.text(message), runId])
     }
 
     func removeDeadLetter(id: String) throws {
@@ -41,7 +41,7 @@ extension PostgresTransaction {
         try session.execute(
             "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at, flow_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                message.id, message.runId, try Self.json(message), message.body.map { Data($0) }, message.attempt, Self.due(message.dueAt),
+                message.id, message.runId, try StoredJSON.text(message), message.body.map { Data($0) }, message.attempt, Self.due(message.dueAt),
                 Self.at(time), message.flowControl?.key,
             ])
         madeDue.otherWork()
@@ -84,7 +84,7 @@ extension PostgresTransaction {
             """
             INSERT INTO operations (run_id, step_name, kind, event_id, timeout_at, payload, created_at)
             VALUES (?, ?, 'endpoint-wait', ?, ?, ?, ?) ON CONFLICT (run_id, step_name) DO NOTHING
-            """, [wait.runId, wait.stepKey, wait.eventId, Self.due(timeoutAt), try Self.json(wait), Self.at(time)])
+            """, [wait.runId, wait.stepKey, wait.eventId, Self.due(timeoutAt), try StoredJSON.text(wait), Self.at(time)])
     }
 
     func deleteEndpointWait(runId: String, stepKey: String) throws -> Bool {

@@ -32,23 +32,12 @@ struct PostgresTransaction: StoreTransaction {
     }
 
     static func at(_ time: TimestampValue) -> Int64 { time.millisecondsSinceEpoch }
-    static func due(_ time: TimestampValue) -> Int64 {
-        let (quotient, remainder) = time.nanosecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000)
-        return Int64(clamping: remainder > 0 ? quotient + 1 : quotient)
-    }
+    static func due(_ time: TimestampValue) -> Int64 { time.millisecondsRoundedUp }
 
     static func timestamp(_ milliseconds: Int64?) -> TimestampValue? {
-        guard let milliseconds else { return nil }
-        return try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000)
+        milliseconds.flatMap(TimestampValue.init(millisecondsSinceEpoch:))
     }
 
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-    }
-
-    static func operation(_ payload: String) -> StepOperation? {
-        (try? Value(json: payload)).flatMap(StepOperation.init(json:))
-    }
 
     // MARK: Runs
 
@@ -69,7 +58,7 @@ struct PostgresTransaction: StoreTransaction {
                 run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
                 run.phase.rawValue, created, created, run.parent?.runId, run.parent?.step, flow?.concurrencyKey,
                 flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit, flow?.ratePeriod, run.endpoint,
-                try run.defaults.map(Self.json), try run.invoker.map(Self.json), run.label,
+                try run.defaults.map(StoredJSON.text), try run.invoker.map(StoredJSON.text), run.label,
             ])
     }
 
@@ -115,7 +104,7 @@ struct PostgresTransaction: StoreTransaction {
     }
 
     func runDefaults(runId: String) throws -> RunDefaults? {
-        PostgresRecords.runDefaults(try session.value("SELECT endpoint_defaults FROM runs WHERE id = ?", [runId], as: String.self))
+        StoredJSON.decode(RunDefaults.self, from: try session.value("SELECT endpoint_defaults FROM runs WHERE id = ?", [runId], as: String.self))
     }
 
     // MARK: Journal and deliveries
@@ -231,7 +220,7 @@ struct PostgresTransaction: StoreTransaction {
     func invokeOperation(runId: String, stepName: String, child: String) throws -> StepOperation? {
         try session.value(
             "SELECT payload FROM operations WHERE run_id = ? AND step_name = ? AND child_run_id = ?", [runId, stepName, child], as: String.self
-        ).flatMap(Self.operation)
+        ).flatMap(StoredJSON.operation)
     }
 
     func waitingOperations(event: String, runId: String?) throws -> [(runId: String, operation: StepOperation)] {
@@ -243,7 +232,7 @@ struct PostgresTransaction: StoreTransaction {
             """, [event, runId, runId]
         ).compactMap { row in
             let runId: String = try row("run_id")
-            return Self.operation(try row("payload")).map { (runId, $0) }
+            return StoredJSON.operation(try row("payload")).map { (runId, $0) }
         }
     }
 

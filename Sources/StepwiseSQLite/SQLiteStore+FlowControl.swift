@@ -11,7 +11,7 @@ extension SQLiteStore {
     {
         let nowMilliseconds = SQLiteTime.milliseconds(now)
         return try await pool.write { db in
-            try Self.freeSlotsOfExpiredLeases(db, now: nowMilliseconds)
+            try FlowAdmission(SQLiteTransaction(db)).freeSlotsOfExpiredLeases(now: nowMilliseconds)
             let candidates = try Row.fetchAll(
                 db,
                 sql: """
@@ -39,25 +39,6 @@ extension SQLiteStore {
     /// Whether a delivery may start now under `flow` (`FlowAdmission`).
     static func admit(_ db: Database, _ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
         try FlowAdmission(SQLiteTransaction(db)).admit(flow, held, now: now)
-    }
-
-    /// A lease that expired belonged to a node that died: the slots it held are free again.
-    static func freeSlotsOfExpiredLeases(_ db: Database, now: Int64) throws {
-        let expired =
-            try Bool.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT EXISTS (SELECT 1 FROM messages WHERE lease_until < ?)
-                            OR EXISTS (SELECT 1 FROM queue WHERE lease_until < ? AND flow_key IS NOT NULL)
-                        """),
-                arguments: [now, now]) ?? false
-        if expired { try freeAllSlots(db) }
-    }
-
-    /// Every message waiting for a slot may try again.
-    static func freeAllSlots(_ db: Database) throws {
-        try db.cachedStatement(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
-        try db.cachedStatement(sql: "UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
     }
 
     /// A delivery of `run` ended: the deliveries waiting for a slot of its key may try again.

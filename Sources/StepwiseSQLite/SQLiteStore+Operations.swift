@@ -54,7 +54,7 @@ extension SQLiteStore {
             try String.fetchOne(
                 db.cachedStatement(sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ?"), arguments: [runId, stepName]
             )
-            .flatMap(SQLiteTransaction.operation)
+            .flatMap(StoredJSON.operation)
         }
     }
 

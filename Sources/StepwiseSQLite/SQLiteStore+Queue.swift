@@ -40,7 +40,7 @@ extension SQLiteStore {
         }
         guard anyDue else { return [] }
         return try await pool.write { db in
-            try Self.freeSlotsOfExpiredLeases(db, now: current)
+            try FlowAdmission(SQLiteTransaction(db)).freeSlotsOfExpiredLeases(now: current)
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -84,12 +84,9 @@ extension SQLiteStore {
 
     /// The run-level options of SDK run `runId`, within a transaction.
     static func runDefaults(_ db: Database, runId: String) throws -> RunDefaults? {
-        runDefaults(try String.fetchOne(db.cachedStatement(sql: "SELECT endpoint_defaults FROM runs WHERE id = ?"), arguments: [runId]))
-    }
-
-    /// Decodes the stored `endpoint_defaults` column.
-    static func runDefaults(_ text: String?) -> RunDefaults? {
-        text.flatMap { try? JSONDecoder().decode(RunDefaults.self, from: Data($0.utf8)) }
+        StoredJSON.decode(
+            RunDefaults.self,
+            from: try String.fetchOne(db.cachedStatement(sql: "SELECT endpoint_defaults FROM runs WHERE id = ?"), arguments: [runId]))
     }
 
     public func finishEndpointRun(runId: String, output: Value?, at time: TimestampValue) async throws -> RunRecord? {
@@ -97,7 +94,7 @@ extension SQLiteStore {
     }
 
     private static func queuedMessage(_ row: Row) -> QueuedMessage? {
-        guard var message = try? JSONDecoder().decode(QueuedMessage.self, from: Data((row["spec"] as String).utf8)),
+        guard var message = StoredJSON.decode(QueuedMessage.self, from: row["spec"]),
             let due = SQLiteTime.timestamp(row["due_at"])
         else { return nil }
         message.body = (row["body"] as Data?).map { Array($0) }

@@ -23,7 +23,7 @@ extension SQLiteStore {
                     """
             ).execute(arguments: [
                 schedule.id, schedule.destination, schedule.cron, schedule.timeZone,
-                String(decoding: try JSONEncoder().encode(schedule.headers), as: UTF8.self), schedule.body.map { Data($0) },
+                try StoredJSON.text(schedule.headers), schedule.body.map { Data($0) },
                 schedule.paused, SQLiteTime.milliseconds(schedule.createdAt), schedule.nextFireAt.map(SQLiteTime.milliseconds),
             ])
         }
@@ -65,7 +65,7 @@ extension SQLiteStore {
     }
 
     private static func queueSchedule(_ row: Row) -> QueueSchedule? {
-        guard let headers = try? JSONDecoder().decode([ForwardedHeader].self, from: Data((row["headers"] as String).utf8)),
+        guard let headers = StoredJSON.decode([ForwardedHeader].self, from: row["headers"]),
             let createdAt = SQLiteTime.timestamp(row["created_at"])
         else { return nil }
         return QueueSchedule(

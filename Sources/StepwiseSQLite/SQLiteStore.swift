@@ -120,7 +120,7 @@ public final class SQLiteStore: Store {
                 try db.cachedStatement(sql: "UPDATE queue SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = ?").execute(
                     arguments: [owner])
             }
-            try Self.freeAllSlots(db)
+            try SQLiteTransaction(db).freeAllSlots()
         }
     }
 
@@ -254,8 +254,8 @@ public final class SQLiteStore: Store {
             id: row["id"], workflow: row["workflow"], definitionHash: row["definition_hash"] ?? "", input: input, status: status,
             phase: phase, createdAt: created, updatedAt: updated, output: output, error: error, parent: parent,
             flowControl: Self.flowControl(row), endpoint: row["endpoint_url"],
-            defaults: Self.runDefaults(row["endpoint_defaults"]),
-            invoker: (row["endpoint_invoker"] as String?).flatMap { try? JSONDecoder().decode(EndpointInvoker.self, from: Data($0.utf8)) },
+            defaults: StoredJSON.decode(RunDefaults.self, from: row["endpoint_defaults"]),
+            invoker: StoredJSON.decode(EndpointInvoker.self, from: row["endpoint_invoker"]),
             label: row["label"])
     }
 

@@ -11,8 +11,7 @@ enum SQLiteTime {
     /// `timestamp` rounded up to the next millisecond: for due times, so that a message is never
     /// claimed before its time (a sleep never ends early, not even by a fraction of a millisecond).
     static func millisecondsRoundedUp(_ timestamp: TimestampValue) -> Int64 {
-        let (quotient, remainder) = timestamp.nanosecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000)
-        return Int64(clamping: remainder > 0 ? quotient + 1 : quotient)
+        timestamp.millisecondsRoundedUp
     }
 
     static func milliseconds(_ date: Date) -> Int64 {
@@ -20,7 +19,6 @@ enum SQLiteTime {
     }
 
     static func timestamp(_ milliseconds: Int64?) -> TimestampValue? {
-        guard let milliseconds else { return nil }
-        return try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000)
+        milliseconds.flatMap(TimestampValue.init(millisecondsSinceEpoch:))
     }
 }

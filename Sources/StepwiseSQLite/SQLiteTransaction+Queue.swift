@@ -13,7 +13,7 @@ extension SQLiteTransaction {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM dead_letters WHERE id = ?"), arguments: [id]),
             let run = try run(id: row["run_id"]), let created = SQLiteTime.timestamp(row["created_at"])
         else { return nil }
-        let message = (row["message"] as String?).flatMap { try? JSONDecoder().decode(QueuedMessage.self, from: Data($0.utf8)) }
+        let message = StoredJSON.decode(QueuedMessage.self, from: row["message"])
         return DeadLetter(
             id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created,
             message: message)
@@ -25,7 +25,7 @@ extension SQLiteTransaction {
     }
 
     func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
-        try db.cachedStatement(sql: "UPDATE dead_letters SET message = ? WHERE run_id = ?").execute(arguments: [try Self.json(message), runId])
+        try db.cachedStatement(sql: "UPDATE dead_letters SET message = ? WHERE run_id = ?").execute(arguments: [try StoredJSON.text(message), runId])
     }
 
     func removeDeadLetter(id: String) throws {
@@ -38,7 +38,7 @@ extension SQLiteTransaction {
         try db.cachedStatement(
             sql: "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at, flow_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         ).execute(arguments: [
-            message.id, message.runId, try Self.json(message), message.body.map { Data($0) }, message.attempt,
+            message.id, message.runId, try StoredJSON.text(message), message.body.map { Data($0) }, message.attempt,
             SQLiteTime.millisecondsRoundedUp(message.dueAt), SQLiteTime.milliseconds(time), message.flowControl?.key,
         ])
     }
@@ -89,7 +89,7 @@ extension SQLiteTransaction {
                 VALUES (?, ?, 'endpoint-wait', ?, ?, ?, ?) ON CONFLICT(run_id, step_name) DO NOTHING
                 """
         ).execute(arguments: [
-            wait.runId, wait.stepKey, wait.eventId, SQLiteTime.millisecondsRoundedUp(timeoutAt), try Self.json(wait),
+            wait.runId, wait.stepKey, wait.eventId, SQLiteTime.millisecondsRoundedUp(timeoutAt), try StoredJSON.text(wait),
             SQLiteTime.milliseconds(time),
         ])
         return db.changesCount > 0
@@ -110,7 +110,7 @@ extension SQLiteTransaction {
                     ORDER BY o.created_at, o.run_id
                     """),
             arguments: [event, runId, runId]
-        ).compactMap { try? JSONDecoder().decode(EndpointWait.self, from: Data($0.utf8)) }
+        ).compactMap { StoredJSON.decode(EndpointWait.self, from: $0) }
     }
 
     // MARK: Schedules
@@ -180,6 +180,21 @@ extension SQLiteTransaction: FlowControlRows {
 
     func recordStart(key: String, at time: Int64, period: Int64) throws {
         try db.cachedStatement(sql: "INSERT INTO rate_starts (key, started_at, period) VALUES (?, ?, ?)").execute(arguments: [key, time, period])
+    }
+
+    func anyExpiredLease(at now: Int64) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM messages WHERE lease_until < ?)
+                        OR EXISTS (SELECT 1 FROM queue WHERE lease_until < ? AND flow_key IS NOT NULL)
+                    """),
+            arguments: [now, now]) ?? false
+    }
+
+    func freeAllSlots() throws {
+        try db.cachedStatement(sql: "UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
+        try db.cachedStatement(sql: "UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
     }
 
     private static func table(_ held: HeldMessage) -> String {

@@ -50,7 +50,7 @@ struct SQLiteTransaction: StoreTransaction {
                 run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
                 run.phase.rawValue, created, created,
                 run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
-                flow?.ratePeriod, run.endpoint, try run.defaults.map(Self.json), try run.invoker.map(Self.json), run.label,
+                flow?.ratePeriod, run.endpoint, try run.defaults.map(StoredJSON.text), try run.invoker.map(StoredJSON.text), run.label,
             ])
     }
 
@@ -211,7 +211,7 @@ struct SQLiteTransaction: StoreTransaction {
         try String.fetchOne(
             db.cachedStatement(sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ? AND child_run_id = ?"),
             arguments: [runId, stepName, child]
-        ).flatMap(Self.operation)
+        ).flatMap(StoredJSON.operation)
     }
 
     func waitingOperations(event: String, runId: String?) throws -> [(runId: String, operation: StepOperation)] {
@@ -223,7 +223,7 @@ struct SQLiteTransaction: StoreTransaction {
                     ORDER BY o.created_at, o.run_id
                     """),
             arguments: [event, runId, runId]
-        ).compactMap { row in Self.operation(row["payload"]).map { (row["run_id"], $0) } }
+        ).compactMap { row in StoredJSON.operation(row["payload"]).map { (row["run_id"], $0) } }
     }
 
     func takeEvent(runId: String, event: String) throws -> Value? {
@@ -237,11 +237,4 @@ struct SQLiteTransaction: StoreTransaction {
             "INSERT OR REPLACE INTO events (run_id, event_id, data, created_at) VALUES (?, ?, ?, ?)", [runId, event, data.jsonText(), Self.at(time)])
     }
 
-    static func operation(_ payload: String) -> StepOperation? {
-        (try? Value(json: payload)).flatMap(StepOperation.init(json:))
-    }
-
-    static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
-    }
 }

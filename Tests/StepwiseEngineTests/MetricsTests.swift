@@ -15,13 +15,7 @@ struct MetricsTests {
 
     @Test("a scrape reports the runs, deliveries, commits, messages and requests the server handled", arguments: StoreKind.testable)
     func scrape(kind: StoreKind) async throws {
-        let napper = try definition("""
-            workflow: napper
-            steps:
-              - id: nap
-                sleep: 10ms
-            output: rested
-            """)
+        let napper = try definition(SmallWorkflows.napper)
         let breaker = try definition("""
             workflow: breaker
             steps:

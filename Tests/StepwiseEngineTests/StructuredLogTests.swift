@@ -23,13 +23,7 @@ struct StructuredLogTests {
 
     @Test("every delivery of a run is a JSON line naming the run, its workflow, its step and the outcome")
     func deliveriesAreJSONLines() async throws {
-        let napper = try definition("""
-            workflow: napper
-            steps:
-              - id: nap
-                sleep: 10ms
-            output: rested
-            """)
+        let napper = try definition(SmallWorkflows.napper)
         let sink = Lines()
         try await RunningServer.with([napper], logger: sink.logger) { server in
             let id = try await server.startRun("napper", "{}")

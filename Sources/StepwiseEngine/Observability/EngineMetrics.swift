@@ -1,4 +1,5 @@
 import CoreMetrics
+import Metrics
 import StepwiseExpressions
 
 /// The engine's measurements, made through swift-metrics handlers of one explicit factory (no
@@ -25,7 +26,7 @@ public struct EngineMetrics: Sendable {
     /// A store transaction that commits a delivery's outcome took `duration`.
     func storeCommit(_ operation: String, _ duration: Duration) {
         Timer(label: "stepwise_store_commit_seconds", dimensions: [("operation", operation)], factory: factory)
-            .recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+            .record(duration: duration)
     }
 
     /// Deliveries in flight now.

@@ -34,6 +34,14 @@ public struct FlowAdmission<Rows: FlowControlRows> {
     }
 }
 
+extension FlowAdmission {
+    /// A lease that expired belonged to a node that died: the slots it held are free again, so
+    /// every message waiting for one may try again. Done at the start of each claim.
+    public func freeSlotsOfExpiredLeases(now: Int64) throws {
+        if try rows.anyExpiredLease(at: now) { try rows.freeAllSlots() }
+    }
+}
+
 /// A message held back by flow control: a YAML run's delivery or a queued message.
 public enum HeldMessage: Sendable {
     case message(Int64)
@@ -57,4 +65,8 @@ public protocol FlowControlRows {
     func postpone(_ held: HeldMessage, to due: Int64) throws
     /// Records a start under `key` at `time` for a window of `period`.
     func recordStart(key: String, at time: Int64, period: Int64) throws
+    /// Whether a lease that may hold a slot ended before `now` (its node died).
+    func anyExpiredLease(at now: Int64) throws -> Bool
+    /// Lets every message waiting for a slot try again.
+    func freeAllSlots() throws
 }

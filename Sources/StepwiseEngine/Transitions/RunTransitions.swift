@@ -118,6 +118,6 @@ extension TimestampValue {
     /// This time without its fraction of a millisecond: the times a transition writes are whole
     /// milliseconds, so a delivery due "now" is due by the same instant its claim compares with.
     var wholeMilliseconds: TimestampValue {
-        (try? TimestampValue(nanosecondsSinceEpoch: Int128(millisecondsSinceEpoch) * 1_000_000)) ?? self
+        TimestampValue(millisecondsSinceEpoch: millisecondsSinceEpoch) ?? self
     }
 }

@@ -111,6 +111,19 @@ public struct TimestampValue: Sendable, Hashable, Comparable, CustomStringConver
         Int64(clamping: nanosecondsSinceEpoch / 1_000_000)
     }
 
+    /// Milliseconds since the epoch rounded up to the next whole millisecond: what a store keeps
+    /// as a due time, so that nothing becomes due early (not even by a fraction of a millisecond).
+    public var millisecondsRoundedUp: Int64 {
+        let (quotient, remainder) = nanosecondsSinceEpoch.quotientAndRemainder(dividingBy: 1_000_000)
+        return Int64(clamping: remainder > 0 ? quotient + 1 : quotient)
+    }
+
+    /// The instant `milliseconds` after the epoch (as stores keep times); `nil` outside years 1–9999.
+    public init?(millisecondsSinceEpoch milliseconds: Int64) {
+        guard let instant = try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000) else { return nil }
+        self = instant
+    }
+
     /// Whole seconds since the epoch, rounded toward negative infinity like Go's `Unix()`, so
     /// that `int(timestamp)` of an instant before 1970 with a fraction gives the earlier second.
     public var secondsSinceEpoch: Int64 {

@@ -45,6 +45,6 @@ extension WorkflowEndpoint {
     /// A run's creation time from unix milliseconds; `nil` for 0 (unknown) or out of range.
     static func createdAt(milliseconds: Int64) -> TimestampValue? {
         guard milliseconds > 0 else { return nil }
-        return try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000)
+        return TimestampValue(millisecondsSinceEpoch: milliseconds)
     }
 }

@@ -82,7 +82,7 @@ struct WorkflowLogsController: Sendable {
         filter.label = query["label"].map(String.init)
         for (name, keyPath) in [("fromDate", \RunFilter.createdFrom), ("toDate", \RunFilter.createdBefore)] {
             guard let text = query[Substring(name)] else { continue }
-            guard let milliseconds = Int64(text), let time = try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000) else {
+            guard let time = Int64(text).flatMap(TimestampValue.init(millisecondsSinceEpoch:)) else {
                 return .failure(QueryProblem(message: "\(name) must be unix milliseconds"))
             }
             filter[keyPath: keyPath] = time

@@ -126,9 +126,11 @@ enum DashboardScript {
         }
 
         async function runPage(id) {
+          // The workflows' step trees do not change while the page is open: read once, not per refresh.
+          const workflows = (await api("GET", "/api/workflows")).workflows;
           const render = async () => {
             const run = await api("GET", "/api/runs/" + encodeURIComponent(id));
-            const workflow = (await api("GET", "/api/workflows")).workflows.find((w) => w.name === run.workflow);
+            const workflow = workflows.find((w) => w.name === run.workflow);
             const actions = el("div", { class: "actions" });
             const note = el("span", { class: "muted", id: "action-note" });
             const act = async (label, work) => {

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Metrics
 import Hummingbird
 
 /// Counts requests by route and status and times them, through an explicit metrics factory (the
@@ -25,8 +26,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let dimensions = [("route", route), ("method", request.method.rawValue), ("status", String(status))]
         Counter(label: "stepwise_http_requests_total", dimensions: dimensions, factory: factory).increment()
-        let elapsed = ContinuousClock.now - start
         Timer(label: "stepwise_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-            .recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            .record(duration: ContinuousClock.now - start)
     }
 }

@@ -1,0 +1,22 @@
+import Foundation
+import StepwiseExpressions
+import StepwiseRuntime
+
+/// How stores keep records as JSON text (queued messages, waits, run options, operations),
+/// written and read alike by every store. A column that cannot be read decodes to `nil`.
+public enum StoredJSON {
+    /// `value` as JSON text.
+    public static func text(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    /// The `T` that `text` holds, if any.
+    public static func decode<T: Decodable>(_ type: T.Type, from text: String?) -> T? {
+        text.flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
+    }
+
+    /// The pending operation an `operations.payload` column holds, if it can be read.
+    public static func operation(_ text: String?) -> StepOperation? {
+        text.flatMap { try? Value(json: $0) }.flatMap(StepOperation.init(json:))
+    }
+}
