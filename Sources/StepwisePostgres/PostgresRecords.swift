@@ -13,18 +13,20 @@ enum PostgresRecords {
             let phase = (try? row("phase", as: String.self)).flatMap(RunPhase.init(rawValue:)),
             let created = PostgresTransaction.timestamp(try? row("created_at", as: Int64.self)),
             let updated = PostgresTransaction.timestamp(try? row("updated_at", as: Int64.self)),
-            let input = (try? row("input", as: String.self)).flatMap({ try? Value(json: $0) }),
+            let input = try? row("input", as: String.self),
             let id = try? row("id", as: String.self), let workflow = try? row("workflow", as: String.self)
         else { return nil }
         let text = { (name: String) in (try? row(name, as: String?.self)) ?? nil }
         let parent = text("parent_run_id").map { ($0, text("parent_step") ?? "") }
-        return RunRecord(
-            id: id, workflow: workflow, definitionHash: text("definition_hash") ?? "", input: input, status: status, phase: phase,
+        var run = RunRecord(
+            id: id, workflow: workflow, definitionHash: text("definition_hash") ?? "", input: .null, status: status, phase: phase,
             createdAt: created, updatedAt: updated, output: text("output").flatMap { try? Value(json: $0) },
             error: text("error").flatMap { try? Value(json: $0) }.flatMap(StepError.init(value:)), parent: parent,
             flowControl: flowControl(row), endpoint: text("endpoint_url"), defaults: StoredJSON.decode(RunDefaults.self, from: text("endpoint_defaults")),
             invoker: StoredJSON.decode(EndpointInvoker.self, from: text("endpoint_invoker")),
             label: text("label"))
+        run.setInput(json: input)
+        return run
     }
 
     /// The flow control of a row of `runs` (or joined with it).

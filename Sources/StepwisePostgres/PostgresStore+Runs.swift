@@ -38,11 +38,8 @@ extension PostgresStore {
         _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
     ) async throws -> (completed: Bool, next: PendingMessage?) {
         let result = try await write { transaction in
-            let completed = try RunTransitions(transaction).complete(message, owner: owner, with: resolution)
-            guard completed, !resolution.status.isFinal else { return LeasedNext(completed: completed, next: nil) }
-            return LeasedNext(
-                completed: true,
-                next: try Self.leaseDelivery(transaction, runId: message.runId, owner: owner, until: leaseUntil, dueBy: resolution.record.finishedAt))
+            let result = try RunTransitions(transaction).complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
+            return LeasedNext(completed: result.completed, next: result.next)
         }
         return (result.completed, result.next)
     }
@@ -51,39 +48,8 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.completeOperation(message, owner: owner, entry: entry, record: record) }
     }
 
-    public func completeOperation(
-        _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?, leasingNextUntil leaseUntil: TimestampValue
-    ) async throws -> (completed: Bool, next: PendingMessage?) {
-        let result = try await write { transaction in
-            guard try RunTransitions(transaction).completeOperation(message, owner: owner, entry: entry, record: record) else {
-                return LeasedNext(completed: false, next: nil)
-            }
-            let now = record?.finishedAt ?? message.dueAt
-            return LeasedNext(completed: true, next: try Self.leaseDelivery(transaction, runId: message.runId, owner: owner, until: leaseUntil, dueBy: now))
-        }
-        return (result.completed, result.next)
-    }
-
-    /// Leases the run's delivery to `owner` until `leaseUntil` when it is due by `dueBy`, no one
-    /// holds it and the run has no flow control (whose limits only the claim applies).
-    static func leaseDelivery(_ transaction: PostgresTransaction, runId: String, owner: String, until leaseUntil: TimestampValue, dueBy: TimestampValue)
-        throws -> PendingMessage?
-    {
-        let session = transaction.session
-        guard
-            try session.row(
-                "SELECT 1 FROM runs WHERE id = ? AND status = 'running' AND concurrency_key IS NULL AND rate_key IS NULL", [runId]) != nil
-        else { return nil }
-        let leased = try session.row(
-            """
-            UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0
-            WHERE run_id = ? AND kind = 'deliver' AND lease_owner IS NULL AND waiting_for_slot = 0 AND due_at <= ?
-            RETURNING *
-            """, [owner, PostgresTransaction.at(leaseUntil), runId, PostgresTransaction.at(dueBy)])
-        guard var next = leased.flatMap(PostgresRecords.message) else { return nil }
-        transaction.madeDue.leased(runId: runId)
-        next.claimedAt = dueBy
-        return next
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) async throws -> FiredTimer {
+        try await write { transaction in try RunTransitions(transaction).fireTimer(message, owner: owner, leasingNextUntil: leaseUntil) }
     }
 
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
@@ -94,15 +60,24 @@ extension PostgresStore {
     }
 
     public func progress(runId: String, from position: Int) async throws -> RunProgress {
+        try await snapshot { session in try Self.progress(session, runId: runId, from: position) }
+    }
+
+    public func runProgress(runId: String, from position: Int) async throws -> (run: RunRecord, progress: RunProgress)? {
         try await snapshot { session in
-            let pending: [String] = try session.values("SELECT step_name FROM operations WHERE run_id = ?", [runId])
-            var failures: [String: Int] = [:]
-            for row in try session.rows("SELECT step_name, failures FROM step_failures WHERE run_id = ?", [runId]) {
-                failures[try row("step_name")] = try row("failures", as: Int.self)
-            }
-            return RunProgress(
-                journal: try Self.journal(session, runId: runId, from: position), journalBase: position, pending: Set(pending), failures: failures)
+            guard let run = try Self.run(session, id: runId) else { return nil }
+            return (run, try Self.progress(session, runId: runId, from: position))
         }
+    }
+
+    private static func progress(_ session: PostgresSession, runId: String, from position: Int) throws -> RunProgress {
+        let pending: [String] = try session.values("SELECT step_name FROM operations WHERE run_id = ?", [runId])
+        var failures: [String: Int] = [:]
+        for row in try session.rows("SELECT step_name, failures FROM step_failures WHERE run_id = ?", [runId]) {
+            failures[try row("step_name")] = try row("failures", as: Int.self)
+        }
+        return RunProgress(
+            journal: try journal(session, runId: runId, from: position), journalBase: position, pending: Set(pending), failures: failures)
     }
 
     public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws {
@@ -154,7 +129,11 @@ extension PostgresStore {
     }
 
     public func run(id: String) async throws -> RunRecord? {
-        try await session { session in try session.row("SELECT * FROM runs WHERE id = ?", [id]).flatMap(PostgresRecords.run) }
+        try await session { session in try Self.run(session, id: id) }
+    }
+
+    private static func run(_ session: PostgresSession, id: String) throws -> RunRecord? {
+        try session.row("SELECT * FROM runs WHERE id = ?", [id]).flatMap(PostgresRecords.run)
     }
 
     public func runs(_ filter: RunFilter) async throws -> [RunRecord] {
@@ -241,10 +220,7 @@ extension PostgresStore {
     }
 
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {
-        try await session { session in
-            try session.value("SELECT payload FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName], as: String.self)
-                .flatMap(StoredJSON.operation)
-        }
+        try await session { session in try PostgresTransaction(session).operation(runId: runId, stepName: stepName) }
     }
 
     public func notify(event: String, data: Value, runId: String?, at time: TimestampValue) async throws -> NotifyResult {

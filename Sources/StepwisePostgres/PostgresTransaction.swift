@@ -143,6 +143,32 @@ struct PostgresTransaction: StoreTransaction {
         madeDue.delivery(of: runId)
     }
 
+    func deliverLeased(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue, owner: String, until leaseUntil: TimestampValue)
+        throws -> PendingMessage?
+    {
+        // SET reads the row as it was: a message no one holds (and not waiting for a slot) is taken.
+        let until = Self.at(leaseUntil)
+        let row = try session.row(
+            """
+            INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until) VALUES (?, 'deliver', ?, ?, ?, ?, ?)
+            ON CONFLICT (run_id) WHERE kind = 'deliver' DO UPDATE SET
+                due_at = LEAST(messages.due_at, excluded.due_at),
+                redeliver = CASE WHEN messages.lease_owner IS NULL AND messages.waiting_for_slot = 0 THEN 0
+                    WHEN messages.lease_owner IS NULL THEN messages.redeliver ELSE 1 END,
+                lease_until = CASE WHEN messages.lease_owner IS NULL AND messages.waiting_for_slot = 0 THEN excluded.lease_until
+                    ELSE messages.lease_until END,
+                lease_owner = CASE WHEN messages.lease_owner IS NULL AND messages.waiting_for_slot = 0 THEN excluded.lease_owner
+                    ELSE messages.lease_owner END
+            RETURNING *
+            """, [runId, attempt, Self.due(dueAt), Self.at(time), owner, until])
+        guard let row, (try? row("lease_owner", as: String?.self)) == owner, (try? row("lease_until", as: Int64?.self)) == until else {
+            madeDue.delivery(of: runId)
+            return nil
+        }
+        madeDue.leased(runId: runId)
+        return PostgresRecords.message(row)
+    }
+
     func take(_ message: PendingMessage, owner: String) throws -> Bool? {
         try session.row("DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver", [message.id, owner]).map { row in
             try row("redeliver", as: Int.self) != 0
@@ -181,6 +207,11 @@ struct PostgresTransaction: StoreTransaction {
 
     func hasOperation(runId: String, stepName: String) throws -> Bool {
         try session.row("SELECT 1 FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName]) != nil
+    }
+
+    func operation(runId: String, stepName: String) throws -> StepOperation? {
+        try session.value("SELECT payload FROM operations WHERE run_id = ? AND step_name = ?", [runId, stepName], as: String.self)
+            .flatMap(StoredJSON.operation)
     }
 
     func insertOperation(

@@ -61,28 +61,29 @@ final class CommitBatcher: Sendable {
                 state.committing = true
                 return true
             }
-            if startsBatch { Task { await self.drain() } }
+            if startsBatch { drain() }
         }
     }
 
-    /// Commits the waiting writes, batch after batch, until none is left.
-    private func drain() async {
-        while true {
-            let jobs = state.withLock { state -> [Job] in
-                let jobs = state.waiting
-                state.waiting = []
-                if jobs.isEmpty { state.committing = false }
-                return jobs
-            }
-            guard !jobs.isEmpty else { return }
-            do {
-                try await pool.write { db in
-                    for job in jobs { try job.run(db, jobs.count > 1) }
-                }
-                for job in jobs { job.finish(nil) }
-            } catch {
-                for job in jobs { job.finish(error) }
-            }
+    /// Commits the waiting writes, batch after batch, until none is left. Each batch is handed to
+    /// the writer's queue, and the next one is taken from there once the commit is done: no task
+    /// or thread switch between batches.
+    private func drain() {
+        let jobs = state.withLock { state -> [Job] in
+            let jobs = state.waiting
+            state.waiting = []
+            if jobs.isEmpty { state.committing = false }
+            return jobs
         }
+        guard !jobs.isEmpty else { return }
+        pool.asyncWrite(
+            { db in
+                for job in jobs { try job.run(db, jobs.count > 1) }
+            },
+            completion: { _, result in
+                let error: (any Error)? = if case .failure(let error) = result { error } else { nil }
+                for job in jobs { job.finish(error) }
+                self.drain()
+            })
     }
 }

@@ -12,20 +12,21 @@ extension SQLiteStore {
         let nowMilliseconds = SQLiteTime.milliseconds(now)
         return try await pool.write { db in
             try FlowAdmission(SQLiteTransaction(db)).freeSlotsOfExpiredLeases(now: nowMilliseconds)
-            let candidates = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.*, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_limit, r.rate_period
-                    FROM messages m JOIN runs r ON r.id = m.run_id
-                    WHERE m.due_at <= ? AND (m.lease_until IS NULL OR m.lease_until < ?) AND m.waiting_for_slot = 0
-                    ORDER BY m.due_at, m.id LIMIT ?
-                    """,
-                arguments: [nowMilliseconds, nowMilliseconds, limit * 4])
+            let candidates = try Self.decodeRows(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.*, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_limit, r.rate_period
+                        FROM messages m JOIN runs r ON r.id = m.run_id
+                        WHERE m.due_at <= ? AND (m.lease_until IS NULL OR m.lease_until < ?) AND m.waiting_for_slot = 0
+                        ORDER BY m.due_at, m.id LIMIT ?
+                        """),
+                [nowMilliseconds, nowMilliseconds, limit * 4]
+            ) { row in Self.message(row).map { ($0, Self.flowControl(row)) } }
             var claimed: [PendingMessage] = []
-            for row in candidates where claimed.count < limit {
-                guard var message = Self.message(row) else { continue }
+            for (candidate, flow) in candidates where claimed.count < limit {
+                var message = candidate
                 message.claimedAt = now
-                if message.kind == .deliver, try !Self.admit(db, Self.flowControl(row), .message(message.id), now: nowMilliseconds) {
+                if message.kind == .deliver, try !Self.admit(db, flow, .message(message.id), now: nowMilliseconds) {
                     continue
                 }
                 try db.cachedStatement(sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0 WHERE id = ?").execute(

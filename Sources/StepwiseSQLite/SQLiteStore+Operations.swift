@@ -13,49 +13,14 @@ extension SQLiteStore {
         }
     }
 
-    public func completeOperation(
-        _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?, leasingNextUntil leaseUntil: TimestampValue
-    ) async throws -> (completed: Bool, next: PendingMessage?) {
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) async throws -> FiredTimer {
         try await completions.write { db in
-            let completed = try SQLiteTransaction.transitions(db).completeOperation(message, owner: owner, entry: entry, record: record)
-            guard completed else { return (false, nil) }
-            let now = record?.finishedAt ?? message.dueAt
-            return (true, try Self.leaseDelivery(db, runId: message.runId, owner: owner, until: leaseUntil, dueBy: now))
+            try SQLiteTransaction.transitions(db).fireTimer(message, owner: owner, leasingNextUntil: leaseUntil)
         }
-    }
-
-    /// Leases the run's delivery to `owner` until `leaseUntil` when it is due by `dueBy`, no one
-    /// holds it and the run has no flow control (whose limits only the claim applies).
-    static func leaseDelivery(_ db: Database, runId: String, owner: String, until leaseUntil: TimestampValue, dueBy: TimestampValue) throws
-        -> PendingMessage?
-    {
-        // The run's status and flow-control keys only: decoding the whole run (its input) is not needed.
-        guard
-            try Bool.fetchOne(
-                db.cachedStatement(
-                    sql: "SELECT 1 FROM runs WHERE id = ? AND status = 'running' AND concurrency_key IS NULL AND rate_key IS NULL"),
-                arguments: [runId]) ?? false
-        else { return nil }
-        let leased = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0
-                    WHERE run_id = ? AND kind = 'deliver' AND lease_owner IS NULL AND waiting_for_slot = 0 AND due_at <= ?
-                    RETURNING *
-                    """),
-            arguments: [owner, SQLiteTime.milliseconds(leaseUntil), runId, SQLiteTime.milliseconds(dueBy)])
-        guard var next = leased.flatMap(message) else { return nil }
-        next.claimedAt = dueBy
-        return next
     }
 
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {
-        try await pool.read { db in
-            try String.fetchOne(
-                db.cachedStatement(sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ?"), arguments: [runId, stepName]
-            )
-            .flatMap(StoredJSON.operation)
-        }
+        try await pool.read { db in try SQLiteTransaction(db).operation(runId: runId, stepName: stepName) }
     }
 
     public func notify(event: String, data: Value, runId: String?, at time: TimestampValue) async throws -> NotifyResult {

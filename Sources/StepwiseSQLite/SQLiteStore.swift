@@ -63,9 +63,7 @@ public final class SQLiteStore: Store {
         _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
     ) async throws -> (completed: Bool, next: PendingMessage?) {
         try await completions.write { db in
-            let completed = try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution)
-            guard completed, !resolution.status.isFinal else { return (completed, nil) }
-            return (true, try Self.leaseDelivery(db, runId: message.runId, owner: owner, until: leaseUntil, dueBy: resolution.record.finishedAt))
+            try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
         }
     }
 
@@ -79,15 +77,13 @@ public final class SQLiteStore: Store {
     }
 
     public func progress(runId: String, from position: Int) async throws -> RunProgress {
+        try await pool.read { db in try Self.fetchProgress(db, runId: runId, from: position) }
+    }
+
+    public func runProgress(runId: String, from position: Int) async throws -> (run: RunRecord, progress: RunProgress)? {
         try await pool.read { db in
-            let pending = try String.fetchAll(
-                db.cachedStatement(sql: "SELECT step_name FROM operations WHERE run_id = ?"), arguments: [runId])
-            let failures = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT step_name, failures FROM step_failures WHERE run_id = ?"), arguments: [runId])
-            return RunProgress(
-                journal: try Self.fetchJournal(db, runId: runId, from: position), journalBase: position, pending: Set(pending),
-                failures: Dictionary(
-                    failures.map { ($0["step_name"] as String, $0["failures"] as Int) }, uniquingKeysWith: { first, _ in first }))
+            guard let run = try Self.fetchRun(db, id: runId) else { return nil }
+            return (run, try Self.fetchProgress(db, runId: runId, from: position))
         }
     }
 
@@ -178,8 +174,8 @@ public final class SQLiteStore: Store {
             }
             arguments += [filter.limit]
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try Row.fetchAll(db, sql: "SELECT * FROM runs \(clause) ORDER BY created_at DESC, id LIMIT ?", arguments: arguments)
-                .compactMap(Self.runRecord)
+            return try Self.decodeRows(
+                db.cachedStatement(sql: "SELECT * FROM runs \(clause) ORDER BY created_at DESC, id LIMIT ?"), arguments, Self.runRecord)
         }
     }
 
@@ -230,6 +226,27 @@ public final class SQLiteStore: Store {
 
     // MARK: Rows
 
+    static func fetchProgress(_ db: Database, runId: String, from position: Int) throws -> RunProgress {
+        let pending = try String.fetchAll(db.cachedStatement(sql: "SELECT step_name FROM operations WHERE run_id = ?"), arguments: [runId])
+        let failures = try decodeRows(
+            db.cachedStatement(sql: "SELECT step_name, failures FROM step_failures WHERE run_id = ?"), [runId]
+        ) { row in (row["step_name"] as String, row["failures"] as Int) }
+        return RunProgress(
+            journal: try fetchJournal(db, runId: runId, from: position), journalBase: position, pending: Set(pending),
+            failures: Dictionary(failures, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// Decodes the rows of `statement` while each is current: GRDB finds a current row's columns by
+    /// name in a dictionary, where a copied row (`Row.fetchAll`) compares every name lowercased.
+    static func decodeRows<T>(_ statement: Statement, _ arguments: StatementArguments, _ decode: (Row) throws -> T?) throws -> [T] {
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        var decoded: [T] = []
+        while let row = try rows.next() {
+            if let value = try decode(row) { decoded.append(value) }
+        }
+        return decoded
+    }
+
     static func fetchJournal(_ db: Database, runId: String, from position: Int = 0) throws -> [JournalEntry] {
         try String.fetchAll(
             db.cachedStatement(sql: "SELECT entry FROM journal WHERE run_id = ? AND position >= ? ORDER BY position"),
@@ -239,24 +256,26 @@ public final class SQLiteStore: Store {
     }
 
     static func fetchRun(_ db: Database, id: String) throws -> RunRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM runs WHERE id = ?"), arguments: [id]).flatMap(runRecord)
+        try decodeRows(db.cachedStatement(sql: "SELECT * FROM runs WHERE id = ?"), [id], runRecord).first
     }
 
     private static func runRecord(_ row: Row) -> RunRecord? {
         guard let status = RunStatus(rawValue: row["status"]), let phase = RunPhase(rawValue: row["phase"]),
             let created = SQLiteTime.timestamp(row["created_at"]), let updated = SQLiteTime.timestamp(row["updated_at"]),
-            let input = try? Value(json: row["input"] as String)
+            let input = row["input"] as String?
         else { return nil }
         let output = (row["output"] as String?).flatMap { try? Value(json: $0) }
         let error = (row["error"] as String?).flatMap { try? Value(json: $0) }.flatMap(StepError.init(value:))
         let parent = (row["parent_run_id"] as String?).map { ($0, row["parent_step"] as String? ?? "") }
-        return RunRecord(
-            id: row["id"], workflow: row["workflow"], definitionHash: row["definition_hash"] ?? "", input: input, status: status,
+        var run = RunRecord(
+            id: row["id"], workflow: row["workflow"], definitionHash: row["definition_hash"] ?? "", input: .null, status: status,
             phase: phase, createdAt: created, updatedAt: updated, output: output, error: error, parent: parent,
             flowControl: Self.flowControl(row), endpoint: row["endpoint_url"],
             defaults: StoredJSON.decode(RunDefaults.self, from: row["endpoint_defaults"]),
             invoker: StoredJSON.decode(EndpointInvoker.self, from: row["endpoint_invoker"]),
             label: row["label"])
+        run.setInput(json: input)
+        return run
     }
 
     static func message(_ row: Row) -> PendingMessage? {

@@ -141,6 +141,27 @@ struct SQLiteTransaction: StoreTransaction {
             """, [runId, attempt, Self.due(dueAt), Self.at(time)])
     }
 
+    func deliverLeased(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue, owner: String, until leaseUntil: TimestampValue)
+        throws -> PendingMessage?
+    {
+        // SET reads the row as it was: a message no one holds (and not waiting for a slot) is taken.
+        let until = Self.at(leaseUntil)
+        let row = try SQLiteStore.decodeRows(
+            db.cachedStatement(
+                sql: """
+                    INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until) VALUES (?, 'deliver', ?, ?, ?, ?, ?)
+                    ON CONFLICT(run_id) WHERE kind = 'deliver' DO UPDATE SET
+                        due_at = MIN(due_at, excluded.due_at),
+                        redeliver = CASE WHEN lease_owner IS NULL AND waiting_for_slot = 0 THEN 0 WHEN lease_owner IS NULL THEN redeliver ELSE 1 END,
+                        lease_until = CASE WHEN lease_owner IS NULL AND waiting_for_slot = 0 THEN excluded.lease_until ELSE lease_until END,
+                        lease_owner = CASE WHEN lease_owner IS NULL AND waiting_for_slot = 0 THEN excluded.lease_owner ELSE lease_owner END
+                    RETURNING *
+                    """),
+            [runId, attempt, Self.due(dueAt), Self.at(time), owner, until]
+        ) { row in (row["lease_owner"] as String?) == owner && (row["lease_until"] as Int64?) == until ? SQLiteStore.message(row) : nil }
+        return row.first
+    }
+
     func take(_ message: PendingMessage, owner: String) throws -> Bool? {
         try Row.fetchOne(
             db.cachedStatement(sql: "DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver"),
@@ -172,6 +193,12 @@ struct SQLiteTransaction: StoreTransaction {
     func hasOperation(runId: String, stepName: String) throws -> Bool {
         try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT 1 FROM operations WHERE run_id = ? AND step_name = ?"), arguments: [runId, stepName]) ?? false
+    }
+
+    func operation(runId: String, stepName: String) throws -> StepOperation? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT payload FROM operations WHERE run_id = ? AND step_name = ?"), arguments: [runId, stepName]
+        ).flatMap(StoredJSON.operation)
     }
 
     func insertOperation(

@@ -77,11 +77,41 @@ struct StoreTests {
             #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, sleep: s.at(60), finishedAt: s.at(1), outcome: "submitted")))
             let timer = try #require(try await s.claim("node-a", at: 60).first)
             #expect(timer.kind == .timer)
-            let (completed, next) = try await s.store.completeOperation(timer, owner: "node-a", entry: nil, record: nil, leasingNextUntil: s.at(90))
-            #expect(completed)
-            let delivery = try #require(next)
+            let fired = try await s.store.fireTimer(timer, owner: "node-a", leasingNextUntil: s.at(90))
+            #expect(fired.completed && fired.recorded, "the sleep's end is recorded")
+            let delivery = try #require(fired.next)
             #expect(delivery.kind == .deliver && delivery.runId == "run-1")
             #expect(try await s.claim("node-b", at: 61).isEmpty, "the delivery is already leased to node-a")
+        }
+    }
+
+    @Test("a timer's completion leases a delivery already due but unclaimed, never one another node holds", arguments: StoreKind.testable)
+    func timerCompletionLeasesOnlyAFreeDelivery(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let first = try #require(try await s.claim("node-a", at: 0).first)
+            // Three branches sleep until the same moment.
+            let naps = try ["a", "b", "c"].map { StepOperation(stepName: "nap-\($0)", stepType: .sleepFor, kind: .sleep(until: try s.at(60))) }
+            #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, park: naps, finishedAt: s.at(1), outcome: "submitted")))
+            let timers = try await s.claim("node-a", at: 60, limit: 2) + s.claim("node-b", at: 60, limit: 1)
+            #expect(timers.map(\.stepName) == ["nap-a", "nap-b", "nap-c"] && timers.allSatisfy { $0.kind == .timer })
+            let byStep = Dictionary(uniqueKeysWithValues: timers.map { ($0.stepName ?? "", $0) })
+            // The first timer leaves the run's delivery due but unleased.
+            let unleased = try await s.store.fireTimer(try #require(byStep["nap-a"]), owner: "node-a", leasingNextUntil: nil)
+            #expect(unleased.completed && unleased.recorded && unleased.next == nil)
+            // The second takes that delivery for its node in its own commit.
+            let leased = try await s.store.fireTimer(try #require(byStep["nap-b"]), owner: "node-a", leasingNextUntil: s.at(90))
+            let delivery = try #require(leased.next, "the waiting delivery is leased")
+            #expect(delivery.runId == "run-1" && delivery.kind == .deliver)
+            // The third finds it held: it gets nothing, and the holder is told to deliver again.
+            let held = try await s.store.fireTimer(try #require(byStep["nap-c"]), owner: "node-b", leasingNextUntil: s.at(90))
+            #expect(held.completed && held.recorded && held.next == nil)
+            #expect(try await s.claim("node-b", at: 61).isEmpty, "the delivery stays with node-a")
+            #expect(try await s.store.journal(runId: "run-1").compactMap(\.stepName).sorted() == ["init", "nap-a", "nap-b", "nap-c"])
+            let done = try s.resolution(delivery, finishedAt: s.at(62), outcome: "blocked")
+            let (completed, again) = try await s.store.complete(delivery, owner: "node-a", with: done, leasingNextUntil: s.at(92))
+            #expect(completed)
+            #expect(again?.runId == "run-1", "the delivery that ran while the third sleep ended is followed by another, leased at once")
         }
     }
 

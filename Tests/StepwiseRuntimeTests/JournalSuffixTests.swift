@@ -27,9 +27,9 @@ struct JournalSuffixTests {
         let driver = try await RunDriver.make(Self.sequential, transport: ScriptedTransport([:]), warm: true, clock: clock)
         var run = driver.start(input: ["x": 1], clock: clock)
         #expect(await run.deliverOnce() == nil)
-        #expect(await driver.runner.warmJournalCount(runId: "run-1") == 1, "the input only: nothing was replayed yet")
+        #expect(driver.runner.warmJournalCount(runId: "run-1") == 1, "the input only: nothing was replayed yet")
         #expect(await run.deliverOnce() == nil)
-        #expect(await driver.runner.warmJournalCount(runId: "run-1") == 2, "the input and the first step")
+        #expect(driver.runner.warmJournalCount(runId: "run-1") == 2, "the input and the first step")
         // Entries 0 and 1 are left out: the runner replays the second step from the end alone.
         let outcome = await driver.runner.deliver(run.delivery(from: 2))
         guard case .submitted(let submissions) = outcome else {

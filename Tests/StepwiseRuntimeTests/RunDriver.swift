@@ -32,7 +32,7 @@ struct RunDriver {
         let runner = WorkflowRunner(
             http: transport, secrets: EnvironmentSecrets(secrets), warmCapacity: warm ? 100 : 0,
             warmByteBudget: warmByteBudget, clock: { clock.now })
-        await runner.register(workflow, hash: "test-hash")
+        runner.register(workflow, hash: "test-hash")
         return RunDriver(runner: runner)
     }
 
@@ -74,7 +74,7 @@ struct RunDriver {
         mutating func deliverOnce() async -> Finish? {
             deliveries += 1
             // As the engine does: a warm runner gets only the journal's end.
-            let warm = failure == nil ? await runner.warmJournalCount(runId: runId) ?? 0 : 0
+            let warm = failure == nil ? runner.warmJournalCount(runId: runId) ?? 0 : 0
             var outcome = await runner.deliver(delivery(from: min(warm, journal.count)))
             if outcome == .needsWholeJournal { outcome = await runner.deliver(delivery(from: 0)) }
             switch outcome {

@@ -116,7 +116,7 @@ struct WarmStateCacheTests {
         let driver = try await RunDriver.make(parkingWorkflow, transport: ScriptedTransport([:]), warm: true, clock: clock)
         var run = driver.start(input: bigInput(label: "probe"), clock: clock, runId: "probe")
         _ = await run.deliverOnce()
-        return await driver.runner.warmBytes
+        return driver.runner.warmBytes
     }
 
     /// Drives runs `labels` round-robin, one delivery each per round, on one runner; returns their finishes.
@@ -151,15 +151,15 @@ struct WarmStateCacheTests {
         let labels = ["a", "b", "c", "d"]
         var mostRuns = 0
         let outputs = await Self.interleaved(labels, driver: driver, clock: clock) { runner in
-            #expect(await runner.warmBytes <= budget)
-            mostRuns = max(mostRuns, await runner.warmRunCount)
+            #expect(runner.warmBytes <= budget)
+            mostRuns = max(mostRuns, runner.warmRunCount)
         }
         #expect(mostRuns == 2, "the budget holds two parked states, never more")
         for (label, output) in zip(labels, outputs) {
             #expect(output == (try await Self.coldOutput(label)))
             #expect(output?["last"] == .string("item number 299 of \(label)"))
         }
-        #expect(await driver.runner.warmRunCount == 0, "finished runs are forgotten")
+        #expect(driver.runner.warmRunCount == 0, "finished runs are forgotten")
     }
 
     @Test("a runner whose budget is smaller than one state keeps nothing and still finishes the run")
@@ -169,8 +169,8 @@ struct WarmStateCacheTests {
         let driver = try await RunDriver.make(
             Self.parkingWorkflow, transport: ScriptedTransport([:]), warm: true, clock: clock, warmByteBudget: stateBytes / 2)
         let outputs = await Self.interleaved(["solo"], driver: driver, clock: clock) { runner in
-            #expect(await runner.warmRunCount == 0)
-            #expect(await runner.warmBytes == 0)
+            #expect(runner.warmRunCount == 0)
+            #expect(runner.warmBytes == 0)
         }
         #expect(outputs == [try await Self.coldOutput("solo")])
     }

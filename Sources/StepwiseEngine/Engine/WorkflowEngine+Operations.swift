@@ -7,29 +7,11 @@ extension WorkflowEngine {
     /// A timer is due: a sleep ends (`{until}`), a wait times out, or a retry may go ahead.
     /// Returns the run's delivery when it was leased in the same commit (`leasingNext`).
     func fireTimer(_ message: PendingMessage, leasingNext: Bool) async throws -> PendingMessage? {
-        guard let stepName = message.stepName, let operation = try await store.operation(runId: message.runId, stepName: stepName) else {
-            // The operation was completed meanwhile (an event arrived): only the timer is left.
-            _ = try await store.completeOperation(message, owner: owner, entry: nil, record: nil)
-            return nil
-        }
-        let entry: JournalEntry?
-        switch operation.kind {
-        case .sleep(let until): entry = operation.entry(out: ["until": .string(until.description)])
-        case .wait: entry = operation.entry(out: StepOperation.waitResult(data: nil))
-        default: entry = nil
-        }
-        guard leasingNext else {
-            if try await store.completeOperation(message, owner: owner, entry: entry, record: nil) {
-                if entry != nil { await publishRecorded(runId: message.runId, step: stepName) }
-                wake.signal()
-            }
-            return nil
-        }
-        let leaseUntil = clock().movedForward(by: configuration.lease)
-        let (completed, next) = try await store.completeOperation(message, owner: owner, entry: entry, record: nil, leasingNextUntil: leaseUntil)
-        if completed, entry != nil { await publishRecorded(runId: message.runId, step: stepName) }
-        if completed, next == nil { wake.signal() }
-        return next
+        let leaseUntil = leasingNext ? clock().movedForward(by: configuration.lease) : nil
+        let fired = try await store.fireTimer(message, owner: owner, leasingNextUntil: leaseUntil)
+        if fired.recorded { await publishRecorded(runId: message.runId, step: message.stepName) }
+        if fired.completed, fired.next == nil { wake.signal() }
+        return fired.next
     }
 
     /// Performs a `call` step's request while the run holds no compute. The lease covers the

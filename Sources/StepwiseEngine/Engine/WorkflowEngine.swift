@@ -121,7 +121,7 @@ public actor WorkflowEngine {
             try await store.saveDefinition(StoredDefinition(hash: definition.hash, workflow: definition.name, source: definition.source))
             current[definition.name] = definition
             pinned[definition.hash] = definition
-            await runner.register(definition.workflow, hash: definition.hash)
+            runner.register(definition.workflow, hash: definition.hash)
         }
         for stored in try await store.definitions() where pinned[stored.hash] == nil {
             guard let definition = Self.validated(stored) else {
@@ -129,7 +129,7 @@ public actor WorkflowEngine {
                 continue
             }
             pinned[definition.hash] = definition
-            await runner.register(definition.workflow, hash: definition.hash)
+            runner.register(definition.workflow, hash: definition.hash)
         }
         try await store.saveSchedules(scheduleRecords(), served: Set(current.keys), node: LeaseOwner(parsing: owner)?.node ?? owner)
         schedulesChanged()
@@ -196,7 +196,7 @@ public actor WorkflowEngine {
         let error = reason.map { StepError(message: $0, type: "Canceled") }
         let canceled = try await store.cancel(runId: runId, reason: error, at: clock())
         if canceled {
-            await runner.forget(runId: runId)
+            runner.forget(runId: runId)
             encodedLogs.forget(runId)
         }
         return canceled
@@ -205,7 +205,7 @@ public actor WorkflowEngine {
     /// Cancels every running run of `workflow`; returns their ids.
     public func cancel(workflow: String) async throws -> [String] {
         let canceled = try await store.cancel(workflow: workflow, at: clock())
-        for id in canceled { await runner.forget(runId: id) }
+        for id in canceled { runner.forget(runId: id) }
         return canceled
     }
 
@@ -230,7 +230,7 @@ public actor WorkflowEngine {
     /// Continues a dead-lettered run from its failed step; `nil` when there is no such entry.
     public func resume(deadLetter id: String) async throws -> RunRecord? {
         let run = try await store.resume(deadLetter: id, at: clock())
-        if let run { await runner.forget(runId: run.id) }
+        if let run { runner.forget(runId: run.id) }
         queueChanged()
         return run
     }
@@ -411,7 +411,7 @@ public actor WorkflowEngine {
                 "step": .string(resolution.submissions.map(\.stepName).joined(separator: ",")), "outcome": .string(resolution.record.outcome),
             ])
         guard completed else { return }
-        if resolution.status.isFinal { await runner.forget(runId: run.id) }
+        if resolution.status.isFinal { runner.forget(runId: run.id) }
         publish(resolution, of: run)
     }
 
@@ -510,14 +510,18 @@ public actor WorkflowEngine {
 
     private func deliverRun(_ message: PendingMessage, leasingNext: Bool) async throws -> PendingMessage? {
         let startedAt = message.claimedAt ?? clock()
-        guard let run = try await store.run(id: message.runId) else {
+        // A warm runner holds the journal up to some position: only what follows is read and sent,
+        // with the run in the same read.
+        let warm = runner.warmJournalCount(runId: message.runId) ?? 0
+        guard let read = try await store.runProgress(runId: message.runId, from: warm) else {
             logger.error("message \(message.id) names run \(message.runId), which does not exist", metadata: ["run_id": .string(message.runId)])
             return nil
         }
+        let run = read.run
+        var progress = read.progress
+        // The failure handler's walk starts over: it is delivered the whole journal.
+        if run.phase != .main, warm > 0 { progress = try await store.progress(runId: run.id) }
         let definition = try await definition(pinnedBy: run)
-        // A warm runner holds the journal up to some position: only what follows is read and sent.
-        let warm = run.phase == .main ? await runner.warmJournalCount(runId: run.id) ?? 0 : 0
-        var progress = try await store.progress(runId: run.id, from: warm)
         var resolver = DeliveryResolver(
             run: run, message: message, workflow: definition?.workflow, journalLength: progress.journalBase + progress.journal.count,
             failures: progress.failures, startedAt: startedAt, now: clock())
@@ -577,7 +581,7 @@ public actor WorkflowEngine {
             throw UnreadableDefinition(hash: stored.hash, workflow: stored.workflow)
         }
         pinned[definition.hash] = definition
-        await runner.register(definition.workflow, hash: definition.hash)
+        runner.register(definition.workflow, hash: definition.hash)
         return definition
     }
 

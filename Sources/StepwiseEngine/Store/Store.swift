@@ -33,6 +33,10 @@ public protocol Store: Sendable {
     /// step failures of a run, read together; the cost follows what is read, not the run's length.
     func progress(runId: String, from position: Int) async throws -> RunProgress
 
+    /// A run and its `progress(runId:from:)`, read in one snapshot: what a delivery needs before
+    /// it runs; `nil` when the run does not exist.
+    func runProgress(runId: String, from position: Int) async throws -> (run: RunRecord, progress: RunProgress)?
+
     /// Finishes a claimed delivery: deletes it and applies `resolution` atomically. Returns false
     /// when the lease was lost (nothing changes) or the run is no longer running (the stale
     /// message is dropped, the run is left as it is).
@@ -49,13 +53,10 @@ public protocol Store: Sendable {
     /// timer appends none) and delivers the run again, atomically. False when the lease was lost.
     func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool
 
-    /// `completeOperation(_:owner:entry:record:)`, leasing the run's delivery it makes due to
-    /// `owner` until `leaseUntil` in the same commit when the run has no flow control (as
-    /// `complete(_:owner:with:leasingNextUntil:)` does): a run whose sleep ends goes on at once,
-    /// before the timers of other runs due at the same moment are all fired.
-    func completeOperation(
-        _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?, leasingNextUntil leaseUntil: TimestampValue
-    ) async throws -> (completed: Bool, next: PendingMessage?)
+    /// Fires a claimed timer (`RunTransitions.fireTimer`): a sleep ends, a wait times out or a
+    /// retry may go ahead; with `leaseUntil`, the run's delivery is leased to `owner` in the same
+    /// commit when the run has no flow control.
+    func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) async throws -> FiredTimer
 
     /// The stored operation of a run's step, while it is pending.
     func operation(runId: String, stepName: String) async throws -> StepOperation?

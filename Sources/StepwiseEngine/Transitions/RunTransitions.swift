@@ -25,8 +25,16 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// Finishes a claimed delivery: deletes it and applies `resolution`; false when the lease was
     /// lost or the run is no longer running (then the stale message is dropped, nothing else).
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) throws -> Bool {
-        guard let redeliver = try transaction.take(message, owner: owner) else { return false }
-        guard let run = try transaction.run(id: message.runId), run.status == .running else { return false }
+        try complete(message, owner: owner, with: resolution, leasingNextUntil: nil).completed
+    }
+
+    /// `complete(_:owner:with:)`, leasing the run's next delivery to `owner` until `leaseUntil`
+    /// when asked (group commit: one commit ends a step and claims the next); that message.
+    public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue?)
+        throws -> (completed: Bool, next: PendingMessage?)
+    {
+        guard let redeliver = try transaction.take(message, owner: owner) else { return (false, nil) }
+        guard let run = try transaction.run(id: message.runId), run.status == .running else { return (false, nil) }
         let now = resolution.record.finishedAt.wholeMilliseconds
         try releaseSlot(of: run)
         var appended = false
@@ -40,26 +48,66 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         if resolution.status.isFinal {
             try finish(runId: run.id, status: resolution.status, at: now)
             for notice in resolution.notices { try transaction.enqueue(notice, at: now) }
-        } else if appended || redeliver {
-            try transaction.deliver(runId: run.id, attempt: 0, dueAt: now, at: now)
-        } else if let next = resolution.next {
-            try transaction.deliver(runId: run.id, attempt: next.attempt, dueAt: next.dueAt, at: now)
+            return (true, nil)
         }
-        return true
+        if appended || redeliver {
+            return (true, try deliver(run, attempt: 0, dueAt: now, at: now, owner: owner, leasingUntil: leaseUntil))
+        }
+        if let next = resolution.next {
+            return (true, try deliver(run, attempt: next.attempt, dueAt: next.dueAt, at: now, owner: owner, leasingUntil: leaseUntil))
+        }
+        return (true, nil)
     }
 
     /// Finishes a claimed timer or call: deletes it and its operation, appends `entry` (a retry
     /// timer appends none) and delivers the run again; false when the lease was lost.
     public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) throws -> Bool {
-        guard try transaction.take(message, owner: owner) != nil, let stepName = message.stepName else { return false }
-        guard let run = try transaction.run(id: message.runId), run.status == .running else { return false }
+        try completeOperation(message, owner: owner, entry: entry, record: record, leasingNextUntil: nil).completed
+    }
+
+    /// A claimed timer is due: a sleep ends (its `until` is recorded), a wait times out (its
+    /// result without data), or a retry may go ahead (nothing is recorded); the run is delivered
+    /// again, its delivery leased to `owner` until `leaseUntil` when asked, so that it goes on at
+    /// once rather than after every other timer due at that moment.
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) throws -> FiredTimer {
+        // An event or a child's end may have completed the operation meanwhile: only the timer is left.
+        let operation = try message.stepName.flatMap { try transaction.operation(runId: message.runId, stepName: $0) }
+        let entry: JournalEntry? =
+            switch operation?.kind {
+            case .sleep(let until): operation?.entry(out: ["until": .string(until.description)])
+            case .wait: operation?.entry(out: StepOperation.waitResult(data: nil))
+            default: nil
+            }
+        let (completed, next) = try completeOperation(message, owner: owner, entry: entry, record: nil, leasingNextUntil: leaseUntil)
+        return FiredTimer(completed: completed, recorded: completed && entry != nil, next: next)
+    }
+
+    private func completeOperation(
+        _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?, leasingNextUntil leaseUntil: TimestampValue?
+    ) throws -> (completed: Bool, next: PendingMessage?) {
+        guard try transaction.take(message, owner: owner) != nil, let stepName = message.stepName else { return (false, nil) }
+        guard let run = try transaction.run(id: message.runId), run.status == .running else { return (false, nil) }
         let now = (record?.finishedAt ?? message.dueAt).wholeMilliseconds
         // An event or a child's end that completed the operation meanwhile recorded its result.
         let pending = try transaction.deleteOperation(runId: run.id, stepName: stepName)
         if let entry, pending { try transaction.append(runId: run.id, entry: entry, at: now) }
         if let record { try transaction.record(record) }
-        try transaction.deliver(runId: run.id, attempt: 0, dueAt: now, at: now)
-        return true
+        return (true, try deliver(run, attempt: 0, dueAt: now, at: now, owner: owner, leasingUntil: leaseUntil))
+    }
+
+    /// Makes `run`'s next delivery due at `dueAt`. With `leaseUntil`, a delivery due at once is
+    /// leased to `owner` in the same commit and returned, unless the run has flow control, whose
+    /// limits only a claim applies.
+    private func deliver(_ run: RunRecord, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, owner: String, leasingUntil leaseUntil: TimestampValue?)
+        throws -> PendingMessage?
+    {
+        guard let leaseUntil, dueAt <= now, run.flowControl == nil else {
+            try transaction.deliver(runId: run.id, attempt: attempt, dueAt: dueAt, at: now)
+            return nil
+        }
+        var next = try transaction.deliverLeased(runId: run.id, attempt: attempt, dueAt: dueAt, at: now, owner: owner, until: leaseUntil)
+        next?.claimedAt = now
+        return next
     }
 
     /// Cancels a running run (and, through `finish`, its children), keeping `reason` as its error;

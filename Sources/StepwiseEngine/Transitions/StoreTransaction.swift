@@ -45,6 +45,10 @@ public protocol StoreTransaction {
     /// Makes sure the run has a delivery due by `dueAt`; one in flight is marked to be delivered
     /// again when it finishes, since it cannot see what changed.
     func deliver(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue) throws
+    /// `deliver`, and leases the run's delivery to `owner` until `leaseUntil` when no one holds
+    /// it: the message, ready to deliver without a claim, or `nil` when another holds it.
+    func deliverLeased(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue, owner: String, until leaseUntil: TimestampValue)
+        throws -> PendingMessage?
     /// Deletes a claimed message if `owner` still holds it: whether an operation completed while
     /// it was in flight (its run must be delivered again), or `nil` when the lease was lost.
     func take(_ message: PendingMessage, owner: String) throws -> Bool?
@@ -60,6 +64,8 @@ public protocol StoreTransaction {
 
     /// Whether the run has a pending operation for `stepName`.
     func hasOperation(runId: String, stepName: String) throws -> Bool
+    /// The run's pending operation for `stepName`, if any.
+    func operation(runId: String, stepName: String) throws -> StepOperation?
     /// Stores a pending operation, with the event it waits for or the child run it started.
     func insertOperation(_ operation: StepOperation, runId: String, timeoutAt: TimestampValue?, event: String?, child: String?, at time: TimestampValue)
         throws

@@ -15,7 +15,7 @@ extension WorkflowEndpoint {
         }
         if journal.endsWithDuplicate { return .done(runId, "duplicate-step") }
         // A warm runner gets only the entries it has not seen, as from the engine in process.
-        let warm = min(await runner.warmJournalCount(runId: runId) ?? 0, journal.entries.count)
+        let warm = min(runner.warmJournalCount(runId: runId) ?? 0, journal.entries.count)
         var delivery = Delivery(
             runId: runId, workflow: definition.name, definitionHash: definition.hash, journal: Array(journal.entries[warm...]),
             journalBase: warm, startedAt: Self.createdAt(request) ?? clock(), retried: Int(request.headers["upstash-retried"] ?? "") ?? 0,

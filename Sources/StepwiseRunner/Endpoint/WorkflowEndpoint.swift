@@ -29,7 +29,7 @@ public struct WorkflowEndpoint: Sendable {
         _ versions: DefinitionVersions, runner: WorkflowRunner, qstash: QStashClient, signingKeys: SigningKeys?, secrets: any SecretSource,
         http: any HTTPTransport, events: EndpointEventLog, clock: @escaping @Sendable () -> TimestampValue
     ) async -> WorkflowEndpoint {
-        for definition in versions.all.values { await runner.register(definition.workflow, hash: definition.hash) }
+        for definition in versions.all.values { runner.register(definition.workflow, hash: definition.hash) }
         return WorkflowEndpoint(
             versions: versions, runner: runner, qstash: qstash, signingKeys: signingKeys, secrets: secrets, http: http, events: events,
             clock: clock)

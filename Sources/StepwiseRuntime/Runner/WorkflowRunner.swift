@@ -1,4 +1,5 @@
 import StepwiseExpressions
+import Synchronization
 import StepwiseLanguage
 
 /// Runs deliveries of any workflow it knows, by definition hash. Stateless between deliveries in
@@ -7,15 +8,24 @@ import StepwiseLanguage
 /// long run does not pay for replaying its whole history at every step. The remembered states
 /// are bounded by count and by their estimated size, so parked runs with big inputs cannot grow
 /// the process without limit: a run whose state was evicted is simply replayed cold.
-public actor WorkflowRunner {
+///
+/// The definitions and remembered states sit behind a lock rather than in an actor: a delivery
+/// touches them twice (take the state, store it back) for microseconds, and an actor's two
+/// executor switches per touch cost more than the work.
+public final class WorkflowRunner: Sendable {
     /// The default bound on the estimated size of all remembered run states: 64 MiB.
     public static let defaultWarmByteBudget = 64 << 20
 
     private let http: any HTTPTransport
     private let secrets: any SecretSource
     private let clock: @Sendable () -> TimestampValue
-    private var definitions: [String: Workflow] = [:]
-    private var warm: WarmStateCache<ExecutionState>
+    private let state: Mutex<State>
+
+    /// What deliveries share: the known definitions and the remembered states.
+    private struct State {
+        var definitions: [String: Workflow] = [:]
+        var warm: WarmStateCache<ExecutionState>
+    }
 
     /// A runner sending HTTP through `http`, reading secrets from `secrets`, telling time with
     /// `clock`; it remembers at most `warmCapacity` runs (0 disables warm resumes) whose states
@@ -27,33 +37,33 @@ public actor WorkflowRunner {
         self.http = http
         self.secrets = secrets
         self.clock = clock
-        warm = WarmStateCache(capacity: warmCapacity, byteBudget: warmByteBudget)
+        state = Mutex(State(warm: WarmStateCache(capacity: warmCapacity, byteBudget: warmByteBudget)))
     }
 
     /// How many runs' states are remembered for warm resumes.
-    public var warmRunCount: Int { warm.count }
+    public var warmRunCount: Int { state.withLock { $0.warm.count } }
 
     /// The estimated size of the remembered states, never more than the budget.
-    public var warmBytes: Int { warm.totalBytes }
+    public var warmBytes: Int { state.withLock { $0.warm.totalBytes } }
 
     /// Makes a definition available under its hash (runs are pinned to the hash they started with).
     public func register(_ workflow: Workflow, hash: String) {
-        definitions[hash] = workflow
+        state.withLock { $0.definitions[hash] = workflow }
     }
 
     /// Whether a definition is known.
-    public func knows(hash: String) -> Bool { definitions[hash] != nil }
+    public func knows(hash: String) -> Bool { state.withLock { $0.definitions[hash] != nil } }
 
     /// How much of the run's journal the remembered state covers, if any: a delivery may then
     /// carry only the entries from that position on (`Delivery.journalBase`).
-    public func warmJournalCount(runId: String) -> Int? { warm.entry(for: runId)?.journalCount }
+    public func warmJournalCount(runId: String) -> Int? { state.withLock { $0.warm.entry(for: runId)?.journalCount } }
 
     /// Handles one delivery: replays the journal, executes at most one new durable step.
     ///
-    /// Only the lookup of the definition and the warm state run on the actor; the interpreter runs
+    /// Only the lookup of the definition and the warm state hold the lock; the interpreter runs
     /// concurrently with other deliveries.
-    public nonisolated func deliver(_ delivery: Delivery) async -> DeliveryOutcome {
-        guard let (workflow, cached) = await prepare(delivery) else {
+    public func deliver(_ delivery: Delivery) async -> DeliveryOutcome {
+        guard let (workflow, cached) = prepare(delivery) else {
             return .rejected("no definition \(delivery.definitionHash) of workflow '\(delivery.workflow)' is known to this runner")
         }
         if cached == nil, delivery.journalBase > 0 { return .needsWholeJournal }
@@ -63,10 +73,10 @@ public actor WorkflowRunner {
             pending: delivery.pending, failures: delivery.failures, retried: delivery.retried, plans: delivery.plans,
             startedAt: delivery.startedAt, now: clock())
         // `consume` leaves the state with one owner, so the walk changes it in place instead of copying it.
-        var state = (consume cached) ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
+        var execution = (consume cached) ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
         let outcome: DeliveryOutcome
         do {
-            let result = try await Self.run(interpreter, delivery, context, &state)
+            let result = try await Self.run(interpreter, delivery, context, &execution)
             switch result {
             case .completed(let output): outcome = .completed(output)
             case .failed(let error): outcome = .failed(error)
@@ -76,11 +86,17 @@ public actor WorkflowRunner {
         }
         // Entry 0 (the input) is in the state too.
         let covered = context.coveredCount + 1
-        await remember(delivery, state: state, covering: covered, outcome: outcome)
+        remember(delivery, state: execution, covering: covered, outcome: outcome)
         return outcome
     }
 
     private func prepare(_ delivery: Delivery) -> (Workflow, ExecutionState?)? {
+        state.withLock { state in Self.prepare(delivery, definitions: state.definitions, warm: &state.warm) }
+    }
+
+    private static func prepare(_ delivery: Delivery, definitions: [String: Workflow], warm: inout WarmStateCache<ExecutionState>)
+        -> (Workflow, ExecutionState?)?
+    {
         guard let workflow = definitions[delivery.definitionHash] else { return nil }
         // The state leaves the cache for the delivery, which stores it back when it is done.
         guard delivery.failure == nil, let cached = warm.take(delivery.runId) else { return (workflow, nil) }
@@ -125,18 +141,21 @@ public actor WorkflowRunner {
     }
 
     /// Keeps `state`, which covers the journal's first `covered` entries, for the run's next delivery.
-    private func remember(_ delivery: Delivery, state: ExecutionState, covering covered: Int, outcome: DeliveryOutcome) {
-        switch outcome {
-        case .submitted, .blocked:
-            guard delivery.failure == nil else { fallthrough }
-            warm.store(state, journalCount: covered, bytes: state.estimatedBytes, for: delivery.runId)
-        default:
-            warm.remove(delivery.runId)
+    private func remember(_ delivery: Delivery, state remembered: ExecutionState, covering covered: Int, outcome: DeliveryOutcome) {
+        let bytes = remembered.estimatedBytes
+        state.withLock { state in
+            switch outcome {
+            case .submitted, .blocked:
+                guard delivery.failure == nil else { fallthrough }
+                state.warm.store(remembered, journalCount: covered, bytes: bytes, for: delivery.runId)
+            default:
+                state.warm.remove(delivery.runId)
+            }
         }
     }
 
     /// Forgets a run's warm state (after it finished or was canceled elsewhere).
     public func forget(runId: String) {
-        warm.remove(runId)
+        state.withLock { $0.warm.remove(runId) }
     }
 }

@@ -6,7 +6,17 @@ public struct RunRecord: Sendable, Equatable {
     public var id: String
     public var workflow: String
     public var definitionHash: String
-    public var input: Value
+    /// The input it was started with; a store's JSON text is decoded only when this is read.
+    public var input: Value {
+        get {
+            switch storedInput {
+            case .value(let value): value
+            case .json(let text): (try? Value(json: text)) ?? .null
+            }
+        }
+        set { storedInput = .value(newValue) }
+    }
+    private var storedInput: StoredInput
     public var status: RunStatus
     public var phase: RunPhase
     public var createdAt: TimestampValue
@@ -37,7 +47,7 @@ public struct RunRecord: Sendable, Equatable {
         self.id = id
         self.workflow = workflow
         self.definitionHash = definitionHash
-        self.input = input
+        self.storedInput = .value(input)
         self.status = status
         self.phase = phase
         self.createdAt = createdAt
@@ -49,6 +59,19 @@ public struct RunRecord: Sendable, Equatable {
         self.endpoint = endpoint
         self.defaults = defaults
         self.invoker = invoker
+    }
+
+    /// Keeps `text`, the input as a store wrote it, to be decoded when read: a delivery reads its
+    /// run at every step and needs the input only at the first, so its cost stays independent of
+    /// the input's size.
+    public mutating func setInput(json text: String) {
+        storedInput = .json(text)
+    }
+
+    /// An input as given, or as stored.
+    private enum StoredInput: Sendable {
+        case value(Value)
+        case json(String)
     }
 
     public static func == (lhs: RunRecord, rhs: RunRecord) -> Bool {
