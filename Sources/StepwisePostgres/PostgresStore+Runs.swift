@@ -34,22 +34,32 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.complete(message, owner: owner, with: resolution) }
     }
 
-    public func complete(
-        _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
-    ) async throws -> (completed: Bool, next: PendingMessage?) {
+    public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNext lease: NextLease) async throws
+        -> (completed: Bool, next: LeasedDelivery?)
+    {
         let result = try await write { transaction in
-            let result = try RunTransitions(transaction).complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
-            return LeasedNext(completed: result.completed, next: result.next)
+            let (completed, next) = try RunTransitions(transaction).complete(message, owner: owner, with: resolution, leasingNextUntil: lease.until)
+            return LeasedNext(completed: completed, next: try next.map { try Self.leased($0, transaction.session, journalFrom: lease.journalFrom) })
         }
         return (result.completed, result.next)
+    }
+
+    /// A delivery leased in the transaction of `session`, with its run and progress read there.
+    static func leased(_ message: PendingMessage, _ session: PostgresSession, journalFrom position: Int) throws -> LeasedDelivery {
+        guard let run = try run(session, id: message.runId) else { return LeasedDelivery(message: message) }
+        return LeasedDelivery(message: message, read: .init(run: run, progress: try progress(session, runId: run.id, from: position)))
     }
 
     public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool {
         try await transitions { transitions in try transitions.completeOperation(message, owner: owner, entry: entry, record: record) }
     }
 
-    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) async throws -> FiredTimer {
-        try await write { transaction in try RunTransitions(transaction).fireTimer(message, owner: owner, leasingNextUntil: leaseUntil) }
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNext lease: NextLease?) async throws -> FiredTimer {
+        try await write { transaction in
+            let fired = try RunTransitions(transaction).fireTimer(message, owner: owner, leasingNextUntil: lease?.until)
+            let next = try fired.next.map { try Self.leased($0, transaction.session, journalFrom: lease?.journalFrom ?? 0) }
+            return FiredTimer(completed: fired.completed, recorded: fired.recorded, next: next)
+        }
     }
 
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
@@ -70,7 +80,7 @@ extension PostgresStore {
         }
     }
 
-    private static func progress(_ session: PostgresSession, runId: String, from position: Int) throws -> RunProgress {
+    static func progress(_ session: PostgresSession, runId: String, from position: Int) throws -> RunProgress {
         let pending: [String] = try session.values("SELECT step_name FROM operations WHERE run_id = ?", [runId])
         var failures: [String: Int] = [:]
         for row in try session.rows("SELECT step_name, failures FROM step_failures WHERE run_id = ?", [runId]) {
@@ -132,7 +142,7 @@ extension PostgresStore {
         try await session { session in try Self.run(session, id: id) }
     }
 
-    private static func run(_ session: PostgresSession, id: String) throws -> RunRecord? {
+    static func run(_ session: PostgresSession, id: String) throws -> RunRecord? {
         try session.row("SELECT * FROM runs WHERE id = ?", [id]).flatMap(PostgresRecords.run)
     }
 
@@ -251,5 +261,5 @@ struct CreatedRun: Sendable {
 /// Whether a completion applied and the run's next delivery it leased, as one value a transaction returns.
 struct LeasedNext: Sendable {
     let completed: Bool
-    let next: PendingMessage?
+    let next: LeasedDelivery?
 }

@@ -13,9 +13,11 @@ extension SQLiteStore {
         }
     }
 
-    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) async throws -> FiredTimer {
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNext lease: NextLease?) async throws -> FiredTimer {
         try await completions.write { db in
-            try SQLiteTransaction.transitions(db).fireTimer(message, owner: owner, leasingNextUntil: leaseUntil)
+            let fired = try SQLiteTransaction.transitions(db).fireTimer(message, owner: owner, leasingNextUntil: lease?.until)
+            let next = try fired.next.map { try Self.leased($0, db, journalFrom: lease?.journalFrom ?? 0) }
+            return FiredTimer(completed: fired.completed, recorded: fired.recorded, next: next)
         }
     }
 

@@ -59,12 +59,19 @@ public final class SQLiteStore: Store {
         try await completions.write { db in try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution) }
     }
 
-    public func complete(
-        _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
-    ) async throws -> (completed: Bool, next: PendingMessage?) {
+    public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNext lease: NextLease) async throws
+        -> (completed: Bool, next: LeasedDelivery?)
+    {
         try await completions.write { db in
-            try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
+            let (completed, next) = try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution, leasingNextUntil: lease.until)
+            return (completed, try next.map { try Self.leased($0, db, journalFrom: lease.journalFrom) })
         }
+    }
+
+    /// A delivery leased in the transaction of `db`, with its run and progress read there.
+    static func leased(_ message: PendingMessage, _ db: Database, journalFrom position: Int) throws -> LeasedDelivery {
+        guard let run = try fetchRun(db, id: message.runId) else { return LeasedDelivery(message: message) }
+        return LeasedDelivery(message: message, read: .init(run: run, progress: try fetchProgress(db, runId: run.id, from: position)))
     }
 
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {

@@ -56,6 +56,11 @@ struct StoreFixture: Sendable {
         StepOperation(stepName: "nap", stepType: .sleepFor, kind: .sleep(until: until))
     }
 
+    /// A lease of a run's next delivery until `seconds`, reading its whole journal.
+    func lease(until seconds: Double) throws -> NextLease {
+        NextLease(until: try at(seconds), journalFrom: 0)
+    }
+
     func claim(_ owner: String, at seconds: Double, leaseFor lease: Double = 30, limit: Int = 10) async throws -> [PendingMessage] {
         try await store.claimDueMessages(now: at(seconds), limit: limit, owner: owner, leaseUntil: at(seconds + lease))
     }

@@ -6,9 +6,8 @@ import StepwiseRuntime
 extension WorkflowEngine {
     /// A timer is due: a sleep ends (`{until}`), a wait times out, or a retry may go ahead.
     /// Returns the run's delivery when it was leased in the same commit (`leasingNext`).
-    func fireTimer(_ message: PendingMessage, leasingNext: Bool) async throws -> PendingMessage? {
-        let leaseUntil = leasingNext ? clock().movedForward(by: configuration.lease) : nil
-        let fired = try await store.fireTimer(message, owner: owner, leasingNextUntil: leaseUntil)
+    func fireTimer(_ message: PendingMessage, leasingNext: Bool) async throws -> LeasedDelivery? {
+        let fired = try await store.fireTimer(message, owner: owner, leasingNext: leasingNext ? nextLease(of: message.runId) : nil)
         if fired.recorded { await publishRecorded(runId: message.runId, step: message.stepName) }
         if fired.completed, fired.next == nil { wake.signal() }
         return fired.next

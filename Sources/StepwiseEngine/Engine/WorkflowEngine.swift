@@ -469,24 +469,25 @@ public actor WorkflowEngine {
     static let consecutiveDeliveries = 64
 
     private func deliver(_ message: PendingMessage) async {
-        var current: PendingMessage? = message
+        var current: LeasedDelivery? = LeasedDelivery(message: message)
         var count = 0
         while let next = current {
             count += 1
-            processing.messages.insert(next.id)
+            processing.messages.insert(next.message.id)
             current = await process(next, leasingNext: count < Self.consecutiveDeliveries && !stopping)
-            processing.messages.remove(next.id)
+            processing.messages.remove(next.message.id)
         }
         delivered("m\(message.id)")
     }
 
     /// Processes one claimed message; the run's next delivery when it was leased in the same
     /// commit (group commit: a step's completion and the next step's claim cost one fsync).
-    private func process(_ message: PendingMessage, leasingNext: Bool) async -> PendingMessage? {
+    private func process(_ delivery: LeasedDelivery, leasingNext: Bool) async -> LeasedDelivery? {
+        let message = delivery.message
         let started = message.claimedAt ?? clock()
         do {
             switch message.kind {
-            case .deliver: return try await deliverRun(message, leasingNext: leasingNext)
+            case .deliver: return try await deliverRun(delivery, leasingNext: leasingNext)
             case .timer:
                 let next = try await fireTimer(message, leasingNext: leasingNext)
                 metrics.delivery(kind: "timer", outcome: "fired", started: started, finished: clock(), due: message.dueAt)
@@ -508,19 +509,17 @@ public actor WorkflowEngine {
         return nil
     }
 
-    private func deliverRun(_ message: PendingMessage, leasingNext: Bool) async throws -> PendingMessage? {
+    private func deliverRun(_ leased: LeasedDelivery, leasingNext: Bool) async throws -> LeasedDelivery? {
+        let message = leased.message
         let startedAt = message.claimedAt ?? clock()
-        // A warm runner holds the journal up to some position: only what follows is read and sent,
-        // with the run in the same read.
-        let warm = runner.warmJournalCount(runId: message.runId) ?? 0
-        guard let read = try await store.runProgress(runId: message.runId, from: warm) else {
+        guard let read = try await runState(for: leased) else {
             logger.error("message \(message.id) names run \(message.runId), which does not exist", metadata: ["run_id": .string(message.runId)])
             return nil
         }
         let run = read.run
         var progress = read.progress
         // The failure handler's walk starts over: it is delivered the whole journal.
-        if run.phase != .main, warm > 0 { progress = try await store.progress(runId: run.id) }
+        if run.phase != .main, progress.journalBase > 0 { progress = try await store.progress(runId: run.id) }
         let definition = try await definition(pinnedBy: run)
         var resolver = DeliveryResolver(
             run: run, message: message, workflow: definition?.workflow, journalLength: progress.journalBase + progress.journal.count,
@@ -562,12 +561,27 @@ public actor WorkflowEngine {
             try await committed(resolution, of: run, message: message, completed: completed)
             return nil
         }
-        let leaseUntil = clock().movedForward(by: configuration.lease)
+        let lease = nextLease(of: run.id)
         let (completed, next) = try await committing("complete") {
-            try await store.complete(message, owner: owner, with: resolution, leasingNextUntil: leaseUntil)
+            try await store.complete(message, owner: owner, with: resolution, leasingNext: lease)
         }
         try await committed(resolution, of: run, message: message, completed: completed)
         return next
+    }
+
+    /// The run and its progress a delivery starts from: as read when it was leased, if the runner's
+    /// remembered state still ends where that read began; else read now. A warm runner holds the
+    /// journal up to some position: only what follows is read and sent.
+    private func runState(for delivery: LeasedDelivery) async throws -> LeasedDelivery.RunState? {
+        let warm = runner.warmJournalCount(runId: delivery.message.runId) ?? 0
+        if let read = delivery.read, read.progress.journalBase == warm { return read }
+        return try await store.runProgress(runId: delivery.message.runId, from: warm).map { LeasedDelivery.RunState(run: $0.run, progress: $0.progress) }
+    }
+
+    /// The lease of a run's next delivery taken in the commit that makes it due, reading the
+    /// journal from where the runner's remembered state ends.
+    func nextLease(of runId: String) -> NextLease {
+        NextLease(until: clock().movedForward(by: configuration.lease), journalFrom: runner.warmJournalCount(runId: runId) ?? 0)
     }
 
     /// The definition `run` is pinned to: one this engine serves or loaded, else the store's (a

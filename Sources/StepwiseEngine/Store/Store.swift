@@ -43,20 +43,19 @@ public protocol Store: Sendable {
     func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool
 
     /// `complete(_:owner:with:)`, and in the same transaction (one commit for both) leases the
-    /// run's next delivery to `owner` until `leaseUntil` when it is due at once and its run has no
-    /// flow control; that message, ready to deliver without a claim of its own.
-    func complete(
-        _ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue
-    ) async throws -> (completed: Bool, next: PendingMessage?)
+    /// run's next delivery as `lease` says when it is due at once and its run has no flow control;
+    /// that delivery, ready to start without a claim or a read of its own.
+    func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNext lease: NextLease) async throws
+        -> (completed: Bool, next: LeasedDelivery?)
 
     /// Finishes a claimed timer or call: deletes it and the operation, appends `entry` (a retry
     /// timer appends none) and delivers the run again, atomically. False when the lease was lost.
     func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool
 
     /// Fires a claimed timer (`RunTransitions.fireTimer`): a sleep ends, a wait times out or a
-    /// retry may go ahead; with `leaseUntil`, the run's delivery is leased to `owner` in the same
-    /// commit when the run has no flow control.
-    func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) async throws -> FiredTimer
+    /// retry may go ahead; with `lease`, the run's delivery is leased to `owner` in the same
+    /// commit when the run has no flow control, as `complete(_:owner:with:leasingNext:)` does.
+    func fireTimer(_ message: PendingMessage, owner: String, leasingNext lease: NextLease?) async throws -> FiredTimer
 
     /// The stored operation of a run's step, while it is pending.
     func operation(runId: String, stepName: String) async throws -> StepOperation?

@@ -69,7 +69,9 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// result without data), or a retry may go ahead (nothing is recorded); the run is delivered
     /// again, its delivery leased to `owner` until `leaseUntil` when asked, so that it goes on at
     /// once rather than after every other timer due at that moment.
-    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) throws -> FiredTimer {
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) throws
+        -> (completed: Bool, recorded: Bool, next: PendingMessage?)
+    {
         // An event or a child's end may have completed the operation meanwhile: only the timer is left.
         let operation = try message.stepName.flatMap { try transaction.operation(runId: message.runId, stepName: $0) }
         let entry: JournalEntry? =
@@ -79,7 +81,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
             default: nil
             }
         let (completed, next) = try completeOperation(message, owner: owner, entry: entry, record: nil, leasingNextUntil: leaseUntil)
-        return FiredTimer(completed: completed, recorded: completed && entry != nil, next: next)
+        return (completed, completed && entry != nil, next)
     }
 
     private func completeOperation(

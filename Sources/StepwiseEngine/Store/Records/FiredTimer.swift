@@ -5,10 +5,10 @@ public struct FiredTimer: Sendable, Equatable {
     /// Whether a journal entry was recorded (a sleep's end, a wait's timeout), for the change feed.
     public var recorded: Bool
     /// The run's delivery, leased in the same commit when asked for.
-    public var next: PendingMessage?
+    public var next: LeasedDelivery?
 
     /// A timer's outcome.
-    public init(completed: Bool, recorded: Bool, next: PendingMessage?) {
+    public init(completed: Bool, recorded: Bool, next: LeasedDelivery?) {
         self.completed = completed
         self.recorded = recorded
         self.next = next
