@@ -44,10 +44,9 @@ extension PostgresStore {
         return (result.completed, result.next)
     }
 
-    /// A delivery leased in the transaction of `session`, with its run and progress read there.
-    static func leased(_ message: PendingMessage, _ session: PostgresSession, journalFrom position: Int) throws -> LeasedDelivery {
-        guard let run = try run(session, id: message.runId) else { return LeasedDelivery(message: message) }
-        return LeasedDelivery(message: message, read: .init(run: run, progress: try progress(session, runId: run.id, from: position)))
+    /// A delivery leased in the transaction of `session`, with its run's progress read there.
+    static func leased(_ taken: TakenDelivery, _ session: PostgresSession, journalFrom position: Int) throws -> LeasedDelivery {
+        LeasedDelivery(message: taken.message, read: .init(run: taken.run, progress: try progress(session, runId: taken.run.id, from: position)))
     }
 
     public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool {
@@ -142,7 +141,7 @@ extension PostgresStore {
         try await session { session in try Self.run(session, id: id) }
     }
 
-    static func run(_ session: PostgresSession, id: String) throws -> RunRecord? {
+    private static func run(_ session: PostgresSession, id: String) throws -> RunRecord? {
         try session.row("SELECT * FROM runs WHERE id = ?", [id]).flatMap(PostgresRecords.run)
     }
 

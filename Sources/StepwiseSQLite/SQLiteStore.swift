@@ -68,10 +68,9 @@ public final class SQLiteStore: Store {
         }
     }
 
-    /// A delivery leased in the transaction of `db`, with its run and progress read there.
-    static func leased(_ message: PendingMessage, _ db: Database, journalFrom position: Int) throws -> LeasedDelivery {
-        guard let run = try fetchRun(db, id: message.runId) else { return LeasedDelivery(message: message) }
-        return LeasedDelivery(message: message, read: .init(run: run, progress: try fetchProgress(db, runId: run.id, from: position)))
+    /// A delivery leased in the transaction of `db`, with its run's progress read there.
+    static func leased(_ taken: TakenDelivery, _ db: Database, journalFrom position: Int) throws -> LeasedDelivery {
+        LeasedDelivery(message: taken.message, read: .init(run: taken.run, progress: try fetchProgress(db, runId: taken.run.id, from: position)))
     }
 
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {

@@ -163,10 +163,9 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func take(_ message: PendingMessage, owner: String) throws -> Bool? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver"),
-            arguments: [message.id, owner]
-        ).map { ($0["redeliver"] as Int) != 0 }
+        try Int.fetchOne(
+            db.cachedStatement(sql: "DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver"), arguments: [message.id, owner]
+        ).map { $0 != 0 }
     }
 
     func record(_ attempt: AttemptRecord) throws {

@@ -29,9 +29,9 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     }
 
     /// `complete(_:owner:with:)`, leasing the run's next delivery to `owner` until `leaseUntil`
-    /// when asked (group commit: one commit ends a step and claims the next); that message.
+    /// when asked (group commit: one commit ends a step and claims the next); that delivery.
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue?)
-        throws -> (completed: Bool, next: PendingMessage?)
+        throws -> (completed: Bool, next: TakenDelivery?)
     {
         guard let redeliver = try transaction.take(message, owner: owner) else { return (false, nil) }
         guard let run = try transaction.run(id: message.runId), run.status == .running else { return (false, nil) }
@@ -44,6 +44,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         if resolution.error != nil, run.phase == .main { try transaction.markFailurePosition(runId: run.id) }
         try transaction.updateRun(
             id: run.id, status: resolution.status, phase: resolution.phase, output: resolution.output, error: resolution.error, at: now)
+        let updated = run.updated(status: resolution.status, phase: resolution.phase, output: resolution.output, error: resolution.error, at: now)
         try transaction.record(resolution.record)
         if resolution.status.isFinal {
             try finish(runId: run.id, status: resolution.status, at: now)
@@ -51,10 +52,10 @@ public struct RunTransitions<Transaction: StoreTransaction> {
             return (true, nil)
         }
         if appended || redeliver {
-            return (true, try deliver(run, attempt: 0, dueAt: now, at: now, owner: owner, leasingUntil: leaseUntil))
+            return (true, try deliver(updated, attempt: 0, dueAt: now, at: now, owner: owner, leasingUntil: leaseUntil))
         }
         if let next = resolution.next {
-            return (true, try deliver(run, attempt: next.attempt, dueAt: next.dueAt, at: now, owner: owner, leasingUntil: leaseUntil))
+            return (true, try deliver(updated, attempt: next.attempt, dueAt: next.dueAt, at: now, owner: owner, leasingUntil: leaseUntil))
         }
         return (true, nil)
     }
@@ -70,7 +71,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// again, its delivery leased to `owner` until `leaseUntil` when asked, so that it goes on at
     /// once rather than after every other timer due at that moment.
     public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) throws
-        -> (completed: Bool, recorded: Bool, next: PendingMessage?)
+        -> (completed: Bool, recorded: Bool, next: TakenDelivery?)
     {
         // An event or a child's end may have completed the operation meanwhile: only the timer is left.
         let operation = try message.stepName.flatMap { try transaction.operation(runId: message.runId, stepName: $0) }
@@ -86,7 +87,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
 
     private func completeOperation(
         _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?, leasingNextUntil leaseUntil: TimestampValue?
-    ) throws -> (completed: Bool, next: PendingMessage?) {
+    ) throws -> (completed: Bool, next: TakenDelivery?) {
         guard try transaction.take(message, owner: owner) != nil, let stepName = message.stepName else { return (false, nil) }
         guard let run = try transaction.run(id: message.runId), run.status == .running else { return (false, nil) }
         let now = (record?.finishedAt ?? message.dueAt).wholeMilliseconds
@@ -101,15 +102,17 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// leased to `owner` in the same commit and returned, unless the run has flow control, whose
     /// limits only a claim applies.
     private func deliver(_ run: RunRecord, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, owner: String, leasingUntil leaseUntil: TimestampValue?)
-        throws -> PendingMessage?
+        throws -> TakenDelivery?
     {
         guard let leaseUntil, dueAt <= now, run.flowControl == nil else {
             try transaction.deliver(runId: run.id, attempt: attempt, dueAt: dueAt, at: now)
             return nil
         }
-        var next = try transaction.deliverLeased(runId: run.id, attempt: attempt, dueAt: dueAt, at: now, owner: owner, until: leaseUntil)
-        next?.claimedAt = now
-        return next
+        guard var next = try transaction.deliverLeased(runId: run.id, attempt: attempt, dueAt: dueAt, at: now, owner: owner, until: leaseUntil) else {
+            return nil
+        }
+        next.claimedAt = now
+        return TakenDelivery(message: next, run: run)
     }
 
     /// Cancels a running run (and, through `finish`, its children), keeping `reason` as its error;

@@ -61,6 +61,18 @@ public struct RunRecord: Sendable, Equatable {
         self.invoker = invoker
     }
 
+    /// This record as `StoreTransaction.updateRun` leaves it: the new status and phase, the
+    /// output and error when given (the old ones kept otherwise), changed at `time`.
+    public func updated(status: RunStatus, phase: RunPhase, output: Value?, error: StepError?, at time: TimestampValue) -> RunRecord {
+        var run = self
+        run.status = status
+        run.phase = phase
+        run.output = output ?? self.output
+        run.error = error ?? self.error
+        run.updatedAt = time
+        return run
+    }
+
     /// Keeps `text`, the input as a store wrote it, to be decoded when read: a delivery reads its
     /// run at every step and needs the input only at the first, so its cost stays independent of
     /// the input's size.
