@@ -26,7 +26,7 @@ public enum ResponseClassification {
         var headers = ValueMap()
         for header in response.headers { headers[.string(header.name.lowercased())] = .string(header.value) }
         let text = String(decoding: response.body, as: UTF8.self)
-        let isJSON = format.map { $0 == "json" } ?? (response.header("content-type")?.contains("json") ?? false)
+        let isJSON = format.map { $0 == "json" } ?? (response.header("content-type")?.utf8.firstRange(of: "json".utf8) != nil)
         let body = isJSON ? ((try? Value(json: text)) ?? .string(text)) : .string(text)
         return ["status": .int(Int64(response.status)), "headers": .map(headers), "body": body]
     }
