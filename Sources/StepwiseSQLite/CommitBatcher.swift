@@ -40,12 +40,8 @@ final class CommitBatcher: Sendable {
                         return
                     }
                     do {
-                        var value: T?
-                        try db.inSavepoint {
-                            value = try body(db)
-                            return .commit
-                        }
-                        if let value { outcome.withLock { $0 = .success(value) } }
+                        let value = try Self.inSavepoint(db) { try body(db) }
+                        outcome.withLock { $0 = .success(value) }
                     } catch {
                         outcome.withLock { $0 = .failure(error) }
                     }
@@ -76,14 +72,48 @@ final class CommitBatcher: Sendable {
             return jobs
         }
         guard !jobs.isEmpty else { return }
-        pool.asyncWrite(
-            { db in
+        pool.asyncWriteWithoutTransaction { db in
+            let error = Self.inTransaction(db) {
                 for job in jobs { try job.run(db, jobs.count > 1) }
-            },
-            completion: { _, result in
-                let error: (any Error)? = if case .failure(let error) = result { error } else { nil }
-                for job in jobs { job.finish(error) }
-                self.drain()
-            })
+            }
+            for job in jobs { job.finish(error) }
+            self.drain()
+        }
+    }
+
+    // Transactions and savepoints go through cached statements: GRDB's own compile their SQL
+    // again each time, which costs more than a step's other statements.
+
+    /// Runs `body` in an immediate transaction, committed when it returns and rolled back when it
+    /// throws; the error, if any.
+    private static func inTransaction(_ db: Database, _ body: () throws -> Void) -> (any Error)? {
+        do {
+            try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+        } catch {
+            return error
+        }
+        do {
+            try body()
+            try db.cachedStatement(sql: "COMMIT").execute()
+            return nil
+        } catch {
+            // SQLite rolls back by itself after some errors (a full disk, an I/O error).
+            if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+            return error
+        }
+    }
+
+    /// Runs `body` in a savepoint of the transaction, whose changes are undone when it throws.
+    private static func inSavepoint<T>(_ db: Database, _ body: () throws -> T) throws -> T {
+        try db.cachedStatement(sql: "SAVEPOINT job").execute()
+        do {
+            let value = try body()
+            try db.cachedStatement(sql: "RELEASE job").execute()
+            return value
+        } catch {
+            try? db.cachedStatement(sql: "ROLLBACK TO job").execute()
+            try? db.cachedStatement(sql: "RELEASE job").execute()
+            throw error
+        }
     }
 }
