@@ -79,6 +79,30 @@ struct WorkflowEngineTests {
         }
     }
 
+    @Test("runs calling one host get a connection each: twelve requests are in flight at once, not eight")
+    func concurrentRequestsToOneHost() async throws {
+        try await CountingServer.with { server in
+            let gate = ArrivalGate(expected: 12)
+            server.handle("/slow") { _ in
+                await gate.arrive()
+                return .json(#"{"ok": true}"#)
+            }
+            let fan = try definition("""
+                workflow: fan
+                steps:
+                  - id: call
+                    http:
+                      url: "\(server.url("/slow"))"
+                """)
+            try await EngineHarness().withEngine([fan]) { node in
+                var ids: [String] = []
+                for _ in 0..<12 { ids.append(try await node.start("fan").id) }
+                for id in ids { #expect(try await finishedRun(id, in: node.store).status == .succeeded) }
+            }
+            #expect(await gate.peak == 12, "every delivery's request was sent while the others waited")
+        }
+    }
+
     @Test("a retried step sends the same Idempotency-Key on every try, waits between tries, and records one result")
     func retriesThenSuccess() async throws {
         try await CountingServer.with { server in
@@ -718,5 +742,29 @@ struct WorkflowEngineTests {
                 #expect(try await node.store.runs(RunFilter()).count == 1)
             }
         }
+    }
+}
+
+/// Holds each arriving request until `expected` are in flight together (or 10 s passed), and
+/// records the most that were.
+actor ArrivalGate {
+    private let expected: Int
+    private var inFlight = 0
+    private var released = false
+    private(set) var peak = 0
+
+    init(expected: Int) {
+        self.expected = expected
+    }
+
+    func arrive() async {
+        inFlight += 1
+        peak = max(peak, inFlight)
+        if inFlight >= expected { released = true }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !released, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        inFlight -= 1
     }
 }

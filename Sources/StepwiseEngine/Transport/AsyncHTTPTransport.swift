@@ -15,11 +15,14 @@ public struct AsyncHTTPTransport: HTTPTransport {
 
     /// The process's client. Unlike `HTTPClient.shared` it has no read timeout (90 s there): a
     /// `call` may wait hours for its answer, bounded by the request's own deadline. It follows no
-    /// redirects itself.
+    /// redirects itself. It keeps up to 256 connections per host instead of 8: the engine's
+    /// `--concurrency` bounds the requests in flight, and runs calling one API must not queue
+    /// behind eight connections.
     public static let processClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.decompression = .enabled(limit: .ratio(25))
         configuration.redirectConfiguration = .disallow
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
