@@ -10,7 +10,7 @@ extension SQLiteStore {
         -> [PendingMessage]
     {
         let nowMilliseconds = SQLiteTime.milliseconds(now)
-        return try await pool.write { db in
+        return try await groupCommit.write { db in
             try FlowAdmission(SQLiteTransaction(db)).freeSlotsOfExpiredLeases(now: nowMilliseconds)
             let candidates = try Self.decodeRows(
                 db.cachedStatement(

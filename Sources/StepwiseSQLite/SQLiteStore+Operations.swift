@@ -8,13 +8,13 @@ extension SQLiteStore {
     public func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws
         -> Bool
     {
-        try await completions.write { db in
+        try await groupCommit.write { db in
             try SQLiteTransaction.transitions(db).completeOperation(message, owner: owner, entry: entry, record: record)
         }
     }
 
     public func fireTimer(_ message: PendingMessage, owner: String, leasingNext lease: NextLease?) async throws -> FiredTimer {
-        try await completions.write { db in
+        try await groupCommit.write { db in
             let fired = try SQLiteTransaction.transitions(db).fireTimer(message, owner: owner, leasingNextUntil: lease?.until)
             let next = try fired.next.map { try Self.leased($0, db, journalFrom: lease?.journalFrom ?? 0) }
             return FiredTimer(completed: fired.completed, recorded: fired.recorded, next: next)
@@ -26,7 +26,7 @@ extension SQLiteStore {
     }
 
     public func notify(event: String, data: Value, runId: String?, at time: TimestampValue) async throws -> NotifyResult {
-        try await pool.write { db in try SQLiteTransaction.transitions(db).notify(event: event, data: data, runId: runId, at: time) }
+        try await groupCommit.write { db in try SQLiteTransaction.transitions(db).notify(event: event, data: data, runId: runId, at: time) }
     }
 
     public func waiters(event: String) async throws -> [Waiter] {

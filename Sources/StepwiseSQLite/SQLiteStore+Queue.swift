@@ -10,7 +10,7 @@ import StepwiseRuntime
 extension SQLiteStore {
     public func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult] {
         do {
-            return try await pool.write { db in try SQLiteTransaction.transitions(db).publish(publications, at: time) }
+            return try await groupCommit.write { db in try SQLiteTransaction.transitions(db).publish(publications, at: time) }
         } catch let refused as RefusedPublication {
             return [refused.result]
         }
@@ -39,7 +39,7 @@ extension SQLiteStore {
                 arguments: [current, current]) ?? false
         }
         guard anyDue else { return [] }
-        return try await pool.write { db in
+        return try await groupCommit.write { db in
             try FlowAdmission(SQLiteTransaction(db)).freeSlotsOfExpiredLeases(now: current)
             let rows = try Row.fetchAll(
                 db,
@@ -75,7 +75,7 @@ extension SQLiteStore {
     }
 
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool {
-        try await completions.write { db in try SQLiteTransaction.transitions(db).finishAttempt(message, owner: owner, with: followUp) }
+        try await groupCommit.write { db in try SQLiteTransaction.transitions(db).finishAttempt(message, owner: owner, with: followUp) }
     }
 
     public func runDefaults(runId: String) async throws -> RunDefaults? {

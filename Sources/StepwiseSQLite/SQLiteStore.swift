@@ -8,8 +8,9 @@ import StepwiseRuntime
 /// acknowledged change survives a crash or power loss. One transaction per state change.
 public final class SQLiteStore: Store {
     let pool: DatabasePool
-    /// The writes of step completions, which concurrent deliveries commit together.
-    let completions: CommitBatcher
+    /// The writes of the delivery path (starts, claims, completions, notifies, publications),
+    /// which concurrent callers commit together.
+    let groupCommit: CommitBatcher
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -19,7 +20,7 @@ public final class SQLiteStore: Store {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in try db.cachedStatement(sql: "PRAGMA foreign_keys = ON").execute() }
         pool = try DatabasePool(path: path, configuration: configuration)
-        completions = CommitBatcher(pool: pool)
+        groupCommit = CommitBatcher(pool: pool)
         // DatabasePool sets synchronous = NORMAL after the setup hook; durability needs FULL.
         try pool.writeWithoutTransaction { db in try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
         try SQLiteSchema.migrator.migrate(pool)
@@ -42,7 +43,7 @@ public final class SQLiteStore: Store {
     }
 
     public func createRun(_ run: RunRecord) async throws -> (run: RunRecord, created: Bool) {
-        try await pool.write { db in try SQLiteTransaction.transitions(db).createRun(run) }
+        try await groupCommit.write { db in try SQLiteTransaction.transitions(db).createRun(run) }
     }
 
     public func nextWakeTime() async throws -> TimestampValue? {
@@ -56,13 +57,13 @@ public final class SQLiteStore: Store {
     }
 
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool {
-        try await completions.write { db in try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution) }
+        try await groupCommit.write { db in try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution) }
     }
 
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNext lease: NextLease) async throws
         -> (completed: Bool, next: LeasedDelivery?)
     {
-        try await completions.write { db in
+        try await groupCommit.write { db in
             let (completed, next) = try SQLiteTransaction.transitions(db).complete(message, owner: owner, with: resolution, leasingNextUntil: lease.until)
             return (completed, try next.map { try Self.leased($0, db, journalFrom: lease.journalFrom) })
         }
