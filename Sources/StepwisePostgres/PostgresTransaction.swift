@@ -62,10 +62,13 @@ struct PostgresTransaction: StoreTransaction {
             ])
     }
 
-    func updateRun(id: String, status: RunStatus, phase: RunPhase, output: Value?, error: StepError?, at time: TimestampValue) throws {
+    func updateRun(id: String, status: RunStatus?, phase: RunPhase?, output: Value?, error: StepError?, at time: TimestampValue) throws {
         try session.execute(
-            "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?",
-            [status.rawValue, phase.rawValue, output?.jsonText(), error.map { $0.value.jsonText() }, Self.at(time), id])
+            """
+            UPDATE runs SET status = COALESCE(?, status), phase = COALESCE(?, phase), output = COALESCE(?, output), error = COALESCE(?, error),
+                updated_at = ? WHERE id = ?
+            """,
+            [status?.rawValue, phase?.rawValue, output?.jsonText(), error.map { $0.value.jsonText() }, Self.at(time), id])
     }
 
     func endRun(id: String, status: RunStatus, output: Value?, error: StepError?, at time: TimestampValue) throws -> Bool {

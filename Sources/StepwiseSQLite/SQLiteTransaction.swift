@@ -54,10 +54,21 @@ struct SQLiteTransaction: StoreTransaction {
             ])
     }
 
-    func updateRun(id: String, status: RunStatus, phase: RunPhase, output: Value?, error: StepError?, at time: TimestampValue) throws {
+    func updateRun(id: String, status: RunStatus?, phase: RunPhase?, output: Value?, error: StepError?, at time: TimestampValue) throws {
+        let output = output?.jsonText()
+        let error = error.map { $0.value.jsonText() }
+        // SQLite rewrites the index of every column a SET names, changed or not: a step that leaves
+        // the status as it was does not name it.
+        guard status != nil || phase != nil else {
+            return try execute(
+                "UPDATE runs SET output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?", [output, error, Self.at(time), id])
+        }
         try execute(
-            "UPDATE runs SET status = ?, phase = ?, output = COALESCE(?, output), error = COALESCE(?, error), updated_at = ? WHERE id = ?",
-            [status.rawValue, phase.rawValue, output?.jsonText(), error.map { $0.value.jsonText() }, Self.at(time), id])
+            """
+            UPDATE runs SET status = COALESCE(?, status), phase = COALESCE(?, phase), output = COALESCE(?, output), error = COALESCE(?, error),
+                updated_at = ? WHERE id = ?
+            """,
+            [status?.rawValue, phase?.rawValue, output, error, Self.at(time), id])
     }
 
     func endRun(id: String, status: RunStatus, output: Value?, error: StepError?, at time: TimestampValue) throws -> Bool {
@@ -178,7 +189,10 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func clearPendingWork(runId: String) throws {
-        for table in ["messages", "queue", "operations", "step_failures", "events"] {
+        // Two statements for messages, each using its index: a run's delivery, its timers and calls.
+        try execute("DELETE FROM messages WHERE run_id = ? AND kind = 'deliver'", [runId])
+        try execute("DELETE FROM messages WHERE run_id = ? AND kind <> 'deliver'", [runId])
+        for table in ["queue", "operations", "step_failures", "events"] {
             try execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
         }
     }
@@ -230,7 +244,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func deleteStepMessages(runId: String, stepName: String) throws {
-        try execute("DELETE FROM messages WHERE run_id = ? AND kind != 'deliver' AND step_name = ?", [runId, stepName])
+        try execute("DELETE FROM messages WHERE run_id = ? AND kind <> 'deliver' AND step_name = ?", [runId, stepName])
     }
 
     func invokeOperation(runId: String, stepName: String, child: String) throws -> StepOperation? {

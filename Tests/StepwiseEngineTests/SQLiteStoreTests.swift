@@ -3,7 +3,7 @@ import GRDB
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
-import StepwiseSQLite
+@testable import StepwiseSQLite
 import StepwiseTesting
 import Testing
 
@@ -69,4 +69,59 @@ struct SQLiteStoreTests {
             #expect(mode == "wal")
         }
     }
+
+    @Test("every statement of a run's steps finds its rows through an index: none scans a table")
+    func stepStatementsUseIndexes() async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            let sqlite = try #require(s.store as? SQLiteStore)
+            let executed = StatementLog()
+            try await sqlite.pool.writeWithoutTransaction { db in
+                db.trace { event in
+                    if case .statement(let statement) = event { executed.add(statement.sql) }
+                }
+            }
+            // A run that records a step, sleeps, wakes, waits for an event and ends.
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let first = try #require(try await s.claim("node-a", at: 0).first)
+            let (_, leased) = try await s.store.complete(
+                first, owner: "node-a", with: s.resolution(first, entry: s.fetched, finishedAt: s.at(1), outcome: "submitted"),
+                leasingNext: s.lease(until: 30))
+            let second = try #require(leased?.message)
+            #expect(try await s.store.complete(second, owner: "node-a", with: s.resolution(second, sleep: s.at(60), finishedAt: s.at(2), outcome: "submitted")))
+            let timer = try #require(try await s.claim("node-a", at: 60).first)
+            let third = try #require(try await s.store.fireTimer(timer, owner: "node-a", leasingNext: s.lease(until: 90)).next?.message)
+            let wait = StepOperation(stepName: "approval", stepType: .wait, kind: .wait(event: "go", timeoutAt: try s.at(3_600)))
+            #expect(try await s.store.complete(third, owner: "node-a", with: s.resolution(third, park: [wait], finishedAt: s.at(61), outcome: "submitted")))
+            _ = try await s.store.notify(event: "go", data: ["ok": true], runId: nil, at: s.at(62))
+            let last = try #require(try await s.claim("node-a", at: 62).first)
+            let finished = try s.resolution(last, next: nil, status: .succeeded, output: 1, finishedAt: s.at(63), outcome: "completed")
+            #expect(try await s.store.complete(last, owner: "node-a", with: finished))
+            try await sqlite.pool.writeWithoutTransaction { db in db.trace(nil) }
+
+            let statements = executed.distinct.filter { sql in
+                !["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "PRAGMA"].contains { sql.uppercased().hasPrefix($0) }
+            }
+            #expect(statements.count > 10, "the steps ran their statements: \(statements)")
+            let reader = try DatabaseQueue(path: s.directory.path("store.db"))
+            for sql in statements {
+                // The plan does not depend on the values: every parameter is bound to NULL.
+                let parameters = StatementArguments([DatabaseValue](repeating: .null, count: sql.filter { $0 == "?" }.count))
+                let plan = try await reader.read { db in
+                    try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: parameters, adapter: SuffixRowAdapter(fromIndex: 3))
+                }
+                let scans = plan.filter { $0.hasPrefix("SCAN ") && $0 != "SCAN CONSTANT ROW" }
+                #expect(scans.isEmpty, "\(sql) scans: \(scans)")
+            }
+        }
+    }
+}
+
+/// The SQL of the statements a connection ran, collected by its trace hook.
+final class StatementLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var statements: [String] = []
+
+    func add(_ sql: String) { lock.withLock { statements.append(sql) } }
+
+    var distinct: [String] { lock.withLock { Array(Set(statements)).sorted() } }
 }

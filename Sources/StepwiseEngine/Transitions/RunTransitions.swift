@@ -43,7 +43,8 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         }
         if resolution.error != nil, run.phase == .main { try transaction.markFailurePosition(runId: run.id) }
         try transaction.updateRun(
-            id: run.id, status: resolution.status, phase: resolution.phase, output: resolution.output, error: resolution.error, at: now)
+            id: run.id, status: resolution.status == run.status ? nil : resolution.status, phase: resolution.phase == run.phase ? nil : resolution.phase,
+            output: resolution.output, error: resolution.error, at: now)
         let updated = run.updated(status: resolution.status, phase: resolution.phase, output: resolution.output, error: resolution.error, at: now)
         try transaction.record(resolution.record)
         if resolution.status.isFinal {

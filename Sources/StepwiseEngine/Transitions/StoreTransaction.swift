@@ -16,8 +16,9 @@ public protocol StoreTransaction {
     func run(id: String) throws -> RunRecord?
     /// Inserts the row of a new run (its journal and deliveries are the caller's).
     func insertRun(_ run: RunRecord) throws
-    /// Sets a running run's status and phase, and its output and error when given (`nil` keeps them).
-    func updateRun(id: String, status: RunStatus, phase: RunPhase, output: Value?, error: StepError?, at time: TimestampValue) throws
+    /// Sets a running run's status, phase, output and error, each when given (`nil` keeps it):
+    /// an unchanged status is not written, so that its index is left alone.
+    func updateRun(id: String, status: RunStatus?, phase: RunPhase?, output: Value?, error: StepError?, at time: TimestampValue) throws
     /// Moves a running run to the final `status`, keeping `output` and `error` when given; false
     /// when it was not running (nothing changes).
     func endRun(id: String, status: RunStatus, output: Value?, error: StepError?, at time: TimestampValue) throws -> Bool
