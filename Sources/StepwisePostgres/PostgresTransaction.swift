@@ -149,27 +149,64 @@ struct PostgresTransaction: StoreTransaction {
     func deliverLeased(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue, owner: String, until leaseUntil: TimestampValue)
         throws -> PendingMessage?
     {
-        // SET reads the row as it was: a message no one holds (and not waiting for a slot) is taken.
-        let until = Self.at(leaseUntil)
-        let row = try session.row(
-            """
-            INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until) VALUES (?, 'deliver', ?, ?, ?, ?, ?)
-            ON CONFLICT (run_id) WHERE kind = 'deliver' DO UPDATE SET
-                due_at = LEAST(messages.due_at, excluded.due_at),
-                redeliver = CASE WHEN messages.lease_owner IS NULL AND messages.waiting_for_slot = 0 THEN 0
-                    WHEN messages.lease_owner IS NULL THEN messages.redeliver ELSE 1 END,
-                lease_until = CASE WHEN messages.lease_owner IS NULL AND messages.waiting_for_slot = 0 THEN excluded.lease_until
-                    ELSE messages.lease_until END,
-                lease_owner = CASE WHEN messages.lease_owner IS NULL AND messages.waiting_for_slot = 0 THEN excluded.lease_owner
-                    ELSE messages.lease_owner END
-            RETURNING *
-            """, [runId, attempt, Self.due(dueAt), Self.at(time), owner, until])
-        guard let row, (try? row("lease_owner", as: String?.self)) == owner, (try? row("lease_until", as: Int64?.self)) == until else {
-            madeDue.delivery(of: runId)
+        // Who holds the run's delivery is read first (and locked): a lease is taken only from no
+        // one. A delivery another transaction inserts meanwhile makes the insert fail; the
+        // transaction is then run again.
+        let existing = try session.row("SELECT * FROM messages WHERE run_id = ? AND kind = 'deliver' FOR UPDATE", [runId])
+        let due = Self.timestamp(Self.due(dueAt)) ?? dueAt
+        guard let existing else {
+            let id = try session.value(
+                """
+                INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until) VALUES (?, 'deliver', ?, ?, ?, ?, ?)
+                RETURNING id
+                """, [runId, attempt, Self.due(dueAt), Self.at(time), owner, Self.at(leaseUntil)], as: Int64.self)
+            madeDue.leased(runId: runId)
+            return id.map { PendingMessage(id: $0, runId: runId, kind: .deliver, attempt: attempt, dueAt: due) }
+        }
+        let free = ((try? existing("lease_owner", as: String?.self)) ?? nil) == nil && (try? existing("waiting_for_slot", as: Int.self)) == 0
+        guard free, var leased = PostgresRecords.message(existing) else {
+            try deliver(runId: runId, attempt: attempt, dueAt: dueAt, at: time)
             return nil
         }
+        leased.dueAt = min(leased.dueAt, due)
+        try session.execute(
+            "UPDATE messages SET due_at = ?, redeliver = 0, lease_owner = ?, lease_until = ? WHERE id = ?",
+            [Self.at(leased.dueAt), owner, Self.at(leaseUntil), leased.id])
         madeDue.leased(runId: runId)
-        return PostgresRecords.message(row)
+        return leased
+    }
+
+    func hold(_ message: PendingMessage, owner: String) throws -> Bool? {
+        try session.row("SELECT redeliver FROM messages WHERE id = ? AND lease_owner = ? FOR UPDATE", [message.id, owner]).map { row in
+            try row("redeliver", as: Int.self) != 0
+        }
+    }
+
+    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, keptUntil: TimestampValue?) throws
+        -> PendingMessage?
+    {
+        guard let keptUntil else {
+            try session.execute(
+                """
+                UPDATE messages SET attempt = ?, due_at = CASE WHEN redeliver = 1 THEN LEAST(?::bigint, ?::bigint) ELSE ?::bigint END, redeliver = 0,
+                    lease_owner = NULL, lease_until = NULL
+                WHERE id = ?
+                """, [attempt, Self.due(now), Self.due(dueAt), Self.due(dueAt), message.id])
+            madeDue.delivery(of: message.runId)
+            return nil
+        }
+        try session.execute(
+            "UPDATE messages SET attempt = ?, due_at = ?, redeliver = 0, lease_until = ? WHERE id = ?",
+            [attempt, Self.due(dueAt), Self.at(keptUntil), message.id])
+        madeDue.leased(runId: message.runId)
+        var next = message
+        next.attempt = attempt
+        next.dueAt = Self.timestamp(Self.due(dueAt)) ?? dueAt
+        return next
+    }
+
+    func drop(_ message: PendingMessage) throws {
+        try session.execute("DELETE FROM messages WHERE id = ?", [message.id])
     }
 
     func take(_ message: PendingMessage, owner: String) throws -> Bool? {

@@ -155,22 +155,63 @@ struct SQLiteTransaction: StoreTransaction {
     func deliverLeased(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue, owner: String, until leaseUntil: TimestampValue)
         throws -> PendingMessage?
     {
-        // SET reads the row as it was: a message no one holds (and not waiting for a slot) is taken.
-        let until = Self.at(leaseUntil)
-        let row = try SQLiteStore.decodeRows(
-            db.cachedStatement(
-                sql: """
-                    INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until) VALUES (?, 'deliver', ?, ?, ?, ?, ?)
-                    ON CONFLICT(run_id) WHERE kind = 'deliver' DO UPDATE SET
-                        due_at = MIN(due_at, excluded.due_at),
-                        redeliver = CASE WHEN lease_owner IS NULL AND waiting_for_slot = 0 THEN 0 WHEN lease_owner IS NULL THEN redeliver ELSE 1 END,
-                        lease_until = CASE WHEN lease_owner IS NULL AND waiting_for_slot = 0 THEN excluded.lease_until ELSE lease_until END,
-                        lease_owner = CASE WHEN lease_owner IS NULL AND waiting_for_slot = 0 THEN excluded.lease_owner ELSE lease_owner END
-                    RETURNING *
-                    """),
-            [runId, attempt, Self.due(dueAt), Self.at(time), owner, until]
-        ) { row in (row["lease_owner"] as String?) == owner && (row["lease_until"] as Int64?) == until ? SQLiteStore.message(row) : nil }
-        return row.first
+        // Who holds the run's delivery is read first: a lease is taken only from no one. (Telling
+        // from an upsert's result whether it took the lease would mistake another holder of the
+        // same owner and lease end for this one.)
+        let existing = try SQLiteStore.decodeRows(
+            db.cachedStatement(sql: "SELECT * FROM messages WHERE run_id = ? AND kind = 'deliver'"), [runId]
+        ) { row in SQLiteStore.message(row).map { ($0, free: (row["lease_owner"] as String?) == nil && (row["waiting_for_slot"] as Int) == 0) } }.first
+        let due = SQLiteTime.timestamp(Self.due(dueAt)) ?? dueAt
+        guard let existing else {
+            let id = try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until) VALUES (?, 'deliver', ?, ?, ?, ?, ?)
+                        RETURNING id
+                        """),
+                arguments: [runId, attempt, Self.due(dueAt), Self.at(time), owner, Self.at(leaseUntil)])
+            return id.map { PendingMessage(id: $0, runId: runId, kind: .deliver, attempt: attempt, dueAt: due) }
+        }
+        guard existing.free else {
+            try deliver(runId: runId, attempt: attempt, dueAt: dueAt, at: time)
+            return nil
+        }
+        var leased = existing.0
+        leased.dueAt = min(leased.dueAt, due)
+        try execute(
+            "UPDATE messages SET due_at = ?, redeliver = 0, lease_owner = ?, lease_until = ? WHERE id = ?",
+            [SQLiteTime.milliseconds(leased.dueAt), owner, Self.at(leaseUntil), leased.id])
+        return leased
+    }
+
+    func hold(_ message: PendingMessage, owner: String) throws -> Bool? {
+        try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT redeliver FROM messages WHERE id = ? AND lease_owner = ?"), arguments: [message.id, owner]
+        ).map { $0 != 0 }
+    }
+
+    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, keptUntil: TimestampValue?) throws
+        -> PendingMessage?
+    {
+        guard let keptUntil else {
+            try execute(
+                """
+                UPDATE messages SET attempt = ?, due_at = CASE WHEN redeliver = 1 THEN MIN(?, ?) ELSE ? END, redeliver = 0,
+                    lease_owner = NULL, lease_until = NULL
+                WHERE id = ?
+                """, [attempt, Self.due(now), Self.due(dueAt), Self.due(dueAt), message.id])
+            return nil
+        }
+        // Only the columns that change are named: SQLite rewrites the index of every column a SET names.
+        try execute("UPDATE messages SET attempt = ?, due_at = ?, redeliver = 0, lease_until = ? WHERE id = ?", [attempt, Self.due(dueAt), Self.at(keptUntil), message.id])
+        var next = message
+        next.attempt = attempt
+        next.dueAt = SQLiteTime.timestamp(Self.due(dueAt)) ?? dueAt
+        return next
+    }
+
+    func drop(_ message: PendingMessage) throws {
+        try execute("DELETE FROM messages WHERE id = ?", [message.id])
     }
 
     func take(_ message: PendingMessage, owner: String) throws -> Bool? {

@@ -91,7 +91,8 @@ struct ChangeFeedTests {
             }
             try await parked("wfr_feed_3", "ready", in: server.store)
             let following = Task { try await onOwnThread { try stepwise(arguments: ["logs", "wfr_feed_3", "--follow"] + options) } }
-            try await Task.sleep(for: .milliseconds(300))
+            // Both commands follow the feed before the event comes: the run is seen running, then ending.
+            _ = try await eventually("both commands to follow the feed") { server.engine.events.subscriberCount >= 2 ? true : nil }
             _ = try await send(.POST, server.url("/v2/notify/ready-3"), body: #"{"ok": true}"#)
             let waited = try await waiting.value
             #expect(waited.status == 0, "\(waited.standardError)")

@@ -116,6 +116,27 @@ struct StoreTests {
         }
     }
 
+    @Test("a timer of a run whose delivery this node already holds does not lease it again, even with the same lease end", arguments: StoreKind.testable)
+    func timerCompletionNeverLeasesAHeldDeliveryTwice(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let first = try #require(try await s.claim("node-a", at: 0).first)
+            let naps = try ["a", "b"].map { StepOperation(stepName: "nap-\($0)", stepType: .sleepFor, kind: .sleep(until: try s.at(60))) }
+            #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, park: naps, finishedAt: s.at(1), outcome: "submitted")))
+            let timers = try await s.claim("node-a", at: 60)
+            #expect(timers.count == 2)
+            let leased = try await s.store.fireTimer(timers[0], owner: "node-a", leasingNext: s.lease(until: 90))
+            let delivery = try #require(leased.next?.message)
+            // Fired in the same millisecond by the same node: the delivery is in flight already.
+            let again = try await s.store.fireTimer(timers[1], owner: "node-a", leasingNext: s.lease(until: 90))
+            #expect(again.completed && again.next == nil, "one delivery of the run at a time")
+            let done = try s.resolution(delivery, finishedAt: s.at(61), outcome: "blocked")
+            let (completed, next) = try await s.store.complete(delivery, owner: "node-a", with: done, leasingNext: s.lease(until: 91))
+            #expect(completed && next?.message.runId == "run-1", "the delivery in flight is followed by one that sees the second sleep's end")
+            #expect(next?.read?.progress.journal.compactMap(\.stepName).contains("nap-b") == true)
+        }
+    }
+
     @Test("a message due within a millisecond is not claimed before that instant, and the wake time is not early", arguments: StoreKind.testable)
     func claimIsNeverEarlyWithinAMillisecond(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in

@@ -25,6 +25,9 @@ public final class RunEventHub: Sendable {
     /// Whether anyone is subscribed: an event that costs a read to describe is made only then.
     var hasSubscribers: Bool { subscribers.withLock { !$0.isEmpty } }
 
+    /// How many streams are subscribed now (feeds being followed).
+    public var subscriberCount: Int { subscribers.withLock { $0.count } }
+
     /// Hands `event` to every subscriber.
     func publish(_ event: RunEvent) {
         for continuation in subscribers.withLock({ Array($0.values) }) { continuation.yield(event) }

@@ -33,8 +33,13 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution, leasingNextUntil leaseUntil: TimestampValue?)
         throws -> (completed: Bool, next: TakenDelivery?)
     {
-        guard let redeliver = try transaction.take(message, owner: owner) else { return (false, nil) }
-        guard let run = try transaction.run(id: message.runId), run.status == .running else { return (false, nil) }
+        // The delivery's message stays and becomes the run's next delivery, if there is one: a
+        // step then updates one row instead of deleting it and inserting another.
+        guard let redeliver = try transaction.hold(message, owner: owner) else { return (false, nil) }
+        guard let run = try transaction.run(id: message.runId), run.status == .running else {
+            try transaction.drop(message)
+            return (false, nil)
+        }
         let now = resolution.record.finishedAt.wholeMilliseconds
         try releaseSlot(of: run)
         var appended = false
@@ -53,12 +58,25 @@ public struct RunTransitions<Transaction: StoreTransaction> {
             return (true, nil)
         }
         if appended || redeliver {
-            return (true, try deliver(updated, attempt: 0, dueAt: now, at: now, owner: owner, leasingUntil: leaseUntil))
+            return (true, try deliverAgain(message, of: updated, attempt: 0, dueAt: now, at: now, leasingUntil: leaseUntil))
         }
         if let next = resolution.next {
-            return (true, try deliver(updated, attempt: next.attempt, dueAt: next.dueAt, at: now, owner: owner, leasingUntil: leaseUntil))
+            return (true, try deliverAgain(message, of: updated, attempt: next.attempt, dueAt: next.dueAt, at: now, leasingUntil: leaseUntil))
         }
+        try transaction.drop(message)
         return (true, nil)
+    }
+
+    /// Makes the held delivery `message` the run's next one, due at `dueAt`: kept by its owner
+    /// until `leaseUntil` and returned when it is due at once and the run has no flow control
+    /// (whose limits only a claim applies), released to any node's claim otherwise.
+    private func deliverAgain(
+        _ message: PendingMessage, of run: RunRecord, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, leasingUntil leaseUntil: TimestampValue?
+    ) throws -> TakenDelivery? {
+        let keep = dueAt <= now && run.flowControl == nil ? leaseUntil : nil
+        guard var next = try transaction.redeliver(message, attempt: attempt, dueAt: dueAt, at: now, keptUntil: keep), keep != nil else { return nil }
+        next.claimedAt = now
+        return TakenDelivery(message: next, run: run)
     }
 
     /// Finishes a claimed timer or call: deletes it and its operation, appends `entry` (a retry

@@ -53,6 +53,16 @@ public protocol StoreTransaction {
     /// Deletes a claimed message if `owner` still holds it: whether an operation completed while
     /// it was in flight (its run must be delivered again), or `nil` when the lease was lost.
     func take(_ message: PendingMessage, owner: String) throws -> Bool?
+    /// Whether `owner` still holds the claimed delivery `message`, which stays: its flag saying
+    /// an operation completed while it was in flight, or `nil` when the lease was lost.
+    func hold(_ message: PendingMessage, owner: String) throws -> Bool?
+    /// Makes the held delivery `message` its run's next one: due at `dueAt` (at `now` if a change
+    /// asked for a delivery meanwhile), numbered `attempt`, kept by its owner until `keptUntil`
+    /// when given (then returned), else released to any node's claim.
+    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, keptUntil: TimestampValue?) throws
+        -> PendingMessage?
+    /// Deletes a held message: its run has no next delivery.
+    func drop(_ message: PendingMessage) throws
     /// Records a delivery attempt in the run's history.
     func record(_ attempt: AttemptRecord) throws
     /// Drops everything the run still has pending: messages, queued messages, operations, step
