@@ -7,7 +7,8 @@
 set -euo pipefail
 action="${1:-start}"
 dir="${2:-/tmp/stepwise-postgres}"
-port="${3:-54329}"
+# Below Linux's ephemeral port range, so an outgoing connection never holds it.
+port="${3:-25432}"
 password="stepwise-test-password"
 
 bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"

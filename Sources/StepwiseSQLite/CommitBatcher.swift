@@ -74,7 +74,14 @@ final class CommitBatcher: Sendable {
         guard !jobs.isEmpty else { return }
         pool.asyncWriteWithoutTransaction { db in
             let error = Self.inTransaction(db) {
-                for job in jobs { try job.run(db, jobs.count > 1) }
+                for job in jobs {
+                    try job.run(db, jobs.count > 1)
+                    // After some errors (a full disk, an I/O error) SQLite rolls the whole transaction
+                    // back by itself: the jobs after it must not run outside a transaction.
+                    guard db.isInsideTransaction else {
+                        throw DatabaseError(resultCode: .SQLITE_ABORT, message: "SQLite rolled back the group commit")
+                    }
+                }
             }
             for job in jobs { job.finish(error) }
             self.drain()

@@ -77,12 +77,16 @@ public actor WorkflowEngine {
     var queueChanges = 0
     /// The signing keys as last read or rotated here, and when (`deliveryKey()`).
     var knownKeys: (keys: SigningKeys, readAt: TimestampValue)?
-    /// Deliveries in flight, by `m<id>` for run messages and `q<id>` for queued ones.
+    /// Deliveries in flight, by `m<n>` (the n-th claimed run message: a run's delivery keeps its
+    /// message id from step to step, so the id may be claimed again before the task that held it
+    /// has ended) and `q<id>` for queued ones.
     private var inFlight: [String: Task<Void, Never>] = [:]
-    /// The messages (`messages` ids) and queued messages being processed now: the leases this
-    /// node renews. One whose processing failed is left out, so its lease expires and it is
-    /// tried again.
-    var processing: (messages: Set<Int64>, queued: Set<String>) = ([], [])
+    /// How many run messages were claimed: the keys of `inFlight`.
+    private var claims = 0
+    /// The messages (`messages` ids, counted: a delivery ending and the next claim of the same id
+    /// may overlap) and queued messages being processed now: the leases this node renews. One
+    /// whose processing failed is left out, so its lease expires and it is tried again.
+    var processing: (messages: [Int64: Int], queued: Set<String>) = ([:], [])
     /// Set when the delivery loop ends: deliveries in flight finish but lease no next delivery.
     private var stopping = false
 
@@ -326,7 +330,7 @@ public actor WorkflowEngine {
             guard !Task.isCancelled, !processing.messages.isEmpty || !processing.queued.isEmpty else { continue }
             do {
                 try await store.renewLeases(
-                    owner: owner, messages: processing.messages.sorted(), queued: processing.queued.sorted(),
+                    owner: owner, messages: processing.messages.keys.sorted(), queued: processing.queued.sorted(),
                     until: clock().movedForward(by: configuration.lease))
             } catch {
                 logger.error("the leases could not be renewed (\(error)); they expire in \(configuration.lease) unless renewed")
@@ -341,7 +345,9 @@ public actor WorkflowEngine {
         let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
         let claimed = capacity > 0 ? try await claim(limit: capacity) : []
         for message in claimed {
-            inFlight["m\(message.id)"] = Task { await self.deliver(message) }
+            claims += 1
+            let key = "m\(claims)"
+            inFlight[key] = Task { await self.deliver(message, key: key) }
         }
         let queuedCapacity = capacity - claimed.count
         let queued = queuedCapacity > 0 && queueMayBeDue() ? try await claimQueued(limit: queuedCapacity) : []
@@ -468,16 +474,17 @@ public actor WorkflowEngine {
     /// before the run goes back to the queue so that other runs get their turn.
     static let consecutiveDeliveries = 64
 
-    private func deliver(_ message: PendingMessage) async {
+    private func deliver(_ message: PendingMessage, key: String) async {
         var current: LeasedDelivery? = LeasedDelivery(message: message)
         var count = 0
         while let next = current {
             count += 1
-            processing.messages.insert(next.message.id)
+            let id = next.message.id
+            processing.messages[id, default: 0] += 1
             current = await process(next, leasingNext: count < Self.consecutiveDeliveries && !stopping)
-            processing.messages.remove(next.message.id)
+            processing.messages[id] = processing.messages[id].flatMap { $0 > 1 ? $0 - 1 : nil }
         }
-        delivered("m\(message.id)")
+        delivered(key)
     }
 
     /// Processes one claimed message; the run's next delivery when it was leased in the same

@@ -37,9 +37,10 @@ public protocol Store: Sendable {
     /// it runs; `nil` when the run does not exist.
     func runProgress(runId: String, from position: Int) async throws -> (run: RunRecord, progress: RunProgress)?
 
-    /// Finishes a claimed delivery: deletes it and applies `resolution` atomically. Returns false
-    /// when the lease was lost (nothing changes) or the run is no longer running (the stale
-    /// message is dropped, the run is left as it is).
+    /// Finishes a claimed delivery: applies `resolution` atomically; the delivery's message
+    /// becomes the run's next delivery or is deleted. Returns false when the lease was lost
+    /// (nothing changes) or the run is no longer running (the stale message is dropped, the run
+    /// is left as it is).
     func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) async throws -> Bool
 
     /// `complete(_:owner:with:)`, and in the same transaction (one commit for both) leases the

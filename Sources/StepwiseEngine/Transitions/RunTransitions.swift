@@ -63,6 +63,11 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         if let next = resolution.next {
             return (true, try deliverAgain(message, of: updated, attempt: next.attempt, dueAt: next.dueAt, at: now, leasingUntil: leaseUntil))
         }
+        // The run waits for an operation, unless this very transaction completed one of its
+        // operations (a notify step waking a wait of the same run), which asked for a delivery.
+        if try transaction.hold(message, owner: owner) == true {
+            return (true, try deliverAgain(message, of: updated, attempt: 0, dueAt: now, at: now, leasingUntil: leaseUntil))
+        }
         try transaction.drop(message)
         return (true, nil)
     }
