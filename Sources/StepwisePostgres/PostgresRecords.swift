@@ -46,7 +46,10 @@ enum PostgresRecords {
             let id = try? row("id", as: Int64.self), let runId = try? row("run_id", as: String.self),
             let attempt = try? row("attempt", as: Int.self)
         else { return nil }
-        return PendingMessage(id: id, runId: runId, kind: kind, stepName: (try? row("step_name", as: String?.self)) ?? nil, attempt: attempt, dueAt: due)
+        var message = PendingMessage(
+            id: id, runId: runId, kind: kind, stepName: (try? row("step_name", as: String?.self)) ?? nil, attempt: attempt, dueAt: due)
+        message.lease = (try? row("lease_token", as: Int64?.self)) ?? nil
+        return message
     }
 
     /// A row of `queue`.

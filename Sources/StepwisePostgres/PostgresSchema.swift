@@ -110,7 +110,9 @@ enum PostgresSchema {
                 id TEXT PRIMARY KEY, destination TEXT NOT NULL, cron TEXT NOT NULL, timezone TEXT, headers TEXT NOT NULL, body BYTEA,
                 paused BIGINT NOT NULL DEFAULT 0, created_at BIGINT NOT NULL, next_fire_at BIGINT, last_fire_at BIGINT, last_message_id TEXT)
             """,
-        ])
+        ]),
+        // A run's delivery keeps its message from step to step: a lease is told apart by its token.
+        Migration(name: "v2: lease tokens", statements: ["ALTER TABLE messages ADD COLUMN lease_token BIGINT"]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

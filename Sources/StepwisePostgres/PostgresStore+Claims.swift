@@ -26,9 +26,10 @@ extension PostgresStore {
                 {
                     continue
                 }
+                message.lease = PendingMessage.newLease()
                 try transaction.session.execute(
-                    "UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0 WHERE id = ?",
-                    [owner, PostgresTransaction.at(leaseUntil), message.id])
+                    "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0 WHERE id = ?",
+                    [owner, PostgresTransaction.at(leaseUntil), message.lease, message.id])
                 claimed.append(message)
             }
             return claimed

@@ -64,7 +64,8 @@ extension PostgresStore {
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
         try await write { transaction in
             try transaction.session.changes(
-                "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ?", [PostgresTransaction.at(until), message.id, owner])
+                "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_token IS NOT DISTINCT FROM ?",
+                [PostgresTransaction.at(until), message.id, owner, message.lease])
         }
     }
 
@@ -92,8 +93,11 @@ extension PostgresStore {
     public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws {
         try await write { transaction in
             try transaction.session.execute(
-                "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ?, attempt = ? WHERE id = ? AND lease_owner = ?",
-                [PostgresTransaction.due(dueAt), attempt, message.id, owner])
+                """
+                UPDATE messages SET lease_owner = NULL, lease_until = NULL, lease_token = NULL, due_at = ?, attempt = ?
+                WHERE id = ? AND lease_owner = ? AND lease_token IS NOT DISTINCT FROM ?
+                """,
+                [PostgresTransaction.due(dueAt), attempt, message.id, owner, message.lease])
             transaction.madeDue.otherWork()
             if message.kind == .deliver, let run = try transaction.run(id: message.runId), let key = run.flowControl?.concurrencyKey {
                 try transaction.releaseSlot(key: key)

@@ -155,13 +155,19 @@ struct PostgresTransaction: StoreTransaction {
         let existing = try session.row("SELECT * FROM messages WHERE run_id = ? AND kind = 'deliver' FOR UPDATE", [runId])
         let due = Self.timestamp(Self.due(dueAt)) ?? dueAt
         guard let existing else {
+            let lease = PendingMessage.newLease()
             let id = try session.value(
                 """
-                INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until) VALUES (?, 'deliver', ?, ?, ?, ?, ?)
+                INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until, lease_token)
+                VALUES (?, 'deliver', ?, ?, ?, ?, ?, ?)
                 RETURNING id
-                """, [runId, attempt, Self.due(dueAt), Self.at(time), owner, Self.at(leaseUntil)], as: Int64.self)
+                """, [runId, attempt, Self.due(dueAt), Self.at(time), owner, Self.at(leaseUntil), lease], as: Int64.self)
             madeDue.leased(runId: runId)
-            return id.map { PendingMessage(id: $0, runId: runId, kind: .deliver, attempt: attempt, dueAt: due) }
+            return id.map { id in
+                var message = PendingMessage(id: id, runId: runId, kind: .deliver, attempt: attempt, dueAt: due)
+                message.lease = lease
+                return message
+            }
         }
         let free = ((try? existing("lease_owner", as: String?.self)) ?? nil) == nil && (try? existing("waiting_for_slot", as: Int.self)) == 0
         guard free, var leased = PostgresRecords.message(existing) else {
@@ -169,15 +175,19 @@ struct PostgresTransaction: StoreTransaction {
             return nil
         }
         leased.dueAt = min(leased.dueAt, due)
+        leased.lease = PendingMessage.newLease()
         try session.execute(
-            "UPDATE messages SET due_at = ?, redeliver = 0, lease_owner = ?, lease_until = ? WHERE id = ?",
-            [Self.at(leased.dueAt), owner, Self.at(leaseUntil), leased.id])
+            "UPDATE messages SET due_at = ?, redeliver = 0, lease_owner = ?, lease_until = ?, lease_token = ? WHERE id = ?",
+            [Self.at(leased.dueAt), owner, Self.at(leaseUntil), leased.lease, leased.id])
         madeDue.leased(runId: runId)
         return leased
     }
 
     func hold(_ message: PendingMessage, owner: String) throws -> Bool? {
-        try session.row("SELECT redeliver FROM messages WHERE id = ? AND lease_owner = ? FOR UPDATE", [message.id, owner]).map { row in
+        try session.row(
+            "SELECT redeliver FROM messages WHERE id = ? AND lease_owner = ? AND lease_token IS NOT DISTINCT FROM ? FOR UPDATE",
+            [message.id, owner, message.lease]
+        ).map { row in
             try row("redeliver", as: Int.self) != 0
         }
     }
@@ -210,7 +220,10 @@ struct PostgresTransaction: StoreTransaction {
     }
 
     func take(_ message: PendingMessage, owner: String) throws -> Bool? {
-        try session.row("DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver", [message.id, owner]).map { row in
+        try session.row(
+            "DELETE FROM messages WHERE id = ? AND lease_owner = ? AND lease_token IS NOT DISTINCT FROM ? RETURNING redeliver",
+            [message.id, owner, message.lease]
+        ).map { row in
             try row("redeliver", as: Int.self) != 0
         }
     }

@@ -233,16 +233,18 @@ enum SQLiteSchema {
                 CREATE INDEX runs_by_label ON runs(label, created_at) WHERE label IS NOT NULL;
                 """)
         }
-        migrator.registerMigration("v8: fewer indexes on what every step writes") { db in
+        migrator.registerMigration("v8: fewer indexes on what every step writes, lease tokens") { db in
             // Each step deletes a delivery and inserts the next, and records an attempt: every index
             // on those rows is written at every step. The leases of an owner are looked up only when
             // a node starts (a scan then); a run's delivery is found by one_delivery_per_run, its
             // timers and calls by the new partial index; attempts_by_position leads with run_id too.
+            // A message keeps its id from step to step, so a lease is told apart by its token.
             try db.execute(sql: """
                 DROP INDEX messages_by_lease_owner;
                 DROP INDEX messages_by_run;
                 CREATE INDEX messages_of_operations ON messages(run_id, step_name) WHERE kind <> 'deliver';
                 DROP INDEX attempts_by_run;
+                ALTER TABLE messages ADD COLUMN lease_token INTEGER;
                 """)
         }
         return migrator

@@ -29,8 +29,9 @@ extension SQLiteStore {
                 if message.kind == .deliver, try !Self.admit(db, flow, .message(message.id), now: nowMilliseconds) {
                     continue
                 }
-                try db.cachedStatement(sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, redeliver = 0 WHERE id = ?").execute(
-                    arguments: [owner, SQLiteTime.milliseconds(leaseUntil), message.id])
+                message.lease = PendingMessage.newLease()
+                try db.cachedStatement(sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0 WHERE id = ?").execute(
+                    arguments: [owner, SQLiteTime.milliseconds(leaseUntil), message.lease, message.id])
                 claimed.append(message)
             }
             return claimed

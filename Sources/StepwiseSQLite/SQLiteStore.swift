@@ -76,9 +76,8 @@ public final class SQLiteStore: Store {
 
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
         try await pool.write { db in
-            try db.cachedStatement(sql: "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ?").execute(arguments: [
-                SQLiteTime.milliseconds(until), message.id, owner,
-            ])
+            try db.cachedStatement(sql: "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_token IS ?").execute(
+                arguments: [SQLiteTime.milliseconds(until), message.id, owner, message.lease])
             return db.changesCount > 0
         }
     }
@@ -97,8 +96,11 @@ public final class SQLiteStore: Store {
     public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws {
         try await pool.write { db in
             try db.cachedStatement(
-                sql: "UPDATE messages SET lease_owner = NULL, lease_until = NULL, due_at = ?, attempt = ? WHERE id = ? AND lease_owner = ?"
-            ).execute(arguments: [SQLiteTime.millisecondsRoundedUp(dueAt), attempt, message.id, owner])
+                sql: """
+                    UPDATE messages SET lease_owner = NULL, lease_until = NULL, lease_token = NULL, due_at = ?, attempt = ?
+                    WHERE id = ? AND lease_owner = ? AND lease_token IS ?
+                    """
+            ).execute(arguments: [SQLiteTime.millisecondsRoundedUp(dueAt), attempt, message.id, owner, message.lease])
             if message.kind == .deliver, let run = try Self.fetchRun(db, id: message.runId) { try Self.releaseSlot(db, of: run) }
         }
     }
@@ -287,7 +289,9 @@ public final class SQLiteStore: Store {
 
     static func message(_ row: Row) -> PendingMessage? {
         guard let due = SQLiteTime.timestamp(row["due_at"]), let kind = PendingMessage.Kind(rawValue: row["kind"]) else { return nil }
-        return PendingMessage(
+        var message = PendingMessage(
             id: row["id"], runId: row["run_id"], kind: kind, stepName: row["step_name"], attempt: row["attempt"], dueAt: due)
+        message.lease = row["lease_token"]
+        return message
     }
 }

@@ -163,14 +163,20 @@ struct SQLiteTransaction: StoreTransaction {
         ) { row in SQLiteStore.message(row).map { ($0, free: (row["lease_owner"] as String?) == nil && (row["waiting_for_slot"] as Int) == 0) } }.first
         let due = SQLiteTime.timestamp(Self.due(dueAt)) ?? dueAt
         guard let existing else {
+            let lease = PendingMessage.newLease()
             let id = try Int64.fetchOne(
                 db.cachedStatement(
                     sql: """
-                        INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until) VALUES (?, 'deliver', ?, ?, ?, ?, ?)
+                        INSERT INTO messages (run_id, kind, attempt, due_at, created_at, lease_owner, lease_until, lease_token)
+                        VALUES (?, 'deliver', ?, ?, ?, ?, ?, ?)
                         RETURNING id
                         """),
-                arguments: [runId, attempt, Self.due(dueAt), Self.at(time), owner, Self.at(leaseUntil)])
-            return id.map { PendingMessage(id: $0, runId: runId, kind: .deliver, attempt: attempt, dueAt: due) }
+                arguments: [runId, attempt, Self.due(dueAt), Self.at(time), owner, Self.at(leaseUntil), lease])
+            return id.map { id in
+                var message = PendingMessage(id: id, runId: runId, kind: .deliver, attempt: attempt, dueAt: due)
+                message.lease = lease
+                return message
+            }
         }
         guard existing.free else {
             try deliver(runId: runId, attempt: attempt, dueAt: dueAt, at: time)
@@ -178,15 +184,17 @@ struct SQLiteTransaction: StoreTransaction {
         }
         var leased = existing.0
         leased.dueAt = min(leased.dueAt, due)
+        leased.lease = PendingMessage.newLease()
         try execute(
-            "UPDATE messages SET due_at = ?, redeliver = 0, lease_owner = ?, lease_until = ? WHERE id = ?",
-            [SQLiteTime.milliseconds(leased.dueAt), owner, Self.at(leaseUntil), leased.id])
+            "UPDATE messages SET due_at = ?, redeliver = 0, lease_owner = ?, lease_until = ?, lease_token = ? WHERE id = ?",
+            [SQLiteTime.milliseconds(leased.dueAt), owner, Self.at(leaseUntil), leased.lease, leased.id])
         return leased
     }
 
     func hold(_ message: PendingMessage, owner: String) throws -> Bool? {
         try Int.fetchOne(
-            db.cachedStatement(sql: "SELECT redeliver FROM messages WHERE id = ? AND lease_owner = ?"), arguments: [message.id, owner]
+            db.cachedStatement(sql: "SELECT redeliver FROM messages WHERE id = ? AND lease_owner = ? AND lease_token IS ?"),
+            arguments: [message.id, owner, message.lease]
         ).map { $0 != 0 }
     }
 
@@ -216,7 +224,8 @@ struct SQLiteTransaction: StoreTransaction {
 
     func take(_ message: PendingMessage, owner: String) throws -> Bool? {
         try Int.fetchOne(
-            db.cachedStatement(sql: "DELETE FROM messages WHERE id = ? AND lease_owner = ? RETURNING redeliver"), arguments: [message.id, owner]
+            db.cachedStatement(sql: "DELETE FROM messages WHERE id = ? AND lease_owner = ? AND lease_token IS ? RETURNING redeliver"),
+            arguments: [message.id, owner, message.lease]
         ).map { $0 != 0 }
     }
 

@@ -180,8 +180,9 @@ struct StoreTests {
             #expect(try await !s.store.complete(
                 message, owner: "node-a", with: s.resolution(message, entry: s.fetched, next: (0, s.at(31)), finishedAt: s.at(31), outcome: "submitted")))
             #expect(try await s.store.journal(runId: "run-1").count == 1)
+            let current = try #require(taken.first)
             #expect(try await s.store.complete(
-                message, owner: "node-b", with: s.resolution(message, entry: s.fetched, next: (0, s.at(32)), finishedAt: s.at(32), outcome: "submitted")))
+                current, owner: "node-b", with: s.resolution(current, entry: s.fetched, next: (0, s.at(32)), finishedAt: s.at(32), outcome: "submitted")))
             #expect(try await s.store.journal(runId: "run-1").count == 2)
         }
     }
@@ -266,6 +267,23 @@ struct StoreTests {
             #expect(done)
             #expect(none == nil)
             #expect(try await s.store.run(id: "run-1")?.status == .succeeded)
+        }
+    }
+
+    @Test("a holder whose lease ran out cannot complete the same message claimed again, even by its own node", arguments: StoreKind.testable)
+    func staleHolderOfTheSameMessageIsFenced(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let stale = try #require(try await s.claim("node-a", at: 0, leaseFor: 30).first)
+            // Its lease ran out while it still worked; the node claims the run's delivery again.
+            let current = try #require(try await s.claim("node-a", at: 31).first)
+            #expect(current.id == stale.id, "the same message, claimed again")
+            let late = try s.resolution(stale, entry: s.fetched, finishedAt: s.at(32), outcome: "submitted")
+            #expect(try await !s.store.complete(stale, owner: "node-a", with: late), "the stale holder changes nothing")
+            #expect(try await s.store.journal(runId: "run-1").count == 1)
+            let done = try s.resolution(current, entry: s.fetched, finishedAt: s.at(33), outcome: "submitted")
+            #expect(try await s.store.complete(current, owner: "node-a", with: done))
+            #expect(try await s.store.journal(runId: "run-1").map(\.stepName) == ["init", "fetch"])
         }
     }
 

@@ -544,8 +544,13 @@ struct WorkflowEngineTests {
         try await EngineHarness().withEngine([idle], clock: clock.now) { node in
             let started = try await node.start("idle")
             try await parked(started.id, "nap", in: node.store)
-            // The turn that follows the delivery's end may come late on a busy machine: let it pass.
-            try await Task.sleep(for: .milliseconds(400))
+            // The turns that follow the delivery's end may come late on a busy machine: wait for a
+            // quiet 0.4 s first (an engine that polls never has one, and fails here).
+            _ = try await eventually("the delivery loop to go to sleep", within: .seconds(10)) { () async throws -> Bool? in
+                let before = clock.count
+                try await Task.sleep(for: .milliseconds(400))
+                return clock.count == before ? true : nil
+            }
             let before = clock.count
             try await Task.sleep(for: .milliseconds(800))
             let reads = clock.count - before

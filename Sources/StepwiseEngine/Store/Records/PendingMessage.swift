@@ -20,6 +20,15 @@ public struct PendingMessage: Sendable, Equatable {
     public var dueAt: TimestampValue
     /// When this node claimed it (flow control admits deliveries at that instant).
     public var claimedAt: TimestampValue?
+    /// The token of the lease this node holds on it, new at every claim: a completion must show
+    /// it, so that a holder whose lease ran out cannot complete a later claim of the same message
+    /// (a run's delivery keeps its message from step to step).
+    public var lease: Int64?
+
+    /// A new lease token.
+    public static func newLease() -> Int64 {
+        Int64.random(in: 1...Int64.max)
+    }
 
     public init(id: Int64, runId: String, kind: Kind = .deliver, stepName: String? = nil, attempt: Int, dueAt: TimestampValue) {
         self.id = id
