@@ -73,10 +73,10 @@ extension PostgresStore {
         try await snapshot { session in try Self.progress(session, runId: runId, from: position) }
     }
 
-    public func runProgress(runId: String, from position: Int) async throws -> (run: RunRecord, progress: RunProgress)? {
+    public func runProgress(runId: String, from position: Int) async throws -> LeasedDelivery.RunState? {
         try await snapshot { session in
             guard let run = try Self.run(session, id: runId) else { return nil }
-            return (run, try Self.progress(session, runId: runId, from: position))
+            return LeasedDelivery.RunState(run: run, progress: try Self.progress(session, runId: runId, from: position))
         }
     }
 

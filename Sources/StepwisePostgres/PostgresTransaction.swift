@@ -153,7 +153,7 @@ struct PostgresTransaction: StoreTransaction {
         // one. A delivery another transaction inserts meanwhile makes the insert fail; the
         // transaction is then run again.
         let existing = try session.row("SELECT * FROM messages WHERE run_id = ? AND kind = 'deliver' FOR UPDATE", [runId])
-        let due = Self.timestamp(Self.due(dueAt)) ?? dueAt
+        let due = dueAt.roundedUpToMillisecond
         guard let existing else {
             let lease = PendingMessage.newLease()
             let id = try session.value(
@@ -211,7 +211,7 @@ struct PostgresTransaction: StoreTransaction {
         madeDue.leased(runId: message.runId)
         var next = message
         next.attempt = attempt
-        next.dueAt = Self.timestamp(Self.due(dueAt)) ?? dueAt
+        next.dueAt = dueAt.roundedUpToMillisecond
         return next
     }
 

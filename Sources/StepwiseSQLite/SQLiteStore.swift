@@ -86,10 +86,10 @@ public final class SQLiteStore: Store {
         try await pool.read { db in try Self.fetchProgress(db, runId: runId, from: position) }
     }
 
-    public func runProgress(runId: String, from position: Int) async throws -> (run: RunRecord, progress: RunProgress)? {
+    public func runProgress(runId: String, from position: Int) async throws -> LeasedDelivery.RunState? {
         try await pool.read { db in
             guard let run = try Self.fetchRun(db, id: runId) else { return nil }
-            return (run, try Self.fetchProgress(db, runId: runId, from: position))
+            return LeasedDelivery.RunState(run: run, progress: try Self.fetchProgress(db, runId: runId, from: position))
         }
     }
 

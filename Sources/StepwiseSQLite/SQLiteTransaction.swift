@@ -160,8 +160,8 @@ struct SQLiteTransaction: StoreTransaction {
         // same owner and lease end for this one.)
         let existing = try SQLiteStore.decodeRows(
             db.cachedStatement(sql: "SELECT * FROM messages WHERE run_id = ? AND kind = 'deliver'"), [runId]
-        ) { row in SQLiteStore.message(row).map { ($0, free: (row["lease_owner"] as String?) == nil && (row["waiting_for_slot"] as Int) == 0) } }.first
-        let due = SQLiteTime.timestamp(Self.due(dueAt)) ?? dueAt
+        ) { row in SQLiteStore.message(row).map { (message: $0, free: (row["lease_owner"] as String?) == nil && (row["waiting_for_slot"] as Int) == 0) } }.first
+        let due = dueAt.roundedUpToMillisecond
         guard let existing else {
             let lease = PendingMessage.newLease()
             let id = try Int64.fetchOne(
@@ -182,7 +182,7 @@ struct SQLiteTransaction: StoreTransaction {
             try deliver(runId: runId, attempt: attempt, dueAt: dueAt, at: time)
             return nil
         }
-        var leased = existing.0
+        var leased = existing.message
         leased.dueAt = min(leased.dueAt, due)
         leased.lease = PendingMessage.newLease()
         try execute(
@@ -214,7 +214,7 @@ struct SQLiteTransaction: StoreTransaction {
         try execute("UPDATE messages SET attempt = ?, due_at = ?, redeliver = 0, lease_until = ? WHERE id = ?", [attempt, Self.due(dueAt), Self.at(keptUntil), message.id])
         var next = message
         next.attempt = attempt
-        next.dueAt = SQLiteTime.timestamp(Self.due(dueAt)) ?? dueAt
+        next.dueAt = dueAt.roundedUpToMillisecond
         return next
     }
 

@@ -482,7 +482,7 @@ public actor WorkflowEngine {
             let id = next.message.id
             processing.messages[id, default: 0] += 1
             current = await process(next, leasingNext: count < Self.consecutiveDeliveries && !stopping)
-            processing.messages[id] = processing.messages[id].flatMap { $0 > 1 ? $0 - 1 : nil }
+            if processing.messages[id] == 1 { processing.messages[id] = nil } else { processing.messages[id]? -= 1 }
         }
         delivered(key)
     }
@@ -582,7 +582,7 @@ public actor WorkflowEngine {
     private func runState(for delivery: LeasedDelivery) async throws -> LeasedDelivery.RunState? {
         let warm = runner.warmJournalCount(runId: delivery.message.runId) ?? 0
         if let read = delivery.read, read.progress.journalBase == warm { return read }
-        return try await store.runProgress(runId: delivery.message.runId, from: warm).map { LeasedDelivery.RunState(run: $0.run, progress: $0.progress) }
+        return try await store.runProgress(runId: delivery.message.runId, from: warm)
     }
 
     /// The lease of a run's next delivery taken in the commit that makes it due, reading the

@@ -35,7 +35,7 @@ public protocol Store: Sendable {
 
     /// A run and its `progress(runId:from:)`, read in one snapshot: what a delivery needs before
     /// it runs; `nil` when the run does not exist.
-    func runProgress(runId: String, from position: Int) async throws -> (run: RunRecord, progress: RunProgress)?
+    func runProgress(runId: String, from position: Int) async throws -> LeasedDelivery.RunState?
 
     /// Finishes a claimed delivery: applies `resolution` atomically; the delivery's message
     /// becomes the run's next delivery or is deleted. Returns false when the lease was lost

@@ -22,8 +22,9 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         return (run, true)
     }
 
-    /// Finishes a claimed delivery: deletes it and applies `resolution`; false when the lease was
-    /// lost or the run is no longer running (then the stale message is dropped, nothing else).
+    /// Finishes a claimed delivery: applies `resolution`, its message becoming the run's next
+    /// delivery or deleted; false when the lease was lost or the run is no longer running (then
+    /// the stale message is dropped, nothing else).
     public func complete(_ message: PendingMessage, owner: String, with resolution: DeliveryResolution) throws -> Bool {
         try complete(message, owner: owner, with: resolution, leasingNextUntil: nil).completed
     }
@@ -73,12 +74,12 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     }
 
     /// Makes the held delivery `message` the run's next one, due at `dueAt`: kept by its owner
-    /// until `leaseUntil` and returned when it is due at once and the run has no flow control
-    /// (whose limits only a claim applies), released to any node's claim otherwise.
+    /// and returned when the commit leases it (`lease(of:dueAt:at:until:)`), released to any
+    /// node's claim otherwise.
     private func deliverAgain(
         _ message: PendingMessage, of run: RunRecord, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, leasingUntil leaseUntil: TimestampValue?
     ) throws -> TakenDelivery? {
-        let keep = dueAt <= now && run.flowControl == nil ? leaseUntil : nil
+        let keep = Self.lease(of: run, dueAt: dueAt, at: now, until: leaseUntil)
         guard var next = try transaction.redeliver(message, attempt: attempt, dueAt: dueAt, at: now, keptUntil: keep), keep != nil else { return nil }
         next.claimedAt = now
         return TakenDelivery(message: next, run: run)
@@ -122,13 +123,19 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         return (true, try deliver(run, attempt: 0, dueAt: now, at: now, owner: owner, leasingUntil: leaseUntil))
     }
 
-    /// Makes `run`'s next delivery due at `dueAt`. With `leaseUntil`, a delivery due at once is
-    /// leased to `owner` in the same commit and returned, unless the run has flow control, whose
-    /// limits only a claim applies.
+    /// Until when the commit that makes `run`'s next delivery due at `dueAt` leases it (group
+    /// commit), if asked to (`leaseUntil`): only a delivery due at once, and never for a run with
+    /// flow control, whose limits only a claim applies.
+    private static func lease(of run: RunRecord, dueAt: TimestampValue, at now: TimestampValue, until leaseUntil: TimestampValue?) -> TimestampValue? {
+        dueAt <= now && run.flowControl == nil ? leaseUntil : nil
+    }
+
+    /// Makes `run`'s next delivery due at `dueAt`, leased to `owner` in the same commit and
+    /// returned when the commit leases it (`lease(of:dueAt:at:until:)`) and no one holds it.
     private func deliver(_ run: RunRecord, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, owner: String, leasingUntil leaseUntil: TimestampValue?)
         throws -> TakenDelivery?
     {
-        guard let leaseUntil, dueAt <= now, run.flowControl == nil else {
+        guard let leaseUntil = Self.lease(of: run, dueAt: dueAt, at: now, until: leaseUntil) else {
             try transaction.deliver(runId: run.id, attempt: attempt, dueAt: dueAt, at: now)
             return nil
         }

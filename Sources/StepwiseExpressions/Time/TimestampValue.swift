@@ -118,6 +118,11 @@ public struct TimestampValue: Sendable, Hashable, Comparable, CustomStringConver
         return Int64(clamping: remainder > 0 ? quotient + 1 : quotient)
     }
 
+    /// This instant as a store keeps a due time: rounded up to the next whole millisecond.
+    public var roundedUpToMillisecond: TimestampValue {
+        TimestampValue(millisecondsSinceEpoch: millisecondsRoundedUp) ?? self
+    }
+
     /// The instant `milliseconds` after the epoch (as stores keep times); `nil` outside years 1–9999.
     public init?(millisecondsSinceEpoch milliseconds: Int64) {
         guard let instant = try? TimestampValue(nanosecondsSinceEpoch: Int128(milliseconds) * 1_000_000) else { return nil }
