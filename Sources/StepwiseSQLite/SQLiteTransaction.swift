@@ -198,10 +198,10 @@ struct SQLiteTransaction: StoreTransaction {
         ).map { $0 != 0 }
     }
 
-    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, keptUntil: TimestampValue?) throws
+    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, kept: Bool) throws
         -> PendingMessage?
     {
-        guard let keptUntil else {
+        guard kept else {
             try execute(
                 """
                 UPDATE messages SET attempt = ?, due_at = CASE WHEN redeliver = 1 THEN MIN(?, ?) ELSE ? END, redeliver = 0,
@@ -210,8 +210,10 @@ struct SQLiteTransaction: StoreTransaction {
                 """, [attempt, Self.due(now), Self.due(dueAt), Self.due(dueAt), message.id])
             return nil
         }
-        // Only the columns that change are named: SQLite rewrites the index of every column a SET names.
-        try execute("UPDATE messages SET attempt = ?, due_at = ?, redeliver = 0, lease_until = ? WHERE id = ?", [attempt, Self.due(dueAt), Self.at(keptUntil), message.id])
+        // SQLite rewrites the index of every column a SET names, and a row a WHERE matches: a kept
+        // delivery names neither indexed column, and most steps change nothing in the row at all.
+        try execute(
+            "UPDATE messages SET attempt = ?, redeliver = 0 WHERE id = ? AND (attempt <> ? OR redeliver <> 0)", [attempt, message.id, attempt])
         var next = message
         next.attempt = attempt
         next.dueAt = dueAt.roundedUpToMillisecond

@@ -79,8 +79,8 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     private func deliverAgain(
         _ message: PendingMessage, of run: RunRecord, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, leasingUntil leaseUntil: TimestampValue?
     ) throws -> TakenDelivery? {
-        let keep = Self.lease(of: run, dueAt: dueAt, at: now, until: leaseUntil)
-        guard var next = try transaction.redeliver(message, attempt: attempt, dueAt: dueAt, at: now, keptUntil: keep), keep != nil else { return nil }
+        let kept = Self.lease(of: run, dueAt: dueAt, at: now, until: leaseUntil) != nil
+        guard var next = try transaction.redeliver(message, attempt: attempt, dueAt: dueAt, at: now, kept: kept), kept else { return nil }
         next.claimedAt = now
         return TakenDelivery(message: next, run: run)
     }

@@ -56,10 +56,12 @@ public protocol StoreTransaction {
     /// Whether `owner` still holds the claimed delivery `message`, which stays: its flag saying
     /// an operation completed while it was in flight, or `nil` when the lease was lost.
     func hold(_ message: PendingMessage, owner: String) throws -> Bool?
-    /// Makes the held delivery `message` its run's next one: due at `dueAt` (at `now` if a change
-    /// asked for a delivery meanwhile), numbered `attempt`, kept by its owner until `keptUntil`
-    /// when given (then returned), else released to any node's claim.
-    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, keptUntil: TimestampValue?) throws
+    /// Makes the held delivery `message` its run's next one, numbered `attempt`: `kept` (then
+    /// returned), it stays leased as it is and is due at once (`dueAt`, no later than `now`); the
+    /// owner renews the lease with its others, so a step writes no lease and no due time, and no
+    /// index of either. Otherwise it is released to any node's claim, due at `dueAt` (at `now` if
+    /// a change asked for a delivery meanwhile).
+    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, kept: Bool) throws
         -> PendingMessage?
     /// Deletes a held message: its run has no next delivery.
     func drop(_ message: PendingMessage) throws
