@@ -2,8 +2,8 @@
 """Two or more builds of `stepwise serve` side by side, interleaved rep by rep, on one shape.
 
     python3 scripts/bench_ab.py steps BIN... [--n 2000] [--reps 6] [--dir /dev/shm/stepwise-ab]
-    python3 scripts/bench_ab.py throughput BIN... [--runs 200] [--reps 5] [--concurrency 16]
-    python3 scripts/bench_ab.py wake BIN... [--runs 1000] [--reps 2] [--concurrency 16]
+    python3 scripts/bench_ab.py throughput BIN... [--runs 200] [--reps 5] [--concurrency N]
+    python3 scripts/bench_ab.py wake BIN... [--runs 1000] [--reps 2] [--concurrency N]
 
 Each rep starts a fresh server of each binary in turn (A, B, A, B, ...) on a fresh SQLite store,
 against the loopback HTTP stub of scripts/bench_peer.py, and measures:
@@ -119,7 +119,7 @@ def main():
     parser.add_argument("--reps", type=int, help="interleaved reps (steps 6, throughput 5, wake 2)")
     parser.add_argument("--n", type=int, default=2000, help="steps: steps of the run (default 2000)")
     parser.add_argument("--runs", type=int, help="throughput: runs (default 200); wake: runs (default 1000)")
-    parser.add_argument("--concurrency", type=int, default=16, help="stepwise serve --concurrency (default 16)")
+    parser.add_argument("--concurrency", type=int, help="stepwise serve --concurrency (default: each binary's own)")
     parser.add_argument("--dir", help="folder for the stores (steps: /dev/shm/stepwise-ab; others: the temporary folder)")
     options = parser.parse_args()
     options.reps = options.reps or {"steps": 6, "throughput": 5, "wake": 2}[options.shape]

@@ -10,7 +10,7 @@ DBOS on its SQLite system database with WAL and synchronous = FULL, as Stepwise'
 
 Everything runs on 127.0.0.1: a loopback HTTP stub (a process of its own, asyncio) answers every
 step's `GET /h/<group>/<run>/<i>` with a small JSON body and records when each request arrived;
-`stepwise serve` (SQLite store, `--concurrency 16` unless `--concurrency`) and the DBOS process
+`stepwise serve` (SQLite store, its default concurrency unless `--concurrency`) and the DBOS process
 each run the same workflows, every step being one such GET. Each rep of a part starts a fresh
 server on a fresh store, runs a 10-step warm-up run where the part times a single run, then
 measures; the two systems alternate (Stepwise, DBOS, Stepwise, DBOS, ...). Before each part the
@@ -26,7 +26,7 @@ The parts (sizes in brackets are `--quick`'s):
 3. part 1 with the store (and the probe) on tmpfs (/dev/shm): the server process's CPU time
    (utime + stime from /proc/<pid>/stat) from the start request to step n's request, / n.
 4. 200 [20] runs × 10 steps started at once (16 client threads): steps/s = 2,000 / (last step
-   request's arrival - first start). Stepwise also with `--concurrency 64` (`--extra-concurrency`).
+   request's arrival - first start). Stepwise also with `--concurrency 256` (`--extra-concurrency`).
 5. 1,000 [100] runs that sleep until one common due time (`sleep_until`; DBOS.sleep(due - now)),
    then make one request: lag = arrival of that request - due; p99 (nearest rank). The due time is
    `--wake-after` s after the first start: 5 s + 5 ms per run (10 s for 1,000 runs, the starts taking
@@ -469,7 +469,8 @@ class Stepwise(System):
     def start(self, wait=True):
         self.process = spawn(
             [self.binary, "serve", "--workflows", self.workflows, "--store", f"sqlite:{self.database}",
-             "--host", HOST, "--port", str(self.port), "--token", TOKEN, "--concurrency", str(self.concurrency)],
+             "--host", HOST, "--port", str(self.port), "--token", TOKEN]
+            + (["--concurrency", str(self.concurrency)] if self.concurrency else []),
             self.log_path, cwd=self.folder)
         if wait:
             wait_health(self.process, self.port, "stepwise serve", self.log_path)
@@ -956,8 +957,8 @@ def main():
     parser.add_argument("--kill-steps", type=int, default=100, help="steps of part 6's run (default 100)")
     parser.add_argument("--parked", type=int, help="runs of part 7 (default 10000; quick 100)")
     parser.add_argument("--settle", type=float, default=12.0, help="part 7: seconds between the last run parked and the RSS reading")
-    parser.add_argument("--concurrency", type=int, default=16, help="stepwise serve --concurrency (default 16, its default)")
-    parser.add_argument("--extra-concurrency", type=int, default=64, help="part 4 also with this Stepwise concurrency (0: no)")
+    parser.add_argument("--concurrency", type=int, help="stepwise serve --concurrency (default: the server's own, 64)")
+    parser.add_argument("--extra-concurrency", type=int, default=256, help="part 4 also with this Stepwise concurrency (0: no)")
     parser.add_argument("--step-timeout", type=float, default=0.5, help="seconds allowed per step before a part gives up")
     parser.add_argument("--probe-seconds", type=float, default=1.0, help="duration of each disk probe")
     parser.add_argument("--venv", default=os.path.join(REPO, ".build", "bench-venv"), help="virtual environment for DBOS")

@@ -30,8 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The port to listen on (0 picks a free one).")
     var port = 8080
 
-    @Option(name: .long, help: "Deliveries in flight at once.")
-    var concurrency = 16
+    @Option(name: .long, help: "Deliveries in flight at once: steps, calls, timers and QStash messages (workflow-level `concurrency` and flow-control keys limit runs further).")
+    var concurrency = WorkflowEngine.Configuration.defaultConcurrentDeliveries
 
     @Option(name: .customLong("node-id"), help: "This node's name in leases and logs (default: $STEPWISE_NODE_ID, else the host name); each process is told apart from others of the same name.")
     var nodeId: String?

@@ -15,6 +15,10 @@ public actor WorkflowEngine {
     public struct Configuration: Sendable {
         /// Deliveries in flight at once.
         public var maximumConcurrentDeliveries: Int
+        /// The default of `maximumConcurrentDeliveries`. A delivery mostly waits (on an HTTP answer,
+        /// on its group commit), so more in flight share each fsync: on 2 cores the 200 × 10-step
+        /// benchmark reaches 6,380 steps/s with 16 and 7,660 with 64, and no more with 256.
+        public static let defaultConcurrentDeliveries = 64
         /// How long a claimed message is reserved for this node before another may take it. The
         /// node renews its leases every third of it while it lives, however long a step takes; a
         /// node that died loses them once they expire (at once when it restarts on the same host,
@@ -31,7 +35,7 @@ public actor WorkflowEngine {
         public var deliveryTimeoutMilliseconds: Int64
 
         public init(
-            maximumConcurrentDeliveries: Int = 16, lease: Duration = .seconds(60), maximumIdle: Duration = .seconds(30),
+            maximumConcurrentDeliveries: Int = defaultConcurrentDeliveries, lease: Duration = .seconds(60), maximumIdle: Duration = .seconds(30),
             retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000
         ) {
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
@@ -343,19 +347,22 @@ public actor WorkflowEngine {
     private func deliveryTurn() async throws {
         try await fireDueSchedules()
         let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
-        let claimed = capacity > 0 ? try await claim(limit: capacity) : []
-        for message in claimed {
+        let claimed = capacity > 0 ? try await claim(limit: capacity) : ClaimedMessages(messages: [], fired: [])
+        let started = claimed.messages.map { LeasedDelivery(message: $0) } + (await fired(claimed.fired))
+        for delivery in started {
             claims += 1
             let key = "m\(claims)"
-            inFlight[key] = Task { await self.deliver(message, key: key) }
+            inFlight[key] = Task { await self.deliver(delivery, key: key) }
         }
-        let queuedCapacity = capacity - claimed.count
+        let queuedCapacity = capacity - started.count
         let queued = queuedCapacity > 0 && queueMayBeDue() ? try await claimQueued(limit: queuedCapacity) : []
         for message in queued {
             inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
         }
-        if !claimed.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
-        guard claimed.isEmpty && queued.isEmpty || capacity <= 0 else { return }
+        if !started.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
+        // A timer that fired but leased no delivery (another holds it, or flow control admits it)
+        // left the run's delivery due: the next turn claims it.
+        guard started.isEmpty && queued.isEmpty && claimed.fired.isEmpty || capacity <= 0 else { return }
         let timeout = try await idleTime()
         await withTaskCancellationHandler {
             await wake.wait(timeout: timeout)
@@ -364,10 +371,13 @@ public actor WorkflowEngine {
         }
     }
 
-    private func claim(limit: Int) async throws -> [PendingMessage] {
+    /// Claims up to `limit` due messages; the due timers among them fire in the claim's commit,
+    /// so a run whose sleep ends costs one commit before it goes on, not two.
+    private func claim(limit: Int) async throws -> ClaimedMessages {
         let now = clock()
         let leaseUntil = now.movedForward(by: configuration.lease)
-        return try await store.claimDueMessages(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil)
+        let firing = TimerFiring { [runner] runId in runner.warmJournalCount(runId: runId) ?? 0 }
+        return try await store.claimDueMessages(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil, firing: firing)
     }
 
     private func claimQueued(limit: Int) async throws -> [QueuedMessage] {
@@ -474,8 +484,8 @@ public actor WorkflowEngine {
     /// before the run goes back to the queue so that other runs get their turn.
     static let consecutiveDeliveries = 64
 
-    private func deliver(_ message: PendingMessage, key: String) async {
-        var current: LeasedDelivery? = LeasedDelivery(message: message)
+    private func deliver(_ first: LeasedDelivery, key: String) async {
+        var current: LeasedDelivery? = first
         var count = 0
         while let next = current {
             count += 1
@@ -496,9 +506,8 @@ public actor WorkflowEngine {
             switch message.kind {
             case .deliver: return try await deliverRun(delivery, leasingNext: leasingNext)
             case .timer:
-                let next = try await fireTimer(message, leasingNext: leasingNext)
-                metrics.delivery(kind: "timer", outcome: "fired", started: started, finished: clock(), due: message.dueAt)
-                return next
+                // Claims fire the timers they take in their own commit (`Store.claimDueMessages`).
+                logger.error("timer \(message.id) of run \(message.runId) was handed over unfired by the store's claim; it is left to its lease")
             case .call:
                 try await performCall(message)
                 metrics.delivery(kind: "call", outcome: "made", started: started, finished: clock(), due: message.dueAt)

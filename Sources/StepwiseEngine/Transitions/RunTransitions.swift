@@ -95,7 +95,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// result without data), or a retry may go ahead (nothing is recorded); the run is delivered
     /// again, its delivery leased to `owner` until `leaseUntil` when asked, so that it goes on at
     /// once rather than after every other timer due at that moment.
-    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) throws
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue) throws
         -> (completed: Bool, recorded: Bool, next: TakenDelivery?)
     {
         // An event or a child's end may have completed the operation meanwhile: only the timer is left.
