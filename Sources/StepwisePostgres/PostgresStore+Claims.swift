@@ -6,9 +6,7 @@ import StepwiseExpressions
 /// and flow-control admission holds each key's lock until the claim commits, so no two nodes
 /// admit past a limit.
 extension PostgresStore {
-    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue, firing timers: TimerFiring)
-        async throws -> ClaimedMessages
-    {
+    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage] {
         let current = PostgresTransaction.at(now)
         return try await write { transaction in
             try FlowAdmission(transaction).freeSlotsOfExpiredLeases(now: current)
@@ -19,51 +17,23 @@ extension PostgresStore {
                 WHERE m.due_at <= ? AND (m.lease_until IS NULL OR m.lease_until < ?) AND m.waiting_for_slot = 0
                 ORDER BY m.due_at, m.id LIMIT ? FOR UPDATE OF m SKIP LOCKED
                 """, [current, current, limit * 4])
-            var claimed = ClaimedMessages(messages: [], fired: [])
-            for row in candidates where claimed.messages.count + claimed.fired.count < limit {
-                guard let candidate = PostgresRecords.message(row) else { continue }
-                if candidate.kind == .deliver,
-                    try !FlowAdmission(transaction).admit(PostgresRecords.flowControl(row), .message(candidate.id), now: current)
+            var claimed: [PendingMessage] = []
+            for row in candidates where claimed.count < limit {
+                guard var message = PostgresRecords.message(row) else { continue }
+                message.claimedAt = now
+                if message.kind == .deliver,
+                    try !FlowAdmission(transaction).admit(PostgresRecords.flowControl(row), .message(message.id), now: current)
                 {
                     continue
                 }
-                // A timer fired earlier in this claim may have leased this delivery already.
-                guard let message = try Self.lease(transaction, candidate, at: now, owner: owner, until: leaseUntil) else { continue }
-                guard message.kind == .timer else {
-                    claimed.messages.append(message)
-                    continue
-                }
-                claimed.fired.append(
-                    try Self.fire(message, transaction, owner: owner, until: leaseUntil, journalFrom: timers.journalFrom(message.runId)))
+                message.lease = PendingMessage.newLease()
+                try transaction.session.execute(
+                    "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0 WHERE id = ?",
+                    [owner, PostgresTransaction.at(leaseUntil), message.lease, message.id])
+                claimed.append(message)
             }
             return claimed
         }
-    }
-
-    /// Fires the timer `message` the claim just leased (`RunTransitions.fireTimer`), leasing its
-    /// run's delivery until `until` and reading its journal from `journalFrom` when it does.
-    private static func fire(_ message: PendingMessage, _ transaction: PostgresTransaction, owner: String, until: TimestampValue, journalFrom: Int)
-        throws -> FiredTimer
-    {
-        let fired = try RunTransitions(transaction).fireTimer(message, owner: owner, leasingNextUntil: until)
-        let next = try fired.next.map { try leased($0, transaction.session, journalFrom: journalFrom) }
-        return FiredTimer(timer: message, completed: fired.completed, recorded: fired.recorded, next: next)
-    }
-
-    /// Leases the due message `message` to `owner` until `until` with a new lease token, unless
-    /// it was leased since it was read; `nil` then.
-    private static func lease(_ transaction: PostgresTransaction, _ message: PendingMessage, at now: TimestampValue, owner: String, until: TimestampValue)
-        throws -> PendingMessage?
-    {
-        var leased = message
-        leased.claimedAt = now
-        leased.lease = PendingMessage.newLease()
-        let changed = try transaction.session.changes(
-            """
-            UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0
-            WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)
-            """, [owner, PostgresTransaction.at(until), leased.lease, leased.id, PostgresTransaction.at(now)])
-        return changed ? leased : nil
     }
 
     public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage] {

@@ -53,6 +53,14 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.completeOperation(message, owner: owner, entry: entry, record: record) }
     }
 
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNext lease: NextLease?) async throws -> FiredTimer {
+        try await write { transaction in
+            let fired = try RunTransitions(transaction).fireTimer(message, owner: owner, leasingNextUntil: lease?.until)
+            let next = try fired.next.map { try Self.leased($0, transaction.session, journalFrom: lease?.journalFrom ?? 0) }
+            return FiredTimer(completed: fired.completed, recorded: fired.recorded, next: next)
+        }
+    }
+
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
         try await write { transaction in
             try transaction.session.changes(

@@ -192,10 +192,10 @@ struct PostgresTransaction: StoreTransaction {
         }
     }
 
-    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, kept: Bool) throws
+    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, kept: KeptLease?) throws
         -> PendingMessage?
     {
-        guard kept else {
+        guard let kept else {
             try session.execute(
                 """
                 UPDATE messages SET attempt = ?, due_at = CASE WHEN redeliver = 1 THEN LEAST(?::bigint, ?::bigint) ELSE ?::bigint END, redeliver = 0,
@@ -205,9 +205,12 @@ struct PostgresTransaction: StoreTransaction {
             madeDue.delivery(of: message.runId)
             return nil
         }
-        // Leaving the indexed columns alone keeps the update HOT; most steps change nothing at all.
+        // Most steps change nothing in the row, and the WHERE matches it only to change something.
         try session.execute(
-            "UPDATE messages SET attempt = ?, redeliver = 0 WHERE id = ? AND (attempt <> ? OR redeliver <> 0)", [attempt, message.id, attempt])
+            """
+            UPDATE messages SET attempt = ?, redeliver = 0, lease_until = GREATEST(lease_until, ?)
+            WHERE id = ? AND (attempt <> ? OR redeliver <> 0 OR lease_until < ?)
+            """, [attempt, Self.at(kept.until), message.id, attempt, Self.at(kept.renewBefore)])
         madeDue.leased(runId: message.runId)
         var next = message
         next.attempt = attempt

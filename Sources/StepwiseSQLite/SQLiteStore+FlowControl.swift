@@ -6,8 +6,8 @@ import StepwiseRuntime
 /// Claiming due messages under flow control: per-key concurrency and rate limits, shared by the
 /// deliveries of YAML runs (`messages`) and QStash messages (`queue`).
 extension SQLiteStore {
-    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue, firing timers: TimerFiring)
-        async throws -> ClaimedMessages
+    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws
+        -> [PendingMessage]
     {
         let nowMilliseconds = SQLiteTime.milliseconds(now)
         return try await groupCommit.write { db in
@@ -22,46 +22,20 @@ extension SQLiteStore {
                         """),
                 [nowMilliseconds, nowMilliseconds, limit * 4]
             ) { row in Self.message(row).map { ($0, Self.flowControl(row)) } }
-            var claimed = ClaimedMessages(messages: [], fired: [])
-            for (candidate, flow) in candidates where claimed.messages.count + claimed.fired.count < limit {
-                if candidate.kind == .deliver, try !Self.admit(db, flow, .message(candidate.id), now: nowMilliseconds) {
+            var claimed: [PendingMessage] = []
+            for (candidate, flow) in candidates where claimed.count < limit {
+                var message = candidate
+                message.claimedAt = now
+                if message.kind == .deliver, try !Self.admit(db, flow, .message(message.id), now: nowMilliseconds) {
                     continue
                 }
-                // A timer fired earlier in this claim may have leased this delivery already.
-                guard let message = try Self.lease(db, candidate, at: now, owner: owner, until: leaseUntil) else { continue }
-                guard message.kind == .timer else {
-                    claimed.messages.append(message)
-                    continue
-                }
-                claimed.fired.append(try Self.fire(message, db, owner: owner, until: leaseUntil, journalFrom: timers.journalFrom(message.runId)))
+                message.lease = PendingMessage.newLease()
+                try db.cachedStatement(sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0 WHERE id = ?").execute(
+                    arguments: [owner, SQLiteTime.milliseconds(leaseUntil), message.lease, message.id])
+                claimed.append(message)
             }
             return claimed
         }
-    }
-
-    /// Fires the timer `message` the claim just leased (`RunTransitions.fireTimer`), leasing its
-    /// run's delivery until `until` and reading its journal from `journalFrom` when it does.
-    private static func fire(_ message: PendingMessage, _ db: Database, owner: String, until: TimestampValue, journalFrom: Int) throws -> FiredTimer {
-        let fired = try SQLiteTransaction.transitions(db).fireTimer(message, owner: owner, leasingNextUntil: until)
-        let next = try fired.next.map { try leased($0, db, journalFrom: journalFrom) }
-        return FiredTimer(timer: message, completed: fired.completed, recorded: fired.recorded, next: next)
-    }
-
-    /// Leases the due message `message` to `owner` until `until` with a new lease token, unless
-    /// it was leased since it was read; `nil` then.
-    private static func lease(_ db: Database, _ message: PendingMessage, at now: TimestampValue, owner: String, until: TimestampValue) throws
-        -> PendingMessage?
-    {
-        var leased = message
-        leased.claimedAt = now
-        leased.lease = PendingMessage.newLease()
-        try db.cachedStatement(
-            sql: """
-                UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0
-                WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)
-                """
-        ).execute(arguments: [owner, SQLiteTime.milliseconds(until), leased.lease, leased.id, SQLiteTime.milliseconds(now)])
-        return db.changesCount > 0 ? leased : nil
     }
 
     /// Whether a delivery may start now under `flow` (`FlowAdmission`).

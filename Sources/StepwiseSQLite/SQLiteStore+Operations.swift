@@ -13,6 +13,14 @@ extension SQLiteStore {
         }
     }
 
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNext lease: NextLease?) async throws -> FiredTimer {
+        try await groupCommit.write { db in
+            let fired = try SQLiteTransaction.transitions(db).fireTimer(message, owner: owner, leasingNextUntil: lease?.until)
+            let next = try fired.next.map { try Self.leased($0, db, journalFrom: lease?.journalFrom ?? 0) }
+            return FiredTimer(completed: fired.completed, recorded: fired.recorded, next: next)
+        }
+    }
+
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {
         try await pool.read { db in try SQLiteTransaction(db).operation(runId: runId, stepName: stepName) }
     }

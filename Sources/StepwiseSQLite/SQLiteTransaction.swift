@@ -198,10 +198,10 @@ struct SQLiteTransaction: StoreTransaction {
         ).map { $0 != 0 }
     }
 
-    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, kept: Bool) throws
+    func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, kept: KeptLease?) throws
         -> PendingMessage?
     {
-        guard kept else {
+        guard let kept else {
             try execute(
                 """
                 UPDATE messages SET attempt = ?, due_at = CASE WHEN redeliver = 1 THEN MIN(?, ?) ELSE ? END, redeliver = 0,
@@ -210,10 +210,13 @@ struct SQLiteTransaction: StoreTransaction {
                 """, [attempt, Self.due(now), Self.due(dueAt), Self.due(dueAt), message.id])
             return nil
         }
-        // SQLite rewrites the index of every column a SET names, and a row a WHERE matches: a kept
-        // delivery names neither indexed column, and most steps change nothing in the row at all.
+        // SQLite rewrites the indexes of the columns a SET names only in the rows the WHERE matches,
+        // and most steps change nothing in the row: it is matched only to change something.
         try execute(
-            "UPDATE messages SET attempt = ?, redeliver = 0 WHERE id = ? AND (attempt <> ? OR redeliver <> 0)", [attempt, message.id, attempt])
+            """
+            UPDATE messages SET attempt = ?, redeliver = 0, lease_until = MAX(lease_until, ?)
+            WHERE id = ? AND (attempt <> ? OR redeliver <> 0 OR lease_until < ?)
+            """, [attempt, Self.at(kept.until), message.id, attempt, Self.at(kept.renewBefore)])
         var next = message
         next.attempt = attempt
         next.dueAt = dueAt.roundedUpToMillisecond

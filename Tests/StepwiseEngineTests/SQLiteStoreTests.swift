@@ -45,7 +45,7 @@ struct SQLiteStoreTests {
                 _ = try await first.createRun(s.newRun("run-1", input: ["order": "A-7"], at: 0))
                 _ = try await first.createRun(s.newRun("run-2", at: 1))
                 let message = try #require(
-                    try await first.claimDueMessages(now: s.at(0), limit: 1, owner: "node-a", leaseUntil: s.at(900), firing: .wholeJournals).messages.first)
+                    try await first.claimDueMessages(now: s.at(0), limit: 1, owner: "node-a", leaseUntil: s.at(900)).first)
                 #expect(try await first.complete(
                     message, owner: "node-a", with: s.resolution(message, sleep: s.at(60), finishedAt: s.at(2), outcome: "submitted")))
                 #expect(try await first.cancel(runId: "run-2", at: s.at(3)))
@@ -60,9 +60,9 @@ struct SQLiteStoreTests {
             #expect(try await reopened.progress(runId: "run-1").pending == ["nap"])
             #expect(try await reopened.attempts(runId: "run-1").map(\.outcome) == ["submitted"])
             #expect(try await reopened.nextWakeTime() == s.at(60))
-            let next = try await reopened.claimDueMessages(now: s.at(60), limit: 10, owner: "node-b", leaseUntil: s.at(90), firing: .wholeJournals)
-            #expect(next.fired.map(\.timer.runId) == ["run-1"], "the sleep's timer survived the reopening and fires")
-            #expect(next.fired.first?.next?.read?.progress.journal.map(\.stepName) == ["init", "nap"])
+            let next = try await reopened.claimDueMessages(now: s.at(60), limit: 10, owner: "node-b", leaseUntil: s.at(90))
+            #expect(next.map(\.runId) == ["run-1"])
+            #expect(next.map(\.kind) == [.timer])
 
             let raw = try DatabaseQueue(path: reopenedPath)
             let mode = try await raw.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
@@ -88,7 +88,8 @@ struct SQLiteStoreTests {
                 leasingNext: s.lease(until: 30))
             let second = try #require(leased?.message)
             #expect(try await s.store.complete(second, owner: "node-a", with: s.resolution(second, sleep: s.at(60), finishedAt: s.at(2), outcome: "submitted")))
-            let third = try #require(try await s.claim("node-a", at: 60).first, "the timer fires and leases the run's delivery")
+            let timer = try #require(try await s.claim("node-a", at: 60).first)
+            let third = try #require(try await s.store.fireTimer(timer, owner: "node-a", leasingNext: s.lease(until: 90)).next?.message)
             let wait = StepOperation(stepName: "approval", stepType: .wait, kind: .wait(event: "go", timeoutAt: try s.at(3_600)))
             #expect(try await s.store.complete(third, owner: "node-a", with: s.resolution(third, park: [wait], finishedAt: s.at(61), outcome: "submitted")))
             _ = try await s.store.notify(event: "go", data: ["ok": true], runId: nil, at: s.at(62))

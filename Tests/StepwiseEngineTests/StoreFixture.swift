@@ -61,14 +61,7 @@ struct StoreFixture: Sendable {
         NextLease(until: try at(seconds), journalFrom: 0)
     }
 
-    /// Claims as a node does: due timers fire in the claim's commit.
-    func claimFiring(_ owner: String, at seconds: Double, leaseFor lease: Double = 30, limit: Int = 10) async throws -> ClaimedMessages {
-        try await store.claimDueMessages(now: at(seconds), limit: limit, owner: owner, leaseUntil: at(seconds + lease), firing: .wholeJournals)
-    }
-
-    /// What a claim hands over to process: the messages it leased, then the deliveries its fired timers leased.
     func claim(_ owner: String, at seconds: Double, leaseFor lease: Double = 30, limit: Int = 10) async throws -> [PendingMessage] {
-        let claimed = try await claimFiring(owner, at: seconds, leaseFor: lease, limit: limit)
-        return claimed.messages + claimed.fired.compactMap(\.next?.message)
+        try await store.claimDueMessages(now: at(seconds), limit: limit, owner: owner, leaseUntil: at(seconds + lease))
     }
 }

@@ -69,16 +69,15 @@ struct StoreTests {
         }
     }
 
-    @Test("a claim fires a due timer in its own commit and leases the run's delivery, so the run goes on before other due timers", arguments: StoreKind.testable)
-    func claimFiresTimersAndLeasesTheDelivery(kind: StoreKind) async throws {
+    @Test("a timer's completion can lease the run's delivery in the same commit, so the run goes on before other due timers", arguments: StoreKind.testable)
+    func timerCompletionLeasesTheDelivery(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             _ = try await s.store.createRun(s.newRun("run-1", at: 0))
             let first = try #require(try await s.claim("node-a", at: 0).first)
             #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, sleep: s.at(60), finishedAt: s.at(1), outcome: "submitted")))
-            let claimed = try await s.claimFiring("node-a", at: 60)
-            #expect(claimed.messages.isEmpty, "the timer is not handed over: it fired")
-            let fired = try #require(claimed.fired.first)
-            #expect(claimed.fired.count == 1 && fired.timer.kind == .timer && fired.timer.stepName == "nap")
+            let timer = try #require(try await s.claim("node-a", at: 60).first)
+            #expect(timer.kind == .timer)
+            let fired = try await s.store.fireTimer(timer, owner: "node-a", leasingNext: s.lease(until: 90))
             #expect(fired.completed && fired.recorded, "the sleep's end is recorded")
             let delivery = try #require(fired.next)
             #expect(delivery.message.kind == .deliver && delivery.message.runId == "run-1")
@@ -87,44 +86,50 @@ struct StoreTests {
         }
     }
 
-    @Test("a fired timer leases its run's delivery when free, never one another node holds, whose holder delivers again", arguments: StoreKind.testable)
-    func firedTimerLeasesOnlyAFreeDelivery(kind: StoreKind) async throws {
+    @Test("a timer's completion leases a delivery already due but unclaimed, never one another node holds", arguments: StoreKind.testable)
+    func timerCompletionLeasesOnlyAFreeDelivery(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             _ = try await s.store.createRun(s.newRun("run-1", at: 0))
             let first = try #require(try await s.claim("node-a", at: 0).first)
             // Three branches sleep until the same moment.
             let naps = try ["a", "b", "c"].map { StepOperation(stepName: "nap-\($0)", stepType: .sleepFor, kind: .sleep(until: try s.at(60))) }
             #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, park: naps, finishedAt: s.at(1), outcome: "submitted")))
-            // The first timer takes the run's delivery for node-a in its claim's commit.
-            let byA = try await s.claimFiring("node-a", at: 60, limit: 1)
-            #expect(byA.fired.map(\.timer.stepName) == ["nap-a"])
-            let delivery = try #require(byA.fired.first?.next?.message, "the run's delivery is leased")
+            let timers = try await s.claim("node-a", at: 60, limit: 2) + s.claim("node-b", at: 60, limit: 1)
+            #expect(timers.map(\.stepName) == ["nap-a", "nap-b", "nap-c"] && timers.allSatisfy { $0.kind == .timer })
+            let byStep = Dictionary(uniqueKeysWithValues: timers.map { ($0.stepName ?? "", $0) })
+            // The first timer leaves the run's delivery due but unleased.
+            let unleased = try await s.store.fireTimer(try #require(byStep["nap-a"]), owner: "node-a", leasingNext: nil)
+            #expect(unleased.completed && unleased.recorded && unleased.next == nil)
+            // The second takes that delivery for its node in its own commit.
+            let leased = try await s.store.fireTimer(try #require(byStep["nap-b"]), owner: "node-a", leasingNext: s.lease(until: 90))
+            let delivery = try #require(leased.next?.message, "the waiting delivery is leased")
             #expect(delivery.runId == "run-1" && delivery.kind == .deliver)
-            // The others, fired by node-b, find it held: they lease nothing, and the holder is told to deliver again.
-            let byB = try await s.claimFiring("node-b", at: 60, limit: 2)
-            #expect(byB.fired.map(\.timer.stepName) == ["nap-b", "nap-c"] && byB.messages.isEmpty)
-            #expect(byB.fired.allSatisfy { $0.completed && $0.recorded && $0.next == nil })
+            // The third finds it held: it gets nothing, and the holder is told to deliver again.
+            let held = try await s.store.fireTimer(try #require(byStep["nap-c"]), owner: "node-b", leasingNext: s.lease(until: 90))
+            #expect(held.completed && held.recorded && held.next == nil)
             #expect(try await s.claim("node-b", at: 61).isEmpty, "the delivery stays with node-a")
             #expect(try await s.store.journal(runId: "run-1").compactMap(\.stepName).sorted() == ["init", "nap-a", "nap-b", "nap-c"])
             let done = try s.resolution(delivery, finishedAt: s.at(62), outcome: "blocked")
             let (completed, again) = try await s.store.complete(delivery, owner: "node-a", with: done, leasingNext: s.lease(until: 92))
             #expect(completed)
-            #expect(again?.message.runId == "run-1", "the delivery that ran while the other sleeps ended is followed by another, leased at once")
+            #expect(again?.message.runId == "run-1", "the delivery that ran while the third sleep ended is followed by another, leased at once")
         }
     }
 
-    @Test("two timers of one run fired by one claim lease its delivery once; the delivery that follows sees both", arguments: StoreKind.testable)
-    func oneClaimNeverLeasesADeliveryTwice(kind: StoreKind) async throws {
+    @Test("a timer of a run whose delivery this node already holds does not lease it again, even with the same lease end", arguments: StoreKind.testable)
+    func timerCompletionNeverLeasesAHeldDeliveryTwice(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             _ = try await s.store.createRun(s.newRun("run-1", at: 0))
             let first = try #require(try await s.claim("node-a", at: 0).first)
             let naps = try ["a", "b"].map { StepOperation(stepName: "nap-\($0)", stepType: .sleepFor, kind: .sleep(until: try s.at(60))) }
             #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, park: naps, finishedAt: s.at(1), outcome: "submitted")))
-            let claimed = try await s.claimFiring("node-a", at: 60)
-            #expect(claimed.fired.count == 2 && claimed.messages.isEmpty)
-            let leased = claimed.fired.compactMap(\.next)
-            #expect(leased.count == 1, "one delivery of the run at a time")
-            let delivery = try #require(leased.first?.message)
+            let timers = try await s.claim("node-a", at: 60)
+            #expect(timers.count == 2)
+            let leased = try await s.store.fireTimer(timers[0], owner: "node-a", leasingNext: s.lease(until: 90))
+            let delivery = try #require(leased.next?.message)
+            // Fired in the same millisecond by the same node: the delivery is in flight already.
+            let again = try await s.store.fireTimer(timers[1], owner: "node-a", leasingNext: s.lease(until: 90))
+            #expect(again.completed && again.next == nil, "one delivery of the run at a time")
             let done = try s.resolution(delivery, finishedAt: s.at(61), outcome: "blocked")
             let (completed, next) = try await s.store.complete(delivery, owner: "node-a", with: done, leasingNext: s.lease(until: 91))
             #expect(completed && next?.message.runId == "run-1", "the delivery in flight is followed by one that sees the second sleep's end")
@@ -132,16 +137,16 @@ struct StoreTests {
         }
     }
 
-    @Test("a timer of a run under flow control leaves the run's delivery due for a claim, which admits it", arguments: StoreKind.testable)
-    func firedTimerOfAFlowControlledRunLeasesNothing(kind: StoreKind) async throws {
+    @Test("a timer of a run under flow control leaves the run's delivery due for a claim, which admits it under its key", arguments: StoreKind.testable)
+    func timerOfAFlowControlledRunLeasesNothing(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             var run = try s.newRun("run-1", at: 0)
             run.flowControl = FlowControl(concurrencyKey: "payments", concurrencyLimit: 1)
             _ = try await s.store.createRun(run)
             let first = try #require(try await s.claim("node-a", at: 0).first)
             #expect(try await s.store.complete(first, owner: "node-a", with: s.resolution(first, sleep: s.at(60), finishedAt: s.at(1), outcome: "submitted")))
-            let claimed = try await s.claimFiring("node-a", at: 60, limit: 1)
-            let fired = try #require(claimed.fired.first)
+            let timer = try #require(try await s.claim("node-a", at: 60).first)
+            let fired = try await s.store.fireTimer(timer, owner: "node-a", leasingNext: s.lease(until: 90))
             #expect(fired.completed && fired.recorded && fired.next == nil, "only a claim applies the key's limit")
             let delivery = try #require(try await s.claim("node-a", at: 60).first, "the run's delivery is due")
             #expect(delivery.runId == "run-1" && delivery.kind == .deliver)
@@ -280,6 +285,24 @@ struct StoreTests {
             #expect(done)
             #expect(none == nil)
             #expect(try await s.store.run(id: "run-1")?.status == .succeeded)
+        }
+    }
+
+    @Test("a chain of steps that outlasts its claim's lease keeps the run's delivery without any renewal", arguments: StoreKind.testable)
+    func chainOfStepsKeepsItsLease(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let first = try #require(try await s.claim("node-a", at: 0, leaseFor: 30).first)
+            let step = try s.resolution(first, entry: s.fetched, finishedAt: s.at(1), outcome: "submitted")
+            let second = try #require(try await s.store.complete(first, owner: "node-a", with: step, leasingNext: s.lease(until: 31)).next?.message)
+            #expect(try await s.store.nextWakeTime() == s.at(30), "29 s of the claim's lease are left: the step writes no lease")
+            let charged = JournalEntry(stepId: 2, stepName: "charge", stepType: .run, out: ["charged": true])
+            let later = try s.resolution(second, entry: charged, finishedAt: s.at(20), outcome: "submitted")
+            let third = try #require(try await s.store.complete(second, owner: "node-a", with: later, leasingNext: s.lease(until: 50)).next?.message)
+            #expect(try await s.store.nextWakeTime() == s.at(50), "10 s were left, less than half of a lease: the step renews it")
+            #expect(try await s.claim("node-b", at: 40).isEmpty, "the delivery is still node-a's after the claim's lease ended")
+            let done = try s.resolution(third, next: nil, status: .succeeded, output: 1, finishedAt: s.at(41), outcome: "completed")
+            #expect(try await s.store.complete(third, owner: "node-a", with: done))
         }
     }
 

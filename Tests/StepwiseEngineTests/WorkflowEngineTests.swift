@@ -452,7 +452,7 @@ struct WorkflowEngineTests {
             let run = try await crashed.start(workflow: "single", input: [:]).run
             let now = WorkflowEngine.systemTime()
             let leaseEnd = try now.plus(seconds: 0.5)
-            #expect(try await store.claimDueMessages(now: now, limit: 10, owner: elsewhere, leaseUntil: leaseEnd, firing: .wholeJournals).messages.count == 1)
+            #expect(try await store.claimDueMessages(now: now, limit: 10, owner: elsewhere, leaseUntil: leaseEnd).count == 1)
 
             try await harness.withEngine([single], owner: "node-2") { node in
                 let finished = try await finishedRun(run.id, in: node.store)
@@ -485,7 +485,7 @@ struct WorkflowEngineTests {
         let run = try await before.start(workflow: "single", input: [:]).run
         let now = WorkflowEngine.systemTime()
         // Leased for 15 minutes by a node that then crashed.
-        #expect(try await store.claimDueMessages(now: now, limit: 10, owner: crashed, leaseUntil: now.plus(seconds: 900), firing: .wholeJournals).messages.count == 1)
+        #expect(try await store.claimDueMessages(now: now, limit: 10, owner: crashed, leaseUntil: now.plus(seconds: 900)).count == 1)
         try await harness.withEngine([single], owner: processGone ? LeaseOwner.current(node: "api").description : crashed) { node in
             let finished = try await finishedRun(run.id, in: node.store, within: .seconds(10))
             #expect(finished.status == .succeeded)

@@ -4,15 +4,13 @@ import StepwiseRuntime
 
 /// The operations the engine completes for runs: timers (sleeps, retries, wait timeouts) and calls.
 extension WorkflowEngine {
-    /// Timers a claim fired: measured, their recorded steps published (before the runs go on, so
-    /// the feed keeps each run's order); the runs' deliveries leased in the claim, to start.
-    func fired(_ timers: [FiredTimer]) async -> [LeasedDelivery] {
-        let now = clock()
-        for fired in timers {
-            metrics.delivery(kind: "timer", outcome: "fired", started: fired.timer.claimedAt ?? now, finished: now, due: fired.timer.dueAt)
-            if fired.recorded { await publishRecorded(runId: fired.timer.runId, step: fired.timer.stepName) }
-        }
-        return timers.compactMap(\.next)
+    /// A timer is due: a sleep ends (`{until}`), a wait times out, or a retry may go ahead.
+    /// Returns the run's delivery when it was leased in the same commit (`leasingNext`).
+    func fireTimer(_ message: PendingMessage, leasingNext: Bool) async throws -> LeasedDelivery? {
+        let fired = try await store.fireTimer(message, owner: owner, leasingNext: leasingNext ? nextLease(of: message.runId) : nil)
+        if fired.recorded { await publishRecorded(runId: message.runId, step: message.stepName) }
+        if fired.completed, fired.next == nil { wake.signal() }
+        return fired.next
     }
 
     /// Performs a `call` step's request while the run holds no compute. The lease covers the

@@ -347,22 +347,19 @@ public actor WorkflowEngine {
     private func deliveryTurn() async throws {
         try await fireDueSchedules()
         let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
-        let claimed = capacity > 0 ? try await claim(limit: capacity) : ClaimedMessages(messages: [], fired: [])
-        let started = claimed.messages.map { LeasedDelivery(message: $0) } + (await fired(claimed.fired))
-        for delivery in started {
+        let claimed = capacity > 0 ? try await claim(limit: capacity) : []
+        for message in claimed {
             claims += 1
             let key = "m\(claims)"
-            inFlight[key] = Task { await self.deliver(delivery, key: key) }
+            inFlight[key] = Task { await self.deliver(message, key: key) }
         }
-        let queuedCapacity = capacity - started.count
+        let queuedCapacity = capacity - claimed.count
         let queued = queuedCapacity > 0 && queueMayBeDue() ? try await claimQueued(limit: queuedCapacity) : []
         for message in queued {
             inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
         }
-        if !started.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
-        // A timer that fired but leased no delivery (another holds it, or flow control admits it)
-        // left the run's delivery due: the next turn claims it.
-        guard started.isEmpty && queued.isEmpty && claimed.fired.isEmpty || capacity <= 0 else { return }
+        if !claimed.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
+        guard claimed.isEmpty && queued.isEmpty || capacity <= 0 else { return }
         let timeout = try await idleTime()
         await withTaskCancellationHandler {
             await wake.wait(timeout: timeout)
@@ -371,13 +368,10 @@ public actor WorkflowEngine {
         }
     }
 
-    /// Claims up to `limit` due messages; the due timers among them fire in the claim's commit,
-    /// so a run whose sleep ends costs one commit before it goes on, not two.
-    private func claim(limit: Int) async throws -> ClaimedMessages {
+    private func claim(limit: Int) async throws -> [PendingMessage] {
         let now = clock()
         let leaseUntil = now.movedForward(by: configuration.lease)
-        let firing = TimerFiring { [runner] runId in runner.warmJournalCount(runId: runId) ?? 0 }
-        return try await store.claimDueMessages(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil, firing: firing)
+        return try await store.claimDueMessages(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil)
     }
 
     private func claimQueued(limit: Int) async throws -> [QueuedMessage] {
@@ -484,8 +478,8 @@ public actor WorkflowEngine {
     /// before the run goes back to the queue so that other runs get their turn.
     static let consecutiveDeliveries = 64
 
-    private func deliver(_ first: LeasedDelivery, key: String) async {
-        var current: LeasedDelivery? = first
+    private func deliver(_ message: PendingMessage, key: String) async {
+        var current: LeasedDelivery? = LeasedDelivery(message: message)
         var count = 0
         while let next = current {
             count += 1
@@ -506,8 +500,9 @@ public actor WorkflowEngine {
             switch message.kind {
             case .deliver: return try await deliverRun(delivery, leasingNext: leasingNext)
             case .timer:
-                // Claims fire the timers they take in their own commit (`Store.claimDueMessages`).
-                logger.error("timer \(message.id) of run \(message.runId) was handed over unfired by the store's claim; it is left to its lease")
+                let next = try await fireTimer(message, leasingNext: leasingNext)
+                metrics.delivery(kind: "timer", outcome: "fired", started: started, finished: clock(), due: message.dueAt)
+                return next
             case .call:
                 try await performCall(message)
                 metrics.delivery(kind: "call", outcome: "made", started: started, finished: clock(), due: message.dueAt)

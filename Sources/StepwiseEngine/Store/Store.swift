@@ -20,12 +20,8 @@ public protocol Store: Sendable {
     /// Leases up to `limit` messages due at `now` to `owner` until `leaseUntil`, oldest first,
     /// honouring flow control: a delivery whose concurrency key is at its limit waits for a slot,
     /// one whose rate key is at its limit is moved to when the window allows it. A message whose
-    /// lease expired (its owner died) can be claimed again. A due timer the claim takes fires in
-    /// the claim's commit (`RunTransitions.fireTimer`: a sleep ends, a wait times out or a retry
-    /// may go ahead), and its run's delivery is leased to `owner` when no one holds it and the run
-    /// has no flow control, read as `timers` says; a fired timer counts toward `limit`.
-    func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue, firing timers: TimerFiring)
-        async throws -> ClaimedMessages
+    /// lease expired (its owner died) can be claimed again.
+    func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage]
 
     /// The earliest due time of an unleased message, or of a lease expiry, for the scheduler to sleep until.
     func nextWakeTime() async throws -> TimestampValue?
@@ -56,6 +52,11 @@ public protocol Store: Sendable {
     /// Finishes a claimed timer or call: deletes it and the operation, appends `entry` (a retry
     /// timer appends none) and delivers the run again, atomically. False when the lease was lost.
     func completeOperation(_ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?) async throws -> Bool
+
+    /// Fires a claimed timer (`RunTransitions.fireTimer`): a sleep ends, a wait times out or a
+    /// retry may go ahead; with `lease`, the run's delivery is leased to `owner` in the same
+    /// commit when the run has no flow control, as `complete(_:owner:with:leasingNext:)` does.
+    func fireTimer(_ message: PendingMessage, owner: String, leasingNext lease: NextLease?) async throws -> FiredTimer
 
     /// The stored operation of a run's step, while it is pending.
     func operation(runId: String, stepName: String) async throws -> StepOperation?

@@ -79,8 +79,8 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     private func deliverAgain(
         _ message: PendingMessage, of run: RunRecord, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, leasingUntil leaseUntil: TimestampValue?
     ) throws -> TakenDelivery? {
-        let kept = Self.lease(of: run, dueAt: dueAt, at: now, until: leaseUntil) != nil
-        guard var next = try transaction.redeliver(message, attempt: attempt, dueAt: dueAt, at: now, kept: kept), kept else { return nil }
+        let kept = Self.lease(of: run, dueAt: dueAt, at: now, until: leaseUntil).map { KeptLease(until: $0, at: now) }
+        guard var next = try transaction.redeliver(message, attempt: attempt, dueAt: dueAt, at: now, kept: kept), kept != nil else { return nil }
         next.claimedAt = now
         return TakenDelivery(message: next, run: run)
     }
@@ -95,7 +95,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// result without data), or a retry may go ahead (nothing is recorded); the run is delivered
     /// again, its delivery leased to `owner` until `leaseUntil` when asked, so that it goes on at
     /// once rather than after every other timer due at that moment.
-    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue) throws
+    public func fireTimer(_ message: PendingMessage, owner: String, leasingNextUntil leaseUntil: TimestampValue?) throws
         -> (completed: Bool, recorded: Bool, next: TakenDelivery?)
     {
         // An event or a child's end may have completed the operation meanwhile: only the timer is left.

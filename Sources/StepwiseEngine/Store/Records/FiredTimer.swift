@@ -1,8 +1,6 @@
-/// What a claim's firing of a due timer did (`Store.claimDueMessages`).
+/// What firing a due timer did (`RunTransitions.fireTimer`).
 public struct FiredTimer: Sendable, Equatable {
-    /// The timer that fired.
-    public var timer: PendingMessage
-    /// False when the run no longer runs: the timer was dropped, nothing else changed.
+    /// False when the lease was lost or the run no longer runs: nothing changed.
     public var completed: Bool
     /// Whether a journal entry was recorded (a sleep's end, a wait's timeout), for the change feed.
     public var recorded: Bool
@@ -10,8 +8,7 @@ public struct FiredTimer: Sendable, Equatable {
     public var next: LeasedDelivery?
 
     /// A timer's outcome.
-    public init(timer: PendingMessage, completed: Bool, recorded: Bool, next: LeasedDelivery?) {
-        self.timer = timer
+    public init(completed: Bool, recorded: Bool, next: LeasedDelivery?) {
         self.completed = completed
         self.recorded = recorded
         self.next = next
