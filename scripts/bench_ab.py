@@ -119,7 +119,8 @@ def main():
     parser.add_argument("--reps", type=int, help="interleaved reps (steps 6, throughput 5, wake 2)")
     parser.add_argument("--n", type=int, default=2000, help="steps: steps of the run (default 2000)")
     parser.add_argument("--runs", type=int, help="throughput: runs (default 200); wake: runs (default 1000)")
-    parser.add_argument("--concurrency", type=int, help="stepwise serve --concurrency (default: each binary's own)")
+    # Pinned for every binary, so that builds with different defaults compare engines, not defaults.
+    parser.add_argument("--concurrency", type=int, default=64, help="stepwise serve --concurrency of every binary (default 64)")
     parser.add_argument("--dir", help="folder for the stores (steps: /dev/shm/stepwise-ab; others: the temporary folder)")
     options = parser.parse_args()
     options.reps = options.reps or {"steps": 6, "throughput": 5, "wake": 2}[options.shape]

@@ -134,11 +134,11 @@ public final class SQLiteStore: Store {
         try await pool.write { db in
             // A call's lease may already reach further (its timeout): renewing never shortens one.
             for id in messages {
-                try db.cachedStatement(sql: "UPDATE messages SET lease_until = MAX(lease_until, ?) WHERE id = ? AND lease_owner = ?")
+                try db.cachedStatement(sql: "UPDATE messages SET lease_until = MAX(COALESCE(lease_until, 0), ?) WHERE id = ? AND lease_owner = ?")
                     .execute(arguments: [until, id, owner])
             }
             for id in queued {
-                try db.cachedStatement(sql: "UPDATE queue SET lease_until = MAX(lease_until, ?) WHERE id = ? AND lease_owner = ?")
+                try db.cachedStatement(sql: "UPDATE queue SET lease_until = MAX(COALESCE(lease_until, 0), ?) WHERE id = ? AND lease_owner = ?")
                     .execute(arguments: [until, id, owner])
             }
         }

@@ -214,7 +214,7 @@ struct SQLiteTransaction: StoreTransaction {
         // and most steps change nothing in the row: it is matched only to change something.
         try execute(
             """
-            UPDATE messages SET attempt = ?, redeliver = 0, lease_until = MAX(lease_until, ?)
+            UPDATE messages SET attempt = ?, redeliver = 0, lease_until = MAX(COALESCE(lease_until, 0), ?)
             WHERE id = ? AND (attempt <> ? OR redeliver <> 0 OR lease_until < ?)
             """, [attempt, Self.at(kept.until), message.id, attempt, Self.at(kept.renewBefore)])
         var next = message

@@ -30,7 +30,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The port to listen on (0 picks a free one).")
     var port = 8080
 
-    @Option(name: .long, help: "Deliveries in flight at once: steps, calls, timers and QStash messages (workflow-level `concurrency` and flow-control keys limit runs further).")
+    @Option(name: .long, help: "Deliveries in flight at once: steps, calls, timers and QStash messages (a workflow's concurrency and flow-control keys limit its runs further).")
     var concurrency = WorkflowEngine.Configuration.defaultConcurrentDeliveries
 
     @Option(name: .customLong("node-id"), help: "This node's name in leases and logs (default: $STEPWISE_NODE_ID, else the host name); each process is told apart from others of the same name.")
@@ -64,6 +64,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LogOptions
 
+    func validate() throws {
+        guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
+    }
+
     func run() async throws {
         try logging.bootstrap()
         ProcessMemory.limitArenas()
@@ -90,7 +95,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let access = APIAccess(token: current, boundHost: host, extraHosts: allowedHosts)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
-        guard maxConnections > 0 else { throw CommandFailure.usage("--max-connections must be at least 1") }
         let limits = ConnectionLimits(
             idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, bodyTimeout: bodyTimeout.duration,
             maximumConnections: maxConnections)

@@ -25,11 +25,11 @@ struct SecretRedactionTests {
         secrets: [GOOD_KEY, PASSWORD]
         steps:
           - id: send
-            retry: {attempts: 2, initial: 100ms}
+            retry: {attempts: 3, initial: 100ms}
             http:
               method: POST
               url: ${{ input.url }}
-              timeout: 1s
+              timeout: 2s
               auth: {basic: {username: admin, password: {secret: PASSWORD}}}
               headers: {X-Api-Key: {secret: GOOD_KEY}}
               body: {hello: world}
@@ -69,7 +69,7 @@ struct SecretRedactionTests {
                 origin.fallback("/fail500", .json(echoed, status: 500))
                 origin.fallback("/echo", .json(echoed))
                 origin.fallback("/call500", .json(#"{"error": "not for sk-live-GOODSECRET-5678 (hunter2-PASSWORDSECRET)"}"#, status: 500))
-                origin.fallback("/slow", .json("{}", delay: .seconds(3)))
+                origin.fallback("/slow", .json("{}", delay: .seconds(4)))
                 origin.fallback("/redirect", .redirect(to: other.url("/landing")))
                 other.fallback("/landing", .json(echoed, status: 500))
                 let log = CapturedLog()

@@ -110,13 +110,15 @@ struct SplitDeploymentTests {
     }
 
     @Test func aWaitEndsByNotifyOrByItsTimeoutAndANotifyStepReportsTheRunsItWoke() async throws {
-        let waiter = try definition("""
-            workflow: waiter
-            steps:
-              - id: decision
-                wait_for_event: {event: "go-${{ input.key }}", timeout: 2s}
-            output: ${{ steps.decision }}
-            """)
+        func waiter(_ name: String, timeout: String) throws -> WorkflowDefinition {
+            try definition("""
+                workflow: \(name)
+                steps:
+                  - id: decision
+                    wait_for_event: {event: "go-${{ input.key }}", timeout: \(timeout)}
+                output: ${{ steps.decision }}
+                """)
+        }
         let sender = try definition("""
             workflow: sender
             steps:
@@ -125,9 +127,10 @@ struct SplitDeploymentTests {
             output: ${{ steps.wake.waiters }}
             """)
         try await RunningServer.with([]) { engine in
-            try await RunningRunner.with([waiter, sender], engine: engine) { runner in
+            // The notified waiter's timeout is far off, so that a slow machine cannot time it out first.
+            try await RunningRunner.with([waiter("waiter", timeout: "60s"), waiter("impatient", timeout: "2s"), sender], engine: engine) { runner in
                 let notified = try await runner.start("waiter", #"{"key":"a"}"#)
-                let timedOut = try await runner.start("waiter", #"{"key":"b"}"#)
+                let timedOut = try await runner.start("impatient", #"{"key":"b"}"#)
                 _ = try await eventually("the waiter to park") { try await engine.store.waiters(event: "go-a").isEmpty ? nil : true }
                 let woke = try await runner.start("sender", #"{"key":"a"}"#)
                 #expect(try await finishedRun(woke, in: engine.store).output == .list([.string(notified)]))

@@ -3,6 +3,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 import StepwiseTesting
+import Testing
 
 /// A fresh store of one kind with a definition installed, and the helpers store tests share: runs,
 /// resolutions and claims at fixed instants (the store is given every time, so no clock is needed).
@@ -13,6 +14,7 @@ struct StoreFixture: Sendable {
     let definition = StoredDefinition(hash: "hash-v1", workflow: "orders", source: "workflow: orders\n")
     let t0: TimestampValue
     let fetched = JournalEntry(stepId: 1, stepName: "fetch", stepType: .run, out: ["status": 200, "body": ["amount": 21]])
+    let charged = JournalEntry(stepId: 2, stepName: "charge", stepType: .run, out: ["charged": true])
 
     /// Runs `body` with a fresh store of `kind`, removed afterwards (also when `body` throws).
     static func with<T>(_ kind: StoreKind, _ body: (StoreFixture) async throws -> T) async throws -> T {
@@ -54,6 +56,15 @@ struct StoreFixture: Sendable {
     /// A sleep handed to the engine: its timer is due at `until`.
     static func nap(_ until: TimestampValue) -> StepOperation {
         StepOperation(stepName: "nap", stepType: .sleepFor, kind: .sleep(until: until))
+    }
+
+    /// Run `run-1` after its first step: claimed by node-a at 0 with a 30 s lease, its `fetched`
+    /// step completed at 1 asking for a lease until 31; the delivery node-a keeps for step two.
+    func keptAfterFirstStep() async throws -> PendingMessage {
+        _ = try await store.createRun(newRun("run-1", at: 0))
+        let first = try #require(try await claim("node-a", at: 0, leaseFor: 30).first)
+        let step = try resolution(first, entry: fetched, finishedAt: at(1), outcome: "submitted")
+        return try #require(try await store.complete(first, owner: "node-a", with: step, leasingNext: lease(until: 31)).next?.message)
     }
 
     /// A lease of a run's next delivery until `seconds`, reading its whole journal.

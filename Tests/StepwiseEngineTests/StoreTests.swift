@@ -288,21 +288,50 @@ struct StoreTests {
         }
     }
 
-    @Test("a chain of steps that outlasts its claim's lease keeps the run's delivery without any renewal", arguments: StoreKind.testable)
+    @Test("a chain of steps that outlasts its claim's lease keeps the run's delivery without the node's renewal", arguments: StoreKind.testable)
     func chainOfStepsKeepsItsLease(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
-            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
-            let first = try #require(try await s.claim("node-a", at: 0, leaseFor: 30).first)
-            let step = try s.resolution(first, entry: s.fetched, finishedAt: s.at(1), outcome: "submitted")
-            let second = try #require(try await s.store.complete(first, owner: "node-a", with: step, leasingNext: s.lease(until: 31)).next?.message)
+            let second = try await s.keptAfterFirstStep()
             #expect(try await s.store.nextWakeTime() == s.at(30), "29 s of the claim's lease are left: the step writes no lease")
-            let charged = JournalEntry(stepId: 2, stepName: "charge", stepType: .run, out: ["charged": true])
-            let later = try s.resolution(second, entry: charged, finishedAt: s.at(20), outcome: "submitted")
+            let later = try s.resolution(second, entry: s.charged, finishedAt: s.at(20), outcome: "submitted")
             let third = try #require(try await s.store.complete(second, owner: "node-a", with: later, leasingNext: s.lease(until: 50)).next?.message)
             #expect(try await s.store.nextWakeTime() == s.at(50), "10 s were left, less than half of a lease: the step renews it")
             #expect(try await s.claim("node-b", at: 40).isEmpty, "the delivery is still node-a's after the claim's lease ended")
             let done = try s.resolution(third, next: nil, status: .succeeded, output: 1, finishedAt: s.at(41), outcome: "completed")
             #expect(try await s.store.complete(third, owner: "node-a", with: done))
+        }
+    }
+
+    @Test("a retried step keeps the run's delivery with its new attempt number and a lease pushed forward", arguments: StoreKind.testable)
+    func retriedStepRenewsTheKeptLease(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            _ = try await s.store.createRun(s.newRun("run-1", at: 0))
+            let first = try #require(try await s.claim("node-a", at: 0, leaseFor: 30).first)
+            let failed = try s.resolution(first, next: (attempt: 1, dueAt: try s.at(1)), finishedAt: s.at(1), outcome: "retry")
+            let retry = try #require(try await s.store.complete(first, owner: "node-a", with: failed, leasingNext: s.lease(until: 31)).next?.message)
+            #expect(retry.id == first.id && retry.attempt == 1)
+            #expect(try await s.store.nextWakeTime() == s.at(31), "the row is written for its attempt number, and its lease with it")
+            #expect(try await s.claim("node-b", at: 30.5).isEmpty, "the claim's lease would have ended at 30")
+            let done = try s.resolution(retry, entry: s.fetched, next: nil, status: .succeeded, output: 1, finishedAt: s.at(30.6), outcome: "completed")
+            #expect(try await s.store.complete(retry, owner: "node-a", with: done))
+            #expect(try await s.store.attempts(runId: "run-1").map(\.attempt) == [0, 1])
+        }
+    }
+
+    @Test("a kept delivery whose lease ran out goes to another node's claim, and its old holder can no longer complete it", arguments: StoreKind.testable)
+    func expiredKeptDeliveryIsFenced(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            let kept = try await s.keptAfterFirstStep()
+            // node-a stalls past the lease with nobody renewing it: node-b takes the run over.
+            let taken = try #require(try await s.claim("node-b", at: 31).first)
+            #expect(taken.id == kept.id)
+            let late = try s.resolution(kept, entry: s.charged, finishedAt: s.at(32), outcome: "submitted")
+            #expect(try await !s.store.complete(kept, owner: "node-a", with: late), "the old holder changes nothing")
+            #expect(try await s.store.journal(runId: "run-1").map(\.stepName) == ["init", "fetch"])
+            let done = try s.resolution(taken, entry: s.charged, next: nil, status: .succeeded, output: 1, finishedAt: s.at(33), outcome: "completed")
+            #expect(try await s.store.complete(taken, owner: "node-b", with: done))
+            #expect(try await s.store.journal(runId: "run-1").map(\.stepName) == ["init", "fetch", "charge"])
+            #expect(try await s.store.run(id: "run-1")?.status == .succeeded)
         }
     }
 

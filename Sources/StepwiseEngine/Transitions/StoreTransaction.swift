@@ -57,9 +57,10 @@ public protocol StoreTransaction {
     /// an operation completed while it was in flight, or `nil` when the lease was lost.
     func hold(_ message: PendingMessage, owner: String) throws -> Bool?
     /// Makes the held delivery `message` its run's next one, numbered `attempt`: `kept` (then
-    /// returned), it stays with its owner, due at once (`dueAt`, no later than `now`), its lease
-    /// renewed only as `kept` says, so that most steps write neither a lease nor a due time, nor
-    /// an index of either. Otherwise it is released to any node's claim, due at `dueAt` (at `now`
+    /// returned), it stays with its owner, due at once (`dueAt`, no later than `now`); the row is
+    /// written only when its attempt number or redelivery flag changes or its lease ends before
+    /// `kept.renewBefore`, and then its lease is pushed to `kept.until`, so that most steps write
+    /// neither a lease nor a due time, nor an index of either. Otherwise it is released to any node's claim, due at `dueAt` (at `now`
     /// if a change asked for a delivery meanwhile).
     func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, kept: KeptLease?) throws
         -> PendingMessage?

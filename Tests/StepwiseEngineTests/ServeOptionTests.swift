@@ -1,0 +1,19 @@
+import Foundation
+import StepwiseTesting
+import Testing
+
+/// `stepwise serve` refuses options that would start a node which can never do its work.
+@Suite("Serve options")
+struct ServeOptionTests {
+    @Test("a concurrency or connection limit below one is refused before the store is opened")
+    func limitsBelowOne() throws {
+        let folder = try TemporaryDirectory()
+        let store = folder.path("store.sqlite")
+        for (option, value) in [("--concurrency", "0"), ("--concurrency", "-3"), ("--max-connections", "0")] {
+            let result = try stepwise("serve", "--workflows", folder.path("none"), "--store", store, "\(option)=\(value)", "--port", "0")
+            #expect(result.status == 2, "\(option) \(value)")
+            #expect(result.standardError.contains("\(option) must be at least 1"), "\(option) \(value)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: store))
+    }
+}
