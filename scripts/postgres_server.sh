@@ -41,7 +41,7 @@ start)
     fi
     if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status > /dev/null 2>&1; then
         as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" start > /dev/null
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=500 -c fsync=on" start > /dev/null
     fi
     echo "postgres://stepwise:$password@127.0.0.1:$port/postgres?sslmode=disable"
     ;;
