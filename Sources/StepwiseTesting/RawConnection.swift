@@ -61,6 +61,8 @@ public final class RawConnection: Sendable {
                 received += buffer[0..<count]
                 continue
             }
+            // A signal (a test's child process ending) interrupts the wait; it is no timeout.
+            if count < 0, errno == EINTR { continue }
             return (String(decoding: received, as: UTF8.self), count == 0 || errno == ECONNRESET)
         }
     }

@@ -41,12 +41,18 @@ struct ChangeFeedTests {
         return collected
     }
 
+    /// Waits until a stream is connected to `server`'s feed: what happens next is on it.
+    private func following(_ server: RunningServer) async throws {
+        _ = try await eventually("the stream to follow the feed") { server.engine.events.subscriberCount >= 1 ? true : nil }
+    }
+
     @Test("a run's stream gives its snapshot, each step as it is recorded or waited on, and ends with the run", arguments: StoreKind.testable)
     func oneRun(kind: StoreKind) async throws {
         try await RunningServer.with([try definition(Self.waiter)], store: kind) { server in
             let id = try await server.startRun("waiter", #"{"n": 1}"#)
             let stream = Task { try await frames(server.url("/api/runs/\(id)/events")) }
             try await parked(id, "ready", in: server.store)
+            try await following(server)
             _ = try await send(.POST, server.url("/v2/notify/ready-1"), body: "{}")
             let received = try await stream.value
             #expect(received.first?.0 == "snapshot")
@@ -73,7 +79,7 @@ struct ChangeFeedTests {
             """)
         try await RunningServer.with([try definition(Self.waiter), other]) { server in
             let stream = Task { try await frames(server.url("/api/events?workflow=other")) { name, _ in name == "finished" } }
-            try await Task.sleep(for: .milliseconds(200))
+            try await following(server)
             _ = try await server.startRun("waiter", #"{"n": 2}"#)
             let id = try await server.startRun("other", "{}")
             let received = try await stream.value
@@ -113,7 +119,7 @@ struct ChangeFeedTests {
                 endpoint.handle("/wf") { await sdk.answer($0) }
                 let query = "workflow=" + (url.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url)
                 let stream = Task { try await frames(server.url("/api/events?\(query)")) { name, _ in name == "finished" } }
-                try await Task.sleep(for: .milliseconds(200))
+                try await following(server)
                 #expect(try await sdk.trigger(runId: "wfr_feed_sdk", payload: "{}").status == 200)
                 let received = try await stream.value
                 #expect(received.map(\.0) == ["started", "step", "step", "finished"])

@@ -96,8 +96,11 @@ final class CountingClock: Sendable {
 /// that the engine's writes wait for it), then rolled back.
 final class WriteLock: Sendable {
     private let held = Mutex(false)
+    private let taken = Mutex(false)
 
     var isHeld: Bool { held.withLock { $0 } }
+    /// Whether the lock was ever taken: a loaded machine may look only after it was let go.
+    var wasTaken: Bool { taken.withLock { $0 } }
 
     init(path: String, holdFor seconds: Double) throws {
         var configuration = Configuration()
@@ -107,6 +110,7 @@ final class WriteLock: Sendable {
             try? queue.inDatabase { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")
                 self.held.withLock { $0 = true }
+                self.taken.withLock { $0 = true }
                 Thread.sleep(forTimeInterval: seconds)
                 try db.execute(sql: "ROLLBACK")
                 self.held.withLock { $0 = false }

@@ -5,8 +5,8 @@ import StepwiseExpressions
 /// The change feed as Server-Sent Events: `GET /api/events` (every run's events on this node,
 /// `?workflow=` to narrow) and `GET /api/runs/{id}/events` (one run: a `snapshot` of it first,
 /// then its events, until a `finished` event ends the stream). A run's stream also re-reads the
-/// run every second, so it ends when the run does even if another node (or an SDK endpoint) ran
-/// its last step. Comment lines keep idle connections open.
+/// run every second, so it ends (a second after it is seen ended) even if another node (or an SDK
+/// endpoint) ran its last step. Comment lines keep idle connections open.
 struct ChangeFeedController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
@@ -53,6 +53,9 @@ struct ChangeFeedController: Sendable {
         return Self.stream { writer in
             try await writer.write(ByteBuffer(string: "event: snapshot\ndata: \(RunView.summary(run).jsonText())\n\n"))
             guard !run.status.isFinal else { return }
+            // A run seen ended in the store at one tick ends the stream at the next one, unless its
+            // own `finished` event comes first: this node's last events may still be on their way.
+            var ended: RunRecord?
             for await signal in Self.signals(events) {
                 switch signal {
                 case .event(let event) where event.runId == id:
@@ -60,11 +63,12 @@ struct ChangeFeedController: Sendable {
                     if event.kind == .finished { return }
                 case .event: continue
                 case .tick(let count):
-                    if let now = try await store.run(id: id), now.status.isFinal {
-                        let finished = RunEvent(kind: .finished, runId: id, workflow: now.workflow, status: now.status, at: now.updatedAt)
+                    if let ended {
+                        let finished = RunEvent(kind: .finished, runId: id, workflow: ended.workflow, status: ended.status, at: ended.updatedAt)
                         try await writer.write(Self.frame(finished))
                         return
                     }
+                    if let now = try await store.run(id: id), now.status.isFinal { ended = now }
                     if count % Self.keepAlive == 0 { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
                 }
             }
