@@ -57,8 +57,9 @@ public func eventually<T>(
     }
 }
 
-/// The run once it has ended (succeeded, failed or canceled).
-public func finishedRun(_ id: String, in store: any Store, within limit: Duration = .seconds(20)) async throws -> RunRecord {
+/// The run once it has ended (succeeded, failed or canceled). The default wait is long because
+/// the whole suite runs at once on two cores, where a run of many steps over HTTP can take a while.
+public func finishedRun(_ id: String, in store: any Store, within limit: Duration = .seconds(45)) async throws -> RunRecord {
     try await eventually("run \(id) to end", within: limit) {
         guard let run = try await store.run(id: id), run.status.isFinal else { return nil }
         return run
