@@ -66,6 +66,10 @@ struct ChangeFeedTests {
             #expect(ended.map(\.0) == ["snapshot"], "a finished run's stream is its snapshot alone")
             #expect(try await send(.GET, server.url("/api/runs/nope/events")).status == 404)
             #expect(try await send(.GET, server.url("/api/runs/\(id)/events"), token: nil).status == 401)
+            // A dashboard's EventSource keeps asking for an ended run's stream: none may stay subscribed.
+            _ = try await eventually("every stream to let go of the feed", within: .seconds(10)) {
+                server.engine.events.subscriberCount == 0 ? true : nil
+            }
         }
     }
 

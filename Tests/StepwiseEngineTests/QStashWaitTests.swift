@@ -110,10 +110,11 @@ import StepwiseTesting
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/l"), steps: ["wait-for-it"])
-                #expect(try await sdk.trigger(runId: "wfr_look", payload: "{}", extraHeaders: [("Upstash-Delay", "1s")]).status == 200)
-                let kept = try await send(.POST, stepwise.url("/v2/notify/wfr_look/early"), body: "plain text")
-                #expect(kept.json?["stored"] == .bool(true))
                 endpoint.handle("/l", waitingEndpoint(sdk, event: "early", timeout: "1h"))
+                // The run waits only after its delayed first delivery, long after the notify even on a loaded machine.
+                #expect(try await sdk.trigger(runId: "wfr_look", payload: "{}", extraHeaders: [("Upstash-Delay", "3s")]).status == 200)
+                let kept = try await send(.POST, stepwise.url("/v2/notify/wfr_look/early"), body: "plain text")
+                #expect(kept.json?["stored"] == .bool(true), "kept for the wait, which was not there yet")
                 #expect(try await finishedRun("wfr_look", in: stepwise.store).status == .succeeded)
                 let result = try waitResult(endpoint, path: "/l")
                 #expect(result.out.flatMap { Data(base64Encoded: $0) } == Data("plain text".utf8))

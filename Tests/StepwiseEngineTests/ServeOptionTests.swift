@@ -6,11 +6,13 @@ import Testing
 @Suite("Serve options")
 struct ServeOptionTests {
     @Test("a concurrency or connection limit below one is refused before the store is opened")
-    func limitsBelowOne() throws {
+    func limitsBelowOne() async throws {
         let folder = try TemporaryDirectory()
         let store = folder.path("store.sqlite")
         for (option, value) in [("--concurrency", "0"), ("--concurrency", "-3"), ("--max-connections", "0")] {
-            let result = try stepwise("serve", "--workflows", folder.path("none"), "--store", store, "\(option)=\(value)", "--port", "0")
+            // `--lease 1s` is refused only after the store is opened: a regression fails instead of serving.
+            let arguments = ["serve", "--workflows", folder.path("none"), "--store", "sqlite:" + store, "\(option)=\(value)", "--lease", "1s", "--port", "0"]
+            let result = try await onOwnThread { try stepwise(arguments: arguments) }
             #expect(result.status == 2, "\(option) \(value)")
             #expect(result.standardError.contains("\(option) must be at least 1"), "\(option) \(value)")
         }

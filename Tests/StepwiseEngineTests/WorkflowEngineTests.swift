@@ -342,7 +342,7 @@ struct WorkflowEngineTests {
                 return: finished
             """)
         try await EngineHarness().withEngine([quick]) { node in
-            let run = try await finishedRun(try await node.start("quick").id, in: node.store, within: .seconds(60))
+            let run = try await finishedRun(try await node.start("quick").id, in: node.store, within: .seconds(50))
             #expect(run.status == .succeeded, "\(run.error?.description ?? "")")
             #expect(run.output == "finished")
             #expect(run.updatedAt.date.timeIntervalSince(run.createdAt.date) >= 0.2)

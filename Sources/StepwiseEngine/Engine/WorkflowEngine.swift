@@ -230,8 +230,9 @@ public actor WorkflowEngine {
         let woken = try await wakeEndpointWaits(event: event, body: body ?? EndpointWake.eventBody(data), runId: runId)
         if runId != nil, !woken.isEmpty { return NotifyResult(woken: woken, stored: false) }
         let result = try await store.notify(event: event, data: data, runId: runId, at: clock())
-        if !result.woken.isEmpty { wake.signal() }
+        // Published before the woken runs go on, so that a run's step event never follows its end.
         for id in result.woken { await publishRecorded(runId: id, step: nil) }
+        if !result.woken.isEmpty { wake.signal() }
         return NotifyResult(woken: woken + result.woken, stored: result.stored)
     }
 

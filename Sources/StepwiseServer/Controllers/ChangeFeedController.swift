@@ -63,12 +63,14 @@ struct ChangeFeedController: Sendable {
                     if event.kind == .finished { return }
                 case .event: continue
                 case .tick(let count):
-                    if let ended {
-                        let finished = RunEvent(kind: .finished, runId: id, workflow: ended.workflow, status: ended.status, at: ended.updatedAt)
+                    let now = try await store.run(id: id)
+                    if let ended, let now, now.status.isFinal, now.updatedAt == ended.updatedAt {
+                        let finished = RunEvent(kind: .finished, runId: id, workflow: now.workflow, status: now.status, at: now.updatedAt)
                         try await writer.write(Self.frame(finished))
                         return
                     }
-                    if let now = try await store.run(id: id), now.status.isFinal { ended = now }
+                    // A run resumed from the DLQ meanwhile is running again: the stream goes on.
+                    ended = now.flatMap { $0.status.isFinal ? $0 : nil }
                     if count % Self.keepAlive == 0 { try await writer.write(ByteBuffer(string: ": keep-alive\n\n")) }
                 }
             }

@@ -41,7 +41,7 @@ enum DashboardScript {
         }
 
         function showSignIn() {
-          if (feed) { feed.close(); feed = null; }
+          quiet();
           document.getElementById("nav").hidden = true;
           const token = el("input", { type: "password", id: "token", placeholder: "API token", autocomplete: "current-password", required: true });
           const message = el("p", { class: "error", id: "signin-error" });
@@ -57,8 +57,13 @@ enum DashboardScript {
 
         // Refreshes the page (at most every 250 ms) on each event of `path`; a run's stream starts
         // with a snapshot, which refreshes only when the run changed since the page read it.
+        // Closes the page's change feed: an open EventSource reconnects forever, even to a run that ended.
+        function quiet() {
+          if (feed) { feed.close(); feed = null; }
+        }
+
         function live(path, refresh, shownStatus) {
-          if (feed) feed.close();
+          quiet();
           let pending = null;
           feed = new EventSource(path);
           const later = () => { if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 250); };
@@ -181,6 +186,7 @@ enum DashboardScript {
               el("h2", {}, "Input"), el("div", { class: "card" }, json(run.input)),
               el("h2", {}, "Output"), el("div", { class: "card", id: "output" }, json(run.output)));
             if (run.status === "running") live("/api/runs/" + encodeURIComponent(id) + "/events", render, run.status);
+            else quiet();
           };
           await render();
         }
@@ -205,7 +211,7 @@ enum DashboardScript {
         }
 
         async function route() {
-          if (feed) { feed.close(); feed = null; }
+          quiet();
           const hash = location.hash || "#/runs";
           const [path, query] = hash.slice(1).split("?");
           try {
