@@ -95,12 +95,11 @@ final class CountingClock: Sendable {
 /// Another process's write transaction on the database, held on its own thread for a while (so
 /// that the engine's writes wait for it), then rolled back.
 final class WriteLock: Sendable {
-    private let held = Mutex(false)
-    private let taken = Mutex(false)
+    private let state = Mutex((held: false, taken: false))
 
-    var isHeld: Bool { held.withLock { $0 } }
+    var isHeld: Bool { state.withLock { $0.held } }
     /// Whether the lock was ever taken: a loaded machine may look only after it was let go.
-    var wasTaken: Bool { taken.withLock { $0 } }
+    var wasTaken: Bool { state.withLock { $0.taken } }
 
     init(path: String, holdFor seconds: Double) throws {
         var configuration = Configuration()
@@ -109,11 +108,10 @@ final class WriteLock: Sendable {
         Thread.detachNewThread { [self] in
             try? queue.inDatabase { db in
                 try db.execute(sql: "BEGIN IMMEDIATE")
-                self.held.withLock { $0 = true }
-                self.taken.withLock { $0 = true }
+                self.state.withLock { $0 = (held: true, taken: true) }
                 Thread.sleep(forTimeInterval: seconds)
                 try db.execute(sql: "ROLLBACK")
-                self.held.withLock { $0 = false }
+                self.state.withLock { $0.held = false }
             }
         }
     }

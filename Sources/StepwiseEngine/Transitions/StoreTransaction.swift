@@ -60,8 +60,8 @@ public protocol StoreTransaction {
     /// returned), it stays with its owner, due at once (`dueAt`, no later than `now`); the row is
     /// written only when its attempt number or redelivery flag changes or its lease ends before
     /// `kept.renewBefore`, and then its lease is pushed to `kept.until`, so that most steps write
-    /// neither a lease nor a due time, nor an index of either. Otherwise it is released to any node's claim, due at `dueAt` (at `now`
-    /// if a change asked for a delivery meanwhile).
+    /// neither a lease nor a due time, nor an index of either. Otherwise it is released to any
+    /// node's claim, due at `dueAt` (at `now` if a change asked for a delivery meanwhile).
     func redeliver(_ message: PendingMessage, attempt: Int, dueAt: TimestampValue, at now: TimestampValue, kept: KeptLease?) throws
         -> PendingMessage?
     /// Deletes a held message: its run has no next delivery.

@@ -55,13 +55,13 @@ enum DashboardScript {
           main().replaceChildren(el("h1", {}, "Sign in"), form);
         }
 
-        // Refreshes the page (at most every 250 ms) on each event of `path`; a run's stream starts
-        // with a snapshot, which refreshes only when the run changed since the page read it.
         // Closes the page's change feed: an open EventSource reconnects forever, even to a run that ended.
         function quiet() {
           if (feed) { feed.close(); feed = null; }
         }
 
+        // Refreshes the page (at most every 250 ms) on each event of `path`; a run's stream starts
+        // with a snapshot, which refreshes only when the run changed since the page read it.
         function live(path, refresh, shownStatus) {
           quiet();
           let pending = null;
