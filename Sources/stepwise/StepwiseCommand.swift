@@ -5,7 +5,6 @@ import Foundation
 ///
 /// Exit status: 0 on success, 1 when the work itself fails (an expression error, invalid
 /// workflows), 2 for usage and I/O errors (unknown options, unreadable files).
-@main
 struct StepwiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stepwise",
@@ -17,7 +16,9 @@ struct StepwiseCommand: AsyncParsableCommand {
         ]
     )
 
-    static func main() async {
+    /// Parses the arguments and runs the chosen command; exits with the status the type's
+    /// documentation gives when it fails. Called by `main.swift`.
+    static func start() async {
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

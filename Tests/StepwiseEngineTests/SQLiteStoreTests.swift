@@ -35,6 +35,61 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a store written before schema v9 keeps its journals and attempts, in order, and goes on recording after them")
+    func upgradeFromV8KeepsJournalsAndAttempts() async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            let path = s.directory.path("v8.db")
+            let v8 = SQLiteSchema.migrator.migrations[7]
+            #expect(v8.hasPrefix("v8:"))
+            do {
+                let old = try DatabaseQueue(path: path)
+                try SQLiteSchema.migrator.migrate(old, upTo: v8)
+                try await old.write { db in
+                    let millis = { (seconds: Double) throws -> Int64 in SQLiteTime.milliseconds(try s.at(seconds)) }
+                    try db.execute(
+                        sql: "INSERT INTO definitions (hash, workflow, source, created_at) VALUES (?, ?, ?, 0)",
+                        arguments: [s.definition.hash, s.definition.workflow, s.definition.source])
+                    for run in ["run-1", "run-2"] {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at)
+                                VALUES (?, 'orders', ?, '{"order":"A-7"}', 'running', 'main', ?, ?)
+                                """,
+                            arguments: [run, s.definition.hash, try millis(0), try millis(0)])
+                        for (position, entry) in [JournalEntry.initial(["order": "A-7"]), s.fetched].enumerated() {
+                            try db.execute(
+                                sql: "INSERT INTO journal (run_id, position, entry, recorded_at) VALUES (?, ?, ?, ?)",
+                                arguments: [run, position, entry.json.jsonText(), try millis(1)])
+                        }
+                        for attempt in 0..<2 {
+                            try db.execute(
+                                sql: """
+                                    INSERT INTO attempts (run_id, position, attempt, started_at, finished_at, outcome, detail)
+                                    VALUES (?, 1, ?, ?, ?, ?, NULL)
+                                    """,
+                                arguments: [run, attempt, try millis(1), try millis(1), attempt == 0 ? "retried" : "submitted"])
+                        }
+                    }
+                    try db.execute(
+                        sql: "INSERT INTO messages (run_id, attempt, due_at, created_at) VALUES ('run-1', 0, ?, ?)",
+                        arguments: [try millis(2), try millis(1)])
+                }
+            }
+            let store = try SQLiteStore(path: path)
+            for run in ["run-1", "run-2"] {
+                #expect(try await store.journal(runId: run) == [.initial(["order": "A-7"]), s.fetched])
+                #expect(try await store.attempts(runId: run, from: 0).map(\.outcome) == ["retried", "submitted"])
+            }
+            let message = try #require(
+                try await store.claimDueMessages(now: s.at(2), limit: 1, owner: "node-a", leaseUntil: s.at(60)).first)
+            #expect(try await store.complete(
+                message, owner: "node-a", with: s.resolution(message, entry: s.charged, finishedAt: s.at(3), outcome: "charged")))
+            #expect(try await store.journal(runId: "run-1") == [.initial(["order": "A-7"]), s.fetched, s.charged])
+            #expect(try await store.attempts(runId: "run-1", from: 0).map(\.outcome) == ["retried", "submitted", "charged"])
+            #expect(try await store.journal(runId: "run-2") == [.initial(["order": "A-7"]), s.fetched])
+        }
+    }
+
     @Test("everything survives closing and reopening the file; the file is in WAL mode")
     func survivesReopening() async throws {
         try await StoreFixture.with(.sqlite) { s in

@@ -43,17 +43,20 @@ public struct AsyncHTTPTransport: HTTPTransport {
         throw TransportFailure(.connection, "\(request.method) \(request.url) was redirected more than \(OutgoingRequest.maximumRedirects) times")
     }
 
+    /// One request, its body gathered on the connection's event loop (`ResponseAccumulator`), so
+    /// the step's task resumes once per request rather than once per chunk of the body.
     private func sendOnce(_ request: OutgoingRequest, deadline: NIODeadline, originalURL: String) async throws(TransportFailure) -> IncomingResponse {
-        var outgoing = HTTPClientRequest(url: request.url)
-        outgoing.method = HTTPMethod(rawValue: request.method)
-        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
-        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
         do {
-            let response = try await client.execute(outgoing, deadline: deadline)
-            let body = try await response.body.collect(upTo: maximumResponseBytes)
+            let outgoing = try HTTPClient.Request(
+                url: request.url, method: HTTPMethod(rawValue: request.method),
+                headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }), body: request.body.map { .bytes($0) })
+            let accumulator = ResponseAccumulator(request: outgoing, maxBodySize: maximumResponseBytes)
+            let response = try await client.execute(request: outgoing, delegate: accumulator, deadline: deadline).futureResult.get()
             return IncomingResponse(
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                body: Array(buffer: body))
+                body: response.body.map { Array(buffer: $0) } ?? [])
+        } catch is ResponseAccumulator.ResponseTooBigError {
+            throw TransportFailure(.connection, "the response to \(request.method) \(request.url) is larger than \(maximumResponseBytes) bytes")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             throw TransportFailure(.timeout, "no response within \(request.timeout) from \(originalURL)")
         } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .unsupportedScheme("") {

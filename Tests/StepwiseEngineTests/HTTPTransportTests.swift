@@ -1,0 +1,53 @@
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+import StepwiseTesting
+import Testing
+
+/// The engine's HTTP transport over real loopback sockets: what it sends, what it hands back, and
+/// the bounds it keeps (response size, deadline).
+@Suite("AsyncHTTPTransport over loopback", .timeLimit(.minutes(1)))
+struct HTTPTransportTests {
+    static func request(_ url: String, method: String = "GET", body: String? = nil, milliseconds timeout: Int128 = 10_000) throws -> OutgoingRequest {
+        OutgoingRequest(
+            method: method, url: url, headers: [("X-Order", "A-7"), ("Content-Type", "application/json")], body: body.map { Array($0.utf8) },
+            timeout: try DurationValue(nanoseconds: timeout * 1_000_000))
+    }
+
+    @Test("a request goes out with its method, headers and body; the answer comes back with its status, headers and whole body")
+    func roundTrip() async throws {
+        try await CountingServer.with { server in
+            server.fallback("/orders", ScriptedResponse(status: 201, body: #"{"id": 7}"#, headers: [("X-Trace", "t-1")]))
+            let response = try await AsyncHTTPTransport().send(try Self.request(server.url("/orders"), method: "POST", body: #"{"n": 1}"#))
+            #expect(response.status == 201)
+            #expect(response.header("x-trace") == "t-1")
+            #expect(String(decoding: response.body, as: UTF8.self) == #"{"id": 7}"#)
+            let received = try #require(server.requests(to: "/orders").first)
+            #expect(received.method == "POST" && received.body == #"{"n": 1}"# && received.header("X-Order") == "A-7")
+        }
+    }
+
+    @Test("a body larger than the transport's limit is a failure naming the limit, never a truncated answer")
+    func oversizedBody() async throws {
+        try await CountingServer.with { server in
+            server.fallback("/big", .json("[" + String(repeating: "1,", count: 100) + "1]"))
+            server.fallback("/small", .json("[1]"))
+            let transport = AsyncHTTPTransport(maximumResponseBytes: 64)
+            let big = try Self.request(server.url("/big"))
+            let failure = await #expect(throws: TransportFailure.self) { try await transport.send(big) }
+            #expect(failure?.kind == .connection)
+            #expect(failure?.message == "the response to GET \(server.url("/big")) is larger than 64 bytes")
+            #expect(try await transport.send(try Self.request(server.url("/small"))).body == Array("[1]".utf8))
+        }
+    }
+
+    @Test("no answer within the request's timeout is a timeout failure")
+    func timeout() async throws {
+        try await CountingServer.with { server in
+            server.fallback("/slow", .json("{}", delay: .seconds(5)))
+            let slow = try Self.request(server.url("/slow"), milliseconds: 300)
+            let failure = await #expect(throws: TransportFailure.self) { try await AsyncHTTPTransport().send(slow) }
+            #expect(failure?.kind == .timeout)
+        }
+    }
+}
