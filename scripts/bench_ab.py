@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Two or more builds of `stepwise serve` side by side, interleaved rep by rep, on one shape.
 
-    python3 scripts/bench_ab.py steps BIN... [--n 2000] [--reps 6] [--dir /dev/shm/stepwise-ab]
+    python3 scripts/bench_ab.py steps BIN... [--n 2000] [--reps 6] [--dir /dev/shm/stepwise-ab] [--body-bytes N]
     python3 scripts/bench_ab.py throughput BIN... [--runs 200] [--reps 5] [--concurrency N]
     python3 scripts/bench_ab.py wake BIN... [--runs 1000] [--reps 2] [--concurrency N]
 
@@ -10,8 +10,10 @@ against the loopback HTTP stub of scripts/bench_peer.py, and measures:
 
 - steps: one run of N sequential http steps after a 10-step warm-up: wall time per step (first
   request of the run to the arrival of step N), the server's CPU time per step (utime + stime) and
-  the bytes it wrote per step (`wchar` of /proc/<pid>/io: WAL frames, checkpoints, sockets). The
-  store is on tmpfs by default, so the CPU is the engine's; `--dir` puts it on a disk.
+  the bytes it wrote per step (`wchar` of /proc/<pid>/io: WAL frames, checkpoints, sockets), and
+  the time to read the run's whole journal from the store file afterwards. The store is on tmpfs
+  by default, so the CPU is the engine's; `--dir` puts it on a disk. `--body-bytes` makes every
+  step's response (so its journal entry) that large.
 - throughput: R runs of 10 http steps started at once from 16 client threads: steps per second.
 - wake: R runs sleep until one common moment, then make one request: the lag of each request after
   that moment, p50 and p99 (part 5 of bench_peer.py).
@@ -23,6 +25,7 @@ it; bench_peer.py measures Stepwise against DBOS. Linux only (/proc).
 import argparse
 import os
 import shutil
+import sqlite3
 import statistics
 import sys
 import time
@@ -66,9 +69,27 @@ def steps(binary, folder, stub, options, rep):
         cpu, written = peer.cpu_seconds(system.pid) - cpu, written_bytes(system.pid) - written
         stub.drop(group)
         n = options.n
-        return {"wall ms/step": 1000 * (end - started) / n, "cpu ms/step": 1000 * cpu / n, "KiB written/step": written / n / 1024}
+        return {"wall ms/step": 1000 * (end - started) / n, "cpu ms/step": 1000 * cpu / n, "KiB written/step": written / n / 1024,
+                "journal read ms": journal_read(system.database, f"{group}.r1")}
     finally:
         system.stop()
+
+
+def journal_read(database, run_id, reps=5):
+    """Milliseconds to read a run's whole journal from the store file (median of `reps`; the
+    pages are in the OS cache): how its layout serves a cold replay."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        times = []
+        for _ in range(reps):
+            started = time.perf_counter()
+            rows = connection.execute("SELECT entry FROM journal WHERE run_id = ? ORDER BY position", (run_id,)).fetchall()
+            times.append(1000 * (time.perf_counter() - started))
+        if not rows:
+            raise peer.Failure(f"run {run_id} has no journal in {database}")
+        return statistics.median(times)
+    finally:
+        connection.close()
 
 
 def throughput(binary, folder, stub, options, rep):
@@ -121,6 +142,7 @@ def main():
     parser.add_argument("--runs", type=int, help="throughput: runs (default 200); wake: runs (default 1000)")
     # Pinned for every binary, so that builds with different defaults compare engines, not defaults.
     parser.add_argument("--concurrency", type=int, default=64, help="stepwise serve --concurrency of every binary (default 64)")
+    parser.add_argument("--body-bytes", type=int, help="the size of every step's response body (default 11 bytes)")
     parser.add_argument("--dir", help="folder for the stores (steps: /dev/shm/stepwise-ab; others: the temporary folder)")
     options = parser.parse_args()
     options.reps = options.reps or {"steps": 6, "throughput": 5, "wake": 2}[options.shape]
@@ -132,6 +154,8 @@ def main():
     shutil.rmtree(root, ignore_errors=True)
     os.makedirs(root)
     stub = peer.Stub(root)
+    if options.body_bytes:
+        stub.set_body(options.body_bytes)
     results = {binary: [] for binary in options.binaries}
     try:
         for rep in range(options.reps):

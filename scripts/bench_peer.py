@@ -121,6 +121,7 @@ def stub_main(port):
     import asyncio
 
     records = {}    # group -> [(run, step, arrival time.time())]
+    answer = [STUB_ANSWER]  # what /h/ requests get; /_body/N makes it a body of N bytes
     waiters = {}    # group -> [(count, future)]
 
     def record(group, run, step, now):
@@ -153,6 +154,11 @@ def stub_main(port):
                     pass
                 entries = records.get(group, [])
             return {"count": len(entries), "t": entries[count - 1][2] if len(entries) >= count else None}
+        if parts[0] == "_body" and len(parts) == 2:
+            body = b'{"pad":"' + b"x" * max(0, int(parts[1]) - 10) + b'"}'
+            answer[0] = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+            return {"body": len(body)}
         if parts[0] == "_count" and len(parts) == 2:
             return {"count": len(records.get(parts[1], []))}
         if parts[0] == "_dump" and len(parts) == 2:
@@ -188,7 +194,7 @@ def stub_main(port):
                     parts = path.partition("?")[0].split("/")
                     if len(parts) == 5 and parts[4].isdigit():
                         record(parts[2], parts[3], int(parts[4]), now)
-                    writer.write(STUB_ANSWER)
+                    writer.write(answer[0])
                 else:
                     data = json.dumps(await control(path)).encode()
                     writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
@@ -287,6 +293,10 @@ class Stub:
 
     def count(self, group):
         return call(self.port, "GET", f"/_count/{group}")[1]["count"]
+
+    def set_body(self, size):
+        """Makes every step request's answer a JSON body of about `size` bytes (11 by default)."""
+        call(self.port, "GET", f"/_body/{size}")
 
     def dump(self, group):
         return call(self.port, "GET", f"/_dump/{group}", timeout=120)[1]

@@ -5,6 +5,7 @@ import Foundation
 ///
 /// Exit status: 0 on success, 1 when the work itself fails (an expression error, invalid
 /// workflows), 2 for usage and I/O errors (unknown options, unreadable files).
+@main
 struct StepwiseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stepwise",
@@ -16,9 +17,7 @@ struct StepwiseCommand: AsyncParsableCommand {
         ]
     )
 
-    /// Parses the arguments and runs the chosen command; exits with the status the type's
-    /// documentation gives when it fails. Called by `main.swift`.
-    static func start() async {
+    static func main() async {
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

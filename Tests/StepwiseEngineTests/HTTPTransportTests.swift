@@ -41,6 +41,42 @@ struct HTTPTransportTests {
         }
     }
 
+    @Test("a HEAD or 304 answer announcing a length past the limit is an answer, not a failure")
+    func announcedLengthWithoutBody() async throws {
+        try await CountingServer.with { server in
+            server.fallback("/cached", ScriptedResponse(status: 304, body: "", headers: [("Content-Length", "100000")]))
+            let transport = AsyncHTTPTransport(maximumResponseBytes: 64)
+            #expect(try await transport.send(try Self.request(server.url("/cached"))).status == 304)
+            server.fallback("/big", .json("[" + String(repeating: "1,", count: 100) + "1]"))
+            let head = try await transport.send(try Self.request(server.url("/big"), method: "HEAD"))
+            #expect(head.status == 200 && head.body.isEmpty)
+        }
+    }
+
+    @Test("only http and https URLs are requested: a Unix socket or another scheme is an invalid request, sent nowhere")
+    func schemes() async throws {
+        for url in ["http+unix://%2Fvar%2Frun%2Fdocker.sock/info", "unix:///var/run/docker.sock", "ftp://127.0.0.1/x", "127.0.0.1:8080/x"] {
+            let request = try Self.request(url)
+            let failure = await #expect(throws: TransportFailure.self) { try await AsyncHTTPTransport().send(request) }
+            #expect(failure?.kind == .invalidRequest, "\(url)")
+        }
+    }
+
+    @Test("a canceled step cancels its request at once instead of waiting for the answer")
+    func cancellation() async throws {
+        try await CountingServer.with { server in
+            server.fallback("/slow", .json("{}", delay: .seconds(20)))
+            let request = try Self.request(server.url("/slow"), milliseconds: 30_000)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let sending = Task { try await AsyncHTTPTransport().send(request) }
+            while server.requests(to: "/slow").isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            sending.cancel()
+            await #expect(throws: TransportFailure.self) { try await sending.value }
+            #expect(clock.now - started < .seconds(15), "the request went on after the cancellation")
+        }
+    }
+
     @Test("no answer within the request's timeout is a timeout failure")
     func timeout() async throws {
         try await CountingServer.with { server in

@@ -40,7 +40,7 @@ struct SQLiteStoreTests {
         try await StoreFixture.with(.sqlite) { s in
             let path = s.directory.path("v8.db")
             let v8 = SQLiteSchema.migrator.migrations[7]
-            #expect(v8.hasPrefix("v8:"))
+            try #require(v8.hasPrefix("v8:"))
             do {
                 let old = try DatabaseQueue(path: path)
                 try SQLiteSchema.migrator.migrate(old, upTo: v8)
@@ -87,6 +87,18 @@ struct SQLiteStoreTests {
             #expect(try await store.journal(runId: "run-1") == [.initial(["order": "A-7"]), s.fetched, s.charged])
             #expect(try await store.attempts(runId: "run-1", from: 0).map(\.outcome) == ["retried", "submitted", "charged"])
             #expect(try await store.journal(runId: "run-2") == [.initial(["order": "A-7"]), s.fetched])
+            // The rebuilt attempts table keeps its index and its cascade, and no longer counts in sqlite_sequence.
+            let reader = try DatabaseQueue(path: path)
+            let (indexes, keys, sequences) = try await reader.read { db in
+                (
+                    try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'attempts'"),
+                    try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(attempts)").map { row -> [String] in [row["table"], row["on_delete"]] },
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'attempts'")
+                )
+            }
+            #expect(indexes == ["attempts_by_position"])
+            #expect(keys == [["runs", "CASCADE"]])
+            #expect(sequences == 0)
         }
     }
 

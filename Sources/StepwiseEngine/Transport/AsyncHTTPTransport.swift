@@ -26,10 +26,12 @@ public struct AsyncHTTPTransport: HTTPTransport {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    /// A transport over `client`, which must not follow redirects itself.
+    /// A transport over `client`, which must not follow redirects itself, reading at most
+    /// `maximumResponseBytes` of a body (at most 4 GiB).
     public init(client: HTTPClient = AsyncHTTPTransport.processClient, maximumResponseBytes: Int = 10 << 20) {
         self.client = client
-        self.maximumResponseBytes = maximumResponseBytes
+        // A ByteBuffer holds at most 2^32 - 1 bytes.
+        self.maximumResponseBytes = min(max(0, maximumResponseBytes), Int(UInt32.max))
     }
 
     public func send(_ request: OutgoingRequest) async throws(TransportFailure) -> IncomingResponse {
@@ -43,23 +45,30 @@ public struct AsyncHTTPTransport: HTTPTransport {
         throw TransportFailure(.connection, "\(request.method) \(request.url) was redirected more than \(OutgoingRequest.maximumRedirects) times")
     }
 
-    /// One request, its body gathered on the connection's event loop (`ResponseAccumulator`), so
-    /// the step's task resumes once per request rather than once per chunk of the body.
+    /// One request under `deadline` (its whole exchange, body included), gathered by a
+    /// `ResponseCollector`; a canceled task cancels the request.
     private func sendOnce(_ request: OutgoingRequest, deadline: NIODeadline, originalURL: String) async throws(TransportFailure) -> IncomingResponse {
+        // AsyncHTTPClient also speaks to Unix sockets (`http+unix:`); a URL built from a run's
+        // input must not reach one.
+        guard let scheme = URL(string: request.url)?.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+            throw TransportFailure(.invalidRequest, "invalid URL \(request.url): only http and https URLs are requested")
+        }
         do {
             let outgoing = try HTTPClient.Request(
                 url: request.url, method: HTTPMethod(rawValue: request.method),
                 headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }), body: request.body.map { .bytes($0) })
-            let accumulator = ResponseAccumulator(request: outgoing, maxBodySize: maximumResponseBytes)
-            let response = try await client.execute(request: outgoing, delegate: accumulator, deadline: deadline).futureResult.get()
-            return IncomingResponse(
-                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-                body: response.body.map { Array(buffer: $0) } ?? [])
-        } catch is ResponseAccumulator.ResponseTooBigError {
+            let collector = ResponseCollector(limit: maximumResponseBytes, method: outgoing.method)
+            let task = client.execute(request: outgoing, delegate: collector, deadline: deadline)
+            return try await withTaskCancellationHandler {
+                try await task.futureResult.get()
+            } onCancel: {
+                task.cancel()
+            }
+        } catch is ResponseCollector.TooLarge {
             throw TransportFailure(.connection, "the response to \(request.method) \(request.url) is larger than \(maximumResponseBytes) bytes")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             throw TransportFailure(.timeout, "no response within \(request.timeout) from \(originalURL)")
-        } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .unsupportedScheme("") {
+        } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .emptyScheme {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url)")
         } catch {
             throw TransportFailure(.connection, "\(request.method) \(request.url) failed: \(error)")
