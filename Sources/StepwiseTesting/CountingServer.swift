@@ -14,17 +14,21 @@ public struct ScriptedResponse: Sendable {
     public var delay: Duration?
     /// More header fields of the answer (a redirect's `Location`).
     public var headers: [(name: String, value: String)]
+    /// How long the server waits between the first half of the body and the rest (a body that
+    /// trickles); the head and the first half go out at once.
+    public var pauseInBody: Duration?
 
     /// An answer with the given parts (by default `200 {"ok": true}`).
     public init(
         status: Int = 200, body: String = #"{"ok": true}"#, contentType: String = "application/json", delay: Duration? = nil,
-        headers: [(name: String, value: String)] = []
+        headers: [(name: String, value: String)] = [], pauseInBody: Duration? = nil
     ) {
         self.status = status
         self.body = body
         self.contentType = contentType
         self.delay = delay
         self.headers = headers
+        self.pauseInBody = pauseInBody
     }
 
     /// A redirect with `status` to `location`.
@@ -150,9 +154,20 @@ public final class CountingServer: Sendable {
             for header in scripted.headers {
                 if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
             }
+            let status = HTTPResponse.Status(code: scripted.status)
+            guard let pause = scripted.pauseInBody else {
+                return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: scripted.body)))
+            }
+            let bytes = Array(scripted.body.utf8)
+            fields[.contentLength] = String(bytes.count)
             return Response(
-                status: HTTPResponse.Status(code: scripted.status), headers: fields,
-                body: ResponseBody(byteBuffer: ByteBuffer(string: scripted.body)))
+                status: status, headers: fields,
+                body: ResponseBody { writer in
+                    try await writer.write(ByteBuffer(bytes: bytes.prefix(bytes.count / 2)))
+                    try await Task.sleep(for: pause)
+                    try await writer.write(ByteBuffer(bytes: bytes.suffix(from: bytes.count / 2)))
+                    try await writer.finish(nil)
+                })
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = Application(

@@ -86,4 +86,17 @@ struct HTTPTransportTests {
             #expect(failure?.kind == .timeout)
         }
     }
+
+    @Test("the timeout covers the body too: an answer whose body stalls after its head is a timeout failure, not a hung step")
+    func stalledBody() async throws {
+        try await CountingServer.with { server in
+            server.fallback("/stalled", ScriptedResponse(body: #"{"rows": [1, 2, 3, 4, 5, 6, 7, 8]}"#, pauseInBody: .seconds(10)))
+            let stalled = try Self.request(server.url("/stalled"), milliseconds: 500)
+            let clock = ContinuousClock()
+            let started = clock.now
+            let failure = await #expect(throws: TransportFailure.self) { try await AsyncHTTPTransport().send(stalled) }
+            #expect(failure?.kind == .timeout)
+            #expect(clock.now - started < .seconds(8), "the step waited for the stalled body")
+        }
+    }
 }
