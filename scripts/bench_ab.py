@@ -12,8 +12,8 @@ against the loopback HTTP stub of scripts/bench_peer.py, and measures:
   request of the run to the arrival of step N), the server's CPU time per step (utime + stime) and
   the bytes it wrote per step (`wchar` of /proc/<pid>/io: WAL frames, checkpoints, sockets), and
   the time to read the run's whole journal from the store file afterwards. The store is on tmpfs
-  by default, so the CPU is the engine's; `--dir` puts it on a disk. `--body-bytes` makes every
-  step's response (so its journal entry) that large.
+  by default, so the CPU is the engine's; `--dir` puts it on a disk. `--body-bytes` (any shape)
+  makes every step's response, and so its journal entry, that large.
 - throughput: R runs of 10 http steps started at once from 16 client threads: steps per second.
 - wake: R runs sleep until one common moment, then make one request: the lag of each request after
   that moment, p50 and p99 (part 5 of bench_peer.py).
@@ -76,20 +76,21 @@ def steps(binary, folder, stub, options, rep):
 
 
 def journal_read(database, run_id, reps=5):
-    """Milliseconds to read a run's whole journal from the store file (median of `reps`; the
-    pages are in the OS cache): how its layout serves a cold replay."""
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        times = []
-        for _ in range(reps):
+    """Milliseconds to read a run's whole journal from the store file (median of `reps`, each on a
+    new connection, so from the OS's page cache and never SQLite's): how the layout serves a
+    replay from the start."""
+    times = []
+    for _ in range(reps):
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
             started = time.perf_counter()
             rows = connection.execute("SELECT entry FROM journal WHERE run_id = ? ORDER BY position", (run_id,)).fetchall()
             times.append(1000 * (time.perf_counter() - started))
+        finally:
+            connection.close()
         if not rows:
             raise peer.Failure(f"run {run_id} has no journal in {database}")
-        return statistics.median(times)
-    finally:
-        connection.close()
+    return statistics.median(times)
 
 
 def throughput(binary, folder, stub, options, rep):
@@ -142,7 +143,7 @@ def main():
     parser.add_argument("--runs", type=int, help="throughput: runs (default 200); wake: runs (default 1000)")
     # Pinned for every binary, so that builds with different defaults compare engines, not defaults.
     parser.add_argument("--concurrency", type=int, default=64, help="stepwise serve --concurrency of every binary (default 64)")
-    parser.add_argument("--body-bytes", type=int, help="the size of every step's response body (default 11 bytes)")
+    parser.add_argument("--body-bytes", type=int, help="the size of every step's response body, in every shape (default 11 bytes)")
     parser.add_argument("--dir", help="folder for the stores (steps: /dev/shm/stepwise-ab; others: the temporary folder)")
     options = parser.parse_args()
     options.reps = options.reps or {"steps": 6, "throughput": 5, "wake": 2}[options.shape]

@@ -250,9 +250,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v9: attempts without a sequence") { db in
             // Every step records an attempt, and AUTOINCREMENT made each commit that records one
             // write a page of sqlite_sequence too. Attempt ids only order a run's attempts: a new
-            // row's rowid is still past every row of the table. (The journal stays a rowid table:
-            // clustered by its key, entries of a few KB spilled to overflow pages and a run's
-            // journal read 29 % slower; BENCHMARKS.md.)
+            // row's rowid is still past every row of the table. Dropping the old table drops its
+            // sqlite_sequence row. (The journal stays a rowid table: clustered by its key, entries
+            // of a few KB spill to overflow pages and it wrote more; BENCHMARKS.md.)
             try db.execute(sql: """
                 CREATE TABLE attempts_v9 (
                     id INTEGER PRIMARY KEY,
@@ -269,7 +269,6 @@ enum SQLiteSchema {
                 DROP TABLE attempts;
                 ALTER TABLE attempts_v9 RENAME TO attempts;
                 CREATE INDEX attempts_by_position ON attempts(run_id, position);
-                DELETE FROM sqlite_sequence WHERE name = 'attempts';
                 """)
         }
         return migrator

@@ -17,11 +17,13 @@ public struct ScriptedResponse: Sendable {
     /// How long the server waits between the first half of the body and the rest (a body that
     /// trickles); the head and the first half go out at once.
     public var pauseInBody: Duration?
+    /// Sends the body in two chunks without announcing its length (`Transfer-Encoding: chunked`).
+    public var chunked: Bool
 
     /// An answer with the given parts (by default `200 {"ok": true}`).
     public init(
         status: Int = 200, body: String = #"{"ok": true}"#, contentType: String = "application/json", delay: Duration? = nil,
-        headers: [(name: String, value: String)] = [], pauseInBody: Duration? = nil
+        headers: [(name: String, value: String)] = [], pauseInBody: Duration? = nil, chunked: Bool = false
     ) {
         self.status = status
         self.body = body
@@ -29,6 +31,7 @@ public struct ScriptedResponse: Sendable {
         self.delay = delay
         self.headers = headers
         self.pauseInBody = pauseInBody
+        self.chunked = chunked
     }
 
     /// A redirect with `status` to `location`.
@@ -155,16 +158,16 @@ public final class CountingServer: Sendable {
                 if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
             }
             let status = HTTPResponse.Status(code: scripted.status)
-            guard let pause = scripted.pauseInBody else {
+            guard scripted.pauseInBody != nil || scripted.chunked else {
                 return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: scripted.body)))
             }
             let bytes = Array(scripted.body.utf8)
-            fields[.contentLength] = String(bytes.count)
+            if !scripted.chunked { fields[.contentLength] = String(bytes.count) }
             return Response(
                 status: status, headers: fields,
                 body: ResponseBody { writer in
                     try await writer.write(ByteBuffer(bytes: bytes.prefix(bytes.count / 2)))
-                    try await Task.sleep(for: pause)
+                    if let pause = scripted.pauseInBody { try await Task.sleep(for: pause) }
                     try await writer.write(ByteBuffer(bytes: bytes.suffix(from: bytes.count / 2)))
                     try await writer.finish(nil)
                 })

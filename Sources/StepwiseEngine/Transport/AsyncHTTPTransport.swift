@@ -27,10 +27,9 @@ public struct AsyncHTTPTransport: HTTPTransport {
     }()
 
     /// A transport over `client`, which must not follow redirects itself, reading at most
-    /// `maximumResponseBytes` of a body (at most 4 GiB).
+    /// `maximumResponseBytes` of a body (at most 2^32 - 1, what a `ByteBuffer` holds).
     public init(client: HTTPClient = AsyncHTTPTransport.processClient, maximumResponseBytes: Int = 10 << 20) {
         self.client = client
-        // A ByteBuffer holds at most 2^32 - 1 bytes.
         self.maximumResponseBytes = min(max(0, maximumResponseBytes), Int(UInt32.max))
     }
 
@@ -50,12 +49,13 @@ public struct AsyncHTTPTransport: HTTPTransport {
     private func sendOnce(_ request: OutgoingRequest, deadline: NIODeadline, originalURL: String) async throws(TransportFailure) -> IncomingResponse {
         // AsyncHTTPClient also speaks to Unix sockets (`http+unix:`); a URL built from a run's
         // input must not reach one.
-        guard let scheme = URL(string: request.url)?.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+        guard let url = URL(string: request.url) else { throw TransportFailure(.invalidRequest, "invalid URL \(request.url)") }
+        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url): only http and https URLs are requested")
         }
         do {
             let outgoing = try HTTPClient.Request(
-                url: request.url, method: HTTPMethod(rawValue: request.method),
+                url: url, method: HTTPMethod(rawValue: request.method),
                 headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }), body: request.body.map { .bytes($0) })
             let collector = ResponseCollector(limit: maximumResponseBytes, method: outgoing.method)
             let task = client.execute(request: outgoing, delegate: collector, deadline: deadline)
@@ -67,8 +67,8 @@ public struct AsyncHTTPTransport: HTTPTransport {
         } catch is ResponseCollector.TooLarge {
             throw TransportFailure(.connection, "the response to \(request.method) \(request.url) is larger than \(maximumResponseBytes) bytes")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw TransportFailure(.timeout, "no response within \(request.timeout) from \(originalURL)")
-        } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost || error == .emptyScheme {
+            throw TransportFailure(.timeout, "no complete response within \(request.timeout) from \(originalURL)")
+        } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url)")
         } catch {
             throw TransportFailure(.connection, "\(request.method) \(request.url) failed: \(error)")
