@@ -35,13 +35,14 @@ struct HTTPTransportTests {
             let transport = AsyncHTTPTransport(maximumResponseBytes: 64)
             let big = try Self.request(server.url("/big"))
             let failure = await #expect(throws: TransportFailure.self) { try await transport.send(big) }
-            #expect(failure?.kind == .connection)
+            #expect(failure?.kind == .responseTooLarge)
             #expect(failure?.message == "the response to GET \(server.url("/big")) is larger than 64 bytes")
             #expect(try await transport.send(try Self.request(server.url("/small"))).body == Array("[1]".utf8))
             // Without a Content-Length the body is counted as it arrives.
             server.fallback("/chunked", ScriptedResponse(body: "[" + String(repeating: "2,", count: 100) + "2]", chunked: true))
             let chunked = try Self.request(server.url("/chunked"))
             let counted = await #expect(throws: TransportFailure.self) { try await transport.send(chunked) }
+            #expect(counted?.kind == .responseTooLarge)
             #expect(counted?.message == "the response to GET \(server.url("/chunked")) is larger than 64 bytes")
         }
     }

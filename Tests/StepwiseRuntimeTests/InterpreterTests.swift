@@ -111,6 +111,29 @@ struct InterpreterTests {
         #expect(outcome.requests.allSatisfy { $0.header("Idempotency-Key") == "run-1/charge" })
     }
 
+    @Test("by default connection errors and timeouts are retried; an invalid request or a response too large is not")
+    func defaultRetries() async throws {
+        let failures: [(host: String, failure: TransportFailure)] = [
+            ("flaky.example.com", TransportFailure(.connection, "refused")),
+            ("slow.example.com", TransportFailure(.timeout, "no complete response")),
+            ("huge.example.com", TransportFailure(.responseTooLarge, "larger than 10485760 bytes")),
+            ("socket.example.com", TransportFailure(.invalidRequest, "only http and https URLs are requested")),
+        ]
+        // One step per failure, each caught so that the run goes on to the next.
+        let steps = failures.indices.map { index in
+            "  - id: s\(index)\n    http: {url: \"https://\(failures[index].host)/x\"}\n"
+                + "    catch: [{id: c\(index), set: {type: \"${{ error.type }}\"}}]\n"
+        }
+        let yaml = "workflow: test\nretries: 2\nsteps:\n" + steps.joined()
+            + "output: ${{ [steps.s0.type, steps.s1.type, steps.s2.type, steps.s3.type] }}\n"
+        let outcome = try await run(yaml) {
+            ScriptedTransport(Dictionary(uniqueKeysWithValues: failures.map { ("https://\($0.host)", [.failure($0.failure)]) }))
+        }
+        #expect(outcome.finish.output == ["ConnectionError", "Timeout", "ResponseTooLarge", "InvalidRequest"])
+        let tries = Dictionary(grouping: outcome.requests.compactMap { URL(string: $0.url)?.host }, by: { $0 }).mapValues(\.count)
+        #expect(tries == ["flaky.example.com": 3, "slow.example.com": 3, "huge.example.com": 1, "socket.example.com": 1])
+    }
+
     @Test("a status outside retry.on fails at once; without catch the run fails and on_failure runs once")
     func failureHandler() async throws {
         let yaml = """

@@ -65,7 +65,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
                 task.cancel()
             }
         } catch is ResponseCollector.TooLarge {
-            throw TransportFailure(.connection, "the response to \(request.method) \(request.url) is larger than \(maximumResponseBytes) bytes")
+            throw TransportFailure(.responseTooLarge, "the response to \(request.method) \(request.url) is larger than \(maximumResponseBytes) bytes")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             throw TransportFailure(.timeout, "no complete response within \(request.timeout) from \(originalURL)")
         } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost {
