@@ -114,7 +114,12 @@ def _on_signal(signum, _frame):
 # ---------------------------------------------------------------------------------------------
 # The loopback HTTP stub (`bench_peer.py --stub-server PORT`, a process of its own).
 
-STUB_ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"ok":true}'
+def json_answer(body):
+    """A whole `200` HTTP/1.1 answer carrying the JSON bytes `body`."""
+    return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+
+
+STUB_ANSWER = json_answer(b'{"ok":true}')
 
 
 def stub_main(port):
@@ -156,8 +161,7 @@ def stub_main(port):
             return {"count": len(entries), "t": entries[count - 1][2] if len(entries) >= count else None}
         if parts[0] == "_body" and len(parts) == 2:
             body = b'{"pad":"' + b"x" * max(0, int(parts[1]) - 10) + b'"}'
-            answer[0] = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                         + str(len(body)).encode() + b"\r\n\r\n" + body)
+            answer[0] = json_answer(body)
             return {"body": len(body)}
         if parts[0] == "_count" and len(parts) == 2:
             return {"count": len(records.get(parts[1], []))}
@@ -196,9 +200,7 @@ def stub_main(port):
                         record(parts[2], parts[3], int(parts[4]), now)
                     writer.write(answer[0])
                 else:
-                    data = json.dumps(await control(path)).encode()
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                                 + str(len(data)).encode() + b"\r\n\r\n" + data)
+                    writer.write(json_answer(json.dumps(await control(path)).encode()))
                 await writer.drain()
                 if close:
                     break

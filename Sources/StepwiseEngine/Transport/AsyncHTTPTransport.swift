@@ -47,10 +47,8 @@ public struct AsyncHTTPTransport: HTTPTransport {
     /// One request under `deadline` (its whole exchange, body included), gathered by a
     /// `ResponseCollector`; a canceled task cancels the request.
     private func sendOnce(_ request: OutgoingRequest, deadline: NIODeadline, originalURL: String) async throws(TransportFailure) -> IncomingResponse {
-        // AsyncHTTPClient also speaks to Unix sockets (`http+unix:`); a URL built from a run's
-        // input must not reach one.
         guard let url = URL(string: request.url) else { throw TransportFailure(.invalidRequest, "invalid URL \(request.url)") }
-        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+        guard OutgoingRequest.isRequestable(url) else {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url): only http and https URLs are requested")
         }
         do {

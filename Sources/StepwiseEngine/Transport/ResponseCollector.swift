@@ -40,12 +40,7 @@ final class ResponseCollector: HTTPClientResponseDelegate {
     func didReceiveBodyPart(task: HTTPClient.Task<Response>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         let fits = state.withLock { state -> Bool in
             guard (state.body?.readableBytes ?? 0) + buffer.readableBytes <= limit else { return false }
-            if state.body == nil {
-                state.body = buffer
-            } else {
-                var part = buffer
-                state.body?.writeBuffer(&part)
-            }
+            state.body.setOrWriteImmutableBuffer(buffer)
             return true
         }
         return fits ? task.eventLoop.makeSucceededVoidFuture() : task.eventLoop.makeFailedFuture(TooLarge())

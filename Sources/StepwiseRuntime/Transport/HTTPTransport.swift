@@ -1,3 +1,4 @@
+import Foundation
 import StepwiseExpressions
 
 /// Sends the requests of `http` steps. The engine provides one (AsyncHTTPClient); tests may
@@ -41,6 +42,14 @@ public struct OutgoingRequest: Sendable, Equatable {
     /// The first header named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// Whether a transport may request `url` (or follow a redirect to it): http and https only. An
+    /// HTTP client may speak more (AsyncHTTPClient reaches Unix sockets through `http+unix:`),
+    /// which a URL built from a run's input must never reach.
+    public static func isRequestable(_ url: URL) -> Bool {
+        guard let scheme = url.scheme?.lowercased() else { return false }
+        return scheme == "http" || scheme == "https"
     }
 }
 

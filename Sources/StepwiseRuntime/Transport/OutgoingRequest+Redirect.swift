@@ -18,7 +18,7 @@ extension OutgoingRequest {
     public func redirected(status: Int, location: String?) -> OutgoingRequest? {
         guard [301, 302, 303, 307, 308].contains(status), let location, let base = URL(string: url),
             let target = URL(string: location, relativeTo: base)?.absoluteURL,
-            let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https", target.host != nil
+            Self.isRequestable(target), target.host != nil
         else { return nil }
         var next = self
         next.url = target.absoluteString
