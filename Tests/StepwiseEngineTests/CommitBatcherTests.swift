@@ -13,11 +13,7 @@ struct CommitBatcherTests {
     @Test("concurrent writes are all committed with their own results, in fewer transactions than writes; a failing one alone is rolled back")
     func batchesAndIsolates() async throws {
         let directory = try TemporaryDirectory()
-        let pool = try DatabasePool(path: directory.path("batch.db"))
-        try await pool.write { db in try db.execute(sql: "CREATE TABLE items (id INTEGER PRIMARY KEY, value TEXT NOT NULL)") }
-        let commits = Counter()
-        pool.add(transactionObserver: CommitCounter(commits: commits), extent: .databaseLifetime)
-        let batcher = CommitBatcher(pool: pool)
+        let (pool, batcher, commits) = try await Self.counted(directory.path("batch.db"), table: "items (id INTEGER PRIMARY KEY, value TEXT NOT NULL)")
         struct Refused: Error {}
         let results = try await withThrowingTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
             for index in 0..<200 {
@@ -61,6 +57,42 @@ extension CommitBatcherTests {
             }
         }
         #expect(try await batcher.write { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM items") } == 0)
+    }
+}
+
+extension CommitBatcherTests {
+    @Test("writes arriving while another writer holds the database wait for it and are all committed, in fewer transactions than writes")
+    func waitsForAnotherWriter() async throws {
+        let directory = try TemporaryDirectory()
+        let (pool, batcher, commits) = try await Self.counted(directory.path("held.db"), table: "items (id INTEGER PRIMARY KEY)")
+        let held = Task {
+            try await pool.write { db in
+                try db.execute(sql: "INSERT INTO items (id) VALUES (0)")
+                Thread.sleep(forTimeInterval: 0.3)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 1...20 {
+                group.addTask { try await batcher.write { db in try db.execute(sql: "INSERT INTO items (id) VALUES (?)", arguments: [index]) } }
+            }
+            try await group.waitForAll()
+        }
+        try await held.value
+        #expect(try await pool.read { db in try Int.fetchAll(db, sql: "SELECT id FROM items ORDER BY id") } == Array(0...20))
+        #expect(commits.value < 21, "the writes that waited share commits (\(commits.value) commits)")
+    }
+}
+
+extension CommitBatcherTests {
+    /// A database at `path` with the one table `table` (its definition), a batcher writing to it
+    /// and the count of its commits.
+    static func counted(_ path: String, table: String) async throws -> (DatabasePool, CommitBatcher, Counter) {
+        let pool = try DatabasePool(path: path)
+        try await pool.write { db in try db.execute(sql: "CREATE TABLE " + table) }
+        let commits = Counter()
+        pool.add(transactionObserver: CommitCounter(commits: commits), extent: .databaseLifetime)
+        return (pool, CommitBatcher(pool: pool), commits)
     }
 }
 

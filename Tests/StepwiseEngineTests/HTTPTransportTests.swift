@@ -1,4 +1,5 @@
-import StepwiseEngine
+import AsyncHTTPClient
+@testable import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
 import StepwiseTesting
@@ -101,6 +102,27 @@ struct HTTPTransportTests {
             let failure = await #expect(throws: TransportFailure.self) { try await AsyncHTTPTransport().send(stalled) }
             #expect(failure?.kind == .timeout)
             #expect(clock.now - started < .seconds(8), "the step waited for the stalled body")
+        }
+    }
+
+    @Test("a run's requests go through one client of the transport, different runs spread over all of them, and are answered")
+    func affinity() async throws {
+        let transport = AsyncHTTPTransport()
+        let clientCount = AsyncHTTPTransport.processClients.count
+        for key in ["run-1", "run-2", ""] {
+            #expect(transport.client(for: key) === transport.client(for: key), "key \(key) moved between clients")
+        }
+        let clients = (0..<64).map { transport.client(for: "run-\($0)") }
+        #expect(Set(clients.map(ObjectIdentifier.init)).count == min(clientCount, 64), "64 runs did not use every client")
+        #expect(Set(clients.map(ObjectIdentifier.init)).isSubset(of: AsyncHTTPTransport.processClients.map(ObjectIdentifier.init)))
+        try await CountingServer.with { server in
+            server.fallback("/ping", .json("[1]"))
+            for key in ["run-1", "run-2", "run-1", nil] {
+                var request = try Self.request(server.url("/ping"))
+                request.affinity = key
+                #expect(try await transport.send(request).body == Array("[1]".utf8))
+            }
+            #expect(server.requests(to: "/ping").count == 4)
         }
     }
 }
