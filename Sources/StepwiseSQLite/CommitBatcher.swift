@@ -6,9 +6,6 @@ import Synchronization
 /// so many steps of many runs cost one fsync. Every caller returns only after the commit that
 /// holds its changes, so an acknowledged change is as durable as with a transaction of its own;
 /// a writer that throws rolls back its savepoint alone.
-///
-/// The first commit after an idle spell runs on the caller's thread; the batches that gather
-/// meanwhile run on the writer's queue, one after the other.
 final class CommitBatcher: Sendable {
     /// One waiting write: runs inside the shared transaction, and is told the outcome after it.
     /// Sharing it with others, it runs in a savepoint and keeps its error to itself; alone, its
@@ -60,55 +57,37 @@ final class CommitBatcher: Sendable {
                 state.committing = true
                 return true
             }
-            if startsBatch { commitHere() }
+            if startsBatch { drain() }
         }
     }
 
-    /// Commits the batch that starts after an idle spell on the calling thread (blocking it for
-    /// the commit, which its caller awaits anyway), then hands what gathered meanwhile to the
-    /// writer's queue. A sequential run's step so saves the hand-over to the queue's thread and
-    /// back: two thread wake-ups, 7-9 % of its time (BENCHMARKS.md).
-    private func commitHere() {
-        let jobs = takeWaiting()
-        pool.writeWithoutTransaction { db in Self.commit(jobs, db) }
-        drain()
-    }
-
-    /// Commits the waiting writes on the writer's queue, batch after batch, until none is left;
-    /// the next batch is taken from there once a commit is done, with no task or thread switch.
+    /// Commits the waiting writes, batch after batch, until none is left. Each batch is handed to
+    /// the writer's queue, and the next one is taken from there once the commit is done: no task
+    /// or thread switch between batches. A commit never runs on the caller's thread: that would
+    /// block a thread of Swift's small cooperative pool behind every other writer of the
+    /// database (measured and not kept, BENCHMARKS.md).
     private func drain() {
-        let jobs = takeWaiting()
-        guard !jobs.isEmpty else { return }
-        pool.asyncWriteWithoutTransaction { db in
-            Self.commit(jobs, db)
-            self.drain()
-        }
-    }
-
-    /// The writes waiting for a commit, which are no longer waiting; when there is none, the
-    /// batcher is idle again.
-    private func takeWaiting() -> [Job] {
-        state.withLock { state -> [Job] in
+        let jobs = state.withLock { state -> [Job] in
             let jobs = state.waiting
             state.waiting = []
             if jobs.isEmpty { state.committing = false }
             return jobs
         }
-    }
-
-    /// Runs `jobs` in one transaction and tells each the outcome.
-    private static func commit(_ jobs: [Job], _ db: Database) {
-        let error = inTransaction(db) {
-            for job in jobs {
-                try job.run(db, jobs.count > 1)
-                // After some errors (a full disk, an I/O error) SQLite rolls the whole transaction
-                // back by itself: the jobs after it must not run outside a transaction.
-                guard db.isInsideTransaction else {
-                    throw DatabaseError(resultCode: .SQLITE_ABORT, message: "SQLite rolled back the group commit")
+        guard !jobs.isEmpty else { return }
+        pool.asyncWriteWithoutTransaction { db in
+            let error = Self.inTransaction(db) {
+                for job in jobs {
+                    try job.run(db, jobs.count > 1)
+                    // After some errors (a full disk, an I/O error) SQLite rolls the whole transaction
+                    // back by itself: the jobs after it must not run outside a transaction.
+                    guard db.isInsideTransaction else {
+                        throw DatabaseError(resultCode: .SQLITE_ABORT, message: "SQLite rolled back the group commit")
+                    }
                 }
             }
+            for job in jobs { job.finish(error) }
+            self.drain()
         }
-        for job in jobs { job.finish(error) }
     }
 
     // Transactions and savepoints go through cached statements: GRDB's own compile their SQL

@@ -75,13 +75,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
             let outgoing = try HTTPClient.Request(
                 url: url, method: HTTPMethod(rawValue: request.method),
                 headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }), body: request.body.map { .bytes($0) })
-            let collector = ResponseCollector(limit: maximumResponseBytes, method: outgoing.method)
-            let task = client(for: request.affinity).execute(request: outgoing, delegate: collector, deadline: deadline)
-            return try await withTaskCancellationHandler {
-                try await task.futureResult.get()
-            } onCancel: {
-                task.cancel()
-            }
+            return try await execute(outgoing, on: client(for: request.affinity), deadline: deadline)
         } catch is ResponseCollector.TooLarge {
             throw TransportFailure(.responseTooLarge, "the response to \(request.method) \(request.url) is larger than \(maximumResponseBytes) bytes")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
@@ -90,6 +84,26 @@ public struct AsyncHTTPTransport: HTTPTransport {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url)")
         } catch {
             throw TransportFailure(.connection, "\(request.method) \(request.url) failed: \(error)")
+        }
+    }
+
+    /// Executes `outgoing` from its client's event loop, entered once: started from another
+    /// thread, AsyncHTTPClient enters the loop for every part of the start (its deadline, the
+    /// pool, the connection, the result), each a wake-up of the loop's thread.
+    private func execute(_ outgoing: HTTPClient.Request, on client: HTTPClient, deadline: NIODeadline) async throws -> IncomingResponse {
+        let loop = client.eventLoopGroup.next()
+        let collector = ResponseCollector(limit: maximumResponseBytes, method: outgoing.method)
+        let cancellation = RequestCancellation()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                loop.execute {
+                    let task = client.execute(request: outgoing, delegate: collector, deadline: deadline)
+                    cancellation.started(task)
+                    task.futureResult.whenComplete { continuation.resume(with: $0) }
+                }
+            }
+        } onCancel: {
+            cancellation.cancel()
         }
     }
 }
