@@ -65,13 +65,15 @@ extension CommitBatcherTests {
     func waitsForAnotherWriter() async throws {
         let directory = try TemporaryDirectory()
         let (pool, batcher, commits) = try await Self.counted(directory.path("held.db"), table: "items (id INTEGER PRIMARY KEY)")
+        let (entered, holding) = AsyncStream<Void>.makeStream()
         let held = Task {
             try await pool.write { db in
                 try db.execute(sql: "INSERT INTO items (id) VALUES (0)")
+                holding.yield()
                 Thread.sleep(forTimeInterval: 0.3)
             }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        for await _ in entered { break }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 1...20 {
                 group.addTask { try await batcher.write { db in try db.execute(sql: "INSERT INTO items (id) VALUES (?)", arguments: [index]) } }

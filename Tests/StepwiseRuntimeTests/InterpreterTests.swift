@@ -70,8 +70,6 @@ struct InterpreterTests {
         #expect(outcome.requests.map(\.url) == ["https://api.example.com/users/u1", "https://mail.example.com/send"])
         #expect(outcome.requests[1].body.map { String(decoding: $0, as: UTF8.self) } == #"{"text":"Hello, Ada","tier":"gold"}"#)
         #expect(outcome.requests[0].header("Idempotency-Key") == "run-1/fetch")
-        // A run's requests name it, so that a transport sends them on one thread.
-        #expect(outcome.requests.map(\.affinity) == ["run-1", "run-1"])
     }
 
     @Test("sleep and sleep_until journal their wake-up time and resume after it")

@@ -33,7 +33,7 @@ public struct HTTPDeliveryTarget: DeliveryTarget {
         let request = OutgoingRequest(
             method: message.method, url: message.destination, headers: headers.fields.fields,
             body: message.method == "GET" || message.method == "HEAD" ? nil : body,
-            timeout: (try? DurationValue(nanoseconds: Int128(timeout) * 1_000_000)) ?? .zero, affinity: message.runIdHeader)
+            timeout: (try? DurationValue(nanoseconds: Int128(timeout) * 1_000_000)) ?? .zero)
         do {
             let response = try await transport.send(request)
             return .answered(status: response.status, headers: HeaderFields(response.headers), body: response.body)

@@ -30,8 +30,7 @@ extension WorkflowEngine {
         guard try await store.extendLease(message, owner: owner, until: startedAt.movedForward(by: timeout + margin)) else { return }
         let sent: Result<IncomingResponse, TransportFailure>
         do {
-            sent = await calls.sendKeepingSecrets(
-                try request.outgoing(secrets: secrets, declared: definition.workflow.secrets.map(\.value), affinity: run.id))
+            sent = await calls.sendKeepingSecrets(try request.outgoing(secrets: secrets, declared: definition.workflow.secrets.map(\.value)))
         } catch {
             sent = .failure(TransportFailure(.invalidRequest, error.message))
         }

@@ -14,11 +14,12 @@ public struct AsyncHTTPTransport: HTTPTransport {
     private let maximumResponseBytes: Int
 
     /// The process's clients, one for each event loop of NIO's shared group, each keeping its
-    /// connections on its loop (`client(for:)` says why). Unlike `HTTPClient.shared` they have no
-    /// read timeout (90 s there): a `call` may wait hours for its answer, bounded by the request's
-    /// own deadline. They follow no redirects themselves. Each keeps up to 256 connections per
-    /// host instead of 8: the engine's `--concurrency` bounds the requests in flight, and runs
-    /// calling one API must not queue behind eight connections.
+    /// connections on its loop (`execute(_:on:deadline:)` says why); a request goes through any
+    /// of them. Unlike `HTTPClient.shared` they have no read timeout (90 s there): a `call` may
+    /// wait hours for its answer, bounded by the request's own deadline. They follow no redirects
+    /// themselves. Each keeps up to 256 connections per host instead of 8 (so the process up to
+    /// 256 per loop): the engine's `--concurrency` bounds the requests in flight, and runs calling
+    /// one API must not queue behind eight connections.
     public static let processClients: [HTTPClient] = Array(HTTPClient.defaultEventLoopGroup.makeIterator()).map { loop in
         var configuration = HTTPClient.Configuration()
         configuration.decompression = .enabled(limit: .ratio(25))
@@ -28,8 +29,8 @@ public struct AsyncHTTPTransport: HTTPTransport {
     }
 
     /// A transport over `clients` (`processClients` when empty; none of them may follow
-    /// redirects itself), reading at most `maximumResponseBytes` of a body (at most 2^32 - 1, what
-    /// a `ByteBuffer` holds).
+    /// redirects itself, and their event loops must outlive the transport), reading at most
+    /// `maximumResponseBytes` of a body (at most 2^32 - 1, what a `ByteBuffer` holds).
     public init(clients: [HTTPClient] = AsyncHTTPTransport.processClients, maximumResponseBytes: Int = 10 << 20) {
         self.clients = clients.isEmpty ? Self.processClients : clients
         self.maximumResponseBytes = min(max(0, maximumResponseBytes), Int(UInt32.max))
@@ -38,19 +39,6 @@ public struct AsyncHTTPTransport: HTTPTransport {
     /// A transport over the one client `client`, as `init(clients:maximumResponseBytes:)`.
     public init(client: HTTPClient, maximumResponseBytes: Int = 10 << 20) {
         self.init(clients: [client], maximumResponseBytes: maximumResponseBytes)
-    }
-
-    /// The client that sends the requests of `affinity` (`OutgoingRequest.affinity`): the same
-    /// for every request of one key, any for a request without one. With one client per event
-    /// loop a run's requests stay on one thread, connection and response alike; AsyncHTTPClient
-    /// on a group of loops hands a response to another loop about every other request. Measured
-    /// in BENCHMARKS.md: a seventh less CPU per sequential step, a quarter more steps per second.
-    func client(for affinity: String?) -> HTTPClient {
-        guard clients.count > 1 else { return clients[0] }
-        guard let affinity else { return clients[Int.random(in: 0..<clients.count)] }
-        var hasher = Hasher()
-        hasher.combine(affinity)
-        return clients[Int(UInt(bitPattern: hasher.finalize()) % UInt(clients.count))]
     }
 
     public func send(_ request: OutgoingRequest) async throws(TransportFailure) -> IncomingResponse {
@@ -75,7 +63,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
             let outgoing = try HTTPClient.Request(
                 url: url, method: HTTPMethod(rawValue: request.method),
                 headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }), body: request.body.map { .bytes($0) })
-            return try await execute(outgoing, on: client(for: request.affinity), deadline: deadline)
+            return try await execute(outgoing, on: clients[Int.random(in: clients.indices)], deadline: deadline)
         } catch is ResponseCollector.TooLarge {
             throw TransportFailure(.responseTooLarge, "the response to \(request.method) \(request.url) is larger than \(maximumResponseBytes) bytes")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
@@ -87,23 +75,25 @@ public struct AsyncHTTPTransport: HTTPTransport {
         }
     }
 
-    /// Executes `outgoing` from its client's event loop, entered once: started from another
-    /// thread, AsyncHTTPClient enters the loop for every part of the start (its deadline, the
-    /// pool, the connection, the result), each a wake-up of the loop's thread.
+    /// Executes `outgoing` from an event loop of `client`, entered once. Started from another
+    /// thread, AsyncHTTPClient enters its loop for every part of the start (its deadline, the pool,
+    /// the connection, the result), each a wake-up of the loop's thread; and a client over several
+    /// loops hands a response from its connection's loop to the request's about every other time.
+    /// With one client per loop and the start on it, a request costs the loop one wake-up to send
+    /// and one to read (BENCHMARKS.md, session 24).
     private func execute(_ outgoing: HTTPClient.Request, on client: HTTPClient, deadline: NIODeadline) async throws -> IncomingResponse {
         let loop = client.eventLoopGroup.next()
         let collector = ResponseCollector(limit: maximumResponseBytes, method: outgoing.method)
-        let cancellation = RequestCancellation()
+        let request = StartedRequest()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
+                guard request.wait(with: continuation) else { return }
                 loop.execute {
-                    let task = client.execute(request: outgoing, delegate: collector, deadline: deadline)
-                    cancellation.started(task)
-                    task.futureResult.whenComplete { continuation.resume(with: $0) }
+                    request.start { client.execute(request: outgoing, delegate: collector, deadline: deadline) }
                 }
             }
         } onCancel: {
-            cancellation.cancel()
+            request.cancel()
         }
     }
 }

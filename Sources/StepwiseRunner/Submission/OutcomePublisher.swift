@@ -171,7 +171,7 @@ struct OutcomePublisher: Sendable {
     private func call(_ operation: StepOperation, _ request: CallRequest, now: TimestampValue) async throws(OrchestratorFailure) -> EndpointReply {
         let outgoing: OutgoingRequest
         do {
-            outgoing = try request.outgoing(secrets: endpoint.secrets, declared: definition.workflow.secrets.map(\.value), affinity: runId)
+            outgoing = try request.outgoing(secrets: endpoint.secrets, declared: definition.workflow.secrets.map(\.value))
         } catch {
             return try await publish(operation.entry(out: nil, error: StepError(message: error.message, type: "SecretError", step: operation.stepName)))
         }

@@ -26,8 +26,7 @@ struct HTTPStepExecutor: Sendable {
         let outgoing: OutgoingRequest
         do {
             let rendered = try RequestRenderer(request: request, variables: state.variables).render(runId: context.runId, path: path, timeout: timeout)
-            outgoing = try rendered.outgoing(
-                secrets: interpreter.secrets, declared: interpreter.workflow.secrets.map(\.value), affinity: context.runId)
+            outgoing = try rendered.outgoing(secrets: interpreter.secrets, declared: interpreter.workflow.secrets.map(\.value))
         } catch {
             let failure = StepError(message: error.message, type: "ExpressionError", step: path)
             try WorkflowInterpreter.interrupting { () throws(StepInterruption) in try context.recordFailureOfPlannedStep(path, .run, failure) }

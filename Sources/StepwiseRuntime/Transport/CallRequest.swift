@@ -31,9 +31,8 @@ public struct CallRequest: Sendable, Equatable {
     /// The request with secrets resolved from `secrets`; throws naming a secret that is not set.
     /// The result knows which headers carry secrets and what would reveal them (those and every
     /// secret named in `declared`, the workflow's), so that nothing derived from sending it
-    /// (errors, responses, redirects) can carry a secret further. `affinity` is the run that sends
-    /// it (`OutgoingRequest.affinity`).
-    public func outgoing(secrets: any SecretSource, declared: [String] = [], affinity: String? = nil) throws(EvaluationError) -> OutgoingRequest {
+    /// (errors, responses, redirects) can carry a secret further.
+    public func outgoing(secrets: any SecretSource, declared: [String] = []) throws(EvaluationError) -> OutgoingRequest {
         var resolved: [(name: String, value: String)] = []
         var revealed = declared.compactMap(secrets.value(of:))
         var secretHeaderNames: Set<String> = []
@@ -46,7 +45,7 @@ public struct CallRequest: Sendable, Equatable {
         }
         return OutgoingRequest(
             method: method, url: url, headers: resolved, body: body, timeout: timeout,
-            secretHeaderNames: secretHeaderNames, redactor: SecretRedactor(secrets: revealed), affinity: affinity)
+            secretHeaderNames: secretHeaderNames, redactor: SecretRedactor(secrets: revealed))
     }
 
     /// The request as JSON, for the store.

@@ -19,14 +19,10 @@ public struct OutgoingRequest: Sendable, Equatable {
     public var secretHeaderNames: Set<String>
     /// Redacts what would reveal the request's secrets from anything derived from sending it.
     public var redactor: SecretRedactor
-    /// What the request belongs to (a run's id), or `nil`: a transport with several threads keeps
-    /// the requests of one key on one of them, so that a run's consecutive requests reuse a
-    /// connection without handing each response from thread to thread.
-    public var affinity: String?
 
     public init(
         method: String, url: String, headers: [(name: String, value: String)], body: [UInt8]?, timeout: DurationValue,
-        secretHeaderNames: Set<String> = [], redactor: SecretRedactor = .none, affinity: String? = nil
+        secretHeaderNames: Set<String> = [], redactor: SecretRedactor = .none
     ) {
         self.method = method
         self.url = url
@@ -35,13 +31,12 @@ public struct OutgoingRequest: Sendable, Equatable {
         self.timeout = timeout
         self.secretHeaderNames = secretHeaderNames
         self.redactor = redactor
-        self.affinity = affinity
     }
 
     public static func == (lhs: OutgoingRequest, rhs: OutgoingRequest) -> Bool {
         lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body && lhs.timeout == rhs.timeout
             && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
-            && lhs.secretHeaderNames == rhs.secretHeaderNames && lhs.redactor == rhs.redactor && lhs.affinity == rhs.affinity
+            && lhs.secretHeaderNames == rhs.secretHeaderNames && lhs.redactor == rhs.redactor
     }
 
     /// The first header named `name` (case-insensitive).

@@ -1,0 +1,60 @@
+import AsyncHTTPClient
+import StepwiseRuntime
+import Synchronization
+
+/// A request that is started later on its event loop, and the task waiting for its answer: the
+/// task is resumed once, with the answer or with the cancellation. A cancellation that comes
+/// before the start resumes the task at once and the request is never sent; one that comes after
+/// cancels the request.
+final class StartedRequest: Sendable {
+    private struct State {
+        var waiting: CheckedContinuation<IncomingResponse, any Error>?
+        var task: HTTPClient.Task<IncomingResponse>?
+        var canceled = false
+    }
+
+    private let state = Mutex(State())
+
+    /// The task waits for the answer through `continuation`; false (and resumed already) when it
+    /// was canceled before.
+    func wait(with continuation: CheckedContinuation<IncomingResponse, any Error>) -> Bool {
+        let canceled = state.withLock { state in
+            if !state.canceled { state.waiting = continuation }
+            return state.canceled
+        }
+        if canceled { continuation.resume(throwing: HTTPClientError.cancelled) }
+        return !canceled
+    }
+
+    /// Starts the request with `start` unless the task was canceled meanwhile; its answer resumes
+    /// the task.
+    func start(_ start: () -> HTTPClient.Task<IncomingResponse>) {
+        guard !state.withLock({ $0.canceled }) else { return }
+        let task = start()
+        let canceled = state.withLock { state in
+            state.task = task
+            return state.canceled
+        }
+        if canceled { task.cancel() }
+        task.futureResult.whenComplete { result in self.finish(result) }
+    }
+
+    /// The task was canceled: it is resumed now if the request has not started, else the request
+    /// is canceled and its failure resumes it.
+    func cancel() {
+        let (task, waiting) = state.withLock { state in
+            state.canceled = true
+            defer { if state.task == nil { state.waiting = nil } }
+            return (state.task, state.task == nil ? state.waiting : nil)
+        }
+        task?.cancel()
+        waiting?.resume(throwing: HTTPClientError.cancelled)
+    }
+
+    private func finish(_ result: Result<IncomingResponse, any Error>) {
+        state.withLock { state in
+            defer { state.waiting = nil }
+            return state.waiting
+        }?.resume(with: result)
+    }
+}
