@@ -67,6 +67,8 @@ extension CommitBatcherTests {
         let (pool, batcher, commits) = try await Self.counted(directory.path("held.db"), table: "items (id INTEGER PRIMARY KEY)")
         let (entered, holding) = AsyncStream<Void>.makeStream()
         let held = Task {
+            // Should the write fail before it holds, the wait below ends and `held.value` says why.
+            defer { holding.finish() }
             try await pool.write { db in
                 try db.execute(sql: "INSERT INTO items (id) VALUES (0)")
                 holding.yield()

@@ -27,16 +27,15 @@ final class StartedRequest: Sendable {
     }
 
     /// Starts the request with `start` unless the task was canceled meanwhile; its answer resumes
-    /// the task.
+    /// the task. The start holds the lock: on its loop, the client may write the request before
+    /// `start` returns, so a cancellation must come wholly before it or find the started request.
     func start(_ start: () -> HTTPClient.Task<IncomingResponse>) {
-        guard !state.withLock({ $0.canceled }) else { return }
-        let task = start()
-        let canceled = state.withLock { state in
-            state.task = task
-            return state.canceled
+        let task: HTTPClient.Task<IncomingResponse>? = state.withLock { state in
+            guard !state.canceled else { return nil }
+            state.task = start()
+            return state.task
         }
-        if canceled { task.cancel() }
-        task.futureResult.whenComplete { result in self.finish(result) }
+        task?.futureResult.whenComplete { result in self.finish(result) }
     }
 
     /// The task was canceled: it is resumed now if the request has not started, else the request
