@@ -103,14 +103,17 @@ struct LogsCommand: AsyncParsableCommand {
             print(RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(runId)")))
             return
         }
-        // The timeline is printed once, then only the lines each event adds to it.
+        // The timeline is printed once, as it is before following (so a run that ends at once is
+        // still seen running), then only the lines each event adds to it.
         var printed: Set<String> = []
-        try await RunWaiter(client: client).follow(runId) { _, _ in
+        func printNewLines() async throws {
             let lines = RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(runId)")).components(separatedBy: "\n")
             let fresh = lines.filter { !printed.contains($0) }
             if !fresh.isEmpty { print(fresh.joined(separator: "\n")) }
             printed.formUnion(lines)
         }
+        try await printNewLines()
+        try await RunWaiter(client: client).follow(runId) { _, _ in try await printNewLines() }
     }
 }
 

@@ -70,8 +70,13 @@ public struct WorkflowInterpreter: Sendable {
     }
 
     /// Sends the requests among `steps` concurrently and returns every step's submission, in order.
+    /// A lone request is sent by the delivery's own task: a child task would cost its creation
+    /// and two thread wake-ups per step of a sequential run (BENCHMARKS.md, session 24).
     private func perform(_ steps: [FrontierStep]) async -> [StepSubmission] {
-        await withTaskGroup(of: (Int, StepSubmission).self) { group in
+        if steps.count == 1, case .request(let executor, let outgoing, let attempt) = steps[0] {
+            return [await executor.send(outgoing, attempt: attempt, now: clock)]
+        }
+        return await withTaskGroup(of: (Int, StepSubmission).self) { group in
             var submissions: [StepSubmission?] = Array(repeating: nil, count: steps.count)
             for (index, step) in steps.enumerated() {
                 switch step {
