@@ -35,7 +35,7 @@ struct RunWaiter {
         while true {
             try await follow(id) { _, _ in }
             // A stream that ended early (the node restarted, a proxy's timeout) is opened again.
-            let run = try await client.expectSuccess(.GET, "/api/runs/\(id)")
+            let run = try await client.expectSuccess(.GET, "/api/runs/\(PathSegment.escaped(id))")
             guard run["status"]?.stringText == "running" else {
                 return [
                     "workflowRunId": .string(id), "status": run["status"] ?? .null, "output": run["output"] ?? .null,
@@ -100,14 +100,14 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         let client = server.client
         guard follow else {
-            print(RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(runId)")))
+            print(RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(PathSegment.escaped(runId))")))
             return
         }
         // The timeline is printed once, as it is before following (so a run that ends at once is
         // still seen running), then only the lines each event adds to it.
         var printed: Set<String> = []
         func printNewLines() async throws {
-            let lines = RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(runId)")).components(separatedBy: "\n")
+            let lines = RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(PathSegment.escaped(runId))")).components(separatedBy: "\n")
             let fresh = lines.filter { !printed.contains($0) }
             if !fresh.isEmpty { print(fresh.joined(separator: "\n")) }
             printed.formUnion(lines)

@@ -56,6 +56,12 @@ struct OrchestrationCommandTests {
             let unknown = try await cli("notify", "go-7", "--run", "wfr_nope", server: server)
             #expect(unknown.status == 1)
             #expect(unknown.standardError.contains("404") && unknown.standardError.contains("no run with id 'wfr_nope'"), "\(unknown.standardError)")
+            // A run id is one path segment, whatever it holds: the server names it, unknown.
+            for follow in [[], ["--follow"]] {
+                let mistyped = try await run(["logs", "wfr nope?x"] + follow + ["--server", server.url(""), "--token", RunningServer.token])
+                #expect(mistyped.status == 1)
+                #expect(mistyped.standardError.contains("no run with id 'wfr nope?x'"), "\(mistyped.standardError)")
+            }
             let badData = try await cli("notify", "go-7", "--data", "{oops", server: server)
             #expect(badData.status == 2)
             #expect(badData.standardError.contains("--data is not valid JSON"), "\(badData.standardError)")
