@@ -78,6 +78,17 @@ struct APIClient {
         }
         return value
     }
+
+    /// The path of run `id` (`GET /api/runs/{id}`), the id escaped as one path segment whatever
+    /// it holds.
+    static func runPath(_ id: String) -> String {
+        "/api/runs/" + PathSegment.escaped(id)
+    }
+
+    /// Run `id` as the server shows it (`GET /api/runs/{id}`).
+    func run(_ id: String) async throws -> Value {
+        try await expectSuccess(.GET, Self.runPath(id))
+    }
 }
 
 /// The `--server` option shared by client commands.

@@ -35,7 +35,7 @@ struct RunWaiter {
         while true {
             try await follow(id) { _, _ in }
             // A stream that ended early (the node restarted, a proxy's timeout) is opened again.
-            let run = try await client.expectSuccess(.GET, "/api/runs/\(PathSegment.escaped(id))")
+            let run = try await client.run(id)
             guard run["status"]?.stringText == "running" else {
                 return [
                     "workflowRunId": .string(id), "status": run["status"] ?? .null, "output": run["output"] ?? .null,
@@ -47,7 +47,7 @@ struct RunWaiter {
 
     /// Hands each event of run `id` to `handle` until the run has ended.
     func follow(_ id: String, _ handle: (_ name: String, _ data: Value) async throws -> Void) async throws {
-        try await client.events("/api/runs/\(PathSegment.escaped(id))/events") { name, data in
+        try await client.events(APIClient.runPath(id) + "/events") { name, data in
             try await handle(name, data)
             if name == "snapshot" { return data["status"]?.stringText == "running" }
             return name != "finished"
@@ -100,14 +100,14 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         let client = server.client
         guard follow else {
-            print(RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(PathSegment.escaped(runId))")))
+            print(RunTimeline.render(try await client.run(runId)))
             return
         }
         // The timeline is printed once, as it is before following (so a run that ends at once is
         // still seen running), then only the lines each event adds to it.
         var printed: Set<String> = []
         func printNewLines() async throws {
-            let lines = RunTimeline.render(try await client.expectSuccess(.GET, "/api/runs/\(PathSegment.escaped(runId))")).components(separatedBy: "\n")
+            let lines = RunTimeline.render(try await client.run(runId)).components(separatedBy: "\n")
             let fresh = lines.filter { !printed.contains($0) }
             if !fresh.isEmpty { print(fresh.joined(separator: "\n")) }
             printed.formUnion(lines)

@@ -111,7 +111,7 @@ struct HTTPTransportTests {
             let request = try Self.request(server.url("/ping"))
             // One client with an idle connection to the server: a request it started would be
             // written at once.
-            let transport = AsyncHTTPTransport(client: AsyncHTTPTransport.processClients[0])
+            let transport = AsyncHTTPTransport(clients: [AsyncHTTPTransport.processClients[0]])
             _ = try await transport.send(request)
             let sent = Task {
                 withUnsafeCurrentTask { $0?.cancel() }

@@ -36,11 +36,6 @@ public struct AsyncHTTPTransport: HTTPTransport {
         self.maximumResponseBytes = min(max(0, maximumResponseBytes), Int(UInt32.max))
     }
 
-    /// A transport over the one client `client`, as `init(clients:maximumResponseBytes:)`.
-    public init(client: HTTPClient, maximumResponseBytes: Int = 10 << 20) {
-        self.init(clients: [client], maximumResponseBytes: maximumResponseBytes)
-    }
-
     public func send(_ request: OutgoingRequest) async throws(TransportFailure) -> IncomingResponse {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(clamping: request.timeout.nanoseconds))
         var current = request

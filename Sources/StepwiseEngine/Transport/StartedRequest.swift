@@ -43,17 +43,13 @@ final class StartedRequest: Sendable {
     func cancel() {
         let (task, waiting) = state.withLock { state in
             state.canceled = true
-            defer { if state.task == nil { state.waiting = nil } }
-            return (state.task, state.task == nil ? state.waiting : nil)
+            return state.task == nil ? (nil, state.waiting.take()) : (state.task, nil)
         }
         task?.cancel()
         waiting?.resume(throwing: HTTPClientError.cancelled)
     }
 
     private func finish(_ result: Result<IncomingResponse, any Error>) {
-        state.withLock { state in
-            defer { state.waiting = nil }
-            return state.waiting
-        }?.resume(with: result)
+        state.withLock { $0.waiting.take() }?.resume(with: result)
     }
 }
