@@ -113,6 +113,10 @@ enum PostgresSchema {
         ]),
         // A run's delivery keeps its message from step to step: a lease is told apart by its token.
         Migration(name: "v2: lease tokens", statements: ["ALTER TABLE messages ADD COLUMN lease_token BIGINT"]),
+        Migration(name: "v3: deduplication ids of published messages", statements: [
+            "CREATE TABLE message_deduplications (key TEXT PRIMARY KEY, message_id TEXT NOT NULL, created_at BIGINT NOT NULL)",
+            "CREATE INDEX message_deduplications_by_age ON message_deduplications(created_at)",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

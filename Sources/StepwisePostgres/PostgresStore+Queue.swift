@@ -7,9 +7,9 @@ import StepwiseRuntime
 
 /// The QStash queue, the logs of SDK runs and their waits, applied by `RunTransitions`.
 extension PostgresStore {
-    public func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult] {
+    public func publish(_ publications: [Publication], deduplicatedBy keys: [String?], at time: TimestampValue) async throws -> [PublicationResult] {
         do {
-            return try await transitions { transitions in try transitions.publish(publications, at: time) }
+            return try await transitions { transitions in try transitions.publish(publications, deduplicatedBy: keys, at: time) }
         } catch let refused as RefusedPublication {
             return [refused.result]
         }

@@ -77,6 +77,34 @@ extension PostgresTransaction {
         try session.value("SELECT message_id FROM run_log WHERE run_id = ? AND dedupe_key = ?", [runId, dedupeKey], as: String.self)
     }
 
+    func claimDeduplication(key: String, messageId: String, at time: TimestampValue, since: TimestampValue) throws -> String? {
+        // A node inserting the same key at once makes this wait for its commit, then find its row.
+        // DO NOTHING locks no row that is held, and the UPDATE only an expired one, so publishes
+        // of a held key never wait for each other.
+        let inserted = try session.changes(
+            "INSERT INTO message_deduplications (key, message_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+            [key, messageId, Self.at(time)])
+        if inserted { return nil }
+        let tookOver = try session.changes(
+            "UPDATE message_deduplications SET message_id = ?, created_at = ? WHERE key = ? AND created_at < ?",
+            [messageId, Self.at(time), key, Self.at(since)])
+        if tookOver { return nil }
+        return try session.value("SELECT message_id FROM message_deduplications WHERE key = ?", [key], as: String.self)
+    }
+
+    func setDeduplication(key: String, messageId: String) throws {
+        try session.execute("UPDATE message_deduplications SET message_id = ? WHERE key = ?", [messageId, key])
+    }
+
+    func forgetDeduplications(before since: TimestampValue) throws {
+        // SKIP LOCKED: nodes publishing at once never wait for each other's deletes.
+        try session.execute(
+            """
+            DELETE FROM message_deduplications WHERE key IN (
+                SELECT key FROM message_deduplications WHERE created_at < ? LIMIT 1000 FOR UPDATE SKIP LOCKED)
+            """, [Self.at(since)])
+    }
+
     // MARK: SDK runs' waits, kept as operations of kind `endpoint-wait`
 
     func insertEndpointWait(_ wait: EndpointWait, timeoutAt: TimestampValue, at time: TimestampValue) throws -> Bool {

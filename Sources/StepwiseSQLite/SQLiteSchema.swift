@@ -271,6 +271,12 @@ enum SQLiteSchema {
                 CREATE INDEX attempts_by_position ON attempts(run_id, position);
                 """)
         }
+        migrator.registerMigration("v10: deduplication ids of published messages") { db in
+            try db.execute(sql: """
+                CREATE TABLE message_deduplications (key TEXT PRIMARY KEY, message_id TEXT NOT NULL, created_at INTEGER NOT NULL);
+                CREATE INDEX message_deduplications_by_age ON message_deduplications(created_at);
+                """)
+        }
         return migrator
     }
 }

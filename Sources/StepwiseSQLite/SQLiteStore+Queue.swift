@@ -8,9 +8,9 @@ import StepwiseRuntime
 /// The QStash queue and the logs of SDK runs: the store applies what `PublicationPlanner` and
 /// `QueuedAttemptResolver` decided, one transaction each.
 extension SQLiteStore {
-    public func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult] {
+    public func publish(_ publications: [Publication], deduplicatedBy keys: [String?], at time: TimestampValue) async throws -> [PublicationResult] {
         do {
-            return try await groupCommit.write { db in try SQLiteTransaction.transitions(db).publish(publications, at: time) }
+            return try await groupCommit.write { db in try SQLiteTransaction.transitions(db).publish(publications, deduplicatedBy: keys, at: time) }
         } catch let refused as RefusedPublication {
             return [refused.result]
         }

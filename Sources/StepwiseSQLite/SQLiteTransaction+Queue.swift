@@ -80,6 +80,27 @@ extension SQLiteTransaction {
             db.cachedStatement(sql: "SELECT message_id FROM run_log WHERE run_id = ? AND dedupe_key = ?"), arguments: [runId, dedupeKey])
     }
 
+    func claimDeduplication(key: String, messageId: String, at time: TimestampValue, since: TimestampValue) throws -> String? {
+        let taken = [key, messageId, SQLiteTime.milliseconds(time)] as StatementArguments
+        try db.cachedStatement(sql: "INSERT INTO message_deduplications (key, message_id, created_at) VALUES (?, ?, ?) ON CONFLICT(key) DO NOTHING")
+            .execute(arguments: taken)
+        guard db.changesCount == 0 else { return nil }
+        try db.cachedStatement(sql: "UPDATE message_deduplications SET message_id = ?, created_at = ? WHERE key = ? AND created_at < ?")
+            .execute(arguments: [messageId, SQLiteTime.milliseconds(time), key, SQLiteTime.milliseconds(since)])
+        guard db.changesCount == 0 else { return nil }
+        return try String.fetchOne(db.cachedStatement(sql: "SELECT message_id FROM message_deduplications WHERE key = ?"), arguments: [key])
+    }
+
+    func setDeduplication(key: String, messageId: String) throws {
+        try db.cachedStatement(sql: "UPDATE message_deduplications SET message_id = ? WHERE key = ?").execute(arguments: [messageId, key])
+    }
+
+    func forgetDeduplications(before since: TimestampValue) throws {
+        try db.cachedStatement(
+            sql: "DELETE FROM message_deduplications WHERE key IN (SELECT key FROM message_deduplications WHERE created_at < ? LIMIT 1000)"
+        ).execute(arguments: [SQLiteTime.milliseconds(since)])
+    }
+
     // MARK: SDK runs' waits, kept as operations of kind `endpoint-wait`
 
     func insertEndpointWait(_ wait: EndpointWait, timeoutAt: TimestampValue, at time: TimestampValue) throws -> Bool {

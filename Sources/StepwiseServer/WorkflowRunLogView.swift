@@ -43,7 +43,7 @@ enum WorkflowRunLogView {
     /// delivery that recorded it.
     private static func journalGroups(_ journal: [JournalEntry], attempts: [AttemptRecord], createdAt: TimestampValue) -> [Value] {
         journal.enumerated().map { position, entry in
-            let recorded = attempts.first { $0.position == position && $0.outcome == "submitted" }?.finishedAt ?? createdAt
+            let recorded = attempts.first { $0.position == position && ($0.outcome == "submitted" || $0.outcome == "completed") }?.finishedAt ?? createdAt
             var step = ValueMap([
                 ("stepId", .int(Int64(entry.stepId))), ("stepName", .string(entry.stepName)), ("stepType", .string(entry.stepType.rawValue)),
                 ("callType", "step"), ("messageId", ""), ("concurrent", .int(Int64(entry.concurrent))),

@@ -76,10 +76,10 @@ public final class CountingServer: Sendable {
     }
 
     private let state = Mutex(State())
-    private let running = Mutex<(port: Int, task: Task<Void, any Error>?)>((0, nil))
+    private let listeningPort = Mutex(0)
 
     /// The port the server listens on.
-    public var port: Int { running.withLock { $0.port } }
+    public var port: Int { listeningPort.withLock { $0 } }
 
     /// `http://127.0.0.1:<port><path>`.
     public func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
@@ -103,6 +103,20 @@ public final class CountingServer: Sendable {
     /// endpoint that acts, such as an emulated Upstash SDK calling back into Stepwise.
     public func handle(_ path: String, _ handler: @escaping @Sendable (ReceivedRequest) async -> ScriptedResponse) {
         state.withLock { $0.handlers[path] = handler }
+    }
+
+    /// Holds every request to `path` until the returned function is called (or the request is
+    /// cancelled), then answers `{}`: a step that waits for the test (to connect a stream, to
+    /// send an event first) however slowly the machine runs.
+    public func gate(_ path: String) -> @Sendable () -> Void {
+        let opened = Mutex(false)
+        handle(path) { _ in
+            while !opened.withLock({ $0 }), !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            return .json("{}")
+        }
+        return { opened.withLock { $0 = true } }
     }
 
     private func respond(_ request: ReceivedRequest) async -> ScriptedResponse {
@@ -130,18 +144,13 @@ public final class CountingServer: Sendable {
     /// Starts a server, runs `body` with it, and stops it (also when `body` throws).
     public static func with<T>(_ body: (CountingServer) async throws -> T) async throws -> T {
         let server = CountingServer()
-        try await server.start()
-        do {
-            let result = try await body(server)
-            await server.stop()
-            return result
-        } catch {
-            await server.stop()
-            throw error
+        return try await withApplication("the counting server", server.application(onRunning:)) { port in
+            server.listeningPort.withLock { $0 = port }
+            return try await body(server)
         }
     }
 
-    private func start() async throws {
+    private func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
             var request = request
             let body = try await request.collectBody(upTo: 1 << 20)
@@ -172,31 +181,10 @@ public final class CountingServer: Sendable {
                     try await writer.finish(nil)
                 })
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = Application(
+        return Application(
             responder: responder,
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "counting-server"),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: silentLogger)
-        let task = Task {
-            defer { continuation.finish() }
-            try await application.runService(gracefulShutdownSignals: [])
-        }
-        running.withLock { $0.task = task }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
-            throw WaitTimeout(description: "the counting server did not start")
-        }
-        running.withLock { $0.port = port }
-    }
-
-    private func stop() async {
-        let task = running.withLock { $0.task }
-        task?.cancel()
-        _ = await task?.result
     }
 }

@@ -10,23 +10,24 @@ public func withApplication<A: ApplicationProtocol, T>(
         continuation.yield(port)
         continuation.finish()
     }
-    let task = Task {
-        defer { continuation.finish() }
-        try await application.runService(gracefulShutdownSignals: [])
+    let served = ServedApplication(application, logger: silentLogger)
+    // The stream ends when serving ends, so a server that never starts is not waited for.
+    Task {
+        _ = await served.result
+        continuation.finish()
     }
     var iterator = ports.makeAsyncIterator()
     guard let port = await iterator.next(), port > 0 else {
-        task.cancel()
-        throw ApplicationStartFailure(description: "\(what) did not start: \(await task.result)")
+        await served.stop()
+        try Task.checkCancellation()
+        throw ApplicationStartFailure(description: "\(what) did not start: \(await served.result)")
     }
     do {
         let result = try await body(port)
-        task.cancel()
-        _ = await task.result
+        await served.stop()
         return result
     } catch {
-        task.cancel()
-        _ = await task.result
+        await served.stop()
         throw error
     }
 }

@@ -4,6 +4,7 @@ import NIOCore
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
+import StepwiseRuntime
 import StepwiseTesting
 import Testing
 
@@ -48,16 +49,27 @@ struct ChangeFeedTests {
 
     @Test("a run's stream gives its snapshot, each step as it is recorded or waited on, and ends with the run", arguments: StoreKind.testable)
     func oneRun(kind: StoreKind) async throws {
-        try await RunningServer.with([try definition(Self.waiter)], store: kind) { server in
-            let id = try await server.startRun("waiter", #"{"n": 1}"#)
+        // The run's first step waits for the gate, which opens once the stream follows the
+        // feed: every step after it is on the stream, whatever the machine's load.
+        try await SmallWorkflows.withGatedWait("gated", event: "ready-${{ input.n }}", output: "done") { gated, open in
+            try await followOneRun(gated, opening: open, store: kind)
+        }
+    }
+
+    private func followOneRun(_ gated: WorkflowDefinition, opening open: @Sendable () -> Void, store kind: StoreKind) async throws {
+        try await RunningServer.with([gated], store: kind) { server in
+            let id = try await server.startRun("gated", #"{"n": 1}"#)
             let stream = Task { try await frames(server.url("/api/runs/\(id)/events")) }
-            try await parked(id, "ready", in: server.store)
             try await following(server)
+            open()
+            try await parked(id, "ready", in: server.store)
             _ = try await send(.POST, server.url("/v2/notify/ready-1"), body: "{}")
             let received = try await stream.value
             #expect(received.first?.0 == "snapshot")
             #expect(received.first?.1["workflowRunId"] == .string(id))
+            let gateRecorded = try #require(received.firstIndex { $0.0 == "step" && $0.1["step"] == "gate" })
             let waited = try #require(received.firstIndex { $0.0 == "waiting" && $0.1["step"] == "ready" })
+            #expect(gateRecorded < waited)
             #expect(received[waited...].contains { $0.0 == "step" }, "the event's arrival is recorded")
             #expect(received.last?.0 == "finished")
             #expect(received.last?.1["status"] == "succeeded")

@@ -74,19 +74,19 @@ struct PrimitiveTests {
 
     @Test("an event addressed to a run before it waits is kept and resolves the wait at once (lookback)", arguments: StoreKind.testable)
     func lookback(kind: StoreKind) async throws {
-        let late = try definition("""
-            workflow: late
-            steps:
-              - id: first
-                sleep: 300ms
-              - id: paid
-                wait_for_event: {event: "paid", timeout: 1h}
-            output: ${{ steps.paid.data }}
-            """)
+        // The run reaches its wait only once the gate opens, after the event was sent, however
+        // loaded the machine.
+        try await SmallWorkflows.withGatedWait("late", event: "paid", output: "${{ steps.ready.data }}") { late, open in
+            try await notifyBeforeTheWait(late, opening: open, store: kind)
+        }
+    }
+
+    private func notifyBeforeTheWait(_ late: WorkflowDefinition, opening open: @Sendable () -> Void, store kind: StoreKind) async throws {
         try await RunningServer.with([late], store: kind) { server in
             let id = try await server.startRun("late", "{}")
             let early = try await send(.POST, server.url("/v2/notify/\(id)/paid"), body: #""early""#)
             #expect(early.json == ["woken": [], "stored": true])
+            open()
             let run = try await finishedRun(id, in: server.store)
             #expect(run.output == "early")
             let unknown = try await send(.POST, server.url("/v2/notify/wfr_nope/paid"), body: "{}")

@@ -326,6 +326,65 @@ import StepwiseTesting
             }
         }
     }
+
+    @Test("a message published again with its deduplication id, or its content, is answered with the first one's id and never queued", arguments: StoreKind.testable)
+    func deduplicatedMessagesAreQueuedOnce(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { stepwise in
+                // Delayed an hour, so that every message queued is still in the queue at the end.
+                let inbox = stepwise.url("/v2/publish/\(endpoint.url("/inbox"))")
+                let byId = [("Upstash-Deduplication-Id", "order-7"), ("Upstash-Delay", "1h")]
+                let first = try await send(.POST, inbox, body: "one", headers: byId)
+                #expect(first.status == 200)
+                #expect(first.json?["deduplicated"] == nil)
+                let firstId = try #require(first.json?["messageId"]?.string)
+                let again = try await send(.POST, inbox, body: "another body, the same id", headers: byId)
+                #expect(again.status == 202)
+                #expect(again.json?["messageId"]?.string == firstId)
+                #expect(again.json?["deduplicated"] == true)
+
+                // The Python client writes the flag as `True`; the same content twice in one batch
+                // is stored once, a different forwarded header makes another message.
+                let item = { (tag: String) in
+                    #"{"destination": "\#(endpoint.url("/inbox"))", "body": "two", "headers": {"Upstash-Content-Based-Deduplication": "True", "Upstash-Forward-X-Tag": "\#(tag)", "Upstash-Delay": "1h"}}"#
+                }
+                let batch = try await send(.POST, stepwise.url("/v2/batch"), body: "[\(item("a")), \(item("a")), \(item("b"))]")
+                #expect(batch.status == 200)
+                let answers = try #require(batch.json?.list)
+                #expect(answers.map { $0["deduplicated"] == true } == [false, true, false])
+                #expect(answers[1]["messageId"] == answers[0]["messageId"])
+                #expect(answers[2]["messageId"] != answers[0]["messageId"])
+
+                let inTwoHours = try WorkflowEngine.systemTime().plus(seconds: 7_200)
+                let queued = try await stepwise.store.claimDueQueued(
+                    now: inTwoHours, limit: 100, owner: "test", leaseUntil: try inTwoHours.plus(seconds: 60))
+                let stored = [firstId] + [answers[0], answers[2]].compactMap { $0["messageId"]?.string }
+                #expect(queued.map(\.id).sorted() == stored.sorted(), "a deduplicated message is never queued")
+                #expect(queued.compactMap(\.body).map { String(decoding: $0, as: UTF8.self) }.sorted() == ["one", "two", "two"])
+            }
+        }
+    }
+
+    @Test("a deduplication id on a trigger of a run that exists names the message that started it", arguments: StoreKind.testable)
+    func deduplicationIdOfARepeatedTrigger(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/wf"), steps: ["a"])
+                endpoint.handle("/wf") { await sdk.answer($0) }
+                let first = try await sdk.trigger(runId: "wfr_dedup", payload: "{}", extraHeaders: [("Upstash-Deduplication-Id", "t1")])
+                let started = try #require(first.json?.list?.first?["messageId"]?.string)
+                let again = try await sdk.trigger(runId: "wfr_dedup", payload: "{}", extraHeaders: [("Upstash-Deduplication-Id", "t2")])
+                #expect(again.json?.list?.first?["messageId"]?.string == started)
+                #expect(again.json?.list?.first?["deduplicated"] == true)
+                let byKey = try await send(
+                    .POST, stepwise.url("/v2/publish/\(endpoint.url("/elsewhere"))"), body: "x", headers: [("Upstash-Deduplication-Id", "t2")])
+                #expect(byKey.status == 202)
+                #expect(byKey.json?["messageId"]?.string == started, "t2 names the message that started the run")
+                #expect(try await finishedRun("wfr_dedup", in: stepwise.store).status == .succeeded)
+                #expect(endpoint.requests(to: "/elsewhere").isEmpty)
+            }
+        }
+    }
 }
 
 /// The members of a failure-callback body a test checks, decoded.

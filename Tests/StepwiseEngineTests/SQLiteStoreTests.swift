@@ -35,6 +35,20 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a deduplication key is held within the window and taken over after it, even when no cleanup deleted it")
+    func expiredDeduplicationKeyIsTakenOver() async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            let pool = try DatabasePool(path: s.directory.path("store.db"))
+            let claims = try await pool.write { db in
+                let transaction = SQLiteTransaction(db)
+                return try [("m1", 0.0), ("m2", 599), ("m3", 601), ("m4", 700)].map { messageId, seconds in
+                    try transaction.claimDeduplication(key: "k", messageId: messageId, at: s.at(seconds), since: s.at(seconds - 600))
+                }
+            }
+            #expect(claims == [nil, "m1", nil, "m3"])
+        }
+    }
+
     @Test("a store written before schema v9 keeps its journals and attempts, in order, and goes on recording after them")
     func upgradeFromV8KeepsJournalsAndAttempts() async throws {
         try await StoreFixture.with(.sqlite) { s in

@@ -1,6 +1,7 @@
 import Foundation
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseRuntime
 import StepwiseTesting
 import Testing
@@ -467,6 +468,24 @@ struct StoreTests {
                 #expect(woken == 1, "one of the two notifies wakes the run")
                 #expect(try await store.journal(runId: id).filter { $0.stepName == "approval" }.count == 1)
             }
+        }
+    }
+
+    @Test("a deduplication key is forgotten after QStash's 10 minutes; a refused batch keeps none of its keys", arguments: StoreKind.testable)
+    func deduplicationWindow(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { fixture in
+            let store = fixture.store
+            let message = { (id: String) in
+                QueuedMessage(id: id, role: .plain, runId: nil, destination: "http://127.0.0.1:9/x", dueAt: fixture.t0)
+            }
+            #expect(try await store.publish([.enqueue(message("msg_1"))], deduplicatedBy: ["id:k"], at: try fixture.at(0)) == [.stored("msg_1")])
+            #expect(try await store.publish([.enqueue(message("msg_2"))], deduplicatedBy: ["id:k"], at: try fixture.at(599)) == [.deduplicated("msg_1")])
+            #expect(try await store.publish([.enqueue(message("msg_3"))], deduplicatedBy: ["id:k"], at: try fixture.at(601)) == [.stored("msg_3")])
+
+            let unknownRun = Publication.append(runId: "wfr_none", entry: RawStep(messageId: "msg_5", body: []), dedupeKey: nil, message: message("msg_5"))
+            let refused = try await store.publish([.enqueue(message("msg_4")), unknownRun], deduplicatedBy: ["id:refused", nil], at: try fixture.at(602))
+            #expect(refused == [.unknownRun("wfr_none")])
+            #expect(try await store.publish([.enqueue(message("msg_6"))], deduplicatedBy: ["id:refused"], at: try fixture.at(603)) == [.stored("msg_6")])
         }
     }
 }

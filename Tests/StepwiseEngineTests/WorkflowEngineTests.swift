@@ -72,8 +72,10 @@ struct WorkflowEngineTests {
                 #expect(try #require(fetches.first).receivedAt <= charge.receivedAt)
 
                 let attempts = try await node.store.attempts(runId: run.id)
-                #expect(attempts.map(\.outcome) == ["submitted", "submitted", "completed"])
-                #expect(attempts.map(\.position) == [1, 2, 3])
+                // The run ends in the commit of its last step: one delivery per step.
+                #expect(attempts.map(\.outcome) == ["submitted", "completed"])
+                #expect(attempts.map(\.position) == [1, 2])
+                #expect(attempts.map(\.detail) == ["fetch", "charge"])
                 #expect(try await node.store.nextWakeTime() == nil, "a finished run leaves no message behind")
             }
         }
@@ -133,8 +135,8 @@ struct WorkflowEngineTests {
                 #expect(journal.last?.out?["status"] == 200)
                 #expect(journal.last?.error == nil)
                 let attempts = try await node.store.attempts(runId: run.id)
-                #expect(attempts.map(\.outcome) == ["retry", "retry", "submitted", "completed"])
-                #expect(attempts.map(\.attempt) == [0, 1, 2, 0])
+                #expect(attempts.map(\.outcome) == ["retry", "retry", "completed"])
+                #expect(attempts.map(\.attempt) == [0, 1, 2])
             }
         }
     }
@@ -300,24 +302,32 @@ struct WorkflowEngineTests {
         }
     }
 
+    /// Workflow `name` with `timeout` and `steps` (YAML list items), whose `on_failure` posts the
+    /// error's type to `server`'s `/alert`.
+    private func alertingOnFailure(_ name: String, timeout: String, server: CountingServer, steps: String) throws -> WorkflowDefinition {
+        try definition("""
+            workflow: \(name)
+            timeout: \(timeout)
+            steps:
+            \(steps)
+            on_failure:
+              - id: alert
+                http:
+                  method: POST
+                  url: "\(server.url("/alert"))"
+                  body: {type: "${{ error.type }}"}
+            """)
+    }
+
     @Test("a run that outlives its timeout fails with Timeout at the deadline, not when its sleep ends, and on_failure runs")
     func runTimeout() async throws {
         try await CountingServer.with { server in
-            let slowpoke = try definition("""
-                workflow: slowpoke
-                timeout: 300ms
-                steps:
+            let slowpoke = try alertingOnFailure("slowpoke", timeout: "300ms", server: server, steps: """
                   - id: nap
                     sleep: 1h
                   - id: after
                     http:
                       url: "\(server.url("/after"))"
-                on_failure:
-                  - id: alert
-                    http:
-                      method: POST
-                      url: "\(server.url("/alert"))"
-                      body: {type: "${{ error.type }}"}
                 """)
             try await EngineHarness().withEngine([slowpoke]) { node in
                 let run = try await finishedRun(try await node.start("slowpoke").id, in: node.store, within: .seconds(10))
@@ -325,6 +335,28 @@ struct WorkflowEngineTests {
                 #expect(run.error?.type == "Timeout")
                 #expect(run.updatedAt.date.timeIntervalSince(run.createdAt.date) >= 0.3)
                 #expect(server.requests(to: "/after").isEmpty)
+                #expect(server.requests(to: "/alert").map(\.body) == [#"{"type":"Timeout"}"#])
+            }
+        }
+    }
+
+    @Test("a last step that answers after the run's timeout is recorded, and the run fails with Timeout rather than ending with it")
+    func lastStepPastTimeout() async throws {
+        try await CountingServer.with { server in
+            // The request comes after the run's start, so an answer 3.2 s after it comes after the
+            // deadline; the timeout leaves a loaded machine ample time to send the request.
+            server.script("/slow", .json(#"{"done": true}"#, delay: .milliseconds(3_200)))
+            let late = try alertingOnFailure("late", timeout: "3s", server: server, steps: """
+                  - id: slow
+                    http:
+                      url: "\(server.url("/slow"))"
+                """)
+            try await EngineHarness().withEngine([late]) { node in
+                let run = try await finishedRun(try await node.start("late").id, in: node.store, within: .seconds(10))
+                #expect(run.status == .failed)
+                #expect(run.error?.type == "Timeout")
+                #expect(try await node.store.journal(runId: run.id).map(\.stepName).prefix(2) == ["init", "slow"])
+                #expect(server.requests(to: "/slow").count == 1)
                 #expect(server.requests(to: "/alert").map(\.body) == [#"{"type":"Timeout"}"#])
             }
         }

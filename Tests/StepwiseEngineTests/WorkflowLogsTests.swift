@@ -74,6 +74,31 @@ struct WorkflowLogsTests {
         }
     }
 
+    @Test("a YAML run's last http step, recorded with the run's end, shows when that delivery finished")
+    func lastStepTime() async throws {
+        try await CountingServer.with { endpoint in
+            endpoint.script("/ping", .json("{}", delay: .milliseconds(30)))
+            let pinger = try definition("""
+                workflow: pinger
+                steps:
+                  - id: ping
+                    http: {url: "\(endpoint.url("/ping"))"}
+                """)
+            try await RunningServer.with([pinger], store: .sqlite) { server in
+                let id = try await server.startRun("pinger", "{}")
+                let run = try await finishedRun(id, in: server.store)
+                let ended = try #require(try await server.store.attempts(runId: id).last)
+                #expect(ended.outcome == "completed")
+                let page = try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=\(id)"))
+                let steps = try #require(page.json?["runs"]?.list?.first?["steps"]?.list)
+                let ping = try #require(steps.last?["steps"]?.list?.first)
+                #expect(ping["stepName"] == "ping")
+                #expect(ping["createdAt"] == .int(ended.finishedAt.millisecondsSinceEpoch))
+                #expect(ping["createdAt"] != .int(run.createdAt.millisecondsSinceEpoch))
+            }
+        }
+    }
+
     @Test("filters by state, run id and workflow URL; pages with count and cursor; the events form answers the same; bad queries are refused", arguments: StoreKind.testable)
     func filtersAndPaging(kind: StoreKind) async throws {
         try await RunningServer.with([try definition(Self.greeter), try definition(Self.breaker)], store: kind) { server in

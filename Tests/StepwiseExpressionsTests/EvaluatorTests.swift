@@ -291,6 +291,7 @@ struct EvaluatorTests {
         "!'é'.startsWith('e')",
         "'a' < 'b' && 'Z' < 'a' && 'é' > 'z'",
         "strings.quote('say \"hi\"\\n') == '\"say \\\\\"hi\\\\\"\\\\n\"'",
+        "strings.quote('a\\x01\\x7F é') == '\"a\\x01\\x7F é\"'",
     ])
     func stringFunctions(source: String) throws {
         #expect(try evaluate(source) == true)

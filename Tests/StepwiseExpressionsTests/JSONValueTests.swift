@@ -185,6 +185,15 @@ struct JSONValueTests {
         #expect(Value.string("a\u{01}b\u{1F}\u{08}\u{0C}").jsonText() == #""a\u0001b\u001f\b\f""#)
     }
 
+    @Test("text needing no escape is written as it is; one quote, backslash or control character anywhere is escaped")
+    func escapesOnlyWhatNeedsIt() {
+        #expect(Value.string("héllo 😀 \u{7F} plain").jsonText() == "\"héllo 😀 \u{7F} plain\"")
+        #expect(Value.string("").jsonText() == #""""#)
+        #expect(Value.string("😀\"").jsonText() == #""😀\"""#)
+        #expect(Value.string("\\é").jsonText() == #""\\é""#)
+        #expect(Value.string("é\n").jsonText() == #""é\n""#)
+    }
+
     @Test("a long string with many escapes reads in linear time")
     func longEscapedString() throws {
         // 400,000 escapes: quadratic appending took many seconds here.

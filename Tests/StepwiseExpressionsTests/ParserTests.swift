@@ -120,6 +120,8 @@ struct ParserTests {
         ("a.`b-c`", "a.`b-c`"),
         ("[1].exists_one(x, x > 0)", "[1].exists_one(x, x > 0)"),
         ("[1].existsOne(x, x > 0)", "[1].existsOne(x, x > 0)"),
+        ("'plain é'", "\"plain é\""),
+        ("'a\\x7Fb\\x01\\\\'", "\"a\\x7Fb\\x01\\\\\""),
     ])
     func printedForm(source: String, printed: String) throws {
         #expect(try Parser.parse(source).description == printed)

@@ -84,6 +84,39 @@ import Testing
         #expect(message.callbackFailureCallback?.options.workflow.callType == .failureCall)
     }
 
+    @Test func deduplicatesByIdOrByDestinationBodyContentTypeAndForwardedHeaders() throws {
+        func key(_ headers: [(String, String)], to destination: String = "http://x.test/a", body: String = "hi") throws -> String? {
+            let message = try PublishedMessage(destination: destination, headers: HeaderFields(headers), body: Array(body.utf8))
+            return MessageDeduplication.key(of: message)
+        }
+        #expect(try key([]) == nil)
+        #expect(try key([("Upstash-Content-Based-Deduplication", "false")]) == nil)
+        #expect(try key([("Upstash-Deduplication-Id", "")]) == nil, "an empty id asks for nothing")
+        let byId = try #require(try key([("Upstash-Deduplication-Id", "order-7")]))
+        #expect(byId.hasPrefix("id:") && byId.count == 3 + 64, "an id of any length makes a key of one size")
+        #expect(try key([("Upstash-Deduplication-Id", "order-7"), ("Upstash-Content-Based-Deduplication", "true")], body: "ho") == byId)
+        #expect(try key([("Upstash-Deduplication-Id", "order-8")]) != byId)
+        #expect(try key([("Upstash-Deduplication-Id", String(repeating: "x", count: 10_000))])?.count == byId.count)
+
+        let content = [("Upstash-Content-Based-Deduplication", "True"), ("Content-Type", "text/plain"), ("Upstash-Forward-X-Tag", "a")]
+        let same = try key(content)
+        #expect(same?.hasPrefix("content:") == true)
+        #expect(try key(content) == same)
+        #expect(try key(content.map { $0.0 == "Upstash-Forward-X-Tag" ? ("upstash-forward-x-tag", $0.1) : $0 }) == same)
+        #expect(try key(content, body: "ho") != same)
+        #expect(try key(content, to: "http://x.test/b") != same)
+        #expect(try key(content.map { $0.0 == "Content-Type" ? ($0.0, "application/json") : $0 }) != same)
+        #expect(try key(content.map { $0.0 == "Upstash-Forward-X-Tag" ? ($0.0, "b") : $0 }) != same)
+        let withEmptyHeader = try key(content + [("Upstash-Forward-X-Empty", "")], body: "")
+        #expect(try key(content, body: "") != withEmptyHeader)
+        // Fields are length-prefixed: moving a character from the destination to the body matters.
+        #expect(try key(content, to: "http://x.test/ab", body: "c") != key(content, to: "http://x.test/a", body: "bc"))
+        let reordered = [("Upstash-Forward-X-Other", "1")] + content
+        #expect(try key(content + [("Upstash-Forward-X-Other", "1")]) == key(reordered), "forwarded headers count in name order")
+        let twice = [("Upstash-Content-Based-Deduplication", "true"), ("Upstash-Forward-X-Tag", "a"), ("Upstash-Forward-X-Tag", "b")]
+        #expect(try key(twice) != key([twice[0], twice[2], twice[1]]), "the values of one header name keep their order")
+    }
+
     @Test func takesTheRawDestinationOfAPublish() throws {
         let message = try PublishedMessage(
             publishTarget: "/v2/publish/https://app.test//api/wf?x=1&y=2", headers: HeaderFields(), body: Array("hi".utf8))

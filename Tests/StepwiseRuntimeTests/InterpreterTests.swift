@@ -72,6 +72,80 @@ struct InterpreterTests {
         #expect(outcome.requests[0].header("Idempotency-Key") == "run-1/fetch")
     }
 
+    @Test("a run ends in the delivery of its last step; an output that cannot be computed fails the run with that step recorded once")
+    func endsWithItsLastStep() async throws {
+        let script = {
+            ScriptedTransport([
+                "https://api.example.com/a": [ScriptedTransport.json(200, #"{"n": 1}"#)],
+                "https://api.example.com/b": [ScriptedTransport.json(200, #"{"n": 2}"#)],
+            ])
+        }
+        let steps = """
+            workflow: test
+            steps:
+              - id: a
+                http: {url: "https://api.example.com/a"}
+              - id: b
+                http: {url: "https://api.example.com/b"}
+            """
+        let summing = steps + "\noutput: ${{ steps.a.body.n + steps.b.body.n }}"
+        let ended = try await run(summing, script: script)
+        #expect(ended.finish.status == "succeeded")
+        #expect(ended.finish.output == 3)
+        #expect(ended.finish.journal.map(\.stepName) == ["init", "a", "b"])
+        for warm in [false, true] {
+            let clock = try VirtualClock.at()
+            let driver = try await RunDriver.make(summing, transport: script(), warm: warm, clock: clock)
+            let finish = await driver.run(input: [:], clock: clock)
+            #expect(finish.deliveries == 2, "one delivery per step, the last one ending the run (warm: \(warm))")
+        }
+
+        let broken = try await run(steps + "\noutput: ${{ steps.b.body.missing }}", script: script)
+        #expect(broken.finish.status == "failed")
+        #expect(broken.finish.error?.message.contains("missing") == true)
+        #expect(broken.finish.journal.map(\.stepName) == ["init", "a", "b"])
+        #expect(broken.requests.map(\.url) == ["https://api.example.com/a", "https://api.example.com/b"])
+    }
+
+    @Test("a run ends with its last durable step when only set, switch and return follow it; a durable step after it, even in a branch not taken, leaves the end to the next delivery")
+    func endsWithItsLastDurableStep() async throws {
+        let script = { ScriptedTransport(["https://api.example.com/a": [ScriptedTransport.json(200, #"{"n": 2}"#)]]) }
+        let pureTail = """
+            workflow: test
+            steps:
+              - id: a
+                http: {url: "https://api.example.com/a"}
+              - id: doubled
+                set: {n: "${{ steps.a.body.n * 2 }}"}
+              - id: route
+                switch:
+                  - when: ${{ steps.doubled.n > 3 }}
+                    steps: [{id: big, return: "big ${{ steps.doubled.n }}"}]
+                  - default: [{id: small, set: {size: small}}]
+            """
+        let durableTail = pureTail.replacingOccurrences(of: "[{id: small, set: {size: small}}]", with: #"[{id: small, http: {url: "https://api.example.com/b"}}]"#)
+        // A tail that fails or cancels ends the run as it did before, in a later delivery.
+        for (stop, status, reason) in [("fail: {message: \"too big\"}", "failed", "too big"), ("cancel: \"too big\"", "canceled", "too big")] {
+            let stopping = pureTail.replacingOccurrences(of: #"return: "big ${{ steps.doubled.n }}""#, with: stop)
+            let outcome = try await run(stopping, script: script)
+            #expect(outcome.finish.status == status)
+            #expect(outcome.finish.error?.message == reason)
+            #expect(outcome.finish.journal.map(\.stepName) == ["init", "a"])
+            #expect(outcome.requests.count == 1)
+        }
+        for (yaml, deliveries) in [(pureTail, 1), (durableTail, 2)] {
+            let outcome = try await run(yaml, script: script)
+            #expect(outcome.finish.status == "succeeded")
+            #expect(outcome.finish.output == "big 4")
+            #expect(outcome.finish.journal.map(\.stepName) == ["init", "a"])
+            for warm in [false, true] {
+                let clock = try VirtualClock.at()
+                let finish = try await RunDriver.make(yaml, transport: script(), warm: warm, clock: clock).run(input: [:], clock: clock)
+                #expect(finish.deliveries == deliveries, "warm: \(warm)")
+            }
+        }
+    }
+
     @Test("sleep and sleep_until journal their wake-up time and resume after it")
     func sleeps() async throws {
         let yaml = """

@@ -102,6 +102,15 @@ struct RunDriver {
                 RunDriver.completeEarliest(&pending, &journal, clock)
             case .completed(let output):
                 return Finish(status: "succeeded", output: output, error: nil, journal: journal, deliveries: deliveries)
+            case .finished(let submissions, let output):
+                for submission in submissions {
+                    guard case .record(let entry) = submission else {
+                        Issue.record("the run finished with step \(submission.stepName), which has no result yet")
+                        continue
+                    }
+                    journal.append(entry)
+                }
+                return Finish(status: "succeeded", output: output, error: nil, journal: journal, deliveries: deliveries)
             case .failed(let error):
                 if failure == nil {
                     failure = error

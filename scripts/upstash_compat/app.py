@@ -232,6 +232,13 @@ async def third_party_echo(request: Request) -> JSONResponse:
     )
 
 
+@app.get("/third-party/received")
+async def third_party_received(run: str) -> JSONResponse:
+    """The requests /third-party/echo received with `X-Run-Id: <run>`."""
+    with _lock:
+        return JSONResponse(json.loads(json.dumps([r for r in THIRD_PARTY if r.get("runId") == run], default=str)))
+
+
 @app.post("/failure-sink")
 async def failure_sink(request: Request) -> Dict[str, Any]:
     """The failure_url of the `failure_url` workflow: a plain QStash failure callback."""

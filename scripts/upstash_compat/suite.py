@@ -432,6 +432,28 @@ def scenario_publish_json(h: Harness, deadline: float) -> None:
     check_arithmetic(h, run_id, 7, deadline, "sequential")
 
 
+def scenario_publish_deduplicated(h: Harness, deadline: float) -> None:
+    tag = new_tag("dedup")
+    url, headers = f"{h.app_url}/third-party/echo", {"X-Run-Id": tag}
+    message = h.qstash().message
+    try:
+        first = message.publish_json(url=url, body={"n": 1}, headers=headers, deduplication_id=tag)
+        again = message.publish_json(url=url, body={"n": 2}, headers=headers, deduplication_id=tag)
+        by_content = message.publish_json(url=url, body={"n": 3}, headers=headers, content_based_deduplication=True)
+        same_content = message.publish_json(url=url, body={"n": 3}, headers=headers, content_based_deduplication=True)
+    except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
+        raise Fail(f"publish_json with deduplication_id / content_based_deduplication: {error}")
+    expect_equal("the first publish with a deduplication id is new", first.deduplicated, False)
+    expect_equal("the second publish with that id is deduplicated", (again.deduplicated, again.message_id), (True, first.message_id))
+    expect_equal("the first content-based publish is new", by_content.deduplicated, False)
+    expect_equal("the same content again is deduplicated", (same_content.deduplicated, same_content.message_id), (True, by_content.message_id))
+    while time.monotonic() < deadline and len(h.app("GET", f"/third-party/received?run={tag}").json()) < 2:
+        time.sleep(0.2)
+    time.sleep(1.0)  # a duplicate that was queued after all would arrive meanwhile
+    bodies = sorted(json.loads(r["body"])["n"] for r in h.app("GET", f"/third-party/received?run={tag}").json())
+    expect_equal("the bodies delivered (each message once, no duplicate)", bodies, [1, 3])
+
+
 def scenario_signed(h: Harness, deadline: float) -> None:
     h.keys()
     keys_state = h.app("GET", "/signing-keys").json()
@@ -771,6 +793,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("bad_token", scenario_bad_token),
     ("sequential", scenario_sequential),
     ("publish_json", scenario_publish_json),
+    ("publish_deduplicated", scenario_publish_deduplicated),
     ("signed", scenario_signed),
     ("signature_rejected", scenario_signature_rejected),
     ("sleep", scenario_sleep),

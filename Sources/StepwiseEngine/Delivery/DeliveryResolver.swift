@@ -25,8 +25,14 @@ struct DeliveryResolver {
             }
             let outcome = retries.count == submissions.count ? "retry" : "submitted"
             let detail = outcome == "retry" ? retries.map(\.description) : submissions.map(\.stepName)
-            var result = resolution(submissions: submissions, next: deadline.map { (0, $0) }, outcome: outcome, detail: detail.joined(separator: ", "))
-            result.record.attempt = submissions.first.map { failures[$0.stepName] ?? 0 } ?? 0
+            return resolution(recording: submissions, next: deadline.map { (0, $0) }, outcome: outcome, detail: detail.joined(separator: ", "))
+        case .finished(let submissions, let output):
+            // Past the run's deadline the step is recorded and the run's next delivery times it
+            // out, as it would if the run had not ended in this delivery.
+            if let deadline, now >= deadline { return resolve(.submitted(submissions)) }
+            var result = resolution(
+                recording: submissions, next: nil, status: .succeeded, outcome: "completed", detail: submissions.map(\.stepName).joined(separator: ", "))
+            result.output = output
             return result
         case .blocked:
             return resolution(next: deadline.map { (0, $0) }, outcome: "blocked", detail: nil)
@@ -66,6 +72,17 @@ struct DeliveryResolver {
         if let url = workflow?.failureURL?.value {
             result.notices = [FailureNotice.message(for: run, error: result.error ?? error, url: url, now: now)]
         }
+        return result
+    }
+
+    /// A resolution appending or parking `submissions`; its attempt is the first step's failed
+    /// tries so far.
+    private func resolution(
+        recording submissions: [StepSubmission], next: (attempt: Int, dueAt: TimestampValue)?, status: RunStatus = .running, outcome: String,
+        detail: String
+    ) -> DeliveryResolution {
+        var result = resolution(submissions: submissions, next: next, status: status, outcome: outcome, detail: detail)
+        result.record.attempt = submissions.first.map { failures[$0.stepName] ?? 0 } ?? 0
         return result
     }
 

@@ -7,8 +7,9 @@ import StepwiseRuntime
 /// `DeliveryTarget`. Decisions are made by `PublicationPlanner` and `QueuedAttemptResolver`;
 /// the store applies them.
 extension WorkflowEngine {
-    /// Stores the messages of one publish or batch request (all, or none when one is refused) and
-    /// wakes the delivery loop; a result per message, or the one refusal.
+    /// Stores the messages of one publish or batch request (all, or none when one is refused),
+    /// each deduplicated as it asks (`MessageDeduplication`), and wakes the delivery loop; a result
+    /// per message, or the one refusal.
     public func publish(_ messages: [PublishedMessage]) async throws -> Result<[PublicationResult], PublishRefusal> {
         let planner = try await planner(for: messages)
         var publications: [Publication] = []
@@ -19,7 +20,7 @@ extension WorkflowEngine {
                 return .failure(.invalid(messages.count > 1 ? error.located("batch item \(index)") : error))
             }
         }
-        let results = try await store.publish(publications, at: planner.now)
+        let results = try await store.publish(publications, deduplicatedBy: messages.map(MessageDeduplication.key(of:)), at: planner.now)
         if case .unknownRun(let id) = results.first { return .failure(.unknownRun(id)) }
         if case .runEnded(let status) = results.first { return .failure(.runEnded(status)) }
         queueChanged()

@@ -651,6 +651,11 @@ extension TimestampValue {
         guard let moved = try? TimestampValue(nanosecondsSinceEpoch: nanosecondsSinceEpoch + nanoseconds) else { return self }
         return moved
     }
+
+    /// This instant minus `duration`, or unchanged when that leaves the representable range.
+    func movedBack(by duration: Duration) -> TimestampValue {
+        movedForward(by: .zero - duration)
+    }
 }
 
 /// What the engine knows of a next due time (a schedule's tick, a queued message) without asking

@@ -1,4 +1,5 @@
 import Crypto
+import StepwiseExpressions
 import StepwiseProtocol
 
 /// The API token every node accepts, known by its SHA-256 digest: nodes share the digest through
@@ -10,7 +11,7 @@ public struct SharedToken: Sendable, Equatable {
 
     /// The digest of `token`.
     public init(token: String) {
-        digest = SHA256.hash(data: Array(token.utf8)).map { byte in String(byte, radix: 16).leftPadded(to: 2) }.joined()
+        digest = Hex.encode(SHA256.hash(data: Array(token.utf8)))
     }
 
     /// A digest read from the store.
@@ -49,11 +50,5 @@ public struct SharedToken: Sendable, Equatable {
         let stored = try await store.apiToken(storing: token.digest, node: node, replacing: false)
         guard let stored, stored.digest != token.digest else { return (token, own.source) }
         return (SharedToken(digest: stored.digest), "the store (node \(stored.node)'s; \(own.source) on this node is not the shared token)")
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

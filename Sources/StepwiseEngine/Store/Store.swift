@@ -135,10 +135,11 @@ public protocol Store: Sendable {
 
     // MARK: The QStash queue and the logs of SDK runs
 
-    /// Applies the publications of one publish or batch request in one transaction, in order.
-    /// When one is refused (its run is unknown or ended) nothing is stored and the result is that
-    /// refusal alone.
-    func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult]
+    /// Applies the publications of one publish or batch request in one transaction, in order,
+    /// each deduplicated by its key in `keys` (`MessageDeduplication`; `nil`, or missing, for
+    /// none). When one is refused (its run is unknown or ended) nothing is stored and the result
+    /// is that refusal alone.
+    func publish(_ publications: [Publication], deduplicatedBy keys: [String?], at time: TimestampValue) async throws -> [PublicationResult]
 
     /// The earliest due time of a queued message, or of a lease expiry.
     func nextQueuedTime() async throws -> TimestampValue?
@@ -222,5 +223,10 @@ extension Store {
     /// The log of an SDK run, entries `0...position` (all when `nil`).
     public func runLog(runId: String, through position: Int?) async throws -> [RawStep] {
         try await runLog(runId: runId, from: 0, through: position)
+    }
+
+    /// Applies publications none of which asks for deduplication.
+    public func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult] {
+        try await publish(publications, deduplicatedBy: [], at: time)
     }
 }

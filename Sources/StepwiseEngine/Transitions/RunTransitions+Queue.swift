@@ -5,13 +5,25 @@ import StepwiseRuntime
 /// The QStash queue and SDK runs: publications (`PublicationPlanner`) and attempt follow-ups
 /// (`QueuedAttemptResolver`) applied, waits parked and resolved, runs ended by their endpoint.
 extension RunTransitions {
-    /// Applies the publications of one publish or batch request in order; throws
+    /// Applies the publications of one publish or batch request in order, each deduplicated by
+    /// its key in `keys` (`nil`, or missing, for none): a key taken by a message published within
+    /// `MessageDeduplication.window` answers with that message, and nothing is stored. Throws
     /// `RefusedPublication` when one is refused, for the store to roll the whole request back.
-    public func publish(_ publications: [Publication], at time: TimestampValue) throws -> [PublicationResult] {
-        try publications.map { publication in
+    public func publish(_ publications: [Publication], deduplicatedBy keys: [String?] = [], at time: TimestampValue) throws -> [PublicationResult] {
+        let since = time.movedBack(by: MessageDeduplication.window)
+        if keys.contains(where: { $0 != nil }) { try transaction.forgetDeduplications(before: since) }
+        return try publications.enumerated().map { index, publication in
+            let key = keys.indices.contains(index) ? keys[index] : nil
+            if let key, let earlier = try transaction.claimDeduplication(key: key, messageId: publication.messageId, at: time, since: since) {
+                return .deduplicated(earlier)
+            }
             let result = try apply(publication, at: time)
             switch result {
-            case .stored, .deduplicated: return result
+            case .stored: return result
+            case .deduplicated(let earlier):
+                // The run or step existed already: the key names the message that stored it.
+                if let key { try transaction.setDeduplication(key: key, messageId: earlier) }
+                return result
             case .runEnded, .unknownRun: throw RefusedPublication(result: result)
             }
         }

@@ -130,6 +130,15 @@ public protocol StoreTransaction {
     func logMessageId(runId: String, position: Int) throws -> String?
     /// The message id of the log entry appended with `dedupeKey`, if any.
     func logMessageId(runId: String, dedupeKey: String) throws -> String?
+    /// Takes deduplication key `key` for message `messageId` published at `time`, unless a message
+    /// published at `since` or later holds it; that message's id when one does (then the key is
+    /// left as it is). A key held by an older message is taken over.
+    func claimDeduplication(key: String, messageId: String, at time: TimestampValue, since: TimestampValue) throws -> String?
+    /// Points deduplication key `key` at message `messageId`.
+    func setDeduplication(key: String, messageId: String) throws
+    /// Deletes deduplication keys taken before `since` (claims ignore them anyway), a bounded
+    /// number at a time and none another transaction is deleting.
+    func forgetDeduplications(before since: TimestampValue) throws
     /// Stores an SDK run's wait unless one is stored for its step; whether it stored it.
     func insertEndpointWait(_ wait: EndpointWait, timeoutAt: TimestampValue, at time: TimestampValue) throws -> Bool
     /// Removes an SDK run's pending wait; whether there was one.

@@ -34,6 +34,10 @@ public struct Step: Sendable {
 
     /// Whether the step is durable (its result is journaled) rather than recomputed on replay.
     public var isDurable: Bool { kind.isDurable }
+
+    /// Whether the step and every step nested in it (cases, branches, loop body, `catch`) are
+    /// recomputed on replay: it journals nothing, whichever way it goes.
+    public var journalsNothing: Bool { selfAndDescendants.allSatisfy { !$0.isDurable } }
 }
 
 /// `retry`: how often and how fast a failed step is tried again.

@@ -39,7 +39,7 @@ extension WorkflowEndpoint {
                 runId: runId, workflow: definition.name, definitionHash: definition.hash, journal: journal,
                 startedAt: Self.createdAt(request) ?? Self.createdAt(milliseconds: callback.workflowCreatedAt) ?? clock(), failure: failure)
             switch await runner.deliver(delivery) {
-            case .submitted(let submissions):
+            case .submitted(let submissions), .finished(let submissions, _):
                 // Retrying the callback cannot help (and would send on_failure's requests again).
                 guard submissions.count == 1, case .record(var entry) = submissions[0] else {
                     return .nonRetryable(

@@ -29,7 +29,7 @@ extension WorkflowEndpoint {
         }
         switch outcome {
         case .completed, .failed, .canceled, .rejected: logs.forget(runId)
-        case .submitted, .blocked, .needsWholeJournal: break
+        case .submitted, .finished, .blocked, .needsWholeJournal: break
         }
         let publisher = OutcomePublisher(
             endpoint: self, runId: runId, messages: messages(runId: runId, request, definition), definition: definition,

@@ -23,7 +23,10 @@ struct OutcomePublisher: Sendable {
     func submit(_ outcome: DeliveryOutcome) async -> EndpointReply {
         do throws(OrchestratorFailure) {
             switch outcome {
-            case .submitted(let submissions):
+            // The runner never ends a protocol run with its last step (a delivery carrying
+            // `plans`); if it did, publishing the step is still right: the run ends at its next
+            // delivery.
+            case .submitted(let submissions), .finished(let submissions, _):
                 return try await submit(submissions)
             case .blocked:
                 return .done(runId)

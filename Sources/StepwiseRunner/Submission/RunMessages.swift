@@ -158,7 +158,7 @@ extension RunMessages {
 
     /// The first `bytes` bytes of the SHA-256 of `seed`, in hex.
     static func hexDigest(_ seed: String, bytes: Int) -> String {
-        SHA256.hash(data: Array(seed.utf8)).prefix(bytes).map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+        Hex.encode(SHA256.hash(data: Array(seed.utf8)).prefix(bytes))
     }
 
     /// The message that starts the run `child` invokes with `input` for the step `stepId` (§6.5):

@@ -1,4 +1,5 @@
 import Crypto
+import StepwiseExpressions
 import StepwiseLanguage
 
 /// A validated workflow and its source, identified by the SHA-256 of the source text; runs are
@@ -15,10 +16,7 @@ public struct WorkflowDefinition: Sendable {
     public init(workflow: Workflow, source: String) {
         self.workflow = workflow
         self.source = source
-        hash = SHA256.hash(data: Array(source.utf8)).map { byte in
-            let digits = String(byte, radix: 16)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined()
+        hash = Hex.encode(SHA256.hash(data: Array(source.utf8)))
     }
 
     /// The workflow's name.

@@ -51,6 +51,10 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// New durable steps: append the recorded ones, start the operations, deliver again when
     /// anything was appended.
     case submitted([StepSubmission])
+    /// The run's last step and its end: append the recorded steps and finish the run with this
+    /// output, in one commit. Only in process (`plans == nil`); the protocol ends a run in a
+    /// delivery of its own.
+    case finished([StepSubmission], output: Value)
     /// Nothing to do until the engine completes one of the run's pending operations.
     case blocked
     /// The run finished with this output.

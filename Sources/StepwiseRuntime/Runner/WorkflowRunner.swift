@@ -23,7 +23,7 @@ public final class WorkflowRunner: Sendable {
 
     /// What deliveries share: the known definitions and the remembered states.
     private struct State {
-        var definitions: [String: Workflow] = [:]
+        var definitions: [String: RegisteredWorkflow] = [:]
         var warm: WarmStateCache<ExecutionState>
     }
 
@@ -48,7 +48,8 @@ public final class WorkflowRunner: Sendable {
 
     /// Makes a definition available under its hash (runs are pinned to the hash they started with).
     public func register(_ workflow: Workflow, hash: String) {
-        state.withLock { $0.definitions[hash] = workflow }
+        let definition = RegisteredWorkflow(workflow: workflow)
+        state.withLock { $0.definitions[hash] = definition }
     }
 
     /// Whether a definition is known.
@@ -63,10 +64,11 @@ public final class WorkflowRunner: Sendable {
     /// Only the lookup of the definition and the warm state hold the lock; the interpreter runs
     /// concurrently with other deliveries.
     public func deliver(_ delivery: Delivery) async -> DeliveryOutcome {
-        guard let (workflow, cached) = prepare(delivery) else {
+        guard let (definition, cached) = prepare(delivery) else {
             return .rejected("no definition \(delivery.definitionHash) of workflow '\(delivery.workflow)' is known to this runner")
         }
         if cached == nil, delivery.journalBase > 0 { return .needsWholeJournal }
+        let workflow = definition.workflow
         let interpreter = WorkflowInterpreter(workflow: workflow, http: http, secrets: secrets, clock: clock)
         let context = WorkflowContext(
             runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal, base: delivery.journalBase,
@@ -74,7 +76,7 @@ public final class WorkflowRunner: Sendable {
             startedAt: delivery.startedAt, now: clock())
         // `consume` leaves the state with one owner, so the walk changes it in place instead of copying it.
         var execution = (consume cached) ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
-        let outcome: DeliveryOutcome
+        var outcome: DeliveryOutcome
         do {
             let result = try await Self.run(interpreter, delivery, context, &execution)
             switch result {
@@ -84,26 +86,31 @@ public final class WorkflowRunner: Sendable {
         } catch {
             outcome = Self.outcome(of: error)
         }
+        if case .submitted(let submissions) = outcome,
+            let output = await Self.output(after: submissions, of: delivery, definition, interpreter, state: execution, now: clock())
+        {
+            outcome = .finished(submissions, output: output)
+        }
         // Entry 0 (the input) is in the state too.
         let covered = context.coveredCount + 1
         remember(delivery, state: execution, covering: covered, outcome: outcome)
         return outcome
     }
 
-    private func prepare(_ delivery: Delivery) -> (Workflow, ExecutionState?)? {
+    private func prepare(_ delivery: Delivery) -> (RegisteredWorkflow, ExecutionState?)? {
         state.withLock { state in Self.prepare(delivery, definitions: state.definitions, warm: &state.warm) }
     }
 
-    private static func prepare(_ delivery: Delivery, definitions: [String: Workflow], warm: inout WarmStateCache<ExecutionState>)
-        -> (Workflow, ExecutionState?)?
+    private static func prepare(_ delivery: Delivery, definitions: [String: RegisteredWorkflow], warm: inout WarmStateCache<ExecutionState>)
+        -> (RegisteredWorkflow, ExecutionState?)?
     {
-        guard let workflow = definitions[delivery.definitionHash] else { return nil }
+        guard let definition = definitions[delivery.definitionHash] else { return nil }
         // The state leaves the cache for the delivery, which stores it back when it is done.
-        guard delivery.failure == nil, let cached = warm.take(delivery.runId) else { return (workflow, nil) }
+        guard delivery.failure == nil, let cached = warm.take(delivery.runId) else { return (definition, nil) }
         // A delivery of the journal's end must start exactly where the remembered state stops;
         // a whole journal must merely extend it.
         let usable = delivery.journalBase > 0 ? cached.journalCount == delivery.journalBase : cached.journalCount <= delivery.journal.count
-        return (workflow, usable ? cached.state : nil)
+        return (definition, usable ? cached.state : nil)
     }
 
     private static func run(
@@ -119,6 +126,30 @@ public final class WorkflowRunner: Sendable {
         }
         context.acceptsNewSteps = true
         return try await interpreter.executeFailureHandler(failure, context, state: &state)
+    }
+
+    /// The run's output when the step this delivery recorded is a top-level step after which no
+    /// step journals anything, and the workflow ends there: the walk goes on over the new entry
+    /// exactly as the next delivery would (through `set`, `switch`, `return`, the output), so the
+    /// run ends in the commit of its last durable step (one delivery and one commit fewer per
+    /// run). In process only: over the Upstash protocol a run ends in a delivery of its own. The
+    /// walk runs on a copy of the state, which stays as it was when the workflow goes on; only
+    /// the last durable top-level step qualifies, so the copy is made at most once per run.
+    private static func output(
+        after submissions: [StepSubmission], of delivery: Delivery, _ definition: RegisteredWorkflow, _ interpreter: WorkflowInterpreter,
+        state: ExecutionState, now: TimestampValue
+    ) async -> Value? {
+        guard let last = definition.lastJournalingStep, state.resume.step == last, delivery.plans == nil, delivery.failure == nil,
+            submissions.count == 1, case .record(let entry) = submissions[0], entry.error == nil,
+            entry.stepName == definition.workflow.steps[last].path.instantiated(indices: [])
+        else { return nil }
+        let context = WorkflowContext(
+            runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal + [entry], base: delivery.journalBase,
+            pending: delivery.pending, failures: delivery.failures, retried: delivery.retried, startedAt: delivery.startedAt, now: now)
+        context.acceptsNewSteps = false
+        var walked = state
+        guard case .completed(let output)? = try? await interpreter.execute(context, state: &walked) else { return nil }
+        return output
     }
 
     private static func outcome(of interruption: StepInterruption) -> DeliveryOutcome {
@@ -157,5 +188,17 @@ public final class WorkflowRunner: Sendable {
     /// Forgets a run's warm state (after it finished or was canceled elsewhere).
     public func forget(runId: String) {
         state.withLock { $0.warm.remove(runId) }
+    }
+}
+
+/// A workflow the runner serves, with what every delivery would otherwise recompute.
+private struct RegisteredWorkflow: Sendable {
+    let workflow: Workflow
+    /// The last top-level step that journals anything: a delivery that records it may end the run.
+    let lastJournalingStep: Int?
+
+    init(workflow: Workflow) {
+        self.workflow = workflow
+        lastJournalingStep = workflow.steps.lastIndex { !$0.journalsNothing }
     }
 }

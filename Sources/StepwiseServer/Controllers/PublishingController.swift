@@ -15,11 +15,14 @@ struct PublishingController: Sendable {
         router.post("v2/batch") { request, _ in await batch(request) }
     }
 
+    /// A message deduplicated by its deduplication id or content is answered `202 Accepted`, as
+    /// QStash does; other answers are `200`.
     private func publish(_ request: Request) async -> Response {
         await parsing(request) { body throws(ProtocolError) in
             [try PublishedMessage(publishTarget: request.uri.string, headers: request.headerFields, body: body)]
-        } answer: { answers in
-            answers[0].json
+        } answer: { messages, answers in
+            let duplicate = answers[0].deduplicated == true && MessageDeduplication.isRequested(by: messages[0])
+            return (duplicate ? .accepted : .ok, answers[0].json)
         }
     }
 
@@ -28,14 +31,14 @@ struct PublishingController: Sendable {
             let messages = try PublishedMessage.batch(jsonBytes: body)
             guard !messages.isEmpty else { throw ProtocolError("the batch is empty") }
             return messages
-        } answer: { answers in
-            .list(answers.map(\.json))
+        } answer: { _, answers in
+            (.ok, .list(answers.map(\.json)))
         }
     }
 
     /// Reads the body, parses the messages with `parse` (400 naming what is wrong) and publishes them.
     private func parsing(
-        _ request: Request, _ parse: ([UInt8]) throws(ProtocolError) -> [PublishedMessage], answer: ([PublishAnswer]) -> Value
+        _ request: Request, _ parse: ([UInt8]) throws(ProtocolError) -> [PublishedMessage], answer: PublishAnswering
     ) async -> Response {
         let messages: [PublishedMessage]
         switch await RequestBody.bytes(request) {
@@ -50,8 +53,11 @@ struct PublishingController: Sendable {
         return await store(messages, answer: answer)
     }
 
+    /// How a request's messages and their `PublishAnswer`s are answered: a status and a body.
+    private typealias PublishAnswering = ([PublishedMessage], [PublishAnswer]) -> (HTTPResponse.Status, Value)
+
     /// Publishes `messages` and answers with `answer` of their `PublishAnswer`s, or `refused(_:)`.
-    private func store(_ messages: [PublishedMessage], answer: ([PublishAnswer]) -> Value) async -> Response {
+    private func store(_ messages: [PublishedMessage], answer: PublishAnswering) async -> Response {
         let outcome: Result<[PublicationResult], PublishRefusal>
         do {
             outcome = try await engine.publish(messages)
@@ -69,7 +75,8 @@ struct PublishingController: Sendable {
                 case .runEnded, .unknownRun: PublishAnswer(messageId: "", url: message.destination)
                 }
             }
-            return JSONResponse.make(.ok, answer(answers))
+            let (status, body) = answer(messages, answers)
+            return JSONResponse.make(status, body)
         }
     }
 }

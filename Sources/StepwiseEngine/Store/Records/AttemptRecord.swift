@@ -9,7 +9,8 @@ public struct AttemptRecord: Sendable, Equatable {
     public var attempt: Int
     public var startedAt: TimestampValue
     public var finishedAt: TimestampValue
-    /// `submitted`, `retry`, `completed`, `failed`, `rejected`, `error`.
+    /// `submitted`, `retry`, `completed`, `failed`, `rejected`, `error`. A `completed` delivery
+    /// may also have recorded the run's last step (`detail` names it).
     public var outcome: String
     public var detail: String?
 
