@@ -117,6 +117,14 @@ enum PostgresSchema {
             "CREATE TABLE message_deduplications (key TEXT PRIMARY KEY, message_id TEXT NOT NULL, created_at BIGINT NOT NULL)",
             "CREATE INDEX message_deduplications_by_age ON message_deduplications(created_at)",
         ]),
+        Migration(name: "v4: flow-control keys: paused, pinned and last seen limits", statements: [
+            """
+            CREATE TABLE flow_keys (
+                key TEXT PRIMARY KEY, paused BIGINT NOT NULL DEFAULT 0, pinned_parallelism BIGINT, pinned_rate BIGINT, pinned_period BIGINT,
+                parallelism BIGINT, rate BIGINT, period BIGINT)
+            """,
+            "CREATE INDEX runs_by_rate_key ON runs(rate_key) WHERE rate_key IS NOT NULL",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

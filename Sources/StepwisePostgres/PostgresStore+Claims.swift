@@ -58,6 +58,18 @@ extension PostgresStore {
         }
     }
 
+    public func flowKeyReports(now: TimestampValue) async throws -> [FlowKeyReport] {
+        try await snapshot { session in try FlowKeyControl(PostgresTransaction(session)).reports(now: PostgresTransaction.at(now)) }
+    }
+
+    public func flowKeyReport(_ key: String, now: TimestampValue) async throws -> FlowKeyReport? {
+        try await snapshot { session in try FlowKeyControl(PostgresTransaction(session)).report(key, now: PostgresTransaction.at(now)) }
+    }
+
+    public func changeFlowKey(_ key: String, _ change: FlowKeyChange) async throws {
+        try await write { transaction in try FlowKeyControl(transaction).apply(change, to: key) }
+    }
+
     public func nextWakeTime() async throws -> TimestampValue? {
         try await session { session in
             try session.value(
@@ -131,6 +143,61 @@ extension PostgresTransaction: FlowControlRows {
     func freeAllSlots() throws {
         try session.execute("UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
         try session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
+    }
+
+    func flowKeyState(_ key: String) throws -> FlowKeyState? {
+        try session.row("SELECT * FROM flow_keys WHERE key = ?", [key]).map { row in
+            func integer(_ column: String) -> Int64? { (try? row(column, as: Int64?.self)) ?? nil }
+            func limits(_ prefix: String) -> FlowLimits {
+                FlowLimits(
+                    parallelism: integer(prefix + "parallelism").map { Int(clamping: $0) }, rate: integer(prefix + "rate").map { Int(clamping: $0) },
+                    period: integer(prefix + "period"))
+            }
+            return FlowKeyState(paused: (integer("paused") ?? 0) != 0, pinned: limits("pinned_"), seen: limits(""))
+        }
+    }
+
+    func saveFlowKeyState(_ key: String, _ state: FlowKeyState) throws {
+        try session.execute(
+            """
+            INSERT INTO flow_keys (key, paused, pinned_parallelism, pinned_rate, pinned_period, parallelism, rate, period)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET paused = excluded.paused, pinned_parallelism = excluded.pinned_parallelism,
+                pinned_rate = excluded.pinned_rate, pinned_period = excluded.pinned_period, parallelism = excluded.parallelism,
+                rate = excluded.rate, period = excluded.period
+            """,
+            [
+                key, Int64(state.paused ? 1 : 0), state.pinned.parallelism.map(Int64.init), state.pinned.rate.map(Int64.init), state.pinned.period,
+                state.seen.parallelism.map(Int64.init), state.seen.rate.map(Int64.init), state.seen.period,
+            ])
+    }
+
+    func flowKeys() throws -> [String] {
+        try session.values("SELECT key FROM flow_keys ORDER BY key")
+    }
+
+    func waitlistSize(key: String) throws -> Int {
+        let runs = try session.value(
+            """
+            SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
+            WHERE m.waiting_for_slot = 1 AND (r.concurrency_key = ? OR r.rate_key = ?)
+            """, [key, key], as: Int.self) ?? 0
+        let queued = try session.value("SELECT COUNT(*) FROM queue WHERE waiting_for_slot = 1 AND flow_key = ?", [key], as: Int.self) ?? 0
+        return runs + queued
+    }
+
+    func releaseWaiting(key: String) throws {
+        try session.execute(
+            """
+            UPDATE messages SET waiting_for_slot = 0
+            WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ? OR rate_key = ?)
+            """, [key, key])
+        try session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1 AND flow_key = ?", [key])
+        madeDue.otherWork()
+    }
+
+    func forgetStarts(key: String) throws {
+        try session.execute("DELETE FROM rate_starts WHERE key = ?", [key])
     }
 }
 

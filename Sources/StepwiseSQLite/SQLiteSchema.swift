@@ -277,6 +277,17 @@ enum SQLiteSchema {
                 CREATE INDEX message_deduplications_by_age ON message_deduplications(created_at);
                 """)
         }
+        migrator.registerMigration("v11: flow-control keys: paused, pinned and last seen limits") { db in
+            try db.execute(sql: """
+                CREATE TABLE flow_keys (
+                    key TEXT PRIMARY KEY,
+                    paused INTEGER NOT NULL DEFAULT 0,
+                    pinned_parallelism INTEGER, pinned_rate INTEGER, pinned_period INTEGER,
+                    parallelism INTEGER, rate INTEGER, period INTEGER
+                );
+                CREATE INDEX runs_by_rate_key ON runs(rate_key) WHERE rate_key IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

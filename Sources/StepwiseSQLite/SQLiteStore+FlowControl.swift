@@ -38,6 +38,18 @@ extension SQLiteStore {
         }
     }
 
+    public func flowKeyReports(now: TimestampValue) async throws -> [FlowKeyReport] {
+        try await pool.read { db in try FlowKeyControl(SQLiteTransaction(db)).reports(now: SQLiteTime.milliseconds(now)) }
+    }
+
+    public func flowKeyReport(_ key: String, now: TimestampValue) async throws -> FlowKeyReport? {
+        try await pool.read { db in try FlowKeyControl(SQLiteTransaction(db)).report(key, now: SQLiteTime.milliseconds(now)) }
+    }
+
+    public func changeFlowKey(_ key: String, _ change: FlowKeyChange) async throws {
+        try await groupCommit.write { db in try FlowKeyControl(SQLiteTransaction(db)).apply(change, to: key) }
+    }
+
     /// Whether a delivery may start now under `flow` (`FlowAdmission`).
     static func admit(_ db: Database, _ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
         try FlowAdmission(SQLiteTransaction(db)).admit(flow, held, now: now)

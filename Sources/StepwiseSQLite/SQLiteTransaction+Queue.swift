@@ -218,6 +218,62 @@ extension SQLiteTransaction: FlowControlRows {
         try db.cachedStatement(sql: "UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1").execute()
     }
 
+    func flowKeyState(_ key: String) throws -> FlowKeyState? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM flow_keys WHERE key = ?"), arguments: [key]).map { row in
+            FlowKeyState(
+                paused: (row["paused"] as Int64) != 0,
+                pinned: FlowLimits(parallelism: row["pinned_parallelism"], rate: row["pinned_rate"], period: row["pinned_period"]),
+                seen: FlowLimits(parallelism: row["parallelism"], rate: row["rate"], period: row["period"]))
+        }
+    }
+
+    func saveFlowKeyState(_ key: String, _ state: FlowKeyState) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO flow_keys (key, paused, pinned_parallelism, pinned_rate, pinned_period, parallelism, rate, period)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (key) DO UPDATE SET paused = excluded.paused, pinned_parallelism = excluded.pinned_parallelism,
+                    pinned_rate = excluded.pinned_rate, pinned_period = excluded.pinned_period, parallelism = excluded.parallelism,
+                    rate = excluded.rate, period = excluded.period
+                """
+        ).execute(arguments: [
+            key, state.paused ? 1 : 0, state.pinned.parallelism, state.pinned.rate, state.pinned.period, state.seen.parallelism, state.seen.rate,
+            state.seen.period,
+        ])
+    }
+
+    func flowKeys() throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT key FROM flow_keys ORDER BY key"))
+    }
+
+    func waitlistSize(key: String) throws -> Int {
+        let runs =
+            try Int.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
+                        WHERE m.waiting_for_slot = 1 AND (r.concurrency_key = ? OR r.rate_key = ?)
+                        """),
+                arguments: [key, key]) ?? 0
+        let queued =
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM queue WHERE waiting_for_slot = 1 AND flow_key = ?"), arguments: [key]) ?? 0
+        return runs + queued
+    }
+
+    func releaseWaiting(key: String) throws {
+        try db.cachedStatement(
+            sql: """
+                UPDATE messages SET waiting_for_slot = 0
+                WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ? OR rate_key = ?)
+                """
+        ).execute(arguments: [key, key])
+        try db.cachedStatement(sql: "UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1 AND flow_key = ?").execute(arguments: [key])
+    }
+
+    func forgetStarts(key: String) throws {
+        try db.cachedStatement(sql: "DELETE FROM rate_starts WHERE key = ?").execute(arguments: [key])
+    }
+
     private static func table(_ held: HeldMessage) -> String {
         switch held {
         case .message: "messages"

@@ -131,7 +131,7 @@ struct QStashSchedulesTests {
                 return .json("{}")
             }
             try await RunningServer.with([]) { stepwise in
-                #expect(try await publish(6, to: target.url("/slow"), key: "slow-api", value: "parallelism=2", on: stepwise) == 200)
+                #expect(try await stepwise.publish(6, to: target.url("/slow"), key: "slow-api", value: "parallelism=2") == 200)
                 _ = try await eventually("all six deliveries") { target.requests(to: "/slow").count == 6 ? true : nil }
                 #expect(load.highest == 2, "two at a time, never more (and the limit was used)")
             }
@@ -143,7 +143,7 @@ struct QStashSchedulesTests {
         let clock = try VirtualClock.at("2026-06-01T00:00:00Z")
         try await CountingServer.with { target in
             try await RunningServer.with([], clock: { clock.now }) { stepwise in
-                #expect(try await publish(4, to: target.url("/rated"), key: "mail", value: "rate=2, period=1s", on: stepwise) == 200)
+                #expect(try await stepwise.publish(4, to: target.url("/rated"), key: "mail", value: "rate=2, period=1s") == 200)
                 _ = try await eventually("the first two deliveries") { target.requests(to: "/rated").count == 2 ? true : nil }
                 try await Task.sleep(for: .milliseconds(400))
                 #expect(target.requests(to: "/rated").count == 2, "the other two wait for the next window")
@@ -151,18 +151,6 @@ struct QStashSchedulesTests {
                 _ = try await eventually("all four deliveries") { target.requests(to: "/rated").count == 4 ? true : nil }
             }
         }
-    }
-
-    /// Publishes `count` plain messages to `destination` in one batch under the flow control
-    /// `key` and `value`; the answer's status.
-    private func publish(_ count: Int, to destination: String, key: String, value: String, on stepwise: RunningServer) async throws -> Int {
-        let items = (0..<count).map { index in
-            [
-                "destination": Value.string(destination), "body": .string(#"{"n":\#(index)}"#),
-                "headers": ["Upstash-Flow-Control-Key": .string(key), "Upstash-Flow-Control-Value": .string(value)],
-            ] as Value
-        }
-        return try await send(.POST, stepwise.url("/v2/batch"), body: Value.list(items).jsonText()).status
     }
 }
 

@@ -789,6 +789,55 @@ def scenario_schedules(h: Harness, deadline: float) -> None:
         raise Fail("schedule.delete() left compat-monthly listed")
 
 
+def scenario_flow_control(h: Harness, deadline: float) -> None:
+    """The official client's flow-control API: a paused key's messages wait and are reported
+    waiting, resume delivers them; pin, unpin, reset_rate; the global parallelism."""
+    tag = new_tag("flow")
+    key = f"compat-{tag}"
+    client = h.qstash()
+    flow = client.flow_control
+
+    def received() -> int:
+        return len(h.app("GET", f"/third-party/received?run={tag}").json())
+
+    try:
+        flow.pause(key)
+        expect_equal("is_paused after pause()", flow.get(key).is_paused, True)
+        for n in range(2):
+            client.message.publish_json(
+                url=f"{h.app_url}/third-party/echo", body={"n": n}, headers={"X-Run-Id": tag}, flow_control={"key": key, "parallelism": 3})
+        waiting = flow.get(key).wait_list_size
+        while time.monotonic() < deadline and waiting < 2:
+            time.sleep(0.1)
+            waiting = flow.get(key).wait_list_size
+        expect_equal("wait_list_size of the paused key", waiting, 2)
+        expect_equal("messages delivered while paused", received(), 0)
+        flow.resume(key)
+        while time.monotonic() < deadline and received() < 2:
+            time.sleep(0.1)
+        expect_equal("messages delivered after resume()", received(), 2)
+        info = flow.get(key)
+        expect_equal("after resume(): is_paused, wait_list_size, parallelism_max (the messages' own)",
+                     (info.is_paused, info.wait_list_size, info.parallelism_max), (False, 0, 3))
+        flow.pin(key, {"parallelism": 1, "rate": 10, "period": 60})
+        info = flow.get(key)
+        expect_equal("after pin(): is_pinned_parallelism, parallelism_max, is_pinned_rate, rate_max, rate_period",
+                     (info.is_pinned_parallelism, info.parallelism_max, info.is_pinned_rate, info.rate_max, info.rate_period), (True, 1, True, 10, 60))
+        flow.unpin(key, {"parallelism": True, "rate": True})
+        info = flow.get(key)
+        expect_equal("after unpin(): is_pinned_parallelism, is_pinned_rate, parallelism_max",
+                     (info.is_pinned_parallelism, info.is_pinned_rate, info.parallelism_max), (False, False, 3))
+        flow.reset_rate(key)
+        expect_equal("rate_count after reset_rate()", flow.get(key).rate_count, 0)
+        overall = flow.get_global_parallelism()
+        if overall.parallelism_max <= 0:
+            raise Fail(f"get_global_parallelism().parallelism_max should be the server's --concurrency, got {overall.parallelism_max}")
+    except Fail:
+        raise
+    except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
+        raise Fail(f"the qstash client's flow-control API failed: {type(error).__name__}: {error}")
+
+
 SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("bad_token", scenario_bad_token),
     ("sequential", scenario_sequential),
@@ -806,6 +855,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("twenty", scenario_twenty),
     ("yaml_runner_alongside", scenario_yaml_runner_alongside),
     ("schedules", scenario_schedules),
+    ("flow_control", scenario_flow_control),
 ]
 
 

@@ -85,6 +85,8 @@ public actor WorkflowEngine {
     /// message id from step to step, so the id may be claimed again before the task that held it
     /// has ended) and `q<id>` for queued ones.
     private var inFlight: [String: Task<Void, Never>] = [:]
+    /// How many deliveries are in flight.
+    var inFlightCount: Int { inFlight.count }
     /// How many run messages were claimed: the keys of `inFlight`.
     private var claims = 0
     /// The messages (`messages` ids, counted: a delivery ending and the next claim of the same id

@@ -173,6 +173,15 @@ public protocol Store: Sendable {
     /// Removes and returns the event kept for run `runId` (lookback), if any.
     func takeEvent(runId: String, event: String) async throws -> Value?
 
+    // MARK: Flow control
+
+    /// What every flow-control key used or set reports at `now` (`FlowKeyControl.reports`).
+    func flowKeyReports(now: TimestampValue) async throws -> [FlowKeyReport]
+    /// What `key` reports at `now`; `nil` for a key never used nor set.
+    func flowKeyReport(_ key: String, now: TimestampValue) async throws -> FlowKeyReport?
+    /// Applies an operator's `change` to `key` in one transaction (`FlowKeyControl.apply`).
+    func changeFlowKey(_ key: String, _ change: FlowKeyChange) async throws
+
     // MARK: Metrics
 
     /// How many runs each workflow has in each status.

@@ -9,19 +9,28 @@ public struct FlowAdmission<Rows: FlowControlRows> {
         self.rows = rows
     }
 
-    /// Whether `held` may start at `now` (milliseconds since the epoch) under `flow`; when it may
-    /// not, it is held back (waiting for a slot, or due later) and its lease dropped.
+    /// Whether `held` may start at `now` (milliseconds since the epoch) under `flow`, with the
+    /// limits an operator pinned on its keys; when it may not (over a limit, or a key is paused),
+    /// it is held back (waiting for a slot, or due later) and its lease dropped.
     public func admit(_ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
         guard let flow else { return true }
-        if let key = flow.concurrencyKey, let limit = flow.concurrencyLimit {
+        var limits = flow
+        for key in flow.keys {
             try rows.lockFlowKey(key)
-            if try rows.inFlight(key: key, at: now) >= limit {
+            let state = try rows.flowKeyState(key) ?? FlowKeyState()
+            let noted = state.noting(flow, for: key)
+            if noted != state { try rows.saveFlowKeyState(key, noted) }
+            if state.paused {
                 try rows.waitForSlot(held)
                 return false
             }
+            limits = state.pinning(limits, for: key)
         }
-        guard let key = flow.rateKey, let limit = flow.rateLimit, let period = flow.ratePeriod else { return true }
-        try rows.lockFlowKey(key)
+        if let key = limits.concurrencyKey, let limit = limits.concurrencyLimit, try rows.inFlight(key: key, at: now) >= limit {
+            try rows.waitForSlot(held)
+            return false
+        }
+        guard let key = limits.rateKey, let limit = limits.rateLimit, let period = limits.ratePeriod else { return true }
         // Each start is kept for its own window: messages of one key may name different periods.
         try rows.deleteExpiredStarts(key: key, period: period, now: now)
         let starts = try rows.starts(key: key, after: now - period)
@@ -69,4 +78,17 @@ public protocol FlowControlRows {
     func anyExpiredLease(at now: Int64) throws -> Bool
     /// Lets every message waiting for a slot try again.
     func freeAllSlots() throws
+    /// What is kept of `key`; `nil` for a key never admitted nor set.
+    func flowKeyState(_ key: String) throws -> FlowKeyState?
+    /// Keeps `state` for `key`.
+    func saveFlowKeyState(_ key: String, _ state: FlowKeyState) throws
+    /// Every key with a kept state, in order.
+    func flowKeys() throws -> [String]
+    /// The messages of `key` (a run's delivery under either of its keys, or a queued message)
+    /// waiting for a slot or for the key's resume.
+    func waitlistSize(key: String) throws -> Int
+    /// Lets the messages of `key` waiting for a slot try again.
+    func releaseWaiting(key: String) throws
+    /// Forgets every start counted under `key`.
+    func forgetStarts(key: String) throws
 }

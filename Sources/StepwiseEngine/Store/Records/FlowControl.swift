@@ -34,4 +34,10 @@ public struct FlowControl: Sendable, Equatable, Codable {
 
     /// The key a queued message is counted under.
     public var key: String? { concurrencyKey ?? rateKey }
+
+    /// The keys a delivery is counted under: the concurrency key, then a different rate key.
+    var keys: [String] {
+        guard let rateKey, rateKey != concurrencyKey else { return concurrencyKey.map { [$0] } ?? [] }
+        return (concurrencyKey.map { [$0] } ?? []) + [rateKey]
+    }
 }

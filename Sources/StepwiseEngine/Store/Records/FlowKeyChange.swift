@@ -1,0 +1,13 @@
+/// An operator's change to a flow-control key (`/v2/flowControl/{key}/…`).
+public enum FlowKeyChange: Sendable, Equatable {
+    /// New deliveries of the key wait until it is resumed; those in flight finish.
+    case pause
+    case resume
+    /// These limits apply whatever the key's messages carry (only the ones given); the rate
+    /// window starts afresh.
+    case pin(FlowLimits)
+    /// The messages' own limits apply again.
+    case unpin(parallelism: Bool, rate: Bool)
+    /// The rate window starts afresh: no start counts against it.
+    case resetRate
+}

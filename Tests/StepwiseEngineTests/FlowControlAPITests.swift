@@ -1,0 +1,153 @@
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseTesting
+import Testing
+
+/// QStash's flow-control API (`/v2/flowControl`, `/v2/globalParallelism`) over real loopback
+/// HTTP, on each store: what a key reports, and what pausing, pinning and resetting do to the
+/// deliveries of QStash messages and YAML runs under it.
+@Suite("Flow-control API")
+struct FlowControlAPITests {
+    @Test("pausing a key holds its messages and runs, which it reports waiting; resuming delivers every one", arguments: StoreKind.testable)
+    func pauseAndResume(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            let limited = try definition("""
+                workflow: limited
+                concurrency: {key: mail, limit: 5}
+                steps:
+                  - id: send
+                    http: {url: "\(target.url("/run"))"}
+                """)
+            try await RunningServer.with([limited], store: kind) { stepwise in
+                #expect(try await send(.POST, stepwise.url("/v2/flowControl/mail/pause")).status == 200)
+                #expect(try await stepwise.flowKey("mail")?["isPaused"] == true)
+                #expect(try await stepwise.publish(3, to: target.url("/message"), key: "mail", value: "parallelism=5") == 200)
+                let run = try await stepwise.startRun("limited", "{}")
+                _ = try await eventually("four deliveries waiting") { try await stepwise.flowKey("mail")?["waitListSize"] == 4 ? true : nil }
+                #expect(target.requests(to: "/message").isEmpty && target.requests(to: "/run").isEmpty, "nothing of a paused key is delivered")
+
+                #expect(try await send(.POST, stepwise.url("/v2/flowControl/mail/resume")).status == 200)
+                _ = try await eventually("the three messages") { target.requests(to: "/message").count == 3 ? true : nil }
+                #expect(try await finishedRun(run, in: stepwise.store).status == .succeeded)
+                let report = try #require(try await stepwise.flowKey("mail"))
+                #expect(report["isPaused"] == false)
+                #expect(report["waitListSize"] == 0)
+                #expect(report["parallelismMax"] == 5, "the limit the key's messages carry")
+                let listed = try await send(.GET, stepwise.url("/v2/flowControl")).json?["flowControls"]?.list ?? []
+                #expect(listed.map { $0["flowControlKey"] } == ["mail"])
+            }
+        }
+    }
+
+    @Test("a pinned parallelism overrides the messages' own until it is unpinned", arguments: StoreKind.testable)
+    func pinAndUnpin(kind: StoreKind) async throws {
+        let load = InFlightGauge()
+        try await CountingServer.with { target in
+            target.handle("/slow") { _ in
+                await load.during { try? await Task.sleep(for: .milliseconds(150)) }
+                return .json("{}")
+            }
+            try await RunningServer.with([], store: kind) { stepwise in
+                #expect(try await send(.POST, stepwise.url("/v2/flowControl/api/pin?parallelism=1")).status == 200)
+                #expect(try await stepwise.publish(4, to: target.url("/slow"), key: "api", value: "parallelism=4") == 200)
+                _ = try await eventually("all four deliveries") { target.requests(to: "/slow").count == 4 ? true : nil }
+                #expect(load.highest == 1, "one at a time, as pinned, not four")
+                let pinned = try #require(try await stepwise.flowKey("api"))
+                #expect(pinned["isPinnedParallelism"] == true)
+                #expect(pinned["parallelismMax"] == 1)
+                #expect(pinned["isPinnedRate"] == false)
+
+                #expect(try await send(.POST, stepwise.url("/v2/flowControl/api/unpin?parallelism=true")).status == 200)
+                let unpinned = try #require(try await stepwise.flowKey("api"))
+                #expect(unpinned["isPinnedParallelism"] == false)
+                #expect(unpinned["parallelismMax"] == 4, "the messages' own limit again")
+            }
+        }
+    }
+
+    @Test("a key reports the starts of its rate window; resetRate empties the window", arguments: StoreKind.testable)
+    func rateWindow(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            try await RunningServer.with([], store: kind) { stepwise in
+                #expect(try await stepwise.publish(1, to: target.url("/rated"), key: "hourly", value: "rate=5, period=1h") == 200)
+                _ = try await eventually("the delivery") { target.requests(to: "/rated").count == 1 ? true : nil }
+                let counted = try #require(try await stepwise.flowKey("hourly"))
+                #expect(counted["rateMax"] == 5)
+                #expect(counted["ratePeriod"] == 3600, "seconds")
+                #expect(counted["rateCount"] == 1)
+                #expect((counted["ratePeriodStart"]?.int ?? 0) > 1_700_000_000, "seconds since the epoch")
+
+                #expect(try await send(.POST, stepwise.url("/v2/flowControl/hourly/resetRate")).status == 200)
+                #expect(try await stepwise.flowKey("hourly")?["rateCount"] == 0)
+                #expect(try await send(.POST, stepwise.url("/v2/flowControl/hourly/pin?rate=2&period=60")).status == 200)
+                let pinned = try #require(try await stepwise.flowKey("hourly"))
+                #expect(pinned["isPinnedRate"] == true)
+                #expect(pinned["rateMax"] == 2)
+                #expect(pinned["ratePeriod"] == 60)
+            }
+        }
+    }
+
+    @Test("bad requests are refused naming what is wrong, unknown keys answer 404, and nothing is kept")
+    func refusals() async throws {
+        try await RunningServer.with([]) { stepwise in
+            let cases: [(path: String, status: Int, expected: String)] = [
+                ("/v2/flowControl/k/pin", 400, "pin needs parallelism, rate or period"),
+                ("/v2/flowControl/k/pin?parallelism=0", 400, "parallelism"),
+                ("/v2/flowControl/k/pin?rate=many", 400, "'many'"),
+                ("/v2/flowControl/k/pin?period=604801", 400, "a week"),
+                ("/v2/flowControl/k/unpin", 400, "unpin needs"),
+                ("/v2/flowControl/k/stop", 404, "pause, resume, pin, unpin or resetRate"),
+            ]
+            for (path, status, expected) in cases {
+                let answer = try await send(.POST, stepwise.url(path))
+                #expect(answer.status == status, "\(path): \(answer.body)")
+                #expect(answer.error?.contains(expected) == true, "\(path): \(answer.body)")
+            }
+            let unknown = try await send(.GET, stepwise.url("/v2/flowControl/k"))
+            #expect(unknown.status == 404)
+            #expect(unknown.error?.contains("'k'") == true)
+            #expect(try await send(.POST, stepwise.url("/v2/flowControl/k/pause"), token: nil).status == 401)
+            #expect(try await stepwise.store.flowKeyReports(now: WorkflowEngine.systemTime()).isEmpty, "nothing kept by a refused request")
+        }
+    }
+
+    @Test("global parallelism reports the node's --concurrency")
+    func globalParallelism() async throws {
+        try await RunningServer.with([], configuration: .init(maximumConcurrentDeliveries: 12)) { stepwise in
+            let answer = try await send(.GET, stepwise.url("/v2/globalParallelism"))
+            #expect(answer.json == ["parallelismMax": 12, "parallelismCount": 0])
+        }
+    }
+
+    @Test("a key's pins replace only the limits counted under it")
+    func pinsApplyToTheirKeyOnly() {
+        let run = FlowControl(concurrencyKey: "a", concurrencyLimit: 3, rateKey: "b", rateLimit: 10, ratePeriod: 1_000)
+        let pinnedA = FlowKeyState(pinned: FlowLimits(parallelism: 1, rate: 1))
+        let pinnedB = FlowKeyState(pinned: FlowLimits(parallelism: 1, rate: 2, period: 60_000))
+        #expect(pinnedA.pinning(run, for: "a") == FlowControl(concurrencyKey: "a", concurrencyLimit: 1, rateKey: "b", rateLimit: 10, ratePeriod: 1_000))
+        #expect(pinnedB.pinning(run, for: "b") == FlowControl(concurrencyKey: "a", concurrencyLimit: 3, rateKey: "b", rateLimit: 2, ratePeriod: 60_000))
+        let message = FlowControl(concurrencyKey: "k", concurrencyLimit: 4, rateKey: "k")
+        #expect(FlowKeyState(pinned: FlowLimits(rate: 3)).pinning(message, for: "k").ratePeriod == FlowControl.defaultRatePeriod)
+    }
+}
+
+extension RunningServer {
+    /// Publishes `count` plain messages to `destination` in one batch under the flow control
+    /// `key` and `value`; the answer's status.
+    func publish(_ count: Int, to destination: String, key: String, value: String) async throws -> Int {
+        let items = (0..<count).map { index in
+            [
+                "destination": Value.string(destination), "body": .string(#"{"n":\#(index)}"#),
+                "headers": ["Upstash-Flow-Control-Key": .string(key), "Upstash-Flow-Control-Value": .string(value)],
+            ] as Value
+        }
+        return try await send(.POST, url("/v2/batch"), body: Value.list(items).jsonText()).status
+    }
+
+    /// What `GET /v2/flowControl/{key}` answers; `nil` unless 200.
+    func flowKey(_ key: String) async throws -> Value? {
+        let answer = try await send(.GET, url("/v2/flowControl/\(key)"))
+        return answer.status == 200 ? answer.json : nil
+    }
+}
