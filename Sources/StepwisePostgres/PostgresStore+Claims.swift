@@ -43,7 +43,7 @@ extension PostgresStore {
             let rows = try transaction.session.rows(
                 """
                 SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?) AND waiting_for_slot = 0
-                ORDER BY due_at, id LIMIT ? FOR UPDATE SKIP LOCKED
+                ORDER BY due_at, seq LIMIT ? FOR UPDATE SKIP LOCKED
                 """, [current, current, limit * 4])
             var claimed: [QueuedMessage] = []
             for row in rows where claimed.count < limit {
@@ -56,18 +56,6 @@ extension PostgresStore {
             }
             return claimed
         }
-    }
-
-    public func flowKeyReports(now: TimestampValue) async throws -> [FlowKeyReport] {
-        try await snapshot { session in try FlowKeyControl(PostgresTransaction(session)).reports(now: PostgresTransaction.at(now)) }
-    }
-
-    public func flowKeyReport(_ key: String, now: TimestampValue) async throws -> FlowKeyReport? {
-        try await snapshot { session in try FlowKeyControl(PostgresTransaction(session)).report(key, now: PostgresTransaction.at(now)) }
-    }
-
-    public func changeFlowKey(_ key: String, _ change: FlowKeyChange) async throws {
-        try await write { transaction in try FlowKeyControl(transaction).apply(change, to: key) }
     }
 
     public func nextWakeTime() async throws -> TimestampValue? {
@@ -128,8 +116,22 @@ extension PostgresTransaction: FlowControlRows {
         madeDue.otherWork()
     }
 
-    func recordStart(key: String, at time: Int64, period: Int64) throws {
-        try session.execute("INSERT INTO rate_starts (key, started_at, period) VALUES (?, ?, ?)", [key, time, period])
+    func hasEarlierUnstarted(id: String, key: String) throws -> Bool {
+        try session.value(
+            """
+            SELECT EXISTS (SELECT 1 FROM queue o, queue m WHERE m.id = ? AND o.flow_key = ? AND o.lease_until IS NULL AND o.id <> m.id
+                AND (o.due_at < m.due_at OR (o.due_at = m.due_at AND o.seq < m.seq)))
+            """, [id, key], as: Bool.self) ?? false
+    }
+
+    func recordStart(key: String, at time: Int64, period: Int64, limit: Int) throws {
+        try session.execute("INSERT INTO rate_starts (key, started_at, period, rate_limit) VALUES (?, ?, ?, ?)", [key, time, period, Int64(limit)])
+    }
+
+    func liveWindow(key: String, at now: Int64) throws -> (period: Int64, limit: Int?)? {
+        try session.row(
+            "SELECT period, rate_limit FROM rate_starts WHERE key = ? AND started_at + period > ? ORDER BY started_at DESC LIMIT 1", [key, now]
+        ).map { row in (try row("period", as: Int64.self), try row("rate_limit", as: Int64?.self).map { Int(clamping: $0) }) }
     }
 
     func anyExpiredLease(at now: Int64) throws -> Bool {
@@ -143,57 +145,6 @@ extension PostgresTransaction: FlowControlRows {
     func freeAllSlots() throws {
         try session.execute("UPDATE messages SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
         try session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1")
-    }
-
-    func flowKeyState(_ key: String) throws -> FlowKeyState? {
-        try session.row("SELECT * FROM flow_keys WHERE key = ?", [key]).map { row in
-            func integer(_ column: String) -> Int64? { (try? row(column, as: Int64?.self)) ?? nil }
-            func limits(_ prefix: String) -> FlowLimits {
-                FlowLimits(
-                    parallelism: integer(prefix + "parallelism").map { Int(clamping: $0) }, rate: integer(prefix + "rate").map { Int(clamping: $0) },
-                    period: integer(prefix + "period"))
-            }
-            return FlowKeyState(paused: (integer("paused") ?? 0) != 0, pinned: limits("pinned_"), seen: limits(""))
-        }
-    }
-
-    func saveFlowKeyState(_ key: String, _ state: FlowKeyState) throws {
-        try session.execute(
-            """
-            INSERT INTO flow_keys (key, paused, pinned_parallelism, pinned_rate, pinned_period, parallelism, rate, period)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (key) DO UPDATE SET paused = excluded.paused, pinned_parallelism = excluded.pinned_parallelism,
-                pinned_rate = excluded.pinned_rate, pinned_period = excluded.pinned_period, parallelism = excluded.parallelism,
-                rate = excluded.rate, period = excluded.period
-            """,
-            [
-                key, Int64(state.paused ? 1 : 0), state.pinned.parallelism.map(Int64.init), state.pinned.rate.map(Int64.init), state.pinned.period,
-                state.seen.parallelism.map(Int64.init), state.seen.rate.map(Int64.init), state.seen.period,
-            ])
-    }
-
-    func flowKeys() throws -> [String] {
-        try session.values("SELECT key FROM flow_keys ORDER BY key")
-    }
-
-    func waitlistSize(key: String) throws -> Int {
-        let runs = try session.value(
-            """
-            SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
-            WHERE m.waiting_for_slot = 1 AND (r.concurrency_key = ? OR r.rate_key = ?)
-            """, [key, key], as: Int.self) ?? 0
-        let queued = try session.value("SELECT COUNT(*) FROM queue WHERE waiting_for_slot = 1 AND flow_key = ?", [key], as: Int.self) ?? 0
-        return runs + queued
-    }
-
-    func releaseWaiting(key: String) throws {
-        try session.execute(
-            """
-            UPDATE messages SET waiting_for_slot = 0
-            WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ? OR rate_key = ?)
-            """, [key, key])
-        try session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1 AND flow_key = ?", [key])
-        madeDue.otherWork()
     }
 
     func forgetStarts(key: String) throws {

@@ -253,8 +253,8 @@ struct PostgresTransaction: StoreTransaction {
         try session.execute(
             """
             UPDATE messages SET waiting_for_slot = 0
-            WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ?)
-            """, [key])
+            WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ? OR rate_key = ?)
+            """, [key, key])
         try session.execute("UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1 AND flow_key = ?", [key])
         madeDue.otherWork()
     }

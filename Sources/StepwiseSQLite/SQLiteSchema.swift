@@ -277,15 +277,16 @@ enum SQLiteSchema {
                 CREATE INDEX message_deduplications_by_age ON message_deduplications(created_at);
                 """)
         }
-        migrator.registerMigration("v11: flow-control keys: paused, pinned and last seen limits") { db in
+        migrator.registerMigration("v11: flow-control keys an operator paused or pinned, QStash queues") { db in
             try db.execute(sql: """
                 CREATE TABLE flow_keys (
                     key TEXT PRIMARY KEY,
                     paused INTEGER NOT NULL DEFAULT 0,
-                    pinned_parallelism INTEGER, pinned_rate INTEGER, pinned_period INTEGER,
-                    parallelism INTEGER, rate INTEGER, period INTEGER
+                    pinned_parallelism INTEGER, pinned_rate INTEGER, pinned_period INTEGER
                 );
                 CREATE INDEX runs_by_rate_key ON runs(rate_key) WHERE rate_key IS NOT NULL;
+                CREATE TABLE named_queues (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+                ALTER TABLE rate_starts ADD COLUMN rate_limit INTEGER;
                 """)
         }
         return migrator

@@ -4,7 +4,8 @@ import StepwiseExpressions
 import StepwiseRuntime
 
 /// Claiming due messages under flow control: per-key concurrency and rate limits, shared by the
-/// deliveries of YAML runs (`messages`) and QStash messages (`queue`).
+/// deliveries of YAML runs (`messages`) and QStash messages (`queue`); the flow-control API and
+/// QStash's queues, which act through the same keys.
 extension SQLiteStore {
     public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws
         -> [PendingMessage]
@@ -38,16 +39,38 @@ extension SQLiteStore {
         }
     }
 
-    public func flowKeyReports(now: TimestampValue) async throws -> [FlowKeyReport] {
-        try await pool.read { db in try FlowKeyControl(SQLiteTransaction(db)).reports(now: SQLiteTime.milliseconds(now)) }
+    public func flowKeyReports(now: TimestampValue, search: String?) async throws -> [FlowKeyReport] {
+        try await pool.read { db in try FlowKeyControl(SQLiteTransaction(db)).reports(now: SQLiteTime.milliseconds(now), search: search) }
     }
 
-    public func flowKeyReport(_ key: String, now: TimestampValue) async throws -> FlowKeyReport? {
+    public func flowKeyReport(_ key: String, now: TimestampValue) async throws -> FlowKeyReport {
         try await pool.read { db in try FlowKeyControl(SQLiteTransaction(db)).report(key, now: SQLiteTime.milliseconds(now)) }
     }
 
     public func changeFlowKey(_ key: String, _ change: FlowKeyChange) async throws {
         try await groupCommit.write { db in try FlowKeyControl(SQLiteTransaction(db)).apply(change, to: key) }
+    }
+
+    public func upsertNamedQueue(_ name: String, parallelism: Int, paused: Bool, at time: TimestampValue) async throws {
+        try await groupCommit.write { db in
+            try NamedQueues(SQLiteTransaction(db)).upsert(name, parallelism: parallelism, paused: paused, at: SQLiteTime.milliseconds(time))
+        }
+    }
+
+    public func setNamedQueuePaused(_ name: String, paused: Bool, at time: TimestampValue) async throws -> Bool {
+        try await groupCommit.write { db in try NamedQueues(SQLiteTransaction(db)).setPaused(name, paused, at: SQLiteTime.milliseconds(time)) }
+    }
+
+    public func deleteNamedQueue(_ name: String) async throws -> Bool {
+        try await groupCommit.write { db in try NamedQueues(SQLiteTransaction(db)).delete(name) }
+    }
+
+    public func namedQueue(_ name: String) async throws -> NamedQueue? {
+        try await pool.read { db in try NamedQueues(SQLiteTransaction(db)).queue(name) }
+    }
+
+    public func namedQueues() async throws -> [NamedQueue] {
+        try await pool.read { db in try NamedQueues(SQLiteTransaction(db)).queues() }
     }
 
     /// Whether a delivery may start now under `flow` (`FlowAdmission`).
@@ -61,14 +84,15 @@ extension SQLiteStore {
         try releaseSlot(db, key: key)
     }
 
-    /// A delivery counted under `key` ended: what waits for a slot of it may try again.
+    /// A delivery counted under `key` ended, or the key was resumed or its limits changed: what
+    /// waits under it (a run's delivery under either of its keys) may try again.
     static func releaseSlot(_ db: Database, key: String) throws {
         try db.cachedStatement(
             sql: """
                 UPDATE messages SET waiting_for_slot = 0
-                WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ?)
+                WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ? OR rate_key = ?)
                 """
-        ).execute(arguments: [key])
+        ).execute(arguments: [key, key])
         try db.cachedStatement(sql: "UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1 AND flow_key = ?").execute(arguments: [key])
     }
 

@@ -41,11 +41,12 @@ extension SQLiteStore {
         guard anyDue else { return [] }
         return try await groupCommit.write { db in
             try FlowAdmission(SQLiteTransaction(db)).freeSlotsOfExpiredLeases(now: current)
+            // Messages due at the same moment go in the order they were queued (a queue's FIFO).
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT * FROM queue WHERE due_at <= ? AND (lease_until IS NULL OR lease_until < ?) AND waiting_for_slot = 0
-                    ORDER BY due_at, id LIMIT ?
+                    ORDER BY due_at, rowid LIMIT ?
                     """,
                 arguments: [current, current, limit * 4])
             var claimed: [QueuedMessage] = []

@@ -199,8 +199,28 @@ extension SQLiteTransaction: FlowControlRows {
             .execute(arguments: [due, Self.id(held)])
     }
 
-    func recordStart(key: String, at time: Int64, period: Int64) throws {
-        try db.cachedStatement(sql: "INSERT INTO rate_starts (key, started_at, period) VALUES (?, ?, ?)").execute(arguments: [key, time, period])
+    func recordStart(key: String, at time: Int64, period: Int64, limit: Int) throws {
+        try db.cachedStatement(sql: "INSERT INTO rate_starts (key, started_at, period, rate_limit) VALUES (?, ?, ?, ?)").execute(arguments: [
+            key, time, period, limit,
+        ])
+    }
+
+    func hasEarlierUnstarted(id: String, key: String) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM queue o, queue m WHERE m.id = ? AND o.flow_key = ? AND o.lease_until IS NULL AND o.id <> m.id
+                        AND (o.due_at < m.due_at OR (o.due_at = m.due_at AND o.rowid < m.rowid)))
+                    """),
+            arguments: [id, key]) ?? false
+    }
+
+    func liveWindow(key: String, at now: Int64) throws -> (period: Int64, limit: Int?)? {
+        try Row.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT period, rate_limit FROM rate_starts WHERE key = ? AND started_at + period > ? ORDER BY started_at DESC LIMIT 1"),
+            arguments: [key, now]
+        ).map { row in (row["period"], row["rate_limit"]) }
     }
 
     func anyExpiredLease(at now: Int64) throws -> Bool {
@@ -222,28 +242,48 @@ extension SQLiteTransaction: FlowControlRows {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM flow_keys WHERE key = ?"), arguments: [key]).map { row in
             FlowKeyState(
                 paused: (row["paused"] as Int64) != 0,
-                pinned: FlowLimits(parallelism: row["pinned_parallelism"], rate: row["pinned_rate"], period: row["pinned_period"]),
-                seen: FlowLimits(parallelism: row["parallelism"], rate: row["rate"], period: row["period"]))
+                pinned: FlowLimits(parallelism: row["pinned_parallelism"], rate: row["pinned_rate"], period: row["pinned_period"]))
         }
     }
 
-    func saveFlowKeyState(_ key: String, _ state: FlowKeyState) throws {
+    func saveFlowKeyState(_ key: String, _ state: FlowKeyState?) throws {
+        guard let state else {
+            return try db.cachedStatement(sql: "DELETE FROM flow_keys WHERE key = ?").execute(arguments: [key])
+        }
         try db.cachedStatement(
             sql: """
-                INSERT INTO flow_keys (key, paused, pinned_parallelism, pinned_rate, pinned_period, parallelism, rate, period)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO flow_keys (key, paused, pinned_parallelism, pinned_rate, pinned_period) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (key) DO UPDATE SET paused = excluded.paused, pinned_parallelism = excluded.pinned_parallelism,
-                    pinned_rate = excluded.pinned_rate, pinned_period = excluded.pinned_period, parallelism = excluded.parallelism,
-                    rate = excluded.rate, period = excluded.period
+                    pinned_rate = excluded.pinned_rate, pinned_period = excluded.pinned_period
                 """
-        ).execute(arguments: [
-            key, state.paused ? 1 : 0, state.pinned.parallelism, state.pinned.rate, state.pinned.period, state.seen.parallelism, state.seen.rate,
-            state.seen.period,
-        ])
+        ).execute(arguments: [key, state.paused ? 1 : 0, state.pinned.parallelism, state.pinned.rate, state.pinned.period])
+    }
+
+    func lastLimits(key: String) throws -> FlowLimits? {
+        if let spec = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT spec FROM queue WHERE flow_key = ? ORDER BY created_at DESC, id DESC LIMIT 1"), arguments: [key])
+        {
+            return FlowLimits(StoredJSON.decode(QueuedMessage.self, from: spec)?.flowControl, key: key)
+        }
+        let run = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period FROM runs
+                    WHERE status = 'running' AND (concurrency_key = ? OR rate_key = ?) ORDER BY created_at DESC LIMIT 1
+                    """),
+            arguments: [key, key])
+        return run.map { FlowLimits(SQLiteStore.flowControl($0), key: key) }
     }
 
     func flowKeys() throws -> [String] {
-        try String.fetchAll(db.cachedStatement(sql: "SELECT key FROM flow_keys ORDER BY key"))
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT key FROM flow_keys UNION SELECT flow_key FROM queue WHERE flow_key IS NOT NULL UNION SELECT key FROM rate_starts
+                    UNION SELECT concurrency_key FROM runs WHERE status = 'running' AND concurrency_key IS NOT NULL
+                    UNION SELECT rate_key FROM runs WHERE status = 'running' AND rate_key IS NOT NULL
+                    ORDER BY 1
+                    """))
     }
 
     func waitlistSize(key: String) throws -> Int {
@@ -260,18 +300,33 @@ extension SQLiteTransaction: FlowControlRows {
         return runs + queued
     }
 
-    func releaseWaiting(key: String) throws {
-        try db.cachedStatement(
-            sql: """
-                UPDATE messages SET waiting_for_slot = 0
-                WHERE waiting_for_slot = 1 AND run_id IN (SELECT id FROM runs WHERE concurrency_key = ? OR rate_key = ?)
-                """
-        ).execute(arguments: [key, key])
-        try db.cachedStatement(sql: "UPDATE queue SET waiting_for_slot = 0 WHERE waiting_for_slot = 1 AND flow_key = ?").execute(arguments: [key])
-    }
-
     func forgetStarts(key: String) throws {
         try db.cachedStatement(sql: "DELETE FROM rate_starts WHERE key = ?").execute(arguments: [key])
+    }
+
+    func namedQueueTimes(_ name: String) throws -> (createdAt: Int64, updatedAt: Int64)? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, updated_at FROM named_queues WHERE name = ?"), arguments: [name]).map { row in
+            (row["created_at"], row["updated_at"])
+        }
+    }
+
+    func saveNamedQueue(_ name: String, createdAt: Int64, updatedAt: Int64) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO named_queues (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at"
+        ).execute(arguments: [name, createdAt, updatedAt])
+    }
+
+    func namedQueueNames() throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM named_queues ORDER BY name"))
+    }
+
+    func deleteNamedQueue(_ name: String) throws -> Bool {
+        try db.cachedStatement(sql: "DELETE FROM named_queues WHERE name = ?").execute(arguments: [name])
+        return db.changesCount > 0
+    }
+
+    func queuedCount(flowKey: String) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM queue WHERE flow_key = ?"), arguments: [flowKey]) ?? 0
     }
 
     private static func table(_ held: HeldMessage) -> String {

@@ -10,6 +10,11 @@ struct ErrorAnswer: Error {
         self.response = response
     }
 
+    /// A JSON error answer with `status` and a `message` for people.
+    init(_ status: HTTPResponse.Status, _ message: String) {
+        self.init(JSONResponse.error(status, message))
+    }
+
     /// The answer to a refused publish or wait: 400 when invalid or the run ended (then with
     /// QStash's text, which the JS SDK recognises), 404 when there is no such run.
     static func refused(_ refusal: PublishRefusal) -> Response {

@@ -27,6 +27,8 @@ struct APIAccessTests {
         (.POST, "/v2/schedules/http://127.0.0.1:9/x"), (.GET, "/v2/schedules/s"), (.DELETE, "/v2/schedules/s"),
         (.PATCH, "/v2/schedules/s/pause"), (.PATCH, "/v2/schedules/s/resume"),
         (.GET, "/v2/flowControl"), (.GET, "/v2/flowControl/k"), (.POST, "/v2/flowControl/k/pause"), (.GET, "/v2/globalParallelism"),
+        (.POST, "/v2/enqueue/q/http://127.0.0.1:9/x"), (.POST, "/v2/queues"), (.GET, "/v2/queues"), (.GET, "/v2/queues/q"),
+        (.DELETE, "/v2/queues/q"), (.POST, "/v2/queues/q/pause"),
     ]
 
     @Test("every route refuses a request without the token or with another token (401), and none of them acts on it")
@@ -41,7 +43,8 @@ struct APIAccessTests {
             }
             #expect(try await server.store.runs(.init()).isEmpty, "no run was started")
             #expect(try await server.store.queueSchedules().isEmpty, "no schedule was created")
-            #expect(try await server.store.flowKeyReports(now: WorkflowEngine.systemTime()).isEmpty, "no flow-control key was paused")
+            #expect(try await server.engine.flowKeys().isEmpty, "no flow-control key was paused")
+            #expect(try await server.store.namedQueues().isEmpty, "no queue was created")
             #expect(try await send(.GET, server.url("/health"), token: nil).status == 200, "/health needs no token")
             #expect(try await send(.POST, server.url("/workflows/greet"), body: "{}").status == 200)
             let query = try await send(.GET, server.url("/api/runs?qstash_token=\(RunningServer.token)"), token: nil)

@@ -8,7 +8,7 @@ import Testing
 /// deliveries of QStash messages and YAML runs under it.
 @Suite("Flow-control API")
 struct FlowControlAPITests {
-    @Test("pausing a key holds its messages and runs, which it reports waiting; resuming delivers every one", arguments: StoreKind.testable)
+    @Test("pausing a key holds its messages and runs under either of their keys, which it reports waiting; resuming delivers every one", arguments: StoreKind.testable)
     func pauseAndResume(kind: StoreKind) async throws {
         try await CountingServer.with { target in
             let limited = try definition("""
@@ -18,49 +18,61 @@ struct FlowControlAPITests {
                   - id: send
                     http: {url: "\(target.url("/run"))"}
                 """)
-            try await RunningServer.with([limited], store: kind) { stepwise in
+            let rated = try definition("""
+                workflow: rated
+                rate_limit: {key: mail, limit: 100, period: 1s}
+                steps:
+                  - id: send
+                    http: {url: "\(target.url("/run"))"}
+                """)
+            try await RunningServer.with([limited, rated], store: kind) { stepwise in
                 #expect(try await send(.POST, stepwise.url("/v2/flowControl/mail/pause")).status == 200)
                 #expect(try await stepwise.flowKey("mail")?["isPaused"] == true)
                 #expect(try await stepwise.publish(3, to: target.url("/message"), key: "mail", value: "parallelism=5") == 200)
-                let run = try await stepwise.startRun("limited", "{}")
-                _ = try await eventually("four deliveries waiting") { try await stepwise.flowKey("mail")?["waitListSize"] == 4 ? true : nil }
+                let runs = [try await stepwise.startRun("limited", "{}"), try await stepwise.startRun("rated", "{}")]
+                _ = try await eventually("five deliveries waiting") { try await stepwise.flowKey("mail")?["waitListSize"] == 5 ? true : nil }
                 #expect(target.requests(to: "/message").isEmpty && target.requests(to: "/run").isEmpty, "nothing of a paused key is delivered")
+                let paused = try #require(try await stepwise.flowKey("mail"))
+                #expect(paused["parallelismMax"] == 5, "the limit the key's newest message carries")
+                let listed = try await send(.GET, stepwise.url("/v2/flowControl")).json?["flowControls"]?.list ?? []
+                #expect(listed.map { $0["flowControlKey"] } == ["mail"])
 
                 #expect(try await send(.POST, stepwise.url("/v2/flowControl/mail/resume")).status == 200)
                 _ = try await eventually("the three messages") { target.requests(to: "/message").count == 3 ? true : nil }
-                #expect(try await finishedRun(run, in: stepwise.store).status == .succeeded)
-                let report = try #require(try await stepwise.flowKey("mail"))
-                #expect(report["isPaused"] == false)
-                #expect(report["waitListSize"] == 0)
-                #expect(report["parallelismMax"] == 5, "the limit the key's messages carry")
-                let listed = try await send(.GET, stepwise.url("/v2/flowControl")).json?["flowControls"]?.list ?? []
-                #expect(listed.map { $0["flowControlKey"] } == ["mail"])
+                for run in runs { #expect(try await finishedRun(run, in: stepwise.store).status == .succeeded) }
+                // The rated run's start keeps the key's 1 s rate window open until it ends.
+                _ = try await eventually("the key no longer listed once nothing uses nor sets it") {
+                    try await send(.GET, stepwise.url("/v2/flowControl")).json?["flowControls"] == [] ? true : nil
+                }
             }
         }
     }
 
     @Test("a pinned parallelism overrides the messages' own until it is unpinned", arguments: StoreKind.testable)
     func pinAndUnpin(kind: StoreKind) async throws {
-        let load = InFlightGauge()
+        let pinnedLoad = InFlightGauge(), unpinnedLoad = InFlightGauge()
         try await CountingServer.with { target in
-            target.handle("/slow") { _ in
-                await load.during { try? await Task.sleep(for: .milliseconds(150)) }
-                return .json("{}")
+            for (path, load) in [("/pinned", pinnedLoad), ("/unpinned", unpinnedLoad)] {
+                target.handle(path) { _ in
+                    await load.during { try? await Task.sleep(for: .milliseconds(150)) }
+                    return .json("{}")
+                }
             }
             try await RunningServer.with([], store: kind) { stepwise in
                 #expect(try await send(.POST, stepwise.url("/v2/flowControl/api/pin?parallelism=1")).status == 200)
-                #expect(try await stepwise.publish(4, to: target.url("/slow"), key: "api", value: "parallelism=4") == 200)
-                _ = try await eventually("all four deliveries") { target.requests(to: "/slow").count == 4 ? true : nil }
-                #expect(load.highest == 1, "one at a time, as pinned, not four")
+                #expect(try await stepwise.publish(4, to: target.url("/pinned"), key: "api", value: "parallelism=4") == 200)
+                _ = try await eventually("all four deliveries") { target.requests(to: "/pinned").count == 4 ? true : nil }
+                #expect(pinnedLoad.highest == 1, "one at a time, as pinned, not four")
                 let pinned = try #require(try await stepwise.flowKey("api"))
                 #expect(pinned["isPinnedParallelism"] == true)
                 #expect(pinned["parallelismMax"] == 1)
                 #expect(pinned["isPinnedRate"] == false)
 
                 #expect(try await send(.POST, stepwise.url("/v2/flowControl/api/unpin?parallelism=true")).status == 200)
-                let unpinned = try #require(try await stepwise.flowKey("api"))
-                #expect(unpinned["isPinnedParallelism"] == false)
-                #expect(unpinned["parallelismMax"] == 4, "the messages' own limit again")
+                #expect(try await stepwise.flowKey("api")?["isPinnedParallelism"] == false)
+                #expect(try await stepwise.publish(4, to: target.url("/unpinned"), key: "api", value: "parallelism=4") == 200)
+                _ = try await eventually("all four deliveries") { target.requests(to: "/unpinned").count == 4 ? true : nil }
+                #expect(unpinnedLoad.highest > 1, "the messages' own limit again")
             }
         }
     }
@@ -88,7 +100,7 @@ struct FlowControlAPITests {
         }
     }
 
-    @Test("bad requests are refused naming what is wrong, unknown keys answer 404, and nothing is kept")
+    @Test("bad requests are refused naming what is wrong, a key nothing uses reads as empty, and nothing is kept")
     func refusals() async throws {
         try await RunningServer.with([]) { stepwise in
             let cases: [(path: String, status: Int, expected: String)] = [
@@ -97,6 +109,7 @@ struct FlowControlAPITests {
                 ("/v2/flowControl/k/pin?rate=many", 400, "'many'"),
                 ("/v2/flowControl/k/pin?period=604801", 400, "a week"),
                 ("/v2/flowControl/k/unpin", 400, "unpin needs"),
+                ("/v2/flowControl/k/unpin?rate=yes", 400, "'yes'"),
                 ("/v2/flowControl/k/stop", 404, "pause, resume, pin, unpin or resetRate"),
             ]
             for (path, status, expected) in cases {
@@ -104,11 +117,11 @@ struct FlowControlAPITests {
                 #expect(answer.status == status, "\(path): \(answer.body)")
                 #expect(answer.error?.contains(expected) == true, "\(path): \(answer.body)")
             }
-            let unknown = try await send(.GET, stepwise.url("/v2/flowControl/k"))
-            #expect(unknown.status == 404)
-            #expect(unknown.error?.contains("'k'") == true)
+            let unused = try await send(.GET, stepwise.url("/v2/flowControl/k"))
+            #expect(unused.status == 200)
+            #expect(unused.json?["isPaused"] == false && unused.json?["waitListSize"] == 0 && unused.json?["parallelismMax"] == 0)
             #expect(try await send(.POST, stepwise.url("/v2/flowControl/k/pause"), token: nil).status == 401)
-            #expect(try await stepwise.store.flowKeyReports(now: WorkflowEngine.systemTime()).isEmpty, "nothing kept by a refused request")
+            #expect(try await stepwise.engine.flowKeys().isEmpty, "nothing kept by a refused request")
         }
     }
 
@@ -123,31 +136,12 @@ struct FlowControlAPITests {
     @Test("a key's pins replace only the limits counted under it")
     func pinsApplyToTheirKeyOnly() {
         let run = FlowControl(concurrencyKey: "a", concurrencyLimit: 3, rateKey: "b", rateLimit: 10, ratePeriod: 1_000)
-        let pinnedA = FlowKeyState(pinned: FlowLimits(parallelism: 1, rate: 1))
-        let pinnedB = FlowKeyState(pinned: FlowLimits(parallelism: 1, rate: 2, period: 60_000))
-        #expect(pinnedA.pinning(run, for: "a") == FlowControl(concurrencyKey: "a", concurrencyLimit: 1, rateKey: "b", rateLimit: 10, ratePeriod: 1_000))
-        #expect(pinnedB.pinning(run, for: "b") == FlowControl(concurrencyKey: "a", concurrencyLimit: 3, rateKey: "b", rateLimit: 2, ratePeriod: 60_000))
+        let pins = FlowKeyState(pinned: FlowLimits(parallelism: 1, rate: 2, period: 60_000))
+        #expect(pins.pinning(run, for: "a") == FlowControl(concurrencyKey: "a", concurrencyLimit: 1, rateKey: "b", rateLimit: 10, ratePeriod: 1_000))
+        #expect(pins.pinning(run, for: "b") == FlowControl(concurrencyKey: "a", concurrencyLimit: 3, rateKey: "b", rateLimit: 2, ratePeriod: 60_000))
+        let rateOnly = FlowControl(rateKey: "b", rateLimit: 10, ratePeriod: 1_000)
+        #expect(pins.pinning(rateOnly, for: "b").concurrencyKey == nil, "no slot to wait for where no slot is counted and released")
         let message = FlowControl(concurrencyKey: "k", concurrencyLimit: 4, rateKey: "k")
         #expect(FlowKeyState(pinned: FlowLimits(rate: 3)).pinning(message, for: "k").ratePeriod == FlowControl.defaultRatePeriod)
-    }
-}
-
-extension RunningServer {
-    /// Publishes `count` plain messages to `destination` in one batch under the flow control
-    /// `key` and `value`; the answer's status.
-    func publish(_ count: Int, to destination: String, key: String, value: String) async throws -> Int {
-        let items = (0..<count).map { index in
-            [
-                "destination": Value.string(destination), "body": .string(#"{"n":\#(index)}"#),
-                "headers": ["Upstash-Flow-Control-Key": .string(key), "Upstash-Flow-Control-Value": .string(value)],
-            ] as Value
-        }
-        return try await send(.POST, url("/v2/batch"), body: Value.list(items).jsonText()).status
-    }
-
-    /// What `GET /v2/flowControl/{key}` answers; `nil` unless 200.
-    func flowKey(_ key: String) async throws -> Value? {
-        let answer = try await send(.GET, url("/v2/flowControl/\(key)"))
-        return answer.status == 200 ? answer.json : nil
     }
 }

@@ -74,7 +74,8 @@ public struct PublicationPlanner: Sendable {
             headers: options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }, contentType: message.contentType,
             body: role == .workflow ? nil : message.body, retries: options.retries ?? QueuedMessage.defaultRetries,
             retryDelay: options.retryDelay?.text, timeoutMilliseconds: options.timeout?.milliseconds, callback: callback,
-            failureCallback: failureCallback, runIdHeader: runId, flowControl: options.flowControl.map(FlowControl.init),
+            failureCallback: failureCallback, runIdHeader: runId,
+            flowControl: message.queue.map(NamedQueue.flowControl) ?? options.flowControl.map(FlowControl.init), queue: message.queue,
             dueAt: dueAt(options))
     }
 

@@ -51,6 +51,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var runIdHeader: String?
     /// `Upstash-Flow-Control-Key`/`-Value`: when the message may start (§10.1).
     public var flowControl: FlowControl?
+    /// The QStash queue it was enqueued to, whose limits its `flowControl` names.
+    public var queue: String?
     /// Attempts made so far (`Upstash-Retried` of the next one).
     public var attempt: Int
     /// When the next attempt is due (a column of the store, not part of the stored form).
@@ -62,7 +64,7 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         headers: [ForwardedHeader] = [], contentType: String? = nil, body: [UInt8]? = nil, logPosition: Int? = nil,
         retries: Int = QueuedMessage.defaultRetries, retryDelay: String? = nil, timeoutMilliseconds: Int64? = nil,
         callback: QueuedTarget? = nil, failureCallback: QueuedTarget? = nil, runIdHeader: String? = nil, flowControl: FlowControl? = nil,
-        attempt: Int = 0, dueAt: TimestampValue
+        queue: String? = nil, attempt: Int = 0, dueAt: TimestampValue
     ) {
         self.id = id
         self.role = role
@@ -80,6 +82,7 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         self.failureCallback = failureCallback
         self.runIdHeader = runIdHeader
         self.flowControl = flowControl
+        self.queue = queue
         self.attempt = attempt
         self.dueAt = dueAt
     }
@@ -96,6 +99,6 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     /// The stored form without the body, which the store keeps as bytes beside it.
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
-            callback, failureCallback, runIdHeader, flowControl, attempt
+            callback, failureCallback, runIdHeader, flowControl, queue, attempt
     }
 }

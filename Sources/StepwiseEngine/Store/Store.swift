@@ -175,12 +175,26 @@ public protocol Store: Sendable {
 
     // MARK: Flow control
 
-    /// What every flow-control key used or set reports at `now` (`FlowKeyControl.reports`).
-    func flowKeyReports(now: TimestampValue) async throws -> [FlowKeyReport]
-    /// What `key` reports at `now`; `nil` for a key never used nor set.
-    func flowKeyReport(_ key: String, now: TimestampValue) async throws -> FlowKeyReport?
+    /// What every flow-control key in use or set reports at `now`, keeping the keys that contain
+    /// `search` when given (`FlowKeyControl.reports`).
+    func flowKeyReports(now: TimestampValue, search: String?) async throws -> [FlowKeyReport]
+    /// What `key` reports at `now` (nothing set, waiting or counted for a key nothing uses).
+    func flowKeyReport(_ key: String, now: TimestampValue) async throws -> FlowKeyReport
     /// Applies an operator's `change` to `key` in one transaction (`FlowKeyControl.apply`).
     func changeFlowKey(_ key: String, _ change: FlowKeyChange) async throws
+
+    // MARK: QStash queues (`NamedQueues`, each in one transaction)
+
+    /// Creates queue `name` or changes its parallelism and pause.
+    func upsertNamedQueue(_ name: String, parallelism: Int, paused: Bool, at time: TimestampValue) async throws
+    /// Pauses or resumes queue `name`; false when there is no such queue.
+    func setNamedQueuePaused(_ name: String, paused: Bool, at time: TimestampValue) async throws -> Bool
+    /// Removes queue `name`, keeping its messages; false when there is no such queue.
+    func deleteNamedQueue(_ name: String) async throws -> Bool
+    /// Queue `name`; `nil` when there is none.
+    func namedQueue(_ name: String) async throws -> NamedQueue?
+    /// Every queue, by name.
+    func namedQueues() async throws -> [NamedQueue]
 
     // MARK: Metrics
 

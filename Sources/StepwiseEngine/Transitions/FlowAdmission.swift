@@ -14,12 +14,13 @@ public struct FlowAdmission<Rows: FlowControlRows> {
     /// it is held back (waiting for a slot, or due later) and its lease dropped.
     public func admit(_ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
         guard let flow else { return true }
+        // Keys are locked in one order on every node: runs with the same two keys in either role
+        // never wait for each other's locks.
+        let keys = flow.keys
+        for key in keys.sorted() { try rows.lockFlowKey(key) }
         var limits = flow
-        for key in flow.keys {
-            try rows.lockFlowKey(key)
-            let state = try rows.flowKeyState(key) ?? FlowKeyState()
-            let noted = state.noting(flow, for: key)
-            if noted != state { try rows.saveFlowKeyState(key, noted) }
+        for key in keys {
+            guard let state = try rows.flowKeyState(key) else { continue }
             if state.paused {
                 try rows.waitForSlot(held)
                 return false
@@ -27,6 +28,12 @@ public struct FlowAdmission<Rows: FlowControlRows> {
             limits = state.pinning(limits, for: key)
         }
         if let key = limits.concurrencyKey, let limit = limits.concurrencyLimit, try rows.inFlight(key: key, at: now) >= limit {
+            try rows.waitForSlot(held)
+            return false
+        }
+        // A queue's messages start in the order they were queued, even when a claim that read its
+        // candidates before a slot was freed comes to admit a later one.
+        if let key = limits.concurrencyKey, NamedQueue.isQueueKey(key), case .queued(let id) = held, try rows.hasEarlierUnstarted(id: id, key: key) {
             try rows.waitForSlot(held)
             return false
         }
@@ -38,7 +45,7 @@ public struct FlowAdmission<Rows: FlowControlRows> {
             try rows.postpone(held, to: max(starts[starts.count - limit] + period, now + 1))
             return false
         }
-        try rows.recordStart(key: key, at: now, period: period)
+        try rows.recordStart(key: key, at: now, period: period, limit: limit)
         return true
     }
 }
@@ -72,23 +79,33 @@ public protocol FlowControlRows {
     func starts(key: String, after time: Int64) throws -> [Int64]
     /// Makes `held` due at `due`, without a lease.
     func postpone(_ held: HeldMessage, to due: Int64) throws
-    /// Records a start under `key` at `time` for a window of `period`.
-    func recordStart(key: String, at time: Int64, period: Int64) throws
+    /// Whether a queued message under `key` that is not in flight comes before queued message `id`
+    /// (due earlier, or at the same time and queued earlier).
+    func hasEarlierUnstarted(id: String, key: String) throws -> Bool
+    /// Records a start under `key` at `time` for a window of `period`, admitted under `limit`.
+    func recordStart(key: String, at time: Int64, period: Int64, limit: Int) throws
+    /// The period and limit of the newest start under `key` whose window is still open at `now`.
+    func liveWindow(key: String, at now: Int64) throws -> (period: Int64, limit: Int?)?
     /// Whether a lease that may hold a slot ended before `now` (its node died).
     func anyExpiredLease(at now: Int64) throws -> Bool
     /// Lets every message waiting for a slot try again.
     func freeAllSlots() throws
-    /// What is kept of `key`; `nil` for a key never admitted nor set.
+    /// What an operator set on `key`; `nil` when nothing is set.
     func flowKeyState(_ key: String) throws -> FlowKeyState?
-    /// Keeps `state` for `key`.
-    func saveFlowKeyState(_ key: String, _ state: FlowKeyState) throws
-    /// Every key with a kept state, in order.
+    /// Keeps `state` for `key`, or forgets the key's state when `state` is `nil`.
+    func saveFlowKeyState(_ key: String, _ state: FlowKeyState?) throws
+    /// The limits `key`'s newest queued message carries, else those of its newest running run;
+    /// `nil` when nothing counts under it.
+    func lastLimits(key: String) throws -> FlowLimits?
+    /// Every key in use (by a queued message, a running run or a rate window's starts) or with a
+    /// state, in order.
     func flowKeys() throws -> [String]
     /// The messages of `key` (a run's delivery under either of its keys, or a queued message)
     /// waiting for a slot or for the key's resume.
     func waitlistSize(key: String) throws -> Int
-    /// Lets the messages of `key` waiting for a slot try again.
-    func releaseWaiting(key: String) throws
+    /// A delivery counted under `key` ended, or the key was resumed or its limits changed: the
+    /// messages waiting under it (a run's under either of its keys) try again.
+    func releaseSlot(key: String) throws
     /// Forgets every start counted under `key`.
     func forgetStarts(key: String) throws
 }

@@ -10,30 +10,47 @@ public struct FlowKeyControl<Rows: FlowControlRows> {
     }
 
     /// Applies `change` to `key` (kept even for a key no message used yet, so a key can be paused
-    /// before its first message). After a resume, pin or unpin the key's waiting messages try
-    /// again under the new limits; a pin and a reset start the rate window afresh.
+    /// before its first message; a key left neither paused nor pinned keeps no state). After a
+    /// resume, pin or unpin the key's waiting messages try again under the new limits; a pin and a
+    /// reset start the rate window afresh.
     public func apply(_ change: FlowKeyChange, to key: String) throws {
         try rows.lockFlowKey(key)
         let state = try rows.flowKeyState(key) ?? FlowKeyState()
         let changed = state.changed(by: change)
-        if changed != state { try rows.saveFlowKeyState(key, changed) }
+        if changed != state { try rows.saveFlowKeyState(key, changed == FlowKeyState() ? nil : changed) }
         switch change {
         case .pause: break
-        case .resume, .unpin: try rows.releaseWaiting(key: key)
+        case .resume, .unpin: try rows.releaseSlot(key: key)
         case .pin:
             try rows.forgetStarts(key: key)
-            try rows.releaseWaiting(key: key)
+            try rows.releaseSlot(key: key)
         case .resetRate: try rows.forgetStarts(key: key)
         }
     }
 
-    /// What `key` reports at `now` (milliseconds since the epoch); `nil` for a key never
-    /// admitted nor set.
-    public func report(_ key: String, now: Int64) throws -> FlowKeyReport? {
-        guard let state = try rows.flowKeyState(key) else { return nil }
+    /// What `key` reports at `now` (milliseconds since the epoch); a key nothing counts under and
+    /// no operator set reports nothing set, waiting or counted.
+    public func report(_ key: String, now: Int64) throws -> FlowKeyReport {
+        try report(key, now: now, evenUnused: true) ?? FlowKeyReport(
+            key: key, state: FlowKeyState(), seen: FlowLimits(), waitlistSize: 0, parallelismCount: 0, rateCount: 0, ratePeriodStart: nil)
+    }
+
+    /// What `key` reports at `now`; `nil` for a key nothing counts under (no queued message,
+    /// running run or open rate window) and no operator set, unless `evenUnused`.
+    private func report(_ key: String, now: Int64, evenUnused: Bool) throws -> FlowKeyReport? {
+        let state = try rows.flowKeyState(key)
+        let messages = try rows.lastLimits(key: key)
+        let window = try rows.liveWindow(key: key, at: now)
+        guard evenUnused || state != nil || messages != nil || window != nil else { return nil }
+        // The rate's limits outlive the messages that carried them while their window is open.
+        var seen = messages ?? FlowLimits()
+        if seen.rate == nil, let window {
+            seen.rate = window.limit
+            seen.period = window.period
+        }
         var report = FlowKeyReport(
-            key: key, state: state, waitlistSize: try rows.waitlistSize(key: key), parallelismCount: try rows.inFlight(key: key, at: now),
-            rateCount: 0, ratePeriodStart: nil)
+            key: key, state: state ?? FlowKeyState(), seen: seen, waitlistSize: try rows.waitlistSize(key: key),
+            parallelismCount: try rows.inFlight(key: key, at: now), rateCount: 0, ratePeriodStart: nil)
         if let period = report.limits.period {
             let starts = try rows.starts(key: key, after: now - period)
             report.rateCount = starts.count
@@ -42,8 +59,9 @@ public struct FlowKeyControl<Rows: FlowControlRows> {
         return report
     }
 
-    /// What every kept key reports at `now`, by key.
-    public func reports(now: Int64) throws -> [FlowKeyReport] {
-        try rows.flowKeys().compactMap { try report($0, now: now) }
+    /// What every key in use or set reports at `now`, by key; `search` keeps the keys that
+    /// contain it.
+    public func reports(now: Int64, search: String? = nil) throws -> [FlowKeyReport] {
+        try rows.flowKeys().filter { key in search.map { key.contains($0) } ?? true }.compactMap { try report($0, now: now, evenUnused: false) }
     }
 }

@@ -38,7 +38,7 @@ extension RunTransitions {
             }
             try startRun(run)
             _ = try transaction.appendLog(runId: run.id, entry: RawStep(messageId: first.id, body: body), dedupeKey: nil, at: now)
-            try transaction.enqueue(first, at: now)
+            try enqueue(first, at: now)
             return .stored(first.id)
         case .append(let runId, let entry, let dedupeKey, var message):
             guard let run = try transaction.run(id: runId) else { return .unknownRun(runId) }
@@ -48,12 +48,18 @@ extension RunTransitions {
             }
             let position = try transaction.appendLog(runId: runId, entry: entry, dedupeKey: dedupeKey, at: now)
             if message.role == .workflow { message.logPosition = position }
-            try transaction.enqueue(message, at: now)
+            try enqueue(message, at: now)
             return .stored(message.id)
         case .enqueue(let message):
-            try transaction.enqueue(message, at: now)
+            try enqueue(message, at: now)
             return .stored(message.id)
         }
+    }
+
+    /// Queues a published message, creating the QStash queue it names if there is none yet.
+    private func enqueue(_ message: QueuedMessage, at now: TimestampValue) throws {
+        if let queue = message.queue { try NamedQueues(transaction).ensure(queue, at: now.millisecondsSinceEpoch) }
+        try transaction.enqueue(message, at: now)
     }
 
     /// Applies what follows an attempt of a claimed queued message; false when the lease was lost

@@ -9,7 +9,7 @@ import StepwiseRuntime
 /// tables (SQLite, PostgreSQL), so no step kind's meaning is written in a store's SQL. Every
 /// method runs inside the caller's transaction and must not commit. Due times are rounded up to
 /// the store's precision, so that nothing becomes due early.
-public protocol StoreTransaction {
+public protocol StoreTransaction: NamedQueueRows {
     // MARK: Runs
 
     /// The run with `id`, if any.
@@ -71,8 +71,6 @@ public protocol StoreTransaction {
     /// Drops everything the run still has pending: messages, queued messages, operations, step
     /// failure counts and events kept for it.
     func clearPendingWork(runId: String) throws
-    /// A delivery counted under concurrency key `key` ended: what waits for a slot may try again.
-    func releaseSlot(key: String) throws
 
     // MARK: Operations (timers, waits, calls, child runs)
 

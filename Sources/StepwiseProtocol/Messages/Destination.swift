@@ -15,9 +15,14 @@ enum Destination {
     /// The destination of `POST /v2/publish/<destination>` from the raw request target (path and
     /// query exactly as received): everything after the prefix, query included.
     static func fromPublishTarget(_ target: String, prefix: String) throws(ProtocolError) -> String {
-        guard target.hasPrefix(prefix) else { throw ProtocolError("the path must start with \(prefix)") }
-        let destination = String(target.dropFirst(prefix.count))
+        let destination = try fromTarget(target, prefix: prefix)
         try validate(destination)
         return destination
+    }
+
+    /// Everything after `prefix` in a raw request target, unchanged.
+    static func fromTarget(_ target: String, prefix: String) throws(ProtocolError) -> String {
+        guard target.hasPrefix(prefix) else { throw ProtocolError("the path must start with \(prefix)") }
+        return String(target.dropFirst(prefix.count))
     }
 }

@@ -32,11 +32,27 @@ public struct PublishedMessage: Sendable {
         self.body = body
         self.headers = headers
         contentType = headers["content-type"]
-        self.queue = queue ?? headers["upstash-queue-name"]
+        self.queue = try (queue ?? headers["upstash-queue-name"]).map(QueueName.validated)
         options = try MessageOptions(headers: headers, prefix: "upstash-")
+        if let name = self.queue, options.flowControl != nil {
+            throw ProtocolError("a message to queue '\(name)' keeps to the queue's parallelism: leave out Upstash-Flow-Control-Key and -Value")
+        }
         callback = try MessageTarget.read(from: headers, urlHeader: "upstash-callback")
         failureCallback = try MessageTarget.read(from: headers, urlHeader: "upstash-failure-callback")
         callbackFailureCallback = try MessageTarget.read(from: headers, urlHeader: "upstash-callback-failure-callback")
+    }
+
+    /// The path prefix of enqueues: `/v2/enqueue/<queue>/<destination>`.
+    public static let enqueuePathPrefix = "/v2/enqueue/"
+
+    /// An enqueue: `target` is the request's path and query exactly as received
+    /// (`/v2/enqueue/emails/https://x.test/a`), the queue its first segment after the prefix and
+    /// the destination everything after that.
+    public init(enqueueTarget target: String, headers: HeaderFields, body: [UInt8]) throws(ProtocolError) {
+        let rest = try Destination.fromTarget(target, prefix: Self.enqueuePathPrefix)
+        guard let slash = rest.firstIndex(of: "/") else { throw ProtocolError("the path must be \(Self.enqueuePathPrefix)<queue>/<destination>") }
+        let queue = try QueueName.validated(String(rest[..<slash]))
+        try self.init(destination: String(rest[rest.index(after: slash)...]), headers: headers, body: body, queue: queue)
     }
 
     /// A single publish: `target` is the request's path and query exactly as received

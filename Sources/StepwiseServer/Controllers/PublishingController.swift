@@ -3,23 +3,33 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
 
-/// QStash's publishing API: `POST /v2/publish/{destination}` and `POST /v2/batch`, through which
-/// the Upstash SDKs start runs, append steps and make calls (reference/upstash-protocol.md §2.7).
+/// QStash's publishing API: `POST /v2/publish/{destination}`, `POST /v2/enqueue/{queue}/{destination}`
+/// and `POST /v2/batch`, through which the Upstash SDKs start runs, append steps and make calls
+/// (reference/upstash-protocol.md §2.7), and the `qstash` clients publish and enqueue messages.
 struct PublishingController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<BasicRequestContext>) {
-        router.post("v2/publish/**") { request, _ in await publish(request) }
+        router.post("v2/publish/**") { request, _ in
+            await publish(request) { body throws(ProtocolError) in
+                try PublishedMessage(publishTarget: request.uri.string, headers: request.headerFields, body: body)
+            }
+        }
+        router.post("v2/enqueue/**") { request, _ in
+            await publish(request) { body throws(ProtocolError) in
+                try PublishedMessage(enqueueTarget: request.uri.string, headers: request.headerFields, body: body)
+            }
+        }
         router.post("v2/batch") { request, _ in await batch(request) }
     }
 
-    /// A message deduplicated by its deduplication id or content is answered `202 Accepted`, as
-    /// QStash does; other answers are `200`.
-    private func publish(_ request: Request) async -> Response {
+    /// A single publish or enqueue, its message read by `parse`. A message deduplicated by its
+    /// deduplication id or content is answered `202 Accepted`, as QStash does; other answers are `200`.
+    private func publish(_ request: Request, _ parse: @escaping ([UInt8]) throws(ProtocolError) -> PublishedMessage) async -> Response {
         await parsing(request) { body throws(ProtocolError) in
-            [try PublishedMessage(publishTarget: request.uri.string, headers: request.headerFields, body: body)]
+            [try parse(body)]
         } answer: { messages, answers in
             let duplicate = answers[0].deduplicated == true && MessageDeduplication.isRequested(by: messages[0])
             return (duplicate ? .accepted : .ok, answers[0].json)

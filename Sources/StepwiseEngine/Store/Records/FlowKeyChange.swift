@@ -2,6 +2,7 @@
 public enum FlowKeyChange: Sendable, Equatable {
     /// New deliveries of the key wait until it is resumed; those in flight finish.
     case pause
+    /// The key's waiting deliveries may start again.
     case resume
     /// These limits apply whatever the key's messages carry (only the ones given); the rate
     /// window starts afresh.

@@ -1,48 +1,30 @@
-/// What is kept of a flow-control key: whether an operator paused it and which limits they
-/// pinned over those its messages carry (QStash's flow-control API, §10.1 of the protocol notes),
-/// and the limits its messages carried last, which the API reports when nothing is pinned.
+/// What an operator set on a flow-control key through QStash's flow-control API (§10.1 of the
+/// protocol notes): whether its deliveries are paused, and the limits pinned over those its
+/// messages and runs carry. A key with neither keeps no state.
 public struct FlowKeyState: Sendable, Equatable {
+    /// New deliveries of the key wait until it is resumed.
     public var paused: Bool
+    /// Limits that replace the deliveries' own.
     public var pinned: FlowLimits
-    public var seen: FlowLimits
 
-    /// A key's state; the default is a key never paused nor pinned, with nothing seen.
-    public init(paused: Bool = false, pinned: FlowLimits = FlowLimits(), seen: FlowLimits = FlowLimits()) {
+    /// A key's state; the default is a key never paused nor pinned.
+    public init(paused: Bool = false, pinned: FlowLimits = FlowLimits()) {
         self.paused = paused
         self.pinned = pinned
-        self.seen = seen
     }
 
     /// Whether the rate or its period is pinned.
     public var isRatePinned: Bool { pinned.rate != nil || pinned.period != nil }
 
-    /// This state after a message with `flow` was admitted under `key`: its limits for the key
-    /// are the last seen.
-    func noting(_ flow: FlowControl, for key: String) -> FlowKeyState {
-        var noted = self
-        if flow.concurrencyKey == key { noted.seen.parallelism = flow.concurrencyLimit }
-        if flow.rateKey == key {
-            noted.seen.rate = flow.rateLimit
-            noted.seen.period = flow.ratePeriod
-        }
-        return noted
-    }
-
-    /// `flow` with this key's pinned limits in place of the message's own.
+    /// `flow` with this key's pinned limits in place of its own where it counts under `key`: a
+    /// pinned parallelism where `key` is its concurrency key, a pinned rate where it is its rate
+    /// key (a QStash message counts both under its one key; a run may have two keys).
     public func pinning(_ flow: FlowControl, for key: String) -> FlowControl {
         var limits = flow
-        // A run's concurrency and rate may be counted under different keys: a key's pins replace
-        // only the limits counted under it.
-        if let parallelism = pinned.parallelism, flow.concurrencyKey == nil || flow.concurrencyKey == key {
-            limits.concurrencyKey = key
-            limits.concurrencyLimit = parallelism
-        }
-        guard isRatePinned, flow.rateKey == nil || flow.rateKey == key, let rate = pinned.rate ?? (flow.rateKey == key ? flow.rateLimit : nil) else {
-            return limits
-        }
-        limits.rateKey = key
+        if let parallelism = pinned.parallelism, flow.concurrencyKey == key { limits.concurrencyLimit = parallelism }
+        guard isRatePinned, flow.rateKey == key, let rate = pinned.rate ?? flow.rateLimit else { return limits }
         limits.rateLimit = rate
-        limits.ratePeriod = pinned.period ?? (flow.rateKey == key ? flow.ratePeriod : nil) ?? FlowControl.defaultRatePeriod
+        limits.ratePeriod = pinned.period ?? flow.ratePeriod ?? FlowControl.defaultRatePeriod
         return limits
     }
 
