@@ -128,6 +128,7 @@ enum PostgresSchema {
             // Messages due at the same moment are claimed in the order they were queued (a
             // queue's FIFO); SQLite orders by its rowid.
             "ALTER TABLE queue ADD COLUMN seq BIGSERIAL",
+            "CREATE INDEX queue_by_flow_order ON queue(flow_key, seq) WHERE flow_key IS NOT NULL",
         ]),
     ]
 

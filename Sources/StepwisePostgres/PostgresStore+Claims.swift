@@ -49,7 +49,9 @@ extension PostgresStore {
             for row in rows where claimed.count < limit {
                 let id: String = try row("id")
                 let message = PostgresRecords.queuedMessage(row)
-                if try !FlowAdmission(transaction).admit(message?.flowControl, .queued(id), now: current) { continue }
+                if try !FlowAdmission(transaction).admit(message?.flowControl, .queued(id), now: current, inQueueOrder: message?.queue != nil) {
+                    continue
+                }
                 try transaction.session.execute(
                     "UPDATE queue SET lease_owner = ?, lease_until = ? WHERE id = ?", [owner, PostgresTransaction.at(leaseUntil), id])
                 if let message { claimed.append(message) }
@@ -116,12 +118,12 @@ extension PostgresTransaction: FlowControlRows {
         madeDue.otherWork()
     }
 
-    func hasEarlierUnstarted(id: String, key: String) throws -> Bool {
+    func hasEarlierUnstarted(id: String, key: String, at now: Int64) throws -> Bool {
         try session.value(
             """
-            SELECT EXISTS (SELECT 1 FROM queue o, queue m WHERE m.id = ? AND o.flow_key = ? AND o.lease_until IS NULL AND o.id <> m.id
-                AND (o.due_at < m.due_at OR (o.due_at = m.due_at AND o.seq < m.seq)))
-            """, [id, key], as: Bool.self) ?? false
+            SELECT EXISTS (SELECT 1 FROM queue o WHERE o.flow_key = ? AND o.seq < (SELECT seq FROM queue WHERE id = ?)
+                AND o.attempt = 0 AND (o.lease_until IS NULL OR o.lease_until < ?))
+            """, [key, id, now], as: Bool.self) ?? false
     }
 
     func recordStart(key: String, at time: Int64, period: Int64, limit: Int) throws {

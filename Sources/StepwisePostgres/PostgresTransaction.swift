@@ -246,6 +246,10 @@ struct PostgresTransaction: StoreTransaction {
         }
     }
 
+    func queuedFlowKeys(runId: String) throws -> [String] {
+        try session.values("SELECT DISTINCT flow_key FROM queue WHERE run_id = ? AND flow_key IS NOT NULL ORDER BY flow_key", [runId])
+    }
+
     func releaseSlot(key: String) throws {
         // After admissions of the key in flight commit: one that saw this delivery's lease and
         // held a message back must be seen here, or that message would wait for a slot forever.

@@ -205,14 +205,15 @@ extension SQLiteTransaction: FlowControlRows {
         ])
     }
 
-    func hasEarlierUnstarted(id: String, key: String) throws -> Bool {
+    func hasEarlierUnstarted(id: String, key: String, at now: Int64) throws -> Bool {
+        // queue_by_flow_key ends in the rowid: the earlier messages of the key are one range of it.
         try Bool.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT EXISTS (SELECT 1 FROM queue o, queue m WHERE m.id = ? AND o.flow_key = ? AND o.lease_until IS NULL AND o.id <> m.id
-                        AND (o.due_at < m.due_at OR (o.due_at = m.due_at AND o.rowid < m.rowid)))
+                    SELECT EXISTS (SELECT 1 FROM queue o WHERE o.flow_key = ? AND o.rowid < (SELECT rowid FROM queue WHERE id = ?)
+                        AND o.attempt = 0 AND (o.lease_until IS NULL OR o.lease_until < ?))
                     """),
-            arguments: [id, key]) ?? false
+            arguments: [key, id, now]) ?? false
     }
 
     func liveWindow(key: String, at now: Int64) throws -> (period: Int64, limit: Int?)? {

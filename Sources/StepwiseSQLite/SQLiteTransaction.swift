@@ -252,6 +252,11 @@ struct SQLiteTransaction: StoreTransaction {
         }
     }
 
+    func queuedFlowKeys(runId: String) throws -> [String] {
+        try String.fetchAll(
+            db.cachedStatement(sql: "SELECT DISTINCT flow_key FROM queue WHERE run_id = ? AND flow_key IS NOT NULL ORDER BY flow_key"), arguments: [runId])
+    }
+
     func releaseSlot(key: String) throws {
         try SQLiteStore.releaseSlot(db, key: key)
     }

@@ -54,7 +54,7 @@ struct FlowControlAPITests {
         try await CountingServer.with { target in
             for (path, load) in [("/pinned", pinnedLoad), ("/unpinned", unpinnedLoad)] {
                 target.handle(path) { _ in
-                    await load.during { try? await Task.sleep(for: .milliseconds(150)) }
+                    await load.during { try? await Task.sleep(for: .milliseconds(300)) }
                     return .json("{}")
                 }
             }

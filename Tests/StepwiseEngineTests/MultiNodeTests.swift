@@ -1,7 +1,9 @@
 import Foundation
+import Synchronization
 import StepwiseEngine
 import StepwiseExpressions
 import StepwisePostgres
+import StepwiseProtocol
 import StepwiseRuntime
 import StepwiseTesting
 import Testing
@@ -108,6 +110,42 @@ struct MultiNodeTests {
                 for (first, third) in zip(starts, starts.dropFirst(2)) {
                     #expect(third.timeIntervalSince(first) >= 0.29, "three deliveries of the key overlapped across the nodes")
                 }
+                return nodes
+            }
+        }
+    }
+
+    @Test("a queue's messages start in the order enqueued, one at a time, with three nodes claiming at once")
+    func queueOrderAcrossNodes() async throws {
+        let order = Mutex<[Int64]>([])
+        let load = InFlightGauge()
+        try await CountingServer.with { target in
+            target.handle("/ordered") { request in
+                await load.during { try? await Task.sleep(for: .milliseconds(20)) }
+                if case .int(let n)? = (try? Value(json: request.body))?["n"] { order.withLock { $0.append(n) } }
+                return .json("{}")
+            }
+            try await withDatabase { url in
+                var nodes: [Node] = []
+                for name in ["n1", "n2", "n3"] {
+                    nodes.append(try await Node.start(url: url, name: name, [], delivering: true, maximumIdle: .milliseconds(100)))
+                }
+                // Enqueued one by one through the nodes in turn while earlier ones wait or are in
+                // flight: a claim that read its candidates before a slot was freed must not start
+                // a later message first.
+                for n in 0..<12 {
+                    let message = try PublishedMessage(
+                        destination: target.url("/ordered"), headers: HeaderFields(), body: Array(#"{"n":\#(n)}"#.utf8), queue: "fifo")
+                    let published = try await nodes[n % 3].engine.publish([message])
+                    guard case .success = published else {
+                        Issue.record("message \(n) was refused: \(published)")
+                        return nodes
+                    }
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                _ = try await eventually("all twelve deliveries", within: .seconds(30)) { order.withLock { $0.count } == 12 ? true : nil }
+                #expect(order.withLock { $0 } == Array(0..<12))
+                #expect(load.highest == 1, "one at a time across the nodes")
                 return nodes
             }
         }

@@ -846,7 +846,7 @@ def scenario_flow_control(h: Harness, deadline: float) -> None:
 
 def scenario_queues(h: Harness, deadline: float) -> None:
     """The official client's queue API and enqueue: a paused queue holds its messages in its lag,
-    resume delivers them one at a time in the order enqueued; list and delete."""
+    resume delivers them in the order enqueued; list and delete (also when a check fails)."""
     tag = new_tag("queue")
     name = f"compat-{tag}"
     client = h.qstash()
@@ -878,6 +878,9 @@ def scenario_queues(h: Harness, deadline: float) -> None:
         raise
     except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
         raise Fail(f"the qstash client's queue API failed: {type(error).__name__}: {error}")
+    finally:
+        if name in [queue.name for queue in queues.list()]:
+            queues.delete(name)
 
 
 SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [

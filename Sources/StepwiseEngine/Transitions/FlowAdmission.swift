@@ -10,9 +10,11 @@ public struct FlowAdmission<Rows: FlowControlRows> {
     }
 
     /// Whether `held` may start at `now` (milliseconds since the epoch) under `flow`, with the
-    /// limits an operator pinned on its keys; when it may not (over a limit, or a key is paused),
-    /// it is held back (waiting for a slot, or due later) and its lease dropped.
-    public func admit(_ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
+    /// limits an operator pinned on its keys, and `inQueueOrder` (a QStash queue's message) only
+    /// after the messages queued before it; when it may not (over a limit, a key paused, an
+    /// earlier message not started), it is held back (waiting for a slot, or due later) and its
+    /// lease dropped.
+    public func admit(_ flow: FlowControl?, _ held: HeldMessage, now: Int64, inQueueOrder: Bool = false) throws -> Bool {
         guard let flow else { return true }
         // Keys are locked in one order on every node: runs with the same two keys in either role
         // never wait for each other's locks.
@@ -33,7 +35,7 @@ public struct FlowAdmission<Rows: FlowControlRows> {
         }
         // A queue's messages start in the order they were queued, even when a claim that read its
         // candidates before a slot was freed comes to admit a later one.
-        if let key = limits.concurrencyKey, NamedQueue.isQueueKey(key), case .queued(let id) = held, try rows.hasEarlierUnstarted(id: id, key: key) {
+        if inQueueOrder, let key = limits.concurrencyKey, case .queued(let id) = held, try rows.hasEarlierUnstarted(id: id, key: key, at: now) {
             try rows.waitForSlot(held)
             return false
         }
@@ -79,9 +81,9 @@ public protocol FlowControlRows {
     func starts(key: String, after time: Int64) throws -> [Int64]
     /// Makes `held` due at `due`, without a lease.
     func postpone(_ held: HeldMessage, to due: Int64) throws
-    /// Whether a queued message under `key` that is not in flight comes before queued message `id`
-    /// (due earlier, or at the same time and queued earlier).
-    func hasEarlierUnstarted(id: String, key: String) throws -> Bool
+    /// Whether a message queued under `key` before queued message `id`, on its first attempt (a
+    /// retried one lets later ones go on), is not in flight at `now`: unleased, or its lease expired.
+    func hasEarlierUnstarted(id: String, key: String, at now: Int64) throws -> Bool
     /// Records a start under `key` at `time` for a window of `period`, admitted under `limit`.
     func recordStart(key: String, at time: Int64, period: Int64, limit: Int) throws
     /// The period and limit of the newest start under `key` whose window is still open at `now`.

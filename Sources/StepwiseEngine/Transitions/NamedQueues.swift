@@ -9,11 +9,11 @@ public struct NamedQueues<Rows: NamedQueueRows> {
         self.rows = rows
     }
 
-    /// Creates queue `name` with the default parallelism unless it exists: an enqueue to a queue
-    /// never created makes it, as QStash does.
+    /// Creates queue `name` unless it exists: an enqueue to a queue never created makes it, as
+    /// QStash does, with the default parallelism (its messages' own limit) and not paused.
     public func ensure(_ name: String, at now: Int64) throws {
         guard try rows.namedQueueTimes(name) == nil else { return }
-        try upsert(name, parallelism: NamedQueue.defaultParallelism, paused: false, at: now)
+        try rows.saveNamedQueue(name, createdAt: now, updatedAt: now)
     }
 
     /// Creates queue `name` or changes its parallelism and pause.

@@ -165,7 +165,11 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// keeps it in the dead-letter queue when it failed.
     func finish(runId: String, status: RunStatus, at now: TimestampValue) throws {
         let children = try transaction.childRunIds(of: runId)
+        // Its queued messages may hold slots, or stand before others in a queue: what waits
+        // under their keys may go once they are gone.
+        let keys = try transaction.queuedFlowKeys(runId: runId)
         try transaction.clearPendingWork(runId: runId)
+        for key in keys { try transaction.releaseSlot(key: key) }
         for child in children { _ = try cancel(runId: child, at: now) }
         if status == .failed { try transaction.addDeadLetter(runId: runId, at: now) }
         for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, at: now) }

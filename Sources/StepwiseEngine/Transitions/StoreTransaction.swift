@@ -71,6 +71,8 @@ public protocol StoreTransaction: NamedQueueRows {
     /// Drops everything the run still has pending: messages, queued messages, operations, step
     /// failure counts and events kept for it.
     func clearPendingWork(runId: String) throws
+    /// The flow-control keys the run's queued messages count under, each once, in order.
+    func queuedFlowKeys(runId: String) throws -> [String]
 
     // MARK: Operations (timers, waits, calls, child runs)
 

@@ -19,6 +19,9 @@ public struct FlowControl: Sendable, Hashable {
         self.period = period
     }
 
+    /// The longest rate period: a week, as QStash's.
+    public static let maximumPeriodMilliseconds: Int64 = 7 * 86_400_000
+
     /// Reads the value header for `key`; an empty or absent value leaves every limit unset.
     public init(key: String, value: String?) throws(ProtocolError) {
         self.init(key: key)
@@ -30,7 +33,12 @@ public struct FlowControl: Sendable, Hashable {
             switch pair[0].lowercased() {
             case "parallelism": parallelism = try Self.positive(pair[1], name: "parallelism")
             case "rate": rate = try Self.positive(pair[1], name: "rate")
-            case "period": period = try WireDuration(parsing: pair[1], bareSeconds: true)
+            case "period":
+                let parsed = try WireDuration(parsing: pair[1], bareSeconds: true)
+                guard parsed.milliseconds <= Self.maximumPeriodMilliseconds else {
+                    throw ProtocolError("flow-control period '\(pair[1])' is longer than a week, QStash's longest")
+                }
+                period = parsed
             default: throw ProtocolError("unknown flow-control setting '\(pair[0])'; expected parallelism, rate or period")
             }
         }

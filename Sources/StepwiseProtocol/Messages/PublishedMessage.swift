@@ -37,6 +37,9 @@ public struct PublishedMessage: Sendable {
         if let name = self.queue, options.flowControl != nil {
             throw ProtocolError("a message to queue '\(name)' keeps to the queue's parallelism: leave out Upstash-Flow-Control-Key and -Value")
         }
+        if let name = self.queue, options.delay != nil || options.notBefore != nil {
+            throw ProtocolError("a message to queue '\(name)' is delivered in its turn: leave out Upstash-Delay and Upstash-Not-Before")
+        }
         callback = try MessageTarget.read(from: headers, urlHeader: "upstash-callback")
         failureCallback = try MessageTarget.read(from: headers, urlHeader: "upstash-failure-callback")
         callbackFailureCallback = try MessageTarget.read(from: headers, urlHeader: "upstash-callback-failure-callback")

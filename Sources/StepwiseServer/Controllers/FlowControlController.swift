@@ -1,6 +1,7 @@
 import Hummingbird
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// QStash's flow-control API (§10.1 of the protocol notes), as the official `qstash` clients call
 /// it: list and read keys, pause and resume a key's deliveries, pin and unpin its limits, reset
@@ -10,7 +11,7 @@ struct FlowControlController: Sendable {
     let failures: FailureAnswer
 
     /// The longest rate period a pin accepts, as QStash's: one week.
-    static let maximumPeriodSeconds: Int64 = 7 * 86_400
+    static let maximumPeriodSeconds = StepwiseProtocol.FlowControl.maximumPeriodMilliseconds / 1_000
 
     /// Adds the routes to `router`. A key is any text (QStash creates keys as messages name
     /// them): one nothing uses reads as nothing set, waiting or counted.
@@ -106,6 +107,11 @@ struct FlowControlController: Sendable {
         return .success(.unpin(parallelism: parallelism, rate: rate))
     }
 
+    /// `milliseconds` in whole seconds, rounded up, without overflow.
+    private static func wholeSecondsRoundedUp(_ milliseconds: Int64) -> Int64 {
+        milliseconds / 1_000 + (milliseconds % 1_000 > 0 ? 1 : 0)
+    }
+
     /// A key as QStash's API reports it; periods in whole seconds (rounded up), the window's start
     /// in seconds since the epoch (0 when nothing started in it), the waitlist under both
     /// spellings clients read.
@@ -119,7 +125,7 @@ struct FlowControlController: Sendable {
             "parallelismCount": .int(Int64(report.parallelismCount)),
             "rateMax": .int(Int64(limits.rate ?? 0)),
             "rateCount": .int(Int64(report.rateCount)),
-            "ratePeriod": .int(((limits.period ?? 0) + 999) / 1_000),
+            "ratePeriod": .int(Self.wholeSecondsRoundedUp(limits.period ?? 0)),
             "ratePeriodStart": .int((report.ratePeriodStart ?? 0) / 1_000),
             "isPaused": .bool(report.state.paused),
             "isPinnedParallelism": .bool(report.state.pinned.parallelism != nil),

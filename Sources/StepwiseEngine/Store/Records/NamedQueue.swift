@@ -4,8 +4,11 @@ import StepwiseExpressions
 /// enqueueing, at most `parallelism` at once, none while it is paused. A queue is a flow-control
 /// key of its own (`flowKey(of:)`), so the flow-control admission applies its limits.
 public struct NamedQueue: Sendable, Equatable {
+    /// The queue's name (`QueueName`).
     public var name: String
+    /// Messages in flight at once.
     public var parallelism: Int
+    /// Whether its messages wait until it is resumed.
     public var paused: Bool
     /// Milliseconds since the epoch.
     public var createdAt: Int64
@@ -28,16 +31,11 @@ public struct NamedQueue: Sendable, Equatable {
     public static let defaultParallelism = 1
 
     /// The flow-control key of queue `name`.
-    public static func flowKey(of name: String) -> String { keyPrefix + name }
-
-    /// Whether flow-control key `key` is a queue's, whose messages start in order.
-    public static func isQueueKey(_ key: String) -> Bool { key.hasPrefix(keyPrefix) }
-
-    private static let keyPrefix = "queue:"
+    public static func flowKey(of name: String) -> String { "queue:" + name }
 
     /// The flow control of a message enqueued to `name`: counted under the queue's key, whose
-    /// pinned parallelism and pause apply.
+    /// pinned parallelism (the default one when unpinned), rate and pause apply.
     public static func flowControl(of name: String) -> FlowControl {
-        FlowControl(concurrencyKey: flowKey(of: name))
+        FlowControl(concurrencyKey: flowKey(of: name), concurrencyLimit: defaultParallelism, rateKey: flowKey(of: name))
     }
 }
