@@ -87,6 +87,7 @@ struct QueuesTests {
                 ("/v2/enqueue/q/http://127.0.0.1:9/x", [("Upstash-Delay", "10s")], "in its turn"),
                 ("/v2/enqueue/q/http://127.0.0.1:9/x", [("Upstash-Not-Before", "1900000000")], "in its turn"),
                 ("/v2/publish/http://127.0.0.1:9/x", [("Upstash-Flow-Control-Key", "k"), ("Upstash-Flow-Control-Value", "rate=1, period=8d")], "longer than a week"),
+                ("/v2/publish/http://127.0.0.1:9/x", [("Upstash-Flow-Control-Key", "queue:jobs")], "reserved"),
             ]
             for (path, headers, expected) in enqueues {
                 let answer = try await send(.POST, stepwise.url(path), body: "{}", headers: headers)

@@ -47,6 +47,7 @@ extension WorkflowEngine {
         let run = try await store.finishEndpointRun(runId: runId, output: output, at: clock())
         if let run, run.status.isFinal {
             events.publish(RunEvent(kind: .finished, runId: run.id, workflow: run.workflow, status: run.status, at: run.updatedAt))
+            queueChanged()
         }
         return run
     }

@@ -208,6 +208,8 @@ public actor WorkflowEngine {
         if canceled {
             runner.forget(runId: runId)
             encodedLogs.forget(runId)
+            // Messages that waited behind the run's queued ones, or for their slots, may go.
+            queueChanged()
         }
         return canceled
     }
@@ -216,13 +218,16 @@ public actor WorkflowEngine {
     public func cancel(workflow: String) async throws -> [String] {
         let canceled = try await store.cancel(workflow: workflow, at: clock())
         for id in canceled { runner.forget(runId: id) }
+        if !canceled.isEmpty { queueChanged() }
         return canceled
     }
 
     /// Cancels every running SDK run whose workflow URL is `url` (`exactly`) or starts with it;
     /// returns their ids.
     public func cancel(endpoint url: String, exactly: Bool) async throws -> [String] {
-        try await store.cancel(endpoint: url, exactly: exactly, at: clock())
+        let canceled = try await store.cancel(endpoint: url, exactly: exactly, at: clock())
+        if !canceled.isEmpty { queueChanged() }
+        return canceled
     }
 
     /// Delivers `data` to the runs waiting on `event` (only `runId`'s when given; then an event

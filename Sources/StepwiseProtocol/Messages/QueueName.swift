@@ -4,6 +4,10 @@ public enum QueueName {
     /// The longest name accepted.
     public static let maximumLength = 100
 
+    /// What a queue's flow-control key starts with (the rest is the queue's name); messages may
+    /// not name such a key themselves.
+    public static let flowKeyPrefix = "queue:"
+
     /// `name` when it is a valid queue name; otherwise an error naming it and the rule.
     public static func validated(_ name: String) throws(ProtocolError) -> String {
         guard !name.isEmpty, name.count <= maximumLength,

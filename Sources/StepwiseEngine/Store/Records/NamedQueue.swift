@@ -1,4 +1,5 @@
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// A QStash queue (`/v2/enqueue/<queue>/…`, `/v2/queues`): its messages are delivered in order of
 /// enqueueing, at most `parallelism` at once, none while it is paused. A queue is a flow-control
@@ -31,7 +32,7 @@ public struct NamedQueue: Sendable, Equatable {
     public static let defaultParallelism = 1
 
     /// The flow-control key of queue `name`.
-    public static func flowKey(of name: String) -> String { "queue:" + name }
+    public static func flowKey(of name: String) -> String { QueueName.flowKeyPrefix + name }
 
     /// The flow control of a message enqueued to `name`: counted under the queue's key, whose
     /// pinned parallelism (the default one when unpinned), rate and pause apply.
