@@ -117,7 +117,7 @@ enum PostgresSchema {
             "CREATE TABLE message_deduplications (key TEXT PRIMARY KEY, message_id TEXT NOT NULL, created_at BIGINT NOT NULL)",
             "CREATE INDEX message_deduplications_by_age ON message_deduplications(created_at)",
         ]),
-        Migration(name: "v4: flow-control keys an operator paused or pinned, QStash queues", statements: [
+        Migration(name: "v4: flow-control keys an operator paused or pinned, QStash queues and URL groups", statements: [
             """
             CREATE TABLE flow_keys (
                 key TEXT PRIMARY KEY, paused BIGINT NOT NULL DEFAULT 0, pinned_parallelism BIGINT, pinned_rate BIGINT, pinned_period BIGINT)
@@ -125,6 +125,12 @@ enum PostgresSchema {
             "CREATE INDEX runs_by_rate_key ON runs(rate_key) WHERE rate_key IS NOT NULL",
             "CREATE TABLE named_queues (name TEXT PRIMARY KEY, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
             "ALTER TABLE rate_starts ADD COLUMN rate_limit BIGINT",
+            "CREATE TABLE url_groups (name TEXT PRIMARY KEY, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE url_group_endpoints (
+                group_name TEXT NOT NULL REFERENCES url_groups(name) ON DELETE CASCADE, url TEXT NOT NULL, name TEXT,
+                PRIMARY KEY (group_name, url))
+            """,
             // Messages due at the same moment are claimed in the order they were queued (a
             // queue's FIFO); SQLite orders by its rowid.
             "ALTER TABLE queue ADD COLUMN seq BIGSERIAL",

@@ -101,14 +101,25 @@ extension PostgresTransaction: NamedQueueRows {
     }
 
     func namedQueueTimes(_ name: String) throws -> (createdAt: Int64, updatedAt: Int64)? {
-        try session.row("SELECT created_at, updated_at FROM named_queues WHERE name = ?", [name]).map { row in
+        try times(in: "named_queues", of: name)
+    }
+
+    func saveNamedQueue(_ name: String, createdAt: Int64, updatedAt: Int64) throws {
+        try saveTimes(in: "named_queues", of: name, createdAt: createdAt, updatedAt: updatedAt)
+    }
+
+    /// When the row `name` of `table` (a table of named things: queues, URL groups) was created
+    /// and last changed; `nil` when there is none.
+    func times(in table: String, of name: String) throws -> (createdAt: Int64, updatedAt: Int64)? {
+        try session.row("SELECT created_at, updated_at FROM \(table) WHERE name = ?", [name]).map { row in
             (try row("created_at", as: Int64.self), try row("updated_at", as: Int64.self))
         }
     }
 
-    func saveNamedQueue(_ name: String, createdAt: Int64, updatedAt: Int64) throws {
+    /// Keeps the row `name` of `table` with these times (an existing row keeps its creation time).
+    func saveTimes(in table: String, of name: String, createdAt: Int64, updatedAt: Int64) throws {
         try session.execute(
-            "INSERT INTO named_queues (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at",
+            "INSERT INTO \(table) (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at",
             [name, createdAt, updatedAt])
     }
 

@@ -277,7 +277,7 @@ enum SQLiteSchema {
                 CREATE INDEX message_deduplications_by_age ON message_deduplications(created_at);
                 """)
         }
-        migrator.registerMigration("v11: flow-control keys an operator paused or pinned, QStash queues") { db in
+        migrator.registerMigration("v11: flow-control keys an operator paused or pinned, QStash queues and URL groups") { db in
             try db.execute(sql: """
                 CREATE TABLE flow_keys (
                     key TEXT PRIMARY KEY,
@@ -287,6 +287,11 @@ enum SQLiteSchema {
                 CREATE INDEX runs_by_rate_key ON runs(rate_key) WHERE rate_key IS NOT NULL;
                 CREATE TABLE named_queues (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
                 ALTER TABLE rate_starts ADD COLUMN rate_limit INTEGER;
+                CREATE TABLE url_groups (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+                CREATE TABLE url_group_endpoints (
+                    group_name TEXT NOT NULL REFERENCES url_groups(name) ON DELETE CASCADE, url TEXT NOT NULL, name TEXT,
+                    PRIMARY KEY (group_name, url)
+                );
                 """)
         }
         return migrator

@@ -306,14 +306,25 @@ extension SQLiteTransaction: FlowControlRows {
     }
 
     func namedQueueTimes(_ name: String) throws -> (createdAt: Int64, updatedAt: Int64)? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, updated_at FROM named_queues WHERE name = ?"), arguments: [name]).map { row in
+        try times(in: "named_queues", of: name)
+    }
+
+    func saveNamedQueue(_ name: String, createdAt: Int64, updatedAt: Int64) throws {
+        try saveTimes(in: "named_queues", of: name, createdAt: createdAt, updatedAt: updatedAt)
+    }
+
+    /// When the row `name` of `table` (a table of named things: queues, URL groups) was created
+    /// and last changed; `nil` when there is none.
+    func times(in table: String, of name: String) throws -> (createdAt: Int64, updatedAt: Int64)? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT created_at, updated_at FROM \(table) WHERE name = ?"), arguments: [name]).map { row in
             (row["created_at"], row["updated_at"])
         }
     }
 
-    func saveNamedQueue(_ name: String, createdAt: Int64, updatedAt: Int64) throws {
+    /// Keeps the row `name` of `table` with these times (an existing row keeps its creation time).
+    func saveTimes(in table: String, of name: String, createdAt: Int64, updatedAt: Int64) throws {
         try db.cachedStatement(
-            sql: "INSERT INTO named_queues (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at"
+            sql: "INSERT INTO \(table) (name, created_at, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET updated_at = excluded.updated_at"
         ).execute(arguments: [name, createdAt, updatedAt])
     }
 

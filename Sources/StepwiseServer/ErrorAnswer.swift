@@ -23,6 +23,8 @@ struct ErrorAnswer: Error {
             return JSONResponse.error(.badRequest, error.message)
         case .unknownRun(let id):
             return JSONResponse.error(.notFound, "no workflow run with id '\(id)'")
+        case .unknownURLGroup(let name):
+            return JSONResponse.error(.notFound, "no URL group named '\(name)'; add endpoints with POST /v2/topics/\(name)/endpoints")
         case .runEnded(let status):
             let rejection = AppendRejection(runState: status == .canceled ? "cancelled" : status == .failed ? "failed" : "finished")
             var headers = HTTPFields()

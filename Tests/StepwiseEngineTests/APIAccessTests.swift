@@ -28,7 +28,8 @@ struct APIAccessTests {
         (.PATCH, "/v2/schedules/s/pause"), (.PATCH, "/v2/schedules/s/resume"),
         (.GET, "/v2/flowControl"), (.GET, "/v2/flowControl/k"), (.POST, "/v2/flowControl/k/pause"), (.GET, "/v2/globalParallelism"),
         (.POST, "/v2/enqueue/q/http://127.0.0.1:9/x"), (.POST, "/v2/queues"), (.GET, "/v2/queues"), (.GET, "/v2/queues/q"),
-        (.DELETE, "/v2/queues/q"), (.POST, "/v2/queues/q/pause"),
+        (.DELETE, "/v2/queues/q"), (.POST, "/v2/queues/q/pause"), (.GET, "/v2/topics"), (.GET, "/v2/topics/g"), (.DELETE, "/v2/topics/g"),
+        (.POST, "/v2/topics/g/endpoints"), (.DELETE, "/v2/topics/g/endpoints"), (.POST, "/v2/publish/g"),
     ]
 
     @Test("every route refuses a request without the token or with another token (401), and none of them acts on it")
@@ -45,6 +46,7 @@ struct APIAccessTests {
             #expect(try await server.store.queueSchedules().isEmpty, "no schedule was created")
             #expect(try await server.engine.flowKeys().isEmpty, "no flow-control key was paused")
             #expect(try await server.store.namedQueues().isEmpty, "no queue was created")
+            #expect(try await server.store.urlGroups().isEmpty, "no URL group was created")
             #expect(try await send(.GET, server.url("/health"), token: nil).status == 200, "/health needs no token")
             #expect(try await send(.POST, server.url("/workflows/greet"), body: "{}").status == 200)
             let query = try await send(.GET, server.url("/api/runs?qstash_token=\(RunningServer.token)"), token: nil)

@@ -129,7 +129,11 @@ import StepwiseTesting
             #expect(try await send(.POST, stepwise.url("/v2/batch"), body: "[]").status == 400)
             #expect(try await send(.POST, stepwise.url("/v2/batch"), body: #"[{"destination":"http://127.0.0.1:9/x"}]"#, token: nil).status == 401)
             #expect(try await send(.POST, stepwise.url("/v2/batch"), body: "[]", token: "wrong-token").status == 401)
-            #expect(try await send(.POST, stepwise.url("/v2/publish/not-a-url"), body: "{}").status == 400)
+            #expect(try await send(.POST, stepwise.url("/v2/publish/ftp:%2F%2Fx"), body: "{}").status == 400)
+            // A destination that is a name, not a URL, is a URL group's, which must exist.
+            let unknownGroup = try await send(.POST, stepwise.url("/v2/publish/not-a-url"), body: "{}")
+            #expect(unknownGroup.status == 404)
+            #expect(unknownGroup.error?.contains("no URL group named 'not-a-url'") == true)
             let oversized = String(repeating: "x", count: StepwiseRoutes.maximumBodyBytes + 1)
             #expect(try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/x"), body: oversized).status == 413)
             let badItem = try await send(.POST, stepwise.url("/v2/batch"), body: #"[{"destination":"http://127.0.0.1:9/x","headers":{"Upstash-Retries":"many"}}]"#)

@@ -886,6 +886,40 @@ def scenario_queues(h: Harness, deadline: float) -> None:
             pass
 
 
+def scenario_url_groups(h: Harness, deadline: float) -> None:
+    """The official client's URL group API and a publish to a group: each endpoint receives the
+    message; get, list, remove_endpoints (the group goes with its last endpoint), delete."""
+    tag = new_tag("group")
+    name = f"compat-{tag}"
+    client = h.qstash()
+    groups = client.url_group
+    first, second = f"{h.app_url}/third-party/echo?to=first", f"{h.app_url}/third-party/echo?to=second"
+
+    def queries() -> List[str]:
+        return sorted(r["query"] for r in h.app("GET", f"/third-party/received?run={tag}").json())
+
+    try:
+        groups.upsert_endpoints(name, [{"url": first, "name": "first"}, {"url": second}])
+        group = groups.get(name)
+        expect_equal("the group's endpoints", sorted((e.url, e.name) for e in group.endpoints), [(first, "first"), (second, None)])
+        answers = client.message.publish_json(url_group=name, body={"n": 1}, headers={"X-Run-Id": tag})
+        expect_equal("publish_json(url_group=...) answers one message per endpoint", sorted(a.url for a in answers), [first, second])
+        while time.monotonic() < deadline and len(queries()) < 2:
+            time.sleep(0.1)
+        expect_equal("the requests the endpoints received", queries(), ["to=first", "to=second"])
+        if name not in [g.name for g in groups.list()]:
+            raise Fail(f"url_group.list() does not list {name}")
+        groups.remove_endpoints(name, [{"name": "first"}])
+        expect_equal("the endpoints after remove_endpoints", [e.url for e in groups.get(name).endpoints], [second])
+        groups.delete(name)
+        if name in [g.name for g in groups.list()]:
+            raise Fail(f"url_group.delete() left {name} listed")
+    except Fail:
+        raise
+    except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
+        raise Fail(f"the qstash client's URL group API failed: {type(error).__name__}: {error}")
+
+
 SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("bad_token", scenario_bad_token),
     ("sequential", scenario_sequential),
@@ -905,6 +939,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("schedules", scenario_schedules),
     ("flow_control", scenario_flow_control),
     ("queues", scenario_queues),
+    ("url_groups", scenario_url_groups),
 ]
 
 

@@ -31,6 +31,29 @@ extension WorkflowEngine {
         return .success(results)
     }
 
+    /// Each of `messages` as the messages it stands for: itself, or a copy for each endpoint of
+    /// the URL group it names (refused when the group does not exist, has no endpoints, or the
+    /// message belongs to a workflow run, which goes to its workflow's URL).
+    public func expandingURLGroups(_ messages: [PublishedMessage]) async throws -> Result<[[PublishedMessage]], PublishRefusal> {
+        var groups: [String: URLGroup] = [:]
+        var expanded: [[PublishedMessage]] = []
+        for (index, message) in messages.enumerated() {
+            guard let name = message.urlGroup, message.destination == name else {
+                expanded.append([message])
+                continue
+            }
+            func refused(_ problem: String) -> Result<[[PublishedMessage]], PublishRefusal> {
+                .failure(.invalid(messages.count > 1 ? ProtocolError(problem).located("batch item \(index)") : ProtocolError(problem)))
+            }
+            if message.options.workflow.isWorkflowMessage { return refused("a workflow message goes to its workflow's URL, not to URL group '\(name)'") }
+            if groups[name] == nil { groups[name] = try await store.urlGroup(name) }
+            guard let group = groups[name] else { return .failure(.unknownURLGroup(name)) }
+            guard !group.endpoints.isEmpty else { return refused("URL group '\(name)' has no endpoints") }
+            expanded.append(group.endpoints.map { message.copy(to: $0.url) })
+        }
+        return .success(expanded)
+    }
+
     /// A planner for `messages`, knowing the run-level options of the runs they append to.
     func planner(for messages: [PublishedMessage]) async throws -> PublicationPlanner {
         var defaults: [String: RunDefaults] = [:]
@@ -157,4 +180,6 @@ public enum PublishRefusal: Error, Sendable, Equatable {
     case unknownRun(String)
     /// A message appends to a run that has ended.
     case runEnded(RunStatus)
+    /// A message names a URL group that does not exist.
+    case unknownURLGroup(String)
 }

@@ -196,6 +196,19 @@ public protocol Store: Sendable {
     /// Every queue, by name.
     func namedQueues() async throws -> [NamedQueue]
 
+    // MARK: QStash URL groups (`URLGroups`, each change in one transaction)
+
+    /// Adds `endpoints` to group `name`, creating it.
+    func addURLGroupEndpoints(_ endpoints: [URLGroupEndpoint], to name: String, at time: TimestampValue) async throws
+    /// Removes endpoints of group `name` by URL or name; false when there is no such group.
+    func removeURLGroupEndpoints(urls: [String], names: [String], from name: String, at time: TimestampValue) async throws -> Bool
+    /// Removes group `name`; false when there is none.
+    func deleteURLGroup(_ name: String) async throws -> Bool
+    /// Group `name`; `nil` when there is none.
+    func urlGroup(_ name: String) async throws -> URLGroup?
+    /// Every group, by name.
+    func urlGroups() async throws -> [URLGroup]
+
     // MARK: Metrics
 
     /// How many runs each workflow has in each status.

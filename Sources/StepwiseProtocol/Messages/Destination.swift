@@ -1,7 +1,7 @@
 /// Destination URLs as QStash takes them: raw text, never re-encoded, `//` in paths kept.
-enum Destination {
+public enum Destination {
     /// Accepts `http://host…` and `https://host…` (any case of the scheme); anything else is an error.
-    static func validate(_ url: String) throws(ProtocolError) {
+    public static func validate(_ url: String) throws(ProtocolError) {
         let lowered = url.lowercased()
         guard let scheme = ["https://", "http://"].first(where: { lowered.hasPrefix($0) }) else {
             throw ProtocolError("'\(url)' is not an http(s) URL")

@@ -28,6 +28,8 @@ public enum MessageDeduplication {
         }
         if let id = message.options.deduplicationId, !id.isEmpty {
             add(id.utf8)
+            // The copies of one message to a URL group's endpoints share its id, not its fate.
+            if message.urlGroup != nil { add(message.destination.utf8) }
             return "id:" + Hex.encode(hasher.finalize())
         }
         add(message.destination.utf8)

@@ -53,8 +53,8 @@ public struct MessageOptions: Sendable {
         retryDelay = try options.parsed("retry-delay") { (text) throws(ProtocolError) in try RetryDelayExpression(text) }
         timeout = try options.duration("timeout", bareSeconds: true)
         if let key = options.text("flow-control-key") {
-            guard !key.hasPrefix(QueueName.flowKeyPrefix) else {
-                throw ProtocolError("flow-control key '\(key)' is reserved: keys starting with '\(QueueName.flowKeyPrefix)' are the queues' own")
+            guard !key.hasPrefix(QStashName.queueFlowKeyPrefix) else {
+                throw ProtocolError("flow-control key '\(key)' is reserved: keys starting with '\(QStashName.queueFlowKeyPrefix)' are the queues' own")
             }
             flowControl = try options.parsed("flow-control-value") { (text) throws(ProtocolError) in try FlowControl(key: key, value: text) }
                 ?? FlowControl(key: key)

@@ -3,8 +3,11 @@ import StepwiseExpressions
 /// A message an SDK asked QStash to deliver, from `POST /v2/publish/<destination>` or one item of
 /// `POST /v2/batch`, with its options parsed (§2.3–2.7). The body is kept byte-exact.
 public struct PublishedMessage: Sendable {
-    /// The URL to deliver to, raw.
+    /// The URL to deliver to, raw; or the name of the URL group it goes to (`urlGroup`).
     public var destination: String
+    /// Set when `destination` names a URL group rather than a URL: the message goes to each of
+    /// the group's endpoints (`copy(to:)`).
+    public var urlGroup: String?
     /// The exact bytes to deliver; `nil` when the batch item had no `body`.
     public var body: [UInt8]?
     /// `Content-Type`, stored and re-sent on delivery.
@@ -27,12 +30,16 @@ public struct PublishedMessage: Sendable {
 
     /// A message to `destination` parsed from `headers`; errors name the offending header.
     public init(destination: String, headers: HeaderFields, body: [UInt8]?, queue: String? = nil) throws(ProtocolError) {
-        try Destination.validate(destination)
+        if QStashName.isValid(destination) {
+            urlGroup = destination
+        } else {
+            try Destination.validate(destination)
+        }
         self.destination = destination
         self.body = body
         self.headers = headers
         contentType = headers["content-type"]
-        self.queue = try (queue ?? headers["upstash-queue-name"]).map(QueueName.validated)
+        self.queue = try (queue ?? headers["upstash-queue-name"]).map { (name) throws(ProtocolError) in try QStashName.validated(name, as: "queue") }
         options = try MessageOptions(headers: headers, prefix: "upstash-")
         if let name = self.queue, options.flowControl != nil {
             throw ProtocolError("a message to queue '\(name)' keeps to the queue's parallelism: leave out Upstash-Flow-Control-Key and -Value")
@@ -54,14 +61,23 @@ public struct PublishedMessage: Sendable {
     public init(enqueueTarget target: String, headers: HeaderFields, body: [UInt8]) throws(ProtocolError) {
         let rest = try Destination.fromTarget(target, prefix: Self.enqueuePathPrefix)
         guard let slash = rest.firstIndex(of: "/") else { throw ProtocolError("the path must be \(Self.enqueuePathPrefix)<queue>/<destination>") }
-        let queue = try QueueName.validated(String(rest[..<slash]))
+        let queue = try QStashName.validated(String(rest[..<slash]), as: "queue")
         try self.init(destination: String(rest[rest.index(after: slash)...]), headers: headers, body: body, queue: queue)
     }
 
+    /// This message sent to one endpoint of its URL group: `destination` is `url`, `urlGroup` is
+    /// kept (it tells the copies' deduplication ids apart).
+    public func copy(to url: String) -> PublishedMessage {
+        var copy = self
+        copy.destination = url
+        return copy
+    }
+
     /// A single publish: `target` is the request's path and query exactly as received
-    /// (`/v2/publish/https://x.test//a?b=1`), the destination everything after the prefix.
+    /// (`/v2/publish/https://x.test//a?b=1`), the destination (a URL, or a URL group's name)
+    /// everything after the prefix.
     public init(publishTarget target: String, headers: HeaderFields, body: [UInt8]) throws(ProtocolError) {
-        try self.init(destination: Destination.fromPublishTarget(target, prefix: Self.publishPathPrefix), headers: headers, body: body)
+        try self.init(destination: Destination.fromTarget(target, prefix: Self.publishPathPrefix), headers: headers, body: body)
     }
 
     /// The items of a `POST /v2/batch` body `[{destination, headers, body?, queue?}]`; errors are

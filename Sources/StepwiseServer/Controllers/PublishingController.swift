@@ -26,13 +26,15 @@ struct PublishingController: Sendable {
     }
 
     /// A single publish or enqueue, its message read by `parse`. A message deduplicated by its
-    /// deduplication id or content is answered `202 Accepted`, as QStash does; other answers are `200`.
+    /// deduplication id or content is answered `202 Accepted`, as QStash does; other answers are
+    /// `200`. A message to a URL group is answered with a list, one entry per endpoint.
     private func publish(_ request: Request, _ parse: @escaping ([UInt8]) throws(ProtocolError) -> PublishedMessage) async -> Response {
         await parsing(request) { body throws(ProtocolError) in
             [try parse(body)]
         } answer: { messages, answers in
-            let duplicate = answers[0].deduplicated == true && MessageDeduplication.isRequested(by: messages[0])
-            return (duplicate ? .accepted : .ok, answers[0].json)
+            guard case .one(let answer) = answers[0] else { return (.ok, answers[0].json) }
+            let duplicate = answer.deduplicated == true && MessageDeduplication.isRequested(by: messages[0])
+            return (duplicate ? .accepted : .ok, answer.json)
         }
     }
 
@@ -63,14 +65,34 @@ struct PublishingController: Sendable {
         return await store(messages, answer: answer)
     }
 
-    /// How a request's messages and their `PublishAnswer`s are answered: a status and a body.
-    private typealias PublishAnswering = ([PublishedMessage], [PublishAnswer]) -> (HTTPResponse.Status, Value)
+    /// How a request's messages and their answers are answered: a status and a body.
+    private typealias PublishAnswering = ([PublishedMessage], [MessageAnswer]) -> (HTTPResponse.Status, Value)
 
-    /// Publishes `messages` and answers with `answer` of their `PublishAnswer`s, or `refused(_:)`.
+    /// What one published message is answered with: its `PublishAnswer`, or one per endpoint of
+    /// the URL group it was sent to.
+    enum MessageAnswer {
+        case one(PublishAnswer)
+        case group([PublishAnswer])
+
+        var json: Value {
+            switch self {
+            case .one(let answer): answer.json
+            case .group(let answers): .list(answers.map(\.json))
+            }
+        }
+    }
+
+    /// Publishes `messages` (a message to a URL group as one per endpoint) and answers with
+    /// `answer` of their answers, or `refused(_:)`.
     private func store(_ messages: [PublishedMessage], answer: PublishAnswering) async -> Response {
+        let expanded: [[PublishedMessage]]
         let outcome: Result<[PublicationResult], PublishRefusal>
         do {
-            outcome = try await engine.publish(messages)
+            switch try await engine.expandingURLGroups(messages) {
+            case .failure(let refusal): return ErrorAnswer.refused(refusal)
+            case .success(let copies): expanded = copies
+            }
+            outcome = try await engine.publish(expanded.flatMap { $0 })
         } catch {
             return failures.answer("the messages could not be stored", error)
         }
@@ -78,12 +100,17 @@ struct PublishingController: Sendable {
         case .failure(let refusal):
             return ErrorAnswer.refused(refusal)
         case .success(let results):
-            let answers = zip(messages, results).map { message, result in
+            var remaining = zip(expanded.flatMap { $0 }, results).map { message, result in
                 switch result {
                 case .deduplicated(let id): PublishAnswer(messageId: id, url: message.destination, deduplicated: true)
                 case .stored(let id): PublishAnswer(messageId: id, url: message.destination)
                 case .runEnded, .unknownRun: PublishAnswer(messageId: "", url: message.destination)
                 }
+            }[...]
+            let answers = zip(messages, expanded).map { message, copies -> MessageAnswer in
+                let own = Array(remaining.prefix(copies.count))
+                remaining = remaining.dropFirst(copies.count)
+                return message.urlGroup == message.destination && message.urlGroup != nil ? .group(own) : .one(own[0])
             }
             let (status, body) = answer(messages, answers)
             return JSONResponse.make(status, body)

@@ -5,7 +5,7 @@ import StepwiseProtocol
 /// enqueueing, at most `parallelism` at once, none while it is paused. A queue is a flow-control
 /// key of its own (`flowKey(of:)`), so the flow-control admission applies its limits.
 public struct NamedQueue: Sendable, Equatable {
-    /// The queue's name (`QueueName`).
+    /// The queue's name (`QStashName`).
     public var name: String
     /// Messages in flight at once.
     public var parallelism: Int
@@ -32,7 +32,7 @@ public struct NamedQueue: Sendable, Equatable {
     public static let defaultParallelism = 1
 
     /// The flow-control key of queue `name`.
-    public static func flowKey(of name: String) -> String { QueueName.flowKeyPrefix + name }
+    public static func flowKey(of name: String) -> String { QStashName.queueFlowKeyPrefix + name }
 
     /// The flow control of a message enqueued to `name`: counted under the queue's key, whose
     /// pinned parallelism (the default one when unpinned), rate and pause apply.
