@@ -31,6 +31,7 @@ struct URLGroupsTests {
                 }
                 let again = try await send(.POST, stepwise.url("/v2/publish/team"), body: #"{"n": 1}"#, headers: [("Upstash-Deduplication-Id", "d1")])
                 #expect(again.json?.list?.map { $0["deduplicated"] } == [true, true], "the same id again: each copy deduplicated against its own")
+                #expect(again.status == 202, "every copy deduplicated")
 
                 let batch: Value = [["destination": "team", "body": "2"], ["destination": .string(first), "body": "3"]]
                 let batched = try #require(try await send(.POST, stepwise.url("/v2/batch"), body: batch.jsonText()).json?.list)
@@ -38,6 +39,15 @@ struct URLGroupsTests {
                 #expect(batched.first?.list?.count == 2, "the group's item answers with a list")
                 #expect(batched.last?["messageId"]?.string?.hasPrefix("msg_") == true)
                 _ = try await eventually("the batch delivered") { target.requests(to: "/first").count == 3 ? true : nil }
+                let enqueued = try await send(.POST, stepwise.url("/v2/enqueue/jobs/team"), body: "4")
+                #expect(enqueued.json?.list?.count == 2, "an enqueue to the group: one message per endpoint, \(enqueued.body)")
+                _ = try await eventually("the enqueued copies delivered") {
+                    target.requests(to: "/first").count == 4 && target.requests(to: "/second").count == 3 ? true : nil
+                }
+                let misplaced: Value = [["destination": "team", "body": "5"], ["destination": .string(first), "headers": ["Upstash-Workflow-Init": "false"]]]
+                let refusedBatch = try await send(.POST, stepwise.url("/v2/batch"), body: misplaced.jsonText())
+                #expect(refusedBatch.status == 400)
+                #expect(refusedBatch.error?.hasPrefix("batch item 1:") == true, "the request's item, not its place after the group's copies: \(refusedBatch.body)")
 
                 let removed = try await send(.DELETE, stepwise.url("/v2/topics/team/endpoints"), body: #"{"endpoints": [{"name": "one"}]}"#)
                 #expect(removed.status == 200)
@@ -75,7 +85,7 @@ struct URLGroupsTests {
             #expect(try await send(.POST, stepwise.url("/v2/topics/g/endpoints"), body: #"{"endpoints": [{"url": "http://127.0.0.1:9/x"}]}"#).status == 200)
             let workflow = try await send(.POST, stepwise.url("/v2/publish/g"), body: "{}", headers: [("Upstash-Workflow-Init", "true")])
             #expect(workflow.status == 400)
-            #expect(workflow.error?.contains("workflow's URL") == true)
+            #expect(workflow.error?.contains("'g' is not an http(s) URL") == true)
             let unnamed = try await send(.DELETE, stepwise.url("/v2/topics/g/endpoints"), body: #"{"endpoints": [{}]}"#)
             #expect(unnamed.status == 400)
             #expect(try await send(.DELETE, stepwise.url("/v2/topics/g/endpoints"), body: #"{"endpoints": [{"url": "http://127.0.0.1:9/x"}]}"#).status == 200)

@@ -9,15 +9,17 @@ import StepwiseRuntime
 extension WorkflowEngine {
     /// Stores the messages of one publish or batch request (all, or none when one is refused),
     /// each deduplicated as it asks (`MessageDeduplication`), and wakes the delivery loop; a result
-    /// per message, or the one refusal.
-    public func publish(_ messages: [PublishedMessage]) async throws -> Result<[PublicationResult], PublishRefusal> {
+    /// per message, or the one refusal. A refusal names the batch item of `batchItems` (the
+    /// request's item each message came from; by default its position when there are several).
+    public func publish(_ messages: [PublishedMessage], batchItems: [Int]? = nil) async throws -> Result<[PublicationResult], PublishRefusal> {
         let planner = try await planner(for: messages)
         var publications: [Publication] = []
+        let items = batchItems ?? (messages.count > 1 ? Array(messages.indices) : nil)
         for (index, message) in messages.enumerated() {
             do {
                 publications.append(try planner.plan(message))
             } catch {
-                return .failure(.invalid(messages.count > 1 ? error.located("batch item \(index)") : error))
+                return .failure(.invalid(items.map { error.located("batch item \($0[index])") } ?? error))
             }
         }
         let results = try await store.publish(publications, deduplicatedBy: messages.map(MessageDeduplication.key(of:)), at: planner.now)
@@ -45,7 +47,10 @@ extension WorkflowEngine {
             func refused(_ problem: String) -> Result<[[PublishedMessage]], PublishRefusal> {
                 .failure(.invalid(messages.count > 1 ? ProtocolError(problem).located("batch item \(index)") : ProtocolError(problem)))
             }
-            if message.options.workflow.isWorkflowMessage { return refused("a workflow message goes to its workflow's URL, not to URL group '\(name)'") }
+            if message.options.workflow.isWorkflowMessage {
+                // A workflow's URL that is no URL is the mistake, not a missing group.
+                do throws(ProtocolError) { try Destination.validate(name) } catch { return refused(error.message) }
+            }
             if groups[name] == nil { groups[name] = try await store.urlGroup(name) }
             guard let group = groups[name] else { return .failure(.unknownURLGroup(name)) }
             guard !group.endpoints.isEmpty else { return refused("URL group '\(name)' has no endpoints") }

@@ -20,12 +20,11 @@ public struct URLGroups<Rows: URLGroupRows> {
     /// last endpoint, as QStash does; false when there is no such group.
     public func remove(urls: [String], names: [String], from name: String, at now: Int64) throws -> Bool {
         guard let times = try rows.urlGroupTimes(name) else { return false }
+        // Writing the group's row first holds it until the end: an add that commits meanwhile is
+        // either seen below or waits, so its endpoint is never dropped with the group.
+        try rows.saveURLGroup(name, createdAt: times.createdAt, updatedAt: now)
         try rows.deleteURLGroupEndpoints(in: name, urls: urls, names: names)
-        if try rows.urlGroupEndpoints(of: name).isEmpty {
-            _ = try rows.deleteURLGroup(name)
-        } else {
-            try rows.saveURLGroup(name, createdAt: times.createdAt, updatedAt: now)
-        }
+        if try rows.urlGroupEndpoints(of: name).isEmpty { _ = try rows.deleteURLGroup(name) }
         return true
     }
 

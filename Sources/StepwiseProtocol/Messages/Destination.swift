@@ -12,8 +12,8 @@ public enum Destination {
         }
     }
 
-    /// The destination of `POST /v2/publish/<destination>` from the raw request target (path and
-    /// query exactly as received): everything after the prefix, query included.
+    /// The URL after `prefix` in a raw request target (path and query exactly as received; a
+    /// schedule's destination, which is never a URL group), query included.
     static func fromPublishTarget(_ target: String, prefix: String) throws(ProtocolError) -> String {
         let destination = try fromTarget(target, prefix: prefix)
         try validate(destination)

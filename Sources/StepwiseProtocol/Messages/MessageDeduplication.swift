@@ -26,12 +26,15 @@ public enum MessageDeduplication {
             withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { hasher.update(bufferPointer: $0) }
             hasher.update(data: bytes)
         }
+        // The copies of one message to a URL group's endpoints share its id, not its fate: each is
+        // deduplicated as the group's message to its endpoint.
+        let group = message.urlGroup.map { [$0, message.destination] } ?? []
         if let id = message.options.deduplicationId, !id.isEmpty {
             add(id.utf8)
-            // The copies of one message to a URL group's endpoints share its id, not its fate.
-            if message.urlGroup != nil { add(message.destination.utf8) }
+            for part in group { add(part.utf8) }
             return "id:" + Hex.encode(hasher.finalize())
         }
+        for part in group { add(part.utf8) }
         add(message.destination.utf8)
         add(message.body ?? [])
         add((message.contentType ?? "").utf8)

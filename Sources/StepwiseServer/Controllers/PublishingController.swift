@@ -27,19 +27,19 @@ struct PublishingController: Sendable {
 
     /// A single publish or enqueue, its message read by `parse`. A message deduplicated by its
     /// deduplication id or content is answered `202 Accepted`, as QStash does; other answers are
-    /// `200`. A message to a URL group is answered with a list, one entry per endpoint.
+    /// `200`. A message to a URL group is answered with a list, one entry per endpoint (`202`
+    /// when every copy was deduplicated).
     private func publish(_ request: Request, _ parse: @escaping ([UInt8]) throws(ProtocolError) -> PublishedMessage) async -> Response {
-        await parsing(request) { body throws(ProtocolError) in
+        await parsing(request, isBatch: false) { body throws(ProtocolError) in
             [try parse(body)]
         } answer: { messages, answers in
-            guard case .one(let answer) = answers[0] else { return (.ok, answers[0].json) }
-            let duplicate = answer.deduplicated == true && MessageDeduplication.isRequested(by: messages[0])
-            return (duplicate ? .accepted : .ok, answer.json)
+            let duplicate = answers[0].each.allSatisfy { $0.deduplicated == true } && MessageDeduplication.isRequested(by: messages[0])
+            return (duplicate ? .accepted : .ok, answers[0].json)
         }
     }
 
     private func batch(_ request: Request) async -> Response {
-        await parsing(request) { body throws(ProtocolError) in
+        await parsing(request, isBatch: true) { body throws(ProtocolError) in
             let messages = try PublishedMessage.batch(jsonBytes: body)
             guard !messages.isEmpty else { throw ProtocolError("the batch is empty") }
             return messages
@@ -48,9 +48,10 @@ struct PublishingController: Sendable {
         }
     }
 
-    /// Reads the body, parses the messages with `parse` (400 naming what is wrong) and publishes them.
+    /// Reads the body, parses the messages with `parse` (400 naming what is wrong) and publishes
+    /// them; a refusal of a batch's message names its item.
     private func parsing(
-        _ request: Request, _ parse: ([UInt8]) throws(ProtocolError) -> [PublishedMessage], answer: PublishAnswering
+        _ request: Request, isBatch: Bool, _ parse: ([UInt8]) throws(ProtocolError) -> [PublishedMessage], answer: PublishAnswering
     ) async -> Response {
         let messages: [PublishedMessage]
         switch await RequestBody.bytes(request) {
@@ -62,7 +63,7 @@ struct PublishingController: Sendable {
                 return JSONResponse.error(.badRequest, error.message)
             }
         }
-        return await store(messages, answer: answer)
+        return await store(messages, isBatch: isBatch, answer: answer)
     }
 
     /// How a request's messages and their answers are answered: a status and a body.
@@ -80,11 +81,19 @@ struct PublishingController: Sendable {
             case .group(let answers): .list(answers.map(\.json))
             }
         }
+
+        /// The answer of each message stored: one, or one per endpoint.
+        var each: [PublishAnswer] {
+            switch self {
+            case .one(let answer): [answer]
+            case .group(let answers): answers
+            }
+        }
     }
 
     /// Publishes `messages` (a message to a URL group as one per endpoint) and answers with
-    /// `answer` of their answers, or `refused(_:)`.
-    private func store(_ messages: [PublishedMessage], answer: PublishAnswering) async -> Response {
+    /// `answer` of their answers, or `refused(_:)`; `isBatch` makes a refusal name the batch item.
+    private func store(_ messages: [PublishedMessage], isBatch: Bool, answer: PublishAnswering) async -> Response {
         let expanded: [[PublishedMessage]]
         let outcome: Result<[PublicationResult], PublishRefusal>
         do {
@@ -92,7 +101,8 @@ struct PublishingController: Sendable {
             case .failure(let refusal): return ErrorAnswer.refused(refusal)
             case .success(let copies): expanded = copies
             }
-            outcome = try await engine.publish(expanded.flatMap { $0 })
+            let items = expanded.enumerated().flatMap { item, copies in copies.map { _ in item } }
+            outcome = try await engine.publish(expanded.flatMap { $0 }, batchItems: isBatch ? items : nil)
         } catch {
             return failures.answer("the messages could not be stored", error)
         }

@@ -18,15 +18,3 @@ public struct URLGroup: Sendable, Equatable {
         self.endpoints = endpoints
     }
 }
-
-/// One endpoint of a URL group: an http(s) URL, optionally named.
-public struct URLGroupEndpoint: Sendable, Equatable {
-    public var url: String
-    public var name: String?
-
-    /// An endpoint at `url`, named `name` if given.
-    public init(url: String, name: String? = nil) {
-        self.url = url
-        self.name = name
-    }
-}
