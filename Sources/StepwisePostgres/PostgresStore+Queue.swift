@@ -15,6 +15,18 @@ extension PostgresStore {
         }
     }
 
+    public func queuedMessage(id: String) async throws -> (message: QueuedMessage, createdAt: TimestampValue)? {
+        try await snapshot { session in
+            try PostgresTransaction(session).queuedMessage(id: id).flatMap { found in
+                PostgresTransaction.timestamp(found.createdAt).map { (found.message, $0) }
+            }
+        }
+    }
+
+    public func cancelPlainMessages(ids: [String]?) async throws -> Int {
+        try await transitions { transitions in try transitions.cancelPlainMessages(ids: ids) }
+    }
+
     public func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep] {
         try await session { session in
             try session.rows(

@@ -51,6 +51,15 @@ extension PostgresTransaction {
         try session.execute("DELETE FROM queue WHERE id = ?", [id])
     }
 
+    func queuedMessage(id: String) throws -> (message: QueuedMessage, createdAt: Int64)? {
+        guard let row = try session.row("SELECT * FROM queue WHERE id = ?", [id]), let message = PostgresRecords.queuedMessage(row) else { return nil }
+        return (message, try row("created_at", as: Int64.self))
+    }
+
+    func plainQueuedIds() throws -> [String] {
+        try session.values("SELECT id FROM queue WHERE run_id IS NULL ORDER BY seq")
+    }
+
     func removeQueued(id: String, owner: String) throws -> Bool {
         try session.changes("DELETE FROM queue WHERE id = ? AND lease_owner = ?", [id, owner])
     }

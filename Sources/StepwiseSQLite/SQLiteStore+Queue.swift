@@ -66,6 +66,16 @@ extension SQLiteStore {
         }
     }
 
+    public func queuedMessage(id: String) async throws -> (message: QueuedMessage, createdAt: TimestampValue)? {
+        try await pool.read { db in
+            try SQLiteTransaction(db).queuedMessage(id: id).flatMap { found in SQLiteTime.timestamp(found.createdAt).map { (found.message, $0) } }
+        }
+    }
+
+    public func cancelPlainMessages(ids: [String]?) async throws -> Int {
+        try await groupCommit.write { db in try SQLiteTransaction.transitions(db).cancelPlainMessages(ids: ids) }
+    }
+
     public func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep] {
         try await pool.read { db in
             try Row.fetchAll(
@@ -98,7 +108,7 @@ extension SQLiteStore {
         try await pool.write { db in try SQLiteTransaction.transitions(db).finishEndpointRun(runId: runId, output: output, at: time) }
     }
 
-    private static func queuedMessage(_ row: Row) -> QueuedMessage? {
+    static func queuedMessage(_ row: Row) -> QueuedMessage? {
         guard var message = StoredJSON.decode(QueuedMessage.self, from: row["spec"]),
             let due = SQLiteTime.timestamp(row["due_at"])
         else { return nil }

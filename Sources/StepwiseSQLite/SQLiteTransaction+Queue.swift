@@ -47,6 +47,17 @@ extension SQLiteTransaction {
         try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ?").execute(arguments: [id])
     }
 
+    func queuedMessage(id: String) throws -> (message: QueuedMessage, createdAt: Int64)? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM queue WHERE id = ?"), arguments: [id]),
+            let message = SQLiteStore.queuedMessage(row)
+        else { return nil }
+        return (message, row["created_at"])
+    }
+
+    func plainQueuedIds() throws -> [String] {
+        try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM queue WHERE run_id IS NULL ORDER BY rowid"))
+    }
+
     func removeQueued(id: String, owner: String) throws -> Bool {
         try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ? AND lease_owner = ?").execute(arguments: [id, owner])
         return db.changesCount > 0

@@ -5,7 +5,7 @@ import StepwiseEngine
 
 /// The HTTP API of `stepwise serve`, one controller per concern: health, the runner endpoint
 /// (`POST /workflows/{name}`), Stepwise's read API (`/api/runs`), and the QStash API (publishing,
-/// runs, events, DLQ, schedules, signing keys, flow control, queues, URL groups). Every error is a JSON body with a message for
+/// runs, events, DLQ, schedules, signing keys, flow control, queues, URL groups, messages). Every error is a JSON body with a message for
 /// people; failures of the store answer 500 with a log reference, never the store's text.
 public struct StepwiseRoutes: Sendable {
     /// The largest request body accepted (a trigger payload, a published message).
@@ -40,6 +40,7 @@ public struct StepwiseRoutes: Sendable {
         FlowControlController(engine: engine, failures: failures).addRoutes(to: router)
         QueuesController(engine: engine, failures: failures).addRoutes(to: router)
         URLGroupsController(engine: engine, failures: failures).addRoutes(to: router)
+        MessagesController(engine: engine, failures: failures).addRoutes(to: router)
         MetricsController(engine: engine, registry: registry, failures: failures).addRoutes(to: router)
         ChangeFeedController(engine: engine, failures: failures).addRoutes(to: router)
         DashboardController(engine: engine, access: access, sessions: access.sessions).addRoutes(to: router)

@@ -30,6 +30,7 @@ struct APIAccessTests {
         (.POST, "/v2/enqueue/q/http://127.0.0.1:9/x"), (.POST, "/v2/queues"), (.GET, "/v2/queues"), (.GET, "/v2/queues/q"),
         (.DELETE, "/v2/queues/q"), (.POST, "/v2/queues/q/pause"), (.GET, "/v2/topics"), (.GET, "/v2/topics/g"), (.DELETE, "/v2/topics/g"),
         (.POST, "/v2/topics/g/endpoints"), (.DELETE, "/v2/topics/g/endpoints"), (.POST, "/v2/publish/g"),
+        (.GET, "/v2/messages/msg_x"), (.DELETE, "/v2/messages/msg_x"), (.DELETE, "/v2/messages"),
     ]
 
     @Test("every route refuses a request without the token or with another token (401), and none of them acts on it")

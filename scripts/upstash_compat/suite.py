@@ -920,6 +920,34 @@ def scenario_url_groups(h: Harness, deadline: float) -> None:
         raise Fail(f"the qstash client's URL group API failed: {type(error).__name__}: {error}")
 
 
+def scenario_messages(h: Harness, deadline: float) -> None:
+    """The official client's messages API: get a delayed message, cancel it, cancel_many and
+    cancel_all of plain messages."""
+    message = h.qstash().message
+    url = f"{h.app_url}/third-party/echo"
+    try:
+        first = message.publish_json(url=url, body={"n": 1}, delay="1h", headers={"X-Run-Id": new_tag("messages")})
+        read = message.get(first.message_id)
+        expect_equal("message.get(): message_id, url, method, body", (read.message_id, read.url, read.method, read.body),
+                     (first.message_id, url, "POST", json.dumps({"n": 1})))
+        message.cancel(first.message_id)
+        try:
+            message.get(first.message_id)
+            raise Fail("message.get() of a canceled message should fail with 404")
+        except Fail:
+            raise
+        except Exception:  # noqa: BLE001 -- QStashError for the 404: the message is gone
+            pass
+        ids = [message.publish_json(url=url, body={"n": n}, delay="1h").message_id for n in range(3)]
+        expect_equal("cancel_many() of two", message.cancel_many(ids[:2]), 2)
+        if message.cancel_all() < 1:
+            raise Fail("cancel_all() should cancel the third delayed message")
+    except Fail:
+        raise
+    except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
+        raise Fail(f"the qstash client's messages API failed: {type(error).__name__}: {error}")
+
+
 SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("bad_token", scenario_bad_token),
     ("sequential", scenario_sequential),
@@ -940,6 +968,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("flow_control", scenario_flow_control),
     ("queues", scenario_queues),
     ("url_groups", scenario_url_groups),
+    ("messages", scenario_messages),
 ]
 
 

@@ -59,6 +59,14 @@ extension WorkflowEngine {
         return .success(expanded)
     }
 
+    /// Cancels the plain queued messages among `ids`, or all of them when `ids` is `nil`; what
+    /// waited for their slots may go. Returns how many were canceled.
+    public func cancelPlainMessages(ids: [String]?) async throws -> Int {
+        let canceled = try await store.cancelPlainMessages(ids: ids)
+        if canceled > 0 { queueChanged() }
+        return canceled
+    }
+
     /// A planner for `messages`, knowing the run-level options of the runs they append to.
     func planner(for messages: [PublishedMessage]) async throws -> PublicationPlanner {
         var defaults: [String: RunDefaults] = [:]

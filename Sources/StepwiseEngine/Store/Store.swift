@@ -146,6 +146,11 @@ public protocol Store: Sendable {
 
     /// Leases up to `limit` queued messages due at `now` to `owner` until `leaseUntil`, oldest first.
     func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage]
+    /// Queued message `id` and when it was queued; `nil` when it is not queued (delivered, given
+    /// up, canceled, or never).
+    func queuedMessage(id: String) async throws -> (message: QueuedMessage, createdAt: TimestampValue)?
+    /// Cancels plain queued messages in one transaction (`RunTransitions.cancelPlainMessages`).
+    func cancelPlainMessages(ids: [String]?) async throws -> Int
 
     /// The log of an SDK run, entries `start...position` (to the end when `nil`).
     func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep]

@@ -56,6 +56,20 @@ extension RunTransitions {
         }
     }
 
+    /// Cancels the plain (run-less) queued messages among `ids`, or every one when `ids` is `nil`
+    /// (QStash's cancel: one in flight may still arrive, but is not tried again); messages of runs
+    /// are left to the runs. Returns how many were canceled.
+    public func cancelPlainMessages(ids: [String]?) throws -> Int {
+        var canceled = 0
+        for id in try ids ?? transaction.plainQueuedIds() {
+            guard let message = try transaction.queuedMessage(id: id)?.message, message.role == .plain else { continue }
+            try transaction.deleteQueued(id: id)
+            if let key = message.flowControl?.concurrencyKey { try transaction.releaseSlot(key: key) }
+            canceled += 1
+        }
+        return canceled
+    }
+
     /// Queues a published message, creating the QStash queue it names if there is none yet.
     private func enqueue(_ message: QueuedMessage, at now: TimestampValue) throws {
         if let queue = message.queue { try NamedQueues(transaction).ensure(queue, at: now.millisecondsSinceEpoch) }

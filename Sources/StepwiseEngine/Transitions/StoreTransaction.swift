@@ -121,6 +121,10 @@ public protocol StoreTransaction: NamedQueueRows {
     func deleteQueued(id: String) throws
     /// Removes claimed queued message `id` if `owner` still holds it; whether it did.
     func removeQueued(id: String, owner: String) throws -> Bool
+    /// The queued message `id` and when it was queued (milliseconds), in flight or not.
+    func queuedMessage(id: String) throws -> (message: QueuedMessage, createdAt: Int64)?
+    /// The ids of every plain (run-less) queued message, oldest first.
+    func plainQueuedIds() throws -> [String]
     /// Gives claimed queued message `id` back as attempt `attempt` due at `dueAt` if `owner` still
     /// holds it; whether it did.
     func retryQueued(id: String, owner: String, attempt: Int, dueAt: TimestampValue) throws -> Bool

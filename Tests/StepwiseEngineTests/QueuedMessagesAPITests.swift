@@ -1,0 +1,55 @@
+import NIOHTTP1
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseTesting
+import Testing
+
+/// QStash's messages API (`GET`/`DELETE /v2/messages/{id}`, bulk `DELETE /v2/messages`) over
+/// real loopback HTTP, on each store.
+@Suite("QStash messages API")
+struct QueuedMessagesAPITests {
+    @Test("a queued message can be read and canceled, one, some or all; a run's message is canceled with its run", arguments: StoreKind.testable)
+    func readAndCancel(kind: StoreKind) async throws {
+        try await RunningServer.with([], store: kind) { stepwise in
+            func publishLater(_ body: String, headers: [(String, String)] = []) async throws -> String {
+                let answer = try await send(
+                    .POST, stepwise.url("/v2/publish/http://127.0.0.1:9/later"), body: body, headers: [("Upstash-Delay", "1h")] + headers)
+                return try #require(answer.json?["messageId"]?.string, "\(answer.body)")
+            }
+            let id = try await publishLater(#"{"n": 1}"#, headers: [("Upstash-Forward-X-Team", "blue"), ("Upstash-Retries", "5")])
+            let read = try #require(try await send(.GET, stepwise.url("/v2/messages/\(id)")).json)
+            #expect(read["messageId"] == .string(id))
+            #expect(read["url"] == "http://127.0.0.1:9/later")
+            #expect(read["method"] == "POST")
+            #expect(read["body"] == #"{"n": 1}"#)
+            #expect(read["maxRetries"] == 5)
+            #expect(read["header"]?["X-Team"] == ["blue"])
+            #expect((read["notBefore"]?.int ?? 0) > (read["createdAt"]?.int ?? .max), "due in an hour, unix ms")
+
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages/\(id)")).status == 200)
+            #expect(try await send(.GET, stepwise.url("/v2/messages/\(id)")).status == 404)
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages/\(id)")).status == 404)
+
+            let some = [try await publishLater("a"), try await publishLater("b")]
+            let left = try await publishLater("c")
+            let cancelMany = try await send(.DELETE, stepwise.url("/v2/messages"), body: Value.map(ValueMap([("messageIds", .list(some.map(Value.string)))])).jsonText())
+            #expect(cancelMany.json == ["cancelled": 2])
+            #expect(try await send(.GET, stepwise.url("/v2/messages/\(left)")).status == 200, "only those named")
+
+            let run = try await send(
+                .POST, stepwise.url("/v2/publish/http://127.0.0.1:9/workflow"), body: "{}",
+                headers: [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", "wfr_later"), ("Upstash-Delay", "1h")])
+            let runMessage = try #require(run.json?["messageId"]?.string, "\(run.body)")
+            let refused = try await send(.DELETE, stepwise.url("/v2/messages/\(runMessage)"))
+            #expect(refused.status == 400)
+            #expect(refused.error?.contains("DELETE /v2/workflows/runs/wfr_later") == true)
+
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages")).json == ["cancelled": 1], "every plain message, the run's kept")
+            #expect(try await send(.GET, stepwise.url("/v2/messages/\(left)")).status == 404)
+            #expect(try await send(.GET, stepwise.url("/v2/messages/\(runMessage)")).status == 200)
+            let bad = try await send(.DELETE, stepwise.url("/v2/messages"), body: #"{"messageIds": [1]}"#)
+            #expect(bad.status == 400)
+            #expect(bad.error?.contains("messageIds") == true)
+        }
+    }
+}
