@@ -60,6 +60,10 @@ extension PostgresTransaction {
         try session.values("SELECT id FROM queue WHERE run_id IS NULL ORDER BY seq")
     }
 
+    func deleteQueuedUnlessInFlight(id: String, at now: TimestampValue) throws -> Bool {
+        try session.changes("DELETE FROM queue WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)", [id, PostgresTransaction.at(now)])
+    }
+
     func removeQueued(id: String, owner: String) throws -> Bool {
         try session.changes("DELETE FROM queue WHERE id = ? AND lease_owner = ?", [id, owner])
     }

@@ -58,6 +58,13 @@ extension SQLiteTransaction {
         try String.fetchAll(db.cachedStatement(sql: "SELECT id FROM queue WHERE run_id IS NULL ORDER BY rowid"))
     }
 
+    func deleteQueuedUnlessInFlight(id: String, at now: TimestampValue) throws -> Bool {
+        try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ? AND (lease_until IS NULL OR lease_until < ?)").execute(arguments: [
+            id, SQLiteTime.milliseconds(now),
+        ])
+        return db.changesCount > 0
+    }
+
     func removeQueued(id: String, owner: String) throws -> Bool {
         try db.cachedStatement(sql: "DELETE FROM queue WHERE id = ? AND lease_owner = ?").execute(arguments: [id, owner])
         return db.changesCount > 0

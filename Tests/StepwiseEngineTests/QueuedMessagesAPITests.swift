@@ -24,7 +24,9 @@ struct QueuedMessagesAPITests {
             #expect(read["body"] == #"{"n": 1}"#)
             #expect(read["maxRetries"] == 5)
             #expect(read["header"]?["X-Team"] == ["blue"])
-            #expect((read["notBefore"]?.int ?? 0) > (read["createdAt"]?.int ?? .max), "due in an hour, unix ms")
+            let now = WorkflowEngine.systemTime().millisecondsSinceEpoch
+            #expect(abs((read["createdAt"]?.int ?? 0) - now) < 60_000, "unix ms")
+            #expect(abs((read["notBefore"]?.int ?? 0) - (now + 3_600_000)) < 60_000, "due in an hour, unix ms")
 
             #expect(try await send(.DELETE, stepwise.url("/v2/messages/\(id)")).status == 200)
             #expect(try await send(.GET, stepwise.url("/v2/messages/\(id)")).status == 404)
@@ -47,9 +49,29 @@ struct QueuedMessagesAPITests {
             #expect(try await send(.DELETE, stepwise.url("/v2/messages")).json == ["cancelled": 1], "every plain message, the run's kept")
             #expect(try await send(.GET, stepwise.url("/v2/messages/\(left)")).status == 404)
             #expect(try await send(.GET, stepwise.url("/v2/messages/\(runMessage)")).status == 200)
-            let bad = try await send(.DELETE, stepwise.url("/v2/messages"), body: #"{"messageIds": [1]}"#)
-            #expect(bad.status == 400)
-            #expect(bad.error?.contains("messageIds") == true)
+            for body in [#"{"messageIds": [1]}"#, "{}", #"["msg_a"]"#, #"{"messageId": "msg_a"}"#] {
+                let bad = try await send(.DELETE, stepwise.url("/v2/messages"), body: body)
+                #expect(bad.status == 400, "\(body): \(bad.body)")
+                #expect(bad.error?.contains("messageIds") == true, "\(body): \(bad.body)")
+            }
+            #expect(try await send(.GET, stepwise.url("/v2/messages/\(runMessage)")).status == 200, "a malformed bulk cancel cancels nothing")
+        }
+    }
+
+    @Test("a message being delivered is too late to cancel: 409, and it arrives", arguments: StoreKind.testable)
+    func tooLateInFlight(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            let open = target.gate("/held")
+            try await RunningServer.with([], store: kind) { stepwise in
+                let published = try await send(.POST, stepwise.url("/v2/publish/" + target.url("/held")), body: "{}")
+                let id = try #require(published.json?["messageId"]?.string)
+                _ = try await eventually("the delivery in flight") { target.requests(to: "/held").isEmpty ? nil : true }
+                let late = try await send(.DELETE, stepwise.url("/v2/messages/\(id)"))
+                #expect(late.status == 409, "\(late.body)")
+                #expect(try await send(.DELETE, stepwise.url("/v2/messages")).json == ["cancelled": 0], "nor among all")
+                open()
+                _ = try await eventually("the delivery ended") { try await send(.GET, stepwise.url("/v2/messages/\(id)")).status == 404 ? true : nil }
+            }
         }
     }
 }

@@ -87,6 +87,10 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         self.dueAt = dueAt
     }
 
+    /// Whether it is a plain QStash message, of no run (a failed run's notice to its failure URL is
+    /// plain but names its run).
+    public var isPlain: Bool { role == .plain && runId == nil && runIdHeader == nil }
+
     /// A new message id, `msg_` and 32 random hex digits.
     public static func freshId() -> String {
         var generator = SystemRandomNumberGenerator()

@@ -56,14 +56,16 @@ extension RunTransitions {
         }
     }
 
-    /// Cancels the plain (run-less) queued messages among `ids`, or every one when `ids` is `nil`
-    /// (QStash's cancel: one in flight may still arrive, but is not tried again); messages of runs
-    /// are left to the runs. Returns how many were canceled.
-    public func cancelPlainMessages(ids: [String]?) throws -> Int {
+    /// Cancels the plain queued messages among `ids`, or every one when `ids` is `nil`, that are
+    /// not in flight at `now` (QStash's cancel: for one being delivered it is too late). Messages
+    /// of runs, a failed run's notice to its failure URL included, are left to the runs. Returns
+    /// how many were canceled.
+    public func cancelPlainMessages(ids: [String]?, at now: TimestampValue) throws -> Int {
         var canceled = 0
         for id in try ids ?? transaction.plainQueuedIds() {
-            guard let message = try transaction.queuedMessage(id: id)?.message, message.role == .plain else { continue }
-            try transaction.deleteQueued(id: id)
+            guard let message = try transaction.queuedMessage(id: id)?.message, message.isPlain,
+                try transaction.deleteQueuedUnlessInFlight(id: id, at: now)
+            else { continue }
             if let key = message.flowControl?.concurrencyKey { try transaction.releaseSlot(key: key) }
             canceled += 1
         }

@@ -125,6 +125,8 @@ public protocol StoreTransaction: NamedQueueRows {
     func queuedMessage(id: String) throws -> (message: QueuedMessage, createdAt: Int64)?
     /// The ids of every plain (run-less) queued message, oldest first.
     func plainQueuedIds() throws -> [String]
+    /// Removes queued message `id` unless a lease on it runs at `now`; whether it did.
+    func deleteQueuedUnlessInFlight(id: String, at now: TimestampValue) throws -> Bool
     /// Gives claimed queued message `id` back as attempt `attempt` due at `dueAt` if `owner` still
     /// holds it; whether it did.
     func retryQueued(id: String, owner: String, attempt: Int, dueAt: TimestampValue) throws -> Bool
