@@ -74,8 +74,8 @@ extension SQLiteStore {
     }
 
     /// Whether a delivery may start now under `flow` (`FlowAdmission`).
-    static func admit(_ db: Database, _ flow: FlowControl?, _ held: HeldMessage, now: Int64) throws -> Bool {
-        try FlowAdmission(SQLiteTransaction(db)).admit(flow, held, now: now)
+    static func admit(_ db: Database, _ flow: FlowControl?, _ held: HeldMessage, now: Int64, inQueueOrder: Bool = false) throws -> Bool {
+        try FlowAdmission(SQLiteTransaction(db)).admit(flow, held, now: now, inQueueOrder: inQueueOrder)
     }
 
     /// A delivery of `run` ended: the deliveries waiting for a slot of its key may try again.

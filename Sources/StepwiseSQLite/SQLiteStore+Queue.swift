@@ -52,11 +52,7 @@ extension SQLiteStore {
             var claimed: [QueuedMessage] = []
             for row in rows where claimed.count < limit {
                 let message = Self.queuedMessage(row)
-                if try !FlowAdmission(SQLiteTransaction(db)).admit(
-                    message?.flowControl, .queued(row["id"]), now: current, inQueueOrder: message?.queue != nil)
-                {
-                    continue
-                }
+                if try !Self.admit(db, message?.flowControl, .queued(row["id"]), now: current, inQueueOrder: message?.queue != nil) { continue }
                 try db.cachedStatement(sql: "UPDATE queue SET lease_owner = ?, lease_until = ? WHERE id = ?").execute(arguments: [
                     owner, SQLiteTime.milliseconds(leaseUntil), row["id"] as String,
                 ])

@@ -40,10 +40,11 @@ extension WorkflowEngine {
         var groups: [String: URLGroup] = [:]
         var expanded: [[PublishedMessage]] = []
         for (index, message) in messages.enumerated() {
-            guard let name = message.urlGroup, message.destination == name else {
+            guard message.isToURLGroup else {
                 expanded.append([message])
                 continue
             }
+            let name = message.destination
             func refused(_ problem: String) -> Result<[[PublishedMessage]], PublishRefusal> {
                 .failure(.invalid(messages.count > 1 ? ProtocolError(problem).located("batch item \(index)") : ProtocolError(problem)))
             }

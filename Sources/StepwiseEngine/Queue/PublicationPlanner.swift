@@ -18,8 +18,8 @@ public struct PublicationPlanner: Sendable {
 
     /// The publication of `message`; an error names what is wrong with its headers.
     public func plan(_ message: PublishedMessage) throws(ProtocolError) -> Publication {
-        if let group = message.urlGroup, message.destination == group {
-            throw ProtocolError("'\(group)' names a URL group: its messages are published to each of its endpoints, through /v2/publish or /v2/batch")
+        if message.isToURLGroup {
+            throw ProtocolError("'\(message.destination)' names a URL group: its messages are published to each of its endpoints, through /v2/publish or /v2/batch")
         }
         let workflow = message.options.workflow
         guard workflow.isWorkflowMessage else { return .enqueue(queued(message, role: .plain, runId: nil)) }

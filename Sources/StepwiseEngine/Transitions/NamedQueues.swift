@@ -19,9 +19,7 @@ public struct NamedQueues<Rows: NamedQueueRows> {
     /// Creates queue `name` or changes its parallelism and pause.
     public func upsert(_ name: String, parallelism: Int, paused: Bool, at now: Int64) throws {
         try rows.saveNamedQueue(name, createdAt: try rows.namedQueueTimes(name)?.createdAt ?? now, updatedAt: now)
-        let control = FlowKeyControl(rows)
-        try control.apply(.pin(FlowLimits(parallelism: parallelism)), to: NamedQueue.flowKey(of: name))
-        try control.apply(paused ? .pause : .resume, to: NamedQueue.flowKey(of: name))
+        try FlowKeyControl(rows).apply(.pin(FlowLimits(parallelism: parallelism)), paused ? .pause : .resume, to: NamedQueue.flowKey(of: name))
     }
 
     /// Pauses or resumes queue `name`; false when there is no such queue.
@@ -36,9 +34,7 @@ public struct NamedQueues<Rows: NamedQueueRows> {
     /// delivered without its limits: deleting a queue never drops what was enqueued.
     public func delete(_ name: String) throws -> Bool {
         guard try rows.deleteNamedQueue(name) else { return false }
-        let control = FlowKeyControl(rows)
-        try control.apply(.unpin(parallelism: true, rate: true), to: NamedQueue.flowKey(of: name))
-        try control.apply(.resume, to: NamedQueue.flowKey(of: name))
+        try FlowKeyControl(rows).apply(.unpin(parallelism: true, rate: true), .resume, to: NamedQueue.flowKey(of: name))
         return true
     }
 

@@ -65,6 +65,9 @@ public struct PublishedMessage: Sendable {
         try self.init(destination: String(rest[rest.index(after: slash)...]), headers: headers, body: body, queue: queue)
     }
 
+    /// Whether the message is addressed to its URL group itself, not yet copied to an endpoint.
+    public var isToURLGroup: Bool { urlGroup != nil && urlGroup == destination }
+
     /// This message sent to one endpoint of its URL group: `destination` is `url`, `urlGroup` is
     /// kept (it tells the copies' deduplication ids apart).
     public func copy(to url: String) -> PublishedMessage {

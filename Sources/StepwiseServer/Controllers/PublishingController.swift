@@ -120,7 +120,7 @@ struct PublishingController: Sendable {
             let answers = zip(messages, expanded).map { message, copies -> MessageAnswer in
                 let own = Array(remaining.prefix(copies.count))
                 remaining = remaining.dropFirst(copies.count)
-                return message.urlGroup == message.destination && message.urlGroup != nil ? .group(own) : .one(own[0])
+                return message.isToURLGroup ? .group(own) : .one(own[0])
             }
             let (status, body) = answer(messages, answers)
             return JSONResponse.make(status, body)

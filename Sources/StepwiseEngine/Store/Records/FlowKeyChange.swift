@@ -11,4 +11,20 @@ public enum FlowKeyChange: Sendable, Equatable {
     case unpin(parallelism: Bool, rate: Bool)
     /// The rate window starts afresh: no start counts against it.
     case resetRate
+
+    /// Whether the key's rate window starts afresh.
+    var startsRateWindow: Bool {
+        switch self {
+        case .pin, .resetRate: true
+        case .pause, .resume, .unpin: false
+        }
+    }
+
+    /// Whether the key's waiting messages try again (under limits that may let them go).
+    var releasesWaiting: Bool {
+        switch self {
+        case .resume, .pin, .unpin: true
+        case .pause, .resetRate: false
+        }
+    }
 }
