@@ -136,6 +136,15 @@ enum PostgresSchema {
             "ALTER TABLE queue ADD COLUMN seq BIGSERIAL",
             "CREATE INDEX queue_by_flow_order ON queue(flow_key, seq) WHERE flow_key IS NOT NULL",
         ]),
+        Migration(name: "v5: the DLQ of plain QStash messages", statements: [
+            """
+            CREATE TABLE message_dead_letters (
+                id TEXT PRIMARY KEY, message_id TEXT NOT NULL, spec TEXT NOT NULL, body BYTEA, due_at BIGINT NOT NULL, url TEXT NOT NULL,
+                url_group TEXT, queue_name TEXT, schedule_id TEXT, label TEXT, response_status BIGINT NOT NULL, response_headers TEXT NOT NULL,
+                response_body BYTEA NOT NULL, created_at BIGINT NOT NULL, failed_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX message_dead_letters_by_failure ON message_dead_letters(failed_at, id)",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

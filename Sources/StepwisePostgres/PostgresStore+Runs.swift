@@ -180,7 +180,7 @@ extension PostgresStore {
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.
                 conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")
-                values += [after.createdAtMilliseconds, after.createdAtMilliseconds, after.runId]
+                values += [after.milliseconds, after.milliseconds, after.id]
             }
             values.append(filter.limit)
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")

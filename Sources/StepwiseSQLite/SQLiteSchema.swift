@@ -294,6 +294,24 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v12: the DLQ of plain QStash messages") { db in
+            try db.execute(sql: """
+                CREATE TABLE message_dead_letters (
+                    id TEXT PRIMARY KEY,
+                    message_id TEXT NOT NULL,
+                    spec TEXT NOT NULL,
+                    body BLOB,
+                    due_at INTEGER NOT NULL,
+                    url TEXT NOT NULL, url_group TEXT, queue_name TEXT, schedule_id TEXT, label TEXT,
+                    response_status INTEGER NOT NULL,
+                    response_headers TEXT NOT NULL,
+                    response_body BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    failed_at INTEGER NOT NULL
+                );
+                CREATE INDEX message_dead_letters_by_failure ON message_dead_letters(failed_at, id);
+                """)
+        }
         return migrator
     }
 }

@@ -179,7 +179,7 @@ public final class SQLiteStore: Store {
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.
                 conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")
-                arguments += [after.createdAtMilliseconds, after.createdAtMilliseconds, after.runId]
+                arguments += [after.milliseconds, after.milliseconds, after.id]
             }
             arguments += [filter.limit]
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")

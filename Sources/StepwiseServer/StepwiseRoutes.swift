@@ -41,6 +41,7 @@ public struct StepwiseRoutes: Sendable {
         QueuesController(engine: engine, failures: failures).addRoutes(to: router)
         URLGroupsController(engine: engine, failures: failures).addRoutes(to: router)
         MessagesController(engine: engine, failures: failures).addRoutes(to: router)
+        MessageDeadLetterController(engine: engine, failures: failures).addRoutes(to: router)
         MetricsController(engine: engine, registry: registry, failures: failures).addRoutes(to: router)
         ChangeFeedController(engine: engine, failures: failures).addRoutes(to: router)
         DashboardController(engine: engine, access: access, sessions: access.sessions).addRoutes(to: router)

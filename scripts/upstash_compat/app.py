@@ -232,6 +232,12 @@ async def third_party_echo(request: Request) -> JSONResponse:
     )
 
 
+@app.post("/third-party/unavailable")
+async def third_party_unavailable() -> JSONResponse:
+    """A destination that is down: answers 503 with a reason, so plain messages to it give up."""
+    return JSONResponse({"error": "down for maintenance"}, status_code=503, headers={"X-Reason": "maintenance"})
+
+
 @app.get("/third-party/received")
 async def third_party_received(run: str) -> JSONResponse:
     """The requests /third-party/echo received with `X-Run-Id: <run>`."""

@@ -954,6 +954,36 @@ def scenario_messages(h: Harness, deadline: float) -> None:
         raise Fail(f"the qstash client's messages API failed: {type(error).__name__}: {error}")
 
 
+def scenario_dlq(h: Harness, deadline: float) -> None:
+    """The official client's DLQ of plain messages: messages that give up land there with the
+    last answer; list with a filter and a cursor, get, delete and delete_many."""
+    client = h.qstash()
+    url = f"{h.app_url}/third-party/unavailable"
+    tag = new_tag("dlq")
+    try:
+        ids = [client.message.publish_json(url=url, body={"n": n}, retries=0, label=tag).message_id for n in range(3)]
+        listed: List[Any] = []
+        while time.monotonic() < deadline and len(listed) < 3:
+            time.sleep(0.2)
+            listed = client.dlq.list(filter={"label": tag}).messages
+        expect_equal("dlq.list(label) holds the three failed messages", sorted(m.message_id for m in listed), sorted(ids))
+        first = client.dlq.list(count=2, filter={"label": tag})
+        rest = client.dlq.list(cursor=first.cursor, filter={"label": tag}) if first.cursor else None
+        expect_equal("dlq.list pages of 2 then 1, the last with no cursor",
+                     (len(first.messages), rest and len(rest.messages), rest and rest.cursor), (2, 1, None))
+        entry = client.dlq.get(listed[0].dlq_id)
+        expect_equal("dlq.get(): url, response status, body and header", (entry.url, entry.response_status,
+                     json.loads(entry.response_body or "{}").get("error"), (entry.response_headers or {}).get("X-Reason")),
+                     (url, 503, "down for maintenance", ["maintenance"]))
+        client.dlq.delete(listed[0].dlq_id)
+        expect_equal("delete_many() of the other two", client.dlq.delete_many([m.dlq_id for m in listed[1:]]), 2)
+        expect_equal("the DLQ holds none of them", client.dlq.list(filter={"label": tag}).messages, [])
+    except Fail:
+        raise
+    except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
+        raise Fail(f"the qstash client's DLQ API failed: {type(error).__name__}: {error}")
+
+
 SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("bad_token", scenario_bad_token),
     ("sequential", scenario_sequential),
@@ -975,6 +1005,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("queues", scenario_queues),
     ("url_groups", scenario_url_groups),
     ("messages", scenario_messages),
+    ("dlq", scenario_dlq),
 ]
 
 

@@ -50,7 +50,7 @@ extension WorkflowEngine {
             let next = latestTick(cron, from: tick, zone: schedule.timeZone, now: now).next
             var publication: Publication?
             do {
-                publication = try PublicationPlanner(now: now).plan(try schedule.tickMessage())
+                publication = try PublicationPlanner(now: now).plan(try schedule.tickMessage()).queued(bySchedule: schedule.id)
             } catch {
                 logger.error("schedule \(schedule.id) cannot publish its message: \(error.message)")
             }

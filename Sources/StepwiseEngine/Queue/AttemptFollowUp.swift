@@ -4,7 +4,8 @@ import StepwiseRuntime
 
 /// What follows one attempt to deliver a queued message, decided by `QueuedAttemptResolver` and
 /// applied by the store in one transaction: the message is retried later or removed, messages it
-/// causes are queued, log entries appended, and its run may fail.
+/// causes are queued, log entries appended, its run may fail, and a plain message that gave up
+/// is kept in the DLQ.
 public struct AttemptFollowUp: Sendable {
     /// Try again at `dueAt` as attempt `attempt`; `nil` removes the message.
     public var retry: (attempt: Int, dueAt: TimestampValue)?
@@ -15,6 +16,9 @@ public struct AttemptFollowUp: Sendable {
     public var failRun: (runId: String, error: StepError)?
     /// The attempt, for the run's history.
     public var record: AttemptRecord?
+    /// For a plain message that failed for good: the last answer and when it came, kept with the
+    /// message in the plain messages' DLQ.
+    public var deadLetter: (response: MessageDeadLetter.Response, failedAt: TimestampValue)?
 
     /// A follow-up that removes the message and does nothing else.
     public init(retry: (attempt: Int, dueAt: TimestampValue)? = nil) {

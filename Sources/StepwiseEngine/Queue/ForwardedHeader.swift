@@ -9,4 +9,12 @@ public struct ForwardedHeader: Sendable, Codable, Equatable {
         self.name = name
         self.value = value
     }
+
+    /// Names of headers that carry credentials, in lower case: kept to be delivered, never shown.
+    public static let credentialNames: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"]
+
+    /// The header as an API shows it: a credential's value is `[redacted]`.
+    public var shown: ForwardedHeader {
+        Self.credentialNames.contains(name.lowercased()) ? ForwardedHeader(name, "[redacted]") : self
+    }
 }

@@ -29,6 +29,14 @@ public enum Publication: Sendable {
         case .append(_, _, _, let message), .enqueue(let message): message.destination
         }
     }
+
+    /// The same publication as queued by a tick of QStash schedule `id`: a plain message names
+    /// the schedule (the DLQ filters by it); a workflow start's runs have their own history.
+    func queued(bySchedule id: String) -> Publication {
+        guard case .enqueue(var message) = self else { return self }
+        message.scheduleId = id
+        return .enqueue(message)
+    }
 }
 
 /// How the store applied one `Publication`.

@@ -22,7 +22,12 @@ public struct PublicationPlanner: Sendable {
             throw ProtocolError("'\(message.destination)' names a URL group: its messages are published to each of its endpoints, through /v2/publish or /v2/batch")
         }
         let workflow = message.options.workflow
-        guard workflow.isWorkflowMessage else { return .enqueue(queued(message, role: .plain, runId: nil)) }
+        guard workflow.isWorkflowMessage else {
+            var plain = queued(message, role: .plain, runId: nil)
+            plain.urlGroup = message.urlGroup
+            plain.label = message.options.label
+            return .enqueue(plain)
+        }
         if workflow.isInit == true { return try startRun(message) }
         guard let runId = workflow.runId, !runId.isEmpty else {
             throw ProtocolError("header 'Upstash-Workflow-RunId' is missing; a workflow message that does not start a run must name it")
@@ -80,6 +85,25 @@ public struct PublicationPlanner: Sendable {
             failureCallback: failureCallback, runIdHeader: runId,
             flowControl: message.queue.map(NamedQueue.flowControl) ?? options.flowControl.map(FlowControl.init), queue: message.queue,
             dueAt: dueAt(options))
+    }
+
+    /// The message a retry of DLQ entry `letter` queues: a new id, a first attempt, due now,
+    /// with the retry request's options over the message's own (method, retries, retry delay,
+    /// timeout, delay, not-before, flow control); an error when they do not suit its queue.
+    public func retry(_ letter: MessageDeadLetter, options: MessageOptions) throws(ProtocolError) -> QueuedMessage {
+        var message = letter.message
+        if let queue = message.queue, options.flowControl != nil || options.delay != nil || options.notBefore != nil {
+            throw ProtocolError("message '\(message.id)' was enqueued to queue '\(queue)', where it goes in its turn at the queue's parallelism: leave out Upstash-Delay, Upstash-Not-Before and Upstash-Flow-Control-*")
+        }
+        message.id = QueuedMessage.freshId()
+        message.attempt = 0
+        message.method = options.method ?? message.method
+        message.retries = options.retries ?? message.retries
+        message.retryDelay = options.retryDelay?.text ?? message.retryDelay
+        message.timeoutMilliseconds = options.timeout?.milliseconds ?? message.timeoutMilliseconds
+        message.flowControl = options.flowControl.map(FlowControl.init) ?? message.flowControl
+        message.dueAt = dueAt(options)
+        return message
     }
 
     /// `Upstash-Not-Before` wins over `Upstash-Delay`; neither means now.

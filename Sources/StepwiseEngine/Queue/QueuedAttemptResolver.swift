@@ -5,8 +5,9 @@ import StepwiseRuntime
 /// Decides what follows one delivery attempt of a queued message (§4.7, §6.2, §7 of the protocol
 /// notes): delivered, retried after QStash's backoff or the message's `Upstash-Retry-Delay`
 /// (`Retry-After` when the answer asks), or failed for good (at once on 489 with
-/// `Upstash-NonRetryable-Error`), which fails the run and queues its failure callback. Every call
-/// attempt is followed by its callback. Pure: the store applies the result.
+/// `Upstash-NonRetryable-Error`), which fails the run and queues its failure callback, or keeps a
+/// plain message in its DLQ. Every call attempt is followed by its callback. Pure: the store
+/// applies the result.
 public struct QueuedAttemptResolver: Sendable {
     public var message: QueuedMessage
     /// The run the message belongs to, if any.
@@ -61,12 +62,13 @@ public struct QueuedAttemptResolver: Sendable {
         return followUp
     }
 
-    /// A message that failed for good: a workflow delivery fails its run; a workflow delivery or
-    /// a plain message with a failure URL has it called.
+    /// A message that failed for good: a workflow delivery fails its run; a plain message is
+    /// kept in the DLQ; a workflow delivery or a plain message with a failure URL has it called.
     private func fail(_ followUp: inout AttemptFollowUp, _ result: AttemptResult) {
         if message.role == .workflow, let runId = message.runId, run?.status == .running {
             followUp.failRun = (runId, error(result))
         }
+        if message.isPlain { followUp.deadLetter = (deadLetterResponse(result), now) }
         guard message.role == .workflow || message.role == .plain, let target = message.failureCallback else { return }
         followUp.enqueue.append((failureCallbackMessage(target, result), nil))
     }
@@ -102,6 +104,16 @@ public struct QueuedAttemptResolver: Sendable {
         case .answered(let status, let headers, let body): (Int64(status), Self.grouped(headers), body)
         // No answer is reported as status 0 with the reason as the body, like a browser's network error.
         case .noAnswer(let reason): (0, [], Array(reason.utf8))
+        }
+    }
+
+    private func deadLetterResponse(_ result: AttemptResult) -> MessageDeadLetter.Response {
+        switch result {
+        case .answered(let status, let headers, let body):
+            MessageDeadLetter.Response(
+                status: status, headers: headers.fields.map { ForwardedHeader($0.name, $0.value) },
+                body: Array(body.prefix(MessageDeadLetter.Response.maximumBodyBytes)))
+        case .noAnswer(let reason): MessageDeadLetter.Response(status: 0, headers: [], body: Array(reason.utf8))
         }
     }
 

@@ -53,6 +53,12 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var flowControl: FlowControl?
     /// The QStash queue it was enqueued to, whose limits its `flowControl` names.
     public var queue: String?
+    /// The URL group it was published to, as one copy per endpoint (plain messages).
+    public var urlGroup: String?
+    /// `Upstash-Label`, for finding the message in the DLQ (plain messages).
+    public var label: String?
+    /// The QStash schedule whose tick queued it.
+    public var scheduleId: String?
     /// Attempts made so far (`Upstash-Retried` of the next one).
     public var attempt: Int
     /// When the next attempt is due (a column of the store, not part of the stored form).
@@ -64,7 +70,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         headers: [ForwardedHeader] = [], contentType: String? = nil, body: [UInt8]? = nil, logPosition: Int? = nil,
         retries: Int = QueuedMessage.defaultRetries, retryDelay: String? = nil, timeoutMilliseconds: Int64? = nil,
         callback: QueuedTarget? = nil, failureCallback: QueuedTarget? = nil, runIdHeader: String? = nil, flowControl: FlowControl? = nil,
-        queue: String? = nil, attempt: Int = 0, dueAt: TimestampValue
+        queue: String? = nil, urlGroup: String? = nil, label: String? = nil, scheduleId: String? = nil, attempt: Int = 0,
+        dueAt: TimestampValue
     ) {
         self.id = id
         self.role = role
@@ -83,6 +90,9 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         self.runIdHeader = runIdHeader
         self.flowControl = flowControl
         self.queue = queue
+        self.urlGroup = urlGroup
+        self.label = label
+        self.scheduleId = scheduleId
         self.attempt = attempt
         self.dueAt = dueAt
     }
@@ -103,6 +113,6 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     /// The stored form without the body, which the store keeps as bytes beside it.
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
-            callback, failureCallback, runIdHeader, flowControl, queue, attempt
+            callback, failureCallback, runIdHeader, flowControl, queue, urlGroup, label, scheduleId, attempt
     }
 }

@@ -215,6 +215,21 @@ public protocol Store: Sendable {
     /// Every group, by name.
     func urlGroups() async throws -> [URLGroup]
 
+    // MARK: The DLQ of plain QStash messages (`MessageDeadLetters`)
+
+    /// A page of entries matching `filter` after `cursor`, newest failure first, and the next
+    /// page's cursor (`nil` on the last); `count` is capped at `MessageDeadLetterFilter.maximumPage`.
+    func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, count: Int) async throws -> (
+        letters: [MessageDeadLetter], next: PageCursor?
+    )
+    /// Entry `id`; `nil` when there is none.
+    func messageDeadLetter(id: String) async throws -> MessageDeadLetter?
+    /// Deletes the entries among `ids`, in one transaction; how many there were.
+    func removeMessageDeadLetters(ids: [String]) async throws -> Int
+    /// Queues each message in place of its entry, all in one transaction; an entry already gone
+    /// queues nothing. The ids of the messages queued.
+    func retry(messageDeadLetters retries: [(id: String, message: QueuedMessage)], at time: TimestampValue) async throws -> [String]
+
     // MARK: Metrics
 
     /// How many runs each workflow has in each status.

@@ -73,7 +73,7 @@ extension RunTransitions {
     }
 
     /// Queues a published message, creating the QStash queue it names if there is none yet.
-    private func enqueue(_ message: QueuedMessage, at now: TimestampValue) throws {
+    func enqueue(_ message: QueuedMessage, at now: TimestampValue) throws {
         if let queue = message.queue { try NamedQueues(transaction).ensure(queue, at: now.millisecondsSinceEpoch) }
         try transaction.enqueue(message, at: now)
     }
@@ -81,6 +81,8 @@ extension RunTransitions {
     /// Applies what follows an attempt of a claimed queued message; false when the lease was lost
     /// (the run was canceled, or another node took the message), and nothing else changes.
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) throws -> Bool {
+        // When it was published, read before its row goes.
+        let publishedAt = followUp.deadLetter == nil ? nil : try transaction.queuedMessage(id: message.id)?.createdAt
         let owned =
             if let retry = followUp.retry {
                 try transaction.retryQueued(id: message.id, owner: owner, attempt: retry.attempt, dueAt: retry.dueAt)
@@ -95,6 +97,11 @@ extension RunTransitions {
         guard owned else { return false }
         let now = (followUp.record?.finishedAt ?? message.dueAt).wholeMilliseconds
         if let (runId, error) = followUp.failRun { try fail(runId: runId, error: error, deadLetter: message, at: now) }
+        if let (response, failedAt) = followUp.deadLetter {
+            let failed = failedAt.millisecondsSinceEpoch
+            let letter = MessageDeadLetter(message: message, response: response, createdAt: publishedAt ?? failed, failedAt: failed)
+            try MessageDeadLetters(transaction).keep(letter)
+        }
         for (queued, entry) in followUp.enqueue {
             if let entry, let runId = queued.runId {
                 guard try transaction.run(id: runId)?.status == .running else { continue }

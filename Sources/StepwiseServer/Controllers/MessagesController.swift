@@ -21,7 +21,7 @@ struct MessagesController: Sendable {
     private func message(_ id: String) async -> Response {
         do {
             guard let found = try await engine.store.queuedMessage(id: id) else { return Self.noMessage(id) }
-            return JSONResponse.make(.ok, Self.view(found.message, createdAt: found.createdAt))
+            return JSONResponse.make(.ok, QStashMessageView.message(found.message, createdAt: found.createdAt.millisecondsSinceEpoch))
         } catch {
             return failures.answer("cannot read message '\(id)'", error)
         }
@@ -58,7 +58,7 @@ struct MessagesController: Sendable {
         switch body {
         case .null: ids = nil
         case .map:
-            guard case .list(let items)? = body["messageIds"], let named = Self.texts(items) else {
+            guard let named = RequestBody.strings(in: body, member: "messageIds") else {
                 return JSONResponse.error(.badRequest, "the body needs 'messageIds', a list of message ids; send no body to cancel every message")
             }
             ids = named
@@ -72,57 +72,7 @@ struct MessagesController: Sendable {
         }
     }
 
-    /// The strings of `items`; `nil` when one is not a string.
-    private static func texts(_ items: [Value]) -> [String]? {
-        var texts: [String] = []
-        for item in items {
-            guard case .string(let text) = item else { return nil }
-            texts.append(text)
-        }
-        return texts
-    }
-
     private static func noMessage(_ id: String) -> Response {
         JSONResponse.error(.notFound, "no queued message with id '\(id)': it was delivered, gave up, was canceled, or never existed")
-    }
-
-    /// Headers as QStash reports them: each name with its values, in order.
-    private static func headerView(_ headers: [ForwardedHeader]) -> Value {
-        .map(ValueMap(Dictionary(grouping: headers, by: \.name).sorted { $0.key < $1.key }.map { ($0.key, .list($0.value.map { .string($0.value) })) }))
-    }
-
-    /// A message as QStash's API reports it; times in milliseconds since the epoch, the body as
-    /// text when it is UTF-8, else in base64.
-    static func view(_ message: QueuedMessage, createdAt: TimestampValue) -> Value {
-        var fields: [(String, Value)] = [
-            ("messageId", .string(message.id)), ("url", .string(message.destination)), ("method", .string(message.method)),
-            ("maxRetries", .int(Int64(message.retries))), ("notBefore", .int(message.dueAt.millisecondsSinceEpoch)),
-            ("createdAt", .int(createdAt.millisecondsSinceEpoch)),
-            ("header", headerView(message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []))),
-        ]
-        if let body = message.body {
-            if let text = String(validating: body, as: UTF8.self) {
-                fields.append(("body", .string(text)))
-            } else {
-                fields.append(("bodyBase64", .string(Data(body).base64EncodedString())))
-            }
-        }
-        if let queue = message.queue { fields.append(("queueName", .string(queue))) }
-        if let callback = message.callback {
-            fields.append(("callback", .string(callback.url)))
-            fields.append(("callbackHeader", headerView(callback.headers)))
-        }
-        if let failureCallback = message.failureCallback {
-            fields.append(("failureCallback", .string(failureCallback.url)))
-            fields.append(("failureCallbackHeader", headerView(failureCallback.headers)))
-        }
-        if let retryDelay = message.retryDelay { fields.append(("retryDelayExpression", .string(retryDelay))) }
-        if let flow = message.flowControl, message.queue == nil, let key = flow.key {
-            fields.append(("flowControlKey", .string(key)))
-            if let parallelism = flow.concurrencyLimit { fields.append(("parallelism", .int(Int64(parallelism)))) }
-            if let rate = flow.rateLimit { fields.append(("rate", .int(Int64(rate)))) }
-            if let period = flow.ratePeriod { fields.append(("period", .int(period / 1_000))) }
-        }
-        return .map(ValueMap(fields))
     }
 }

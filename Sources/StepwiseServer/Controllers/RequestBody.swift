@@ -31,6 +31,18 @@ enum RequestBody {
         await bytes(request).map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// The list of strings that JSON object `body` holds in `member` (`{"messageIds": [...]}`);
+    /// `nil` when it has none or an item is not a string.
+    static func strings(in body: Value, member: String) -> [String]? {
+        guard case .list(let items)? = body[member] else { return nil }
+        var strings: [String] = []
+        for item in items {
+            guard case .string(let string) = item else { return nil }
+            strings.append(string)
+        }
+        return strings
+    }
+
     /// Media types a browser may send to another site without a CORS preflight; a route that
     /// expects JSON refuses them, so a web page cannot post a form to it.
     static let browserFormTypes: Set<String> = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]

@@ -39,14 +39,14 @@ struct RunsController: Sendable {
             filter[keyPath: keyPath] = time
         }
         if let cursor = query["cursor"] {
-            guard let parsed = RunCursor(text: String(cursor)) else {
+            guard let parsed = PageCursor(text: String(cursor)) else {
                 return JSONResponse.error(.badRequest, "cursor is not one this API gave out; pass the `cursor` of the previous page as it is")
             }
             filter.after = parsed
         }
         do {
             let runs = try await engine.store.runs(filter)
-            let next: Value = runs.count == filter.limit ? runs.last.map { .string(RunCursor(after: $0).text) } ?? .null : .null
+            let next: Value = runs.count == filter.limit ? runs.last.map { .string(PageCursor(after: $0).text) } ?? .null : .null
             return JSONResponse.make(.ok, ["runs": .list(runs.map(RunView.summary)), "cursor": next])
         } catch {
             return failures.answer("cannot list runs", error)

@@ -124,12 +124,9 @@ struct SchedulesController: Sendable {
             if header.name.lowercased() == "content-type" { return header }
             guard header.name.lowercased().hasPrefix(prefix) else { return nil }
             let name = String(header.name.dropFirst(prefix.count))
-            return ForwardedHeader(name, Self.credentials.contains(name.lowercased()) ? "[redacted]" : header.value)
+            return ForwardedHeader(name, header.value).shown
         }
     }
-
-    /// Headers that carry credentials.
-    private static let credentials: Set<String> = ["authorization", "proxy-authorization", "cookie", "x-api-key"]
 
     /// A QStash schedule in QStash's shape (times in unix milliseconds), plus the columns of
     /// `stepwise schedules`.

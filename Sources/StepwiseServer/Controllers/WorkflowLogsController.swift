@@ -35,7 +35,7 @@ struct WorkflowLogsController: Sendable {
             if let id = query["workflowRunId"] { runs = try await engine.store.run(id: String(id)).map { [$0] } ?? [] }
             var logs: [Value] = []
             for run in runs { logs.append(try await log(of: run, request: request)) }
-            let next: Value = runs.count == filter.limit && query["workflowRunId"] == nil ? runs.last.map { .string(RunCursor(after: $0).text) } ?? .null : .null
+            let next: Value = runs.count == filter.limit && query["workflowRunId"] == nil ? runs.last.map { .string(PageCursor(after: $0).text) } ?? .null : .null
             return JSONResponse.make(.ok, ["cursor": next, "runs": .list(logs)])
         } catch {
             return failures.answer("cannot read the workflow logs", error)
@@ -67,7 +67,7 @@ struct WorkflowLogsController: Sendable {
             filter.limit = parsed
         }
         if let cursor = query["cursor"], !cursor.isEmpty {
-            guard let parsed = RunCursor(text: String(cursor)) else {
+            guard let parsed = PageCursor(text: String(cursor)) else {
                 return .failure(QueryProblem(message: "cursor is not one this API gave out; pass the `cursor` of the previous page as it is"))
             }
             filter.after = parsed

@@ -7,7 +7,7 @@ public struct RunFilter: Sendable, Equatable {
     public var status: RunStatus?
     public var limit: Int
     /// Only runs listed after this cursor (the next page).
-    public var after: RunCursor?
+    public var after: PageCursor?
     /// Only runs created at or after this instant, and before `createdBefore`.
     public var createdFrom: TimestampValue?
     public var createdBefore: TimestampValue?
@@ -17,7 +17,7 @@ public struct RunFilter: Sendable, Equatable {
     public var label: String?
 
     public init(
-        workflow: String? = nil, status: RunStatus? = nil, limit: Int = 100, after: RunCursor? = nil, createdFrom: TimestampValue? = nil,
+        workflow: String? = nil, status: RunStatus? = nil, limit: Int = 100, after: PageCursor? = nil, createdFrom: TimestampValue? = nil,
         createdBefore: TimestampValue? = nil, endpoint: String? = nil, label: String? = nil
     ) {
         self.label = label

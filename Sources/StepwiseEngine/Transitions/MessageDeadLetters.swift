@@ -1,0 +1,53 @@
+/// The DLQ of plain QStash messages, kept, read and trimmed the same way on every store over
+/// `MessageDeadLetterRows`; what enters it is decided by `QueuedAttemptResolver`, and a retry
+/// queues the message again through `RunTransitions.retry(messageDeadLetters:at:)`.
+public struct MessageDeadLetters<Rows: MessageDeadLetterRows> {
+    /// The most expired entries one `keep` deletes, so that no transaction grows with a backlog.
+    static var expiredPerKeep: Int { 100 }
+
+    let rows: Rows
+
+    /// Entries kept through `rows`.
+    public init(_ rows: Rows) {
+        self.rows = rows
+    }
+
+    /// Keeps `letter`, deleting some entries that failed more than the retention before it.
+    public func keep(_ letter: MessageDeadLetter) throws {
+        try rows.deleteMessageDeadLetters(failedBefore: letter.failedAt - MessageDeadLetter.retentionMilliseconds, limit: Self.expiredPerKeep)
+        try rows.saveMessageDeadLetter(letter)
+    }
+
+    /// Up to `count` entries matching `filter` after `cursor`, newest failure first, and the
+    /// cursor of the next page (`nil` on the last).
+    public func page(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, count: Int) throws -> (
+        letters: [MessageDeadLetter], next: PageCursor?
+    ) {
+        let limit = min(max(count, 1), MessageDeadLetterFilter.maximumPage)
+        // One more than asked tells whether another page follows.
+        var letters = try rows.messageDeadLetters(matching: filter, after: cursor, limit: limit + 1)
+        guard letters.count > limit else { return (letters, nil) }
+        letters.removeLast()
+        return (letters, letters.last.map { PageCursor(milliseconds: $0.failedAt, id: $0.id) })
+    }
+
+    /// Deletes the entries among `ids`; how many there were.
+    public func delete(_ ids: [String]) throws -> Int {
+        try Set(ids).reduce(0) { deleted, id in try rows.deleteMessageDeadLetter(id: id) ? deleted + 1 : deleted }
+    }
+}
+
+/// The rows of the plain messages' DLQ.
+public protocol MessageDeadLetterRows {
+    /// Keeps `letter`, unless an entry with its id is kept already (a message gives up once).
+    func saveMessageDeadLetter(_ letter: MessageDeadLetter) throws
+    /// The entry `id`, if any.
+    func messageDeadLetter(id: String) throws -> MessageDeadLetter?
+    /// Up to `limit` entries matching `filter` that come after `cursor` (all when `nil`) in the
+    /// order newest failure first, ties by id descending.
+    func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [MessageDeadLetter]
+    /// Deletes entry `id`; whether there was one.
+    func deleteMessageDeadLetter(id: String) throws -> Bool
+    /// Deletes up to `limit` entries that failed before `failedBefore` (milliseconds), oldest first.
+    func deleteMessageDeadLetters(failedBefore: Int64, limit: Int) throws
+}

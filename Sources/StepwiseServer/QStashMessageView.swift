@@ -1,0 +1,80 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+
+/// How QStash's API reports a message (`/v2/messages/{id}`) and a DLQ entry (`/v2/dlq`), in the
+/// shape the official clients parse; times in milliseconds since the epoch. Credentials a message
+/// carries to its destination are never shown.
+enum QStashMessageView {
+    /// A queued message, published at `createdAt`.
+    static func message(_ message: QueuedMessage, createdAt: Int64) -> Value {
+        .map(ValueMap(fields(message, createdAt: createdAt)))
+    }
+
+    /// A DLQ entry: its message, with the answer of the last attempt.
+    static func deadLetter(_ letter: MessageDeadLetter) -> Value {
+        let response: [(String, Value)] = [
+            ("dlqId", .string(letter.id)), ("responseStatus", .int(Int64(letter.response.status))),
+            ("responseHeader", headers(letter.response.headers)), body(letter.response.body, text: "responseBody", base64: "responseBodyBase64"),
+        ]
+        return .map(ValueMap(fields(letter.message, createdAt: letter.createdAt) + response))
+    }
+
+    private static func fields(_ message: QueuedMessage, createdAt: Int64) -> [(String, Value)] {
+        var fields: [(String, Value)] = [
+            ("messageId", .string(message.id)), ("url", .string(message.destination)), ("method", .string(message.method)),
+            ("maxRetries", .int(Int64(message.retries))), ("notBefore", .int(message.dueAt.millisecondsSinceEpoch)),
+            ("createdAt", .int(createdAt)),
+            ("header", headers(message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []))),
+        ]
+        if let body = message.body { fields.append(Self.body(body, text: "body", base64: "bodyBase64")) }
+        if let queue = message.queue { fields.append(("queueName", .string(queue))) }
+        if let group = message.urlGroup { fields.append(("topicName", .string(group))) }
+        if let scheduleId = message.scheduleId { fields.append(("scheduleId", .string(scheduleId))) }
+        if let label = message.label { fields.append(("label", .string(label))) }
+        if let callback = message.callback {
+            fields.append(("callback", .string(callback.url)))
+            fields.append(("callbackHeader", headers(callback.headers)))
+        }
+        if let failureCallback = message.failureCallback {
+            fields.append(("failureCallback", .string(failureCallback.url)))
+            fields.append(("failureCallbackHeader", headers(failureCallback.headers)))
+        }
+        if let retryDelay = message.retryDelay { fields.append(("retryDelayExpression", .string(retryDelay))) }
+        if let flow = message.flowControl, message.queue == nil, let key = flow.key {
+            fields.append(("flowControlKey", .string(key)))
+            if let parallelism = flow.concurrencyLimit { fields.append(("parallelism", .int(Int64(parallelism)))) }
+            if let rate = flow.rateLimit { fields.append(("rate", .int(Int64(rate)))) }
+            if let period = flow.ratePeriod { fields.append(("period", .int(period / 1_000))) }
+        }
+        return fields
+    }
+
+    /// Headers as QStash reports them: each name in canonical form (`X-Reason`) with its values,
+    /// in order; credentials redacted (`ForwardedHeader.shown`).
+    private static func headers(_ headers: [ForwardedHeader]) -> Value {
+        let grouped = Dictionary(grouping: headers.map(\.shown), by: { canonical($0.name) }).sorted { $0.key < $1.key }
+        return .map(ValueMap(grouped.map { ($0.key, .list($0.value.map { .string($0.value) })) }))
+    }
+
+    /// `name` as QStash (written in Go) spells every header: an ASCII capital after each `-` and
+    /// at the start, the rest in lower case.
+    private static func canonical(_ name: String) -> String {
+        var startsWord = true
+        let bytes = name.utf8.map { byte in
+            defer { startsWord = byte == UInt8(ascii: "-") }
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z") where startsWord: return byte - 32
+            case UInt8(ascii: "A")...UInt8(ascii: "Z") where !startsWord: return byte + 32
+            default: return byte
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `bytes` as text under `text` when they are UTF-8, else in base64 under `base64`.
+    private static func body(_ bytes: [UInt8], text: String, base64: String) -> (String, Value) {
+        if let decoded = String(validating: bytes, as: UTF8.self) { return (text, .string(decoded)) }
+        return (base64, .string(Data(bytes).base64EncodedString()))
+    }
+}
