@@ -136,7 +136,7 @@ enum PostgresSchema {
             "ALTER TABLE queue ADD COLUMN seq BIGSERIAL",
             "CREATE INDEX queue_by_flow_order ON queue(flow_key, seq) WHERE flow_key IS NOT NULL",
         ]),
-        Migration(name: "v5: the DLQ of plain QStash messages", statements: [
+        Migration(name: "v5: the DLQ of plain QStash messages, the message log", statements: [
             """
             CREATE TABLE message_dead_letters (
                 id TEXT PRIMARY KEY, message_id TEXT NOT NULL, spec TEXT NOT NULL, body BYTEA, due_at BIGINT NOT NULL, url TEXT NOT NULL,
@@ -144,6 +144,14 @@ enum PostgresSchema {
                 response_body BYTEA NOT NULL, created_at BIGINT NOT NULL, failed_at BIGINT NOT NULL)
             """,
             "CREATE INDEX message_dead_letters_by_failure ON message_dead_letters(failed_at, id)",
+            """
+            CREATE TABLE message_events (
+                seq BIGSERIAL PRIMARY KEY, time BIGINT NOT NULL, state TEXT NOT NULL, message_id TEXT NOT NULL, url TEXT NOT NULL,
+                url_group TEXT, queue_name TEXT, schedule_id TEXT, label TEXT, run_id TEXT, error TEXT, next_delivery_at BIGINT,
+                response_status BIGINT, response_headers TEXT, response_body BYTEA, spec TEXT, body BYTEA)
+            """,
+            "CREATE INDEX message_events_by_time ON message_events(time)",
+            "CREATE INDEX message_events_by_message ON message_events(message_id)",
         ]),
     ]
 

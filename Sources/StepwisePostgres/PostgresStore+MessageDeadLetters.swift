@@ -49,24 +49,25 @@ extension PostgresTransaction: MessageDeadLetterRows {
     }
 
     func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [MessageDeadLetter] {
-        // Each condition binds its value twice: NULL (not filtered) makes it true.
-        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.messageId, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label]
-        let numbers: [(any PostgresThrowingDynamicTypeEncodable)?] = [
-            filter.responseStatus.map { Int64($0) }, filter.failedFrom, filter.failedUntil, cursor?.milliseconds,
+        // Bounds are bound as plain values (the extremes when not given); each other condition
+        // binds its value twice, NULL (not filtered) making it true.
+        let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [
+            filter.failedFrom ?? Int64.min, filter.failedUntil ?? Int64.max, cursor?.milliseconds ?? Int64.max, cursor?.milliseconds ?? Int64.max,
+            cursor?.id ?? "",
         ]
-        let pageEnd: [(any PostgresThrowingDynamicTypeEncodable)?] = [cursor?.milliseconds, cursor?.id, Int64(limit)]
+        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.messageId, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label]
+        let status: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.responseStatus.map { Int64($0) }]
         return try session.rows(
             """
             SELECT * FROM message_dead_letters
-            WHERE (CAST(? AS TEXT) IS NULL OR message_id = ?) AND (CAST(? AS TEXT) IS NULL OR url = ?)
+            WHERE failed_at >= ? AND failed_at <= ? AND (failed_at < ? OR (failed_at = ? AND id < ?))
+                AND (CAST(? AS TEXT) IS NULL OR message_id = ?) AND (CAST(? AS TEXT) IS NULL OR url = ?)
                 AND (CAST(? AS TEXT) IS NULL OR url_group = ?) AND (CAST(? AS TEXT) IS NULL OR queue_name = ?)
                 AND (CAST(? AS TEXT) IS NULL OR schedule_id = ?) AND (CAST(? AS TEXT) IS NULL OR label = ?)
                 AND (CAST(? AS BIGINT) IS NULL OR response_status = ?)
-                AND (CAST(? AS BIGINT) IS NULL OR failed_at >= ?) AND (CAST(? AS BIGINT) IS NULL OR failed_at <= ?)
-                AND (CAST(? AS BIGINT) IS NULL OR failed_at < ? OR (failed_at = ? AND id < ?))
             ORDER BY failed_at DESC, id DESC LIMIT ?
             """,
-            (texts + numbers).flatMap { [$0, $0] } + pageEnd
+            bounds + (texts + status).flatMap { [$0, $0] } + [Int64(limit)]
         ).compactMap(Self.messageDeadLetter)
     }
 
@@ -93,7 +94,7 @@ extension PostgresTransaction: MessageDeadLetterRows {
         message.body = ((try? row("body", as: Data?.self)) ?? nil).map { Array($0) }
         message.dueAt = due
         let body = ((try? row("response_body", as: Data.self)) ?? Data())
-        let response = MessageDeadLetter.Response(status: Int(status), headers: headers, body: Array(body))
+        let response = AttemptAnswer(status: Int(status), headers: headers, body: Array(body))
         return MessageDeadLetter(message: message, response: response, createdAt: createdAt, failedAt: failedAt)
     }
 }

@@ -294,7 +294,7 @@ enum SQLiteSchema {
                 );
                 """)
         }
-        migrator.registerMigration("v12: the DLQ of plain QStash messages") { db in
+        migrator.registerMigration("v12: the DLQ of plain QStash messages, the message log") { db in
             try db.execute(sql: """
                 CREATE TABLE message_dead_letters (
                     id TEXT PRIMARY KEY,
@@ -310,6 +310,18 @@ enum SQLiteSchema {
                     failed_at INTEGER NOT NULL
                 );
                 CREATE INDEX message_dead_letters_by_failure ON message_dead_letters(failed_at, id);
+                CREATE TABLE message_events (
+                    seq INTEGER PRIMARY KEY,
+                    time INTEGER NOT NULL,
+                    state TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    url TEXT NOT NULL, url_group TEXT, queue_name TEXT, schedule_id TEXT, label TEXT, run_id TEXT,
+                    error TEXT, next_delivery_at INTEGER,
+                    response_status INTEGER, response_headers TEXT, response_body BLOB,
+                    spec TEXT, body BLOB
+                );
+                CREATE INDEX message_events_by_time ON message_events(time);
+                CREATE INDEX message_events_by_message ON message_events(message_id);
                 """)
         }
         return migrator

@@ -47,25 +47,28 @@ extension SQLiteTransaction: MessageDeadLetterRows {
     }
 
     func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [MessageDeadLetter] {
-        // Each condition binds its value twice: NULL (not filtered) makes it true.
-        let texts: [(any DatabaseValueConvertible)?] = [filter.messageId, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label]
-        let numbers: [(any DatabaseValueConvertible)?] = [
-            filter.responseStatus.map { Int64($0) }, filter.failedFrom, filter.failedUntil, cursor?.milliseconds,
+        // Bounds are bound as plain values (the extremes when not given), so the scan walks the
+        // failure index down from the cursor; each other condition binds its value twice, NULL
+        // (not filtered) making it true.
+        let bounds: [(any DatabaseValueConvertible)?] = [
+            filter.failedFrom ?? Int64.min, filter.failedUntil ?? Int64.max, cursor?.milliseconds ?? Int64.max, cursor?.milliseconds ?? Int64.max,
+            cursor?.id ?? "",
         ]
-        let pageEnd: [(any DatabaseValueConvertible)?] = [cursor?.milliseconds, cursor?.id, Int64(limit)]
+        let texts: [(any DatabaseValueConvertible)?] = [filter.messageId, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label]
+        let status: [(any DatabaseValueConvertible)?] = [filter.responseStatus.map { Int64($0) }]
+        let limit: [(any DatabaseValueConvertible)?] = [Int64(limit)]
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT * FROM message_dead_letters
-                    WHERE (CAST(? AS TEXT) IS NULL OR message_id = ?) AND (CAST(? AS TEXT) IS NULL OR url = ?)
+                    WHERE failed_at >= ? AND failed_at <= ? AND (failed_at < ? OR (failed_at = ? AND id < ?))
+                        AND (CAST(? AS TEXT) IS NULL OR message_id = ?) AND (CAST(? AS TEXT) IS NULL OR url = ?)
                         AND (CAST(? AS TEXT) IS NULL OR url_group = ?) AND (CAST(? AS TEXT) IS NULL OR queue_name = ?)
                         AND (CAST(? AS TEXT) IS NULL OR schedule_id = ?) AND (CAST(? AS TEXT) IS NULL OR label = ?)
                         AND (CAST(? AS INTEGER) IS NULL OR response_status = ?)
-                        AND (CAST(? AS INTEGER) IS NULL OR failed_at >= ?) AND (CAST(? AS INTEGER) IS NULL OR failed_at <= ?)
-                        AND (CAST(? AS INTEGER) IS NULL OR failed_at < ? OR (failed_at = ? AND id < ?))
                     ORDER BY failed_at DESC, id DESC LIMIT ?
                     """),
-            arguments: StatementArguments((texts + numbers).flatMap { [$0, $0] } + pageEnd)
+            arguments: StatementArguments(bounds + (texts + status).flatMap { [$0, $0] } + limit)
         ).compactMap(Self.messageDeadLetter)
     }
 
@@ -89,7 +92,7 @@ extension SQLiteTransaction: MessageDeadLetterRows {
         message.body = (row["body"] as Data?).map { Array($0) }
         message.dueAt = due
         let responseBody: Data = row["response_body"] ?? Data()
-        let response = MessageDeadLetter.Response(status: row["response_status"], headers: headers, body: Array(responseBody))
+        let response = AttemptAnswer(status: row["response_status"], headers: headers, body: Array(responseBody))
         return MessageDeadLetter(message: message, response: response, createdAt: row["created_at"], failedAt: row["failed_at"])
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import StepwiseEngine
 import StepwiseExpressions
 
-/// How QStash's API reports a message (`/v2/messages/{id}`) and a DLQ entry (`/v2/dlq`), in the
-/// shape the official clients parse; times in milliseconds since the epoch. Credentials a message
+/// How QStash's API reports a message (`/v2/messages/{id}`), a DLQ entry (`/v2/dlq`) and an event
+/// of the message log (`/v2/events`), in the shape the official clients parse; times in milliseconds since the epoch. Credentials a message
 /// carries to its destination are never shown.
 enum QStashMessageView {
     /// A queued message, published at `createdAt`.
@@ -18,6 +18,44 @@ enum QStashMessageView {
             ("responseHeader", headers(letter.response.headers)), body(letter.response.body, text: "responseBody", base64: "responseBodyBase64"),
         ]
         return .map(ValueMap(fields(letter.message, createdAt: letter.createdAt) + response))
+    }
+
+    /// An event of the message log; a `CREATED` event also shows the message as queued, its body
+    /// in base64 as QStash's log does.
+    static func event(_ event: MessageEvent) -> Value {
+        var fields: [(String, Value)] = [
+            ("time", .int(event.time)), ("messageId", .string(event.messageId)), ("state", .string(event.state.rawValue)), ("url", .string(event.url)),
+        ]
+        let optional: [(String, String?)] = [
+            ("topicName", event.urlGroup), ("queueName", event.queue), ("scheduleId", event.scheduleId), ("label", event.label),
+            ("workflowRunId", event.runId), ("error", event.error),
+        ]
+        fields += optional.compactMap { name, text in text.map { (name, .string($0)) } }
+        if let next = event.nextDeliveryAt { fields.append(("nextDeliveryTime", .int(next))) }
+        if let answer = event.answer {
+            fields += [
+                ("responseStatus", .int(Int64(answer.status))), ("responseHeader", headers(answer.headers)),
+                body(answer.body, text: "responseBody", base64: "responseBodyBase64"),
+            ]
+        }
+        if let message = event.message { fields += queuedFields(message) }
+        return .map(ValueMap(fields))
+    }
+
+    /// What a `CREATED` event tells of the message, in the log's names.
+    private static func queuedFields(_ message: QueuedMessage) -> [(String, Value)] {
+        var fields: [(String, Value)] = [
+            ("method", .string(message.method)), ("maxRetries", .int(Int64(message.retries))),
+            ("header", headers(message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []))),
+        ]
+        if let body = message.body { fields.append(("body", .string(Data(body).base64EncodedString()))) }
+        if let timeout = message.timeoutMilliseconds { fields.append(("timeout", .int(timeout / 1_000))) }
+        if let callback = message.callback { fields += [("callback", .string(callback.url)), ("callbackHeaders", headers(callback.headers))] }
+        if let failure = message.failureCallback {
+            fields += [("failureCallback", .string(failure.url)), ("failureCallbackHeaders", headers(failure.headers))]
+        }
+        if let retryDelay = message.retryDelay { fields.append(("retryDelayExpr", .string(retryDelay))) }
+        return fields + flowControlFields(message)
     }
 
     private static func fields(_ message: QueuedMessage, createdAt: Int64) -> [(String, Value)] {
@@ -41,12 +79,16 @@ enum QStashMessageView {
             fields.append(("failureCallbackHeader", headers(failureCallback.headers)))
         }
         if let retryDelay = message.retryDelay { fields.append(("retryDelayExpression", .string(retryDelay))) }
-        if let flow = message.flowControl, message.queue == nil, let key = flow.key {
-            fields.append(("flowControlKey", .string(key)))
-            if let parallelism = flow.concurrencyLimit { fields.append(("parallelism", .int(Int64(parallelism)))) }
-            if let rate = flow.rateLimit { fields.append(("rate", .int(Int64(rate)))) }
-            if let period = flow.ratePeriod { fields.append(("period", .int(period / 1_000))) }
-        }
+        return fields + flowControlFields(message)
+    }
+
+    /// The message's own flow control (a queue's is the queue's, not shown).
+    private static func flowControlFields(_ message: QueuedMessage) -> [(String, Value)] {
+        guard let flow = message.flowControl, message.queue == nil, let key = flow.key else { return [] }
+        var fields: [(String, Value)] = [("flowControlKey", .string(key))]
+        if let parallelism = flow.concurrencyLimit { fields.append(("parallelism", .int(Int64(parallelism)))) }
+        if let rate = flow.rateLimit { fields.append(("rate", .int(Int64(rate)))) }
+        if let period = flow.ratePeriod { fields.append(("period", .int(period / 1_000))) }
         return fields
     }
 

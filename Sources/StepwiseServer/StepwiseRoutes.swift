@@ -42,6 +42,7 @@ public struct StepwiseRoutes: Sendable {
         URLGroupsController(engine: engine, failures: failures).addRoutes(to: router)
         MessagesController(engine: engine, failures: failures).addRoutes(to: router)
         MessageDeadLetterController(engine: engine, failures: failures).addRoutes(to: router)
+        MessageEventsController(engine: engine, failures: failures).addRoutes(to: router)
         MetricsController(engine: engine, registry: registry, failures: failures).addRoutes(to: router)
         ChangeFeedController(engine: engine, failures: failures).addRoutes(to: router)
         DashboardController(engine: engine, access: access, sessions: access.sessions).addRoutes(to: router)

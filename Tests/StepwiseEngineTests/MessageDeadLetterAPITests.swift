@@ -150,6 +150,7 @@ struct MessageDeadLetterAPITests {
                 #expect(queued["method"] == "PUT")
                 #expect(queued["body"] == "c")
 
+                target.fallback("/fail", .status(200))  // the retries below are delivered, not dead-lettered again
                 let byId = try await send(.POST, stepwise.url("/v2/dlq/retry?dlqIds=\(first)&dlqIds=dlq_msg_none"))
                 #expect(byId.json?["responses"]?.list?.count == 1, "\(byId.body)")
                 let byFilter = try await send(.POST, stepwise.url("/v2/dlq/retry?queueName=mail"))

@@ -14,7 +14,8 @@ struct MessageDeadLetterStoreTests {
         let claimed = try await fixture.store.claimDueQueued(now: failedAt, limit: 10, owner: "node", leaseUntil: failedAt.plus(seconds: 60))
         let held = try #require(claimed.first { $0.id == message.id })
         var followUp = AttemptFollowUp()
-        followUp.deadLetter = (MessageDeadLetter.Response(status: 503, headers: [], body: Array("down".utf8)), failedAt)
+        followUp.deadLetter = AttemptAnswer(status: 503, headers: [], body: Array("down".utf8))
+        followUp.decidedAt = failedAt
         #expect(try await fixture.store.finishAttempt(held, owner: "node", with: followUp))
         return MessageDeadLetter.id(of: message.id)
     }

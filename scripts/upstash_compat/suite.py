@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import io
 import json
 import os
 import secrets
@@ -984,6 +986,43 @@ def scenario_dlq(h: Harness, deadline: float) -> None:
         raise Fail(f"the qstash client's DLQ API failed: {type(error).__name__}: {error}")
 
 
+def scenario_events(h: Harness, deadline: float) -> None:
+    """The official client's message log: a delivered message's CREATED and DELIVERED events, a
+    failing one's CREATED, ERROR and FAILED, read with filters and a cursor."""
+    from qstash.log import LogState
+
+    client = h.qstash()
+    tag = new_tag("events")
+
+    def log_list(**options: Any) -> Any:
+        # qstash 3.4.0's log.list() prints every answer it reads; the suite's output stays readable.
+        with contextlib.redirect_stdout(io.StringIO()):
+            return client.log.list(**options)
+
+    try:
+        delivered = client.message.publish_json(url=f"{h.app_url}/third-party/echo", body={"n": 1}, label=tag).message_id
+        failed = client.message.publish_json(url=f"{h.app_url}/third-party/unavailable", body={"n": 2}, retries=0, label=tag).message_id
+
+        def states(message_id: str) -> List[str]:
+            return [log.state.value for log in log_list(filter={"message_id": message_id}).logs]
+
+        while time.monotonic() < deadline and (states(delivered)[:1], states(failed)[:1]) != (["DELIVERED"], ["FAILED"]):
+            time.sleep(0.2)
+        expect_equal("a delivered message's events, newest first", states(delivered), ["DELIVERED", "CREATED"])
+        expect_equal("a failing message's events, newest first", states(failed), ["FAILED", "ERROR", "CREATED"])
+        error = log_list(filter={"message_id": failed, "state": LogState.ERROR}).logs[0]
+        expect_equal("the ERROR event's response status and url", (error.response_status, error.url),
+                     (503, f"{h.app_url}/third-party/unavailable"))
+        first = log_list(count=3, filter={"label": tag})
+        rest = log_list(cursor=first.cursor, filter={"label": tag}) if first.cursor else None
+        expect_equal("pages of 3 then 2 by label, the last with no cursor",
+                     (len(first.logs), rest and len(rest.logs), rest and rest.cursor), (3, 2, None))
+    except Fail:
+        raise
+    except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
+        raise Fail(f"the qstash client's log API failed: {type(error).__name__}: {error}")
+
+
 SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("bad_token", scenario_bad_token),
     ("sequential", scenario_sequential),
@@ -1006,6 +1045,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("url_groups", scenario_url_groups),
     ("messages", scenario_messages),
     ("dlq", scenario_dlq),
+    ("events", scenario_events),
 ]
 
 

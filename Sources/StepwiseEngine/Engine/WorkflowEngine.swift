@@ -33,16 +33,21 @@ public actor WorkflowEngine {
         /// How long one delivery to an endpoint may take when its message sets no `Upstash-Timeout`,
         /// in milliseconds; shorter than the lease, so a slow endpoint is never delivered twice at once.
         public var deliveryTimeoutMilliseconds: Int64
+        /// How long QStash's message log (`/v2/events`) keeps an event; older ones are deleted
+        /// about once a minute.
+        public var messageLogRetention: Duration
 
+        /// A configuration with the given limits (by default those of production).
         public init(
             maximumConcurrentDeliveries: Int = defaultConcurrentDeliveries, lease: Duration = .seconds(60), maximumIdle: Duration = .seconds(30),
-            retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000
+            retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000, messageLogRetention: Duration = .seconds(7 * 86_400)
         ) {
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
             self.lease = lease
             self.maximumIdle = maximumIdle
             self.retryDelayScale = retryDelayScale
             self.deliveryTimeoutMilliseconds = deliveryTimeoutMilliseconds
+            self.messageLogRetention = messageLogRetention
         }
     }
 
@@ -274,9 +279,11 @@ public actor WorkflowEngine {
         var leasesReleased = false
         let renewal = Task { await renewLeases() }
         let watcher = Task { await watchForWork() }
+        let expiry = Task { await expireMessageLog() }
         defer {
             renewal.cancel()
             watcher.cancel()
+            expiry.cancel()
         }
         while !Task.isCancelled {
             do {
@@ -317,8 +324,6 @@ public actor WorkflowEngine {
         logger.info("released the leases of \(dead.count) node(s) that stopped: \(dead.sorted().joined(separator: ", "))")
     }
 
-    /// Renews the leases of the messages in `processing` every third of the lease while the
-    /// delivery loop runs, so a slow step keeps its message and only a dead node's leases expire.
     /// Looks for work as soon as another node commits some (`Store.watchForWork`), instead of
     /// after the idle timeout; a lost connection is opened again after a pause.
     private func watchForWork() async {
@@ -336,6 +341,25 @@ public actor WorkflowEngine {
         }
     }
 
+    /// Deletes the message log's events older than `messageLogRetention` about once a minute,
+    /// a bounded number per transaction, so the log never grows without end.
+    private func expireMessageLog() async {
+        while !Task.isCancelled {
+            do {
+                let before = clock().movedBack(by: configuration.messageLogRetention)
+                // A pause between batches leaves the writer to the deliveries during a backlog.
+                while try await store.expireMessageEvents(before: before) > 0, !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            } catch {
+                if !Task.isCancelled { logger.error("old events of the message log could not be deleted (\(error)); trying again in a minute") }
+            }
+            try? await Task.sleep(for: .seconds(60))
+        }
+    }
+
+    /// Renews the leases of the messages in `processing` every third of the lease while the
+    /// delivery loop runs, so a slow step keeps its message and only a dead node's leases expire.
     private func renewLeases() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.lease / 3)

@@ -16,9 +16,13 @@ public struct AttemptFollowUp: Sendable {
     public var failRun: (runId: String, error: StepError)?
     /// The attempt, for the run's history.
     public var record: AttemptRecord?
-    /// For a plain message that failed for good: the last answer and when it came, kept with the
-    /// message in the plain messages' DLQ.
-    public var deadLetter: (response: MessageDeadLetter.Response, failedAt: TimestampValue)?
+    /// What the attempt adds to QStash's message log.
+    public var events: [MessageEvent] = []
+    /// For a plain message that failed for good: the last answer, kept with the message in the
+    /// plain messages' DLQ.
+    public var deadLetter: AttemptAnswer?
+    /// When the attempt's outcome was decided: the time of what follows it.
+    public var decidedAt: TimestampValue?
 
     /// A follow-up that removes the message and does nothing else.
     public init(retry: (attempt: Int, dueAt: TimestampValue)? = nil) {

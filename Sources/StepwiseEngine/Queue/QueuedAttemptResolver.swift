@@ -44,22 +44,41 @@ public struct QueuedAttemptResolver: Sendable {
         case .noAnswer: verdict = .retry
         }
         var followUp = AttemptFollowUp()
+        followUp.decidedAt = now
         if message.role == .call, let callback = callbackMessage(for: result) { followUp.enqueue.append(callback) }
         switch verdict {
         case .delivered:
             followUp.record = record("delivered", result)
+            followUp.events = [event(.delivered, result)]
         case .retry where message.attempt < message.retries:
-            followUp.retry = (message.attempt + 1, now.movedForward(by: scaled(retryDelay())))
-            followUp.record = record("retry", result)
+            retry(&followUp, at: now.movedForward(by: scaled(retryDelay())), result)
         case .retryAfter(let wait) where message.attempt < message.retries:
             // The endpoint's own instruction is followed as given, never scaled.
-            followUp.retry = (message.attempt + 1, now.movedForward(by: .milliseconds(wait.milliseconds)))
-            followUp.record = record("retry", result)
+            retry(&followUp, at: now.movedForward(by: .milliseconds(wait.milliseconds)), result)
         case .retry, .retryAfter, .failWithoutRetry:
             followUp.record = record("failed", result)
+            let error = event(.error, result)
+            // The answer is the error's; the end repeats only why.
+            followUp.events = [error, MessageEvent(.failed, of: message, at: now.millisecondsSinceEpoch, error: error.error)]
             fail(&followUp, result)
         }
         return followUp
+    }
+
+    private func retry(_ followUp: inout AttemptFollowUp, at dueAt: TimestampValue, _ result: AttemptResult) {
+        followUp.retry = (message.attempt + 1, dueAt)
+        followUp.record = record("retry", result)
+        followUp.events = [event(.error, result), MessageEvent(.retry, of: message, at: now.millisecondsSinceEpoch, nextDeliveryAt: dueAt.millisecondsSinceEpoch)]
+    }
+
+    /// The log's event `state` of this attempt, with its answer (and, unless delivered, why it failed).
+    private func event(_ state: MessageEvent.State, _ result: AttemptResult) -> MessageEvent {
+        let why: String? =
+            switch result {
+            case .answered(let status, _, _): state == .delivered ? nil : "the destination answered \(status)"
+            case .noAnswer(let reason): reason
+            }
+        return MessageEvent(state, of: message, at: now.millisecondsSinceEpoch, error: why, answer: answer(result))
     }
 
     /// A message that failed for good: a workflow delivery fails its run; a plain message is
@@ -68,7 +87,7 @@ public struct QueuedAttemptResolver: Sendable {
         if message.role == .workflow, let runId = message.runId, run?.status == .running {
             followUp.failRun = (runId, error(result))
         }
-        if message.isPlain { followUp.deadLetter = (deadLetterResponse(result), now) }
+        if message.isPlain { followUp.deadLetter = answer(result) }
         guard message.role == .workflow || message.role == .plain, let target = message.failureCallback else { return }
         followUp.enqueue.append((failureCallbackMessage(target, result), nil))
     }
@@ -107,13 +126,10 @@ public struct QueuedAttemptResolver: Sendable {
         }
     }
 
-    private func deadLetterResponse(_ result: AttemptResult) -> MessageDeadLetter.Response {
+    private func answer(_ result: AttemptResult) -> AttemptAnswer {
         switch result {
-        case .answered(let status, let headers, let body):
-            MessageDeadLetter.Response(
-                status: status, headers: headers.fields.map { ForwardedHeader($0.name, $0.value) },
-                body: Array(body.prefix(MessageDeadLetter.Response.maximumBodyBytes)))
-        case .noAnswer(let reason): MessageDeadLetter.Response(status: 0, headers: [], body: Array(reason.utf8))
+        case .answered(let status, let headers, let body): AttemptAnswer(status: status, headers: headers.fields.map { ForwardedHeader($0.name, $0.value) }, body: body)
+        case .noAnswer(let reason): AttemptAnswer(status: 0, headers: [], body: Array(reason.utf8))
         }
     }
 

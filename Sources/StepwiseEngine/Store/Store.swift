@@ -230,6 +230,16 @@ public protocol Store: Sendable {
     /// queues nothing. The ids of the messages queued.
     func retry(messageDeadLetters retries: [(id: String, message: QueuedMessage)], at time: TimestampValue) async throws -> [String]
 
+    // MARK: QStash's message log (`MessageLog`)
+
+    /// A page of events matching `filter` logged before event `before` (from the newest when
+    /// `nil`), newest first, and where the next page starts (`nil` on the last); `count` is
+    /// capped at `MessageEventFilter.maximumPage`.
+    func messageEvents(matching filter: MessageEventFilter, before: Int64?, count: Int) async throws -> (events: [MessageEvent], next: Int64?)
+    /// Deletes up to `MessageLog.expiredPerTransaction` events that happened before `time`, in one
+    /// transaction; how many it deleted.
+    func expireMessageEvents(before time: TimestampValue) async throws -> Int
+
     // MARK: Metrics
 
     /// How many runs each workflow has in each status.

@@ -31,7 +31,7 @@ extension RunTransitions {
         message.dueAt = now
         try transaction.reopenRun(id: run.id, at: now)
         try transaction.removeDeadLetter(id: letter.id)
-        try transaction.enqueue(message, at: now)
+        try enqueue(message, at: now)
         return true
     }
 }

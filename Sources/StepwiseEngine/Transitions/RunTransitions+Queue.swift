@@ -67,15 +67,19 @@ extension RunTransitions {
                 try transaction.deleteQueuedUnlessInFlight(id: id, at: now)
             else { continue }
             if let key = message.flowControl?.concurrencyKey { try transaction.releaseSlot(key: key) }
+            try transaction.appendMessageEvent(MessageEvent(.canceled, of: message, at: now.millisecondsSinceEpoch))
             canceled += 1
         }
         return canceled
     }
 
-    /// Queues a published message, creating the QStash queue it names if there is none yet.
+    /// Queues `message`, creating the QStash queue it names if there is none yet, and logs it as
+    /// created (unless it is an SDK wait's timeout, which the engine resolves itself).
     func enqueue(_ message: QueuedMessage, at now: TimestampValue) throws {
         if let queue = message.queue { try NamedQueues(transaction).ensure(queue, at: now.millisecondsSinceEpoch) }
         try transaction.enqueue(message, at: now)
+        guard message.role != .waitTimeout else { return }
+        try transaction.appendMessageEvent(MessageEvent(.created, of: message, at: now.millisecondsSinceEpoch))
     }
 
     /// Applies what follows an attempt of a claimed queued message; false when the lease was lost
@@ -95,10 +99,11 @@ extension RunTransitions {
         // its message gone with the run; it is still part of the run's history.
         if let record = followUp.record, let run, owned || run.status.isFinal { try transaction.record(record) }
         guard owned else { return false }
-        let now = (followUp.record?.finishedAt ?? message.dueAt).wholeMilliseconds
+        for event in followUp.events { try transaction.appendMessageEvent(event) }
+        let now = (followUp.decidedAt ?? followUp.record?.finishedAt ?? message.dueAt).wholeMilliseconds
         if let (runId, error) = followUp.failRun { try fail(runId: runId, error: error, deadLetter: message, at: now) }
-        if let (response, failedAt) = followUp.deadLetter {
-            let failed = failedAt.millisecondsSinceEpoch
+        if let response = followUp.deadLetter {
+            let failed = now.millisecondsSinceEpoch
             let letter = MessageDeadLetter(message: message, response: response, createdAt: publishedAt ?? failed, failedAt: failed)
             try MessageDeadLetters(transaction).keep(letter)
         }
@@ -107,7 +112,7 @@ extension RunTransitions {
                 guard try transaction.run(id: runId)?.status == .running else { continue }
                 _ = try transaction.appendLog(runId: runId, entry: entry, dedupeKey: nil, at: now)
             }
-            try transaction.enqueue(queued, at: now)
+            try enqueue(queued, at: now)
         }
         return true
     }
@@ -128,7 +133,7 @@ extension RunTransitions {
         guard let run = try transaction.run(id: wait.runId) else { return .unknownRun(wait.runId) }
         guard run.status == .running else { return .runEnded(run.status) }
         guard try transaction.insertEndpointWait(wait, timeoutAt: timeout.dueAt, at: time) else { return .deduplicated(wait.timeoutMessageId) }
-        try transaction.enqueue(timeout, at: time)
+        try enqueue(timeout, at: time)
         return .stored(timeout.id)
     }
 

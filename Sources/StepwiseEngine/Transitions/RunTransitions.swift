@@ -55,7 +55,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         try transaction.record(resolution.record)
         if resolution.status.isFinal {
             try finish(runId: run.id, status: resolution.status, at: now)
-            for notice in resolution.notices { try transaction.enqueue(notice, at: now) }
+            for notice in resolution.notices { try enqueue(notice, at: now) }
             return (true, nil)
         }
         if appended || redeliver {

@@ -9,7 +9,7 @@ import StepwiseRuntime
 /// tables (SQLite, PostgreSQL), so no step kind's meaning is written in a store's SQL. Every
 /// method runs inside the caller's transaction and must not commit. Due times are rounded up to
 /// the store's precision, so that nothing becomes due early.
-public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows {
+public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, MessageEventRows {
     // MARK: Runs
 
     /// The run with `id`, if any.

@@ -1,26 +1,6 @@
 /// A plain QStash message that failed for good, kept in the DLQ (`/v2/dlq`) with the answer of
 /// its last attempt until it is retried or deleted.
 public struct MessageDeadLetter: Sendable, Equatable {
-    /// The answer of the last attempt: status 0 with the reason as the body when none came.
-    public struct Response: Sendable, Codable, Equatable {
-        /// The most bytes of an answer's body kept.
-        public static let maximumBodyBytes = 64 << 10
-
-        /// The HTTP status; 0 when no answer came.
-        public var status: Int
-        /// The answer's headers in order, each value apart.
-        public var headers: [ForwardedHeader]
-        /// The answer's body, its first `maximumBodyBytes`; the reason when no answer came.
-        public var body: [UInt8]
-
-        /// An answer with these parts.
-        public init(status: Int, headers: [ForwardedHeader], body: [UInt8]) {
-            self.status = status
-            self.headers = headers
-            self.body = body
-        }
-    }
-
     /// How long an entry is kept, as QStash keeps its DLQ for a limited time: 30 days.
     public static let retentionMilliseconds: Int64 = 30 * 24 * 3_600_000
 
@@ -29,14 +9,14 @@ public struct MessageDeadLetter: Sendable, Equatable {
     /// The message as it was last tried, with its body.
     public var message: QueuedMessage
     /// The answer of its last attempt.
-    public var response: Response
+    public var response: AttemptAnswer
     /// When the message was published, in milliseconds since the epoch.
     public var createdAt: Int64
     /// When its last attempt failed, in milliseconds since the epoch.
     public var failedAt: Int64
 
     /// An entry for `message`, named after it.
-    public init(message: QueuedMessage, response: Response, createdAt: Int64, failedAt: Int64) {
+    public init(message: QueuedMessage, response: AttemptAnswer, createdAt: Int64, failedAt: Int64) {
         self.id = Self.id(of: message.id)
         self.message = message
         self.response = response
