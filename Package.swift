@@ -159,6 +159,7 @@ let package = Package(
             dependencies: [
                 "StepwiseEngine", "StepwiseSQLite", "StepwisePostgres", "StepwiseServer", "StepwiseTesting", "StepwiseRunner",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]

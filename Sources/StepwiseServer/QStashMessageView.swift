@@ -59,6 +59,7 @@ enum QStashMessageView {
     }
 
     private static func fields(_ message: QueuedMessage, createdAt: Int64) -> [(String, Value)] {
+        let message = message.shown
         var fields: [(String, Value)] = [
             ("messageId", .string(message.id)), ("url", .string(message.destination)), ("method", .string(message.method)),
             ("maxRetries", .int(Int64(message.retries))), ("notBefore", .int(message.dueAt.millisecondsSinceEpoch)),

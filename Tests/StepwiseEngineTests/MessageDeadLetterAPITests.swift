@@ -19,7 +19,7 @@ struct MessageDeadLetterAPITests {
                 }
                 let labeled = try await publish("/v2/publish/", to: target.url("/fail"), "one", [("Upstash-Label", "billing"), ("Upstash-Forward-X-Team", "blue"), ("Upstash-Forward-Authorization", "Bearer sk-secret")])
                 let queued = try await publish("/v2/enqueue/mail/", to: target.url("/fail"), "two", [])
-                let unreachable = try await publish("/v2/publish/", to: "http://127.0.0.1:9/refused", "three", [])
+                let unreachable = try await publish("/v2/publish/", to: "http://127.0.0.1:9/unreachable", "three", [])
                 _ = try await publish("/v2/publish/", to: target.url("/ok"), "delivered", [])
                 let group = try await send(.POST, stepwise.url("/v2/topics/team/endpoints"), body: #"{"endpoints": [{"url": "\#(target.url("/fail"))"}]}"#)
                 #expect(group.status == 200, "\(group.body)")
@@ -53,7 +53,7 @@ struct MessageDeadLetterAPITests {
                 let refused = try #require(all.first { $0["messageId"]?.string == unreachable })
                 #expect(refused["responseStatus"] == 0, "no answer came")
                 let reason = refused["responseBody"]?.string ?? ""
-                #expect(reason.lowercased().contains("refused"), "the reason stands in for the body, naming the refusal: \(reason)")
+                #expect(reason.lowercased().contains("connection refused"), "the reason stands in for the body, naming the refusal: \(reason)")
 
                 #expect(try await list("?label=billing")["messages"]?.list?.count == 1)
                 #expect(try await list("?queueName=mail")["messages"]?.list?.first?["messageId"]?.string == queued)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOHTTP1
 import StepwiseEngine
@@ -92,6 +93,20 @@ struct MessageEventsAPITests {
                     body: #"[{"destination": "\#(target.url("/ok"))", "body": "f"}, {"destination": "ftp://127.0.0.1/x"}]"#)
                 #expect(refused.status == 400, "\(refused.body)")
                 #expect(try await events().count == all.count + 1, "a refused batch logs none of its messages")
+
+                let redacted = try await publish(
+                    "/v2/publish/" + target.url("/private"), "card 4242",
+                    [("Upstash-Forward-X-Worker-Secret", "s3cret"), ("Upstash-Redact-Fields", "body, header[X-Worker-Secret]")])
+                let arrived = try await eventually("the redacted message delivered") { target.requests(to: "/private").first }
+                #expect(arrived.body == "card 4242" && arrived.header("X-Worker-Secret") == "s3cret", "delivered unchanged")
+                let shown = try #require(try await events("?messageId=\(redacted)&state=CREATED").first)
+                let digest = "REDACTED:" + SHA256.hash(data: Array("s3cret".utf8)).map { String(format: "%02x", $0) }.joined()
+                #expect(shown["header"]?["X-Worker-Secret"] == .list([.string(digest)]))
+                let body = Data(base64Encoded: shown["body"]?.string ?? "").map { String(decoding: $0, as: UTF8.self) }
+                #expect(body?.hasPrefix("REDACTED:") == true && body?.contains("4242") == false, "\(body ?? "")")
+                let badRedaction = try await send(
+                    .POST, stepwise.url("/v2/publish/" + target.url("/ok")), body: "x", headers: [("Upstash-Redact-Fields", "everything")])
+                #expect(badRedaction.status == 400 && badRedaction.error?.contains("everything") == true, "\(badRedaction.body)")
 
                 for query in ["?state=BOGUS", "?count=0", "?cursor=nonsense", "?fromDate=yesterday"] {
                     #expect(try await send(.GET, stepwise.url("/v2/events" + query)).status == 400, "\(query)")

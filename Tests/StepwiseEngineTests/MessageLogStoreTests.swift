@@ -42,4 +42,13 @@ struct MessageLogStoreTests {
         #expect(shown.callback?.headers == [ForwardedHeader("Authorization", "[redacted]")])
         #expect(MessageEvent(.delivered, of: large, at: 0).message == nil, "only a created event keeps the message")
     }
+
+    @Test("a body cut to its limit never splits a UTF-8 character, so text stays text")
+    func cutBodiesStayText() {
+        let text = Array(String(repeating: "é", count: 10).utf8)  // two bytes each
+        #expect(AttemptAnswer.prefix(of: text, maximum: 5) == Array("éé".utf8), "the third character's first byte is left out")
+        #expect(AttemptAnswer.prefix(of: text, maximum: 6) == Array("ééé".utf8))
+        #expect(AttemptAnswer.prefix(of: Array("€€".utf8), maximum: 5) == Array("€".utf8), "three-byte characters")
+        #expect(AttemptAnswer.prefix(of: text, maximum: 100) == text)
+    }
 }

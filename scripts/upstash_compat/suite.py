@@ -1013,6 +1013,13 @@ def scenario_events(h: Harness, deadline: float) -> None:
         error = log_list(filter={"message_id": failed, "state": LogState.ERROR}).logs[0]
         expect_equal("the ERROR event's response status and url", (error.response_status, error.url),
                      (503, f"{h.app_url}/third-party/unavailable"))
+        private = client.message.publish_json(url=f"{h.app_url}/third-party/echo", body={"card": "4242"}, headers={"X-Worker-Secret": "s3cret"},
+                                              redact={"body": True, "header": ["X-Worker-Secret"]}).message_id
+        shown = log_list(filter={"message_id": private, "state": LogState.CREATED}).logs[0]
+        secret = (shown.headers or {}).get("X-Worker-Secret", [""])[0]
+        body = base64.b64decode(shown.body_base64 or "").decode("utf-8", "replace")
+        if not secret.startswith("REDACTED:") or not body.startswith("REDACTED:") or "4242" in body:
+            raise Fail(f"publish_json(redact=...) should show header and body as REDACTED:<sha256>, got {secret!r} and {body!r}")
         first = log_list(count=3, filter={"label": tag})
         rest = log_list(cursor=first.cursor, filter={"label": tag}) if first.cursor else None
         expect_equal("pages of 3 then 2 by label, the last with no cursor",

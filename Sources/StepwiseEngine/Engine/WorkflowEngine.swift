@@ -102,10 +102,13 @@ public actor WorkflowEngine {
     private var stopping = false
 
     /// An engine over `store` delivering YAML runs to `runner` and queued messages to `target`
-    /// (HTTP by default). `calls` performs `call` steps with secrets from `secrets`; `owner`
-    /// names this node in leases (by default this process, as a `LeaseOwner`).
+    /// (HTTP by default, through `calls`). `calls` performs `call` steps with secrets from
+    /// `secrets` (by default over `AsyncHTTPTransport.deliveryClients`: a refused connection fails
+    /// the attempt at once, and the engine's backoff retries it); `owner` names this node in
+    /// leases (by default this process, as a `LeaseOwner`).
     public init(
-        store: any Store, runner: WorkflowRunner, calls: any HTTPTransport = AsyncHTTPTransport(), target: (any DeliveryTarget)? = nil,
+        store: any Store, runner: WorkflowRunner, calls: any HTTPTransport = AsyncHTTPTransport(clients: AsyncHTTPTransport.deliveryClients),
+        target: (any DeliveryTarget)? = nil,
         secrets: any SecretSource = EnvironmentSecrets(ProcessInfo.processInfo.environment), owner: String = LeaseOwner.current().description,
         configuration: Configuration = Configuration(), logger: Logger = Logger(label: "stepwise.engine"),
         metrics: EngineMetrics = EngineMetrics(), clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime

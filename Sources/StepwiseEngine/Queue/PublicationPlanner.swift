@@ -84,7 +84,7 @@ public struct PublicationPlanner: Sendable {
             retryDelay: options.retryDelay?.text, timeoutMilliseconds: options.timeout?.milliseconds, callback: callback,
             failureCallback: failureCallback, runIdHeader: runId,
             flowControl: message.queue.map(NamedQueue.flowControl) ?? options.flowControl.map(FlowControl.init), queue: message.queue,
-            dueAt: dueAt(options))
+            redaction: options.redaction, dueAt: dueAt(options))
     }
 
     /// The message a retry of DLQ entry `letter` queues: a new id, a first attempt, due now,

@@ -59,6 +59,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var label: String?
     /// The QStash schedule whose tick queued it.
     public var scheduleId: String?
+    /// `Upstash-Redact-Fields`: what the APIs show redacted (`shown`).
+    public var redaction: MessageRedaction?
     /// Attempts made so far (`Upstash-Retried` of the next one).
     public var attempt: Int
     /// When the next attempt is due (a column of the store, not part of the stored form).
@@ -70,8 +72,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         headers: [ForwardedHeader] = [], contentType: String? = nil, body: [UInt8]? = nil, logPosition: Int? = nil,
         retries: Int = QueuedMessage.defaultRetries, retryDelay: String? = nil, timeoutMilliseconds: Int64? = nil,
         callback: QueuedTarget? = nil, failureCallback: QueuedTarget? = nil, runIdHeader: String? = nil, flowControl: FlowControl? = nil,
-        queue: String? = nil, urlGroup: String? = nil, label: String? = nil, scheduleId: String? = nil, attempt: Int = 0,
-        dueAt: TimestampValue
+        queue: String? = nil, urlGroup: String? = nil, label: String? = nil, scheduleId: String? = nil, redaction: MessageRedaction? = nil,
+        attempt: Int = 0, dueAt: TimestampValue
     ) {
         self.id = id
         self.role = role
@@ -93,6 +95,7 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         self.urlGroup = urlGroup
         self.label = label
         self.scheduleId = scheduleId
+        self.redaction = redaction
         self.attempt = attempt
         self.dueAt = dueAt
     }
@@ -113,6 +116,6 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     /// The stored form without the body, which the store keeps as bytes beside it.
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
-            callback, failureCallback, runIdHeader, flowControl, queue, urlGroup, label, scheduleId, attempt
+            callback, failureCallback, runIdHeader, flowControl, queue, urlGroup, label, scheduleId, redaction, attempt
     }
 }

@@ -3,7 +3,7 @@
 /// queues the message again through `RunTransitions.retry(messageDeadLetters:at:)`.
 public struct MessageDeadLetters<Rows: MessageDeadLetterRows> {
     /// The most expired entries one `keep` deletes, so that no transaction grows with a backlog.
-    static var expiredPerKeep: Int { 100 }
+    static var expiredPerEntry: Int { 100 }
 
     let rows: Rows
 
@@ -14,7 +14,7 @@ public struct MessageDeadLetters<Rows: MessageDeadLetterRows> {
 
     /// Keeps `letter`, deleting some entries that failed more than the retention before it.
     public func keep(_ letter: MessageDeadLetter) throws {
-        try rows.deleteMessageDeadLetters(failedBefore: letter.failedAt - MessageDeadLetter.retentionMilliseconds, limit: Self.expiredPerKeep)
+        try rows.deleteMessageDeadLetters(failedBefore: letter.failedAt - MessageDeadLetter.retentionMilliseconds, limit: Self.expiredPerEntry)
         try rows.saveMessageDeadLetter(letter)
     }
 
@@ -24,11 +24,8 @@ public struct MessageDeadLetters<Rows: MessageDeadLetterRows> {
         letters: [MessageDeadLetter], next: PageCursor?
     ) {
         let limit = min(max(count, 1), MessageDeadLetterFilter.maximumPage)
-        // One more than asked tells whether another page follows.
-        var letters = try rows.messageDeadLetters(matching: filter, after: cursor, limit: limit + 1)
-        guard letters.count > limit else { return (letters, nil) }
-        letters.removeLast()
-        return (letters, letters.last.map { PageCursor(milliseconds: $0.failedAt, id: $0.id) })
+        let (letters, last) = try PagedRows.page(limit: limit) { try rows.messageDeadLetters(matching: filter, after: cursor, limit: $0) }
+        return (letters, last.map { PageCursor(milliseconds: $0.failedAt, id: $0.id) })
     }
 
     /// Deletes the entries among `ids`; how many there were.

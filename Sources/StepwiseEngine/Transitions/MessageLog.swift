@@ -16,11 +16,8 @@ public struct MessageLog<Rows: MessageEventRows> {
     /// `nil`), newest first, and where the next page starts (`nil` on the last).
     public func page(matching filter: MessageEventFilter, before: Int64?, count: Int) throws -> (events: [MessageEvent], next: Int64?) {
         let limit = min(max(count, 1), MessageEventFilter.maximumPage)
-        // One more than asked tells whether another page follows.
-        var events = try rows.messageEvents(matching: filter, before: before, limit: limit + 1)
-        guard events.count > limit else { return (events, nil) }
-        events.removeLast()
-        return (events, events.last?.sequence)
+        let (events, last) = try PagedRows.page(limit: limit) { try rows.messageEvents(matching: filter, before: before, limit: $0) }
+        return (events, last?.sequence)
     }
 
     /// Deletes up to `expiredPerTransaction` events that happened before `time` (milliseconds);

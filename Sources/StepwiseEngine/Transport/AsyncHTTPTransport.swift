@@ -19,18 +19,27 @@ public struct AsyncHTTPTransport: HTTPTransport {
     /// wait hours for its answer, bounded by the request's own deadline. They follow no redirects
     /// themselves. Each keeps up to 256 connections per host instead of 8 (so the process up to
     /// 256 per loop): the engine's `--concurrency` bounds the requests in flight, and runs calling
-    /// one API must not queue behind eight connections. A connection that cannot be made fails
-    /// its request at once (a refused port, an unknown host), not after AsyncHTTPClient's
-    /// attempts for the whole connect timeout: the engine retries the delivery with its own
-    /// backoff, as QStash does, and a destination that is down does not hold a delivery slot
-    /// for ten seconds per attempt.
-    public static let processClients: [HTTPClient] = Array(HTTPClient.defaultEventLoopGroup.makeIterator()).map { loop in
-        var configuration = HTTPClient.Configuration()
-        configuration.decompression = .enabled(limit: .ratio(25))
-        configuration.redirectConfiguration = .disallow
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroup: loop, configuration: configuration)
+    /// one API must not queue behind eight connections. A connection that cannot be made is
+    /// tried again with AsyncHTTPClient's backoff until the connect timeout (10 s), so a server
+    /// restarting meanwhile is reached: what `http` steps and `stepwise runner`'s calls to its
+    /// engine need.
+    public static let processClients: [HTTPClient] = clients(retryingConnections: true)
+
+    /// `processClients`, except that a connection that cannot be made (a refused port, an
+    /// unknown host) fails its request at once, with every request queued for that host on that
+    /// client: for the engine's own deliveries and calls, which it retries with QStash's backoff,
+    /// so a destination that is down holds no delivery slot for the connect timeout per attempt.
+    public static let deliveryClients: [HTTPClient] = clients(retryingConnections: false)
+
+    private static func clients(retryingConnections: Bool) -> [HTTPClient] {
+        Array(HTTPClient.defaultEventLoopGroup.makeIterator()).map { loop in
+            var configuration = HTTPClient.Configuration()
+            configuration.decompression = .enabled(limit: .ratio(25))
+            configuration.redirectConfiguration = .disallow
+            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+            configuration.connectionPool.retryConnectionEstablishment = retryingConnections
+            return HTTPClient(eventLoopGroup: loop, configuration: configuration)
+        }
     }
 
     /// A transport over `clients` (`processClients` when empty; none of them may follow

@@ -23,8 +23,8 @@ public struct MessageOptions: Sendable {
     public var contentBasedDeduplication = false
     /// `…-Label` (comma-separated for several).
     public var label: String?
-    /// `…-Redact-Fields` (log redaction only).
-    public var redactFields: String?
+    /// `…-Redact-Fields`: what the APIs and logs show redacted.
+    public var redaction: MessageRedaction?
     /// The workflow headers behind the same prefix.
     public var workflow = WorkflowControl()
 
@@ -64,7 +64,7 @@ public struct MessageOptions: Sendable {
         deduplicationId = options.text("deduplication-id")
         contentBasedDeduplication = try options.flag("content-based-deduplication") ?? false
         label = options.text("label")
-        redactFields = options.text("redact-fields")
+        redaction = try options.parsed("redact-fields") { (text) throws(ProtocolError) in try MessageRedaction(parsing: text) }
         workflow = try WorkflowControl(headers: options)
     }
 }

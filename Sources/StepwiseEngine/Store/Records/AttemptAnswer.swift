@@ -15,6 +15,16 @@ public struct AttemptAnswer: Sendable, Codable, Equatable {
     public init(status: Int, headers: [ForwardedHeader], body: [UInt8]) {
         self.status = status
         self.headers = headers
-        self.body = Array(body.prefix(Self.maximumBodyBytes))
+        self.body = Self.prefix(of: body, maximum: Self.maximumBodyBytes)
+    }
+
+    /// The first `maximum` bytes of `bytes`, up to three fewer when the cut would split a UTF-8
+    /// character, so that a text body stays text (the APIs show other bodies in base64).
+    public static func prefix(of bytes: [UInt8], maximum: Int) -> [UInt8] {
+        guard bytes.count > maximum else { return bytes }
+        var end = maximum
+        // A continuation byte (10xxxxxx) at the cut belongs to the character before it.
+        while end > 0, maximum - end < 3, bytes[end] & 0xC0 == 0x80 { end -= 1 }
+        return Array(bytes[..<end])
     }
 }

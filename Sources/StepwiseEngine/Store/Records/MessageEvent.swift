@@ -27,9 +27,9 @@ public struct MessageEvent: Sendable, Equatable {
     public var time: Int64
     /// What happened.
     public var state: State
-    /// The message as queued, kept with its `created` event only, as the log shows it: its
-    /// headers' credentials redacted, its body cut to `maximumBodyBytes` (none for a callback,
-    /// whose body repeats what the message it follows carried).
+    /// The message as queued, kept with its `created` event only, as the log shows it
+    /// (`QueuedMessage.shown`), its body cut to `maximumBodyBytes` (none for a callback or a
+    /// failure callback: their bodies carry the headers of the message they follow).
     public var message: QueuedMessage?
     /// The message's id.
     public var messageId: String
@@ -58,17 +58,14 @@ public struct MessageEvent: Sendable, Equatable {
             sequence: 0, time: time, state: state, message: state == .created ? Self.shown(message) : nil, messageId: message.id, url: message.destination,
             urlGroup: message.urlGroup, queue: message.queue, scheduleId: message.scheduleId, label: message.label,
             runId: message.runId ?? message.runIdHeader, error: error, nextDeliveryAt: nextDeliveryAt,
-            answer: answer.map { AttemptAnswer(status: $0.status, headers: $0.headers, body: Array($0.body.prefix(Self.maximumBodyBytes))) })
+            answer: answer.map { AttemptAnswer(status: $0.status, headers: $0.headers.map(\.shown), body: AttemptAnswer.prefix(of: $0.body, maximum: Self.maximumBodyBytes)) })
     }
 
     /// `message` as the log keeps it (`message`).
     private static func shown(_ message: QueuedMessage) -> QueuedMessage {
-        var shown = message
-        shown.headers = message.headers.map(\.shown)
-        shown.callback?.headers = message.callback?.headers.map(\.shown) ?? []
-        shown.failureCallback?.headers = message.failureCallback?.headers.map(\.shown) ?? []
+        var shown = message.shown
         let isCallback = message.role == .callback || message.role == .failureCallback
-        shown.body = isCallback ? nil : message.body.map { Array($0.prefix(maximumBodyBytes)) }
+        shown.body = isCallback ? nil : shown.body.map { AttemptAnswer.prefix(of: $0, maximum: maximumBodyBytes) }
         return shown
     }
 
