@@ -55,6 +55,7 @@ enum QStashMessageView {
             fields += [("failureCallback", .string(failure.url)), ("failureCallbackHeaders", headers(failure.headers))]
         }
         if let retryDelay = message.retryDelay { fields.append(("retryDelayExpr", .string(retryDelay))) }
+        if let endpoint = message.endpointName { fields.append(("endpointName", .string(endpoint))) }
         return fields + flowControlFields(message)
     }
 
@@ -69,6 +70,7 @@ enum QStashMessageView {
         if let body = message.body { fields.append(Self.body(body, text: "body", base64: "bodyBase64")) }
         if let queue = message.queue { fields.append(("queueName", .string(queue))) }
         if let group = message.urlGroup { fields.append(("topicName", .string(group))) }
+        if let endpoint = message.endpointName { fields.append(("endpointName", .string(endpoint))) }
         if let scheduleId = message.scheduleId { fields.append(("scheduleId", .string(scheduleId))) }
         if let label = message.label { fields.append(("label", .string(label))) }
         if let callback = message.callback {

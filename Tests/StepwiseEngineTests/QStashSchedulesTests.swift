@@ -21,7 +21,8 @@ struct QStashSchedulesTests {
                     .POST, stepwise.url("/v2/schedules/" + target.url("/tick")), body: #"{"a":1}"#,
                     headers: [
                         ("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "every-minute"), ("Upstash-Forward-X-Team", "blue"),
-                        ("Upstash-Forward-Authorization", "Bearer destination-secret"),
+                        ("Upstash-Forward-Authorization", "Bearer destination-secret"), ("Upstash-Forward-X-Private", "p"),
+                        ("Upstash-Redact-Fields", "header[X-Private]"),
                     ])
                 #expect(created.status == 200, "\(created.body)")
                 #expect(created.json?["scheduleId"] == "every-minute")
@@ -33,6 +34,7 @@ struct QStashSchedulesTests {
                 #expect(tick.body == #"{"a":1}"#)
                 #expect(tick.header("Upstash-Schedule-Id") == "every-minute")
                 #expect(tick.header("X-Team") == "blue")
+                #expect(tick.header("X-Private") == "p", "a redacted header is delivered as it is")
                 #expect(tick.header("Authorization") == "Bearer destination-secret", "the forwarded header, never the creator's token")
                 let verifier = SignatureVerifier(keys: try await stepwise.engine.signingKeys())
                 _ = try verifier.verify(
@@ -46,6 +48,7 @@ struct QStashSchedulesTests {
                 #expect(read["destination"]?.string == target.url("/tick"))
                 #expect(read["cron"] == "* * * * *")
                 #expect(read["header"]?["X-Team"] == ["blue"])
+                #expect(read["header"]?["X-Private"]?.list?.first?.string?.hasPrefix("REDACTED:") == true, "shown as a digest")
                 #expect(read["lastScheduleTime"] == .int(tickTime.millisecondsSinceEpoch))
                 #expect(read["nextScheduleTime"] == .int(tickTime.millisecondsSinceEpoch + 60_000))
                 #expect(read["isPaused"] == false)

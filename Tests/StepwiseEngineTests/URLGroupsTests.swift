@@ -29,6 +29,8 @@ struct URLGroupsTests {
                 _ = try await eventually("both endpoints reached") {
                     target.requests(to: "/first").count == 1 && target.requests(to: "/second").count == 1 ? true : nil
                 }
+                let created = try await send(.GET, stepwise.url("/v2/events?topicName=team&state=CREATED")).json?["events"]?.list ?? []
+                #expect(created.compactMap { $0["endpointName"]?.string } == ["one"], "the named endpoint's copy names it, the other has none")
                 let again = try await send(.POST, stepwise.url("/v2/publish/team"), body: #"{"n": 1}"#, headers: [("Upstash-Deduplication-Id", "d1")])
                 #expect(again.json?.list?.map { $0["deduplicated"] } == [true, true], "the same id again: each copy deduplicated against its own")
                 #expect(again.status == 202, "every copy deduplicated")

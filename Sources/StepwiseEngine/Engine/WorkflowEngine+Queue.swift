@@ -55,7 +55,7 @@ extension WorkflowEngine {
             if groups[name] == nil { groups[name] = try await store.urlGroup(name) }
             guard let group = groups[name] else { return .failure(.unknownURLGroup(name)) }
             guard !group.endpoints.isEmpty else { return refused("URL group '\(name)' has no endpoints") }
-            expanded.append(group.endpoints.map { message.copy(to: $0.url) })
+            expanded.append(group.endpoints.map { message.copy(to: $0.url, endpointName: $0.name) })
         }
         return .success(expanded)
     }

@@ -15,18 +15,16 @@ public enum Publication: Sendable {
     case enqueue(QueuedMessage)
 
     /// The id of the message the answer names.
-    public var messageId: String {
-        switch self {
-        case .startRun(_, _, let first): first.id
-        case .append(_, _, _, let message), .enqueue(let message): message.id
-        }
-    }
+    public var messageId: String { queued.id }
 
     /// The destination the answer names.
-    public var destination: String {
+    public var destination: String { queued.destination }
+
+    /// The message it queues.
+    public var queued: QueuedMessage {
         switch self {
-        case .startRun(_, _, let first): first.destination
-        case .append(_, _, _, let message), .enqueue(let message): message.destination
+        case .startRun(_, _, let first): first
+        case .append(_, _, _, let message), .enqueue(let message): message
         }
     }
 

@@ -25,6 +25,7 @@ public struct PublicationPlanner: Sendable {
         guard workflow.isWorkflowMessage else {
             var plain = queued(message, role: .plain, runId: nil)
             plain.urlGroup = message.urlGroup
+            plain.endpointName = message.endpointName
             plain.label = message.options.label
             return .enqueue(plain)
         }

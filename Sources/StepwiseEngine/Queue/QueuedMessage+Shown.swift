@@ -1,4 +1,3 @@
-import Crypto
 import StepwiseProtocol
 
 extension QueuedMessage {
@@ -11,20 +10,13 @@ extension QueuedMessage {
             // A credential is never shown, not even as a digest.
             let credential = header.shown
             guard credential == header, redaction?.redacts(header: header.name) == true else { return credential }
-            return ForwardedHeader(header.name, Self.redacted(Array(header.value.utf8)))
+            return ForwardedHeader(header.name, MessageRedaction.redacted(Array(header.value.utf8)))
         }
-        if redaction?.redacts(header: "Content-Type") == true { shown.contentType = contentType.map { Self.redacted(Array($0.utf8)) } }
+        if redaction?.redacts(header: "Content-Type") == true { shown.contentType = contentType.map { MessageRedaction.redacted(Array($0.utf8)) } }
         shown.callback?.headers = callback?.headers.map(\.shown) ?? []
         shown.failureCallback?.headers = failureCallback?.headers.map(\.shown) ?? []
-        if redaction?.body == true { shown.body = body.map { Array(Self.redacted($0).utf8) } }
+        if redaction?.body == true { shown.body = body.map { Array(MessageRedaction.redacted($0).utf8) } }
         return shown
     }
 
-    /// `REDACTED:` and the hex SHA-256 of `bytes`, as QStash shows a redacted field.
-    static func redacted(_ bytes: [UInt8]) -> String {
-        "REDACTED:" + SHA256.hash(data: bytes).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
 }

@@ -55,6 +55,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var queue: String?
     /// The URL group it was published to, as one copy per endpoint (plain messages).
     public var urlGroup: String?
+    /// The name of the group's endpoint this copy goes to, if it has one.
+    public var endpointName: String?
     /// `Upstash-Label`, for finding the message in the DLQ (plain messages).
     public var label: String?
     /// The QStash schedule whose tick queued it.
@@ -116,6 +118,6 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     /// The stored form without the body, which the store keeps as bytes beside it.
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
-            callback, failureCallback, runIdHeader, flowControl, queue, urlGroup, label, scheduleId, redaction, attempt
+            callback, failureCallback, runIdHeader, flowControl, queue, urlGroup, endpointName, label, scheduleId, redaction, attempt
     }
 }

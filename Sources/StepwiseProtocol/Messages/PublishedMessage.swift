@@ -6,8 +6,10 @@ public struct PublishedMessage: Sendable {
     /// The URL to deliver to, raw; or the name of the URL group it goes to (`urlGroup`).
     public var destination: String
     /// Set when `destination` names a URL group rather than a URL: the message goes to each of
-    /// the group's endpoints (`copy(to:)`).
+    /// the group's endpoints (`copy(to:endpointName:)`).
     public var urlGroup: String?
+    /// The name of the URL group's endpoint this copy goes to, if the endpoint has one.
+    public var endpointName: String?
     /// The exact bytes to deliver; `nil` when the batch item had no `body`.
     public var body: [UInt8]?
     /// `Content-Type`, stored and re-sent on delivery.
@@ -68,11 +70,12 @@ public struct PublishedMessage: Sendable {
     /// Whether the message is addressed to its URL group itself, not yet copied to an endpoint.
     public var isToURLGroup: Bool { urlGroup != nil && urlGroup == destination }
 
-    /// This message sent to one endpoint of its URL group: `destination` is `url`, `urlGroup` is
-    /// kept (it tells the copies' deduplication ids apart).
-    public func copy(to url: String) -> PublishedMessage {
+    /// This message sent to one endpoint of its URL group, `url` named `endpointName`:
+    /// `destination` is `url`, `urlGroup` is kept (it tells the copies' deduplication ids apart).
+    public func copy(to url: String, endpointName: String?) -> PublishedMessage {
         var copy = self
         copy.destination = url
+        copy.endpointName = endpointName
         return copy
     }
 

@@ -116,16 +116,12 @@ struct SchedulesController: Sendable {
         ]
     }
 
-    /// The headers each tick delivers: `Content-Type` and the `Upstash-Forward-*` ones, unprefixed;
-    /// credentials meant for the destination are kept to be delivered, never shown.
-    private static func deliveredHeaders(_ schedule: QueueSchedule) -> [ForwardedHeader] {
-        let prefix = "upstash-forward-"
-        return schedule.headers.compactMap { header in
-            if header.name.lowercased() == "content-type" { return header }
-            guard header.name.lowercased().hasPrefix(prefix) else { return nil }
-            let name = String(header.name.dropFirst(prefix.count))
-            return ForwardedHeader(name, header.value).shown
-        }
+    /// The message each tick delivers as the API shows it (`QueuedMessage.shown`): credentials
+    /// meant for the destination are kept to be delivered, never shown, and what its
+    /// `Upstash-Redact-Fields` names shows as a digest.
+    private static func shownMessage(_ schedule: QueueSchedule) -> QueuedMessage? {
+        guard let tick = try? schedule.tickMessage(), let planned = try? PublicationPlanner(now: .epoch).plan(tick) else { return nil }
+        return planned.queued.shown
     }
 
     /// A QStash schedule in QStash's shape (times in unix milliseconds), plus the columns of
@@ -133,13 +129,17 @@ struct SchedulesController: Sendable {
     private static func view(_ schedule: QueueSchedule) -> Value {
         let message = try? schedule.tickMessage()
         let flow = message?.options.flowControl
+        let shown = shownMessage(schedule)
+        let headers = (shown?.headers ?? []) + (shown?.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? [])
+        // A workflow's trigger keeps its body in its run's log, not in its message.
+        let body = schedule.body.map { shown?.redaction?.body == true ? Array(MessageRedaction.redacted($0).utf8) : $0 }
         let fields: [(String, Value?)] = [
             ("scheduleId", .string(schedule.id)), ("destination", .string(schedule.destination)), ("target", .string(schedule.destination)),
             ("cron", .string(schedule.cronHeader)), ("timezone", .string(schedule.timeZone ?? "UTC")),
             ("createdAt", .int(schedule.createdAt.millisecondsSinceEpoch)), ("method", .string(message?.options.method ?? "POST")),
-            ("header", .map(ValueMap(Self.deliveredHeaders(schedule).map { ($0.name, .list([.string($0.value)])) }))),
+            ("header", .map(ValueMap(headers.map { ($0.name, .list([.string($0.value)])) }))),
             ("retries", .int(Int64(message?.options.retries ?? QueuedMessage.defaultRetries))), ("isPaused", .bool(schedule.paused)),
-            ("body", schedule.body.map { .string(String(decoding: $0, as: UTF8.self)) }), ("flowControlKey", flow.map { .string($0.key) }),
+            ("body", body.map { .string(String(decoding: $0, as: UTF8.self)) }), ("flowControlKey", flow.map { .string($0.key) }),
             ("parallelism", flow?.parallelism.map { .int(Int64($0)) }), ("rate", flow?.rate.map { .int(Int64($0)) }),
             ("nextScheduleTime", schedule.nextFireAt.map { .int($0.millisecondsSinceEpoch) }),
             ("lastScheduleTime", schedule.lastFireAt.map { .int($0.millisecondsSinceEpoch) }),
