@@ -116,12 +116,23 @@ struct SchedulesController: Sendable {
         ]
     }
 
-    /// The message each tick delivers as the API shows it (`QueuedMessage.shown`): credentials
-    /// meant for the destination are kept to be delivered, never shown, and what its
-    /// `Upstash-Redact-Fields` names shows as a digest.
-    private static func shownMessage(_ schedule: QueueSchedule) -> QueuedMessage? {
-        guard let tick = try? schedule.tickMessage(), let planned = try? PublicationPlanner(now: .epoch).plan(tick) else { return nil }
-        return planned.queued.shown
+    /// The headers and body of the schedule's message as the API shows them
+    /// (`QueuedMessage.shown`): credentials meant for the destination are kept to be delivered,
+    /// never shown, and what its `Upstash-Redact-Fields` names shows as a digest. The stored
+    /// message, not a tick's (which adds its `Upstash-Schedule-Id`).
+    private static func shown(_ schedule: QueueSchedule) -> (headers: [ForwardedHeader], body: [UInt8]?) {
+        // Read from the stored headers as they are, so that a schedule stored under laxer rules
+        // still shows what it delivers.
+        let prefix = "upstash-forward-"
+        let forwarded = schedule.headers.compactMap { header in
+            header.name.lowercased().hasPrefix(prefix) ? ForwardedHeader(String(header.name.dropFirst(prefix.count)), header.value) : nil
+        }
+        func value(_ name: String) -> String? { schedule.headers.first { $0.name.lowercased() == name }?.value }
+        let message = QueuedMessage(
+            role: .plain, runId: nil, destination: schedule.destination, headers: forwarded, contentType: value("content-type"), body: schedule.body,
+            redaction: value("upstash-redact-fields").flatMap { try? MessageRedaction(parsing: $0) }, dueAt: .epoch
+        ).shown
+        return (message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []), message.body)
     }
 
     /// A QStash schedule in QStash's shape (times in unix milliseconds), plus the columns of
@@ -129,10 +140,7 @@ struct SchedulesController: Sendable {
     private static func view(_ schedule: QueueSchedule) -> Value {
         let message = try? schedule.tickMessage()
         let flow = message?.options.flowControl
-        let shown = shownMessage(schedule)
-        let headers = (shown?.headers ?? []) + (shown?.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? [])
-        // A workflow's trigger keeps its body in its run's log, not in its message.
-        let body = schedule.body.map { shown?.redaction?.body == true ? Array(MessageRedaction.redacted($0).utf8) : $0 }
+        let (headers, body) = shown(schedule)
         let fields: [(String, Value?)] = [
             ("scheduleId", .string(schedule.id)), ("destination", .string(schedule.destination)), ("target", .string(schedule.destination)),
             ("cron", .string(schedule.cronHeader)), ("timezone", .string(schedule.timeZone ?? "UTC")),
