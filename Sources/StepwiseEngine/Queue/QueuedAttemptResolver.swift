@@ -128,7 +128,9 @@ public struct QueuedAttemptResolver: Sendable {
 
     private func answer(_ result: AttemptResult) -> AttemptAnswer {
         switch result {
-        case .answered(let status, let headers, let body): AttemptAnswer(status: status, headers: headers.fields.map { ForwardedHeader($0.name, $0.value) }, body: body)
+        // Kept in the DLQ and the log, never delivered: credentials are redacted before they are stored.
+        case .answered(let status, let headers, let body):
+            AttemptAnswer(status: status, headers: headers.fields.map { ForwardedHeader($0.name, $0.value).shown }, body: body)
         case .noAnswer(let reason): AttemptAnswer(status: 0, headers: [], body: Array(reason.utf8))
         }
     }

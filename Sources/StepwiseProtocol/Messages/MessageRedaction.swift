@@ -1,4 +1,5 @@
 import Crypto
+import StepwiseExpressions
 
 /// `Upstash-Redact-Fields`: which parts of a message QStash's APIs and logs show only as
 /// `REDACTED:<sha256>`, while deliveries carry them unchanged. The header is a comma-separated
@@ -39,10 +40,7 @@ public struct MessageRedaction: Sendable, Codable, Equatable {
     /// `REDACTED:` and the hex SHA-256 of `bytes`, as QStash shows a redacted field, so a value
     /// can be checked without being revealed.
     public static func redacted(_ bytes: [UInt8]) -> String {
-        "REDACTED:" + SHA256.hash(data: bytes).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        "REDACTED:" + Hex.encode(SHA256.hash(data: bytes))
     }
 
     /// Whether header `name` is redacted.

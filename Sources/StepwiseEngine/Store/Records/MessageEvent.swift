@@ -58,7 +58,7 @@ public struct MessageEvent: Sendable, Equatable {
             sequence: 0, time: time, state: state, message: state == .created ? Self.shown(message) : nil, messageId: message.id, url: message.destination,
             urlGroup: message.urlGroup, queue: message.queue, scheduleId: message.scheduleId, label: message.label,
             runId: message.runId ?? message.runIdHeader, error: error, nextDeliveryAt: nextDeliveryAt,
-            answer: answer.map { AttemptAnswer(status: $0.status, headers: $0.headers.map(\.shown), body: AttemptAnswer.prefix(of: $0.body, maximum: Self.maximumBodyBytes)) })
+            answer: answer.map { AttemptAnswer(status: $0.status, headers: $0.headers, body: AttemptAnswer.prefix(of: $0.body, maximum: Self.maximumBodyBytes)) })
     }
 
     /// `message` as the log keeps it (`message`).
