@@ -61,6 +61,14 @@ extension PostgresStore {
         }
     }
 
+    public func fireSleepsAhead(dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws
+        -> [SleepFiredAhead]
+    {
+        try await transitions { transitions in
+            try transitions.fireSleepsAhead(dueBy: horizon, limit: limit, owner: owner, leaseUntil: leaseUntil)
+        }
+    }
+
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
         try await write { transaction in
             try transaction.session.changes(

@@ -222,6 +222,28 @@ struct PostgresTransaction: StoreTransaction {
         try session.execute("DELETE FROM messages WHERE id = ?", [message.id])
     }
 
+    func leaseLoneSleepTimers(dueBy horizon: TimestampValue, limit: Int, owner: String, until leaseUntil: TimestampValue) throws
+        -> [PendingMessage]
+    {
+        let timers = try session.rows(
+            """
+            SELECT m.* FROM messages m JOIN operations o ON o.run_id = m.run_id AND o.step_name = m.step_name AND o.kind = 'sleep'
+            WHERE m.kind = 'timer' AND m.due_at <= ? AND m.lease_until IS NULL
+            AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.run_id = m.run_id AND p.step_name <> m.step_name)
+            AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.run_id = m.run_id AND d.id <> m.id)
+            ORDER BY m.due_at, m.id LIMIT ? FOR UPDATE OF m SKIP LOCKED
+            """, [Self.due(horizon), limit]
+        ).compactMap(PostgresRecords.message)
+        return try timers.map { timer in
+            var leased = timer
+            leased.lease = PendingMessage.newLease()
+            try session.execute(
+                "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ? WHERE id = ?",
+                [owner, Self.at(leaseUntil), leased.lease, timer.id])
+            return leased
+        }
+    }
+
     func take(_ message: PendingMessage, owner: String) throws -> Bool? {
         try session.row(
             "DELETE FROM messages WHERE id = ? AND lease_owner = ? AND lease_token IS NOT DISTINCT FROM ? RETURNING redeliver",

@@ -21,6 +21,14 @@ extension SQLiteStore {
         }
     }
 
+    public func fireSleepsAhead(dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws
+        -> [SleepFiredAhead]
+    {
+        try await groupCommit.write { db in
+            try SQLiteTransaction.transitions(db).fireSleepsAhead(dueBy: horizon, limit: limit, owner: owner, leaseUntil: leaseUntil)
+        }
+    }
+
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {
         try await pool.read { db in try SQLiteTransaction(db).operation(runId: runId, stepName: stepName) }
     }

@@ -18,7 +18,13 @@ public final class SQLiteStore: Store {
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.cachedStatement(sql: "PRAGMA foreign_keys = ON").execute() }
+        configuration.prepareDatabase { db in
+            try db.cachedStatement(sql: "PRAGMA foreign_keys = ON").execute()
+            // Statement journals and `RETURNING` buffers are SQLite's temporary files, by default
+            // in /var/tmp: written through the file system on most commits. Every query here is
+            // bounded (indexed, paged), so they fit in memory.
+            try db.cachedStatement(sql: "PRAGMA temp_store = MEMORY").execute()
+        }
         pool = try DatabasePool(path: path, configuration: configuration)
         groupCommit = CommitBatcher(pool: pool)
         // DatabasePool sets synchronous = NORMAL after the setup hook; durability needs FULL.

@@ -36,11 +36,18 @@ public actor WorkflowEngine {
         /// How long QStash's message log (`/v2/events`) keeps an event; older ones are deleted
         /// about once a minute.
         public var messageLogRetention: Duration
+        /// How long before a sleep ends the engine may record its end and lease the run's
+        /// delivery, due at the end (`RunTransitions.fireSleepsAhead`), so that many sleeps ending
+        /// together cost only their deliveries then. The run is never delivered before the end;
+        /// its journal shows the end, stamped with the end's time, up to this much earlier.
+        /// `.zero` fires every timer when it is due.
+        public var sleepLookahead: Duration
 
         /// A configuration with the given limits (by default those of production).
         public init(
             maximumConcurrentDeliveries: Int = defaultConcurrentDeliveries, lease: Duration = .seconds(60), maximumIdle: Duration = .seconds(30),
-            retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000, messageLogRetention: Duration = .seconds(7 * 86_400)
+            retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000, messageLogRetention: Duration = .seconds(7 * 86_400),
+            sleepLookahead: Duration = .milliseconds(500)
         ) {
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
             self.lease = lease
@@ -48,6 +55,7 @@ public actor WorkflowEngine {
             self.retryDelayScale = retryDelayScale
             self.deliveryTimeoutMilliseconds = deliveryTimeoutMilliseconds
             self.messageLogRetention = messageLogRetention
+            self.sleepLookahead = sleepLookahead
         }
     }
 
@@ -99,7 +107,11 @@ public actor WorkflowEngine {
     /// whose processing failed is left out, so its lease expires and it is tried again.
     var processing: (messages: [Int64: Int], queued: Set<String>) = ([:], [])
     /// Set when the delivery loop ends: deliveries in flight finish but lease no next delivery.
-    private var stopping = false
+    var stopping = false
+    /// The sleeps fired ahead of their end whose deliveries this node holds.
+    var sleepsAhead = SleepsAhead()
+    /// The task firing sleeps ahead, while one is under way.
+    var sleepsAheadFiring: Task<Void, Never>?
 
     /// An engine over `store` delivering YAML runs to `runner` and queued messages to `target`
     /// (HTTP by default, through `calls`). `calls` performs `call` steps with secrets from
@@ -310,6 +322,8 @@ public actor WorkflowEngine {
         }
         stopping = true
         for task in inFlight.values { await task.value }
+        await sleepsAheadFiring?.value
+        await release(sleepsAhead.takeAll())
     }
 
     /// Releases the leases of this node's own name (a restart under a fixed name) and of owners
@@ -381,12 +395,11 @@ public actor WorkflowEngine {
     /// for the next due time or new work.
     private func deliveryTurn() async throws {
         try await fireDueSchedules()
-        let capacity = configuration.maximumConcurrentDeliveries - inFlight.count
+        startEndedSleeps()
+        let capacity = freeSlots
         let claimed = capacity > 0 ? try await claim(limit: capacity) : []
         for message in claimed {
-            claims += 1
-            let key = "m\(claims)"
-            inFlight[key] = Task { await self.deliver(message, key: key) }
+            start(LeasedDelivery(message: message))
         }
         let queuedCapacity = capacity - claimed.count
         let queued = queuedCapacity > 0 && queueMayBeDue() ? try await claimQueued(limit: queuedCapacity) : []
@@ -396,12 +409,26 @@ public actor WorkflowEngine {
         if !claimed.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
         guard claimed.isEmpty && queued.isEmpty || capacity <= 0 else { return }
         let timeout = try await idleTime()
+        fireSleepsAheadWhenNear()
         await withTaskCancellationHandler {
             await wake.wait(timeout: timeout)
         } onCancel: { [wake] in
             wake.signal()
         }
     }
+
+    /// Starts the delivery of `first` (and of the run's next ones) in a slot of its own.
+    func start(_ first: LeasedDelivery, after prelude: (@Sendable () async -> Void)? = nil) {
+        claims += 1
+        let key = "m\(claims)"
+        inFlight[key] = Task {
+            await prelude?()
+            await self.deliver(first, key: key)
+        }
+    }
+
+    /// Free delivery slots.
+    var freeSlots: Int { configuration.maximumConcurrentDeliveries - inFlight.count }
 
     private func claim(limit: Int) async throws -> [PendingMessage] {
         let now = clock()
@@ -456,6 +483,7 @@ public actor WorkflowEngine {
                 "step": .string(resolution.submissions.map(\.stepName).joined(separator: ",")), "outcome": .string(resolution.record.outcome),
             ])
         guard completed else { return }
+        if resolution.parksSleep { sleepsAhead.sleepParked() }
         if resolution.status.isFinal { runner.forget(runId: run.id) }
         publish(resolution, of: run)
     }
@@ -502,7 +530,9 @@ public actor WorkflowEngine {
     private func idleTime() async throws -> Duration {
         var scheduled: TimestampValue?
         if case .known(let due) = scheduleDue { scheduled = due }
-        let due = [try await store.nextWakeTime(), scheduled, try await nextQueuedTime()].compactMap { $0 }.min()
+        sleepsAhead.storeNextDue = try await store.nextWakeTime()
+        let due = [sleepsAhead.storeNextDue, scheduled, try await nextQueuedTime(), sleepsAhead.nextWake(lookahead: configuration.sleepLookahead)]
+            .compactMap { $0 }.min()
         guard let wake = due else { return configuration.maximumIdle }
         let nanoseconds = wake.nanosecondsSinceEpoch - clock().nanosecondsSinceEpoch
         guard nanoseconds > 0 else { return .milliseconds(1) }
@@ -513,8 +543,8 @@ public actor WorkflowEngine {
     /// before the run goes back to the queue so that other runs get their turn.
     static let consecutiveDeliveries = 64
 
-    private func deliver(_ message: PendingMessage, key: String) async {
-        var current: LeasedDelivery? = LeasedDelivery(message: message)
+    private func deliver(_ first: LeasedDelivery, key: String) async {
+        var current: LeasedDelivery? = first
         var count = 0
         while let next = current {
             count += 1

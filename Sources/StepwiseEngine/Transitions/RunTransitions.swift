@@ -110,6 +110,19 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         return (completed, completed && entry != nil, next)
     }
 
+    /// Fires ahead of their end up to `limit` sleeps that end by `horizon` and are all their run
+    /// waits for (`StoreTransaction.leaseLoneSleepTimers`). Each sleep's end is recorded as of its
+    /// due time and the run's next delivery is made due then too, leased to `owner` until
+    /// `leaseUntil`: the node that holds it delivers it at the sleep's end, and if that node dies,
+    /// no other node can claim it any earlier. Returns the sleeps whose delivery was leased.
+    public func fireSleepsAhead(dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) throws
+        -> [SleepFiredAhead]
+    {
+        try transaction.leaseLoneSleepTimers(dueBy: horizon, limit: limit, owner: owner, until: leaseUntil).compactMap { timer in
+            try fireTimer(timer, owner: owner, leasingNextUntil: leaseUntil).next.map { SleepFiredAhead(timer: timer, delivery: $0.message) }
+        }
+    }
+
     private func completeOperation(
         _ message: PendingMessage, owner: String, entry: JournalEntry?, record: AttemptRecord?, leasingNextUntil leaseUntil: TimestampValue?
     ) throws -> (completed: Bool, next: TakenDelivery?) {

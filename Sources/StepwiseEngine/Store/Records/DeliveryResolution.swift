@@ -35,9 +35,19 @@ public struct DeliveryResolution: Sendable, Equatable {
     /// Whether a `notify` step is among the submissions: applying it may queue the results of
     /// SDK runs' waits.
     public var notifies: Bool {
+        parks { if case .notify = $0 { true } else { false } }
+    }
+
+    /// Whether a sleep is among the submissions: its end may come within the engine's lookahead.
+    public var parksSleep: Bool {
+        parks { if case .sleep = $0 { true } else { false } }
+    }
+
+    /// Whether an operation of a kind `matches` accepts is among the submissions.
+    private func parks(_ matches: (StepOperation.Kind) -> Bool) -> Bool {
         submissions.contains { submission in
-            guard case .park(let operation) = submission, case .notify = operation.kind else { return false }
-            return true
+            guard case .park(let operation) = submission else { return false }
+            return matches(operation.kind)
         }
     }
 

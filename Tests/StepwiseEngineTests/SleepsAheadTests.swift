@@ -1,0 +1,116 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
+import StepwiseTesting
+import Testing
+
+/// The engine fires a run's sleep ahead of its end (`Configuration.sleepLookahead`) and holds the
+/// run's delivery until then: the end shows early in the journal, the next step never runs early.
+@Suite("Sleeps fired ahead of their end")
+struct SleepsAheadTests {
+    @Test("a sleep's end is recorded ahead, and the step after it runs no earlier than the end", arguments: StoreKind.testable)
+    func nextStepWaitsForTheEnd(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            target.fallback("/after", .json(#"{"ok": true}"#))
+            let napper = try definition("""
+                workflow: napper
+                steps:
+                  - id: nap
+                    sleep: 2500ms
+                  - id: after
+                    http: {url: "\(target.url("/after"))"}
+                """)
+            let configuration = WorkflowEngine.Configuration(sleepLookahead: .seconds(2))
+            try await RunningServer.with([napper], store: kind, configuration: configuration) { server in
+                let id = try await server.startRun("napper", "{}")
+                let nap = try await eventually("the sleep's end to be recorded", every: .milliseconds(5)) {
+                    try await server.store.journal(runId: id).first { $0.stepName == "nap" }
+                }
+                let seenAt = Date()
+                let requestsThen = target.requests(to: "/after").count
+                let end = try Self.date(try TimestampValue(parsing: try #require(nap.out?["until"]?.string)))
+                #expect(seenAt < end, "the end was recorded ahead of it")
+                #expect(requestsThen == 0, "the next step did not run when the end was recorded")
+                let run = try await finishedRun(id, in: server.store)
+                #expect(run.status == .succeeded, "\(String(describing: run.error))")
+                let after = try #require(target.requests(to: "/after").first)
+                #expect(after.receivedAt >= end, "the step after the sleep ran at \(after.receivedAt), before the end \(end)")
+                #expect(target.requests(to: "/after").count == 1)
+            }
+        }
+    }
+
+    @Test("a sleep beside an invoked run is not fired ahead: the child's end delivers the run before the sleep ends", arguments: StoreKind.testable)
+    func sleepBesideAChildFiresWhenDue(kind: StoreKind) async throws {
+        let listener = try definition("""
+            workflow: listener
+            steps:
+              - id: hear
+                wait_for_event: {event: "beside-go", timeout: 1h}
+            """)
+        let beside = try definition("""
+            workflow: beside
+            steps:
+              - id: both
+                parallel:
+                  rest:
+                    - id: nap
+                      sleep: 1h
+                  ask:
+                    - id: kid
+                      invoke: {workflow: listener}
+            """)
+        let lone = try definition("""
+            workflow: lone
+            steps:
+              - id: nap
+                sleep: 1h
+            """)
+        // Any sleep fired ahead is fired at once: it ends within the lookahead.
+        let configuration = WorkflowEngine.Configuration(sleepLookahead: .seconds(7200))
+        try await RunningServer.with([listener, beside, lone], store: kind, configuration: configuration) { server in
+            let id = try await server.startRun("beside", "{}")
+            try await parked(id, "both.ask.kid", in: server.store)
+            try await parked(id, "both.rest.nap", in: server.store)
+            let child = try #require(try await server.store.runs(RunFilter(workflow: "listener")).first)
+            try await parked(child.id, "hear", in: server.store)
+            // A lone sleep parked after it is fired ahead: the engine has looked for sleeps to fire.
+            let loneId = try await server.startRun("lone", "{}")
+            _ = try await journal(of: loneId, in: server.store, reaching: 2)
+            #expect(!(try await server.store.journal(runId: id).map(\.stepName)).contains("both.rest.nap"))
+            #expect(try await server.engine.notify(event: "beside-go", data: ["ok": true]).woken == [child.id])
+            let journal = try await eventually("the child's end to be recorded in its parent") {
+                let names = try await server.store.journal(runId: id).map(\.stepName)
+                return names.contains("both.ask.kid") ? names : nil
+            }
+            #expect(!journal.contains("both.rest.nap"), "the sleep's end is not recorded an hour early")
+            try await parked(id, "both.rest.nap", in: server.store)
+            #expect(try await server.store.run(id: id)?.status == .running)
+        }
+    }
+
+    @Test("with no lookahead, a sleep's end is recorded when it is due")
+    func noLookahead() async throws {
+        let napper = try definition("""
+            workflow: napper
+            steps:
+              - id: nap
+                sleep: 800ms
+            """)
+        let configuration = WorkflowEngine.Configuration(sleepLookahead: .zero)
+        try await RunningServer.with([napper], configuration: configuration) { server in
+            let id = try await server.startRun("napper", "{}")
+            let nap = try await eventually("the sleep's end to be recorded", every: .milliseconds(5)) {
+                try await server.store.journal(runId: id).first { $0.stepName == "nap" }
+            }
+            let end = try Self.date(try TimestampValue(parsing: try #require(nap.out?["until"]?.string)))
+            #expect(Date() >= end)
+            #expect(try await finishedRun(id, in: server.store).status == .succeeded)
+        }
+    }
+
+    private static func date(_ time: TimestampValue) throws -> Date {
+        Date(timeIntervalSince1970: Double(time.nanosecondsSinceEpoch) / 1e9)
+    }
+}
