@@ -100,6 +100,9 @@ public actor WorkflowEngine {
     private var inFlight: [String: Task<Void, Never>] = [:]
     /// How many deliveries are in flight.
     var inFlightCount: Int { inFlight.count }
+    /// The keys of deliveries in `inFlight` that ended their run and only wait for its commit:
+    /// their slots serve other deliveries meanwhile (`freeSlots`).
+    private var committingEnds: Set<String> = []
     /// How many run messages were claimed: the keys of `inFlight`.
     private var claims = 0
     /// The messages (`messages` ids, counted: a delivery ending and the next claim of the same id
@@ -427,8 +430,17 @@ public actor WorkflowEngine {
         }
     }
 
-    /// Free delivery slots.
-    var freeSlots: Int { configuration.maximumConcurrentDeliveries - inFlight.count }
+    /// Free delivery slots: a delivery that ended its run frees its slot before its commit, as
+    /// long as no more are committing than there are slots.
+    var freeSlots: Int { configuration.maximumConcurrentDeliveries - (inFlight.count - committingEnds.count) }
+
+    /// The delivery under `key` ended its run and has no next delivery to make: its slot may
+    /// serve another while its commit waits, unless as many ends are committing as there are slots.
+    private func commitsEnd(_ key: String) {
+        guard committingEnds.count < configuration.maximumConcurrentDeliveries else { return }
+        committingEnds.insert(key)
+        wake.signal()
+    }
 
     private func claim(limit: Int) async throws -> [PendingMessage] {
         let now = clock()
@@ -523,6 +535,7 @@ public actor WorkflowEngine {
     /// Marks a delivery finished and lets the loop look for more work.
     func delivered(_ key: String) {
         inFlight[key] = nil
+        committingEnds.remove(key)
         metrics.inFlight(inFlight.count)
         wake.signal()
     }
@@ -550,7 +563,7 @@ public actor WorkflowEngine {
             count += 1
             let id = next.message.id
             processing.messages[id, default: 0] += 1
-            current = await process(next, leasingNext: count < Self.consecutiveDeliveries && !stopping)
+            current = await process(next, key: key, leasingNext: count < Self.consecutiveDeliveries && !stopping)
             if processing.messages[id] == 1 { processing.messages[id] = nil } else { processing.messages[id]? -= 1 }
         }
         delivered(key)
@@ -558,12 +571,12 @@ public actor WorkflowEngine {
 
     /// Processes one claimed message; the run's next delivery when it was leased in the same
     /// commit (group commit: a step's completion and the next step's claim cost one fsync).
-    private func process(_ delivery: LeasedDelivery, leasingNext: Bool) async -> LeasedDelivery? {
+    private func process(_ delivery: LeasedDelivery, key: String, leasingNext: Bool) async -> LeasedDelivery? {
         let message = delivery.message
         let started = message.claimedAt ?? clock()
         do {
             switch message.kind {
-            case .deliver: return try await deliverRun(delivery, leasingNext: leasingNext)
+            case .deliver: return try await deliverRun(delivery, key: key, leasingNext: leasingNext)
             case .timer:
                 let next = try await fireTimer(message, leasingNext: leasingNext)
                 metrics.delivery(kind: "timer", outcome: "fired", started: started, finished: clock(), due: message.dueAt)
@@ -585,7 +598,7 @@ public actor WorkflowEngine {
         return nil
     }
 
-    private func deliverRun(_ leased: LeasedDelivery, leasingNext: Bool) async throws -> LeasedDelivery? {
+    private func deliverRun(_ leased: LeasedDelivery, key: String, leasingNext: Bool) async throws -> LeasedDelivery? {
         let message = leased.message
         let startedAt = message.claimedAt ?? clock()
         guard let read = try await runState(for: leased) else {
@@ -632,6 +645,7 @@ public actor WorkflowEngine {
                 queueChanged(promptly: false)
             }
         }
+        if resolution.status.isFinal { commitsEnd(key) }
         guard leasingNext else {
             let completed = try await committing("complete") { try await store.complete(message, owner: owner, with: resolution) }
             try await committed(resolution, of: run, message: message, completed: completed)

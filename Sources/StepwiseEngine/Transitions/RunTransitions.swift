@@ -54,7 +54,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         let updated = run.updated(status: resolution.status, phase: resolution.phase, output: resolution.output, error: resolution.error, at: now)
         try transaction.record(resolution.record)
         if resolution.status.isFinal {
-            try finish(runId: run.id, status: resolution.status, at: now)
+            try finish(runId: run.id, status: resolution.status, at: now, run: updated)
             for notice in resolution.notices { try enqueue(notice, at: now) }
             return (true, nil)
         }
@@ -175,8 +175,9 @@ public struct RunTransitions<Transaction: StoreTransaction> {
 
     /// Ends a run that reached a final status: drops what it still had pending, cancels its
     /// children, completes its parent's `invoke` (or reports to the SDK run that invoked it), and
-    /// keeps it in the dead-letter queue when it failed.
-    func finish(runId: String, status: RunStatus, at now: TimestampValue) throws {
+    /// keeps it in the dead-letter queue when it failed. `ended` is the run as this transaction
+    /// left it, when the caller has it, so that it is not read again.
+    func finish(runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil) throws {
         let children = try transaction.childRunIds(of: runId)
         // Its queued messages may hold slots, or stand before others in a queue: what waits
         // under their keys may go once they are gone.
@@ -186,7 +187,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         for child in children { _ = try cancel(runId: child, at: now) }
         if status == .failed { try transaction.addDeadLetter(runId: runId, at: now) }
         for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, at: now) }
-        guard let run = try transaction.run(id: runId) else { return }
+        guard let run = try ended ?? transaction.run(id: runId) else { return }
         if let invoker = run.invoker { return try reportToInvoker(invoker, of: run, status: status, at: now) }
         guard let parent = run.parent,
             let operation = try transaction.invokeOperation(runId: parent.runId, stepName: parent.step, child: runId)

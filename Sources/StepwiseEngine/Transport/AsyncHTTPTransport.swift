@@ -38,6 +38,8 @@ public struct AsyncHTTPTransport: HTTPTransport {
             configuration.redirectConfiguration = .disallow
             configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
             configuration.connectionPool.retryConnectionEstablishment = retryingConnections
+            // Stepwise bootstraps no tracer: a span per request would be started and dropped.
+            configuration.tracing.tracer = nil
             return HTTPClient(eventLoopGroup: loop, configuration: configuration)
         }
     }
