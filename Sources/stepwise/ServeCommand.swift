@@ -40,6 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
     var lease = DurationArgument("60s", .seconds(60))
 
     @Option(
+        name: .customLong("sleep-lookahead"),
+        help: "How long before a sleep ends its end may be recorded, so that many sleeps ending together cost only their next steps then; the next step never runs before the end (0s: each sleep's end is recorded when it comes).")
+    var sleepLookahead = DurationArgument("500ms", .milliseconds(500))
+
+    @Option(
         name: .customLong("retry-delay-scale"),
         help: "Multiply the retry delays of queued messages by this factor (tests and local development: 0.01 turns QStash's 12 s + 148 s into 0.12 s + 1.48 s).")
     var retryDelayScale = 1.0
@@ -67,6 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
+        for (name, timeout) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] {
+            guard timeout.duration > .zero else { throw ValidationError("\(name) must be longer than 0s") }
+        }
     }
 
     func run() async throws {
@@ -141,7 +149,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard lease.duration >= .seconds(3) else { throw CommandFailure.usage("--lease must be at least 3s") }
         let engine = WorkflowEngine(
             store: store, runner: runner, owner: LeaseOwner.current(node: node).description,
-            configuration: .init(maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale),
+            configuration: .init(
+                maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale,
+                sleepLookahead: sleepLookahead.duration),
             metrics: metrics)
         try await engine.install(Array(folder.definitions.values))
         return engine

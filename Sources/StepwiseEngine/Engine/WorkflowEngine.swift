@@ -13,7 +13,8 @@ import StepwiseRuntime
 public actor WorkflowEngine {
     /// Limits and timing of the delivery loop.
     public struct Configuration: Sendable {
-        /// Deliveries in flight at once.
+        /// Deliveries in flight at once. A delivery that ended its run gives its slot to another
+        /// while its commit waits (at most this many such commits wait at once).
         public var maximumConcurrentDeliveries: Int
         /// The default of `maximumConcurrentDeliveries`. A delivery mostly waits (on an HTTP answer,
         /// on its group commit), so more in flight share each fsync: on 2 cores the 200 × 10-step
