@@ -61,11 +61,21 @@ extension PostgresStore {
         }
     }
 
-    public func fireSleepsAhead(dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws
-        -> [SleepFiredAhead]
+    public func fireSleepsAhead(after now: TimestampValue, dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue)
+        async throws -> [SleepFiredAhead]
     {
         try await transitions { transitions in
-            try transitions.fireSleepsAhead(dueBy: horizon, limit: limit, owner: owner, leaseUntil: leaseUntil)
+            try transitions.fireSleepsAhead(after: now, dueBy: horizon, limit: limit, owner: owner, leaseUntil: leaseUntil)
+        }
+    }
+
+    public func messagesHeld(ids: [Int64], owner: String) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        return try await session { session in
+            Set(
+                try session.rows("SELECT id FROM messages WHERE lease_owner = ? AND id IN (\(placeholders))", [owner] + ids)
+                    .compactMap { try? $0("id", as: Int64.self) })
         }
     }
 

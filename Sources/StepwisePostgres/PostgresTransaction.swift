@@ -222,17 +222,18 @@ struct PostgresTransaction: StoreTransaction {
         try session.execute("DELETE FROM messages WHERE id = ?", [message.id])
     }
 
-    func leaseLoneSleepTimers(dueBy horizon: TimestampValue, limit: Int, owner: String, until leaseUntil: TimestampValue) throws
-        -> [PendingMessage]
+    func leaseLoneSleepTimers(after now: TimestampValue, dueBy horizon: TimestampValue, limit: Int, owner: String, until leaseUntil: TimestampValue)
+        throws -> [PendingMessage]
     {
         let timers = try session.rows(
             """
             SELECT m.* FROM messages m JOIN operations o ON o.run_id = m.run_id AND o.step_name = m.step_name AND o.kind = 'sleep'
-            WHERE m.kind = 'timer' AND m.due_at <= ? AND m.lease_until IS NULL
+            JOIN runs r ON r.id = m.run_id AND r.concurrency_key IS NULL AND r.rate_key IS NULL
+            WHERE m.kind = 'timer' AND m.due_at > ? AND m.due_at <= ? AND m.lease_until IS NULL
             AND NOT EXISTS (SELECT 1 FROM operations p WHERE p.run_id = m.run_id AND p.step_name <> m.step_name)
             AND NOT EXISTS (SELECT 1 FROM messages d WHERE d.run_id = m.run_id AND d.id <> m.id)
             ORDER BY m.due_at, m.id LIMIT ? FOR UPDATE OF m SKIP LOCKED
-            """, [Self.due(horizon), limit]
+            """, [Self.at(now), Self.due(horizon), limit]
         ).compactMap(PostgresRecords.message)
         return try timers.map { timer in
             var leased = timer

@@ -21,11 +21,22 @@ extension SQLiteStore {
         }
     }
 
-    public func fireSleepsAhead(dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws
-        -> [SleepFiredAhead]
+    public func fireSleepsAhead(after now: TimestampValue, dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue)
+        async throws -> [SleepFiredAhead]
     {
         try await groupCommit.write { db in
-            try SQLiteTransaction.transitions(db).fireSleepsAhead(dueBy: horizon, limit: limit, owner: owner, leaseUntil: leaseUntil)
+            try SQLiteTransaction.transitions(db).fireSleepsAhead(after: now, dueBy: horizon, limit: limit, owner: owner, leaseUntil: leaseUntil)
+        }
+    }
+
+    public func messagesHeld(ids: [Int64], owner: String) async throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+        return try await pool.read { db in
+            Set(
+                try Int64.fetchAll(
+                    db, sql: "SELECT id FROM messages WHERE lease_owner = ? AND id IN (\(placeholders))",
+                    arguments: StatementArguments([owner] + ids.map { $0 as any DatabaseValueConvertible })))
         }
     }
 

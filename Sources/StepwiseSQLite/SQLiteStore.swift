@@ -21,8 +21,8 @@ public final class SQLiteStore: Store {
         configuration.prepareDatabase { db in
             try db.cachedStatement(sql: "PRAGMA foreign_keys = ON").execute()
             // Statement journals and `RETURNING` buffers are SQLite's temporary files, by default
-            // in /var/tmp: written through the file system on most commits. Every query here is
-            // bounded (indexed, paged), so they fit in memory.
+            // in /var/tmp: written through the file system on most commits. In memory they take
+            // what a statement changes, which the paged deletes and the indexed queries keep small.
             try db.cachedStatement(sql: "PRAGMA temp_store = MEMORY").execute()
         }
         pool = try DatabasePool(path: path, configuration: configuration)

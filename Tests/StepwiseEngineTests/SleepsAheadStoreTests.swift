@@ -12,13 +12,15 @@ struct SleepsAheadStoreTests {
     func loneSleepFires(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             try await Self.sleep(["run-1"], in: s)
-            #expect(try await s.store.fireSleepsAhead(dueBy: s.at(59.999), limit: 10, owner: "node-a", leaseUntil: s.at(120)).isEmpty)
-            let fired = try await s.store.fireSleepsAhead(dueBy: s.at(60), limit: 10, owner: "node-a", leaseUntil: s.at(120))
+            #expect(try await s.store.fireSleepsAhead(after: s.at(2), dueBy: s.at(59.999), limit: 10, owner: "node-a", leaseUntil: s.at(120)).isEmpty)
+            #expect(try await s.store.fireSleepsAhead(after: s.at(60), dueBy: s.at(61), limit: 10, owner: "node-a", leaseUntil: s.at(120)).isEmpty, "a due timer is the claim's")
+            let fired = try await s.store.fireSleepsAhead(after: s.at(2), dueBy: s.at(60), limit: 10, owner: "node-a", leaseUntil: s.at(120))
             let sleep = try #require(fired.first)
-            #expect(fired.count == 1 && sleep.timer.stepName == "nap" && sleep.delivery.runId == "run-1" && sleep.delivery.kind == .deliver)
-            #expect(sleep.delivery.dueAt == (try s.at(60)), "the delivery is due when the sleep ends")
+            let delivery = try #require(sleep.delivery)
+            #expect(fired.count == 1 && sleep.timer.stepName == "nap" && delivery.runId == "run-1" && delivery.kind == .deliver)
+            #expect(delivery.dueAt == (try s.at(60)), "the delivery is due when the sleep ends")
             #expect(try await s.store.journal(runId: "run-1").map(\.stepName) == ["init", "nap"])
-            #expect(try await s.store.fireSleepsAhead(dueBy: s.at(60), limit: 10, owner: "node-b", leaseUntil: s.at(120)).isEmpty, "fired once")
+            #expect(try await s.store.fireSleepsAhead(after: s.at(2), dueBy: s.at(60), limit: 10, owner: "node-b", leaseUntil: s.at(120)).isEmpty, "fired once")
             #expect(try await s.claim("node-b", at: 90).isEmpty, "the delivery is leased to node-a")
         }
     }
@@ -27,7 +29,7 @@ struct SleepsAheadStoreTests {
     func releasedDeliveryWaitsForTheEnd(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             try await Self.sleep(["run-1"], in: s)
-            let fired = try await s.store.fireSleepsAhead(dueBy: s.at(60.5), limit: 10, owner: "node-a", leaseUntil: s.at(120))
+            let fired = try await s.store.fireSleepsAhead(after: s.at(2), dueBy: s.at(60.5), limit: 10, owner: "node-a", leaseUntil: s.at(120))
             #expect(fired.count == 1)
             try await s.store.releaseLeases(owners: ["node-a"])
             #expect(try await s.claim("node-b", at: 59.999).isEmpty, "not before the sleep ends")
@@ -36,13 +38,16 @@ struct SleepsAheadStoreTests {
         }
     }
 
-    @Test("a sleep is not fired ahead while its run waits for anything else, nor a wait's timeout", arguments: StoreKind.testable)
+    @Test("a sleep is not fired ahead while its run waits for anything else or is under flow control, nor a wait's timeout", arguments: StoreKind.testable)
     func onlyLoneSleepsFire(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             _ = try await s.store.createRun(s.newRun("beside-a-wait", at: 0))
             _ = try await s.store.createRun(s.newRun("two-naps", at: 0))
             _ = try await s.store.createRun(s.newRun("waits", at: 0))
             _ = try await s.store.createRun(s.newRun("busy", at: 0))
+            var limited = try s.newRun("limited", at: 0)
+            limited.flowControl = FlowControl(concurrencyKey: "tenant", concurrencyLimit: 5)
+            _ = try await s.store.createRun(limited)
             let claimed = Dictionary(uniqueKeysWithValues: try await s.claim("node-a", at: 0).map { ($0.runId, $0) })
             let wait = StepOperation(stepName: "hear", stepType: .wait, kind: .wait(event: "go", timeoutAt: try s.at(60)))
             let besideWait = try #require(claimed["beside-a-wait"])
@@ -56,12 +61,15 @@ struct SleepsAheadStoreTests {
             let busy = try #require(claimed["busy"])
             let goesOn = try s.resolution(busy, sleep: s.at(60), next: (attempt: 0, dueAt: s.at(30)), finishedAt: s.at(1), outcome: "submitted")
             #expect(try await s.store.complete(busy, owner: "node-a", with: goesOn))
-            #expect(try await s.store.fireSleepsAhead(dueBy: s.at(3600), limit: 10, owner: "node-a", leaseUntil: s.at(7200)).isEmpty)
-            for run in ["beside-a-wait", "two-naps", "waits", "busy"] {
+            // A run under flow control: only a claim may admit its delivery.
+            let limitedDelivery = try #require(claimed["limited"])
+            #expect(try await s.store.complete(limitedDelivery, owner: "node-a", with: s.resolution(limitedDelivery, sleep: s.at(60), finishedAt: s.at(1), outcome: "submitted")))
+            #expect(try await s.store.fireSleepsAhead(after: s.at(2), dueBy: s.at(3600), limit: 10, owner: "node-a", leaseUntil: s.at(7200)).isEmpty)
+            for run in ["beside-a-wait", "two-naps", "waits", "busy", "limited"] {
                 #expect(try await s.store.journal(runId: run).map(\.stepName) == ["init"], "\(run): nothing recorded ahead")
             }
             let due = try await s.claim("node-a", at: 60)
-            #expect(due.filter { $0.kind == .timer }.count == 5, "each timer is still there, due at its time")
+            #expect(due.filter { $0.kind == .timer }.count == 6, "each timer is still there, due at its time")
         }
     }
 
@@ -69,10 +77,10 @@ struct SleepsAheadStoreTests {
     func limitPerTransaction(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             try await Self.sleep(["run-2", "run-0", "run-1"], in: s, endingOneSecondApart: true)
-            let first = try await s.store.fireSleepsAhead(dueBy: s.at(70), limit: 2, owner: "node-a", leaseUntil: s.at(120))
-            #expect(first.map(\.delivery.runId) == ["run-0", "run-1"])
-            let rest = try await s.store.fireSleepsAhead(dueBy: s.at(70), limit: 2, owner: "node-a", leaseUntil: s.at(120))
-            #expect(rest.map(\.delivery.runId) == ["run-2"])
+            let first = try await s.store.fireSleepsAhead(after: s.at(2), dueBy: s.at(70), limit: 2, owner: "node-a", leaseUntil: s.at(120))
+            #expect(first.map(\.delivery?.runId) == ["run-0", "run-1"])
+            let rest = try await s.store.fireSleepsAhead(after: s.at(2), dueBy: s.at(70), limit: 2, owner: "node-a", leaseUntil: s.at(120))
+            #expect(rest.map(\.delivery?.runId) == ["run-2"])
         }
     }
 

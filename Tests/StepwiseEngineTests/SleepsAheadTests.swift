@@ -41,7 +41,7 @@ struct SleepsAheadTests {
         }
     }
 
-    @Test("a sleep beside an invoked run is not fired ahead: the child's end delivers the run before the sleep ends", arguments: StoreKind.testable)
+    @Test("a sleep beside an invoked run is not fired ahead: the child's end would deliver the run before the sleep ends", arguments: StoreKind.testable)
     func sleepBesideAChildFiresWhenDue(kind: StoreKind) async throws {
         let listener = try definition("""
             workflow: listener
@@ -79,14 +79,63 @@ struct SleepsAheadTests {
             let loneId = try await server.startRun("lone", "{}")
             _ = try await journal(of: loneId, in: server.store, reaching: 2)
             #expect(!(try await server.store.journal(runId: id).map(\.stepName)).contains("both.rest.nap"))
-            #expect(try await server.engine.notify(event: "beside-go", data: ["ok": true]).woken == [child.id])
-            let journal = try await eventually("the child's end to be recorded in its parent") {
-                let names = try await server.store.journal(runId: id).map(\.stepName)
-                return names.contains("both.ask.kid") ? names : nil
+            #expect(try await server.engine.cancel(runId: id))
+        }
+    }
+
+    @Test("a run canceled while its delivery is held for its sleep's end does not run its next step")
+    func canceledWhileHeld() async throws {
+        try await CountingServer.with { target in
+            target.fallback("/after", .json(#"{"ok": true}"#))
+            let napper = try definition("""
+                workflow: napper
+                steps:
+                  - id: nap
+                    sleep: 2500ms
+                  - id: after
+                    http: {url: "\(target.url("/after"))"}
+                """)
+            try await RunningServer.with([napper], configuration: .init(sleepLookahead: .seconds(2))) { server in
+                let id = try await server.startRun("napper", "{}")
+                let nap = try await eventually("the sleep's end to be recorded", every: .milliseconds(5)) {
+                    try await server.store.journal(runId: id).first { $0.stepName == "nap" }
+                }
+                #expect(try await server.engine.cancel(runId: id))
+                let end = try Self.date(try TimestampValue(parsing: try #require(nap.out?["until"]?.string)))
+                try await Task.sleep(for: .seconds(max(0, end.timeIntervalSinceNow) + 0.7))
+                #expect(target.requests(to: "/after").isEmpty, "the canceled run's next step was not run")
+                #expect(try await server.store.run(id: id)?.status == .canceled)
             }
-            #expect(!journal.contains("both.rest.nap"), "the sleep's end is not recorded an hour early")
-            try await parked(id, "both.rest.nap", in: server.store)
-            #expect(try await server.store.run(id: id)?.status == .running)
+        }
+    }
+
+    @Test("a node that stops gives back the deliveries it held: another node makes them at the sleep's end, not before")
+    func stopGivesHeldDeliveriesBack() async throws {
+        try await CountingServer.with { target in
+            target.fallback("/after", .json(#"{"ok": true}"#))
+            let napper = try definition("""
+                workflow: napper
+                steps:
+                  - id: nap
+                    sleep: 3s
+                  - id: after
+                    http: {url: "\(target.url("/after"))"}
+                """)
+            let harness = try EngineHarness()
+            let (id, end) = try await harness.withEngine([napper], owner: "node-1", configuration: .init(sleepLookahead: .seconds(2.5))) { node in
+                let id = try await node.start("napper").id
+                let nap = try await eventually("the sleep's end to be recorded", every: .milliseconds(5)) {
+                    try await node.store.journal(runId: id).first { $0.stepName == "nap" }
+                }
+                return (id, try Self.date(try TimestampValue(parsing: try #require(nap.out?["until"]?.string))))
+            }
+            #expect(Date() < end, "node-1 stopped while it held the delivery")
+            let finished = try await harness.withEngine([napper], owner: "node-2", configuration: .init(sleepLookahead: .zero)) { node in
+                try await finishedRun(id, in: node.store, within: .seconds(20))
+            }
+            #expect(finished.status == .succeeded)
+            let after = try #require(target.requests(to: "/after").first)
+            #expect(after.receivedAt >= end, "node-2 ran the step at \(after.receivedAt), before the sleep's end \(end)")
         }
     }
 

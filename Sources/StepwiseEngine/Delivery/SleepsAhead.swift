@@ -9,39 +9,49 @@ struct SleepsAhead: Sendable {
     struct Held: Sendable {
         /// The timer that ended the sleep.
         var timer: PendingMessage
-        /// The run's delivery, due when the sleep ends, with the run read ahead when it could be.
+        /// The run's delivery, due when the sleep ends, with the run once it was read ahead.
         var delivery: LeasedDelivery
     }
 
-    /// The held deliveries, latest due first, so that the next to start is the last.
+    /// The held deliveries, latest due first, so that the next to end is the last.
     private var held: [Held] = []
+    /// Deliveries whose sleep ended and whose messages a read showed still held, earliest due
+    /// first, waiting for free slots.
+    private var ready: [Held] = []
     /// Sleeps ending by this time were fired already (or looked for): only a later due time, or
-    /// a sleep parked since, can be a sleep to fire ahead.
+    /// a sleep parked since that ends by then, can be a sleep to fire ahead.
     private var firedThrough: TimestampValue?
-    /// Whether a transaction firing sleeps ahead is under way.
-    private(set) var firing = false
-    /// Counts the sleeps this node parked, so that a firing that overlapped one does not count
-    /// its time as looked at.
+    /// The horizon of the firing under way, if one is.
+    private var firingThrough: TimestampValue?
+    /// Counts the sleeps parked during a firing that end by its horizon, so that the firing does
+    /// not count that time as looked at.
     private var parkedSleeps = 0
-    /// The store's earliest due time of an unleased message, as last read.
+    /// The store's next due time as last read: of an unleased message, or of a lease's end.
     var storeNextDue: TimestampValue?
 
-    /// A run parked on a sleep: it may end before `firedThrough`, so that time is looked at again.
-    mutating func sleepParked() {
-        parkedSleeps += 1
-        firedThrough = nil
+    /// How many deliveries are held (ready ones included).
+    var count: Int { held.count + ready.count }
+
+    /// Whether a transaction firing sleeps ahead is under way.
+    var firing: Bool { firingThrough != nil }
+
+    /// A run parked on a sleep ending at `end`: a time already looked at, or being looked at, is
+    /// looked at again.
+    mutating func sleepParked(endingAt end: TimestampValue) {
+        if let firedThrough, end <= firedThrough { self.firedThrough = nil }
+        if let firingThrough, end <= firingThrough { parkedSleeps += 1 }
     }
 
-    /// A firing begins: the value to hand to `firingEnded`.
-    mutating func firingBegins() -> Int {
-        firing = true
+    /// A firing through `horizon` begins: the value to hand to `firingEnded`.
+    mutating func firingBegins(through horizon: TimestampValue) -> Int {
+        firingThrough = horizon
         return parkedSleeps
     }
 
     /// The firing that began with `token` ended, having looked at every sleep ending by `through`
-    /// (`nil`: nothing can be told), unless sleeps were parked meanwhile.
+    /// (`nil`: nothing can be told), unless sleeps ending by then were parked meanwhile.
     mutating func firingEnded(_ token: Int, lookedThrough through: TimestampValue?) {
-        firing = false
+        firingThrough = nil
         firedThrough = token == parkedSleeps ? through : nil
     }
 
@@ -51,22 +61,43 @@ struct SleepsAhead: Sendable {
         held.sort { $0.delivery.message.dueAt > $1.delivery.message.dueAt }
     }
 
-    /// Removes and returns up to `limit` held deliveries whose sleep ended by `now`, earliest first.
-    mutating func takeEnded(at now: TimestampValue, limit: Int) -> [Held] {
+    /// Gives the held delivery of message `id` the run state read ahead, if it is still held.
+    mutating func attach(_ read: LeasedDelivery.RunState, toDeliveryOf id: Int64) {
+        guard let index = held.firstIndex(where: { $0.delivery.message.id == id }) else { return }
+        held[index].delivery.read = read
+    }
+
+    /// Removes and returns the held deliveries whose sleep ended by `now`, earliest first.
+    mutating func takeEnded(at now: TimestampValue) -> [Held] {
         var ended: [Held] = []
-        while ended.count < limit, let next = held.last, next.delivery.message.dueAt <= now {
+        while let next = held.last, next.delivery.message.dueAt <= now {
             ended.append(held.removeLast())
         }
         return ended
     }
 
-    /// Removes and returns every held delivery (the engine stops).
-    mutating func takeAll() -> [Held] {
-        defer { held = [] }
-        return held.reversed()
+    /// Queues `sleeps`, whose messages are still held, for free slots.
+    mutating func makeReady(_ sleeps: [Held]) {
+        ready += sleeps
     }
 
-    /// How far ahead to fire sleeps now, or `nil`: only when the store's next due message comes
+    /// Removes and returns up to `limit` ready deliveries, earliest queued first.
+    mutating func takeReady(limit: Int) -> [Held] {
+        let taken = Array(ready.prefix(max(0, limit)))
+        ready.removeFirst(taken.count)
+        return taken
+    }
+
+    /// Removes and returns every held delivery, ready or not (the engine stops).
+    mutating func takeAll() -> [Held] {
+        defer {
+            held = []
+            ready = []
+        }
+        return ready + held.reversed()
+    }
+
+    /// How far ahead to fire sleeps now, or `nil`: only when the store's next due time comes
     /// within `lookahead`, no firing is under way, and that time was not looked at before.
     func horizon(at now: TimestampValue, lookahead: Duration) -> TimestampValue? {
         guard lookahead > .zero, !firing, let next = storeNextDue else { return nil }
@@ -76,7 +107,7 @@ struct SleepsAhead: Sendable {
     }
 
     /// When the delivery loop must look again for these sleeps: the next held delivery's due
-    /// time, or `lookahead` before the store's next due message that was not looked at yet.
+    /// time, or `lookahead` before the store's next due time that was not looked at yet.
     func nextWake(lookahead: Duration) -> TimestampValue? {
         var candidates = [held.last?.delivery.message.dueAt]
         if lookahead > .zero, !firing, let next = storeNextDue, firedThrough.map({ next > $0 }) ?? true {

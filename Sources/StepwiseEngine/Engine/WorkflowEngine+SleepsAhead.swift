@@ -1,70 +1,124 @@
 import StepwiseExpressions
 
 /// Sleeps fired ahead of their end (`Configuration.sleepLookahead`): when the store's next due
-/// message comes within the lookahead, the loop fires the sleeps ending by then in one
-/// transaction and reads their runs, and holds the deliveries until each sleep ends.
+/// time comes within the lookahead, a task fires the sleeps ending by then in one transaction,
+/// the loop holds their runs' deliveries (their leases renewed like any other) and reads the runs,
+/// and starts each delivery when its sleep ends.
 extension WorkflowEngine {
     /// The most sleeps fired ahead in one transaction, which other commits wait behind.
-    static let sleepsFiredAheadPerTransaction = 256
+    static let sleepsFiredAheadPerTransaction = 128
+    /// The most deliveries held per delivery slot: a node that holds more fires no more ahead,
+    /// and leaves the rest to whichever node claims them when they are due.
+    static let heldDeliveriesPerSlot = 16
 
     /// Fires the sleeps ending within the lookahead in a task of its own, when the store's next
-    /// due time says one may (`SleepsAhead.horizon`).
+    /// due time says one may (`SleepsAhead.horizon`) and this node has room: a free slot now,
+    /// and fewer deliveries held than its limit.
     func fireSleepsAheadWhenNear() {
-        guard !stopping, let horizon = sleepsAhead.horizon(at: clock(), lookahead: configuration.sleepLookahead) else { return }
-        let token = sleepsAhead.firingBegins()
-        sleepsAheadFiring = Task { await self.fireSleepsAhead(dueBy: horizon, token: token) }
+        let room = configuration.maximumConcurrentDeliveries * Self.heldDeliveriesPerSlot - sleepsAhead.count
+        guard !stopping, freeSlots > 0, room > 0, let horizon = sleepsAhead.horizon(at: clock(), lookahead: configuration.sleepLookahead)
+        else { return }
+        let token = sleepsAhead.firingBegins(through: horizon)
+        let limit = min(Self.sleepsFiredAheadPerTransaction, room)
+        sleepsAheadFiring = Task { await self.fireSleepsAhead(dueBy: horizon, limit: limit, token: token) }
     }
 
-    /// Starts the held deliveries whose sleep has ended, as many as there are free slots.
+    /// Checks, in one read, that the held deliveries whose sleep has ended are still this node's
+    /// (a cancel meanwhile deletes them), and starts ready ones in the free slots.
     func startEndedSleeps() {
-        for sleep in sleepsAhead.takeEnded(at: clock(), limit: freeSlots) {
-            start(sleep.delivery) { [self] in
-                metrics.delivery(kind: "timer", outcome: "fired", started: clock(), finished: clock(), due: sleep.timer.dueAt)
-                await publishRecorded(runId: sleep.timer.runId, step: sleep.timer.stepName)
-            }
+        let ended = sleepsAhead.takeEnded(at: clock())
+        if !ended.isEmpty { checkStillHeld(ended) }
+        for sleep in sleepsAhead.takeReady(limit: freeSlots) {
+            start(sleep.delivery) { [self] in await fired(sleep) }
         }
     }
 
-    /// Fires the sleeps ending by `horizon` (a bounded number per transaction; the loop comes
-    /// back for the rest) and reads their runs from where the runner's state ends, so that at
-    /// each sleep's end only the delivery is left. If it fails, those timers fire when due.
-    private func fireSleepsAhead(dueBy horizon: TimestampValue, token: Int) async {
+    /// Reads which of `ended` are still held, in a task of its own (the loop goes on), and makes
+    /// those ready; if the read fails, all go ahead (the commit of a canceled run's step fails).
+    private func checkStillHeld(_ ended: [SleepsAhead.Held]) {
+        sleepChecks += 1
+        let key = sleepChecks
+        let ids = ended.map(\.delivery.message.id)
+        sleepsAheadChecking[key] = Task {
+            let held = try? await store.messagesHeld(ids: ids, owner: owner)
+            checked(ended, held: held, key: key)
+        }
+    }
+
+    /// The read of `checkStillHeld` found `held` (`nil`: it failed).
+    private func checked(_ ended: [SleepsAhead.Held], held: Set<Int64>?, key: Int) {
+        sleepsAheadChecking[key] = nil
+        var ready: [SleepsAhead.Held] = []
+        for sleep in ended {
+            guard held?.contains(sleep.delivery.message.id) ?? true else {
+                stopRenewing(sleep.delivery.message.id)
+                metrics.delivery(kind: "timer", outcome: "dropped", started: clock(), finished: clock(), due: sleep.timer.dueAt)
+                continue
+            }
+            ready.append(sleep)
+        }
+        sleepsAhead.makeReady(ready)
+        wake.signal()
+    }
+
+    /// A held delivery starts: the sleep it follows counts as fired now.
+    private func fired(_ sleep: SleepsAhead.Held) async {
+        stopRenewing(sleep.delivery.message.id)
+        metrics.delivery(kind: "timer", outcome: "fired", started: clock(), finished: clock(), due: sleep.timer.dueAt)
+        await publishRecorded(runId: sleep.timer.runId, step: sleep.timer.stepName)
+    }
+
+    /// Fires up to `limit` sleeps ending by `horizon` (the loop comes back for the rest), holds
+    /// their deliveries at once, then reads their runs from where the runner's state ends, so
+    /// that at each sleep's end only the delivery is left. If the firing fails, its sleeps fire
+    /// when they end.
+    private func fireSleepsAhead(dueBy horizon: TimestampValue, limit: Int, token: Int) async {
         var lookedThrough: TimestampValue? = horizon
         defer {
             sleepsAhead.firingEnded(token, lookedThrough: lookedThrough)
             sleepsAheadFiring = nil
             wake.signal()
         }
-        let limit = Self.sleepsFiredAheadPerTransaction
         let fired: [SleepFiredAhead]
         do {
-            fired = try await store.fireSleepsAhead(dueBy: horizon, limit: limit, owner: owner, leaseUntil: horizon.movedForward(by: configuration.lease))
+            fired = try await store.fireSleepsAhead(
+                after: clock(), dueBy: horizon, limit: limit, owner: owner, leaseUntil: horizon.movedForward(by: configuration.lease))
         } catch {
-            logger.error("sleeps ending soon could not be fired ahead (\(error)); each fires when it ends")
+            logger.error("sleeps ending soon could not be fired ahead (\(error)); those not fired fire when they end")
             return
         }
         // A full batch may have left sleeps ending at its last one's time: look from just before it.
         if fired.count == limit { lookedThrough = fired.last.map { $0.timer.dueAt.movedBack(by: .milliseconds(1)) } }
-        var held: [SleepsAhead.Held] = []
-        for sleep in fired {
-            let warm = runner.warmJournalCount(runId: sleep.delivery.runId) ?? 0
-            // A failed read is made again when the delivery starts.
-            let read = try? await store.runProgress(runId: sleep.delivery.runId, from: warm)
-            held.append(SleepsAhead.Held(timer: sleep.timer, delivery: LeasedDelivery(message: sleep.delivery, read: read)))
+        let held = fired.compactMap { sleep in
+            sleep.delivery.map { SleepsAhead.Held(timer: sleep.timer, delivery: LeasedDelivery(message: $0)) }
         }
+        for sleep in held { processing.messages[sleep.delivery.message.id, default: 0] += 1 }
         guard !stopping else { return await release(held) }
         sleepsAhead.hold(held)
+        for sleep in held {
+            let delivery = sleep.delivery.message
+            // A failed read is made again when the delivery starts.
+            guard let read = try? await store.runProgress(runId: delivery.runId, from: runner.warmJournalCount(runId: delivery.runId) ?? 0)
+            else { continue }
+            sleepsAhead.attach(read, toDeliveryOf: delivery.id)
+        }
     }
 
     /// Gives held deliveries back to the store, due at their sleep's end, for any node to claim.
     func release(_ held: [SleepsAhead.Held]) async {
         for sleep in held {
             let message = sleep.delivery.message
+            stopRenewing(message.id)
             do {
                 try await store.reschedule(message, owner: owner, attempt: message.attempt, at: message.dueAt)
             } catch {
-                logger.error("the delivery of run \(message.runId) could not be released (\(error)); its lease expires in \(configuration.lease)")
+                logger.error("the delivery of run \(message.runId) could not be given back (\(error)); it is claimed when its lease ends")
             }
         }
+    }
+
+    /// Takes one count of message `id` out of the leases this node renews.
+    private func stopRenewing(_ id: Int64) {
+        if processing.messages[id] == 1 { processing.messages[id] = nil } else { processing.messages[id]? -= 1 }
     }
 }

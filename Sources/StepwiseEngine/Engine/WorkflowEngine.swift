@@ -116,6 +116,10 @@ public actor WorkflowEngine {
     var sleepsAhead = SleepsAhead()
     /// The task firing sleeps ahead, while one is under way.
     var sleepsAheadFiring: Task<Void, Never>?
+    /// The reads checking that held deliveries whose sleep ended are still held, by number.
+    var sleepsAheadChecking: [Int: Task<Void, Never>] = [:]
+    /// How many such reads were started: their numbers.
+    var sleepChecks = 0
 
     /// An engine over `store` delivering YAML runs to `runner` and queued messages to `target`
     /// (HTTP by default, through `calls`). `calls` performs `call` steps with secrets from
@@ -325,9 +329,13 @@ public actor WorkflowEngine {
             }
         }
         stopping = true
-        for task in inFlight.values { await task.value }
+        // Held deliveries go back first (the ones in flight may take long to finish), from a task
+        // of their own: this one is cancelled, and the store refuses cancelled tasks' writes.
         await sleepsAheadFiring?.value
-        await release(sleepsAhead.takeAll())
+        for check in sleepsAheadChecking.values { await check.value }
+        let held = sleepsAhead.takeAll()
+        await Task { await release(held) }.value
+        for task in inFlight.values { await task.value }
     }
 
     /// Releases the leases of this node's own name (a restart under a fixed name) and of owners
@@ -421,7 +429,8 @@ public actor WorkflowEngine {
         }
     }
 
-    /// Starts the delivery of `first` (and of the run's next ones) in a slot of its own.
+    /// Starts the delivery of `first` (and of the run's next ones) in a slot of its own, after
+    /// `prelude` (if any).
     func start(_ first: LeasedDelivery, after prelude: (@Sendable () async -> Void)? = nil) {
         claims += 1
         let key = "m\(claims)"
@@ -496,7 +505,7 @@ public actor WorkflowEngine {
                 "step": .string(resolution.submissions.map(\.stepName).joined(separator: ",")), "outcome": .string(resolution.record.outcome),
             ])
         guard completed else { return }
-        if resolution.parksSleep { sleepsAhead.sleepParked() }
+        if let end = resolution.earliestSleepEnd { sleepsAhead.sleepParked(endingAt: end) }
         if resolution.status.isFinal { runner.forget(runId: run.id) }
         publish(resolution, of: run)
     }

@@ -23,10 +23,14 @@ public protocol Store: Sendable {
     /// lease expired (its owner died) can be claimed again.
     func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage]
 
-    /// Fires ahead, in one transaction, up to `limit` sleeps ending by `horizon` that are all their
-    /// run waits for, their runs' deliveries leased to `owner` until `leaseUntil` and due at each
-    /// sleep's end (`RunTransitions.fireSleepsAhead`).
-    func fireSleepsAhead(dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [SleepFiredAhead]
+    /// Fires ahead, in one transaction, up to `limit` sleeps ending after `now` and by `horizon`
+    /// that are all their run waits for, their runs' deliveries leased to `owner` until
+    /// `leaseUntil` and due at each sleep's end (`RunTransitions.fireSleepsAhead`).
+    func fireSleepsAhead(after now: TimestampValue, dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue)
+        async throws -> [SleepFiredAhead]
+
+    /// Which of the messages `ids` are still leased to `owner` (a cancel deletes a run's messages).
+    func messagesHeld(ids: [Int64], owner: String) async throws -> Set<Int64>
 
     /// The earliest due time of an unleased message, or of a lease expiry, for the scheduler to sleep until.
     func nextWakeTime() async throws -> TimestampValue?

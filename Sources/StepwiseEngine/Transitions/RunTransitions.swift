@@ -110,16 +110,16 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         return (completed, completed && entry != nil, next)
     }
 
-    /// Fires ahead of their end up to `limit` sleeps that end by `horizon` and are all their run
-    /// waits for (`StoreTransaction.leaseLoneSleepTimers`). Each sleep's end is recorded as of its
-    /// due time and the run's next delivery is made due then too, leased to `owner` until
-    /// `leaseUntil`: the node that holds it delivers it at the sleep's end, and if that node dies,
-    /// no other node can claim it any earlier. Returns the sleeps whose delivery was leased.
-    public func fireSleepsAhead(dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) throws
-        -> [SleepFiredAhead]
+    /// Fires ahead of their end up to `limit` sleeps that end after `now` and by `horizon` and are
+    /// all their run waits for (`StoreTransaction.leaseLoneSleepTimers`). Each sleep's end is
+    /// recorded as of its due time and the run's next delivery is made due then too, leased to
+    /// `owner` until `leaseUntil`: the node that holds it delivers it at the sleep's end, and if
+    /// that node dies, no other node can claim it any earlier. Returns every sleep fired.
+    public func fireSleepsAhead(after now: TimestampValue, dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue)
+        throws -> [SleepFiredAhead]
     {
-        try transaction.leaseLoneSleepTimers(dueBy: horizon, limit: limit, owner: owner, until: leaseUntil).compactMap { timer in
-            try fireTimer(timer, owner: owner, leasingNextUntil: leaseUntil).next.map { SleepFiredAhead(timer: timer, delivery: $0.message) }
+        try transaction.leaseLoneSleepTimers(after: now, dueBy: horizon, limit: limit, owner: owner, until: leaseUntil).map { timer in
+            SleepFiredAhead(timer: timer, delivery: try fireTimer(timer, owner: owner, leasingNextUntil: leaseUntil).next?.message)
         }
     }
 

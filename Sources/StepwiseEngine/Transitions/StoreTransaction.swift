@@ -50,12 +50,13 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     /// it: the message, ready to deliver without a claim, or `nil` when another holds it.
     func deliverLeased(runId: String, attempt: Int, dueAt: TimestampValue, at time: TimestampValue, owner: String, until leaseUntil: TimestampValue)
         throws -> PendingMessage?
-    /// Leases to `owner` until `leaseUntil` up to `limit` unleased timers due by `horizon`, earliest
-    /// first, of sleeps that are all their run waits for: the run has no other pending operation
-    /// and no other message (no delivery), so nothing can deliver it before the sleep's end
-    /// (`RunTransitions.fireSleepsAhead`).
-    func leaseLoneSleepTimers(dueBy horizon: TimestampValue, limit: Int, owner: String, until leaseUntil: TimestampValue) throws
-        -> [PendingMessage]
+    /// Leases to `owner` until `leaseUntil` up to `limit` unleased timers due after `now` and by
+    /// `horizon`, earliest first, of sleeps that are all their run waits for: the run has no
+    /// other pending operation, no other message (no delivery) and no flow control, so nothing
+    /// can deliver it before the sleep's end, and its delivery can be leased with the timer's
+    /// fire (`RunTransitions.fireSleepsAhead`).
+    func leaseLoneSleepTimers(after now: TimestampValue, dueBy horizon: TimestampValue, limit: Int, owner: String, until leaseUntil: TimestampValue)
+        throws -> [PendingMessage]
     /// Deletes a claimed message if `owner` still holds it: whether an operation completed while
     /// it was in flight (its run must be delivered again), or `nil` when the lease was lost.
     func take(_ message: PendingMessage, owner: String) throws -> Bool?

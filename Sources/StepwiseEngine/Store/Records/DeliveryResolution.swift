@@ -38,16 +38,22 @@ public struct DeliveryResolution: Sendable, Equatable {
         parks { if case .notify = $0 { true } else { false } }
     }
 
-    /// Whether a sleep is among the submissions: its end may come within the engine's lookahead.
-    public var parksSleep: Bool {
-        parks { if case .sleep = $0 { true } else { false } }
+    /// The earliest end of the sleeps among the submissions: it may come within the engine's
+    /// lookahead (`Configuration.sleepLookahead`).
+    public var earliestSleepEnd: TimestampValue? {
+        parked.compactMap { if case .sleep(let until) = $0 { until } else { nil } }.min()
     }
 
     /// Whether an operation of a kind `matches` accepts is among the submissions.
     private func parks(_ matches: (StepOperation.Kind) -> Bool) -> Bool {
-        submissions.contains { submission in
-            guard case .park(let operation) = submission else { return false }
-            return matches(operation.kind)
+        parked.contains(where: matches)
+    }
+
+    /// The kinds of the operations among the submissions.
+    private var parked: [StepOperation.Kind] {
+        submissions.compactMap { submission in
+            guard case .park(let operation) = submission else { return nil }
+            return operation.kind
         }
     }
 
