@@ -69,13 +69,13 @@ extension PostgresStore {
         }
     }
 
-    public func messagesHeld(ids: [Int64], owner: String) async throws -> Set<Int64> {
-        guard !ids.isEmpty else { return [] }
-        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+    public func messagesHeld(_ messages: [PendingMessage], owner: String) async throws -> Set<Int64> {
+        guard !messages.isEmpty else { return [] }
         return try await session { session in
-            Set(
-                try session.rows("SELECT id FROM messages WHERE lease_owner = ? AND id IN (\(placeholders))", [owner] + ids)
-                    .compactMap { try? $0("id", as: Int64.self) })
+            let rows = try session.rows("SELECT id, lease_token FROM messages WHERE lease_owner = ? AND id = ANY(?)", [owner, messages.map(\.id)])
+            var tokens: [Int64: Int64?] = [:]
+            for row in rows { tokens[try row("id", as: Int64.self)] = try row("lease_token", as: Int64?.self) }
+            return Set(messages.filter { tokens[$0.id] == .some($0.lease) }.map(\.id))
         }
     }
 

@@ -29,14 +29,19 @@ extension SQLiteStore {
         }
     }
 
-    public func messagesHeld(ids: [Int64], owner: String) async throws -> Set<Int64> {
-        guard !ids.isEmpty else { return [] }
-        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
-        return try await pool.read { db in
-            Set(
-                try Int64.fetchAll(
-                    db, sql: "SELECT id FROM messages WHERE lease_owner = ? AND id IN (\(placeholders))",
-                    arguments: StatementArguments([owner] + ids.map { $0 as any DatabaseValueConvertible })))
+    public func messagesHeld(_ messages: [PendingMessage], owner: String) async throws -> Set<Int64> {
+        try await pool.read { db in
+            var held: Set<Int64> = []
+            // In chunks: SQLite binds at most 32,766 values to a statement.
+            for chunk in stride(from: 0, to: messages.count, by: 500).map({ messages[$0..<min($0 + 500, messages.count)] }) {
+                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT id, lease_token FROM messages WHERE lease_owner = ? AND id IN (\(placeholders))",
+                    arguments: StatementArguments([owner] + chunk.map { $0.id as any DatabaseValueConvertible }))
+                let tokens = Dictionary(rows.map { ($0["id"] as Int64, $0["lease_token"] as Int64?) }, uniquingKeysWith: { first, _ in first })
+                held.formUnion(chunk.filter { tokens[$0.id] == .some($0.lease) }.map(\.id))
+            }
+            return held
         }
     }
 

@@ -25,6 +25,21 @@ struct SleepsAheadStoreTests {
         }
     }
 
+    @Test("a held delivery is reported held to its owner under its lease, and no longer once its run is canceled", arguments: StoreKind.testable)
+    func heldUntilCanceled(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            try await Self.sleep(["run-1"], in: s)
+            let delivery = try #require(try await s.store.fireSleepsAhead(after: s.at(2), dueBy: s.at(60), limit: 10, owner: "node-a", leaseUntil: s.at(120)).first?.delivery)
+            #expect(try await s.store.messagesHeld([delivery], owner: "node-a") == [delivery.id])
+            #expect(try await s.store.messagesHeld([delivery], owner: "node-b").isEmpty, "another node's")
+            var otherLease = delivery
+            otherLease.lease = (delivery.lease ?? 0) + 1
+            #expect(try await s.store.messagesHeld([otherLease], owner: "node-a").isEmpty, "a later lease of the same message")
+            #expect(try await s.store.cancel(runId: "run-1", reason: nil, at: s.at(30)))
+            #expect(try await s.store.messagesHeld([delivery], owner: "node-a").isEmpty)
+        }
+    }
+
     @Test("a fired sleep's delivery, released by a stop or a dead node, is claimable at the sleep's end and not before", arguments: StoreKind.testable)
     func releasedDeliveryWaitsForTheEnd(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in

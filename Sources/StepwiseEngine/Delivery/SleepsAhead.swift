@@ -15,9 +15,11 @@ struct SleepsAhead: Sendable {
 
     /// The held deliveries, latest due first, so that the next to end is the last.
     private var held: [Held] = []
-    /// Deliveries whose sleep ended and whose messages a read showed still held, earliest due
-    /// first, waiting for free slots.
+    /// Deliveries whose sleep ended and whose messages a read showed still held, in the order
+    /// the reads answered, waiting for free slots.
     private var ready: [Held] = []
+    /// Deliveries whose sleep ended, being checked by a read (`Store.messagesHeld`).
+    private var checking = 0
     /// Sleeps ending by this time were fired already (or looked for): only a later due time, or
     /// a sleep parked since that ends by then, can be a sleep to fire ahead.
     private var firedThrough: TimestampValue?
@@ -29,8 +31,8 @@ struct SleepsAhead: Sendable {
     /// The store's next due time as last read: of an unleased message, or of a lease's end.
     var storeNextDue: TimestampValue?
 
-    /// How many deliveries are held (ready ones included).
-    var count: Int { held.count + ready.count }
+    /// How many deliveries are held (those being checked and ready ones included).
+    var count: Int { held.count + checking + ready.count }
 
     /// Whether a transaction firing sleeps ahead is under way.
     var firing: Bool { firingThrough != nil }
@@ -67,18 +69,30 @@ struct SleepsAhead: Sendable {
         held[index].delivery.read = read
     }
 
-    /// Removes and returns the held deliveries whose sleep ended by `now`, earliest first.
-    mutating func takeEnded(at now: TimestampValue) -> [Held] {
+    /// Removes and returns, to be checked, the held deliveries whose sleep ended by `now`,
+    /// earliest first, at most `limit`.
+    mutating func takeEnded(at now: TimestampValue, limit: Int) -> [Held] {
         var ended: [Held] = []
-        while let next = held.last, next.delivery.message.dueAt <= now {
+        while ended.count < limit, let next = held.last, next.delivery.message.dueAt <= now {
             ended.append(held.removeLast())
         }
+        checking += ended.count
         return ended
     }
 
-    /// Queues `sleeps`, whose messages are still held, for free slots.
-    mutating func makeReady(_ sleeps: [Held]) {
-        ready += sleeps
+    /// The check of `checked` deliveries ended: `ready` (those still held) wait for free slots.
+    mutating func makeReady(_ ready: [Held], checked: Int) {
+        checking -= checked
+        self.ready += ready
+    }
+
+    /// Removes and returns the held and ready deliveries of `runIds` (their runs were canceled).
+    mutating func remove(runIds: Set<String>) -> [Held] {
+        let removed = (held + ready).filter { runIds.contains($0.delivery.message.runId) }
+        guard !removed.isEmpty else { return [] }
+        held.removeAll { runIds.contains($0.delivery.message.runId) }
+        ready.removeAll { runIds.contains($0.delivery.message.runId) }
+        return removed
     }
 
     /// Removes and returns up to `limit` ready deliveries, earliest queued first.
@@ -107,10 +121,11 @@ struct SleepsAhead: Sendable {
     }
 
     /// When the delivery loop must look again for these sleeps: the next held delivery's due
-    /// time, or `lookahead` before the store's next due time that was not looked at yet.
-    func nextWake(lookahead: Duration) -> TimestampValue? {
+    /// time, or `lookahead` before the store's next due time that was not looked at yet, when
+    /// the node may fire now (`mayFire`; otherwise a freed slot wakes the loop).
+    func nextWake(lookahead: Duration, mayFire: Bool) -> TimestampValue? {
         var candidates = [held.last?.delivery.message.dueAt]
-        if lookahead > .zero, !firing, let next = storeNextDue, firedThrough.map({ next > $0 }) ?? true {
+        if mayFire, lookahead > .zero, !firing, let next = storeNextDue, firedThrough.map({ next > $0 }) ?? true {
             candidates.append(next.movedBack(by: lookahead))
         }
         return candidates.compactMap { $0 }.min()

@@ -1,9 +1,9 @@
 import StepwiseExpressions
 
 /// Sleeps fired ahead of their end (`Configuration.sleepLookahead`): when the store's next due
-/// time comes within the lookahead, a task fires the sleeps ending by then in one transaction,
-/// the loop holds their runs' deliveries (their leases renewed like any other) and reads the runs,
-/// and starts each delivery when its sleep ends.
+/// time comes within the lookahead, a task fires the sleeps ending by then in one transaction and
+/// reads their runs; the loop holds their deliveries (their leases renewed like any other) and
+/// starts each once its sleep has ended and a read shows it still held.
 extension WorkflowEngine {
     /// The most sleeps fired ahead in one transaction, which other commits wait behind.
     static let sleepsFiredAheadPerTransaction = 128
@@ -15,33 +15,47 @@ extension WorkflowEngine {
     /// due time says one may (`SleepsAhead.horizon`) and this node has room: a free slot now,
     /// and fewer deliveries held than its limit.
     func fireSleepsAheadWhenNear() {
-        let room = configuration.maximumConcurrentDeliveries * Self.heldDeliveriesPerSlot - sleepsAhead.count
-        guard !stopping, freeSlots > 0, room > 0, let horizon = sleepsAhead.horizon(at: clock(), lookahead: configuration.sleepLookahead)
-        else { return }
+        guard mayFireSleepsAhead, let horizon = sleepsAhead.horizon(at: clock(), lookahead: configuration.sleepLookahead) else { return }
         let token = sleepsAhead.firingBegins(through: horizon)
-        let limit = min(Self.sleepsFiredAheadPerTransaction, room)
+        let limit = min(Self.sleepsFiredAheadPerTransaction, heldRoom)
         sleepsAheadFiring = Task { await self.fireSleepsAhead(dueBy: horizon, limit: limit, token: token) }
     }
 
+    /// Whether this node may fire sleeps ahead now: it is not stopping, has a free slot (a busy
+    /// node leaves sleeps to the others), and holds fewer deliveries than its limit.
+    var mayFireSleepsAhead: Bool { !stopping && freeSlots > 0 && heldRoom > 0 }
+
+    /// How many more deliveries this node may hold.
+    private var heldRoom: Int { configuration.maximumConcurrentDeliveries * Self.heldDeliveriesPerSlot - sleepsAhead.count }
+
     /// Checks, in one read, that the held deliveries whose sleep has ended are still this node's
-    /// (a cancel meanwhile deletes them), and starts ready ones in the free slots.
+    /// (a cancel on another node, or through a parent run, deletes them), and starts ready ones
+    /// in the free slots.
     func startEndedSleeps() {
-        let ended = sleepsAhead.takeEnded(at: clock())
+        let ended = sleepsAhead.takeEnded(at: clock(), limit: Self.heldCheckedPerRead)
         if !ended.isEmpty { checkStillHeld(ended) }
         for sleep in sleepsAhead.takeReady(limit: freeSlots) {
             start(sleep.delivery) { [self] in await fired(sleep) }
         }
     }
 
+    /// The most held deliveries one read checks.
+    static let heldCheckedPerRead = 500
+
     /// Reads which of `ended` are still held, in a task of its own (the loop goes on), and makes
-    /// those ready; if the read fails, all go ahead (the commit of a canceled run's step fails).
+    /// those ready. If the read fails, all go ahead: a canceled run's step is made, and its
+    /// commit then fails, as for a cancel that lands while a step runs.
     private func checkStillHeld(_ ended: [SleepsAhead.Held]) {
         sleepChecks += 1
         let key = sleepChecks
-        let ids = ended.map(\.delivery.message.id)
+        let messages = ended.map(\.delivery.message)
         sleepsAheadChecking[key] = Task {
-            let held = try? await store.messagesHeld(ids: ids, owner: owner)
-            checked(ended, held: held, key: key)
+            do {
+                checked(ended, held: try await store.messagesHeld(messages, owner: owner), key: key)
+            } catch {
+                logger.error("held deliveries could not be checked (\(error)); they go ahead")
+                checked(ended, held: nil, key: key)
+            }
         }
     }
 
@@ -57,8 +71,14 @@ extension WorkflowEngine {
             }
             ready.append(sleep)
         }
-        sleepsAhead.makeReady(ready)
+        sleepsAhead.makeReady(ready, checked: ended.count)
         wake.signal()
+    }
+
+    /// Drops this node's held deliveries of `runIds`, which were canceled here (their messages
+    /// are gone with the cancel).
+    func forgetHeldDeliveries(of runIds: [String]) {
+        for sleep in sleepsAhead.remove(runIds: Set(runIds)) { stopRenewing(sleep.delivery.message.id) }
     }
 
     /// A held delivery starts: the sleep it follows counts as fired now.
@@ -95,7 +115,7 @@ extension WorkflowEngine {
         for sleep in held { processing.messages[sleep.delivery.message.id, default: 0] += 1 }
         guard !stopping else { return await release(held) }
         sleepsAhead.hold(held)
-        for sleep in held {
+        for sleep in held where !stopping {
             let delivery = sleep.delivery.message
             // A failed read is made again when the delivery starts.
             guard let read = try? await store.runProgress(runId: delivery.runId, from: runner.warmJournalCount(runId: delivery.runId) ?? 0)

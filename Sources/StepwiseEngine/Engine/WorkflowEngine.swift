@@ -234,6 +234,7 @@ public actor WorkflowEngine {
         let error = reason.map { StepError(message: $0, type: "Canceled") }
         let canceled = try await store.cancel(runId: runId, reason: error, at: clock())
         if canceled {
+            forgetHeldDeliveries(of: [runId])
             runner.forget(runId: runId)
             encodedLogs.forget(runId)
             // Messages that waited behind the run's queued ones, or for their slots, may go.
@@ -245,6 +246,7 @@ public actor WorkflowEngine {
     /// Cancels every running run of `workflow`; returns their ids.
     public func cancel(workflow: String) async throws -> [String] {
         let canceled = try await store.cancel(workflow: workflow, at: clock())
+        forgetHeldDeliveries(of: canceled)
         for id in canceled { runner.forget(runId: id) }
         if !canceled.isEmpty { queueChanged() }
         return canceled
@@ -505,7 +507,8 @@ public actor WorkflowEngine {
                 "step": .string(resolution.submissions.map(\.stepName).joined(separator: ",")), "outcome": .string(resolution.record.outcome),
             ])
         guard completed else { return }
-        if let end = resolution.earliestSleepEnd { sleepsAhead.sleepParked(endingAt: end) }
+        // A run under flow control is never fired ahead: only a claim may admit its delivery.
+        if run.flowControl == nil, let end = resolution.earliestSleepEnd { sleepsAhead.sleepParked(endingAt: end) }
         if resolution.status.isFinal { runner.forget(runId: run.id) }
         publish(resolution, of: run)
     }
@@ -554,7 +557,7 @@ public actor WorkflowEngine {
         var scheduled: TimestampValue?
         if case .known(let due) = scheduleDue { scheduled = due }
         sleepsAhead.storeNextDue = try await store.nextWakeTime()
-        let due = [sleepsAhead.storeNextDue, scheduled, try await nextQueuedTime(), sleepsAhead.nextWake(lookahead: configuration.sleepLookahead)]
+        let due = [sleepsAhead.storeNextDue, scheduled, try await nextQueuedTime(), sleepsAhead.nextWake(lookahead: configuration.sleepLookahead, mayFire: mayFireSleepsAhead)]
             .compactMap { $0 }.min()
         guard let wake = due else { return configuration.maximumIdle }
         let nanoseconds = wake.nanosecondsSinceEpoch - clock().nanosecondsSinceEpoch

@@ -29,8 +29,9 @@ public protocol Store: Sendable {
     func fireSleepsAhead(after now: TimestampValue, dueBy horizon: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue)
         async throws -> [SleepFiredAhead]
 
-    /// Which of the messages `ids` are still leased to `owner` (a cancel deletes a run's messages).
-    func messagesHeld(ids: [Int64], owner: String) async throws -> Set<Int64>
+    /// The ids of `messages` that are still leased to `owner` under the same lease (a cancel
+    /// deletes a run's messages; a claim after a lease ran out gives a new lease).
+    func messagesHeld(_ messages: [PendingMessage], owner: String) async throws -> Set<Int64>
 
     /// The earliest due time of an unleased message, or of a lease expiry, for the scheduler to sleep until.
     func nextWakeTime() async throws -> TimestampValue?
