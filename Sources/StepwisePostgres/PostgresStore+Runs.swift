@@ -148,13 +148,14 @@ extension PostgresStore {
         let until = PostgresTransaction.at(until)
         try await write { transaction in
             // A call's lease may already reach further (its timeout): renewing never shortens one.
-            for id in messages {
+            // One statement per table, however many leases: a node may hold a thousand.
+            if !messages.isEmpty {
                 try transaction.session.execute(
-                    "UPDATE messages SET lease_until = GREATEST(lease_until, ?) WHERE id = ? AND lease_owner = ?", [until, id, owner])
+                    "UPDATE messages SET lease_until = GREATEST(lease_until, ?) WHERE lease_owner = ? AND id = ANY(?)", [until, owner, messages])
             }
-            for id in queued {
+            if !queued.isEmpty {
                 try transaction.session.execute(
-                    "UPDATE queue SET lease_until = GREATEST(lease_until, ?) WHERE id = ? AND lease_owner = ?", [until, id, owner])
+                    "UPDATE queue SET lease_until = GREATEST(lease_until, ?) WHERE lease_owner = ? AND id = ANY(?)", [until, owner, queued])
             }
         }
     }

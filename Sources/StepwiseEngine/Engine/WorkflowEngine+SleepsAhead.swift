@@ -136,9 +136,4 @@ extension WorkflowEngine {
             }
         }
     }
-
-    /// Takes one count of message `id` out of the leases this node renews.
-    private func stopRenewing(_ id: Int64) {
-        if processing.messages[id] == 1 { processing.messages[id] = nil } else { processing.messages[id]? -= 1 }
-    }
 }

@@ -405,6 +405,11 @@ public actor WorkflowEngine {
         }
     }
 
+    /// Takes one count of message `id` out of the leases this node renews (`processing`).
+    func stopRenewing(_ id: Int64) {
+        if processing.messages[id] == 1 { processing.messages[id] = nil } else { processing.messages[id]? -= 1 }
+    }
+
     /// One turn of the delivery loop: fire due schedules, claim and start due messages, or wait
     /// for the next due time or new work.
     private func deliveryTurn() async throws {
@@ -577,7 +582,7 @@ public actor WorkflowEngine {
             let id = next.message.id
             processing.messages[id, default: 0] += 1
             current = await process(next, key: key, leasingNext: count < Self.consecutiveDeliveries && !stopping)
-            if processing.messages[id] == 1 { processing.messages[id] = nil } else { processing.messages[id]? -= 1 }
+            stopRenewing(id)
         }
         delivered(key)
     }
