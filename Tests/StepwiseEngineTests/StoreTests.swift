@@ -233,19 +233,20 @@ struct StoreTests {
         }
     }
 
-    @Test("renewing moves its owner's leases of the queued messages named, and no one else's", arguments: StoreKind.testable)
+    @Test("renewing moves its owner's leases of the queued messages named, never earlier, and no one else's", arguments: StoreKind.testable)
     func renewQueuedLeases(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
-            let messages = ["one", "two"].map { body in
+            let messages = ["one", "two", "long"].map { body in
                 QueuedMessage(role: .plain, runId: nil, destination: "http://127.0.0.1:9/\(body)", body: Array(body.utf8), retries: 0, dueAt: s.t0)
             }
             _ = try await s.store.publish(messages.map { .enqueue($0) }, at: s.t0)
             let mine = try #require(try await s.store.claimDueQueued(now: s.at(1), limit: 1, owner: "node-a", leaseUntil: s.at(10)).first)
             let theirs = try #require(try await s.store.claimDueQueued(now: s.at(1), limit: 1, owner: "node-b", leaseUntil: s.at(10)).first)
-            try await s.store.renewLeases(owner: "node-a", messages: [], queued: [mine.id, theirs.id], until: s.at(50))
+            let long = try #require(try await s.store.claimDueQueued(now: s.at(1), limit: 1, owner: "node-a", leaseUntil: s.at(100)).first)
+            try await s.store.renewLeases(owner: "node-a", messages: [], queued: [mine.id, theirs.id, long.id], until: s.at(50))
             #expect(try await s.store.claimDueQueued(now: s.at(20), limit: 10, owner: "node-c", leaseUntil: s.at(100)).map(\.id) == [theirs.id])
             #expect(try await s.store.claimDueQueued(now: s.at(49), limit: 10, owner: "node-c", leaseUntil: s.at(60)).isEmpty, "node-a's lease holds")
-            #expect(try await s.store.claimDueQueued(now: s.at(51), limit: 10, owner: "node-c", leaseUntil: s.at(60)).map(\.id) == [mine.id])
+            #expect(try await s.store.claimDueQueued(now: s.at(51), limit: 10, owner: "node-c", leaseUntil: s.at(60)).map(\.id) == [mine.id], "the lease to 100 s was not shortened")
         }
     }
 
