@@ -30,19 +30,17 @@ extension SQLiteStore {
     }
 
     public func messagesHeld(_ messages: [PendingMessage], owner: String) async throws -> Set<Int64> {
-        try await pool.read { db in
-            var held: Set<Int64> = []
-            // In chunks: SQLite binds at most 32,766 values to a statement.
-            for chunk in stride(from: 0, to: messages.count, by: 500).map({ messages[$0..<min($0 + 500, messages.count)] }) {
-                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
-                let rows = try Row.fetchAll(
-                    db, sql: "SELECT id, lease_token FROM messages WHERE lease_owner = ? AND id IN (\(placeholders))",
-                    arguments: StatementArguments([owner] + chunk.map { $0.id as any DatabaseValueConvertible }))
-                let tokens = Dictionary(rows.map { ($0["id"] as Int64, $0["lease_token"] as Int64?) }, uniquingKeysWith: { first, _ in first })
-                held.formUnion(chunk.filter { tokens[$0.id] == .some($0.lease) }.map(\.id))
-            }
-            return held
+        guard !messages.isEmpty else { return [] }
+        // The ids go as one JSON array, however many there are (as the message log's filter does).
+        let ids = try StoredJSON.text(messages.map(\.id))
+        let tokens = try await pool.read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT id, lease_token FROM messages WHERE lease_owner = ? AND id IN (SELECT value FROM json_each(?))"),
+                arguments: [owner, ids]
+            ).map { ($0["id"] as Int64, $0["lease_token"] as Int64?) }
         }
+        let held = Dictionary(tokens, uniquingKeysWith: { first, _ in first })
+        return Set(messages.filter { held[$0.id] == .some($0.lease) }.map(\.id))
     }
 
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {

@@ -39,21 +39,21 @@ public struct DeliveryResolution: Sendable, Equatable {
     }
 
     /// The earliest end of the sleeps among the submissions: it may come within the engine's
-    /// lookahead (`Configuration.sleepLookahead`).
+    /// lookahead (`Configuration.sleepLookahead`). Read at every step, so it builds no array.
     public var earliestSleepEnd: TimestampValue? {
-        parked.compactMap { if case .sleep(let until) = $0 { until } else { nil } }.min()
+        var earliest: TimestampValue?
+        for case .park(let operation) in submissions {
+            guard case .sleep(let until) = operation.kind, earliest.map({ until < $0 }) ?? true else { continue }
+            earliest = until
+        }
+        return earliest
     }
 
     /// Whether an operation of a kind `matches` accepts is among the submissions.
     private func parks(_ matches: (StepOperation.Kind) -> Bool) -> Bool {
-        parked.contains(where: matches)
-    }
-
-    /// The kinds of the operations among the submissions.
-    private var parked: [StepOperation.Kind] {
-        submissions.compactMap { submission in
-            guard case .park(let operation) = submission else { return nil }
-            return operation.kind
+        submissions.contains { submission in
+            guard case .park(let operation) = submission else { return false }
+            return matches(operation.kind)
         }
     }
 
