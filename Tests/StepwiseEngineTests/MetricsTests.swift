@@ -52,4 +52,17 @@ struct MetricsTests {
                     "refused requests are counted too")
         }
     }
+
+    @Test("requests with unusual methods count under method=\"other\", one series for all of them")
+    func unusualMethods() async throws {
+        try await RunningServer.with([]) { server in
+            // Methods HTTP/1's parser knows (others never reach the server) that no route serves.
+            for method in ["PROPFIND", "MKCOL", "LOCK"] {
+                #expect(try await send(.RAW(value: method), server.url("/metrics"), token: nil).status == 401)
+            }
+            let text = try await send(.GET, server.url("/metrics")).body
+            #expect(sample(text, #"stepwise_http_requests_total{route="unmatched",method="other",status="401"}"#) == 3)
+            #expect(!text.contains("PROPFIND") && !text.contains("MKCOL") && !text.contains("LOCK"))
+        }
+    }
 }

@@ -189,7 +189,7 @@ public struct QueuedAttemptResolver: Sendable {
     static func grouped(_ headers: HeaderFields) -> [(name: String, values: [String])] {
         var grouped: [(name: String, values: [String])] = []
         for field in headers.fields {
-            if let index = grouped.firstIndex(where: { $0.name.lowercased() == field.name.lowercased() }) {
+            if let index = grouped.firstIndex(where: { $0.name.equalsIgnoringASCIICase(field.name) }) {
                 grouped[index].values.append(field.value)
             } else {
                 grouped.append((field.name, [field.value]))

@@ -1,3 +1,5 @@
+import StepwiseExpressions
+
 /// The headers of a request or batch item, looked up case-insensitively because the SDKs spell
 /// the same header differently (`Upstash-Workflow-RunId`, `upstash-workflow-runid`, Python's
 /// `Upstash-Workflow-Runid`). Names keep their original spelling for forwarding and errors.
@@ -12,8 +14,7 @@ public struct HeaderFields: Sendable, Equatable {
 
     /// The first field named `name` (any case), with its original spelling.
     public func field(_ name: String) -> (name: String, value: String)? {
-        let wanted = name.lowercased()
-        return fields.first { $0.name.lowercased() == wanted }
+        fields.first { $0.name.equalsIgnoringASCIICase(name) }
     }
 
     /// The value of the first field named `name` (any case).
@@ -36,8 +37,7 @@ public struct HeaderFields: Sendable, Equatable {
 
     /// Removes every field named `name` (any case).
     public mutating func remove(_ name: String) {
-        let unwanted = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == unwanted }
+        fields.removeAll { $0.name.equalsIgnoringASCIICase(name) }
     }
 
     public static func == (lhs: HeaderFields, rhs: HeaderFields) -> Bool {

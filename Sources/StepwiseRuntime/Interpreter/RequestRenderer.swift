@@ -32,7 +32,7 @@ struct RequestRenderer {
         if let auth = request.auth { headers.append(CallHeader(name: "Authorization", value: try authorization(auth, plain))) }
         for header in request.headers {
             let value = try headerValue(header.value, plain)
-            headers.removeAll { $0.name.lowercased() == header.name.lowercased() }
+            headers.removeAll { $0.name.equalsIgnoringASCIICase(header.name) }
             headers.append(CallHeader(name: header.name, value: value))
         }
         return CallRequest(

@@ -1,11 +1,12 @@
 import CoreMetrics
 import Metrics
 import Hummingbird
+import StepwiseEngine
 
 /// Counts requests by route and status and times them, through an explicit metrics factory (the
 /// server's registry, not a global one). Outermost, so refused requests are counted too.
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let factory: any MetricsFactory
+    let handles: MetricHandles
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -24,9 +25,17 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     private func record(_ context: Context, _ request: Request, status: Int, since start: ContinuousClock.Instant) {
         let route = context.endpointPath ?? "unmatched"
-        let dimensions = [("route", route), ("method", request.method.rawValue), ("status", String(status))]
-        Counter(label: "stepwise_http_requests_total", dimensions: dimensions, factory: factory).increment()
-        Timer(label: "stepwise_http_request_duration_seconds", dimensions: [("route", route)], factory: factory)
-            .record(duration: ContinuousClock.now - start)
+        let dimensions = [("route", route), ("method", Self.methodName(request.method)), ("status", String(status))]
+        handles.counter("stepwise_http_requests_total", dimensions).increment()
+        handles.timer("stepwise_http_request_duration_seconds", [("route", route)]).record(duration: ContinuousClock.now - start)
+    }
+
+    /// The method as a dimension: a method outside HTTP's usual ones is `other`, so that a client
+    /// inventing methods cannot add series to the registry without end.
+    static func methodName(_ method: HTTPRequest.Method) -> String {
+        switch method {
+        case .get, .head, .post, .put, .delete, .patch, .options: method.rawValue
+        default: "other"
+        }
     }
 }
