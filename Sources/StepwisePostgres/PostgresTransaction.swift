@@ -269,8 +269,10 @@ struct PostgresTransaction: StoreTransaction {
         }
     }
 
-    func queuedFlowKeys(runId: String) throws -> [String] {
-        try session.values("SELECT DISTINCT flow_key FROM queue WHERE run_id = ? AND flow_key IS NOT NULL ORDER BY flow_key", [runId])
+    func queuedMessages(ofRun runId: String) throws -> [RunQueuedMessage] {
+        try session.rows("SELECT id, flow_key, lease_until FROM queue WHERE run_id = ? ORDER BY seq", [runId]).map { row in
+            RunQueuedMessage(id: try row("id"), flowKey: try row("flow_key"), leasedUntil: try row("lease_until"))
+        }
     }
 
     func releaseSlot(key: String) throws {

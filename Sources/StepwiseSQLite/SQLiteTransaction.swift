@@ -276,9 +276,10 @@ struct SQLiteTransaction: StoreTransaction {
         }
     }
 
-    func queuedFlowKeys(runId: String) throws -> [String] {
-        try String.fetchAll(
-            db.cachedStatement(sql: "SELECT DISTINCT flow_key FROM queue WHERE run_id = ? AND flow_key IS NOT NULL ORDER BY flow_key"), arguments: [runId])
+    func queuedMessages(ofRun runId: String) throws -> [RunQueuedMessage] {
+        try SQLiteStore.decodeRows(db.cachedStatement(sql: "SELECT id, flow_key, lease_until FROM queue WHERE run_id = ? ORDER BY rowid"), [runId]) { row in
+            RunQueuedMessage(id: row["id"], flowKey: row["flow_key"], leasedUntil: row["lease_until"])
+        }
     }
 
     func releaseSlot(key: String) throws {

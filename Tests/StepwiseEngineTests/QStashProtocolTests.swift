@@ -54,6 +54,34 @@ import StepwiseTesting
                     return recorded.count == 4 ? recorded : nil
                 }
                 #expect(attempts.map(\.outcome) == ["delivered", "delivered", "delivered", "delivered"], "the last one too, though its run ended during it")
+                for delivery in deliveries {
+                    let id = try #require(delivery.header("Upstash-Message-Id"))
+                    let states = try await stepwise.messageStates(of: id)
+                    #expect(states == ["DELIVERED", "CREATED"], "\(id): the last one too, though its run ended during it")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.testable) func aDeliveryInFlightWhenItsRunIsCanceledLogsItsErrorThenCanceled(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
+                // The endpoint cancels its own run, then fails: the message is not tried again.
+                endpoint.handle("/doomed") { request in
+                    let runId = request.header("Upstash-Workflow-RunId") ?? ""
+                    _ = try? await send(.DELETE, stepwise.url("/v2/workflows/runs/\(runId)?cancel=true"))
+                    return .json(#"{"error":"boom"}"#, status: 500)
+                }
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/doomed"), steps: ["a"])
+                let trigger = try await sdk.trigger(runId: "wfr_doomed", payload: "{}")
+                let id = try #require(trigger.json?.list?.first?["messageId"]?.string)
+                let states = try await eventually("the attempt's end logged") { () -> [String]? in
+                    let states = try await stepwise.messageStates(of: id)
+                    return states.first == "CANCELED" ? states : nil
+                }
+                #expect(states == ["CANCELED", "ERROR", "CREATED"])
+                #expect(try await stepwise.store.run(id: "wfr_doomed")?.status == .canceled)
+                #expect(endpoint.requests(to: "/doomed").count == 1, "never tried again")
             }
         }
     }
@@ -82,8 +110,10 @@ import StepwiseTesting
                 #expect(late.error == "failed to publish to url: can not append to a a finished workflow")
                 #expect(try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_dup")).status == 404, "an ended run's log is gone, as on Upstash")
 
-                #expect(try await sdk.trigger(runId: "wfr_cancel", payload: "{}", extraHeaders: [("Upstash-Delay", "1h")]).status == 200)
+                let delayed = try await sdk.trigger(runId: "wfr_cancel", payload: "{}", extraHeaders: [("Upstash-Delay", "1h")])
+                let delayedId = try #require(delayed.json?.list?.first?["messageId"]?.string)
                 #expect(try await send(.DELETE, stepwise.url("/v2/workflows/runs/wfr_cancel?cancel=true")).status == 200)
+                #expect(try await stepwise.messageStates(of: delayedId) == ["CANCELED", "CREATED"], "a message its run's cancel drops is logged as canceled")
                 let afterCancel = try await sdk.batch([(sdk.url, sdk.stepHeaders(runId: "wfr_cancel"), sdk.stepJSON(0))])
                 #expect(afterCancel.error == "failed to publish to url: can not append to a a cancelled workflow")
                 let unknown = try await sdk.batch([(sdk.url, sdk.stepHeaders(runId: "wfr_nobody"), sdk.stepJSON(0))])
@@ -406,5 +436,14 @@ struct FailureCallbackBodyFields {
         workflowRunId = json["workflowRunId"]?.string ?? ""
         url = json["url"]?.string ?? ""
         responseBody = json["body"]?.string.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+}
+
+extension RunningServer {
+    /// The states QStash's message log (`GET /v2/events`) shows for message `id`, newest first.
+    func messageStates(of id: String) async throws -> [String] {
+        let answer = try await send(.GET, url("/v2/events?messageId=\(id)"))
+        #expect(answer.status == 200, "\(answer.body)")
+        return answer.json?["events"]?.list?.compactMap { $0["state"]?.string } ?? []
     }
 }

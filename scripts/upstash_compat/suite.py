@@ -383,6 +383,13 @@ def find_tagged_run(h: Harness, tag: str, path: str, since: float, deadline: flo
         time.sleep(POLL)
 
 
+def log_list(client: Any, **options: Any) -> Any:
+    """`client.log.list(**options)` without its output: qstash 3.4.0's prints every answer it reads,
+    and the suite's output stays readable."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        return client.log.list(**options)
+
+
 def check_arithmetic(h: Harness, run_id: str, n: int, deadline: float, workflow: str) -> Dict[str, Any]:
     h.wait_run(run_id, "succeeded", deadline)
     rec = h.wait_app(run_id, "the workflow function return", lambda r: r.get("finished"), deadline)
@@ -418,8 +425,23 @@ def scenario_bad_token(h: Harness, deadline: float) -> None:
 
 
 def scenario_sequential(h: Harness, deadline: float) -> None:
+    """Three context.run steps; every message of the run ends DELIVERED in the client's message
+    log, the last one too (its run ended while it was being delivered)."""
     run_id = h.start_run("sequential", {"n": 1, "tag": new_tag("sequential")})
-    check_arithmetic(h, run_id, 1, deadline, "sequential")
+    rec = check_arithmetic(h, run_id, 1, deadline, "sequential")
+    ids = [r["messageId"] for r in rec["requests"] if r.get("messageId")]
+    if not ids:
+        raise Fail(f"run {run_id}: its deliveries carried no Upstash-Message-Id")
+    client = h.qstash()
+
+    def newest_states() -> List[Optional[str]]:
+        return [next((log.state.value for log in log_list(client, filter={"message_id": i}).logs), None) for i in ids]
+
+    states = newest_states()
+    while time.monotonic() < deadline and states != ["DELIVERED"] * len(ids):
+        time.sleep(0.2)
+        states = newest_states()
+    expect_equal(f"run {run_id}: each message's newest state in log.list()", states, ["DELIVERED"] * len(ids))
 
 
 def scenario_publish_json(h: Harness, deadline: float) -> None:
@@ -994,34 +1016,29 @@ def scenario_events(h: Harness, deadline: float) -> None:
     client = h.qstash()
     tag = new_tag("events")
 
-    def log_list(**options: Any) -> Any:
-        # qstash 3.4.0's log.list() prints every answer it reads; the suite's output stays readable.
-        with contextlib.redirect_stdout(io.StringIO()):
-            return client.log.list(**options)
-
     try:
         delivered = client.message.publish_json(url=f"{h.app_url}/third-party/echo", body={"n": 1}, label=tag).message_id
         failed = client.message.publish_json(url=f"{h.app_url}/third-party/unavailable", body={"n": 2}, retries=0, label=tag).message_id
 
         def states(message_id: str) -> List[str]:
-            return [log.state.value for log in log_list(filter={"message_id": message_id}).logs]
+            return [log.state.value for log in log_list(client, filter={"message_id": message_id}).logs]
 
         while time.monotonic() < deadline and (states(delivered)[:1], states(failed)[:1]) != (["DELIVERED"], ["FAILED"]):
             time.sleep(0.2)
         expect_equal("a delivered message's events, newest first", states(delivered), ["DELIVERED", "CREATED"])
         expect_equal("a failing message's events, newest first", states(failed), ["FAILED", "ERROR", "CREATED"])
-        error = log_list(filter={"message_id": failed, "state": LogState.ERROR}).logs[0]
+        error = log_list(client, filter={"message_id": failed, "state": LogState.ERROR}).logs[0]
         expect_equal("the ERROR event's response status and url", (error.response_status, error.url),
                      (503, f"{h.app_url}/third-party/unavailable"))
         private = client.message.publish_json(url=f"{h.app_url}/third-party/echo", body={"card": "4242"}, headers={"X-Worker-Secret": "s3cret"},
                                               redact={"body": True, "header": ["X-Worker-Secret"]}).message_id
-        shown = log_list(filter={"message_id": private, "state": LogState.CREATED}).logs[0]
+        shown = log_list(client, filter={"message_id": private, "state": LogState.CREATED}).logs[0]
         secret = (shown.headers or {}).get("X-Worker-Secret", [""])[0]
         body = base64.b64decode(shown.body_base64 or "").decode("utf-8", "replace")
         if not secret.startswith("REDACTED:") or not body.startswith("REDACTED:") or "4242" in body:
             raise Fail(f"publish_json(redact=...) should show header and body as REDACTED:<sha256>, got {secret!r} and {body!r}")
-        first = log_list(count=3, filter={"label": tag})
-        rest = log_list(cursor=first.cursor, filter={"label": tag}) if first.cursor else None
+        first = log_list(client, count=3, filter={"label": tag})
+        rest = log_list(client, cursor=first.cursor, filter={"label": tag}) if first.cursor else None
         expect_equal("pages of 3 then 2 by label, the last with no cursor",
                      (len(first.logs), rest and len(rest.logs), rest and rest.cursor), (3, 2, None))
     except Fail:

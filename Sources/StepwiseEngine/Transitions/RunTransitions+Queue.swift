@@ -96,8 +96,11 @@ extension RunTransitions {
         if let key = message.flowControl?.concurrencyKey { try transaction.releaseSlot(key: key) }
         let run = try followUp.record.flatMap { try transaction.run(id: $0.runId) }
         // The delivery that ends a run (its cleanup call came in while it was in flight) finds
-        // its message gone with the run; it is still part of the run's history.
-        if let record = followUp.record, let run, owned || run.status.isFinal { try transaction.record(record) }
+        // its message gone with the run; it is still part of the run's history and of the log.
+        if let record = followUp.record, let run, owned || run.status.isFinal {
+            try transaction.record(record)
+            if !owned { try logEndedWithRun(message, attempt: followUp.events.first, at: followUp.decidedAt ?? record.finishedAt) }
+        }
         guard owned else { return false }
         for event in followUp.events { try transaction.appendMessageEvent(event) }
         let now = (followUp.decidedAt ?? followUp.record?.finishedAt ?? message.dueAt).wholeMilliseconds
@@ -115,6 +118,15 @@ extension RunTransitions {
             try enqueue(queued, at: now)
         }
         return true
+    }
+
+    /// Logs how the attempt of `message` that was in flight when its run ended went: delivered,
+    /// or an error after which the message is canceled with its run (it is never tried again).
+    private func logEndedWithRun(_ message: QueuedMessage, attempt outcome: MessageEvent?, at time: TimestampValue) throws {
+        guard let outcome else { return }
+        try transaction.appendMessageEvent(outcome)
+        guard outcome.state != .delivered else { return }
+        try transaction.appendMessageEvent(MessageEvent(.canceled, of: message, at: time.millisecondsSinceEpoch))
     }
 
     /// Ends a running SDK run as succeeded with `output`; the run afterwards, or `nil` when there is none.

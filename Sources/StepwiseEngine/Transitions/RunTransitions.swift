@@ -179,11 +179,12 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// left it, when the caller has it, so that it is not read again.
     func finish(runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil) throws {
         let children = try transaction.childRunIds(of: runId)
+        let queued = try transaction.queuedMessages(ofRun: runId)
+        try logCanceled(queued.filter { !$0.isInFlight(at: now) }, at: now)
+        try transaction.clearPendingWork(runId: runId)
         // Its queued messages may hold slots, or stand before others in a queue: what waits
         // under their keys may go once they are gone.
-        let keys = try transaction.queuedFlowKeys(runId: runId)
-        try transaction.clearPendingWork(runId: runId)
-        for key in keys { try transaction.releaseSlot(key: key) }
+        for key in Set(queued.compactMap(\.flowKey)).sorted() { try transaction.releaseSlot(key: key) }
         for child in children { _ = try cancel(runId: child, at: now) }
         if status == .failed { try transaction.addDeadLetter(runId: runId, at: now) }
         for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, at: now) }
@@ -195,6 +196,15 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         var result = ValueMap([("status", .string(status.rawValue)), ("output", run.output ?? .null), ("run_id", .string(run.id))])
         if let error = run.error { result[.string("error")] = error.value }
         try resolve(runId: parent.runId, operation: operation, entry: operation.entry(out: .map(result)), at: now)
+    }
+
+    /// Logs the end of `queued`, messages its run's end cancels before their delivery (an SDK
+    /// wait's timeout, which the engine resolves itself, was never logged).
+    private func logCanceled(_ queued: [RunQueuedMessage], at now: TimestampValue) throws {
+        for id in queued.map(\.id) {
+            guard let message = try transaction.queuedMessage(id: id)?.message, message.role != .waitTimeout else { continue }
+            try transaction.appendMessageEvent(MessageEvent(.canceled, of: message, at: now.millisecondsSinceEpoch))
+        }
     }
 
     /// Completes a pending operation from outside (an event, a child run's end): appends its

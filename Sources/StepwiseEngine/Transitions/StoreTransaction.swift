@@ -78,8 +78,8 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     /// Drops everything the run still has pending: messages, queued messages, operations, step
     /// failure counts and events kept for it.
     func clearPendingWork(runId: String) throws
-    /// The flow-control keys the run's queued messages count under, each once, in order.
-    func queuedFlowKeys(runId: String) throws -> [String]
+    /// The run's queued messages, oldest first.
+    func queuedMessages(ofRun runId: String) throws -> [RunQueuedMessage]
 
     // MARK: Operations (timers, waits, calls, child runs)
 
