@@ -153,6 +153,9 @@ enum PostgresSchema {
             "CREATE INDEX message_events_by_time ON message_events(time)",
             "CREATE INDEX message_events_by_message ON message_events(message_id)",
         ]),
+        Migration(name: "v6: rate-limit starts by time, for their expiry", statements: [
+            "CREATE INDEX rate_starts_by_time ON rate_starts(started_at)",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

@@ -152,6 +152,17 @@ extension PostgresTransaction: FlowControlRows {
     func forgetStarts(key: String) throws {
         try session.execute("DELETE FROM rate_starts WHERE key = ?", [key])
     }
+
+    func deleteStarts(before time: Int64, windowEndedBy now: Int64, limit: Int) throws -> Int {
+        // Rows another transaction is deleting are skipped rather than waited for.
+        let deleted: [Int64] = try session.values(
+            """
+            DELETE FROM rate_starts WHERE ctid IN (
+                SELECT ctid FROM rate_starts WHERE started_at < ? AND started_at + period <= ? LIMIT ? FOR UPDATE SKIP LOCKED)
+            RETURNING started_at
+            """, [time, now, Int64(limit)])
+        return deleted.count
+    }
 }
 
 extension HeldMessage {

@@ -5,6 +5,10 @@ import StepwiseExpressions
 /// QStash's flow-control API and queues on PostgreSQL: `FlowKeyControl` and `NamedQueues`, each
 /// change in one transaction, each read in one snapshot.
 extension PostgresStore {
+    public func expireRateStarts(at now: TimestampValue) async throws -> Int {
+        try await write { transaction in try FlowAdmission(transaction).expireStarts(at: PostgresTransaction.at(now)) }
+    }
+
     public func flowKeyReports(now: TimestampValue, search: String?) async throws -> [FlowKeyReport] {
         try await snapshot { session in try FlowKeyControl(PostgresTransaction(session)).reports(now: PostgresTransaction.at(now), search: search) }
     }

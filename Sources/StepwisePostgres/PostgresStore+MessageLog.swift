@@ -54,6 +54,12 @@ extension PostgresTransaction: MessageEventRows {
         ).compactMap(Self.messageEvent)
     }
 
+    func messageLogShowsEnd(of id: String) throws -> Bool {
+        try session.values(
+            "SELECT EXISTS (SELECT 1 FROM message_events WHERE message_id = ? AND state IN ('DELIVERED', 'FAILED', 'CANCELED'))", [id], as: Bool.self
+        ).first ?? false
+    }
+
     func deleteMessageEvents(before time: Int64, limit: Int) throws -> Int {
         // Rows another transaction is deleting are skipped rather than waited for.
         let deleted: [Int64] = try session.values(

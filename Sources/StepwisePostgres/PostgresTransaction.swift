@@ -263,16 +263,19 @@ struct PostgresTransaction: StoreTransaction {
             ])
     }
 
-    func clearPendingWork(runId: String) throws {
-        for table in ["messages", "queue", "operations", "step_failures", "events"] {
+    func clearPendingWork(runId: String) throws -> [RunQueuedMessage] {
+        for table in ["messages", "operations", "step_failures", "events"] {
             try session.execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
         }
-    }
-
-    func queuedMessages(ofRun runId: String) throws -> [RunQueuedMessage] {
-        try session.rows("SELECT id, flow_key, lease_until FROM queue WHERE run_id = ? ORDER BY seq", [runId]).map { row in
-            RunQueuedMessage(id: try row("id"), flowKey: try row("flow_key"), leasedUntil: try row("lease_until"))
+        // A claim that leased a message first is waited for, and its lease is what the delete returns.
+        let dropped = try session.rows("DELETE FROM queue WHERE run_id = ? RETURNING *", [runId]).compactMap { row in
+            PostgresRecords.queuedMessage(row).map { message in
+                (order: (try? row("seq", as: Int64.self)) ?? 0,
+                 RunQueuedMessage(message: message, flowKey: (try? row("flow_key", as: String?.self)) ?? nil,
+                     leasedUntil: (try? row("lease_until", as: Int64?.self)) ?? nil))
+            }
         }
+        return dropped.sorted { $0.order < $1.order }.map(\.1)
     }
 
     func releaseSlot(key: String) throws {

@@ -324,6 +324,9 @@ enum SQLiteSchema {
                 CREATE INDEX message_events_by_message ON message_events(message_id);
                 """)
         }
+        migrator.registerMigration("v13: rate-limit starts by time, for their expiry") { db in
+            try db.execute(sql: "CREATE INDEX rate_starts_by_time ON rate_starts(started_at)")
+        }
         return migrator
     }
 }

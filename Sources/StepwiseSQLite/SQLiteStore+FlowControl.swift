@@ -39,6 +39,10 @@ extension SQLiteStore {
         }
     }
 
+    public func expireRateStarts(at now: TimestampValue) async throws -> Int {
+        try await groupCommit.write { db in try FlowAdmission(SQLiteTransaction(db)).expireStarts(at: SQLiteTime.milliseconds(now)) }
+    }
+
     public func flowKeyReports(now: TimestampValue, search: String?) async throws -> [FlowKeyReport] {
         try await pool.read { db in try FlowKeyControl(SQLiteTransaction(db)).reports(now: SQLiteTime.milliseconds(now), search: search) }
     }

@@ -60,6 +60,13 @@ extension SQLiteTransaction: MessageEventRows {
         return db.changesCount
     }
 
+    func messageLogShowsEnd(of id: String) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT EXISTS (SELECT 1 FROM message_events WHERE message_id = ? AND state IN ('DELIVERED', 'FAILED', 'CANCELED'))"),
+            arguments: [id]) ?? false
+    }
+
     /// The event of `row`; `nil` when its state cannot be read.
     private static func messageEvent(_ row: Row) -> MessageEvent? {
         guard let state = MessageEvent.State(rawValue: row["state"]) else { return nil }

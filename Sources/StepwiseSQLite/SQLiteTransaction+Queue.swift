@@ -323,6 +323,13 @@ extension SQLiteTransaction: FlowControlRows {
         try db.cachedStatement(sql: "DELETE FROM rate_starts WHERE key = ?").execute(arguments: [key])
     }
 
+    func deleteStarts(before time: Int64, windowEndedBy now: Int64, limit: Int) throws -> Int {
+        try db.cachedStatement(
+            sql: "DELETE FROM rate_starts WHERE rowid IN (SELECT rowid FROM rate_starts WHERE started_at < ? AND started_at + period <= ? LIMIT ?)"
+        ).execute(arguments: [time, now, limit])
+        return db.changesCount
+    }
+
     func namedQueueTimes(_ name: String) throws -> (createdAt: Int64, updatedAt: Int64)? {
         try times(in: "named_queues", of: name)
     }

@@ -267,19 +267,18 @@ struct SQLiteTransaction: StoreTransaction {
             ])
     }
 
-    func clearPendingWork(runId: String) throws {
+    func clearPendingWork(runId: String) throws -> [RunQueuedMessage] {
         // Two statements for messages, each using its index: a run's delivery, its timers and calls.
         try execute("DELETE FROM messages WHERE run_id = ? AND kind = 'deliver'", [runId])
         try execute("DELETE FROM messages WHERE run_id = ? AND kind <> 'deliver'", [runId])
-        for table in ["queue", "operations", "step_failures", "events"] {
+        for table in ["operations", "step_failures", "events"] {
             try execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
         }
-    }
-
-    func queuedMessages(ofRun runId: String) throws -> [RunQueuedMessage] {
-        try SQLiteStore.decodeRows(db.cachedStatement(sql: "SELECT id, flow_key, lease_until FROM queue WHERE run_id = ? ORDER BY rowid"), [runId]) { row in
-            RunQueuedMessage(id: row["id"], flowKey: row["flow_key"], leasedUntil: row["lease_until"])
+        // RETURNING gives its rows in no set order: they are put back in the queue's.
+        let dropped = try SQLiteStore.decodeRows(db.cachedStatement(sql: "DELETE FROM queue WHERE run_id = ? RETURNING rowid AS queue_order, *"), [runId]) { row in
+            SQLiteStore.queuedMessage(row).map { (order: row["queue_order"] as Int64, RunQueuedMessage(message: $0, flowKey: row["flow_key"], leasedUntil: row["lease_until"])) }
         }
+        return dropped.sorted { $0.order < $1.order }.map(\.1)
     }
 
     func releaseSlot(key: String) throws {

@@ -505,4 +505,78 @@ struct StoreTests {
             #expect(try await store.publish([.enqueue(message("msg_6"))], deduplicatedBy: ["id:refused"], at: try fixture.at(603)) == [.stored("msg_6")])
         }
     }
+
+    @Test("rate-limit starts no admission can count any more are expired: kept a week, or their own window when longer", arguments: StoreKind.testable)
+    func rateStartsExpire(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { fixture in
+            let store = fixture.store
+            let day = 86_400.0
+            // Each run starts once under its rate key when claimed, and ends, so only its start names the key.
+            func startAndEnd(_ id: String, key: String, period: Int64, at seconds: Double) async throws {
+                var run = try fixture.newRun(id, at: seconds)
+                run.flowControl = FlowControl(rateKey: key, rateLimit: 5, ratePeriod: period)
+                _ = try await store.createRun(run)
+                let message = try #require(try await fixture.claim("node-a", at: seconds).first { $0.runId == id })
+                let end = fixture.resolution(message, status: .succeeded, output: [:], finishedAt: try fixture.at(seconds), outcome: "completed")
+                #expect(try await store.complete(message, owner: "node-a", with: end))
+            }
+            try await startAndEnd("run-once", key: "user-1", period: 60_000, at: 0)
+            try await startAndEnd("run-monthly", key: "monthly", period: 30 * 86_400_000, at: 0)
+            try await startAndEnd("run-recent", key: "user-2", period: 60_000, at: 6 * day)
+            #expect(try await store.expireRateStarts(at: fixture.at(7 * day - 1)) == 0, "a start is kept a week, though its window ended")
+            #expect(try await store.expireRateStarts(at: fixture.at(7 * day + 1)) == 1, "user-1's, a key used once")
+            #expect(try await store.expireRateStarts(at: fixture.at(7 * day + 1)) == 0)
+            #expect(try await store.expireRateStarts(at: fixture.at(29 * day)) == 1, "user-2's, a week after it")
+            let monthly = try await store.flowKeyReport("monthly", now: fixture.at(29 * day))
+            #expect(monthly.rateCount == 1, "a start is kept for its own window when that is longer than a week")
+            #expect(try await store.expireRateStarts(at: fixture.at(30 * day + 1)) == 1)
+            #expect(try await store.expireRateStarts(at: fixture.at(400 * day)) == 0)
+        }
+    }
+
+    @Test("an attempt its run's end took the message from logs its end once; one whose lease another node took logs nothing", arguments: StoreKind.testable)
+    func attemptsEndedWithTheirRun(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            let store = s.store
+            func start(_ id: String) async throws -> QueuedMessage {
+                let url = "http://127.0.0.1:9/wf"
+                let run = RunRecord(id: id, workflow: url, definitionHash: "", input: .null, createdAt: s.t0, updatedAt: s.t0, endpoint: url)
+                let first = QueuedMessage(role: .workflow, runId: id, destination: url, dueAt: s.t0)
+                #expect(try await store.publish([.startRun(run, initialBody: [], first: first)], at: s.t0) == [.stored(first.id)])
+                return first
+            }
+            func states(_ message: QueuedMessage) async throws -> [String] {
+                var filter = MessageEventFilter()
+                filter.messageIds = [message.id]
+                return try await store.messageEvents(matching: filter, before: nil, count: 100).events.map(\.state.rawValue)
+            }
+            func followUp(_ state: MessageEvent.State, of message: QueuedMessage, at seconds: Double) throws -> AttemptFollowUp {
+                var followUp = AttemptFollowUp()
+                followUp.decidedAt = try s.at(seconds)
+                followUp.events = [MessageEvent(state, of: message, at: try s.at(seconds).millisecondsSinceEpoch)]
+                return followUp
+            }
+
+            // Claimed, then the run is canceled before the delivery makes its request.
+            let first = try await start("wfr_1")
+            #expect(try await store.claimDueQueued(now: s.at(1), limit: 10, owner: "node-a", leaseUntil: s.at(10)).map(\.id) == [first.id])
+            #expect(try await store.cancel(runId: "wfr_1", reason: nil, at: s.at(2)))
+            #expect(try await states(first) == ["CREATED"], "in flight: its attempt logs its end")
+            var none = AttemptFollowUp()
+            none.decidedAt = try s.at(3)
+            #expect(try await store.finishAttempt(first, owner: "node-a", with: none) == false)
+            #expect(try await states(first) == ["CANCELED", "CREATED"])
+
+            // Node-a's lease ends; node-b delivers it; the run ends; node-a's late error is logged, not a second end.
+            let second = try await start("wfr_2")
+            _ = try await store.claimDueQueued(now: s.at(1), limit: 10, owner: "node-a", leaseUntil: s.at(10))
+            #expect(try await store.claimDueQueued(now: s.at(20), limit: 10, owner: "node-b", leaseUntil: s.at(30)).map(\.id) == [second.id])
+            #expect(try await store.finishAttempt(second, owner: "node-a", with: followUp(.error, of: second, at: 21)) == false)
+            #expect(try await states(second) == ["CREATED"], "node-b holds it: node-a's attempt is not its end")
+            #expect(try await store.finishAttempt(second, owner: "node-b", with: followUp(.delivered, of: second, at: 22)))
+            #expect(try await store.cancel(runId: "wfr_2", reason: nil, at: s.at(23)))
+            #expect(try await store.finishAttempt(second, owner: "node-a", with: followUp(.error, of: second, at: 24)) == false)
+            #expect(try await states(second) == ["ERROR", "DELIVERED", "CREATED"])
+        }
+    }
 }

@@ -151,7 +151,9 @@ extension WorkflowEngine {
         if message.role == .workflow {
             guard let run, run.status == .running else {
                 // The run ended (canceled, finished by its cleanup call) after this was queued.
-                _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp())
+                var followUp = AttemptFollowUp()
+                followUp.decidedAt = clock()
+                _ = try await store.finishAttempt(message, owner: owner, with: followUp)
                 return
             }
             (body, initialPayload) = try await deliveryBody(of: run.id, through: message.logPosition)

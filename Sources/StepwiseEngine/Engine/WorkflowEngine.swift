@@ -304,7 +304,7 @@ public actor WorkflowEngine {
         var leasesReleased = false
         let renewal = Task { await renewLeases() }
         let watcher = Task { await watchForWork() }
-        let expiry = Task { await expireMessageLog() }
+        let expiry = Task { await expireOldRows() }
         defer {
             renewal.cancel()
             watcher.cancel()
@@ -372,20 +372,29 @@ public actor WorkflowEngine {
         }
     }
 
-    /// Deletes the message log's events older than `messageLogRetention` about once a minute,
-    /// a bounded number per transaction, so the log never grows without end.
-    private func expireMessageLog() async {
+    /// About once a minute, deletes what is kept only for a while, a bounded number per
+    /// transaction, so neither grows without end: the message log's events older than
+    /// `messageLogRetention`, and rate-limit starts no admission can count any more (a key used
+    /// once keeps its starts otherwise).
+    private func expireOldRows() async {
         while !Task.isCancelled {
-            do {
-                let before = clock().movedBack(by: configuration.messageLogRetention)
-                // A pause between batches leaves the writer to the deliveries during a backlog.
-                while try await store.expireMessageEvents(before: before) > 0, !Task.isCancelled {
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-            } catch {
-                if !Task.isCancelled { logger.error("old events of the message log could not be deleted (\(error)); trying again in a minute") }
-            }
+            let before = clock().movedBack(by: configuration.messageLogRetention)
+            await expire("old events of the message log") { try await store.expireMessageEvents(before: before) }
+            let now = clock()
+            await expire("rate-limit starts of ended windows") { try await store.expireRateStarts(at: now) }
             try? await Task.sleep(for: .seconds(60))
+        }
+    }
+
+    /// Runs `batch` until it deletes nothing; logs a failure, to be tried again at the next turn.
+    private func expire(_ what: String, _ batch: () async throws -> Int) async {
+        do {
+            // A pause between batches leaves the writer to the deliveries during a backlog.
+            while try await batch() > 0, !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        } catch {
+            if !Task.isCancelled { logger.error("\(what) could not be deleted (\(error)); trying again in a minute") }
         }
     }
 

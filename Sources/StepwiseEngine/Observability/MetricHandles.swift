@@ -9,7 +9,7 @@ import Synchronization
 public final class MetricHandles: Sendable {
     private struct Key: Hashable {
         let label: String
-        let values: [String]
+        let dimensions: [String]
     }
 
     /// The factory every handle is made through.
@@ -35,7 +35,7 @@ public final class MetricHandles: Sendable {
     private static func handle<Handle>(
         in made: borrowing Mutex<[Key: Handle]>, _ label: String, _ dimensions: [(String, String)], make: () -> Handle
     ) -> Handle {
-        let key = Key(label: label, values: dimensions.map(\.1))
+        let key = Key(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
         return made.withLock { made in
             if let handle = made[key] { return handle }
             let handle = make()

@@ -249,6 +249,10 @@ public protocol Store: Sendable {
     /// Deletes up to `MessageLog.expiredPerTransaction` events that happened before `time`, in one
     /// transaction; how many it deleted.
     func expireMessageEvents(before time: TimestampValue) async throws -> Int
+    /// Deletes up to `FlowAdmission.startsExpiredPerTransaction` rate-limit starts that no
+    /// admission at `now` or later can count (`FlowAdmission.expireStarts`), in one transaction;
+    /// how many it deleted.
+    func expireRateStarts(at now: TimestampValue) async throws -> Int
 
     // MARK: Metrics
 

@@ -53,6 +53,22 @@ public struct FlowAdmission<Rows: FlowControlRows> {
 }
 
 extension FlowAdmission {
+    /// How long a rate-limit start is kept at least: QStash's longest period. An admission counts
+    /// a start under the key's current period when that is longer than the start's own, so a
+    /// start is kept for a week, or for its own window when that is longer.
+    public static var startsKeptAtLeast: Int64 { 7 * 86_400_000 }
+
+    /// The most starts one expiry deletes, so that no transaction grows with a backlog.
+    public static var startsExpiredPerTransaction: Int { 1_000 }
+
+    /// Deletes up to `startsExpiredPerTransaction` starts that no admission at `now` or later can
+    /// count: older than `startsKeptAtLeast` and than their own window. An admission forgets
+    /// only its own key's old starts, so a key used once would keep its starts for ever. Returns
+    /// how many it deleted.
+    public func expireStarts(at now: Int64) throws -> Int {
+        try rows.deleteStarts(before: now - Self.startsKeptAtLeast, windowEndedBy: now, limit: Self.startsExpiredPerTransaction)
+    }
+
     /// A lease that expired belonged to a node that died: the slots it held are free again, so
     /// every message waiting for one may try again. Done at the start of each claim.
     public func freeSlotsOfExpiredLeases(now: Int64) throws {
@@ -110,4 +126,7 @@ public protocol FlowControlRows {
     func releaseSlot(key: String) throws
     /// Forgets every start counted under `key`.
     func forgetStarts(key: String) throws
+    /// Deletes up to `limit` starts, of any key, made before `time` whose own window ended by
+    /// `now`; how many it deleted.
+    func deleteStarts(before time: Int64, windowEndedBy now: Int64, limit: Int) throws -> Int
 }

@@ -37,4 +37,6 @@ public protocol MessageEventRows {
     /// Deletes up to `limit` events that happened before `time` (milliseconds), oldest first;
     /// how many it deleted.
     func deleteMessageEvents(before time: Int64, limit: Int) throws -> Int
+    /// Whether message `id` has an event that ends its life: `DELIVERED`, `FAILED` or `CANCELED`.
+    func messageLogShowsEnd(of id: String) throws -> Bool
 }

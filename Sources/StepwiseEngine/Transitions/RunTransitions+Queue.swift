@@ -83,7 +83,9 @@ extension RunTransitions {
     }
 
     /// Applies what follows an attempt of a claimed queued message; false when the lease was lost
-    /// (the run was canceled, or another node took the message), and nothing else changes.
+    /// (the run ended, or another node took the message), and then only the attempt is kept: in
+    /// the run's history when the run ended, and in the message log when the run's end took the
+    /// message.
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) throws -> Bool {
         // When it was published, read before its row goes.
         let publishedAt = followUp.deadLetter == nil ? nil : try transaction.queuedMessage(id: message.id)?.createdAt
@@ -94,14 +96,17 @@ extension RunTransitions {
                 try transaction.removeQueued(id: message.id, owner: owner)
             }
         if let key = message.flowControl?.concurrencyKey { try transaction.releaseSlot(key: key) }
-        let run = try followUp.record.flatMap { try transaction.run(id: $0.runId) }
+        let run = try message.runId.flatMap { try transaction.run(id: $0) }
         // The delivery that ends a run (its cleanup call came in while it was in flight) finds
         // its message gone with the run; it is still part of the run's history and of the log.
-        if let record = followUp.record, let run, owned || run.status.isFinal {
-            try transaction.record(record)
-            if !owned { try logEndedWithRun(message, attempt: followUp.events.first, at: followUp.decidedAt ?? record.finishedAt) }
+        if let record = followUp.record, let run, owned || run.status.isFinal { try transaction.record(record) }
+        guard owned else {
+            // Gone, not taken by another node after a lost lease: that node's attempts log themselves.
+            if run?.status.isFinal == true, try transaction.queuedMessage(id: message.id) == nil {
+                try logEndedWithRun(message, attempt: followUp.events.first, at: followUp.decidedAt ?? followUp.record?.finishedAt ?? message.dueAt)
+            }
+            return false
         }
-        guard owned else { return false }
         for event in followUp.events { try transaction.appendMessageEvent(event) }
         let now = (followUp.decidedAt ?? followUp.record?.finishedAt ?? message.dueAt).wholeMilliseconds
         if let (runId, error) = followUp.failRun { try fail(runId: runId, error: error, deadLetter: message, at: now) }
@@ -120,12 +125,13 @@ extension RunTransitions {
         return true
     }
 
-    /// Logs how the attempt of `message` that was in flight when its run ended went: delivered,
-    /// or an error after which the message is canceled with its run (it is never tried again).
+    /// Logs how the attempt of `message` that was in flight when its run's end took the message
+    /// went (`outcome`: delivered, an error; none when it found the run ended and made no
+    /// request), then, unless it was delivered or the log already shows the message's end (an
+    /// attempt of another node after a lost lease), that the message is canceled with its run.
     private func logEndedWithRun(_ message: QueuedMessage, attempt outcome: MessageEvent?, at time: TimestampValue) throws {
-        guard let outcome else { return }
-        try transaction.appendMessageEvent(outcome)
-        guard outcome.state != .delivered else { return }
+        if let outcome { try transaction.appendMessageEvent(outcome) }
+        guard outcome?.state != .delivered, try !transaction.messageLogShowsEnd(of: message.id) else { return }
         try transaction.appendMessageEvent(MessageEvent(.canceled, of: message, at: time.millisecondsSinceEpoch))
     }
 

@@ -179,12 +179,11 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// left it, when the caller has it, so that it is not read again.
     func finish(runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil) throws {
         let children = try transaction.childRunIds(of: runId)
-        let queued = try transaction.queuedMessages(ofRun: runId)
-        try logCanceled(queued.filter { !$0.isInFlight(at: now) }, at: now)
-        try transaction.clearPendingWork(runId: runId)
+        let dropped = try transaction.clearPendingWork(runId: runId)
+        try logCanceled(dropped.filter { !$0.isInFlight(at: now) }.map(\.message), at: now)
         // Its queued messages may hold slots, or stand before others in a queue: what waits
         // under their keys may go once they are gone.
-        for key in Set(queued.compactMap(\.flowKey)).sorted() { try transaction.releaseSlot(key: key) }
+        for key in Set(dropped.compactMap(\.flowKey)).sorted() { try transaction.releaseSlot(key: key) }
         for child in children { _ = try cancel(runId: child, at: now) }
         if status == .failed { try transaction.addDeadLetter(runId: runId, at: now) }
         for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, at: now) }
@@ -198,11 +197,10 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         try resolve(runId: parent.runId, operation: operation, entry: operation.entry(out: .map(result)), at: now)
     }
 
-    /// Logs the end of `queued`, messages its run's end cancels before their delivery (an SDK
+    /// Logs the end of `messages`, which their run's end dropped before their delivery (an SDK
     /// wait's timeout, which the engine resolves itself, was never logged).
-    private func logCanceled(_ queued: [RunQueuedMessage], at now: TimestampValue) throws {
-        for id in queued.map(\.id) {
-            guard let message = try transaction.queuedMessage(id: id)?.message, message.role != .waitTimeout else { continue }
+    private func logCanceled(_ messages: [QueuedMessage], at now: TimestampValue) throws {
+        for message in messages where message.role != .waitTimeout {
             try transaction.appendMessageEvent(MessageEvent(.canceled, of: message, at: now.millisecondsSinceEpoch))
         }
     }

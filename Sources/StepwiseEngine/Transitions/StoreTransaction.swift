@@ -76,10 +76,9 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     /// Records a delivery attempt in the run's history.
     func record(_ attempt: AttemptRecord) throws
     /// Drops everything the run still has pending: messages, queued messages, operations, step
-    /// failure counts and events kept for it.
-    func clearPendingWork(runId: String) throws
-    /// The run's queued messages, oldest first.
-    func queuedMessages(ofRun runId: String) throws -> [RunQueuedMessage]
+    /// failure counts and events kept for it; the queued messages it dropped, oldest first, each
+    /// as the drop found it (a claim that leased one first has committed).
+    func clearPendingWork(runId: String) throws -> [RunQueuedMessage]
 
     // MARK: Operations (timers, waits, calls, child runs)
 

@@ -1,20 +1,20 @@
 import StepwiseExpressions
 
-/// A queued message of a run, as the run's end finds it: the flow-control key it counts under,
-/// and until when a delivery of it holds a lease.
-public struct RunQueuedMessage: Sendable, Equatable {
-    public var id: String
+/// A queued message its run's end dropped (`StoreTransaction.clearPendingWork`), as the end found
+/// it: the flow-control key it counted under, and until when a delivery of it held a lease.
+public struct RunQueuedMessage: Sendable {
+    public var message: QueuedMessage
     public var flowKey: String?
     /// Unix milliseconds; `nil` when no delivery leased it.
     public var leasedUntil: Int64?
 
-    public init(id: String, flowKey: String?, leasedUntil: Int64?) {
-        self.id = id
+    public init(message: QueuedMessage, flowKey: String?, leasedUntil: Int64?) {
+        self.message = message
         self.flowKey = flowKey
         self.leasedUntil = leasedUntil
     }
 
-    /// Whether a delivery of it is in flight at `now`: its attempt then logs how it ended.
+    /// Whether a delivery of it was in flight at `now`: that attempt logs how it ended.
     public func isInFlight(at now: TimestampValue) -> Bool {
         leasedUntil.map { $0 >= now.millisecondsSinceEpoch } ?? false
     }
