@@ -268,12 +268,10 @@ struct PostgresTransaction: StoreTransaction {
             try session.execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
         }
         // A claim that leased a message first is waited for, and its lease is what the delete returns.
-        let dropped = try session.rows("DELETE FROM queue WHERE run_id = ? RETURNING *", [runId]).compactMap { row in
-            PostgresRecords.queuedMessage(row).map { message in
-                (order: (try? row("seq", as: Int64.self)) ?? 0,
-                 RunQueuedMessage(message: message, flowKey: (try? row("flow_key", as: String?.self)) ?? nil,
-                     leasedUntil: (try? row("lease_until", as: Int64?.self)) ?? nil))
-            }
+        let dropped = try session.rows("DELETE FROM queue WHERE run_id = ? RETURNING *", [runId]).map { row in
+            (order: try row("seq", as: Int64.self),
+             RunQueuedMessage(message: PostgresRecords.queuedMessage(row), flowKey: try row("flow_key", as: String?.self),
+                 leasedUntil: try row("lease_until", as: Int64?.self)))
         }
         return dropped.sorted { $0.order < $1.order }.map(\.1)
     }

@@ -276,7 +276,7 @@ struct SQLiteTransaction: StoreTransaction {
         }
         // RETURNING gives its rows in no set order: they are put back in the queue's.
         let dropped = try SQLiteStore.decodeRows(db.cachedStatement(sql: "DELETE FROM queue WHERE run_id = ? RETURNING rowid AS queue_order, *"), [runId]) { row in
-            SQLiteStore.queuedMessage(row).map { (order: row["queue_order"] as Int64, RunQueuedMessage(message: $0, flowKey: row["flow_key"], leasedUntil: row["lease_until"])) }
+            (order: row["queue_order"] as Int64, RunQueuedMessage(message: SQLiteStore.queuedMessage(row), flowKey: row["flow_key"], leasedUntil: row["lease_until"]))
         }
         return dropped.sorted { $0.order < $1.order }.map(\.1)
     }

@@ -86,6 +86,34 @@ import StepwiseTesting
         }
     }
 
+    @Test(arguments: StoreKind.testable) func aPlainMessageWithACallbackHasItCalledAfterEveryAttempt(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            target.script("/flaky", ScriptedResponse(status: 500, body: "not yet", contentType: "text/plain"), .json(#"{"done":true}"#, status: 201))
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
+                let published = try await send(
+                    .POST, stepwise.url("/v2/publish/" + target.url("/flaky")), body: #"{"n":1}"#,
+                    headers: [("Upstash-Retries", "1"), ("Upstash-Callback", target.url("/cb")), ("Upstash-Forward-X-Team", "blue")])
+                let id = try #require(published.json?["messageId"]?.string, "\(published.body)")
+                let callbacks = try await eventually("a callback after each of the two attempts") { () -> [CallbackBody]? in
+                    let received = target.requests(to: "/cb")
+                    return received.count == 2 ? try received.map { try CallbackBody(jsonBytes: Array($0.body.utf8)) } : nil
+                }
+                #expect(callbacks.map(\.status) == [500, 201])
+                #expect(callbacks.map(\.retried) == [nil, 1], "left out on the first attempt, as QStash does")
+                #expect(callbacks.map { String(decoding: $0.body, as: UTF8.self) } == ["not yet", #"{"done":true}"#])
+                for callback in callbacks {
+                    #expect(callback.sourceMessageId == id)
+                    #expect(callback.url == target.url("/flaky") && callback.method == "POST" && callback.maxRetries == 1)
+                    #expect(String(decoding: callback.sourceBody, as: UTF8.self) == #"{"n":1}"#)
+                    #expect(callback.sourceHeader.first { $0.name == "X-Team" }?.values == ["blue"])
+                }
+                let delivered = target.requests(to: "/cb")
+                #expect(delivered.allSatisfy { $0.header("Upstash-Signature") != nil }, "callbacks are signed like any delivery")
+                #expect(try await stepwise.messageStates(of: id) == ["DELIVERED", "RETRY", "ERROR", "CREATED"])
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func stepsPublishedTwiceAreRecordedOnceAndEndedRunsRefuseAppends(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind) { stepwise in

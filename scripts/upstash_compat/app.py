@@ -72,6 +72,7 @@ TAG_EXECUTIONS: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int)
 REQUESTS: List[Dict[str, Any]] = []               # every request to /wf/* (headers summary)
 THIRD_PARTY: List[Dict[str, Any]] = []            # every request to /third-party/echo
 FAILURE_SINK: List[Dict[str, Any]] = []           # every request to /failure-sink
+CALLBACKS: List[Dict[str, Any]] = []              # every QStash callback to /callback-sink
 FLAKY_ATTEMPTS: Dict[str, int] = defaultdict(int)  # run id -> attempts of the flaky step
 STATE = {"broken": True}                           # the resumable workflow's switch
 
@@ -266,6 +267,25 @@ async def failure_sink(request: Request) -> Dict[str, Any]:
 async def failure_sink_list() -> JSONResponse:
     with _lock:
         return JSONResponse(list(FAILURE_SINK))
+
+
+@app.post("/callback-sink")
+async def callback_sink(request: Request) -> Dict[str, Any]:
+    """The callback URL of plain messages: QStash's callback body after each delivery attempt."""
+    raw = (await request.body()).decode("utf-8", "replace")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    with _lock:
+        CALLBACKS.append({"t": time.time(), "json": body, "signed": "upstash-signature" in request.headers})
+    return {"ok": True}
+
+
+@app.get("/callback-sink")
+async def callback_sink_list() -> JSONResponse:
+    with _lock:
+        return JSONResponse(list(CALLBACKS))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -979,6 +979,36 @@ def scenario_messages(h: Harness, deadline: float) -> None:
         raise Fail(f"the qstash client's messages API failed: {type(error).__name__}: {error}")
 
 
+def scenario_callbacks(h: Harness, deadline: float) -> None:
+    """The official client's publish with a callback: the callback URL receives QStash's callback
+    body with the destination's answer, signed; a failing destination's failure callback too."""
+    client = h.qstash()
+    tag = new_tag("callbacks")
+    sink = f"{h.app_url}/callback-sink"
+    try:
+        delivered = client.message.publish_json(
+            url=f"{h.app_url}/third-party/echo", body={"tag": tag}, headers={"X-Run-Id": tag}, callback=sink).message_id
+        failed = client.message.publish_json(
+            url=f"{h.app_url}/third-party/unavailable", body={"tag": tag}, retries=0, callback=sink, failure_callback=sink).message_id
+    except Exception as error:  # noqa: BLE001 -- QStashError carries status and body
+        raise Fail(f"QStash.message.publish_json(callback=..., failure_callback=...): {type(error).__name__}: {error}")
+
+    def received(message_id: str) -> List[Dict[str, Any]]:
+        return [c for c in h.app("GET", "/callback-sink").json() if (c.get("json") or {}).get("sourceMessageId") == message_id]
+
+    while time.monotonic() < deadline and (len(received(delivered)), len(received(failed))) != (1, 2):
+        time.sleep(0.2)
+    calls = received(delivered)
+    expect_equal("callbacks of the delivered message", len(calls), 1)
+    body = calls[0]["json"]
+    expect_equal("its callback's status, answer and source body",
+                 (body.get("status"), json.loads(b64text(body.get("body"))).get("echo"), json.loads(b64text(body.get("sourceBody")))),
+                 (201, json.dumps({"tag": tag}), {"tag": tag}))
+    expect_equal("the callback is signed", calls[0]["signed"], True)
+    statuses = sorted(c["json"].get("status") for c in received(failed))
+    expect_equal("the failing message's callback and failure callback both carry its 503", statuses, [503, 503])
+
+
 def scenario_dlq(h: Harness, deadline: float) -> None:
     """The official client's DLQ of plain messages: messages that give up land there with the
     last answer; list with a filter and a cursor, get, delete and delete_many."""
@@ -1069,6 +1099,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("queues", scenario_queues),
     ("url_groups", scenario_url_groups),
     ("messages", scenario_messages),
+    ("callbacks", scenario_callbacks),
     ("dlq", scenario_dlq),
     ("events", scenario_events),
 ]

@@ -53,7 +53,9 @@ extension WorkflowEngine {
         if let wait = try? JSONDecoder().decode(EndpointWait.self, from: Data(message.body ?? [])), try await resolve(wait, eventBody: nil) {
             return
         }
-        _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp())
+        var followUp = AttemptFollowUp()
+        followUp.decidedAt = clock()
+        _ = try await store.finishAttempt(message, owner: owner, with: followUp)
     }
 
     /// The SDK runs on `event` woken with `body`: `runId`'s only when given.

@@ -6,8 +6,8 @@ import StepwiseRuntime
 /// notes): delivered, retried after QStash's backoff or the message's `Upstash-Retry-Delay`
 /// (`Retry-After` when the answer asks), or failed for good (at once on 489 with
 /// `Upstash-NonRetryable-Error`), which fails the run and queues its failure callback, or keeps a
-/// plain message in its DLQ. Every call attempt is followed by its callback. Pure: the store
-/// applies the result.
+/// plain message in its DLQ. Every attempt of a call, or of a plain message with a callback, is
+/// followed by its callback (QStash's callbacks). Pure: the store applies the result.
 public struct QueuedAttemptResolver: Sendable {
     public var message: QueuedMessage
     /// The run the message belongs to, if any.
@@ -45,7 +45,7 @@ public struct QueuedAttemptResolver: Sendable {
         }
         var followUp = AttemptFollowUp()
         followUp.decidedAt = now
-        if message.role == .call, let callback = callbackMessage(for: result) { followUp.enqueue.append(callback) }
+        if message.role == .call || message.isPlain, let callback = callbackMessage(for: result) { followUp.enqueue.append(callback) }
         switch verdict {
         case .delivered:
             followUp.record = record("delivered", result)
@@ -135,17 +135,18 @@ public struct QueuedAttemptResolver: Sendable {
         }
     }
 
-    /// The callback of a call attempt and the `fromCallback` log entry it delivers; `nil` when the
-    /// call has no callback or its run ended.
+    /// The callback of an attempt, and for a call the `fromCallback` log entry it delivers; `nil`
+    /// when the message has no callback or its run ended.
     private func callbackMessage(for result: AttemptResult) -> (message: QueuedMessage, logEntry: RawStep?)? {
-        guard let target = message.callback, run?.status == .running else { return nil }
+        guard let target = message.callback, message.isPlain || run?.status == .running else { return nil }
         let (status, header, responseBody) = parts(result)
         let callback = CallbackBody(
             status: status, header: header, body: responseBody, retried: message.attempt == 0 ? nil : message.attempt,
-            maxRetries: message.retries, sourceMessageId: message.id, url: message.destination, method: message.method,
-            sourceHeader: sourceHeader, sourceBody: body,
-            createdAt: now.millisecondsSinceEpoch)
+            maxRetries: message.retries, sourceMessageId: message.id, topicName: message.urlGroup, endpointName: message.endpointName,
+            url: message.destination, method: message.method, sourceHeader: sourceHeader, sourceBody: body,
+            createdAt: now.millisecondsSinceEpoch, scheduleId: message.scheduleId)
         let queued = followingMessage(.callback, to: target, body: callback.jsonBytes)
+        guard message.role == .call else { return (queued, nil) }
         return (queued, RawStep(messageId: queued.id, body: queued.body ?? [], callType: .fromCallback))
     }
 

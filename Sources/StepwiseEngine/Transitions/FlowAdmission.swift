@@ -54,17 +54,17 @@ public struct FlowAdmission<Rows: FlowControlRows> {
 
 extension FlowAdmission {
     /// How long a rate-limit start is kept at least: QStash's longest period. An admission counts
-    /// a start under the key's current period when that is longer than the start's own, so a
-    /// start is kept for a week, or for its own window when that is longer.
+    /// a start under the key's current period when that is longer than the start's own (a key
+    /// whose period grew): a start counts so for a week, or for its own period when longer.
     public static var startsKeptAtLeast: Int64 { 7 * 86_400_000 }
 
     /// The most starts one expiry deletes, so that no transaction grows with a backlog.
     public static var startsExpiredPerTransaction: Int { 1_000 }
 
-    /// Deletes up to `startsExpiredPerTransaction` starts that no admission at `now` or later can
-    /// count: older than `startsKeptAtLeast` and than their own window. An admission forgets
-    /// only its own key's old starts, so a key used once would keep its starts for ever. Returns
-    /// how many it deleted.
+    /// Deletes up to `startsExpiredPerTransaction` starts older than `startsKeptAtLeast` and than
+    /// their own period: no admission counts them any more. An admission forgets only its own
+    /// key's old starts, so a key used once would keep its starts for ever. Returns how many it
+    /// deleted.
     public func expireStarts(at now: Int64) throws -> Int {
         try rows.deleteStarts(before: now - Self.startsKeptAtLeast, windowEndedBy: now, limit: Self.startsExpiredPerTransaction)
     }

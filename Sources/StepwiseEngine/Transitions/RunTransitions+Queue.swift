@@ -101,10 +101,7 @@ extension RunTransitions {
         // its message gone with the run; it is still part of the run's history and of the log.
         if let record = followUp.record, let run, owned || run.status.isFinal { try transaction.record(record) }
         guard owned else {
-            // Gone, not taken by another node after a lost lease: that node's attempts log themselves.
-            if run?.status.isFinal == true, try transaction.queuedMessage(id: message.id) == nil {
-                try logEndedWithRun(message, attempt: followUp.events.first, at: followUp.decidedAt ?? followUp.record?.finishedAt ?? message.dueAt)
-            }
+            try logEndedWithRun(message, of: run, attempt: followUp.events.first, at: followUp.decidedAt ?? followUp.record?.finishedAt ?? message.dueAt)
             return false
         }
         for event in followUp.events { try transaction.appendMessageEvent(event) }
@@ -125,13 +122,18 @@ extension RunTransitions {
         return true
     }
 
-    /// Logs how the attempt of `message` that was in flight when its run's end took the message
-    /// went (`outcome`: delivered, an error; none when it found the run ended and made no
-    /// request), then, unless it was delivered or the log already shows the message's end (an
-    /// attempt of another node after a lost lease), that the message is canceled with its run.
-    private func logEndedWithRun(_ message: QueuedMessage, attempt outcome: MessageEvent?, at time: TimestampValue) throws {
+    /// For an attempt whose lease was lost: when the run's end took `message` while the attempt
+    /// was in flight, logs how the attempt went (`outcome`: delivered, an error; none when it
+    /// found the run ended and made no request), then, unless it was delivered, that the message
+    /// is canceled with its run. Nothing when the message is still queued (another node took it
+    /// after the lease ended: its attempts log themselves), when the log already shows the
+    /// message's end (another node ended it), or for a wait's timeout (never logged).
+    private func logEndedWithRun(_ message: QueuedMessage, of run: RunRecord?, attempt outcome: MessageEvent?, at time: TimestampValue) throws {
+        guard message.role != .waitTimeout, run?.status.isFinal == true, try transaction.queuedMessage(id: message.id) == nil,
+            try !transaction.messageLogShowsEnd(of: message.id)
+        else { return }
         if let outcome { try transaction.appendMessageEvent(outcome) }
-        guard outcome?.state != .delivered, try !transaction.messageLogShowsEnd(of: message.id) else { return }
+        guard outcome?.state != .delivered else { return }
         try transaction.appendMessageEvent(MessageEvent(.canceled, of: message, at: time.millisecondsSinceEpoch))
     }
 

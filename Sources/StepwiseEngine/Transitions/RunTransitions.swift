@@ -180,7 +180,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     func finish(runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil) throws {
         let children = try transaction.childRunIds(of: runId)
         let dropped = try transaction.clearPendingWork(runId: runId)
-        try logCanceled(dropped.filter { !$0.isInFlight(at: now) }.map(\.message), at: now)
+        try logCanceled(dropped.filter { !$0.isInFlight(at: now) }.compactMap(\.message), at: now)
         // Its queued messages may hold slots, or stand before others in a queue: what waits
         // under their keys may go once they are gone.
         for key in Set(dropped.compactMap(\.flowKey)).sorted() { try transaction.releaseSlot(key: key) }

@@ -12,7 +12,10 @@ public struct CallbackBody: Sendable, Equatable {
     public var retried: Int?
     public var maxRetries: Int
     public var sourceMessageId: String
-    /// The third party's URL and the method used.
+    /// The URL group the message was published to, and the name of its endpoint there.
+    public var topicName: String?
+    public var endpointName: String?
+    /// The destination's URL (a call's third party) and the method used.
     public var url: String
     public var method: String
     public var sourceHeader: [(name: String, values: [String])]
@@ -21,13 +24,16 @@ public struct CallbackBody: Sendable, Equatable {
     /// Unix milliseconds.
     public var notBefore: Int64?
     public var createdAt: Int64?
+    /// The schedule that published the message.
+    public var scheduleId: String?
     public var callerIP: String?
 
     /// A body with the given parts.
     public init(
         status: Int64, header: [(name: String, values: [String])], body: [UInt8], retried: Int?, maxRetries: Int,
-        sourceMessageId: String, url: String, method: String, sourceHeader: [(name: String, values: [String])] = [],
-        sourceBody: [UInt8] = [], notBefore: Int64? = nil, createdAt: Int64? = nil, callerIP: String? = nil
+        sourceMessageId: String, topicName: String? = nil, endpointName: String? = nil, url: String, method: String,
+        sourceHeader: [(name: String, values: [String])] = [], sourceBody: [UInt8] = [], notBefore: Int64? = nil, createdAt: Int64? = nil,
+        scheduleId: String? = nil, callerIP: String? = nil
     ) {
         self.status = status
         self.header = header
@@ -35,12 +41,15 @@ public struct CallbackBody: Sendable, Equatable {
         self.retried = retried
         self.maxRetries = maxRetries
         self.sourceMessageId = sourceMessageId
+        self.topicName = topicName
+        self.endpointName = endpointName
         self.url = url
         self.method = method
         self.sourceHeader = sourceHeader
         self.sourceBody = sourceBody
         self.notBefore = notBefore
         self.createdAt = createdAt
+        self.scheduleId = scheduleId
         self.callerIP = callerIP
     }
 
@@ -48,14 +57,19 @@ public struct CallbackBody: Sendable, Equatable {
     public var json: Value {
         var map = ValueMap([("status", .int(status)), ("header", HeaderLists.json(header)), ("body", .string(WireJSON.base64(body)))])
         map.setIfPresent("retried", retried.map { .int(Int64($0)) })
+        map[.string("maxRetries")] = .int(Int64(maxRetries))
+        map[.string("sourceMessageId")] = .string(sourceMessageId)
+        map.setIfPresent("topicName", topicName.map(Value.string))
+        map.setIfPresent("endpointName", endpointName.map(Value.string))
         for (key, value) in [
-            ("maxRetries", Value.int(Int64(maxRetries))), ("sourceMessageId", .string(sourceMessageId)), ("url", .string(url)),
-            ("method", .string(method)), ("sourceHeader", HeaderLists.json(sourceHeader)), ("sourceBody", .string(WireJSON.base64(sourceBody))),
+            ("url", Value.string(url)), ("method", .string(method)), ("sourceHeader", HeaderLists.json(sourceHeader)),
+            ("sourceBody", .string(WireJSON.base64(sourceBody))),
         ] {
             map[.string(key)] = value
         }
         map.setIfPresent("notBefore", notBefore.map(Value.int))
         map.setIfPresent("createdAt", createdAt.map(Value.int))
+        map.setIfPresent("scheduleId", scheduleId.map(Value.string))
         map.setIfPresent("callerIP", callerIP.map(Value.string))
         return .map(map)
     }
