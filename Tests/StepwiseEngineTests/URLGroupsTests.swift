@@ -29,6 +29,8 @@ struct URLGroupsTests {
                 _ = try await eventually("both endpoints reached") {
                     target.requests(to: "/first").count == 1 && target.requests(to: "/second").count == 1 ? true : nil
                 }
+                #expect(target.requests(to: "/first").first?.header("Upstash-Topic-Name") == "team", "QStash names the group it delivers for")
+                #expect(target.requests(to: "/second").first?.header("Upstash-Topic-Name") == "team")
                 let created = try await send(.GET, stepwise.url("/v2/events?topicName=team&state=CREATED")).json?["events"]?.list ?? []
                 #expect(created.compactMap { $0["endpointName"]?.string } == ["one"], "the named endpoint's copy names it, the other has none")
                 let again = try await send(.POST, stepwise.url("/v2/publish/team"), body: #"{"n": 1}"#, headers: [("Upstash-Deduplication-Id", "d1")])

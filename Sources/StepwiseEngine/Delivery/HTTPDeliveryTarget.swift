@@ -27,7 +27,7 @@ public struct HTTPDeliveryTarget: DeliveryTarget {
         let headers = DeliveryHeaders(
             signature: signature, messageId: message.id, retried: message.attempt, runId: message.runIdHeader,
             runCreatedAt: message.role == .workflow ? runCreatedAt.map(\.millisecondsSinceEpoch) : nil,
-            contentType: message.contentType, forwarded: message.headers.map { ($0.name, $0.value) })
+            contentType: message.contentType, topicName: message.urlGroup, forwarded: message.headers.map { ($0.name, $0.value) })
         // Bounded to a day, so the duration is always representable.
         let timeout = min(max(message.timeoutMilliseconds ?? defaultTimeout, 1), 86_400_000)
         let request = OutgoingRequest(

@@ -10,6 +10,7 @@ public struct DeliveryHeaders: Sendable {
         "content-length", "host", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
         "proxy-connection", "proxy-authenticate", "proxy-authorization", "expect",
         "upstash-signature", "upstash-message-id", "upstash-retried", "upstash-workflow-runid", "upstash-workflow-createdat",
+        "upstash-topic-name",
     ]
 
     /// The parts of one delivery attempt.
@@ -21,13 +22,15 @@ public struct DeliveryHeaders: Sendable {
     /// Run creation, unix milliseconds.
     public var runCreatedAt: Int64?
     public var contentType: String?
+    /// The URL group the message was published to (`Upstash-Topic-Name`).
+    public var topicName: String?
     /// The message's forwarded headers (`Upstash-Forward-*`, prefix stripped, or run-level ones).
     public var forwarded: [(name: String, value: String)]
 
     /// Headers for one attempt.
     public init(
         signature: String, messageId: String, retried: Int, runId: String? = nil, runCreatedAt: Int64? = nil,
-        contentType: String? = nil, forwarded: [(name: String, value: String)] = []
+        contentType: String? = nil, topicName: String? = nil, forwarded: [(name: String, value: String)] = []
     ) {
         self.signature = signature
         self.messageId = messageId
@@ -35,6 +38,7 @@ public struct DeliveryHeaders: Sendable {
         self.runId = runId
         self.runCreatedAt = runCreatedAt
         self.contentType = contentType
+        self.topicName = topicName
         self.forwarded = forwarded
     }
 
@@ -53,6 +57,7 @@ public struct DeliveryHeaders: Sendable {
         headers.append("Upstash-Retried", String(retried))
         if let runId { headers.append("Upstash-Workflow-RunId", runId) }
         if let runCreatedAt { headers.append("Upstash-Workflow-CreatedAt", String(runCreatedAt)) }
+        if let topicName { headers.append("Upstash-Topic-Name", topicName) }
         headers.append("User-Agent", "Upstash-QStash")
         return headers
     }
