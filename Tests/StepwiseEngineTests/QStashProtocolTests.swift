@@ -114,6 +114,41 @@ import StepwiseTesting
         }
     }
 
+    @Test(arguments: StoreKind.testable) func aCallbackKeepsItsOwnOptionsAndIsShownWithoutTheSecretsItCarries(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            target.fallback("/cb-down", ScriptedResponse(status: 500, body: "down", contentType: "text/plain"))
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
+                let added = try await send(.POST, stepwise.url("/v2/topics/team/endpoints"), body: #"{"endpoints": [{"url": "\#(target.url("/ok"))", "name": "one"}]}"#)
+                #expect(added.status == 200, "\(added.body)")
+                let published = try await send(
+                    .POST, stepwise.url("/v2/publish/team"), body: "card 4242",
+                    headers: [
+                        ("Upstash-Forward-Authorization", "Bearer sk-secret"), ("Upstash-Callback", target.url("/cb-down")),
+                        ("Upstash-Callback-Retries", "2"), ("Upstash-Callback-Retry-Delay", "3600000"), ("Upstash-Callback-Timeout", "7s"),
+                    ])
+                let source = try #require(published.json?.list?.first?["messageId"]?.string, "\(published.body)")
+                let first = try await eventually("the callback's first attempt") { target.requests(to: "/cb-down").first }
+                let body = try CallbackBody(jsonBytes: Array(first.body.utf8))
+                #expect(body.sourceMessageId == source && body.topicName == "team" && body.endpointName == "one")
+                #expect(body.sourceHeader.first { $0.name == "Authorization" }?.values == ["Bearer sk-secret"], "delivered to the callback as sent")
+
+                let created = try await send(.GET, stepwise.url("/v2/events?url=\(target.url("/cb-down"))&state=CREATED")).json?["events"]?.list ?? []
+                let event = try #require(created.first)
+                #expect(event["maxRetries"] == 2 && event["timeout"] == 7, "the callback's own options: \(event)")
+                #expect(event["body"] == nil)
+                let id = try #require(event["messageId"]?.string)
+                // Retried after its own delay (an hour, a thousand times shorter here), not QStash's backoff of 12 s.
+                let waiting = try await send(.GET, stepwise.url("/v2/messages/\(id)"))
+                #expect(waiting.status == 200, "\(waiting.body)")
+                #expect(waiting.json?["retryDelayExpression"] == "3600000")
+                #expect(waiting.json?["body"] == nil && waiting.json?["bodyBase64"] == nil, "a callback's body carries its source's headers and body")
+                for shown in [waiting.body, try await send(.GET, stepwise.url("/v2/events")).body] {
+                    #expect(!shown.contains("sk-secret") && !shown.contains("4242"))
+                }
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func stepsPublishedTwiceAreRecordedOnceAndEndedRunsRefuseAppends(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind) { stepwise in

@@ -171,7 +171,8 @@ public struct QueuedAttemptResolver: Sendable {
     private func followingMessage(_ role: QueuedMessage.Role, to target: QueuedTarget, body: [UInt8]) -> QueuedMessage {
         QueuedMessage(
             role: role, runId: message.runId, destination: target.url, method: target.method, headers: target.headers,
-            contentType: "application/json", body: body, retries: target.retries, runIdHeader: target.runId ?? message.runId, dueAt: now)
+            contentType: "application/json", body: body, retries: target.retries, retryDelay: target.retryDelay,
+            timeoutMilliseconds: target.timeoutMilliseconds, runIdHeader: target.runId ?? message.runId, dueAt: now)
     }
 
     private func record(_ outcome: String, _ result: AttemptResult) -> AttemptRecord? {

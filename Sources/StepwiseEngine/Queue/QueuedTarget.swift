@@ -7,15 +7,23 @@ public struct QueuedTarget: Sendable, Codable, Equatable {
     public var method: String
     public var headers: [ForwardedHeader]
     public var retries: Int
+    /// `…-Retry-Delay` and `…-Timeout` of the later message, as `QueuedMessage` keeps them.
+    public var retryDelay: String?
+    public var timeoutMilliseconds: Int64?
     /// The run id the delivery names in `Upstash-Workflow-RunId` (`…-Workflow-RunId` behind the prefix).
     public var runId: String?
 
     /// A target with the given parts.
-    public init(url: String, method: String = "POST", headers: [ForwardedHeader] = [], retries: Int = QueuedMessage.defaultRetries, runId: String? = nil) {
+    public init(
+        url: String, method: String = "POST", headers: [ForwardedHeader] = [], retries: Int = QueuedMessage.defaultRetries,
+        retryDelay: String? = nil, timeoutMilliseconds: Int64? = nil, runId: String? = nil
+    ) {
         self.url = url
         self.method = method
         self.headers = headers
         self.retries = retries
+        self.retryDelay = retryDelay
+        self.timeoutMilliseconds = timeoutMilliseconds
         self.runId = runId
     }
 
@@ -25,6 +33,7 @@ public struct QueuedTarget: Sendable, Codable, Equatable {
         self.init(
             url: target.url, method: target.options.method ?? "POST",
             headers: target.options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) },
-            retries: target.options.retries ?? QueuedMessage.defaultRetries, runId: target.options.workflow.runId)
+            retries: target.options.retries ?? QueuedMessage.defaultRetries, retryDelay: target.options.retryDelay?.text,
+            timeoutMilliseconds: target.options.timeout?.milliseconds, runId: target.options.workflow.runId)
     }
 }

@@ -86,9 +86,11 @@ public struct CallbackBody: Sendable, Equatable {
             status: status, header: try HeaderLists.read(map[.string("header")], what: "'header'") ?? [],
             body: try WireJSON.unbase64(try map.string("body") ?? "", what: "'body'"), retried: try map.integer("retried").map { Int($0) },
             maxRetries: Int(try map.integer("maxRetries") ?? 0), sourceMessageId: try map.string("sourceMessageId") ?? "",
+            topicName: try map.string("topicName"), endpointName: try map.string("endpointName"),
             url: try map.string("url") ?? "", method: try map.string("method") ?? "GET",
             sourceHeader: try HeaderLists.read(map[.string("sourceHeader")], what: "'sourceHeader'") ?? [],
-            sourceBody: try WireJSON.unbase64(try map.string("sourceBody") ?? "", what: "'sourceBody'"))
+            sourceBody: try WireJSON.unbase64(try map.string("sourceBody") ?? "", what: "'sourceBody'"),
+            scheduleId: try map.string("scheduleId"))
     }
 
     /// Whether the SDK will ignore this attempt and wait for QStash's next one ("call-will-retry"):

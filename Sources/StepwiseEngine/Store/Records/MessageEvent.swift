@@ -64,8 +64,7 @@ public struct MessageEvent: Sendable, Equatable {
     /// `message` as the log keeps it (`message`).
     private static func shown(_ message: QueuedMessage) -> QueuedMessage {
         var shown = message.shown
-        let isCallback = message.role == .callback || message.role == .failureCallback
-        shown.body = isCallback ? nil : shown.body.map { AttemptAnswer.prefix(of: $0, maximum: maximumBodyBytes) }
+        shown.body = shown.body.map { AttemptAnswer.prefix(of: $0, maximum: maximumBodyBytes) }
         return shown
     }
 
