@@ -156,6 +156,9 @@ enum PostgresSchema {
         Migration(name: "v6: rate-limit starts by time, for their expiry", statements: [
             "CREATE INDEX rate_starts_by_time ON rate_starts(started_at)",
         ]),
+        Migration(name: "v7: the body of a dead-lettered SDK run's failed message (a call's callback)", statements: [
+            "ALTER TABLE dead_letters ADD COLUMN message_body BYTEA",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

@@ -14,7 +14,8 @@ extension PostgresTransaction {
             let run = try session.row("SELECT * FROM runs WHERE id = ?", [try row("run_id", as: String.self)]).flatMap(PostgresRecords.run),
             let created = Self.timestamp(try row("created_at"))
         else { return nil }
-        let message = StoredJSON.decode(QueuedMessage.self, from: try row("message", as: String?.self))
+        var message = StoredJSON.decode(QueuedMessage.self, from: try row("message", as: String?.self))
+        message?.body = try row("message_body", as: Data?.self).map { Array($0) }
         return DeadLetter(
             id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created, message: message)
     }
@@ -23,12 +24,13 @@ extension PostgresTransaction {
         try session.execute(
             """
             INSERT INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, message = NULL
+            ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, message = NULL, message_body = NULL
             """, ["dlq_" + runId, runId, Self.at(time)])
     }
 
     func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
-        try session.execute("UPDATE dead_letters SET message = ? WHERE run_id = ?", [try StoredJSON.text(message), runId])
+        try session.execute(
+            "UPDATE dead_letters SET message = ?, message_body = ? WHERE run_id = ?", [try StoredJSON.text(message), message.body.map { Data($0) }, runId])
     }
 
     func removeDeadLetter(id: String) throws {

@@ -327,6 +327,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v13: rate-limit starts by time, for their expiry") { db in
             try db.execute(sql: "CREATE INDEX rate_starts_by_time ON rate_starts(started_at)")
         }
+        migrator.registerMigration("v14: the body of a dead-lettered SDK run's failed message (a call's callback)") { db in
+            try db.execute(sql: "ALTER TABLE dead_letters ADD COLUMN message_body BLOB")
+        }
         return migrator
     }
 }

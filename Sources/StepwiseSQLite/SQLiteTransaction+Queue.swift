@@ -13,7 +13,8 @@ extension SQLiteTransaction {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM dead_letters WHERE id = ?"), arguments: [id]),
             let run = try run(id: row["run_id"]), let created = SQLiteTime.timestamp(row["created_at"])
         else { return nil }
-        let message = StoredJSON.decode(QueuedMessage.self, from: row["message"])
+        var message = StoredJSON.decode(QueuedMessage.self, from: row["message"])
+        message?.body = (row["message_body"] as Data?).map { Array($0) }
         return DeadLetter(
             id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created,
             message: message)
@@ -25,7 +26,8 @@ extension SQLiteTransaction {
     }
 
     func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
-        try db.cachedStatement(sql: "UPDATE dead_letters SET message = ? WHERE run_id = ?").execute(arguments: [try StoredJSON.text(message), runId])
+        try db.cachedStatement(sql: "UPDATE dead_letters SET message = ?, message_body = ? WHERE run_id = ?").execute(
+            arguments: [try StoredJSON.text(message), message.body.map { Data($0) }, runId])
     }
 
     func removeDeadLetter(id: String) throws {

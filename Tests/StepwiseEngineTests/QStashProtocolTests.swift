@@ -400,6 +400,52 @@ import StepwiseTesting
         }
     }
 
+    @Test(arguments: StoreKind.testable) func aCallWhoseCallbackCannotBeDeliveredFailsItsRunWhichResumesFromTheCallback(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
+                let url = endpoint.url("/wf")
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: url, steps: [])
+                endpoint.fallback("/third", ScriptedResponse(status: 200, body: #"{"pong":true}"#))
+                endpoint.handle("/wf") { request in
+                    // The endpoint is down whenever the call's answer comes back.
+                    guard request.header("Upstash-Workflow-Callback") == nil else { return .json(#"{"error":"down"}"#, status: 503) }
+                    let call: [(String, String)] = [
+                        ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", "wfr_lost"), ("Upstash-Workflow-Url", url),
+                        ("Upstash-Workflow-CallType", "toCallback"), ("Upstash-Retries", "0"), ("Upstash-Callback", url),
+                        ("Upstash-Callback-Retries", "1"), ("Upstash-Callback-Workflow-RunId", "wfr_lost"),
+                        ("Upstash-Callback-Forward-Upstash-Workflow-Callback", "true"),
+                        ("Upstash-Callback-Failure-Callback", endpoint.url("/failed")),
+                        ("Upstash-Callback-Failure-Callback-Forward-Upstash-Workflow-Is-Failure", "true"),
+                    ]
+                    _ = try? await sdk.batch([(endpoint.url("/third"), call, #""ping""#)])
+                    return .json("{}")
+                }
+                #expect(try await sdk.trigger(runId: "wfr_lost", payload: #"{"order":9}"#).status == 200)
+                let failed = try await finishedRun("wfr_lost", in: stepwise.store)
+                #expect(failed.status == .failed, "without its callback the run would wait for ever")
+                let callbacks = endpoint.requests(to: "/wf").filter { $0.header("Upstash-Workflow-Callback") != nil }
+                #expect(callbacks.count == 2, "the callback's own retries: one")
+
+                let notice = try await eventually("the callback's failure callback") { endpoint.requests(to: "/failed").first }
+                #expect(notice.header("Upstash-Workflow-Is-Failure") == "true")
+                let body = try FailureCallbackBodyFields(notice.body)
+                #expect(body.status == 503)
+                #expect(body.sourceBody == #"{"order":9}"#, "the run's initial payload, as the SDK's failure function needs")
+                #expect(body.workflowRunId == "wfr_lost")
+
+                let letters = try await send(.GET, stepwise.url("/v2/workflows/dlq"))
+                let dlqId = try #require(letters.json?["messages"]?.list?.first?["dlqId"]?.string, "\(letters.body)")
+                #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/\(dlqId)")).status == 200)
+                let again = try await eventually("the callback delivered again") { () -> ReceivedRequest? in
+                    let received = endpoint.requests(to: "/wf").filter { $0.header("Upstash-Workflow-Callback") != nil }
+                    return received.count > 2 ? received[2] : nil
+                }
+                #expect(again.body == callbacks[0].body, "resumed from the callback that failed, with the call's answer")
+                #expect(endpoint.requests(to: "/third").count == 1, "the call is not made again")
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func aPlainMessageIsDeliveredSignedAndRetried(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in

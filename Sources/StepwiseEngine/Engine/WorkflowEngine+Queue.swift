@@ -157,6 +157,9 @@ extension WorkflowEngine {
                 return
             }
             (body, initialPayload) = try await deliveryBody(of: run.id, through: message.logPosition)
+        } else if message.role == .callback, let run {
+            // The failure callback's `sourceBody`, should the callback fail for good and its run with it.
+            initialPayload = try await store.runLog(runId: run.id, through: 0).first?.body ?? []
         }
         let result = await target.deliver(message, body: body, runCreatedAt: run?.createdAt, key: try await deliveryKey())
         let resolver = QueuedAttemptResolver(

@@ -78,12 +78,14 @@ public struct PublicationPlanner: Sendable {
         if failureCallback?.runId == nil { failureCallback?.runId = runId }
         var callback = QueuedTarget(message.callback)
         if callback?.runId == nil { callback?.runId = runId }
+        var callbackFailureCallback = QueuedTarget(message.callbackFailureCallback)
+        if callbackFailureCallback?.runId == nil { callbackFailureCallback?.runId = runId }
         return QueuedMessage(
             role: role, runId: runId, destination: message.destination, method: options.method ?? "POST",
             headers: options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }, contentType: message.contentType,
             body: role == .workflow ? nil : message.body, retries: options.retries ?? QueuedMessage.defaultRetries,
             retryDelay: options.retryDelay?.text, timeoutMilliseconds: options.timeout?.milliseconds, callback: callback,
-            failureCallback: failureCallback, runIdHeader: runId,
+            failureCallback: failureCallback, callbackFailureCallback: callbackFailureCallback, runIdHeader: runId,
             flowControl: message.queue.map(NamedQueue.flowControl) ?? options.flowControl.map(FlowControl.init), queue: message.queue,
             redaction: options.redaction, dueAt: dueAt(options))
     }

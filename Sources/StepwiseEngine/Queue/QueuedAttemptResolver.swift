@@ -12,7 +12,8 @@ public struct QueuedAttemptResolver: Sendable {
     public var message: QueuedMessage
     /// The run the message belongs to, if any.
     public var run: RunRecord?
-    /// The run's initial payload, the `sourceBody` of a failure callback.
+    /// The run's initial payload, the `sourceBody` of the failure callback of a run's delivery or
+    /// callback.
     public var initialPayload: [UInt8]
     /// The body the attempt carried.
     public var body: [UInt8]
@@ -81,16 +82,22 @@ public struct QueuedAttemptResolver: Sendable {
         return MessageEvent(state, of: message, at: now.millisecondsSinceEpoch, error: why, answer: answer(result))
     }
 
-    /// A message that failed for good: a workflow delivery fails its run; a plain message is
-    /// kept in the DLQ; a workflow delivery or a plain message with a failure URL has it called.
+    /// A message that failed for good: a workflow delivery, or the callback of a run's call,
+    /// fails its run (the run waits for it: without it, the run would wait for ever); a plain
+    /// message is kept in the DLQ; any of these, or a plain message's callback, with a failure URL
+    /// has it called.
     private func fail(_ followUp: inout AttemptFollowUp, _ result: AttemptResult) {
-        if message.role == .workflow, let runId = message.runId, run?.status == .running {
+        if failsRun, let runId = message.runId, run?.status == .running {
             followUp.failRun = (runId, error(result))
         }
         if message.isPlain { followUp.deadLetter = answer(result) }
-        guard message.role == .workflow || message.role == .plain, let target = message.failureCallback else { return }
+        guard [.workflow, .plain, .callback].contains(message.role), let target = message.failureCallback else { return }
         followUp.enqueue.append((failureCallbackMessage(target, result), nil))
     }
+
+    /// Whether failing for good fails the message's run: a delivery to the workflow endpoint, or
+    /// a call's callback to it.
+    private var failsRun: Bool { message.runId != nil && (message.role == .workflow || message.role == .callback) }
 
     private func retryDelay() -> WireDuration {
         if let text = message.retryDelay, let expression = try? RetryDelayExpression(text) {
@@ -154,9 +161,9 @@ public struct QueuedAttemptResolver: Sendable {
         let (status, header, responseBody) = parts(result)
         let failure = FailureCallbackBody(
             status: status, header: header, body: responseBody, retried: message.attempt, maxRetries: message.retries,
-            dlqId: message.role == .workflow ? message.runId.map { "dlq_" + $0 } : nil, sourceMessageId: message.id,
+            dlqId: failsRun ? message.runId.map { "dlq_" + $0 } : nil, sourceMessageId: message.id,
             url: message.destination, method: message.method, sourceHeader: sourceHeader,
-            sourceBody: message.role == .workflow ? initialPayload : body, workflowRunId: message.runId ?? "",
+            sourceBody: failsRun ? initialPayload : body, workflowRunId: message.runId ?? "",
             workflowCreatedAt: (run?.createdAt ?? now).millisecondsSinceEpoch,
             createdAt: now.millisecondsSinceEpoch)
         return followingMessage(.failureCallback, to: target, body: failure.jsonBytes)
@@ -172,7 +179,8 @@ public struct QueuedAttemptResolver: Sendable {
         QueuedMessage(
             role: role, runId: message.runId, destination: target.url, method: target.method, headers: target.headers,
             contentType: "application/json", body: body, retries: target.retries, retryDelay: target.retryDelay,
-            timeoutMilliseconds: target.timeoutMilliseconds, runIdHeader: target.runId ?? message.runId, dueAt: now)
+            timeoutMilliseconds: target.timeoutMilliseconds, failureCallback: role == .callback ? message.callbackFailureCallback : nil,
+            runIdHeader: target.runId ?? message.runId, dueAt: now)
     }
 
     private func record(_ outcome: String, _ result: AttemptResult) -> AttemptRecord? {

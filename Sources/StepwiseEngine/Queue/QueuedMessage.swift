@@ -43,10 +43,12 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var retryDelay: String?
     /// The longest one attempt may take.
     public var timeoutMilliseconds: Int64?
-    /// The message that follows each attempt (calls).
+    /// The message that follows each attempt (calls, plain messages).
     public var callback: QueuedTarget?
     /// The message that follows the final failure.
     public var failureCallback: QueuedTarget?
+    /// The failure callback of each of its callbacks (`Upstash-Callback-Failure-Callback`).
+    public var callbackFailureCallback: QueuedTarget?
     /// The run id named in `Upstash-Workflow-RunId` on delivery.
     public var runIdHeader: String?
     /// `Upstash-Flow-Control-Key`/`-Value`: when the message may start (§10.1).
@@ -73,7 +75,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         id: String = QueuedMessage.freshId(), role: Role, runId: String?, destination: String, method: String = "POST",
         headers: [ForwardedHeader] = [], contentType: String? = nil, body: [UInt8]? = nil, logPosition: Int? = nil,
         retries: Int = QueuedMessage.defaultRetries, retryDelay: String? = nil, timeoutMilliseconds: Int64? = nil,
-        callback: QueuedTarget? = nil, failureCallback: QueuedTarget? = nil, runIdHeader: String? = nil, flowControl: FlowControl? = nil,
+        callback: QueuedTarget? = nil, failureCallback: QueuedTarget? = nil, callbackFailureCallback: QueuedTarget? = nil,
+        runIdHeader: String? = nil, flowControl: FlowControl? = nil,
         queue: String? = nil, urlGroup: String? = nil, label: String? = nil, scheduleId: String? = nil, redaction: MessageRedaction? = nil,
         attempt: Int = 0, dueAt: TimestampValue
     ) {
@@ -91,6 +94,7 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         self.timeoutMilliseconds = timeoutMilliseconds
         self.callback = callback
         self.failureCallback = failureCallback
+        self.callbackFailureCallback = callbackFailureCallback
         self.runIdHeader = runIdHeader
         self.flowControl = flowControl
         self.queue = queue
@@ -118,6 +122,7 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     /// The stored form without the body, which the store keeps as bytes beside it.
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
-            callback, failureCallback, runIdHeader, flowControl, queue, urlGroup, endpointName, label, scheduleId, redaction, attempt
+            callback, failureCallback, callbackFailureCallback, runIdHeader, flowControl, queue, urlGroup, endpointName, label, scheduleId,
+            redaction, attempt
     }
 }

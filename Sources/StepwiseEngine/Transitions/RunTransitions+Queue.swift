@@ -176,7 +176,8 @@ extension RunTransitions {
         try finish(runId: runId, status: .failed, at: now)
         var retried = message
         retried.attempt = 0
-        retried.body = nil
+        // A workflow delivery's body is built from the log when it is delivered; a callback's is its own.
+        if message.role == .workflow { retried.body = nil }
         try transaction.setDeadLetterMessage(runId: runId, message: retried)
     }
 
