@@ -442,6 +442,20 @@ import StepwiseTesting
                 }
                 #expect(again.body == callbacks[0].body, "resumed from the callback that failed, with the call's answer")
                 #expect(endpoint.requests(to: "/third").count == 1, "the call is not made again")
+
+                // A restart starts afresh: a delivery of the initial payload, not the old call's answer.
+                let stuck = try await finishedRun("wfr_lost", in: stepwise.store)
+                #expect(stuck.status == .failed, "the resumed callback failed again")
+                let entry = try #require(try await send(.GET, stepwise.url("/v2/workflows/dlq")).json?["messages"]?.list?.first?["dlqId"]?.string)
+                let restarted = try await send(.POST, stepwise.url("/v2/workflows/dlq/restart/\(entry)"))
+                let fresh = try #require(restarted.json?["workflowRunId"]?.string, "\(restarted.body)")
+                let first = try await eventually("the restart's first delivery") {
+                    endpoint.requests(to: "/wf").first { $0.header("Upstash-Workflow-RunId") == fresh }
+                }
+                #expect(first.header("Upstash-Workflow-Callback") == nil)
+                #expect(first.header("Upstash-Workflow-Sdk-Version") == "1", "a delivery of the run, not a new trigger")
+                let log = try RawStepArray(jsonBytes: Array(first.body.utf8))
+                #expect(log.steps.count == 1 && log.initialPayload == Array(#"{"order":9}"#.utf8))
             }
         }
     }

@@ -107,9 +107,11 @@ extension WorkflowEngine {
     }
 
     /// A fresh SDK run with the initial payload of the dead-lettered `old`, delivered to its
-    /// endpoint with the failed message's options; the entry is removed.
+    /// endpoint with the failed message's options (`firstDelivery(restarting:failed:)`); the
+    /// entry is removed.
     func restartEndpointRun(_ old: RunRecord, letter: DeadLetter) async throws -> RunRecord? {
-        guard var first = letter.message, let payload = try await store.runLog(runId: old.id, through: 0).first?.body else { return nil }
+        guard let failed = letter.message, let payload = try await store.runLog(runId: old.id, through: 0).first?.body else { return nil }
+        var first = Self.firstDelivery(restarting: old, failed: failed)
         let now = clock()
         let id = RunIdentifier.fresh()
         first.id = QueuedMessage.freshId()
@@ -123,6 +125,19 @@ extension WorkflowEngine {
         _ = try await store.removeDeadLetter(letter.id)
         queueChanged()
         return run
+    }
+
+    /// The first delivery of a restart of `old`: its failed delivery, or, when a call's callback
+    /// failed it, a delivery to its endpoint with the callback's user headers and failure
+    /// callback (the callback's `Upstash-Workflow-*` headers say it answers a call; a delivery
+    /// says the SDK version, or the SDK takes it for a new trigger).
+    static func firstDelivery(restarting old: RunRecord, failed: QueuedMessage) -> QueuedMessage {
+        guard failed.role != .workflow else { return failed }
+        let userHeaders = failed.headers.filter { !$0.name.lowercased().hasPrefix("upstash-workflow-") }
+        return QueuedMessage(
+            role: .workflow, runId: old.id, destination: old.endpoint ?? failed.destination,
+            headers: [ForwardedHeader("Upstash-Workflow-Sdk-Version", "1")] + userHeaders, contentType: "application/json",
+            failureCallback: failed.failureCallback, runIdHeader: old.id, dueAt: failed.dueAt)
     }
 
     /// Delivers one attempt of a claimed queued message and stores what follows. A failure of the
@@ -157,15 +172,17 @@ extension WorkflowEngine {
                 return
             }
             (body, initialPayload) = try await deliveryBody(of: run.id, through: message.logPosition)
-        } else if message.role == .callback, let run {
-            // The failure callback's `sourceBody`, should the callback fail for good and its run with it.
-            initialPayload = try await store.runLog(runId: run.id, through: 0).first?.body ?? []
         }
         let result = await target.deliver(message, body: body, runCreatedAt: run?.createdAt, key: try await deliveryKey())
-        let resolver = QueuedAttemptResolver(
+        var resolver = QueuedAttemptResolver(
             message: message, run: run, initialPayload: initialPayload, body: body, startedAt: startedAt, now: clock(),
             retryDelayScale: configuration.retryDelayScale)
-        let followUp = resolver.resolve(result)
+        var followUp = resolver.resolve(result)
+        if followUp.failRun != nil, message.role == .callback, let run {
+            // A call's callback failed its run: its failure callback's `sourceBody` is the run's initial payload.
+            resolver.initialPayload = try await store.runLog(runId: run.id, through: 0).first?.body ?? []
+            followUp = resolver.resolve(result)
+        }
         if let failure = followUp.failRun {
             logger.warning("run \(failure.runId) failed: \(failure.error.message)", metadata: ["run_id": .string(failure.runId)])
         }

@@ -91,13 +91,23 @@ public struct QueuedAttemptResolver: Sendable {
             followUp.failRun = (runId, error(result))
         }
         if message.isPlain { followUp.deadLetter = answer(result) }
-        guard [.workflow, .plain, .callback].contains(message.role), let target = message.failureCallback else { return }
+        guard [.workflow, .plain, .callback].contains(message.role), !isIgnoredCallback,
+            let target = message.failureCallback ?? (failsRun ? run?.defaults?.failureCallback : nil)
+        else { return }
         followUp.enqueue.append((failureCallbackMessage(target, result), nil))
     }
 
     /// Whether failing for good fails the message's run: a delivery to the workflow endpoint, or
-    /// a call's callback to it.
-    private var failsRun: Bool { message.runId != nil && (message.role == .workflow || message.role == .callback) }
+    /// the callback of a call's last attempt to it (the SDK ignores those of attempts QStash
+    /// retries, and the last one's answer is what the run waits for).
+    private var failsRun: Bool {
+        message.runId != nil && (message.role == .workflow || message.role == .callback && !isIgnoredCallback)
+    }
+
+    /// Whether this is the callback of a call attempt that is retried, which the SDK ignores.
+    private var isIgnoredCallback: Bool {
+        message.role == .callback && message.runId != nil && (try? CallbackBody(jsonBytes: message.body ?? []))?.sdkWaitsForRetry == true
+    }
 
     private func retryDelay() -> WireDuration {
         if let text = message.retryDelay, let expression = try? RetryDelayExpression(text) {

@@ -1,0 +1,54 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseProtocol
+import Testing
+
+/// What follows the last failed attempt of a call's callback to an SDK run's endpoint: only the
+/// callback the SDK acts on (the call's last attempt) fails the run, which would otherwise wait
+/// for ever; the callback of an attempt QStash retries is ignored by the SDK, and so here.
+@Suite("Queued attempts: a call's callback that fails for good")
+struct QueuedAttemptResolverTests {
+    private let now = TimestampValue(millisecondsSinceEpoch: 1_800_000_000_000) ?? .epoch
+
+    private func callback(status: Int64, retried: Int?, maxRetries: Int) -> QueuedMessage {
+        let body = CallbackBody(
+            status: status, header: [], body: Array("answer".utf8), retried: retried, maxRetries: maxRetries, sourceMessageId: "msg_call",
+            url: "http://127.0.0.1:9/third", method: "POST")
+        var message = QueuedMessage(
+            role: .callback, runId: "wfr_1", destination: "http://127.0.0.1:9/wf", body: body.jsonBytes, retries: 0,
+            failureCallback: QueuedTarget(url: "http://127.0.0.1:9/failed", runId: "wfr_1"), runIdHeader: "wfr_1", dueAt: now)
+        message.attempt = 0
+        return message
+    }
+
+    private func resolveDown(_ message: QueuedMessage) -> AttemptFollowUp {
+        let run = RunRecord(id: "wfr_1", workflow: "http://127.0.0.1:9/wf", definitionHash: "", input: .null, createdAt: now, updatedAt: now,
+                            endpoint: "http://127.0.0.1:9/wf")
+        let resolver = QueuedAttemptResolver(
+            message: message, run: run, initialPayload: Array(#"{"order":1}"#.utf8), body: message.body ?? [], startedAt: now, now: now,
+            retryDelayScale: 1)
+        return resolver.resolve(.answered(status: 503, headers: HeaderFields([]), body: Array("down".utf8)))
+    }
+
+    @Test("the callback of the call's last attempt fails the run and calls its failure callback with the run's initial payload")
+    func lastAttempt() throws {
+        for message in [callback(status: 200, retried: nil, maxRetries: 2), callback(status: 500, retried: 2, maxRetries: 2)] {
+            let followUp = resolveDown(message)
+            #expect(followUp.failRun?.runId == "wfr_1")
+            let notice = try #require(followUp.enqueue.first?.message)
+            #expect(notice.role == .failureCallback && notice.destination == "http://127.0.0.1:9/failed")
+            let body = try #require(try? Value(json: String(decoding: notice.body ?? [], as: UTF8.self)))
+            #expect(body["dlqId"] == "dlq_wfr_1")
+            #expect(body["sourceBody"] == .string(Data(#"{"order":1}"#.utf8).base64EncodedString()))
+        }
+    }
+
+    @Test("the callback of an attempt the call retries fails alone: the SDK would ignore it")
+    func retriedAttempt() {
+        let followUp = resolveDown(callback(status: 500, retried: nil, maxRetries: 2))
+        #expect(followUp.failRun == nil)
+        #expect(followUp.enqueue.isEmpty, "no failure callback either")
+        #expect(followUp.events.map(\.state) == [.error, .failed])
+    }
+}
