@@ -1,5 +1,5 @@
 import Foundation
-import StepwiseEngine
+@testable import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
 import Testing
@@ -22,9 +22,9 @@ struct QueuedAttemptResolverTests {
         return message
     }
 
-    private func resolveDown(_ message: QueuedMessage) -> AttemptFollowUp {
-        let run = RunRecord(id: "wfr_1", workflow: "http://127.0.0.1:9/wf", definitionHash: "", input: .null, createdAt: now, updatedAt: now,
-                            endpoint: "http://127.0.0.1:9/wf")
+    private func resolveDown(_ message: QueuedMessage, runStatus: RunStatus = .running) -> AttemptFollowUp {
+        let run = RunRecord(id: "wfr_1", workflow: "http://127.0.0.1:9/wf", definitionHash: "", input: .null, status: runStatus, createdAt: now,
+                            updatedAt: now, endpoint: "http://127.0.0.1:9/wf")
         let resolver = QueuedAttemptResolver(
             message: message, run: run, initialPayload: Array(#"{"order":1}"#.utf8), body: message.body ?? [], startedAt: now, now: now,
             retryDelayScale: 1)
@@ -50,5 +50,29 @@ struct QueuedAttemptResolverTests {
         #expect(followUp.failRun == nil)
         #expect(followUp.enqueue.isEmpty, "no failure callback either")
         #expect(followUp.events.map(\.state) == [.error, .failed])
+    }
+
+    @Test("a run that ended meanwhile is neither failed nor told")
+    func endedRun() {
+        let followUp = resolveDown(callback(status: 200, retried: nil, maxRetries: 0), runStatus: .canceled)
+        #expect(followUp.failRun == nil)
+        #expect(followUp.enqueue.isEmpty)
+    }
+
+    @Test("a restart of a run its call's callback failed starts with a delivery of the run, keeping the callback's user headers, retries and failure callback")
+    func restartAfterACallback() {
+        var failed = callback(status: 200, retried: nil, maxRetries: 0)
+        failed.retries = 5
+        failed.headers = [ForwardedHeader("Upstash-Workflow-Callback", "true"), ForwardedHeader("Upstash-Workflow-StepId", "2"), ForwardedHeader("X-Team", "blue")]
+        let old = RunRecord(id: "wfr_1", workflow: "http://127.0.0.1:9/wf", definitionHash: "", input: .null, status: .failed, createdAt: now,
+                            updatedAt: now, endpoint: "http://127.0.0.1:9/wf")
+        let first = WorkflowEngine.firstDelivery(restarting: old, failed: failed)
+        #expect(first.role == .workflow && first.destination == "http://127.0.0.1:9/wf" && first.body == nil)
+        #expect(first.headers.map(\.name) == ["Upstash-Workflow-Sdk-Version", "X-Team"])
+        #expect(first.retries == 5)
+        #expect(first.failureCallback?.url == "http://127.0.0.1:9/failed")
+        var delivery = failed
+        delivery.role = .workflow
+        #expect(WorkflowEngine.firstDelivery(restarting: old, failed: delivery) == delivery, "a failed delivery restarts as it was")
     }
 }

@@ -120,7 +120,12 @@ extension WorkflowEngine {
         first.failureCallback?.runId = id
         first.logPosition = 0
         first.dueAt = now
-        let run = RunRecord(id: id, workflow: old.workflow, definitionHash: "", input: old.input, createdAt: now, updatedAt: now, endpoint: old.endpoint)
+        // The JS SDK 1.x's run-level options go on with the new run.
+        var defaults = old.defaults
+        defaults?.failureCallback?.runId = id
+        let run = RunRecord(
+            id: id, workflow: old.workflow, definitionHash: "", input: old.input, createdAt: now, updatedAt: now, endpoint: old.endpoint,
+            defaults: defaults)
         _ = try await store.publish([.startRun(run, initialBody: payload, first: first)], at: now)
         _ = try await store.removeDeadLetter(letter.id)
         queueChanged()
@@ -128,16 +133,20 @@ extension WorkflowEngine {
     }
 
     /// The first delivery of a restart of `old`: its failed delivery, or, when a call's callback
-    /// failed it, a delivery to its endpoint with the callback's user headers and failure
-    /// callback (the callback's `Upstash-Workflow-*` headers say it answers a call; a delivery
-    /// says the SDK version, or the SDK takes it for a new trigger).
+    /// failed it, a delivery to its endpoint with the callback's user headers, retries (the Python
+    /// SDK gives a call's callback the run's) and failure callback, else the run-level ones of
+    /// the JS SDK 1.x (the callback's `Upstash-Workflow-*` headers say it answers a call; a
+    /// delivery says the SDK version, or the SDK takes it for a new trigger).
     static func firstDelivery(restarting old: RunRecord, failed: QueuedMessage) -> QueuedMessage {
         guard failed.role != .workflow else { return failed }
         let userHeaders = failed.headers.filter { !$0.name.lowercased().hasPrefix("upstash-workflow-") }
+        let defaults = old.defaults
         return QueuedMessage(
             role: .workflow, runId: old.id, destination: old.endpoint ?? failed.destination,
-            headers: [ForwardedHeader("Upstash-Workflow-Sdk-Version", "1")] + userHeaders, contentType: "application/json",
-            failureCallback: failed.failureCallback, runIdHeader: old.id, dueAt: failed.dueAt)
+            headers: [ForwardedHeader("Upstash-Workflow-Sdk-Version", "1")] + (userHeaders.isEmpty ? defaults?.headers ?? [] : userHeaders),
+            contentType: "application/json", retries: defaults?.retries ?? failed.retries, retryDelay: defaults?.retryDelay ?? failed.retryDelay,
+            timeoutMilliseconds: defaults?.timeoutMilliseconds, failureCallback: failed.failureCallback ?? defaults?.failureCallback,
+            runIdHeader: old.id, flowControl: defaults?.flowControl, dueAt: failed.dueAt)
     }
 
     /// Delivers one attempt of a claimed queued message and stores what follows. A failure of the

@@ -91,7 +91,8 @@ public struct QueuedAttemptResolver: Sendable {
             followUp.failRun = (runId, error(result))
         }
         if message.isPlain { followUp.deadLetter = answer(result) }
-        guard [.workflow, .plain, .callback].contains(message.role), !isIgnoredCallback,
+        // A run that ended meanwhile (canceled, failed by another branch) has nothing left to fail.
+        guard [.workflow, .plain, .callback].contains(message.role), !isIgnoredCallback, !failsRun || run?.status == .running,
             let target = message.failureCallback ?? (failsRun ? run?.defaults?.failureCallback : nil)
         else { return }
         followUp.enqueue.append((failureCallbackMessage(target, result), nil))
