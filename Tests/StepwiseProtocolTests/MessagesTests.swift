@@ -84,6 +84,30 @@ import Testing
         #expect(message.callbackFailureCallback?.options.workflow.callType == .failureCall)
     }
 
+    /// The headers of a `context.call` as the Python SDK 2.0.0 publishes it with a failure
+    /// function (`workflow_requests.py`): the callback's failure callback has its options, never
+    /// its URL header, and goes to the workflow URL they name; other targets need their URL.
+    @Test func aCallsCallbackFailureCallbackWithoutItsURLGoesToTheWorkflowURL() throws {
+        let headers = HeaderFields([
+            ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", "wfr_py"), ("Upstash-Workflow-Url", "http://app.test/wf"),
+            ("Upstash-Retries", "0"), ("Upstash-Callback", "http://app.test/wf"), ("Upstash-Callback-Retries", "1"),
+            ("Upstash-Callback-Failure-Callback-Forward-Upstash-Workflow-Is-Failure", "true"),
+            ("Upstash-Callback-Failure-Callback-Forward-Upstash-Workflow-Failure-Callback", "true"),
+            ("Upstash-Callback-Failure-Callback-Workflow-Runid", "wfr_py"), ("Upstash-Callback-Failure-Callback-Workflow-Init", "false"),
+            ("Upstash-Callback-Failure-Callback-Workflow-Url", "http://app.test/wf"),
+            ("Upstash-Callback-Failure-Callback-Workflow-Calltype", "failureCall"), ("Upstash-Callback-Failure-Callback-Retries", "1"),
+            ("Upstash-Failure-Callback-Workflow-Url", "http://app.test/wf"), ("Upstash-Failure-Callback-Retries", "1"),
+        ])
+        let call = try PublishedMessage(destination: "http://third.test/api", headers: headers, body: nil)
+        let failure = try #require(call.callbackFailureCallback)
+        #expect(failure.url == "http://app.test/wf")
+        #expect(failure.options.retries == 1 && failure.options.workflow.callType == .failureCall)
+        #expect(failure.options.forwardedHeaders.map(\.name) == ["Upstash-Workflow-Is-Failure", "Upstash-Workflow-Failure-Callback"])
+        #expect(call.failureCallback == nil, "the call's own failure callback needs its URL header")
+        let unsafe = HeaderFields([("Upstash-Callback-Failure-Callback-Workflow-Url", "file:///etc/passwd")])
+        #expect(throws: ProtocolError.self) { try PublishedMessage(destination: "http://third.test/api", headers: unsafe, body: nil) }
+    }
+
     @Test func deduplicatesByIdOrByDestinationBodyContentTypeAndForwardedHeaders() throws {
         func key(_ headers: [(String, String)], to destination: String = "http://x.test/a", body: String = "hi") throws -> String? {
             let message = try PublishedMessage(destination: destination, headers: HeaderFields(headers), body: Array(body.utf8))

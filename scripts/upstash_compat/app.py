@@ -143,6 +143,15 @@ def _run_view(rec: Dict[str, Any]) -> Dict[str, Any]:
 
 
 @app.middleware("http")
+async def refuse_call_callbacks(request: Request, call_next):
+    """The `call_lost` workflow's endpoint is down whenever a call's answer comes back, so the
+    call's callback can never be delivered (the SDK never sees it)."""
+    if request.url.path == "/wf/call_lost" and "upstash-workflow-callback" in request.headers:
+        return JSONResponse({"error": "down when the call's answer comes"}, status_code=503)
+    return await call_next(request)
+
+
+@app.middleware("http")
 async def note_workflow_requests(request: Request, call_next):
     """Notes every request to a workflow route (who sent what), with the status answered."""
     if not request.url.path.startswith("/wf/"):
@@ -478,6 +487,21 @@ async def wf_failure_function(context: AsyncWorkflowContext) -> None:
 @serve.post("/wf/failure_url", failure_url=f"{BASE_URL}/failure-sink", retries=1)
 async def wf_failure_url(context: AsyncWorkflowContext) -> None:
     await _fine_then_doomed(context, "failure_url", "doomed step always fails (failure_url)")
+
+
+@serve.post("/wf/call_lost", failure_function=_record_failure, retries=1)
+async def wf_call_lost(context: AsyncWorkflowContext) -> None:
+    """A call whose answer never reaches the endpoint (see `refuse_call_callbacks`)."""
+    w = "call_lost"
+    await context.call("echo", url=f"{BASE_URL}/third-party/echo", method="POST", body={"ping": 1},
+                       headers={"X-Run-Id": context.workflow_run_id})
+
+    def after() -> str:
+        event(context, w, "after")
+        return "after"
+
+    await context.run("after", after)
+    finish(context, w, "unreachable")
 
 
 @serve.post("/wf/long")

@@ -597,6 +597,24 @@ def scenario_failure_function(h: Harness, deadline: float) -> None:
     expect_equal(f"run {run_id}: times the failure function ran", rec["failure"]["count"], 1)
 
 
+def scenario_call_lost(h: Harness, deadline: float) -> None:
+    """A context.call whose callback the endpoint never takes (down whenever it comes): once the
+    callback's retries are spent the run fails instead of waiting for ever, its failure function
+    runs with the initial payload, and the run is in the DLQ."""
+    payload = {"tag": new_tag("call-lost"), "note": "initial payload"}
+    run_id = h.start_run("call_lost", payload)
+    h.wait_run(run_id, "failed", deadline)
+    rec = h.wait_app(run_id, "the failure_function call", lambda r: r.get("failure") is not None, deadline)
+    expect_equal(f"run {run_id}: context.request_payload in the failure function", rec["failure"]["payload"], payload)
+    expect_equal(f"run {run_id}: the step after the call never ran", dict(rec["executions"]).get("after", 0), 0)
+    callbacks = [r for r in h.app("GET", "/requests").json() if r.get("runId") == run_id and r.get("callback")]
+    if len(callbacks) < 2:
+        raise Fail(f"run {run_id}: expected the callback tried twice (retries=1), the endpoint saw {short(callbacks, 300)}")
+    listed = h.api("GET", "/v2/workflows/dlq").json().get("messages", [])
+    if run_id not in [m.get("workflowRunId") for m in listed]:
+        raise Fail(f"run {run_id}: should be in the DLQ, GET /v2/workflows/dlq lists {short(listed, 300)}")
+
+
 def scenario_failure_url(h: Harness, deadline: float) -> None:
     payload = {"n": 4, "tag": new_tag("failure-url")}
     run_id = h.start_run("failure_url", payload)
@@ -1090,6 +1108,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("flaky", scenario_flaky),
     ("failure_function", scenario_failure_function),
     ("failure_url", scenario_failure_url),
+    ("call_lost", scenario_call_lost),
     ("cancel", scenario_cancel),
     ("dlq_resume", scenario_dlq_resume),
     ("twenty", scenario_twenty),

@@ -14,12 +14,20 @@ public struct MessageTarget: Sendable {
     }
 
     /// The target named by header `urlHeader` (lowercase) with the options behind `urlHeader-`;
-    /// `nil` when the header is absent.
-    static func read(from headers: HeaderFields, urlHeader: String) throws(ProtocolError) -> MessageTarget? {
-        guard let field = headers.field(urlHeader) else { return nil }
+    /// without the header, when `orWorkflowURL`, the workflow URL those options name
+    /// (`urlHeader-Workflow-Url`), if any: the Python SDK 2.0.0 gives a call's callback a failure
+    /// callback by its options alone, never its URL header, and means the workflow's failure
+    /// function. `nil` otherwise.
+    static func read(from headers: HeaderFields, urlHeader: String, orWorkflowURL: Bool = false) throws(ProtocolError) -> MessageTarget? {
+        let options = try MessageOptions(headers: headers, prefix: urlHeader + "-")
+        guard let field = headers.field(urlHeader) else {
+            guard orWorkflowURL, let url = options.workflow.url, !url.isEmpty else { return nil }
+            try ProtocolError.locating("header '\(urlHeader)-workflow-url'") { () throws(ProtocolError) in try Destination.validate(url) }
+            return MessageTarget(url: url, options: options)
+        }
         if !field.value.isEmpty {
             try ProtocolError.locating("header '\(field.name)'") { () throws(ProtocolError) in try Destination.validate(field.value) }
         }
-        return MessageTarget(url: field.value, options: try MessageOptions(headers: headers, prefix: urlHeader + "-"))
+        return MessageTarget(url: field.value, options: options)
     }
 }

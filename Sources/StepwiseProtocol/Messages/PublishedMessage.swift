@@ -51,7 +51,7 @@ public struct PublishedMessage: Sendable {
         }
         callback = try MessageTarget.read(from: headers, urlHeader: "upstash-callback")
         failureCallback = try MessageTarget.read(from: headers, urlHeader: "upstash-failure-callback")
-        callbackFailureCallback = try MessageTarget.read(from: headers, urlHeader: "upstash-callback-failure-callback")
+        callbackFailureCallback = try MessageTarget.read(from: headers, urlHeader: "upstash-callback-failure-callback", orWorkflowURL: true)
     }
 
     /// The path prefix of enqueues: `/v2/enqueue/<queue>/<destination>`.
