@@ -20,6 +20,7 @@ that the driver uses to find runs it did not start itself, and `n` for the arith
     flaky             a step that raises on its first two attempts
     failure_function  a step that always raises; failure_function records the callback
     failure_url       a step that always raises; failure_url = POST /failure-sink
+    call_lost         a context.call whose answer never gets through (503 for callbacks); failure_function records
     long              a step, then a LONG_SLEEP (default 8 s) sleep, then a step
     resumable         a step, a step failing while "broken", a step
 

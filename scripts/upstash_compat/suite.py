@@ -607,6 +607,9 @@ def scenario_call_lost(h: Harness, deadline: float) -> None:
     rec = h.wait_app(run_id, "the failure_function call", lambda r: r.get("failure") is not None, deadline)
     expect_equal(f"run {run_id}: context.request_payload in the failure function", rec["failure"]["payload"], payload)
     expect_equal(f"run {run_id}: the step after the call never ran", dict(rec["executions"]).get("after", 0), 0)
+    time.sleep(0.5)  # a short grace period to catch a repeated failure callback
+    rec = h.result(run_id) or rec
+    expect_equal(f"run {run_id}: times the failure function ran", rec["failure"]["count"], 1)
     callbacks = [r for r in h.app("GET", "/requests").json() if r.get("runId") == run_id and r.get("callback")]
     if len(callbacks) < 2:
         raise Fail(f"run {run_id}: expected the callback tried twice (retries=1), the endpoint saw {short(callbacks, 300)}")

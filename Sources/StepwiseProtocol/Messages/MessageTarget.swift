@@ -19,15 +19,16 @@ public struct MessageTarget: Sendable {
     /// callback by its options alone, never its URL header, and means the workflow's failure
     /// function. `nil` otherwise.
     static func read(from headers: HeaderFields, urlHeader: String, orWorkflowURL: Bool = false) throws(ProtocolError) -> MessageTarget? {
-        let options = try MessageOptions(headers: headers, prefix: urlHeader + "-")
         guard let field = headers.field(urlHeader) else {
-            guard orWorkflowURL, let url = options.workflow.url, !url.isEmpty else { return nil }
+            guard orWorkflowURL else { return nil }
+            let options = try MessageOptions(headers: headers, prefix: urlHeader + "-")
+            guard let url = options.workflow.url, !url.isEmpty else { return nil }
             try ProtocolError.locating("header '\(urlHeader)-workflow-url'") { () throws(ProtocolError) in try Destination.validate(url) }
             return MessageTarget(url: url, options: options)
         }
         if !field.value.isEmpty {
             try ProtocolError.locating("header '\(field.name)'") { () throws(ProtocolError) in try Destination.validate(field.value) }
         }
-        return MessageTarget(url: field.value, options: options)
+        return MessageTarget(url: field.value, options: try MessageOptions(headers: headers, prefix: urlHeader + "-"))
     }
 }
