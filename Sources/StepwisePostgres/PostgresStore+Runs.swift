@@ -75,7 +75,7 @@ extension PostgresStore {
             let rows = try session.rows("SELECT id, lease_token FROM messages WHERE lease_owner = ? AND id = ANY(?)", [owner, messages.map(\.id)])
             var tokens: [Int64: Int64?] = [:]
             for row in rows { tokens[try row("id", as: Int64.self)] = try row("lease_token", as: Int64?.self) }
-            return Set(messages.filter { tokens[$0.id] == .some($0.lease) }.map(\.id))
+            return PendingMessage.stillHeld(messages, tokens: tokens)
         }
     }
 

@@ -235,12 +235,15 @@ struct PostgresTransaction: StoreTransaction {
             ORDER BY m.due_at, m.id LIMIT ? FOR UPDATE OF m SKIP LOCKED
             """, [Self.at(now), Self.due(horizon), limit]
         ).compactMap(PostgresRecords.message)
-        return try timers.map { timer in
+        guard !timers.isEmpty else { return [] }
+        // One round trip and one token for the batch: a token tells a message's leases apart, not messages.
+        let lease = PendingMessage.newLease()
+        try session.execute(
+            "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ? WHERE id = ANY(?)",
+            [owner, Self.at(leaseUntil), lease, timers.map(\.id)])
+        return timers.map { timer in
             var leased = timer
-            leased.lease = PendingMessage.newLease()
-            try session.execute(
-                "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ? WHERE id = ?",
-                [owner, Self.at(leaseUntil), leased.lease, timer.id])
+            leased.lease = lease
             return leased
         }
     }
@@ -268,7 +271,8 @@ struct PostgresTransaction: StoreTransaction {
             try session.execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
         }
         // A claim that leased a message first is waited for, and its lease is what the delete returns.
-        let dropped = try session.rows("DELETE FROM queue WHERE run_id = ? RETURNING *", [runId]).map { row in
+        // The bodies stay behind (a NULL for the row decoder): the dropped messages are only logged.
+        let dropped = try session.rows("DELETE FROM queue WHERE run_id = ? RETURNING seq, spec, NULL::bytea AS body, attempt, due_at, flow_key, lease_until", [runId]).map { row in
             (order: try row("seq", as: Int64.self),
              RunQueuedMessage(message: PostgresRecords.queuedMessage(row), flowKey: try row("flow_key", as: String?.self),
                  leasedUntil: try row("lease_until", as: Int64?.self)))

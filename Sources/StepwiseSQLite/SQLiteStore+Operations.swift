@@ -39,8 +39,7 @@ extension SQLiteStore {
                 arguments: [owner, ids]
             ).map { ($0["id"] as Int64, $0["lease_token"] as Int64?) }
         }
-        let held = Dictionary(tokens, uniquingKeysWith: { first, _ in first })
-        return Set(messages.filter { held[$0.id] == .some($0.lease) }.map(\.id))
+        return PendingMessage.stillHeld(messages, tokens: Dictionary(tokens, uniquingKeysWith: { first, _ in first }))
     }
 
     public func operation(runId: String, stepName: String) async throws -> StepOperation? {

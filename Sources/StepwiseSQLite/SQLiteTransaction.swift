@@ -241,12 +241,15 @@ struct SQLiteTransaction: StoreTransaction {
                     ORDER BY m.due_at, m.id LIMIT ?
                     """),
             [Self.at(now), Self.due(horizon), limit], SQLiteStore.message)
-        return try timers.map { timer in
+        guard !timers.isEmpty else { return [] }
+        // One statement and one token for the batch: a token tells a message's leases apart, not messages.
+        let lease = PendingMessage.newLease()
+        try execute(
+            "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ? WHERE id IN (SELECT value FROM json_each(?))",
+            [owner, Self.at(leaseUntil), lease, try StoredJSON.text(timers.map(\.id))])
+        return timers.map { timer in
             var leased = timer
-            leased.lease = PendingMessage.newLease()
-            try execute(
-                "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ? WHERE id = ?",
-                [owner, Self.at(leaseUntil), leased.lease, timer.id])
+            leased.lease = lease
             return leased
         }
     }
@@ -274,8 +277,9 @@ struct SQLiteTransaction: StoreTransaction {
         for table in ["operations", "step_failures", "events"] {
             try execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
         }
-        // RETURNING gives its rows in no set order: they are put back in the queue's.
-        let dropped = try SQLiteStore.decodeRows(db.cachedStatement(sql: "DELETE FROM queue WHERE run_id = ? RETURNING rowid AS queue_order, *"), [runId]) { row in
+        // RETURNING gives its rows in no set order: they are put back in the queue's. The bodies
+        // stay behind (a NULL for the row decoder): the dropped messages are only logged.
+        let dropped = try SQLiteStore.decodeRows(db.cachedStatement(sql: "DELETE FROM queue WHERE run_id = ? RETURNING rowid AS queue_order, spec, NULL AS body, attempt, due_at, flow_key, lease_until"), [runId]) { row in
             (order: row["queue_order"] as Int64, RunQueuedMessage(message: SQLiteStore.queuedMessage(row), flowKey: row["flow_key"], leasedUntil: row["lease_until"]))
         }
         return dropped.sorted { $0.order < $1.order }.map(\.1)

@@ -35,8 +35,7 @@ struct SleepsAheadTests {
                 let id = try await server.startRun("napper", "{}")
                 let run = try await finishedRun(id, in: server.store)
                 #expect(run.status == .succeeded, "\(String(describing: run.error))")
-                let nap = try #require(try await server.store.journal(runId: id).first { $0.stepName == "nap" })
-                let end = try Self.date(try TimestampValue(parsing: try #require(nap.out?["until"]?.string)))
+                let end = try await Self.napEnd(of: id, in: server.store)
                 let after = try #require(target.requests(to: "/after").first)
                 #expect(after.receivedAt >= end, "the step after the sleep ran at \(after.receivedAt), before the end \(end)")
                 #expect(target.requests(to: "/after").count == 1)
@@ -96,12 +95,7 @@ struct SleepsAheadTests {
                 let here = try await server.startRun("napper", "{}")
                 let elsewhere = try await server.startRun("napper", "{}")
                 var ends: [Date] = []
-                for id in [here, elsewhere] {
-                    let nap = try await eventually("the sleep's end to be recorded", every: .milliseconds(5)) {
-                        try await server.store.journal(runId: id).first { $0.stepName == "nap" }
-                    }
-                    ends.append(try Self.date(try TimestampValue(parsing: try #require(nap.out?["until"]?.string))))
-                }
+                for id in [here, elsewhere] { ends.append(try await Self.napEnd(of: id, in: server.store)) }
                 #expect(try await server.engine.cancel(runId: here))
                 // Through the store, as another node's API would: this engine hears nothing of it.
                 #expect(try await server.store.cancel(runId: elsewhere, reason: nil, at: WorkflowEngine.systemTime()))
@@ -119,10 +113,7 @@ struct SleepsAheadTests {
             let harness = try EngineHarness()
             let (id, end) = try await harness.withEngine([napper], owner: "node-1", configuration: .init(sleepLookahead: .seconds(5.5))) { node in
                 let id = try await node.start("napper").id
-                let nap = try await eventually("the sleep's end to be recorded", every: .milliseconds(5)) {
-                    try await node.store.journal(runId: id).first { $0.stepName == "nap" }
-                }
-                return (id, try Self.date(try TimestampValue(parsing: try #require(nap.out?["until"]?.string))))
+                return (id, try await Self.napEnd(of: id, in: node.store))
             }
             #expect(Date() < end, "node-1 stopped while it held the delivery")
             let finished = try await harness.withEngine([napper], owner: "node-2", configuration: .init(sleepLookahead: .zero)) { node in
@@ -145,10 +136,7 @@ struct SleepsAheadTests {
         let configuration = WorkflowEngine.Configuration(sleepLookahead: .zero)
         try await RunningServer.with([napper], configuration: configuration) { server in
             let id = try await server.startRun("napper", "{}")
-            let nap = try await eventually("the sleep's end to be recorded", every: .milliseconds(5)) {
-                try await server.store.journal(runId: id).first { $0.stepName == "nap" }
-            }
-            let end = try Self.date(try TimestampValue(parsing: try #require(nap.out?["until"]?.string)))
+            let end = try await Self.napEnd(of: id, in: server.store)
             #expect(Date() >= end)
             #expect(try await finishedRun(id, in: server.store).status == .succeeded)
         }
@@ -167,7 +155,12 @@ struct SleepsAheadTests {
             """)
     }
 
-    private static func date(_ time: TimestampValue) throws -> Date {
-        Date(timeIntervalSince1970: Double(time.nanosecondsSinceEpoch) / 1e9)
+    /// When run `id`'s `nap` ends, as its journal records it, once recorded.
+    private static func napEnd(of id: String, in store: any Store) async throws -> Date {
+        let nap = try await eventually("the sleep's end to be recorded", every: .milliseconds(5)) {
+            try await store.journal(runId: id).first { $0.stepName == "nap" }
+        }
+        let until = try TimestampValue(parsing: try #require(nap.out?["until"]?.string))
+        return Date(timeIntervalSince1970: Double(until.nanosecondsSinceEpoch) / 1e9)
     }
 }

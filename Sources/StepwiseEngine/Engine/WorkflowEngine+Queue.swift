@@ -175,9 +175,7 @@ extension WorkflowEngine {
         if message.role == .workflow {
             guard let run, run.status == .running else {
                 // The run ended (canceled, finished by its cleanup call) after this was queued.
-                var followUp = AttemptFollowUp()
-                followUp.decidedAt = clock()
-                _ = try await store.finishAttempt(message, owner: owner, with: followUp)
+                _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp(decidedAt: clock()))
                 return
             }
             (body, initialPayload) = try await deliveryBody(of: run.id, through: message.logPosition)

@@ -53,9 +53,7 @@ extension WorkflowEngine {
         if let wait = try? JSONDecoder().decode(EndpointWait.self, from: Data(message.body ?? [])), try await resolve(wait, eventBody: nil) {
             return
         }
-        var followUp = AttemptFollowUp()
-        followUp.decidedAt = clock()
-        _ = try await store.finishAttempt(message, owner: owner, with: followUp)
+        _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp(decidedAt: clock()))
     }
 
     /// The SDK runs on `event` woken with `body`: `runId`'s only when given.

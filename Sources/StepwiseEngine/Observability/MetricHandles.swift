@@ -35,7 +35,14 @@ public final class MetricHandles: Sendable {
     private static func handle<Handle>(
         in made: borrowing Mutex<[Key: Handle]>, _ label: String, _ dimensions: [(String, String)], make: () -> Handle
     ) -> Handle {
-        let key = Key(label: label, dimensions: dimensions.flatMap { [$0.0, $0.1] })
+        // One array of names and values, made without intermediate ones: this runs at every delivery.
+        var parts: [String] = []
+        parts.reserveCapacity(2 * dimensions.count)
+        for (name, value) in dimensions {
+            parts.append(name)
+            parts.append(value)
+        }
+        let key = Key(label: label, dimensions: parts)
         return made.withLock { made in
             if let handle = made[key] { return handle }
             let handle = make()

@@ -24,8 +24,9 @@ public struct AttemptFollowUp: Sendable {
     /// When the attempt's outcome was decided: the time of what follows it.
     public var decidedAt: TimestampValue?
 
-    /// A follow-up that removes the message and does nothing else.
-    public init(retry: (attempt: Int, dueAt: TimestampValue)? = nil) {
+    /// A follow-up that removes the message and does nothing else, decided at `decidedAt`.
+    public init(retry: (attempt: Int, dueAt: TimestampValue)? = nil, decidedAt: TimestampValue? = nil) {
         self.retry = retry
+        self.decidedAt = decidedAt
     }
 }

@@ -44,8 +44,7 @@ public struct QueuedAttemptResolver: Sendable {
         case .answered(let status, let headers, let body): verdict = EndpointAnswer(status: status, headers: headers, body: body).verdict
         case .noAnswer: verdict = .retry
         }
-        var followUp = AttemptFollowUp()
-        followUp.decidedAt = now
+        var followUp = AttemptFollowUp(decidedAt: now)
         if message.role == .call || message.isPlain, let callback = callbackMessage(for: result) { followUp.enqueue.append(callback) }
         switch verdict {
         case .delivered:
@@ -87,27 +86,21 @@ public struct QueuedAttemptResolver: Sendable {
     /// message is kept in the DLQ; any of these, or a plain message's callback, with a failure URL
     /// has it called.
     private func fail(_ followUp: inout AttemptFollowUp, _ result: AttemptResult) {
+        // The callback of a call attempt that is retried: the SDK ignores it, and so does its end.
+        let ignored = message.role == .callback && message.runId != nil
+            && (try? CallbackBody(jsonBytes: message.body ?? []))?.sdkWaitsForRetry == true
+        // A delivery to the workflow endpoint, or the callback of a call's last attempt to it,
+        // which the run waits for.
+        let failsRun = message.runId != nil && (message.role == .workflow || message.role == .callback) && !ignored
         if failsRun, let runId = message.runId, run?.status == .running {
             followUp.failRun = (runId, error(result))
         }
         if message.isPlain { followUp.deadLetter = answer(result) }
         // A run that ended meanwhile (canceled, failed by another branch) has nothing left to fail.
-        guard [.workflow, .plain, .callback].contains(message.role), !isIgnoredCallback, !failsRun || run?.status == .running,
+        guard [.workflow, .plain, .callback].contains(message.role), !ignored, !failsRun || run?.status == .running,
             let target = message.failureCallback ?? (failsRun ? run?.defaults?.failureCallback : nil)
         else { return }
-        followUp.enqueue.append((failureCallbackMessage(target, result), nil))
-    }
-
-    /// Whether failing for good fails the message's run: a delivery to the workflow endpoint, or
-    /// the callback of a call's last attempt to it (the SDK ignores those of attempts QStash
-    /// retries, and the last one's answer is what the run waits for).
-    private var failsRun: Bool {
-        message.runId != nil && (message.role == .workflow || message.role == .callback && !isIgnoredCallback)
-    }
-
-    /// Whether this is the callback of a call attempt that is retried, which the SDK ignores.
-    private var isIgnoredCallback: Bool {
-        message.role == .callback && message.runId != nil && (try? CallbackBody(jsonBytes: message.body ?? []))?.sdkWaitsForRetry == true
+        followUp.enqueue.append((failureCallbackMessage(target, result, ofRun: failsRun), nil))
     }
 
     private func retryDelay() -> WireDuration {
@@ -168,13 +161,15 @@ public struct QueuedAttemptResolver: Sendable {
         return (queued, RawStep(messageId: queued.id, body: queued.body ?? [], callType: .fromCallback))
     }
 
-    private func failureCallbackMessage(_ target: QueuedTarget, _ result: AttemptResult) -> QueuedMessage {
+    /// The failure callback of this message; `ofRun` when its failure fails its run, which the
+    /// body then names (its DLQ entry, its initial payload).
+    private func failureCallbackMessage(_ target: QueuedTarget, _ result: AttemptResult, ofRun: Bool) -> QueuedMessage {
         let (status, header, responseBody) = parts(result)
         let failure = FailureCallbackBody(
             status: status, header: header, body: responseBody, retried: message.attempt, maxRetries: message.retries,
-            dlqId: failsRun ? message.runId.map { "dlq_" + $0 } : nil, sourceMessageId: message.id,
+            dlqId: ofRun ? message.runId.map { "dlq_" + $0 } : nil, sourceMessageId: message.id,
             url: message.destination, method: message.method, sourceHeader: sourceHeader,
-            sourceBody: failsRun ? initialPayload : body, workflowRunId: message.runId ?? "",
+            sourceBody: ofRun ? initialPayload : body, workflowRunId: message.runId ?? "",
             workflowCreatedAt: (run?.createdAt ?? now).millisecondsSinceEpoch,
             createdAt: now.millisecondsSinceEpoch)
         return followingMessage(.failureCallback, to: target, body: failure.jsonBytes)

@@ -77,7 +77,8 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func record(_ attempt: AttemptRecord) throws
     /// Drops everything the run still has pending: messages, queued messages, operations, step
     /// failure counts and events kept for it; the queued messages it dropped, oldest first, each
-    /// as the drop found it (a claim that leased one first has committed).
+    /// as the drop found it (a claim that leased one first has committed), without its body:
+    /// they are only logged.
     func clearPendingWork(runId: String) throws -> [RunQueuedMessage]
 
     // MARK: Operations (timers, waits, calls, child runs)

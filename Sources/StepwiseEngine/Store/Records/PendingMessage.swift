@@ -30,6 +30,13 @@ public struct PendingMessage: Sendable, Equatable {
         Int64.random(in: 1...Int64.max)
     }
 
+    /// The ids of `messages` still held under the lease each was given, by the lease tokens
+    /// `owner`'s rows show now (`Store.messagesHeld`): a cancel deletes a message, and a claim
+    /// after its lease ran out gives it a new token.
+    public static func stillHeld(_ messages: [PendingMessage], tokens: [Int64: Int64?]) -> Set<Int64> {
+        Set(messages.filter { tokens[$0.id] == .some($0.lease) }.map(\.id))
+    }
+
     public init(id: Int64, runId: String, kind: Kind = .deliver, stepName: String? = nil, attempt: Int, dueAt: TimestampValue) {
         self.id = id
         self.runId = runId

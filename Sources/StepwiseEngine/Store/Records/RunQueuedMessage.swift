@@ -3,7 +3,7 @@ import StepwiseExpressions
 /// A queued message its run's end dropped (`StoreTransaction.clearPendingWork`), as the end found
 /// it: the flow-control key it counted under, and until when a delivery of it held a lease.
 public struct RunQueuedMessage: Sendable {
-    /// `nil` when its stored form cannot be read.
+    /// Without its body; `nil` when its stored form cannot be read.
     public var message: QueuedMessage?
     public var flowKey: String?
     /// Unix milliseconds; `nil` when no delivery leased it.
