@@ -194,6 +194,14 @@ struct JSONValueTests {
         #expect(Value.string("é\n").jsonText() == #""é\n""#)
     }
 
+    @Test("an escape inside a character (a quote with a combining mark, CR LF) keeps the text around it once", arguments: [
+        "\"\u{301}x", "a\r\nb", "\\\u{308}\\", "\u{01}\u{301}",
+    ])
+    func escapesInsideCharacters(text: String) throws {
+        let written = Value.string(text).jsonText()
+        #expect(identical(try Value(json: written), .string(text)))
+    }
+
     @Test("a long string with many escapes reads in linear time")
     func longEscapedString() throws {
         // 400,000 escapes: quadratic appending took many seconds here.

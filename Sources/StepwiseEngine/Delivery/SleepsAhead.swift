@@ -1,3 +1,4 @@
+import DequeModule
 import StepwiseExpressions
 
 /// The sleeps this node fired ahead of their end (`RunTransitions.fireSleepsAhead`) and whose
@@ -16,8 +17,9 @@ struct SleepsAhead: Sendable {
     /// The held deliveries, latest due first, so that the next to end is the last.
     private var held: [Held] = []
     /// Deliveries whose sleep ended and whose messages a read showed still held, in the order
-    /// the reads answered, waiting for free slots.
-    private var ready: [Held] = []
+    /// the reads answered, waiting for free slots. A deque: a burst of a thousand ends is taken
+    /// a slot at a time from the front.
+    private var ready: Deque<Held> = []
     /// Deliveries whose sleep ended, being checked by a read (`Store.messagesHeld`).
     private var checking = 0
     /// Sleeps ending by this time were fired already (or looked for): only a later due time, or
@@ -88,7 +90,7 @@ struct SleepsAhead: Sendable {
 
     /// Removes and returns the held and ready deliveries of `runIds` (their runs were canceled).
     mutating func remove(runIds: Set<String>) -> [Held] {
-        let removed = (held + ready).filter { runIds.contains($0.delivery.message.runId) }
+        let removed = (held + Array(ready)).filter { runIds.contains($0.delivery.message.runId) }
         guard !removed.isEmpty else { return [] }
         held.removeAll { runIds.contains($0.delivery.message.runId) }
         ready.removeAll { runIds.contains($0.delivery.message.runId) }
@@ -108,7 +110,7 @@ struct SleepsAhead: Sendable {
             held = []
             ready = []
         }
-        return ready + held.reversed()
+        return Array(ready) + held.reversed()
     }
 
     /// How far ahead to fire sleeps now, or `nil`: only when the store's next due time comes

@@ -34,6 +34,11 @@ extension WorkflowEngine {
     func startEndedSleeps() {
         let ended = sleepsAhead.takeEnded(at: clock(), limit: Self.heldCheckedPerRead)
         if !ended.isEmpty { checkStillHeld(ended) }
+        startReadySleeps()
+    }
+
+    /// Starts held deliveries that passed their check, as many as there are free slots.
+    private func startReadySleeps() {
         for sleep in sleepsAhead.takeReady(limit: freeSlots) {
             start(sleep.delivery) { [self] in await fired(sleep) }
         }
@@ -72,6 +77,8 @@ extension WorkflowEngine {
             ready.append(sleep)
         }
         sleepsAhead.makeReady(ready, checked: ended.count)
+        // Started here rather than by the loop's next turn, which may be waiting on the store.
+        if !stopping { startReadySleeps() }
         wake.signal()
     }
 

@@ -425,6 +425,7 @@ public actor WorkflowEngine {
         try await fireDueSchedules()
         startEndedSleeps()
         let capacity = freeSlots
+        guard capacity > 0 else { return await waitForWork(timeout: busyTime()) }
         let claimed = capacity > 0 ? try await claim(limit: capacity) : []
         for message in claimed {
             start(LeasedDelivery(message: message))
@@ -435,14 +436,29 @@ public actor WorkflowEngine {
             inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
         }
         if !claimed.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
-        guard claimed.isEmpty && queued.isEmpty || capacity <= 0 else { return }
+        guard claimed.isEmpty && queued.isEmpty else { return }
         let timeout = try await idleTime()
         fireSleepsAheadWhenNear()
+        await waitForWork(timeout: timeout)
+    }
+
+    /// Waits until something signals the loop (new work, a freed slot) or `timeout` passes.
+    private func waitForWork(timeout: Duration) async {
         await withTaskCancellationHandler {
             await wake.wait(timeout: timeout)
         } onCancel: { [wake] in
             wake.signal()
         }
+    }
+
+    /// How long the loop may wait while every slot is busy: nothing can start until one frees
+    /// (which signals the loop), so only a schedule's tick or a held sleep's end, both known
+    /// here, need it sooner. Not reading the store here keeps a burst of deliveries from
+    /// costing a read per freed slot.
+    private func busyTime() -> Duration {
+        var scheduled: TimestampValue?
+        if case .known(let due) = scheduleDue { scheduled = due }
+        return waitTime(until: [scheduled, sleepsAhead.nextWake(lookahead: configuration.sleepLookahead, mayFire: false)].compactMap { $0 }.min())
     }
 
     /// Starts the delivery of `first` (and of the run's next ones) in a slot of its own, after
@@ -573,6 +589,11 @@ public actor WorkflowEngine {
         sleepsAhead.storeNextDue = try await store.nextWakeTime()
         let due = [sleepsAhead.storeNextDue, scheduled, try await nextQueuedTime(), sleepsAhead.nextWake(lookahead: configuration.sleepLookahead, mayFire: mayFireSleepsAhead)]
             .compactMap { $0 }.min()
+        return waitTime(until: due)
+    }
+
+    /// The time until `due`, at least a millisecond and at most `maximumIdle`.
+    private func waitTime(until due: TimestampValue?) -> Duration {
         guard let wake = due else { return configuration.maximumIdle }
         let nanoseconds = wake.nanosecondsSinceEpoch - clock().nanosecondsSinceEpoch
         guard nanoseconds > 0 else { return .milliseconds(1) }

@@ -75,6 +75,6 @@ struct JSONWriter {
     }
 
     private mutating func writeString(_ s: String) {
-        output += StringEscaping.quoted(s, style: .json)
+        StringEscaping.appendQuoted(s, style: .json, to: &output)
     }
 }

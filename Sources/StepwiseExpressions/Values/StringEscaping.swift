@@ -11,18 +11,31 @@ enum StringEscaping {
     }
 
     static func quoted(_ text: String, style: Style) -> String {
-        // Most text escapes nothing: one pass over its bytes instead of a scalar-by-scalar copy
-        // (journal entries are written as JSON at every step).
-        if !text.utf8.contains(where: { needsEscape($0, style: style) }) { return "\"" + text + "\"" }
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            if let escape = escape(for: scalar, style: style) {
-                result += escape
-            } else {
-                result.unicodeScalars.append(scalar)
+        var result = ""
+        appendQuoted(text, style: style, to: &result)
+        return result
+    }
+
+    /// Appends `text` quoted to `output`, copying the runs between escapes whole (journal
+    /// entries are written as JSON at every step, and most text escapes nothing).
+    static func appendQuoted(_ text: String, style: Style, to output: inout String) {
+        output += "\""
+        let bytes = text.utf8
+        var runStart = bytes.startIndex
+        var index = runStart
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            // Only ASCII bytes are escaped, so `index` is on a scalar's boundary (slices round to
+            // scalars, not characters: an escaped quote may begin one, with a combining mark).
+            if needsEscape(byte, style: style), let escape = escape(for: Unicode.Scalar(byte), style: style) {
+                output += text[runStart..<index]
+                output += escape
+                runStart = bytes.index(after: index)
             }
+            index = bytes.index(after: index)
         }
-        return result + "\""
+        output += text[runStart...]
+        output += "\""
     }
 
     /// Whether a UTF-8 byte may need an escape in `style`: quotes, backslashes, ASCII control
