@@ -45,6 +45,11 @@ struct ServeCommand: AsyncParsableCommand {
     var sleepLookahead = DurationArgument("500ms", .milliseconds(500))
 
     @Option(
+        name: .customLong("run-retention"),
+        help: "Delete runs that ended (succeeded, failed, canceled) longer ago than this, with their journals, attempts and DLQ entries; at least 1h (default: keep every run).")
+    var runRetention: DurationArgument?
+
+    @Option(
         name: .customLong("retry-delay-scale"),
         help: "Multiply the retry delays of queued messages by this factor (tests and local development: 0.01 turns QStash's 12 s + 148 s into 0.12 s + 1.48 s).")
     var retryDelayScale = 1.0
@@ -75,6 +80,8 @@ struct ServeCommand: AsyncParsableCommand {
         for (name, timeout) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] {
             guard timeout.duration > .zero else { throw ValidationError("\(name) must be longer than 0s") }
         }
+        // Shorter is more likely a slip (`30s` for `30d`) than a wish to lose runs before anyone read them.
+        guard runRetention.map({ $0.duration >= .seconds(3_600) }) ?? true else { throw ValidationError("--run-retention must be at least 1h") }
     }
 
     func run() async throws {
@@ -151,7 +158,7 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, runner: runner, owner: LeaseOwner.current(node: node).description,
             configuration: .init(
                 maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale,
-                sleepLookahead: sleepLookahead.duration),
+                sleepLookahead: sleepLookahead.duration, runRetention: runRetention?.duration),
             metrics: metrics)
         try await engine.install(Array(folder.definitions.values))
         return engine

@@ -227,6 +227,33 @@ struct EngineFeatureTests {
     }
 }
 
+extension EngineFeatureTests {
+    @Test("with a run retention, a node deletes the runs that ended longer ago, their DLQ entries with them, from its start")
+    func runRetention() async throws {
+        let doomed = try definition("""
+            workflow: doomed
+            steps:
+              - id: boom
+                fail: {message: "no luck"}
+            """)
+        let directory = try TemporaryDirectory()
+        let failed = try await RunningServer.with([doomed], directory: directory) { server in
+            let id = try await server.startRun("doomed", "{}")
+            _ = try await finishedRun(id, in: server.store)
+            #expect(try await server.store.deadLetters().map(\.runId) == [id])
+            return id
+        }
+        // Two hours later, a node that keeps ended runs for an hour.
+        let later: @Sendable () -> TimestampValue = { (try? WorkflowEngine.systemTime().plus(seconds: 7_200)) ?? WorkflowEngine.systemTime() }
+        let retention = WorkflowEngine.Configuration(runRetention: .seconds(3_600))
+        try await RunningServer.with([doomed], directory: directory, configuration: retention, clock: later) { server in
+            _ = try await eventually("the failed run deleted") { try await server.store.run(id: failed) == nil ? true : nil }
+            #expect(try await send(.GET, server.url("/api/runs/\(failed)")).status == 404)
+            #expect(try await send(.GET, server.url("/v2/workflows/dlq")).json?["messages"]?.list?.isEmpty == true)
+        }
+    }
+}
+
 /// A clock that reads `start` the first time it is read and runs in real time from then on.
 final class VirtualStartClock: Sendable {
     private let start: TimestampValue

@@ -19,14 +19,15 @@ struct ServeOptionTests {
         #expect(!FileManager.default.fileExists(atPath: store))
     }
 
-    @Test("a connection timeout of 0s, or a sleep lookahead that is no duration, is refused before the store is opened")
+    @Test("a connection timeout of 0s, a sleep lookahead that is no duration, or a run retention under an hour is refused before the store is opened")
     func durationsOutOfRange() async throws {
         let folder = try TemporaryDirectory()
         let store = folder.path("store.sqlite")
         let refused = [
             ("--idle-timeout", "0s", "--idle-timeout must be longer than 0s"), ("--header-timeout", "0ms", "--header-timeout must be longer than 0s"),
             ("--body-timeout", "0s", "--body-timeout must be longer than 0s"), ("--sleep-lookahead", "-1s", "--sleep-lookahead"),
-            ("--sleep-lookahead", "soon", "--sleep-lookahead"),
+            ("--sleep-lookahead", "soon", "--sleep-lookahead"), ("--run-retention", "30m", "--run-retention must be at least 1h"),
+            ("--run-retention", "30", "--run-retention"),
         ]
         for (option, value, message) in refused {
             let arguments = ["serve", "--workflows", folder.path("none"), "--store", "sqlite:" + store, "\(option)=\(value)", "--lease", "1s", "--port", "0"]

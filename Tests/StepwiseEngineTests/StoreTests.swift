@@ -534,6 +534,60 @@ struct StoreTests {
         }
     }
 
+    @Test("runs that ended before the retention go with their journal, attempts and DLQ entry; running runs, later ends and runs with a message still queued stay", arguments: StoreKind.testable)
+    func endedRunsExpire(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            let store = s.store
+            let day = 86_400.0
+            func end(_ id: String, _ status: RunStatus, at seconds: Double) async throws {
+                _ = try await store.createRun(s.newRun(id, at: seconds))
+                let message = try #require(try await s.claim("node-a", at: seconds).first { $0.runId == id })
+                let failure = status == .failed ? StepError(message: "out of stock", type: "OutOfStock", step: "fetch") : nil
+                let end = s.resolution(
+                    message, entry: s.fetched, status: status, output: failure == nil ? ["ok": true] : nil, error: failure,
+                    finishedAt: try s.at(seconds), outcome: "completed")
+                #expect(try await store.complete(message, owner: "node-a", with: end))
+            }
+            try await end("succeeded-old", .succeeded, at: 0)
+            try await end("failed-old", .failed, at: 1)
+            try await end("succeeded-later", .succeeded, at: 2 * day)
+            _ = try await store.createRun(s.newRun("running", at: 0))
+            _ = try await store.createRun(s.newRun("canceled-old", at: 2))
+            #expect(try await store.cancel(runId: "canceled-old", reason: nil, at: s.at(3)))
+            // An SDK run canceled with a failure callback still queued for it.
+            let url = "http://127.0.0.1:9/wf"
+            let sdkRun = RunRecord(id: "wfr_sdk", workflow: url, definitionHash: "", input: .null, createdAt: s.t0, updatedAt: s.t0, endpoint: url)
+            let first = QueuedMessage(role: .workflow, runId: "wfr_sdk", destination: url, dueAt: try s.at(day))
+            _ = try await store.publish([.startRun(sdkRun, initialBody: [], first: first)], at: s.t0)
+            #expect(try await store.cancel(runId: "wfr_sdk", reason: nil, at: s.at(4)))
+            let callback = QueuedMessage(role: .failureCallback, runId: "wfr_sdk", destination: url, dueAt: try s.at(5))
+            #expect(try await store.publish([.enqueue(callback)], at: s.at(4)) == [.stored(callback.id)])
+            #expect(try await store.deadLetters().map(\.runId) == ["failed-old"])
+            #expect(try await !store.attempts(runId: "succeeded-old", from: 0).isEmpty)
+
+            #expect(try await store.expireEndedRuns(before: s.at(0)) == 0, "nothing ended before the first end")
+            #expect(try await store.expireEndedRuns(before: s.at(day)) == 3)
+            #expect(try await store.expireEndedRuns(before: s.at(day)) == 0)
+            let kept = try await store.runs(RunFilter()).map(\.id).sorted()
+            #expect(kept == ["running", "succeeded-later", "wfr_sdk"])
+            for id in ["succeeded-old", "failed-old", "canceled-old"] {
+                #expect(try await store.journal(runId: id).isEmpty, "\(id)'s journal")
+                #expect(try await store.attempts(runId: id, from: 0).isEmpty, "\(id)'s attempts")
+            }
+            #expect(try await store.deadLetters().isEmpty)
+            #expect(try await store.journal(runId: "succeeded-later").count == 2)
+
+            // Once its failure callback is delivered, the SDK run goes too.
+            let claimed = try await store.claimDueQueued(now: s.at(6), limit: 10, owner: "node-a", leaseUntil: s.at(36))
+            #expect(claimed.map(\.id) == [callback.id])
+            var delivered = AttemptFollowUp()
+            delivered.decidedAt = try s.at(7)
+            #expect(try await store.finishAttempt(callback, owner: "node-a", with: delivered))
+            #expect(try await store.expireEndedRuns(before: s.at(day)) == 1)
+            #expect(try await store.run(id: "wfr_sdk") == nil)
+        }
+    }
+
     @Test("an attempt its run's end took the message from logs its end once; one whose lease another node took logs nothing", arguments: StoreKind.testable)
     func attemptsEndedWithTheirRun(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in

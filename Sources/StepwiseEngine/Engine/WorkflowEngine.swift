@@ -37,6 +37,10 @@ public actor WorkflowEngine {
         /// How long QStash's message log (`/v2/events`) keeps an event; older ones are deleted
         /// about once a minute.
         public var messageLogRetention: Duration
+        /// How long a run is kept after it ended (succeeded, failed, canceled), with its journal
+        /// or log, attempts and DLQ entry; `nil` keeps every run. Older ones are deleted about
+        /// once a minute, each when no message of it is still queued.
+        public var runRetention: Duration?
         /// How long before a sleep ends the engine may record its end and lease the run's
         /// delivery, due at the end (`RunTransitions.fireSleepsAhead`), so that many sleeps ending
         /// together cost only their deliveries then. The run is never delivered before the end;
@@ -48,7 +52,7 @@ public actor WorkflowEngine {
         public init(
             maximumConcurrentDeliveries: Int = defaultConcurrentDeliveries, lease: Duration = .seconds(60), maximumIdle: Duration = .seconds(30),
             retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000, messageLogRetention: Duration = .seconds(7 * 86_400),
-            sleepLookahead: Duration = .milliseconds(500)
+            sleepLookahead: Duration = .milliseconds(500), runRetention: Duration? = nil
         ) {
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
             self.lease = lease
@@ -57,6 +61,7 @@ public actor WorkflowEngine {
             self.deliveryTimeoutMilliseconds = deliveryTimeoutMilliseconds
             self.messageLogRetention = messageLogRetention
             self.sleepLookahead = sleepLookahead
+            self.runRetention = runRetention
         }
     }
 
@@ -373,15 +378,18 @@ public actor WorkflowEngine {
     }
 
     /// About once a minute, deletes what is kept only for a while, a bounded number per
-    /// transaction, so neither grows without end: the message log's events older than
-    /// `messageLogRetention`, and rate-limit starts no admission can count any more (a key used
-    /// once keeps its starts otherwise).
+    /// transaction, so nothing grows without end: the message log's events older than
+    /// `messageLogRetention`, rate-limit starts no admission can count any more (a key used
+    /// once keeps its starts otherwise), and runs that ended longer than `runRetention` ago.
     private func expireOldRows() async {
         while !Task.isCancelled {
             let before = clock().movedBack(by: configuration.messageLogRetention)
             await expire("old events of the message log") { try await store.expireMessageEvents(before: before) }
             let now = clock()
             await expire("rate-limit starts of ended windows") { try await store.expireRateStarts(at: now) }
+            if let retention = configuration.runRetention {
+                await expire("runs ended longer than \(retention) ago") { try await store.expireEndedRuns(before: now.movedBack(by: retention)) }
+            }
             try? await Task.sleep(for: .seconds(60))
         }
     }

@@ -253,6 +253,9 @@ public protocol Store: Sendable {
     /// admission at `now` or later can count (`FlowAdmission.expireStarts`), in one transaction;
     /// how many it deleted.
     func expireRateStarts(at now: TimestampValue) async throws -> Int
+    /// Deletes up to `RunTransitions.expiredRunsPerTransaction` runs that ended before `time`
+    /// (`RunTransitions.expireEndedRuns`), in one transaction; how many it deleted.
+    func expireEndedRuns(before time: TimestampValue) async throws -> Int
 
     // MARK: Metrics
 

@@ -120,6 +120,13 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     /// Removes dead-letter entry `id`.
     func removeDeadLetter(id: String) throws
 
+    // MARK: Retention
+
+    /// Deletes up to `limit` runs, oldest end first, that ended (any status but `running`) before
+    /// `time` and have no message left in either queue, with every row kept of them (journal or
+    /// log, attempts, operations, events, DLQ entry); how many runs it deleted.
+    func deleteEndedRuns(before time: TimestampValue, limit: Int) throws -> Int
+
     // MARK: The QStash queue and SDK runs' logs
 
     /// Queues `message`.
