@@ -159,9 +159,6 @@ enum PostgresSchema {
         Migration(name: "v7: the body of a dead-lettered SDK run's failed message (a call's callback)", statements: [
             "ALTER TABLE dead_letters ADD COLUMN message_body BYTEA",
         ]),
-        Migration(name: "v8: ended runs by their end, for their expiry", statements: [
-            "CREATE INDEX runs_by_end ON runs(updated_at) WHERE status <> 'running'",
-        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

@@ -12,16 +12,19 @@ extension SQLiteStore {
 
 extension SQLiteTransaction {
     func deleteEndedRuns(before time: TimestampValue, limit: Int) throws -> Int {
-        // `status <> 'running'` as written in runs_by_end, so that the partial index serves it.
+        // Through runs_by_status: a run that ended before `time` was created before it. Indexing
+        // the end itself would write an index at every step, which updates `updated_at`.
+        let cutoff = SQLiteTime.milliseconds(time)
+        let statuses = RunStatus.finalValues
         try db.cachedStatement(
             sql: """
                 DELETE FROM runs WHERE id IN (
-                    SELECT id FROM runs WHERE status <> 'running' AND updated_at < ?
+                    SELECT id FROM runs WHERE status IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ", "))) AND created_at < ? AND updated_at < ?
                         AND NOT EXISTS (SELECT 1 FROM queue WHERE queue.run_id = runs.id)
                         AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.run_id = runs.id)
-                    ORDER BY updated_at LIMIT ?)
+                    LIMIT ?)
                 """
-        ).execute(arguments: [SQLiteTime.milliseconds(time), limit])
+        ).execute(arguments: StatementArguments(statuses + [cutoff, cutoff, limit] as [any DatabaseValueConvertible]))
         return db.changesCount
     }
 }

@@ -37,4 +37,16 @@ struct ServeOptionTests {
         }
         #expect(!FileManager.default.fileExists(atPath: store))
     }
+
+    @Test("durations are written as in workflows, days and weeks included")
+    func durationsInDays() async throws {
+        let folder = try TemporaryDirectory()
+        let store = folder.path("store.sqlite")
+        for retention in ["30d", "2w", "1d12h"] {
+            // Refused for its concurrency, which is checked after every option was read.
+            let arguments = ["serve", "--workflows", folder.path("none"), "--store", "sqlite:" + store, "--run-retention", retention, "--concurrency", "0"]
+            let result = try await onOwnThread { try stepwise(arguments: arguments) }
+            #expect(result.standardError.contains("--concurrency must be at least 1"), "\(retention): \(result.standardError)")
+        }
+    }
 }

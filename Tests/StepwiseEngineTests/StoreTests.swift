@@ -534,13 +534,13 @@ struct StoreTests {
         }
     }
 
-    @Test("runs that ended before the retention go with their journal, attempts and DLQ entry; running runs, later ends and runs with a message still queued stay", arguments: StoreKind.testable)
+    @Test("runs that ended before the retention go with their journal, attempts and DLQ entry; running runs, later ends (of runs created before too) and runs with a message still queued stay", arguments: StoreKind.testable)
     func endedRunsExpire(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             let store = s.store
             let day = 86_400.0
-            func end(_ id: String, _ status: RunStatus, at seconds: Double) async throws {
-                _ = try await store.createRun(s.newRun(id, at: seconds))
+            func end(_ id: String, _ status: RunStatus, at seconds: Double, createdAt created: Double? = nil) async throws {
+                _ = try await store.createRun(s.newRun(id, at: created ?? seconds))
                 let message = try #require(try await s.claim("node-a", at: seconds).first { $0.runId == id })
                 let failure = status == .failed ? StepError(message: "out of stock", type: "OutOfStock", step: "fetch") : nil
                 let end = s.resolution(
@@ -551,6 +551,7 @@ struct StoreTests {
             try await end("succeeded-old", .succeeded, at: 0)
             try await end("failed-old", .failed, at: 1)
             try await end("succeeded-later", .succeeded, at: 2 * day)
+            try await end("long", .succeeded, at: 2 * day, createdAt: 0)
             _ = try await store.createRun(s.newRun("running", at: 0))
             _ = try await store.createRun(s.newRun("canceled-old", at: 2))
             #expect(try await store.cancel(runId: "canceled-old", reason: nil, at: s.at(3)))
@@ -569,7 +570,7 @@ struct StoreTests {
             #expect(try await store.expireEndedRuns(before: s.at(day)) == 3)
             #expect(try await store.expireEndedRuns(before: s.at(day)) == 0)
             let kept = try await store.runs(RunFilter()).map(\.id).sorted()
-            #expect(kept == ["running", "succeeded-later", "wfr_sdk"])
+            #expect(kept == ["long", "running", "succeeded-later", "wfr_sdk"])
             for id in ["succeeded-old", "failed-old", "canceled-old"] {
                 #expect(try await store.journal(runId: id).isEmpty, "\(id)'s journal")
                 #expect(try await store.attempts(runId: id, from: 0).isEmpty, "\(id)'s attempts")
@@ -580,9 +581,7 @@ struct StoreTests {
             // Once its failure callback is delivered, the SDK run goes too.
             let claimed = try await store.claimDueQueued(now: s.at(6), limit: 10, owner: "node-a", leaseUntil: s.at(36))
             #expect(claimed.map(\.id) == [callback.id])
-            var delivered = AttemptFollowUp()
-            delivered.decidedAt = try s.at(7)
-            #expect(try await store.finishAttempt(callback, owner: "node-a", with: delivered))
+            #expect(try await store.finishAttempt(callback, owner: "node-a", with: AttemptFollowUp(decidedAt: try s.at(7))))
             #expect(try await store.expireEndedRuns(before: s.at(day)) == 1)
             #expect(try await store.run(id: "wfr_sdk") == nil)
         }

@@ -109,6 +109,8 @@ public actor WorkflowEngine {
     /// The keys of deliveries in `inFlight` that ended their run and only wait for its commit:
     /// their slots serve other deliveries meanwhile (`freeSlots`).
     private var committingEnds: Set<String> = []
+    /// Slots kept for the claim under way (`reserving`).
+    private var slotsBeingClaimed = 0
     /// How many run messages were claimed: the keys of `inFlight`.
     private var claims = 0
     /// The messages (`messages` ids, counted: a delivery ending and the next claim of the same id
@@ -434,12 +436,12 @@ public actor WorkflowEngine {
         startEndedSleeps()
         let capacity = freeSlots
         guard capacity > 0 else { return await waitForWork(timeout: busyTime()) }
-        let claimed = capacity > 0 ? try await claim(limit: capacity) : []
+        let claimed = try await reserving(capacity) { try await claim(limit: capacity) }
         for message in claimed {
             start(LeasedDelivery(message: message))
         }
-        let queuedCapacity = capacity - claimed.count
-        let queued = queuedCapacity > 0 && queueMayBeDue() ? try await claimQueued(limit: queuedCapacity) : []
+        let queuedCapacity = freeSlots
+        let queued = queuedCapacity > 0 && queueMayBeDue() ? try await reserving(queuedCapacity) { try await claimQueued(limit: queuedCapacity) } : []
         for message in queued {
             inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
         }
@@ -448,6 +450,14 @@ public actor WorkflowEngine {
         let timeout = try await idleTime()
         fireSleepsAheadWhenNear()
         await waitForWork(timeout: timeout)
+    }
+
+    /// Runs `claim` with `count` slots kept for what it returns: held deliveries whose check
+    /// answers while the claim waits on the store start in the other slots only.
+    private func reserving<T>(_ count: Int, _ claim: () async throws -> T) async rethrows -> T {
+        slotsBeingClaimed += count
+        defer { slotsBeingClaimed -= count }
+        return try await claim()
     }
 
     /// Waits until something signals the loop (new work, a freed slot) or `timeout` passes.
@@ -481,8 +491,8 @@ public actor WorkflowEngine {
     }
 
     /// Free delivery slots: a delivery that ended its run frees its slot before its commit, as
-    /// long as no more are committing than there are slots.
-    var freeSlots: Int { configuration.maximumConcurrentDeliveries - (inFlight.count - committingEnds.count) }
+    /// long as no more are committing than there are slots; a claim under way holds its slots.
+    var freeSlots: Int { configuration.maximumConcurrentDeliveries - (inFlight.count - committingEnds.count) - slotsBeingClaimed }
 
     /// The delivery under `key` ended its run and has no next delivery to make: its slot may
     /// serve another while its commit waits, unless as many ends are committing as there are slots.

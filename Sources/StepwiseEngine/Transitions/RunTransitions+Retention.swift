@@ -4,7 +4,7 @@ import StepwiseExpressions
 extension RunTransitions {
     /// The most runs one expiry deletes: each takes its journal, attempts and DLQ entry with it,
     /// so a long backlog is deleted in short transactions that deliveries can get between.
-    public static var expiredRunsPerTransaction: Int { 100 }
+    public static var expiredRunsPerTransaction: Int { 20 }
 
     /// Deletes up to `expiredRunsPerTransaction` runs that ended before `time`, a failed run's DLQ
     /// entry with it. A run with a message still queued (a failure callback being tried, a

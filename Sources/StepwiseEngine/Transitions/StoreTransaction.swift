@@ -122,7 +122,7 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
 
     // MARK: Retention
 
-    /// Deletes up to `limit` runs, oldest end first, that ended (any status but `running`) before
+    /// Deletes up to `limit` runs that ended (any status but `running`) before
     /// `time` and have no message left in either queue, with every row kept of them (journal or
     /// log, attempts, operations, events, DLQ entry); how many runs it deleted.
     func deleteEndedRuns(before time: TimestampValue, limit: Int) throws -> Int
