@@ -59,6 +59,13 @@ public struct EmulatedSDKEndpoint: Sendable {
         ] + messageHeaders
     }
 
+    /// What the SDKs answer a delivery they took (workflow-js `createResponseData`): 200 with
+    /// `Upstash-Workflow-Sdk-Version`, which tells QStash that a workflow endpoint answered
+    /// (`WF_DetectTrigger`).
+    public static func acknowledgement(_ body: String = "{}") -> ScriptedResponse {
+        ScriptedResponse(body: body, headers: [("Upstash-Workflow-Sdk-Version", "1")])
+    }
+
     /// The SDK's handling of one delivery.
     public func answer(_ request: ReceivedRequest) async -> ScriptedResponse {
         guard let runId = request.header("Upstash-Workflow-RunId"), request.header("Upstash-Workflow-Sdk-Version") == "1",
@@ -72,7 +79,7 @@ public struct EmulatedSDKEndpoint: Sendable {
                 answer = try await send(.DELETE, stepwise.url("/v2/workflows/runs/\(runId)?cancel=false"))
             }
             guard answer.status == 200 else { return .json(#"{"error":"QStashError","message":"\#(answer.status)"}"#, status: 500) }
-            return .json(#"{"workflowRunId":"\#(runId)","finishCondition":"success"}"#)
+            return Self.acknowledgement(#"{"workflowRunId":"\#(runId)","finishCondition":"success"}"#)
         } catch {
             return .json(#"{"error":"Error","message":"publish failed"}"#, status: 500)
         }

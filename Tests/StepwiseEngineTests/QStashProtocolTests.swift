@@ -153,6 +153,7 @@ import StepwiseTesting
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind) { stepwise in
                 // An endpoint that acknowledges deliveries without publishing: the test publishes.
+                endpoint.fallback("/hold", EmulatedSDKEndpoint.acknowledgement())
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/hold"), steps: ["a"])
                 #expect(try await sdk.trigger(runId: "wfr_dup", payload: "{}").status == 200)
                 let again = try await sdk.trigger(runId: "wfr_dup", payload: "{}")
@@ -268,6 +269,34 @@ import StepwiseTesting
         }
     }
 
+    @Test(arguments: StoreKind.testable) func aTriggerAnsweredByNoWorkflowEndpointFailsItsRunAtOnce(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
+                // A route that takes anything and answers 200, as a page or an API would.
+                endpoint.fallback("/plain", .json(#"{"ok":true}"#))
+                let wrong = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/plain"), steps: ["a"])
+                #expect(try await wrong.trigger(runId: "wfr_wrong", payload: "{}", extraHeaders: [("Upstash-Retries", "3")]).status == 200)
+                let failed = try await finishedRun("wfr_wrong", in: stepwise.store)
+                #expect(failed.status == .failed)
+                #expect(failed.error?.message == QueuedAttemptResolver.nonWorkflowDestination)
+                #expect(endpoint.requests(to: "/plain").count == 1, "not retried: retrying cannot help")
+                #expect(try await stepwise.store.deadLetters().map(\.runId) == ["wfr_wrong"])
+
+                // Without WF_DetectTrigger in its feature set (stepwise runner's triggers) a trigger is not checked.
+                let unchecked = [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", "wfr_unchecked"), ("Upstash-Workflow-Url", wrong.url)]
+                #expect(try await wrong.batch([(wrong.url, unchecked, "{}")]).status == 200)
+                _ = try await eventually("its delivery") { endpoint.requests(to: "/plain").count == 2 ? true : nil }
+                #expect(try await stepwise.store.run(id: "wfr_unchecked")?.status == .running)
+
+                // A workflow endpoint answers with Upstash-Workflow-Sdk-Version, and its run goes on.
+                let right = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/wf"), steps: ["a"])
+                endpoint.handle("/wf") { await right.answer($0) }
+                #expect(try await right.trigger(runId: "wfr_right", payload: "{}").status == 200)
+                #expect(try await finishedRun("wfr_right", in: stepwise.store).status == .succeeded)
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func aNonRetryableFailureDeadLettersTheRunCallsItsFailureURLAndResumeContinuesIt(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
@@ -379,7 +408,7 @@ import StepwiseTesting
                         ("Upstash-Callback-Forward-Upstash-Workflow-Callback", "true"), ("Upstash-Callback-Forward-Upstash-Workflow-StepId", "1"),
                     ]
                     _ = try? await sdk.batch([(endpoint.url("/third"), call, #""ping""#)])
-                    return .json("{}")
+                    return EmulatedSDKEndpoint.acknowledgement()
                 }
                 #expect(try await sdk.trigger(runId: "wfr_call", payload: "{}").status == 200)
                 let callback = try await eventually("the call's callback") { endpoint.requests(to: "/wf").first { $0.header("Upstash-Workflow-Callback") != nil } }
@@ -418,7 +447,7 @@ import StepwiseTesting
                         ("Upstash-Callback-Failure-Callback-Forward-Upstash-Workflow-Is-Failure", "true"),
                     ]
                     _ = try? await sdk.batch([(endpoint.url("/third"), call, #""ping""#)])
-                    return .json("{}")
+                    return EmulatedSDKEndpoint.acknowledgement()
                 }
                 #expect(try await sdk.trigger(runId: "wfr_lost", payload: #"{"order":9}"#).status == 200)
                 let failed = try await finishedRun("wfr_lost", in: stepwise.store)

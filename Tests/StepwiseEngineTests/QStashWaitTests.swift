@@ -21,7 +21,7 @@ import StepwiseTesting
                 "step": ["stepId": 1, "stepName": "wait-for-it", "stepType": "Wait", "concurrent": 1],
             ]
             let answer = try? await send(.POST, sdk.stepwise.url("/v2/wait/\(event)"), body: body.jsonText(), headers: headers.filter { $0.0 != "Content-Type" })
-            return answer?.status == 200 ? .json("{}") : .json(#"{"error":"Error","message":"wait refused"}"#, status: 500)
+            return answer?.status == 200 ? EmulatedSDKEndpoint.acknowledgement() : .json(#"{"error":"Error","message":"wait refused"}"#, status: 500)
         }
     }
 

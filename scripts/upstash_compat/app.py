@@ -21,6 +21,7 @@ that the driver uses to find runs it did not start itself, and `n` for the arith
     failure_function  a step that always raises; failure_function records the callback
     failure_url       a step that always raises; failure_url = POST /failure-sink
     call_lost         a context.call whose answer never gets through (503 for callbacks); failure_function records
+    misrouted         its `url=` names /third-party/echo, no workflow endpoint: its trigger goes there
     long              a step, then a LONG_SLEEP (default 8 s) sleep, then a step
     resumable         a step, a step failing while "broken", a step
 
@@ -503,6 +504,12 @@ async def wf_call_lost(context: AsyncWorkflowContext) -> None:
 
     await context.run("after", after)
     finish(context, w, "unreachable")
+
+
+@serve.post("/wf/misrouted", url=f"{BASE_URL}/third-party/echo")
+async def wf_misrouted(context: AsyncWorkflowContext) -> None:
+    """A workflow whose URL is set wrong: its trigger is delivered to a route that is no workflow."""
+    await context.run("never", lambda: event(context, "misrouted", "never"))
 
 
 @serve.post("/wf/long")

@@ -618,6 +618,19 @@ def scenario_call_lost(h: Harness, deadline: float) -> None:
         raise Fail(f"run {run_id}: should be in the DLQ, GET /v2/workflows/dlq lists {short(listed, 300)}")
 
 
+def scenario_misrouted(h: Harness, deadline: float) -> None:
+    """A workflow whose `url=` names a route that is no workflow endpoint: the SDK's trigger asks
+    for WF_DetectTrigger, the route answers 201 without Upstash-Workflow-Sdk-Version, and the run
+    fails at once, in the DLQ, instead of waiting for steps that never come."""
+    run_id = h.start_run("misrouted", {"tag": new_tag("misrouted")})
+    body = h.wait_run(run_id, "failed", deadline)
+    if "detected a non-workflow destination" not in str(body.get("error")):
+        raise Fail(f"run {run_id}: the error should name the non-workflow destination, got {short(body.get('error'), 300)}")
+    listed = h.api("GET", "/v2/workflows/dlq").json().get("messages", [])
+    if run_id not in [m.get("workflowRunId") for m in listed]:
+        raise Fail(f"run {run_id}: should be in the DLQ, GET /v2/workflows/dlq lists {short(listed, 300)}")
+
+
 def scenario_failure_url(h: Harness, deadline: float) -> None:
     payload = {"n": 4, "tag": new_tag("failure-url")}
     run_id = h.start_run("failure_url", payload)
@@ -1112,6 +1125,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("failure_function", scenario_failure_function),
     ("failure_url", scenario_failure_url),
     ("call_lost", scenario_call_lost),
+    ("misrouted", scenario_misrouted),
     ("cancel", scenario_cancel),
     ("dlq_resume", scenario_dlq_resume),
     ("twenty", scenario_twenty),

@@ -47,6 +47,10 @@ public struct PublicationPlanner: Sendable {
         return .append(runId: runId, entry: RawStep(messageId: delivery.id, body: body, callType: workflow.callType ?? .step), dedupeKey: Self.dedupeKey(of: body), message: delivery)
     }
 
+    /// The feature flag with which a trigger asks that its first delivery be checked for an answer
+    /// of a workflow endpoint (§2.6).
+    static let detectTriggerFeature = "WF_DetectTrigger"
+
     /// A run started by a trigger; an invoked run's payload is the `body` of its invoke request,
     /// and its end completes the invoker's step.
     private func startRun(_ message: PublishedMessage) throws(ProtocolError) -> Publication {
@@ -62,6 +66,7 @@ public struct PublicationPlanner: Sendable {
         }
         var first = queued(message, role: .workflow, runId: id)
         first.logPosition = 0
+        if workflow.has(feature: Self.detectTriggerFeature) { first.detectsWorkflowEndpoint = true }
         let defaults = workflow.has(feature: RunDefaults.feature) ? RunDefaults(trigger: message, runId: id, url: url) : nil
         if let defaults { first = defaults.applied(to: first, options: message.options, failureCallback: message.failureCallback) }
         let run = RunRecord(

@@ -37,16 +37,30 @@ public struct QueuedAttemptResolver: Sendable {
         self.retryDelayScale = retryDelayScale
     }
 
+    /// Why a run fails whose first delivery was answered by no workflow endpoint (`WF_DetectTrigger`),
+    /// in QStash's words (workflow-js `examples/ci` `trigger-non-workflow`).
+    public static let nonWorkflowDestination =
+        "detected a non-workflow destination for trigger/invoke. make sure you are sending the request to the correct endpoint"
+
     /// What follows `result`.
     public func resolve(_ result: AttemptResult) -> AttemptFollowUp {
-        let verdict: DeliveryVerdict
-        switch result {
-        case .answered(let status, let headers, let body): verdict = EndpointAnswer(status: status, headers: headers, body: body).verdict
-        case .noAnswer: verdict = .retry
+        var verdict = DeliveryVerdict.retry
+        var isWorkflowEndpoint = true
+        if case .answered(let status, let headers, let body) = result {
+            let answer = EndpointAnswer(status: status, headers: headers, body: body)
+            verdict = answer.verdict
+            isWorkflowEndpoint = answer.isWorkflowEndpoint
         }
         var followUp = AttemptFollowUp(decidedAt: now)
         if message.role == .call || message.isPlain, let callback = callbackMessage(for: result) { followUp.enqueue.append(callback) }
         switch verdict {
+        case .delivered where message.detectsWorkflowEndpoint == true && !isWorkflowEndpoint:
+            // The trigger went to something that took it but does not run workflows: retrying
+            // cannot help, and the run would otherwise wait for steps that never come.
+            followUp.record = record("failed", result)
+            let error = event(.error, result, why: Self.nonWorkflowDestination)
+            followUp.events = [error, MessageEvent(.failed, of: message, at: now.millisecondsSinceEpoch, error: error.error)]
+            fail(&followUp, result, error: StepError(message: Self.nonWorkflowDestination, type: "NonWorkflowDestination"))
         case .delivered:
             followUp.record = record("delivered", result)
             followUp.events = [event(.delivered, result)]
@@ -71,21 +85,25 @@ public struct QueuedAttemptResolver: Sendable {
         followUp.events = [event(.error, result), MessageEvent(.retry, of: message, at: now.millisecondsSinceEpoch, nextDeliveryAt: dueAt.millisecondsSinceEpoch)]
     }
 
-    /// The log's event `state` of this attempt, with its answer (and, unless delivered, why it failed).
-    private func event(_ state: MessageEvent.State, _ result: AttemptResult) -> MessageEvent {
-        let why: String? =
-            switch result {
-            case .answered(let status, _, _): state == .delivered ? nil : "the destination answered \(status)"
-            case .noAnswer(let reason): reason
-            }
-        return MessageEvent(state, of: message, at: now.millisecondsSinceEpoch, error: why, answer: answer(result))
+    /// The log's event `state` of this attempt, with its answer and, unless delivered, why it
+    /// failed: `given`, or what the result tells.
+    private func event(_ state: MessageEvent.State, _ result: AttemptResult, why given: String? = nil) -> MessageEvent {
+        MessageEvent(state, of: message, at: now.millisecondsSinceEpoch, error: given ?? why(state, result), answer: answer(result))
+    }
+
+    /// Why an attempt that ended in `state` failed, as its result tells; `nil` when delivered.
+    private func why(_ state: MessageEvent.State, _ result: AttemptResult) -> String? {
+        switch result {
+        case .answered(let status, _, _): state == .delivered ? nil : "the destination answered \(status)"
+        case .noAnswer(let reason): reason
+        }
     }
 
     /// A message that failed for good: a workflow delivery, or the callback of a run's call,
     /// fails its run (the run waits for it: without it, the run would wait for ever); a plain
     /// message is kept in the DLQ; any of these, or a plain message's callback, with a failure URL
     /// has it called.
-    private func fail(_ followUp: inout AttemptFollowUp, _ result: AttemptResult) {
+    private func fail(_ followUp: inout AttemptFollowUp, _ result: AttemptResult, error given: StepError? = nil) {
         // The callback of a call attempt that is retried: the SDK ignores it, and so does its end.
         let ignored = message.role == .callback && message.runId != nil
             && (try? CallbackBody(jsonBytes: message.body ?? []))?.sdkWaitsForRetry == true
@@ -93,7 +111,7 @@ public struct QueuedAttemptResolver: Sendable {
         // which the run waits for.
         let failsRun = message.runId != nil && (message.role == .workflow || message.role == .callback) && !ignored
         if failsRun, let runId = message.runId, run?.status == .running {
-            followUp.failRun = (runId, error(result))
+            followUp.failRun = (runId, given ?? error(result))
         }
         if message.isPlain { followUp.deadLetter = answer(result) }
         // A run that ended meanwhile (canceled, failed by another branch) has nothing left to fail.

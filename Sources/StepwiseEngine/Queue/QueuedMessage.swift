@@ -67,6 +67,11 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var redaction: MessageRedaction?
     /// Attempts made so far (`Upstash-Retried` of the next one).
     public var attempt: Int
+    /// Set on a run's first delivery when its trigger asked for `WF_DetectTrigger`: an answer
+    /// without `Upstash-Workflow-Sdk-Version` shows a destination that is no workflow endpoint,
+    /// and fails the run at once (`QueuedAttemptResolver`). `nil` (not asked) in most messages,
+    /// and in those stored before it existed.
+    public var detectsWorkflowEndpoint: Bool?
     /// When the next attempt is due (a column of the store, not part of the stored form).
     public var dueAt: TimestampValue = .epoch
 
@@ -123,6 +128,6 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
             callback, failureCallback, callbackFailureCallback, runIdHeader, flowControl, queue, urlGroup, endpointName, label, scheduleId,
-            redaction, attempt
+            redaction, attempt, detectsWorkflowEndpoint
     }
 }
