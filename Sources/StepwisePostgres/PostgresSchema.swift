@@ -159,6 +159,9 @@ enum PostgresSchema {
         Migration(name: "v7: the body of a dead-lettered SDK run's failed message (a call's callback)", statements: [
             "ALTER TABLE dead_letters ADD COLUMN message_body BYTEA",
         ]),
+        Migration(name: "v8: the workflow DLQ by failure, for its pages", statements: [
+            "CREATE INDEX dead_letters_by_failure ON dead_letters(created_at, id)",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

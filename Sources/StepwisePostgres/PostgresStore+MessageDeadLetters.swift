@@ -49,12 +49,10 @@ extension PostgresTransaction: MessageDeadLetterRows {
     }
 
     func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [MessageDeadLetter] {
-        // Bounds are bound as plain values (the extremes when not given); each other condition
+        // Bounds are plain values (`PageBounds`); each other condition
         // binds its value twice, NULL (not filtered) making it true.
-        let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [
-            filter.failedFrom ?? Int64.min, filter.failedUntil ?? Int64.max, cursor?.milliseconds ?? Int64.max, cursor?.milliseconds ?? Int64.max,
-            cursor?.id ?? "",
-        ]
+        let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
+        let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.messageId, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label]
         let status: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.responseStatus.map { Int64($0) }]
         return try session.rows(

@@ -74,12 +74,14 @@ extension PostgresStore {
         try await write { transaction in try transaction.takeEvent(runId: runId, event: event) }
     }
 
-    public func deadLetters() async throws -> [DeadLetter] {
-        try await write { transaction in
-            try transaction.session.values("SELECT id FROM dead_letters ORDER BY created_at, id", as: String.self).compactMap { id in
-                try transaction.deadLetter(id: id)
-            }
-        }
+    public func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, count: Int) async throws -> (
+        letters: [DeadLetter], next: PageCursor?
+    ) {
+        try await snapshot { session in try RunTransitions(PostgresTransaction(session)).deadLetters(matching: filter, after: cursor, count: count) }
+    }
+
+    public func deadLetter(id: String) async throws -> DeadLetter? {
+        try await snapshot { session in try PostgresTransaction(session).deadLetter(id: id) }
     }
 
     public func resume(deadLetter id: String, at time: TimestampValue) async throws -> RunRecord? {

@@ -16,8 +16,24 @@ extension PostgresTransaction {
         else { return nil }
         var message = StoredJSON.decode(QueuedMessage.self, from: try row("message", as: String?.self))
         message?.body = try row("message_body", as: Data?.self).map { Array($0) }
-        return DeadLetter(
-            id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created, message: message)
+        return DeadLetter(id: id, of: run, createdAt: created, message: message)
+    }
+
+    func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [DeadLetter] {
+        // Bounds are plain values (`PageBounds`); each other condition
+        // binds its value twice, NULL (not filtered) making it true.
+        let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
+        let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
+        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.runId, filter.workflow, filter.label]
+        let ids = try session.values(
+            """
+            SELECT d.id FROM dead_letters d JOIN runs r ON r.id = d.run_id
+            WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
+                AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
+                AND (CAST(? AS TEXT) IS NULL OR r.label = ?)
+            ORDER BY d.created_at DESC, d.id DESC LIMIT ?
+            """, bounds + texts.flatMap { [$0, $0] } + [Int64(limit)], as: String.self)
+        return try ids.compactMap { try deadLetter(id: $0) }
     }
 
     func addDeadLetter(runId: String, at time: TimestampValue) throws {

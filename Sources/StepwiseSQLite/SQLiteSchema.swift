@@ -330,12 +330,16 @@ enum SQLiteSchema {
         migrator.registerMigration("v14: the body of a dead-lettered SDK run's failed message (a call's callback)") { db in
             try db.execute(sql: "ALTER TABLE dead_letters ADD COLUMN message_body BLOB")
         }
-        migrator.registerMigration("v15: messages by run, for the cascade of a run's expiry") { db in
+        migrator.registerMigration("v15: messages by run, for the cascade of a run's expiry; the workflow DLQ by failure, for its pages") { db in
             // Deleting a run deletes its messages through the foreign key, which looks them up by
             // run_id: without an index of its own (the partial ones do not serve it), each deleted
             // run would scan the table. A step updates its message without changing run_id, so
             // the index is written when a message is queued or deleted (a start, a timer, an end).
-            try db.execute(sql: "CREATE INDEX messages_by_run ON messages(run_id)")
+            // The DLQ's pages walk its entries by failure time.
+            try db.execute(sql: """
+                CREATE INDEX messages_by_run ON messages(run_id);
+                CREATE INDEX dead_letters_by_failure ON dead_letters(created_at, id);
+                """)
         }
         return migrator
     }

@@ -6,12 +6,14 @@ import StepwiseRuntime
 
 /// The dead-letter queue: failed runs kept for resume (from the failed step) or restart.
 extension SQLiteStore {
-    public func deadLetters() async throws -> [DeadLetter] {
-        try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT id FROM dead_letters ORDER BY created_at, id")).compactMap { row in
-                try SQLiteTransaction(db).deadLetter(id: row["id"])
-            }
-        }
+    public func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, count: Int) async throws -> (
+        letters: [DeadLetter], next: PageCursor?
+    ) {
+        try await pool.read { db in try SQLiteTransaction.transitions(db).deadLetters(matching: filter, after: cursor, count: count) }
+    }
+
+    public func deadLetter(id: String) async throws -> DeadLetter? {
+        try await pool.read { db in try SQLiteTransaction(db).deadLetter(id: id) }
     }
 
     public func resume(deadLetter id: String, at time: TimestampValue) async throws -> RunRecord? {

@@ -47,13 +47,11 @@ extension SQLiteTransaction: MessageDeadLetterRows {
     }
 
     func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [MessageDeadLetter] {
-        // Bounds are bound as plain values (the extremes when not given), so the scan walks the
+        // Bounds are plain values (`PageBounds`), so the scan walks the
         // failure index down from the cursor; each other condition binds its value twice, NULL
         // (not filtered) making it true.
-        let bounds: [(any DatabaseValueConvertible)?] = [
-            filter.failedFrom ?? Int64.min, filter.failedUntil ?? Int64.max, cursor?.milliseconds ?? Int64.max, cursor?.milliseconds ?? Int64.max,
-            cursor?.id ?? "",
-        ]
+        let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
+        let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any DatabaseValueConvertible)?] = [filter.messageId, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label]
         let status: [(any DatabaseValueConvertible)?] = [filter.responseStatus.map { Int64($0) }]
         let limit: [(any DatabaseValueConvertible)?] = [Int64(limit)]

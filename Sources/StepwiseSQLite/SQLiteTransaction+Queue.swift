@@ -15,9 +15,27 @@ extension SQLiteTransaction {
         else { return nil }
         var message = StoredJSON.decode(QueuedMessage.self, from: row["message"])
         message?.body = (row["message_body"] as Data?).map { Array($0) }
-        return DeadLetter(
-            id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: created,
-            message: message)
+        return DeadLetter(id: id, of: run, createdAt: created, message: message)
+    }
+
+    func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [DeadLetter] {
+        // Bounds are plain values (`PageBounds`), so the scan walks
+        // dead_letters_by_failure down from the cursor; each other condition binds its value
+        // twice, NULL (not filtered) making it true.
+        let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
+        let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
+        let texts: [(any DatabaseValueConvertible)?] = [filter.runId, filter.workflow, filter.label]
+        let ids = try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT d.id FROM dead_letters d JOIN runs r ON r.id = d.run_id
+                    WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
+                        AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
+                        AND (CAST(? AS TEXT) IS NULL OR r.label = ?)
+                    ORDER BY d.created_at DESC, d.id DESC LIMIT ?
+                    """),
+            arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + [Int64(limit)]))
+        return try ids.compactMap { try deadLetter(id: $0) }
     }
 
     func addDeadLetter(runId: String, at time: TimestampValue) throws {

@@ -66,6 +66,21 @@ struct APIClient {
         }
     }
 
+    /// Up to `limit` items of the paged listing at `path` (its `filters` as query parameters),
+    /// fetched a page of at most `pageSize` at a time (asked with `sizeParameter`), following
+    /// each answer's `cursor`; the items are the answer's `key`.
+    func listing(_ path: String, filters: [String], key: String, limit: Int, pageSize: Int, sizeParameter: String) async throws -> [Value] {
+        var items: [Value] = []
+        var cursor: String?
+        repeat {
+            let query = filters + ["\(sizeParameter)=\(min(pageSize, limit - items.count))"] + (cursor.map { ["cursor=\($0)"] } ?? [])
+            let answer = try await expectSuccess(.GET, path + "?" + query.joined(separator: "&"))
+            items += answer[key]?.listItems ?? []
+            cursor = answer["cursor"]?.stringText
+        } while cursor != nil && items.count < limit
+        return items
+    }
+
     /// Sends a request and fails with the server's message unless the status is 2xx.
     func expectSuccess(_ method: HTTPMethod, _ path: String, body: Value? = nil, headers: [(String, String)] = []) async throws -> Value {
         let (status, value) = try await send(method, path, body: body, headers: headers)

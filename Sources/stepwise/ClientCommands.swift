@@ -75,14 +75,7 @@ struct RunsCommand: AsyncParsableCommand {
         for (name, value) in [("label", label), ("from", from), ("to", to)] {
             if let value { filters.append("\(name)=\(PathSegment.escaped(value))") }
         }
-        var runs: [Value] = []
-        var cursor: String?
-        repeat {
-            let query = filters + ["limit=\(min(1_000, limit - runs.count))"] + (cursor.map { ["cursor=\($0)"] } ?? [])
-            let answer = try await server.client.expectSuccess(.GET, "/api/runs?" + query.joined(separator: "&"))
-            runs += answer["runs"]?.listItems ?? []
-            cursor = answer["cursor"]?.stringText
-        } while cursor != nil && runs.count < limit
+        let runs = try await server.client.listing("/api/runs", filters: filters, key: "runs", limit: limit, pageSize: 1_000, sizeParameter: "limit")
         print(TextTable.render(
             runs, empty: "no runs", .field("RUN", "workflowRunId"), .field("WORKFLOW", "workflow"), .field("STATUS", "status"),
             .field("CREATED", "createdAt")))

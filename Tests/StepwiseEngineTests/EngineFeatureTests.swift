@@ -220,7 +220,7 @@ struct EngineFeatureTests {
             #expect(try await server.store.run(id: fresh)?.input == ["what": "luck"])
             _ = try await finishedRun(fresh, in: server.store)
             #expect(try await send(.DELETE, server.url("/v2/workflows/dlq/dlq_\(second)")).json == ["deleted": 1])
-            let remaining = try await server.store.deadLetters().map(\.runId)
+            let remaining = try await server.store.allDeadLetters().map(\.runId)
             #expect(remaining == [fresh], "the restarted run failed again and is the only entry")
             #expect(try await send(.DELETE, server.url("/v2/workflows/dlq/dlq_nope")).status == 404)
         }
@@ -228,6 +228,48 @@ struct EngineFeatureTests {
 }
 
 extension EngineFeatureTests {
+    @Test("GET /v2/workflows/dlq answers a page at a time with a cursor, filters as Upstash's API does, and refuses what it cannot filter on")
+    func deadLetterListing() async throws {
+        let doomed = try definition("""
+            workflow: doomed
+            steps:
+              - id: boom
+                fail: {message: "no luck"}
+            """)
+        try await RunningServer.with([doomed]) { server in
+            var ids: [String] = []
+            for label in ["a", "b", "b"] {
+                let id = try await server.startRun("doomed", "{}", headers: [("Upstash-Label", label)])
+                _ = try await finishedRun(id, in: server.store)
+                ids.append(id)
+            }
+            let first = try await send(.GET, server.url("/v2/workflows/dlq?count=2"))
+            #expect(first.json?["messages"]?.list?.count == 2)
+            let cursor = try #require(first.json?["cursor"]?.string)
+            let second = try await send(.GET, server.url("/v2/workflows/dlq?count=2&cursor=\(cursor)"))
+            #expect(second.json?["cursor"] == nil, "the last page has no cursor")
+            let listed = ((first.json?["messages"]?.list ?? []) + (second.json?["messages"]?.list ?? [])).compactMap { $0["workflowRunId"]?.string }
+            #expect(Set(listed) == Set(ids) && listed.count == 3)
+
+            let labeled = try await send(.GET, server.url("/v2/workflows/dlq?label=b"))
+            #expect(labeled.json?["messages"]?.list?.count == 2)
+            let one = try await send(.GET, server.url("/v2/workflows/dlq?workflowRunId=\(ids[0])&workflow=doomed"))
+            #expect(one.json?["messages"]?.list?.compactMap { $0["workflowRunId"]?.string } == [ids[0]])
+            let entry = try await send(.GET, server.url("/v2/workflows/dlq/dlq_\(ids[0])"))
+            #expect(entry.json?["label"] == "a" && entry.json?["labels"] == ["a"])
+            #expect(entry.json?["workflowCreatedAt"].map { if case .int = $0 { true } else { false } } == true)
+
+            for (query, problem) in [
+                ("callerIp=127.0.0.1", "callerIp cannot filter here"), ("cursor=garbage", "cursor is not one this API gave out"),
+                ("count=0", "count must be a whole number from 1"), ("fromDate=yesterday", "fromDate must be unix milliseconds"),
+            ] {
+                let refused = try await send(.GET, server.url("/v2/workflows/dlq?\(query)"))
+                #expect(refused.status == 400, "\(query)")
+                #expect(refused.error?.hasPrefix(problem) == true, "\(query): \(refused.body)")
+            }
+        }
+    }
+
     @Test("with a run retention, a node deletes the runs that ended longer ago, their DLQ entries with them, from its start")
     func runRetention() async throws {
         let doomed = try definition("""
@@ -240,7 +282,7 @@ extension EngineFeatureTests {
         let failed = try await RunningServer.with([doomed], directory: directory) { server in
             let id = try await server.startRun("doomed", "{}")
             _ = try await finishedRun(id, in: server.store)
-            #expect(try await server.store.deadLetters().map(\.runId) == [id])
+            #expect(try await server.store.allDeadLetters().map(\.runId) == [id])
             return id
         }
         // Two hours later, a node that keeps ended runs for an hour.

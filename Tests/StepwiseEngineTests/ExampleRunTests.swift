@@ -120,7 +120,7 @@ struct ExampleRunTests {
             #expect(release.header("Authorization") == "Bearer test-inventory_api_key")
             #expect(examples.requests(to: Path.shipments).isEmpty)
             #expect(examples.requests(to: Path.mail).isEmpty)
-            #expect(try await examples.store.deadLetters().map(\.runId) == [id])
+            #expect(try await examples.store.allDeadLetters().map(\.runId) == [id])
         }
     }
 

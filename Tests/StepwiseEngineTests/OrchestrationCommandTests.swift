@@ -86,6 +86,15 @@ struct OrchestrationCommandTests {
             let row = try #require(list.split(separator: "\n").first { $0.hasPrefix("dlq_\(first)") }, "\(list)")
             for cell in [first, "doomed", "boom", "no luck"] { #expect(row.contains(cell), "\(list)") }
 
+            // A second entry: --limit takes the newest, --workflow filters.
+            let second = try await server.startRun("doomed", #"{"what": "way"}"#)
+            _ = try await finishedRun(second, in: server.store)
+            let newest = try await succeeding("dlq", "list", "--limit", "1", on: server)
+            #expect(newest.contains("dlq_\(second)") && !newest.contains("dlq_\(first)"), "\(newest)")
+            #expect(try await succeeding("dlq", "list", "--workflow", "other", on: server).contains("empty"))
+            #expect(try await succeeding("dlq", "list", "--workflow", "doomed", on: server).split(separator: "\n").count == 3, "a header and two rows")
+            #expect(try await succeeding("dlq", "delete", "dlq_\(second)", on: server) == "deleted dlq_\(second)\n")
+
             let restarted = try await succeeding("dlq", "restart", "dlq_\(first)", on: server).trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(restarted.hasPrefix("wfr_") && restarted != first, "\(restarted)")
             #expect(try await server.store.run(id: restarted)?.input == ["what": "luck"])
@@ -94,10 +103,10 @@ struct OrchestrationCommandTests {
             let resumed = try await succeeding("dlq", "resume", "dlq_\(restarted)", on: server)
             #expect(resumed == "\(restarted)\n")
             _ = try await eventually("the resumed run to fail again") { () -> Bool? in
-                try await server.store.deadLetters().contains { $0.runId == restarted } ? true : nil
+                try await server.store.allDeadLetters().contains { $0.runId == restarted } ? true : nil
             }
             #expect(try await succeeding("dlq", "delete", "dlq_\(restarted)", on: server) == "deleted dlq_\(restarted)\n")
-            #expect(try await server.store.deadLetters().isEmpty)
+            #expect(try await server.store.allDeadLetters().isEmpty)
 
             let missing = try await cli("dlq", "restart", "dlq_nope", server: server)
             #expect(missing.status == 1)

@@ -363,7 +363,7 @@ struct PrimitiveTests {
                 let parent = try await server.startRun("boss", "{}")
                 #expect(try await finishedRun(parent, in: server.store).output == "canceled")
                 #expect(target.requests().isEmpty, "neither the next step nor on_failure ran")
-                #expect(try await server.store.deadLetters().isEmpty)
+                #expect(try await server.store.allDeadLetters().isEmpty)
             }
         }
     }

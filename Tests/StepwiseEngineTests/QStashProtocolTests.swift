@@ -275,17 +275,28 @@ import StepwiseTesting
                 // A route that takes anything and answers 200, as a page or an API would.
                 endpoint.fallback("/plain", .json(#"{"ok":true}"#))
                 let wrong = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/plain"), steps: ["a"])
-                #expect(try await wrong.trigger(runId: "wfr_wrong", payload: "{}", extraHeaders: [("Upstash-Retries", "3")]).status == 200)
+                let failureURL: [(String, String)] = [("Upstash-Retries", "3"), ("Upstash-Failure-Callback", endpoint.url("/failed"))]
+                let triggered = try await wrong.trigger(runId: "wfr_wrong", payload: "{}", extraHeaders: failureURL)
+                let first = try #require(triggered.json?.list?.first?["messageId"]?.string)
                 let failed = try await finishedRun("wfr_wrong", in: stepwise.store)
                 #expect(failed.status == .failed)
                 #expect(failed.error?.message == QueuedAttemptResolver.nonWorkflowDestination)
                 #expect(endpoint.requests(to: "/plain").count == 1, "not retried: retrying cannot help")
-                #expect(try await stepwise.store.deadLetters().map(\.runId) == ["wfr_wrong"])
+                #expect(try await stepwise.store.allDeadLetters().map(\.runId) == ["wfr_wrong"])
+                let states = try await stepwise.store.messageEvents(matching: MessageEventFilter(), before: nil, count: 100).events
+                    .filter { $0.messageId == first }.map(\.state)
+                #expect(states == [.failed, .error, .created], "the first delivery's, newest first")
+                let notice = try await eventually("the failure callback") { endpoint.requests(to: "/failed").first }
+                let told = try FailureCallbackBodyFields(notice.body)
+                #expect(told.responseBody.contains(QueuedAttemptResolver.nonWorkflowDestination), "the SDKs read why from the body")
 
                 // Without WF_DetectTrigger in its feature set (stepwise runner's triggers) a trigger is not checked.
                 let unchecked = [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", "wfr_unchecked"), ("Upstash-Workflow-Url", wrong.url)]
                 #expect(try await wrong.batch([(wrong.url, unchecked, "{}")]).status == 200)
-                _ = try await eventually("its delivery") { endpoint.requests(to: "/plain").count == 2 ? true : nil }
+                _ = try await eventually("its delivery logged") {
+                    try await stepwise.store.messageEvents(matching: MessageEventFilter(), before: nil, count: 100).events
+                        .contains { $0.runId == "wfr_unchecked" && $0.state == .delivered } ? true : nil
+                }
                 #expect(try await stepwise.store.run(id: "wfr_unchecked")?.status == .running)
 
                 // A workflow endpoint answers with Upstash-Workflow-Sdk-Version, and its run goes on.

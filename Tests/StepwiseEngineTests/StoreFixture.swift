@@ -67,6 +67,23 @@ struct StoreFixture: Sendable {
         return try #require(try await store.complete(first, owner: "node-a", with: step, leasingNext: lease(until: 31)).next?.message)
     }
 
+    /// Starts run `id` (created at `created`, else at `seconds`) and ends it with `status` at
+    /// `seconds` in its first delivery: a failed run lands in the DLQ.
+    func endRun(_ id: String, _ status: RunStatus, at seconds: Double, createdAt created: Double? = nil, workflow: String = "orders", label: String? = nil)
+        async throws
+    {
+        var run = try newRun(id, at: created ?? seconds)
+        run.workflow = workflow
+        run.label = label
+        _ = try await store.createRun(run)
+        let message = try #require(try await claim("node-a", at: seconds).first { $0.runId == id })
+        let failure = status == .failed ? StepError(message: "out of stock", type: "OutOfStock", step: "fetch") : nil
+        let end = resolution(
+            message, entry: fetched, status: status, output: failure == nil ? ["ok": true] : nil, error: failure, finishedAt: try at(seconds),
+            outcome: "completed")
+        #expect(try await store.complete(message, owner: "node-a", with: end))
+    }
+
     /// A lease of a run's next delivery until `seconds`, reading its whole journal.
     func lease(until seconds: Double) throws -> NextLease {
         NextLease(until: try at(seconds), journalFrom: 0)

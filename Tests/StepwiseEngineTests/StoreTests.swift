@@ -539,19 +539,10 @@ struct StoreTests {
         try await StoreFixture.with(kind) { s in
             let store = s.store
             let day = 86_400.0
-            func end(_ id: String, _ status: RunStatus, at seconds: Double, createdAt created: Double? = nil) async throws {
-                _ = try await store.createRun(s.newRun(id, at: created ?? seconds))
-                let message = try #require(try await s.claim("node-a", at: seconds).first { $0.runId == id })
-                let failure = status == .failed ? StepError(message: "out of stock", type: "OutOfStock", step: "fetch") : nil
-                let end = s.resolution(
-                    message, entry: s.fetched, status: status, output: failure == nil ? ["ok": true] : nil, error: failure,
-                    finishedAt: try s.at(seconds), outcome: "completed")
-                #expect(try await store.complete(message, owner: "node-a", with: end))
-            }
-            try await end("succeeded-old", .succeeded, at: 0)
-            try await end("failed-old", .failed, at: 1)
-            try await end("succeeded-later", .succeeded, at: 2 * day)
-            try await end("long", .succeeded, at: 2 * day, createdAt: 0)
+            try await s.endRun("succeeded-old", .succeeded, at: 0)
+            try await s.endRun("failed-old", .failed, at: 1)
+            try await s.endRun("succeeded-later", .succeeded, at: 2 * day)
+            try await s.endRun("long", .succeeded, at: 2 * day, createdAt: 0)
             _ = try await store.createRun(s.newRun("running", at: 0))
             _ = try await store.createRun(s.newRun("canceled-old", at: 2))
             #expect(try await store.cancel(runId: "canceled-old", reason: nil, at: s.at(3)))
@@ -563,7 +554,7 @@ struct StoreTests {
             #expect(try await store.cancel(runId: "wfr_sdk", reason: nil, at: s.at(4)))
             let callback = QueuedMessage(role: .failureCallback, runId: "wfr_sdk", destination: url, dueAt: try s.at(5))
             #expect(try await store.publish([.enqueue(callback)], at: s.at(4)) == [.stored(callback.id)])
-            #expect(try await store.deadLetters().map(\.runId) == ["failed-old"])
+            #expect(try await store.allDeadLetters().map(\.runId) == ["failed-old"])
             #expect(try await !store.attempts(runId: "succeeded-old", from: 0).isEmpty)
 
             #expect(try await store.expireEndedRuns(before: s.at(0)) == 0, "nothing ended before the first end")
@@ -575,7 +566,7 @@ struct StoreTests {
                 #expect(try await store.journal(runId: id).isEmpty, "\(id)'s journal")
                 #expect(try await store.attempts(runId: id, from: 0).isEmpty, "\(id)'s attempts")
             }
-            #expect(try await store.deadLetters().isEmpty)
+            #expect(try await store.allDeadLetters().isEmpty)
             #expect(try await store.journal(runId: "succeeded-later").count == 2)
 
             // Once its failure callback is delivered, the SDK run goes too.
@@ -584,6 +575,47 @@ struct StoreTests {
             #expect(try await store.finishAttempt(callback, owner: "node-a", with: AttemptFollowUp(decidedAt: try s.at(7))))
             #expect(try await store.expireEndedRuns(before: s.at(day)) == 1)
             #expect(try await store.run(id: "wfr_sdk") == nil)
+        }
+    }
+
+    @Test("the workflow DLQ is read a page at a time, newest failure first, filtered by run, workflow, label and failure time", arguments: StoreKind.testable)
+    func deadLetterPages(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            let store = s.store
+            // Two failures at the same moment break their tie by entry id.
+            try await s.endRun("f1", .failed, at: 1)
+            try await s.endRun("f2", .failed, at: 2, workflow: "http://127.0.0.1:9/wf", label: "vip")
+            try await s.endRun("f3", .failed, at: 3, label: "vip")
+            try await s.endRun("f4a", .failed, at: 4)
+            try await s.endRun("f4b", .failed, at: 4)
+            try await s.endRun("ok", .succeeded, at: 5)
+
+            var seen: [String] = []
+            var cursor: PageCursor?
+            repeat {
+                let page = try await store.deadLetters(matching: DeadLetterFilter(), after: cursor, count: 2)
+                #expect(page.letters.count <= 2)
+                seen += page.letters.map(\.runId)
+                cursor = page.next
+            } while cursor != nil
+            #expect(seen == ["f4b", "f4a", "f3", "f2", "f1"])
+
+            func ids(_ change: (inout DeadLetterFilter) -> Void) async throws -> [String] {
+                var filter = DeadLetterFilter()
+                change(&filter)
+                return try await store.deadLetters(matching: filter, after: nil, count: 100).letters.map(\.runId)
+            }
+            #expect(try await ids { $0.label = "vip" } == ["f3", "f2"])
+            #expect(try await ids { $0.workflow = "http://127.0.0.1:9/wf" } == ["f2"])
+            #expect(try await ids { $0.runId = "f1" } == ["f1"])
+            #expect(try await ids { $0.runId = "ok" }.isEmpty, "a run that succeeded is in no DLQ")
+            let (from, until) = (try s.at(2).millisecondsSinceEpoch, try s.at(3).millisecondsSinceEpoch)
+            #expect(try await ids { $0.failedFrom = from; $0.failedUntil = until } == ["f3", "f2"], "both bounds inclusive")
+
+            let letter = try #require(try await store.deadLetter(id: "dlq_f2"))
+            let created = try s.at(2)
+            #expect(letter.label == "vip" && letter.runCreatedAt == created)
+            #expect(try await store.deadLetter(id: "dlq_none") == nil)
         }
     }
 

@@ -670,7 +670,7 @@ struct WorkflowEngineTests {
                 let failed = try await finishedRun("wfr_lost", in: node.store)
                 #expect(failed.status == .failed)
                 #expect(failed.error?.message.contains("version 5ca1ab1e of workflow 'versioned'") == true, "\(failed.error?.description ?? "")")
-                #expect(try await node.store.deadLetters().map(\.runId) == ["wfr_lost"])
+                #expect(try await node.store.allDeadLetters().map(\.runId) == ["wfr_lost"])
 
                 #expect(try await node.store.run(id: "wfr_newer")?.status == .running, "it waits for a node that can read its version")
                 let retry = try await eventually("the unreadable version's delivery put off") { () -> TimestampValue? in

@@ -613,7 +613,7 @@ def scenario_call_lost(h: Harness, deadline: float) -> None:
     callbacks = [r for r in h.app("GET", "/requests").json() if r.get("runId") == run_id and r.get("callback")]
     if len(callbacks) < 2:
         raise Fail(f"run {run_id}: expected the callback tried twice (retries=1), the endpoint saw {short(callbacks, 300)}")
-    listed = h.api("GET", "/v2/workflows/dlq").json().get("messages", [])
+    listed = h.api("GET", f"/v2/workflows/dlq?workflowRunId={run_id}").json().get("messages", [])
     if run_id not in [m.get("workflowRunId") for m in listed]:
         raise Fail(f"run {run_id}: should be in the DLQ, GET /v2/workflows/dlq lists {short(listed, 300)}")
 
@@ -626,7 +626,7 @@ def scenario_misrouted(h: Harness, deadline: float) -> None:
     body = h.wait_run(run_id, "failed", deadline)
     if "detected a non-workflow destination" not in str(body.get("error")):
         raise Fail(f"run {run_id}: the error should name the non-workflow destination, got {short(body.get('error'), 300)}")
-    listed = h.api("GET", "/v2/workflows/dlq").json().get("messages", [])
+    listed = h.api("GET", f"/v2/workflows/dlq?workflowRunId={run_id}").json().get("messages", [])
     if run_id not in [m.get("workflowRunId") for m in listed]:
         raise Fail(f"run {run_id}: should be in the DLQ, GET /v2/workflows/dlq lists {short(listed, 300)}")
 
@@ -710,7 +710,7 @@ def scenario_dlq_resume(h: Harness, deadline: float) -> None:
     tag = new_tag("dlq")
     run_id = h.start_run("resumable", {"n": 4, "tag": tag})
     h.wait_run(run_id, "failed", deadline)
-    answer = h.api("GET", "/v2/workflows/dlq")
+    answer = h.api("GET", f"/v2/workflows/dlq?workflowRunId={run_id}")
     if answer.status_code != 200:
         raise Fail(f"GET /v2/workflows/dlq: expected 200, got {answer.status_code} {short(answer.text, 200)}")
     entries = _dlq_entries(answer.json())

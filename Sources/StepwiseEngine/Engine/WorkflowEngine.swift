@@ -291,7 +291,7 @@ public actor WorkflowEngine {
     /// Starts a fresh run with the input of a dead-lettered run and removes the entry; `nil` when
     /// there is no such entry.
     public func restart(deadLetter id: String) async throws -> RunRecord? {
-        guard let letter = try await store.deadLetters().first(where: { $0.id == id }), let old = try await store.run(id: letter.runId) else {
+        guard let letter = try await store.deadLetter(id: id), let old = try await store.run(id: letter.runId) else {
             return nil
         }
         if old.endpoint != nil { return try await restartEndpointRun(old, letter: letter) }

@@ -60,7 +60,14 @@ public struct QueuedAttemptResolver: Sendable {
             followUp.record = record("failed", result)
             let error = event(.error, result, why: Self.nonWorkflowDestination)
             followUp.events = [error, MessageEvent(.failed, of: message, at: now.millisecondsSinceEpoch, error: error.error)]
-            fail(&followUp, result, error: StepError(message: Self.nonWorkflowDestination, type: "NonWorkflowDestination"))
+            let reason = StepError(message: Self.nonWorkflowDestination, type: "NonWorkflowDestination")
+            // The failure callback's `body` is read by the SDKs as the endpoint's `{error, message}`
+            // answer: it carries why, while the log keeps what the destination answered.
+            var reported = result
+            if case .answered(let status, let headers, _) = result {
+                reported = .answered(status: status, headers: headers, body: EndpointErrorBody(reason).jsonBytes)
+            }
+            fail(&followUp, reported, error: reason)
         case .delivered:
             followUp.record = record("delivered", result)
             followUp.events = [event(.delivered, result)]

@@ -103,7 +103,13 @@ public protocol Store: Sendable {
     /// Cancels every running SDK run whose workflow URL is `url` (`exactly`) or starts with it.
     func cancel(endpoint url: String, exactly: Bool, at time: TimestampValue) async throws -> [String]
 
-    func deadLetters() async throws -> [DeadLetter]
+    /// One page of the workflow DLQ (`RunTransitions.deadLetters(matching:after:count:)`), read
+    /// in one snapshot: newest failure first, and the cursor of the next page.
+    func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, count: Int) async throws -> (
+        letters: [DeadLetter], next: PageCursor?
+    )
+    /// The dead-letter entry `id`, if any.
+    func deadLetter(id: String) async throws -> DeadLetter?
     /// Continues a dead-lettered run from its failed step, keeping completed results; the run, or
     /// `nil` when there is no such entry.
     func resume(deadLetter id: String, at time: TimestampValue) async throws -> RunRecord?

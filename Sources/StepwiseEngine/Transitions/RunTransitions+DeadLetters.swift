@@ -1,8 +1,18 @@
 import StepwiseExpressions
 import StepwiseRuntime
 
-/// Resuming dead-lettered runs from where they failed.
+/// Listing dead-lettered runs, and resuming them from where they failed.
 extension RunTransitions {
+    /// Up to `count` entries (at most `DeadLetterFilter.maximumPage`) matching `filter` after
+    /// `cursor`, newest failure first, and the cursor of the next page (`nil` on the last).
+    public func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, count: Int) throws -> (
+        letters: [DeadLetter], next: PageCursor?
+    ) {
+        let limit = min(max(count, 1), DeadLetterFilter.maximumPage)
+        let (letters, last) = try PagedRows.page(limit: limit) { try transaction.deadLetters(matching: filter, after: cursor, limit: $0) }
+        return (letters, last.map { PageCursor(milliseconds: $0.createdAt.millisecondsSinceEpoch, id: $0.id) })
+    }
+
     /// Continues a dead-lettered run from its failed step, keeping completed results (an SDK run
     /// gets the delivery that failed again); the run, or `nil` when there is no such entry.
     public func resume(deadLetter id: String, at time: TimestampValue) throws -> RunRecord? {

@@ -2,8 +2,8 @@ import Hummingbird
 import StepwiseEngine
 import StepwiseExpressions
 
-/// The workflow DLQ: list, read, delete, resume from the failed step, restart from the input
-/// (`/v2/workflows/dlq`).
+/// The workflow DLQ: list (paged and filtered, `DeadLetterQuery`), read, delete, resume from the
+/// failed step, restart from the input (`/v2/workflows/dlq`).
 struct DeadLetterController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
@@ -11,17 +11,27 @@ struct DeadLetterController: Sendable {
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<BasicRequestContext>) {
         let dlq = router.group("v2/workflows/dlq")
-        dlq.get { _, _ in await deadLetters() }
+        dlq.get { request, _ in await deadLetters(request) }
         dlq.get(":id") { _, context in await deadLetter(context.decoded("id") ?? "") }
         dlq.delete(":id") { _, context in await removeDeadLetter(context.decoded("id") ?? "") }
         dlq.post("resume/:id") { _, context in await resume(context.decoded("id") ?? "") }
         dlq.post("restart/:id") { _, context in await restart(context.decoded("id") ?? "") }
     }
 
-    private func deadLetters() async -> Response {
+    /// A page of entries, newest failure first: `{"messages": [...], "cursor"}` (`cursor` only when
+    /// another page follows, as Upstash answers).
+    private func deadLetters(_ request: Request) async -> Response {
+        let query: DeadLetterQuery
         do {
-            let letters = try await engine.store.deadLetters()
-            return JSONResponse.make(.ok, ["messages": .list(letters.map(Self.view))])
+            query = try DeadLetterQuery(request.uri.queryParameters)
+        } catch {
+            return JSONResponse.error(.badRequest, error.message)
+        }
+        do {
+            let (letters, next) = try await engine.store.deadLetters(matching: query.filter, after: query.cursor, count: query.count)
+            var page = ValueMap([("messages", .list(letters.map(Self.view)))])
+            if let next { page[.string("cursor")] = .string(next.text) }
+            return JSONResponse.make(.ok, .map(page))
         } catch {
             return failures.answer("cannot list the DLQ", error)
         }
@@ -29,7 +39,7 @@ struct DeadLetterController: Sendable {
 
     private func deadLetter(_ id: String) async -> Response {
         do {
-            guard let letter = try await engine.store.deadLetters().first(where: { $0.id == id }) else { return Self.noDeadLetter(id) }
+            guard let letter = try await engine.store.deadLetter(id: id) else { return Self.noDeadLetter(id) }
             return JSONResponse.make(.ok, Self.view(letter))
         } catch {
             return failures.answer("cannot read the DLQ", error)
@@ -71,11 +81,20 @@ struct DeadLetterController: Sendable {
         ["workflowRunId": .string(run.id), "workflowCreatedAt": .int(run.createdAt.millisecondsSinceEpoch)]
     }
 
+    /// An entry with the fields of Upstash's `WorkflowDLQMessage` that Stepwise knows, and the
+    /// failed step and its error.
     private static func view(_ letter: DeadLetter) -> Value {
-        [
-            "dlqId": .string(letter.id), "workflowRunId": .string(letter.runId), "workflow": .string(letter.workflow),
-            "failedStep": letter.failedStep.map(Value.string) ?? .null, "error": letter.error?.value ?? .null,
-            "createdAt": .int(letter.createdAt.millisecondsSinceEpoch),
-        ]
+        var map = ValueMap([
+            ("dlqId", .string(letter.id)), ("workflowRunId", .string(letter.runId)), ("workflow", .string(letter.workflow)),
+            ("failedStep", letter.failedStep.map(Value.string) ?? .null), ("error", letter.error?.value ?? .null),
+            ("createdAt", .int(letter.createdAt.millisecondsSinceEpoch)),
+        ])
+        if let created = letter.runCreatedAt { map[.string("workflowCreatedAt")] = .int(created.millisecondsSinceEpoch) }
+        if let url = letter.endpoint { map[.string("workflowUrl")] = .string(url) }
+        if let label = letter.label {
+            map[.string("label")] = .string(label)
+            map[.string("labels")] = [.string(label)]
+        }
+        return .map(map)
     }
 }

@@ -11,6 +11,12 @@ public struct DeadLetter: Sendable, Equatable {
     public var createdAt: TimestampValue
     /// For an SDK run: the delivery that failed, delivered again on resume.
     public var message: QueuedMessage?
+    /// When the run started.
+    public var runCreatedAt: TimestampValue?
+    /// An SDK run's endpoint URL (`nil` for a YAML run).
+    public var endpoint: String?
+    /// The run's label.
+    public var label: String?
 
     /// An entry of the dead-letter queue as a store read it.
     public init(
@@ -24,5 +30,13 @@ public struct DeadLetter: Sendable, Equatable {
         self.error = error
         self.createdAt = createdAt
         self.message = message
+    }
+
+    /// The entry of failed `run`, made at `createdAt`, with what it tells of the run.
+    public init(id: String, of run: RunRecord, createdAt: TimestampValue, message: QueuedMessage?) {
+        self.init(id: id, runId: run.id, workflow: run.workflow, failedStep: run.error?.step, error: run.error, createdAt: createdAt, message: message)
+        runCreatedAt = run.createdAt
+        endpoint = run.endpoint
+        label = run.label
     }
 }

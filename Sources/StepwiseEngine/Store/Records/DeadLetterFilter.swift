@@ -1,0 +1,20 @@
+/// Which entries of the workflow DLQ a listing takes (`/v2/workflows/dlq`); every field `nil`
+/// takes every entry.
+public struct DeadLetterFilter: Sendable, Equatable {
+    /// The most entries one page holds, as Upstash allows.
+    public static let maximumPage = 100
+
+    /// The failed run's id.
+    public var runId: String?
+    /// The run's workflow, exactly: an SDK run's endpoint URL, a YAML workflow's name.
+    public var workflow: String?
+    /// The run's label.
+    public var label: String?
+    /// The earliest failure time taken, in milliseconds since the epoch (inclusive).
+    public var failedFrom: Int64?
+    /// The latest failure time taken, in milliseconds since the epoch (inclusive).
+    public var failedUntil: Int64?
+
+    /// A filter that takes every entry.
+    public init() {}
+}
