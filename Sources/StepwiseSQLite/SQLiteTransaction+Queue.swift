@@ -18,24 +18,24 @@ extension SQLiteTransaction {
         return DeadLetter(id: id, of: run, createdAt: created, message: message)
     }
 
-    func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [DeadLetter] {
+    func deadLetterKeys(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(id: String, failedAt: Int64)] {
         // Bounds are plain values (`PageBounds`), so the scan walks
         // dead_letters_by_failure down from the cursor; each other condition binds its value
         // twice, NULL (not filtered) making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any DatabaseValueConvertible)?] = [filter.runId, filter.workflow, filter.label]
-        let ids = try String.fetchAll(
+        return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT d.id FROM dead_letters d JOIN runs r ON r.id = d.run_id
+                    SELECT d.id, d.created_at FROM dead_letters d JOIN runs r ON r.id = d.run_id
                     WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
                         AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
                         AND (CAST(? AS TEXT) IS NULL OR r.label = ?)
                     ORDER BY d.created_at DESC, d.id DESC LIMIT ?
                     """),
-            arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + [Int64(limit)]))
-        return try ids.compactMap { try deadLetter(id: $0) }
+            arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + [Int64(limit)])
+        ).map { row in (row["id"], row["created_at"]) }
     }
 
     func addDeadLetter(runId: String, at time: TimestampValue) throws {

@@ -76,7 +76,7 @@ struct APIClient {
             let query = filters + ["\(sizeParameter)=\(min(pageSize, limit - items.count))"] + (cursor.map { ["cursor=\($0)"] } ?? [])
             let answer = try await expectSuccess(.GET, path + "?" + query.joined(separator: "&"))
             items += answer[key]?.listItems ?? []
-            cursor = answer["cursor"]?.stringText
+            cursor = answer["cursor"]?.stringText.flatMap { $0.isEmpty ? nil : $0 }
         } while cursor != nil && items.count < limit
         return items
     }

@@ -70,10 +70,8 @@ struct RunsCommand: AsyncParsableCommand {
     func run() async throws {
         guard limit > 0 else { throw CommandFailure.usage("--limit must be at least 1") }
         var filters: [String] = []
-        if let workflow { filters.append("workflow=\(PathSegment.escaped(workflow))") }
-        if let status { filters.append("status=\(PathSegment.escaped(status))") }
-        for (name, value) in [("label", label), ("from", from), ("to", to)] {
-            if let value { filters.append("\(name)=\(PathSegment.escaped(value))") }
+        for (name, value) in [("workflow", workflow), ("status", status), ("label", label), ("from", from), ("to", to)] {
+            if let value { filters.append("\(name)=\(QueryValue.escaped(value))") }
         }
         let runs = try await server.client.listing("/api/runs", filters: filters, key: "runs", limit: limit, pageSize: 1_000, sizeParameter: "limit")
         print(TextTable.render(

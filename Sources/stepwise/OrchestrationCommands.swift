@@ -77,7 +77,7 @@ struct DLQListCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard limit > 0 else { throw CommandFailure.usage("--limit must be at least 1") }
-        let filters = workflow.map { [($0.contains("://") ? "workflowUrl=" : "workflow=") + PathSegment.escaped($0)] } ?? []
+        let filters = workflow.map { ["workflow=" + QueryValue.escaped($0)] } ?? []
         let letters = try await server.client.listing(
             "/v2/workflows/dlq", filters: filters, key: "messages", limit: limit, pageSize: DeadLetterFilter.maximumPage, sizeParameter: "count")
         print(TextTable.render(

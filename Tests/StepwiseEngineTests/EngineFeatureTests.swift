@@ -195,7 +195,7 @@ struct EngineFeatureTests {
                 #expect(target.requests(to: "/one").count == 1, "the completed step is not executed again")
                 #expect(target.requests(to: "/flaky").count == 2)
                 #expect(try await server.store.journal(runId: id).map(\.stepName) == ["init", "first", "second"])
-                #expect(try await send(.GET, server.url("/v2/workflows/dlq")).json == ["messages": []])
+                #expect(try await send(.GET, server.url("/v2/workflows/dlq")).json == ["messages": [], "cursor": .null])
                 #expect(try await send(.POST, server.url("/v2/workflows/dlq/resume/\(dlqId)")).status == 404)
             }
         }
@@ -247,12 +247,15 @@ extension EngineFeatureTests {
             #expect(first.json?["messages"]?.list?.count == 2)
             let cursor = try #require(first.json?["cursor"]?.string)
             let second = try await send(.GET, server.url("/v2/workflows/dlq?count=2&cursor=\(cursor)"))
-            #expect(second.json?["cursor"] == nil, "the last page has no cursor")
+            #expect(second.json?["cursor"] == .null, "the last page has no cursor")
             let listed = ((first.json?["messages"]?.list ?? []) + (second.json?["messages"]?.list ?? [])).compactMap { $0["workflowRunId"]?.string }
             #expect(Set(listed) == Set(ids) && listed.count == 3)
 
             let labeled = try await send(.GET, server.url("/v2/workflows/dlq?label=b"))
             #expect(labeled.json?["messages"]?.list?.count == 2)
+            // Where the JS SDK's client.dlq.list asks.
+            let fromSDK = try await send(.GET, server.url("/v2/dlq?source=workflow&label=b"))
+            #expect(fromSDK.json?["messages"]?.list?.compactMap { $0["workflowRunId"]?.string }.sorted() == Array(ids[1...]).sorted())
             let one = try await send(.GET, server.url("/v2/workflows/dlq?workflowRunId=\(ids[0])&workflow=doomed"))
             #expect(one.json?["messages"]?.list?.compactMap { $0["workflowRunId"]?.string } == [ids[0]])
             let entry = try await send(.GET, server.url("/v2/workflows/dlq/dlq_\(ids[0])"))
@@ -262,6 +265,7 @@ extension EngineFeatureTests {
             for (query, problem) in [
                 ("callerIp=127.0.0.1", "callerIp cannot filter here"), ("cursor=garbage", "cursor is not one this API gave out"),
                 ("count=0", "count must be a whole number from 1"), ("fromDate=yesterday", "fromDate must be unix milliseconds"),
+                ("label=a&label=b", "give one value of label"), ("workflow=doomed&url=http://127.0.0.1:9/x", "give one of workflowUrl, url and workflow"),
             ] {
                 let refused = try await send(.GET, server.url("/v2/workflows/dlq?\(query)"))
                 #expect(refused.status == 400, "\(query)")

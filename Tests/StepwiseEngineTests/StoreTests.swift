@@ -593,8 +593,9 @@ struct StoreTests {
             var seen: [String] = []
             var cursor: PageCursor?
             repeat {
-                let page = try await store.deadLetters(matching: DeadLetterFilter(), after: cursor, count: 2)
-                #expect(page.letters.count <= 2)
+                // A page of one: the tie of f4a and f4b is broken across a cursor.
+                let page = try await store.deadLetters(matching: DeadLetterFilter(), after: cursor, count: 1)
+                #expect(page.letters.count == 1)
                 seen += page.letters.map(\.runId)
                 cursor = page.next
             } while cursor != nil

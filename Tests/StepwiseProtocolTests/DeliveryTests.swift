@@ -75,3 +75,11 @@ import Testing
             == #"{"error":"failed to publish to url: can not append to a a cancelled workflow"}"#)
     }
 }
+
+@Suite("Query values") struct QueryValueTests {
+    @Test("a query value keeps its & = + # and spaces as text rather than ending or starting a parameter")
+    func escapesWhatWouldSplitTheQuery() {
+        #expect(QueryValue.escaped("http://127.0.0.1:9/wf?tenant=a&x=1+2 #top") == "http://127.0.0.1:9/wf?tenant%3Da%26x%3D1%2B2%20%23top")
+        #expect(QueryValue.escaped("nightly-report") == "nightly-report")
+    }
+}

@@ -64,8 +64,8 @@ public struct QueuedAttemptResolver: Sendable {
             // The failure callback's `body` is read by the SDKs as the endpoint's `{error, message}`
             // answer: it carries why, while the log keeps what the destination answered.
             var reported = result
-            if case .answered(let status, let headers, _) = result {
-                reported = .answered(status: status, headers: headers, body: EndpointErrorBody(reason).jsonBytes)
+            if case .answered(let status, _, _) = result {
+                reported = .answered(status: status, headers: HeaderFields([("Content-Type", "application/json")]), body: EndpointErrorBody(reason).jsonBytes)
             }
             fail(&followUp, reported, error: reason)
         case .delivered:

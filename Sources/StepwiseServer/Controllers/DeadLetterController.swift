@@ -11,16 +11,16 @@ struct DeadLetterController: Sendable {
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<BasicRequestContext>) {
         let dlq = router.group("v2/workflows/dlq")
-        dlq.get { request, _ in await deadLetters(request) }
+        dlq.get { request, _ in await list(request) }
         dlq.get(":id") { _, context in await deadLetter(context.decoded("id") ?? "") }
         dlq.delete(":id") { _, context in await removeDeadLetter(context.decoded("id") ?? "") }
         dlq.post("resume/:id") { _, context in await resume(context.decoded("id") ?? "") }
         dlq.post("restart/:id") { _, context in await restart(context.decoded("id") ?? "") }
     }
 
-    /// A page of entries, newest failure first: `{"messages": [...], "cursor"}` (`cursor` only when
-    /// another page follows, as Upstash answers).
-    private func deadLetters(_ request: Request) async -> Response {
+    /// A page of entries, newest failure first: `{"messages": [...], "cursor"}` (`cursor` null on
+    /// the last page). Also the answer of `/v2/dlq?source=workflow`.
+    func list(_ request: Request) async -> Response {
         let query: DeadLetterQuery
         do {
             query = try DeadLetterQuery(request.uri.queryParameters)
@@ -29,9 +29,7 @@ struct DeadLetterController: Sendable {
         }
         do {
             let (letters, next) = try await engine.store.deadLetters(matching: query.filter, after: query.cursor, count: query.count)
-            var page = ValueMap([("messages", .list(letters.map(Self.view)))])
-            if let next { page[.string("cursor")] = .string(next.text) }
-            return JSONResponse.make(.ok, .map(page))
+            return JSONResponse.make(.ok, ["messages": .list(letters.map(Self.view)), "cursor": next.map { .string($0.text) } ?? .null])
         } catch {
             return failures.answer("cannot list the DLQ", error)
         }

@@ -2,11 +2,13 @@ import Hummingbird
 import StepwiseEngine
 import StepwiseProtocol
 
-/// What a query of `/v2/workflows/dlq` asks for, as Upstash names it: `count` (from 1; 100, the
-/// default, at most), `cursor`, and the filters `workflowRunId`, `workflowUrl` (an SDK run's
-/// endpoint, exactly) or `workflow` (a YAML workflow's name), `label`, `fromDate` and `toDate`
-/// (unix milliseconds of the failure, inclusive). An empty value is no value; a filter Stepwise
-/// cannot apply is refused rather than ignored, which would list entries it does not match.
+/// What a query of `/v2/workflows/dlq` (or `/v2/dlq?source=workflow`) asks for, as Upstash names
+/// it: `count` (from 1; 100, the default, at most), `cursor`, and the filters `workflowRunId`,
+/// `workflowUrl` (or its older name `url`) or `workflow`, all three the run's workflow exactly (an
+/// SDK run's endpoint URL, a YAML workflow's name), `label`, `fromDate` and `toDate` (unix
+/// milliseconds of the failure, inclusive). An empty value is no value; a filter Stepwise cannot
+/// apply, or a second value of one, is refused rather than ignored, which would list entries it
+/// does not match.
 struct DeadLetterQuery {
     var filter = DeadLetterFilter()
     var cursor: PageCursor?
@@ -18,7 +20,11 @@ struct DeadLetterQuery {
         ("failureFunctionState", "Stepwise does not track the failure function's state on the entry; the message log shows its callback"),
         ("flowControlKey", "entries are not kept by flow-control key"),
         ("workflowCreatedAt", "filter on the failure time with fromDate and toDate"),
+        ("responseStatus", "the failed answer's status is not kept with the entry"),
     ]
+
+    /// The filters read, each of at most one value.
+    private static let filters = ["workflowRunId", "workflowUrl", "url", "workflow", "label"]
 
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
@@ -26,13 +32,15 @@ struct DeadLetterQuery {
         for (name, why) in Self.unserved where query.text(name) != nil {
             throw ProtocolError("\(name) cannot filter here: \(why)")
         }
+        for name in Self.filters where query.texts(name).count > 1 {
+            throw ProtocolError("give one value of \(name): entries matching any of several are not listed together")
+        }
         count = try query.count(maximum: DeadLetterFilter.maximumPage)
         cursor = try query.cursor { PageCursor(text: $0) }
         filter.runId = query.text("workflowRunId")
-        let url = query.text("workflowUrl")
-        let name = query.text("workflow")
-        if let url, let name, url != name { throw ProtocolError("give workflowUrl (an SDK run's endpoint) or workflow (a YAML workflow's name), not both") }
-        filter.workflow = url ?? name
+        let workflows = Set(["workflowUrl", "url", "workflow"].compactMap(query.text))
+        guard workflows.count <= 1 else { throw ProtocolError("give one of workflowUrl, url and workflow: each names the run's workflow") }
+        filter.workflow = workflows.first
         filter.label = query.text("label")
         (filter.failedFrom, filter.failedUntil) = try query.dates()
     }

@@ -5,15 +5,19 @@ import StepwiseProtocol
 
 /// QStash's DLQ of plain messages (`/v2/dlq`), as the official `qstash` clients call it: list with
 /// filters and a cursor, read, delete one or many, and retry (a new message, the entry removed).
-/// Failed workflow runs have their own DLQ (`DeadLetterController`).
+/// Failed workflow runs have their own DLQ (`DeadLetterController`), which a listing with
+/// `source=workflow` reads, as the JS SDK's `client.dlq.list` asks it.
 struct MessageDeadLetterController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
+    let workflowDeadLetters: DeadLetterController
 
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<BasicRequestContext>) {
         let dlq = router.group("v2/dlq")
-        dlq.get { request, _ in await list(request) }
+        dlq.get { request, _ in
+            request.uri.queryParameters["source"] == "workflow" ? await workflowDeadLetters.list(request) : await list(request)
+        }
         dlq.get(":id") { _, context in await read(context.decoded("id") ?? "") }
         dlq.delete(":id") { _, context in await delete(context.decoded("id") ?? "") }
         dlq.delete { request, _ in await deleteMany(request) }
