@@ -439,13 +439,16 @@ class ChildServer:
             log.write(f"\n==== start #{self.starts} of {self.name} at {time.strftime('%H:%M:%S')} ====\n")
             log.flush()
             try:
-                self.process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd)
+                process = subprocess.Popen(self.command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd)
             except OSError as error:   # e.g. the binary is being rebuilt ("Text file busy")
                 raise TestFailure(f"cannot start {self.command[0]}: {error}") from error
+        self.process = process
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise TestFailure(f"{self.name} exited with status {self.process.returncode} while starting")
+            # The local process: the cluster test's killer thread may kill this one meanwhile
+            # and set self.process to None.
+            if process.poll() is not None:
+                raise TestFailure(f"{self.name} exited with status {process.returncode} while starting")
             try:
                 status, body = request("GET", f"{self.base}/health", timeout=1.0)
                 if status == 200 and body.get("status") == "ok":

@@ -343,16 +343,17 @@ struct WorkflowEngineTests {
     @Test("a last step that answers after the run's timeout is recorded, and the run fails with Timeout rather than ending with it")
     func lastStepPastTimeout() async throws {
         try await CountingServer.with { server in
-            // The request comes after the run's start, so an answer 3.2 s after it comes after the
-            // deadline; the timeout leaves a loaded machine ample time to send the request.
-            server.script("/slow", .json(#"{"done": true}"#, delay: .milliseconds(3_200)))
-            let late = try alertingOnFailure("late", timeout: "3s", server: server, steps: """
+            // The request comes after the run's start, so an answer 8.2 s after it comes after the
+            // deadline. The timeout must leave time to send the request while every suite starts
+            // at once on two cores: at 3 s, CI's start-up load once kept it from going out in time.
+            server.script("/slow", .json(#"{"done": true}"#, delay: .milliseconds(8_200)))
+            let late = try alertingOnFailure("late", timeout: "8s", server: server, steps: """
                   - id: slow
                     http:
                       url: "\(server.url("/slow"))"
                 """)
             try await EngineHarness().withEngine([late]) { node in
-                let run = try await finishedRun(try await node.start("late").id, in: node.store, within: .seconds(10))
+                let run = try await finishedRun(try await node.start("late").id, in: node.store, within: .seconds(20))
                 #expect(run.status == .failed)
                 #expect(run.error?.type == "Timeout")
                 #expect(try await node.store.journal(runId: run.id).map(\.stepName).prefix(2) == ["init", "slow"])
