@@ -531,4 +531,26 @@ struct SplitDeploymentTests {
             #expect(try await engine.store.runs(RunFilter()).count == 1, "one tick, one run")
         }
     }
+
+    @Test func aRunnerReachedAtAWrongAddressFailsItsRunAtOnce() async throws {
+        try await CountingServer.with { other in
+            // Something else answers at the address the runner was told it has (a wrong Host, a
+            // wrong --base-url): it takes the trigger's delivery with a 200, as any page would.
+            let lone = try definition("""
+                workflow: lone
+                steps:
+                  - id: hello
+                    set: {greeting: hi}
+                """)
+            try await RunningServer.with([]) { engine in
+                try await RunningRunner.with([lone], engine: engine) { runner in
+                    let id = try await runner.start("lone", "{}", headers: [("Host", "127.0.0.1:\(other.port)")])
+                    let run = try await finishedRun(id, in: engine.store)
+                    #expect(run.status == .failed)
+                    #expect(run.error?.message == QueuedAttemptResolver.nonWorkflowDestination)
+                    #expect(other.requests(to: "/workflows/lone").count == 1)
+                }
+            }
+        }
+    }
 }

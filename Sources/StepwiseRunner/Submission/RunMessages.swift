@@ -75,6 +75,11 @@ struct RunMessages: Sendable {
         var headers = workflowHeaders
         headers.remove("Upstash-Workflow-Init")
         headers.append("Upstash-Workflow-Init", "true")
+        // As the SDKs ask: a workflow URL that reaches no runner (a wrong --base-url) fails the
+        // run at its first delivery instead of leaving it waiting. Every answer of this runner
+        // carries Upstash-Workflow-Sdk-Version.
+        headers.remove("Upstash-Feature-Set")
+        headers.append("Upstash-Feature-Set", "InitialBody,WF_DetectTrigger")
         if let contentType {
             headers.remove("Content-Type")
             headers.append("Content-Type", contentType)
