@@ -48,7 +48,9 @@ extension PostgresTransaction: MessageDeadLetterRows {
         try session.row("SELECT * FROM message_dead_letters WHERE id = ?", [id]).flatMap(Self.messageDeadLetter)
     }
 
-    func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [MessageDeadLetter] {
+    func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(
+        position: PageCursor, letter: MessageDeadLetter?
+    )] {
         // Bounds are plain values (`PageBounds`); each other condition
         // binds its value twice, NULL (not filtered) making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
@@ -66,7 +68,7 @@ extension PostgresTransaction: MessageDeadLetterRows {
             ORDER BY failed_at DESC, id DESC LIMIT ?
             """,
             bounds + (texts + status).flatMap { [$0, $0] } + [Int64(limit)]
-        ).compactMap(Self.messageDeadLetter)
+        ).map { row in (PageCursor(milliseconds: try row("failed_at", as: Int64.self), id: try row("id", as: String.self)), Self.messageDeadLetter(row)) }
     }
 
     func deleteMessageDeadLetter(id: String) throws -> Bool {

@@ -46,7 +46,9 @@ extension SQLiteTransaction: MessageDeadLetterRows {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM message_dead_letters WHERE id = ?"), arguments: [id]).flatMap(Self.messageDeadLetter)
     }
 
-    func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [MessageDeadLetter] {
+    func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(
+        position: PageCursor, letter: MessageDeadLetter?
+    )] {
         // Bounds are plain values (`PageBounds`), so the scan walks the
         // failure index down from the cursor; each other condition binds its value twice, NULL
         // (not filtered) making it true.
@@ -67,7 +69,7 @@ extension SQLiteTransaction: MessageDeadLetterRows {
                     ORDER BY failed_at DESC, id DESC LIMIT ?
                     """),
             arguments: StatementArguments(bounds + (texts + status).flatMap { [$0, $0] } + limit)
-        ).compactMap(Self.messageDeadLetter)
+        ).map { row in (PageCursor(milliseconds: row["failed_at"], id: row["id"]), Self.messageDeadLetter(row)) }
     }
 
     func deleteMessageDeadLetter(id: String) throws -> Bool {

@@ -7,26 +7,13 @@ import Testing
 /// inclusive time filters, retention, and retries of entries already gone.
 @Suite("QStash DLQ of plain messages on the stores")
 struct MessageDeadLetterStoreTests {
-    /// Publishes a plain message, claims it and gives it up at `failedAt`; its DLQ id.
-    private func failMessage(_ body: String, at failedAt: TimestampValue, in fixture: StoreFixture) async throws -> String {
-        let message = QueuedMessage(role: .plain, runId: nil, destination: "http://127.0.0.1:9/\(body)", body: Array(body.utf8), retries: 0, dueAt: fixture.t0)
-        _ = try await fixture.store.publish([.enqueue(message)], at: fixture.t0)
-        let claimed = try await fixture.store.claimDueQueued(now: failedAt, limit: 10, owner: "node", leaseUntil: failedAt.plus(seconds: 60))
-        let held = try #require(claimed.first { $0.id == message.id })
-        var followUp = AttemptFollowUp()
-        followUp.deadLetter = AttemptAnswer(status: 503, headers: [], body: Array("down".utf8))
-        followUp.decidedAt = failedAt
-        #expect(try await fixture.store.finishAttempt(held, owner: "node", with: followUp))
-        return MessageDeadLetter.id(of: message.id)
-    }
-
     @Test("entries list newest failure first, ties by id; pages meet without gaps; time filters are inclusive", arguments: StoreKind.testable)
     func orderPagesAndTimes(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { fixture in
             var failed: [(id: String, at: Int64)] = []
             for (body, seconds) in [("one", 1.0), ("two", 2.0), ("tie", 2.0), ("three", 3.0)] {
                 let at = try fixture.at(seconds)
-                failed.append((try await failMessage(body, at: at, in: fixture), at.millisecondsSinceEpoch))
+                failed.append((try await fixture.failPlainMessage(body, at: at), at.millisecondsSinceEpoch))
             }
             let expected = failed.sorted { ($0.at, $0.id) > ($1.at, $1.id) }.map(\.id)
             var paged: [String] = []
@@ -53,11 +40,11 @@ struct MessageDeadLetterStoreTests {
     @Test("an entry older than the retention is deleted when another comes; a retry of a gone entry queues nothing", arguments: StoreKind.testable)
     func retentionAndGoneEntries(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { fixture in
-            let old = try await failMessage("old", at: try fixture.at(1), in: fixture)
+            let old = try await fixture.failPlainMessage("old", at: try fixture.at(1))
             let retention = Double(MessageDeadLetter.retentionMilliseconds) / 1_000
-            let recent = try await failMessage("recent", at: try fixture.at(retention), in: fixture)
+            let recent = try await fixture.failPlainMessage("recent", at: try fixture.at(retention))
             #expect(try await fixture.store.messageDeadLetter(id: old) != nil, "not yet older than the retention")
-            let newest = try await failMessage("newest", at: try fixture.at(retention + 2), in: fixture)
+            let newest = try await fixture.failPlainMessage("newest", at: try fixture.at(retention + 2))
             #expect(try await fixture.store.messageDeadLetter(id: old) == nil, "older than the retention")
             #expect(try await fixture.store.messageDeadLetter(id: recent) != nil)
 

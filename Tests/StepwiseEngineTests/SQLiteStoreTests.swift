@@ -116,6 +116,36 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("an entry of either DLQ that this version cannot read (a newer node's row) is left out, and the listing goes on past it")
+    func unreadableDeadLetters() async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            var plain: [String] = []
+            for (body, seconds) in [("one", 1.0), ("two", 2.0), ("three", 3.0)] { plain.append(try await s.failPlainMessage(body, at: try s.at(seconds))) }
+            for (id, seconds) in [("r1", 1.0), ("r2", 2.0), ("r3", 3.0)] { try await s.endRun(id, .failed, at: seconds) }
+            let newer = try DatabaseQueue(path: s.directory.path("store.db"))
+            let unreadable = plain[1]
+            try await newer.write { db in
+                try db.execute(sql: #"UPDATE message_dead_letters SET spec = '{"future": true}' WHERE id = ?"#, arguments: [unreadable])
+                try db.execute(sql: "UPDATE runs SET status = 'paused' WHERE id = 'r2'")
+            }
+            var messages: [String] = []
+            var runs: [String] = []
+            var cursors: (PageCursor?, PageCursor?) = (nil, nil)
+            repeat {
+                let page = try await s.store.messageDeadLetters(matching: MessageDeadLetterFilter(), after: cursors.0, count: 1)
+                messages += page.letters.map(\.id)
+                cursors.0 = page.next
+            } while cursors.0 != nil
+            repeat {
+                let page = try await s.store.deadLetters(matching: DeadLetterFilter(), after: cursors.1, count: 1)
+                runs += page.letters.map(\.runId)
+                cursors.1 = page.next
+            } while cursors.1 != nil
+            #expect(messages == [plain[2], plain[0]])
+            #expect(runs == ["r3", "r1"])
+        }
+    }
+
     @Test("everything survives closing and reopening the file; the file is in WAL mode")
     func survivesReopening() async throws {
         try await StoreFixture.with(.sqlite) { s in

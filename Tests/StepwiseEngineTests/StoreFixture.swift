@@ -84,6 +84,18 @@ struct StoreFixture: Sendable {
         #expect(try await store.complete(message, owner: "node-a", with: end))
     }
 
+    /// Publishes a plain message, claims it and gives it up at `failedAt`; its DLQ id.
+    func failPlainMessage(_ body: String, at failedAt: TimestampValue) async throws -> String {
+        let message = QueuedMessage(role: .plain, runId: nil, destination: "http://127.0.0.1:9/\(body)", body: Array(body.utf8), retries: 0, dueAt: t0)
+        _ = try await store.publish([.enqueue(message)], at: t0)
+        let claimed = try await store.claimDueQueued(now: failedAt, limit: 10, owner: "node", leaseUntil: failedAt.plus(seconds: 60))
+        let held = try #require(claimed.first { $0.id == message.id })
+        var followUp = AttemptFollowUp(decidedAt: failedAt)
+        followUp.deadLetter = AttemptAnswer(status: 503, headers: [], body: Array("down".utf8))
+        #expect(try await store.finishAttempt(held, owner: "node", with: followUp))
+        return MessageDeadLetter.id(of: message.id)
+    }
+
     /// A lease of a run's next delivery until `seconds`, reading its whole journal.
     func lease(until seconds: Double) throws -> NextLease {
         NextLease(until: try at(seconds), journalFrom: 0)

@@ -19,13 +19,14 @@ public struct MessageDeadLetters<Rows: MessageDeadLetterRows> {
     }
 
     /// Up to `count` entries matching `filter` after `cursor`, newest failure first, and the
-    /// cursor of the next page (`nil` on the last).
+    /// cursor of the next page (`nil` on the last). A page is measured by its rows, so an entry
+    /// that cannot be read (stored by a newer version) is left out without ending the listing.
     public func page(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, count: Int) throws -> (
         letters: [MessageDeadLetter], next: PageCursor?
     ) {
         let limit = min(max(count, 1), MessageDeadLetterFilter.maximumPage)
-        let (letters, last) = try PagedRows.page(limit: limit) { try rows.messageDeadLetters(matching: filter, after: cursor, limit: $0) }
-        return (letters, last.map { PageCursor(milliseconds: $0.failedAt, id: $0.id) })
+        let (entries, last) = try PagedRows.page(limit: limit) { try rows.messageDeadLetters(matching: filter, after: cursor, limit: $0) }
+        return (entries.compactMap(\.letter), last?.position)
     }
 
     /// Deletes the entries among `ids`; how many there were.
@@ -41,8 +42,11 @@ public protocol MessageDeadLetterRows {
     /// The entry `id`, if any.
     func messageDeadLetter(id: String) throws -> MessageDeadLetter?
     /// Up to `limit` entries matching `filter` that come after `cursor` (all when `nil`) in the
-    /// order newest failure first, ties by id descending.
-    func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [MessageDeadLetter]
+    /// order newest failure first, ties by id descending: each row's position (failure time and
+    /// id) and its entry, `nil` when the row cannot be read.
+    func messageDeadLetters(matching filter: MessageDeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(
+        position: PageCursor, letter: MessageDeadLetter?
+    )]
     /// Deletes entry `id`; whether there was one.
     func deleteMessageDeadLetter(id: String) throws -> Bool
     /// Deletes up to `limit` entries that failed before `failedBefore` (milliseconds), oldest first.
