@@ -10,30 +10,43 @@ extension PostgresTransaction {
     // MARK: Dead letters
 
     func deadLetter(id: String) throws -> DeadLetter? {
-        guard let row = try session.row("SELECT * FROM dead_letters WHERE id = ?", [id]),
-            let run = try session.row("SELECT * FROM runs WHERE id = ?", [try row("run_id", as: String.self)]).flatMap(PostgresRecords.run),
-            let created = Self.timestamp(try row("created_at"))
-        else { return nil }
-        var message = StoredJSON.decode(QueuedMessage.self, from: try row("message", as: String?.self))
-        message?.body = try row("message_body", as: Data?.self).map { Array($0) }
-        return DeadLetter(id: id, of: run, createdAt: created, message: message)
+        try session.row("\(Self.deadLetterRows) WHERE d.id = ?", [id]).flatMap(Self.deadLetter)
     }
 
-    func deadLetterKeys(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(id: String, failedAt: Int64)] {
-        // Bounds are plain values (`PageBounds`); each other condition
-        // binds its value twice, NULL (not filtered) making it true.
+    func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(
+        position: PageCursor, letter: DeadLetter?
+    )] {
+        // Bounds are plain values (`PageBounds`); each other condition binds its value twice,
+        // NULL (not filtered) making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.runId, filter.workflow, filter.label]
         return try session.rows(
             """
-            SELECT d.id, d.created_at FROM dead_letters d JOIN runs r ON r.id = d.run_id
+            \(Self.deadLetterRows)
             WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
                 AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
                 AND (CAST(? AS TEXT) IS NULL OR r.label = ?)
             ORDER BY d.created_at DESC, d.id DESC LIMIT ?
             """, bounds + texts.flatMap { [$0, $0] } + [Int64(limit)]
-        ).map { row in (try row("id", as: String.self), try row("created_at", as: Int64.self)) }
+        ).map { row in (PageCursor(milliseconds: try row("failed_at", as: Int64.self), id: try row("dlq_id", as: String.self)), Self.deadLetter(row)) }
+    }
+
+    /// Entries with their runs, in one read: the run's columns, and the entry's under names of
+    /// their own.
+    private static let deadLetterRows = """
+        SELECT r.*, d.id AS dlq_id, d.created_at AS failed_at, d.message AS dlq_message, d.message_body AS dlq_message_body
+        FROM dead_letters d JOIN runs r ON r.id = d.run_id
+        """
+
+    /// The entry of a `deadLetterRows` row; `nil` when its run cannot be read.
+    private static func deadLetter(_ row: PostgresRowReader) -> DeadLetter? {
+        guard let run = PostgresRecords.run(row), let failed = timestamp(try? row("failed_at", as: Int64.self)),
+            let id = try? row("dlq_id", as: String.self)
+        else { return nil }
+        var message = StoredJSON.decode(QueuedMessage.self, from: try? row("dlq_message", as: String?.self) ?? nil)
+        message?.body = (try? row("dlq_message_body", as: Data?.self) ?? nil).map { Array($0) }
+        return DeadLetter(id: id, of: run, createdAt: failed, message: message)
     }
 
     func addDeadLetter(runId: String, at time: TimestampValue) throws {

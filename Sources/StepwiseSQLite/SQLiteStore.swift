@@ -274,7 +274,8 @@ public final class SQLiteStore: Store {
         try decodeRows(db.cachedStatement(sql: "SELECT * FROM runs WHERE id = ?"), [id], runRecord).first
     }
 
-    private static func runRecord(_ row: Row) -> RunRecord? {
+    /// The run of a row with every column of `runs`; `nil` when it cannot be read.
+    static func runRecord(_ row: Row) -> RunRecord? {
         guard let status = RunStatus(rawValue: row["status"]), let phase = RunPhase(rawValue: row["phase"]),
             let created = SQLiteTime.timestamp(row["created_at"]), let updated = SQLiteTime.timestamp(row["updated_at"]),
             let input = row["input"] as String?

@@ -10,32 +10,44 @@ extension SQLiteTransaction {
     // MARK: Dead letters
 
     func deadLetter(id: String) throws -> DeadLetter? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM dead_letters WHERE id = ?"), arguments: [id]),
-            let run = try run(id: row["run_id"]), let created = SQLiteTime.timestamp(row["created_at"])
-        else { return nil }
-        var message = StoredJSON.decode(QueuedMessage.self, from: row["message"])
-        message?.body = (row["message_body"] as Data?).map { Array($0) }
-        return DeadLetter(id: id, of: run, createdAt: created, message: message)
+        try Row.fetchOne(db.cachedStatement(sql: "\(Self.deadLetterRows) WHERE d.id = ?"), arguments: [id]).flatMap(Self.deadLetter)
     }
 
-    func deadLetterKeys(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(id: String, failedAt: Int64)] {
-        // Bounds are plain values (`PageBounds`), so the scan walks
-        // dead_letters_by_failure down from the cursor; each other condition binds its value
-        // twice, NULL (not filtered) making it true.
+    func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(
+        position: PageCursor, letter: DeadLetter?
+    )] {
+        // Bounds are plain values (`PageBounds`), so the scan walks dead_letters_by_failure down
+        // from the cursor; each other condition binds its value twice, NULL (not filtered)
+        // making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any DatabaseValueConvertible)?] = [filter.runId, filter.workflow, filter.label]
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT d.id, d.created_at FROM dead_letters d JOIN runs r ON r.id = d.run_id
+                    \(Self.deadLetterRows)
                     WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
                         AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
                         AND (CAST(? AS TEXT) IS NULL OR r.label = ?)
                     ORDER BY d.created_at DESC, d.id DESC LIMIT ?
                     """),
             arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + [Int64(limit)])
-        ).map { row in (row["id"], row["created_at"]) }
+        ).map { row in (PageCursor(milliseconds: row["failed_at"], id: row["dlq_id"]), Self.deadLetter(row)) }
+    }
+
+    /// Entries with their runs, in one read: the run's columns, and the entry's under names of
+    /// their own.
+    private static let deadLetterRows = """
+        SELECT r.*, d.id AS dlq_id, d.created_at AS failed_at, d.message AS dlq_message, d.message_body AS dlq_message_body
+        FROM dead_letters d JOIN runs r ON r.id = d.run_id
+        """
+
+    /// The entry of a `deadLetterRows` row; `nil` when its run cannot be read.
+    private static func deadLetter(_ row: Row) -> DeadLetter? {
+        guard let run = SQLiteStore.runRecord(row), let failed = SQLiteTime.timestamp(row["failed_at"]) else { return nil }
+        var message = StoredJSON.decode(QueuedMessage.self, from: row["dlq_message"])
+        message?.body = (row["dlq_message_body"] as Data?).map { Array($0) }
+        return DeadLetter(id: row["dlq_id"], of: run, createdAt: failed, message: message)
     }
 
     func addDeadLetter(runId: String, at time: TimestampValue) throws {

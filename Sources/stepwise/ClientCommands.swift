@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import StepwiseExpressions
 import StepwiseProtocol
+import StepwiseRuntime
 
 /// `stepwise trigger`: starts a run on a server, optionally waiting for its end.
 struct TriggerCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
+import StepwiseRuntime
 
 /// `stepwise notify`: delivers an event to the runs waiting on it.
 struct NotifyCommand: AsyncParsableCommand {

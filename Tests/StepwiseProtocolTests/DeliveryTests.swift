@@ -1,4 +1,5 @@
 import StepwiseExpressions
+import StepwiseRuntime
 import Testing
 
 @testable import StepwiseProtocol

@@ -90,10 +90,11 @@ struct SleepsAhead: Sendable {
 
     /// Removes and returns the held and ready deliveries of `runIds` (their runs were canceled).
     mutating func remove(runIds: Set<String>) -> [Held] {
-        let removed = (held + Array(ready)).filter { runIds.contains($0.delivery.message.runId) }
+        let canceled = { (sleep: Held) in runIds.contains(sleep.delivery.message.runId) }
+        let removed = held.filter(canceled) + ready.filter(canceled)
         guard !removed.isEmpty else { return [] }
-        held.removeAll { runIds.contains($0.delivery.message.runId) }
-        ready.removeAll { runIds.contains($0.delivery.message.runId) }
+        held.removeAll(where: canceled)
+        ready.removeAll(where: canceled)
         return removed
     }
 

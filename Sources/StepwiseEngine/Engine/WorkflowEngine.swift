@@ -474,9 +474,7 @@ public actor WorkflowEngine {
     /// here, need it sooner. Not reading the store here keeps a burst of deliveries from
     /// costing a read per freed slot.
     private func busyTime() -> Duration {
-        var scheduled: TimestampValue?
-        if case .known(let due) = scheduleDue { scheduled = due }
-        return waitTime(until: [scheduled, sleepsAhead.nextWake(lookahead: configuration.sleepLookahead, mayFire: false)].compactMap { $0 }.min())
+        waitTime(until: [scheduleDue.time, sleepsAhead.nextWake(lookahead: configuration.sleepLookahead, mayFire: false)].compactMap { $0 }.min())
     }
 
     /// Starts the delivery of `first` (and of the run's next ones) in a slot of its own, after
@@ -602,10 +600,8 @@ public actor WorkflowEngine {
     }
 
     private func idleTime() async throws -> Duration {
-        var scheduled: TimestampValue?
-        if case .known(let due) = scheduleDue { scheduled = due }
         sleepsAhead.storeNextDue = try await store.nextWakeTime()
-        let due = [sleepsAhead.storeNextDue, scheduled, try await nextQueuedTime(), sleepsAhead.nextWake(lookahead: configuration.sleepLookahead, mayFire: mayFireSleepsAhead)]
+        let due = [sleepsAhead.storeNextDue, scheduleDue.time, try await nextQueuedTime(), sleepsAhead.nextWake(lookahead: configuration.sleepLookahead, mayFire: mayFireSleepsAhead)]
             .compactMap { $0 }.min()
         return waitTime(until: due)
     }
@@ -809,6 +805,12 @@ enum KnownDueTime: Sendable {
     case unknown
     /// The earliest due time, or `nil` when nothing is due ever.
     case known(TimestampValue?)
+
+    /// The due time, when it is known and there is one.
+    var time: TimestampValue? {
+        guard case .known(let due) = self else { return nil }
+        return due
+    }
 
     /// Whether something may be due at `now`: unknown, or known and reached.
     func mayBeDue(at now: TimestampValue) -> Bool {

@@ -79,12 +79,9 @@ public struct PublicationPlanner: Sendable {
     /// The message as queued: its options, forwarded headers and due time.
     private func queued(_ message: PublishedMessage, role: QueuedMessage.Role, runId: String?) -> QueuedMessage {
         let options = message.options
-        var failureCallback = QueuedTarget(message.failureCallback)
-        if failureCallback?.runId == nil { failureCallback?.runId = runId }
-        var callback = QueuedTarget(message.callback)
-        if callback?.runId == nil { callback?.runId = runId }
-        var callbackFailureCallback = QueuedTarget(message.callbackFailureCallback)
-        if callbackFailureCallback?.runId == nil { callbackFailureCallback?.runId = runId }
+        let failureCallback = QueuedTarget(message.failureCallback, runId: runId)
+        let callback = QueuedTarget(message.callback, runId: runId)
+        let callbackFailureCallback = QueuedTarget(message.callbackFailureCallback, runId: runId)
         return QueuedMessage(
             role: role, runId: runId, destination: message.destination, method: options.method ?? "POST",
             headers: options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }, contentType: message.contentType,

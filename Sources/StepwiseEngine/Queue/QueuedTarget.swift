@@ -27,13 +27,14 @@ public struct QueuedTarget: Sendable, Codable, Equatable {
         self.runId = runId
     }
 
-    /// The target a published message names; `nil` when it names none (or an empty URL).
-    init?(_ target: MessageTarget?) {
+    /// The target a published message names, of the run its options name, else of `runId`;
+    /// `nil` when it names none (or an empty URL).
+    init?(_ target: MessageTarget?, runId: String?) {
         guard let target, !target.url.isEmpty else { return nil }
         self.init(
             url: target.url, method: target.options.method ?? "POST",
             headers: target.options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) },
             retries: target.options.retries ?? QueuedMessage.defaultRetries, retryDelay: target.options.retryDelay?.text,
-            timeoutMilliseconds: target.options.timeout?.milliseconds, runId: target.options.workflow.runId)
+            timeoutMilliseconds: target.options.timeout?.milliseconds, runId: target.options.workflow.runId ?? runId)
     }
 }

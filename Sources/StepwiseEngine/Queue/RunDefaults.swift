@@ -25,11 +25,10 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         retries = options.retries
         retryDelay = options.retryDelay?.text
         timeoutMilliseconds = options.timeout?.milliseconds
-        failureCallback = QueuedTarget(message.failureCallback)
+        failureCallback = QueuedTarget(message.failureCallback, runId: runId)
             ?? QueuedTarget(
                 url: url, headers: [ForwardedHeader("Upstash-Workflow-Is-Failure", "true"), ForwardedHeader("Upstash-Workflow-Failure-Callback", "true")],
                 retries: options.retries ?? QueuedMessage.defaultRetries, runId: runId)
-        if failureCallback?.runId == nil { failureCallback?.runId = runId }
         headers = options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }
         flowControl = options.flowControl.map(FlowControl.init)
     }

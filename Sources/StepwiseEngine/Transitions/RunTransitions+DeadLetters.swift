@@ -4,15 +4,15 @@ import StepwiseRuntime
 /// Listing dead-lettered runs, and resuming them from where they failed.
 extension RunTransitions {
     /// Up to `count` entries (at most `DeadLetterFilter.maximumPage`) matching `filter` after
-    /// `cursor`, newest failure first, and the cursor of the next page (`nil` on the last). The
-    /// page's extent is read first, so an entry that cannot be read (a run row of a newer
+    /// `cursor`, newest failure first, and the cursor of the next page (`nil` on the last). A
+    /// page is measured by its rows, so an entry that cannot be read (a run row of a newer
     /// version) is left out without ending the listing early.
     public func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, count: Int) throws -> (
         letters: [DeadLetter], next: PageCursor?
     ) {
         let limit = min(max(count, 1), DeadLetterFilter.maximumPage)
-        let (keys, last) = try PagedRows.page(limit: limit) { try transaction.deadLetterKeys(matching: filter, after: cursor, limit: $0) }
-        return (try keys.compactMap { try transaction.deadLetter(id: $0.id) }, last.map { PageCursor(milliseconds: $0.failedAt, id: $0.id) })
+        let (entries, last) = try PagedRows.page(limit: limit) { try transaction.deadLetters(matching: filter, after: cursor, limit: $0) }
+        return (entries.compactMap(\.letter), last?.position)
     }
 
     /// Continues a dead-lettered run from its failed step, keeping completed results (an SDK run

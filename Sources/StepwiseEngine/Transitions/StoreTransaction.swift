@@ -113,10 +113,12 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
 
     /// The dead-letter entry `id`, if any.
     func deadLetter(id: String) throws -> DeadLetter?
-    /// The ids and failure times (milliseconds) of up to `limit` entries matching `filter` that
-    /// come after `cursor` (all when `nil`) in the order newest failure first, ties by id
-    /// descending: a page's extent, known before any entry is read.
-    func deadLetterKeys(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(id: String, failedAt: Int64)]
+    /// Up to `limit` entries matching `filter` that come after `cursor` (all when `nil`) in the
+    /// order newest failure first, ties by id descending: each row's position (failure time and
+    /// id) and its entry, `nil` when its run cannot be read.
+    func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, limit: Int) throws -> [(
+        position: PageCursor, letter: DeadLetter?
+    )]
     /// Keeps failed run `runId` in the dead-letter queue.
     func addDeadLetter(runId: String, at time: TimestampValue) throws
     /// Keeps with the run's dead-letter entry the SDK message to deliver again on resume.

@@ -10,14 +10,3 @@ public enum PathSegment {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }
-
-/// One value of a URL query (a filter of the CLI's listings), escaped so that it cannot end the
-/// value or start another (`&`, `=`, `+`, `#` and everything a query cannot hold as is).
-public enum QueryValue {
-    /// `text` percent-encoded for a query value.
-    public static func escaped(_ text: String) -> String {
-        var allowed = CharacterSet.urlQueryAllowed
-        allowed.remove(charactersIn: "&=+#")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-    }
-}

@@ -14,7 +14,7 @@ struct RequestRenderer {
         var url = try plain.text(request.url)
         if !request.query.isEmpty {
             var items: [String] = []
-            for item in request.query { items.append("\(Self.encode(item.name))=\(Self.encode(try plain.text(item.value)))") }
+            for item in request.query { items.append("\(QueryValue.escaped(item.name))=\(QueryValue.escaped(try plain.text(item.value)))") }
             url += (url.contains("?") ? "&" : "?") + items.joined(separator: "&")
         }
         var headers = [CallHeader(name: "Idempotency-Key", value: .text("\(runId)/\(path)"))]
@@ -52,9 +52,5 @@ struct RequestRenderer {
     private func headerValue(_ template: ValueTemplate, _ renderer: ValueRenderer) throws(EvaluationError) -> HeaderValue {
         if case .secret(let name) = template.kind { return .secret(name) }
         return .text(try renderer.text(template))
-    }
-
-    private static func encode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? text
     }
 }
