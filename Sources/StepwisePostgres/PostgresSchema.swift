@@ -162,6 +162,10 @@ enum PostgresSchema {
         Migration(name: "v8: the workflow DLQ by failure, for its pages", statements: [
             "CREATE INDEX dead_letters_by_failure ON dead_letters(created_at, id)",
         ]),
+        Migration(name: "v9: a dead-lettered SDK run's failure callback and how it went", statements: [
+            "ALTER TABLE dead_letters ADD COLUMN failure_callback TEXT",
+            "ALTER TABLE dead_letters ADD COLUMN failure_callback_state TEXT",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

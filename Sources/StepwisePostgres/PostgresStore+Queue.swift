@@ -88,6 +88,10 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.resume(deadLetter: id, at: time) }
     }
 
+    public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry {
+        try await transitions { transitions in try transitions.retryFailureCallback(deadLetter: id, at: time) }
+    }
+
     public func removeDeadLetter(_ id: String) async throws -> DeadLetter? {
         try await write { transaction in
             guard let letter = try transaction.deadLetter(id: id) else { return nil }

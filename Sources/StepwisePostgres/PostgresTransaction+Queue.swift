@@ -20,13 +20,13 @@ extension PostgresTransaction {
         // NULL (not filtered) making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
-        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.runId, filter.workflow, filter.label]
+        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.runId, filter.workflow, filter.label, filter.failureCallbackState?.rawValue]
         return try session.rows(
             """
             \(Self.deadLetterRows)
             WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
                 AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
-                AND (CAST(? AS TEXT) IS NULL OR r.label = ?)
+                AND (CAST(? AS TEXT) IS NULL OR r.label = ?) AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state = ?)
             ORDER BY d.created_at DESC, d.id DESC LIMIT ?
             """, bounds + texts.flatMap { [$0, $0] } + [Int64(limit)]
         ).map { row in (PageCursor(milliseconds: try row("failed_at", as: Int64.self), id: try row("dlq_id", as: String.self)), Self.deadLetter(row)) }
@@ -35,7 +35,8 @@ extension PostgresTransaction {
     /// Entries with their runs, in one read: the run's columns, and the entry's under names of
     /// their own.
     private static let deadLetterRows = """
-        SELECT r.*, d.id AS dlq_id, d.created_at AS failed_at, d.message AS dlq_message, d.message_body AS dlq_message_body
+        SELECT r.*, d.id AS dlq_id, d.created_at AS failed_at, d.message AS dlq_message, d.message_body AS dlq_message_body,
+            d.failure_callback AS dlq_failure_callback
         FROM dead_letters d JOIN runs r ON r.id = d.run_id
         """
 
@@ -46,20 +47,29 @@ extension PostgresTransaction {
         else { return nil }
         var message = StoredJSON.decode(QueuedMessage.self, from: try? row("dlq_message", as: String?.self) ?? nil)
         message?.body = (try? row("dlq_message_body", as: Data?.self) ?? nil).map { Array($0) }
-        return DeadLetter(id: id, of: run, createdAt: failed, message: message)
+        var letter = DeadLetter(id: id, of: run, createdAt: failed, message: message)
+        letter.failureCallback = StoredJSON.decode(FailureCallbackRecord.self, from: try? row("dlq_failure_callback", as: String?.self) ?? nil)
+        return letter
     }
 
     func addDeadLetter(runId: String, at time: TimestampValue) throws {
         try session.execute(
             """
             INSERT INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, message = NULL, message_body = NULL
-            """, ["dlq_" + runId, runId, Self.at(time)])
+            ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, message = NULL, message_body = NULL, failure_callback = NULL,
+                failure_callback_state = NULL
+            """, [DeadLetter.id(ofRun: runId), runId, Self.at(time)])
     }
 
     func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
         try session.execute(
             "UPDATE dead_letters SET message = ?, message_body = ? WHERE run_id = ?", [try StoredJSON.text(message), message.body.map { Data($0) }, runId])
+    }
+
+    func setDeadLetterFailureCallback(runId: String, _ callback: FailureCallbackRecord) throws {
+        try session.execute(
+            "UPDATE dead_letters SET failure_callback = ?, failure_callback_state = ? WHERE run_id = ?",
+            [try StoredJSON.text(callback), callback.state.rawValue, runId])
     }
 
     func removeDeadLetter(id: String) throws {

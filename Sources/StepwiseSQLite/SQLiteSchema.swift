@@ -341,6 +341,12 @@ enum SQLiteSchema {
                 CREATE INDEX dead_letters_by_failure ON dead_letters(created_at, id);
                 """)
         }
+        migrator.registerMigration("v16: a dead-lettered SDK run's failure callback and how it went") { db in
+            try db.execute(sql: """
+                ALTER TABLE dead_letters ADD COLUMN failure_callback TEXT;
+                ALTER TABLE dead_letters ADD COLUMN failure_callback_state TEXT;
+                """)
+        }
         return migrator
     }
 }

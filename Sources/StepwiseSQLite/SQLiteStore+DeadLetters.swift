@@ -20,6 +20,10 @@ extension SQLiteStore {
         try await pool.write { db in try SQLiteTransaction.transitions(db).resume(deadLetter: id, at: time) }
     }
 
+    public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry {
+        try await pool.write { db in try SQLiteTransaction.transitions(db).retryFailureCallback(deadLetter: id, at: time) }
+    }
+
     public func removeDeadLetter(_ id: String) async throws -> DeadLetter? {
         try await pool.write { db in
             let transaction = SQLiteTransaction(db)

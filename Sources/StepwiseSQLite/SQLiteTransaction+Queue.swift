@@ -21,14 +21,14 @@ extension SQLiteTransaction {
         // making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
-        let texts: [(any DatabaseValueConvertible)?] = [filter.runId, filter.workflow, filter.label]
+        let texts: [(any DatabaseValueConvertible)?] = [filter.runId, filter.workflow, filter.label, filter.failureCallbackState?.rawValue]
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     \(Self.deadLetterRows)
                     WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
                         AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
-                        AND (CAST(? AS TEXT) IS NULL OR r.label = ?)
+                        AND (CAST(? AS TEXT) IS NULL OR r.label = ?) AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state = ?)
                     ORDER BY d.created_at DESC, d.id DESC LIMIT ?
                     """),
             arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + [Int64(limit)])
@@ -38,7 +38,8 @@ extension SQLiteTransaction {
     /// Entries with their runs, in one read: the run's columns, and the entry's under names of
     /// their own.
     private static let deadLetterRows = """
-        SELECT r.*, d.id AS dlq_id, d.created_at AS failed_at, d.message AS dlq_message, d.message_body AS dlq_message_body
+        SELECT r.*, d.id AS dlq_id, d.created_at AS failed_at, d.message AS dlq_message, d.message_body AS dlq_message_body,
+            d.failure_callback AS dlq_failure_callback
         FROM dead_letters d JOIN runs r ON r.id = d.run_id
         """
 
@@ -47,17 +48,24 @@ extension SQLiteTransaction {
         guard let run = SQLiteStore.runRecord(row), let failed = SQLiteTime.timestamp(row["failed_at"]) else { return nil }
         var message = StoredJSON.decode(QueuedMessage.self, from: row["dlq_message"])
         message?.body = (row["dlq_message_body"] as Data?).map { Array($0) }
-        return DeadLetter(id: row["dlq_id"], of: run, createdAt: failed, message: message)
+        var letter = DeadLetter(id: row["dlq_id"], of: run, createdAt: failed, message: message)
+        letter.failureCallback = StoredJSON.decode(FailureCallbackRecord.self, from: row["dlq_failure_callback"])
+        return letter
     }
 
     func addDeadLetter(runId: String, at time: TimestampValue) throws {
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)").execute(
-            arguments: ["dlq_" + runId, runId, SQLiteTime.milliseconds(time)])
+            arguments: [DeadLetter.id(ofRun: runId), runId, SQLiteTime.milliseconds(time)])
     }
 
     func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
         try db.cachedStatement(sql: "UPDATE dead_letters SET message = ?, message_body = ? WHERE run_id = ?").execute(
             arguments: [try StoredJSON.text(message), message.body.map { Data($0) }, runId])
+    }
+
+    func setDeadLetterFailureCallback(runId: String, _ callback: FailureCallbackRecord) throws {
+        try db.cachedStatement(sql: "UPDATE dead_letters SET failure_callback = ?, failure_callback_state = ? WHERE run_id = ?").execute(
+            arguments: [try StoredJSON.text(callback), callback.state.rawValue, runId])
     }
 
     func removeDeadLetter(id: String) throws {

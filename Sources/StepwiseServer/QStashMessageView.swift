@@ -97,7 +97,7 @@ enum QStashMessageView {
 
     /// Headers as QStash reports them: each name in canonical form (`X-Reason`) with its values,
     /// in order; credentials redacted (`ForwardedHeader.shown`).
-    private static func headers(_ headers: [ForwardedHeader]) -> Value {
+    static func headers(_ headers: [ForwardedHeader]) -> Value {
         let grouped = Dictionary(grouping: headers.map(\.shown), by: { canonical($0.name) }).sorted { $0.key < $1.key }
         return .map(ValueMap(grouped.map { ($0.key, .list($0.value.map { .string($0.value) })) }))
     }
@@ -118,7 +118,7 @@ enum QStashMessageView {
     }
 
     /// `bytes` as text under `text` when they are UTF-8, else in base64 under `base64`.
-    private static func body(_ bytes: [UInt8], text: String, base64: String) -> (String, Value) {
+    static func body(_ bytes: [UInt8], text: String, base64: String) -> (String, Value) {
         if let decoded = String(validating: bytes, as: UTF8.self) { return (text, .string(decoded)) }
         return (base64, .string(Data(bytes).base64EncodedString()))
     }

@@ -30,7 +30,7 @@ enum WorkflowRunLogView {
         ])
         if run.status.isFinal { map[.string("workflowRunCompletedAt")] = .int(run.updatedAt.millisecondsSinceEpoch) }
         if let output = run.output { map[.string("workflowRunResponse")] = .string(output.jsonText()) }
-        if run.status == .failed { map[.string("dlqId")] = .string("dlq_" + run.id) }
+        if run.status == .failed { map[.string("dlqId")] = .string(DeadLetter.id(ofRun: run.id)) }
         if let label = run.label { map[.string("label")] = .string(label) }
         var groups = run.endpoint == nil ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt) : logGroups(log)
         if run.status == .running, let next = next(progress) { groups.append(next) }

@@ -64,7 +64,7 @@ struct WaitersCommand: AsyncParsableCommand {
 struct DLQCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dlq", abstract: "Look at and act on failed runs in the dead-letter queue.",
-        subcommands: [DLQListCommand.self, DLQResumeCommand.self, DLQRestartCommand.self, DLQDeleteCommand.self],
+        subcommands: [DLQListCommand.self, DLQResumeCommand.self, DLQRestartCommand.self, DLQRetryCallbackCommand.self, DLQDeleteCommand.self],
         defaultSubcommand: DLQListCommand.self)
 }
 
@@ -91,10 +91,12 @@ struct DLQListCommand: AsyncParsableCommand {
     }
 }
 
-/// `stepwise dlq resume` and `stepwise dlq restart`: both answer the run that goes on.
+/// `stepwise dlq resume`, `restart` and `retry-callback`: each answers the run it acts on.
 protocol DLQRunCommand: AsyncParsableCommand {
-    /// The command's name, also the path segment before the id.
+    /// The command's name.
     static var action: String { get }
+    /// The path segment before the id (`action` unless it differs).
+    static var route: String { get }
     static var abstract: String { get }
     var dlqId: String { get }
     var server: ServerOption { get }
@@ -102,9 +104,10 @@ protocol DLQRunCommand: AsyncParsableCommand {
 
 extension DLQRunCommand {
     static var configuration: CommandConfiguration { CommandConfiguration(commandName: action, abstract: abstract) }
+    static var route: String { action }
 
     func run() async throws {
-        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.action)/\(PathSegment.escaped(dlqId))")
+        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.route)/\(PathSegment.escaped(dlqId))")
         print(answer["workflowRunId"]?.stringText ?? answer.jsonText())
     }
 }
@@ -122,6 +125,16 @@ struct DLQResumeCommand: DLQRunCommand {
 struct DLQRestartCommand: DLQRunCommand {
     static let action = "restart"
     static let abstract = "Start a fresh run with a failed run's input; prints the new run id."
+
+    @Argument(help: "The DLQ entry's id.") var dlqId: String
+    @OptionGroup var server: ServerOption
+}
+
+/// `stepwise dlq retry-callback`.
+struct DLQRetryCallbackCommand: DLQRunCommand {
+    static let action = "retry-callback"
+    static let route = "callback"
+    static let abstract = "Send a failed SDK run's failure callback again, once it has failed; prints the run id."
 
     @Argument(help: "The DLQ entry's id.") var dlqId: String
     @OptionGroup var server: ServerOption

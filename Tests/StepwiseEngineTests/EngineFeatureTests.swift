@@ -1,4 +1,5 @@
 import Foundation
+import NIOHTTP1
 import Synchronization
 import Testing
 import StepwiseEngine
@@ -10,6 +11,16 @@ import StepwiseTesting
 /// the dead-letter queue.
 @Suite("Engine features")
 struct EngineFeatureTests {
+    /// A workflow whose one step always fails: every run lands in the DLQ.
+    static func doomed() throws -> WorkflowDefinition {
+        try definition("""
+            workflow: doomed
+            steps:
+              - id: boom
+                fail: {message: "no luck"}
+            """)
+    }
+
     @Test("concurrency: at most `limit` deliveries per key are in flight; other keys are not held back; nothing is dropped", arguments: StoreKind.testable)
     func concurrencyLimit(kind: StoreKind) async throws {
         try await CountingServer.with { target in
@@ -230,12 +241,7 @@ struct EngineFeatureTests {
 extension EngineFeatureTests {
     @Test("GET /v2/workflows/dlq answers a page at a time with a cursor, filters as Upstash's API does, and refuses what it cannot filter on")
     func deadLetterListing() async throws {
-        let doomed = try definition("""
-            workflow: doomed
-            steps:
-              - id: boom
-                fail: {message: "no luck"}
-            """)
+        let doomed = try Self.doomed()
         try await RunningServer.with([doomed]) { server in
             var ids: [String] = []
             for label in ["a", "b", "b"] {
@@ -274,14 +280,65 @@ extension EngineFeatureTests {
         }
     }
 
+    @Test("the JS SDK's bulk DLQ actions: resume, restart and delete by dlqIds or by filter page after page, refusals first")
+    func deadLetterBulkActions() async throws {
+        let doomed = try Self.doomed()
+        try await RunningServer.with([doomed]) { server in
+            var ids: [String] = []
+            for label in ["a", "b", "b", "c"] {
+                let id = try await server.startRun("doomed", "{}", headers: [("Upstash-Label", label)])
+                _ = try await finishedRun(id, in: server.store)
+                ids.append(id)
+            }
+            let entries: @Sendable () async throws -> [String] = { try await server.store.allDeadLetters().map(\.runId).sorted() }
+
+            for (query, status, problem) in [
+                ("dlqIds=dlq_\(ids[0])&label=a", 400, "dlqIds names the entries; label cannot be given with it"),
+                ("dlqIds=dlq_\(ids[0])&dlqIds=dlq_nope", 404, "no DLQ entry with id 'dlq_nope'"),
+                ((0...100).map { "dlqIds=dlq_\($0)" }.joined(separator: "&"), 400, "give at most 100 dlqIds"),
+                ("callerIp=1.2.3.4", 400, "callerIp cannot filter here"),
+            ] {
+                for (method, path) in [(HTTPMethod.POST, "resume"), (.POST, "restart"), (.DELETE, "")] {
+                    let refused = try await send(method, server.url("/v2/workflows/dlq/\(path)?\(query)"))
+                    #expect(refused.status == status && refused.error?.hasPrefix(problem) == true, "\(path) \(query): \(refused.body)")
+                }
+            }
+            for path in ["resume?dlqIds=dlq_\(ids[0])", "restart/dlq_\(ids[0])"] {
+                let refused = try await send(.POST, server.url("/v2/workflows/dlq/\(path)"), headers: [("Upstash-Retries", "5")])
+                #expect(refused.status == 400 && refused.error?.hasPrefix("Upstash-Retries is not applied") == true, "\(path): \(refused.body)")
+            }
+            #expect(try await entries() == ids.sorted(), "a refused request does nothing")
+
+            // One entry by id, as `client.dlq.resume("dlq_…")` asks: the run goes on under its id.
+            let resumed = try await send(.POST, server.url("/v2/workflows/dlq/resume?dlqIds=dlq_\(ids[0])"))
+            #expect(resumed.json?["workflowRuns"]?.list?.compactMap { $0["workflowRunId"]?.string } == [ids[0]], "\(resumed.body)")
+            #expect(resumed.json?["cursor"] == .null)
+            _ = try await finishedRun(ids[0], in: server.store)
+
+            // By filter, one a page: the cursor leads to the next, the last page has none.
+            let first = try await send(.POST, server.url("/v2/workflows/dlq/restart?label=b&count=1"))
+            let cursor = try #require(first.json?["cursor"]?.string, "\(first.body)")
+            let second = try await send(.POST, server.url("/v2/workflows/dlq/restart?label=b&count=1&cursor=\(cursor)"))
+            #expect(second.json?["cursor"] == .null)
+            let restarted = (first.json?["workflowRuns"]?.list ?? []) + (second.json?["workflowRuns"]?.list ?? [])
+            let fresh = restarted.compactMap { $0["workflowRunId"]?.string }
+            #expect(fresh.count == 2 && Set(fresh).isDisjoint(with: ids), "a restart is a new run")
+            #expect(restarted.allSatisfy { if case .int = $0["workflowCreatedAt"] { true } else { false } })
+            for id in fresh { _ = try await finishedRun(id, in: server.store) }
+            #expect(try await entries() == ([ids[0], ids[3]] + fresh).sorted(), "the restarted entries are gone; their new runs failed anew")
+
+            let deletedOne = try await send(.DELETE, server.url("/v2/workflows/dlq?dlqIds=dlq_\(ids[3])"))
+            #expect(deletedOne.json?["deleted"] == 1)
+            // Every entry, as `client.dlq.delete({all: true})` asks.
+            let deletedAll = try await send(.DELETE, server.url("/v2/workflows/dlq?count=100"))
+            #expect(deletedAll.json?["deleted"] == 3 && deletedAll.json?["cursor"] == .null, "\(deletedAll.body)")
+            #expect(try await entries().isEmpty)
+        }
+    }
+
     @Test("with a run retention, a node deletes the runs that ended longer ago, their DLQ entries with them, from its start")
     func runRetention() async throws {
-        let doomed = try definition("""
-            workflow: doomed
-            steps:
-              - id: boom
-                fail: {message: "no luck"}
-            """)
+        let doomed = try Self.doomed()
         let directory = try TemporaryDirectory()
         let failed = try await RunningServer.with([doomed], directory: directory) { server in
             let id = try await server.startRun("doomed", "{}")

@@ -68,7 +68,7 @@ struct OrchestrationCommandTests {
         }
     }
 
-    @Test("dlq list shows a failed run; restart starts a new run; resume continues the same one; delete removes an entry")
+    @Test("dlq list shows a failed run; restart starts a new run; resume continues the same one; retry-callback asks the server; delete removes an entry")
     func deadLetters() async throws {
         let doomed = try definition("""
             workflow: doomed
@@ -105,6 +105,9 @@ struct OrchestrationCommandTests {
             _ = try await eventually("the resumed run to fail again") { () -> Bool? in
                 try await server.store.allDeadLetters().contains { $0.runId == restarted } ? true : nil
             }
+            // A YAML run has no failure callback to send again: the server says so.
+            let noCallback = try await cli("dlq", "retry-callback", "dlq_\(restarted)", server: server)
+            #expect(noCallback.status == 1 && noCallback.standardError.contains("has no failure callback"), "\(noCallback.standardError)")
             #expect(try await succeeding("dlq", "delete", "dlq_\(restarted)", on: server) == "deleted dlq_\(restarted)\n")
             #expect(try await server.store.allDeadLetters().isEmpty)
 

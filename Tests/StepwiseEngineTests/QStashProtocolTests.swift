@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
@@ -347,6 +348,64 @@ import StepwiseTesting
                 #expect(try await finishedRun("wfr_doomed", in: stepwise.store).status == .succeeded)
                 let resumed = endpoint.requests(to: "/doomed").dropFirst(2)
                 #expect(resumed.map { try? RawStepArray(jsonBytes: Array($0.body.utf8)).steps.count } == [2, 3], "resumed at the failed delivery, step a not run again")
+            }
+        }
+    }
+
+    @Test("a DLQ entry tells how its failure callback went, filters on it, and a failed one is sent again on request", arguments: StoreKind.testable)
+    func aFailedFailureCallbackIsSentAgainFromTheDLQ(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
+                var sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/doomed"), steps: ["a"])
+                sdk.messageHeaders = [
+                    ("Upstash-Failure-Callback", endpoint.url("/failed")), ("Upstash-Failure-Callback-Retries", "1"),
+                    ("Upstash-Failure-Callback-Forward-Upstash-Workflow-Is-Failure", "true"), ("Upstash-Retries", "0"),
+                ]
+                let failureFunctionFixed = Mutex(false)
+                endpoint.handle("/doomed") { _ in .json(#"{"error":"Error","message":"no way"}"#, status: 500) }
+                endpoint.handle("/failed") { _ in
+                    failureFunctionFixed.withLock { $0 } ? .json("{}") : .json(#"{"error":"failure function broke"}"#, status: 500)
+                }
+                #expect(try await sdk.trigger(runId: "wfr_doomed", payload: #"{"order":7}"#).status == 200)
+                #expect(try await finishedRun("wfr_doomed", in: stepwise.store).status == .failed)
+                let plain = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/doomed"), steps: ["a"])
+                #expect(try await plain.trigger(runId: "wfr_plain", payload: "{}").status == 200)
+                #expect(try await finishedRun("wfr_plain", in: stepwise.store).status == .failed)
+
+                let entry = try await eventually("the failure callback given up") { () -> Value? in
+                    let entry = try await send(.GET, stepwise.url("/v2/workflows/dlq/dlq_wfr_doomed")).json
+                    return entry?["failureCallbackInfo"]?["state"] == "CALLBACK_FAIL" ? entry : nil
+                }
+                #expect(endpoint.requests(to: "/failed").count == 2, "its own retries: one")
+                #expect(entry["failureCallback"]?.string == endpoint.url("/failed"))
+                #expect(entry["failureCallbackInfo"]?["responseStatus"] == 500)
+                #expect(entry["failureCallbackInfo"]?["responseBody"]?.string?.contains("failure function broke") == true)
+                #expect(entry["failureCallbackInfo"]?["responseHeaders"]?["Content-Type"] == ["application/json"])
+                let plainEntry = try await send(.GET, stepwise.url("/v2/workflows/dlq/dlq_wfr_plain")).json
+                #expect(plainEntry?["failureCallbackInfo"] == nil && plainEntry?["failureCallback"] == nil)
+                let failedOnes = try await send(.GET, stepwise.url("/v2/workflows/dlq?failureFunctionState=CALLBACK_FAIL"))
+                #expect(failedOnes.json?["messages"]?.list?.compactMap { $0["workflowRunId"]?.string } == ["wfr_doomed"])
+                let unknownState = try await send(.GET, stepwise.url("/v2/workflows/dlq?failureFunctionState=BROKEN"))
+                #expect(unknownState.status == 400 && unknownState.error?.hasPrefix("failureFunctionState must be one of") == true)
+
+                let none = try await send(.POST, stepwise.url("/v2/workflows/dlq/callback/dlq_wfr_plain"))
+                #expect(none.status == 400 && none.error?.contains("has no failure callback") == true, "\(none.body)")
+                #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/callback/dlq_nope")).status == 404)
+
+                failureFunctionFixed.withLock { $0 = true }
+                let retried = try await send(.POST, stepwise.url("/v2/workflows/dlq/callback/dlq_wfr_doomed"))
+                #expect(retried.status == 200 && retried.json?["workflowRunId"] == "wfr_doomed", "\(retried.body)")
+                let succeeded = try await eventually("the failure callback delivered") { () -> Value? in
+                    let entry = try await send(.GET, stepwise.url("/v2/workflows/dlq/dlq_wfr_doomed")).json
+                    return entry?["failureCallbackInfo"]?["state"] == "CALLBACK_SUCCESS" ? entry : nil
+                }
+                #expect(succeeded["failureCallbackInfo"]?["responseStatus"] == 200)
+                let sent = endpoint.requests(to: "/failed")
+                #expect(sent.count == 3 && sent[2].body == sent[0].body, "the same failure reported again")
+                #expect(try FailureCallbackBodyFields(sent[2].body).sourceBody == #"{"order":7}"#)
+                let twice = try await send(.POST, stepwise.url("/v2/workflows/dlq/callback/dlq_wfr_doomed"))
+                #expect(twice.status == 400 && twice.error?.contains("has not failed (CALLBACK_SUCCESS)") == true, "\(twice.body)")
+                #expect(try await stepwise.store.run(id: "wfr_doomed")?.status == .failed, "the run stays in the DLQ")
             }
         }
     }

@@ -21,6 +21,7 @@ that the driver uses to find runs it did not start itself, and `n` for the arith
     failure_function  a step that always raises; failure_function records the callback
     failure_url       a step that always raises; failure_url = POST /failure-sink
     call_lost         a context.call whose answer never gets through (503 for callbacks); failure_function records
+    failure_retried   a step that always raises (no retries); its failure_function raises the first time it runs
     misrouted         its `url=` names /third-party/echo, no workflow endpoint: its trigger goes there
     long              a step, then a LONG_SLEEP (default 8 s) sleep, then a step
     resumable         a step, a step failing while "broken", a step
@@ -484,6 +485,20 @@ async def _fine_then_doomed(context: AsyncWorkflowContext, w: str, message: str)
 @serve.post("/wf/failure_function", failure_function=_record_failure, retries=1)
 async def wf_failure_function(context: AsyncWorkflowContext) -> None:
     await _fine_then_doomed(context, "failure_function", "doomed step always fails")
+
+
+async def _failure_function_broken_once(context: AsyncWorkflowContext, fail_status: int, fail_response: str, fail_headers: Dict[str, Any]) -> None:
+    with _lock:
+        rec = _record(context, "failure_retried")
+        rec["failureCalls"] = rec.get("failureCalls", 0) + 1
+        if rec["failureCalls"] == 1:
+            raise RuntimeError("the failure function is broken on its first call")
+    await _record_failure(context, fail_status, fail_response, fail_headers)
+
+
+@serve.post("/wf/failure_retried", failure_function=_failure_function_broken_once, retries=0)
+async def wf_failure_retried(context: AsyncWorkflowContext) -> None:
+    await _fine_then_doomed(context, "failure_retried", "doomed step always fails")
 
 
 @serve.post("/wf/failure_url", failure_url=f"{BASE_URL}/failure-sink", retries=1)

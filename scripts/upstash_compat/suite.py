@@ -743,6 +743,37 @@ def scenario_dlq_resume(h: Harness, deadline: float) -> None:
     expect_counts(new_id, executions, {"prepare": 1, "fragile": 3, "wrap-up": 1})
 
 
+def _dlq_entry_when(h: Harness, run_id: str, what: str, ready: Callable[[Dict[str, Any]], bool], deadline: float) -> Dict[str, Any]:
+    while True:
+        answer = h.api("GET", f"/v2/workflows/dlq/dlq_{run_id}")
+        entry = answer.json() if answer.status_code == 200 else {}
+        if ready(entry):
+            return entry
+        if time.monotonic() >= deadline:
+            raise Fail(f"run {run_id}: {what} never shown in its DLQ entry; last answer {answer.status_code} {short(answer.text, 300)}")
+        time.sleep(POLL)
+
+
+def scenario_failure_function_retried(h: Harness, deadline: float) -> None:
+    payload = {"n": 1, "tag": new_tag("failure-retried")}
+    run_id = h.start_run("failure_retried", payload)
+    h.wait_run(run_id, "failed", deadline)
+    state = lambda e: (e.get("failureCallbackInfo") or {}).get("state")
+    entry = _dlq_entry_when(h, run_id, "the failure function's failure", lambda e: state(e) == "CALLBACK_FAIL", deadline)
+    expect_equal(f"run {run_id}: failureCallback of the DLQ entry", entry.get("failureCallback"), f"{h.app_url}/wf/failure_retried")
+    expect_equal(f"run {run_id}: failureCallbackInfo.responseStatus", entry["failureCallbackInfo"].get("responseStatus"), 500)
+    listed = _dlq_entries(h.api("GET", "/v2/workflows/dlq?failureFunctionState=CALLBACK_FAIL").json())
+    if run_id not in [e.get("workflowRunId") for e in listed]:
+        raise Fail(f"GET /v2/workflows/dlq?failureFunctionState=CALLBACK_FAIL does not list {run_id}: {short(listed, 300)}")
+    answer = h.api("POST", f"/v2/workflows/dlq/callback/dlq_{run_id}")
+    if answer.status_code != 200:
+        raise Fail(f"POST /v2/workflows/dlq/callback/dlq_{run_id}: expected 200, got {answer.status_code} {short(answer.text, 200)}")
+    rec = h.wait_app(run_id, "the failure function's second call", lambda r: r.get("failure") is not None, deadline)
+    expect_equal(f"run {run_id}: the failure function's calls", rec.get("failureCalls"), 2)
+    expect_equal(f"run {run_id}: context.request_payload in the retried failure function", rec["failure"]["payload"], payload)
+    _dlq_entry_when(h, run_id, "the failure function's success", lambda e: state(e) == "CALLBACK_SUCCESS", deadline)
+
+
 def scenario_twenty(h: Harness, deadline: float) -> None:
     count = 20
     started: Dict[int, str] = {}
@@ -1123,6 +1154,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("call", scenario_call),
     ("flaky", scenario_flaky),
     ("failure_function", scenario_failure_function),
+    ("failure_function_retried", scenario_failure_function_retried),
     ("failure_url", scenario_failure_url),
     ("call_lost", scenario_call_lost),
     ("misrouted", scenario_misrouted),

@@ -288,6 +288,13 @@ public actor WorkflowEngine {
         return run
     }
 
+    /// Sends the failure callback of a dead-lettered SDK run again, once it has failed for good.
+    public func retryFailureCallback(deadLetter id: String) async throws -> FailureCallbackRetry {
+        let retry = try await store.retryFailureCallback(deadLetter: id, at: clock())
+        queueChanged()
+        return retry
+    }
+
     /// Starts a fresh run with the input of a dead-lettered run and removes the entry; `nil` when
     /// there is no such entry.
     public func restart(deadLetter id: String) async throws -> RunRecord? {

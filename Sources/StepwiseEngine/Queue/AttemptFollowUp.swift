@@ -21,6 +21,9 @@ public struct AttemptFollowUp: Sendable {
     /// For a plain message that failed for good: the last answer, kept with the message in the
     /// plain messages' DLQ.
     public var deadLetter: AttemptAnswer?
+    /// For a run's failure callback that was delivered or gave up: whether it was delivered, and
+    /// the last answer, which its run's DLQ entry reports.
+    public var failureCallbackEnd: (delivered: Bool, answer: AttemptAnswer)?
     /// When the attempt's outcome was decided: the time of what follows it.
     public var decidedAt: TimestampValue?
 

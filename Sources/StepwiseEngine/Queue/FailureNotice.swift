@@ -10,7 +10,7 @@ enum FailureNotice {
     static func message(for run: RunRecord, error: StepError, url: String, now: TimestampValue) -> QueuedMessage {
         let body = FailureCallbackBody(
             status: Int64(error.status ?? 500), header: [], body: EndpointErrorBody(error).jsonBytes, retried: 0, maxRetries: 0,
-            dlqId: "dlq_" + run.id, sourceMessageId: run.id, url: "/workflows/" + run.workflow, sourceBody: Array(run.input.jsonText().utf8),
+            dlqId: DeadLetter.id(ofRun: run.id), sourceMessageId: run.id, url: "/workflows/" + run.workflow, sourceBody: Array(run.input.jsonText().utf8),
             workflowRunId: run.id, workflowCreatedAt: run.createdAt.millisecondsSinceEpoch,
             createdAt: now.millisecondsSinceEpoch)
         return QueuedMessage(

@@ -71,6 +71,7 @@ public struct QueuedAttemptResolver: Sendable {
         case .delivered:
             followUp.record = record("delivered", result)
             followUp.events = [event(.delivered, result)]
+            if reportsRunFailure { followUp.failureCallbackEnd = (true, answer(result)) }
         case .retry where message.attempt < message.retries:
             retry(&followUp, at: now.movedForward(by: scaled(retryDelay())), result)
         case .retryAfter(let wait) where message.attempt < message.retries:
@@ -84,6 +85,11 @@ public struct QueuedAttemptResolver: Sendable {
             fail(&followUp, result)
         }
         return followUp
+    }
+
+    /// Whether the message is the failure callback of a failed run, whose DLQ entry tells how it went.
+    private var reportsRunFailure: Bool {
+        message.role == .failureCallback && message.runId != nil
     }
 
     private func retry(_ followUp: inout AttemptFollowUp, at dueAt: TimestampValue, _ result: AttemptResult) {
@@ -121,6 +127,7 @@ public struct QueuedAttemptResolver: Sendable {
             followUp.failRun = (runId, given ?? error(result))
         }
         if message.isPlain { followUp.deadLetter = answer(result) }
+        if reportsRunFailure { followUp.failureCallbackEnd = (false, answer(result)) }
         // A run that ended meanwhile (canceled, failed by another branch) has nothing left to fail.
         guard [.workflow, .plain, .callback].contains(message.role), !ignored, !failsRun || run?.status == .running,
             let target = message.failureCallback ?? (failsRun ? run?.defaults?.failureCallback : nil)
@@ -192,7 +199,7 @@ public struct QueuedAttemptResolver: Sendable {
         let (status, header, responseBody) = parts(result)
         let failure = FailureCallbackBody(
             status: status, header: header, body: responseBody, retried: message.attempt, maxRetries: message.retries,
-            dlqId: ofRun ? message.runId.map { "dlq_" + $0 } : nil, sourceMessageId: message.id,
+            dlqId: ofRun ? message.runId.map(DeadLetter.id(ofRun:)) : nil, sourceMessageId: message.id,
             url: message.destination, method: message.method, sourceHeader: sourceHeader,
             sourceBody: ofRun ? initialPayload : body, workflowRunId: message.runId ?? "",
             workflowCreatedAt: (run?.createdAt ?? now).millisecondsSinceEpoch,

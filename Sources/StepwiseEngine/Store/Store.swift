@@ -113,6 +113,8 @@ public protocol Store: Sendable {
     /// Continues a dead-lettered run from its failed step, keeping completed results; the run, or
     /// `nil` when there is no such entry.
     func resume(deadLetter id: String, at time: TimestampValue) async throws -> RunRecord?
+    /// Sends the failure callback of a dead-lettered run again (`RunTransitions.retryFailureCallback`).
+    func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry
     /// Removes a dead-letter entry; the run it names, or `nil` when there is none.
     func removeDeadLetter(_ id: String) async throws -> DeadLetter?
 

@@ -36,6 +36,18 @@ extension RunTransitions {
         return try transaction.run(id: run.id)
     }
 
+    /// Sends the failure callback of dead-lettered run `id` again, once it has failed for good
+    /// (Upstash's `POST /v2/workflows/dlq/callback/{id}`); the entry is kept, and tells how the
+    /// new attempt goes.
+    public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) throws -> FailureCallbackRetry {
+        guard let letter = try transaction.deadLetter(id: id), let run = try transaction.run(id: letter.runId) else { return .noEntry }
+        let now = time.wholeMilliseconds
+        guard let (record, callback) = letter.failureCallback?.retried(at: now) else { return .notFailed(letter.failureCallback?.state) }
+        try transaction.setDeadLetterFailureCallback(runId: run.id, record)
+        try enqueue(callback, at: now)
+        return .retried(run)
+    }
+
     /// Makes a dead-lettered SDK run run again from the delivery that failed.
     private func resumeEndpointRun(_ run: RunRecord, letter: DeadLetter, at now: TimestampValue) throws -> Bool {
         guard var message = letter.message else { return false }

@@ -106,7 +106,17 @@ extension RunTransitions {
         }
         for event in followUp.events { try transaction.appendMessageEvent(event) }
         let now = (followUp.decidedAt ?? followUp.record?.finishedAt ?? message.dueAt).wholeMilliseconds
-        if let (runId, error) = followUp.failRun { try fail(runId: runId, error: error, deadLetter: message, at: now) }
+        if let (runId, error) = followUp.failRun, try fail(runId: runId, error: error, deadLetter: message, at: now),
+            let callback = followUp.enqueue.first(where: { $0.message.role == .failureCallback && $0.message.runId == runId })?.message
+        {
+            try transaction.setDeadLetterFailureCallback(runId: runId, FailureCallbackRecord(queued: callback))
+        }
+        if let (delivered, answer) = followUp.failureCallbackEnd, let runId = message.runId,
+            let ended = try transaction.deadLetter(id: DeadLetter.id(ofRun: runId))?.failureCallback?.ended(
+                messageId: message.id, delivered: delivered, answer: answer)
+        {
+            try transaction.setDeadLetterFailureCallback(runId: runId, ended)
+        }
         if let response = followUp.deadLetter {
             let failed = now.millisecondsSinceEpoch
             let letter = MessageDeadLetter(message: message, response: response, createdAt: publishedAt ?? failed, failedAt: failed)
@@ -170,15 +180,17 @@ extension RunTransitions {
         }
     }
 
-    /// Fails a running SDK run for good and keeps the message that failed, for resume.
-    private func fail(runId: String, error: StepError, deadLetter message: QueuedMessage, at now: TimestampValue) throws {
-        guard try transaction.endRun(id: runId, status: .failed, output: nil, error: error, at: now) else { return }
+    /// Fails a running SDK run for good and keeps the message that failed, for resume; false when
+    /// the run had already ended.
+    private func fail(runId: String, error: StepError, deadLetter message: QueuedMessage, at now: TimestampValue) throws -> Bool {
+        guard try transaction.endRun(id: runId, status: .failed, output: nil, error: error, at: now) else { return false }
         try finish(runId: runId, status: .failed, at: now)
         var retried = message
         retried.attempt = 0
         // A workflow delivery's body is built from the log when it is delivered; a callback's is its own.
         if message.role == .workflow { retried.body = nil }
         try transaction.setDeadLetterMessage(runId: runId, message: retried)
+        return true
     }
 
     /// Publishes the end of an invoked SDK run to its parent's log (`EndpointInvoker`); nothing

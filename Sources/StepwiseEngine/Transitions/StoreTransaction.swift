@@ -123,6 +123,8 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func addDeadLetter(runId: String, at time: TimestampValue) throws
     /// Keeps with the run's dead-letter entry the SDK message to deliver again on resume.
     func setDeadLetterMessage(runId: String, message: QueuedMessage) throws
+    /// Keeps with the run's dead-letter entry its failure callback and how it went.
+    func setDeadLetterFailureCallback(runId: String, _ callback: FailureCallbackRecord) throws
     /// Removes dead-letter entry `id`.
     func removeDeadLetter(id: String) throws
 

@@ -3,7 +3,8 @@ import StepwiseEngine
 import StepwiseExpressions
 
 /// The workflow DLQ: list (paged and filtered, `DeadLetterQuery`), read, delete, resume from the
-/// failed step, restart from the input (`/v2/workflows/dlq`).
+/// failed step, restart from the input (`/v2/workflows/dlq`), one entry by its path or many as
+/// Upstash's client selects them (`DeadLetterSelection`).
 struct DeadLetterController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
@@ -14,8 +15,54 @@ struct DeadLetterController: Sendable {
         dlq.get { request, _ in await list(request) }
         dlq.get(":id") { _, context in await deadLetter(context.decoded("id") ?? "") }
         dlq.delete(":id") { _, context in await removeDeadLetter(context.decoded("id") ?? "") }
-        dlq.post("resume/:id") { _, context in await resume(context.decoded("id") ?? "") }
-        dlq.post("restart/:id") { _, context in await restart(context.decoded("id") ?? "") }
+        dlq.post("resume/:id") { request, context in
+            if let refused = Self.refusedOptions(request) { return refused.response }
+            return await resume(context.decoded("id") ?? "")
+        }
+        dlq.post("restart/:id") { request, context in
+            if let refused = Self.refusedOptions(request) { return refused.response }
+            return await restart(context.decoded("id") ?? "")
+        }
+        dlq.post("callback/:id") { _, context in await retryFailureCallback(context.decoded("id") ?? "") }
+        dlq.delete { request, _ in await act(.delete, on: request) }
+        dlq.post("resume") { request, _ in await act(.resume, on: request) }
+        dlq.post("restart") { request, _ in await act(.restart, on: request) }
+    }
+
+    /// What a bulk request does to each entry it selects.
+    enum BulkAction: String {
+        case resume, restart, delete
+    }
+
+    /// A bulk action: `{"workflowRuns": [{workflowRunId, workflowCreatedAt}], "cursor"}` for a
+    /// resume or restart, `{"deleted": n, "cursor"}` for a delete; `cursor` (null on the last page)
+    /// continues a selection by filter. Every named id must name an entry (404 otherwise, before
+    /// anything is done); an entry another request took meanwhile is passed over.
+    private func act(_ action: BulkAction, on request: Request) async -> Response {
+        if action != .delete, let refused = Self.refusedOptions(request) { return refused.response }
+        let selection: DeadLetterSelection
+        do {
+            selection = try DeadLetterSelection(request.uri.queryParameters)
+        } catch {
+            return JSONResponse.error(.badRequest, error.message)
+        }
+        do {
+            let (ids, next) = try await entries(selectedBy: selection)
+            if case .ids(let named) = selection, let missing = named.first(where: { !ids.contains($0) }) { return Self.noDeadLetter(missing) }
+            var started: [Value] = []
+            for id in ids {
+                switch action {
+                case .resume: if let run = try await engine.resume(deadLetter: id) { started.append(Self.started(run)) }
+                case .restart: if let run = try await engine.restart(deadLetter: id) { started.append(Self.started(run)) }
+                case .delete: if try await engine.store.removeDeadLetter(id) != nil { started.append(.string(id)) }
+                }
+            }
+            let cursor = next.map { Value.string($0.text) } ?? .null
+            if action == .delete { return JSONResponse.make(.ok, ["deleted": .int(Int64(started.count)), "cursor": cursor]) }
+            return JSONResponse.make(.ok, ["workflowRuns": .list(started), "cursor": cursor])
+        } catch {
+            return failures.answer("cannot \(action.rawValue) DLQ entries", error)
+        }
     }
 
     /// A page of entries, newest failure first: `{"messages": [...], "cursor"}` (`cursor` null on
@@ -32,6 +79,19 @@ struct DeadLetterController: Sendable {
             return JSONResponse.make(.ok, ["messages": .list(letters.map(Self.view)), "cursor": next.map { .string($0.text) } ?? .null])
         } catch {
             return failures.answer("cannot list the DLQ", error)
+        }
+    }
+
+    /// The ids of the entries `selection` takes that exist, and the cursor of the page after them.
+    private func entries(selectedBy selection: DeadLetterSelection) async throws -> (ids: [String], next: PageCursor?) {
+        switch selection {
+        case .ids(let named):
+            var found: [String] = []
+            for id in named where try await engine.store.deadLetter(id: id) != nil { found.append(id) }
+            return (found, nil)
+        case .page(let query):
+            let (letters, next) = try await engine.store.deadLetters(matching: query.filter, after: query.cursor, count: query.count)
+            return (letters.map(\.id), next)
         }
     }
 
@@ -71,6 +131,33 @@ struct DeadLetterController: Sendable {
         }
     }
 
+    /// Sends a failed failure callback again (`client.dlq.retryFailureFunction`); 400 when the
+    /// entry's callback has not failed, since sending it twice would run the failure function twice.
+    private func retryFailureCallback(_ id: String) async -> Response {
+        do {
+            switch try await engine.retryFailureCallback(deadLetter: id) {
+            case .retried(let run): return JSONResponse.make(.ok, Self.started(run))
+            case .noEntry: return Self.noDeadLetter(id)
+            case .notFailed(nil): return JSONResponse.error(.badRequest, "run of '\(id)' has no failure callback (a failure URL or function) to retry")
+            case .notFailed(let state?):
+                return JSONResponse.error(.badRequest, "the failure callback of '\(id)' has not failed (\(state.rawValue)); only a failed one is sent again")
+            }
+        } catch {
+            return failures.answer("cannot retry the failure callback of '\(id)'", error)
+        }
+    }
+
+    /// The options Upstash's client may send with a resume or restart, which Stepwise does not
+    /// apply: a run goes on with the retries and flow control it had (a YAML run's are its
+    /// workflow's). Refused rather than ignored, which would leave the caller believing them set.
+    private static func refusedOptions(_ request: Request) -> ErrorAnswer? {
+        let headers = request.headerFields
+        guard let name = ["Upstash-Retries", "Upstash-Flow-Control-Key", "Upstash-Flow-Control-Value"].first(where: { headers[$0] != nil }) else {
+            return nil
+        }
+        return ErrorAnswer(.badRequest, "\(name) is not applied to a resumed or restarted run: it goes on with the retries and flow control it had")
+    }
+
     private static func noDeadLetter(_ id: String) -> Response {
         JSONResponse.error(.notFound, "no DLQ entry with id '\(id)'")
     }
@@ -93,6 +180,22 @@ struct DeadLetterController: Sendable {
             map[.string("label")] = .string(label)
             map[.string("labels")] = [.string(label)]
         }
+        if let callback = letter.failureCallback {
+            map[.string("failureCallback")] = .string(callback.message.destination)
+            map[.string("failureCallbackInfo")] = failureCallbackInfo(callback)
+        }
         return .map(map)
+    }
+
+    /// Upstash's `failureCallbackInfo`: the state, and the last attempt's answer once one ended.
+    private static func failureCallbackInfo(_ callback: FailureCallbackRecord) -> Value {
+        var fields: [(String, Value)] = [("state", .string(callback.state.rawValue))]
+        if let answer = callback.answer {
+            fields += [
+                ("responseStatus", .int(Int64(answer.status))), ("responseHeaders", QStashMessageView.headers(answer.headers)),
+                QStashMessageView.body(answer.body, text: "responseBody", base64: "responseBodyBase64"),
+            ]
+        }
+        return .map(ValueMap(fields))
     }
 }

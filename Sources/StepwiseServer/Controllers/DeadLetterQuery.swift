@@ -6,7 +6,8 @@ import StepwiseProtocol
 /// it: `count` (from 1; 100, the default, at most), `cursor`, and the filters `workflowRunId`,
 /// `workflowUrl` (or its older name `url`) or `workflow`, all three the run's workflow exactly (an
 /// SDK run's endpoint URL, a YAML workflow's name), `label`, `fromDate` and `toDate` (unix
-/// milliseconds of the failure, inclusive). An empty value is no value; a filter Stepwise cannot
+/// milliseconds of the failure, inclusive), `failureFunctionState` (how the run's failure callback
+/// went: `CALLBACK_INPROGRESS`, `CALLBACK_SUCCESS`, `CALLBACK_FAIL`). An empty value is no value; a filter Stepwise cannot
 /// apply, or a second value of one, is refused rather than ignored, which would list entries it
 /// does not match.
 struct DeadLetterQuery {
@@ -17,14 +18,13 @@ struct DeadLetterQuery {
     /// Filters of Upstash's API that Stepwise does not record, with why.
     private static let unserved = [
         ("callerIp", "Stepwise does not record the address a run was started from"),
-        ("failureFunctionState", "Stepwise does not track the failure function's state on the entry; the message log shows its callback"),
         ("flowControlKey", "entries are not kept by flow-control key"),
         ("workflowCreatedAt", "filter on the failure time with fromDate and toDate"),
         ("responseStatus", "the failed answer's status is not kept with the entry"),
     ]
 
     /// The filters read, each of at most one value.
-    private static let filters = ["workflowRunId", "workflowUrl", "url", "workflow", "label"]
+    private static let filters = ["workflowRunId", "workflowUrl", "url", "workflow", "label", "failureFunctionState"]
 
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
@@ -42,6 +42,13 @@ struct DeadLetterQuery {
         guard workflows.count <= 1 else { throw ProtocolError("give one of workflowUrl, url and workflow: each names the run's workflow") }
         filter.workflow = workflows.first
         filter.label = query.text("label")
+        if let state = query.text("failureFunctionState") {
+            guard let known = FailureCallbackRecord.State(rawValue: state) else {
+                let states = FailureCallbackRecord.State.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ProtocolError("failureFunctionState must be one of \(states)")
+            }
+            filter.failureCallbackState = known
+        }
         (filter.failedFrom, filter.failedUntil) = try query.dates()
     }
 }

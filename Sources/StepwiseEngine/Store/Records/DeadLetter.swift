@@ -17,6 +17,13 @@ public struct DeadLetter: Sendable, Equatable {
     public var endpoint: String?
     /// The run's label.
     public var label: String?
+    /// An SDK run's failure callback, if it has one, and how it went.
+    public var failureCallback: FailureCallbackRecord?
+
+    /// The id of the entry of run `runId`: a run has at most one.
+    public static func id(ofRun runId: String) -> String {
+        "dlq_" + runId
+    }
 
     /// An entry of the dead-letter queue as a store read it.
     public init(

@@ -10,6 +10,8 @@ public struct DeadLetterFilter: Sendable, Equatable {
     public var workflow: String?
     /// The run's label.
     public var label: String?
+    /// How the run's failure callback went; entries without one never match.
+    public var failureCallbackState: FailureCallbackRecord.State?
     /// The earliest failure time taken, in milliseconds since the epoch (inclusive).
     public var failedFrom: Int64?
     /// The latest failure time taken, in milliseconds since the epoch (inclusive).
