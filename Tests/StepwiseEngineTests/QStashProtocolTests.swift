@@ -206,6 +206,44 @@ import StepwiseTesting
         }
     }
 
+    @Test("the JS SDK's cancel by filter: up to count running runs by label, start time or exact URL, or any", arguments: StoreKind.testable)
+    func runsAreCanceledInBulkByFilter(kind: StoreKind) async throws {
+        try await RunningServer.with([], store: kind) { stepwise in
+            let started = WorkflowEngine.systemTime().millisecondsSinceEpoch
+            for (id, path, label) in [("wfr_a1", "/a", "blue"), ("wfr_a2", "/a", "blue"), ("wfr_b1", "/b", "blue"), ("wfr_b2", "/b", "red"), ("wfr_c", "/c", "")] {
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9\(path)", steps: [])
+                let labeled = label.isEmpty ? [] : [("Upstash-Label", label)]
+                #expect(try await sdk.trigger(runId: id, payload: "{}", extraHeaders: [("Upstash-Delay", "1h")] + labeled).status == 200)
+            }
+            let running: @Sendable () async throws -> [String] = { try await stepwise.store.runs(RunFilter(status: .running)).map(\.id).sorted() }
+            for (query, problem) in [
+                ("label=blue&callerIp=1.2.3.4", "callerIp cannot select runs to cancel"),
+                ("label=blue&workflowUrl=http://127.0.0.1:9/", "a workflowUrl prefix cannot be given with label"),
+                ("label=blue&workflowRunIds=wfr_c", "workflowRunIds names the runs"),
+                ("fromDate=soon", "fromDate must be unix milliseconds"), ("count=0", "count must be a whole number from 1"),
+                ("toDate=9223372036854775807", "fromDate and toDate must be unix milliseconds within"),
+            ] {
+                let refused = try await send(.DELETE, stepwise.url("/v2/workflows/runs?\(query)"))
+                #expect(refused.status == 400 && refused.error?.hasPrefix(problem) == true, "\(query): \(refused.body)")
+            }
+            #expect(try await running().count == 5, "a refused cancel cancels nothing")
+
+            let future = try await send(.DELETE, stepwise.url("/v2/workflows/runs?fromDate=\(started + 3_600_000)&count=100"))
+            #expect(future.json?["cancelled"] == 0, "no run started an hour from now")
+            let exact = try await send(.DELETE, stepwise.url("/v2/workflows/runs?label=blue&workflowUrl=http://127.0.0.1:9/b&workflowUrlExactMatch=true&count=100"))
+            #expect(exact.json?["workflowRunIds"]?.list?.compactMap(\.string) == ["wfr_b1"], "\(exact.body)")
+            let one = try await send(.DELETE, stepwise.url("/v2/workflows/runs?label=blue&toDate=\(started + 60_000)&count=1"))
+            #expect(one.json?["cancelled"] == 1, "\(one.body)")
+            let blue = try await send(.DELETE, stepwise.url("/v2/workflows/runs?label=blue&count=100"))
+            #expect(blue.json?["cancelled"] == 1)
+            #expect(try await running() == ["wfr_b2", "wfr_c"])
+            // `client.cancel({all: true})`.
+            let all = try await send(.DELETE, stepwise.url("/v2/workflows/runs?count=100"))
+            #expect(all.json?["workflowRunIds"]?.list?.compactMap(\.string).sorted() == ["wfr_b2", "wfr_c"])
+            #expect(try await running().isEmpty)
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func invalidPublishesAreRefusedAndStoreNothing(kind: StoreKind) async throws {
         try await RunningServer.with([], store: kind) { stepwise in
             let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/wf", steps: [])

@@ -88,18 +88,19 @@ struct WorkflowRunsController: Sendable {
         }
     }
 
-    /// `DELETE /v2/workflows/runs`: cancels the runs named in the query (Upstash's client:
-    /// `?workflowRunIds=a&workflowRunIds=b`, `?workflowUrl=…`) or in a JSON body
-    /// (`{"workflowRunIds": [...]}`, `{"workflow": name}`, `{"workflowUrl": url or [urls]}`); a
-    /// workflow URL names the workflow by its last path segment. Answers `{cancelled: n, workflowRunIds}`.
+    /// `DELETE /v2/workflows/runs`: cancels the runs a `RunSelection` names. Answers
+    /// `{cancelled: n, workflowRunIds}`.
     private func cancelMany(_ request: Request) async -> Response {
         let selection: RunSelection
-        switch await runSelection(request) {
+        switch await RunSelection.read(request) {
         case .success(let value): selection = value
         case .failure(let answer): return answer.response
         }
         do {
             var canceled: [String] = []
+            if let filter = selection.filter {
+                for run in try await engine.store.runs(filter) where try await engine.cancel(runId: run.id) { canceled.append(run.id) }
+            }
             for id in selection.runIds where try await engine.cancel(runId: id) { canceled.append(id) }
             for name in selection.workflows { canceled += try await engine.cancel(workflow: name) }
             for url in selection.endpoints { canceled += try await engine.cancel(endpoint: url, exactly: selection.exactEndpoint) }
@@ -107,54 +108,5 @@ struct WorkflowRunsController: Sendable {
         } catch {
             return failures.answer("cannot cancel", error)
         }
-    }
-
-    /// Which runs a bulk cancel names: run ids and workflow names.
-    private struct RunSelection {
-        var runIds: [String] = []
-        var workflows: [String] = []
-        /// Workflow URLs of SDK runs: prefixes, unless `exactEndpoint` (`workflowUrlExactMatch=true`).
-        var endpoints: [String] = []
-        var exactEndpoint = false
-        var isEmpty: Bool { runIds.isEmpty && workflows.isEmpty && endpoints.isEmpty }
-    }
-
-    private static let selectionHelp = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
-
-    private func runSelection(_ request: Request) async -> Result<RunSelection, ErrorAnswer> {
-        let query = request.uri.queryParameters
-        var selection = RunSelection()
-        selection.runIds = query.getAll("workflowRunIds").flatMap { $0.split(separator: ",").map(String.init) }
-        selection.workflows = query.getAll("workflowUrl").compactMap(Self.workflowName(url:)) + query.getAll("workflow")
-        selection.endpoints = query.getAll("workflowUrl").map { String($0) }
-        selection.exactEndpoint = query["workflowUrlExactMatch"] == "true"
-        if !selection.isEmpty { return .success(selection) }
-        let body: Value
-        switch await RequestBody.json(request) {
-        case .success(let value): body = value
-        case .failure(let answer): return .failure(answer)
-        }
-        guard case .map(let fields) = body else { return .failure(ErrorAnswer(JSONResponse.error(.badRequest, Self.selectionHelp))) }
-        if case .list(let ids)? = fields[.string("workflowRunIds")] { selection.runIds = ids.compactMap(Self.text) }
-        if case .string(let name)? = fields[.string("workflow")] { selection.workflows.append(name) }
-        switch fields[.string("workflowUrl")] {
-        case .string(let url)?:
-            selection.workflows += Self.workflowName(url: url).map { [$0] } ?? []
-            selection.endpoints.append(url)
-        case .list(let urls)?:
-            selection.workflows += urls.compactMap(Self.text).compactMap(Self.workflowName(url:))
-            selection.endpoints += urls.compactMap(Self.text)
-        default: break
-        }
-        return selection.isEmpty ? .failure(ErrorAnswer(JSONResponse.error(.badRequest, Self.selectionHelp))) : .success(selection)
-    }
-
-    private static func text(_ value: Value) -> String? {
-        if case .string(let text) = value { return text }
-        return nil
-    }
-
-    private static func workflowName(url: String) -> String? {
-        url.split(separator: "?").first?.split(separator: "/").last.map(String.init)
     }
 }
