@@ -99,7 +99,7 @@ struct WorkflowLogsTests {
         }
     }
 
-    @Test("filters by state, run id and workflow URL; pages with count and cursor; the events form answers the same; bad queries are refused", arguments: StoreKind.testable)
+    @Test("filters by state, run id, workflow URL and start time; pages with count and cursor; the events form answers the same; bad queries are refused", arguments: StoreKind.testable)
     func filtersAndPaging(kind: StoreKind) async throws {
         try await RunningServer.with([try definition(Self.greeter), try definition(Self.breaker)], store: kind) { server in
             var ids: [String] = []
@@ -125,7 +125,20 @@ struct WorkflowLogsTests {
             } while cursor != nil && seen.count < 10
             #expect(seen == [broken] + ids.reversed(), "count=1 pages through every run once, newest first")
 
-            for bad in ["count=0", "count=ten", "state=DONE", "cursor=%21%21", "fromDate=yesterday", "groupBy=messageId"] {
+            // workflowCreatedAt: the run started at that millisecond, as the JS SDK's filter asks;
+            // toDate includes its millisecond.
+            let created = try #require(try await server.store.run(id: ids[1])?.createdAt.millisecondsSinceEpoch)
+            let atStart = try await send(.GET, server.url("/v2/workflows/logs?workflowCreatedAt=\(created)&state=RUN_SUCCESS"))
+            #expect(atStart.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string }.contains(ids[1]) == true, "\(atStart.body)")
+            let untilStart = try await send(.GET, server.url("/v2/workflows/logs?toDate=\(created)&fromDate=\(created)"))
+            #expect(untilStart.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string }.contains(ids[1]) == true)
+            let outside = try await send(.GET, server.url("/v2/workflows/logs?workflowCreatedAt=\(created)&fromDate=\(created + 1)"))
+            #expect(outside.json?["runs"]?.list?.isEmpty == true, "both bounds hold")
+
+            for bad in [
+                "count=0", "count=ten", "state=DONE", "cursor=%21%21", "fromDate=yesterday", "groupBy=messageId", "messageId=msg_x",
+                "callerIp=127.0.0.1", "flowControlKey=k", "workflowCreatedAt=9223372036854775807",
+            ] {
                 let answer = try await send(.GET, server.url("/v2/workflows/logs?\(bad)"))
                 #expect(answer.status == 400, "\(bad): \(answer.body)")
                 #expect(answer.error?.isEmpty == false)

@@ -56,10 +56,22 @@ struct WorkflowLogsController: Sendable {
         let message: String
     }
 
-    /// The listing a query asks for: `count`, `cursor`, `state`, `workflowUrl` (exact), `fromDate`
-    /// and `toDate` (unix milliseconds).
+    /// Filters of Upstash's API that Stepwise cannot apply, with why: refused rather than
+    /// ignored, which would list runs they do not match.
+    private static let unserved = [
+        ("callerIp", "Stepwise does not record the address a run was started from"),
+        ("flowControlKey", "runs are not kept by flow-control key"),
+        ("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId"),
+    ]
+
+    /// The listing a query asks for: `count`, `cursor`, `state`, `workflowUrl` (exact), `label`,
+    /// `workflowCreatedAt` (the run's start, unix milliseconds), `fromDate` and `toDate` (unix
+    /// milliseconds of the start, inclusive).
     static func filter(_ query: Hummingbird.Parameters) -> Result<RunFilter, QueryProblem> {
         var filter = RunFilter(limit: defaultCount)
+        if let (name, why) = unserved.first(where: { query[Substring($0.0)] != nil }) {
+            return .failure(QueryProblem(message: "\(name) cannot filter here: \(why)"))
+        }
         if let count = query["count"] {
             guard let parsed = Int(count), (1...maximumCount).contains(parsed) else {
                 return .failure(QueryProblem(message: "count must be a number from 1 to \(maximumCount)"))
@@ -80,12 +92,18 @@ struct WorkflowLogsController: Sendable {
         }
         filter.endpoint = query["workflowUrl"].map(String.init)
         filter.label = query["label"].map(String.init)
-        for (name, keyPath) in [("fromDate", \RunFilter.createdFrom), ("toDate", \RunFilter.createdBefore)] {
+        // Each bound as the store takes it: from inclusive, before exclusive.
+        let bounds: [(String, WritableKeyPath<RunFilter, TimestampValue?>, Int64)] = [
+            ("fromDate", \.createdFrom, 0), ("toDate", \.createdBefore, 1), ("workflowCreatedAt", \.createdFrom, 0), ("workflowCreatedAt", \.createdBefore, 1),
+        ]
+        for (name, keyPath, shift) in bounds {
             guard let text = query[Substring(name)] else { continue }
-            guard let time = Int64(text).flatMap(TimestampValue.init(millisecondsSinceEpoch:)) else {
+            guard let time = Int64(text).flatMap({ TimestampValue(millisecondsSinceEpoch: $0.addingReportingOverflow(shift).partialValue) }) else {
                 return .failure(QueryProblem(message: "\(name) must be unix milliseconds"))
             }
-            filter[keyPath: keyPath] = time
+            // Two bounds on one side (a date range and workflowCreatedAt) both hold.
+            let other = filter[keyPath: keyPath] ?? time
+            filter[keyPath: keyPath] = shift == 0 ? max(other, time) : min(other, time)
         }
         return .success(filter)
     }
