@@ -165,6 +165,7 @@ enum PostgresSchema {
         Migration(name: "v9: a dead-lettered SDK run's failure callback and how it went", statements: [
             "ALTER TABLE dead_letters ADD COLUMN failure_callback TEXT",
             "ALTER TABLE dead_letters ADD COLUMN failure_callback_state TEXT",
+            "ALTER TABLE dead_letters ADD COLUMN failure_callback_message TEXT",
         ]),
     ]
 

@@ -57,7 +57,7 @@ extension PostgresTransaction {
             """
             INSERT INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, message = NULL, message_body = NULL, failure_callback = NULL,
-                failure_callback_state = NULL
+                failure_callback_state = NULL, failure_callback_message = NULL
             """, [DeadLetter.id(ofRun: runId), runId, Self.at(time)])
     }
 
@@ -66,10 +66,19 @@ extension PostgresTransaction {
             "UPDATE dead_letters SET message = ?, message_body = ? WHERE run_id = ?", [try StoredJSON.text(message), message.body.map { Data($0) }, runId])
     }
 
-    func setDeadLetterFailureCallback(runId: String, _ callback: FailureCallbackRecord) throws {
-        try session.execute(
-            "UPDATE dead_letters SET failure_callback = ?, failure_callback_state = ? WHERE run_id = ?",
-            [try StoredJSON.text(callback), callback.state.rawValue, runId])
+    func setDeadLetterFailureCallback(
+        runId: String, _ callback: FailureCallbackRecord, expecting expected: (messageId: String, state: FailureCallbackRecord.State)?
+    ) throws -> Bool {
+        try session.changes(
+            """
+            UPDATE dead_letters SET failure_callback = ?, failure_callback_state = ?, failure_callback_message = ?
+            WHERE run_id = ? AND ((CAST(? AS TEXT) IS NULL AND failure_callback_message IS NULL)
+                OR (failure_callback_message = ? AND failure_callback_state = ?))
+            """,
+            [
+                try StoredJSON.text(callback), callback.state.rawValue, callback.message.id, runId, expected?.messageId, expected?.messageId,
+                expected?.state.rawValue,
+            ])
     }
 
     func removeDeadLetter(id: String) throws {

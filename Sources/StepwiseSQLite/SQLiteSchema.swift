@@ -345,6 +345,7 @@ enum SQLiteSchema {
             try db.execute(sql: """
                 ALTER TABLE dead_letters ADD COLUMN failure_callback TEXT;
                 ALTER TABLE dead_letters ADD COLUMN failure_callback_state TEXT;
+                ALTER TABLE dead_letters ADD COLUMN failure_callback_message TEXT;
                 """)
         }
         return migrator

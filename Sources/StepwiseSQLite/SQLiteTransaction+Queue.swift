@@ -63,9 +63,20 @@ extension SQLiteTransaction {
             arguments: [try StoredJSON.text(message), message.body.map { Data($0) }, runId])
     }
 
-    func setDeadLetterFailureCallback(runId: String, _ callback: FailureCallbackRecord) throws {
-        try db.cachedStatement(sql: "UPDATE dead_letters SET failure_callback = ?, failure_callback_state = ? WHERE run_id = ?").execute(
-            arguments: [try StoredJSON.text(callback), callback.state.rawValue, runId])
+    func setDeadLetterFailureCallback(
+        runId: String, _ callback: FailureCallbackRecord, expecting expected: (messageId: String, state: FailureCallbackRecord.State)?
+    ) throws -> Bool {
+        try db.cachedStatement(
+            sql: """
+                UPDATE dead_letters SET failure_callback = ?, failure_callback_state = ?, failure_callback_message = ?
+                WHERE run_id = ? AND ((CAST(? AS TEXT) IS NULL AND failure_callback_message IS NULL)
+                    OR (failure_callback_message = ? AND failure_callback_state = ?))
+                """
+        ).execute(arguments: [
+            try StoredJSON.text(callback), callback.state.rawValue, callback.message.id, runId, expected?.messageId, expected?.messageId,
+            expected?.state.rawValue,
+        ])
+        return db.changesCount > 0
     }
 
     func removeDeadLetter(id: String) throws {

@@ -22,7 +22,7 @@ struct APIAccessTests {
         (.GET, "/v2/workflows/runs/wfr_x"), (.POST, "/v2/notify/event"), (.POST, "/v2/notify/wfr_x/event"),
         (.GET, "/v2/waiters/event"), (.DELETE, "/v2/workflows/runs"), (.GET, "/v2/workflows/dlq"), (.GET, "/v2/workflows/dlq/d"),
         (.DELETE, "/v2/workflows/dlq/d"), (.POST, "/v2/workflows/dlq/resume/d"), (.POST, "/v2/workflows/dlq/restart/d"),
-        (.DELETE, "/v2/workflows/dlq"), (.POST, "/v2/workflows/dlq/resume"), (.POST, "/v2/workflows/dlq/restart"),
+        (.DELETE, "/v2/workflows/dlq"), (.POST, "/v2/workflows/dlq/resume"), (.POST, "/v2/workflows/dlq/restart"), (.POST, "/v2/workflows/dlq/callback/d"),
         (.GET, "/v2/schedules"), (.GET, "/v2/keys"), (.POST, "/v2/keys/rotate"), (.GET, "/no/such/route"),
         (.POST, "/v2/publish/http://127.0.0.1:9/x"), (.POST, "/v2/batch"), (.POST, "/v2/wait/event"),
         (.POST, "/v2/schedules/http://127.0.0.1:9/x"), (.GET, "/v2/schedules/s"), (.DELETE, "/v2/schedules/s"),

@@ -416,6 +416,7 @@ import StepwiseTesting
                 }
                 #expect(endpoint.requests(to: "/failed").count == 2, "its own retries: one")
                 #expect(entry["failureCallback"]?.string == endpoint.url("/failed"))
+                #expect(entry["failureFunctionState"] == "CALLBACK_FAIL")
                 #expect(entry["failureCallbackInfo"]?["responseStatus"] == 500)
                 #expect(entry["failureCallbackInfo"]?["responseBody"]?.string?.contains("failure function broke") == true)
                 #expect(entry["failureCallbackInfo"]?["responseHeaders"]?["Content-Type"] == ["application/json"])
@@ -431,8 +432,13 @@ import StepwiseTesting
                 #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/callback/dlq_nope")).status == 404)
 
                 failureFunctionFixed.withLock { $0 = true }
-                let retried = try await send(.POST, stepwise.url("/v2/workflows/dlq/callback/dlq_wfr_doomed"))
-                #expect(retried.status == 200 && retried.json?["workflowRunId"] == "wfr_doomed", "\(retried.body)")
+                // Two retries at once (two nodes, on PostgreSQL): one sends the callback.
+                async let first = send(.POST, stepwise.url("/v2/workflows/dlq/callback/dlq_wfr_doomed"))
+                async let second = send(.POST, stepwise.url("/v2/workflows/dlq/callback/dlq_wfr_doomed"))
+                let answers = try await [first, second]
+                let retried = try #require(answers.first { $0.status == 200 }, "\(answers.map(\.body))")
+                #expect(retried.json?["workflowRunId"] == "wfr_doomed", "\(retried.body)")
+                #expect(answers.filter { $0.status == 400 }.count == 1, "\(answers.map(\.body))")
                 let succeeded = try await eventually("the failure callback delivered") { () -> Value? in
                     let entry = try await send(.GET, stepwise.url("/v2/workflows/dlq/dlq_wfr_doomed")).json
                     return entry?["failureCallbackInfo"]?["state"] == "CALLBACK_SUCCESS" ? entry : nil

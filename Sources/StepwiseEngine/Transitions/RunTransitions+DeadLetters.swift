@@ -38,12 +38,20 @@ extension RunTransitions {
 
     /// Sends the failure callback of dead-lettered run `id` again, once it has failed for good
     /// (Upstash's `POST /v2/workflows/dlq/callback/{id}`); the entry is kept, and tells how the
-    /// new attempt goes.
+    /// new attempt goes. Of two retries at once, or a retry and a resume, one wins: the callback is
+    /// queued only by the transaction whose write finds the entry as it read it.
     public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) throws -> FailureCallbackRetry {
-        guard let letter = try transaction.deadLetter(id: id), let run = try transaction.run(id: letter.runId) else { return .noEntry }
+        guard let letter = try transaction.deadLetter(id: id), let run = try transaction.run(id: letter.runId), run.status == .failed else {
+            return .noEntry
+        }
         let now = time.wholeMilliseconds
-        guard let (record, callback) = letter.failureCallback?.retried(at: now) else { return .notFailed(letter.failureCallback?.state) }
-        try transaction.setDeadLetterFailureCallback(runId: run.id, record)
+        guard let failed = letter.failureCallback, let (record, callback) = failed.retried(at: now) else {
+            return .notFailed(letter.failureCallback?.state)
+        }
+        guard try transaction.setDeadLetterFailureCallback(runId: run.id, record, expecting: (failed.message.id, .failed)) else {
+            guard let current = try transaction.deadLetter(id: id) else { return .noEntry }
+            return .notFailed(current.failureCallback?.state)
+        }
         try enqueue(callback, at: now)
         return .retried(run)
     }

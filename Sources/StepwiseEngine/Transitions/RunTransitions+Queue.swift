@@ -109,13 +109,13 @@ extension RunTransitions {
         if let (runId, error) = followUp.failRun, try fail(runId: runId, error: error, deadLetter: message, at: now),
             let callback = followUp.enqueue.first(where: { $0.message.role == .failureCallback && $0.message.runId == runId })?.message
         {
-            try transaction.setDeadLetterFailureCallback(runId: runId, FailureCallbackRecord(queued: callback))
+            _ = try transaction.setDeadLetterFailureCallback(runId: runId, FailureCallbackRecord(queued: callback), expecting: nil)
         }
         if let (delivered, answer) = followUp.failureCallbackEnd, let runId = message.runId,
             let ended = try transaction.deadLetter(id: DeadLetter.id(ofRun: runId))?.failureCallback?.ended(
                 messageId: message.id, delivered: delivered, answer: answer)
         {
-            try transaction.setDeadLetterFailureCallback(runId: runId, ended)
+            _ = try transaction.setDeadLetterFailureCallback(runId: runId, ended, expecting: (message.id, .inProgress))
         }
         if let response = followUp.deadLetter {
             let failed = now.millisecondsSinceEpoch

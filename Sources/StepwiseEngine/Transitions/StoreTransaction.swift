@@ -123,8 +123,12 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func addDeadLetter(runId: String, at time: TimestampValue) throws
     /// Keeps with the run's dead-letter entry the SDK message to deliver again on resume.
     func setDeadLetterMessage(runId: String, message: QueuedMessage) throws
-    /// Keeps with the run's dead-letter entry its failure callback and how it went.
-    func setDeadLetterFailureCallback(runId: String, _ callback: FailureCallbackRecord) throws
+    /// Keeps with the run's dead-letter entry its failure callback and how it went, if the entry's
+    /// callback is still `expected` (its message id and state; none at all when `nil`), so that
+    /// two writers who read the same state change it once; false when it was not.
+    func setDeadLetterFailureCallback(
+        runId: String, _ callback: FailureCallbackRecord, expecting expected: (messageId: String, state: FailureCallbackRecord.State)?
+    ) throws -> Bool
     /// Removes dead-letter entry `id`.
     func removeDeadLetter(id: String) throws
 

@@ -36,30 +36,28 @@ struct DeadLetterController: Sendable {
 
     /// A bulk action: `{"workflowRuns": [{workflowRunId, workflowCreatedAt}], "cursor"}` for a
     /// resume or restart, `{"deleted": n, "cursor"}` for a delete; `cursor` (null on the last page)
-    /// continues a selection by filter. Every named id must name an entry (404 otherwise, before
-    /// anything is done); an entry another request took meanwhile is passed over.
+    /// continues a selection by filter. A named id without an entry (already acted on by an
+    /// earlier try of the same request, or by another one) is passed over.
     private func act(_ action: BulkAction, on request: Request) async -> Response {
         if action != .delete, let refused = Self.refusedOptions(request) { return refused.response }
         let selection: DeadLetterSelection
-        do {
-            selection = try DeadLetterSelection(request.uri.queryParameters)
-        } catch {
-            return JSONResponse.error(.badRequest, error.message)
+        switch await DeadLetterSelection.read(request) {
+        case .success(let value): selection = value
+        case .failure(let answer): return answer.response
         }
         do {
             let (ids, next) = try await entries(selectedBy: selection)
-            if case .ids(let named) = selection, let missing = named.first(where: { !ids.contains($0) }) { return Self.noDeadLetter(missing) }
-            var started: [Value] = []
+            var acted: [Value] = []
             for id in ids {
                 switch action {
-                case .resume: if let run = try await engine.resume(deadLetter: id) { started.append(Self.started(run)) }
-                case .restart: if let run = try await engine.restart(deadLetter: id) { started.append(Self.started(run)) }
-                case .delete: if try await engine.store.removeDeadLetter(id) != nil { started.append(.string(id)) }
+                case .resume: if let run = try await engine.resume(deadLetter: id) { acted.append(Self.started(run)) }
+                case .restart: if let run = try await engine.restart(deadLetter: id) { acted.append(Self.started(run)) }
+                case .delete: if try await engine.store.removeDeadLetter(id) != nil { acted.append(.string(id)) }
                 }
             }
             let cursor = next.map { Value.string($0.text) } ?? .null
-            if action == .delete { return JSONResponse.make(.ok, ["deleted": .int(Int64(started.count)), "cursor": cursor]) }
-            return JSONResponse.make(.ok, ["workflowRuns": .list(started), "cursor": cursor])
+            if action == .delete { return JSONResponse.make(.ok, ["deleted": .int(Int64(acted.count)), "cursor": cursor]) }
+            return JSONResponse.make(.ok, ["workflowRuns": .list(acted), "cursor": cursor])
         } catch {
             return failures.answer("cannot \(action.rawValue) DLQ entries", error)
         }
@@ -82,13 +80,11 @@ struct DeadLetterController: Sendable {
         }
     }
 
-    /// The ids of the entries `selection` takes that exist, and the cursor of the page after them.
+    /// The ids of the entries `selection` takes, and the cursor of the page after them.
     private func entries(selectedBy selection: DeadLetterSelection) async throws -> (ids: [String], next: PageCursor?) {
         switch selection {
         case .ids(let named):
-            var found: [String] = []
-            for id in named where try await engine.store.deadLetter(id: id) != nil { found.append(id) }
-            return (found, nil)
+            return (named, nil)
         case .page(let query):
             let (letters, next) = try await engine.store.deadLetters(matching: query.filter, after: query.cursor, count: query.count)
             return (letters.map(\.id), next)
@@ -138,7 +134,9 @@ struct DeadLetterController: Sendable {
             switch try await engine.retryFailureCallback(deadLetter: id) {
             case .retried(let run): return JSONResponse.make(.ok, Self.started(run))
             case .noEntry: return Self.noDeadLetter(id)
-            case .notFailed(nil): return JSONResponse.error(.badRequest, "run of '\(id)' has no failure callback (a failure URL or function) to retry")
+            case .notFailed(nil):
+                return JSONResponse.error(
+                    .badRequest, "'\(id)' has no failure callback kept to send again: only an SDK run's failure URL or function is kept with its entry")
             case .notFailed(let state?):
                 return JSONResponse.error(.badRequest, "the failure callback of '\(id)' has not failed (\(state.rawValue)); only a failed one is sent again")
             }
@@ -147,15 +145,20 @@ struct DeadLetterController: Sendable {
         }
     }
 
-    /// The options Upstash's client may send with a resume or restart, which Stepwise does not
-    /// apply: a run goes on with the retries and flow control it had (a YAML run's are its
-    /// workflow's). Refused rather than ignored, which would leave the caller believing them set.
+    /// The options Upstash's API takes with a resume or restart (the JS SDK's client sends the
+    /// first three).
+    private static let overrides = [
+        "Upstash-Retries", "Upstash-Flow-Control-Key", "Upstash-Flow-Control-Value", "Upstash-Delay", "Upstash-Retry-Delay", "Upstash-Label",
+        "Upstash-Failure-Callback",
+    ]
+
+    /// Refuses the `overrides`, which Stepwise does not apply: a run goes on with the options it
+    /// had (a YAML run's are its workflow's). Refused rather than ignored, which would leave the
+    /// caller believing them set.
     private static func refusedOptions(_ request: Request) -> ErrorAnswer? {
         let headers = request.headerFields
-        guard let name = ["Upstash-Retries", "Upstash-Flow-Control-Key", "Upstash-Flow-Control-Value"].first(where: { headers[$0] != nil }) else {
-            return nil
-        }
-        return ErrorAnswer(.badRequest, "\(name) is not applied to a resumed or restarted run: it goes on with the retries and flow control it had")
+        guard let name = overrides.first(where: { headers[$0] != nil }) else { return nil }
+        return ErrorAnswer(.badRequest, "\(name) is not applied to a resumed or restarted run: it goes on with the options it had")
     }
 
     private static func noDeadLetter(_ id: String) -> Response {
@@ -182,6 +185,7 @@ struct DeadLetterController: Sendable {
         }
         if let callback = letter.failureCallback {
             map[.string("failureCallback")] = .string(callback.message.destination)
+            map[.string("failureFunctionState")] = .string(callback.state.rawValue)
             map[.string("failureCallbackInfo")] = failureCallbackInfo(callback)
         }
         return .map(map)

@@ -24,7 +24,9 @@ struct DeadLetterQuery {
     ]
 
     /// The filters read, each of at most one value.
-    private static let filters = ["workflowRunId", "workflowUrl", "url", "workflow", "label", "failureFunctionState"]
+    static let filters = ["workflowRunId", "workflowUrl", "url", "workflow", "label", "failureFunctionState", "fromDate", "toDate"]
+    /// Every parameter a page is read from.
+    static let parameters = ["count", "cursor"] + filters
 
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {

@@ -1,33 +1,64 @@
 import Hummingbird
 import StepwiseEngine
+import StepwiseExpressions
 import StepwiseProtocol
 
 /// Which workflow DLQ entries a bulk action of Upstash's client takes (`POST
 /// /v2/workflows/dlq/resume`, `…/restart`, `DELETE /v2/workflows/dlq`): the entries `dlqIds` names
-/// (repeated, at most a page of them), or a page of the entries a `DeadLetterQuery` matches (its
-/// filters, `count` and `cursor`; no filter takes every entry, as the client's `{all: true}` does).
+/// (repeated in the query, or a JSON body `{"dlqIds": [...]}`; at most a page of them), or a page of
+/// the entries a `DeadLetterQuery` matches (its filters, `count` and `cursor`; `count` alone takes
+/// every entry, as the client's `{all: true}` does). A request that selects nothing, or gives a
+/// parameter without a value, is refused: it would otherwise act on every entry.
 enum DeadLetterSelection {
     case ids([String])
     case page(DeadLetterQuery)
 
-    /// The parameters of a page, which named entries cannot be combined with.
-    private static let pageParameters = ["count", "cursor", "workflowRunId", "workflowUrl", "url", "workflow", "label", "fromDate", "toDate", "failureFunctionState"]
+    private static let help = "select the entries: ?dlqIds=…, filters (label, workflowUrl, fromDate, …) with count, or ?count=N for any"
 
-    /// Reads `parameters`; an error names the parameter that is wrong.
-    init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
+    /// Reads the selection of `request`; an error answer names what is wrong.
+    static func read(_ request: Request) async -> Result<DeadLetterSelection, ErrorAnswer> {
+        do {
+            if let selection = try DeadLetterSelection(request.uri.queryParameters) { return .success(selection) }
+        } catch {
+            return .failure(ErrorAnswer(.badRequest, error.message))
+        }
+        switch await RequestBody.json(request) {
+        case .failure(let answer): return .failure(answer)
+        case .success(let body):
+            guard case .list(let values)? = body["dlqIds"] else { return .failure(ErrorAnswer(.badRequest, help)) }
+            let ids = values.compactMap { if case .string(let id) = $0, !id.isEmpty { id } else { nil } }
+            do {
+                return .success(.ids(try named(ids, given: values.count)))
+            } catch {
+                return .failure(ErrorAnswer(.badRequest, error.message))
+            }
+        }
+    }
+
+    /// The selection of the query; `nil` when it selects nothing (the body may).
+    private init?(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
+        if let empty = (["dlqIds"] + DeadLetterQuery.parameters).first(where: { parameters.getAll($0).contains("") }) {
+            throw ProtocolError("\(empty) has no value; give one, or leave it out")
+        }
         let page = try DeadLetterQuery(parameters)
         let query = ListingQuery(parameters: parameters)
         let ids = query.texts("dlqIds")
         guard !ids.isEmpty else {
+            guard DeadLetterQuery.parameters.contains(where: { query.text($0) != nil }) else { return nil }
             self = .page(page)
             return
         }
-        if let mixed = Self.pageParameters.first(where: { query.text($0) != nil }) {
+        if let mixed = DeadLetterQuery.parameters.first(where: { query.text($0) != nil }) {
             throw ProtocolError("dlqIds names the entries; \(mixed) cannot be given with it (filter, count and cursor select a page instead)")
         }
+        self = .ids(try Self.named(ids, given: ids.count))
+    }
+
+    private static func named(_ ids: [String], given count: Int) throws(ProtocolError) -> [String] {
+        guard !ids.isEmpty, ids.count == count else { throw ProtocolError("dlqIds must be a non-empty list of DLQ entry ids") }
         guard ids.count <= DeadLetterFilter.maximumPage else {
             throw ProtocolError("give at most \(DeadLetterFilter.maximumPage) dlqIds in one request")
         }
-        self = .ids(ids)
+        return ids
     }
 }

@@ -12,6 +12,7 @@ public struct FailureCallbackRecord: Sendable, Codable, Equatable {
         case failed = "CALLBACK_FAIL"
     }
 
+    /// How the callback went.
     public var state: State
     /// The answer of its last attempt; `nil` until one has ended.
     public var answer: AttemptAnswer?
