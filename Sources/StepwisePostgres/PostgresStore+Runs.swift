@@ -192,6 +192,10 @@ extension PostgresStore {
                 conditions.append("endpoint_url = ?")
                 values.append(endpoint)
             }
+            if let prefix = filter.endpointPrefix {
+                conditions.append("left(endpoint_url, length(?)) = ?")
+                values += [prefix, prefix]
+            }
             if let label = filter.label {
                 conditions.append("label = ?")
                 values.append(label)

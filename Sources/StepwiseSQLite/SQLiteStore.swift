@@ -178,6 +178,10 @@ public final class SQLiteStore: Store {
                 conditions.append("endpoint_url = ?")
                 arguments += [endpoint]
             }
+            if let prefix = filter.endpointPrefix {
+                conditions.append("substr(endpoint_url, 1, length(?)) = ?")
+                arguments += [prefix, prefix]
+            }
             if let label = filter.label {
                 conditions.append("label = ?")
                 arguments += [label]

@@ -217,15 +217,20 @@ import StepwiseTesting
             }
             let running: @Sendable () async throws -> [String] = { try await stepwise.store.runs(RunFilter(status: .running)).map(\.id).sorted() }
             for (query, problem) in [
-                ("label=blue&callerIp=1.2.3.4", "callerIp cannot select runs to cancel"),
-                ("label=blue&workflowUrl=http://127.0.0.1:9/", "a workflowUrl prefix cannot be given with label"),
+                ("label=blue&callerIp=1.2.3.4", "callerIp cannot filter here"),
                 ("label=blue&workflowRunIds=wfr_c", "workflowRunIds names the runs"),
                 ("fromDate=soon", "fromDate must be unix milliseconds"), ("count=0", "count must be a whole number from 1"),
-                ("toDate=9223372036854775807", "fromDate and toDate must be unix milliseconds within"),
+                ("toDate=9223372036854775807", "toDate must be unix milliseconds within"),
+                ("label=blue&label=red", "give one value of label"), ("workflowUrl=http://127.0.0.1:9/b&workflowUrlExactMatch=1", "workflowUrlExactMatch must be true or false"),
+                // What would otherwise widen to every running run.
+                ("workflowUrl=", "workflowUrl has no value"), ("label=&count=100", "label has no value"), ("callerIp=&count=100", "callerIp has no value"),
+                ("workflowRunId=wfr_c&count=100", "workflowRunId is not a parameter of a bulk cancel"),
             ] {
                 let refused = try await send(.DELETE, stepwise.url("/v2/workflows/runs?\(query)"))
                 #expect(refused.status == 400 && refused.error?.hasPrefix(problem) == true, "\(query): \(refused.body)")
             }
+            let countWithBody = try await send(.DELETE, stepwise.url("/v2/workflows/runs?count=5"), body: #"{"workflowRunIds": ["wfr_c"]}"#)
+            #expect(countWithBody.status == 400 && countWithBody.error?.hasPrefix("count alone takes any running run") == true, "\(countWithBody.body)")
             #expect(try await running().count == 5, "a refused cancel cancels nothing")
 
             let future = try await send(.DELETE, stepwise.url("/v2/workflows/runs?fromDate=\(started + 3_600_000)&count=100"))
@@ -234,8 +239,9 @@ import StepwiseTesting
             #expect(exact.json?["workflowRunIds"]?.list?.compactMap(\.string) == ["wfr_b1"], "\(exact.body)")
             let one = try await send(.DELETE, stepwise.url("/v2/workflows/runs?label=blue&toDate=\(started + 60_000)&count=1"))
             #expect(one.json?["cancelled"] == 1, "\(one.body)")
-            let blue = try await send(.DELETE, stepwise.url("/v2/workflows/runs?label=blue&count=100"))
-            #expect(blue.json?["cancelled"] == 1)
+            // A prefix with a label, as `client.cancel({filter: {workflowUrlStartingWith, label}})` asks.
+            let blue = try await send(.DELETE, stepwise.url("/v2/workflows/runs?workflowUrl=http://127.0.0.1:9/a&label=blue&count=100"))
+            #expect(blue.json?["cancelled"] == 1, "\(blue.body)")
             #expect(try await running() == ["wfr_b2", "wfr_c"])
             // `client.cancel({all: true})`.
             let all = try await send(.DELETE, stepwise.url("/v2/workflows/runs?count=100"))

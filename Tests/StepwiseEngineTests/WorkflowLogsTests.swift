@@ -128,10 +128,14 @@ struct WorkflowLogsTests {
             // workflowCreatedAt: the run started at that millisecond, as the JS SDK's filter asks;
             // toDate includes its millisecond.
             let created = try #require(try await server.store.run(id: ids[1])?.createdAt.millisecondsSinceEpoch)
-            let atStart = try await send(.GET, server.url("/v2/workflows/logs?workflowCreatedAt=\(created)&state=RUN_SUCCESS"))
-            #expect(atStart.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string }.contains(ids[1]) == true, "\(atStart.body)")
+            let createdAt = { (answer: HTTPAnswer) in answer.json?["runs"]?.list?.compactMap { $0["workflowRunCreatedAt"]?.int } ?? [] }
+            let listed = { (answer: HTTPAnswer) in answer.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string } ?? [] }
+            let atStart = try await send(.GET, server.url("/v2/workflows/logs?workflowCreatedAt=\(created)"))
+            let everyRun = try await send(.GET, server.url("/v2/workflows/logs"))
+            let startedThen = zip(listed(everyRun), createdAt(everyRun)).filter { $0.1 == created }.map(\.0)
+            #expect(listed(atStart) == startedThen && startedThen.contains(ids[1]), "\(atStart.body)")
             let untilStart = try await send(.GET, server.url("/v2/workflows/logs?toDate=\(created)&fromDate=\(created)"))
-            #expect(untilStart.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string }.contains(ids[1]) == true)
+            #expect(listed(untilStart).contains(ids[1]) && createdAt(untilStart).allSatisfy { $0 == created })
             let outside = try await send(.GET, server.url("/v2/workflows/logs?workflowCreatedAt=\(created)&fromDate=\(created + 1)"))
             #expect(outside.json?["runs"]?.list?.isEmpty == true, "both bounds hold")
 

@@ -15,10 +15,9 @@ struct DeadLetterQuery {
     var cursor: PageCursor?
     var count = DeadLetterFilter.maximumPage
 
-    /// Filters of Upstash's API that Stepwise does not record, with why.
+    /// Filters of Upstash's DLQ API that Stepwise does not apply, with why, beside
+    /// `ListingQuery.unrecorded`.
     private static let unserved = [
-        ("callerIp", "Stepwise does not record the address a run was started from"),
-        ("flowControlKey", "entries are not kept by flow-control key"),
         ("workflowCreatedAt", "filter on the failure time with fromDate and toDate"),
         ("responseStatus", "the failed answer's status is not kept with the entry"),
     ]
@@ -31,12 +30,8 @@ struct DeadLetterQuery {
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
         let query = ListingQuery(parameters: parameters)
-        for (name, why) in Self.unserved where query.text(name) != nil {
-            throw ProtocolError("\(name) cannot filter here: \(why)")
-        }
-        for name in Self.filters where query.texts(name).count > 1 {
-            throw ProtocolError("give one value of \(name): entries matching any of several are not listed together")
-        }
+        try query.refuseUnserved(Self.unserved)
+        for name in Self.filters { _ = try query.single(name) }
         count = try query.count(maximum: DeadLetterFilter.maximumPage)
         cursor = try query.cursor { PageCursor(text: $0) }
         filter.runId = query.text("workflowRunId")

@@ -37,11 +37,9 @@ enum DeadLetterSelection {
 
     /// The selection of the query; `nil` when it selects nothing (the body may).
     private init?(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
-        if let empty = (["dlqIds"] + DeadLetterQuery.parameters).first(where: { parameters.getAll($0).contains("") }) {
-            throw ProtocolError("\(empty) has no value; give one, or leave it out")
-        }
-        let page = try DeadLetterQuery(parameters)
         let query = ListingQuery(parameters: parameters)
+        try query.refuseEmpty(["dlqIds"] + DeadLetterQuery.parameters)
+        let page = try DeadLetterQuery(parameters)
         let ids = query.texts("dlqIds")
         guard !ids.isEmpty else {
             guard DeadLetterQuery.parameters.contains(where: { query.text($0) != nil }) else { return nil }

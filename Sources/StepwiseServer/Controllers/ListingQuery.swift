@@ -1,4 +1,5 @@
 import Hummingbird
+import StepwiseExpressions
 import StepwiseProtocol
 
 /// The parameters QStash's listings share (`/v2/dlq`, `/v2/events`), read the same way: an empty
@@ -26,6 +27,51 @@ struct ListingQuery {
     /// `fromDate` and `toDate`, unix milliseconds.
     func dates() throws(ProtocolError) -> (from: Int64?, to: Int64?) {
         (try milliseconds("fromDate"), try milliseconds("toDate"))
+    }
+
+    /// Filters every Upstash listing takes that Stepwise does not record, with why.
+    static let unrecorded = [
+        ("callerIp", "Stepwise does not record the address a request came from"),
+        ("flowControlKey", "Stepwise does not keep runs and entries by flow-control key"),
+    ]
+
+    /// Refuses the first of `unrecorded` and `others` the query gives: ignoring it would select
+    /// what it does not match.
+    func refuseUnserved(_ others: [(String, String)] = []) throws(ProtocolError) {
+        for (name, why) in Self.unrecorded + others where text(name) != nil {
+            throw ProtocolError("\(name) cannot filter here: \(why)")
+        }
+    }
+
+    /// Refuses the first of `names` given without a value, where no value would widen what a
+    /// request acts on.
+    func refuseEmpty(_ names: [String]) throws(ProtocolError) {
+        if let empty = names.first(where: { parameters.getAll($0).contains("") }) {
+            throw ProtocolError("\(empty) has no value; give one, or leave it out")
+        }
+    }
+
+    /// The one value of `name`, if given; an error for several.
+    func single(_ name: String) throws(ProtocolError) -> String? {
+        let values = texts(name)
+        guard values.count <= 1 else { throw ProtocolError("give one value of \(name): runs or entries matching any of several are not selected together") }
+        return values.first
+    }
+
+    /// `fromDate` and `toDate` as a creation range of runs: from inclusive, before exclusive (the
+    /// millisecond after `toDate`, which is inclusive).
+    func createdRange() throws(ProtocolError) -> (from: TimestampValue?, before: TimestampValue?) {
+        let (from, to) = try dates()
+        return (try from.map { (value) throws(ProtocolError) in try Self.timestamp(value, "fromDate") },
+                try to.map { (value) throws(ProtocolError) in try Self.timestamp(value.addingReportingOverflow(1).partialValue, "toDate") })
+    }
+
+    /// The instant `milliseconds` after the epoch; an error naming `name` beyond the years 1–9999.
+    static func timestamp(_ milliseconds: Int64, _ name: String) throws(ProtocolError) -> TimestampValue {
+        guard let time = TimestampValue(millisecondsSinceEpoch: milliseconds) else {
+            throw ProtocolError("\(name) must be unix milliseconds within the years 1–9999")
+        }
+        return time
     }
 
     /// The cursor's text, read by `read`; an error when `read` cannot.

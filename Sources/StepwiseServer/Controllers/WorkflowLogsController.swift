@@ -56,21 +56,29 @@ struct WorkflowLogsController: Sendable {
         let message: String
     }
 
-    /// Filters of Upstash's API that Stepwise cannot apply, with why: refused rather than
-    /// ignored, which would list runs they do not match.
-    private static let unserved = [
-        ("callerIp", "Stepwise does not record the address a run was started from"),
-        ("flowControlKey", "runs are not kept by flow-control key"),
-        ("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId"),
-    ]
+    /// Filters of Upstash's logs API that Stepwise does not apply, with why, beside
+    /// `ListingQuery.unrecorded`: refused rather than ignored, which would list runs they do not match.
+    private static let unserved = [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
 
     /// The listing a query asks for: `count`, `cursor`, `state`, `workflowUrl` (exact), `label`,
     /// `workflowCreatedAt` (the run's start, unix milliseconds), `fromDate` and `toDate` (unix
     /// milliseconds of the start, inclusive).
     static func filter(_ query: Hummingbird.Parameters) -> Result<RunFilter, QueryProblem> {
         var filter = RunFilter(limit: defaultCount)
-        if let (name, why) = unserved.first(where: { query[Substring($0.0)] != nil }) {
-            return .failure(QueryProblem(message: "\(name) cannot filter here: \(why)"))
+        let listing = ListingQuery(parameters: query)
+        do throws(ProtocolError) {
+            try listing.refuseUnserved(unserved)
+            (filter.createdFrom, filter.createdBefore) = try listing.createdRange()
+            if let created = try listing.single("workflowCreatedAt") {
+                // The run started at that millisecond; with a date range, both hold.
+                guard let milliseconds = Int64(created) else { throw ProtocolError("workflowCreatedAt must be unix milliseconds") }
+                let start = try ListingQuery.timestamp(milliseconds, "workflowCreatedAt")
+                let end = try ListingQuery.timestamp(milliseconds.addingReportingOverflow(1).partialValue, "workflowCreatedAt")
+                filter.createdFrom = max(filter.createdFrom ?? start, start)
+                filter.createdBefore = min(filter.createdBefore ?? end, end)
+            }
+        } catch {
+            return .failure(QueryProblem(message: error.message))
         }
         if let count = query["count"] {
             guard let parsed = Int(count), (1...maximumCount).contains(parsed) else {
@@ -92,19 +100,6 @@ struct WorkflowLogsController: Sendable {
         }
         filter.endpoint = query["workflowUrl"].map(String.init)
         filter.label = query["label"].map(String.init)
-        // Each bound as the store takes it: from inclusive, before exclusive.
-        let bounds: [(String, WritableKeyPath<RunFilter, TimestampValue?>, Int64)] = [
-            ("fromDate", \.createdFrom, 0), ("toDate", \.createdBefore, 1), ("workflowCreatedAt", \.createdFrom, 0), ("workflowCreatedAt", \.createdBefore, 1),
-        ]
-        for (name, keyPath, shift) in bounds {
-            guard let text = query[Substring(name)] else { continue }
-            guard let time = Int64(text).flatMap({ TimestampValue(millisecondsSinceEpoch: $0.addingReportingOverflow(shift).partialValue) }) else {
-                return .failure(QueryProblem(message: "\(name) must be unix milliseconds"))
-            }
-            // Two bounds on one side (a date range and workflowCreatedAt) both hold.
-            let other = filter[keyPath: keyPath] ?? time
-            filter[keyPath: keyPath] = shift == 0 ? max(other, time) : min(other, time)
-        }
         return .success(filter)
     }
 }

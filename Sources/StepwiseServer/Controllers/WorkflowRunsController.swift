@@ -98,12 +98,14 @@ struct WorkflowRunsController: Sendable {
         }
         do {
             var canceled: [String] = []
-            if let filter = selection.filter {
+            switch selection {
+            case .filtered(let filter):
                 for run in try await engine.store.runs(filter) where try await engine.cancel(runId: run.id) { canceled.append(run.id) }
+            case .named(let names):
+                for id in names.runIds where try await engine.cancel(runId: id) { canceled.append(id) }
+                for name in names.workflows { canceled += try await engine.cancel(workflow: name) }
+                for url in names.endpoints { canceled += try await engine.cancel(endpoint: url, exactly: names.exactEndpoint) }
             }
-            for id in selection.runIds where try await engine.cancel(runId: id) { canceled.append(id) }
-            for name in selection.workflows { canceled += try await engine.cancel(workflow: name) }
-            for url in selection.endpoints { canceled += try await engine.cancel(endpoint: url, exactly: selection.exactEndpoint) }
             return JSONResponse.make(.ok, ["cancelled": .int(Int64(canceled.count)), "workflowRunIds": .list(canceled.map(Value.string))])
         } catch {
             return failures.answer("cannot cancel", error)

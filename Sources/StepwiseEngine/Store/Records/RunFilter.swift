@@ -13,6 +13,8 @@ public struct RunFilter: Sendable, Equatable {
     public var createdBefore: TimestampValue?
     /// Only SDK runs of exactly this workflow URL.
     public var endpoint: String?
+    /// Only SDK runs whose workflow URL starts with this (a bulk cancel's `workflowUrl`).
+    public var endpointPrefix: String?
     /// Only runs started with this label.
     public var label: String?
 
