@@ -263,6 +263,10 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.notify(event: event, data: data, runId: runId, at: time) }
     }
 
+    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> Bool {
+        try await transitions { transitions in try transitions.keepWebhookCall(runId: runId, eventId: eventId, request: request, at: time) }
+    }
+
     public func waiters(event: String) async throws -> [Waiter] {
         try await session { session in
             try session.rows(

@@ -369,4 +369,8 @@ struct PostgresTransaction: StoreTransaction {
             ON CONFLICT (run_id, event_id) DO UPDATE SET data = excluded.data, created_at = excluded.created_at
             """, [runId, event, data.jsonText(), Self.at(time)])
     }
+
+    func keptEventCount(runId: String, prefix: String) throws -> Int {
+        Int(try session.value("SELECT count(*) FROM events WHERE run_id = ? AND left(event_id, length(?)) = ?", [runId, prefix, prefix], as: Int64.self) ?? 0)
+    }
 }

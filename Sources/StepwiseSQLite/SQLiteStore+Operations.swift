@@ -50,6 +50,12 @@ extension SQLiteStore {
         try await groupCommit.write { db in try SQLiteTransaction.transitions(db).notify(event: event, data: data, runId: runId, at: time) }
     }
 
+    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> Bool {
+        try await groupCommit.write { db in
+            try SQLiteTransaction.transitions(db).keepWebhookCall(runId: runId, eventId: eventId, request: request, at: time)
+        }
+    }
+
     public func waiters(event: String) async throws -> [Waiter] {
         try await pool.read { db in
             try Row.fetchAll(

@@ -47,8 +47,7 @@ struct AccessToken {
 
     /// Creates the file with a new random token.
     private static func create() throws -> AccessToken {
-        var generator = SystemRandomNumberGenerator()
-        let value = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let value = SharedToken.freshToken()
         let url = URL(fileURLWithPath: file)
         do {
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -52,6 +52,11 @@ struct APIAccessTests {
             #expect(try await server.store.namedQueues().isEmpty, "no queue was created")
             #expect(try await server.store.urlGroups().isEmpty, "no URL group was created")
             #expect(try await send(.GET, server.url("/health"), token: nil).status == 200, "/health needs no token")
+            // A webhook URL is its own credential (404 here: no such run); nothing else under its prefix is.
+            #expect(try await send(.POST, server.url("/v2/workflows/hooks/u/wfr_x/evt_x"), body: "{}", token: nil).status == 404)
+            for path in ["/v2/workflows/hooks/u/wfr_x/evt_x/more", "/v2/workflows/hooks/u/wfr_x", "/v2/workflows/hooks/u/../evt_x", "/v2/workflows/hooks//wfr_x/evt_x"] {
+                #expect(try await send(.POST, server.url(path), body: "{}", token: nil).status == 401, "\(path)")
+            }
             #expect(try await send(.POST, server.url("/workflows/greet"), body: "{}").status == 200)
             let query = try await send(.GET, server.url("/api/runs?qstash_token=\(RunningServer.token)"), token: nil)
             #expect(query.status == 200, "QStash's query form of the token: \(query.body)")

@@ -8,8 +8,11 @@ import StepwiseTesting
 /// `POST /v2/wait/{eventId}` for SDK runs (what `context.waitForEvent` of the JS SDK sends):
 /// a notify, a kept event or the timeout completes the `Wait` step and delivers the run again.
 @Suite struct QStashWaitTests {
-    /// An endpoint that waits on `event` in its first step, then finishes; every delivery is recorded.
-    private func waitingEndpoint(_ sdk: EmulatedSDKEndpoint, event: String, timeout: String) -> @Sendable (ReceivedRequest) async -> ScriptedResponse {
+    /// An endpoint that waits on `event` in its first step (a `stepType` step), then finishes;
+    /// every delivery is recorded.
+    private func waitingEndpoint(
+        _ sdk: EmulatedSDKEndpoint, event: String, timeout: String, stepType: String = "Wait"
+    ) -> @Sendable (ReceivedRequest) async -> ScriptedResponse {
         { request in
             guard let runId = request.header("Upstash-Workflow-RunId"),
                 (try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps.count) == 1
@@ -18,7 +21,7 @@ import StepwiseTesting
             let body: Value = [
                 "url": .string(sdk.url), "timeout": .string(timeout), "timeoutUrl": .string(sdk.url),
                 "timeoutHeaders": .map(ValueMap(headers.map { ($0.0, Value.list([.string($0.1)])) })),
-                "step": ["stepId": 1, "stepName": "wait-for-it", "stepType": "Wait", "concurrent": 1],
+                "step": ["stepId": 1, "stepName": "wait-for-it", "stepType": .string(stepType), "concurrent": 1],
             ]
             let answer = try? await send(.POST, sdk.stepwise.url("/v2/wait/\(event)"), body: body.jsonText(), headers: headers.filter { $0.0 != "Content-Type" })
             return answer?.status == 200 ? EmulatedSDKEndpoint.acknowledgement() : .json(#"{"error":"Error","message":"wait refused"}"#, status: 500)
@@ -51,6 +54,74 @@ import StepwiseTesting
                 #expect(result.waitTimeout == false)
                 #expect(result.out.flatMap { Data(base64Encoded: $0) } == Data(#"{"paid":true}"#.utf8))
                 #expect(try await send(.GET, stepwise.url("/v2/waiters/order-7")).json?.list?.isEmpty == true)
+            }
+        }
+    }
+
+    @Test("a call of a webhook URL, without the token, completes its run's WaitForWebhook step with the request, or is kept for it; waits for events are left alone", arguments: StoreKind.testable)
+    func aWebhookCallCompletesItsWait(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { stepwise in
+                let hooked = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/h"), steps: ["wait-for-it"])
+                endpoint.handle("/h", waitingEndpoint(hooked, event: "evt_Q2x9s8d7f6g5h4j", timeout: "1h", stepType: "WaitForWebhook"))
+                let waiting = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/w"), steps: ["wait-for-it"])
+                endpoint.handle("/w", waitingEndpoint(waiting, event: "order-9", timeout: "1h"))
+                #expect(try await hooked.trigger(runId: "wfr_hook", payload: "{}").status == 200)
+                #expect(try await waiting.trigger(runId: "wfr_event", payload: "{}").status == 200)
+                for event in ["evt_Q2x9s8d7f6g5h4j", "order-9"] {
+                    _ = try await eventually("the waiter on \(event)") { () -> Bool? in
+                        try await send(.GET, stepwise.url("/v2/waiters/\(event)")).json?.list?.isEmpty == false ? true : nil
+                    }
+                }
+
+                // Called from anywhere, without the token: an unknown run is a 404 that tells nothing.
+                let unknown = try await send(.POST, stepwise.url("/v2/workflows/hooks/u/wfr_none/evt_Q2x9s8d7f6g5h4j"), body: "{}", token: nil)
+                #expect(unknown.status == 404 && unknown.error == "no running workflow run waits on this webhook", "\(unknown.body)")
+                // An event's wait is completed only by an authenticated notify.
+                let notAHook = try await send(.POST, stepwise.url("/v2/workflows/hooks/u/wfr_event/order-9"), body: "{}", token: nil)
+                #expect(notAHook.json?["kept"] == true)
+                #expect(try await stepwise.store.run(id: "wfr_event")?.status == .running)
+                #expect(try await send(.GET, stepwise.url("/v2/waiters/order-9")).json?.list?.count == 1, "still waiting")
+                // Calls kept for a run are bounded: they need no token.
+                for index in 1..<WebhookOutcome.maximumKeptCalls {
+                    #expect(try await send(.POST, stepwise.url("/v2/workflows/hooks/u/wfr_event/evt_\(index)"), token: nil).json?["kept"] == true)
+                }
+                let tooMany = try await send(.POST, stepwise.url("/v2/workflows/hooks/u/wfr_event/evt_more"), token: nil)
+                #expect(tooMany.status == 429, "\(tooMany.body)")
+
+                let call = try await send(
+                    .POST, stepwise.url("/v2/workflows/hooks/u/wfr_hook/evt_Q2x9s8d7f6g5h4j?source=billing"), body: #"{"paid":true}"#,
+                    headers: [("X-Signature", "t=1,v1=abc"), ("Origin", "https://billing.example")], token: nil)
+                #expect(call.status == 200 && call.json?["kept"] == false, "\(call.body)")
+                #expect(try await finishedRun("wfr_hook", in: stepwise.store).status == .succeeded)
+                let result = try waitResult(endpoint, path: "/h")
+                #expect(result.stepType == "WaitForWebhook" && result.waitTimeout == false)
+                let request = try #require(result.out.flatMap { Data(base64Encoded: $0) }.flatMap { try? Value(json: String(decoding: $0, as: UTF8.self)) })
+                #expect(request["method"] == "POST")
+                #expect(request["header"]?["X-Signature"] == ["t=1,v1=abc"])
+                #expect(request["body"]?.string.flatMap { Data(base64Encoded: $0) } == Data(#"{"paid":true}"#.utf8))
+                #expect(request["proto"] == "http" && request["host"]?.string == stepwise.url("").dropFirst("http://".count).description)
+                #expect(request["url"] == "/v2/workflows/hooks/u/wfr_hook/evt_Q2x9s8d7f6g5h4j?source=billing")
+                let again = try await send(.GET, stepwise.url("/v2/workflows/hooks/u/wfr_hook/evt_Q2x9s8d7f6g5h4j"), token: nil)
+                #expect(again.status == 404, "the run has ended")
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.testable) func aWebhookCalledBeforeItsWaitIsKeptForIt(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/e"), steps: ["wait-for-it"])
+                endpoint.handle("/e", waitingEndpoint(sdk, event: "evt_early", timeout: "1h", stepType: "WaitForWebhook"))
+                // The run waits only after its delayed first delivery, long after the call even on a loaded machine.
+                #expect(try await sdk.trigger(runId: "wfr_early", payload: "{}", extraHeaders: [("Upstash-Delay", "3s")]).status == 200)
+                let kept = try await send(.GET, stepwise.url("/v2/workflows/hooks/u/wfr_early/evt_early"), token: nil)
+                #expect(kept.json?["kept"] == true, "\(kept.body)")
+                #expect(try await finishedRun("wfr_early", in: stepwise.store).status == .succeeded)
+                let request = try #require(try waitResult(endpoint, path: "/e").out.flatMap { Data(base64Encoded: $0) }.flatMap {
+                    try? Value(json: String(decoding: $0, as: UTF8.self))
+                })
+                #expect(request["method"] == "GET" && request["body"] == nil)
             }
         }
     }

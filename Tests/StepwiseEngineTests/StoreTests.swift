@@ -409,6 +409,18 @@ struct StoreTests {
         }
     }
 
+    @Test("a new API token has QStash's shape, which the JS SDK reads a user id from, in letters and digits only")
+    func freshTokenShape() throws {
+        let tokens = (0..<200).map { _ in SharedToken.freshToken() }
+        #expect(Set(tokens).count == tokens.count)
+        for token in tokens {
+            #expect(token.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }, "\(token)")
+            let payload = try #require(Data(base64Encoded: token).map { String(decoding: $0, as: UTF8.self) })
+            let json = try Value(json: payload)
+            #expect(json["UserID"] == "stepwise" && json["Password"]?.string?.count == 64)
+        }
+    }
+
     @Test("the API token's digest is stored once, replaced by the node that stored it or when asked, and read back by every node", arguments: StoreKind.testable)
     func sharedTokenDigest(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { (s: StoreFixture) async throws in

@@ -83,4 +83,20 @@ import Testing
         #expect(QueryValue.escaped("http://127.0.0.1:9/wf?tenant=a&x=1+2 #top") == "http://127.0.0.1:9/wf?tenant%3Da%26x%3D1%2B2%20%23top")
         #expect(QueryValue.escaped("nightly-report") == "nightly-report")
     }
+
+    @Test("a webhook call is written as the SDK's LazyWaitForWebhookStep reads it: headers by name, the body in base64 or left out")
+    func writesAWebhookCallAsTheSDKReadsIt() throws {
+        let call = WebhookRequest(
+            method: "POST", headers: HeaderFields([("X-Sig", "a"), ("Content-Type", "application/json"), ("x-sig", "b")]),
+            body: Array(#"{"paid":true}"#.utf8), proto: "https", host: "hooks.example", url: "/v2/workflows/hooks/u/wfr_1/evt_1?x=1")
+        let json = try Value(json: String(decoding: call.eventBody, as: UTF8.self))
+        #expect(json == [
+            "method": "POST", "header": ["X-Sig": ["a", "b"], "Content-Type": ["application/json"]], "body": "eyJwYWlkIjp0cnVlfQ==",
+            "proto": "https", "host": "hooks.example", "url": "/v2/workflows/hooks/u/wfr_1/evt_1?x=1",
+        ])
+        let empty = WebhookRequest(method: "GET", headers: HeaderFields(), body: [], proto: "http", host: "h", url: "/")
+        #expect(try Value(json: String(decoding: empty.eventBody, as: UTF8.self))["body"] == nil, "the SDK reads a missing body as none")
+        #expect(WebhookRequest.completes(step: #"{"stepId":1,"stepName":"w","stepType":"WaitForWebhook","concurrent":1}"#))
+        #expect(!WebhookRequest.completes(step: #"{"stepId":1,"stepName":"w","stepType":"Wait","concurrent":1}"#))
+    }
 }

@@ -30,11 +30,25 @@ extension WorkflowEngine {
         case .runEnded(let status): return .failure(.runEnded(status))
         case .stored, .deduplicated: break
         }
-        if let kept = try await store.takeEvent(runId: runId, event: event) {
+        let lookback = request.step.stepType == WebhookRequest.stepType ? WebhookRequest.lookbackKey(eventId: event) : event
+        if let kept = try await store.takeEvent(runId: runId, event: lookback) {
             _ = try await resolve(wait, eventBody: EndpointWake.eventBody(kept))
         }
         queueChanged()
         return .success(())
+    }
+
+    /// Completes SDK run `runId`'s `WaitForWebhook` wait on `eventId` with `request` (a call of
+    /// the URL its `createWebhook` step made), or keeps the request for that wait when it has not
+    /// begun yet (lookback). Waits for events are left alone: a webhook is called without the
+    /// token, and only its own wait takes it.
+    public func receiveWebhook(runId: String, eventId: String, request: WebhookRequest) async throws -> WebhookOutcome {
+        guard let run = try await store.run(id: runId), run.endpoint != nil, run.status == .running else { return .noRun }
+        for wait in try await store.endpointWaits(event: eventId, runId: runId) where WebhookRequest.completes(step: wait.step) {
+            if try await resolve(wait, eventBody: request.eventBody) { return .completed }
+        }
+        let text = String(decoding: request.eventBody, as: UTF8.self)
+        return try await store.keepWebhookCall(runId: runId, eventId: eventId, request: text, at: clock()) ? .kept : .refused
     }
 
     /// Completes `wait` with the event's body, or with its timeout when `nil`; false when it was

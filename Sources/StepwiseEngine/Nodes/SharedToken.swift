@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import StepwiseExpressions
 import StepwiseProtocol
 
@@ -25,6 +26,16 @@ public struct SharedToken: Sendable, Equatable {
         let right = Array(digest.utf8)
         guard left.count == right.count else { return false }
         return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// A new token in QStash's shape, the base64 of `{"UserID", "Password"}` (the JS SDK's
+    /// `createWebhook` reads its user id from the token), the password 32 random bytes in hex.
+    /// Its 99 bytes of ASCII without `>`, `?` or `~` encode to letters and digits only, so the
+    /// token goes into a header, a query or a shell unescaped.
+    public static func freshToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let password = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return Data(#"{"UserID":"stepwise","Password":"\#(password)"}"#.utf8).base64EncodedString()
     }
 
     /// The token node `node` accepts and where it came from, for people. A token given

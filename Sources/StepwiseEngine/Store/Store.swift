@@ -92,6 +92,8 @@ public protocol Store: Sendable {
     /// Wakes the runs waiting on `event` (only `runId`'s when given) with `data`. An event
     /// addressed to a running run that is not waiting yet is kept for its next wait (lookback).
     func notify(event: String, data: Value, runId: String?, at time: TimestampValue) async throws -> NotifyResult
+    /// Keeps a webhook call for a run's coming wait (`RunTransitions.keepWebhookCall`).
+    func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> Bool
     /// The runs waiting on `event`.
     func waiters(event: String) async throws -> [Waiter]
 

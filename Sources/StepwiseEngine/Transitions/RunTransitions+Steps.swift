@@ -1,3 +1,4 @@
+import StepwiseProtocol
 import StepwiseExpressions
 import StepwiseRuntime
 
@@ -51,6 +52,19 @@ extension RunTransitions {
         }
         try transaction.keepEvent(runId: runId, event: event, data: data, at: time)
         return NotifyResult(woken: [], stored: true)
+    }
+
+    /// Keeps `request` (a webhook call's event body) for running SDK run `runId`'s coming wait on
+    /// `eventId`, under the webhook's own key (`WebhookRequest.lookbackKey`), replacing an earlier
+    /// call of the same URL; false when the run is not a running SDK run or already keeps
+    /// `WebhookOutcome.maximumKeptCalls` of other URLs.
+    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) throws -> Bool {
+        guard let run = try transaction.run(id: runId), run.endpoint != nil, run.status == .running else { return false }
+        let key = WebhookRequest.lookbackKey(eventId: eventId)
+        let kept = try transaction.keptEventCount(runId: runId, prefix: WebhookRequest.lookbackKey(eventId: ""))
+        guard kept < WebhookOutcome.maximumKeptCalls else { return false }
+        try transaction.keepEvent(runId: runId, event: key, data: .string(request), at: time)
+        return true
     }
 
     /// Stores a pending operation with its timer or call message.

@@ -1,7 +1,7 @@
 import Foundation
 import StepwiseEngine
 
-/// Who may use the API: the bearer token every route but `/health` requires, and the browser
+/// Who may use the API: the bearer token every route but `/health` and webhook URLs requires, and the browser
 /// protections that keep a web page the operator visits from driving the server (cross-site
 /// requests that change state, and DNS rebinding against a server bound to loopback).
 ///
@@ -38,6 +38,8 @@ public struct APIAccess: Sendable {
                 message: "host '\(host)' is not allowed: this server listens on loopback and answers only to loopback names "
                     + "(a protection against DNS rebinding); add the name with --allowed-host if a proxy forwards it")
         }
+        // A webhook URL is its own credential (`WebhookController`), and is called from anywhere.
+        if Self.isWebhook(path) { return nil }
         if !Self.safeMethods.contains(method), let problem = crossSiteProblem(headers) {
             return AccessRefusal(status: 403, message: "cross-site request refused: \(problem)")
         }
@@ -57,6 +59,14 @@ public struct APIAccess: Sendable {
     /// What anyone may fetch: the health check, and the dashboard's page, script, style and
     /// sign-in (which holds nothing of the server's and checks the token itself).
     private static let publicPaths: Set<String> = ["/health", "/", "/dashboard/app.js", "/dashboard/app.css", "/dashboard/session"]
+
+    /// Whether `path` is the URL of a `createWebhook` step: its prefix and three segments, none
+    /// empty or a dot segment, so no path the router could read as another route passes.
+    static func isWebhook(_ path: String) -> Bool {
+        guard path.hasPrefix(WebhookController.pathPrefix) else { return false }
+        let segments = path.dropFirst(WebhookController.pathPrefix.count).split(separator: "/", omittingEmptySubsequences: false)
+        return segments.count == 3 && segments.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
+    }
 
     private func accepts(host: String) -> Bool {
         guard let allowedHosts else { return true }

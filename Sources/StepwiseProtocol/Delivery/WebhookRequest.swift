@@ -1,0 +1,60 @@
+import StepwiseExpressions
+
+/// A request to the URL of a `createWebhook` step (§6.4 of the protocol notes; workflow-js
+/// `LazyCreateWebhookStep`, `LazyWaitForWebhookStep`): the `WaitForWebhook` step it completes
+/// reads it back as `{method, header, body, proto, host, url}`, the body in base64 and left out
+/// when empty, `url` being the path and query.
+public struct WebhookRequest: Sendable, Equatable {
+    public var method: String
+    public var headers: HeaderFields
+    public var body: [UInt8]
+    /// `http` or `https`, as the request reached the server.
+    public var proto: String
+    public var host: String
+    /// The request's path and query.
+    public var url: String
+
+    /// The step type of the waits a webhook completes; the other waits are completed only by
+    /// authenticated notifies.
+    public static let stepType = "WaitForWebhook"
+
+    /// The request with these parts.
+    public init(method: String, headers: HeaderFields, body: [UInt8], proto: String, host: String, url: String) {
+        self.method = method
+        self.headers = headers
+        self.body = body
+        self.proto = proto
+        self.host = host
+        self.url = url
+    }
+
+    /// The event body a `WaitForWebhook` step's `out` carries (in base64): the request as JSON.
+    public var eventBody: [UInt8] {
+        var grouped: [(name: String, values: [Value])] = []
+        for field in headers.fields {
+            if let index = grouped.firstIndex(where: { $0.name.equalsIgnoringASCIICase(field.name) }) {
+                grouped[index].values.append(.string(field.value))
+            } else {
+                grouped.append((field.name, [.string(field.value)]))
+            }
+        }
+        var fields: [(String, Value)] = [
+            ("method", .string(method)), ("header", .map(ValueMap(grouped.map { ($0.name, Value.list($0.values)) }))),
+        ]
+        if !body.isEmpty { fields.append(("body", .string(WireJSON.base64(body)))) }
+        fields += [("proto", .string(proto)), ("host", .string(host)), ("url", .string(url))]
+        return Array(Value.map(ValueMap(fields)).jsonText().utf8)
+    }
+
+    /// The key a webhook request that comes before its wait is kept under for the run (lookback),
+    /// apart from the events of notifies, so that no unauthenticated request completes a wait
+    /// for an event.
+    public static func lookbackKey(eventId: String) -> String {
+        "webhook:" + eventId
+    }
+
+    /// Whether `step` (step JSON text) is a wait a webhook completes.
+    public static func completes(step: String) -> Bool {
+        (try? StepJSON(bytes: Array(step.utf8)))?.stepType == stepType
+    }
+}
