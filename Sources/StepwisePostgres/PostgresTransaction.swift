@@ -370,7 +370,10 @@ struct PostgresTransaction: StoreTransaction {
             """, [runId, event, data.jsonText(), Self.at(time)])
     }
 
-    func keptEventCount(runId: String, prefix: String) throws -> Int {
-        Int(try session.value("SELECT count(*) FROM events WHERE run_id = ? AND left(event_id, length(?)) = ?", [runId, prefix, prefix], as: Int64.self) ?? 0)
+    func keptEventCount(runId: String, prefix: String, excluding key: String) throws -> Int {
+        Int(
+            try session.value(
+                "SELECT count(*) FROM events WHERE run_id = ? AND left(event_id, length(?)) = ? AND event_id <> ?", [runId, prefix, prefix, key],
+                as: Int64.self) ?? 0)
     }
 }

@@ -34,7 +34,7 @@ public struct StepwiseRoutes: Sendable {
         WorkflowRunsController(engine: engine, failures: failures).addRoutes(to: router)
         WorkflowLogsController(engine: engine, failures: failures).addRoutes(to: router)
         EventsController(engine: engine, failures: failures).addRoutes(to: router)
-        WebhookController(engine: engine, failures: failures).addRoutes(to: router)
+        WebhookController(engine: engine, access: access, failures: failures).addRoutes(to: router)
         let workflowDeadLetters = DeadLetterController(engine: engine, failures: failures)
         workflowDeadLetters.addRoutes(to: router)
         SchedulesController(engine: engine, failures: failures).addRoutes(to: router)

@@ -8,20 +8,29 @@ import StepwiseTesting
 /// `POST /v2/wait/{eventId}` for SDK runs (what `context.waitForEvent` of the JS SDK sends):
 /// a notify, a kept event or the timeout completes the `Wait` step and delivers the run again.
 @Suite struct QStashWaitTests {
-    /// An endpoint that waits on `event` in its first step (a `stepType` step), then finishes;
-    /// every delivery is recorded.
+    /// An endpoint that waits on `event` (a `stepType` step, after the `CreateWebhook` step that
+    /// makes `event`'s webhook for a `WaitForWebhook`), then finishes; every delivery is recorded.
     private func waitingEndpoint(
-        _ sdk: EmulatedSDKEndpoint, event: String, timeout: String, stepType: String = "Wait"
+        _ sdk: EmulatedSDKEndpoint, event: String, timeout: String, stepType: String = "Wait", webhookDelay: String? = nil
     ) -> @Sendable (ReceivedRequest) async -> ScriptedResponse {
-        { request in
-            guard let runId = request.header("Upstash-Workflow-RunId"),
-                (try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps.count) == 1
+        let webhook = stepType == WebhookRequest.stepType
+        return { request in
+            guard let runId = request.header("Upstash-Workflow-RunId"), let entries = try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps.count,
+                entries <= (webhook ? 2 : 1)
             else { return await sdk.answer(request) }
             let headers = sdk.stepHeaders(runId: runId) + [("Upstash-Workflow-CallType", "step")]
+            if webhook, entries == 1 {
+                // What the SDK's createWebhook publishes: the URL it made, in the step's result.
+                let made: Value = ["webhookUrl": .string(sdk.stepwise.url("/v2/workflows/hooks/stepwise/\(runId)/\(event)")), "eventId": .string(event)]
+                let step: Value = ["stepId": 1, "stepName": "make-hook", "stepType": "CreateWebhook", "out": .string(made.jsonText()), "concurrent": 1]
+                let delay = webhookDelay.map { [("Upstash-Delay", $0)] } ?? []
+                let answer = try? await sdk.batch([(sdk.url, sdk.stepHeaders(runId: runId) + delay, step.jsonText())])
+                return answer?.status == 200 ? EmulatedSDKEndpoint.acknowledgement() : .json(#"{"error":"Error","message":"step refused"}"#, status: 500)
+            }
             let body: Value = [
                 "url": .string(sdk.url), "timeout": .string(timeout), "timeoutUrl": .string(sdk.url),
                 "timeoutHeaders": .map(ValueMap(headers.map { ($0.0, Value.list([.string($0.1)])) })),
-                "step": ["stepId": 1, "stepName": "wait-for-it", "stepType": .string(stepType), "concurrent": 1],
+                "step": ["stepId": .int(Int64(entries)), "stepName": "wait-for-it", "stepType": .string(stepType), "concurrent": 1],
             ]
             let answer = try? await send(.POST, sdk.stepwise.url("/v2/wait/\(event)"), body: body.jsonText(), headers: headers.filter { $0.0 != "Content-Type" })
             return answer?.status == 200 ? EmulatedSDKEndpoint.acknowledgement() : .json(#"{"error":"Error","message":"wait refused"}"#, status: 500)
@@ -31,7 +40,7 @@ import StepwiseTesting
     /// The `Wait` result step of the run's last delivery.
     private func waitResult(_ endpoint: CountingServer, path: String) throws -> StepJSON {
         let last = try #require(endpoint.requests(to: path).last)
-        return try #require(try RawStepArray(jsonBytes: Array(last.body.utf8)).stepEntries().first)
+        return try #require(try RawStepArray(jsonBytes: Array(last.body.utf8)).stepEntries().first { $0.stepName == "wait-for-it" })
     }
 
     @Test(arguments: StoreKind.testable) func aNotifyCompletesTheWaitWithTheEventBody(kind: StoreKind) async throws {
@@ -77,21 +86,21 @@ import StepwiseTesting
                 // Called from anywhere, without the token: an unknown run is a 404 that tells nothing.
                 let unknown = try await send(.POST, stepwise.url("/v2/workflows/hooks/u/wfr_none/evt_Q2x9s8d7f6g5h4j"), body: "{}", token: nil)
                 #expect(unknown.status == 404 && unknown.error == "no running workflow run waits on this webhook", "\(unknown.body)")
-                // An event's wait is completed only by an authenticated notify.
-                let notAHook = try await send(.POST, stepwise.url("/v2/workflows/hooks/u/wfr_event/order-9"), body: "{}", token: nil)
-                #expect(notAHook.json?["kept"] == true)
+                // Only a webhook the run's own createWebhook made: an event's wait is completed only by
+                // an authenticated notify, and made-up event ids store nothing.
+                for path in ["wfr_event/order-9", "wfr_hook/evt_other", "wfr_hook/wait-for-it"] {
+                    let refused = try await send(.POST, stepwise.url("/v2/workflows/hooks/u/\(path)"), body: "{}", token: nil)
+                    #expect(refused.status == 404 && refused.error == unknown.error, "\(path): \(refused.body)")
+                }
                 #expect(try await stepwise.store.run(id: "wfr_event")?.status == .running)
                 #expect(try await send(.GET, stepwise.url("/v2/waiters/order-9")).json?.list?.count == 1, "still waiting")
-                // Calls kept for a run are bounded: they need no token.
-                for index in 1..<WebhookOutcome.maximumKeptCalls {
-                    #expect(try await send(.POST, stepwise.url("/v2/workflows/hooks/u/wfr_event/evt_\(index)"), token: nil).json?["kept"] == true)
-                }
-                let tooMany = try await send(.POST, stepwise.url("/v2/workflows/hooks/u/wfr_event/evt_more"), token: nil)
-                #expect(tooMany.status == 429, "\(tooMany.body)")
 
+                // Stepwise's own credentials, sent along by mistake, are not kept in the run's log.
                 let call = try await send(
-                    .POST, stepwise.url("/v2/workflows/hooks/u/wfr_hook/evt_Q2x9s8d7f6g5h4j?source=billing"), body: #"{"paid":true}"#,
-                    headers: [("X-Signature", "t=1,v1=abc"), ("Origin", "https://billing.example")], token: nil)
+                    .POST, stepwise.url("/v2/workflows/hooks/u/wfr_hook/evt_Q2x9s8d7f6g5h4j?source=billing&qstash_token=\(RunningServer.token)"),
+                    body: #"{"paid":true}"#,
+                    headers: [("X-Signature", "t=1,v1=abc"), ("Origin", "https://billing.example"), ("Cookie", "stepwise_session=s3cret")],
+                    token: RunningServer.token)
                 #expect(call.status == 200 && call.json?["kept"] == false, "\(call.body)")
                 #expect(try await finishedRun("wfr_hook", in: stepwise.store).status == .succeeded)
                 let result = try waitResult(endpoint, path: "/h")
@@ -99,6 +108,9 @@ import StepwiseTesting
                 let request = try #require(result.out.flatMap { Data(base64Encoded: $0) }.flatMap { try? Value(json: String(decoding: $0, as: UTF8.self)) })
                 #expect(request["method"] == "POST")
                 #expect(request["header"]?["X-Signature"] == ["t=1,v1=abc"])
+                #expect(request["header"]?["Authorization"] == nil && request["header"]?["Cookie"] == nil)
+                let stored = try await stepwise.store.runLog(runId: "wfr_hook", through: nil).map { String(decoding: $0.body, as: UTF8.self) }.joined()
+                #expect(!stored.contains(RunningServer.token) && !stored.contains("s3cret"))
                 #expect(request["body"]?.string.flatMap { Data(base64Encoded: $0) } == Data(#"{"paid":true}"#.utf8))
                 #expect(request["proto"] == "http" && request["host"]?.string == stepwise.url("").dropFirst("http://".count).description)
                 #expect(request["url"] == "/v2/workflows/hooks/u/wfr_hook/evt_Q2x9s8d7f6g5h4j?source=billing")
@@ -112,9 +124,11 @@ import StepwiseTesting
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind) { stepwise in
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/e"), steps: ["wait-for-it"])
-                endpoint.handle("/e", waitingEndpoint(sdk, event: "evt_early", timeout: "1h", stepType: "WaitForWebhook"))
-                // The run waits only after its delayed first delivery, long after the call even on a loaded machine.
-                #expect(try await sdk.trigger(runId: "wfr_early", payload: "{}", extraHeaders: [("Upstash-Delay", "3s")]).status == 200)
+                // The run waits only after the delivery that follows its createWebhook, 3 s later: long
+                // after the call even on a loaded machine.
+                endpoint.handle("/e", waitingEndpoint(sdk, event: "evt_early", timeout: "1h", stepType: "WaitForWebhook", webhookDelay: "3s"))
+                #expect(try await sdk.trigger(runId: "wfr_early", payload: "{}").status == 200)
+                _ = try await eventually("the webhook made") { try await stepwise.store.runLog(runId: "wfr_early", through: nil).count == 2 ? true : nil }
                 let kept = try await send(.GET, stepwise.url("/v2/workflows/hooks/u/wfr_early/evt_early"), token: nil)
                 #expect(kept.json?["kept"] == true, "\(kept.body)")
                 #expect(try await finishedRun("wfr_early", in: stepwise.store).status == .succeeded)

@@ -41,14 +41,34 @@ extension WorkflowEngine {
     /// Completes SDK run `runId`'s `WaitForWebhook` wait on `eventId` with `request` (a call of
     /// the URL its `createWebhook` step made), or keeps the request for that wait when it has not
     /// begun yet (lookback). Waits for events are left alone: a webhook is called without the
-    /// token, and only its own wait takes it.
+    /// token, and only its own wait takes it. `.noRun` unless the run is a running SDK run whose
+    /// log made that webhook.
     public func receiveWebhook(runId: String, eventId: String, request: WebhookRequest) async throws -> WebhookOutcome {
-        guard let run = try await store.run(id: runId), run.endpoint != nil, run.status == .running else { return .noRun }
-        for wait in try await store.endpointWaits(event: eventId, runId: runId) where WebhookRequest.completes(step: wait.step) {
-            if try await resolve(wait, eventBody: request.eventBody) { return .completed }
+        guard let run = try await store.run(id: runId), run.endpoint != nil, run.status == .running,
+            WebhookRequest.created(eventId: eventId, in: try await store.runLog(runId: runId, through: nil))
+        else { return .noRun }
+        let body = request.eventBody
+        if try await completeWebhookWait(runId: runId, eventId: eventId, with: { body }) { return .completed }
+        guard try await store.keepWebhookCall(runId: runId, eventId: eventId, request: String(decoding: body, as: UTF8.self), at: clock()) else {
+            return .refused
         }
-        let text = String(decoding: request.eventBody, as: UTF8.self)
-        return try await store.keepWebhookCall(runId: runId, eventId: eventId, request: text, at: clock()) ? .kept : .refused
+        // A wait that began meanwhile found nothing kept: it takes the call now (the take is
+        // atomic, so the call completes one wait once, here or in `wait`).
+        let key = WebhookRequest.lookbackKey(eventId: eventId)
+        let taken = try await completeWebhookWait(runId: runId, eventId: eventId) {
+            try await self.store.takeEvent(runId: runId, event: key).map(EndpointWake.eventBody)
+        }
+        return taken ? .completed : .kept
+    }
+
+    /// Completes the run's waiting `WaitForWebhook` step on `eventId` with what `body` gives
+    /// (read only once such a wait is found; nothing when it gives nothing); whether it did.
+    private func completeWebhookWait(runId: String, eventId: String, with body: () async throws -> [UInt8]?) async throws -> Bool {
+        for wait in try await store.endpointWaits(event: eventId, runId: runId) where WebhookRequest.completes(step: wait.step) {
+            guard let bytes = try await body() else { return false }
+            if try await resolve(wait, eventBody: bytes) { return true }
+        }
+        return false
     }
 
     /// Completes `wait` with the event's body, or with its timeout when `nil`; false when it was

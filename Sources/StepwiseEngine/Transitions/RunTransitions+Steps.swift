@@ -61,7 +61,7 @@ extension RunTransitions {
     public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) throws -> Bool {
         guard let run = try transaction.run(id: runId), run.endpoint != nil, run.status == .running else { return false }
         let key = WebhookRequest.lookbackKey(eventId: eventId)
-        let kept = try transaction.keptEventCount(runId: runId, prefix: WebhookRequest.lookbackKey(eventId: ""))
+        let kept = try transaction.keptEventCount(runId: runId, prefix: WebhookRequest.lookbackKey(eventId: ""), excluding: key)
         guard kept < WebhookOutcome.maximumKeptCalls else { return false }
         try transaction.keepEvent(runId: runId, event: key, data: .string(request), at: time)
         return true

@@ -30,11 +30,15 @@ public struct WebhookRequest: Sendable, Equatable {
 
     /// The event body a `WaitForWebhook` step's `out` carries (in base64): the request as JSON.
     public var eventBody: [UInt8] {
+        // Grouped through an index by lowercased name: a request may carry thousands of fields.
         var grouped: [(name: String, values: [Value])] = []
+        var positions: [String: Int] = [:]
         for field in headers.fields {
-            if let index = grouped.firstIndex(where: { $0.name.equalsIgnoringASCIICase(field.name) }) {
+            let key = field.name.lowercased()
+            if let index = positions[key] {
                 grouped[index].values.append(.string(field.value))
             } else {
+                positions[key] = grouped.count
                 grouped.append((field.name, [.string(field.value)]))
             }
         }
@@ -51,6 +55,18 @@ public struct WebhookRequest: Sendable, Equatable {
     /// for an event.
     public static func lookbackKey(eventId: String) -> String {
         "webhook:" + eventId
+    }
+
+    /// Whether `log` (an SDK run's log) has the `CreateWebhook` step that made the webhook of
+    /// `eventId`: the SDK publishes it before anyone can know the URL, so no other event id can be
+    /// a webhook of the run.
+    public static func created(eventId: String, in log: [RawStep]) -> Bool {
+        log.contains { entry in
+            guard entry.callType == .step, let step = try? StepJSON(bytes: entry.body), step.stepType == "CreateWebhook",
+                case .value(let made)? = try? step.output()
+            else { return false }
+            return made["eventId"] == .string(eventId)
+        }
     }
 
     /// Whether `step` (step JSON text) is a wait a webhook completes.

@@ -9,6 +9,7 @@ import StepwiseProtocol
 /// event id the SDK made is what admits them, so a call can complete nothing but that wait.
 struct WebhookController: Sendable {
     let engine: WorkflowEngine
+    let access: APIAccess
     let failures: FailureAnswer
 
     /// The path every webhook URL starts with.
@@ -23,6 +24,39 @@ struct WebhookController: Sendable {
         }
     }
 
+    /// The headers kept in the run's log: the caller's, without Stepwise's own credentials (this
+    /// server's bearer token, the dashboard's session cookie), which a browser or a careless
+    /// client may send along and which the endpoint must never see.
+    private func keptHeaders(_ headers: HeaderFields) async -> HeaderFields {
+        let token = await access.token.current()
+        var kept = HeaderFields()
+        for field in headers.fields {
+            if field.name.equalsIgnoringASCIICase("Cookie") { continue }
+            if field.name.equalsIgnoringASCIICase("Authorization"), let presented = AccessHeaders(authorization: field.value).bearerToken,
+                token.accepts(presented)
+            {
+                continue
+            }
+            kept.append(field.name, field.value)
+        }
+        return kept
+    }
+
+    /// The path and query kept in the run's log, without QStash's `qstash_token`.
+    private static func keptURL(path: String, query: String?) -> String {
+        let parameters = (query ?? "").split(separator: "&").filter { !$0.hasPrefix("qstash_token=") && $0 != "qstash_token" }
+        return path + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
+    }
+
+    /// A byte of a host and port (`example.com:8080`, `[::1]:80`).
+    private static func isAuthorityByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "_"): true
+        default: false
+        }
+    }
+
     /// Answers `{"workflowRunId", "eventId", "kept"}` (`kept` when the run was not waiting yet);
     /// 404 when no running SDK run has that id. The answer says nothing else of the run.
     private func receive(_ request: Request, runId: String, eventId: String) async -> Response {
@@ -31,11 +65,11 @@ struct WebhookController: Sendable {
         case .success(let bytes): body = bytes
         case .failure(let answer): return answer.response
         }
-        let headers = request.headerFields
+        let host = request.head.authority ?? ""
+        guard host.utf8.allSatisfy(Self.isAuthorityByte) else { return JSONResponse.error(.badRequest, "the Host header is not a host and port") }
         let webhook = WebhookRequest(
-            method: request.method.rawValue, headers: headers, body: body,
-            proto: headers["X-Forwarded-Proto"] == "https" ? "https" : "http", host: request.head.authority ?? "",
-            url: request.uri.path + (request.uri.query.map { "?" + $0 } ?? ""))
+            method: request.method.rawValue, headers: await keptHeaders(request.headerFields), body: body,
+            proto: request.headerFields["X-Forwarded-Proto"] == "https" ? "https" : "http", host: host, url: Self.keptURL(path: request.uri.path, query: request.uri.query))
         do {
             switch try await engine.receiveWebhook(runId: runId, eventId: eventId, request: webhook) {
             case .noRun: return JSONResponse.error(.notFound, "no running workflow run waits on this webhook")
