@@ -162,10 +162,13 @@ enum PostgresSchema {
         Migration(name: "v8: the workflow DLQ by failure, for its pages", statements: [
             "CREATE INDEX dead_letters_by_failure ON dead_letters(created_at, id)",
         ]),
-        Migration(name: "v9: a dead-lettered SDK run's failure callback and how it went", statements: [
+        Migration(name: "v9: a dead-lettered SDK run's failure callback and how it went, and the answer that failed it", statements: [
             "ALTER TABLE dead_letters ADD COLUMN failure_callback TEXT",
             "ALTER TABLE dead_letters ADD COLUMN failure_callback_state TEXT",
             "ALTER TABLE dead_letters ADD COLUMN failure_callback_message TEXT",
+            "ALTER TABLE dead_letters ADD COLUMN response_status BIGINT",
+            "ALTER TABLE dead_letters ADD COLUMN response_headers TEXT",
+            "ALTER TABLE dead_letters ADD COLUMN response_body BYTEA",
         ]),
     ]
 

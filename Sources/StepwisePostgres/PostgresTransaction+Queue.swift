@@ -36,7 +36,8 @@ extension PostgresTransaction {
     /// their own.
     private static let deadLetterRows = """
         SELECT r.*, d.id AS dlq_id, d.created_at AS failed_at, d.message AS dlq_message, d.message_body AS dlq_message_body,
-            d.failure_callback AS dlq_failure_callback
+            d.failure_callback AS dlq_failure_callback, d.response_status AS dlq_response_status,
+            d.response_headers AS dlq_response_headers, d.response_body AS dlq_response_body
         FROM dead_letters d JOIN runs r ON r.id = d.run_id
         """
 
@@ -49,6 +50,12 @@ extension PostgresTransaction {
         message?.body = (try? row("dlq_message_body", as: Data?.self) ?? nil).map { Array($0) }
         var letter = DeadLetter(id: id, of: run, createdAt: failed, message: message)
         letter.failureCallback = StoredJSON.decode(FailureCallbackRecord.self, from: try? row("dlq_failure_callback", as: String?.self) ?? nil)
+        if let status = try? row("dlq_response_status", as: Int64?.self),
+            let headers = StoredJSON.decode([ForwardedHeader].self, from: try? row("dlq_response_headers", as: String?.self) ?? nil)
+        {
+            let body = (try? row("dlq_response_body", as: Data?.self) ?? nil) ?? Data()
+            letter.response = AttemptAnswer(status: Int(status), headers: headers, body: Array(body))
+        }
         return letter
     }
 
@@ -57,13 +64,17 @@ extension PostgresTransaction {
             """
             INSERT INTO dead_letters (id, run_id, created_at) VALUES (?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, message = NULL, message_body = NULL, failure_callback = NULL,
-                failure_callback_state = NULL, failure_callback_message = NULL
+                failure_callback_state = NULL, failure_callback_message = NULL, response_status = NULL, response_headers = NULL, response_body = NULL
             """, [DeadLetter.id(ofRun: runId), runId, Self.at(time)])
     }
 
-    func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
+    func setDeadLetterMessage(runId: String, message: QueuedMessage, answer: AttemptAnswer?) throws {
         try session.execute(
-            "UPDATE dead_letters SET message = ?, message_body = ? WHERE run_id = ?", [try StoredJSON.text(message), message.body.map { Data($0) }, runId])
+            "UPDATE dead_letters SET message = ?, message_body = ?, response_status = ?, response_headers = ?, response_body = ? WHERE run_id = ?",
+            [
+                try StoredJSON.text(message), message.body.map { Data($0) }, answer.map { Int64($0.status) },
+                try answer.map { try StoredJSON.text($0.headers) }, answer.map { Data($0.body) }, runId,
+            ])
     }
 
     func setDeadLetterFailureCallback(

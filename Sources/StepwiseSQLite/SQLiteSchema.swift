@@ -341,11 +341,14 @@ enum SQLiteSchema {
                 CREATE INDEX dead_letters_by_failure ON dead_letters(created_at, id);
                 """)
         }
-        migrator.registerMigration("v16: a dead-lettered SDK run's failure callback and how it went") { db in
+        migrator.registerMigration("v16: a dead-lettered SDK run's failure callback and how it went, and the answer that failed it") { db in
             try db.execute(sql: """
                 ALTER TABLE dead_letters ADD COLUMN failure_callback TEXT;
                 ALTER TABLE dead_letters ADD COLUMN failure_callback_state TEXT;
                 ALTER TABLE dead_letters ADD COLUMN failure_callback_message TEXT;
+                ALTER TABLE dead_letters ADD COLUMN response_status INTEGER;
+                ALTER TABLE dead_letters ADD COLUMN response_headers TEXT;
+                ALTER TABLE dead_letters ADD COLUMN response_body BLOB;
                 """)
         }
         return migrator

@@ -39,7 +39,8 @@ extension SQLiteTransaction {
     /// their own.
     private static let deadLetterRows = """
         SELECT r.*, d.id AS dlq_id, d.created_at AS failed_at, d.message AS dlq_message, d.message_body AS dlq_message_body,
-            d.failure_callback AS dlq_failure_callback
+            d.failure_callback AS dlq_failure_callback, d.response_status AS dlq_response_status,
+            d.response_headers AS dlq_response_headers, d.response_body AS dlq_response_body
         FROM dead_letters d JOIN runs r ON r.id = d.run_id
         """
 
@@ -50,6 +51,10 @@ extension SQLiteTransaction {
         message?.body = (row["dlq_message_body"] as Data?).map { Array($0) }
         var letter = DeadLetter(id: row["dlq_id"], of: run, createdAt: failed, message: message)
         letter.failureCallback = StoredJSON.decode(FailureCallbackRecord.self, from: row["dlq_failure_callback"])
+        if let status: Int = row["dlq_response_status"], let headers = StoredJSON.decode([ForwardedHeader].self, from: row["dlq_response_headers"]) {
+            let body: Data = row["dlq_response_body"] ?? Data()
+            letter.response = AttemptAnswer(status: status, headers: headers, body: Array(body))
+        }
         return letter
     }
 
@@ -58,9 +63,13 @@ extension SQLiteTransaction {
             arguments: [DeadLetter.id(ofRun: runId), runId, SQLiteTime.milliseconds(time)])
     }
 
-    func setDeadLetterMessage(runId: String, message: QueuedMessage) throws {
-        try db.cachedStatement(sql: "UPDATE dead_letters SET message = ?, message_body = ? WHERE run_id = ?").execute(
-            arguments: [try StoredJSON.text(message), message.body.map { Data($0) }, runId])
+    func setDeadLetterMessage(runId: String, message: QueuedMessage, answer: AttemptAnswer?) throws {
+        try db.cachedStatement(
+            sql: "UPDATE dead_letters SET message = ?, message_body = ?, response_status = ?, response_headers = ?, response_body = ? WHERE run_id = ?"
+        ).execute(arguments: [
+            try StoredJSON.text(message), message.body.map { Data($0) }, answer?.status, try answer.map { try StoredJSON.text($0.headers) },
+            answer.map { Data($0.body) }, runId,
+        ])
     }
 
     func setDeadLetterFailureCallback(

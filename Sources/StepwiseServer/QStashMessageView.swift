@@ -13,11 +13,28 @@ enum QStashMessageView {
 
     /// A DLQ entry: its message, with the answer of the last attempt.
     static func deadLetter(_ letter: MessageDeadLetter) -> Value {
-        let response: [(String, Value)] = [
-            ("dlqId", .string(letter.id)), ("responseStatus", .int(Int64(letter.response.status))),
-            ("responseHeader", headers(letter.response.headers)), body(letter.response.body, text: "responseBody", base64: "responseBodyBase64"),
+        .map(ValueMap(fields(letter.message, createdAt: letter.createdAt) + [("dlqId", .string(letter.id))] + answerFields(letter.response)))
+    }
+
+    /// An attempt's answer as QStash reports it: `responseStatus`, `responseHeader`, and
+    /// `responseBody` (or `responseBodyBase64`).
+    static func answerFields(_ answer: AttemptAnswer) -> [(String, Value)] {
+        [
+            ("responseStatus", .int(Int64(answer.status))), ("responseHeader", headers(answer.headers)),
+            body(answer.body, text: "responseBody", base64: "responseBodyBase64"),
         ]
-        return .map(ValueMap(fields(letter.message, createdAt: letter.createdAt) + response))
+    }
+
+    /// Where and how a message is delivered: `messageId`, `url`, `method`, `header` (credentials
+    /// redacted), `maxRetries`; without the body, which for a run's delivery is its log and for a
+    /// callback repeats the headers of the call it follows, unredacted.
+    static func deliveryFields(_ message: QueuedMessage) -> [(String, Value)] {
+        let message = message.shown
+        return [
+            ("messageId", .string(message.id)), ("url", .string(message.destination)), ("method", .string(message.method)),
+            ("maxRetries", .int(Int64(message.retries))),
+            ("header", headers(message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []))),
+        ]
     }
 
     /// An event of the message log; a `CREATED` event also shows the message as queued, its body
@@ -32,12 +49,7 @@ enum QStashMessageView {
         ]
         fields += optional.compactMap { name, text in text.map { (name, .string($0)) } }
         if let next = event.nextDeliveryAt { fields.append(("nextDeliveryTime", .int(next))) }
-        if let answer = event.answer {
-            fields += [
-                ("responseStatus", .int(Int64(answer.status))), ("responseHeader", headers(answer.headers)),
-                body(answer.body, text: "responseBody", base64: "responseBodyBase64"),
-            ]
-        }
+        if let answer = event.answer { fields += answerFields(answer) }
         if let message = event.message { fields += queuedFields(message) }
         return .map(ValueMap(fields))
     }
@@ -60,13 +72,8 @@ enum QStashMessageView {
     }
 
     private static func fields(_ message: QueuedMessage, createdAt: Int64) -> [(String, Value)] {
+        var fields = deliveryFields(message) + [("notBefore", .int(message.dueAt.millisecondsSinceEpoch)), ("createdAt", .int(createdAt))]
         let message = message.shown
-        var fields: [(String, Value)] = [
-            ("messageId", .string(message.id)), ("url", .string(message.destination)), ("method", .string(message.method)),
-            ("maxRetries", .int(Int64(message.retries))), ("notBefore", .int(message.dueAt.millisecondsSinceEpoch)),
-            ("createdAt", .int(createdAt)),
-            ("header", headers(message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []))),
-        ]
         if let body = message.body { fields.append(Self.body(body, text: "body", base64: "bodyBase64")) }
         if let queue = message.queue { fields.append(("queueName", .string(queue))) }
         if let group = message.urlGroup { fields.append(("topicName", .string(group))) }

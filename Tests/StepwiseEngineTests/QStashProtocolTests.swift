@@ -362,6 +362,7 @@ import StepwiseTesting
                 let failureHeaders: [(String, String)] = [
                     ("Upstash-Failure-Callback", endpoint.url("/failed")), ("Upstash-Failure-Callback-Forward-Upstash-Workflow-Is-Failure", "true"),
                     ("Upstash-Failure-Callback-Workflow-Runid", "wfr_doomed"), ("Upstash-Retries", "5"),
+                    ("Upstash-Forward-Authorization", "Bearer endpoint-s3cret"),
                 ]
                 sdk.messageHeaders = failureHeaders
                 let endpointSDK = sdk
@@ -387,6 +388,13 @@ import StepwiseTesting
 
                 let letters = try await send(.GET, stepwise.url("/v2/workflows/dlq"))
                 let dlqId = try #require(letters.json?["messages"]?.list?.first?["dlqId"]?.string)
+                // The delivery that failed and its answer, as Upstash's DLQ shows them; credentials redacted.
+                let entry = try #require(letters.json?["messages"]?.list?.first)
+                #expect(entry["url"]?.string == endpoint.url("/doomed") && entry["method"] == "POST" && entry["maxRetries"] == 5)
+                #expect(entry["responseStatus"] == 489 && entry["responseBody"]?.string?.contains("no way") == true, "\(letters.body)")
+                #expect(entry["responseHeader"]?["Upstash-Nonretryable-Error"] == ["true"])
+                #expect(entry["header"]?["Authorization"] == ["[redacted]"] && !letters.body.contains("endpoint-s3cret"))
+                #expect(entry["body"] == nil, "a run's delivery is its log")
                 endpoint.handle("/doomed") { await endpointSDK.answer($0) }
                 #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/\(dlqId)")).status == 200)
                 #expect(try await finishedRun("wfr_doomed", in: stepwise.store).status == .succeeded)

@@ -14,6 +14,8 @@ public struct AttemptFollowUp: Sendable {
     /// The run to fail, with its error; the failed message is kept in the dead-letter queue so it
     /// can be delivered again on resume.
     public var failRun: (runId: String, error: StepError)?
+    /// With `failRun`: the answer of the attempt that failed the run, which its DLQ entry shows.
+    public var runFailureAnswer: AttemptAnswer?
     /// The attempt, for the run's history.
     public var record: AttemptRecord?
     /// What the attempt adds to QStash's message log.

@@ -84,6 +84,8 @@ public struct QueuedAttemptResolver: Sendable {
             followUp.events = [error, MessageEvent(.failed, of: message, at: now.millisecondsSinceEpoch, error: error.error)]
             fail(&followUp, result)
         }
+        // The destination's own answer, also when the failure callback reports another.
+        if followUp.failRun != nil { followUp.runFailureAnswer = answer(result) }
         return followUp
     }
 

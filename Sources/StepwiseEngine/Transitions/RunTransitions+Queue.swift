@@ -106,7 +106,8 @@ extension RunTransitions {
         }
         for event in followUp.events { try transaction.appendMessageEvent(event) }
         let now = (followUp.decidedAt ?? followUp.record?.finishedAt ?? message.dueAt).wholeMilliseconds
-        if let (runId, error) = followUp.failRun, try fail(runId: runId, error: error, deadLetter: message, at: now),
+        if let (runId, error) = followUp.failRun,
+            try fail(runId: runId, error: error, deadLetter: message, answer: followUp.runFailureAnswer, at: now),
             let callback = followUp.enqueue.first(where: { $0.message.role == .failureCallback && $0.message.runId == runId })?.message
         {
             _ = try transaction.setDeadLetterFailureCallback(runId: runId, FailureCallbackRecord(queued: callback), expecting: nil)
@@ -180,16 +181,18 @@ extension RunTransitions {
         }
     }
 
-    /// Fails a running SDK run for good and keeps the message that failed, for resume; false when
-    /// the run had already ended.
-    private func fail(runId: String, error: StepError, deadLetter message: QueuedMessage, at now: TimestampValue) throws -> Bool {
+    /// Fails a running SDK run for good and keeps the message that failed, for resume, with the
+    /// answer that failed it; false when the run had already ended.
+    private func fail(runId: String, error: StepError, deadLetter message: QueuedMessage, answer: AttemptAnswer?, at now: TimestampValue) throws
+        -> Bool
+    {
         guard try transaction.endRun(id: runId, status: .failed, output: nil, error: error, at: now) else { return false }
         try finish(runId: runId, status: .failed, at: now)
         var retried = message
         retried.attempt = 0
         // A workflow delivery's body is built from the log when it is delivered; a callback's is its own.
         if message.role == .workflow { retried.body = nil }
-        try transaction.setDeadLetterMessage(runId: runId, message: retried)
+        try transaction.setDeadLetterMessage(runId: runId, message: retried, answer: answer)
         return true
     }
 

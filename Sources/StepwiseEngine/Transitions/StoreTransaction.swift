@@ -123,8 +123,9 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     )]
     /// Keeps failed run `runId` in the dead-letter queue.
     func addDeadLetter(runId: String, at time: TimestampValue) throws
-    /// Keeps with the run's dead-letter entry the SDK message to deliver again on resume.
-    func setDeadLetterMessage(runId: String, message: QueuedMessage) throws
+    /// Keeps with the run's dead-letter entry the SDK message to deliver again on resume, and the
+    /// answer of its attempt that failed the run.
+    func setDeadLetterMessage(runId: String, message: QueuedMessage, answer: AttemptAnswer?) throws
     /// Keeps with the run's dead-letter entry its failure callback and how it went, if the entry's
     /// callback is still `expected` (its message id and state; none at all when `nil`), so that
     /// two writers who read the same state change it once; false when it was not.

@@ -169,10 +169,11 @@ struct DeadLetterController: Sendable {
         ["workflowRunId": .string(run.id), "workflowCreatedAt": .int(run.createdAt.millisecondsSinceEpoch)]
     }
 
-    /// An entry with the fields of Upstash's `WorkflowDLQMessage` that Stepwise knows, and the
-    /// failed step and its error.
+    /// An entry with the fields of Upstash's `WorkflowDLQMessage` that Stepwise knows (for an SDK
+    /// run, the delivery that failed and its answer), and the failed step and its error.
     private static func view(_ letter: DeadLetter) -> Value {
-        var map = ValueMap([
+        let delivery = letter.message.map(QStashMessageView.deliveryFields) ?? []
+        var map = ValueMap(delivery + (letter.response.map(QStashMessageView.answerFields) ?? []) + [
             ("dlqId", .string(letter.id)), ("workflowRunId", .string(letter.runId)), ("workflow", .string(letter.workflow)),
             ("failedStep", letter.failedStep.map(Value.string) ?? .null), ("error", letter.error?.value ?? .null),
             ("createdAt", .int(letter.createdAt.millisecondsSinceEpoch)),
