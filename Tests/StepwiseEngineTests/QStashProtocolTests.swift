@@ -250,6 +250,50 @@ import StepwiseTesting
         }
     }
 
+    @Test("Upstash Workflow's REST trigger starts a run at a workflow URL with its options, as the SDK's own trigger would; a batch too, a known run id deduplicated", arguments: StoreKind.testable)
+    func theRESTTriggerStartsRunsWithoutAnSDK(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/order"), steps: ["charge", "ship"])
+                endpoint.handle("/order") { await sdk.answer($0) }
+                let started = try await send(
+                    .POST, stepwise.url("/v2/trigger/\(sdk.url)"), body: #"{"order":1}"#,
+                    headers: [("Upstash-Label", "rest"), ("Upstash-Forward-X-Tenant", "t1"), ("Upstash-Retries", "0")])
+                let runId = try #require(started.json?["workflowRunId"]?.string, "\(started.body)")
+                #expect(started.status == 200 && runId.hasPrefix("wfr_"))
+                #expect(started.json?["workflowCreatedAt"].map { if case .int = $0 { true } else { false } } == true)
+                let run = try await finishedRun(runId, in: stepwise.store)
+                #expect(run.status == .succeeded && run.label == "rest" && run.endpoint == sdk.url)
+                let first = try #require(endpoint.requests(to: "/order").first)
+                #expect(first.header("Upstash-Workflow-Sdk-Version") == "1", "a run's delivery, not a new trigger for the SDK")
+                #expect(first.header("X-Tenant") == "t1" && first.header("Upstash-Workflow-RunId") == runId)
+                #expect(try RawStepArray(jsonBytes: Array(first.body.utf8)).initialPayload == Array(#"{"order":1}"#.utf8))
+                #expect(endpoint.requests(to: "/order").allSatisfy { $0.header("X-Tenant") == "t1" }, "the trigger's options are the run's")
+
+                let items: Value = [
+                    ["destination": .string(sdk.url), "body": "{}", "headers": ["Upstash-Workflow-RunId": "order-7"]],
+                    ["destination": .string(sdk.url), "headers": ["Upstash-Workflow-RunId": "order-7"]],
+                ]
+                let batch = try await send(.POST, stepwise.url("/v2/batch/trigger"), body: items.jsonText())
+                #expect(batch.status == 201, "\(batch.body)")
+                #expect(batch.json?.list?.map { $0["workflowRunId"] } == ["order-7", "order-7"])
+                #expect(batch.json?.list?.map { $0["deduplicated"] } == [false, true], "\(batch.body)")
+                #expect(try await finishedRun("order-7", in: stepwise.store).status == .succeeded)
+
+                for (path, body, headers, problem) in [
+                    ("/v2/trigger/not-a-url", "{}", [(String, String)](), "'not-a-url' is no URL"),
+                    ("/v2/trigger/\(sdk.url)", "{}", [("Upstash-Workflow-RunId", "wfr_sched_x")], "Upstash-Workflow-RunId: run ids starting with 'wfr_sched_'"),
+                    ("/v2/batch/trigger", #"[{"destination": "\#(sdk.url)"}, {"body": "{}"}]"#, [], "batch item 1"),
+                    ("/v2/batch/trigger", "[]", [], "the batch is empty"),
+                ] {
+                    let refused = try await send(.POST, stepwise.url(path), body: body, headers: headers)
+                    #expect(refused.status == 400 && refused.error?.contains(problem) == true, "\(path): \(refused.body)")
+                }
+                #expect(try await stepwise.store.runs(RunFilter()).count == 2, "a refused trigger starts nothing")
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func invalidPublishesAreRefusedAndStoreNothing(kind: StoreKind) async throws {
         try await RunningServer.with([], store: kind) { stepwise in
             let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/wf", steps: [])
@@ -328,6 +372,8 @@ import StepwiseTesting
                 #expect(failed.error?.message == QueuedAttemptResolver.nonWorkflowDestination)
                 #expect(endpoint.requests(to: "/plain").count == 1, "not retried: retrying cannot help")
                 #expect(try await stepwise.store.allDeadLetters().map(\.runId) == ["wfr_wrong"])
+                let entry = try await send(.GET, stepwise.url("/v2/workflows/dlq/dlq_wfr_wrong")).json
+                #expect(entry?["responseStatus"] == 200 && entry?["responseBody"] == #"{"ok":true}"#, "the destination's own answer: \(String(describing: entry))")
                 let states = try await stepwise.store.messageEvents(matching: MessageEventFilter(), before: nil, count: 100).events
                     .filter { $0.messageId == first }.map(\.state)
                 #expect(states == [.failed, .error, .created], "the first delivery's, newest first")

@@ -99,4 +99,22 @@ import Testing
         #expect(WebhookRequest.completes(step: #"{"stepId":1,"stepName":"w","stepType":"WaitForWebhook","concurrent":1}"#))
         #expect(!WebhookRequest.completes(step: #"{"stepId":1,"stepName":"w","stepType":"Wait","concurrent":1}"#))
     }
+
+    @Test("a webhook's event id is one a CreateWebhook step of the run's log made, as the JS SDK writes it; the initial payload makes none")
+    func findsTheWebhooksARunMade() {
+        func step(_ id: Int, _ type: String, out: String) -> RawStep {
+            let json: Value = ["stepId": .int(Int64(id)), "stepName": "s", "stepType": .string(type), "out": .string(out), "concurrent": 1]
+            return RawStep(messageId: "msg_\(id)", body: Array(json.jsonText().utf8))
+        }
+        let made = #"{"webhookUrl":"http://127.0.0.1:8080/v2/workflows/hooks/u/wfr_1/evt_AAAAAAAAAAAAAAA","eventId":"evt_AAAAAAAAAAAAAAA"}"#
+        let forged = #"{"webhookUrl":"x","eventId":"evt_BBBBBBBBBBBBBBB"}"#
+        let log = [step(1, "CreateWebhook", out: forged), step(1, "Run", out: #""evt_CCCCCCCCCCCCCCC""#), step(2, "CreateWebhook", out: made)]
+        #expect(WebhookRequest.created(eventId: "evt_AAAAAAAAAAAAAAA", in: log))
+        #expect(!WebhookRequest.created(eventId: "evt_BBBBBBBBBBBBBBB", in: log), "the first entry is the initial payload")
+        #expect(!WebhookRequest.created(eventId: "evt_CCCCCCCCCCCCCCC", in: log))
+        #expect(WebhookRequest.isEventIdShaped("evt_aZ09-_aZ09-_aZ0"))
+        for bad in ["evt_short", "evt_AAAAAAAAAAAAAAAA", "evx_AAAAAAAAAAAAAAA", "evt_AAAAAAAA/AAAAAA", "evt_AAAAAAAAAAAAAA%"] {
+            #expect(!WebhookRequest.isEventIdShaped(bad), "\(bad)")
+        }
+    }
 }

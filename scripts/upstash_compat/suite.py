@@ -458,6 +458,23 @@ def scenario_publish_json(h: Harness, deadline: float) -> None:
     check_arithmetic(h, run_id, 7, deadline, "sequential")
 
 
+def scenario_rest_trigger(h: Harness, deadline: float) -> None:
+    """Upstash Workflow's REST trigger starts a run of the SDK endpoint without the SDK: the
+    endpoint takes the first delivery for its run's (it says the SDK's version) and goes on."""
+    tag = new_tag("rest")
+    answer = h.api("POST", f"/v2/trigger/{h.app_url}/wf/sequential", json={"n": 5, "tag": tag}, headers={"Upstash-Label": "rest"})
+    if answer.status_code != 200:
+        raise Fail(f"POST /v2/trigger/<app>/wf/sequential: expected 200, got {answer.status_code} {short(answer.text, 200)}")
+    run_id = answer.json().get("workflowRunId")
+    if not run_id:
+        raise Fail(f"POST /v2/trigger: no workflowRunId in {short(answer.text, 200)}")
+    check_arithmetic(h, run_id, 5, deadline, "sequential")
+    runs = h.runs_by_tag(tag)
+    expect_equal("runs the app saw for the REST trigger's payload (one: the SDK did not start another)", [r["workflowRunId"] for r in runs], [run_id])
+    _, run = h.run_status(run_id)
+    expect_equal(f"run {run_id}: its label", (run or {}).get("label"), "rest")
+
+
 def scenario_publish_deduplicated(h: Harness, deadline: float) -> None:
     tag = new_tag("dedup")
     url, headers = f"{h.app_url}/third-party/echo", {"X-Run-Id": tag}
@@ -1153,6 +1170,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("sleep", scenario_sleep),
     ("call", scenario_call),
     ("flaky", scenario_flaky),
+    ("rest_trigger", scenario_rest_trigger),
     ("failure_function", scenario_failure_function),
     ("failure_function_retried", scenario_failure_function_retried),
     ("failure_url", scenario_failure_url),

@@ -44,30 +44,33 @@ extension WorkflowEngine {
     /// token, and only its own wait takes it. `.noRun` unless the run is a running SDK run whose
     /// log made that webhook.
     public func receiveWebhook(runId: String, eventId: String, request: WebhookRequest) async throws -> WebhookOutcome {
-        guard let run = try await store.run(id: runId), run.endpoint != nil, run.status == .running,
+        guard WebhookRequest.isEventIdShaped(eventId), let run = try await store.run(id: runId), run.endpoint != nil, run.status == .running,
             WebhookRequest.created(eventId: eventId, in: try await store.runLog(runId: runId, through: nil))
         else { return .noRun }
         let body = request.eventBody
-        if try await completeWebhookWait(runId: runId, eventId: eventId, with: { body }) { return .completed }
-        guard try await store.keepWebhookCall(runId: runId, eventId: eventId, request: String(decoding: body, as: UTF8.self), at: clock()) else {
-            return .refused
-        }
-        // A wait that began meanwhile found nothing kept: it takes the call now (the take is
-        // atomic, so the call completes one wait once, here or in `wait`).
-        let key = WebhookRequest.lookbackKey(eventId: eventId)
-        let taken = try await completeWebhookWait(runId: runId, eventId: eventId) {
-            try await self.store.takeEvent(runId: runId, event: key).map(EndpointWake.eventBody)
-        }
-        return taken ? .completed : .kept
+        if try await completeWebhookWait(runId: runId, eventId: eventId, with: body) { return .completed }
+        guard try await keepWebhookCall(runId: runId, eventId: eventId, body: body) else { return .refused }
+        // A wait that began meanwhile found nothing kept. The take is atomic: the call completes
+        // one wait once, here or in `wait`; one that nothing completed is kept again.
+        guard try await !webhookWaits(runId: runId, eventId: eventId).isEmpty else { return .kept }
+        guard let kept = try await store.takeEvent(runId: runId, event: WebhookRequest.lookbackKey(eventId: eventId)) else { return .completed }
+        let bytes = EndpointWake.eventBody(kept)
+        if try await completeWebhookWait(runId: runId, eventId: eventId, with: bytes) { return .completed }
+        return try await keepWebhookCall(runId: runId, eventId: eventId, body: bytes) ? .kept : .refused
     }
 
-    /// Completes the run's waiting `WaitForWebhook` step on `eventId` with what `body` gives
-    /// (read only once such a wait is found; nothing when it gives nothing); whether it did.
-    private func completeWebhookWait(runId: String, eventId: String, with body: () async throws -> [UInt8]?) async throws -> Bool {
-        for wait in try await store.endpointWaits(event: eventId, runId: runId) where WebhookRequest.completes(step: wait.step) {
-            guard let bytes = try await body() else { return false }
-            if try await resolve(wait, eventBody: bytes) { return true }
-        }
+    private func keepWebhookCall(runId: String, eventId: String, body: [UInt8]) async throws -> Bool {
+        try await store.keepWebhookCall(runId: runId, eventId: eventId, request: String(decoding: body, as: UTF8.self), at: clock())
+    }
+
+    /// The run's waiting `WaitForWebhook` steps on `eventId`.
+    private func webhookWaits(runId: String, eventId: String) async throws -> [EndpointWait] {
+        try await store.endpointWaits(event: eventId, runId: runId).filter { WebhookRequest.completes(step: $0.step) }
+    }
+
+    /// Completes the run's waiting `WaitForWebhook` step on `eventId` with `body`; whether it did.
+    private func completeWebhookWait(runId: String, eventId: String, with body: [UInt8]) async throws -> Bool {
+        for wait in try await webhookWaits(runId: runId, eventId: eventId) where try await resolve(wait, eventBody: body) { return true }
         return false
     }
 

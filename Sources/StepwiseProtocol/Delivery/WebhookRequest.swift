@@ -59,13 +59,30 @@ public struct WebhookRequest: Sendable, Equatable {
 
     /// Whether `log` (an SDK run's log) has the `CreateWebhook` step that made the webhook of
     /// `eventId`: the SDK publishes it before anyone can know the URL, so no other event id can be
-    /// a webhook of the run.
+    /// a webhook of the run. The initial payload (the first entry) is no step, whatever it holds;
+    /// an entry is parsed only when its bytes name the step type.
     public static func created(eventId: String, in log: [RawStep]) -> Bool {
-        log.contains { entry in
-            guard entry.callType == .step, let step = try? StepJSON(bytes: entry.body), step.stepType == "CreateWebhook",
-                case .value(let made)? = try? step.output()
+        let marker = Array(#""CreateWebhook""#.utf8)
+        return log.dropFirst().contains { entry in
+            guard entry.callType == .step, entry.body.firstRange(of: marker) != nil, let step = try? StepJSON(bytes: entry.body),
+                step.stepType == "CreateWebhook", step.stepId > 0, case .value(let made)? = try? step.output()
             else { return false }
             return made["eventId"] == .string(eventId)
+        }
+    }
+
+    /// Whether `eventId` has the shape of the JS SDK's webhook event ids (`evt_` and 15 of
+    /// nanoid's letters, digits, `-` and `_`): a call with any other is refused before the run's
+    /// log is read, since webhook calls need no token.
+    public static func isEventIdShaped(_ eventId: String) -> Bool {
+        guard eventId.hasPrefix("evt_") else { return false }
+        let rest = eventId.utf8.dropFirst(4)
+        return rest.count == 15 && rest.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+            case UInt8(ascii: "-"), UInt8(ascii: "_"): true
+            default: false
+            }
         }
     }
 

@@ -5,7 +5,8 @@ import StepwiseProtocol
 
 /// QStash's publishing API: `POST /v2/publish/{destination}`, `POST /v2/enqueue/{queue}/{destination}`
 /// and `POST /v2/batch`, through which the Upstash SDKs start runs, append steps and make calls
-/// (reference/upstash-protocol.md §2.7), and the `qstash` clients publish and enqueue messages.
+/// (reference/upstash-protocol.md §2.7), and the `qstash` clients publish and enqueue messages;
+/// and Upstash Workflow's REST triggers, `POST /v2/trigger/{workflowUrl}` and `POST /v2/batch/trigger`.
 struct PublishingController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
@@ -23,6 +24,45 @@ struct PublishingController: Sendable {
             }
         }
         router.post("v2/batch") { request, _ in await batch(request) }
+        router.post("v2/trigger/**") { request, _ in
+            await trigger(request, isBatch: false) { body throws(ProtocolError) in
+                [.init(workflowUrl: try WorkflowTrigger.workflowURL(target: request.uri.string), headers: request.headerFields, body: body)]
+            }
+        }
+        router.post("v2/batch/trigger") { request, _ in
+            await trigger(request, isBatch: true) { body throws(ProtocolError) in
+                let items = try WorkflowTrigger.batch(jsonBytes: body)
+                guard !items.isEmpty else { throw ProtocolError("the batch is empty") }
+                return items.map { WorkflowEngine.TriggerRequest(workflowUrl: $0.workflowUrl, headers: $0.headers, body: $0.body) }
+            }
+        }
+    }
+
+    /// A REST trigger, its runs read by `parse`: `{workflowRunId, workflowCreatedAt}` (200), or
+    /// for a batch one per item with `deduplicated` (201), as Upstash's API answers.
+    private func trigger(
+        _ request: Request, isBatch: Bool, _ parse: ([UInt8]) throws(ProtocolError) -> [WorkflowEngine.TriggerRequest]
+    ) async -> Response {
+        let requests: [WorkflowEngine.TriggerRequest]
+        switch await Self.body(of: request, parsedBy: parse) {
+        case .failure(let refusal): return refusal.response
+        case .success(let parsed): requests = parsed
+        }
+        do {
+            switch try await engine.trigger(requests, isBatch: isBatch) {
+            case .failure(let refusal): return ErrorAnswer.refused(refusal)
+            case .success(let runs):
+                let answers: [Value] = runs.map { run in
+                    var fields: [(String, Value)] = [("workflowRunId", .string(run.runId))]
+                    if let created = run.createdAt { fields.append(("workflowCreatedAt", .int(created.millisecondsSinceEpoch))) }
+                    if isBatch { fields.append(("deduplicated", .bool(run.deduplicated))) }
+                    return .map(ValueMap(fields))
+                }
+                return isBatch ? JSONResponse.make(.created, .list(answers)) : JSONResponse.make(.ok, answers[0])
+            }
+        } catch {
+            return failures.answer("the runs could not be started", error)
+        }
     }
 
     /// A single publish or enqueue, its message read by `parse`. A message deduplicated by its
@@ -48,20 +88,29 @@ struct PublishingController: Sendable {
         }
     }
 
+    /// The body of `request` read by `parse`; the answer instead when it cannot be read (400
+    /// naming what is wrong).
+    private static func body<T>(of request: Request, parsedBy parse: ([UInt8]) throws(ProtocolError) -> T) async -> Result<T, ErrorAnswer> {
+        switch await RequestBody.bytes(request) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let body):
+            do {
+                return .success(try parse(body))
+            } catch {
+                return .failure(ErrorAnswer(.badRequest, error.message))
+            }
+        }
+    }
+
     /// Reads the body, parses the messages with `parse` (400 naming what is wrong) and publishes
     /// them; a refusal of a batch's message names its item.
     private func parsing(
         _ request: Request, isBatch: Bool, _ parse: ([UInt8]) throws(ProtocolError) -> [PublishedMessage], answer: PublishAnswering
     ) async -> Response {
         let messages: [PublishedMessage]
-        switch await RequestBody.bytes(request) {
+        switch await Self.body(of: request, parsedBy: parse) {
         case .failure(let refusal): return refusal.response
-        case .success(let body):
-            do {
-                messages = try parse(body)
-            } catch {
-                return JSONResponse.error(.badRequest, error.message)
-            }
+        case .success(let parsed): messages = parsed
         }
         return await store(messages, isBatch: isBatch, answer: answer)
     }
