@@ -25,6 +25,7 @@ struct APIAccessTests {
         (.DELETE, "/v2/workflows/dlq"), (.POST, "/v2/workflows/dlq/resume"), (.POST, "/v2/workflows/dlq/restart"), (.POST, "/v2/workflows/dlq/callback/d"),
         (.GET, "/v2/schedules"), (.GET, "/v2/keys"), (.POST, "/v2/keys/rotate"), (.GET, "/no/such/route"),
         (.POST, "/v2/publish/http://127.0.0.1:9/x"), (.POST, "/v2/batch"), (.POST, "/v2/wait/event"),
+        (.POST, "/v2/trigger/http://127.0.0.1:9/x"), (.POST, "/v2/batch/trigger"),
         (.POST, "/v2/schedules/http://127.0.0.1:9/x"), (.GET, "/v2/schedules/s"), (.DELETE, "/v2/schedules/s"),
         (.PATCH, "/v2/schedules/s/pause"), (.PATCH, "/v2/schedules/s/resume"),
         (.GET, "/v2/flowControl"), (.GET, "/v2/flowControl/k"), (.POST, "/v2/flowControl/k/pause"), (.GET, "/v2/globalParallelism"),
