@@ -70,6 +70,10 @@ extension PostgresStore {
         }
     }
 
+    public func takeFirstEvent(runId: String, prefix: String) async throws -> Value? {
+        try await write { transaction in try transaction.takeFirstEvent(runId: runId, prefix: prefix) }
+    }
+
     public func takeEvent(runId: String, event: String) async throws -> Value? {
         try await write { transaction in try transaction.takeEvent(runId: runId, event: event) }
     }

@@ -263,7 +263,7 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.notify(event: event, data: data, runId: runId, at: time) }
     }
 
-    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> Bool {
+    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> WebhookOutcome {
         try await transitions { transitions in try transitions.keepWebhookCall(runId: runId, eventId: eventId, request: request, at: time) }
     }
 

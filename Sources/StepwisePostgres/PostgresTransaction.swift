@@ -370,10 +370,17 @@ struct PostgresTransaction: StoreTransaction {
             """, [runId, event, data.jsonText(), Self.at(time)])
     }
 
-    func keptEventCount(runId: String, prefix: String, excluding key: String) throws -> Int {
-        Int(
-            try session.value(
-                "SELECT count(*) FROM events WHERE run_id = ? AND left(event_id, length(?)) = ? AND event_id <> ?", [runId, prefix, prefix, key],
-                as: Int64.self) ?? 0)
+    func keptEventCount(runId: String, prefix: String) throws -> Int {
+        Int(try session.value("SELECT count(*) FROM events WHERE run_id = ? AND left(event_id, length(?)) = ?", [runId, prefix, prefix], as: Int64.self) ?? 0)
+    }
+
+    func takeFirstEvent(runId: String, prefix: String) throws -> Value? {
+        try session.value(
+            """
+            DELETE FROM events WHERE run_id = ? AND event_id = (
+                SELECT event_id FROM events WHERE run_id = ? AND left(event_id, length(?)) = ? ORDER BY event_id LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING data
+            """, [runId, runId, prefix, prefix], as: String.self
+        ).map { (try? Value(json: $0)) ?? .null }
     }
 }

@@ -50,7 +50,7 @@ extension SQLiteStore {
         try await groupCommit.write { db in try SQLiteTransaction.transitions(db).notify(event: event, data: data, runId: runId, at: time) }
     }
 
-    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> Bool {
+    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> WebhookOutcome {
         try await groupCommit.write { db in
             try SQLiteTransaction.transitions(db).keepWebhookCall(runId: runId, eventId: eventId, request: request, at: time)
         }

@@ -135,6 +135,10 @@ extension SQLiteStore {
         }
     }
 
+    public func takeFirstEvent(runId: String, prefix: String) async throws -> Value? {
+        try await pool.write { db in try SQLiteTransaction(db).takeFirstEvent(runId: runId, prefix: prefix) }
+    }
+
     public func takeEvent(runId: String, event: String) async throws -> Value? {
         try await pool.write { db in
             try SQLiteTransaction(db).takeEvent(runId: runId, event: event)

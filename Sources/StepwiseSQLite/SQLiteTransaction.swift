@@ -365,10 +365,19 @@ struct SQLiteTransaction: StoreTransaction {
             "INSERT OR REPLACE INTO events (run_id, event_id, data, created_at) VALUES (?, ?, ?, ?)", [runId, event, data.jsonText(), Self.at(time)])
     }
 
-    func keptEventCount(runId: String, prefix: String, excluding key: String) throws -> Int {
+    func keptEventCount(runId: String, prefix: String) throws -> Int {
         try Int.fetchOne(
-            db.cachedStatement(sql: "SELECT count(*) FROM events WHERE run_id = ? AND substr(event_id, 1, length(?)) = ? AND event_id <> ?"),
-            arguments: [runId, prefix, prefix, key]) ?? 0
+            db.cachedStatement(sql: "SELECT count(*) FROM events WHERE run_id = ? AND substr(event_id, 1, length(?)) = ?"),
+            arguments: [runId, prefix, prefix]) ?? 0
+    }
+
+    func takeFirstEvent(runId: String, prefix: String) throws -> Value? {
+        guard
+            let key = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT event_id FROM events WHERE run_id = ? AND substr(event_id, 1, length(?)) = ? ORDER BY event_id LIMIT 1"),
+                arguments: [runId, prefix, prefix])
+        else { return nil }
+        return try takeEvent(runId: runId, event: key)
     }
 
 }

@@ -285,11 +285,20 @@ import StepwiseTesting
                     ("/v2/trigger/\(sdk.url)", "{}", [("Upstash-Workflow-RunId", "wfr_sched_x")], "Upstash-Workflow-RunId: run ids starting with 'wfr_sched_'"),
                     ("/v2/batch/trigger", #"[{"destination": "\#(sdk.url)"}, {"body": "{}"}]"#, [], "batch item 1"),
                     ("/v2/batch/trigger", "[]", [], "the batch is empty"),
+                    ("/v2/batch/trigger", #"[{"destination": "\#(sdk.url)", "queue": "q"}]"#, [], "a trigger takes no queue"),
+                    ("/v2/trigger/\(sdk.url)", "{}", [("Upstash-Method", "GET")], "Upstash-Method cannot be given to a trigger"),
+                    ("/v2/trigger/\(sdk.url)", "{}", [("Upstash-Deduplication-Id", "d1")], "Upstash-Deduplication-Id cannot be given"),
+                    ("/v2/trigger/\(sdk.url)", "{}", [("Upstash-Workflow-Invoke", "true")], "Upstash-Workflow-Invoke cannot be given"),
+                    ("/v2/trigger/\(sdk.url)", "{}", [("Upstash-Forward-Upstash-Workflow-Is-Failure", "true")], "cannot be given to a trigger"),
                 ] {
                     let refused = try await send(.POST, stepwise.url(path), body: body, headers: headers)
                     #expect(refused.status == 400 && refused.error?.contains(problem) == true, "\(path): \(refused.body)")
                 }
                 #expect(try await stepwise.store.runs(RunFilter()).count == 2, "a refused trigger starts nothing")
+                // The token given in the query admits the request and is no part of the workflow URL.
+                let byQuery = try await send(.POST, stepwise.url("/v2/trigger/\(sdk.url)?qstash_token=\(RunningServer.token)"), body: "{}", token: nil)
+                let queried = try #require(byQuery.json?["workflowRunId"]?.string, "\(byQuery.body)")
+                #expect(try await stepwise.store.run(id: queried)?.endpoint == sdk.url)
             }
         }
     }

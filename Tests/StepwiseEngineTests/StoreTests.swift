@@ -409,7 +409,7 @@ struct StoreTests {
         }
     }
 
-    @Test("webhook calls kept for a running SDK run are bounded per run, a call of the same URL replacing its own; YAML runs and ended runs keep none", arguments: StoreKind.testable)
+    @Test("webhook calls kept for a running SDK run are bounded per run and taken oldest first, several of one URL too; YAML runs and ended runs keep none", arguments: StoreKind.testable)
     func keptWebhookCalls(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { (s: StoreFixture) async throws in
             let store = s.store
@@ -417,18 +417,24 @@ struct StoreTests {
             let run = RunRecord(id: "wfr_sdk", workflow: url, definitionHash: "", input: .null, createdAt: s.t0, updatedAt: s.t0, endpoint: url)
             let first = QueuedMessage(role: .workflow, runId: "wfr_sdk", destination: url, dueAt: try s.at(86_400_000))
             _ = try await store.publish([.startRun(run, initialBody: [], first: first)], at: s.t0)
-            for index in 0..<WebhookOutcome.maximumKeptCalls {
-                #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_\(index)", request: "{}", at: s.t0))
+            // Two calls of one URL, then more of others, up to the bound.
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_0", request: "first", at: s.t0) == .kept)
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_0", request: "second", at: s.at(1)) == .kept)
+            for index in 2..<WebhookOutcome.maximumKeptCalls {
+                #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_\(index)", request: "{}", at: s.t0) == .kept)
             }
-            #expect(try await !store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_more", request: "{}", at: s.t0), "the bound")
-            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_0", request: #"{"again":1}"#, at: s.t0), "a replacement does not grow")
-            #expect(try await store.takeEvent(runId: "wfr_sdk", event: WebhookRequest.lookbackKey(eventId: "evt_0")) == .string(#"{"again":1}"#))
-            #expect(try await store.takeEvent(runId: "wfr_sdk", event: "evt_1") == nil, "kept apart from notify's events")
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_more", request: "{}", at: s.t0) == .refused, "the bound")
+            let prefix = WebhookRequest.lookbackPrefix(eventId: "evt_0")
+            #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: prefix) == "first")
+            #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: prefix) == "second")
+            #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: prefix) == nil)
+            #expect(try await store.takeEvent(runId: "wfr_sdk", event: "evt_2") == nil, "kept apart from notify's events")
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_more", request: "{}", at: s.t0) == .kept, "taken calls free their room")
 
             _ = try await store.createRun(s.newRun("yaml", at: 0))
-            #expect(try await !store.keepWebhookCall(runId: "yaml", eventId: "evt_0", request: "{}", at: s.t0))
+            #expect(try await store.keepWebhookCall(runId: "yaml", eventId: "evt_0", request: "{}", at: s.t0) == .noRun)
             #expect(try await store.cancel(runId: "wfr_sdk", reason: nil, at: s.at(1)))
-            #expect(try await !store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_more", request: "{}", at: s.t0))
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_1", request: "{}", at: s.t0) == .noRun)
         }
     }
 

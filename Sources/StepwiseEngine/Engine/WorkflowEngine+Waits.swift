@@ -30,8 +30,10 @@ extension WorkflowEngine {
         case .runEnded(let status): return .failure(.runEnded(status))
         case .stored, .deduplicated: break
         }
-        let lookback = request.step.stepType == WebhookRequest.stepType ? WebhookRequest.lookbackKey(eventId: event) : event
-        if let kept = try await store.takeEvent(runId: runId, event: lookback) {
+        let kept = request.step.stepType == WebhookRequest.stepType
+            ? try await store.takeFirstEvent(runId: runId, prefix: WebhookRequest.lookbackPrefix(eventId: event))
+            : try await store.takeEvent(runId: runId, event: event)
+        if let kept {
             _ = try await resolve(wait, eventBody: EndpointWake.eventBody(kept))
         }
         queueChanged()
@@ -49,17 +51,23 @@ extension WorkflowEngine {
         else { return .noRun }
         let body = request.eventBody
         if try await completeWebhookWait(runId: runId, eventId: eventId, with: body) { return .completed }
-        guard try await keepWebhookCall(runId: runId, eventId: eventId, body: body) else { return .refused }
-        // A wait that began meanwhile found nothing kept. The take is atomic: the call completes
-        // one wait once, here or in `wait`; one that nothing completed is kept again.
-        guard try await !webhookWaits(runId: runId, eventId: eventId).isEmpty else { return .kept }
-        guard let kept = try await store.takeEvent(runId: runId, event: WebhookRequest.lookbackKey(eventId: eventId)) else { return .completed }
-        let bytes = EndpointWake.eventBody(kept)
-        if try await completeWebhookWait(runId: runId, eventId: eventId, with: bytes) { return .completed }
-        return try await keepWebhookCall(runId: runId, eventId: eventId, body: bytes) ? .kept : .refused
+        let outcome = try await keepWebhookCall(runId: runId, eventId: eventId, body: body)
+        guard outcome == .kept else { return outcome }
+        // A wait that began meanwhile found nothing kept: hand it the first call kept (a take is
+        // atomic, so each call completes one wait once, here or in `wait`); a call nothing
+        // completed is kept again, a few times at most, as waits keep beginning.
+        for _ in 0..<3 {
+            guard try await !webhookWaits(runId: runId, eventId: eventId).isEmpty,
+                let kept = try await store.takeFirstEvent(runId: runId, prefix: WebhookRequest.lookbackPrefix(eventId: eventId))
+            else { return .kept }
+            let bytes = EndpointWake.eventBody(kept)
+            if try await completeWebhookWait(runId: runId, eventId: eventId, with: bytes) { continue }
+            guard try await keepWebhookCall(runId: runId, eventId: eventId, body: bytes) == .kept else { return .kept }
+        }
+        return .kept
     }
 
-    private func keepWebhookCall(runId: String, eventId: String, body: [UInt8]) async throws -> Bool {
+    private func keepWebhookCall(runId: String, eventId: String, body: [UInt8]) async throws -> WebhookOutcome {
         try await store.keepWebhookCall(runId: runId, eventId: eventId, request: String(decoding: body, as: UTF8.self), at: clock())
     }
 

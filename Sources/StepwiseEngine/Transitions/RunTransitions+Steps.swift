@@ -54,17 +54,18 @@ extension RunTransitions {
         return NotifyResult(woken: [], stored: true)
     }
 
-    /// Keeps `request` (a webhook call's event body) for running SDK run `runId`'s coming wait on
-    /// `eventId`, under the webhook's own key (`WebhookRequest.lookbackKey`), replacing an earlier
-    /// call of the same URL; false when the run is not a running SDK run or already keeps
-    /// `WebhookOutcome.maximumKeptCalls` of other URLs.
-    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) throws -> Bool {
-        guard let run = try transaction.run(id: runId), run.endpoint != nil, run.status == .running else { return false }
-        let key = WebhookRequest.lookbackKey(eventId: eventId)
-        let kept = try transaction.keptEventCount(runId: runId, prefix: WebhookRequest.lookbackKey(eventId: ""), excluding: key)
-        guard kept < WebhookOutcome.maximumKeptCalls else { return false }
+    /// Keeps `request` (a webhook call's event body) for one of running SDK run `runId`'s coming
+    /// waits on `eventId`, under a key of its own (`WebhookRequest.lookbackKey`): `.noRun` when
+    /// the run is not a running SDK run, `.refused` when it already keeps
+    /// `WebhookOutcome.maximumKeptCalls` calls.
+    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) throws -> WebhookOutcome {
+        guard let run = try transaction.run(id: runId), run.endpoint != nil, run.status == .running else { return .noRun }
+        guard try transaction.keptEventCount(runId: runId, prefix: WebhookRequest.lookbackKeysPrefix) < WebhookOutcome.maximumKeptCalls else {
+            return .refused
+        }
+        let key = WebhookRequest.lookbackKey(eventId: eventId, nanoseconds: time.nanosecondsSinceEpoch, salt: UInt32.random(in: 0...UInt32.max))
         try transaction.keepEvent(runId: runId, event: key, data: .string(request), at: time)
-        return true
+        return .kept
     }
 
     /// Stores a pending operation with its timer or call message.

@@ -108,8 +108,11 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func takeEvent(runId: String, event: String) throws -> Value?
     /// Keeps `data` for run `runId`'s next wait on `event`, replacing an earlier one.
     func keepEvent(runId: String, event: String, data: Value, at time: TimestampValue) throws
-    /// How many events are kept for run `runId` whose key starts with `prefix`, but for `key`.
-    func keptEventCount(runId: String, prefix: String, excluding key: String) throws -> Int
+    /// How many events are kept for run `runId` whose key starts with `prefix`.
+    func keptEventCount(runId: String, prefix: String) throws -> Int
+    /// Removes and returns the event kept for run `runId` whose key, starting with `prefix`,
+    /// comes first in order, if any.
+    func takeFirstEvent(runId: String, prefix: String) throws -> Value?
 
     // MARK: Dead letters
 

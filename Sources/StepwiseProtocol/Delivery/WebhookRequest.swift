@@ -50,11 +50,22 @@ public struct WebhookRequest: Sendable, Equatable {
         return Array(Value.map(ValueMap(fields)).jsonText().utf8)
     }
 
-    /// The key a webhook request that comes before its wait is kept under for the run (lookback),
-    /// apart from the events of notifies, so that no unauthenticated request completes a wait
-    /// for an event.
-    public static func lookbackKey(eventId: String) -> String {
-        "webhook:" + eventId
+    /// The prefix of the keys webhook calls that come before their waits are kept under for the
+    /// run (lookback), apart from the events of notifies, so that no unauthenticated request
+    /// completes a wait for an event; each call has a key of its own (`lookbackKey`), so several
+    /// early calls of one URL complete as many waits, oldest first.
+    public static func lookbackPrefix(eventId: String) -> String {
+        lookbackKeysPrefix + eventId + ":"
+    }
+
+    /// The prefix of every kept webhook call's key, whatever its URL.
+    public static let lookbackKeysPrefix = "webhook:"
+
+    /// The key of a call of `eventId`'s URL kept at `nanoseconds` since the epoch: its order
+    /// is the calls' (`salt` tells two of one nanosecond apart).
+    public static func lookbackKey(eventId: String, nanoseconds: Int128, salt: UInt32) -> String {
+        let time = String(nanoseconds)
+        return lookbackPrefix(eventId: eventId) + String(repeating: "0", count: max(0, 24 - time.count)) + time + "-" + String(salt, radix: 16)
     }
 
     /// Whether `log` (an SDK run's log) has the `CreateWebhook` step that made the webhook of

@@ -20,9 +20,10 @@ public enum Destination {
         return destination
     }
 
-    /// Everything after `prefix` in a raw request target, unchanged.
+    /// Everything after `prefix` in a raw request target, but for QStash's token parameter, which
+    /// admitted the request and is no part of the destination.
     static func fromTarget(_ target: String, prefix: String) throws(ProtocolError) -> String {
         guard target.hasPrefix(prefix) else { throw ProtocolError("the path must start with \(prefix)") }
-        return String(target.dropFirst(prefix.count))
+        return TokenParameter.removed(from: String(target.dropFirst(prefix.count)))
     }
 }

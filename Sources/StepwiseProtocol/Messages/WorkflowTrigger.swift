@@ -5,16 +5,28 @@
 /// `-Flow-Control-*`, `-Failure-Callback*`, `-Forward-*`) are the run's (`WF_TriggerOnConfig`):
 /// with no failure callback, a failure calls the workflow URL's failure function.
 public enum WorkflowTrigger {
-    /// The headers the engine sets, which a request may not.
-    private static let reserved = [
-        "upstash-workflow-init", "upstash-workflow-runid", "upstash-workflow-url", "upstash-feature-set", "upstash-workflow-calltype",
-        "upstash-forward-upstash-workflow-sdk-version",
-    ]
+    /// Prefixes of the headers the engine sets or the SDKs use between themselves (a call's
+    /// callback, a failure callback's run, an invoke), which a trigger may not give.
+    private static let reservedPrefixes = ["upstash-workflow-", "upstash-forward-upstash-workflow-", "upstash-failure-callback-workflow-", "upstash-feature-set"]
+    /// Options of a publish that a trigger does not take: a run's deliveries are POSTs in no
+    /// queue, and a run id, not a message, is what a trigger deduplicates on.
+    private static let refused = ["upstash-method", "upstash-queue-name", "upstash-deduplication-id", "upstash-content-based-deduplication"]
 
     /// The trigger of run `runId` at `workflowUrl` with `body` as its initial payload and the
-    /// options of `headers`; errors name what is wrong.
+    /// options of `headers` (its `Upstash-Workflow-RunId`, the run id, is taken apart); errors
+    /// name what is wrong.
     public static func message(workflowUrl: String, runId: String, headers: HeaderFields, body: [UInt8]) throws(ProtocolError) -> PublishedMessage {
-        var fields = HeaderFields(headers.fields.filter { field in !reserved.contains(field.name.lowercased()) })
+        var fields = HeaderFields(headers.fields.filter { !$0.name.equalsIgnoringASCIICase("Upstash-Workflow-RunId") })
+        if let field = fields.fields.first(where: { field in
+            let name = field.name.lowercased()
+            return refused.contains(name) || reservedPrefixes.contains { name.hasPrefix($0) }
+        }) {
+            throw ProtocolError("\(field.name) cannot be given to a trigger: the engine sets what a run's deliveries carry")
+        }
+        // A failure callback keeps to the trigger's retries, as Upstash documents.
+        if fields["Upstash-Failure-Callback"] != nil, fields["Upstash-Failure-Callback-Retries"] == nil, let retries = fields["Upstash-Retries"] {
+            fields.append("Upstash-Failure-Callback-Retries", retries)
+        }
         fields.append("Upstash-Workflow-Init", "true")
         fields.append("Upstash-Workflow-RunId", runId)
         fields.append("Upstash-Workflow-Url", workflowUrl)
@@ -37,6 +49,10 @@ public enum WorkflowTrigger {
     /// The items of a `POST /v2/batch/trigger` body `[{destination, body?, headers?}]`: each
     /// workflow URL with its options and payload; errors are located as `batch item <index>`.
     public static func batch(jsonBytes: [UInt8]) throws(ProtocolError) -> [(workflowUrl: String, headers: HeaderFields, body: [UInt8])] {
-        try PublishedMessage.batch(jsonBytes: jsonBytes).map { ($0.destination, $0.headers, $0.body ?? []) }
+        let items = try PublishedMessage.batch(jsonBytes: jsonBytes)
+        if let index = items.firstIndex(where: { $0.queue != nil }) {
+            throw ProtocolError("batch item \(index): a trigger takes no queue; a run's deliveries go in no queue")
+        }
+        return items.map { ($0.destination, $0.headers, $0.body ?? []) }
     }
 }

@@ -42,12 +42,6 @@ struct WebhookController: Sendable {
         return kept
     }
 
-    /// The path and query kept in the run's log, without QStash's `qstash_token`.
-    private static func keptURL(path: String, query: String?) -> String {
-        let parameters = (query ?? "").split(separator: "&").filter { !$0.hasPrefix("qstash_token=") && $0 != "qstash_token" }
-        return path + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
-    }
-
     /// A byte of a host and port (`example.com:8080`, `[::1]:80`).
     private static func isAuthorityByte(_ byte: UInt8) -> Bool {
         switch byte {
@@ -69,7 +63,7 @@ struct WebhookController: Sendable {
         guard host.utf8.allSatisfy(Self.isAuthorityByte) else { return JSONResponse.error(.badRequest, "the Host header is not a host and port") }
         let webhook = WebhookRequest(
             method: request.method.rawValue, headers: await keptHeaders(request.headerFields), body: body,
-            proto: request.headerFields["X-Forwarded-Proto"] == "https" ? "https" : "http", host: host, url: Self.keptURL(path: request.uri.path, query: request.uri.query))
+            proto: request.headerFields["X-Forwarded-Proto"] == "https" ? "https" : "http", host: host, url: TokenParameter.removed(from: request.uri.string))
         do {
             switch try await engine.receiveWebhook(runId: runId, eventId: eventId, request: webhook) {
             case .noRun: return JSONResponse.error(.notFound, "no running workflow run waits on this webhook")
