@@ -91,65 +91,105 @@ struct DLQListCommand: AsyncParsableCommand {
     }
 }
 
-/// `stepwise dlq resume`, `restart` and `retry-callback`: each answers the run it acts on.
-protocol DLQRunCommand: AsyncParsableCommand {
-    /// The command's name.
+/// Which entries `stepwise dlq resume|restart|delete` takes: one by its id, or every entry a
+/// selection names, page after page (the server's bulk actions).
+struct DLQSelection: ParsableArguments {
+    @Argument(help: "The DLQ entry's id (or select entries with --workflow, --label or --all).") var dlqId: String?
+    @Option(name: .long, help: "Every failed run of this workflow (a YAML workflow's name, or an SDK run's endpoint URL).") var workflow: String?
+    @Option(name: .long, help: "Every failed run with this label.") var label: String?
+    @Flag(name: .long, help: "Every entry of the dead-letter queue.") var all = false
+
+    /// The query of a selection by filter; `nil` for one entry by its id. An error when both or
+    /// neither are given.
+    func filters() throws -> [String]? {
+        var filters = workflow.map { ["workflow=" + QueryValue.escaped($0)] } ?? []
+        if let label { filters.append("label=" + QueryValue.escaped(label)) }
+        let selects = all || !filters.isEmpty
+        guard (dlqId == nil) == selects, !(all && !filters.isEmpty) else {
+            throw CommandFailure.usage("give a DLQ entry id, or select entries with --workflow and --label, or --all")
+        }
+        return selects ? filters : nil
+    }
+}
+
+/// `stepwise dlq resume`, `restart` and `delete`: one entry, or every entry selected.
+protocol DLQActionCommand: AsyncParsableCommand {
+    /// The command's name, also the server's action.
     static var action: String { get }
-    /// The path segment before the id (`action` unless it differs).
-    static var route: String { get }
     static var abstract: String { get }
-    var dlqId: String { get }
+    var selection: DLQSelection { get }
     var server: ServerOption { get }
 }
 
-extension DLQRunCommand {
+extension DLQActionCommand {
     static var configuration: CommandConfiguration { CommandConfiguration(commandName: action, abstract: abstract) }
-    static var route: String { action }
 
     func run() async throws {
-        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.route)/\(PathSegment.escaped(dlqId))")
+        guard let filters = try selection.filters() else { return try await actOnOne(selection.dlqId ?? "") }
+        // Entries acted on leave the listing (a resumed run that fails again comes back newer
+        // than the cursor), so following the cursor visits each entry once.
+        var cursor: String?
+        var deleted: Int64 = 0
+        repeat {
+            let query = filters + ["count=\(DeadLetterFilter.maximumPage)"] + (cursor.map { ["cursor=" + QueryValue.escaped($0)] } ?? [])
+            let path = Self.action == "delete" ? "/v2/workflows/dlq" : "/v2/workflows/dlq/\(Self.action)"
+            let answer = try await server.client.expectSuccess(Self.action == "delete" ? .DELETE : .POST, path + "?" + query.joined(separator: "&"))
+            for run in answer["workflowRuns"]?.listItems ?? [] { print(run["workflowRunId"]?.stringText ?? run.jsonText()) }
+            if case .int(let count)? = answer["deleted"] { deleted += count }
+            cursor = answer["cursor"]?.stringText
+        } while cursor != nil
+        if Self.action == "delete" { print("deleted \(deleted)") }
+    }
+
+    private func actOnOne(_ dlqId: String) async throws {
+        let id = PathSegment.escaped(dlqId)
+        guard Self.action != "delete" else {
+            _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/dlq/\(id)")
+            return print("deleted \(dlqId)")
+        }
+        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.action)/\(id)")
         print(answer["workflowRunId"]?.stringText ?? answer.jsonText())
     }
 }
 
 /// `stepwise dlq resume`.
-struct DLQResumeCommand: DLQRunCommand {
+struct DLQResumeCommand: DLQActionCommand {
     static let action = "resume"
-    static let abstract = "Continue a failed run from its failed step; prints the run id."
+    static let abstract = "Continue failed runs from their failed step; prints each run id."
 
-    @Argument(help: "The DLQ entry's id.") var dlqId: String
+    @OptionGroup var selection: DLQSelection
     @OptionGroup var server: ServerOption
 }
 
 /// `stepwise dlq restart`.
-struct DLQRestartCommand: DLQRunCommand {
+struct DLQRestartCommand: DLQActionCommand {
     static let action = "restart"
-    static let abstract = "Start a fresh run with a failed run's input; prints the new run id."
+    static let abstract = "Start fresh runs with failed runs' input; prints each new run id."
 
-    @Argument(help: "The DLQ entry's id.") var dlqId: String
-    @OptionGroup var server: ServerOption
-}
-
-/// `stepwise dlq retry-callback`.
-struct DLQRetryCallbackCommand: DLQRunCommand {
-    static let action = "retry-callback"
-    static let route = "callback"
-    static let abstract = "Send a failed SDK run's failure callback again, once it has failed; prints the run id."
-
-    @Argument(help: "The DLQ entry's id.") var dlqId: String
+    @OptionGroup var selection: DLQSelection
     @OptionGroup var server: ServerOption
 }
 
 /// `stepwise dlq delete`.
-struct DLQDeleteCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Remove an entry from the dead-letter queue.")
+struct DLQDeleteCommand: DLQActionCommand {
+    static let action = "delete"
+    static let abstract = "Remove entries from the dead-letter queue."
+
+    @OptionGroup var selection: DLQSelection
+    @OptionGroup var server: ServerOption
+}
+
+/// `stepwise dlq retry-callback`.
+struct DLQRetryCallbackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry-callback", abstract: "Send a failed SDK run's failure callback again, once it has failed; prints the run id.")
 
     @Argument(help: "The DLQ entry's id.") var dlqId: String
     @OptionGroup var server: ServerOption
 
     func run() async throws {
-        _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/dlq/\(PathSegment.escaped(dlqId))")
-        print("deleted \(dlqId)")
+        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/callback/\(PathSegment.escaped(dlqId))")
+        print(answer["workflowRunId"]?.stringText ?? answer.jsonText())
     }
 }
 

@@ -117,6 +117,33 @@ struct OrchestrationCommandTests {
         }
     }
 
+    @Test("dlq restart, resume and delete take every entry a selection names, page after page; an id and a selection together are refused")
+    func deadLettersInBulk() async throws {
+        let doomed = try EngineFeatureTests.doomed()
+        try await RunningServer.with([doomed]) { server in
+            var failed: [String] = []
+            for label in ["x", "x", "y"] {
+                let id = try await server.startRun("doomed", "{}", headers: [("Upstash-Label", label)])
+                _ = try await finishedRun(id, in: server.store)
+                failed.append(id)
+            }
+            let neither = try await run(["dlq", "resume", "--server", server.url(""), "--token", RunningServer.token])
+            #expect(neither.status == 2 && neither.standardError.contains("give a DLQ entry id, or select entries"), "\(neither.standardError)")
+            for extra in [["dlq_\(failed[0])", "--all"], ["--all", "--label", "x"]] {
+                let refused = try await run(["dlq", "delete"] + extra + ["--server", server.url(""), "--token", RunningServer.token])
+                #expect(refused.status == 2, "\(extra): \(refused.standardError)")
+            }
+            #expect(try await server.store.allDeadLetters().count == 3, "a refused command does nothing")
+
+            let restarted = try await succeeding("dlq", "restart", "--label", "x", on: server).split(separator: "\n").map(String.init)
+            #expect(restarted.count == 2 && Set(restarted).isDisjoint(with: failed), "\(restarted)")
+            for id in restarted { _ = try await finishedRun(id, in: server.store) }
+            #expect(try await Set(server.store.allDeadLetters().map(\.runId)) == Set([failed[2]] + restarted))
+            #expect(try await succeeding("dlq", "delete", "--workflow", "doomed", on: server) == "deleted 3\n")
+            #expect(try await server.store.allDeadLetters().isEmpty)
+        }
+    }
+
     @Test("cancel --workflow cancels every running run of the workflow; cancel RUN_ID still cancels one")
     func cancelWorkflow() async throws {
         let sleeper = try definition("""
