@@ -263,8 +263,8 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.notify(event: event, data: data, runId: runId, at: time) }
     }
 
-    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> WebhookOutcome {
-        try await transitions { transitions in try transitions.keepWebhookCall(runId: runId, eventId: eventId, request: request, at: time) }
+    public func keepWebhookCall(runId: String, eventId: String, request: String, returned: Bool, at time: TimestampValue) async throws -> WebhookOutcome {
+        try await transitions { transitions in try transitions.keepWebhookCall(runId: runId, eventId: eventId, request: request, returned: returned, at: time) }
     }
 
     public func waiters(event: String) async throws -> [Waiter] {

@@ -50,9 +50,9 @@ extension SQLiteStore {
         try await groupCommit.write { db in try SQLiteTransaction.transitions(db).notify(event: event, data: data, runId: runId, at: time) }
     }
 
-    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> WebhookOutcome {
+    public func keepWebhookCall(runId: String, eventId: String, request: String, returned: Bool, at time: TimestampValue) async throws -> WebhookOutcome {
         try await groupCommit.write { db in
-            try SQLiteTransaction.transitions(db).keepWebhookCall(runId: runId, eventId: eventId, request: request, at: time)
+            try SQLiteTransaction.transitions(db).keepWebhookCall(runId: runId, eventId: eventId, request: request, returned: returned, at: time)
         }
     }
 

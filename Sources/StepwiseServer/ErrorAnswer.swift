@@ -23,6 +23,8 @@ struct ErrorAnswer: Error {
             return JSONResponse.error(.badRequest, error.message)
         case .unknownRun(let id):
             return JSONResponse.error(.notFound, "no workflow run with id '\(id)'")
+        case .runIdTaken(let id):
+            return JSONResponse.error(.conflict, "run id '\(id)' belongs to a run of another workflow; choose another")
         case .unknownURLGroup(let name):
             return JSONResponse.error(.notFound, "no URL group named '\(name)'; add endpoints with POST /v2/topics/\(name)/endpoints")
         case .runEnded(let status):

@@ -298,6 +298,7 @@ extension EngineFeatureTests {
                 ("callerIp=1.2.3.4&count=5", 400, "callerIp cannot filter here"),
                 // What would otherwise act on every entry.
                 ("", 400, "select the entries"), ("dlqIds=", 400, "dlqIds has no value"), ("label=&count=100", 400, "label has no value"),
+                ("count=100&lable=b", 400, "lable is not a parameter of a bulk DLQ action"),
             ] {
                 for (method, path) in [(HTTPMethod.POST, "resume"), (.POST, "restart"), (.DELETE, "")] {
                     let refused = try await send(method, server.url("/v2/workflows/dlq/\(path)?\(query)"))

@@ -279,6 +279,8 @@ import StepwiseTesting
                 #expect(batch.json?.list?.map { $0["workflowRunId"] } == ["order-7", "order-7"])
                 #expect(batch.json?.list?.map { $0["deduplicated"] } == [false, true], "\(batch.body)")
                 #expect(try await finishedRun("order-7", in: stepwise.store).status == .succeeded)
+                let taken = try await send(.POST, stepwise.url("/v2/trigger/\(endpoint.url("/other"))"), body: "{}", headers: [("Upstash-Workflow-RunId", "order-7")])
+                #expect(taken.status == 409, "another workflow's run is never adopted: \(taken.body)")
 
                 for (path, body, headers, problem) in [
                     ("/v2/trigger/not-a-url", "{}", [(String, String)](), "'not-a-url' is no URL"),

@@ -418,23 +418,25 @@ struct StoreTests {
             let first = QueuedMessage(role: .workflow, runId: "wfr_sdk", destination: url, dueAt: try s.at(86_400_000))
             _ = try await store.publish([.startRun(run, initialBody: [], first: first)], at: s.t0)
             // Two calls of one URL, then more of others, up to the bound.
-            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_0", request: "first", at: s.t0) == .kept)
-            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_0", request: "second", at: s.at(1)) == .kept)
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_0", request: "first", returned: false, at: s.t0) == .kept)
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_0", request: "second", returned: false, at: s.at(1)) == .kept)
             for index in 2..<WebhookOutcome.maximumKeptCalls {
-                #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_\(index)", request: "{}", at: s.t0) == .kept)
+                #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_\(index)", request: "{}", returned: false, at: s.t0) == .kept)
             }
-            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_more", request: "{}", at: s.t0) == .refused, "the bound")
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_more", request: "{}", returned: false, at: s.t0) == .refused, "the bound")
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_2", request: "{}", returned: true, at: s.t0) == .kept, "a call taken out goes back")
+            #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: WebhookRequest.lookbackPrefix(eventId: "evt_2")) != nil)
             let prefix = WebhookRequest.lookbackPrefix(eventId: "evt_0")
             #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: prefix) == "first")
             #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: prefix) == "second")
             #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: prefix) == nil)
             #expect(try await store.takeEvent(runId: "wfr_sdk", event: "evt_2") == nil, "kept apart from notify's events")
-            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_more", request: "{}", at: s.t0) == .kept, "taken calls free their room")
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_more", request: "{}", returned: false, at: s.t0) == .kept, "taken calls free their room")
 
             _ = try await store.createRun(s.newRun("yaml", at: 0))
-            #expect(try await store.keepWebhookCall(runId: "yaml", eventId: "evt_0", request: "{}", at: s.t0) == .noRun)
+            #expect(try await store.keepWebhookCall(runId: "yaml", eventId: "evt_0", request: "{}", returned: false, at: s.t0) == .noRun)
             #expect(try await store.cancel(runId: "wfr_sdk", reason: nil, at: s.at(1)))
-            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_1", request: "{}", at: s.t0) == .noRun)
+            #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_1", request: "{}", returned: false, at: s.t0) == .noRun)
         }
     }
 

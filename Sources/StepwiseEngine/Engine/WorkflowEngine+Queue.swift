@@ -225,4 +225,6 @@ public enum PublishRefusal: Error, Sendable, Equatable {
     case runEnded(RunStatus)
     /// A message names a URL group that does not exist.
     case unknownURLGroup(String)
+    /// A trigger chose the id of a run of another workflow.
+    case runIdTaken(String)
 }

@@ -42,6 +42,10 @@ extension WorkflowEngine {
                 return .failure(.invalid(isBatch ? ProtocolError("batch item \(index): \(error.message)") : error))
             }
         }
+        // A chosen id of another workflow's run is refused, never adopted.
+        for (runId, request) in zip(runIds, requests) {
+            if let existing = try await store.run(id: runId), existing.endpoint != request.workflowUrl { return .failure(.runIdTaken(runId)) }
+        }
         switch try await publish(messages, batchItems: isBatch ? Array(messages.indices) : nil) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let results):

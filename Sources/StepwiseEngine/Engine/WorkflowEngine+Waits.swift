@@ -51,7 +51,7 @@ extension WorkflowEngine {
         else { return .noRun }
         let body = request.eventBody
         if try await completeWebhookWait(runId: runId, eventId: eventId, with: body) { return .completed }
-        let outcome = try await keepWebhookCall(runId: runId, eventId: eventId, body: body)
+        let outcome = try await keepWebhookCall(runId: runId, eventId: eventId, body: body, returned: false)
         guard outcome == .kept else { return outcome }
         // A wait that began meanwhile found nothing kept: hand it the first call kept (a take is
         // atomic, so each call completes one wait once, here or in `wait`); a call nothing
@@ -62,13 +62,13 @@ extension WorkflowEngine {
             else { return .kept }
             let bytes = EndpointWake.eventBody(kept)
             if try await completeWebhookWait(runId: runId, eventId: eventId, with: bytes) { continue }
-            guard try await keepWebhookCall(runId: runId, eventId: eventId, body: bytes) == .kept else { return .kept }
+            guard try await keepWebhookCall(runId: runId, eventId: eventId, body: bytes, returned: true) == .kept else { return .kept }
         }
         return .kept
     }
 
-    private func keepWebhookCall(runId: String, eventId: String, body: [UInt8]) async throws -> WebhookOutcome {
-        try await store.keepWebhookCall(runId: runId, eventId: eventId, request: String(decoding: body, as: UTF8.self), at: clock())
+    private func keepWebhookCall(runId: String, eventId: String, body: [UInt8], returned: Bool) async throws -> WebhookOutcome {
+        try await store.keepWebhookCall(runId: runId, eventId: eventId, request: String(decoding: body, as: UTF8.self), returned: returned, at: clock())
     }
 
     /// The run's waiting `WaitForWebhook` steps on `eventId`.

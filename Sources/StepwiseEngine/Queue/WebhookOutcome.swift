@@ -6,7 +6,7 @@ public enum WebhookOutcome: Sendable, Equatable {
     case kept
     /// There is no running SDK run of that id.
     case noRun
-    /// The run already keeps `maximumKeptCalls` calls of other webhooks.
+    /// The run already keeps `maximumKeptCalls` calls that came before their waits.
     case refused
 
     /// The most webhook calls kept for one run before its waits: callers need no token, so what

@@ -93,7 +93,7 @@ public protocol Store: Sendable {
     /// addressed to a running run that is not waiting yet is kept for its next wait (lookback).
     func notify(event: String, data: Value, runId: String?, at time: TimestampValue) async throws -> NotifyResult
     /// Keeps a webhook call for a run's coming wait (`RunTransitions.keepWebhookCall`).
-    func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) async throws -> WebhookOutcome
+    func keepWebhookCall(runId: String, eventId: String, request: String, returned: Bool, at time: TimestampValue) async throws -> WebhookOutcome
     /// Removes and returns the first event kept for `runId` under `prefix` (`StoreTransaction.takeFirstEvent`).
     func takeFirstEvent(runId: String, prefix: String) async throws -> Value?
     /// The runs waiting on `event`.

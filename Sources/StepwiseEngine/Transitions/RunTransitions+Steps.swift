@@ -57,11 +57,13 @@ extension RunTransitions {
     /// Keeps `request` (a webhook call's event body) for one of running SDK run `runId`'s coming
     /// waits on `eventId`, under a key of its own (`WebhookRequest.lookbackKey`): `.noRun` when
     /// the run is not a running SDK run, `.refused` when it already keeps
-    /// `WebhookOutcome.maximumKeptCalls` calls.
-    public func keepWebhookCall(runId: String, eventId: String, request: String, at time: TimestampValue) throws -> WebhookOutcome {
+    /// `WebhookOutcome.maximumKeptCalls` calls, unless the call is `returned` (it was kept, and
+    /// counted, before it was taken out).
+    public func keepWebhookCall(runId: String, eventId: String, request: String, returned: Bool, at time: TimestampValue) throws -> WebhookOutcome {
         guard let run = try transaction.run(id: runId), run.endpoint != nil, run.status == .running else { return .noRun }
-        guard try transaction.keptEventCount(runId: runId, prefix: WebhookRequest.lookbackKeysPrefix) < WebhookOutcome.maximumKeptCalls else {
-            return .refused
+        if !returned {
+            let kept = try transaction.keptEventCount(runId: runId, prefix: WebhookRequest.lookbackKeysPrefix)
+            guard kept < WebhookOutcome.maximumKeptCalls else { return .refused }
         }
         let key = WebhookRequest.lookbackKey(eventId: eventId, nanoseconds: time.nanosecondsSinceEpoch, salt: UInt32.random(in: 0...UInt32.max))
         try transaction.keepEvent(runId: runId, event: key, data: .string(request), at: time)

@@ -19,8 +19,11 @@ struct DeadLetterQuery {
     /// `ListingQuery.unrecorded`.
     private static let unserved = [
         ("workflowCreatedAt", "filter on the failure time with fromDate and toDate"),
-        ("responseStatus", "the failed answer's status is not kept with the entry"),
+        ("responseStatus", "entries are not found by their answer's status"),
     ]
+
+    /// The names of `unserved`.
+    static var unservedNames: [String] { unserved.map(\.0) + ListingQuery.unrecorded.map(\.0) }
 
     /// The filters read, each of at most one value.
     static let filters = ["workflowRunId", "workflowUrl", "url", "workflow", "label", "failureFunctionState", "fromDate", "toDate"]

@@ -25,10 +25,9 @@ enum DeadLetterSelection {
         switch await RequestBody.json(request) {
         case .failure(let answer): return .failure(answer)
         case .success(let body):
-            guard case .list(let values)? = body["dlqIds"] else { return .failure(ErrorAnswer(.badRequest, help)) }
-            let ids = values.compactMap { if case .string(let id) = $0, !id.isEmpty { id } else { nil } }
+            guard let ids = RequestBody.strings(in: body, member: "dlqIds") else { return .failure(ErrorAnswer(.badRequest, help)) }
             do {
-                return .success(.ids(try named(ids, given: values.count)))
+                return .success(.ids(try named(ids)))
             } catch {
                 return .failure(ErrorAnswer(.badRequest, error.message))
             }
@@ -38,7 +37,9 @@ enum DeadLetterSelection {
     /// The selection of the query; `nil` when it selects nothing (the body may).
     private init?(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
         let query = ListingQuery(parameters: parameters)
-        try query.refuseEmpty(["dlqIds"] + DeadLetterQuery.parameters)
+        try query.refuseUnknown(allowed: ["dlqIds"] + DeadLetterQuery.parameters + DeadLetterQuery.unservedNames, in: "a bulk DLQ action")
+        // An empty filter would select more; an empty count or cursor selects nothing more.
+        try query.refuseEmpty(["dlqIds"] + DeadLetterQuery.filters)
         let page = try DeadLetterQuery(parameters)
         let ids = query.texts("dlqIds")
         guard !ids.isEmpty else {
@@ -49,11 +50,11 @@ enum DeadLetterSelection {
         if let mixed = DeadLetterQuery.parameters.first(where: { query.text($0) != nil }) {
             throw ProtocolError("dlqIds names the entries; \(mixed) cannot be given with it (filter, count and cursor select a page instead)")
         }
-        self = .ids(try Self.named(ids, given: ids.count))
+        self = .ids(try Self.named(ids))
     }
 
-    private static func named(_ ids: [String], given count: Int) throws(ProtocolError) -> [String] {
-        guard !ids.isEmpty, ids.count == count else { throw ProtocolError("dlqIds must be a non-empty list of DLQ entry ids") }
+    private static func named(_ ids: [String]) throws(ProtocolError) -> [String] {
+        guard !ids.isEmpty, !ids.contains("") else { throw ProtocolError("dlqIds must be a non-empty list of DLQ entry ids") }
         guard ids.count <= DeadLetterFilter.maximumPage else {
             throw ProtocolError("give at most \(DeadLetterFilter.maximumPage) dlqIds in one request")
         }

@@ -2,8 +2,10 @@ import Hummingbird
 import StepwiseExpressions
 import StepwiseProtocol
 
-/// The parameters QStash's listings share (`/v2/dlq`, `/v2/events`), read the same way: an empty
-/// value (`?label=`) is no value, and a wrong one is an error naming its parameter.
+/// The parameters QStash's listings and bulk actions share, read the same way: an empty value
+/// (`?label=`) is no value (a bulk action refuses it instead, `refuseEmpty`), a second value of
+/// one is refused where it would be dropped (`single`), and a wrong one is an error naming its
+/// parameter.
 struct ListingQuery {
     let parameters: Hummingbird.Parameters
 
@@ -19,7 +21,7 @@ struct ListingQuery {
 
     /// `count`: a whole number from 1, more than `maximum` reading as `maximum`; `maximum` when absent.
     func count(maximum: Int) throws(ProtocolError) -> Int {
-        guard let text = text("count") else { return maximum }
+        guard let text = try single("count") else { return maximum }
         guard let count = Int(text), count >= 1 else { throw ProtocolError("count must be a whole number from 1") }
         return min(count, maximum)
     }
@@ -40,6 +42,14 @@ struct ListingQuery {
     func refuseUnserved(_ others: [(String, String)] = []) throws(ProtocolError) {
         for (name, why) in Self.unrecorded + others where text(name) != nil {
             throw ProtocolError("\(name) cannot filter here: \(why)")
+        }
+    }
+
+    /// Refuses a parameter not among `allowed` (nor the token's), where a misspelt filter left out
+    /// would widen what a request acts on.
+    func refuseUnknown(allowed: [String], in request: String) throws(ProtocolError) {
+        if let unknown = parameters.map(\.key).first(where: { !allowed.contains(String($0)) && $0 != TokenParameter.name }) {
+            throw ProtocolError("\(unknown) is not a parameter of \(request); it takes \(allowed.joined(separator: ", "))")
         }
     }
 
@@ -84,7 +94,7 @@ struct ListingQuery {
     }
 
     private func milliseconds(_ name: String) throws(ProtocolError) -> Int64? {
-        guard let text = text(name) else { return nil }
+        guard let text = try single(name) else { return nil }
         guard let milliseconds = Int64(text) else { throw ProtocolError("\(name) must be unix milliseconds") }
         return milliseconds
     }

@@ -29,10 +29,8 @@ enum RunSelection {
     /// The most runs one filtered cancel takes.
     static let maximumCount = 1_000
 
-    /// The query parameters a bulk cancel reads (`qstash_token` is QStash's way to give the token).
-    private static let parameters = [
-        "workflowRunIds", "workflowUrl", "workflowUrlExactMatch", "workflow", "label", "fromDate", "toDate", "count", "qstash_token",
-    ]
+    /// The query parameters a bulk cancel reads.
+    private static let parameters = ["workflowRunIds", "workflowUrl", "workflowUrlExactMatch", "workflow", "label", "fromDate", "toDate", "count"]
     private static let filters = ["label", "fromDate", "toDate", "count"]
     private static let help = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, ?label=… (with count), ?count=N for any, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
 
@@ -57,13 +55,11 @@ enum RunSelection {
     /// The selection of the query; `nil` when it names nothing (the body may).
     private static func fromQuery(_ query: ListingQuery) throws(ProtocolError) -> RunSelection? {
         let known = parameters + ListingQuery.unrecorded.map(\.0)
-        if let unknown = query.parameters.map(\.key).first(where: { !known.contains(String($0)) }) {
-            throw ProtocolError("\(unknown) is not a parameter of a bulk cancel; it takes \(parameters.dropLast().joined(separator: ", "))")
-        }
+        try query.refuseUnknown(allowed: known, in: "a bulk cancel")
         try query.refuseEmpty(known)
         try query.refuseUnserved()
         let exact: Bool
-        switch query.text("workflowUrlExactMatch") {
+        switch try query.single("workflowUrlExactMatch") {
         case nil, "false": exact = false
         case "true": exact = true
         case let other?: throw ProtocolError("workflowUrlExactMatch must be true or false, not '\(other)'")
@@ -98,7 +94,10 @@ enum RunSelection {
         }
         guard case .map(let fields) = body else { return .failure(ErrorAnswer(.badRequest, help)) }
         var names = RunNames()
-        if case .list(let ids)? = fields[.string("workflowRunIds")] { names.runIds = ids.compactMap(nonEmptyText) }
+        if let ids = RequestBody.strings(in: body, member: "workflowRunIds") {
+            guard !ids.contains("") else { return .failure(ErrorAnswer(.badRequest, "workflowRunIds has an empty id")) }
+            names.runIds = ids
+        }
         if let name = fields[.string("workflow")].flatMap(nonEmptyText) { names.workflows.append(name) }
         switch fields[.string("workflowUrl")] {
         case .string(let url)? where !url.isEmpty:

@@ -26,9 +26,10 @@ struct WorkflowLogsController: Sendable {
             return JSONResponse.error(.badRequest, "groupBy '\(groupBy)' is not served; use groupBy=workflowRunId (runs with their steps)")
         }
         let filter: RunFilter
-        switch Self.filter(query) {
-        case .success(let parsed): filter = parsed
-        case .failure(let problem): return JSONResponse.error(.badRequest, problem.message)
+        do {
+            filter = try Self.filter(query)
+        } catch {
+            return JSONResponse.error(.badRequest, error.message)
         }
         do {
             var runs = try await engine.store.runs(filter)
@@ -51,55 +52,42 @@ struct WorkflowLogsController: Sendable {
         return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts)
     }
 
-    /// A query problem, in words for the caller.
-    struct QueryProblem: Error {
-        let message: String
-    }
-
     /// Filters of Upstash's logs API that Stepwise does not apply, with why, beside
     /// `ListingQuery.unrecorded`: refused rather than ignored, which would list runs they do not match.
     private static let unserved = [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
 
-    /// The listing a query asks for: `count`, `cursor`, `state`, `workflowUrl` (exact), `label`,
-    /// `workflowCreatedAt` (the run's start, unix milliseconds), `fromDate` and `toDate` (unix
-    /// milliseconds of the start, inclusive).
-    static func filter(_ query: Hummingbird.Parameters) -> Result<RunFilter, QueryProblem> {
+    /// The listing a query asks for: `count` (1 to `maximumCount`), `cursor`, `state`,
+    /// `workflowUrl` (exact), `label`, `workflowCreatedAt` (the run's start, unix milliseconds),
+    /// `fromDate` and `toDate` (unix milliseconds of the start, inclusive), each of one value;
+    /// an error names the parameter that is wrong.
+    static func filter(_ query: Hummingbird.Parameters) throws(ProtocolError) -> RunFilter {
         var filter = RunFilter(limit: defaultCount)
         let listing = ListingQuery(parameters: query)
-        do throws(ProtocolError) {
-            try listing.refuseUnserved(unserved)
-            (filter.createdFrom, filter.createdBefore) = try listing.createdRange()
-            if let created = try listing.single("workflowCreatedAt") {
-                // The run started at that millisecond; with a date range, both hold.
-                guard let milliseconds = Int64(created) else { throw ProtocolError("workflowCreatedAt must be unix milliseconds") }
-                let start = try ListingQuery.timestamp(milliseconds, "workflowCreatedAt")
-                let end = try ListingQuery.timestamp(milliseconds.addingReportingOverflow(1).partialValue, "workflowCreatedAt")
-                filter.createdFrom = max(filter.createdFrom ?? start, start)
-                filter.createdBefore = min(filter.createdBefore ?? end, end)
-            }
-        } catch {
-            return .failure(QueryProblem(message: error.message))
+        try listing.refuseUnserved(unserved)
+        (filter.createdFrom, filter.createdBefore) = try listing.createdRange()
+        if let created = try listing.single("workflowCreatedAt") {
+            // The run started at that millisecond; with a date range, both hold.
+            guard let milliseconds = Int64(created) else { throw ProtocolError("workflowCreatedAt must be unix milliseconds") }
+            let start = try ListingQuery.timestamp(milliseconds, "workflowCreatedAt")
+            let end = try ListingQuery.timestamp(milliseconds.addingReportingOverflow(1).partialValue, "workflowCreatedAt")
+            filter.createdFrom = max(filter.createdFrom ?? start, start)
+            filter.createdBefore = min(filter.createdBefore ?? end, end)
         }
-        if let count = query["count"] {
+        if let count = try listing.single("count") {
             guard let parsed = Int(count), (1...maximumCount).contains(parsed) else {
-                return .failure(QueryProblem(message: "count must be a number from 1 to \(maximumCount)"))
+                throw ProtocolError("count must be a number from 1 to \(maximumCount)")
             }
             filter.limit = parsed
         }
-        if let cursor = query["cursor"], !cursor.isEmpty {
-            guard let parsed = PageCursor(text: String(cursor)) else {
-                return .failure(QueryProblem(message: "cursor is not one this API gave out; pass the `cursor` of the previous page as it is"))
-            }
-            filter.after = parsed
-        }
-        if let state = query["state"] {
-            guard let status = WorkflowRunLogView.status(String(state)) else {
-                return .failure(QueryProblem(message: "unknown state '\(state)'; use RUN_STARTED, RUN_SUCCESS, RUN_FAILED or RUN_CANCELED"))
+        filter.after = try listing.cursor { PageCursor(text: $0) }
+        if let state = try listing.single("state") {
+            guard let status = WorkflowRunLogView.status(state) else {
+                throw ProtocolError("unknown state '\(state)'; use RUN_STARTED, RUN_SUCCESS, RUN_FAILED or RUN_CANCELED")
             }
             filter.status = status
         }
-        filter.endpoint = query["workflowUrl"].map(String.init)
-        filter.label = query["label"].map(String.init)
-        return .success(filter)
+        filter.endpoint = try listing.single("workflowUrl")
+        filter.label = try listing.single("label")
+        return filter
     }
 }
