@@ -130,15 +130,22 @@ extension DLQActionCommand {
         // than the cursor), so following the cursor visits each entry once.
         var cursor: String?
         var deleted: Int64 = 0
+        var failures = 0
         repeat {
             let query = filters + ["count=\(DeadLetterFilter.maximumPage)"] + (cursor.map { ["cursor=" + QueryValue.escaped($0)] } ?? [])
             let path = Self.action == "delete" ? "/v2/workflows/dlq" : "/v2/workflows/dlq/\(Self.action)"
             let answer = try await server.client.expectSuccess(Self.action == "delete" ? .DELETE : .POST, path + "?" + query.joined(separator: "&"))
             for run in answer["workflowRuns"]?.listItems ?? [] { print(run["workflowRunId"]?.stringText ?? run.jsonText()) }
             if case .int(let count)? = answer["deleted"] { deleted += count }
+            // An entry that could not be acted on is named, and the selection goes on past it.
+            for failure in answer["failed"]?.listItems ?? [] {
+                failures += 1
+                FileHandle.standardError.write(Data("error: \(failure["error"]?.stringText ?? failure.jsonText())\n".utf8))
+            }
             cursor = answer["cursor"]?.stringText
         } while cursor != nil
         if Self.action == "delete" { print("deleted \(deleted)") }
+        if failures > 0 { throw CommandFailure.failed("\(failures) entr\(failures == 1 ? "y" : "ies") could not be acted on (above)") }
     }
 
     private func actOnOne(_ dlqId: String) async throws {

@@ -340,6 +340,35 @@ extension EngineFeatureTests {
         }
     }
 
+    @Test("a bulk restart names an entry it cannot act on (its workflow is gone) and goes on with the rest of the page")
+    func deadLetterBulkActionPastAFailure() async throws {
+        let kept = try definition("""
+            workflow: kept
+            steps:
+              - id: boom
+                fail: {message: "no luck"}
+            """)
+        let directory = try TemporaryDirectory()
+        let ids = try await RunningServer.with([try Self.doomed(), kept], directory: directory) { server in
+            var ids: [String] = []
+            for workflow in ["doomed", "kept"] {
+                let id = try await server.startRun(workflow, "{}")
+                _ = try await finishedRun(id, in: server.store)
+                ids.append(id)
+            }
+            return ids
+        }
+        // A node that no longer serves `doomed`.
+        try await RunningServer.with([kept], directory: directory) { server in
+            let answer = try await send(.POST, server.url("/v2/workflows/dlq/restart?count=100"))
+            #expect(answer.status == 200 && answer.json?["workflowRuns"]?.list?.count == 1, "\(answer.body)")
+            let failed = try #require(answer.json?["failed"]?.list, "\(answer.body)")
+            #expect(failed.map { $0["dlqId"] } == [.string("dlq_\(ids[0])")])
+            #expect(failed.first?["error"]?.string?.contains("server's log has the details") == true)
+            #expect(try await server.store.allDeadLetters().map(\.runId).contains(ids[0]), "the entry stays")
+        }
+    }
+
     @Test("with a run retention, a node deletes the runs that ended longer ago, their DLQ entries with them, from its start")
     func runRetention() async throws {
         let doomed = try Self.doomed()

@@ -281,6 +281,11 @@ import StepwiseTesting
                 #expect(try await finishedRun("order-7", in: stepwise.store).status == .succeeded)
                 let taken = try await send(.POST, stepwise.url("/v2/trigger/\(endpoint.url("/other"))"), body: "{}", headers: [("Upstash-Workflow-RunId", "order-7")])
                 #expect(taken.status == 409, "another workflow's run is never adopted: \(taken.body)")
+                let twoURLs: Value = [
+                    ["destination": .string(sdk.url), "headers": ["Upstash-Workflow-RunId": "order-8"]],
+                    ["destination": .string(endpoint.url("/other")), "headers": ["Upstash-Workflow-RunId": "order-8"]],
+                ]
+                #expect(try await send(.POST, stepwise.url("/v2/batch/trigger"), body: twoURLs.jsonText()).status == 409, "one id for two workflows")
 
                 for (path, body, headers, problem) in [
                     ("/v2/trigger/not-a-url", "{}", [(String, String)](), "'not-a-url' is no URL"),

@@ -42,8 +42,11 @@ extension WorkflowEngine {
                 return .failure(.invalid(isBatch ? ProtocolError("batch item \(index): \(error.message)") : error))
             }
         }
-        // A chosen id of another workflow's run is refused, never adopted.
+        // A chosen id of another workflow's run is refused, never adopted; so is one id given
+        // to two workflows in one batch.
+        var urls: [String: String] = [:]
         for (runId, request) in zip(runIds, requests) {
+            if let other = urls.updateValue(request.workflowUrl, forKey: runId), other != request.workflowUrl { return .failure(.runIdTaken(runId)) }
             if let existing = try await store.run(id: runId), existing.endpoint != request.workflowUrl { return .failure(.runIdTaken(runId)) }
         }
         switch try await publish(messages, batchItems: isBatch ? Array(messages.indices) : nil) {

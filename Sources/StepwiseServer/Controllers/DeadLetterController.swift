@@ -37,7 +37,9 @@ struct DeadLetterController: Sendable {
     /// A bulk action: `{"workflowRuns": [{workflowRunId, workflowCreatedAt}], "cursor"}` for a
     /// resume or restart, `{"deleted": n, "cursor"}` for a delete; `cursor` (null on the last page)
     /// continues a selection by filter. A named id without an entry (already acted on by an
-    /// earlier try of the same request, or by another one) is passed over.
+    /// earlier try of the same request, or by another one) is passed over; an entry that cannot
+    /// be acted on (a YAML run whose workflow is gone) is named in `failed` with why, and the
+    /// rest of the page goes on, so a selection can be followed past it.
     private func act(_ action: BulkAction, on request: Request) async -> Response {
         if action != .delete, let refused = Self.refusedOptions(request) { return refused.response }
         let selection: DeadLetterSelection
@@ -48,16 +50,18 @@ struct DeadLetterController: Sendable {
         do {
             let (ids, next) = try await entries(selectedBy: selection)
             var acted: [Value] = []
+            var failed: [Value] = []
             for id in ids {
-                switch action {
-                case .resume: if let run = try await engine.resume(deadLetter: id) { acted.append(Self.started(run)) }
-                case .restart: if let run = try await engine.restart(deadLetter: id) { acted.append(Self.started(run)) }
-                case .delete: if try await engine.store.removeDeadLetter(id) != nil { acted.append(.string(id)) }
+                do {
+                    if let done = try await act(action, onEntry: id) { acted.append(done) }
+                } catch {
+                    failed.append(["dlqId": .string(id), "error": .string(failures.message("cannot \(action.rawValue) '\(id)'", error))])
                 }
             }
-            let cursor = next.map { Value.string($0.text) } ?? .null
-            if action == .delete { return JSONResponse.make(.ok, ["deleted": .int(Int64(acted.count)), "cursor": cursor]) }
-            return JSONResponse.make(.ok, ["workflowRuns": .list(acted), "cursor": cursor])
+            var answer: [(String, Value)] = action == .delete ? [("deleted", .int(Int64(acted.count)))] : [("workflowRuns", .list(acted))]
+            answer.append(("cursor", next.map { Value.string($0.text) } ?? .null))
+            if !failed.isEmpty { answer.append(("failed", .list(failed))) }
+            return JSONResponse.make(.ok, .map(ValueMap(answer)))
         } catch {
             return failures.answer("cannot \(action.rawValue) DLQ entries", error)
         }
@@ -77,6 +81,16 @@ struct DeadLetterController: Sendable {
             return JSONResponse.make(.ok, ["messages": .list(letters.map(Self.view)), "cursor": next.map { .string($0.text) } ?? .null])
         } catch {
             return failures.answer("cannot list the DLQ", error)
+        }
+    }
+
+    /// Acts on entry `id`: the run that goes on (resume, restart) or the id (delete); `nil` when
+    /// there is no such entry.
+    private func act(_ action: BulkAction, onEntry id: String) async throws -> Value? {
+        switch action {
+        case .resume: try await engine.resume(deadLetter: id).map(Self.started)
+        case .restart: try await engine.restart(deadLetter: id).map(Self.started)
+        case .delete: try await engine.store.removeDeadLetter(id) != nil ? .string(id) : nil
         }
     }
 

@@ -7,8 +7,9 @@ import StepwiseProtocol
 /// /v2/workflows/dlq/resume`, `…/restart`, `DELETE /v2/workflows/dlq`): the entries `dlqIds` names
 /// (repeated in the query, or a JSON body `{"dlqIds": [...]}`; at most a page of them), or a page of
 /// the entries a `DeadLetterQuery` matches (its filters, `count` and `cursor`; `count` alone takes
-/// every entry, as the client's `{all: true}` does). A request that selects nothing, or gives a
-/// parameter without a value, is refused: it would otherwise act on every entry.
+/// every entry, as the client's `{all: true}` does). A request that selects nothing, gives
+/// `dlqIds` or a filter without a value, or a parameter it does not take, is refused: it would
+/// otherwise act on more entries than meant.
 enum DeadLetterSelection {
     case ids([String])
     case page(DeadLetterQuery)

@@ -13,9 +13,17 @@ struct FailureAnswer: Sendable {
 
     /// `answer(_:_:)` with the failure already described.
     func answer(_ what: String, _ details: String) -> Response {
+        JSONResponse.error(.internalServerError, message(what, details))
+    }
+
+    /// Logs `error` as the reason `what` failed; the message for the client, naming its reference.
+    func message(_ what: String, _ error: any Error) -> String {
+        message(what, String(describing: error))
+    }
+
+    private func message(_ what: String, _ details: String) -> String {
         let reference = "err_" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         logger.error("\(what): \(details)", metadata: ["reference": .string(reference)])
-        return JSONResponse.error(
-            .internalServerError, "\(what): an internal error occurred; the server's log has the details under \(reference)")
+        return "\(what): an internal error occurred; the server's log has the details under \(reference)"
     }
 }
