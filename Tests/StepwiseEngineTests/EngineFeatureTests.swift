@@ -243,12 +243,7 @@ extension EngineFeatureTests {
     func deadLetterListing() async throws {
         let doomed = try Self.doomed()
         try await RunningServer.with([doomed]) { server in
-            var ids: [String] = []
-            for label in ["a", "b", "b"] {
-                let id = try await server.startRun("doomed", "{}", headers: [("Upstash-Label", label)])
-                _ = try await finishedRun(id, in: server.store)
-                ids.append(id)
-            }
+            let ids = try await server.endedRuns(of: "doomed", labels: ["a", "b", "b"])
             let first = try await send(.GET, server.url("/v2/workflows/dlq?count=2"))
             #expect(first.json?["messages"]?.list?.count == 2)
             let cursor = try #require(first.json?["cursor"]?.string)
@@ -284,12 +279,7 @@ extension EngineFeatureTests {
     func deadLetterBulkActions() async throws {
         let doomed = try Self.doomed()
         try await RunningServer.with([doomed]) { server in
-            var ids: [String] = []
-            for label in ["a", "b", "b", "c"] {
-                let id = try await server.startRun("doomed", "{}", headers: [("Upstash-Label", label)])
-                _ = try await finishedRun(id, in: server.store)
-                ids.append(id)
-            }
+            let ids = try await server.endedRuns(of: "doomed", labels: ["a", "b", "b", "c"])
             let entries: @Sendable () async throws -> [String] = { try await server.store.allDeadLetters().map(\.runId).sorted() }
 
             for (query, status, problem) in [
@@ -415,5 +405,19 @@ final class VirtualStartClock: Sendable {
         }
         let elapsed = Int128(Date().timeIntervalSince(origin) * 1e9) + Int128(seconds) * 1_000_000_000
         return (try? TimestampValue(nanosecondsSinceEpoch: start.nanosecondsSinceEpoch + elapsed)) ?? start
+    }
+}
+
+extension RunningServer {
+    /// The ids of runs of `workflow` started one after another, one with each of `labels`, each
+    /// waited for until it ended.
+    func endedRuns(of workflow: String, labels: [String]) async throws -> [String] {
+        var ids: [String] = []
+        for label in labels {
+            let id = try await startRun(workflow, "{}", headers: [("Upstash-Label", label)])
+            _ = try await finishedRun(id, in: store)
+            ids.append(id)
+        }
+        return ids
     }
 }

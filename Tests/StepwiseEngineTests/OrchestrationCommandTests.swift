@@ -121,12 +121,7 @@ struct OrchestrationCommandTests {
     func deadLettersInBulk() async throws {
         let doomed = try EngineFeatureTests.doomed()
         try await RunningServer.with([doomed]) { server in
-            var failed: [String] = []
-            for label in ["x", "x", "y"] {
-                let id = try await server.startRun("doomed", "{}", headers: [("Upstash-Label", label)])
-                _ = try await finishedRun(id, in: server.store)
-                failed.append(id)
-            }
+            let failed = try await server.endedRuns(of: "doomed", labels: ["x", "x", "y"])
             let neither = try await run(["dlq", "resume", "--server", server.url(""), "--token", RunningServer.token])
             #expect(neither.status == 2 && neither.standardError.contains("give a DLQ entry id, or select entries"), "\(neither.standardError)")
             for extra in [["dlq_\(failed[0])", "--all"], ["--all", "--label", "x"]] {

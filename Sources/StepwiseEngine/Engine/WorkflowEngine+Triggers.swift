@@ -32,21 +32,21 @@ extension WorkflowEngine {
     public func trigger(_ requests: [TriggerRequest], isBatch: Bool) async throws -> Result<[TriggeredRun], PublishRefusal> {
         var messages: [PublishedMessage] = []
         var runIds: [String] = []
+        // A chosen id of another workflow's run is refused, never adopted; so is one id given
+        // to two workflows in one batch. A fresh id cannot name a run yet.
+        var chosen: [String: String] = [:]
         for (index, request) in requests.enumerated() {
             do throws(ProtocolError) {
-                let runId = try Self.triggeredRunId(request.headers)
+                let runId = try Self.chosenRunId(request.headers) ?? RunIdentifier.fresh()
                 let message = try WorkflowTrigger.message(workflowUrl: request.workflowUrl, runId: runId, headers: request.headers, body: request.body)
                 messages.append(message)
                 runIds.append(runId)
             } catch {
                 return .failure(.invalid(isBatch ? ProtocolError("batch item \(index): \(error.message)") : error))
             }
-        }
-        // A chosen id of another workflow's run is refused, never adopted; so is one id given
-        // to two workflows in one batch.
-        var urls: [String: String] = [:]
-        for (runId, request) in zip(runIds, requests) {
-            if let other = urls.updateValue(request.workflowUrl, forKey: runId), other != request.workflowUrl { return .failure(.runIdTaken(runId)) }
+            guard request.headers["Upstash-Workflow-RunId"] != nil else { continue }
+            let runId = runIds[index]
+            if let other = chosen.updateValue(request.workflowUrl, forKey: runId), other != request.workflowUrl { return .failure(.runIdTaken(runId)) }
             if let existing = try await store.run(id: runId), existing.endpoint != request.workflowUrl { return .failure(.runIdTaken(runId)) }
         }
         switch try await publish(messages, batchItems: isBatch ? Array(messages.indices) : nil) {
@@ -61,9 +61,9 @@ extension WorkflowEngine {
         }
     }
 
-    /// The run id a trigger chose in `Upstash-Workflow-RunId`, checked as every client's, or a fresh one.
-    private static func triggeredRunId(_ headers: HeaderFields) throws(ProtocolError) -> String {
-        guard let chosen = headers["Upstash-Workflow-RunId"] else { return RunIdentifier.fresh() }
+    /// The run id a trigger chose in `Upstash-Workflow-RunId`, checked as every client's; `nil` when it chose none.
+    private static func chosenRunId(_ headers: HeaderFields) throws(ProtocolError) -> String? {
+        guard let chosen = headers["Upstash-Workflow-RunId"] else { return nil }
         if let problem = RunIdentifier.clientProblem(chosen) { throw ProtocolError("Upstash-Workflow-RunId: \(problem)") }
         return chosen
     }
