@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import StepwiseEngine
 import StepwiseSQLite
 import StepwiseExpressions
@@ -20,14 +21,14 @@ struct EngineNode: Sendable {
     static func start(
         databasePath: String, definitions: [WorkflowDefinition], owner: String = "node-1", warm: Bool = true,
         configuration: WorkflowEngine.Configuration = .init(),
-        clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime
+        clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime, logger: Logger = silentLogger
     ) async throws -> EngineNode {
         let store = try SQLiteStore(path: databasePath)
         let runner = WorkflowRunner(
             http: AsyncHTTPTransport(), secrets: EnvironmentSecrets([:]), warmCapacity: warm ? 1_000 : 0,
             clock: WorkflowEngine.systemTime)
         let engine = WorkflowEngine(
-            store: store, runner: runner, owner: owner, configuration: configuration, logger: silentLogger, clock: clock)
+            store: store, runner: runner, owner: owner, configuration: configuration, logger: logger, clock: clock)
         try await engine.install(definitions)
         let deliveries = Task { try await engine.runDeliveries() }
         return EngineNode(store: store, runner: runner, engine: engine, deliveries: deliveries)
@@ -60,11 +61,11 @@ struct EngineHarness: Sendable {
     func withEngine<T>(
         _ definitions: [WorkflowDefinition], owner: String = "node-1", warm: Bool = true,
         configuration: WorkflowEngine.Configuration = .init(), clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime,
-        _ body: (EngineNode) async throws -> T
+        logger: Logger = silentLogger, _ body: (EngineNode) async throws -> T
     ) async throws -> T {
         let node = try await EngineNode.start(
             databasePath: databasePath, definitions: definitions, owner: owner, warm: warm, configuration: configuration,
-            clock: clock)
+            clock: clock, logger: logger)
         do {
             let result = try await body(node)
             await node.stop()
