@@ -306,6 +306,20 @@ import StepwiseTesting
                 let byQuery = try await send(.POST, stepwise.url("/v2/trigger/\(sdk.url)?qstash_token=\(RunningServer.token)"), body: "{}", token: nil)
                 let queried = try #require(byQuery.json?["workflowRunId"]?.string, "\(byQuery.body)")
                 #expect(try await stepwise.store.run(id: queried)?.endpoint == sdk.url)
+
+                // Triggers of one new id at two URLs at once: one workflow gets the run, every
+                // trigger of the other is refused, whichever checks first.
+                let urls = (0..<8).map { $0.isMultiple(of: 2) ? sdk.url : endpoint.url("/other") }
+                let answers = try await withThrowingTaskGroup(of: (String, HTTPAnswer).self) { group in
+                    for url in urls {
+                        group.addTask { (url, try await send(.POST, stepwise.url("/v2/trigger/\(url)"), body: "{}", headers: [("Upstash-Workflow-RunId", "order-9")])) }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                let owner = try #require(try await stepwise.store.run(id: "order-9")?.endpoint)
+                for (url, answer) in answers {
+                    #expect(answer.status == (url == owner ? 200 : 409), "\(url): \(answer.status) \(answer.body)")
+                }
             }
         }
     }

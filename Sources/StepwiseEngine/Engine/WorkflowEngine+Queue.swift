@@ -25,6 +25,7 @@ extension WorkflowEngine {
         let results = try await store.publish(publications, deduplicatedBy: messages.map(MessageDeduplication.key(of:)), at: planner.now)
         if case .unknownRun(let id) = results.first { return .failure(.unknownRun(id)) }
         if case .runEnded(let status) = results.first { return .failure(.runEnded(status)) }
+        if case .runIdTaken(let id) = results.first { return .failure(.runIdTaken(id)) }
         queueChanged()
         publishEvents(of: zip(publications, results).compactMap { publication, result in
             if case .deduplicated = result { return nil }

@@ -32,23 +32,17 @@ extension WorkflowEngine {
     public func trigger(_ requests: [TriggerRequest], isBatch: Bool) async throws -> Result<[TriggeredRun], PublishRefusal> {
         var messages: [PublishedMessage] = []
         var runIds: [String] = []
-        // A chosen id of another workflow's run is refused, never adopted; so is one id given
-        // to two workflows in one batch. A fresh id cannot name a run yet.
-        var chosen: [String: String] = [:]
         for (index, request) in requests.enumerated() {
             do throws(ProtocolError) {
                 let runId = try Self.chosenRunId(request.headers) ?? RunIdentifier.fresh()
-                let message = try WorkflowTrigger.message(workflowUrl: request.workflowUrl, runId: runId, headers: request.headers, body: request.body)
-                messages.append(message)
+                messages.append(try WorkflowTrigger.message(workflowUrl: request.workflowUrl, runId: runId, headers: request.headers, body: request.body))
                 runIds.append(runId)
             } catch {
                 return .failure(.invalid(isBatch ? ProtocolError("batch item \(index): \(error.message)") : error))
             }
-            guard request.headers["Upstash-Workflow-RunId"] != nil else { continue }
-            let runId = runIds[index]
-            if let other = chosen.updateValue(request.workflowUrl, forKey: runId), other != request.workflowUrl { return .failure(.runIdTaken(runId)) }
-            if let existing = try await store.run(id: runId), existing.endpoint != request.workflowUrl { return .failure(.runIdTaken(runId)) }
         }
+        // A chosen id of another workflow's run, or one id given to two workflows in a batch,
+        // is refused (`runIdTaken`) by the transaction that would start the run, never adopted.
         switch try await publish(messages, batchItems: isBatch ? Array(messages.indices) : nil) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let results):

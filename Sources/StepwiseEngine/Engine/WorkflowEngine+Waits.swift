@@ -28,6 +28,7 @@ extension WorkflowEngine {
         switch try await store.registerEndpointWait(wait, timeout: timeout, at: now) {
         case .unknownRun(let id): return .failure(.unknownRun(id))
         case .runEnded(let status): return .failure(.runEnded(status))
+        case .runIdTaken(let id): return .failure(.runIdTaken(id))
         case .stored, .deduplicated: break
         }
         let kept = request.step.stepType == WebhookRequest.stepType

@@ -5,7 +5,8 @@ import StepwiseProtocol
 /// applied by the store in the same transaction as the rest of its batch.
 public enum Publication: Sendable {
     /// Starts `run` (an `Upstash-Workflow-Init: true` message) with `initialBody` as log entry 0,
-    /// delivered by `first`; nothing happens when a run with that id exists (`deduplicated`).
+    /// delivered by `first`; nothing happens when a run with that id exists at the same URL
+    /// (`deduplicated`), and a run of another workflow with that id refuses it (`runIdTaken`).
     case startRun(RunRecord, initialBody: [UInt8], first: QueuedMessage)
     /// Appends `entry` to the log of run `runId`, then queues `message` (for a `workflow`
     /// message its `logPosition` becomes the entry's position). An entry with the same
@@ -47,4 +48,6 @@ public enum PublicationResult: Sendable, Equatable {
     case runEnded(RunStatus)
     /// No run has the id the message names.
     case unknownRun(String)
+    /// A run of another workflow (another URL, or a YAML run) has the id a trigger chose.
+    case runIdTaken(String)
 }

@@ -24,7 +24,7 @@ extension RunTransitions {
                 // The run or step existed already: the key names the message that stored it.
                 if let key { try transaction.setDeduplication(key: key, messageId: earlier) }
                 return result
-            case .runEnded, .unknownRun: throw RefusedPublication(result: result)
+            case .runEnded, .unknownRun, .runIdTaken: throw RefusedPublication(result: result)
             }
         }
     }
@@ -33,7 +33,10 @@ extension RunTransitions {
     func apply(_ publication: Publication, at now: TimestampValue) throws -> PublicationResult {
         switch publication {
         case .startRun(let run, let body, let first):
-            if try transaction.run(id: run.id) != nil {
+            // Checked here, in the transaction that would start it, so that two triggers of one
+            // new id at two URLs cannot both pass.
+            if let existing = try transaction.run(id: run.id) {
+                guard existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
                 return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
             }
             try startRun(run)
@@ -174,10 +177,10 @@ extension RunTransitions {
         guard try transaction.run(id: wait.runId)?.status == .running else { return false }
         guard try transaction.deleteEndpointWait(runId: wait.runId, stepKey: wait.stepKey) else { return false }
         try transaction.deleteQueued(id: wait.timeoutMessageId)
-        switch try apply(publication, at: now) {
+        let result = try apply(publication, at: now)
+        switch result {
         case .stored, .deduplicated: return true
-        case .runEnded(let status): throw RefusedPublication(result: .runEnded(status))
-        case .unknownRun(let runId): throw RefusedPublication(result: .unknownRun(runId))
+        case .runEnded, .unknownRun, .runIdTaken: throw RefusedPublication(result: result)
         }
     }
 
