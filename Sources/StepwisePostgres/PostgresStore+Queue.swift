@@ -88,8 +88,8 @@ extension PostgresStore {
         try await snapshot { session in try PostgresTransaction(session).deadLetter(id: id) }
     }
 
-    public func resume(deadLetter id: String, at time: TimestampValue) async throws -> RunRecord? {
-        try await transitions { transitions in try transitions.resume(deadLetter: id, at: time) }
+    public func resume(deadLetter id: String, options: ResumeOptions, at time: TimestampValue) async throws -> RunRecord? {
+        try await transitions { transitions in try transitions.resume(deadLetter: id, options: options, at: time) }
     }
 
     public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry {

@@ -88,6 +88,10 @@ struct PostgresTransaction: StoreTransaction {
             """, [Self.at(time), id])
     }
 
+    func setRunOptions(id: String, label: String?, defaults: RunDefaults?) throws {
+        try session.execute("UPDATE runs SET label = ?, endpoint_defaults = ? WHERE id = ?", [label, try defaults.map(StoredJSON.text), id])
+    }
+
     func markFailurePosition(runId: String) throws {
         try session.execute(
             "UPDATE runs SET failure_position = COALESCE(failure_position, (SELECT COUNT(*) FROM journal WHERE run_id = ?)) WHERE id = ?",

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseRuntime
 
 /// The dead-letter queue: failed runs kept for resume (from the failed step) or restart.
@@ -16,8 +17,8 @@ extension SQLiteStore {
         try await pool.read { db in try SQLiteTransaction(db).deadLetter(id: id) }
     }
 
-    public func resume(deadLetter id: String, at time: TimestampValue) async throws -> RunRecord? {
-        try await pool.write { db in try SQLiteTransaction.transitions(db).resume(deadLetter: id, at: time) }
+    public func resume(deadLetter id: String, options: ResumeOptions, at time: TimestampValue) async throws -> RunRecord? {
+        try await pool.write { db in try SQLiteTransaction.transitions(db).resume(deadLetter: id, options: options, at: time) }
     }
 
     public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry {

@@ -112,6 +112,27 @@ struct DLQSelection: ParsableArguments {
     }
 }
 
+/// What `stepwise dlq resume|restart` sets instead of a run's own options: Upstash's override
+/// headers of a resume or restart.
+struct ResumeOverrides: ParsableArguments {
+    @Option(name: .long, help: "Retries of each remaining delivery of an SDK run.") var retries: Int?
+    @Option(name: .long, help: "The retry delay expression of an SDK run's remaining deliveries (QStash's Upstash-Retry-Delay).") var retryDelay: String?
+    @Option(name: .long, help: "The flow-control key of an SDK run's remaining deliveries.") var flowControlKey: String?
+    @Option(name: .long, help: "Its limits, e.g. 'parallelism=2, rate=10, period=1m'.") var flowControlValue: String?
+    @Option(name: .long, help: "The URL an SDK run's failure is reported to from now on.") var failureUrl: String?
+    @Option(name: .long, help: "How long an SDK run's next delivery waits, e.g. 30s.") var delay: String?
+    @Option(name: .long, help: "The run's label from now on.") var newLabel: String?
+
+    /// The headers the server reads them from.
+    var headers: [(String, String)] {
+        [
+            ("Upstash-Retries", retries.map(String.init)), ("Upstash-Retry-Delay", retryDelay), ("Upstash-Flow-Control-Key", flowControlKey),
+            ("Upstash-Flow-Control-Value", flowControlValue), ("Upstash-Failure-Callback", failureUrl), ("Upstash-Delay", delay),
+            ("Upstash-Label", newLabel),
+        ].compactMap { name, value in value.map { (name, $0) } }
+    }
+}
+
 /// `stepwise dlq resume`, `restart` and `delete`: one entry, or every entry selected.
 protocol DLQActionCommand: AsyncParsableCommand {
     /// The command's name, also the server's action.
@@ -119,10 +140,14 @@ protocol DLQActionCommand: AsyncParsableCommand {
     static var abstract: String { get }
     var selection: DLQSelection { get }
     var server: ServerOption { get }
+    /// The override headers sent with the action (none for a delete).
+    var overrideHeaders: [(String, String)] { get }
 }
 
 extension DLQActionCommand {
     static var configuration: CommandConfiguration { CommandConfiguration(commandName: action, abstract: abstract) }
+
+    var overrideHeaders: [(String, String)] { [] }
 
     func run() async throws {
         guard let filters = try selection.filters() else { return try await actOnOne(selection.dlqId ?? "") }
@@ -134,7 +159,8 @@ extension DLQActionCommand {
         repeat {
             let query = filters + ["count=\(DeadLetterFilter.maximumPage)"] + (cursor.map { ["cursor=" + QueryValue.escaped($0)] } ?? [])
             let path = Self.action == "delete" ? "/v2/workflows/dlq" : "/v2/workflows/dlq/\(Self.action)"
-            let answer = try await server.client.expectSuccess(Self.action == "delete" ? .DELETE : .POST, path + "?" + query.joined(separator: "&"))
+            let answer = try await server.client.expectSuccess(
+                Self.action == "delete" ? .DELETE : .POST, path + "?" + query.joined(separator: "&"), headers: overrideHeaders)
             for run in answer["workflowRuns"]?.listItems ?? [] { print(run["workflowRunId"]?.stringText ?? run.jsonText()) }
             if case .int(let count)? = answer["deleted"] { deleted += count }
             // An entry that could not be acted on is named, and the selection goes on past it.
@@ -154,7 +180,7 @@ extension DLQActionCommand {
             _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/dlq/\(id)")
             return print("deleted \(dlqId)")
         }
-        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.action)/\(id)")
+        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.action)/\(id)", headers: overrideHeaders)
         print(answer["workflowRunId"]?.stringText ?? answer.jsonText())
     }
 }
@@ -165,16 +191,22 @@ struct DLQResumeCommand: DLQActionCommand {
     static let abstract = "Continue failed runs from their failed step; prints each run id."
 
     @OptionGroup var selection: DLQSelection
+    @OptionGroup(title: "Options instead of the runs' own") var overrides: ResumeOverrides
     @OptionGroup var server: ServerOption
+
+    var overrideHeaders: [(String, String)] { overrides.headers }
 }
 
 /// `stepwise dlq restart`.
 struct DLQRestartCommand: DLQActionCommand {
     static let action = "restart"
-    static let abstract = "Start fresh runs with failed runs' input; prints each new run id."
+    static let abstract = "Start fresh runs with failed runs' input and label; prints each new run id."
 
     @OptionGroup var selection: DLQSelection
+    @OptionGroup(title: "Options instead of the runs' own") var overrides: ResumeOverrides
     @OptionGroup var server: ServerOption
+
+    var overrideHeaders: [(String, String)] { overrides.headers }
 }
 
 /// `stepwise dlq delete`.

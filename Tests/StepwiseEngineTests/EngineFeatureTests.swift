@@ -295,17 +295,27 @@ extension EngineFeatureTests {
                     #expect(refused.status == status && refused.error?.hasPrefix(problem) == true, "\(path) \(query): \(refused.body)")
                 }
             }
-            for path in ["resume?dlqIds=dlq_\(ids[0])", "restart/dlq_\(ids[0])"] {
-                let refused = try await send(.POST, server.url("/v2/workflows/dlq/\(path)"), headers: [("Upstash-Retries", "5")])
-                #expect(refused.status == 400 && refused.error?.hasPrefix("Upstash-Retries is not applied") == true, "\(path): \(refused.body)")
+            // Upstash's overrides: a YAML run's options are its workflow's; only its label changes.
+            let yamlRefusal = "Upstash-Retries, Upstash-Delay cannot be given for a YAML run"
+            let overridden = [("Upstash-Retries", "5"), ("Upstash-Delay", "10s")]
+            for path in ["restart/dlq_\(ids[0])", "resume/dlq_\(ids[0])"] {
+                let refused = try await send(.POST, server.url("/v2/workflows/dlq/\(path)"), headers: overridden)
+                #expect(refused.status == 400 && refused.error?.hasPrefix(yamlRefusal) == true, "\(path): \(refused.body)")
+            }
+            let named = try await send(.POST, server.url("/v2/workflows/dlq/resume?dlqIds=dlq_\(ids[0])"), headers: overridden)
+            #expect(named.json?["workflowRuns"] == [] && named.json?["failed"]?.list?.first?["error"]?.string?.hasPrefix(yamlRefusal) == true, "\(named.body)")
+            for (header, value) in [("Upstash-Retries", "many"), ("Upstash-Flow-Control-Value", "parallelism=1"), ("Upstash-Label", "")] {
+                let refused = try await send(.POST, server.url("/v2/workflows/dlq/resume?dlqIds=dlq_\(ids[0])"), headers: [(header, value)])
+                #expect(refused.status == 400 && refused.error?.contains("header '\(header)'") == true, "\(header): \(refused.body)")
             }
             #expect(try await entries() == ids.sorted(), "a refused request does nothing")
 
-            // One entry by id, as `client.dlq.resume("dlq_…")` asks: the run goes on under its id.
-            let resumed = try await send(.POST, server.url("/v2/workflows/dlq/resume?dlqIds=dlq_\(ids[0])"))
+            // One entry by id, as `client.dlq.resume("dlq_…")` asks: the run goes on under its id,
+            // with the label given.
+            let resumed = try await send(.POST, server.url("/v2/workflows/dlq/resume?dlqIds=dlq_\(ids[0])"), headers: [("Upstash-Label", "a2")])
             #expect(resumed.json?["workflowRuns"]?.list?.compactMap { $0["workflowRunId"]?.string } == [ids[0]], "\(resumed.body)")
             #expect(resumed.json?["cursor"] == .null)
-            _ = try await finishedRun(ids[0], in: server.store)
+            #expect(try await finishedRun(ids[0], in: server.store).label == "a2")
 
             // By filter, one a page: the cursor leads to the next, the last page has none.
             let first = try await send(.POST, server.url("/v2/workflows/dlq/restart?label=b&count=1"))
@@ -316,7 +326,7 @@ extension EngineFeatureTests {
             let fresh = restarted.compactMap { $0["workflowRunId"]?.string }
             #expect(fresh.count == 2 && Set(fresh).isDisjoint(with: ids), "a restart is a new run")
             #expect(restarted.allSatisfy { if case .int = $0["workflowCreatedAt"] { true } else { false } })
-            for id in fresh { _ = try await finishedRun(id, in: server.store) }
+            for id in fresh { #expect(try await finishedRun(id, in: server.store).label == "b", "a restart keeps the run's label") }
             #expect(try await entries() == ([ids[0], ids[3]] + fresh).sorted(), "the restarted entries are gone; their new runs failed anew")
 
             // Ids without an entry are passed over: a request tried again after it half succeeded

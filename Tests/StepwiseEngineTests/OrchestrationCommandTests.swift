@@ -130,9 +130,12 @@ struct OrchestrationCommandTests {
             }
             #expect(try await server.store.allDeadLetters().count == 3, "a refused command does nothing")
 
-            let restarted = try await succeeding("dlq", "restart", "--label", "x", on: server).split(separator: "\n").map(String.init)
+            let yamlRetries = try await run(["dlq", "resume", "dlq_\(failed[2])", "--retries", "1", "--server", server.url(""), "--token", RunningServer.token])
+            #expect(yamlRetries.status == 1 && yamlRetries.standardError.contains("Upstash-Retries cannot be given for a YAML run"), "\(yamlRetries.standardError)")
+
+            let restarted = try await succeeding("dlq", "restart", "--label", "x", "--new-label", "z", on: server).split(separator: "\n").map(String.init)
             #expect(restarted.count == 2 && Set(restarted).isDisjoint(with: failed), "\(restarted)")
-            for id in restarted { _ = try await finishedRun(id, in: server.store) }
+            for id in restarted { #expect(try await finishedRun(id, in: server.store).label == "z", "--new-label is the restarted runs' label") }
             #expect(try await Set(server.store.allDeadLetters().map(\.runId)) == Set([failed[2]] + restarted))
             #expect(try await succeeding("dlq", "delete", "--workflow", "doomed", on: server) == "deleted 3\n")
             #expect(try await server.store.allDeadLetters().isEmpty)

@@ -480,6 +480,65 @@ import StepwiseTesting
         }
     }
 
+    @Test("a resume or restart from the DLQ with Upstash's override headers: the run's remaining deliveries take the retries, label, flow control and failure callback given, the next one waits the delay", arguments: StoreKind.testable)
+    func aResumeOrRestartTakesUpstashsOverrides(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
+                var sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/flaky"), steps: ["a", "b"])
+                // As the Python SDK does, every message repeats its options: no retries.
+                sdk.messageHeaders = [("Upstash-Retries", "0")]
+                let endpointSDK = sdk
+                // Each delivery fails on its first attempt and is taken on the next.
+                let attempts = Mutex<[Int: Int]>([:])
+                let arrivals = Mutex<[ContinuousClock.Instant]>([])
+                endpoint.handle("/flaky") { request in
+                    let done = (try? RawStepArray(jsonBytes: Array(request.body.utf8)).stepEntries().count) ?? -1
+                    let attempt = attempts.withLock { counts in
+                        counts[done, default: 0] += 1
+                        return counts[done, default: 0]
+                    }
+                    arrivals.withLock { $0.append(.now) }
+                    return attempt == 1 ? .json(#"{"error":"Error","message":"flaky"}"#, status: 500) : await endpointSDK.answer(request)
+                }
+                #expect(try await sdk.trigger(runId: "wfr_flaky", payload: "{}").status == 200)
+                #expect(try await finishedRun("wfr_flaky", in: stepwise.store).status == .failed, "no retries: the first failure fails the run")
+                let resumedAt = ContinuousClock.now
+                let resumed = try await send(
+                    .POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_flaky"),
+                    headers: [
+                        ("Upstash-Retries", "1"), ("Upstash-Label", "fixed"), ("Upstash-Flow-Control-Key", "flaky-key"),
+                        ("Upstash-Flow-Control-Value", "parallelism=1"), ("Upstash-Delay", "1s"),
+                    ])
+                #expect(resumed.status == 200, "\(resumed.body)")
+                let run = try await finishedRun("wfr_flaky", in: stepwise.store)
+                #expect(run.status == .succeeded, "each later delivery failed once and was retried: the override wins over each message's own 0")
+                #expect(run.label == "fixed" && run.defaults?.overrides?.flowControl?.concurrencyKey == "flaky-key")
+                #expect(attempts.withLock { $0 } == [0: 2, 1: 2, 2: 2])
+                let firstAfter = try #require(arrivals.withLock { $0.dropFirst().first })
+                #expect(firstAfter - resumedAt >= .milliseconds(990), "Upstash-Delay: the resumed delivery waited")
+
+                // A restart: a fresh run with the label, and the failure callback and retries given.
+                endpoint.handle("/flaky") { _ in .json(#"{"error":"Error","message":"down"}"#, status: 500) }
+                endpoint.handle("/failed") { _ in .json("{}") }
+                #expect(try await sdk.trigger(runId: "wfr_down", payload: #"{"n":1}"#, extraHeaders: [("Upstash-Label", "first")]).status == 200)
+                #expect(try await finishedRun("wfr_down", in: stepwise.store).status == .failed)
+                let restarted = try await send(
+                    .POST, stepwise.url("/v2/workflows/dlq/restart?dlqIds=dlq_wfr_down"),
+                    headers: [("Upstash-Failure-Callback", endpoint.url("/failed")), ("Upstash-Retries", "0")])
+                let fresh = try #require(restarted.json?["workflowRuns"]?.list?.first?["workflowRunId"]?.string, "\(restarted.body)")
+                let failedAgain = try await finishedRun(fresh, in: stepwise.store)
+                #expect(failedAgain.status == .failed && failedAgain.label == "first")
+                let notice = try await eventually("the failure callback given") { endpoint.requests(to: "/failed").first }
+                let told = try FailureCallbackBodyFields(notice.body)
+                #expect(told.workflowRunId == fresh && told.sourceBody == #"{"n":1}"#)
+
+                let malformed = try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_\(fresh)"), headers: [("Upstash-Failure-Callback", "ftp://x")])
+                #expect(malformed.status == 400 && malformed.error?.contains("Upstash-Failure-Callback") == true, "\(malformed.body)")
+                #expect(try await stepwise.store.run(id: fresh)?.status == .failed, "a refused resume changes nothing")
+            }
+        }
+    }
+
     @Test("a DLQ entry tells how its failure callback went, filters on it, and a failed one is sent again on request", arguments: StoreKind.testable)
     func aFailedFailureCallbackIsSentAgainFromTheDLQ(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in

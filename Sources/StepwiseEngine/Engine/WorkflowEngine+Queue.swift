@@ -107,26 +107,28 @@ extension WorkflowEngine {
         }
     }
 
-    /// A fresh SDK run with the initial payload of the dead-lettered `old`, delivered to its
-    /// endpoint with the failed message's options (`firstDelivery(restarting:failed:)`); the
-    /// entry is removed.
-    func restartEndpointRun(_ old: RunRecord, letter: DeadLetter) async throws -> RunRecord? {
+    /// A fresh SDK run with the initial payload and label of the dead-lettered `old`, delivered
+    /// to its endpoint with the failed message's options (`firstDelivery(restarting:failed:)`)
+    /// and `options` over them, `options.delay` from now; the entry is removed.
+    func restartEndpointRun(_ old: RunRecord, letter: DeadLetter, options: ResumeOptions) async throws -> RunRecord? {
         guard let failed = letter.message, let payload = try await store.runLog(runId: old.id, through: 0).first?.body else { return nil }
-        var first = Self.firstDelivery(restarting: old, failed: failed)
         let now = clock()
         let id = RunIdentifier.fresh()
+        let overrides = RunOverrides(options, runId: id)
+        var first = Self.firstDelivery(restarting: old, failed: failed)
         first.id = QueuedMessage.freshId()
         first.runId = id
         first.runIdHeader = id
         first.failureCallback?.runId = id
         first.logPosition = 0
-        first.dueAt = now
-        // The JS SDK 1.x's run-level options go on with the new run.
-        var defaults = old.defaults
-        defaults?.failureCallback?.runId = id
+        first = overrides.applied(to: first)
+        first.dueAt = options.delay.map { now.movedForward(by: .milliseconds($0.milliseconds)) } ?? now
+        // The JS SDK 1.x's run-level options, and what earlier resumes overrode, go on with the new run.
+        var defaults = old.defaults?.moved(to: id)
+        if !overrides.isEmpty { defaults = defaults?.overridden(by: overrides) ?? RunDefaults(overrides: overrides) }
         let run = RunRecord(
             id: id, workflow: old.workflow, definitionHash: "", input: old.input, createdAt: now, updatedAt: now, endpoint: old.endpoint,
-            defaults: defaults)
+            defaults: defaults, label: options.label ?? old.label)
         _ = try await store.publish([.startRun(run, initialBody: payload, first: first)], at: now)
         _ = try await store.removeDeadLetter(letter.id)
         queueChanged()

@@ -280,9 +280,11 @@ public actor WorkflowEngine {
         return NotifyResult(woken: woken + result.woken, stored: result.stored)
     }
 
-    /// Continues a dead-lettered run from its failed step; `nil` when there is no such entry.
-    public func resume(deadLetter id: String) async throws -> RunRecord? {
-        let run = try await store.resume(deadLetter: id, at: clock())
+    /// Continues a dead-lettered run from its failed step with `options` instead of its own from
+    /// now on; `nil` when there is no such entry. Throws `ResumeRefusal` for options a YAML run
+    /// cannot take.
+    public func resume(deadLetter id: String, options: ResumeOptions = ResumeOptions()) async throws -> RunRecord? {
+        let run = try await store.resume(deadLetter: id, options: options, at: clock())
         if let run { runner.forget(runId: run.id) }
         queueChanged()
         return run
@@ -295,14 +297,16 @@ public actor WorkflowEngine {
         return retry
     }
 
-    /// Starts a fresh run with the input of a dead-lettered run and removes the entry; `nil` when
-    /// there is no such entry.
-    public func restart(deadLetter id: String) async throws -> RunRecord? {
+    /// Starts a fresh run with the input and label of a dead-lettered run, and `options` instead
+    /// of its options, and removes the entry; `nil` when there is no such entry. Throws
+    /// `ResumeRefusal` for options a YAML run cannot take.
+    public func restart(deadLetter id: String, options: ResumeOptions = ResumeOptions()) async throws -> RunRecord? {
         guard let letter = try await store.deadLetter(id: id), let old = try await store.run(id: letter.runId) else {
             return nil
         }
-        if old.endpoint != nil { return try await restartEndpointRun(old, letter: letter) }
-        let started = try await start(workflow: old.workflow, input: old.input)
+        if old.endpoint != nil { return try await restartEndpointRun(old, letter: letter, options: options) }
+        if let refusal = ResumeRefusal(yamlRun: options) { throw refusal }
+        let started = try await start(workflow: old.workflow, input: old.input, label: options.label ?? old.label)
         _ = try await store.removeDeadLetter(id)
         return started.run
     }

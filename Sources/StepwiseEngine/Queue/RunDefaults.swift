@@ -15,6 +15,8 @@ public struct RunDefaults: Sendable, Codable, Equatable {
     public var headers: [ForwardedHeader]
     /// The flow control every delivery of the run is admitted under.
     public var flowControl: FlowControl?
+    /// What a resume or restart from the DLQ set; these win over a message's own options.
+    public var overrides: RunOverrides?
 
     /// The feature flag that asks for run-level options.
     public static let feature = "WF_TriggerOnConfig"
@@ -33,8 +35,30 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         flowControl = options.flowControl.map(FlowControl.init)
     }
 
-    /// `message` with every option it leaves unset taken from these defaults; forwarded headers it
-    /// does not name are added before its own.
+    /// No defaults, only `overrides`: a run whose trigger set none (the Python SDK's) resumed with options.
+    init(overrides: RunOverrides) {
+        headers = []
+        self.overrides = overrides
+    }
+
+    /// These defaults for run `runId`, restarting the run they were set for: its failure
+    /// callbacks name the new run.
+    func moved(to runId: String) -> RunDefaults {
+        var moved = self
+        moved.failureCallback?.runId = runId
+        moved.overrides?.failureCallback?.runId = runId
+        return moved
+    }
+
+    /// These defaults with `overrides` added to any set before.
+    func overridden(by overrides: RunOverrides) -> RunDefaults {
+        var defaults = self
+        defaults.overrides = self.overrides.map { $0.merged(with: overrides) } ?? overrides
+        return defaults
+    }
+
+    /// `message` with every option it leaves unset taken from these defaults, and the
+    /// `overrides` over its own; forwarded headers it does not name are added before its own.
     func applied(to message: QueuedMessage, options: MessageOptions, failureCallback: MessageTarget?) -> QueuedMessage {
         var applied = message
         if options.retries == nil, let retries { applied.retries = retries }
@@ -44,6 +68,6 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         if options.flowControl == nil, let flowControl { applied.flowControl = flowControl }
         let named = Set(message.headers.map { $0.name.lowercased() })
         applied.headers = headers.filter { !named.contains($0.name.lowercased()) } + message.headers
-        return applied
+        return overrides?.applied(to: applied) ?? applied
     }
 }

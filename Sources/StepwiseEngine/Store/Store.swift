@@ -114,9 +114,10 @@ public protocol Store: Sendable {
     )
     /// The dead-letter entry `id`, if any.
     func deadLetter(id: String) async throws -> DeadLetter?
-    /// Continues a dead-lettered run from its failed step, keeping completed results; the run, or
-    /// `nil` when there is no such entry.
-    func resume(deadLetter id: String, at time: TimestampValue) async throws -> RunRecord?
+    /// Continues a dead-lettered run from its failed step, keeping completed results, with
+    /// `options` instead of its own (`RunTransitions.resume`); the run, or `nil` when there is no
+    /// such entry.
+    func resume(deadLetter id: String, options: ResumeOptions, at time: TimestampValue) async throws -> RunRecord?
     /// Sends the failure callback of a dead-lettered run again (`RunTransitions.retryFailureCallback`).
     func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry
     /// Removes a dead-letter entry; the run it names, or `nil` when there is none.

@@ -1,4 +1,5 @@
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseRuntime
 
 /// Listing dead-lettered runs, and resuming them from where they failed.
@@ -16,13 +17,16 @@ extension RunTransitions {
     }
 
     /// Continues a dead-lettered run from its failed step, keeping completed results (an SDK run
-    /// gets the delivery that failed again); the run, or `nil` when there is no such entry.
-    public func resume(deadLetter id: String, at time: TimestampValue) throws -> RunRecord? {
+    /// gets the delivery that failed again), with `options` instead of its own from now on; the
+    /// run, or `nil` when there is no such entry. Throws `ResumeRefusal` for options a YAML run
+    /// cannot take.
+    public func resume(deadLetter id: String, options: ResumeOptions = ResumeOptions(), at time: TimestampValue) throws -> RunRecord? {
         guard let letter = try transaction.deadLetter(id: id), let run = try transaction.run(id: letter.runId), run.status == .failed else {
             return nil
         }
         let now = time.wholeMilliseconds
-        if run.endpoint != nil { return try resumeEndpointRun(run, letter: letter, at: now) ? try transaction.run(id: run.id) : nil }
+        if run.endpoint != nil { return try resumeEndpointRun(run, letter: letter, options: options, at: now) ? try transaction.run(id: run.id) : nil }
+        if let refusal = ResumeRefusal(yamlRun: options) { throw refusal }
         let failurePosition = try transaction.failurePosition(runId: run.id) ?? Int.max
         // Keep every completed result; drop the failed step's entry and what on_failure did.
         let dropped = try transaction.journalRows(runId: run.id).filter { row in
@@ -31,6 +35,7 @@ extension RunTransitions {
         }
         try transaction.removeJournalEntries(runId: run.id, positions: dropped.map(\.position))
         try transaction.reopenRun(id: run.id, at: now)
+        if let label = options.label { try transaction.setRunOptions(id: run.id, label: label, defaults: nil) }
         try transaction.removeDeadLetter(id: id)
         try transaction.deliver(runId: run.id, attempt: 0, dueAt: now, at: now)
         return try transaction.run(id: run.id)
@@ -56,12 +61,19 @@ extension RunTransitions {
         return .retried(run)
     }
 
-    /// Makes a dead-lettered SDK run run again from the delivery that failed.
-    private func resumeEndpointRun(_ run: RunRecord, letter: DeadLetter, at now: TimestampValue) throws -> Bool {
-        guard var message = letter.message else { return false }
+    /// Makes a dead-lettered SDK run run again from the delivery that failed, `options.delay`
+    /// from now, with `options` kept as the run's overrides.
+    private func resumeEndpointRun(_ run: RunRecord, letter: DeadLetter, options: ResumeOptions, at now: TimestampValue) throws -> Bool {
+        guard let failed = letter.message else { return false }
+        let overrides = RunOverrides(options, runId: run.id)
+        var message = overrides.applied(to: failed)
         message.id = QueuedMessage.freshId()
-        message.dueAt = now
+        message.dueAt = options.delay.map { now.movedForward(by: .milliseconds($0.milliseconds)) } ?? now
         try transaction.reopenRun(id: run.id, at: now)
+        if options.label != nil || !overrides.isEmpty {
+            let defaults = overrides.isEmpty ? run.defaults : run.defaults?.overridden(by: overrides) ?? RunDefaults(overrides: overrides)
+            try transaction.setRunOptions(id: run.id, label: options.label ?? run.label, defaults: defaults)
+        }
         try transaction.removeDeadLetter(id: letter.id)
         try enqueue(message, at: now)
         return true

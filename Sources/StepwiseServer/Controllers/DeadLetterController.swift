@@ -1,6 +1,7 @@
 import Hummingbird
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// The workflow DLQ: list (paged and filtered, `DeadLetterQuery`), read, delete, resume from the
 /// failed step, restart from the input (`/v2/workflows/dlq`), one entry by its path or many as
@@ -15,14 +16,8 @@ struct DeadLetterController: Sendable {
         dlq.get { request, _ in await list(request) }
         dlq.get(":id") { _, context in await deadLetter(context.decoded("id") ?? "") }
         dlq.delete(":id") { _, context in await removeDeadLetter(context.decoded("id") ?? "") }
-        dlq.post("resume/:id") { request, context in
-            if let refused = Self.refusedOptions(request) { return refused.response }
-            return await resume(context.decoded("id") ?? "")
-        }
-        dlq.post("restart/:id") { request, context in
-            if let refused = Self.refusedOptions(request) { return refused.response }
-            return await restart(context.decoded("id") ?? "")
-        }
+        dlq.post("resume/:id") { request, context in await goOn(.resume, entry: context.decoded("id") ?? "", request) }
+        dlq.post("restart/:id") { request, context in await goOn(.restart, entry: context.decoded("id") ?? "", request) }
         dlq.post("callback/:id") { _, context in await retryFailureCallback(context.decoded("id") ?? "") }
         dlq.delete { request, _ in await act(.delete, on: request) }
         dlq.post("resume") { request, _ in await act(.resume, on: request) }
@@ -41,7 +36,11 @@ struct DeadLetterController: Sendable {
     /// be acted on (a YAML run whose workflow is gone) is named in `failed` with why, and the
     /// rest of the page goes on, so a selection can be followed past it.
     private func act(_ action: BulkAction, on request: Request) async -> Response {
-        if action != .delete, let refused = Self.refusedOptions(request) { return refused.response }
+        let options: ResumeOptions
+        switch Self.options(action, request) {
+        case .success(let value): options = value
+        case .failure(let answer): return answer.response
+        }
         let selection: DeadLetterSelection
         switch await DeadLetterSelection.read(request) {
         case .success(let value): selection = value
@@ -53,7 +52,9 @@ struct DeadLetterController: Sendable {
             var failed: [Value] = []
             for id in ids {
                 do {
-                    if let done = try await act(action, onEntry: id) { acted.append(done) }
+                    if let done = try await act(action, onEntry: id, options: options) { acted.append(done) }
+                } catch let refusal as ResumeRefusal {
+                    failed.append(["dlqId": .string(id), "error": .string(refusal.message)])
                 } catch {
                     failed.append(["dlqId": .string(id), "error": .string(failures.message("cannot \(action.rawValue) '\(id)'", error))])
                 }
@@ -84,12 +85,12 @@ struct DeadLetterController: Sendable {
         }
     }
 
-    /// Acts on entry `id`: the run that goes on (resume, restart) or the id (delete); `nil` when
-    /// there is no such entry.
-    private func act(_ action: BulkAction, onEntry id: String) async throws -> Value? {
+    /// Acts on entry `id`: the run that goes on (resume, restart, with `options`) or the id
+    /// (delete); `nil` when there is no such entry.
+    private func act(_ action: BulkAction, onEntry id: String, options: ResumeOptions) async throws -> Value? {
         switch action {
-        case .resume: try await engine.resume(deadLetter: id).map(Self.started)
-        case .restart: try await engine.restart(deadLetter: id).map(Self.started)
+        case .resume: try await engine.resume(deadLetter: id, options: options).map(Self.started)
+        case .restart: try await engine.restart(deadLetter: id, options: options).map(Self.started)
         case .delete: try await engine.store.removeDeadLetter(id) != nil ? .string(id) : nil
         }
     }
@@ -123,21 +124,18 @@ struct DeadLetterController: Sendable {
         }
     }
 
-    private func resume(_ id: String) async -> Response {
+    /// Resumes or restarts entry `id` with the options `request`'s headers give.
+    private func goOn(_ action: BulkAction, entry id: String, _ request: Request) async -> Response {
         do {
-            guard let run = try await engine.resume(deadLetter: id) else { return Self.noDeadLetter(id) }
-            return JSONResponse.make(.ok, Self.started(run))
+            let options = try ResumeOptions(headers: request.headerFields)
+            guard let run = try await act(action, onEntry: id, options: options) else { return Self.noDeadLetter(id) }
+            return JSONResponse.make(.ok, run)
+        } catch let error as ProtocolError {
+            return JSONResponse.error(.badRequest, error.message)
+        } catch let refusal as ResumeRefusal {
+            return JSONResponse.error(.badRequest, refusal.message)
         } catch {
-            return failures.answer("cannot resume '\(id)'", error)
-        }
-    }
-
-    private func restart(_ id: String) async -> Response {
-        do {
-            guard let run = try await engine.restart(deadLetter: id) else { return Self.noDeadLetter(id) }
-            return JSONResponse.make(.ok, Self.started(run))
-        } catch {
-            return failures.answer("cannot restart '\(id)'", error)
+            return failures.answer("cannot \(action.rawValue) '\(id)'", error)
         }
     }
 
@@ -159,20 +157,14 @@ struct DeadLetterController: Sendable {
         }
     }
 
-    /// The options Upstash's API takes with a resume or restart (the JS SDK's client sends the
-    /// first three).
-    private static let overrides = [
-        "Upstash-Retries", "Upstash-Flow-Control-Key", "Upstash-Flow-Control-Value", "Upstash-Delay", "Upstash-Retry-Delay", "Upstash-Label",
-        "Upstash-Failure-Callback",
-    ]
-
-    /// Refuses the `overrides`, which Stepwise does not apply: a run goes on with the options it
-    /// had (a YAML run's are its workflow's). Refused rather than ignored, which would leave the
-    /// caller believing them set.
-    private static func refusedOptions(_ request: Request) -> ErrorAnswer? {
-        let headers = request.headerFields
-        guard let name = overrides.first(where: { headers[$0] != nil }) else { return nil }
-        return ErrorAnswer(.badRequest, "\(name) is not applied to a resumed or restarted run: it goes on with the options it had")
+    /// The options of a bulk resume or restart (`ResumeOptions`); none for a delete, which takes none.
+    private static func options(_ action: BulkAction, _ request: Request) -> Result<ResumeOptions, ErrorAnswer> {
+        guard action != .delete else { return .success(ResumeOptions()) }
+        do throws(ProtocolError) {
+            return .success(try ResumeOptions(headers: request.headerFields))
+        } catch {
+            return .failure(ErrorAnswer(.badRequest, error.message))
+        }
     }
 
     private static func noDeadLetter(_ id: String) -> Response {

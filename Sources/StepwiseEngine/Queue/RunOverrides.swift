@@ -1,0 +1,45 @@
+import StepwiseProtocol
+
+/// The options a resume or restart from the DLQ set for the rest of an SDK run
+/// (`ResumeOptions`), kept with its `RunDefaults`. Unlike those defaults they win over a
+/// delivery's own options, so an SDK that repeats its options on every message (the Python SDK)
+/// cannot undo them. They apply to the run's deliveries to its endpoint, not to its
+/// `context.call` requests, whose retries and flow control are the call's own.
+public struct RunOverrides: Sendable, Codable, Equatable {
+    public var retries: Int?
+    public var retryDelay: String?
+    public var flowControl: FlowControl?
+    public var failureCallback: QueuedTarget?
+
+    /// The overrides of `options` for run `runId`.
+    init(_ options: ResumeOptions, runId: String) {
+        retries = options.retries
+        retryDelay = options.retryDelay?.text
+        flowControl = options.flowControl.map(FlowControl.init)
+        failureCallback = QueuedTarget(options.failureCallback, runId: runId)
+    }
+
+    /// Whether none is set.
+    var isEmpty: Bool { self == RunOverrides(ResumeOptions(), runId: "") }
+
+    /// These overrides with `newer`'s where it sets one: a second resume adds to the first's.
+    func merged(with newer: RunOverrides) -> RunOverrides {
+        var merged = self
+        merged.retries = newer.retries ?? retries
+        merged.retryDelay = newer.retryDelay ?? retryDelay
+        merged.flowControl = newer.flowControl ?? flowControl
+        merged.failureCallback = newer.failureCallback ?? failureCallback
+        return merged
+    }
+
+    /// `message` with these overrides when it is a delivery to the run's endpoint; else unchanged.
+    func applied(to message: QueuedMessage) -> QueuedMessage {
+        guard message.role == .workflow else { return message }
+        var applied = message
+        if let retries { applied.retries = retries }
+        if let retryDelay { applied.retryDelay = retryDelay }
+        if let flowControl { applied.flowControl = flowControl }
+        if let failureCallback { applied.failureCallback = failureCallback }
+        return applied
+    }
+}

@@ -1,0 +1,14 @@
+import StepwiseProtocol
+
+/// A resume or restart from the DLQ refused as asked; `message` says why, for the caller (a 400).
+public struct ResumeRefusal: Error, Sendable, Equatable {
+    public let message: String
+
+    /// The refusal of `options` for a YAML run, `nil` when it takes them all: a YAML run's label
+    /// can change, but its retries, flow control, failure handling and timing are its workflow's.
+    init?(yamlRun options: ResumeOptions) {
+        let refused = options.headerNames.filter { $0 != "Upstash-Label" }
+        guard !refused.isEmpty else { return nil }
+        message = "\(refused.joined(separator: ", ")) cannot be given for a YAML run: its retries, flow control, failure handling and timing are its workflow definition's"
+    }
+}
