@@ -25,6 +25,7 @@ that the driver uses to find runs it did not start itself, and `n` for the arith
     misrouted         its `url=` names /third-party/echo, no workflow endpoint: its trigger goes there
     long              a step, then a LONG_SLEEP (default 8 s) sleep, then a step
     resumable         a step, a step failing while "broken", a step
+    strict            no retries; two steps, each raising on its first attempt
 
 Environment: QSTASH_URL and QSTASH_TOKEN (read by the SDK), UPSTASH_WORKFLOW_URL (the SDK's
 `base_url`: the loopback origin of this app, e.g. http://127.0.0.1:8123, which the SDK puts in
@@ -46,7 +47,7 @@ import os
 import threading
 import time
 from collections import defaultdict
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import httpx
 from fastapi import FastAPI, Request
@@ -77,6 +78,7 @@ THIRD_PARTY: List[Dict[str, Any]] = []            # every request to /third-part
 FAILURE_SINK: List[Dict[str, Any]] = []           # every request to /failure-sink
 CALLBACKS: List[Dict[str, Any]] = []              # every QStash callback to /callback-sink
 FLAKY_ATTEMPTS: Dict[str, int] = defaultdict(int)  # run id -> attempts of the flaky step
+FIRST_ATTEMPTS: Dict[str, int] = defaultdict(int)  # "<run id>/<step>" -> attempts of the strict workflow's steps
 STATE = {"broken": True}                           # the resumable workflow's switch
 
 
@@ -574,3 +576,25 @@ async def wf_resumable(context: AsyncWorkflowContext) -> None:
 
     c = await context.run("wrap-up", wrap_up)
     finish(context, w, {"a": a, "b": b, "c": c})
+
+
+@serve.post("/wf/strict", retries=0)
+async def wf_strict(context: AsyncWorkflowContext) -> None:
+    w = "strict"
+    run_id = context.workflow_run_id
+
+    def failing_once(name: str) -> Callable[[], int]:
+        def step() -> int:
+            with _lock:
+                FIRST_ATTEMPTS[f"{run_id}/{name}"] += 1
+                attempt = FIRST_ATTEMPTS[f"{run_id}/{name}"]
+            event(context, w, name, attempt=attempt)
+            if attempt == 1:
+                raise RuntimeError(f"{name} fails on its first attempt")
+            return attempt
+
+        return step
+
+    first = await context.run("first", failing_once("first"))
+    second = await context.run("second", failing_once("second"))
+    finish(context, w, {"first": first, "second": second})

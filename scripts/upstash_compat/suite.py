@@ -760,6 +760,30 @@ def scenario_dlq_resume(h: Harness, deadline: float) -> None:
     expect_counts(new_id, executions, {"prepare": 1, "fragile": 3, "wrap-up": 1})
 
 
+def scenario_dlq_resume_overrides(h: Harness, deadline: float) -> None:
+    """A run of an SDK endpoint with no retries (the SDK says `Upstash-Retries: 0` on every
+    message) is resumed with `Upstash-Retries: 1` and a new label: its later step, failing once,
+    is retried, so the override won over the SDK's own option."""
+    tag = new_tag("strict")
+    run_id = h.start_run("strict", {"tag": tag})
+    h.wait_run(run_id, "failed", deadline)
+    label = f"retried-{tag}"
+    answer = h.api("POST", f"/v2/workflows/dlq/resume?dlqIds=dlq_{run_id}", headers={"Upstash-Retries": "1", "Upstash-Label": label})
+    resumed = answer.json() if answer.status_code == 200 else {}
+    if [r.get("workflowRunId") for r in resumed.get("workflowRuns", [])] != [run_id]:
+        raise Fail(f"POST /v2/workflows/dlq/resume?dlqIds=dlq_{run_id} with Upstash-Retries: expected the run resumed, got {answer.status_code} {short(answer.text, 300)}")
+    h.wait_run(run_id, "succeeded", deadline)
+    while not [r for r in h.runs_by_tag(tag) if r.get("finished")]:
+        if time.monotonic() >= deadline:
+            raise Fail(f"run {run_id} succeeded in stepwise but the app never saw the workflow function return; " + h.app_note(run_id))
+        time.sleep(POLL)
+    executions = h.app("GET", "/results", params={"tag": tag}).json()["tagExecutions"]
+    expect_counts(run_id, executions, {"first": 2, "second": 2})
+    listed = h.api("GET", f"/api/runs?label={label}").json()
+    if run_id not in json.dumps(listed):
+        raise Fail(f"GET /api/runs?label={label} does not list the resumed run {run_id}: {short(listed, 300)}")
+
+
 def _dlq_entry_when(h: Harness, run_id: str, what: str, ready: Callable[[Dict[str, Any]], bool], deadline: float) -> Dict[str, Any]:
     while True:
         answer = h.api("GET", f"/v2/workflows/dlq/dlq_{run_id}")
@@ -1178,6 +1202,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("misrouted", scenario_misrouted),
     ("cancel", scenario_cancel),
     ("dlq_resume", scenario_dlq_resume),
+    ("dlq_resume_overrides", scenario_dlq_resume_overrides),
     ("twenty", scenario_twenty),
     ("yaml_runner_alongside", scenario_yaml_runner_alongside),
     ("schedules", scenario_schedules),
