@@ -92,6 +92,10 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.resume(deadLetter: id, options: options, at: time) }
     }
 
+    public func restart(deadLetter id: String, as restarted: RestartedRun, at time: TimestampValue) async throws -> Bool {
+        try await transitions { transitions in try transitions.restart(deadLetter: id, as: restarted, at: time) }
+    }
+
     public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry {
         try await transitions { transitions in try transitions.retryFailureCallback(deadLetter: id, at: time) }
     }

@@ -21,6 +21,10 @@ extension SQLiteStore {
         try await pool.write { db in try SQLiteTransaction.transitions(db).resume(deadLetter: id, options: options, at: time) }
     }
 
+    public func restart(deadLetter id: String, as restarted: RestartedRun, at time: TimestampValue) async throws -> Bool {
+        try await pool.write { db in try SQLiteTransaction.transitions(db).restart(deadLetter: id, as: restarted, at: time) }
+    }
+
     public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry {
         try await pool.write { db in try SQLiteTransaction.transitions(db).retryFailureCallback(deadLetter: id, at: time) }
     }

@@ -286,6 +286,8 @@ import StepwiseTesting
                     ["destination": .string(endpoint.url("/other")), "headers": ["Upstash-Workflow-RunId": "order-8"]],
                 ]
                 #expect(try await send(.POST, stepwise.url("/v2/batch/trigger"), body: twoURLs.jsonText()).status == 409, "one id for two workflows")
+                let otherSDK = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/other"), steps: ["a"])
+                #expect(try await otherSDK.trigger(runId: "order-7", payload: "{}").status == 409, "an SDK's own trigger naming another workflow's run")
 
                 for (path, body, headers, problem) in [
                     ("/v2/trigger/not-a-url", "{}", [(String, String)](), "'not-a-url' is no URL"),
@@ -517,20 +519,27 @@ import StepwiseTesting
                 let firstAfter = try #require(arrivals.withLock { $0.dropFirst().first })
                 #expect(firstAfter - resumedAt >= .milliseconds(990), "Upstash-Delay: the resumed delivery waited")
 
-                // A restart: a fresh run with the label, and the failure callback and retries given.
+                // A resume that names a failure URL, then a restart that adds retries: the new run
+                // keeps the label and the first override, and takes the second.
                 endpoint.handle("/flaky") { _ in .json(#"{"error":"Error","message":"down"}"#, status: 500) }
                 endpoint.handle("/failed") { _ in .json("{}") }
                 #expect(try await sdk.trigger(runId: "wfr_down", payload: #"{"n":1}"#, extraHeaders: [("Upstash-Label", "first")]).status == 200)
                 #expect(try await finishedRun("wfr_down", in: stepwise.store).status == .failed)
-                let restarted = try await send(
-                    .POST, stepwise.url("/v2/workflows/dlq/restart?dlqIds=dlq_wfr_down"),
-                    headers: [("Upstash-Failure-Callback", endpoint.url("/failed")), ("Upstash-Retries", "0")])
+                #expect(endpoint.requests(to: "/failed").isEmpty, "the run named no failure URL")
+                let named = try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_down"), headers: [("Upstash-Failure-Callback", endpoint.url("/failed"))])
+                #expect(named.status == 200, "\(named.body)")
+                let firstNotice = try await eventually("the failure URL given to the resume") { endpoint.requests(to: "/failed").first }
+                #expect(try FailureCallbackBodyFields(firstNotice.body).workflowRunId == "wfr_down")
+                let restarted = try await send(.POST, stepwise.url("/v2/workflows/dlq/restart?dlqIds=dlq_wfr_down"), headers: [("Upstash-Retries", "1")])
                 let fresh = try #require(restarted.json?["workflowRuns"]?.list?.first?["workflowRunId"]?.string, "\(restarted.body)")
                 let failedAgain = try await finishedRun(fresh, in: stepwise.store)
                 #expect(failedAgain.status == .failed && failedAgain.label == "first")
-                let notice = try await eventually("the failure callback given") { endpoint.requests(to: "/failed").first }
-                let told = try FailureCallbackBodyFields(notice.body)
-                #expect(told.workflowRunId == fresh && told.sourceBody == #"{"n":1}"#)
+                #expect(endpoint.requests(to: "/flaky").filter { $0.header("Upstash-Workflow-RunId") == fresh }.count == 2, "one retry, not the message's 0")
+                let notice = try await eventually("the failure URL, kept by the restart") {
+                    endpoint.requests(to: "/failed").first { (try? FailureCallbackBodyFields($0.body).workflowRunId) == fresh }
+                }
+                #expect(try FailureCallbackBodyFields(notice.body).sourceBody == #"{"n":1}"#)
+                #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/restart/dlq_wfr_down")).status == 404, "the entry went with the restart")
 
                 let malformed = try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_\(fresh)"), headers: [("Upstash-Failure-Callback", "ftp://x")])
                 #expect(malformed.status == 400 && malformed.error?.contains("Upstash-Failure-Callback") == true, "\(malformed.body)")

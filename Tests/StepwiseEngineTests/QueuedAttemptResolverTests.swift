@@ -22,13 +22,23 @@ struct QueuedAttemptResolverTests {
         return message
     }
 
-    private func resolveDown(_ message: QueuedMessage, runStatus: RunStatus = .running) -> AttemptFollowUp {
+    private func resolveDown(_ message: QueuedMessage, runStatus: RunStatus = .running, defaults: RunDefaults? = nil, status: Int = 503)
+        -> AttemptFollowUp
+    {
         let run = RunRecord(id: "wfr_1", workflow: "http://127.0.0.1:9/wf", definitionHash: "", input: .null, status: runStatus, createdAt: now,
-                            updatedAt: now, endpoint: "http://127.0.0.1:9/wf")
+                            updatedAt: now, endpoint: "http://127.0.0.1:9/wf", defaults: defaults)
         let resolver = QueuedAttemptResolver(
             message: message, run: run, initialPayload: Array(#"{"order":1}"#.utf8), body: message.body ?? [], startedAt: now, now: now,
             retryDelayScale: 1)
-        return resolver.resolve(.answered(status: 503, headers: HeaderFields([]), body: Array("down".utf8)))
+        return resolver.resolve(.answered(status: status, headers: HeaderFields([]), body: Array("down".utf8)))
+    }
+
+    /// A run resumed from the DLQ with `Upstash-Retries: 4` and `Upstash-Failure-Callback`.
+    private var resumedWithOverrides: RunDefaults {
+        var options = ResumeOptions()
+        options.retries = 4
+        options.failureCallback = MessageTarget(url: "http://127.0.0.1:9/told")
+        return RunDefaults(overrides: RunOverrides(options, runId: "wfr_1"))
     }
 
     @Test("the callback of the call's last attempt fails the run and calls its failure callback with the run's initial payload")
@@ -42,6 +52,20 @@ struct QueuedAttemptResolverTests {
             #expect(body["dlqId"] == "dlq_wfr_1")
             #expect(body["sourceBody"] == .string(Data(#"{"order":1}"#.utf8).base64EncodedString()))
         }
+    }
+
+    @Test("after a resume with overrides, a call's callback takes their retries, and its failure reports to their failure URL")
+    func overridesOfAResume() throws {
+        let down = resolveDown(callback(status: 200, retried: nil, maxRetries: 2), defaults: resumedWithOverrides)
+        #expect(down.enqueue.first?.message.destination == "http://127.0.0.1:9/told", "not the call's own failure URL")
+        var call = QueuedMessage(
+            role: .call, runId: "wfr_1", destination: "http://127.0.0.1:9/third", retries: 0,
+            callback: QueuedTarget(url: "http://127.0.0.1:9/wf", retries: 0, runId: "wfr_1"), runIdHeader: "wfr_1", dueAt: now)
+        call.attempt = 0
+        let answered = resolveDown(call, defaults: resumedWithOverrides, status: 200)
+        let callback = try #require(answered.enqueue.first?.message)
+        #expect(callback.role == .callback && callback.retries == 4)
+        #expect(resolveDown(call, status: 200).enqueue.first?.message.retries == 0, "without overrides, the callback's own")
     }
 
     @Test("the callback of an attempt the call retries fails alone: the SDK would ignore it")

@@ -109,7 +109,8 @@ extension WorkflowEngine {
 
     /// A fresh SDK run with the initial payload and label of the dead-lettered `old`, delivered
     /// to its endpoint with the failed message's options (`firstDelivery(restarting:failed:)`)
-    /// and `options` over them, `options.delay` from now; the entry is removed.
+    /// and `options` over them, `options.delay` from now, in place of the entry; `nil` when the
+    /// entry is gone.
     func restartEndpointRun(_ old: RunRecord, letter: DeadLetter, options: ResumeOptions) async throws -> RunRecord? {
         guard let failed = letter.message, let payload = try await store.runLog(runId: old.id, through: 0).first?.body else { return nil }
         let now = clock()
@@ -121,16 +122,17 @@ extension WorkflowEngine {
         first.runIdHeader = id
         first.failureCallback?.runId = id
         first.logPosition = 0
-        first = overrides.applied(to: first)
-        first.dueAt = options.delay.map { now.movedForward(by: .milliseconds($0.milliseconds)) } ?? now
-        // The JS SDK 1.x's run-level options, and what earlier resumes overrode, go on with the new run.
+        first.dueAt = options.due(at: now)
+        // The JS SDK 1.x's run-level options, and what earlier resumes overrode, go on with the new
+        // run; the overrides apply from its first delivery (`RunTransitions.apply`).
         var defaults = old.defaults?.moved(to: id)
         if !overrides.isEmpty { defaults = defaults?.overridden(by: overrides) ?? RunDefaults(overrides: overrides) }
         let run = RunRecord(
             id: id, workflow: old.workflow, definitionHash: "", input: old.input, createdAt: now, updatedAt: now, endpoint: old.endpoint,
             defaults: defaults, label: options.label ?? old.label)
-        _ = try await store.publish([.startRun(run, initialBody: payload, first: first)], at: now)
-        _ = try await store.removeDeadLetter(letter.id)
+        guard try await store.restart(deadLetter: letter.id, as: .endpoint(.startRun(run, initialBody: payload, first: first)), at: now) else {
+            return nil
+        }
         queueChanged()
         return run
     }

@@ -306,9 +306,12 @@ public actor WorkflowEngine {
         }
         if old.endpoint != nil { return try await restartEndpointRun(old, letter: letter, options: options) }
         if let refusal = ResumeRefusal(yamlRun: options) { throw refusal }
-        let started = try await start(workflow: old.workflow, input: old.input, label: options.label ?? old.label)
-        _ = try await store.removeDeadLetter(id)
-        return started.run
+        var run = try newRun(of: old.workflow, input: old.input, id: RunIdentifier.fresh(), parent: nil)
+        run.label = options.label ?? old.label
+        guard try await store.restart(deadLetter: id, as: .workflow(run), at: clock()) else { return nil }
+        events.publish(RunEvent(kind: .started, runId: run.id, workflow: run.workflow, status: .running, at: run.createdAt))
+        wake.signal()
+        return run
     }
 
     // MARK: Delivery loop

@@ -132,7 +132,8 @@ public struct QueuedAttemptResolver: Sendable {
         if reportsRunFailure { followUp.failureCallbackEnd = (false, answer(result)) }
         // A run that ended meanwhile (canceled, failed by another branch) has nothing left to fail.
         guard [.workflow, .plain, .callback].contains(message.role), !ignored, !failsRun || run?.status == .running,
-            let target = message.failureCallback ?? (failsRun ? run?.defaults?.failureCallback : nil)
+            let target = (failsRun ? run?.defaults?.overrides?.failureCallback : nil) ?? message.failureCallback
+                ?? (failsRun ? run?.defaults?.failureCallback : nil)
         else { return }
         followUp.enqueue.append((failureCallbackMessage(target, result, ofRun: failsRun), nil))
     }
@@ -190,7 +191,8 @@ public struct QueuedAttemptResolver: Sendable {
             maxRetries: message.retries, sourceMessageId: message.id, topicName: message.urlGroup, endpointName: message.endpointName,
             url: message.destination, method: message.method, sourceHeader: sourceHeader, sourceBody: body,
             createdAt: now.millisecondsSinceEpoch, scheduleId: message.scheduleId)
-        let queued = followingMessage(.callback, to: target, body: callback.jsonBytes)
+        var queued = followingMessage(.callback, to: target, body: callback.jsonBytes)
+        if message.role == .call, let overrides = run?.defaults?.overrides { queued = overrides.applied(to: queued) }
         guard message.role == .call else { return (queued, nil) }
         return (queued, RawStep(messageId: queued.id, body: queued.body ?? [], callType: .fromCallback))
     }

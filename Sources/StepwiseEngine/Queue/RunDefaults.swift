@@ -3,7 +3,8 @@ import StepwiseProtocol
 /// Options an SDK run's trigger set for every later message of the run: the JS SDK 1.x sends
 /// them once, on the trigger, with `WF_TriggerOnConfig` in its feature set, and its later
 /// messages carry none (§2.6, Tier 1 item 10 of the protocol notes). A later message's own
-/// options win, so the Python SDK, which repeats them on every message, is unaffected.
+/// options win, so the Python SDK, which repeats them on every message, is unaffected. Also
+/// where a resume or restart from the DLQ keeps its `overrides`, which win over both.
 public struct RunDefaults: Sendable, Codable, Equatable {
     public var retries: Int?
     public var retryDelay: String?
@@ -57,8 +58,9 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         return defaults
     }
 
-    /// `message` with every option it leaves unset taken from these defaults, and the
-    /// `overrides` over its own; forwarded headers it does not name are added before its own.
+    /// `message` with every option it leaves unset taken from these defaults; forwarded headers it
+    /// does not name are added before its own. (The `overrides` are applied where a delivery is
+    /// stored, `RunTransitions.apply`, from the run as that transaction reads it.)
     func applied(to message: QueuedMessage, options: MessageOptions, failureCallback: MessageTarget?) -> QueuedMessage {
         var applied = message
         if options.retries == nil, let retries { applied.retries = retries }
@@ -68,6 +70,6 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         if options.flowControl == nil, let flowControl { applied.flowControl = flowControl }
         let named = Set(message.headers.map { $0.name.lowercased() })
         applied.headers = headers.filter { !named.contains($0.name.lowercased()) } + message.headers
-        return overrides?.applied(to: applied) ?? applied
+        return applied
     }
 }

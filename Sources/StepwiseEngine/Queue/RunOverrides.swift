@@ -3,12 +3,17 @@ import StepwiseProtocol
 /// The options a resume or restart from the DLQ set for the rest of an SDK run
 /// (`ResumeOptions`), kept with its `RunDefaults`. Unlike those defaults they win over a
 /// delivery's own options, so an SDK that repeats its options on every message (the Python SDK)
-/// cannot undo them. They apply to the run's deliveries to its endpoint, not to its
-/// `context.call` requests, whose retries and flow control are the call's own.
+/// cannot undo them. They apply to the run's deliveries to its endpoint (its steps, and the
+/// callbacks of its calls), applied where each is stored, not to its `context.call` requests,
+/// whose retries and flow control are the call's own.
 public struct RunOverrides: Sendable, Codable, Equatable {
+    /// `Upstash-Retries` of each delivery.
     public var retries: Int?
+    /// `Upstash-Retry-Delay` of each delivery, as `QueuedMessage` keeps it.
     public var retryDelay: String?
+    /// The flow control each delivery is admitted under.
     public var flowControl: FlowControl?
+    /// Where the run's failure is reported, instead of its failure URL or function.
     public var failureCallback: QueuedTarget?
 
     /// The overrides of `options` for run `runId`.
@@ -32,9 +37,10 @@ public struct RunOverrides: Sendable, Codable, Equatable {
         return merged
     }
 
-    /// `message` with these overrides when it is a delivery to the run's endpoint; else unchanged.
+    /// `message` with these overrides when it is a delivery to the run's endpoint (a step's, or a
+    /// call's callback); else unchanged.
     func applied(to message: QueuedMessage) -> QueuedMessage {
-        guard message.role == .workflow else { return message }
+        guard message.role == .workflow || message.role == .callback else { return message }
         var applied = message
         if let retries { applied.retries = retries }
         if let retryDelay { applied.retryDelay = retryDelay }

@@ -2,6 +2,7 @@ import StepwiseProtocol
 
 /// A resume or restart from the DLQ refused as asked; `message` says why, for the caller (a 400).
 public struct ResumeRefusal: Error, Sendable, Equatable {
+    /// Why, naming the headers refused.
     public let message: String
 
     /// The refusal of `options` for a YAML run, `nil` when it takes them all: a YAML run's label

@@ -41,6 +41,21 @@ extension RunTransitions {
         return try transaction.run(id: run.id)
     }
 
+    /// Starts `restarted` in place of dead-lettered run `id` and removes the entry, one
+    /// transaction; false, starting nothing, when the entry is gone or its run no longer failed
+    /// (another restart or a resume came first: the old run's row, locked, orders them).
+    public func restart(deadLetter id: String, as restarted: RestartedRun, at time: TimestampValue) throws -> Bool {
+        guard let letter = try transaction.deadLetter(id: id), try transaction.run(id: letter.runId)?.status == .failed,
+            try transaction.deadLetter(id: id) != nil
+        else { return false }
+        try transaction.removeDeadLetter(id: id)
+        switch restarted {
+        case .workflow(let run): try startRun(run)
+        case .endpoint(let start): _ = try publish([start], at: time)
+        }
+        return true
+    }
+
     /// Sends the failure callback of dead-lettered run `id` again, once it has failed for good
     /// (Upstash's `POST /v2/workflows/dlq/callback/{id}`); the entry is kept, and tells how the
     /// new attempt goes. Of two retries at once, or a retry and a resume, one wins: the callback is
@@ -68,7 +83,7 @@ extension RunTransitions {
         let overrides = RunOverrides(options, runId: run.id)
         var message = overrides.applied(to: failed)
         message.id = QueuedMessage.freshId()
-        message.dueAt = options.delay.map { now.movedForward(by: .milliseconds($0.milliseconds)) } ?? now
+        message.dueAt = options.due(at: now)
         try transaction.reopenRun(id: run.id, at: now)
         if options.label != nil || !overrides.isEmpty {
             let defaults = overrides.isEmpty ? run.defaults : run.defaults?.overridden(by: overrides) ?? RunDefaults(overrides: overrides)

@@ -32,7 +32,7 @@ extension RunTransitions {
     /// Applies one publication: starts an SDK run, appends a step to its log, or queues a message.
     func apply(_ publication: Publication, at now: TimestampValue) throws -> PublicationResult {
         switch publication {
-        case .startRun(let run, let body, let first):
+        case .startRun(let run, let body, var first):
             // Checked here, in the transaction that would start it, so that two triggers of one
             // new id at two URLs cannot both pass.
             if let existing = try transaction.run(id: run.id) {
@@ -40,6 +40,8 @@ extension RunTransitions {
                 return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
             }
             try startRun(run)
+            // A restart's overrides (`RunOverrides`) apply from its first delivery.
+            if let overrides = run.defaults?.overrides { first = overrides.applied(to: first) }
             _ = try transaction.appendLog(runId: run.id, entry: RawStep(messageId: first.id, body: body), dedupeKey: nil, at: now)
             try enqueue(first, at: now)
             return .stored(first.id)
@@ -51,6 +53,8 @@ extension RunTransitions {
             }
             let position = try transaction.appendLog(runId: runId, entry: entry, dedupeKey: dedupeKey, at: now)
             if message.role == .workflow { message.logPosition = position }
+            // Read in this transaction, so a step published while a resume commits gets them too.
+            if let overrides = run.defaults?.overrides { message = overrides.applied(to: message) }
             try enqueue(message, at: now)
             return .stored(message.id)
         case .enqueue(let message):
@@ -199,11 +203,13 @@ extension RunTransitions {
         return true
     }
 
-    /// Publishes the end of an invoked SDK run to its parent's log (`EndpointInvoker`); nothing
-    /// when the parent has ended meanwhile.
+    /// Publishes the end of an invoked SDK run to its parent's log (`EndpointInvoker`), with the
+    /// parent's run-level options as its own step publishes get them; nothing when the parent
+    /// has ended meanwhile.
     func reportToInvoker(_ invoker: EndpointInvoker, of run: RunRecord, status: RunStatus, at now: TimestampValue) throws {
-        guard let publication = try? PublicationPlanner(now: now).plan(invoker.resolution(status: status, output: run.output, error: run.error))
-        else { return }
+        let parentDefaults = try transaction.runDefaults(runId: invoker.parentRunId).map { [invoker.parentRunId: $0] } ?? [:]
+        let planner = PublicationPlanner(now: now, defaults: parentDefaults)
+        guard let publication = try? planner.plan(invoker.resolution(status: status, output: run.output, error: run.error)) else { return }
         _ = try apply(publication, at: now)
     }
 }

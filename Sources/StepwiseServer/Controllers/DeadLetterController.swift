@@ -126,12 +126,14 @@ struct DeadLetterController: Sendable {
 
     /// Resumes or restarts entry `id` with the options `request`'s headers give.
     private func goOn(_ action: BulkAction, entry id: String, _ request: Request) async -> Response {
+        let options: ResumeOptions
+        switch Self.options(action, request) {
+        case .success(let value): options = value
+        case .failure(let answer): return answer.response
+        }
         do {
-            let options = try ResumeOptions(headers: request.headerFields)
             guard let run = try await act(action, onEntry: id, options: options) else { return Self.noDeadLetter(id) }
             return JSONResponse.make(.ok, run)
-        } catch let error as ProtocolError {
-            return JSONResponse.error(.badRequest, error.message)
         } catch let refusal as ResumeRefusal {
             return JSONResponse.error(.badRequest, refusal.message)
         } catch {
