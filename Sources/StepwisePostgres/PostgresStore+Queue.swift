@@ -92,8 +92,8 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.resume(deadLetter: id, options: options, at: time) }
     }
 
-    public func restart(deadLetter id: String, as restarted: RestartedRun, at time: TimestampValue) async throws -> Bool {
-        try await transitions { transitions in try transitions.restart(deadLetter: id, as: restarted, at: time) }
+    public func restart(deadLetter id: String, failedAt: TimestampValue, as restarted: RestartedRun, at time: TimestampValue) async throws -> Bool {
+        try await transitions { transitions in try transitions.restart(deadLetter: id, failedAt: failedAt, as: restarted, at: time) }
     }
 
     public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry {
@@ -101,10 +101,6 @@ extension PostgresStore {
     }
 
     public func removeDeadLetter(_ id: String) async throws -> DeadLetter? {
-        try await write { transaction in
-            guard let letter = try transaction.deadLetter(id: id) else { return nil }
-            try transaction.removeDeadLetter(id: id)
-            return letter
-        }
+        try await transitions { transitions in try transitions.removeDeadLetter(id: id) }
     }
 }

@@ -92,8 +92,8 @@ extension PostgresTransaction {
             ])
     }
 
-    func removeDeadLetter(id: String) throws {
-        try session.execute("DELETE FROM dead_letters WHERE id = ?", [id])
+    func removeDeadLetter(id: String) throws -> Bool {
+        try session.row("DELETE FROM dead_letters WHERE id = ? RETURNING id", [id]) != nil
     }
 
     // MARK: The queue and logs

@@ -21,8 +21,8 @@ extension SQLiteStore {
         try await pool.write { db in try SQLiteTransaction.transitions(db).resume(deadLetter: id, options: options, at: time) }
     }
 
-    public func restart(deadLetter id: String, as restarted: RestartedRun, at time: TimestampValue) async throws -> Bool {
-        try await pool.write { db in try SQLiteTransaction.transitions(db).restart(deadLetter: id, as: restarted, at: time) }
+    public func restart(deadLetter id: String, failedAt: TimestampValue, as restarted: RestartedRun, at time: TimestampValue) async throws -> Bool {
+        try await pool.write { db in try SQLiteTransaction.transitions(db).restart(deadLetter: id, failedAt: failedAt, as: restarted, at: time) }
     }
 
     public func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry {
@@ -30,11 +30,6 @@ extension SQLiteStore {
     }
 
     public func removeDeadLetter(_ id: String) async throws -> DeadLetter? {
-        try await pool.write { db in
-            let transaction = SQLiteTransaction(db)
-            guard let letter = try transaction.deadLetter(id: id) else { return nil }
-            try transaction.removeDeadLetter(id: id)
-            return letter
-        }
+        try await pool.write { db in try SQLiteTransaction.transitions(db).removeDeadLetter(id: id) }
     }
 }

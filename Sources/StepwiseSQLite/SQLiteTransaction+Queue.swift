@@ -88,8 +88,9 @@ extension SQLiteTransaction {
         return db.changesCount > 0
     }
 
-    func removeDeadLetter(id: String) throws {
+    func removeDeadLetter(id: String) throws -> Bool {
         try db.cachedStatement(sql: "DELETE FROM dead_letters WHERE id = ?").execute(arguments: [id])
+        return db.changesCount > 0
     }
 
     // MARK: The queue and logs

@@ -364,7 +364,9 @@ extension EngineFeatureTests {
             #expect(answer.status == 200 && answer.json?["workflowRuns"]?.list?.count == 1, "\(answer.body)")
             let failed = try #require(answer.json?["failed"]?.list, "\(answer.body)")
             #expect(failed.map { $0["dlqId"] } == [.string("dlq_\(ids[0])")])
-            #expect(failed.first?["error"]?.string?.contains("server's log has the details") == true)
+            #expect(failed.first?["error"]?.string == "cannot restart 'dlq_\(ids[0])': no workflow named 'doomed' is served", "\(answer.body)")
+            let single = try await send(.POST, server.url("/v2/workflows/dlq/restart/dlq_\(ids[0])"))
+            #expect(single.status == 400 && single.error?.hasSuffix("no workflow named 'doomed' is served") == true, "\(single.body)")
             #expect(try await server.store.allDeadLetters().map(\.runId).contains(ids[0]), "the entry stays")
         }
     }

@@ -548,6 +548,42 @@ import StepwiseTesting
         }
     }
 
+    @Test("of two requests acting on one DLQ entry at once (resume, restart, delete), one acts and the other finds no entry", arguments: StoreKind.testable)
+    func oneOfTwoDeadLetterActionsAtOnceActs(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
+                var sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/race"), steps: ["a"])
+                sdk.messageHeaders = [("Upstash-Retries", "0")]
+                endpoint.handle("/race") { _ in .json(#"{"error":"Error","message":"down"}"#, status: 500) }
+                let pairs: [(String, String)] = [("restart", "resume"), ("restart", "restart"), ("resume", "resume"), ("delete", "restart")]
+                for index in pairs.indices {
+                    #expect(try await sdk.trigger(runId: "wfr_race\(index)", payload: "{}").status == 200)
+                    #expect(try await finishedRun("wfr_race\(index)", in: stepwise.store).status == .failed)
+                }
+                // A resumed run fails again only after the race, so its new entry cannot be taken.
+                endpoint.handle("/race") { _ in .json(#"{"error":"Error","message":"down"}"#, status: 500, delay: .seconds(3)) }
+                var restartsWon = 0
+                for (index, pair) in pairs.enumerated() {
+                    let entry = "dlq_wfr_race\(index)"
+                    let request: @Sendable (String) async throws -> HTTPAnswer = { action in
+                        action == "delete"
+                            ? try await send(.DELETE, stepwise.url("/v2/workflows/dlq/\(entry)"))
+                            : try await send(.POST, stepwise.url("/v2/workflows/dlq/\(action)/\(entry)"))
+                    }
+                    async let first = request(pair.0)
+                    async let second = request(pair.1)
+                    let answers = [(pair.0, try await first.status), (pair.1, try await second.status)]
+                    #expect(answers.map(\.1).sorted() == [200, 404], "\(answers)")
+                    if answers.contains(where: { $0 == ("restart", 200) }) { restartsWon += 1 }
+                }
+                let fresh = try await stepwise.store.runs(RunFilter(limit: 100)).filter { !$0.id.hasPrefix("wfr_race") }
+                #expect(fresh.count == restartsWon, "one new run per restart that acted: \(fresh.map(\.id))")
+                let missing = try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_race0"), headers: [("Upstash-Failure-Callback-Retries", "2")])
+                #expect(missing.status == 400 && missing.error?.contains("needs the Upstash-Failure-Callback header") == true, "\(missing.body)")
+            }
+        }
+    }
+
     @Test("a DLQ entry tells how its failure callback went, filters on it, and a failed one is sent again on request", arguments: StoreKind.testable)
     func aFailedFailureCallbackIsSentAgainFromTheDLQ(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in

@@ -58,14 +58,16 @@ struct QueuedAttemptResolverTests {
     func overridesOfAResume() throws {
         let down = resolveDown(callback(status: 200, retried: nil, maxRetries: 2), defaults: resumedWithOverrides)
         #expect(down.enqueue.first?.message.destination == "http://127.0.0.1:9/told", "not the call's own failure URL")
-        var call = QueuedMessage(
+        let call = QueuedMessage(
             role: .call, runId: "wfr_1", destination: "http://127.0.0.1:9/third", retries: 0,
             callback: QueuedTarget(url: "http://127.0.0.1:9/wf", retries: 0, runId: "wfr_1"), runIdHeader: "wfr_1", dueAt: now)
-        call.attempt = 0
         let answered = resolveDown(call, defaults: resumedWithOverrides, status: 200)
         let callback = try #require(answered.enqueue.first?.message)
-        #expect(callback.role == .callback && callback.retries == 4)
+        #expect(callback.role == .callback && callback.retries == 4 && callback.failureCallback?.url == "http://127.0.0.1:9/told")
         #expect(resolveDown(call, status: 200).enqueue.first?.message.retries == 0, "without overrides, the callback's own")
+        let plain = QueuedMessage(
+            role: .plain, runId: nil, destination: "http://127.0.0.1:9/third", retries: 0, callback: QueuedTarget(url: "http://127.0.0.1:9/cb", retries: 0), dueAt: now)
+        #expect(resolveDown(plain, defaults: resumedWithOverrides, status: 200).enqueue.first?.message.retries == 0, "a plain message's callback is its own")
     }
 
     @Test("the callback of an attempt the call retries fails alone: the SDK would ignore it")

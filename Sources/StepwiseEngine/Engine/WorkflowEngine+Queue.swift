@@ -125,14 +125,13 @@ extension WorkflowEngine {
         first.dueAt = options.due(at: now)
         // The JS SDK 1.x's run-level options, and what earlier resumes overrode, go on with the new
         // run; the overrides apply from its first delivery (`RunTransitions.apply`).
-        var defaults = old.defaults?.moved(to: id)
-        if !overrides.isEmpty { defaults = defaults?.overridden(by: overrides) ?? RunDefaults(overrides: overrides) }
+        let defaults = RunDefaults.adding(overrides, to: old.defaults?.moved(to: id))
         let run = RunRecord(
             id: id, workflow: old.workflow, definitionHash: "", input: old.input, createdAt: now, updatedAt: now, endpoint: old.endpoint,
             defaults: defaults, label: options.label ?? old.label)
-        guard try await store.restart(deadLetter: letter.id, as: .endpoint(.startRun(run, initialBody: payload, first: first)), at: now) else {
-            return nil
-        }
+        let restarted = RestartedRun.endpoint(run, initialBody: payload, first: first)
+        guard try await store.restart(deadLetter: letter.id, failedAt: letter.createdAt, as: restarted, at: now) else { return nil }
+        announceStart(of: run)
         queueChanged()
         return run
     }

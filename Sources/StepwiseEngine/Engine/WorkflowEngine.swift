@@ -199,11 +199,14 @@ public actor WorkflowEngine {
             throw .storage(String(describing: error))
         }
         guard result.run.workflow == name, result.run.parent == nil else { throw .runIdTaken(record.id) }
-        if result.created {
-            events.publish(RunEvent(kind: .started, runId: record.id, workflow: name, status: .running, at: record.createdAt))
-            wake.signal()
-        }
+        if result.created { announceStart(of: record) }
         return result
+    }
+
+    /// Tells the change feed that `run` started, and the delivery loop that it has work.
+    func announceStart(of run: RunRecord) {
+        events.publish(RunEvent(kind: .started, runId: run.id, workflow: run.workflow, status: .running, at: run.createdAt))
+        wake.signal()
     }
 
     /// The record of a new run of the current version of `name`, its input checked and its
@@ -298,19 +301,24 @@ public actor WorkflowEngine {
     }
 
     /// Starts a fresh run with the input and label of a dead-lettered run, and `options` instead
-    /// of its options, and removes the entry; `nil` when there is no such entry. Throws
-    /// `ResumeRefusal` for options a YAML run cannot take.
+    /// of its options, and removes the entry; `nil` when there is no such entry (or another
+    /// request took it first). Throws `ResumeRefusal` for options a YAML run cannot take, or when
+    /// its workflow is gone or no longer takes its input.
     public func restart(deadLetter id: String, options: ResumeOptions = ResumeOptions()) async throws -> RunRecord? {
         guard let letter = try await store.deadLetter(id: id), let old = try await store.run(id: letter.runId) else {
             return nil
         }
         if old.endpoint != nil { return try await restartEndpointRun(old, letter: letter, options: options) }
         if let refusal = ResumeRefusal(yamlRun: options) { throw refusal }
-        var run = try newRun(of: old.workflow, input: old.input, id: RunIdentifier.fresh(), parent: nil)
+        var run: RunRecord
+        do {
+            run = try newRun(of: old.workflow, input: old.input, id: RunIdentifier.fresh(), parent: nil)
+        } catch {
+            throw ResumeRefusal(message: "cannot restart '\(id)': \(error.description)")
+        }
         run.label = options.label ?? old.label
-        guard try await store.restart(deadLetter: id, as: .workflow(run), at: clock()) else { return nil }
-        events.publish(RunEvent(kind: .started, runId: run.id, workflow: run.workflow, status: .running, at: run.createdAt))
-        wake.signal()
+        guard try await store.restart(deadLetter: id, failedAt: letter.createdAt, as: .workflow(run), at: clock()) else { return nil }
+        announceStart(of: run)
         return run
     }
 

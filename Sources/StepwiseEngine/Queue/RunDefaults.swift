@@ -51,16 +51,18 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         return moved
     }
 
-    /// These defaults with `overrides` added to any set before.
-    func overridden(by overrides: RunOverrides) -> RunDefaults {
-        var defaults = self
-        defaults.overrides = self.overrides.map { $0.merged(with: overrides) } ?? overrides
-        return defaults
+    /// `defaults` with `overrides` added to any set before; `defaults` unchanged when
+    /// `overrides` sets nothing.
+    static func adding(_ overrides: RunOverrides, to defaults: RunDefaults?) -> RunDefaults? {
+        guard !overrides.isEmpty else { return defaults }
+        guard var added = defaults else { return RunDefaults(overrides: overrides) }
+        added.overrides = added.overrides.map { $0.merged(with: overrides) } ?? overrides
+        return added
     }
 
     /// `message` with every option it leaves unset taken from these defaults; forwarded headers it
     /// does not name are added before its own. (The `overrides` are applied where a delivery is
-    /// stored, `RunTransitions.apply`, from the run as that transaction reads it.)
+    /// stored: `RunTransitions.apply` and `resume`, `QueuedAttemptResolver` for a call's callback.)
     func applied(to message: QueuedMessage, options: MessageOptions, failureCallback: MessageTarget?) -> QueuedMessage {
         var applied = message
         if options.retries == nil, let retries { applied.retries = retries }

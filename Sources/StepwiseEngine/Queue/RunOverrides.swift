@@ -44,7 +44,8 @@ public struct RunOverrides: Sendable, Codable, Equatable {
         var applied = message
         if let retries { applied.retries = retries }
         if let retryDelay { applied.retryDelay = retryDelay }
-        if let flowControl { applied.flowControl = flowControl }
+        // A named queue's message goes in its queue's turn, under the queue's own limits.
+        if let flowControl, message.queue == nil { applied.flowControl = flowControl }
         if let failureCallback { applied.failureCallback = failureCallback }
         return applied
     }

@@ -118,9 +118,10 @@ public protocol Store: Sendable {
     /// `options` instead of its own (`RunTransitions.resume`); the run, or `nil` when there is no
     /// such entry.
     func resume(deadLetter id: String, options: ResumeOptions, at time: TimestampValue) async throws -> RunRecord?
-    /// Starts `restarted` in place of dead-lettered run `id`, removing the entry, in one
-    /// transaction; false when the entry is gone (`RunTransitions.restart`).
-    func restart(deadLetter id: String, as restarted: RestartedRun, at time: TimestampValue) async throws -> Bool
+    /// Starts `restarted` in place of dead-lettered run `id` (read as failed at `failedAt`),
+    /// removing the entry, in one transaction; false when the entry is gone or failed again since
+    /// (`RunTransitions.restart`).
+    func restart(deadLetter id: String, failedAt: TimestampValue, as restarted: RestartedRun, at time: TimestampValue) async throws -> Bool
     /// Sends the failure callback of a dead-lettered run again (`RunTransitions.retryFailureCallback`).
     func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry
     /// Removes a dead-letter entry; the run it names, or `nil` when there is none.

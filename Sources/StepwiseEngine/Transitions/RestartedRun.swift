@@ -2,6 +2,6 @@
 public enum RestartedRun: Sendable {
     /// A YAML run of its workflow's current version.
     case workflow(RunRecord)
-    /// An SDK run: the `Publication.startRun` of its trigger.
-    case endpoint(Publication)
+    /// An SDK run, with its log's first entry and its first delivery (`Publication.startRun`).
+    case endpoint(RunRecord, initialBody: [UInt8], first: QueuedMessage)
 }

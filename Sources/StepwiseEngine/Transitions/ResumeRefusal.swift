@@ -1,9 +1,16 @@
 import StepwiseProtocol
 
-/// A resume or restart from the DLQ refused as asked; `message` says why, for the caller (a 400).
+/// A resume or restart from the DLQ that cannot be done as asked (options a YAML run cannot
+/// take, a YAML run whose workflow is gone or whose input no longer validates); `message` says
+/// why, for the caller (a 400). Nothing is changed.
 public struct ResumeRefusal: Error, Sendable, Equatable {
-    /// Why, naming the headers refused.
+    /// Why, naming what is refused.
     public let message: String
+
+    /// A refusal saying `message`.
+    init(message: String) {
+        self.message = message
+    }
 
     /// The refusal of `options` for a YAML run, `nil` when it takes them all: a YAML run's label
     /// can change, but its retries, flow control, failure handling and timing are its workflow's.

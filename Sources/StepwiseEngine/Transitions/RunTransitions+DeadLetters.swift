@@ -18,14 +18,15 @@ extension RunTransitions {
 
     /// Continues a dead-lettered run from its failed step, keeping completed results (an SDK run
     /// gets the delivery that failed again), with `options` instead of its own from now on; the
-    /// run, or `nil` when there is no such entry. Throws `ResumeRefusal` for options a YAML run
-    /// cannot take.
+    /// run, or `nil` when there is no such entry (or another request took it first). Throws
+    /// `ResumeRefusal`, changing nothing, for options a YAML run cannot take.
     public func resume(deadLetter id: String, options: ResumeOptions = ResumeOptions(), at time: TimestampValue) throws -> RunRecord? {
-        guard let letter = try transaction.deadLetter(id: id), let run = try transaction.run(id: letter.runId), run.status == .failed else {
-            return nil
-        }
+        guard let (letter, run) = try takeDeadLetter(id) else { return nil }
         let now = time.wholeMilliseconds
-        if run.endpoint != nil { return try resumeEndpointRun(run, letter: letter, options: options, at: now) ? try transaction.run(id: run.id) : nil }
+        if run.endpoint != nil {
+            try resumeEndpointRun(run, letter: letter, options: options, at: now)
+            return try transaction.run(id: run.id)
+        }
         if let refusal = ResumeRefusal(yamlRun: options) { throw refusal }
         let failurePosition = try transaction.failurePosition(runId: run.id) ?? Int.max
         // Keep every completed result; drop the failed step's entry and what on_failure did.
@@ -36,24 +37,29 @@ extension RunTransitions {
         try transaction.removeJournalEntries(runId: run.id, positions: dropped.map(\.position))
         try transaction.reopenRun(id: run.id, at: now)
         if let label = options.label { try transaction.setRunOptions(id: run.id, label: label, defaults: nil) }
-        try transaction.removeDeadLetter(id: id)
         try transaction.deliver(runId: run.id, attempt: 0, dueAt: now, at: now)
         return try transaction.run(id: run.id)
     }
 
-    /// Starts `restarted` in place of dead-lettered run `id` and removes the entry, one
-    /// transaction; false, starting nothing, when the entry is gone or its run no longer failed
-    /// (another restart or a resume came first: the old run's row, locked, orders them).
-    public func restart(deadLetter id: String, as restarted: RestartedRun, at time: TimestampValue) throws -> Bool {
-        guard let letter = try transaction.deadLetter(id: id), try transaction.run(id: letter.runId)?.status == .failed,
-            try transaction.deadLetter(id: id) != nil
-        else { return false }
-        try transaction.removeDeadLetter(id: id)
+    /// Starts `restarted` in place of dead-lettered run `id`, whose entry the caller read as
+    /// failed at `failedAt`, and removes the entry, one transaction; false, starting nothing,
+    /// when the entry is gone or failed again since (another request took it first).
+    public func restart(deadLetter id: String, failedAt: TimestampValue, as restarted: RestartedRun, at time: TimestampValue) throws -> Bool {
+        guard try takeDeadLetter(id, failedAt: failedAt) != nil else { return false }
         switch restarted {
-        case .workflow(let run): try startRun(run)
-        case .endpoint(let start): _ = try publish([start], at: time)
+        case .workflow(let run):
+            try startRun(run)
+        case .endpoint(let run, let initialBody, let first):
+            let result = try apply(.startRun(run, initialBody: initialBody, first: first), at: time)
+            guard case .stored = result else { throw RefusedPublication(result: result) }
         }
         return true
+    }
+
+    /// Removes dead-letter entry `id`; the entry, or `nil` when there was none.
+    public func removeDeadLetter(id: String) throws -> DeadLetter? {
+        guard let letter = try transaction.deadLetter(id: id), try transaction.removeDeadLetter(id: id) else { return nil }
+        return letter
     }
 
     /// Sends the failure callback of dead-lettered run `id` again, once it has failed for good
@@ -76,21 +82,34 @@ extension RunTransitions {
         return .retried(run)
     }
 
+    /// Entry `id` (as failed at `failedAt`, when given) and its failed run, the entry removed;
+    /// `nil` when there is none, or another transaction removed it first. The run's row, locked
+    /// before the entry is read again, orders two requests acting on one entry (on PostgreSQL the
+    /// second waits, then finds the entry gone or newer): of a resume, restart or delete at once,
+    /// one acts.
+    private func takeDeadLetter(_ id: String, failedAt: TimestampValue? = nil) throws -> (letter: DeadLetter, run: RunRecord)? {
+        guard let runId = try transaction.deadLetter(id: id)?.runId, let run = try transaction.run(id: runId), run.status == .failed,
+            let letter = try transaction.deadLetter(id: id), failedAt.map({ $0 == letter.createdAt }) ?? true,
+            try transaction.removeDeadLetter(id: id)
+        else { return nil }
+        return (letter, run)
+    }
+
     /// Makes a dead-lettered SDK run run again from the delivery that failed, `options.delay`
-    /// from now, with `options` kept as the run's overrides.
-    private func resumeEndpointRun(_ run: RunRecord, letter: DeadLetter, options: ResumeOptions, at now: TimestampValue) throws -> Bool {
-        guard let failed = letter.message else { return false }
+    /// from now, with `options` added to the run's overrides.
+    private func resumeEndpointRun(_ run: RunRecord, letter: DeadLetter, options: ResumeOptions, at now: TimestampValue) throws {
+        guard let failed = letter.message else {
+            throw ResumeRefusal(message: "the entry of '\(run.id)' keeps no failed delivery to send again; restart the run instead")
+        }
         let overrides = RunOverrides(options, runId: run.id)
-        var message = overrides.applied(to: failed)
+        let defaults = RunDefaults.adding(overrides, to: run.defaults)
+        var message = defaults?.overrides?.applied(to: failed) ?? failed
         message.id = QueuedMessage.freshId()
         message.dueAt = options.due(at: now)
         try transaction.reopenRun(id: run.id, at: now)
         if options.label != nil || !overrides.isEmpty {
-            let defaults = overrides.isEmpty ? run.defaults : run.defaults?.overridden(by: overrides) ?? RunDefaults(overrides: overrides)
             try transaction.setRunOptions(id: run.id, label: options.label ?? run.label, defaults: defaults)
         }
-        try transaction.removeDeadLetter(id: letter.id)
         try enqueue(message, at: now)
-        return true
     }
 }

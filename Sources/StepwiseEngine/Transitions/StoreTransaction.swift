@@ -138,8 +138,9 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func setDeadLetterFailureCallback(
         runId: String, _ callback: FailureCallbackRecord, expecting expected: (messageId: String, state: FailureCallbackRecord.State)?
     ) throws -> Bool
-    /// Removes dead-letter entry `id`.
-    func removeDeadLetter(id: String) throws
+    /// Removes dead-letter entry `id`; false when there was none (another transaction removed
+    /// it first: on PostgreSQL the second of two waits for the first, then deletes nothing).
+    func removeDeadLetter(id: String) throws -> Bool
 
     // MARK: Retention
 
