@@ -170,6 +170,19 @@ enum PostgresSchema {
             "ALTER TABLE dead_letters ADD COLUMN response_headers TEXT",
             "ALTER TABLE dead_letters ADD COLUMN response_body BYTEA",
         ]),
+        // `Upstash-Label: a,b` gives a run two labels (split as `CommaList` splits them: on
+        // commas, trimmed of spaces and tabs, empty ones dropped); each filter value is looked
+        // up by label, and a run's rows go with it through the foreign key (retention).
+        Migration(name: "v10: a run's labels, one row each, for multi-value label filters", statements: [
+            "CREATE TABLE run_labels (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, label TEXT NOT NULL, PRIMARY KEY (run_id, label))",
+            "CREATE INDEX run_labels_by_label ON run_labels(label, run_id)",
+            """
+            INSERT INTO run_labels (run_id, label)
+            SELECT DISTINCT id, btrim(part, E' \\t') FROM runs, unnest(string_to_array(label, ',')) AS part
+            WHERE label IS NOT NULL AND btrim(part, E' \\t') <> ''
+            """,
+            "DROP INDEX runs_by_label",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

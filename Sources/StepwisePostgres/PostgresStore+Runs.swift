@@ -196,9 +196,9 @@ extension PostgresStore {
                 conditions.append("left(endpoint_url, length(?)) = ?")
                 values += [prefix, prefix]
             }
-            if let label = filter.label {
-                conditions.append("label = ?")
-                values.append(label)
+            if !filter.labels.isEmpty {
+                conditions.append("id IN (SELECT run_id FROM run_labels WHERE label IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))")
+                values.append(try StoredJSON.text(filter.labels))
             }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.

@@ -20,13 +20,17 @@ extension PostgresTransaction {
         // NULL (not filtered) making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
-        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.runId, filter.workflow, filter.label, filter.failureCallbackState?.rawValue]
+        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [
+            filter.runId, filter.workflow, try DeadLetterFilter.list(filter.labels), try DeadLetterFilter.list(filter.failureCallbackStates.map(\.rawValue)),
+        ]
         return try session.rows(
             """
             \(Self.deadLetterRows)
             WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
                 AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
-                AND (CAST(? AS TEXT) IS NULL OR r.label = ?) AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state = ?)
+                AND (CAST(? AS TEXT) IS NULL OR EXISTS (
+                    SELECT 1 FROM run_labels l WHERE l.run_id = r.id AND l.label IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))))
+                AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
             ORDER BY d.created_at DESC, d.id DESC LIMIT ?
             """, bounds + texts.flatMap { [$0, $0] } + [Int64(limit)]
         ).map { row in (PageCursor(milliseconds: try row("failed_at", as: Int64.self), id: try row("dlq_id", as: String.self)), Self.deadLetter(row)) }

@@ -1,4 +1,5 @@
 import GRDB
+import StepwiseProtocol
 
 /// The SQLite schema and its migrations, in order. Never edit a shipped migration: add one.
 enum SQLiteSchema {
@@ -350,6 +351,22 @@ enum SQLiteSchema {
                 ALTER TABLE dead_letters ADD COLUMN response_headers TEXT;
                 ALTER TABLE dead_letters ADD COLUMN response_body BLOB;
                 """)
+        }
+        migrator.registerMigration("v17: a run's labels, one row each, for multi-value label filters") { db in
+            // `Upstash-Label: a,b` gives a run two labels; each filter value is looked up by
+            // label, and a run's rows go with it through the foreign key (retention).
+            try db.execute(sql: """
+                CREATE TABLE run_labels (
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, label TEXT NOT NULL, PRIMARY KEY (run_id, label)
+                ) WITHOUT ROWID;
+                CREATE INDEX run_labels_by_label ON run_labels(label, run_id);
+                DROP INDEX runs_by_label;
+                """)
+            let labeled = try Row.fetchAll(db, sql: "SELECT id, label FROM runs WHERE label IS NOT NULL")
+            for row in labeled {
+                let runId: String = row["id"]
+                try SQLiteTransaction(db).insertLabels(runId: runId, CommaList.items(row["label"] ?? ""))
+            }
         }
         return migrator
     }

@@ -182,9 +182,9 @@ public final class SQLiteStore: Store {
                 conditions.append("substr(endpoint_url, 1, length(?)) = ?")
                 arguments += [prefix, prefix]
             }
-            if let label = filter.label {
-                conditions.append("label = ?")
-                arguments += [label]
+            if !filter.labels.isEmpty {
+                conditions.append("id IN (SELECT run_id FROM run_labels WHERE label IN (SELECT value FROM json_each(?)))")
+                arguments += [try StoredJSON.text(filter.labels)]
             }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.

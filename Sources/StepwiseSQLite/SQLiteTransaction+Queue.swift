@@ -21,14 +21,18 @@ extension SQLiteTransaction {
         // making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
-        let texts: [(any DatabaseValueConvertible)?] = [filter.runId, filter.workflow, filter.label, filter.failureCallbackState?.rawValue]
+        let texts: [(any DatabaseValueConvertible)?] = [
+            filter.runId, filter.workflow, try DeadLetterFilter.list(filter.labels), try DeadLetterFilter.list(filter.failureCallbackStates.map(\.rawValue)),
+        ]
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     \(Self.deadLetterRows)
                     WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
                         AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
-                        AND (CAST(? AS TEXT) IS NULL OR r.label = ?) AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state = ?)
+                        AND (CAST(? AS TEXT) IS NULL OR EXISTS (
+                            SELECT 1 FROM run_labels l WHERE l.run_id = r.id AND l.label IN (SELECT value FROM json_each(?))))
+                        AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state IN (SELECT value FROM json_each(?)))
                     ORDER BY d.created_at DESC, d.id DESC LIMIT ?
                     """),
             arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + [Int64(limit)])

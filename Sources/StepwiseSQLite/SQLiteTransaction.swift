@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseRuntime
 
 /// `StoreTransaction` over one GRDB transaction: the row operations of the SQLite schema, with
@@ -52,6 +53,14 @@ struct SQLiteTransaction: StoreTransaction {
                 run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
                 flow?.ratePeriod, run.endpoint, try run.defaults.map(StoredJSON.text), try run.invoker.map(StoredJSON.text), run.label,
             ])
+        try insertLabels(runId: run.id, run.labels)
+    }
+
+    /// Adds `labels` to run `runId`'s, each once.
+    func insertLabels(runId: String, _ labels: [String]) throws {
+        for label in labels {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO run_labels (run_id, label) VALUES (?, ?)").execute(arguments: [runId, label])
+        }
     }
 
     func updateRun(id: String, status: RunStatus?, phase: RunPhase?, output: Value?, error: StepError?, at time: TimestampValue) throws {
@@ -90,6 +99,8 @@ struct SQLiteTransaction: StoreTransaction {
 
     func setRunOptions(id: String, label: String?, defaults: RunDefaults?) throws {
         try execute("UPDATE runs SET label = ?, endpoint_defaults = ? WHERE id = ?", [label, try defaults.map(StoredJSON.text), id])
+        try execute("DELETE FROM run_labels WHERE run_id = ?", [id])
+        try insertLabels(runId: id, CommaList.items(label ?? ""))
     }
 
     func markFailurePosition(runId: String) throws {

@@ -254,6 +254,10 @@ extension EngineFeatureTests {
 
             let labeled = try await send(.GET, server.url("/v2/workflows/dlq?label=b"))
             #expect(labeled.json?["messages"]?.list?.count == 2)
+            for query in ["label=a,b", "label=a&label=b", "label=a&label=zzz,b"] {
+                let anyOf = try await send(.GET, server.url("/v2/workflows/dlq?\(query)"))
+                #expect(anyOf.json?["messages"]?.list?.count == 3, "\(query): any of the labels")
+            }
             // Where the JS SDK's client.dlq.list asks.
             let fromSDK = try await send(.GET, server.url("/v2/dlq?source=workflow&label=b"))
             #expect(fromSDK.json?["messages"]?.list?.compactMap { $0["workflowRunId"]?.string }.sorted() == Array(ids[1...]).sorted())
@@ -266,7 +270,8 @@ extension EngineFeatureTests {
             for (query, problem) in [
                 ("callerIp=127.0.0.1", "callerIp cannot filter here"), ("cursor=garbage", "cursor is not one this API gave out"),
                 ("count=0", "count must be a whole number from 1"), ("fromDate=yesterday", "fromDate must be unix milliseconds"),
-                ("label=a&label=b", "give one value of label"), ("workflow=doomed&url=http://127.0.0.1:9/x", "give one of workflowUrl, url and workflow"),
+                ("workflowRunId=a&workflowRunId=b", "give one value of workflowRunId"), ("workflow=doomed&url=http://127.0.0.1:9/x", "give one of workflowUrl, url and workflow"),
+                ("failureFunctionState=CALLBACK_FAIL,LOST", "failureFunctionState must be one of"),
             ] {
                 let refused = try await send(.GET, server.url("/v2/workflows/dlq?\(query)"))
                 #expect(refused.status == 400, "\(query)")

@@ -116,6 +116,35 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("an upgrade from v16 gives each labeled run a row per label it names, so the runs labeled 'a, b' are found by either")
+    func upgradeFromV16SplitsLabels() async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            let path = s.directory.path("v16.db")
+            let v16 = SQLiteSchema.migrator.migrations[15]
+            try #require(v16.hasPrefix("v16:"))
+            do {
+                let old = try DatabaseQueue(path: path)
+                try SQLiteSchema.migrator.migrate(old, upTo: v16)
+                try await old.write { db in
+                    for (index, label) in ["a, b", "b", nil, " , ", "c,c"].enumerated() {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, endpoint_url, label)
+                                VALUES (?, 'http://127.0.0.1:9/wf', NULL, '{}', 'failed', 'main', ?, ?, 'http://127.0.0.1:9/wf', ?)
+                                """,
+                            arguments: ["run-\(index)", index, index, label])
+                    }
+                }
+            }
+            let store = try SQLiteStore(path: path)
+            let found = { (labels: [String]) in try await store.runs(RunFilter(labels: labels)).map(\.id).sorted() }
+            #expect(try await found(["a"]) == ["run-0"])
+            #expect(try await found(["b"]) == ["run-0", "run-1"])
+            #expect(try await found(["c"]) == ["run-4"], "a label named twice is one")
+            #expect(try await store.runs(RunFilter(labels: [" , ", ""])).isEmpty, "a label of nothing but commas and spaces names none")
+        }
+    }
+
     @Test("an entry of either DLQ that this version cannot read (a newer node's row) is left out, and the listing goes on past it")
     func unreadableDeadLetters() async throws {
         try await StoreFixture.with(.sqlite) { s in

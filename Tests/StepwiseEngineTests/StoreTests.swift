@@ -621,15 +621,15 @@ struct StoreTests {
         }
     }
 
-    @Test("the workflow DLQ is read a page at a time, newest failure first, filtered by run, workflow, label and failure time", arguments: StoreKind.testable)
+    @Test("the workflow DLQ is read a page at a time, newest failure first, filtered by run, workflow, labels (any of several) and failure time", arguments: StoreKind.testable)
     func deadLetterPages(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             let store = s.store
             // Two failures at the same moment break their tie by entry id.
             try await s.endRun("f1", .failed, at: 1)
             try await s.endRun("f2", .failed, at: 2, workflow: "http://127.0.0.1:9/wf", label: "vip")
-            try await s.endRun("f3", .failed, at: 3, label: "vip")
-            try await s.endRun("f4a", .failed, at: 4)
+            try await s.endRun("f3", .failed, at: 3, label: "vip, eu")
+            try await s.endRun("f4a", .failed, at: 4, label: "eu")
             try await s.endRun("f4b", .failed, at: 4)
             try await s.endRun("ok", .succeeded, at: 5)
 
@@ -649,7 +649,11 @@ struct StoreTests {
                 change(&filter)
                 return try await store.deadLetters(matching: filter, after: nil, count: 100).letters.map(\.runId)
             }
-            #expect(try await ids { $0.label = "vip" } == ["f3", "f2"])
+            #expect(try await ids { $0.labels = ["vip"] } == ["f3", "f2"])
+            #expect(try await ids { $0.labels = ["eu"] } == ["f4a", "f3"], "a run labeled 'vip, eu' has both labels")
+            #expect(try await ids { $0.labels = ["vip", "eu"] } == ["f4a", "f3", "f2"], "any of several")
+            #expect(try await ids { $0.labels = ["vip, eu"] }.isEmpty, "a label is one of a run's, not its text")
+            #expect(try await store.runs(RunFilter(labels: ["eu", "nope"])).map(\.id).sorted() == ["f3", "f4a"])
             #expect(try await ids { $0.workflow = "http://127.0.0.1:9/wf" } == ["f2"])
             #expect(try await ids { $0.runId = "f1" } == ["f1"])
             #expect(try await ids { $0.runId = "ok" }.isEmpty, "a run that succeeded is in no DLQ")

@@ -7,9 +7,10 @@ import StepwiseProtocol
 /// `workflowUrl` (or its older name `url`) or `workflow`, all three the run's workflow exactly (an
 /// SDK run's endpoint URL, a YAML workflow's name), `label`, `fromDate` and `toDate` (unix
 /// milliseconds of the failure, inclusive), `failureFunctionState` (how the run's failure callback
-/// went: `CALLBACK_INPROGRESS`, `CALLBACK_SUCCESS`, `CALLBACK_FAIL`). An empty value is no value; a filter Stepwise cannot
-/// apply, or a second value of one, is refused rather than ignored, which would list entries it
-/// does not match.
+/// went: `CALLBACK_INPROGRESS`, `CALLBACK_SUCCESS`, `CALLBACK_FAIL`). `label` and
+/// `failureFunctionState` take several values (repeated or comma-separated), matching any, as
+/// Upstash's do. An empty value is no value; a filter Stepwise cannot apply, or a second value
+/// of another, is refused rather than ignored, which would list entries it does not match.
 struct DeadLetterQuery {
     var filter = DeadLetterFilter()
     var cursor: PageCursor?
@@ -25,8 +26,10 @@ struct DeadLetterQuery {
     /// The names of `unserved`.
     static var unservedNames: [String] { unserved.map(\.0) + ListingQuery.unrecorded.map(\.0) }
 
-    /// The filters read, each of at most one value.
-    static let filters = ["workflowRunId", "workflowUrl", "url", "workflow", "label", "failureFunctionState", "fromDate", "toDate"]
+    /// The filters read: those of at most one value, and those of several.
+    static let singleFilters = ["workflowRunId", "workflowUrl", "url", "workflow", "fromDate", "toDate"]
+    static let multiFilters = ["label", "failureFunctionState"]
+    static let filters = singleFilters + multiFilters
     /// Every parameter a page is read from.
     static let parameters = ["count", "cursor"] + filters
 
@@ -34,20 +37,20 @@ struct DeadLetterQuery {
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
         let query = ListingQuery(parameters: parameters)
         try query.refuseUnserved(Self.unserved)
-        for name in Self.filters { _ = try query.single(name) }
+        for name in Self.singleFilters { _ = try query.single(name) }
         count = try query.count(maximum: DeadLetterFilter.maximumPage)
         cursor = try query.cursor { PageCursor(text: $0) }
         filter.runId = query.text("workflowRunId")
         let workflows = Set(["workflowUrl", "url", "workflow"].compactMap(query.text))
         guard workflows.count <= 1 else { throw ProtocolError("give one of workflowUrl, url and workflow: each names the run's workflow") }
         filter.workflow = workflows.first
-        filter.label = query.text("label")
-        if let state = query.text("failureFunctionState") {
+        filter.labels = try query.values("label")
+        for state in try query.values("failureFunctionState") {
             guard let known = FailureCallbackRecord.State(rawValue: state) else {
                 let states = FailureCallbackRecord.State.allCases.map(\.rawValue).joined(separator: ", ")
-                throw ProtocolError("failureFunctionState must be one of \(states)")
+                throw ProtocolError("failureFunctionState must be one of \(states), not '\(state)'")
             }
-            filter.failureCallbackState = known
+            filter.failureCallbackStates.append(known)
         }
         (filter.failedFrom, filter.failedUntil) = try query.dates()
     }

@@ -19,6 +19,19 @@ struct ListingQuery {
         parameters.getAll(name).filter { !$0.isEmpty }
     }
 
+    /// Every value of multi-value filter `name`, repeated (`label=a&label=b`) or comma-separated
+    /// (`label=a,b`), as Upstash reads them: what matches any is taken. An error for a value that
+    /// names none (`label=,`), which would otherwise widen the filter to everything.
+    func values(_ name: String) throws(ProtocolError) -> [String] {
+        var values: [String] = []
+        for text in texts(name) {
+            let items = CommaList.items(text)
+            guard !items.isEmpty else { throw ProtocolError("\(name) '\(text)' names no value") }
+            values += items.filter { !values.contains($0) }
+        }
+        return values
+    }
+
     /// `count`: a whole number from 1, more than `maximum` reading as `maximum`; `maximum` when absent.
     func count(maximum: Int) throws(ProtocolError) -> Int {
         guard let text = try single("count") else { return maximum }

@@ -77,7 +77,7 @@ enum RunSelection {
     private static func filter(_ query: ListingQuery, exact: Bool) throws(ProtocolError) -> RunFilter {
         if !query.texts("workflowRunIds").isEmpty { throw ProtocolError("workflowRunIds names the runs; it cannot be given with label, dates or count") }
         var filter = RunFilter(status: .running, limit: query.text("count") == nil ? defaultCount : try query.count(maximum: maximumCount))
-        filter.label = try query.single("label")
+        filter.labels = try query.values("label")
         (filter.createdFrom, filter.createdBefore) = try query.createdRange()
         filter.workflow = try query.single("workflow")
         if let url = try query.single("workflowUrl") {
@@ -125,6 +125,6 @@ enum RunSelection {
 extension RunFilter {
     /// Whether the filter narrows the runs beyond their status (a bulk cancel's `count` alone does not).
     var isNarrowed: Bool {
-        label != nil || createdFrom != nil || createdBefore != nil || workflow != nil || endpoint != nil || endpointPrefix != nil
+        !labels.isEmpty || createdFrom != nil || createdBefore != nil || workflow != nil || endpoint != nil || endpointPrefix != nil
     }
 }

@@ -1,6 +1,7 @@
 import Hummingbird
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// Stepwise's read API: `GET /api/runs` (newest first, cursor paging) and `GET /api/runs/{id}`.
 struct RunsController: Sendable {
@@ -30,7 +31,11 @@ struct RunsController: Sendable {
             }
             filter.limit = parsed
         }
-        filter.label = query["label"].map(String.init)
+        do throws(ProtocolError) {
+            filter.labels = try ListingQuery(parameters: query).values("label")
+        } catch {
+            return JSONResponse.error(.badRequest, error.message)
+        }
         for (name, keyPath) in [("from", \RunFilter.createdFrom), ("to", \RunFilter.createdBefore)] {
             guard let text = query[Substring(name)] else { continue }
             guard let time = try? TimestampValue(parsing: String(text)) else {

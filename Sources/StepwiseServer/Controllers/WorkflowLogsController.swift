@@ -87,7 +87,7 @@ struct WorkflowLogsController: Sendable {
             filter.status = status
         }
         filter.endpoint = try listing.single("workflowUrl")
-        filter.label = try listing.single("label")
+        filter.labels = try listing.values("label")
         return filter
     }
 }

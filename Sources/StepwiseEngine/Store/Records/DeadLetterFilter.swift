@@ -8,10 +8,11 @@ public struct DeadLetterFilter: Sendable, Equatable {
     public var runId: String?
     /// The run's workflow, exactly: an SDK run's endpoint URL, a YAML workflow's name.
     public var workflow: String?
-    /// The run's label.
-    public var label: String?
-    /// How the run's failure callback went; entries without one never match.
-    public var failureCallbackState: FailureCallbackRecord.State?
+    /// Any of the run's labels (`RunRecord.labels`); empty for any.
+    public var labels: [String] = []
+    /// How the run's failure callback went, any of these; entries without one never match an
+    /// `failureCallbackStates` that is not empty.
+    public var failureCallbackStates: [FailureCallbackRecord.State] = []
     /// The earliest failure time taken, in milliseconds since the epoch (inclusive).
     public var failedFrom: Int64?
     /// The latest failure time taken, in milliseconds since the epoch (inclusive).
@@ -19,4 +20,10 @@ public struct DeadLetterFilter: Sendable, Equatable {
 
     /// A filter that takes every entry.
     public init() {}
+
+    /// The JSON array of a multi-value filter's `values`, as the stores bind it (`json_each`,
+    /// `jsonb_array_elements_text`); `nil`, no filter, when there are none.
+    public static func list(_ values: [String]) throws -> String? {
+        values.isEmpty ? nil : try StoredJSON.text(values)
+    }
 }

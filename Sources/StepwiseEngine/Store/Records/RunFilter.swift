@@ -15,14 +15,14 @@ public struct RunFilter: Sendable, Equatable {
     public var endpoint: String?
     /// Only SDK runs whose workflow URL starts with this (a bulk cancel's `workflowUrl`).
     public var endpointPrefix: String?
-    /// Only runs started with this label.
-    public var label: String?
+    /// Only runs with any of these labels (`RunRecord.labels`); empty for any run.
+    public var labels: [String]
 
     public init(
         workflow: String? = nil, status: RunStatus? = nil, limit: Int = 100, after: PageCursor? = nil, createdFrom: TimestampValue? = nil,
-        createdBefore: TimestampValue? = nil, endpoint: String? = nil, label: String? = nil
+        createdBefore: TimestampValue? = nil, endpoint: String? = nil, labels: [String] = []
     ) {
-        self.label = label
+        self.labels = labels
         self.workflow = workflow
         self.status = status
         self.limit = limit

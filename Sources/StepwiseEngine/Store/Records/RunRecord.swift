@@ -1,4 +1,5 @@
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseRuntime
 
 /// A run as the store keeps it.
@@ -34,8 +35,12 @@ public struct RunRecord: Sendable, Equatable {
     public var defaults: RunDefaults?
     /// For an SDK run started by another's `invoke`: where its end is reported.
     public var invoker: EndpointInvoker?
-    /// The label it was started with (`Upstash-Label`), to find it by.
+    /// The label it was started with (`Upstash-Label`), as given: several, comma-separated, give
+    /// it several `labels`.
     public var label: String?
+
+    /// The labels it is found by: those `label` names.
+    public var labels: [String] { CommaList.items(label ?? "") }
 
     public init(
         id: String, workflow: String, definitionHash: String, input: Value, status: RunStatus = .running,
