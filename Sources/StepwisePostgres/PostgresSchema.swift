@@ -170,18 +170,44 @@ enum PostgresSchema {
             "ALTER TABLE dead_letters ADD COLUMN response_headers TEXT",
             "ALTER TABLE dead_letters ADD COLUMN response_body BYTEA",
         ]),
-        // `Upstash-Label: a,b` gives a run two labels (split as `CommaList` splits them: on
-        // commas, trimmed of spaces and tabs, empty ones dropped); each filter value is looked
-        // up by label, and a run's rows go with it through the foreign key (retention).
+        // `Upstash-Label: a,b` gives a run two labels. A trigger keeps their rows (split as
+        // `CommaList` splits: on commas, trimmed of spaces and tabs, empty ones dropped) for every
+        // writer of `runs.label`, nodes of older versions during a rolling upgrade included; a
+        // run's rows go with it through the foreign key. The table lock, taken first, waits for
+        // the transactions under way and holds new writers until the commit, so the backfill and
+        // the trigger cannot deadlock with a node that locks runs. `runs_by_label` stays for the
+        // older nodes.
         Migration(name: "v10: a run's labels, one row each, for multi-value label filters", statements: [
-            "CREATE TABLE run_labels (run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, label TEXT NOT NULL, PRIMARY KEY (run_id, label))",
-            "CREATE INDEX run_labels_by_label ON run_labels(label, run_id)",
+            "LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE",
             """
-            INSERT INTO run_labels (run_id, label)
-            SELECT DISTINCT id, btrim(part, E' \\t') FROM runs, unnest(string_to_array(label, ',')) AS part
+            CREATE TABLE run_labels (
+                run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, label TEXT NOT NULL, created_at BIGINT NOT NULL,
+                PRIMARY KEY (run_id, label))
+            """,
+            "CREATE INDEX run_labels_by_label ON run_labels(label, created_at DESC, run_id)",
+            """
+            CREATE FUNCTION stepwise_run_labels() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                DELETE FROM run_labels WHERE run_id = NEW.id;
+                INSERT INTO run_labels (run_id, label, created_at)
+                SELECT DISTINCT NEW.id, btrim(part, E' \\t'), NEW.created_at FROM unnest(string_to_array(NEW.label, ',')) AS part
+                WHERE btrim(part, E' \\t') <> '';
+                RETURN NULL;
+            END $$
+            """,
+            """
+            CREATE TRIGGER runs_labels_inserted AFTER INSERT ON runs FOR EACH ROW WHEN (NEW.label IS NOT NULL)
+            EXECUTE FUNCTION stepwise_run_labels()
+            """,
+            """
+            CREATE TRIGGER runs_labels_changed AFTER UPDATE OF label ON runs FOR EACH ROW WHEN (OLD.label IS DISTINCT FROM NEW.label)
+            EXECUTE FUNCTION stepwise_run_labels()
+            """,
+            """
+            INSERT INTO run_labels (run_id, label, created_at)
+            SELECT DISTINCT id, btrim(part, E' \\t'), created_at FROM runs, unnest(string_to_array(label, ',')) AS part
             WHERE label IS NOT NULL AND btrim(part, E' \\t') <> ''
             """,
-            "DROP INDEX runs_by_label",
         ]),
     ]
 

@@ -55,15 +55,13 @@ extension PostgresTransaction: MessageDeadLetterRows {
         // binds its value twice, NULL (not filtered) making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
-        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.messageId, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label]
+        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.messageId] + (try filter.match.boundLists())
         let status: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.responseStatus.map { Int64($0) }]
         return try session.rows(
             """
             SELECT * FROM message_dead_letters
             WHERE failed_at >= ? AND failed_at <= ? AND (failed_at < ? OR (failed_at = ? AND id < ?))
-                AND (CAST(? AS TEXT) IS NULL OR message_id = ?) AND (CAST(? AS TEXT) IS NULL OR url = ?)
-                AND (CAST(? AS TEXT) IS NULL OR url_group = ?) AND (CAST(? AS TEXT) IS NULL OR queue_name = ?)
-                AND (CAST(? AS TEXT) IS NULL OR schedule_id = ?) AND (CAST(? AS TEXT) IS NULL OR label = ?)
+                AND (CAST(? AS TEXT) IS NULL OR message_id = ?) AND \(PostgresTransaction.messageMatch)
                 AND (CAST(? AS BIGINT) IS NULL OR response_status = ?)
             ORDER BY failed_at DESC, id DESC LIMIT ?
             """,

@@ -18,6 +18,19 @@ extension PostgresStore {
 /// The rows of QStash's message log: `message_events`, numbered by `seq`; a `created` event keeps
 /// the message's stored form and body.
 extension PostgresTransaction: MessageEventRows {
+    /// The conditions of a `MessageMatch` on a row of the message log or DLQ, bound as
+    /// `boundLists()` each twice (NULL: no condition): a column among the list's values, or a
+    /// label among those the row's label names (stored comma-separated, `CommaList`).
+    static let messageMatch = """
+        (CAST(? AS TEXT) IS NULL OR url IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
+            AND (CAST(? AS TEXT) IS NULL OR url_group IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
+            AND (CAST(? AS TEXT) IS NULL OR queue_name IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
+            AND (CAST(? AS TEXT) IS NULL OR schedule_id IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
+            AND (CAST(? AS TEXT) IS NULL OR EXISTS (
+                SELECT 1 FROM jsonb_array_elements_text(CAST(? AS JSONB)) AS wanted(value)
+                WHERE strpos(',' || label || ',', ',' || wanted.value || ',') > 0))
+        """
+
     func appendMessageEvent(_ event: MessageEvent) throws {
         let answer = event.answer
         try session.execute(
@@ -38,17 +51,13 @@ extension PostgresTransaction: MessageEventRows {
         // binds its value twice, NULL (not filtered) making it true.
         let ids: String? = filter.messageIds.isEmpty ? nil : try StoredJSON.text(filter.messageIds)
         let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [before ?? Int64.max, filter.from ?? Int64.min, filter.until ?? Int64.max]
-        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [
-            filter.state?.rawValue, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label,
-        ]
+        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.state?.rawValue] + (try filter.match.boundLists())
         let tail: [(any PostgresThrowingDynamicTypeEncodable)?] = (ids.map { [$0] } ?? []) + [Int64(limit)]
         return try session.rows(
             """
             SELECT * FROM message_events
             WHERE seq < ? AND time >= ? AND time <= ?
-                AND (CAST(? AS TEXT) IS NULL OR state = ?) AND (CAST(? AS TEXT) IS NULL OR url = ?)
-                AND (CAST(? AS TEXT) IS NULL OR url_group = ?) AND (CAST(? AS TEXT) IS NULL OR queue_name = ?)
-                AND (CAST(? AS TEXT) IS NULL OR schedule_id = ?) AND (CAST(? AS TEXT) IS NULL OR label = ?)
+                AND (CAST(? AS TEXT) IS NULL OR state = ?) AND \(PostgresTransaction.messageMatch)
             """ + (ids == nil ? "" : " AND message_id IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))") + " ORDER BY seq DESC LIMIT ?",
             bounds + texts.flatMap { [$0, $0] } + tail
         ).compactMap(Self.messageEvent)

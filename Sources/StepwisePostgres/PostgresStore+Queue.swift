@@ -23,8 +23,8 @@ extension PostgresStore {
         }
     }
 
-    public func cancelPlainMessages(ids: [String]?, at time: TimestampValue) async throws -> Int {
-        try await transitions { transitions in try transitions.cancelPlainMessages(ids: ids, at: time) }
+    public func cancelPlainMessages(ids: [String]?, matching filter: PlainMessageFilter, at time: TimestampValue) async throws -> Int {
+        try await transitions { transitions in try transitions.cancelPlainMessages(ids: ids, matching: filter, at: time) }
     }
 
     public func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep] {

@@ -173,41 +173,42 @@ extension PostgresStore {
             var conditions: [String] = []
             var values: [(any PostgresThrowingDynamicTypeEncodable)?] = []
             if let workflow = filter.workflow {
-                conditions.append("workflow = ?")
+                conditions.append("runs.workflow = ?")
                 values.append(workflow)
             }
             if let status = filter.status {
-                conditions.append("status = ?")
+                conditions.append("runs.status = ?")
                 values.append(status.rawValue)
             }
             if let from = filter.createdFrom {
-                conditions.append("created_at >= ?")
+                conditions.append("runs.created_at >= ?")
                 values.append(PostgresTransaction.at(from))
             }
             if let before = filter.createdBefore {
-                conditions.append("created_at < ?")
+                conditions.append("runs.created_at < ?")
                 values.append(PostgresTransaction.at(before))
             }
             if let endpoint = filter.endpoint {
-                conditions.append("endpoint_url = ?")
+                conditions.append("runs.endpoint_url = ?")
                 values.append(endpoint)
             }
             if let prefix = filter.endpointPrefix {
-                conditions.append("left(endpoint_url, length(?)) = ?")
+                conditions.append("left(runs.endpoint_url, length(?)) = ?")
                 values += [prefix, prefix]
             }
-            if !filter.labels.isEmpty {
-                conditions.append("id IN (SELECT run_id FROM run_labels WHERE label IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))")
-                values.append(try StoredJSON.text(filter.labels))
+            let (source, order, labeled) = try filter.labelQuery(jsonValues: "SELECT jsonb_array_elements_text(CAST(? AS JSONB))")
+            if let condition = labeled {
+                conditions.append(condition.sql)
+                values.append(condition.argument)
             }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.
-                conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")
+                conditions.append("(runs.created_at < ? OR (runs.created_at = ? AND runs.id > ?))")
                 values += [after.milliseconds, after.milliseconds, after.id]
             }
             values.append(filter.limit)
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try session.rows("SELECT * FROM runs \(clause) ORDER BY created_at DESC, id LIMIT ?", values).compactMap(PostgresRecords.run)
+            return try session.rows("SELECT runs.* FROM \(source) \(clause) ORDER BY \(order) LIMIT ?", values).compactMap(PostgresRecords.run)
         }
     }
 

@@ -2,7 +2,6 @@ import Foundation
 import PostgresNIO
 import StepwiseEngine
 import StepwiseExpressions
-import StepwiseProtocol
 import StepwiseRuntime
 
 /// `StoreTransaction` over one PostgreSQL transaction: the row operations of the PostgreSQL
@@ -61,14 +60,6 @@ struct PostgresTransaction: StoreTransaction {
                 flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit, flow?.ratePeriod, run.endpoint,
                 try run.defaults.map(StoredJSON.text), try run.invoker.map(StoredJSON.text), run.label,
             ])
-        try insertLabels(runId: run.id, run.labels)
-    }
-
-    /// Adds `labels` to run `runId`'s, each once.
-    private func insertLabels(runId: String, _ labels: [String]) throws {
-        for label in labels {
-            try session.execute("INSERT INTO run_labels (run_id, label) VALUES (?, ?) ON CONFLICT DO NOTHING", [runId, label])
-        }
     }
 
     func updateRun(id: String, status: RunStatus?, phase: RunPhase?, output: Value?, error: StepError?, at time: TimestampValue) throws {
@@ -98,9 +89,8 @@ struct PostgresTransaction: StoreTransaction {
     }
 
     func setRunOptions(id: String, label: String?, defaults: RunDefaults?) throws {
+        // The run's label rows follow through the trigger of migration v10.
         try session.execute("UPDATE runs SET label = ?, endpoint_defaults = ? WHERE id = ?", [label, try defaults.map(StoredJSON.text), id])
-        try session.execute("DELETE FROM run_labels WHERE run_id = ?", [id])
-        try insertLabels(runId: id, CommaList.items(label ?? ""))
     }
 
     func markFailurePosition(runId: String) throws {

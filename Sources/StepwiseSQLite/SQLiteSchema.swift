@@ -1,5 +1,5 @@
+import Foundation
 import GRDB
-import StepwiseProtocol
 
 /// The SQLite schema and its migrations, in order. Never edit a shipped migration: add one.
 enum SQLiteSchema {
@@ -353,19 +353,25 @@ enum SQLiteSchema {
                 """)
         }
         migrator.registerMigration("v17: a run's labels, one row each, for multi-value label filters") { db in
-            // `Upstash-Label: a,b` gives a run two labels; each filter value is looked up by
-            // label, and a run's rows go with it through the foreign key (retention).
+            // `Upstash-Label: a,b` gives a run two labels; a listing by label walks
+            // run_labels_by_label newest first, and a run's rows go with it through the foreign
+            // key (retention). The split is written out here, as shipped: on commas, trimmed of
+            // spaces and tabs, empty and repeated ones dropped.
             try db.execute(sql: """
                 CREATE TABLE run_labels (
-                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, label TEXT NOT NULL, PRIMARY KEY (run_id, label)
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, label TEXT NOT NULL, created_at INTEGER NOT NULL,
+                    PRIMARY KEY (run_id, label)
                 ) WITHOUT ROWID;
-                CREATE INDEX run_labels_by_label ON run_labels(label, run_id);
+                CREATE INDEX run_labels_by_label ON run_labels(label, created_at DESC, run_id);
                 DROP INDEX runs_by_label;
                 """)
-            let labeled = try Row.fetchAll(db, sql: "SELECT id, label FROM runs WHERE label IS NOT NULL")
-            for row in labeled {
-                let runId: String = row["id"]
-                try SQLiteTransaction(db).insertLabels(runId: runId, CommaList.items(row["label"] ?? ""))
+            for row in try Row.fetchAll(db, sql: "SELECT id, label, created_at FROM runs WHERE label IS NOT NULL") {
+                let text: String = row["label"]
+                let labels = text.split(separator: ",").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t")) }.filter { !$0.isEmpty }
+                for label in Set(labels) {
+                    try db.execute(
+                        sql: "INSERT INTO run_labels (run_id, label, created_at) VALUES (?, ?, ?)", arguments: [row["id"], label, row["created_at"]])
+                }
             }
         }
         return migrator

@@ -54,7 +54,7 @@ extension SQLiteTransaction: MessageDeadLetterRows {
         // (not filtered) making it true.
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
-        let texts: [(any DatabaseValueConvertible)?] = [filter.messageId, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label]
+        let texts: [(any DatabaseValueConvertible)?] = [filter.messageId] + (try filter.match.boundLists())
         let status: [(any DatabaseValueConvertible)?] = [filter.responseStatus.map { Int64($0) }]
         let limit: [(any DatabaseValueConvertible)?] = [Int64(limit)]
         return try Row.fetchAll(
@@ -62,9 +62,7 @@ extension SQLiteTransaction: MessageDeadLetterRows {
                 sql: """
                     SELECT * FROM message_dead_letters
                     WHERE failed_at >= ? AND failed_at <= ? AND (failed_at < ? OR (failed_at = ? AND id < ?))
-                        AND (CAST(? AS TEXT) IS NULL OR message_id = ?) AND (CAST(? AS TEXT) IS NULL OR url = ?)
-                        AND (CAST(? AS TEXT) IS NULL OR url_group = ?) AND (CAST(? AS TEXT) IS NULL OR queue_name = ?)
-                        AND (CAST(? AS TEXT) IS NULL OR schedule_id = ?) AND (CAST(? AS TEXT) IS NULL OR label = ?)
+                        AND (CAST(? AS TEXT) IS NULL OR message_id = ?) AND \(SQLiteTransaction.messageMatch)
                         AND (CAST(? AS INTEGER) IS NULL OR response_status = ?)
                     ORDER BY failed_at DESC, id DESC LIMIT ?
                     """),

@@ -17,6 +17,18 @@ extension SQLiteStore {
 /// The rows of QStash's message log: `message_events`, numbered by their rowid; a `created` event
 /// keeps the message's stored form and body.
 extension SQLiteTransaction: MessageEventRows {
+    /// The conditions of a `MessageMatch` on a row of the message log or DLQ, bound as
+    /// `boundLists()` each twice (NULL: no condition): a column among the list's values, or a
+    /// label among those the row's label names (stored comma-separated, `CommaList`).
+    static let messageMatch = """
+        (CAST(? AS TEXT) IS NULL OR url IN (SELECT value FROM json_each(?)))
+            AND (CAST(? AS TEXT) IS NULL OR url_group IN (SELECT value FROM json_each(?)))
+            AND (CAST(? AS TEXT) IS NULL OR queue_name IN (SELECT value FROM json_each(?)))
+            AND (CAST(? AS TEXT) IS NULL OR schedule_id IN (SELECT value FROM json_each(?)))
+            AND (CAST(? AS TEXT) IS NULL OR EXISTS (
+                SELECT 1 FROM json_each(?) AS wanted WHERE instr(',' || label || ',', ',' || wanted.value || ',') > 0))
+        """
+
     func appendMessageEvent(_ event: MessageEvent) throws {
         let answer = event.answer
         try db.cachedStatement(
@@ -39,16 +51,14 @@ extension SQLiteTransaction: MessageEventRows {
         // true. Message ids, when given, are looked up by their index.
         let ids: String? = filter.messageIds.isEmpty ? nil : try StoredJSON.text(filter.messageIds)
         let bounds: [(any DatabaseValueConvertible)?] = [before ?? Int64.max, filter.from ?? Int64.min, filter.until ?? Int64.max]
-        let texts: [(any DatabaseValueConvertible)?] = [filter.state?.rawValue, filter.url, filter.urlGroup, filter.queue, filter.scheduleId, filter.label]
+        let texts: [(any DatabaseValueConvertible)?] = [filter.state?.rawValue] + (try filter.match.boundLists())
         let tail: [(any DatabaseValueConvertible)?] = (ids.map { [$0] } ?? []) + [Int64(limit)]
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT * FROM message_events
                     WHERE seq < ? AND +time >= ? AND +time <= ?
-                        AND (CAST(? AS TEXT) IS NULL OR state = ?) AND (CAST(? AS TEXT) IS NULL OR url = ?)
-                        AND (CAST(? AS TEXT) IS NULL OR url_group = ?) AND (CAST(? AS TEXT) IS NULL OR queue_name = ?)
-                        AND (CAST(? AS TEXT) IS NULL OR schedule_id = ?) AND (CAST(? AS TEXT) IS NULL OR label = ?)
+                        AND (CAST(? AS TEXT) IS NULL OR state = ?) AND \(SQLiteTransaction.messageMatch)
                     """ + (ids == nil ? "" : " AND message_id IN (SELECT value FROM json_each(?))") + " ORDER BY seq DESC LIMIT ?"),
             arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + tail)
         ).compactMap(Self.messageEvent)

@@ -68,8 +68,8 @@ extension SQLiteStore {
         }
     }
 
-    public func cancelPlainMessages(ids: [String]?, at time: TimestampValue) async throws -> Int {
-        try await groupCommit.write { db in try SQLiteTransaction.transitions(db).cancelPlainMessages(ids: ids, at: time) }
+    public func cancelPlainMessages(ids: [String]?, matching filter: PlainMessageFilter, at time: TimestampValue) async throws -> Int {
+        try await groupCommit.write { db in try SQLiteTransaction.transitions(db).cancelPlainMessages(ids: ids, matching: filter, at: time) }
     }
 
     public func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep] {

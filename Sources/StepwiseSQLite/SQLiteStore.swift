@@ -159,42 +159,43 @@ public final class SQLiteStore: Store {
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let workflow = filter.workflow {
-                conditions.append("workflow = ?")
+                conditions.append("runs.workflow = ?")
                 arguments += [workflow]
             }
             if let status = filter.status {
-                conditions.append("status = ?")
+                conditions.append("runs.status = ?")
                 arguments += [status.rawValue]
             }
             if let from = filter.createdFrom {
-                conditions.append("created_at >= ?")
+                conditions.append("runs.created_at >= ?")
                 arguments += [SQLiteTime.milliseconds(from)]
             }
             if let before = filter.createdBefore {
-                conditions.append("created_at < ?")
+                conditions.append("runs.created_at < ?")
                 arguments += [SQLiteTime.milliseconds(before)]
             }
             if let endpoint = filter.endpoint {
-                conditions.append("endpoint_url = ?")
+                conditions.append("runs.endpoint_url = ?")
                 arguments += [endpoint]
             }
             if let prefix = filter.endpointPrefix {
-                conditions.append("substr(endpoint_url, 1, length(?)) = ?")
+                conditions.append("substr(runs.endpoint_url, 1, length(?)) = ?")
                 arguments += [prefix, prefix]
             }
-            if !filter.labels.isEmpty {
-                conditions.append("id IN (SELECT run_id FROM run_labels WHERE label IN (SELECT value FROM json_each(?)))")
-                arguments += [try StoredJSON.text(filter.labels)]
+            let (source, order, labeled) = try filter.labelQuery(jsonValues: "SELECT value FROM json_each(?)")
+            if let condition = labeled {
+                conditions.append(condition.sql)
+                arguments += [condition.argument]
             }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order.
-                conditions.append("(created_at < ? OR (created_at = ? AND id > ?))")
+                conditions.append("(runs.created_at < ? OR (runs.created_at = ? AND runs.id > ?))")
                 arguments += [after.milliseconds, after.milliseconds, after.id]
             }
             arguments += [filter.limit]
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             return try Self.decodeRows(
-                db.cachedStatement(sql: "SELECT * FROM runs \(clause) ORDER BY created_at DESC, id LIMIT ?"), arguments, Self.runRecord)
+                db.cachedStatement(sql: "SELECT runs.* FROM \(source) \(clause) ORDER BY \(order) LIMIT ?"), arguments, Self.runRecord)
         }
     }
 

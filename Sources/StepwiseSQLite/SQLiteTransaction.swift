@@ -53,14 +53,15 @@ struct SQLiteTransaction: StoreTransaction {
                 run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
                 flow?.ratePeriod, run.endpoint, try run.defaults.map(StoredJSON.text), try run.invoker.map(StoredJSON.text), run.label,
             ])
-        try insertLabels(runId: run.id, run.labels)
+        try insertLabels(runId: run.id, label: run.label, createdAt: created)
     }
 
-    /// Adds `labels` to run `runId`'s, each once.
-    func insertLabels(runId: String, _ labels: [String]) throws {
-        for label in labels {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO run_labels (run_id, label) VALUES (?, ?)").execute(arguments: [runId, label])
-        }
+    /// Gives run `runId` a row for each label `label` names, in one statement.
+    private func insertLabels(runId: String, label: String?, createdAt: Int64) throws {
+        let labels = CommaList.items(label ?? "")
+        guard !labels.isEmpty else { return }
+        try db.cachedStatement(sql: "INSERT INTO run_labels (run_id, label, created_at) SELECT ?, value, ? FROM json_each(?)")
+            .execute(arguments: [runId, createdAt, try StoredJSON.text(labels)])
     }
 
     func updateRun(id: String, status: RunStatus?, phase: RunPhase?, output: Value?, error: StepError?, at time: TimestampValue) throws {
@@ -100,7 +101,8 @@ struct SQLiteTransaction: StoreTransaction {
     func setRunOptions(id: String, label: String?, defaults: RunDefaults?) throws {
         try execute("UPDATE runs SET label = ?, endpoint_defaults = ? WHERE id = ?", [label, try defaults.map(StoredJSON.text), id])
         try execute("DELETE FROM run_labels WHERE run_id = ?", [id])
-        try insertLabels(runId: id, CommaList.items(label ?? ""))
+        guard let createdAt = try Int64.fetchOne(db.cachedStatement(sql: "SELECT created_at FROM runs WHERE id = ?"), arguments: [id]) else { return }
+        try insertLabels(runId: id, label: label, createdAt: createdAt)
     }
 
     func markFailurePosition(runId: String) throws {

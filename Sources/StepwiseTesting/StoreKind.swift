@@ -84,6 +84,19 @@ public struct PostgresTestDatabase: Sendable {
         return PostgresTestDatabase(url: components.string ?? admin, name: name, location: location)
     }
 
+    /// Runs `statements` on the database, one after another, as a node of another version or a
+    /// migration's earlier state would write it.
+    public func execute(_ statements: [String]) async throws {
+        let connection = try await PostgresLocation(url: url).connect(logger: silentLogger)
+        do {
+            for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: silentLogger) }
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     /// Drops the database, closing what is still connected to it.
     public func drop() async {
         guard let connection = try? await location.connect(logger: silentLogger) else { return }

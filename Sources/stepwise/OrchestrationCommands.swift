@@ -96,7 +96,7 @@ struct DLQListCommand: AsyncParsableCommand {
 struct DLQSelection: ParsableArguments {
     @Argument(help: "The DLQ entry's id (or select entries with --workflow, --label or --all).") var dlqId: String?
     @Option(name: .long, help: "Every failed run of this workflow (a YAML workflow's name, or an SDK run's endpoint URL).") var workflow: String?
-    @Option(name: .long, help: "Every failed run with this label.") var label: String?
+    @Option(name: .long, help: "Every failed run with this label (several, comma-separated: any of them).") var label: String?
     @Flag(name: .long, help: "Every entry of the dead-letter queue.") var all = false
 
     /// The query of a selection by filter; `nil` for one entry by its id. An error when both or

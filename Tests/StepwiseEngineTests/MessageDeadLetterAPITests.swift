@@ -17,7 +17,7 @@ struct MessageDeadLetterAPITests {
                     let answer = try await send(.POST, stepwise.url(path + destination), body: body, headers: [("Upstash-Retries", "0")] + headers)
                     return try #require(answer.json?["messageId"]?.string, "\(answer.body)")
                 }
-                let labeled = try await publish("/v2/publish/", to: target.url("/fail"), "one", [("Upstash-Label", "billing"), ("Upstash-Forward-X-Team", "blue"), ("Upstash-Forward-Authorization", "Bearer sk-secret")])
+                let labeled = try await publish("/v2/publish/", to: target.url("/fail"), "one", [("Upstash-Label", "billing, eu"), ("Upstash-Forward-X-Team", "blue"), ("Upstash-Forward-Authorization", "Bearer sk-secret")])
                 let queued = try await publish("/v2/enqueue/mail/", to: target.url("/fail"), "two", [])
                 let unreachable = try await publish("/v2/publish/", to: "http://127.0.0.1:9/unreachable", "three", [])
                 _ = try await publish("/v2/publish/", to: target.url("/ok"), "delivered", [])
@@ -43,7 +43,7 @@ struct MessageDeadLetterAPITests {
                 #expect(entry["header"]?["X-Team"] == ["blue"])
                 #expect(entry["header"]?["Authorization"] == ["[redacted]"], "a credential for the destination is never shown")
                 #expect(target.requests(to: "/fail").contains { $0.header("Authorization") == "Bearer sk-secret" }, "but delivered")
-                #expect(entry["label"] == "billing")
+                #expect(entry["label"] == "billing,eu", "its labels, joined by commas")
                 #expect(entry["maxRetries"] == 0)
                 #expect(entry["responseStatus"] == 500)
                 #expect(entry["responseBody"] == "boom")
@@ -56,6 +56,13 @@ struct MessageDeadLetterAPITests {
                 #expect(reason.lowercased().contains("connection refused"), "the reason stands in for the body, naming the refusal: \(reason)")
 
                 #expect(try await list("?label=billing")["messages"]?.list?.count == 1)
+                // Several values of one filter, as QStash reads them: any of them.
+                #expect(try await list("?label=nope,billing")["messages"]?.list?.count == 1)
+                #expect(try await list("?label=eu")["messages"]?.list?.count == 1, "either label of 'billing, eu'")
+                #expect(try await list("?queueName=mail&queueName=none")["messages"]?.list?.first?["messageId"]?.string == queued)
+                #expect(try await list("?topicName=team,mail")["messages"]?.list?.count == 1)
+                let twoIds = try await send(.GET, stepwise.url("/v2/dlq?messageId=\(unreachable)&messageId=\(queued)"))
+                #expect(twoIds.status == 400 && twoIds.error?.hasPrefix("give one value of messageId") == true, "\(twoIds.body)")
                 #expect(try await list("?queueName=mail")["messages"]?.list?.first?["messageId"]?.string == queued)
                 #expect(try await list("?responseStatus=500")["messages"]?.list?.count == 3)
                 #expect(try await list("?topicName=team")["messages"]?.list?.first?["topicName"] == "team")

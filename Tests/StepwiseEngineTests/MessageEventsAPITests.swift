@@ -68,6 +68,8 @@ struct MessageEventsAPITests {
                 #expect(try await events("?state=FAILED").compactMap { $0["messageId"]?.string } == [failed])
                 #expect(try await events("?queueName=mail").count == 3)
                 #expect(try await events("?label=alpha").count == 2)
+                #expect(try await events("?label=zeta,alpha").count == 2, "any of several")
+                #expect(try await events("?queueName=mail&queueName=none&state=FAILED").compactMap { $0["messageId"]?.string } == [failed])
                 #expect(try await events("?messageIds=\(delivered)&messageIds=\(canceled)").count == 4)
                 #expect(try await events("?url=\(target.url("/flaky"))").count == 4)
                 #expect(try await events("?state=ACTIVE").isEmpty, "QStash's state, not logged here: nothing matches")

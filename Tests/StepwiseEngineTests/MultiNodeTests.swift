@@ -64,6 +64,41 @@ struct MultiNodeTests {
         output: ${{ steps.thanks.text }}
         """
 
+    @Test("labels during a rolling upgrade: v10 splits the labels runs have, and keeps the rows of runs an older node starts or relabels")
+    func labelsAcrossARollingUpgrade() async throws {
+        let database = try await PostgresTestDatabase.create()
+        do {
+            await (try await PostgresStore.open(url: database.url, logger: silentLogger)).close()
+            // The database as v9 left it, with runs labeled by nodes before v10.
+            let insert = { (id: String, label: String) in
+                """
+                INSERT INTO runs (id, workflow, input, status, phase, created_at, updated_at, endpoint_url, label)
+                VALUES ('\(id)', 'http://127.0.0.1:9/wf', '{}', 'failed', 'main', 1, 1, 'http://127.0.0.1:9/wf', '\(label)')
+                """
+            }
+            try await database.execute([
+                "DROP TABLE run_labels", "DROP FUNCTION stepwise_run_labels CASCADE", "DELETE FROM stepwise_migrations WHERE name LIKE 'v10:%'",
+                insert("run-0", "a, b"), insert("run-1", "b"), insert("run-2", " , "), insert("run-3", "c,c"), insert("run-4", "\td\t,e"),
+            ])
+            let store = try await PostgresStore.open(url: database.url, logger: silentLogger)
+            let found = { (labels: [String]) in try await store.runs(RunFilter(labels: labels)).map(\.id).sorted() }
+            #expect(try await found(["a"]) == ["run-0"])
+            #expect(try await found(["b"]) == ["run-0", "run-1"])
+            #expect(try await found(["c"]) == ["run-3"])
+            #expect(try await found(["d", "e"]) == ["run-4"], "trimmed of spaces and tabs")
+            // An older node, which knows no run_labels, starts a run and relabels another.
+            try await database.execute([insert("run-5", "f, a"), "UPDATE runs SET label = 'z' WHERE id = 'run-1'"])
+            #expect(try await found(["a"]) == ["run-0", "run-5"])
+            #expect(try await found(["b"]) == ["run-0"], "its old label is gone")
+            #expect(try await found(["z"]) == ["run-1"])
+            await store.close()
+        } catch {
+            await database.drop()
+            throw error
+        }
+        await database.drop()
+    }
+
     @Test("a run started and notified through an API-only node is delivered at once by the delivering node, not after its idle timeout")
     func otherNodesWakeOnNotifications() async throws {
         let waiter = try definition(Self.waiter)

@@ -58,6 +58,44 @@ struct QueuedMessagesAPITests {
         }
     }
 
+    @Test("a bulk cancel by QStash's filters takes only the messages they match (several values of one, any); what would widen it is refused", arguments: StoreKind.testable)
+    func cancelByFilter(kind: StoreKind) async throws {
+        try await RunningServer.with([], store: kind) { stepwise in
+            func publishLater(_ path: String, _ headers: [(String, String)] = []) async throws -> String {
+                let answer = try await send(
+                    .POST, stepwise.url("/v2/publish/http://127.0.0.1:9\(path)"), body: "{}", headers: [("Upstash-Delay", "1h")] + headers)
+                return try #require(answer.json?["messageId"]?.string, "\(answer.body)")
+            }
+            let blue = try await publishLater("/a", [("Upstash-Label", "blue, eu")])
+            let red = try await publishLater("/a", [("Upstash-Label", "red")])
+            let plain = try await publishLater("/b")
+            let other = try await publishLater("/c", [("Upstash-Label", "green")])
+            let queued: @Sendable () async throws -> Set<String> = {
+                var left: Set<String> = []
+                for id in [blue, red, plain, other] where try await send(.GET, stepwise.url("/v2/messages/\(id)")).status == 200 { left.insert(id) }
+                return left
+            }
+            for (query, problem) in [
+                ("label=", "label has no value"), ("label=,", "label ',' names no value"), ("host=127.0.0.1", "host cannot filter here"),
+                ("flowControlKey=k", "flowControlKey cannot filter here"), ("lable=blue", "lable is not a parameter of a bulk cancel of messages"),
+                ("messageIds=\(blue)&label=red", "messageIds names the messages; filters cannot be given with it"),
+                ("count=0", "count must be a whole number from 1"),
+            ] {
+                let refused = try await send(.DELETE, stepwise.url("/v2/messages?\(query)"))
+                #expect(refused.status == 400 && refused.error?.hasPrefix(problem) == true, "\(query): \(refused.body)")
+            }
+            #expect(try await queued().count == 4, "a refused cancel cancels nothing")
+
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages?label=eu,red&url=http://127.0.0.1:9/a")).json == ["cancelled": 2])
+            #expect(try await queued() == [plain, other])
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages?messageIds=\(plain)")).json == ["cancelled": 1], "ids in the query, as QStash's API takes them")
+            let future = WorkflowEngine.systemTime().millisecondsSinceEpoch + 3_600_000
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages?fromDate=\(future)")).json == ["cancelled": 0])
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages?count=1")).json == ["cancelled": 1])
+            #expect(try await queued().isEmpty)
+        }
+    }
+
     @Test("a message being delivered is too late to cancel: 409, and it arrives", arguments: StoreKind.testable)
     func tooLateInFlight(kind: StoreKind) async throws {
         try await CountingServer.with { target in

@@ -621,6 +621,26 @@ struct StoreTests {
         }
     }
 
+    @Test("runs listed by one label or several come newest first, ties by id, a page at a time like any listing", arguments: StoreKind.testable)
+    func runsByLabelPages(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            for (id, created, label) in [("r1", 1.0, "x"), ("r2", 2.0, "y, x"), ("r3a", 3.0, "x"), ("r3b", 3.0, "x"), ("r4", 4.0, "z")] {
+                _ = try await s.store.createRun(try { var run = try s.newRun(id, at: created); run.label = label; return run }())
+            }
+            for labels in [["x"], ["x", "nope"]] {
+                var seen: [String] = []
+                var filter = RunFilter(limit: 2, labels: labels)
+                while true {
+                    let page = try await s.store.runs(filter)
+                    seen += page.map(\.id)
+                    guard page.count == 2, let last = page.last else { break }
+                    filter.after = PageCursor(milliseconds: last.createdAt.millisecondsSinceEpoch, id: last.id)
+                }
+                #expect(seen == ["r3a", "r3b", "r2", "r1"], "\(labels)")
+            }
+        }
+    }
+
     @Test("the workflow DLQ is read a page at a time, newest failure first, filtered by run, workflow, labels (any of several) and failure time", arguments: StoreKind.testable)
     func deadLetterPages(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in

@@ -61,10 +61,11 @@ extension WorkflowEngine {
         return .success(expanded)
     }
 
-    /// Cancels the plain queued messages among `ids`, or all of them when `ids` is `nil`, except
-    /// those being delivered; what waited for their slots may go. Returns how many were canceled.
-    public func cancelPlainMessages(ids: [String]?) async throws -> Int {
-        let canceled = try await store.cancelPlainMessages(ids: ids, at: clock())
+    /// Cancels the plain queued messages among `ids`, or all of them when `ids` is `nil`, that
+    /// `filter` takes, except those being delivered; what waited for their slots may go. Returns
+    /// how many were canceled.
+    public func cancelPlainMessages(ids: [String]?, matching filter: PlainMessageFilter = PlainMessageFilter()) async throws -> Int {
+        let canceled = try await store.cancelPlainMessages(ids: ids, matching: filter, at: clock())
         if canceled > 0 { queueChanged() }
         return canceled
     }

@@ -26,7 +26,8 @@ public struct PublicationPlanner: Sendable {
             var plain = queued(message, role: .plain, runId: nil)
             plain.urlGroup = message.urlGroup
             plain.endpointName = message.endpointName
-            plain.label = message.options.label
+            // Kept as its labels joined by commas, which the message APIs' label filters read.
+            plain.label = message.options.label.map { CommaList.items($0).joined(separator: ",") }
             return .enqueue(plain)
         }
         if workflow.isInit == true { return try startRun(message) }

@@ -176,9 +176,9 @@ public protocol Store: Sendable {
     /// Queued message `id` and when it was queued; `nil` when it is not queued (delivered, given
     /// up, canceled, or never).
     func queuedMessage(id: String) async throws -> (message: QueuedMessage, createdAt: TimestampValue)?
-    /// Cancels plain queued messages not in flight at `time`, in one transaction
-    /// (`RunTransitions.cancelPlainMessages`).
-    func cancelPlainMessages(ids: [String]?, at time: TimestampValue) async throws -> Int
+    /// Cancels plain queued messages `filter` takes that are not in flight at `time`, in one
+    /// transaction (`RunTransitions.cancelPlainMessages`).
+    func cancelPlainMessages(ids: [String]?, matching filter: PlainMessageFilter, at time: TimestampValue) async throws -> Int
 
     /// The log of an SDK run, entries `start...position` (to the end when `nil`).
     func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep]

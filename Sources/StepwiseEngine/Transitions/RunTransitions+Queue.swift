@@ -63,14 +63,16 @@ extension RunTransitions {
         }
     }
 
-    /// Cancels the plain queued messages among `ids`, or every one when `ids` is `nil`, that are
-    /// not in flight at `now` (QStash's cancel: for one being delivered it is too late). Messages
+    /// Cancels the plain queued messages among `ids`, or every one when `ids` is `nil`, that
+    /// `filter` takes (oldest first, at most its `count`) and are not in flight at `now`
+    /// (QStash's cancel: for one being delivered it is too late). Messages
     /// of runs, a failed run's notice to its failure URL included, are left to the runs. Returns
     /// how many were canceled.
-    public func cancelPlainMessages(ids: [String]?, at now: TimestampValue) throws -> Int {
+    public func cancelPlainMessages(ids: [String]?, matching filter: PlainMessageFilter = PlainMessageFilter(), at now: TimestampValue) throws -> Int {
         var canceled = 0
         for id in try ids ?? transaction.plainQueuedIds() {
-            guard let message = try transaction.queuedMessage(id: id)?.message, message.isPlain,
+            if let count = filter.count, canceled >= count { break }
+            guard let (message, createdAt) = try transaction.queuedMessage(id: id), message.isPlain, filter.matches(message, createdAt: createdAt),
                 try transaction.deleteQueuedUnlessInFlight(id: id, at: now)
             else { continue }
             if let key = message.flowControl?.concurrencyKey { try transaction.releaseSlot(key: key) }

@@ -63,7 +63,11 @@ public struct MessageOptions: Sendable {
         }
         deduplicationId = options.text("deduplication-id")
         contentBasedDeduplication = try options.flag("content-based-deduplication") ?? false
-        label = options.text("label")
+        label = try options.parsed("label") { (text) throws(ProtocolError) in
+            // An empty header is no label, as an empty value is elsewhere.
+            if !text.isEmpty, let problem = LabelHeader.problem(text) { throw ProtocolError(problem) }
+            return text.isEmpty ? nil : text
+        } ?? nil
         redaction = try options.parsed("redact-fields") { (text) throws(ProtocolError) in try MessageRedaction(parsing: text) }
         workflow = try WorkflowControl(headers: options)
     }

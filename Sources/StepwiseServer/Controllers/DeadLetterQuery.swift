@@ -26,8 +26,9 @@ struct DeadLetterQuery {
     /// The names of `unserved`.
     static var unservedNames: [String] { unserved.map(\.0) + ListingQuery.unrecorded.map(\.0) }
 
-    /// The filters read: those of at most one value, and those of several.
+    /// The filters of at most one value.
     static let singleFilters = ["workflowRunId", "workflowUrl", "url", "workflow", "fromDate", "toDate"]
+    /// The filters of several values, matching any.
     static let multiFilters = ["label", "failureFunctionState"]
     static let filters = singleFilters + multiFilters
     /// Every parameter a page is read from.

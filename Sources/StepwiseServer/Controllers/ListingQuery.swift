@@ -1,4 +1,5 @@
 import Hummingbird
+import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
 
@@ -30,6 +31,18 @@ struct ListingQuery {
             values += items.filter { !values.contains($0) }
         }
         return values
+    }
+
+    /// QStash's message filters (`url`, `topicName`, `queueName`, `scheduleId`, `label`), each of
+    /// several values (`values`).
+    func messageMatch() throws(ProtocolError) -> MessageMatch {
+        var match = MessageMatch()
+        match.urls = try values("url")
+        match.urlGroups = try values("topicName")
+        match.queues = try values("queueName")
+        match.scheduleIds = try values("scheduleId")
+        match.labels = try values("label")
+        return match
     }
 
     /// `count`: a whole number from 1, more than `maximum` reading as `maximum`; `maximum` when absent.

@@ -20,12 +20,9 @@ struct MessageDeadLetterQuery {
         if query.text("callerIp") != nil {
             throw ProtocolError("callerIp cannot filter here: Stepwise does not record the address a message was published from")
         }
-        let texts: [(String, WritableKeyPath<MessageDeadLetterFilter, String?>)] = [
-            ("messageId", \.messageId), ("url", \.url), ("topicName", \.urlGroup), ("queueName", \.queue), ("scheduleId", \.scheduleId),
-            ("label", \.label),
-        ]
-        for (name, keyPath) in texts { filter[keyPath: keyPath] = query.text(name) }
-        if let text = query.text("responseStatus") {
+        filter.messageId = try query.single("messageId")
+        filter.match = try query.messageMatch()
+        if let text = try query.single("responseStatus") {
             guard let status = Int(text) else { throw ProtocolError("responseStatus must be an HTTP status, such as 500") }
             filter.responseStatus = status
         }

@@ -22,7 +22,7 @@ struct MessageEventQuery {
         let query = ListingQuery(parameters: parameters)
         count = try query.count(maximum: MessageEventFilter.maximumPage)
         before = try query.cursor { text in Int64(text).flatMap { $0 > 0 ? $0 : nil } }
-        if let text = query.text("state") {
+        if let text = try query.single("state") {
             if let state = MessageEvent.State(rawValue: text) {
                 filter.state = state
             } else if Self.statesNotLogged.contains(text) {
@@ -33,10 +33,7 @@ struct MessageEventQuery {
             }
         }
         filter.messageIds = query.texts("messageId") + query.texts("messageIds")
-        let texts: [(String, WritableKeyPath<MessageEventFilter, String?>)] = [
-            ("url", \.url), ("topicName", \.urlGroup), ("queueName", \.queue), ("scheduleId", \.scheduleId), ("label", \.label),
-        ]
-        for (name, keyPath) in texts { filter[keyPath: keyPath] = query.text(name) }
+        filter.match = try query.messageMatch()
         (filter.from, filter.until) = try query.dates()
     }
 }

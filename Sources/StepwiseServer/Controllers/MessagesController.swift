@@ -46,27 +46,18 @@ struct MessagesController: Sendable {
         }
     }
 
-    /// `{"messageIds": [...]}` cancels those; no body cancels every plain message. Answers
-    /// `{"cancelled": n}`; messages being delivered are not counted.
+    /// Cancels the plain messages the request selects (`PlainMessageSelection`): those named, those
+    /// its filters take, or every one. Answers `{"cancelled": n}`; messages being delivered are
+    /// not counted.
     private func cancelMany(_ request: Request) async -> Response {
-        let body: Value
-        switch await RequestBody.json(request) {
-        case .success(let value): body = value
+        let selection: PlainMessageSelection
+        switch await PlainMessageSelection.read(request) {
+        case .success(let value): selection = value
         case .failure(let answer): return answer.response
         }
-        let ids: [String]?
-        switch body {
-        case .null: ids = nil
-        case .map:
-            guard let named = RequestBody.strings(in: body, member: "messageIds") else {
-                return JSONResponse.error(.badRequest, "the body needs 'messageIds', a list of message ids; send no body to cancel every message")
-            }
-            ids = named
-        default:
-            return JSONResponse.error(.badRequest, "the body must be {\"messageIds\": [...]}; send no body to cancel every message")
-        }
         do {
-            return JSONResponse.make(.ok, ["cancelled": .int(Int64(try await engine.cancelPlainMessages(ids: ids)))])
+            let cancelled = try await engine.cancelPlainMessages(ids: selection.ids, matching: selection.filter)
+            return JSONResponse.make(.ok, ["cancelled": .int(Int64(cancelled))])
         } catch {
             return failures.answer("cannot cancel messages", error)
         }

@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// The runner endpoint: `POST /workflows/{name}` starts a run of a YAML workflow (idempotent with
 /// `Upstash-Workflow-RunId`).
@@ -28,9 +29,7 @@ struct RunnerController: Sendable {
         }
         let runId = Self.runIdHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
         let label = Self.labelHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-        if let label, label.count > 256 || label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            return JSONResponse.error(.badRequest, "Upstash-Label must be at most 256 characters without control characters")
-        }
+        if let label, let problem = LabelHeader.problem(label) { return JSONResponse.error(.badRequest, "Upstash-Label \(problem)") }
         do throws(StartError) {
             let (run, created) = try await engine.start(workflow: name, input: input, runId: runId, label: label)
             var answer = ValueMap([("workflowRunId", .string(run.id))])

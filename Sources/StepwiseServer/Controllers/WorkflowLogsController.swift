@@ -58,8 +58,8 @@ struct WorkflowLogsController: Sendable {
 
     /// The listing a query asks for: `count` (1 to `maximumCount`), `cursor`, `state`,
     /// `workflowUrl` (exact), `label`, `workflowCreatedAt` (the run's start, unix milliseconds),
-    /// `fromDate` and `toDate` (unix milliseconds of the start, inclusive), each of one value;
-    /// an error names the parameter that is wrong.
+    /// `fromDate` and `toDate` (unix milliseconds of the start, inclusive), each of one value but
+    /// `label`, of several (any of them); an error names the parameter that is wrong.
     static func filter(_ query: Hummingbird.Parameters) throws(ProtocolError) -> RunFilter {
         var filter = RunFilter(limit: defaultCount)
         let listing = ListingQuery(parameters: query)

@@ -10,8 +10,8 @@ public struct DeadLetterFilter: Sendable, Equatable {
     public var workflow: String?
     /// Any of the run's labels (`RunRecord.labels`); empty for any.
     public var labels: [String] = []
-    /// How the run's failure callback went, any of these; entries without one never match an
-    /// `failureCallbackStates` that is not empty.
+    /// How the run's failure callback went, any of these; empty for any. Entries without a
+    /// failure callback match only when it is empty.
     public var failureCallbackStates: [FailureCallbackRecord.State] = []
     /// The earliest failure time taken, in milliseconds since the epoch (inclusive).
     public var failedFrom: Int64?

@@ -6,18 +6,10 @@ public struct MessageDeadLetterFilter: Sendable, Equatable {
 
     /// The message's id.
     public var messageId: String?
-    /// The destination URL, exactly.
-    public var url: String?
-    /// The URL group the message was published to.
-    public var urlGroup: String?
-    /// The QStash queue it was enqueued to.
-    public var queue: String?
-    /// The QStash schedule whose tick queued it.
-    public var scheduleId: String?
+    /// The message's destination, group, queue, schedule and labels.
+    public var match = MessageMatch()
     /// The status of the last attempt's answer (0: none came).
     public var responseStatus: Int?
-    /// The message's `Upstash-Label`.
-    public var label: String?
     /// The earliest failure time taken, in milliseconds since the epoch (inclusive).
     public var failedFrom: Int64?
     /// The latest failure time taken, in milliseconds since the epoch (inclusive).

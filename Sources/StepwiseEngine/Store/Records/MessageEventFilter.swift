@@ -8,16 +8,8 @@ public struct MessageEventFilter: Sendable, Equatable {
     public var messageIds: [String] = []
     /// Events of this state only.
     public var state: MessageEvent.State?
-    /// The destination URL, exactly.
-    public var url: String?
-    /// The URL group the message was published to.
-    public var urlGroup: String?
-    /// The QStash queue it was enqueued to.
-    public var queue: String?
-    /// The QStash schedule whose tick queued it.
-    public var scheduleId: String?
-    /// The message's `Upstash-Label`.
-    public var label: String?
+    /// The message's destination, group, queue, schedule and labels.
+    public var match = MessageMatch()
     /// The earliest time taken, in milliseconds since the epoch (inclusive).
     public var from: Int64?
     /// The latest time taken, in milliseconds since the epoch (inclusive).

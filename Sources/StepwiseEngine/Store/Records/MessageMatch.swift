@@ -1,0 +1,38 @@
+import StepwiseProtocol
+
+/// What QStash's message APIs filter plain messages by (the message log, the DLQ, a bulk
+/// cancel): destination URL, URL group, queue, schedule and label, each a list of values of
+/// which a message must match one (Upstash's multi-value filters); an empty list takes any.
+/// A message matches a label when it is one of those its `Upstash-Label` names.
+public struct MessageMatch: Sendable, Equatable {
+    /// Destination URLs, exactly.
+    public var urls: [String] = []
+    /// URL groups the messages were published to.
+    public var urlGroups: [String] = []
+    /// QStash queues they were enqueued to.
+    public var queues: [String] = []
+    /// QStash schedules whose ticks queued them.
+    public var scheduleIds: [String] = []
+    /// Labels, any of a message's (`Upstash-Label: a,b` gives it two).
+    public var labels: [String] = []
+
+    /// A match of every message.
+    public init() {}
+
+    /// The lists as the stores bind them, in the order url, URL group, queue, schedule, label:
+    /// each a JSON array, or `nil` when empty (no condition).
+    public func boundLists() throws -> [String?] {
+        try [urls, urlGroups, queues, scheduleIds, labels].map { $0.isEmpty ? nil : try StoredJSON.text($0) }
+    }
+
+    /// Whether `message` matches.
+    func matches(_ message: QueuedMessage) -> Bool {
+        Self.takes(urls, message.destination) && Self.takes(urlGroups, message.urlGroup) && Self.takes(queues, message.queue)
+            && Self.takes(scheduleIds, message.scheduleId)
+            && (labels.isEmpty || !Set(labels).isDisjoint(with: CommaList.items(message.label ?? "")))
+    }
+
+    private static func takes(_ values: [String], _ value: String?) -> Bool {
+        values.isEmpty || value.map(values.contains) == true
+    }
+}
