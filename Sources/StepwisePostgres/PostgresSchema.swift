@@ -175,10 +175,11 @@ enum PostgresSchema {
         // writer of `runs.label`, nodes of older versions during a rolling upgrade included; a
         // run's rows go with it through the foreign key. The table lock, taken first, waits for
         // the transactions under way and holds new writers until the commit, so the backfill and
-        // the trigger cannot deadlock with a node that locks runs. `runs_by_label` stays for the
-        // older nodes.
+        // the trigger cannot deadlock with a node that locks runs (EXCLUSIVE: it conflicts with
+        // the ROW SHARE of `SELECT … FOR UPDATE` too; plain reads go on). `runs_by_label` stays
+        // for the older nodes.
         Migration(name: "v10: a run's labels, one row each, for multi-value label filters", statements: [
-            "LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE",
+            "LOCK TABLE runs IN EXCLUSIVE MODE",
             """
             CREATE TABLE run_labels (
                 run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE, label TEXT NOT NULL, created_at BIGINT NOT NULL,

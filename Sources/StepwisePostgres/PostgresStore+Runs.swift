@@ -170,6 +170,7 @@ extension PostgresStore {
 
     public func runs(_ filter: RunFilter) async throws -> [RunRecord] {
         try await session { session in
+            let listing = try filter.labelQuery(jsonValues: "SELECT jsonb_array_elements_text(CAST(? AS JSONB))")
             var conditions: [String] = []
             var values: [(any PostgresThrowingDynamicTypeEncodable)?] = []
             if let workflow = filter.workflow {
@@ -181,11 +182,11 @@ extension PostgresStore {
                 values.append(status.rawValue)
             }
             if let from = filter.createdFrom {
-                conditions.append("runs.created_at >= ?")
+                conditions.append("\(listing.time) >= ?")
                 values.append(PostgresTransaction.at(from))
             }
             if let before = filter.createdBefore {
-                conditions.append("runs.created_at < ?")
+                conditions.append("\(listing.time) < ?")
                 values.append(PostgresTransaction.at(before))
             }
             if let endpoint = filter.endpoint {
@@ -196,19 +197,19 @@ extension PostgresStore {
                 conditions.append("left(runs.endpoint_url, length(?)) = ?")
                 values += [prefix, prefix]
             }
-            let (source, order, labeled) = try filter.labelQuery(jsonValues: "SELECT jsonb_array_elements_text(CAST(? AS JSONB))")
-            if let condition = labeled {
+            if let condition = listing.condition {
                 conditions.append(condition.sql)
                 values.append(condition.argument)
             }
             if let after = filter.after {
-                // Newest first, ties by id: the next page starts just past the cursor in that order.
-                conditions.append("(runs.created_at < ? OR (runs.created_at = ? AND runs.id > ?))")
-                values += [after.milliseconds, after.milliseconds, after.id]
+                // Newest first, ties by id: the next page starts just past the cursor in that order
+                // (the first bound lets the walk seek to it rather than scan from the newest).
+                conditions.append("\(listing.time) <= ? AND (\(listing.time) < ? OR (\(listing.time) = ? AND \(listing.id) > ?))")
+                values += [after.milliseconds, after.milliseconds, after.milliseconds, after.id]
             }
             values.append(filter.limit)
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-            return try session.rows("SELECT runs.* FROM \(source) \(clause) ORDER BY \(order) LIMIT ?", values).compactMap(PostgresRecords.run)
+            return try session.rows("SELECT runs.* FROM \(listing.source) \(clause) ORDER BY \(listing.order) LIMIT ?", values).compactMap(PostgresRecords.run)
         }
     }
 

@@ -17,18 +17,6 @@ extension SQLiteStore {
 /// The rows of QStash's message log: `message_events`, numbered by their rowid; a `created` event
 /// keeps the message's stored form and body.
 extension SQLiteTransaction: MessageEventRows {
-    /// The conditions of a `MessageMatch` on a row of the message log or DLQ, bound as
-    /// `boundLists()` each twice (NULL: no condition): a column among the list's values, or a
-    /// label among those the row's label names (stored comma-separated, `CommaList`).
-    static let messageMatch = """
-        (CAST(? AS TEXT) IS NULL OR url IN (SELECT value FROM json_each(?)))
-            AND (CAST(? AS TEXT) IS NULL OR url_group IN (SELECT value FROM json_each(?)))
-            AND (CAST(? AS TEXT) IS NULL OR queue_name IN (SELECT value FROM json_each(?)))
-            AND (CAST(? AS TEXT) IS NULL OR schedule_id IN (SELECT value FROM json_each(?)))
-            AND (CAST(? AS TEXT) IS NULL OR EXISTS (
-                SELECT 1 FROM json_each(?) AS wanted WHERE instr(',' || label || ',', ',' || wanted.value || ',') > 0))
-        """
-
     func appendMessageEvent(_ event: MessageEvent) throws {
         let answer = event.answer
         try db.cachedStatement(

@@ -156,6 +156,7 @@ public final class SQLiteStore: Store {
 
     public func runs(_ filter: RunFilter) async throws -> [RunRecord] {
         try await pool.read { db in
+            let listing = try filter.labelQuery(jsonValues: "SELECT value FROM json_each(?)")
             var conditions: [String] = []
             var arguments: StatementArguments = []
             if let workflow = filter.workflow {
@@ -167,11 +168,11 @@ public final class SQLiteStore: Store {
                 arguments += [status.rawValue]
             }
             if let from = filter.createdFrom {
-                conditions.append("runs.created_at >= ?")
+                conditions.append("\(listing.time) >= ?")
                 arguments += [SQLiteTime.milliseconds(from)]
             }
             if let before = filter.createdBefore {
-                conditions.append("runs.created_at < ?")
+                conditions.append("\(listing.time) < ?")
                 arguments += [SQLiteTime.milliseconds(before)]
             }
             if let endpoint = filter.endpoint {
@@ -182,20 +183,20 @@ public final class SQLiteStore: Store {
                 conditions.append("substr(runs.endpoint_url, 1, length(?)) = ?")
                 arguments += [prefix, prefix]
             }
-            let (source, order, labeled) = try filter.labelQuery(jsonValues: "SELECT value FROM json_each(?)")
-            if let condition = labeled {
+            if let condition = listing.condition {
                 conditions.append(condition.sql)
                 arguments += [condition.argument]
             }
             if let after = filter.after {
-                // Newest first, ties by id: the next page starts just past the cursor in that order.
-                conditions.append("(runs.created_at < ? OR (runs.created_at = ? AND runs.id > ?))")
-                arguments += [after.milliseconds, after.milliseconds, after.id]
+                // Newest first, ties by id: the next page starts just past the cursor in that order
+                // (the first bound lets the walk seek to it rather than scan from the newest).
+                conditions.append("\(listing.time) <= ? AND (\(listing.time) < ? OR (\(listing.time) = ? AND \(listing.id) > ?))")
+                arguments += [after.milliseconds, after.milliseconds, after.milliseconds, after.id]
             }
             arguments += [filter.limit]
             let clause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             return try Self.decodeRows(
-                db.cachedStatement(sql: "SELECT runs.* FROM \(source) \(clause) ORDER BY \(order) LIMIT ?"), arguments, Self.runRecord)
+                db.cachedStatement(sql: "SELECT runs.* FROM \(listing.source) \(clause) ORDER BY \(listing.order) LIMIT ?"), arguments, Self.runRecord)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// How QStash's API reports a message (`/v2/messages/{id}`), a DLQ entry (`/v2/dlq`) and an event
 /// of the message log (`/v2/events`), in the shape the official clients parse; times in milliseconds since the epoch. Credentials a message
@@ -48,6 +49,7 @@ enum QStashMessageView {
             ("workflowRunId", event.runId), ("error", event.error),
         ]
         fields += optional.compactMap { name, text in text.map { (name, .string($0)) } }
+        if let label = event.label { fields.append(labels(label)) }
         if let next = event.nextDeliveryAt { fields.append(("nextDeliveryTime", .int(next))) }
         if let answer = event.answer { fields += answerFields(answer) }
         if let message = event.message { fields += queuedFields(message) }
@@ -79,7 +81,7 @@ enum QStashMessageView {
         if let group = message.urlGroup { fields.append(("topicName", .string(group))) }
         if let endpoint = message.endpointName { fields.append(("endpointName", .string(endpoint))) }
         if let scheduleId = message.scheduleId { fields.append(("scheduleId", .string(scheduleId))) }
-        if let label = message.label { fields.append(("label", .string(label))) }
+        if let label = message.label { fields += [("label", .string(label)), labels(label)] }
         if let callback = message.callback {
             fields.append(("callback", .string(callback.url)))
             fields.append(("callbackHeader", headers(callback.headers)))
@@ -128,5 +130,10 @@ enum QStashMessageView {
     static func body(_ bytes: [UInt8], text: String, base64: String) -> (String, Value) {
         if let decoded = String(validating: bytes, as: UTF8.self) { return (text, .string(decoded)) }
         return (base64, .string(Data(bytes).base64EncodedString()))
+    }
+
+    /// QStash's `labels`: the labels a label text names.
+    static func labels(_ label: String) -> (String, Value) {
+        ("labels", .list(CommaList.items(label).map(Value.string)))
     }
 }

@@ -43,7 +43,7 @@ struct MessageDeadLetterAPITests {
                 #expect(entry["header"]?["X-Team"] == ["blue"])
                 #expect(entry["header"]?["Authorization"] == ["[redacted]"], "a credential for the destination is never shown")
                 #expect(target.requests(to: "/fail").contains { $0.header("Authorization") == "Bearer sk-secret" }, "but delivered")
-                #expect(entry["label"] == "billing,eu", "its labels, joined by commas")
+                #expect(entry["label"] == "billing,eu" && entry["labels"] == ["billing", "eu"], "its labels, joined by commas")
                 #expect(entry["maxRetries"] == 0)
                 #expect(entry["responseStatus"] == 500)
                 #expect(entry["responseBody"] == "boom")
@@ -95,8 +95,13 @@ struct MessageDeadLetterAPITests {
                 for body in ["{}", #"{"dlqIds": [1]}"#, #"["dlq_x"]"#, ""] {
                     #expect(try await send(.DELETE, stepwise.url("/v2/dlq"), body: body).status == 400, "\(body)")
                 }
+                for query in ["?label=x", "?dlqIds=", "?dlqIds=dlq_\(queued)&count=1"] {
+                    let refused = try await send(.DELETE, stepwise.url("/v2/dlq\(query)"))
+                    #expect(refused.status == 400, "a bulk delete takes only the entries it names: \(query): \(refused.body)")
+                }
+                #expect(try await send(.DELETE, stepwise.url("/v2/dlq?dlqIds=dlq_\(queued)")).json == ["deleted": 1], "ids in the query, as newer clients send them")
                 let many = #"{"dlqIds": ["dlq_\#(queued)", "dlq_\#(unreachable)", "dlq_\#(grouped)", "dlq_msg_none"]}"#
-                #expect(try await send(.DELETE, stepwise.url("/v2/dlq"), body: many).json == ["deleted": 3])
+                #expect(try await send(.DELETE, stepwise.url("/v2/dlq"), body: many).json == ["deleted": 2])
                 #expect(try await list()["messages"]?.list?.isEmpty == true)
             }
         }
@@ -158,6 +163,12 @@ struct MessageDeadLetterAPITests {
                 #expect(queued["method"] == "PUT")
                 #expect(queued["body"] == "c")
 
+                // What would widen a bulk retry beyond the entries meant is refused, retrying none.
+                for query in ["dlqIds=", "label=", "lable=x", "flowControlKey=k", "host=127.0.0.1", "callerIp=1.2.3.4"] {
+                    let refused = try await send(.POST, stepwise.url("/v2/dlq/retry?\(query)"))
+                    #expect(refused.status == 400, "\(query): \(refused.body)")
+                }
+                #expect(try await send(.GET, stepwise.url("/v2/dlq")).json?["messages"]?.list?.count == 2, "a refused retry retries nothing")
                 target.fallback("/fail", .status(200))  // the retries below are delivered, not dead-lettered again
                 let byId = try await send(.POST, stepwise.url("/v2/dlq/retry?dlqIds=\(first)&dlqIds=dlq_msg_none"))
                 #expect(byId.json?["responses"]?.list?.count == 1, "\(byId.body)")

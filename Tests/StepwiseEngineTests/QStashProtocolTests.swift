@@ -505,7 +505,7 @@ import StepwiseTesting
                     arrivals.withLock { $0.append(.now) }
                     return attempt == 1 ? .json(#"{"error":"Error","message":"flaky"}"#, status: 500) : await endpointSDK.answer(request)
                 }
-                #expect(try await sdk.trigger(runId: "wfr_flaky", payload: "{}").status == 200)
+                #expect(try await sdk.trigger(runId: "wfr_flaky", payload: "{}", extraHeaders: [("Upstash-Label", "before")]).status == 200)
                 #expect(try await finishedRun("wfr_flaky", in: stepwise.store).status == .failed, "no retries: the first failure fails the run")
                 let resumedAt = ContinuousClock.now
                 let resumed = try await send(
@@ -519,6 +519,7 @@ import StepwiseTesting
                 #expect(run.status == .succeeded, "each later delivery failed once and was retried: the override wins over each message's own 0")
                 #expect(run.label == "fixed" && run.defaults?.overrides?.flowControl?.concurrencyKey == "flaky-key")
                 #expect(try await stepwise.store.runs(RunFilter(labels: ["fixed"])).map(\.id) == ["wfr_flaky"], "found by its new label")
+                #expect(try await stepwise.store.runs(RunFilter(labels: ["before"])).isEmpty, "not by its old one")
                 #expect(attempts.withLock { $0 } == [0: 2, 1: 2, 2: 2])
                 let firstAfter = try #require(arrivals.withLock { $0.dropFirst().first })
                 #expect(firstAfter - resumedAt >= .milliseconds(990), "Upstash-Delay: the resumed delivery waited")

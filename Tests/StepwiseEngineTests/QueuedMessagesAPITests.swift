@@ -85,6 +85,10 @@ struct QueuedMessagesAPITests {
                 #expect(refused.status == 400 && refused.error?.hasPrefix(problem) == true, "\(query): \(refused.body)")
             }
             #expect(try await queued().count == 4, "a refused cancel cancels nothing")
+            for (label, problem) in [(",", "header 'Upstash-Label' ',' names no label"), (String(repeating: "x", count: 257), "at most 256 characters each")] {
+                let refused = try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/a"), body: "{}", headers: [("Upstash-Label", label)])
+                #expect(refused.status == 400 && refused.error?.contains(problem) == true, "\(refused.body)")
+            }
 
             #expect(try await send(.DELETE, stepwise.url("/v2/messages?label=eu,red&url=http://127.0.0.1:9/a")).json == ["cancelled": 2])
             #expect(try await queued() == [plain, other])

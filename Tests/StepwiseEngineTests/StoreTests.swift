@@ -637,6 +637,10 @@ struct StoreTests {
                     filter.after = PageCursor(milliseconds: last.createdAt.millisecondsSinceEpoch, id: last.id)
                 }
                 #expect(seen == ["r3a", "r3b", "r2", "r1"], "\(labels)")
+                var since = RunFilter(labels: labels)
+                since.createdFrom = try s.at(2)
+                since.createdBefore = try s.at(3)
+                #expect(try await s.store.runs(since).map(\.id) == ["r2"], "with a creation range: \(labels)")
             }
         }
     }

@@ -63,11 +63,9 @@ public struct MessageOptions: Sendable {
         }
         deduplicationId = options.text("deduplication-id")
         contentBasedDeduplication = try options.flag("content-based-deduplication") ?? false
-        label = try options.parsed("label") { (text) throws(ProtocolError) in
-            // An empty header is no label, as an empty value is elsewhere.
-            if !text.isEmpty, let problem = LabelHeader.problem(text) { throw ProtocolError(problem) }
-            return text.isEmpty ? nil : text
-        } ?? nil
+        // An empty header is no label, as an empty value is elsewhere. Its text is checked where a
+        // client's new message comes in (`LabelHeader.check`), not when a stored one is read again.
+        label = options.text("label").flatMap { $0.isEmpty ? nil : $0 }
         redaction = try options.parsed("redact-fields") { (text) throws(ProtocolError) in try MessageRedaction(parsing: text) }
         workflow = try WorkflowControl(headers: options)
     }

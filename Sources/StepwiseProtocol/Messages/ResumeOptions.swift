@@ -31,8 +31,9 @@ public struct ResumeOptions: Sendable {
         if let field = headers.field("upstash-failure-callback"), field.value.isEmpty {
             throw ProtocolError("header '\(field.name)' is empty: give the URL the run's failure is reported to")
         }
-        if let field = headers.field("upstash-label"), field.value.isEmpty {
-            throw ProtocolError("header '\(field.name)' is empty: give the label the run is found by")
+        if let field = headers.field("upstash-label") {
+            guard !field.value.isEmpty else { throw ProtocolError("header '\(field.name)' is empty: give the label the run is found by") }
+            if let problem = LabelHeader.problem(field.value) { throw ProtocolError("header '\(field.name)' \(problem)") }
         }
         if failureCallback == nil, let option = headers.suffixes(after: "upstash-failure-callback-").first {
             throw ProtocolError("header 'Upstash-Failure-Callback-\(option.name)' needs the Upstash-Failure-Callback header naming the URL")

@@ -190,7 +190,7 @@ struct DeadLetterController: Sendable {
         if let url = letter.endpoint { map[.string("workflowUrl")] = .string(url) }
         if let label = letter.label {
             map[.string("label")] = .string(label)
-            map[.string("labels")] = .list(CommaList.items(label).map(Value.string))
+            map[.string("labels")] = QStashMessageView.labels(label).1
         }
         if let callback = letter.failureCallback {
             map[.string("failureCallback")] = .string(callback.message.destination)

@@ -58,15 +58,30 @@ struct MessageDeadLetterController: Sendable {
         }
     }
 
-    /// `{"dlqIds": [...]}` deletes those; answers `{"deleted": n}`, counting the entries there were.
+    /// `{"dlqIds": [...]}`, or `?dlqIds=` repeated (the `qstash` clients' newer form), deletes
+    /// those; answers `{"deleted": n}`, counting the entries there were. Filters are refused: a
+    /// delete takes only the entries it names.
     private func deleteMany(_ request: Request) async -> Response {
         let body: Value
         switch await RequestBody.json(request) {
         case .success(let value): body = value
         case .failure(let answer): return answer.response
         }
-        guard let ids = RequestBody.strings(in: body, member: "dlqIds") else {
+        let listing = ListingQuery(parameters: request.uri.queryParameters)
+        let named: [String]
+        do throws(ProtocolError) {
+            try listing.refuseUnknown(allowed: ["dlqIds"], in: "a bulk delete of the DLQ (it takes only the entries it names)")
+            try listing.refuseEmpty(["dlqIds"])
+            named = try listing.values("dlqIds")
+        } catch {
+            return JSONResponse.error(.badRequest, error.message)
+        }
+        let fromBody = body == .null ? nil : RequestBody.strings(in: body, member: "dlqIds")
+        guard body == .null || fromBody != nil else {
             return JSONResponse.error(.badRequest, "the body must be {\"dlqIds\": [...]}, a list of DLQ ids")
+        }
+        guard named.isEmpty != (fromBody == nil), let ids = fromBody ?? (named.isEmpty ? nil : named) else {
+            return JSONResponse.error(.badRequest, "name the entries: a body {\"dlqIds\": [...]} or ?dlqIds=…, one of the two")
         }
         do {
             return JSONResponse.make(.ok, ["deleted": .int(Int64(try await engine.store.removeMessageDeadLetters(ids: ids)))])
@@ -96,6 +111,10 @@ struct MessageDeadLetterController: Sendable {
         let query: MessageDeadLetterQuery
         let options: MessageOptions
         do throws(ProtocolError) {
+            // What would widen a retry to entries not meant is refused, not ignored.
+            let listing = ListingQuery(parameters: request.uri.queryParameters)
+            try listing.refuseUnknown(allowed: MessageDeadLetterQuery.retryParameters, in: "a bulk retry of the DLQ")
+            try listing.refuseEmpty(["dlqIds"] + MessageDeadLetterQuery.filters)
             query = try MessageDeadLetterQuery(request.uri.queryParameters)
             options = try MessageOptions(headers: request.headerFields, prefix: "upstash-")
         } catch {

@@ -12,14 +12,23 @@ struct MessageDeadLetterQuery {
     var count = MessageDeadLetterFilter.maximumPage
     var ids: [String] = []
 
+    /// QStash's filters of the DLQ that Stepwise does not apply, with why, beside
+    /// `ListingQuery.unrecorded`: refused rather than ignored, which would take entries they do not match.
+    static let unserved = [
+        ("host", "filter on the destination with url"), ("path", "filter on the destination with url"),
+        ("callerIP", "Stepwise does not record the address a request came from"),
+    ]
+    /// The filters read.
+    static let filters = ["messageId", "url", "topicName", "queueName", "scheduleId", "label", "responseStatus", "fromDate", "toDate"]
+    /// Every parameter a bulk retry takes: a page, its filters, or `dlqIds`.
+    static let retryParameters = ["count", "cursor", "dlqIds"] + filters
+
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
         let query = ListingQuery(parameters: parameters)
+        try query.refuseUnserved(Self.unserved)
         count = try query.count(maximum: MessageDeadLetterFilter.maximumPage)
         cursor = try query.cursor { PageCursor(text: $0) }
-        if query.text("callerIp") != nil {
-            throw ProtocolError("callerIp cannot filter here: Stepwise does not record the address a message was published from")
-        }
         filter.messageId = try query.single("messageId")
         filter.match = try query.messageMatch()
         if let text = try query.single("responseStatus") {
