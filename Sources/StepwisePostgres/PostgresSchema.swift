@@ -179,6 +179,9 @@ enum PostgresSchema {
         // the ROW SHARE of `SELECT … FOR UPDATE` too; plain reads go on). `runs_by_label` stays
         // for the older nodes.
         Migration(name: "v10: a run's labels, one row each, for multi-value label filters", statements: [
+            // A node of an older version holding a long transaction fails this start after a
+            // minute (start the node again) rather than holding every writer of runs behind it.
+            "SET LOCAL lock_timeout = '60s'",
             "LOCK TABLE runs IN EXCLUSIVE MODE",
             """
             CREATE TABLE run_labels (

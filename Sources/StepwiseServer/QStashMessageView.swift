@@ -49,7 +49,7 @@ enum QStashMessageView {
             ("workflowRunId", event.runId), ("error", event.error),
         ]
         fields += optional.compactMap { name, text in text.map { (name, .string($0)) } }
-        if let label = event.label { fields.append(labels(label)) }
+        if let label = event.label { fields.append(("labels", labels(label))) }
         if let next = event.nextDeliveryAt { fields.append(("nextDeliveryTime", .int(next))) }
         if let answer = event.answer { fields += answerFields(answer) }
         if let message = event.message { fields += queuedFields(message) }
@@ -81,7 +81,7 @@ enum QStashMessageView {
         if let group = message.urlGroup { fields.append(("topicName", .string(group))) }
         if let endpoint = message.endpointName { fields.append(("endpointName", .string(endpoint))) }
         if let scheduleId = message.scheduleId { fields.append(("scheduleId", .string(scheduleId))) }
-        if let label = message.label { fields += [("label", .string(label)), labels(label)] }
+        if let label = message.label { fields += [("label", .string(label)), ("labels", labels(label))] }
         if let callback = message.callback {
             fields.append(("callback", .string(callback.url)))
             fields.append(("callbackHeader", headers(callback.headers)))
@@ -133,7 +133,7 @@ enum QStashMessageView {
     }
 
     /// QStash's `labels`: the labels a label text names.
-    static func labels(_ label: String) -> (String, Value) {
-        ("labels", .list(CommaList.items(label).map(Value.string)))
+    static func labels(_ label: String) -> Value {
+        .list(CommaList.items(label).map(Value.string))
     }
 }

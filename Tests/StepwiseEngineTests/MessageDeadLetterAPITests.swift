@@ -164,13 +164,16 @@ struct MessageDeadLetterAPITests {
                 #expect(queued["body"] == "c")
 
                 // What would widen a bulk retry beyond the entries meant is refused, retrying none.
-                for query in ["dlqIds=", "label=", "lable=x", "flowControlKey=k", "host=127.0.0.1", "callerIp=1.2.3.4"] {
-                    let refused = try await send(.POST, stepwise.url("/v2/dlq/retry?\(query)"))
-                    #expect(refused.status == 400, "\(query): \(refused.body)")
+                for (query, body) in [
+                    ("dlqIds=", ""), ("label=", ""), ("lable=x", ""), ("flowControlKey=k", ""), ("host=127.0.0.1", ""), ("callerIp=1.2.3.4", ""),
+                    ("", "{}"), ("queueName=mail", #"{"dlqIds": ["\#(first)"]}"#), ("dlqIds=\(first)", #"{"dlqIds": ["\#(second)"]}"#),
+                ] {
+                    let refused = try await send(.POST, stepwise.url("/v2/dlq/retry?\(query)"), body: body.isEmpty ? nil : body)
+                    #expect(refused.status == 400, "\(query) \(body): \(refused.body)")
                 }
                 #expect(try await send(.GET, stepwise.url("/v2/dlq")).json?["messages"]?.list?.count == 2, "a refused retry retries nothing")
                 target.fallback("/fail", .status(200))  // the retries below are delivered, not dead-lettered again
-                let byId = try await send(.POST, stepwise.url("/v2/dlq/retry?dlqIds=\(first)&dlqIds=dlq_msg_none"))
+                let byId = try await send(.POST, stepwise.url("/v2/dlq/retry"), body: #"{"dlqIds": ["\#(first)", "dlq_msg_none"]}"#)
                 #expect(byId.json?["responses"]?.list?.count == 1, "\(byId.body)")
                 let byFilter = try await send(.POST, stepwise.url("/v2/dlq/retry?queueName=mail"))
                 #expect(byFilter.json?["responses"]?.list?.count == 1, "\(byFilter.body)")

@@ -85,7 +85,8 @@ struct QueuedMessagesAPITests {
                 #expect(refused.status == 400 && refused.error?.hasPrefix(problem) == true, "\(query): \(refused.body)")
             }
             #expect(try await queued().count == 4, "a refused cancel cancels nothing")
-            for (label, problem) in [(",", "header 'Upstash-Label' ',' names no label"), (String(repeating: "x", count: 257), "at most 256 characters each")] {
+            let tooLong = [String(repeating: "x", count: 257), Array(repeating: String(repeating: "é", count: 100), count: 6).joined(separator: ",")]
+            for (label, problem) in [(",", "header 'Upstash-Label' ',' names no label")] + tooLong.map({ ($0, "at most 256 bytes each") }) {
                 let refused = try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/a"), body: "{}", headers: [("Upstash-Label", label)])
                 #expect(refused.status == 400 && refused.error?.contains(problem) == true, "\(refused.body)")
             }

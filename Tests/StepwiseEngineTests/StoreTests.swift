@@ -629,11 +629,12 @@ struct StoreTests {
             }
             for labels in [["x"], ["x", "nope"]] {
                 var seen: [String] = []
-                var filter = RunFilter(limit: 2, labels: labels)
+                // A page of one: the tie of r3a and r3b is broken across a cursor.
+                var filter = RunFilter(limit: 1, labels: labels)
                 while true {
                     let page = try await s.store.runs(filter)
                     seen += page.map(\.id)
-                    guard page.count == 2, let last = page.last else { break }
+                    guard let last = page.last else { break }
                     filter.after = PageCursor(milliseconds: last.createdAt.millisecondsSinceEpoch, id: last.id)
                 }
                 #expect(seen == ["r3a", "r3b", "r2", "r1"], "\(labels)")

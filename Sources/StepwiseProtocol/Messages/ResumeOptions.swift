@@ -32,8 +32,9 @@ public struct ResumeOptions: Sendable {
             throw ProtocolError("header '\(field.name)' is empty: give the URL the run's failure is reported to")
         }
         if let field = headers.field("upstash-label") {
+            // An empty header cannot mean "no label" here: it would clear the run's.
             guard !field.value.isEmpty else { throw ProtocolError("header '\(field.name)' is empty: give the label the run is found by") }
-            if let problem = LabelHeader.problem(field.value) { throw ProtocolError("header '\(field.name)' \(problem)") }
+            try LabelHeader.check(field.value, header: field.name)
         }
         if failureCallback == nil, let option = headers.suffixes(after: "upstash-failure-callback-").first {
             throw ProtocolError("header 'Upstash-Failure-Callback-\(option.name)' needs the Upstash-Failure-Callback header naming the URL")

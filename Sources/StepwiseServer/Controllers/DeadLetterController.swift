@@ -190,7 +190,7 @@ struct DeadLetterController: Sendable {
         if let url = letter.endpoint { map[.string("workflowUrl")] = .string(url) }
         if let label = letter.label {
             map[.string("label")] = .string(label)
-            map[.string("labels")] = QStashMessageView.labels(label).1
+            map[.string("labels")] = QStashMessageView.labels(label)
         }
         if let callback = letter.failureCallback {
             map[.string("failureCallback")] = .string(callback.message.destination)

@@ -63,6 +63,25 @@ struct ListingQuery {
         ("flowControlKey", "Stepwise does not keep runs and entries by flow-control key"),
     ]
 
+    /// QStash's message filters that Stepwise does not apply, with why, beside `unrecorded`.
+    static let unservedMessageFilters = [
+        ("host", "filter on the destination with url"), ("path", "filter on the destination with url"),
+        ("callerIP", "Stepwise does not record the address a request came from"),
+    ]
+
+    /// The ids a bulk request names in `member`: repeated or comma-separated in the query, or a
+    /// JSON body `{"<member>": [...]}`, not both; `nil` when it names none (it selects by filter
+    /// then). An error for a body of another shape, or ids in both.
+    func namedIds(_ member: String, body: Value) throws(ProtocolError) -> [String]? {
+        let inQuery = try values(member)
+        guard body != .null else { return inQuery.isEmpty ? nil : inQuery }
+        guard let inBody = RequestBody.strings(in: body, member: member) else {
+            throw ProtocolError("the body must be {\"\(member)\": [...]}, a list of ids")
+        }
+        guard inQuery.isEmpty else { throw ProtocolError("name the ids in the body or in the query, not both") }
+        return inBody
+    }
+
     /// Refuses the first of `unrecorded` and `others` the query gives: ignoring it would select
     /// what it does not match.
     func refuseUnserved(_ others: [(String, String)] = []) throws(ProtocolError) {

@@ -68,20 +68,16 @@ struct MessageDeadLetterController: Sendable {
         case .failure(let answer): return answer.response
         }
         let listing = ListingQuery(parameters: request.uri.queryParameters)
-        let named: [String]
+        let ids: [String]
         do throws(ProtocolError) {
             try listing.refuseUnknown(allowed: ["dlqIds"], in: "a bulk delete of the DLQ (it takes only the entries it names)")
             try listing.refuseEmpty(["dlqIds"])
-            named = try listing.values("dlqIds")
+            guard let named = try listing.namedIds("dlqIds", body: body) else {
+                throw ProtocolError("name the entries: a body {\"dlqIds\": [...]} or ?dlqIds=…")
+            }
+            ids = named
         } catch {
             return JSONResponse.error(.badRequest, error.message)
-        }
-        let fromBody = body == .null ? nil : RequestBody.strings(in: body, member: "dlqIds")
-        guard body == .null || fromBody != nil else {
-            return JSONResponse.error(.badRequest, "the body must be {\"dlqIds\": [...]}, a list of DLQ ids")
-        }
-        guard named.isEmpty != (fromBody == nil), let ids = fromBody ?? (named.isEmpty ? nil : named) else {
-            return JSONResponse.error(.badRequest, "name the entries: a body {\"dlqIds\": [...]} or ?dlqIds=…, one of the two")
         }
         do {
             return JSONResponse.make(.ok, ["deleted": .int(Int64(try await engine.store.removeMessageDeadLetters(ids: ids)))])
@@ -105,24 +101,36 @@ struct MessageDeadLetterController: Sendable {
         }
     }
 
-    /// Retries the entries named by `dlqIds` (repeated), or else one page of those matching the
-    /// listing's filters, all or none; answers `{"cursor", "responses": [{"messageId"}]}`.
+    /// Retries the entries `dlqIds` names (the query, repeated or comma-separated, or a JSON body
+    /// `{"dlqIds": [...]}`), or else one page of those matching the listing's filters, all or
+    /// none; answers `{"cursor", "responses": [{"messageId"}]}`. What would widen it to entries
+    /// not meant (an unknown parameter, an empty value, ids beside filters, another body) is
+    /// refused.
     private func retryMany(_ request: Request) async -> Response {
+        let body: Value
+        switch await RequestBody.json(request) {
+        case .success(let value): body = value
+        case .failure(let answer): return answer.response
+        }
         let query: MessageDeadLetterQuery
         let options: MessageOptions
+        let named: [String]?
         do throws(ProtocolError) {
-            // What would widen a retry to entries not meant is refused, not ignored.
             let listing = ListingQuery(parameters: request.uri.queryParameters)
             try listing.refuseUnknown(allowed: MessageDeadLetterQuery.retryParameters, in: "a bulk retry of the DLQ")
             try listing.refuseEmpty(["dlqIds"] + MessageDeadLetterQuery.filters)
             query = try MessageDeadLetterQuery(request.uri.queryParameters)
+            named = try listing.namedIds("dlqIds", body: body)
+            if named != nil, MessageDeadLetterQuery.filters.contains(where: { listing.text($0) != nil }) {
+                throw ProtocolError("dlqIds names the entries; filters cannot be given with it")
+            }
             options = try MessageOptions(headers: request.headerFields, prefix: "upstash-")
         } catch {
             return JSONResponse.error(.badRequest, error.message)
         }
-        var ids = query.ids
+        var ids = named ?? []
         var next: PageCursor?
-        if ids.isEmpty {
+        if named == nil {
             do {
                 let page = try await engine.store.messageDeadLetters(matching: query.filter, after: query.cursor, count: query.count)
                 (ids, next) = (page.letters.map(\.id), page.next)

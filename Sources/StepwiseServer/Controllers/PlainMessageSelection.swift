@@ -18,10 +18,6 @@ struct PlainMessageSelection {
     /// The most messages one cancel by filter takes, as QStash allows.
     static let maximumCount = 500
     private static let filters = ["url", "topicName", "queueName", "scheduleId", "label", "fromDate", "toDate", "count"]
-    private static let unserved = [
-        ("host", "filter on the destination with url"), ("path", "filter on the destination with url"),
-        ("callerIP", "Stepwise does not record the address a request came from"),
-    ]
 
     /// The selection `request` makes; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<PlainMessageSelection, ErrorAnswer> {
@@ -33,30 +29,18 @@ struct PlainMessageSelection {
         var selection = PlainMessageSelection()
         let query = ListingQuery(parameters: request.uri.queryParameters)
         do throws(ProtocolError) {
-            try query.refuseUnserved(unserved)
+            try query.refuseUnserved(ListingQuery.unservedMessageFilters)
             try query.refuseUnknown(allowed: ["messageIds"] + filters, in: "a bulk cancel of messages")
             try query.refuseEmpty(["messageIds"] + filters)
-            let named = try query.values("messageIds")
-            let filtered = filters.contains { query.text($0) != nil }
-            if !named.isEmpty { selection.ids = named }
-            if filtered {
-                guard named.isEmpty, body == .null else { throw ProtocolError("messageIds names the messages; filters cannot be given with it") }
+            selection.ids = try query.namedIds("messageIds", body: body)
+            if filters.contains(where: { query.text($0) != nil }) {
+                guard selection.ids == nil else { throw ProtocolError("messageIds names the messages; filters cannot be given with it") }
                 selection.filter = try filter(query)
             }
         } catch {
             return .failure(ErrorAnswer(.badRequest, error.message))
         }
-        switch body {
-        case .null: return .success(selection)
-        case .map:
-            guard selection.ids == nil, let named = RequestBody.strings(in: body, member: "messageIds") else {
-                return .failure(ErrorAnswer(.badRequest, "the body needs 'messageIds', a list of message ids, and then no messageIds in the query"))
-            }
-            selection.ids = named
-            return .success(selection)
-        default:
-            return .failure(ErrorAnswer(.badRequest, "the body must be {\"messageIds\": [...]}; send no body, or filters in the query"))
-        }
+        return .success(selection)
     }
 
     private static func filter(_ query: ListingQuery) throws(ProtocolError) -> PlainMessageFilter {

@@ -29,7 +29,11 @@ struct RunnerController: Sendable {
         }
         let runId = Self.runIdHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
         let label = Self.labelHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
-        if let label, let problem = LabelHeader.problem(label) { return JSONResponse.error(.badRequest, "Upstash-Label \(problem)") }
+        do throws(ProtocolError) {
+            try LabelHeader.check(label)
+        } catch {
+            return JSONResponse.error(.badRequest, error.message)
+        }
         do throws(StartError) {
             let (run, created) = try await engine.start(workflow: name, input: input, runId: runId, label: label)
             var answer = ValueMap([("workflowRunId", .string(run.id))])

@@ -6,9 +6,10 @@ extension RunFilter {
         public let source: String
         /// Their order: newest first, ties by id.
         public let order: String
-        /// The columns of the start time and the id that the dates and the cursor compare, on
-        /// the table the order walks, so a later page starts where the previous one ended.
+        /// The column of the start time the dates and the cursor compare, on the table the order
+        /// walks, so a later page seeks to where the previous one ended.
         public let time: String
+        /// The column of the run id the cursor compares, on the same table.
         public let id: String
         /// The condition on labels with its argument; `nil` without labels.
         public let condition: (sql: String, argument: String)?
