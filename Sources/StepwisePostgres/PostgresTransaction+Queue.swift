@@ -21,7 +21,7 @@ extension PostgresTransaction {
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [
-            filter.runId, filter.workflow, try DeadLetterFilter.list(filter.labels), try DeadLetterFilter.list(filter.failureCallbackStates.map(\.rawValue)),
+            filter.runId, filter.workflow, try StoredJSON.list(filter.labels), try StoredJSON.list(filter.failureCallbackStates.map(\.rawValue)),
         ]
         return try session.rows(
             """

@@ -22,7 +22,7 @@ extension SQLiteTransaction {
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any DatabaseValueConvertible)?] = [
-            filter.runId, filter.workflow, try DeadLetterFilter.list(filter.labels), try DeadLetterFilter.list(filter.failureCallbackStates.map(\.rawValue)),
+            filter.runId, filter.workflow, try StoredJSON.list(filter.labels), try StoredJSON.list(filter.failureCallbackStates.map(\.rawValue)),
         ]
         return try Row.fetchAll(
             db.cachedStatement(

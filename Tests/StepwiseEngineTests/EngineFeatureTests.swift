@@ -309,9 +309,17 @@ extension EngineFeatureTests {
             }
             let named = try await send(.POST, server.url("/v2/workflows/dlq/resume?dlqIds=dlq_\(ids[0])"), headers: overridden)
             #expect(named.json?["workflowRuns"] == [] && named.json?["failed"]?.list?.first?["error"]?.string?.hasPrefix(yamlRefusal) == true, "\(named.body)")
-            for (header, value) in [("Upstash-Retries", "many"), ("Upstash-Flow-Control-Value", "parallelism=1"), ("Upstash-Label", "")] {
+            for (header, value) in [
+                ("Upstash-Retries", "many"), ("Upstash-Flow-Control-Value", "parallelism=1"), ("Upstash-Label", ""), ("Upstash-Label", ","),
+                ("Upstash-Timeout", "5s"), ("Upstash-Forward-X-Team", "blue"),
+            ] {
                 let refused = try await send(.POST, server.url("/v2/workflows/dlq/resume?dlqIds=dlq_\(ids[0])"), headers: [(header, value)])
                 #expect(refused.status == 400 && refused.error?.contains("header '\(header)'") == true, "\(header): \(refused.body)")
+            }
+            // Ids named twice, or beside a page, are refused rather than one read over the other.
+            for (query, body) in [("count=5", #"{"dlqIds": ["dlq_\#(ids[0])"]}"#), ("dlqIds=dlq_\(ids[0])", #"{"dlqIds": ["dlq_\#(ids[1])"]}"#)] {
+                let refused = try await send(.DELETE, server.url("/v2/workflows/dlq?\(query)"), body: body)
+                #expect(refused.status == 400, "\(query) \(body): \(refused.body)")
             }
             #expect(try await entries() == ids.sorted(), "a refused request does nothing")
 

@@ -69,6 +69,8 @@ struct MessageEventsAPITests {
                 #expect(try await events("?queueName=mail").count == 3)
                 #expect(try await events("?label=alpha").count == 2)
                 #expect(try await events("?label=zeta,alpha").count == 2, "any of several")
+                let unserved = try await send(.GET, stepwise.url("/v2/events?host=127.0.0.1"))
+                #expect(unserved.status == 400 && unserved.error?.hasPrefix("host cannot filter here") == true, "\(unserved.body)")
                 #expect(try await events("?queueName=mail&queueName=none&state=FAILED").compactMap { $0["messageId"]?.string } == [failed])
                 #expect(try await events("?messageIds=\(delivered)&messageIds=\(canceled)").count == 4)
                 #expect(try await events("?url=\(target.url("/flaky"))").count == 4)

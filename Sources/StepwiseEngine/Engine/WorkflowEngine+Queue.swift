@@ -114,7 +114,9 @@ extension WorkflowEngine {
     /// and `options` over them, `options.delay` from now, in place of the entry; `nil` when the
     /// entry is gone.
     func restartEndpointRun(_ old: RunRecord, letter: DeadLetter, options: ResumeOptions) async throws -> RunRecord? {
-        guard let failed = letter.message, let payload = try await store.runLog(runId: old.id, through: 0).first?.body else { return nil }
+        guard let failed = letter.message, let payload = try await store.runLog(runId: old.id, through: 0).first?.body else {
+            throw ResumeRefusal(message: "cannot restart '\(letter.id)': the entry keeps no failed delivery or initial payload to start from")
+        }
         let now = clock()
         let id = RunIdentifier.fresh()
         let overrides = RunOverrides(options, runId: id)

@@ -27,7 +27,7 @@ public struct PublicationPlanner: Sendable {
             plain.urlGroup = message.urlGroup
             plain.endpointName = message.endpointName
             // Kept as its labels joined by commas, which the message APIs' label filters read.
-            plain.label = message.options.label.map { CommaList.items($0).joined(separator: ",") }
+            plain.label = message.options.label.map { CommaList.items($0).joined(separator: ",") }.flatMap { $0.isEmpty ? nil : $0 }
             return .enqueue(plain)
         }
         if workflow.isInit == true { return try startRun(message) }

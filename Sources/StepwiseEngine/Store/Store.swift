@@ -124,7 +124,7 @@ public protocol Store: Sendable {
     func restart(deadLetter id: String, failedAt: TimestampValue, as restarted: RestartedRun, at time: TimestampValue) async throws -> Bool
     /// Sends the failure callback of a dead-lettered run again (`RunTransitions.retryFailureCallback`).
     func retryFailureCallback(deadLetter id: String, at time: TimestampValue) async throws -> FailureCallbackRetry
-    /// Removes a dead-letter entry; the run it names, or `nil` when there is none.
+    /// Removes a dead-letter entry; the entry, or `nil` when there was none.
     func removeDeadLetter(_ id: String) async throws -> DeadLetter?
 
     /// Stores the `schedule` entries of the workflows node `node` serves (`served`), replacing

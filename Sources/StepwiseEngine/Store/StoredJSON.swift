@@ -11,6 +11,12 @@ public enum StoredJSON {
     }
 
     /// The `T` that `text` holds, if any.
+    /// The JSON array of a multi-value filter's `values`, as the stores bind it (`json_each`,
+    /// `jsonb_array_elements_text`); `nil`, no filter, when there are none.
+    public static func list(_ values: [String]) throws -> String? {
+        values.isEmpty ? nil : try text(values)
+    }
+
     public static func decode<T: Decodable>(_ type: T.Type, from text: String?) -> T? {
         text.flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
     }

@@ -19,7 +19,8 @@ extension RunTransitions {
     /// Continues a dead-lettered run from its failed step, keeping completed results (an SDK run
     /// gets the delivery that failed again), with `options` instead of its own from now on; the
     /// run, or `nil` when there is no such entry (or another request took it first). Throws
-    /// `ResumeRefusal`, changing nothing, for options a YAML run cannot take.
+    /// `ResumeRefusal`, changing nothing, for options a YAML run cannot take, or an SDK entry
+    /// that keeps no failed delivery.
     public func resume(deadLetter id: String, options: ResumeOptions = ResumeOptions(), at time: TimestampValue) throws -> RunRecord? {
         guard let (letter, run) = try takeDeadLetter(id) else { return nil }
         let now = time.wholeMilliseconds
@@ -99,7 +100,7 @@ extension RunTransitions {
     /// from now, with `options` added to the run's overrides.
     private func resumeEndpointRun(_ run: RunRecord, letter: DeadLetter, options: ResumeOptions, at now: TimestampValue) throws {
         guard let failed = letter.message else {
-            throw ResumeRefusal(message: "the entry of '\(run.id)' keeps no failed delivery to send again; restart the run instead")
+            throw ResumeRefusal(message: "the entry of '\(run.id)' keeps no failed delivery to send again; delete it and trigger the workflow anew")
         }
         let overrides = RunOverrides(options, runId: run.id)
         let defaults = RunDefaults.adding(overrides, to: run.defaults)

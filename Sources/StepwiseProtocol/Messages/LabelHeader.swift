@@ -9,7 +9,7 @@ public enum LabelHeader {
 
     /// What is wrong with label text `value` (to follow the header's name), or `nil` when it is
     /// fine: too long, a control character, or no label at all (`,`), which would find nothing.
-    public static func problem(_ value: String) -> String? {
+    private static func problem(_ value: String) -> String? {
         let labels = CommaList.items(value)
         if value.utf8.count > maximumBytes || labels.contains(where: { $0.utf8.count > maximumLabelBytes })
             || value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })

@@ -19,8 +19,21 @@ public struct ResumeOptions: Sendable {
     /// No options: the run goes on with its own.
     public init() {}
 
-    /// The options `headers` give; an error names the header that is malformed.
+    /// Options of a publish that a resumed or restarted run cannot take: refused rather than
+    /// ignored, which would leave the caller believing them set.
+    static let notApplied = [
+        "upstash-not-before", "upstash-timeout", "upstash-callback", "upstash-method", "upstash-deduplication-id",
+        "upstash-content-based-deduplication", "upstash-redact-fields",
+    ]
+
+    /// The options `headers` give; an error names the header that is malformed, or that a
+    /// resumed run cannot take (`notApplied`, `Upstash-Forward-*`).
     public init(headers: HeaderFields) throws(ProtocolError) {
+        let refused = headers.fields.first { field in
+            let name = field.name.lowercased()
+            return Self.notApplied.contains(name) || name.hasPrefix("upstash-forward-")
+        }
+        if let refused { throw ProtocolError("header '\(refused.name)' is not applied to a resumed or restarted run") }
         let options = try MessageOptions(headers: headers, prefix: "upstash-")
         retries = options.retries
         retryDelay = options.retryDelay

@@ -30,6 +30,7 @@ struct DeadLetterQuery {
     static let singleFilters = ["workflowRunId", "workflowUrl", "url", "workflow", "fromDate", "toDate"]
     /// The filters of several values, matching any.
     static let multiFilters = ["label", "failureFunctionState"]
+    /// Every filter read.
     static let filters = singleFilters + multiFilters
     /// Every parameter a page is read from.
     static let parameters = ["count", "cursor"] + filters

@@ -5,7 +5,8 @@ import StepwiseProtocol
 
 /// Which workflow DLQ entries a bulk action of Upstash's client takes (`POST
 /// /v2/workflows/dlq/resume`, `…/restart`, `DELETE /v2/workflows/dlq`): the entries `dlqIds` names
-/// (repeated in the query, or a JSON body `{"dlqIds": [...]}`; at most a page of them), or a page of
+/// (repeated or comma-separated in the query, or a JSON body `{"dlqIds": [...]}`, not both; at
+/// most a page of them), or a page of
 /// the entries a `DeadLetterQuery` matches (its filters, `count` and `cursor`; `count` alone takes
 /// every entry, as the client's `{all: true}` does). A request that selects nothing, gives
 /// `dlqIds` or a filter without a value, or a parameter it does not take, is refused: it would
@@ -18,37 +19,33 @@ enum DeadLetterSelection {
 
     /// Reads the selection of `request`; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<DeadLetterSelection, ErrorAnswer> {
-        do {
-            if let selection = try DeadLetterSelection(request.uri.queryParameters) { return .success(selection) }
+        let body: Value
+        switch await RequestBody.json(request) {
+        case .success(let value): body = value
+        case .failure(let answer): return .failure(answer)
+        }
+        do throws(ProtocolError) {
+            return .success(try DeadLetterSelection(request.uri.queryParameters, body: body))
         } catch {
             return .failure(ErrorAnswer(.badRequest, error.message))
         }
-        switch await RequestBody.json(request) {
-        case .failure(let answer): return .failure(answer)
-        case .success(let body):
-            guard let ids = RequestBody.strings(in: body, member: "dlqIds") else { return .failure(ErrorAnswer(.badRequest, help)) }
-            do {
-                return .success(.ids(try named(ids)))
-            } catch {
-                return .failure(ErrorAnswer(.badRequest, error.message))
-            }
-        }
     }
 
-    /// The selection of the query; `nil` when it selects nothing (the body may).
-    private init?(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
+    /// The selection of the query and body: the ids named (`ListingQuery.namedIds`), which no
+    /// page parameter may come with, or else the page the query asks for.
+    private init(_ parameters: Hummingbird.Parameters, body: Value) throws(ProtocolError) {
         let query = ListingQuery(parameters: parameters)
         try query.refuseUnknown(allowed: ["dlqIds"] + DeadLetterQuery.parameters + DeadLetterQuery.unservedNames, in: "a bulk DLQ action")
         // An empty filter would select more; an empty count or cursor selects nothing more.
         try query.refuseEmpty(["dlqIds"] + DeadLetterQuery.filters)
         let page = try DeadLetterQuery(parameters)
-        let ids = query.texts("dlqIds")
-        guard !ids.isEmpty else {
-            guard DeadLetterQuery.parameters.contains(where: { query.text($0) != nil }) else { return nil }
+        let given = DeadLetterQuery.parameters.first { query.text($0) != nil }
+        guard let ids = try query.namedIds("dlqIds", body: body) else {
+            guard given != nil else { throw ProtocolError(Self.help) }
             self = .page(page)
             return
         }
-        if let mixed = DeadLetterQuery.parameters.first(where: { query.text($0) != nil }) {
+        if let mixed = given {
             throw ProtocolError("dlqIds names the entries; \(mixed) cannot be given with it (filter, count and cursor select a page instead)")
         }
         self = .ids(try Self.named(ids))

@@ -58,7 +58,7 @@ struct MessageDeadLetterController: Sendable {
         }
     }
 
-    /// `{"dlqIds": [...]}`, or `?dlqIds=` repeated (the `qstash` clients' newer form), deletes
+    /// `{"dlqIds": [...]}`, or `?dlqIds=` repeated or comma-separated (the clients' newer form), deletes
     /// those; answers `{"deleted": n}`, counting the entries there were. Filters are refused: a
     /// delete takes only the entries it names.
     private func deleteMany(_ request: Request) async -> Response {
@@ -121,8 +121,11 @@ struct MessageDeadLetterController: Sendable {
             try listing.refuseEmpty(["dlqIds"] + MessageDeadLetterQuery.filters)
             query = try MessageDeadLetterQuery(request.uri.queryParameters)
             named = try listing.namedIds("dlqIds", body: body)
-            if named != nil, MessageDeadLetterQuery.filters.contains(where: { listing.text($0) != nil }) {
-                throw ProtocolError("dlqIds names the entries; filters cannot be given with it")
+            let filtered = MessageDeadLetterQuery.filters.contains { listing.text($0) != nil }
+            if named != nil, filtered { throw ProtocolError("dlqIds names the entries; filters cannot be given with it") }
+            // As the workflow DLQ's bulk actions: every entry only when asked for, with count.
+            if named == nil, !filtered, listing.text("count") == nil {
+                throw ProtocolError("select the entries: dlqIds, filters, or ?count=N for any")
             }
             options = try MessageOptions(headers: request.headerFields, prefix: "upstash-")
         } catch {

@@ -21,9 +21,4 @@ public struct DeadLetterFilter: Sendable, Equatable {
     /// A filter that takes every entry.
     public init() {}
 
-    /// The JSON array of a multi-value filter's `values`, as the stores bind it (`json_each`,
-    /// `jsonb_array_elements_text`); `nil`, no filter, when there are none.
-    public static func list(_ values: [String]) throws -> String? {
-        values.isEmpty ? nil : try StoredJSON.text(values)
-    }
 }

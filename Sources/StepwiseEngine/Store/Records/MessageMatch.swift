@@ -22,7 +22,7 @@ public struct MessageMatch: Sendable, Equatable {
     /// The lists as the stores bind them, in the order url, URL group, queue, schedule, label:
     /// each a JSON array, or `nil` when empty (no condition).
     public func boundLists() throws -> [String?] {
-        try [urls, urlGroups, queues, scheduleIds, labels].map { $0.isEmpty ? nil : try StoredJSON.text($0) }
+        try [urls, urlGroups, queues, scheduleIds, labels].map(StoredJSON.list)
     }
 
     /// Whether `message` matches.

@@ -3,8 +3,9 @@
 public struct PlainMessageFilter: Sendable, Equatable {
     /// Their destination, group, queue, schedule and labels.
     public var match = MessageMatch()
-    /// The earliest and latest time they were queued, in milliseconds since the epoch (inclusive).
+    /// The earliest time they were queued, in milliseconds since the epoch (inclusive).
     public var createdFrom: Int64?
+    /// The latest time they were queued, in milliseconds since the epoch (inclusive).
     public var createdUntil: Int64?
     /// At most this many, oldest first; `nil` for every match.
     public var count: Int?

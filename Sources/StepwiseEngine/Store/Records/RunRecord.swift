@@ -35,8 +35,8 @@ public struct RunRecord: Sendable, Equatable {
     public var defaults: RunDefaults?
     /// For an SDK run started by another's `invoke`: where its end is reported.
     public var invoker: EndpointInvoker?
-    /// The label it was started with (`Upstash-Label`), as given: several, comma-separated, give
-    /// it several `labels`.
+    /// Its label (`Upstash-Label` of its start, or of a resume from the DLQ since), as given:
+    /// several, comma-separated, give it several `labels`.
     public var label: String?
 
     /// The labels it is found by: those `label` names.
