@@ -311,7 +311,7 @@ extension EngineFeatureTests {
             #expect(named.json?["workflowRuns"] == [] && named.json?["failed"]?.list?.first?["error"]?.string?.hasPrefix(yamlRefusal) == true, "\(named.body)")
             for (header, value) in [
                 ("Upstash-Retries", "many"), ("Upstash-Flow-Control-Value", "parallelism=1"), ("Upstash-Label", ""), ("Upstash-Label", ","),
-                ("Upstash-Timeout", "5s"), ("Upstash-Forward-X-Team", "blue"),
+                ("Upstash-Timeout", "5s"), ("Upstash-Forward-X-Team", "blue"), ("Upstash-Callback-Retries", "2"),
             ] {
                 let refused = try await send(.POST, server.url("/v2/workflows/dlq/resume?dlqIds=dlq_\(ids[0])"), headers: [(header, value)])
                 #expect(refused.status == 400 && refused.error?.contains("header '\(header)'") == true, "\(header): \(refused.body)")

@@ -112,7 +112,8 @@ extension WorkflowEngine {
     /// A fresh SDK run with the initial payload and label of the dead-lettered `old`, delivered
     /// to its endpoint with the failed message's options (`firstDelivery(restarting:failed:)`)
     /// and `options` over them, `options.delay` from now, in place of the entry; `nil` when the
-    /// entry is gone.
+    /// entry is gone. Throws `ResumeRefusal` when the entry keeps no failed delivery or initial
+    /// payload to start from.
     func restartEndpointRun(_ old: RunRecord, letter: DeadLetter, options: ResumeOptions) async throws -> RunRecord? {
         guard let failed = letter.message, let payload = try await store.runLog(runId: old.id, through: 0).first?.body else {
             throw ResumeRefusal(message: "cannot restart '\(letter.id)': the entry keeps no failed delivery or initial payload to start from")

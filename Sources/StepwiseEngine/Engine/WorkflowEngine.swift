@@ -302,8 +302,9 @@ public actor WorkflowEngine {
 
     /// Starts a fresh run with the input and label of a dead-lettered run, and `options` instead
     /// of its options, and removes the entry; `nil` when there is no such entry (or another
-    /// request took it first). Throws `ResumeRefusal` for options a YAML run cannot take, or when
-    /// its workflow is gone or no longer takes its input.
+    /// request took it first). Throws `ResumeRefusal` for options a YAML run cannot take, when
+    /// its workflow is gone or no longer takes its input, or when an SDK entry keeps nothing to
+    /// start from.
     public func restart(deadLetter id: String, options: ResumeOptions = ResumeOptions()) async throws -> RunRecord? {
         guard let letter = try await store.deadLetter(id: id), let old = try await store.run(id: letter.runId) else {
             return nil

@@ -10,13 +10,13 @@ public enum StoredJSON {
         String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 
-    /// The `T` that `text` holds, if any.
     /// The JSON array of a multi-value filter's `values`, as the stores bind it (`json_each`,
     /// `jsonb_array_elements_text`); `nil`, no filter, when there are none.
     public static func list(_ values: [String]) throws -> String? {
         values.isEmpty ? nil : try text(values)
     }
 
+    /// The `T` that `text` holds, if any.
     public static func decode<T: Decodable>(_ type: T.Type, from text: String?) -> T? {
         text.flatMap { try? JSONDecoder().decode(T.self, from: Data($0.utf8)) }
     }

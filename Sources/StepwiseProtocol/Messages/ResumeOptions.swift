@@ -27,11 +27,11 @@ public struct ResumeOptions: Sendable {
     ]
 
     /// The options `headers` give; an error names the header that is malformed, or that a
-    /// resumed run cannot take (`notApplied`, `Upstash-Forward-*`).
+    /// resumed run cannot take (`notApplied`, `Upstash-Forward-*`, `Upstash-Callback-*`).
     public init(headers: HeaderFields) throws(ProtocolError) {
         let refused = headers.fields.first { field in
             let name = field.name.lowercased()
-            return Self.notApplied.contains(name) || name.hasPrefix("upstash-forward-")
+            return Self.notApplied.contains(name) || name.hasPrefix("upstash-forward-") || name.hasPrefix("upstash-callback-")
         }
         if let refused { throw ProtocolError("header '\(refused.name)' is not applied to a resumed or restarted run") }
         let options = try MessageOptions(headers: headers, prefix: "upstash-")
