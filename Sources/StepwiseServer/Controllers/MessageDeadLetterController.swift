@@ -58,31 +58,32 @@ struct MessageDeadLetterController: Sendable {
         }
     }
 
-    /// `{"dlqIds": [...]}`, or `?dlqIds=` repeated or comma-separated (the clients' newer form), deletes
-    /// those; answers `{"deleted": n}`, counting the entries there were. Filters are refused: a
-    /// delete takes only the entries it names.
+    /// Deletes the entries the request selects (`MessageDeadLetterSelection`); answers
+    /// `{"deleted": n, "cursor"}`, counting the entries there were (`cursor` null but after a page
+    /// by filter that has more).
     private func deleteMany(_ request: Request) async -> Response {
-        let body: Value
-        switch await RequestBody.json(request) {
-        case .success(let value): body = value
+        let selection: MessageDeadLetterSelection
+        switch await MessageDeadLetterSelection.read(request) {
+        case .success(let value): selection = value
         case .failure(let answer): return answer.response
         }
-        let listing = ListingQuery(parameters: request.uri.queryParameters)
-        let ids: [String]
-        do throws(ProtocolError) {
-            try listing.refuseUnknown(allowed: ["dlqIds"], in: "a bulk delete of the DLQ (it takes only the entries it names)")
-            try listing.refuseEmpty(["dlqIds"])
-            guard let named = try listing.namedIds("dlqIds", body: body) else {
-                throw ProtocolError("name the entries: a body {\"dlqIds\": [...]} or ?dlqIds=…")
-            }
-            ids = named
-        } catch {
-            return JSONResponse.error(.badRequest, error.message)
-        }
         do {
-            return JSONResponse.make(.ok, ["deleted": .int(Int64(try await engine.store.removeMessageDeadLetters(ids: ids)))])
+            let (ids, next) = try await entries(selectedBy: selection)
+            let deleted = try await engine.store.removeMessageDeadLetters(ids: ids)
+            return JSONResponse.make(.ok, ["deleted": .int(Int64(deleted)), "cursor": Self.cursor(next)])
         } catch {
             return failures.answer("cannot delete DLQ entries", error)
+        }
+    }
+
+    /// The ids of the entries `selection` takes, and the cursor of the page after them.
+    private func entries(selectedBy selection: MessageDeadLetterSelection) async throws -> (ids: [String], next: PageCursor?) {
+        switch selection {
+        case .ids(let named):
+            return (named, nil)
+        case .page(let query):
+            let page = try await engine.store.messageDeadLetters(matching: query.filter, after: query.cursor, count: query.count)
+            return (page.letters.map(\.id), page.next)
         }
     }
 
@@ -101,45 +102,26 @@ struct MessageDeadLetterController: Sendable {
         }
     }
 
-    /// Retries the entries `dlqIds` names (the query, repeated or comma-separated, or a JSON body
-    /// `{"dlqIds": [...]}`), or else one page of those matching the listing's filters, all or
-    /// none; answers `{"cursor", "responses": [{"messageId"}]}`. What would widen it to entries
-    /// not meant (an unknown parameter, an empty value, ids beside filters, another body) is
-    /// refused.
+    /// Retries the entries the request selects (`MessageDeadLetterSelection`), all or none;
+    /// answers `{"cursor", "responses": [{"messageId"}]}`.
     private func retryMany(_ request: Request) async -> Response {
-        let body: Value
-        switch await RequestBody.json(request) {
-        case .success(let value): body = value
+        let selection: MessageDeadLetterSelection
+        switch await MessageDeadLetterSelection.read(request) {
+        case .success(let value): selection = value
         case .failure(let answer): return answer.response
         }
-        let query: MessageDeadLetterQuery
         let options: MessageOptions
-        let named: [String]?
         do throws(ProtocolError) {
-            let listing = ListingQuery(parameters: request.uri.queryParameters)
-            try listing.refuseUnknown(allowed: MessageDeadLetterQuery.retryParameters, in: "a bulk retry of the DLQ")
-            try listing.refuseEmpty(["dlqIds"] + MessageDeadLetterQuery.filters)
-            query = try MessageDeadLetterQuery(request.uri.queryParameters)
-            named = try listing.namedIds("dlqIds", body: body)
-            let filtered = MessageDeadLetterQuery.filters.contains { listing.text($0) != nil }
-            if named != nil, filtered { throw ProtocolError("dlqIds names the entries; filters cannot be given with it") }
-            // As the workflow DLQ's bulk actions: every entry only when asked for, with count.
-            if named == nil, !filtered, listing.text("count") == nil {
-                throw ProtocolError("select the entries: dlqIds, filters, or ?count=N for any")
-            }
             options = try MessageOptions(headers: request.headerFields, prefix: "upstash-")
         } catch {
             return JSONResponse.error(.badRequest, error.message)
         }
-        var ids = named ?? []
-        var next: PageCursor?
-        if named == nil {
-            do {
-                let page = try await engine.store.messageDeadLetters(matching: query.filter, after: query.cursor, count: query.count)
-                (ids, next) = (page.letters.map(\.id), page.next)
-            } catch {
-                return failures.answer("cannot list the DLQ", error)
-            }
+        let ids: [String]
+        let next: PageCursor?
+        do {
+            (ids, next) = try await entries(selectedBy: selection)
+        } catch {
+            return failures.answer("cannot list the DLQ", error)
         }
         return await retrying(ids, options: options, failure: "cannot retry DLQ entries") { queued in
             JSONResponse.make(.ok, ["cursor": Self.cursor(next), "responses": .list(queued.map { ["messageId": .string($0)] })])

@@ -13,11 +13,6 @@ struct MessageDeadLetterQuery {
 
     /// The filters read.
     static let filters = ["messageId", "url", "topicName", "queueName", "scheduleId", "label", "responseStatus", "fromDate", "toDate"]
-    /// Every parameter a bulk retry takes: a page, its filters, or `dlqIds`; the unserved filters
-    /// are named so that their refusal says why.
-    static let retryParameters = ["count", "cursor", "dlqIds"] + filters
-        + (ListingQuery.unrecorded + ListingQuery.unservedMessageFilters).map(\.0)
-
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
         let query = ListingQuery(parameters: parameters)
