@@ -59,8 +59,8 @@ struct MessageDeadLetterController: Sendable {
     }
 
     /// Deletes the entries the request selects (`MessageDeadLetterSelection`); answers
-    /// `{"deleted": n, "cursor"}`, counting the entries there were (`cursor` null but after a page
-    /// by filter that has more).
+    /// `{"deleted": n, "cursor"}`, counting the entries there were, with `cursor` only after a
+    /// page by filter that has more (qstash-js reads a missing one as the last page).
     private func deleteMany(_ request: Request) async -> Response {
         let selection: MessageDeadLetterSelection
         switch await MessageDeadLetterSelection.read(request) {
@@ -69,8 +69,9 @@ struct MessageDeadLetterController: Sendable {
         }
         do {
             let (ids, next) = try await entries(selectedBy: selection)
-            let deleted = try await engine.store.removeMessageDeadLetters(ids: ids)
-            return JSONResponse.make(.ok, ["deleted": .int(Int64(deleted)), "cursor": Self.cursor(next)])
+            var answer = ValueMap([("deleted", Value.int(Int64(try await engine.store.removeMessageDeadLetters(ids: ids))))])
+            if let next { answer[.string("cursor")] = .string(next.text) }
+            return JSONResponse.make(.ok, .map(answer))
         } catch {
             return failures.answer("cannot delete DLQ entries", error)
         }

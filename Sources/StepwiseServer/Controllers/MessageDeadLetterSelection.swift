@@ -7,7 +7,8 @@ import StepwiseProtocol
 /// /v2/dlq/retry`), as QStash's clients ask: those `dlqIds` names (`ListingQuery.namedIds`), or
 /// one page of those the listing's filters match (`count`, `cursor`; `count` alone takes any
 /// entry, as the clients' `{all: true}` does). What would act on more than meant is refused: a
-/// request that selects nothing, an unknown parameter, an empty value, ids beside filters.
+/// request that selects nothing, an unknown parameter, an empty filter, ids beside filters or
+/// `count` (a `cursor` beside ids is ignored).
 enum MessageDeadLetterSelection {
     case ids([String])
     case page(MessageDeadLetterQuery)
@@ -31,8 +32,9 @@ enum MessageDeadLetterSelection {
             let query = try MessageDeadLetterQuery(request.uri.queryParameters)
             let filtered = MessageDeadLetterQuery.filters.contains { listing.text($0) != nil }
             if let named = try listing.namedIds("dlqIds", body: body) {
-                if filtered || listing.text("count") != nil || listing.text("cursor") != nil {
-                    throw ProtocolError("dlqIds names the entries; filters, count and cursor cannot be given with it")
+                // A cursor beside ids (qstash-js forwards one) selects nothing more; count and filters would.
+                if filtered || listing.text("count") != nil {
+                    throw ProtocolError("dlqIds names the entries; filters and count cannot be given with it")
                 }
                 return .success(.ids(named))
             }
