@@ -69,6 +69,8 @@ struct MessageDeadLetterAPITests {
                 #expect(try await list("?topicName=team")["messages"]?.list?.count == 1)
                 #expect(try await list("?responseStatus=404")["messages"]?.list?.isEmpty == true)
                 #expect(try await list("?messageId=\(unreachable)")["messages"]?.list?.count == 1)
+                let named = try await list("?dlqIds=dlq_\(queued),dlq_msg_none&dlqIds=dlq_\(unreachable)")["messages"]?.list
+                #expect(named?.compactMap { $0["messageId"]?.string } == [queued, unreachable], "those named, in order, as qstash-js's listMessages({dlqIds}) asks")
                 #expect(try await list("?url=\(target.url("/fail"))")["messages"]?.list?.count == 3, "the three to /fail")
                 #expect(try await list("?label=")["messages"]?.list?.count == 4, "an empty value filters on nothing")
                 #expect(try await list("?fromDate=\(now + 60_000)")["messages"]?.list?.isEmpty == true, "none failed after now")

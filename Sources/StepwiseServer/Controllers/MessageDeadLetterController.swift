@@ -25,14 +25,26 @@ struct MessageDeadLetterController: Sendable {
         dlq.post("retry") { request, _ in await retryMany(request) }
     }
 
+    /// A page of entries by the listing's filters, or those `dlqIds` names (qstash-js's
+    /// `listMessages({dlqIds})`; at most a page of them, in the order named, none missing listed).
     private func list(_ request: Request) async -> Response {
         let query: MessageDeadLetterQuery
+        let named: [String]
         do throws(ProtocolError) {
             query = try MessageDeadLetterQuery(request.uri.queryParameters)
+            named = try ListingQuery(parameters: request.uri.queryParameters).values("dlqIds")
+            guard named.count <= MessageDeadLetterFilter.maximumPage else {
+                throw ProtocolError("give at most \(MessageDeadLetterFilter.maximumPage) dlqIds in one request")
+            }
         } catch {
             return JSONResponse.error(.badRequest, error.message)
         }
         do {
+            if !named.isEmpty {
+                var letters: [MessageDeadLetter] = []
+                for id in named { if let letter = try await engine.store.messageDeadLetter(id: id) { letters.append(letter) } }
+                return JSONResponse.make(.ok, ["messages": .list(letters.map(QStashMessageView.deadLetter)), "cursor": .null])
+            }
             let page = try await engine.store.messageDeadLetters(matching: query.filter, after: query.cursor, count: query.count)
             return JSONResponse.make(.ok, ["messages": .list(page.letters.map(QStashMessageView.deadLetter)), "cursor": Self.cursor(page.next)])
         } catch {
