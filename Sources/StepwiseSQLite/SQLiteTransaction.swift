@@ -53,15 +53,15 @@ struct SQLiteTransaction: StoreTransaction {
                 run.parent?.runId, run.parent?.step, flow?.concurrencyKey, flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit,
                 flow?.ratePeriod, run.endpoint, try run.defaults.map(StoredJSON.text), try run.invoker.map(StoredJSON.text), run.label,
             ])
-        try insertLabels(runId: run.id, label: run.label, createdAt: created)
+        try insertLabels(runId: run.id, label: run.label)
     }
 
-    /// Gives run `runId` a row for each label `label` names, in one statement.
-    private func insertLabels(runId: String, label: String?, createdAt: Int64) throws {
-        let labels = CommaList.items(label ?? "")
-        guard !labels.isEmpty else { return }
-        try db.cachedStatement(sql: "INSERT INTO run_labels (run_id, label, created_at) SELECT ?, value, ? FROM json_each(?)")
-            .execute(arguments: [runId, createdAt, try StoredJSON.text(labels)])
+    /// Gives run `runId` a row for each label `label` names, with the run's start, in one
+    /// statement; nothing for a run without a label (every YAML start goes past here).
+    private func insertLabels(runId: String, label: String?) throws {
+        guard let label, let labels = try StoredJSON.list(CommaList.items(label)) else { return }
+        try db.cachedStatement(sql: "INSERT INTO run_labels (run_id, label, created_at) SELECT runs.id, labels.value, runs.created_at FROM runs, json_each(?) AS labels WHERE runs.id = ?")
+            .execute(arguments: [labels, runId])
     }
 
     func updateRun(id: String, status: RunStatus?, phase: RunPhase?, output: Value?, error: StepError?, at time: TimestampValue) throws {
@@ -101,8 +101,7 @@ struct SQLiteTransaction: StoreTransaction {
     func setRunOptions(id: String, label: String?, defaults: RunDefaults?) throws {
         try execute("UPDATE runs SET label = ?, endpoint_defaults = ? WHERE id = ?", [label, try defaults.map(StoredJSON.text), id])
         try execute("DELETE FROM run_labels WHERE run_id = ?", [id])
-        guard let createdAt = try Int64.fetchOne(db.cachedStatement(sql: "SELECT created_at FROM runs WHERE id = ?"), arguments: [id]) else { return }
-        try insertLabels(runId: id, label: label, createdAt: createdAt)
+        try insertLabels(runId: id, label: label)
     }
 
     func markFailurePosition(runId: String) throws {

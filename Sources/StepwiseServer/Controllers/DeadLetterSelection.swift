@@ -19,16 +19,7 @@ enum DeadLetterSelection {
 
     /// Reads the selection of `request`; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<DeadLetterSelection, ErrorAnswer> {
-        let body: Value
-        switch await RequestBody.json(request) {
-        case .success(let value): body = value
-        case .failure(let answer): return .failure(answer)
-        }
-        do throws(ProtocolError) {
-            return .success(try DeadLetterSelection(request.uri.queryParameters, body: body))
-        } catch {
-            return .failure(ErrorAnswer(.badRequest, error.message))
-        }
+        await RequestBody.json(request) { (body) throws(ProtocolError) in try DeadLetterSelection(request.uri.queryParameters, body: body) }
     }
 
     /// The selection of the query and body: the ids named (`ListingQuery.namedIds`), which no

@@ -20,28 +20,23 @@ enum MessageDeadLetterSelection {
 
     /// The selection of `request`; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<MessageDeadLetterSelection, ErrorAnswer> {
-        let body: Value
-        switch await RequestBody.json(request) {
-        case .success(let value): body = value
-        case .failure(let answer): return .failure(answer)
-        }
-        do throws(ProtocolError) {
-            let listing = ListingQuery(parameters: request.uri.queryParameters)
-            try listing.refuseUnknown(allowed: parameters, in: "a bulk action of the DLQ")
-            try listing.refuseEmpty(["dlqIds"] + MessageDeadLetterQuery.filters)
-            let query = try MessageDeadLetterQuery(request.uri.queryParameters)
-            let filtered = MessageDeadLetterQuery.filters.contains { listing.text($0) != nil }
-            if let named = try listing.namedIds("dlqIds", body: body) {
-                // A cursor beside ids (qstash-js forwards one) selects nothing more; count and filters would.
-                if filtered || listing.text("count") != nil {
-                    throw ProtocolError("dlqIds names the entries; filters and count cannot be given with it")
-                }
-                return .success(.ids(named))
+        await RequestBody.json(request) { (body) throws(ProtocolError) in try selection(request.uri.queryParameters, body: body) }
+    }
+
+    private static func selection(_ query: Hummingbird.Parameters, body: Value) throws(ProtocolError) -> MessageDeadLetterSelection {
+        let listing = ListingQuery(parameters: query)
+        try listing.refuseUnknown(allowed: parameters, in: "a bulk action of the DLQ")
+        try listing.refuseEmpty(["dlqIds"] + MessageDeadLetterQuery.filters)
+        let page = try MessageDeadLetterQuery(query)
+        let filtered = MessageDeadLetterQuery.filters.contains { listing.text($0) != nil }
+        if let named = try listing.namedIds("dlqIds", body: body) {
+            // A cursor beside ids (qstash-js forwards one) selects nothing more; count and filters would.
+            if filtered || listing.text("count") != nil {
+                throw ProtocolError("dlqIds names the entries; filters and count cannot be given with it")
             }
-            guard filtered || listing.text("count") != nil else { throw ProtocolError("select the entries: dlqIds, filters, or ?count=N for any") }
-            return .success(.page(query))
-        } catch {
-            return .failure(ErrorAnswer(.badRequest, error.message))
+            return .ids(named)
         }
+        guard filtered || listing.text("count") != nil else { throw ProtocolError("select the entries: dlqIds, filters, or ?count=N for any") }
+        return .page(page)
     }
 }

@@ -21,26 +21,21 @@ struct PlainMessageSelection {
 
     /// The selection `request` makes; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<PlainMessageSelection, ErrorAnswer> {
-        let body: Value
-        switch await RequestBody.json(request) {
-        case .success(let value): body = value
-        case .failure(let answer): return .failure(answer)
-        }
+        await RequestBody.json(request) { (body) throws(ProtocolError) in try selection(request.uri.queryParameters, body: body) }
+    }
+
+    private static func selection(_ parameters: Hummingbird.Parameters, body: Value) throws(ProtocolError) -> PlainMessageSelection {
         var selection = PlainMessageSelection()
-        let query = ListingQuery(parameters: request.uri.queryParameters)
-        do throws(ProtocolError) {
-            try query.refuseUnserved(ListingQuery.unservedMessageFilters)
-            try query.refuseUnknown(allowed: ["messageIds"] + filters, in: "a bulk cancel of messages")
-            try query.refuseEmpty(["messageIds"] + filters)
-            selection.ids = try query.namedIds("messageIds", body: body)
-            if filters.contains(where: { query.text($0) != nil }) {
-                guard selection.ids == nil else { throw ProtocolError("messageIds names the messages; filters cannot be given with it") }
-                selection.filter = try filter(query)
-            }
-        } catch {
-            return .failure(ErrorAnswer(.badRequest, error.message))
+        let query = ListingQuery(parameters: parameters)
+        try query.refuseUnserved(ListingQuery.unservedMessageFilters)
+        try query.refuseUnknown(allowed: ["messageIds"] + filters, in: "a bulk cancel of messages")
+        try query.refuseEmpty(["messageIds"] + filters)
+        selection.ids = try query.namedIds("messageIds", body: body)
+        if filters.contains(where: { query.text($0) != nil }) {
+            guard selection.ids == nil else { throw ProtocolError("messageIds names the messages; filters cannot be given with it") }
+            selection.filter = try filter(query)
         }
-        return .success(selection)
+        return selection
     }
 
     private static func filter(_ query: ListingQuery) throws(ProtocolError) -> PlainMessageFilter {

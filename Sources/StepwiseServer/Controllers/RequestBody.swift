@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// Reading request bodies the same way on every route: bounded, refused as a whole when too large
 /// (announced or sent), and for JSON routes never accepted in the media types a browser may send
@@ -65,6 +66,20 @@ enum RequestBody {
             return .success(try Value(json: text))
         } catch {
             return .failure(ErrorAnswer(JSONResponse.error(.badRequest, "the request body is not valid JSON: \(error.message) at byte \(error.offset)")))
+        }
+    }
+
+    /// What `parse` reads from the JSON body (`json`) and the rest of the request; an error it
+    /// throws is a 400 naming what is wrong.
+    static func json<T>(_ request: Request, parsedBy parse: (Value) throws(ProtocolError) -> T) async -> Result<T, ErrorAnswer> {
+        switch await json(request) {
+        case .failure(let answer): return .failure(answer)
+        case .success(let body):
+            do throws(ProtocolError) {
+                return .success(try parse(body))
+            } catch {
+                return .failure(ErrorAnswer(.badRequest, error.message))
+            }
         }
     }
 
