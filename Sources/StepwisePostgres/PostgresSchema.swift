@@ -213,7 +213,28 @@ enum PostgresSchema {
             WHERE label IS NOT NULL AND btrim(part, E' \\t') <> ''
             """,
         ]),
+        // A log row keeps its message's stored form only when it was created; the message's other
+        // rows take the key from that one; a queue's messages have none of their own
+        // (`QueuedMessage.flowControlKey`). Rows an older node writes during a rolling upgrade
+        // have none, and match no flow-control key filter.
+        Migration(name: "v11: the flow-control key of a logged or dead-lettered message, for its filter", statements: [
+            "ALTER TABLE message_events ADD COLUMN flow_key TEXT",
+            "ALTER TABLE message_dead_letters ADD COLUMN flow_key TEXT",
+            "UPDATE message_dead_letters SET flow_key = \(flowKey("spec")) WHERE queue_name IS NULL",
+            """
+            UPDATE message_events SET flow_key = created.key
+            FROM (SELECT DISTINCT ON (message_id) message_id, \(flowKey("spec")) AS key FROM message_events WHERE spec IS NOT NULL
+                ORDER BY message_id, seq) AS created
+            WHERE created.message_id = message_events.message_id AND created.key IS NOT NULL AND message_events.queue_name IS NULL
+            """,
+        ]),
     ]
+
+    /// The SQL of the flow-control key in a message's stored form `column` (`FlowControl.key`), for
+    /// a message of no queue.
+    private static func flowKey(_ column: String) -> String {
+        "COALESCE(CAST(\(column) AS JSONB) -> 'flowControl' ->> 'concurrencyKey', CAST(\(column) AS JSONB) -> 'flowControl' ->> 'rateKey')"
+    }
 
     /// Applies the migrations this database lacks, one transaction each, while holding the
     /// migration lock (a node starting meanwhile waits, then finds them applied).

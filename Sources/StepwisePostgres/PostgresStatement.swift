@@ -6,11 +6,14 @@ struct PostgresStatement {
     let query: PostgresQuery
 
     /// `sql` with each `?` bound to the value at the same index of `values` (`nil` binds NULL).
+    /// A `?` inside a quoted literal (`'…'`, a regular expression's) is part of the literal.
     init(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?]) throws {
         var numbered = ""
         var index = 0
+        var quoted = false
         for character in sql {
-            guard character == "?" else {
+            if character == "'" { quoted.toggle() }
+            guard character == "?", !quoted else {
                 numbered.append(character)
                 continue
             }

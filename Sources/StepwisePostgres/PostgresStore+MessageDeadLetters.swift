@@ -32,14 +32,15 @@ extension PostgresTransaction: MessageDeadLetterRows {
         let message = letter.message
         try session.execute(
             """
-            INSERT INTO message_dead_letters (id, message_id, spec, body, due_at, url, url_group, queue_name, schedule_id, label,
+            INSERT INTO message_dead_letters (id, message_id, spec, body, due_at, url, url_group, queue_name, schedule_id, label, flow_key,
                 response_status, response_headers, response_body, created_at, failed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO NOTHING
             """,
             [
                 letter.id, message.id, try StoredJSON.text(message), message.body.map { Data($0) }, Self.at(message.dueAt), message.destination,
-                message.urlGroup, message.queue, message.scheduleId, message.label, Int64(letter.response.status),
+                message.urlGroup, message.queue, message.scheduleId, message.label, message.flowControlKey,
+                Int64(letter.response.status),
                 try StoredJSON.text(letter.response.headers), Data(letter.response.body), letter.createdAt, letter.failedAt,
             ])
     }

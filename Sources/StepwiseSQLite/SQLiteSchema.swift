@@ -374,6 +374,26 @@ enum SQLiteSchema {
                 }
             }
         }
+        migrator.registerMigration("v18: the flow-control key of a logged or dead-lettered message, for its filter") { db in
+            // A log row keeps its message's stored form only when it was created; the message's
+            // other rows take the key from that one. A queue's messages have none of their own
+            // (`QueuedMessage.flowControlKey`).
+            try db.execute(sql: """
+                ALTER TABLE message_events ADD COLUMN flow_key TEXT;
+                ALTER TABLE message_dead_letters ADD COLUMN flow_key TEXT;
+                UPDATE message_dead_letters SET flow_key = \(flowKey("spec")) WHERE queue_name IS NULL AND json_valid(spec);
+                UPDATE message_events SET flow_key = (
+                    SELECT \(flowKey("created.spec")) FROM message_events AS created
+                    WHERE created.message_id = message_events.message_id AND json_valid(created.spec) LIMIT 1)
+                WHERE queue_name IS NULL;
+                """)
+        }
         return migrator
+    }
+
+    /// The SQL of the flow-control key in a message's stored form `column` (`FlowControl.key`), for
+    /// a message of no queue.
+    private static func flowKey(_ column: String) -> String {
+        "COALESCE(json_extract(\(column), '$.flowControl.concurrencyKey'), json_extract(\(column), '$.flowControl.rateKey'))"
     }
 }

@@ -24,6 +24,7 @@ public final class SQLiteStore: Store {
             // in /var/tmp: written through the file system on most commits. In memory they take
             // what a statement changes, which the paged deletes and the indexed queries keep small.
             try db.cachedStatement(sql: "PRAGMA temp_store = MEMORY").execute()
+            DestinationFunctions.add(to: db)
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         groupCommit = CommitBatcher(pool: pool)

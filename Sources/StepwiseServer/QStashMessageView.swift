@@ -96,7 +96,7 @@ enum QStashMessageView {
 
     /// The message's own flow control (a queue's is the queue's, not shown).
     private static func flowControlFields(_ message: QueuedMessage) -> [(String, Value)] {
-        guard let flow = message.flowControl, message.queue == nil, let key = flow.key else { return [] }
+        guard let flow = message.flowControl, let key = message.flowControlKey else { return [] }
         var fields: [(String, Value)] = [("flowControlKey", .string(key))]
         if let parallelism = flow.concurrencyLimit { fields.append(("parallelism", .int(Int64(parallelism)))) }
         if let rate = flow.rateLimit { fields.append(("rate", .int(Int64(rate)))) }

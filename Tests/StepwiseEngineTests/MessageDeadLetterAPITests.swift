@@ -19,7 +19,8 @@ struct MessageDeadLetterAPITests {
                 }
                 let labeled = try await publish("/v2/publish/", to: target.url("/fail"), "one", [("Upstash-Label", "billing, eu"), ("Upstash-Forward-X-Team", "blue"), ("Upstash-Forward-Authorization", "Bearer sk-secret")])
                 let queued = try await publish("/v2/enqueue/mail/", to: target.url("/fail"), "two", [])
-                let unreachable = try await publish("/v2/publish/", to: "http://127.0.0.1:9/unreachable", "three", [])
+                let unreachable = try await publish(
+                    "/v2/publish/", to: "http://127.0.0.1:9/unreachable", "three", [("Upstash-Flow-Control-Key", "outbound"), ("Upstash-Flow-Control-Value", "parallelism=2")])
                 _ = try await publish("/v2/publish/", to: target.url("/ok"), "delivered", [])
                 let group = try await send(.POST, stepwise.url("/v2/topics/team/endpoints"), body: #"{"endpoints": [{"url": "\#(target.url("/fail"))"}]}"#)
                 #expect(group.status == 200, "\(group.body)")
@@ -73,6 +74,10 @@ struct MessageDeadLetterAPITests {
                 #expect(named?.compactMap { $0["messageId"]?.string } == [queued, unreachable], "those named, in order, as qstash-js's listMessages({dlqIds}) asks")
                 #expect(try await list("?url=\(target.url("/fail"))")["messages"]?.list?.count == 3, "the three to /fail")
                 #expect(try await list("?label=")["messages"]?.list?.count == 4, "an empty value filters on nothing")
+                #expect(try await list("?flowControlKey=outbound,other")["messages"]?.list?.first?["messageId"]?.string == unreachable)
+                #expect(try await list("?flowControlKey=\(NamedQueue.flowKey(of: "mail"))")["messages"]?.list?.isEmpty == true, "a queue's key is its own")
+                #expect(try await list("?host=127.0.0.1&path=/unreachable")["messages"]?.list?.first?["messageId"]?.string == unreachable)
+                #expect(try await list("?path=/fail")["messages"]?.list?.count == 3)
                 #expect(try await list("?fromDate=\(now + 60_000)")["messages"]?.list?.isEmpty == true, "none failed after now")
                 #expect(try await list("?toDate=\(now + 60_000)")["messages"]?.list?.count == 4)
 
@@ -97,7 +102,7 @@ struct MessageDeadLetterAPITests {
                 for body in ["{}", #"{"dlqIds": [1]}"#, #"["dlq_x"]"#, ""] {
                     #expect(try await send(.DELETE, stepwise.url("/v2/dlq"), body: body).status == 400, "\(body)")
                 }
-                for query in ["", "?dlqIds=", "?dlqIds=dlq_\(queued)&count=1", "?dlqIds=dlq_\(queued)&label=x", "?lable=x", "?host=127.0.0.1"] {
+                for query in ["", "?dlqIds=", "?dlqIds=dlq_\(queued)&count=1", "?dlqIds=dlq_\(queued)&label=x", "?lable=x", "?callerIp=127.0.0.1"] {
                     let refused = try await send(.DELETE, stepwise.url("/v2/dlq\(query)"))
                     #expect(refused.status == 400, "\(query): \(refused.body)")
                 }
@@ -172,7 +177,7 @@ struct MessageDeadLetterAPITests {
 
                 // What would widen a bulk retry beyond the entries meant is refused, retrying none.
                 for (query, body) in [
-                    ("dlqIds=", ""), ("label=", ""), ("lable=x", ""), ("flowControlKey=k", ""), ("host=127.0.0.1", ""), ("callerIp=1.2.3.4", ""),
+                    ("dlqIds=", ""), ("label=", ""), ("lable=x", ""), ("flowControlKey=", ""), ("host=", ""), ("callerIp=1.2.3.4", ""),
                     ("", "{}"), ("queueName=mail", #"{"dlqIds": ["\#(first)"]}"#), ("dlqIds=\(first)", #"{"dlqIds": ["\#(second)"]}"#), ("", ""),
                 ] {
                     let refused = try await send(.POST, stepwise.url("/v2/dlq/retry?\(query)"), body: body.isEmpty ? nil : body)

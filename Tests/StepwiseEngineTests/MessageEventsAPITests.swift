@@ -22,7 +22,10 @@ struct MessageEventsAPITests {
                 }
                 let delivered = try await publish(
                     "/v2/publish/" + target.url("/ok"), #"{"n": 1}"#,
-                    [("Upstash-Label", "alpha"), ("Upstash-Forward-Authorization", "Bearer sk-secret"), ("Upstash-Forward-X-Team", "blue")])
+                    [
+                        ("Upstash-Label", "alpha"), ("Upstash-Forward-Authorization", "Bearer sk-secret"), ("Upstash-Forward-X-Team", "blue"),
+                        ("Upstash-Flow-Control-Key", "team-a"), ("Upstash-Flow-Control-Value", "parallelism=4"),
+                    ])
                 let retried = try await publish("/v2/publish/" + target.url("/flaky"), "b", [("Upstash-Retries", "1")])
                 let failed = try await publish("/v2/enqueue/mail/" + target.url("/fail"), "c", [("Upstash-Retries", "0")])
                 let canceled = try await publish("/v2/publish/" + target.url("/ok"), "d", [("Upstash-Delay", "1h")])
@@ -69,8 +72,12 @@ struct MessageEventsAPITests {
                 #expect(try await events("?queueName=mail").count == 3)
                 #expect(try await events("?label=alpha").count == 2)
                 #expect(try await events("?label=zeta,alpha").count == 2, "any of several")
-                let unserved = try await send(.GET, stepwise.url("/v2/events?host=127.0.0.1"))
-                #expect(unserved.status == 400 && unserved.error?.hasPrefix("host cannot filter here") == true, "\(unserved.body)")
+                let unserved = try await send(.GET, stepwise.url("/v2/events?callerIp=127.0.0.1"))
+                #expect(unserved.status == 400 && unserved.error?.hasPrefix("callerIp cannot filter here") == true, "\(unserved.body)")
+                #expect(try await events("?flowControlKey=team-a").compactMap { $0["state"]?.string } == ["DELIVERED", "CREATED"], "every event of the message")
+                #expect(try await events("?host=127.0.0.1").count == 11, "every message went to the target")
+                #expect(try await events("?host=localhost").isEmpty)
+                #expect(try await events("?path=/flaky,/fail").count == 7)
                 #expect(try await events("?queueName=mail&queueName=none&state=FAILED").compactMap { $0["messageId"]?.string } == [failed])
                 #expect(try await events("?messageIds=\(delivered)&messageIds=\(canceled)").count == 4)
                 #expect(try await events("?url=\(target.url("/flaky"))").count == 4)

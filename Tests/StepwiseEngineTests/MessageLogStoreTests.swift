@@ -1,5 +1,6 @@
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseTesting
 import Testing
 
@@ -22,6 +23,37 @@ struct MessageLogStoreTests {
             #expect(left.map(\.messageId) == [recent.id])
             #expect(left.first?.state == .created)
             #expect(left.first?.message?.destination == recent.destination, "a created event keeps its message")
+        }
+    }
+
+    @Test("host, path and flow-control key filters take what Destination and the message say, in SQL as in Swift", arguments: StoreKind.testable)
+    func hostPathAndKeyFilters(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { fixture in
+            let urls = [
+                "http://127.0.0.1:9/a/b?x=1#f", "https://User:pw@Example.COM:8443/Path%20x?q", "http://[::1]:8080/v6", "https://example.com",
+                "https://example.com?only=query", "http://a@b@host.test/x", "https://app.test//api//wf", "http://[fe80::1/x", "https://Example.com/a/b",
+            ]
+            var messages = urls.map { QueuedMessage(role: .plain, runId: nil, destination: $0, dueAt: .epoch) }
+            messages[0].flowControl = FlowControl(StepwiseProtocol.FlowControl(key: "billing", parallelism: 2))
+            messages[1].flowControl = FlowControl(StepwiseProtocol.FlowControl(key: "billing", rate: 5))
+            messages[2].flowControl = NamedQueue.flowControl(of: "mail")
+            messages[2].queue = "mail"
+            _ = try await fixture.store.publish(messages.map { .enqueue($0) }, at: try fixture.at(0))
+
+            func found(_ fill: (inout MessageMatch) -> Void) async throws -> Set<String> {
+                var filter = MessageEventFilter()
+                fill(&filter.match)
+                return Set(try await fixture.store.messageEvents(matching: filter, before: nil, count: 100).events.map(\.url))
+            }
+            for host in Set(urls.map(Destination.host(of:))) {
+                #expect(try await found { $0.hosts = [host] } == Set(urls.filter { Destination.host(of: $0) == host }), "host \(host)")
+            }
+            for path in Set(urls.map(Destination.path(of:))) {
+                #expect(try await found { $0.paths = [path] } == Set(urls.filter { Destination.path(of: $0) == path }), "path \(path)")
+            }
+            #expect(try await found { $0.hosts = ["example.com"]; $0.paths = ["/"] } == [urls[3], urls[4]], "both hold")
+            #expect(try await found { $0.flowControlKeys = ["billing", "none"] } == [urls[0], urls[1]], "any of several keys")
+            #expect(try await found { $0.flowControlKeys = [NamedQueue.flowKey(of: "mail")] }.isEmpty, "a queue's key is not its message's")
         }
     }
 
@@ -50,5 +82,41 @@ struct MessageLogStoreTests {
         #expect(AttemptAnswer.prefix(of: text, maximum: 6) == Array("ééé".utf8))
         #expect(AttemptAnswer.prefix(of: Array("€€".utf8), maximum: 5) == Array("€".utf8), "three-byte characters")
         #expect(AttemptAnswer.prefix(of: text, maximum: 100) == text)
+    }
+}
+
+/// Two messages as a store before the `flow_key` column (SQLite v18, PostgreSQL v11) logged and
+/// dead-lettered them, and what its upgrade must make of them: one published with a
+/// flow-control key, found by it in every event, and a queue's, found by none.
+struct FlowKeyUpgrade {
+    let keyed: QueuedMessage
+    let queued: QueuedMessage
+
+    init() {
+        var keyed = QueuedMessage(role: .plain, runId: nil, destination: "http://127.0.0.1:9/keyed", dueAt: .epoch)
+        keyed.flowControl = FlowControl(concurrencyKey: "k", concurrencyLimit: 1, rateKey: "k")
+        var queued = QueuedMessage(role: .plain, runId: nil, destination: "http://127.0.0.1:9/queued", dueAt: .epoch)
+        queued.flowControl = NamedQueue.flowControl(of: "mail")
+        queued.queue = "mail"
+        (self.keyed, self.queued) = (keyed, queued)
+    }
+
+    /// The events an older store logged, each a message, its state and whether the row kept its
+    /// stored form (only a `CREATED` event does).
+    var events: [(message: QueuedMessage, state: String, spec: String?)] {
+        get throws { [(keyed, "CREATED", try StoredJSON.text(keyed)), (keyed, "DELIVERED", nil), (queued, "CREATED", try StoredJSON.text(queued))] }
+    }
+
+    /// Checks `store`, upgraded, against what the upgrade must make of the rows.
+    func expectUpgraded(_ store: any Store) async throws {
+        var events = MessageEventFilter()
+        events.match.flowControlKeys = ["k"]
+        let found = try await store.messageEvents(matching: events, before: nil, count: 10).events
+        #expect(found.map(\.state) == [.delivered, .created], "the delivered event takes its key from the created one")
+        var letters = MessageDeadLetterFilter()
+        letters.match.flowControlKeys = ["k"]
+        #expect(try await store.messageDeadLetters(matching: letters, after: nil, count: 10).letters.map(\.message.id) == [keyed.id])
+        events.match.flowControlKeys = [NamedQueue.flowKey(of: "mail")]
+        #expect(try await store.messageEvents(matching: events, before: nil, count: 10).events.isEmpty, "a queue's key is not its message's own")
     }
 }

@@ -99,6 +99,42 @@ struct MultiNodeTests {
         await database.drop()
     }
 
+    @Test("v11 gives each logged and dead-lettered message the flow-control key it was published with, every event of it")
+    func flowKeysOfLoggedMessagesOnUpgrade() async throws {
+        let database = try await PostgresTestDatabase.create()
+        do {
+            await (try await PostgresStore.open(url: database.url, logger: silentLogger)).close()
+            let upgrade = FlowKeyUpgrade()
+            // The database as v10 left it: messages logged and dead-lettered by nodes before v11.
+            func event(_ message: QueuedMessage, _ state: String, spec: String?) -> String {
+                let stored = spec.map { "'\($0)'" } ?? "NULL"
+                return """
+                    INSERT INTO message_events (time, state, message_id, url, queue_name, spec)
+                    VALUES (1, '\(state)', '\(message.id)', '\(message.destination)', \(message.queue.map { "'\($0)'" } ?? "NULL"), \(stored))
+                    """
+            }
+            func letter(_ message: QueuedMessage) throws -> String {
+                """
+                INSERT INTO message_dead_letters (id, message_id, spec, due_at, url, queue_name, response_status, response_headers, response_body,
+                    created_at, failed_at)
+                VALUES ('dlq_\(message.id)', '\(message.id)', '\(try StoredJSON.text(message))', 0, '\(message.destination)',
+                    \(message.queue.map { "'\($0)'" } ?? "NULL"), 500, '[]', '', 1, 1)
+                """
+            }
+            try await database.execute([
+                "ALTER TABLE message_events DROP COLUMN flow_key", "ALTER TABLE message_dead_letters DROP COLUMN flow_key",
+                "DELETE FROM stepwise_migrations WHERE name LIKE 'v11:%'",
+            ] + (try upgrade.events.map { event($0.message, $0.state, spec: $0.spec) }) + [try letter(upgrade.keyed), try letter(upgrade.queued)])
+            let store = try await PostgresStore.open(url: database.url, logger: silentLogger)
+            try await upgrade.expectUpgraded(store)
+            await store.close()
+        } catch {
+            await database.drop()
+            throw error
+        }
+        await database.drop()
+    }
+
     @Test("a run started and notified through an API-only node is delivered at once by the delivering node, not after its idle timeout")
     func otherNodesWakeOnNotifications() async throws {
         let waiter = try definition(Self.waiter)

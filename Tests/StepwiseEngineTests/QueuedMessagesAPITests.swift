@@ -70,21 +70,23 @@ struct QueuedMessagesAPITests {
             let red = try await publishLater("/a", [("Upstash-Label", "red")])
             let plain = try await publishLater("/b")
             let other = try await publishLater("/c", [("Upstash-Label", "green")])
+            let keyed = try await publishLater("/d", [("Upstash-Flow-Control-Key", "k1"), ("Upstash-Flow-Control-Value", "parallelism=1")])
+            let pathed = try await publishLater("/e")
             let queued: @Sendable () async throws -> Set<String> = {
                 var left: Set<String> = []
-                for id in [blue, red, plain, other] where try await send(.GET, stepwise.url("/v2/messages/\(id)")).status == 200 { left.insert(id) }
+                for id in [blue, red, plain, other, keyed, pathed] where try await send(.GET, stepwise.url("/v2/messages/\(id)")).status == 200 { left.insert(id) }
                 return left
             }
             for (query, problem) in [
-                ("label=", "label has no value"), ("label=,", "label ',' names no value"), ("host=127.0.0.1", "host cannot filter here"),
-                ("flowControlKey=k", "flowControlKey cannot filter here"), ("lable=blue", "lable is not a parameter of a bulk cancel of messages"),
+                ("label=", "label has no value"), ("label=,", "label ',' names no value"), ("host=", "host has no value"),
+                ("callerIp=1.2.3.4", "callerIp cannot filter here"), ("lable=blue", "lable is not a parameter of a bulk cancel of messages"),
                 ("messageIds=\(blue)&label=red", "messageIds names the messages; filters cannot be given with it"),
                 ("count=0", "count must be a whole number from 1"),
             ] {
                 let refused = try await send(.DELETE, stepwise.url("/v2/messages?\(query)"))
                 #expect(refused.status == 400 && refused.error?.hasPrefix(problem) == true, "\(query): \(refused.body)")
             }
-            #expect(try await queued().count == 4, "a refused cancel cancels nothing")
+            #expect(try await queued().count == 6, "a refused cancel cancels nothing")
             let tooLong = [String(repeating: "x", count: 257), Array(repeating: String(repeating: "é", count: 100), count: 6).joined(separator: ",")]
             for (label, problem) in [(",", "header 'Upstash-Label' ',' names no label")] + tooLong.map({ ($0, "at most 256 bytes each") }) {
                 let refused = try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/a"), body: "{}", headers: [("Upstash-Label", label)])
@@ -92,6 +94,10 @@ struct QueuedMessagesAPITests {
             }
 
             #expect(try await send(.DELETE, stepwise.url("/v2/messages?label=eu,red&url=http://127.0.0.1:9/a")).json == ["cancelled": 2])
+            #expect(try await queued() == [plain, other, keyed, pathed])
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages?path=/e&host=localhost")).json == ["cancelled": 0], "both must hold")
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages?path=/e&host=127.0.0.1")).json == ["cancelled": 1])
+            #expect(try await send(.DELETE, stepwise.url("/v2/messages?flowControlKey=k0,k1")).json == ["cancelled": 1])
             #expect(try await queued() == [plain, other])
             #expect(try await send(.DELETE, stepwise.url("/v2/messages?messageIds=\(plain)")).json == ["cancelled": 1], "ids in the query, as QStash's API takes them")
             let future = WorkflowEngine.systemTime().millisecondsSinceEpoch + 3_600_000

@@ -145,6 +145,37 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("an upgrade from v17 gives each logged and dead-lettered message the flow-control key it was published with, every event of it")
+    func upgradeFromV17KeysLoggedMessages() async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            let path = s.directory.path("v17.db")
+            let v17 = SQLiteSchema.migrator.migrations[16]
+            try #require(v17.hasPrefix("v17:"))
+            let upgrade = FlowKeyUpgrade()
+            do {
+                let old = try DatabaseQueue(path: path)
+                try SQLiteSchema.migrator.migrate(old, upTo: v17)
+                try await old.write { db in
+                    for (message, state, spec) in try upgrade.events {
+                        try db.execute(
+                            sql: "INSERT INTO message_events (time, state, message_id, url, queue_name, spec) VALUES (1, ?, ?, ?, ?, ?)",
+                            arguments: [state, message.id, message.destination, message.queue, spec])
+                    }
+                    for message in [upgrade.keyed, upgrade.queued] {
+                        try db.execute(
+                            sql: """
+                                INSERT INTO message_dead_letters (id, message_id, spec, due_at, url, queue_name, response_status, response_headers,
+                                    response_body, created_at, failed_at)
+                                VALUES (?, ?, ?, 0, ?, ?, 500, '[]', X'', 1, 1)
+                                """,
+                            arguments: ["dlq_" + message.id, message.id, try StoredJSON.text(message), message.destination, message.queue])
+                    }
+                }
+            }
+            try await upgrade.expectUpgraded(try SQLiteStore(path: path))
+        }
+    }
+
     @Test("an entry of either DLQ that this version cannot read (a newer node's row) is left out, and the listing goes on past it")
     func unreadableDeadLetters() async throws {
         try await StoreFixture.with(.sqlite) { s in

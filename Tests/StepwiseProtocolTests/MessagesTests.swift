@@ -150,6 +150,20 @@ import Testing
         }
     }
 
+    @Test("QStash's host and path filters read a destination's authority without user or port, and its path up to a query", arguments: [
+        ("http://127.0.0.1:9/a/b?x=1#f", "127.0.0.1", "/a/b"),
+        ("https://User:pw@Example.COM:8443/Path%20x?q", "example.com", "/Path%20x"),
+        ("http://[::1]:8080/v6", "[::1]", "/v6"),
+        ("https://example.com", "example.com", "/"),
+        ("https://example.com?only=query", "example.com", "/"),
+        ("http://a@b@host.test/x", "host.test", "/x"),
+        ("https://app.test//api//wf", "app.test", "//api//wf"),
+    ])
+    func readsTheHostAndPathOfADestination(url: String, host: String, path: String) {
+        #expect(Destination.host(of: url) == host)
+        #expect(Destination.path(of: url) == path)
+    }
+
     @Test func locatesBadInputInBatches() {
         func error(_ json: String) -> String? {
             do {

@@ -65,6 +65,9 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var scheduleId: String?
     /// `Upstash-Redact-Fields`: what the APIs show redacted (`shown`).
     public var redaction: MessageRedaction?
+    /// The `Upstash-Flow-Control-Key` it was published with, which QStash's filters find it by;
+    /// none for a queue's message, counted under its queue's own key.
+    public var flowControlKey: String? { queue == nil ? flowControl?.key : nil }
     /// Attempts made so far (`Upstash-Retried` of the next one).
     public var attempt: Int
     /// Set on a run's first delivery when its trigger asked for `WF_DetectTrigger`: an answer

@@ -27,3 +27,36 @@ public enum Destination {
         return TokenParameter.removed(from: String(target.dropFirst(prefix.count)))
     }
 }
+
+extension Destination {
+    /// The host of `url` as QStash's `host` filter reads it: the authority after `://` without
+    /// user information and port, lowercased; an IPv6 address keeps its brackets. Stores that
+    /// match in SQL write the same rule there, so it stays this plain.
+    public static func host(of url: String) -> String {
+        var host = authority(of: url)
+        if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
+        if host.hasPrefix("["), let close = host.firstIndex(of: "]") { return host[...close].lowercased() }
+        return host.prefix { $0 != ":" }.lowercased()
+    }
+
+    /// The path of `url` as QStash's `path` filter reads it: what follows the authority up to a
+    /// query or fragment, as written (not decoded); `/` when there is none.
+    public static func path(of url: String) -> String {
+        let rest = afterScheme(url).drop { !isAuthorityEnd($0) }
+        let path = rest.prefix { $0 != "?" && $0 != "#" }
+        return path.isEmpty ? "/" : String(path)
+    }
+
+    private static func authority(of url: String) -> Substring {
+        afterScheme(url).prefix { !isAuthorityEnd($0) }
+    }
+
+    private static func afterScheme(_ url: String) -> Substring {
+        guard let separator = url.range(of: "://") else { return url[...] }
+        return url[separator.upperBound...]
+    }
+
+    private static func isAuthorityEnd(_ character: Character) -> Bool {
+        character == "/" || character == "?" || character == "#"
+    }
+}

@@ -16,15 +16,14 @@ struct DeadLetterQuery {
     var cursor: PageCursor?
     var count = DeadLetterFilter.maximumPage
 
-    /// Filters of Upstash's DLQ API that Stepwise does not apply, with why, beside
-    /// `ListingQuery.unrecorded`.
-    private static let unserved = [
+    /// Filters of Upstash's DLQ API that Stepwise does not apply, with why.
+    private static let unserved = ListingQuery.unservedRunFilters + [
         ("workflowCreatedAt", "filter on the failure time with fromDate and toDate"),
         ("responseStatus", "entries are not found by their answer's status"),
     ]
 
     /// The names of `unserved`.
-    static var unservedNames: [String] { unserved.map(\.0) + ListingQuery.unrecorded.map(\.0) }
+    static var unservedNames: [String] { unserved.map(\.0) }
 
     /// The filters of at most one value.
     static let singleFilters = ["workflowRunId", "workflowUrl", "url", "workflow", "fromDate", "toDate"]

@@ -33,8 +33,11 @@ struct ListingQuery {
         return values
     }
 
-    /// QStash's message filters (`url`, `topicName`, `queueName`, `scheduleId`, `label`), each of
-    /// several values (`values`).
+    /// QStash's message filters `messageMatch` reads.
+    static let messageFilters = ["url", "topicName", "queueName", "scheduleId", "label", "host", "path", "flowControlKey"]
+
+    /// QStash's message filters (`messageFilters`), each of several values (`values`); hosts
+    /// compare without case, as `Destination.host(of:)` gives them.
     func messageMatch() throws(ProtocolError) -> MessageMatch {
         var match = MessageMatch()
         match.urls = try values("url")
@@ -42,6 +45,9 @@ struct ListingQuery {
         match.queues = try values("queueName")
         match.scheduleIds = try values("scheduleId")
         match.labels = try values("label")
+        match.hosts = try values("host").map { $0.lowercased() }
+        match.paths = try values("path")
+        match.flowControlKeys = try values("flowControlKey")
         return match
     }
 
@@ -57,17 +63,15 @@ struct ListingQuery {
         (try milliseconds("fromDate"), try milliseconds("toDate"))
     }
 
-    /// Filters every Upstash listing takes that Stepwise does not record, with why.
-    static let unrecorded = [
-        ("callerIp", "Stepwise does not record the address a request came from"),
-        ("flowControlKey", "Stepwise does not keep runs and entries by flow-control key"),
-    ]
+    /// The filter of the address a request came from, which Stepwise does not record, in both
+    /// spellings Upstash's clients send.
+    static let callerAddress = ["callerIp", "callerIP"].map { ($0, "Stepwise does not record the address a request came from") }
 
-    /// QStash's message filters that Stepwise does not apply, with why, beside `unrecorded`.
-    static let unservedMessageFilters = [
-        ("host", "filter on the destination with url"), ("path", "filter on the destination with url"),
-        ("callerIP", "Stepwise does not record the address a request came from"),
-    ]
+    /// Filters every Upstash listing of runs takes that Stepwise does not apply, with why.
+    static let unservedRunFilters = callerAddress + [("flowControlKey", "Stepwise does not keep runs and entries by flow-control key")]
+
+    /// QStash's message filters that Stepwise does not apply, with why.
+    static let unservedMessageFilters = callerAddress
 
     /// The ids a bulk request names in `member`: repeated or comma-separated in the query, or a
     /// JSON body `{"<member>": [...]}`, not both; `nil` when it names none (it selects by filter
@@ -82,10 +86,10 @@ struct ListingQuery {
         return inBody
     }
 
-    /// Refuses the first of `unrecorded` and `others` the query gives: ignoring it would select
-    /// what it does not match.
-    func refuseUnserved(_ others: [(String, String)] = []) throws(ProtocolError) {
-        for (name, why) in Self.unrecorded + others where text(name) != nil {
+    /// Refuses the first of `unserved` the query gives: ignoring it would select what it does
+    /// not match.
+    func refuseUnserved(_ unserved: [(String, String)]) throws(ProtocolError) {
+        for (name, why) in unserved where text(name) != nil {
             throw ProtocolError("\(name) cannot filter here: \(why)")
         }
     }

@@ -3,16 +3,17 @@ import StepwiseEngine
 import StepwiseProtocol
 
 /// What a query of `/v2/dlq` asks for, as QStash's clients name it: `count` (from 1; 100, the
-/// default, at most), `cursor`, the filters `messageId`, `url`, `topicName`, `queueName`,
-/// `scheduleId`, `label`, `responseStatus`, `fromDate` and `toDate` (unix milliseconds of the
-/// failure, inclusive). An empty value is no value.
+/// default, at most), `cursor`, the filters `messageId`, `responseStatus`, `fromDate` and `toDate`
+/// (unix milliseconds of the failure, inclusive) and the message filters of `ListingQuery.messageMatch`
+/// (`url`, `topicName`, `queueName`, `scheduleId`, `label`, `host`, `path`, `flowControlKey`). An
+/// empty value is no value.
 struct MessageDeadLetterQuery {
     var filter = MessageDeadLetterFilter()
     var cursor: PageCursor?
     var count = MessageDeadLetterFilter.maximumPage
 
     /// The filters read.
-    static let filters = ["messageId", "url", "topicName", "queueName", "scheduleId", "label", "responseStatus", "fromDate", "toDate"]
+    static let filters = ["messageId", "responseStatus", "fromDate", "toDate"] + ListingQuery.messageFilters
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
         let query = ListingQuery(parameters: parameters)

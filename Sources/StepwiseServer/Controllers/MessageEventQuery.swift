@@ -4,9 +4,9 @@ import StepwiseProtocol
 
 /// What a query of `/v2/events` asks for, as QStash's clients name it: `count` (from 1; 1,000, the
 /// default, at most), `cursor`, and the filters `messageId` and `messageIds` (repeated), `state`,
-/// `url`, `topicName`, `queueName`, `scheduleId`, `label`, `fromDate` and `toDate` (unix
-/// milliseconds, inclusive). An empty value is no value; `callerIp`, `callerIP`, `flowControlKey`,
-/// `host` and `path` are refused rather than ignored.
+/// `url`, `topicName`, `queueName`, `scheduleId`, `label`, `host`, `path`, `flowControlKey` (each of
+/// several values, `ListingQuery.messageMatch`), `fromDate` and `toDate` (unix milliseconds,
+/// inclusive). An empty value is no value; `callerIp` and `callerIP` are refused rather than ignored.
 struct MessageEventQuery {
     var filter = MessageEventFilter()
     /// The page starts below this event (the previous page's `cursor`).

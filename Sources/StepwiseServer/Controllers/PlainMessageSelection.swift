@@ -5,8 +5,8 @@ import StepwiseProtocol
 
 /// Which plain messages `DELETE /v2/messages` cancels, as QStash's API and clients ask: those
 /// `messageIds` names (a JSON body `{"messageIds": [...]}`, or the query, repeated), or those the
-/// query's filters take (`url`, `topicName`, `queueName`, `scheduleId`, `label`, each of several
-/// values, repeated or comma-separated, matching any; `fromDate`/`toDate`, unix ms of the
+/// query's filters take (`url`, `topicName`, `queueName`, `scheduleId`, `label`, `host`, `path`,
+/// `flowControlKey`, each of several values, repeated or comma-separated, matching any; `fromDate`/`toDate`, unix ms of the
 /// publish, inclusive; `count`, at most 500, oldest first), or with neither every plain message.
 /// What would widen a cancel is refused: a filter Stepwise cannot apply, an unknown parameter,
 /// an empty value, ids beside filters.
@@ -17,7 +17,7 @@ struct PlainMessageSelection {
 
     /// The most messages one cancel by filter takes, as QStash allows.
     static let maximumCount = 500
-    private static let filters = ["url", "topicName", "queueName", "scheduleId", "label", "fromDate", "toDate", "count"]
+    private static let filters = ListingQuery.messageFilters + ["fromDate", "toDate", "count"]
 
     /// The selection `request` makes; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<PlainMessageSelection, ErrorAnswer> {

@@ -54,10 +54,10 @@ enum RunSelection {
 
     /// The selection of the query; `nil` when it names nothing (the body may).
     private static func fromQuery(_ query: ListingQuery) throws(ProtocolError) -> RunSelection? {
-        let known = parameters + ListingQuery.unrecorded.map(\.0)
+        let known = parameters + ListingQuery.unservedRunFilters.map(\.0)
         try query.refuseUnknown(allowed: known, in: "a bulk cancel")
         try query.refuseEmpty(known)
-        try query.refuseUnserved()
+        try query.refuseUnserved(ListingQuery.unservedRunFilters)
         let exact: Bool
         switch try query.single("workflowUrlExactMatch") {
         case nil, "false": exact = false

@@ -52,9 +52,9 @@ struct WorkflowLogsController: Sendable {
         return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts)
     }
 
-    /// Filters of Upstash's logs API that Stepwise does not apply, with why, beside
-    /// `ListingQuery.unrecorded`: refused rather than ignored, which would list runs they do not match.
-    private static let unserved = [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
+    /// Filters of Upstash's logs API that Stepwise does not apply, with why: refused rather than
+    /// ignored, which would list runs they do not match.
+    private static let unserved = ListingQuery.unservedRunFilters + [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
 
     /// The listing a query asks for: `count` (1 to `maximumCount`), `cursor`, `state`,
     /// `workflowUrl` (exact), `label`, `workflowCreatedAt` (the run's start, unix milliseconds),

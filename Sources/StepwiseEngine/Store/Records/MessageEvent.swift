@@ -43,6 +43,8 @@ public struct MessageEvent: Sendable, Equatable {
     public var scheduleId: String?
     /// Its `Upstash-Label`.
     public var label: String?
+    /// Its `Upstash-Flow-Control-Key`.
+    public var flowControlKey: String?
     /// The workflow run it belongs to, if any.
     public var runId: String?
     /// Why an attempt failed (`error`, `failed`).
@@ -57,7 +59,7 @@ public struct MessageEvent: Sendable, Equatable {
         self.init(
             sequence: 0, time: time, state: state, message: state == .created ? Self.shown(message) : nil, messageId: message.id, url: message.destination,
             urlGroup: message.urlGroup, queue: message.queue, scheduleId: message.scheduleId, label: message.label,
-            runId: message.runId ?? message.runIdHeader, error: error, nextDeliveryAt: nextDeliveryAt,
+            flowControlKey: message.flowControlKey, runId: message.runId ?? message.runIdHeader, error: error, nextDeliveryAt: nextDeliveryAt,
             answer: answer.map { AttemptAnswer(status: $0.status, headers: $0.headers, body: AttemptAnswer.prefix(of: $0.body, maximum: Self.maximumBodyBytes)) })
     }
 
@@ -71,7 +73,7 @@ public struct MessageEvent: Sendable, Equatable {
     /// An event with every part given, as a store reads it back.
     public init(
         sequence: Int64, time: Int64, state: State, message: QueuedMessage?, messageId: String, url: String, urlGroup: String?, queue: String?,
-        scheduleId: String?, label: String?, runId: String?, error: String?, nextDeliveryAt: Int64?, answer: AttemptAnswer?
+        scheduleId: String?, label: String?, flowControlKey: String?, runId: String?, error: String?, nextDeliveryAt: Int64?, answer: AttemptAnswer?
     ) {
         self.sequence = sequence
         self.time = time
@@ -83,6 +85,7 @@ public struct MessageEvent: Sendable, Equatable {
         self.queue = queue
         self.scheduleId = scheduleId
         self.label = label
+        self.flowControlKey = flowControlKey
         self.runId = runId
         self.error = error
         self.nextDeliveryAt = nextDeliveryAt

@@ -1,9 +1,10 @@
 import StepwiseProtocol
 
 /// What QStash's message APIs filter plain messages by (the message log, the DLQ, a bulk
-/// cancel): destination URL, URL group, queue, schedule and label, each a list of values of
-/// which a message must match one (Upstash's multi-value filters); an empty list takes any.
-/// A message matches a label when it is one of those its `Upstash-Label` names.
+/// cancel): destination URL, its host and path, URL group, queue, schedule, label and
+/// flow-control key, each a list of values of which a message must match one (Upstash's
+/// multi-value filters); an empty list takes any. A message matches a label when it is one of
+/// those its `Upstash-Label` names.
 public struct MessageMatch: Sendable, Equatable {
     /// Destination URLs, exactly.
     public var urls: [String] = []
@@ -15,14 +16,20 @@ public struct MessageMatch: Sendable, Equatable {
     public var scheduleIds: [String] = []
     /// Labels, any of a message's (`Upstash-Label: a,b` gives it two).
     public var labels: [String] = []
+    /// Hosts of the destination as `Destination.host(of:)` gives them (lowercased).
+    public var hosts: [String] = []
+    /// Paths of the destination (`Destination.path(of:)`), exactly.
+    public var paths: [String] = []
+    /// `Upstash-Flow-Control-Key`s.
+    public var flowControlKeys: [String] = []
 
     /// A match of every message.
     public init() {}
 
-    /// The lists as the stores bind them, in the order url, URL group, queue, schedule, label:
-    /// each a JSON array, or `nil` when empty (no condition).
+    /// The lists as the stores bind them, in the order url, URL group, queue, schedule, label,
+    /// host, path, flow-control key: each a JSON array, or `nil` when empty (no condition).
     public func boundLists() throws -> [String?] {
-        try [urls, urlGroups, queues, scheduleIds, labels].map(StoredJSON.list)
+        try [urls, urlGroups, queues, scheduleIds, labels, hosts, paths, flowControlKeys].map(StoredJSON.list)
     }
 
     /// Whether `message` matches.
@@ -30,6 +37,8 @@ public struct MessageMatch: Sendable, Equatable {
         Self.takes(urls, message.destination) && Self.takes(urlGroups, message.urlGroup) && Self.takes(queues, message.queue)
             && Self.takes(scheduleIds, message.scheduleId)
             && (labels.isEmpty || !Set(labels).isDisjoint(with: CommaList.items(message.label ?? "")))
+            && Self.takes(hosts, Destination.host(of: message.destination)) && Self.takes(paths, Destination.path(of: message.destination))
+            && Self.takes(flowControlKeys, message.flowControlKey)
     }
 
     private static func takes(_ values: [String], _ value: String?) -> Bool {
