@@ -24,7 +24,7 @@ enum PostgresRecords {
             error: text("error").flatMap { try? Value(json: $0) }.flatMap(StepError.init(value:)), parent: parent,
             flowControl: flowControl(row), endpoint: text("endpoint_url"), defaults: StoredJSON.decode(RunDefaults.self, from: text("endpoint_defaults")),
             invoker: StoredJSON.decode(EndpointInvoker.self, from: text("endpoint_invoker")),
-            label: text("label"))
+            label: text("label"), flowControlKey: text("flow_key"))
         run.setInput(json: input)
         return run
     }

@@ -213,28 +213,52 @@ enum PostgresSchema {
             WHERE label IS NOT NULL AND btrim(part, E' \\t') <> ''
             """,
         ]),
-        // A log row keeps its message's stored form only when it was created; the message's other
-        // rows take the key from that one; a queue's messages have none of their own
-        // (`QueuedMessage.flowControlKey`). Rows an older node writes during a rolling upgrade
-        // have none, and match no flow-control key filter.
-        Migration(name: "v11: the flow-control key of a logged or dead-lettered message, for its filter", statements: [
+        // A YAML run's key is its flow control's; an SDK run's is kept with its run-level options
+        // when it has them (the JS SDK 1.x's, a resume's); others started before have none. A log
+        // row keeps its message's stored form only when it was created; the message's other rows
+        // take the key from that one; a queue's messages have none of their own
+        // (`QueuedMessage.flowControlKey`). Only rows whose JSON names a flow control are read,
+        // by a function that reads past a `\u0000` escape (JSONB refuses one) and gives NULL for
+        // anything else it cannot read, so no stored row can fail the upgrade. Rows an older node writes during a rolling upgrade
+        // have no key, and match no flow-control key filter (a YAML run's is read from its flow
+        // control).
+        Migration(name: "v11: the flow-control key of a run, a logged or dead-lettered message, for its filter", statements: [
+            // The tables are locked in one order, first, so the upgrade cannot deadlock with a
+            // node of an older version; one holding a long transaction fails this start after a
+            // minute (start the node again) rather than holding every writer behind it.
+            "SET LOCAL lock_timeout = '60s'",
+            "LOCK TABLE runs, message_dead_letters, message_events IN ACCESS EXCLUSIVE MODE",
+            """
+            CREATE FUNCTION stepwise_flow_key(document TEXT, member TEXT) RETURNS TEXT LANGUAGE plpgsql AS $$
+            DECLARE
+                flow JSONB;
+            BEGIN
+                flow := CAST(replace(document, '\\u0000', '') AS JSONB);
+                IF member IS NOT NULL THEN
+                    flow := flow -> member;
+                END IF;
+                RETURN COALESCE(flow -> 'flowControl' ->> 'concurrencyKey', flow -> 'flowControl' ->> 'rateKey');
+            EXCEPTION WHEN others THEN
+                RETURN NULL;
+            END $$
+            """,
+            "ALTER TABLE runs ADD COLUMN flow_key TEXT",
+            """
+            UPDATE runs SET flow_key = COALESCE(concurrency_key, rate_key, stepwise_flow_key(endpoint_defaults, 'overrides'), stepwise_flow_key(endpoint_defaults, NULL))
+            WHERE concurrency_key IS NOT NULL OR rate_key IS NOT NULL OR endpoint_defaults LIKE '%"flowControl"%'
+            """,
             "ALTER TABLE message_events ADD COLUMN flow_key TEXT",
             "ALTER TABLE message_dead_letters ADD COLUMN flow_key TEXT",
-            "UPDATE message_dead_letters SET flow_key = \(flowKey("spec")) WHERE queue_name IS NULL",
+            "UPDATE message_dead_letters SET flow_key = stepwise_flow_key(spec, NULL) WHERE queue_name IS NULL AND spec LIKE '%\"flowControl\"%'",
             """
             UPDATE message_events SET flow_key = created.key
-            FROM (SELECT DISTINCT ON (message_id) message_id, \(flowKey("spec")) AS key FROM message_events WHERE spec IS NOT NULL
-                ORDER BY message_id, seq) AS created
+            FROM (SELECT DISTINCT ON (message_id) message_id, stepwise_flow_key(spec, NULL) AS key FROM message_events
+                WHERE spec LIKE '%"flowControl"%' ORDER BY message_id, seq) AS created
             WHERE created.message_id = message_events.message_id AND created.key IS NOT NULL AND message_events.queue_name IS NULL
             """,
+            "DROP FUNCTION stepwise_flow_key(TEXT, TEXT)",
         ]),
     ]
-
-    /// The SQL of the flow-control key in a message's stored form `column` (`FlowControl.key`), for
-    /// a message of no queue.
-    private static func flowKey(_ column: String) -> String {
-        "COALESCE(CAST(\(column) AS JSONB) -> 'flowControl' ->> 'concurrencyKey', CAST(\(column) AS JSONB) -> 'flowControl' ->> 'rateKey')"
-    }
 
     /// Applies the migrations this database lacks, one transaction each, while holding the
     /// migration lock (a node starting meanwhile waits, then finds them applied).

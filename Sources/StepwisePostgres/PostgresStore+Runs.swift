@@ -201,6 +201,10 @@ extension PostgresStore {
                 conditions.append(condition.sql)
                 values.append(condition.argument)
             }
+            if let keys = try StoredJSON.list(filter.flowControlKeys) {
+                conditions.append("\(RunFilter.flowKeyColumn(of: "runs")) IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))")
+                values.append(keys)
+            }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order
                 // (the first bound lets the walk seek to it rather than scan from the newest).

@@ -17,8 +17,13 @@ extension PostgresTransaction {
         """
 
     /// `Destination.host(of: url)` in SQL: after `://`, past the last `@` of the authority, a
-    /// bracketed IPv6 address or the text up to a port, lowercased.
-    static let urlHost = #"lower(substring(url from '^[^:]*://(?:[^/?#]*@)?(\[[^]/?#]*\]|[^/?#:]*)'))"#
+    /// bracketed IPv6 address up to its first `]`, or else the text up to a port, its ASCII
+    /// letters lowercased. PostgreSQL takes the longest match of the alternatives, so only the
+    /// first may start with `[` and end with `]`.
+    static let urlHost = #"""
+        translate(substring(url from '^[^:]*://(?:[^/?#]*@)?(\[[^]/?#]*\]|[^[/?#:][^/?#:]*|\[[^]/?#:]*|)'),
+            'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+        """#
 
     /// `Destination.path(of: url)` in SQL: what follows the authority up to a query or fragment,
     /// `/` when nothing does.

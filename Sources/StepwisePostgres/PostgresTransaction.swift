@@ -51,14 +51,15 @@ struct PostgresTransaction: StoreTransaction {
         try session.execute(
             """
             INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
-                concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults, endpoint_invoker, label)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults, endpoint_invoker, label,
+                flow_key)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
                 run.phase.rawValue, created, created, run.parent?.runId, run.parent?.step, flow?.concurrencyKey,
                 flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit, flow?.ratePeriod, run.endpoint,
-                try run.defaults.map(StoredJSON.text), try run.invoker.map(StoredJSON.text), run.label,
+                try run.defaults.map(StoredJSON.text), try run.invoker.map(StoredJSON.text), run.label, run.flowControlKey,
             ])
     }
 
@@ -88,9 +89,9 @@ struct PostgresTransaction: StoreTransaction {
             """, [Self.at(time), id])
     }
 
-    func setRunOptions(id: String, label: String?, defaults: RunDefaults?) throws {
+    func setRunOptions(id: String, label: String?, defaults: RunDefaults?, flowControlKey: String?) throws {
         // The run's label rows follow through the trigger of migration v10.
-        try session.execute("UPDATE runs SET label = ?, endpoint_defaults = ? WHERE id = ?", [label, try defaults.map(StoredJSON.text), id])
+        try session.execute("UPDATE runs SET label = ?, endpoint_defaults = ?, flow_key = ? WHERE id = ?", [label, try defaults.map(StoredJSON.text), flowControlKey, id])
     }
 
     func markFailurePosition(runId: String) throws {

@@ -374,26 +374,37 @@ enum SQLiteSchema {
                 }
             }
         }
-        migrator.registerMigration("v18: the flow-control key of a logged or dead-lettered message, for its filter") { db in
-            // A log row keeps its message's stored form only when it was created; the message's
-            // other rows take the key from that one. A queue's messages have none of their own
-            // (`QueuedMessage.flowControlKey`).
+        migrator.registerMigration("v18: the flow-control key of a run, a logged or dead-lettered message, for its filter") { db in
+            // A YAML run's key is its flow control's; an SDK run's is kept with its run-level
+            // options when it has them (the JS SDK 1.x's, a resume's); others started before
+            // have none. A log row keeps its message's stored form only when it was created; the
+            // message's other rows take the key from that one. A queue's messages have none of
+            // their own (`QueuedMessage.flowControlKey`). Only rows whose JSON names a flow control
+            // are written, so the upgrade writes no more than it must.
             try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN flow_key TEXT;
+                UPDATE runs SET flow_key = COALESCE(concurrency_key, rate_key,
+                    CASE WHEN json_valid(endpoint_defaults) THEN COALESCE(\(flowKey("endpoint_defaults", under: "overrides")), \(flowKey("endpoint_defaults"))) END)
+                WHERE concurrency_key IS NOT NULL OR rate_key IS NOT NULL OR endpoint_defaults LIKE '%"flowControl"%';
                 ALTER TABLE message_events ADD COLUMN flow_key TEXT;
                 ALTER TABLE message_dead_letters ADD COLUMN flow_key TEXT;
-                UPDATE message_dead_letters SET flow_key = \(flowKey("spec")) WHERE queue_name IS NULL AND json_valid(spec);
+                UPDATE message_dead_letters SET flow_key = \(flowKey("spec"))
+                WHERE queue_name IS NULL AND spec LIKE '%"flowControl"%' AND json_valid(spec);
                 UPDATE message_events SET flow_key = (
                     SELECT \(flowKey("created.spec")) FROM message_events AS created
-                    WHERE created.message_id = message_events.message_id AND json_valid(created.spec) LIMIT 1)
-                WHERE queue_name IS NULL;
+                    WHERE created.message_id = message_events.message_id AND created.spec LIKE '%"flowControl"%' AND json_valid(created.spec)
+                    ORDER BY created.seq LIMIT 1)
+                WHERE queue_name IS NULL AND message_id IN (
+                    SELECT message_id FROM message_events WHERE spec LIKE '%"flowControl"%' AND json_valid(spec));
                 """)
         }
         return migrator
     }
 
-    /// The SQL of the flow-control key in a message's stored form `column` (`FlowControl.key`), for
-    /// a message of no queue.
-    private static func flowKey(_ column: String) -> String {
-        "COALESCE(json_extract(\(column), '$.flowControl.concurrencyKey'), json_extract(\(column), '$.flowControl.rateKey'))"
+    /// The SQL of the flow-control key (`FlowControl.key`) in the JSON of `column`, a message's
+    /// stored form or a run's options, at its `flowControl` or that of its member `under`.
+    private static func flowKey(_ column: String, under member: String? = nil) -> String {
+        let path = "$" + (member.map { ".\($0)" } ?? "") + ".flowControl"
+        return "COALESCE(json_extract(\(column), '\(path).concurrencyKey'), json_extract(\(column), '\(path).rateKey'))"
     }
 }

@@ -188,6 +188,10 @@ public final class SQLiteStore: Store {
                 conditions.append(condition.sql)
                 arguments += [condition.argument]
             }
+            if let keys = try StoredJSON.list(filter.flowControlKeys) {
+                conditions.append("\(RunFilter.flowKeyColumn(of: "runs")) IN (SELECT value FROM json_each(?))")
+                arguments += [keys]
+            }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order
                 // (the first bound lets the walk seek to it rather than scan from the newest).
@@ -296,7 +300,7 @@ public final class SQLiteStore: Store {
             flowControl: Self.flowControl(row), endpoint: row["endpoint_url"],
             defaults: StoredJSON.decode(RunDefaults.self, from: row["endpoint_defaults"]),
             invoker: StoredJSON.decode(EndpointInvoker.self, from: row["endpoint_invoker"]),
-            label: row["label"])
+            label: row["label"], flowControlKey: row["flow_key"])
         run.setInput(json: input)
         return run
     }

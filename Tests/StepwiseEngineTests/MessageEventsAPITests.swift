@@ -28,7 +28,7 @@ struct MessageEventsAPITests {
                     ])
                 let retried = try await publish("/v2/publish/" + target.url("/flaky"), "b", [("Upstash-Retries", "1")])
                 let failed = try await publish("/v2/enqueue/mail/" + target.url("/fail"), "c", [("Upstash-Retries", "0")])
-                let canceled = try await publish("/v2/publish/" + target.url("/ok"), "d", [("Upstash-Delay", "1h")])
+                let canceled = try await publish("/v2/publish/http://LocalHost:9/later", "d", [("Upstash-Delay", "1h")])
                 #expect(try await send(.DELETE, stepwise.url("/v2/messages/\(canceled)")).status == 200)
 
                 func events(_ query: String = "") async throws -> [Value] {
@@ -75,8 +75,8 @@ struct MessageEventsAPITests {
                 let unserved = try await send(.GET, stepwise.url("/v2/events?callerIp=127.0.0.1"))
                 #expect(unserved.status == 400 && unserved.error?.hasPrefix("callerIp cannot filter here") == true, "\(unserved.body)")
                 #expect(try await events("?flowControlKey=team-a").compactMap { $0["state"]?.string } == ["DELIVERED", "CREATED"], "every event of the message")
-                #expect(try await events("?host=127.0.0.1").count == 11, "every message went to the target")
-                #expect(try await events("?host=localhost").isEmpty)
+                #expect(try await events("?host=127.0.0.1").count == 9, "all but the canceled message went to the target")
+                #expect(try await events("?host=localhost").compactMap { $0["messageId"]?.string } == [canceled, canceled], "without ASCII case")
                 #expect(try await events("?path=/flaky,/fail").count == 7)
                 #expect(try await events("?queueName=mail&queueName=none&state=FAILED").compactMap { $0["messageId"]?.string } == [failed])
                 #expect(try await events("?messageIds=\(delivered)&messageIds=\(canceled)").count == 4)

@@ -32,6 +32,7 @@ struct MessageLogStoreTests {
             let urls = [
                 "http://127.0.0.1:9/a/b?x=1#f", "https://User:pw@Example.COM:8443/Path%20x?q", "http://[::1]:8080/v6", "https://example.com",
                 "https://example.com?only=query", "http://a@b@host.test/x", "https://app.test//api//wf", "http://[fe80::1/x", "https://Example.com/a/b",
+                "http://[ab]cd/x", "http://ÄBC.Example:80/p", "http://äbc.example/p", "http://host/\u{301}p?q", "http://host?\u{301}/x", "http://user@host/",
             ]
             var messages = urls.map { QueuedMessage(role: .plain, runId: nil, destination: $0, dueAt: .epoch) }
             messages[0].flowControl = FlowControl(StepwiseProtocol.FlowControl(key: "billing", parallelism: 2))
@@ -52,6 +53,8 @@ struct MessageLogStoreTests {
                 #expect(try await found { $0.paths = [path] } == Set(urls.filter { Destination.path(of: $0) == path }), "path \(path)")
             }
             #expect(try await found { $0.hosts = ["example.com"]; $0.paths = ["/"] } == [urls[3], urls[4]], "both hold")
+            #expect(try await found { $0.hosts = ["[ab]"] } == ["http://[ab]cd/x"], "a bracketed host ends at its bracket")
+            #expect(try await found { $0.hosts = ["Äbc.example"] } == ["http://ÄBC.Example:80/p"], "only ASCII letters compare without case")
             #expect(try await found { $0.flowControlKeys = ["billing", "none"] } == [urls[0], urls[1]], "any of several keys")
             #expect(try await found { $0.flowControlKeys = [NamedQueue.flowKey(of: "mail")] }.isEmpty, "a queue's key is not its message's")
         }
@@ -85,12 +88,15 @@ struct MessageLogStoreTests {
     }
 }
 
-/// Two messages as a store before the `flow_key` column (SQLite v18, PostgreSQL v11) logged and
-/// dead-lettered them, and what its upgrade must make of them: one published with a
-/// flow-control key, found by it in every event, and a queue's, found by none.
+/// Rows as a store before the `flow_key` columns (SQLite v18, PostgreSQL v11) kept them, and what
+/// its upgrade must make of them: a message published with a flow-control key, found by it in
+/// every event; a queue's, found by none; one whose stored form escapes a NUL character (which
+/// PostgreSQL's JSONB refuses); an SDK run a resume gave a key, and a YAML run of a keyed
+/// workflow.
 struct FlowKeyUpgrade {
     let keyed: QueuedMessage
     let queued: QueuedMessage
+    let escaped: QueuedMessage
 
     init() {
         var keyed = QueuedMessage(role: .plain, runId: nil, destination: "http://127.0.0.1:9/keyed", dueAt: .epoch)
@@ -98,7 +104,9 @@ struct FlowKeyUpgrade {
         var queued = QueuedMessage(role: .plain, runId: nil, destination: "http://127.0.0.1:9/queued", dueAt: .epoch)
         queued.flowControl = NamedQueue.flowControl(of: "mail")
         queued.queue = "mail"
-        (self.keyed, self.queued) = (keyed, queued)
+        var escaped = QueuedMessage(role: .plain, runId: nil, destination: "http://127.0.0.1:9/escaped", headers: [ForwardedHeader("X-Odd", "a\u{0}b")], dueAt: .epoch)
+        escaped.flowControl = FlowControl(concurrencyKey: "nul")
+        (self.keyed, self.queued, self.escaped) = (keyed, queued, escaped)
     }
 
     /// The events an older store logged, each a message, its state and whether the row kept its
@@ -107,6 +115,22 @@ struct FlowKeyUpgrade {
         get throws { [(keyed, "CREATED", try StoredJSON.text(keyed)), (keyed, "DELIVERED", nil), (queued, "CREATED", try StoredJSON.text(queued))] }
     }
 
+    /// The messages an older store dead-lettered.
+    var letters: [QueuedMessage] { [keyed, queued, escaped] }
+
+    /// The statements of the runs an older store kept, the same in both stores' SQL.
+    static let runs = [
+        """
+        INSERT INTO runs (id, workflow, input, status, phase, created_at, updated_at, endpoint_url, endpoint_defaults)
+        VALUES ('sdk-run', 'http://127.0.0.1:9/wf', '{}', 'failed', 'main', 1, 1, 'http://127.0.0.1:9/wf',
+            '{"headers": [], "overrides": {"flowControl": {"concurrencyKey": "resumed"}}}')
+        """,
+        """
+        INSERT INTO runs (id, workflow, input, status, phase, created_at, updated_at, concurrency_key, concurrency_limit)
+        VALUES ('yaml-run', 'orders', '{}', 'succeeded', 'main', 2, 2, 'tenant', 1)
+        """,
+    ]
+
     /// Checks `store`, upgraded, against what the upgrade must make of the rows.
     func expectUpgraded(_ store: any Store) async throws {
         var events = MessageEventFilter()
@@ -114,9 +138,15 @@ struct FlowKeyUpgrade {
         let found = try await store.messageEvents(matching: events, before: nil, count: 10).events
         #expect(found.map(\.state) == [.delivered, .created], "the delivered event takes its key from the created one")
         var letters = MessageDeadLetterFilter()
-        letters.match.flowControlKeys = ["k"]
-        #expect(try await store.messageDeadLetters(matching: letters, after: nil, count: 10).letters.map(\.message.id) == [keyed.id])
+        letters.match.flowControlKeys = ["k", "nul"]
+        let dead = try await store.messageDeadLetters(matching: letters, after: nil, count: 10).letters.map(\.message.id)
+        #expect(Set(dead) == [keyed.id, escaped.id])
         events.match.flowControlKeys = [NamedQueue.flowKey(of: "mail")]
         #expect(try await store.messageEvents(matching: events, before: nil, count: 10).events.isEmpty, "a queue's key is not its message's own")
+        for (key, run) in [("resumed", "sdk-run"), ("tenant", "yaml-run")] {
+            var filter = RunFilter()
+            filter.flowControlKeys = [key]
+            #expect(try await store.runs(filter).map(\.id) == [run])
+        }
     }
 }

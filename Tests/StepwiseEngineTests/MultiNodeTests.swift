@@ -99,7 +99,7 @@ struct MultiNodeTests {
         await database.drop()
     }
 
-    @Test("v11 gives each logged and dead-lettered message the flow-control key it was published with, every event of it")
+    @Test("v11 gives each run, logged and dead-lettered message the flow-control key it has, every event of a message; no stored row fails it")
     func flowKeysOfLoggedMessagesOnUpgrade() async throws {
         let database = try await PostgresTestDatabase.create()
         do {
@@ -123,8 +123,8 @@ struct MultiNodeTests {
             }
             try await database.execute([
                 "ALTER TABLE message_events DROP COLUMN flow_key", "ALTER TABLE message_dead_letters DROP COLUMN flow_key",
-                "DELETE FROM stepwise_migrations WHERE name LIKE 'v11:%'",
-            ] + (try upgrade.events.map { event($0.message, $0.state, spec: $0.spec) }) + [try letter(upgrade.keyed), try letter(upgrade.queued)])
+                "ALTER TABLE runs DROP COLUMN flow_key", "DELETE FROM stepwise_migrations WHERE name LIKE 'v11:%'",
+            ] + (try upgrade.events.map { event($0.message, $0.state, spec: $0.spec) }) + (try upgrade.letters.map(letter)) + FlowKeyUpgrade.runs)
             let store = try await PostgresStore.open(url: database.url, logger: silentLogger)
             try await upgrade.expectUpgraded(store)
             await store.close()

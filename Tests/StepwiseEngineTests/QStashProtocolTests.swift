@@ -212,7 +212,7 @@ import StepwiseTesting
             let started = WorkflowEngine.systemTime().millisecondsSinceEpoch
             for (id, path, label) in [("wfr_a1", "/a", "blue"), ("wfr_a2", "/a", "blue"), ("wfr_b1", "/b", "blue"), ("wfr_b2", "/b", "red"), ("wfr_c", "/c", "")] {
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9\(path)", steps: [])
-                let labeled = label.isEmpty ? [] : [("Upstash-Label", label)]
+                let labeled = label.isEmpty ? [("Upstash-Flow-Control-Key", "tenant-c"), ("Upstash-Flow-Control-Value", "rate=5")] : [("Upstash-Label", label)]
                 #expect(try await sdk.trigger(runId: id, payload: "{}", extraHeaders: [("Upstash-Delay", "1h")] + labeled).status == 200)
             }
             let running: @Sendable () async throws -> [String] = { try await stepwise.store.runs(RunFilter(status: .running)).map(\.id).sorted() }
@@ -246,9 +246,12 @@ import StepwiseTesting
             // Several labels, matching any, as Upstash's API reads them.
             let anyOf = try await send(.DELETE, stepwise.url("/v2/workflows/runs?label=green,red&label=blue&count=100"))
             #expect(anyOf.json?["workflowRunIds"]?.list?.compactMap(\.string) == ["wfr_b2"], "\(anyOf.body)")
+            #expect(try await send(.DELETE, stepwise.url("/v2/workflows/runs?flowControlKey=tenant-x&count=100")).json?["cancelled"] == 0)
+            let keyed = try await send(.DELETE, stepwise.url("/v2/workflows/runs?flowControlKey=tenant-x,tenant-c"))
+            #expect(keyed.json?["workflowRunIds"]?.list?.compactMap(\.string) == ["wfr_c"], "by the trigger's flow-control key: \(keyed.body)")
             // `client.cancel({all: true})`.
             let all = try await send(.DELETE, stepwise.url("/v2/workflows/runs?count=100"))
-            #expect(all.json?["workflowRunIds"]?.list?.compactMap(\.string).sorted() == ["wfr_c"])
+            #expect(all.json?["cancelled"] == 0)
             #expect(try await running().isEmpty)
         }
     }
@@ -505,8 +508,11 @@ import StepwiseTesting
                     arrivals.withLock { $0.append(.now) }
                     return attempt == 1 ? .json(#"{"error":"Error","message":"flaky"}"#, status: 500) : await endpointSDK.answer(request)
                 }
-                #expect(try await sdk.trigger(runId: "wfr_flaky", payload: "{}", extraHeaders: [("Upstash-Label", "before")]).status == 200)
+                let keyed = [("Upstash-Label", "before"), ("Upstash-Flow-Control-Key", "old-key"), ("Upstash-Flow-Control-Value", "parallelism=2")]
+                #expect(try await sdk.trigger(runId: "wfr_flaky", payload: "{}", extraHeaders: keyed).status == 200)
                 #expect(try await finishedRun("wfr_flaky", in: stepwise.store).status == .failed, "no retries: the first failure fails the run")
+                let entry = try await send(.GET, stepwise.url("/v2/workflows/dlq?flowControlKey=other,old-key")).json?["messages"]?.list
+                #expect(entry?.compactMap { $0["flowControlKey"]?.string } == ["old-key"], "found by its trigger's key")
                 let resumedAt = ContinuousClock.now
                 let resumed = try await send(
                     .POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_flaky"),
@@ -518,6 +524,9 @@ import StepwiseTesting
                 let run = try await finishedRun("wfr_flaky", in: stepwise.store)
                 #expect(run.status == .succeeded, "each later delivery failed once and was retried: the override wins over each message's own 0")
                 #expect(run.label == "fixed" && run.defaults?.overrides?.flowControl?.concurrencyKey == "flaky-key")
+                let logs = try await send(.GET, stepwise.url("/v2/workflows/logs?flowControlKey=flaky-key")).json?["runs"]?.list
+                #expect(logs?.compactMap { $0["workflowRunId"]?.string } == ["wfr_flaky"], "found by the key the resume gave it")
+                #expect(try await send(.GET, stepwise.url("/v2/workflows/logs?flowControlKey=old-key")).json?["runs"]?.list?.isEmpty == true)
                 #expect(try await stepwise.store.runs(RunFilter(labels: ["fixed"])).map(\.id) == ["wfr_flaky"], "found by its new label")
                 #expect(try await stepwise.store.runs(RunFilter(labels: ["before"])).isEmpty, "not by its old one")
                 #expect(attempts.withLock { $0 } == [0: 2, 1: 2, 2: 2])

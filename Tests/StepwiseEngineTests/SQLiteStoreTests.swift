@@ -145,7 +145,7 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test("an upgrade from v17 gives each logged and dead-lettered message the flow-control key it was published with, every event of it")
+    @Test("an upgrade from v17 gives each run, logged and dead-lettered message the flow-control key it has, every event of a message")
     func upgradeFromV17KeysLoggedMessages() async throws {
         try await StoreFixture.with(.sqlite) { s in
             let path = s.directory.path("v17.db")
@@ -161,7 +161,8 @@ struct SQLiteStoreTests {
                             sql: "INSERT INTO message_events (time, state, message_id, url, queue_name, spec) VALUES (1, ?, ?, ?, ?, ?)",
                             arguments: [state, message.id, message.destination, message.queue, spec])
                     }
-                    for message in [upgrade.keyed, upgrade.queued] {
+                    for statement in FlowKeyUpgrade.runs { try db.execute(sql: statement) }
+                    for message in upgrade.letters {
                         try db.execute(
                             sql: """
                                 INSERT INTO message_dead_letters (id, message_id, spec, due_at, url, queue_name, response_status, response_headers,

@@ -69,12 +69,14 @@ struct StoreFixture: Sendable {
 
     /// Starts run `id` (created at `created`, else at `seconds`) and ends it with `status` at
     /// `seconds` in its first delivery: a failed run lands in the DLQ.
-    func endRun(_ id: String, _ status: RunStatus, at seconds: Double, createdAt created: Double? = nil, workflow: String = "orders", label: String? = nil)
-        async throws
-    {
+    func endRun(
+        _ id: String, _ status: RunStatus, at seconds: Double, createdAt created: Double? = nil, workflow: String = "orders", label: String? = nil,
+        flowControlKey: String? = nil
+    ) async throws {
         var run = try newRun(id, at: created ?? seconds)
         run.workflow = workflow
         run.label = label
+        run.flowControlKey = flowControlKey
         _ = try await store.createRun(run)
         let message = try #require(try await claim("node-a", at: seconds).first { $0.runId == id })
         let failure = status == .failed ? StepError(message: "out of stock", type: "OutOfStock", step: "fetch") : nil

@@ -646,14 +646,36 @@ struct StoreTests {
         }
     }
 
+    @Test("runs are found by any of several flow-control keys: their own, or a YAML run's flow control's where a node before the key's column wrote none", arguments: StoreKind.testable)
+    func runsByFlowKey(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            var sdk = try s.newRun("sdk", at: 1)
+            sdk.flowControlKey = "tenant-1"
+            let created = try s.at(2)
+            let yaml = RunRecord(
+                id: "yaml", workflow: "orders", definitionHash: s.definition.hash, input: [:], createdAt: created, updatedAt: created,
+                flowControl: FlowControl(concurrencyKey: "tenant-2", concurrencyLimit: 1))
+            var older = try s.newRun("older", at: 3)
+            older.flowControl = FlowControl(rateKey: "tenant-2", rateLimit: 5, ratePeriod: 1_000)
+            for run in [sdk, yaml, older, try s.newRun("none", at: 4)] { _ = try await s.store.createRun(run) }
+            #expect(yaml.flowControlKey == "tenant-2", "a YAML run's key is its flow control's")
+            var filter = RunFilter()
+            filter.flowControlKeys = ["tenant-1", "tenant-2"]
+            #expect(try await s.store.runs(filter).map(\.id) == ["older", "yaml", "sdk"])
+            filter.flowControlKeys = ["tenant-1"]
+            #expect(try await s.store.runs(filter).map(\.id) == ["sdk"])
+            #expect(try await s.store.run(id: "older")?.flowControlKey == "tenant-2", "read as the filter reads it")
+        }
+    }
+
     @Test("the workflow DLQ is read a page at a time, newest failure first, filtered by run, workflow, labels (any of several) and failure time", arguments: StoreKind.testable)
     func deadLetterPages(kind: StoreKind) async throws {
         try await StoreFixture.with(kind) { s in
             let store = s.store
             // Two failures at the same moment break their tie by entry id.
             try await s.endRun("f1", .failed, at: 1)
-            try await s.endRun("f2", .failed, at: 2, workflow: "http://127.0.0.1:9/wf", label: "vip")
-            try await s.endRun("f3", .failed, at: 3, label: "vip, eu")
+            try await s.endRun("f2", .failed, at: 2, workflow: "http://127.0.0.1:9/wf", label: "vip", flowControlKey: "tenant-2")
+            try await s.endRun("f3", .failed, at: 3, label: "vip, eu", flowControlKey: "tenant-3")
             try await s.endRun("f4a", .failed, at: 4, label: "eu")
             try await s.endRun("f4b", .failed, at: 4)
             try await s.endRun("ok", .succeeded, at: 5)
@@ -678,6 +700,9 @@ struct StoreTests {
             #expect(try await ids { $0.labels = ["eu"] } == ["f4a", "f3"], "a run labeled 'vip, eu' has both labels")
             #expect(try await ids { $0.labels = ["vip", "eu"] } == ["f4a", "f3", "f2"], "any of several")
             #expect(try await ids { $0.labels = ["vip, eu"] }.isEmpty, "a label is one of a run's, not its text")
+            #expect(try await ids { $0.flowControlKeys = ["tenant-2", "tenant-3", "none"] } == ["f3", "f2"], "any of several keys")
+            #expect(try await ids { $0.flowControlKeys = ["tenant-3"]; $0.labels = ["eu"] } == ["f3"])
+            #expect(try await store.deadLetters(matching: DeadLetterFilter(), after: nil, count: 100).letters.first { $0.runId == "f2" }?.flowControlKey == "tenant-2")
             #expect(try await store.runs(RunFilter(labels: ["eu", "nope"])).map(\.id).sorted() == ["f3", "f4a"])
             #expect(try await ids { $0.workflow = "http://127.0.0.1:9/wf" } == ["f2"])
             #expect(try await ids { $0.runId = "f1" } == ["f1"])

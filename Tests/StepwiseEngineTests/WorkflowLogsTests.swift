@@ -23,6 +23,13 @@ struct WorkflowLogsTests {
           - id: boom
             fail: {message: "broken on purpose"}
         """
+    static let tenant = """
+        workflow: tenant
+        concurrency: {key: "tenant-${{ input.t }}", limit: 2}
+        steps:
+          - id: hello
+            set: {text: "hi"}
+        """
     static let waiter = """
         workflow: waiter
         steps:
@@ -141,13 +148,28 @@ struct WorkflowLogsTests {
 
             for bad in [
                 "count=0", "count=ten", "state=DONE", "cursor=%21%21", "fromDate=yesterday", "groupBy=messageId", "messageId=msg_x",
-                "callerIp=127.0.0.1", "flowControlKey=k", "workflowCreatedAt=9223372036854775807",
+                "callerIp=127.0.0.1", "callerIP=127.0.0.1", "workflowCreatedAt=9223372036854775807",
             ] {
                 let answer = try await send(.GET, server.url("/v2/workflows/logs?\(bad)"))
                 #expect(answer.status == 400, "\(bad): \(answer.body)")
                 #expect(answer.error?.isEmpty == false)
             }
             #expect(try await send(.GET, server.url("/v2/workflows/logs"), token: nil).status == 401)
+        }
+    }
+
+    @Test("a YAML run is found by its concurrency key as Upstash's flowControlKey, any of several", arguments: StoreKind.testable)
+    func yamlRunsByFlowControlKey(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(Self.tenant)], store: kind) { server in
+            let a = try await server.startRun("tenant", #"{"t": "a"}"#)
+            let b = try await server.startRun("tenant", #"{"t": "b"}"#)
+            for id in [a, b] { _ = try await finishedRun(id, in: server.store) }
+            let listed = { (query: String) in
+                try await send(.GET, server.url("/v2/workflows/logs?\(query)")).json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string }
+            }
+            #expect(try await listed("flowControlKey=tenant-a") == [a])
+            #expect(try await listed("flowControlKey=tenant-c,tenant-b") == [b])
+            #expect(try await listed("flowControlKey=tenant-a&flowControlKey=tenant-b") == [b, a])
         }
     }
 

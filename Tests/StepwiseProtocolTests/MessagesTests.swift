@@ -158,8 +158,14 @@ import Testing
         ("https://example.com?only=query", "example.com", "/"),
         ("http://a@b@host.test/x", "host.test", "/x"),
         ("https://app.test//api//wf", "app.test", "//api//wf"),
+        ("http://[ab]cd/x", "[ab]", "/x"),
+        ("http://ÄBC.Example:80/p", "Äbc.example", "/p"),
+        ("http://host/\u{301}p?q", "host", "/\u{301}p"),
+        ("http://host?\u{301}/x", "host", "/"),
+        ("http://u:p@[::1/x", "[", "/x"),
     ])
     func readsTheHostAndPathOfADestination(url: String, host: String, path: String) {
+        #expect(Destination.lowercasedHost("ÄBC.Example") == "Äbc.example", "only ASCII letters: others' case is a database locale's")
         #expect(Destination.host(of: url) == host)
         #expect(Destination.path(of: url) == path)
     }

@@ -73,7 +73,7 @@ public struct PublicationPlanner: Sendable {
         let run = RunRecord(
             id: id, workflow: url, definitionHash: "", input: PayloadValue.of(body), createdAt: now, updatedAt: now,
             parent: invoker.map { ($0.parentRunId, (try? StepJSON(bytes: Array($0.step.utf8)).stepName) ?? "") }, endpoint: url,
-            defaults: defaults, invoker: invoker, label: message.options.label)
+            defaults: defaults, invoker: invoker, label: message.options.label, flowControlKey: first.flowControlKey)
         return .startRun(run, initialBody: body, first: first)
     }
 

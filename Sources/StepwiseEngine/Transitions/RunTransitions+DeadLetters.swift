@@ -37,7 +37,7 @@ extension RunTransitions {
         }
         try transaction.removeJournalEntries(runId: run.id, positions: dropped.map(\.position))
         try transaction.reopenRun(id: run.id, at: now)
-        if let label = options.label { try transaction.setRunOptions(id: run.id, label: label, defaults: nil) }
+        if let label = options.label { try transaction.setRunOptions(id: run.id, label: label, defaults: nil, flowControlKey: run.flowControlKey) }
         try transaction.deliver(runId: run.id, attempt: 0, dueAt: now, at: now)
         return try transaction.run(id: run.id)
     }
@@ -109,7 +109,8 @@ extension RunTransitions {
         message.dueAt = options.due(at: now)
         try transaction.reopenRun(id: run.id, at: now)
         if options.label != nil || !overrides.isEmpty {
-            try transaction.setRunOptions(id: run.id, label: options.label ?? run.label, defaults: defaults)
+            try transaction.setRunOptions(
+                id: run.id, label: options.label ?? run.label, defaults: defaults, flowControlKey: overrides.flowControl?.key ?? run.flowControlKey)
         }
         try enqueue(message, at: now)
     }

@@ -24,9 +24,10 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func endRun(id: String, status: RunStatus, output: Value?, error: StepError?, at time: TimestampValue) throws -> Bool
     /// Makes a failed run running again in its main phase, with no output, error or failure position.
     func reopenRun(id: String, at time: TimestampValue) throws
-    /// Sets the label and the run-level options (`RunDefaults`, `nil` for a YAML run) of run `id`,
-    /// as a resume from the DLQ overrides them; the labels it is found by follow.
-    func setRunOptions(id: String, label: String?, defaults: RunDefaults?) throws
+    /// Sets the label, the run-level options (`RunDefaults`, `nil` for a YAML run) and the
+    /// flow-control key it is found by of run `id`, as a resume from the DLQ overrides them; the
+    /// labels it is found by follow.
+    func setRunOptions(id: String, label: String?, defaults: RunDefaults?, flowControlKey: String?) throws
     /// Remembers the journal's length as where the run's main phase failed, unless already known.
     func markFailurePosition(runId: String) throws
     /// The journal length at which the run's main phase failed, if it did.

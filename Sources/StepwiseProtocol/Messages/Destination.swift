@@ -30,13 +30,14 @@ public enum Destination {
 
 extension Destination {
     /// The host of `url` as QStash's `host` filter reads it: the authority after `://` without
-    /// user information and port, lowercased; an IPv6 address keeps its brackets. Stores that
-    /// match in SQL write the same rule there, so it stays this plain.
+    /// user information and port, its ASCII letters lowercased (`lowercasedHost`); an IPv6
+    /// address keeps its brackets. Read by Unicode scalar, as the PostgreSQL store's regular
+    /// expression reads it, so the two agree on every URL.
     public static func host(of url: String) -> String {
         var host = authority(of: url)
         if let at = host.lastIndex(of: "@") { host = host[host.index(after: at)...] }
-        if host.hasPrefix("["), let close = host.firstIndex(of: "]") { return host[...close].lowercased() }
-        return host.prefix { $0 != ":" }.lowercased()
+        if host.first == "[", let close = host.firstIndex(of: "]") { return lowercasedHost(String(host[...close])) }
+        return lowercasedHost(String(host.prefix { $0 != ":" }))
     }
 
     /// The path of `url` as QStash's `path` filter reads it: what follows the authority up to a
@@ -47,16 +48,24 @@ extension Destination {
         return path.isEmpty ? "/" : String(path)
     }
 
-    private static func authority(of url: String) -> Substring {
+    /// `host` with its ASCII letters lowercased and nothing else changed, as a host filter's value
+    /// and a URL's host are compared: other letters' case depends on a database's locale.
+    public static func lowercasedHost(_ host: String) -> String {
+        String(String.UnicodeScalarView(host.unicodeScalars.map { ("A"..."Z").contains($0) ? Unicode.Scalar($0.value + 32) ?? $0 : $0 }))
+    }
+
+    private static func authority(of url: String) -> Substring.UnicodeScalarView {
         afterScheme(url).prefix { !isAuthorityEnd($0) }
     }
 
-    private static func afterScheme(_ url: String) -> Substring {
-        guard let separator = url.range(of: "://") else { return url[...] }
-        return url[separator.upperBound...]
+    /// What follows the scheme's `://`; nothing when the first `:` does not start one.
+    private static func afterScheme(_ url: String) -> Substring.UnicodeScalarView {
+        let scalars = url[...].unicodeScalars
+        guard let colon = scalars.firstIndex(of: ":"), scalars[colon...].starts(with: "://".unicodeScalars) else { return scalars[scalars.endIndex...] }
+        return scalars[scalars.index(colon, offsetBy: 3)...]
     }
 
-    private static func isAuthorityEnd(_ character: Character) -> Bool {
-        character == "/" || character == "?" || character == "#"
+    private static func isAuthorityEnd(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == "/" || scalar == "?" || scalar == "#"
     }
 }

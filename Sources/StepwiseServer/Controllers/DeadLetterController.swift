@@ -192,6 +192,7 @@ struct DeadLetterController: Sendable {
             map[.string("label")] = .string(label)
             map[.string("labels")] = QStashMessageView.labels(label)
         }
+        if let key = letter.flowControlKey { map[.string("flowControlKey")] = .string(key) }
         if let callback = letter.failureCallback {
             map[.string("failureCallback")] = .string(callback.message.destination)
             map[.string("failureFunctionState")] = .string(callback.state.rawValue)

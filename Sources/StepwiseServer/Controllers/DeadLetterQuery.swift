@@ -17,7 +17,7 @@ struct DeadLetterQuery {
     var count = DeadLetterFilter.maximumPage
 
     /// Filters of Upstash's DLQ API that Stepwise does not apply, with why.
-    private static let unserved = ListingQuery.unservedRunFilters + [
+    private static let unserved = ListingQuery.unserved + [
         ("workflowCreatedAt", "filter on the failure time with fromDate and toDate"),
         ("responseStatus", "entries are not found by their answer's status"),
     ]
@@ -28,7 +28,7 @@ struct DeadLetterQuery {
     /// The filters of at most one value.
     static let singleFilters = ["workflowRunId", "workflowUrl", "url", "workflow", "fromDate", "toDate"]
     /// The filters of several values, matching any.
-    static let multiFilters = ["label", "failureFunctionState"]
+    static let multiFilters = ["label", "failureFunctionState", "flowControlKey"]
     /// Every filter read.
     static let filters = singleFilters + multiFilters
     /// Every parameter a page is read from.
@@ -46,6 +46,7 @@ struct DeadLetterQuery {
         guard workflows.count <= 1 else { throw ProtocolError("give one of workflowUrl, url and workflow: each names the run's workflow") }
         filter.workflow = workflows.first
         filter.labels = try query.values("label")
+        filter.flowControlKeys = try query.values("flowControlKey")
         for state in try query.values("failureFunctionState") {
             guard let known = FailureCallbackRecord.State(rawValue: state) else {
                 let states = FailureCallbackRecord.State.allCases.map(\.rawValue).joined(separator: ", ")

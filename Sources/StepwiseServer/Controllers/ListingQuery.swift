@@ -37,7 +37,7 @@ struct ListingQuery {
     static let messageFilters = ["url", "topicName", "queueName", "scheduleId", "label", "host", "path", "flowControlKey"]
 
     /// QStash's message filters (`messageFilters`), each of several values (`values`); hosts
-    /// compare without case, as `Destination.host(of:)` gives them.
+    /// compare without ASCII case, as `Destination.host(of:)` gives them.
     func messageMatch() throws(ProtocolError) -> MessageMatch {
         var match = MessageMatch()
         match.urls = try values("url")
@@ -45,7 +45,7 @@ struct ListingQuery {
         match.queues = try values("queueName")
         match.scheduleIds = try values("scheduleId")
         match.labels = try values("label")
-        match.hosts = try values("host").map { $0.lowercased() }
+        match.hosts = try values("host").map(Destination.lowercasedHost)
         match.paths = try values("path")
         match.flowControlKeys = try values("flowControlKey")
         return match
@@ -63,15 +63,9 @@ struct ListingQuery {
         (try milliseconds("fromDate"), try milliseconds("toDate"))
     }
 
-    /// The filter of the address a request came from, which Stepwise does not record, in both
-    /// spellings Upstash's clients send.
-    static let callerAddress = ["callerIp", "callerIP"].map { ($0, "Stepwise does not record the address a request came from") }
-
-    /// Filters every Upstash listing of runs takes that Stepwise does not apply, with why.
-    static let unservedRunFilters = callerAddress + [("flowControlKey", "Stepwise does not keep runs and entries by flow-control key")]
-
-    /// QStash's message filters that Stepwise does not apply, with why.
-    static let unservedMessageFilters = callerAddress
+    /// Filters every Upstash listing takes that Stepwise does not apply, with why: the address a
+    /// request came from, in both spellings Upstash's clients send.
+    static let unserved = ["callerIp", "callerIP"].map { ($0, "Stepwise does not record the address a request came from") }
 
     /// The ids a bulk request names in `member`: repeated or comma-separated in the query, or a
     /// JSON body `{"<member>": [...]}`, not both; `nil` when it names none (it selects by filter

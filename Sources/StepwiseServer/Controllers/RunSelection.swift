@@ -11,7 +11,8 @@ enum RunSelection {
     /// exact; a URL also names the YAML workflow of its last path segment).
     case named(RunNames)
     /// Up to the filter's limit of running runs matching it, as the JS SDK's `client.cancel`
-    /// asks (`count`, `label`, `fromDate`/`toDate`, `workflowUrl` exact or a prefix, `workflow`).
+    /// asks (`count`, `label`, `flowControlKey`, `fromDate`/`toDate`, `workflowUrl` exact or a
+    /// prefix, `workflow`).
     case filtered(RunFilter)
 
     /// Runs named one way or another.
@@ -30,8 +31,10 @@ enum RunSelection {
     static let maximumCount = 1_000
 
     /// The query parameters a bulk cancel reads.
-    private static let parameters = ["workflowRunIds", "workflowUrl", "workflowUrlExactMatch", "workflow", "label", "fromDate", "toDate", "count"]
-    private static let filters = ["label", "fromDate", "toDate", "count"]
+    private static let parameters = [
+        "workflowRunIds", "workflowUrl", "workflowUrlExactMatch", "workflow", "label", "flowControlKey", "fromDate", "toDate", "count",
+    ]
+    private static let filters = ["label", "flowControlKey", "fromDate", "toDate", "count"]
     private static let help = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, ?label=… (with count), ?count=N for any, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
 
     /// The selection `request` makes; an error answer names what is wrong.
@@ -54,10 +57,10 @@ enum RunSelection {
 
     /// The selection of the query; `nil` when it names nothing (the body may).
     private static func fromQuery(_ query: ListingQuery) throws(ProtocolError) -> RunSelection? {
-        let known = parameters + ListingQuery.unservedRunFilters.map(\.0)
+        let known = parameters + ListingQuery.unserved.map(\.0)
         try query.refuseUnknown(allowed: known, in: "a bulk cancel")
         try query.refuseEmpty(known)
-        try query.refuseUnserved(ListingQuery.unservedRunFilters)
+        try query.refuseUnserved(ListingQuery.unserved)
         let exact: Bool
         switch try query.single("workflowUrlExactMatch") {
         case nil, "false": exact = false
@@ -73,11 +76,12 @@ enum RunSelection {
         return names.isEmpty ? nil : .named(names)
     }
 
-    /// The filter of a query that gives `count`, a label or dates.
+    /// The filter of a query that gives `count`, a label, a flow-control key or dates.
     private static func filter(_ query: ListingQuery, exact: Bool) throws(ProtocolError) -> RunFilter {
-        if !query.texts("workflowRunIds").isEmpty { throw ProtocolError("workflowRunIds names the runs; it cannot be given with label, dates or count") }
+        if !query.texts("workflowRunIds").isEmpty { throw ProtocolError("workflowRunIds names the runs; it cannot be given with label, flowControlKey, dates or count") }
         var filter = RunFilter(status: .running, limit: query.text("count") == nil ? defaultCount : try query.count(maximum: maximumCount))
         filter.labels = try query.values("label")
+        filter.flowControlKeys = try query.values("flowControlKey")
         (filter.createdFrom, filter.createdBefore) = try query.createdRange()
         filter.workflow = try query.single("workflow")
         if let url = try query.single("workflowUrl") {
@@ -125,6 +129,7 @@ enum RunSelection {
 extension RunFilter {
     /// Whether the filter narrows the runs beyond their status (a bulk cancel's `count` alone does not).
     var isNarrowed: Bool {
-        !labels.isEmpty || createdFrom != nil || createdBefore != nil || workflow != nil || endpoint != nil || endpointPrefix != nil
+        !labels.isEmpty || !flowControlKeys.isEmpty || createdFrom != nil || createdBefore != nil || workflow != nil || endpoint != nil
+            || endpointPrefix != nil
     }
 }

@@ -54,7 +54,7 @@ struct WorkflowLogsController: Sendable {
 
     /// Filters of Upstash's logs API that Stepwise does not apply, with why: refused rather than
     /// ignored, which would list runs they do not match.
-    private static let unserved = ListingQuery.unservedRunFilters + [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
+    private static let unserved = ListingQuery.unserved + [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
 
     /// The listing a query asks for: `count` (1 to `maximumCount`), `cursor`, `state`,
     /// `workflowUrl` (exact), `label`, `workflowCreatedAt` (the run's start, unix milliseconds),
@@ -88,6 +88,7 @@ struct WorkflowLogsController: Sendable {
         }
         filter.endpoint = try listing.single("workflowUrl")
         filter.labels = try listing.values("label")
+        filter.flowControlKeys = try listing.values("flowControlKey")
         return filter
     }
 }

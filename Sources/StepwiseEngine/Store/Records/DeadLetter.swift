@@ -17,6 +17,8 @@ public struct DeadLetter: Sendable, Equatable {
     public var endpoint: String?
     /// The run's label.
     public var label: String?
+    /// The run's flow-control key (`RunRecord.flowControlKey`).
+    public var flowControlKey: String?
     /// For an SDK run: the answer of the attempt that failed it.
     public var response: AttemptAnswer?
     /// An SDK run's failure callback, if it has one, and how it went.
@@ -47,5 +49,6 @@ public struct DeadLetter: Sendable, Equatable {
         runCreatedAt = run.createdAt
         endpoint = run.endpoint
         label = run.label
+        flowControlKey = run.flowControlKey
     }
 }

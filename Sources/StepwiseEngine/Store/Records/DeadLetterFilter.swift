@@ -10,6 +10,8 @@ public struct DeadLetterFilter: Sendable, Equatable {
     public var workflow: String?
     /// Any of the run's labels (`RunRecord.labels`); empty for any.
     public var labels: [String] = []
+    /// Any of these flow-control keys of the run (`RunRecord.flowControlKey`); empty for any.
+    public var flowControlKeys: [String] = []
     /// How the run's failure callback went, any of these; empty for any. Entries without a
     /// failure callback match only when it is empty.
     public var failureCallbackStates: [FailureCallbackRecord.State] = []

@@ -16,7 +16,7 @@ public struct MessageMatch: Sendable, Equatable {
     public var scheduleIds: [String] = []
     /// Labels, any of a message's (`Upstash-Label: a,b` gives it two).
     public var labels: [String] = []
-    /// Hosts of the destination as `Destination.host(of:)` gives them (lowercased).
+    /// Hosts of the destination as `Destination.host(of:)` gives them (ASCII letters lowercased).
     public var hosts: [String] = []
     /// Paths of the destination (`Destination.path(of:)`), exactly.
     public var paths: [String] = []

@@ -17,6 +17,8 @@ public struct RunFilter: Sendable, Equatable {
     public var endpointPrefix: String?
     /// Only runs with any of these labels (`RunRecord.labels`); empty for any run.
     public var labels: [String]
+    /// Only runs of any of these flow-control keys (`RunRecord.flowControlKey`); empty for any run.
+    public var flowControlKeys: [String] = []
 
     public init(
         workflow: String? = nil, status: RunStatus? = nil, limit: Int = 100, after: PageCursor? = nil, createdFrom: TimestampValue? = nil,
@@ -30,5 +32,11 @@ public struct RunFilter: Sendable, Equatable {
         self.createdFrom = createdFrom
         self.createdBefore = createdBefore
         self.endpoint = endpoint
+    }
+
+    /// The SQL of the flow-control key of a row of `runs` named `table`, as `RunRecord` reads it:
+    /// a YAML run's row written by a node older than the key's column has its flow control's.
+    public static func flowKeyColumn(of table: String) -> String {
+        "COALESCE(\(table).flow_key, \(table).concurrency_key, \(table).rate_key)"
     }
 }

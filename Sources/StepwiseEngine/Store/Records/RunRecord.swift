@@ -39,6 +39,11 @@ public struct RunRecord: Sendable, Equatable {
     /// several, comma-separated, give it several `labels`.
     public var label: String?
 
+    /// The flow-control key it is found by (Upstash's `flowControlKey` filter): a YAML run's
+    /// `flowControl.key`; an SDK run's trigger's `Upstash-Flow-Control-Key` (none for a queue's),
+    /// or the one a resume or restart from the DLQ gave it since.
+    public var flowControlKey: String?
+
     /// The labels it is found by: those `label` names.
     public var labels: [String] { CommaList.items(label ?? "") }
 
@@ -46,9 +51,10 @@ public struct RunRecord: Sendable, Equatable {
         id: String, workflow: String, definitionHash: String, input: Value, status: RunStatus = .running,
         phase: RunPhase = .main, createdAt: TimestampValue, updatedAt: TimestampValue, output: Value? = nil, error: StepError? = nil,
         parent: (runId: String, step: String)? = nil, flowControl: FlowControl? = nil, endpoint: String? = nil, defaults: RunDefaults? = nil,
-        invoker: EndpointInvoker? = nil, label: String? = nil
+        invoker: EndpointInvoker? = nil, label: String? = nil, flowControlKey: String? = nil
     ) {
         self.label = label
+        self.flowControlKey = flowControlKey ?? flowControl?.key
         self.id = id
         self.workflow = workflow
         self.definitionHash = definitionHash
