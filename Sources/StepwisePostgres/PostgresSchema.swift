@@ -217,15 +217,16 @@ enum PostgresSchema {
         // when it has them (the JS SDK 1.x's, a resume's); others started before have none. A log
         // row keeps its message's stored form only when it was created; the message's other rows
         // take the key from that one; a queue's messages have none of their own
-        // (`QueuedMessage.flowControlKey`). Only rows whose JSON names a flow control are read,
-        // by a function that reads past a `\u0000` escape (JSONB refuses one) and gives NULL for
-        // anything else it cannot read, so no stored row can fail the upgrade. Rows an older node writes during a rolling upgrade
-        // have no key, and match no flow-control key filter (a YAML run's is read from its flow
-        // control).
+        // (`QueuedMessage.flowControlKey`). Only rows whose JSON names a flow control are read, by
+        // a function that gives NULL for what it cannot read, so no stored row can fail the
+        // upgrade; it reads a `\u0000` escape (which JSON and JSONB refuse) as `\u0020`, the
+        // same length and escape, so the text stays JSON whatever precedes it. Rows
+        // an older node writes during a rolling upgrade have no key (a YAML run's is read from its
+        // flow control), and an older node's resume leaves a run's key as it was.
         Migration(name: "v11: the flow-control key of a run, a logged or dead-lettered message, for its filter", statements: [
-            // The tables are locked in one order, first, so the upgrade cannot deadlock with a
-            // node of an older version; one holding a long transaction fails this start after a
-            // minute (start the node again) rather than holding every writer behind it.
+            // The tables are locked first, in one order. A node of an older version holding one of
+            // them in a long transaction fails this start after a minute rather than holding every
+            // writer behind it, and one that deadlocks with it may fail it too: start the node again.
             "SET LOCAL lock_timeout = '60s'",
             "LOCK TABLE runs, message_dead_letters, message_events IN ACCESS EXCLUSIVE MODE",
             """
@@ -233,7 +234,7 @@ enum PostgresSchema {
             DECLARE
                 flow JSONB;
             BEGIN
-                flow := CAST(replace(document, '\\u0000', '') AS JSONB);
+                flow := CAST(replace(document, '\\u0000', '\\u0020') AS JSONB);
                 IF member IS NOT NULL THEN
                     flow := flow -> member;
                 END IF;

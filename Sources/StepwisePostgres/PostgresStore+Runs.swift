@@ -189,13 +189,18 @@ extension PostgresStore {
                 conditions.append("\(listing.time) < ?")
                 values.append(PostgresTransaction.at(before))
             }
-            if let endpoint = filter.endpoint {
-                conditions.append("runs.endpoint_url = ?")
-                values.append(endpoint)
+            if let ids = try StoredJSON.list(filter.runIds) {
+                conditions.append("runs.id IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))")
+                values.append(ids)
             }
-            if let prefix = filter.endpointPrefix {
-                conditions.append("left(runs.endpoint_url, length(?)) = ?")
-                values += [prefix, prefix]
+            if let urls = try StoredJSON.list(filter.endpoints) {
+                conditions.append("runs.endpoint_url IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))")
+                values.append(urls)
+            }
+            if let prefixes = try StoredJSON.list(filter.endpointPrefixes) {
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM jsonb_array_elements_text(CAST(? AS JSONB)) AS prefix(value) WHERE left(runs.endpoint_url, length(prefix.value)) = prefix.value)")
+                values.append(prefixes)
             }
             if let condition = listing.condition {
                 conditions.append(condition.sql)

@@ -19,9 +19,10 @@ extension PostgresTransaction {
     /// `Destination.host(of: url)` in SQL: after `://`, past the last `@` of the authority, a
     /// bracketed IPv6 address up to its first `]`, or else the text up to a port, its ASCII
     /// letters lowercased. PostgreSQL takes the longest match of the alternatives, so only the
-    /// first may start with `[` and end with `]`.
+    /// first may start with `[` and end with `]`, and none may hold an `@` (the user information
+    /// then always ends at the last).
     static let urlHost = #"""
-        translate(substring(url from '^[^:]*://(?:[^/?#]*@)?(\[[^]/?#]*\]|[^[/?#:][^/?#:]*|\[[^]/?#:]*|)'),
+        translate(substring(url from '^[^:]*://(?:[^/?#]*@)?(\[[^]/?#@]*\]|[^[/?#:@][^/?#:@]*|\[[^]/?#:@]*|)'),
             'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
         """#
 

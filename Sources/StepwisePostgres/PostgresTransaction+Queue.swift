@@ -21,14 +21,14 @@ extension PostgresTransaction {
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [
-            filter.runId, filter.workflow, try StoredJSON.list(filter.labels), try StoredJSON.list(filter.failureCallbackStates.map(\.rawValue)),
+            filter.runId, try StoredJSON.list(filter.workflows), try StoredJSON.list(filter.labels), try StoredJSON.list(filter.failureCallbackStates.map(\.rawValue)),
             try StoredJSON.list(filter.flowControlKeys),
         ]
         return try session.rows(
             """
             \(Self.deadLetterRows)
             WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
-                AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
+                AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
                 AND (CAST(? AS TEXT) IS NULL OR EXISTS (
                     SELECT 1 FROM run_labels l WHERE l.run_id = r.id AND l.label IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))))
                 AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))

@@ -176,13 +176,17 @@ public final class SQLiteStore: Store {
                 conditions.append("\(listing.time) < ?")
                 arguments += [SQLiteTime.milliseconds(before)]
             }
-            if let endpoint = filter.endpoint {
-                conditions.append("runs.endpoint_url = ?")
-                arguments += [endpoint]
+            if let ids = try StoredJSON.list(filter.runIds) {
+                conditions.append("runs.id IN (SELECT value FROM json_each(?))")
+                arguments += [ids]
             }
-            if let prefix = filter.endpointPrefix {
-                conditions.append("substr(runs.endpoint_url, 1, length(?)) = ?")
-                arguments += [prefix, prefix]
+            if let urls = try StoredJSON.list(filter.endpoints) {
+                conditions.append("runs.endpoint_url IN (SELECT value FROM json_each(?))")
+                arguments += [urls]
+            }
+            if let prefixes = try StoredJSON.list(filter.endpointPrefixes) {
+                conditions.append("EXISTS (SELECT 1 FROM json_each(?) AS prefix WHERE substr(runs.endpoint_url, 1, length(prefix.value)) = prefix.value)")
+                arguments += [prefixes]
             }
             if let condition = listing.condition {
                 conditions.append(condition.sql)

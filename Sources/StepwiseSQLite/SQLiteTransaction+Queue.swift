@@ -22,7 +22,7 @@ extension SQLiteTransaction {
         let page = PageBounds(from: filter.failedFrom, until: filter.failedUntil, after: cursor)
         let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any DatabaseValueConvertible)?] = [
-            filter.runId, filter.workflow, try StoredJSON.list(filter.labels), try StoredJSON.list(filter.failureCallbackStates.map(\.rawValue)),
+            filter.runId, try StoredJSON.list(filter.workflows), try StoredJSON.list(filter.labels), try StoredJSON.list(filter.failureCallbackStates.map(\.rawValue)),
             try StoredJSON.list(filter.flowControlKeys),
         ]
         return try Row.fetchAll(
@@ -30,7 +30,7 @@ extension SQLiteTransaction {
                 sql: """
                     \(Self.deadLetterRows)
                     WHERE d.created_at >= ? AND d.created_at <= ? AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))
-                        AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow = ?)
+                        AND (CAST(? AS TEXT) IS NULL OR d.run_id = ?) AND (CAST(? AS TEXT) IS NULL OR r.workflow IN (SELECT value FROM json_each(?)))
                         AND (CAST(? AS TEXT) IS NULL OR EXISTS (
                             SELECT 1 FROM run_labels l WHERE l.run_id = r.id AND l.label IN (SELECT value FROM json_each(?))))
                         AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state IN (SELECT value FROM json_each(?)))

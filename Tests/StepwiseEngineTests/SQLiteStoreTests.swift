@@ -174,6 +174,8 @@ struct SQLiteStoreTests {
                 }
             }
             try await upgrade.expectUpgraded(try SQLiteStore(path: path))
+            let yamlKey = try await DatabaseQueue(path: path).read { db in try String.fetchOne(db, sql: "SELECT flow_key FROM runs WHERE id = 'yaml-run'") }
+            #expect(yamlKey == "tenant", "the column itself, which the filter's fallback would hide")
         }
     }
 

@@ -170,6 +170,8 @@ struct WorkflowLogsTests {
             #expect(try await listed("flowControlKey=tenant-a") == [a])
             #expect(try await listed("flowControlKey=tenant-c,tenant-b") == [b])
             #expect(try await listed("flowControlKey=tenant-a&flowControlKey=tenant-b") == [b, a])
+            #expect(try await listed("workflowRunId=\(a)&flowControlKey=tenant-a") == [a])
+            #expect(try await listed("workflowRunId=\(a)&flowControlKey=tenant-b") == [], "every filter holds, the run's id too")
         }
     }
 

@@ -163,6 +163,8 @@ import Testing
         ("http://host/\u{301}p?q", "host", "/\u{301}p"),
         ("http://host?\u{301}/x", "host", "/"),
         ("http://u:p@[::1/x", "[", "/x"),
+        ("http://[a@b:c]/x", "b", "/x"),
+        ("http://[x@:1]/", "", "/"),
     ])
     func readsTheHostAndPathOfADestination(url: String, host: String, path: String) {
         #expect(Destination.lowercasedHost("ÄBC.Example") == "Äbc.example", "only ASCII letters: others' case is a database locale's")

@@ -133,7 +133,7 @@ extension WorkflowEngine {
         let defaults = RunDefaults.adding(overrides, to: old.defaults?.moved(to: id))
         let run = RunRecord(
             id: id, workflow: old.workflow, definitionHash: "", input: old.input, createdAt: now, updatedAt: now, endpoint: old.endpoint,
-            defaults: defaults, label: options.label ?? old.label, flowControlKey: overrides.flowControl?.key ?? old.flowControlKey)
+            defaults: defaults, label: options.label ?? old.label, flowControlKey: overrides.flowControlKey(of: first, current: old.flowControlKey))
         let restarted = RestartedRun.endpoint(run, initialBody: payload, first: first)
         guard try await store.restart(deadLetter: letter.id, failedAt: letter.createdAt, as: restarted, at: now) else { return nil }
         announceStart(of: run)

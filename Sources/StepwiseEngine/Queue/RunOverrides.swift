@@ -49,4 +49,12 @@ public struct RunOverrides: Sendable, Codable, Equatable {
         if let failureCallback { applied.failureCallback = failureCallback }
         return applied
     }
+
+    /// The flow-control key a run is found by once these overrides apply to its delivery
+    /// `message`: theirs, unless `message` goes in a named queue's turn (`applied(to:)` leaves its
+    /// flow control alone); else `current`, the run's key until now.
+    func flowControlKey(of message: QueuedMessage, current: String?) -> String? {
+        guard message.queue == nil, let key = flowControl?.key else { return current }
+        return key
+    }
 }

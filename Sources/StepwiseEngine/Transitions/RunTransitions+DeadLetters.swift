@@ -110,7 +110,8 @@ extension RunTransitions {
         try transaction.reopenRun(id: run.id, at: now)
         if options.label != nil || !overrides.isEmpty {
             try transaction.setRunOptions(
-                id: run.id, label: options.label ?? run.label, defaults: defaults, flowControlKey: overrides.flowControl?.key ?? run.flowControlKey)
+                id: run.id, label: options.label ?? run.label, defaults: defaults,
+                flowControlKey: overrides.flowControlKey(of: message, current: run.flowControlKey))
         }
         try enqueue(message, at: now)
     }

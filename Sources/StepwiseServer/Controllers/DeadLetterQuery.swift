@@ -4,12 +4,12 @@ import StepwiseProtocol
 
 /// What a query of `/v2/workflows/dlq` (or `/v2/dlq?source=workflow`) asks for, as Upstash names
 /// it: `count` (from 1; 100, the default, at most), `cursor`, and the filters `workflowRunId`,
-/// `workflowUrl` (or its older name `url`) or `workflow`, all three the run's workflow exactly (an
-/// SDK run's endpoint URL, a YAML workflow's name), `label`, `fromDate` and `toDate` (unix
-/// milliseconds of the failure, inclusive), `failureFunctionState` (how the run's failure callback
-/// went: `CALLBACK_INPROGRESS`, `CALLBACK_SUCCESS`, `CALLBACK_FAIL`). `label` and
-/// `failureFunctionState` take several values (repeated or comma-separated), matching any, as
-/// Upstash's do. An empty value is no value; a filter Stepwise cannot apply, or a second value
+/// `workflowUrl` (or its older name `url`) and `workflow`, all three the run's workflow exactly
+/// (an SDK run's endpoint URL, a YAML workflow's name), `label`, `flowControlKey`, `fromDate` and
+/// `toDate` (unix milliseconds of the failure, inclusive), `failureFunctionState` (how the run's
+/// failure callback went: `CALLBACK_INPROGRESS`, `CALLBACK_SUCCESS`, `CALLBACK_FAIL`). All but
+/// `workflowRunId` and the dates take several values (repeated or comma-separated), matching any,
+/// as Upstash's do. An empty value is no value; a filter Stepwise cannot apply, or a second value
 /// of another, is refused rather than ignored, which would list entries it does not match.
 struct DeadLetterQuery {
     var filter = DeadLetterFilter()
@@ -26,9 +26,9 @@ struct DeadLetterQuery {
     static var unservedNames: [String] { unserved.map(\.0) }
 
     /// The filters of at most one value.
-    static let singleFilters = ["workflowRunId", "workflowUrl", "url", "workflow", "fromDate", "toDate"]
+    static let singleFilters = ["workflowRunId", "fromDate", "toDate"]
     /// The filters of several values, matching any.
-    static let multiFilters = ["label", "failureFunctionState", "flowControlKey"]
+    static let multiFilters = ["workflowUrl", "url", "workflow", "label", "failureFunctionState", "flowControlKey"]
     /// Every filter read.
     static let filters = singleFilters + multiFilters
     /// Every parameter a page is read from.
@@ -42,9 +42,8 @@ struct DeadLetterQuery {
         count = try query.count(maximum: DeadLetterFilter.maximumPage)
         cursor = try query.cursor { PageCursor(text: $0) }
         filter.runId = query.text("workflowRunId")
-        let workflows = Set(["workflowUrl", "url", "workflow"].compactMap(query.text))
-        guard workflows.count <= 1 else { throw ProtocolError("give one of workflowUrl, url and workflow: each names the run's workflow") }
-        filter.workflow = workflows.first
+        // Each names the run's workflow: an entry matching any of them is taken.
+        filter.workflows = try query.values("workflowUrl") + query.values("url") + query.values("workflow")
         filter.labels = try query.values("label")
         filter.flowControlKeys = try query.values("flowControlKey")
         for state in try query.values("failureFunctionState") {

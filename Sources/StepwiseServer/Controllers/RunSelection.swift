@@ -35,7 +35,7 @@ enum RunSelection {
         "workflowRunIds", "workflowUrl", "workflowUrlExactMatch", "workflow", "label", "flowControlKey", "fromDate", "toDate", "count",
     ]
     private static let filters = ["label", "flowControlKey", "fromDate", "toDate", "count"]
-    private static let help = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, ?label=… (with count), ?count=N for any, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
+    private static let help = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, ?label=… or ?flowControlKey=… (with count), ?count=N for any, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
 
     /// The selection `request` makes; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<RunSelection, ErrorAnswer> {
@@ -70,8 +70,9 @@ enum RunSelection {
         guard !filters.contains(where: { query.text($0) != nil }) else { return .filtered(try filter(query, exact: exact)) }
         var names = RunNames()
         names.runIds = query.texts("workflowRunIds").flatMap { $0.split(separator: ",").map(String.init) }
-        names.workflows = query.texts("workflowUrl").compactMap(workflowName(url:)) + query.texts("workflow")
-        names.endpoints = query.texts("workflowUrl")
+        let urls = try query.values("workflowUrl")
+        names.workflows = urls.compactMap(workflowName(url:)) + query.texts("workflow")
+        names.endpoints = urls
         names.exactEndpoint = exact
         return names.isEmpty ? nil : .named(names)
     }
@@ -84,9 +85,8 @@ enum RunSelection {
         filter.flowControlKeys = try query.values("flowControlKey")
         (filter.createdFrom, filter.createdBefore) = try query.createdRange()
         filter.workflow = try query.single("workflow")
-        if let url = try query.single("workflowUrl") {
-            if exact { filter.endpoint = url } else { filter.endpointPrefix = url }
-        }
+        let urls = try query.values("workflowUrl")
+        if exact { filter.endpoints = urls } else { filter.endpointPrefixes = urls }
         return filter
     }
 
@@ -129,7 +129,7 @@ enum RunSelection {
 extension RunFilter {
     /// Whether the filter narrows the runs beyond their status (a bulk cancel's `count` alone does not).
     var isNarrowed: Bool {
-        !labels.isEmpty || !flowControlKeys.isEmpty || createdFrom != nil || createdBefore != nil || workflow != nil || endpoint != nil
-            || endpointPrefix != nil
+        !labels.isEmpty || !flowControlKeys.isEmpty || createdFrom != nil || createdBefore != nil || workflow != nil || !endpoints.isEmpty
+            || !endpointPrefixes.isEmpty
     }
 }

@@ -32,11 +32,10 @@ struct WorkflowLogsController: Sendable {
             return JSONResponse.error(.badRequest, error.message)
         }
         do {
-            var runs = try await engine.store.runs(filter)
-            if let id = query["workflowRunId"] { runs = try await engine.store.run(id: String(id)).map { [$0] } ?? [] }
+            let runs = try await engine.store.runs(filter)
             var logs: [Value] = []
             for run in runs { logs.append(try await log(of: run, request: request)) }
-            let next: Value = runs.count == filter.limit && query["workflowRunId"] == nil ? runs.last.map { .string(PageCursor(after: $0).text) } ?? .null : .null
+            let next: Value = runs.count == filter.limit && filter.runIds.isEmpty ? runs.last.map { .string(PageCursor(after: $0).text) } ?? .null : .null
             return JSONResponse.make(.ok, ["cursor": next, "runs": .list(logs)])
         } catch {
             return failures.answer("cannot read the workflow logs", error)
@@ -57,9 +56,10 @@ struct WorkflowLogsController: Sendable {
     private static let unserved = ListingQuery.unserved + [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
 
     /// The listing a query asks for: `count` (1 to `maximumCount`), `cursor`, `state`,
-    /// `workflowUrl` (exact), `label`, `workflowCreatedAt` (the run's start, unix milliseconds),
-    /// `fromDate` and `toDate` (unix milliseconds of the start, inclusive), each of one value but
-    /// `label`, of several (any of them); an error names the parameter that is wrong.
+    /// `workflowRunId`, `workflowUrl` (exact), `label`, `flowControlKey`, `workflowCreatedAt` (the
+    /// run's start, unix milliseconds), `fromDate` and `toDate` (unix milliseconds of the start,
+    /// inclusive), all of which hold; `workflowUrl`, `label` and `flowControlKey` of several values
+    /// (any of them), the others of one; an error names the parameter that is wrong.
     static func filter(_ query: Hummingbird.Parameters) throws(ProtocolError) -> RunFilter {
         var filter = RunFilter(limit: defaultCount)
         let listing = ListingQuery(parameters: query)
@@ -86,7 +86,8 @@ struct WorkflowLogsController: Sendable {
             }
             filter.status = status
         }
-        filter.endpoint = try listing.single("workflowUrl")
+        filter.runIds = try listing.single("workflowRunId").map { [$0] } ?? []
+        filter.endpoints = try listing.values("workflowUrl")
         filter.labels = try listing.values("label")
         filter.flowControlKeys = try listing.values("flowControlKey")
         return filter

@@ -6,8 +6,9 @@ public struct DeadLetterFilter: Sendable, Equatable {
 
     /// The failed run's id.
     public var runId: String?
-    /// The run's workflow, exactly: an SDK run's endpoint URL, a YAML workflow's name.
-    public var workflow: String?
+    /// The run's workflow, exactly, any of these: an SDK run's endpoint URL, a YAML workflow's
+    /// name; empty for any.
+    public var workflows: [String] = []
     /// Any of the run's labels (`RunRecord.labels`); empty for any.
     public var labels: [String] = []
     /// Any of these flow-control keys of the run (`RunRecord.flowControlKey`); empty for any.

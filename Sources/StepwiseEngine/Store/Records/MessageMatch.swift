@@ -36,12 +36,16 @@ public struct MessageMatch: Sendable, Equatable {
     func matches(_ message: QueuedMessage) -> Bool {
         Self.takes(urls, message.destination) && Self.takes(urlGroups, message.urlGroup) && Self.takes(queues, message.queue)
             && Self.takes(scheduleIds, message.scheduleId)
-            && (labels.isEmpty || !Set(labels).isDisjoint(with: CommaList.items(message.label ?? "")))
+            && (labels.isEmpty || CommaList.items(message.label ?? "").contains { Self.takes(labels, $0) })
             && Self.takes(hosts, Destination.host(of: message.destination)) && Self.takes(paths, Destination.path(of: message.destination))
             && Self.takes(flowControlKeys, message.flowControlKey)
     }
 
+    /// Whether `values` is empty or holds `value`, compared by Unicode scalars as the stores' SQL
+    /// compares (not by Swift's canonical equivalence), so a cancel takes what a listing shows.
     private static func takes(_ values: [String], _ value: String?) -> Bool {
-        values.isEmpty || value.map(values.contains) == true
+        guard !values.isEmpty else { return true }
+        guard let value else { return false }
+        return values.contains { $0.unicodeScalars.elementsEqual(value.unicodeScalars) }
     }
 }

@@ -11,10 +11,13 @@ public struct RunFilter: Sendable, Equatable {
     /// Only runs created at or after this instant, and before `createdBefore`.
     public var createdFrom: TimestampValue?
     public var createdBefore: TimestampValue?
-    /// Only SDK runs of exactly this workflow URL.
-    public var endpoint: String?
-    /// Only SDK runs whose workflow URL starts with this (a bulk cancel's `workflowUrl`).
-    public var endpointPrefix: String?
+    /// Only these runs; empty for any run.
+    public var runIds: [String] = []
+    /// Only SDK runs of exactly one of these workflow URLs; empty for any run.
+    public var endpoints: [String] = []
+    /// Only SDK runs whose workflow URL starts with one of these (a bulk cancel's `workflowUrl`);
+    /// empty for any run.
+    public var endpointPrefixes: [String] = []
     /// Only runs with any of these labels (`RunRecord.labels`); empty for any run.
     public var labels: [String]
     /// Only runs of any of these flow-control keys (`RunRecord.flowControlKey`); empty for any run.
@@ -22,7 +25,7 @@ public struct RunFilter: Sendable, Equatable {
 
     public init(
         workflow: String? = nil, status: RunStatus? = nil, limit: Int = 100, after: PageCursor? = nil, createdFrom: TimestampValue? = nil,
-        createdBefore: TimestampValue? = nil, endpoint: String? = nil, labels: [String] = []
+        createdBefore: TimestampValue? = nil, labels: [String] = []
     ) {
         self.labels = labels
         self.workflow = workflow
@@ -31,7 +34,6 @@ public struct RunFilter: Sendable, Equatable {
         self.after = after
         self.createdFrom = createdFrom
         self.createdBefore = createdBefore
-        self.endpoint = endpoint
     }
 
     /// The SQL of the flow-control key of a row of `runs` named `table`, as `RunRecord` reads it:
