@@ -220,7 +220,8 @@ enum PostgresSchema {
         // (`QueuedMessage.flowControlKey`). Only rows whose JSON names a flow control are read, by
         // a function that gives NULL for what it cannot read, so no stored row can fail the
         // upgrade; it reads a `\u0000` escape (which JSON and JSONB refuse) as `\u0020`, the
-        // same length and escape, so the text stays JSON whatever precedes it. Rows
+        // same length and escape, so the text stays JSON whatever precedes it (a key that holds
+        // the literal text `\u0000` is read with `\u0020` in its place). Rows
         // an older node writes during a rolling upgrade have no key (a YAML run's is read from its
         // flow control), and an older node's resume leaves a run's key as it was.
         Migration(name: "v11: the flow-control key of a run, a logged or dead-lettered message, for its filter", statements: [

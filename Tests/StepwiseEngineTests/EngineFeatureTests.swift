@@ -265,7 +265,8 @@ extension EngineFeatureTests {
             #expect(one.json?["messages"]?.list?.compactMap { $0["workflowRunId"]?.string } == [ids[0]])
             let anyWorkflow = try await send(.GET, server.url("/v2/workflows/dlq?workflow=doomed&url=http://127.0.0.1:9/x&workflowUrl=http://127.0.0.1:9/y"))
             #expect(anyWorkflow.json?["messages"]?.list?.count == 3, "any of the workflows named, by any of the three names: \(anyWorkflow.body)")
-            #expect(try await send(.GET, server.url("/v2/workflows/dlq?workflowUrl=http://127.0.0.1:9/x,http://127.0.0.1:9/y")).json?["messages"]?.list?.isEmpty == true)
+            let otherWorkflows = try await send(.GET, server.url("/v2/workflows/dlq?url=http://127.0.0.1:9/x&workflowUrl=http://127.0.0.1:9/y&workflow=nope"))
+            #expect(otherWorkflows.json?["messages"]?.list?.isEmpty == true, "\(otherWorkflows.body)")
             let entry = try await send(.GET, server.url("/v2/workflows/dlq/dlq_\(ids[0])"))
             #expect(entry.json?["label"] == "a" && entry.json?["labels"] == ["a"])
             #expect(entry.json?["workflowCreatedAt"].map { if case .int = $0 { true } else { false } } == true)
@@ -273,7 +274,7 @@ extension EngineFeatureTests {
             for (query, problem) in [
                 ("callerIp=127.0.0.1", "callerIp cannot filter here"), ("cursor=garbage", "cursor is not one this API gave out"),
                 ("count=0", "count must be a whole number from 1"), ("fromDate=yesterday", "fromDate must be unix milliseconds"),
-                ("workflowRunId=a&workflowRunId=b", "give one value of workflowRunId"), ("workflowUrl=,", "workflowUrl ',' names no value"),
+                ("workflowRunId=a&workflowRunId=b", "give one value of workflowRunId"), ("workflow=,", "workflow ',' names no value"),
                 ("failureFunctionState=CALLBACK_FAIL,LOST", "failureFunctionState must be one of"),
             ] {
                 let refused = try await send(.GET, server.url("/v2/workflows/dlq?\(query)"))

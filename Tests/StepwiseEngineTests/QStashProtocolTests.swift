@@ -210,7 +210,7 @@ import StepwiseTesting
     func runsAreCanceledInBulkByFilter(kind: StoreKind) async throws {
         try await RunningServer.with([], store: kind) { stepwise in
             let started = WorkflowEngine.systemTime().millisecondsSinceEpoch
-            for (id, path, label) in [("wfr_a1", "/a", "blue"), ("wfr_a2", "/a", "blue"), ("wfr_b1", "/b", "blue"), ("wfr_b2", "/b", "red"), ("wfr_c", "/c", "")] {
+            for (id, path, label) in [("wfr_a1", "/a", "blue"), ("wfr_a2", "/a", "blue"), ("wfr_b1", "/b", "blue"), ("wfr_b2", "/b", "red"), ("wfr_c", "/c", ""), ("wfr_d", "/d", "red")] {
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9\(path)", steps: [])
                 let labeled = label.isEmpty ? [("Upstash-Flow-Control-Key", "tenant-c"), ("Upstash-Flow-Control-Value", "rate=5")] : [("Upstash-Label", label)]
                 #expect(try await sdk.trigger(runId: id, payload: "{}", extraHeaders: [("Upstash-Delay", "1h")] + labeled).status == 200)
@@ -231,7 +231,7 @@ import StepwiseTesting
             }
             let countWithBody = try await send(.DELETE, stepwise.url("/v2/workflows/runs?count=5"), body: #"{"workflowRunIds": ["wfr_c"]}"#)
             #expect(countWithBody.status == 400 && countWithBody.error?.hasPrefix("count alone takes any running run") == true, "\(countWithBody.body)")
-            #expect(try await running().count == 5, "a refused cancel cancels nothing")
+            #expect(try await running().count == 6, "a refused cancel cancels nothing")
 
             let future = try await send(.DELETE, stepwise.url("/v2/workflows/runs?fromDate=\(started + 3_600_000)&count=100"))
             #expect(future.json?["cancelled"] == 0, "no run started an hour from now")
@@ -242,15 +242,17 @@ import StepwiseTesting
             // A prefix with a label, as `client.cancel({filter: {workflowUrlStartingWith, label}})`
             // asks; several of each, matching any, as Upstash's API reads them.
             let anyOf = try await send(
-                .DELETE, stepwise.url("/v2/workflows/runs?workflowUrl=http://127.0.0.1:9/a,http://127.0.0.1:9/b&label=green,red&label=blue&count=100"))
+                .DELETE, stepwise.url("/v2/workflows/runs?workflowUrl=http://127.0.0.1:9/a&workflowUrl=http://127.0.0.1:9/b&label=green,red&label=blue&count=100"))
             #expect(anyOf.json?["workflowRunIds"]?.list?.compactMap(\.string).count == 2, "\(anyOf.body)")
-            #expect(try await running() == ["wfr_c"])
+            #expect(try await running() == ["wfr_c", "wfr_d"], "wfr_d is red, but of neither prefix")
+            let comma = try await send(.DELETE, stepwise.url("/v2/workflows/runs?workflowUrl=http://127.0.0.1:9/d,x&count=100"))
+            #expect(comma.json?["cancelled"] == 0, "a URL with a comma is one prefix: \(comma.body)")
             #expect(try await send(.DELETE, stepwise.url("/v2/workflows/runs?flowControlKey=tenant-x&count=100")).json?["cancelled"] == 0)
             let keyed = try await send(.DELETE, stepwise.url("/v2/workflows/runs?flowControlKey=tenant-x,tenant-c"))
             #expect(keyed.json?["workflowRunIds"]?.list?.compactMap(\.string) == ["wfr_c"], "by the trigger's flow-control key: \(keyed.body)")
             // `client.cancel({all: true})`.
             let all = try await send(.DELETE, stepwise.url("/v2/workflows/runs?count=100"))
-            #expect(all.json?["cancelled"] == 0)
+            #expect(all.json?["workflowRunIds"]?.list?.compactMap(\.string) == ["wfr_d"])
             #expect(try await running().isEmpty)
         }
     }

@@ -70,6 +70,21 @@ struct QueuedAttemptResolverTests {
         #expect(resolveDown(plain, defaults: resumedWithOverrides, status: 200).enqueue.first?.message.retries == 0, "a plain message's callback is its own")
     }
 
+    @Test("a resume's flow-control key becomes the run's, but for a delivery in a named queue's turn, which keeps the queue's limits")
+    func flowControlKeyOfAResume() {
+        var options = ResumeOptions()
+        options.flowControl = StepwiseProtocol.FlowControl(key: "resumed", parallelism: 1)
+        let overrides = RunOverrides(options, runId: "wfr_1")
+        var delivery = QueuedMessage(role: .workflow, runId: "wfr_1", destination: "http://127.0.0.1:9/wf", dueAt: now)
+        #expect(overrides.flowControlKey(of: delivery, current: "before") == "resumed")
+        #expect(overrides.applied(to: delivery).flowControlKey == "resumed", "the delivery is counted under it too")
+        delivery.queue = "mail"
+        delivery.flowControl = NamedQueue.flowControl(of: "mail")
+        #expect(overrides.flowControlKey(of: delivery, current: "before") == "before")
+        #expect(overrides.applied(to: delivery).flowControl == NamedQueue.flowControl(of: "mail"))
+        #expect(RunOverrides(ResumeOptions(), runId: "wfr_1").flowControlKey(of: delivery, current: "before") == "before", "no override, no change")
+    }
+
     @Test("the callback of an attempt the call retries fails alone: the SDK would ignore it")
     func retriedAttempt() {
         let followUp = resolveDown(callback(status: 500, retried: nil, maxRetries: 2))

@@ -191,6 +191,13 @@ struct WorkflowLogsTests {
                 #expect(listed.json?["runs"]?.list?.allSatisfy { $0["label"] == "tenant-7" } == true)
                 let logs = try await send(.GET, server.url("/v2/workflows/logs?label=tenant-7"))
                 #expect(logs.json?["runs"]?.list?.count == 2)
+                let ids = { (query: String) in
+                    try await send(.GET, server.url("/v2/workflows/logs?\(query)")).json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string }
+                }
+                #expect(try await ids("workflowUrl=http://127.0.0.1:9/other&workflowUrl=\(endpoint.url("/wf"))") == ["wfr_labelled_sdk"], "any of several")
+                #expect(try await ids("workflowRunId=wfr_labelled_sdk&label=tenant-7") == ["wfr_labelled_sdk"])
+                #expect(try await ids("workflowRunId=\(before)&label=tenant-7") == [], "the run is not labelled so")
+                #expect(try await ids("workflowRunId=")?.count == 3, "an empty value is no filter, as in every listing")
                 #expect(try await send(.POST, server.url("/workflows/greeter"), body: "{}", headers: [("Upstash-Label", String(repeating: "l", count: 300))]).status == 400)
 
                 let created = try #require(try await server.store.run(id: labelled)?.createdAt)

@@ -8,8 +8,9 @@ import StepwiseProtocol
 /// (an SDK run's endpoint URL, a YAML workflow's name), `label`, `flowControlKey`, `fromDate` and
 /// `toDate` (unix milliseconds of the failure, inclusive), `failureFunctionState` (how the run's
 /// failure callback went: `CALLBACK_INPROGRESS`, `CALLBACK_SUCCESS`, `CALLBACK_FAIL`). All but
-/// `workflowRunId` and the dates take several values (repeated or comma-separated), matching any,
-/// as Upstash's do. An empty value is no value; a filter Stepwise cannot apply, or a second value
+/// `workflowRunId` and the dates take several values (repeated or comma-separated; URLs repeated
+/// only), matching any, as Upstash's do; the three names of the workflow are one filter, an entry
+/// of any workflow they name being taken. An empty value is no value; a filter Stepwise cannot apply, or a second value
 /// of another, is refused rather than ignored, which would list entries it does not match.
 struct DeadLetterQuery {
     var filter = DeadLetterFilter()
@@ -43,7 +44,7 @@ struct DeadLetterQuery {
         cursor = try query.cursor { PageCursor(text: $0) }
         filter.runId = query.text("workflowRunId")
         // Each names the run's workflow: an entry matching any of them is taken.
-        filter.workflows = try query.values("workflowUrl") + query.values("url") + query.values("workflow")
+        filter.workflows = query.urls("workflowUrl") + query.urls("url") + (try query.values("workflow"))
         filter.labels = try query.values("label")
         filter.flowControlKeys = try query.values("flowControlKey")
         for state in try query.values("failureFunctionState") {

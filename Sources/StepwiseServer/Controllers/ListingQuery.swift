@@ -28,25 +28,39 @@ struct ListingQuery {
         for text in texts(name) {
             let items = CommaList.items(text)
             guard !items.isEmpty else { throw ProtocolError("\(name) '\(text)' names no value") }
-            values += items.filter { !values.contains($0) }
+            values += items
         }
-        return values
+        return Self.distinct(values)
+    }
+
+    /// Every value of multi-value filter `name` that is a URL or a URL's path, repeated only
+    /// (`url=a&url=b`): a URL may hold a comma, which must not make it two, one of them a prefix
+    /// that takes more than meant.
+    func urls(_ name: String) -> [String] {
+        Self.distinct(texts(name))
+    }
+
+    /// `values` without repeats, compared by Unicode scalars as the stores compare.
+    private static func distinct(_ values: [String]) -> [String] {
+        values.reduce(into: []) { kept, value in
+            if !kept.contains(where: { $0.unicodeScalars.elementsEqual(value.unicodeScalars) }) { kept.append(value) }
+        }
     }
 
     /// QStash's message filters `messageMatch` reads.
     static let messageFilters = ["url", "topicName", "queueName", "scheduleId", "label", "host", "path", "flowControlKey"]
 
-    /// QStash's message filters (`messageFilters`), each of several values (`values`); hosts
-    /// compare without ASCII case, as `Destination.host(of:)` gives them.
+    /// QStash's message filters (`messageFilters`), each of several values (`values`; `urls` for
+    /// URLs and paths); hosts compare without ASCII case, as `Destination.host(of:)` gives them.
     func messageMatch() throws(ProtocolError) -> MessageMatch {
         var match = MessageMatch()
-        match.urls = try values("url")
+        match.urls = urls("url")
         match.urlGroups = try values("topicName")
         match.queues = try values("queueName")
         match.scheduleIds = try values("scheduleId")
         match.labels = try values("label")
         match.hosts = try values("host").map(Destination.lowercasedHost)
-        match.paths = try values("path")
+        match.paths = urls("path")
         match.flowControlKeys = try values("flowControlKey")
         return match
     }

@@ -70,7 +70,7 @@ enum RunSelection {
         guard !filters.contains(where: { query.text($0) != nil }) else { return .filtered(try filter(query, exact: exact)) }
         var names = RunNames()
         names.runIds = query.texts("workflowRunIds").flatMap { $0.split(separator: ",").map(String.init) }
-        let urls = try query.values("workflowUrl")
+        let urls = query.urls("workflowUrl")
         names.workflows = urls.compactMap(workflowName(url:)) + query.texts("workflow")
         names.endpoints = urls
         names.exactEndpoint = exact
@@ -85,7 +85,7 @@ enum RunSelection {
         filter.flowControlKeys = try query.values("flowControlKey")
         (filter.createdFrom, filter.createdBefore) = try query.createdRange()
         filter.workflow = try query.single("workflow")
-        let urls = try query.values("workflowUrl")
+        let urls = query.urls("workflowUrl")
         if exact { filter.endpoints = urls } else { filter.endpointPrefixes = urls }
         return filter
     }

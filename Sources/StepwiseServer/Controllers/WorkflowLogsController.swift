@@ -87,7 +87,7 @@ struct WorkflowLogsController: Sendable {
             filter.status = status
         }
         filter.runIds = try listing.single("workflowRunId").map { [$0] } ?? []
-        filter.endpoints = try listing.values("workflowUrl")
+        filter.endpoints = listing.urls("workflowUrl")
         filter.labels = try listing.values("label")
         filter.flowControlKeys = try listing.values("flowControlKey")
         return filter
