@@ -25,6 +25,7 @@ enum PostgresRecords {
             flowControl: flowControl(row), endpoint: text("endpoint_url"), defaults: StoredJSON.decode(RunDefaults.self, from: text("endpoint_defaults")),
             invoker: StoredJSON.decode(EndpointInvoker.self, from: text("endpoint_invoker")),
             label: text("label"), flowControlKey: text("flow_key"))
+        run.callerIp = text("caller_ip")
         run.setInput(json: input)
         return run
     }

@@ -223,8 +223,9 @@ enum PostgresSchema {
         // same length and escape, so the text stays JSON whatever precedes it (a key that holds
         // the literal text `\u0000` is read with `\u0020` in its place). Rows
         // an older node writes during a rolling upgrade have no key (a YAML run's is read from its
-        // flow control), and an older node's resume leaves a run's key as it was.
-        Migration(name: "v11: the flow-control key of a run, a logged or dead-lettered message, for its filter", statements: [
+        // flow control), and an older node's resume leaves a run's key as it was. The address of
+        // a caller is known only from now on.
+        Migration(name: "v11: the flow-control key and caller of a run, a logged or dead-lettered message, for their filters", statements: [
             // The tables are locked first, in one order. A node of an older version holding one of
             // them in a long transaction fails this start after a minute rather than holding every
             // writer behind it, and one that deadlocks with it may fail it too: start the node again.
@@ -244,6 +245,9 @@ enum PostgresSchema {
                 RETURN NULL;
             END $$
             """,
+            "ALTER TABLE runs ADD COLUMN caller_ip TEXT",
+            "ALTER TABLE message_events ADD COLUMN caller_ip TEXT",
+            "ALTER TABLE message_dead_letters ADD COLUMN caller_ip TEXT",
             "ALTER TABLE runs ADD COLUMN flow_key TEXT",
             """
             UPDATE runs SET flow_key = COALESCE(concurrency_key, rate_key, stepwise_flow_key(endpoint_defaults, 'overrides'), stepwise_flow_key(endpoint_defaults, NULL))

@@ -32,14 +32,14 @@ extension PostgresTransaction: MessageDeadLetterRows {
         let message = letter.message
         try session.execute(
             """
-            INSERT INTO message_dead_letters (id, message_id, spec, body, due_at, url, url_group, queue_name, schedule_id, label, flow_key,
+            INSERT INTO message_dead_letters (id, message_id, spec, body, due_at, url, url_group, queue_name, schedule_id, label, flow_key, caller_ip,
                 response_status, response_headers, response_body, created_at, failed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (id) DO NOTHING
             """,
             [
                 letter.id, message.id, try StoredJSON.text(message), message.body.map { Data($0) }, Self.at(message.dueAt), message.destination,
-                message.urlGroup, message.queue, message.scheduleId, message.label, message.flowControlKey,
+                message.urlGroup, message.queue, message.scheduleId, message.label, message.flowControlKey, message.callerIp,
                 Int64(letter.response.status),
                 try StoredJSON.text(letter.response.headers), Data(letter.response.body), letter.createdAt, letter.failedAt,
             ])

@@ -22,12 +22,12 @@ extension PostgresTransaction: MessageEventRows {
         let answer = event.answer
         try session.execute(
             """
-            INSERT INTO message_events (time, state, message_id, url, url_group, queue_name, schedule_id, label, flow_key, run_id, error,
+            INSERT INTO message_events (time, state, message_id, url, url_group, queue_name, schedule_id, label, flow_key, caller_ip, run_id, error,
                 next_delivery_at, response_status, response_headers, response_body, spec, body)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                event.time, event.state.rawValue, event.messageId, event.url, event.urlGroup, event.queue, event.scheduleId, event.label, event.flowControlKey,
+                event.time, event.state.rawValue, event.messageId, event.url, event.urlGroup, event.queue, event.scheduleId, event.label, event.flowControlKey, event.callerIp,
                 event.runId,
                 event.error, event.nextDeliveryAt, answer.map { Int64($0.status) }, try answer.map { try StoredJSON.text($0.headers) },
                 answer.map { Data($0.body) }, try event.message.map { try StoredJSON.text($0) }, event.message?.body.map { Data($0) },
@@ -84,7 +84,7 @@ extension PostgresTransaction: MessageEventRows {
         func text(_ name: String) -> String? { (try? row(name, as: String?.self)) ?? nil }
         return MessageEvent(
             sequence: sequence, time: time, state: state, message: message, messageId: messageId, url: url, urlGroup: text("url_group"),
-            queue: text("queue_name"), scheduleId: text("schedule_id"), label: text("label"), flowControlKey: text("flow_key"), runId: text("run_id"), error: text("error"),
+            queue: text("queue_name"), scheduleId: text("schedule_id"), label: text("label"), flowControlKey: text("flow_key"), callerIp: text("caller_ip"), runId: text("run_id"), error: text("error"),
             nextDeliveryAt: (try? row("next_delivery_at", as: Int64?.self)) ?? nil, answer: answer)
     }
 }

@@ -210,6 +210,10 @@ extension PostgresStore {
                 conditions.append("\(RunFilter.flowKeyColumn(of: "runs")) IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))")
                 values.append(keys)
             }
+            if let callers = try StoredJSON.list(filter.callerIps) {
+                conditions.append("runs.caller_ip IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))")
+                values.append(callers)
+            }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order
                 // (the first bound lets the walk seek to it rather than scan from the newest).

@@ -14,6 +14,7 @@ extension PostgresTransaction {
             AND (CAST(? AS TEXT) IS NULL OR \(urlHost) IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
             AND (CAST(? AS TEXT) IS NULL OR \(urlPath) IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
             AND (CAST(? AS TEXT) IS NULL OR flow_key IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
+            AND (CAST(? AS TEXT) IS NULL OR caller_ip IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
         """
 
     /// `Destination.host(of: url)` in SQL: after `://`, past the last `@` of the authority, a

@@ -22,7 +22,7 @@ extension PostgresTransaction {
         let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [
             filter.runId, try StoredJSON.list(filter.workflows), try StoredJSON.list(filter.labels), try StoredJSON.list(filter.failureCallbackStates.map(\.rawValue)),
-            try StoredJSON.list(filter.flowControlKeys),
+            try StoredJSON.list(filter.flowControlKeys), try StoredJSON.list(filter.callerIps),
         ]
         return try session.rows(
             """
@@ -33,6 +33,7 @@ extension PostgresTransaction {
                     SELECT 1 FROM run_labels l WHERE l.run_id = r.id AND l.label IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))))
                 AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
                 AND (CAST(? AS TEXT) IS NULL OR \(RunFilter.flowKeyColumn(of: "r")) IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
+                AND (CAST(? AS TEXT) IS NULL OR r.caller_ip IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))))
             ORDER BY d.created_at DESC, d.id DESC LIMIT ?
             """, bounds + texts.flatMap { [$0, $0] } + [Int64(limit)]
         ).map { row in (PageCursor(milliseconds: try row("failed_at", as: Int64.self), id: try row("dlq_id", as: String.self)), Self.deadLetter(row)) }

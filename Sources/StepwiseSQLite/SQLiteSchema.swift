@@ -374,14 +374,18 @@ enum SQLiteSchema {
                 }
             }
         }
-        migrator.registerMigration("v18: the flow-control key of a run, a logged or dead-lettered message, for its filter") { db in
+        migrator.registerMigration("v18: the flow-control key and caller of a run, a logged or dead-lettered message, for their filters") { db in
             // A YAML run's key is its flow control's; an SDK run's is kept with its run-level
             // options when it has them (the JS SDK 1.x's, a resume's); others started before
             // have none. A log row keeps its message's stored form only when it was created; the
             // message's other rows take the key from that one. A queue's messages have none of
             // their own (`QueuedMessage.flowControlKey`). Only rows whose JSON names a flow control
-            // are written, so the upgrade writes no more than it must.
+            // are written, so the upgrade writes no more than it must. The address of a caller is
+            // known only from now on.
             try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN caller_ip TEXT;
+                ALTER TABLE message_events ADD COLUMN caller_ip TEXT;
+                ALTER TABLE message_dead_letters ADD COLUMN caller_ip TEXT;
                 ALTER TABLE runs ADD COLUMN flow_key TEXT;
                 UPDATE runs SET flow_key = COALESCE(concurrency_key, rate_key,
                     CASE WHEN json_valid(endpoint_defaults) THEN COALESCE(\(flowKey("endpoint_defaults", under: "overrides")), \(flowKey("endpoint_defaults"))) END)

@@ -31,13 +31,13 @@ extension SQLiteTransaction: MessageDeadLetterRows {
         let message = letter.message
         try db.cachedStatement(
             sql: """
-                INSERT OR IGNORE INTO message_dead_letters (id, message_id, spec, body, due_at, url, url_group, queue_name, schedule_id, label, flow_key,
+                INSERT OR IGNORE INTO message_dead_letters (id, message_id, spec, body, due_at, url, url_group, queue_name, schedule_id, label, flow_key, caller_ip,
                     response_status, response_headers, response_body, created_at, failed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
             letter.id, message.id, try StoredJSON.text(message), message.body.map { Data($0) }, SQLiteTime.milliseconds(message.dueAt),
-            message.destination, message.urlGroup, message.queue, message.scheduleId, message.label, message.flowControlKey,
+            message.destination, message.urlGroup, message.queue, message.scheduleId, message.label, message.flowControlKey, message.callerIp,
             letter.response.status,
             try StoredJSON.text(letter.response.headers), Data(letter.response.body), letter.createdAt, letter.failedAt,
         ])

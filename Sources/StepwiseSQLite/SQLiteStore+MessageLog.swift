@@ -21,12 +21,12 @@ extension SQLiteTransaction: MessageEventRows {
         let answer = event.answer
         try db.cachedStatement(
             sql: """
-                INSERT INTO message_events (time, state, message_id, url, url_group, queue_name, schedule_id, label, flow_key, run_id, error,
+                INSERT INTO message_events (time, state, message_id, url, url_group, queue_name, schedule_id, label, flow_key, caller_ip, run_id, error,
                     next_delivery_at, response_status, response_headers, response_body, spec, body)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            event.time, event.state.rawValue, event.messageId, event.url, event.urlGroup, event.queue, event.scheduleId, event.label, event.flowControlKey,
+            event.time, event.state.rawValue, event.messageId, event.url, event.urlGroup, event.queue, event.scheduleId, event.label, event.flowControlKey, event.callerIp,
                 event.runId,
             event.error, event.nextDeliveryAt, answer.map { Int64($0.status) }, try answer.map { try StoredJSON.text($0.headers) },
             answer.map { Data($0.body) }, try event.message.map { try StoredJSON.text($0) }, event.message?.body.map { Data($0) },
@@ -79,7 +79,7 @@ extension SQLiteTransaction: MessageEventRows {
         return MessageEvent(
             sequence: row["seq"], time: row["time"], state: state, message: message, messageId: row["message_id"], url: row["url"],
             urlGroup: row["url_group"], queue: row["queue_name"], scheduleId: row["schedule_id"], label: row["label"], flowControlKey: row["flow_key"],
-            runId: row["run_id"],
+            callerIp: row["caller_ip"], runId: row["run_id"],
             error: row["error"], nextDeliveryAt: row["next_delivery_at"], answer: answer)
     }
 }

@@ -196,6 +196,10 @@ public final class SQLiteStore: Store {
                 conditions.append("\(RunFilter.flowKeyColumn(of: "runs")) IN (SELECT value FROM json_each(?))")
                 arguments += [keys]
             }
+            if let callers = try StoredJSON.list(filter.callerIps) {
+                conditions.append("runs.caller_ip IN (SELECT value FROM json_each(?))")
+                arguments += [callers]
+            }
             if let after = filter.after {
                 // Newest first, ties by id: the next page starts just past the cursor in that order
                 // (the first bound lets the walk seek to it rather than scan from the newest).
@@ -305,6 +309,7 @@ public final class SQLiteStore: Store {
             defaults: StoredJSON.decode(RunDefaults.self, from: row["endpoint_defaults"]),
             invoker: StoredJSON.decode(EndpointInvoker.self, from: row["endpoint_invoker"]),
             label: row["label"], flowControlKey: row["flow_key"])
+        run.callerIp = row["caller_ip"]
         run.setInput(json: input)
         return run
     }

@@ -13,5 +13,6 @@ extension SQLiteTransaction {
             AND (CAST(? AS TEXT) IS NULL OR \(DestinationFunctions.host.name)(url) IN (SELECT value FROM json_each(?)))
             AND (CAST(? AS TEXT) IS NULL OR \(DestinationFunctions.path.name)(url) IN (SELECT value FROM json_each(?)))
             AND (CAST(? AS TEXT) IS NULL OR flow_key IN (SELECT value FROM json_each(?)))
+            AND (CAST(? AS TEXT) IS NULL OR caller_ip IN (SELECT value FROM json_each(?)))
         """
 }

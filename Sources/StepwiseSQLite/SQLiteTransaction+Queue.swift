@@ -23,7 +23,7 @@ extension SQLiteTransaction {
         let bounds: [(any DatabaseValueConvertible)?] = [page.from, page.until, page.cursorTime, page.cursorTime, page.cursorId]
         let texts: [(any DatabaseValueConvertible)?] = [
             filter.runId, try StoredJSON.list(filter.workflows), try StoredJSON.list(filter.labels), try StoredJSON.list(filter.failureCallbackStates.map(\.rawValue)),
-            try StoredJSON.list(filter.flowControlKeys),
+            try StoredJSON.list(filter.flowControlKeys), try StoredJSON.list(filter.callerIps),
         ]
         return try Row.fetchAll(
             db.cachedStatement(
@@ -35,6 +35,7 @@ extension SQLiteTransaction {
                             SELECT 1 FROM run_labels l WHERE l.run_id = r.id AND l.label IN (SELECT value FROM json_each(?))))
                         AND (CAST(? AS TEXT) IS NULL OR d.failure_callback_state IN (SELECT value FROM json_each(?)))
                         AND (CAST(? AS TEXT) IS NULL OR \(RunFilter.flowKeyColumn(of: "r")) IN (SELECT value FROM json_each(?)))
+                        AND (CAST(? AS TEXT) IS NULL OR r.caller_ip IN (SELECT value FROM json_each(?)))
                     ORDER BY d.created_at DESC, d.id DESC LIMIT ?
                     """),
             arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + [Int64(limit)])

@@ -91,6 +91,7 @@ enum QStashMessageView {
             fields.append(("failureCallbackHeader", headers(failureCallback.headers)))
         }
         if let retryDelay = message.retryDelay { fields.append(("retryDelayExpression", .string(retryDelay))) }
+        if let callerIp = message.callerIp { fields.append(("callerIp", .string(callerIp))) }
         return fields + flowControlFields(message)
     }
 

@@ -26,7 +26,7 @@ public struct StepwiseRoutes: Sendable {
     }
 
     /// Adds the routes to `router`.
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<StepwiseRequestContext>) {
         router.get("health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         RunnerController(engine: engine, failures: failures).addRoutes(to: router)
         RunsController(engine: engine, failures: failures).addRoutes(to: router)

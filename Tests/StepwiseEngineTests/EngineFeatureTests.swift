@@ -269,10 +269,13 @@ extension EngineFeatureTests {
             #expect(otherWorkflows.json?["messages"]?.list?.isEmpty == true, "\(otherWorkflows.body)")
             let entry = try await send(.GET, server.url("/v2/workflows/dlq/dlq_\(ids[0])"))
             #expect(entry.json?["label"] == "a" && entry.json?["labels"] == ["a"])
+            #expect(entry.json?["callerIP"] == "127.0.0.1", "the address of the client that started the run")
+            #expect(try await send(.GET, server.url("/v2/workflows/dlq?callerIp=127.0.0.1")).json?["messages"]?.list?.count == 3)
+            #expect(try await send(.GET, server.url("/v2/workflows/dlq?callerIP=10.0.0.1")).json?["messages"]?.list?.isEmpty == true)
             #expect(entry.json?["workflowCreatedAt"].map { if case .int = $0 { true } else { false } } == true)
 
             for (query, problem) in [
-                ("callerIp=127.0.0.1", "callerIp cannot filter here"), ("cursor=garbage", "cursor is not one this API gave out"),
+                ("cursor=garbage", "cursor is not one this API gave out"),
                 ("count=0", "count must be a whole number from 1"), ("fromDate=yesterday", "fromDate must be unix milliseconds"),
                 ("workflowRunId=a&workflowRunId=b", "give one value of workflowRunId"), ("workflow=,", "workflow ',' names no value"),
                 ("failureFunctionState=CALLBACK_FAIL,LOST", "failureFunctionState must be one of"),
@@ -294,7 +297,7 @@ extension EngineFeatureTests {
             for (query, status, problem) in [
                 ("dlqIds=dlq_\(ids[0])&label=a", 400, "dlqIds names the entries; label cannot be given with it"),
                 ((0...100).map { "dlqIds=dlq_\($0)" }.joined(separator: "&"), 400, "give at most 100 dlqIds"),
-                ("callerIp=1.2.3.4&count=5", 400, "callerIp cannot filter here"),
+                ("callerIp=&count=5", 400, "callerIp has no value"),
                 // What would otherwise act on every entry.
                 ("", 400, "select the entries"), ("dlqIds=", 400, "dlqIds has no value"), ("label=&count=100", 400, "label has no value"),
                 ("count=100&lable=b", 400, "lable is not a parameter of a bulk DLQ action"),

@@ -124,6 +124,8 @@ struct MultiNodeTests {
             try await database.execute([
                 "ALTER TABLE message_events DROP COLUMN flow_key", "ALTER TABLE message_dead_letters DROP COLUMN flow_key",
                 "ALTER TABLE runs DROP COLUMN flow_key", "DELETE FROM stepwise_migrations WHERE name LIKE 'v11:%'",
+                "ALTER TABLE runs DROP COLUMN caller_ip", "ALTER TABLE message_events DROP COLUMN caller_ip",
+                "ALTER TABLE message_dead_letters DROP COLUMN caller_ip",
             ] + (try upgrade.events.map { event($0.message, $0.state, spec: $0.spec) }) + (try upgrade.letters.map(letter)) + FlowKeyUpgrade.runs)
             let store = try await PostgresStore.open(url: database.url, logger: silentLogger)
             try await upgrade.expectUpgraded(store)

@@ -217,7 +217,6 @@ import StepwiseTesting
             }
             let running: @Sendable () async throws -> [String] = { try await stepwise.store.runs(RunFilter(status: .running)).map(\.id).sorted() }
             for (query, problem) in [
-                ("label=blue&callerIp=1.2.3.4", "callerIp cannot filter here"),
                 ("label=blue&workflowRunIds=wfr_c", "workflowRunIds names the runs"),
                 ("fromDate=soon", "fromDate must be unix milliseconds"), ("count=0", "count must be a whole number from 1"),
                 ("toDate=9223372036854775807", "toDate must be unix milliseconds within"),
@@ -233,9 +232,12 @@ import StepwiseTesting
             #expect(countWithBody.status == 400 && countWithBody.error?.hasPrefix("count alone takes any running run") == true, "\(countWithBody.body)")
             #expect(try await running().count == 6, "a refused cancel cancels nothing")
 
+            let elsewhere = try await send(.DELETE, stepwise.url("/v2/workflows/runs?callerIp=10.1.1.1&callerIP=10.2.2.2&count=100"))
+            #expect(elsewhere.json?["cancelled"] == 0, "every run was triggered from loopback: \(elsewhere.body)")
             let future = try await send(.DELETE, stepwise.url("/v2/workflows/runs?fromDate=\(started + 3_600_000)&count=100"))
             #expect(future.json?["cancelled"] == 0, "no run started an hour from now")
-            let exact = try await send(.DELETE, stepwise.url("/v2/workflows/runs?label=blue&workflowUrl=http://127.0.0.1:9/b&workflowUrlExactMatch=true&count=100"))
+            let exact = try await send(
+                .DELETE, stepwise.url("/v2/workflows/runs?label=blue&workflowUrl=http://127.0.0.1:9/b&workflowUrlExactMatch=true&callerIp=10.1.1.1,127.0.0.1&count=100"))
             #expect(exact.json?["workflowRunIds"]?.list?.compactMap(\.string) == ["wfr_b1"], "\(exact.body)")
             let one = try await send(.DELETE, stepwise.url("/v2/workflows/runs?label=blue&toDate=\(started + 60_000)&count=1"))
             #expect(one.json?["cancelled"] == 1, "\(one.body)")

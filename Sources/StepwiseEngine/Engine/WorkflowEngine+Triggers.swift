@@ -10,13 +10,16 @@ extension WorkflowEngine {
         public var workflowUrl: String
         public var headers: HeaderFields
         public var body: [UInt8]
+        /// The IP address of the client that asked.
+        public var callerIp: String?
 
         /// A trigger of `workflowUrl` with `headers` (the run id in `Upstash-Workflow-RunId`, if
         /// chosen) and `body`.
-        public init(workflowUrl: String, headers: HeaderFields, body: [UInt8]) {
+        public init(workflowUrl: String, headers: HeaderFields, body: [UInt8], callerIp: String? = nil) {
             self.workflowUrl = workflowUrl
             self.headers = headers
             self.body = body
+            self.callerIp = callerIp
         }
     }
 
@@ -35,7 +38,9 @@ extension WorkflowEngine {
         for (index, request) in requests.enumerated() {
             do throws(ProtocolError) {
                 let runId = try Self.chosenRunId(request.headers) ?? RunIdentifier.fresh()
-                messages.append(try WorkflowTrigger.message(workflowUrl: request.workflowUrl, runId: runId, headers: request.headers, body: request.body))
+                var message = try WorkflowTrigger.message(workflowUrl: request.workflowUrl, runId: runId, headers: request.headers, body: request.body)
+                message.callerIp = request.callerIp
+                messages.append(message)
                 runIds.append(runId)
             } catch {
                 return .failure(.invalid(isBatch ? ProtocolError("batch item \(index): \(error.message)") : error))

@@ -183,15 +183,16 @@ public actor WorkflowEngine {
     /// The workflows served, by name.
     public var workflows: [String: WorkflowDefinition] { current }
 
-    /// Starts a run of `name` with `input`. With a client's `runId` (see `RunIdentifier`),
-    /// starting again returns the same run; an id that belongs to a run of another workflow is
-    /// refused, never adopted.
-    public func start(workflow name: String, input: Value, runId: String? = nil, label: String? = nil) async throws(StartError)
-        -> (run: RunRecord, created: Bool)
-    {
+    /// Starts a run of `name` with `input`, asked by the client at `callerIp`. With a client's
+    /// `runId` (see `RunIdentifier`), starting again returns the same run; an id that belongs to a
+    /// run of another workflow is refused, never adopted.
+    public func start(
+        workflow name: String, input: Value, runId: String? = nil, label: String? = nil, callerIp: String? = nil
+    ) async throws(StartError) -> (run: RunRecord, created: Bool) {
         if let runId, let problem = RunIdentifier.clientProblem(runId) { throw .invalidRunId(problem) }
         var record = try newRun(of: name, input: input, id: runId ?? RunIdentifier.fresh(), parent: nil)
         record.label = label
+        record.callerIp = callerIp
         let result: (run: RunRecord, created: Bool)
         do {
             result = try await store.createRun(record)

@@ -70,10 +70,11 @@ public struct PublicationPlanner: Sendable {
         if workflow.has(feature: Self.detectTriggerFeature) { first.detectsWorkflowEndpoint = true }
         let defaults = workflow.has(feature: RunDefaults.feature) ? RunDefaults(trigger: message, runId: id, url: url) : nil
         if let defaults { first = defaults.applied(to: first, options: message.options, failureCallback: message.failureCallback) }
-        let run = RunRecord(
+        var run = RunRecord(
             id: id, workflow: url, definitionHash: "", input: PayloadValue.of(body), createdAt: now, updatedAt: now,
             parent: invoker.map { ($0.parentRunId, (try? StepJSON(bytes: Array($0.step.utf8)).stepName) ?? "") }, endpoint: url,
             defaults: defaults, invoker: invoker, label: message.options.label, flowControlKey: first.flowControlKey)
+        run.callerIp = message.callerIp
         return .startRun(run, initialBody: body, first: first)
     }
 
@@ -83,7 +84,7 @@ public struct PublicationPlanner: Sendable {
         let failureCallback = QueuedTarget(message.failureCallback, runId: runId)
         let callback = QueuedTarget(message.callback, runId: runId)
         let callbackFailureCallback = QueuedTarget(message.callbackFailureCallback, runId: runId)
-        return QueuedMessage(
+        var queued = QueuedMessage(
             role: role, runId: runId, destination: message.destination, method: options.method ?? "POST",
             headers: options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }, contentType: message.contentType,
             body: role == .workflow ? nil : message.body, retries: options.retries ?? QueuedMessage.defaultRetries,
@@ -91,6 +92,8 @@ public struct PublicationPlanner: Sendable {
             failureCallback: failureCallback, callbackFailureCallback: callbackFailureCallback, runIdHeader: runId,
             flowControl: message.queue.map(NamedQueue.flowControl) ?? options.flowControl.map(FlowControl.init), queue: message.queue,
             redaction: options.redaction, dueAt: dueAt(options))
+        queued.callerIp = message.callerIp
+        return queued
     }
 
     /// The message a retry of DLQ entry `letter` queues: a new id, a first attempt, due now,

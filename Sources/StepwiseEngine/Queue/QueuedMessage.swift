@@ -65,6 +65,9 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var scheduleId: String?
     /// `Upstash-Redact-Fields`: what the APIs show redacted (`shown`).
     public var redaction: MessageRedaction?
+    /// The IP address of the client that published it (QStash's `callerIp`); none for what the
+    /// engine queues itself (callbacks, failure callbacks, schedule ticks).
+    public var callerIp: String?
     /// The `Upstash-Flow-Control-Key` it was published with, which QStash's filters find it by;
     /// none for a queue's message, counted under its queue's own key.
     public var flowControlKey: String? { queue == nil ? flowControl?.key : nil }
@@ -131,6 +134,6 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
             callback, failureCallback, callbackFailureCallback, runIdHeader, flowControl, queue, urlGroup, endpointName, label, scheduleId,
-            redaction, attempt, detectsWorkflowEndpoint
+            redaction, attempt, detectsWorkflowEndpoint, callerIp
     }
 }

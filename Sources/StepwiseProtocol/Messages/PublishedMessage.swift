@@ -26,6 +26,8 @@ public struct PublishedMessage: Sendable {
     public var failureCallback: MessageTarget?
     /// `Upstash-Callback-Failure-Callback`: the failure callback of the callback message.
     public var callbackFailureCallback: MessageTarget?
+    /// The IP address of the client that published it (no header: the server's peer).
+    public var callerIp: String?
 
     /// The path prefix of single publishes.
     public static let publishPathPrefix = "/v2/publish/"

@@ -16,7 +16,7 @@ struct ChangeFeedController: Sendable {
     static let keepAlive = 15
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("api/events") { request, _ in allEvents(request) }
         router.get("api/runs/:id/events") { _, context in await runEvents(context) }
     }
@@ -38,7 +38,7 @@ struct ChangeFeedController: Sendable {
         }
     }
 
-    private func runEvents(_ context: BasicRequestContext) async -> Response {
+    private func runEvents(_ context: StepwiseRequestContext) async -> Response {
         let id = context.decoded("id") ?? ""
         // Subscribed before the snapshot is read: nothing between the two is missed.
         let events = engine.events.subscribe()

@@ -11,7 +11,7 @@ struct DeadLetterController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         let dlq = router.group("v2/workflows/dlq")
         dlq.get { request, _ in await list(request) }
         dlq.get(":id") { _, context in await deadLetter(context.decoded("id") ?? "") }
@@ -193,6 +193,7 @@ struct DeadLetterController: Sendable {
             map[.string("labels")] = QStashMessageView.labels(label)
         }
         if let key = letter.flowControlKey { map[.string("flowControlKey")] = .string(key) }
+        if let callerIp = letter.callerIp { map[.string("callerIP")] = .string(callerIp) }
         if let callback = letter.failureCallback {
             map[.string("failureCallback")] = .string(callback.message.destination)
             map[.string("failureFunctionState")] = .string(callback.state.rawValue)

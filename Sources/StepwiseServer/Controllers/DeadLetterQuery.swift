@@ -18,7 +18,7 @@ struct DeadLetterQuery {
     var count = DeadLetterFilter.maximumPage
 
     /// Filters of Upstash's DLQ API that Stepwise does not apply, with why.
-    private static let unserved = ListingQuery.unserved + [
+    private static let unserved = [
         ("workflowCreatedAt", "filter on the failure time with fromDate and toDate"),
         ("responseStatus", "entries are not found by their answer's status"),
     ]
@@ -29,7 +29,7 @@ struct DeadLetterQuery {
     /// The filters of at most one value.
     static let singleFilters = ["workflowRunId", "fromDate", "toDate"]
     /// The filters of several values, matching any.
-    static let multiFilters = ["workflowUrl", "url", "workflow", "label", "failureFunctionState", "flowControlKey"]
+    static let multiFilters = ["workflowUrl", "url", "workflow", "label", "failureFunctionState", "flowControlKey"] + ListingQuery.callerFilters
     /// Every filter read.
     static let filters = singleFilters + multiFilters
     /// Every parameter a page is read from.
@@ -47,6 +47,7 @@ struct DeadLetterQuery {
         filter.workflows = query.urls("workflowUrl") + query.urls("url") + (try query.values("workflow"))
         filter.labels = try query.values("label")
         filter.flowControlKeys = try query.values("flowControlKey")
+        filter.callerIps = try query.callerIps()
         for state in try query.values("failureFunctionState") {
             guard let known = FailureCallbackRecord.State(rawValue: state) else {
                 let states = FailureCallbackRecord.State.allCases.map(\.rawValue).joined(separator: ", ")

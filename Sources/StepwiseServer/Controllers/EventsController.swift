@@ -10,7 +10,7 @@ struct EventsController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         // One parameter name at each level: the router's trie cannot tell two names apart.
         router.post("v2/notify/:first") { request, context in await notify(request, event: context.decoded("first"), runId: nil) }
         router.post("v2/notify/:first/:eventId") { request, context in

@@ -15,7 +15,7 @@ struct FlowControlController: Sendable {
 
     /// Adds the routes to `router`. A key is any text (QStash creates keys as messages name
     /// them): one nothing uses reads as nothing set, waiting or counted.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("v2/globalParallelism") { _, _ in
             let (maximum, inFlight) = await engine.globalParallelism
             return JSONResponse.make(.ok, ["parallelismMax": .int(Int64(maximum)), "parallelismCount": .int(Int64(inFlight))])

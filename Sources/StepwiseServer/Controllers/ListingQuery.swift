@@ -47,8 +47,11 @@ struct ListingQuery {
         }
     }
 
+    /// The filter of the address a request came from, in both spellings Upstash's clients send.
+    static let callerFilters = ["callerIp", "callerIP"]
+
     /// QStash's message filters `messageMatch` reads.
-    static let messageFilters = ["url", "topicName", "queueName", "scheduleId", "label", "host", "path", "flowControlKey"]
+    static let messageFilters = ["url", "topicName", "queueName", "scheduleId", "label", "host", "path", "flowControlKey"] + callerFilters
 
     /// QStash's message filters (`messageFilters`), each of several values (`values`; `urls` for
     /// URLs and paths); hosts compare without ASCII case, as `Destination.host(of:)` gives them.
@@ -62,7 +65,13 @@ struct ListingQuery {
         match.hosts = try values("host").map(Destination.lowercasedHost)
         match.paths = urls("path")
         match.flowControlKeys = try values("flowControlKey")
+        match.callerIps = try callerIps()
         return match
+    }
+
+    /// The addresses of `callerFilters`, each of several values (`values`).
+    func callerIps() throws(ProtocolError) -> [String] {
+        Self.distinct(try values("callerIp") + values("callerIP"))
     }
 
     /// `count`: a whole number from 1, more than `maximum` reading as `maximum`; `maximum` when absent.
@@ -76,10 +85,6 @@ struct ListingQuery {
     func dates() throws(ProtocolError) -> (from: Int64?, to: Int64?) {
         (try milliseconds("fromDate"), try milliseconds("toDate"))
     }
-
-    /// Filters every Upstash listing takes that Stepwise does not apply, with why: the address a
-    /// request came from, in both spellings Upstash's clients send.
-    static let unserved = ["callerIp", "callerIP"].map { ($0, "Stepwise does not record the address a request came from") }
 
     /// The ids a bulk request names in `member`: repeated or comma-separated in the query, or a
     /// JSON body `{"<member>": [...]}`, not both; `nil` when it names none (it selects by filter

@@ -13,7 +13,7 @@ struct MessageDeadLetterController: Sendable {
     let workflowDeadLetters: DeadLetterController
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         let dlq = router.group("v2/dlq")
         dlq.get { request, _ in
             request.uri.queryParameters["source"] == "workflow" ? await workflowDeadLetters.list(request) : await list(request)

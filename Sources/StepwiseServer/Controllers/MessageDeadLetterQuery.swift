@@ -17,7 +17,6 @@ struct MessageDeadLetterQuery {
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
         let query = ListingQuery(parameters: parameters)
-        try query.refuseUnserved(ListingQuery.unserved)
         count = try query.count(maximum: MessageDeadLetterFilter.maximumPage)
         cursor = try query.cursor { PageCursor(text: $0) }
         filter.messageId = try query.single("messageId")

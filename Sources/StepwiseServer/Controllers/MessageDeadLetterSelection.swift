@@ -16,7 +16,6 @@ enum MessageDeadLetterSelection {
     /// Every parameter a bulk action takes; the unserved filters are named so that their refusal
     /// says why.
     private static let parameters = ["count", "cursor", "dlqIds"] + MessageDeadLetterQuery.filters
-        + ListingQuery.unserved.map(\.0)
 
     /// The selection of `request`; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<MessageDeadLetterSelection, ErrorAnswer> {

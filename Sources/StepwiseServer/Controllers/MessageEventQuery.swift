@@ -21,7 +21,6 @@ struct MessageEventQuery {
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
         let query = ListingQuery(parameters: parameters)
-        try query.refuseUnserved(ListingQuery.unserved)
         count = try query.count(maximum: MessageEventFilter.maximumPage)
         before = try query.cursor { text in Int64(text).flatMap { $0 > 0 ? $0 : nil } }
         if let text = try query.single("state") {

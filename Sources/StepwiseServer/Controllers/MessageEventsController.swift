@@ -11,7 +11,7 @@ struct MessageEventsController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("v2/events") { request, _ in await list(request) }
     }
 

@@ -11,7 +11,7 @@ struct MessagesController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         let messages = router.group("v2/messages")
         messages.get(":id") { _, context in await message(context.decoded("id") ?? "") }
         messages.delete(":id") { _, context in await cancel(context.decoded("id") ?? "") }

@@ -11,7 +11,7 @@ struct MetricsController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the route to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("metrics") { _, _ in await scrape() }
     }
 

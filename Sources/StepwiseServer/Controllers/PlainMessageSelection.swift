@@ -27,7 +27,6 @@ struct PlainMessageSelection {
     private static func selection(_ parameters: Hummingbird.Parameters, body: Value) throws(ProtocolError) -> PlainMessageSelection {
         var selection = PlainMessageSelection()
         let query = ListingQuery(parameters: parameters)
-        try query.refuseUnserved(ListingQuery.unserved)
         try query.refuseUnknown(allowed: ["messageIds"] + filters, in: "a bulk cancel of messages")
         try query.refuseEmpty(["messageIds"] + filters)
         selection.ids = try query.namedIds("messageIds", body: body)

@@ -12,28 +12,32 @@ struct PublishingController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
-        router.post("v2/publish/**") { request, _ in
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
+        router.post("v2/publish/**") { request, context in
             await publish(request) { body throws(ProtocolError) in
-                try PublishedMessage(publishTarget: request.uri.string, headers: request.headerFields, body: body)
+                var message = try PublishedMessage(publishTarget: request.uri.string, headers: request.headerFields, body: body)
+                message.callerIp = context.callerIp
+                return message
             }
         }
-        router.post("v2/enqueue/**") { request, _ in
+        router.post("v2/enqueue/**") { request, context in
             await publish(request) { body throws(ProtocolError) in
-                try PublishedMessage(enqueueTarget: request.uri.string, headers: request.headerFields, body: body)
+                var message = try PublishedMessage(enqueueTarget: request.uri.string, headers: request.headerFields, body: body)
+                message.callerIp = context.callerIp
+                return message
             }
         }
-        router.post("v2/batch") { request, _ in await batch(request) }
-        router.post("v2/trigger/**") { request, _ in
+        router.post("v2/batch") { request, context in await batch(request, from: context.callerIp) }
+        router.post("v2/trigger/**") { request, context in
             await trigger(request, isBatch: false) { body throws(ProtocolError) in
-                [.init(workflowUrl: try WorkflowTrigger.workflowURL(target: request.uri.string), headers: request.headerFields, body: body)]
+                [.init(workflowUrl: try WorkflowTrigger.workflowURL(target: request.uri.string), headers: request.headerFields, body: body, callerIp: context.callerIp)]
             }
         }
-        router.post("v2/batch/trigger") { request, _ in
+        router.post("v2/batch/trigger") { request, context in
             await trigger(request, isBatch: true) { body throws(ProtocolError) in
                 let items = try WorkflowTrigger.batch(jsonBytes: body)
                 guard !items.isEmpty else { throw ProtocolError("the batch is empty") }
-                return items.map { WorkflowEngine.TriggerRequest(workflowUrl: $0.workflowUrl, headers: $0.headers, body: $0.body) }
+                return items.map { WorkflowEngine.TriggerRequest(workflowUrl: $0.workflowUrl, headers: $0.headers, body: $0.body, callerIp: context.callerIp) }
             }
         }
     }
@@ -78,11 +82,15 @@ struct PublishingController: Sendable {
         }
     }
 
-    private func batch(_ request: Request) async -> Response {
+    private func batch(_ request: Request, from callerIp: String?) async -> Response {
         await parsing(request, isBatch: true) { body throws(ProtocolError) in
             let messages = try PublishedMessage.batch(jsonBytes: body)
             guard !messages.isEmpty else { throw ProtocolError("the batch is empty") }
-            return messages
+            return messages.map { message in
+                var message = message
+                message.callerIp = callerIp
+                return message
+            }
         } answer: { _, answers in
             (.ok, .list(answers.map(\.json)))
         }

@@ -11,7 +11,7 @@ struct QueuesController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         let queues = router.group("v2/queues")
         queues.post { request, _ in await upsert(request) }
         queues.get { _, _ in await list() }

@@ -31,10 +31,8 @@ enum RunSelection {
     static let maximumCount = 1_000
 
     /// The query parameters a bulk cancel reads.
-    private static let parameters = [
-        "workflowRunIds", "workflowUrl", "workflowUrlExactMatch", "workflow", "label", "flowControlKey", "fromDate", "toDate", "count",
-    ]
-    private static let filters = ["label", "flowControlKey", "fromDate", "toDate", "count"]
+    private static let parameters = ["workflowRunIds", "workflowUrl", "workflowUrlExactMatch", "workflow"] + filters
+    private static let filters = ["label", "flowControlKey", "fromDate", "toDate", "count"] + ListingQuery.callerFilters
     private static let help = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, ?label=… or ?flowControlKey=… (with count), ?count=N for any, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
 
     /// The selection `request` makes; an error answer names what is wrong.
@@ -57,10 +55,8 @@ enum RunSelection {
 
     /// The selection of the query; `nil` when it names nothing (the body may).
     private static func fromQuery(_ query: ListingQuery) throws(ProtocolError) -> RunSelection? {
-        let known = parameters + ListingQuery.unserved.map(\.0)
-        try query.refuseUnknown(allowed: known, in: "a bulk cancel")
-        try query.refuseEmpty(known)
-        try query.refuseUnserved(ListingQuery.unserved)
+        try query.refuseUnknown(allowed: parameters, in: "a bulk cancel")
+        try query.refuseEmpty(parameters)
         let exact: Bool
         switch try query.single("workflowUrlExactMatch") {
         case nil, "false": exact = false
@@ -83,6 +79,7 @@ enum RunSelection {
         var filter = RunFilter(status: .running, limit: query.text("count") == nil ? defaultCount : try query.count(maximum: maximumCount))
         filter.labels = try query.values("label")
         filter.flowControlKeys = try query.values("flowControlKey")
+        filter.callerIps = try query.callerIps()
         (filter.createdFrom, filter.createdBefore) = try query.createdRange()
         filter.workflow = try query.single("workflow")
         let urls = query.urls("workflowUrl")
@@ -129,7 +126,7 @@ enum RunSelection {
 extension RunFilter {
     /// Whether the filter narrows the runs beyond their status (a bulk cancel's `count` alone does not).
     var isNarrowed: Bool {
-        !labels.isEmpty || !flowControlKeys.isEmpty || createdFrom != nil || createdBefore != nil || workflow != nil || !endpoints.isEmpty
+        !labels.isEmpty || !flowControlKeys.isEmpty || !callerIps.isEmpty || createdFrom != nil || createdBefore != nil || workflow != nil || !endpoints.isEmpty
             || !endpointPrefixes.isEmpty
     }
 }

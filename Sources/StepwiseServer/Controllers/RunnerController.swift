@@ -11,7 +11,7 @@ struct RunnerController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.post("workflows/:name") { request, context in await trigger(request, context) }
     }
 
@@ -20,7 +20,7 @@ struct RunnerController: Sendable {
     /// Upstash's header naming a run's label.
     static let labelHeader = HTTPField.Name("Upstash-Label")
 
-    private func trigger(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    private func trigger(_ request: Request, _ context: StepwiseRequestContext) async -> Response {
         let name = context.decoded("name") ?? ""
         let input: Value
         switch await RequestBody.json(request) {
@@ -35,7 +35,7 @@ struct RunnerController: Sendable {
             return JSONResponse.error(.badRequest, error.message)
         }
         do throws(StartError) {
-            let (run, created) = try await engine.start(workflow: name, input: input, runId: runId, label: label)
+            let (run, created) = try await engine.start(workflow: name, input: input, runId: runId, label: label, callerIp: context.callerIp)
             var answer = ValueMap([("workflowRunId", .string(run.id))])
             if !created { answer[.string("deduplicated")] = .bool(true) }
             return JSONResponse.make(.ok, .map(answer))

@@ -9,7 +9,7 @@ struct RunsController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         let runs = router.group("api/runs")
         runs.get { request, _ in await listRuns(request) }
         runs.get(":id") { _, context in await showRun(context) }
@@ -58,7 +58,7 @@ struct RunsController: Sendable {
         }
     }
 
-    private func showRun(_ context: BasicRequestContext) async -> Response {
+    private func showRun(_ context: StepwiseRequestContext) async -> Response {
         let id = context.decoded("id") ?? ""
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }

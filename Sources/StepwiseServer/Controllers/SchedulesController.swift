@@ -12,7 +12,7 @@ struct SchedulesController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("v2/schedules") { _, _ in await schedules() }
         // Creation takes a whole URL after the prefix, so every route below it is a catch-all
         // (the router allows no named parameter beside one).
@@ -36,7 +36,7 @@ struct SchedulesController: Sendable {
 
     /// The schedule id of `/v2/schedules/{id}` (followed by `segments - 1` more); `nil` for
     /// another path.
-    private static func scheduleId(_ context: BasicRequestContext, segments: Int = 1) -> String? {
+    private static func scheduleId(_ context: StepwiseRequestContext, segments: Int = 1) -> String? {
         let parts = context.parameters.getCatchAll()
         guard parts.count == segments else { return nil }
         return parts[0].removingPercentEncoding ?? String(parts[0])

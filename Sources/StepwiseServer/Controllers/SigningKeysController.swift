@@ -8,7 +8,7 @@ struct SigningKeysController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("v2/keys") { _, _ in await signingKeys(rotating: false) }
         router.post("v2/keys/rotate") { _, _ in await signingKeys(rotating: true) }
     }

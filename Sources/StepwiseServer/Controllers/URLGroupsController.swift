@@ -11,7 +11,7 @@ struct URLGroupsController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         let topics = router.group("v2/topics")
         topics.get { _, _ in await list() }
         topics.get(":name") { _, context in await group(context.decoded("name") ?? "") }

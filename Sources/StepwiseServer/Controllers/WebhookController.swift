@@ -16,7 +16,7 @@ struct WebhookController: Sendable {
     static let pathPrefix = "/v2/workflows/hooks/"
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete] {
             router.on("v2/workflows/hooks/:userId/:runId/:eventId", method: method) { request, context in
                 await receive(request, runId: context.decoded("runId") ?? "", eventId: context.decoded("eventId") ?? "")

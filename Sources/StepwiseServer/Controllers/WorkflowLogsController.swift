@@ -15,7 +15,7 @@ struct WorkflowLogsController: Sendable {
     static let maximumCount = 100
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("v2/workflows/logs") { request, _ in await logs(request) }
         router.get("v2/workflows/events") { request, _ in await logs(request) }
     }
@@ -53,7 +53,7 @@ struct WorkflowLogsController: Sendable {
 
     /// Filters of Upstash's logs API that Stepwise does not apply, with why: refused rather than
     /// ignored, which would list runs they do not match.
-    private static let unserved = ListingQuery.unserved + [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
+    private static let unserved = [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
 
     /// The listing a query asks for: `count` (1 to `maximumCount`), `cursor`, `state`,
     /// `workflowRunId`, `workflowUrl` (exact), `label`, `flowControlKey`, `workflowCreatedAt` (the
@@ -90,6 +90,7 @@ struct WorkflowLogsController: Sendable {
         filter.endpoints = listing.urls("workflowUrl")
         filter.labels = try listing.values("label")
         filter.flowControlKeys = try listing.values("flowControlKey")
+        filter.callerIps = try listing.callerIps()
         return filter
     }
 }

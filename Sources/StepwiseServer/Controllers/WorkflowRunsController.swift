@@ -11,7 +11,7 @@ struct WorkflowRunsController: Sendable {
     let failures: FailureAnswer
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         let runs = router.group("v2/workflows/runs")
         runs.delete { request, _ in await cancelMany(request) }
         runs.delete(":id") { request, context in await cancel(request, context) }
@@ -21,7 +21,7 @@ struct WorkflowRunsController: Sendable {
     /// Upstash's cancel: `DELETE /v2/workflows/runs/{id}?cancel=true`, with an optional body
     /// `{"reason": …}` (Stepwise's runner sends a `cancel` step's reason). With `cancel=false` it
     /// is Upstash's cleanup after a run finished normally: nothing to cancel, the run is reported.
-    private func cancel(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    private func cancel(_ request: Request, _ context: StepwiseRequestContext) async -> Response {
         let id = context.decoded("id") ?? ""
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
@@ -64,7 +64,7 @@ struct WorkflowRunsController: Sendable {
     /// Upstash's raw step log used by lazy fetch: `[{messageId, body: base64(step JSON), callType}]`;
     /// 404 once the run has ended, as Upstash answers, except for failed runs: their log is kept
     /// for the DLQ, and a runner's failure callback reads it to rebuild the run's state.
-    private func rawSteps(_ context: BasicRequestContext) async -> Response {
+    private func rawSteps(_ context: StepwiseRequestContext) async -> Response {
         let id = context.decoded("id") ?? ""
         do {
             guard let run = try await engine.store.run(id: id), run.status == .running || run.status == .failed else {

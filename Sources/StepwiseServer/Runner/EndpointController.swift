@@ -12,11 +12,11 @@ struct EndpointController: Sendable {
     let baseURL: String?
 
     /// Adds the routes to `router`.
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.post("workflows/:name") { request, context in await handle(request, context) }
     }
 
-    private func handle(_ request: Request, _ context: BasicRequestContext) async -> Response {
+    private func handle(_ request: Request, _ context: StepwiseRequestContext) async -> Response {
         let name = context.decoded("name") ?? ""
         let body: [UInt8]
         switch await RequestBody.bytes(request) {

@@ -19,6 +19,8 @@ public struct DeadLetter: Sendable, Equatable {
     public var label: String?
     /// The run's flow-control key (`RunRecord.flowControlKey`).
     public var flowControlKey: String?
+    /// The address of the client that started the run (`RunRecord.callerIp`).
+    public var callerIp: String?
     /// For an SDK run: the answer of the attempt that failed it.
     public var response: AttemptAnswer?
     /// An SDK run's failure callback, if it has one, and how it went.
@@ -50,5 +52,6 @@ public struct DeadLetter: Sendable, Equatable {
         endpoint = run.endpoint
         label = run.label
         flowControlKey = run.flowControlKey
+        callerIp = run.callerIp
     }
 }

@@ -13,6 +13,8 @@ public struct DeadLetterFilter: Sendable, Equatable {
     public var labels: [String] = []
     /// Any of these flow-control keys of the run (`RunRecord.flowControlKey`); empty for any.
     public var flowControlKeys: [String] = []
+    /// Any of these addresses of the client that started the run (`RunRecord.callerIp`); empty for any.
+    public var callerIps: [String] = []
     /// How the run's failure callback went, any of these; empty for any. Entries without a
     /// failure callback match only when it is empty.
     public var failureCallbackStates: [FailureCallbackRecord.State] = []

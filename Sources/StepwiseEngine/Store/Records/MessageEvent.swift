@@ -45,6 +45,8 @@ public struct MessageEvent: Sendable, Equatable {
     public var label: String?
     /// Its `Upstash-Flow-Control-Key`.
     public var flowControlKey: String?
+    /// The IP address of the client that published it.
+    public var callerIp: String?
     /// The workflow run it belongs to, if any.
     public var runId: String?
     /// Why an attempt failed (`error`, `failed`).
@@ -59,7 +61,7 @@ public struct MessageEvent: Sendable, Equatable {
         self.init(
             sequence: 0, time: time, state: state, message: state == .created ? Self.shown(message) : nil, messageId: message.id, url: message.destination,
             urlGroup: message.urlGroup, queue: message.queue, scheduleId: message.scheduleId, label: message.label,
-            flowControlKey: message.flowControlKey, runId: message.runId ?? message.runIdHeader, error: error, nextDeliveryAt: nextDeliveryAt,
+            flowControlKey: message.flowControlKey, callerIp: message.callerIp, runId: message.runId ?? message.runIdHeader, error: error, nextDeliveryAt: nextDeliveryAt,
             answer: answer.map { AttemptAnswer(status: $0.status, headers: $0.headers, body: AttemptAnswer.prefix(of: $0.body, maximum: Self.maximumBodyBytes)) })
     }
 
@@ -73,7 +75,7 @@ public struct MessageEvent: Sendable, Equatable {
     /// An event with every part given, as a store reads it back.
     public init(
         sequence: Int64, time: Int64, state: State, message: QueuedMessage?, messageId: String, url: String, urlGroup: String?, queue: String?,
-        scheduleId: String?, label: String?, flowControlKey: String?, runId: String?, error: String?, nextDeliveryAt: Int64?, answer: AttemptAnswer?
+        scheduleId: String?, label: String?, flowControlKey: String?, callerIp: String?, runId: String?, error: String?, nextDeliveryAt: Int64?, answer: AttemptAnswer?
     ) {
         self.sequence = sequence
         self.time = time
@@ -86,6 +88,7 @@ public struct MessageEvent: Sendable, Equatable {
         self.scheduleId = scheduleId
         self.label = label
         self.flowControlKey = flowControlKey
+        self.callerIp = callerIp
         self.runId = runId
         self.error = error
         self.nextDeliveryAt = nextDeliveryAt

@@ -1,8 +1,8 @@
 import StepwiseProtocol
 
 /// What QStash's message APIs filter plain messages by (the message log, the DLQ, a bulk
-/// cancel): destination URL, its host and path, URL group, queue, schedule, label and
-/// flow-control key, each a list of values of which a message must match one (Upstash's
+/// cancel): destination URL, its host and path, URL group, queue, schedule, label, flow-control
+/// key and the address of the client that published it, each a list of values of which a message must match one (Upstash's
 /// multi-value filters); an empty list takes any. A message matches a label when it is one of
 /// those its `Upstash-Label` names.
 public struct MessageMatch: Sendable, Equatable {
@@ -22,14 +22,16 @@ public struct MessageMatch: Sendable, Equatable {
     public var paths: [String] = []
     /// `Upstash-Flow-Control-Key`s.
     public var flowControlKeys: [String] = []
+    /// IP addresses of the clients that published them.
+    public var callerIps: [String] = []
 
     /// A match of every message.
     public init() {}
 
     /// The lists as the stores bind them, in the order url, URL group, queue, schedule, label,
-    /// host, path, flow-control key: each a JSON array, or `nil` when empty (no condition).
+    /// host, path, flow-control key, caller: each a JSON array, or `nil` when empty (no condition).
     public func boundLists() throws -> [String?] {
-        try [urls, urlGroups, queues, scheduleIds, labels, hosts, paths, flowControlKeys].map(StoredJSON.list)
+        try [urls, urlGroups, queues, scheduleIds, labels, hosts, paths, flowControlKeys, callerIps].map(StoredJSON.list)
     }
 
     /// Whether `message` matches.
@@ -38,7 +40,7 @@ public struct MessageMatch: Sendable, Equatable {
             && Self.takes(scheduleIds, message.scheduleId)
             && (labels.isEmpty || CommaList.items(message.label ?? "").contains { Self.takes(labels, $0) })
             && Self.takes(hosts, Destination.host(of: message.destination)) && Self.takes(paths, Destination.path(of: message.destination))
-            && Self.takes(flowControlKeys, message.flowControlKey)
+            && Self.takes(flowControlKeys, message.flowControlKey) && Self.takes(callerIps, message.callerIp)
     }
 
     /// Whether `values` is empty or holds `value`, compared by Unicode scalars as the stores' SQL

@@ -22,6 +22,8 @@ public struct RunFilter: Sendable, Equatable {
     public var labels: [String]
     /// Only runs of any of these flow-control keys (`RunRecord.flowControlKey`); empty for any run.
     public var flowControlKeys: [String] = []
+    /// Only runs started by a client at any of these IP addresses (`RunRecord.callerIp`); empty for any run.
+    public var callerIps: [String] = []
 
     public init(
         workflow: String? = nil, status: RunStatus? = nil, limit: Int = 100, after: PageCursor? = nil, createdFrom: TimestampValue? = nil,

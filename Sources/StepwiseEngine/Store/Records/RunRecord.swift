@@ -43,6 +43,8 @@ public struct RunRecord: Sendable, Equatable {
     /// `flowControl.key`; an SDK run's trigger's `Upstash-Flow-Control-Key` (none for a queue's),
     /// or the one a resume or restart from the DLQ gave it since.
     public var flowControlKey: String?
+    /// The IP address of the client that started it (QStash's `callerIp`), when a request did.
+    public var callerIp: String?
 
     /// The labels it is found by: those `label` names.
     public var labels: [String] { CommaList.items(label ?? "") }
