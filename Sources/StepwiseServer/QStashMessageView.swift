@@ -91,7 +91,8 @@ enum QStashMessageView {
             fields.append(("failureCallbackHeader", headers(failureCallback.headers)))
         }
         if let retryDelay = message.retryDelay { fields.append(("retryDelayExpression", .string(retryDelay))) }
-        if let callerIp = message.callerIp { fields.append(("callerIp", .string(callerIp))) }
+        // qstash-js reads `callerIp`; Upstash's API reference names it `callerIP`.
+        if let callerIp = message.callerIp { fields += [("callerIp", .string(callerIp)), ("callerIP", .string(callerIp))] }
         return fields + flowControlFields(message)
     }
 

@@ -15,8 +15,9 @@ public struct StepwiseRequestContext: RequestContext, RemoteAddressRequestContex
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The IP address the request came from, as text (`127.0.0.1`, `::1`); `nil` when unknown.
-    var callerIp: String? { remoteAddress?.ipAddress }
+    /// The IP address the request came from, as text (`127.0.0.1`, `::1`; `CallerAddress`);
+    /// `nil` when unknown.
+    var callerIp: String? { remoteAddress.flatMap(CallerAddress.text(of:)) }
 
     /// A path parameter with its percent-encoding removed (`go%20a` is the event `go a`).
     func decoded(_ name: String) -> String? {

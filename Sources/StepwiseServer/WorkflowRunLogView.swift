@@ -32,6 +32,7 @@ enum WorkflowRunLogView {
         if let output = run.output { map[.string("workflowRunResponse")] = .string(output.jsonText()) }
         if run.status == .failed { map[.string("dlqId")] = .string(DeadLetter.id(ofRun: run.id)) }
         if let label = run.label { map[.string("label")] = .string(label) }
+        if let callerIp = run.callerIp { map[.string("workflowRunCallerIp")] = .string(callerIp) }
         var groups = run.endpoint == nil ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt) : logGroups(log)
         if run.status == .running, let next = next(progress) { groups.append(next) }
         map[.string("steps")] = .list(groups)

@@ -5,19 +5,26 @@ import Glibc
 #endif
 
 /// A plain TCP connection to 127.0.0.1, for requests no HTTP client would send (forged `Host`,
-/// malformed framing, slow or idle clients). Reads wait at most `readTimeout`, on a thread of
-/// their own (the server under test needs the shared ones).
+/// malformed framing, slow or idle clients, another loopback address than 127.0.0.1 as the
+/// client's). Reads wait at most `readTimeout`, on a thread of their own (the server under test
+/// needs the shared ones).
 public final class RawConnection: Sendable {
     private let descriptor: Int32
 
-    /// Connects to `port` on 127.0.0.1; throws when nothing listens.
-    public init(port: Int, readTimeout: Duration = .seconds(5)) throws {
+    /// Connects to `port` on 127.0.0.1 from `source` (an IPv4 loopback address; any port);
+    /// throws when nothing listens.
+    public init(port: Int, from source: String = "127.0.0.1", readTimeout: Duration = .seconds(5)) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw WaitTimeout(description: "no socket: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var local = Self.address(source, port: 0)
+        let bound = withUnsafePointer(to: &local) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            close(descriptor)
+            throw WaitTimeout(description: "cannot bind to \(source): errno \(errno)")
+        }
+        var address = Self.address("127.0.0.1", port: port)
         let connected = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -32,6 +39,14 @@ public final class RawConnection: Sendable {
 
     deinit { close(descriptor) }
 
+    private static func address(_ text: String, port: Int) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr(text)
+        return address
+    }
+
     /// Sends `text` as it is; false when the connection no longer takes data.
     @discardableResult
     public func write(_ text: String) -> Bool {
@@ -45,9 +60,10 @@ public final class RawConnection: Sendable {
         (try? await onOwnThread { self.readBlocking() }) ?? ("", false)
     }
 
-    /// Sends `request` and reads the answer until the server closes or the read timeout passes.
-    public static func exchange(_ request: String, port: Int) async -> String {
-        guard let connection = try? RawConnection(port: port) else { return "" }
+    /// Sends `request` from `source` and reads the answer until the server closes or the read
+    /// timeout passes.
+    public static func exchange(_ request: String, port: Int, from source: String = "127.0.0.1") async -> String {
+        guard let connection = try? RawConnection(port: port, from: source) else { return "" }
         connection.write(request)
         return await connection.readAll().text
     }

@@ -229,7 +229,9 @@ import StepwiseTesting
                 #expect(refused.status == 400 && refused.error?.hasPrefix(problem) == true, "\(query): \(refused.body)")
             }
             let countWithBody = try await send(.DELETE, stepwise.url("/v2/workflows/runs?count=5"), body: #"{"workflowRunIds": ["wfr_c"]}"#)
-            #expect(countWithBody.status == 400 && countWithBody.error?.hasPrefix("count alone takes any running run") == true, "\(countWithBody.body)")
+            #expect(countWithBody.status == 400 && countWithBody.error?.hasPrefix("the query selects the runs") == true, "\(countWithBody.body)")
+            let labelWithBody = try await send(.DELETE, stepwise.url("/v2/workflows/runs?label=blue"), body: #"{"workflowRunIds": ["wfr_c"]}"#)
+            #expect(labelWithBody.status == 400, "a filter beside a body would take more than the body names: \(labelWithBody.body)")
             #expect(try await running().count == 6, "a refused cancel cancels nothing")
 
             let elsewhere = try await send(.DELETE, stepwise.url("/v2/workflows/runs?callerIp=10.1.1.1&callerIP=10.2.2.2&count=100"))

@@ -131,9 +131,10 @@ extension WorkflowEngine {
         // The JS SDK 1.x's run-level options, and what earlier resumes overrode, go on with the new
         // run; the overrides apply from its first delivery (`RunTransitions.apply`).
         let defaults = RunDefaults.adding(overrides, to: old.defaults?.moved(to: id))
-        let run = RunRecord(
+        var run = RunRecord(
             id: id, workflow: old.workflow, definitionHash: "", input: old.input, createdAt: now, updatedAt: now, endpoint: old.endpoint,
             defaults: defaults, label: options.label ?? old.label, flowControlKey: overrides.flowControlKey(of: first, current: old.flowControlKey))
+        run.callerIp = old.callerIp
         let restarted = RestartedRun.endpoint(run, initialBody: payload, first: first)
         guard try await store.restart(deadLetter: letter.id, failedAt: letter.createdAt, as: restarted, at: now) else { return nil }
         announceStart(of: run)

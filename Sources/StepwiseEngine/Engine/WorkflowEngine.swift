@@ -319,6 +319,7 @@ public actor WorkflowEngine {
             throw ResumeRefusal(message: "cannot restart '\(id)': \(error.description)")
         }
         run.label = options.label ?? old.label
+        run.callerIp = old.callerIp
         guard try await store.restart(deadLetter: id, failedAt: letter.createdAt, as: .workflow(run), at: clock()) else { return nil }
         announceStart(of: run)
         return run

@@ -12,7 +12,7 @@ enum FailureNotice {
             status: Int64(error.status ?? 500), header: [], body: EndpointErrorBody(error).jsonBytes, retried: 0, maxRetries: 0,
             dlqId: DeadLetter.id(ofRun: run.id), sourceMessageId: run.id, url: "/workflows/" + run.workflow, sourceBody: Array(run.input.jsonText().utf8),
             workflowRunId: run.id, workflowCreatedAt: run.createdAt.millisecondsSinceEpoch,
-            createdAt: now.millisecondsSinceEpoch)
+            createdAt: now.millisecondsSinceEpoch, callerIP: run.callerIp)
         return QueuedMessage(
             role: .plain, runId: nil, destination: url,
             headers: [

@@ -190,7 +190,7 @@ public struct QueuedAttemptResolver: Sendable {
             status: status, header: header, body: responseBody, retried: message.attempt == 0 ? nil : message.attempt,
             maxRetries: message.retries, sourceMessageId: message.id, topicName: message.urlGroup, endpointName: message.endpointName,
             url: message.destination, method: message.method, sourceHeader: sourceHeader, sourceBody: body,
-            createdAt: now.millisecondsSinceEpoch, scheduleId: message.scheduleId)
+            createdAt: now.millisecondsSinceEpoch, scheduleId: message.scheduleId, callerIP: message.callerIp)
         var queued = followingMessage(.callback, to: target, body: callback.jsonBytes)
         if message.role == .call, let overrides = run?.defaults?.overrides { queued = overrides.applied(to: queued) }
         guard message.role == .call else { return (queued, nil) }
@@ -207,7 +207,7 @@ public struct QueuedAttemptResolver: Sendable {
             url: message.destination, method: message.method, sourceHeader: sourceHeader,
             sourceBody: ofRun ? initialPayload : body, workflowRunId: message.runId ?? "",
             workflowCreatedAt: (run?.createdAt ?? now).millisecondsSinceEpoch,
-            createdAt: now.millisecondsSinceEpoch)
+            createdAt: now.millisecondsSinceEpoch, callerIP: message.callerIp ?? run?.callerIp)
         return followingMessage(.failureCallback, to: target, body: failure.jsonBytes)
     }
 

@@ -69,9 +69,10 @@ struct ListingQuery {
         return match
     }
 
-    /// The addresses of `callerFilters`, each of several values (`values`).
+    /// The addresses of `callerFilters`, each of several values (`values`), written as the stores
+    /// keep them (`CallerAddress`).
     func callerIps() throws(ProtocolError) -> [String] {
-        Self.distinct(try values("callerIp") + values("callerIP"))
+        Self.distinct(try (values("callerIp") + values("callerIP")).map(CallerAddress.normalized))
     }
 
     /// `count`: a whole number from 1, more than `maximum` reading as `maximum`; `maximum` when absent.

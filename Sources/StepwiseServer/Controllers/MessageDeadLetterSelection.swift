@@ -13,8 +13,7 @@ enum MessageDeadLetterSelection {
     case ids([String])
     case page(MessageDeadLetterQuery)
 
-    /// Every parameter a bulk action takes; the unserved filters are named so that their refusal
-    /// says why.
+    /// Every parameter a bulk action takes.
     private static let parameters = ["count", "cursor", "dlqIds"] + MessageDeadLetterQuery.filters
 
     /// The selection of `request`; an error answer names what is wrong.

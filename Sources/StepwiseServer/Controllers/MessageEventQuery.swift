@@ -6,7 +6,7 @@ import StepwiseProtocol
 /// default, at most), `cursor`, and the filters `messageId` and `messageIds` (repeated), `state`,
 /// `url`, `topicName`, `queueName`, `scheduleId`, `label`, `host`, `path`, `flowControlKey` (each of
 /// several values, `ListingQuery.messageMatch`), `fromDate` and `toDate` (unix milliseconds,
-/// inclusive). An empty value is no value; `callerIp` and `callerIP` are refused rather than ignored.
+/// inclusive), `callerIp` or `callerIP`. An empty value is no value.
 struct MessageEventQuery {
     var filter = MessageEventFilter()
     /// The page starts below this event (the previous page's `cursor`).

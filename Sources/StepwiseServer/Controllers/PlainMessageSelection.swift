@@ -5,11 +5,11 @@ import StepwiseProtocol
 
 /// Which plain messages `DELETE /v2/messages` cancels, as QStash's API and clients ask: those
 /// `messageIds` names (a JSON body `{"messageIds": [...]}`, or the query, repeated), or those the
-/// query's filters take (`url`, `topicName`, `queueName`, `scheduleId`, `label`, `host`, `path`,
-/// `flowControlKey`, each of several values, repeated or comma-separated, matching any; `fromDate`/`toDate`, unix ms of the
-/// publish, inclusive; `count`, at most 500, oldest first), or with neither every plain message.
-/// What would widen a cancel is refused: a filter Stepwise cannot apply, an unknown parameter,
-/// an empty value, ids beside filters.
+/// query's filters take (`ListingQuery.messageMatch`: `url`, `topicName`, `queueName`,
+/// `scheduleId`, `label`, `host`, `path`, `flowControlKey`, `callerIp`, each of several values,
+/// matching any; `fromDate`/`toDate`, unix ms of the publish, inclusive; `count`, at most 500,
+/// oldest first), or with neither every plain message. What would widen a cancel is refused: an
+/// unknown parameter, an empty value, ids beside filters.
 struct PlainMessageSelection {
     /// The messages named, or `nil` for those `filter` takes.
     var ids: [String]?

@@ -44,11 +44,12 @@ enum RunSelection {
             return .failure(ErrorAnswer(.badRequest, error.message))
         }
         guard let selection else { return await fromBody(request) }
-        guard case .filtered(let filter) = selection, !filter.isNarrowed else { return .success(selection) }
+        // A body beside a selection in the query would be ignored, and the query may take more
+        // runs than the body names.
         switch await RequestBody.bytes(request) {
         case .failure(let answer): return .failure(answer)
         case .success(let body) where !body.isEmpty:
-            return .failure(ErrorAnswer(.badRequest, "count alone takes any running run; it cannot be given with a body that names runs"))
+            return .failure(ErrorAnswer(.badRequest, "the query selects the runs; it cannot be given with a body that names runs"))
         case .success: return .success(selection)
         }
     }
@@ -120,13 +121,5 @@ enum RunSelection {
 
     private static func workflowName(url: String) -> String? {
         url.split(separator: "?").first?.split(separator: "/").last.map(String.init)
-    }
-}
-
-extension RunFilter {
-    /// Whether the filter narrows the runs beyond their status (a bulk cancel's `count` alone does not).
-    var isNarrowed: Bool {
-        !labels.isEmpty || !flowControlKeys.isEmpty || !callerIps.isEmpty || createdFrom != nil || createdBefore != nil || workflow != nil || !endpoints.isEmpty
-            || !endpointPrefixes.isEmpty
     }
 }

@@ -32,7 +32,10 @@ struct RunsController: Sendable {
             filter.limit = parsed
         }
         do throws(ProtocolError) {
-            filter.labels = try ListingQuery(parameters: query).values("label")
+            let listing = ListingQuery(parameters: query)
+            filter.labels = try listing.values("label")
+            filter.flowControlKeys = try listing.values("flowControlKey")
+            filter.callerIps = try listing.callerIps()
         } catch {
             return JSONResponse.error(.badRequest, error.message)
         }
