@@ -12,32 +12,42 @@ public final class RawConnection: Sendable {
     private let descriptor: Int32
 
     /// Connects to `port` on 127.0.0.1 from `source` (an IPv4 loopback address; any port);
-    /// throws when nothing listens.
+    /// throws when `source` cannot be bound (`canBind`) or nothing listens.
     public init(port: Int, from source: String = "127.0.0.1", readTimeout: Duration = .seconds(5)) throws {
         descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw WaitTimeout(description: "no socket: errno \(errno)") }
-        var local = Self.address(source, port: 0)
-        let bound = withUnsafePointer(to: &local) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else {
-            close(descriptor)
-            throw WaitTimeout(description: "cannot bind to \(source): errno \(errno)")
+        // A failed step leaves the socket to deinit, which closes it once.
+        if source != "127.0.0.1" {
+            guard Self.bound(descriptor, to: source) else { throw WaitTimeout(description: "cannot bind to \(source): errno \(errno)") }
         }
         var address = Self.address("127.0.0.1", port: port)
         let connected = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else {
-            close(descriptor)
-            throw WaitTimeout(description: "cannot connect to 127.0.0.1:\(port): errno \(errno)")
-        }
+        guard connected == 0 else { throw WaitTimeout(description: "cannot connect to 127.0.0.1:\(port): errno \(errno)") }
         let (seconds, attoseconds) = readTimeout.components
         var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(descriptor) }
+
+    /// Whether a connection can come from `source` on this machine: Linux routes all of
+    /// 127.0.0.0/8 to loopback, macOS only 127.0.0.1 unless an alias is added.
+    public static func canBind(_ source: String) -> Bool {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard probe >= 0 else { return false }
+        defer { close(probe) }
+        return bound(probe, to: source)
+    }
+
+    /// Whether `descriptor` was bound to `source`, any port.
+    private static func bound(_ descriptor: Int32, to source: String) -> Bool {
+        var local = address(source, port: 0)
+        return withUnsafePointer(to: &local) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
 
     private static func address(_ text: String, port: Int) -> sockaddr_in {
         var address = sockaddr_in()

@@ -172,6 +172,8 @@ struct WorkflowLogsTests {
             #expect(try await listed("flowControlKey=tenant-a&flowControlKey=tenant-b") == [b, a])
             #expect(try await listed("workflowRunId=\(a)&flowControlKey=tenant-a") == [a])
             #expect(try await listed("workflowRunId=\(a)&flowControlKey=tenant-b") == [], "every filter holds, the run's id too")
+            let ownAPI = try await send(.GET, server.url("/api/runs?flowControlKey=tenant-b")).json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string }
+            #expect(ownAPI == [b], "Stepwise's own listing reads it as the logs API does")
         }
     }
 

@@ -14,7 +14,7 @@ extension WorkflowEngine {
         public var callerIp: String?
 
         /// A trigger of `workflowUrl` with `headers` (the run id in `Upstash-Workflow-RunId`, if
-        /// chosen) and `body`.
+        /// chosen) and `body`, asked by the client at `callerIp`.
         public init(workflowUrl: String, headers: HeaderFields, body: [UInt8], callerIp: String? = nil) {
             self.workflowUrl = workflowUrl
             self.headers = headers

@@ -2,7 +2,8 @@ import NIOCore
 
 /// The IP address of a client as Stepwise records and filters it (QStash's `callerIp`): an IPv4
 /// client of a dual-stack listener (`::ffff:10.0.0.1`) as plain IPv4, any other address in its
-/// one written form (`::1`, not `0:0:0:0:0:0:0:1`), so a filter matches however it was written.
+/// one written form (`::1`, not `0:0:0:0:0:0:0:1`) and without a zone (`%eth0`, which depends on
+/// a host's interfaces), so a filter matches however it was written, on every node.
 enum CallerAddress {
     /// The form of `address`; `nil` for an address that is no IP address (a Unix socket).
     static func text(of address: SocketAddress) -> String? {
@@ -16,6 +17,7 @@ enum CallerAddress {
     /// The form of `text`, a filter's value: as `text(of:)` writes the address it names, or as
     /// given when it names none.
     static func normalized(_ text: String) -> String {
-        (try? SocketAddress(ipAddress: text, port: 0)).flatMap(Self.text(of:)) ?? text
+        let address = String(text.prefix { $0 != "%" })
+        return (try? SocketAddress(ipAddress: address, port: 0)).flatMap(Self.text(of:)) ?? text
     }
 }

@@ -5,13 +5,14 @@ import StepwiseProtocol
 /// What a query of `/v2/workflows/dlq` (or `/v2/dlq?source=workflow`) asks for, as Upstash names
 /// it: `count` (from 1; 100, the default, at most), `cursor`, and the filters `workflowRunId`,
 /// `workflowUrl` (or its older name `url`) and `workflow`, all three the run's workflow exactly
-/// (an SDK run's endpoint URL, a YAML workflow's name), `label`, `flowControlKey`, `fromDate` and
-/// `toDate` (unix milliseconds of the failure, inclusive), `failureFunctionState` (how the run's
-/// failure callback went: `CALLBACK_INPROGRESS`, `CALLBACK_SUCCESS`, `CALLBACK_FAIL`). All but
-/// `workflowRunId` and the dates take several values (repeated or comma-separated; URLs repeated
-/// only), matching any, as Upstash's do; the three names of the workflow are one filter, an entry
-/// of any workflow they name being taken. An empty value is no value; a filter Stepwise cannot apply, or a second value
-/// of another, is refused rather than ignored, which would list entries it does not match.
+/// (an SDK run's endpoint URL, a YAML workflow's name), `label`, `flowControlKey`, `callerIp` (or
+/// `callerIP`), `fromDate` and `toDate` (unix milliseconds of the failure, inclusive),
+/// `failureFunctionState` (how the run's failure callback went: `CALLBACK_INPROGRESS`,
+/// `CALLBACK_SUCCESS`, `CALLBACK_FAIL`). All but `workflowRunId` and the dates take several values
+/// (repeated or comma-separated; URLs repeated only), matching any, as Upstash's do; the three
+/// names of the workflow are one filter, an entry of any workflow they name being taken. An empty
+/// value is no value; a filter Stepwise cannot apply, or a second value of another, is refused
+/// rather than ignored, which would list entries it does not match.
 struct DeadLetterQuery {
     var filter = DeadLetterFilter()
     var cursor: PageCursor?

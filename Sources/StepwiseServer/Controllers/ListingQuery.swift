@@ -69,6 +69,14 @@ struct ListingQuery {
         return match
     }
 
+    /// The filters every listing of runs shares (`label`, `flowControlKey`, `callerIp`), each of
+    /// several values, set on `filter`.
+    func runMatch(into filter: inout RunFilter) throws(ProtocolError) {
+        filter.labels = try values("label")
+        filter.flowControlKeys = try values("flowControlKey")
+        filter.callerIps = try callerIps()
+    }
+
     /// The addresses of `callerFilters`, each of several values (`values`), written as the stores
     /// keep them (`CallerAddress`).
     func callerIps() throws(ProtocolError) -> [String] {

@@ -4,9 +4,9 @@ import StepwiseProtocol
 
 /// What a query of `/v2/dlq` asks for, as QStash's clients name it: `count` (from 1; 100, the
 /// default, at most), `cursor`, the filters `messageId`, `responseStatus`, `fromDate` and `toDate`
-/// (unix milliseconds of the failure, inclusive) and the message filters of `ListingQuery.messageMatch`
-/// (`url`, `topicName`, `queueName`, `scheduleId`, `label`, `host`, `path`, `flowControlKey`). An
-/// empty value is no value.
+/// (unix milliseconds of the failure, inclusive) and the message filters of
+/// `ListingQuery.messageMatch` (`url`, `topicName`, `queueName`, `scheduleId`, `label`, `host`,
+/// `path`, `flowControlKey`, `callerIp`). An empty value is no value.
 struct MessageDeadLetterQuery {
     var filter = MessageDeadLetterFilter()
     var cursor: PageCursor?

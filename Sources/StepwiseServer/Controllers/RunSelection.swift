@@ -4,15 +4,15 @@ import StepwiseExpressions
 import StepwiseProtocol
 
 /// Which runs a bulk cancel (`DELETE /v2/workflows/runs`) takes, as Upstash's clients name them.
-/// Anything that would widen it (an empty value, a parameter it does not know, `count` beside a
-/// body naming runs) is refused rather than read as "any run".
+/// Anything that would widen it (an empty value, a parameter it does not know, any body beside a
+/// selection in the query) is refused rather than read as "any run".
 enum RunSelection {
     /// Every running run named: by id, by YAML workflow name, by workflow URL (a prefix, unless
     /// exact; a URL also names the YAML workflow of its last path segment).
     case named(RunNames)
     /// Up to the filter's limit of running runs matching it, as the JS SDK's `client.cancel`
-    /// asks (`count`, `label`, `flowControlKey`, `fromDate`/`toDate`, `workflowUrl` exact or a
-    /// prefix, `workflow`).
+    /// asks (`count`, `label`, `flowControlKey`, `callerIp`, `fromDate`/`toDate`, `workflowUrl`
+    /// exact or a prefix, `workflow`).
     case filtered(RunFilter)
 
     /// Runs named one way or another.
@@ -33,7 +33,7 @@ enum RunSelection {
     /// The query parameters a bulk cancel reads.
     private static let parameters = ["workflowRunIds", "workflowUrl", "workflowUrlExactMatch", "workflow"] + filters
     private static let filters = ["label", "flowControlKey", "fromDate", "toDate", "count"] + ListingQuery.callerFilters
-    private static let help = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, ?label=… or ?flowControlKey=… (with count), ?count=N for any, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
+    private static let help = "name the runs: ?workflowRunIds=…, ?workflowUrl=…, ?label=…, ?flowControlKey=… or ?callerIp=… (with count), ?count=N for any, or a body {\"workflowRunIds\": [...]} or {\"workflow\": \"name\"}"
 
     /// The selection `request` makes; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<RunSelection, ErrorAnswer> {
@@ -49,7 +49,7 @@ enum RunSelection {
         switch await RequestBody.bytes(request) {
         case .failure(let answer): return .failure(answer)
         case .success(let body) where !body.isEmpty:
-            return .failure(ErrorAnswer(.badRequest, "the query selects the runs; it cannot be given with a body that names runs"))
+            return .failure(ErrorAnswer(.badRequest, "the query selects the runs; send no body with it"))
         case .success: return .success(selection)
         }
     }
@@ -74,13 +74,11 @@ enum RunSelection {
         return names.isEmpty ? nil : .named(names)
     }
 
-    /// The filter of a query that gives `count`, a label, a flow-control key or dates.
+    /// The filter of a query that gives `count`, a label, a flow-control key, a caller or dates.
     private static func filter(_ query: ListingQuery, exact: Bool) throws(ProtocolError) -> RunFilter {
-        if !query.texts("workflowRunIds").isEmpty { throw ProtocolError("workflowRunIds names the runs; it cannot be given with label, flowControlKey, dates or count") }
+        if !query.texts("workflowRunIds").isEmpty { throw ProtocolError("workflowRunIds names the runs; it cannot be given with label, flowControlKey, callerIp, dates or count") }
         var filter = RunFilter(status: .running, limit: query.text("count") == nil ? defaultCount : try query.count(maximum: maximumCount))
-        filter.labels = try query.values("label")
-        filter.flowControlKeys = try query.values("flowControlKey")
-        filter.callerIps = try query.callerIps()
+        try query.runMatch(into: &filter)
         (filter.createdFrom, filter.createdBefore) = try query.createdRange()
         filter.workflow = try query.single("workflow")
         let urls = query.urls("workflowUrl")

@@ -32,10 +32,7 @@ struct RunsController: Sendable {
             filter.limit = parsed
         }
         do throws(ProtocolError) {
-            let listing = ListingQuery(parameters: query)
-            filter.labels = try listing.values("label")
-            filter.flowControlKeys = try listing.values("flowControlKey")
-            filter.callerIps = try listing.callerIps()
+            try ListingQuery(parameters: query).runMatch(into: &filter)
         } catch {
             return JSONResponse.error(.badRequest, error.message)
         }

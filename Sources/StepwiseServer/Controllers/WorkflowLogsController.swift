@@ -56,10 +56,11 @@ struct WorkflowLogsController: Sendable {
     private static let unserved = [("messageId", "runs are not found by the id of one of their messages; filter on workflowRunId")]
 
     /// The listing a query asks for: `count` (1 to `maximumCount`), `cursor`, `state`,
-    /// `workflowRunId`, `workflowUrl` (exact), `label`, `flowControlKey`, `workflowCreatedAt` (the
-    /// run's start, unix milliseconds), `fromDate` and `toDate` (unix milliseconds of the start,
-    /// inclusive), all of which hold; `workflowUrl`, `label` and `flowControlKey` of several values
-    /// (any of them), the others of one; an error names the parameter that is wrong.
+    /// `workflowRunId`, `workflowUrl` (exact), `label`, `flowControlKey`, `callerIp` (or `callerIP`),
+    /// `workflowCreatedAt` (the run's start, unix milliseconds), `fromDate` and `toDate` (unix
+    /// milliseconds of the start, inclusive), all of which hold; `workflowUrl`, `label`,
+    /// `flowControlKey` and `callerIp` of several values (any of them), the others of one; an
+    /// error names the parameter that is wrong.
     static func filter(_ query: Hummingbird.Parameters) throws(ProtocolError) -> RunFilter {
         var filter = RunFilter(limit: defaultCount)
         let listing = ListingQuery(parameters: query)
@@ -88,9 +89,7 @@ struct WorkflowLogsController: Sendable {
         }
         filter.runIds = try listing.single("workflowRunId").map { [$0] } ?? []
         filter.endpoints = listing.urls("workflowUrl")
-        filter.labels = try listing.values("label")
-        filter.flowControlKeys = try listing.values("flowControlKey")
-        filter.callerIps = try listing.callerIps()
+        try listing.runMatch(into: &filter)
         return filter
     }
 }

@@ -2,9 +2,9 @@ import StepwiseProtocol
 
 /// What QStash's message APIs filter plain messages by (the message log, the DLQ, a bulk
 /// cancel): destination URL, its host and path, URL group, queue, schedule, label, flow-control
-/// key and the address of the client that published it, each a list of values of which a message must match one (Upstash's
-/// multi-value filters); an empty list takes any. A message matches a label when it is one of
-/// those its `Upstash-Label` names.
+/// key and the address of the client that published it, each a list of values of which a
+/// message must match one (Upstash's multi-value filters); an empty list takes any. A message
+/// matches a label when it is one of those its `Upstash-Label` names.
 public struct MessageMatch: Sendable, Equatable {
     /// Destination URLs, exactly.
     public var urls: [String] = []
