@@ -2,6 +2,14 @@ import Foundation
 
 #if canImport(Glibc)
 import Glibc
+
+/// `SOCK_STREAM` as `socket` takes it: Glibc's is an enum case.
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
+#elseif canImport(Darwin)
+import Darwin
+
+/// `SOCK_STREAM` as `socket` takes it: Darwin's is a plain `Int32`.
+private let streamSocket = SOCK_STREAM
 #endif
 
 /// A plain TCP connection to 127.0.0.1, for requests no HTTP client would send (forged `Host`,
@@ -14,7 +22,7 @@ public final class RawConnection: Sendable {
     /// Connects to `port` on 127.0.0.1 from `source` (an IPv4 loopback address; any port);
     /// throws when `source` cannot be bound (`canBind`) or nothing listens.
     public init(port: Int, from source: String = "127.0.0.1", readTimeout: Duration = .seconds(5)) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        descriptor = socket(AF_INET, streamSocket, 0)
         guard descriptor >= 0 else { throw WaitTimeout(description: "no socket: errno \(errno)") }
         // A failed step leaves the socket to deinit, which closes it once.
         if source != "127.0.0.1" {
@@ -26,7 +34,7 @@ public final class RawConnection: Sendable {
         }
         guard connected == 0 else { throw WaitTimeout(description: "cannot connect to 127.0.0.1:\(port): errno \(errno)") }
         let (seconds, attoseconds) = readTimeout.components
-        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        var timeout = timeval(tv_sec: .init(seconds), tv_usec: .init(attoseconds / 1_000_000_000_000))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -35,7 +43,7 @@ public final class RawConnection: Sendable {
     /// Whether a connection can come from `source` on this machine: Linux routes all of
     /// 127.0.0.0/8 to loopback, macOS only 127.0.0.1 unless an alias is added.
     public static func canBind(_ source: String) -> Bool {
-        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let probe = socket(AF_INET, streamSocket, 0)
         guard probe >= 0 else { return false }
         defer { close(probe) }
         return bound(probe, to: source)
@@ -67,7 +75,14 @@ public final class RawConnection: Sendable {
     /// Reads until the peer closes the connection or the read timeout passes; what arrived, and
     /// whether the peer closed.
     public func readAll() async -> (text: String, closed: Bool) {
-        (try? await onOwnThread { self.readBlocking() }) ?? ("", false)
+        (try? await onOwnThread { self.readBlocking { _ in false } }) ?? ("", false)
+    }
+
+    /// Reads one response framed by `Content-Length`, stopping as soon as it is complete, the
+    /// peer closes, or the read timeout passes; what arrived, and whether the peer closed. A
+    /// client that reads this way leaves the connection idle for no longer than the server takes.
+    public func readResponse() async -> (text: String, closed: Bool) {
+        (try? await onOwnThread { self.readBlocking(until: Self.isCompleteResponse) }) ?? ("", false)
     }
 
     /// Sends `request` from `source` and reads the answer until the server closes or the read
@@ -78,19 +93,30 @@ public final class RawConnection: Sendable {
         return await connection.readAll().text
     }
 
-    private func readBlocking() -> (text: String, closed: Bool) {
+    private func readBlocking(until complete: ([UInt8]) -> Bool) -> (text: String, closed: Bool) {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 received += buffer[0..<count]
+                if complete(received) { return (String(decoding: received, as: UTF8.self), false) }
                 continue
             }
             // A signal (a test's child process ending) interrupts the wait; it is no timeout.
             if count < 0, errno == EINTR { continue }
             return (String(decoding: received, as: UTF8.self), count == 0 || errno == ECONNRESET)
         }
+    }
+
+    /// Whether `bytes` hold a whole response head and the `Content-Length` bytes of body after it.
+    private static func isCompleteResponse(_ bytes: [UInt8]) -> Bool {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let end = text.range(of: "\r\n\r\n") else { return false }
+        let head = text[..<end.lowerBound].lowercased()
+        let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        return text[end.upperBound...].utf8.count >= length
     }
 
     /// The status code of the first response in `text`, if any.

@@ -1,8 +1,14 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+
+/// `SOCK_STREAM` as `socket` takes it: Glibc's is an enum case.
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
 #elseif canImport(Darwin)
 import Darwin
+
+/// `SOCK_STREAM` as `socket` takes it: Darwin's is a plain `Int32`.
+private let streamSocket = SOCK_STREAM
 #endif
 
 /// One TCP connection to a server on 127.0.0.1, with send and receive timeouts, over plain POSIX
@@ -24,9 +30,9 @@ struct HTTPConnection: ~Copyable {
 
     /// Connects to 127.0.0.1:`port`; `nil` when nothing listens there.
     init?(port: UInt16, timeout: Duration) {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let descriptor = socket(AF_INET, streamSocket, 0)
         guard descriptor >= 0 else { return nil }
-        var interval = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        var interval = timeval(tv_sec: .init(timeout.components.seconds), tv_usec: .init(timeout.components.attoseconds / 1_000_000_000_000))
         _ = setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &interval, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()

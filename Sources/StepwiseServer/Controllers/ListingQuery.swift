@@ -69,8 +69,8 @@ struct ListingQuery {
         return match
     }
 
-    /// The filters every listing of runs shares (`label`, `flowControlKey`, `callerIp`), each of
-    /// several values, set on `filter`.
+    /// The filters the listings of runs share (`label`, `flowControlKey`, `callerIp`), each of
+    /// several values, set on `filter` (the workflow DLQ reads them into its own filter).
     func runMatch(into filter: inout RunFilter) throws(ProtocolError) {
         filter.labels = try values("label")
         filter.flowControlKeys = try values("flowControlKey")
