@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseRuntime
 @testable import StepwiseSQLite
 import StepwiseTesting
@@ -176,6 +177,25 @@ struct SQLiteStoreTests {
             try await upgrade.expectUpgraded(try SQLiteStore(path: path))
             let yamlKey = try await DatabaseQueue(path: path).read { db in try String.fetchOne(db, sql: "SELECT flow_key FROM runs WHERE id = 'yaml-run'") }
             #expect(yamlKey == "tenant", "the column itself, which the filter's fallback would hide")
+        }
+    }
+
+    @Test("a resume of an SDK run's entry that keeps no failed delivery (a row from before they were kept) is refused, and the entry stays")
+    func sdkEntryWithoutItsDelivery() async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            try await s.endRun("old-sdk", .failed, at: 1)
+            // The run as an SDK run's row: an endpoint and no definition; its entry has no message.
+            let older = try DatabaseQueue(path: s.directory.path("store.db"))
+            try await older.write { db in
+                try db.execute(sql: "UPDATE runs SET endpoint_url = 'http://127.0.0.1:9/wf', definition_hash = NULL WHERE id = 'old-sdk'")
+            }
+            let letter = try #require(try await s.store.deadLetter(id: DeadLetter.id(ofRun: "old-sdk")))
+            #expect(letter.message == nil && letter.endpoint == "http://127.0.0.1:9/wf")
+            await #expect(throws: ResumeRefusal.self) {
+                _ = try await s.store.resume(deadLetter: letter.id, options: ResumeOptions(), at: try s.at(2))
+            }
+            #expect(try await s.store.deadLetter(id: letter.id) != nil, "the refused resume took nothing")
+            #expect(try await s.store.run(id: "old-sdk")?.status == .failed)
         }
     }
 
