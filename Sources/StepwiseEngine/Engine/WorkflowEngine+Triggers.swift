@@ -14,12 +14,11 @@ extension WorkflowEngine {
         public var callerIp: String?
 
         /// A trigger of `workflowUrl` with `headers` (the run id in `Upstash-Workflow-RunId`, if
-        /// chosen) and `body`, asked by the client at `callerIp`.
-        public init(workflowUrl: String, headers: HeaderFields, body: [UInt8], callerIp: String? = nil) {
+        /// chosen) and `body`; its `callerIp` is set by who knows the client.
+        public init(workflowUrl: String, headers: HeaderFields, body: [UInt8]) {
             self.workflowUrl = workflowUrl
             self.headers = headers
             self.body = body
-            self.callerIp = callerIp
         }
     }
 

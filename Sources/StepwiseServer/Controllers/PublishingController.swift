@@ -14,44 +14,42 @@ struct PublishingController: Sendable {
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.post("v2/publish/**") { request, context in
-            await publish(request) { body throws(ProtocolError) in
-                var message = try PublishedMessage(publishTarget: request.uri.string, headers: request.headerFields, body: body)
-                message.callerIp = context.callerIp
-                return message
+            await publish(request, from: context.callerIp) { body throws(ProtocolError) in
+                try PublishedMessage(publishTarget: request.uri.string, headers: request.headerFields, body: body)
             }
         }
         router.post("v2/enqueue/**") { request, context in
-            await publish(request) { body throws(ProtocolError) in
-                var message = try PublishedMessage(enqueueTarget: request.uri.string, headers: request.headerFields, body: body)
-                message.callerIp = context.callerIp
-                return message
+            await publish(request, from: context.callerIp) { body throws(ProtocolError) in
+                try PublishedMessage(enqueueTarget: request.uri.string, headers: request.headerFields, body: body)
             }
         }
         router.post("v2/batch") { request, context in await batch(request, from: context.callerIp) }
         router.post("v2/trigger/**") { request, context in
-            await trigger(request, isBatch: false) { body throws(ProtocolError) in
-                [.init(workflowUrl: try WorkflowTrigger.workflowURL(target: request.uri.string), headers: request.headerFields, body: body, callerIp: context.callerIp)]
+            await trigger(request, from: context.callerIp, isBatch: false) { body throws(ProtocolError) in
+                [.init(workflowUrl: try WorkflowTrigger.workflowURL(target: request.uri.string), headers: request.headerFields, body: body)]
             }
         }
         router.post("v2/batch/trigger") { request, context in
-            await trigger(request, isBatch: true) { body throws(ProtocolError) in
+            await trigger(request, from: context.callerIp, isBatch: true) { body throws(ProtocolError) in
                 let items = try WorkflowTrigger.batch(jsonBytes: body)
                 guard !items.isEmpty else { throw ProtocolError("the batch is empty") }
-                return items.map { WorkflowEngine.TriggerRequest(workflowUrl: $0.workflowUrl, headers: $0.headers, body: $0.body, callerIp: context.callerIp) }
+                return items.map { WorkflowEngine.TriggerRequest(workflowUrl: $0.workflowUrl, headers: $0.headers, body: $0.body) }
             }
         }
     }
 
-    /// A REST trigger, its runs read by `parse`: `{workflowRunId, workflowCreatedAt}` (200), or
-    /// for a batch one per item with `deduplicated` (201), as Upstash's API answers.
+    /// A REST trigger from the client at `callerIp`, its runs read by `parse`:
+    /// `{workflowRunId, workflowCreatedAt}` (200), or for a batch one per item with
+    /// `deduplicated` (201), as Upstash's API answers.
     private func trigger(
-        _ request: Request, isBatch: Bool, _ parse: ([UInt8]) throws(ProtocolError) -> [WorkflowEngine.TriggerRequest]
+        _ request: Request, from callerIp: String?, isBatch: Bool, _ parse: ([UInt8]) throws(ProtocolError) -> [WorkflowEngine.TriggerRequest]
     ) async -> Response {
-        let requests: [WorkflowEngine.TriggerRequest]
+        var requests: [WorkflowEngine.TriggerRequest]
         switch await Self.body(of: request, parsedBy: parse) {
         case .failure(let refusal): return refusal.response
         case .success(let parsed): requests = parsed
         }
+        for index in requests.indices { requests[index].callerIp = callerIp }
         do {
             switch try await engine.trigger(requests, isBatch: isBatch) {
             case .failure(let refusal): return ErrorAnswer.refused(refusal)
@@ -73,8 +71,10 @@ struct PublishingController: Sendable {
     /// deduplication id or content is answered `202 Accepted`, as QStash does; other answers are
     /// `200`. A message to a URL group is answered with a list, one entry per endpoint (`202`
     /// when every copy was deduplicated).
-    private func publish(_ request: Request, _ parse: @escaping ([UInt8]) throws(ProtocolError) -> PublishedMessage) async -> Response {
-        await parsing(request, isBatch: false) { body throws(ProtocolError) in
+    private func publish(
+        _ request: Request, from callerIp: String?, _ parse: @escaping ([UInt8]) throws(ProtocolError) -> PublishedMessage
+    ) async -> Response {
+        await parsing(request, from: callerIp, isBatch: false) { body throws(ProtocolError) in
             [try parse(body)]
         } answer: { messages, answers in
             let duplicate = answers[0].each.allSatisfy { $0.deduplicated == true } && MessageDeduplication.isRequested(by: messages[0])
@@ -83,14 +83,10 @@ struct PublishingController: Sendable {
     }
 
     private func batch(_ request: Request, from callerIp: String?) async -> Response {
-        await parsing(request, isBatch: true) { body throws(ProtocolError) in
+        await parsing(request, from: callerIp, isBatch: true) { body throws(ProtocolError) in
             let messages = try PublishedMessage.batch(jsonBytes: body)
             guard !messages.isEmpty else { throw ProtocolError("the batch is empty") }
-            return messages.map { message in
-                var message = message
-                message.callerIp = callerIp
-                return message
-            }
+            return messages
         } answer: { _, answers in
             (.ok, .list(answers.map(\.json)))
         }
@@ -111,15 +107,17 @@ struct PublishingController: Sendable {
     }
 
     /// Reads the body, parses the messages with `parse` (400 naming what is wrong) and publishes
-    /// them; a refusal of a batch's message names its item.
+    /// them as the client at `callerIp`'s; a refusal of a batch's message names its item.
     private func parsing(
-        _ request: Request, isBatch: Bool, _ parse: ([UInt8]) throws(ProtocolError) -> [PublishedMessage], answer: PublishAnswering
+        _ request: Request, from callerIp: String?, isBatch: Bool, _ parse: ([UInt8]) throws(ProtocolError) -> [PublishedMessage],
+        answer: PublishAnswering
     ) async -> Response {
-        let messages: [PublishedMessage]
+        var messages: [PublishedMessage]
         switch await Self.body(of: request, parsedBy: parse) {
         case .failure(let refusal): return refusal.response
         case .success(let parsed): messages = parsed
         }
+        for index in messages.indices { messages[index].callerIp = callerIp }
         return await store(messages, isBatch: isBatch, answer: answer)
     }
 

@@ -45,9 +45,10 @@ public struct MessageMatch: Sendable, Equatable {
 
     /// Whether `values` is empty or holds `value`, compared by Unicode scalars as the stores' SQL
     /// compares (not by Swift's canonical equivalence), so a cancel takes what a listing shows.
-    private static func takes(_ values: [String], _ value: String?) -> Bool {
+    /// `value` is read only when there are values: a host or path is parsed only when asked for.
+    private static func takes(_ values: [String], _ value: @autoclosure () -> String?) -> Bool {
         guard !values.isEmpty else { return true }
-        guard let value else { return false }
+        guard let value = value() else { return false }
         return values.contains { $0.unicodeScalars.elementsEqual(value.unicodeScalars) }
     }
 }
