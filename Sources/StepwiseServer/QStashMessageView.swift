@@ -109,23 +109,8 @@ enum QStashMessageView {
     /// Headers as QStash reports them: each name in canonical form (`X-Reason`) with its values,
     /// in order; credentials redacted (`ForwardedHeader.shown`).
     static func headers(_ headers: [ForwardedHeader]) -> Value {
-        let grouped = Dictionary(grouping: headers.map(\.shown), by: { canonical($0.name) }).sorted { $0.key < $1.key }
+        let grouped = Dictionary(grouping: headers.map(\.shown), by: { HeaderFields.canonicalName($0.name) }).sorted { $0.key < $1.key }
         return .map(ValueMap(grouped.map { ($0.key, .list($0.value.map { .string($0.value) })) }))
-    }
-
-    /// `name` as QStash (written in Go) spells every header: an ASCII capital after each `-` and
-    /// at the start, the rest in lower case.
-    private static func canonical(_ name: String) -> String {
-        var startsWord = true
-        let bytes = name.utf8.map { byte in
-            defer { startsWord = byte == UInt8(ascii: "-") }
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z") where startsWord: return byte - 32
-            case UInt8(ascii: "A")...UInt8(ascii: "Z") where !startsWord: return byte + 32
-            default: return byte
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `bytes` as text under `text` when they are UTF-8, else in base64 under `base64`.

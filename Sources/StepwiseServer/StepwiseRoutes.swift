@@ -8,17 +8,24 @@ import StepwiseEngine
 /// runs, events, DLQ, schedules, signing keys, flow control, queues, URL groups, messages). Every error is a JSON body with a message for
 /// people; failures of the store answer 500 with a log reference, never the store's text.
 public struct StepwiseRoutes: Sendable {
-    /// The largest request body accepted (a trigger payload, a published message).
+    /// The largest request body accepted by routes other than publishing ones, and by those unless
+    /// `ConnectionLimits.maximumMessageBytes` says otherwise.
     public static let maximumBodyBytes = RequestBody.maximumBytes
 
     let engine: WorkflowEngine
     let registry: PrometheusCollectorRegistry
     let access: APIAccess
     let failures: FailureAnswer
+    let maximumMessageBytes: Int
 
     /// Routes over `engine`, with `/metrics` from `registry` and the dashboard signing in with
-    /// `access`'s token; failures the client cannot act on are logged to `logger`.
-    public init(engine: WorkflowEngine, registry: PrometheusCollectorRegistry, access: APIAccess, logger: Logger) {
+    /// `access`'s token, publishing messages of up to `maximumMessageBytes`; failures the client
+    /// cannot act on are logged to `logger`.
+    public init(
+        engine: WorkflowEngine, registry: PrometheusCollectorRegistry, access: APIAccess, logger: Logger,
+        maximumMessageBytes: Int = StepwiseRoutes.maximumBodyBytes
+    ) {
+        self.maximumMessageBytes = maximumMessageBytes
         self.engine = engine
         self.registry = registry
         self.access = access
@@ -30,7 +37,7 @@ public struct StepwiseRoutes: Sendable {
         router.get("health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         RunnerController(engine: engine, failures: failures).addRoutes(to: router)
         RunsController(engine: engine, failures: failures).addRoutes(to: router)
-        PublishingController(engine: engine, failures: failures).addRoutes(to: router)
+        PublishingController(engine: engine, failures: failures, maximumBodyBytes: maximumMessageBytes).addRoutes(to: router)
         WorkflowRunsController(engine: engine, failures: failures).addRoutes(to: router)
         WorkflowLogsController(engine: engine, failures: failures).addRoutes(to: router)
         EventsController(engine: engine, failures: failures).addRoutes(to: router)

@@ -37,7 +37,8 @@ public struct StepwiseServer: Sendable {
         let router = Router(context: StepwiseRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(handles: MetricHandles(factory: PrometheusMetricsFactory(registry: registry))))
         router.add(middleware: APIAccessMiddleware(access: access))
-        StepwiseRoutes(engine: engine, registry: registry, access: access, logger: logger).register(on: router)
+        StepwiseRoutes(engine: engine, registry: registry, access: access, logger: logger, maximumMessageBytes: limits.maximumMessageBytes)
+            .register(on: router)
         return Application(
             router: router,
             server: .guardedHTTP1(limits),

@@ -22,8 +22,11 @@ enum WorkflowRunLogView {
         RunStatus.allCases.first { Self.state($0) == state }
     }
 
-    /// One run: `url` is its workflow URL (an SDK run's endpoint, a YAML run's route on this server).
-    static func run(_ run: RunRecord, url: String, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord]) -> Value {
+    /// One run: `url` is its workflow URL (an SDK run's endpoint, a YAML run's route on this server);
+    /// `deadLetter` is a failed SDK run's DLQ entry, which tells the delivery that failed it.
+    static func run(
+        _ run: RunRecord, url: String, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord], deadLetter: DeadLetter? = nil
+    ) -> Value {
         var map = ValueMap([
             ("workflowRunId", .string(run.id)), ("workflowUrl", .string(url)), ("workflowState", .string(state(run.status))),
             ("workflowRunCreatedAt", .int(run.createdAt.millisecondsSinceEpoch)),
@@ -33,8 +36,9 @@ enum WorkflowRunLogView {
         if run.status == .failed { map[.string("dlqId")] = .string(DeadLetter.id(ofRun: run.id)) }
         if let label = run.label { map[.string("label")] = .string(label) }
         if let callerIp = run.callerIp { map[.string("workflowRunCallerIp")] = .string(callerIp) }
-        var groups = run.endpoint == nil ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt) : logGroups(log)
+        var groups = run.endpoint == nil ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt) : logGroups(log, run: run)
         if run.status == .running, let next = next(progress) { groups.append(next) }
+        if let deadLetter, let failed = failedDelivery(deadLetter) { groups.append(failed) }
         map[.string("steps")] = .list(groups)
         if let parent = run.parent { map[.string("invoker")] = ["workflowRunId": .string(parent.runId)] }
         return .map(map)
@@ -57,12 +61,13 @@ enum WorkflowRunLogView {
         }
     }
 
-    /// An SDK run's log: its result steps (not plans, not a call's request), those run in one
-    /// parallel group together.
-    private static func logGroups(_ log: [RawStep]) -> [Value] {
-        var groups: [Value] = []
+    /// An SDK run's log: its initial payload (Upstash's `init` step), then its result steps (not
+    /// plans, not a call's request), those run in one parallel group together.
+    private static func logGroups(_ log: [RawStep], run: RunRecord) -> [Value] {
+        guard let initial = log.first else { return [] }
+        var groups: [Value] = [["type": "sequential", "steps": [initialStep(initial, run: run)]]]
         var parallel: [Value] = []
-        for raw in log where raw.callType == .step {
+        for raw in log.dropFirst() where raw.callType == .step {
             guard let step = try? raw.step(), !step.isPlan else { continue }
             var map = step.object
             map[.string("messageId")] = .string(raw.messageId)
@@ -78,6 +83,34 @@ enum WorkflowRunLogView {
         }
         if !parallel.isEmpty { groups.append(["type": "parallel", "steps": .list(parallel)]) }
         return groups
+    }
+
+    /// The initial payload as Upstash's logs show it: step 0, `init`, its `out` the payload's text.
+    private static func initialStep(_ raw: RawStep, run: RunRecord) -> Value {
+        .map(ValueMap([
+            ("stepId", 0), ("stepName", "init"), ("stepType", .string(StepType.initial.rawValue)),
+            ("out", .string(String(decoding: raw.body, as: UTF8.self))), ("messageId", .string(raw.messageId)), ("callType", "step"),
+            ("concurrent", 1), ("state", "STEP_SUCCESS"), ("createdAt", .int(run.createdAt.millisecondsSinceEpoch)),
+        ]))
+    }
+
+    /// The delivery that failed an SDK run, as Upstash's `next` group of a failed run: `STEP_FAILED`
+    /// with the error and the endpoint's answer; `nil` for an entry that keeps no delivery.
+    private static func failedDelivery(_ deadLetter: DeadLetter) -> Value? {
+        guard let message = deadLetter.message else { return nil }
+        var error = ValueMap([("error", .string(deadLetter.error?.message ?? "the delivery failed"))])
+        if let response = deadLetter.response {
+            error[.string("body")] = .string(String(decoding: response.body, as: UTF8.self))
+            error[.string("headers")] = QStashMessageView.headers(response.headers)
+            error[.string("status")] = .int(Int64(response.status))
+        }
+        error[.string("time")] = .int(deadLetter.createdAt.millisecondsSinceEpoch)
+        var step = ValueMap([
+            ("messageId", .string(message.id)), ("state", "STEP_FAILED"), ("retries", .int(Int64(message.retries))),
+            ("errors", .list([.map(error)])),
+        ])
+        if let retryDelay = message.retryDelay { step[.string("retryDelay")] = .string(retryDelay) }
+        return ["type": "next", "steps": .list([.map(step)])]
     }
 
     /// The steps a running run is waiting on (sleeps, waits, calls, retries), as Upstash's `next` group.

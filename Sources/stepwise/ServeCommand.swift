@@ -72,11 +72,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait until one closes.")
     var maxConnections = ConnectionLimits().maximumConnections
 
+    @Option(
+        name: .customLong("max-message-bytes"),
+        help: "The largest body of a QStash publish, enqueue, batch or trigger request, in bytes (QStash's plans allow 1 MiB to 100 MiB; at most 1 GiB); an endpoint's answer or a call's response may be three times as large, at least 10 MiB.")
+    var maxMessageBytes = ConnectionLimits().maximumMessageBytes
+
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
+        guard (1...(1 << 30)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1 and 1073741824") }
         for (name, timeout) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] {
             guard timeout.duration > .zero else { throw ValidationError("\(name) must be longer than 0s") }
         }
@@ -112,7 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
         let limits = ConnectionLimits(
             idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, bodyTimeout: bodyTimeout.duration,
-            maximumConnections: maxConnections)
+            maximumConnections: maxConnections, maximumMessageBytes: maxMessageBytes)
         try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, registry: registry).run { port in
             let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "
                 + "(API token from \(token.source))\n"
@@ -154,8 +160,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard retryDelayScale >= 0, retryDelayScale.isFinite else { throw CommandFailure.usage("--retry-delay-scale must be a number ≥ 0") }
         let node = try nodeName()
         guard lease.duration >= .seconds(3) else { throw CommandFailure.usage("--lease must be at least 3s") }
+        // An endpoint's answer and a call's response may carry what a message may (an SDK's
+        // answer to a step that failed with a large error holds it twice: message and stack).
+        let calls = AsyncHTTPTransport(clients: AsyncHTTPTransport.deliveryClients, maximumResponseBytes: max(10 << 20, 3 * maxMessageBytes))
         let engine = WorkflowEngine(
-            store: store, runner: runner, owner: LeaseOwner.current(node: node).description,
+            store: store, runner: runner, calls: calls, owner: LeaseOwner.current(node: node).description,
             configuration: .init(
                 maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale,
                 sleepLookahead: sleepLookahead.duration, runRetention: runRetention?.duration),

@@ -724,7 +724,7 @@ import StepwiseTesting
             try await RunningServer.with([], store: kind) { stepwise in
                 let url = endpoint.url("/wf")
                 let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: url, steps: ["after-call"])
-                endpoint.fallback("/third", ScriptedResponse(status: 201, body: #"{"pong":true}"#, headers: [("X-Reply", "yes")]))
+                endpoint.fallback("/third", ScriptedResponse(status: 201, body: #"{"pong":true}"#, headers: [("x-reply", "yes"), ("X-REPLY", "again")]))
                 endpoint.handle("/wf") { request in
                     guard request.header("Upstash-Workflow-Callback") == nil else { return .json(#"{"finishCondition":"fromCallback"}"#) }
                     guard request.header("Upstash-Message-Id") != nil, (try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps.count) == 1 else {
@@ -739,7 +739,10 @@ import StepwiseTesting
                     _ = try? await sdk.batch([(endpoint.url("/third"), call, #""ping""#)])
                     return EmulatedSDKEndpoint.acknowledgement()
                 }
-                #expect(try await sdk.trigger(runId: "wfr_call", payload: "{}").status == 200)
+                let trigger = try await sdk.trigger(runId: "wfr_call", payload: "{}", extraHeaders: [
+                    ("Upstash-Feature-Set", "LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig"), ("Upstash-Forward-X-Team", "blue"),
+                ])
+                #expect(trigger.status == 200, "the JS SDK 1.x's trigger, whose options are the run's")
                 let callback = try await eventually("the call's callback") { endpoint.requests(to: "/wf").first { $0.header("Upstash-Workflow-Callback") != nil } }
                 let third = try #require(endpoint.requests(to: "/third").first)
                 #expect(third.method == "POST")
@@ -748,10 +751,13 @@ import StepwiseTesting
                 #expect(callback.header("Upstash-Workflow-RunId") == "wfr_call")
                 #expect(callback.header("Upstash-Workflow-StepId") == "1")
                 #expect(callback.header("Upstash-Workflow-Sdk-Version") == nil, "a callback must look like a first invocation to the SDK")
+                #expect(callback.header("X-Team") == "blue", "the trigger's user headers reach the callback, as QStash's do")
+                #expect(third.header("X-Team") == nil, "but never the third party")
                 let body = try #require(try? Value(json: callback.body))
                 #expect(body["status"] == .int(201))
                 #expect(body["body"]?.string.flatMap { Data(base64Encoded: $0) } == Data(#"{"pong":true}"#.utf8))
-                #expect(body["header"]?["X-Reply"] == .list(["yes"]))
+                #expect(body["header"]?["X-Reply"] == .list(["yes", "again"]), "names as Go spells them, which the JS SDK's readers expect")
+                #expect(body["header"]?["x-reply"] == nil)
                 let log = try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_call"))
                 #expect(log.json?.list?.map { $0["callType"]?.string } == ["step", "toCallback", "fromCallback"])
             }
@@ -815,6 +821,27 @@ import StepwiseTesting
                 let log = try RawStepArray(jsonBytes: Array(first.body.utf8))
                 #expect(log.steps.count == 1 && log.initialPayload == Array(#"{"order":9}"#.utf8))
             }
+        }
+    }
+
+    @Test("messages larger than 1 MiB are taken when --max-message-bytes allows them, whole; larger ones are refused naming the limit")
+    func theMessageSizeLimitIsTheOperators() async throws {
+        let limits = ConnectionLimits(maximumMessageBytes: 3 << 20)
+        try await RunningServer.with([], limits: limits) { stepwise in
+            let large = String(repeating: "x", count: 2 << 20)
+            let published = try await send(
+                .POST, stepwise.url("/v2/publish/http://127.0.0.1:9/inbox"), body: large, headers: [("Upstash-Delay", "1h")])
+            #expect(published.status == 200)
+            let id = try #require(published.json?["messageId"]?.string)
+            let kept = try await send(.GET, stepwise.url("/v2/messages/\(id)"))
+            #expect(kept.json?["body"]?.string?.utf8.count == large.utf8.count)
+            let batch = try await send(.POST, stepwise.url("/v2/batch"), body: #"[{"destination":"http://127.0.0.1:9/x","headers":{"Upstash-Delay":"1h"},"body":"\#(large)"}]"#)
+            #expect(batch.status == 201 || batch.status == 200)
+            let tooLarge = try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/inbox"), body: String(repeating: "x", count: (3 << 20) + 1))
+            #expect(tooLarge.status == 413)
+            #expect(tooLarge.error == "the request body is larger than \(3 << 20) bytes")
+            let otherRoute = try await send(.POST, stepwise.url("/v2/notify/event"), body: large)
+            #expect(otherRoute.status == 413, "other routes keep their 1 MiB")
         }
     }
 

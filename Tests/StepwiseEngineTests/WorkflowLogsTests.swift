@@ -71,12 +71,39 @@ struct WorkflowLogsTests {
                 let sdkRun = runs[1]
                 #expect(sdkRun["workflowUrl"] == .string(endpoint.url("/wf")))
                 let sdkSteps = try #require(sdkRun["steps"]?.list).compactMap { $0["steps"]?.list?.first }
-                #expect(sdkSteps.compactMap { $0["stepName"]?.string }.suffix(2) == ["a", "b"])
+                #expect(sdkSteps.compactMap { $0["stepName"]?.string } == ["init", "a", "b"], "the initial payload first, as Upstash lists it")
+                #expect(sdkSteps.first?["stepType"] == "Initial")
+                #expect(sdkSteps.first?["out"] == #"{"n":1}"#)
                 #expect(sdkSteps.allSatisfy { $0["messageId"]?.string?.hasPrefix("msg_") == true })
                 let pending = try #require(runs.first?["steps"]?.list?.last)
                 #expect(pending["type"] == "next")
                 #expect(pending["steps"]?.list?.first?["stepName"] == "ready")
                 #expect(pending["steps"]?.list?.first?["state"] == "STEP_PROGRESS")
+            }
+        }
+    }
+
+    @Test("a failed SDK run ends with Upstash's next group: the delivery that failed it, its error and the endpoint's answer", arguments: StoreKind.testable)
+    func failedSDKRunsShowTheFailedDelivery(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { server in
+                endpoint.fallback("/plain", ScriptedResponse(status: 200, body: "not a workflow", headers: [("x-served-by", "plain")]))
+                let sdk = EmulatedSDKEndpoint(stepwise: server, url: endpoint.url("/plain"), steps: ["a"])
+                #expect(try await sdk.trigger(runId: "wfr_not_a_workflow", payload: "hello", extraHeaders: [("Upstash-Retries", "0")]).status == 200)
+                #expect(try await finishedRun("wfr_not_a_workflow", in: server.store).status == .failed)
+                let run = try #require(try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=wfr_not_a_workflow")).json?["runs"]?.list?.first)
+                let groups = try #require(run["steps"]?.list)
+                #expect(groups.map { $0["type"] } == ["sequential", "next"])
+                #expect(groups[0]["steps"]?.list?.first?["stepName"] == "init")
+                let failed = try #require(groups[1]["steps"]?.list?.first)
+                #expect(failed["state"] == "STEP_FAILED")
+                #expect(failed["messageId"]?.string?.hasPrefix("msg_") == true)
+                #expect(failed["retries"] == 0)
+                let error = try #require(failed["errors"]?.list?.first)
+                #expect(error["error"]?.string?.hasPrefix("detected a non-workflow destination") == true)
+                #expect(error["body"] == "not a workflow")
+                #expect(error["status"] == 200)
+                #expect(error["headers"]?["X-Served-By"] == .list(["plain"]))
             }
         }
     }

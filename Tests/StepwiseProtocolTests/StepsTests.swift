@@ -78,6 +78,23 @@ import Testing
         #expect(try StepOutput(out: StepOutput.invokeResult(result).outText, stepType: "Invoke") == .invokeResult(result))
     }
 
+    @Test("an invoked child's end as QStash sends it: both flags always, a body only after a success (workflow-js examples/ci invoke)")
+    func invokeResultsOfEachEnd() throws {
+        #expect(InvokeResult(ended: .succeeded, output: "40", error: nil).json.jsonText() == #"{"body":"40","isFailed":false,"isCanceled":false}"#)
+        let failed = InvokeResult(ended: .failed, output: nil, error: #"{"message":"boom"}"#)
+        #expect(failed.json.jsonText() == #"{"isFailed":true,"isCanceled":false,"error":"{\"message\":\"boom\"}"}"#)
+        #expect(try InvokeResult(json: failed.json) == failed)
+        #expect(InvokeResult(ended: .canceled, output: nil, error: nil).json.jsonText() == #"{"isFailed":false,"isCanceled":true}"#)
+    }
+
+    @Test("headers grouped as Go's http.Header holds them: canonical names, values of one name together in order")
+    func canonicalHeaderGroups() {
+        let fields = HeaderFields([("x-reply", "a"), ("Content-TYPE", "text/plain"), ("X-REPLY", "b"), ("upstash-workflow-runid", "r"), ("x_odd-NAME", "c")])
+        let grouped = fields.canonicallyGrouped
+        #expect(grouped.map(\.name) == ["X-Reply", "Content-Type", "Upstash-Workflow-Runid", "X_odd-Name"])
+        #expect(grouped.map(\.values) == [["a", "b"], ["text/plain"], ["r"], ["c"]])
+    }
+
     @Test func convertsToAndFromJournalEntries() throws {
         let step = try StepJSON(bytes: Array(Self.pathStep1.utf8))
         let entry = try step.journalEntry()

@@ -22,15 +22,11 @@ public struct EndpointInvoker: Sendable, Codable, Equatable {
     }
 
     /// The publish that completes the parent's step when the child ended with `status`: the
-    /// `Invoke` result `{body, isFailed?, isCanceled?}`, `body` the child's output (or error) as
-    /// JSON text, delivered to the parent's URL.
+    /// `Invoke` result (`InvokeResult(ended:)`: the child's output as JSON text, or its error),
+    /// delivered to the parent's URL.
     public func resolution(status: RunStatus, output: Value?, error: StepError?) throws(ProtocolError) -> PublishedMessage {
-        let result: InvokeResult
-        switch status {
-        case .failed: result = InvokeResult(body: error?.value.jsonText(), isFailed: true)
-        case .canceled: result = InvokeResult(body: nil, isCanceled: true)
-        default: result = InvokeResult(body: output?.jsonText())
-        }
+        let end: InvokeResult.InvokedEnd = status == .failed ? .failed : status == .canceled ? .canceled : .succeeded
+        let result = InvokeResult(ended: end, output: output?.jsonText(), error: error?.value.jsonText())
         let step = try StepJSON(bytes: Array(step.utf8)).resolved(with: .invokeResult(result))
         var fields = HeaderFields(headers.map { ($0.name, $0.value) })
         fields.remove("Upstash-Workflow-Init")

@@ -166,7 +166,7 @@ public struct QueuedAttemptResolver: Sendable {
 
     private func parts(_ result: AttemptResult) -> (status: Int64, header: [(name: String, values: [String])], body: [UInt8]) {
         switch result {
-        case .answered(let status, let headers, let body): (Int64(status), Self.grouped(headers), body)
+        case .answered(let status, let headers, let body): (Int64(status), headers.canonicallyGrouped, body)
         // No answer is reported as status 0 with the reason as the body, like a browser's network error.
         case .noAnswer(let reason): (0, [], Array(reason.utf8))
         }
@@ -192,8 +192,11 @@ public struct QueuedAttemptResolver: Sendable {
             url: message.destination, method: message.method, sourceHeader: sourceHeader, sourceBody: body,
             createdAt: now.millisecondsSinceEpoch, scheduleId: message.scheduleId, callerIP: message.callerIp)
         var queued = followingMessage(.callback, to: target, body: callback.jsonBytes)
-        if message.role == .call, let overrides = run?.defaults?.overrides { queued = overrides.applied(to: queued) }
         guard message.role == .call else { return (queued, nil) }
+        if let defaults = run?.defaults {
+            queued.headers = defaults.forwardedToCallback(with: queued.headers)
+            if let overrides = defaults.overrides { queued = overrides.applied(to: queued) }
+        }
         return (queued, RawStep(messageId: queued.id, body: queued.body ?? [], callType: .fromCallback))
     }
 
@@ -214,7 +217,8 @@ public struct QueuedAttemptResolver: Sendable {
     /// The headers the message was delivered with, as callbacks report them: what it forwards,
     /// without the hop-by-hop and stale QStash headers a delivery never carries.
     private var sourceHeader: [(name: String, values: [String])] {
-        Self.grouped(HeaderFields(message.headers.filter { !DeliveryHeaders.droppedNames.contains($0.name.lowercased()) }.map { ($0.name, $0.value) }))
+        HeaderFields(message.headers.filter { !DeliveryHeaders.droppedNames.contains($0.name.lowercased()) }.map { ($0.name, $0.value) })
+            .canonicallyGrouped
     }
 
     private func followingMessage(_ role: QueuedMessage.Role, to target: QueuedTarget, body: [UInt8]) -> QueuedMessage {
@@ -235,18 +239,5 @@ public struct QueuedAttemptResolver: Sendable {
         return AttemptRecord(
             runId: runId, position: message.logPosition ?? 0, attempt: message.attempt, startedAt: startedAt, finishedAt: now,
             outcome: outcome, detail: detail)
-    }
-
-    /// Response headers in the `{"Name": ["v1", "v2"]}` shape, names in first-seen order.
-    static func grouped(_ headers: HeaderFields) -> [(name: String, values: [String])] {
-        var grouped: [(name: String, values: [String])] = []
-        for field in headers.fields {
-            if let index = grouped.firstIndex(where: { $0.name.equalsIgnoringASCIICase(field.name) }) {
-                grouped[index].values.append(field.value)
-            } else {
-                grouped.append((field.name, [field.value]))
-            }
-        }
-        return grouped
     }
 }

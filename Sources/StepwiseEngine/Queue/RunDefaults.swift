@@ -70,8 +70,23 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         if options.timeout == nil, let timeoutMilliseconds { applied.timeoutMilliseconds = timeoutMilliseconds }
         if failureCallback == nil { applied.failureCallback = self.failureCallback }
         if options.flowControl == nil, let flowControl { applied.flowControl = flowControl }
-        let named = Set(message.headers.map { $0.name.lowercased() })
-        applied.headers = headers.filter { !named.contains($0.name.lowercased()) } + message.headers
+        applied.headers = forwarded(with: message.headers)
         return applied
+    }
+
+    /// `own` headers of a delivery to the workflow URL with the run's forwarded headers they do
+    /// not name before them.
+    func forwarded(with own: [ForwardedHeader]) -> [ForwardedHeader] {
+        let named = Set(own.map { $0.name.lowercased() })
+        return headers.filter { !named.contains($0.name.lowercased()) } + own
+    }
+
+    /// `own` headers of a call's callback with the run's forwarded user headers, as QStash's
+    /// callbacks carry them (the endpoint sees the trigger's headers on every request of the run),
+    /// but not the protocol's `Upstash-Workflow-*`: with `Upstash-Workflow-Sdk-Version` the SDK
+    /// would read the callback as a step delivery.
+    func forwardedToCallback(with own: [ForwardedHeader]) -> [ForwardedHeader] {
+        let named = Set(own.map { $0.name.lowercased() })
+        return headers.filter { !named.contains($0.name.lowercased()) && !$0.name.lowercased().hasPrefix("upstash-workflow-") } + own
     }
 }

@@ -30,20 +30,8 @@ public struct WebhookRequest: Sendable, Equatable {
 
     /// The event body a `WaitForWebhook` step's `out` carries (in base64): the request as JSON.
     public var eventBody: [UInt8] {
-        // Grouped through an index by lowercased name: a request may carry thousands of fields.
-        var grouped: [(name: String, values: [Value])] = []
-        var positions: [String: Int] = [:]
-        for field in headers.fields {
-            let key = field.name.lowercased()
-            if let index = positions[key] {
-                grouped[index].values.append(.string(field.value))
-            } else {
-                positions[key] = grouped.count
-                grouped.append((field.name, [.string(field.value)]))
-            }
-        }
         var fields: [(String, Value)] = [
-            ("method", .string(method)), ("header", .map(ValueMap(grouped.map { ($0.name, Value.list($0.values)) }))),
+            ("method", .string(method)), ("header", HeaderLists.json(headers.canonicallyGrouped)),
         ]
         if !body.isEmpty { fields.append(("body", .string(WireJSON.base64(body)))) }
         fields += [("proto", .string(proto)), ("host", .string(host)), ("url", .string(url))]

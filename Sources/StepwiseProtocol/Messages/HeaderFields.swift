@@ -40,6 +40,40 @@ public struct HeaderFields: Sendable, Equatable {
         fields.removeAll { $0.name.equalsIgnoringASCIICase(name) }
     }
 
+    /// The fields as Go's `http.Header` holds them, which is how QStash reports every header it
+    /// saw (a callback's `header`, a webhook's request): one entry per name in its canonical
+    /// spelling (`canonicalName`), values in arrival order, names in first-seen order.
+    public var canonicallyGrouped: [(name: String, values: [String])] {
+        var grouped: [(name: String, values: [String])] = []
+        // Through an index: a request may carry thousands of fields.
+        var positions: [String: Int] = [:]
+        for field in fields {
+            let name = Self.canonicalName(field.name)
+            if let index = positions[name] {
+                grouped[index].values.append(field.value)
+            } else {
+                positions[name] = grouped.count
+                grouped.append((name, [field.value]))
+            }
+        }
+        return grouped
+    }
+
+    /// `name` as Go (QStash's language) spells every header: an ASCII capital at the start and
+    /// after each `-`, the other ASCII letters in lower case (`x-echo` is `X-Echo`).
+    public static func canonicalName(_ name: String) -> String {
+        var startsWord = true
+        let bytes = name.utf8.map { byte in
+            defer { startsWord = byte == UInt8(ascii: "-") }
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z") where startsWord: return byte - 32
+            case UInt8(ascii: "A")...UInt8(ascii: "Z") where !startsWord: return byte + 32
+            default: return byte
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     public static func == (lhs: HeaderFields, rhs: HeaderFields) -> Bool {
         lhs.fields.elementsEqual(rhs.fields) { $0.name == $1.name && $0.value == $1.value }
     }

@@ -1,18 +1,39 @@
 import StepwiseExpressions
 
 /// How an invoked run ended, as the `out` of the parent's `Invoke` step:
-/// `{"body", "isFailed"?, "isCanceled"?}` (workflow-js `src/context/steps.ts` `LazyInvokeStep`).
+/// `{"body", "isFailed", "isCanceled"}` (workflow-js `src/context/steps.ts` `LazyInvokeStep`).
+/// QStash sends both flags whatever the end, and a body only for a child that succeeded
+/// (workflow-js `examples/ci` `invoke`); `error` is Stepwise's own member, the failed child's error.
 public struct InvokeResult: Sendable, Equatable {
     /// The child's final response text (the body of its cleanup `DELETE`), if any.
     public var body: String?
     public var isFailed: Bool?
     public var isCanceled: Bool?
+    /// A failed child's error as JSON text, for runners that report it (`stepwise runner`'s
+    /// `steps.<id>.error`); the SDKs pass it on in the result object untouched.
+    public var error: String?
 
     /// A result with the given parts.
-    public init(body: String?, isFailed: Bool? = nil, isCanceled: Bool? = nil) {
+    public init(body: String?, isFailed: Bool? = nil, isCanceled: Bool? = nil, error: String? = nil) {
         self.body = body
         self.isFailed = isFailed
         self.isCanceled = isCanceled
+        self.error = error
+    }
+
+    /// The result QStash delivers when a child ended with `status`: the output's text for a child
+    /// that succeeded, both flags always.
+    public init(ended status: InvokedEnd, output: String?, error: String?) {
+        switch status {
+        case .succeeded: self.init(body: output, isFailed: false, isCanceled: false)
+        case .failed: self.init(body: nil, isFailed: true, isCanceled: false, error: error)
+        case .canceled: self.init(body: nil, isFailed: false, isCanceled: true)
+        }
+    }
+
+    /// How an invoked child ended.
+    public enum InvokedEnd: Sendable {
+        case succeeded, failed, canceled
     }
 
     /// The JSON object; absent parts are left out.
@@ -21,6 +42,7 @@ public struct InvokeResult: Sendable, Equatable {
         map.setIfPresent("body", body.map(Value.string))
         map.setIfPresent("isFailed", isFailed.map(Value.bool))
         map.setIfPresent("isCanceled", isCanceled.map(Value.bool))
+        map.setIfPresent("error", error.map(Value.string))
         return .map(map)
     }
 
@@ -30,5 +52,6 @@ public struct InvokeResult: Sendable, Equatable {
         body = try map.string("body")
         isFailed = try map.boolean("isFailed")
         isCanceled = try map.boolean("isCanceled")
+        error = try map.string("error")
     }
 }

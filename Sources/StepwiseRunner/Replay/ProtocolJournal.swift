@@ -128,7 +128,10 @@ struct ProtocolJournal: Sendable {
             ("status", .string(status)), ("output", status == "succeeded" ? body : .null),
             ("run_id", .string(RunMessages.invokedRunId(parent: runId, stepName: step.stepName))),
         ])
-        if status == "failed" { out[.string("error")] = body }
+        if status == "failed" {
+            // Stepwise sends a failed child's error; QStash sends neither an error nor a body.
+            out[.string("error")] = (result.error ?? result.body).map { PayloadValue.of(Array($0.utf8)) } ?? .null
+        }
         return JournalEntry(stepId: Int(step.stepId), stepName: step.stepName, stepType: .invoke, out: .map(out), concurrent: Int(step.concurrent ?? 1))
     }
 }

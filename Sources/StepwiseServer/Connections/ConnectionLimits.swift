@@ -1,5 +1,6 @@
-/// How long a client may take and how many may connect at once, so that idle or deliberately
-/// slow clients (slowloris) cannot hold the server's connections or file descriptors.
+/// How long a client may take, how many may connect at once and how much a message may carry, so
+/// that idle or deliberately slow clients (slowloris) cannot hold the server's connections or
+/// file descriptors, and no request makes the server hold more than the operator allows.
 public struct ConnectionLimits: Sendable, Equatable {
     /// How long a connection may stay open with no request in progress.
     public var idleTimeout: Duration
@@ -9,15 +10,20 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var bodyTimeout: Duration
     /// Connections served at once; more wait in the listen backlog until one closes.
     public var maximumConnections: Int
+    /// The largest body of a published, enqueued or batched message or a trigger (the batch's
+    /// whole body); every other request's body is bounded by 1 MiB.
+    public var maximumMessageBytes: Int
 
-    /// Limits with the documented defaults: idle 60 s, head 10 s, body 30 s, 512 connections.
+    /// Limits with the documented defaults: idle 60 s, head 10 s, body 30 s, 512 connections,
+    /// messages of 1 MiB (QStash's free plan).
     public init(
         idleTimeout: Duration = .seconds(60), headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(30),
-        maximumConnections: Int = 512
+        maximumConnections: Int = 512, maximumMessageBytes: Int = 1 << 20
     ) {
         self.idleTimeout = idleTimeout
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
         self.maximumConnections = maximumConnections
+        self.maximumMessageBytes = maximumMessageBytes
     }
 }

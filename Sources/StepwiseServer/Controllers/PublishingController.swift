@@ -10,6 +10,8 @@ import StepwiseProtocol
 struct PublishingController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
+    /// The largest request body accepted (`ConnectionLimits.maximumMessageBytes`).
+    let maximumBodyBytes: Int
 
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -45,7 +47,7 @@ struct PublishingController: Sendable {
         _ request: Request, from callerIp: String?, isBatch: Bool, _ parse: ([UInt8]) throws(ProtocolError) -> [WorkflowEngine.TriggerRequest]
     ) async -> Response {
         var requests: [WorkflowEngine.TriggerRequest]
-        switch await Self.body(of: request, parsedBy: parse) {
+        switch await body(of: request, parsedBy: parse) {
         case .failure(let refusal): return refusal.response
         case .success(let parsed): requests = parsed
         }
@@ -94,8 +96,8 @@ struct PublishingController: Sendable {
 
     /// The body of `request` read by `parse`; the answer instead when it cannot be read (400
     /// naming what is wrong).
-    private static func body<T>(of request: Request, parsedBy parse: ([UInt8]) throws(ProtocolError) -> T) async -> Result<T, ErrorAnswer> {
-        switch await RequestBody.bytes(request) {
+    private func body<T>(of request: Request, parsedBy parse: ([UInt8]) throws(ProtocolError) -> T) async -> Result<T, ErrorAnswer> {
+        switch await RequestBody.bytes(request, upTo: maximumBodyBytes) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let body):
             do {
@@ -113,7 +115,7 @@ struct PublishingController: Sendable {
         answer: PublishAnswering
     ) async -> Response {
         var messages: [PublishedMessage]
-        switch await Self.body(of: request, parsedBy: parse) {
+        switch await body(of: request, parsedBy: parse) {
         case .failure(let refusal): return refusal.response
         case .success(let parsed): messages = parsed
         }

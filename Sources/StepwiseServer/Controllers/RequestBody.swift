@@ -11,17 +11,17 @@ enum RequestBody {
     /// The largest request body accepted.
     static let maximumBytes = 1 << 20
 
-    /// The body's exact bytes, or the error answer: 413 when it is larger than `maximumBytes`,
+    /// The body's exact bytes, or the error answer: 413 when it is larger than `maximum`,
     /// 400 when it cannot be read (a malformed chunked body).
-    static func bytes(_ request: Request) async -> Result<[UInt8], ErrorAnswer> {
-        if let announced = request.headers[.contentLength].flatMap({ Int($0) }), announced > maximumBytes {
-            return .failure(tooLarge)
+    static func bytes(_ request: Request, upTo maximum: Int = maximumBytes) async -> Result<[UInt8], ErrorAnswer> {
+        if let announced = request.headers[.contentLength].flatMap({ Int($0) }), announced > maximum {
+            return .failure(tooLarge(maximum))
         }
         var request = request
         do {
-            return .success(Array(buffer: try await request.collectBody(upTo: maximumBytes)))
+            return .success(Array(buffer: try await request.collectBody(upTo: maximum)))
         } catch is NIOTooManyBytesError {
-            return .failure(tooLarge)
+            return .failure(tooLarge(maximum))
         } catch {
             return .failure(ErrorAnswer(JSONResponse.error(.badRequest, "the request body could not be read: it is not valid HTTP/1.1 framing")))
         }
@@ -83,7 +83,7 @@ enum RequestBody {
         }
     }
 
-    private static var tooLarge: ErrorAnswer {
-        ErrorAnswer(JSONResponse.error(.contentTooLarge, "the request body is larger than \(maximumBytes) bytes"))
+    private static func tooLarge(_ maximum: Int) -> ErrorAnswer {
+        ErrorAnswer(JSONResponse.error(.contentTooLarge, "the request body is larger than \(maximum) bytes"))
     }
 }

@@ -48,7 +48,8 @@ struct WorkflowLogsController: Sendable {
         let attempts = run.endpoint == nil ? try await engine.store.attempts(runId: run.id) : []
         let host = request.head.authority ?? "127.0.0.1"
         let url = run.endpoint ?? "http://\(host)/workflows/\(run.workflow)"
-        return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts)
+        let deadLetter = run.endpoint != nil && run.status == .failed ? try await engine.store.deadLetter(id: DeadLetter.id(ofRun: run.id)) : nil
+        return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter)
     }
 
     /// Filters of Upstash's logs API that Stepwise does not apply, with why: refused rather than
