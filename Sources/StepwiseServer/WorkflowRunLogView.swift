@@ -25,7 +25,7 @@ enum WorkflowRunLogView {
     /// One run: `url` is its workflow URL (an SDK run's endpoint, a YAML run's route on this server);
     /// `deadLetter` is a failed SDK run's DLQ entry, which tells the delivery that failed it.
     static func run(
-        _ run: RunRecord, url: String, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord], deadLetter: DeadLetter? = nil
+        _ run: RunRecord, url: String, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord], deadLetter: DeadLetter?
     ) -> Value {
         var map = ValueMap([
             ("workflowRunId", .string(run.id)), ("workflowUrl", .string(url)), ("workflowState", .string(state(run.status))),

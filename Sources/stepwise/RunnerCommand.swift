@@ -50,6 +50,15 @@ struct RunnerCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Log what each request did as JSON lines with Upstash's event types.")
     var verbose = false
 
+    @Option(
+        name: .customLong("max-delivery-bytes"),
+        help: "The largest delivery taken, in bytes: a delivery carries its run's whole log (at most 1 GiB).")
+    var maxDeliveryBytes = 64 << 20
+
+    func validate() throws {
+        guard (1...(1 << 30)).contains(maxDeliveryBytes) else { throw ValidationError("--max-delivery-bytes must be between 1 and 1073741824") }
+    }
+
     @OptionGroup var logging: LogOptions
 
     func run() async throws {
@@ -87,7 +96,7 @@ struct RunnerCommand: AsyncParsableCommand {
         let signing = keys == nil ? "deliveries are not verified (no signing keys)" : "deliveries must be signed"
         let banner = "stepwise runner serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):"
         let detail = " with QStash at \(connection.url); \(signing)\n"
-        let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base)
+        let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: ConnectionLimits(maximumMessageBytes: maxDeliveryBytes))
         try await server.run { port in
             FileHandle.standardOutput.write(Data((banner + String(port) + detail).utf8))
         }

@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-message-bytes"),
-        help: "The largest body of a QStash publish, enqueue, batch or trigger request, in bytes (QStash's plans allow 1 MiB to 100 MiB; at most 1 GiB); an endpoint's answer or a call's response may be three times as large, at least 10 MiB.")
+        help: "The largest body of a QStash publish, enqueue, batch, trigger, schedule, notify or a run's end, in bytes (QStash's plans allow 1 MiB to 100 MiB, the most taken here); what a message's destination answers may be three times as large, at least 10 MiB.")
     var maxMessageBytes = ConnectionLimits().maximumMessageBytes
 
     @OptionGroup var logging: LogOptions
@@ -82,7 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
-        guard (1...(1 << 30)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1 and 1073741824") }
+        guard (1...(100 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1 and 104857600 (100 MiB)") }
         for (name, timeout) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] {
             guard timeout.duration > .zero else { throw ValidationError("\(name) must be longer than 0s") }
         }
@@ -160,14 +160,16 @@ struct ServeCommand: AsyncParsableCommand {
         guard retryDelayScale >= 0, retryDelayScale.isFinite else { throw CommandFailure.usage("--retry-delay-scale must be a number ≥ 0") }
         let node = try nodeName()
         guard lease.duration >= .seconds(3) else { throw CommandFailure.usage("--lease must be at least 3s") }
-        // An endpoint's answer and a call's response may carry what a message may (an SDK's
-        // answer to a step that failed with a large error holds it twice: message and stack).
-        let calls = AsyncHTTPTransport(clients: AsyncHTTPTransport.deliveryClients, maximumResponseBytes: max(10 << 20, 3 * maxMessageBytes))
+        let configuration = WorkflowEngine.Configuration(
+            maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale,
+            sleepLookahead: sleepLookahead.duration, runRetention: runRetention?.duration)
+        // What a queued message's destination answers may be as large as a message may: an SDK's
+        // answer to a step that failed with a large error holds it twice (message and stack).
+        // YAML `call` steps keep the engine's own transport and its documented 10 MiB.
+        let answers = AsyncHTTPTransport(clients: AsyncHTTPTransport.deliveryClients, maximumResponseBytes: max(10 << 20, 3 * maxMessageBytes))
+        let target = HTTPDeliveryTarget(transport: answers, defaultTimeout: configuration.deliveryTimeoutMilliseconds, clock: WorkflowEngine.systemTime)
         let engine = WorkflowEngine(
-            store: store, runner: runner, calls: calls, owner: LeaseOwner.current(node: node).description,
-            configuration: .init(
-                maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale,
-                sleepLookahead: sleepLookahead.duration, runRetention: runRetention?.duration),
+            store: store, runner: runner, target: target, owner: LeaseOwner.current(node: node).description, configuration: configuration,
             metrics: metrics)
         try await engine.install(Array(folder.definitions.values))
         return engine

@@ -337,6 +337,44 @@ import StepwiseTesting
         }
     }
 
+    @Test("a REST trigger asking for an unknown-SDK first delivery: the SDK triggers the run again as its own, which queues its first delivery once", arguments: StoreKind.testable)
+    func anUnknownSDKDeliveryIsFollowedByTheSDKsOwnTrigger(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { stepwise in
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/order"), steps: ["charge"])
+                // The SDK answers the unknown-SDK delivery and triggers the run again as its own
+                // (workflow-js triggerFirstInvocation with unknownSdk); here the test sends that trigger.
+                endpoint.handle("/order") { request in
+                    request.header("Upstash-Workflow-Unknown-Sdk") == "true" ? EmulatedSDKEndpoint.acknowledgement() : await sdk.answer(request)
+                }
+                let started = try await send(
+                    .POST, stepwise.url("/v2/trigger/\(sdk.url)"), body: #"{"order":1}"#,
+                    headers: [("Upstash-Workflow-Unknown-Sdk", "true"), ("Upstash-Forward-X-Tenant", "t1")])
+                let runId = try #require(started.json?["workflowRunId"]?.string, "\(started.body)")
+                _ = try await eventually("the unknown-SDK delivery") { endpoint.requests(to: "/order").first }
+                let retrigger: [(String, String)] = [
+                    ("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", sdk.url),
+                    ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Upstash-Workflow-Trigger-By-Sdk", "true"),
+                    ("Upstash-Feature-Set", "LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig"),
+                ]
+                var outcomes: [Value?] = []
+                for _ in 0..<2 {  // twice, as a retry after a lost answer would
+                    outcomes.append(try await sdk.batch([(sdk.url, retrigger, #"{"order":1}"#)]).json?.list?.first?["deduplicated"])
+                }
+                #expect(outcomes.map { $0 == true } == [false, true], "queued once")
+                #expect(try await finishedRun(runId, in: stepwise.store).status == .succeeded)
+                let deliveries = endpoint.requests(to: "/order")
+                #expect(deliveries.map { $0.header("Upstash-Workflow-Unknown-Sdk") } == ["true", nil, nil], "the first delivery only")
+                #expect(deliveries.allSatisfy { $0.header("X-Tenant") == "t1" })
+                let late = try await sdk.batch([(sdk.url, [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Trigger-By-Sdk", "true")], "{}")])
+                #expect(late.json?.list?.first?["deduplicated"] == true, "an ended run is not delivered again")
+                let refused = try await send(.POST, stepwise.url("/v2/trigger/\(sdk.url)"), body: "{}", headers: [("Upstash-Workflow-Unknown-Sdk", "maybe")])
+                #expect(refused.status == 400)
+                #expect(refused.error == "Upstash-Workflow-Unknown-Sdk must be true or false, not 'maybe'")
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func invalidPublishesAreRefusedAndStoreNothing(kind: StoreKind) async throws {
         try await RunningServer.with([], store: kind) { stepwise in
             let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/wf", steps: [])
@@ -840,7 +878,8 @@ import StepwiseTesting
             let tooLarge = try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/inbox"), body: String(repeating: "x", count: (3 << 20) + 1))
             #expect(tooLarge.status == 413)
             #expect(tooLarge.error == "the request body is larger than \(3 << 20) bytes")
-            let otherRoute = try await send(.POST, stepwise.url("/v2/notify/event"), body: large)
+            #expect(try await send(.POST, stepwise.url("/v2/notify/event"), body: large).status == 200, "an event's data is a message")
+            let otherRoute = try await send(.POST, stepwise.url("/v2/queues/"), body: #"{"queueName":"q","x":"\#(large)"}"#)
             #expect(otherRoute.status == 413, "other routes keep their 1 MiB")
         }
     }

@@ -47,6 +47,9 @@ const calls: Record<string, number> = {};
 const results: Record<string, string> = {};
 const problems: Record<string, string> = {};
 const scratch: Record<string, unknown> = {};
+const counts: Record<string, number> = {};
+const flags: Record<string, boolean> = {};
+const bump = (key: string) => (counts[key] = (counts[key] ?? 0) + 1);
 
 function testId(context: { headers: Headers }) { return context.headers.get(ID_HEADER) ?? "none"; }
 async function save(context: { headers: Headers }, result: string) { results[testId(context)] = result; }
@@ -86,6 +89,46 @@ const scenarios: Record<string, Scenario> = {
       expect(three, true, "a boolean result");
       await save(context, two);
     }),
+  },
+
+  unknown_sdk_header: {
+    // A first delivery that says Upstash-Workflow-Unknown-Sdk: the SDK triggers the run again as
+    // its own (workflow-js serve with unknownSdk), which costs one more call than `path`.
+    route: "/unknown-sdk", payload: "“unicode-quotes”", headers: { [HEADER]: HEADER_VALUE, "Upstash-Workflow-Unknown-Sdk": "true" },
+    trigger: { retries: 0 }, calls: 5, result: "processed 'processed '“unicode-quotes”''",
+    handler: () => serve<string>(async (context) => {
+      expect(context.headers.get(HEADER), HEADER_VALUE, "trigger header");
+      const one = await context.run("step1", async () => `processed '${context.requestPayload}'`);
+      const two = await context.run("step2", () => `processed '${one}'`);
+      await context.run("step 3", () => true);
+      await save(context, two);
+    }),
+  },
+
+  rest_trigger_unknown_sdk: {
+    // Upstash Workflow's REST trigger asked for an unknown-SDK first delivery, with a large payload.
+    // The scenario's own run (client.trigger) is a small one; the REST trigger's has its own id.
+    route: "/rest-unknown", payload: { large: "x" }, calls: 2, result: "rest payload of 1 characters", seconds: 60,
+    handler: () => serve<{ large: string }>(async (context) => {
+      const length = await context.run("measure", () => context.requestPayload.large.length);
+      await save(context, `rest payload of ${length} characters`);
+    }),
+    check: async (_runId, scenarioId) => {
+      const id = `${scenarioId}-rest`;
+      const answer = await fetch(`${process.env.QSTASH_URL}/v2/trigger/${appUrl("/rest-unknown")}`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json", Authorization: `Bearer ${process.env.QSTASH_TOKEN}`,
+          [`Upstash-Forward-${ID_HEADER}`]: id, "Upstash-Retries": "0", "Upstash-Workflow-Unknown-Sdk": "true",
+        },
+        body: JSON.stringify({ large }),
+      });
+      expect(answer.status, 200, "the REST trigger's status");
+      const { workflowRunId } = await answer.json() as { workflowRunId: string };
+      await until("the REST run's end", async () => ((await client.logs({ workflowRunId })).runs[0] as any)?.workflowState === "RUN_SUCCESS" ? true : undefined, 60);
+      expect(results[id], `rest payload of ${large.length} characters`, "the REST run's result");
+      expect(calls[id], 3, "calls: the unknown-SDK delivery, the run's first, the end");
+    },
   },
 
   sleep: {
@@ -275,6 +318,23 @@ const scenarios: Record<string, Scenario> = {
     }),
   },
 
+  large_return: {
+    // The workflow's return value is the body of its run's end (DELETE …?cancel=false).
+    route: "/large/return", payload: "p", trigger: { retries: 0 }, calls: 0, result: "returned 5242880", seconds: 60,
+    handler: () => serve<string>(async (context) => {
+      await context.run("one", () => "x");
+      return large;
+    }),
+    check: async (runId, id) => {
+      const run = await until("the run's end", async () => {
+        const found = (await client.logs({ workflowRunId: runId })).runs[0] as any;
+        return found?.workflowState !== "RUN_STARTED" ? found : undefined;
+      }, 60);
+      expect(run.workflowState, "RUN_SUCCESS", "state");
+      results[id] = `returned ${JSON.parse(run.workflowRunResponse).length}`;
+    },
+  },
+
   large_error: {
     route: "/large/error", payload: "“unicode-quotes”", trigger: { retries: 0 }, calls: 3, result: "large error seen", seconds: 60,
     handler: () => serve<string>(async (context) => {
@@ -421,6 +481,90 @@ const scenarios: Record<string, Scenario> = {
         return run?.workflowState === "RUN_FAILED" ? true : undefined;
       });
       results[id] ??= "no delivery accepted";
+    },
+  },
+
+  dlq_client: {
+    // A run fails into the DLQ and its failure function fails; the DLQ client retries the failure
+    // function, then resumes the run, which ends where it failed.
+    route: "/dlq-client", payload: "dlq-payload", trigger: { retries: 0, label: "dlq-label" }, calls: 0, result: "resumed", seconds: 60,
+    handler: () => serve<string>(async (context) => {
+      const id = testId(context);
+      await context.run("before", () => { bump(`${id}/before`); });
+      await context.run("fails until fixed", () => {
+        if (!flags[`${id}/step`]) throw new WorkflowNonRetryableError("not fixed yet");
+      });
+      await save(context, `resumed`);
+    }, {
+      failureFunction: async ({ context }) => {
+        if (!flags[`${testId(context)}/failure`]) throw new Error("the failure function fails first");
+      },
+    }),
+    check: async (runId, id) => {
+      const entry = async (state: string) => until(`a DLQ entry in ${state}`, async () => {
+        const page = await client.dlq.list({ filter: { workflowRunId: runId } } as any);
+        const found = page.messages[0] as any;
+        return found?.failureCallbackInfo?.state === state ? found : undefined;
+      });
+      const failed = await entry("CALLBACK_FAIL");
+      expect(failed.workflowRunId, runId, "entry's run");
+      expect(((await client.dlq.list({ filter: { label: "dlq-label" } } as any)).messages as any[]).some((m) => m.dlqId === failed.dlqId), true, "listed by label");
+      flags[`${id}/failure`] = true;
+      const retried = await client.dlq.retryFailureFunction({ dlqId: failed.dlqId }) as any;
+      expect(retried.workflowRunId, runId, "retryFailureFunction's run");
+      await entry("CALLBACK_SUCCESS");
+      flags[`${id}/step`] = true;
+      const resumed = await client.dlq.resume(failed.dlqId) as any;
+      expect(resumed.workflowRuns?.length, 1, "resumed runs");
+      expect(resumed.workflowRuns[0].workflowRunId, runId, "the resumed run keeps its id");
+      await until("the resumed run's end", async () => ((await client.logs({ workflowRunId: runId })).runs[0] as any)?.workflowState === "RUN_SUCCESS" ? true : undefined);
+      expect(counts[`${id}/before`], 1, "steps before the failure run once");
+      expect((await client.dlq.list({ filter: { workflowRunId: runId } } as any)).messages.length, 0, "the entry is gone");
+    },
+  },
+
+  dlq_restart_and_delete: {
+    route: "/dlq-restart", payload: "again", trigger: { retries: 0 }, calls: 0, result: "restarted", seconds: 60,
+    handler: () => serve<string>(async (context) => {
+      const id = testId(context);
+      const n = await context.run("count", () => bump(`${id}/count`));
+      if (n === 1) await context.run("first time fails", () => { throw new WorkflowNonRetryableError("first"); });
+      await save(context, "restarted");
+    }),
+    check: async (runId, id) => {
+      const listed = await until("the DLQ entry", async () => (await client.dlq.list({ filter: { workflowRunId: runId } } as any)).messages[0] as any);
+      const restarted = await client.dlq.restart([listed.dlqId]) as any;
+      const newRunId = restarted.workflowRuns?.[0]?.workflowRunId;
+      expect(typeof newRunId, "string", "restarted run id");
+      await until("the restarted run's end", async () => ((await client.logs({ workflowRunId: newRunId })).runs[0] as any)?.workflowState === "RUN_SUCCESS" ? true : undefined);
+      expect(counts[`${id}/count`], 2, "a restart runs the steps again");
+      // A second failure, deleted from the DLQ by the client.
+      const other = await client.trigger({ url: appUrl("/dlq-restart"), body: "again", retries: 0, headers: { [ID_HEADER]: `${id}-deleted` } });
+      const second = await until("the second DLQ entry", async () => (await client.dlq.list({ filter: { workflowRunId: other.workflowRunId } } as any)).messages[0] as any);
+      const deleted = await client.dlq.delete(second.dlqId) as any;
+      expect(deleted.deleted, 1, "deleted entries");
+      expect((await client.dlq.list({ filter: { workflowRunId: other.workflowRunId } } as any)).messages.length, 0, "the deleted entry is gone");
+    },
+  },
+
+  cancel_by_filter: {
+    route: "/slow", payload: "slow", calls: 0, result: "cancelled 3", seconds: 30,
+    handler: () => serve(async (context) => {
+      await context.sleep("long", 60);
+      problems[testId(context)] = "a canceled run went on";
+    }),
+    check: async (runId, id) => {
+      const label = `cancel-${id}`;
+      const more = await client.trigger([1, 2, 3].map(() => ({ url: appUrl("/slow"), body: "slow", label, headers: { [ID_HEADER]: `${id}-x` } })));
+      await until("three labelled runs", async () => ((await client.logs({ filter: { label } } as any)).runs.length === 3 ? true : undefined));
+      const { cancelled } = await client.cancel({ filter: { label } } as any);
+      expect(cancelled, 3, "cancelled by label");
+      for (const { workflowRunId } of more) {
+        const run = (await client.logs({ workflowRunId })).runs[0] as any;
+        expect(run.workflowState, "RUN_CANCELED", "state of a cancelled run");
+      }
+      expect((await client.cancel(runId)).cancelled, 1, "cancelled by id");
+      results[id] = `cancelled ${cancelled}`;
     },
   },
 
@@ -595,21 +739,20 @@ async function run(name: string, scenario: Scenario) {
   if (scenario.calls) expect(calls[id], scenario.calls, "calls of the endpoint");
 }
 
-async function main() {
-  if (process.env.TRACE) {
-    const original = globalThis.fetch;
-    globalThis.fetch = (async (input: any, init?: any) => {
-      const url = typeof input === "string" ? input : input.url;
-      if (url.includes("/v2/batch") && init?.body) {
-        for (const item of JSON.parse(init.body)) console.log("BATCH", item.destination, JSON.stringify(item.headers));
-      }
-      return original(input, init);
-    }) as typeof fetch;
-  }
-  const [binary, ...only] = process.argv.slice(2);
-  const stepwise = new Stepwise(binary);
-  await stepwise.start();
-  const app = await startApp();
+/** Logs the Upstash headers of every batch item the SDK publishes (TRACE=1). */
+function traceBatches() {
+  const original = globalThis.fetch;
+  globalThis.fetch = (async (input: any, init?: any) => {
+    const url = typeof input === "string" ? input : input.url;
+    if (url.includes("/v2/batch") && init?.body) {
+      for (const item of JSON.parse(init.body)) console.log("BATCH", item.destination, JSON.stringify(item.headers));
+    }
+    return original(input, init);
+  }) as typeof fetch;
+}
+
+/** Runs the chosen scenarios one after another; the number that failed. */
+async function runScenarios(stepwise: Stepwise, only: string[]): Promise<number> {
   client = new Client({ baseUrl: stepwise.url, token: stepwise.token });
   process.env.QSTASH_URL = stepwise.url;
   process.env.QSTASH_TOKEN = stepwise.token;
@@ -632,13 +775,33 @@ async function main() {
       console.log(`FAIL ${name}: ${error instanceof Failure ? error.message : (error as Error).stack ?? error}`);
     }
   }
-  console.log(`${passed} passed, ${failed} failed (log: ${stepwise.folder}/serve.log)`);
+  console.log(`${passed} passed, ${failed} failed`);
   if (process.env.TRACE) {
     const events = await fetch(`${stepwise.url}/v2/events?count=100`, { headers: { authorization: `Bearer ${stepwise.token}` } });
     fs.writeFileSync(path.join(stepwise.folder, "events.json"), await events.text());
   }
-  stepwise.stop();
-  app.close();
+  return failed;
+}
+
+async function main() {
+  if (process.env.TRACE) traceBatches();
+  const [binary, ...only] = process.argv.slice(2);
+  const stepwise = new Stepwise(binary);
+  let app: http.Server | undefined;
+  let failed = 1;
+  try {
+    await stepwise.start();
+    app = await startApp();
+    failed = await runScenarios(stepwise, only);
+  } catch (error) {
+    console.log(`the suite could not run: ${(error as Error).stack ?? error}`);
+  } finally {
+    stepwise.stop();
+    app?.close();
+  }
+  // The folder holds the server's token; kept only for a look at a failure.
+  if (failed) console.log(`server log: ${stepwise.folder}/serve.log`);
+  else fs.rmSync(stepwise.folder, { recursive: true, force: true });
   process.exit(failed ? 1 : 0);
 }
 

@@ -97,7 +97,7 @@ extension WorkflowEngine {
     private func publishEvents(of publications: [Publication], at now: TimestampValue) {
         for publication in publications {
             switch publication {
-            case .startRun(let run, _, _):
+            case .startRun(let run, _, _, _):
                 events.publish(RunEvent(kind: .started, runId: run.id, workflow: run.workflow, status: .running, at: now))
             case .append(let runId, let entry, _, let message):
                 guard entry.callType == .step, let step = try? entry.step(), !step.isPlan else { continue }

@@ -25,7 +25,12 @@ public struct EndpointInvoker: Sendable, Codable, Equatable {
     /// `Invoke` result (`InvokeResult(ended:)`: the child's output as JSON text, or its error),
     /// delivered to the parent's URL.
     public func resolution(status: RunStatus, output: Value?, error: StepError?) throws(ProtocolError) -> PublishedMessage {
-        let end: InvokeResult.InvokedEnd = status == .failed ? .failed : status == .canceled ? .canceled : .succeeded
+        let end: InvokeResult.InvokedEnd
+        switch status {
+        case .failed: end = .failed
+        case .canceled: end = .canceled
+        case .succeeded, .running: end = .succeeded
+        }
         let result = InvokeResult(ended: end, output: output?.jsonText(), error: error?.value.jsonText())
         let step = try StepJSON(bytes: Array(step.utf8)).resolved(with: .invokeResult(result))
         var fields = HeaderFields(headers.map { ($0.name, $0.value) })

@@ -7,7 +7,9 @@ public enum Publication: Sendable {
     /// Starts `run` (an `Upstash-Workflow-Init: true` message) with `initialBody` as log entry 0,
     /// delivered by `first`; nothing happens when a run with that id exists at the same URL
     /// (`deduplicated`), and a run of another workflow with that id refuses it (`runIdTaken`).
-    case startRun(RunRecord, initialBody: [UInt8], first: QueuedMessage)
+    /// A trigger `bySDK` of a running run whose log holds only its initial payload (the JS SDK
+    /// answering a delivery that said `Upstash-Workflow-Unknown-Sdk`) queues `first` once instead.
+    case startRun(RunRecord, initialBody: [UInt8], first: QueuedMessage, bySDK: Bool = false)
     /// Appends `entry` to the log of run `runId`, then queues `message` (for a `workflow`
     /// message its `logPosition` becomes the entry's position). An entry with the same
     /// `dedupeKey` as an earlier one is recorded once: the SDKs resend steps after network errors.
@@ -24,7 +26,7 @@ public enum Publication: Sendable {
     /// The message it queues.
     public var queued: QueuedMessage {
         switch self {
-        case .startRun(_, _, let first): first
+        case .startRun(_, _, let first, _): first
         case .append(_, _, _, let message), .enqueue(let message): message
         }
     }

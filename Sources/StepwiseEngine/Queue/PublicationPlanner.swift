@@ -75,7 +75,7 @@ public struct PublicationPlanner: Sendable {
             parent: invoker.map { ($0.parentRunId, (try? StepJSON(bytes: Array($0.step.utf8)).stepName) ?? "") }, endpoint: url,
             defaults: defaults, invoker: invoker, label: message.options.label, flowControlKey: first.flowControlKey)
         run.callerIp = message.callerIp
-        return .startRun(run, initialBody: body, first: first)
+        return .startRun(run, initialBody: body, first: first, bySDK: workflow.isTriggerBySDK)
     }
 
     /// The message as queued: its options, forwarded headers and due time.

@@ -32,7 +32,8 @@ public struct RunDefaults: Sendable, Codable, Equatable {
             ?? QueuedTarget(
                 url: url, headers: [ForwardedHeader("Upstash-Workflow-Is-Failure", "true"), ForwardedHeader("Upstash-Workflow-Failure-Callback", "true")],
                 retries: options.retries ?? QueuedMessage.defaultRetries, runId: runId)
-        headers = options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) }
+        headers = options.forwardedHeaders.filter { !$0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader) }
+            .map { ForwardedHeader($0.name, $0.value) }
         flowControl = options.flowControl.map(FlowControl.init)
     }
 

@@ -32,12 +32,14 @@ extension RunTransitions {
     /// Applies one publication: starts an SDK run, appends a step to its log, or queues a message.
     func apply(_ publication: Publication, at now: TimestampValue) throws -> PublicationResult {
         switch publication {
-        case .startRun(let run, let body, var first):
+        case .startRun(let run, let body, var first, let bySDK):
             // Checked here, in the transaction that would start it, so that two triggers of one
             // new id at two URLs cannot both pass.
             if let existing = try transaction.run(id: run.id) {
                 guard existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
-                return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
+                let started = try transaction.logMessageId(runId: run.id, position: 0) ?? first.id
+                guard bySDK else { return .deduplicated(started) }
+                return try deliverAgain(existing, first: first, started: started, at: now)
             }
             try startRun(run)
             // A restart's overrides (`RunOverrides`) apply from its first delivery.
@@ -61,6 +63,25 @@ extension RunTransitions {
             try enqueue(message, at: now)
             return .stored(message.id)
         }
+    }
+
+    /// The JS SDK's new trigger of `run` after a delivery that said `Upstash-Workflow-Unknown-Sdk`
+    /// (workflow-js `triggerFirstInvocation` with `unknownSdk`): the run's first delivery is
+    /// queued again, as `first`, once, while the run is running and its log holds only its
+    /// initial payload; deduplicated otherwise, so a repeated or late one starts nothing twice.
+    private func deliverAgain(_ run: RunRecord, first: QueuedMessage, started: String, at now: TimestampValue) throws -> PublicationResult {
+        guard run.status == .running, try transaction.logMessageId(runId: run.id, position: 1) == nil else { return .deduplicated(started) }
+        if let earlier = try transaction.claimDeduplication(key: "trigger-by-sdk:" + run.id, messageId: first.id, at: now, since: run.createdAt) {
+            return .deduplicated(earlier)
+        }
+        var first = first
+        if let defaults = run.defaults {
+            // The run's forwarded headers stay its own, whatever this trigger repeats of them.
+            first.headers = defaults.forwarded(with: first.headers)
+            if let overrides = defaults.overrides { first = overrides.applied(to: first) }
+        }
+        try enqueue(first, at: now)
+        return .stored(first.id)
     }
 
     /// Cancels the plain queued messages among `ids`, or every one when `ids` is `nil`, that

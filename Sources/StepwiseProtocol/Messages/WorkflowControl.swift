@@ -16,6 +16,9 @@ public struct WorkflowControl: Sendable, Hashable {
     public var featureSet: [String]
     /// `Upstash-Workflow-Sdk-Version` as sent raw by the JS SDK.
     public var sdkVersion: String?
+    /// `Upstash-Workflow-Trigger-By-Sdk: true`: the JS SDK triggers again a run whose first
+    /// delivery said `Upstash-Workflow-Unknown-Sdk` (what Upstash's REST trigger may ask for).
+    public var isTriggerBySDK: Bool = false
 
     /// Control headers with nothing set.
     public init(
@@ -47,5 +50,6 @@ public struct WorkflowControl: Sendable, Hashable {
         isInvoke = try headers.flag("workflow-invoke") ?? false
         featureSet = headers.text("feature-set").map { $0.split(separator: ",").map { $0.trimmingSpaces() } } ?? []
         sdkVersion = headers.text("workflow-sdk-version")
+        isTriggerBySDK = try headers.flag("workflow-trigger-by-sdk") ?? false
     }
 }

@@ -16,7 +16,10 @@ public enum WorkflowTrigger {
     /// options of `headers` (its `Upstash-Workflow-RunId`, the run id, is taken apart); errors
     /// name what is wrong.
     public static func message(workflowUrl: String, runId: String, headers: HeaderFields, body: [UInt8]) throws(ProtocolError) -> PublishedMessage {
-        var fields = HeaderFields(headers.fields.filter { !$0.name.equalsIgnoringASCIICase("Upstash-Workflow-RunId") })
+        let unknownSDK = try unknownSDKFlag(headers)
+        var fields = HeaderFields(headers.fields.filter {
+            !$0.name.equalsIgnoringASCIICase("Upstash-Workflow-RunId") && !$0.name.equalsIgnoringASCIICase(unknownSDKHeader)
+        })
         if let field = fields.fields.first(where: { field in
             let name = field.name.lowercased()
             return refused.contains(name) || reservedPrefixes.contains { name.hasPrefix($0) }
@@ -33,9 +36,25 @@ public enum WorkflowTrigger {
         // The SDK takes a delivery that says its version for a run's, not for a new trigger.
         fields.append("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1")
         fields.append("Upstash-Feature-Set", "LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig")
+        if unknownSDK { fields.append("Upstash-Forward-" + unknownSDKHeader, "true") }
         let message = try PublishedMessage(destination: workflowUrl, headers: fields, body: body)
         guard !message.isToURLGroup else { throw ProtocolError("'\(workflowUrl)' is no URL: a workflow is triggered at its endpoint's http(s) URL") }
         return message
+    }
+
+    /// `Upstash-Workflow-Unknown-Sdk: true` on a trigger asks that the run's first delivery say so:
+    /// the JS SDK then triggers the run again as its own (workflow-js `examples/ci`
+    /// `qstash-trigger-fetch`). Only that delivery carries it (`RunDefaults` leaves it out).
+    public static let unknownSDKHeader = "Upstash-Workflow-Unknown-Sdk"
+
+    /// Whether `headers` ask for an unknown-SDK first delivery; any value but `true` or `false` is refused.
+    private static func unknownSDKFlag(_ headers: HeaderFields) throws(ProtocolError) -> Bool {
+        guard let value = headers[unknownSDKHeader] else { return false }
+        switch value.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw ProtocolError("\(unknownSDKHeader) must be true or false, not '\(value)'")
+        }
     }
 
     /// The path prefix of a single trigger.

@@ -33,7 +33,12 @@ public struct InvokeResult: Sendable, Equatable {
 
     /// How an invoked child ended.
     public enum InvokedEnd: Sendable {
-        case succeeded, failed, canceled
+        /// It returned; its output is the result's body.
+        case succeeded
+        /// It failed for good.
+        case failed
+        /// It was canceled.
+        case canceled
     }
 
     /// The JSON object; absent parts are left out.

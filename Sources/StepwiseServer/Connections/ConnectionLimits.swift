@@ -10,8 +10,9 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var bodyTimeout: Duration
     /// Connections served at once; more wait in the listen backlog until one closes.
     public var maximumConnections: Int
-    /// The largest body of a published, enqueued or batched message or a trigger (the batch's
-    /// whole body); every other request's body is bounded by 1 MiB.
+    /// `stepwise serve`: the largest body of a published, enqueued or batched message (the
+    /// batch's whole body), a trigger, a schedule, a notify or a run's end; every other request's
+    /// body is bounded by 1 MiB. `stepwise runner`: the largest delivery (its run's whole log).
     public var maximumMessageBytes: Int
 
     /// Limits with the documented defaults: idle 60 s, head 10 s, body 30 s, 512 connections,

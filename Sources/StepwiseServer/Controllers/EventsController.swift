@@ -8,6 +8,8 @@ import StepwiseProtocol
 struct EventsController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
+    /// The largest message body accepted (`ConnectionLimits.maximumMessageBytes`).
+    let maximumMessageBytes: Int
 
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -26,7 +28,7 @@ struct EventsController: Sendable {
     private func notify(_ request: Request, event: String?, runId: String?) async -> Response {
         guard let event, !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
         let bytes: [UInt8]
-        switch await RequestBody.bytes(request) {
+        switch await RequestBody.bytes(request, upTo: maximumMessageBytes) {
         case .success(let body): bytes = body
         case .failure(let answer): return answer.response
         }
@@ -67,7 +69,7 @@ struct EventsController: Sendable {
     private func wait(_ request: Request, event: String) async -> Response {
         guard !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
         let body: [UInt8]
-        switch await RequestBody.bytes(request) {
+        switch await RequestBody.bytes(request, upTo: maximumMessageBytes) {
         case .success(let bytes): body = bytes
         case .failure(let answer): return answer.response
         }

@@ -10,8 +10,8 @@ import StepwiseProtocol
 struct PublishingController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
-    /// The largest request body accepted (`ConnectionLimits.maximumMessageBytes`).
-    let maximumBodyBytes: Int
+    /// The largest message body accepted (`ConnectionLimits.maximumMessageBytes`).
+    let maximumMessageBytes: Int
 
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -97,7 +97,7 @@ struct PublishingController: Sendable {
     /// The body of `request` read by `parse`; the answer instead when it cannot be read (400
     /// naming what is wrong).
     private func body<T>(of request: Request, parsedBy parse: ([UInt8]) throws(ProtocolError) -> T) async -> Result<T, ErrorAnswer> {
-        switch await RequestBody.bytes(request, upTo: maximumBodyBytes) {
+        switch await RequestBody.bytes(request, upTo: maximumMessageBytes) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let body):
             do {

@@ -10,6 +10,8 @@ import StepwiseProtocol
 struct SchedulesController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
+    /// The largest message body accepted (`ConnectionLimits.maximumMessageBytes`).
+    let maximumMessageBytes: Int
 
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -57,7 +59,7 @@ struct SchedulesController: Sendable {
 
     private func create(_ request: Request) async -> Response {
         let body: [UInt8]
-        switch await RequestBody.bytes(request) {
+        switch await RequestBody.bytes(request, upTo: maximumMessageBytes) {
         case .failure(let refusal): return refusal.response
         case .success(let bytes): body = bytes
         }
@@ -145,7 +147,7 @@ struct SchedulesController: Sendable {
             ("scheduleId", .string(schedule.id)), ("destination", .string(schedule.destination)), ("target", .string(schedule.destination)),
             ("cron", .string(schedule.cronHeader)), ("timezone", .string(schedule.timeZone ?? "UTC")),
             ("createdAt", .int(schedule.createdAt.millisecondsSinceEpoch)), ("method", .string(message?.options.method ?? "POST")),
-            ("header", .map(ValueMap(headers.map { ($0.name, .list([.string($0.value)])) }))),
+            ("header", QStashMessageView.headers(headers)),
             ("retries", .int(Int64(message?.options.retries ?? QueuedMessage.defaultRetries))), ("isPaused", .bool(schedule.paused)),
             ("body", body.map { .string(String(decoding: $0, as: UTF8.self)) }), ("flowControlKey", flow.map { .string($0.key) }),
             ("parallelism", flow?.parallelism.map { .int(Int64($0)) }), ("rate", flow?.rate.map { .int(Int64($0)) }),

@@ -9,6 +9,8 @@ import StepwiseProtocol
 struct WorkflowRunsController: Sendable {
     let engine: WorkflowEngine
     let failures: FailureAnswer
+    /// The largest message body accepted (`ConnectionLimits.maximumMessageBytes`).
+    let maximumMessageBytes: Int
 
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -49,7 +51,8 @@ struct WorkflowRunsController: Sendable {
             return JSONResponse.make(.ok, ["workflowRunId": .string(run.id), "status": .string(run.status.rawValue)])
         }
         let body: [UInt8]
-        switch await RequestBody.bytes(request) {
+        // The workflow's return value, as large as a message may be.
+        switch await RequestBody.bytes(request, upTo: maximumMessageBytes) {
         case .success(let bytes): body = bytes
         case .failure(let answer): return answer.response
         }

@@ -10,6 +10,8 @@ struct EndpointController: Sendable {
     /// The public URL the endpoints are reached at (`--base-url`), or `nil` to take it from the
     /// request's `Host`.
     let baseURL: String?
+    /// The largest delivery taken: it carries its run's whole log (`ConnectionLimits.maximumMessageBytes`).
+    let maximumDeliveryBytes: Int
 
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -19,7 +21,7 @@ struct EndpointController: Sendable {
     private func handle(_ request: Request, _ context: StepwiseRequestContext) async -> Response {
         let name = context.decoded("name") ?? ""
         let body: [UInt8]
-        switch await RequestBody.bytes(request) {
+        switch await RequestBody.bytes(request, upTo: maximumDeliveryBytes) {
         case .success(let bytes): body = bytes
         case .failure(let answer): return answer.response
         }

@@ -33,7 +33,7 @@ public struct RunnerServer: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: StepwiseRequestContext.self)
         router.get("health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
-        EndpointController(endpoint: endpoint, baseURL: baseURL).addRoutes(to: router)
+        EndpointController(endpoint: endpoint, baseURL: baseURL, maximumDeliveryBytes: limits.maximumMessageBytes).addRoutes(to: router)
         return Application(
             router: router,
             server: .guardedHTTP1(limits),
