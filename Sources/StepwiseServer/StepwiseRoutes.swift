@@ -8,8 +8,8 @@ import StepwiseEngine
 /// runs, events, DLQ, schedules, signing keys, flow control, queues, URL groups, messages). Every error is a JSON body with a message for
 /// people; failures of the store answer 500 with a log reference, never the store's text.
 public struct StepwiseRoutes: Sendable {
-    /// The largest request body accepted by routes other than publishing ones, and by those unless
-    /// `ConnectionLimits.maximumMessageBytes` says otherwise.
+    /// The largest request body accepted by routes that take no message (the message routes, a
+    /// run's end, notify and wait take `ConnectionLimits.maximumMessageBytes`, this by default).
     public static let maximumBodyBytes = RequestBody.maximumBytes
 
     let engine: WorkflowEngine

@@ -368,9 +368,32 @@ import StepwiseTesting
                 #expect(deliveries.allSatisfy { $0.header("X-Tenant") == "t1" })
                 let late = try await sdk.batch([(sdk.url, [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Trigger-By-Sdk", "true")], "{}")])
                 #expect(late.json?.list?.first?["deduplicated"] == true, "an ended run is not delivered again")
+
+                // The delivery queued again has the run's options, not the SDK trigger's defaults:
+                // with the run's Upstash-Retries: 0, a failing endpoint fails the run at once.
+                endpoint.handle("/fragile") { request in
+                    request.header("Upstash-Workflow-Unknown-Sdk") == "true"
+                        ? EmulatedSDKEndpoint.acknowledgement() : .json(#"{"error":"Error","message":"broken"}"#, status: 500)
+                }
+                let fragile = try await send(
+                    .POST, stepwise.url("/v2/trigger/\(endpoint.url("/fragile"))"), body: "{}",
+                    headers: [("Upstash-Workflow-Unknown-Sdk", "true"), ("Upstash-Retries", "0")])
+                let fragileId = try #require(fragile.json?["workflowRunId"]?.string)
+                _ = try await eventually("the unknown-SDK delivery") { endpoint.requests(to: "/fragile").first }
+                let again = retrigger.map { $0.0 == "Upstash-Workflow-RunId" ? ($0.0, fragileId) : $0 }
+                _ = try await sdk.batch([(endpoint.url("/fragile"), again, "{}")])
+                #expect(try await finishedRun(fragileId, in: stepwise.store).status == .failed)
+                let fragileDeliveries = endpoint.requests(to: "/fragile").filter { $0.header("Upstash-Workflow-Failure-Callback") == nil }
+                #expect(fragileDeliveries.count == 2, "no retry: the run's retries are 0")
+
+                // A run whose first delivery asked for nothing is not delivered again.
+                let plain = try await send(.POST, stepwise.url("/v2/trigger/\(sdk.url)"), body: "{}", headers: [("Upstash-Delay", "1h")])
+                let plainId = try #require(plain.json?["workflowRunId"]?.string)
+                let unasked = retrigger.map { $0.0 == "Upstash-Workflow-RunId" ? ($0.0, plainId) : $0 }
+                #expect(try await sdk.batch([(sdk.url, unasked, "{}")]).json?.list?.first?["deduplicated"] == true)
                 let refused = try await send(.POST, stepwise.url("/v2/trigger/\(sdk.url)"), body: "{}", headers: [("Upstash-Workflow-Unknown-Sdk", "maybe")])
                 #expect(refused.status == 400)
-                #expect(refused.error == "Upstash-Workflow-Unknown-Sdk must be true or false, not 'maybe'")
+                #expect(refused.error == "header 'Upstash-Workflow-Unknown-Sdk': 'maybe' is not true or false")
             }
         }
     }

@@ -799,8 +799,8 @@ async function main() {
     stepwise.stop();
     app?.close();
   }
-  // The folder holds the server's token; kept only for a look at a failure.
-  if (failed) console.log(`server log: ${stepwise.folder}/serve.log`);
+  // The folder holds the server's token; kept only for a look at a failure or a trace.
+  if (failed || process.env.TRACE) console.log(`server log: ${stepwise.folder}/serve.log`);
   else fs.rmSync(stepwise.folder, { recursive: true, force: true });
   process.exit(failed ? 1 : 0);
 }

@@ -29,7 +29,8 @@ extension WorkflowEngine {
         if case .runIdTaken(let id) = results.first { return .failure(.runIdTaken(id)) }
         queueChanged()
         publishEvents(of: zip(publications, results).compactMap { publication, result in
-            if case .deduplicated = result { return nil }
+            // A run's first delivery queued again is no new start.
+            guard case .stored = result else { return nil }
             return publication
         }, at: planner.now)
         return .success(results)

@@ -29,7 +29,7 @@ extension WorkflowEngine {
         case .unknownRun(let id): return .failure(.unknownRun(id))
         case .runEnded(let status): return .failure(.runEnded(status))
         case .runIdTaken(let id): return .failure(.runIdTaken(id))
-        case .stored, .deduplicated: break
+        case .stored, .redelivered, .deduplicated: break
         }
         let kept = request.step.stepType == WebhookRequest.stepType
             ? try await store.takeFirstEvent(runId: runId, prefix: WebhookRequest.lookbackPrefix(eventId: event))

@@ -7,8 +7,8 @@ public enum Publication: Sendable {
     /// Starts `run` (an `Upstash-Workflow-Init: true` message) with `initialBody` as log entry 0,
     /// delivered by `first`; nothing happens when a run with that id exists at the same URL
     /// (`deduplicated`), and a run of another workflow with that id refuses it (`runIdTaken`).
-    /// A trigger `bySDK` of a running run whose log holds only its initial payload (the JS SDK
-    /// answering a delivery that said `Upstash-Workflow-Unknown-Sdk`) queues `first` once instead.
+    /// A trigger `bySDK` of a run whose first delivery said `Upstash-Workflow-Unknown-Sdk` queues
+    /// that delivery again instead, once, while the run has no step (`redelivered`).
     case startRun(RunRecord, initialBody: [UInt8], first: QueuedMessage, bySDK: Bool = false)
     /// Appends `entry` to the log of run `runId`, then queues `message` (for a `workflow`
     /// message its `logPosition` becomes the entry's position). An entry with the same
@@ -44,6 +44,8 @@ public enum Publication: Sendable {
 public enum PublicationResult: Sendable, Equatable {
     /// Stored; the message id.
     case stored(String)
+    /// A run's first delivery queued again (`Publication.startRun` by the SDK); the message id.
+    case redelivered(String)
     /// The run or step existed already; the id of the message that stored it first.
     case deduplicated(String)
     /// The run to append to has ended with this status.

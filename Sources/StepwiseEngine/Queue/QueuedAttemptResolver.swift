@@ -193,9 +193,9 @@ public struct QueuedAttemptResolver: Sendable {
             createdAt: now.millisecondsSinceEpoch, scheduleId: message.scheduleId, callerIP: message.callerIp)
         var queued = followingMessage(.callback, to: target, body: callback.jsonBytes)
         guard message.role == .call else { return (queued, nil) }
-        // Only to the run's own endpoint: a callback elsewhere gets no header the trigger forwarded.
-        if let defaults = run?.defaults, target.url == run?.endpoint {
-            queued.headers = defaults.forwardedToCallback(with: queued.headers)
+        if let defaults = run?.defaults {
+            // Only to the run's own endpoint: a callback elsewhere gets no header the trigger forwarded.
+            if target.url == run?.endpoint { queued.headers = defaults.forwardedToCallback(with: queued.headers) }
             if let overrides = defaults.overrides { queued = overrides.applied(to: queued) }
         }
         return (queued, RawStep(messageId: queued.id, body: queued.body ?? [], callType: .fromCallback))

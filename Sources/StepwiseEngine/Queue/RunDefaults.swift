@@ -18,6 +18,9 @@ public struct RunDefaults: Sendable, Codable, Equatable {
     public var flowControl: FlowControl?
     /// What a resume or restart from the DLQ set; these win over a message's own options.
     public var overrides: RunOverrides?
+    /// Set while the run's first delivery said `Upstash-Workflow-Unknown-Sdk` and the SDK has not
+    /// triggered the run as its own yet (`RunTransitions.deliverAgain`).
+    public var awaitsSDKTrigger: Bool?
 
     /// The feature flag that asks for run-level options.
     public static let feature = "WF_TriggerOnConfig"
@@ -32,8 +35,10 @@ public struct RunDefaults: Sendable, Codable, Equatable {
             ?? QueuedTarget(
                 url: url, headers: [ForwardedHeader("Upstash-Workflow-Is-Failure", "true"), ForwardedHeader("Upstash-Workflow-Failure-Callback", "true")],
                 retries: options.retries ?? QueuedMessage.defaultRetries, runId: runId)
+        let unknownSDK = options.forwardedHeaders.filter { $0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader) }
         headers = options.forwardedHeaders.filter { !$0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader) }
             .map { ForwardedHeader($0.name, $0.value) }
+        if unknownSDK.contains(where: { $0.value.lowercased() == "true" }) { awaitsSDKTrigger = true }
         flowControl = options.flowControl.map(FlowControl.init)
     }
 

@@ -19,7 +19,7 @@ extension RunTransitions {
             }
             let result = try apply(publication, at: time)
             switch result {
-            case .stored: return result
+            case .stored, .redelivered: return result
             case .deduplicated(let earlier):
                 // The run or step existed already: the key names the message that stored it.
                 if let key { try transaction.setDeduplication(key: key, messageId: earlier) }
@@ -36,10 +36,10 @@ extension RunTransitions {
             // Checked here, in the transaction that would start it, so that two triggers of one
             // new id at two URLs cannot both pass.
             if let existing = try transaction.run(id: run.id) {
+                // The SDK names the run's URL as it sees it, which may be spelled otherwise.
+                if bySDK, existing.defaults?.awaitsSDKTrigger == true { return try deliverAgain(existing, first: first, at: now) }
                 guard existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
-                let started = try transaction.logMessageId(runId: run.id, position: 0) ?? first.id
-                guard bySDK else { return .deduplicated(started) }
-                return try deliverAgain(existing, first: first, started: started, at: now)
+                return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
             }
             try startRun(run)
             // A restart's overrides (`RunOverrides`) apply from its first delivery.
@@ -65,23 +65,24 @@ extension RunTransitions {
         }
     }
 
-    /// The JS SDK's new trigger of `run` after a delivery that said `Upstash-Workflow-Unknown-Sdk`
-    /// (workflow-js `triggerFirstInvocation` with `unknownSdk`): the run's first delivery is
-    /// queued again, as `first`, once, while the run is running and its log holds only its
-    /// initial payload; deduplicated otherwise, so a repeated or late one starts nothing twice.
-    private func deliverAgain(_ run: RunRecord, first: QueuedMessage, started: String, at now: TimestampValue) throws -> PublicationResult {
-        guard run.status == .running, try transaction.logMessageId(runId: run.id, position: 1) == nil else { return .deduplicated(started) }
-        if let earlier = try transaction.claimDeduplication(key: "trigger-by-sdk:" + run.id, messageId: first.id, at: now, since: run.createdAt) {
-            return .deduplicated(earlier)
+    /// The JS SDK's new trigger of `run`, whose first delivery said `Upstash-Workflow-Unknown-Sdk`
+    /// (workflow-js `triggerFirstInvocation` with `unknownSdk`): the run's first delivery is queued
+    /// again with the run's own options, once (the run stops awaiting it in the same transaction),
+    /// while the run is running with only its initial payload; `redelivered` names the new delivery.
+    private func deliverAgain(_ run: RunRecord, first: QueuedMessage, at now: TimestampValue) throws -> PublicationResult {
+        guard var defaults = run.defaults, run.status == .running, try transaction.logMessageId(runId: run.id, position: 1) == nil else {
+            return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
         }
-        var first = first
-        if let defaults = run.defaults {
-            // The run's forwarded headers stay its own, whatever this trigger repeats of them.
-            first.headers = defaults.forwarded(with: first.headers)
-            if let overrides = defaults.overrides { first = overrides.applied(to: first) }
-        }
-        try enqueue(first, at: now)
-        return .stored(first.id)
+        defaults.awaitsSDKTrigger = nil
+        try transaction.setRunOptions(id: run.id, label: run.label, defaults: defaults, flowControlKey: run.flowControlKey)
+        // The run's retries, flow control and failure callback, not those the SDK's trigger left
+        // out; to the run's endpoint, without the mark that asked for this trigger.
+        var again = defaults.applied(to: first, options: MessageOptions(), failureCallback: nil)
+        again.destination = run.endpoint ?? first.destination
+        again.headers.removeAll { $0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader) }
+        if let overrides = defaults.overrides { again = overrides.applied(to: again) }
+        try enqueue(again, at: now)
+        return .redelivered(again.id)
     }
 
     /// Cancels the plain queued messages among `ids`, or every one when `ids` is `nil`, that
@@ -206,7 +207,7 @@ extension RunTransitions {
         try transaction.deleteQueued(id: wait.timeoutMessageId)
         let result = try apply(publication, at: now)
         switch result {
-        case .stored, .deduplicated: return true
+        case .stored, .redelivered, .deduplicated: return true
         case .runEnded, .unknownRun, .runIdTaken: throw RefusedPublication(result: result)
         }
     }

@@ -16,7 +16,7 @@ public enum WorkflowTrigger {
     /// options of `headers` (its `Upstash-Workflow-RunId`, the run id, is taken apart); errors
     /// name what is wrong.
     public static func message(workflowUrl: String, runId: String, headers: HeaderFields, body: [UInt8]) throws(ProtocolError) -> PublishedMessage {
-        let unknownSDK = try unknownSDKFlag(headers)
+        let unknownSDK = try OptionHeaders(headers: headers, prefix: "upstash-").flag("workflow-unknown-sdk") ?? false
         var fields = HeaderFields(headers.fields.filter {
             !$0.name.equalsIgnoringASCIICase("Upstash-Workflow-RunId") && !$0.name.equalsIgnoringASCIICase(unknownSDKHeader)
         })
@@ -44,18 +44,9 @@ public enum WorkflowTrigger {
 
     /// `Upstash-Workflow-Unknown-Sdk: true` on a trigger asks that the run's first delivery say so:
     /// the JS SDK then triggers the run again as its own (workflow-js `examples/ci`
-    /// `qstash-trigger-fetch`). Only that delivery carries it (`RunDefaults` leaves it out).
+    /// `qstash-trigger-fetch`). Only that delivery carries it: `RunDefaults` keeps it as
+    /// `awaitsSDKTrigger` instead of a header.
     public static let unknownSDKHeader = "Upstash-Workflow-Unknown-Sdk"
-
-    /// Whether `headers` ask for an unknown-SDK first delivery; any value but `true` or `false` is refused.
-    private static func unknownSDKFlag(_ headers: HeaderFields) throws(ProtocolError) -> Bool {
-        guard let value = headers[unknownSDKHeader] else { return false }
-        switch value.lowercased() {
-        case "true": return true
-        case "false": return false
-        default: throw ProtocolError("\(unknownSDKHeader) must be true or false, not '\(value)'")
-        }
-    }
 
     /// The path prefix of a single trigger.
     public static let pathPrefix = "/v2/trigger/"

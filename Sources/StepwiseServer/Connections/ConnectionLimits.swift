@@ -11,7 +11,7 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// Connections served at once; more wait in the listen backlog until one closes.
     public var maximumConnections: Int
     /// `stepwise serve`: the largest body of a published, enqueued or batched message (the
-    /// batch's whole body), a trigger, a schedule, a notify or a run's end; every other request's
+    /// batch's whole body), a trigger, a schedule, a notify, a wait or a run's end; every other request's
     /// body is bounded by 1 MiB. `stepwise runner`: the largest delivery (its run's whole log).
     public var maximumMessageBytes: Int
 

@@ -170,7 +170,7 @@ struct PublishingController: Sendable {
             var remaining = zip(expanded.flatMap { $0 }, results).map { message, result in
                 switch result {
                 case .deduplicated(let id): PublishAnswer(messageId: id, url: message.destination, deduplicated: true)
-                case .stored(let id): PublishAnswer(messageId: id, url: message.destination)
+                case .stored(let id), .redelivered(let id): PublishAnswer(messageId: id, url: message.destination)
                 case .runEnded, .unknownRun, .runIdTaken: PublishAnswer(messageId: "", url: message.destination)
                 }
             }[...]

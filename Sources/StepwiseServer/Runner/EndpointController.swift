@@ -10,7 +10,9 @@ struct EndpointController: Sendable {
     /// The public URL the endpoints are reached at (`--base-url`), or `nil` to take it from the
     /// request's `Host`.
     let baseURL: String?
-    /// The largest delivery taken: it carries its run's whole log (`ConnectionLimits.maximumMessageBytes`).
+    /// The largest signed request taken, a delivery carrying its run's whole log
+    /// (`ConnectionLimits.maximumMessageBytes`); an unsigned one, a run's start, is bounded by 1 MiB
+    /// so that no one without a signature makes the runner hold more.
     let maximumDeliveryBytes: Int
 
     /// Adds the routes to `router`.
@@ -21,7 +23,8 @@ struct EndpointController: Sendable {
     private func handle(_ request: Request, _ context: StepwiseRequestContext) async -> Response {
         let name = context.decoded("name") ?? ""
         let body: [UInt8]
-        switch await RequestBody.bytes(request, upTo: maximumDeliveryBytes) {
+        let signed = request.headerFields["Upstash-Signature"] != nil
+        switch await RequestBody.bytes(request, upTo: signed ? maximumDeliveryBytes : RequestBody.maximumBytes) {
         case .success(let bytes): body = bytes
         case .failure(let answer): return answer.response
         }
