@@ -20,10 +20,11 @@ public struct RunningRunner: Sendable {
     /// Starts a runner serving `definitions` (plus the versions kept in `versionsDirectory`)
     /// against `engine` on `port` (0: a free one; a redeploy reuses the previous one), runs `body`
     /// with it, and shuts it down afterwards. The runner reads `secrets` and, when `signingKeys`
-    /// are given, refuses unsigned requests.
+    /// are given, refuses unsigned requests; `limits` bound its connections and deliveries.
     public static func with<T>(
         _ definitions: [WorkflowDefinition], engine: RunningServer, port: Int = 0, secrets: [String: String] = [:],
-        signingKeys: SigningKeys? = nil, versionsDirectory: String? = nil, events: (@Sendable (String) -> Void)? = nil, _ body: (RunningRunner) async throws -> T
+        signingKeys: SigningKeys? = nil, versionsDirectory: String? = nil, limits: ConnectionLimits = ConnectionLimits(),
+        events: (@Sendable (String) -> Void)? = nil, _ body: (RunningRunner) async throws -> T
     ) async throws -> T {
         let folder = WorkflowFolder(sources: definitions.map { ("\($0.name).yaml", $0.source) })
         let versions = try DefinitionVersions(folder: folder, keptIn: versionsDirectory)
@@ -34,7 +35,7 @@ public struct RunningRunner: Sendable {
             qstash: QStashClient(connection: OrchestratorConnection(url: engine.url(""), token: RunningServer.token), http: http),
             signingKeys: signingKeys, secrets: EnvironmentSecrets(secrets), http: http,
             events: EndpointEventLog(write: events, clock: WorkflowEngine.systemTime), clock: WorkflowEngine.systemTime)
-        let server = RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: port, baseURL: nil, logger: silentLogger)
+        let server = RunnerServer(endpoint: endpoint, host: "127.0.0.1", port: port, baseURL: nil, limits: limits, logger: silentLogger)
         // A redeploy on the previous port may find it held a moment longer by the runner that just
         // stopped, or briefly by another test's connection: it tries again for up to two seconds.
         var attempt = 1

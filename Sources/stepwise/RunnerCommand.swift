@@ -52,7 +52,7 @@ struct RunnerCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-delivery-bytes"),
-        help: "The largest delivery taken, in bytes: a delivery carries its run's whole log (at most 1 GiB).")
+        help: "The largest delivery taken, in bytes: a delivery carries its run's whole log (at most 1 GiB); a request whose signature does not pass before its body is read takes at most 1 MiB.")
     var maxDeliveryBytes = 64 << 20
 
     func validate() throws {

@@ -362,6 +362,9 @@ import StepwiseTesting
                     outcomes.append(try await sdk.batch([(sdk.url, retrigger, #"{"order":1}"#)]).json?.list?.first?["deduplicated"])
                 }
                 #expect(outcomes.map { $0 == true } == [false, true], "queued once")
+                // The SDK may spell the run's URL otherwise; a repeat of its trigger is deduplicated whatever it names.
+                let respelled = retrigger.map { $0.0 == "Upstash-Workflow-Url" ? ($0.0, sdk.url + "/") : $0 }
+                #expect(try await sdk.batch([(sdk.url + "/", respelled, "{}")]).json?.list?.first?["deduplicated"] == true)
                 #expect(try await finishedRun(runId, in: stepwise.store).status == .succeeded)
                 let deliveries = endpoint.requests(to: "/order")
                 #expect(deliveries.map { $0.header("Upstash-Workflow-Unknown-Sdk") } == ["true", nil, nil], "the first delivery only")
@@ -380,8 +383,15 @@ import StepwiseTesting
                     headers: [("Upstash-Workflow-Unknown-Sdk", "true"), ("Upstash-Retries", "0")])
                 let fragileId = try #require(fragile.json?["workflowRunId"]?.string)
                 _ = try await eventually("the unknown-SDK delivery") { endpoint.requests(to: "/fragile").first }
-                let again = retrigger.map { $0.0 == "Upstash-Workflow-RunId" ? ($0.0, fragileId) : $0 }
-                _ = try await sdk.batch([(endpoint.url("/fragile"), again, "{}")])
+                let again = retrigger.map { name, value -> (String, String) in
+                    switch name {
+                    case "Upstash-Workflow-RunId": (name, fragileId)
+                    case "Upstash-Workflow-Url": (name, endpoint.url("/fragile"))
+                    default: (name, value)
+                    }
+                }
+                let redelivered = try await sdk.batch([(endpoint.url("/fragile"), again, "{}")])
+                #expect(redelivered.json?.list?.first?["messageId"]?.string?.hasPrefix("msg_") == true)
                 #expect(try await finishedRun(fragileId, in: stepwise.store).status == .failed)
                 let fragileDeliveries = endpoint.requests(to: "/fragile").filter { $0.header("Upstash-Workflow-Failure-Callback") == nil }
                 #expect(fragileDeliveries.count == 2, "no retry: the run's retries are 0")

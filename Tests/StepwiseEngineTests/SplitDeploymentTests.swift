@@ -3,6 +3,7 @@ import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
 import StepwiseRuntime
+import StepwiseServer
 import StepwiseTesting
 import Testing
 
@@ -403,6 +404,36 @@ struct SplitDeploymentTests {
                     return runs.first { $0["status"] == "succeeded" }?["output"]
                 }
                 #expect(output == "hi ada")
+            }
+        }
+    }
+
+    @Test("the runner reads a delivery-sized body only when its signature passes before the body is read; anything else up to 1 MiB")
+    func largeBodiesNeedAValidSignature() async throws {
+        let hello = try definition("""
+            workflow: hello
+            steps:
+              - id: greet
+                set: {text: "hi"}
+            """)
+        try await RunningServer.with([]) { engine in
+            let keys = try #require(try await send(.GET, engine.url("/v2/keys")).json)
+            let signing = SigningKeys(
+                current: SigningKey(try #require(keys["current"]?.string)), next: SigningKey(try #require(keys["next"]?.string)))
+            let limits = ConnectionLimits(maximumMessageBytes: 3 << 20)
+            try await RunningRunner.with([hello], engine: engine, signingKeys: signing, limits: limits) { runner in
+                let large = #"{"name":""# + String(repeating: "x", count: 2 << 20) + #""}"#
+                let forged = try await send(.POST, runner.url("hello"), body: large, headers: [("Upstash-Signature", "a.b.c")], token: nil)
+                #expect(forged.status == 413, "a signature that does not pass is no licence to send more")
+                var generator = SystemRandomNumberGenerator()
+                let valid = RequestSigner(key: signing.current).signature(
+                    body: Array(large.utf8), destination: runner.url("hello"), now: Int64(Date().timeIntervalSince1970), using: &generator)
+                let signed = try await send(.POST, runner.url("hello"), body: large, headers: [("Upstash-Signature", valid)], token: nil)
+                #expect(signed.status != 413 && signed.status != 401, "\(signed.status) \(signed.body.prefix(200))")
+                let tooLarge = String(repeating: "x", count: (3 << 20) + 1)
+                let overLimit = RequestSigner(key: signing.current).signature(
+                    body: Array(tooLarge.utf8), destination: runner.url("hello"), now: Int64(Date().timeIntervalSince1970), using: &generator)
+                #expect(try await send(.POST, runner.url("hello"), body: tooLarge, headers: [("Upstash-Signature", overLimit)], token: nil).status == 413)
             }
         }
     }

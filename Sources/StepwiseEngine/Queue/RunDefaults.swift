@@ -18,8 +18,8 @@ public struct RunDefaults: Sendable, Codable, Equatable {
     public var flowControl: FlowControl?
     /// What a resume or restart from the DLQ set; these win over a message's own options.
     public var overrides: RunOverrides?
-    /// Set while the run's first delivery said `Upstash-Workflow-Unknown-Sdk` and the SDK has not
-    /// triggered the run as its own yet (`RunTransitions.deliverAgain`).
+    /// For a run whose first delivery said `Upstash-Workflow-Unknown-Sdk`: true until the SDK
+    /// triggered the run as its own, false after (`RunTransitions.deliverAgain`); `nil` otherwise.
     public var awaitsSDKTrigger: Bool?
 
     /// The feature flag that asks for run-level options.

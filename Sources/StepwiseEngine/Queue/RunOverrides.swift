@@ -3,8 +3,8 @@ import StepwiseProtocol
 /// The options a resume or restart from the DLQ set for the rest of an SDK run
 /// (`ResumeOptions`), kept with its `RunDefaults`. Unlike those defaults they win over a
 /// delivery's own options, so an SDK that repeats its options on every message (the Python SDK)
-/// cannot undo them. They apply to the run's deliveries to its endpoint (its steps, and the
-/// callbacks of its calls), applied where each is stored, not to its `context.call` requests,
+/// cannot undo them. They apply to the run's step deliveries and to the callbacks of its calls
+/// (wherever a callback goes), applied where each is stored, not to its `context.call` requests,
 /// whose retries and flow control are the call's own.
 public struct RunOverrides: Sendable, Codable, Equatable {
     /// `Upstash-Retries` of each delivery.
@@ -37,8 +37,7 @@ public struct RunOverrides: Sendable, Codable, Equatable {
         return merged
     }
 
-    /// `message` with these overrides when it is a delivery to the run's endpoint (a step's, or a
-    /// call's callback); else unchanged.
+    /// `message` with these overrides when it is a step's delivery or a call's callback; else unchanged.
     func applied(to message: QueuedMessage) -> QueuedMessage {
         guard message.role == .workflow || message.role == .callback else { return message }
         var applied = message

@@ -36,8 +36,11 @@ extension RunTransitions {
             // Checked here, in the transaction that would start it, so that two triggers of one
             // new id at two URLs cannot both pass.
             if let existing = try transaction.run(id: run.id) {
-                // The SDK names the run's URL as it sees it, which may be spelled otherwise.
-                if bySDK, existing.defaults?.awaitsSDKTrigger == true { return try deliverAgain(existing, first: first, at: now) }
+                // The SDK names the run's URL as it sees it, which may be spelled otherwise; a
+                // repeat of its trigger after a lost answer is deduplicated.
+                if bySDK, let awaits = existing.defaults?.awaitsSDKTrigger {
+                    return awaits ? try deliverAgain(existing, first: first, at: now) : .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
+                }
                 guard existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
                 return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
             }
@@ -67,19 +70,25 @@ extension RunTransitions {
 
     /// The JS SDK's new trigger of `run`, whose first delivery said `Upstash-Workflow-Unknown-Sdk`
     /// (workflow-js `triggerFirstInvocation` with `unknownSdk`): the run's first delivery is queued
-    /// again with the run's own options, once (the run stops awaiting it in the same transaction),
-    /// while the run is running with only its initial payload; `redelivered` names the new delivery.
+    /// again with the run's own options, once (`awaitsSDKTrigger` turns false in the same
+    /// transaction), while the run is running with only its initial payload; `redelivered` names
+    /// the new delivery.
     private func deliverAgain(_ run: RunRecord, first: QueuedMessage, at now: TimestampValue) throws -> PublicationResult {
         guard var defaults = run.defaults, run.status == .running, try transaction.logMessageId(runId: run.id, position: 1) == nil else {
             return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
         }
-        defaults.awaitsSDKTrigger = nil
+        defaults.awaitsSDKTrigger = false
         try transaction.setRunOptions(id: run.id, label: run.label, defaults: defaults, flowControlKey: run.flowControlKey)
-        // The run's retries, flow control and failure callback, not those the SDK's trigger left
-        // out; to the run's endpoint, without the mark that asked for this trigger.
+        // The run's retries, flow control, failure callback and forwarded headers, not what the
+        // SDK's trigger says or leaves out; to the run's endpoint, as its caller's, without the
+        // mark that asked for this trigger.
         var again = defaults.applied(to: first, options: MessageOptions(), failureCallback: nil)
         again.destination = run.endpoint ?? first.destination
-        again.headers.removeAll { $0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader) }
+        again.callerIp = run.callerIp
+        let named = Set(defaults.headers.map { $0.name.lowercased() })
+        again.headers = defaults.headers + first.headers.filter {
+            !named.contains($0.name.lowercased()) && !$0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader)
+        }
         if let overrides = defaults.overrides { again = overrides.applied(to: again) }
         try enqueue(again, at: now)
         return .redelivered(again.id)

@@ -18,6 +18,17 @@ public struct SignatureVerifier: Sendable {
     /// seconds and, when given, for `url`; otherwise an error saying why. The next key is tried
     /// only when the current one did not sign the token, so a token that is merely expired says so.
     public func verify(token: String, body: [UInt8], now: Int64, leeway: Int64 = 0, url: String? = nil) throws(ProtocolError) -> SignatureClaims {
+        let claims = try claims(of: token, now: now, leeway: leeway, url: url)
+        let expected = SignatureClaims.hash(of: body)
+        guard Self.unpadded(claims.bodyHash) == Self.unpadded(expected) else {
+            throw ProtocolError("body hash does not match, want: \(claims.bodyHash), got: \(expected)")
+        }
+        return claims
+    }
+
+    /// The claims of `token` when it is valid at `now` within `leeway` seconds and, when given, for
+    /// `url`, whatever body it signs: what can be checked before a request's body is read.
+    public func claims(of token: String, now: Int64, leeway: Int64 = 0, url: String? = nil) throws(ProtocolError) -> SignatureClaims {
         let segments = token.split(separator: ".", omittingEmptySubsequences: false)
         guard segments.count == 3, let header = Base64URL.decode(segments[0]), let payload = Base64URL.decode(segments[1]),
             let mac = Base64URL.decode(segments[2])
@@ -39,10 +50,6 @@ public struct SignatureVerifier: Sendable {
         }
         if let url, claims.subject != url {
             throw ProtocolError("invalid subject: \(claims.subject), want: \(url)")
-        }
-        let expected = SignatureClaims.hash(of: body)
-        guard Self.unpadded(claims.bodyHash) == Self.unpadded(expected) else {
-            throw ProtocolError("body hash does not match, want: \(claims.bodyHash), got: \(expected)")
         }
         return claims
     }

@@ -66,6 +66,18 @@ public struct WorkflowEndpoint: Sendable {
         }
     }
 
+    /// Whether a request to `url` signed with `signature` may carry a delivery's body (its run's
+    /// whole log), checked before the body is read: with signing keys, only when the token is
+    /// valid apart from the body it signs; without, when it is signed at all (nothing is verified).
+    public func mayCarryDelivery(signature: String?, url: String) -> Bool {
+        guard let signature else { return false }
+        guard let verifier else { return true }
+        return (try? verifier.claims(of: signature, now: Int64(clock().secondsSinceEpoch), leeway: Self.leeway, url: url)) != nil
+    }
+
+    /// Seconds of clock difference a signature's times are given.
+    private static let leeway: Int64 = 5
+
     /// A refusal when signing keys are configured and the request is not signed by them.
     private func verify(_ request: EndpointRequest) -> EndpointReply? {
         guard let verifier else { return nil }
@@ -74,7 +86,7 @@ public struct WorkflowEndpoint: Sendable {
         }
         do {
             _ = try verifier.verify(
-                token: token, body: request.body, now: Int64(clock().secondsSinceEpoch), leeway: 5, url: request.url)
+                token: token, body: request.body, now: Int64(clock().secondsSinceEpoch), leeway: Self.leeway, url: request.url)
             return nil
         } catch {
             return .error(401, type: "SignatureError", "the Upstash-Signature is not valid: \(error.message)")

@@ -10,9 +10,10 @@ struct EndpointController: Sendable {
     /// The public URL the endpoints are reached at (`--base-url`), or `nil` to take it from the
     /// request's `Host`.
     let baseURL: String?
-    /// The largest signed request taken, a delivery carrying its run's whole log
-    /// (`ConnectionLimits.maximumMessageBytes`); an unsigned one, a run's start, is bounded by 1 MiB
-    /// so that no one without a signature makes the runner hold more.
+    /// The largest delivery taken, which carries its run's whole log
+    /// (`ConnectionLimits.maximumMessageBytes`); a request whose signature does not pass before its
+    /// body is read (`WorkflowEndpoint.mayCarryDelivery`) is bounded by 1 MiB, so that no one
+    /// without a valid signature makes the runner hold more.
     let maximumDeliveryBytes: Int
 
     /// Adds the routes to `router`.
@@ -22,15 +23,16 @@ struct EndpointController: Sendable {
 
     private func handle(_ request: Request, _ context: StepwiseRequestContext) async -> Response {
         let name = context.decoded("name") ?? ""
+        let base = baseURL ?? "http://" + (request.head.authority ?? "localhost")
+        let url = base + "/workflows/" + name
         let body: [UInt8]
-        let signed = request.headerFields["Upstash-Signature"] != nil
-        switch await RequestBody.bytes(request, upTo: signed ? maximumDeliveryBytes : RequestBody.maximumBytes) {
+        let delivery = endpoint.mayCarryDelivery(signature: request.headerFields["Upstash-Signature"], url: url)
+        switch await RequestBody.bytes(request, upTo: delivery ? maximumDeliveryBytes : min(maximumDeliveryBytes, RequestBody.maximumBytes)) {
         case .success(let bytes): body = bytes
         case .failure(let answer): return answer.response
         }
         let headers = HeaderFields(request.headers.map { ($0.name.canonicalName, $0.value) })
-        let base = baseURL ?? "http://" + (request.head.authority ?? "localhost")
-        let reply = await endpoint.handle(EndpointRequest(workflow: name, url: base + "/workflows/" + name, headers: headers, body: body))
+        let reply = await endpoint.handle(EndpointRequest(workflow: name, url: url, headers: headers, body: body))
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
         for (name, value) in reply.headers {
