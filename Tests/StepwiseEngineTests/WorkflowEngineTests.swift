@@ -432,7 +432,7 @@ struct WorkflowEngineTests {
                     http:
                       url: "\(server.url("/first"))"
                   - id: nap
-                    sleep: 1s
+                    sleep: 3s
                   - id: second
                     http:
                       url: "\(server.url("/second"))"
@@ -440,6 +440,8 @@ struct WorkflowEngineTests {
                   first: ${{ steps.first.body.n }}
                   second: ${{ steps.second.body.n }}
                 """)
+            // The sleep outlasts the check that it is parked even on a loaded machine: a CI run
+            // once saw a 1 s sleep end before the check first looked, and waited for nothing.
             let harness = try EngineHarness()
             let id = try await harness.withEngine([durable]) { node in
                 let started = try await node.start("durable")

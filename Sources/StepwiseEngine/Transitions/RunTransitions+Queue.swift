@@ -79,9 +79,9 @@ extension RunTransitions {
         }
         defaults.awaitsSDKTrigger = false
         try transaction.setRunOptions(id: run.id, label: run.label, defaults: defaults, flowControlKey: run.flowControlKey)
-        // The run's retries, flow control, failure callback and forwarded headers, not what the
-        // SDK's trigger says or leaves out; to the run's endpoint, as its caller's, without the
-        // mark that asked for this trigger.
+        // The run's failure callback, forwarded headers (over the SDK trigger's) and its retries,
+        // delays and flow control where the run set them; to the run's endpoint, as its caller's,
+        // without the mark that asked for this trigger.
         var again = defaults.applied(to: first, options: MessageOptions(), failureCallback: nil)
         again.destination = run.endpoint ?? first.destination
         again.callerIp = run.callerIp

@@ -27,7 +27,8 @@ public struct SignatureVerifier: Sendable {
     }
 
     /// The claims of `token` when it is valid at `now` within `leeway` seconds and, when given, for
-    /// `url`, whatever body it signs: what can be checked before a request's body is read.
+    /// `url`, whatever body it signs: what can be checked before a request's body is read. Never
+    /// accept a request on this alone: `verify` checks the body too.
     public func claims(of token: String, now: Int64, leeway: Int64 = 0, url: String? = nil) throws(ProtocolError) -> SignatureClaims {
         let segments = token.split(separator: ".", omittingEmptySubsequences: false)
         guard segments.count == 3, let header = Base64URL.decode(segments[0]), let payload = Base64URL.decode(segments[1]),
