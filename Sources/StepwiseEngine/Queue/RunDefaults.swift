@@ -35,10 +35,9 @@ public struct RunDefaults: Sendable, Codable, Equatable {
             ?? QueuedTarget(
                 url: url, headers: [ForwardedHeader("Upstash-Workflow-Is-Failure", "true"), ForwardedHeader("Upstash-Workflow-Failure-Callback", "true")],
                 retries: options.retries ?? QueuedMessage.defaultRetries, runId: runId)
-        let unknownSDK = options.forwardedHeaders.filter { $0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader) }
-        headers = options.forwardedHeaders.filter { !$0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader) }
-            .map { ForwardedHeader($0.name, $0.value) }
-        if unknownSDK.contains(where: { $0.value.lowercased() == "true" }) { awaitsSDKTrigger = true }
+        let isUnknownSDKMark = { (name: String) in name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader) }
+        headers = options.forwardedHeaders.filter { !isUnknownSDKMark($0.name) }.map { ForwardedHeader($0.name, $0.value) }
+        if options.forwardedHeaders.contains(where: { isUnknownSDKMark($0.name) && $0.value.lowercased() == "true" }) { awaitsSDKTrigger = true }
         flowControl = options.flowControl.map(FlowControl.init)
     }
 
@@ -83,8 +82,7 @@ public struct RunDefaults: Sendable, Codable, Equatable {
     /// `own` headers of a delivery to the workflow URL with the run's forwarded headers they do
     /// not name before them.
     func forwarded(with own: [ForwardedHeader]) -> [ForwardedHeader] {
-        let named = Set(own.map { $0.name.lowercased() })
-        return headers.filter { !named.contains($0.name.lowercased()) } + own
+        Self.layered(headers, under: own)
     }
 
     /// `own` headers of a call's callback with the run's forwarded user headers, as QStash's
@@ -92,7 +90,12 @@ public struct RunDefaults: Sendable, Codable, Equatable {
     /// but not the protocol's `Upstash-Workflow-*`: with `Upstash-Workflow-Sdk-Version` the SDK
     /// would read the callback as a step delivery.
     func forwardedToCallback(with own: [ForwardedHeader]) -> [ForwardedHeader] {
-        let named = Set(own.map { $0.name.lowercased() })
-        return headers.filter { !named.contains($0.name.lowercased()) && !$0.name.lowercased().hasPrefix("upstash-workflow-") } + own
+        Self.layered(headers.filter { !$0.name.lowercased().hasPrefix("upstash-workflow-") }, under: own)
+    }
+
+    /// The headers of `lower` that `upper` does not name (any case), then `upper`: `upper` wins.
+    static func layered(_ lower: [ForwardedHeader], under upper: [ForwardedHeader]) -> [ForwardedHeader] {
+        let named = Set(upper.map { $0.name.lowercased() })
+        return lower.filter { !named.contains($0.name.lowercased()) } + upper
     }
 }

@@ -36,12 +36,11 @@ extension RunTransitions {
             // Checked here, in the transaction that would start it, so that two triggers of one
             // new id at two URLs cannot both pass.
             if let existing = try transaction.run(id: run.id) {
-                // The SDK names the run's URL as it sees it, which may be spelled otherwise; a
-                // repeat of its trigger after a lost answer is deduplicated.
-                if bySDK, let awaits = existing.defaults?.awaitsSDKTrigger {
-                    return awaits ? try deliverAgain(existing, first: first, at: now) : .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
-                }
-                guard existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
+                // The JS SDK's trigger of a run that asked for it names the run's URL as the SDK
+                // sees it, which may be spelled otherwise; a repeat after a lost answer is deduplicated.
+                let triggeredAsAsked = bySDK && existing.defaults?.awaitsSDKTrigger != nil
+                guard triggeredAsAsked || existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
+                if triggeredAsAsked, let id = try deliverAgain(existing, first: first, at: now) { return .redelivered(id) }
                 return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
             }
             try startRun(run)
@@ -71,27 +70,26 @@ extension RunTransitions {
     /// The JS SDK's new trigger of `run`, whose first delivery said `Upstash-Workflow-Unknown-Sdk`
     /// (workflow-js `triggerFirstInvocation` with `unknownSdk`): the run's first delivery is queued
     /// again with the run's own options, once (`awaitsSDKTrigger` turns false in the same
-    /// transaction), while the run is running with only its initial payload; `redelivered` names
-    /// the new delivery.
-    private func deliverAgain(_ run: RunRecord, first: QueuedMessage, at now: TimestampValue) throws -> PublicationResult {
-        guard var defaults = run.defaults, run.status == .running, try transaction.logMessageId(runId: run.id, position: 1) == nil else {
-            return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
-        }
+    /// transaction), while the run is running with only its initial payload. The new delivery's
+    /// id; `nil` when there is nothing to deliver again.
+    private func deliverAgain(_ run: RunRecord, first: QueuedMessage, at now: TimestampValue) throws -> String? {
+        guard var defaults = run.defaults, defaults.awaitsSDKTrigger == true, run.status == .running,
+            try transaction.logMessageId(runId: run.id, position: 1) == nil
+        else { return nil }
         defaults.awaitsSDKTrigger = false
         try transaction.setRunOptions(id: run.id, label: run.label, defaults: defaults, flowControlKey: run.flowControlKey)
         // The run's failure callback, forwarded headers (over the SDK trigger's) and its retries,
         // delays and flow control where the run set them; to the run's endpoint, as its caller's,
         // without the mark that asked for this trigger.
-        var again = defaults.applied(to: first, options: MessageOptions(), failureCallback: nil)
+        var own = first
+        own.headers = RunDefaults.layered(
+            first.headers.filter { !$0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader) }, under: defaults.headers)
+        var again = defaults.applied(to: own, options: MessageOptions(), failureCallback: nil)
         again.destination = run.endpoint ?? first.destination
         again.callerIp = run.callerIp
-        let named = Set(defaults.headers.map { $0.name.lowercased() })
-        again.headers = defaults.headers + first.headers.filter {
-            !named.contains($0.name.lowercased()) && !$0.name.equalsIgnoringASCIICase(WorkflowTrigger.unknownSDKHeader)
-        }
         if let overrides = defaults.overrides { again = overrides.applied(to: again) }
         try enqueue(again, at: now)
-        return .redelivered(again.id)
+        return again.id
     }
 
     /// Cancels the plain queued messages among `ids`, or every one when `ids` is `nil`, that
