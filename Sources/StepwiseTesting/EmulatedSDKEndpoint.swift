@@ -15,6 +15,10 @@ public struct EmulatedSDKEndpoint: Sendable {
     /// Headers every message of the run carries, as the Python SDK sends its failure-callback and
     /// retry options with each one (the "classic dialect").
     public var messageHeaders: [(String, String)] = []
+    /// Whether it behaves like the JS SDK 1.x: its messages name `WF_TriggerOnConfig` with
+    /// `LazyFetch`, and it reads an empty delivery's log with `GET /v2/workflows/runs/{id}`, cut
+    /// at the entry `Upstash-Message-Id` names (workflow-js `getSteps`). Else like the Python SDK.
+    public var fetchesLogLazily = false
 
     /// An endpoint at `url` of `stepwise`'s runs that runs `steps`.
     public init(stepwise: RunningServer, url: String, steps: [String]) {
@@ -27,10 +31,15 @@ public struct EmulatedSDKEndpoint: Sendable {
     public func trigger(runId: String, payload: String, extraHeaders: [(String, String)] = []) async throws -> HTTPAnswer {
         let headers: [(String, String)] = [
             ("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", url),
-            ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Upstash-Feature-Set", "LazyFetch,InitialBody,WF_DetectTrigger"),
+            ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Upstash-Feature-Set", featureSet),
             ("Content-Type", "application/json"),
         ]
         return try await batch([(url, headers + messageHeaders + extraHeaders, payload)])
+    }
+
+    /// What its messages name in `Upstash-Feature-Set`.
+    public var featureSet: String {
+        fetchesLogLazily ? "LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig" : "LazyFetch,InitialBody,WF_DetectTrigger"
     }
 
     /// `POST /v2/batch` with one item per `(destination, headers, body)`.
@@ -55,7 +64,7 @@ public struct EmulatedSDKEndpoint: Sendable {
     public func stepHeaders(runId: String) -> [(String, String)] {
         [
             ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Url", url),
-            ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Content-Type", "application/json"),
+            ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Upstash-Feature-Set", featureSet), ("Content-Type", "application/json"),
         ] + messageHeaders
     }
 
@@ -69,7 +78,7 @@ public struct EmulatedSDKEndpoint: Sendable {
     /// The SDK's handling of one delivery.
     public func answer(_ request: ReceivedRequest) async -> ScriptedResponse {
         guard let runId = request.header("Upstash-Workflow-RunId"), request.header("Upstash-Workflow-Sdk-Version") == "1",
-            let done = try? RawStepArray(jsonBytes: Array(request.body.utf8)).stepEntries().count
+            let log = await log(of: request, runId: runId), let done = try? log.stepEntries().count
         else { return .json(#"{"error":"Error","message":"not a workflow delivery"}"#, status: 500) }
         do {
             let answer: HTTPAnswer
@@ -83,5 +92,16 @@ public struct EmulatedSDKEndpoint: Sendable {
         } catch {
             return .json(#"{"error":"Error","message":"publish failed"}"#, status: 500)
         }
+    }
+
+    /// The log a delivery stands for: its body, or when it came empty to an endpoint that fetches
+    /// the log, the run's log through the delivered entry; `nil` when neither can be read.
+    private func log(of request: ReceivedRequest, runId: String) async -> RawStepArray? {
+        guard request.body.isEmpty, fetchesLogLazily else { return try? RawStepArray(jsonBytes: Array(request.body.utf8)) }
+        guard let answer = try? await send(.GET, stepwise.url("/v2/workflows/runs/\(runId)")), answer.status == 200,
+            let steps = try? RawStepArray(jsonBytes: Array(answer.body.utf8)).steps,
+            let end = steps.firstIndex(where: { $0.messageId == request.header("Upstash-Message-Id") })
+        else { return nil }
+        return RawStepArray(Array(steps[...end]))
     }
 }

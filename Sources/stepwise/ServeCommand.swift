@@ -77,11 +77,17 @@ struct ServeCommand: AsyncParsableCommand {
         help: "The largest body of a QStash publish, enqueue, batch, trigger, schedule, notify or a run's end, in bytes (QStash's plans allow 1 MiB to 100 MiB, the most taken here); what a message's destination answers may be three times as large, at least 10 MiB.")
     var maxMessageBytes = ConnectionLimits().maximumMessageBytes
 
+    @Option(
+        name: .customLong("lazy-fetch-bytes"),
+        help: "Send a step delivery or a call's callback larger than this many bytes empty to an SDK that then reads its run's log itself (QStash's lazy fetch: the JS SDK 1.x; the Python SDK always gets the body); 0 always sends the body.")
+    var lazyFetchBytes = LazyFetch.upstashThreshold
+
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
+        guard lazyFetchBytes >= 0 else { throw ValidationError("--lazy-fetch-bytes must be 0 (never) or more") }
         guard (1...(100 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1 and 104857600 (100 MiB)") }
         for (name, timeout) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] {
             guard timeout.duration > .zero else { throw ValidationError("\(name) must be longer than 0s") }
@@ -162,7 +168,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard lease.duration >= .seconds(3) else { throw CommandFailure.usage("--lease must be at least 3s") }
         let configuration = WorkflowEngine.Configuration(
             maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale,
-            sleepLookahead: sleepLookahead.duration, runRetention: runRetention?.duration)
+            sleepLookahead: sleepLookahead.duration, runRetention: runRetention?.duration,
+            lazyFetch: lazyFetchBytes == 0 ? nil : LazyFetch(threshold: lazyFetchBytes))
         // What a queued message's destination answers may be as large as a message may: an SDK's
         // answer to a step that failed with a large error holds it twice (message and stack).
         // YAML `call` steps keep the engine's own transport and its documented 10 MiB.

@@ -497,6 +497,14 @@ import StepwiseTesting
                 let told = try FailureCallbackBodyFields(notice.body)
                 #expect(told.responseBody.contains(QueuedAttemptResolver.nonWorkflowDestination), "the SDKs read why from the body")
 
+                // Started through the REST API, the run fails in QStash's words for that case.
+                let rest = try await send(
+                    .POST, stepwise.url("/v2/trigger/\(wrong.url)"), body: "{}", headers: [("Upstash-Workflow-RunId", "wfr_rest_wrong")])
+                #expect(rest.status == 200, "\(rest.body)")
+                let restFailed = try await finishedRun("wfr_rest_wrong", in: stepwise.store)
+                #expect(restFailed.status == .failed)
+                #expect(restFailed.error?.message == "trigger rest api is only usable with sdk versions after v1.0.0 major version")
+
                 // Without WF_DetectTrigger in its feature set (stepwise runner's triggers) a trigger is not checked.
                 let unchecked = [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", "wfr_unchecked"), ("Upstash-Workflow-Url", wrong.url)]
                 #expect(try await wrong.batch([(wrong.url, unchecked, "{}")]).status == 200)
@@ -562,6 +570,60 @@ import StepwiseTesting
                 #expect(try await finishedRun("wfr_doomed", in: stepwise.store).status == .succeeded)
                 let resumed = endpoint.requests(to: "/doomed").dropFirst(2)
                 #expect(resumed.map { try? RawStepArray(jsonBytes: Array($0.body.utf8)).steps.count } == [2, 3], "resumed at the failed delivery, step a not run again")
+            }
+        }
+    }
+
+    @Test("a large delivery goes out empty to the JS SDK, which reads the log itself, but never to the Python SDK, nor when resumed from the DLQ under a new id", arguments: StoreKind.testable)
+    func largeDeliveriesAreFetchedLazilyByTheSDKsThatCan(kind: StoreKind) async throws {
+        // The first two deliveries of each run (about 90 and 280 bytes) stay under it, the rest not.
+        let configuration = WorkflowEngine.Configuration(retryDelayScale: 0.001, lazyFetch: LazyFetch(threshold: 350))
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind, configuration: configuration) { stepwise in
+                let steps = ["a", "b", "c", "d", "e"]
+                let python = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/py"), steps: steps)
+                endpoint.handle("/py") { await python.answer($0) }
+                #expect(try await python.trigger(runId: "wfr_py", payload: #"{"n":1}"#).status == 200)
+                #expect(try await finishedRun("wfr_py", in: stepwise.store).status == .succeeded)
+                let pythonBodies = endpoint.requests(to: "/py").map { try? RawStepArray(jsonBytes: Array($0.body.utf8)).steps.count }
+                #expect(pythonBodies == [1, 2, 3, 4, 5, 6], "the Python SDK names LazyFetch but cannot take an empty body")
+
+                var js = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/js"), steps: steps)
+                js.fetchesLogLazily = true
+                let jsSDK = js
+                // The fourth delivery fails the run for good, once; the run's failure function
+                // (its workflow URL, as for the JS SDK 1.x's runs) takes the notice.
+                let failures = Mutex(0)
+                endpoint.handle("/js") { request in
+                    guard request.header("Upstash-Workflow-Sdk-Version") != nil else { return EmulatedSDKEndpoint.acknowledgement() }
+                    let fails = failures.withLock { count in
+                        count += 1
+                        return count == 4
+                    }
+                    guard !fails else {
+                        return ScriptedResponse(status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"later"}"#, headers: [("Upstash-NonRetryable-Error", "true")])
+                    }
+                    return await jsSDK.answer(request)
+                }
+                #expect(try await js.trigger(runId: "wfr_js", payload: #"{"n":1}"#).status == 200)
+                #expect(try await finishedRun("wfr_js", in: stepwise.store).status == .failed)
+                let letters = try await send(.GET, stepwise.url("/v2/workflows/dlq"))
+                let dlqId = try #require(letters.json?["messages"]?.list?.first?["dlqId"]?.string)
+                #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/\(dlqId)")).status == 200)
+                #expect(try await finishedRun("wfr_js", in: stepwise.store).status == .succeeded)
+
+                let deliveries = endpoint.requests(to: "/js").filter { $0.header("Upstash-Workflow-Sdk-Version") != nil }
+                let entries = deliveries.map { $0.body.isEmpty ? nil : try? RawStepArray(jsonBytes: Array($0.body.utf8)).steps.count }
+                #expect(entries == [1, 2, nil, nil, 4, nil, nil], "the resumed delivery's new id names no entry of the log: it carries the log")
+                let verifier = SignatureVerifier(keys: try await stepwise.engine.signingKeys())
+                for delivery in deliveries where delivery.body.isEmpty {
+                    let claims = try verifier.verify(
+                        token: delivery.header("Upstash-Signature") ?? "", body: [], now: Int64(Date().timeIntervalSince1970), leeway: 5,
+                        url: endpoint.url("/js"))
+                    #expect(claims.issuer == "Upstash", "an empty body is signed as empty")
+                }
+                let log = RawStepArray(try await stepwise.store.runLog(runId: "wfr_js", through: nil))
+                #expect(try log.stepEntries().map(\.stepName) == steps, "each step published once, from the log the SDK read")
             }
         }
     }

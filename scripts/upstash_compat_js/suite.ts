@@ -71,6 +71,8 @@ type Scenario = {
   seconds?: number;
   /** serveMany: every workflow under the route's folder. */
   many?: boolean;
+  /** At least this many deliveries came empty, and the SDK read the run's log itself (lazy fetch). */
+  lazyFetches?: number;
 };
 
 const HEADER = "test-header-foo";
@@ -269,7 +271,7 @@ const scenarios: Record<string, Scenario> = {
   },
 
   large_initial: {
-    route: "/large/initial", payload: large, trigger: { retries: 0 }, calls: 4, result: "throwing-foo", seconds: 60,
+    lazyFetches: 1, route: "/large/initial", payload: large, trigger: { retries: 0 }, calls: 4, result: "throwing-foo", seconds: 60,
     handler: () => serve<string>(async (context) => {
       expect(context.requestPayload === large, true, "large payload arrived whole");
       const length = await context.run("step1", () => context.requestPayload.length);
@@ -286,7 +288,7 @@ const scenarios: Record<string, Scenario> = {
   },
 
   large_step_result: {
-    route: "/large/step", payload: "foo", trigger: { retries: 0 }, calls: 3, result: String(large.length), seconds: 60,
+    lazyFetches: 1, route: "/large/step", payload: "foo", trigger: { retries: 0 }, calls: 3, result: String(large.length), seconds: 60,
     handler: () => serve<string>(async (context) => {
       const one = await context.run("step1", () => large);
       expect(one === large, true, "large step result");
@@ -296,7 +298,7 @@ const scenarios: Record<string, Scenario> = {
   },
 
   large_step_result_parallel: {
-    route: "/large/parallel", payload: "foo", trigger: { retries: 0 }, calls: 9, result: `${large.length} - ${large.length}`, seconds: 90,
+    lazyFetches: 1, route: "/large/parallel", payload: "foo", trigger: { retries: 0 }, calls: 9, result: `${large.length} - ${large.length}`, seconds: 90,
     handler: () => serve<string>(async (context) => {
       const [none, big] = await Promise.all([context.run("step 1", () => undefined), context.run("step 2 - large", () => large)]);
       expect(none, undefined, "undefined result");
@@ -307,7 +309,7 @@ const scenarios: Record<string, Scenario> = {
   },
 
   large_call_result: {
-    route: "/large/call", payload: "p", trigger: { retries: 0 }, calls: 4, result: String(large.length), seconds: 60,
+    lazyFetches: 1, route: "/large/call", payload: "p", trigger: { retries: 0 }, calls: 4, result: String(large.length), seconds: 60,
     handler: () => serve<string>(async (context) => {
       const { body, status, header } = await context.call<string>("get large body", { url: appUrl("/large-third-party"), method: "GET" });
       expect(status, 201, "status");
@@ -458,6 +460,33 @@ const scenarios: Record<string, Scenario> = {
         return "never failed";
       });
       await save(context, body);
+    }),
+  },
+
+  rest_trigger_non_workflow: {
+    // Upstash Workflow's REST trigger to an endpoint that runs no SDK 1.x (workflow-js examples/ci qstash-trigger-fetch).
+    route: "/rest-trigger-non-workflow", calls: 4, result: "trigger rest api is only usable with sdk versions after v1.0.0 major version", seconds: 60,
+    handler: () => serve(async (context) => {
+      const workflowRunId = await context.run("trigger non-workflow by REST", async () => {
+        const answer = await fetch(`${process.env.QSTASH_URL}/v2/trigger/${appUrl("/non-workflow")}`, {
+          method: "POST", headers: { Authorization: `Bearer ${process.env.QSTASH_TOKEN}`, "Upstash-Retries": "0" }, body: JSON.stringify({ data: "x" }),
+        });
+        return ((await answer.json()) as { workflowRunId: string }).workflowRunId;
+      });
+      await context.sleep("wait", 1);
+      const error = await context.run("check run logs", async () => {
+        for (let i = 0; i < 10; i++) {
+          const run = (await client.logs({ workflowRunId })).runs[0] as any;
+          if (run?.workflowState === "RUN_FAILED") {
+            expect(run.steps.length, 2, "groups of the failed run");
+            expect(run.steps[1].type, "next", "second group");
+            return run.steps[1].steps[0].errors[0].error as string;
+          }
+          await new Promise((r) => setTimeout(r, 500));
+        }
+        return "never failed";
+      });
+      await save(context, error);
     }),
   },
 
@@ -737,6 +766,21 @@ async function run(name: string, scenario: Scenario) {
     if (!scenario.result.test(result)) throw new Failure(`result: got ${JSON.stringify(result.slice(0, 300))}, expected ${scenario.result}`);
   } else expect(result.length > 300 ? `${result.length} chars` : result, scenario.result, "result");
   if (scenario.calls) expect(calls[id], scenario.calls, "calls of the endpoint");
+  if (scenario.lazyFetches) expect((lazyFetches[workflowRunId] ?? 0) >= scenario.lazyFetches, true, `lazy fetches (${lazyFetches[workflowRunId] ?? 0})`);
+}
+
+/** How often the SDK read each run's log itself (`GET /v2/workflows/runs/{id}`), by run id. */
+const lazyFetches: Record<string, number> = {};
+
+/** Counts the SDK's lazy fetches, which go through the global `fetch`. */
+function countLazyFetches() {
+  const original = globalThis.fetch;
+  globalThis.fetch = (async (input: any, init?: any) => {
+    const url = typeof input === "string" ? input : input.url;
+    const runId = /\/v2\/workflows\/runs\/([^/?]+)$/.exec(url)?.[1];
+    if (runId && (init?.method ?? "GET") === "GET") lazyFetches[runId] = (lazyFetches[runId] ?? 0) + 1;
+    return original(input, init);
+  }) as typeof fetch;
 }
 
 /** Logs the Upstash headers of every batch item the SDK publishes (TRACE=1). */
@@ -785,6 +829,7 @@ async function runScenarios(stepwise: Stepwise, only: string[]): Promise<number>
 
 async function main() {
   if (process.env.TRACE) traceBatches();
+  countLazyFetches();
   const [binary, ...only] = process.argv.slice(2);
   const stepwise = new Stepwise(binary);
   let app: http.Server | undefined;

@@ -191,7 +191,8 @@ extension WorkflowEngine {
             }
             (body, initialPayload) = try await deliveryBody(of: run.id, through: message.logPosition)
         }
-        let result = await target.deliver(message, body: body, runCreatedAt: run?.createdAt, key: try await deliveryKey())
+        let sent = try await omitsBody(of: message, body) ? [] : body
+        let result = await target.deliver(message, body: sent, runCreatedAt: run?.createdAt, key: try await deliveryKey())
         var resolver = QueuedAttemptResolver(
             message: message, run: run, initialPayload: initialPayload, body: body, startedAt: startedAt, now: clock(),
             retryDelayScale: configuration.retryDelayScale)
@@ -212,6 +213,17 @@ extension WorkflowEngine {
 }
 
 extension WorkflowEngine {
+    /// Whether `message` goes out empty, its SDK fetching the log (`LazyFetch`): only when the log
+    /// holds the entry the delivery names, which one resumed from the DLQ (a new id) does not.
+    func omitsBody(of message: QueuedMessage, _ body: [UInt8]) async throws -> Bool {
+        guard let lazyFetch = configuration.lazyFetch, lazyFetch.mayOmitBody(of: message, bytes: body.count), let runId = message.runId else {
+            return false
+        }
+        // A step delivery names the entry at its position; a call's callback, one appended with it.
+        let entries = try await store.runLog(runId: runId, from: message.logPosition ?? 0, through: message.logPosition)
+        return entries.contains { $0.messageId == message.id }
+    }
+
     /// The body of a delivery of run `runId`'s log through `position` (the cached encoding plus
     /// the entries appended since) and the run's initial payload.
     func deliveryBody(of runId: String, through position: Int?) async throws -> (body: [UInt8], initialPayload: [UInt8]) {

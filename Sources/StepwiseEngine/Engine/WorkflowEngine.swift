@@ -47,12 +47,15 @@ public actor WorkflowEngine {
         /// its journal shows the end, stamped with the end's time, up to this much earlier.
         /// `.zero` fires every timer when it is due.
         public var sleepLookahead: Duration
+        /// When a step delivery or a call's callback goes out empty for an SDK that reads its
+        /// run's log itself (`LazyFetch`, QStash's 3 MiB by default); `nil` always sends the body.
+        public var lazyFetch: LazyFetch?
 
         /// A configuration with the given limits (by default those of production).
         public init(
             maximumConcurrentDeliveries: Int = defaultConcurrentDeliveries, lease: Duration = .seconds(60), maximumIdle: Duration = .seconds(30),
             retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000, messageLogRetention: Duration = .seconds(7 * 86_400),
-            sleepLookahead: Duration = .milliseconds(500), runRetention: Duration? = nil
+            sleepLookahead: Duration = .milliseconds(500), runRetention: Duration? = nil, lazyFetch: LazyFetch? = LazyFetch()
         ) {
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
             self.lease = lease
@@ -62,6 +65,7 @@ public actor WorkflowEngine {
             self.messageLogRetention = messageLogRetention
             self.sleepLookahead = sleepLookahead
             self.runRetention = runRetention
+            self.lazyFetch = lazyFetch
         }
     }
 

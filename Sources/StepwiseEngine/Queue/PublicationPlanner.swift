@@ -67,7 +67,10 @@ public struct PublicationPlanner: Sendable {
         }
         var first = queued(message, role: .workflow, runId: id)
         first.logPosition = 0
-        if workflow.has(feature: Self.detectTriggerFeature) { first.detectsWorkflowEndpoint = true }
+        if workflow.has(feature: Self.detectTriggerFeature) {
+            first.detectsWorkflowEndpoint = true
+            if message.isRESTTrigger { first.isRESTTrigger = true }
+        }
         let defaults = workflow.has(feature: RunDefaults.feature) ? RunDefaults(trigger: message, runId: id, url: url) : nil
         if let defaults { first = defaults.applied(to: first, options: message.options, failureCallback: message.failureCallback) }
         var run = RunRecord(
@@ -93,6 +96,7 @@ public struct PublicationPlanner: Sendable {
             flowControl: message.queue.map(NamedQueue.flowControl) ?? options.flowControl.map(FlowControl.init), queue: message.queue,
             redaction: options.redaction, dueAt: dueAt(options))
         queued.callerIp = message.callerIp
+        if role == .workflow, options.workflow.fetchesLogLazily { queued.fetchesLog = true }
         return queued
     }
 

@@ -41,6 +41,9 @@ public struct QueuedAttemptResolver: Sendable {
     /// in QStash's words (workflow-js `examples/ci` `trigger-non-workflow`).
     public static let nonWorkflowDestination =
         "detected a non-workflow destination for trigger/invoke. make sure you are sending the request to the correct endpoint"
+    /// The same for a run started through the REST API (workflow-js `examples/ci`
+    /// `qstash-trigger-fetch`): the endpoint may run an SDK older than 1.0, which cannot take it.
+    public static let restTriggerToNonWorkflow = "trigger rest api is only usable with sdk versions after v1.0.0 major version"
 
     /// What follows `result`.
     public func resolve(_ result: AttemptResult) -> AttemptFollowUp {
@@ -58,9 +61,10 @@ public struct QueuedAttemptResolver: Sendable {
             // The trigger went to something that took it but does not run workflows: retrying
             // cannot help, and the run would otherwise wait for steps that never come.
             followUp.record = record("failed", result)
-            let error = event(.error, result, why: Self.nonWorkflowDestination)
+            let why = message.isRESTTrigger == true ? Self.restTriggerToNonWorkflow : Self.nonWorkflowDestination
+            let error = event(.error, result, why: why)
             followUp.events = [error, MessageEvent(.failed, of: message, at: now.millisecondsSinceEpoch, error: error.error)]
-            let reason = StepError(message: Self.nonWorkflowDestination, type: "NonWorkflowDestination")
+            let reason = StepError(message: why, type: "NonWorkflowDestination")
             // The failure callback's `body` is read by the SDKs as the endpoint's `{error, message}`
             // answer: it carries why, while the log keeps what the destination answered.
             var reported = result
@@ -223,11 +227,14 @@ public struct QueuedAttemptResolver: Sendable {
     }
 
     private func followingMessage(_ role: QueuedMessage.Role, to target: QueuedTarget, body: [UInt8]) -> QueuedMessage {
-        QueuedMessage(
+        var following = QueuedMessage(
             role: role, runId: message.runId, destination: target.url, method: target.method, headers: target.headers,
             contentType: "application/json", body: body, retries: target.retries, retryDelay: target.retryDelay,
             timeoutMilliseconds: target.timeoutMilliseconds, failureCallback: role == .callback ? message.callbackFailureCallback : nil,
             runIdHeader: target.runId ?? message.runId, dueAt: now)
+        // Only a call's callback is found in the log the SDK fetches.
+        if role == .callback, message.role == .call { following.fetchesLog = target.fetchesLog }
+        return following
     }
 
     private func record(_ outcome: String, _ result: AttemptResult) -> AttemptRecord? {

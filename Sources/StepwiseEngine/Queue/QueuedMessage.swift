@@ -78,6 +78,13 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     /// and fails the run at once (`QueuedAttemptResolver`). `nil` (not asked) in most messages,
     /// and in those stored before it existed.
     public var detectsWorkflowEndpoint: Bool?
+    /// With `detectsWorkflowEndpoint`: the run was started through the REST API, and QStash words
+    /// a destination that is no workflow endpoint as one running an SDK older than 1.0.
+    public var isRESTTrigger: Bool?
+    /// Set on a step delivery or a call's callback when the SDK that published it reads its run's
+    /// log itself from an empty body (`WorkflowControl.fetchesLogLazily`): a large body may then
+    /// go out empty (`LazyFetch`). `nil` for every other SDK, and in messages stored before it.
+    public var fetchesLog: Bool?
     /// When the next attempt is due (a column of the store, not part of the stored form).
     public var dueAt: TimestampValue = .epoch
 
@@ -134,6 +141,6 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
             callback, failureCallback, callbackFailureCallback, runIdHeader, flowControl, queue, urlGroup, endpointName, label, scheduleId,
-            redaction, attempt, detectsWorkflowEndpoint, callerIp
+            redaction, attempt, detectsWorkflowEndpoint, isRESTTrigger, callerIp, fetchesLog
     }
 }

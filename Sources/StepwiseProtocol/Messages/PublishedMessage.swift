@@ -28,6 +28,8 @@ public struct PublishedMessage: Sendable {
     public var callbackFailureCallback: MessageTarget?
     /// The IP address of the client that published it (no header: the server's peer).
     public var callerIp: String?
+    /// Whether Upstash Workflow's REST API wrote it (`WorkflowTrigger`), not an SDK.
+    public var isRESTTrigger = false
 
     /// The path prefix of single publishes.
     public static let publishPathPrefix = "/v2/publish/"

@@ -40,6 +40,11 @@ public struct WorkflowControl: Sendable, Hashable {
     /// Whether `flag` is in the feature set.
     public func has(feature flag: String) -> Bool { featureSet.contains(flag) }
 
+    /// Whether the SDK that sent the message reads its run's log itself when a delivery's body is
+    /// empty (§4.4, lazy fetch). The JS SDK 1.x names `LazyFetch` with `WF_TriggerOnConfig`; the
+    /// Python SDK 2.0.0 names `LazyFetch` too, but fails on an empty body, and never the other.
+    public var fetchesLogLazily: Bool { has(feature: "LazyFetch") && has(feature: "WF_TriggerOnConfig") }
+
     /// Reads the control headers behind `prefix` (`upstash-`, `upstash-callback-`, …).
     init(headers: OptionHeaders) throws(ProtocolError) {
         self.init()

@@ -37,7 +37,8 @@ public enum WorkflowTrigger {
         fields.append("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1")
         fields.append("Upstash-Feature-Set", "LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig")
         if unknownSDK { fields.append("Upstash-Forward-" + unknownSDKHeader, "true") }
-        let message = try PublishedMessage(destination: workflowUrl, headers: fields, body: body)
+        var message = try PublishedMessage(destination: workflowUrl, headers: fields, body: body)
+        message.isRESTTrigger = true
         guard !message.isToURLGroup else { throw ProtocolError("'\(workflowUrl)' is no URL: a workflow is triggered at its endpoint's http(s) URL") }
         return message
     }
