@@ -23,6 +23,12 @@ extension PostgresStore {
         }
     }
 
+    public func queuedMessages(runId: String) async throws -> [QueuedMessage] {
+        try await session { session in
+            try session.rows("SELECT * FROM queue WHERE run_id = ? ORDER BY seq", [runId]).compactMap(PostgresRecords.queuedMessage)
+        }
+    }
+
     public func cancelPlainMessages(ids: [String]?, matching filter: PlainMessageFilter, at time: TimestampValue) async throws -> Int {
         try await transitions { transitions in try transitions.cancelPlainMessages(ids: ids, matching: filter, at: time) }
     }

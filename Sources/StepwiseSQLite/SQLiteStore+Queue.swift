@@ -68,6 +68,13 @@ extension SQLiteStore {
         }
     }
 
+    public func queuedMessages(runId: String) async throws -> [QueuedMessage] {
+        try await pool.read { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM queue WHERE run_id = ? ORDER BY rowid"), arguments: [runId])
+                .compactMap(SQLiteStore.queuedMessage)
+        }
+    }
+
     public func cancelPlainMessages(ids: [String]?, matching filter: PlainMessageFilter, at time: TimestampValue) async throws -> Int {
         try await groupCommit.write { db in try SQLiteTransaction.transitions(db).cancelPlainMessages(ids: ids, matching: filter, at: time) }
     }

@@ -25,7 +25,8 @@ enum WorkflowRunLogView {
     /// One run: `url` is its workflow URL (an SDK run's endpoint, a YAML run's route on this server);
     /// `deadLetter` is a failed SDK run's DLQ entry, which tells the delivery that failed it.
     static func run(
-        _ run: RunRecord, url: String, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord], deadLetter: DeadLetter?
+        _ run: RunRecord, url: String, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord], deadLetter: DeadLetter?,
+        next deliveries: [NextDelivery] = []
     ) -> Value {
         var map = ValueMap([
             ("workflowRunId", .string(run.id)), ("workflowUrl", .string(url)), ("workflowState", .string(state(run.status))),
@@ -37,7 +38,7 @@ enum WorkflowRunLogView {
         if let label = run.label { map[.string("label")] = .string(label) }
         if let callerIp = run.callerIp { map[.string("workflowRunCallerIp")] = .string(callerIp) }
         var groups = run.endpoint == nil ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt) : logGroups(log, run: run)
-        if run.status == .running, let next = next(progress) { groups.append(next) }
+        if run.status == .running, let next = run.endpoint == nil ? next(progress) : next(deliveries) { groups.append(next) }
         if let deadLetter, let failed = failedDelivery(deadLetter) { groups.append(failed) }
         map[.string("steps")] = .list(groups)
         if let parent = run.parent { map[.string("invoker")] = ["workflowRunId": .string(parent.runId)] }
@@ -94,23 +95,58 @@ enum WorkflowRunLogView {
         ]))
     }
 
+    /// A delivery a running SDK run waits on, with the errors of its attempts so far, oldest first.
+    struct NextDelivery: Sendable {
+        var message: QueuedMessage
+        var errors: [MessageEvent]
+
+        /// Whether Upstash's logs show a queued message of a run as its next step: a delivery to
+        /// the endpoint, a call or a call's answer, not a wait's timeout or a failure callback.
+        static func isShown(_ message: QueuedMessage) -> Bool {
+            message.role == .workflow || message.role == .call || message.role == .callback
+        }
+    }
+
     /// The delivery that failed an SDK run, as Upstash's `next` group of a failed run: `STEP_FAILED`
     /// with the error and the endpoint's answer; `nil` for an entry that keeps no delivery.
     private static func failedDelivery(_ deadLetter: DeadLetter) -> Value? {
         guard let message = deadLetter.message else { return nil }
-        var error = ValueMap([("error", .string(deadLetter.error?.message ?? "the delivery failed"))])
-        if let response = deadLetter.response {
-            error[.string("body")] = .string(String(decoding: response.body, as: UTF8.self))
-            error[.string("headers")] = QStashMessageView.headers(response.headers)
-            error[.string("status")] = .int(Int64(response.status))
-        }
-        error[.string("time")] = .int(deadLetter.createdAt.millisecondsSinceEpoch)
-        var step = ValueMap([
-            ("messageId", .string(message.id)), ("state", "STEP_FAILED"), ("retries", .int(Int64(message.retries))),
-            ("errors", .list([.map(error)])),
-        ])
+        let error = stepError(
+            deadLetter.error?.message ?? "the delivery failed", answer: deadLetter.response, at: deadLetter.createdAt.millisecondsSinceEpoch)
+        return ["type": "next", "steps": [nextStep(message, state: "STEP_FAILED", errors: [error])]]
+    }
+
+    /// The deliveries a running SDK run waits on, as Upstash's `next` group: `STEP_PROGRESS`, or
+    /// `STEP_RETRY` with the errors of the attempts made; `nil` when none is queued.
+    private static func next(_ deliveries: [NextDelivery]) -> Value? {
+        guard !deliveries.isEmpty else { return nil }
+        return [
+            "type": "next",
+            "steps": .list(deliveries.map { delivery in
+                let errors = delivery.errors.map { stepError($0.error ?? "the delivery failed", answer: $0.answer, at: $0.time) }
+                return nextStep(delivery.message, state: delivery.message.attempt > 0 ? "STEP_RETRY" : "STEP_PROGRESS", errors: errors)
+            }),
+        ]
+    }
+
+    /// One step of a `next` group: the message, its state, retries and retry delay, its errors.
+    private static func nextStep(_ message: QueuedMessage, state: String, errors: [Value]) -> Value {
+        var step = ValueMap([("messageId", .string(message.id)), ("state", .string(state)), ("retries", .int(Int64(message.retries)))])
+        if !errors.isEmpty { step[.string("errors")] = .list(errors) }
         if let retryDelay = message.retryDelay { step[.string("retryDelay")] = .string(retryDelay) }
-        return ["type": "next", "steps": .list([.map(step)])]
+        return .map(step)
+    }
+
+    /// An error of a `next` step as Upstash shows it: why, what the endpoint answered, when.
+    private static func stepError(_ why: String, answer: AttemptAnswer?, at time: Int64) -> Value {
+        var error = ValueMap([("error", .string(why))])
+        if let answer {
+            error[.string("body")] = .string(String(decoding: answer.body, as: UTF8.self))
+            error[.string("headers")] = QStashMessageView.headers(answer.headers)
+            error[.string("status")] = .int(Int64(answer.status))
+        }
+        error[.string("time")] = .int(time)
+        return .map(error)
     }
 
     /// The steps a running run is waiting on (sleeps, waits, calls, retries), as Upstash's `next` group.

@@ -108,6 +108,40 @@ struct WorkflowLogsTests {
         }
     }
 
+    @Test("a running SDK run ends with Upstash's next group: its queued delivery, in progress, or retrying with the errors so far", arguments: StoreKind.testable)
+    func runningSDKRunsShowTheirNextDelivery(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { server in
+                endpoint.fallback("/down", .json(#"{"error":"Error","message":"down for now"}"#, status: 503))
+                let sdk = EmulatedSDKEndpoint(stepwise: server, url: endpoint.url("/down"), steps: ["a"])
+                // The retry waits a minute: the run is seen between its attempts.
+                let retrying = [("Upstash-Retries", "4"), ("Upstash-Retry-Delay", "60000")]
+                let triggered = try await sdk.trigger(runId: "wfr_retrying", payload: "{}", extraHeaders: retrying)
+                let first = try #require(triggered.json?.list?.first?["messageId"]?.string)
+                _ = try await eventually("the first attempt's error") {
+                    try await server.store.queuedMessage(id: first)?.message.attempt == 1 ? true : nil
+                }
+                let run = try #require(try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=wfr_retrying")).json?["runs"]?.list?.first)
+                let groups = try #require(run["steps"]?.list)
+                #expect(groups.map { $0["type"] } == ["sequential", "next"])
+                let next = try #require(groups.last?["steps"]?.list)
+                #expect(next.count == 1)
+                #expect(next.first?["messageId"] == .string(first) && next.first?["state"] == "STEP_RETRY")
+                #expect(next.first?["retries"] == 4 && next.first?["retryDelay"] == "60000")
+                let error = try #require(next.first?["errors"]?.list)
+                #expect(error.count == 1 && error.first?["status"] == 503)
+                #expect(error.first?["body"]?.string?.contains("down for now") == true)
+
+                // Due later, and not yet tried.
+                let delayed = try await sdk.trigger(runId: "wfr_delayed", payload: "{}", extraHeaders: [("Upstash-Delay", "60s")])
+                let waiting = try #require(delayed.json?.list?.first?["messageId"]?.string)
+                let page = try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=wfr_delayed")).json
+                let pending = try #require(page?["runs"]?.list?.first?["steps"]?.list?.last?["steps"]?.list?.first)
+                #expect(pending["messageId"] == .string(waiting) && pending["state"] == "STEP_PROGRESS" && pending["errors"] == nil)
+            }
+        }
+    }
+
     @Test("a YAML run's last http step, recorded with the run's end, shows when that delivery finished")
     func lastStepTime() async throws {
         try await CountingServer.with { endpoint in

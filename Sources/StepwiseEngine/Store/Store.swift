@@ -176,6 +176,9 @@ public protocol Store: Sendable {
     /// Queued message `id` and when it was queued; `nil` when it is not queued (delivered, given
     /// up, canceled, or never).
     func queuedMessage(id: String) async throws -> (message: QueuedMessage, createdAt: TimestampValue)?
+    /// The messages of run `runId` still queued (due, in flight or waiting to be retried), in the
+    /// order they were queued.
+    func queuedMessages(runId: String) async throws -> [QueuedMessage]
     /// Cancels plain queued messages `filter` takes that are not in flight at `time`, in one
     /// transaction (`RunTransitions.cancelPlainMessages`).
     func cancelPlainMessages(ids: [String]?, matching filter: PlainMessageFilter, at time: TimestampValue) async throws -> Int

@@ -49,7 +49,20 @@ struct WorkflowLogsController: Sendable {
         let host = request.head.authority ?? "127.0.0.1"
         let url = run.endpoint ?? "http://\(host)/workflows/\(run.workflow)"
         let deadLetter = run.endpoint != nil && run.status == .failed ? try await engine.store.deadLetter(id: DeadLetter.id(ofRun: run.id)) : nil
-        return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter)
+        let next = run.endpoint != nil && run.status == .running ? try await nextDeliveries(of: run.id) : []
+        return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter, next: next)
+    }
+
+    /// What a running SDK run waits on: its queued deliveries to the endpoint (and a call's to its
+    /// third party), each with the errors of its attempts so far, from QStash's message log.
+    private func nextDeliveries(of runId: String) async throws -> [WorkflowRunLogView.NextDelivery] {
+        let queued = try await engine.store.queuedMessages(runId: runId).filter(WorkflowRunLogView.NextDelivery.isShown)
+        guard queued.contains(where: { $0.attempt > 0 }) else { return queued.map { .init(message: $0, errors: []) } }
+        var filter = MessageEventFilter()
+        filter.messageIds = queued.filter { $0.attempt > 0 }.map(\.id)
+        filter.state = .error
+        let errors = try await engine.store.messageEvents(matching: filter, before: nil, count: MessageEventFilter.maximumPage).events
+        return queued.map { message in .init(message: message, errors: errors.filter { $0.messageId == message.id }.reversed()) }
     }
 
     /// Filters of Upstash's logs API that Stepwise does not apply, with why: refused rather than
