@@ -33,6 +33,12 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.cancelPlainMessages(ids: ids, matching: filter, at: time) }
     }
 
+    public func logPosition(runId: String, messageId: String) async throws -> Int? {
+        try await session { session in
+            try session.value("SELECT position FROM run_log WHERE run_id = ? AND message_id = ?", [runId, messageId], as: Int.self)
+        }
+    }
+
     public func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep] {
         try await session { session in
             try session.rows(

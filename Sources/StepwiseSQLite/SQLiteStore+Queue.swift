@@ -79,6 +79,13 @@ extension SQLiteStore {
         try await groupCommit.write { db in try SQLiteTransaction.transitions(db).cancelPlainMessages(ids: ids, matching: filter, at: time) }
     }
 
+    public func logPosition(runId: String, messageId: String) async throws -> Int? {
+        try await pool.read { db in
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT position FROM run_log WHERE run_id = ? AND message_id = ?"), arguments: [runId, messageId])
+        }
+    }
+
     public func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep] {
         try await pool.read { db in
             try Row.fetchAll(

@@ -78,7 +78,7 @@ public struct EmulatedSDKEndpoint: Sendable {
     /// The SDK's handling of one delivery.
     public func answer(_ request: ReceivedRequest) async -> ScriptedResponse {
         guard let runId = request.header("Upstash-Workflow-RunId"), request.header("Upstash-Workflow-Sdk-Version") == "1",
-            let log = await log(of: request, runId: runId), let done = try? log.stepEntries().count
+            let log = await log(of: request, runId: runId), !log.steps.isEmpty, let done = try? log.stepEntries().count
         else { return .json(#"{"error":"Error","message":"not a workflow delivery"}"#, status: 500) }
         do {
             let answer: HTTPAnswer
@@ -95,13 +95,15 @@ public struct EmulatedSDKEndpoint: Sendable {
     }
 
     /// The log a delivery stands for: its body, or when it came empty to an endpoint that fetches
-    /// the log, the run's log through the delivered entry; `nil` when neither can be read.
+    /// the log, the run's log as workflow-js `getSteps` cuts it (a one-entry log as it is, else
+    /// through the delivered entry, else empty); `nil` when neither can be read.
     private func log(of request: ReceivedRequest, runId: String) async -> RawStepArray? {
         guard request.body.isEmpty, fetchesLogLazily else { return try? RawStepArray(jsonBytes: Array(request.body.utf8)) }
         guard let answer = try? await send(.GET, stepwise.url("/v2/workflows/runs/\(runId)")), answer.status == 200,
-            let steps = try? RawStepArray(jsonBytes: Array(answer.body.utf8)).steps,
-            let end = steps.firstIndex(where: { $0.messageId == request.header("Upstash-Message-Id") })
+            let steps = try? RawStepArray(jsonBytes: Array(answer.body.utf8)).steps
         else { return nil }
+        guard steps.count > 1 else { return RawStepArray(steps) }
+        guard let end = steps.firstIndex(where: { $0.messageId == request.header("Upstash-Message-Id") }) else { return RawStepArray([]) }
         return RawStepArray(Array(steps[...end]))
     }
 }

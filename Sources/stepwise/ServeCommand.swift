@@ -79,7 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("lazy-fetch-bytes"),
-        help: "Send a step delivery or a call's callback larger than this many bytes empty to an SDK that then reads its run's log itself (QStash's lazy fetch: the JS SDK 1.x; the Python SDK always gets the body); 0 always sends the body.")
+        help: "Send a step delivery or a call's callback larger than this many bytes empty to an SDK that then reads its run's log itself (QStash's lazy fetch: the JS SDK 1.x; the Python SDK and a REST trigger's first delivery always get the body); 0 turns lazy fetch off.")
     var lazyFetchBytes = LazyFetch.upstashThreshold
 
     @OptionGroup var logging: LogOptions
@@ -87,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
-        guard lazyFetchBytes >= 0 else { throw ValidationError("--lazy-fetch-bytes must be 0 (never) or more") }
+        guard lazyFetchBytes >= 0 else { throw ValidationError("--lazy-fetch-bytes must be a number of bytes, or 0 to turn lazy fetch off") }
         guard (1...(100 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1 and 104857600 (100 MiB)") }
         for (name, timeout) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] {
             guard timeout.duration > .zero else { throw ValidationError("\(name) must be longer than 0s") }

@@ -574,7 +574,7 @@ import StepwiseTesting
         }
     }
 
-    @Test("a large delivery goes out empty to the JS SDK, which reads the log itself, but never to the Python SDK, nor when resumed from the DLQ under a new id", arguments: StoreKind.testable)
+    @Test("a large delivery goes out empty to the JS SDK, which reads the log itself, also when resumed from the DLQ under a new id, but never to the Python SDK", arguments: StoreKind.testable)
     func largeDeliveriesAreFetchedLazilyByTheSDKsThatCan(kind: StoreKind) async throws {
         // The first two deliveries of each run (about 90 and 280 bytes) stay under it, the rest not.
         let configuration = WorkflowEngine.Configuration(retryDelayScale: 0.001, lazyFetch: LazyFetch(threshold: 350))
@@ -587,6 +587,13 @@ import StepwiseTesting
                 #expect(try await finishedRun("wfr_py", in: stepwise.store).status == .succeeded)
                 let pythonBodies = endpoint.requests(to: "/py").map { try? RawStepArray(jsonBytes: Array($0.body.utf8)).steps.count }
                 #expect(pythonBodies == [1, 2, 3, 4, 5, 6], "the Python SDK names LazyFetch but cannot take an empty body")
+                // The REST API writes the JS SDK's feature set whatever the endpoint runs: its first
+                // delivery, larger than the threshold, carries the payload.
+                let large = "{\"text\":\"\(String(repeating: "x", count: 400))\"}"
+                #expect(try await send(.POST, stepwise.url("/v2/trigger/\(python.url)"), body: large, headers: [("Upstash-Workflow-RunId", "wfr_rest_py")]).status == 200)
+                #expect(try await finishedRun("wfr_rest_py", in: stepwise.store).status == .succeeded)
+                let restFirst = try #require(endpoint.requests(to: "/py").first { $0.header("Upstash-Workflow-RunId") == "wfr_rest_py" })
+                #expect(try RawStepArray(jsonBytes: Array(restFirst.body.utf8)).initialPayload == Array(large.utf8))
 
                 var js = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/js"), steps: steps)
                 js.fetchesLogLazily = true
@@ -614,7 +621,7 @@ import StepwiseTesting
 
                 let deliveries = endpoint.requests(to: "/js").filter { $0.header("Upstash-Workflow-Sdk-Version") != nil }
                 let entries = deliveries.map { $0.body.isEmpty ? nil : try? RawStepArray(jsonBytes: Array($0.body.utf8)).steps.count }
-                #expect(entries == [1, 2, nil, nil, 4, nil, nil], "the resumed delivery's new id names no entry of the log: it carries the log")
+                #expect(entries == [1, 2, nil, nil, nil, nil, nil], "the resumed delivery too: its log entry is relabeled with its new id")
                 let verifier = SignatureVerifier(keys: try await stepwise.engine.signingKeys())
                 for delivery in deliveries where delivery.body.isEmpty {
                     let claims = try verifier.verify(
@@ -895,6 +902,41 @@ import StepwiseTesting
                 #expect(body["header"]?["x-reply"] == nil)
                 let log = try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_call"))
                 #expect(log.json?.list?.map { $0["callType"]?.string } == ["step", "toCallback", "fromCallback"])
+            }
+        }
+    }
+
+    @Test("a call's large answer is called back empty to the JS SDK, which finds it in the log by the callback's message id; whole to the Python SDK", arguments: StoreKind.testable)
+    func largeCallbacksAreFetchedLazily(kind: StoreKind) async throws {
+        let configuration = WorkflowEngine.Configuration(lazyFetch: LazyFetch(threshold: 1_000))
+        let answer = "{\"text\":\"\(String(repeating: "x", count: 2_000))\"}"
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind, configuration: configuration) { stepwise in
+                endpoint.fallback("/third", .json(answer))
+                endpoint.fallback("/wf", EmulatedSDKEndpoint.acknowledgement())
+                let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/wf"), steps: [])
+                for (runId, features) in [("wfr_js_call", "LazyFetch,InitialBody,WF_DetectTrigger,WF_TriggerOnConfig"), ("wfr_py_call", "LazyFetch,InitialBody")] {
+                    #expect(try await sdk.trigger(runId: runId, payload: "{}").status == 200)
+                    let call: [(String, String)] = [
+                        ("Upstash-Workflow-Init", "false"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-CallType", "toCallback"),
+                        ("Upstash-Callback", sdk.url), ("Upstash-Callback-Workflow-RunId", runId), ("Upstash-Callback-Feature-Set", features),
+                        ("Upstash-Callback-Forward-Upstash-Workflow-Callback", "true"), ("Upstash-Callback-Workflow-CallType", "fromCallback"),
+                    ]
+                    #expect(try await sdk.batch([(endpoint.url("/third"), call, nil)]).status == 200)
+                }
+                let callbacks = try await eventually("both callbacks") { () -> [String: ReceivedRequest]? in
+                    let received = endpoint.requests(to: "/wf").filter { $0.header("Upstash-Workflow-Callback") != nil }
+                    return received.count == 2 ? Dictionary(uniqueKeysWithValues: received.map { ($0.header("Upstash-Workflow-RunId") ?? "", $0) }) : nil
+                }
+                let python = try #require(callbacks["wfr_py_call"])
+                #expect(try Value(json: python.body)["status"] == 200, "the Python SDK reads the callback from its body")
+                let js = try #require(callbacks["wfr_js_call"])
+                #expect(js.body.isEmpty)
+                let log = try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_js_call"))
+                let entry = try #require(try RawStepArray(jsonBytes: Array(log.body.utf8)).steps.first { $0.messageId == js.header("Upstash-Message-Id") })
+                #expect(entry.callType == .fromCallback)
+                let callback = try Value(json: String(decoding: entry.body, as: UTF8.self))
+                #expect(callback["status"] == 200 && callback["body"]?.string.flatMap { Data(base64Encoded: $0) } == Data(answer.utf8))
             }
         }
     }

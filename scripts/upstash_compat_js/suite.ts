@@ -71,8 +71,9 @@ type Scenario = {
   seconds?: number;
   /** serveMany: every workflow under the route's folder. */
   many?: boolean;
-  /** At least this many deliveries came empty, and the SDK read the run's log itself (lazy fetch). */
-  lazyFetches?: number;
+  /** Deliveries that came empty (lazy fetch), at least: step deliveries and a call's callbacks; the SDK
+   * read the run's log itself at least as often. */
+  lazyFetches?: { deliveries: number; callbacks?: number };
 };
 
 const HEADER = "test-header-foo";
@@ -271,7 +272,7 @@ const scenarios: Record<string, Scenario> = {
   },
 
   large_initial: {
-    lazyFetches: 1, route: "/large/initial", payload: large, trigger: { retries: 0 }, calls: 4, result: "throwing-foo", seconds: 60,
+    lazyFetches: { deliveries: 1 }, route: "/large/initial", payload: large, trigger: { retries: 0 }, calls: 4, result: "throwing-foo", seconds: 60,
     handler: () => serve<string>(async (context) => {
       expect(context.requestPayload === large, true, "large payload arrived whole");
       const length = await context.run("step1", () => context.requestPayload.length);
@@ -288,7 +289,7 @@ const scenarios: Record<string, Scenario> = {
   },
 
   large_step_result: {
-    lazyFetches: 1, route: "/large/step", payload: "foo", trigger: { retries: 0 }, calls: 3, result: String(large.length), seconds: 60,
+    lazyFetches: { deliveries: 1 }, route: "/large/step", payload: "foo", trigger: { retries: 0 }, calls: 3, result: String(large.length), seconds: 60,
     handler: () => serve<string>(async (context) => {
       const one = await context.run("step1", () => large);
       expect(one === large, true, "large step result");
@@ -298,7 +299,7 @@ const scenarios: Record<string, Scenario> = {
   },
 
   large_step_result_parallel: {
-    lazyFetches: 1, route: "/large/parallel", payload: "foo", trigger: { retries: 0 }, calls: 9, result: `${large.length} - ${large.length}`, seconds: 90,
+    lazyFetches: { deliveries: 1 }, route: "/large/parallel", payload: "foo", trigger: { retries: 0 }, calls: 9, result: `${large.length} - ${large.length}`, seconds: 90,
     handler: () => serve<string>(async (context) => {
       const [none, big] = await Promise.all([context.run("step 1", () => undefined), context.run("step 2 - large", () => large)]);
       expect(none, undefined, "undefined result");
@@ -309,7 +310,7 @@ const scenarios: Record<string, Scenario> = {
   },
 
   large_call_result: {
-    lazyFetches: 1, route: "/large/call", payload: "p", trigger: { retries: 0 }, calls: 4, result: String(large.length), seconds: 60,
+    lazyFetches: { deliveries: 1, callbacks: 1 }, route: "/large/call", payload: "p", trigger: { retries: 0 }, calls: 4, result: String(large.length), seconds: 60,
     handler: () => serve<string>(async (context) => {
       const { body, status, header } = await context.call<string>("get large body", { url: appUrl("/large-third-party"), method: "GET" });
       expect(status, 201, "status");
@@ -677,6 +678,12 @@ function startApp(): Promise<http.Server> {
       if (!route) { res.statusCode = 404; res.end("no route"); return; }
       const id = req.headers[ID_HEADER];
       if (typeof id === "string" && workflow) calls[id] = (calls[id] ?? 0) + 1;
+      const runId = req.headers["upstash-workflow-runid"];
+      if (typeof runId === "string" && workflow && Buffer.concat(chunks).length === 0) {
+        const empty = (emptyDeliveries[runId] ??= { deliveries: 0, callbacks: 0 });
+        if (req.headers["upstash-workflow-callback"]) empty.callbacks++;
+        else if (req.headers["upstash-workflow-sdk-version"]) empty.deliveries++;
+      }
       if (process.env.TRACE && workflow) console.log("TRACE", pathname, id, Object.keys(req.headers).filter((h) => h.startsWith("upstash")).join(","));
       const headers = new Headers();
       for (const [k, v] of Object.entries(req.headers)) {
@@ -766,8 +773,17 @@ async function run(name: string, scenario: Scenario) {
     if (!scenario.result.test(result)) throw new Failure(`result: got ${JSON.stringify(result.slice(0, 300))}, expected ${scenario.result}`);
   } else expect(result.length > 300 ? `${result.length} chars` : result, scenario.result, "result");
   if (scenario.calls) expect(calls[id], scenario.calls, "calls of the endpoint");
-  if (scenario.lazyFetches) expect((lazyFetches[workflowRunId] ?? 0) >= scenario.lazyFetches, true, `lazy fetches (${lazyFetches[workflowRunId] ?? 0})`);
+  if (scenario.lazyFetches) {
+    const empty = emptyDeliveries[workflowRunId] ?? { deliveries: 0, callbacks: 0 };
+    const fetched = lazyFetches[workflowRunId] ?? 0;
+    expect(empty.deliveries >= scenario.lazyFetches.deliveries, true, `empty step deliveries (${empty.deliveries})`);
+    expect(empty.callbacks >= (scenario.lazyFetches.callbacks ?? 0), true, `empty callbacks (${empty.callbacks})`);
+    expect(fetched >= empty.deliveries + empty.callbacks, true, `the SDK's fetches of the log (${fetched})`);
+  }
 }
+
+/** Deliveries of each run that came with an empty body, by run id. */
+const emptyDeliveries: Record<string, { deliveries: number; callbacks: number }> = {};
 
 /** How often the SDK read each run's log itself (`GET /v2/workflows/runs/{id}`), by run id. */
 const lazyFetches: Record<string, number> = {};

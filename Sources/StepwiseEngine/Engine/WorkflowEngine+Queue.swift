@@ -27,6 +27,10 @@ extension WorkflowEngine {
         if case .unknownRun(let id) = results.first { return .failure(.unknownRun(id)) }
         if case .runEnded(let status) = results.first { return .failure(.runEnded(status)) }
         if case .runIdTaken(let id) = results.first { return .failure(.runIdTaken(id)) }
+        for case (.startRun(let run, _, _, _), .redelivered) in zip(publications, results) {
+            // Its first entry is now delivered under a new message id.
+            encodedLogs.forget(run.id)
+        }
         queueChanged()
         publishEvents(of: zip(publications, results).compactMap { publication, result in
             // A run's first delivery queued again is no new start.
@@ -152,12 +156,15 @@ extension WorkflowEngine {
         guard failed.role != .workflow else { return failed }
         let userHeaders = failed.headers.filter { !$0.name.lowercased().hasPrefix("upstash-workflow-") }
         let defaults = old.defaults
-        return QueuedMessage(
+        var first = QueuedMessage(
             role: .workflow, runId: old.id, destination: old.endpoint ?? failed.destination,
             headers: [ForwardedHeader("Upstash-Workflow-Sdk-Version", "1")] + (userHeaders.isEmpty ? defaults?.headers ?? [] : userHeaders),
             contentType: "application/json", retries: defaults?.retries ?? failed.retries, retryDelay: defaults?.retryDelay ?? failed.retryDelay,
             timeoutMilliseconds: defaults?.timeoutMilliseconds, failureCallback: failed.failureCallback ?? defaults?.failureCallback,
             runIdHeader: old.id, flowControl: defaults?.flowControl, dueAt: failed.dueAt)
+        // The callback's SDK reads a step delivery's log as it read the callback's.
+        first.fetchesLog = failed.fetchesLog
+        return first
     }
 
     /// Delivers one attempt of a claimed queued message and stores what follows. A failure of the
@@ -191,7 +198,7 @@ extension WorkflowEngine {
             }
             (body, initialPayload) = try await deliveryBody(of: run.id, through: message.logPosition)
         }
-        let sent = try await omitsBody(of: message, body) ? [] : body
+        let sent = try await omitsBody(of: message, byteCount: body.count) ? [] : body
         let result = await target.deliver(message, body: sent, runCreatedAt: run?.createdAt, key: try await deliveryKey())
         var resolver = QueuedAttemptResolver(
             message: message, run: run, initialPayload: initialPayload, body: body, startedAt: startedAt, now: clock(),
@@ -213,15 +220,14 @@ extension WorkflowEngine {
 }
 
 extension WorkflowEngine {
-    /// Whether `message` goes out empty, its SDK fetching the log (`LazyFetch`): only when the log
-    /// holds the entry the delivery names, which one resumed from the DLQ (a new id) does not.
-    func omitsBody(of message: QueuedMessage, _ body: [UInt8]) async throws -> Bool {
-        guard let lazyFetch = configuration.lazyFetch, lazyFetch.mayOmitBody(of: message, bytes: body.count), let runId = message.runId else {
-            return false
-        }
-        // A step delivery names the entry at its position; a call's callback, one appended with it.
-        let entries = try await store.runLog(runId: runId, from: message.logPosition ?? 0, through: message.logPosition)
-        return entries.contains { $0.messageId == message.id }
+    /// Whether `message`, whose body would be `byteCount` long, goes out empty, its SDK fetching
+    /// the log (`LazyFetch`): only when the SDK will find the entry the delivery's message id
+    /// names, at the delivery's position (a step delivery) or anywhere (a call's callback).
+    func omitsBody(of message: QueuedMessage, byteCount: Int) async throws -> Bool {
+        guard let lazyFetch = configuration.lazyFetch, lazyFetch.mayOmitBody(of: message, bytes: byteCount), let runId = message.runId,
+            let position = try await store.logPosition(runId: runId, messageId: message.id)
+        else { return false }
+        return message.logPosition.map { $0 == position } ?? true
     }
 
     /// The body of a delivery of run `runId`'s log through `position` (the cached encoding plus

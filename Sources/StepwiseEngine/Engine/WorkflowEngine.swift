@@ -293,7 +293,11 @@ public actor WorkflowEngine {
     /// cannot take.
     public func resume(deadLetter id: String, options: ResumeOptions = ResumeOptions()) async throws -> RunRecord? {
         let run = try await store.resume(deadLetter: id, options: options, at: clock())
-        if let run { runner.forget(runId: run.id) }
+        if let run {
+            runner.forget(runId: run.id)
+            // Its log's failed entry is now delivered under a new message id.
+            encodedLogs.forget(run.id)
+        }
         queueChanged()
         return run
     }

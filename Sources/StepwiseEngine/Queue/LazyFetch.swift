@@ -11,9 +11,9 @@ public struct LazyFetch: Sendable, Equatable {
     /// The largest body still delivered in full, in bytes.
     public var threshold: Int
 
-    /// Lazy fetch above `threshold` bytes.
+    /// Lazy fetch above `threshold` bytes (0 when negative).
     public init(threshold: Int = LazyFetch.upstashThreshold) {
-        self.threshold = threshold
+        self.threshold = max(0, threshold)
     }
 
     /// Whether `message`, whose body is `bytes` long, may go out empty: the SDK that published it

@@ -96,7 +96,9 @@ public struct PublicationPlanner: Sendable {
             flowControl: message.queue.map(NamedQueue.flowControl) ?? options.flowControl.map(FlowControl.init), queue: message.queue,
             redaction: options.redaction, dueAt: dueAt(options))
         queued.callerIp = message.callerIp
-        if role == .workflow, options.workflow.fetchesLogLazily { queued.fetchesLog = true }
+        // The REST API writes the JS SDK's feature set for whatever SDK the endpoint runs.
+        if role == .workflow, options.workflow.fetchesLogLazily, !message.isRESTTrigger { queued.fetchesLog = true }
+        if role == .call, message.callback?.options.workflow.fetchesLogLazily == true { queued.callback?.fetchesLog = true }
         return queued
     }
 

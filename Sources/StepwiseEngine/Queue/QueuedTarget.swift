@@ -12,8 +12,8 @@ public struct QueuedTarget: Sendable, Codable, Equatable {
     public var timeoutMilliseconds: Int64?
     /// The run id the delivery names in `Upstash-Workflow-RunId` (`…-Workflow-RunId` behind the prefix).
     public var runId: String?
-    /// Whether the SDK reads a callback's body from its run's log when it comes empty
-    /// (`QueuedMessage.fetchesLog`, from `Upstash-Callback-Feature-Set`).
+    /// For a call's callback: whether the SDK reads its body from the run's log when it comes
+    /// empty (`QueuedMessage.fetchesLog`, from `Upstash-Callback-Feature-Set`).
     public var fetchesLog: Bool?
 
     /// A target with the given parts.
@@ -39,6 +39,5 @@ public struct QueuedTarget: Sendable, Codable, Equatable {
             headers: target.options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) },
             retries: target.options.retries ?? QueuedMessage.defaultRetries, retryDelay: target.options.retryDelay?.text,
             timeoutMilliseconds: target.options.timeout?.milliseconds, runId: target.options.workflow.runId ?? runId)
-        if target.options.workflow.fetchesLogLazily { fetchesLog = true }
     }
 }

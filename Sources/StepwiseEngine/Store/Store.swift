@@ -185,6 +185,9 @@ public protocol Store: Sendable {
 
     /// The log of an SDK run, entries `start...position` (to the end when `nil`).
     func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep]
+    /// The position of the entry of run `runId`'s log that message `messageId` delivers, if any;
+    /// reads no entry's body.
+    func logPosition(runId: String, messageId: String) async throws -> Int?
 
     /// Applies what follows an attempt of a claimed queued message; false when the lease was lost
     /// (the run was canceled, or another node took the message), and nothing changes.

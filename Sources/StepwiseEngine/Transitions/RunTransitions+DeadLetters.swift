@@ -108,6 +108,8 @@ extension RunTransitions {
         message.id = QueuedMessage.freshId()
         message.dueAt = options.due(at: now)
         try transaction.reopenRun(id: run.id, at: now)
+        // The entry the SDK finds by the delivery's message id when it fetches the log (lazy fetch).
+        try transaction.relabelLogEntry(runId: run.id, from: failed.id, to: message.id)
         if options.label != nil || !overrides.isEmpty {
             try transaction.setRunOptions(
                 id: run.id, label: options.label ?? run.label, defaults: defaults,

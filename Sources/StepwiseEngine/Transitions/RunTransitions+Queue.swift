@@ -88,6 +88,9 @@ extension RunTransitions {
         again.destination = run.endpoint ?? first.destination
         again.callerIp = run.callerIp
         if let overrides = defaults.overrides { again = overrides.applied(to: again) }
+        if let delivered = try transaction.logMessageId(runId: run.id, position: 0) {
+            try transaction.relabelLogEntry(runId: run.id, from: delivered, to: again.id)
+        }
         try enqueue(again, at: now)
         return again.id
     }

@@ -173,6 +173,8 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func logMessageId(runId: String, position: Int) throws -> String?
     /// The message id of the log entry appended with `dedupeKey`, if any.
     func logMessageId(runId: String, dedupeKey: String) throws -> String?
+    /// Names message `newId` as the one that delivers the log entry message `oldId` delivered.
+    func relabelLogEntry(runId: String, from oldId: String, to newId: String) throws
     /// Takes deduplication key `key` for message `messageId` published at `time`, unless a message
     /// published at `since` or later holds it; that message's id when one does (then the key is
     /// left as it is). A key held by an older message is taken over.

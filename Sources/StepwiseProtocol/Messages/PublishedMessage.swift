@@ -29,7 +29,7 @@ public struct PublishedMessage: Sendable {
     /// The IP address of the client that published it (no header: the server's peer).
     public var callerIp: String?
     /// Whether Upstash Workflow's REST API wrote it (`WorkflowTrigger`), not an SDK.
-    public var isRESTTrigger = false
+    public internal(set) var isRESTTrigger = false
 
     /// The path prefix of single publishes.
     public static let publishPathPrefix = "/v2/publish/"
