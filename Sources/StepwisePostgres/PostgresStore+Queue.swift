@@ -25,7 +25,9 @@ extension PostgresStore {
 
     public func queuedMessages(runId: String) async throws -> [QueuedMessage] {
         try await session { session in
-            try session.rows("SELECT * FROM queue WHERE run_id = ? ORDER BY seq", [runId]).compactMap(PostgresRecords.queuedMessage)
+            // A call's request or a callback's answer may be large; what a listing shows is in the spec.
+            try session.rows("SELECT spec, attempt, due_at, NULL::bytea AS body FROM queue WHERE run_id = ? ORDER BY seq", [runId])
+                .compactMap(PostgresRecords.queuedMessage)
         }
     }
 
@@ -33,9 +35,13 @@ extension PostgresStore {
         try await transitions { transitions in try transitions.cancelPlainMessages(ids: ids, matching: filter, at: time) }
     }
 
-    public func logPosition(runId: String, messageId: String) async throws -> Int? {
+    public func logHolds(runId: String, messageId: String, at position: Int?) async throws -> Bool {
         try await session { session in
-            try session.value("SELECT position FROM run_log WHERE run_id = ? AND message_id = ?", [runId, messageId], as: Int.self)
+            guard let position else {
+                return try session.value("SELECT EXISTS (SELECT 1 FROM run_log WHERE run_id = ? AND message_id = ?)", [runId, messageId], as: Bool.self)
+                    ?? false
+            }
+            return try PostgresTransaction(session).logMessageId(runId: runId, position: position) == messageId
         }
     }
 

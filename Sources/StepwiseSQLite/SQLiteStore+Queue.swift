@@ -70,8 +70,10 @@ extension SQLiteStore {
 
     public func queuedMessages(runId: String) async throws -> [QueuedMessage] {
         try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM queue WHERE run_id = ? ORDER BY rowid"), arguments: [runId])
-                .compactMap(SQLiteStore.queuedMessage)
+            // A call's request or a callback's answer may be large; what a listing shows is in the spec.
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT spec, attempt, due_at, NULL AS body FROM queue WHERE run_id = ? ORDER BY rowid"), arguments: [runId]
+            ).compactMap(SQLiteStore.queuedMessage)
         }
     }
 
@@ -79,10 +81,14 @@ extension SQLiteStore {
         try await groupCommit.write { db in try SQLiteTransaction.transitions(db).cancelPlainMessages(ids: ids, matching: filter, at: time) }
     }
 
-    public func logPosition(runId: String, messageId: String) async throws -> Int? {
+    public func logHolds(runId: String, messageId: String, at position: Int?) async throws -> Bool {
         try await pool.read { db in
-            try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT position FROM run_log WHERE run_id = ? AND message_id = ?"), arguments: [runId, messageId])
+            guard let position else {
+                return try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM run_log WHERE run_id = ? AND message_id = ?)"), arguments: [runId, messageId]
+                ) ?? false
+            }
+            return try SQLiteTransaction(db).logMessageId(runId: runId, position: position) == messageId
         }
     }
 

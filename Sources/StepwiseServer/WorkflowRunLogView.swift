@@ -97,7 +97,9 @@ enum WorkflowRunLogView {
 
     /// A delivery a running SDK run waits on, with the errors of its attempts so far, oldest first.
     struct NextDelivery: Sendable {
+        /// The queued message, without its body.
         var message: QueuedMessage
+        /// The `ERROR` events of its attempts so far, oldest first.
         var errors: [MessageEvent]
 
         /// Whether Upstash's logs show a queued message of a run as its next step: a delivery to

@@ -46,6 +46,7 @@ struct LazyFetchTests {
             ("Upstash-Callback", "http://127.0.0.1:9/wf"), ("Upstash-Callback-Feature-Set", Self.jsFeatures),
             ("Upstash-Callback-Forward-Upstash-Workflow-Callback", "true"), ("Upstash-Callback-Workflow-CallType", "fromCallback"),
             ("Upstash-Callback-Workflow-RunId", "wfr_1"), ("Upstash-Feature-Set", "WF_NoDelete,InitialBody"),
+            ("Upstash-Callback-Failure-Callback", "http://127.0.0.1:9/wf"), ("Upstash-Callback-Failure-Callback-Feature-Set", Self.jsFeatures),
         ], to: "http://127.0.0.1:9/third")
         guard case .append(_, _, _, let queuedCall) = try PublicationPlanner(now: now).plan(call) else {
             Issue.record("a call should append to its run's log")
@@ -53,6 +54,8 @@ struct LazyFetchTests {
         }
         let lazyFetch = LazyFetch(threshold: 10)
         #expect(!lazyFetch.mayOmitBody(of: queuedCall, bytes: 1_000), "the third party gets the call's body")
+        #expect(queuedCall.callback?.fetchesLog == true)
+        #expect(queuedCall.callbackFailureCallback.map { $0.fetchesLog == nil } == true, "a failure callback's body is never in the log")
         let run = RunRecord(
             id: "wfr_1", workflow: "http://127.0.0.1:9/wf", definitionHash: "", input: .null, createdAt: now, updatedAt: now,
             endpoint: "http://127.0.0.1:9/wf")

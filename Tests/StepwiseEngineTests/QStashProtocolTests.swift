@@ -369,6 +369,9 @@ import StepwiseTesting
                 let deliveries = endpoint.requests(to: "/order")
                 #expect(deliveries.map { $0.header("Upstash-Workflow-Unknown-Sdk") } == ["true", nil, nil], "the first delivery only")
                 #expect(deliveries.allSatisfy { $0.header("X-Tenant") == "t1" }, "the run's forwarded headers win over the SDK trigger's")
+                // The redelivery names the initial entry, as each delivery names the last entry it carries.
+                let initial = try RawStepArray(jsonBytes: Array(deliveries[1].body.utf8)).steps.first
+                #expect(initial?.messageId == deliveries[1].header("Upstash-Message-Id"), "the initial entry takes the redelivery's id")
                 let late = try await sdk.batch([(sdk.url, [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", runId), ("Upstash-Workflow-Trigger-By-Sdk", "true")], "{}")])
                 #expect(late.json?.list?.first?["deduplicated"] == true, "an ended run is not delivered again")
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseTesting
@@ -112,14 +113,21 @@ struct WorkflowLogsTests {
     func runningSDKRunsShowTheirNextDelivery(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind) { server in
-                endpoint.fallback("/down", .json(#"{"error":"Error","message":"down for now"}"#, status: 503))
+                let attempts = Mutex(0)
+                endpoint.handle("/down") { _ in
+                    let attempt = attempts.withLock { count in
+                        count += 1
+                        return count
+                    }
+                    return .json(#"{"error":"Error","message":"down \#(attempt)"}"#, status: 503)
+                }
                 let sdk = EmulatedSDKEndpoint(stepwise: server, url: endpoint.url("/down"), steps: ["a"])
-                // The retry waits a minute: the run is seen between its attempts.
-                let retrying = [("Upstash-Retries", "4"), ("Upstash-Retry-Delay", "60000")]
+                // The first retry comes at once, the second a minute later: the run is seen between them.
+                let retrying = [("Upstash-Retries", "4"), ("Upstash-Retry-Delay", "retried * 60000")]
                 let triggered = try await sdk.trigger(runId: "wfr_retrying", payload: "{}", extraHeaders: retrying)
                 let first = try #require(triggered.json?.list?.first?["messageId"]?.string)
-                _ = try await eventually("the first attempt's error") {
-                    try await server.store.queuedMessage(id: first)?.message.attempt == 1 ? true : nil
+                _ = try await eventually("the second attempt's error") {
+                    try await server.store.queuedMessage(id: first)?.message.attempt == 2 ? true : nil
                 }
                 let run = try #require(try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=wfr_retrying")).json?["runs"]?.list?.first)
                 let groups = try #require(run["steps"]?.list)
@@ -127,10 +135,11 @@ struct WorkflowLogsTests {
                 let next = try #require(groups.last?["steps"]?.list)
                 #expect(next.count == 1)
                 #expect(next.first?["messageId"] == .string(first) && next.first?["state"] == "STEP_RETRY")
-                #expect(next.first?["retries"] == 4 && next.first?["retryDelay"] == "60000")
-                let error = try #require(next.first?["errors"]?.list)
-                #expect(error.count == 1 && error.first?["status"] == 503)
-                #expect(error.first?["body"]?.string?.contains("down for now") == true)
+                #expect(next.first?["retries"] == 4 && next.first?["retryDelay"] == "retried * 60000")
+                let errors = try #require(next.first?["errors"]?.list)
+                #expect(errors.map { $0["status"] } == [503, 503])
+                #expect(errors.map { $0["body"]?.string?.contains("down 1") } == [true, false], "oldest first")
+                #expect(errors.last?["body"]?.string?.contains("down 2") == true)
 
                 // Due later, and not yet tried.
                 let delayed = try await sdk.trigger(runId: "wfr_delayed", payload: "{}", extraHeaders: [("Upstash-Delay", "60s")])

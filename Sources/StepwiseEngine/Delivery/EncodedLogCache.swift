@@ -1,11 +1,14 @@
 import StepwiseProtocol
 
-/// The delivery bodies of SDK runs' logs, kept encoded between deliveries. A log only grows, so
-/// the body of a run's next delivery is the cached bytes plus the entries appended since, read
-/// from the store by position: the engine's side of a delivery costs what changed, not the whole
-/// log (the protocol still sends the whole prefix). Bounded by bytes, least recently used first
-/// out; a node that lacks a run's bytes reads its log whole, so the cache is never needed for
-/// correctness.
+/// The delivery bodies of SDK runs' logs, kept encoded between deliveries. A log grows, so the
+/// body of a run's next delivery is the cached bytes plus the entries appended since, read from
+/// the store by position: the engine's side of a delivery costs what changed, not the whole log
+/// (the protocol still sends the whole prefix). Only an entry's message id ever changes (a
+/// delivery queued again under a new id relabels its entry, and the node that did it forgets the
+/// run); another node may keep the old id in its bytes, which the SDKs never read from a body
+/// (they find entries by id only in a lazy fetch, which reads the store). Bounded by bytes, least
+/// recently used first out; a node that lacks a run's bytes reads its log whole, so the cache is
+/// never needed for correctness.
 struct EncodedLogCache: Sendable {
     private var logs: [String: (encoded: EncodedRawSteps, initialPayload: [UInt8], lastUse: UInt64)] = [:]
     private var uses: UInt64 = 0

@@ -224,10 +224,10 @@ extension WorkflowEngine {
     /// the log (`LazyFetch`): only when the SDK will find the entry the delivery's message id
     /// names, at the delivery's position (a step delivery) or anywhere (a call's callback).
     func omitsBody(of message: QueuedMessage, byteCount: Int) async throws -> Bool {
-        guard let lazyFetch = configuration.lazyFetch, lazyFetch.mayOmitBody(of: message, bytes: byteCount), let runId = message.runId,
-            let position = try await store.logPosition(runId: runId, messageId: message.id)
-        else { return false }
-        return message.logPosition.map { $0 == position } ?? true
+        guard let lazyFetch = configuration.lazyFetch, lazyFetch.mayOmitBody(of: message, bytes: byteCount), let runId = message.runId else {
+            return false
+        }
+        return try await store.logHolds(runId: runId, messageId: message.id, at: message.logPosition)
     }
 
     /// The body of a delivery of run `runId`'s log through `position` (the cached encoding plus

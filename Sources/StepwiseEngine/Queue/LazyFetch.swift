@@ -11,7 +11,8 @@ public struct LazyFetch: Sendable, Equatable {
     /// The largest body still delivered in full, in bytes.
     public var threshold: Int
 
-    /// Lazy fetch above `threshold` bytes (0 when negative).
+    /// Lazy fetch above `threshold` bytes: 0 (or less) sends every delivery that may go out
+    /// empty so; no lazy fetch at all is a `nil` `WorkflowEngine.Configuration.lazyFetch`.
     public init(threshold: Int = LazyFetch.upstashThreshold) {
         self.threshold = max(0, threshold)
     }

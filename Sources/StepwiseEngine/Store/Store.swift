@@ -177,7 +177,7 @@ public protocol Store: Sendable {
     /// up, canceled, or never).
     func queuedMessage(id: String) async throws -> (message: QueuedMessage, createdAt: TimestampValue)?
     /// The messages of run `runId` still queued (due, in flight or waiting to be retried), in the
-    /// order they were queued.
+    /// order they were queued, without their bodies.
     func queuedMessages(runId: String) async throws -> [QueuedMessage]
     /// Cancels plain queued messages `filter` takes that are not in flight at `time`, in one
     /// transaction (`RunTransitions.cancelPlainMessages`).
@@ -185,9 +185,9 @@ public protocol Store: Sendable {
 
     /// The log of an SDK run, entries `start...position` (to the end when `nil`).
     func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep]
-    /// The position of the entry of run `runId`'s log that message `messageId` delivers, if any;
-    /// reads no entry's body.
-    func logPosition(runId: String, messageId: String) async throws -> Int?
+    /// Whether run `runId`'s log holds an entry that message `messageId` delivers, at `position`
+    /// when given (found by its key), else anywhere; reads no entry's body.
+    func logHolds(runId: String, messageId: String, at position: Int?) async throws -> Bool
 
     /// Applies what follows an attempt of a claimed queued message; false when the lease was lost
     /// (the run was canceled, or another node took the message), and nothing changes.
