@@ -10,7 +10,7 @@ import Testing
 
 /// The change feed as Server-Sent Events, and the CLI commands that follow runs on it instead of
 /// polling (`trigger --wait`, `logs --follow`).
-@Suite("Change feed", .timeLimit(.minutes(1)))
+@Suite("Change feed", .timeLimit(.minutes(3)))
 struct ChangeFeedTests {
     static let waiter = """
         workflow: waiter

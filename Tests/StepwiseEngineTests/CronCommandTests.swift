@@ -4,7 +4,7 @@ import StepwiseTesting
 
 /// `stepwise cron`: fire times as RFC 3339 with the zone's offset, its errors and exit statuses,
 /// and the JSON-lines batch mode scripts use.
-@Suite("stepwise cron", .timeLimit(.minutes(1)))
+@Suite("stepwise cron", .timeLimit(.minutes(3)))
 struct CronCommandTests {
     @Test("prints the next fire times with the zone's offset, across a spring-forward gap")
     func fireTimes() throws {

@@ -10,7 +10,7 @@ import StepwiseTesting
 /// the example talks to. Sleeps of days and wait timeouts pass by moving the shared clock forward
 /// once the step is parked; events arrive through `WorkflowEngine.notify`, as `stepwise notify`
 /// sends them.
-@Suite("Examples run end to end", .timeLimit(.minutes(1)))
+@Suite("Examples run end to end", .timeLimit(.minutes(3)))
 struct ExampleRunTests {
     /// The services' paths as the counting server sees them (`/<host><path>`).
     enum Path {

@@ -6,7 +6,7 @@ import Testing
 
 /// The engine's HTTP transport over real loopback sockets: what it sends, what it hands back, and
 /// the bounds it keeps (response size, deadline).
-@Suite("AsyncHTTPTransport over loopback", .timeLimit(.minutes(1)))
+@Suite("AsyncHTTPTransport over loopback", .timeLimit(.minutes(3)))
 struct HTTPTransportTests {
     static func request(_ url: String, method: String = "GET", body: String? = nil, milliseconds timeout: Int128 = 10_000) throws -> OutgoingRequest {
         OutgoingRequest(

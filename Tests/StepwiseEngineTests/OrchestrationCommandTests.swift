@@ -6,7 +6,7 @@ import StepwiseTesting
 
 /// The CLI's orchestration commands (`notify`, `waiters`, `dlq`, `schedules`, `cancel --workflow`)
 /// run as the built `stepwise` against a real server on loopback.
-@Suite("stepwise orchestration commands", .timeLimit(.minutes(1)))
+@Suite("stepwise orchestration commands", .timeLimit(.minutes(3)))
 struct OrchestrationCommandTests {
     /// Runs the built `stepwise` on a thread of its own.
     private func run(_ arguments: [String]) async throws -> CommandResult {

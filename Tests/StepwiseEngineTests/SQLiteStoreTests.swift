@@ -10,7 +10,7 @@ import Testing
 
 /// What only the SQLite store promises beyond the `Store` suite (`StoreTests`): its file's
 /// journal key against a second writer, durability across reopening, WAL mode.
-@Suite("SQLiteStore", .timeLimit(.minutes(1)))
+@Suite("SQLiteStore", .timeLimit(.minutes(3)))
 struct SQLiteStoreTests {
     @Test("the journal's primary key forbids recording a position twice")
     func journalKeyForbidsDuplicates() async throws {

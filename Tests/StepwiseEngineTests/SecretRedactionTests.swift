@@ -130,7 +130,7 @@ struct SecretRedactionTests {
                     let away = try await server.startRun("leaky", #"{"url": "\#(origin.url("/away"))"}"#)
                     let home = try await server.startRun("leaky", #"{"url": "\#(origin.url("/home"))"}"#)
                     for id in [away, home] {
-                        let run = try? await finishedRun(id, in: server.store)
+                        let run = try? await finishedRun(id, in: server.store, within: .seconds(120))
                         // What the attempts were, should the run fail or not end.
                         let attempts = try await server.store.attempts(runId: id)
                         #expect(run?.status == .succeeded, "\(String(describing: run?.error)), attempts: \(attempts)")

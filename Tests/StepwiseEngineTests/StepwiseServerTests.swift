@@ -10,7 +10,7 @@ import Testing
 import StepwiseTesting
 
 /// The HTTP API of `stepwise serve`, over real HTTP on 127.0.0.1.
-@Suite("StepwiseServer over HTTP", .timeLimit(.minutes(1)))
+@Suite("StepwiseServer over HTTP", .timeLimit(.minutes(3)))
 struct StepwiseServerTests {
     /// A quick workflow with an input schema and one durable step.
     let hello: WorkflowDefinition

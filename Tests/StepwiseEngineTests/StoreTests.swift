@@ -9,7 +9,7 @@ import Testing
 /// One test suite over the `Store` protocol, run against SQLite always and against PostgreSQL
 /// when a server is configured (`StoreKind`): idempotent starts, due times, claims, leases, fenced
 /// and atomic completion.
-@Suite("Store", .timeLimit(.minutes(1)))
+@Suite("Store", .timeLimit(.minutes(3)))
 struct StoreTests {
     @Test("the PostgreSQL half of the store suite runs here", .enabled(if: StoreKind.postgresURL != nil || StoreKind.postgresRequired, Comment(rawValue: StoreKind.postgresSkipReason)))
     func postgresIsConfigured() async throws {

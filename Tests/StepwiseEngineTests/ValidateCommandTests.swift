@@ -3,7 +3,7 @@ import Testing
 import StepwiseTesting
 
 /// `stepwise validate`'s exit statuses, which CI relies on: 0 clean, 1 errors, 2 usage or I/O.
-@Suite("stepwise validate exit status", .timeLimit(.minutes(1)))
+@Suite("stepwise validate exit status", .timeLimit(.minutes(3)))
 struct ValidateCommandTests {
     let directory: TemporaryDirectory
 

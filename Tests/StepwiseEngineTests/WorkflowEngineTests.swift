@@ -9,7 +9,7 @@ import StepwiseTesting
 
 /// The engine end to end: a real SQLite file, the delivery loop in a task, and real HTTP to a
 /// counting server on 127.0.0.1.
-@Suite("WorkflowEngine end to end", .timeLimit(.minutes(1)))
+@Suite("WorkflowEngine end to end", .timeLimit(.minutes(3)))
 struct WorkflowEngineTests {
     // MARK: Steps and results
 
@@ -489,14 +489,15 @@ struct WorkflowEngineTests {
             let leaseEnd = try now.plus(seconds: 0.5)
             #expect(try await store.claimDueMessages(now: now, limit: 10, owner: elsewhere, leaseUntil: leaseEnd).count == 1)
 
-            try await harness.withEngine([single], owner: "node-2") { node in
-                let finished = try await finishedRun(run.id, in: node.store)
+            // The idle loop wakes when the earliest lease ends, not after its longest idle wait, which
+            // here outlasts the wait for the run: a takeover at all shows it, however loaded the machine.
+            let patient = WorkflowEngine.Configuration(maximumIdle: .seconds(600))
+            try await harness.withEngine([single], owner: "node-2", configuration: patient) { node in
+                let finished = try await finishedRun(run.id, in: node.store, within: .seconds(120))
                 #expect(finished.status == .succeeded)
                 let requests = server.requests(to: "/work")
                 #expect(requests.count == 1)
                 #expect(try #require(requests.first).receivedAt >= leaseEnd.date, "delivered while another node held the lease")
-                // The idle loop wakes when the earliest lease ends: taken over within the lease.
-                #expect(try #require(requests.first).receivedAt < leaseEnd.date.addingTimeInterval(5), "taken over long after the lease ended")
             }
         }
     }
