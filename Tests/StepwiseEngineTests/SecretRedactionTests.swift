@@ -20,7 +20,9 @@ struct SecretRedactionTests {
         "GOODSECRET", "NEWLINESECRET", "PASSWORDSECRET", Data("admin:hunter2-PASSWORDSECRET".utf8).base64EncodedString(),
     ]
 
-    static let leaky = """
+    /// A workflow sending secrets to the URL its input names; each attempt may take `timeout`.
+    static func leaky(timeout: String = "2s") -> String {
+        """
         workflow: leaky
         secrets: [GOOD_KEY, PASSWORD]
         steps:
@@ -29,12 +31,13 @@ struct SecretRedactionTests {
             http:
               method: POST
               url: ${{ input.url }}
-              timeout: 2s
+              timeout: \(timeout)
               auth: {basic: {username: admin, password: {secret: PASSWORD}}}
               headers: {X-Api-Key: {secret: GOOD_KEY}}
               body: {hello: world}
         output: ${{ steps.send }}
         """
+    }
 
     static let newline = """
         workflow: leaky_newline
@@ -74,7 +77,7 @@ struct SecretRedactionTests {
                 other.fallback("/landing", .json(echoed, status: 500))
                 let log = CapturedLog()
                 let directory = try TemporaryDirectory()
-                let definitions = [try definition(Self.leaky), try definition(Self.newline), try definition(Self.call)]
+                let definitions = [try definition(Self.leaky()), try definition(Self.newline), try definition(Self.call)]
                 try await RunningServer.with(definitions, secrets: Self.secrets, logger: log.logger, directory: directory) { server in
                     let starts: [(String, String)] = [
                         ("leaky", origin.url("/fail500")), ("leaky", "http://127.0.0.1:1/refused"),
@@ -126,7 +129,9 @@ struct SecretRedactionTests {
             try await CountingServer.with { other in
                 origin.fallback("/away", .redirect(307, to: other.url("/landing")))
                 origin.fallback("/home", .redirect(to: "/landing"))
-                try await RunningServer.with([try definition(Self.leaky)], secrets: Self.secrets) { server in
+                // Two requests per attempt, which a loaded machine (every suite at once on 2 cores)
+                // has taken more than 2 s to make.
+                try await RunningServer.with([try definition(Self.leaky(timeout: "30s"))], secrets: Self.secrets) { server in
                     let away = try await server.startRun("leaky", #"{"url": "\#(origin.url("/away"))"}"#)
                     let home = try await server.startRun("leaky", #"{"url": "\#(origin.url("/home"))"}"#)
                     for id in [away, home] {
