@@ -1,4 +1,5 @@
 import StepwiseExpressions
+import StepwiseProtocol
 
 /// QStash's lazy fetch (§4.4 of the protocol notes): a delivery whose body would be larger than
 /// `threshold` bytes goes out empty, and the SDK reads its run's log itself (`GET
@@ -24,7 +25,7 @@ public struct LazyFetch: Sendable, Equatable {
     public func mayOmitBody(of message: QueuedMessage, bytes: Int) -> Bool {
         guard message.fetchesLog == true, bytes > threshold, message.runId != nil else { return false }
         switch message.role {
-        case .workflow: return carries("Upstash-Workflow-Sdk-Version", message) || carries("Upstash-Workflow-Unknown-Sdk", message)
+        case .workflow: return carries("Upstash-Workflow-Sdk-Version", message) || carries(WorkflowTrigger.unknownSDKHeader, message)
         case .callback: return carries("Upstash-Workflow-Callback", message)
         case .call, .failureCallback, .plain, .waitTimeout: return false
         }

@@ -57,9 +57,10 @@ struct WorkflowLogsController: Sendable {
     /// third party), each with the errors of its attempts so far, from QStash's message log.
     private func nextDeliveries(of runId: String) async throws -> [WorkflowRunLogView.NextDelivery] {
         let queued = try await engine.store.queuedMessages(runId: runId).filter(WorkflowRunLogView.NextDelivery.isShown)
-        guard queued.contains(where: { $0.attempt > 0 }) else { return queued.map { .init(message: $0, errors: []) } }
+        let retried = queued.filter { $0.attempt > 0 }.map(\.id)
+        guard !retried.isEmpty else { return queued.map { .init(message: $0, errors: []) } }
         var filter = MessageEventFilter()
-        filter.messageIds = queued.filter { $0.attempt > 0 }.map(\.id)
+        filter.messageIds = retried
         filter.state = .error
         let errors = try await engine.store.messageEvents(matching: filter, before: nil, count: MessageEventFilter.maximumPage).events
         return queued.map { message in .init(message: message, errors: errors.filter { $0.messageId == message.id }.reversed()) }
