@@ -264,6 +264,9 @@ enum PostgresSchema {
             """,
             "DROP FUNCTION stepwise_flow_key(TEXT, TEXT)",
         ]),
+        Migration(name: "v12: the message log by run, for the deliveries a canceled run dropped", statements: [
+            "CREATE INDEX message_events_by_run ON message_events(run_id)",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

@@ -402,6 +402,9 @@ enum SQLiteSchema {
                     SELECT message_id FROM message_events WHERE spec LIKE '%"flowControl"%' AND json_valid(spec));
                 """)
         }
+        migrator.registerMigration("v19: the message log by run, for the deliveries a canceled run dropped") { db in
+            try db.execute(sql: "CREATE INDEX message_events_by_run ON message_events(run_id)")
+        }
         return migrator
     }
 

@@ -37,18 +37,19 @@ extension SQLiteTransaction: MessageEventRows {
         // Bounds are bound as plain values (the extremes when not given), and `+time` keeps the
         // time index out, so the scan walks the sequence down from `before` and stops at the
         // page's end; each text condition binds its value twice, NULL (not filtered) making it
-        // true. Message ids, when given, are looked up by their index.
+        // true. Message ids, and a run, when given, are looked up by their index.
         let ids: String? = filter.messageIds.isEmpty ? nil : try StoredJSON.text(filter.messageIds)
         let bounds: [(any DatabaseValueConvertible)?] = [before ?? Int64.max, filter.from ?? Int64.min, filter.until ?? Int64.max]
         let texts: [(any DatabaseValueConvertible)?] = [filter.state?.rawValue] + (try filter.match.boundLists())
-        let tail: [(any DatabaseValueConvertible)?] = (ids.map { [$0] } ?? []) + [Int64(limit)]
+        let tail: [(any DatabaseValueConvertible)?] = (ids.map { [$0] } ?? []) + (filter.runId.map { [$0] } ?? []) + [Int64(limit)]
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT * FROM message_events
                     WHERE seq < ? AND +time >= ? AND +time <= ?
                         AND (CAST(? AS TEXT) IS NULL OR state = ?) AND \(SQLiteTransaction.messageMatch)
-                    """ + (ids == nil ? "" : " AND message_id IN (SELECT value FROM json_each(?))") + " ORDER BY seq DESC LIMIT ?"),
+                    """ + (ids == nil ? "" : " AND message_id IN (SELECT value FROM json_each(?))")
+                + (filter.runId == nil ? "" : " AND run_id = ?") + " ORDER BY seq DESC LIMIT ?"),
             arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + tail)
         ).compactMap(Self.messageEvent)
     }

@@ -38,7 +38,10 @@ enum WorkflowRunLogView {
         if let label = run.label { map[.string("label")] = .string(label) }
         if let callerIp = run.callerIp { map[.string("workflowRunCallerIp")] = .string(callerIp) }
         var groups = run.endpoint == nil ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt) : logGroups(log, run: run)
-        if run.status == .running, let next = run.endpoint == nil ? next(progress) : next(deliveries) { groups.append(next) }
+        // A YAML run's cancel drops its pending steps with their operations: only an SDK run's
+        // canceled deliveries are known afterwards (from QStash's message log).
+        if run.status == .running, let next = run.endpoint == nil ? next(progress) : next(deliveries, canceled: false) { groups.append(next) }
+        if run.status == .canceled, run.endpoint != nil, let next = next(deliveries, canceled: true) { groups.append(next) }
         if let deadLetter, let failed = failedDelivery(deadLetter) { groups.append(failed) }
         map[.string("steps")] = .list(groups)
         if let parent = run.parent { map[.string("invoker")] = ["workflowRunId": .string(parent.runId)] }
@@ -95,7 +98,8 @@ enum WorkflowRunLogView {
         ]))
     }
 
-    /// A delivery a running SDK run waits on, with the errors of its attempts so far, oldest first.
+    /// A delivery a running SDK run waits on, or one a canceled run's cancel dropped, with the errors
+    /// of its attempts so far, oldest first.
     struct NextDelivery: Sendable {
         /// The queued message, without its body.
         var message: QueuedMessage
@@ -119,14 +123,16 @@ enum WorkflowRunLogView {
     }
 
     /// The deliveries a running SDK run waits on, as Upstash's `next` group: `STEP_PROGRESS`, or
-    /// `STEP_RETRY` with the errors of the attempts made; `nil` when none is queued.
-    private static func next(_ deliveries: [NextDelivery]) -> Value? {
+    /// `STEP_RETRY` with the errors of the attempts made; for a canceled run, those its cancel
+    /// dropped, `STEP_CANCELED`; `nil` when there are none.
+    private static func next(_ deliveries: [NextDelivery], canceled: Bool) -> Value? {
         guard !deliveries.isEmpty else { return nil }
         return [
             "type": "next",
             "steps": .list(deliveries.map { delivery in
                 let errors = delivery.errors.map { stepError($0.error ?? "the delivery failed", answer: $0.answer, at: $0.time) }
-                return nextStep(delivery.message, state: delivery.message.attempt > 0 ? "STEP_RETRY" : "STEP_PROGRESS", errors: errors)
+                let state = canceled ? "STEP_CANCELED" : delivery.message.attempt > 0 ? "STEP_RETRY" : "STEP_PROGRESS"
+                return nextStep(delivery.message, state: state, errors: errors)
             }),
         ]
     }

@@ -109,7 +109,7 @@ struct WorkflowLogsTests {
         }
     }
 
-    @Test("a running SDK run ends with Upstash's next group: its queued delivery, in progress, or retrying with the errors so far", arguments: StoreKind.testable)
+    @Test("a running SDK run ends with Upstash's next group: its queued delivery, in progress, or retrying with the errors so far; once canceled, what the cancel dropped", arguments: StoreKind.testable)
     func runningSDKRunsShowTheirNextDelivery(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind) { server in
@@ -147,6 +147,22 @@ struct WorkflowLogsTests {
                 let page = try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=wfr_delayed")).json
                 let pending = try #require(page?["runs"]?.list?.first?["steps"]?.list?.last?["steps"]?.list?.first)
                 #expect(pending["messageId"] == .string(waiting) && pending["state"] == "STEP_PROGRESS" && pending["errors"] == nil)
+
+                // Canceled, as the workflow-js client's own test expects: the dropped delivery, with its errors.
+                for runId in ["wfr_retrying", "wfr_delayed"] {
+                    #expect(try await send(.DELETE, server.url("/v2/workflows/runs/\(runId)?cancel=true")).status == 200)
+                }
+                let canceled = try #require(try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=wfr_retrying")).json?["runs"]?.list?.first)
+                #expect(canceled["workflowState"] == "RUN_CANCELED")
+                #expect(canceled["steps"]?.list?.map { $0["type"] } == ["sequential", "next"])
+                let dropped = try #require(canceled["steps"]?.list?.last?["steps"]?.list)
+                #expect(dropped.count == 1)
+                #expect(dropped.first?["messageId"] == .string(first) && dropped.first?["state"] == "STEP_CANCELED")
+                #expect(dropped.first?["retries"] == 4 && dropped.first?["retryDelay"] == "retried * 60000")
+                #expect(dropped.first?["errors"]?.list?.map { $0["status"] } == [503, 503])
+                let never = try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=wfr_delayed")).json
+                let neverTried = try #require(never?["runs"]?.list?.first?["steps"]?.list?.last?["steps"]?.list?.first)
+                #expect(neverTried["messageId"] == .string(waiting) && neverTried["state"] == "STEP_CANCELED" && neverTried["errors"] == nil)
             }
         }
     }

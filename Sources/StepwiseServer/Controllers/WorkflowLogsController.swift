@@ -49,21 +49,41 @@ struct WorkflowLogsController: Sendable {
         let host = request.head.authority ?? "127.0.0.1"
         let url = run.endpoint ?? "http://\(host)/workflows/\(run.workflow)"
         let deadLetter = run.endpoint != nil && run.status == .failed ? try await engine.store.deadLetter(id: DeadLetter.id(ofRun: run.id)) : nil
-        let next = run.endpoint != nil && run.status == .running ? try await nextDeliveries(of: run.id) : []
+        let next = run.endpoint == nil ? [] : try await nextDeliveries(of: run)
         return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter, next: next)
     }
 
-    /// What a running SDK run waits on: its queued deliveries to the endpoint (and a call's to its
-    /// third party), each with the errors of its attempts so far, from QStash's message log.
-    private func nextDeliveries(of runId: String) async throws -> [WorkflowRunLogView.NextDelivery] {
-        let queued = try await engine.store.queuedMessages(runId: runId).filter(WorkflowRunLogView.NextDelivery.isShown)
-        let retried = queued.filter { $0.attempt > 0 }.map(\.id)
-        guard !retried.isEmpty else { return queued.map { .init(message: $0, errors: []) } }
+    /// What an SDK run waits on while it runs (its queued deliveries to the endpoint, and a call's
+    /// to its third party), or what its cancel dropped (from QStash's message log, while it keeps
+    /// them), each with the errors of its attempts so far.
+    private func nextDeliveries(of run: RunRecord) async throws -> [WorkflowRunLogView.NextDelivery] {
+        switch run.status {
+        case .running:
+            let queued = try await engine.store.queuedMessages(runId: run.id).filter(WorkflowRunLogView.NextDelivery.isShown)
+            return try await withErrors(queued, tried: queued.filter { $0.attempt > 0 }.map(\.id))
+        case .canceled:
+            let canceled = try await events(.canceled) { $0.runId = run.id }.map(\.messageId)
+            guard !canceled.isEmpty else { return [] }
+            let created = try await events(.created) { $0.messageIds = canceled }.reversed().compactMap(\.message)
+            let dropped = created.filter(WorkflowRunLogView.NextDelivery.isShown)
+            return try await withErrors(dropped, tried: dropped.map(\.id))
+        case .succeeded, .failed:
+            return []
+        }
+    }
+
+    /// `messages`, each with the `ERROR` events of its attempts (oldest first); only those of `tried` are looked up.
+    private func withErrors(_ messages: [QueuedMessage], tried: [String]) async throws -> [WorkflowRunLogView.NextDelivery] {
+        let errors = tried.isEmpty ? [] : try await events(.error) { $0.messageIds = tried }
+        return messages.map { message in .init(message: message, errors: errors.filter { $0.messageId == message.id }.reversed()) }
+    }
+
+    /// The newest events of `state` (at most a page) that `narrowed` selects, newest first.
+    private func events(_ state: MessageEvent.State, _ narrowed: (inout MessageEventFilter) -> Void) async throws -> [MessageEvent] {
         var filter = MessageEventFilter()
-        filter.messageIds = retried
-        filter.state = .error
-        let errors = try await engine.store.messageEvents(matching: filter, before: nil, count: MessageEventFilter.maximumPage).events
-        return queued.map { message in .init(message: message, errors: errors.filter { $0.messageId == message.id }.reversed()) }
+        filter.state = state
+        narrowed(&filter)
+        return try await engine.store.messageEvents(matching: filter, before: nil, count: MessageEventFilter.maximumPage).events
     }
 
     /// Filters of Upstash's logs API that Stepwise does not apply, with why: refused rather than

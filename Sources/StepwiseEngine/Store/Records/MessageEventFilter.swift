@@ -6,6 +6,8 @@ public struct MessageEventFilter: Sendable, Equatable {
 
     /// Events of these messages only (none: of every message).
     public var messageIds: [String] = []
+    /// Events of the messages of this workflow run only.
+    public var runId: String?
     /// Events of this state only.
     public var state: MessageEvent.State?
     /// The message's destination, group, queue, schedule and labels.
