@@ -9,15 +9,17 @@ public struct StepwiseRequestContext: RequestContext, RemoteAddressRequestContex
     /// The peer of the request's connection (a reverse proxy's, when one stands in front).
     public let remoteAddress: SocketAddress?
 
+    /// The IP address the request came from, as text (`127.0.0.1`, `::1`; `CallerAddress`): the
+    /// connection's peer, or the client a trusted proxy names (`ForwardedClientMiddleware`);
+    /// `nil` when unknown.
+    var callerIp: String?
+
     /// The context of a request on `source`'s connection.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        callerIp = remoteAddress.flatMap(CallerAddress.text(of:))
     }
-
-    /// The IP address the request came from, as text (`127.0.0.1`, `::1`; `CallerAddress`);
-    /// `nil` when unknown.
-    var callerIp: String? { remoteAddress.flatMap(CallerAddress.text(of:)) }
 
     /// A path parameter with its percent-encoding removed (`go%20a` is the event `go a`).
     func decoded(_ name: String) -> String? {

@@ -13,16 +13,20 @@ public struct StepwiseServer: Sendable {
     public let port: Int
     let access: APIAccess
     let limits: ConnectionLimits
+    let trustedProxies: TrustedProxies
     let registry: PrometheusCollectorRegistry
     let logger: Logger
 
     /// A server for `engine` on `host:port`, admitting requests as `access` says and connections
-    /// as `limits` says, measuring into `registry` (served at `/metrics`; give the engine a
-    /// factory of the same registry for its own measurements).
+    /// as `limits` says, taking the client a proxy of `trustedProxies` names as a request's caller,
+    /// measuring into `registry` (served at `/metrics`; give the engine a factory of the same
+    /// registry for its own measurements).
     public init(
         engine: WorkflowEngine, host: String, port: Int, access: APIAccess, limits: ConnectionLimits = ConnectionLimits(),
-        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "stepwise")
+        trustedProxies: TrustedProxies = TrustedProxies(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        logger: Logger = Logger(label: "stepwise")
     ) {
+        self.trustedProxies = trustedProxies
         self.registry = registry
         self.engine = engine
         self.host = host
@@ -37,6 +41,7 @@ public struct StepwiseServer: Sendable {
         let router = Router(context: StepwiseRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(handles: MetricHandles(factory: PrometheusMetricsFactory(registry: registry))))
         router.add(middleware: APIAccessMiddleware(access: access))
+        if trustedProxies != TrustedProxies() { router.add(middleware: ForwardedClientMiddleware(proxies: trustedProxies)) }
         StepwiseRoutes(engine: engine, registry: registry, access: access, logger: logger, maximumMessageBytes: limits.maximumMessageBytes)
             .register(on: router)
         return Application(

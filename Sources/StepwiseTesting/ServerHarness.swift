@@ -28,18 +28,20 @@ public struct RunningServer: Sendable {
     /// Starts a server for `definitions`, runs `body` with it, and shuts it down afterwards (also
     /// when `body` throws). The runner and the engine read `secrets`; both log to `logger`; the
     /// store is `stepwise.db` in `directory` (a new temporary one when not given); connections are
-    /// held to `limits`; the engine reads `clock`. With `store: .postgres` the runs are kept in a
-    /// database of their own, dropped afterwards.
+    /// held to `limits`, and the clients `trustedProxies` name are the callers; the engine reads
+    /// `clock`. With `store: .postgres` the runs are kept in a database of their own, dropped afterwards.
     public static func with<T>(
         _ definitions: [WorkflowDefinition], store kind: StoreKind = .sqlite, secrets: [String: String] = [:], logger: Logger = silentLogger,
-        directory: TemporaryDirectory? = nil, limits: ConnectionLimits = ConnectionLimits(),
+        directory: TemporaryDirectory? = nil, limits: ConnectionLimits = ConnectionLimits(), trustedProxies: TrustedProxies = TrustedProxies(),
         configuration: WorkflowEngine.Configuration = .init(), clock: @escaping @Sendable () -> TimestampValue = WorkflowEngine.systemTime,
         _ body: (RunningServer) async throws -> T
     ) async throws -> T {
         let directory = try directory ?? TemporaryDirectory()
         let opened = try await kind.open(in: directory, file: "stepwise.db")
         do {
-            let result = try await serve(definitions, store: opened.store, secrets: secrets, logger: logger, limits: limits, configuration: configuration, clock: clock, body)
+            let result = try await serve(
+                definitions, store: opened.store, secrets: secrets, logger: logger, limits: limits, trustedProxies: trustedProxies, configuration: configuration,
+                clock: clock, body)
             await opened.close()
             return result
         } catch {
@@ -50,7 +52,7 @@ public struct RunningServer: Sendable {
 
     private static func serve<T>(
         _ definitions: [WorkflowDefinition], store: any Store, secrets: [String: String], logger: Logger, limits: ConnectionLimits,
-        configuration: WorkflowEngine.Configuration, clock: @escaping @Sendable () -> TimestampValue, _ body: (RunningServer) async throws -> T
+        trustedProxies: TrustedProxies, configuration: WorkflowEngine.Configuration, clock: @escaping @Sendable () -> TimestampValue, _ body: (RunningServer) async throws -> T
     ) async throws -> T {
         let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(secrets), clock: WorkflowEngine.systemTime)
         let registry = PrometheusCollectorRegistry()
@@ -60,7 +62,7 @@ public struct RunningServer: Sendable {
         try await engine.install(definitions)
         let server = StepwiseServer(
             engine: engine, host: "127.0.0.1", port: 0, access: APIAccess(token: Self.token, boundHost: "127.0.0.1"), limits: limits,
-            registry: registry, logger: logger)
+            trustedProxies: trustedProxies, registry: registry, logger: logger)
         return try await withApplication("the Stepwise server", { server.application(onRunning: $0) }) { port in
             try await body(RunningServer(port: port, engine: engine, store: store))
         }

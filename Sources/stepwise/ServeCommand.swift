@@ -60,6 +60,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("allowed-host"), help: "Another host name to answer to when bound to loopback (behind a proxy); repeatable.")
     var allowedHosts: [String] = []
 
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "A reverse proxy in front (an address or a CIDR range: 10.0.0.0/8, ::1) whose X-Forwarded-For names the client that QStash's callerIp records; repeatable (default: none, the connection's peer is the caller).")
+    var trustedProxies: [String] = []
+
     @Option(name: .customLong("idle-timeout"), help: "Close a connection with no request in progress after this long.")
     var idleTimeout = DurationArgument("60s", .seconds(60))
 
@@ -91,6 +96,11 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...(100 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1 and 104857600 (100 MiB)") }
         for (name, timeout) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] {
             guard timeout.duration > .zero else { throw ValidationError("\(name) must be longer than 0s") }
+        }
+        do {
+            _ = try TrustedProxies(trustedProxies)
+        } catch {
+            throw ValidationError("--trusted-proxy \(error)")
         }
         // Shorter is more likely a slip (`30s` for `30d`) than a wish to lose runs before anyone read them.
         guard runRetention.map({ $0.duration >= .seconds(3_600) }) ?? true else { throw ValidationError("--run-retention must be at least 1h") }
@@ -125,7 +135,8 @@ struct ServeCommand: AsyncParsableCommand {
         let limits = ConnectionLimits(
             idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, bodyTimeout: bodyTimeout.duration,
             maximumConnections: maxConnections, maximumMessageBytes: maxMessageBytes)
-        try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, registry: registry).run { port in
+        let proxies = try TrustedProxies(trustedProxies)
+        try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry).run { port in
             let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "
                 + "(API token from \(token.source))\n"
             FileHandle.standardOutput.write(Data(line.utf8))

@@ -1,6 +1,7 @@
 import Foundation
 import StepwiseEngine
 import StepwiseExpressions
+@testable import StepwiseServer
 import StepwiseTesting
 import Testing
 
@@ -97,6 +98,30 @@ struct CallerAddressTests {
                 let sdkFresh = try #require(again.json?["workflowRunId"]?.string, "\(again.body)")
                 #expect(try await server.store.run(id: sdkFresh)?.callerIp == "127.0.0.2")
             }
+        }
+    }
+
+    @Test("behind a trusted proxy, the client X-Forwarded-For names is the caller; from anyone else the header is ignored")
+    func trustedProxyNamesTheClient() async throws {
+        let proxies = try TrustedProxies(["127.0.0.2/32", "10.0.0.0/8"])
+        try await RunningServer.with([], trustedProxies: proxies) { server async throws in
+            func caller(fromProxy: Bool, forwardedFor: String) async throws -> String? {
+                let headers = [("Upstash-Delay", "1h"), ("X-Forwarded-For", forwardedFor)]
+                let answer: Value?
+                if fromProxy {
+                    answer = try await Self.sendFromOtherAddress(
+                        "POST", "/v2/publish/http://127.0.0.1:9/x", body: "{}", headers: headers.map { "\($0.0): \($0.1)" }, port: server.port)
+                } else {
+                    answer = try await send(.POST, server.url("/v2/publish/http://127.0.0.1:9/x"), body: "{}", headers: headers).json
+                }
+                let id = try #require(answer?["messageId"]?.string)
+                return try await send(.GET, server.url("/v2/messages/\(id)")).json?["callerIp"]?.string
+            }
+            #expect(try await caller(fromProxy: true, forwardedFor: "198.51.100.1, 203.0.113.7") == "203.0.113.7", "the nearest hop; the rest is the client's word")
+            #expect(try await caller(fromProxy: true, forwardedFor: "203.0.113.7, 10.1.2.3") == "203.0.113.7", "trusted hops are passed over")
+            #expect(try await caller(fromProxy: true, forwardedFor: "[2001:db8::7]:4711") == "2001:db8::7")
+            #expect(try await caller(fromProxy: true, forwardedFor: "unknown") == "127.0.0.2", "no address: the proxy is the caller")
+            #expect(try await caller(fromProxy: false, forwardedFor: "203.0.113.7") == "127.0.0.1", "an untrusted peer cannot name another caller")
         }
     }
 }
