@@ -101,7 +101,7 @@ enum WorkflowRunLogView {
     /// A delivery a running SDK run waits on, or one a canceled run's cancel dropped, with the errors
     /// of its attempts so far, oldest first.
     struct NextDelivery: Sendable {
-        /// The queued message, without its body.
+        /// The queued message (its body is not shown).
         var message: QueuedMessage
         /// The `ERROR` events of its attempts so far, oldest first.
         var errors: [MessageEvent]

@@ -1,21 +1,21 @@
 /// Finds the name a person most likely meant, for "did you mean …?" hints.
 public enum SpellingSuggestion {
-    /// The candidate closest to `word` by edit distance, when it is close enough to be a plausible typo.
+    /// The candidate closest to `word` by edit distance, when it is close enough to be a plausible
+    /// typo; of equally close ones, the first in code-point order, so that a hint does not change
+    /// from one run to the next when the candidates come from a set.
     ///
     /// Costs O(`word.count` × the candidates' length) at most, and far less for candidates whose length
     /// alone rules them out: a diagnostic for a long misspelled name must not make `validate` slow.
     public static func closest<S: Sequence>(to word: String, among candidates: S) -> String? where S.Element == String {
         let typed = Array(word.lowercased())
-        var bound = max(1, word.count / 3)
-        var best: String?
+        let limit = max(1, word.count / 3)
+        var best: (distance: Int, name: String)?
         for candidate in candidates where candidate != word {
-            guard let distance = editDistance(typed, Array(candidate.lowercased()), atMost: bound) else { continue }
-            // A tie keeps the first candidate found: only a strictly closer one replaces it.
-            if best != nil, distance >= bound { continue }
-            best = candidate
-            bound = distance
+            guard let distance = editDistance(typed, Array(candidate.lowercased()), atMost: best?.distance ?? limit) else { continue }
+            if let best, (distance, candidate) >= best { continue }
+            best = (distance, candidate)
         }
-        return best
+        return best?.name
     }
 
     /// Levenshtein distance with adjacent transpositions counted as one edit, or nil when it exceeds

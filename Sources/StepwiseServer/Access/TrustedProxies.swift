@@ -24,7 +24,9 @@ public struct TrustedProxies: Sendable, Equatable {
 
     /// Why a range could not be read, naming it.
     public struct InvalidRange: Error, CustomStringConvertible {
+        /// The range as given.
         public let text: String
+        /// What is wrong, for people.
         public var description: String {
             "'\(text)' is not an IP address or a range of them (CIDR: 10.0.0.0/8, 192.168.1.5, fd00::/8, ::1)"
         }
@@ -48,7 +50,7 @@ public struct TrustedProxies: Sendable, Equatable {
         guard let peerText = peer.flatMap(CallerAddress.text(of:)) else { return nil }
         guard !ranges.isEmpty, let peerBytes = Self.bytes(peerText), isTrusted(peerBytes) else { return peerText }
         var client = peerText
-        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { $0.trimmingCharacters(in: .whitespaces) }
         for hop in hops.reversed() {
             guard let text = Self.address(inHop: hop), let bytes = Self.bytes(text) else { break }
             client = text
@@ -63,23 +65,36 @@ public struct TrustedProxies: Sendable, Equatable {
 
     private static func range(_ text: String) throws(InvalidRange) -> Range {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        guard let address = parts.first, let bytes = bytes(CallerAddress.normalized(address)) else { throw InvalidRange(text: text) }
+        guard let address = parts.first else { throw InvalidRange(text: text) }
+        // Peers are matched as `CallerAddress` writes them, an IPv4-mapped one as IPv4: so is a
+        // mapped range, its prefix less the 96 bits of the mapping.
+        let written = CallerAddress.normalized(address)
+        guard let bytes = bytes(written) else { throw InvalidRange(text: text) }
+        let mappingBits = address.contains(":") && !written.contains(":") ? 96 : 0
         guard parts.count == 2 else { return Range(bytes: bytes, prefixLength: bytes.count * 8) }
-        guard let length = Int(parts[1]), (0...bytes.count * 8).contains(length) else { throw InvalidRange(text: text) }
-        return Range(bytes: bytes, prefixLength: length)
+        guard let length = Int(parts[1]), (mappingBits...mappingBits + bytes.count * 8).contains(length) else { throw InvalidRange(text: text) }
+        return Range(bytes: bytes, prefixLength: length - mappingBits)
     }
 
     /// The address a hop of `X-Forwarded-For` names, as `CallerAddress` writes it: proxies may add a
-    /// port (`203.0.113.7:4711`, `[2001:db8::1]:4711`) or brackets; `nil` for anything else (`unknown`).
+    /// port (`203.0.113.7:4711`, `[2001:db8::1]:4711`) or brackets; `nil` for anything else
+    /// (`unknown`, an empty hop, text after the brackets that is no port).
     private static func address(inHop hop: String) -> String? {
         var text = Substring(hop)
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            guard isPort(text[text.index(after: close)...]) else { return nil }
             text = text[text.index(after: text.startIndex)..<close]
         } else if text.filter({ $0 == ":" }).count == 1, let colon = text.firstIndex(of: ":") {
+            guard isPort(text[colon...]) else { return nil }
             text = text[..<colon]
         }
         guard let address = try? SocketAddress(ipAddress: String(text), port: 0) else { return nil }
         return CallerAddress.text(of: address)
+    }
+
+    /// Whether `suffix` is nothing, or `:` and a port number.
+    private static func isPort(_ suffix: Substring) -> Bool {
+        suffix.isEmpty || (suffix.first == ":" && suffix.count > 1 && suffix.dropFirst().allSatisfy { ("0"..."9").contains($0) })
     }
 
     /// The bytes of the address `text` names, in network order; `nil` when it names none.

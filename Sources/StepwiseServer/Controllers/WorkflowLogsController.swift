@@ -62,7 +62,12 @@ struct WorkflowLogsController: Sendable {
             let queued = try await engine.store.queuedMessages(runId: run.id).filter(WorkflowRunLogView.NextDelivery.isShown)
             return try await withErrors(queued, tried: queued.filter { $0.attempt > 0 }.map(\.id))
         case .canceled:
-            let canceled = try await events(.canceled) { $0.runId = run.id }.map(\.messageId)
+            // From the cancel on (it ended the run then): a run resumed from the DLQ keeps its id,
+            // and the failure before the resume logged the deliveries it dropped as canceled too.
+            let canceled = try await events(.canceled) { filter in
+                filter.runId = run.id
+                filter.from = run.updatedAt.millisecondsSinceEpoch
+            }.map(\.messageId)
             guard !canceled.isEmpty else { return [] }
             let created = try await events(.created) { $0.messageIds = canceled }.reversed().compactMap(\.message)
             let dropped = created.filter(WorkflowRunLogView.NextDelivery.isShown)
