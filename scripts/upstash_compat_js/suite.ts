@@ -586,12 +586,22 @@ const scenarios: Record<string, Scenario> = {
     check: async (runId, id) => {
       const label = `cancel-${id}`;
       const more = await client.trigger([1, 2, 3].map(() => ({ url: appUrl("/slow"), body: "slow", label, headers: { [ID_HEADER]: `${id}-x` } })));
-      await until("three labelled runs", async () => ((await client.logs({ filter: { label } } as any)).runs.length === 3 ? true : undefined));
+      // Each asleep: its last group is the delivery after the sleep, queued (not its first delivery, the init step's).
+      const asleep = (run: any) => {
+        const last = run.steps[run.steps.length - 1];
+        return last?.type === "next" && last.steps[0]?.messageId !== run.steps[0]?.steps[0]?.messageId;
+      };
+      await until("three labelled runs asleep", async () => {
+        const { runs } = await client.logs({ filter: { label } } as any);
+        return runs.length === 3 && runs.every(asleep) ? true : undefined;
+      });
       const { cancelled } = await client.cancel({ filter: { label } } as any);
       expect(cancelled, 3, "cancelled by label");
       for (const { workflowRunId } of more) {
         const run = (await client.logs({ workflowRunId })).runs[0] as any;
         expect(run.workflowState, "RUN_CANCELED", "state of a cancelled run");
+        const dropped = run.steps[run.steps.length - 1];
+        expect(`${dropped.type} ${dropped.steps[0]?.state}`, "next STEP_CANCELED", "the delivery the cancel dropped");
       }
       expect((await client.cancel(runId)).cancelled, 1, "cancelled by id");
       results[id] = `cancelled ${cancelled}`;
