@@ -267,6 +267,9 @@ enum PostgresSchema {
         Migration(name: "v12: the message log by run, for the deliveries a canceled run dropped", statements: [
             "CREATE INDEX message_events_by_run ON message_events(run_id)",
         ]),
+        Migration(name: "v13: the caller of a QStash schedule", statements: [
+            "ALTER TABLE queue_schedules ADD COLUMN caller_ip TEXT",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

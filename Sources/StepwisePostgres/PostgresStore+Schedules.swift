@@ -65,9 +65,10 @@ extension PostgresStore {
         try await write { transaction in
             try transaction.session.execute(
                 """
-                INSERT INTO queue_schedules (id, destination, cron, timezone, headers, body, paused, created_at, next_fire_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO queue_schedules (id, destination, cron, timezone, headers, body, paused, created_at, next_fire_at, caller_ip)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET destination = excluded.destination, headers = excluded.headers, body = excluded.body,
+                    caller_ip = excluded.caller_ip,
                     next_fire_at = CASE WHEN queue_schedules.cron = excluded.cron AND queue_schedules.timezone IS NOT DISTINCT FROM excluded.timezone
                         THEN queue_schedules.next_fire_at ELSE excluded.next_fire_at END,
                     cron = excluded.cron, timezone = excluded.timezone
@@ -75,7 +76,7 @@ extension PostgresStore {
                 [
                     schedule.id, schedule.destination, schedule.cron, schedule.timeZone, try StoredJSON.text(schedule.headers),
                     schedule.body.map { Data($0) }, schedule.paused ? 1 : 0, PostgresTransaction.at(schedule.createdAt),
-                    schedule.nextFireAt.map(PostgresTransaction.at),
+                    schedule.nextFireAt.map(PostgresTransaction.at), schedule.callerIp,
                 ])
         }
     }
@@ -119,7 +120,7 @@ extension PostgresStore {
             body: ((try? row("body", as: Data?.self)) ?? nil).map { Array($0) }, paused: paused != 0, createdAt: createdAt,
             nextFireAt: PostgresTransaction.timestamp((try? row("next_fire_at", as: Int64?.self)) ?? nil),
             lastFireAt: PostgresTransaction.timestamp((try? row("last_fire_at", as: Int64?.self)) ?? nil),
-            lastMessageId: (try? row("last_message_id", as: String?.self)) ?? nil)
+            lastMessageId: (try? row("last_message_id", as: String?.self)) ?? nil, callerIp: (try? row("caller_ip", as: String?.self)) ?? nil)
     }
 
     // MARK: Signing keys

@@ -405,6 +405,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v19: the message log by run, for the deliveries a canceled run dropped") { db in
             try db.execute(sql: "CREATE INDEX message_events_by_run ON message_events(run_id)")
         }
+        migrator.registerMigration("v20: the caller of a QStash schedule") { db in
+            try db.execute(sql: "ALTER TABLE queue_schedules ADD COLUMN caller_ip TEXT")
+        }
         return migrator
     }
 

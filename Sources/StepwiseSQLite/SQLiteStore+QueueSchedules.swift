@@ -14,9 +14,10 @@ extension SQLiteStore {
         try await pool.write { db in
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO queue_schedules (id, destination, cron, timezone, headers, body, paused, created_at, next_fire_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO queue_schedules (id, destination, cron, timezone, headers, body, paused, created_at, next_fire_at, caller_ip)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(id) DO UPDATE SET destination = excluded.destination, headers = excluded.headers, body = excluded.body,
+                        caller_ip = excluded.caller_ip,
                         next_fire_at = CASE WHEN cron = excluded.cron AND timezone IS excluded.timezone THEN next_fire_at
                             ELSE excluded.next_fire_at END,
                         cron = excluded.cron, timezone = excluded.timezone
@@ -24,7 +25,7 @@ extension SQLiteStore {
             ).execute(arguments: [
                 schedule.id, schedule.destination, schedule.cron, schedule.timeZone,
                 try StoredJSON.text(schedule.headers), schedule.body.map { Data($0) },
-                schedule.paused, SQLiteTime.milliseconds(schedule.createdAt), schedule.nextFireAt.map(SQLiteTime.milliseconds),
+                schedule.paused, SQLiteTime.milliseconds(schedule.createdAt), schedule.nextFireAt.map(SQLiteTime.milliseconds), schedule.callerIp,
             ])
         }
     }
@@ -72,6 +73,6 @@ extension SQLiteStore {
             id: row["id"], destination: row["destination"], cron: row["cron"], timeZone: row["timezone"], headers: headers,
             body: (row["body"] as Data?).map { Array($0) }, paused: row["paused"], createdAt: createdAt,
             nextFireAt: SQLiteTime.timestamp(row["next_fire_at"]), lastFireAt: SQLiteTime.timestamp(row["last_fire_at"]),
-            lastMessageId: row["last_message_id"])
+            lastMessageId: row["last_message_id"], callerIp: row["caller_ip"])
     }
 }

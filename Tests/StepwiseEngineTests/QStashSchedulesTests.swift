@@ -52,6 +52,19 @@ struct QStashSchedulesTests {
                 #expect(read["lastScheduleTime"] == .int(tickTime.millisecondsSinceEpoch))
                 #expect(read["nextScheduleTime"] == .int(tickTime.millisecondsSinceEpoch + 60_000))
                 #expect(read["isPaused"] == false)
+                #expect(read["callerIp"] == "127.0.0.1" && read["callerIP"] == "127.0.0.1", "the address it was created from")
+                let tickId = try #require(read["lastMessageId"]?.string)
+                let states = try await eventually("the tick's delivery in lastScheduleStates") { () async throws -> Value? in
+                    let states = try await send(.GET, stepwise.url("/v2/schedules/every-minute")).json?["lastScheduleStates"]
+                    return states == ["\(tickId)": "SUCCESS"] ? states : nil
+                }
+                #expect(states == ["\(tickId)": "SUCCESS"])
+                func logged(from address: String) async throws -> [String] {
+                    let events = try await send(.GET, stepwise.url("/v2/events?scheduleId=every-minute&callerIp=\(address)")).json?["events"]?.list
+                    return events?.compactMap { $0["messageId"]?.string } ?? []
+                }
+                #expect(try await logged(from: "127.0.0.1").contains(tickId), "the tick's message is its schedule's caller's")
+                #expect(try await logged(from: "127.0.0.2").isEmpty)
                 let stored = try await stepwise.store.queueSchedules()
                 #expect(!stored.contains { $0.headers.contains { $0.name.lowercased() == "authorization" } }, "nor is it stored")
 
@@ -75,6 +88,31 @@ struct QStashSchedulesTests {
                 #expect(try await send(.DELETE, stepwise.url("/v2/schedules/every-minute")).status == 404)
                 #expect(target.requests(to: "/tick").count == 1)
             }
+        }
+    }
+
+    @Test(arguments: StoreKind.testable)
+    func aScheduleShowsTheOptionsOfItsMessageAndItsCallerAsQStashDoes(kind: StoreKind) async throws {
+        try await RunningServer.with([], store: kind) { stepwise in
+            let body: [UInt8] = [0xFF, 0x00, 0x41]
+            let created = try await send(
+                .POST, stepwise.url("/v2/schedules/http://127.0.0.1:9/tick"), bytes: body,
+                headers: [
+                    ("Upstash-Cron", "0 0 1 1 *"), ("Upstash-Schedule-Id", "options"), ("Upstash-Delay", "90s"),
+                    ("Upstash-Callback", "http://127.0.0.1:9/done"), ("Upstash-Failure-Callback", "http://127.0.0.1:9/failed"),
+                    ("Upstash-Label", "billing,nightly"), ("Upstash-Retry-Delay", "1000 * retried"), ("Upstash-Retries", "2"),
+                    ("Upstash-Flow-Control-Key", "nightly"), ("Upstash-Flow-Control-Value", "rate=5,period=1m,parallelism=2"),
+                ])
+            #expect(created.status == 200, "\(created.body)")
+            let read = try #require(try await send(.GET, stepwise.url("/v2/schedules/options")).json)
+            #expect(read["bodyBase64"] == .string(Data(body).base64EncodedString()) && read["body"] == nil, "a body that is no UTF-8, in base64")
+            #expect(read["delay"] == 90 && read["retries"] == 2)
+            #expect(read["callback"] == "http://127.0.0.1:9/done" && read["failureCallback"] == "http://127.0.0.1:9/failed")
+            #expect(read["label"] == "billing,nightly" && read["labels"] == ["billing", "nightly"])
+            #expect(read["retryDelayExpression"] == "1000 * retried")
+            #expect(read["flowControlKey"] == "nightly" && read["rate"] == 5 && read["period"] == 60 && read["parallelism"] == 2)
+            #expect(read["lastScheduleStates"] == nil, "no tick yet")
+            #expect(read["callerIP"] == "127.0.0.1")
         }
     }
 

@@ -20,7 +20,7 @@ extension WorkflowEngine {
             id: request.scheduleId ?? RunIdentifier.fresh(prefix: "scd_"),
             destination: request.message.destination, cron: request.cron, timeZone: request.timeZone,
             headers: request.messageHeaders.fields.map { ForwardedHeader($0.name, $0.value) }, body: request.message.body, createdAt: now,
-            nextFireAt: next)
+            nextFireAt: next, callerIp: request.message.callerIp)
         try await store.saveQueueSchedule(schedule)
         schedulesChanged()
         return try await store.queueSchedules().first { $0.id == schedule.id } ?? schedule

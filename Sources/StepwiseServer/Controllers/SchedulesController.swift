@@ -18,7 +18,7 @@ struct SchedulesController: Sendable {
         router.get("v2/schedules") { _, _ in await schedules() }
         // Creation takes a whole URL after the prefix, so every route below it is a catch-all
         // (the router allows no named parameter beside one).
-        router.post("v2/schedules/**") { request, _ in await create(request) }
+        router.post("v2/schedules/**") { request, context in await create(request, from: context.callerIp) }
         router.get("v2/schedules/**") { _, context in
             guard let id = Self.scheduleId(context) else { return Self.noSuchRoute }
             return await schedule(id)
@@ -50,14 +50,34 @@ struct SchedulesController: Sendable {
     private func schedules() async -> Response {
         do {
             let workflows = try await engine.store.schedules().map(Self.view)
-            let queued = try await engine.store.queueSchedules().map(Self.view)
-            return JSONResponse.make(.ok, .list(workflows + queued))
+            let queued = try await engine.store.queueSchedules()
+            let states = try await lastStates(of: queued)
+            return JSONResponse.make(.ok, .list(workflows + queued.map { Self.view($0, lastStates: states) }))
         } catch {
             return failures.answer("cannot list schedules", error)
         }
     }
 
-    private func create(_ request: Request) async -> Response {
+    /// The state of each schedule's last tick's message, by message id, as QStash names it
+    /// (`IN_PROGRESS`, `SUCCESS`, `FAIL`), from the message log while it keeps them: one read for all.
+    private func lastStates(of schedules: [QueueSchedule]) async throws -> [String: String] {
+        var filter = MessageEventFilter()
+        filter.messageIds = schedules.compactMap(\.lastMessageId)
+        guard !filter.messageIds.isEmpty else { return [:] }
+        let events = try await engine.store.messageEvents(matching: filter, before: nil, count: MessageEventFilter.maximumPage).events
+        var states: [String: String] = [:]
+        // Newest first: a message's first event here is its latest.
+        for event in events where states[event.messageId] == nil {
+            states[event.messageId] = switch event.state {
+            case .delivered: "SUCCESS"
+            case .failed, .canceled: "FAIL"
+            case .created, .error, .retry: "IN_PROGRESS"
+            }
+        }
+        return states
+    }
+
+    private func create(_ request: Request, from callerIp: String?) async -> Response {
         let body: [UInt8]
         switch await RequestBody.bytes(request, upTo: maximumMessageBytes) {
         case .failure(let refusal): return refusal.response
@@ -65,7 +85,8 @@ struct SchedulesController: Sendable {
         }
         let schedule: QueueSchedule
         do {
-            let parsed = try ScheduleRequest(target: request.uri.string, headers: request.headerFields, body: body)
+            var parsed = try ScheduleRequest(target: request.uri.string, headers: request.headerFields, body: body)
+            parsed.message.callerIp = callerIp
             schedule = try await engine.createSchedule(parsed)
         } catch let error as ProtocolError {
             return JSONResponse.error(.badRequest, error.message)
@@ -78,7 +99,7 @@ struct SchedulesController: Sendable {
     private func schedule(_ id: String) async -> Response {
         do {
             guard let schedule = try await engine.store.queueSchedules().first(where: { $0.id == id }) else { return Self.noSchedule(id) }
-            return JSONResponse.make(.ok, Self.view(schedule))
+            return JSONResponse.make(.ok, Self.view(schedule, lastStates: try await lastStates(of: [schedule])))
         } catch {
             return failures.answer("cannot read the schedule", error)
         }
@@ -137,22 +158,34 @@ struct SchedulesController: Sendable {
         return (message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []), message.body)
     }
 
-    /// A QStash schedule in QStash's shape (times in unix milliseconds), plus the columns of
-    /// `stepwise schedules`.
-    private static func view(_ schedule: QueueSchedule) -> Value {
+    /// A QStash schedule in QStash's shape (times in unix milliseconds, delays and periods in
+    /// seconds), plus the columns of `stepwise schedules`; `lastStates` holds the state of its last
+    /// tick's message, when known.
+    private static func view(_ schedule: QueueSchedule, lastStates: [String: String]) -> Value {
         let message = try? schedule.tickMessage()
-        let flow = message?.options.flowControl
+        let options = message?.options
+        let flow = options?.flowControl
         let (headers, body) = shown(schedule)
+        let shownBody = body.map { QStashMessageView.body($0, text: "body", base64: "bodyBase64") }.map { (name: $0.0, value: $0.1) }
+        let lastState = schedule.lastMessageId.flatMap { id in lastStates[id].map { Value.map(ValueMap([(id, .string($0))])) } }
         let fields: [(String, Value?)] = [
             ("scheduleId", .string(schedule.id)), ("destination", .string(schedule.destination)), ("target", .string(schedule.destination)),
             ("cron", .string(schedule.cronHeader)), ("timezone", .string(schedule.timeZone ?? "UTC")),
             ("createdAt", .int(schedule.createdAt.millisecondsSinceEpoch)), ("method", .string(message?.options.method ?? "POST")),
             ("header", QStashMessageView.headers(headers)),
-            ("retries", .int(Int64(message?.options.retries ?? QueuedMessage.defaultRetries))), ("isPaused", .bool(schedule.paused)),
-            ("body", body.map { .string(String(decoding: $0, as: UTF8.self)) }), ("flowControlKey", flow.map { .string($0.key) }),
+            ("retries", .int(Int64(options?.retries ?? QueuedMessage.defaultRetries))), ("isPaused", .bool(schedule.paused)),
+            (shownBody?.name ?? "body", shownBody?.value),
+            ("delay", options?.delay.map { .int($0.milliseconds / 1_000) }), ("callback", message?.callback.map { .string($0.url) }),
+            ("failureCallback", message?.failureCallback.map { .string($0.url) }), ("queueName", message?.queue.map(Value.string)),
+            ("label", options?.label.map(Value.string)), ("labels", options?.label.map(QStashMessageView.labels)),
+            ("retryDelayExpression", options?.retryDelay.map { .string($0.text) }),
+            // qstash-js reads `callerIp`; Upstash's API reference names it `callerIP`.
+            ("callerIp", schedule.callerIp.map(Value.string)), ("callerIP", schedule.callerIp.map(Value.string)),
+            ("flowControlKey", flow.map { .string($0.key) }),
             ("parallelism", flow?.parallelism.map { .int(Int64($0)) }), ("rate", flow?.rate.map { .int(Int64($0)) }),
+            ("period", flow?.period.map { .int($0.milliseconds / 1_000) }),
             ("nextScheduleTime", schedule.nextFireAt.map { .int($0.millisecondsSinceEpoch) }),
-            ("lastScheduleTime", schedule.lastFireAt.map { .int($0.millisecondsSinceEpoch) }),
+            ("lastScheduleTime", schedule.lastFireAt.map { .int($0.millisecondsSinceEpoch) }), ("lastScheduleStates", lastState),
             ("lastMessageId", schedule.lastMessageId.map(Value.string)), ("nextFire", schedule.nextFireAt.map { .string($0.description) }),
             ("lastFire", schedule.lastFireAt.map { .string($0.description) }),
         ]

@@ -25,11 +25,15 @@ public struct QueueSchedule: Sendable, Equatable {
     public var lastFireAt: TimestampValue?
     /// The message the last tick published.
     public var lastMessageId: String?
+    /// The IP address of the client that created it (or replaced it last), which its ticks'
+    /// messages carry as theirs; `nil` when unknown.
+    public var callerIp: String?
 
     /// A schedule with the given parts.
     public init(
         id: String, destination: String, cron: String, timeZone: String?, headers: [ForwardedHeader], body: [UInt8]?, paused: Bool = false,
-        createdAt: TimestampValue, nextFireAt: TimestampValue?, lastFireAt: TimestampValue? = nil, lastMessageId: String? = nil
+        createdAt: TimestampValue, nextFireAt: TimestampValue?, lastFireAt: TimestampValue? = nil, lastMessageId: String? = nil,
+        callerIp: String? = nil
     ) {
         self.id = id
         self.destination = destination
@@ -42,15 +46,19 @@ public struct QueueSchedule: Sendable, Equatable {
         self.nextFireAt = nextFireAt
         self.lastFireAt = lastFireAt
         self.lastMessageId = lastMessageId
+        self.callerIp = callerIp
     }
 
     /// `Upstash-Cron` as the client wrote it.
     public var cronHeader: String { timeZone.map { "CRON_TZ=\($0) \(cron)" } ?? cron }
 
-    /// The message one tick publishes: the stored one, delivered with `Upstash-Schedule-Id`.
+    /// The message one tick publishes: the stored one, delivered with `Upstash-Schedule-Id`, from
+    /// the schedule's caller.
     public func tickMessage() throws(ProtocolError) -> PublishedMessage {
         var fields = HeaderFields(headers.map { ($0.name, $0.value) })
         fields.append("Upstash-Forward-Upstash-Schedule-Id", id)
-        return try PublishedMessage(destination: destination, headers: fields, body: body)
+        var message = try PublishedMessage(destination: destination, headers: fields, body: body)
+        message.callerIp = callerIp
+        return message
     }
 }
