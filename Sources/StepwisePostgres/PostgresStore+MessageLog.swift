@@ -10,6 +10,25 @@ extension PostgresStore {
         try await snapshot { session in try MessageLog(PostgresTransaction(session)).page(matching: filter, before: before, count: count) }
     }
 
+    public func latestMessageStates(ids: [String]) async throws -> [String: MessageEvent.State] {
+        guard !ids.isEmpty else { return [:] }
+        let list = try StoredJSON.text(ids)
+        return try await snapshot { session in
+            let rows = try session.rows(
+                """
+                SELECT DISTINCT ON (message_id) message_id, state FROM message_events
+                WHERE message_id IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB))) ORDER BY message_id, seq DESC
+                """, [list])
+            let states = rows.compactMap { row -> (String, MessageEvent.State)? in
+                guard let id = try? row("message_id", as: String.self), let state = (try? row("state", as: String.self)).flatMap(MessageEvent.State.init) else {
+                    return nil
+                }
+                return (id, state)
+            }
+            return Dictionary(states, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     public func expireMessageEvents(before time: TimestampValue) async throws -> Int {
         try await write { transaction in try MessageLog(transaction).expire(before: PostgresTransaction.at(time)) }
     }

@@ -9,6 +9,21 @@ extension SQLiteStore {
         try await pool.read { db in try MessageLog(SQLiteTransaction(db)).page(matching: filter, before: before, count: count) }
     }
 
+    public func latestMessageStates(ids: [String]) async throws -> [String: MessageEvent.State] {
+        guard !ids.isEmpty else { return [:] }
+        let list = try StoredJSON.text(ids)
+        return try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT message_id, state FROM message_events WHERE seq IN (
+                            SELECT MAX(seq) FROM message_events WHERE message_id IN (SELECT value FROM json_each(?)) GROUP BY message_id)
+                        """),
+                arguments: [list])
+            return Dictionary(rows.compactMap { row in MessageEvent.State(rawValue: row["state"]).map { (row["message_id"] as String, $0) } }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     public func expireMessageEvents(before time: TimestampValue) async throws -> Int {
         try await groupCommit.write { db in try MessageLog(SQLiteTransaction(db)).expire(before: SQLiteTime.milliseconds(time)) }
     }

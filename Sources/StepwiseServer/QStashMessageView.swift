@@ -91,9 +91,13 @@ enum QStashMessageView {
             fields.append(("failureCallbackHeader", headers(failureCallback.headers)))
         }
         if let retryDelay = message.retryDelay { fields.append(("retryDelayExpression", .string(retryDelay))) }
-        // qstash-js reads `callerIp`; Upstash's API reference names it `callerIP`.
-        if let callerIp = message.callerIp { fields += [("callerIp", .string(callerIp)), ("callerIP", .string(callerIp))] }
-        return fields + flowControlFields(message)
+        return fields + callerFields(message.callerIp) + flowControlFields(message)
+    }
+
+    /// The address of the client that published a message or created a schedule, under both of its
+    /// names: qstash-js reads `callerIp`, Upstash's API reference names it `callerIP`.
+    static func callerFields(_ callerIp: String?) -> [(String, Value)] {
+        callerIp.map { [("callerIp", .string($0)), ("callerIP", .string($0))] } ?? []
     }
 
     /// The message's own flow control (a queue's is the queue's, not shown).

@@ -54,14 +54,15 @@ struct QStashSchedulesTests {
                 #expect(read["isPaused"] == false)
                 #expect(read["callerIp"] == "127.0.0.1" && read["callerIP"] == "127.0.0.1", "the address it was created from")
                 let tickId = try #require(read["lastMessageId"]?.string)
-                let states = try await eventually("the tick's delivery in lastScheduleStates") { () async throws -> Value? in
-                    let states = try await send(.GET, stepwise.url("/v2/schedules/every-minute")).json?["lastScheduleStates"]
-                    return states == ["\(tickId)": "SUCCESS"] ? states : nil
+                #expect(read["lastScheduleStates"] == ["\(tickId)": "IN_PROGRESS"] || read["lastScheduleStates"] == ["\(tickId)": "SUCCESS"])
+                _ = try await eventually("the tick's delivery in the listing's lastScheduleStates") { () async throws -> Bool? in
+                    let listed = try await send(.GET, stepwise.url("/v2/schedules")).json?.list?.first { $0["scheduleId"] == "every-minute" }
+                    return listed?["lastScheduleStates"] == ["\(tickId)": "SUCCESS"] ? true : nil
                 }
-                #expect(states == ["\(tickId)": "SUCCESS"])
                 func logged(from address: String) async throws -> [String] {
-                    let events = try await send(.GET, stepwise.url("/v2/events?scheduleId=every-minute&callerIp=\(address)")).json?["events"]?.list
-                    return events?.compactMap { $0["messageId"]?.string } ?? []
+                    let answer = try await send(.GET, stepwise.url("/v2/events?scheduleId=every-minute&callerIp=\(address)"))
+                    let events = try #require(answer.json?["events"]?.list, "\(answer.status) \(answer.body)")
+                    return events.compactMap { $0["messageId"]?.string }
                 }
                 #expect(try await logged(from: "127.0.0.1").contains(tickId), "the tick's message is its schedule's caller's")
                 #expect(try await logged(from: "127.0.0.2").isEmpty)
@@ -113,6 +114,27 @@ struct QStashSchedulesTests {
             #expect(read["flowControlKey"] == "nightly" && read["rate"] == 5 && read["period"] == 60 && read["parallelism"] == 2)
             #expect(read["lastScheduleStates"] == nil, "no tick yet")
             #expect(read["callerIP"] == "127.0.0.1")
+        }
+    }
+
+    @Test(arguments: StoreKind.testable)
+    func aTickWhoseMessageGaveUpShowsAsFailed(kind: StoreKind) async throws {
+        let clock = try VirtualClock.at("2026-06-01T00:00:30Z")
+        try await CountingServer.with { target in
+            target.fallback("/down", .status(500))
+            try await RunningServer.with([], store: kind, configuration: Self.polling, clock: { clock.now }) { stepwise in
+                let created = try await send(
+                    .POST, stepwise.url("/v2/schedules/" + target.url("/down")), body: "{}",
+                    headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "failing"), ("Upstash-Retries", "0")])
+                #expect(created.status == 200, "\(created.body)")
+                clock.advance(to: try TimestampValue(parsing: "2026-06-01T00:01:00Z"))
+                _ = try await eventually("the failed tick in lastScheduleStates") { () async throws -> Bool? in
+                    let read = try await send(.GET, stepwise.url("/v2/schedules/failing")).json
+                    guard let id = read?["lastMessageId"]?.string else { return nil }
+                    return read?["lastScheduleStates"] == ["\(id)": "FAIL"] ? true : nil
+                }
+                #expect(target.requests(to: "/down").count == 1)
+            }
         }
     }
 

@@ -65,8 +65,8 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     public var scheduleId: String?
     /// `Upstash-Redact-Fields`: what the APIs show redacted (`shown`).
     public var redaction: MessageRedaction?
-    /// The IP address of the client that published it (QStash's `callerIp`); none for what the
-    /// engine queues itself (callbacks, failure callbacks, schedule ticks).
+    /// The IP address of the client that published it (QStash's `callerIp`), a schedule's tick its
+    /// schedule's; none for what the engine queues itself (callbacks, failure callbacks).
     public var callerIp: String?
     /// The `Upstash-Flow-Control-Key` it was published with, which QStash's filters find it by;
     /// none for a queue's message, counted under its queue's own key.

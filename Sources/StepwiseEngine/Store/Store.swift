@@ -269,6 +269,9 @@ public protocol Store: Sendable {
     /// `nil`), newest first, and where the next page starts (`nil` on the last); `count` is
     /// capped at `MessageEventFilter.maximumPage`.
     func messageEvents(matching filter: MessageEventFilter, before: Int64?, count: Int) async throws -> (events: [MessageEvent], next: Int64?)
+    /// The state of the latest event of each message of `ids` that the log still holds, by id:
+    /// one read, however many events each has.
+    func latestMessageStates(ids: [String]) async throws -> [String: MessageEvent.State]
     /// Deletes up to `MessageLog.expiredPerTransaction` events that happened before `time`, in one
     /// transaction; how many it deleted.
     func expireMessageEvents(before time: TimestampValue) async throws -> Int

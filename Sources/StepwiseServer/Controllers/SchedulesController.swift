@@ -59,22 +59,17 @@ struct SchedulesController: Sendable {
     }
 
     /// The state of each schedule's last tick's message, by message id, as QStash names it
-    /// (`IN_PROGRESS`, `SUCCESS`, `FAIL`), from the message log while it keeps them: one read for all.
+    /// (`IN_PROGRESS`, `SUCCESS`, `FAIL`; a message canceled before its delivery failed), from
+    /// the message log while it keeps them: one read for all.
     private func lastStates(of schedules: [QueueSchedule]) async throws -> [String: String] {
-        var filter = MessageEventFilter()
-        filter.messageIds = schedules.compactMap(\.lastMessageId)
-        guard !filter.messageIds.isEmpty else { return [:] }
-        let events = try await engine.store.messageEvents(matching: filter, before: nil, count: MessageEventFilter.maximumPage).events
-        var states: [String: String] = [:]
-        // Newest first: a message's first event here is its latest.
-        for event in events where states[event.messageId] == nil {
-            states[event.messageId] = switch event.state {
+        let latest = try await engine.store.latestMessageStates(ids: schedules.compactMap(\.lastMessageId))
+        return latest.mapValues { state in
+            switch state {
             case .delivered: "SUCCESS"
             case .failed, .canceled: "FAIL"
             case .created, .error, .retry: "IN_PROGRESS"
             }
         }
-        return states
     }
 
     private func create(_ request: Request, from callerIp: String?) async -> Response {
@@ -166,21 +161,19 @@ struct SchedulesController: Sendable {
         let options = message?.options
         let flow = options?.flowControl
         let (headers, body) = shown(schedule)
-        let shownBody = body.map { QStashMessageView.body($0, text: "body", base64: "bodyBase64") }.map { (name: $0.0, value: $0.1) }
+        let (bodyName, bodyValue) = body.map { QStashMessageView.body($0, text: "body", base64: "bodyBase64") } ?? ("body", nil)
         let lastState = schedule.lastMessageId.flatMap { id in lastStates[id].map { Value.map(ValueMap([(id, .string($0))])) } }
         let fields: [(String, Value?)] = [
             ("scheduleId", .string(schedule.id)), ("destination", .string(schedule.destination)), ("target", .string(schedule.destination)),
             ("cron", .string(schedule.cronHeader)), ("timezone", .string(schedule.timeZone ?? "UTC")),
-            ("createdAt", .int(schedule.createdAt.millisecondsSinceEpoch)), ("method", .string(message?.options.method ?? "POST")),
+            ("createdAt", .int(schedule.createdAt.millisecondsSinceEpoch)), ("method", .string(options?.method ?? "POST")),
             ("header", QStashMessageView.headers(headers)),
             ("retries", .int(Int64(options?.retries ?? QueuedMessage.defaultRetries))), ("isPaused", .bool(schedule.paused)),
-            (shownBody?.name ?? "body", shownBody?.value),
+            (bodyName, bodyValue),
             ("delay", options?.delay.map { .int($0.milliseconds / 1_000) }), ("callback", message?.callback.map { .string($0.url) }),
             ("failureCallback", message?.failureCallback.map { .string($0.url) }), ("queueName", message?.queue.map(Value.string)),
             ("label", options?.label.map(Value.string)), ("labels", options?.label.map(QStashMessageView.labels)),
             ("retryDelayExpression", options?.retryDelay.map { .string($0.text) }),
-            // qstash-js reads `callerIp`; Upstash's API reference names it `callerIP`.
-            ("callerIp", schedule.callerIp.map(Value.string)), ("callerIP", schedule.callerIp.map(Value.string)),
             ("flowControlKey", flow.map { .string($0.key) }),
             ("parallelism", flow?.parallelism.map { .int(Int64($0)) }), ("rate", flow?.rate.map { .int(Int64($0)) }),
             ("period", flow?.period.map { .int($0.milliseconds / 1_000) }),
@@ -189,6 +182,6 @@ struct SchedulesController: Sendable {
             ("lastMessageId", schedule.lastMessageId.map(Value.string)), ("nextFire", schedule.nextFireAt.map { .string($0.description) }),
             ("lastFire", schedule.lastFireAt.map { .string($0.description) }),
         ]
-        return .map(ValueMap(fields.compactMap { name, value in value.map { (name, $0) } }))
+        return .map(ValueMap(fields.compactMap { name, value in value.map { (name, $0) } } + QStashMessageView.callerFields(schedule.callerIp)))
     }
 }
