@@ -58,6 +58,12 @@ extension PostgresStore {
         }
     }
 
+    public func runLogTimes(runId: String) async throws -> [Int64] {
+        try await session { session in
+            try session.values("SELECT recorded_at FROM run_log WHERE run_id = ? ORDER BY position", [runId], as: Int64.self)
+        }
+    }
+
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool {
         try await transitions { transitions in try transitions.finishAttempt(message, owner: owner, with: followUp) }
     }

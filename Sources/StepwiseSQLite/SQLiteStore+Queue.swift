@@ -105,6 +105,12 @@ extension SQLiteStore {
         }
     }
 
+    public func runLogTimes(runId: String) async throws -> [Int64] {
+        try await pool.read { db in
+            try Int64.fetchAll(db.cachedStatement(sql: "SELECT recorded_at FROM run_log WHERE run_id = ? ORDER BY position"), arguments: [runId])
+        }
+    }
+
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool {
         try await groupCommit.write { db in try SQLiteTransaction.transitions(db).finishAttempt(message, owner: owner, with: followUp) }
     }

@@ -22,10 +22,35 @@ enum WorkflowRunLogView {
         RunStatus.allCases.first { Self.state($0) == state }
     }
 
+    /// An SDK run's log as the logs API shows it: its entries, when each was recorded, and the
+    /// messages that appended them as QStash's message log keeps them (by message id; those it no
+    /// longer keeps are missing).
+    struct SDKLog: Sendable {
+        /// The entries, in log order.
+        var entries: [RawStep] = []
+        /// When each entry was recorded, in unix milliseconds, in log order.
+        var recordedAt: [Int64] = []
+        /// The messages that appended them, as created (`QueuedMessage.shown`), by id.
+        var messages: [String: QueuedMessage] = [:]
+
+        /// Upstash's fields of the entry at `position` that come from outside its step JSON: when it
+        /// was recorded, and its message's retries, retry delay and headers, when known.
+        func fields(at position: Int) -> [(String, Value)] {
+            var fields: [(String, Value)] = []
+            if recordedAt.indices.contains(position) { fields.append(("createdAt", .int(recordedAt[position]))) }
+            guard entries.indices.contains(position), let message = messages[entries[position].messageId] else { return fields }
+            fields.append(("retries", .int(Int64(message.retries))))
+            if let retryDelay = message.retryDelay { fields.append(("retryDelay", .string(retryDelay))) }
+            let headers = message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? [])
+            fields.append(("headers", QStashMessageView.headers(headers)))
+            return fields
+        }
+    }
+
     /// One run: `url` is its workflow URL (an SDK run's endpoint, a YAML run's route on this server);
     /// `deadLetter` is a failed SDK run's DLQ entry, which tells the delivery that failed it.
     static func run(
-        _ run: RunRecord, url: String, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord], deadLetter: DeadLetter?,
+        _ run: RunRecord, url: String, progress: RunProgress, log: SDKLog, attempts: [AttemptRecord], deadLetter: DeadLetter?,
         next deliveries: [NextDelivery] = []
     ) -> Value {
         var map = ValueMap([
@@ -67,16 +92,17 @@ enum WorkflowRunLogView {
 
     /// An SDK run's log: its initial payload (Upstash's `init` step), then its result steps (not
     /// plans, not a call's request), those run in one parallel group together.
-    private static func logGroups(_ log: [RawStep], run: RunRecord) -> [Value] {
-        guard let initial = log.first else { return [] }
-        var groups: [Value] = [["type": "sequential", "steps": [initialStep(initial, run: run)]]]
+    private static func logGroups(_ log: SDKLog, run: RunRecord) -> [Value] {
+        guard let initial = log.entries.first else { return [] }
+        var groups: [Value] = [["type": "sequential", "steps": [initialStep(initial, run: run, fields: log.fields(at: 0))]]]
         var parallel: [Value] = []
-        for raw in log.dropFirst() where raw.callType == .step {
+        for (position, raw) in log.entries.enumerated().dropFirst() where raw.callType == .step {
             guard let step = try? raw.step(), !step.isPlan else { continue }
             var map = step.object
             map[.string("messageId")] = .string(raw.messageId)
             map[.string("callType")] = .string(raw.callType.rawValue)
             map[.string("state")] = "STEP_SUCCESS"
+            for (name, value) in log.fields(at: position) { map[.string(name)] = value }
             if (step.concurrent ?? 1) > 1 {
                 parallel.append(.map(map))
                 continue
@@ -89,13 +115,17 @@ enum WorkflowRunLogView {
         return groups
     }
 
-    /// The initial payload as Upstash's logs show it: step 0, `init`, its `out` the payload's text.
-    private static func initialStep(_ raw: RawStep, run: RunRecord) -> Value {
-        .map(ValueMap([
+    /// The initial payload as Upstash's logs show it: step 0, `init`, its `out` the payload's text,
+    /// created with the run, with the trigger message's `fields`.
+    private static func initialStep(_ raw: RawStep, run: RunRecord, fields: [(String, Value)]) -> Value {
+        var map = ValueMap([
             ("stepId", 0), ("stepName", "init"), ("stepType", .string(StepType.initial.rawValue)),
             ("out", .string(String(decoding: raw.body, as: UTF8.self))), ("messageId", .string(raw.messageId)), ("callType", "step"),
-            ("concurrent", 1), ("state", "STEP_SUCCESS"), ("createdAt", .int(run.createdAt.millisecondsSinceEpoch)),
-        ]))
+            ("concurrent", 1), ("state", "STEP_SUCCESS"),
+        ])
+        for (name, value) in fields { map[.string(name)] = value }
+        map[.string("createdAt")] = .int(run.createdAt.millisecondsSinceEpoch)
+        return .map(map)
     }
 
     /// A delivery a running SDK run waits on, or one a canceled run's cancel dropped, with the errors

@@ -76,6 +76,12 @@ struct WorkflowLogsTests {
                 #expect(sdkSteps.first?["stepType"] == "Initial")
                 #expect(sdkSteps.first?["out"] == #"{"n":1}"#)
                 #expect(sdkSteps.allSatisfy { $0["messageId"]?.string?.hasPrefix("msg_") == true })
+                // As workflow-js's client test shows a step: its message's forwarded headers and retries, and when it was recorded.
+                #expect(sdkSteps.first?["headers"] == ["Content-Type": ["application/json"], "Upstash-Workflow-Sdk-Version": ["1"]])
+                #expect(sdkSteps.allSatisfy { $0["retries"] == 3 && $0["headers"]?["Upstash-Workflow-Sdk-Version"] != nil })
+                let recorded = sdkSteps.compactMap { $0["createdAt"]?.int }
+                #expect(recorded.count == 3 && recorded == recorded.sorted(), "every step has its time, in log order: \(recorded)")
+                #expect((recorded.first ?? 0) > 1_700_000_000_000, "unix ms")
                 let pending = try #require(runs.first?["steps"]?.list?.last)
                 #expect(pending["type"] == "next")
                 #expect(pending["steps"]?.list?.first?["stepName"] == "ready")

@@ -625,6 +625,10 @@ const scenarios: Record<string, Scenario> = {
       expect(first.steps[0].stepName, "init", "first step's name");
       expect(first.steps[0].out, "logged-payload", "first step's out");
       expect(run.steps[1].steps[0].stepName, "only", "second step");
+      // As workflow-js's own client test shows the init step: its message's forwarded headers and retries.
+      expect(first.steps[0].headers?.["Upstash-Workflow-Sdk-Version"]?.[0], "1", "the init step's SDK version header");
+      expect(typeof first.steps[0].retries, "number", "the init step's retries");
+      expect(typeof run.steps[1].steps[0].createdAt, "number", "the second step's createdAt");
     },
   },
 };

@@ -185,6 +185,8 @@ public protocol Store: Sendable {
 
     /// The log of an SDK run, entries `start...position` (to the end when `nil`).
     func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep]
+    /// When each entry of SDK run `runId`'s log was recorded, in unix milliseconds, in log order.
+    func runLogTimes(runId: String) async throws -> [Int64]
     /// Whether run `runId`'s log holds an entry that message `messageId` delivers, at `position`
     /// when given (found by its key), else anywhere; reads no entry's body.
     func logHolds(runId: String, messageId: String, at position: Int?) async throws -> Bool

@@ -44,13 +44,23 @@ struct WorkflowLogsController: Sendable {
 
     private func log(of run: RunRecord, request: Request) async throws -> Value {
         let progress = try await engine.store.progress(runId: run.id)
-        let log = run.endpoint == nil ? [] : try await engine.store.runLog(runId: run.id, through: nil)
+        let log = run.endpoint == nil ? WorkflowRunLogView.SDKLog() : try await sdkLog(of: run.id)
         let attempts = run.endpoint == nil ? try await engine.store.attempts(runId: run.id) : []
         let host = request.head.authority ?? "127.0.0.1"
         let url = run.endpoint ?? "http://\(host)/workflows/\(run.workflow)"
         let deadLetter = run.endpoint != nil && run.status == .failed ? try await engine.store.deadLetter(id: DeadLetter.id(ofRun: run.id)) : nil
         let next = run.endpoint == nil ? [] : try await nextDeliveries(of: run)
         return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter, next: next)
+    }
+
+    /// SDK run `runId`'s log with when each entry was recorded and the messages that appended them
+    /// (the run's newest page of them, which QStash's message log still keeps).
+    private func sdkLog(of runId: String) async throws -> WorkflowRunLogView.SDKLog {
+        let entries = try await engine.store.runLog(runId: runId, through: nil)
+        let recordedAt = try await engine.store.runLogTimes(runId: runId)
+        let created = try await events(.created) { $0.runId = runId }
+        let messages = Dictionary(created.compactMap { event in event.message.map { (event.messageId, $0) } }, uniquingKeysWith: { newest, _ in newest })
+        return WorkflowRunLogView.SDKLog(entries: entries, recordedAt: recordedAt, messages: messages)
     }
 
     /// What an SDK run waits on while it runs (its queued deliveries to the endpoint, and a call's
