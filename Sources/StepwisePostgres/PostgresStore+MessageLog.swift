@@ -29,6 +29,21 @@ extension PostgresStore {
         }
     }
 
+    public func createdMessages(ids: [String]) async throws -> [String: QueuedMessage] {
+        guard !ids.isEmpty else { return [:] }
+        let list = try StoredJSON.text(ids)
+        return try await snapshot { session in
+            let rows = try session.rows(
+                "SELECT message_id, spec FROM message_events WHERE state = 'CREATED' AND message_id IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))",
+                [list])
+            let messages = rows.compactMap { row -> (String, QueuedMessage)? in
+                guard let id = try? row("message_id", as: String.self), let spec = try? row("spec", as: String?.self) else { return nil }
+                return StoredJSON.decode(QueuedMessage.self, from: spec).map { (id, $0) }
+            }
+            return Dictionary(messages, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     public func expireMessageEvents(before time: TimestampValue) async throws -> Int {
         try await write { transaction in try MessageLog(transaction).expire(before: PostgresTransaction.at(time)) }
     }

@@ -58,9 +58,13 @@ extension PostgresStore {
         }
     }
 
-    public func runLogTimes(runId: String) async throws -> [Int64] {
+    public func timedRunLog(runId: String) async throws -> [(entry: RawStep, recordedAt: Int64)] {
         try await session { session in
-            try session.values("SELECT recorded_at FROM run_log WHERE run_id = ? ORDER BY position", [runId], as: Int64.self)
+            try session.rows("SELECT message_id, call_type, body, recorded_at FROM run_log WHERE run_id = ? ORDER BY position", [runId]).map { row in
+                let entry = RawStep(
+                    messageId: try row("message_id"), body: Array(try row("body", as: Data.self)), callType: CallType(rawValue: try row("call_type")) ?? .step)
+                return (entry, try row("recorded_at", as: Int64.self))
+            }
         }
     }
 

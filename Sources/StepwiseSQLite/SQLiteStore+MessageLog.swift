@@ -24,6 +24,19 @@ extension SQLiteStore {
         }
     }
 
+    public func createdMessages(ids: [String]) async throws -> [String: QueuedMessage] {
+        guard !ids.isEmpty else { return [:] }
+        let list = try StoredJSON.text(ids)
+        return try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT message_id, spec FROM message_events WHERE state = 'CREATED' AND message_id IN (SELECT value FROM json_each(?))"),
+                arguments: [list])
+            let messages = rows.compactMap { row in StoredJSON.decode(QueuedMessage.self, from: row["spec"]).map { (row["message_id"] as String, $0) } }
+            return Dictionary(messages, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     public func expireMessageEvents(before time: TimestampValue) async throws -> Int {
         try await groupCommit.write { db in try MessageLog(SQLiteTransaction(db)).expire(before: SQLiteTime.milliseconds(time)) }
     }

@@ -105,9 +105,15 @@ extension SQLiteStore {
         }
     }
 
-    public func runLogTimes(runId: String) async throws -> [Int64] {
+    public func timedRunLog(runId: String) async throws -> [(entry: RawStep, recordedAt: Int64)] {
         try await pool.read { db in
-            try Int64.fetchAll(db.cachedStatement(sql: "SELECT recorded_at FROM run_log WHERE run_id = ? ORDER BY position"), arguments: [runId])
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT message_id, call_type, body, recorded_at FROM run_log WHERE run_id = ? ORDER BY position"),
+                arguments: [runId]
+            ).map { row in
+                let entry = RawStep(messageId: row["message_id"], body: Array(row["body"] as Data), callType: CallType(rawValue: row["call_type"]) ?? .step)
+                return (entry, row["recorded_at"])
+            }
         }
     }
 

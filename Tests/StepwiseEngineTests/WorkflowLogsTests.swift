@@ -49,7 +49,8 @@ struct WorkflowLogsTests {
                 _ = try await finishedRun(broken, in: server.store)
                 let sdk = EmulatedSDKEndpoint(stepwise: server, url: endpoint.url("/wf"), steps: ["a", "b"])
                 endpoint.handle("/wf") { await sdk.answer($0) }
-                #expect(try await sdk.trigger(runId: "wfr_sdk_logs", payload: #"{"n":1}"#).status == 200)
+                let triggerOptions = [("Upstash-Forward-Authorization", "Bearer sdk-secret"), ("Upstash-Retry-Delay", "1000 * retried")]
+                #expect(try await sdk.trigger(runId: "wfr_sdk_logs", payload: #"{"n":1}"#, extraHeaders: triggerOptions).status == 200)
                 _ = try await finishedRun("wfr_sdk_logs", in: server.store)
                 let waiting = try await server.startRun("waiter", "{}")
                 try await parked(waiting, "ready", in: server.store)
@@ -77,7 +78,11 @@ struct WorkflowLogsTests {
                 #expect(sdkSteps.first?["out"] == #"{"n":1}"#)
                 #expect(sdkSteps.allSatisfy { $0["messageId"]?.string?.hasPrefix("msg_") == true })
                 // As workflow-js's client test shows a step: its message's forwarded headers and retries, and when it was recorded.
-                #expect(sdkSteps.first?["headers"] == ["Content-Type": ["application/json"], "Upstash-Workflow-Sdk-Version": ["1"]])
+                #expect(sdkSteps.first?["headers"] == [
+                    "Authorization": ["[redacted]"], "Content-Type": ["application/json"], "Upstash-Workflow-Sdk-Version": ["1"],
+                ])
+                #expect(sdkSteps.first?["retryDelay"] == "1000 * retried")
+                #expect(!page.body.contains("sdk-secret"), "a credential is never shown")
                 #expect(sdkSteps.allSatisfy { $0["retries"] == 3 && $0["headers"]?["Upstash-Workflow-Sdk-Version"] != nil })
                 let recorded = sdkSteps.compactMap { $0["createdAt"]?.int }
                 #expect(recorded.count == 3 && recorded == recorded.sorted(), "every step has its time, in log order: \(recorded)")

@@ -185,8 +185,9 @@ public protocol Store: Sendable {
 
     /// The log of an SDK run, entries `start...position` (to the end when `nil`).
     func runLog(runId: String, from start: Int, through position: Int?) async throws -> [RawStep]
-    /// When each entry of SDK run `runId`'s log was recorded, in unix milliseconds, in log order.
-    func runLogTimes(runId: String) async throws -> [Int64]
+    /// SDK run `runId`'s whole log, each entry with when it was recorded (unix milliseconds), in
+    /// log order.
+    func timedRunLog(runId: String) async throws -> [(entry: RawStep, recordedAt: Int64)]
     /// Whether run `runId`'s log holds an entry that message `messageId` delivers, at `position`
     /// when given (found by its key), else anywhere; reads no entry's body.
     func logHolds(runId: String, messageId: String, at position: Int?) async throws -> Bool
@@ -274,6 +275,9 @@ public protocol Store: Sendable {
     /// The state of the latest event of each message of `ids` that the log still holds, by id:
     /// one read, however many events each has.
     func latestMessageStates(ids: [String]) async throws -> [String: MessageEvent.State]
+    /// The messages of `ids` as their `CREATED` events keep them (`QueuedMessage.shown`, without
+    /// their bodies), by id; those the log no longer holds are missing.
+    func createdMessages(ids: [String]) async throws -> [String: QueuedMessage]
     /// Deletes up to `MessageLog.expiredPerTransaction` events that happened before `time`, in one
     /// transaction; how many it deleted.
     func expireMessageEvents(before time: TimestampValue) async throws -> Int

@@ -53,14 +53,13 @@ struct WorkflowLogsController: Sendable {
         return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter, next: next)
     }
 
-    /// SDK run `runId`'s log with when each entry was recorded and the messages that appended them
-    /// (the run's newest page of them, which QStash's message log still keeps).
+    /// SDK run `runId`'s log with when each entry was recorded, and the messages that appended the
+    /// entries the logs show, as QStash's message log still keeps them.
     private func sdkLog(of runId: String) async throws -> WorkflowRunLogView.SDKLog {
-        let entries = try await engine.store.runLog(runId: runId, through: nil)
-        let recordedAt = try await engine.store.runLogTimes(runId: runId)
-        let created = try await events(.created) { $0.runId = runId }
-        let messages = Dictionary(created.compactMap { event in event.message.map { (event.messageId, $0) } }, uniquingKeysWith: { newest, _ in newest })
-        return WorkflowRunLogView.SDKLog(entries: entries, recordedAt: recordedAt, messages: messages)
+        let timed = try await engine.store.timedRunLog(runId: runId)
+        let shown = timed.map(\.entry).filter { $0.callType == .step }.map(\.messageId)
+        let messages = try await engine.store.createdMessages(ids: shown)
+        return WorkflowRunLogView.SDKLog(entries: timed.map(\.entry), recordedAt: timed.map(\.recordedAt), messages: messages)
     }
 
     /// What an SDK run waits on while it runs (its queued deliveries to the endpoint, and a call's
