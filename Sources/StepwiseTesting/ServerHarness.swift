@@ -129,7 +129,9 @@ public func send(
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: bytes))
     }
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+    // Generous: with every suite running at once on 2 cores, a request with a 2 MiB body took
+    // over 10 s (a full `swift test`, session 36); a test states what comes back, not how fast.
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
     let collected = try await response.body.collect(upTo: 4 << 20)
     return HTTPAnswer(
         status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: String(buffer: collected),
