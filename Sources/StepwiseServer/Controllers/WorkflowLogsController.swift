@@ -77,9 +77,9 @@ struct WorkflowLogsController: Sendable {
                 filter.runId = run.id
                 filter.from = run.updatedAt.millisecondsSinceEpoch
             }.map(\.messageId)
-            guard !canceled.isEmpty else { return [] }
-            let created = try await events(.created) { $0.messageIds = canceled }.reversed().compactMap(\.message)
-            let dropped = created.filter(WorkflowRunLogView.NextDelivery.isShown)
+            let created = try await engine.store.createdMessages(ids: canceled)
+            // In the order the cancel dropped them (the log lists its newest first).
+            let dropped = canceled.reversed().compactMap { created[$0] }.filter(WorkflowRunLogView.NextDelivery.isShown)
             return try await withErrors(dropped, tried: dropped.map(\.id))
         case .succeeded, .failed:
             return []
