@@ -66,19 +66,27 @@ extension CommitBatcherTests {
         let directory = try TemporaryDirectory()
         let (pool, batcher, commits) = try await Self.counted(directory.path("held.db"), table: "items (id INTEGER PRIMARY KEY)")
         let (entered, holding) = AsyncStream<Void>.makeStream()
+        let submitted = Counter()
         let held = Task {
             // Should the write fail before it holds, the wait below ends and `held.value` says why.
             defer { holding.finish() }
             try await pool.write { db in
                 try db.execute(sql: "INSERT INTO items (id) VALUES (0)")
                 holding.yield()
-                Thread.sleep(forTimeInterval: 0.3)
+                // Held until every write below has been handed to the batcher, and a moment more: on
+                // a loaded machine they took longer than a fixed 0.3 s to start (a CI dry run, session 36).
+                let deadline = Date().addingTimeInterval(60)
+                while submitted.value < 20, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+                Thread.sleep(forTimeInterval: 0.2)
             }
         }
         for await _ in entered { break }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 1...20 {
-                group.addTask { try await batcher.write { db in try db.execute(sql: "INSERT INTO items (id) VALUES (?)", arguments: [index]) } }
+                group.addTask {
+                    submitted.increment()
+                    try await batcher.write { db in try db.execute(sql: "INSERT INTO items (id) VALUES (?)", arguments: [index]) }
+                }
             }
             try await group.waitForAll()
         }
