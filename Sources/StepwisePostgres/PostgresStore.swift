@@ -66,11 +66,13 @@ public final class PostgresStore: Store, Service {
         await close()
     }
 
-    /// Closes the connection pool and the worker threads.
+    /// Closes the worker threads, then the connection pool. In that order: a transaction still
+    /// running on a worker waits on its connection's answer, which never comes once the pool is
+    /// gone, and the workers' shutdown would wait on it forever (a hung `swift test`, session 36).
     public func close() async {
+        try? await workers.shutdownGracefully()
         pool.cancel()
         _ = await pool.value
-        try? await workers.shutdownGracefully()
     }
 
     // MARK: Transactions
