@@ -50,22 +50,21 @@ extension PostgresStore {
             try session.rows(
                 "SELECT message_id, call_type, body FROM run_log WHERE run_id = ? AND position BETWEEN ? AND ? ORDER BY position",
                 [runId, start, position ?? Int.max]
-            ).map { row in
-                RawStep(
-                    messageId: try row("message_id"), body: Array(try row("body", as: Data.self)),
-                    callType: CallType(rawValue: try row("call_type")) ?? .step)
-            }
+            ).map(Self.logEntry)
         }
     }
 
     public func timedRunLog(runId: String) async throws -> [(entry: RawStep, recordedAt: Int64)] {
         try await session { session in
             try session.rows("SELECT message_id, call_type, body, recorded_at FROM run_log WHERE run_id = ? ORDER BY position", [runId]).map { row in
-                let entry = RawStep(
-                    messageId: try row("message_id"), body: Array(try row("body", as: Data.self)), callType: CallType(rawValue: try row("call_type")) ?? .step)
-                return (entry, try row("recorded_at", as: Int64.self))
+                (try Self.logEntry(row), try row("recorded_at", as: Int64.self))
             }
         }
+    }
+
+    /// The run-log entry of `row` (`message_id`, `call_type`, `body`).
+    private static func logEntry(_ row: PostgresRowReader) throws -> RawStep {
+        RawStep(messageId: try row("message_id"), body: Array(try row("body", as: Data.self)), callType: CallType(rawValue: try row("call_type")) ?? .step)
     }
 
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool {

@@ -98,10 +98,7 @@ extension SQLiteStore {
                 db.cachedStatement(
                     sql: "SELECT message_id, call_type, body FROM run_log WHERE run_id = ? AND position BETWEEN ? AND ? ORDER BY position"),
                 arguments: [runId, start, position ?? Int.max]
-            ).map { row in
-                RawStep(
-                    messageId: row["message_id"], body: Array(row["body"] as Data), callType: CallType(rawValue: row["call_type"]) ?? .step)
-            }
+            ).map(Self.logEntry)
         }
     }
 
@@ -110,11 +107,13 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT message_id, call_type, body, recorded_at FROM run_log WHERE run_id = ? ORDER BY position"),
                 arguments: [runId]
-            ).map { row in
-                let entry = RawStep(messageId: row["message_id"], body: Array(row["body"] as Data), callType: CallType(rawValue: row["call_type"]) ?? .step)
-                return (entry, row["recorded_at"])
-            }
+            ).map { row in (Self.logEntry(row), row["recorded_at"]) }
         }
+    }
+
+    /// The run-log entry of `row` (`message_id`, `call_type`, `body`).
+    private static func logEntry(_ row: Row) -> RawStep {
+        RawStep(messageId: row["message_id"], body: Array(row["body"] as Data), callType: CallType(rawValue: row["call_type"]) ?? .step)
     }
 
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) async throws -> Bool {

@@ -34,7 +34,7 @@ enum QStashMessageView {
         return [
             ("messageId", .string(message.id)), ("url", .string(message.destination)), ("method", .string(message.method)),
             ("maxRetries", .int(Int64(message.retries))),
-            ("header", headers(message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []))),
+            ("header", headers(of: message)),
         ]
     }
 
@@ -60,7 +60,7 @@ enum QStashMessageView {
     private static func queuedFields(_ message: QueuedMessage) -> [(String, Value)] {
         var fields: [(String, Value)] = [
             ("method", .string(message.method)), ("maxRetries", .int(Int64(message.retries))),
-            ("header", headers(message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []))),
+            ("header", headers(of: message)),
         ]
         if let body = message.body { fields.append(("body", .string(Data(body).base64EncodedString()))) }
         if let timeout = message.timeoutMilliseconds { fields.append(("timeout", .int(timeout / 1_000))) }
@@ -108,6 +108,11 @@ enum QStashMessageView {
         if let rate = flow.rateLimit { fields.append(("rate", .int(Int64(rate)))) }
         if let period = flow.ratePeriod { fields.append(("period", .int(period / 1_000))) }
         return fields
+    }
+
+    /// A message's headers as QStash reports them (`headers(_:)`), its `Content-Type` among them.
+    static func headers(of message: QueuedMessage) -> Value {
+        headers(message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []))
     }
 
     /// Headers as QStash reports them: each name in canonical form (`X-Reason`) with its values,

@@ -41,8 +41,7 @@ enum WorkflowRunLogView {
             guard entries.indices.contains(position), let message = messages[entries[position].messageId] else { return fields }
             fields.append(("retries", .int(Int64(message.retries))))
             if let retryDelay = message.retryDelay { fields.append(("retryDelay", .string(retryDelay))) }
-            let headers = message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? [])
-            fields.append(("headers", QStashMessageView.headers(headers)))
+            fields.append(("headers", QStashMessageView.headers(of: message)))
             return fields
         }
     }

@@ -138,7 +138,7 @@ struct SchedulesController: Sendable {
     /// (`QueuedMessage.shown`): credentials meant for the destination are kept to be delivered,
     /// never shown, and what its `Upstash-Redact-Fields` names shows as a digest. The stored
     /// message, not a tick's (which adds its `Upstash-Schedule-Id`).
-    private static func shown(_ schedule: QueueSchedule) -> (headers: [ForwardedHeader], body: [UInt8]?) {
+    private static func shown(_ schedule: QueueSchedule) -> (headers: Value, body: [UInt8]?) {
         // Read from the stored headers as they are, so that a schedule stored under laxer rules
         // still shows what it delivers.
         let prefix = "upstash-forward-"
@@ -150,7 +150,7 @@ struct SchedulesController: Sendable {
             role: .plain, runId: nil, destination: schedule.destination, headers: forwarded, contentType: value("content-type"), body: schedule.body,
             redaction: value("upstash-redact-fields").flatMap { try? MessageRedaction(parsing: $0) }, dueAt: .epoch
         ).shown
-        return (message.headers + (message.contentType.map { [ForwardedHeader("Content-Type", $0)] } ?? []), message.body)
+        return (QStashMessageView.headers(of: message), message.body)
     }
 
     /// A QStash schedule in QStash's shape (times in unix milliseconds, delays and periods in
@@ -167,7 +167,7 @@ struct SchedulesController: Sendable {
             ("scheduleId", .string(schedule.id)), ("destination", .string(schedule.destination)), ("target", .string(schedule.destination)),
             ("cron", .string(schedule.cronHeader)), ("timezone", .string(schedule.timeZone ?? "UTC")),
             ("createdAt", .int(schedule.createdAt.millisecondsSinceEpoch)), ("method", .string(options?.method ?? "POST")),
-            ("header", QStashMessageView.headers(headers)),
+            ("header", headers),
             ("retries", .int(Int64(options?.retries ?? QueuedMessage.defaultRetries))), ("isPaused", .bool(schedule.paused)),
             (bodyName, bodyValue),
             ("delay", options?.delay.map { .int($0.milliseconds / 1_000) }), ("callback", message?.callback.map { .string($0.url) }),
