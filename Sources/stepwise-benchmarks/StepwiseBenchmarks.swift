@@ -14,6 +14,11 @@ struct StepwiseBenchmarks {
         report("validate a generated workflow (500 top-level steps)", iterations: 50) {
             _ = WorkflowFile(path: "generated.yaml", source: generated)
         }
+        // Ten times the steps should cost about ten times as much: validation is linear in the steps.
+        let large = GeneratedWorkflow.yaml(steps: 5_000)
+        report("validate a generated workflow (5,000 top-level steps)", iterations: 10) {
+            _ = WorkflowFile(path: "large.yaml", source: large)
+        }
         let folder = try exampleWorkflows()
         report("validate workflows/ (\(folder.count) files)", iterations: 50) {
             for (path, source) in folder { _ = WorkflowFile(path: path, source: source) }

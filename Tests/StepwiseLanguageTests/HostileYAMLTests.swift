@@ -49,6 +49,19 @@ struct HostileYAMLTests {
         #expect(found.first?.span.line == 5)
     }
 
+    @Test("a document over 100,000 nodes without aliases is refused as too big, with no word of aliases")
+    func tooManyNodesWithoutAliases() {
+        var yaml = "workflow: big\nsteps:\n"
+        for index in 0..<35_000 { yaml += "  - id: s\(index)\n    set: {v: \(index)}\n" }
+        let found = diagnostics(yaml)
+        #expect(found.map(\.code) == [.documentTooLarge])
+        #expect(found.first?.message.contains("more than 100000 nodes") == true)
+        #expect(found.first?.message.contains("alias") == false)
+        #expect(found.first?.hint?.contains("invoke") == true)
+        // Five nodes before the steps, seven a step: node 100,001 is the mapping of step 14,285.
+        #expect(found.first?.span.line == 3 + 2 * 14_285)
+    }
+
     @Test("an alias bomb used as a flow mapping key is refused as too large")
     func bombAsFlowKey() {
         let yaml = Self.bombAnchors + "boom: {*a8 : 1, *a7 : 2}\n"

@@ -86,7 +86,7 @@ public struct WorkflowValidator {
                     hint: "it follows '\(ended.id.value)', which ends the run with \(ended.kind.keyword)"))
                 break
             }
-            visibility = self.step(step, visibility)
+            self.step(step, &visibility)
             // A return or fail ends the run unless an `if` may skip it.
             if step.kind.endsRun, step.condition == nil { ended = step }
         }
@@ -96,61 +96,62 @@ public struct WorkflowValidator {
     /// The longest a `call` may take: the engine holds its lease for that long.
     static let longestCall = (try? DurationValue(nanoseconds: 12 * 3_600 * 1_000_000_000)) ?? .zero
 
-    private mutating func step(_ step: Step, _ before: StepVisibility) -> StepVisibility {
+    /// Checks one step and adds what it completes to `visibility`, in place: a copy of the
+    /// visibility per step made validation quadratic in the number of steps.
+    private mutating func step(_ step: Step, _ visibility: inout StepVisibility) {
         let name = "step '\(step.id.value)'"
-        if let condition = step.condition { check(condition, before, "the if of \(name)") }
-        var after = before
+        if let condition = step.condition { check(condition, visibility, "the if of \(name)") }
+        // A catch handler sees what was visible before the step; kept only for a step with one.
+        let beforeCatch = step.catchSteps.isEmpty ? nil : visibility
         switch step.kind {
         case .http(let request):
-            for template in request.templates { check(template, before, name) }
+            for template in request.templates { check(template, visibility, name) }
         case .call(let request):
-            for template in request.templates { check(template, before, name) }
+            for template in request.templates { check(template, visibility, name) }
             for timeout in [request.timeout, step.timeout].compactMap({ $0 }) where timeout.value > Self.longestCall {
                 diagnostics.append(Diagnostic(
                     .invalidDuration, "the timeout of \(name) is \(timeout.value); a call may take at most 12h", at: timeout.span,
                     hint: "split the work, or have the service notify an event the workflow waits for"))
             }
         case .sleep(let value), .sleepUntil(let value), .return(let value):
-            check(value, before, name)
+            check(value, visibility, name)
         case .waitForEvent(let wait):
-            check(wait.event, before, name)
+            check(wait.event, visibility, name)
             if wait.timeout == nil, !wait.hasTimeoutKey {
                 diagnostics.append(Diagnostic(
                     .waitWithoutTimeout, "\(name) waits for an event without a timeout; it will give up after the default 7d",
                     at: step.id.span, hint: "add timeout: to say how long to wait"))
             }
         case .notify(let notification):
-            check(notification.event, before, name)
-            if let data = notification.data { check(data, before, name) }
+            check(notification.event, visibility, name)
+            if let data = notification.data { check(data, visibility, name) }
         case .invoke(let invocation):
-            if let input = invocation.input { check(input, before, name) }
+            if let input = invocation.input { check(input, visibility, name) }
             checkInvokedWorkflow(invocation.workflow)
         case .set(let assignments):
-            for assignment in assignments { check(assignment.value, before, name) }
+            for assignment in assignments { check(assignment.value, visibility, name) }
         case .fail(let failure):
-            check(failure.message, before, name)
-            if let type = failure.type { check(type, before, name) }
+            check(failure.message, visibility, name)
+            if let type = failure.type { check(type, visibility, name) }
         case .cancel(let reason):
-            if let reason { check(reason, before, name) }
+            if let reason { check(reason, visibility, name) }
         case .switch(let cases):
-            after = switchCases(cases, of: step, before)
+            visibility = switchCases(cases, of: step, visibility)
         case .parallel(let branches):
-            after = parallelBranches(branches, of: step, before)
+            visibility = parallelBranches(branches, of: step, visibility)
         case .forEach(let loop):
-            check(loop.items, before, name)
-            var body = before
+            check(loop.items, visibility, name)
+            var body = visibility
             body.hasLoopVariables = true
             _ = walk(loop.steps, body)
-            after.markConditional(loop.steps.flatMap(\.selfAndDescendants).map(\.id.value), because: "for_each '\(step.id.value)' (use steps.\(step.id.value)[i])")
+            visibility.markConditional(loop.steps.flatMap(\.selfAndDescendants).map(\.id.value), because: "for_each '\(step.id.value)' (use steps.\(step.id.value)[i])")
         }
-        if !step.catchSteps.isEmpty {
-            var handler = before
+        if var handler = beforeCatch {
             handler.hasError = true
             _ = walk(step.catchSteps, handler)
-            after.markConditional(step.catchSteps.flatMap(\.selfAndDescendants).map(\.id.value), because: "the catch of '\(step.id.value)'")
+            visibility.markConditional(step.catchSteps.flatMap(\.selfAndDescendants).map(\.id.value), because: "the catch of '\(step.id.value)'")
         }
-        after.completed.insert(step.id.value)
-        return after
+        visibility.completed.insert(step.id.value)
     }
 
     private mutating func switchCases(_ cases: [SwitchCase], of step: Step, _ before: StepVisibility) -> StepVisibility {

@@ -62,7 +62,7 @@ public struct YAMLLoader {
         defer { path.removeLast() }
         guard nodeCount <= Self.maximumNodes else {
             if nodeCount == Self.maximumNodes + 1 {
-                diagnostics.append(Self.tooLargeDiagnostic(at: expandingAlias() ?? span(of: node)))
+                diagnostics.append(expandingAlias().map(Self.tooLargeDiagnostic(at:)) ?? Self.tooManyNodesDiagnostic(at: span(of: node)))
             }
             return nil
         }
@@ -131,6 +131,13 @@ public struct YAMLLoader {
         Diagnostic(
             .documentTooLarge, "the document expands to more than \(maximumNodes) nodes (through aliases)",
             at: span, hint: "aliases that refer to aliases multiply; copy what you need instead")
+    }
+
+    /// A document over the bound without any alias: it is simply that big.
+    private static func tooManyNodesDiagnostic(at span: SourceSpan) -> Diagnostic {
+        Diagnostic(
+            .documentTooLarge, "the document has more than \(maximumNodes) nodes (keys, values and list items); the node here is past that bound",
+            at: span, hint: "move a part of the workflow into another file and run it with invoke")
     }
 
     private static func diagnostic(forParseError error: Error, in source: String) -> Diagnostic {
