@@ -61,12 +61,17 @@ enum WorkflowRunLogView {
         if run.status == .failed { map[.string("dlqId")] = .string(DeadLetter.id(ofRun: run.id)) }
         if let label = run.label { map[.string("label")] = .string(label) }
         if let callerIp = run.callerIp { map[.string("workflowRunCallerIp")] = .string(callerIp) }
-        var groups = run.endpoint == nil ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt) : logGroups(log, run: run)
+        let failure = deadLetter.flatMap(FailedDelivery.init)
+        // A step of a parallel group that failed the run is shown in its group, as Upstash does.
+        let failedPlan = run.endpoint == nil ? nil : failure.flatMap { failure in failure.plan(in: log).map { (position: $0, failure: failure) } }
+        var groups = run.endpoint == nil
+            ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt)
+            : logGroups(log, run: run, failedPlan: failedPlan)
         // A YAML run's cancel drops its pending steps with their operations: only an SDK run's
         // canceled deliveries are known afterwards (from QStash's message log).
         if run.status == .running, let next = run.endpoint == nil ? next(progress) : next(deliveries, canceled: false) { groups.append(next) }
         if run.status == .canceled, run.endpoint != nil, let next = next(deliveries, canceled: true) { groups.append(next) }
-        if let deadLetter, let failed = failedDelivery(deadLetter) { groups.append(failed) }
+        if failedPlan == nil, let failure { groups.append(["type": "next", "steps": [failure.step]]) }
         map[.string("steps")] = .list(groups)
         if let parent = run.parent { map[.string("invoker")] = ["workflowRunId": .string(parent.runId)] }
         return .map(map)
@@ -90,13 +95,19 @@ enum WorkflowRunLogView {
     }
 
     /// An SDK run's log: its initial payload (Upstash's `init` step), then its result steps (not
-    /// plans, not a call's request), those run in one parallel group together.
-    private static func logGroups(_ log: SDKLog, run: RunRecord) -> [Value] {
+    /// plans, not a call's request), those run in one parallel group together; `failedPlan` is
+    /// the position of the plan of a parallel step that failed the run, shown in its group.
+    private static func logGroups(_ log: SDKLog, run: RunRecord, failedPlan: (position: Int, failure: FailedDelivery)?) -> [Value] {
         guard let initial = log.entries.first else { return [] }
         var groups: [Value] = [["type": "sequential", "steps": [initialStep(initial, run: run, fields: log.fields(at: 0))]]]
         var parallel: [Value] = []
         for (position, raw) in log.entries.enumerated().dropFirst() where raw.callType == .step {
-            guard let step = try? raw.step(), !step.isPlan else { continue }
+            guard let step = try? raw.step() else { continue }
+            if step.isPlan {
+                guard let failedPlan, failedPlan.position == position else { continue }
+                parallel.append(failedPlan.failure.planStep(step, fields: log.fields(at: position)))
+                continue
+            }
             var map = step.object
             map[.string("messageId")] = .string(raw.messageId)
             map[.string("callType")] = .string(raw.callType.rawValue)
@@ -142,13 +153,46 @@ enum WorkflowRunLogView {
         }
     }
 
-    /// The delivery that failed an SDK run, as Upstash's `next` group of a failed run: `STEP_FAILED`
-    /// with the error and the endpoint's answer; `nil` for an entry that keeps no delivery.
-    private static func failedDelivery(_ deadLetter: DeadLetter) -> Value? {
-        guard let message = deadLetter.message else { return nil }
-        let error = stepError(
-            deadLetter.error?.message ?? "the delivery failed", answer: deadLetter.response, at: deadLetter.createdAt.millisecondsSinceEpoch)
-        return ["type": "next", "steps": [nextStep(message, state: "STEP_FAILED", errors: [error])]]
+    /// The delivery that failed an SDK run, kept by its DLQ entry, as Upstash shows it: `STEP_FAILED`
+    /// with the error and the endpoint's answer, in a `next` group of its own, or in its parallel
+    /// group when it ran a step of one.
+    struct FailedDelivery {
+        /// The delivery.
+        var message: QueuedMessage
+        /// Why it failed, with the endpoint's answer.
+        var error: Value
+
+        /// The failed delivery of `deadLetter`; `nil` for an entry that keeps none (a YAML run's).
+        init?(_ deadLetter: DeadLetter) {
+            guard let message = deadLetter.message else { return nil }
+            self.message = message
+            error = WorkflowRunLogView.stepError(
+                deadLetter.error?.message ?? "the delivery failed", answer: deadLetter.response, at: deadLetter.createdAt.millisecondsSinceEpoch)
+        }
+
+        /// The step of a `next` group.
+        var step: Value { nextStep(message, state: "STEP_FAILED", errors: [error]) }
+
+        /// The position in `log` of the plan of a parallel step this delivery ran, if it ran one.
+        func plan(in log: SDKLog) -> Int? {
+            log.entries.indices.dropFirst().first { position in
+                let entry = log.entries[position]
+                guard entry.messageId == message.id, entry.callType == .step, let step = try? entry.step() else { return false }
+                return step.isPlan && (step.concurrent ?? 1) > 1
+            }
+        }
+
+        /// The planned step as its parallel group shows it once it failed: its id, name, type and
+        /// group size from the plan, with `fields` (when recorded, retries, headers).
+        func planStep(_ plan: StepJSON, fields: [(String, Value)]) -> Value {
+            var map = ValueMap([
+                ("stepId", .int(plan.targetStep ?? 0)), ("stepName", .string(plan.stepName)), ("stepType", .string(plan.stepType)),
+                ("callType", .string(CallType.step.rawValue)), ("messageId", .string(message.id)), ("concurrent", .int(plan.concurrent ?? 1)),
+                ("state", "STEP_FAILED"), ("errors", [error]),
+            ])
+            for (name, value) in fields { map[.string(name)] = value }
+            return .map(map)
+        }
     }
 
     /// The deliveries a running SDK run waits on, as Upstash's `next` group: `STEP_PROGRESS`, or

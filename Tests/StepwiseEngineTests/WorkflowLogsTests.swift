@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseTesting
 import Testing
 
@@ -116,6 +117,63 @@ struct WorkflowLogsTests {
                 #expect(error["body"] == "not a workflow")
                 #expect(error["status"] == 200)
                 #expect(error["headers"]?["X-Served-By"] == .list(["plain"]))
+            }
+        }
+    }
+
+    @Test("a step of a parallel group that failed an SDK run is shown failed in its group, with the endpoint's 489, not in a next group", arguments: StoreKind.testable)
+    func failedParallelStepsShowInTheirGroup(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { server in
+                let sdk = EmulatedSDKEndpoint(stepwise: server, url: endpoint.url("/pair"), steps: [])
+                // As the JS SDK runs `Promise.all([run("fine"), run("broken")])`: two plans, then each
+                // plan's delivery runs its step; the second throws a WorkflowNonRetryableError.
+                endpoint.handle("/pair") { request in
+                    guard let runId = request.header("Upstash-Workflow-RunId"),
+                        let last = try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps.last
+                    else { return .status(500) }
+                    let plan = try? last.step()
+                    let items: [(destination: String, headers: [(String, String)], body: String?)]
+                    switch (last.callType, plan?.targetStep) {
+                    case (.step, nil) where plan == nil:
+                        items = [1, 2].map { target in
+                            let name = target == 1 ? "fine" : "broken"
+                            return (sdk.url, sdk.stepHeaders(runId: runId),
+                                #"{"stepId":0,"stepName":"\#(name)","stepType":"Run","concurrent":2,"targetStep":\#(target)}"#)
+                        }
+                    case (.step, 1?):
+                        items = [(sdk.url, sdk.stepHeaders(runId: runId), #"{"stepId":1,"stepName":"fine","stepType":"Run","out":"\"ok\"","concurrent":2}"#)]
+                    case (.step, 2?):
+                        // Fails only once the fine step's result is in the log: a failed run takes no more steps.
+                        _ = try? await eventually("the fine step's result") { () async throws -> Bool? in
+                            let log = try await send(.GET, server.url("/v2/workflows/runs/\(runId)"))
+                            let steps = (try? RawStepArray(jsonBytes: Array(log.body.utf8)).steps) ?? []
+                            return steps.contains { (try? $0.step())?.stepId == 1 } ? true : nil
+                        }
+                        return ScriptedResponse(
+                            status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"broken on purpose"}"#,
+                            headers: [("Upstash-NonRetryable-Error", "true"), ("Upstash-Workflow-Sdk-Version", "1")])
+                    default:
+                        return EmulatedSDKEndpoint.acknowledgement()
+                    }
+                    guard (try? await sdk.batch(items))?.status == 200 else { return .status(500) }
+                    return EmulatedSDKEndpoint.acknowledgement()
+                }
+                #expect(try await sdk.trigger(runId: "wfr_pair", payload: "{}").status == 200)
+                #expect(try await finishedRun("wfr_pair", in: server.store).status == .failed)
+                let run = try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=wfr_pair")).json?["runs"]?.list?.first
+                let groups = try #require(run?["steps"]?.list)
+                #expect(groups.map { $0["type"] } == ["sequential", "parallel"], "no next group: the failure is in its group")
+                let steps = try #require(groups.last?["steps"]?.list)
+                let broken = try #require(steps.first { $0["stepName"] == "broken" })
+                #expect(broken["state"] == "STEP_FAILED")
+                #expect(broken["stepId"] == 2 && broken["concurrent"] == 2 && broken["stepType"] == "Run")
+                #expect(broken["messageId"]?.string?.hasPrefix("msg_") == true)
+                #expect(broken["createdAt"]?.int != nil && broken["headers"] != nil)
+                let error = try #require(broken["errors"]?.list?.first)
+                #expect(error["status"] == 489)
+                #expect(error["body"]?.string?.contains("broken on purpose") == true)
+                #expect(steps.first { $0["stepName"] == "fine" }?["state"] == "STEP_SUCCESS")
             }
         }
     }

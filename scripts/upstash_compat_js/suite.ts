@@ -608,6 +608,39 @@ const scenarios: Record<string, Scenario> = {
     },
   },
 
+  // As Upstash's own `invoke-parent-failure` and `quota-error` tests read a failed parallel step.
+  logs_parallel_failure: {
+    route: "/logs-parallel-failure", payload: "p", trigger: { retries: 0 }, calls: 0, result: "489 broken on purpose",
+    handler: () => serve<string>(async (context) => {
+      await Promise.all([
+        context.run("fine", () => "ok"),
+        context.run("broken", async () => {
+          // Fails once the fine step's result is in the log: a failed run takes no more steps.
+          await until("the fine step's result", async () => {
+            const run = (await client.logs({ workflowRunId: context.workflowRunId })).runs[0] as any;
+            return run?.steps?.some((group: any) => group.steps?.some((step: any) => step.stepName === "fine" && step.state === "STEP_SUCCESS")) || undefined;
+          });
+          throw new WorkflowNonRetryableError("broken on purpose");
+        }),
+      ]);
+    }, {
+      failureFunction: async ({ context, failStatus, failResponse }) => { await save(context, `${failStatus} ${failResponse}`); },
+    }),
+    check: async (runId) => {
+      const run = await until("the run's failure", async () => {
+        const found = (await client.logs({ workflowRunId: runId })).runs[0] as any;
+        return found?.workflowState === "RUN_FAILED" ? found : undefined;
+      });
+      const group = run.steps.find((g: any) => g.type === "parallel");
+      expect(group?.type, "parallel", "a parallel group");
+      const broken = group.steps.find((step: any) => step.stepName === "broken");
+      expect(broken?.state, "STEP_FAILED", "the broken step's state");
+      expect(broken?.errors?.[0]?.status, 489, "the broken step's error status");
+      expect(group.steps.find((step: any) => step.stepName === "fine")?.state, "STEP_SUCCESS", "the fine step's state");
+      expect(run.steps.some((g: any) => g.type === "next"), false, "a next group besides");
+    },
+  },
+
   logs_initial_step: {
     route: "/logs-initial", payload: "logged-payload", calls: 2, result: "ok",
     handler: () => serve<string>(async (context) => {
