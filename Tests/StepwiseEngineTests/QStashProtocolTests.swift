@@ -577,6 +577,74 @@ import StepwiseTesting
         }
     }
 
+    @Test("a run a failed SDK run invoked goes on, as on Upstash; its end is kept in the parent's log, from which the parent resumed from the DLQ goes on", arguments: StoreKind.testable)
+    func aFailedParentsInvokedRunGoesOnAndItsResumeUsesItsEnd(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
+                let parent = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/parent"), steps: [])
+                let child = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/child"), steps: ["nap"])
+                let fixed = Mutex(false)
+                // As the JS SDK runs `Promise.all([invoke("child"), run("failing")])`: two plans; the
+                // first plan's delivery triggers the child, the second fails with a 489 until fixed.
+                endpoint.handle("/parent") { request in
+                    guard let runId = request.header("Upstash-Workflow-RunId"),
+                        let log = try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps, let last = log.last
+                    else { return .status(500) }
+                    let step = try? last.step()
+                    let results = log.dropFirst().compactMap { try? $0.step() }.filter { !$0.isPlan }
+                    let items: [(destination: String, headers: [(String, String)], body: String?)]
+                    switch (log.count, step?.targetStep) {
+                    case (1, _):
+                        items = [("Invoke", "child", 1), ("Run", "failing", 2)].map { type, name, target in
+                            (parent.url, parent.stepHeaders(runId: runId),
+                                #"{"stepId":0,"stepName":"\#(name)","stepType":"\#(type)","concurrent":2,"targetStep":\#(target)}"#)
+                        }
+                    case (_, 1?):
+                        guard let pending = try? StepJSON(bytes: Array(#"{"stepId":1,"stepName":"child","stepType":"Invoke","concurrent":2}"#.utf8)) else {
+                            return .status(500)
+                        }
+                        let request = InvokeRequest(
+                            body: "c", headers: parent.stepHeaders(runId: runId).map { (name: $0.0, value: $0.1) }, workflowRunId: runId, workflowRunCreatedAt: nil, workflowUrl: parent.url, step: pending)
+                        let trigger = child.stepHeaders(runId: "wfr_invoked").map { $0.0 == "Upstash-Workflow-Init" ? ($0.0, "true") : $0 }
+                        items = [(child.url, trigger + [("Upstash-Workflow-Invoke", "true")], String(decoding: request.jsonBytes, as: UTF8.self))]
+                    case (_, 2?):
+                        guard fixed.withLock({ $0 }) else {
+                            return ScriptedResponse(
+                                status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"not fixed"}"#,
+                                headers: [("Upstash-NonRetryable-Error", "true"), ("Upstash-Workflow-Sdk-Version", "1")])
+                        }
+                        items = [(parent.url, parent.stepHeaders(runId: runId), #"{"stepId":2,"stepName":"failing","stepType":"Run","out":"\"fixed\"","concurrent":2}"#)]
+                    case _ where results.count == 2:
+                        let end = try? await send(.DELETE, stepwise.url("/v2/workflows/runs/\(runId)?cancel=false"))
+                        return end?.status == 200 ? EmulatedSDKEndpoint.acknowledgement() : .status(500)
+                    default:
+                        return EmulatedSDKEndpoint.acknowledgement()
+                    }
+                    guard (try? await parent.batch(items))?.status == 200 else { return .status(500) }
+                    return EmulatedSDKEndpoint.acknowledgement()
+                }
+                // The child takes its step only once its parent has failed.
+                endpoint.handle("/child") { request in
+                    _ = try? await eventually("the parent's failure") { try await stepwise.store.run(id: "wfr_parent")?.status == .failed ? true : nil }
+                    return await child.answer(request)
+                }
+                #expect(try await parent.trigger(runId: "wfr_parent", payload: "p").status == 200)
+                #expect(try await finishedRun("wfr_parent", in: stepwise.store).status == .failed)
+                #expect(try await finishedRun("wfr_invoked", in: stepwise.store).status == .succeeded, "not canceled with its parent")
+                let kept = try await eventually("the child's end in the parent's log") { () async throws -> RawStep? in
+                    let log = try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_parent"))
+                    return try? RawStepArray(jsonBytes: Array(log.body.utf8)).steps.first { (try? $0.step())?.stepType == "Invoke" && (try? $0.step())?.isPlan == false }
+                }
+                #expect(try kept.step().out?.contains(#""isCanceled":false"#) == true)
+                #expect(try await stepwise.store.run(id: "wfr_parent")?.status == .failed, "kept without a delivery")
+
+                fixed.withLock { $0 = true }
+                #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_parent")).status == 200)
+                #expect(try await finishedRun("wfr_parent", in: stepwise.store).status == .succeeded, "the resumed run found the child's end")
+            }
+        }
+    }
+
     @Test("a large delivery goes out empty to the JS SDK, which reads the log itself, also when resumed from the DLQ under a new id, but never to the Python SDK", arguments: StoreKind.testable)
     func largeDeliveriesAreFetchedLazilyByTheSDKsThatCan(kind: StoreKind) async throws {
         // The first two deliveries of each run (about 90 and 280 bytes) stay under it, the rest not.

@@ -393,6 +393,44 @@ const scenarios: Record<string, Scenario> = {
     },
   },
 
+  // Upstash's `invoke-parent-failure`: a parallel step fails the run while a child it invoked
+  // sleeps; the child's result still lands in the failed run's parallel group. Resumed from the
+  // DLQ, the run goes on from the child's result.
+  invoke_parent_failure: {
+    route: "/invoke-failure/parent", many: true, payload: "p", trigger: { retries: 0 }, calls: 0, result: "resumed: child done", seconds: 60,
+    handler: () => {
+      const child = createWorkflow<string, string>(async (context) => {
+        await context.sleep("sleep 3s", 3);
+        return await context.run("child step", () => "child done");
+      });
+      const parent = createWorkflow<string, unknown>(async (context) => {
+        const [invoked] = await Promise.all([
+          context.invoke("invoke child", { workflow: child, body: "c", headers: { [ID_HEADER]: testId(context) } }),
+          context.run("failing step", async () => {
+            if (flags[`${testId(context)}/fixed`]) return "fixed";
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+            throw new WorkflowNonRetryableError("step failed");
+          }),
+        ]);
+        await save(context, `resumed: ${invoked.body}`);
+      });
+      return serveMany({ parent, child });
+    },
+    check: async (runId, id) => {
+      await until("the child's success and the failed step in the parent's parallel group", async () => {
+        const run = (await client.logs({ workflowRunId: runId })).runs[0] as any;
+        const group = run?.steps?.[1];
+        if (run?.workflowState !== "RUN_FAILED" || group?.type !== "parallel") return undefined;
+        const invoked = group.steps.find((step: any) => step.stepName === "invoke child");
+        const failing = group.steps.find((step: any) => step.stepName === "failing step");
+        return invoked?.state === "STEP_SUCCESS" && failing?.state === "STEP_FAILED" ? true : undefined;
+      }, 30);
+      flags[`${id}/fixed`] = true;
+      const entry = (await client.dlq.list({ filter: { workflowRunId: runId } } as any)).messages[0] as any;
+      await client.dlq.resume(entry.dlqId);
+    },
+  },
+
   wait_for_event: {
     route: "/wait", payload: "my-payload", trigger: { retries: 0 }, calls: 0, result: "text-data - {\"object\":true}", seconds: 60,
     handler: () => serve<string>(async (context) => {

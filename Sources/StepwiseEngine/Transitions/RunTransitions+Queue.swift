@@ -238,12 +238,18 @@ extension RunTransitions {
     }
 
     /// Publishes the end of an invoked SDK run to its parent's log (`EndpointInvoker`), with the
-    /// parent's run-level options as its own step publishes get them; nothing when the parent
-    /// has ended meanwhile.
+    /// parent's run-level options as its own step publishes get them. A parent that failed
+    /// meanwhile (a step of another parallel branch) keeps the entry without a delivery, as
+    /// Upstash's logs show it: resumed from the DLQ, it goes on from the child's end rather than
+    /// waiting for it forever. Nothing for a parent that succeeded or was canceled.
     func reportToInvoker(_ invoker: EndpointInvoker, of run: RunRecord, status: RunStatus, at now: TimestampValue) throws {
         let parentDefaults = try transaction.runDefaults(runId: invoker.parentRunId).map { [invoker.parentRunId: $0] } ?? [:]
         let planner = PublicationPlanner(now: now, defaults: parentDefaults)
         guard let publication = try? planner.plan(invoker.resolution(status: status, output: run.output, error: run.error)) else { return }
+        if case .append(let parentId, let entry, let dedupeKey, _) = publication, try transaction.run(id: parentId)?.status == .failed {
+            _ = try transaction.appendLog(runId: parentId, entry: entry, dedupeKey: dedupeKey, at: now)
+            return
+        }
         _ = try apply(publication, at: now)
     }
 }

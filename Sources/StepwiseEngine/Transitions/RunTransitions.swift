@@ -174,7 +174,8 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     }
 
     /// Ends a run that reached a final status: drops what it still had pending, cancels its
-    /// children, completes its parent's `invoke` (or reports to the SDK run that invoked it), and
+    /// children (not the SDK runs a failed SDK run invoked), completes its parent's `invoke` (or
+    /// reports to the SDK run that invoked it), and
     /// keeps it in the dead-letter queue when it failed. `ended` is the run as this transaction
     /// left it, when the caller has it, so that it is not read again.
     func finish(runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil) throws {
@@ -186,7 +187,11 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         for key in Set(dropped.compactMap(\.flowKey)).sorted() { try transaction.releaseSlot(key: key) }
         for child in children { _ = try cancel(runId: child, at: now) }
         if status == .failed { try transaction.addDeadLetter(runId: runId, at: now) }
-        for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, at: now) }
+        // A failed SDK run leaves the runs it invoked running, as Upstash does: their ends go to its
+        // log (`reportToInvoker`), so that a resume from the DLQ goes on from them.
+        if status != .failed {
+            for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, at: now) }
+        }
         guard let run = try ended ?? transaction.run(id: runId) else { return }
         if let invoker = run.invoker { return try reportToInvoker(invoker, of: run, status: status, at: now) }
         guard let parent = run.parent,
