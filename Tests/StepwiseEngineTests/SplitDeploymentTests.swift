@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
@@ -278,6 +279,39 @@ struct SplitDeploymentTests {
                 #expect(run.output?["good"] == ["status": "succeeded", "output": ["doubled": 42]])
                 let children = try await send(.GET, engine.url("/api/runs")).json?["runs"]?.list?.filter { $0["workflowRunId"]?.string != id }
                 #expect(children?.count == 2)
+            }
+        }
+    }
+
+    @Test("a run whose step failed for good is resumed from the DLQ at that step, which runs again, as in process")
+    func aResumedRunRunsItsFailedStepAgain() async throws {
+        try await CountingServer.with { api in
+            let calls = Mutex(0)
+            api.handle("/flaky") { _ in
+                calls.withLock { $0 += 1; return $0 } == 1 ? .status(500) : .json(#"{"flaky": "fine now"}"#)
+            }
+            let flaky = try definition("""
+                workflow: flaky
+                steps:
+                  - id: before
+                    set: {v: 1}
+                  - id: fetch
+                    http: {url: "\(api.url("/flaky"))"}
+                    retry: {attempts: 1}
+                output: ${{ steps.fetch.body.flaky }}
+                """)
+            try await RunningServer.with([]) { engine in
+                try await RunningRunner.with([flaky], engine: engine) { runner in
+                    let id = try await runner.start("flaky", "{}")
+                    let failed = try await finishedRun(id, in: engine.store)
+                    #expect(failed.status == .failed)
+                    #expect(failed.error?.message.contains("500") == true, "\(String(describing: failed.error))")
+                    #expect(try await send(.POST, engine.url("/v2/workflows/dlq/resume/dlq_\(id)")).status == 200)
+                    let resumed = try await finishedRun(id, in: engine.store)
+                    #expect(resumed.status == .succeeded, "\(String(describing: resumed.error))")
+                    #expect(resumed.output == "fine now")
+                    #expect(calls.withLock { $0 } == 2)
+                }
             }
         }
     }

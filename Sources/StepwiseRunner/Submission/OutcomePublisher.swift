@@ -61,7 +61,14 @@ struct OutcomePublisher: Sendable {
         }
         switch (plans.isEmpty, steps.first) {
         case (false, nil): return try await publishPlans(plans)
-        case (true, .record(let entry)?) where steps.count == 1: return try await publish(entry)
+        case (true, .record(let entry)?) where steps.count == 1:
+            guard let error = entry.error, target == nil, definition.workflow.failureEndsRun(at: entry.stepName) else { return try await publish(entry) }
+            // Nothing catches the failure: the run fails now rather than at the next delivery, and the
+            // error stays out of the log, so a resume from the DLQ runs the step again (as an SDK's
+            // failed step), as a resume in process does.
+            endpoint.runner.forget(runId: runId)
+            endpoint.logs.forget(runId)
+            return .failed(error)
         case (true, .park(let operation)?) where steps.count == 1: return try await start(operation)
         default:
             return .nonRetryable(type: "WorkflowError", "the walk reached \(submissions.count) new steps outside a plan; this is a bug in the runner")

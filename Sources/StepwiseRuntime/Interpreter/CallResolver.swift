@@ -35,33 +35,10 @@ public struct CallResolver: Sendable {
         case .failure(let error):
             failure = StepError(message: error.message, type: error.kind.rawValue, step: operation.stepName)
         }
-        guard let step = step(at: operation.stepName) else { return .completed(operation.entry(out: nil, error: failure)) }
+        guard let step = workflow.step(atJournaledPath: operation.stepName) else { return .completed(operation.entry(out: nil, error: failure)) }
         let policy = RetrySchedule(step: step, workflow: workflow)
         guard policy.allowsRetry(after: attempt, for: failure) else { return .completed(operation.entry(out: nil, error: failure)) }
         let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
         return .retry(at: (try? now.adding(delay)) ?? now, error: failure)
-    }
-
-    /// The step at a journaled path (`fanout[3].send` is the step `fanout[].send`).
-    private func step(at path: String) -> Step? {
-        let generic = Self.withoutIndices(path)
-        return workflow.allSteps.first { $0.path.description == generic }
-    }
-
-    static func withoutIndices(_ path: String) -> String {
-        var result = ""
-        var skipping = false
-        for character in path {
-            if character == "[" {
-                skipping = true
-                result.append("[")
-            } else if character == "]" {
-                skipping = false
-                result.append("]")
-            } else if !skipping {
-                result.append(character)
-            }
-        }
-        return result
     }
 }
