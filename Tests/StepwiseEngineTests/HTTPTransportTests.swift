@@ -65,6 +65,20 @@ struct HTTPTransportTests {
         }
     }
 
+    @Test("a port a connection cannot use is an invalid request, sent nowhere, and a redirect to one is not followed; the process stays up")
+    func unusablePorts() async throws {
+        for url in ["http://127.0.0.1:99999/x", "http://[::1]:65536/x", "http://localhost:84468/x", "http://127.0.0.1:0/x"] {
+            let request = try Self.request(url)
+            let failure = await #expect(throws: TransportFailure.self) { try await AsyncHTTPTransport().send(request) }
+            #expect(failure?.kind == .invalidRequest, "\(url)")
+        }
+        try await CountingServer.with { server in
+            server.fallback("/away", .redirect(to: "http://127.0.0.1:99999/x"))
+            let answer = try await AsyncHTTPTransport().send(try Self.request(server.url("/away")))
+            #expect(answer.status == 302, "the redirect is the answer")
+        }
+    }
+
     @Test("a canceled step cancels its request at once instead of waiting for the answer")
     func cancellation() async throws {
         try await CountingServer.with { server in

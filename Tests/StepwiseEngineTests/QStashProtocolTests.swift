@@ -432,6 +432,16 @@ import StepwiseTesting
             #expect(try await send(.POST, stepwise.url("/v2/batch"), body: #"[{"destination":"http://127.0.0.1:9/x"}]"#, token: nil).status == 401)
             #expect(try await send(.POST, stepwise.url("/v2/batch"), body: "[]", token: "wrong-token").status == 401)
             #expect(try await send(.POST, stepwise.url("/v2/publish/ftp:%2F%2Fx"), body: "{}").status == 400)
+            // A port past 65535 trapped the HTTP client when the message was delivered, at every restart.
+            let badPort = try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:99999/x"), body: "{}")
+            #expect(badPort.status == 400)
+            #expect(badPort.error == "'http://127.0.0.1:99999/x' has port '99999'; a port is a number from 1 to 65535")
+            let badCallback = try await send(
+                .POST, stepwise.url("/v2/publish/http://127.0.0.1:9/x"), body: "{}", headers: [("Upstash-Callback", "http://127.0.0.1:65536/cb")])
+            #expect(badCallback.status == 400 && badCallback.error?.contains("port '65536'") == true, "\(badCallback.body)")
+            #expect(try await send(.POST, stepwise.url("/v2/trigger/http://127.0.0.1:99999/x"), body: "{}").status == 400)
+            let badEndpoint = try await send(.POST, stepwise.url("/v2/topics/ports/endpoints"), body: #"{"endpoints":[{"url":"http://127.0.0.1:99999/t"}]}"#)
+            #expect(badEndpoint.status == 400)
             // A destination that is a name, not a URL, is a URL group's, which must exist.
             let unknownGroup = try await send(.POST, stepwise.url("/v2/publish/not-a-url"), body: "{}")
             #expect(unknownGroup.status == 404)

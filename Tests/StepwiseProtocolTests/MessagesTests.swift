@@ -150,6 +150,19 @@ import Testing
         }
     }
 
+    @Test("a destination's port, when written, is a number from 1 to 65535: others are refused at publish, before anything is sent")
+    func destinationPorts() throws {
+        for url in ["http://127.0.0.1:8080/x", "https://host.test:1", "http://h:65535", "http://[::1]:8080/v6", "http://user:pw@h:443/x", "http://h:/x", "http://[::1]/x"] {
+            #expect(throws: Never.self, "\(url)") { try Destination.validate(url) }
+        }
+        for (url, port) in [
+            ("http://127.0.0.1:99999/x", "99999"), ("http://localhost:65536", "65536"), ("http://h:0/x", "0"), ("http://h:80a/x", "80a"),
+            ("http://[::1]:70000/x", "70000"), ("http://user:pw@h:123456789012345678901234/x", "123456789012345678901234"), ("http://h:-1", "-1"),
+        ] {
+            #expect(throws: ProtocolError("'\(url)' has port '\(port)'; a port is a number from 1 to 65535")) { try Destination.validate(url) }
+        }
+    }
+
     @Test("QStash's host and path filters read a destination's authority without user or port, and its path up to a query", arguments: [
         ("http://127.0.0.1:9/a/b?x=1#f", "127.0.0.1", "/a/b"),
         ("https://User:pw@Example.COM:8443/Path%20x?q", "example.com", "/Path%20x"),

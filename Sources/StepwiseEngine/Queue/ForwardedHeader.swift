@@ -1,3 +1,5 @@
+import StepwiseRuntime
+
 /// A header a queued message carries to its destination (an `Upstash-Forward-*` header with the
 /// prefix stripped), kept with its original spelling.
 public struct ForwardedHeader: Sendable, Codable, Equatable {
@@ -11,7 +13,7 @@ public struct ForwardedHeader: Sendable, Codable, Equatable {
     }
 
     /// Names of headers that carry credentials, in lower case: kept to be delivered, never shown.
-    public static let credentialNames: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"]
+    public static let credentialNames = OutgoingRequest.credentialHeaderNames
 
     /// The header as an API shows it: a credential's value is `[redacted]`.
     public var shown: ForwardedHeader {

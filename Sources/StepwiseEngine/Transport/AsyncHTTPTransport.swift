@@ -70,6 +70,9 @@ public struct AsyncHTTPTransport: HTTPTransport {
         guard OutgoingRequest.isRequestable(url) else {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url): only http and https URLs are requested")
         }
+        guard OutgoingRequest.hasUsablePort(url) else {
+            throw TransportFailure(.invalidRequest, "invalid URL \(request.url): a port is a number from 1 to 65535")
+        }
         do {
             let outgoing = try HTTPClient.Request(
                 url: url, method: HTTPMethod(rawValue: request.method),

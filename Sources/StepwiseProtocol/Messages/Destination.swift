@@ -1,15 +1,41 @@
 /// Destination URLs as QStash takes them: raw text, never re-encoded, `//` in paths kept.
 public enum Destination {
-    /// Accepts `http://host…` and `https://host…` (any case of the scheme); anything else is an error.
+    /// Accepts `http://host…` and `https://host…` (any case of the scheme) whose port, if written,
+    /// is a number from 1 to 65535; anything else is an error.
     public static func validate(_ url: String) throws(ProtocolError) {
         let lowered = url.lowercased()
         guard let scheme = ["https://", "http://"].first(where: { lowered.hasPrefix($0) }) else {
             throw ProtocolError("'\(url)' is not an http(s) URL")
         }
-        let host = url.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }) else {
+        let authority = url.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.isEmpty, !authority.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }) else {
             throw ProtocolError("'\(url)' has no valid host")
         }
+        if let port = port(in: authority), !port.isEmpty, !isValidPort(port) {
+            throw ProtocolError("'\(url)' has port '\(port)'; a port is a number from 1 to 65535")
+        }
+    }
+
+    /// The ports a destination may name.
+    public static let validPorts = 1...65_535
+
+    /// Whether `text` is a port number a connection can use: digits only, 1 to 65535.
+    private static func isValidPort(_ text: Substring) -> Bool {
+        guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let port = Int(text) else { return false }
+        return validPorts.contains(port)
+    }
+
+    /// The port written after the host of `authority` (without the colon), if any; an IPv6
+    /// address's colons are inside its brackets.
+    private static func port(in authority: Substring) -> Substring? {
+        var hostAndPort = authority
+        if let at = hostAndPort.lastIndex(of: "@") { hostAndPort = hostAndPort[hostAndPort.index(after: at)...] }
+        if hostAndPort.first == "[" {
+            guard let close = hostAndPort.firstIndex(of: "]") else { return nil }
+            let rest = hostAndPort[hostAndPort.index(after: close)...]
+            return rest.first == ":" ? rest.dropFirst() : nil
+        }
+        return hostAndPort.firstIndex(of: ":").map { hostAndPort[hostAndPort.index(after: $0)...] }
     }
 
     /// The URL after `prefix` in a raw request target (path and query exactly as received; a

@@ -51,6 +51,13 @@ public struct OutgoingRequest: Sendable, Equatable {
         guard let scheme = url.scheme?.lowercased() else { return false }
         return scheme == "http" || scheme == "https"
     }
+
+    /// Whether `url`'s port, if it names one, is one a connection can use (1 to 65535). A client
+    /// given another traps (SwiftNIO's socket address takes a `UInt16`) or wraps it around, so a
+    /// URL from a run's input, a published message or a redirect is checked before it is sent.
+    public static func hasUsablePort(_ url: URL) -> Bool {
+        url.port.map { (1...65_535).contains($0) } ?? true
+    }
 }
 
 /// The response to an `http` step.

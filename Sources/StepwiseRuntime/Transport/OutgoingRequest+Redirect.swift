@@ -4,8 +4,9 @@ extension OutgoingRequest {
     /// How many redirects a request follows before it fails.
     public static let maximumRedirects = 5
 
-    /// Headers never sent to another origin, whether or not they came from a secret.
-    static let credentialHeaderNames: Set<String> = ["authorization", "proxy-authorization", "cookie"]
+    /// Headers that carry credentials (lowercased): never sent to another origin, whether or not
+    /// they came from a secret, and never shown.
+    public static let credentialHeaderNames: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"]
 
     /// The request to send after `status` redirected it to `location`, or `nil` when the response
     /// is not a redirect to follow (not 301, 302, 303, 307 or 308, no usable `Location`, or a
@@ -18,7 +19,7 @@ extension OutgoingRequest {
     public func redirected(status: Int, location: String?) -> OutgoingRequest? {
         guard [301, 302, 303, 307, 308].contains(status), let location, let base = URL(string: url),
             let target = URL(string: location, relativeTo: base)?.absoluteURL,
-            Self.isRequestable(target), target.host != nil
+            Self.isRequestable(target), Self.hasUsablePort(target), target.host != nil
         else { return nil }
         var next = self
         next.url = target.absoluteString
