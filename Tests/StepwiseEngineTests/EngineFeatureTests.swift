@@ -302,8 +302,8 @@ extension EngineFeatureTests {
                 ("", 400, "select the entries"), ("dlqIds=", 400, "dlqIds has no value"), ("label=&count=100", 400, "label has no value"),
                 ("count=100&lable=b", 400, "lable is not a parameter of a bulk DLQ action"),
             ] {
-                for (method, path) in [(HTTPMethod.POST, "resume"), (.POST, "restart"), (.DELETE, "")] {
-                    let refused = try await send(method, server.url("/v2/workflows/dlq/\(path)?\(query)"))
+                for (method, path) in [(HTTPMethod.POST, "/resume"), (.POST, "/restart"), (.DELETE, "")] {
+                    let refused = try await send(method, server.url("/v2/workflows/dlq\(path)?\(query)"))
                     #expect(refused.status == status && refused.error?.hasPrefix(problem) == true, "\(path) \(query): \(refused.body)")
                 }
             }

@@ -1099,7 +1099,7 @@ import StepwiseTesting
             #expect(tooLarge.status == 413)
             #expect(tooLarge.error == "the request body is larger than \(3 << 20) bytes")
             #expect(try await send(.POST, stepwise.url("/v2/notify/event"), body: large).status == 200, "an event's data is a message")
-            let otherRoute = try await send(.POST, stepwise.url("/v2/queues/"), body: #"{"queueName":"q","x":"\#(large)"}"#)
+            let otherRoute = try await send(.POST, stepwise.url("/v2/queues"), body: #"{"queueName":"q","x":"\#(large)"}"#)
             #expect(otherRoute.status == 413, "other routes keep their 1 MiB")
         }
     }

@@ -1,0 +1,51 @@
+import StepwiseEngine
+import StepwiseTesting
+import Testing
+@testable import StepwiseServer
+
+/// An API path whose id was left out (`/v2/messages/`, `/v2/notify//event`) is refused rather
+/// than routed as the path without it, which would widen a request to every message or waiter.
+@Suite("Empty path segments")
+struct EmptyPathSegmentTests {
+    @Test("a slash at the end or a double slash is an empty segment, but not inside a destination a publish, trigger, enqueue or schedule ends with")
+    func whereSegmentsAreEmpty() {
+        for (path, method) in [
+            ("/v2/messages/", "DELETE"), ("/v2/notify//ev", "POST"), ("/v2/topics//endpoints", "DELETE"), ("/api/runs/", "GET"),
+            ("/v2/enqueue//http://h/x", "POST"), ("/v2/enqueue/", "POST"), ("/v2/schedules//pause", "PATCH"), ("/v2/workflows/runs/", "DELETE"),
+        ] {
+            #expect(EmptyPathSegment.isIn(path, method: method), "\(method) \(path)")
+        }
+        for (path, method) in [
+            ("/v2/publish/https://app.test//api/wf/", "POST"), ("/v2/trigger/http://h//x", "POST"), ("/v2/enqueue/q/http://h//x/", "POST"),
+            ("/v2/schedules/https://h//x", "POST"), ("/v2/messages/msg_1", "DELETE"), ("/v2/notify/run/ev", "POST"), ("/workflows/", "POST"),
+            ("/", "GET"), ("/health", "GET"),
+        ] {
+            #expect(!EmptyPathSegment.isIn(path, method: method), "\(method) \(path)")
+        }
+    }
+
+    @Test("DELETE /v2/messages/ cancels nothing and a notify with no run id wakes no waiter: both are a 404", arguments: StoreKind.testable)
+    func nothingIsWidened(kind: StoreKind) async throws {
+        let waiter = try definition("""
+            workflow: waiter
+            steps:
+              - id: ready
+                wait_for_event: {event: "ready", timeout: 1h}
+            """)
+        try await RunningServer.with([waiter], store: kind) { server in
+            let queued = try await send(.POST, server.url("/v2/publish/http://127.0.0.1:9/x"), body: "{}", headers: [("Upstash-Delay", "1h")])
+            #expect(queued.status == 200)
+            let run = try await server.startRun("waiter", "{}")
+            try await parked(run, "ready", in: server.store)
+
+            let cancel = try await send(.DELETE, server.url("/v2/messages/"))
+            #expect(cancel.status == 404)
+            #expect(cancel.error == "'/v2/messages/' has an empty segment: an id or a name is missing")
+            let id = try #require(queued.json?["messageId"]?.string)
+            #expect(try await send(.GET, server.url("/v2/messages/\(id)")).status == 200, "the message is still queued")
+            #expect(try await send(.POST, server.url("/v2/notify//ready"), body: "{}").status == 404)
+            #expect(try await server.store.run(id: run)?.status == .running, "the waiter still waits")
+            #expect(try await send(.DELETE, server.url("/v2/messages/"), token: nil).status == 401, "the token is checked first")
+        }
+    }
+}
