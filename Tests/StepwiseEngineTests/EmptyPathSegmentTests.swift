@@ -26,24 +26,18 @@ struct EmptyPathSegmentTests {
 
     @Test("DELETE /v2/messages/ cancels nothing and a notify with no run id wakes no waiter: both are a 404", arguments: StoreKind.testable)
     func nothingIsWidened(kind: StoreKind) async throws {
-        let waiter = try definition("""
-            workflow: waiter
-            steps:
-              - id: ready
-                wait_for_event: {event: "ready", timeout: 1h}
-            """)
-        try await RunningServer.with([waiter], store: kind) { server in
+        try await RunningServer.with([try definition(PrimitiveTests.waiter)], store: kind) { server in
             let queued = try await send(.POST, server.url("/v2/publish/http://127.0.0.1:9/x"), body: "{}", headers: [("Upstash-Delay", "1h")])
             #expect(queued.status == 200)
-            let run = try await server.startRun("waiter", "{}")
-            try await parked(run, "ready", in: server.store)
+            let run = try await server.startRun("waiter", #"{"order_id": 1}"#)
+            try await parked(run, "paid", in: server.store)
 
             let cancel = try await send(.DELETE, server.url("/v2/messages/"))
             #expect(cancel.status == 404)
             #expect(cancel.error == "'/v2/messages/' has an empty segment: an id or a name is missing")
             let id = try #require(queued.json?["messageId"]?.string)
             #expect(try await send(.GET, server.url("/v2/messages/\(id)")).status == 200, "the message is still queued")
-            #expect(try await send(.POST, server.url("/v2/notify//ready"), body: "{}").status == 404)
+            #expect(try await send(.POST, server.url("/v2/notify//order-paid-1"), body: "{}").status == 404)
             #expect(try await server.store.run(id: run)?.status == .running, "the waiter still waits")
             #expect(try await send(.DELETE, server.url("/v2/messages/"), token: nil).status == 401, "the token is checked first")
         }
