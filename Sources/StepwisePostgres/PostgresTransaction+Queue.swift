@@ -154,6 +154,10 @@ extension PostgresTransaction {
         try session.value("SELECT message_id FROM run_log WHERE run_id = ? AND position = ?", [runId, position], as: String.self)
     }
 
+    func lastLogPosition(runId: String) throws -> Int? {
+        try session.value("SELECT MAX(position) FROM run_log WHERE run_id = ?", [runId], as: Int.self)
+    }
+
     func relabelLogEntry(runId: String, from oldId: String, to newId: String) throws {
         try session.execute("UPDATE run_log SET message_id = ? WHERE run_id = ? AND message_id = ?", [newId, runId, oldId])
     }

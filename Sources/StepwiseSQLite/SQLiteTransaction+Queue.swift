@@ -161,6 +161,10 @@ extension SQLiteTransaction {
             db.cachedStatement(sql: "SELECT message_id FROM run_log WHERE run_id = ? AND position = ?"), arguments: [runId, position])
     }
 
+    func lastLogPosition(runId: String) throws -> Int? {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(position) FROM run_log WHERE run_id = ?"), arguments: [runId])
+    }
+
     func relabelLogEntry(runId: String, from oldId: String, to newId: String) throws {
         try db.cachedStatement(sql: "UPDATE run_log SET message_id = ? WHERE run_id = ? AND message_id = ?").execute(arguments: [newId, runId, oldId])
     }

@@ -183,13 +183,15 @@ enum WorkflowRunLogView {
         }
 
         /// The planned step as its parallel group shows it once it failed: its id, name, type and
-        /// group size from the plan, with `fields` (when recorded, retries, headers).
+        /// group size from the plan, with `fields` (when recorded, retries, headers), whose retries
+        /// and headers the DLQ's delivery gives once the message log no longer keeps them.
         func planStep(_ plan: StepJSON, fields: [(String, Value)]) -> Value {
             var map = ValueMap([
                 ("stepId", .int(plan.targetStep ?? 0)), ("stepName", .string(plan.stepName)), ("stepType", .string(plan.stepType)),
                 ("callType", .string(CallType.step.rawValue)), ("messageId", .string(message.id)), ("concurrent", .int(plan.concurrent ?? 1)),
-                ("state", "STEP_FAILED"), ("errors", [error]),
+                ("state", "STEP_FAILED"), ("errors", [error]), ("retries", .int(Int64(message.retries))), ("headers", QStashMessageView.headers(of: message)),
             ])
+            if let retryDelay = message.retryDelay { map[.string("retryDelay")] = .string(retryDelay) }
             for (name, value) in fields { map[.string(name)] = value }
             return .map(map)
         }

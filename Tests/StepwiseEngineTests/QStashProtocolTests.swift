@@ -587,71 +587,130 @@ import StepwiseTesting
         }
     }
 
-    @Test("a run a failed SDK run invoked goes on, as on Upstash; its end is kept in the parent's log, from which the parent resumed from the DLQ goes on", arguments: StoreKind.testable)
-    func aFailedParentsInvokedRunGoesOnAndItsResumeUsesItsEnd(kind: StoreKind) async throws {
+    /// An SDK endpoint that runs `Promise.all([invoke("child"), run("failing")])` as the JS SDK
+    /// does: two plans; the first plan's delivery triggers run `childRunId` at `child`, the second
+    /// fails with a 489 until `fixed` says otherwise (or, with `failingResult`, runs its step, and
+    /// the delivery of that result fails instead); once both results are in, the run ends.
+    private static func parallelInvoker(
+        _ parent: EmulatedSDKEndpoint, child: EmulatedSDKEndpoint, childRunId: String, failingResult: Bool = false,
+        fixed: @escaping @Sendable () -> Bool
+    ) -> @Sendable (ReceivedRequest) async -> ScriptedResponse {
+        { request in
+            guard let runId = request.header("Upstash-Workflow-RunId"),
+                let log = try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps, let last = log.last
+            else { return .status(500) }
+            let results = log.dropFirst().compactMap { try? $0.step() }.filter { !$0.isPlan }
+            let items: [(destination: String, headers: [(String, String)], body: String?)]
+            switch (log.count, (try? last.step())?.targetStep) {
+            case (1, _):
+                items = [("Invoke", "child", 1), ("Run", "failing", 2)].map { type, name, target in
+                    (parent.url, parent.stepHeaders(runId: runId), #"{"stepId":0,"stepName":"\#(name)","stepType":"\#(type)","concurrent":2,"targetStep":\#(target)}"#)
+                }
+            case (_, 1?):
+                guard let pending = try? StepJSON(bytes: Array(#"{"stepId":1,"stepName":"child","stepType":"Invoke","concurrent":2}"#.utf8)) else {
+                    return .status(500)
+                }
+                let request = InvokeRequest(
+                    body: "c", headers: parent.stepHeaders(runId: runId).map { (name: $0.0, value: $0.1) }, workflowRunId: runId,
+                    workflowRunCreatedAt: nil, workflowUrl: parent.url, step: pending)
+                let trigger = child.stepHeaders(runId: childRunId).map { $0.0 == "Upstash-Workflow-Init" ? ($0.0, "true") : $0 }
+                items = [(child.url, trigger + [("Upstash-Workflow-Invoke", "true")], String(decoding: request.jsonBytes, as: UTF8.self))]
+            case (_, 2?):
+                guard fixed() || failingResult else { return Self.nonRetryable("not fixed") }
+                items = [(parent.url, parent.stepHeaders(runId: runId), #"{"stepId":2,"stepName":"failing","stepType":"Run","out":"\"fixed\"","concurrent":2}"#)]
+            case _ where results.count < 2 && failingResult && (try? last.step())?.stepId == 2 && !fixed():
+                return Self.nonRetryable("not fixed")
+            case _ where results.count == 2:
+                let end = try? await send(.DELETE, parent.stepwise.url("/v2/workflows/runs/\(runId)?cancel=false"))
+                return end?.status == 200 ? EmulatedSDKEndpoint.acknowledgement() : .status(500)
+            default:
+                return EmulatedSDKEndpoint.acknowledgement()
+            }
+            guard (try? await parent.batch(items))?.status == 200 else { return .status(500) }
+            return EmulatedSDKEndpoint.acknowledgement()
+        }
+    }
+
+    /// The SDKs' answer to a step that threw `WorkflowNonRetryableError`.
+    private static func nonRetryable(_ message: String) -> ScriptedResponse {
+        ScriptedResponse(
+            status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"\#(message)"}"#,
+            headers: [("Upstash-NonRetryable-Error", "true"), ("Upstash-Workflow-Sdk-Version", "1")])
+    }
+
+    /// The `Invoke` result entries of `runId`'s log.
+    private static func invokeResults(of runId: String, in stepwise: RunningServer) async throws -> [StepJSON] {
+        let log = try await send(.GET, stepwise.url("/v2/workflows/runs/\(runId)"))
+        return ((try? RawStepArray(jsonBytes: Array(log.body.utf8)).steps) ?? []).compactMap { try? $0.step() }.filter {
+            $0.stepType == "Invoke" && !$0.isPlan
+        }
+    }
+
+    /// Runs `body` once an emulated parent (`parallelInvoker`) started run `parentRunId`, invoked
+    /// run `childRunId` and failed; the child takes its step only then (with a 489 while
+    /// `childFails`), so that it ends while its parent is failed.
+    private static func withFailedParent(
+        _ kind: StoreKind, parent parentRunId: String, child childRunId: String, failingResult: Bool = false,
+        childFails: @escaping @Sendable () -> Bool = { false }, fixed: @escaping @Sendable () -> Bool,
+        _ body: @escaping @Sendable (RunningServer) async throws -> Void
+    ) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
                 let parent = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/parent"), steps: [])
                 let child = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/child"), steps: ["nap"])
-                let fixed = Mutex(false)
-                // As the JS SDK runs `Promise.all([invoke("child"), run("failing")])`: two plans; the
-                // first plan's delivery triggers the child, the second fails with a 489 until fixed.
-                endpoint.handle("/parent") { request in
-                    guard let runId = request.header("Upstash-Workflow-RunId"),
-                        let log = try? RawStepArray(jsonBytes: Array(request.body.utf8)).steps, let last = log.last
-                    else { return .status(500) }
-                    let step = try? last.step()
-                    let results = log.dropFirst().compactMap { try? $0.step() }.filter { !$0.isPlan }
-                    let items: [(destination: String, headers: [(String, String)], body: String?)]
-                    switch (log.count, step?.targetStep) {
-                    case (1, _):
-                        items = [("Invoke", "child", 1), ("Run", "failing", 2)].map { type, name, target in
-                            (parent.url, parent.stepHeaders(runId: runId),
-                                #"{"stepId":0,"stepName":"\#(name)","stepType":"\#(type)","concurrent":2,"targetStep":\#(target)}"#)
-                        }
-                    case (_, 1?):
-                        guard let pending = try? StepJSON(bytes: Array(#"{"stepId":1,"stepName":"child","stepType":"Invoke","concurrent":2}"#.utf8)) else {
-                            return .status(500)
-                        }
-                        let request = InvokeRequest(
-                            body: "c", headers: parent.stepHeaders(runId: runId).map { (name: $0.0, value: $0.1) }, workflowRunId: runId, workflowRunCreatedAt: nil, workflowUrl: parent.url, step: pending)
-                        let trigger = child.stepHeaders(runId: "wfr_invoked").map { $0.0 == "Upstash-Workflow-Init" ? ($0.0, "true") : $0 }
-                        items = [(child.url, trigger + [("Upstash-Workflow-Invoke", "true")], String(decoding: request.jsonBytes, as: UTF8.self))]
-                    case (_, 2?):
-                        guard fixed.withLock({ $0 }) else {
-                            return ScriptedResponse(
-                                status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"not fixed"}"#,
-                                headers: [("Upstash-NonRetryable-Error", "true"), ("Upstash-Workflow-Sdk-Version", "1")])
-                        }
-                        items = [(parent.url, parent.stepHeaders(runId: runId), #"{"stepId":2,"stepName":"failing","stepType":"Run","out":"\"fixed\"","concurrent":2}"#)]
-                    case _ where results.count == 2:
-                        let end = try? await send(.DELETE, stepwise.url("/v2/workflows/runs/\(runId)?cancel=false"))
-                        return end?.status == 200 ? EmulatedSDKEndpoint.acknowledgement() : .status(500)
-                    default:
-                        return EmulatedSDKEndpoint.acknowledgement()
-                    }
-                    guard (try? await parent.batch(items))?.status == 200 else { return .status(500) }
-                    return EmulatedSDKEndpoint.acknowledgement()
-                }
-                // The child takes its step only once its parent has failed.
+                endpoint.handle("/parent", Self.parallelInvoker(parent, child: child, childRunId: childRunId, failingResult: failingResult, fixed: fixed))
                 endpoint.handle("/child") { request in
-                    _ = try? await eventually("the parent's failure") { try await stepwise.store.run(id: "wfr_parent")?.status == .failed ? true : nil }
-                    return await child.answer(request)
+                    _ = try? await eventually("the parent's failure") { try await stepwise.store.run(id: parentRunId)?.status == .failed ? true : nil }
+                    return childFails() ? Self.nonRetryable("child broken") : await child.answer(request)
                 }
-                #expect(try await parent.trigger(runId: "wfr_parent", payload: "p").status == 200)
-                #expect(try await finishedRun("wfr_parent", in: stepwise.store).status == .failed)
-                #expect(try await finishedRun("wfr_invoked", in: stepwise.store).status == .succeeded, "not canceled with its parent")
-                let kept = try await eventually("the child's end in the parent's log") { () async throws -> RawStep? in
-                    let log = try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_parent"))
-                    return try? RawStepArray(jsonBytes: Array(log.body.utf8)).steps.first { (try? $0.step())?.stepType == "Invoke" && (try? $0.step())?.isPlan == false }
-                }
-                #expect(try kept.step().out?.contains(#""isCanceled":false"#) == true)
-                #expect(try await stepwise.store.run(id: "wfr_parent")?.status == .failed, "kept without a delivery")
-
-                fixed.withLock { $0 = true }
-                #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_parent")).status == 200)
-                #expect(try await finishedRun("wfr_parent", in: stepwise.store).status == .succeeded, "the resumed run found the child's end")
+                #expect(try await parent.trigger(runId: parentRunId, payload: "p").status == 200)
+                #expect(try await finishedRun(parentRunId, in: stepwise.store).status == .failed)
+                try await body(stepwise)
             }
+        }
+    }
+
+    @Test("a run a failed SDK run invoked goes on, as on Upstash; its end is kept in the parent's log, from which the parent resumed from the DLQ goes on", arguments: StoreKind.testable)
+    func aFailedParentsInvokedRunGoesOnAndItsResumeUsesItsEnd(kind: StoreKind) async throws {
+        let fixed = Mutex(false)
+        try await Self.withFailedParent(kind, parent: "wfr_parent", child: "wfr_invoked", fixed: { fixed.withLock { $0 } }) { stepwise in
+            #expect(try await finishedRun("wfr_invoked", in: stepwise.store).status == .succeeded, "not canceled with its parent")
+            let kept = try await eventually("the child's end in the parent's log") { try await Self.invokeResults(of: "wfr_parent", in: stepwise).first }
+            #expect(kept.out?.contains(#""isCanceled":false"#) == true)
+            #expect(try await stepwise.store.run(id: "wfr_parent")?.status == .failed, "kept without a delivery")
+
+            fixed.withLock { $0 = true }
+            #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_parent")).status == 200)
+            #expect(try await finishedRun("wfr_parent", in: stepwise.store).status == .succeeded, "the resumed run found the child's end")
+        }
+    }
+
+    @Test("a parent that failed on a result's delivery while its child ran is resumed with that delivery and one of its whole log, which holds the child's end", arguments: StoreKind.testable)
+    func aResumeDeliversTheLogThatGrewWhileFailed(kind: StoreKind) async throws {
+        let fixed = Mutex(false)
+        try await Self.withFailedParent(kind, parent: "wfr_parent3", child: "wfr_late", failingResult: true, fixed: { fixed.withLock { $0 } }) { stepwise in
+            #expect(try await finishedRun("wfr_late", in: stepwise.store).status == .succeeded)
+            _ = try await eventually("the child's end in the parent's log") { try await Self.invokeResults(of: "wfr_parent3", in: stepwise).first }
+
+            fixed.withLock { $0 = true }
+            #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_parent3")).status == 200)
+            #expect(try await finishedRun("wfr_parent3", in: stepwise.store).status == .succeeded, "the whole log's delivery ended it")
+        }
+    }
+
+    @Test("a child of a failed parent that fails, is resumed from the DLQ and ends again leaves its first end in the parent's log, and ends", arguments: StoreKind.testable)
+    func aChildEndingTwiceWhileItsParentFailedEndsOnce(kind: StoreKind) async throws {
+        let childFixed = Mutex(false)
+        try await Self.withFailedParent(kind, parent: "wfr_parent2", child: "wfr_twice", childFails: { !childFixed.withLock { $0 } }, fixed: { false }) { stepwise in
+            #expect(try await finishedRun("wfr_twice", in: stepwise.store).status == .failed)
+            _ = try await eventually("the child's failure in the parent's log") { try await Self.invokeResults(of: "wfr_parent2", in: stepwise).first }
+
+            childFixed.withLock { $0 = true }
+            #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_twice")).status == 200)
+            #expect(try await finishedRun("wfr_twice", in: stepwise.store).status == .succeeded, "its second end commits")
+            let ends = try await Self.invokeResults(of: "wfr_parent2", in: stepwise)
+            #expect(ends.count == 1)
+            #expect(ends.first?.out?.contains(#""isFailed":true"#) == true, "the first end stays")
         }
     }
 

@@ -116,5 +116,21 @@ extension RunTransitions {
                 flowControlKey: overrides.flowControlKey(of: message, current: run.flowControlKey))
         }
         try enqueue(message, at: now)
+        if let latest = try deliveryOfLogEnd(after: message, runId: run.id) { try enqueue(latest, at: now) }
+    }
+
+    /// A delivery of the whole log when it grew past the resumed delivery while the run was failed
+    /// (an invoked run's end, `reportToInvoker`): the resumed delivery carries the log up to its
+    /// own entry only, and may run nothing new (a group's result short of the others), so without
+    /// it the run would never see that end. `nil` when the log ends at the resumed delivery.
+    private func deliveryOfLogEnd(after resumed: QueuedMessage, runId: String) throws -> QueuedMessage? {
+        guard resumed.role == .workflow, let position = resumed.logPosition, let last = try transaction.lastLogPosition(runId: runId), last > position,
+            let lastId = try transaction.logMessageId(runId: runId, position: last)
+        else { return nil }
+        var latest = resumed
+        latest.id = QueuedMessage.freshId()
+        latest.logPosition = last
+        try transaction.relabelLogEntry(runId: runId, from: lastId, to: latest.id)
+        return latest
     }
 }

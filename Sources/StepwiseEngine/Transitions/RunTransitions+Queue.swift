@@ -247,6 +247,8 @@ extension RunTransitions {
         let planner = PublicationPlanner(now: now, defaults: parentDefaults)
         guard let publication = try? planner.plan(invoker.resolution(status: status, output: run.output, error: run.error)) else { return }
         if case .append(let parentId, let entry, let dedupeKey, _) = publication, try transaction.run(id: parentId)?.status == .failed {
+            // A child resumed from the DLQ ends again: its step's first end stays.
+            if let dedupeKey, try transaction.logMessageId(runId: parentId, dedupeKey: dedupeKey) != nil { return }
             _ = try transaction.appendLog(runId: parentId, entry: entry, dedupeKey: dedupeKey, at: now)
             return
         }

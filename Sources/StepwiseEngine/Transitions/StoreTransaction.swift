@@ -171,6 +171,8 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func appendLog(runId: String, entry: RawStep, dedupeKey: String?, at time: TimestampValue) throws -> Int
     /// The message id of the log entry at `position`, if any.
     func logMessageId(runId: String, position: Int) throws -> String?
+    /// The position of the last entry of an SDK run's log; `nil` for a run without one.
+    func lastLogPosition(runId: String) throws -> Int?
     /// The message id of the log entry appended with `dedupeKey`, if any.
     func logMessageId(runId: String, dedupeKey: String) throws -> String?
     /// Names message `newId` as the one that delivers the log entry message `oldId` delivered.

@@ -97,7 +97,8 @@ public struct WorkflowValidator {
     static let longestCall = (try? DurationValue(nanoseconds: 12 * 3_600 * 1_000_000_000)) ?? .zero
 
     /// Checks one step and adds what it completes to `visibility`, in place: a copy of the
-    /// visibility per step made validation quadratic in the number of steps.
+    /// visibility per step made validation quadratic in the number of steps. Steps with a catch
+    /// or nested steps still copy it once each, for the walks inside them.
     private mutating func step(_ step: Step, _ visibility: inout StepVisibility) {
         let name = "step '\(step.id.value)'"
         if let condition = step.condition { check(condition, visibility, "the if of \(name)") }
