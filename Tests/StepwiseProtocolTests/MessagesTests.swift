@@ -163,6 +163,25 @@ import Testing
         }
     }
 
+    @Test("a batch item's headers must be ones HTTP can carry: a name that is a token, a value without line breaks or control characters")
+    func batchHeadersHTTPCanCarry() throws {
+        func item(_ name: String, _ value: String) -> [UInt8] {
+            Array((#"[{"destination":"http://h.test/x","headers":"# + Value.map(ValueMap([(name, Value.string(value))])).jsonText() + "}]").utf8)
+        }
+        #expect(throws: Never.self) { try PublishedMessage.batch(jsonBytes: item("Upstash-Forward-X-Tab", "a\tb ünïcode")) }
+        for (name, value, problem) in [
+            ("Upstash-Forward-X-A", "a\r\nX-Injected: 1", "the value of header 'Upstash-Forward-X-A' holds a line break or a control character"),
+            ("Upstash-Forward-X-Nul", "a\u{0}b", "the value of header 'Upstash-Forward-X-Nul' holds a line break or a control character"),
+            ("Upstash-Forward-X A", "a", "'Upstash-Forward-X A' is not a header name: letters, digits and !#$%&'*+-.^_`|~ only"),
+            ("", "a", "'' is not a header name: letters, digits and !#$%&'*+-.^_`|~ only"),
+        ] {
+            #expect(throws: ProtocolError("batch item 0: " + problem)) { try PublishedMessage.batch(jsonBytes: item(name, value)) }
+        }
+        #expect(throws: ProtocolError("batch item 0: 'http://[::1/x' has no valid host")) {
+            try PublishedMessage.batch(jsonBytes: Array(#"[{"destination":"http://[::1/x"}]"#.utf8))
+        }
+    }
+
     @Test("QStash's host and path filters read a destination's authority without user or port, and its path up to a query", arguments: [
         ("http://127.0.0.1:9/a/b?x=1#f", "127.0.0.1", "/a/b"),
         ("https://User:pw@Example.COM:8443/Path%20x?q", "example.com", "/Path%20x"),

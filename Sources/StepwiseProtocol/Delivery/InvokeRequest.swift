@@ -53,6 +53,7 @@ public struct InvokeRequest: Sendable, Equatable {
         headers = (try HeaderLists.read(map[.string("headers")], what: "'headers'") ?? []).compactMap { header in
             header.values.first.map { (header.name, $0) }
         }
+        for header in headers { try ProtocolError.locating("'headers'") { () throws(ProtocolError) in try HeaderFieldSyntax.check(name: header.name, value: header.value) } }
         workflowRunId = runId
         workflowRunCreatedAt = try map.integer("workflowRunCreatedAt")
         workflowUrl = url

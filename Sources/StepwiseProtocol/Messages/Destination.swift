@@ -8,7 +8,7 @@ public enum Destination {
             throw ProtocolError("'\(url)' is not an http(s) URL")
         }
         let authority = url.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard !authority.isEmpty, !authority.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }) else {
+        guard !authority.isEmpty, !authority.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }), !hasUnclosedBracket(authority) else {
             throw ProtocolError("'\(url)' has no valid host")
         }
         if let port = port(in: authority), !port.isEmpty, !isValidPort(port) {
@@ -18,6 +18,12 @@ public enum Destination {
 
     /// The ports a destination may name.
     public static let validPorts = 1...65_535
+
+    /// Whether the host of `authority` opens an IPv6 address's bracket without closing it.
+    private static func hasUnclosedBracket(_ authority: Substring) -> Bool {
+        let host = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+        return host.first == "[" && !host.contains("]")
+    }
 
     /// Whether `text` is a port number a connection can use: digits only, 1 to 65535.
     private static func isValidPort(_ text: Substring) -> Bool {

@@ -111,6 +111,7 @@ public struct PublishedMessage: Sendable {
             for (key, value) in try WireJSON.object(members, what: "'headers'").entries {
                 guard case .string(let name) = key else { throw ProtocolError("'headers' has a non-string name") }
                 guard case .string(let text) = value else { throw ProtocolError("header '\(name)' must have a string value") }
+                try HeaderFieldSyntax.check(name: name, value: text)
                 headers.append(name, text)
             }
         }
