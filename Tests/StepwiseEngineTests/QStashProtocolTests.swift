@@ -192,6 +192,27 @@ import StepwiseTesting
         }
     }
 
+    @Test("a step or a wait that names a YAML run is refused with a 409: nothing is appended, delivered or waited on", arguments: StoreKind.testable)
+    func protocolCallsNamingAYAMLRunAreRefused(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(PrimitiveTests.waiter)], store: kind) { stepwise in
+            let run = try await stepwise.startRun("waiter", #"{"order_id": 5}"#)
+            try await parked(run, "paid", in: stepwise.store)
+            let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/elsewhere", steps: ["a"])
+            let step = try await sdk.batch([(sdk.url, sdk.stepHeaders(runId: run), sdk.stepJSON(0))])
+            #expect(step.status == 409, "\(step.body)")
+            let wait: Value = [
+                "url": .string(sdk.url), "timeout": "2s", "timeoutUrl": .string(sdk.url),
+                "step": ["stepId": 1, "stepName": "wait-for-it", "stepType": "Wait", "concurrent": 1],
+            ]
+            let waited = try await send(.POST, stepwise.url("/v2/wait/order-paid-5"), body: wait.jsonText(), headers: [("Upstash-Workflow-RunId", run)])
+            #expect(waited.status == 409, "\(waited.body)")
+            #expect(try await send(.GET, stepwise.url("/v2/waiters/order-paid-5")).json?.list?.count == 1, "only the run's own wait")
+            let shown = try await send(.GET, stepwise.url("/api/runs/\(run)"))
+            #expect(shown.json?["attempts"]?.list?.contains { $0.jsonText().contains("elsewhere") } == false, "nothing was delivered for it")
+            #expect(try await stepwise.store.run(id: run)?.status == .running)
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func runsAreCanceledInBulkByWorkflowURLPrefixOrExactly(kind: StoreKind) async throws {
         try await RunningServer.with([], store: kind) { stepwise in
             for (id, path) in [("wfr_ax", "/a/x"), ("wfr_ay", "/a/y"), ("wfr_b", "/b"), ("wfr_bb", "/bb")] {

@@ -52,6 +52,7 @@ public enum PublicationResult: Sendable, Equatable {
     case runEnded(RunStatus)
     /// No run has the id the message names.
     case unknownRun(String)
-    /// A run of another workflow (another URL, or a YAML run) has the id a trigger chose.
+    /// A run of another workflow (another URL, or a YAML run) has the id a trigger chose, or a
+    /// step or wait names a YAML run, which has no log of the protocol.
     case runIdTaken(String)
 }

@@ -51,6 +51,8 @@ extension RunTransitions {
             return .stored(first.id)
         case .append(let runId, let entry, let dedupeKey, var message):
             guard let run = try transaction.run(id: runId) else { return .unknownRun(runId) }
+            // A YAML run's steps are its definition's: no log to append to, no endpoint to deliver.
+            guard run.endpoint != nil else { return .runIdTaken(runId) }
             guard run.status == .running else { return .runEnded(run.status) }
             if let dedupeKey, let existing = try transaction.logMessageId(runId: runId, dedupeKey: dedupeKey) {
                 return .deduplicated(existing)
@@ -203,6 +205,7 @@ extension RunTransitions {
     /// the same step.
     public func registerEndpointWait(_ wait: EndpointWait, timeout: QueuedMessage, at time: TimestampValue) throws -> PublicationResult {
         guard let run = try transaction.run(id: wait.runId) else { return .unknownRun(wait.runId) }
+        guard run.endpoint != nil else { return .runIdTaken(wait.runId) }
         guard run.status == .running else { return .runEnded(run.status) }
         guard try transaction.insertEndpointWait(wait, timeoutAt: timeout.dueAt, at: time) else { return .deduplicated(wait.timeoutMessageId) }
         try enqueue(timeout, at: time)
