@@ -264,6 +264,27 @@ struct PrimitiveTests {
         }
     }
 
+    @Test("a workflow that invokes itself without end stops 100 runs deep: that invoke fails its run, whose parent gets the failure as its result", arguments: StoreKind.testable)
+    func invokeDepthIsBounded(kind: StoreKind) async throws {
+        let endless = try definition("""
+            workflow: endless
+            steps:
+              - id: again
+                invoke: {workflow: endless, input: {}}
+            output: ${{ steps.again.status }}
+            """)
+        try await RunningServer.with([endless], store: kind) { server in
+            let root = try await server.startRun("endless", "{}")
+            #expect(try await finishedRun(root, in: server.store).status == .succeeded)
+            let runs = try await server.store.runs(RunFilter(workflow: "endless", limit: 1_000))
+            #expect(runs.count == RunRecord.maximumInvokeDepth + 1)
+            let deepest = try #require(runs.first { $0.status == .failed })
+            #expect(deepest.error?.message.contains("invoke nests runs more than 100 deep") == true, "\(String(describing: deepest.error))")
+            #expect(runs.filter { $0.status == .failed }.count == 1)
+            #expect(runs.filter { $0.output == "failed" }.count == 1, "the deepest run's parent")
+        }
+    }
+
     @Test("invoke starts a child run and returns {status, output}; canceling the parent cancels its child", arguments: StoreKind.testable)
     func invokeAndCancel(kind: StoreKind) async throws {
         let child = try definition("""

@@ -213,6 +213,30 @@ import StepwiseTesting
         }
     }
 
+    @Test("an SDK run invoked 100 runs deep is started, one more is refused with a 400 saying why", arguments: StoreKind.testable)
+    func sdkInvokeDepthIsBounded(kind: StoreKind) async throws {
+        try await RunningServer.with([], store: kind) { stepwise in
+            let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/deep", steps: [])
+            let later = [("Upstash-Delay", "1h")]
+            #expect(try await sdk.trigger(runId: "wfr_d0", payload: "{}", extraHeaders: later).status == 200)
+            let step = try StepJSON(bytes: Array(#"{"stepId":1,"stepName":"deeper","stepType":"Invoke","concurrent":1}"#.utf8))
+            func invoke(_ depth: Int) async throws -> HTTPAnswer {
+                let request = InvokeRequest(
+                    body: "{}", headers: sdk.stepHeaders(runId: "wfr_d\(depth - 1)").map { (name: $0.0, value: $0.1) },
+                    workflowRunId: "wfr_d\(depth - 1)", workflowRunCreatedAt: nil, workflowUrl: sdk.url, step: step)
+                let trigger = sdk.stepHeaders(runId: "wfr_d\(depth)").map { $0.0 == "Upstash-Workflow-Init" ? ($0.0, "true") : $0 }
+                return try await sdk.batch([(sdk.url, trigger + later + [("Upstash-Workflow-Invoke", "true")], String(decoding: request.jsonBytes, as: UTF8.self))])
+            }
+            for depth in 1...RunRecord.maximumInvokeDepth {
+                #expect(try await invoke(depth).status == 200, "depth \(depth)")
+            }
+            let refused = try await invoke(RunRecord.maximumInvokeDepth + 1)
+            #expect(refused.status == 400)
+            #expect(refused.error == "run 'wfr_d100' is invoked runs 100 deep (a workflow that invokes itself without end?); the run was not started")
+            #expect(try await stepwise.store.run(id: "wfr_d101") == nil)
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func runsAreCanceledInBulkByWorkflowURLPrefixOrExactly(kind: StoreKind) async throws {
         try await RunningServer.with([], store: kind) { stepwise in
             for (id, path) in [("wfr_ax", "/a/x"), ("wfr_ay", "/a/y"), ("wfr_b", "/b"), ("wfr_bb", "/bb")] {

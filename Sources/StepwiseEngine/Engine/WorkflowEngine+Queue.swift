@@ -24,9 +24,7 @@ extension WorkflowEngine {
             }
         }
         let results = try await store.publish(publications, deduplicatedBy: messages.map(MessageDeduplication.key(of:)), at: planner.now)
-        if case .unknownRun(let id) = results.first { return .failure(.unknownRun(id)) }
-        if case .runEnded(let status) = results.first { return .failure(.runEnded(status)) }
-        if case .runIdTaken(let id) = results.first { return .failure(.runIdTaken(id)) }
+        if let refusal = results.first.flatMap(PublishRefusal.init) { return .failure(refusal) }
         for case (.startRun(let run, _, _, _), .redelivered) in zip(publications, results) {
             // Its first entry is now delivered under a new message id.
             encodedLogs.forget(run.id)
@@ -256,4 +254,17 @@ public enum PublishRefusal: Error, Sendable, Equatable {
     case unknownURLGroup(String)
     /// A trigger chose the id of a run of another workflow.
     case runIdTaken(String)
+
+    /// Why the store refused a publication; `nil` when it took it.
+    public init?(_ result: PublicationResult) {
+        switch result {
+        case .stored, .redelivered, .deduplicated: return nil
+        case .unknownRun(let id): self = .unknownRun(id)
+        case .runEnded(let status): self = .runEnded(status)
+        case .runIdTaken(let id): self = .runIdTaken(id)
+        case .invokeTooDeep(let id):
+            self = .invalid(ProtocolError(
+                "run '\(id)' is invoked runs \(RunRecord.maximumInvokeDepth) deep (a workflow that invokes itself without end?); the run was not started"))
+        }
+    }
 }

@@ -25,12 +25,7 @@ extension WorkflowEngine {
         let timeout = QueuedMessage(
             id: timeoutId, role: .waitTimeout, runId: runId, destination: request.timeoutUrl,
             body: Array(try JSONEncoder().encode(wait)), dueAt: now.movedForward(by: .milliseconds(request.timeoutDuration.milliseconds)))
-        switch try await store.registerEndpointWait(wait, timeout: timeout, at: now) {
-        case .unknownRun(let id): return .failure(.unknownRun(id))
-        case .runEnded(let status): return .failure(.runEnded(status))
-        case .runIdTaken(let id): return .failure(.runIdTaken(id))
-        case .stored, .redelivered, .deduplicated: break
-        }
+        if let refusal = PublishRefusal(try await store.registerEndpointWait(wait, timeout: timeout, at: now)) { return .failure(refusal) }
         let kept = request.step.stepType == WebhookRequest.stepType
             ? try await store.takeFirstEvent(runId: runId, prefix: WebhookRequest.lookbackPrefix(eventId: event))
             : try await store.takeEvent(runId: runId, event: event)

@@ -55,4 +55,7 @@ public enum PublicationResult: Sendable, Equatable {
     /// A run of another workflow (another URL, or a YAML run) has the id a trigger chose, or a
     /// step or wait names a YAML run, which has no log of the protocol.
     case runIdTaken(String)
+    /// The invoked run a trigger would start nests deeper than `RunRecord.maximumInvokeDepth`;
+    /// the invoking run's id.
+    case invokeTooDeep(String)
 }

@@ -18,14 +18,10 @@ extension RunTransitions {
                 return .deduplicated(earlier)
             }
             let result = try apply(publication, at: time)
-            switch result {
-            case .stored, .redelivered: return result
-            case .deduplicated(let earlier):
-                // The run or step existed already: the key names the message that stored it.
-                if let key { try transaction.setDeduplication(key: key, messageId: earlier) }
-                return result
-            case .runEnded, .unknownRun, .runIdTaken: throw RefusedPublication(result: result)
-            }
+            guard PublishRefusal(result) == nil else { throw RefusedPublication(result: result) }
+            // The run or step existed already: the key names the message that stored it.
+            if case .deduplicated(let earlier) = result, let key { try transaction.setDeduplication(key: key, messageId: earlier) }
+            return result
         }
     }
 
@@ -42,6 +38,11 @@ extension RunTransitions {
                 guard triggeredAsAsked || existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
                 if triggeredAsAsked, let id = try deliverAgain(existing, first: first, at: now) { return .redelivered(id) }
                 return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
+            }
+            if let parentId = run.invoker?.parentRunId, let parent = try transaction.run(id: parentId),
+                try invokeDepth(of: parent) >= RunRecord.maximumInvokeDepth
+            {
+                return .invokeTooDeep(parentId)
             }
             try startRun(run)
             // A restart's overrides (`RunOverrides`) apply from its first delivery.
@@ -219,10 +220,8 @@ extension RunTransitions {
         guard try transaction.deleteEndpointWait(runId: wait.runId, stepKey: wait.stepKey) else { return false }
         try transaction.deleteQueued(id: wait.timeoutMessageId)
         let result = try apply(publication, at: now)
-        switch result {
-        case .stored, .redelivered, .deduplicated: return true
-        case .runEnded, .unknownRun, .runIdTaken: throw RefusedPublication(result: result)
-        }
+        guard PublishRefusal(result) == nil else { throw RefusedPublication(result: result) }
+        return true
     }
 
     /// Fails a running SDK run for good and keeps the message that failed, for resume, with the

@@ -90,10 +90,28 @@ extension RunTransitions {
                 return try failInvoke(operation, of: run, "run id '\(child.id)' already belongs to another run; the child was not started", at: now)
             }
         } else {
+            guard try invokeDepth(of: run) < RunRecord.maximumInvokeDepth else {
+                return try failInvoke(
+                    operation, of: run,
+                    "invoke nests runs more than \(RunRecord.maximumInvokeDepth) deep (a workflow that invokes itself without end?); the child was not started",
+                    at: now)
+            }
             try startRun(child)
         }
         try transaction.insertOperation(operation, runId: run.id, timeoutAt: nil, event: nil, child: child.id, at: now)
         return false
+    }
+
+    /// How many invoking runs stand above `run` (0 for a run nobody invoked), counted up to the
+    /// limit; a parent that retention removed ends the count.
+    func invokeDepth(of run: RunRecord) throws -> Int {
+        var depth = 0
+        var parentId = run.parent?.runId ?? run.invoker?.parentRunId
+        while let id = parentId, depth < RunRecord.maximumInvokeDepth, let parent = try transaction.run(id: id) {
+            depth += 1
+            parentId = parent.parent?.runId ?? parent.invoker?.parentRunId
+        }
+        return depth
     }
 
     private func failInvoke(_ operation: StepOperation, of run: RunRecord, _ message: String, at now: TimestampValue) throws -> Bool {

@@ -4,6 +4,10 @@ import StepwiseRuntime
 
 /// A run as the store keeps it.
 public struct RunRecord: Sendable, Equatable {
+    /// The most runs deep `invoke` nests: a workflow that invokes itself (or another that invokes
+    /// it back) without end fails that invoke instead of starting runs forever, as on Upstash.
+    public static let maximumInvokeDepth = 100
+
     public var id: String
     public var workflow: String
     public var definitionHash: String
