@@ -25,6 +25,8 @@ struct ErrorAnswer: Error {
             return JSONResponse.error(.notFound, "no workflow run with id '\(id)'")
         case .runIdTaken(let id):
             return JSONResponse.error(.conflict, "run id '\(id)' belongs to a run of another workflow; choose another")
+        case .yamlRun(let id):
+            return JSONResponse.error(.conflict, "run '\(id)' is a run of a YAML workflow: its steps are its definition's, it takes no SDK steps or waits")
         case .unknownURLGroup(let name):
             return JSONResponse.error(.notFound, "no URL group named '\(name)'; add endpoints with POST /v2/topics/\(name)/endpoints")
         case .runEnded(let status):

@@ -12,6 +12,7 @@ struct EmptyPathSegmentTests {
         for (path, method) in [
             ("/v2/messages/", "DELETE"), ("/v2/notify//ev", "POST"), ("/v2/topics//endpoints", "DELETE"), ("/api/runs/", "GET"),
             ("/v2/enqueue//http://h/x", "POST"), ("/v2/enqueue/", "POST"), ("/v2/schedules//pause", "PATCH"), ("/v2/workflows/runs/", "DELETE"),
+            ("//v2/messages/", "DELETE"), ("//v2/notify/run/", "POST"), ("//health", "GET"),
         ] {
             #expect(EmptyPathSegment.isIn(path, method: method), "\(method) \(path)")
         }
@@ -40,6 +41,8 @@ struct EmptyPathSegmentTests {
             #expect(try await send(.POST, server.url("/v2/notify//order-paid-1"), body: "{}").status == 404)
             #expect(try await server.store.run(id: run)?.status == .running, "the waiter still waits")
             #expect(try await send(.DELETE, server.url("/v2/messages/"), token: nil).status == 401, "the token is checked first")
+            #expect(try await send(.DELETE, server.url("//v2/messages/")).status == 404, "leading slashes are skipped by the router too")
+            #expect(try await send(.GET, server.url("/v2/messages/\(id)")).status == 200)
         }
     }
 }

@@ -65,9 +65,9 @@ struct HTTPTransportTests {
         }
     }
 
-    @Test("a port a connection cannot use is an invalid request, sent nowhere, and a redirect to one is not followed; the process stays up")
+    @Test("a port or host a connection cannot use is an invalid request, sent nowhere, and a redirect to one is not followed; the process stays up")
     func unusablePorts() async throws {
-        for url in ["http://127.0.0.1:99999/x", "http://[::1]:65536/x", "http://localhost:84468/x", "http://127.0.0.1:0/x"] {
+        for url in ["http://127.0.0.1:99999/x", "http://[::1]:65536/x", "http://localhost:84468/x", "http://127.0.0.1:0/x", "http://%5B%5D/", "http://%5B/x"] {
             let request = try Self.request(url)
             let failure = await #expect(throws: TransportFailure.self) { try await AsyncHTTPTransport().send(request) }
             #expect(failure?.kind == .invalidRequest, "\(url)")
@@ -77,6 +77,14 @@ struct HTTPTransportTests {
             let answer = try await AsyncHTTPTransport().send(try Self.request(server.url("/away")))
             #expect(answer.status == 302, "the redirect is the answer")
         }
+    }
+
+    @Test("a refused connection is told in words, not in the HTTP client's type names")
+    func refusedConnectionsInWords() async throws {
+        let transport = AsyncHTTPTransport(clients: AsyncHTTPTransport.deliveryClients)
+        let failure = await #expect(throws: TransportFailure.self) { try await transport.send(try Self.request("http://127.0.0.1:9/x")) }
+        #expect(failure?.kind == .connection)
+        #expect(failure?.message == "GET http://127.0.0.1:9/x failed: connection refused", "\(String(describing: failure))")
     }
 
     @Test("a canceled step cancels its request at once instead of waiting for the answer")

@@ -200,6 +200,7 @@ import StepwiseTesting
             let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/elsewhere", steps: ["a"])
             let step = try await sdk.batch([(sdk.url, sdk.stepHeaders(runId: run), sdk.stepJSON(0))])
             #expect(step.status == 409, "\(step.body)")
+            #expect(step.error == "run '\(run)' is a run of a YAML workflow: its steps are its definition's, it takes no SDK steps or waits")
             let wait: Value = [
                 "url": .string(sdk.url), "timeout": "2s", "timeoutUrl": .string(sdk.url),
                 "step": ["stepId": 1, "stepName": "wait-for-it", "stepType": "Wait", "concurrent": 1],

@@ -177,9 +177,12 @@ import Testing
         ] {
             #expect(throws: ProtocolError("batch item 0: " + problem)) { try PublishedMessage.batch(jsonBytes: item(name, value)) }
         }
-        #expect(throws: ProtocolError("batch item 0: 'http://[::1/x' has no valid host")) {
-            try PublishedMessage.batch(jsonBytes: Array(#"[{"destination":"http://[::1/x"}]"#.utf8))
+        for url in ["http://[::1/x", "http://%5B%5D/", "http://%5B/x", "http://[]/x", "http://:80/x", "http://h[1]/x"] {
+            #expect(throws: ProtocolError("batch item 0: '\(url)' has no valid host")) {
+                try PublishedMessage.batch(jsonBytes: Array(#"[{"destination":"\#(url)"}]"#.utf8))
+            }
         }
+        #expect(throws: Never.self) { try Destination.validate("http://[fe80::1%25eth0]:8080/x") }
     }
 
     @Test("QStash's host and path filters read a destination's authority without user or port, and its path up to a query", arguments: [

@@ -260,6 +260,18 @@ struct InterpreterTests {
         #expect(!secret.finish.journal.map { $0.json.jsonText() }.joined().contains("s3cr3t"))
     }
 
+    @Test("a header value from the input that HTTP cannot carry fails the step naming the header, and nothing is sent")
+    func unsendableHeaderValues() async throws {
+        let outcome = try await run("""
+            workflow: test
+            steps:
+              - id: call
+                http: {url: "https://api.example.com/x", headers: {X-Note: "${{ input.note }}"}}
+            """, input: ["note": "line one\r\nX-Injected: 1"])
+        #expect(outcome.finish.error?.message.contains("the value of header 'X-Note' holds a line break or a control character") == true, "\(String(describing: outcome.finish.error))")
+        #expect(outcome.requests.isEmpty)
+    }
+
     @Test("a journal that no longer fits the definition is a replay error naming both steps")
     func replayMismatch() async throws {
         let clock = try VirtualClock.at()

@@ -254,6 +254,8 @@ public enum PublishRefusal: Error, Sendable, Equatable {
     case unknownURLGroup(String)
     /// A trigger chose the id of a run of another workflow.
     case runIdTaken(String)
+    /// A step or wait names a YAML run.
+    case yamlRun(String)
 
     /// Why the store refused a publication; `nil` when it took it.
     public init?(_ result: PublicationResult) {
@@ -262,6 +264,7 @@ public enum PublishRefusal: Error, Sendable, Equatable {
         case .unknownRun(let id): self = .unknownRun(id)
         case .runEnded(let status): self = .runEnded(status)
         case .runIdTaken(let id): self = .runIdTaken(id)
+        case .yamlRun(let id): self = .yamlRun(id)
         case .invokeTooDeep(let id):
             self = .invalid(ProtocolError(
                 "run '\(id)' is invoked runs \(RunRecord.maximumInvokeDepth) deep (a workflow that invokes itself without end?); the run was not started"))

@@ -52,9 +52,11 @@ public enum PublicationResult: Sendable, Equatable {
     case runEnded(RunStatus)
     /// No run has the id the message names.
     case unknownRun(String)
-    /// A run of another workflow (another URL, or a YAML run) has the id a trigger chose, or a
-    /// step or wait names a YAML run, which has no log of the protocol.
+    /// A run of another workflow (another URL, or a YAML run) has the id a trigger chose.
     case runIdTaken(String)
+    /// A step or wait names a YAML run, whose steps are its definition's: it has no log of the
+    /// protocol and no endpoint.
+    case yamlRun(String)
     /// The invoked run a trigger would start nests deeper than `RunRecord.maximumInvokeDepth`;
     /// the invoking run's id.
     case invokeTooDeep(String)

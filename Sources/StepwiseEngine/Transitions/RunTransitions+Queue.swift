@@ -53,7 +53,7 @@ extension RunTransitions {
         case .append(let runId, let entry, let dedupeKey, var message):
             guard let run = try transaction.run(id: runId) else { return .unknownRun(runId) }
             // A YAML run's steps are its definition's: no log to append to, no endpoint to deliver.
-            guard run.endpoint != nil else { return .runIdTaken(runId) }
+            guard run.endpoint != nil else { return .yamlRun(runId) }
             guard run.status == .running else { return .runEnded(run.status) }
             if let dedupeKey, let existing = try transaction.logMessageId(runId: runId, dedupeKey: dedupeKey) {
                 return .deduplicated(existing)
@@ -206,7 +206,7 @@ extension RunTransitions {
     /// the same step.
     public func registerEndpointWait(_ wait: EndpointWait, timeout: QueuedMessage, at time: TimestampValue) throws -> PublicationResult {
         guard let run = try transaction.run(id: wait.runId) else { return .unknownRun(wait.runId) }
-        guard run.endpoint != nil else { return .runIdTaken(wait.runId) }
+        guard run.endpoint != nil else { return .yamlRun(wait.runId) }
         guard run.status == .running else { return .runEnded(run.status) }
         guard try transaction.insertEndpointWait(wait, timeoutAt: timeout.dueAt, at: time) else { return .deduplicated(wait.timeoutMessageId) }
         try enqueue(timeout, at: time)
@@ -248,7 +248,9 @@ extension RunTransitions {
         let parentDefaults = try transaction.runDefaults(runId: invoker.parentRunId).map { [invoker.parentRunId: $0] } ?? [:]
         let planner = PublicationPlanner(now: now, defaults: parentDefaults)
         guard let publication = try? planner.plan(invoker.resolution(status: status, output: run.output, error: run.error)) else { return }
-        if case .append(let parentId, let entry, let dedupeKey, _) = publication, try transaction.run(id: parentId)?.status == .failed {
+        if case .append(let parentId, let entry, let dedupeKey, _) = publication, let parent = try transaction.run(id: parentId), parent.status == .failed,
+            parent.endpoint != nil
+        {
             // A child resumed from the DLQ ends again: its step's first end stays.
             if let dedupeKey, try transaction.logMessageId(runId: parentId, dedupeKey: dedupeKey) != nil { return }
             _ = try transaction.appendLog(runId: parentId, entry: entry, dedupeKey: dedupeKey, at: now)

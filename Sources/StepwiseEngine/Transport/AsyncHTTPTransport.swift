@@ -70,9 +70,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
         guard OutgoingRequest.isRequestable(url) else {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url): only http and https URLs are requested")
         }
-        guard OutgoingRequest.hasUsablePort(url) else {
-            throw TransportFailure(.invalidRequest, "invalid URL \(request.url): a port is a number from 1 to 65535")
-        }
+        if let problem = OutgoingRequest.authorityProblem(url) { throw TransportFailure(.invalidRequest, "invalid URL \(request.url): \(problem)") }
         do {
             let outgoing = try HTTPClient.Request(
                 url: url, method: HTTPMethod(rawValue: request.method),
@@ -85,7 +83,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
         } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url)")
         } catch {
-            throw TransportFailure(.connection, "\(request.method) \(request.url) failed: \(error)")
+            throw TransportFailure(.connection, "\(request.method) \(request.url) failed: \(TransportErrorText.describe(error))")
         }
     }
 

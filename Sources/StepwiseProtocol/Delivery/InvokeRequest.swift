@@ -50,10 +50,7 @@ public struct InvokeRequest: Sendable, Equatable {
         try ProtocolError.locating("'workflowUrl'") { () throws(ProtocolError) in try Destination.validate(url) }
         guard let stepValue = map[.string("step")] else { throw ProtocolError("'step' of the invoke body is missing") }
         body = try map.string("body") ?? ""
-        headers = (try HeaderLists.read(map[.string("headers")], what: "'headers'") ?? []).compactMap { header in
-            header.values.first.map { (header.name, $0) }
-        }
-        for header in headers { try ProtocolError.locating("'headers'") { () throws(ProtocolError) in try HeaderFieldSyntax.check(name: header.name, value: header.value) } }
+        headers = try HeaderLists.sendable(map[.string("headers")], what: "'headers'")
         workflowRunId = runId
         workflowRunCreatedAt = try map.integer("workflowRunCreatedAt")
         workflowUrl = url

@@ -32,8 +32,7 @@ public struct WaitRequest: Sendable, Equatable {
         let timeoutUrl = try map.string("timeoutUrl") ?? url
         try ProtocolError.locating("'timeoutUrl'") { () throws(ProtocolError) in try Destination.validate(timeoutUrl) }
         self.timeoutUrl = timeoutUrl
-        let headers = try HeaderLists.read(map[.string("timeoutHeaders")], what: "'timeoutHeaders'") ?? []
-        timeoutHeaders = headers.compactMap { header in header.values.first.map { (header.name, $0) } }
+        timeoutHeaders = try HeaderLists.sendable(map[.string("timeoutHeaders")], what: "'timeoutHeaders'")
         guard let stepValue = map[.string("step")] else { throw ProtocolError("'step' is missing") }
         step = try ProtocolError.locating("'step'") { () throws(ProtocolError) in
             try StepJSON(object: try WireJSON.object(stepValue, what: "the step"))

@@ -8,7 +8,7 @@ public enum Destination {
             throw ProtocolError("'\(url)' is not an http(s) URL")
         }
         let authority = url.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        guard !authority.isEmpty, !authority.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }), !hasUnclosedBracket(authority) else {
+        guard !authority.isEmpty, !authority.contains(where: { $0 == " " || $0 == "\n" || $0 == "\r" }), !hasUnusableHost(authority) else {
             throw ProtocolError("'\(url)' has no valid host")
         }
         if let port = port(in: authority), !port.isEmpty, !isValidPort(port) {
@@ -19,10 +19,17 @@ public enum Destination {
     /// The ports a destination may name.
     public static let validPorts = 1...65_535
 
-    /// Whether the host of `authority` opens an IPv6 address's bracket without closing it.
-    private static func hasUnclosedBracket(_ authority: Substring) -> Bool {
-        let host = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
-        return host.first == "[" && !host.contains("]")
+    /// Whether the host of `authority` is one no connection can use: an IPv6 address's bracket
+    /// left open or empty, a bracket elsewhere, or a percent-encoding (`%5B%5D` is `[]` decoded),
+    /// which a host name never needs.
+    private static func hasUnusableHost(_ authority: Substring) -> Bool {
+        let hostAndPort = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+        guard hostAndPort.first == "[" else {
+            let host = hostAndPort.prefix { $0 != ":" }
+            return host.isEmpty || host.contains { $0 == "[" || $0 == "]" || $0 == "%" }
+        }
+        guard let close = hostAndPort.firstIndex(of: "]") else { return true }
+        return hostAndPort.index(after: hostAndPort.startIndex) == close
     }
 
     /// Whether `text` is a port number a connection can use: digits only, 1 to 65535.

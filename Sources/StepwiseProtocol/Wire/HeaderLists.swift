@@ -30,4 +30,17 @@ enum HeaderLists {
         }
         return headers
     }
+
+    /// The first value of each header of a request's JSON member (an invoke's `headers`, a wait's
+    /// `timeoutHeaders`), which the engine sends on later: each must be one HTTP can carry
+    /// (`HeaderFieldSyntax`), and the error says which is not.
+    static func sendable(_ value: Value?, what: String) throws(ProtocolError) -> [(name: String, value: String)] {
+        var headers: [(name: String, value: String)] = []
+        for header in try read(value, what: what) ?? [] {
+            guard let first = header.values.first else { continue }
+            try ProtocolError.locating(what) { () throws(ProtocolError) in try HeaderFieldSyntax.check(name: header.name, value: first) }
+            headers.append((header.name, first))
+        }
+        return headers
+    }
 }

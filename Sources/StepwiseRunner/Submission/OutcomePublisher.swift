@@ -61,14 +61,7 @@ struct OutcomePublisher: Sendable {
         }
         switch (plans.isEmpty, steps.first) {
         case (false, nil): return try await publishPlans(plans)
-        case (true, .record(let entry)?) where steps.count == 1:
-            guard let error = entry.error, target == nil, definition.workflow.failureEndsRun(at: entry.stepName) else { return try await publish(entry) }
-            // Nothing catches the failure: the run fails now rather than at the next delivery, and the
-            // error stays out of the log, so a resume from the DLQ runs the step again (as an SDK's
-            // failed step), as a resume in process does.
-            endpoint.runner.forget(runId: runId)
-            endpoint.logs.forget(runId)
-            return .failed(error)
+        case (true, .record(let entry)?) where steps.count == 1: return try await record(entry)
         case (true, .park(let operation)?) where steps.count == 1: return try await start(operation)
         default:
             return .nonRetryable(type: "WorkflowError", "the walk reached \(submissions.count) new steps outside a plan; this is a bug in the runner")
@@ -97,6 +90,16 @@ struct OutcomePublisher: Sendable {
     }
 
     /// Appends `entry` as the next step, delivered not before `notBefore`.
+    /// Publishes the result a step this delivery ran, unless it is a failure nothing catches: then
+    /// the run fails now rather than at the next delivery, and the error stays out of the log, so
+    /// a resume from the DLQ runs the step again (as an SDK's failed step), as a resume in process does.
+    private func record(_ entry: JournalEntry) async throws(OrchestratorFailure) -> EndpointReply {
+        guard let error = entry.error, target == nil, definition.workflow.failureEndsRun(at: entry.stepName) else { return try await publish(entry) }
+        endpoint.runner.forget(runId: runId)
+        endpoint.logs.forget(runId)
+        return .failed(error)
+    }
+
     private func publish(_ entry: JournalEntry, notBefore: Int64? = nil) async throws(OrchestratorFailure) -> EndpointReply {
         var entry = entry
         let stepId = stepId(of: entry.stepName)
@@ -196,7 +199,7 @@ struct OutcomePublisher: Sendable {
         let sent = await endpoint.http.sendKeepingSecrets(outgoing)
         switch CallResolver(workflow: definition.workflow).resolve(operation, request: request, sent: sent, attempt: attempt, now: endpoint.clock()) {
         case .completed(let entry):
-            return try await publish(entry)
+            return try await record(entry)
         case .retry(let at, let error):
             return .retryAfter(QStashTime.delay(from: endpoint.clock(), to: at), type: error.type, error.description)
         }

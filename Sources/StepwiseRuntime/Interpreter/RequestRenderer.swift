@@ -31,7 +31,7 @@ struct RequestRenderer {
         }
         if let auth = request.auth { headers.append(CallHeader(name: "Authorization", value: try authorization(auth, plain))) }
         for header in request.headers {
-            let value = try headerValue(header.value, plain)
+            let value = try sendable(try headerValue(header.value, plain), as: header.name)
             headers.removeAll { $0.name.equalsIgnoringASCIICase(header.name) }
             headers.append(CallHeader(name: header.name, value: value))
         }
@@ -43,7 +43,7 @@ struct RequestRenderer {
     private func authorization(_ auth: HTTPAuthentication, _ renderer: ValueRenderer) throws(EvaluationError) -> HeaderValue {
         switch auth {
         case .bearer(let token):
-            return .bearer(try headerValue(token, renderer))
+            return .bearer(try sendable(try headerValue(token, renderer), as: "Authorization"))
         case .basic(let username, let password):
             return .basic(try headerValue(username, renderer), try headerValue(password, renderer))
         }
@@ -52,5 +52,12 @@ struct RequestRenderer {
     private func headerValue(_ template: ValueTemplate, _ renderer: ValueRenderer) throws(EvaluationError) -> HeaderValue {
         if case .secret(let name) = template.kind { return .secret(name) }
         return .text(try renderer.text(template))
+    }
+
+    /// `value` as header `name`'s, when HTTP can carry it: one that cannot (a line break from the
+    /// input, say) fails the step here, naming the header, rather than every attempt to send it.
+    private func sendable(_ value: HeaderValue, as name: String) throws(EvaluationError) -> HeaderValue {
+        guard case .text(let text) = value, !HTTPFieldSyntax.isValue(text) else { return value }
+        throw EvaluationError("the value of header '\(name)' holds a line break or a control character")
     }
 }

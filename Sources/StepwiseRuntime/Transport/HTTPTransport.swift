@@ -52,11 +52,18 @@ public struct OutgoingRequest: Sendable, Equatable {
         return scheme == "http" || scheme == "https"
     }
 
-    /// Whether `url`'s port, if it names one, is one a connection can use (1 to 65535). A client
-    /// given another traps (SwiftNIO's socket address takes a `UInt16`) or wraps it around, so a
-    /// URL from a run's input, a published message or a redirect is checked before it is sent.
-    public static func hasUsablePort(_ url: URL) -> Bool {
-        url.port.map { (1...65_535).contains($0) } ?? true
+    /// What makes `url`'s authority unusable, if anything: a port outside 1 to 65535, or a host
+    /// that is empty once the brackets of an IPv6 address are taken off (`http://%5B%5D/` decodes
+    /// to `[]`). The HTTP client traps on both (SwiftNIO's socket address takes a `UInt16`; its
+    /// connection target requires a host), so a URL from a run's input, a published message or a
+    /// redirect is checked before it is sent.
+    public static func authorityProblem(_ url: URL) -> String? {
+        if let port = url.port, !(1...65_535).contains(port) { return "a port is a number from 1 to 65535" }
+        let host = url.host ?? ""
+        let bracketed = host.hasPrefix("[") && host.hasSuffix("]") && host.count > 2
+        let inner = bracketed ? host.dropFirst().dropLast() : Substring(host)
+        guard !inner.isEmpty, !inner.contains("["), !inner.contains("]") else { return "it has no host a connection can use" }
+        return nil
     }
 }
 

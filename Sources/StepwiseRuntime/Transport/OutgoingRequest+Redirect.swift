@@ -19,7 +19,7 @@ extension OutgoingRequest {
     public func redirected(status: Int, location: String?) -> OutgoingRequest? {
         guard [301, 302, 303, 307, 308].contains(status), let location, let base = URL(string: url),
             let target = URL(string: location, relativeTo: base)?.absoluteURL,
-            Self.isRequestable(target), Self.hasUsablePort(target), target.host != nil
+            Self.isRequestable(target), Self.authorityProblem(target) == nil
         else { return nil }
         var next = self
         next.url = target.absoluteString

@@ -6,9 +6,11 @@ enum EmptyPathSegment {
         (nil, "/v2/publish/", 0), (nil, "/v2/trigger/", 0), (nil, "/v2/enqueue/", 1), ("POST", "/v2/schedules/", 0),
     ]
 
-    /// Whether `path`, a path of the API (`/v2`, `/api`), has an empty segment where it is routed:
-    /// a double slash, or a slash at its end.
+    /// Whether `path` has an empty segment where it is routed: at its start (the router skips
+    /// leading slashes, so `//v2/messages/` would reach the API too), or in a path of the API
+    /// (`/v2`, `/api`) a double slash or a slash at its end.
     static func isIn(_ path: String, method: String) -> Bool {
+        if path.hasPrefix("//") { return true }
         guard path.hasPrefix("/v2/") || path.hasPrefix("/api/") else { return false }
         let routed = routedPart(of: path, method: method)
         return routed.hasSuffix("/") || routed.contains("//")
