@@ -87,6 +87,15 @@ struct HTTPTransportTests {
         #expect(failure?.message == "GET http://127.0.0.1:9/x failed: connection refused", "\(String(describing: failure))")
     }
 
+    @Test("a header the client refuses is an invalid request, not retried, and its value is never repeated")
+    func refusedHeaders() async throws {
+        var request = try Self.request("http://127.0.0.1:9/x")
+        request.headers.append((name: "X-Token", value: "abc.def.secret-tail\n"))
+        let failure = await #expect(throws: TransportFailure.self) { try await AsyncHTTPTransport(clients: AsyncHTTPTransport.deliveryClients).send(request) }
+        #expect(failure?.kind == .invalidRequest)
+        #expect(failure?.message == "GET http://127.0.0.1:9/x cannot be sent: invalid header field values", "\(String(describing: failure))")
+    }
+
     @Test("a canceled step cancels its request at once instead of waiting for the answer")
     func cancellation() async throws {
         try await CountingServer.with { server in

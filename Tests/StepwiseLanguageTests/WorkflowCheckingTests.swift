@@ -30,6 +30,23 @@ struct WorkflowCheckingTests {
         #expect(diagnostics.first?.span.line == 2)
     }
 
+    @Test("a header name HTTP cannot carry is reported where it is written; a query name may be anything")
+    func headerNames() {
+        let diagnostics = check("""
+            workflow: names
+            steps:
+              - id: call
+                http:
+                  url: https://example.com/x
+                  headers: {X Foo: a, "X:Bar": b, X-Fine_1: c}
+                  query: {"a b": 1}
+            """).diagnostics
+        #expect(diagnostics.map { "\($0.code.rawValue) \($0.span) \($0.message)" } == [
+            "SW013 6:17 header name 'X Foo' cannot be sent", "SW013 6:27 header name 'X:Bar' cannot be sent",
+        ])
+        #expect(diagnostics.first?.hint?.contains("letters, digits") == true)
+    }
+
     @Test("an unquoted template inside a flow mapping gets a hint pointing at it")
     func unquotedTemplateInFlowMapping() throws {
         let yaml = """

@@ -63,6 +63,12 @@ public struct AsyncHTTPTransport: HTTPTransport {
         throw TransportFailure(.connection, "\(request.method) \(request.url) was redirected more than \(OutgoingRequest.maximumRedirects) times")
     }
 
+    /// The short descriptions of the client's refusals of a request's headers, whose values they
+    /// carry: a request it refuses once it always refuses.
+    private static let refusedHeaders: Set<String> = [
+        HTTPClientError.invalidHeaderFieldNames([]).shortDescription, HTTPClientError.invalidHeaderFieldValues([]).shortDescription,
+    ]
+
     /// One request under `deadline` (its whole exchange, body included), gathered by a
     /// `ResponseCollector`; a canceled task cancels the request.
     private func sendOnce(_ request: OutgoingRequest, deadline: NIODeadline, originalURL: String) async throws(TransportFailure) -> IncomingResponse {
@@ -82,6 +88,9 @@ public struct AsyncHTTPTransport: HTTPTransport {
             throw TransportFailure(.timeout, "no complete response within \(request.timeout) from \(originalURL)")
         } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost {
             throw TransportFailure(.invalidRequest, "invalid URL \(request.url)")
+        } catch let error as HTTPClientError where Self.refusedHeaders.contains(error.shortDescription) {
+            // Asking again sends the same headers: no retry.
+            throw TransportFailure(.invalidRequest, "\(request.method) \(request.url) cannot be sent: \(TransportErrorText.describe(error))")
         } catch {
             throw TransportFailure(.connection, "\(request.method) \(request.url) failed: \(TransportErrorText.describe(error))")
         }

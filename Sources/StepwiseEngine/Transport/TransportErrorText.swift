@@ -30,26 +30,13 @@ enum TransportErrorText {
         }
     }
 
+    /// The client's short description: its own words, without the values it carries, which can
+    /// be a header's value.
     private static func describe(_ error: HTTPClientError) -> String {
         switch error {
         case .remoteConnectionClosed: "the connection closed before the whole answer came"
-        case .connectTimeout: "no connection within the connect timeout"
         case .tlsHandshakeTimeout: "no TLS handshake within the timeout"
-        case .cancelled: "the request was cancelled"
-        case .bodyLengthMismatch: "the body's length is not the one announced"
-        default: words(String(describing: error))
+        default: error.shortDescription.lowercased()
         }
-    }
-
-    /// `HTTPClientError.invalidHeaderFieldNames(["X A"])` as "invalid header field names"; what
-    /// the parentheses hold is left out, since it can be a header's value.
-    private static func words(_ description: String) -> String {
-        let name = description.split(separator: ".").last.map { $0.prefix { $0 != "(" } } ?? Substring(description)
-        var text = ""
-        for character in name {
-            if character.isUppercase, !text.isEmpty { text.append(" ") }
-            text.append(Character(character.lowercased()))
-        }
-        return text
     }
 }

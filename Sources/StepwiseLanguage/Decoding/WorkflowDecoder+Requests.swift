@@ -69,6 +69,11 @@ extension WorkflowDecoder {
             if case .map = value.kind {
                 diagnostics.append(Diagnostic(.wrongType, "\(what) value '\(name)' must be text", at: entry.value.span))
             }
+            if what == "headers", !HTTPFieldSyntax.isName(name) {
+                diagnostics.append(Diagnostic(
+                    .invalidValue, "header name '\(name)' cannot be sent", at: entry.key.span,
+                    hint: "an HTTP header name holds letters, digits and !#$%&'*+-.^_`|~ only"))
+            }
             return (name, value)
         }
     }

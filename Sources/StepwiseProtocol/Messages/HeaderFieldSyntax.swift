@@ -1,4 +1,4 @@
-import StepwiseRuntime
+import StepwiseLanguage
 
 /// Header fields that arrive as JSON (a batch item, an invoke or wait request) rather than in a
 /// request's head, which the HTTP parser has checked, are checked against `HTTPFieldSyntax`: a

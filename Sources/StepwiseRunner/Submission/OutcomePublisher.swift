@@ -89,7 +89,6 @@ struct OutcomePublisher: Sendable {
         return .done(runId)
     }
 
-    /// Appends `entry` as the next step, delivered not before `notBefore`.
     /// Publishes the result a step this delivery ran, unless it is a failure nothing catches: then
     /// the run fails now rather than at the next delivery, and the error stays out of the log, so
     /// a resume from the DLQ runs the step again (as an SDK's failed step), as a resume in process does.
@@ -100,6 +99,7 @@ struct OutcomePublisher: Sendable {
         return .failed(error)
     }
 
+    /// Appends `entry` as the next step, delivered not before `notBefore`.
     private func publish(_ entry: JournalEntry, notBefore: Int64? = nil) async throws(OrchestratorFailure) -> EndpointReply {
         var entry = entry
         let stepId = stepId(of: entry.stepName)
@@ -186,7 +186,7 @@ struct OutcomePublisher: Sendable {
         do {
             outgoing = try request.outgoing(secrets: endpoint.secrets, declared: definition.workflow.secrets.map(\.value))
         } catch {
-            return try await publish(operation.entry(out: nil, error: StepError(message: error.message, type: "SecretError", step: operation.stepName)))
+            return try await record(operation.entry(out: nil, error: StepError(message: error.message, type: "SecretError", step: operation.stepName)))
         }
         guard !outgoing.secretHeaderNames.isEmpty else {
             let stepId = stepId(of: operation.stepName)

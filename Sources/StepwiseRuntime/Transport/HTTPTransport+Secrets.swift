@@ -1,3 +1,4 @@
+import StepwiseLanguage
 import StepwiseExpressions
 
 extension HTTPTransport {
@@ -20,16 +21,12 @@ extension OutgoingRequest {
     /// that quotes the value; this message quotes only the header's name.
     func headerProblem() -> String? {
         for header in headers {
-            guard let character = header.value.unicodeScalars.first(where: Self.isForbiddenInHeader) else { continue }
+            guard let character = HTTPFieldSyntax.forbiddenScalar(in: header.value) else { continue }
             let source = secretHeaderNames.contains(header.name.lowercased()) ? "its value, which comes from a secret," : "its value"
             return "header '\(header.name)' cannot be sent: \(source) contains \(Self.describe(character)); "
                 + "HTTP header values cannot hold control characters (a secret read from a file often ends with a newline)"
         }
         return nil
-    }
-
-    private static func isForbiddenInHeader(_ scalar: Unicode.Scalar) -> Bool {
-        (scalar.value < 0x20 && scalar != "\t") || scalar.value == 0x7F
     }
 
     private static func describe(_ scalar: Unicode.Scalar) -> String {

@@ -9,7 +9,12 @@ public enum HTTPFieldSyntax {
 
     /// Whether `value` holds no line break and no control character but a tab.
     public static func isValue(_ value: String) -> Bool {
-        value.utf8.allSatisfy { $0 == UInt8(ascii: "\t") || ($0 >= 0x20 && $0 != 0x7F) }
+        forbiddenScalar(in: value) == nil
+    }
+
+    /// The first character of `value` a header value cannot hold, if any.
+    public static func forbiddenScalar(in value: String) -> Unicode.Scalar? {
+        value.unicodeScalars.first { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }
     }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {
