@@ -27,6 +27,13 @@ struct EndpointTranscriptTests {
         "http://api.test/a": answer(200, "1"), "http://api.test/b": answer(200, "2"), "http://api.test/after": answer(200, "3"),
     ]
 
+    @Test("QSTASH_URL's trailing slashes are dropped: the engine refuses a path that starts with //")
+    func orchestratorURLsLoseTrailingSlashes() {
+        for url in ["http://127.0.0.1:8080", "http://127.0.0.1:8080/", "http://127.0.0.1:8080///"] {
+            #expect(OrchestratorConnection(url: url, token: "t").url == "http://127.0.0.1:8080", "\(url)")
+        }
+    }
+
     @Test func aFirstInvocationPublishesTheRunsFirstMessageAndAnswersItsId() async throws {
         let transcript = try await EndpointTranscript(Self.pair, api: Self.apis)
         let reply = await transcript.endpoint.handle(EndpointRequest(

@@ -6,9 +6,12 @@ public struct OrchestratorConnection: Sendable {
     /// The bearer token.
     public var token: String
 
-    /// A connection to `url` with `token`.
+    /// A connection to `url` with `token`; trailing slashes are dropped, since a path starting
+    /// with `//` is refused by Stepwise's engine.
     public init(url: String, token: String) {
-        self.url = url.hasSuffix("/") ? String(url.dropLast()) : url
+        var base = Substring(url)
+        while base.hasSuffix("/") { base = base.dropLast() }
+        self.url = String(base)
         self.token = token
     }
 }
