@@ -1,3 +1,5 @@
+import StepwiseRuntime
+
 /// Destination URLs as QStash takes them: raw text, never re-encoded, `//` in paths kept.
 public enum Destination {
     /// Accepts `http://host…` and `https://host…` (any case of the scheme) whose port, if written,
@@ -16,14 +18,11 @@ public enum Destination {
         }
     }
 
-    /// The ports a destination may name.
-    public static let validPorts = 1...65_535
-
     /// Whether the host of `authority` is one no connection can use: an IPv6 address's bracket
     /// left open or empty, a bracket elsewhere, or a percent-encoding (`%5B%5D` is `[]` decoded),
     /// which a host name never needs.
     private static func hasUnusableHost(_ authority: Substring) -> Bool {
-        let hostAndPort = authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+        let hostAndPort = withoutUserInfo(authority)
         guard hostAndPort.first == "[" else {
             let host = hostAndPort.prefix { $0 != ":" }
             return host.isEmpty || host.contains { $0 == "[" || $0 == "]" || $0 == "%" }
@@ -32,17 +31,21 @@ public enum Destination {
         return hostAndPort.index(after: hostAndPort.startIndex) == close
     }
 
+    /// The host and port of `authority`: what follows its last `@`, as URL parsers split it.
+    private static func withoutUserInfo(_ authority: Substring) -> Substring {
+        authority.lastIndex(of: "@").map { authority[authority.index(after: $0)...] } ?? authority
+    }
+
     /// Whether `text` is a port number a connection can use: digits only, 1 to 65535.
     private static func isValidPort(_ text: Substring) -> Bool {
         guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let port = Int(text) else { return false }
-        return validPorts.contains(port)
+        return OutgoingRequest.usablePorts.contains(port)
     }
 
     /// The port written after the host of `authority` (without the colon), if any; an IPv6
     /// address's colons are inside its brackets.
     private static func port(in authority: Substring) -> Substring? {
-        var hostAndPort = authority
-        if let at = hostAndPort.lastIndex(of: "@") { hostAndPort = hostAndPort[hostAndPort.index(after: at)...] }
+        let hostAndPort = withoutUserInfo(authority)
         if hostAndPort.first == "[" {
             guard let close = hostAndPort.firstIndex(of: "]") else { return nil }
             let rest = hostAndPort[hostAndPort.index(after: close)...]

@@ -52,13 +52,16 @@ public struct OutgoingRequest: Sendable, Equatable {
         return scheme == "http" || scheme == "https"
     }
 
+    /// The ports a connection can use.
+    public static let usablePorts = 1...65_535
+
     /// What makes `url`'s authority unusable, if anything: a port outside 1 to 65535, or a host
     /// that is empty once the brackets of an IPv6 address are taken off (`http://%5B%5D/` decodes
     /// to `[]`). The HTTP client traps on both (SwiftNIO's socket address takes a `UInt16`; its
     /// connection target requires a host), so a URL from a run's input, a published message or a
     /// redirect is checked before it is sent.
     public static func authorityProblem(_ url: URL) -> String? {
-        if let port = url.port, !(1...65_535).contains(port) { return "a port is a number from 1 to 65535" }
+        if let port = url.port, !usablePorts.contains(port) { return "a port is a number from 1 to 65535" }
         let host = url.host ?? ""
         let bracketed = host.hasPrefix("[") && host.hasSuffix("]") && host.count > 2
         let inner = bracketed ? host.dropFirst().dropLast() : Substring(host)
