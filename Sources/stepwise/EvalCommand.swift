@@ -11,7 +11,8 @@ struct EvalCommand: ParsableCommand {
             The expression uses Stepwise's expression language (a CEL subset over JSON), the one \
             inside ${{ }} in workflow files. Variables come from --vars, a JSON object.
 
-              stepwise eval 'input.items.map(i, i.price * i.qty).sum()' ...
+              stepwise eval 'math.greatest(input.items.map(i, i.price * i.qty))' \\
+                  --vars '{"input": {"items": [{"price": 2, "qty": 3}]}}'
               stepwise eval 'size(input.name) > 3' --vars '{"input": {"name": "Ada"}}'
             """
     )

@@ -115,6 +115,19 @@ struct APIAccessTests {
         }
     }
 
+    @Test("a Host header that is not a host and port is refused (400) before the token, a route or a webhook sees it")
+    func malformedHost() async throws {
+        try await RunningServer.with([try definition(Self.greeting)]) { server async throws in
+            for host in ["127.0.0.1:\(server.port)@evil.example", "127.0.0.1/x", "local host", "127.0.0.1:\(server.port)%00"] {
+                for path in ["/api/runs", "/health", "/v2/workflows/hooks/u/run/event"] {
+                    let answer = await Self.get(path, host: host, port: server.port)
+                    #expect(RawConnection.status(of: answer) == 400, "\(host) \(path): \(answer)")
+                    #expect(answer.contains("the Host header is not a host"), "\(answer)")
+                }
+            }
+        }
+    }
+
     private static func get(_ path: String, host: String, port: Int) async -> String {
         await RawConnection.exchange(
             "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nAuthorization: Bearer \(RunningServer.token)\r\nConnection: close\r\n\r\n", port: port)

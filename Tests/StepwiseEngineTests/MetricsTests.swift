@@ -45,6 +45,12 @@ struct MetricsTests {
             #expect((sample(text, #"stepwise_http_requests_total{route="/api/runs/{id}",method="GET",status="404"}"#) ?? 0) >= 1)
             #expect(text.contains("# TYPE stepwise_delivery_lag_seconds histogram"))
 
+            #expect(try await send(.GET, server.url("/no/such/path")).status == 404)
+            let unknown = try await send(.GET, server.url("/metrics")).body
+            #expect(sample(unknown, #"stepwise_http_requests_total{route="unmatched",method="GET",status="404"}"#) == 1,
+                    "a path no route serves counts as unmatched, with the token as without")
+            #expect(!unknown.contains("NotFound"))
+
             let refused = try await send(.GET, server.url("/metrics"), token: nil)
             #expect(refused.status == 401)
             let after = try await send(.GET, server.url("/metrics"))

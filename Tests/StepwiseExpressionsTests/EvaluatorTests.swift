@@ -430,6 +430,23 @@ struct EvaluatorTests {
         #expect(try evaluationError("math.greatest([])")?.message == "math.greatest() needs at least one value")
     }
 
+    @Test("math.sqrt takes ints, uints and doubles and answers a double; the rounding functions take doubles only", arguments: [
+        ("math.sqrt(4)", Value.double(2)),
+        ("math.sqrt(9u)", Value.double(3)),
+        ("math.sqrt(2.25)", Value.double(1.5)),
+    ])
+    func squareRoot(source: String, expected: Value) throws {
+        #expect(identical(try evaluate(source, workflow), expected))
+    }
+
+    @Test("math.sqrt of a negative number is NaN, and of a string no overload")
+    func squareRootEdges() throws {
+        guard case .double(let root) = try evaluate("math.sqrt(-1)", workflow) else { Issue.record("not a double"); return }
+        #expect(root.isNaN)
+        #expect(try evaluationError("math.sqrt('4')")?.message.hasPrefix("no such overload") == true)
+        #expect(try evaluationError("math.ceil(4)")?.message.hasPrefix("no such overload") == true)
+    }
+
     // MARK: Conversions
 
     @Test("conversions", arguments: [

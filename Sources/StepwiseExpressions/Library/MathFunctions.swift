@@ -12,7 +12,14 @@ enum MathFunctions {
         rounding("math.floor") { $0.rounded(.down) },
         rounding("math.round") { $0.rounded(.toNearestOrAwayFromZero) },
         rounding("math.trunc") { $0.rounded(.towardZero) },
-        rounding("math.sqrt") { $0.squareRoot() },
+        // Unlike the rounding functions, CEL's square root takes integers too, and answers a double.
+        LibraryFunction("math.sqrt", .global, arguments: 1...1) { call throws(EvaluationError) in
+            switch call[0] {
+            case .int(let i): return .double(Double(i).squareRoot())
+            case .uint(let u): return .double(Double(u).squareRoot())
+            default: return .double(try call.double(call[0]).squareRoot())
+            }
+        },
         LibraryFunction("math.abs", .global, arguments: 1...1) { call throws(EvaluationError) in
             switch call[0] {
             case .int(let i):

@@ -32,6 +32,9 @@ public struct APIAccess: Sendable {
 
     /// Why a request is refused, or `nil` when it may go ahead, `token` being the current one.
     func refusal(method: String, path: String, headers: AccessHeaders, token: SharedToken) -> AccessRefusal? {
+        if let host = headers.host, !HostHeader.isWellFormed(host) {
+            return AccessRefusal(status: 400, message: "the Host header is not a host and an optional port")
+        }
         if let host = headers.host, !accepts(host: host) {
             return AccessRefusal(
                 status: 403,

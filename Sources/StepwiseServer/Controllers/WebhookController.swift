@@ -42,15 +42,6 @@ struct WebhookController: Sendable {
         return kept
     }
 
-    /// A byte of a host and port (`example.com:8080`, `[::1]:80`).
-    private static func isAuthorityByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        case UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "_"): true
-        default: false
-        }
-    }
-
     /// Answers `{"workflowRunId", "eventId", "kept"}` (`kept` when the run was not waiting yet);
     /// 404 when no running SDK run has that id. The answer says nothing else of the run.
     private func receive(_ request: Request, runId: String, eventId: String) async -> Response {
@@ -59,8 +50,8 @@ struct WebhookController: Sendable {
         case .success(let bytes): body = bytes
         case .failure(let answer): return answer.response
         }
+        // `APIAccess` refused a malformed `Host` before the route.
         let host = request.head.authority ?? ""
-        guard host.utf8.allSatisfy(Self.isAuthorityByte) else { return JSONResponse.error(.badRequest, "the Host header is not a host and port") }
         let webhook = WebhookRequest(
             method: request.method.rawValue, headers: await keptHeaders(request.headerFields), body: body,
             proto: request.headerFields["X-Forwarded-Proto"] == "https" ? "https" : "http", host: host, url: TokenParameter.removed(from: request.uri.string))

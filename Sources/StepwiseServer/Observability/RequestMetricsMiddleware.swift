@@ -24,10 +24,17 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func record(_ context: Context, _ request: Request, status: Int, since start: ContinuousClock.Instant) {
-        let route = context.endpointPath ?? "unmatched"
+        let route = Self.routeName(context.endpointPath)
         let dimensions = [("route", route), ("method", Self.methodName(request.method)), ("status", String(status))]
         handles.counter("stepwise_http_requests_total", dimensions).increment()
         handles.timer("stepwise_http_request_duration_seconds", [("route", route)]).record(duration: ContinuousClock.now - start)
+    }
+
+    /// The route as a dimension: its pattern, or `unmatched` for a path no route serves (the
+    /// middleware refused it first, or Hummingbird's router found nothing and named it `NotFound`).
+    static func routeName(_ endpointPath: String?) -> String {
+        guard let endpointPath, endpointPath != "NotFound" else { return "unmatched" }
+        return endpointPath
     }
 
     /// The method as a dimension: a method outside HTTP's usual ones is `other`, so that a client
