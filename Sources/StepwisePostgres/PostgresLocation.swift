@@ -37,7 +37,10 @@ public struct PostgresLocation: Sendable {
         default: throw .badLocation("sslmode '\(mode)' is not one of disable, prefer, require, verify-full")
         }
         self.host = host
-        self.port = components.port ?? 5432
+        let port = components.port ?? 5432
+        // The connection would take a larger port modulo 65536 and reach another server.
+        guard (1...65535).contains(port) else { throw .badLocation("the PostgreSQL URL's port \(port) is not a number from 1 to 65535") }
+        self.port = port
         // URLComponents has already decoded percent-escapes in the user and the password.
         self.user = user
         self.password = components.password

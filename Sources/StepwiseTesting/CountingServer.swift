@@ -19,6 +19,8 @@ public struct ScriptedResponse: Sendable {
     public var pauseInBody: Duration?
     /// Sends the body in two chunks without announcing its length (`Transfer-Encoding: chunked`).
     public var chunked: Bool
+    /// Bytes sent instead of `body`, for bodies that are not UTF-8 text.
+    public var rawBody: [UInt8]?
 
     /// An answer with the given parts (by default `200 {"ok": true}`).
     public init(
@@ -42,6 +44,13 @@ public struct ScriptedResponse: Sendable {
     /// A JSON answer.
     public static func json(_ body: String, status: Int = 200, delay: Duration? = nil) -> ScriptedResponse {
         ScriptedResponse(status: status, body: body, delay: delay)
+    }
+
+    /// An answer whose body is `bytes`, UTF-8 or not.
+    public static func bytes(_ bytes: [UInt8], status: Int = 200, contentType: String) -> ScriptedResponse {
+        var response = ScriptedResponse(status: status, body: "", contentType: contentType)
+        response.rawBody = bytes
+        return response
     }
 
     /// An answer with `status` and a short JSON body.
@@ -168,9 +177,9 @@ public final class CountingServer: Sendable {
             }
             let status = HTTPResponse.Status(code: scripted.status)
             guard scripted.pauseInBody != nil || scripted.chunked else {
-                return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: scripted.body)))
+                return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: scripted.rawBody ?? Array(scripted.body.utf8))))
             }
-            let bytes = Array(scripted.body.utf8)
+            let bytes = scripted.rawBody ?? Array(scripted.body.utf8)
             if !scripted.chunked { fields[.contentLength] = String(bytes.count) }
             return Response(
                 status: status, headers: fields,

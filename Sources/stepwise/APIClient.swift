@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import StepwiseExpressions
 import StepwiseProtocol
+import StepwiseRuntime
 
 /// A small client of a running `stepwise serve`, for the CLI's client commands.
 struct APIClient {
@@ -115,6 +116,15 @@ struct ServerOption: ParsableArguments {
     var token: String?
 
     var client: APIClient { APIClient(server: server, token: AccessToken.forClient(explicit: token)) }
+
+    /// Refuses a server URL that no request could go to (the HTTP client would trap on a port
+    /// past 65535 written with an IP address), naming the problem.
+    func validate() throws {
+        guard let url = URL(string: server), OutgoingRequest.isRequestable(url) else {
+            throw ValidationError("--server '\(server)' is not an http(s) URL like http://127.0.0.1:8080")
+        }
+        if let problem = OutgoingRequest.authorityProblem(url) { throw ValidationError("--server '\(server)' cannot be used: \(problem)") }
+    }
 }
 
 /// Reads `--input` (or another option named by `option`): JSON text, or `@file` holding JSON.

@@ -56,8 +56,11 @@ struct RunnerCommand: AsyncParsableCommand {
     var maxDeliveryBytes = 64 << 20
 
     func validate() throws {
+        try ListenPort.check(port)
         guard (1...(1 << 30)).contains(maxDeliveryBytes) else { throw ValidationError("--max-delivery-bytes must be between 1 and 1073741824") }
     }
+
+    @OptionGroup var connections: ConnectionOptions
 
     @OptionGroup var logging: LogOptions
 
@@ -96,7 +99,7 @@ struct RunnerCommand: AsyncParsableCommand {
         let signing = keys == nil ? "deliveries are not verified (no signing keys)" : "deliveries must be signed"
         let banner = "stepwise runner serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):"
         let detail = " with QStash at \(connection.url); \(signing)\n"
-        let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: ConnectionLimits(maximumMessageBytes: maxDeliveryBytes))
+        let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: connections.limits(maximumMessageBytes: maxDeliveryBytes))
         try await server.run { port in
             FileHandle.standardOutput.write(Data((banner + String(port) + detail).utf8))
         }

@@ -65,17 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         help: "A reverse proxy in front (an address or a CIDR range: 10.0.0.0/8, ::1) whose X-Forwarded-For names the client that QStash's callerIp records; repeatable (default: none, the connection's peer is the caller).")
     var trustedProxies: [String] = []
 
-    @Option(name: .customLong("idle-timeout"), help: "Close a connection with no request in progress after this long.")
-    var idleTimeout = DurationArgument("60s", .seconds(60))
-
-    @Option(name: .customLong("header-timeout"), help: "Close a connection whose request head takes longer, from its first byte.")
-    var headerTimeout = DurationArgument("10s", .seconds(10))
-
-    @Option(name: .customLong("body-timeout"), help: "Close a connection whose request body takes longer.")
-    var bodyTimeout = DurationArgument("30s", .seconds(30))
-
-    @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait until one closes.")
-    var maxConnections = ConnectionLimits().maximumConnections
+    @OptionGroup var connections: ConnectionOptions
 
     @Option(
         name: .customLong("max-message-bytes"),
@@ -90,13 +80,10 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var logging: LogOptions
 
     func validate() throws {
+        try ListenPort.check(port)
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
-        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
         guard lazyFetchBytes >= 0 else { throw ValidationError("--lazy-fetch-bytes must be a number of bytes, or 0 to turn lazy fetch off") }
         guard (1...(100 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1 and 104857600 (100 MiB)") }
-        for (name, timeout) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] {
-            guard timeout.duration > .zero else { throw ValidationError("\(name) must be longer than 0s") }
-        }
         do {
             _ = try TrustedProxies(trustedProxies)
         } catch {
@@ -132,9 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let access = APIAccess(token: current, boundHost: host, extraHosts: allowedHosts)
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
-        let limits = ConnectionLimits(
-            idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, bodyTimeout: bodyTimeout.duration,
-            maximumConnections: maxConnections, maximumMessageBytes: maxMessageBytes)
+        let limits = connections.limits(maximumMessageBytes: maxMessageBytes)
         let proxies = try TrustedProxies(trustedProxies)
         try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry).run { port in
             let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "

@@ -215,6 +215,31 @@ struct OrchestrationCommandTests {
         #expect(offline.standardError.contains("cannot reach the Stepwise server at http://127.0.0.1:9"), "\(offline.standardError)")
     }
 
+    @Test("a --server no request can go to, or a --port or PostgreSQL port past 65535, is a usage error that names it, never a crash")
+    func unusableAddresses() async throws {
+        for server in ["http://127.0.0.1:65536", "http://[::1]:70000", "http://127.0.0.1:4294967297", "ftp://127.0.0.1/"] {
+            for command in [["runs"], ["trigger", "greeting"], ["keys"], ["dlq", "list"]] {
+                let result = try await run(command + ["--server", server, "--token", "x"])
+                #expect(result.status == 2, "\(command) \(server): \(result.status) \(result.standardError)")
+                #expect(result.standardError.contains("--server '\(server)'"), "\(result.standardError)")
+            }
+        }
+        for command in [["serve", "--port", "99999"], ["serve", "--port", "65536"], ["runner", "--port", "85537"]] {
+            let result = try await run(command)
+            #expect(result.status == 2, "\(command): \(result.standardError)")
+            #expect(result.standardError.contains("--port must be a number from 0 to 65535"), "\(result.standardError)")
+        }
+        // The runner, the piece that faces the internet behind Upstash, takes serve's connection limits.
+        for (option, value) in [("--max-connections", "0"), ("--idle-timeout", "0s"), ("--header-timeout", "0s")] {
+            let result = try await run(["runner", option, value])
+            #expect(result.status == 2 && result.standardError.contains(option), "\(option) \(value): \(result.standardError)")
+        }
+        let directory = try TemporaryDirectory()
+        let store = try await run(["serve", "--store", "postgres://u:p@127.0.0.1:99999/db", "--port", "0", "--workflows", directory.url.path])
+        #expect(store.status != 0)
+        #expect(store.standardError.contains("port 99999 is not a number from 1 to 65535"), "\(store.standardError)")
+    }
+
     @Test("stepwise runs --limit pages through the API's cursor past its 1,000 runs a page")
     func runsPastOnePage() async throws {
         let hello = try definition("workflow: hello\nsteps:\n  - id: done\n    return: 1\n")

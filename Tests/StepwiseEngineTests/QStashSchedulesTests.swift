@@ -170,6 +170,7 @@ struct QStashSchedulesTests {
                 ([("Upstash-Cron", "CRON_TZ= 0 9 * * *")], "http://127.0.0.1:9/x", "CRON_TZ="),
                 ([("Upstash-Cron", "0 0 30 2 *")], "http://127.0.0.1:9/x", "never occurs in February"),
                 ([("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "no spaces")], "http://127.0.0.1:9/x", "Upstash-Schedule-Id"),
+                ([("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "..")], "http://127.0.0.1:9/x", "other than '.' or '..'"),
                 ([("Upstash-Cron", "* * * * *"), ("Upstash-Retries", "many")], "http://127.0.0.1:9/x", "Upstash-Retries"),
                 ([("Upstash-Cron", "* * * * *")], "ftp://127.0.0.1/x", "ftp"),
             ]

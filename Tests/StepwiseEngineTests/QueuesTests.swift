@@ -99,6 +99,9 @@ struct QueuesTests {
                 (#"{"queueName": "q", "parallelism": 0}"#, "parallelism"),
                 (#"{"queueName": "q", "paused": "yes"}"#, "paused"),
                 (#"{"queueName": "a/b"}"#, "not a queue name"),
+                (#"{"queueName": ".."}"#, "not '.' or '..'"),
+                (#"{"queueName": "."}"#, "not '.' or '..'"),
+                (#"{"queueName": "q", "parallelism": 99999999999999}"#, "from 1 to 2147483647"),
             ]
             for (body, expected) in upserts {
                 let answer = try await send(.POST, stepwise.url("/v2/queues"), body: body)

@@ -73,6 +73,11 @@ struct SecretRedactionTests {
                 origin.fallback("/echo", .json(echoed))
                 origin.fallback("/call500", .json(#"{"error": "not for sk-live-GOODSECRET-5678 (hunter2-PASSWORDSECRET)"}"#, status: 500))
                 origin.fallback("/slow", .json("{}", delay: .seconds(4)))
+                // Latin-1 text and binary data echoing the key, and a JSON body that spells it with escapes.
+                let latin1 = Array("Cl\u{E9} refus\u{E9}e: ".unicodeScalars.map { UInt8($0.value) }) + Array("sk-live-GOODSECRET-5678".utf8)
+                origin.fallback("/latin1", .bytes(latin1, status: 401, contentType: "text/plain; charset=iso-8859-1"))
+                origin.fallback("/binary", .bytes([0xFF, 0xFE, 0] + Array("sk-live-GOODSECRET-5678".utf8) + [0, 0xFF], contentType: "application/octet-stream"))
+                origin.fallback("/escaped", .json(#"{"token": "sk-live-\u0047OODSECRET-5678", "hunter2-\u0050ASSWORDSECRET": 1}"#))
                 origin.fallback("/redirect", .redirect(to: other.url("/landing")))
                 other.fallback("/landing", .json(echoed, status: 500))
                 let log = CapturedLog()
@@ -84,6 +89,8 @@ struct SecretRedactionTests {
                         ("leaky", "https://127.0.0.1:\(origin.port)/tls"), ("leaky", origin.url("/slow")),
                         ("leaky", origin.url("/redirect")), ("leaky", origin.url("/echo")), ("leaky_newline", origin.url("/echo")),
                         ("leaky_call", origin.url("/call500")), ("leaky_call", "http://127.0.0.1:1/refused"),
+                        ("leaky", origin.url("/latin1")), ("leaky", origin.url("/binary")), ("leaky", origin.url("/escaped")),
+                        ("leaky_call", origin.url("/latin1")), ("leaky_call", origin.url("/escaped")),
                     ]
                     var ids: [String] = []
                     for (workflow, url) in starts {

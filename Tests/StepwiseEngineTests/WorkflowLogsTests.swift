@@ -366,6 +366,10 @@ struct WorkflowLogsTests {
                 let to = try await send(.GET, server.url("/api/runs?to=\(created.description)"))
                 #expect(to.json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string } == [before])
                 #expect(try await send(.GET, server.url("/api/runs?from=yesterday")).status == 400)
+                for repeated in ["status=running&status=failed", "workflow=a&workflow=b", "limit=1&limit=2"] {
+                    let answer = try await send(.GET, server.url("/api/runs?\(repeated)"))
+                    #expect(answer.status == 400 && answer.body.contains("give one value of"), "\(repeated): \(answer.body)")
+                }
             }
         }
     }

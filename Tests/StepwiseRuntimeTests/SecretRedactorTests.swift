@@ -17,6 +17,30 @@ struct SecretRedactorTests {
         #expect(SecretRedactor.none.redact("tok") == "tok")
     }
 
+    @Test("the escapes of JSON encoders and percent-encodings of a secret are replaced too", arguments: [
+        #"{"t": "sl\/ash<Go>&QQ \u00e9t\u00e9"}"#,  // PHP: the slash; Python: past ASCII
+        #"{"t": "sl/ash\u003cGo\u003e\u0026QQ \u00e9t\u00e9"}"#,  // Go: <, > and &
+        #"{"t": "sl\/ash\u003CGo\u003E\u0026QQ \u00E9t\u00E9"}"#,  // every escape, upper-case hex
+        "t=sl%2Fash%3CGo%3E%26QQ+%C3%A9t%C3%A9", "t=sl/ash%3cGo%3e%26QQ%20%c3%a9t%c3%a9",  // a form; Python's quote
+    ])
+    func encodedForms(text: String) {
+        let redactor = SecretRedactor(secrets: ["sl/ash<Go>&QQ \u{E9}t\u{E9}"])
+        let redacted = redactor.redact(text)
+        #expect(redacted.contains(SecretRedactor.placeholder) && !redacted.contains("QQ"), "\(redacted)")
+    }
+
+    @Test("a response body that is not UTF-8 is redacted byte by byte; a JSON body once more after decoding")
+    func responseBodies() throws {
+        let redactor = SecretRedactor(secrets: ["tok-SECRET"])
+        let latin1 = IncomingResponse(status: 401, headers: [], body: [0x43, 0x6C, 0xE9, 0x20] + Array("tok-SECRET!".utf8) + [0xFF])
+        #expect(redactor.redact(latin1).body == [0x43, 0x6C, 0xE9, 0x20] + Array("[redacted]!".utf8) + [0xFF])
+        let spelled = IncomingResponse(status: 200, headers: [], body: Array(#"{"a": "tok-\u0053ECRET", "tok-\u0053ECRET": [1]}"#.utf8))
+        let decoded = try Value(json: String(decoding: redactor.redact(spelled).body, as: UTF8.self))
+        #expect(decoded == ["a": "[redacted]", "[redacted]": [1]])
+        let untouched = IncomingResponse(status: 200, headers: [], body: Array(#"{"a":   "b"}"#.utf8))
+        #expect(redactor.redact(untouched).body == untouched.body, "a body without secrets keeps its bytes")
+    }
+
     @Test("a header value with a control character is refused naming the header, never quoting the value")
     func controlCharacters() async throws {
         let request = try CallRequest(

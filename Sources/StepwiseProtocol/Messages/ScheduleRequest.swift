@@ -26,7 +26,7 @@ public struct ScheduleRequest: Sendable {
         (cron, timeZone) = try Self.split(cronText)
         if let id = headers["upstash-schedule-id"] {
             guard Self.isValidId(id) else {
-                throw ProtocolError("header 'Upstash-Schedule-Id': '\(id)' is not 1–128 of the characters A-Z a-z 0-9 _ . : -")
+                throw ProtocolError("header 'Upstash-Schedule-Id': '\(id)' is not 1–128 of the characters A-Z a-z 0-9 _ . : -, other than '.' or '..'")
             }
             scheduleId = id
         }
@@ -50,7 +50,7 @@ public struct ScheduleRequest: Sendable {
 
     /// Schedule ids are path segments of later requests: a safe alphabet, bounded length.
     private static func isValidId(_ id: String) -> Bool {
-        (1...128).contains(id.utf8.count) && id.utf8.allSatisfy { byte in
+        (1...128).contains(id.utf8.count) && !QStashName.isDotSegment(id) && id.utf8.allSatisfy { byte in
             (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || [UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "-")].contains(byte)
         }

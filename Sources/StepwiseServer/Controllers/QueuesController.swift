@@ -34,7 +34,7 @@ struct QueuesController: Sendable {
             switch body["parallelism"] {
             case nil, .null?: parallelism = NamedQueue.defaultParallelism
             case .int(let value)? where value >= 1 && value <= Int64(Int32.max): parallelism = Int(value)
-            default: throw ProtocolError("'parallelism' must be a whole number above 0")
+            default: throw ProtocolError("'parallelism' must be a whole number from 1 to \(Int32.max)")
             }
             switch body["paused"] {
             case nil, .null?: paused = false

@@ -15,9 +15,20 @@ struct RunsController: Sendable {
         runs.get(":id") { _, context in await showRun(context) }
     }
 
+    /// The parameters of `GET /api/runs` that take one value.
+    private static let singleValued = ["workflow", "status", "limit", "from", "to", "cursor"]
+
     private func listRuns(_ request: Request) async -> Response {
         let query = request.uri.queryParameters
         var filter = RunFilter()
+        do throws(ProtocolError) {
+            let listing = ListingQuery(parameters: query)
+            // A filter of one value given twice would otherwise keep the first and drop the other silently.
+            for name in Self.singleValued { _ = try listing.single(name) }
+            try listing.runMatch(into: &filter)
+        } catch {
+            return JSONResponse.error(.badRequest, error.message)
+        }
         filter.workflow = query["workflow"].map(String.init)
         if let status = query["status"] {
             guard let parsed = RunStatus(rawValue: String(status)) else {
@@ -30,11 +41,6 @@ struct RunsController: Sendable {
                 return JSONResponse.error(.badRequest, "limit must be a number from 1 to 1000")
             }
             filter.limit = parsed
-        }
-        do throws(ProtocolError) {
-            try ListingQuery(parameters: query).runMatch(into: &filter)
-        } catch {
-            return JSONResponse.error(.badRequest, error.message)
         }
         for (name, keyPath) in [("from", \RunFilter.createdFrom), ("to", \RunFilter.createdBefore)] {
             guard let text = query[Substring(name)] else { continue }

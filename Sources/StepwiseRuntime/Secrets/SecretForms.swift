@@ -1,0 +1,97 @@
+/// The texts in which a secret reappears when an endpoint echoes it: as is, without surrounding
+/// white space, JSON-escaped the ways common encoders write strings (PHP's `\/`, Go's `\u003c`
+/// for `<`, `>` and `&`, Python's `\u00e9` for every character past ASCII, in either case of hex
+/// digit) and percent-encoded (a query string or a form, `%2F` or `%2f`, a space as `%20` or `+`).
+enum SecretForms {
+    /// Every form of `secret`, without the empty one.
+    static func of(_ secret: String) -> Set<String> {
+        let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        var forms = Set<String>()
+        for text in [secret, trimmed] where !text.isEmpty {
+            forms.insert(text)
+            for style in JSONEscapeStyle.all { forms.insert(jsonEscaped(text, style)) }
+            for kept in keptByEncoders {
+                for upper in [true, false] {
+                    forms.insert(percentEncoded(text, keeping: kept, upperHex: upper, spaceAsPlus: false))
+                    forms.insert(percentEncoded(text, keeping: kept, upperHex: upper, spaceAsPlus: true))
+                }
+            }
+        }
+        return forms
+    }
+
+    /// Which optional escapes a JSON encoder applies, beyond the quote, the backslash and control characters.
+    struct JSONEscapeStyle {
+        var slash: Bool
+        var html: Bool
+        var asciiOnly: Bool
+        var upperHex: Bool
+
+        static let all: [JSONEscapeStyle] = [false, true].flatMap { slash in
+            [false, true].flatMap { html in
+                [false, true].flatMap { asciiOnly in
+                    [false, true].map { upperHex in JSONEscapeStyle(slash: slash, html: html, asciiOnly: asciiOnly, upperHex: upperHex) }
+                }
+            }
+        }
+    }
+
+    /// `text` as it appears between the quotes of a JSON string written in `style`.
+    static func jsonEscaped(_ text: String, _ style: JSONEscapeStyle) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case "\u{08}": result += "\\b"
+            case "\u{0C}": result += "\\f"
+            case "/" where style.slash: result += "\\/"
+            default:
+                let html = style.html && (scalar == "<" || scalar == ">" || scalar == "&")
+                if html || scalar.value < 0x20 || (style.asciiOnly && scalar.value > 0x7E) {
+                    for unit in String(scalar).utf16 { result += unicodeEscape(unit, upperHex: style.upperHex) }
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result
+    }
+
+    /// What percent-encoders leave as it is beyond the unreserved characters: nothing (a form,
+    /// `URLSearchParams`), `/` (Python's `quote`), `!'()*` (JavaScript's `encodeURIComponent`).
+    static let keptByEncoders: [Set<UInt8>] = [[], [UInt8(ascii: "/")], Set("!'()*".utf8)]
+
+    /// `text` percent-encoded byte by byte, everything but RFC 3986's unreserved characters and `kept`.
+    static func percentEncoded(_ text: String, keeping kept: Set<UInt8>, upperHex: Bool, spaceAsPlus: Bool) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            case _ where kept.contains(byte):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: " ") where spaceAsPlus:
+                result += "+"
+            default:
+                result += "%" + hex(UInt16(byte), digits: 2, upper: upperHex)
+            }
+        }
+        return result
+    }
+
+    private static func unicodeEscape(_ unit: UInt16, upperHex: Bool) -> String {
+        "\\u" + hex(unit, digits: 4, upper: upperHex)
+    }
+
+    private static func hex(_ value: UInt16, digits: Int, upper: Bool) -> String {
+        let text = String(value, radix: 16, uppercase: upper)
+        return String(repeating: "0", count: max(0, digits - text.count)) + text
+    }
+}
+
+import Foundation

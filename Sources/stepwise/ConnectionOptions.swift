@@ -1,0 +1,33 @@
+import ArgumentParser
+import StepwiseServer
+
+/// The connection limits of a server command (`serve`, `runner`): how long a connection may idle
+/// or take over a request, and how many are served at once, so that silent or slow clients
+/// cannot hold every connection.
+struct ConnectionOptions: ParsableArguments {
+    @Option(name: .customLong("idle-timeout"), help: "Close a connection with no request in progress after this long.")
+    var idleTimeout = DurationArgument("60s", .seconds(60))
+
+    @Option(name: .customLong("header-timeout"), help: "Close a connection whose request head takes longer, from its first byte.")
+    var headerTimeout = DurationArgument("10s", .seconds(10))
+
+    @Option(name: .customLong("body-timeout"), help: "Close a connection whose request body takes longer.")
+    var bodyTimeout = DurationArgument("30s", .seconds(30))
+
+    @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait until one closes.")
+    var maxConnections = ConnectionLimits().maximumConnections
+
+    func validate() throws {
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
+        for (name, timeout) in [("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout)] {
+            guard timeout.duration > .zero else { throw ValidationError("\(name) must be longer than 0s") }
+        }
+    }
+
+    /// The limits these options set, with requests' bodies up to `maximumMessageBytes`.
+    func limits(maximumMessageBytes: Int) -> ConnectionLimits {
+        ConnectionLimits(
+            idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, bodyTimeout: bodyTimeout.duration,
+            maximumConnections: maxConnections, maximumMessageBytes: maximumMessageBytes)
+    }
+}
