@@ -221,7 +221,7 @@ struct OrchestrationCommandTests {
             for command in [["runs"], ["trigger", "greeting"], ["keys"], ["dlq", "list"]] {
                 let result = try await run(command + ["--server", server, "--token", "x"])
                 #expect(result.status == 2, "\(command) \(server): \(result.status) \(result.standardError)")
-                #expect(result.standardError.contains("--server '\(server)'"), "\(result.standardError)")
+                #expect(result.standardError.contains("server URL '\(server)' (--server"), "\(result.standardError)")
             }
         }
         for command in [["serve", "--port", "99999"], ["serve", "--port", "65536"], ["runner", "--port", "85537"]] {

@@ -88,6 +88,7 @@ struct QueuesTests {
                 ("/v2/enqueue/q/http://127.0.0.1:9/x", [("Upstash-Not-Before", "1900000000")], "in its turn"),
                 ("/v2/publish/http://127.0.0.1:9/x", [("Upstash-Flow-Control-Key", "k"), ("Upstash-Flow-Control-Value", "rate=1, period=8d")], "longer than a week"),
                 ("/v2/publish/http://127.0.0.1:9/x", [("Upstash-Flow-Control-Key", "queue:jobs")], "reserved"),
+                ("/v2/publish/http://127.0.0.1:9/x", [("Upstash-Queue-Name", "..")], "cannot name a new queue"),
             ]
             for (path, headers, expected) in enqueues {
                 let answer = try await send(.POST, stepwise.url(path), body: "{}", headers: headers)
@@ -99,8 +100,8 @@ struct QueuesTests {
                 (#"{"queueName": "q", "parallelism": 0}"#, "parallelism"),
                 (#"{"queueName": "q", "paused": "yes"}"#, "paused"),
                 (#"{"queueName": "a/b"}"#, "not a queue name"),
-                (#"{"queueName": ".."}"#, "not '.' or '..'"),
-                (#"{"queueName": "."}"#, "not '.' or '..'"),
+                (#"{"queueName": ".."}"#, "cannot name a new queue"),
+                (#"{"queueName": "."}"#, "cannot name a new queue"),
                 (#"{"queueName": "q", "parallelism": 99999999999999}"#, "from 1 to 2147483647"),
             ]
             for (body, expected) in upserts {

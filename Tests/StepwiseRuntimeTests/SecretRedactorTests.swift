@@ -17,16 +17,59 @@ struct SecretRedactorTests {
         #expect(SecretRedactor.none.redact("tok") == "tok")
     }
 
+    @Test("a combining mark after a secret does not hide it, nor does another Unicode normalization of it")
+    func unicodeNeighbours() {
+        #expect(redactor.redact("x tok\u{301} y").unicodeScalars.elementsEqual("x [redacted]\u{301} y".unicodeScalars))
+        let accented = SecretRedactor(secrets: ["caf\u{E9}-key"])
+        #expect(accented.redact("is cafe\u{301}-key!") == "is [redacted]!")
+        #expect(accented.redact("no secret here") == "no secret here")
+    }
+
     @Test("the escapes of JSON encoders and percent-encodings of a secret are replaced too", arguments: [
         #"{"t": "sl\/ash<Go>&QQ \u00e9t\u00e9"}"#,  // PHP: the slash; Python: past ASCII
         #"{"t": "sl/ash\u003cGo\u003e\u0026QQ \u00e9t\u00e9"}"#,  // Go: <, > and &
         #"{"t": "sl\/ash\u003CGo\u003E\u0026QQ \u00E9t\u00E9"}"#,  // every escape, upper-case hex
-        "t=sl%2Fash%3CGo%3E%26QQ+%C3%A9t%C3%A9", "t=sl/ash%3cGo%3e%26QQ%20%c3%a9t%c3%a9",  // a form; Python's quote
+        "t=sl%2Fash%3CGo%3E%26QQ+%C3%A9t%C3%A9", "t=sl/ash%3cGo%3e%26QQ%20%c3%a9t%c3%a9",  // a form; '/' kept, lower-case hex
     ])
     func encodedForms(text: String) {
         let redactor = SecretRedactor(secrets: ["sl/ash<Go>&QQ \u{E9}t\u{E9}"])
         let redacted = redactor.redact(text)
         #expect(redacted.contains(SecretRedactor.placeholder) && !redacted.contains("QQ"), "\(redacted)")
+    }
+
+    @Test("percent-encoders that keep other punctuation: PHP's urlencode encodes ~, Java's keeps *, JavaScript's keeps !'()*", arguments: [
+        "k=a%21b*%7Ec+d", "k=a%21b%2A%7Ec+d", "k=a!b*~c%20d", "k=a%21b%2A~c%20d",
+    ])
+    func percentEncoders(text: String) {
+        let redacted = SecretRedactor(secrets: ["a!b*~c d"]).redact(text)
+        #expect(redacted == "k=[redacted]", "\(text) → \(redacted)")
+    }
+
+    @Test("a secret in a UTF-16 or Latin-1 body is redacted too")
+    func otherEncodings() {
+        let redactor = SecretRedactor(secrets: ["p\u{E4}ss-KEY"])
+        let utf16 = Array("x p\u{E4}ss-KEY y".utf16).flatMap { [UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8)] }
+        #expect(!String(decoding: redactor.redact(body: utf16), as: UTF8.self).contains("K\0E\0Y"))
+        let latin1: [UInt8] = Array("x p".utf8) + [0xE4] + Array("ss-KEY y".utf8)
+        #expect(redactor.redact(body: latin1) == Array("x [redacted] y".utf8))
+    }
+
+    @Test("two secrets that share bytes are redacted as one stretch; a short secret never matches inside the placeholder")
+    func overlaps() {
+        #expect(SecretRedactor(secrets: ["abcd", "cdef"]).redact("x abcdef y") == "x [redacted] y")
+        #expect(SecretRedactor(secrets: ["act"]).redact("act act") == "[redacted] [redacted]")
+    }
+
+    @Test("a JSON body that is not UTF-8 is still checked as decoded; a secret spanning JSON syntax does not hide another")
+    func jsonEdges() throws {
+        let redactor = SecretRedactor(secrets: ["tok-SECRET", "w\""])
+        let invalid = Array(#"{"t":"tok-\u0053ECRET","x":""#.utf8) + [0xFF] + Array(#""}"#.utf8)
+        // Left as it was, the escaped form would decode to the secret when the step reads the body.
+        let fromInvalid = String(decoding: redactor.redact(body: invalid), as: UTF8.self)
+        #expect(!fromInvalid.contains("u0053ECRET") && fromInvalid.contains("[redacted]"), "\(fromInvalid)")
+        let spanning = Array(#"{"a":"xw","b":"tok-\u0053ECRET"}"#.utf8)
+        let fromSpanning = String(decoding: redactor.redact(body: spanning), as: UTF8.self)
+        #expect(!fromSpanning.contains("u0053ECRET") && !fromSpanning.contains("tok-SECRET"), "\(fromSpanning)")
     }
 
     @Test("a response body that is not UTF-8 is redacted byte by byte; a JSON body once more after decoding")

@@ -9,20 +9,26 @@ public enum QStashName {
     /// not name such a key themselves.
     public static let queueFlowKeyPrefix = "queue:"
 
-    /// Whether `name` follows the rule. `.` and `..` do not: clients that normalize paths (browsers,
-    /// `fetch`, curl) would read them as the path's own or parent folder, so no request could name them.
+    /// Whether `name` follows the rule.
     public static func isValid(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= maximumLength && !isDotSegment(name)
+        !name.isEmpty && name.count <= maximumLength
             && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
     }
 
     /// `name` when it is a valid name of a `kind` ("queue", "URL group"); otherwise an error
     /// naming it and the rule.
     public static func validated(_ name: String, as kind: String) throws(ProtocolError) -> String {
-        guard isValid(name) else {
-            throw ProtocolError("'\(name)' is not a \(kind) name: 1 to \(maximumLength) letters, digits, '-', '_' or '.', and not '.' or '..'")
-        }
+        guard isValid(name) else { throw ProtocolError("'\(name)' is not a \(kind) name: 1 to \(maximumLength) letters, digits, '-', '_' or '.'") }
         return name
+    }
+
+    /// `name` when a new `kind` may take it: a valid name other than `.` and `..`, which clients
+    /// that normalize paths (browsers, `fetch`, curl) read as a folder, so that no request of
+    /// theirs could name the queue or group again. Names stored before this rule still parse.
+    public static func validatedNew(_ name: String, as kind: String) throws(ProtocolError) -> String {
+        let valid = try validated(name, as: kind)
+        guard !isDotSegment(valid) else { throw ProtocolError("'\(name)' cannot name a new \(kind): clients would read it as a path's folder") }
+        return valid
     }
 
     /// Whether `text` is a path's dot segment, `.` or `..`.

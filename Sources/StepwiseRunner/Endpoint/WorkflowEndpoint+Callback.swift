@@ -23,7 +23,11 @@ extension WorkflowEndpoint {
         let operation = StepOperation(stepName: stepName, stepType: .call, kind: .call(call))
         let messages = messages(runId: runId, request, definition)
         do throws(OrchestratorFailure) {
-            switch CallResolver(workflow: definition.workflow).resolve(operation, request: call, sent: Self.sent(answer), attempt: attempt, now: clock()) {
+            // As the engine's own calls are: a secret the workflow declares is redacted from the answer
+            // even when the request carried none (the third party may know it and echo it).
+            let redactor = SecretRedactor(secrets: definition.workflow.secrets.map(\.value).compactMap(secrets.value(of:)))
+            let sent = Self.sent(answer).map(redactor.redact).mapError(redactor.redact)
+            switch CallResolver(workflow: definition.workflow).resolve(operation, request: call, sent: sent, attempt: attempt, now: clock()) {
             case .completed(var entry):
                 entry.stepId = stepId
                 try await qstash.publish(messages.step(entry))

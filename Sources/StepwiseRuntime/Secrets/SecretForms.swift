@@ -1,3 +1,5 @@
+import Foundation
+
 /// The texts in which a secret reappears when an endpoint echoes it: as is, without surrounding
 /// white space, JSON-escaped the ways common encoders write strings (PHP's `\/`, Go's `\u003c`
 /// for `<`, `>` and `&`, Python's `\u00e9` for every character past ASCII, in either case of hex
@@ -16,6 +18,22 @@ enum SecretForms {
                     forms.insert(percentEncoded(text, keeping: kept, upperHex: upper, spaceAsPlus: true))
                 }
             }
+        }
+        return forms
+    }
+
+    /// The byte forms of `secret` in other encodings of a body: UTF-16 (either byte order), and
+    /// Latin-1 when it has characters past ASCII that Latin-1 holds. Without the empty one.
+    static func bytes(of secret: String) -> Set<[UInt8]> {
+        guard !secret.isEmpty else { return [] }
+        let units = Array(secret.utf16)
+        var forms: Set<[UInt8]> = [
+            units.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8)] },
+            units.flatMap { [UInt8(truncatingIfNeeded: $0 >> 8), UInt8(truncatingIfNeeded: $0)] },
+        ]
+        let scalars = secret.unicodeScalars
+        if scalars.contains(where: { $0.value > 0x7F }), scalars.allSatisfy({ $0.value <= 0xFF }) {
+            forms.insert(scalars.map { UInt8(truncatingIfNeeded: $0.value) })
         }
         return forms
     }
@@ -61,17 +79,18 @@ enum SecretForms {
         return result
     }
 
-    /// What percent-encoders leave as it is beyond the unreserved characters: nothing (a form,
-    /// `URLSearchParams`), `/` (Python's `quote`), `!'()*` (JavaScript's `encodeURIComponent`).
-    static let keptByEncoders: [Set<UInt8>] = [[], [UInt8(ascii: "/")], Set("!'()*".utf8)]
+    /// What common percent-encoders leave as it is besides letters and digits: RFC 3986's
+    /// unreserved characters (PHP's `rawurlencode`, Python's `quote_plus`), and `/` (Python's
+    /// `quote`), without `~` (PHP's `urlencode`), with `*` instead (Java's `URLEncoder`, HTML
+    /// forms), with `!'()*` (JavaScript's `encodeURIComponent`).
+    static let keptByEncoders: [Set<UInt8>] = ["-._~", "-._~/", "-._", "-._*", "-._~!'()*"].map { Set($0.utf8) }
 
-    /// `text` percent-encoded byte by byte, everything but RFC 3986's unreserved characters and `kept`.
+    /// `text` percent-encoded byte by byte, everything but letters, digits and `kept`.
     static func percentEncoded(_ text: String, keeping kept: Set<UInt8>, upperHex: Bool, spaceAsPlus: Bool) -> String {
         var result = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 result.unicodeScalars.append(Unicode.Scalar(byte))
             case _ where kept.contains(byte):
                 result.unicodeScalars.append(Unicode.Scalar(byte))
@@ -94,4 +113,3 @@ enum SecretForms {
     }
 }
 
-import Foundation

@@ -11,12 +11,24 @@ public struct SecretRedactor: Sendable, Equatable {
 
     /// The forms to replace, longest first so that a secret inside a longer form goes with it.
     private let forms: [String]
+    /// The forms' UTF-8 bytes and the secrets' other byte forms (`SecretForms.bytes(of:)`), longest first.
+    private let needles: [[UInt8]]
+    /// Which bytes a form starts with, by byte value: the byte scan looks for a form only there.
+    private let startsForm: [Bool]
+    /// The forms beyond ASCII, which another Unicode normalization writes with other bytes.
+    private let unicodeForms: [String]
 
     /// A redactor for `secrets`: each value and the forms in which an endpoint echoes it
     /// (`SecretForms`: trimmed, JSON-escaped, percent-encoded).
     public init(secrets: [String]) {
         let forms = secrets.reduce(into: Set<String>()) { $0.formUnion(SecretForms.of($1)) }
         self.forms = forms.sorted { $0.utf8.count != $1.utf8.count ? $0.utf8.count > $1.utf8.count : $0 < $1 }
+        let encoded = secrets.reduce(into: Set(forms.map { Array($0.utf8) })) { $0.formUnion(SecretForms.bytes(of: $1)) }
+        needles = encoded.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
+        var starts = [Bool](repeating: false, count: 256)
+        for needle in needles { if let first = needle.first { starts[Int(first)] = true } }
+        startsForm = starts
+        unicodeForms = self.forms.filter { !Self.isASCII($0) }
     }
 
     /// A redactor that changes nothing (a request without secrets).
@@ -25,14 +37,24 @@ public struct SecretRedactor: Sendable, Equatable {
     /// Whether there is anything to redact.
     public var isEmpty: Bool { forms.isEmpty }
 
-    /// `text` with every secret form replaced.
+    /// `text` with every secret form replaced: byte by byte (which a combining mark after a
+    /// secret cannot hide, as it does from a comparison of characters), then the forms beyond
+    /// ASCII in text beyond ASCII as characters too (which finds a secret written in another
+    /// Unicode normalization).
     public func redact(_ text: String) -> String {
         guard !forms.isEmpty else { return text }
-        var result = text
-        for form in forms where result.contains(form) {
+        let bytes = Array(text.utf8)
+        let scanned = redact(bytes: bytes)
+        var result = scanned == bytes ? text : String(decoding: scanned, as: UTF8.self)
+        guard !unicodeForms.isEmpty, !Self.isASCII(result) else { return result }
+        for form in unicodeForms where result.contains(form) {
             result = result.replacingOccurrences(of: form, with: Self.placeholder)
         }
         return result
+    }
+
+    private static func isASCII(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 < 0x80 }
     }
 
     /// `value` with every string and map key redacted.
@@ -54,56 +76,68 @@ public struct SecretRedactor: Sendable, Equatable {
         }
     }
 
-    /// `response` with its headers and body redacted: the body as UTF-8 text, or byte by byte
-    /// when it is not UTF-8 (Latin-1 text, binary data); and a JSON body once more after decoding,
-    /// since a string's escapes (`\u0041` for `A`) can spell a secret no form lists. A JSON body
-    /// that revealed a secret only then is written anew from its redacted value.
+    /// `response` with its headers and body redacted (`redact(body:)`).
     public func redact(_ response: IncomingResponse) -> IncomingResponse {
         guard !forms.isEmpty else { return response }
         var redacted = response
         redacted.headers = response.headers.map { ($0.name, redact($0.value)) }
-        guard let text = String(validating: response.body, as: UTF8.self) else {
-            redacted.body = redact(bytes: response.body)
-            return redacted
-        }
-        let clean = redact(text)
-        if let value = try? Value(json: clean), reveals(value) {
-            redacted.body = Array(redact(value).jsonText().utf8)
-        } else {
-            redacted.body = Array(clean.utf8)
-        }
+        redacted.body = redact(body: response.body)
         return redacted
     }
 
-    /// `bytes` with the UTF-8 bytes of every secret form replaced, whatever else they hold.
-    public func redact(bytes: [UInt8]) -> [UInt8] {
-        var result = bytes
-        for form in forms {
-            let needle = Array(form.utf8)
-            guard result.count >= needle.count else { continue }
-            var output: [UInt8] = []
-            output.reserveCapacity(result.count)
-            var index = 0
-            while index < result.count {
-                if index + needle.count <= result.count, result[index] == needle[0], result[index..<index + needle.count].elementsEqual(needle) {
-                    output.append(contentsOf: Self.placeholder.utf8)
-                    index += needle.count
-                } else {
-                    output.append(result[index])
-                    index += 1
-                }
-            }
-            result = output
+    /// A response body redacted as a step reads it. A JSON document first, as decoded (bytes
+    /// that are not UTF-8 as U+FFFD, as `ResponseClassification` reads them): its strings'
+    /// escapes (`\u0041` for `A`) can spell a secret no form lists, and then it is written anew
+    /// from its redacted value. Then the bytes, as UTF-8 text when they are (`redact(_:)`) or
+    /// byte by byte when not (Latin-1 text, binary data).
+    public func redact(body: [UInt8]) -> [UInt8] {
+        guard !forms.isEmpty else { return body }
+        var body = body
+        // Without a backslash a document's strings are pieces of its bytes, which the byte pass covers.
+        if body.contains(UInt8(ascii: "\\")), let value = try? Value(json: String(decoding: body, as: UTF8.self)), reveals(value) {
+            body = Array(redact(value).jsonText().utf8)
         }
-        return result
+        guard let text = String(validating: body, as: UTF8.self) else { return redact(bytes: body) }
+        return Array(redact(text).utf8)
+    }
+
+    /// `bytes` with every stretch that a secret form covers replaced, whatever else they hold:
+    /// overlapping forms (two secrets sharing bytes) make one stretch, so no part of either shows.
+    public func redact(bytes: [UInt8]) -> [UInt8] {
+        guard !needles.isEmpty else { return bytes }
+        var output: [UInt8] = []
+        var copied = 0
+        var stretch: Range<Int>?
+        var index = 0
+        while index < bytes.count {
+            // Forms are longest first: the first that matches here reaches furthest.
+            if startsForm[Int(bytes[index])], let needle = needles.first(where: { Self.matches($0, bytes, at: index) }) {
+                let end = index + needle.count
+                stretch = stretch.map { $0.lowerBound..<max($0.upperBound, end) } ?? index..<end
+            }
+            index += 1
+            if let covered = stretch, covered.upperBound == index {
+                output.append(contentsOf: bytes[copied..<covered.lowerBound])
+                output.append(contentsOf: Self.placeholder.utf8)
+                copied = covered.upperBound
+                stretch = nil
+            }
+        }
+        guard copied > 0 else { return bytes }
+        output.append(contentsOf: bytes[copied...])
+        return output
+    }
+
+    private static func matches(_ needle: [UInt8], _ bytes: [UInt8], at index: Int) -> Bool {
+        index + needle.count <= bytes.count && bytes[index..<index + needle.count].elementsEqual(needle)
     }
 
     /// Whether a string or map key of `value` holds a secret form.
     private func reveals(_ value: Value) -> Bool {
         switch value {
-        case .string(let text): forms.contains { text.contains($0) }
+        case .string(let text): redact(text) != text
         case .list(let items): items.contains(where: reveals)
-        case .map(let map): map.keys.contains { if case .string(let key) = $0 { forms.contains { key.contains($0) } } else { false } } || map.values.contains(where: reveals)
+        case .map(let map): map.keys.contains { redact($0) != $0 } || map.values.contains(where: reveals)
         default: false
         }
     }
@@ -117,5 +151,4 @@ public struct SecretRedactor: Sendable, Equatable {
         if case .string(let text) = key { return .string(redact(text)) }
         return key
     }
-
 }

@@ -1,7 +1,9 @@
-/// The `Host` header as HTTP allows it (RFC 9110 §7.2): a host name or address and an optional
-/// port, nothing else. A server must answer 400 to any other (RFC 9112 §3.2); browsers never send one.
+/// The `Host` header checked by its characters: a host name or address and an optional port
+/// (RFC 9110 §7.2), to which a server answers 400 otherwise (RFC 9112 §3.2). Stricter than
+/// RFC 3986 on purpose: percent-encoded names, sub-delimiters and IPv6 zone ids are refused too,
+/// which no browser or HTTP client sends; the structure (one port, matched brackets) is not checked.
 enum HostHeader {
-    /// Whether `host` is made only of what a host and port are written with (`example.com:8080`,
+    /// Whether `host` is made only of letters, digits and `.-_:[]` (`example.com:8080`,
     /// `[::1]:80`, `127.0.0.1`); a user-info `@`, a path, spaces and control bytes are not.
     static func isWellFormed(_ host: String) -> Bool {
         host.utf8.allSatisfy(isAuthorityByte)

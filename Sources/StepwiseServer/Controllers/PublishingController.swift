@@ -115,12 +115,26 @@ struct PublishingController: Sendable {
         answer: PublishAnswering
     ) async -> Response {
         var messages: [PublishedMessage]
-        switch await body(of: request, parsedBy: parse) {
+        switch await body(of: request, parsedBy: { body throws(ProtocolError) in try Self.creatingOnlyReachableQueues(try parse(body), isBatch: isBatch) }) {
         case .failure(let refusal): return refusal.response
         case .success(let parsed): messages = parsed
         }
         for index in messages.indices { messages[index].callerIp = callerIp }
         return await store(messages, isBatch: isBatch, answer: answer)
+    }
+
+    /// `messages`, whose queues an enqueue creates when they do not exist yet: each must be a
+    /// name a new queue may take (`QStashName.validatedNew`).
+    private static func creatingOnlyReachableQueues(_ messages: [PublishedMessage], isBatch: Bool) throws(ProtocolError) -> [PublishedMessage] {
+        for (index, message) in messages.enumerated() {
+            guard let queue = message.queue else { continue }
+            do {
+                _ = try QStashName.validatedNew(queue, as: "queue")
+            } catch {
+                throw isBatch ? error.located("batch item \(index)") : error
+            }
+        }
+        return messages
     }
 
     /// How a request's messages and their answers are answered: a status and a body.

@@ -30,7 +30,7 @@ struct QueuesController: Sendable {
         let name: String, parallelism: Int, paused: Bool
         do throws(ProtocolError) {
             guard case .string(let given) = body["queueName"] else { throw ProtocolError("'queueName' must be a string") }
-            name = try QStashName.validated(given, as: "queue")
+            name = try QStashName.validatedNew(given, as: "queue")
             switch body["parallelism"] {
             case nil, .null?: parallelism = NamedQueue.defaultParallelism
             case .int(let value)? where value >= 1 && value <= Int64(Int32.max): parallelism = Int(value)

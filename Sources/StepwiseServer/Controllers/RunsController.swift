@@ -21,35 +21,36 @@ struct RunsController: Sendable {
     private func listRuns(_ request: Request) async -> Response {
         let query = request.uri.queryParameters
         var filter = RunFilter()
+        // Each of these takes one value: given twice, it is refused rather than the first kept.
+        var given: [String: String] = [:]
         do throws(ProtocolError) {
             let listing = ListingQuery(parameters: query)
-            // A filter of one value given twice would otherwise keep the first and drop the other silently.
-            for name in Self.singleValued { _ = try listing.single(name) }
+            for name in Self.singleValued { given[name] = try listing.single(name) }
             try listing.runMatch(into: &filter)
         } catch {
             return JSONResponse.error(.badRequest, error.message)
         }
-        filter.workflow = query["workflow"].map(String.init)
-        if let status = query["status"] {
+        filter.workflow = given["workflow"]
+        if let status = given["status"] {
             guard let parsed = RunStatus(rawValue: String(status)) else {
                 return JSONResponse.error(.badRequest, "unknown status '\(status)'; use running, succeeded, failed or canceled")
             }
             filter.status = parsed
         }
-        if let limit = query["limit"] {
+        if let limit = given["limit"] {
             guard let parsed = Int(limit), (1...1000).contains(parsed) else {
                 return JSONResponse.error(.badRequest, "limit must be a number from 1 to 1000")
             }
             filter.limit = parsed
         }
         for (name, keyPath) in [("from", \RunFilter.createdFrom), ("to", \RunFilter.createdBefore)] {
-            guard let text = query[Substring(name)] else { continue }
+            guard let text = given[name] else { continue }
             guard let time = try? TimestampValue(parsing: String(text)) else {
                 return JSONResponse.error(.badRequest, "\(name) must be a timestamp such as 2026-12-03T18:00:00Z")
             }
             filter[keyPath: keyPath] = time
         }
-        if let cursor = query["cursor"] {
+        if let cursor = given["cursor"] {
             guard let parsed = PageCursor(text: String(cursor)) else {
                 return JSONResponse.error(.badRequest, "cursor is not one this API gave out; pass the `cursor` of the previous page as it is")
             }

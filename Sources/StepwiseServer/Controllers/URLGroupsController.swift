@@ -64,8 +64,10 @@ struct URLGroupsController: Sendable {
 
     /// The endpoints of a request's body, for a valid group name; a missing `url` reads as "".
     private static func endpoints(_ request: Request, _ name: String) async -> Result<[URLGroupEndpoint], ErrorAnswer> {
-        guard QStashName.isValid(name) else {
-            return .failure(ErrorAnswer(.badRequest, "'\(name)' is not a URL group name: 1 to \(QStashName.maximumLength) letters, digits, '-', '_' or '.'"))
+        do throws(ProtocolError) {
+            _ = try QStashName.validatedNew(name, as: "URL group")
+        } catch {
+            return .failure(ErrorAnswer(.badRequest, error.message))
         }
         let body: Value
         switch await RequestBody.json(request) {
