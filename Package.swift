@@ -147,7 +147,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "stepwise-benchmarks",
-            dependencies: ["StepwiseExpressions", "StepwiseLanguage"]
+            dependencies: ["StepwiseExpressions", "StepwiseLanguage", "StepwiseRuntime"]
         ),
         .testTarget(
             name: "StepwiseExpressionsTests",

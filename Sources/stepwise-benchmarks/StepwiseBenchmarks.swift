@@ -1,9 +1,11 @@
 import Foundation
 import StepwiseExpressions
 import StepwiseLanguage
+import StepwiseRuntime
 
-/// Prints performance figures for the parts users wait on: validating workflows and evaluating
-/// expressions. Run in release mode: `swift run -c release stepwise-benchmarks`.
+/// Prints performance figures for the parts users wait on: validating workflows, evaluating
+/// expressions and redacting secrets from responses. Run in release mode:
+/// `swift run -c release stepwise-benchmarks`.
 @main
 struct StepwiseBenchmarks {
     static func main() throws {
@@ -30,6 +32,24 @@ struct StepwiseBenchmarks {
         }
         report("parse a 100-character expression", iterations: 20_000) {
             _ = try? Parser.parse("steps.fetch.body.items.filter(i, i.price > 10 && i.tags.exists(t, t == 'sale')).map(i, i.id)")
+        }
+        redaction()
+    }
+
+    /// Redacting a 1 MiB JSON response of a request that carried a secret with many echo forms
+    /// (punctuation and a character past ASCII): without the secret in it (the usual case), and
+    /// with the secret spelled by a JSON escape, which redaction finds only after decoding.
+    static func redaction() {
+        let secret = "p@ss/w0rd<&>\u{E9}-x ~!*"
+        let redactor = SecretRedactor(secrets: [secret])
+        let item = #"{"name": "item \u00e9", "path": "a\/b", "note": "nothing to see here, just text"}"#
+        let clean = Array(("{\"items\": [" + Array(repeating: item, count: 12_000).joined(separator: ", ") + "]}").utf8)
+        let leaking = Array(#"{"echo": "p@ss\/w0rd\u003c\u0026\u003e\u00e9-x ~!*", "#.utf8) + clean.dropFirst()
+        report("redact a \(clean.count / 1024) KiB JSON response without the secret", iterations: 20) {
+            _ = redactor.redact(body: clean)
+        }
+        report("redact the same with the secret spelled by escapes", iterations: 20) {
+            _ = redactor.redact(body: leaking)
         }
     }
 

@@ -24,12 +24,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let sources = try WorkflowSources.read(paths)
-        // `invoke` may name any workflow of the same folder, also when one file is checked alone.
-        let folders = Set(sources.map { ($0.path as NSString).deletingLastPathComponent }).map { $0.isEmpty ? "." : $0 }
-        let neighbours = try WorkflowSources.read(folders.sorted(), recursive: false)
-        let names = Set((sources + neighbours).compactMap { source in
-            source.text.flatMap { WorkflowFile(path: source.path, source: $0).workflow?.name.value }
-        })
+        let names = try knownWorkflows(for: sources)
         let files = WorkflowFile.checkingNames(sources.map { source in
             guard let text = source.text else { return WorkflowFile.unreadable(path: source.path, reason: "it is not UTF-8 text or cannot be opened") }
             return WorkflowFile(path: source.path, source: text, knownWorkflows: names)
@@ -39,6 +34,19 @@ struct ValidateCommand: ParsableCommand {
             file.diagnostics.contains { $0.severity == .error || (strict && $0.severity == .warning) }
         }
         if failing { throw ExitCode.failure }
+    }
+
+    /// The workflow names an `invoke` of `sources` may name: theirs and, when one of them invokes
+    /// a name none of them has, those of the other files of their folders (also when one file is
+    /// checked alone). Only then are the neighbours read: a large or broken file next to the
+    /// ones checked costs nothing otherwise.
+    private func knownWorkflows(for sources: [(path: String, text: String?)]) throws -> Set<String> {
+        let workflows = sources.compactMap { source in source.text.flatMap { WorkflowFile(path: source.path, source: $0).workflow } }
+        let own = Set(workflows.map(\.name.value))
+        guard !workflows.flatMap(\.invokedWorkflows).allSatisfy(own.contains) else { return own }
+        let folders = Set(sources.map { ($0.path as NSString).deletingLastPathComponent }).map { $0.isEmpty ? "." : $0 }
+        let neighbours = try WorkflowSources.read(folders.sorted(), recursive: false)
+        return own.union(neighbours.compactMap { source in source.text.flatMap { WorkflowFile(path: source.path, source: $0).workflow?.name.value } })
     }
 }
 

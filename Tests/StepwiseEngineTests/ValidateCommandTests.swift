@@ -65,4 +65,21 @@ struct ValidateCommandTests {
         #expect(result.standardOutput.contains("binary.yaml:") && result.standardOutput.contains("cannot read the file"))
         #expect(!result.standardOutput.contains("good.yaml:"), "the good file has nothing to report")
     }
+
+    @Test("one file checked alone: an invoke of a workflow in its folder passes, of one that is nowhere is reported; a file next to it that is not a workflow is read only for invoke")
+    func invokedNeighbours() throws {
+        _ = try write("child.yaml", "workflow: child\nsteps:\n  - id: done\n    return: 1\n")
+        // Not a workflow and not UTF-8: reading it would only cost time, and reports nothing either way.
+        try Data([0xFF, 0xFE] + Array(repeating: 0x61, count: 1 << 20)).write(to: URL(fileURLWithPath: directory.path("data.yaml")))
+        let parent = try write("parent.yaml", "workflow: parent\nsteps:\n  - id: call\n    invoke: {workflow: child}\n")
+        let passing = try stepwise("validate", parent)
+        #expect(passing.status == 0, "\(passing.standardOutput)\(passing.standardError)")
+        let lone = try write("lone.yaml", "workflow: lone\nsteps:\n  - id: call\n    invoke: {workflow: chlid}\n")
+        let failing = try stepwise("validate", lone)
+        #expect(failing.status == 1)
+        #expect(failing.standardOutput.contains("'chlid', which is not in this folder") && failing.standardOutput.contains("did you mean 'child'?"),
+                "\(failing.standardOutput)")
+        let plain = try write("plain.yaml", "workflow: plain\nsteps:\n  - id: done\n    return: 1\n")
+        #expect(try stepwise("validate", plain).status == 0)
+    }
 }

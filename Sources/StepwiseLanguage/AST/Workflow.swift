@@ -44,6 +44,14 @@ public struct Workflow: Sendable {
     public var allSteps: [Step] {
         (steps + onFailure).flatMap(\.selfAndDescendants)
     }
+
+    /// The names its `invoke` steps give, as written (a name built by a template included).
+    public var invokedWorkflows: Set<String> {
+        Set(allSteps.compactMap { step in
+            guard case .invoke(let invocation) = step.kind else { return nil }
+            return invocation.workflow.value
+        })
+    }
 }
 
 /// `concurrency: {key, limit}`: at most `limit` deliveries in flight per key.

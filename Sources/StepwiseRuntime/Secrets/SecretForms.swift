@@ -1,30 +1,34 @@
 import Foundation
 
-/// The texts in which a secret reappears when an endpoint echoes it: as is, without surrounding
-/// white space, JSON-escaped the ways common encoders write strings (PHP's `\/`, Go's `\u003c`
-/// for `<`, `>` and `&`, Python's `\u00e9` for every character past ASCII, in either case of hex
-/// digit) and percent-encoded (a query string or a form, `%2F` or `%2f`, a space as `%20` or `+`).
+/// The bytes in which a secret reappears when an endpoint echoes it: as is, without surrounding
+/// white space, in Unicode's composed and decomposed normalizations, JSON-escaped the ways common
+/// encoders write strings (PHP's `\/`, Go's `\u003c` for `<`, `>` and `&`, Python's `\u00e9` for
+/// every character past ASCII, in either case of hex digit), percent-encoded (a query string or
+/// a form, `%2F` or `%2f`, a space as `%20` or `+`), and in UTF-16 and Latin-1 bodies.
 enum SecretForms {
-    /// Every form of `secret`, without the empty one.
-    static func of(_ secret: String) -> Set<String> {
+    /// Every form of `secret` in UTF-8, without the empty one. Bytes, not strings: two spellings
+    /// Swift's `String` holds equal (composed and decomposed) are different bytes in a body.
+    static func of(_ secret: String) -> Set<[UInt8]> {
         let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
-        var forms = Set<String>()
-        for text in [secret, trimmed] where !text.isEmpty {
-            forms.insert(text)
-            for style in JSONEscapeStyle.all { forms.insert(jsonEscaped(text, style)) }
+        var forms = Set<[UInt8]>()
+        let spellings = [secret, trimmed].flatMap { [$0, $0.precomposedStringWithCanonicalMapping, $0.decomposedStringWithCanonicalMapping] }
+        for text in spellings where !text.isEmpty {
+            var texts = [text]
+            texts += JSONEscapeStyle.all.map { jsonEscaped(text, $0) }
             for kept in keptByEncoders {
                 for upper in [true, false] {
-                    forms.insert(percentEncoded(text, keeping: kept, upperHex: upper, spaceAsPlus: false))
-                    forms.insert(percentEncoded(text, keeping: kept, upperHex: upper, spaceAsPlus: true))
+                    texts.append(percentEncoded(text, keeping: kept, upperHex: upper, spaceAsPlus: false))
+                    texts.append(percentEncoded(text, keeping: kept, upperHex: upper, spaceAsPlus: true))
                 }
             }
+            forms.formUnion(texts.map { Array($0.utf8) })
         }
-        return forms
+        return forms.union(bytes(of: secret))
     }
 
-    /// The byte forms of `secret` in other encodings of a body: UTF-16 (either byte order), and
+    /// The forms of `secret` in other encodings of a body: UTF-16 (either byte order), and
     /// Latin-1 when it has characters past ASCII that Latin-1 holds. Without the empty one.
-    static func bytes(of secret: String) -> Set<[UInt8]> {
+    private static func bytes(of secret: String) -> Set<[UInt8]> {
         guard !secret.isEmpty else { return [] }
         let units = Array(secret.utf16)
         var forms: Set<[UInt8]> = [

@@ -9,57 +9,58 @@ public struct SecretRedactor: Sendable, Equatable {
     /// What stands in place of a secret.
     public static let placeholder = "[redacted]"
 
-    /// The forms to replace, longest first so that a secret inside a longer form goes with it.
-    private let forms: [String]
-    /// The forms' UTF-8 bytes and the secrets' other byte forms (`SecretForms.bytes(of:)`), longest first.
+    /// The secrets' forms (`SecretForms`), longest first, so that the longest form starting at a
+    /// byte is the one found there.
     private let needles: [[UInt8]]
     /// Which bytes a form starts with, by byte value: the byte scan looks for a form only there.
     private let startsForm: [Bool]
-    /// The forms beyond ASCII, which another Unicode normalization writes with other bytes.
-    private let unicodeForms: [String]
 
     /// A redactor for `secrets`: each value and the forms in which an endpoint echoes it
     /// (`SecretForms`: trimmed, JSON-escaped, percent-encoded).
     public init(secrets: [String]) {
-        let forms = secrets.reduce(into: Set<String>()) { $0.formUnion(SecretForms.of($1)) }
-        self.forms = forms.sorted { $0.utf8.count != $1.utf8.count ? $0.utf8.count > $1.utf8.count : $0 < $1 }
-        let encoded = secrets.reduce(into: Set(forms.map { Array($0.utf8) })) { $0.formUnion(SecretForms.bytes(of: $1)) }
+        let encoded = secrets.reduce(into: Set<[UInt8]>()) { $0.formUnion(SecretForms.of($1)) }
         needles = encoded.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
         var starts = [Bool](repeating: false, count: 256)
         for needle in needles { if let first = needle.first { starts[Int(first)] = true } }
         startsForm = starts
-        unicodeForms = self.forms.filter { !Self.isASCII($0) }
     }
 
     /// A redactor that changes nothing (a request without secrets).
     public static let none = SecretRedactor(secrets: [])
 
     /// Whether there is anything to redact.
-    public var isEmpty: Bool { forms.isEmpty }
+    public var isEmpty: Bool { needles.isEmpty }
 
-    /// `text` with every secret form replaced: byte by byte (which a combining mark after a
-    /// secret cannot hide, as it does from a comparison of characters), then the forms beyond
-    /// ASCII in text beyond ASCII as characters too (which finds a secret written in another
-    /// Unicode normalization).
+    /// `text` with every secret form replaced, matched byte by byte: a combining mark after a
+    /// secret cannot hide it, as it would from a comparison of characters (`SecretForms` lists
+    /// both Unicode normalizations of a secret instead).
     public func redact(_ text: String) -> String {
-        guard !forms.isEmpty else { return text }
-        let bytes = Array(text.utf8)
-        let scanned = redact(bytes: bytes)
-        var result = scanned == bytes ? text : String(decoding: scanned, as: UTF8.self)
-        guard !unicodeForms.isEmpty, !Self.isASCII(result) else { return result }
-        for form in unicodeForms where result.contains(form) {
-            result = result.replacingOccurrences(of: form, with: Self.placeholder)
-        }
-        return result
+        guard !needles.isEmpty, reveals(text) else { return text }
+        return String(decoding: redact(bytes: Array(text.utf8)), as: UTF8.self)
     }
 
-    private static func isASCII(_ text: String) -> Bool {
-        text.utf8.allSatisfy { $0 < 0x80 }
+    /// Whether `text` holds a secret form.
+    private func reveals(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable(holdsForm) ?? Array(text.utf8).withUnsafeBufferPointer(holdsForm)
+    }
+
+    /// Whether a secret form starts at some byte of `bytes`.
+    private func holdsForm(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.indices.contains { startsForm[Int(bytes[$0])] && formLength(at: $0, in: bytes) != nil }
+    }
+
+    /// The length of the longest form that starts at `index` of `bytes`, if one does.
+    private func formLength(at index: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        return needles.first { needle in
+            index + needle.count <= bytes.count
+                && needle.withUnsafeBufferPointer { $0.baseAddress.map { memcmp(base + index, $0, needle.count) == 0 } ?? false }
+        }?.count
     }
 
     /// `value` with every string and map key redacted.
     public func redact(_ value: Value) -> Value {
-        guard !forms.isEmpty else { return value }
+        guard !needles.isEmpty else { return value }
         switch value {
         case .string(let text):
             return .string(redact(text))
@@ -78,7 +79,7 @@ public struct SecretRedactor: Sendable, Equatable {
 
     /// `response` with its headers and body redacted (`redact(body:)`).
     public func redact(_ response: IncomingResponse) -> IncomingResponse {
-        guard !forms.isEmpty else { return response }
+        guard !needles.isEmpty else { return response }
         var redacted = response
         redacted.headers = response.headers.map { ($0.name, redact($0.value)) }
         redacted.body = redact(body: response.body)
@@ -91,7 +92,7 @@ public struct SecretRedactor: Sendable, Equatable {
     /// from its redacted value. Then the bytes, as UTF-8 text when they are (`redact(_:)`) or
     /// byte by byte when not (Latin-1 text, binary data).
     public func redact(body: [UInt8]) -> [UInt8] {
-        guard !forms.isEmpty else { return body }
+        guard !needles.isEmpty else { return body }
         var body = body
         // Without a backslash a document's strings are pieces of its bytes, which the byte pass covers.
         if body.contains(UInt8(ascii: "\\")), let value = try? Value(json: String(decoding: body, as: UTF8.self)), reveals(value) {
@@ -105,39 +106,32 @@ public struct SecretRedactor: Sendable, Equatable {
     /// overlapping forms (two secrets sharing bytes) make one stretch, so no part of either shows.
     public func redact(bytes: [UInt8]) -> [UInt8] {
         guard !needles.isEmpty else { return bytes }
-        var output: [UInt8] = []
-        var copied = 0
-        var stretch: Range<Int>?
-        var index = 0
-        while index < bytes.count {
-            // Forms are longest first: the first that matches here reaches furthest.
-            if startsForm[Int(bytes[index])], let needle = needles.first(where: { Self.matches($0, bytes, at: index) }) {
-                let end = index + needle.count
-                stretch = stretch.map { $0.lowerBound..<max($0.upperBound, end) } ?? index..<end
-            }
-            index += 1
-            if let covered = stretch, covered.upperBound == index {
-                output.append(contentsOf: bytes[copied..<covered.lowerBound])
+        return bytes.withUnsafeBufferPointer { buffer in
+            var output: [UInt8] = []
+            var copied = 0
+            var stretch: Range<Int>?
+            for index in buffer.indices {
+                if startsForm[Int(buffer[index])], let length = formLength(at: index, in: buffer) {
+                    stretch = stretch.map { $0.lowerBound..<max($0.upperBound, index + length) } ?? index..<(index + length)
+                }
+                guard let covered = stretch, covered.upperBound == index + 1 else { continue }
+                output.append(contentsOf: buffer[copied..<covered.lowerBound])
                 output.append(contentsOf: Self.placeholder.utf8)
                 copied = covered.upperBound
                 stretch = nil
             }
+            guard copied > 0 else { return bytes }
+            output.append(contentsOf: buffer[copied...])
+            return output
         }
-        guard copied > 0 else { return bytes }
-        output.append(contentsOf: bytes[copied...])
-        return output
-    }
-
-    private static func matches(_ needle: [UInt8], _ bytes: [UInt8], at index: Int) -> Bool {
-        index + needle.count <= bytes.count && bytes[index..<index + needle.count].elementsEqual(needle)
     }
 
     /// Whether a string or map key of `value` holds a secret form.
     private func reveals(_ value: Value) -> Bool {
         switch value {
-        case .string(let text): redact(text) != text
+        case .string(let text): reveals(text)
         case .list(let items): items.contains(where: reveals)
-        case .map(let map): map.keys.contains { redact($0) != $0 } || map.values.contains(where: reveals)
+        case .map(let map): map.keys.contains { if case .string(let key) = $0 { reveals(key) } else { false } } || map.values.contains(where: reveals)
         default: false
         }
     }
