@@ -43,7 +43,9 @@ struct ValidateCommand: ParsableCommand {
     private func knownWorkflows(for sources: [(path: String, text: String?)]) throws -> Set<String> {
         let workflows = sources.compactMap { source in source.text.flatMap { WorkflowFile(path: source.path, source: $0).workflow } }
         let own = Set(workflows.map(\.name.value))
-        guard !workflows.flatMap(\.invokedWorkflows).allSatisfy(own.contains) else { return own }
+        // A name built by a template is known only when the run starts: no file can settle it.
+        let invoked = workflows.flatMap(\.invokedWorkflows).filter { !$0.contains("${{") }
+        guard !invoked.allSatisfy(own.contains) else { return own }
         let folders = Set(sources.map { ($0.path as NSString).deletingLastPathComponent }).map { $0.isEmpty ? "." : $0 }
         let neighbours = try WorkflowSources.read(folders.sorted(), recursive: false)
         return own.union(neighbours.compactMap { source in source.text.flatMap { WorkflowFile(path: source.path, source: $0).workflow?.name.value } })

@@ -54,6 +54,32 @@ struct SecretRedactorTests {
         #expect(redactor.redact(body: latin1) == Array("x [redacted] y".utf8))
     }
 
+    @Test("escaped literals a strict parser refuses are decoded too: NDJSON, duplicate keys, a byte-order mark, JSON inside a string or an error text", arguments: [
+        #"{"t":"\u0061bc-KEY"}"# + "\n{}", #"{"a":1,"a":"\u0061bc-KEY"}"#, "\u{FEFF}" + #"{"t":"\u0061bc-KEY"}"#,
+        #"{"inner": "{\"t\":\"\\u0061bc-KEY\"}"}"#, #"data: {"t":"abc\u002DKEY"}"#,
+    ])
+    func lenientLiterals(text: String) {
+        let redacted = SecretRedactor(secrets: ["abc-KEY"]).redact(text)
+        #expect(!redacted.contains("u0061bc") && !redacted.contains("u002DKEY") && redacted.contains("[redacted]"), "\(redacted)")
+    }
+
+    @Test("Latin-1 and UTF-16 forms never match inside UTF-8 text, so other characters are not cut")
+    func foreignFormsStayForeign() {
+        #expect(SecretRedactor(secrets: ["pass\u{E4}"]).redact("pass\u{4E2D} ok") == "pass\u{4E2D} ok")
+        #expect(SecretRedactor(secrets: ["\u{E9}"]).redact("\u{964D}") == "\u{964D}")
+        #expect(SecretRedactor(secrets: ["\u{4141}"]).redact("AA") == "AA")
+        let latin1: [UInt8] = Array("x pass".utf8) + [0xE4, 0xFF]
+        #expect(SecretRedactor(secrets: ["pass\u{E4}"]).redact(body: latin1) == Array("x [redacted]".utf8) + [0xFF])
+    }
+
+    @Test("a Latin-1 secret next to an escaped one: each is redacted, none is lost to a decoding")
+    func mixedEncodings() {
+        let redactor = SecretRedactor(secrets: ["p\u{E4}ssw\u{F6}rd", "tok"])
+        let body: [UInt8] = Array(#"{"a":"p"#.utf8) + [0xE4] + Array("ssw".utf8) + [0xF6] + Array(#"rd","b":"\u0074ok"}"#.utf8)
+        let redacted = redactor.redact(body: body)
+        #expect(redacted == Array(#"{"a":"[redacted]","b":"[redacted]"}"#.utf8), "\(String(decoding: redacted, as: UTF8.self))")
+    }
+
     @Test("two secrets that share bytes are redacted as one stretch; a short secret never matches inside the placeholder")
     func overlaps() {
         #expect(SecretRedactor(secrets: ["abcd", "cdef"]).redact("x abcdef y") == "x [redacted] y")

@@ -26,7 +26,7 @@ extension WorkflowEndpoint {
             // As the engine's own calls are: a secret the workflow declares is redacted from the answer
             // even when the request carried none (the third party may know it and echo it).
             let redactor = SecretRedactor(secrets: definition.workflow.secrets.map(\.value).compactMap(secrets.value(of:)))
-            let sent = Self.sent(answer).map(redactor.redact).mapError(redactor.redact)
+            let sent = Self.sent(answer, redactor)
             switch CallResolver(workflow: definition.workflow).resolve(operation, request: call, sent: sent, attempt: attempt, now: clock()) {
             case .completed(var entry):
                 entry.stepId = stepId
@@ -67,12 +67,14 @@ extension WorkflowEndpoint {
         return sent + (headers[RunMessages.callContentTypeHeader].map { [(name: "Content-Type", value: $0)] } ?? [])
     }
 
-    /// The third party's answer; a status below 100 means QStash got none.
-    private static func sent(_ answer: CallbackBody) -> Result<IncomingResponse, TransportFailure> {
+    /// The third party's answer, redacted by `redactor`; a status below 100 means QStash got none.
+    private static func sent(_ answer: CallbackBody, _ redactor: SecretRedactor) -> Result<IncomingResponse, TransportFailure> {
         guard answer.status >= 100 else {
-            return .failure(TransportFailure(.connection, "the call got no answer: \(String(decoding: answer.body.prefix(300), as: UTF8.self))"))
+            // Redacted whole before it is cut, so that no secret is left cut short, out of a form's reach.
+            let reason = String(decoding: redactor.redact(body: answer.body).prefix(300), as: UTF8.self)
+            return .failure(TransportFailure(.connection, "the call got no answer: \(reason)"))
         }
         let headers = answer.header.flatMap { header in header.values.map { (name: header.name, value: $0) } }
-        return .success(IncomingResponse(status: Int(answer.status), headers: headers, body: answer.body))
+        return .success(redactor.redact(IncomingResponse(status: Int(answer.status), headers: headers, body: answer.body)))
     }
 }

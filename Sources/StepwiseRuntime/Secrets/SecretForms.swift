@@ -6,13 +6,38 @@ import Foundation
 /// every character past ASCII, in either case of hex digit), percent-encoded (a query string or
 /// a form, `%2F` or `%2f`, a space as `%20` or `+`), and in UTF-16 and Latin-1 bodies.
 enum SecretForms {
-    /// Every form of `secret` in UTF-8, without the empty one. Bytes, not strings: two spellings
-    /// Swift's `String` holds equal (composed and decomposed) are different bytes in a body.
-    static func of(_ secret: String) -> Set<[UInt8]> {
+    /// The forms of a secret, as bytes: two spellings Swift's `String` holds equal (composed and
+    /// decomposed) are different bytes in a body.
+    struct Forms {
+        /// The forms a UTF-8 text may hold: the secret's spellings in UTF-8 and UTF-16 with its
+        /// zero bytes (which no other character of UTF-8 text has).
+        var text: Set<[UInt8]> = []
+        /// The others (Latin-1, UTF-16 without a zero byte): in UTF-8 text, their bytes could be
+        /// parts of other characters, so they are looked for only in bytes that are not UTF-8.
+        var foreign: Set<[UInt8]> = []
+    }
+
+    /// Every form of `secret`, without the empty one.
+    static func of(_ secret: String) -> Forms {
+        var forms = Forms()
+        forms.text = utf8(secret)
+        for form in spellings(secret).reduce(into: Set<[UInt8]>(), { $0.formUnion(bytes(of: $1)) }) where !forms.text.contains(form) {
+            let isText = form.contains(0) && String(validating: form, as: UTF8.self) != nil
+            if isText { forms.text.insert(form) } else { forms.foreign.insert(form) }
+        }
+        return forms
+    }
+
+    /// `secret` as is and trimmed, each composed and decomposed.
+    private static func spellings(_ secret: String) -> [String] {
         let trimmed = secret.trimmingCharacters(in: .whitespacesAndNewlines)
+        return [secret, trimmed].flatMap { [$0, $0.precomposedStringWithCanonicalMapping, $0.decomposedStringWithCanonicalMapping] }
+    }
+
+    /// The UTF-8 forms of `secret`: its spellings as they are, JSON-escaped and percent-encoded.
+    private static func utf8(_ secret: String) -> Set<[UInt8]> {
         var forms = Set<[UInt8]>()
-        let spellings = [secret, trimmed].flatMap { [$0, $0.precomposedStringWithCanonicalMapping, $0.decomposedStringWithCanonicalMapping] }
-        for text in spellings where !text.isEmpty {
+        for text in spellings(secret) where !text.isEmpty {
             var texts = [text]
             texts += JSONEscapeStyle.all.map { jsonEscaped(text, $0) }
             for kept in keptByEncoders {
@@ -23,7 +48,7 @@ enum SecretForms {
             }
             forms.formUnion(texts.map { Array($0.utf8) })
         }
-        return forms.union(bytes(of: secret))
+        return forms
     }
 
     /// The forms of `secret` in other encodings of a body: UTF-16 (either byte order), and

@@ -1,69 +1,52 @@
 import Foundation
 import StepwiseExpressions
 
-/// Replaces every text that would reveal a secret with `[redacted]`, in strings, JSON values and
-/// responses. Built from what a request revealed (secret values and the header values rendered
-/// from them), it is applied to everything derived from that request before it is stored, logged
-/// or answered, whatever failed.
+/// Replaces what would reveal a secret with `[redacted]`, in strings, JSON values and responses:
+/// the forms of `SecretForms`, wherever they are in the bytes, and JSON string literals whose
+/// escapes spell one. Built from what a request revealed (secret values and the header values
+/// rendered from them), it is applied to everything derived from that request before it is
+/// stored, logged or answered, whatever failed.
 public struct SecretRedactor: Sendable, Equatable {
     /// What stands in place of a secret.
     public static let placeholder = "[redacted]"
 
-    /// The secrets' forms (`SecretForms`), longest first, so that the longest form starting at a
-    /// byte is the one found there.
-    private let needles: [[UInt8]]
-    /// Which bytes a form starts with, by byte value: the byte scan looks for a form only there.
-    private let startsForm: [Bool]
+    /// The forms a UTF-8 text may hold (`SecretForms.Forms.text`): looked for everywhere.
+    private let textForms: SecretNeedles
+    /// The other forms (`SecretForms.Forms.foreign`): looked for only in bytes that are not
+    /// UTF-8, where they cannot be the bytes of another character.
+    private let foreignForms: SecretNeedles
 
-    /// A redactor for `secrets`: each value and the forms in which an endpoint echoes it
-    /// (`SecretForms`: trimmed, JSON-escaped, percent-encoded).
+    /// A redactor for `secrets`: each value and the forms in which an endpoint echoes it (`SecretForms`).
     public init(secrets: [String]) {
-        let encoded = secrets.reduce(into: Set<[UInt8]>()) { $0.formUnion(SecretForms.of($1)) }
-        needles = encoded.sorted { $0.count != $1.count ? $0.count > $1.count : $0.lexicographicallyPrecedes($1) }
-        var starts = [Bool](repeating: false, count: 256)
-        for needle in needles { if let first = needle.first { starts[Int(first)] = true } }
-        startsForm = starts
+        let forms = secrets.map(SecretForms.of)
+        textForms = SecretNeedles(forms.reduce(into: []) { $0.formUnion($1.text) })
+        foreignForms = SecretNeedles(forms.reduce(into: []) { $0.formUnion($1.foreign) })
     }
 
     /// A redactor that changes nothing (a request without secrets).
     public static let none = SecretRedactor(secrets: [])
 
     /// Whether there is anything to redact.
-    public var isEmpty: Bool { needles.isEmpty }
+    public var isEmpty: Bool { textForms.isEmpty && foreignForms.isEmpty }
 
-    /// `text` with every secret form replaced, matched byte by byte: a combining mark after a
-    /// secret cannot hide it, as it would from a comparison of characters (`SecretForms` lists
-    /// both Unicode normalizations of a secret instead).
+    /// `text` redacted as a body is (`redact(body:)`), matched byte by byte: a combining mark
+    /// after a secret cannot hide it, as it would from a comparison of characters (`SecretForms`
+    /// lists both Unicode normalizations of a secret instead).
     public func redact(_ text: String) -> String {
-        guard !needles.isEmpty, reveals(text) else { return text }
-        return String(decoding: redact(bytes: Array(text.utf8)), as: UTF8.self)
+        guard !isEmpty else { return text }
+        let bytes = Array(text.utf8)
+        let redacted = redact(body: bytes)
+        return redacted == bytes ? text : String(decoding: redacted, as: UTF8.self)
     }
 
-    /// Whether `text` holds a secret form.
-    private func reveals(_ text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable(holdsForm) ?? Array(text.utf8).withUnsafeBufferPointer(holdsForm)
-    }
-
-    /// Whether a secret form starts at some byte of `bytes`.
-    private func holdsForm(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        bytes.indices.contains { startsForm[Int(bytes[$0])] && formLength(at: $0, in: bytes) != nil }
-    }
-
-    /// The length of the longest form that starts at `index` of `bytes`, if one does.
-    private func formLength(at index: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard let base = bytes.baseAddress else { return nil }
-        return needles.first { needle in
-            index + needle.count <= bytes.count
-                && needle.withUnsafeBufferPointer { $0.baseAddress.map { memcmp(base + index, $0, needle.count) == 0 } ?? false }
-        }?.count
-    }
-
-    /// `value` with every string and map key redacted.
+    /// `value` with every string, map key and byte string redacted.
     public func redact(_ value: Value) -> Value {
-        guard !needles.isEmpty else { return value }
+        guard !isEmpty else { return value }
         switch value {
         case .string(let text):
             return .string(redact(text))
+        case .bytes(let bytes):
+            return .bytes(redact(body: bytes))
         case .list(let items):
             return .list(items.map(redact))
         case .map(let map):
@@ -77,63 +60,23 @@ public struct SecretRedactor: Sendable, Equatable {
         }
     }
 
-    /// `response` with its headers and body redacted (`redact(body:)`).
+    /// `response` with its header names and values and its body redacted (`redact(body:)`).
     public func redact(_ response: IncomingResponse) -> IncomingResponse {
-        guard !needles.isEmpty else { return response }
+        guard !isEmpty else { return response }
         var redacted = response
-        redacted.headers = response.headers.map { ($0.name, redact($0.value)) }
+        redacted.headers = response.headers.map { (redact($0.name), redact($0.value)) }
         redacted.body = redact(body: response.body)
         return redacted
     }
 
-    /// A response body redacted as a step reads it. A JSON document first, as decoded (bytes
-    /// that are not UTF-8 as U+FFFD, as `ResponseClassification` reads them): its strings'
-    /// escapes (`\u0041` for `A`) can spell a secret no form lists, and then it is written anew
-    /// from its redacted value. Then the bytes, as UTF-8 text when they are (`redact(_:)`) or
-    /// byte by byte when not (Latin-1 text, binary data).
+    /// A response body (or any bytes) redacted: first each JSON string literal whose escapes
+    /// spell a secret (`EscapedStringLiterals`, written anew from its redacted content), then
+    /// every form in the bytes; the forms that are not UTF-8 only when the body is not either.
     public func redact(body: [UInt8]) -> [UInt8] {
-        guard !needles.isEmpty else { return body }
-        var body = body
-        // Without a backslash a document's strings are pieces of its bytes, which the byte pass covers.
-        if body.contains(UInt8(ascii: "\\")), let value = try? Value(json: String(decoding: body, as: UTF8.self)), reveals(value) {
-            body = Array(redact(value).jsonText().utf8)
-        }
-        guard let text = String(validating: body, as: UTF8.self) else { return redact(bytes: body) }
-        return Array(redact(text).utf8)
-    }
-
-    /// `bytes` with every stretch that a secret form covers replaced, whatever else they hold:
-    /// overlapping forms (two secrets sharing bytes) make one stretch, so no part of either shows.
-    public func redact(bytes: [UInt8]) -> [UInt8] {
-        guard !needles.isEmpty else { return bytes }
-        return bytes.withUnsafeBufferPointer { buffer in
-            var output: [UInt8] = []
-            var copied = 0
-            var stretch: Range<Int>?
-            for index in buffer.indices {
-                if startsForm[Int(buffer[index])], let length = formLength(at: index, in: buffer) {
-                    stretch = stretch.map { $0.lowerBound..<max($0.upperBound, index + length) } ?? index..<(index + length)
-                }
-                guard let covered = stretch, covered.upperBound == index + 1 else { continue }
-                output.append(contentsOf: buffer[copied..<covered.lowerBound])
-                output.append(contentsOf: Self.placeholder.utf8)
-                copied = covered.upperBound
-                stretch = nil
-            }
-            guard copied > 0 else { return bytes }
-            output.append(contentsOf: buffer[copied...])
-            return output
-        }
-    }
-
-    /// Whether a string or map key of `value` holds a secret form.
-    private func reveals(_ value: Value) -> Bool {
-        switch value {
-        case .string(let text): reveals(text)
-        case .list(let items): items.contains(where: reveals)
-        case .map(let map): map.keys.contains { if case .string(let key) = $0 { reveals(key) } else { false } } || map.values.contains(where: reveals)
-        default: false
-        }
+        guard !isEmpty else { return body }
+        let literalsDone = redactingEscapedLiterals(body) ?? body
+        let foreign = !foreignForms.isEmpty && String(validating: literalsDone, as: UTF8.self) == nil
+        return redacting(literalsDone, foreign: foreign) ?? literalsDone
     }
 
     /// `failure` with its message redacted.
@@ -144,5 +87,55 @@ public struct SecretRedactor: Sendable, Equatable {
     private func redact(_ key: MapKey) -> MapKey {
         if case .string(let text) = key { return .string(redact(text)) }
         return key
+    }
+
+    /// How deep JSON held in a string literal is decoded in turn (`{"inner": "{\"t\": \"…\"}"}`).
+    private static let literalDepth = 4
+
+    /// `bytes` with each escaped string literal that spells a secret replaced by the literal of
+    /// its redacted content (itself redacted so, down to `literalDepth`); `nil` when there is none.
+    private func redactingEscapedLiterals(_ bytes: [UInt8], depth: Int = 0) -> [UInt8]? {
+        guard depth < Self.literalDepth, bytes.contains(UInt8(ascii: "\\")) else { return nil }
+        return bytes.withUnsafeBufferPointer { buffer in
+            var output: [UInt8] = []
+            var copied = 0
+            for literal in EscapedStringLiterals.find(in: buffer) {
+                let inner = redactingEscapedLiterals(literal.decoded, depth: depth + 1)
+                let content = inner ?? literal.decoded
+                let foreign = String(validating: content, as: UTF8.self) == nil
+                guard let clean = redacting(content, foreign: foreign) ?? inner else { continue }
+                output.append(contentsOf: buffer[copied..<literal.span.lowerBound])
+                output.append(contentsOf: Value.string(String(decoding: clean, as: UTF8.self)).jsonText().utf8)
+                copied = literal.span.upperBound
+            }
+            guard copied > 0 else { return nil }
+            output.append(contentsOf: buffer[copied...])
+            return output
+        }
+    }
+
+    /// `bytes` with every stretch that a form covers replaced, or `nil` when no form is there:
+    /// overlapping forms (two secrets sharing bytes) make one stretch, so no part of either shows.
+    private func redacting(_ bytes: [UInt8], foreign: Bool) -> [UInt8]? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var output: [UInt8] = []
+            var copied = 0
+            var stretch: Range<Int>?
+            for index in buffer.indices {
+                var found = textForms.match(at: index, in: buffer)
+                if foreign, let other = foreignForms.match(at: index, in: buffer) { found = max(found ?? 0, other) }
+                if let length = found {
+                    stretch = stretch.map { $0.lowerBound..<max($0.upperBound, index + length) } ?? index..<(index + length)
+                }
+                guard let covered = stretch, covered.upperBound == index + 1 else { continue }
+                output.append(contentsOf: buffer[copied..<covered.lowerBound])
+                output.append(contentsOf: Self.placeholder.utf8)
+                copied = covered.upperBound
+                stretch = nil
+            }
+            guard copied > 0 else { return nil }
+            output.append(contentsOf: buffer[copied...])
+            return output
+        }
     }
 }
