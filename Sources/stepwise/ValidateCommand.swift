@@ -24,11 +24,12 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let sources = try WorkflowSources.read(paths)
-        let names = try knownWorkflows(for: sources)
-        let files = WorkflowFile.checkingNames(sources.map { source in
-            guard let text = source.text else { return WorkflowFile.unreadable(path: source.path, reason: "it is not UTF-8 text or cannot be opened") }
-            return WorkflowFile(path: source.path, source: text, knownWorkflows: names)
-        })
+        let read = sources.map { source in
+            source.text.map { WorkflowFile(path: source.path, source: $0) }
+                ?? WorkflowFile.unreadable(path: source.path, reason: "it is not UTF-8 text or cannot be opened")
+        }
+        let names = try knownWorkflows(for: read.compactMap(\.workflow), in: sources.map(\.path))
+        let files = WorkflowFile.checkingNames(read.map { $0.checkingInvokes(against: names) })
         print(format.render(files), terminator: "")
         let failing = files.contains { file in
             file.diagnostics.contains { $0.severity == .error || (strict && $0.severity == .warning) }
@@ -36,17 +37,14 @@ struct ValidateCommand: ParsableCommand {
         if failing { throw ExitCode.failure }
     }
 
-    /// The workflow names an `invoke` of `sources` may name: theirs and, when one of them invokes
-    /// a name none of them has, those of the other files of their folders (also when one file is
-    /// checked alone). Only then are the neighbours read: a large or broken file next to the
-    /// ones checked costs nothing otherwise.
-    private func knownWorkflows(for sources: [(path: String, text: String?)]) throws -> Set<String> {
-        let workflows = sources.compactMap { source in source.text.flatMap { WorkflowFile(path: source.path, source: $0).workflow } }
+    /// The workflow names an `invoke` of `workflows` (read from `paths`) may name: theirs and,
+    /// when one of them invokes a name none of them has, those of the other files of their
+    /// folders (also when one file is checked alone). Only then are the neighbours read: a large
+    /// or broken file next to the ones checked costs nothing otherwise.
+    private func knownWorkflows(for workflows: [Workflow], in paths: [String]) throws -> Set<String> {
         let own = Set(workflows.map(\.name.value))
-        // A name built by a template is known only when the run starts: no file can settle it.
-        let invoked = workflows.flatMap(\.invokedWorkflows).filter { !$0.contains("${{") }
-        guard !invoked.allSatisfy(own.contains) else { return own }
-        let folders = Set(sources.map { ($0.path as NSString).deletingLastPathComponent }).map { $0.isEmpty ? "." : $0 }
+        guard !workflows.flatMap(\.invokedWorkflows).allSatisfy({ own.contains($0.value) }) else { return own }
+        let folders = Set(paths.map { ($0 as NSString).deletingLastPathComponent }).map { $0.isEmpty ? "." : $0 }
         let neighbours = try WorkflowSources.read(folders.sorted(), recursive: false)
         return own.union(neighbours.compactMap { source in source.text.flatMap { WorkflowFile(path: source.path, source: $0).workflow?.name.value } })
     }

@@ -45,12 +45,13 @@ public struct Workflow: Sendable {
         (steps + onFailure).flatMap(\.selfAndDescendants)
     }
 
-    /// The names its `invoke` steps give, as written (a name built by a template included).
-    public var invokedWorkflows: Set<String> {
-        Set(allSteps.compactMap { step in
-            guard case .invoke(let invocation) = step.kind else { return nil }
-            return invocation.workflow.value
-        })
+    /// The workflow names its `invoke` steps write out, where they are written; a name built by
+    /// a template is left out, known only when a run starts.
+    public var invokedWorkflows: [Located<String>] {
+        allSteps.compactMap { step in
+            guard case .invoke(let invocation) = step.kind, !invocation.workflow.value.contains("${{") else { return nil }
+            return invocation.workflow
+        }
     }
 }
 

@@ -1,3 +1,5 @@
+import StepwiseExpressions
+
 /// A workflow file read and checked: its source, the workflow when it could be read, and every
 /// diagnostic, sorted by position.
 public struct WorkflowFile: Sendable {
@@ -8,7 +10,7 @@ public struct WorkflowFile: Sendable {
     public let diagnostics: [Diagnostic]
 
     /// Reads, decodes and validates `source`. `knownWorkflows` (names in the same folder) lets
-    /// `invoke` targets be checked.
+    /// `invoke` targets be checked (`checkingInvokes(against:)`).
     public init(path: String, source: String, knownWorkflows: Set<String>? = nil) {
         self.path = path
         self.source = source
@@ -20,10 +22,31 @@ public struct WorkflowFile: Sendable {
         }
         let (workflow, decodingDiagnostics) = WorkflowDecoder.decode(root)
         self.workflow = workflow
-        let semantic = workflow.map { WorkflowValidator.validate($0, knownWorkflows: knownWorkflows) } ?? []
-        diagnostics = (yamlDiagnostics + decodingDiagnostics + semantic).sorted {
-            $0.span != $1.span ? $0.span < $1.span : $0.code.rawValue < $1.code.rawValue
+        let semantic = workflow.map(WorkflowValidator.validate) ?? []
+        let invokes = knownWorkflows.flatMap { known in workflow.map { Self.invokeDiagnostics($0, known: known) } } ?? []
+        diagnostics = Self.sorted(yamlDiagnostics + decodingDiagnostics + semantic + invokes)
+    }
+
+    /// This file with its `invoke` targets checked against `known`, the workflow names of its
+    /// folder: a file read once serves to learn the folder's names and is then checked by them.
+    public func checkingInvokes(against known: Set<String>) -> WorkflowFile {
+        guard let workflow else { return self }
+        let unknown = Self.invokeDiagnostics(workflow, known: known)
+        guard !unknown.isEmpty else { return self }
+        return WorkflowFile(path: path, source: source, workflow: workflow, diagnostics: Self.sorted(diagnostics + unknown))
+    }
+
+    /// An error for each `invoke` of `workflow` naming a workflow not in `known`.
+    private static func invokeDiagnostics(_ workflow: Workflow, known: Set<String>) -> [Diagnostic] {
+        workflow.invokedWorkflows.filter { !known.contains($0.value) }.map { name in
+            Diagnostic(
+                .unknownWorkflow, "invoke names workflow '\(name.value)', which is not in this folder", at: name.span,
+                hint: SpellingSuggestion.closest(to: name.value, among: known).map { "did you mean '\($0)'?" })
         }
+    }
+
+    private static func sorted(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        diagnostics.sorted { $0.span != $1.span ? $0.span < $1.span : $0.code.rawValue < $1.code.rawValue }
     }
 
     private init(path: String, source: String, workflow: Workflow?, diagnostics: [Diagnostic]) {

@@ -6,22 +6,20 @@ import StepwiseExpressions
 /// unreachable steps.
 public struct WorkflowValidator {
     private let workflow: Workflow
-    private let knownWorkflows: Set<String>?
     private var diagnostics: [Diagnostic] = []
     private var firstDefinition: [String: Step] = [:]
     private var order: [String: Int] = [:]
 
-    /// Checks `workflow`; `knownWorkflows` (the names in the same folder), when given, lets
-    /// `invoke` targets be checked.
-    public static func validate(_ workflow: Workflow, knownWorkflows: Set<String>? = nil) -> [Diagnostic] {
-        var validator = WorkflowValidator(workflow: workflow, knownWorkflows: knownWorkflows)
+    /// Checks `workflow` on its own; whether its `invoke` targets exist is a question of its
+    /// folder (`WorkflowFile.checkingInvokes(against:)`).
+    public static func validate(_ workflow: Workflow) -> [Diagnostic] {
+        var validator = WorkflowValidator(workflow: workflow)
         validator.run()
         return validator.diagnostics
     }
 
-    private init(workflow: Workflow, knownWorkflows: Set<String>?) {
+    private init(workflow: Workflow) {
         self.workflow = workflow
-        self.knownWorkflows = knownWorkflows
     }
 
     private mutating func run() {
@@ -128,7 +126,6 @@ public struct WorkflowValidator {
             if let data = notification.data { check(data, visibility, name) }
         case .invoke(let invocation):
             if let input = invocation.input { check(input, visibility, name) }
-            checkInvokedWorkflow(invocation.workflow)
         case .set(let assignments):
             for assignment in assignments { check(assignment.value, visibility, name) }
         case .fail(let failure):
@@ -180,13 +177,6 @@ public struct WorkflowValidator {
             for (id, reason) in finished.conditional where before.conditional[id] == nil { after.conditional[id] = reason }
         }
         return after
-    }
-
-    private mutating func checkInvokedWorkflow(_ name: Located<String>) {
-        guard let knownWorkflows, !name.value.contains("${{"), !knownWorkflows.contains(name.value) else { return }
-        diagnostics.append(Diagnostic(
-            .unknownWorkflow, "invoke names workflow '\(name.value)', which is not in this folder", at: name.span,
-            hint: SpellingSuggestion.closest(to: name.value, among: knownWorkflows).map { "did you mean '\($0)'?" }))
     }
 
     // MARK: Expressions

@@ -27,8 +27,9 @@ public struct WorkflowFolder: Sendable {
 
     /// Validates the given `(path, source)` pairs as one folder.
     public init(sources: [(path: String, text: String)]) {
-        let names = Set(sources.compactMap { WorkflowFile(path: $0.path, source: $0.text).workflow?.name.value })
-        files = WorkflowFile.checkingNames(sources.map { WorkflowFile(path: $0.path, source: $0.text, knownWorkflows: names) })
+        let read = sources.map { WorkflowFile(path: $0.path, source: $0.text) }
+        let names = Set(read.compactMap { $0.workflow?.name.value })
+        files = WorkflowFile.checkingNames(read.map { $0.checkingInvokes(against: names) })
         var definitions: [String: WorkflowDefinition] = [:]
         for file in files where !file.hasErrors {
             guard let workflow = file.workflow else { continue }

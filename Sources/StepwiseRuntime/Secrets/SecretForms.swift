@@ -141,4 +141,3 @@ enum SecretForms {
         return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 }
-

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The byte sequences a redactor looks for, bucketed by their first byte and longest first in
 /// each bucket, so that a scan compares a byte only with the forms that can start there.
 struct SecretNeedles: Sendable, Equatable {
@@ -23,5 +25,3 @@ struct SecretNeedles: Sendable, Equatable {
         }?.count
     }
 }
-
-import Foundation

@@ -75,8 +75,13 @@ public struct SecretRedactor: Sendable, Equatable {
     public func redact(body: [UInt8]) -> [UInt8] {
         guard !isEmpty else { return body }
         let literalsDone = redactingEscapedLiterals(body) ?? body
-        let foreign = !foreignForms.isEmpty && String(validating: literalsDone, as: UTF8.self) == nil
-        return redacting(literalsDone, foreign: foreign) ?? literalsDone
+        return redacting(literalsDone, foreign: needsForeignForms(literalsDone)) ?? literalsDone
+    }
+
+    /// Whether the forms that are not UTF-8 are looked for in `bytes`: when there are any, and
+    /// the bytes are not UTF-8 either.
+    private func needsForeignForms(_ bytes: [UInt8]) -> Bool {
+        !foreignForms.isEmpty && String(validating: bytes, as: UTF8.self) == nil
     }
 
     /// `failure` with its message redacted.
@@ -102,8 +107,7 @@ public struct SecretRedactor: Sendable, Equatable {
             for literal in EscapedStringLiterals.find(in: buffer) {
                 let inner = redactingEscapedLiterals(literal.decoded, depth: depth + 1)
                 let content = inner ?? literal.decoded
-                let foreign = String(validating: content, as: UTF8.self) == nil
-                guard let clean = redacting(content, foreign: foreign) ?? inner else { continue }
+                guard let clean = redacting(content, foreign: needsForeignForms(content)) ?? inner else { continue }
                 output.append(contentsOf: buffer[copied..<literal.span.lowerBound])
                 output.append(contentsOf: Value.string(String(decoding: clean, as: UTF8.self)).jsonText().utf8)
                 copied = literal.span.upperBound
