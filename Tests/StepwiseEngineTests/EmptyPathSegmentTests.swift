@@ -45,4 +45,18 @@ struct EmptyPathSegmentTests {
             #expect(try await send(.GET, server.url("/v2/messages/\(id)")).status == 200)
         }
     }
+
+    @Test("a blank event id is a 400 for notify and wait, and wakes nothing", arguments: StoreKind.testable)
+    func blankEventIds(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(PrimitiveTests.waiter)], store: kind) { server in
+            let run = try await server.startRun("waiter", #"{"order_id": 1}"#)
+            try await parked(run, "paid", in: server.store)
+            for path in ["/v2/notify/%20", "/v2/notify/\(run)/%20%09", "/v2/wait/%20"] {
+                let answer = try await send(.POST, server.url(path), body: "{}")
+                #expect(answer.status == 400, "\(path)")
+                #expect(answer.error == "the event id is blank", "\(path)")
+            }
+            #expect(try await server.store.run(id: run)?.status == .running, "the waiter still waits")
+        }
+    }
 }

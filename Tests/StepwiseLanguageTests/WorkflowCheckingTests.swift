@@ -99,6 +99,24 @@ struct WorkflowCheckingTests {
         #expect(codes(yaml) == ["SW002 5:1"])
     }
 
+    @Test("every duplicate key of a document is reported, in block and flow mappings, quoted or not, three times written")
+    func everyDuplicateKey() {
+        let yaml = """
+            workflow: w
+            steps:
+              - id: a
+                http: {url: "https://a.example", "url": "https://b.example", method: GET, method: POST}
+              - id: b
+                sleep: 1s
+                id: c
+                'id': d
+            workflow: x
+            """
+        #expect(codes(yaml) == ["SW002 4:38", "SW002 4:79", "SW002 7:5", "SW002 8:5", "SW002 9:1"])
+        let many = "workflow: w\nsteps: []\n" + (0..<30).map { "k: \($0)\n" }.joined()
+        #expect(codes(many).count == YAMLLoader.maximumDuplicateKeysReported)
+    }
+
     @Test("structural paths name nested steps as the journal will")
     func structuralPaths() throws {
         let yaml = """

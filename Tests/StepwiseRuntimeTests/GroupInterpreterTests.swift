@@ -107,6 +107,22 @@ struct GroupInterpreterTests {
         #expect(outcome.finish.journal.last?.stepType == .wait)
     }
 
+    @Test("an event name that evaluates to blank text fails the step: no notify could name it", arguments: [
+        ("wait_for_event: {event: \"${{ input.id }}\", timeout: 2h}", #"the event name is blank: " ""#),
+        ("notify: {event: \"${{ input.id + input.id }}\"}", #"the event name is blank: "  ""#),
+    ])
+    func blankEventNames(step: String, message: String) async throws {
+        let outcome = try await base.run("""
+            workflow: test
+            steps:
+              - id: answer
+                \(step)
+            """, input: ["id": " "])
+        #expect(outcome.finish.status == "failed")
+        #expect(outcome.finish.error?.message == message)
+        #expect(outcome.finish.error?.step == "answer")
+    }
+
     @Test("a parked step is blocked while pending: the delivery submits nothing and reports it")
     func pendingStepBlocks() async throws {
         let clock = try VirtualClock.at()

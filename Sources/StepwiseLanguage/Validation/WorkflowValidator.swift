@@ -94,6 +94,13 @@ public struct WorkflowValidator {
     /// The longest a `call` may take: the engine holds its lease for that long.
     static let longestCall = (try? DurationValue(nanoseconds: 12 * 3_600 * 1_000_000_000)) ?? .zero
 
+    /// An event name written as blank text can never be notified (the routes need a name) nor
+    /// waited for usefully, so it is an error before any run starts.
+    private mutating func blankEvent(_ event: ValueTemplate, _ name: String) {
+        guard case .literal(.string(let text)) = event.kind, !text.contains(where: { !$0.isWhitespace }) else { return }
+        diagnostics.append(Diagnostic(.invalidValue, "the event of \(name) is blank", at: event.span, hint: "name the event, e.g. event: order-paid"))
+    }
+
     /// Checks one step and adds what it completes to `visibility`, in place: a copy of the
     /// visibility per step made validation quadratic in the number of steps. Steps with a catch
     /// or nested steps still copy it once each, for the walks inside them.
@@ -116,6 +123,7 @@ public struct WorkflowValidator {
             check(value, visibility, name)
         case .waitForEvent(let wait):
             check(wait.event, visibility, name)
+            blankEvent(wait.event, name)
             if wait.timeout == nil, !wait.hasTimeoutKey {
                 diagnostics.append(Diagnostic(
                     .waitWithoutTimeout, "\(name) waits for an event without a timeout; it will give up after the default 7d",
@@ -123,6 +131,7 @@ public struct WorkflowValidator {
             }
         case .notify(let notification):
             check(notification.event, visibility, name)
+            blankEvent(notification.event, name)
             if let data = notification.data { check(data, visibility, name) }
         case .invoke(let invocation):
             if let input = invocation.input { check(input, visibility, name) }

@@ -1,6 +1,22 @@
 /// Finds where a duplicated key is written a second time, since Yams reports only where the key is
 /// first written.
 enum DuplicateKeyLocator {
+    /// `source` with the first character of the key written at `span` (inside its quotes, for a
+    /// quoted key) replaced by a private-use character numbered `index`, so the key no longer
+    /// repeats another while every position in the text stays where it was. `nil` when no key
+    /// character is there.
+    static func renamingKey(at span: SourceSpan, in source: String, uniquely index: Int) -> String? {
+        guard let replacement = Unicode.Scalar(0xE000 + index) else { return nil }
+        var lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+        guard span.line >= 1, span.line <= lines.count else { return nil }
+        var column = span.column - 1
+        let line = lines[span.line - 1]
+        if column < line.count, line[column] == "\"" || line[column] == "'" { column += 1 }
+        guard column >= 0, column < line.count, ![":", " ", "\"", "'", "{", "}", ",", "*", "&"].contains(line[column]) else { return nil }
+        lines[span.line - 1][column] = replacement
+        return lines.map { String(String.UnicodeScalarView($0)) }.joined(separator: "\n")
+    }
+
     /// The second `key` of the mapping whose first `key` is at `mark`: in a block mapping, the next
     /// key written at the same column; in a flow mapping, the next key at the same bracket depth.
     static func secondOccurrence(of key: String, after mark: Yams.Mark, in source: String) -> SourceSpan {

@@ -40,7 +40,7 @@ public struct YAMLLoader {
                 .documentTooDeep, "the document nests more than \(maximumDepth) levels deep (through aliases)",
                 at: alias, hint: "an alias copies its anchor's whole node; aliases inside anchors nest deeper")])
         case .unreadable(let error):
-            return (nil, [diagnostic(forParseError: error, in: source)])
+            return (nil, diagnostics(forParseError: error, in: source))
         case nil:
             break
         }
@@ -48,7 +48,7 @@ public struct YAMLLoader {
         do {
             node = try Parser(yaml: source, resolver: .basic).singleRoot()
         } catch {
-            return (nil, [diagnostic(forParseError: error, in: source)])
+            return (nil, diagnostics(forParseError: error, in: source))
         }
         guard let node else { return (nil, [Diagnostic(.notAWorkflow, "the document is empty", at: .start)]) }
         var loader = YAMLLoader(source: source)
@@ -138,6 +138,46 @@ public struct YAMLLoader {
         Diagnostic(
             .documentTooLarge, "the document has more than \(maximumNodes) nodes (keys, values and list items); the node here is past that bound",
             at: span, hint: "move a part of the workflow into another file and run it with invoke")
+    }
+
+    /// The most duplicate keys reported for one document; each one found costs a parse.
+    public static let maximumDuplicateKeysReported = 20
+    /// How much text the search for further duplicate keys may parse in all, so a large document
+    /// is not read twenty times over.
+    static let duplicateKeySearchBytes = 16 << 20
+
+    /// The diagnostic for a parse error, and for a duplicate key every further duplicate key as
+    /// well: Yams stops at the first, so the text is parsed again with each duplicate renamed in
+    /// place, until it holds no other duplicate or the report is long enough.
+    private static func diagnostics(forParseError error: Error, in source: String) -> [Diagnostic] {
+        var found = [diagnostic(forParseError: error, in: source)]
+        var text = source
+        let affordableParses = max(1, duplicateKeySearchBytes / max(1, source.utf8.count))
+        while found.count < min(maximumDuplicateKeysReported, affordableParses), let last = found.last, last.code == .duplicateKey,
+            let renamed = DuplicateKeyLocator.renamingKey(at: last.span, in: text, uniquely: found.count),
+            let next = firstParseError(in: renamed)
+        {
+            let diagnostic = diagnostic(forParseError: next, in: renamed)
+            guard diagnostic.code == .duplicateKey, diagnostic.span != last.span else { break }
+            found.append(diagnostic)
+            text = renamed
+        }
+        return found.sorted { $0.span < $1.span }
+    }
+
+    /// The error reading `source` gives, checked the way `load` reads it (aliases measured first).
+    private static func firstParseError(in source: String) -> Error? {
+        switch AliasExpansionBound.check(source, maximumNodes: maximumNodes, maximumDepth: maximumDepth) {
+        case .unreadable(let error): return error
+        case .some: return nil
+        case nil:
+            do {
+                _ = try Parser(yaml: source, resolver: .basic).singleRoot()
+                return nil
+            } catch {
+                return error
+            }
+        }
     }
 
     private static func diagnostic(forParseError error: Error, in source: String) -> Diagnostic {

@@ -24,11 +24,11 @@ extension WorkflowInterpreter {
         case .sleepUntil(let instant):
             return .sleep(until: try timestamp(evaluate(instant, state, step: path), step: path))
         case .waitForEvent(let wait):
-            let event = Self.text(try evaluate(wait.event, state, step: path))
+            let event = try eventName(evaluate(wait.event, state, step: path), step: path)
             let timeout = step.timeout?.value ?? wait.timeout?.value ?? Self.defaultWaitTimeout
             return .wait(event: event, timeoutAt: try moved(context.now, by: timeout, step: path))
         case .notify(let notification):
-            let event = Self.text(try evaluate(notification.event, state, step: path))
+            let event = try eventName(evaluate(notification.event, state, step: path), step: path)
             let data = try notification.data.map { template throws(ExecutionSignal) in try evaluate(template, state, step: path) } ?? .null
             return .notify(event: event, data: data)
         case .invoke(let invocation):
@@ -46,6 +46,16 @@ extension WorkflowInterpreter {
         default:
             throw .failed(StepError(message: "step kind '\(step.kind.keyword)' is not an engine operation", type: "Unsupported", step: path))
         }
+    }
+
+    /// An event's name as text; a blank one is refused, since no notify route can name it and the
+    /// wait would only end by its timeout.
+    private func eventName(_ value: Value, step: String) throws(ExecutionSignal) -> String {
+        let name = Self.text(value)
+        guard name.contains(where: { !$0.isWhitespace }) else {
+            throw .failed(StepError(message: "the event name is blank: \(value.jsonText())", type: "ValueError", step: step))
+        }
+        return name
     }
 
     /// A sleep's length: a duration, or text such as `3d` or `1h30m` (from `env`, for instance).

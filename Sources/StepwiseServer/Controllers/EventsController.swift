@@ -14,9 +14,9 @@ struct EventsController: Sendable {
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         // One parameter name at each level: the router's trie cannot tell two names apart.
-        router.post("v2/notify/:first") { request, context in await notify(request, event: context.decoded("first"), runId: nil) }
+        router.post("v2/notify/:first") { request, context in await notify(request, event: context.decoded("first") ?? "", runId: nil) }
         router.post("v2/notify/:first/:eventId") { request, context in
-            await notify(request, event: context.decoded("eventId"), runId: context.decoded("first"))
+            await notify(request, event: context.decoded("eventId") ?? "", runId: context.decoded("first"))
         }
         router.get("v2/waiters/:eventId") { _, context in await waiters(context.decoded("eventId") ?? "") }
         router.post("v2/wait/:eventId") { request, context in await wait(request, event: context.decoded("eventId") ?? "") }
@@ -25,8 +25,8 @@ struct EventsController: Sendable {
     /// `POST /v2/notify/{eventId}` wakes every waiter; `/v2/notify/{runId}/{eventId}` only that
     /// run's, keeping the event for its next wait when it is not waiting yet. The body is the
     /// event's data: JSON when it parses, else the text. Answers one entry per woken run.
-    private func notify(_ request: Request, event: String?, runId: String?) async -> Response {
-        guard let event, !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
+    private func notify(_ request: Request, event: String, runId: String?) async -> Response {
+        if let refusal = Self.refusal(ofEvent: event) { return refusal }
         let bytes: [UInt8]
         switch await RequestBody.bytes(request, upTo: maximumMessageBytes) {
         case .success(let body): bytes = body
@@ -49,6 +49,14 @@ struct EventsController: Sendable {
         }
     }
 
+    /// A 400 for an event id that is missing or blank: a wait on a blank id could only end by its
+    /// timeout, and workflows refuse blank event names, so such an id is a caller's mistake.
+    private static func refusal(ofEvent event: String) -> Response? {
+        guard !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
+        guard event.contains(where: { !$0.isWhitespace }) else { return JSONResponse.error(.badRequest, "the event id is blank") }
+        return nil
+    }
+
     private func waiters(_ event: String) async -> Response {
         do {
             let waiters = try await engine.store.waiters(event: event)
@@ -67,7 +75,7 @@ struct EventsController: Sendable {
     /// `POST /v2/wait/{eventId}`: parks the SDK run named by `Upstash-Workflow-RunId` until a
     /// notify of the event or the wait's timeout.
     private func wait(_ request: Request, event: String) async -> Response {
-        guard !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
+        if let refusal = Self.refusal(ofEvent: event) { return refusal }
         let body: [UInt8]
         switch await RequestBody.bytes(request, upTo: maximumMessageBytes) {
         case .success(let bytes): body = bytes
