@@ -86,6 +86,16 @@ struct SecretRedactorTests {
         #expect(SecretRedactor(secrets: ["act"]).redact("act act") == "[redacted] [redacted]")
     }
 
+    @Test("the longest form wins among secrets that start alike, a one-character secret included, at the end of a body too")
+    func sharedStarts() {
+        let redactor = SecretRedactor(secrets: ["k", "kv", "kvx1", "kvx12"])
+        #expect(redactor.redact("a kvx12 b") == "a [redacted] b")
+        #expect(redactor.redact("kvx1") == "[redacted]")
+        #expect(redactor.redact("okay, kv") == "o[redacted]ay, [redacted]")
+        #expect(redactor.redact(body: Array("kkkk".utf8)) == Array(String(repeating: "[redacted]", count: 4).utf8))
+        #expect(redactor.redact(body: Array("xyz k".utf8)) == Array("xyz [redacted]".utf8))
+    }
+
     @Test("a JSON body that is not UTF-8 is still checked as decoded; a secret spanning JSON syntax does not hide another")
     func jsonEdges() throws {
         let redactor = SecretRedactor(secrets: ["tok-SECRET", "w\""])
