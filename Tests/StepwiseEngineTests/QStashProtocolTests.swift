@@ -500,6 +500,37 @@ import StepwiseTesting
         }
     }
 
+    @Test("a time after 9999-12-31 (milliseconds given as Upstash-Not-Before, a delay or a wait of millennia), a zero timeout or a zero flow-control period is refused, never delivered at once", arguments: StoreKind.testable)
+    func timesThatCannotBeKept(kind: StoreKind) async throws {
+        try await RunningServer.with([], store: kind) { stepwise in
+            let cases: [(header: (String, String), error: String)] = [
+                (("Upstash-Not-Before", "1800000000000"), "header 'Upstash-Not-Before': '1800000000000' is after 9999-12-31T23:59:59Z: the value is unix seconds, not milliseconds"),
+                (("Upstash-Delay", "3000000d"), "header 'Upstash-Delay': a delay of 3000000d ends after 9999-12-31T23:59:59Z"),
+                (("Upstash-Timeout", "0"), "header 'Upstash-Timeout': a timeout of '0' would end every attempt before an answer; leave the header out for the default"),
+            ]
+            for (header, error) in cases {
+                let answer = try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/x"), body: "{}", headers: [header])
+                #expect(answer.status == 400, "\(header)")
+                #expect(answer.error == error)
+            }
+            let period = try await send(
+                .POST, stepwise.url("/v2/publish/http://127.0.0.1:9/x"), body: "{}",
+                headers: [("Upstash-Flow-Control-Key", "k"), ("Upstash-Flow-Control-Value", "rate=1, period=0s")])
+            #expect(period.status == 400)
+            #expect(period.error?.contains("flow-control period '0s' is zero") == true, "\(period.body)")
+            let kept = try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/x"), body: "{}", headers: [("Upstash-Not-Before", "253402300799")])
+            #expect(kept.status == 200, "the last second of 9999 is kept")
+            let wait = try await send(
+                .POST, stepwise.url("/v2/wait/ev"),
+                body: #"{"url":"http://127.0.0.1:9/wf","timeout":"10000000d","step":{"stepId":1,"stepName":"w","stepType":"Wait","concurrent":1}}"#,
+                headers: [("Upstash-Workflow-RunId", "wfr_x")])
+            #expect(wait.status == 400)
+            #expect(wait.error?.contains("'timeout': a wait of 10000000d ends after 9999-12-31T23:59:59Z") == true, "\(wait.body)")
+            let id = try #require(kept.json?["messageId"]?.string)
+            #expect(try await stepwise.store.queuedMessage(id: id)?.message.dueAt.description == "9999-12-31T23:59:59Z")
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func failedDeliveriesAreRetriedWithUpstashRetriedUntilTheEndpointSucceeds(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in

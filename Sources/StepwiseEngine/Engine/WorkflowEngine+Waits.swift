@@ -10,21 +10,23 @@ extension WorkflowEngine {
     public func wait(event: String, headers: HeaderFields, body: [UInt8]) async throws -> Result<Void, PublishRefusal> {
         let request: WaitRequest
         let runId: String
+        let now = clock()
+        let deadline: TimestampValue
         do throws(ProtocolError) {
             request = try WaitRequest(jsonBytes: body)
             guard let named = try MessageOptions(headers: headers, prefix: "upstash-").workflow.runId else {
                 throw ProtocolError("header 'Upstash-Workflow-RunId' is missing; a wait belongs to a run")
             }
             runId = named
+            deadline = try now.after(request.timeoutDuration, for: "'timeout': a wait")
         } catch {
             return .failure(.invalid(error))
         }
-        let now = clock()
         let timeoutId = QueuedMessage.freshId()
         let wait = EndpointWait(runId: runId, eventId: event, request: request, headers: headers, timeoutMessageId: timeoutId)
         let timeout = QueuedMessage(
             id: timeoutId, role: .waitTimeout, runId: runId, destination: request.timeoutUrl,
-            body: Array(try JSONEncoder().encode(wait)), dueAt: now.movedForward(by: .milliseconds(request.timeoutDuration.milliseconds)))
+            body: Array(try JSONEncoder().encode(wait)), dueAt: deadline)
         if let refusal = PublishRefusal(try await store.registerEndpointWait(wait, timeout: timeout, at: now)) { return .failure(refusal) }
         let kept = request.step.stepType == WebhookRequest.stepType
             ? try await store.takeFirstEvent(runId: runId, prefix: WebhookRequest.lookbackPrefix(eventId: event))

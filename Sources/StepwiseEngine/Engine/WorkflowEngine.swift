@@ -818,14 +818,23 @@ public actor WorkflowEngine {
 }
 
 extension TimestampValue {
-    /// This instant plus `duration`, or unchanged when that leaves the representable range.
+    /// This instant plus `duration`, or the nearest end of the representable range when it leaves
+    /// it: a time too late to name stays the latest, never now.
     func movedForward(by duration: Duration) -> TimestampValue {
         let nanoseconds = Int128(duration.components.seconds) * 1_000_000_000 + Int128(duration.components.attoseconds / 1_000_000_000)
-        guard let moved = try? TimestampValue(nanosecondsSinceEpoch: nanosecondsSinceEpoch + nanoseconds) else { return self }
-        return moved
+        return TimestampValue(clampingNanosecondsSinceEpoch: nanosecondsSinceEpoch + nanoseconds)
     }
 
-    /// This instant minus `duration`, or unchanged when that leaves the representable range.
+    /// This instant `delay` later, for a time a client asked for; an error naming `what` when that
+    /// is after 9999-12-31T23:59:59Z, the latest time the engine keeps.
+    func after(_ delay: WireDuration, for what: String) throws(ProtocolError) -> TimestampValue {
+        guard let due = try? TimestampValue(nanosecondsSinceEpoch: nanosecondsSinceEpoch + Int128(delay.milliseconds) * 1_000_000) else {
+            throw ProtocolError("\(what) of \(delay) ends after 9999-12-31T23:59:59Z")
+        }
+        return due
+    }
+
+    /// This instant minus `duration`, or the nearest end of the representable range when it leaves it.
     func movedBack(by duration: Duration) -> TimestampValue {
         movedForward(by: .zero - duration)
     }

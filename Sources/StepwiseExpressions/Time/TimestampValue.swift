@@ -19,6 +19,14 @@ public struct TimestampValue: Sendable, Hashable, Comparable, CustomStringConver
 
     /// 1970-01-01T00:00:00Z.
     public static let epoch = TimestampValue(validNanoseconds: 0)
+    /// 9999-12-31T23:59:59Z in whole seconds since the epoch: the latest second a timestamp names.
+    public static let latestSecondsSinceEpoch = secondsRange.upperBound
+
+    /// The instant `nanosecondsSinceEpoch` after the epoch, or the nearest end of the range when it
+    /// is outside: for due times, where "later than can be named" must never become "now".
+    public init(clampingNanosecondsSinceEpoch nanoseconds: Int128) {
+        self.init(validNanoseconds: min(max(nanoseconds, Self.nanosecondsRange.lowerBound), Self.nanosecondsRange.upperBound))
+    }
 
     /// For values known to be in range.
     private init(validNanoseconds: Int128) {

@@ -34,12 +34,16 @@ extension WorkflowDecoder {
         return nil
     }
 
-    mutating func duration(_ node: YAMLNode, _ what: String) -> Located<DurationValue>? {
+    mutating func duration(_ node: YAMLNode, _ what: String, allowingZero: Bool = true) -> Located<DurationValue>? {
         guard let text = text(node, what) else { return nil }
         do {
             let value = try DurationValue(parsing: text, allowingCalendarUnits: true)
             if value.nanoseconds < 0 {
                 diagnostics.append(Diagnostic(.invalidDuration, "\(what) must not be negative, found '\(text)'", at: node.span))
+                return nil
+            }
+            if value.nanoseconds == 0, !allowingZero {
+                diagnostics.append(Diagnostic(.invalidDuration, "\(what) must be longer than zero, found '\(text)'", at: node.span))
                 return nil
             }
             return Located(value, at: node.span)

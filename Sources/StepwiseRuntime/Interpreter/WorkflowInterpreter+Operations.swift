@@ -82,7 +82,8 @@ extension WorkflowInterpreter {
         do {
             return try instant.adding(duration)
         } catch {
-            throw .failed(StepError(message: error.message, type: "TimeError", step: step))
+            let message = "\(duration) from \(instant) ends after 9999-12-31T23:59:59Z, the latest time a run can name (\(error.message))"
+            throw .failed(StepError(message: message, type: "TimeError", step: step))
         }
     }
 
