@@ -123,6 +123,54 @@ struct GroupInterpreterTests {
         #expect(outcome.finish.error?.step == "answer")
     }
 
+    /// A list of 100-character texts that doubles `levels` times by sharing: tiny in memory,
+    /// `100 × 2^levels` characters once written.
+    static func doubling(_ levels: Int) -> String {
+        var expression = "v\(levels)"
+        for level in stride(from: levels, to: 0, by: -1) { expression = "cel.bind(v\(level), [v\(level - 1), v\(level - 1)], \(expression))" }
+        return "cel.bind(v0, '\(String(repeating: "x", count: 100))', \(expression))"
+    }
+
+    @Test("a value that doubles by sharing is refused once it is larger than 64 MiB as JSON: in an expression, and as a step's result")
+    func valuesTooLargeToWrite() async throws {
+        let expression = try await base.run("""
+            workflow: test
+            steps:
+              - id: big
+                set: {v: "${{ \(Self.doubling(24)) }}"}
+            output: ${{ steps.big.v }}
+            """)
+        #expect(expression.finish.status == "failed")
+        #expect(expression.finish.error?.message == "the value is larger than 64 MiB as JSON; keep large data outside the run and pass references to it")
+        #expect(expression.finish.error?.step == "big")
+
+        let result = try await base.run("""
+            workflow: test
+            steps:
+              - id: big
+                set: {v: "${{ \(Self.doubling(18)) }}"}
+              - id: copies
+                for_each:
+                  items: ${{ [1, 2, 3] }}
+                  steps:
+                    - id: copy
+                      set: {v: "${{ steps.big.v }}"}
+            output: done
+            """)
+        #expect(result.finish.status == "failed")
+        #expect(result.finish.error?.type == "ValueTooLarge")
+        #expect(result.finish.error?.message == "the result of step 'copies' is larger than 64 MiB as JSON; keep large data outside the run and pass references to it")
+
+        let fits = try await base.run("""
+            workflow: test
+            steps:
+              - id: big
+                set: {v: "${{ \(Self.doubling(18)) }}"}
+            output: ${{ size(steps.big.v) }}
+            """)
+        #expect(fits.finish.output == 2, "26 MB as JSON is kept")
+    }
+
     @Test("a parked step is blocked while pending: the delivery submits nothing and reports it")
     func pendingStepBlocks() async throws {
         let clock = try VirtualClock.at()

@@ -12,7 +12,11 @@ struct ValueRenderer {
         case .literal(let value):
             return value
         case .template(let parsed, _, _):
-            return try parsed.render(variables)
+            let value = try parsed.render(variables)
+            guard !value.isWritten(largerThan: WorkflowInterpreter.maximumValueBytes) else {
+                throw EvaluationError("the value is larger than \(WorkflowInterpreter.maximumValueBytes >> 20) MiB as JSON; keep large data outside the run and pass references to it")
+            }
+            return value
         case .list(let items):
             var values: [Value] = []
             for item in items { values.append(try render(item)) }

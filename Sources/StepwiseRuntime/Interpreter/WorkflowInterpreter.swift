@@ -19,6 +19,11 @@ public struct WorkflowInterpreter: Sendable {
         self.clock = clock
     }
 
+    /// The largest value, as JSON, that an expression or a step may produce. Values can share parts
+    /// in memory (a result referenced twice), so without it a few steps that each double a value
+    /// would hang a core walking it and fill the disk with its journal.
+    public static let maximumValueBytes = 64 << 20
+
     /// Default limits of the language (DESIGN §3).
     static let defaultWaitTimeout = DurationValue.seconds(7 * 86_400)
     static let defaultCallTimeout = DurationValue.seconds(15 * 60)
@@ -119,6 +124,11 @@ public struct WorkflowInterpreter: Sendable {
         } catch {
             guard case .failed(let failure) = error, !step.catchSteps.isEmpty else { throw error }
             output = try await handle(failure, of: step, indices: indices, context, &state)
+        }
+        if output.isWritten(largerThan: Self.maximumValueBytes) {
+            throw .failed(StepError(
+                message: "the result of step '\(step.id.value)' is larger than \(Self.maximumValueBytes >> 20) MiB as JSON; keep large data outside the run and pass references to it",
+                type: "ValueTooLarge", step: path))
         }
         if remembers {
             // A `parallel` step leaves its branches' step results in scope; nothing else
