@@ -161,6 +161,15 @@ struct GroupInterpreterTests {
         #expect(result.finish.error?.type == "ValueTooLarge")
         #expect(result.finish.error?.message == "the result of step 'copies' is larger than 64 MiB as JSON; keep large data outside the run and pass references to it")
 
+        let output = try await base.run("""
+            workflow: test
+            steps:
+              - id: big
+                set: {v: "${{ \(Self.doubling(18)) }}"}
+            output: {a: "${{ steps.big.v }}", b: "${{ steps.big.v }}", c: "${{ steps.big.v }}"}
+            """)
+        #expect(output.finish.error?.message == "the run's output is larger than 64 MiB as JSON; keep large data outside the run and pass references to it")
+
         let fits = try await base.run("""
             workflow: test
             steps:

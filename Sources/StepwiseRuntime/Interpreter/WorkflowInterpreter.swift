@@ -41,7 +41,7 @@ public struct WorkflowInterpreter: Sendable {
                 last = try await execute(workflow.steps[index], indices: [], context, &state)
             }
             guard let output = workflow.output else { return .completed(last) }
-            return .completed(try evaluate(output, state, step: "output"))
+            return .completed(try bounded(try evaluate(output, state, step: "output"), "the run's output", step: "output"))
         } catch {
             return try await conclude(error)
         }
@@ -125,11 +125,7 @@ public struct WorkflowInterpreter: Sendable {
             guard case .failed(let failure) = error, !step.catchSteps.isEmpty else { throw error }
             output = try await handle(failure, of: step, indices: indices, context, &state)
         }
-        if output.isWritten(largerThan: Self.maximumValueBytes) {
-            throw .failed(StepError(
-                message: "the result of step '\(step.id.value)' is larger than \(Self.maximumValueBytes >> 20) MiB as JSON; keep large data outside the run and pass references to it",
-                type: "ValueTooLarge", step: path))
-        }
+        try bounded(output, "the result of step '\(step.id.value)'", step: path)
         if remembers {
             // A `parallel` step leaves its branches' step results in scope; nothing else
             // remembers them, so they are weighed with the step.
@@ -138,6 +134,16 @@ public struct WorkflowInterpreter: Sendable {
         }
         state.steps[.string(step.id.value)] = output
         return output
+    }
+
+    /// `value`, unless it is larger than `maximumValueBytes` as JSON: then `what` fails at `step`.
+    /// A step's result or the output may be larger than each expression in it.
+    @discardableResult
+    private func bounded(_ value: Value, _ what: String, step: String) throws(ExecutionSignal) -> Value {
+        guard value.isWritten(largerThan: Self.maximumValueBytes) else { return value }
+        throw .failed(StepError(
+            message: "\(what) is larger than \(Self.maximumValueBytes >> 20) MiB as JSON; keep large data outside the run and pass references to it",
+            type: "ValueTooLarge", step: step))
     }
 
     /// Runs the `catch` steps of `step` with `error` in scope; their output becomes the step's.
