@@ -101,8 +101,8 @@ extension PostgresStore {
         try await write { transaction in try transaction.takeFirstEvent(runId: runId, prefix: prefix) }
     }
 
-    public func takeEvent(runId: String, event: String) async throws -> Value? {
-        try await write { transaction in try transaction.takeEvent(runId: runId, event: event) }
+    public func takeKeptNotification(runId: String, event: String) async throws -> Value? {
+        try await write { transaction in try transaction.takeKeptNotification(runId: runId, event: event) }
     }
 
     public func deadLetters(matching filter: DeadLetterFilter, after cursor: PageCursor?, count: Int) async throws -> (

@@ -170,9 +170,7 @@ extension SQLiteStore {
         try await pool.write { db in try SQLiteTransaction(db).takeFirstEvent(runId: runId, prefix: prefix) }
     }
 
-    public func takeEvent(runId: String, event: String) async throws -> Value? {
-        try await pool.write { db in
-            try SQLiteTransaction(db).takeEvent(runId: runId, event: event)
-        }
+    public func takeKeptNotification(runId: String, event: String) async throws -> Value? {
+        try await pool.write { db in try SQLiteTransaction(db).takeKeptNotification(runId: runId, event: event) }
     }
 }

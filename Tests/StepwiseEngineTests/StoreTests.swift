@@ -430,13 +430,35 @@ struct StoreTests {
             #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: prefix) == "first")
             #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: prefix) == "second")
             #expect(try await store.takeFirstEvent(runId: "wfr_sdk", prefix: prefix) == nil)
-            #expect(try await store.takeEvent(runId: "wfr_sdk", event: "evt_2") == nil, "kept apart from notify's events")
+            #expect(try await store.takeKeptNotification(runId: "wfr_sdk", event: "evt_2") == nil, "kept apart from notify's events")
             #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_more", request: "{}", returned: false, at: s.t0) == .kept, "taken calls free their room")
 
             _ = try await store.createRun(s.newRun("yaml", at: 0))
             #expect(try await store.keepWebhookCall(runId: "yaml", eventId: "evt_0", request: "{}", returned: false, at: s.t0) == .noRun)
             #expect(try await store.cancel(runId: "wfr_sdk", reason: nil, at: s.at(1)))
             #expect(try await store.keepWebhookCall(runId: "wfr_sdk", eventId: "evt_1", request: "{}", returned: false, at: s.t0) == .noRun)
+        }
+    }
+
+    @Test("notifications that come before a run's waits are all kept, taken oldest first, up to a bound", arguments: StoreKind.testable)
+    func keptNotifications(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { (s: StoreFixture) async throws in
+            let store = s.store
+            _ = try await store.createRun(s.newRun("early", at: 0))
+            for (index, data) in ["first", "second", "third"].enumerated() {
+                let result = try await store.notify(event: "paid", data: .string(data), runId: "early", at: s.at(Double(index)))
+                #expect(result.stored && !result.refused && result.woken.isEmpty)
+            }
+            #expect(try await store.takeKeptNotification(runId: "early", event: "paid") == "first")
+            #expect(try await store.takeKeptNotification(runId: "early", event: "paid") == "second")
+            #expect(try await store.takeKeptNotification(runId: "early", event: "other") == nil)
+            for index in 1..<NotifyResult.maximumKeptEvents {
+                #expect(try await store.notify(event: "e\(index)", data: .null, runId: "early", at: s.t0).stored)
+            }
+            let refused = try await store.notify(event: "paid", data: "one too many", runId: "early", at: s.at(9))
+            #expect(refused.refused && !refused.stored)
+            #expect(try await store.takeKeptNotification(runId: "early", event: "paid") == "third")
+            #expect(try await store.takeKeptNotification(runId: "early", event: "paid") == nil, "the refused one was not kept")
         }
     }
 

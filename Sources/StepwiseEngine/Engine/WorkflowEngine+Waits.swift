@@ -30,7 +30,7 @@ extension WorkflowEngine {
         if let refusal = PublishRefusal(try await store.registerEndpointWait(wait, timeout: timeout, at: now)) { return .failure(refusal) }
         let kept = request.step.stepType == WebhookRequest.stepType
             ? try await store.takeFirstEvent(runId: runId, prefix: WebhookRequest.lookbackPrefix(eventId: event))
-            : try await store.takeEvent(runId: runId, event: event)
+            : try await store.takeKeptNotification(runId: runId, event: event)
         if let kept {
             _ = try await resolve(wait, eventBody: EndpointWake.eventBody(kept))
         }

@@ -212,8 +212,9 @@ public protocol Store: Sendable {
     /// Resolves a pending wait with `publication` (its result step) and drops its timeout, in one
     /// transaction; false when the wait was already resolved or its run ended.
     func resolveEndpointWait(_ wait: EndpointWait, with publication: Publication, at time: TimestampValue) async throws -> Bool
-    /// Removes and returns the event kept for run `runId` (lookback), if any.
-    func takeEvent(runId: String, event: String) async throws -> Value?
+    /// Removes and returns the oldest notification of `event` kept for run `runId`'s next wait
+    /// (lookback), if any (`StoreTransaction.takeKeptNotification`).
+    func takeKeptNotification(runId: String, event: String) async throws -> Value?
 
     // MARK: Flow control
 

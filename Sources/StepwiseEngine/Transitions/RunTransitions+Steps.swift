@@ -26,7 +26,7 @@ extension RunTransitions {
             try transaction.countFailure(runId: run.id, stepName: operation.stepName)
             try park(operation, of: run, timer: .timer, dueAt: at, at: now)
         case .wait(let event, let timeoutAt):
-            if let stored = try transaction.takeEvent(runId: run.id, event: event) {
+            if let stored = try transaction.takeKeptNotification(runId: run.id, event: event) {
                 try transaction.append(runId: run.id, entry: operation.entry(out: StepOperation.waitResult(data: stored)), at: now)
                 return true
             }
@@ -44,13 +44,19 @@ extension RunTransitions {
     }
 
     /// Wakes the runs waiting on `event` (only `runId`'s when given) with `data`; an event for a
-    /// running run that is not waiting yet is kept for its next wait (lookback).
+    /// running run that is not waiting yet is kept for its next wait (lookback), after the ones
+    /// kept before it, up to `NotifyResult.maximumKeptEvents` a run.
     public func notify(event: String, data: Value, runId: String?, at time: TimestampValue) throws -> NotifyResult {
         let woken = try wake(event: event, data: data, runId: runId, at: time)
         guard let runId, woken.isEmpty, let run = try transaction.run(id: runId), run.status == .running else {
             return NotifyResult(woken: woken, stored: false)
         }
-        try transaction.keepEvent(runId: runId, event: event, data: data, at: time)
+        let kind = NotifyResult.lookbackKind
+        guard try transaction.keptEventCount(runId: runId, prefix: kind + ":") < NotifyResult.maximumKeptEvents else {
+            return NotifyResult(woken: [], stored: false, refused: true)
+        }
+        let key = LookbackKey.key(kind: kind, eventId: event, nanoseconds: time.nanosecondsSinceEpoch, salt: UInt32.random(in: 0...UInt32.max))
+        try transaction.keepEvent(runId: runId, event: key, data: data, at: time)
         return NotifyResult(woken: [], stored: true)
     }
 

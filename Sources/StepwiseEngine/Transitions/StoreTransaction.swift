@@ -108,9 +108,9 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func invokeOperation(runId: String, stepName: String, child: String) throws -> StepOperation?
     /// The pending waits on `event` of running YAML runs (`runId`'s only, when given), oldest first.
     func waitingOperations(event: String, runId: String?) throws -> [(runId: String, operation: StepOperation)]
-    /// Removes and returns the event kept for run `runId` (lookback), if any.
+    /// Removes and returns the event kept for run `runId` under the key `event`, if any.
     func takeEvent(runId: String, event: String) throws -> Value?
-    /// Keeps `data` for run `runId`'s next wait on `event`, replacing an earlier one.
+    /// Keeps `data` for run `runId` under the key `event`, replacing an earlier one.
     func keepEvent(runId: String, event: String, data: Value, at time: TimestampValue) throws
     /// How many events are kept for run `runId` whose key starts with `prefix`.
     func keptEventCount(runId: String, prefix: String) throws -> Int

@@ -43,17 +43,19 @@ public struct WebhookRequest: Sendable, Equatable {
     /// completes a wait for an event; each call has a key of its own (`lookbackKey`), so several
     /// early calls of one URL complete as many waits, oldest first.
     public static func lookbackPrefix(eventId: String) -> String {
-        lookbackKeysPrefix + eventId + ":"
+        LookbackKey.prefix(kind: lookbackKind, eventId: eventId)
     }
 
+    /// The kind of a kept webhook call's key (`LookbackKey`).
+    static let lookbackKind = "webhook"
+
     /// The prefix of every kept webhook call's key, whatever its URL.
-    public static let lookbackKeysPrefix = "webhook:"
+    public static let lookbackKeysPrefix = lookbackKind + ":"
 
     /// The key of a call of `eventId`'s URL kept at `nanoseconds` since the epoch: its order
     /// is the calls' (`salt` tells two of one nanosecond apart).
     public static func lookbackKey(eventId: String, nanoseconds: Int128, salt: UInt32) -> String {
-        let time = String(nanoseconds)
-        return lookbackPrefix(eventId: eventId) + String(repeating: "0", count: max(0, 24 - time.count)) + time + "-" + String(salt, radix: 16)
+        LookbackKey.key(kind: lookbackKind, eventId: eventId, nanoseconds: nanoseconds, salt: salt)
     }
 
     /// Whether `log` (an SDK run's log) has the `CreateWebhook` step that made the webhook of

@@ -39,6 +39,10 @@ struct EventsController: Sendable {
                 return JSONResponse.error(.notFound, "no run with id '\(runId)'")
             }
             let result = try await engine.notify(event: event, data: data, body: bytes, runId: runId)
+            if result.refused, let runId {
+                return JSONResponse.error(
+                    .tooManyRequests, "run '\(runId)' keeps \(NotifyResult.maximumKeptEvents) events that came before its waits; try again once it has taken some")
+            }
             let woken: [Value] = result.woken.map { id in
                 ["workflowRunId": .string(id), "messageId": .string("msg_\(id)_\(event)"), "error": ""]
             }

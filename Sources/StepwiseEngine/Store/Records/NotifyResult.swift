@@ -5,4 +5,13 @@ import StepwiseRuntime
 public struct NotifyResult: Sendable, Equatable {
     public var woken: [String]
     public var stored: Bool
+    /// The run already keeps `maximumKeptEvents` notifications that came before their waits, so
+    /// this one was neither delivered nor kept.
+    public var refused = false
+
+    /// The most notifications one run keeps for its coming waits.
+    public static let maximumKeptEvents = 100
+
+    /// The kind of a kept notification's key (`LookbackKey`).
+    static let lookbackKind = "notify"
 }
