@@ -159,7 +159,9 @@ struct PrimitiveTests {
     @Test("a call in flight when its engine restarts is made again with the same Idempotency-Key, and journaled once")
     func callSurvivesRestart() async throws {
         try await CountingServer.with { target in
-            target.fallback("/slow", .json(#"{"done": true}"#, delay: .milliseconds(1_500)))
+            // Long enough that the second node starts before the first call is answered, even on
+            // two busy cores (1.5 s was not, once, under the whole suite).
+            target.fallback("/slow", .json(#"{"done": true}"#, delay: .seconds(4)))
             let caller = try definition("""
                 workflow: caller
                 steps:

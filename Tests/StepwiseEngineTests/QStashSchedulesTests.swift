@@ -138,6 +138,31 @@ struct QStashSchedulesTests {
         }
     }
 
+    @Test("a schedule stored with headers a new message may no longer carry (a timeout or a rate period of 0) still fires at its ticks")
+    func anOlderScheduleStillFires() async throws {
+        let clock = try VirtualClock.at("2026-06-01T00:00:30Z")
+        try await CountingServer.with { target in
+            try await RunningServer.with([], configuration: Self.polling, clock: { clock.now }) { stepwise in
+                let headers = [
+                    ForwardedHeader("Upstash-Timeout", "0"), ForwardedHeader("Upstash-Flow-Control-Key", "older"),
+                    ForwardedHeader("Upstash-Flow-Control-Value", "rate=5, period=0s"),
+                ]
+                try await stepwise.store.saveQueueSchedule(QueueSchedule(
+                    id: "older", destination: target.url("/older"), cron: "* * * * *", timeZone: nil, headers: headers, body: Array("{}".utf8),
+                    createdAt: clock.now, nextFireAt: try TimestampValue(parsing: "2026-06-01T00:01:00Z")))
+                let refused = try await send(
+                    .POST, stepwise.url("/v2/schedules/" + target.url("/older")), body: "{}",
+                    headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Timeout", "0")])
+                #expect(refused.status == 400, "a new schedule may not")
+                clock.advance(to: try TimestampValue(parsing: "2026-06-01T00:01:00Z"))
+                // Its message is published as it was before (an attempt of 0 ms may end before it is sent).
+                _ = try await eventually("the older schedule's tick") { () async throws -> String? in
+                    try await send(.GET, stepwise.url("/v2/schedules/older")).json?["lastMessageId"]?.string
+                }
+            }
+        }
+    }
+
     @Test func aPausedScheduleSkipsItsTicksAndAResumedOneGoesOnFromTheNextTick() async throws {
         let clock = try VirtualClock.at("2026-06-01T00:00:30Z")
         try await CountingServer.with { target in

@@ -97,6 +97,32 @@ struct EvaluationBudgetTests {
         #expect(memoryError.message == "expression exceeded its memory budget of 64 bytes")
     }
 
+    /// `levels` bindings that each make a list of the previous one twice: tiny in memory (each
+    /// list holds the previous one by reference), `2^levels` copies of `leaf` once written.
+    static func doubling(_ levels: Int, leaf: String, then body: String) -> String {
+        var expression = body
+        for level in stride(from: levels, to: 0, by: -1) { expression = "cel.bind(v\(level), [v\(level - 1), v\(level - 1)], \(expression))" }
+        return "cel.bind(v0, \(leaf), \(expression))"
+    }
+
+    @Test("a value that doubles by sharing is bounded by its written size, escapes counted; walks of it by equality or 'in' cost steps; errors never print it")
+    func sharedValues() throws {
+        let written = try #require(try budgetFailure(Self.doubling(24, leaf: "'\(String(repeating: "x", count: 100))'", then: "v24")))
+        #expect(written.kind == .budgetExceeded)
+        #expect(written.message == "the value is larger than 64 MiB written as JSON")
+        // 2^16 copies of 1,000 control characters: 65 MB as text, 393 MB once escaped.
+        let escaped = try #require(try budgetFailure(Self.doubling(16, leaf: "'\(String(repeating: "\\x01", count: 1000))'", then: "v16")))
+        #expect(escaped.message == "the value is larger than 64 MiB written as JSON", "\(escaped)")
+        #expect(try budgetFailure("\(Self.doubling(20, leaf: "'x'", then: "v20"))[0]") == nil, "a small part of it is fine")
+        for walk in ["v40 == [v39, v39]", "v40 != [v39, v39]", "v40 in [v40]"] {
+            let error = try #require(try budgetFailure(Self.doubling(40, leaf: "'x'", then: walk)), "\(walk)")
+            #expect(error.kind == .budgetExceeded, "\(walk): \(error)")
+            #expect(error.message == stepsMessage)
+        }
+        let index = try budgetFailure(Self.doubling(40, leaf: "'x'", then: "[1][v40]"))
+        #expect(index?.message == "a list index must be an integer, got list a large list")
+    }
+
     @Test("the budget is per evaluation: the same expression can run again with a just-sufficient budget")
     func budgetPerEvaluation() throws {
         let expression = try Parser.parse("[1, 2, 3].map(x, x * x)")

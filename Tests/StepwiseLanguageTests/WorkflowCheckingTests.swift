@@ -113,6 +113,10 @@ struct WorkflowCheckingTests {
             workflow: x
             """
         #expect(codes(yaml) == ["SW002 4:38", "SW002 4:79", "SW002 7:5", "SW002 8:5", "SW002 9:1"])
+        #expect(codes(yaml.replacingOccurrences(of: "\n", with: "\r\n")) == codes(yaml), "CRLF line ends")
+        // A space before the colon, and the same key in other mappings that are not duplicates.
+        let spaced = "workflow: w\nsteps:\n  - id: a\n    set:\n      x : 1\n      x : 2\n  - id: b\n    set:\n      x: 3\n"
+        #expect(codes(spaced) == ["SW002 6:7"])
         let many = "workflow: w\nsteps: []\n" + (0..<30).map { "k: \($0)\n" }.joined()
         #expect(codes(many).count == YAMLLoader.maximumDuplicateKeysReported)
     }

@@ -131,53 +131,65 @@ struct GroupInterpreterTests {
         return "cel.bind(v0, '\(String(repeating: "x", count: 100))', \(expression))"
     }
 
-    @Test("a value that doubles by sharing is refused once it is larger than 64 MiB as JSON: in an expression, and as a step's result")
+    /// The standard limits with 1 MiB of written value, so that tests build values past it quickly.
+    static let smallWrites = EvaluationLimits(
+        maximumSteps: EvaluationLimits.standard.maximumSteps, maximumMemoryBytes: EvaluationLimits.standard.maximumMemoryBytes, maximumWrittenBytes: 1 << 20)
+
+    /// A run of `rest` (steps and output, as YAML) after a step `big` whose `v` is 422 KB written
+    /// as JSON, under `smallWrites`.
+    private func afterBigValue(_ rest: String) async throws -> InterpreterTests.Outcome {
+        let big = "workflow: test\nsteps:\n  - id: big\n    set: {v: \"${{ \(Self.doubling(12)) }}\"}\n"
+        return try await base.run(big + rest, limits: Self.smallWrites)
+    }
+
+    /// Steps that copy `big.v` three times into a `for_each` result: 1.3 MB written as JSON.
+    private static let threeCopies = """
+          - id: copies
+            for_each:
+              items: ${{ [1, 2, 3] }}
+              steps:
+                - id: copy
+                  set: {v: "${{ steps.big.v }}"}
+
+        """
+
+    @Test("a value that doubles by sharing is refused once it is larger than the limit written as JSON: in an expression, a step's result, a return or the output; a step's catch sees it")
     func valuesTooLargeToWrite() async throws {
         let expression = try await base.run("""
             workflow: test
             steps:
               - id: big
-                set: {v: "${{ \(Self.doubling(24)) }}"}
+                set: {v: "${{ \(Self.doubling(16)) }}"}
             output: ${{ steps.big.v }}
-            """)
+            """, limits: Self.smallWrites)
         #expect(expression.finish.status == "failed")
-        #expect(expression.finish.error?.message == "the value is larger than 64 MiB as JSON; keep large data outside the run and pass references to it")
+        #expect(expression.finish.error?.message == "the value is larger than 1 MiB written as JSON")
         #expect(expression.finish.error?.step == "big")
 
-        let result = try await base.run("""
-            workflow: test
-            steps:
-              - id: big
-                set: {v: "${{ \(Self.doubling(18)) }}"}
-              - id: copies
-                for_each:
-                  items: ${{ [1, 2, 3] }}
-                  steps:
-                    - id: copy
-                      set: {v: "${{ steps.big.v }}"}
-            output: done
-            """)
+        let result = try await afterBigValue(Self.threeCopies + "output: done\n")
         #expect(result.finish.status == "failed")
         #expect(result.finish.error?.type == "ValueTooLarge")
-        #expect(result.finish.error?.message == "the result of step 'copies' is larger than 64 MiB as JSON; keep large data outside the run and pass references to it")
+        #expect(result.finish.error?.message == "the result of step 'copies' is larger than 1 MiB written as JSON; keep large data outside the run and pass references to it")
 
-        let output = try await base.run("""
-            workflow: test
-            steps:
-              - id: big
-                set: {v: "${{ \(Self.doubling(18)) }}"}
-            output: {a: "${{ steps.big.v }}", b: "${{ steps.big.v }}", c: "${{ steps.big.v }}"}
-            """)
-        #expect(output.finish.error?.message == "the run's output is larger than 64 MiB as JSON; keep large data outside the run and pass references to it")
+        let output = try await afterBigValue(#"output: {a: "${{ steps.big.v }}", b: "${{ steps.big.v }}", c: "${{ steps.big.v }}"}"# + "\n")
+        #expect(output.finish.error?.message == "the value is larger than 1 MiB written as JSON")
+        #expect(output.finish.error?.step == "output")
 
-        let fits = try await base.run("""
-            workflow: test
-            steps:
-              - id: big
-                set: {v: "${{ \(Self.doubling(18)) }}"}
-            output: ${{ size(steps.big.v) }}
+        let returned = try await afterBigValue("  - id: done\n" + #"    return: ["${{ steps.big.v }}", "${{ steps.big.v }}", "${{ steps.big.v }}"]"# + "\n")
+        #expect(returned.finish.error?.message == "the value is larger than 1 MiB written as JSON")
+        #expect(returned.finish.error?.step == "done")
+
+        let caught = try await afterBigValue(Self.threeCopies + """
+                catch:
+                  - id: instead
+                    set: {type: "${{ error.type }}"}
+            output: ${{ steps.copies }}
+
             """)
-        #expect(fits.finish.output == 2, "26 MB as JSON is kept")
+        #expect(caught.finish.output == ["type": "ValueTooLarge"], "a step's own catch handles its result being too large")
+
+        let fits = try await afterBigValue("output: ${{ size(steps.big.v) }}\n")
+        #expect(fits.finish.output == 2, "422 KB as JSON is kept")
     }
 
     @Test("a parked step is blocked while pending: the delivery submits nothing and reports it")

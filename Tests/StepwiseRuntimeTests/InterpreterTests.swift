@@ -17,13 +17,13 @@ struct InterpreterTests {
     /// Runs `yaml` cold and warm with fresh transports from `script`, checks both agree, returns the cold one.
     func run(
         _ yaml: String, input: Value = [:], script: @escaping () -> ScriptedTransport = { ScriptedTransport([:]) },
-        secrets: [String: String] = [:]
+        secrets: [String: String] = [:], limits: EvaluationLimits = .standard
     ) async throws -> Outcome {
         var outcomes: [Outcome] = []
         for warm in [false, true] {
             let transport = script()
             let clock = try VirtualClock.at()
-            let driver = try await RunDriver.make(yaml, transport: transport, warm: warm, clock: clock, secrets: secrets)
+            let driver = try await RunDriver.make(yaml, transport: transport, warm: warm, clock: clock, secrets: secrets, limits: limits)
             outcomes.append(Outcome(finish: await driver.run(input: input, clock: clock), requests: transport.requests))
         }
         #expect(outcomes[0].finish.journal == outcomes[1].finish.journal, "warm and cold journals differ")

@@ -23,7 +23,7 @@ struct RunDriver {
     /// Loads `yaml` (which must validate) into a runner with the given transport.
     static func make(
         _ yaml: String, transport: ScriptedTransport, warm: Bool, clock: VirtualClock, secrets: [String: String] = [:],
-        warmByteBudget: Int = WorkflowRunner.defaultWarmByteBudget
+        warmByteBudget: Int = WorkflowRunner.defaultWarmByteBudget, limits: EvaluationLimits = .standard
     ) async throws -> RunDriver {
         let file = WorkflowFile(path: "test.yaml", source: yaml)
         guard let workflow = file.workflow, !file.hasErrors else {
@@ -31,7 +31,7 @@ struct RunDriver {
         }
         let runner = WorkflowRunner(
             http: transport, secrets: EnvironmentSecrets(secrets), warmCapacity: warm ? 100 : 0,
-            warmByteBudget: warmByteBudget, clock: { clock.now })
+            warmByteBudget: warmByteBudget, limits: limits, clock: { clock.now })
         runner.register(workflow, hash: "test-hash")
         return RunDriver(runner: runner)
     }

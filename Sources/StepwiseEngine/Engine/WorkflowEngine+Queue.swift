@@ -17,7 +17,7 @@ extension WorkflowEngine {
         let items = batchItems ?? (messages.count > 1 ? Array(messages.indices) : nil)
         for (index, message) in messages.enumerated() {
             do {
-                try LabelHeader.check(message)
+                try NewMessageRules.check(message, at: planner.now)
                 publications.append(try planner.plan(message))
             } catch {
                 return .failure(.invalid(items.map { error.located("batch item \($0[index])") } ?? error))

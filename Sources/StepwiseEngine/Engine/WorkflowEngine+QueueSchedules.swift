@@ -14,7 +14,7 @@ extension WorkflowEngine {
     public func createSchedule(_ request: ScheduleRequest) async throws -> QueueSchedule {
         let now = clock()
         let next = try Self.nextTick(cron: request.cron, zone: request.timeZone, after: now)
-        try LabelHeader.check(request.message)
+        try NewMessageRules.check(request.message, at: now)
         _ = try PublicationPlanner(now: now).plan(request.message)
         let schedule = QueueSchedule(
             id: request.scheduleId ?? RunIdentifier.fresh(prefix: "scd_"),

@@ -285,14 +285,16 @@ public actor WorkflowEngine {
         // Published before the woken runs go on, so that a run's step event never follows its end.
         for id in result.woken { await publishRecorded(runId: id, step: nil) }
         if !result.woken.isEmpty { wake.signal() }
-        return NotifyResult(woken: woken + result.woken, stored: result.stored)
+        return NotifyResult(woken: woken + result.woken, stored: result.stored, refused: result.refused)
     }
 
     /// Continues a dead-lettered run from its failed step with `options` instead of its own from
     /// now on; `nil` when there is no such entry. Throws `ResumeRefusal` for options a YAML run
     /// cannot take.
     public func resume(deadLetter id: String, options: ResumeOptions = ResumeOptions()) async throws -> RunRecord? {
-        let run = try await store.resume(deadLetter: id, options: options, at: clock())
+        let now = clock()
+        if let refusal = ResumeRefusal(timing: options, at: now) { throw refusal }
+        let run = try await store.resume(deadLetter: id, options: options, at: now)
         if let run {
             runner.forget(runId: run.id)
             // Its log's failed entry is now delivered under a new message id.
@@ -315,6 +317,7 @@ public actor WorkflowEngine {
     /// its workflow is gone or no longer takes its input, or when an SDK entry keeps nothing to
     /// start from.
     public func restart(deadLetter id: String, options: ResumeOptions = ResumeOptions()) async throws -> RunRecord? {
+        if let refusal = ResumeRefusal(timing: options, at: clock()) { throw refusal }
         guard let letter = try await store.deadLetter(id: id), let old = try await store.run(id: letter.runId) else {
             return nil
         }

@@ -23,7 +23,7 @@ public struct PublicationPlanner: Sendable {
         }
         let workflow = message.options.workflow
         guard workflow.isWorkflowMessage else {
-            var plain = try queued(message, role: .plain, runId: nil)
+            var plain = queued(message, role: .plain, runId: nil)
             plain.urlGroup = message.urlGroup
             plain.endpointName = message.endpointName
             // Kept as its labels joined by commas, which the message APIs' label filters read.
@@ -35,12 +35,12 @@ public struct PublicationPlanner: Sendable {
             throw ProtocolError("header 'Upstash-Workflow-RunId' is missing; a workflow message that does not start a run must name it")
         }
         if workflow.callType == .toCallback {
-            var call = try queued(message, role: .call, runId: runId)
+            var call = queued(message, role: .call, runId: runId)
             call.method = message.options.method ?? "GET"
             call.retries = message.options.retries ?? 0
             return .append(runId: runId, entry: RawStep(messageId: call.id, body: message.body ?? [], callType: .toCallback), dedupeKey: nil, message: call)
         }
-        var delivery = try queued(message, role: .workflow, runId: runId)
+        var delivery = queued(message, role: .workflow, runId: runId)
         if let defaults = defaults[runId] {
             delivery = defaults.applied(to: delivery, options: message.options, failureCallback: message.failureCallback)
         }
@@ -65,7 +65,7 @@ public struct PublicationPlanner: Sendable {
             body = Array(request.body.utf8)
             invoker = EndpointInvoker(request)
         }
-        var first = try queued(message, role: .workflow, runId: id)
+        var first = queued(message, role: .workflow, runId: id)
         first.logPosition = 0
         if workflow.has(feature: Self.detectTriggerFeature) {
             first.detectsWorkflowEndpoint = true
@@ -82,7 +82,7 @@ public struct PublicationPlanner: Sendable {
     }
 
     /// The message as queued: its options, forwarded headers and due time.
-    private func queued(_ message: PublishedMessage, role: QueuedMessage.Role, runId: String?) throws(ProtocolError) -> QueuedMessage {
+    private func queued(_ message: PublishedMessage, role: QueuedMessage.Role, runId: String?) -> QueuedMessage {
         let options = message.options
         let failureCallback = QueuedTarget(message.failureCallback, runId: runId)
         let callback = QueuedTarget(message.callback, runId: runId)
@@ -94,7 +94,7 @@ public struct PublicationPlanner: Sendable {
             retryDelay: options.retryDelay?.text, timeoutMilliseconds: options.timeout?.milliseconds, callback: callback,
             failureCallback: failureCallback, callbackFailureCallback: callbackFailureCallback, runIdHeader: runId,
             flowControl: message.queue.map(NamedQueue.flowControl) ?? options.flowControl.map(FlowControl.init), queue: message.queue,
-            redaction: options.redaction, dueAt: try dueAt(options))
+            redaction: options.redaction, dueAt: dueAt(options))
         queued.callerIp = message.callerIp
         // The REST API writes the JS SDK's feature set for whatever SDK the endpoint runs.
         if role == .workflow, options.workflow.fetchesLogLazily, !message.isRESTTrigger { queued.fetchesLog = true }
@@ -106,6 +106,7 @@ public struct PublicationPlanner: Sendable {
     /// with the retry request's options over the message's own (method, retries, retry delay,
     /// timeout, delay, not-before, flow control); an error when they do not suit its queue.
     public func retry(_ letter: MessageDeadLetter, options: MessageOptions) throws(ProtocolError) -> QueuedMessage {
+        try NewMessageRules.check(options, headerPrefix: "Upstash-", at: now)
         var message = letter.message
         if let queue = message.queue, options.flowControl != nil || options.delay != nil || options.notBefore != nil {
             throw ProtocolError("message '\(message.id)' was enqueued to queue '\(queue)', where it goes in its turn at the queue's parallelism: leave out Upstash-Delay, Upstash-Not-Before and Upstash-Flow-Control-*")
@@ -117,18 +118,18 @@ public struct PublicationPlanner: Sendable {
         message.retryDelay = options.retryDelay?.text ?? message.retryDelay
         message.timeoutMilliseconds = options.timeout?.milliseconds ?? message.timeoutMilliseconds
         message.flowControl = options.flowControl.map(FlowControl.init) ?? message.flowControl
-        message.dueAt = try dueAt(options)
+        message.dueAt = dueAt(options)
         return message
     }
 
-    /// `Upstash-Not-Before` wins over `Upstash-Delay`; neither means now. A delay that ends after
-    /// the latest time the engine keeps is refused, as `MessageOptions` refuses such a not-before.
-    private func dueAt(_ options: MessageOptions) throws(ProtocolError) -> TimestampValue {
-        if let notBefore = options.notBefore, let instant = try? TimestampValue(secondsSinceEpoch: notBefore) {
-            return max(instant, now)
+    /// `Upstash-Not-Before` wins over `Upstash-Delay`; neither means now. A time past the latest a
+    /// timestamp names stays the latest, never now (`NewMessageRules` refuses it in new messages).
+    private func dueAt(_ options: MessageOptions) -> TimestampValue {
+        if let notBefore = options.notBefore {
+            return max(TimestampValue(clampingNanosecondsSinceEpoch: Int128(notBefore) * 1_000_000_000), now)
         }
         guard let delay = options.delay else { return now }
-        return try now.after(delay, for: "header 'Upstash-Delay': a delay")
+        return now.movedForward(by: .milliseconds(delay.milliseconds))
     }
 
     /// A step's identity in its run: result steps by `stepId`, plan steps by `targetStep`. A body

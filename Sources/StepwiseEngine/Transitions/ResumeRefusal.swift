@@ -1,3 +1,4 @@
+import StepwiseExpressions
 import StepwiseProtocol
 
 /// A resume or restart from the DLQ that cannot be done as asked (options a YAML run cannot
@@ -10,6 +11,21 @@ public struct ResumeRefusal: Error, Sendable, Equatable {
     /// A refusal saying `message`.
     init(message: String) {
         self.message = message
+    }
+
+    /// The refusal of `options` given at `now` whose delay or rate period cannot work, as in a new
+    /// message (`NewMessageRules`); `nil` when they can.
+    init?(timing options: ResumeOptions, at now: TimestampValue) {
+        var given = MessageOptions()
+        given.delay = options.delay
+        given.flowControl = options.flowControl
+        do throws(ProtocolError) {
+            try NewMessageRules.check(given, headerPrefix: "Upstash-", at: now)
+            if let failure = options.failureCallback { try NewMessageRules.check(failure.options, headerPrefix: "Upstash-Failure-Callback-", at: now) }
+            return nil
+        } catch {
+            message = error.message
+        }
     }
 
     /// The refusal of `options` for a YAML run, `nil` when it takes them all: a YAML run's label

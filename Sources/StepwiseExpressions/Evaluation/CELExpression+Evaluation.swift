@@ -6,6 +6,24 @@ extension CELExpression {
         _ variables: [String: Value] = [:], limits: EvaluationLimits = .standard
     ) throws(EvaluationError) -> Value {
         let evaluator = ExpressionEvaluator(budget: EvaluationBudget(limits))
-        return try evaluator.evaluate(self, in: Scope(variables))
+        let value = try evaluator.evaluate(self, in: Scope(variables))
+        // A part of a variable is as large as the variable, which was bounded where it was made.
+        guard !isSelection, value.isWritten(largerThan: limits.maximumWrittenBytes) else { return value }
+        throw .tooLargeToWrite(limits)
+    }
+
+    /// Whether the expression only selects a part of a variable (`steps.fetch.body`, `input.items[0]`).
+    var isSelection: Bool {
+        switch kind {
+        case .identifier: true
+        case .select(let base, _, _): base.isSelection
+        case .index(let base, let index, _): base.isSelection && index.isLiteral
+        default: false
+        }
+    }
+
+    private var isLiteral: Bool {
+        if case .literal = kind { return true }
+        return false
     }
 }

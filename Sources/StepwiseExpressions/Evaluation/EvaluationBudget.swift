@@ -17,6 +17,24 @@ final class EvaluationBudget {
         }
     }
 
+    /// Counts a step for every node of a list or map that an operation walks (equality, `in`):
+    /// a value whose parts are shared may have far more nodes than its memory suggests. Throws
+    /// once the step limit is passed, so the count stops there too.
+    func walk(_ value: Value) throws(EvaluationError) {
+        switch value {
+        case .list(let items):
+            try step()
+            for item in items { try walk(item) }
+        case .map(let map):
+            try step()
+            for item in map.values { try walk(item) }
+        case .optional(let wrapped?):
+            try walk(wrapped)
+        default:
+            return
+        }
+    }
+
     /// Counts `bytes` of newly created values; throws once the memory limit is passed.
     func allocate(_ bytes: Int) throws(EvaluationError) {
         memory += bytes

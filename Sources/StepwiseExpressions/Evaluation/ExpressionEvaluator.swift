@@ -169,8 +169,10 @@ struct ExpressionEvaluator {
         let lhs = try evaluate(left, in: scope)
         let rhs = try evaluate(right, in: scope)
         switch op {
-        case .equal: return .bool(lhs == rhs)
-        case .notEqual: return .bool(lhs != rhs)
+        case .equal, .notEqual:
+            try budget.walk(lhs)
+            try budget.walk(rhs)
+            return .bool((lhs == rhs) == (op == .equal))
         case .less, .lessOrEqual, .greater, .greaterOrEqual: return try ValueOrdering.evaluate(op, lhs, rhs)
         case .in: return try contains(rhs, lhs)
         default: return try Arithmetic.evaluate(op, lhs, rhs, budget: budget)
@@ -208,6 +210,8 @@ struct ExpressionEvaluator {
         switch container {
         case .list(let elements):
             try budget.step(elements.count / 8)
+            try budget.walk(container)
+            try budget.walk(element)
             return .bool(elements.contains { $0 == element })
         case .map(let map):
             guard let key = MapKey(element) else { return .bool(false) }
@@ -305,9 +309,11 @@ extension Value {
         return false
     }
 
-    /// The value as it appears in messages: strings quoted, others as JSON.
+    /// The value as it appears in messages: strings quoted, others as JSON; a large one by its
+    /// type, since an error message must not grow with a value that may share its parts.
     var displayText: String {
-        if case .string(let s) = self { return "'\(s)'" }
+        if case .string(let s) = self { return s.utf8.count > 200 ? "a long string" : "'\(s)'" }
+        if isWritten(largerThan: 200) { return "a large \(type.name)" }
         return jsonText()
     }
 }

@@ -1,6 +1,6 @@
 extension Value {
-    /// Whether this value, written as JSON, would take more than `limit` bytes (an estimate close to
-    /// its JSON text). Parts that are shared in memory (one list referenced twice) count as often as
+    /// Whether this value, written as JSON, would take more than `limit` bytes (an estimate never
+    /// below its compact JSON text: escapes counted, numbers at their widest). Parts that are shared in memory (one list referenced twice) count as often as
     /// they would be written, so a value that doubles by sharing is as large as its text, not as
     /// small as its memory. The walk stops once the limit is passed: it costs at most about `limit`.
     public func isWritten(largerThan limit: Int) -> Bool {
@@ -10,10 +10,14 @@ extension Value {
 
     private func fits(within remaining: inout Int) -> Bool {
         switch self {
-        case .null, .bool, .int, .uint, .double, .timestamp, .duration, .type:
-            remaining -= 8
+        case .null, .bool:
+            remaining -= 5
+        case .int, .uint, .double:
+            remaining -= 24
+        case .timestamp, .duration, .type:
+            remaining -= 40
         case .string(let text):
-            remaining -= text.utf8.count + 2
+            remaining -= Self.writtenBytes(of: text)
         case .bytes(let bytes):
             remaining -= (bytes.count + 2) / 3 * 4 + 2
         case .list(let items):
@@ -25,7 +29,7 @@ extension Value {
         case .map(let map):
             remaining -= 2
             for (key, value) in map.entries {
-                if case .string(let name) = key { remaining -= name.utf8.count + 4 } else { remaining -= 12 }
+                if case .string(let name) = key { remaining -= Self.writtenBytes(of: name) + 2 } else { remaining -= 26 }
                 guard remaining >= 0, value.fits(within: &remaining) else { return false }
             }
         case .optional(let wrapped):
@@ -36,5 +40,16 @@ extension Value {
             return wrapped.fits(within: &remaining)
         }
         return remaining >= 0
+    }
+
+    /// A string's JSON text with its quotes: a control character takes six bytes (`\u0001`), a
+    /// quote or a backslash two.
+    private static func writtenBytes(of text: String) -> Int {
+        var text = text
+        return text.withUTF8 { bytes in
+            var escapes = 0
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { escapes += byte < 0x20 ? 5 : 1 }
+            return bytes.count + 2 + escapes
+        }
     }
 }

@@ -34,7 +34,7 @@ extension WorkflowDecoder {
         return nil
     }
 
-    mutating func duration(_ node: YAMLNode, _ what: String, allowingZero: Bool = true) -> Located<DurationValue>? {
+    mutating func duration(_ node: YAMLNode, _ what: String, atLeastOneMillisecond: Bool = false) -> Located<DurationValue>? {
         guard let text = text(node, what) else { return nil }
         do {
             let value = try DurationValue(parsing: text, allowingCalendarUnits: true)
@@ -42,8 +42,8 @@ extension WorkflowDecoder {
                 diagnostics.append(Diagnostic(.invalidDuration, "\(what) must not be negative, found '\(text)'", at: node.span))
                 return nil
             }
-            if value.nanoseconds == 0, !allowingZero {
-                diagnostics.append(Diagnostic(.invalidDuration, "\(what) must be longer than zero, found '\(text)'", at: node.span))
+            if value.nanoseconds < 1_000_000, atLeastOneMillisecond {
+                diagnostics.append(Diagnostic(.invalidDuration, "\(what) must be at least 1ms, found '\(text)'", at: node.span))
                 return nil
             }
             return Located(value, at: node.span)

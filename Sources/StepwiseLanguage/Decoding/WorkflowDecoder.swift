@@ -137,7 +137,7 @@ public struct WorkflowDecoder {
         reader.reportMissing(["key", "limit", "period"], into: &diagnostics)
         guard let key = reader["key"].flatMap({ valueTemplate($0) }),
             let limit = reader["limit"].flatMap({ integer($0, "rate limit", minimum: 1) }),
-            let period = reader["period"].flatMap({ duration($0, "rate limit period", allowingZero: false) })
+            let period = reader["period"].flatMap({ duration($0, "rate limit period", atLeastOneMillisecond: true) })
         else { return nil }
         return RateLimit(key: key, limit: limit, period: period)
     }

@@ -3,27 +3,44 @@
 enum DuplicateKeyLocator {
     /// `source` with the first character of the key written at `span` (inside its quotes, for a
     /// quoted key) replaced by a private-use character numbered `index`, so the key no longer
-    /// repeats another while every position in the text stays where it was. `nil` when no key
-    /// character is there.
-    static func renamingKey(at span: SourceSpan, in source: String, uniquely index: Int) -> String? {
-        guard let replacement = Unicode.Scalar(0xE000 + index) else { return nil }
-        var lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
-        guard span.line >= 1, span.line <= lines.count else { return nil }
-        var column = span.column - 1
+    /// repeats another while every position in the text stays where it was. `nil` when `key` is
+    /// not written there.
+    static func renamingKey(_ key: String, at span: SourceSpan, in source: String, uniquely index: Int) -> String? {
+        guard let replacement = Unicode.Scalar(0xE000 + index), !key.isEmpty else { return nil }
+        var lines = scalarLines(source)
+        guard span.line >= 1, span.line <= lines.count, span.column >= 1 else { return nil }
         let line = lines[span.line - 1]
-        if column < line.count, line[column] == "\"" || line[column] == "'" { column += 1 }
-        guard column >= 0, column < line.count, ![":", " ", "\"", "'", "{", "}", ",", "*", "&"].contains(line[column]) else { return nil }
-        lines[span.line - 1][column] = replacement
+        guard let written = keyForm(of: key).first(where: { isKey($0, in: line, at: span.column - 1) }) else { return nil }
+        let quoted = written.first == "\"" || written.first == "'"
+        lines[span.line - 1][span.column - 1 + (quoted ? 1 : 0)] = replacement
         return lines.map { String(String.UnicodeScalarView($0)) }.joined(separator: "\n")
+    }
+
+    /// The text split into lines of Unicode scalars, as Yams counts positions (a `\r` before a
+    /// line break stays at the end of its line).
+    private static func scalarLines(_ source: String) -> [[Unicode.Scalar]] {
+        source.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
+    }
+
+    /// The ways `key` is written as a mapping key: plain, double- or single-quoted.
+    private static func keyForm(of key: String) -> [[Unicode.Scalar]] {
+        [key, "\"\(key)\"", "'\(key)'"].map { Array($0.unicodeScalars) }
+    }
+
+    /// Whether `line` holds one of `key`'s forms at `column`, followed by spaces and a colon.
+    private static func isKey(_ form: [Unicode.Scalar], in line: [Unicode.Scalar], at column: Int) -> Bool {
+        guard column >= 0, column + form.count <= line.count, Array(line[column..<column + form.count]) == form else { return false }
+        let after = line[(column + form.count)...].drop { $0 == " " }
+        return after.first == ":"
     }
 
     /// The second `key` of the mapping whose first `key` is at `mark`: in a block mapping, the next
     /// key written at the same column; in a flow mapping, the next key at the same bracket depth.
     static func secondOccurrence(of key: String, after mark: Yams.Mark, in source: String) -> SourceSpan {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
-        let candidates = [key + ":", "\"\(key)\":", "'\(key)':"].map { Array($0.unicodeScalars) }
+        let lines = scalarLines(source)
+        let forms = keyForm(of: key)
         func isKey(_ line: [Unicode.Scalar], at column: Int) -> Bool {
-            candidates.contains { column + $0.count <= line.count && Array(line[column..<column + $0.count]) == $0 }
+            forms.contains { Self.isKey($0, in: line, at: column) }
         }
         let fallback = SourceSpan(line: mark.line, column: mark.column)
         guard mark.line >= 1, mark.line <= lines.count, mark.column >= 1, mark.column <= lines[mark.line - 1].count else { return fallback }

@@ -144,7 +144,7 @@ public struct YAMLLoader {
     public static let maximumDuplicateKeysReported = 20
     /// How much text the search for further duplicate keys may parse in all, so a large document
     /// is not read twenty times over.
-    static let duplicateKeySearchBytes = 16 << 20
+    static let duplicateKeySearchBytes = 4 << 20
 
     /// The diagnostic for a parse error, and for a duplicate key every further duplicate key as
     /// well: Yams stops at the first, so the text is parsed again with each duplicate renamed in
@@ -152,15 +152,15 @@ public struct YAMLLoader {
     private static func diagnostics(forParseError error: Error, in source: String) -> [Diagnostic] {
         var found = [diagnostic(forParseError: error, in: source)]
         var text = source
+        var last = duplicate(in: error, source: source)
         let affordableParses = max(1, duplicateKeySearchBytes / max(1, source.utf8.count))
-        while found.count < min(maximumDuplicateKeysReported, affordableParses), let last = found.last, last.code == .duplicateKey,
-            let renamed = DuplicateKeyLocator.renamingKey(at: last.span, in: text, uniquely: found.count),
-            let next = firstParseError(in: renamed)
+        while found.count < min(maximumDuplicateKeysReported, affordableParses), let duplicate = last,
+            let renamed = DuplicateKeyLocator.renamingKey(duplicate.key, at: duplicate.span, in: text, uniquely: found.count),
+            let next = firstParseError(in: renamed), let following = Self.duplicate(in: next, source: renamed), following.span != duplicate.span
         {
-            let diagnostic = diagnostic(forParseError: next, in: renamed)
-            guard diagnostic.code == .duplicateKey, diagnostic.span != last.span else { break }
-            found.append(diagnostic)
+            found.append(diagnostic(forParseError: next, in: renamed))
             text = renamed
+            last = following
         }
         return found.sorted { $0.span < $1.span }
     }
@@ -180,6 +180,15 @@ public struct YAMLLoader {
         }
     }
 
+    /// The key a duplicate-key error names and where it is written the second time.
+    private static func duplicate(in error: Error, source: String) -> (key: String, span: SourceSpan)? {
+        guard case .duplicatedKeysInMapping(let duplicates, let context)? = error as? YamlError else { return nil }
+        var key = duplicates.first ?? "?"
+        // The alias-free copy read by `AliasExpansionBound` writes an alias `*a` as `~a`.
+        if key.hasPrefix("~"), source.contains("*" + key.dropFirst()) { key = "*" + key.dropFirst() }
+        return (key, DuplicateKeyLocator.secondOccurrence(of: key, after: context.mark, in: source))
+    }
+
     private static func diagnostic(forParseError error: Error, in source: String) -> Diagnostic {
         guard let error = error as? YamlError else {
             return Diagnostic(.yamlSyntax, "cannot read the document: \(error)", at: .start)
@@ -193,13 +202,10 @@ public struct YAMLLoader {
                 return Diagnostic(.unquotedTemplate, "YAML: \(message)", at: hint.span, hint: hint.text)
             }
             return Diagnostic(.yamlSyntax, "YAML: \(message)", at: span)
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            var key = duplicates.first ?? "?"
-            // The alias-free copy read by `AliasExpansionBound` writes an alias `*a` as `~a`.
-            if key.hasPrefix("~"), source.contains("*" + key.dropFirst()) { key = "*" + key.dropFirst() }
+        case .duplicatedKeysInMapping:
+            let found = duplicate(in: error, source: source) ?? (key: "?", span: .start)
             return Diagnostic(
-                .duplicateKey, "duplicate key '\(key)' in a mapping",
-                at: DuplicateKeyLocator.secondOccurrence(of: key, after: context.mark, in: source),
+                .duplicateKey, "duplicate key '\(found.key)' in a mapping", at: found.span,
                 hint: "YAML keeps only one of them; remove or rename the other")
         case .reader(let problem, _, _, _):
             return Diagnostic(.yamlSyntax, "YAML: \(problem)", at: .start)

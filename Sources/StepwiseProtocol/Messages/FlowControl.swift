@@ -35,9 +35,6 @@ public struct FlowControl: Sendable, Hashable {
             case "rate": rate = try Self.positive(pair[1], name: "rate")
             case "period":
                 let parsed = try WireDuration(parsing: pair[1], bareSeconds: true)
-                guard parsed.milliseconds > 0 else {
-                    throw ProtocolError("flow-control period '\(pair[1])' is zero; give a period of at least 1ms, or leave it out for 1s")
-                }
                 guard parsed.milliseconds <= Self.maximumPeriodMilliseconds else {
                     throw ProtocolError("flow-control period '\(pair[1])' is longer than a week, QStash's longest")
                 }

@@ -1,5 +1,3 @@
-import StepwiseExpressions
-
 /// The options of a message, of its callback or of its failure callback, read from the header
 /// grammar of §2.3–2.4 behind one prefix (`Upstash-Retries`, `Upstash-Callback-Retries`, …).
 public struct MessageOptions: Sendable {
@@ -49,20 +47,11 @@ public struct MessageOptions: Sendable {
         delay = try options.duration("delay", bareSeconds: false)
         notBefore = try options.parsed("not-before") { (text) throws(ProtocolError) in
             guard let seconds = Int64(text.trimmingSpaces()), seconds >= 0 else { throw ProtocolError("'\(text)' is not unix seconds") }
-            guard seconds <= TimestampValue.latestSecondsSinceEpoch else {
-                throw ProtocolError("'\(text)' is after 9999-12-31T23:59:59Z: the value is unix seconds, not milliseconds")
-            }
             return seconds
         }
         retries = try options.count("retries")
         retryDelay = try options.parsed("retry-delay") { (text) throws(ProtocolError) in try RetryDelayExpression(text) }
-        timeout = try options.parsed("timeout") { (text) throws(ProtocolError) in
-            let length = try WireDuration(parsing: text.trimmingSpaces(), bareSeconds: true)
-            guard length.milliseconds > 0 else {
-                throw ProtocolError("a timeout of '\(text)' would end every attempt before an answer; leave the header out for the default")
-            }
-            return length
-        }
+        timeout = try options.duration("timeout", bareSeconds: true)
         if let key = options.text("flow-control-key") {
             guard !key.hasPrefix(QStashName.queueFlowKeyPrefix) else {
                 throw ProtocolError("flow-control key '\(key)' is reserved: keys starting with '\(QStashName.queueFlowKeyPrefix)' are the queues' own")

@@ -4,9 +4,10 @@ import StepwiseProtocol
 /// Times as QStash takes them: whole seconds, rounded up, so a sleep, a retry or a timeout never
 /// ends early (`Upstash-Not-Before`, `Retry-After`, `Upstash-Timeout`, wait timeouts).
 enum QStashTime {
-    /// `instant` in unix seconds.
+    /// `instant` in unix seconds, rounded up but never past the last second a timestamp names
+    /// (which the engine refuses).
     static func notBefore(_ instant: TimestampValue) -> Int64 {
-        Int64(clamping: (instant.nanosecondsSinceEpoch + 999_999_999) / 1_000_000_000)
+        min(Int64(clamping: (instant.nanosecondsSinceEpoch + 999_999_999) / 1_000_000_000), TimestampValue.latestSecondsSinceEpoch)
     }
 
     /// `duration` in seconds.

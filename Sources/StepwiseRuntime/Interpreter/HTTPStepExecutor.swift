@@ -25,7 +25,7 @@ struct HTTPStepExecutor: Sendable {
         let timeout = step.timeout?.value ?? request.timeout?.value ?? Self.defaultTimeout
         let outgoing: OutgoingRequest
         do {
-            let rendered = try RequestRenderer(request: request, variables: state.variables).render(runId: context.runId, path: path, timeout: timeout)
+            let rendered = try RequestRenderer(request: request, variables: state.variables, limits: interpreter.limits).render(runId: context.runId, path: path, timeout: timeout)
             outgoing = try rendered.outgoing(secrets: interpreter.secrets, declared: interpreter.workflow.secrets.map(\.value))
         } catch {
             let failure = StepError(message: error.message, type: "ExpressionError", step: path)

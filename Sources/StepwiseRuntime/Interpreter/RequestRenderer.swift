@@ -8,9 +8,10 @@ import StepwiseLanguage
 struct RequestRenderer {
     let request: HTTPRequest
     let variables: [String: Value]
+    var limits = EvaluationLimits.standard
 
     func render(runId: String, path: String, timeout: DurationValue) throws(EvaluationError) -> CallRequest {
-        let plain = ValueRenderer(variables: variables, secrets: nil)
+        let plain = ValueRenderer(variables: variables, secrets: nil, limits: limits)
         var url = try plain.text(request.url)
         if !request.query.isEmpty {
             var items: [String] = []

@@ -6,24 +6,36 @@ import StepwiseLanguage
 struct ValueRenderer {
     let variables: [String: Value]
     let secrets: (any SecretSource)?
+    /// The bounds of the expressions and of the whole value.
+    var limits = EvaluationLimits.standard
 
+    /// The value of `template`, at most `limits.maximumWrittenBytes` written as JSON.
     func render(_ template: ValueTemplate) throws(EvaluationError) -> Value {
+        let value = try parts(template)
+        // Each expression's value is bounded by its evaluation; a list or map of several can be
+        // larger than each.
+        switch template.kind {
+        case .list, .map:
+            guard !value.isWritten(largerThan: limits.maximumWrittenBytes) else { throw .tooLargeToWrite(limits) }
+            return value
+        default:
+            return value
+        }
+    }
+
+    private func parts(_ template: ValueTemplate) throws(EvaluationError) -> Value {
         switch template.kind {
         case .literal(let value):
             return value
         case .template(let parsed, _, _):
-            let value = try parsed.render(variables)
-            guard !value.isWritten(largerThan: WorkflowInterpreter.maximumValueBytes) else {
-                throw EvaluationError("the value is larger than \(WorkflowInterpreter.maximumValueBytes >> 20) MiB as JSON; keep large data outside the run and pass references to it")
-            }
-            return value
+            return try parsed.render(variables, limits: limits)
         case .list(let items):
             var values: [Value] = []
-            for item in items { values.append(try render(item)) }
+            for item in items { values.append(try parts(item)) }
             return .list(values)
         case .map(let entries):
             var map = ValueMap()
-            for entry in entries { map[.string(entry.key)] = try render(entry.value) }
+            for entry in entries { map[.string(entry.key)] = try parts(entry.value) }
             return .map(map)
         case .secret(let name):
             guard let secrets else { throw EvaluationError("secret '\(name)' cannot be used here") }

@@ -37,7 +37,7 @@ extension WorkflowInterpreter {
         case .call(let request):
             let timeout = step.timeout?.value ?? request.timeout?.value ?? Self.defaultCallTimeout
             do {
-                let rendered = try RequestRenderer(request: request, variables: state.variables)
+                let rendered = try RequestRenderer(request: request, variables: state.variables, limits: limits)
                     .render(runId: context.runId, path: path, timeout: timeout)
                 return .call(rendered)
             } catch {
@@ -106,7 +106,7 @@ extension WorkflowInterpreter {
     /// Evaluates a value with the run's variables; an expression error fails the step.
     func evaluate(_ template: ValueTemplate, _ state: ExecutionState, step: String) throws(ExecutionSignal) -> Value {
         do {
-            return try ValueRenderer(variables: state.variables, secrets: nil).render(template)
+            return try ValueRenderer(variables: state.variables, secrets: nil, limits: limits).render(template)
         } catch {
             throw .failed(StepError(message: error.message, type: "ExpressionError", step: step))
         }

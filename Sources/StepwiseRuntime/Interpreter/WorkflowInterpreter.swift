@@ -10,19 +10,22 @@ public struct WorkflowInterpreter: Sendable {
     public let workflow: Workflow
     let http: any HTTPTransport
     let secrets: any SecretSource
+    /// The bounds of every expression; `maximumWrittenBytes` also bounds the values steps put
+    /// together. Values can share parts in memory (a result referenced twice), so without it a few
+    /// steps that each double a value would hang a core walking it and fill the disk with its journal.
+    let limits: EvaluationLimits
     let clock: @Sendable () -> TimestampValue
 
-    public init(workflow: Workflow, http: any HTTPTransport, secrets: any SecretSource, clock: @escaping @Sendable () -> TimestampValue) {
+    public init(
+        workflow: Workflow, http: any HTTPTransport, secrets: any SecretSource, limits: EvaluationLimits = .standard,
+        clock: @escaping @Sendable () -> TimestampValue
+    ) {
         self.workflow = workflow
         self.http = http
         self.secrets = secrets
+        self.limits = limits
         self.clock = clock
     }
-
-    /// The largest value, as JSON, that an expression or a step may produce. Values can share parts
-    /// in memory (a result referenced twice), so without it a few steps that each double a value
-    /// would hang a core walking it and fill the disk with its journal.
-    public static let maximumValueBytes = 64 << 20
 
     /// Default limits of the language (DESIGN §3).
     static let defaultWaitTimeout = DurationValue.seconds(7 * 86_400)
@@ -41,7 +44,7 @@ public struct WorkflowInterpreter: Sendable {
                 last = try await execute(workflow.steps[index], indices: [], context, &state)
             }
             guard let output = workflow.output else { return .completed(last) }
-            return .completed(try bounded(try evaluate(output, state, step: "output"), "the run's output", step: "output"))
+            return .completed(try evaluate(output, state, step: "output"))
         } catch {
             return try await conclude(error)
         }
@@ -120,12 +123,13 @@ public struct WorkflowInterpreter: Sendable {
         let stepsBefore = state.steps.count
         let output: Value
         do {
-            output = try await outputOf(step, path: path, indices: indices, context, &state)
+            let result = try await outputOf(step, path: path, indices: indices, context, &state)
+            if Self.assemblesResult(step.kind) { try bounded(result, "the result of step '\(step.id.value)'", step: path) }
+            output = result
         } catch {
             guard case .failed(let failure) = error, !step.catchSteps.isEmpty else { throw error }
             output = try await handle(failure, of: step, indices: indices, context, &state)
         }
-        try bounded(output, "the result of step '\(step.id.value)'", step: path)
         if remembers {
             // A `parallel` step leaves its branches' step results in scope; nothing else
             // remembers them, so they are weighed with the step.
@@ -136,13 +140,23 @@ public struct WorkflowInterpreter: Sendable {
         return output
     }
 
-    /// `value`, unless it is larger than `maximumValueBytes` as JSON: then `what` fails at `step`.
-    /// A step's result or the output may be larger than each expression in it.
-    @discardableResult
-    private func bounded(_ value: Value, _ what: String, step: String) throws(ExecutionSignal) -> Value {
-        guard value.isWritten(largerThan: Self.maximumValueBytes) else { return value }
+    /// Whether a step of `kind` puts its result together from several values, each bounded where
+    /// it was made, so that the whole may be larger than any (a `set` of several names, the
+    /// results of `parallel` branches or `for_each` iterations). Other results are one value that
+    /// was bounded already: an expression's, a response's, a journal entry's or a nested step's.
+    private static func assemblesResult(_ kind: StepKind) -> Bool {
+        switch kind {
+        case .set(let assignments): assignments.count > 1
+        case .parallel, .forEach: true
+        default: false
+        }
+    }
+
+    /// Fails `what` at `step` when `value` is larger than `limits.maximumWrittenBytes` written as JSON.
+    private func bounded(_ value: Value, _ what: String, step: String) throws(ExecutionSignal) {
+        guard value.isWritten(largerThan: limits.maximumWrittenBytes) else { return }
         throw .failed(StepError(
-            message: "\(what) is larger than \(Self.maximumValueBytes >> 20) MiB as JSON; keep large data outside the run and pass references to it",
+            message: "\(what) is larger than \(limits.writtenBytesText) written as JSON; keep large data outside the run and pass references to it",
             type: "ValueTooLarge", step: step))
     }
 
