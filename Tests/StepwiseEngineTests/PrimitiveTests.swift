@@ -84,8 +84,17 @@ struct PrimitiveTests {
     private func notifyBeforeTheWait(_ late: WorkflowDefinition, opening open: @Sendable () -> Void, store kind: StoreKind) async throws {
         try await RunningServer.with([late], store: kind) { server in
             let id = try await server.startRun("late", "{}")
+            // An event whose id starts with the awaited one's and a colon is another event.
+            let other = try await send(.POST, server.url("/v2/notify/\(id)/paid%3Arefunded"), body: #""refund""#)
+            #expect(other.json == ["woken": [], "stored": true])
             let early = try await send(.POST, server.url("/v2/notify/\(id)/paid"), body: #""early""#)
             #expect(early.json == ["woken": [], "stored": true])
+            for index in 2..<NotifyResult.maximumKeptEvents {
+                #expect(try await send(.POST, server.url("/v2/notify/\(id)/e\(index)"), body: "{}").json?["stored"] == true)
+            }
+            let full = try await send(.POST, server.url("/v2/notify/\(id)/paid"), body: #""too many""#)
+            #expect(full.status == 429)
+            #expect(full.error == "run '\(id)' keeps 100 events that came before its waits; try again once it has taken some")
             open()
             let run = try await finishedRun(id, in: server.store)
             #expect(run.output == "early")
