@@ -72,12 +72,29 @@ public struct PostgresLocation: Sendable {
 public enum PostgresStoreError: Error, CustomStringConvertible {
     case badLocation(String)
     case unreachable(String)
+    /// A statement or a connection failed: the server's message and SQLSTATE, or the driver's
+    /// code, never the statement or its values. The driver's own error describes itself only as
+    /// "Generic description…" to avoid leaks, which left a log with nothing to go on.
+    case failed(message: String, sqlState: String?)
 
     public var description: String {
         switch self {
         case .badLocation(let message): message
         case .unreachable(let message): "PostgreSQL could not be used: \(message)"
+        case .failed(let message, let sqlState): "PostgreSQL: \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "")
         }
+    }
+
+    /// `error` in words when it is the driver's, for the log; other errors pass unchanged.
+    static func described(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        return PostgresStoreError.failed(message: describe(error), sqlState: error.serverInfo?[.sqlState])
+    }
+
+    /// Whether PostgreSQL aborted the transaction for a conflict with a concurrent one.
+    var isConflict: Bool {
+        guard case .failed(_, let sqlState?) = self else { return false }
+        return Self.conflictStates.contains(sqlState)
     }
 
     /// An error of the driver in words, without the statement or values it carried.
@@ -87,9 +104,7 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
         return error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
     }
 
-    /// Whether PostgreSQL aborted a transaction for a conflict with a concurrent one, so that
+    /// The SQLSTATEs of a transaction aborted for a conflict with a concurrent one, so that
     /// running it again is right: a serialization failure, a deadlock, or a unique key inserted by both.
-    static func isConflict(_ error: PSQLError) -> Bool {
-        ["40001", "40P01", "23505"].contains(error.serverInfo?[.sqlState] ?? "")
-    }
+    static let conflictStates: Set<String> = ["40001", "40P01", "23505"]
 }

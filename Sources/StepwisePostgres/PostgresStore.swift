@@ -85,17 +85,22 @@ public final class PostgresStore: Store, Service {
         while true {
             do {
                 return try await session { session in try Self.transaction(session, body) }
-            } catch let error as PSQLError where PostgresStoreError.isConflict(error) && attempt < 20 {
+            } catch let error as PostgresStoreError where error.isConflict && attempt < 20 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
             }
         }
     }
 
-    /// Runs `body` with a connection of the pool on a worker thread.
+    /// Runs `body` with a connection of the pool on a worker thread; the driver's errors come out
+    /// described (`PostgresStoreError.failed`).
     func session<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
-        try await client.withConnection { connection in
-            try await self.workers.runIfActive { try body(PostgresSession(connection: connection, logger: self.logger)) }
+        do {
+            return try await client.withConnection { connection in
+                try await self.workers.runIfActive { try body(PostgresSession(connection: connection, logger: self.logger)) }
+            }
+        } catch {
+            throw PostgresStoreError.described(error)
         }
     }
 

@@ -42,6 +42,7 @@ public struct StepwiseServer: Sendable {
         router.add(middleware: RequestMetricsMiddleware(handles: MetricHandles(factory: PrometheusMetricsFactory(registry: registry))))
         router.add(middleware: APIAccessMiddleware(access: access))
         router.add(middleware: EmptySegmentMiddleware())
+        router.add(middleware: ControlCharacterMiddleware())
         if trustedProxies != TrustedProxies() { router.add(middleware: ForwardedClientMiddleware(proxies: trustedProxies)) }
         StepwiseRoutes(engine: engine, registry: registry, access: access, logger: logger, maximumMessageBytes: limits.maximumMessageBytes)
             .register(on: router)

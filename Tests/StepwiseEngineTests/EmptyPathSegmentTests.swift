@@ -1,3 +1,4 @@
+import NIOHTTP1
 import StepwiseEngine
 import StepwiseTesting
 import Testing
@@ -57,6 +58,23 @@ struct EmptyPathSegmentTests {
                 #expect(answer.error == "the event id is blank", "\(path)")
             }
             #expect(try await server.store.run(id: run)?.status == .running, "the waiter still waits")
+        }
+    }
+
+    @Test("a control character in an API path or query is a 400 before routing (PostgreSQL cannot store a NUL, a line break forges log lines); a destination URL keeps its own", arguments: StoreKind.testable)
+    func controlCharacters(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(PrimitiveTests.waiter)], store: kind) { server in
+            for (method, path) in [
+                (HTTPMethod.GET, "/api/runs/wfr_%00"), (.GET, "/api/runs?label=%00"), (.GET, "/v2/waiters/ev%00x"), (.POST, "/v2/notify/ev%0Ax"),
+                (.GET, "/v2/workflows/logs?workflowRunId=a%0Ab"), (.GET, "/v2/messages/msg%7F"), (.GET, "/v2/queues/q%1F"),
+            ] {
+                let answer = try await send(method, server.url(path), body: method == .POST ? "{}" : nil)
+                #expect(answer.status == 400, "\(method) \(path)")
+                #expect(answer.error == "the path or the query holds a control character (%00 to %1F, %7F), which no id, name or filter may hold")
+            }
+            #expect(try await send(.GET, server.url("/api/runs/wfr_%00"), token: nil).status == 401, "the token is checked first")
+            let publish = try await send(.POST, server.url("/v2/publish/http://127.0.0.1:9/a%0Ab"), body: "{}", headers: [("Upstash-Delay", "1h")])
+            #expect(publish.status == 200, "\(publish.body)")
         }
     }
 }

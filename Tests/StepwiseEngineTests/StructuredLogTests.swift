@@ -44,6 +44,18 @@ struct StructuredLogTests {
         #expect(deliveries.contains { $0["outcome"] == "completed" && $0["run_id"] == nap["run_id"] })
     }
 
+    @Test("a text log line escapes control characters in its message and metadata, so what a client or an endpoint sent cannot forge a line")
+    func textLinesCannotBeForged() {
+        let lines = Mutex<[String]>([])
+        let handler = TextLogHandler(label: "stepwise", level: .info) { line in lines.withLock { $0.append(line) } }
+        handler.log(event: LogEvent(
+            level: .error, message: "cannot read 'wfr_\u{0}\n2026-12-06T14:55:10Z info stepwise: FORGED'", metadata: ["run_id": "a\rb"],
+            source: "test", file: #fileID, function: #function, line: #line))
+        let line = lines.withLock { $0 }.joined()
+        #expect(line.hasSuffix("\n") && !line.dropLast().contains("\n") && !line.contains("\r") && !line.contains("\u{0}"))
+        #expect(line.hasSuffix(#" error stepwise: run_id=a\rb cannot read 'wfr_\u{0}\n2026-12-06T14:55:10Z info stepwise: FORGED'"# + "\n"), "\(line)")
+    }
+
     @Test("an unknown log level or format is refused before the server starts")
     func badOptions() throws {
         let folder = try TemporaryDirectory()

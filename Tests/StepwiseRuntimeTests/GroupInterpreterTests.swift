@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import StepwiseExpressions
+import StepwiseLanguage
 import StepwiseRuntime
 import StepwiseTesting
 
@@ -121,6 +122,27 @@ struct GroupInterpreterTests {
         #expect(outcome.finish.status == "failed")
         #expect(outcome.finish.error?.message == message)
         #expect(outcome.finish.error?.step == "answer")
+    }
+
+    @Test("an event name or a flow-control key with a control character fails where it is computed")
+    func controlCharactersInNames() async throws {
+        let outcome = try await base.run("""
+            workflow: test
+            steps:
+              - id: answer
+                wait_for_event: {event: "${{ input.id }}", timeout: 2h}
+            """, input: ["id": "a\u{0}b"])
+        #expect(outcome.finish.error?.message == #"the event name holds a control character: "a\u0000b""#)
+        let file = WorkflowFile(path: "keyed.yaml", source: """
+            workflow: keyed
+            concurrency: {key: "${{ input.tenant }}", limit: 1}
+            steps: [{id: a, return: 1}]
+            """)
+        let workflow = try #require(file.workflow)
+        #expect(throws: EvaluationError("the concurrency key holds a control character")) {
+            try FlowControlKeys(workflow: workflow, input: ["tenant": "t\n1"], runId: "r")
+        }
+        #expect(try FlowControlKeys(workflow: workflow, input: ["tenant": "t1"], runId: "r").concurrency == "t1")
     }
 
     /// A list of 100-character texts that doubles `levels` times by sharing: tiny in memory,

@@ -368,7 +368,8 @@ public actor WorkflowEngine {
                 // Anything else (a locked, full or failing database) must not stop the engine:
                 // the loop waits, longer each time, and tries again.
                 failures += 1
-                let pause = Duration.seconds(min(30, 1 << min(failures - 1, 5)))
+                // At most 5 s apart, so that work resumes soon after the store is back.
+                let pause = Duration.seconds(min(5, 1 << min(failures - 1, 3)))
                 logger.error("the delivery loop failed (\(error)); trying again in \(pause)")
                 try? await Task.sleep(for: pause)
             }

@@ -7,10 +7,17 @@ public struct FlowControlKeys: Sendable, Equatable {
     public var concurrency: String?
     public var rate: String?
 
-    /// Evaluates `workflow`'s keys for a run; throws the expression error of a key that fails.
+    /// Evaluates `workflow`'s keys for a run; throws the expression error of a key that fails, or
+    /// one saying that a key holds a control character (the flow-control routes refuse it, and
+    /// PostgreSQL cannot store a NUL).
     public init(workflow: Workflow, input: Value, runId: String) throws(EvaluationError) {
         let renderer = ValueRenderer(variables: ["input": input, "run": ["id": .string(runId), "workflow": .string(workflow.name.value)]], secrets: nil)
-        concurrency = try workflow.concurrency.map { control throws(EvaluationError) in try renderer.text(control.key) }
-        rate = try workflow.rateLimit.map { control throws(EvaluationError) in try renderer.text(control.key) }
+        concurrency = try workflow.concurrency.map { control throws(EvaluationError) in try Self.key(renderer.text(control.key), "concurrency") }
+        rate = try workflow.rateLimit.map { control throws(EvaluationError) in try Self.key(renderer.text(control.key), "rate limit") }
+    }
+
+    private static func key(_ text: String, _ what: String) throws(EvaluationError) -> String {
+        guard text.containsControlCharacter else { return text }
+        throw EvaluationError("the \(what) key holds a control character")
     }
 }

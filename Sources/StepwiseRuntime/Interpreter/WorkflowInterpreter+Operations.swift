@@ -48,12 +48,16 @@ extension WorkflowInterpreter {
         }
     }
 
-    /// An event's name as text; a blank one is refused, since no notify route can name it and the
-    /// wait would only end by its timeout.
+    /// An event's name as text. A blank one is refused, since no notify route can name it and the
+    /// wait would only end by its timeout; one with a control character too (the routes refuse it,
+    /// and PostgreSQL cannot store a NUL).
     private func eventName(_ value: Value, step: String) throws(ExecutionSignal) -> String {
         let name = Self.text(value)
         guard name.contains(where: { !$0.isWhitespace }) else {
             throw .failed(StepError(message: "the event name is blank: \(value.jsonText())", type: "ValueError", step: step))
+        }
+        guard !name.containsControlCharacter else {
+            throw .failed(StepError(message: "the event name holds a control character: \(value.jsonText())", type: "ValueError", step: step))
         }
         return name
     }

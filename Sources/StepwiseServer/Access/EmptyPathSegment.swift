@@ -18,7 +18,7 @@ enum EmptyPathSegment {
 
     /// The part of `path` routing reads: all of it, or up to the destination a route ends with
     /// (after a queue's name), without the slash before the destination.
-    private static func routedPart(of path: String, method: String) -> Substring {
+    static func routedPart(of path: String, method: String) -> Substring {
         guard let route = destinationRoutes.first(where: { ($0.method == nil || $0.method == method) && path.hasPrefix($0.prefix) }) else {
             return Substring(path)
         }

@@ -1,0 +1,20 @@
+import Foundation
+import Hummingbird
+import StepwiseExpressions
+
+/// Refuses an API request whose routed path or query holds a control character (`%00`–`%1F`,
+/// `%7F`) with a 400 before routing. No id, name or filter may hold one: PostgreSQL cannot store a
+/// NUL, a line break would forge lines of a text log, and workflows refuse such event names. A
+/// destination URL at the end of a publish keeps its own encoding.
+struct ControlCharacterMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard path.hasPrefix("/v2/") || path.hasPrefix("/api/") else { return try await next(request, context) }
+        let routed = String(EmptyPathSegment.routedPart(of: path, method: request.method.rawValue))
+        let query = request.uri.queryParameters.flatMap { [String($0.key), String($0.value)] }
+        guard ([routed.removingPercentEncoding ?? routed] + query).contains(where: \.containsControlCharacter) else {
+            return try await next(request, context)
+        }
+        return JSONResponse.error(.badRequest, "the path or the query holds a control character (%00 to %1F, %7F), which no id, name or filter may hold")
+    }
+}
