@@ -22,9 +22,9 @@ struct LogOptions: ParsableArguments {
         }
         switch format {
         case .text:
-            LoggingSystem.bootstrap { label in TextLogHandler(label: label, level: level) }
+            LoggingSystem.bootstrap { label in LogLineHandler(label: label, level: level, format: .text) }
         case .json:
-            LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+            LoggingSystem.bootstrap { label in LogLineHandler(label: label, level: level, format: .json) }
         }
     }
 }

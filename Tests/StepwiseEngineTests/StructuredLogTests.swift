@@ -9,12 +9,12 @@ import Testing
 /// `--log-format json`: one JSON object per line, with the run id and step as fields.
 @Suite("Structured logs")
 struct StructuredLogTests {
-    /// Lines a `JSONLogHandler` wrote.
+    /// Lines a JSON `LogLineHandler` wrote.
     final class Lines: Sendable {
         let lines = Mutex<[String]>([])
         var logger: Logger {
             var logger = Logger(label: "stepwise.test") { label in
-                JSONLogHandler(label: label, level: .debug) { line in self.lines.withLock { $0.append(line) } }
+                LogLineHandler(label: label, level: .debug, format: .json) { line in self.lines.withLock { $0.append(line) } }
             }
             logger.logLevel = .debug
             return logger
@@ -47,13 +47,13 @@ struct StructuredLogTests {
     @Test("a text log line escapes control characters in its message and metadata, so what a client or an endpoint sent cannot forge a line")
     func textLinesCannotBeForged() {
         let lines = Mutex<[String]>([])
-        let handler = TextLogHandler(label: "stepwise", level: .info) { line in lines.withLock { $0.append(line) } }
+        let handler = LogLineHandler(label: "stepwise", level: .info, format: .text) { line in lines.withLock { $0.append(line) } }
         handler.log(event: LogEvent(
             level: .error, message: "cannot read 'wfr_\u{0}\n2026-12-06T14:55:10Z info stepwise: FORGED'", metadata: ["run_id": "a\rb"],
             source: "test", file: #fileID, function: #function, line: #line))
         let line = lines.withLock { $0 }.joined()
         #expect(line.hasSuffix("\n") && !line.dropLast().contains("\n") && !line.contains("\r") && !line.contains("\u{0}"))
-        #expect(line.hasSuffix(#" error stepwise: run_id=a\rb cannot read 'wfr_\u{0}\n2026-12-06T14:55:10Z info stepwise: FORGED'"# + "\n"), "\(line)")
+        #expect(line.hasSuffix(#" error stepwise: run_id=a\u{d}b cannot read 'wfr_\u{0}\u{a}2026-12-06T14:55:10Z info stepwise: FORGED'"# + "\n"), "\(line)")
     }
 
     @Test("an unknown log level or format is refused before the server starts")
