@@ -52,7 +52,7 @@ struct EmptyPathSegmentTests {
         try await RunningServer.with([try definition(PrimitiveTests.waiter)], store: kind) { server in
             let run = try await server.startRun("waiter", #"{"order_id": 1}"#)
             try await parked(run, "paid", in: server.store)
-            for path in ["/v2/notify/%20", "/v2/notify/\(run)/%20%09", "/v2/wait/%20"] {
+            for path in ["/v2/notify/%20", "/v2/notify/\(run)/%20%20", "/v2/wait/%20"] {
                 let answer = try await send(.POST, server.url(path), body: "{}")
                 #expect(answer.status == 400, "\(path)")
                 #expect(answer.error == "the event id is blank", "\(path)")
