@@ -73,8 +73,17 @@ struct EmptyPathSegmentTests {
                 #expect(answer.error == "the path or the query holds a control character (%00 to %1F, %7F), which no id, name or filter may hold")
             }
             #expect(try await send(.GET, server.url("/api/runs/wfr_%00"), token: nil).status == 401, "the token is checked first")
-            let publish = try await send(.POST, server.url("/v2/publish/http://127.0.0.1:9/a%0Ab"), body: "{}", headers: [("Upstash-Delay", "1h")])
-            #expect(publish.status == 200, "\(publish.body)")
+            // Sent as written (an HTTP client would encode the bad escape's percent sign).
+            let notify = await RawConnection.exchange(
+                "POST /v2/notify/%ZZ/ev%0Ax HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(RunningServer.token)\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+                port: server.port)
+            #expect(RawConnection.status(of: notify) == 400, "a bad escape in one segment leaves the others checked: \(notify)")
+            for destination in ["http://127.0.0.1:9/a%0Ab", "http://127.0.0.1:9/send?text=Hello%0AWorld"] {
+                let publish = try await send(.POST, server.url("/v2/publish/" + destination), body: "{}", headers: [("Upstash-Delay", "1h")])
+                #expect(publish.status == 200, "\(destination): \(publish.body)")
+            }
+            let webhook = try await send(.GET, server.url("/v2/workflows/hooks/u/wfr_none/evt_Q2x9s8d7f6g5h4j?Body=a%0Ab"), token: nil)
+            #expect(webhook.status == 404, "a webhook's query is its caller's: \(webhook.body)")
         }
     }
 }

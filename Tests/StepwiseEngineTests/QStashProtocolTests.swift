@@ -527,6 +527,12 @@ import StepwiseTesting
                 headers: [("Upstash-Workflow-RunId", "wfr_x")])
             #expect(wait.status == 400)
             #expect(wait.error?.contains("'timeout': a wait of 10000000d ends after 9999-12-31T23:59:59Z") == true, "\(wait.body)")
+            let waitOptions = try await send(
+                .POST, stepwise.url("/v2/wait/ev"),
+                body: #"{"url":"http://127.0.0.1:9/wf","timeout":"1d","step":{"stepId":1,"stepName":"w","stepType":"Wait","concurrent":1}}"#,
+                headers: [("Upstash-Workflow-RunId", "wfr_x"), ("Upstash-Timeout", "0")])
+            #expect(waitOptions.status == 400)
+            #expect(waitOptions.error?.contains("header 'Upstash-Timeout': a timeout of 0") == true, "\(waitOptions.body)")
             let id = try #require(kept.json?["messageId"]?.string)
             #expect(try await stepwise.store.queuedMessage(id: id)?.message.dueAt.description == "9999-12-31T23:59:59Z")
         }

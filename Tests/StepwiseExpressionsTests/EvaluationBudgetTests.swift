@@ -121,6 +121,18 @@ struct EvaluationBudgetTests {
         }
         let index = try budgetFailure(Self.doubling(40, leaf: "'x'", then: "[1][v40]"))
         #expect(index?.message == "a list index must be an integer, got list a large list")
+        let format = try #require(try budgetFailure(Self.doubling(27, leaf: "'x'", then: "'%s'.format([v27])")))
+        #expect(format.message == memoryMessage, "checked before the text is built (it crashed the process at 27 levels)")
+    }
+
+    @Test("the written size counts an integer's digits, and a comparison that ends at once costs nothing")
+    func cheapChecks() throws {
+        let zeros = Value.list(Array(repeating: .int(0), count: 1_000_000))
+        let tight = EvaluationLimits(maximumSteps: 1_000, maximumMemoryBytes: 16 << 20, maximumWrittenBytes: 4 << 20)
+        #expect(try budgetFailure("[input, 1]", limits: tight, ["input": zeros]) == nil, "2 MB of zeros as JSON")
+        let lists = Value.list(Array(repeating: .list([]), count: 5_000))
+        #expect(try budgetFailure("input != null && input != []", limits: tight, ["input": lists]) == nil)
+        #expect(try budgetFailure("input == input", limits: tight, ["input": lists])?.kind == .budgetExceeded, "5,000 nodes walked")
     }
 
     @Test("the budget is per evaluation: the same expression can run again with a just-sufficient budget")

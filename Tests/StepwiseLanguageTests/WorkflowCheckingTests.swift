@@ -117,6 +117,7 @@ struct WorkflowCheckingTests {
         // A space before the colon, and the same key in other mappings that are not duplicates.
         let spaced = "workflow: w\nsteps:\n  - id: a\n    set:\n      x : 1\n      x : 2\n  - id: b\n    set:\n      x: 3\n"
         #expect(codes(spaced) == ["SW002 6:7"])
+        #expect(codes("workflow: w\nsteps:\n  - id: a\n    set: {\"y\": 1, y: 2}\n") == ["SW002 4:19"], "after a quoted first key")
         let many = "workflow: w\nsteps: []\n" + (0..<30).map { "k: \($0)\n" }.joined()
         #expect(codes(many).count == YAMLLoader.maximumDuplicateKeysReported)
     }

@@ -204,6 +204,14 @@ struct GroupInterpreterTests {
             """)
         #expect(caught.finish.output == ["type": "ValueTooLarge"], "a step's own catch handles its result being too large")
 
+        // `steps` as a whole is bounded only step by step, and text of several parts only as a whole.
+        let wholeSteps = try await afterBigValue((1...3).map { "  - id: s\($0)\n    set: {v: \"${{ steps }}\"}\n" }.joined())
+        #expect(wholeSteps.finish.error?.message == "the value is larger than 1 MiB written as JSON")
+        #expect(wholeSteps.finish.error?.step == "s3", "s2 holds big twice, s3 four times")
+        let text = try await afterBigValue("  - id: joined\n" + #"    set: {v: "${{ steps.big.v }} ${{ steps.big.v }} ${{ steps.big.v }}"}"# + "\n")
+        #expect(text.finish.error?.message == "the value is larger than 1 MiB written as JSON")
+        #expect(text.finish.error?.step == "joined")
+
         let fits = try await afterBigValue("output: ${{ size(steps.big.v) }}\n")
         #expect(fits.finish.output == 2, "422 KB as JSON is kept")
     }

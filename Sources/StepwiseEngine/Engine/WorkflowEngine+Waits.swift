@@ -19,6 +19,10 @@ extension WorkflowEngine {
             }
             runId = named
             deadline = try now.after(request.timeoutDuration, for: "'timeout': a wait")
+            // The wait's headers and its timeout's are published when it resolves: new messages.
+            try NewMessageRules.check(try MessageOptions(headers: headers, prefix: "upstash-"), headerPrefix: "Upstash-", at: now)
+            let timeoutHeaders = HeaderFields(request.timeoutHeaders.map { ($0.name, $0.value) })
+            try NewMessageRules.check(try MessageOptions(headers: timeoutHeaders, prefix: "upstash-"), headerPrefix: "timeoutHeaders: Upstash-", at: now)
         } catch {
             return .failure(.invalid(error))
         }

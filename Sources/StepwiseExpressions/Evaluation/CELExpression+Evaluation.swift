@@ -13,11 +13,18 @@ extension CELExpression {
     }
 
     /// Whether the expression only selects a part of a variable (`steps.fetch.body`, `input.items[0]`).
+    /// `steps` itself is no such part: the map of every step's result is bounded only step by step.
     var isSelection: Bool {
+        if case .identifier(let name) = kind { return name != "steps" }
+        return isPartOfVariable
+    }
+
+    /// A variable, or a field or a literal index of one.
+    private var isPartOfVariable: Bool {
         switch kind {
         case .identifier: true
-        case .select(let base, _, _): base.isSelection
-        case .index(let base, let index, _): base.isSelection && index.isLiteral
+        case .select(let base, _, _): base.isPartOfVariable
+        case .index(let base, let index, _): base.isPartOfVariable && index.isLiteral
         default: false
         }
     }

@@ -17,10 +17,20 @@ final class EvaluationBudget {
         }
     }
 
-    /// Counts a step for every node of a list or map that an operation walks (equality, `in`):
-    /// a value whose parts are shared may have far more nodes than its memory suggests. Throws
-    /// once the step limit is passed, so the count stops there too.
-    func walk(_ value: Value) throws(EvaluationError) {
+    /// Counts the steps of comparing `a` with `b` (equality, `in`): nothing when the comparison
+    /// ends at once (a container with a scalar, lists of different lengths), else a step for every
+    /// node of `a`, since a value whose parts are shared may have far more nodes than its memory
+    /// suggests. Throws once the step limit is passed, so the count stops there too.
+    func walk(comparing a: Value, _ b: Value) throws(EvaluationError) {
+        switch (a, b) {
+        case (.list(let x), .list(let y)) where x.count == y.count: try walk(a)
+        case (.map(let x), .map(let y)) where x.count == y.count: try walk(a)
+        default: return
+        }
+    }
+
+    /// Counts a step for every node of a list or map.
+    private func walk(_ value: Value) throws(EvaluationError) {
         switch value {
         case .list(let items):
             try step()
@@ -33,6 +43,14 @@ final class EvaluationBudget {
         default:
             return
         }
+    }
+
+    /// Throws the memory budget's error when text made of `value` (its written size) could not fit
+    /// in what is left of the budget: checked before such text is built, since a value whose
+    /// parts are shared writes far more than it holds.
+    func reserveText(of value: Value) throws(EvaluationError) {
+        guard value.isWritten(largerThan: max(0, limits.maximumMemoryBytes - memory)) else { return }
+        try allocate(limits.maximumMemoryBytes + 1)
     }
 
     /// Counts `bytes` of newly created values; throws once the memory limit is passed.

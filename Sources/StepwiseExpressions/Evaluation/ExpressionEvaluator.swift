@@ -170,8 +170,7 @@ struct ExpressionEvaluator {
         let rhs = try evaluate(right, in: scope)
         switch op {
         case .equal, .notEqual:
-            try budget.walk(lhs)
-            try budget.walk(rhs)
+            try budget.walk(comparing: lhs, rhs)
             return .bool((lhs == rhs) == (op == .equal))
         case .less, .lessOrEqual, .greater, .greaterOrEqual: return try ValueOrdering.evaluate(op, lhs, rhs)
         case .in: return try contains(rhs, lhs)
@@ -210,8 +209,7 @@ struct ExpressionEvaluator {
         switch container {
         case .list(let elements):
             try budget.step(elements.count / 8)
-            try budget.walk(container)
-            try budget.walk(element)
+            for item in elements { try budget.walk(comparing: item, element) }
             return .bool(elements.contains { $0 == element })
         case .map(let map):
             guard let key = MapKey(element) else { return .bool(false) }

@@ -55,6 +55,7 @@ enum StringFunctions {
         method("reverse", 0...0) { _, scalars in .string(String(String.UnicodeScalarView(scalars.reversed()))) },
         method("format", 1...1) { call, _ throws(EvaluationError) in
             guard case .list(let arguments) = call[0] else { throw call.noOverload }
+            for argument in arguments { try call.budget.reserveText(of: argument) }
             var formatter = StringFormatter(template: try call.string(call.target), arguments: arguments)
             return .string(try formatter.format())
         },

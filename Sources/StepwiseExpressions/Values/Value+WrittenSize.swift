@@ -12,7 +12,11 @@ extension Value {
         switch self {
         case .null, .bool:
             remaining -= 5
-        case .int, .uint, .double:
+        case .int(let number):
+            remaining -= Self.digits(number.magnitude) + (number < 0 ? 1 : 0)
+        case .uint(let number):
+            remaining -= Self.digits(number)
+        case .double:
             remaining -= 24
         case .timestamp, .duration, .type:
             remaining -= 40
@@ -40,6 +44,17 @@ extension Value {
             return wrapped.fits(within: &remaining)
         }
         return remaining >= 0
+    }
+
+    /// How many decimal digits `number` takes.
+    private static func digits(_ number: UInt64) -> Int {
+        var count = 1
+        var rest = number
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        return count
     }
 
     /// A string's JSON text with its quotes: a control character takes six bytes (`\u0001`), a

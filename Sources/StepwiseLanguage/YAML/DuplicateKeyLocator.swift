@@ -47,13 +47,16 @@ enum DuplicateKeyLocator {
         let start = mark.column - 1
         let before = lines[mark.line - 1][..<start].filter { $0 != " " }
         if before.last == "{" || before.last == "," {
+            // The walk starts after the first key as written (quotes included), so that a closing
+            // quote is not read as an opening one.
+            let firstKeyLength = forms.first { Self.isKey($0, in: lines[mark.line - 1], at: start) }?.count ?? 1
             // Flow mapping: walk on from the first key, tracking brackets and quotes.
             var depth = 0
             var quote: Unicode.Scalar?
             var afterComma = false
             for lineIndex in (mark.line - 1)..<lines.count {
                 let line = lines[lineIndex]
-                for column in (lineIndex == mark.line - 1 ? start + 1 : 0)..<line.count {
+                for column in (lineIndex == mark.line - 1 ? min(start + firstKeyLength, line.count) : 0)..<line.count {
                     let scalar = line[column]
                     if let open = quote {
                         if scalar == open { quote = nil }

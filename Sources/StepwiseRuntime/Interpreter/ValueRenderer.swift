@@ -12,15 +12,18 @@ struct ValueRenderer {
     /// The value of `template`, at most `limits.maximumWrittenBytes` written as JSON.
     func render(_ template: ValueTemplate) throws(EvaluationError) -> Value {
         let value = try parts(template)
-        // Each expression's value is bounded by its evaluation; a list or map of several can be
-        // larger than each.
+        // Each expression's value is bounded by its evaluation; a list, a map or a text of several
+        // can be larger than each.
         switch template.kind {
         case .list, .map:
-            guard !value.isWritten(largerThan: limits.maximumWrittenBytes) else { throw .tooLargeToWrite(limits) }
-            return value
+            break
+        case .template(let parsed, _, _) where parsed.singleExpression == nil:
+            break
         default:
             return value
         }
+        guard !value.isWritten(largerThan: limits.maximumWrittenBytes) else { throw .tooLargeToWrite(limits) }
+        return value
     }
 
     private func parts(_ template: ValueTemplate) throws(EvaluationError) -> Value {
