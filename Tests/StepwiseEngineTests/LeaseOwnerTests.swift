@@ -25,23 +25,23 @@ struct LeaseOwnerTests {
     @Test("a live node renews its leases, so a step slower than the lease is not delivered again by another node")
     func slowStepKeepsItsLease() async throws {
         try await CountingServer.with { server in
-            // Three leases long; a lease renewed every third of 2.5 s survives a stall of 1.6 s of a
-            // loaded machine (at 0.9 s, the full suite once stalled a renewal past the lease).
-            server.script("/slow", .json("{}", delay: .milliseconds(7_500)))
+            // Three leases long; a lease renewed every third of 4 s survives a stall of 2.6 s of a
+            // loaded machine (the full suite once stalled a renewal past a 2.5 s lease, in CI).
+            server.script("/slow", .json("{}", delay: .seconds(12)))
             let slow = try definition("""
                 workflow: slow
                 steps:
                   - id: call
-                    http: {url: "\(server.url("/slow"))", timeout: 20s}
+                    http: {url: "\(server.url("/slow"))", timeout: 30s}
                 """)
             let harness = try EngineHarness()
-            let short = WorkflowEngine.Configuration(lease: .milliseconds(2_500), maximumIdle: .milliseconds(50))
+            let short = WorkflowEngine.Configuration(lease: .seconds(4), maximumIdle: .milliseconds(50))
             try await harness.withEngine([slow], owner: LeaseOwner.current(node: "a").description, configuration: short) { first in
                 let run = try await first.start("slow")
                 _ = try await eventually("the slow request") { server.requests(to: "/slow").first }
                 // Another node polls the same store all along; the first one stays alive.
                 try await harness.withEngine([slow], owner: LeaseOwner(node: "b", host: "other.test", pid: 1, started: "1").description, configuration: short) { _ in
-                    let finished = try await finishedRun(run.id, in: first.store, within: .seconds(20))
+                    let finished = try await finishedRun(run.id, in: first.store, within: .seconds(40))
                     #expect(finished.status == .succeeded)
                 }
             }
