@@ -314,6 +314,10 @@ extension EngineFeatureTests {
                 let refused = try await send(.POST, server.url("/v2/workflows/dlq/\(path)"), headers: overridden)
                 #expect(refused.status == 400 && refused.error?.hasPrefix(yamlRefusal) == true, "\(path): \(refused.body)")
             }
+            for path in ["restart/dlq_\(ids[0])", "resume/dlq_\(ids[0])"] {
+                let refused = try await send(.POST, server.url("/v2/workflows/dlq/\(path)"), headers: [("Upstash-Delay", "3000000d")])
+                #expect(refused.error == "header 'Upstash-Delay': a delay of 3000000d ends after 9999-12-31T23:59:59Z", "\(path): \(refused.body)")
+            }
             let named = try await send(.POST, server.url("/v2/workflows/dlq/resume?dlqIds=dlq_\(ids[0])"), headers: overridden)
             #expect(named.json?["workflowRuns"] == [] && named.json?["failed"]?.list?.first?["error"]?.string?.hasPrefix(yamlRefusal) == true, "\(named.body)")
             for (header, value) in [

@@ -290,7 +290,7 @@ public actor WorkflowEngine {
 
     /// Continues a dead-lettered run from its failed step with `options` instead of its own from
     /// now on; `nil` when there is no such entry. Throws `ResumeRefusal` for options a YAML run
-    /// cannot take.
+    /// cannot take, or a delay or rate period that cannot work.
     public func resume(deadLetter id: String, options: ResumeOptions = ResumeOptions()) async throws -> RunRecord? {
         let now = clock()
         if let refusal = ResumeRefusal(timing: options, at: now) { throw refusal }
@@ -313,7 +313,8 @@ public actor WorkflowEngine {
 
     /// Starts a fresh run with the input and label of a dead-lettered run, and `options` instead
     /// of its options, and removes the entry; `nil` when there is no such entry (or another
-    /// request took it first). Throws `ResumeRefusal` for options a YAML run cannot take, when
+    /// request took it first). Throws `ResumeRefusal` for options a YAML run cannot take or whose
+    /// delay or rate period cannot work, when
     /// its workflow is gone or no longer takes its input, or when an SDK entry keeps nothing to
     /// start from.
     public func restart(deadLetter id: String, options: ResumeOptions = ResumeOptions()) async throws -> RunRecord? {
