@@ -20,11 +20,7 @@ struct LogOptions: ParsableArguments {
         guard let level = Logger.Level(rawValue: level) else {
             throw CommandFailure.usage("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
-        switch format {
-        case .text:
-            LoggingSystem.bootstrap { label in LogLineHandler(label: label, level: level, format: .text) }
-        case .json:
-            LoggingSystem.bootstrap { label in LogLineHandler(label: label, level: level, format: .json) }
-        }
+        let lines: LogLineHandler.Format = format == .json ? .json : .text
+        LoggingSystem.bootstrap { label in LogLineHandler(label: label, level: level, format: lines) }
     }
 }

@@ -14,13 +14,14 @@ extension WorkflowEngine {
         let deadline: TimestampValue
         do throws(ProtocolError) {
             request = try WaitRequest(jsonBytes: body)
-            guard let named = try MessageOptions(headers: headers, prefix: "upstash-").workflow.runId else {
+            let options = try MessageOptions(headers: headers, prefix: "upstash-")
+            guard let named = options.workflow.runId else {
                 throw ProtocolError("header 'Upstash-Workflow-RunId' is missing; a wait belongs to a run")
             }
             runId = named
             deadline = try now.after(request.timeoutDuration, for: "'timeout': a wait")
             // The wait's headers and its timeout's are published when it resolves: new messages.
-            try NewMessageRules.check(try MessageOptions(headers: headers, prefix: "upstash-"), headerPrefix: "Upstash-", at: now)
+            try NewMessageRules.check(options, headerPrefix: "Upstash-", at: now)
             let timeoutHeaders = HeaderFields(request.timeoutHeaders.map { ($0.name, $0.value) })
             try NewMessageRules.check(try MessageOptions(headers: timeoutHeaders, prefix: "upstash-"), headerPrefix: "timeoutHeaders: Upstash-", at: now)
         } catch {

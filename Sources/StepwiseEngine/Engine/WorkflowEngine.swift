@@ -831,10 +831,10 @@ extension TimestampValue {
     }
 
     /// This instant `delay` later, for a time a client asked for; an error naming `what` when that
-    /// is after 9999-12-31T23:59:59Z, the latest time the engine keeps.
+    /// is after `TimestampValue.latestSecond`, the latest time the engine keeps.
     func after(_ delay: WireDuration, for what: String) throws(ProtocolError) -> TimestampValue {
         guard let due = try? TimestampValue(nanosecondsSinceEpoch: nanosecondsSinceEpoch + Int128(delay.milliseconds) * 1_000_000) else {
-            throw ProtocolError("\(what) of \(delay) ends after 9999-12-31T23:59:59Z")
+            throw ProtocolError("\(what) of \(delay) ends after \(TimestampValue.latestSecond)")
         }
         return due
     }

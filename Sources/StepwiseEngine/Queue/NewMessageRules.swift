@@ -21,8 +21,8 @@ enum NewMessageRules {
         if options.timeout?.milliseconds == 0 {
             throw ProtocolError("header '\(prefix)Timeout': a timeout of 0 would end every attempt before an answer; leave the header out for the default")
         }
-        if let notBefore = options.notBefore, notBefore > TimestampValue.latestSecondsSinceEpoch {
-            throw ProtocolError("header '\(prefix)Not-Before': '\(notBefore)' is after 9999-12-31T23:59:59Z: the value is unix seconds, not milliseconds")
+        if let notBefore = options.notBefore, notBefore > TimestampValue.latestSecond.secondsSinceEpoch {
+            throw ProtocolError("header '\(prefix)Not-Before': '\(notBefore)' is after \(TimestampValue.latestSecond): the value is unix seconds, not milliseconds")
         }
         if let delay = options.delay, options.notBefore == nil { _ = try now.after(delay, for: "header '\(prefix)Delay': a delay") }
         if options.flowControl?.period?.milliseconds == 0 {

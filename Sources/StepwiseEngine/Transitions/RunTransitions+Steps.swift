@@ -51,29 +51,22 @@ extension RunTransitions {
         guard let runId, woken.isEmpty, let run = try transaction.run(id: runId), run.status == .running else {
             return NotifyResult(woken: woken, stored: false)
         }
-        let kind = NotifyResult.lookbackKind
-        guard try transaction.keptEventCount(runId: runId, prefix: kind + ":") < NotifyResult.maximumKeptEvents else {
-            return NotifyResult(woken: [], stored: false, refused: true)
-        }
-        let key = LookbackKey.key(kind: kind, eventId: event, nanoseconds: time.nanosecondsSinceEpoch, salt: UInt32.random(in: 0...UInt32.max))
-        try transaction.keepEvent(runId: runId, event: key, data: data, at: time)
-        return NotifyResult(woken: [], stored: true)
+        let kept = try transaction.keepEarlyEvent(
+            data, kind: NotifyResult.lookbackKind, eventId: event, runId: runId, at: time, maximum: NotifyResult.maximumKeptEvents)
+        return NotifyResult(woken: [], stored: kept, refused: !kept)
     }
 
     /// Keeps `request` (a webhook call's event body) for one of running SDK run `runId`'s coming
-    /// waits on `eventId`, under a key of its own (`WebhookRequest.lookbackKey`): `.noRun` when
+    /// waits on `eventId`, under a key of its own (`keepEarlyEvent`): `.noRun` when
     /// the run is not a running SDK run, `.refused` when it already keeps
     /// `WebhookOutcome.maximumKeptCalls` calls, unless the call is `returned` (it was kept, and
     /// counted, before it was taken out).
     public func keepWebhookCall(runId: String, eventId: String, request: String, returned: Bool, at time: TimestampValue) throws -> WebhookOutcome {
         guard let run = try transaction.run(id: runId), run.endpoint != nil, run.status == .running else { return .noRun }
-        if !returned {
-            let kept = try transaction.keptEventCount(runId: runId, prefix: WebhookRequest.lookbackKeysPrefix)
-            guard kept < WebhookOutcome.maximumKeptCalls else { return .refused }
-        }
-        let key = WebhookRequest.lookbackKey(eventId: eventId, nanoseconds: time.nanosecondsSinceEpoch, salt: UInt32.random(in: 0...UInt32.max))
-        try transaction.keepEvent(runId: runId, event: key, data: .string(request), at: time)
-        return .kept
+        let kept = try transaction.keepEarlyEvent(
+            .string(request), kind: WebhookRequest.lookbackKind, eventId: eventId, runId: runId, at: time,
+            maximum: returned ? nil : WebhookOutcome.maximumKeptCalls)
+        return kept ? .kept : .refused
     }
 
     /// Stores a pending operation with its timer or call message.

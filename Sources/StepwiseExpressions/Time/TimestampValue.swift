@@ -19,8 +19,9 @@ public struct TimestampValue: Sendable, Hashable, Comparable, CustomStringConver
 
     /// 1970-01-01T00:00:00Z.
     public static let epoch = TimestampValue(validNanoseconds: 0)
-    /// 9999-12-31T23:59:59Z in whole seconds since the epoch: the latest second a timestamp names.
-    public static let latestSecondsSinceEpoch = secondsRange.upperBound
+    /// 9999-12-31T23:59:59Z, the latest whole second a timestamp names: no store keeps a due
+    /// time after it.
+    public static let latestSecond = TimestampValue(validNanoseconds: Int128(secondsRange.upperBound) * nanosecondsPerSecond)
 
     /// The instant `nanosecondsSinceEpoch` after the epoch, or the nearest end of the range when it
     /// is outside: for due times, where "later than can be named" must never become "now".

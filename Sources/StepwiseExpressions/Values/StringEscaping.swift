@@ -38,6 +38,19 @@ enum StringEscaping {
         output += "\""
     }
 
+    /// How many UTF-8 bytes `appendQuoted` writes for `text`, quotes included, without writing them.
+    static func quotedByteCount(_ text: String, style: Style) -> Int {
+        var count = 2
+        for byte in text.utf8 {
+            guard needsEscape(byte, style: style), let escape = escape(for: Unicode.Scalar(byte), style: style) else {
+                count += 1
+                continue
+            }
+            count += escape.utf8.count
+        }
+        return count
+    }
+
     /// Whether a UTF-8 byte may need an escape in `style`: quotes, backslashes, ASCII control
     /// characters (and DEL for CEL literals). Bytes of multi-byte scalars are never escaped.
     private static func needsEscape(_ byte: UInt8, style: Style) -> Bool {

@@ -1,8 +1,8 @@
 extension Value {
     /// Whether this value, written as JSON, would take more than `limit` bytes (an estimate never
-    /// below its compact JSON text: escapes counted, numbers at their widest). Parts that are shared in memory (one list referenced twice) count as often as
-    /// they would be written, so a value that doubles by sharing is as large as its text, not as
-    /// small as its memory. The walk stops once the limit is passed: it costs at most about `limit`.
+    /// below its compact JSON text: strings exact, doubles and times at their widest). Parts that
+    /// are shared in memory (one list referenced twice) count as often as they would be written,
+    /// so a value that doubles by sharing is as large as its text, not as small as its memory. The walk stops once the limit is passed: it costs at most about `limit`.
     public func isWritten(largerThan limit: Int) -> Bool {
         var remaining = limit
         return !fits(within: &remaining)
@@ -21,7 +21,7 @@ extension Value {
         case .timestamp, .duration, .type:
             remaining -= 40
         case .string(let text):
-            remaining -= Self.writtenBytes(of: text)
+            remaining -= StringEscaping.quotedByteCount(text, style: .json)
         case .bytes(let bytes):
             remaining -= (bytes.count + 2) / 3 * 4 + 2
         case .list(let items):
@@ -33,7 +33,7 @@ extension Value {
         case .map(let map):
             remaining -= 2
             for (key, value) in map.entries {
-                if case .string(let name) = key { remaining -= Self.writtenBytes(of: name) + 2 } else { remaining -= 26 }
+                if case .string(let name) = key { remaining -= StringEscaping.quotedByteCount(name, style: .json) + 2 } else { remaining -= 26 }
                 guard remaining >= 0, value.fits(within: &remaining) else { return false }
             }
         case .optional(let wrapped):
@@ -55,16 +55,5 @@ extension Value {
             count += 1
         }
         return count
-    }
-
-    /// A string's JSON text with its quotes: a control character takes six bytes (`\u0001`), a
-    /// quote or a backslash two.
-    private static func writtenBytes(of text: String) -> Int {
-        var text = text
-        return text.withUTF8 { bytes in
-            var escapes = 0
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { escapes += byte < 0x20 ? 5 : 1 }
-            return bytes.count + 2 + escapes
-        }
     }
 }

@@ -97,7 +97,7 @@ public struct WorkflowValidator {
     /// An event name written as blank text can never be notified (the routes need a name) nor
     /// waited for usefully, so it is an error before any run starts.
     private mutating func blankEvent(_ event: ValueTemplate, _ name: String) {
-        guard case .literal(.string(let text)) = event.kind, !text.contains(where: { !$0.isWhitespace }) else { return }
+        guard case .literal(.string(let text)) = event.kind, text.isBlank else { return }
         diagnostics.append(Diagnostic(.invalidValue, "the event of \(name) is blank", at: event.span, hint: "name the event, e.g. event: order-paid"))
     }
 

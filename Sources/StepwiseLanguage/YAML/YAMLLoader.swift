@@ -27,33 +27,49 @@ public struct YAMLLoader {
             return (nil, [Diagnostic(
                 .documentTooDeep, "the document nests more than \(maximumDepth) levels deep", at: deep)])
         }
-        switch AliasExpansionBound.check(source, maximumNodes: maximumNodes, maximumDepth: maximumDepth) {
-        case .tooLarge(let alias):
-            return (nil, [tooLargeDiagnostic(at: alias)])
-        case .tooMuchText(let alias):
-            return (nil, [Diagnostic(
-                .documentTooLarge,
-                "the document expands to more than \(AliasExpansionBound.maximumAddedBytes >> 20) MiB of text beyond its own (through aliases)",
-                at: alias, hint: "an alias copies its anchor's text each time it is used; copy what you need instead")])
-        case .tooDeep(let alias):
-            return (nil, [Diagnostic(
-                .documentTooDeep, "the document nests more than \(maximumDepth) levels deep (through aliases)",
-                at: alias, hint: "an alias copies its anchor's whole node; aliases inside anchors nest deeper")])
-        case .unreadable(let error):
-            return (nil, diagnostics(forParseError: error, in: source))
-        case nil:
-            break
-        }
         let node: Node?
-        do {
-            node = try Parser(yaml: source, resolver: .basic).singleRoot()
-        } catch {
-            return (nil, diagnostics(forParseError: error, in: source))
+        switch parsed(source) {
+        case .success(let root): node = root
+        case .failure(.refused(let diagnostic)): return (nil, [diagnostic])
+        case .failure(.unparsable(let error)): return (nil, diagnostics(forParseError: error, in: source))
         }
         guard let node else { return (nil, [Diagnostic(.notAWorkflow, "the document is empty", at: .start)]) }
         var loader = YAMLLoader(source: source)
         let root = loader.convert(node, depth: 0)
         return (loader.diagnostics.isEmpty ? root : nil, loader.diagnostics)
+    }
+
+    /// Why Yams gave no node for a document.
+    private enum ParseFailure: Error {
+        /// Its aliases would expand past a bound, said by the diagnostic; it was not parsed.
+        case refused(Diagnostic)
+        /// Yams's error reading it.
+        case unparsable(Error)
+    }
+
+    /// Yams's root node of `source`, its aliases measured first (`AliasExpansionBound`).
+    private static func parsed(_ source: String) -> Result<Node?, ParseFailure> {
+        switch AliasExpansionBound.check(source, maximumNodes: maximumNodes, maximumDepth: maximumDepth) {
+        case .tooLarge(let alias):
+            return .failure(.refused(tooLargeDiagnostic(at: alias)))
+        case .tooMuchText(let alias):
+            return .failure(.refused(Diagnostic(
+                .documentTooLarge,
+                "the document expands to more than \(AliasExpansionBound.maximumAddedBytes >> 20) MiB of text beyond its own (through aliases)",
+                at: alias, hint: "an alias copies its anchor's text each time it is used; copy what you need instead")))
+        case .tooDeep(let alias):
+            return .failure(.refused(Diagnostic(
+                .documentTooDeep, "the document nests more than \(maximumDepth) levels deep (through aliases)",
+                at: alias, hint: "an alias copies its anchor's whole node; aliases inside anchors nest deeper")))
+        case .unreadable(let error):
+            return .failure(.unparsable(error))
+        case nil:
+            do {
+                return .success(try Parser(yaml: source, resolver: .basic).singleRoot())
+            } catch {
+                return .failure(.unparsable(error))
+            }
+        }
     }
 
     private mutating func convert(_ node: Node, depth: Int, position: Int = 0) -> YAMLNode? {
@@ -156,28 +172,13 @@ public struct YAMLLoader {
         let affordableParses = max(1, duplicateKeySearchBytes / max(1, source.utf8.count))
         while found.count < min(maximumDuplicateKeysReported, affordableParses), let duplicate = last,
             let renamed = DuplicateKeyLocator.renamingKey(duplicate.key, at: duplicate.span, in: text, uniquely: found.count),
-            let next = firstParseError(in: renamed), let following = Self.duplicate(in: next, source: renamed), following.span != duplicate.span
+            case .failure(.unparsable(let next)) = parsed(renamed), let following = Self.duplicate(in: next, source: renamed), following.span != duplicate.span
         {
             found.append(diagnostic(forParseError: next, in: renamed))
             text = renamed
             last = following
         }
         return found.sorted { $0.span < $1.span }
-    }
-
-    /// The error reading `source` gives, checked the way `load` reads it (aliases measured first).
-    private static func firstParseError(in source: String) -> Error? {
-        switch AliasExpansionBound.check(source, maximumNodes: maximumNodes, maximumDepth: maximumDepth) {
-        case .unreadable(let error): return error
-        case .some: return nil
-        case nil:
-            do {
-                _ = try Parser(yaml: source, resolver: .basic).singleRoot()
-                return nil
-            } catch {
-                return error
-            }
-        }
     }
 
     /// The key a duplicate-key error names and where it is written the second time.

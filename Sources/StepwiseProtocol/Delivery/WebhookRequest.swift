@@ -40,23 +40,14 @@ public struct WebhookRequest: Sendable, Equatable {
 
     /// The prefix of the keys webhook calls that come before their waits are kept under for the
     /// run (lookback), apart from the events of notifies, so that no unauthenticated request
-    /// completes a wait for an event; each call has a key of its own (`lookbackKey`), so several
+    /// completes a wait for an event; each call has a key of its own (`LookbackKey`), so several
     /// early calls of one URL complete as many waits, oldest first.
     public static func lookbackPrefix(eventId: String) -> String {
         LookbackKey.prefix(kind: lookbackKind, eventId: eventId)
     }
 
     /// The kind of a kept webhook call's key (`LookbackKey`).
-    static let lookbackKind = "webhook"
-
-    /// The prefix of every kept webhook call's key, whatever its URL.
-    public static let lookbackKeysPrefix = lookbackKind + ":"
-
-    /// The key of a call of `eventId`'s URL kept at `nanoseconds` since the epoch: its order
-    /// is the calls' (`salt` tells two of one nanosecond apart).
-    public static func lookbackKey(eventId: String, nanoseconds: Int128, salt: UInt32) -> String {
-        LookbackKey.key(kind: lookbackKind, eventId: eventId, nanoseconds: nanoseconds, salt: salt)
-    }
+    public static let lookbackKind = "webhook"
 
     /// Whether `log` (an SDK run's log) has the `CreateWebhook` step that made the webhook of
     /// `eventId`: the SDK publishes it before anyone can know the URL, so no other event id can be

@@ -7,7 +7,7 @@ enum QStashTime {
     /// `instant` in unix seconds, rounded up but never past the last second a timestamp names
     /// (which the engine refuses).
     static func notBefore(_ instant: TimestampValue) -> Int64 {
-        min(Int64(clamping: (instant.nanosecondsSinceEpoch + 999_999_999) / 1_000_000_000), TimestampValue.latestSecondsSinceEpoch)
+        min(Int64(clamping: (instant.nanosecondsSinceEpoch + 999_999_999) / 1_000_000_000), TimestampValue.latestSecond.secondsSinceEpoch)
     }
 
     /// `duration` in seconds.

@@ -12,18 +12,18 @@ struct ValueRenderer {
     /// The value of `template`, at most `limits.maximumWrittenBytes` written as JSON.
     func render(_ template: ValueTemplate) throws(EvaluationError) -> Value {
         let value = try parts(template)
-        // Each expression's value is bounded by its evaluation; a list, a map or a text of several
-        // can be larger than each.
+        guard Self.assemblesValue(template), value.isWritten(largerThan: limits.maximumWrittenBytes) else { return value }
+        throw .tooLargeToWrite(limits)
+    }
+
+    /// Whether `template` puts its value together from several: a list, a map or a text of several
+    /// parts may be larger than each expression in it, whose value its evaluation bounded.
+    private static func assemblesValue(_ template: ValueTemplate) -> Bool {
         switch template.kind {
-        case .list, .map:
-            break
-        case .template(let parsed, _, _) where parsed.singleExpression == nil:
-            break
-        default:
-            return value
+        case .list, .map: true
+        case .template(let parsed, _, _): parsed.singleExpression == nil
+        case .literal, .secret: false
         }
-        guard !value.isWritten(largerThan: limits.maximumWrittenBytes) else { throw .tooLargeToWrite(limits) }
-        return value
     }
 
     private func parts(_ template: ValueTemplate) throws(EvaluationError) -> Value {

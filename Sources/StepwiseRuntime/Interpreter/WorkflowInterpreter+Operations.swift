@@ -53,7 +53,7 @@ extension WorkflowInterpreter {
     /// and PostgreSQL cannot store a NUL).
     private func eventName(_ value: Value, step: String) throws(ExecutionSignal) -> String {
         let name = Self.text(value)
-        guard name.contains(where: { !$0.isWhitespace }) else {
+        guard !name.isBlank else {
             throw .failed(StepError(message: "the event name is blank: \(value.jsonText())", type: "ValueError", step: step))
         }
         guard !name.containsControlCharacter else {
@@ -86,7 +86,7 @@ extension WorkflowInterpreter {
         do {
             return try instant.adding(duration)
         } catch {
-            let message = "\(duration) from \(instant) ends after 9999-12-31T23:59:59Z, the latest time a run can name (\(error.message))"
+            let message = "\(duration) from \(instant) ends after \(TimestampValue.latestSecond), the latest time a run can name (\(error.message))"
             throw .failed(StepError(message: message, type: "TimeError", step: step))
         }
     }

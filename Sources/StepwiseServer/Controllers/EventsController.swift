@@ -57,7 +57,7 @@ struct EventsController: Sendable {
     /// timeout, and workflows refuse blank event names, so such an id is a caller's mistake.
     private static func refusal(ofEvent event: String) -> Response? {
         guard !event.isEmpty else { return JSONResponse.error(.badRequest, "the event id is missing from the path") }
-        guard event.contains(where: { !$0.isWhitespace }) else { return JSONResponse.error(.badRequest, "the event id is blank") }
+        guard !event.isBlank else { return JSONResponse.error(.badRequest, "the event id is blank") }
         return nil
     }
 
