@@ -104,6 +104,14 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
         return error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
     }
 
+    /// Whether `error` is the driver's for a connection that failed or closed under a statement.
+    static func isConnectionLost(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        return lostConnectionCodes.contains(error.code)
+    }
+
+    private static let lostConnectionCodes: Set<PSQLError.Code> = [.connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed]
+
     /// The SQLSTATEs of a transaction aborted for a conflict with a concurrent one, so that
     /// running it again is right: a serialization failure, a deadlock, or a unique key inserted by both.
     static let conflictStates: Set<String> = ["40001", "40P01", "23505"]

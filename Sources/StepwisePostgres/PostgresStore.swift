@@ -26,12 +26,18 @@ public final class PostgresStore: Store, Service {
     /// Connections (and worker threads) at most.
     static let connections = 16
 
-    private init(location: PostgresLocation, logger: Logger) {
+    /// How long a transaction waits for a connection before the store is called unavailable.
+    let connectionWait: Duration
+    /// The wait for a connection when `open` is not told otherwise.
+    public static let standardConnectionWait = Duration.seconds(10)
+
+    private init(location: PostgresLocation, connectionWait: Duration, logger: Logger) {
         var configuration = location.clientConfiguration
         configuration.options.maximumConnections = Self.connections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.location = location
+        self.connectionWait = connectionWait
         self.logger = logger
         workers = NIOThreadPool(numberOfThreads: Self.connections)
         workers.start()
@@ -39,8 +45,12 @@ public final class PostgresStore: Store, Service {
     }
 
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, with
-    /// `?sslmode=disable|prefer|require`) and migrates it to the current schema.
-    public static func open(url: String, logger: Logger = Logger(label: "stepwise.postgres")) async throws -> PostgresStore {
+    /// `?sslmode=disable|prefer|require`) and migrates it to the current schema. Later, a
+    /// transaction that gets no connection within `connectionWait` (the database is down, or every
+    /// connection stays busy) fails with `StoreUnavailable` instead of waiting on the pool.
+    public static func open(
+        url: String, connectionWait: Duration = standardConnectionWait, logger: Logger = Logger(label: "stepwise.postgres")
+    ) async throws -> PostgresStore {
         let location = try PostgresLocation(url: url)
         // One connection of its own first: a pool would keep retrying an unreachable server.
         let worker = NIOThreadPool(numberOfThreads: 1)
@@ -57,7 +67,11 @@ public final class PostgresStore: Store, Service {
         }
         try? await connection?.close()
         try? await worker.shutdownGracefully()
-        return PostgresStore(location: location, logger: logger)
+        return PostgresStore(location: location, connectionWait: connectionWait, logger: logger)
+    }
+
+    public func checkAvailable() async throws {
+        try await session { session in _ = try session.execute("SELECT 1") }
     }
 
     /// Runs until the service group shuts down, then closes the pool.
@@ -92,14 +106,44 @@ public final class PostgresStore: Store, Service {
         }
     }
 
-    /// Runs `body` with a connection of the pool on a worker thread; the driver's errors come out
-    /// described (`PostgresStoreError.failed`).
+    /// Runs `body` with a connection of the pool on a worker thread. No connection within
+    /// `connectionWait`, or a connection lost on the way, is `StoreUnavailable`; the driver's
+    /// other errors come out described (`PostgresStoreError.failed`).
     func session<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        let lease = ConnectionLease()
         do {
-            return try await client.withConnection { connection in
-                try await self.workers.runIfActive { try body(PostgresSession(connection: connection, logger: self.logger)) }
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await self.client.withConnection { connection in
+                        guard lease.begin() else { throw CancellationError() }
+                        return try await self.workers.runIfActive { try body(PostgresSession(connection: connection, logger: self.logger)) }
+                    }
+                }
+                group.addTask {
+                    try? await Task.sleep(for: self.connectionWait)
+                    return nil
+                }
+                while let finished = try await group.next() {
+                    if let value = finished {
+                        group.cancelAll()
+                        return value
+                    }
+                    try Task.checkCancellation()
+                    if lease.expire() {
+                        group.cancelAll()
+                        throw StoreUnavailable(reason: "no PostgreSQL connection came free within \(self.connectionWait)")
+                    }
+                }
+                throw CancellationError()
             }
+        } catch let error as StoreUnavailable {
+            throw error
+        } catch let error as CancellationError {
+            throw error
         } catch {
+            guard lease.began, !PostgresStoreError.isConnectionLost(error) else {
+                throw StoreUnavailable(reason: PostgresStoreError.describe(error))
+            }
             throw PostgresStoreError.described(error)
         }
     }

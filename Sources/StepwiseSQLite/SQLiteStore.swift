@@ -124,6 +124,10 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func checkAvailable() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
     public func releaseLeases(owners: [String]) async throws {
         try await pool.write { db in
             for owner in owners {

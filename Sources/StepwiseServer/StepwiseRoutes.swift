@@ -3,10 +3,10 @@ import Logging
 import Prometheus
 import StepwiseEngine
 
-/// The HTTP API of `stepwise serve`, one controller per concern: health, the runner endpoint
+/// The HTTP API of `stepwise serve`, one controller per concern: health and readiness, the runner endpoint
 /// (`POST /workflows/{name}`), Stepwise's read API (`/api/runs`), and the QStash API (publishing,
 /// runs, events, DLQ, schedules, signing keys, flow control, queues, URL groups, messages). Every error is a JSON body with a message for
-/// people; failures of the store answer 500 with a log reference, never the store's text.
+/// people; failures of the store answer 500 (503 while it is unavailable) with a log reference, never the store's text.
 public struct StepwiseRoutes: Sendable {
     /// The largest request body accepted by routes that take no message (the message routes, a
     /// run's end, notify and wait take `ConnectionLimits.maximumMessageBytes`, this by default).
@@ -34,7 +34,7 @@ public struct StepwiseRoutes: Sendable {
 
     /// Adds the routes to `router`.
     public func register(on router: Router<StepwiseRequestContext>) {
-        router.get("health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+        HealthController(engine: engine, failures: failures).addRoutes(to: router)
         RunnerController(engine: engine, failures: failures).addRoutes(to: router)
         RunsController(engine: engine, failures: failures).addRoutes(to: router)
         PublishingController(engine: engine, failures: failures, maximumMessageBytes: maximumMessageBytes).addRoutes(to: router)

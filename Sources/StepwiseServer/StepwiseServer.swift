@@ -57,9 +57,11 @@ public struct StepwiseServer: Sendable {
             logger: logger)
     }
 
-    /// Runs until SIGINT or SIGTERM.
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await application(onRunning: onRunning).runService()
+    /// Runs until SIGINT or SIGTERM, then stops gracefully: the listener closes, change feeds
+    /// end, requests and deliveries in flight finish. Requests still open `shutdownTimeout` plus
+    /// 5 s later are cancelled (the engine leaves its deliveries at `shutdownTimeout` itself).
+    public func run(shutdownTimeout: Duration = .seconds(30), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        try await application(onRunning: onRunning).runService(stoppingWithin: shutdownTimeout + .seconds(5))
     }
 }
 

@@ -50,6 +50,16 @@ public struct RunningServer: Sendable {
         }
     }
 
+    /// Starts a server for `definitions` over `store`, which the caller opened and closes (a
+    /// store configured as the test needs), runs `body` with it, and shuts it down afterwards.
+    public static func with<T>(
+        _ definitions: [WorkflowDefinition], over store: any Store, logger: Logger = silentLogger, _ body: (RunningServer) async throws -> T
+    ) async throws -> T {
+        try await serve(
+            definitions, store: store, secrets: [:], logger: logger, limits: ConnectionLimits(), trustedProxies: TrustedProxies(),
+            configuration: .init(), clock: WorkflowEngine.systemTime, body)
+    }
+
     private static func serve<T>(
         _ definitions: [WorkflowDefinition], store: any Store, secrets: [String: String], logger: Logger, limits: ConnectionLimits,
         trustedProxies: TrustedProxies, configuration: WorkflowEngine.Configuration, clock: @escaping @Sendable () -> TimestampValue, _ body: (RunningServer) async throws -> T
@@ -104,6 +114,8 @@ public struct HTTPAnswer: Sendable {
     public let body: String
     /// The `Set-Cookie` header, if any.
     public var setCookie: String? = nil
+    /// The `Retry-After` header, if any.
+    public var retryAfter: String? = nil
 
     /// The body as JSON; `nil` when it is not JSON.
     public var json: Value? { try? Value(json: body) }
@@ -135,5 +147,5 @@ public func send(
     let collected = try await response.body.collect(upTo: 4 << 20)
     return HTTPAnswer(
         status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"), body: String(buffer: collected),
-        setCookie: response.headers.first(name: "Set-Cookie"))
+        setCookie: response.headers.first(name: "Set-Cookie"), retryAfter: response.headers.first(name: "Retry-After"))
 }

@@ -87,6 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         case .invalidInput(let problems): "the input does not match the input schema:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
         case .invalidRunId, .runIdTaken: error.description
         case .storage(let message): message
+        case .unavailable(let error): error.description
         }
     }
 }

@@ -44,6 +44,11 @@ struct RunnerCommand: AsyncParsableCommand {
     @Option(name: .customLong("base-url"), help: "The public base URL of the endpoints (default: $UPSTASH_WORKFLOW_URL, else the request's Host).")
     var baseURL: String?
 
+    @Option(
+        name: .customLong("shutdown-timeout"),
+        help: "On SIGTERM or SIGINT, how long to let requests in flight (a step's http call) finish before exiting; the orchestrator delivers again what got no answer.")
+    var shutdownTimeout = DurationArgument("30s", .seconds(30))
+
     @Option(name: .long, help: "Where every served version of a workflow is kept, so runs pinned to it finish after a redeploy.")
     var versions = ".stepwise/versions"
 
@@ -100,7 +105,7 @@ struct RunnerCommand: AsyncParsableCommand {
         let banner = "stepwise runner serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):"
         let detail = " with QStash at \(connection.url); \(signing)\n"
         let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: connections.limits(maximumMessageBytes: maxDeliveryBytes))
-        try await server.run { port in
+        try await server.run(shutdownTimeout: shutdownTimeout.duration) { port in
             FileHandle.standardOutput.write(Data((banner + String(port) + detail).utf8))
         }
     }

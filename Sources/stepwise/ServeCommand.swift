@@ -24,6 +24,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where runs are stored: sqlite:PATH, or postgres://user:password@host:port/database for several nodes sharing one database (default: $STEPWISE_STORE, else sqlite:.stepwise/stepwise.db).")
     var store: String?
 
+    @Option(
+        name: .customLong("store-wait"),
+        help: "How long a request waits for a PostgreSQL connection before it is answered 503 with Retry-After (the database is down, or every connection stays busy); the delivery loop retries on its own.")
+    var storeWait = DurationArgument("10s", .seconds(10))
+
+    @Option(
+        name: .customLong("shutdown-timeout"),
+        help: "On SIGTERM or SIGINT, how long to wait for deliveries in flight (a slow http step) before exiting without them: they stay leased and are delivered again, at once by a restart on this host. Keep it below your orchestrator's kill timeout.")
+    var shutdownTimeout = DurationArgument("30s", .seconds(30))
+
     @Option(name: .long, help: "The address to listen on.")
     var host = "127.0.0.1"
 
@@ -82,6 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         try ListenPort.check(port)
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        guard storeWait.duration >= .milliseconds(100) else { throw ValidationError("--store-wait must be at least 100ms") }
         guard lazyFetchBytes >= 0 else { throw ValidationError("--lazy-fetch-bytes must be a number of bytes, or 0 to turn lazy fetch off") }
         guard (1...(100 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1 and 104857600 (100 MiB)") }
         do {
@@ -97,7 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
         try logging.bootstrap()
         ProcessMemory.limitArenas()
         let folder = try loadWorkflows()
-        let (store, closeStore) = try await StoreLocation(option: store).open()
+        let (store, closeStore) = try await StoreLocation(option: store).open(connectionWait: storeWait.duration)
         do {
             try await serve(folder, store: store)
             await closeStore()
@@ -121,7 +132,9 @@ struct ServeCommand: AsyncParsableCommand {
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
         let limits = connections.limits(maximumMessageBytes: maxMessageBytes)
         let proxies = try TrustedProxies(trustedProxies)
-        try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry).run { port in
+        try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry).run(
+            shutdownTimeout: shutdownTimeout.duration
+        ) { port in
             let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "
                 + "(API token from \(token.source))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
@@ -165,7 +178,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = WorkflowEngine.Configuration(
             maximumConcurrentDeliveries: concurrency, lease: lease.duration, retryDelayScale: retryDelayScale,
             sleepLookahead: sleepLookahead.duration, runRetention: runRetention?.duration,
-            lazyFetch: lazyFetchBytes == 0 ? nil : LazyFetch(threshold: lazyFetchBytes))
+            lazyFetch: lazyFetchBytes == 0 ? nil : LazyFetch(threshold: lazyFetchBytes), shutdownTimeout: shutdownTimeout.duration)
         // What a queued message's destination answers may be as large as a message may: an SDK's
         // answer to a step that failed with a large error holds it twice (message and stack).
         // YAML `call` steps keep the engine's own transport and its documented 10 MiB.

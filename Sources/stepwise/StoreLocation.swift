@@ -14,8 +14,9 @@ struct StoreLocation {
         text = option ?? environment["STEPWISE_STORE"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.standard
     }
 
-    /// Opens the store (a PostgreSQL pool connects and migrates first); `close` ends it.
-    func open() async throws -> (store: any Store, close: @Sendable () async -> Void) {
+    /// Opens the store (a PostgreSQL pool connects and migrates first, and waits at most
+    /// `connectionWait` for a connection later); `close` ends it.
+    func open(connectionWait: Duration = PostgresStore.standardConnectionWait) async throws -> (store: any Store, close: @Sendable () async -> Void) {
         if text.hasPrefix("sqlite:") {
             return (try SQLiteStore(path: String(text.dropFirst("sqlite:".count))), {})
         }
@@ -23,7 +24,7 @@ struct StoreLocation {
             throw CommandFailure.usage("unsupported --store: use sqlite:PATH or postgres://user:password@host:port/database")
         }
         do {
-            let store = try await PostgresStore.open(url: text)
+            let store = try await PostgresStore.open(url: text, connectionWait: connectionWait)
             return (store, { await store.close() })
         } catch let error as PostgresStoreError {
             throw CommandFailure.usage("\(error)")

@@ -53,6 +53,8 @@ struct APIAccessTests {
             #expect(try await server.store.namedQueues().isEmpty, "no queue was created")
             #expect(try await server.store.urlGroups().isEmpty, "no URL group was created")
             #expect(try await send(.GET, server.url("/health"), token: nil).status == 200, "/health needs no token")
+            let ready = try await send(.GET, server.url("/ready"), token: nil)
+            #expect(ready.status == 200 && ready.json == ["status": "ready"], "/ready needs no token and tells only up or down: \(ready.body)")
             // A webhook URL is its own credential (404 here: no such run); nothing else under its prefix is.
             #expect(try await send(.POST, server.url("/v2/workflows/hooks/u/wfr_x/evt_x"), body: "{}", token: nil).status == 404)
             for path in ["/v2/workflows/hooks/u/wfr_x/evt_x/more", "/v2/workflows/hooks/u/wfr_x", "/v2/workflows/hooks/u/../evt_x", "/v2/workflows/hooks//wfr_x/evt_x"] {

@@ -50,12 +50,17 @@ public actor WorkflowEngine {
         /// When a step delivery or a call's callback goes out empty for an SDK that reads its
         /// run's log itself (`LazyFetch`, QStash's 3 MiB by default); `nil` always sends the body.
         public var lazyFetch: LazyFetch?
+        /// How long a stopping loop waits for the deliveries in flight (a slow `http` step, an
+        /// endpoint's answer) before it leaves them: they stay leased and are delivered again,
+        /// as after a crash (at once by this node's successor on the same host).
+        public var shutdownTimeout: Duration
 
         /// A configuration with the given limits (by default those of production).
         public init(
             maximumConcurrentDeliveries: Int = defaultConcurrentDeliveries, lease: Duration = .seconds(60), maximumIdle: Duration = .seconds(30),
             retryDelayScale: Double = 1, deliveryTimeoutMilliseconds: Int64 = 600_000, messageLogRetention: Duration = .seconds(7 * 86_400),
-            sleepLookahead: Duration = .milliseconds(500), runRetention: Duration? = nil, lazyFetch: LazyFetch? = LazyFetch()
+            sleepLookahead: Duration = .milliseconds(500), runRetention: Duration? = nil, lazyFetch: LazyFetch? = LazyFetch(),
+            shutdownTimeout: Duration = .seconds(30)
         ) {
             self.maximumConcurrentDeliveries = maximumConcurrentDeliveries
             self.lease = lease
@@ -66,6 +71,7 @@ public actor WorkflowEngine {
             self.sleepLookahead = sleepLookahead
             self.runRetention = runRetention
             self.lazyFetch = lazyFetch
+            self.shutdownTimeout = shutdownTimeout
         }
     }
 
@@ -200,6 +206,8 @@ public actor WorkflowEngine {
         let result: (run: RunRecord, created: Bool)
         do {
             result = try await store.createRun(record)
+        } catch let error as StoreUnavailable {
+            throw .unavailable(error)
         } catch {
             throw .storage(String(describing: error))
         }
@@ -382,7 +390,33 @@ public actor WorkflowEngine {
         for check in sleepsAheadChecking.values { await check.value }
         let held = sleepsAhead.takeAll()
         await Task { await release(held) }.value
-        for task in inFlight.values { await task.value }
+        await finishDeliveriesInFlight()
+    }
+
+    /// Waits for the deliveries in flight, at most `shutdownTimeout`, from tasks of their own (this
+    /// one is cancelled, so its own waits would end at once); those still running are left leased.
+    private func finishDeliveriesInFlight() async {
+        let running = inFlight
+        guard !running.isEmpty else { return }
+        let limit = configuration.shutdownTimeout
+        let finished = await Task {
+            let (outcomes, outcome) = AsyncStream<Bool>.makeStream()
+            Task {
+                for task in running.values { await task.value }
+                outcome.yield(true)
+            }
+            let timer = Task {
+                try? await Task.sleep(for: limit)
+                outcome.yield(false)
+            }
+            var first = outcomes.makeAsyncIterator()
+            let allFinished = await first.next() ?? true
+            timer.cancel()
+            return allFinished
+        }.value
+        guard !finished else { return }
+        let left = inFlight.count
+        logger.warning("stopping after \(limit) with \(left) delivery(ies) still in flight; they stay leased and are delivered again (at once by a restart on this host)")
     }
 
     /// Releases the leases of this node's own name (a restart under a fixed name) and of owners
@@ -883,6 +917,8 @@ public enum StartError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A client's run id that names a run of another workflow (or the engine's own child run).
     case runIdTaken(String)
     case storage(String)
+    /// The store cannot be used for now; the same start may succeed later.
+    case unavailable(StoreUnavailable)
 
     public var description: String {
         switch self {
@@ -891,6 +927,7 @@ public enum StartError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidRunId(let problem): "invalid run id: \(problem)"
         case .runIdTaken(let id): "run id '\(id)' belongs to a run of another workflow"
         case .storage(let message): "the store failed: \(message)"
+        case .unavailable(let error): error.description
         }
     }
 }

@@ -309,6 +309,10 @@ public protocol Store: Sendable {
     /// completion), until the calling task is cancelled; throws when the connection carrying the
     /// notifications is lost. Returns at once for a store no other process shares.
     func watchForWork(_ onWork: @escaping @Sendable () -> Void) async throws
+
+    /// Returns when the store answers a trivial read now; throws (`StoreUnavailable` when its
+    /// database cannot be reached) otherwise. `GET /ready` asks it for load balancers.
+    func checkAvailable() async throws
 }
 
 extension Store {

@@ -1,4 +1,5 @@
 import Hummingbird
+import ServiceLifecycle
 import StepwiseEngine
 import StepwiseExpressions
 
@@ -83,11 +84,17 @@ struct ChangeFeedController: Sendable {
         case tick(Int)
     }
 
-    /// `events` and a tick every `recheck`, in one sequence that ends when the consumer stops.
+    /// `events` and a tick every `recheck`, in one sequence that ends when the consumer stops or
+    /// the server shuts down (a followed feed would otherwise hold a stopping server open; a
+    /// client sees the stream end without `finished` and reads the run again).
     private static func signals(_ events: AsyncStream<RunEvent>) -> AsyncStream<Signal> {
         let (signals, continuation) = AsyncStream<Signal>.makeStream(bufferingPolicy: .bufferingNewest(RunEventHub.buffer))
         let forward = Task {
-            for await event in events { continuation.yield(.event(event)) }
+            await withGracefulShutdownHandler {
+                for await event in events { continuation.yield(.event(event)) }
+            } onGracefulShutdown: {
+                continuation.finish()
+            }
         }
         let ticks = Task {
             var count = 0

@@ -52,6 +52,8 @@ struct RunnerController: Sendable {
                 return JSONResponse.error(.conflict, error.description)
             case .storage(let message):
                 return failures.answer("the run could not be stored", message)
+            case .unavailable(let unavailable):
+                return failures.answer("the run could not be stored", unavailable)
             }
         }
     }

@@ -44,15 +44,17 @@ public struct RunnerServer: Sendable {
             logger: logger)
     }
 
-    /// Runs until SIGINT or SIGTERM. Once listening, it registers the workflows' schedules with
-    /// its orchestrator, trying again (after 1 s, 2 s, … up to a minute) while it cannot.
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// Runs until SIGINT or SIGTERM, then lets the requests in flight finish for at most
+    /// `shutdownTimeout` (the orchestrator delivers again what gets no answer). Once listening,
+    /// it registers the workflows' schedules with its orchestrator, trying again (after 1 s,
+    /// 2 s, … up to a minute) while it cannot.
+    public func run(shutdownTimeout: Duration = .seconds(30), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let registration = Mutex<Task<Void, Never>?>(nil)
         defer { registration.withLock { $0?.cancel() } }
         try await application { port in
             await onRunning(port)
             registration.withLock { $0 = Task { await keepRegisteringSchedules(port: port) } }
-        }.runService()
+        }.runService(stoppingWithin: shutdownTimeout)
     }
 
     /// Registers the workflows' `schedule` entries with the orchestrator as schedules of the

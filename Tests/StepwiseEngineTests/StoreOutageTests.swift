@@ -1,0 +1,87 @@
+import Foundation
+import StepwiseEngine
+import StepwisePostgres
+import StepwiseTesting
+import Testing
+
+/// A PostgreSQL outage seen from the API: the database sits behind a TCP hop the test takes down,
+/// as a dropped route or a stopped server would, and brings back.
+@Suite("A PostgreSQL outage", .enabled(if: StoreKind.testable.contains(.postgres), Comment(rawValue: StoreKind.postgresSkipReason)))
+struct StoreOutageTests {
+    static let waiter = """
+        workflow: waiter
+        steps:
+          - id: paid
+            wait_for_event: {event: "paid-${{ input.order }}", timeout: 1h}
+        output: paid
+        """
+
+    @Test("while the database is unreachable every route answers 503 with Retry-After within the store's wait, /ready says so, nothing secret is told; once it is back the runs go on")
+    func outage() async throws {
+        let database = try await PostgresTestDatabase.create()
+        guard var location = URLComponents(string: database.url), let host = location.host, let port = location.port else {
+            throw WaitTimeout(description: "the test database's URL names no host and port: \(database.url)")
+        }
+        let forwarder = TCPForwarder(to: host, port: port)
+        try await forwarder.start()
+        location.port = await forwarder.port
+        let log = CapturedLog()
+        do {
+            let store = try await PostgresStore.open(url: location.string ?? "", connectionWait: .seconds(1), logger: log.logger)
+            do {
+                try await RunningServer.with([try definition(Self.waiter)], over: store, logger: log.logger) { server in
+                    try await throughOutage(server, forwarder: forwarder)
+                }
+                await store.close()
+            } catch {
+                await store.close()
+                throw error
+            }
+        } catch {
+            await forwarder.stop()
+            await database.drop()
+            throw error
+        }
+        await forwarder.stop()
+        await database.drop()
+        #expect(log.text.contains("the store is unavailable"), "the log says why requests were refused")
+        #expect(!log.text.contains("stepwise-test-password"), "no log line names the database's password")
+    }
+
+    private func throughOutage(_ server: RunningServer, forwarder: TCPForwarder) async throws {
+        #expect(try await send(.GET, server.url("/ready"), token: nil).status == 200)
+        let runId = try await server.startRun("waiter", #"{"order": "A"}"#)
+        try await parked(runId, "paid", in: server.store)
+
+        await forwarder.stop()
+        // The old behaviour waited on the pool's circuit breaker (about a minute, past `send`'s
+        // 30 s timeout) and answered 500; each of these must come back with a 503.
+        // Reads without a body, writes with one.
+        let requests: [(path: String, body: String?)] = [
+            ("/api/runs", nil), ("/api/runs/\(runId)", nil), ("/v2/notify/paid-A", "{}"), ("/v2/dlq", nil),
+            ("/workflows/waiter", #"{"order": "B"}"#), ("/v2/keys", nil),
+        ]
+        for (path, body) in requests {
+            let answer = try await send(body == nil ? .GET : .POST, server.url(path), body: body)
+            #expect(answer.status == 503, "\(path): \(answer.status) \(answer.body)")
+            #expect(answer.retryAfter == "5", "\(path)")
+            #expect(answer.error?.contains("the database is unavailable; try again later") == true, "\(path): \(answer.body)")
+            #expect(!answer.body.contains("stepwise-test-password") && !answer.body.contains("127.0.0.1"), "\(path): \(answer.body)")
+        }
+        let notReady = try await send(.GET, server.url("/ready"), token: nil)
+        #expect(notReady.status == 503 && notReady.retryAfter == "5", "\(notReady.status) \(notReady.body)")
+        #expect(try await send(.GET, server.url("/health"), token: nil).status == 200, "the process itself is alive")
+
+        try await forwarder.start()
+        _ = try await eventually("the store to answer again", every: .milliseconds(200)) {
+            try await send(.GET, server.url("/ready"), token: nil).status == 200 ? true : nil
+        }
+        let notified = try await eventually("a notify to be taken", every: .milliseconds(200)) {
+            let answer = try await send(.POST, server.url("/v2/notify/paid-A"), body: "{}")
+            return answer.status == 200 ? answer : nil
+        }
+        #expect(notified.json?.list?.first?["workflowRunId"] == .string(runId), "the waiting run took the event: \(notified.body)")
+        let run = try await finishedRun(runId, in: server.store)
+        #expect(run.status == .succeeded)
+    }
+}

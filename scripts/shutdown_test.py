@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""SIGTERM test of `stepwise serve`: a stopping node ends its change feeds, lets a step in flight
+finish within `--shutdown-timeout`, leaves one that would not, and a restart on the same host
+delivers the left step again at once (long before its 60 s lease ends).
+
+Usage: python3 scripts/shutdown_test.py path/to/stepwise
+
+Real processes on 127.0.0.1: the binary, and a stub HTTP server in this process whose answers
+each case sets (a delay, or a hang until the case ends). Prints `N passed, N failed`.
+"""
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOST = "127.0.0.1"
+TOKEN = "shutdown-test-token-0123456789"
+WORKFLOWS = {
+    "waiter.yaml": """
+workflow: waiter
+steps:
+  - id: paid
+    wait_for_event: {event: "paid", timeout: 1h}
+""",
+    "slow.yaml": """
+workflow: slow
+steps:
+  - id: fetch
+    http: {url: "http://127.0.0.1:STUB/step", timeout: 120s}
+  - id: done
+    set: {answer: "${{ steps.fetch.body.n }}"}
+output: ${{ steps.done.answer }}
+""",
+}
+
+
+class Stub:
+    """Answers `GET /step` with `{"n": <count>}` after `delay` seconds; counts the requests."""
+
+    def __init__(self):
+        self.delay = 0.0
+        self.count = 0
+        self.lock = threading.Lock()
+        self.released = threading.Event()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                with stub.lock:
+                    stub.count += 1
+                    count, delay = stub.count, stub.delay
+                stub.released.wait(delay)
+                body = json.dumps({"n": count}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *arguments):
+                pass
+
+        self.server = ThreadingHTTPServer((HOST, 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def requests(self):
+        with self.lock:
+            return self.count
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Node:
+    """`stepwise serve` on a port of its own; `terminate` sends SIGTERM and times the exit."""
+
+    def __init__(self, binary, folder, port, shutdown_timeout):
+        self.port = port
+        self.log_path = os.path.join(folder, f"serve-{port}-{time.monotonic_ns()}.log")
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [binary, "serve", "--workflows", os.path.join(folder, "workflows"), "--store", "sqlite:" + os.path.join(folder, "store.db"),
+             "--host", HOST, "--port", str(port), "--token", TOKEN, "--shutdown-timeout", shutdown_timeout],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if request("GET", self.url("/health"))[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.kill()
+        raise AssertionError(f"stepwise serve did not answer on port {port}: {self.output()}")
+
+    def url(self, path):
+        return f"http://{HOST}:{self.port}{path}"
+
+    def terminate(self, within):
+        """SIGTERM; the seconds until the process exited (failing after `within`) and its status."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            status = self.process.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"still running {within} s after SIGTERM: {self.output()}")
+        return time.monotonic() - started, status
+
+    def kill(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path, errors="replace") as log:
+            return log.read()[-3000:]
+
+
+def request(method, url, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method, headers=headers), timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def wait_for(what, probe, within=30):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"gave up after {within} s waiting for {what}")
+
+
+def start(node, workflow):
+    status, answer = request("POST", node.url(f"/workflows/{workflow}"), {})
+    assert status == 200, f"starting {workflow}: {status} {answer}"
+    return answer["workflowRunId"]
+
+
+def run_status(node, run_id):
+    status, answer = request("GET", node.url(f"/api/runs/{run_id}"))
+    assert status == 200, f"reading {run_id}: {status} {answer}"
+    return answer
+
+
+def followed_feed_ends(binary, folder, stub):
+    """A client following a run's change feed does not hold a stopping server open."""
+    node = Node(binary, folder, free_port(), "30s")
+    run_id = start(node, "waiter")
+    feed = http.client.HTTPConnection(HOST, node.port, timeout=30)
+    feed.request("GET", f"/api/runs/{run_id}/events", headers={"Authorization": f"Bearer {TOKEN}"})
+    response = feed.getresponse()
+    assert response.status == 200, f"the feed answered {response.status}"
+    assert response.readline().startswith(b"event: snapshot"), "the feed starts with the run's snapshot"
+    seconds, status = node.terminate(within=20)
+    assert status == 0, f"exit status {status}: {node.output()}"
+    rest = response.read()
+    assert b"event: finished" not in rest, f"the stream ended without claiming the run finished: {rest!r}"
+    return f"exited {seconds:.1f} s after SIGTERM with a feed open"
+
+
+def stop_during_step(binary, folder, stub, delay, shutdown_timeout):
+    """SIGTERM while a run's step waits `delay` s for the stub; the run, the stub's count before it,
+    the seconds until the exit and the node's log."""
+    stub.delay, before = delay, stub.requests()
+    node = Node(binary, folder, free_port(), shutdown_timeout)
+    run_id = start(node, "slow")
+    wait_for("the step's request", lambda: stub.requests() > before)
+    seconds, status = node.terminate(within=25)
+    assert status == 0, f"exit status {status}: {node.output()}"
+    stub.delay = 0.0
+    return run_id, before, seconds, node.output()
+
+
+def restarted_run(binary, folder, run_id):
+    """The run once it ended on a restarted node, and the seconds from the restart. Within 45 s: a
+    step left leased would wait 60 s for its lease to end if the restart did not release it."""
+    restarted = time.monotonic()
+    node = Node(binary, folder, free_port(), "30s")
+    try:
+        run = wait_for("the run to end", lambda: (lambda r: r if r["status"] != "running" else None)(run_status(node, run_id)), within=45)
+        return run, time.monotonic() - restarted
+    finally:
+        node.terminate(within=25)
+
+
+def step_in_flight_finishes(binary, folder, stub):
+    """A step answered within the shutdown timeout is committed before the process exits."""
+    run_id, before, seconds, _ = stop_during_step(binary, folder, stub, 2.0, "30s")
+    run, _ = restarted_run(binary, folder, run_id)
+    assert run["status"] == "succeeded" and run["output"] == before + 1, f"run: {run}"
+    assert stub.requests() == before + 1, f"the step was requested {stub.requests() - before} times; its answer came before the exit"
+    return f"exited {seconds:.1f} s after SIGTERM, after the 2 s step; not requested again"
+
+
+def step_past_timeout_is_left(binary, folder, stub):
+    """A step slower than the shutdown timeout is left; a restart delivers it again at once."""
+    run_id, before, seconds, log = stop_during_step(binary, folder, stub, 600.0, "2s")
+    assert "still in flight" in log, f"the log says what was left: {log}"
+    run, took = restarted_run(binary, folder, run_id)
+    assert run["status"] == "succeeded" and run["output"] == before + 2, f"run: {run}"
+    return f"exited {seconds:.1f} s after SIGTERM with a 2 s timeout; delivered again {took:.1f} s after the restart"
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    binary = os.path.abspath(sys.argv[1])
+    stub = Stub()
+    passed = failed = 0
+    for case in (followed_feed_ends, step_in_flight_finishes, step_past_timeout_is_left):
+        with tempfile.TemporaryDirectory(prefix="stepwise-shutdown-") as folder:
+            os.makedirs(os.path.join(folder, "workflows"))
+            for name, text in WORKFLOWS.items():
+                with open(os.path.join(folder, "workflows", name), "w") as file:
+                    file.write(text.replace("STUB", str(stub.port)))
+            try:
+                print(f"ok   {case.__name__}: {case(binary, folder, stub)}", flush=True)
+                passed += 1
+            except AssertionError as error:
+                print(f"FAIL {case.__name__}: {error}", flush=True)
+                failed += 1
+        stub.released.set()
+        stub.released = threading.Event()
+    print(f"shutdown test: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
