@@ -4,6 +4,7 @@
     python3 scripts/bench_ab.py steps BIN... [--n 2000] [--reps 6] [--dir /dev/shm/stepwise-ab] [--body-bytes N]
     python3 scripts/bench_ab.py throughput BIN... [--runs 200] [--reps 5] [--concurrency N]
     python3 scripts/bench_ab.py wake BIN... [--runs 1000] [--reps 2] [--concurrency N]
+    (any shape) --postgres URL: store on PostgreSQL, a fresh database per server, instead of SQLite
 
 Each rep starts a fresh server of each binary in turn (A, B, A, B, ...) on a fresh SQLite store,
 against the loopback HTTP stub of scripts/bench_peer.py, and measures:
@@ -29,9 +30,11 @@ import sqlite3
 import statistics
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench_peer as peer  # noqa: E402  (the stub, the server wrapper, CPU and percentiles)
+import bench_cluster  # noqa: E402  (psql)
 
 
 def written_bytes(pid):
@@ -42,9 +45,28 @@ def written_bytes(pid):
     return 0
 
 
+POSTGRES = {"url": None, "count": 0}
+
+
 def server(binary, folder, stub, concurrency, seq_sizes=()):
+    """A started server on a fresh store: SQLite in `folder`, or a new database with `--postgres`
+    (dropped when the server stops)."""
     os.makedirs(folder, exist_ok=True)
-    system = peer.Stepwise(binary, folder, stub, concurrency, seq_sizes=seq_sizes)
+    store = None
+    if POSTGRES["url"]:
+        POSTGRES["count"] += 1
+        name = f"stepwise_ab_{os.getpid()}_{POSTGRES['count']}"
+        bench_cluster.psql(POSTGRES["url"], f"CREATE DATABASE {name}")
+        parts = urllib.parse.urlsplit(POSTGRES["url"])
+        store = urllib.parse.urlunsplit(parts._replace(path="/" + name))
+    system = peer.Stepwise(binary, folder, stub, concurrency, seq_sizes=seq_sizes, store=store)
+    if store:
+        stop = system.stop
+
+        def stop_and_drop():
+            stop()
+            bench_cluster.psql(POSTGRES["url"], f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        system.stop = stop_and_drop
     system.start()
     return system
 
@@ -69,8 +91,10 @@ def steps(binary, folder, stub, options, rep):
         cpu, written = peer.cpu_seconds(system.pid) - cpu, written_bytes(system.pid) - written
         stub.drop(group)
         n = options.n
-        return {"wall ms/step": 1000 * (end - started) / n, "cpu ms/step": 1000 * cpu / n, "KiB written/step": written / n / 1024,
-                "journal read ms": journal_read(system.database, f"{group}.r1")}
+        figures = {"wall ms/step": 1000 * (end - started) / n, "cpu ms/step": 1000 * cpu / n, "KiB written/step": written / n / 1024}
+        if not POSTGRES["url"]:
+            figures["journal read ms"] = journal_read(system.database, f"{group}.r1")
+        return figures
     finally:
         system.stop()
 
@@ -144,8 +168,10 @@ def main():
     # Pinned for every binary, so that builds with different defaults compare engines, not defaults.
     parser.add_argument("--concurrency", type=int, default=64, help="stepwise serve --concurrency of every binary (default 64)")
     parser.add_argument("--body-bytes", type=int, help="the size of every step's response body, in every shape (default 11 bytes)")
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server to store on instead of SQLite (a fresh database per server)")
     parser.add_argument("--dir", help="folder for the stores (steps: /dev/shm/stepwise-ab; others: the temporary folder)")
     options = parser.parse_args()
+    POSTGRES["url"] = options.postgres
     options.reps = options.reps or {"steps": 6, "throughput": 5, "wake": 2}[options.shape]
     options.runs = options.runs or (1000 if options.shape == "wake" else 200)
     for binary in options.binaries:

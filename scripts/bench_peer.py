@@ -459,10 +459,11 @@ class System:
 class Stepwise(System):
     label = "Stepwise"
 
-    def __init__(self, binary, folder, stub, concurrency, seq_sizes=()):
+    def __init__(self, binary, folder, stub, concurrency, seq_sizes=(), store=None):
         self.binary, self.folder, self.stub, self.concurrency = binary, folder, stub, concurrency
         self.workflows = os.path.join(folder, "workflows")
         self.database = os.path.join(folder, "stepwise.db")
+        self.store = store or f"sqlite:{self.database}"
         self.log_path = os.path.join(folder, "serve.log")
         os.makedirs(self.workflows, exist_ok=True)
         for n in sorted(set(seq_sizes)):
@@ -480,7 +481,7 @@ class Stepwise(System):
 
     def start(self, wait=True):
         self.process = spawn(
-            [self.binary, "serve", "--workflows", self.workflows, "--store", f"sqlite:{self.database}",
+            [self.binary, "serve", "--workflows", self.workflows, "--store", self.store,
              "--host", HOST, "--port", str(self.port), "--token", TOKEN]
             + (["--concurrency", str(self.concurrency)] if self.concurrency else []),
             self.log_path, cwd=self.folder)
