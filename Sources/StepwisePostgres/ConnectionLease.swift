@@ -1,35 +1,62 @@
+import PostgresNIO
 import Synchronization
 
-/// Whether a transaction got its connection before its wait ran out: the first of `begin` (the
-/// pool handed a connection over) and `expire` (the wait ended) wins, so a connection handed over
-/// just after the wait ended is given back unused rather than used by a caller already answered.
+/// What became of one transaction's connection: the pool handed it over (`begin`) before the
+/// wait ran out (`expire`), or not, whichever came first, so a connection handed over just after
+/// the wait ended is given back unused; and a connection whose answers stopped coming is closed
+/// (`abandon`), which fails the statement waiting on it.
 final class ConnectionLease: Sendable {
     private enum State {
-        case waiting, began, expired
+        case waiting
+        case began(PostgresConnection)
+        case expired
+        case abandoned
     }
 
     private let state = Mutex(State.waiting)
 
-    /// Marks the connection as taken; false when the wait had already ended.
-    func begin() -> Bool {
+    /// Takes `connection` for the transaction; false when the wait had already ended.
+    func begin(_ connection: PostgresConnection) -> Bool {
         state.withLock { state in
-            guard state == .waiting else { return false }
-            state = .began
+            guard case .waiting = state else { return false }
+            state = .began(connection)
             return true
         }
     }
 
-    /// Ends the wait; false when the connection had already been taken.
+    /// Ends the wait for a connection; false when one had already been taken.
     func expire() -> Bool {
         state.withLock { state in
-            guard state == .waiting else { return false }
+            guard case .waiting = state else { return false }
             state = .expired
             return true
         }
     }
 
-    /// Whether the connection was taken.
+    /// Gives up on the connection taken, returning it to be closed; `nil` when none was taken.
+    func abandon() -> PostgresConnection? {
+        state.withLock { state in
+            guard case .began(let connection) = state else { return nil }
+            state = .abandoned
+            return connection
+        }
+    }
+
+    /// Whether a connection was taken (and perhaps abandoned since).
     var began: Bool {
-        state.withLock { $0 == .began }
+        state.withLock { state in
+            switch state {
+            case .began, .abandoned: true
+            case .waiting, .expired: false
+            }
+        }
+    }
+
+    /// Whether the connection taken was given up for want of answers.
+    var abandoned: Bool {
+        state.withLock { state in
+            if case .abandoned = state { return true }
+            return false
+        }
     }
 }

@@ -28,16 +28,22 @@ public final class PostgresStore: Store, Service {
 
     /// How long a transaction waits for a connection before the store is called unavailable.
     let connectionWait: Duration
+    /// How much longer a transaction that has its connection waits for its answers: ours take
+    /// milliseconds, so only a database that stopped answering reaches it.
+    let answerWait: Duration
+    /// The wait for answers when `open` is not told otherwise.
+    public static let standardAnswerWait = Duration.seconds(30)
     /// The wait for a connection when `open` is not told otherwise.
     public static let standardConnectionWait = Duration.seconds(10)
 
-    private init(location: PostgresLocation, connectionWait: Duration, logger: Logger) {
+    private init(location: PostgresLocation, connectionWait: Duration, answerWait: Duration, logger: Logger) {
         var configuration = location.clientConfiguration
         configuration.options.maximumConnections = Self.connections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.location = location
         self.connectionWait = connectionWait
+        self.answerWait = answerWait
         self.logger = logger
         workers = NIOThreadPool(numberOfThreads: Self.connections)
         workers.start()
@@ -47,9 +53,11 @@ public final class PostgresStore: Store, Service {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, with
     /// `?sslmode=disable|prefer|require`) and migrates it to the current schema. Later, a
     /// transaction that gets no connection within `connectionWait` (the database is down, or every
-    /// connection stays busy) fails with `StoreUnavailable` instead of waiting on the pool.
+    /// connection stays busy), or no answer within `answerWait` more (the database stopped
+    /// answering), fails with `StoreUnavailable` instead of waiting on.
     public static func open(
-        url: String, connectionWait: Duration = standardConnectionWait, logger: Logger = Logger(label: "stepwise.postgres")
+        url: String, connectionWait: Duration = standardConnectionWait, answerWait: Duration = standardAnswerWait,
+        logger: Logger = Logger(label: "stepwise.postgres")
     ) async throws -> PostgresStore {
         let location = try PostgresLocation(url: url)
         // One connection of its own first: a pool would keep retrying an unreachable server.
@@ -67,7 +75,7 @@ public final class PostgresStore: Store, Service {
         }
         try? await connection?.close()
         try? await worker.shutdownGracefully()
-        return PostgresStore(location: location, connectionWait: connectionWait, logger: logger)
+        return PostgresStore(location: location, connectionWait: connectionWait, answerWait: answerWait, logger: logger)
     }
 
     public func checkAvailable() async throws {
@@ -107,22 +115,22 @@ public final class PostgresStore: Store, Service {
     }
 
     /// Runs `body` with a connection of the pool on a worker thread. No connection within
-    /// `connectionWait`, or a connection lost on the way, is `StoreUnavailable`; the driver's
-    /// other errors come out described (`PostgresStoreError.failed`).
+    /// `connectionWait`, no answer within `answerWait` more (the connection is closed: a database
+    /// that stopped, or a route that dropped without a reset, would leave it waiting for TCP's
+    /// timeout, many minutes), or a connection lost on the way, is `StoreUnavailable`; the
+    /// driver's other errors come out described (`PostgresStoreError.failed`).
     func session<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         let lease = ConnectionLease()
         do {
             return try await withThrowingTaskGroup(of: T?.self) { group in
                 group.addTask {
                     try await self.client.withConnection { connection in
-                        guard lease.begin() else { throw CancellationError() }
+                        guard lease.begin(connection) else { throw CancellationError() }
                         return try await self.workers.runIfActive { try body(PostgresSession(connection: connection, logger: self.logger)) }
                     }
                 }
-                group.addTask {
-                    try? await Task.sleep(for: self.connectionWait)
-                    return nil
-                }
+                group.addTask { await Self.timer(self.connectionWait) }
+                var answerTimerStarted = false
                 while let finished = try await group.next() {
                     if let value = finished {
                         group.cancelAll()
@@ -133,6 +141,12 @@ public final class PostgresStore: Store, Service {
                         group.cancelAll()
                         throw StoreUnavailable(reason: "no PostgreSQL connection came free within \(self.connectionWait)")
                     }
+                    if !answerTimerStarted {
+                        answerTimerStarted = true
+                        group.addTask { await Self.timer(self.answerWait) }
+                    } else if let connection = lease.abandon() {
+                        try? await connection.close()
+                    }
                 }
                 throw CancellationError()
             }
@@ -141,11 +155,18 @@ public final class PostgresStore: Store, Service {
         } catch let error as CancellationError {
             throw error
         } catch {
+            if lease.abandoned { throw StoreUnavailable(reason: "PostgreSQL did not answer within \(connectionWait + answerWait)") }
             guard lease.began, !PostgresStoreError.isConnectionLost(error) else {
                 throw StoreUnavailable(reason: PostgresStoreError.describe(error))
             }
             throw PostgresStoreError.described(error)
         }
+    }
+
+    /// A child of a session's task group that ends after `duration` (at once when cancelled).
+    private static func timer<T>(_ duration: Duration) async -> T? {
+        try? await Task.sleep(for: duration)
+        return nil
     }
 
     /// Reads with `body` in one read-only transaction (one snapshot of several statements; a

@@ -1,12 +1,15 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A TCP hop on 127.0.0.1 in front of a server (a database), which a test takes down and brings
 /// back to cut a store off from its database as an outage would: `stop` closes the listener and
-/// every connection through it, `start` listens again on the same port.
+/// every connection through it, `start` listens again on the same port; `freeze` holds every
+/// byte without closing anything, as a stopped server or a route dropped without a reset would.
 public actor TCPForwarder {
     private let targetHost: String
     private let targetPort: Int
+    private let frozen = Freeze()
     /// The port clients connect to; chosen by the first `start`, kept by later ones.
     public private(set) var port = 0
     private var serving: Task<Void, Never>?
@@ -25,15 +28,20 @@ public actor TCPForwarder {
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
             }
         port = server.channel.localAddress?.port ?? 0
-        serving = Task { [targetHost, targetPort] in
+        serving = Task { [targetHost, targetPort, frozen] in
             await withDiscardingTaskGroup { group in
                 try? await server.executeThenClose { connections in
                     for try await connection in connections {
-                        group.addTask { await Self.forward(connection, to: targetHost, targetPort) }
+                        group.addTask { await Self.forward(connection, to: targetHost, targetPort, holdingWhile: frozen) }
                     }
                 }
             }
         }
+    }
+
+    /// Holds (`true`) or passes again (`false`) the bytes of every connection, open or new.
+    public func freeze(_ holding: Bool) {
+        frozen.holding = holding
     }
 
     /// Closes the listener and every connection through it.
@@ -43,7 +51,9 @@ public actor TCPForwarder {
         serving = nil
     }
 
-    private static func forward(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, to host: String, _ port: Int) async {
+    private static func forward(
+        _ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, to host: String, _ port: Int, holdingWhile frozen: Freeze
+    ) async {
         let upstream: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             upstream = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: port) { channel in
@@ -56,13 +66,32 @@ public actor TCPForwarder {
         try? await client.executeThenClose { clientInbound, clientOutbound in
             try await upstream.executeThenClose { upstreamInbound, upstreamOutbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { for try await bytes in clientInbound { try await upstreamOutbound.write(bytes) } }
-                    group.addTask { for try await bytes in upstreamInbound { try await clientOutbound.write(bytes) } }
+                    group.addTask { try await copy(clientInbound, to: upstreamOutbound, holdingWhile: frozen) }
+                    group.addTask { try await copy(upstreamInbound, to: clientOutbound, holdingWhile: frozen) }
                     // Either side closing ends the pair, as a dropped route would.
                     try await group.next()
                     group.cancelAll()
                 }
             }
         }
+    }
+
+    private static func copy(
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, holdingWhile frozen: Freeze
+    ) async throws {
+        for try await bytes in inbound {
+            while frozen.holding { try await Task.sleep(for: .milliseconds(20)) }
+            try await outbound.write(bytes)
+        }
+    }
+}
+
+/// Whether a forwarder holds its bytes, shared by its connections' copying tasks.
+private final class Freeze: Sendable {
+    private let state = Mutex(false)
+
+    var holding: Bool {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
     }
 }

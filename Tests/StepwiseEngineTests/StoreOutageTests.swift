@@ -4,8 +4,9 @@ import StepwisePostgres
 import StepwiseTesting
 import Testing
 
-/// A PostgreSQL outage seen from the API: the database sits behind a TCP hop the test takes down,
-/// as a dropped route or a stopped server would, and brings back.
+/// A PostgreSQL outage seen from the API: the database sits behind a TCP hop the test takes down
+/// (as a stopped server or a dropped route with a reset would) or freezes (as a stopped process or
+/// a route dropped silently would), and brings back.
 @Suite("A PostgreSQL outage", .enabled(if: StoreKind.testable.contains(.postgres), Comment(rawValue: StoreKind.postgresSkipReason)))
 struct StoreOutageTests {
     static let waiter = """
@@ -18,19 +19,46 @@ struct StoreOutageTests {
 
     @Test("while the database is unreachable every route answers 503 with Retry-After within the store's wait, /ready says so, nothing secret is told; once it is back the runs go on")
     func outage() async throws {
+        try await withStoreBehindForwarder { server, forwarder in
+            let runId = try await waitingRun(server)
+            await forwarder.stop()
+            // Before, requests waited for the pool's circuit breaker (about a minute, past `send`'s
+            // 30 s timeout) and answered 500.
+            try await expectUnavailable(server, runId)
+            try await forwarder.start()
+            try await expectRecovered(server, runId)
+        }
+    }
+
+    @Test("a database that stops answering on open connections: requests answer 503 once the answer's wait is over, not after TCP's timeout; then the runs go on")
+    func stopsAnswering() async throws {
+        try await withStoreBehindForwarder { server, forwarder in
+            let runId = try await waitingRun(server)
+            await forwarder.freeze(true)
+            // Before, a request on a pooled connection waited for TCP's retransmission timeout
+            // (many minutes; `send` gives up after 30 s).
+            try await expectUnavailable(server, runId)
+            await forwarder.freeze(false)
+            try await expectRecovered(server, runId)
+        }
+    }
+
+    /// A server over a store whose database is reached through a forwarder, with short waits;
+    /// the log must name the unavailability and never the database's password.
+    private func withStoreBehindForwarder(_ body: (RunningServer, TCPForwarder) async throws -> Void) async throws {
         let database = try await PostgresTestDatabase.create()
         guard var location = URLComponents(string: database.url), let host = location.host, let port = location.port else {
             throw WaitTimeout(description: "the test database's URL names no host and port: \(database.url)")
         }
         let forwarder = TCPForwarder(to: host, port: port)
-        try await forwarder.start()
-        location.port = await forwarder.port
         let log = CapturedLog()
         do {
-            let store = try await PostgresStore.open(url: location.string ?? "", connectionWait: .seconds(1), logger: log.logger)
+            try await forwarder.start()
+            location.port = await forwarder.port
+            let store = try await PostgresStore.open(url: location.string ?? "", connectionWait: .seconds(1), answerWait: .seconds(2), logger: log.logger)
             do {
                 try await RunningServer.with([try definition(Self.waiter)], over: store, logger: log.logger) { server in
-                    try await throughOutage(server, forwarder: forwarder)
+                    try await body(server, forwarder)
                 }
                 await store.close()
             } catch {
@@ -48,14 +76,14 @@ struct StoreOutageTests {
         #expect(!log.text.contains("stepwise-test-password"), "no log line names the database's password")
     }
 
-    private func throughOutage(_ server: RunningServer, forwarder: TCPForwarder) async throws {
+    private func waitingRun(_ server: RunningServer) async throws -> String {
         #expect(try await send(.GET, server.url("/ready"), token: nil).status == 200)
         let runId = try await server.startRun("waiter", #"{"order": "A"}"#)
         try await parked(runId, "paid", in: server.store)
+        return runId
+    }
 
-        await forwarder.stop()
-        // The old behaviour waited on the pool's circuit breaker (about a minute, past `send`'s
-        // 30 s timeout) and answered 500; each of these must come back with a 503.
+    private func expectUnavailable(_ server: RunningServer, _ runId: String) async throws {
         // Reads without a body, writes with one.
         let requests: [(path: String, body: String?)] = [
             ("/api/runs", nil), ("/api/runs/\(runId)", nil), ("/v2/notify/paid-A", "{}"), ("/v2/dlq", nil),
@@ -71,8 +99,9 @@ struct StoreOutageTests {
         let notReady = try await send(.GET, server.url("/ready"), token: nil)
         #expect(notReady.status == 503 && notReady.retryAfter == "5", "\(notReady.status) \(notReady.body)")
         #expect(try await send(.GET, server.url("/health"), token: nil).status == 200, "the process itself is alive")
+    }
 
-        try await forwarder.start()
+    private func expectRecovered(_ server: RunningServer, _ runId: String) async throws {
         _ = try await eventually("the store to answer again", every: .milliseconds(200)) {
             try await send(.GET, server.url("/ready"), token: nil).status == 200 ? true : nil
         }
