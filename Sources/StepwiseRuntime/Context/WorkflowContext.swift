@@ -95,6 +95,9 @@ public final class WorkflowContext {
         guard let index = positions[name], !isConsumed(index) else {
             if pending.contains(name) { throw acceptsNewSteps ? .blocked : .journalExhausted }
             if isConcurrent, let plans { try planned(name, type, plans) }
+            // Rebuilding before `on_failure`: the run failed here (under the protocol a failed
+            // step has no entry), and the entries that follow are the handler's.
+            guard acceptsNewSteps else { throw .journalExhausted }
             if !isConcurrent, nextInOrder < end, nextInOrder >= base {
                 throw .replayMismatch(mismatch(at: nextInOrder, reached: name, type))
             }
@@ -178,6 +181,20 @@ public final class WorkflowContext {
         guard let group = groups.last else { return }
         groups[groups.count - 1].reached = max(group.reached, enablingPosition)
         if finished { groups[groups.count - 1].finished = max(group.finished, enablingPosition) }
+    }
+
+    /// Marks as replayed the entries the walk left behind, in journal order, as long as
+    /// `leftBehind` says so of their step names: a group's other members when the walk stopped
+    /// at a pending one (rebuilding the state before `on_failure`, whose own entries follow).
+    func skipUnreplayed(while leftBehind: (String) -> Bool) {
+        var index = nextInOrder
+        while index < end, index >= base {
+            if !isConsumed(index) {
+                guard leftBehind(entry(index).stepName) else { return }
+                markConsumed(index)
+            }
+            index += 1
+        }
     }
 
     /// Moves past the first `count` entries, known to be covered by the steps a warm runner

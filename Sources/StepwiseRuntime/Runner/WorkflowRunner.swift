@@ -127,7 +127,10 @@ public final class WorkflowRunner: Sendable {
         do {
             _ = try await interpreter.execute(context, state: &state)
         } catch .journalExhausted {
-            // Expected: the run failed before reaching its end.
+            // Expected: the run failed before reaching its end, perhaps at a pending step in a
+            // group whose later members have entries still to be passed.
+            let workflow = interpreter.workflow
+            context.skipUnreplayed { name in workflow.step(atJournaledPath: name)?.path.segments.first != .onFailure }
         }
         context.acceptsNewSteps = true
         return try await interpreter.executeFailureHandler(failure, context, state: &state)

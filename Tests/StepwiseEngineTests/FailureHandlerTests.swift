@@ -1,0 +1,83 @@
+import Foundation
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseTesting
+import Testing
+
+/// `on_failure` runs after every kind of failure, in process and behind `stepwise runner`,
+/// however far the run's steps had got: the state is rebuilt from the journal, and the handler's
+/// own entries, which follow, must not be mistaken for the failed steps'.
+@Suite("on_failure after any failure")
+struct FailureHandlerTests {
+    static let child = """
+        workflow: child
+        steps:
+          - id: nap
+            sleep: 60s
+        """
+
+    @Test("a run timeout that stops a parallel at a pending invoke, beside a branch that has its result: on_failure runs once")
+    func afterATimeoutInAGroup() async throws {
+        try await CountingServer.with { api in
+            api.fallback("/x", .json("{}"))
+            api.fallback("/alert", .json("{}"))
+            let timed = try definition("""
+                workflow: timed
+                timeout: 1s
+                steps:
+                  - id: par
+                    parallel:
+                      kid:
+                        - id: k
+                          invoke: {workflow: child}
+                      other:
+                        - id: x
+                          http: {url: "\(api.url("/x"))"}
+                on_failure:
+                  - id: alert
+                    http: {method: POST, url: "\(api.url("/alert"))", body: {error: "${{ error.message }}"}}
+                """)
+            try await RunningServer.with([timed, try definition(Self.child)]) { server in
+                let id = try await server.startRun("timed", "{}")
+                let run = try await finishedRun(id, in: server.store)
+                #expect(run.status == .failed)
+                #expect(run.error?.type == "Timeout", "\(String(describing: run.error))")
+                let alert = try await eventually("on_failure's request") { api.requests(to: "/alert").first }
+                #expect(try Value(json: alert.body)["error"]?.string?.contains("exceeded its timeout") == true, "\(alert.body)")
+                _ = try await journal(of: id, in: server.store, reaching: 3)
+                #expect(try await server.store.journal(runId: id).map(\.stepName).last == "on_failure.alert")
+                #expect(!(try await server.store.attempts(runId: id)).contains { $0.detail?.contains("was the definition changed") == true })
+            }
+            #expect(api.requests(to: "/alert").count == 1)
+        }
+    }
+
+    @Test("behind stepwise runner, a failed http step (which has no journal entry there): on_failure's request runs once and failure_url is told")
+    func afterAFailedRequestBehindTheRunner() async throws {
+        try await CountingServer.with { api in
+            api.fallback("/boom", .json("{}", status: 500))
+            api.fallback("/alert", .json("{}"))
+            api.fallback("/failed", .json("{}"))
+            let failing = try definition("""
+                workflow: failing
+                failure_url: \(api.url("/failed"))
+                steps:
+                  - id: boom
+                    http: {url: "\(api.url("/boom"))"}
+                on_failure:
+                  - id: alert
+                    http: {method: POST, url: "\(api.url("/alert"))", body: {error: "${{ error.message }}"}}
+                """)
+            try await RunningServer.with([]) { engine in
+                try await RunningRunner.with([failing], engine: engine) { runner in
+                    let id = try await runner.start("failing", "{}")
+                    let notice = try await eventually("failure_url's notice") { api.requests(to: "/failed").first }
+                    #expect(notice.header("Upstash-Workflow-RunId") == id)
+                    #expect(try await finishedRun(id, in: engine.store).status == .failed)
+                }
+            }
+            #expect(api.requests(to: "/alert").count == 1, "on_failure ran once")
+            #expect(api.requests(to: "/failed").count == 1, "failure_url was told once")
+        }
+    }
+}
