@@ -80,4 +80,34 @@ struct FailureHandlerTests {
             #expect(api.requests(to: "/failed").count == 1, "failure_url was told once")
         }
     }
+
+    @Test("behind stepwise runner, a run past its timeout fails at its next delivery before any further step, and on_failure runs")
+    func runTimeoutBehindTheRunner() async throws {
+        try await CountingServer.with { api in
+            api.fallback("/after", .json("{}"))
+            api.fallback("/alert", .json("{}"))
+            let timed = try definition("""
+                workflow: timed
+                timeout: 1s
+                steps:
+                  - id: nap
+                    sleep: 2s
+                  - id: after
+                    http: {url: "\(api.url("/after"))"}
+                on_failure:
+                  - id: alert
+                    http: {method: POST, url: "\(api.url("/alert"))", body: {type: "${{ error.type }}"}}
+                """)
+            try await RunningServer.with([]) { engine in
+                try await RunningRunner.with([timed], engine: engine) { runner in
+                    let id = try await runner.start("timed", "{}")
+                    let run = try await finishedRun(id, in: engine.store)
+                    #expect(run.status == .failed)
+                    let alert = try await eventually("on_failure's request") { api.requests(to: "/alert").first }
+                    #expect(try Value(json: alert.body) == ["type": "Timeout"])
+                }
+            }
+            #expect(api.requests(to: "/after").isEmpty, "no step ran after the deadline")
+        }
+    }
 }

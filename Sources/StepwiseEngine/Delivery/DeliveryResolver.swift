@@ -57,7 +57,7 @@ struct DeliveryResolver {
 
     /// A run that exceeded its `timeout`.
     func timedOut(_ limit: DurationValue) -> DeliveryResolution {
-        failed(StepError(message: "the run exceeded its timeout of \(limit)", type: "Timeout"))
+        failed(.runTimeout(limit))
     }
 
     private func failed(_ error: StepError, handlerAllowed: Bool = true) -> DeliveryResolution {

@@ -21,6 +21,13 @@ extension WorkflowEndpoint {
             journalBase: warm, startedAt: Self.createdAt(request) ?? clock(), retried: Int(request.headers["upstash-retried"] ?? "") ?? 0,
             plans: journal.plans)
         events.record(.runSingle, runId: runId, ["replayed": .int(Int64(journal.entries.count - 1))])
+        let publisher = OutcomePublisher(
+            endpoint: self, runId: runId, messages: messages(runId: runId, request, definition), definition: definition,
+            nextStepId: journal.nextStepId, target: journal.plans.target, targetPlanOut: journal.targetPlanOut, attempt: delivery.retried)
+        if let timedOut = Self.timedOut(definition, request, now: clock()) {
+            logs.forget(runId)
+            return await publisher.submit(timedOut)
+        }
         var outcome = await runner.deliver(delivery)
         if outcome == .needsWholeJournal {
             delivery.journal = journal.entries
@@ -31,10 +38,17 @@ extension WorkflowEndpoint {
         case .completed, .failed, .canceled, .rejected: logs.forget(runId)
         case .submitted, .finished, .blocked, .needsWholeJournal: break
         }
-        let publisher = OutcomePublisher(
-            endpoint: self, runId: runId, messages: messages(runId: runId, request, definition), definition: definition,
-            nextStepId: journal.nextStepId, target: journal.plans.target, targetPlanOut: journal.targetPlanOut, attempt: delivery.retried)
         return await publisher.submit(outcome)
+    }
+
+    /// The run's failure when a delivery comes after its workflow's `timeout` (counted from
+    /// `Upstash-Workflow-CreatedAt`), before any further step runs, as in process; `nil` otherwise.
+    /// Unlike in process, nothing wakes the run at its deadline: a sleep or a wait then ends first.
+    static func timedOut(_ definition: WorkflowDefinition, _ request: EndpointRequest, now: TimestampValue) -> DeliveryOutcome? {
+        guard let limit = definition.workflow.timeout?.value, let created = createdAt(request), let deadline = try? created.adding(limit),
+            now >= deadline
+        else { return nil }
+        return .failed(.runTimeout(limit))
     }
 
     /// `Upstash-Workflow-CreatedAt` (unix milliseconds), the run's start.

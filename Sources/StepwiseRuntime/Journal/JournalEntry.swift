@@ -58,6 +58,11 @@ public struct StepError: Error, Sendable, Equatable, CustomStringConvertible {
         self.status = status
     }
 
+    /// The failure of a run that went on past its workflow's `timeout` of `limit`.
+    public static func runTimeout(_ limit: DurationValue) -> StepError {
+        StepError(message: "the run exceeded its timeout of \(limit)", type: "Timeout")
+    }
+
     /// The error as the `error` variable of expressions.
     public var value: Value {
         var map = ValueMap([("message", .string(message)), ("type", .string(type))])
