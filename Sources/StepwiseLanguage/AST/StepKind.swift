@@ -19,6 +19,14 @@ public enum StepKind: Sendable {
     /// The run does not fail, so `on_failure` does not run.
     case cancel(ValueTemplate?)
 
+    /// Whether a step's `timeout` limits a step of this kind: a request's exchange or a wait.
+    public var takesTimeout: Bool {
+        switch self {
+        case .http, .call, .waitForEvent: true
+        default: false
+        }
+    }
+
     /// The kind's key in YAML.
     public var keyword: String {
         switch self {

@@ -45,8 +45,8 @@ public struct Workflow: Sendable {
         (steps + onFailure).flatMap(\.selfAndDescendants)
     }
 
-    /// The workflow names its `invoke` steps write out, where they are written; a name built by
-    /// a template is left out, known only when a run starts.
+    /// The workflow names its `invoke` steps write out, where they are written; a template in
+    /// their place is left out (the decoder refuses it already).
     public var invokedWorkflows: [Located<String>] {
         allSteps.compactMap { step in
             guard case .invoke(let invocation) = step.kind, !invocation.workflow.value.contains("${{") else { return nil }

@@ -129,6 +129,12 @@ extension WorkflowDecoder {
         reader.reportUnknownKeys(allowed: ["workflow", "input"], into: &diagnostics)
         reader.reportMissing(["workflow"], into: &diagnostics)
         guard let workflowNode = reader["workflow"], let name = text(workflowNode, "invoke workflow") else { return nil }
+        if name.contains("${{") {
+            // Never evaluated: every run would fail looking for a workflow named by the template's text.
+            diagnostics.append(Diagnostic(
+                .invalidValue, "invoke workflow must be a workflow's name; it cannot be built by an expression", at: workflowNode.span,
+                hint: "choose between invoke steps with if: or switch:"))
+        }
         return WorkflowInvocation(workflow: Located(name, at: workflowNode.span), input: reader["input"].flatMap { valueTemplate($0) })
     }
 

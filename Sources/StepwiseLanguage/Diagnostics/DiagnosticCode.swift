@@ -47,11 +47,12 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
     // Flow
     case waitWithoutTimeout = "SW070"
     case unreachableStep = "SW071"
+    case timeoutWithoutEffect = "SW072"
 
     /// Errors stop a deploy; warnings point at likely mistakes that still run.
     public var defaultSeverity: Severity {
         switch self {
-        case .yamlBooleanWord, .undeclaredInputField, .waitWithoutTimeout, .unreachableStep: .warning
+        case .yamlBooleanWord, .undeclaredInputField, .waitWithoutTimeout, .unreachableStep, .timeoutWithoutEffect: .warning
         default: .error
         }
     }
@@ -98,6 +99,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
         case .secretInExpression: "secret-in-expression"
         case .waitWithoutTimeout: "wait-without-timeout"
         case .unreachableStep: "unreachable-step"
+        case .timeoutWithoutEffect: "timeout-without-effect"
         }
     }
 }

@@ -107,6 +107,11 @@ public struct WorkflowValidator {
     private mutating func step(_ step: Step, _ visibility: inout StepVisibility) {
         let name = "step '\(step.id.value)'"
         if let condition = step.condition { check(condition, visibility, "the if of \(name)") }
+        if let timeout = step.timeout, !step.kind.takesTimeout {
+            diagnostics.append(Diagnostic(
+                .timeoutWithoutEffect, "the timeout of \(name) has no effect: timeout limits http, call and wait_for_event steps, not \(step.kind.keyword)",
+                at: timeout.span, hint: "limit the whole run with the workflow's timeout:, or the requests inside with their own"))
+        }
         // A catch handler sees what was visible before the step; kept only for a step with one.
         let beforeCatch = step.catchSteps.isEmpty ? nil : visibility
         switch step.kind {
