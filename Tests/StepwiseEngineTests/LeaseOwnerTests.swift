@@ -22,6 +22,22 @@ struct LeaseOwnerTests {
         #expect(!LeaseOwner(node: "n", host: "elsewhere.test", pid: exited, started: "1").isCertainlyDead(seenFrom: me), "another host's: wait for expiry")
     }
 
+    @Test("a predecessor that exited but was not reaped yet (a zombie, as under an init that reaps late) is certainly dead")
+    func aZombieIsDead() throws {
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { argv.forEach { free($0) } }
+        try #require(posix_spawn(&pid, "/bin/true", nil, nil, argv, environ) == 0)
+        // Not reaped until the end: until then it is a zombie of this process.
+        defer { waitpid(pid, nil, 0) }
+        let me = LeaseOwner.current(node: "n")
+        let owner = try #require(LeaseOwner.process(pid, node: "n"), "its start time is readable while it lives or lingers")
+        _ = try eventuallyTrue("the child to exit") {
+            (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first == "Z"
+        }
+        #expect(owner.isCertainlyDead(seenFrom: me))
+    }
+
     @Test("a live node renews its leases, so a step slower than the lease is not delivered again by another node")
     func slowStepKeepsItsLease() async throws {
         try await CountingServer.with { server in
@@ -51,6 +67,15 @@ struct LeaseOwnerTests {
 }
 
 /// The id of a process that has exited: `sh` prints its own pid and ends.
+/// Polls `condition` every 10 ms for at most 10 s.
+private func eventuallyTrue(_ what: String, _ condition: () -> Bool) throws -> Bool {
+    for _ in 0..<1_000 {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    throw WaitTimeout(description: "gave up after 10 s waiting for \(what)")
+}
+
 func exitedProcessId() throws -> Int32 {
     let printed = String(decoding: try ChildProcess.run("/bin/sh", ["-c", "echo $$"]).standardOutput, as: UTF8.self)
     return try #require(Int32(printed.trimmingCharacters(in: .whitespacesAndNewlines)))

@@ -25,6 +25,12 @@ public struct LeaseOwner: Sendable, Equatable, CustomStringConvertible {
         self.started = started
     }
 
+    /// Process `pid` of this host as it writes itself, as node `node`; `nil` when its start
+    /// time cannot be read (no such process, or no `/proc`).
+    public static func process(_ pid: Int32, node: String) -> LeaseOwner? {
+        ProcessProbe.startTime(of: pid).map { LeaseOwner(node: node, host: thisProcess.host, pid: pid, started: $0) }
+    }
+
     /// This process, as node `node` (the host name when `nil`).
     public static func current(node: String? = nil) -> LeaseOwner {
         let process = thisProcess
@@ -71,12 +77,22 @@ enum ProcessProbe {
     /// The start time of process `pid` in clock ticks since boot (field 22 of `/proc/<pid>/stat`),
     /// `nil` where there is no `/proc` or no such process.
     static func startTime(of pid: Int32) -> String? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        // The fields after the command name, which may itself hold spaces and parentheses.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? String(fields[19]) : nil
+        statFields(of: pid).flatMap { $0.count > 19 ? String($0[19]) : nil }
+    }
+
+    /// Whether process `pid` has exited but was not reaped yet (a zombie, state `Z`, or `X`): it
+    /// holds nothing any more, though it can still be signalled. A node started by an init
+    /// script that reaps late found its predecessor "running" and left its leases to expire.
+    static func hasExited(_ pid: Int32) -> Bool {
+        guard let state = statFields(of: pid)?.first else { return false }
+        return state == "Z" || state == "X"
+    }
+
+    /// The fields of `/proc/<pid>/stat` after the command name (which may itself hold spaces and
+    /// parentheses), from the state (field 3) on.
+    private static func statFields(of pid: Int32) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 
     /// This boot of the machine and this process-id namespace, where the system tells them.
@@ -86,8 +102,8 @@ enum ProcessProbe {
         return [boot, link.map { String($0.filter(\.isNumber)) }].compactMap { $0 }
     }
 
-    /// Whether a process with id `pid` exists (one we may not signal exists too).
+    /// Whether a process with id `pid` exists (one we may not signal exists too) and has not exited.
     static func isRunning(_ pid: Int32) -> Bool {
-        kill(pid, 0) == 0 || errno == EPERM
+        (kill(pid, 0) == 0 || errno == EPERM) && !hasExited(pid)
     }
 }
