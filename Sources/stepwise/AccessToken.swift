@@ -1,5 +1,7 @@
+import ArgumentParser
 import Foundation
 import StepwiseEngine
+import StepwiseExpressions
 
 /// The API token shared by `stepwise serve` and the client commands: given with `--token`, else
 /// `STEPWISE_TOKEN`, else the file `.stepwise/token`, which `serve` creates (readable by its
@@ -28,6 +30,14 @@ struct AccessToken {
     /// The token a client sends, if one is configured.
     static func forClient(explicit: String?) -> AccessToken? {
         given(explicit: explicit) ?? fromFile()
+    }
+
+    /// Refuses a token given with `--token` or in the environment that holds a control
+    /// character (a newline left by `$(cat …)`, a tab): no HTTP header can carry it, and the HTTP
+    /// client's error would print the whole token. The message names where it came from only.
+    static func checkGiven(explicit: String?) throws {
+        guard let token = given(explicit: explicit), token.value.containsControlCharacter else { return }
+        throw ValidationError("the API token from \(token.source) holds a control character (a newline or a tab?); remove it")
     }
 
     /// A token given with `--token` or in the environment.

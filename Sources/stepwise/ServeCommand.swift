@@ -91,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         try ListenPort.check(port)
+        try AccessToken.checkGiven(explicit: token)
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
         guard storeWait.duration >= .milliseconds(100) else { throw ValidationError("--store-wait must be at least 100ms") }
         guard lazyFetchBytes >= 0 else { throw ValidationError("--lazy-fetch-bytes must be a number of bytes, or 0 to turn lazy fetch off") }

@@ -47,7 +47,7 @@ struct EmptyPathSegmentTests {
         }
     }
 
-    @Test("a blank event id is a 400 for notify and wait, and wakes nothing", arguments: StoreKind.testable)
+    @Test("a blank event id is a 400 for notify, wait and the waiters list, and wakes nothing", arguments: StoreKind.testable)
     func blankEventIds(kind: StoreKind) async throws {
         try await RunningServer.with([try definition(PrimitiveTests.waiter)], store: kind) { server in
             let run = try await server.startRun("waiter", #"{"order_id": 1}"#)
@@ -57,6 +57,8 @@ struct EmptyPathSegmentTests {
                 #expect(answer.status == 400, "\(path)")
                 #expect(answer.error == "the event id is blank", "\(path)")
             }
+            let waiters = try await send(.GET, server.url("/v2/waiters/%20%20"))
+            #expect(waiters.status == 400 && waiters.error == "the event id is blank", "\(waiters.status) \(waiters.body)")
             #expect(try await server.store.run(id: run)?.status == .running, "the waiter still waits")
         }
     }

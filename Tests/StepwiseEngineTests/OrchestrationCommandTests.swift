@@ -215,6 +215,19 @@ struct OrchestrationCommandTests {
         #expect(offline.standardError.contains("cannot reach the Stepwise server at http://127.0.0.1:9"), "\(offline.standardError)")
     }
 
+    @Test("a token with a control character (a newline from $(cat …)) is a usage error naming where it came from, never printed")
+    func tokenWithAControlCharacter() async throws {
+        let secret = "tok-0123456789-secret"
+        for command in [["runs", "--server", "http://127.0.0.1:9"], ["keys", "--server", "http://127.0.0.1:9"], ["serve", "--port", "0"]] {
+            for token in [secret + "\n ", secret + "\r", "\t" + secret] {
+                let result = try await run(command + ["--token", token])
+                #expect(result.status == 2, "\(command): \(result.status) \(result.standardError)")
+                #expect(result.standardError.contains("the API token from --token holds a control character"), "\(result.standardError)")
+                #expect(!(result.standardError + result.standardOutput).contains(secret), "\(command): the token was printed")
+            }
+        }
+    }
+
     @Test("a --server no request can go to, or a --port or PostgreSQL port past 65535, is a usage error that names it, never a crash")
     func unusableAddresses() async throws {
         for server in ["http://127.0.0.1:65536", "http://[::1]:70000", "http://127.0.0.1:4294967297", "ftp://127.0.0.1/"] {

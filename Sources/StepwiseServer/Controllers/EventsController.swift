@@ -62,6 +62,7 @@ struct EventsController: Sendable {
     }
 
     private func waiters(_ event: String) async -> Response {
+        if let refusal = Self.refusal(ofEvent: event) { return refusal }
         do {
             let waiters = try await engine.store.waiters(event: event)
             return JSONResponse.make(.ok, .list(waiters.map { waiter in
