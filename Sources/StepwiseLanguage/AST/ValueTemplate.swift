@@ -23,6 +23,29 @@ public struct ValueTemplate: Sendable {
         self.span = span
     }
 
+    /// The value when it holds no expression and no secret (a schedule's input as written);
+    /// `nil` otherwise.
+    public var literalValue: Value? {
+        switch kind {
+        case .literal(let value): return value
+        case .template, .secret: return nil
+        case .list(let items):
+            var values: [Value] = []
+            for item in items {
+                guard let value = item.literalValue else { return nil }
+                values.append(value)
+            }
+            return .list(values)
+        case .map(let entries):
+            var map = ValueMap()
+            for entry in entries {
+                guard let value = entry.value.literalValue else { return nil }
+                map[.string(entry.key)] = value
+            }
+            return .map(map)
+        }
+    }
+
     /// Every expression in the value, with the source location where it starts.
     public var expressions: [(expression: CELExpression, span: SourceSpan, locate: @Sendable (Int) -> SourceSpan)] {
         var found: [(expression: CELExpression, span: SourceSpan, locate: @Sendable (Int) -> SourceSpan)] = []

@@ -29,12 +29,27 @@ public struct WorkflowValidator {
         header.noSteps = true
         if let concurrency = workflow.concurrency { check(concurrency.key, header, "the concurrency key") }
         if let rateLimit = workflow.rateLimit { check(rateLimit.key, header, "the rate limit key") }
+        checkScheduleInputs()
         let finished = walk(workflow.steps, StepVisibility())
         if let output = workflow.output { check(output, finished, "output") }
         var failure = StepVisibility()
         failure.hasError = true
         failure.markConditional(workflow.steps.flatMap(\.selfAndDescendants).map(\.id.value), because: "the failed run (it may have failed before)")
         _ = walk(workflow.onFailure, failure)
+    }
+
+    /// A schedule's input as written must pass the workflow's input schema: a tick whose input
+    /// does not could start no run, only log why, at every tick.
+    private mutating func checkScheduleInputs() {
+        guard let schema = workflow.input else { return }
+        for (index, schedule) in workflow.schedules.enumerated() {
+            guard let input = schedule.input.map(\.literalValue) ?? [:] else { continue }
+            let problems = InputValidator.problems(of: input, against: schema)
+            guard !problems.isEmpty else { continue }
+            diagnostics.append(Diagnostic(
+                .invalidValue, "the input of schedule entry \(index + 1) does not match the workflow's input schema: " + problems.joined(separator: "; "),
+                at: schedule.input?.span ?? schedule.span, hint: "give the input the schema asks for, or relax the schema"))
+        }
     }
 
     private mutating func indexSteps() {
