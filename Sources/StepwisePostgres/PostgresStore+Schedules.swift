@@ -10,19 +10,11 @@ extension PostgresStore {
         try await write { transaction in
             let session = transaction.session
             let existing = try session.rows("SELECT * FROM schedules FOR UPDATE").compactMap(Self.schedule)
-            for old in existing {
-                // An entry stored before entries named their node counts as this node's.
-                let stale =
-                    served.contains(old.workflow)
-                    ? !schedules.contains { $0.workflow == old.workflow && $0.position == old.position } : (old.writtenBy ?? node) == node
-                guard stale else { continue }
-                try session.execute("DELETE FROM schedules WHERE workflow = ? AND position = ?", [old.workflow, old.position])
+            let replacement = ScheduleReplacement.plan(schedules, over: existing, served: served, node: node)
+            for stale in replacement.deletions {
+                try session.execute("DELETE FROM schedules WHERE workflow = ? AND position = ?", [stale.workflow, stale.position])
             }
-            for schedule in schedules {
-                let old = existing.first { $0.workflow == schedule.workflow && $0.position == schedule.position }
-                // An unchanged entry keeps its next tick, so a restart neither skips nor repeats it.
-                let unchanged = old.map { $0.cron == schedule.cron && $0.timeZone == schedule.timeZone } ?? false
-                let next = unchanged ? old?.nextFireAt : schedule.nextFireAt
+            for schedule in replacement.writes {
                 try session.execute(
                     """
                     INSERT INTO schedules (workflow, position, cron, timezone, input, next_fire_at, last_fire_at, written_by)
@@ -33,7 +25,7 @@ extension PostgresStore {
                     """,
                     [
                         schedule.workflow, schedule.position, schedule.cron, schedule.timeZone, schedule.input.jsonText(),
-                        next.map(PostgresTransaction.at), old?.lastFireAt.map(PostgresTransaction.at), node,
+                        schedule.nextFireAt.map(PostgresTransaction.at), schedule.lastFireAt.map(PostgresTransaction.at), schedule.writtenBy,
                     ])
             }
         }

@@ -8,19 +8,11 @@ extension SQLiteStore {
     public func saveSchedules(_ schedules: [ScheduleRecord], served: Set<String>, node: String) async throws {
         try await pool.write { db in
             let existing = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM schedules")).compactMap(Self.schedule)
-            for old in existing {
-                // An entry stored before entries named their node counts as this node's.
-                let stale =
-                    served.contains(old.workflow)
-                    ? !schedules.contains { $0.workflow == old.workflow && $0.position == old.position } : (old.writtenBy ?? node) == node
-                guard stale else { continue }
-                try db.cachedStatement(sql: "DELETE FROM schedules WHERE workflow = ? AND position = ?").execute(arguments: [old.workflow, old.position])
+            let replacement = ScheduleReplacement.plan(schedules, over: existing, served: served, node: node)
+            for stale in replacement.deletions {
+                try db.cachedStatement(sql: "DELETE FROM schedules WHERE workflow = ? AND position = ?").execute(arguments: [stale.workflow, stale.position])
             }
-            for schedule in schedules {
-                let old = existing.first { $0.workflow == schedule.workflow && $0.position == schedule.position }
-                // An unchanged entry keeps its next tick, so a restart neither skips nor repeats it.
-                let unchanged = old.map { $0.cron == schedule.cron && $0.timeZone == schedule.timeZone } ?? false
-                let next = unchanged ? old?.nextFireAt : schedule.nextFireAt
+            for schedule in replacement.writes {
                 try db.cachedStatement(
                     sql: """
                         INSERT OR REPLACE INTO schedules (workflow, position, cron, timezone, input, next_fire_at, last_fire_at, written_by)
@@ -28,7 +20,7 @@ extension SQLiteStore {
                         """
                 ).execute(arguments: [
                     schedule.workflow, schedule.position, schedule.cron, schedule.timeZone, schedule.input.jsonText(),
-                    next.map(SQLiteTime.milliseconds), old?.lastFireAt.map(SQLiteTime.milliseconds), node,
+                    schedule.nextFireAt.map(SQLiteTime.milliseconds), schedule.lastFireAt.map(SQLiteTime.milliseconds), schedule.writtenBy,
                 ])
             }
         }
