@@ -49,6 +49,9 @@ public struct InputValidator {
         if let pattern = schema.pattern, let expression = try? RegularExpression(pattern.value), !expression.containsMatch(in: text) {
             problems.append("\(place) must match the pattern \(pattern.value)")
         }
+        if let format = schema.format.flatMap(StringFormat.init(rawValue:)), !format.accepts(text) {
+            problems.append("\(place) must be a valid \(format.rawValue)")
+        }
     }
 
     private mutating func checkObject(_ map: ValueMap, _ schema: InputSchema, at pointer: String) {
