@@ -23,7 +23,7 @@ struct FailureHandlerTests {
             api.fallback("/alert", .json("{}"))
             let timed = try definition("""
                 workflow: timed
-                timeout: 1s
+                timeout: 2s
                 steps:
                   - id: par
                     parallel:
@@ -44,8 +44,12 @@ struct FailureHandlerTests {
                 #expect(run.error?.type == "Timeout", "\(String(describing: run.error))")
                 let alert = try await eventually("on_failure's request") { api.requests(to: "/alert").first }
                 #expect(try Value(json: alert.body)["error"]?.string?.contains("exceeded its timeout") == true, "\(alert.body)")
-                _ = try await journal(of: id, in: server.store, reaching: 3)
-                #expect(try await server.store.journal(runId: id).map(\.stepName).last == "on_failure.alert")
+                // Whether `x` had its result by the deadline depends on the machine's load (it
+                // has, in milliseconds, unless the whole suite crowds it): either way the handler's
+                // entry comes last and nothing was rejected.
+                _ = try await eventually("on_failure's entry") {
+                    try await server.store.journal(runId: id).last?.stepName == "on_failure.alert" ? true : nil
+                }
                 #expect(!(try await server.store.attempts(runId: id)).contains { $0.detail?.contains("was the definition changed") == true })
             }
             #expect(api.requests(to: "/alert").count == 1)
