@@ -246,6 +246,27 @@ struct SplitDeploymentTests {
         }
     }
 
+    @Test("a step's result larger than the orchestrator takes fails the run at once, saying why, with the request sent once")
+    func aResultTooLargeForTheOrchestrator() async throws {
+        try await CountingServer.with { api in
+            api.fallback("/big", .json(#"{"blob": ""# + String(repeating: "x", count: 200_000) + #""}"#))
+            let big = try definition("""
+                workflow: big
+                steps:
+                  - id: fetch
+                    http: {url: "\(api.url("/big"))"}
+                """)
+            try await RunningServer.with([], limits: ConnectionLimits(maximumMessageBytes: 64 << 10)) { engine in
+                try await RunningRunner.with([big], engine: engine) { runner in
+                    let run = try await finishedRun(try await runner.start("big", "{}"), in: engine.store)
+                    #expect(run.status == .failed)
+                    #expect(run.error?.message.contains("cannot keep this step's result") == true, "\(String(describing: run.error))")
+                }
+            }
+            #expect(api.requests(to: "/big").count == 1, "the step was not run again for each retry of its delivery")
+        }
+    }
+
     @Test func anInvokedRunReportsItsEndToTheParentsStepAsInProcess() async throws {
         let child = try definition("""
             workflow: child

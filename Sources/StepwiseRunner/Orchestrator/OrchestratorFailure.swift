@@ -18,4 +18,8 @@ public struct OrchestratorFailure: Error, Sendable, CustomStringConvertible {
     /// QStash refused to append to a run that has ended (canceled, or finished by another
     /// delivery): nothing is left to do (§4.8; the SDKs answer 200).
     var runEnded: Bool { status == 400 && message.contains("can not append to a") }
+
+    /// The orchestrator refused the message as larger than it takes (413): sending it again
+    /// cannot help, and a delivery tried again would run the step again first.
+    var tooLarge: Bool { status == 413 }
 }

@@ -48,6 +48,11 @@ struct OutcomePublisher: Sendable {
         } catch {
             if error.runEnded { return .done(runId, "workflow-already-ended") }
             endpoint.events.record(.error, runId: runId, ["message": .string(error.message)])
+            if error.tooLarge {
+                return .nonRetryable(
+                    type: "ResultTooLarge",
+                    "the orchestrator cannot keep this step's result, larger than the messages it takes (\(error.message)); the run fails rather than run the step again")
+            }
             return .error(500, type: "QStashError", error.message)
         }
     }
