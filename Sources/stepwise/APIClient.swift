@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
 import StepwiseRuntime
@@ -22,6 +23,12 @@ struct APIClient {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
+    /// The failure to reach the server, its cause in words (never the request's headers, which
+    /// hold the token).
+    private func unreachable(_ error: any Error) -> CommandFailure {
+        .usage("cannot reach the Stepwise server at \(server): \(TransportErrorText.describe(error)) (is `stepwise serve` running?)")
+    }
+
     /// Sends a request and returns the status and the JSON body (`null` when empty).
     func send(_ method: HTTPMethod, _ path: String, body: Value? = nil, headers: [(String, String)] = []) async throws -> (status: Int, body: Value) {
         var request = HTTPClientRequest(url: server.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
@@ -36,7 +43,7 @@ struct APIClient {
         do {
             response = try await Self.http.execute(request, timeout: .seconds(30))
         } catch {
-            throw CommandFailure.usage("cannot reach the Stepwise server at \(server): \(error) (is `stepwise serve` running?)")
+            throw unreachable(error)
         }
         let text = String(buffer: try await response.body.collect(upTo: 64 << 20))
         let value = text.allSatisfy(\.isWhitespace) ? Value.null : ((try? Value(json: text)) ?? .string(text))
@@ -53,7 +60,7 @@ struct APIClient {
         do {
             response = try await Self.http.execute(request, timeout: .hours(24))
         } catch {
-            throw CommandFailure.usage("cannot reach the Stepwise server at \(server): \(error) (is `stepwise serve` running?)")
+            throw unreachable(error)
         }
         guard response.status == .ok else {
             let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
@@ -138,7 +145,7 @@ enum InputArgument {
         if text.hasPrefix("@") {
             let path = String(text.dropFirst())
             guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw CommandFailure.usage("cannot read input file '\(path)'")
+                throw CommandFailure.usage("cannot read the file '\(path)' given to \(option)")
             }
             json = contents
         }

@@ -22,6 +22,9 @@ struct TriggerCommand: AsyncParsableCommand {
             print(started.jsonText(pretty: true))
             return
         }
+        // On standard error, so that output stays the run's JSON: should the wait fail (the
+        // server gone), the durable run can still be found by its id.
+        FileHandle.standardError.write(Data("started \(id); waiting for its end\n".utf8))
         let run = try await RunWaiter(client: server.client).waitForEnd(of: id)
         print(run.jsonText(pretty: true))
         if run["status"]?.stringText != "succeeded" { throw ExitCode.failure }

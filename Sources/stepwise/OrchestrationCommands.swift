@@ -104,9 +104,14 @@ struct DLQSelection: ParsableArguments {
     func filters() throws -> [String]? {
         var filters = workflow.map { ["workflow=" + QueryValue.escaped($0)] } ?? []
         if let label { filters.append("label=" + QueryValue.escaped(label)) }
+        guard !(all && !filters.isEmpty) else {
+            throw CommandFailure.usage("--all takes every entry: give it alone, or select with --workflow and --label instead")
+        }
         let selects = all || !filters.isEmpty
-        guard (dlqId == nil) == selects, !(all && !filters.isEmpty) else {
-            throw CommandFailure.usage("give a DLQ entry id, or select entries with --workflow and --label, or --all")
+        guard (dlqId == nil) == selects else {
+            throw CommandFailure.usage(
+                dlqId == nil ? "give a DLQ entry id, or select entries with --workflow and --label, or --all"
+                    : "give a DLQ entry id or a selection (--workflow, --label, --all), not both")
         }
         return selects ? filters : nil
     }
@@ -155,13 +160,17 @@ extension DLQActionCommand {
         // than the cursor), so following the cursor visits each entry once.
         var cursor: String?
         var deleted: Int64 = 0
+        var acted = 0
         var failures = 0
         repeat {
             let query = filters + ["count=\(DeadLetterFilter.maximumPage)"] + (cursor.map { ["cursor=" + QueryValue.escaped($0)] } ?? [])
             let path = Self.action == "delete" ? "/v2/workflows/dlq" : "/v2/workflows/dlq/\(Self.action)"
             let answer = try await server.client.expectSuccess(
                 Self.action == "delete" ? .DELETE : .POST, path + "?" + query.joined(separator: "&"), headers: overrideHeaders)
-            for run in answer["workflowRuns"]?.listItems ?? [] { print(run["workflowRunId"]?.stringText ?? run.jsonText()) }
+            for run in answer["workflowRuns"]?.listItems ?? [] {
+                print(run["workflowRunId"]?.stringText ?? run.jsonText())
+                acted += 1
+            }
             if case .int(let count)? = answer["deleted"] { deleted += count }
             // An entry that could not be acted on is named, and the selection goes on past it.
             for failure in answer["failed"]?.listItems ?? [] {
@@ -171,6 +180,8 @@ extension DLQActionCommand {
             cursor = answer["cursor"]?.stringText
         } while cursor != nil
         if Self.action == "delete" { print("deleted \(deleted)") }
+        // Otherwise a selection that matched nothing would print nothing at all.
+        if Self.action != "delete", acted == 0, failures == 0 { FileHandle.standardError.write(Data("no DLQ entries matched\n".utf8)) }
         if failures > 0 { throw CommandFailure.failed("\(failures) entr\(failures == 1 ? "y" : "ies") could not be acted on (above)") }
     }
 

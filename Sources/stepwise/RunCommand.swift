@@ -67,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
             let journalEnd = try await store.progress(runId: id, from: printedSteps).journal
             for entry in journalEnd {
                 let result = entry.error.map { "failed: \($0.message)" } ?? RunTimeline.summary(entry.out ?? .null)
-                print("  ✔ \(entry.stepName) [\(entry.stepType.rawValue)] → \(result)")
+                print("  \(entry.error == nil ? "✔" : "✘") \(entry.stepName) [\(entry.stepType.rawValue)] → \(result)")
             }
             printedSteps += journalEnd.count
             let attempts = try await store.attempts(runId: id, from: attemptFloor)

@@ -105,8 +105,10 @@ struct RunnerCommand: AsyncParsableCommand {
         let banner = "stepwise runner serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):"
         let detail = " with QStash at \(connection.url); \(signing)\n"
         let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: connections.limits(maximumMessageBytes: maxDeliveryBytes))
-        try await server.run(shutdownTimeout: shutdownTimeout.duration) { port in
-            FileHandle.standardOutput.write(Data((banner + String(port) + detail).utf8))
+        try await ListenPort.serving(host: host, port: port) {
+            try await server.run(shutdownTimeout: shutdownTimeout.duration) { port in
+                FileHandle.standardOutput.write(Data((banner + String(port) + detail).utf8))
+            }
         }
     }
 

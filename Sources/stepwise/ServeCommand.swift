@@ -133,12 +133,13 @@ struct ServeCommand: AsyncParsableCommand {
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
         let limits = connections.limits(maximumMessageBytes: maxMessageBytes)
         let proxies = try TrustedProxies(trustedProxies)
-        try await StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry).run(
-            shutdownTimeout: shutdownTimeout.duration
-        ) { port in
-            let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "
-                + "(API token from \(token.source))\n"
-            FileHandle.standardOutput.write(Data(line.utf8))
+        let server = StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry)
+        try await ListenPort.serving(host: host, port: port) {
+            try await server.run(shutdownTimeout: shutdownTimeout.duration) { port in
+                let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "
+                    + "(API token from \(token.source))\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
         }
     }
 

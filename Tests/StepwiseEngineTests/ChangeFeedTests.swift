@@ -119,6 +119,7 @@ struct ChangeFeedTests {
             let waited = try await waiting.value
             #expect(waited.status == 0, "\(waited.standardError)")
             #expect(try Value(json: waited.standardOutput)["status"] == "succeeded")
+            #expect(waited.standardError.contains("started wfr_feed_3"), "the run's id comes first, should the wait fail: \(waited.standardError)")
             let followed = try await following.value
             #expect(followed.status == 0, "\(followed.standardError)")
             #expect(followed.standardOutput.contains("running") && followed.standardOutput.contains("succeeded"), "\(followed.standardOutput)")

@@ -124,11 +124,13 @@ struct OrchestrationCommandTests {
             let failed = try await server.endedRuns(of: "doomed", labels: ["x", "x", "y"])
             let neither = try await run(["dlq", "resume", "--server", server.url(""), "--token", RunningServer.token])
             #expect(neither.status == 2 && neither.standardError.contains("give a DLQ entry id, or select entries"), "\(neither.standardError)")
-            for extra in [["dlq_\(failed[0])", "--all"], ["--all", "--label", "x"]] {
+            for (extra, reason) in [(["dlq_\(failed[0])", "--all"], "not both"), (["--all", "--label", "x"], "--all takes every entry: give it alone")] {
                 let refused = try await run(["dlq", "delete"] + extra + ["--server", server.url(""), "--token", RunningServer.token])
-                #expect(refused.status == 2, "\(extra): \(refused.standardError)")
+                #expect(refused.status == 2 && refused.standardError.contains(reason), "\(extra): \(refused.standardError)")
             }
             #expect(try await server.store.allDeadLetters().count == 3, "a refused command does nothing")
+            let nothing = try await run(["dlq", "restart", "--workflow", "no-such-workflow", "--server", server.url(""), "--token", RunningServer.token])
+            #expect(nothing.status == 0 && nothing.standardError.contains("no DLQ entries matched"), "\(nothing.standardError)")
 
             let yamlRetries = try await run(["dlq", "resume", "dlq_\(failed[2])", "--retries", "1", "--server", server.url(""), "--token", RunningServer.token])
             #expect(yamlRetries.status == 1 && yamlRetries.standardError.contains("Upstash-Retries cannot be given for a YAML run"), "\(yamlRetries.standardError)")

@@ -10,9 +10,9 @@ import NIOPosix
 /// DLQ: a refused connection, an unknown host, a connection closed early. The HTTP client's own
 /// descriptions are type names (`SingleConnectionFailure(target: …)`), and one of them repeats the
 /// header values it refused, which may be credentials.
-enum TransportErrorText {
+public enum TransportErrorText {
     /// The cause of `error`.
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         switch error {
         case let error as NIOConnectionError:
             if let failure = error.connectionErrors.first { return "cannot connect to \(error.host):\(error.port): \(describe(failure.error))" }

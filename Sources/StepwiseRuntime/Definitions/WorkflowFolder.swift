@@ -10,6 +10,11 @@ public struct WorkflowFolder: Sendable {
 
     /// Reads `path` (a folder of `*.yaml`/`*.yml`, searched recursively).
     public init(path: String) throws {
+        var isFolder: ObjCBool = false
+        // The enumerator of a missing folder enumerates nothing: a runner would serve no workflow, silently.
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw WorkflowFolderError(message: "there is no workflows folder at '\(path)'")
+        }
         guard let enumerator = FileManager.default.enumerator(atPath: path) else {
             throw WorkflowFolderError(message: "cannot read the workflows folder '\(path)'")
         }
