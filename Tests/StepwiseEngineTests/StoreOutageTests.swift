@@ -21,11 +21,11 @@ struct StoreOutageTests {
     func outage() async throws {
         try await withStoreBehindForwarder { server, forwarder in
             let runId = try await waitingRun(server)
-            await forwarder.stop()
+            forwarder.stop()
             // Before, requests waited for the pool's circuit breaker (about a minute, past `send`'s
             // 30 s timeout) and answered 500.
             try await expectUnavailable(server, runId)
-            try await forwarder.start()
+            try forwarder.start()
             try await expectRecovered(server, runId)
         }
     }
@@ -34,11 +34,11 @@ struct StoreOutageTests {
     func stopsAnswering() async throws {
         try await withStoreBehindForwarder { server, forwarder in
             let runId = try await waitingRun(server)
-            await forwarder.freeze(true)
+            forwarder.freeze(true)
             // Before, a request on a pooled connection waited for TCP's retransmission timeout
             // (many minutes; `send` gives up after 30 s).
             try await expectUnavailable(server, runId)
-            await forwarder.freeze(false)
+            forwarder.freeze(false)
             try await expectRecovered(server, runId)
         }
     }
@@ -47,15 +47,17 @@ struct StoreOutageTests {
     /// the log must name the unavailability and never the database's password.
     private func withStoreBehindForwarder(_ body: (RunningServer, TCPForwarder) async throws -> Void) async throws {
         let database = try await PostgresTestDatabase.create()
-        guard var location = URLComponents(string: database.url), let host = location.host, let port = location.port else {
-            throw WaitTimeout(description: "the test database's URL names no host and port: \(database.url)")
+        guard var location = URLComponents(string: database.url), location.host == "127.0.0.1", let port = location.port else {
+            throw WaitTimeout(description: "the test database's URL names no port on 127.0.0.1: \(database.url)")
         }
-        let forwarder = TCPForwarder(to: host, port: port)
+        let forwarder = TCPForwarder(toPort: port)
         let log = CapturedLog()
         do {
-            try await forwarder.start()
-            location.port = await forwarder.port
-            let store = try await PostgresStore.open(url: location.string ?? "", connectionWait: .seconds(1), answerWait: .seconds(2), logger: log.logger)
+            try forwarder.start()
+            location.port = forwarder.port
+            // Waits long enough for a loaded machine to open a connection (the whole suite at
+            // once took over a second), short enough for the test.
+            let store = try await PostgresStore.open(url: location.string ?? "", connectionWait: .seconds(5), answerWait: .seconds(3), logger: log.logger)
             do {
                 try await RunningServer.with([try definition(Self.waiter)], over: store, logger: log.logger) { server in
                     try await body(server, forwarder)
@@ -66,11 +68,11 @@ struct StoreOutageTests {
                 throw error
             }
         } catch {
-            await forwarder.stop()
+            forwarder.stop()
             await database.drop()
             throw error
         }
-        await forwarder.stop()
+        forwarder.stop()
         await database.drop()
         #expect(log.text.contains("the store is unavailable"), "the log says why requests were refused")
         #expect(!log.text.contains("stepwise-test-password"), "no log line names the database's password")
@@ -89,8 +91,14 @@ struct StoreOutageTests {
             ("/api/runs", nil), ("/api/runs/\(runId)", nil), ("/v2/notify/paid-A", "{}"), ("/v2/dlq", nil),
             ("/workflows/waiter", #"{"order": "B"}"#), ("/v2/keys", nil),
         ]
-        for (path, body) in requests {
-            let answer = try await send(body == nil ? .GET : .POST, server.url(path), body: body)
+        // At once: each waits out the store's wait.
+        let answers = try await withThrowingTaskGroup(of: (String, HTTPAnswer).self) { group in
+            for (path, body) in requests {
+                group.addTask { (path, try await send(body == nil ? .GET : .POST, server.url(path), body: body)) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for (path, answer) in answers {
             #expect(answer.status == 503, "\(path): \(answer.status) \(answer.body)")
             #expect(answer.retryAfter == "5", "\(path)")
             #expect(answer.error?.contains("the database is unavailable; try again later") == true, "\(path): \(answer.body)")
