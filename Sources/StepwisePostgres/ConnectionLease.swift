@@ -4,13 +4,15 @@ import Synchronization
 /// What became of one transaction's connection: the pool handed it over (`begin`) before the
 /// wait ran out (`expire`), or not, whichever came first, so a connection handed over just after
 /// the wait ended is given back unused; and a connection whose answers stopped coming is closed
-/// (`abandon`), which fails the statement waiting on it.
+/// (`abandon`), which fails the statement waiting on it, unless the transaction already
+/// finished with it (`finish`).
 final class ConnectionLease: Sendable {
     private enum State {
         case waiting
         case began(PostgresConnection)
         case expired
         case abandoned
+        case finished
     }
 
     private let state = Mutex(State.waiting)
@@ -33,7 +35,15 @@ final class ConnectionLease: Sendable {
         }
     }
 
-    /// Gives up on the connection taken, returning it to be closed; `nil` when none was taken.
+    /// Notes that the transaction is done with its connection, which goes back to the pool and
+    /// must then never be closed by this lease.
+    func finish() {
+        state.withLock { state in
+            if case .began = state { state = .finished }
+        }
+    }
+
+    /// Gives up on the connection taken, returning it to be closed; `nil` when none is in use.
     func abandon() -> PostgresConnection? {
         state.withLock { state in
             guard case .began(let connection) = state else { return nil }
@@ -46,17 +56,9 @@ final class ConnectionLease: Sendable {
     var began: Bool {
         state.withLock { state in
             switch state {
-            case .began, .abandoned: true
+            case .began, .abandoned, .finished: true
             case .waiting, .expired: false
             }
-        }
-    }
-
-    /// Whether the connection taken was given up for want of answers.
-    var abandoned: Bool {
-        state.withLock { state in
-            if case .abandoned = state { return true }
-            return false
         }
     }
 }

@@ -92,7 +92,21 @@ public final class PostgresStore: Store, Service {
     /// running on a worker waits on its connection's answer, which never comes once the pool is
     /// gone, and the workers' shutdown would wait on it forever (a hung `swift test`, session 36).
     public func close() async {
-        try? await workers.shutdownGracefully()
+        let workers = self.workers
+        let (stops, stopped) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingOldest(1))
+        Task {
+            try? await workers.shutdownGracefully()
+            stopped.yield()
+        }
+        // A worker whose statement never got its answer would hold the stop for ever: past the
+        // longest a transaction waits, the pool closes anyway, which fails that statement.
+        let patience = Task {
+            try? await Task.sleep(for: connectionWait + answerWait)
+            stopped.yield()
+        }
+        var first = stops.makeAsyncIterator()
+        _ = await first.next()
+        patience.cancel()
         pool.cancel()
         _ = await pool.value
     }
@@ -118,55 +132,52 @@ public final class PostgresStore: Store, Service {
     /// `connectionWait`, no answer within `answerWait` more (the connection is closed: a database
     /// that stopped, or a route that dropped without a reset, would leave it waiting for TCP's
     /// timeout, many minutes), or a connection lost on the way, is `StoreUnavailable`; the
-    /// driver's other errors come out described (`PostgresStoreError.failed`).
+    /// driver's other errors come out described (`PostgresStoreError.failed`). The work and its
+    /// deadline run in tasks of their own and the first to finish answers: a statement whose
+    /// answer never comes, even once its connection is closed, cannot hold the caller.
     func session<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         let lease = ConnectionLease()
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    try await self.client.withConnection { connection in
-                        guard lease.begin(connection) else { throw CancellationError() }
-                        return try await self.workers.runIfActive { try body(PostgresSession(connection: connection, logger: self.logger)) }
-                    }
+        let (outcomes, outcome) = AsyncStream<Result<T, any Error>>.makeStream(bufferingPolicy: .bufferingOldest(1))
+        let work = Task {
+            do {
+                let value = try await client.withConnection { connection in
+                    guard lease.begin(connection) else { throw CancellationError() }
+                    defer { lease.finish() }
+                    return try await self.workers.runIfActive { try body(PostgresSession(connection: connection, logger: self.logger)) }
                 }
-                group.addTask { await Self.timer(self.connectionWait) }
-                var answerTimerStarted = false
-                while let finished = try await group.next() {
-                    if let value = finished {
-                        group.cancelAll()
-                        return value
-                    }
-                    try Task.checkCancellation()
-                    if lease.expire() {
-                        group.cancelAll()
-                        throw StoreUnavailable(reason: "no PostgreSQL connection came free within \(self.connectionWait)")
-                    }
-                    if !answerTimerStarted {
-                        answerTimerStarted = true
-                        group.addTask { await Self.timer(self.answerWait) }
-                    } else if let connection = lease.abandon() {
-                        try? await connection.close()
-                    }
-                }
-                throw CancellationError()
+                outcome.yield(.success(value))
+            } catch {
+                outcome.yield(.failure(unavailability(of: error, lease)))
             }
-        } catch let error as StoreUnavailable {
-            throw error
-        } catch let error as CancellationError {
-            throw error
-        } catch {
-            if lease.abandoned { throw StoreUnavailable(reason: "PostgreSQL did not answer within \(connectionWait + answerWait)") }
-            guard lease.began, !PostgresStoreError.isConnectionLost(error) else {
-                throw StoreUnavailable(reason: PostgresStoreError.describe(error))
+        }
+        let deadline = Task {
+            try? await Task.sleep(for: connectionWait)
+            if lease.expire() {
+                work.cancel()
+                outcome.yield(.failure(StoreUnavailable(reason: "no PostgreSQL connection came free within \(connectionWait)")))
+                return
             }
-            throw PostgresStoreError.described(error)
+            try? await Task.sleep(for: answerWait)
+            guard !Task.isCancelled, let connection = lease.abandon() else { return }
+            outcome.yield(.failure(StoreUnavailable(reason: "PostgreSQL did not answer within \(connectionWait + answerWait)")))
+            try? await connection.close()
+        }
+        defer { deadline.cancel() }
+        return try await withTaskCancellationHandler {
+            var first = outcomes.makeAsyncIterator()
+            guard let result = await first.next() else { throw CancellationError() }
+            return try result.get()
+        } onCancel: {
+            work.cancel()
         }
     }
 
-    /// A child of a session's task group that ends after `duration` (at once when cancelled).
-    private static func timer<T>(_ duration: Duration) async -> T? {
-        try? await Task.sleep(for: duration)
-        return nil
+    /// A session's failure as the store reports it: a connection never had or lost is
+    /// `StoreUnavailable`, the driver's other errors are described.
+    private func unavailability(of error: any Error, _ lease: ConnectionLease) -> any Error {
+        if error is CancellationError { return error }
+        guard lease.began, !PostgresStoreError.isConnectionLost(error) else { return StoreUnavailable(reason: PostgresStoreError.describe(error)) }
+        return PostgresStoreError.described(error)
     }
 
     /// Reads with `body` in one read-only transaction (one snapshot of several statements; a
