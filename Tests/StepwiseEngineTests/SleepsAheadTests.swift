@@ -109,15 +109,17 @@ struct SleepsAheadTests {
     @Test("a node that stops gives back the deliveries it held: another node makes them at the sleep's end, not before")
     func stopGivesHeldDeliveriesBack() async throws {
         try await CountingServer.with { target in
-            let napper = try Self.napper(sleeping: "6s", then: target)
+            // Node 1 must stop before the sleep ends: 12 s leaves room for a loaded machine (at 6 s,
+            // a CI dry run with the whole suite beside it stopped a second too late).
+            let napper = try Self.napper(sleeping: "12s", then: target)
             let harness = try EngineHarness()
-            let (id, end) = try await harness.withEngine([napper], owner: "node-1", configuration: .init(sleepLookahead: .seconds(5.5))) { node in
+            let (id, end) = try await harness.withEngine([napper], owner: "node-1", configuration: .init(sleepLookahead: .seconds(11.5))) { node in
                 let id = try await node.start("napper").id
                 return (id, try await Self.napEnd(of: id, in: node.store))
             }
             #expect(Date() < end, "node-1 stopped while it held the delivery")
             let finished = try await harness.withEngine([napper], owner: "node-2", configuration: .init(sleepLookahead: .zero)) { node in
-                try await finishedRun(id, in: node.store, within: .seconds(20))
+                try await finishedRun(id, in: node.store, within: .seconds(30))
             }
             #expect(finished.status == .succeeded)
             let after = try #require(target.requests(to: "/after").first)
