@@ -93,20 +93,9 @@ public final class PostgresStore: Store, Service {
     /// gone, and the workers' shutdown would wait on it forever (a hung `swift test`, session 36).
     public func close() async {
         let workers = self.workers
-        let (stops, stopped) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingOldest(1))
-        Task {
-            try? await workers.shutdownGracefully()
-            stopped.yield()
-        }
         // A worker whose statement never got its answer would hold the stop for ever: past the
         // longest a transaction waits, the pool closes anyway, which fails that statement.
-        let patience = Task {
-            try? await Task.sleep(for: connectionWait + answerWait)
-            stopped.yield()
-        }
-        var first = stops.makeAsyncIterator()
-        _ = await first.next()
-        patience.cancel()
+        _ = await LimitedWait.completes(within: connectionWait + answerWait) { try? await workers.shutdownGracefully() }
         pool.cancel()
         _ = await pool.value
     }

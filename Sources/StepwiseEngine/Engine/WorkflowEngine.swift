@@ -393,27 +393,15 @@ public actor WorkflowEngine {
         await finishDeliveriesInFlight()
     }
 
-    /// Waits for the deliveries in flight, at most `shutdownTimeout`, from tasks of their own (this
-    /// one is cancelled, so its own waits would end at once); those still running are left leased.
+    /// Waits for the deliveries in flight, at most `shutdownTimeout` (`LimitedWait`: this task is
+    /// cancelled, so its own waits would end at once); those still running are left leased.
     private func finishDeliveriesInFlight() async {
         let running = inFlight
         guard !running.isEmpty else { return }
         let limit = configuration.shutdownTimeout
-        let finished = await Task {
-            let (outcomes, outcome) = AsyncStream<Bool>.makeStream()
-            Task {
-                for task in running.values { await task.value }
-                outcome.yield(true)
-            }
-            let timer = Task {
-                try? await Task.sleep(for: limit)
-                outcome.yield(false)
-            }
-            var first = outcomes.makeAsyncIterator()
-            let allFinished = await first.next() ?? true
-            timer.cancel()
-            return allFinished
-        }.value
+        let finished = await LimitedWait.completes(within: limit) {
+            for task in running.values { await task.value }
+        }
         guard !finished else { return }
         let left = inFlight.count
         logger.warning("stopping after \(limit) with \(left) delivery(ies) still in flight; they stay leased and are delivered again (at once by a restart on this host)")

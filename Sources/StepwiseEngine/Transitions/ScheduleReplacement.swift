@@ -1,15 +1,11 @@
 /// What storing a node's `schedule` entries changes, decided from the entries stored before, so
 /// that every store applies the same rules: which stored entries go, and what each new entry
 /// carries over from the stored entry it continues.
-public struct ScheduleReplacement: Sendable, Equatable {
+public struct ScheduleReplacement: Sendable {
     /// The stored entries to delete, by workflow and position.
     public var deletions: [(workflow: String, position: Int)]
     /// The entries to write (insert or replace at their workflow and position).
     public var writes: [ScheduleRecord]
-
-    public static func == (lhs: ScheduleReplacement, rhs: ScheduleReplacement) -> Bool {
-        lhs.writes == rhs.writes && lhs.deletions.elementsEqual(rhs.deletions) { $0.workflow == $1.workflow && $0.position == $1.position }
-    }
 
     /// Node `node`, serving the workflows `served`, stores `schedules` over `existing`. A stored
     /// entry of a served workflow goes when no new entry takes its position; one of a workflow not
