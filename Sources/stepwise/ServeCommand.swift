@@ -15,8 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: "Refuses to start when a workflow has errors. Stops gracefully on SIGINT or SIGTERM."
     )
 
-    @Option(name: .long, help: "The folder of workflow files.")
-    var workflows = "workflows"
+    @Option(name: .long, help: "The folder of workflow files (default: workflows, served when it exists; a folder given here must exist).")
+    var workflows: String?
 
     @Flag(name: .customLong("no-runner"), help: "Serve the engine only: no workflows run in this process (runners and SDK endpoints elsewhere use it as their QStash).")
     var noRunner = false
@@ -93,6 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
         try ListenPort.check(port)
         try AccessToken.checkGiven(explicit: token)
         guard concurrency > 0 else { throw ValidationError("--concurrency must be at least 1") }
+        if noRunner, let workflows {
+            throw ValidationError("--no-runner serves no workflows, so --workflows \(workflows) would be ignored: leave one of them out")
+        }
         guard storeWait.duration >= .milliseconds(100) else { throw ValidationError("--store-wait must be at least 100ms") }
         guard lazyFetchBytes >= 0 else { throw ValidationError("--lazy-fetch-bytes must be a number of bytes, or 0 to turn lazy fetch off") }
         guard (1...(100 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1 and 104857600 (100 MiB)") }
@@ -143,16 +146,21 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// The workflows to serve: none with `--no-runner`, or when the folder does not exist (the
-    /// engine alone, for runners and SDK endpoints elsewhere), else the folder's, all valid.
+    /// The folder served when `--workflows` is not given.
+    static let defaultFolder = "workflows"
+
+    /// The workflows to serve: none with `--no-runner`, or when the default folder does not exist
+    /// (the engine alone, for runners and SDK endpoints elsewhere), else the folder's, all valid.
     private func loadWorkflows() throws -> WorkflowFolder {
         guard !noRunner else { return WorkflowFolder(sources: []) }
+        // A folder named on the command line is meant to be served: its absence is a mistake.
+        if let workflows { return try Self.loadWorkflows(workflows) }
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: workflows, isDirectory: &isFolder), isFolder.boolValue else {
-            FileHandle.standardError.write(Data("stepwise: no workflows folder at \(workflows): serving the engine only\n".utf8))
+        guard FileManager.default.fileExists(atPath: Self.defaultFolder, isDirectory: &isFolder), isFolder.boolValue else {
+            FileHandle.standardError.write(Data("stepwise: no workflows folder at \(Self.defaultFolder): serving the engine only\n".utf8))
             return WorkflowFolder(sources: [])
         }
-        return try Self.loadWorkflows(workflows)
+        return try Self.loadWorkflows(Self.defaultFolder)
     }
 
     /// The workflows of `path`; refuses a folder with errors, printing them.

@@ -17,8 +17,7 @@ struct PostgresCommandTests {
             "mysql://stepwise:\(Self.password)@127.0.0.1/stepwise",
         ])
     func refusedStores(url: String) throws {
-        let folder = try TemporaryDirectory()
-        let result = try stepwise("serve", "--workflows", folder.path("none"), "--store", url, "--port", "0")
+        let result = try stepwise("serve", "--no-runner", "--store", url, "--port", "0")
         #expect(result.status == 2, "\(result.standardError)")
         #expect(!result.standardError.isEmpty)
         #expect(!(result.standardOutput + result.standardError).contains(Self.password))
@@ -29,8 +28,7 @@ struct PostgresCommandTests {
         let admin = try #require(StoreKind.postgresURL.flatMap(URLComponents.init(string:)))
         var wrong = admin
         wrong.password = Self.password
-        let folder = try TemporaryDirectory()
-        let result = try stepwise("serve", "--workflows", folder.path("none"), "--store", try #require(wrong.string), "--port", "0")
+        let result = try stepwise("serve", "--no-runner", "--store", try #require(wrong.string), "--port", "0")
         #expect(result.status == 2)
         #expect(result.standardError.contains("password authentication failed"), "\(result.standardError)")
         #expect(!(result.standardOutput + result.standardError).contains(Self.password))

@@ -191,7 +191,8 @@ struct QStashSchedulesTests {
             let cases: [(headers: [(String, String)], destination: String, expected: String)] = [
                 ([], "http://127.0.0.1:9/x", "Upstash-Cron"),
                 ([("Upstash-Cron", "61 * * * *")], "http://127.0.0.1:9/x", "61"),
-                ([("Upstash-Cron", "CRON_TZ=Mars/Olympus 0 9 * * *")], "http://127.0.0.1:9/x", "unknown time zone 'Mars/Olympus'"),
+                ([("Upstash-Cron", "CRON_TZ=Mars/Olympus 0 9 * * *")], "http://127.0.0.1:9/x", "CRON_TZ=Mars/Olympus is not an IANA time zone"),
+                ([("Upstash-Cron", "CRON_TZ=Europe/Berlin 0 9 * * 8")], "http://127.0.0.1:9/x", "fields '0 9 * * 8'"),
                 ([("Upstash-Cron", "CRON_TZ= 0 9 * * *")], "http://127.0.0.1:9/x", "CRON_TZ="),
                 ([("Upstash-Cron", "0 0 30 2 *")], "http://127.0.0.1:9/x", "never occurs in February"),
                 ([("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "no spaces")], "http://127.0.0.1:9/x", "Upstash-Schedule-Id"),

@@ -11,7 +11,7 @@ struct ServeOptionTests {
         let store = folder.path("store.sqlite")
         for (option, value) in [("--concurrency", "0"), ("--concurrency", "-3"), ("--max-connections", "0")] {
             // `--lease 1s` is refused only after the store is opened: a regression fails instead of serving.
-            let arguments = ["serve", "--workflows", folder.path("none"), "--store", "sqlite:" + store, "\(option)=\(value)", "--lease", "1s", "--port", "0"]
+            let arguments = ["serve", "--no-runner", "--store", "sqlite:" + store, "\(option)=\(value)", "--lease", "1s", "--port", "0"]
             let result = try await onOwnThread { try stepwise(arguments: arguments) }
             #expect(result.status == 2, "\(option) \(value)")
             #expect(result.standardError.contains("\(option) must be at least 1"), "\(option) \(value)")
@@ -30,7 +30,7 @@ struct ServeOptionTests {
             ("--run-retention", "30", "--run-retention"),
         ]
         for (option, value, message) in refused {
-            let arguments = ["serve", "--workflows", folder.path("none"), "--store", "sqlite:" + store, "\(option)=\(value)", "--lease", "1s", "--port", "0"]
+            let arguments = ["serve", "--no-runner", "--store", "sqlite:" + store, "\(option)=\(value)", "--lease", "1s", "--port", "0"]
             let result = try await onOwnThread { try stepwise(arguments: arguments) }
             #expect(result.status == 2, "\(option) \(value)")
             #expect(result.standardError.contains(message), "\(option) \(value): \(result.standardError)")
@@ -44,9 +44,24 @@ struct ServeOptionTests {
         let store = folder.path("store.sqlite")
         for retention in ["30d", "2w", "1d12h"] {
             // Refused for its concurrency, which is checked after every option was read.
-            let arguments = ["serve", "--workflows", folder.path("none"), "--store", "sqlite:" + store, "--run-retention", retention, "--concurrency", "0"]
+            let arguments = ["serve", "--no-runner", "--store", "sqlite:" + store, "--run-retention", retention, "--concurrency", "0"]
             let result = try await onOwnThread { try stepwise(arguments: arguments) }
             #expect(result.standardError.contains("--concurrency must be at least 1"), "\(retention): \(result.standardError)")
         }
+    }
+
+    @Test("a workflows folder given with --no-runner, or one that does not exist, is refused before the store is opened")
+    func workflowsThatWouldNotBeServed() async throws {
+        let folder = try TemporaryDirectory()
+        let store = folder.path("store.sqlite")
+        let both = ["serve", "--no-runner", "--workflows", folder.path(""), "--store", "sqlite:" + store, "--port", "0"]
+        let ignored = try await onOwnThread { try stepwise(arguments: both) }
+        #expect(ignored.status == 2)
+        #expect(ignored.standardError.contains("--no-runner serves no workflows"), "\(ignored.standardError)")
+        let missing = ["serve", "--workflows", folder.path("flows"), "--store", "sqlite:" + store, "--port", "0"]
+        let absent = try await onOwnThread { try stepwise(arguments: missing) }
+        #expect(absent.status == 2)
+        #expect(absent.standardError.contains(folder.path("flows")), "\(absent.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: store))
     }
 }

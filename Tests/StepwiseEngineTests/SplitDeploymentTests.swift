@@ -277,6 +277,9 @@ struct SplitDeploymentTests {
               - id: check
                 if: ${{ input.n < 0 }}
                 fail: {message: "negative ${{ input.n }}", type: Negative}
+              - id: quit
+                if: ${{ input.n == 0 }}
+                cancel: "nothing to double"
             output: {doubled: "${{ input.n * 2 }}"}
             """)
         let parent = try definition("""
@@ -286,9 +289,12 @@ struct SplitDeploymentTests {
                 invoke: {workflow: child, input: {n: 21}}
               - id: bad
                 invoke: {workflow: child, input: {n: -1}}
+              - id: quit
+                invoke: {workflow: child, input: {n: 0}}
             output:
               good: {status: "${{ steps.good.status }}", output: "${{ steps.good.output }}"}
               bad: {status: "${{ steps.bad.status }}", error: "${{ steps.bad.error.message }}"}
+              quit: {status: "${{ steps.quit.status }}", error: "${{ steps.quit.error }}"}
             """)
         let inProcess = try await RunningServer.with([child, parent]) { server in
             try await finishedRun(try await server.startRun("parent", "{}"), in: server.store).output
@@ -300,8 +306,9 @@ struct SplitDeploymentTests {
                 #expect(run.status == .succeeded, "\(String(describing: run.error))")
                 #expect(run.output == inProcess)
                 #expect(run.output?["good"] == ["status": "succeeded", "output": ["doubled": 42]])
+                #expect(run.output?["quit"]?["error"]?["type"] == "Canceled", "\(String(describing: run.output))")
                 let children = try await send(.GET, engine.url("/api/runs")).json?["runs"]?.list?.filter { $0["workflowRunId"]?.string != id }
-                #expect(children?.count == 2)
+                #expect(children?.count == 3)
             }
         }
     }

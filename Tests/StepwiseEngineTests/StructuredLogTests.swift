@@ -58,11 +58,10 @@ struct StructuredLogTests {
 
     @Test("an unknown log level or format is refused before the server starts")
     func badOptions() throws {
-        let folder = try TemporaryDirectory()
-        let level = try stepwise("serve", "--workflows", folder.path("none"), "--log-level", "loud", "--port", "0")
+        let level = try stepwise("serve", "--no-runner", "--log-level", "loud", "--port", "0")
         #expect(level.status == 2)
         #expect(level.standardError.contains("--log-level"))
-        let format = try stepwise("serve", "--workflows", folder.path("none"), "--log-format", "xml", "--port", "0")
+        let format = try stepwise("serve", "--no-runner", "--log-format", "xml", "--port", "0")
         #expect(format.status != 0)
         #expect(format.standardError.contains("log-format"))
     }

@@ -168,6 +168,23 @@ struct EndpointTranscriptTests {
         #expect(transcript.api.requests.isEmpty)
     }
 
+    @Test("A failed try of an http step is answered 429 with Retry-After in whole seconds, as HTTP and QStash read it")
+    func aRetriedStepAsksForItsDelayInWholeSeconds() async throws {
+        let transcript = try await EndpointTranscript("""
+            workflow: flaky
+            steps:
+              - id: fetch
+                http: {url: "http://api.test/flaky"}
+                retry: {attempts: 3, initial: 1500ms}
+            """, api: ["http://api.test/flaky": answer(503, "{}")])
+        let reply = await transcript.deliver([EndpointTranscript.initial()])
+        #expect(reply.status == 429)
+        let retryAfter = try #require(reply.headers.first { $0.name == "Retry-After" }?.value)
+        let seconds = try #require(Int(retryAfter), "Retry-After must be a number of seconds, not \(retryAfter)")
+        #expect((1...2).contains(seconds), "1.5 s, less what the request took, rounded up")
+        #expect(transcript.qstash.requests.isEmpty)
+    }
+
     @Test func aLogThatDoesNotFitTheDefinitionIsAnsweredWith489() async throws {
         let transcript = try await EndpointTranscript("""
             workflow: single

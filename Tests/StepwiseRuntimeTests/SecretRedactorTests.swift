@@ -108,6 +108,23 @@ struct SecretRedactorTests {
         #expect(!fromSpanning.contains("u0053ECRET") && !fromSpanning.contains("tok-SECRET"), "\(fromSpanning)")
     }
 
+    @Test("a short secret never breaks a JSON body: a literal or number that holds it becomes the placeholder string, keys and strings are redacted within")
+    func shortSecretsKeepJSONWhole() throws {
+        let cases: [(secret: String, body: String, expected: Value)] = [
+            ("true", #"{"ok": true, "all": [true, false], "note": "true story"}"#, ["ok": "[redacted]", "all": ["[redacted]", false], "note": "[redacted] story"]),
+            ("12", #"[120, 3.5, {"id": "a12"}]"#, ["[redacted]", 3.5, ["id": "a[redacted]"]]),
+            ("ok", #"{"ok": 1, "looks": null}"#, ["[redacted]": 1, "lo[redacted]s": .null]),
+            ("a", #"{"name": "x", "count": 2}"#, ["n[redacted]me": "x", "count": 2]),
+        ]
+        for (secret, body, expected) in cases {
+            let response = IncomingResponse(status: 200, headers: [("Content-Type", "application/json")], body: Array(body.utf8))
+            let redacted = String(decoding: SecretRedactor(secrets: [secret]).redact(response).body, as: UTF8.self)
+            #expect(try Value(json: redacted) == expected, "\(secret) in \(body) → \(redacted)")
+        }
+        let text = SecretRedactor(secrets: ["true"]).redact(IncomingResponse(status: 200, headers: [], body: Array("it is true".utf8)))
+        #expect(text.body == Array("it is [redacted]".utf8), "text stays text")
+    }
+
     @Test("a response body that is not UTF-8 is redacted byte by byte; a JSON body once more after decoding")
     func responseBodies() throws {
         let redactor = SecretRedactor(secrets: ["tok-SECRET"])

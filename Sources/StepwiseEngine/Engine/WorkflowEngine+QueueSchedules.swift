@@ -66,6 +66,9 @@ extension WorkflowEngine {
     /// The first tick of `cron` in `zone` after `instant`; an error naming what is wrong with
     /// the expression or the zone, or saying that it never fires.
     static func nextTick(cron: String, zone: String?, after instant: TimestampValue) throws(ProtocolError) -> TimestampValue {
+        if let zone, !CronExpression.isValidTimeZone(zone) {
+            throw ProtocolError("header 'Upstash-Cron': CRON_TZ=\(zone) is not an IANA time zone such as 'Europe/Berlin' or 'UTC'")
+        }
         do throws(CronSyntaxError) {
             let expression = try CronExpression(parsing: cron)
             guard let next = try expression.nextFireTime(after: instant, in: zone) else {
@@ -73,7 +76,8 @@ extension WorkflowEngine {
             }
             return next
         } catch {
-            throw ProtocolError("header 'Upstash-Cron': \(error.description)")
+            // The column counts within the five fields, which follow any CRON_TZ= prefix.
+            throw ProtocolError("header 'Upstash-Cron', fields '\(cron)': \(error.description)")
         }
     }
 }

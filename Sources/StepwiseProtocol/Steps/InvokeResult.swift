@@ -9,8 +9,8 @@ public struct InvokeResult: Sendable, Equatable {
     public var body: String?
     public var isFailed: Bool?
     public var isCanceled: Bool?
-    /// A failed child's error as JSON text, for runners that report it (`stepwise runner`'s
-    /// `steps.<id>.error`); the SDKs pass it on in the result object untouched.
+    /// A failed or canceled child's error as JSON text, for runners that report it (`stepwise
+    /// runner`'s `steps.<id>.error`); the SDKs pass it on in the result object untouched.
     public var error: String?
 
     /// A result with the given parts.
@@ -22,12 +22,12 @@ public struct InvokeResult: Sendable, Equatable {
     }
 
     /// The result QStash delivers when a child ended with `status`: the output's text for a child
-    /// that succeeded, both flags always.
+    /// that succeeded, both flags always; Stepwise adds the error of a child that failed or was canceled.
     public init(ended status: InvokedEnd, output: String?, error: String?) {
         switch status {
         case .succeeded: self.init(body: output, isFailed: false, isCanceled: false)
         case .failed: self.init(body: nil, isFailed: true, isCanceled: false, error: error)
-        case .canceled: self.init(body: nil, isFailed: false, isCanceled: true)
+        case .canceled: self.init(body: nil, isFailed: false, isCanceled: true, error: error)
         }
     }
 

@@ -40,8 +40,10 @@ public struct EndpointReply: Sendable {
         EndpointReply(status: 489, body: EndpointErrorBody(error).json, headers: [("Upstash-NonRetryable-Error", "true")])
     }
 
-    /// 429: try the same delivery again after `delay`.
+    /// 429: try the same delivery again after `delay`, given as HTTP's whole seconds (rounded
+    /// up), the one form every QStash reads.
     static func retryAfter(_ delay: WireDuration, type: String, _ message: String) -> EndpointReply {
-        error(429, type: type, message, headers: [("Retry-After", delay.description)])
+        let seconds = delay.milliseconds / 1000 + (delay.milliseconds % 1000 > 0 ? 1 : 0)
+        return error(429, type: type, message, headers: [("Retry-After", String(max(seconds, 0)))])
     }
 }

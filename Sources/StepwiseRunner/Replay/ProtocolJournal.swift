@@ -131,6 +131,9 @@ struct ProtocolJournal: Sendable {
         if status == "failed" {
             // Stepwise sends a failed child's error; QStash sends neither an error nor a body.
             out[.string("error")] = (result.error ?? result.body).map { PayloadValue.of(Array($0.utf8)) } ?? .null
+        } else if status == "canceled", let error = result.error {
+            // As in process: a canceled child's `Canceled` error, when Stepwise sent one.
+            out[.string("error")] = PayloadValue.of(Array(error.utf8))
         }
         return JournalEntry(stepId: Int(step.stepId), stepName: step.stepName, stepType: .invoke, out: .map(out), concurrent: Int(step.concurrent ?? 1))
     }

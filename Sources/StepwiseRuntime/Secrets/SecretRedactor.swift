@@ -3,7 +3,7 @@ import StepwiseExpressions
 
 /// Replaces what would reveal a secret with `[redacted]`, in strings, JSON values and responses:
 /// the forms of `SecretForms`, wherever they are in the bytes, and JSON string literals whose
-/// escapes spell one. Built from what a request revealed (secret values and the header values
+/// escapes spell one; a JSON object or array stays JSON, however short the secret. Built from what a request revealed (secret values and the header values
 /// rendered from them), it is applied to everything derived from that request before it is
 /// stored, logged or answered, whatever failed.
 public struct SecretRedactor: Sendable, Equatable {
@@ -39,10 +39,13 @@ public struct SecretRedactor: Sendable, Equatable {
         return redacted == bytes ? text : String(decoding: redacted, as: UTF8.self)
     }
 
-    /// `value` with every string, map key and byte string redacted.
+    /// `value` with every string, map key and byte string redacted, and every number or literal
+    /// (`true`, `null`) whose JSON text holds a secret replaced by the placeholder string.
     public func redact(_ value: Value) -> Value {
         guard !isEmpty else { return value }
         switch value {
+        case .null, .bool, .int, .uint, .double:
+            return redacting(Array(value.jsonText().utf8), foreign: false) == nil ? value : .string(Self.placeholder)
         case .string(let text):
             return .string(redact(text))
         case .bytes(let bytes):
@@ -72,10 +75,24 @@ public struct SecretRedactor: Sendable, Equatable {
     /// A response body (or any bytes) redacted: first each JSON string literal whose escapes
     /// spell a secret (`EscapedStringLiterals`, written anew from its redacted content), then
     /// every form in the bytes; the forms that are not UTF-8 only when the body is not either.
+    /// A JSON object or array whose bytes hold a form is redacted value by value instead
+    /// (`redactingJSONValues`), so that a match across its syntax (a secret `true` in
+    /// `{"ok": true}`) never leaves a body that is no longer JSON.
     public func redact(body: [UInt8]) -> [UInt8] {
         guard !isEmpty else { return body }
         let literalsDone = redactingEscapedLiterals(body) ?? body
-        return redacting(literalsDone, foreign: needsForeignForms(literalsDone)) ?? literalsDone
+        guard let redacted = redacting(literalsDone, foreign: needsForeignForms(literalsDone)) else { return literalsDone }
+        return redactingJSONValues(literalsDone) ?? redacted
+    }
+
+    /// `bytes` read as a JSON object or array, redacted value by value (`redact(_:)` of a
+    /// `Value`) and written anew; `nil` when they are not one.
+    private func redactingJSONValues(_ bytes: [UInt8]) -> [UInt8]? {
+        let opening = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        guard opening == UInt8(ascii: "{") || opening == UInt8(ascii: "["), let text = String(validating: bytes, as: UTF8.self),
+            let document = try? Value(json: text)
+        else { return nil }
+        return Array(redact(document).jsonText().utf8)
     }
 
     /// Whether the forms that are not UTF-8 are looked for in `bytes`: when there are any, and
