@@ -286,12 +286,14 @@ extension PostgresStore {
         try await session { session in
             try session.rows(
                 """
-                SELECT o.run_id, o.step_name, o.event_id, o.timeout_at, r.workflow FROM operations o JOIN runs r ON r.id = o.run_id
+                SELECT o.run_id, o.step_name, o.kind, o.payload, o.event_id, o.timeout_at, r.workflow FROM operations o JOIN runs r ON r.id = o.run_id
                 WHERE o.event_id = ? AND o.kind IN ('wait', 'endpoint-wait') ORDER BY o.created_at, o.run_id
                 """, [event]
             ).compactMap { row in
                 guard let timeout = PostgresTransaction.timestamp(try row("timeout_at")) else { return nil }
-                return Waiter(runId: try row("run_id"), workflow: try row("workflow"), step: try row("step_name"), event: try row("event_id"), timeoutAt: timeout)
+                return Waiter(
+                    runId: try row("run_id"), workflow: try row("workflow"), kind: try row("kind"), stepKey: try row("step_name"),
+                    payload: try row("payload"), event: try row("event_id"), timeoutAt: timeout)
             }
         }
     }

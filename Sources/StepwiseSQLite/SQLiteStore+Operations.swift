@@ -61,14 +61,15 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT o.run_id, o.step_name, o.event_id, o.timeout_at, r.workflow FROM operations o JOIN runs r ON r.id = o.run_id
+                    SELECT o.run_id, o.step_name, o.kind, o.payload, o.event_id, o.timeout_at, r.workflow FROM operations o JOIN runs r ON r.id = o.run_id
                     WHERE o.event_id = ? AND o.kind IN ('wait', 'endpoint-wait') ORDER BY o.created_at, o.run_id
                     """,
                 arguments: [event]
             ).compactMap { row in
                 SQLiteTime.timestamp(row["timeout_at"]).map { timeout in
                     Waiter(
-                        runId: row["run_id"], workflow: row["workflow"], step: row["step_name"], event: row["event_id"], timeoutAt: timeout)
+                        runId: row["run_id"], workflow: row["workflow"], kind: row["kind"], stepKey: row["step_name"], payload: row["payload"],
+                        event: row["event_id"], timeoutAt: timeout)
                 }
             }
         }

@@ -133,7 +133,8 @@ struct SplitDeploymentTests {
             try await RunningRunner.with([waiter("waiter", timeout: "60s"), waiter("impatient", timeout: "2s"), sender], engine: engine) { runner in
                 let notified = try await runner.start("waiter", #"{"key":"a"}"#)
                 let timedOut = try await runner.start("impatient", #"{"key":"b"}"#)
-                _ = try await eventually("the waiter to park") { try await engine.store.waiters(event: "go-a").isEmpty ? nil : true }
+                let parked = try await eventually("the waiter to park") { try await engine.store.waiters(event: "go-a").first }
+                #expect(parked.step == "decision", "waiters name the step as in process")
                 let woke = try await runner.start("sender", #"{"key":"a"}"#)
                 #expect(try await finishedRun(woke, in: engine.store).output == .list([.string(notified)]))
                 #expect(try await finishedRun(notified, in: engine.store).output == ["received": true, "timed_out": false, "data": ["by": "sender"]])

@@ -1,4 +1,5 @@
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseRuntime
 
 /// A run parked on an event.
@@ -16,5 +17,17 @@ public struct Waiter: Sendable, Equatable {
         self.step = step
         self.event = event
         self.timeoutAt = timeoutAt
+    }
+
+    /// A waiter as the stores keep its operation: a YAML run's wait under its step's name, an SDK
+    /// run's (`kind` `endpoint-wait`) under its step's id, whose name is read from the kept wait.
+    public init(runId: String, workflow: String, kind: String, stepKey: String, payload: String?, event: String, timeoutAt: TimestampValue) {
+        var step = stepKey
+        if kind == "endpoint-wait", let wait = StoredJSON.decode(EndpointWait.self, from: payload),
+            let json = try? StepJSON(bytes: Array(wait.step.utf8))
+        {
+            step = json.stepName
+        }
+        self.init(runId: runId, workflow: workflow, step: step, event: event, timeoutAt: timeoutAt)
     }
 }
