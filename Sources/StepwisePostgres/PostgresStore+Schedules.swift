@@ -35,8 +35,12 @@ extension PostgresStore {
         try await session { session in try session.rows("SELECT * FROM schedules ORDER BY workflow, position").compactMap(Self.schedule) }
     }
 
-    public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws -> Bool {
-        try await transitions { transitions in try transitions.fireSchedule(schedule, expected: expected, next: next, run: run) }
+    public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?, skipsOverlaps: Bool)
+        async throws -> ScheduleFiring
+    {
+        try await transitions { transitions in
+            try transitions.fireSchedule(schedule, expected: expected, next: next, run: run, skipsOverlaps: skipsOverlaps)
+        }
     }
 
     private static func schedule(_ row: PostgresRowReader) -> ScheduleRecord? {

@@ -214,6 +214,10 @@ extension PostgresTransaction {
 
     // MARK: Schedules
 
+    func runningRun(workflow: String, idPrefix: String) throws -> String? {
+        try session.value("SELECT id FROM runs WHERE workflow = ? AND status = 'running' AND starts_with(id, ?) LIMIT 1", [workflow, idPrefix])
+    }
+
     func advanceSchedule(workflow: String, position: Int, expected: TimestampValue, next: TimestampValue?) throws -> Bool {
         try session.changes(
             "UPDATE schedules SET next_fire_at = ?, last_fire_at = ? WHERE workflow = ? AND position = ? AND next_fire_at = ?",

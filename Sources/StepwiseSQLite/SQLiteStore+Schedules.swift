@@ -32,11 +32,11 @@ extension SQLiteStore {
         }
     }
 
-    public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws
-        -> Bool
+    public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?, skipsOverlaps: Bool)
+        async throws -> ScheduleFiring
     {
         try await pool.write { db in
-            try SQLiteTransaction.transitions(db).fireSchedule(schedule, expected: expected, next: next, run: run)
+            try SQLiteTransaction.transitions(db).fireSchedule(schedule, expected: expected, next: next, run: run, skipsOverlaps: skipsOverlaps)
         }
     }
 

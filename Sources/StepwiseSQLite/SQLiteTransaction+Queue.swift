@@ -230,6 +230,12 @@ extension SQLiteTransaction {
 
     // MARK: Schedules
 
+    func runningRun(workflow: String, idPrefix: String) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT id FROM runs WHERE workflow = ? AND status = 'running' AND substr(id, 1, ?) = ? LIMIT 1"),
+            arguments: [workflow, idPrefix.count, idPrefix])
+    }
+
     func advanceSchedule(workflow: String, position: Int, expected: TimestampValue, next: TimestampValue?) throws -> Bool {
         try db.cachedStatement(
             sql: "UPDATE schedules SET next_fire_at = ?, last_fire_at = ? WHERE workflow = ? AND position = ? AND next_fire_at = ?"

@@ -122,6 +122,35 @@ struct EngineFeatureTests {
         }
     }
 
+    @Test("overlap: skip: a tick while the entry's previous run is still going starts nothing; the next tick after it ended starts one", arguments: StoreKind.testable)
+    func scheduleSkipsOverlaps(kind: StoreKind) async throws {
+        let nightly = try definition("""
+            workflow: nightly
+            schedule: [{cron: "* * * * *", overlap: skip}]
+            steps:
+              - id: long
+                sleep: 1h
+            """)
+        let (clock, boundary) = try VirtualStartClock.beforeAMinute()
+        let offset = Mutex<Int64>(0)
+        try await RunningServer.with([nightly], store: kind, clock: { clock.now(plus: offset.withLock { $0 }) }) { server in
+            let ids = { try await server.store.runs(RunFilter(workflow: "nightly")).map(\.id) }
+            _ = try await eventually("the first tick's run") { try await ids().isEmpty ? nil : true }
+            offset.withLock { $0 = 60 }
+            let skipped = try await eventually("the second tick") { () -> ScheduleRecord? in
+                let schedule = try await server.store.schedules().first
+                return schedule?.lastFireAt?.secondsSinceEpoch == boundary + 60 ? schedule : nil
+            }
+            #expect(skipped.nextFireAt?.secondsSinceEpoch == boundary + 120, "the skipped tick moves the schedule on")
+            #expect(try await ids() == ["wfr_sched_nightly_0_\(boundary)"], "no run while the first is running")
+            #expect(try await server.store.cancel(runId: "wfr_sched_nightly_0_\(boundary)", at: clock.now(plus: 61)))
+            offset.withLock { $0 = 120 }
+            let next = try await eventually("the third tick's run") { try await ids().count == 2 ? true : nil }
+            #expect(next)
+            #expect(try await ids().contains("wfr_sched_nightly_0_\(boundary + 120)"))
+        }
+    }
+
     @Test("nodes with different folders keep each other's schedules; a node removes only the entries it wrote of workflows it no longer serves")
     func schedulesOfSeveralFolders() async throws {
         func ticker(_ name: String) throws -> WorkflowDefinition {

@@ -47,7 +47,12 @@ extension WorkflowEngine {
             } catch {
                 logger.error("schedule \(schedule.position) of \(schedule.workflow) cannot start a run: \(error)")
             }
-            if try await store.fireSchedule(schedule, expected: tick, next: next, run: run) { wake.signal() }
+            switch try await store.fireSchedule(schedule, expected: tick, next: next, run: run, skipsOverlaps: skipsOverlaps(schedule)) {
+            case .started: wake.signal()
+            case .skipped(let running):
+                logger.info("schedule \(schedule.position) of \(schedule.workflow) skipped its tick at \(fired): \(running) is still running (overlap: skip)")
+            case .taken: break
+            }
             earliest = [earliest, next].compactMap { $0 }.min()
         }
         let due = [earliest, try await fireDueQueueSchedules(now: now)].compactMap { $0 }.min()
@@ -55,6 +60,14 @@ extension WorkflowEngine {
         guard changes == scheduleChanges else { return }
         scheduleDue = .known(due)
         scheduleDueReadAt = now
+    }
+
+    /// Whether the served entry behind `schedule` (same position, same cron and zone) skips its
+    /// ticks while one of its runs is still running.
+    private func skipsOverlaps(_ schedule: ScheduleRecord) -> Bool {
+        guard let entries = current[schedule.workflow]?.workflow.schedules, entries.indices.contains(schedule.position) else { return false }
+        let entry = entries[schedule.position]
+        return entry.overlap == .skip && entry.cron.value.description == schedule.cron && entry.timeZone?.value == schedule.timeZone
     }
 
     /// Something changed the schedules: the next turn reads them.

@@ -18,7 +18,12 @@ public enum RunIdentifier {
     /// The id of the run of a schedule's tick at `secondsSinceEpoch`: the same on every node, so
     /// a tick starts one run.
     static func scheduleTick(workflow: String, position: Int, secondsSinceEpoch: Int64) -> String {
-        "wfr_sched_\(workflow)_\(position)_\(secondsSinceEpoch)"
+        scheduleTickPrefix(workflow: workflow, position: position) + String(secondsSinceEpoch)
+    }
+
+    /// What the ids of every run of a schedule entry start with.
+    static func scheduleTickPrefix(workflow: String, position: Int) -> String {
+        "wfr_sched_\(workflow)_\(position)_"
     }
 
     /// The id of the run an `invoke` step starts: derived from the parent and the step, so that

@@ -136,7 +136,8 @@ public protocol Store: Sendable {
     func schedules() async throws -> [ScheduleRecord]
     /// Records that the schedule fired its tick `expected` and moves it to `next`, starting `run`
     /// (idempotent by its id) in the same transaction; false when another node already did.
-    func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) async throws -> Bool
+    func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?, skipsOverlaps: Bool)
+        async throws -> ScheduleFiring
 
     /// Stores a QStash schedule, replacing the one with its id (which keeps its creation time).
     func saveQueueSchedule(_ schedule: QueueSchedule) async throws

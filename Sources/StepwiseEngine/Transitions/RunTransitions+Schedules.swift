@@ -4,13 +4,22 @@ import StepwiseExpressions
 /// tick fires once whatever the number of nodes.
 extension RunTransitions {
     /// Records that the YAML schedule fired its tick `expected` and moves it to `next`, starting
-    /// `run` (idempotent by its id); false when another node already did.
-    public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?) throws -> Bool {
+    /// `run` (idempotent by its id) unless the entry skips overlaps and one of its runs is still
+    /// running; `.taken` when another node fired the tick first.
+    public func fireSchedule(_ schedule: ScheduleRecord, expected: TimestampValue, next: TimestampValue?, run: RunRecord?, skipsOverlaps: Bool)
+        throws -> ScheduleFiring
+    {
         guard try transaction.advanceSchedule(workflow: schedule.workflow, position: schedule.position, expected: expected, next: next) else {
-            return false
+            return .taken
         }
-        if let run, try transaction.run(id: run.id) == nil { try startRun(run) }
-        return true
+        guard let run else { return .started }
+        if skipsOverlaps, let running = try transaction.runningRun(workflow: schedule.workflow, idPrefix: RunIdentifier.scheduleTickPrefix(
+            workflow: schedule.workflow, position: schedule.position))
+        {
+            return .skipped(stillRunning: running)
+        }
+        if try transaction.run(id: run.id) == nil { try startRun(run) }
+        return .started
     }
 
     /// Records that QStash schedule `id` fired its tick `expected` and moves it to `next`,

@@ -195,6 +195,9 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
 
     // MARK: Schedules
 
+    /// The id of a running run of `workflow` whose id starts with `idPrefix` (a schedule entry's
+    /// runs), if any.
+    func runningRun(workflow: String, idPrefix: String) throws -> String?
     /// Moves a YAML schedule entry from its tick `expected` to `next`; false when it is not at
     /// `expected` any more (another node fired it).
     func advanceSchedule(workflow: String, position: Int, expected: TimestampValue, next: TimestampValue?) throws -> Bool

@@ -144,7 +144,7 @@ public struct WorkflowDecoder {
 
     private mutating func schedules(_ node: YAMLNode) -> [Schedule] {
         guard case .sequence(let items) = node.content else {
-            diagnostics.append(Diagnostic(.wrongType, "schedule must be a list of {cron, timezone, input}", at: node.span))
+            diagnostics.append(Diagnostic(.wrongType, "schedule must be a list of {cron, timezone, input, overlap}", at: node.span))
             return []
         }
         return items.compactMap { schedule($0) }
@@ -152,7 +152,7 @@ public struct WorkflowDecoder {
 
     private mutating func schedule(_ node: YAMLNode) -> Schedule? {
         guard let reader = MappingReader(node, context: "a schedule entry", diagnostics: &diagnostics) else { return nil }
-        reader.reportUnknownKeys(allowed: ["cron", "timezone", "input"], into: &diagnostics)
+        reader.reportUnknownKeys(allowed: ["cron", "timezone", "input", "overlap"], into: &diagnostics)
         reader.reportMissing(["cron"], into: &diagnostics)
         var timeZone: Located<String>?
         if let zoneNode = reader["timezone"], let zone = text(zoneNode, "timezone") {
@@ -163,12 +163,20 @@ public struct WorkflowDecoder {
                     hint: "use an IANA name such as Europe/Berlin or America/New_York"))
             }
         }
+        var overlap = Schedule.Overlap.allow
+        if let overlapNode = reader["overlap"], let text = text(overlapNode, "overlap") {
+            if let value = Schedule.Overlap(rawValue: text) {
+                overlap = value
+            } else {
+                diagnostics.append(Diagnostic(.invalidValue, "unknown overlap '\(text)'", at: overlapNode.span, hint: "use allow or skip"))
+            }
+        }
         guard let cronNode = reader["cron"], let cronText = text(cronNode, "cron") else { return nil }
         do {
             let cron = try CronExpression(parsing: cronText)
             return Schedule(
                 cron: Located(cron, at: cronNode.span), timeZone: timeZone,
-                input: reader["input"].flatMap { valueTemplate($0) }, span: node.span)
+                input: reader["input"].flatMap { valueTemplate($0) }, overlap: overlap, span: node.span)
         } catch {
             diagnostics.append(Diagnostic(
                 .invalidCron, "invalid cron expression '\(cronText)': \(error.message)",

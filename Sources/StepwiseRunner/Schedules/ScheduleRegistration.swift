@@ -53,6 +53,14 @@ struct ScheduleRegistration: Sendable {
         return wanted.count
     }
 
+    /// The entries (`<workflow> schedule <position>`) with `overlap: skip`, which a QStash
+    /// schedule cannot apply: it knows nothing of the runs its ticks start.
+    func skippingOverlaps() -> [String] {
+        versions.current.values.sorted { $0.name < $1.name }.flatMap { definition in
+            definition.workflow.schedules.enumerated().filter { $0.element.overlap == .skip }.map { "\(definition.name) schedule \($0.offset)" }
+        }
+    }
+
     /// Eight hex digits naming the base URL.
     private static func suffix(baseURL: String) -> String {
         RunMessages.hexDigest(baseURL, bytes: 4)
@@ -64,5 +72,11 @@ extension WorkflowEndpoint {
     /// their endpoints at `baseURL` (and removes this runner's stale ones); how many there are.
     public func registerSchedules(baseURL: String) async throws(OrchestratorFailure) -> Int {
         try await ScheduleRegistration(versions: versions, qstash: qstash).register(baseURL: baseURL)
+    }
+
+    /// The served `schedule` entries with `overlap: skip`, which the orchestrator's schedules
+    /// cannot apply (`<workflow> schedule <position>`).
+    public var schedulesSkippingOverlaps: [String] {
+        ScheduleRegistration(versions: versions, qstash: qstash).skippingOverlaps()
     }
 }

@@ -70,6 +70,9 @@ public struct RunnerServer: Sendable {
             do {
                 let count = try await registerSchedules(port: port)
                 if count > 0 { logger.info("registered \(count) schedule(s) with the orchestrator") }
+                for entry in endpoint.schedulesSkippingOverlaps {
+                    logger.warning("\(entry) has overlap: skip, which a QStash schedule cannot apply: its ticks start runs even while one is going")
+                }
                 return
             } catch {
                 logger.error("the schedules could not be registered (\(error.message)); trying again in \(pause) s")
