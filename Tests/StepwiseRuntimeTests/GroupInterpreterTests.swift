@@ -169,6 +169,45 @@ struct GroupInterpreterTests {
 
         """
 
+    @Test("a map whose keys collide as JSON (1 and '1') fails the set step, the return or the output that made it, rather than losing a key or the output")
+    func keysThatCollideAsJSON() async throws {
+        let set = try await base.run("""
+            workflow: test
+            steps:
+              - id: m
+                set: {both: "${{ {1: 'int key', '1': 'string key'} }}"}
+            output: done
+            """)
+        #expect(set.finish.status == "failed")
+        #expect(set.finish.error?.type == "ValueNotJSON")
+        #expect(set.finish.error?.step == "m")
+        #expect(set.finish.error?.message.contains(#"two keys written as "1""#) == true, "\(String(describing: set.finish.error))")
+        let output = try await base.run("""
+            workflow: test
+            steps:
+              - id: ok
+                set: {n: 1}
+            output: "${{ [{true: 1, 'true': 2}] }}"
+            """)
+        #expect(output.finish.error?.type == "ValueNotJSON")
+        #expect(output.finish.error?.step == "output")
+        let returned = try await base.run("""
+            workflow: test
+            steps:
+              - id: done
+                return: "${{ {'a': {false: 'x', 'false': 'y'}} }}"
+            """)
+        #expect(returned.finish.error?.step == "done")
+        let distinct = try await base.run("""
+            workflow: test
+            steps:
+              - id: m
+                set: {keys: "${{ {1: 'one', 'two': 2} }}"}
+            output: ${{ steps.m.keys }}
+            """)
+        #expect(distinct.finish.output?.jsonText() == #"{"1":"one","two":2}"#, "keys that stay distinct are written as strings")
+    }
+
     @Test("a value that doubles by sharing is refused once it is larger than the limit written as JSON: in an expression, a step's result, a return or the output; a step's catch sees it")
     func valuesTooLargeToWrite() async throws {
         let expression = try await base.run("""

@@ -43,8 +43,9 @@ public struct WorkflowInterpreter: Sendable {
                 state.resume = (index, context.consumedCount)
                 last = try await execute(workflow.steps[index], indices: [], context, &state)
             }
-            guard let output = workflow.output else { return .completed(last) }
-            return .completed(try evaluate(output, state, step: "output"))
+            let output = try workflow.output.map { template throws(ExecutionSignal) in try evaluate(template, state, step: "output") } ?? last
+            try writable(output, "the run's output", step: "output")
+            return .completed(output)
         } catch {
             return try await conclude(error)
         }
@@ -125,6 +126,7 @@ public struct WorkflowInterpreter: Sendable {
         do {
             let result = try await outputOf(step, path: path, indices: indices, context, &state)
             if Self.assemblesResult(step.kind) { try bounded(result, "the result of step '\(step.id.value)'", step: path) }
+            if case .set = step.kind { try writable(result, "the result of step '\(step.id.value)'", step: path) }
             output = result
         } catch {
             guard case .failed(let failure) = error, !step.catchSteps.isEmpty else { throw error }
@@ -160,6 +162,15 @@ public struct WorkflowInterpreter: Sendable {
             type: "ValueTooLarge", step: step))
     }
 
+    /// Fails `what` at `step` when `value` has a map whose keys collide once written as JSON (the
+    /// stored run would read back without them).
+    private func writable(_ value: Value, _ what: String, step: String) throws(ExecutionSignal) {
+        guard let key = value.collidingJSONKey else { return }
+        throw .failed(StepError(
+            message: "\(what) has a map with two keys written as \"\(key)\" in JSON (say 1 and '1'): JSON keys are strings, so one would be lost; make the keys distinct strings, e.g. with string()",
+            type: "ValueNotJSON", step: step))
+    }
+
     /// Runs the `catch` steps of `step` with `error` in scope; their output becomes the step's.
     private func handle(_ failure: StepError, of step: Step, indices: [Int], _ context: WorkflowContext, _ state: inout ExecutionState) async throws(ExecutionSignal) -> Value {
         let outer = state.error
@@ -188,7 +199,9 @@ public struct WorkflowInterpreter: Sendable {
         case .http(let request):
             return try HTTPStepExecutor(interpreter: self, request: request, step: step, path: path).execute(context, state)
         case .return(let value):
-            throw .returned(try evaluate(value, state, step: path))
+            let output = try evaluate(value, state, step: path)
+            try writable(output, "the run's output", step: path)
+            throw .returned(output)
         case .fail(let failure):
             let message = try evaluate(failure.message, state, step: path)
             var type = "WorkflowFailed"
