@@ -390,7 +390,17 @@ struct PrimitiveTests {
                     invoke: {workflow: quitter, input: {stop: true, who: boss}}
                 output: ${{ steps.job.status }}
                 """)
-            try await RunningServer.with([quitter, boss], store: kind) { server in
+            let handlerCancels = try definition("""
+                workflow: handler-cancels
+                failure_url: "\(target.url("/failed"))"
+                steps:
+                  - id: boom
+                    fail: {message: nope}
+                on_failure:
+                  - id: stop
+                    cancel: ""
+                """)
+            try await RunningServer.with([quitter, boss, handlerCancels], store: kind) { server in
                 let id = try await server.startRun("quitter", #"{"stop": true, "who": "ada"}"#)
                 let run = try await finishedRun(id, in: server.store)
                 #expect(run.status == .canceled)
@@ -399,6 +409,14 @@ struct PrimitiveTests {
                 #expect(try await finishedRun(parent, in: server.store).output == "canceled")
                 #expect(target.requests().isEmpty, "neither the next step nor on_failure ran")
                 #expect(try await server.store.allDeadLetters().isEmpty)
+
+                let failed = try await finishedRun(try await server.startRun("handler-cancels", "{}"), in: server.store)
+                #expect(failed.status == .failed, "a cancel in on_failure ends the handler, not the failure")
+                #expect(failed.error?.message == "nope")
+                #expect(try await server.store.allDeadLetters().map(\.runId) == [failed.id])
+                _ = try await eventually("failure_url to be told") { target.requests(to: "/failed").first }
+                let quiet = try await finishedRun(try await server.startRun("quitter", #"{"stop": true, "who": ""}"#), in: server.store)
+                #expect(quiet.error?.message == "stopped by ", "a reason with text around an empty value is kept")
             }
         }
     }

@@ -51,13 +51,15 @@ public struct WorkflowInterpreter: Sendable {
         }
     }
 
-    /// Runs `on_failure` after the run failed with `failure`; `error` is in scope.
+    /// Runs `on_failure` after the run failed with `failure`; `error` is in scope. A `cancel` or
+    /// `return` in the handler ends the handler, not the failure: the run stays failed.
     func executeFailureHandler(_ failure: StepError, _ context: WorkflowContext, state: inout ExecutionState) async throws(StepInterruption) -> RunResult {
         state.error = failure.value
         do {
             _ = try await execute(workflow.onFailure, indices: [], context, &state)
             return .failed(failure)
         } catch {
+            if case .interrupted(.canceled) = error { return .failed(failure) }
             switch try await conclude(error) {
             case .completed: return .failed(failure)
             case .failed(let handlerFailure):
@@ -211,7 +213,9 @@ public struct WorkflowInterpreter: Sendable {
             return try durable(step, path: path, context, state)
         case .cancel(let reason):
             let text = try reason.map { template throws(ExecutionSignal) in Self.text(try evaluate(template, state, step: path)) }
-            try Self.interrupting { () throws(StepInterruption) in try context.cancel(reason: text) }
+            // An empty reason is none, as documented: the run then says the workflow canceled itself.
+            let given = text.flatMap { $0.isEmpty ? nil : $0 }
+            try Self.interrupting { () throws(StepInterruption) in try context.cancel(reason: given) }
         }
     }
 
