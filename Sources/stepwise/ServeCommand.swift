@@ -79,7 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("max-message-bytes"),
-        help: "The largest body of a QStash publish, enqueue, batch, trigger, schedule, notify or a run's end, in bytes (QStash's plans allow 1 MiB to 100 MiB, the most taken here); what a message's destination answers may be three times as large, at least 10 MiB.")
+        help: "The largest body of a QStash publish, enqueue, batch item (a batch may be four times as large), trigger, schedule, notify or a run's end, in bytes (QStash's plans allow 1 MiB to 100 MiB, the most taken here); what a message's destination answers may be three times as large, at least 10 MiB.")
     var maxMessageBytes = ConnectionLimits().maximumMessageBytes
 
     @Option(

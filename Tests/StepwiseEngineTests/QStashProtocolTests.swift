@@ -1247,6 +1247,22 @@ import StepwiseTesting
         }
     }
 
+    @Test("a batch item is bounded like a message, by its body: written escaped inside the batch it may take more room")
+    func batchItemsAreBoundedByTheirBodies() async throws {
+        try await RunningServer.with([]) { stepwise in
+            // 800 KiB of escaped quotes (what the Python SDK makes of a step result), 1.6 MiB inside the batch.
+            let quotes = String(repeating: #"\\\""#, count: 400 << 10)
+            let item = { (body: String) in #"[{"destination":"http://127.0.0.1:9/x","headers":{"Upstash-Delay":"1h"},"body":"\#(body)"}]"# }
+            let taken = try await send(.POST, stepwise.url("/v2/batch"), body: item(quotes))
+            #expect(taken.status == 200, "\(taken.body.prefix(200))")
+            let id = try #require(taken.json?.list?.first?["messageId"]?.string)
+            #expect(try await send(.GET, stepwise.url("/v2/messages/\(id)")).json?["body"]?.string?.utf8.count == 2 * (400 << 10))
+            let tooLarge = try await send(.POST, stepwise.url("/v2/batch"), body: item(String(repeating: "x", count: (1 << 20) + 1)))
+            #expect(tooLarge.status == 413)
+            #expect(tooLarge.error == "item 0 of the batch: its body is larger than 1048576 bytes")
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func aPlainMessageIsDeliveredSignedAndRetried(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in

@@ -47,10 +47,11 @@ struct PublishingController: Sendable {
         _ request: Request, from callerIp: String?, isBatch: Bool, _ parse: ([UInt8]) throws(ProtocolError) -> [WorkflowEngine.TriggerRequest]
     ) async -> Response {
         var requests: [WorkflowEngine.TriggerRequest]
-        switch await body(of: request, parsedBy: parse) {
+        switch await body(of: request, isBatch: isBatch, parsedBy: parse) {
         case .failure(let refusal): return refusal.response
         case .success(let parsed): requests = parsed
         }
+        if let oversized = oversizedItem(requests.map(\.body.count)) { return oversized }
         for index in requests.indices { requests[index].callerIp = callerIp }
         do {
             switch try await engine.trigger(requests, isBatch: isBatch) {
@@ -94,10 +95,21 @@ struct PublishingController: Sendable {
         }
     }
 
-    /// The body of `request` read by `parse`; the answer instead when it cannot be read (400
-    /// naming what is wrong).
-    private func body<T>(of request: Request, parsedBy parse: ([UInt8]) throws(ProtocolError) -> T) async -> Result<T, ErrorAnswer> {
-        switch await RequestBody.bytes(request, upTo: maximumMessageBytes) {
+    /// How large a batch's request may be: each item's body is bounded by `maximumMessageBytes`,
+    /// but inside the batch it is a JSON string, escaped (the Upstash SDKs write a step's result
+    /// escaped twice), so the batch gets four times that room, up to 100 MiB.
+    private var maximumBatchBytes: Int { max(maximumMessageBytes, min(4 * maximumMessageBytes, 100 << 20)) }
+
+    /// 413 naming the first item of a batch whose body (of `sizes`) is larger than a message's may be.
+    private func oversizedItem(_ sizes: [Int]) -> Response? {
+        guard let index = sizes.firstIndex(where: { $0 > maximumMessageBytes }) else { return nil }
+        return JSONResponse.error(.contentTooLarge, "item \(index) of the batch: its body is larger than \(maximumMessageBytes) bytes")
+    }
+
+    /// The body of `request` (a message's, or a batch's) read by `parse`; the answer instead when
+    /// it cannot be read (400 naming what is wrong).
+    private func body<T>(of request: Request, isBatch: Bool, parsedBy parse: ([UInt8]) throws(ProtocolError) -> T) async -> Result<T, ErrorAnswer> {
+        switch await RequestBody.bytes(request, upTo: isBatch ? maximumBatchBytes : maximumMessageBytes) {
         case .failure(let refusal): return .failure(refusal)
         case .success(let body):
             do {
@@ -115,10 +127,13 @@ struct PublishingController: Sendable {
         answer: PublishAnswering
     ) async -> Response {
         var messages: [PublishedMessage]
-        switch await body(of: request, parsedBy: { body throws(ProtocolError) in try Self.creatingOnlyReachableQueues(try parse(body), isBatch: isBatch) }) {
+        switch await body(of: request, isBatch: isBatch, parsedBy: { body throws(ProtocolError) in
+            try Self.creatingOnlyReachableQueues(try parse(body), isBatch: isBatch)
+        }) {
         case .failure(let refusal): return refusal.response
         case .success(let parsed): messages = parsed
         }
+        if let oversized = oversizedItem(messages.map { $0.body?.count ?? 0 }) { return oversized }
         for index in messages.indices { messages[index].callerIp = callerIp }
         return await store(messages, isBatch: isBatch, answer: answer)
     }
