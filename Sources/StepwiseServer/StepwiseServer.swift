@@ -43,6 +43,7 @@ public struct StepwiseServer: Sendable {
         router.add(middleware: APIAccessMiddleware(access: access))
         router.add(middleware: EmptySegmentMiddleware())
         router.add(middleware: ControlCharacterMiddleware())
+        router.add(middleware: UnmatchedRouteMiddleware())
         if trustedProxies != TrustedProxies() { router.add(middleware: ForwardedClientMiddleware(proxies: trustedProxies)) }
         StepwiseRoutes(engine: engine, registry: registry, access: access, logger: logger, maximumMessageBytes: limits.maximumMessageBytes)
             .register(on: router)

@@ -14,6 +14,10 @@ struct EvalCommand: ParsableCommand {
               stepwise eval 'math.greatest(input.items.map(i, i.price * i.qty))' \\
                   --vars '{"input": {"items": [{"price": 2, "qty": 3}]}}'
               stepwise eval 'size(input.name) > 3' --vars '{"input": {"name": "Ada"}}'
+
+            An expression that starts with '-' goes after '--', which ends the options:
+
+              stepwise eval -- '-7 / 2'
             """
     )
 

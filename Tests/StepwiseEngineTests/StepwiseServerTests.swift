@@ -241,6 +241,25 @@ struct StepwiseServerTests {
         }
     }
 
+    @Test("a request no route takes is a 404 with a JSON error naming the method and path, never its query")
+    func unmatchedRoutes() async throws {
+        try await RunningServer.with([hello]) { server in
+            let requests: [(HTTPMethod, String)] = [
+                (.POST, "/v2/publish/"), (.PUT, "/v2/publish/http://127.0.0.1:9/x"), (.GET, "/v2/nonexistent?qstash_token=\(RunningServer.token)"),
+                (.POST, "/v2/workflows/runs"),
+            ]
+            for (method, path) in requests {
+                let answer = try await send(method, server.url(path))
+                #expect(answer.status == 404, "\(method) \(path)")
+                #expect(answer.contentType == "application/json", "\(method) \(path)")
+                let route = String(path.prefix { $0 != "?" })
+                #expect(answer.error == "no route takes \(method) \(route): check the method and the path (the README lists the API)", "\(answer.body)")
+                #expect(!answer.body.contains(RunningServer.token))
+            }
+            #expect(try await send(.GET, server.url("/v2/nonexistent"), token: nil).status == 401, "the token is checked first")
+        }
+    }
+
     @Test("the raw step log of a running run base64-decodes to the input and Upstash step JSON; DELETE cancels it; then both routes refuse")
     func rawStepsAndCancel() async throws {
         try await RunningServer.with([sleeper]) { server in

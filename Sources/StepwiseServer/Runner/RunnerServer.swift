@@ -32,6 +32,7 @@ public struct RunnerServer: Sendable {
     /// The Hummingbird application; `onRunning` is called with the bound port.
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: StepwiseRequestContext.self)
+        router.add(middleware: UnmatchedRouteMiddleware())
         router.get("health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         EndpointController(endpoint: endpoint, baseURL: baseURL, maximumDeliveryBytes: limits.maximumMessageBytes).addRoutes(to: router)
         return Application(
