@@ -40,6 +40,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
     case undeclaredInputField = "SW054"
     case variableOutOfScope = "SW055"
     case unknownWorkflow = "SW056"
+    case fieldOfSkippableStep = "SW057"
     // Secrets
     case undeclaredSecret = "SW060"
     case secretOutsideAuth = "SW061"
@@ -52,7 +53,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
     /// Errors stop a deploy; warnings point at likely mistakes that still run.
     public var defaultSeverity: Severity {
         switch self {
-        case .yamlBooleanWord, .undeclaredInputField, .waitWithoutTimeout, .unreachableStep, .timeoutWithoutEffect: .warning
+        case .yamlBooleanWord, .undeclaredInputField, .fieldOfSkippableStep, .waitWithoutTimeout, .unreachableStep, .timeoutWithoutEffect: .warning
         default: .error
         }
     }
@@ -94,6 +95,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
         case .undeclaredInputField: "undeclared-input-field"
         case .variableOutOfScope: "variable-out-of-scope"
         case .unknownWorkflow: "unknown-workflow"
+        case .fieldOfSkippableStep: "field-of-skippable-step"
         case .undeclaredSecret: "undeclared-secret"
         case .secretOutsideAuth: "secret-outside-auth"
         case .secretInExpression: "secret-in-expression"

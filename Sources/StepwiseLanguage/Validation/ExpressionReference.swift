@@ -1,13 +1,16 @@
 import StepwiseExpressions
 
 /// A use of a variable's field path in an expression: `steps.fetch.body` is root `steps`, path
-/// `[fetch, body]`. `isGuarded` is true inside `has(…)` or after `.?`, where absence is expected.
+/// `[fetch, body]`. `isGuarded` is true inside `has(…)` or after `.?`, where absence is expected;
+/// `isNullTested` where a test that part of the path is not null decides that it is evaluated
+/// (`steps.x != null ? steps.x.y : 0`, `steps.x == null || steps.x.y`).
 struct ExpressionReference {
     var root: String
     var path: [String]
     /// Offset of the first selected field (or of the root when the path is empty) in the expression.
     var offset: Int
     var isGuarded: Bool
+    var isNullTested = false
 
     /// Every maximal field path rooted at an identifier in `expression`.
     static func collect(in expression: CELExpression) -> [ExpressionReference] {
@@ -39,12 +42,13 @@ struct ExpressionReference {
         case .unary(_, let operand): visit(operand, guarded: false, into: &references)
         case .binary(let op, let left, let right):
             visit(left, guarded: false, into: &references)
-            // `has(steps.x) && steps.x.y`: the right side runs only when the test held.
-            visit(right, guarded: false, into: &references, testedBy: op == .and ? left : nil)
+            // `has(steps.x) && steps.x.y`: the right side runs only when the test held; after
+            // `||` only when it failed.
+            visit(right, guarded: false, into: &references, testedBy: op == .and ? left : nil, failedTest: op == .or ? left : nil)
         case .conditional(let condition, let then, let otherwise):
             visit(condition, guarded: false, into: &references)
             visit(then, guarded: false, into: &references, testedBy: condition)
-            visit(otherwise, guarded: false, into: &references)
+            visit(otherwise, guarded: false, into: &references, failedTest: condition)
         case .list(let elements):
             for element in elements { visit(element.value, guarded: false, into: &references) }
         case .map(let entries):
@@ -64,18 +68,45 @@ struct ExpressionReference {
         }
     }
 
-    /// Visits `expression`, evaluated only when `condition` held: references to what the
-    /// condition tests with `has()` (directly or through `&&`) count as guarded.
+    /// Visits `expression`, evaluated only when `condition` held (or only when `failed` did not):
+    /// references to what the condition tests with `has()` (directly or through `&&`) count as
+    /// guarded, and to what it finds not null (`!= null` when it held, `== null` when it failed) as null-tested.
     private static func visit(
-        _ expression: CELExpression, guarded: Bool, into references: inout [ExpressionReference], testedBy condition: CELExpression?
+        _ expression: CELExpression, guarded: Bool, into references: inout [ExpressionReference], testedBy condition: CELExpression? = nil,
+        failedTest failed: CELExpression? = nil
     ) {
         var found: [ExpressionReference] = []
         visit(expression, guarded: guarded, into: &found)
         let tested = condition.map(presenceTests) ?? []
+        let notNull = (condition.map { nullTests(in: $0, holding: true) } ?? []) + (failed.map { nullTests(in: $0, holding: false) } ?? [])
+        func covers(_ tests: [ExpressionReference], _ reference: ExpressionReference) -> Bool {
+            tests.contains { $0.root == reference.root && reference.path.starts(with: $0.path) }
+        }
         for var reference in found {
-            if tested.contains(where: { $0.root == reference.root && reference.path.starts(with: $0.path) }) { reference.isGuarded = true }
+            if covers(tested, reference) { reference.isGuarded = true }
+            if covers(notNull, reference) { reference.isNullTested = true }
             references.append(reference)
         }
+    }
+
+    /// The chains that `condition` shows not to be null when it `holding`s (`x != null`, joined by
+    /// `&&`) or when it fails (`x == null`, joined by `||`).
+    private static func nullTests(in condition: CELExpression, holding: Bool) -> [ExpressionReference] {
+        guard case .binary(let op, let left, let right) = condition.kind else { return [] }
+        switch op {
+        case .and where holding, .or where !holding:
+            return nullTests(in: left, holding: holding) + nullTests(in: right, holding: holding)
+        case .notEqual where holding, .equal where !holding:
+            let compared = isNull(right) ? left : isNull(left) ? right : nil
+            return compared.flatMap { chain($0, guarded: false) }.map { [$0] } ?? []
+        default:
+            return []
+        }
+    }
+
+    private static func isNull(_ expression: CELExpression) -> Bool {
+        if case .literal(.null) = expression.kind { return true }
+        return false
     }
 
     /// The chains a condition tests with `has()`, alone or joined by `&&`.

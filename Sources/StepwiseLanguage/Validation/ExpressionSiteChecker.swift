@@ -76,7 +76,12 @@ struct ExpressionSiteChecker {
                 .referenceToUnknownStep, "no step has the id '\(id)' (\(context))", at: span,
                 hint: SpellingSuggestion.closest(to: id, among: firstDefinition.keys).map { "did you mean '\($0)'?" })
         }
-        if visibility.completed.contains(id) { return nil }
+        if visibility.completed.contains(id) {
+            guard visibility.skippable.contains(id), reference.path.count > 1, !reference.isNullTested else { return nil }
+            return Diagnostic(
+                .fieldOfSkippableStep, "step '\(id)' has an if: when it was false its result is null, and reading a field of it fails (\(context))",
+                at: span, hint: "test it first: steps.\(id) != null ? steps.\(reference.path.joined(separator: ".")) : <default>")
+        }
         if let branch = visibility.siblings[id] {
             return Diagnostic(
                 .referenceToParallelSibling, "step '\(id)' runs in the parallel branch '\(branch)', concurrently with \(context)",

@@ -3,6 +3,8 @@
 struct StepVisibility {
     /// Steps that have completed on every path to this point.
     var completed: Set<String> = []
+    /// Completed steps with an `if`, whose result is null when it was false.
+    var skippable: Set<String> = []
     /// Steps that ran only on some paths (a switch case, a catch, a loop body): id → where.
     var conditional: [String: String] = [:]
     /// Steps in sibling parallel branches: id → branch name.

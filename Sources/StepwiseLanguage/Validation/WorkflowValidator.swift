@@ -179,6 +179,7 @@ public struct WorkflowValidator {
             visibility.markConditional(step.catchSteps.flatMap(\.selfAndDescendants).map(\.id.value), because: "the catch of '\(step.id.value)'")
         }
         visibility.completed.insert(step.id.value)
+        if step.condition != nil { visibility.skippable.insert(step.id.value) }
     }
 
     private mutating func switchCases(_ cases: [SwitchCase], of step: Step, _ before: StepVisibility) -> StepVisibility {
@@ -203,6 +204,7 @@ public struct WorkflowValidator {
             let finished = walk(branch.steps, inside)
             // A parallel step completes when every branch has: what each branch certainly ran, ran.
             after.completed.formUnion(finished.completed.subtracting(before.completed))
+            after.skippable.formUnion(finished.skippable)
             for (id, reason) in finished.conditional where before.conditional[id] == nil { after.conditional[id] = reason }
         }
         return after
