@@ -16,7 +16,7 @@ extension WorkflowDecoder {
         request.query = reader["query"].map { namedValues($0, "query", allowingSecrets: false) } ?? []
         request.body = reader["body"].flatMap { valueTemplate($0) }
         request.auth = reader["auth"].flatMap { authentication($0) }
-        request.timeout = reader["timeout"].flatMap { duration($0, "request timeout") }
+        request.timeout = reader["timeout"].flatMap { duration($0, "request timeout", atLeastOneMillisecond: true) }
         request.expectedStatuses = reader["expect"].flatMap { expectedStatuses($0) }
         if let responseNode = reader["response"], let format = text(responseNode, "response") {
             if ["json", "text"].contains(format) {
@@ -104,6 +104,12 @@ extension WorkflowDecoder {
         guard let statusNode = reader["status"] else { return nil }
         let items: [YAMLNode]
         if case .sequence(let list) = statusNode.content { items = list } else { items = [statusNode] }
+        guard !items.isEmpty else {
+            diagnostics.append(Diagnostic(
+                .invalidValue, "expect.status is empty, so every answer would fail the step", at: statusNode.span,
+                hint: "list the statuses that succeed, e.g. [200, 201], or leave expect out"))
+            return nil
+        }
         return items.compactMap { item in
             guard let status = integer(item, "an expected status", minimum: 100) else { return nil }
             guard status.value <= 599 else {

@@ -38,9 +38,14 @@ extension WorkflowDecoder {
         // The common keys are checked even when the kind is missing or invalid.
         let description = reader["description"].flatMap { text($0, "description") }
         let stepCondition = reader["if"].flatMap { self.condition($0, "if") }
-        let timeout = reader["timeout"].flatMap { duration($0, "timeout") }
+        let timeout = reader["timeout"].flatMap { duration($0, "timeout", atLeastOneMillisecond: true) }
         let retry = reader["retry"].flatMap { retryPolicy($0) }
         let catchSteps = reader["catch"].map { steps($0, under: path.appending(.catch), context: "catch") } ?? []
+        if let catchNode = reader["catch"], case .sequence(let handlers) = catchNode.content, handlers.isEmpty {
+            diagnostics.append(Diagnostic(
+                .invalidValue, "catch has no steps, so it catches nothing: the failure still fails the run", at: catchNode.span,
+                hint: "to go on after a failure, give catch a step, e.g. [{id: ignored, set: {failed: true}}]"))
+        }
         guard let kind else {
             if !id.value.isEmpty { undecodedStepIds.insert(id.value) }
             return nil

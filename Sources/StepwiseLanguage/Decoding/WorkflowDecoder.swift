@@ -38,7 +38,7 @@ public struct WorkflowDecoder {
         workflow.secrets = header["secrets"].map { secretNames($0) } ?? []
         workflow.environment = header["env"].map { environment($0) } ?? []
         workflow.retries = header["retries"].flatMap { integer($0, "retries", minimum: 0)?.value } ?? 3
-        workflow.timeout = header["timeout"].flatMap { duration($0, "timeout") }
+        workflow.timeout = header["timeout"].flatMap { duration($0, "timeout", atLeastOneMillisecond: true) }
         workflow.concurrency = header["concurrency"].flatMap { concurrency($0) }
         workflow.rateLimit = header["rate_limit"].flatMap { rateLimit($0) }
         workflow.schedules = header["schedule"].map { schedules($0) } ?? []
