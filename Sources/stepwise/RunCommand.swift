@@ -7,7 +7,8 @@ import StepwiseLanguage
 import StepwiseRuntime
 
 /// `stepwise run FILE`: one run to completion in this process, with a temporary store, printing
-/// each step as it finishes (and each retry) and then the output.
+/// each step as it finishes (and each retry) and then the output. The workflows it invokes are
+/// read from the other files of its folder, as `validate` finds them.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run one workflow file to completion in-process and show its steps live.")
@@ -23,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
         let runner = WorkflowRunner(
             http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment), clock: WorkflowEngine.systemTime)
         let engine = WorkflowEngine(store: store, runner: runner)
-        try await engine.install([definition])
+        try await engine.install([definition] + (try invokedDefinitions(of: definition)))
         // Subscribed before the run starts, so that none of its events is missed.
         let events = engine.events.subscribe()
         let deliveries = Task { try await engine.runDeliveries() }
@@ -52,6 +53,33 @@ struct RunCommand: AsyncParsableCommand {
             throw CommandFailure.failed("\(file) has errors")
         }
         return WorkflowDefinition(workflow: workflow, source: source)
+    }
+
+    /// The workflows that `main`'s `invoke` steps reach, directly or through each other, read
+    /// from the other files of its folder (not its subfolders); none when it invokes only itself.
+    /// A name no file has is left to the run, whose `invoke` then fails saying so.
+    private func invokedDefinitions(of main: WorkflowDefinition) throws -> [WorkflowDefinition] {
+        guard main.workflow.invokedWorkflows.contains(where: { $0.value != main.name }) else { return [] }
+        let folder = (file as NSString).deletingLastPathComponent
+        var byName: [String: WorkflowFile] = [:]
+        for source in try WorkflowSources.read([folder.isEmpty ? "." : folder], recursive: false) {
+            guard let text = source.text else { continue }
+            let neighbour = WorkflowFile(path: source.path, source: text)
+            if let name = neighbour.workflow?.name.value, byName[name] == nil { byName[name] = neighbour }
+        }
+        var found: [WorkflowDefinition] = []
+        var seen: Set<String> = [main.name]
+        var pending = main.workflow.invokedWorkflows.map { (name: $0.value, invoker: main.name) }
+        while let (name, invoker) = pending.popLast() {
+            guard seen.insert(name).inserted, let neighbour = byName[name] else { continue }
+            guard let workflow = neighbour.workflow, !neighbour.hasErrors else {
+                FileHandle.standardError.write(Data(DiagnosticFormat.text.render([neighbour]).utf8))
+                throw CommandFailure.failed("\(neighbour.path), which \(invoker) invokes, has errors")
+            }
+            found.append(WorkflowDefinition(workflow: workflow, source: neighbour.source))
+            pending += workflow.invokedWorkflows.map { (name: $0.value, invoker: name) }
+        }
+        return found
     }
 
     /// Prints journal entries and retries as they are recorded (on the engine's change feed, no

@@ -1,0 +1,49 @@
+import Foundation
+import StepwiseTesting
+import Testing
+
+/// `stepwise run FILE`: a workflow run to its end in the command's own process.
+@Suite("stepwise run", .timeLimit(.minutes(3)))
+struct RunCommandTests {
+    @Test("a workflow that invokes others of its folder runs them too, as validate finds them; one with errors is named")
+    func invokesItsNeighbours() throws {
+        let directory = try TemporaryDirectory()
+        func write(_ name: String, _ text: String) throws {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: directory.path(name)))
+        }
+        try write("parent.yaml", """
+            workflow: parent
+            steps:
+              - id: kid
+                invoke: {workflow: child, input: {n: 3}}
+            output: ${{ steps.kid.output }}
+            """)
+        try write("child.yaml", """
+            workflow: child
+            steps:
+              - id: inner
+                invoke: {workflow: grandchild, input: {n: "${{ input.n }}"}}
+            output: ${{ steps.inner.output }}
+            """)
+        try write("grandchild.yaml", """
+            workflow: grandchild
+            steps:
+              - id: double
+                set: {doubled: "${{ input.n * 2 }}"}
+            output: ${{ steps.double.doubled }}
+            """)
+        let result = try stepwise("run", directory.path("parent.yaml"))
+        #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
+        #expect(result.standardOutput.contains("✔ succeeded with output 6"), "\(result.standardOutput)")
+
+        try write("grandchild.yaml", """
+            workflow: grandchild
+            steps:
+              - id: double
+                set: {doubled: "${{ input.n * }}"}
+            """)
+        let broken = try stepwise("run", directory.path("parent.yaml"))
+        #expect(broken.status != 0)
+        #expect(broken.standardError.contains("grandchild.yaml, which child invokes, has errors"), "\(broken.standardError)")
+    }
+}
