@@ -34,4 +34,26 @@ struct InputFormatTests {
     func unknownFormat() throws {
         #expect(try problems("anything", format: "color").isEmpty)
     }
+
+    @Test("enum and const take objects and nested lists, compared as JSON values (key order aside)")
+    func structuredConstants() throws {
+        let file = WorkflowFile(path: "f.yaml", source: """
+            workflow: f
+            input:
+              type: object
+              properties:
+                mode: {enum: [{kind: fast}, {kind: slow, retries: 2}]}
+                point: {const: {x: 0, y: 0}}
+                pair: {enum: [[1, 2], [3, 4]]}
+            steps:
+              - id: s
+                set: {v: "${{ input.mode }}"}
+            """)
+        #expect(!file.hasErrors, "\(file.diagnostics.map(\.description))")
+        let schema = try #require(file.workflow?.input)
+        let good: Value = ["mode": ["retries": 2, "kind": "slow"], "point": ["y": 0, "x": 0], "pair": [3, 4]]
+        #expect(InputValidator.problems(of: good, against: schema).isEmpty)
+        let bad: Value = ["mode": ["kind": "medium"], "point": ["x": 1, "y": 0], "pair": [2, 1]]
+        #expect(InputValidator.problems(of: bad, against: schema).count == 3)
+    }
 }

@@ -73,14 +73,8 @@ extension WorkflowDecoder {
 
     private mutating func constant(_ node: YAMLNode, _ what: String) -> Value? {
         guard let template = valueTemplate(node) else { return nil }
-        guard case .literal(let value) = template.kind else {
-            if case .list(let items) = template.kind {
-                let values = items.compactMap { item -> Value? in
-                    if case .literal(let value) = item.kind { return value }
-                    return nil
-                }
-                if values.count == items.count { return .list(values) }
-            }
+        // Objects and nested lists are constant data too, as JSON Schema allows.
+        guard let value = template.literalValue else {
             diagnostics.append(Diagnostic(.invalidInputSchema, "\(what) must be constant data", at: node.span))
             return nil
         }
