@@ -148,6 +148,7 @@ extension WorkflowDecoder {
         var values: [(name: String, value: ValueTemplate)] = []
         for entry in reader.entries {
             guard let name = text(entry.key, "a set name"), let value = valueTemplate(entry.value) else { continue }
+            checkNotTemplate(key: name, at: entry.key.span)
             values.append((name, value))
         }
         return values

@@ -34,6 +34,14 @@ extension WorkflowDecoder {
         return nil
     }
 
+    /// Reports a mapping key that holds `${{`: keys are not evaluated, so it would stay as written.
+    mutating func checkNotTemplate(key: String, at span: SourceSpan) {
+        guard key.contains("${{") else { return }
+        diagnostics.append(Diagnostic(
+            .invalidValue, "a key is not a template: '\(key)' would stay as written", at: span,
+            hint: "build the map in one expression, e.g. \"${{ {input.name: 'value'} }}\""))
+    }
+
     mutating func duration(_ node: YAMLNode, _ what: String, atLeastOneMillisecond: Bool = false) -> Located<DurationValue>? {
         guard let text = text(node, what) else { return nil }
         do {
@@ -112,6 +120,7 @@ extension WorkflowDecoder {
                 guard let key = text(entry.key, "a key"), let value = valueTemplate(entry.value, allowingSecrets: allowingSecrets) else {
                     return nil
                 }
+                checkNotTemplate(key: key, at: entry.key.span)
                 values.append((key, value))
             }
             return ValueTemplate(.map(values), at: node.span)
