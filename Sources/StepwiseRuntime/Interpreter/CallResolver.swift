@@ -27,10 +27,13 @@ public struct CallResolver: Sendable {
         var retryAfter: DurationValue?
         switch sent {
         case .success(let response):
-            guard let error = ResponseClassification.failure(of: response, expected: request.expectedStatuses, failsOnServerErrors: false, step: operation.stepName) else {
-                return .completed(operation.entry(out: ResponseClassification.result(of: response, format: request.responseFormat)))
+            let outcome = ResponseClassification.outcome(
+                of: response, expected: request.expectedStatuses, format: request.responseFormat, failsOnServerErrors: false,
+                step: operation.stepName)
+            switch outcome {
+            case .success(let result): return .completed(operation.entry(out: result))
+            case .failure(let error): failure = error
             }
-            failure = error
             retryAfter = ResponseClassification.retryAfter(response)
         case .failure(let error):
             failure = StepError(message: error.message, type: error.kind.rawValue, step: operation.stepName)

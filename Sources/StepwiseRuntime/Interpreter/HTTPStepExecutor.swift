@@ -42,10 +42,12 @@ struct HTTPStepExecutor: Sendable {
         var retryAfter: DurationValue?
         switch sent {
         case .success(let response):
-            guard let error = ResponseClassification.failure(of: response, expected: request.expectedStatuses, failsOnServerErrors: true, step: path) else {
-                return .record(JournalEntry(stepId: 0, stepName: path, stepType: .run, out: ResponseClassification.result(of: response, format: request.responseFormat)))
+            let outcome = ResponseClassification.outcome(
+                of: response, expected: request.expectedStatuses, format: request.responseFormat, failsOnServerErrors: true, step: path)
+            switch outcome {
+            case .success(let result): return .record(JournalEntry(stepId: 0, stepName: path, stepType: .run, out: result))
+            case .failure(let error): failure = error
             }
-            failure = error
             retryAfter = ResponseClassification.retryAfter(response)
         case .failure(let error):
             failure = StepError(message: error.message, type: error.kind.rawValue, step: path)

@@ -20,14 +20,57 @@ public enum ResponseClassification {
             status: response.status)
     }
 
+    /// The step's result, or why the step failed: its status (`failure(of:…)`), or a body that
+    /// is not JSON although `format` is `json` (`ResponseNotJSON`, retried only when `retry.on`
+    /// names it).
+    public static func outcome(
+        of response: IncomingResponse, expected: [Int]?, format: String?, failsOnServerErrors: Bool, step: String
+    ) -> Result<Value, StepError> {
+        if let failure = failure(of: response, expected: expected, failsOnServerErrors: failsOnServerErrors, step: step) { return .failure(failure) }
+        guard format == "json" else { return .success(result(of: response, format: format)) }
+        do {
+            return .success(result(of: response, body: try Value(json: String(decoding: response.body, as: UTF8.self))))
+        } catch {
+            return .failure(StepError(
+                message: "HTTP \(response.status): the body is not JSON, as `response: json` requires (\(error.description))", type: "ResponseNotJSON",
+                step: step, status: response.status))
+        }
+    }
+
     /// `{status, headers, body}`: the body decoded as `format` says (`json`, `text`), or by the
     /// response's `Content-Type` when `format` is `nil`; JSON that does not parse stays text.
     public static func result(of response: IncomingResponse, format: String?) -> Value {
+        let text = decodedText(of: response)
+        let isJSON = format.map { $0 == "json" } ?? response.header("content-type").map(namesJSON) ?? false
+        return result(of: response, body: isJSON ? ((try? Value(json: text)) ?? .string(text)) : .string(text))
+    }
+
+    /// The body as text in the `charset` its `Content-Type` names: ISO-8859-1 (`latin1`) and
+    /// Windows-1252 are decoded as such; anything else as UTF-8, a byte that is not replaced by U+FFFD.
+    static func decodedText(of response: IncomingResponse) -> String {
+        let charset = response.header("content-type").flatMap(charset(of:))
+        let encoding: String.Encoding? = switch charset {
+        case "iso-8859-1", "latin1", "iso_8859-1", "l1": .isoLatin1
+        case "windows-1252", "cp1252": .windowsCP1252
+        default: nil
+        }
+        if let encoding, let text = String(bytes: response.body, encoding: encoding) { return text }
+        return String(decoding: response.body, as: UTF8.self)
+    }
+
+    /// The `charset` parameter of a media type, lowercased and unquoted.
+    private static func charset(of contentType: String) -> String? {
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let parts = parameter.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces).lowercased() == "charset" else { continue }
+            return parts[1].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
+        }
+        return nil
+    }
+
+    private static func result(of response: IncomingResponse, body: Value) -> Value {
         var headers = ValueMap()
         for header in response.headers { headers[.string(header.name.lowercased())] = .string(header.value) }
-        let text = String(decoding: response.body, as: UTF8.self)
-        let isJSON = format.map { $0 == "json" } ?? response.header("content-type").map(namesJSON) ?? false
-        let body = isJSON ? ((try? Value(json: text)) ?? .string(text)) : .string(text)
         return ["status": .int(Int64(response.status)), "headers": .map(headers), "body": body]
     }
 
