@@ -75,6 +75,30 @@ struct WorkflowCheckingTests {
         #expect(diagnostic.span == SourceSpan(line: 5, column: 48))
     }
 
+    @Test("expression errors point at their column inside a block scalar with a more indented line, and in files with CRLF or CR line breaks, with the line shown")
+    func expressionColumnsAcrossLayouts() throws {
+        let block = """
+            workflow: w
+            steps:
+              - id: a
+                set:
+                  msg: |
+                    Hello,
+                      dear ${{ input.name + }}
+                    bye
+            """
+        #expect(codes(block) == ["SW040 7:33"], "the end of the expression, as in a one-line scalar")
+        let flow = "workflow: w\nsteps:\n  - id: b\n    set:\n      m: \"${{ inptu.v }}\"\n"
+        #expect(codes(flow) == ["SW041 5:15"])
+        for lineBreak in ["\r\n", "\r"] {
+            let file = check(flow.replacingOccurrences(of: "\n", with: lineBreak))
+            #expect(file.diagnostics.map { "\($0.code.rawValue) \($0.span)" } == ["SW041 5:15"], "\(lineBreak.debugDescription)")
+            let report = DiagnosticFormat.text.render([file])
+            #expect(report.contains("5 |       m: \"${{ inptu.v }}\"\n"), "\(report)")
+            #expect(report.contains("  |               ^\n"), "\(report)")
+        }
+    }
+
     @Test("yes and no stay text, with a warning where that looks unintended")
     func yaml11Booleans() throws {
         let yaml = """

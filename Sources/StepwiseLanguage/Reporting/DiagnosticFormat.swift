@@ -38,7 +38,7 @@ enum TextReport {
     }
 
     private static func snippet(of source: String, at span: SourceSpan) -> String {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = LineBreaks.normalized(source).split(separator: "\n", omittingEmptySubsequences: false)
         guard span.line >= 1, span.line <= lines.count else { return "" }
         let number = String(span.line)
         let gutter = String(repeating: " ", count: number.count)

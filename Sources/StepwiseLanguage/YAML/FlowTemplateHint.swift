@@ -5,7 +5,7 @@ enum FlowTemplateHint {
     /// A better location and hint for a YAML error on a line holding an unquoted `${{` that YAML
     /// cannot read as plain text.
     static func hint(forErrorAt span: SourceSpan, in source: String) -> (span: SourceSpan, text: String)? {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = LineBreaks.normalized(source).split(separator: "\n", omittingEmptySubsequences: false)
         for lineNumber in stride(from: span.line, through: max(1, span.line - 3), by: -1) where lineNumber <= lines.count {
             let line = Array(lines[lineNumber - 1].unicodeScalars)
             if let column = unquotedTemplateInFlow(line) {

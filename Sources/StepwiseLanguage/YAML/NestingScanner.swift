@@ -10,7 +10,7 @@ enum NestingScanner {
         var flowDepth = 0
         var indentations: [Int] = []
         var quote: Character?
-        for (number, line) in source.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (number, line) in LineBreaks.normalized(source).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let indentation = line.prefix { $0 == " " }.count
             let content = line.dropFirst(indentation)
             if flowDepth == 0, quote == nil, !content.isEmpty, !content.hasPrefix("#") {

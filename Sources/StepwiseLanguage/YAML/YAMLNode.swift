@@ -81,6 +81,8 @@ public struct YAMLScalarLayout: Sendable {
         case .block: cursor.nextLine()
         }
         cursor.skipIndentation()
+        // A block's lines share its first line's indentation; more is content (`  dear …`).
+        if style == .block { cursor.blockIndentation = cursor.column - 1 }
         for scalar in text.unicodeScalars.prefix(offset) {
             cursor.consume(scalar, style: style)
         }
@@ -93,7 +95,7 @@ public final class SourceLines: Sendable {
     let lines: [[Unicode.Scalar]]
 
     public init(_ source: String) {
-        lines = source.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+        lines = LineBreaks.normalized(source).unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
     }
 }
 
@@ -102,6 +104,9 @@ struct SourceCursor {
     let lines: [[Unicode.Scalar]]
     var line: Int
     var column: Int
+    /// In a block scalar, the indentation each line starts with; `nil` elsewhere, where a line
+    /// break skips all leading white space.
+    var blockIndentation: Int?
 
     var span: SourceSpan { SourceSpan(line: line, column: column) }
 
@@ -124,7 +129,7 @@ struct SourceCursor {
     }
 
     mutating func skipIndentation() {
-        while let scalar = current, scalar == " " || scalar == "\t" { advance() }
+        while let scalar = current, scalar == " " || scalar == "\t", blockIndentation.map({ column - 1 < $0 }) ?? true { advance() }
     }
 
     /// Moves past the raw characters that produced `decoded`.
