@@ -8,10 +8,16 @@
 public struct ExpressionChecker {
     private var diagnostics: [ExpressionDiagnostic] = []
 
-    /// All problems found in `expression`, in source order of discovery.
-    public static func check(_ expression: CELExpression, in environment: CheckEnvironment) -> [ExpressionDiagnostic] {
+    /// All problems found in `expression`, in source order of discovery; with `expected`, also
+    /// a result whose type is known to be another (a condition that is a string).
+    public static func check(_ expression: CELExpression, in environment: CheckEnvironment, expecting expected: ValueType? = nil)
+        -> [ExpressionDiagnostic]
+    {
         var checker = ExpressionChecker()
-        _ = checker.infer(expression, environment)
+        let type = checker.infer(expression, environment)
+        if let expected, let found = type.valueType, found != expected {
+            checker.report(.typeMismatch, "the expression is of type \(found.name), but \(expected.name) is needed", at: expression.offset)
+        }
         return checker.diagnostics
     }
 

@@ -10,9 +10,11 @@ struct ExpressionSiteChecker {
     /// Maps an offset in the expression to its location in the file.
     let locate: @Sendable (Int) -> SourceSpan
     let context: String
+    /// The type the site needs, when its value must have one (`bool` for a condition).
+    var expected: ValueType?
 
     func check(_ expression: CELExpression, into diagnostics: inout [Diagnostic]) {
-        let issues = ExpressionChecker.check(expression, in: environment)
+        let issues = ExpressionChecker.check(expression, in: environment, expecting: expected)
         diagnostics += issues.map(diagnostic)
         for reference in ExpressionReference.collect(in: expression) {
             switch reference.root {

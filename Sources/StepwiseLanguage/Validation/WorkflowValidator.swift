@@ -121,7 +121,7 @@ public struct WorkflowValidator {
     /// or nested steps still copy it once each, for the walks inside them.
     private mutating func step(_ step: Step, _ visibility: inout StepVisibility) {
         let name = "step '\(step.id.value)'"
-        if let condition = step.condition { check(condition, visibility, "the if of \(name)") }
+        if let condition = step.condition { check(condition, visibility, "the if of \(name)", isCondition: true) }
         if let timeout = step.timeout, !step.kind.takesTimeout {
             diagnostics.append(Diagnostic(
                 .timeoutWithoutEffect, "the timeout of \(name) has no effect: timeout limits http, call and wait_for_event steps, not \(step.kind.keyword)",
@@ -185,7 +185,7 @@ public struct WorkflowValidator {
     private mutating func switchCases(_ cases: [SwitchCase], of step: Step, _ before: StepVisibility) -> StepVisibility {
         var after = before
         for switchCase in cases {
-            if let condition = switchCase.condition { check(condition, before, "a case of step '\(step.id.value)'") }
+            if let condition = switchCase.condition { check(condition, before, "a case of step '\(step.id.value)'", isCondition: true) }
             _ = walk(switchCase.steps, before)
             after.markConditional(
                 switchCase.steps.flatMap(\.selfAndDescendants).map(\.id.value),
@@ -212,11 +212,15 @@ public struct WorkflowValidator {
 
     // MARK: Expressions
 
-    private mutating func check(_ template: ValueTemplate, _ visibility: StepVisibility, _ context: String) {
+    /// Checks every expression of `template`; a condition (`isCondition`) that is one expression
+    /// must also give a bool, when its type is known.
+    private mutating func check(_ template: ValueTemplate, _ visibility: StepVisibility, _ context: String, isCondition: Bool = false) {
+        var whole = false
+        if case .template(let parsed, _, _) = template.kind { whole = parsed.singleExpression != nil }
         for site in template.expressions {
             ExpressionSiteChecker(
                 workflow: workflow, visibility: visibility, firstDefinition: firstDefinition,
-                locate: site.locate, context: context
+                locate: site.locate, context: context, expected: isCondition && whole ? .bool : nil
             ).check(site.expression, into: &diagnostics)
         }
     }
