@@ -258,6 +258,18 @@ struct InterpreterTests {
         #expect(secret.finish.output == 200)
         #expect(secret.requests.first?.header("Authorization") == "Bearer s3cr3t")
         #expect(!secret.finish.journal.map { $0.json.jsonText() }.joined().contains("s3cr3t"))
+        let missing = try await run("""
+            workflow: test
+            secrets: [TOKEN]
+            steps:
+              - id: call
+                http: {url: "https://api.example.com/x", auth: {bearer: {secret: TOKEN}}}
+                catch:
+                  - id: why
+                    return: ${{ error.type }}
+            """)
+        #expect(missing.finish.output == "SecretMissing", "a missing secret is a failure of its own type, which catch can tell apart")
+        #expect(missing.requests.isEmpty)
     }
 
     @Test("a header value from the input that HTTP cannot carry fails the step naming the header, and nothing is sent")

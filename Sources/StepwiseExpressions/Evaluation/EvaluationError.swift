@@ -9,6 +9,8 @@ public struct EvaluationError: Error, Sendable, Equatable, CustomStringConvertib
         case invalidOperation
         /// The expression exceeded its step or memory budget (`EvaluationLimits`).
         case budgetExceeded
+        /// A `{secret: NAME}` whose value the environment does not hold.
+        case secretMissing
     }
 
     /// What went wrong, in words a person understands.

@@ -28,7 +28,7 @@ struct HTTPStepExecutor: Sendable {
             let rendered = try RequestRenderer(request: request, variables: state.variables, limits: interpreter.limits).render(runId: context.runId, path: path, timeout: timeout)
             outgoing = try rendered.outgoing(secrets: interpreter.secrets, declared: interpreter.workflow.secrets.map(\.value))
         } catch {
-            let failure = StepError(message: error.message, type: "ExpressionError", step: path)
+            let failure = StepError(message: error.message, type: error.stepErrorType, step: path)
             try WorkflowInterpreter.interrupting { () throws(StepInterruption) in try context.recordFailureOfPlannedStep(path, .run, failure) }
             throw .failed(failure)
         }

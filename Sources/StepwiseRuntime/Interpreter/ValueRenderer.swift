@@ -43,7 +43,7 @@ struct ValueRenderer {
         case .secret(let name):
             guard let secrets else { throw EvaluationError("secret '\(name)' cannot be used here") }
             guard let value = secrets.value(of: name) else {
-                throw EvaluationError("secret '\(name)' is not set in the runner's environment")
+                throw EvaluationError("secret '\(name)' is not set in the runner's environment", kind: .secretMissing)
             }
             return .string(value)
         }

@@ -41,7 +41,7 @@ extension WorkflowInterpreter {
                     .render(runId: context.runId, path: path, timeout: timeout)
                 return .call(rendered)
             } catch {
-                throw .failed(StepError(message: error.message, type: "ExpressionError", step: path))
+                throw .failed(StepError(message: error.message, type: error.stepErrorType, step: path))
             }
         default:
             throw .failed(StepError(message: "step kind '\(step.kind.keyword)' is not an engine operation", type: "Unsupported", step: path))

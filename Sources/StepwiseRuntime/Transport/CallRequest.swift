@@ -123,7 +123,9 @@ public indirect enum HeaderValue: Sendable, Equatable {
         case .text(let text):
             return (text, [])
         case .secret(let name):
-            guard let value = secrets.value(of: name) else { throw EvaluationError("secret '\(name)' is not set in the engine's environment") }
+            guard let value = secrets.value(of: name) else {
+                throw EvaluationError("secret '\(name)' is not set in the engine's environment", kind: .secretMissing)
+            }
             return (value, [value])
         case .bearer(let token):
             let rendered = try token.rendered(secrets)
