@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """SIGTERM test of `stepwise serve`: a stopping node ends its change feeds, lets a step in flight
 finish within `--shutdown-timeout`, leaves one that would not, and a restart on the same host
-delivers the left step again at once (long before its 60 s lease ends).
+delivers the left step again at once (long before its 60 s lease ends); `stepwise logs --follow`
+outlives the restart and ends with the run.
 
 Usage: python3 scripts/shutdown_test.py path/to/stepwise
 
@@ -179,6 +180,34 @@ def followed_feed_ends(binary, folder, stub):
     return f"exited {seconds:.1f} s after SIGTERM with a feed open"
 
 
+def follower_outlives_a_restart(binary, folder, stub):
+    """`stepwise logs RUN --follow` keeps following across a SIGTERM and a restart on the same
+    port, and exits 0 once the run has ended, with its end printed."""
+    port = free_port()
+    node = Node(binary, folder, port, "30s")
+    run_id = start(node, "waiter")
+    follower = subprocess.Popen(
+        [binary, "logs", run_id, "--follow", "--server", f"http://{HOST}:{port}", "--token", TOKEN],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        node.terminate(within=20)
+        time.sleep(1.5)
+        assert follower.poll() is None, f"the follower ended with the server (status {follower.poll()}): {follower.communicate()}"
+        node = Node(binary, folder, port, "30s")
+        status, answer = request("POST", node.url("/v2/notify/paid"), {"ok": True})
+        assert status == 200, f"notify: {status} {answer}"
+        out, err = follower.communicate(timeout=30)
+        assert follower.returncode == 0, f"exit status {follower.returncode}: {out} {err}"
+        assert f"run {run_id} of waiter: succeeded" in out, f"the end was printed: {out}"
+        assert "trying again" in err, f"the wait for the server was said: {err}"
+        return "followed across the restart, exited 0 with the run's end"
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+        node.terminate(within=20)
+
+
 def stop_during_step(binary, folder, stub, delay, shutdown_timeout):
     """SIGTERM while a run's step waits `delay` s for the stub; the run, the stub's count before it,
     the seconds until the exit and the node's log."""
@@ -228,7 +257,7 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     stub = Stub()
     passed = failed = 0
-    for case in (followed_feed_ends, step_in_flight_finishes, step_past_timeout_is_left):
+    for case in (followed_feed_ends, follower_outlives_a_restart, step_in_flight_finishes, step_past_timeout_is_left):
         with tempfile.TemporaryDirectory(prefix="stepwise-shutdown-") as folder:
             os.makedirs(os.path.join(folder, "workflows"))
             for name, text in WORKFLOWS.items():

@@ -26,7 +26,7 @@ struct APIClient {
     /// The failure to reach the server, its cause in words (never the request's headers, which
     /// hold the token).
     private func unreachable(_ error: any Error) -> CommandFailure {
-        .usage("cannot reach the Stepwise server at \(server): \(TransportErrorText.describe(error)) (is `stepwise serve` running?)")
+        .unreachable("cannot reach the Stepwise server at \(server): \(TransportErrorText.describe(error)) (is `stepwise serve` running?)")
     }
 
     /// Sends a request and returns the status and the JSON body (`null` when empty).

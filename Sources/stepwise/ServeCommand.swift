@@ -217,17 +217,20 @@ extension ServeCommand {
 enum CommandFailure: Error, CustomStringConvertible {
     case failed(String)
     case usage(String)
+    /// The server could not be reached (refused, timed out): a usage error, which a follower of
+    /// a run may wait out while the server restarts.
+    case unreachable(String)
 
     var description: String {
         switch self {
-        case .failed(let message), .usage(let message): message
+        case .failed(let message), .usage(let message), .unreachable(let message): message
         }
     }
 
     var exitCode: Int32 {
         switch self {
         case .failed: 1
-        case .usage: 2
+        case .usage, .unreachable: 2
         }
     }
 }
