@@ -16,6 +16,29 @@ struct FailureHandlerTests {
             sleep: 60s
         """
 
+    @Test("a failed run leaves one warning line naming the run, its workflow, the failed step and the error, also when on_failure then runs")
+    func failuresAreLogged() async throws {
+        let failing = try definition("""
+            workflow: failing
+            steps:
+              - id: check
+                fail: {message: "order 7 is missing", type: NotFound}
+            on_failure:
+              - id: note
+                set: {noted: true}
+            """)
+        let log = CapturedLog()
+        try await RunningServer.with([failing], logger: log.logger) { server in
+            let id = try await server.startRun("failing", "{}")
+            #expect(try await finishedRun(id, in: server.store).status == .failed)
+            let lines = log.text.split(separator: "\n").filter { $0.hasPrefix("warning") && $0.contains(id) }
+            #expect(lines.count == 1, "\(lines)")
+            let line = try #require(lines.first)
+            #expect(line.contains("run \(id) of failing failed at step check: NotFound: order 7 is missing"), "\(line)")
+            #expect(line.contains(#""error_type": NotFound"#) && line.contains(#""step": check"#), "\(line)")
+        }
+    }
+
     @Test("a run timeout that stops a parallel at a pending invoke, beside a branch that has its result: on_failure runs once")
     func afterATimeoutInAGroup() async throws {
         try await CountingServer.with { api in

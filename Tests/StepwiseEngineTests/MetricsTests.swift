@@ -1,5 +1,6 @@
 import Foundation
 import StepwiseEngine
+@testable import StepwiseServer
 import StepwiseTesting
 import Testing
 
@@ -57,6 +58,27 @@ struct MetricsTests {
             #expect((sample(after.body, #"stepwise_http_requests_total{route="/metrics",method="GET",status="401"}"#) ?? 0) >= 1,
                     "refused requests are counted too")
         }
+    }
+
+    @Test("a plain message given up counts as failed; SDK endpoints are one workflow label whatever their query")
+    func failedMessagesAndEndpointLabels() async throws {
+        try await CountingServer.with { target in
+            target.fallback("/broken", .status(500))
+            try await RunningServer.with([]) { server in
+                for _ in 0..<2 {
+                    let published = try await send(.POST, server.url("/v2/publish/" + target.url("/broken")), body: "{}", headers: [("Upstash-Retries", "0")])
+                    #expect(published.status == 200)
+                }
+                _ = try await eventually("both messages in the DLQ") {
+                    try await send(.GET, server.url("/v2/dlq")).json?["messages"]?.list?.count == 2 ? true : nil
+                }
+                let text = try await send(.GET, server.url("/metrics")).body
+                #expect(sample(text, #"stepwise_deliveries_total{kind="plain",outcome="failed"}"#) == 2, "\(text)")
+                #expect(sample(text, #"stepwise_deliveries_total{kind="plain",outcome="delivered"}"#) == nil)
+            }
+        }
+        #expect(MetricsController.label(ofWorkflow: "http://127.0.0.1:9/api/order?tenant=7#x") == "http://127.0.0.1:9/api/order")
+        #expect(MetricsController.label(ofWorkflow: "nightly-report") == "nightly-report")
     }
 
     @Test("requests with unusual methods count under method=\"other\", one series for all of them")

@@ -208,11 +208,13 @@ extension WorkflowEngine {
             followUp = resolver.resolve(result)
         }
         if let failure = followUp.failRun {
-            logger.warning("run \(failure.runId) failed: \(failure.error.message)", metadata: ["run_id": .string(failure.runId)])
+            logger.warning(
+                "run \(failure.runId) failed: \(failure.error.message)",
+                metadata: ["run_id": .string(failure.runId), "workflow": .string(run?.workflow ?? ""), "outcome": "failed", "error_type": .string(failure.error.type)])
         }
         _ = try await committing("finish-attempt") { try await store.finishAttempt(message, owner: owner, with: followUp) }
         metrics.delivery(
-            kind: message.role.rawValue, outcome: followUp.record?.outcome ?? (followUp.retry == nil ? "delivered" : "retry"), started: startedAt,
+            kind: message.role.rawValue, outcome: followUp.outcome, started: startedAt,
             finished: clock(), due: message.dueAt)
     }
 }

@@ -602,6 +602,17 @@ public actor WorkflowEngine {
 
     /// What follows a delivery's commit: the runner forgets a run that ended; the delivery is
     /// measured and logged; its events go on the feed.
+    /// One warning line for each run that failed (before its `on_failure`, if any, runs), so
+    /// that alerting on the log sees YAML runs' failures as it sees SDK runs'.
+    private func logFailure(of run: RunRecord, _ error: StepError) {
+        logger.warning(
+            "run \(run.id) of \(run.workflow) failed\(error.step.map { " at step \($0)" } ?? ""): \(error.type): \(error.message)",
+            metadata: [
+                "run_id": .string(run.id), "workflow": .string(run.workflow), "step": .string(error.step ?? ""), "outcome": "failed",
+                "error_type": .string(error.type),
+            ])
+    }
+
     private func committed(_ resolution: DeliveryResolution, of run: RunRecord, message: PendingMessage, completed: Bool) async throws {
         metrics.delivery(
             kind: "run", outcome: resolution.record.outcome, started: resolution.record.startedAt, finished: resolution.record.finishedAt,
@@ -613,6 +624,7 @@ public actor WorkflowEngine {
                 "step": .string(resolution.submissions.map(\.stepName).joined(separator: ",")), "outcome": .string(resolution.record.outcome),
             ])
         guard completed else { return }
+        if resolution.record.outcome == "failed", let error = resolution.error { logFailure(of: run, error) }
         // A run under flow control is never fired ahead: only a claim may admit its delivery.
         if run.flowControl == nil, let end = resolution.earliestSleepEnd { sleepsAhead.sleepParked(endingAt: end) }
         if resolution.status.isFinal { runner.forget(runId: run.id) }

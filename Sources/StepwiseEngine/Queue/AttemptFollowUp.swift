@@ -29,6 +29,16 @@ public struct AttemptFollowUp: Sendable {
     /// When the attempt's outcome was decided: the time of what follows it.
     public var decidedAt: TimestampValue?
 
+    /// What the attempt came to, as metrics count it: its record's outcome, else `retry`,
+    /// `failed` (the message was given up: kept in the DLQ, its run failed, or a failure
+    /// callback gave up) or `delivered`.
+    public var outcome: String {
+        if let record { return record.outcome }
+        if retry != nil { return "retry" }
+        let gaveUp = deadLetter != nil || failRun != nil || failureCallbackEnd?.delivered == false
+        return gaveUp ? "failed" : "delivered"
+    }
+
     /// A follow-up that removes the message and does nothing else, decided at `decidedAt`.
     public init(retry: (attempt: Int, dueAt: TimestampValue)? = nil, decidedAt: TimestampValue? = nil) {
         self.retry = retry

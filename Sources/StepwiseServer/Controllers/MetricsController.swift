@@ -26,13 +26,23 @@ struct MetricsController: Sendable {
             helpText: "Messages due and free to claim, leased (being delivered), and due later, at scrape time.")
     }
 
+    /// The `workflow` label of runs of `workflow`: an SDK run's endpoint URL without its query
+    /// and fragment, so that `…/api/order?tenant=7` does not make a series per tenant.
+    static func label(ofWorkflow workflow: String) -> String {
+        guard workflow.contains("://"), let end = workflow.firstIndex(where: { $0 == "?" || $0 == "#" }) else { return workflow }
+        return String(workflow[..<end])
+    }
+
     private func scrape() async -> Response {
         do {
-            let runs = try await engine.store.runCounts()
-            for workflow in Set(runs.map(\.workflow)) {
+            var counts: [String: [RunStatus: Int]] = [:]
+            for count in try await engine.store.runCounts() {
+                counts[Self.label(ofWorkflow: count.workflow), default: [:]][count.status, default: 0] += count.count
+            }
+            for (workflow, byStatus) in counts {
                 for status in RunStatus.allCases {
-                    let count = runs.first { $0.workflow == workflow && $0.status == status }?.count ?? 0
-                    registry.makeGauge(descriptor: Self.runs, labels: [("workflow", workflow), ("status", status.rawValue)]).set(Double(count))
+                    registry.makeGauge(descriptor: Self.runs, labels: [("workflow", workflow), ("status", status.rawValue)])
+                        .set(Double(byStatus[status] ?? 0))
                 }
             }
             let messages = try await engine.store.messageCounts(at: WorkflowEngine.systemTime())
