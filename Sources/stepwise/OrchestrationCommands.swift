@@ -82,7 +82,8 @@ struct DLQListCommand: AsyncParsableCommand {
         let letters = try await server.client.listing(
             "/v2/workflows/dlq", filters: filters, key: "messages", limit: limit, pageSize: DeadLetterFilter.maximumPage, sizeParameter: "count")
         print(TextTable.render(
-            letters, empty: "the dead-letter queue is empty", .field("DLQ ID", "dlqId"), .field("RUN", "workflowRunId"),
+            letters, empty: workflow.map { "no failed run of workflow '\($0)' is in the dead-letter queue" } ?? "the dead-letter queue is empty",
+            .field("DLQ ID", "dlqId"), .field("RUN", "workflowRunId"),
             .field("WORKFLOW", "workflow"), .field("FAILED STEP", "failedStep"),
             TextTable.Column(header: "ERROR") { letter in
                 guard let error = letter["error"], error != .null else { return "-" }

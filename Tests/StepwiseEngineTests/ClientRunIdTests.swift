@@ -30,7 +30,7 @@ struct ClientRunIdTests {
         try await RunningServer.with([try definition(Self.ticker)]) { server in
             // A tick an hour ahead: the schedule cannot have fired it while the test runs, however slowly.
             let tick = "wfr_sched_ticker_0_\(Int(Date().timeIntervalSince1970) / 60 * 60 + 3_600)"
-            let refused = [tick, "wfr_invoke_0123456789abcdef", String(repeating: "a", count: 129), "a b", "../etc", "ü", "x/y", "x%y"]
+            let refused = [tick, "wfr_invoke_0123456789abcdef", String(repeating: "a", count: 129), "a b", "../etc", "ü", "x/y", "x%y", ".", ".."]
             for id in refused {
                 let answer = try await send(.POST, server.url("/workflows/ticker"), body: "{}", headers: [("Upstash-Workflow-RunId", id)])
                 #expect(answer.status == 400, "\(id.debugDescription): \(answer.body)")

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import StepwiseProtocol
 
 /// Run ids: the ones the engine makes (fresh, schedule ticks, `invoke` children) and the rules
 /// for ids a client chooses (`Upstash-Workflow-RunId`), which keep the two apart: a client can
@@ -33,7 +34,8 @@ public enum RunIdentifier {
     }
 
     /// What is wrong with `id` as a client's choice, or `nil` when it may be used: 1 to 128
-    /// characters of letters, digits, `_`, `-`, `.` and `:`, not starting with a reserved prefix.
+    /// characters of letters, digits, `_`, `-`, `.` and `:`, not starting with a reserved prefix,
+    /// and not `.` or `..` (a URL path resolves those away, so no route could name the run).
     public static func clientProblem(_ id: String) -> String? {
         guard !id.isEmpty, id.utf8.count <= maximumClientLength else {
             return "a run id has 1 to \(maximumClientLength) characters; this one has \(id.utf8.count)"
@@ -41,6 +43,7 @@ public enum RunIdentifier {
         guard id.unicodeScalars.allSatisfy(isAllowed) else {
             return "a run id may contain only letters, digits, '_', '-', '.' and ':'"
         }
+        guard !QStashName.isDotSegment(id) else { return "a run id cannot be '.' or '..': a URL path would not reach the run" }
         if let prefix = reservedPrefixes.first(where: id.hasPrefix) {
             return "run ids starting with '\(prefix)' are made by the engine (schedules, invoke) and cannot be chosen"
         }
