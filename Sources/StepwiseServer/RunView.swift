@@ -18,15 +18,18 @@ enum RunView {
     }
 
     /// A run with its steps, the steps the engine is completing (`waiting`: sleeps, waits,
-    /// calls, child runs, retries) and every delivery attempt.
-    /// The steps of an SDK run (or of a run of `stepwise runner`) are its log's step entries.
-    static func detail(_ run: RunRecord, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord]) -> Value {
+    /// calls, child runs, retries), the events its waits wait for (`waits`) and every delivery
+    /// attempt. The steps of an SDK run (or of a run of `stepwise runner`) are its log's step entries.
+    static func detail(_ run: RunRecord, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord], waits: [PendingWait]) -> Value {
         guard case .map(var map) = summary(run) else { return summary(run) }
         map[.string("definition")] = .string(run.definitionHash)
         map[.string("input")] = run.input
         if let parent = run.parent { map[.string("parent")] = ["workflowRunId": .string(parent.runId), "step": .string(parent.step)] }
         map[.string("steps")] = .list(run.endpoint == nil ? progress.journal.dropFirst().map(step) : log.dropFirst().compactMap(step))
         map[.string("waiting")] = .list(progress.pending.sorted().map(Value.string))
+        map[.string("waits")] = .list(waits.map { wait in
+            ["step": .string(wait.step), "event": .string(wait.event), "timeoutAt": .string(wait.timeoutAt.description)]
+        })
         map[.string("attempts")] = .list(attempts.map(attempt))
         return .map(map)
     }

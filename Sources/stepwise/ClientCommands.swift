@@ -188,6 +188,11 @@ enum RunTimeline {
         if case .list(let waiting)? = run["waiting"], !waiting.isEmpty {
             lines.append("waiting on the engine: " + waiting.compactMap(\.stringText).joined(separator: ", "))
         }
+        if case .list(let waits)? = run["waits"] {
+            for wait in waits {
+                lines.append("  \(wait["step"]?.stringText ?? "?") waits for event \(wait["event"]?.stringText ?? "?") until \(wait["timeoutAt"]?.stringText ?? "?")")
+            }
+        }
         if let output = run["output"], output != .null { lines.append("output: \(Self.summary(output))") }
         if let error = run["error"], error != .null { lines.append("error: \(error["type"]?.stringText ?? "") \(error["message"]?.stringText ?? "")") }
         return lines.joined(separator: "\n")

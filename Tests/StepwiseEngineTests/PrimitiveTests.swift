@@ -131,6 +131,9 @@ struct PrimitiveTests {
         try await RunningServer.with([try definition(Self.waiter), sender], store: kind) { server in
             let waiting = try await server.startRun("waiter", #"{"order_id": 7}"#)
             try await parked(waiting, "paid", in: server.store)
+            let shown = try await send(.GET, server.url("/api/runs/\(waiting)")).json
+            #expect(shown?["waits"]?.list?.first?["step"] == "paid")
+            #expect(shown?["waits"]?.list?.first?["event"] == "order-paid-7", "the event's id as rendered, to send it by hand")
             let sending = try await server.startRun("sender", #"{"order_id": 7}"#)
             #expect(try await finishedRun(sending, in: server.store).output == [.string(waiting)])
             #expect(try await finishedRun(waiting, in: server.store).output?["data"] == ["by": "sender"])

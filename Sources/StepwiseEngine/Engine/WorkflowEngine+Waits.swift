@@ -114,3 +114,16 @@ extension WorkflowEngine {
     }
 
 }
+
+extension WorkflowEngine {
+    /// The waits among `pending`, the steps of YAML run `runId` that the engine is completing,
+    /// in step order: what each waits for and until when.
+    public func pendingWaits(runId: String, pending: Set<String>) async throws -> [PendingWait] {
+        var waits: [PendingWait] = []
+        for step in pending.sorted() {
+            guard case .wait(let event, let timeoutAt)? = try await store.operation(runId: runId, stepName: step)?.kind else { continue }
+            waits.append(PendingWait(step: step, event: event, timeoutAt: timeoutAt))
+        }
+        return waits
+    }
+}

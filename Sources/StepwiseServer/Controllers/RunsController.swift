@@ -72,7 +72,8 @@ struct RunsController: Sendable {
             let progress = try await engine.store.progress(runId: id)
             let log = run.endpoint == nil ? [] : try await engine.store.runLog(runId: id, through: nil)
             let attempts = try await engine.store.attempts(runId: id)
-            return JSONResponse.make(.ok, RunView.detail(run, progress: progress, log: log, attempts: attempts))
+            let waits = try await engine.pendingWaits(runId: id, pending: progress.pending)
+            return JSONResponse.make(.ok, RunView.detail(run, progress: progress, log: log, attempts: attempts, waits: waits))
         } catch {
             return failures.answer("cannot read run '\(id)'", error)
         }

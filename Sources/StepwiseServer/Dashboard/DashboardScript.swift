@@ -145,7 +145,7 @@ enum DashboardScript {
             if (run.status === "running") {
               actions.append(el("button", { class: "action danger", id: "cancel", onclick: () => act("Cancel", () =>
                 api("DELETE", "/v2/workflows/runs/" + encodeURIComponent(id) + "?cancel=true")) }, "Cancel"));
-              const event = el("input", { id: "event-name", placeholder: "event id" });
+              const event = el("input", { id: "event-name", placeholder: "event id", value: ((run.waits || [])[0] || {}).event || "" });
               const data = el("input", { id: "event-data", placeholder: "data (JSON)", value: "{}" });
               actions.append(event, data, el("button", { class: "action", id: "send-event", onclick: () => act("Send event", () =>
                 api("POST", "/v2/notify/" + encodeURIComponent(id) + "/" + encodeURIComponent(event.value), JSON.parse(data.value || "null"))) },
@@ -180,6 +180,8 @@ enum DashboardScript {
               el("h2", {}, "Steps"), el("div", { class: "card" }, el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "Step"),
                 el("th", { class: "optional" }, "Type"), el("th", {}, "Result"))), steps)),
               (run.waiting || []).length ? el("p", { id: "waiting" }, "Waiting on: ", run.waiting.join(", ")) : null,
+              (run.waits || []).length ? el("p", { id: "waits" }, "Events awaited: ",
+                run.waits.map((wait) => wait.step + " waits for " + wait.event + " until " + when(wait.timeoutAt)).join("; ")) : null,
               el("h2", {}, "Deliveries"), el("div", { class: "card" }, el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "At step"),
                 el("th", {}, "Try"), el("th", {}, "Outcome"), el("th", { class: "optional" }, "Started"), el("th", {}, "Took"),
                 el("th", { class: "optional" }, "Detail"))), attempts)),
