@@ -47,10 +47,11 @@ enum WorkflowRunLogView {
     }
 
     /// One run: `url` is its workflow URL (an SDK run's endpoint, a YAML run's route on this server);
-    /// `deadLetter` is a failed SDK run's DLQ entry, which tells the delivery that failed it.
+    /// `deadLetter` is a failed SDK run's DLQ entry, which tells the delivery that failed it;
+    /// `waits`, a running YAML run's waits, name their events in its `next` group.
     static func run(
         _ run: RunRecord, url: String, progress: RunProgress, log: SDKLog, attempts: [AttemptRecord], deadLetter: DeadLetter?,
-        next deliveries: [NextDelivery] = []
+        next deliveries: [NextDelivery] = [], waits: [PendingWait] = []
     ) -> Value {
         var map = ValueMap([
             ("workflowRunId", .string(run.id)), ("workflowUrl", .string(url)), ("workflowState", .string(state(run.status))),
@@ -69,7 +70,9 @@ enum WorkflowRunLogView {
             : logGroups(log, run: run, failedPlan: failedPlan)
         // A YAML run's cancel drops its pending steps with their operations: only an SDK run's
         // canceled deliveries are known afterwards (from QStash's message log).
-        if run.status == .running, let next = run.endpoint == nil ? next(progress) : next(deliveries, canceled: false) { groups.append(next) }
+        if run.status == .running, let next = run.endpoint == nil ? next(progress, waits: waits) : next(deliveries, canceled: false) {
+            groups.append(next)
+        }
         if run.status == .canceled, run.endpoint != nil, let next = next(deliveries, canceled: true) { groups.append(next) }
         if failedPlan == nil, let failure { groups.append(["type": "next", "steps": [failure.step]]) }
         map[.string("steps")] = .list(groups)
@@ -232,17 +235,23 @@ enum WorkflowRunLogView {
         return .map(error)
     }
 
-    /// The steps a running run is waiting on (sleeps, waits, calls, retries), as Upstash's `next` group.
-    private static func next(_ progress: RunProgress) -> Value? {
+    /// The steps a running run is waiting on (sleeps, waits, calls, retries), as Upstash's `next`
+    /// group; a wait with Upstash's `waitEventId` and `waitTimeoutDeadline` (unix ms).
+    private static func next(_ progress: RunProgress, waits: [PendingWait]) -> Value? {
         guard !progress.pending.isEmpty else { return nil }
         return [
             "type": "next",
             "steps": .list(progress.pending.sorted().map { name in
                 let retries = progress.failures[name] ?? 0
-                return [
-                    "stepName": .string(name), "messageId": "", "state": .string(retries > 0 ? "STEP_RETRY" : "STEP_PROGRESS"),
-                    "retries": .int(Int64(retries)),
-                ]
+                var step = ValueMap([
+                    ("stepName", .string(name)), ("messageId", ""), ("state", .string(retries > 0 ? "STEP_RETRY" : "STEP_PROGRESS")),
+                    ("retries", .int(Int64(retries))),
+                ])
+                if let wait = waits.first(where: { $0.step == name }) {
+                    step[.string("waitEventId")] = .string(wait.event)
+                    step[.string("waitTimeoutDeadline")] = .int(wait.timeoutAt.millisecondsSinceEpoch)
+                }
+                return .map(step)
             }),
         ]
     }

@@ -92,6 +92,8 @@ struct WorkflowLogsTests {
                 #expect(pending["type"] == "next")
                 #expect(pending["steps"]?.list?.first?["stepName"] == "ready")
                 #expect(pending["steps"]?.list?.first?["state"] == "STEP_PROGRESS")
+                #expect(pending["steps"]?.list?.first?["waitEventId"] == "ready", "a wait names its event, as Upstash's logs do")
+                #expect((pending["steps"]?.list?.first?["waitTimeoutDeadline"]?.int ?? 0) > 1_700_000_000_000, "unix ms")
             }
         }
     }

@@ -50,7 +50,9 @@ struct WorkflowLogsController: Sendable {
         let url = run.endpoint ?? "http://\(host)/workflows/\(run.workflow)"
         let deadLetter = run.endpoint != nil && run.status == .failed ? try await engine.store.deadLetter(id: DeadLetter.id(ofRun: run.id)) : nil
         let next = run.endpoint == nil ? [] : try await nextDeliveries(of: run)
-        return WorkflowRunLogView.run(run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter, next: next)
+        let waits = run.endpoint == nil && run.status == .running ? try await engine.pendingWaits(runId: run.id, pending: progress.pending) : []
+        return WorkflowRunLogView.run(
+            run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter, next: next, waits: waits)
     }
 
     /// SDK run `runId`'s log with when each entry was recorded, and the messages that appended the
