@@ -12,7 +12,7 @@ struct APIAccessMiddleware<Context: RequestContext>: RouterMiddleware {
             fetchSite: HTTPField.Name.secFetchSite.flatMap { request.headers[$0] }, authorization: request.headers[.authorization],
             queryToken: request.uri.queryParameters["qstash_token"].map(String.init),
             sessionId: DashboardSessions.id(inCookieHeader: request.headers[.cookie]))
-        let token = await access.token.current()
+        let token = access.token.current()
         guard let refusal = access.refusal(method: request.method.rawValue, path: request.uri.path, headers: headers, token: token) else {
             return try await next(request, context)
         }

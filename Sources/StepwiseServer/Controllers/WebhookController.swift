@@ -28,7 +28,7 @@ struct WebhookController: Sendable {
     /// server's bearer token, the dashboard's session cookie), which a browser or a careless
     /// client may send along and which the endpoint must never see.
     private func keptHeaders(_ headers: HeaderFields) async -> HeaderFields {
-        let token = await access.token.current()
+        let token = access.token.current()
         var kept = HeaderFields()
         for field in headers.fields {
             if field.name.equalsIgnoringASCIICase("Cookie") { continue }

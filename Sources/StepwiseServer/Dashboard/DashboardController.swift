@@ -37,7 +37,7 @@ struct DashboardController: Sendable {
     private func signIn(_ request: Request) async -> Response {
         var request = request
         guard let body = try? await request.collectBody(upTo: 4_096), case .string(let token)? = (try? Value(json: String(buffer: body)))?["token"],
-            await access.token.current().accepts(token)
+            access.token.current().accepts(token)
         else {
             return JSONResponse.error(.unauthorized, "that is not this server's API token")
         }
