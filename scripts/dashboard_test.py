@@ -185,6 +185,12 @@ def run_browser(h, ids, screenshots, readme, checks):
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#runs tr"))
         rendered = float(wait.until(lambda d: d.execute_script("return document.body.dataset.renderedAt")))
         driver.save_screenshot(os.path.join(screenshots, "runs.png"))
+        driver.find_element(By.ID, "more").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tr")) == 100)
+        fresh = api(h, "POST", "/workflows/napper", {})["workflowRunId"]
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-run="{fresh}"]'))
+        checks.check("a run started while two pages are shown appears, and More's page stays",
+                     len(driver.find_elements(By.CSS_SELECTOR, "#runs tr")) >= 100)
 
         label = driver.find_element(By.ID, "filter-label")
         label.send_keys("vip\n")
@@ -211,7 +217,8 @@ def run_browser(h, ids, screenshots, readme, checks):
         wait.until(lambda d: d.find_elements(By.ID, "send-event"))
         checks.check("the waiting run's graph shows it waiting",
                      driver.find_element(By.CSS_SELECTOR, '[data-step="approval"]').get_attribute("data-state") == "waiting")
-        driver.find_element(By.ID, "event-name").send_keys("approve-7")
+        checks.check("the event box holds the event the run awaits",
+                     driver.find_element(By.ID, "event-name").get_attribute("value") == "approve-7")
         data = driver.find_element(By.ID, "event-data")
         data.clear()
         data.send_keys('{"by": "ada"}')

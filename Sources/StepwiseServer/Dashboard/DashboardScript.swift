@@ -6,6 +6,8 @@ enum DashboardScript {
         "use strict";
         const main = () => document.getElementById("main");
         let feed = null;
+        // Whether an API call succeeded on this page: a 401 afterwards means the session ended.
+        let signedIn = false;
 
         function el(tag, attributes, ...children) {
           const node = document.createElement(tag);
@@ -24,7 +26,11 @@ enum DashboardScript {
           const options = { method, headers: {}, credentials: "same-origin" };
           if (body !== undefined) { options.headers["Content-Type"] = "application/json"; options.body = JSON.stringify(body); }
           const response = await fetch(path, options);
-          if (response.status === 401) { showSignIn(); throw new Error("sign in first"); }
+          if (response.status === 401) {
+            showSignIn(signedIn ? "The session ended (the server restarted, or it was 12 hours old): sign in again." : "");
+            throw new Error("sign in first");
+          }
+          signedIn = true;
           const text = await response.text();
           const value = text ? JSON.parse(text) : null;
           if (!response.ok) throw new Error((value && value.error) || ("HTTP " + response.status));
@@ -40,8 +46,9 @@ enum DashboardScript {
           target.replaceChildren(el("h1", {}, title), ...content.flat().filter((part) => part !== null && part !== undefined));
         }
 
-        function showSignIn() {
+        function showSignIn(notice) {
           quiet();
+          signedIn = false;
           document.getElementById("nav").hidden = true;
           const token = el("input", { type: "password", id: "token", placeholder: "API token", autocomplete: "current-password", required: true });
           const message = el("p", { class: "error", id: "signin-error" });
@@ -52,7 +59,7 @@ enum DashboardScript {
             if (response.ok) { route(); } else { message.textContent = "That is not this server's API token."; }
           } }, el("label", { for: "token" }, "The server's API token (stepwise serve prints where it is)"), token,
             el("button", { class: "action primary", type: "submit" }, "Sign in"), message);
-          main().replaceChildren(el("h1", {}, "Sign in"), form);
+          main().replaceChildren(el("h1", {}, "Sign in"), notice ? el("p", { class: "error", id: "signin-notice" }, notice) : null, form);
         }
 
         // Closes the page's change feed: an open EventSource reconnects forever, even to a run that ended.
@@ -69,6 +76,13 @@ enum DashboardScript {
           const later = () => { if (!pending) pending = setTimeout(() => { pending = null; refresh(); }, 250); };
           for (const name of ["started", "step", "waiting", "retrying", "finished"]) feed.addEventListener(name, later);
           feed.addEventListener("snapshot", (event) => { if (JSON.parse(event.data).status !== shownStatus) later(); });
+          // A feed refused (its session ended with a restart) is closed for good by the browser:
+          // ask the API, which shows the sign-in on a 401, or follow again when the session holds.
+          const current = feed;
+          current.addEventListener("error", () => {
+            if (current.readyState !== EventSource.CLOSED) return;
+            api("GET", "/api/workflows").then(() => { if (feed === current) { refresh(); live(path, refresh, shownStatus); } }).catch(() => {});
+          });
         }
 
         async function runsPage(query) {
@@ -83,9 +97,11 @@ enum DashboardScript {
           const body = el("tbody", { id: "runs" });
           const more = el("button", { class: "action", id: "more", hidden: true }, "More");
           let cursor = null;
+          // How many rows are shown: a live refresh reads them all again, so "More" keeps its pages.
+          let shown = 50;
           const load = async (reset) => {
             const search = new URLSearchParams(params);
-            search.set("limit", "50");
+            search.set("limit", String(reset ? Math.min(shown, 1000) : 50));
             if (!reset && cursor) search.set("cursor", cursor);
             const answer = await api("GET", "/api/runs?" + search.toString());
             const rows = answer.runs.map((run) => el("tr", { "data-run": run.workflowRunId },
@@ -93,6 +109,7 @@ enum DashboardScript {
               el("td", {}, run.workflow, run.label ? el("span", { class: "muted" }, " · " + run.label) : null), el("td", {}, badge(run.status)),
               el("td", { class: "optional" }, when(run.createdAt))));
             if (reset) body.replaceChildren(...rows); else body.append(...rows);
+            if (!reset) shown += rows.length;
             cursor = answer.cursor;
             more.hidden = !cursor;
           };
