@@ -34,7 +34,9 @@ public struct ExpressionChecker {
         case .select(let operand, let field, let isOptional):
             let operandType = infer(operand, environment)
             requireFields(operandType, field: field, at: expression.offset)
-            return isOptional ? .known(.optional) : .dyn
+            if isOptional { return .known(.optional) }
+            if case .identifier(let name) = operand.kind, let known = environment.fieldTypes[name]?[field] { return known }
+            return .dyn
         case .presenceTest(let operand, let field):
             requireFields(infer(operand, environment), field: field, at: expression.offset)
             return .known(.bool)

@@ -35,7 +35,25 @@ struct ExpressionSiteChecker {
             variables["index"] = .known(.int)
         }
         if visibility.hasError { variables["error"] = .known(.map) }
-        return CheckEnvironment(variables: variables)
+        let run: [String: CheckedType] = ["id": .known(.string), "workflow": .known(.string), "started_at": .known(.string)]
+        return CheckEnvironment(variables: variables, fieldTypes: ["run": run, "input": inputFieldTypes])
+    }
+
+    /// The input's fields whose type the schema fixes and a run's input always has once
+    /// validated: one JSON type that maps to one CEL type. Numbers are left out: `integer`
+    /// accepts 2.0, which is a double to CEL.
+    private var inputFieldTypes: [String: CheckedType] {
+        var types: [String: CheckedType] = [:]
+        for property in workflow.input?.properties ?? [] where property.schema.types.count == 1 {
+            switch property.schema.types[0] {
+            case "string": types[property.name] = .known(.string)
+            case "boolean": types[property.name] = .known(.bool)
+            case "array": types[property.name] = .known(.list)
+            case "object": types[property.name] = .known(.map)
+            default: continue
+            }
+        }
+        return types
     }
 
     private func diagnostic(for issue: ExpressionDiagnostic) -> Diagnostic {
