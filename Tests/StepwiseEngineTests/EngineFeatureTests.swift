@@ -437,8 +437,10 @@ extension EngineFeatureTests {
         // Two hours later, a node that keeps ended runs for an hour.
         let later: @Sendable () -> TimestampValue = { (try? WorkflowEngine.systemTime().plus(seconds: 7_200)) ?? WorkflowEngine.systemTime() }
         let retention = WorkflowEngine.Configuration(runRetention: .seconds(3_600))
-        try await RunningServer.with([doomed], directory: directory, configuration: retention, clock: later) { server in
+        let log = CapturedLog()
+        try await RunningServer.with([doomed], logger: log.logger, directory: directory, configuration: retention, clock: later) { server in
             _ = try await eventually("the failed run deleted") { try await server.store.run(id: failed) == nil ? true : nil }
+            _ = try await eventually("the sweep's log line") { log.text.contains("deleted 1 runs that ended before") ? true : nil }
             #expect(try await send(.GET, server.url("/api/runs/\(failed)")).status == 404)
             #expect(try await send(.GET, server.url("/v2/workflows/dlq")).json?["messages"]?.list?.isEmpty == true)
         }

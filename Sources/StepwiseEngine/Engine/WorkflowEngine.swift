@@ -450,22 +450,29 @@ public actor WorkflowEngine {
             let now = clock()
             await expire("rate-limit starts of ended windows") { try await store.expireRateStarts(at: now) }
             if let retention = configuration.runRetention {
-                await expire("runs ended longer than \(retention) ago") { try await store.expireEndedRuns(before: now.movedBack(by: retention)) }
+                let cutoff = now.movedBack(by: retention)
+                await expire("runs that ended before \(cutoff) (--run-retention)") { try await store.expireEndedRuns(before: cutoff) }
             }
             try? await Task.sleep(for: .seconds(60))
         }
     }
 
-    /// Runs `batch` until it deletes nothing; logs a failure, to be tried again at the next turn.
+    /// Runs `batch` until it deletes nothing, then logs how many rows went (at info, when any
+    /// did); logs a failure, to be tried again at the next turn.
     private func expire(_ what: String, _ batch: () async throws -> Int) async {
+        var deleted = 0
         do {
             // A pause between batches leaves the writer to the deliveries during a backlog.
-            while try await batch() > 0, !Task.isCancelled {
+            while !Task.isCancelled {
+                let count = try await batch()
+                deleted += count
+                guard count > 0 else { break }
                 try await Task.sleep(for: .milliseconds(20))
             }
         } catch {
             if !Task.isCancelled { logger.error("\(what) could not be deleted (\(error)); trying again in a minute") }
         }
+        if deleted > 0 { logger.info("deleted \(deleted) \(what)", metadata: ["deleted": .stringConvertible(deleted)]) }
     }
 
     /// Renews the leases of the messages in `processing` every third of the lease while the
