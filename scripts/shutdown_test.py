@@ -235,7 +235,8 @@ def restarted_run(binary, folder, run_id):
 
 def step_in_flight_finishes(binary, folder, stub):
     """A step answered within the shutdown timeout is committed before the process exits."""
-    run_id, before, seconds, _ = stop_during_step(binary, folder, stub, 2.0, "30s")
+    run_id, before, seconds, log = stop_during_step(binary, folder, stub, 2.0, "30s")
+    assert "stopping: 1 delivery(ies) in flight" in log, f"the log says the node is stopping: {log}"
     run, _ = restarted_run(binary, folder, run_id)
     assert run["status"] == "succeeded" and run["output"] == before + 1, f"run: {run}"
     assert stub.requests() == before + 1, f"the step was requested {stub.requests() - before} times; its answer came before the exit"

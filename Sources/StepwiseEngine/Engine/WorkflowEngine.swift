@@ -397,6 +397,7 @@ public actor WorkflowEngine {
     /// cancelled, so its own waits would end at once); those still running are left leased.
     private func finishDeliveriesInFlight() async {
         let running = inFlight
+        logger.info("stopping: \(running.count) delivery(ies) in flight, finishing within \(configuration.shutdownTimeout)")
         guard !running.isEmpty else { return }
         let limit = configuration.shutdownTimeout
         let finished = await LimitedWait.completes(within: limit) {
