@@ -12,7 +12,8 @@ struct DeliverySlotTests {
     @Test("no more http steps are in flight than there are slots, whether a step ends its run or not; every run finishes")
     func stepsInFlightStayWithinTheSlots() async throws {
         try await CountingServer.with { target in
-            // Requests are held until the test opens the gate, so the slots fill however slowly the machine runs.
+            // Requests are held until the test opens the gate, so the slots fill however slowly the
+            // machine runs; their timeout is long, so that no request is given up and sent again meanwhile.
             let load = Mutex((current: 0, highest: 0, open: false))
             target.handle("/work") { _ in
                 load.withLock { $0.current += 1; $0.highest = max($0.highest, $0.current) }
@@ -24,15 +25,15 @@ struct DeliverySlotTests {
                 workflow: single
                 steps:
                   - id: only
-                    http: {url: "\(target.url("/work"))"}
+                    http: {url: "\(target.url("/work"))", timeout: 5m}
                 """)
             let double = try definition("""
                 workflow: double
                 steps:
                   - id: first
-                    http: {url: "\(target.url("/work"))"}
+                    http: {url: "\(target.url("/work"))", timeout: 5m}
                   - id: second
-                    http: {url: "\(target.url("/work"))"}
+                    http: {url: "\(target.url("/work"))", timeout: 5m}
                 """)
             try await RunningServer.with([single, double], configuration: .init(maximumConcurrentDeliveries: 3)) { server in
                 var ids: [String] = []

@@ -19,7 +19,7 @@ enum SmallWorkflows {
         workflow: \(name)
         steps:
           - id: gate
-            http: {url: "\(gate)"}
+            http: {url: "\(gate)", timeout: 5m}
           - id: ready
             wait_for_event: {event: "\(event)", timeout: 1h}
         output: \(output)
