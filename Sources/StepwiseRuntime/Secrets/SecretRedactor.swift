@@ -3,9 +3,10 @@ import StepwiseExpressions
 
 /// Replaces what would reveal a secret with `[redacted]`, in strings, JSON values and responses:
 /// the forms of `SecretForms`, wherever they are in the bytes, and JSON string literals whose
-/// escapes spell one; a JSON object or array stays JSON, however short the secret. Built from what a request revealed (secret values and the header values
-/// rendered from them), it is applied to everything derived from that request before it is
-/// stored, logged or answered, whatever failed.
+/// escapes spell one; a JSON object or array stays JSON, however short the secret. Built from
+/// what a request revealed (secret values and the header values rendered from them), it is
+/// applied to everything derived from that request before it is stored, logged or answered,
+/// whatever failed.
 public struct SecretRedactor: Sendable, Equatable {
     /// What stands in place of a secret.
     public static let placeholder = "[redacted]"
