@@ -14,12 +14,11 @@ import StepwiseRuntime
 ///
 /// A service: its connection pool runs from `open` until `run` ends at shutdown (or `close`).
 public final class PostgresStore: Store, Service {
-    let client: PostgresClient
+    private let pool: PostgresPool
     /// The threads transactions run on: each waits for its statements' answers in turn.
     let workers: NIOThreadPool
     let logger: Logger
     let location: PostgresLocation
-    private let pool: Task<Void, Never>
 
     /// The channel commits that make work due notify.
     static let workChannel = "stepwise_work"
@@ -39,15 +38,13 @@ public final class PostgresStore: Store, Service {
     private init(location: PostgresLocation, connectionWait: Duration, answerWait: Duration, logger: Logger) {
         var configuration = location.clientConfiguration
         configuration.options.maximumConnections = Self.connections
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        self.client = client
+        pool = PostgresPool(location: location, configuration: configuration, logger: logger)
         self.location = location
         self.connectionWait = connectionWait
         self.answerWait = answerWait
         self.logger = logger
         workers = NIOThreadPool(numberOfThreads: Self.connections)
         workers.start()
-        pool = Task { await client.run() }
     }
 
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, with
@@ -96,8 +93,7 @@ public final class PostgresStore: Store, Service {
         // A worker whose statement never got its answer would hold the stop for ever: past the
         // longest a transaction waits, the pool closes anyway, which fails that statement.
         _ = await LimitedWait.completes(within: connectionWait + answerWait) { try? await workers.shutdownGracefully() }
-        pool.cancel()
-        _ = await pool.value
+        await pool.close()
     }
 
     // MARK: Transactions
@@ -126,22 +122,24 @@ public final class PostgresStore: Store, Service {
     /// answer never comes, even once its connection is closed, cannot hold the caller.
     func session<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         let lease = ConnectionLease()
+        let lending = pool.lending()
         let (outcomes, outcome) = AsyncStream<Result<T, any Error>>.makeStream(bufferingPolicy: .bufferingOldest(1))
         let work = Task {
             do {
-                let value = try await client.withConnection { connection in
+                let value = try await lending.withConnection { connection in
                     guard lease.begin(connection) else { throw CancellationError() }
                     defer { lease.finish() }
                     return try await self.workers.runIfActive { try body(PostgresSession(connection: connection, logger: self.logger)) }
                 }
                 outcome.yield(.success(value))
             } catch {
-                outcome.yield(.failure(unavailability(of: error, lease)))
+                outcome.yield(.failure(unavailability(of: error, lease, lending)))
             }
         }
         let deadline = Task {
             try? await Task.sleep(for: connectionWait)
             if lease.expire() {
+                lending.gaveNoConnection()
                 work.cancel()
                 outcome.yield(.failure(StoreUnavailable(reason: "no PostgreSQL connection came free within \(connectionWait)")))
                 return
@@ -163,9 +161,13 @@ public final class PostgresStore: Store, Service {
 
     /// A session's failure as the store reports it: a connection never had or lost is
     /// `StoreUnavailable`, the driver's other errors are described.
-    private func unavailability(of error: any Error, _ lease: ConnectionLease) -> any Error {
+    private func unavailability(of error: any Error, _ lease: ConnectionLease, _ lending: PostgresPool.Lending) -> any Error {
         if error is CancellationError { return error }
-        guard lease.began, !PostgresStoreError.isConnectionLost(error) else { return StoreUnavailable(reason: PostgresStoreError.describe(error)) }
+        guard lease.began else {
+            lending.gaveNoConnection()
+            return StoreUnavailable(reason: PostgresStoreError.describe(error))
+        }
+        guard !PostgresStoreError.isConnectionLost(error) else { return StoreUnavailable(reason: PostgresStoreError.describe(error)) }
         return PostgresStoreError.described(error)
     }
 

@@ -43,6 +43,31 @@ struct StoreOutageTests {
         }
     }
 
+    @Test("after an outage long enough for the pool's backoff to grow past ten seconds, a node answers again within seconds of the database's return")
+    func longOutage() async throws {
+        try await withStoreBehindForwarder { server, forwarder in
+            let runId = try await waitingRun(server)
+            forwarder.stop()
+            // 45 s of refused connections take PostgresNIO's backoff to several seconds.
+            let clock = ContinuousClock()
+            let outageEnds = clock.now.advanced(by: .seconds(45))
+            while clock.now < outageEnds {
+                _ = try await send(.GET, server.url("/ready"), token: nil)
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            try forwarder.start()
+            let back = clock.now
+            _ = try await eventually("the store to answer again", every: .milliseconds(100)) {
+                try await send(.GET, server.url("/ready"), token: nil).status == 200 ? true : nil
+            }
+            // Before, the node refused for the rest of its pool's backoff (7.5 s here, 17 s after
+            // a one-minute outage in a probe); a direct connection a second finds the database,
+            // and a new pool connects at once.
+            #expect(clock.now - back < .seconds(3), "the node answered \(clock.now - back) after the database came back")
+            try await expectRecovered(server, runId)
+        }
+    }
+
     /// A server over a store whose database is reached through a forwarder, with short waits;
     /// the log must name the unavailability and never the database's password.
     private func withStoreBehindForwarder(_ body: (RunningServer, TCPForwarder) async throws -> Void) async throws {
