@@ -1,5 +1,7 @@
 import Foundation
+import StepwiseEngine
 import StepwiseExpressions
+@testable import StepwiseServer
 import StepwiseTesting
 import Testing
 
@@ -71,5 +73,16 @@ struct DashboardTests {
             #expect(try await send(.GET, server.url("/api/runs"), headers: [("Cookie", session)], token: nil).status == 401, "signed out")
             #expect(try await send(.GET, server.url("/api/runs"), headers: [("Cookie", "stepwise_session=forged")], token: nil).status == 401)
         }
+    }
+
+    @Test("a session ends when the token it was opened with is replaced: rotating a leaked token shuts its browsers out")
+    func sessionsEndWithTheirToken() {
+        let (old, new) = (SharedToken(token: "old-token"), SharedToken(token: "new-token"))
+        let sessions = DashboardSessions()
+        let access = APIAccess(token: "unused", boundHost: "127.0.0.1", sessions: sessions)
+        let headers = AccessHeaders(host: "127.0.0.1", authorization: nil, sessionId: sessions.start(with: old))
+        #expect(access.refusal(method: "GET", path: "/v2/keys", headers: headers, token: old) == nil)
+        let refusal = access.refusal(method: "GET", path: "/v2/keys", headers: headers, token: new)
+        #expect(refusal?.status == 401, "the session of the replaced token: \(String(describing: refusal))")
     }
 }

@@ -130,6 +130,28 @@ struct SecretRedactionTests {
         }
     }
 
+    @Test("a redirect whose URL echoes a secret, escaped in part by the URL parser, to a port that refuses: the error names its origin only")
+    func redirectEchoingSecret() async throws {
+        // `<` and `>` come out of the parser as %3C and %3E, `/`, `+` and `&` as they are: a
+        // spelling of the secret that no redaction form matches (the security probe of session 42).
+        let secret = "sk/live+<ANGLESECRET>&x"
+        try await CountingServer.with { origin in
+            origin.fallback("/redirect", .redirect(to: "http://127.0.0.1:1/callback?k=\(secret)"))
+            let log = CapturedLog()
+            let secrets = ["GOOD_KEY": secret, "PASSWORD": "hunter2-PASSWORDSECRET"]
+            try await RunningServer.with([try definition(Self.leaky(timeout: "2s"))], secrets: secrets, logger: log.logger) { server in
+                let runId = try await server.startRun("leaky", Value.map(ValueMap([("url", .string(origin.url("/redirect")))])).jsonText())
+                let run = try await finishedRun(runId, in: server.store, within: .seconds(30))
+                let message = run.error?.message ?? ""
+                #expect(message.contains("http://127.0.0.1:1/… (a redirect of \(origin.url("/redirect")))"), "\(message)")
+                let answer = try await send(.GET, server.url("/api/runs/\(runId)")).body
+                for (place, text) in [("the run's error", message), ("the API", answer), ("the log", log.text)] {
+                    #expect(!text.contains("ANGLESECRET"), "the secret found in \(place)")
+                }
+            }
+        }
+    }
+
     @Test("a redirect to another origin drops every header that carries a secret; one to the same origin keeps them")
     func redirectsKeepSecretsAtHome() async throws {
         try await CountingServer.with { origin in

@@ -54,6 +54,13 @@ struct SecretRedactorTests {
         #expect(redactor.redact(body: latin1) == Array("x [redacted] y".utf8))
     }
 
+    @Test("a secret in a Windows-1252 body is redacted, also with characters Latin-1 lacks (€ is 0x80 there)")
+    func windows1252() {
+        let redactor = SecretRedactor(secrets: ["Pa\u{20AC}\u{20AC}word_Zx9"])
+        let body: [UInt8] = Array("your key is Pa".utf8) + [0x80, 0x80] + Array("word_Zx9.".utf8)
+        #expect(redactor.redact(body: body) == Array("your key is [redacted].".utf8))
+    }
+
     @Test("escaped literals a strict parser refuses are decoded too: NDJSON, duplicate keys, a byte-order mark, JSON inside a string or an error text", arguments: [
         #"{"t":"\u0061bc-KEY"}"# + "\n{}", #"{"a":1,"a":"\u0061bc-KEY"}"#, "\u{FEFF}" + #"{"t":"\u0061bc-KEY"}"#,
         #"{"inner": "{\"t\":\"\\u0061bc-KEY\"}"}"#, #"data: {"t":"abc\u002DKEY"}"#,

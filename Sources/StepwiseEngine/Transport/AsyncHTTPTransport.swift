@@ -72,27 +72,28 @@ public struct AsyncHTTPTransport: HTTPTransport {
     /// One request under `deadline` (its whole exchange, body included), gathered by a
     /// `ResponseCollector`; a canceled task cancels the request.
     private func sendOnce(_ request: OutgoingRequest, deadline: NIODeadline, originalURL: String) async throws(TransportFailure) -> IncomingResponse {
-        guard let url = URL(string: request.url) else { throw TransportFailure(.invalidRequest, "invalid URL \(request.url)") }
+        let shown = request.shownURL(original: originalURL)
+        guard let url = URL(string: request.url) else { throw TransportFailure(.invalidRequest, "invalid URL \(shown)") }
         guard OutgoingRequest.isRequestable(url) else {
-            throw TransportFailure(.invalidRequest, "invalid URL \(request.url): only http and https URLs are requested")
+            throw TransportFailure(.invalidRequest, "invalid URL \(shown): only http and https URLs are requested")
         }
-        if let problem = OutgoingRequest.authorityProblem(url) { throw TransportFailure(.invalidRequest, "invalid URL \(request.url): \(problem)") }
+        if let problem = OutgoingRequest.authorityProblem(url) { throw TransportFailure(.invalidRequest, "invalid URL \(shown): \(problem)") }
         do {
             let outgoing = try HTTPClient.Request(
                 url: url, method: HTTPMethod(rawValue: request.method),
                 headers: HTTPHeaders(request.headers.map { ($0.name, $0.value) }), body: request.body.map { .bytes($0) })
             return try await execute(outgoing, on: clients[Int.random(in: clients.indices)], deadline: deadline)
         } catch is ResponseCollector.TooLarge {
-            throw TransportFailure(.responseTooLarge, "the response to \(request.method) \(request.url) is larger than \(maximumResponseBytes) bytes")
+            throw TransportFailure(.responseTooLarge, "the response to \(request.method) \(shown) is larger than \(maximumResponseBytes) bytes")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             throw TransportFailure(.timeout, "no complete response within \(request.timeout) from \(originalURL)")
         } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost {
-            throw TransportFailure(.invalidRequest, "invalid URL \(request.url)")
+            throw TransportFailure(.invalidRequest, "invalid URL \(shown)")
         } catch let error as HTTPClientError where Self.refusedHeaders.contains(error.shortDescription) {
             // Asking again sends the same headers: no retry.
-            throw TransportFailure(.invalidRequest, "\(request.method) \(request.url) cannot be sent: \(TransportErrorText.describe(error))")
+            throw TransportFailure(.invalidRequest, "\(request.method) \(shown) cannot be sent: \(TransportErrorText.describe(error))")
         } catch {
-            throw TransportFailure(.connection, "\(request.method) \(request.url) failed: \(TransportErrorText.describe(error))")
+            throw TransportFailure(.connection, "\(request.method) \(shown) failed: \(TransportErrorText.describe(error))")
         }
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// white space, in Unicode's composed and decomposed normalizations, JSON-escaped the ways common
 /// encoders write strings (PHP's `\/`, Go's `\u003c` for `<`, `>` and `&`, Python's `\u00e9` for
 /// every character past ASCII, in either case of hex digit), percent-encoded (a query string or
-/// a form, `%2F` or `%2f`, a space as `%20` or `+`), and in UTF-16 and Latin-1 bodies.
+/// a form, `%2F` or `%2f`, a space as `%20` or `+`), and in UTF-16, Latin-1 and Windows-1252 bodies.
 enum SecretForms {
     /// The forms of a secret, as bytes: two spellings Swift's `String` holds equal (composed and
     /// decomposed) are different bytes in a body.
@@ -52,7 +52,8 @@ enum SecretForms {
     }
 
     /// The forms of `secret` in other encodings of a body: UTF-16 (either byte order), and
-    /// Latin-1 when it has characters past ASCII that Latin-1 holds. Without the empty one.
+    /// Latin-1 and Windows-1252 (the two 8-bit charsets a text body is decoded in) when it has
+    /// characters past ASCII that they hold. Without the empty one.
     private static func bytes(of secret: String) -> Set<[UInt8]> {
         guard !secret.isEmpty else { return [] }
         let units = Array(secret.utf16)
@@ -63,6 +64,9 @@ enum SecretForms {
         let scalars = secret.unicodeScalars
         if scalars.contains(where: { $0.value > 0x7F }), scalars.allSatisfy({ $0.value <= 0xFF }) {
             forms.insert(scalars.map { UInt8(truncatingIfNeeded: $0.value) })
+        }
+        if let windows = secret.data(using: .windowsCP1252), windows.contains(where: { $0 > 0x7F }) {
+            forms.insert(Array(windows))
         }
         return forms
     }

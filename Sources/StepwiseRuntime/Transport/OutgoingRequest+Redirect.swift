@@ -35,6 +35,17 @@ extension OutgoingRequest {
         }
         return next
     }
+
+    /// How messages name this request when `original` is the URL the workflow asked for: that
+    /// URL, or for a redirect only its target's origin. A redirect's path and query are what the
+    /// server answered, and may echo a secret in a spelling redaction does not know (a URL parser
+    /// escapes some characters of a `Location` and not others).
+    public func shownURL(original: String) -> String {
+        guard url != original else { return original }
+        guard let target = URL(string: url) else { return "a redirect of \(original)" }
+        let origin = Origin(target)
+        return "\(origin.scheme)://\(origin.host):\(origin.port)/… (a redirect of \(original))"
+    }
 }
 
 /// The scheme, host and port of a URL, with the scheme's default port filled in.

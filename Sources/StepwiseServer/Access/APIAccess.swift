@@ -47,7 +47,7 @@ public struct APIAccess: Sendable {
             return AccessRefusal(status: 403, message: "cross-site request refused: \(problem)")
         }
         if Self.publicPaths.contains(path) { return nil }
-        if let session = headers.sessionId, sessions.isValid(session) { return nil }
+        if let session = headers.sessionId, sessions.isValid(session, for: token) { return nil }
         guard let presented = headers.bearerToken else {
             return AccessRefusal(status: 401, message: "this API needs `Authorization: Bearer <token>` (the token of `stepwise serve`)")
         }

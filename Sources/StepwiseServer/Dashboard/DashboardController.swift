@@ -36,14 +36,15 @@ struct DashboardController: Sendable {
     /// `{"token": "…"}`: the API token, traded for a session cookie when it is the server's.
     private func signIn(_ request: Request) async -> Response {
         var request = request
+        let current = access.token.current()
         guard let body = try? await request.collectBody(upTo: 4_096), case .string(let token)? = (try? Value(json: String(buffer: body)))?["token"],
-            access.token.current().accepts(token)
+            current.accepts(token)
         else {
             return JSONResponse.error(.unauthorized, "that is not this server's API token")
         }
         var response = Response(status: .noContent)
         response.headers[.setCookie] =
-            "\(DashboardSessions.cookie)=\(sessions.start()); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(sessions.lifetime.components.seconds))"
+            "\(DashboardSessions.cookie)=\(sessions.start(with: current)); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(sessions.lifetime.components.seconds))"
         return response
     }
 
