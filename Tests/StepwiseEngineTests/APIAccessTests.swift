@@ -130,6 +130,18 @@ struct APIAccessTests {
         }
     }
 
+    @Test("a request with two Host lines is refused (400) whichever comes first: a proxy could have checked the other")
+    func twoHosts() async throws {
+        try await RunningServer.with([try definition(Self.greeting)]) { server async throws in
+            for hosts in [["127.0.0.1", "evil.example"], ["evil.example", "127.0.0.1"], ["127.0.0.1", "127.0.0.1"]] {
+                let answer = await Self.get("/v2/keys", host: hosts.joined(separator: "\r\nHost: "), port: server.port)
+                #expect(RawConnection.status(of: answer) == 400, "\(hosts): \(answer)")
+                #expect(answer.contains("more than one Host header"), "\(answer)")
+                #expect(!answer.contains("current"), "no key is read")
+            }
+        }
+    }
+
     private static func get(_ path: String, host: String, port: Int) async -> String {
         await RawConnection.exchange(
             "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nAuthorization: Bearer \(RunningServer.token)\r\nConnection: close\r\n\r\n", port: port)

@@ -63,12 +63,26 @@ struct EmptyPathSegmentTests {
         }
     }
 
+    @Test("a JSON body that is not UTF-8 is a 400 naming the byte, never stored with replacement characters")
+    func bodyNotUTF8() async throws {
+        try await RunningServer.with([try definition(PrimitiveTests.waiter)]) { server in
+            let body = Array(#"{"name":"Ada"#.utf8) + [0xFF, 0xFE, 0xC3] + Array(#""}"#.utf8)
+            for path in ["/workflows/waiter", "/v2/queues"] {
+                let answer = try await send(.POST, server.url(path), bytes: body, headers: [("Content-Type", "application/json")])
+                #expect(answer.status == 400, "\(path): \(answer.body)")
+                #expect(answer.error == "the request body is not valid JSON: it is not UTF-8 (byte 12)", "\(path)")
+            }
+            #expect(try await server.store.runs(.init()).isEmpty, "no run was started")
+        }
+    }
+
     @Test("a control character in an API path or query is a 400 before routing (PostgreSQL cannot store a NUL, a line break forges log lines); a destination URL keeps its own", arguments: StoreKind.testable)
     func controlCharacters(kind: StoreKind) async throws {
         try await RunningServer.with([try definition(PrimitiveTests.waiter)], store: kind) { server in
             for (method, path) in [
                 (HTTPMethod.GET, "/api/runs/wfr_%00"), (.GET, "/api/runs?label=%00"), (.GET, "/v2/waiters/ev%00x"), (.POST, "/v2/notify/ev%0Ax"),
                 (.GET, "/v2/workflows/logs?workflowRunId=a%0Ab"), (.GET, "/v2/messages/msg%7F"), (.GET, "/v2/queues/q%1F"),
+                (.POST, "/workflows/waiter%0D%0AX-Injected:%201"), (.POST, "/workflows/waiter%00"), (.POST, "/workflows/waiter?a=%0D%0A"),
             ] {
                 let answer = try await send(method, server.url(path), body: method == .POST ? "{}" : nil)
                 #expect(answer.status == 400, "\(method) \(path)")

@@ -32,6 +32,9 @@ public struct APIAccess: Sendable {
 
     /// Why a request is refused, or `nil` when it may go ahead, `token` being the current one.
     func refusal(method: String, path: String, headers: AccessHeaders, token: SharedToken) -> AccessRefusal? {
+        if headers.repeatsHost {
+            return AccessRefusal(status: 400, message: "the request has more than one Host header")
+        }
         if let host = headers.host, !HostHeader.isWellFormed(host) {
             return AccessRefusal(status: 400, message: "the Host header is not a host and an optional port")
         }
@@ -131,6 +134,9 @@ struct AccessHeaders: Sendable {
     var queryToken: String? = nil
     /// The dashboard's session cookie, if the request carries one.
     var sessionId: String? = nil
+    /// Whether a second `Host` line came after the one in `host`: a proxy in front could read
+    /// the other one, so its host check would not be this server's (RFC 9112 §3.2: a 400).
+    var repeatsHost = false
 
     /// The token of `Authorization: Bearer <token>`, else of the query.
     var bearerToken: String? {

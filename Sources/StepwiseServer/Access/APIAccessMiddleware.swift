@@ -11,7 +11,7 @@ struct APIAccessMiddleware<Context: RequestContext>: RouterMiddleware {
             host: request.head.authority, origin: request.headers[.origin],
             fetchSite: HTTPField.Name.secFetchSite.flatMap { request.headers[$0] }, authorization: request.headers[.authorization],
             queryToken: request.uri.queryParameters["qstash_token"].map(String.init),
-            sessionId: DashboardSessions.id(inCookieHeader: request.headers[.cookie]))
+            sessionId: DashboardSessions.id(inCookieHeader: request.headers[.cookie]), repeatsHost: HTTPField.Name.host.flatMap { request.headers[$0] } != nil)
         let token = access.token.current()
         guard let refusal = access.refusal(method: request.method.rawValue, path: request.uri.path, headers: headers, token: token) else {
             return try await next(request, context)
@@ -25,4 +25,6 @@ struct APIAccessMiddleware<Context: RequestContext>: RouterMiddleware {
 extension HTTPField.Name {
     /// `Sec-Fetch-Site`: browsers say there whether a request comes from another site.
     static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")
+    /// `Host`: the first one of a request is its authority; another one stays among the fields.
+    static let host = HTTPField.Name("Host")
 }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import StepwiseExpressions
 
-/// Refuses an API request whose routed path or query holds a control character (`%00`–`%1F`,
+/// Refuses an API or trigger request whose routed path or query holds a control character (`%00`–`%1F`,
 /// `%7F`) with a 400 before routing. No id, name or filter may hold one: PostgreSQL cannot store a
 /// NUL, a line break would forge lines of a text log, and workflows refuse such event names. A
 /// destination URL at the end of a publish keeps its own encoding and query, and a webhook's
@@ -10,7 +10,7 @@ import StepwiseExpressions
 struct ControlCharacterMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        guard path.hasPrefix("/v2/") || path.hasPrefix("/api/") else { return try await next(request, context) }
+        guard ["/v2/", "/api/", "/workflows/"].contains(where: path.hasPrefix) else { return try await next(request, context) }
         let routed = EmptyPathSegment.routedPart(of: path, method: request.method.rawValue)
         // Each segment is decoded on its own, as routes decode them: one bad escape must not
         // leave the others unchecked.

@@ -56,10 +56,15 @@ enum RequestBody {
         {
             return .failure(ErrorAnswer(JSONResponse.error(.unsupportedMediaType, "send the body as application/json, not \(media)")))
         }
-        let text: String
-        switch await self.text(request) {
-        case .success(let body): text = body
+        let bytes: [UInt8]
+        switch await self.bytes(request) {
+        case .success(let body): bytes = body
         case .failure(let answer): return .failure(answer)
+        }
+        // Decoding with replacement would store U+FFFD for the bytes a client sent.
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let offset = firstInvalidUTF8Byte(in: bytes)
+            return .failure(ErrorAnswer(JSONResponse.error(.badRequest, "the request body is not valid JSON: it is not UTF-8 (byte \(offset))")))
         }
         if text.allSatisfy(\.isWhitespace) { return .success(.null) }
         do {
@@ -67,6 +72,15 @@ enum RequestBody {
         } catch {
             return .failure(ErrorAnswer(JSONResponse.error(.badRequest, "the request body is not valid JSON: \(error.message) at byte \(error.offset)")))
         }
+    }
+
+    /// The offset of the first byte of `bytes` that does not start or continue a UTF-8 sequence.
+    private static func firstInvalidUTF8Byte(in bytes: [UInt8]) -> Int {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while case .valid(let scalar) = parser.parseScalar(from: &iterator) { offset += scalar.count }
+        return offset
     }
 
     /// What `parse` reads from the JSON body (`json`) and the rest of the request; an error it
