@@ -150,6 +150,30 @@ import StepwiseTesting
         }
     }
 
+    @Test("a destination that echoes a forwarded credential in its answer: the message log and the DLQ show it redacted, as the header is")
+    func echoedCredentialsAreRedacted() async throws {
+        try await CountingServer.with { target in
+            let echo = #"{"error": "bad token Bearer tok-ECHOED-123456", "seen": "tok-ECHOED-123456", "short": "abc"}"#
+            target.fallback("/echo", ScriptedResponse(status: 500, body: echo, contentType: "application/json"))
+            try await RunningServer.with([], configuration: Self.fastRetries) { stepwise in
+                let published = try await send(
+                    .POST, stepwise.url("/v2/publish/\(target.url("/echo"))"), body: "hi",
+                    headers: [("Upstash-Forward-Authorization", "Bearer tok-ECHOED-123456"), ("Upstash-Forward-X-Api-Key", "abc"), ("Upstash-Retries", "0")])
+                #expect(published.status == 200, "\(published.body)")
+                let dlq = try await eventually("the message in the DLQ") {
+                    let answer = try await send(.GET, stepwise.url("/v2/dlq"))
+                    return answer.json?["messages"]?.list?.isEmpty == false ? answer : nil
+                }
+                #expect(target.requests(to: "/echo").first?.header("authorization") == "Bearer tok-ECHOED-123456", "delivered as sent")
+                for shown in [dlq.body, try await send(.GET, stepwise.url("/v2/events")).body] {
+                    #expect(!shown.contains("tok-ECHOED"), "\(shown)")
+                    #expect(shown.contains("[redacted]"), "\(shown)")
+                    #expect(shown.contains("abc"), "a credential shorter than 8 characters is not looked for: it would cut words out")
+                }
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func stepsPublishedTwiceAreRecordedOnceAndEndedRunsRefuseAppends(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind) { stepwise in

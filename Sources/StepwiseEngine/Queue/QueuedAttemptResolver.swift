@@ -22,6 +22,8 @@ public struct QueuedAttemptResolver: Sendable {
     /// Multiplies the retry delays of the backoff and of `Upstash-Retry-Delay` (1 in production;
     /// smaller in tests and local development); `Retry-After` is followed as the endpoint asked.
     public var retryDelayScale: Double
+    /// The credentials the message forwarded, as an answer that echoes one must not show them.
+    private let echoes: SecretRedactor
 
     /// A resolver for an attempt of `message` that started at `startedAt` and ended at `now`.
     public init(
@@ -35,6 +37,26 @@ public struct QueuedAttemptResolver: Sendable {
         self.startedAt = startedAt
         self.now = now
         self.retryDelayScale = retryDelayScale
+        echoes = Self.echoRedactor(of: message)
+    }
+
+    /// The shortest forwarded credential looked for in answers: a shorter one would cut
+    /// ordinary words out of them.
+    static let shortestEchoedCredential = 8
+
+    /// A redactor of the values of the headers the message forwards that are credentials
+    /// (`ForwardedHeader.credentialNames`) or that its `redaction` names, and of a scheme's token
+    /// (`Bearer <token>`) on its own: a destination that echoes its `Authorization` would
+    /// otherwise have it stored and shown in the log, the DLQ and the run's error, where the
+    /// header itself is `[redacted]`.
+    private static func echoRedactor(of message: QueuedMessage) -> SecretRedactor {
+        var values: [String] = []
+        for header in message.headers
+        where ForwardedHeader.credentialNames.contains(header.name.lowercased()) || message.redaction?.redacts(header: header.name) == true {
+            let token = header.value.split(separator: " ", maxSplits: 1).last.map(String.init) ?? header.value
+            values += [header.value, token].filter { $0.count >= shortestEchoedCredential }
+        }
+        return values.isEmpty ? .none : SecretRedactor(secrets: values)
     }
 
     /// Why a run fails whose first delivery was answered by no workflow endpoint (`WF_DetectTrigger`),
@@ -162,9 +184,13 @@ public struct QueuedAttemptResolver: Sendable {
             let answer = EndpointErrorBody(bytes: body)
             // A 489 is the endpoint's own verdict on the run, stated as it gave it; anything else
             // failed the delivery, which is what the run shows.
-            if status == 489, let answer { return answer.error }
+            if status == 489, var answer {
+                answer.error.message = echoes.redact(answer.error.message)
+                return answer.error
+            }
             let detail = answer?.error.message ?? String(String(decoding: body.prefix(500), as: UTF8.self))
-            return StepError(message: "the workflow endpoint answered \(status): \(detail)", type: answer?.error.type ?? "EndpointError", status: status)
+            let message = echoes.redact("the workflow endpoint answered \(status): \(detail)")
+            return StepError(message: message, type: answer?.error.type ?? "EndpointError", status: status)
         }
     }
 
@@ -180,7 +206,8 @@ public struct QueuedAttemptResolver: Sendable {
         switch result {
         // Kept in the DLQ and the log, never delivered: credentials are redacted before they are stored.
         case .answered(let status, let headers, let body):
-            AttemptAnswer(status: status, headers: headers.fields.map { ForwardedHeader($0.name, $0.value).shown }, body: body)
+            AttemptAnswer(
+                status: status, headers: headers.fields.map { ForwardedHeader($0.name, echoes.redact($0.value)).shown }, body: echoes.redact(body: body))
         case .noAnswer(let reason): AttemptAnswer(status: 0, headers: [], body: Array(reason.utf8))
         }
     }
