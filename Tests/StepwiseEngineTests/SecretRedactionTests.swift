@@ -139,7 +139,7 @@ struct SecretRedactionTests {
             origin.fallback("/redirect", .redirect(to: "http://127.0.0.1:1/callback?k=\(secret)"))
             let log = CapturedLog()
             let secrets = ["GOOD_KEY": secret, "PASSWORD": "hunter2-PASSWORDSECRET"]
-            try await RunningServer.with([try definition(Self.leaky(timeout: "2s"))], secrets: secrets, logger: log.logger) { server in
+            try await RunningServer.with([try definition(Self.leaky(timeout: "20s"))], secrets: secrets, logger: log.logger) { server in
                 let runId = try await server.startRun("leaky", Value.map(ValueMap([("url", .string(origin.url("/redirect")))])).jsonText())
                 let run = try await finishedRun(runId, in: server.store, within: .seconds(30))
                 let message = run.error?.message ?? ""
