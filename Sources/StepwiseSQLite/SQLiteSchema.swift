@@ -3,6 +3,22 @@ import GRDB
 
 /// The SQLite schema and its migrations, in order. Never edit a shipped migration: add one.
 enum SQLiteSchema {
+    /// The first name of v15, which a store migrated by `cf9642a` (2026-12-05) records.
+    static let retiredV15 = "v15: messages by run, for the cascade of a run's expiry"
+
+    /// Migrates the store in `writer` to the current schema; a store that a newer Stepwise
+    /// migrated (a migration this build does not know) is refused, naming it, before anything
+    /// changes: this build's statements could fail on it half-way, or write what the newer one
+    /// does not expect.
+    static func migrate(_ writer: some DatabaseWriter) throws {
+        let migrator = migrator
+        let unknown = try writer.read { db in try migrator.appliedIdentifiers(db) }.subtracting(migrator.migrations + [retiredV15])
+        if let newest = unknown.sorted().last {
+            throw SQLiteSchemaError.newerSchema("this store was migrated by a newer Stepwise (its migration '\(newest)' is unknown here): run that version or a newer one")
+        }
+        try migrator.migrate(writer)
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: definitions, runs, journal, messages, attempts") { db in
@@ -331,16 +347,19 @@ enum SQLiteSchema {
         migrator.registerMigration("v14: the body of a dead-lettered SDK run's failed message (a call's callback)") { db in
             try db.execute(sql: "ALTER TABLE dead_letters ADD COLUMN message_body BLOB")
         }
-        migrator.registerMigration("v15: messages by run, for the cascade of a run's expiry; the workflow DLQ by failure, for its pages") { db in
+        // v15 was shipped first without the DLQ's index, under another name (`cf9642a`): a store
+        // that has it gets the index alone.
+        migrator.registerMigration(
+            "v15: messages by run, for the cascade of a run's expiry; the workflow DLQ by failure, for its pages",
+            merging: [retiredV15]
+        ) { db, merged in
             // Deleting a run deletes its messages through the foreign key, which looks them up by
             // run_id: without an index of its own (the partial ones do not serve it), each deleted
             // run would scan the table. A step updates its message without changing run_id, so
             // the index is written when a message is queued or deleted (a start, a timer, an end).
+            if !merged.contains(retiredV15) { try db.execute(sql: "CREATE INDEX messages_by_run ON messages(run_id)") }
             // The DLQ's pages walk its entries by failure time.
-            try db.execute(sql: """
-                CREATE INDEX messages_by_run ON messages(run_id);
-                CREATE INDEX dead_letters_by_failure ON dead_letters(created_at, id);
-                """)
+            try db.execute(sql: "CREATE INDEX dead_letters_by_failure ON dead_letters(created_at, id)")
         }
         migrator.registerMigration("v16: a dead-lettered SDK run's failure callback and how it went, and the answer that failed it") { db in
             try db.execute(sql: """

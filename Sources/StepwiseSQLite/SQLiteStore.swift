@@ -30,7 +30,7 @@ public final class SQLiteStore: Store {
         groupCommit = CommitBatcher(pool: pool)
         // DatabasePool sets synchronous = NORMAL after the setup hook; durability needs FULL.
         try pool.writeWithoutTransaction { db in try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
-        try SQLiteSchema.migrator.migrate(pool)
+        try SQLiteSchema.migrate(pool)
     }
 
     public func saveDefinition(_ definition: StoredDefinition) async throws {

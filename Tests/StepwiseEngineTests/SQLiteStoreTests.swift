@@ -117,6 +117,48 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a store migrated by cf9642a, whose v15 had another name and no DLQ index, opens: it gets the index alone and the migrations after")
+    func upgradeFromRetiredV15() async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            let path = s.directory.path("cf9642a.db")
+            do {
+                let old = try DatabaseQueue(path: path)
+                try SQLiteSchema.migrator.migrate(old, upTo: SQLiteSchema.migrator.migrations[13])
+                try await old.write { db in
+                    try db.execute(sql: "CREATE INDEX messages_by_run ON messages(run_id)")
+                    try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)", arguments: [SQLiteSchema.retiredV15])
+                }
+            }
+            let store = try SQLiteStore(path: path)
+            #expect(try await store.runs(RunFilter()).isEmpty)
+            let old = try DatabaseQueue(path: path)
+            let (indexes, applied) = try await old.read { db in
+                (try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'"), try SQLiteSchema.migrator.appliedIdentifiers(db))
+            }
+            #expect(indexes.isSuperset(of: ["messages_by_run", "dead_letters_by_failure"]))
+            #expect(applied == Set(SQLiteSchema.migrator.migrations), "the retired name is replaced by the current one")
+        }
+    }
+
+    @Test("a store a newer Stepwise migrated is refused, naming its migration, before anything changes")
+    func newerStoreRefused() async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            let path = s.directory.path("newer.db")
+            do {
+                let newer = try DatabaseQueue(path: path)
+                try SQLiteSchema.migrator.migrate(newer)
+                try await newer.write { db in
+                    try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from a later build')")
+                }
+            }
+            #expect {
+                _ = try SQLiteStore(path: path)
+            } throws: { error in
+                "\(error)" == "this store was migrated by a newer Stepwise (its migration 'v99: from a later build' is unknown here): run that version or a newer one"
+            }
+        }
+    }
+
     @Test("an upgrade from v16 gives each labeled run a row per label it names, so the runs labeled 'a, b' are found by either")
     func upgradeFromV16SplitsLabels() async throws {
         try await StoreFixture.with(.sqlite) { s in
