@@ -139,14 +139,18 @@ struct SecretRedactionTests {
             origin.fallback("/redirect", .redirect(to: "http://127.0.0.1:1/callback?k=\(secret)"))
             let log = CapturedLog()
             let secrets = ["GOOD_KEY": secret, "PASSWORD": "hunter2-PASSWORDSECRET"]
-            try await RunningServer.with([try definition(Self.leaky(timeout: "20s"))], secrets: secrets, logger: log.logger) { server in
+            try await RunningServer.with([try definition(Self.leaky(timeout: "2s"))], secrets: secrets, logger: log.logger) { server in
                 let runId = try await server.startRun("leaky", Value.map(ValueMap([("url", .string(origin.url("/redirect")))])).jsonText())
-                let run = try await finishedRun(runId, in: server.store, within: .seconds(30))
+                let run = try await finishedRun(runId, in: server.store, within: .seconds(90))
                 let message = run.error?.message ?? ""
-                #expect(message.contains("http://127.0.0.1:1/… (a redirect of \(origin.url("/redirect")))"), "\(message)")
+                // Refused at once, or (on a loaded machine) retried by the client until the step's
+                // timeout: either way the redirect is named by its origin, or not at all.
+                #expect(
+                    message.contains("http://127.0.0.1:1/… (a redirect of \(origin.url("/redirect")))") || message.contains("no complete response within 2s"),
+                    "\(message)")
                 let answer = try await send(.GET, server.url("/api/runs/\(runId)")).body
                 for (place, text) in [("the run's error", message), ("the API", answer), ("the log", log.text)] {
-                    #expect(!text.contains("ANGLESECRET"), "the secret found in \(place)")
+                    #expect(!text.contains("ANGLESECRET") && !text.contains("/callback"), "the redirect's path or the secret found in \(place)")
                 }
             }
         }
