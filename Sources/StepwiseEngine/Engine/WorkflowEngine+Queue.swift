@@ -200,7 +200,7 @@ extension WorkflowEngine {
         let result = await target.deliver(message, body: sent, runCreatedAt: run?.createdAt, key: try await deliveryKey())
         var resolver = QueuedAttemptResolver(
             message: message, run: run, initialPayload: initialPayload, body: body, startedAt: startedAt, now: clock(),
-            retryDelayScale: configuration.retryDelayScale)
+            retryDelayScale: configuration.retryDelayScale, echoes: echoRedactors.redactor(for: message))
         var followUp = resolver.resolve(result)
         if followUp.failRun != nil, message.role == .callback, let run {
             // A call's callback failed its run: its failure callback's `sourceBody` is the run's initial payload.

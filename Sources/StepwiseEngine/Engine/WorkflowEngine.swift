@@ -104,6 +104,8 @@ public actor WorkflowEngine {
     var queueDue = KnownDueTime.unknown
     /// The delivery bodies of SDK runs' logs, so a delivery encodes only what was appended.
     var encodedLogs = EncodedLogCache()
+    /// The redactors of the credentials queued messages forward, for their answers.
+    var echoRedactors = EchoRedactorCache()
     var queueDueReadAt = TimestampValue.epoch
     /// Counts `queueChanged()` calls: a reading of the queue taken across one (the engine is an
     /// actor, and others run while the loop awaits the store) is already stale and is not kept.

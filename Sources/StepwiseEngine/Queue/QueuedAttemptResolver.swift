@@ -22,13 +22,14 @@ public struct QueuedAttemptResolver: Sendable {
     /// Multiplies the retry delays of the backoff and of `Upstash-Retry-Delay` (1 in production;
     /// smaller in tests and local development); `Retry-After` is followed as the endpoint asked.
     public var retryDelayScale: Double
-    /// The credentials the message forwarded, as an answer that echoes one must not show them.
+    /// Redacts the credentials the message forwarded (`echoedCredentials`) from its answer.
     private let echoes: SecretRedactor
 
-    /// A resolver for an attempt of `message` that started at `startedAt` and ended at `now`.
+    /// A resolver for an attempt of `message` that started at `startedAt` and ended at `now`;
+    /// `echoes` redacts `echoedCredentials(of: message)` (made here when not given).
     public init(
         message: QueuedMessage, run: RunRecord?, initialPayload: [UInt8], body: [UInt8], startedAt: TimestampValue, now: TimestampValue,
-        retryDelayScale: Double
+        retryDelayScale: Double, echoes: SecretRedactor? = nil
     ) {
         self.message = message
         self.run = run
@@ -37,26 +38,26 @@ public struct QueuedAttemptResolver: Sendable {
         self.startedAt = startedAt
         self.now = now
         self.retryDelayScale = retryDelayScale
-        echoes = Self.echoRedactor(of: message)
+        self.echoes = echoes ?? SecretRedactor(secrets: Self.echoedCredentials(of: message))
     }
 
     /// The shortest forwarded credential looked for in answers: a shorter one would cut
     /// ordinary words out of them.
     static let shortestEchoedCredential = 8
 
-    /// A redactor of the values of the headers the message forwards that are credentials
-    /// (`ForwardedHeader.credentialNames`) or that its `redaction` names, and of a scheme's token
-    /// (`Bearer <token>`) on its own: a destination that echoes its `Authorization` would
-    /// otherwise have it stored and shown in the log, the DLQ and the run's error, where the
-    /// header itself is `[redacted]`.
-    private static func echoRedactor(of message: QueuedMessage) -> SecretRedactor {
+    /// What an answer to `message` must not show: the values of the headers it forwards that are
+    /// credentials (`ForwardedHeader.credentialNames`) or that its `redaction` names, and a
+    /// scheme's token (`Bearer <token>`) on its own. A destination that echoes its
+    /// `Authorization` would otherwise have it stored and shown in the log, the DLQ and the run's
+    /// error, where the header itself is `[redacted]`.
+    public static func echoedCredentials(of message: QueuedMessage) -> [String] {
         var values: [String] = []
         for header in message.headers
         where ForwardedHeader.credentialNames.contains(header.name.lowercased()) || message.redaction?.redacts(header: header.name) == true {
             let token = header.value.split(separator: " ", maxSplits: 1).last.map(String.init) ?? header.value
             values += [header.value, token].filter { $0.count >= shortestEchoedCredential }
         }
-        return values.isEmpty ? .none : SecretRedactor(secrets: values)
+        return values
     }
 
     /// Why a run fails whose first delivery was answered by no workflow endpoint (`WF_DetectTrigger`),

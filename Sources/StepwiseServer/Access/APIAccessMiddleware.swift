@@ -11,7 +11,8 @@ struct APIAccessMiddleware<Context: RequestContext>: RouterMiddleware {
             host: request.head.authority, origin: request.headers[.origin],
             fetchSite: HTTPField.Name.secFetchSite.flatMap { request.headers[$0] }, authorization: request.headers[.authorization],
             queryToken: request.uri.queryParameters["qstash_token"].map(String.init),
-            sessionId: DashboardSessions.id(inCookieHeader: request.headers[.cookie]), repeatsHost: HTTPField.Name.host.flatMap { request.headers[$0] } != nil)
+            sessionId: DashboardSessions.id(inCookieHeader: request.headers[.cookie]),
+            repeatsHost: HTTPField.Name.host.flatMap { request.headers[$0] } != nil)
         let token = access.token.current()
         guard let refusal = access.refusal(method: request.method.rawValue, path: request.uri.path, headers: headers, token: token) else {
             return try await next(request, context)

@@ -27,11 +27,6 @@ enum RequestBody {
         }
     }
 
-    /// The body as text, or the error answer of `bytes(_:)`.
-    static func text(_ request: Request) async -> Result<String, ErrorAnswer> {
-        await bytes(request).map { String(decoding: $0, as: UTF8.self) }
-    }
-
     /// The list of strings that JSON object `body` holds in `member` (`{"messageIds": [...]}`);
     /// `nil` when it has none or an item is not a string.
     static func strings(in body: Value, member: String) -> [String]? {
