@@ -284,7 +284,7 @@ struct ExampleRunTests {
             #expect(try Value(json: ask.body) == question)
 
             let notified = try await examples.engine.notify(event: "approval-pr_311", data: ["approved": true, "approver": "bob@example.org"])
-            #expect(notified.woken == [id])
+            #expect(notified.runIds == [id])
             #expect(try await examples.output(of: id) == ["request_id": "pr_311", "status": "approved", "decided_by": "bob@example.org"])
             let told: Value = [
                 "to": "ada@example.org", "subject": #"Your request "New laptop" was approved"#, "text": "Approved by bob@example.org.",
@@ -342,7 +342,7 @@ struct ExampleRunTests {
             examples.advance(by: .days(3))
             try await examples.parked(id, "activation")
             let activation: Value = ["completed": ["profile", "first_project"]]
-            #expect(try await examples.engine.notify(event: "user-activated-u_123", data: activation).woken == [id])
+            #expect(try await examples.engine.notify(event: "user-activated-u_123", data: activation).runIds == [id])
             #expect(try await examples.output(of: id) == ["user_id": "u_123", "activated": true, "activation": activation])
             let tips: Value = [
                 "from": "welcome@example.com", "to": "ada@example.org", "subject": "Ada, three tips for your team plan", "template": "tips-team",

@@ -149,7 +149,7 @@ struct MultiNodeTests {
             _ = try await eventually("the run to wait", within: .seconds(10)) { () async throws -> Bool? in
                 try await front.store.waiters(event: "paid-A-7").isEmpty ? nil : true
             }
-            #expect(try await front.engine.notify(event: "paid-A-7", data: ["amount": 5]).woken == [run.id])
+            #expect(try await front.engine.notify(event: "paid-A-7", data: ["amount": 5]).runIds == [run.id])
             let finished = try await finishedRun(run.id, in: front.store, within: .seconds(10))
             #expect(finished.status == .succeeded)
             #expect(finished.output == "thanks for A-7")

@@ -57,6 +57,13 @@ import StepwiseTesting
                 let notified = try await send(.POST, stepwise.url("/v2/notify/order-7"), body: #"{"paid":true}"#)
                 #expect(notified.json?.list?.map { $0["workflowRunId"]?.string } == ["wfr_wait"])
                 #expect(try await finishedRun("wfr_wait", in: stepwise.store).status == .succeeded)
+                // Upstash's NotifyResponse: the waiter as the wait asked, and the delivery the notify queued.
+                let woken = try #require(notified.json?.list?.first)
+                #expect(woken["waiter"]?["url"]?.string == endpoint.url("/w"))
+                #expect(woken["waiter"]?["timeoutUrl"]?.string == endpoint.url("/w"))
+                #expect(woken["waiter"]?["deadline"] == waiters.first?["deadline"])
+                #expect(woken["waiter"]?["headers"]?["Upstash-Workflow-Runid"] == ["wfr_wait"])
+                #expect(woken["messageId"]?.string == endpoint.requests(to: "/w").last?.header("Upstash-Message-Id"))
                 let result = try waitResult(endpoint, path: "/w")
                 #expect(result.stepType == "Wait")
                 #expect(result.waitEventId == "order-7")

@@ -88,12 +88,18 @@ extension WorkflowEngine {
     /// Completes `wait` with the event's body, or with its timeout when `nil`; false when it was
     /// already completed or its run ended.
     func resolve(_ wait: EndpointWait, eventBody: [UInt8]?) async throws -> Bool {
+        try await delivery(resolving: wait, eventBody: eventBody) != nil
+    }
+
+    /// Completes `wait` as `resolve` does; the id of the message that delivers the outcome, or
+    /// `nil` when nothing was completed.
+    private func delivery(resolving wait: EndpointWait, eventBody: [UInt8]?) async throws -> String? {
         let message = try wait.resolution(eventBody: eventBody)
         let planner = try await planner(for: [message])
         let publication = try planner.plan(message)
-        let resolved = try await store.resolveEndpointWait(wait, with: publication, at: planner.now)
-        if resolved { queueChanged() }
-        return resolved
+        guard try await store.resolveEndpointWait(wait, with: publication, at: planner.now) else { return nil }
+        queueChanged()
+        return publication.messageId
     }
 
     /// A claimed timeout of a wait: completes the wait, or drops the message when a notify came first.
@@ -105,10 +111,13 @@ extension WorkflowEngine {
     }
 
     /// The SDK runs on `event` woken with `body`: `runId`'s only when given.
-    func wakeEndpointWaits(event: String, body: [UInt8], runId: String?) async throws -> [String] {
-        var woken: [String] = []
-        for wait in try await store.endpointWaits(event: event, runId: runId) where try await resolve(wait, eventBody: body) {
-            woken.append(wait.runId)
+    func wakeEndpointWaits(event: String, body: [UInt8], runId: String?) async throws -> [WokenRun] {
+        var woken: [WokenRun] = []
+        for wait in try await store.endpointWaits(event: event, runId: runId) {
+            // Read first: the timeout's message goes with the wait.
+            let deadline = try await store.queuedMessage(id: wait.timeoutMessageId)?.message.dueAt
+            guard let messageId = try await delivery(resolving: wait, eventBody: body) else { continue }
+            woken.append(WokenRun(wait: wait, messageId: messageId, deadline: deadline))
         }
         return woken
     }

@@ -293,7 +293,7 @@ public actor WorkflowEngine {
         if runId != nil, !woken.isEmpty { return NotifyResult(woken: woken, stored: false) }
         let result = try await store.notify(event: event, data: data, runId: runId, at: clock())
         // Published before the woken runs go on, so that a run's step event never follows its end.
-        for id in result.woken { await publishRecorded(runId: id, step: nil) }
+        for id in result.runIds { await publishRecorded(runId: id, step: nil) }
         if !result.woken.isEmpty { wake.signal() }
         return NotifyResult(woken: woken + result.woken, stored: result.stored, refused: result.refused)
     }

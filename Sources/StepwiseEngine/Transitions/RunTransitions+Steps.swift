@@ -130,17 +130,19 @@ extension RunTransitions {
     }
 
     /// Completes the YAML waits on `event` (of `runId` only, when given) with `data`; the runs woken.
-    func wake(event: String, data: Value, runId: String?, at now: TimestampValue) throws -> [String] {
+    func wake(event: String, data: Value, runId: String?, at now: TimestampValue) throws -> [WokenRun] {
         try transaction.waitingOperations(event: event, runId: runId).compactMap { waiter in
             let entry = waiter.operation.entry(out: StepOperation.waitResult(data: data))
-            return try resolve(runId: waiter.runId, operation: waiter.operation, entry: entry, at: now) ? waiter.runId : nil
+            guard try resolve(runId: waiter.runId, operation: waiter.operation, entry: entry, at: now) else { return nil }
+            guard case .wait(_, let timeoutAt) = waiter.operation.kind else { return WokenRun(runId: waiter.runId, deadline: nil) }
+            return WokenRun(runId: waiter.runId, deadline: timeoutAt)
         }
     }
 
     /// A `notify` step: wakes YAML and SDK runs waiting on `event`, the SDK runs' results planned
     /// by `EndpointWake`; every run woken.
     private func wakeAll(event: String, data: Value, at now: TimestampValue) throws -> [String] {
-        var woken = try wake(event: event, data: data, runId: nil, at: now)
+        var woken = try wake(event: event, data: data, runId: nil, at: now).map(\.runId)
         for wait in try transaction.endpointWaits(event: event, runId: nil) {
             let publication = try EndpointWake.publication(
                 for: wait, data: data, defaults: try transaction.runDefaults(runId: wait.runId), now: now)

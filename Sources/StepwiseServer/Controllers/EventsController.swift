@@ -43,14 +43,24 @@ struct EventsController: Sendable {
                 return JSONResponse.error(
                     .tooManyRequests, "run '\(runId)' keeps \(NotifyResult.maximumKeptEvents) events that came before its waits; try again once it has taken some")
             }
-            let woken: [Value] = result.woken.map { id in
-                ["workflowRunId": .string(id), "messageId": .string("msg_\(id)_\(event)"), "error": ""]
-            }
+            let woken = result.woken.map(Self.answer)
             guard runId != nil else { return JSONResponse.make(.ok, .list(woken)) }
             return JSONResponse.make(.ok, ["woken": .list(woken), "stored": .bool(result.stored)])
         } catch {
             return failures.answer("cannot notify '\(event)'", error)
         }
+    }
+
+    /// A woken run as Upstash's notify answers it (`NotifyResponse` of workflow-js: `waiter`,
+    /// `messageId`, `error`), with the run's id. A YAML run goes on in-process: its waiter has no
+    /// URL and it has no message.
+    private static func answer(_ run: WokenRun) -> Value {
+        var waiter: [(String, Value)] = [("url", .string(run.url ?? "")), ("headers", QStashMessageView.headers(run.headers))]
+        if let deadline = run.deadline { waiter.append(("deadline", .int(Int64(clamping: deadline.secondsSinceEpoch)))) }
+        if let timeoutUrl = run.timeoutUrl {
+            waiter += [("timeoutUrl", .string(timeoutUrl)), ("timeoutHeaders", QStashMessageView.headers(run.timeoutHeaders))]
+        }
+        return ["workflowRunId": .string(run.runId), "waiter": .map(ValueMap(waiter)), "messageId": .string(run.messageId ?? ""), "error": ""]
     }
 
     /// A 400 for an event id that is missing or blank: a wait on a blank id could only end by its

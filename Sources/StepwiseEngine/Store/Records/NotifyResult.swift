@@ -3,7 +3,7 @@ import StepwiseRuntime
 
 /// What a notification did: the runs it woke, and whether it was kept for a run not waiting yet.
 public struct NotifyResult: Sendable, Equatable {
-    public var woken: [String]
+    public var woken: [WokenRun]
     public var stored: Bool
     /// The run already keeps `maximumKeptEvents` notifications that came before their waits, so
     /// this one was neither delivered nor kept.
@@ -11,6 +11,9 @@ public struct NotifyResult: Sendable, Equatable {
 
     /// The most notifications one run keeps for its coming waits.
     public static let maximumKeptEvents = 100
+
+    /// The ids of the runs it woke.
+    public var runIds: [String] { woken.map(\.runId) }
 
     /// The kind of a kept notification's key (`LookbackKey`).
     static let lookbackKind = "notify"
