@@ -270,6 +270,11 @@ enum PostgresSchema {
         Migration(name: "v13: the caller of a QStash schedule", statements: [
             "ALTER TABLE queue_schedules ADD COLUMN caller_ip TEXT",
         ]),
+        // A node of an older version neither sets nor counts it: during a rolling upgrade a queue
+        // may let its next message start while one retries, as before.
+        Migration(name: "v14: the queue slot a message keeps from its first attempt to its end, callbacks included", statements: [
+            "ALTER TABLE queue ADD COLUMN holds_slot BOOLEAN NOT NULL DEFAULT FALSE",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

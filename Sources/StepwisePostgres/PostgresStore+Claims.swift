@@ -49,11 +49,15 @@ extension PostgresStore {
             for row in rows where claimed.count < limit {
                 let id: String = try row("id")
                 let message = PostgresRecords.queuedMessage(row)
-                if try !FlowAdmission(transaction).admit(message?.flowControl, .queued(id), now: current, inQueueOrder: message?.queue != nil) {
+                let inQueue = message?.queue != nil
+                let holdsSlot: Bool = try row("holds_slot")
+                if try !FlowAdmission(transaction).admit(message?.flowControl, .queued(id), now: current, inQueueOrder: inQueue, holdsSlot: holdsSlot) {
                     continue
                 }
+                // A queue's message keeps its slot from its first attempt to its end (QStash's FIFO).
                 try transaction.session.execute(
-                    "UPDATE queue SET lease_owner = ?, lease_until = ? WHERE id = ?", [owner, PostgresTransaction.at(leaseUntil), id])
+                    "UPDATE queue SET lease_owner = ?, lease_until = ?, holds_slot = ? WHERE id = ?",
+                    [owner, PostgresTransaction.at(leaseUntil), holdsSlot || inQueue, id])
                 if let message { claimed.append(message) }
             }
             return claimed
@@ -96,7 +100,8 @@ extension PostgresTransaction: FlowControlRows {
             SELECT COUNT(*) FROM messages m JOIN runs r ON r.id = m.run_id
             WHERE r.concurrency_key = ? AND m.kind = 'deliver' AND m.lease_until >= ?
             """, [key, now], as: Int.self) ?? 0
-        let queued = try session.value("SELECT COUNT(*) FROM queue WHERE flow_key = ? AND lease_until >= ?", [key, now], as: Int.self) ?? 0
+        let queued = try session.value(
+            "SELECT COUNT(*) FROM queue WHERE flow_key = ? AND (lease_until >= ? OR holds_slot)", [key, now], as: Int.self) ?? 0
         return runs + queued
     }
 
@@ -122,7 +127,7 @@ extension PostgresTransaction: FlowControlRows {
         try session.value(
             """
             SELECT EXISTS (SELECT 1 FROM queue o WHERE o.flow_key = ? AND o.seq < (SELECT seq FROM queue WHERE id = ?)
-                AND o.attempt = 0 AND (o.lease_until IS NULL OR o.lease_until < ?))
+                AND NOT o.holds_slot AND (o.lease_until IS NULL OR o.lease_until < ?))
             """, [key, id, now], as: Bool.self) ?? false
     }
 

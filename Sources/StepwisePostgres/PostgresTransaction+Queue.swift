@@ -107,10 +107,10 @@ extension PostgresTransaction {
 
     func enqueue(_ message: QueuedMessage, at time: TimestampValue) throws {
         try session.execute(
-            "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at, flow_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at, flow_key, holds_slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 message.id, message.runId, try StoredJSON.text(message), message.body.map { Data($0) }, message.attempt, Self.due(message.dueAt),
-                Self.at(time), message.flowControl?.key,
+                Self.at(time), message.flowControl?.key ?? message.queueSlot, message.queueSlot != nil,
             ])
         madeDue.otherWork()
     }

@@ -427,6 +427,9 @@ enum SQLiteSchema {
         migrator.registerMigration("v20: the caller of a QStash schedule") { db in
             try db.execute(sql: "ALTER TABLE queue_schedules ADD COLUMN caller_ip TEXT")
         }
+        migrator.registerMigration("v21: the queue slot a message keeps from its first attempt to its end, callbacks included") { db in
+            try db.execute(sql: "ALTER TABLE queue ADD COLUMN holds_slot BOOLEAN NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

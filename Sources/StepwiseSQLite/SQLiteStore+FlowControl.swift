@@ -78,8 +78,8 @@ extension SQLiteStore {
     }
 
     /// Whether a delivery may start now under `flow` (`FlowAdmission`).
-    static func admit(_ db: Database, _ flow: FlowControl?, _ held: HeldMessage, now: Int64, inQueueOrder: Bool = false) throws -> Bool {
-        try FlowAdmission(SQLiteTransaction(db)).admit(flow, held, now: now, inQueueOrder: inQueueOrder)
+    static func admit(_ db: Database, _ flow: FlowControl?, _ held: HeldMessage, now: Int64, inQueueOrder: Bool = false, holdsSlot: Bool = false) throws -> Bool {
+        try FlowAdmission(SQLiteTransaction(db)).admit(flow, held, now: now, inQueueOrder: inQueueOrder, holdsSlot: holdsSlot)
     }
 
     /// A delivery of `run` ended: the deliveries waiting for a slot of its key may try again.

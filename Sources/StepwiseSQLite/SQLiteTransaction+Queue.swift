@@ -104,10 +104,11 @@ extension SQLiteTransaction {
 
     func enqueue(_ message: QueuedMessage, at time: TimestampValue) throws {
         try db.cachedStatement(
-            sql: "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at, flow_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            sql: "INSERT INTO queue (id, run_id, spec, body, attempt, due_at, created_at, flow_key, holds_slot) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ).execute(arguments: [
             message.id, message.runId, try StoredJSON.text(message), message.body.map { Data($0) }, message.attempt,
-            SQLiteTime.millisecondsRoundedUp(message.dueAt), SQLiteTime.milliseconds(time), message.flowControl?.key,
+            SQLiteTime.millisecondsRoundedUp(message.dueAt), SQLiteTime.milliseconds(time), message.flowControl?.key ?? message.queueSlot,
+            message.queueSlot != nil,
         ])
     }
 
@@ -272,7 +273,7 @@ extension SQLiteTransaction: FlowControlRows {
                 arguments: [key, now]) ?? 0
         let queued =
             try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT COUNT(*) FROM queue WHERE flow_key = ? AND lease_until >= ?"), arguments: [key, now]) ?? 0
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM queue WHERE flow_key = ? AND (lease_until >= ? OR holds_slot = 1)"), arguments: [key, now]) ?? 0
         return runs + queued
     }
 
@@ -311,7 +312,7 @@ extension SQLiteTransaction: FlowControlRows {
             db.cachedStatement(
                 sql: """
                     SELECT EXISTS (SELECT 1 FROM queue o WHERE o.flow_key = ? AND o.rowid < (SELECT rowid FROM queue WHERE id = ?)
-                        AND o.attempt = 0 AND (o.lease_until IS NULL OR o.lease_until < ?))
+                        AND o.holds_slot = 0 AND (o.lease_until IS NULL OR o.lease_until < ?))
                     """),
             arguments: [key, id, now]) ?? false
     }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOHTTP1
 import Synchronization
 import StepwiseEngine
@@ -34,6 +35,40 @@ struct QueuesTests {
                 #expect(queue["paused"] == false)
                 #expect((queue["createdAt"]?.int ?? 0) > 1_700_000_000_000, "unix ms")
                 _ = try await eventually("no lag once delivered") { try await send(.GET, stepwise.url("/v2/queues/emails")).json?["lag"] == 0 ? true : nil }
+            }
+        }
+    }
+
+    @Test("a queue's next message waits for the retries of the one before it and for its callback, as QStash's queues do", arguments: StoreKind.testable)
+    func nextWaitsForRetriesAndCallbacks(kind: StoreKind) async throws {
+        let arrivals = Mutex<[String]>([])
+        let failedOnce = Mutex(false)
+        try await CountingServer.with { target in
+            target.handle("/job") { request in
+                arrivals.withLock { $0.append(request.body) }
+                let fail = request.body == "A" && failedOnce.withLock { failed in defer { failed = true }; return !failed }
+                return fail ? .json(#"{"error":"busy"}"#, status: 500) : .json("{}")
+            }
+            target.handle("/callback") { request in
+                try? await Task.sleep(for: .milliseconds(600))
+                let source = (try? Value(json: request.body))?["sourceBody"]?.string.flatMap { Data(base64Encoded: $0) }
+                arrivals.withLock { $0.append("callback of " + (source.map { String(decoding: $0, as: UTF8.self) } ?? "?")) }
+                return .json("{}")
+            }
+            try await RunningServer.with([], store: kind) { stepwise in
+                let enqueue = stepwise.url("/v2/enqueue/ordered/" + target.url("/job"))
+                let retried = [("Upstash-Retries", "2"), ("Upstash-Retry-Delay", "300")]
+                #expect(try await send(.POST, enqueue, body: "A", headers: retried).status == 200)
+                #expect(try await send(.POST, enqueue, body: "B").status == 200)
+                _ = try await eventually("A twice, then B") { arrivals.withLock { $0.count } == 3 ? true : nil }
+                #expect(arrivals.withLock { $0 } == ["A", "A", "B"], "B waits for A's retry")
+
+                arrivals.withLock { $0.removeAll() }
+                #expect(try await send(.POST, enqueue, body: "C", headers: [("Upstash-Callback", target.url("/callback"))]).status == 200)
+                #expect(try await send(.POST, enqueue, body: "D").status == 200)
+                _ = try await eventually("C, its callback, then D") { arrivals.withLock { $0.count } == 3 ? true : nil }
+                #expect(arrivals.withLock { $0 } == ["C", "callback of C", "D"], "D waits for C's callback to finish")
+                _ = try await eventually("no lag once delivered") { try await send(.GET, stepwise.url("/v2/queues/ordered")).json?["lag"] == 0 ? true : nil }
             }
         }
     }

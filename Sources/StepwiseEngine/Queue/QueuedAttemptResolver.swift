@@ -262,6 +262,7 @@ public struct QueuedAttemptResolver: Sendable {
             runIdHeader: target.runId ?? message.runId, dueAt: now)
         // Only a call's callback is found in the log the SDK fetches.
         if role == .callback, message.role == .call { following.fetchesLog = target.fetchesLog }
+        following.queueSlot = message.heldQueueSlot
         return following
     }
 

@@ -85,6 +85,10 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     /// log itself from an empty body (`WorkflowControl.fetchesLogLazily`): a large body may then
     /// go out empty (`LazyFetch`). `nil` for every other SDK, and in messages stored before it.
     public var fetchesLog: Bool?
+    /// The key of the QStash queue whose slot it keeps taken until it ends: the callbacks and
+    /// failure callbacks of a queue's message (the queue's next message waits for them, as
+    /// QStash's do). `nil` for every other message.
+    public var queueSlot: String?
     /// When the next attempt is due (a column of the store, not part of the stored form).
     public var dueAt: TimestampValue = .epoch
 
@@ -124,6 +128,14 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
         self.dueAt = dueAt
     }
 
+    /// The key of the queue slot it takes: its flow control's concurrency key, or the slot of the
+    /// queue's message it follows (`queueSlot`). Its end frees the slot for what waits.
+    public var slotKey: String? { flowControl?.concurrencyKey ?? queueSlot }
+
+    /// The slot a queue's message keeps taken from its first attempt until it ends, its callbacks
+    /// included (QStash's queues); `nil` for every other message.
+    public var heldQueueSlot: String? { queue == nil ? queueSlot : flowControl?.concurrencyKey }
+
     /// Whether it is a plain QStash message, of no run (a failed run's notice to its failure URL is
     /// plain but names its run).
     public var isPlain: Bool { role == .plain && runId == nil && runIdHeader == nil }
@@ -141,6 +153,6 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, role, runId, destination, method, headers, contentType, logPosition, retries, retryDelay, timeoutMilliseconds,
             callback, failureCallback, callbackFailureCallback, runIdHeader, flowControl, queue, urlGroup, endpointName, label, scheduleId,
-            redaction, attempt, detectsWorkflowEndpoint, isRESTTrigger, callerIp, fetchesLog
+            redaction, attempt, detectsWorkflowEndpoint, isRESTTrigger, callerIp, fetchesLog, queueSlot
     }
 }

@@ -13,8 +13,9 @@ public struct FlowAdmission<Rows: FlowControlRows> {
     /// limits an operator pinned on its keys, and `inQueueOrder` (a QStash queue's message) only
     /// after the messages queued before it; when it may not (over a limit, a key paused, an
     /// earlier message not started), it is held back (waiting for a slot, or due later) and its
-    /// lease dropped.
-    public func admit(_ flow: FlowControl?, _ held: HeldMessage, now: Int64, inQueueOrder: Bool = false) throws -> Bool {
+    /// lease dropped. A queue's message that `holdsSlot` (it started before: this is a retry)
+    /// had its turn and keeps its slot: only a pause or a rate holds it back.
+    public func admit(_ flow: FlowControl?, _ held: HeldMessage, now: Int64, inQueueOrder: Bool = false, holdsSlot: Bool = false) throws -> Bool {
         guard let flow else { return true }
         // Keys are locked in one order on every node: runs with the same two keys in either role
         // never wait for each other's locks.
@@ -29,13 +30,15 @@ public struct FlowAdmission<Rows: FlowControlRows> {
             }
             limits = state.pinning(limits, for: key)
         }
-        if let key = limits.concurrencyKey, let limit = limits.concurrencyLimit, try rows.inFlight(key: key, at: now) >= limit {
+        if !holdsSlot, let key = limits.concurrencyKey, let limit = limits.concurrencyLimit, try rows.inFlight(key: key, at: now) >= limit {
             try rows.waitForSlot(held)
             return false
         }
         // A queue's messages start in the order they were queued, even when a claim that read its
         // candidates before a slot was freed comes to admit a later one.
-        if inQueueOrder, let key = limits.concurrencyKey, case .queued(let id) = held, try rows.hasEarlierUnstarted(id: id, key: key, at: now) {
+        if inQueueOrder, !holdsSlot, let key = limits.concurrencyKey, case .queued(let id) = held,
+            try rows.hasEarlierUnstarted(id: id, key: key, at: now)
+        {
             try rows.waitForSlot(held)
             return false
         }
@@ -87,7 +90,8 @@ public protocol FlowControlRows {
     /// Makes admissions under `key` take turns until the transaction ends (a lock per key where
     /// several nodes claim at once; nothing where the store has a single writer).
     func lockFlowKey(_ key: String) throws
-    /// The deliveries counted under `key` whose lease runs at `now`.
+    /// The deliveries counted under `key`: those whose lease runs at `now`, and the queued
+    /// messages that hold a slot of a QStash queue (`QueuedMessage.heldQueueSlot`) until they end.
     func inFlight(key: String, at now: Int64) throws -> Int
     /// Holds `held` until a slot of its key frees, without a lease.
     func waitForSlot(_ held: HeldMessage) throws
@@ -97,8 +101,8 @@ public protocol FlowControlRows {
     func starts(key: String, after time: Int64) throws -> [Int64]
     /// Makes `held` due at `due`, without a lease.
     func postpone(_ held: HeldMessage, to due: Int64) throws
-    /// Whether a message queued under `key` before queued message `id`, on its first attempt (a
-    /// retried one lets later ones go on), is not in flight at `now`: unleased, or its lease expired.
+    /// Whether a message queued under `key` before queued message `id` has not started at `now`:
+    /// it holds no queue slot yet and is unleased, or its lease expired.
     func hasEarlierUnstarted(id: String, key: String, at now: Int64) throws -> Bool
     /// Records a start under `key` at `time` for a window of `period`, admitted under `limit`.
     func recordStart(key: String, at time: Int64, period: Int64, limit: Int) throws

@@ -110,7 +110,7 @@ extension RunTransitions {
             guard let (message, createdAt) = try transaction.queuedMessage(id: id), message.isPlain, filter.matches(message, createdAt: createdAt),
                 try transaction.deleteQueuedUnlessInFlight(id: id, at: now)
             else { continue }
-            if let key = message.flowControl?.concurrencyKey { try transaction.releaseSlot(key: key) }
+            if let key = message.slotKey { try transaction.releaseSlot(key: key) }
             try transaction.appendMessageEvent(MessageEvent(.canceled, of: message, at: now.millisecondsSinceEpoch))
             canceled += 1
         }
@@ -139,7 +139,7 @@ extension RunTransitions {
             } else {
                 try transaction.removeQueued(id: message.id, owner: owner)
             }
-        if let key = message.flowControl?.concurrencyKey { try transaction.releaseSlot(key: key) }
+        if let key = message.slotKey { try transaction.releaseSlot(key: key) }
         let run = try message.runId.flatMap { try transaction.run(id: $0) }
         // The delivery that ends a run (its cleanup call came in while it was in flight) finds
         // its message gone with the run; it is still part of the run's history and of the log.
