@@ -73,13 +73,13 @@ extension PostgresTransaction: MessageEventRows {
         // binds its value twice, NULL (not filtered) making it true.
         let ids: String? = filter.messageIds.isEmpty ? nil : try StoredJSON.text(filter.messageIds)
         let bounds: [(any PostgresThrowingDynamicTypeEncodable)?] = [before ?? Int64.max, filter.from ?? Int64.min, filter.until ?? Int64.max]
-        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [filter.state?.rawValue] + (try filter.match.boundLists())
+        let texts: [(any PostgresThrowingDynamicTypeEncodable)?] = [try StoredJSON.list(filter.states.map(\.rawValue))] + (try filter.match.boundLists())
         let tail: [(any PostgresThrowingDynamicTypeEncodable)?] = (ids.map { [$0] } ?? []) + (filter.runId.map { [$0] } ?? []) + [Int64(limit)]
         return try session.rows(
             """
             SELECT * FROM message_events
             WHERE seq < ? AND time >= ? AND time <= ?
-                AND (CAST(? AS TEXT) IS NULL OR state = ?) AND \(PostgresTransaction.messageMatch)
+                AND (CAST(? AS TEXT) IS NULL OR state IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))) AND \(PostgresTransaction.messageMatch)
             """ + (ids == nil ? "" : " AND message_id IN (SELECT jsonb_array_elements_text(CAST(? AS JSONB)))")
                 + (filter.runId == nil ? "" : " AND run_id = ?") + " ORDER BY seq DESC LIMIT ?",
             bounds + texts.flatMap { [$0, $0] } + tail

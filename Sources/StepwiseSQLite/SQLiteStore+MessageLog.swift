@@ -68,14 +68,14 @@ extension SQLiteTransaction: MessageEventRows {
         // true. Message ids, and a run, when given, are looked up by their index.
         let ids: String? = filter.messageIds.isEmpty ? nil : try StoredJSON.text(filter.messageIds)
         let bounds: [(any DatabaseValueConvertible)?] = [before ?? Int64.max, filter.from ?? Int64.min, filter.until ?? Int64.max]
-        let texts: [(any DatabaseValueConvertible)?] = [filter.state?.rawValue] + (try filter.match.boundLists())
+        let texts: [(any DatabaseValueConvertible)?] = [try StoredJSON.list(filter.states.map(\.rawValue))] + (try filter.match.boundLists())
         let tail: [(any DatabaseValueConvertible)?] = (ids.map { [$0] } ?? []) + (filter.runId.map { [$0] } ?? []) + [Int64(limit)]
         return try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT * FROM message_events
                     WHERE seq < ? AND +time >= ? AND +time <= ?
-                        AND (CAST(? AS TEXT) IS NULL OR state = ?) AND \(SQLiteTransaction.messageMatch)
+                        AND (CAST(? AS TEXT) IS NULL OR state IN (SELECT value FROM json_each(?))) AND \(SQLiteTransaction.messageMatch)
                     """ + (ids == nil ? "" : " AND message_id IN (SELECT value FROM json_each(?))")
                 + (filter.runId == nil ? "" : " AND run_id = ?") + " ORDER BY seq DESC LIMIT ?"),
             arguments: StatementArguments(bounds + texts.flatMap { [$0, $0] } + tail)

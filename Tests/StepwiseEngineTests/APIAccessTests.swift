@@ -34,7 +34,7 @@ struct APIAccessTests {
         (.POST, "/v2/topics/g/endpoints"), (.DELETE, "/v2/topics/g/endpoints"), (.POST, "/v2/publish/g"),
         (.GET, "/v2/messages/msg_x"), (.DELETE, "/v2/messages/msg_x"), (.DELETE, "/v2/messages"),
         (.GET, "/v2/dlq"), (.GET, "/v2/dlq/dlq_x"), (.DELETE, "/v2/dlq/dlq_x"), (.DELETE, "/v2/dlq"), (.POST, "/v2/dlq/retry/dlq_x"), (.POST, "/v2/dlq/retry"),
-        (.GET, "/v2/events"),
+        (.GET, "/v2/events"), (.GET, "/v2/logs"),
     ]
 
     @Test("every route refuses a request without the token or with another token (401), and none of them acts on it")

@@ -83,6 +83,10 @@ struct MessageEventsAPITests {
                 #expect(try await events("?messageIds=\(delivered)&messageIds=\(canceled)").count == 4)
                 #expect(try await events("?url=\(target.url("/flaky"))").count == 4)
                 #expect(try await events("?state=ACTIVE").isEmpty, "QStash's state, not logged here: nothing matches")
+                let inProgress = try await events("?state=IN_PROGRESS")
+                #expect(Set(inProgress.compactMap { $0["state"]?.string }) == ["RETRY", "ERROR"], "QStash's IN_PROGRESS: ACTIVE, RETRY or ERROR")
+                #expect(inProgress.count == (try await events("?state=RETRY").count) + (try await events("?state=ERROR").count))
+                #expect(try await send(.GET, stepwise.url("/v2/logs?state=FAILED")).json?["events"]?.list?.compactMap { $0["messageId"]?.string } == [failed], "the path of QStash's docs")
                 #expect(try await events("?fromDate=\(now + 60_000)").isEmpty)
 
                 let all = try await events()

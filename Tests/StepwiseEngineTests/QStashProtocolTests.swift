@@ -115,6 +115,26 @@ import StepwiseTesting
         }
     }
 
+    @Test("a plain message goes with its method and its body whatever the method, and names its publisher in Upstash-Caller-Ip, as QStash's deliveries do", arguments: StoreKind.testable)
+    func aMessageKeepsItsBodyWhateverTheMethodAndNamesItsCaller(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            try await RunningServer.with([], store: kind) { stepwise in
+                for method in ["GET", "DELETE", "PUT"] {
+                    let published = try await send(
+                        .POST, stepwise.url("/v2/publish/" + target.url("/\(method)")), body: "payload of \(method)",
+                        headers: [("Upstash-Method", method), ("Upstash-Forward-Upstash-Caller-Ip", "10.9.9.9")])
+                    #expect(published.status == 200, "\(published.body)")
+                }
+                for method in ["GET", "DELETE", "PUT"] {
+                    let received = try await eventually("the \(method) delivery") { target.requests(to: "/\(method)").first }
+                    #expect(received.method == method)
+                    #expect(received.body == "payload of \(method)")
+                    #expect(received.header("Upstash-Caller-Ip") == "127.0.0.1", "the publisher's address, never a forwarded one")
+                }
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.testable) func aCallbackKeepsItsOwnOptionsAndIsShownWithoutTheSecretsItCarries(kind: StoreKind) async throws {
         try await CountingServer.with { target in
             target.fallback("/cb-down", ScriptedResponse(status: 500, body: "down", contentType: "text/plain"))

@@ -101,7 +101,8 @@ struct QStashSchedulesTests {
                 headers: [
                     ("Upstash-Cron", "0 0 1 1 *"), ("Upstash-Schedule-Id", "options"), ("Upstash-Delay", "90s"),
                     ("Upstash-Callback", "http://127.0.0.1:9/done"), ("Upstash-Failure-Callback", "http://127.0.0.1:9/failed"),
-                    ("Upstash-Label", "billing,nightly"), ("Upstash-Retry-Delay", "1000 * retried"), ("Upstash-Retries", "2"),
+                    ("Upstash-Callback-Forward-X-Cb", "1"), ("Upstash-Failure-Callback-Forward-Authorization", "Bearer sk_live_hidden"),
+                    ("Upstash-Timeout", "7s"), ("Upstash-Label", "billing,nightly"), ("Upstash-Retry-Delay", "1000 * retried"), ("Upstash-Retries", "2"),
                     ("Upstash-Flow-Control-Key", "nightly"), ("Upstash-Flow-Control-Value", "rate=5,period=1m,parallelism=2"),
                 ])
             #expect(created.status == 200, "\(created.body)")
@@ -109,6 +110,10 @@ struct QStashSchedulesTests {
             #expect(read["bodyBase64"] == .string(Data(body).base64EncodedString()) && read["body"] == nil, "a body that is no UTF-8, in base64")
             #expect(read["delay"] == 90 && read["retries"] == 2)
             #expect(read["callback"] == "http://127.0.0.1:9/done" && read["failureCallback"] == "http://127.0.0.1:9/failed")
+            // qstash-py's parse_schedule_response reads these three back into a Schedule.
+            #expect(read["timeout"] == 7)
+            #expect(read["callbackHeader"] == ["X-Cb": ["1"]])
+            #expect(read["failureCallbackHeader"] == ["Authorization": ["[redacted]"]], "a credential is never shown")
             #expect(read["label"] == "billing,nightly" && read["labels"] == ["billing", "nightly"])
             #expect(read["retryDelayExpression"] == "1000 * retried")
             #expect(read["flowControlKey"] == "nightly" && read["rate"] == 5 && read["period"] == 60 && read["parallelism"] == 2)

@@ -27,12 +27,13 @@ public struct HTTPDeliveryTarget: DeliveryTarget {
         let headers = DeliveryHeaders(
             signature: signature, messageId: message.id, retried: message.attempt, runId: message.runIdHeader,
             runCreatedAt: message.role == .workflow ? runCreatedAt.map(\.millisecondsSinceEpoch) : nil,
-            contentType: message.contentType, topicName: message.urlGroup, forwarded: message.headers.map { ($0.name, $0.value) })
+            contentType: message.contentType, topicName: message.urlGroup, callerIp: message.callerIp, forwarded: message.headers.map { ($0.name, $0.value) })
         // Bounded to a day, so the duration is always representable.
         let timeout = min(max(message.timeoutMilliseconds ?? defaultTimeout, 1), 86_400_000)
         let request = OutgoingRequest(
             method: message.method, url: message.destination, headers: headers.fields.fields,
-            body: message.method == "GET" || message.method == "HEAD" ? nil : body,
+            // QStash passes the body as it is, whatever the method; a HEAD request has none.
+            body: message.method == "HEAD" || (message.method == "GET" && body.isEmpty) ? nil : body,
             timeout: (try? DurationValue(nanoseconds: Int128(timeout) * 1_000_000)) ?? .zero)
         do {
             let response = try await transport.send(request)

@@ -10,7 +10,7 @@ public struct DeliveryHeaders: Sendable {
         "content-length", "host", "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
         "proxy-connection", "proxy-authenticate", "proxy-authorization", "expect",
         "upstash-signature", "upstash-message-id", "upstash-retried", "upstash-workflow-runid", "upstash-workflow-createdat",
-        "upstash-topic-name",
+        "upstash-topic-name", "upstash-caller-ip",
     ]
 
     /// The parts of one delivery attempt.
@@ -24,13 +24,15 @@ public struct DeliveryHeaders: Sendable {
     public var contentType: String?
     /// The URL group the message was published to (`Upstash-Topic-Name`).
     public var topicName: String?
+    /// The address of the client that published the message (`Upstash-Caller-Ip`).
+    public var callerIp: String?
     /// The message's forwarded headers (`Upstash-Forward-*`, prefix stripped, or run-level ones).
     public var forwarded: [(name: String, value: String)]
 
     /// Headers for one attempt.
     public init(
         signature: String, messageId: String, retried: Int, runId: String? = nil, runCreatedAt: Int64? = nil,
-        contentType: String? = nil, topicName: String? = nil, forwarded: [(name: String, value: String)] = []
+        contentType: String? = nil, topicName: String? = nil, callerIp: String? = nil, forwarded: [(name: String, value: String)] = []
     ) {
         self.signature = signature
         self.messageId = messageId
@@ -39,6 +41,7 @@ public struct DeliveryHeaders: Sendable {
         self.runCreatedAt = runCreatedAt
         self.contentType = contentType
         self.topicName = topicName
+        self.callerIp = callerIp
         self.forwarded = forwarded
     }
 
@@ -58,6 +61,7 @@ public struct DeliveryHeaders: Sendable {
         if let runId { headers.append("Upstash-Workflow-RunId", runId) }
         if let runCreatedAt { headers.append("Upstash-Workflow-CreatedAt", String(runCreatedAt)) }
         if let topicName { headers.append("Upstash-Topic-Name", topicName) }
+        if let callerIp { headers.append("Upstash-Caller-Ip", callerIp) }
         headers.append("User-Agent", "Upstash-QStash")
         return headers
     }

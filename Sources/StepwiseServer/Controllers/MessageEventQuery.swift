@@ -16,7 +16,10 @@ struct MessageEventQuery {
     var matchesNothing = false
 
     /// States of QStash's log that Stepwise does not record: a delivery under way, a cancel asked for.
-    static let statesNotLogged: Set<String> = ["ACTIVE", "IN_PROGRESS", "CANCEL_REQUESTED"]
+    static let statesNotLogged: Set<String> = ["ACTIVE", "CANCEL_REQUESTED"]
+
+    /// QStash's filter of the events of a message on its way: ACTIVE (not logged here), RETRY, ERROR.
+    static let inProgress = "IN_PROGRESS"
 
     /// Reads `parameters`; an error names the parameter that is wrong.
     init(_ parameters: Hummingbird.Parameters) throws(ProtocolError) {
@@ -25,11 +28,13 @@ struct MessageEventQuery {
         before = try query.cursor { text in Int64(text).flatMap { $0 > 0 ? $0 : nil } }
         if let text = try query.single("state") {
             if let state = MessageEvent.State(rawValue: text) {
-                filter.state = state
+                filter.states = [state]
+            } else if text == Self.inProgress {
+                filter.states = [.retry, .error]
             } else if Self.statesNotLogged.contains(text) {
                 matchesNothing = true
             } else {
-                let known = MessageEvent.State.allCases.map(\.rawValue) + Self.statesNotLogged.sorted()
+                let known = MessageEvent.State.allCases.map(\.rawValue) + Self.statesNotLogged.sorted() + [Self.inProgress]
                 throw ProtocolError("unknown state '\(text)'; QStash's are \(known.joined(separator: ", "))")
             }
         }

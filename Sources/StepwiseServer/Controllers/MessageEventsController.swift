@@ -13,6 +13,8 @@ struct MessageEventsController: Sendable {
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         router.get("v2/events") { request, _ in await list(request) }
+        // The path of QStash's current docs; the `qstash` clients read `/v2/events`.
+        router.get("v2/logs") { request, _ in await list(request) }
     }
 
     private func list(_ request: Request) async -> Response {

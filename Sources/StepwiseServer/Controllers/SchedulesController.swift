@@ -153,6 +153,11 @@ struct SchedulesController: Sendable {
         return (QStashMessageView.headers(of: message), message.body)
     }
 
+    /// The headers a callback of the schedule's ticks is sent with, as QStash shows them.
+    private static func headers(_ target: MessageTarget) -> Value {
+        QStashMessageView.headers(target.options.forwardedHeaders.map { ForwardedHeader($0.name, $0.value) })
+    }
+
     /// A QStash schedule in QStash's shape (times in unix milliseconds, delays and periods in
     /// seconds), plus the columns of `stepwise schedules`; `lastStates` holds the state of its last
     /// tick's message, when known.
@@ -170,8 +175,12 @@ struct SchedulesController: Sendable {
             ("header", headers),
             ("retries", .int(Int64(options?.retries ?? QueuedMessage.defaultRetries))), ("isPaused", .bool(schedule.paused)),
             (bodyName, bodyValue),
-            ("delay", options?.delay.map { .int($0.milliseconds / 1_000) }), ("callback", message?.callback.map { .string($0.url) }),
-            ("failureCallback", message?.failureCallback.map { .string($0.url) }), ("queueName", message?.queue.map(Value.string)),
+            ("delay", options?.delay.map { .int($0.milliseconds / 1_000) }), ("timeout", options?.timeout.map { .int($0.milliseconds / 1_000) }),
+            ("callback", message?.callback.map { .string($0.url) }),
+            ("callbackHeader", message?.callback.map(Self.headers)),
+            ("failureCallback", message?.failureCallback.map { .string($0.url) }),
+            ("failureCallbackHeader", message?.failureCallback.map(Self.headers)),
+            ("queueName", message?.queue.map(Value.string)),
             ("label", options?.label.map(Value.string)), ("labels", options?.label.map(QStashMessageView.labels)),
             ("retryDelayExpression", options?.retryDelay.map { .string($0.text) }),
             ("flowControlKey", flow.map { .string($0.key) }),

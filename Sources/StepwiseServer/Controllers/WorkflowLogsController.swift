@@ -97,7 +97,7 @@ struct WorkflowLogsController: Sendable {
     /// The newest events of `state` (at most a page) that `narrowed` selects, newest first.
     private func events(_ state: MessageEvent.State, _ narrowed: (inout MessageEventFilter) -> Void) async throws -> [MessageEvent] {
         var filter = MessageEventFilter()
-        filter.state = state
+        filter.states = [state]
         narrowed(&filter)
         return try await engine.store.messageEvents(matching: filter, before: nil, count: MessageEventFilter.maximumPage).events
     }

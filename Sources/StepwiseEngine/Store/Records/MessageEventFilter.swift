@@ -8,8 +8,8 @@ public struct MessageEventFilter: Sendable, Equatable {
     public var messageIds: [String] = []
     /// Events of the messages of this workflow run only.
     public var runId: String?
-    /// Events of this state only.
-    public var state: MessageEvent.State?
+    /// Events in one of these states only (none: in any state).
+    public var states: [MessageEvent.State] = []
     /// The message's destination, group, queue, schedule and labels.
     public var match = MessageMatch()
     /// The earliest time taken, in milliseconds since the epoch (inclusive).
