@@ -204,6 +204,7 @@ struct QStashSchedulesTests {
                 ([("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "..")], "http://127.0.0.1:9/x", "other than '.' or '..'"),
                 ([("Upstash-Cron", "* * * * *"), ("Upstash-Retries", "many")], "http://127.0.0.1:9/x", "Upstash-Retries"),
                 ([("Upstash-Cron", "* * * * *")], "ftp://127.0.0.1/x", "ftp"),
+                ([("Upstash-Cron", "* * * * *")], "my-url-group", "schedule each of its endpoints"),
             ]
             for (headers, destination, expected) in cases {
                 let answer = try await send(.POST, stepwise.url("/v2/schedules/" + destination), body: "{}", headers: headers)

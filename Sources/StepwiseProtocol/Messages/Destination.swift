@@ -54,14 +54,6 @@ public enum Destination {
         return hostAndPort.firstIndex(of: ":").map { hostAndPort[hostAndPort.index(after: $0)...] }
     }
 
-    /// The URL after `prefix` in a raw request target (path and query exactly as received; a
-    /// schedule's destination, which is never a URL group), query included.
-    static func fromPublishTarget(_ target: String, prefix: String) throws(ProtocolError) -> String {
-        let destination = try fromTarget(target, prefix: prefix)
-        try validate(destination)
-        return destination
-    }
-
     /// Everything after `prefix` in a raw request target, but for QStash's token parameter, which
     /// admitted the request and is no part of the destination.
     static func fromTarget(_ target: String, prefix: String) throws(ProtocolError) -> String {
