@@ -96,11 +96,11 @@ extension PostgresStore {
         }
     }
 
-    public func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publication: Publication?, at time: TimestampValue)
+    public func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publications: [Publication], at time: TimestampValue)
         async throws -> Bool
     {
         try await transitions { transitions in
-            try transitions.fireQueueSchedule(id: id, expected: expected, next: next, publication: publication, at: time)
+            try transitions.fireQueueSchedule(id: id, expected: expected, next: next, publications: publications, at: time)
         }
     }
 

@@ -57,11 +57,11 @@ extension SQLiteStore {
         }
     }
 
-    public func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publication: Publication?, at time: TimestampValue)
+    public func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publications: [Publication], at time: TimestampValue)
         async throws -> Bool
     {
         try await pool.write { db in
-            try SQLiteTransaction.transitions(db).fireQueueSchedule(id: id, expected: expected, next: next, publication: publication, at: time)
+            try SQLiteTransaction.transitions(db).fireQueueSchedule(id: id, expected: expected, next: next, publications: publications, at: time)
         }
     }
 

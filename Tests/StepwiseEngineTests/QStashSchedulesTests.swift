@@ -143,6 +143,34 @@ struct QStashSchedulesTests {
         }
     }
 
+    @Test("a schedule to a URL group delivers each tick to every endpoint the group has then; a tick after the group's deletion is skipped", arguments: StoreKind.testable)
+    func aScheduleToAURLGroupFansOut(kind: StoreKind) async throws {
+        let clock = try VirtualClock.at("2026-06-01T00:00:30Z")
+        try await CountingServer.with { target in
+            try await RunningServer.with([], store: kind, configuration: Self.polling, clock: { clock.now }) { stepwise in
+                let endpoints: Value = ["endpoints": [["url": .string(target.url("/first"))], ["url": .string(target.url("/second")), "name": "two"]]]
+                #expect(try await send(.POST, stepwise.url("/v2/topics/team/endpoints"), body: endpoints.jsonText()).status == 200)
+                let created = try await send(
+                    .POST, stepwise.url("/v2/schedules/team"), body: "tick", headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "fan")])
+                #expect(created.status == 200, "\(created.body)")
+                #expect(try await send(.GET, stepwise.url("/v2/schedules/fan")).json?["destination"] == "team")
+                clock.advance(to: try TimestampValue(parsing: "2026-06-01T00:01:00Z"))
+                for path in ["/first", "/second"] {
+                    let received = try await eventually("the tick at \(path)") { target.requests(to: path).first }
+                    #expect(received.body == "tick")
+                    #expect(received.header("Upstash-Schedule-Id") == "fan" && received.header("Upstash-Topic-Name") == "team")
+                }
+                #expect(try await send(.DELETE, stepwise.url("/v2/topics/team")).status == 200)
+                clock.advance(to: try TimestampValue(parsing: "2026-06-01T00:02:00Z"))
+                _ = try await eventually("the next tick passed") { () async throws -> Bool? in
+                    try await send(.GET, stepwise.url("/v2/schedules/fan")).json?["nextScheduleTime"]?.int
+                        == (try TimestampValue(parsing: "2026-06-01T00:03:00Z")).millisecondsSinceEpoch ? true : nil
+                }
+                #expect(target.requests(to: "/first").count == 1 && target.requests(to: "/second").count == 1, "no group, nothing delivered")
+            }
+        }
+    }
+
     @Test("a schedule stored with headers a new message may no longer carry (a timeout or a rate period of 0) still fires at its ticks")
     func anOlderScheduleStillFires() async throws {
         let clock = try VirtualClock.at("2026-06-01T00:00:30Z")
@@ -204,7 +232,7 @@ struct QStashSchedulesTests {
                 ([("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "..")], "http://127.0.0.1:9/x", "other than '.' or '..'"),
                 ([("Upstash-Cron", "* * * * *"), ("Upstash-Retries", "many")], "http://127.0.0.1:9/x", "Upstash-Retries"),
                 ([("Upstash-Cron", "* * * * *")], "ftp://127.0.0.1/x", "ftp"),
-                ([("Upstash-Cron", "* * * * *")], "my-url-group", "schedule each of its endpoints"),
+                ([("Upstash-Cron", "* * * * *")], "no-such-group", "no URL group named 'no-such-group'"),
             ]
             for (headers, destination, expected) in cases {
                 let answer = try await send(.POST, stepwise.url("/v2/schedules/" + destination), body: "{}", headers: headers)

@@ -15,7 +15,7 @@ extension WorkflowEngine {
         let now = clock()
         let next = try Self.nextTick(cron: request.cron, zone: request.timeZone, after: now)
         try NewMessageRules.check(request.message, at: now)
-        _ = try PublicationPlanner(now: now).plan(request.message)
+        for message in try await tickMessages(request.message) { _ = try PublicationPlanner(now: now).plan(message) }
         let schedule = QueueSchedule(
             id: request.scheduleId ?? RunIdentifier.fresh(prefix: "scd_"),
             destination: request.message.destination, cron: request.cron, timeZone: request.timeZone,
@@ -49,18 +49,40 @@ extension WorkflowEngine {
             }
             guard let cron = try? CronExpression(parsing: schedule.cron) else { continue }
             let next = latestTick(cron, from: tick, zone: schedule.timeZone, now: now).next
-            var publication: Publication?
-            do {
-                publication = try PublicationPlanner(now: now).plan(try schedule.tickMessage()).queued(bySchedule: schedule.id)
-            } catch {
-                logger.error("schedule \(schedule.id) cannot publish its message: \(error.message)")
-            }
-            if try await store.fireQueueSchedule(id: schedule.id, expected: tick, next: next, publication: publication, at: now), publication != nil {
+            let publications = try await tickPublications(of: schedule, at: now)
+            if try await store.fireQueueSchedule(id: schedule.id, expected: tick, next: next, publications: publications, at: now),
+                !publications.isEmpty
+            {
                 queueChanged()
             }
             earliest = [earliest, next].compactMap { $0 }.min()
         }
         return earliest
+    }
+
+    /// What a tick of `schedule` publishes: its message, or a copy for each endpoint of the URL
+    /// group it names as they are now; none, with the reason logged, when that cannot be (the
+    /// group was deleted since, say): the tick is skipped, the schedule goes on.
+    private func tickPublications(of schedule: QueueSchedule, at now: TimestampValue) async throws -> [Publication] {
+        do {
+            let planner = PublicationPlanner(now: now)
+            return try await tickMessages(try schedule.tickMessage()).map { try planner.plan($0).queued(bySchedule: schedule.id) }
+        } catch let error as ProtocolError {
+            logger.error("schedule \(schedule.id) cannot publish its message: \(error.message)")
+            return []
+        }
+    }
+
+    /// The messages a tick of a schedule of `message` publishes: `message`, or a copy for each
+    /// endpoint of the URL group it names; an error says why there are none.
+    private func tickMessages(_ message: PublishedMessage) async throws -> [PublishedMessage] {
+        switch try await expandingURLGroups([message]) {
+        case .success(let expanded): return Array(expanded.joined())
+        case .failure(.unknownURLGroup(let name)):
+            throw ProtocolError("there is no URL group named '\(name)'; add endpoints with POST /v2/topics/\(name)/endpoints")
+        case .failure(.invalid(let error)): throw error
+        case .failure(let refusal): throw ProtocolError("the message cannot be published: \(refusal)")
+        }
     }
 
     /// The first tick of `cron` in `zone` after `instant`; an error naming what is wrong with

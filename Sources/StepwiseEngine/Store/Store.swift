@@ -149,9 +149,10 @@ public protocol Store: Sendable {
     /// none with that id.
     func setQueueSchedulePaused(id: String, paused: Bool, next: TimestampValue?) async throws -> Bool
     /// Records that schedule `id` fired its tick `expected` and moves it to `next`, applying
-    /// `publication` (the tick's message) in the same transaction; false when another node fired
-    /// it first, or it was paused, changed or removed meanwhile.
-    func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publication: Publication?, at time: TimestampValue)
+    /// `publications` (the tick's message, one per endpoint of a URL group) in the same
+    /// transaction; false when another node fired it first, or it was paused, changed or removed
+    /// meanwhile.
+    func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publications: [Publication], at time: TimestampValue)
         async throws -> Bool
 
     /// The signing keys of deliveries: the stored pair, or `fresh` once stored when there is none

@@ -23,15 +23,17 @@ extension RunTransitions {
     }
 
     /// Records that QStash schedule `id` fired its tick `expected` and moves it to `next`,
-    /// applying `publication` (the tick's message); false when another node fired it first, or it
-    /// was paused, changed or removed meanwhile.
-    public func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publication: Publication?, at time: TimestampValue)
+    /// applying `publications` (the tick's message, one per endpoint of a URL group; the last one
+    /// stored is the schedule's last message); false when another node fired it first, or it was
+    /// paused, changed or removed meanwhile.
+    public func fireQueueSchedule(id: String, expected: TimestampValue, next: TimestampValue?, publications: [Publication], at time: TimestampValue)
         throws -> Bool
     {
         guard try transaction.advanceQueueSchedule(id: id, expected: expected, next: next) else { return false }
-        guard let publication else { return true }
-        if case .stored(let messageId) = try apply(publication, at: time) {
-            try transaction.setLastMessageId(scheduleId: id, messageId: messageId)
+        for publication in publications {
+            if case .stored(let messageId) = try apply(publication, at: time) {
+                try transaction.setLastMessageId(scheduleId: id, messageId: messageId)
+            }
         }
         return true
     }

@@ -34,12 +34,8 @@ public struct ScheduleRequest: Sendable {
             let name = field.name.lowercased()
             return name == "content-type" || name.hasPrefix("upstash-") && !["upstash-cron", "upstash-schedule-id"].contains(name)
         })
-        let destination = try Destination.fromTarget(target, prefix: Self.pathPrefix)
-        if QStashName.isValid(destination) {
-            throw ProtocolError("'\(destination)' is no http(s) URL: a schedule delivers to one URL (QStash's schedules to a URL group are not served; schedule each of its endpoints)")
-        }
-        try Destination.validate(destination)
-        message = try PublishedMessage(destination: destination, headers: messageHeaders, body: body)
+        // A URL or a URL group's name, as a publish takes.
+        message = try PublishedMessage(destination: Destination.fromTarget(target, prefix: Self.pathPrefix), headers: messageHeaders, body: body)
     }
 
     /// `CRON_TZ=Europe/Berlin 0 9 * * *` → (`0 9 * * *`, `Europe/Berlin`).
