@@ -4,6 +4,7 @@ import StepwiseEngine
 import StepwiseSQLite
 import StepwiseExpressions
 import StepwiseLanguage
+import StepwiseProtocol
 import StepwiseRuntime
 
 /// `stepwise run FILE`: one run to completion in this process, with a temporary store, printing
@@ -18,7 +19,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let definition = try loadDefinition()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-run-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-run-\(RandomHex.digits(32))")
         defer { try? FileManager.default.removeItem(at: folder) }
         let store = try SQLiteStore(path: folder.appendingPathComponent("run.db").path)
         let runner = WorkflowRunner(

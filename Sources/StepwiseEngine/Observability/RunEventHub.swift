@@ -4,7 +4,9 @@ import Synchronization
 /// Hands every `RunEvent` the engine publishes to each current subscriber. A subscriber that
 /// reads slowly loses its oldest undelivered events (a bounded buffer), never slows the engine.
 public final class RunEventHub: Sendable {
-    private let subscribers = Mutex<[UUID: AsyncStream<RunEvent>.Continuation]>([:])
+    private let subscribers = Mutex<[Int: AsyncStream<RunEvent>.Continuation]>([:])
+    /// The key of the next subscriber: a count, unique for the hub's life.
+    private let nextKey = Mutex(0)
 
     /// Events buffered per subscriber before the oldest are dropped.
     public static let buffer = 1_024
@@ -13,7 +15,10 @@ public final class RunEventHub: Sendable {
 
     /// The events published from now on, until the stream's consumer stops reading it.
     public func subscribe() -> AsyncStream<RunEvent> {
-        let id = UUID()
+        let id = nextKey.withLock { key in
+            defer { key += 1 }
+            return key
+        }
         let (stream, continuation) = AsyncStream<RunEvent>.makeStream(bufferingPolicy: .bufferingNewest(Self.buffer))
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }

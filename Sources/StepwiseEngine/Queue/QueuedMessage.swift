@@ -142,11 +142,7 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
 
     /// A new message id, `msg_` and 32 random hex digits.
     public static func freshId() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return "msg_" + (0..<2).map { _ in
-            let word = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - word.count) + word
-        }.joined()
+        "msg_" + RandomHex.digits(32)
     }
 
     /// The stored form without the body, which the store keeps as bytes beside it.

@@ -13,7 +13,7 @@ public enum RunIdentifier {
 
     /// A fresh id: `prefix` (a run's `wfr_` by default) and 32 random hex digits.
     static func fresh(prefix: String = "wfr_") -> String {
-        prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        prefix + RandomHex.digits(32)
     }
 
     /// The id of the run of a schedule's tick at `secondsSinceEpoch`: the same on every node, so

@@ -119,7 +119,7 @@ public struct WorkflowEndpoint: Sendable {
             }
         }
         let runId = request.runId ?? request.headers["upstash-message-id"].map(Self.runId(startedBy:))
-            ?? "wfr_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            ?? "wfr_" + RandomHex.digits(32)
         let flowControl: FlowControl?
         do {
             flowControl = try Self.flowControl(of: definition.workflow, input: input, runId: runId)
