@@ -11,6 +11,8 @@ public final class SQLiteStore: Store {
     /// The writes of the delivery path (starts, claims, completions, notifies, publications),
     /// which concurrent callers commit together.
     let groupCommit: CommitBatcher
+    /// Refuses commits once the store's files were deleted or replaced under the server.
+    let fileGuard: StoreFileGuard
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     public init(path: String) throws {
@@ -31,6 +33,9 @@ public final class SQLiteStore: Store {
         // DatabasePool sets synchronous = NORMAL after the setup hook; durability needs FULL.
         try pool.writeWithoutTransaction { db in try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
         try SQLiteSchema.migrate(pool)
+        // After the migrations, which create the write-ahead log.
+        fileGuard = try StoreFileGuard(path: path)
+        pool.writeWithoutTransaction { [fileGuard] db in db.add(transactionObserver: fileGuard, extent: .databaseLifetime) }
     }
 
     public func saveDefinition(_ definition: StoredDefinition) async throws {
@@ -125,6 +130,7 @@ public final class SQLiteStore: Store {
     }
 
     public func checkAvailable() async throws {
+        try fileGuard.check()
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 

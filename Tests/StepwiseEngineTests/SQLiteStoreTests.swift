@@ -271,6 +271,33 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a store whose file or write-ahead log is deleted or replaced under the server commits nothing more and is unavailable, as long as that lasts", arguments: ["", "-wal"])
+    func deletedStoreFilesRefuseCommits(suffix: String) async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            let path = s.directory.path("guarded.db")
+            let store = try SQLiteStore(path: path)
+            try await store.saveDefinition(s.definition)
+            _ = try await store.createRun(s.newRun("before", at: 0))
+            let moved = s.directory.path("moved" + suffix)
+            try FileManager.default.moveItem(atPath: path + suffix, toPath: moved)
+            func refused(_ what: String, _ body: () async throws -> Void) async {
+                await #expect(throws: StoreUnavailable.self, "\(what) with \(path + suffix) gone") { try await body() }
+            }
+            await refused("a run's start") { _ = try await store.createRun(s.newRun("lost", at: 1)) }
+            await refused("a claim") { _ = try await store.claimDueMessages(now: s.at(0), limit: 1, owner: "node-a", leaseUntil: s.at(900)) }
+            await refused("the readiness check") { try await store.checkAvailable() }
+            // Another file at the path is not the one opened either.
+            _ = FileManager.default.createFile(atPath: path + suffix, contents: Data())
+            await refused("a run's start") { _ = try await store.createRun(s.newRun("lost", at: 1)) }
+            try FileManager.default.removeItem(atPath: path + suffix)
+            try FileManager.default.moveItem(atPath: moved, toPath: path + suffix)
+            _ = try await store.createRun(s.newRun("after", at: 2))
+            try await store.checkAvailable()
+            #expect(try await store.run(id: "lost") == nil)
+            #expect(try await store.run(id: "after") != nil)
+        }
+    }
+
     @Test("everything survives closing and reopening the file; the file is in WAL mode")
     func survivesReopening() async throws {
         try await StoreFixture.with(.sqlite) { s in
