@@ -128,6 +128,7 @@ struct ServerOption: ParsableArguments {
     /// past 65535 written with an IP address), naming the problem.
     func validate() throws {
         try AccessToken.checkGiven(explicit: token)
+        try AccessToken.checkFile(explicit: token)
         // The value may come from $STEPWISE_SERVER rather than the command line: name both.
         guard let url = URL(string: server), OutgoingRequest.isRequestable(url) else {
             throw ValidationError("the server URL '\(server)' (--server, $STEPWISE_SERVER) is not an http(s) URL like http://127.0.0.1:8080")

@@ -19,7 +19,7 @@ struct AccessToken {
     /// node's; else this node's file or a new one, unless another node stored a token first.
     static func forServer(explicit: String?, node: String, store: any Store) async throws -> (token: SharedToken, source: String) {
         try await SharedToken.resolve(
-            explicit: given(explicit: explicit).map { ($0.value, $0.source) }, local: fromFile().map { ($0.value, $0.source) },
+            explicit: given(explicit: explicit).map { ($0.value, $0.source) }, local: try fromFile().map { ($0.value, $0.source) },
             node: node, store: store
         ) {
             let created = try create()
@@ -27,9 +27,21 @@ struct AccessToken {
         }
     }
 
-    /// The token a client sends, if one is configured.
+    /// The token a client sends, if one is configured (`checkFile` told already why a file
+    /// cannot give one).
     static func forClient(explicit: String?) -> AccessToken? {
-        given(explicit: explicit) ?? fromFile()
+        given(explicit: explicit) ?? (try? fromFile())
+    }
+
+    /// Refuses a token file the client would read (none was given) that cannot give a token,
+    /// naming it and why: sending no token would only earn a 401.
+    static func checkFile(explicit: String?) throws {
+        guard given(explicit: explicit) == nil else { return }
+        do {
+            _ = try fromFile()
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// Refuses a token given with `--token` or in the environment that holds a control
@@ -49,10 +61,24 @@ struct AccessToken {
         return nil
     }
 
-    private static func fromFile() -> AccessToken? {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+    /// The token in `file`; `nil` when there is no such file. A file that cannot be read or
+    /// holds no token is an error naming it: `serve` would otherwise replace it with a new token,
+    /// and every client holding the old one would get 401.
+    private static func fromFile() throws(CommandFailure) -> AccessToken? {
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        let advice = "fix it, or delete it and `stepwise serve` makes a new token"
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            throw CommandFailure.usage("cannot read the API token from \(file): \((error as NSError).localizedDescription); \(advice)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw CommandFailure.usage("\(file) is not UTF-8 text, so it holds no API token; \(advice)")
+        }
         let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return value.isEmpty ? nil : AccessToken(value: value, source: file)
+        guard !value.isEmpty else { throw CommandFailure.usage("\(file) is empty: it holds no API token; \(advice)") }
+        return AccessToken(value: value, source: file)
     }
 
     /// Creates the file with a new random token.
