@@ -15,7 +15,26 @@ public final class SQLiteStore: Store {
     let fileGuard: StoreFileGuard
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    public init(path: String) throws {
+    /// An error names the file and what is wrong with it.
+    public convenience init(path: String) throws {
+        let opened: (pool: DatabasePool, fileGuard: StoreFileGuard)
+        do {
+            opened = try Self.open(path: path)
+        } catch let error as SQLiteSchemaError {
+            throw error
+        } catch {
+            throw SQLiteOpenFailure(path: path, error: error)
+        }
+        self.init(pool: opened.pool, fileGuard: opened.fileGuard)
+    }
+
+    private init(pool: DatabasePool, fileGuard: StoreFileGuard) {
+        self.pool = pool
+        groupCommit = CommitBatcher(pool: pool)
+        self.fileGuard = fileGuard
+    }
+
+    private static func open(path: String) throws -> (pool: DatabasePool, fileGuard: StoreFileGuard) {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         var configuration = Configuration()
@@ -28,14 +47,14 @@ public final class SQLiteStore: Store {
             try db.cachedStatement(sql: "PRAGMA temp_store = MEMORY").execute()
             DestinationFunctions.add(to: db)
         }
-        pool = try DatabasePool(path: path, configuration: configuration)
-        groupCommit = CommitBatcher(pool: pool)
+        let pool = try DatabasePool(path: path, configuration: configuration)
         // DatabasePool sets synchronous = NORMAL after the setup hook; durability needs FULL.
         try pool.writeWithoutTransaction { db in try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
         try SQLiteSchema.migrate(pool)
         // After the migrations, which create the write-ahead log.
-        fileGuard = try StoreFileGuard(path: path)
-        pool.writeWithoutTransaction { [fileGuard] db in db.add(transactionObserver: fileGuard, extent: .databaseLifetime) }
+        let fileGuard = try StoreFileGuard(path: path)
+        pool.writeWithoutTransaction { db in db.add(transactionObserver: fileGuard, extent: .databaseLifetime) }
+        return (pool, fileGuard)
     }
 
     public func saveDefinition(_ definition: StoredDefinition) async throws {

@@ -298,6 +298,28 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a store file that cannot be opened is refused naming the file and what is wrong, and left as it is", arguments: [
+        ("garbage", "it is not a SQLite database"), ("folder", "the file cannot be opened: is it a folder"), ("parent", "parent"),
+    ])
+    func unusableStoreFiles(kind: String, problem: String) async throws {
+        try await StoreFixture.with(.sqlite) { s in
+            let path = kind == "parent" ? s.directory.path("taken/unusable.db") : s.directory.path("unusable.db")
+            switch kind {
+            case "garbage": #expect(FileManager.default.createFile(atPath: path, contents: Data((0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) })))
+            case "folder": try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            default: #expect(FileManager.default.createFile(atPath: s.directory.path("taken"), contents: Data("a file".utf8)))
+            }
+            let before = FileManager.default.contents(atPath: path)
+            #expect {
+                _ = try SQLiteStore(path: path)
+            } throws: { error in
+                let text = "\(error)"
+                return text.hasPrefix("cannot open the store \(path): ") && (kind == "parent" || text.contains(problem))
+            }
+            #expect(FileManager.default.contents(atPath: path) == before)
+        }
+    }
+
     @Test("everything survives closing and reopening the file; the file is in WAL mode")
     func survivesReopening() async throws {
         try await StoreFixture.with(.sqlite) { s in
