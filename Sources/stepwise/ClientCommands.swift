@@ -16,9 +16,18 @@ struct TriggerCommand: AsyncParsableCommand {
     @OptionGroup var server: ServerOption
 
     func run() async throws {
-        let headers = (runId.map { [("Upstash-Workflow-RunId", $0)] } ?? []) + (label.map { [("Upstash-Label", $0)] } ?? [])
-        let started = try await server.client.expectSuccess(.POST, "/workflows/\(name)", body: try InputArgument.value(input), headers: headers)
-        guard wait, let id = started["workflowRunId"]?.stringText else {
+        // Chosen here, so that a start whose answer was lost can be found, and sent again safely.
+        let id = runId ?? "wfr_" + RandomHex.digits(32)
+        let headers = [("Upstash-Workflow-RunId", id)] + (label.map { [("Upstash-Label", $0)] } ?? [])
+        let started: Value
+        do {
+            started = try await server.client.expectSuccess(.POST, "/workflows/\(name)", body: try InputArgument.value(input), headers: headers)
+        } catch CommandFailure.unreachable(let message) {
+            throw CommandFailure.unreachable(
+                "\(message). The run's id is \(id): if the server got the request, `stepwise logs \(id)` shows the run, "
+                    + "and starting it again with `--run-id \(id)` starts it at most once")
+        }
+        guard wait else {
             print(started.jsonText(pretty: true))
             return
         }

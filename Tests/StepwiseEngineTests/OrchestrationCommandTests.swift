@@ -255,6 +255,24 @@ struct OrchestrationCommandTests {
         #expect(store.standardError.contains("port 99999 is not a number from 1 to 65535"), "\(store.standardError)")
     }
 
+    @Test("trigger chooses the run's id itself, so a start whose answer was lost names the run and can be sent again safely")
+    func triggerNamesItsRunWhenTheServerDoesNotAnswer() async throws {
+        let lost = try await run(["trigger", "greeting", "--server", "http://127.0.0.1:9", "--token", "x"])
+        #expect(lost.status == 2, "\(lost.standardError)")
+        let id = try #require(lost.standardError.firstMatch(of: /The run's id is (wfr_[0-9a-f]{32})/)?.output.1, "\(lost.standardError)")
+        #expect(lost.standardError.contains("--run-id \(id)"))
+        let hello = try definition("workflow: hello\nsteps:\n  - id: done\n    return: 1\n")
+        try await RunningServer.with([hello]) { server in
+            let first = try await cli("trigger", "hello", server: server)
+            #expect(first.status == 0, "\(first.standardError)")
+            let chosen = try #require(try Value(json: first.standardOutput)["workflowRunId"]?.string)
+            #expect(chosen.wholeMatch(of: /wfr_[0-9a-f]{32}/) != nil)
+            let again = try await cli("trigger", "hello", "--run-id", chosen, server: server)
+            #expect(try Value(json: again.standardOutput)["workflowRunId"]?.string == chosen)
+            #expect(try await server.store.runs(.init()).count == 1, "the same id starts the run at most once")
+        }
+    }
+
     @Test("stepwise runs --limit pages through the API's cursor past its 1,000 runs a page")
     func runsPastOnePage() async throws {
         let hello = try definition("workflow: hello\nsteps:\n  - id: done\n    return: 1\n")
