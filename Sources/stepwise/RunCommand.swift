@@ -47,7 +47,11 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func loadDefinition() throws -> WorkflowDefinition {
-        guard let source = try? String(contentsOfFile: file, encoding: .utf8) else { throw CommandFailure.usage("cannot read \(file)") }
+        let source: String
+        switch WorkflowSourceReader.text(atPath: file) {
+        case .success(let text): source = text
+        case .failure(let unreadable): throw CommandFailure.usage("cannot read \(file): \(unreadable.reason)")
+        }
         let checked = WorkflowFile(path: file, source: source)
         guard let workflow = checked.workflow, !checked.hasErrors else {
             FileHandle.standardError.write(Data(DiagnosticFormat.text.render([checked]).utf8))
@@ -63,9 +67,8 @@ struct RunCommand: AsyncParsableCommand {
         guard main.workflow.invokedWorkflows.contains(where: { $0.value != main.name }) else { return [] }
         let folder = (file as NSString).deletingLastPathComponent
         var byName: [String: WorkflowFile] = [:]
-        for source in try WorkflowSources.read([folder.isEmpty ? "." : folder], recursive: false) {
-            guard let text = source.text else { continue }
-            let neighbour = WorkflowFile(path: source.path, source: text)
+        for path in try WorkflowSources.paths([folder.isEmpty ? "." : folder], recursive: false) {
+            let neighbour = WorkflowFile.reading(path: path)
             if let name = neighbour.workflow?.name.value, byName[name] == nil { byName[name] = neighbour }
         }
         var found: [WorkflowDefinition] = []

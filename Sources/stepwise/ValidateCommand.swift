@@ -23,12 +23,9 @@ struct ValidateCommand: ParsableCommand {
     var strict = false
 
     func run() throws {
-        let sources = try WorkflowSources.read(paths)
-        let read = sources.map { source in
-            source.text.map { WorkflowFile(path: source.path, source: $0) }
-                ?? WorkflowFile.unreadable(path: source.path, reason: "it is not UTF-8 text or cannot be opened")
-        }
-        let names = try knownWorkflows(for: read.compactMap(\.workflow), in: sources.map(\.path))
+        let sources = try WorkflowSources.paths(paths)
+        let read = sources.map(WorkflowFile.reading)
+        let names = try knownWorkflows(for: read.compactMap(\.workflow), in: sources)
         let files = WorkflowFile.checkingNames(read.map { $0.checkingInvokes(against: names) })
         print(format.render(files), terminator: "")
         let failing = files.contains { file in
@@ -45,8 +42,8 @@ struct ValidateCommand: ParsableCommand {
         let own = Set(workflows.map(\.name.value))
         guard !workflows.flatMap(\.invokedWorkflows).allSatisfy({ own.contains($0.value) }) else { return own }
         let folders = Set(paths.map { ($0 as NSString).deletingLastPathComponent }).map { $0.isEmpty ? "." : $0 }
-        let neighbours = try WorkflowSources.read(folders.sorted(), recursive: false)
-        return own.union(neighbours.compactMap { source in source.text.flatMap { WorkflowFile(path: source.path, source: $0).workflow?.name.value } })
+        let neighbours = try WorkflowSources.paths(folders.sorted(), recursive: false)
+        return own.union(neighbours.compactMap { WorkflowFile.reading(path: $0).workflow?.name.value })
     }
 }
 
@@ -54,10 +51,9 @@ extension DiagnosticFormat: ExpressibleByArgument {}
 
 /// Finds and reads workflow files from the paths given on the command line.
 enum WorkflowSources {
-    /// The `.yaml`/`.yml` files under `paths`, sorted, with their text (`nil` for a file that
-    /// cannot be read as UTF-8, which is reported with the others); exits with status 2 when a
-    /// path does not exist.
-    static func read(_ paths: [String], recursive: Bool = true) throws -> [(path: String, text: String?)] {
+    /// The `.yaml`/`.yml` files under `paths`, sorted (`WorkflowFile.reading` reads each, and
+    /// says why one cannot be read); exits with status 2 when a path does not exist.
+    static func paths(_ paths: [String], recursive: Bool = true) throws -> [String] {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -70,18 +66,18 @@ enum WorkflowSources {
                 files.append(path)
             }
         }
-        return files.map { path in
-            (path, FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) })
-        }
+        return files
     }
 
     private static func workflowFiles(in folder: String, recursive: Bool) -> [String] {
         let enumerator = FileManager.default.enumerator(atPath: folder)
         var found: [String] = []
         while let relative = enumerator?.nextObject() as? String {
-            guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
-            guard recursive || !relative.contains("/") else { continue }
-            found.append((folder as NSString).appendingPathComponent(relative))
+            let file = (folder as NSString).appendingPathComponent(relative)
+            guard WorkflowSourceReader.isWorkflowFileName(relative), recursive || !relative.contains("/"), !WorkflowSourceReader.isFolder(file) else {
+                continue
+            }
+            found.append(file)
         }
         return found.sorted()
     }

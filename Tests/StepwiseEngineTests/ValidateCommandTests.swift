@@ -66,6 +66,27 @@ struct ValidateCommandTests {
         #expect(!result.standardOutput.contains("good.yaml:"), "the good file has nothing to report")
     }
 
+    @Test("files that cannot be read are each reported with the file system's reason, by validate and by serve, which lists them all")
+    func unreadableFilesSayWhy() throws {
+        _ = try write("good.yaml", "workflow: good\nsteps:\n  - id: done\n    return: 1\n")
+        try FileManager.default.createDirectory(atPath: directory.path("folder.yaml"), withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: directory.path("loop.yaml"), withDestinationPath: directory.path("loop2.yaml"))
+        try FileManager.default.createSymbolicLink(atPath: directory.path("loop2.yaml"), withDestinationPath: directory.path("loop.yaml"))
+        try Data([0x77, 0xFF]).write(to: URL(fileURLWithPath: directory.path("binary.yaml")))
+        // A folder named like a workflow file is searched, never read as one.
+        _ = try write("folder.yaml/inner.yaml", "workflow: inner\nsteps:\n  - id: done\n    return: 1\n")
+        let expected = [("loop.yaml", "too many levels of symbolic links"), ("binary.yaml", "it is not UTF-8 text")]
+        let validated = try stepwise("validate", directory.url.path)
+        #expect(validated.status == 1)
+        let served = try stepwise("serve", "--workflows", directory.url.path, "--port", "1", "--store", "sqlite:" + directory.path("store.db"), "--token", "t")
+        #expect(served.status != 0)
+        #expect(!validated.standardOutput.contains("folder.yaml:") && !served.standardError.contains("folder.yaml:"))
+        for (file, reason) in expected {
+            #expect(validated.standardOutput.contains("\(file):") && validated.standardOutput.contains("cannot read the file: \(reason)"), "\(validated.standardOutput)")
+            #expect(served.standardError.contains("\(file):") && served.standardError.contains("cannot read the file: \(reason)"), "\(served.standardError)")
+        }
+    }
+
     @Test("one file checked alone: an invoke of a workflow in its folder passes, of one that is nowhere is reported; a file next to it that is not a workflow is read only for invoke")
     func invokedNeighbours() throws {
         _ = try write("child.yaml", "workflow: child\nsteps:\n  - id: done\n    return: 1\n")

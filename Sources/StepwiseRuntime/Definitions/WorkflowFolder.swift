@@ -18,21 +18,22 @@ public struct WorkflowFolder: Sendable {
         guard let enumerator = FileManager.default.enumerator(atPath: path) else {
             throw WorkflowFolderError(message: "cannot read the workflows folder '\(path)'")
         }
-        var sources: [(String, String)] = []
+        var paths: [String] = []
         while let relative = enumerator.nextObject() as? String {
-            guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml") else { continue }
             let file = (path as NSString).appendingPathComponent(relative)
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                throw WorkflowFolderError(message: "cannot read \(file) as UTF-8 text")
-            }
-            sources.append((file, text))
+            guard WorkflowSourceReader.isWorkflowFileName(relative), !WorkflowSourceReader.isFolder(file) else { continue }
+            paths.append(file)
         }
-        self.init(sources: sources.sorted { $0.0 < $1.0 })
+        // A file that cannot be read is an error of its own, reported with every other.
+        self.init(read: paths.sorted().map(WorkflowFile.reading))
     }
 
     /// Validates the given `(path, source)` pairs as one folder.
     public init(sources: [(path: String, text: String)]) {
-        let read = sources.map { WorkflowFile(path: $0.path, source: $0.text) }
+        self.init(read: sources.map { WorkflowFile(path: $0.path, source: $0.text) })
+    }
+
+    private init(read: [WorkflowFile]) {
         let names = Set(read.compactMap { $0.workflow?.name.value })
         files = WorkflowFile.checkingNames(read.map { $0.checkingInvokes(against: names) })
         var definitions: [String: WorkflowDefinition] = [:]
