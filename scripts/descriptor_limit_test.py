@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""File-descriptor exhaustion test of `stepwise serve`: under `ulimit -n 64`, clients hold
+keep-alive connections until the server accepts no more, then start a run on each. Every start
+answered 200 must be a run of its own, stored under the id it was given (run ids once came from
+Foundation's UUID, which gives all zeros when no descriptor is left: 42 acknowledged starts
+shared one run), and the server must serve again once the connections close.
+
+Usage: python3 scripts/descriptor_limit_test.py path/to/stepwise
+
+A real process on 127.0.0.1 with its descriptor limit lowered. Prints `N passed, N failed`.
+"""
+
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HOST = "127.0.0.1"
+TOKEN = "descriptor-limit-test-token-0123456789"
+LIMIT = 64
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def send(connection, method, path, body=b""):
+    connection.sendall(
+        f"{method} {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {TOKEN}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+
+
+def receive(connection, within=5):
+    """The status and body of one answer on `connection`; `None` when none came in time."""
+    connection.settimeout(within)
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        head, rest = data.split(b"\r\n\r\n", 1)
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(rest) < length:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return None
+            rest += chunk
+        return int(head.split(b" ")[1]), rest[:length].decode(errors="replace")
+    except (socket.timeout, ConnectionError):
+        return None
+
+
+def request(port, method, path, body=b""):
+    with socket.create_connection((HOST, port), timeout=10) as connection:
+        send(connection, method, path, body)
+        return receive(connection, within=10)
+
+
+def lowered_limit():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (LIMIT, LIMIT))
+
+
+def starts_under_exhaustion(binary, folder):
+    port = free_port()
+    log = open(os.path.join(folder, "serve.log"), "w")
+    server = subprocess.Popen(
+        [binary, "serve", "--workflows", os.path.join(folder, "workflows"), "--store", "sqlite:" + os.path.join(folder, "store.db"),
+         "--host", HOST, "--port", str(port), "--token", TOKEN],
+        stdout=log, stderr=subprocess.STDOUT, preexec_fn=lowered_limit)
+    connections = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if request(port, "GET", "/health"):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(2 * LIMIT):
+            try:
+                connection = socket.create_connection((HOST, port), timeout=5)
+            except OSError:
+                break
+            send(connection, "GET", "/health")
+            if receive(connection, within=2) is None:
+                connection.close()
+                break
+            connections.append(connection)
+        assert len(connections) < 2 * LIMIT, f"{len(connections)} connections held: the limit did not bind"
+        acknowledged = []
+        for connection in connections:
+            send(connection, "POST", "/workflows/hello", b"{}")
+            answer = receive(connection)
+            if answer and answer[0] == 200:
+                acknowledged.append(json.loads(answer[1])["workflowRunId"])
+        for connection in connections:
+            connection.close()
+        connections = []
+        assert acknowledged, "no start was acknowledged: nothing was tested"
+        assert len(set(acknowledged)) == len(acknowledged), \
+            f"{len(acknowledged)} acknowledged starts share {len(set(acknowledged))} run ids: {sorted(set(acknowledged))[:3]}"
+        time.sleep(1)
+        for run_id in acknowledged:
+            answer = request(port, "GET", f"/api/runs/{run_id}")
+            assert answer and answer[0] == 200, f"acknowledged run {run_id} is not stored: {answer}"
+        return f"{len(acknowledged)} starts acknowledged with every descriptor taken, each its own stored run"
+    finally:
+        for connection in connections:
+            connection.close()
+        server.kill()
+        server.wait()
+        log.close()
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    binary = os.path.abspath(sys.argv[1])
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="stepwise-descriptors-") as folder:
+        os.makedirs(os.path.join(folder, "workflows"))
+        with open(os.path.join(folder, "workflows", "hello.yaml"), "w") as file:
+            file.write("workflow: hello\nsteps:\n  - id: done\n    return: 1\n")
+        try:
+            print(f"ok   starts under descriptor exhaustion: {starts_under_exhaustion(binary, folder)}")
+            passed += 1
+        except AssertionError as error:
+            print(f"FAIL starts under descriptor exhaustion: {error}")
+            failed += 1
+    print(f"descriptor limit test: {passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
