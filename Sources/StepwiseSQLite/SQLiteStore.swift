@@ -13,6 +13,8 @@ public final class SQLiteStore: Store {
     let groupCommit: CommitBatcher
     /// Refuses commits once the store's files were deleted or replaced under the server.
     let fileGuard: StoreFileGuard
+    /// Tells `/ready` when the store's disk is full.
+    let diskSpace: StoreDiskSpace
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     /// An error names the file and what is wrong with it.
@@ -25,13 +27,15 @@ public final class SQLiteStore: Store {
         } catch {
             throw SQLiteOpenFailure(path: path, error: error)
         }
-        self.init(pool: opened.pool, fileGuard: opened.fileGuard)
+        let folder = (path as NSString).deletingLastPathComponent
+        self.init(pool: opened.pool, fileGuard: opened.fileGuard, diskSpace: StoreDiskSpace(folder: folder.isEmpty ? "." : folder))
     }
 
-    private init(pool: DatabasePool, fileGuard: StoreFileGuard) {
+    private init(pool: DatabasePool, fileGuard: StoreFileGuard, diskSpace: StoreDiskSpace) {
         self.pool = pool
         groupCommit = CommitBatcher(pool: pool)
         self.fileGuard = fileGuard
+        self.diskSpace = diskSpace
     }
 
     private static func open(path: String) throws -> (pool: DatabasePool, fileGuard: StoreFileGuard) {
@@ -150,6 +154,7 @@ public final class SQLiteStore: Store {
 
     public func checkAvailable() async throws {
         try fileGuard.check()
+        try diskSpace.check()
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 

@@ -298,6 +298,28 @@ struct SQLiteStoreTests {
         }
     }
 
+    @Test("a store that cannot grow (a full disk: SQLite's max_page_count reached) answers 503 with Retry-After, not 500, and goes on once it can")
+    func fullStoreIsUnavailable() async throws {
+        let hello = try definition("workflow: hello\nsteps:\n  - id: done\n    return: 1\n")
+        try await RunningServer.with([hello], store: .sqlite) { server in
+            let sqlite = try #require(server.store as? SQLiteStore)
+            let pages = try await sqlite.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_count") ?? 0 }
+            try await sqlite.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+            var refused: (status: Int, retryAfter: String?)?
+            for attempt in 0..<200 where refused == nil {
+                let answer = try await send(.POST, server.url("/workflows/hello"), body: #"{"padding": "\#(String(repeating: "x", count: 4_000 + attempt))"}"#)
+                if answer.status != 200 { refused = (answer.status, answer.retryAfter) }
+            }
+            #expect(refused?.status == 503 && refused?.retryAfter == "5", "a full store is unavailable for now: \(String(describing: refused))")
+            try await sqlite.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA max_page_count = 1073741823") }
+            #expect(try await send(.POST, server.url("/workflows/hello"), body: "{}").status == 200)
+        }
+        // /ready reads, which a full disk allows: it looks at the free space too.
+        let folder = try TemporaryDirectory()
+        #expect(throws: StoreUnavailable.self) { try StoreDiskSpace(folder: folder.url.path, minimumFreeBytes: .max).check() }
+        try StoreDiskSpace(folder: folder.url.path, minimumFreeBytes: 0).check()
+    }
+
     @Test("a store file that cannot be opened is refused naming the file and what is wrong, and left as it is", arguments: [
         ("garbage", "it is not a SQLite database"), ("folder", "the file cannot be opened: is it a folder"), ("parent", "parent"),
     ])

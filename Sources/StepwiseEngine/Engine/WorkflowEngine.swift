@@ -208,9 +208,8 @@ public actor WorkflowEngine {
         let result: (run: RunRecord, created: Bool)
         do {
             result = try await store.createRun(record)
-        } catch let error as StoreUnavailable {
-            throw .unavailable(error)
         } catch {
+            if let unavailable = StoreUnavailable.meant(by: error) { throw .unavailable(unavailable) }
             throw .storage(String(describing: error))
         }
         guard result.run.workflow == name, result.run.parent == nil else { throw .runIdTaken(record.id) }

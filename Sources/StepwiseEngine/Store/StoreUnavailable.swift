@@ -13,3 +13,19 @@ public struct StoreUnavailable: Error, Equatable, CustomStringConvertible {
 
     public var description: String { "the store is unavailable: \(reason)" }
 }
+
+/// An error of a store's database that may say the store is unavailable for now (a full disk, a
+/// database locked by another process) rather than that the request is wrong: the store module
+/// says which of its database's errors those are.
+public protocol StoreAvailabilityError: Error {
+    /// Why the store is unavailable for now, or `nil` when the error means something else.
+    var unavailableReason: String? { get }
+}
+
+extension StoreUnavailable {
+    /// The unavailability `error` means: itself, or a database error that says so.
+    public static func meant(by error: any Error) -> StoreUnavailable? {
+        if let unavailable = error as? StoreUnavailable { return unavailable }
+        return (error as? any StoreAvailabilityError)?.unavailableReason.map(StoreUnavailable.init(reason:))
+    }
+}

@@ -12,8 +12,8 @@ struct FailureAnswer: Sendable {
 
     /// Logs `error` as the reason `what` failed and answers 503 or 500 with its reference.
     func answer(_ what: String, _ error: any Error) -> Response {
-        guard error is StoreUnavailable else { return answer(what, String(describing: error)) }
-        var response = JSONResponse.error(.serviceUnavailable, message(what, error))
+        guard let unavailable = StoreUnavailable.meant(by: error) else { return answer(what, String(describing: error)) }
+        var response = JSONResponse.error(.serviceUnavailable, message(what, unavailable))
         response.headers[.retryAfter] = String(Self.retryAfterSeconds)
         return response
     }
@@ -25,8 +25,8 @@ struct FailureAnswer: Sendable {
 
     /// Logs `error` as the reason `what` failed; the message for the client, naming its reference.
     func message(_ what: String, _ error: any Error) -> String {
-        guard error is StoreUnavailable else { return message(what, String(describing: error)) }
-        let reference = logged(what, String(describing: error), level: .warning)
+        guard let unavailable = StoreUnavailable.meant(by: error) else { return message(what, String(describing: error)) }
+        let reference = logged(what, String(describing: unavailable), level: .warning)
         return "\(what): the database is unavailable; try again later (the server's log has the details under \(reference))"
     }
 

@@ -1,0 +1,16 @@
+import GRDB
+import StepwiseEngine
+
+/// SQLite's errors that mean the store cannot write for now, and may again later: the API
+/// answers them 503 with `Retry-After`, not 500.
+extension DatabaseError: StoreAvailabilityError {
+    public var unavailableReason: String? {
+        let sqlite = "(SQLite: \(message ?? "error \(resultCode.rawValue)"))"
+        switch resultCode {
+        case .SQLITE_FULL: return "the disk of the store is full \(sqlite); free some space"
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return "the store is locked by another process \(sqlite)"
+        case .SQLITE_IOERR: return "the file system of the store answered with an error \(sqlite)"
+        default: return nil
+        }
+    }
+}
