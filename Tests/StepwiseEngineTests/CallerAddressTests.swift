@@ -26,7 +26,8 @@ struct CallerAddressTests {
     private static func sendFromOtherAddress(_ method: String, _ path: String, body: String, headers: [String] = [], port: Int) async throws -> Value? {
         let head = (["\(method) \(path) HTTP/1.1", "Host: 127.0.0.1", "Authorization: Bearer \(RunningServer.token)", "Content-Type: application/json",
             "Content-Length: \(body.utf8.count)", "Connection: close"] + headers).joined(separator: "\r\n")
-        let connection = try RawConnection(port: port, from: "127.0.0.2")
+        // A loaded machine (the whole suite on two cores) may take longer than the default 5 s.
+        let connection = try RawConnection(port: port, from: "127.0.0.2", readTimeout: .seconds(30))
         connection.write(head + "\r\n\r\n" + body)
         let answer = await connection.readAll().text
         guard let start = answer.range(of: "\r\n\r\n") else { return nil }
