@@ -10,6 +10,8 @@ extension DatabaseError: StoreAvailabilityError {
         case .SQLITE_FULL: return "the disk of the store is full \(sqlite); free some space"
         case .SQLITE_BUSY, .SQLITE_LOCKED: return "the store is locked by another process \(sqlite)"
         case .SQLITE_IOERR: return "the file system of the store answered with an error \(sqlite)"
+        // Once open, the store fails to open a file when the process has no descriptor left.
+        case .SQLITE_CANTOPEN: return "a file of the store cannot be opened: no file descriptor left? (see `ulimit -n`) \(sqlite)"
         default: return nil
         }
     }

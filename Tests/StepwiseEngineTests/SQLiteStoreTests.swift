@@ -320,6 +320,16 @@ struct SQLiteStoreTests {
         try StoreDiskSpace(folder: folder.url.path, minimumFreeBytes: 0).check()
     }
 
+    @Test("SQLite's errors of a store that cannot write for now are unavailability (503); a broken rule or statement is not", arguments: [
+        (ResultCode.SQLITE_FULL, true), (.SQLITE_BUSY, true), (.SQLITE_LOCKED, true), (.SQLITE_IOERR, true), (.SQLITE_CANTOPEN, true),
+        (.SQLITE_CONSTRAINT, false), (.SQLITE_ERROR, false), (.SQLITE_MISUSE, false),
+    ])
+    func unavailabilityOfSQLiteErrors(code: ResultCode, unavailable: Bool) {
+        let meant = StoreUnavailable.meant(by: DatabaseError(resultCode: code, message: "from the test"))
+        #expect((meant != nil) == unavailable)
+        #expect(meant.map { $0.reason.contains("from the test") } ?? true, "the reason keeps SQLite's message for the log")
+    }
+
     @Test("a store file that cannot be opened is refused naming the file and what is wrong, and left as it is", arguments: [
         ("garbage", "it is not a SQLite database"), ("folder", "the file cannot be opened: is it a folder"), ("parent", "parent"),
     ])
