@@ -18,7 +18,8 @@ final class StoreFileGuard: TransactionObserver, Sendable {
     private let database: FileIdentity
     private let log: FileIdentity?
 
-    /// A guard of the files at `path` and `path-wal` as they are now (the log only once it exists).
+    /// A guard of the files at `path` and `path-wal` as they are now (the log only if it exists
+    /// now: a store opened in WAL mode has one while the server holds it open).
     init(path: String) throws {
         self.path = path
         guard let database = FileIdentity(path: path) else {
