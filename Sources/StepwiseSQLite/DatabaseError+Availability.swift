@@ -5,7 +5,7 @@ import StepwiseEngine
 /// answers them 503 with `Retry-After`, not 500.
 extension DatabaseError: StoreAvailabilityError {
     public var unavailableReason: String? {
-        let sqlite = "(SQLite: \(message ?? "error \(resultCode.rawValue)"))"
+        let sqlite = sqliteText
         switch resultCode {
         case .SQLITE_FULL: return "the disk of the store is full \(sqlite); free some space"
         case .SQLITE_BUSY, .SQLITE_LOCKED: return "the store is locked by another process \(sqlite)"
@@ -15,4 +15,7 @@ extension DatabaseError: StoreAvailabilityError {
         default: return nil
         }
     }
+
+    /// SQLite's own words, for the end of a message: `(SQLite: database or disk is full)`.
+    var sqliteText: String { "(SQLite: \(message ?? "error \(resultCode.rawValue)"))" }
 }

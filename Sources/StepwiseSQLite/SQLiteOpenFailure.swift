@@ -17,7 +17,7 @@ struct SQLiteOpenFailure: Error, CustomStringConvertible {
 
     private static func problem(_ error: any Error) -> String {
         guard let database = error as? DatabaseError else { return (error as NSError).localizedDescription }
-        let sqlite = "(SQLite: \(database.message ?? "error \(database.resultCode.rawValue)"))"
+        let sqlite = database.sqliteText
         switch database.resultCode {
         case .SQLITE_NOTADB: return "it is not a SQLite database \(sqlite); move it aside to start with a new store"
         case .SQLITE_CORRUPT: return "it is damaged \(sqlite); restore it from a backup, or move it aside to start anew"

@@ -61,25 +61,12 @@ enum WorkflowSources {
                 throw usageFailure("no such file or folder: \(path)")
             }
             if isDirectory.boolValue {
-                files += workflowFiles(in: path, recursive: recursive)
+                files += WorkflowSourceReader.files(in: path, recursive: recursive)
             } else {
                 files.append(path)
             }
         }
         return files
-    }
-
-    private static func workflowFiles(in folder: String, recursive: Bool) -> [String] {
-        let enumerator = FileManager.default.enumerator(atPath: folder)
-        var found: [String] = []
-        while let relative = enumerator?.nextObject() as? String {
-            let file = (folder as NSString).appendingPathComponent(relative)
-            guard WorkflowSourceReader.isWorkflowFileName(relative), recursive || !relative.contains("/"), !WorkflowSourceReader.isFolder(file) else {
-                continue
-            }
-            found.append(file)
-        }
-        return found.sorted()
     }
 
     private static func usageFailure(_ message: String) -> ExitCode {

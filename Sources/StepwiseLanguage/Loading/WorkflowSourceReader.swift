@@ -14,29 +14,36 @@ public enum WorkflowSourceReader {
         var info = stat()
         guard stat(path, &info) == 0 else { return .failure(UnreadableSource(reason: errorText())) }
         guard info.st_mode & S_IFMT != S_IFDIR else { return .failure(UnreadableSource(reason: "it is a folder")) }
-        let handle = open(path, O_RDONLY)
-        guard handle >= 0 else { return .failure(UnreadableSource(reason: errorText())) }
-        defer { close(handle) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(handle, $0.baseAddress, $0.count) }
-            guard count >= 0 else { return .failure(UnreadableSource(reason: errorText())) }
-            guard count > 0 else { break }
-            bytes += chunk[..<count]
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else { return .failure(UnreadableSource(reason: "it is not UTF-8 text")) }
+        // Opened here for errno, which names the reason (FileManager's errors do not).
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return .failure(UnreadableSource(reason: errorText())) }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        guard let data = try? handle.readToEnd() ?? Data() else { return .failure(UnreadableSource(reason: errorText())) }
+        guard let text = String(data: data, encoding: .utf8) else { return .failure(UnreadableSource(reason: "it is not UTF-8 text")) }
         return .success(text)
     }
 
+    /// The workflow files under `folder` (of its subfolders too when `recursive`), sorted: names
+    /// ending in `.yaml` or `.yml` that are no folders.
+    public static func files(in folder: String, recursive: Bool = true) -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: folder)
+        var found: [String] = []
+        while let relative = enumerator?.nextObject() as? String {
+            guard isWorkflowFileName(relative), recursive || !relative.contains("/") else { continue }
+            let file = (folder as NSString).appendingPathComponent(relative)
+            if !isFolder(file) { found.append(file) }
+        }
+        return found.sorted()
+    }
+
     /// Whether `name` is a workflow file's: it ends in `.yaml` or `.yml`.
-    public static func isWorkflowFileName(_ name: String) -> Bool {
+    static func isWorkflowFileName(_ name: String) -> Bool {
         name.hasSuffix(".yaml") || name.hasSuffix(".yml")
     }
 
     /// Whether `path` is a folder (a symbolic link to one included): a folder named `x.yaml` is
     /// searched like any other, never read as a file.
-    public static func isFolder(_ path: String) -> Bool {
+    static func isFolder(_ path: String) -> Bool {
         var isFolder: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
     }

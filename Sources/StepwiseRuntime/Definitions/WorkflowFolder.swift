@@ -15,17 +15,8 @@ public struct WorkflowFolder: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
             throw WorkflowFolderError(message: "there is no workflows folder at '\(path)'")
         }
-        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
-            throw WorkflowFolderError(message: "cannot read the workflows folder '\(path)'")
-        }
-        var paths: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            let file = (path as NSString).appendingPathComponent(relative)
-            guard WorkflowSourceReader.isWorkflowFileName(relative), !WorkflowSourceReader.isFolder(file) else { continue }
-            paths.append(file)
-        }
         // A file that cannot be read is an error of its own, reported with every other.
-        self.init(read: paths.sorted().map(WorkflowFile.reading))
+        self.init(read: WorkflowSourceReader.files(in: path).map(WorkflowFile.reading))
     }
 
     /// Validates the given `(path, source)` pairs as one folder.
