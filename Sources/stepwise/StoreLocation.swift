@@ -18,7 +18,7 @@ struct StoreLocation {
     /// `connectionWait` for a connection later); `close` ends it.
     func open(connectionWait: Duration = PostgresStore.standardConnectionWait) async throws -> (store: any Store, close: @Sendable () async -> Void) {
         if text.hasPrefix("sqlite:") {
-            return (try SQLiteStore(path: String(text.dropFirst("sqlite:".count))), {})
+            return try openSQLite(path: String(text.dropFirst("sqlite:".count)))
         }
         guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
             throw CommandFailure.usage("unsupported --store: use sqlite:PATH or postgres://user:password@host:port/database")
@@ -29,5 +29,17 @@ struct StoreLocation {
         } catch let error as PostgresStoreError {
             throw CommandFailure.usage("\(error)")
         }
+    }
+
+    /// A SQLite store serves one process: it is claimed before it is opened (a second server
+    /// stops there, naming the first), and given up when closed.
+    private func openSQLite(path: String) throws -> (store: any Store, close: @Sendable () async -> Void) {
+        let claim: SQLiteStoreLock
+        do {
+            claim = try SQLiteStoreLock(storePath: path)
+        } catch let error as SQLiteStoreInUse {
+            throw CommandFailure.failed("\(error)")
+        }
+        return (try SQLiteStore(path: path), { claim.release() })
     }
 }
