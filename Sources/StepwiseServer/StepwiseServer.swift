@@ -39,7 +39,7 @@ public struct StepwiseServer: Sendable {
     /// The Hummingbird application serving the API; `onRunning` is called with the bound port.
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: StepwiseRequestContext.self)
-        router.add(middleware: RequestMetricsMiddleware(handles: MetricHandles(factory: PrometheusMetricsFactory(registry: registry))))
+        router.add(middleware: RequestMetricsMiddleware(handles: MetricHandles(factory: DescribedMetricsFactory(registry: registry))))
         router.add(middleware: APIAccessMiddleware(access: access))
         router.add(middleware: EmptySegmentMiddleware())
         router.add(middleware: ControlCharacterMiddleware())

@@ -68,7 +68,7 @@ public struct RunningServer: Sendable {
         let registry = PrometheusCollectorRegistry()
         let engine = WorkflowEngine(
             store: store, runner: runner, secrets: EnvironmentSecrets(secrets), configuration: configuration, logger: logger,
-            metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry)), clock: clock)
+            metrics: EngineMetrics(factory: DescribedMetricsFactory(registry: registry)), clock: clock)
         try await engine.install(definitions)
         let server = StepwiseServer(
             engine: engine, host: "127.0.0.1", port: 0, access: APIAccess(token: Self.token, boundHost: "127.0.0.1"), limits: limits,

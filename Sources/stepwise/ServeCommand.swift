@@ -125,7 +125,7 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve(_ folder: WorkflowFolder, store: any Store) async throws {
         // One registry for the engine's and the server's measurements, served at /metrics.
         let registry = PrometheusCollectorRegistry()
-        let engine = try await makeEngine(folder, store: store, metrics: EngineMetrics(factory: PrometheusMetricsFactory(registry: registry)))
+        let engine = try await makeEngine(folder, store: store, metrics: EngineMetrics(factory: DescribedMetricsFactory(registry: registry)))
         let node = try nodeName()
         let token = try await AccessToken.forServer(explicit: token, node: node, store: store)
         // Followed in the store: a node started with a new --token rotates it for every node.

@@ -1,5 +1,6 @@
 import Foundation
 import StepwiseEngine
+import StepwiseExpressions
 @testable import StepwiseServer
 import StepwiseTesting
 import Testing
@@ -12,6 +13,26 @@ struct MetricsTests {
     /// The value of the sample `name{labels}` in `text`, if present.
     private func sample(_ text: String, _ series: String) -> Double? {
         text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    @Test("every metric has a # HELP line before its # TYPE; a workflow whose runs were all deleted loses its series", arguments: StoreKind.testable)
+    func helpAndDeletedWorkflows(kind: StoreKind) async throws {
+        try await RunningServer.with([try definition(SmallWorkflows.napper)], store: kind) { server in
+            _ = try await finishedRun(try await server.startRun("napper", "{}"), in: server.store)
+            let text = try await send(.GET, server.url("/metrics")).body
+            let lines = text.split(separator: "\n").map(String.init)
+            let typed = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+            #expect(Set(typed).isSuperset(of: ["stepwise_runs", "stepwise_deliveries_total", "stepwise_delivery_lag_seconds", "stepwise_http_requests_total"]))
+            for name in typed {
+                let help = lines.first { $0.hasPrefix("# HELP \(name) ") }
+                #expect(help.map { $0.count > "# HELP \(name) ".count + 10 } == true, "\(name) has no help text")
+            }
+            #expect(sample(text, #"stepwise_runs{workflow="napper",status="succeeded"}"#) == 1)
+
+            #expect(try await server.store.expireEndedRuns(before: TimestampValue(clampingNanosecondsSinceEpoch: WorkflowEngine.systemTime().nanosecondsSinceEpoch + 60_000_000_000)) == 1)
+            let after = try await send(.GET, server.url("/metrics")).body
+            #expect(!after.contains(#"workflow="napper""#), "the series of a workflow without runs stay at their last counts")
+        }
     }
 
     @Test("a scrape reports the runs, deliveries, commits, messages and requests the server handled", arguments: StoreKind.testable)

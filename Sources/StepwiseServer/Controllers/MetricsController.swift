@@ -9,6 +9,8 @@ struct MetricsController: Sendable {
     let engine: WorkflowEngine
     let registry: PrometheusCollectorRegistry
     let failures: FailureAnswer
+    /// The workflows `stepwise_runs` has series for.
+    private let reported = ReportedWorkflows()
 
     /// Adds the route to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -33,6 +35,10 @@ struct MetricsController: Sendable {
         return String(workflow[..<end])
     }
 
+    private func runsGauge(_ workflow: String, _ status: RunStatus) -> Gauge {
+        registry.makeGauge(descriptor: Self.runs, labels: [("workflow", workflow), ("status", status.rawValue)])
+    }
+
     private func scrape() async -> Response {
         do {
             var counts: [String: [RunStatus: Int]] = [:]
@@ -41,9 +47,12 @@ struct MetricsController: Sendable {
             }
             for (workflow, byStatus) in counts {
                 for status in RunStatus.allCases {
-                    registry.makeGauge(descriptor: Self.runs, labels: [("workflow", workflow), ("status", status.rawValue)])
-                        .set(Double(byStatus[status] ?? 0))
+                    runsGauge(workflow, status).set(Double(byStatus[status] ?? 0))
                 }
+            }
+            // A workflow whose last run was deleted (retention, the DLQ) has no series, rather than its last counts.
+            for workflow in reported.replace(with: Set(counts.keys)) {
+                for status in RunStatus.allCases { registry.unregisterGauge(runsGauge(workflow, status)) }
             }
             let messages = try await engine.store.messageCounts(at: WorkflowEngine.systemTime())
             for (state, count) in [("due", messages.due), ("leased", messages.leased), ("later", messages.later)] {

@@ -8,6 +8,17 @@ import StepwiseEngine
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let handles: MetricHandles
 
+    static var requests: String { "stepwise_http_requests_total" }
+    static var duration: String { "stepwise_http_request_duration_seconds" }
+
+    /// What each metric of this middleware measures, its `# HELP`.
+    static var descriptions: [String: String] {
+        [
+            requests: "HTTP requests by route pattern, method and status, refused ones included.",
+            duration: "How long HTTP requests took, by route pattern.",
+        ]
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let status: Int
@@ -26,8 +37,8 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     private func record(_ context: Context, _ request: Request, status: Int, since start: ContinuousClock.Instant) {
         let route = Self.routeName(context.endpointPath)
         let dimensions = [("route", route), ("method", Self.methodName(request.method)), ("status", String(status))]
-        handles.counter("stepwise_http_requests_total", dimensions).increment()
-        handles.timer("stepwise_http_request_duration_seconds", [("route", route)]).record(duration: ContinuousClock.now - start)
+        handles.counter(Self.requests, dimensions).increment()
+        handles.timer(Self.duration, [("route", route)]).record(duration: ContinuousClock.now - start)
     }
 
     /// The route as a dimension: its pattern, or `unmatched` for a path no route serves (the
