@@ -39,8 +39,7 @@ public final class SQLiteStore: Store {
     }
 
     private static func open(path: String) throws -> (pool: DatabasePool, fileGuard: StoreFileGuard) {
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        try StoreFilePermissions.createPrivately(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in

@@ -20,8 +20,7 @@ public final class SQLiteStoreLock: Sendable {
     /// process holds it, or `SQLiteStoreLockFailure` when the lock file cannot be created.
     public init(storePath: String) throws {
         let file = storePath + ".lock"
-        let folder = (storePath as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        try? StoreFilePermissions.createFolder(of: storePath)
         let descriptor = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw SQLiteStoreLockFailure(file: file, code: errno) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {

@@ -86,7 +86,8 @@ struct AccessToken {
         let value = SharedToken.freshToken()
         let url = URL(fileURLWithPath: file)
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             guard FileManager.default.createFile(atPath: file, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw CommandFailure.usage("cannot write the API token to \(file)")
             }

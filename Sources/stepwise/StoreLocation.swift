@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import StepwiseEngine
 import StepwisePostgres
 import StepwiseSQLite
@@ -40,6 +41,12 @@ struct StoreLocation {
         } catch let error as SQLiteStoreInUse {
             throw CommandFailure.failed("\(error)")
         }
-        return (try SQLiteStore(path: path), { claim.release() })
+        let store = try SQLiteStore(path: path)
+        let exposed = StoreFilePermissions.exposed(path: path)
+        if !exposed.isEmpty {
+            Logger(label: "stepwise").warning(
+                "other users of this host can read \(exposed.joined(separator: ", ")), and the store holds the signing keys and every run's data: chmod 600 \(path)*")
+        }
+        return (store, { claim.release() })
     }
 }
