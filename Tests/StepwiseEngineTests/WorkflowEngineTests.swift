@@ -769,6 +769,38 @@ struct WorkflowEngineTests {
         }
     }
 
+    @Test("a whole number sent as 2.0 where the schema says integer is computed with as an integer, nested and in lists; one beyond 64 bits is refused")
+    func wholeNumbersAsIntegers() async throws {
+        let counting = try definition("""
+            workflow: counting
+            input:
+              type: object
+              properties:
+                n: {type: integer}
+                ratio: {type: number}
+                order: {type: object, properties: {items: {type: array, items: {type: integer}}}}
+            concurrency: {key: "n-${{ input.n }}", limit: 1}
+            steps:
+              - id: sum
+                set:
+                  next: ${{ input.n + 1 }}
+                  kind: ${{ type(input.n) }}
+                  ratio: ${{ type(input.ratio) }}
+                  total: ${{ input.order.items[0] + input.order.items[1] }}
+              - id: done
+                return: ${{ steps.sum }}
+            """)
+        try await EngineHarness().withEngine([counting]) { node in
+            let run = try await node.start("counting", input: ["n": .double(1.0), "ratio": .double(2.0), "order": ["items": [.double(3.0), 4]]])
+            let finished = try await finishedRun(run.id, in: node.store)
+            #expect(finished.output == ["next": 2, "kind": "int", "ratio": "double", "total": 7], "\(String(describing: finished.error))")
+            #expect(finished.flowControl?.concurrencyKey == "n-1")
+            await #expect(throws: StartError.invalidInput(["/n must be integer, got number"])) {
+                _ = try await node.engine.start(workflow: "counting", input: ["n": .double(1e20)])
+            }
+        }
+    }
+
     @Test("starting with a run id twice returns the same run and runs it once")
     func idempotentStart() async throws {
         try await CountingServer.with { server in

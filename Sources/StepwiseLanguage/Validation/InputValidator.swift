@@ -84,7 +84,8 @@ public struct InputValidator {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .list), ("object", .map): true
         case ("number", .int), ("number", .uint), ("number", .double), ("integer", .int), ("integer", .uint): true
-        case ("integer", .double(let d)): d.rounded() == d
+        // A whole number beyond 64 bits would be computed with as a rounded double: refused.
+        case ("integer", .double(let d)): InputNormalizer.integer(d) != nil
         default: false
         }
     }
