@@ -107,6 +107,42 @@ struct PrimitiveTests {
         }
     }
 
+    @Test("an event addressed to a run is taken by one wait, its oldest, as a kept event is: two waits on one event take two events", arguments: StoreKind.testable)
+    func addressedEventWakesOneWait(kind: StoreKind) async throws {
+        let twice = try definition("""
+            workflow: twice
+            steps:
+              - id: both
+                parallel:
+                  a:
+                    - id: first
+                      wait_for_event: {event: go, timeout: 1h}
+                  b:
+                    - id: second
+                      wait_for_event: {event: go, timeout: 1h}
+              - id: third
+                wait_for_event: {event: go, timeout: 1h}
+            output: ["${{ steps.both.a.data }}", "${{ steps.both.b.data }}", "${{ steps.third.data }}"]
+            """)
+        try await RunningServer.with([twice], store: kind) { server in
+            let id = try await server.startRun("twice", "{}")
+            let waiting = { @Sendable (count: Int) async throws in
+                _ = try await eventually("\(count) waits on go") {
+                    try await send(.GET, server.url("/v2/waiters/go")).json?.list?.count == count ? true : nil
+                }
+            }
+            try await waiting(2)
+            let first = try await send(.POST, server.url("/v2/notify/\(id)/go"), body: #""e1""#)
+            #expect(first.json?["woken"]?.list?.count == 1)
+            try await waiting(1)
+            #expect(try await send(.POST, server.url("/v2/notify/\(id)/go"), body: #""e2""#).json?["woken"]?.list?.count == 1)
+            try await waiting(1)
+            #expect(try await send(.POST, server.url("/v2/notify/\(id)/go"), body: #""e3""#).json?["woken"]?.list?.count == 1)
+            let output = try #require(try await finishedRun(id, in: server.store).output?.list)
+            #expect(Set(output.prefix(2).map { $0.jsonText() }) == [#""e1""#, #""e2""#] && output.last == "e3", "\(output)")
+        }
+    }
+
     @Test("a wait that is not notified times out with {received: false, timed_out: true}", arguments: StoreKind.testable)
     func waitTimesOut(kind: StoreKind) async throws {
         let impatient = try definition("""

@@ -118,6 +118,8 @@ extension WorkflowEngine {
             let deadline = try await store.queuedMessage(id: wait.timeoutMessageId)?.message.dueAt
             guard let messageId = try await delivery(resolving: wait, eventBody: body) else { continue }
             woken.append(WokenRun(wait: wait, messageId: messageId, deadline: deadline))
+            // One event for one run: its oldest wait takes it (`RunTransitions.wake`).
+            if runId != nil { break }
         }
         return woken
     }

@@ -131,12 +131,18 @@ extension RunTransitions {
 
     /// Completes the YAML waits on `event` (of `runId` only, when given) with `data`; the runs woken.
     func wake(event: String, data: Value, runId: String?, at now: TimestampValue) throws -> [WokenRun] {
-        try transaction.waitingOperations(event: event, runId: runId).compactMap { waiter in
+        var woken: [WokenRun] = []
+        for waiter in try transaction.waitingOperations(event: event, runId: runId) {
             let entry = waiter.operation.entry(out: StepOperation.waitResult(data: data))
-            guard try resolve(runId: waiter.runId, operation: waiter.operation, entry: entry, at: now) else { return nil }
-            guard case .wait(_, let timeoutAt) = waiter.operation.kind else { return WokenRun(runId: waiter.runId, deadline: nil) }
-            return WokenRun(runId: waiter.runId, deadline: timeoutAt)
+            guard try resolve(runId: waiter.runId, operation: waiter.operation, entry: entry, at: now) else { continue }
+            var deadline: TimestampValue?
+            if case .wait(_, let timeoutAt) = waiter.operation.kind { deadline = timeoutAt }
+            woken.append(WokenRun(runId: waiter.runId, deadline: deadline))
+            // An event addressed to a run is one event: its oldest wait takes it, as that wait
+            // would take it had it been kept, and a second wait on it waits for the next one.
+            if runId != nil { break }
         }
+        return woken
     }
 
     /// A `notify` step: wakes YAML and SDK runs waiting on `event`, the SDK runs' results planned
