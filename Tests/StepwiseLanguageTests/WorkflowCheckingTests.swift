@@ -290,6 +290,14 @@ struct WorkflowCheckingTests {
         #expect(files[1].diagnostics.first?.message == "workflow 'same' is also defined in a.yaml")
     }
 
+    @Test("a wait limited by its step's timeout is not a wait without a timeout (SW070)")
+    func stepTimeoutLimitsAWait() throws {
+        let limited = check("workflow: w\nsteps:\n  - id: a\n    timeout: 1h\n    wait_for_event: {event: x}\n")
+        #expect(limited.diagnostics.isEmpty, "\(limited.diagnostics)")
+        let unlimited = check("workflow: w\nsteps:\n  - id: a\n    wait_for_event: {event: x}\n")
+        #expect(unlimited.diagnostics.map(\.code) == [.waitWithoutTimeout])
+    }
+
     @Test("every output format carries the same findings")
     func formats() throws {
         let file = check("workflow: w\nsteps:\n  - id: a\n    wait_for_event: {event: x}\n    bogus: 1\n")

@@ -72,6 +72,33 @@ struct InterpreterTests {
         #expect(outcome.requests[0].header("Idempotency-Key") == "run-1/fetch")
     }
 
+    @Test("a step's timeout and its request's own: the shorter limits the request, either alone does, else the default")
+    func shorterTimeoutWins() async throws {
+        let yaml = """
+            workflow: limits
+            steps:
+              - id: a
+                timeout: 5s
+                http: {url: "https://api.example.com/a", timeout: 500ms}
+              - id: b
+                timeout: 500ms
+                http: {url: "https://api.example.com/b", timeout: 5s}
+              - id: c
+                timeout: 2s
+                http: {url: "https://api.example.com/c"}
+              - id: d
+                http: {url: "https://api.example.com/d", timeout: 3s}
+              - id: e
+                http: {url: "https://api.example.com/e"}
+            """
+        let outcome = try await run(yaml) {
+            ScriptedTransport(Dictionary(uniqueKeysWithValues: ["a", "b", "c", "d", "e"].map { ("https://api.example.com/\($0)", [ScriptedTransport.json(200, "{}")]) }))
+        }
+        #expect(outcome.finish.status == "succeeded")
+        let expected = try ["500ms", "500ms", "2s", "3s", "30s"].map { try DurationValue(parsing: $0) }
+        #expect(outcome.requests.map(\.timeout) == expected)
+    }
+
     @Test("a run ends in the delivery of its last step; an output that cannot be computed fails the run with that step recorded once")
     func endsWithItsLastStep() async throws {
         let script = {

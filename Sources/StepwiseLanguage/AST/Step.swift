@@ -27,6 +27,18 @@ public struct Step: Sendable {
         self.span = span
     }
 
+    /// The limit of this step's request or wait: the shorter of the step's `timeout` and the
+    /// kind's own (`http.timeout`, `wait_for_event.timeout`) when both are written, either one
+    /// alone, else `standard`.
+    public func timeout(besides own: Located<DurationValue>?, standard: DurationValue) -> DurationValue {
+        switch (timeout?.value, own?.value) {
+        case (let step?, let own?): min(step, own)
+        case (let step?, nil): step
+        case (nil, let own?): own
+        case (nil, nil): standard
+        }
+    }
+
     /// This step followed by every step nested in it, depth first in source order.
     public var selfAndDescendants: [Step] {
         [self] + kind.nestedSteps.flatMap(\.selfAndDescendants) + catchSteps.flatMap(\.selfAndDescendants)

@@ -144,7 +144,7 @@ public struct WorkflowValidator {
         case .waitForEvent(let wait):
             check(wait.event, visibility, name)
             blankEvent(wait.event, name)
-            if wait.timeout == nil, !wait.hasTimeoutKey {
+            if wait.timeout == nil, !wait.hasTimeoutKey, step.timeout == nil {
                 diagnostics.append(Diagnostic(
                     .waitWithoutTimeout, "\(name) waits for an event without a timeout; it will give up after the default 7d",
                     at: step.id.span, hint: "add timeout: to say how long to wait"))

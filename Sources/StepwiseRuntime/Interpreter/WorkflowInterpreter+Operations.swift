@@ -25,7 +25,7 @@ extension WorkflowInterpreter {
             return .sleep(until: try timestamp(evaluate(instant, state, step: path), step: path))
         case .waitForEvent(let wait):
             let event = try eventName(evaluate(wait.event, state, step: path), step: path)
-            let timeout = step.timeout?.value ?? wait.timeout?.value ?? Self.defaultWaitTimeout
+            let timeout = step.timeout(besides: wait.timeout, standard: Self.defaultWaitTimeout)
             return .wait(event: event, timeoutAt: try moved(context.now, by: timeout, step: path))
         case .notify(let notification):
             let event = try eventName(evaluate(notification.event, state, step: path), step: path)
@@ -35,7 +35,7 @@ extension WorkflowInterpreter {
             let input = try invocation.input.map { template throws(ExecutionSignal) in try evaluate(template, state, step: path) } ?? [:]
             return .invoke(workflow: invocation.workflow.value, input: input)
         case .call(let request):
-            let timeout = step.timeout?.value ?? request.timeout?.value ?? Self.defaultCallTimeout
+            let timeout = step.timeout(besides: request.timeout, standard: Self.defaultCallTimeout)
             do {
                 let rendered = try RequestRenderer(request: request, variables: state.variables, limits: limits)
                     .render(runId: context.runId, path: path, timeout: timeout)
