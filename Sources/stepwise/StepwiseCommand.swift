@@ -12,7 +12,7 @@ struct StepwiseCommand: AsyncParsableCommand {
         abstract: "Durable workflows written in YAML.",
         subcommands: [
             ServeCommand.self, RunnerCommand.self, ValidateCommand.self, TriggerCommand.self, RunsCommand.self, LogsCommand.self,
-            CancelCommand.self, NotifyCommand.self, WaitersCommand.self, DLQCommand.self, SchedulesCommand.self, KeysCommand.self, RunCommand.self,
+            CancelCommand.self, NotifyCommand.self, WaitersCommand.self, DLQCommand.self, SchedulesCommand.self, KeysCommand.self, BackupCommand.self, RunCommand.self,
             EvalCommand.self, CronCommand.self,
         ]
     )

@@ -507,6 +507,8 @@ struct StoreTests {
             #expect(own.source.contains("not the shared token"))
             let renewed = try await SharedToken.resolve(explicit: nil, local: nil, node: "a", store: s.store, fresh: fresh)
             #expect(made == 2 && renewed.token.accepts("generated-2"), "node a lost its file: it makes a new token, which replaces its old one")
+            #expect(renewed.source.hasPrefix("a new file; it replaces the token this store accepted before, so clients holding that one get 401"), "\(renewed.source)")
+            #expect(first.source == "a new file", "a new store's first token replaces none")
             let explicit = try await SharedToken.resolve(explicit: ("rotated", "--token"), local: nil, node: "b", store: s.store, fresh: fresh)
             #expect(explicit.token.accepts("rotated") && explicit.source == "--token")
             let after = try await SharedToken.resolve(explicit: nil, local: nil, node: "c", store: s.store, fresh: fresh)

@@ -52,14 +52,20 @@ public struct SharedToken: Sendable, Equatable {
             _ = try await store.apiToken(storing: token.digest, node: node, replacing: true)
             return (token, explicit.source)
         }
+        let previous = local == nil ? try await store.apiToken(storing: nil, node: node, replacing: false) : nil
         // A token given explicitly before stays until one is given again; another node's too.
-        if local == nil, let stored = try await store.apiToken(storing: nil, node: node, replacing: false), stored.node != node || stored.explicit {
-            return (SharedToken(digest: stored.digest), "the store (node \(stored.node)'s)")
+        if let previous, previous.node != node || previous.explicit {
+            return (SharedToken(digest: previous.digest), "the store (node \(previous.node)'s)")
         }
         let own = try local ?? fresh()
         let token = SharedToken(token: own.token)
         let stored = try await store.apiToken(storing: token.digest, node: node, replacing: false)
-        guard let stored, stored.digest != token.digest else { return (token, own.source) }
+        guard let stored, stored.digest != token.digest else {
+            // This node's token file is gone (deleted to rotate, or a store restored elsewhere):
+            // the clients holding the token the store knew are refused from now on.
+            guard previous != nil else { return (token, own.source) }
+            return (token, own.source + "; it replaces the token this store accepted before, so clients holding that one get 401 (start with --token to keep it)")
+        }
         return (SharedToken(digest: stored.digest), "the store (node \(stored.node)'s; \(own.source) on this node is not the shared token)")
     }
 }
