@@ -334,6 +334,21 @@ struct WorkflowLogsTests {
         }
     }
 
+    @Test("a query is read as a form: + is a space (URLSearchParams in a browser or the JS SDK), %2B a plus, in both listings")
+    func queriesAreForms() async throws {
+        try await RunningServer.with([try definition(Self.greeter)], store: .sqlite) { server in
+            let spaced = try await server.startRun("greeter", #"{"name": "x"}"#, headers: [("Upstash-Label", "nightly batch")])
+            let plus = try await server.startRun("greeter", #"{"name": "y"}"#, headers: [("Upstash-Label", "a+b")])
+            for id in [spaced, plus] { _ = try await finishedRun(id, in: server.store) }
+            for (query, expected) in [("label=nightly+batch", spaced), ("label=nightly%20batch", spaced), ("label=a%2Bb", plus), ("lab%65l=a%2Bb", plus)] {
+                let own = try await send(.GET, server.url("/api/runs?\(query)")).json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string }
+                #expect(own == [expected], "\(query)")
+                let logs = try await send(.GET, server.url("/v2/workflows/logs?\(query)")).json?["runs"]?.list?.compactMap { $0["workflowRunId"]?.string }
+                #expect(logs == [expected], "\(query)")
+            }
+        }
+    }
+
     @Test("runs started with a label (YAML trigger or SDK message) are found by it in both APIs; a time range narrows /api/runs", arguments: StoreKind.testable)
     func labelsAndTimeRanges(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in

@@ -10,7 +10,7 @@ struct APIAccessMiddleware<Context: RequestContext>: RouterMiddleware {
         let headers = AccessHeaders(
             host: request.head.authority, origin: request.headers[.origin],
             fetchSite: HTTPField.Name.secFetchSite.flatMap { request.headers[$0] }, authorization: request.headers[.authorization],
-            queryToken: request.uri.queryParameters["qstash_token"].map(String.init),
+            queryToken: request.formParameters["qstash_token"].map(String.init),
             sessionId: DashboardSessions.id(inCookieHeader: request.headers[.cookie]),
             repeatsHost: HTTPField.Name.host.flatMap { request.headers[$0] } != nil)
         let token = access.token.current()

@@ -16,7 +16,7 @@ struct ControlCharacterMiddleware<Context: RequestContext>: RouterMiddleware {
         // leave the others unchecked.
         var checked = routed.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
         let queryIsTheAPIs = routed.count == path.count && !path.hasPrefix(WebhookController.pathPrefix)
-        if queryIsTheAPIs { checked += request.uri.queryParameters.flatMap { [String($0.key), String($0.value)] } }
+        if queryIsTheAPIs { checked += request.formParameters.flatMap { [String($0.key), String($0.value)] } }
         guard checked.contains(where: \.containsControlCharacter) else {
             return try await next(request, context)
         }

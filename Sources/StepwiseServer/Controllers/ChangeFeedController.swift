@@ -23,7 +23,7 @@ struct ChangeFeedController: Sendable {
     }
 
     private func allEvents(_ request: Request) -> Response {
-        let workflow = request.uri.queryParameters["workflow"].map(String.init)
+        let workflow = request.formParameters["workflow"].map(String.init)
         let events = engine.events.subscribe()
         return Self.stream { writer in
             for await signal in Self.signals(events) {

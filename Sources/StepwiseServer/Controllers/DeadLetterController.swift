@@ -73,7 +73,7 @@ struct DeadLetterController: Sendable {
     func list(_ request: Request) async -> Response {
         let query: DeadLetterQuery
         do {
-            query = try DeadLetterQuery(request.uri.queryParameters)
+            query = try DeadLetterQuery(request.formParameters)
         } catch {
             return JSONResponse.error(.badRequest, error.message)
         }

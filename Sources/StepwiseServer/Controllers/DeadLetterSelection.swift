@@ -19,7 +19,7 @@ enum DeadLetterSelection {
 
     /// Reads the selection of `request`; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<DeadLetterSelection, ErrorAnswer> {
-        await RequestBody.json(request) { (body) throws(ProtocolError) in try DeadLetterSelection(request.uri.queryParameters, body: body) }
+        await RequestBody.json(request) { (body) throws(ProtocolError) in try DeadLetterSelection(request.formParameters, body: body) }
     }
 
     /// The selection of the query and body: the ids named (`ListingQuery.namedIds`), which no

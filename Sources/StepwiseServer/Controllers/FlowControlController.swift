@@ -21,10 +21,10 @@ struct FlowControlController: Sendable {
             return JSONResponse.make(.ok, ["parallelismMax": .int(Int64(maximum)), "parallelismCount": .int(Int64(inFlight))])
         }
         let keys = router.group("v2/flowControl")
-        keys.get { request, _ in await list(search: request.uri.queryParameters["search"].map(String.init)) }
+        keys.get { request, _ in await list(search: request.formParameters["search"].map(String.init)) }
         keys.get(":key") { _, context in await report(context.decoded("key") ?? "") }
         keys.post(":key/:action") { request, context in
-            await change(context.decoded("key") ?? "", action: context.decoded("action") ?? "", request.uri.queryParameters)
+            await change(context.decoded("key") ?? "", action: context.decoded("action") ?? "", request.formParameters)
         }
     }
 

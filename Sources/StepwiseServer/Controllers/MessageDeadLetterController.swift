@@ -16,7 +16,7 @@ struct MessageDeadLetterController: Sendable {
     func addRoutes(to router: Router<StepwiseRequestContext>) {
         let dlq = router.group("v2/dlq")
         dlq.get { request, _ in
-            request.uri.queryParameters["source"] == "workflow" ? await workflowDeadLetters.list(request) : await list(request)
+            request.formParameters["source"] == "workflow" ? await workflowDeadLetters.list(request) : await list(request)
         }
         dlq.get(":id") { _, context in await read(context.decoded("id") ?? "") }
         dlq.delete(":id") { _, context in await delete(context.decoded("id") ?? "") }
@@ -31,8 +31,8 @@ struct MessageDeadLetterController: Sendable {
         let query: MessageDeadLetterQuery
         let named: [String]
         do throws(ProtocolError) {
-            query = try MessageDeadLetterQuery(request.uri.queryParameters)
-            named = try ListingQuery(parameters: request.uri.queryParameters).values("dlqIds")
+            query = try MessageDeadLetterQuery(request.formParameters)
+            named = try ListingQuery(parameters: request.formParameters).values("dlqIds")
             guard named.count <= MessageDeadLetterFilter.maximumPage else {
                 throw ProtocolError("give at most \(MessageDeadLetterFilter.maximumPage) dlqIds in one request")
             }

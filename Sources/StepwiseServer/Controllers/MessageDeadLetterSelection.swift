@@ -18,7 +18,7 @@ enum MessageDeadLetterSelection {
 
     /// The selection of `request`; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<MessageDeadLetterSelection, ErrorAnswer> {
-        await RequestBody.json(request) { (body) throws(ProtocolError) in try selection(request.uri.queryParameters, body: body) }
+        await RequestBody.json(request) { (body) throws(ProtocolError) in try selection(request.formParameters, body: body) }
     }
 
     private static func selection(_ query: Hummingbird.Parameters, body: Value) throws(ProtocolError) -> MessageDeadLetterSelection {

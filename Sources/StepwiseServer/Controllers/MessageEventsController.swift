@@ -20,7 +20,7 @@ struct MessageEventsController: Sendable {
     private func list(_ request: Request) async -> Response {
         let query: MessageEventQuery
         do throws(ProtocolError) {
-            query = try MessageEventQuery(request.uri.queryParameters)
+            query = try MessageEventQuery(request.formParameters)
         } catch {
             return JSONResponse.error(.badRequest, error.message)
         }

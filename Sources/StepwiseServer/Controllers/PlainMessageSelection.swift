@@ -21,7 +21,7 @@ struct PlainMessageSelection {
 
     /// The selection `request` makes; an error answer names what is wrong.
     static func read(_ request: Request) async -> Result<PlainMessageSelection, ErrorAnswer> {
-        await RequestBody.json(request) { (body) throws(ProtocolError) in try selection(request.uri.queryParameters, body: body) }
+        await RequestBody.json(request) { (body) throws(ProtocolError) in try selection(request.formParameters, body: body) }
     }
 
     private static func selection(_ parameters: Hummingbird.Parameters, body: Value) throws(ProtocolError) -> PlainMessageSelection {

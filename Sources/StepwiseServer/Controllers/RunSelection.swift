@@ -39,7 +39,7 @@ enum RunSelection {
     static func read(_ request: Request) async -> Result<RunSelection, ErrorAnswer> {
         let selection: RunSelection?
         do throws(ProtocolError) {
-            selection = try fromQuery(ListingQuery(parameters: request.uri.queryParameters))
+            selection = try fromQuery(ListingQuery(parameters: request.formParameters))
         } catch {
             return .failure(ErrorAnswer(.badRequest, error.message))
         }

@@ -19,7 +19,7 @@ struct RunsController: Sendable {
     private static let singleValued = ["workflow", "status", "limit", "from", "to", "cursor"]
 
     private func listRuns(_ request: Request) async -> Response {
-        let query = request.uri.queryParameters
+        let query = request.formParameters
         var filter = RunFilter()
         // Each of these takes one value: given twice, it is refused rather than the first kept.
         var given: [String: String] = [:]

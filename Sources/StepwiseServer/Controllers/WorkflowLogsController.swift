@@ -21,7 +21,7 @@ struct WorkflowLogsController: Sendable {
     }
 
     private func logs(_ request: Request) async -> Response {
-        let query = request.uri.queryParameters
+        let query = request.formParameters
         if let groupBy = query["groupBy"], groupBy != "workflowRunId" {
             return JSONResponse.error(.badRequest, "groupBy '\(groupBy)' is not served; use groupBy=workflowRunId (runs with their steps)")
         }

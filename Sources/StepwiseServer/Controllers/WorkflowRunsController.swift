@@ -27,7 +27,7 @@ struct WorkflowRunsController: Sendable {
         let id = context.decoded("id") ?? ""
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
-            if request.uri.queryParameters["cancel"] == "false" {
+            if request.formParameters["cancel"] == "false" {
                 return await cleanUp(run, request)
             }
             let reason: String?
