@@ -155,6 +155,10 @@ public final class SQLiteStore: Store {
         try fileGuard.check()
         try diskSpace.check()
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        // Reads go on while another process holds the write lock (`BEGIN EXCLUSIVE` in a
+        // `sqlite3` shell): take it and give it back, which writes nothing, so that such a lock
+        // makes the store unready (busy, 503) as it makes every commit wait.
+        try await pool.writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }
     }
 
     public func releaseLeases(owners: [String]) async throws {

@@ -320,6 +320,34 @@ struct SQLiteStoreTests {
         try StoreDiskSpace(folder: folder.url.path, minimumFreeBytes: 0).check()
     }
 
+    @Test("/ready is 503 while another process holds the store's write lock (a sqlite3 shell's BEGIN EXCLUSIVE), and ready once it lets go")
+    func lockedStoreIsNotReady() async throws {
+        let hello = try definition("workflow: hello\nsteps:\n  - id: done\n    return: 1\n")
+        try await RunningServer.with([hello], store: .sqlite) { server in
+            let sqlite = try #require(server.store as? SQLiteStore)
+            let path = try await sqlite.pool.read { db in try String.fetchOne(db, sql: "SELECT file FROM pragma_database_list WHERE name = 'main'") ?? "" }
+            #expect(try await send(.GET, server.url("/ready"), token: nil).status == 200)
+            let shell = try DatabaseQueue(path: path)
+            let held = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+            // The shell's lock is held on a thread of its own until the test lets it go.
+            DispatchQueue.global().async {
+                try? shell.inDatabase { db in
+                    try db.inTransaction(.exclusive) {
+                        held.signal()
+                        release.wait()
+                        return .rollback
+                    }
+                }
+            }
+            held.wait()
+            // The store waits its busy timeout (10 s) for the lock before it answers.
+            let locked = try await send(.GET, server.url("/ready"), token: nil)
+            release.signal()
+            #expect(locked.status == 503 && locked.retryAfter == "5", "\(locked.status) \(locked.body)")
+            #expect(try await send(.GET, server.url("/ready"), token: nil).status == 200)
+        }
+    }
+
     @Test("SQLite's errors of a store that cannot write for now are unavailability (503); a broken rule or statement is not", arguments: [
         (ResultCode.SQLITE_FULL, true), (.SQLITE_BUSY, true), (.SQLITE_LOCKED, true), (.SQLITE_IOERR, true), (.SQLITE_CANTOPEN, true),
         (.SQLITE_CONSTRAINT, false), (.SQLITE_ERROR, false), (.SQLITE_MISUSE, false),

@@ -312,8 +312,9 @@ public protocol Store: Sendable {
     /// notifications is lost. Returns at once for a store no other process shares.
     func watchForWork(_ onWork: @escaping @Sendable () -> Void) async throws
 
-    /// Returns when the store answers a trivial read now; throws (`StoreUnavailable` when its
-    /// database cannot be reached) otherwise. `GET /ready` asks it for load balancers.
+    /// Returns when the store answers a trivial read now (SQLite: and its write lock can be
+    /// taken); throws (`StoreUnavailable` when its database cannot be reached, a busy SQLite
+    /// error when another process holds the lock) otherwise. `GET /ready` asks it.
     func checkAvailable() async throws
 }
 
