@@ -94,7 +94,7 @@ struct RunsCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only runs with this label (several, comma-separated: any of them).") var label: String?
     @Option(name: .long, help: "Only runs created at or after this time (2026-12-03T18:00:00Z).") var from: String?
     @Option(name: .long, help: "Only runs created before this time.") var to: String?
-    @Option(name: .long, help: "At most this many runs (pages of 1,000 are fetched as needed).") var limit = 50
+    @Option(name: .long, parsing: .unconditional, help: "At most this many runs (pages of 1,000 are fetched as needed).") var limit = 50
     @OptionGroup var server: ServerOption
 
     func run() async throws {

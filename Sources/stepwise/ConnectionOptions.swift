@@ -5,16 +5,16 @@ import StepwiseServer
 /// or take over a request, and how many are served at once, so that silent or slow clients
 /// cannot hold every connection.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .customLong("idle-timeout"), help: "Close a connection with no request in progress after this long.")
+    @Option(name: .customLong("idle-timeout"), parsing: .unconditional, help: "Close a connection with no request in progress after this long.")
     var idleTimeout = DurationArgument("60s", .seconds(60))
 
-    @Option(name: .customLong("header-timeout"), help: "Close a connection whose request head takes longer, from its first byte.")
+    @Option(name: .customLong("header-timeout"), parsing: .unconditional, help: "Close a connection whose request head takes longer, from its first byte.")
     var headerTimeout = DurationArgument("10s", .seconds(10))
 
-    @Option(name: .customLong("body-timeout"), help: "Close a connection whose request body takes longer.")
+    @Option(name: .customLong("body-timeout"), parsing: .unconditional, help: "Close a connection whose request body takes longer.")
     var bodyTimeout = DurationArgument("30s", .seconds(30))
 
-    @Option(name: .customLong("max-connections"), help: "Connections served at once; more wait until one closes.")
+    @Option(name: .customLong("max-connections"), parsing: .unconditional, help: "Connections served at once; more wait until one closes.")
     var maxConnections = ConnectionLimits().maximumConnections
 
     func validate() throws {

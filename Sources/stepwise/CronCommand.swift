@@ -35,7 +35,7 @@ struct CronCommand: ParsableCommand {
     @Option(name: .long, help: "Print the fire times after this RFC 3339 time (default: now).")
     var after: String?
 
-    @Option(name: .long, help: "How many fire times to print (1 to 1000).")
+    @Option(name: .long, parsing: .unconditional, help: "How many fire times to print (1 to 1000).")
     var count = 5
 
     @Flag(name: .long, help: "Answer JSON lines from standard input, one JSON line each.")

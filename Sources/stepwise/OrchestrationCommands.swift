@@ -73,7 +73,7 @@ struct DLQListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the failed runs in the dead-letter queue.")
 
     @Option(name: .long, help: "Only failed runs of this workflow (a YAML workflow's name, or an SDK run's endpoint URL).") var workflow: String?
-    @Option(name: .long, help: "At most this many entries, newest failure first (pages of 100 are fetched as needed).") var limit = 50
+    @Option(name: .long, parsing: .unconditional, help: "At most this many entries, newest failure first (pages of 100 are fetched as needed).") var limit = 50
     @OptionGroup var server: ServerOption
 
     func run() async throws {
@@ -121,7 +121,7 @@ struct DLQSelection: ParsableArguments {
 /// What `stepwise dlq resume|restart` sets instead of a run's own options: Upstash's override
 /// headers of a resume or restart.
 struct ResumeOverrides: ParsableArguments {
-    @Option(name: .long, help: "Retries of each remaining delivery of an SDK run.") var retries: Int?
+    @Option(name: .long, parsing: .unconditional, help: "Retries of each remaining delivery of an SDK run.") var retries: Int?
     @Option(name: .long, help: "The retry delay expression of an SDK run's remaining deliveries (QStash's Upstash-Retry-Delay).") var retryDelay: String?
     @Option(name: .long, help: "The flow-control key of an SDK run's remaining deliveries.") var flowControlKey: String?
     @Option(name: .long, help: "Its limits, e.g. 'parallelism=2, rate=10, period=1m'.") var flowControlValue: String?

@@ -26,7 +26,7 @@ struct RunnerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(name: .long, help: "The port to listen on (0 picks a free one).")
+    @Option(name: .long, parsing: .unconditional, help: "The port to listen on (0 picks a free one).")
     var port = 8081
 
     @Option(name: .customLong("qstash-url"), help: "The orchestrator's URL (default: $QSTASH_URL, else http://127.0.0.1:8080).")
@@ -45,7 +45,7 @@ struct RunnerCommand: AsyncParsableCommand {
     var baseURL: String?
 
     @Option(
-        name: .customLong("shutdown-timeout"),
+        name: .customLong("shutdown-timeout"), parsing: .unconditional,
         help: "On SIGTERM or SIGINT, how long to let requests in flight (a step's http call) finish before exiting; the orchestrator delivers again what got no answer.")
     var shutdownTimeout = DurationArgument("30s", .seconds(30))
 
@@ -56,7 +56,7 @@ struct RunnerCommand: AsyncParsableCommand {
     var verbose = false
 
     @Option(
-        name: .customLong("max-delivery-bytes"),
+        name: .customLong("max-delivery-bytes"), parsing: .unconditional,
         help: "The largest delivery taken, in bytes: a delivery carries its run's whole log (at most 1 GiB); a request whose signature does not pass before its body is read takes at most 1 MiB.")
     var maxDeliveryBytes = 64 << 20
 

@@ -25,42 +25,42 @@ struct ServeCommand: AsyncParsableCommand {
     var store: String?
 
     @Option(
-        name: .customLong("store-wait"),
+        name: .customLong("store-wait"), parsing: .unconditional,
         help: "How long a request waits for a PostgreSQL connection before it is answered 503 with Retry-After (the database is down, or every connection stays busy); the delivery loop retries on its own.")
     var storeWait = DurationArgument("10s", .seconds(10))
 
     @Option(
-        name: .customLong("shutdown-timeout"),
+        name: .customLong("shutdown-timeout"), parsing: .unconditional,
         help: "On SIGTERM or SIGINT, how long to wait for deliveries in flight (a slow http step) before exiting without them: they stay leased and are delivered again, at once by a restart on this host. Keep it below your orchestrator's kill timeout.")
     var shutdownTimeout = DurationArgument("30s", .seconds(30))
 
     @Option(name: .long, help: "The address to listen on.")
     var host = "127.0.0.1"
 
-    @Option(name: .long, help: "The port to listen on (0 picks a free one).")
+    @Option(name: .long, parsing: .unconditional, help: "The port to listen on (0 picks a free one).")
     var port = 8080
 
-    @Option(name: .long, help: "Deliveries in flight at once: steps, calls, timers and QStash messages (a workflow's concurrency and flow-control keys limit its runs further).")
+    @Option(name: .long, parsing: .unconditional, help: "Deliveries in flight at once: steps, calls, timers and QStash messages (a workflow's concurrency and flow-control keys limit its runs further).")
     var concurrency = WorkflowEngine.Configuration.defaultConcurrentDeliveries
 
     @Option(name: .customLong("node-id"), help: "This node's name in leases and logs (default: $STEPWISE_NODE_ID, else the host name); each process is told apart from others of the same name.")
     var nodeId: String?
 
-    @Option(name: .long, help: "How long a claimed delivery is reserved for this node; it renews its leases every third of this, so a node that died loses its work after at most this long (at once when it restarts on the same host).")
+    @Option(name: .long, parsing: .unconditional, help: "How long a claimed delivery is reserved for this node; it renews its leases every third of this, so a node that died loses its work after at most this long (at once when it restarts on the same host).")
     var lease = DurationArgument("60s", .seconds(60))
 
     @Option(
-        name: .customLong("sleep-lookahead"),
+        name: .customLong("sleep-lookahead"), parsing: .unconditional,
         help: "How long before a sleep ends its end may be recorded, so that many sleeps ending together cost only their next steps then; the next step never runs before the end (0s: each sleep's end is recorded when it comes).")
     var sleepLookahead = DurationArgument("500ms", .milliseconds(500))
 
     @Option(
-        name: .customLong("run-retention"),
+        name: .customLong("run-retention"), parsing: .unconditional,
         help: "Delete runs that ended (succeeded, failed, canceled) longer ago than this, with their journals, attempts and DLQ entries; at least 1h (default: keep every run).")
     var runRetention: DurationArgument?
 
     @Option(
-        name: .customLong("retry-delay-scale"),
+        name: .customLong("retry-delay-scale"), parsing: .unconditional,
         help: "Multiply the retry delays of queued messages by this factor (tests and local development: 0.01 turns QStash's 12 s + 148 s into 0.12 s + 1.48 s).")
     var retryDelayScale = 1.0
 
@@ -78,12 +78,12 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var connections: ConnectionOptions
 
     @Option(
-        name: .customLong("max-message-bytes"),
+        name: .customLong("max-message-bytes"), parsing: .unconditional,
         help: "The largest body of a QStash publish, enqueue, batch item (a batch may be four times as large), trigger, schedule, notify or a run's end, in bytes (QStash's plans allow 1 MiB to 100 MiB, the most taken here); what a message's destination answers may be three times as large, at least 10 MiB.")
     var maxMessageBytes = ConnectionLimits().maximumMessageBytes
 
     @Option(
-        name: .customLong("lazy-fetch-bytes"),
+        name: .customLong("lazy-fetch-bytes"), parsing: .unconditional,
         help: "Send a step delivery or a call's callback larger than this many bytes empty to an SDK that then reads its run's log itself (QStash's lazy fetch: the JS SDK 1.x; the Python SDK and a REST trigger's first delivery always get the body); 0 turns lazy fetch off.")
     var lazyFetchBytes = LazyFetch.upstashThreshold
 

@@ -19,7 +19,9 @@ struct StoreLocation {
     /// `connectionWait` for a connection later); `close` ends it.
     func open(connectionWait: Duration = PostgresStore.standardConnectionWait) async throws -> (store: any Store, close: @Sendable () async -> Void) {
         if text.hasPrefix("sqlite:") {
-            return try openSQLite(path: String(text.dropFirst("sqlite:".count)))
+            let path = String(text.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw CommandFailure.usage("--store sqlite: names no file: give sqlite:PATH (default sqlite:.stepwise/stepwise.db)") }
+            return try openSQLite(path: path)
         }
         guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
             throw CommandFailure.usage("unsupported --store: use sqlite:PATH or postgres://user:password@host:port/database")

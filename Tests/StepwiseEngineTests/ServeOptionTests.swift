@@ -38,6 +38,22 @@ struct ServeOptionTests {
         #expect(!FileManager.default.fileExists(atPath: store))
     }
 
+    @Test("a negative value after its option is that option's value, refused as such, not a missing value; an empty sqlite: path is named")
+    func negativeValues() async throws {
+        let folder = try TemporaryDirectory()
+        let store = "sqlite:" + folder.path("store.sqlite")
+        for (option, value, message) in [
+            ("--run-retention", "-1d", "'-1d' is invalid for '--run-retention"), ("--lease", "-5s", "'-5s' is invalid for '--lease"),
+            ("--shutdown-timeout", "-1s", "'-1s' is invalid for '--shutdown-timeout"), ("--port", "-1", "--port must be a number from 0 to 65535"),
+            ("--concurrency", "-3", "--concurrency must be at least 1"), ("--max-connections", "-2", "--max-connections must be at least 1"),
+        ] {
+            let result = try await onOwnThread { try stepwise(arguments: ["serve", "--no-runner", "--store", store, option, value]) }
+            #expect(result.status == 2 && result.standardError.contains(message), "\(option) \(value): \(result.standardError)")
+        }
+        let empty = try await onOwnThread { try stepwise(arguments: ["serve", "--no-runner", "--store", "sqlite:", "--port", "0"]) }
+        #expect(empty.status == 2 && empty.standardError.contains("--store sqlite: names no file"), "\(empty.standardError)")
+    }
+
     @Test("durations are written as in workflows, days and weeks included")
     func durationsInDays() async throws {
         let folder = try TemporaryDirectory()
