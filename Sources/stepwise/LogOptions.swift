@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import StepwiseServer
 
@@ -14,6 +15,19 @@ struct LogOptions: ParsableArguments {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (debug logs every delivery).")
     var level = "info"
+
+    /// Prints a server's start line on standard output: as written in text, as one JSON record
+    /// (`level`, `label`, `message`) in json, so a collector reading both streams reads JSON only.
+    func announce(_ message: String) {
+        guard format == .json else {
+            FileHandle.standardOutput.write(Data((message + "\n").utf8))
+            return
+        }
+        let stdout = Logger(label: "stepwise") { label in
+            LogLineHandler(label: label, format: .json) { line in FileHandle.standardOutput.write(Data(line.utf8)) }
+        }
+        stdout.info("\(message)")
+    }
 
     /// Installs the handler for the whole process; called once, before anything logs.
     func bootstrap() throws {

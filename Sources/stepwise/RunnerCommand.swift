@@ -103,11 +103,11 @@ struct RunnerCommand: AsyncParsableCommand {
         }
         let signing = keys == nil ? "deliveries are not verified (no signing keys)" : "deliveries must be signed"
         let banner = "stepwise runner serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):"
-        let detail = " with QStash at \(connection.url); \(signing)\n"
+        let detail = " with QStash at \(connection.url); \(signing)"
         let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: connections.limits(maximumMessageBytes: maxDeliveryBytes))
         try await ListenPort.serving(host: host, port: port) {
             try await server.run(shutdownTimeout: shutdownTimeout.duration) { port in
-                FileHandle.standardOutput.write(Data((banner + String(port) + detail).utf8))
+                logging.announce(banner + String(port) + detail)
             }
         }
     }

@@ -139,9 +139,8 @@ struct ServeCommand: AsyncParsableCommand {
         let server = StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry)
         try await ListenPort.serving(host: host, port: port) {
             try await server.run(shutdownTimeout: shutdownTimeout.duration) { port in
-                let line = "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) "
-                    + "(API token from \(token.source))\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
+                logging.announce(
+                    "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) (API token from \(token.source))")
             }
         }
     }
