@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import StepwiseEngine
 import StepwiseExpressions
 import StepwiseProtocol
 import StepwiseRuntime
@@ -97,8 +98,18 @@ struct RunsCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "At most this many runs (pages of 1,000 are fetched as needed).") var limit = 50
     @OptionGroup var server: ServerOption
 
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        if let status, RunStatus(rawValue: status) == nil {
+            throw ValidationError("--status must be running, succeeded, failed or canceled, not '\(status)'")
+        }
+        for (name, value) in [("--from", from), ("--to", to)] {
+            guard let value, (try? TimestampValue(parsing: value)) == nil else { continue }
+            throw ValidationError("\(name) must be a time such as 2026-12-03T18:00:00Z, not '\(value)'")
+        }
+    }
+
     func run() async throws {
-        guard limit > 0 else { throw CommandFailure.usage("--limit must be at least 1") }
         var filters: [String] = []
         for (name, value) in [("workflow", workflow), ("status", status), ("label", label), ("from", from), ("to", to)] {
             if let value { filters.append("\(name)=\(QueryValue.escaped(value))") }
@@ -166,7 +177,16 @@ struct CancelCommand: AsyncParsableCommand {
         }
         let answer = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs", body: ["workflow": .string(workflow)])
         let canceled = answer["workflowRunIds"]?.listItems.compactMap(\.stringText) ?? []
-        print(canceled.isEmpty ? "no running runs of \(workflow)" : canceled.map { "canceled \($0)" }.joined(separator: "\n"))
+        guard canceled.isEmpty else {
+            print(canceled.map { "canceled \($0)" }.joined(separator: "\n"))
+            return
+        }
+        // Nothing canceled: a name the server does not serve is more likely a slip than a quiet workflow.
+        let served = try await server.client.expectSuccess(.GET, "/api/workflows")["workflows"]?.listItems.compactMap { $0["name"]?.stringText } ?? []
+        guard served.contains(workflow) else {
+            throw CommandFailure.failed("no workflow named \(workflow) is served, and no run of it is running; served: \(served.joined(separator: ", "))")
+        }
+        print("no running runs of \(workflow)")
     }
 }
 

@@ -159,10 +159,25 @@ struct OrchestrationCommandTests {
             #expect(Set(output.split(separator: "\n")) == Set(runs.map { "canceled \($0)" }), "\(output)")
             for id in runs { #expect(try await server.store.run(id: id)?.status == .canceled) }
             #expect(try await succeeding("cancel", "--workflow", "sleeper", on: server) == "no running runs of sleeper\n")
+            let unknown = try await run(["cancel", "--workflow", "sleepr", "--server", server.url(""), "--token", RunningServer.token])
+            #expect(unknown.status == 1 && unknown.standardError.contains("no workflow named sleepr is served, and no run of it is running; served: sleeper"),
+                    "\(unknown.standardError)")
 
             let single = try await server.startRun("sleeper", "{}")
             #expect(try await succeeding("cancel", single, on: server) == "canceled \(single)\n")
             #expect(try await server.store.run(id: single)?.status == .canceled)
+        }
+    }
+
+    @Test("runs refuses an unknown status or a time it cannot read as a usage error (exit 2), before asking the server")
+    func runsFilters() async throws {
+        for (arguments, message) in [
+            (["--status", "bogus"], "--status must be running, succeeded, failed or canceled, not 'bogus'"),
+            (["--from", "2026-13-45"], "--from must be a time such as 2026-12-03T18:00:00Z, not '2026-13-45'"),
+            (["--to", "yesterday"], "--to must be a time such as"), (["--limit", "0"], "--limit must be at least 1"),
+        ] {
+            let result = try await run(["runs", "--server", "http://127.0.0.1:9"] + arguments)
+            #expect(result.status == 2 && result.standardError.contains(message), "\(arguments): \(result.standardError)")
         }
     }
 
