@@ -132,7 +132,7 @@ def start_runs(h, bulk):
     ids["waiter"] = api(h, "POST", "/workflows/waiter", {"order": 7})["workflowRunId"]
     ids["sdk"] = h.start_run("sequential", {"n": 3, "tag": "dashboard"})
     request = urllib.request.Request(h.server_url + "/workflows/napper", method="POST", data=b"{}", headers={
-        "Authorization": f"Bearer {h.token}", "Content-Type": "application/json", "Upstash-Label": "vip"})
+        "Authorization": f"Bearer {h.token}", "Content-Type": "application/json", "Upstash-Label": "vip tier"})
     with urllib.request.urlopen(request, timeout=20) as answer:
         ids["labelled"] = json.loads(answer.read())["workflowRunId"]
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -146,6 +146,7 @@ def browser(width, height):
     options.add_argument("--no-sandbox")
     options.add_argument("--disable-dev-shm-usage")
     options.add_argument(f"--window-size={width},{height}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
     return webdriver.Chrome(options=options, service=service)
 
@@ -174,6 +175,7 @@ def run_browser(h, ids, screenshots, readme, checks):
         checks.check("the session cookie is HttpOnly and SameSite=Strict", session.get("httpOnly") and session.get("sameSite") == "Strict",
                      str(session))
         checks.check("the page never holds the token", h.token not in driver.page_source)
+        driver.get_log("browser")  # the wrong token's 401 above was meant: only what follows counts
 
         driver.get(h.server_url + "/#/runs?workflow=flaky")
         driver.refresh()
@@ -193,9 +195,10 @@ def run_browser(h, ids, screenshots, readme, checks):
                      len(driver.find_elements(By.CSS_SELECTOR, "#runs tr")) >= 100)
 
         label = driver.find_element(By.ID, "filter-label")
-        label.send_keys("vip\n")
-        wait.until(lambda d: "label=vip" in d.current_url and len(d.find_elements(By.CSS_SELECTOR, "#runs tr")) == 1)
-        checks.check("the label filter shows the labelled run alone",
+        # A space goes into the URL as "+" (URLSearchParams), which the server reads as a space.
+        label.send_keys("vip tier\n")
+        wait.until(lambda d: "label=vip+tier" in d.current_url and len(d.find_elements(By.CSS_SELECTOR, "#runs tr")) == 1)
+        checks.check("the label filter (a label with a space) shows the labelled run alone",
                      [row.get_attribute("data-run") for row in driver.find_elements(By.CSS_SELECTOR, "#runs tr")] == [ids["labelled"]])
 
         driver.get(h.server_url + f"/#/runs/{ids['flaky']}")
@@ -210,6 +213,8 @@ def run_browser(h, ids, screenshots, readme, checks):
         wait.until(lambda d: status_badge(d) == "succeeded")
         checks.check("clicking Resume makes the failed run succeed", status_badge(driver) == "succeeded")
         checks.check("its graph node turns done", driver.find_element(By.CSS_SELECTOR, '[data-step="charge"]').get_attribute("data-state") == "done")
+        checks.check("the page still says what the click came to after the live redraws",
+                     driver.find_element(By.ID, "action-note").text == "Resume: done", driver.find_element(By.ID, "action-note").text)
         checks.check("the API agrees", api(h, "GET", f"/api/runs/{ids['flaky']}")["status"] == "succeeded")
         driver.save_screenshot(os.path.join(screenshots, "run-resumed.png"))
 
@@ -241,6 +246,8 @@ def run_browser(h, ids, screenshots, readme, checks):
         driver.get(h.server_url + "/#/schedules")
         wait.until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Schedules")
         driver.save_screenshot(os.path.join(screenshots, "schedules.png"))
+        severe = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+        checks.check("no page logged an error in the browser's console (a missing favicon included)", not severe, str(severe[:3]))
 
         driver.set_window_size(390, 844)
         driver.get(h.server_url + "/#/runs")

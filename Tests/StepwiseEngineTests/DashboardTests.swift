@@ -27,17 +27,18 @@ struct DashboardTests {
                         sleep: 1ms
         """
 
-    @Test("the page, script and style are served without a token, from the binary, under a strict content policy")
+    @Test("the page, script, style and icon are served without a token, from the binary, under a strict content policy")
     func assets() async throws {
         try await RunningServer.with([]) { server in
-            for (path, type) in [("/", "text/html"), ("/dashboard/app.js", "text/javascript"), ("/dashboard/app.css", "text/css")] {
+            let assets = [("/", "text/html"), ("/dashboard/app.js", "text/javascript"), ("/dashboard/app.css", "text/css"), ("/dashboard/icon.svg", "image/svg+xml")]
+            for (path, type) in assets {
                 let answer = try await send(.GET, server.url(path), token: nil)
                 #expect(answer.status == 200, "\(path)")
                 #expect(answer.contentType?.hasPrefix(type) == true, "\(path): \(answer.contentType ?? "")")
                 #expect(!answer.body.contains("https://"), "\(path) loads nothing from elsewhere")
             }
             let page = try await send(.GET, server.url("/"), token: nil)
-            #expect(page.body.contains("/dashboard/app.js") && !page.body.contains(RunningServer.token))
+            #expect(page.body.contains("/dashboard/app.js") && page.body.contains("/dashboard/icon.svg") && !page.body.contains(RunningServer.token))
         }
     }
 

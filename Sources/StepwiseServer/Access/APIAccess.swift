@@ -62,9 +62,9 @@ public struct APIAccess: Sendable {
 
     private static let safeMethods: Set<String> = ["GET", "HEAD", "OPTIONS"]
 
-    /// What anyone may fetch: the health and readiness checks, and the dashboard's page, script, style and
+    /// What anyone may fetch: the health and readiness checks, and the dashboard's page, script, style, icon and
     /// sign-in (which holds nothing of the server's and checks the token itself).
-    private static let publicPaths: Set<String> = ["/health", "/ready", "/", "/dashboard/app.js", "/dashboard/app.css", "/dashboard/session"]
+    private static let publicPaths: Set<String> = ["/health", "/ready", "/", "/dashboard/app.js", "/dashboard/app.css", "/dashboard/icon.svg", "/dashboard/session"]
 
     /// Whether `path` is the URL of a `createWebhook` step: its prefix and three segments, none
     /// empty or a dot segment, so no path the router could read as another route passes.

@@ -18,6 +18,7 @@ struct DashboardController: Sendable {
         router.get("/") { _, _ in Self.asset(DashboardPage.html, type: "text/html; charset=utf-8") }
         router.get("dashboard/app.js") { _, _ in Self.asset(DashboardScript.source, type: "text/javascript; charset=utf-8") }
         router.get("dashboard/app.css") { _, _ in Self.asset(DashboardPage.css, type: "text/css; charset=utf-8") }
+        router.get("dashboard/icon.svg") { _, _ in Self.asset(DashboardPage.icon, type: "image/svg+xml") }
         router.post("dashboard/session") { request, _ in await signIn(request) }
         router.delete("dashboard/session") { request, _ in signOut(request) }
         router.get("api/workflows") { _, _ in await workflows() }

@@ -7,6 +7,7 @@ enum DashboardPage {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Stepwise</title>
+        <link rel="icon" href="/dashboard/icon.svg" type="image/svg+xml">
         <link rel="stylesheet" href="/dashboard/app.css">
         <script src="/dashboard/app.js" defer></script>
         </head>
@@ -21,6 +22,14 @@ enum DashboardPage {
         <main id="main"><p class="muted">Loading…</p></main>
         </body>
         </html>
+        """#
+
+    /// The tab's icon: three steps, in the header's colours; a page without one makes the
+    /// browser ask for `/favicon.ico`, which only logs an error.
+    static let icon = #"""
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#24292f"/>
+        <rect x="3" y="10" width="4" height="3" fill="#1a7f37"/><rect x="6" y="6.5" width="4" height="3" fill="#0969da"/>
+        <rect x="9" y="3" width="4" height="3" fill="#fff"/></svg>
         """#
 
     static let css = #"""

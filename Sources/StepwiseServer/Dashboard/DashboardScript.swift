@@ -150,14 +150,16 @@ enum DashboardScript {
         async function runPage(id) {
           // The workflows' step trees do not change while the page is open: read once, not per refresh.
           const workflows = (await api("GET", "/api/workflows")).workflows;
+          // What the last action came to: kept across the redraws it and the live feed cause.
+          let lastNote = "";
           const render = async () => {
             const run = await api("GET", "/api/runs/" + encodeURIComponent(id));
             const workflow = workflows.find((w) => w.name === run.workflow);
             const actions = el("div", { class: "actions" });
-            const note = el("span", { class: "muted", id: "action-note" });
+            const note = el("span", { class: "muted", id: "action-note" }, lastNote);
             const act = async (label, work) => {
-              try { note.textContent = label + "…"; await work(); note.textContent = label + ": done"; await render(); }
-              catch (error) { note.textContent = label + " failed: " + error.message; }
+              try { note.textContent = label + "…"; await work(); lastNote = label + ": done"; await render(); }
+              catch (error) { lastNote = note.textContent = label + " failed: " + error.message; }
             };
             if (run.status === "running") {
               actions.append(el("button", { class: "action danger", id: "cancel", onclick: () => act("Cancel", () =>
