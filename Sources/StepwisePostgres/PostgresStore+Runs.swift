@@ -108,8 +108,9 @@ extension PostgresStore {
             journal: try journal(session, runId: runId, from: position), journalBase: position, pending: Set(pending), failures: failures)
     }
 
-    public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws {
+    public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue, record: AttemptRecord?) async throws {
         try await write { transaction in
+            if let record { try transaction.record(record) }
             try transaction.session.execute(
                 """
                 UPDATE messages SET lease_owner = NULL, lease_until = NULL, lease_token = NULL, due_at = ?, attempt = ?

@@ -127,8 +127,9 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws {
+    public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue, record: AttemptRecord?) async throws {
         try await pool.write { db in
+            if let record { try SQLiteTransaction(db).record(record) }
             try db.cachedStatement(
                 sql: """
                     UPDATE messages SET lease_owner = NULL, lease_until = NULL, lease_token = NULL, due_at = ?, attempt = ?

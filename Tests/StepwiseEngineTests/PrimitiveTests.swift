@@ -208,6 +208,30 @@ struct PrimitiveTests {
         }
     }
 
+    @Test("each attempt of a call the engine retries is listed with the run's attempts, as an http step's are", arguments: StoreKind.testable)
+    func callRetriesAreListed(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            target.script("/flaky", .status(503), .status(503), .json(#"{"ok": true}"#))
+            let caller = try definition("""
+                workflow: caller
+                steps:
+                  - id: ask
+                    retry: {attempts: 3, backoff: constant, initial: 10ms}
+                    call: {url: "\(target.url("/flaky"))", expect: {status: [200]}}
+                """)
+            try await RunningServer.with([caller], store: kind) { server in
+                let id = try await server.startRun("caller", "{}")
+                #expect(try await finishedRun(id, in: server.store).status == .succeeded)
+                let attempts = try #require(try await send(.GET, server.url("/api/runs/\(id)")).json?["attempts"]?.list)
+                let calls = attempts.filter { $0["position"] == -1 }
+                #expect(calls.map { $0["outcome"] } == ["retry", "retry", "call"], "\(attempts)")
+                #expect(calls.map { $0["attempt"] } == [0, 1, 2])
+                #expect(calls.first?["detail"]?.string?.hasPrefix("ask: ") == true && calls.first?["detail"]?.string?.contains("503") == true,
+                        "\(String(describing: calls.first))")
+            }
+        }
+    }
+
     @Test("a call in flight when its engine restarts is made again with the same Idempotency-Key, and journaled once")
     func callSurvivesRestart() async throws {
         try await CountingServer.with { target in

@@ -38,14 +38,22 @@ extension WorkflowEngine {
         let resolution = CallResolver(workflow: definition.workflow).resolve(operation, request: request, sent: sent, attempt: message.attempt, now: now)
         switch resolution {
         case .completed(let entry):
-            let record = AttemptRecord(
-                runId: run.id, position: -1, attempt: message.attempt, startedAt: startedAt, finishedAt: now, outcome: "call",
-                detail: "\(stepName): " + (entry.error?.description ?? "\(request.method) \(request.url) answered"))
-            _ = try await store.completeOperation(message, owner: owner, entry: entry, record: record)
+            let detail = "\(stepName): " + (entry.error?.description ?? "\(request.method) \(request.url) answered")
+            _ = try await store.completeOperation(message, owner: owner, entry: entry, record: callAttempt(message, "call", detail, startedAt, now))
         case .retry(let at, let error):
             logger.info(
                 "call \(stepName) of run \(run.id) failed (\(error)); trying again at \(at)", metadata: ["run_id": .string(run.id), "step": .string(stepName)])
-            try await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: at)
+            let record = callAttempt(message, "retry", "\(stepName): \(error)", startedAt, now)
+            try await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: at, record: record)
         }
+    }
+
+    /// An attempt of a `call` step's request, listed with the run's deliveries.
+    private func callAttempt(_ message: PendingMessage, _ outcome: String, _ detail: String, _ started: TimestampValue, _ finished: TimestampValue)
+        -> AttemptRecord
+    {
+        AttemptRecord(
+            runId: message.runId, position: AttemptRecord.callPosition, attempt: message.attempt, startedAt: started, finishedAt: finished,
+            outcome: outcome, detail: detail)
     }
 }

@@ -72,8 +72,8 @@ public protocol Store: Sendable {
     func operation(runId: String, stepName: String) async throws -> StepOperation?
 
     /// Gives a claimed message back, due again at `dueAt` with `attempt` (after a delivery that
-    /// could not be finished, or a call to try again).
-    func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws
+    /// could not be finished, or a call to try again), recording `record` in the same commit.
+    func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue, record: AttemptRecord?) async throws
 
     /// The owners holding leases now, of messages and queued messages.
     func leaseOwners() async throws -> Set<String>
@@ -319,9 +319,15 @@ public protocol Store: Sendable {
 }
 
 extension Store {
-    /// Every delivery attempt of a run, in order.
+    /// Every delivery attempt of a run, in order, the attempts of its `call` steps included
+    /// (position -1: the engine made them, not a delivery of the run).
     public func attempts(runId: String) async throws -> [AttemptRecord] {
-        try await attempts(runId: runId, from: 0)
+        try await attempts(runId: runId, from: AttemptRecord.callPosition)
+    }
+
+    /// `reschedule(_:owner:attempt:at:record:)` recording nothing.
+    public func reschedule(_ message: PendingMessage, owner: String, attempt: Int, at dueAt: TimestampValue) async throws {
+        try await reschedule(message, owner: owner, attempt: attempt, at: dueAt, record: nil)
     }
 
     /// The whole journal, pending operations and step failures of a run.

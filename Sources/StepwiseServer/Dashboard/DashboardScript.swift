@@ -186,7 +186,8 @@ enum DashboardScript {
             const attempts = el("tbody", {}, (run.attempts || []).map((attempt) => {
               const took = new Date(attempt.finishedAt) - new Date(attempt.startedAt);
               previous = attempt;
-              return el("tr", {}, el("td", {}, attempt.position), el("td", {}, attempt.attempt), el("td", {}, attempt.outcome),
+              // Position -1: an attempt of a call step's request, which the engine makes between deliveries.
+              return el("tr", {}, el("td", {}, attempt.position === -1 ? "call" : attempt.position), el("td", {}, attempt.attempt), el("td", {}, attempt.outcome),
                 el("td", { class: "optional" }, when(attempt.startedAt)), el("td", {}, took + " ms"),
                 el("td", { class: "optional" }, attempt.detail || ""));
             }));

@@ -4,7 +4,8 @@ import StepwiseRuntime
 /// One try of one delivery, for `stepwise logs` and debugging.
 public struct AttemptRecord: Sendable, Equatable {
     public var runId: String
-    /// The journal length when the delivery was made (the position of the step it tried).
+    /// The journal length when the delivery was made (the position of the step it tried), or
+    /// `callPosition` for an attempt of a `call` step's request.
     public var position: Int
     public var attempt: Int
     public var startedAt: TimestampValue
@@ -13,6 +14,9 @@ public struct AttemptRecord: Sendable, Equatable {
     /// may also have recorded the run's last step (`detail` names it).
     public var outcome: String
     public var detail: String?
+
+    /// The position of the attempts of `call` requests, which the engine makes between deliveries.
+    public static let callPosition = -1
 
     public init(runId: String, position: Int, attempt: Int, startedAt: TimestampValue, finishedAt: TimestampValue, outcome: String, detail: String?) {
         self.runId = runId
