@@ -139,7 +139,13 @@ public struct WorkflowValidator {
                     .invalidDuration, "the timeout of \(name) is \(timeout.value); a call may take at most 12h", at: timeout.span,
                     hint: "split the work, or have the service notify an event the workflow waits for"))
             }
-        case .sleep(let value), .sleepUntil(let value), .return(let value):
+        case .sleep(let value):
+            check(value, visibility, name)
+            checkComputed(value, name) { value throws(EvaluationError) in _ = try StepValues.sleepLength(value) }
+        case .sleepUntil(let value):
+            check(value, visibility, name)
+            checkComputed(value, name) { value throws(EvaluationError) in _ = try StepValues.instant(value) }
+        case .return(let value):
             check(value, visibility, name)
         case .waitForEvent(let wait):
             check(wait.event, visibility, name)
@@ -168,6 +174,7 @@ public struct WorkflowValidator {
             visibility = parallelBranches(branches, of: step, visibility)
         case .forEach(let loop):
             check(loop.items, visibility, name)
+            checkComputed(loop.items, name) { value throws(EvaluationError) in _ = try StepValues.items(value) }
             var body = visibility
             body.hasLoopVariables = true
             _ = walk(loop.steps, body)
@@ -214,6 +221,20 @@ public struct WorkflowValidator {
 
     /// Checks every expression of `template`; a condition (`isCondition`) that is one expression
     /// must also give a bool, when its type is known.
+    /// An expression that reads no variable is computed now, and given to `accepts`, the rule the
+    /// step applies at run time: a value it refuses would fail every run (data written as such is
+    /// checked by the decoder).
+    private mutating func checkComputed(_ template: ValueTemplate, _ context: String, accepts: (Value) throws(EvaluationError) -> Void) {
+        guard case .template = template.kind, let value = StepValues.constant(template) else { return }
+        do {
+            try accepts(value)
+        } catch {
+            diagnostics.append(Diagnostic(
+                .expressionType, "\(error.message) in \(context): every run would fail here", at: template.span,
+                hint: "compute a value the step takes, or write it as data"))
+        }
+    }
+
     private mutating func check(_ template: ValueTemplate, _ visibility: StepVisibility, _ context: String, isCondition: Bool = false) {
         var whole = false
         if case .template(let parsed, _, _) = template.kind { whole = parsed.singleExpression != nil }

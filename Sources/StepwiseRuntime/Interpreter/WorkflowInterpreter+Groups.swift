@@ -24,8 +24,11 @@ extension WorkflowInterpreter {
     /// the outputs in item order.
     func forEach(_ loop: ForEachLoop, path: String, indices: [Int], _ context: WorkflowContext, _ state: inout ExecutionState) async throws(ExecutionSignal) -> Value {
         let itemsValue = try evaluate(loop.items, state, step: path)
-        guard case .list(let items) = itemsValue else {
-            throw .failed(StepError(message: "for_each needs a list of items, got \(itemsValue.type.name)", type: "TypeError", step: path))
+        let items: [Value]
+        do {
+            items = try StepValues.items(itemsValue)
+        } catch {
+            throw .failed(StepError(message: error.message, type: "TypeError", step: path))
         }
         let outer = state
         let members = try await group(count: items.count, limit: loop.concurrency?.value ?? Self.defaultConcurrency, context) { index throws(ExecutionSignal) in

@@ -62,23 +62,12 @@ extension WorkflowInterpreter {
         return name
     }
 
-    /// A sleep's length: a duration, or text such as `3d` or `1h30m` (from `env`, for instance).
+    /// A sleep's length (`StepValues.sleepLength`); a value it refuses fails the step.
     private func sleepLength(_ value: Value, step: String) throws(ExecutionSignal) -> DurationValue {
-        switch value {
-        case .duration(let length) where length >= .zero:
-            return length
-        case .string(let text):
-            do throws(EvaluationError) {
-                let length = try DurationValue(parsing: text, allowingCalendarUnits: true)
-                guard length >= .zero else { throw EvaluationError("a sleep cannot be negative: \(text)") }
-                return length
-            } catch {
-                throw .failed(StepError(message: error.message, type: "TypeError", step: step))
-            }
-        case .duration:
-            throw .failed(StepError(message: "a sleep cannot be negative: \(value.jsonText())", type: "TypeError", step: step))
-        default:
-            throw .failed(StepError(message: "sleep needs a duration, got \(value.type.name)", type: "TypeError", step: step))
+        do {
+            return try StepValues.sleepLength(value)
+        } catch {
+            throw .failed(StepError(message: error.message, type: "TypeError", step: step))
         }
     }
 
@@ -91,17 +80,12 @@ extension WorkflowInterpreter {
         }
     }
 
+    /// The time of a `sleep_until` (`StepValues.instant`); a value it refuses fails the step.
     func timestamp(_ value: Value, step: String) throws(ExecutionSignal) -> TimestampValue {
-        switch value {
-        case .timestamp(let instant): return instant
-        case .string(let text):
-            do {
-                return try TimestampValue(parsing: text)
-            } catch {
-                throw .failed(StepError(message: error.message, type: "TypeError", step: step))
-            }
-        default:
-            throw .failed(StepError(message: "sleep_until needs a time, got \(value.type.name)", type: "TypeError", step: step))
+        do {
+            return try StepValues.instant(value)
+        } catch {
+            throw .failed(StepError(message: error.message, type: "TypeError", step: step))
         }
     }
 
