@@ -164,6 +164,14 @@ extension PostgresStore {
         }
     }
 
+    public func deadLetterCounts() async throws -> DeadLetterCounts {
+        try await session { session in
+            let row = try session.row("SELECT (SELECT COUNT(*) FROM dead_letters) AS runs, (SELECT COUNT(*) FROM message_dead_letters) AS messages")
+            guard let row else { return DeadLetterCounts(runs: 0, messages: 0) }
+            return DeadLetterCounts(runs: try row("runs"), messages: try row("messages"))
+        }
+    }
+
     public func messageCounts(at now: TimestampValue) async throws -> MessageCounts {
         let now = PostgresTransaction.at(now)
         return try await session { session in

@@ -40,6 +40,14 @@ extension SQLiteStore {
         }
     }
 
+    public func deadLetterCounts() async throws -> DeadLetterCounts {
+        try await pool.read { db in
+            let row = try Row.fetchOne(
+                db, sql: "SELECT (SELECT COUNT(*) FROM dead_letters) AS runs, (SELECT COUNT(*) FROM message_dead_letters) AS messages")
+            return DeadLetterCounts(runs: row?["runs"] ?? 0, messages: row?["messages"] ?? 0)
+        }
+    }
+
     public func messageCounts(at now: TimestampValue) async throws -> MessageCounts {
         let now = SQLiteTime.milliseconds(now)
         return try await pool.read { db in

@@ -56,6 +56,8 @@ struct MetricsTests {
             #expect(sample(text, #"stepwise_runs{workflow="napper",status="succeeded"}"#) == 2)
             #expect(sample(text, #"stepwise_runs{workflow="breaker",status="failed"}"#) == 1)
             #expect(sample(text, #"stepwise_runs{workflow="napper",status="running"}"#) == 0)
+            #expect(sample(text, #"stepwise_dead_letters{source="workflow"}"#) == 1, "the failed run waits in the DLQ")
+            #expect(sample(text, #"stepwise_dead_letters{source="message"}"#) == 0)
             #expect((sample(text, #"stepwise_deliveries_total{kind="run",outcome="completed"}"#) ?? 0) >= 2)
             #expect((sample(text, #"stepwise_deliveries_total{kind="timer",outcome="fired"}"#) ?? 0) >= 2)
             #expect((sample(text, #"stepwise_delivery_lag_seconds_count{kind="run"}"#) ?? 0) >= 5)

@@ -298,6 +298,8 @@ public protocol Store: Sendable {
     func runCounts() async throws -> [RunCount]
     /// Messages and queued messages due by `now` and unleased, leased, and due later.
     func messageCounts(at now: TimestampValue) async throws -> MessageCounts
+    /// The entries of the DLQ of runs and of the DLQ of plain messages.
+    func deadLetterCounts() async throws -> DeadLetterCounts
 
     // MARK: Several nodes
 

@@ -4,7 +4,8 @@ import StepwiseEngine
 
 /// `GET /metrics`: everything the server's registry holds (the engine's deliveries, commits and
 /// in-flight count, the HTTP requests) in Prometheus' text format, with the store's counts read
-/// at scrape time (runs by workflow and status, messages due, leased and due later).
+/// at scrape time (runs by workflow and status, messages due, leased and due later, the
+/// entries of both dead-letter queues).
 struct MetricsController: Sendable {
     let engine: WorkflowEngine
     let registry: PrometheusCollectorRegistry
@@ -26,6 +27,12 @@ struct MetricsController: Sendable {
         MetricNameDescriptor(
             namespace: "stepwise", metricName: "messages", unitName: "",
             helpText: "Messages due and free to claim, leased (being delivered), and due later, at scrape time.")
+    }
+
+    static var deadLetters: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "stepwise", metricName: "dead_letters", unitName: "",
+            helpText: "Entries of the dead-letter queues at scrape time: failed runs (source workflow) and plain messages given up (source message).")
     }
 
     /// The `workflow` label of runs of `workflow`: an SDK run's endpoint URL without its query
@@ -57,6 +64,10 @@ struct MetricsController: Sendable {
             let messages = try await engine.store.messageCounts(at: WorkflowEngine.systemTime())
             for (state, count) in [("due", messages.due), ("leased", messages.leased), ("later", messages.later)] {
                 registry.makeGauge(descriptor: Self.messages, labels: [("state", state)]).set(Double(count))
+            }
+            let deadLetters = try await engine.store.deadLetterCounts()
+            for (source, count) in [("workflow", deadLetters.runs), ("message", deadLetters.messages)] {
+                registry.makeGauge(descriptor: Self.deadLetters, labels: [("source", source)]).set(Double(count))
             }
         } catch {
             return failures.answer("cannot read the store's counts for the metrics", error)
