@@ -795,8 +795,13 @@ struct WorkflowEngineTests {
             let finished = try await finishedRun(run.id, in: node.store)
             #expect(finished.output == ["next": 2, "kind": "int", "ratio": "double", "total": 7], "\(String(describing: finished.error))")
             #expect(finished.flowControl?.concurrencyKey == "n-1")
-            await #expect(throws: StartError.invalidInput(["/n must be integer, got number"])) {
-                _ = try await node.engine.start(workflow: "counting", input: ["n": .double(1e20)])
+            // -9223372036854775809 in JSON: no 64-bit integer holds it, and it reads as the double -2^63.
+            for beyond in [1e20, -9_223_372_036_854_775_808.0, 9_007_199_254_740_994.0] {
+                await #expect(throws: StartError.invalidInput([
+                    "/n must be integer, got a number beyond what can be computed with exactly (a whole number written with a fraction or an exponent beyond 2^53, or beyond 64 bits)"
+                ])) {
+                    _ = try await node.engine.start(workflow: "counting", input: ["n": .double(beyond)])
+                }
             }
         }
     }

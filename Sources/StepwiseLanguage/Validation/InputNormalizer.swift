@@ -6,7 +6,7 @@ import StepwiseExpressions
 /// every delivery, so a replay sees what the first delivery saw.
 public enum InputNormalizer {
     /// `value` with every whole `double` that `schema` types as `integer` (and not `number`)
-    /// turned into an `int` (or a `uint` above `Int64.max`); everything else as it is.
+    /// turned into an `int`; everything else as it is.
     public static func normalized(_ value: Value, against schema: InputSchema) -> Value {
         switch value {
         case .double(let number) where wantsInteger(schema):
@@ -26,12 +26,17 @@ public enum InputNormalizer {
         }
     }
 
-    /// The integer `number` is, when it is a whole number within 64 bits.
+    /// The integer `number` is, when it is a whole number a double holds exactly (at most 2^53
+    /// either way). Beyond that, a double may be a rounded integer: `-9223372036854775809`, which
+    /// no 64-bit integer holds, reads as the double -2^63. (An integer written without a fraction
+    /// or exponent within 64 bits is read as an integer already, never as a double.)
     static func integer(_ number: Double) -> Value? {
-        guard number.rounded() == number else { return nil }
-        if let signed = Int64(exactly: number) { return .int(signed) }
-        return UInt64(exactly: number).map { .uint($0) }
+        guard number.rounded() == number, abs(number) <= Self.exactIntegers else { return nil }
+        return Int64(exactly: number).map { .int($0) }
     }
+
+    /// 2^53: the largest magnitude up to which a double holds every integer.
+    static let exactIntegers: Double = 9_007_199_254_740_992
 
     private static func wantsInteger(_ schema: InputSchema) -> Bool {
         schema.types.contains("integer") && !schema.types.contains("number")

@@ -15,7 +15,7 @@ public struct InputValidator {
     private mutating func check(_ value: Value, _ schema: InputSchema, at pointer: String) {
         let place = pointer.isEmpty ? "the input" : pointer
         if !schema.types.isEmpty, !schema.types.contains(where: { Self.matches(value, type: $0) }) {
-            problems.append("\(place) must be \(schema.types.joined(separator: " or ")), got \(Self.jsonType(of: value))")
+            problems.append("\(place) must be \(schema.types.joined(separator: " or ")), got \(Self.describedType(of: value, wanted: schema.types))")
             return
         }
         if let allowed = schema.enumeration, !allowed.contains(where: { $0 == value }) {
@@ -84,10 +84,16 @@ public struct InputValidator {
         switch (type, value) {
         case ("null", .null), ("boolean", .bool), ("string", .string), ("array", .list), ("object", .map): true
         case ("number", .int), ("number", .uint), ("number", .double), ("integer", .int), ("integer", .uint): true
-        // A whole number beyond 64 bits would be computed with as a rounded double: refused.
+        // A whole number a double cannot hold exactly would be computed with rounded: refused.
         case ("integer", .double(let d)): InputNormalizer.integer(d) != nil
         default: false
         }
+    }
+
+    /// The JSON type of `value` for a message, saying why a whole number is not an integer.
+    private static func describedType(of value: Value, wanted: [String]) -> String {
+        guard wanted.contains("integer"), case .double(let number) = value, number.rounded() == number else { return jsonType(of: value) }
+        return "a number beyond what can be computed with exactly (a whole number written with a fraction or an exponent beyond 2^53, or beyond 64 bits)"
     }
 
     private static func jsonType(of value: Value) -> String {
