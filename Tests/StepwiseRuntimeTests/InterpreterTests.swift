@@ -299,7 +299,7 @@ struct InterpreterTests {
         #expect(missing.requests.isEmpty)
     }
 
-    @Test("a header value from the input that HTTP cannot carry fails the step naming the header, and nothing is sent")
+    @Test("a header value from the input that HTTP cannot carry fails the step (InvalidRequest) naming the header, and nothing is sent")
     func unsendableHeaderValues() async throws {
         let outcome = try await run("""
             workflow: test
@@ -308,6 +308,7 @@ struct InterpreterTests {
                 http: {url: "https://api.example.com/x", headers: {X-Note: "${{ input.note }}"}}
             """, input: ["note": "line one\r\nX-Injected: 1"])
         #expect(outcome.finish.error?.message.contains("the value of header 'X-Note' holds a line break or a control character") == true, "\(String(describing: outcome.finish.error))")
+        #expect(outcome.finish.error?.type == "InvalidRequest", "the type retry.on and catch know it by")
         #expect(outcome.requests.isEmpty)
     }
 

@@ -11,6 +11,8 @@ public struct EvaluationError: Error, Sendable, Equatable, CustomStringConvertib
         case budgetExceeded
         /// A `{secret: NAME}` whose value the environment does not hold.
         case secretMissing
+        /// A value rendered where HTTP cannot carry it (a header value with a line break).
+        case unsendable
     }
 
     /// What went wrong, in words a person understands.

@@ -59,6 +59,6 @@ struct RequestRenderer {
     /// input, say) fails the step here, naming the header, rather than every attempt to send it.
     private func sendable(_ value: HeaderValue, as name: String) throws(EvaluationError) -> HeaderValue {
         guard case .text(let text) = value, !HTTPFieldSyntax.isValue(text) else { return value }
-        throw EvaluationError("the value of header '\(name)' holds a line break or a control character")
+        throw EvaluationError("the value of header '\(name)' holds a line break or a control character", kind: .unsendable)
     }
 }
