@@ -66,6 +66,11 @@ public struct RetryPolicy: Sendable {
         case errorType(String)
     }
 
+    /// The error types `on` may name: those of a request that failed, and a missing secret.
+    public static let retryableErrorTypes = [
+        "HTTPError", "ConnectionError", "Timeout", "InvalidRequest", "ResponseTooLarge", "ResponseNotJSON", "SecretMissing",
+    ]
+
     public var attempts: Int
     public var backoff: Backoff
     public var initial: DurationValue?

@@ -273,6 +273,15 @@ extension WorkflowDecoder {
                 }
                 return .status(status)
             }
+            // A misspelt type would match no failure: the retry it asks for would never happen.
+            guard RetryPolicy.retryableErrorTypes.contains(text) else {
+                let known = RetryPolicy.retryableErrorTypes
+                diagnostics.append(Diagnostic(
+                    .invalidValue, "'\(text)' is no error type a retry can match",
+                    at: item.span, hint: SpellingSuggestion.closest(to: text, among: Set(known)).map { "did you mean '\($0)'?" }
+                        ?? "use an HTTP status or one of \(known.joined(separator: ", "))"))
+                return nil
+            }
             return .errorType(text)
         }
     }
