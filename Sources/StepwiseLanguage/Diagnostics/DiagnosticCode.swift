@@ -49,11 +49,12 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
     case waitWithoutTimeout = "SW070"
     case unreachableStep = "SW071"
     case timeoutWithoutEffect = "SW072"
+    case retryOnAResult = "SW073"
 
     /// Errors stop a deploy; warnings point at likely mistakes that still run.
     public var defaultSeverity: Severity {
         switch self {
-        case .yamlBooleanWord, .undeclaredInputField, .fieldOfSkippableStep, .waitWithoutTimeout, .unreachableStep, .timeoutWithoutEffect: .warning
+        case .yamlBooleanWord, .undeclaredInputField, .fieldOfSkippableStep, .waitWithoutTimeout, .unreachableStep, .timeoutWithoutEffect, .retryOnAResult: .warning
         default: .error
         }
     }
@@ -102,6 +103,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
         case .waitWithoutTimeout: "wait-without-timeout"
         case .unreachableStep: "unreachable-step"
         case .timeoutWithoutEffect: "timeout-without-effect"
+        case .retryOnAResult: "retry-on-a-result"
         }
     }
 }

@@ -127,6 +127,7 @@ public struct WorkflowValidator {
                 .timeoutWithoutEffect, "the timeout of \(name) has no effect: timeout limits http, call and wait_for_event steps, not \(step.kind.keyword)",
                 at: timeout.span, hint: "limit the whole run with the workflow's timeout:, or the requests inside with their own"))
         }
+        retriedResults(step, name)
         // A catch handler sees what was visible before the step; kept only for a step with one.
         let beforeCatch = step.catchSteps.isEmpty ? nil : visibility
         switch step.kind {
@@ -221,6 +222,29 @@ public struct WorkflowValidator {
 
     /// Checks every expression of `template`; a condition (`isCondition`) that is one expression
     /// must also give a bool, when its type is known.
+    /// A status `retry.on` lists that the step takes as its result (`HTTPRequest.statusFails`)
+    /// is never retried: the retry asked for never happens.
+    private mutating func retriedResults(_ step: Step, _ name: String) {
+        guard let retry = step.retry else { return }
+        let request: HTTPRequest, isCall: Bool
+        switch step.kind {
+        case .http(let http): (request, isCall) = (http, false)
+        case .call(let call): (request, isCall) = (call, true)
+        default: return
+        }
+        for case .status(let status) in retry.conditions
+        where !HTTPRequest.statusFails(status, expected: request.expectedStatuses, failsOnServerErrors: !isCall) {
+            let expected = request.expectedStatuses != nil
+            let taken = expected
+                ? "expect lists it as a success"
+                : (isCall ? "a call step takes every status as its result" : "without expect, only a 5xx or 429 fails an http step")
+            let hint = expected
+                ? "remove \(status) from expect, or from on"
+                : "list the statuses that succeed in expect: {status: [...]}, so that \(status) fails the step and is retried"
+            diagnostics.append(Diagnostic(.retryOnAResult, "\(name) retries on \(status), which it never fails on: \(taken)", at: retry.span, hint: hint))
+        }
+    }
+
     /// An expression that reads no variable is computed now, and given to `accepts`, the rule the
     /// step applies at run time: a value it refuses would fail every run (data written as such is
     /// checked by the decoder).

@@ -1,5 +1,6 @@
 import Foundation
 import StepwiseExpressions
+import StepwiseLanguage
 
 /// How a response becomes a step's result: `{status, headers, body}`, or a failure when its
 /// status is not expected.
@@ -7,13 +8,7 @@ public enum ResponseClassification {
     /// `nil` when the response is the step's result, otherwise why the step failed. Without
     /// `expected`, `http` steps fail on 5xx and 429 (`failsOnServerErrors`); `call` steps never do.
     public static func failure(of response: IncomingResponse, expected: [Int]?, failsOnServerErrors: Bool, step: String) -> StepError? {
-        let failed: Bool
-        if let expected {
-            failed = !expected.contains(response.status)
-        } else {
-            failed = failsOnServerErrors && (response.status >= 500 || response.status == 429)
-        }
-        guard failed else { return nil }
+        guard HTTPRequest.statusFails(response.status, expected: expected, failsOnServerErrors: failsOnServerErrors) else { return nil }
         let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
         return StepError(
             message: "HTTP \(response.status)" + (snippet.isEmpty ? "" : ": \(snippet)"), type: "HTTPError", step: step,
