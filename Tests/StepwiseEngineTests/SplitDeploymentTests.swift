@@ -434,7 +434,7 @@ struct SplitDeploymentTests {
         }
     }
 
-    @Test func withSigningKeysTheRunnerAcceptsOnlyDeliveriesSignedByThem() async throws {
+    @Test func withSigningKeysTheRunnerAcceptsOnlyDeliveriesSignedByThemAndStartsCarryingTheOrchestratorsToken() async throws {
         let hello = try definition("""
             workflow: hello
             steps:
@@ -449,6 +449,15 @@ struct SplitDeploymentTests {
             try await RunningRunner.with([hello], engine: engine, signingKeys: signing) { runner in
                 let unsigned = try await send(.POST, runner.url("hello"), body: #"{"name":"x"}"#, token: nil)
                 #expect(unsigned.status == 401)
+                #expect(try await send(.POST, runner.url("hello"), body: #"{"name":"x"}"#, token: "not-the-token").status == 401)
+                let delivery = try await send(.POST, runner.url("hello"), body: "[]", headers: [("Upstash-Workflow-Sdk-Version", "1")])
+                #expect(delivery.status == 401, "the orchestrator's token starts runs; it never stands for a delivery's signature")
+                let byToken = try await send(.POST, runner.url("hello"), body: #"{"name":"grace"}"#)
+                #expect(byToken.status == 200, "a start carrying the orchestrator's token: \(byToken.body)")
+                let tokenRun = try #require(byToken.json?["workflowRunId"]?.string)
+                _ = try await eventually("the run started with the token to finish") { () async throws -> Bool? in
+                    try await send(.GET, engine.url("/api/runs/\(tokenRun)")).json?["output"] == "hi grace" ? true : nil
+                }
                 let forged = try await send(
                     .POST, runner.url("hello"), body: "[]", headers: [("Upstash-Signature", "a.b.c"), ("Upstash-Workflow-Sdk-Version", "1")],
                     token: nil)
@@ -464,9 +473,9 @@ struct SplitDeploymentTests {
                 let started = try await send(
                     .POST, engine.url("/v2/publish/\(runner.url("hello"))"), body: #"{"name":"ada"}"#)
                 #expect(started.status == 200, "a signed first invocation relayed by the engine starts a run")
-                let output = try await eventually("a run of hello to finish") { () async throws -> Value? in
+                let output = try await eventually("the relayed run of hello to finish") { () async throws -> Value? in
                     let runs = try await send(.GET, engine.url("/api/runs")).json?["runs"]?.list ?? []
-                    return runs.first { $0["status"] == "succeeded" }?["output"]
+                    return runs.first { $0["status"] == "succeeded" && $0["workflowRunId"]?.string != tokenRun }?["output"]
                 }
                 #expect(output == "hi ada")
             }

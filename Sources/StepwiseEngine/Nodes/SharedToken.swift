@@ -12,7 +12,7 @@ public struct SharedToken: Sendable, Equatable {
 
     /// The digest of `token`.
     public init(token: String) {
-        digest = Hex.encode(SHA256.hash(data: Array(token.utf8)))
+        digest = TokenMatch.digest(token)
     }
 
     /// A digest read from the store.
@@ -22,10 +22,7 @@ public struct SharedToken: Sendable, Equatable {
 
     /// Whether `presented` is the token, compared in constant time over the digests.
     public func accepts(_ presented: String) -> Bool {
-        let left = Array(SharedToken(token: presented).digest.utf8)
-        let right = Array(digest.utf8)
-        guard left.count == right.count else { return false }
-        return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        TokenMatch.same(digest: TokenMatch.digest(presented), as: digest)
     }
 
     /// A new token in QStash's shape, the base64 of `{"UserID", "Password"}` (the JS SDK's

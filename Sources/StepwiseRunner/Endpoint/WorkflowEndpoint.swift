@@ -55,9 +55,7 @@ public struct WorkflowEndpoint: Sendable {
         if let refusal = verify(request) { return refusal }
         if request.flag("upstash-workflow-unknown-sdk") { return await restartFromUnknownSDK(request) }
         let isFailure = request.flag("upstash-workflow-failure-callback") || request.flag("upstash-workflow-is-failure")
-        guard isFailure || request.flag("upstash-workflow-callback") || request.headers["upstash-workflow-sdk-version"] != nil else {
-            return await firstInvocation(request)
-        }
+        guard Self.isDelivery(request) else { return await firstInvocation(request) }
         do throws(EndpointReplyFailure) {
             if isFailure { return try await failureCallback(request) }
             return request.flag("upstash-workflow-callback") ? try await callback(request) : try await replay(request)
@@ -78,11 +76,28 @@ public struct WorkflowEndpoint: Sendable {
     /// Seconds of clock difference a signature's times are given.
     private static let leeway: Int64 = 5
 
-    /// A refusal when signing keys are configured and the request is not signed by them.
+    /// Whether `request` is a delivery of a run (a step, a callback, a failure callback) rather
+    /// than the start of one.
+    private static func isDelivery(_ request: EndpointRequest) -> Bool {
+        request.flag("upstash-workflow-failure-callback") || request.flag("upstash-workflow-is-failure") || request.flag("upstash-workflow-callback")
+            || request.headers["upstash-workflow-sdk-version"] != nil
+    }
+
+    /// A refusal when signing keys are configured and the request is not signed by them. The
+    /// start of a run may instead carry the orchestrator's token as a bearer token: whoever may
+    /// publish to the orchestrator may start a run, and a run this runner starts itself carries
+    /// every option of its workflow (failure handling, version, flow control) from its first message.
     private func verify(_ request: EndpointRequest) -> EndpointReply? {
         guard let verifier else { return nil }
         guard let token = request.headers["upstash-signature"] else {
-            return .error(401, type: "SignatureError", "the request has no Upstash-Signature; this endpoint only accepts signed deliveries")
+            if !Self.isDelivery(request), let bearer = request.headers["authorization"].flatMap(Self.bearerToken),
+                TokenMatch.matches(bearer, qstash.connection.token)
+            {
+                return nil
+            }
+            return .error(
+                401, type: "SignatureError",
+                "the request has no Upstash-Signature; this endpoint accepts signed deliveries, and starts of runs that carry the orchestrator's token (Authorization: Bearer …)")
         }
         do {
             _ = try verifier.verify(
@@ -91,6 +106,13 @@ public struct WorkflowEndpoint: Sendable {
         } catch {
             return .error(401, type: "SignatureError", "the Upstash-Signature is not valid: \(error.message)")
         }
+    }
+
+    /// The token of an `Authorization: Bearer …` value.
+    private static func bearerToken(_ value: String) -> String? {
+        let prefix = "bearer "
+        guard value.lowercased().hasPrefix(prefix) else { return nil }
+        return String(value.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
     }
 
     /// Upstash's REST trigger (`/v2/trigger`, §3.3) delivers a raw step array with only the
