@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Synchronization
 import StepwiseEngine
@@ -310,6 +311,33 @@ struct SplitDeploymentTests {
                 #expect(run.output?["quit"]?["error"]?["type"] == "Canceled", "\(String(describing: run.output))")
                 let children = try await send(.GET, engine.url("/api/runs")).json?["runs"]?.list?.filter { $0["workflowRunId"]?.string != id }
                 #expect(children?.count == 3)
+            }
+        }
+    }
+
+    @Test("an invoke whose child id is held by a run it did not start fails its step (InvokeError) instead of waiting forever for that run")
+    func aTakenChildIdFailsTheInvoke() async throws {
+        let child = try definition("workflow: child\nsteps:\n  - id: done\n    return: 1\n")
+        let parent = try definition("""
+            workflow: parent
+            steps:
+              - id: kid
+                invoke: {workflow: child}
+            output: {status: "${{ steps.kid.status }}", error: "${{ steps.kid.error }}"}
+            """)
+        try await RunningServer.with([]) { engine in
+            try await RunningRunner.with([child, parent], engine: engine) { runner in
+                let parentId = "wfr_victim"
+                // The id the runner derives for the parent's child, taken first by a run of its own.
+                let childId = "wfr_" + Hex.encode(SHA256.hash(data: Array("\(parentId)/kid".utf8)).prefix(16))
+                let squatter = try await runner.start("child", "{}", headers: [("Upstash-Workflow-RunId", childId)])
+                #expect(squatter == childId)
+                _ = try await finishedRun(childId, in: engine.store)
+                _ = try await runner.start("parent", "{}", headers: [("Upstash-Workflow-RunId", parentId)])
+                let run = try await finishedRun(parentId, in: engine.store)
+                #expect(run.status == .failed, "\(String(describing: run.output))")
+                #expect(run.error?.type == "InvokeError" && run.error?.message.contains("already belongs to another run") == true,
+                        "\(String(describing: run.error))")
             }
         }
     }

@@ -36,6 +36,9 @@ extension RunTransitions {
                 // sees it, which may be spelled otherwise; a repeat after a lost answer is deduplicated.
                 let triggeredAsAsked = bySDK && existing.defaults?.awaitsSDKTrigger != nil
                 guard triggeredAsAsked || existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
+                // An invoke's child id held by a run this parent did not invoke is never adopted:
+                // that run's end would never reach the parent, which would wait for it forever.
+                if let invoker = run.invoker, existing.invoker?.parentRunId != invoker.parentRunId { return .runIdTaken(run.id) }
                 if triggeredAsAsked, let id = try deliverAgain(existing, first: first, at: now) { return .redelivered(id) }
                 return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
             }

@@ -153,7 +153,7 @@ struct OutcomePublisher: Sendable {
     /// this run's log as the step's result (§6.5).
     private func invoke(_ workflow: String, input: Value, _ operation: StepOperation) async throws(OrchestratorFailure) -> EndpointReply {
         guard let child = endpoint.versions.current[workflow] else {
-            return try await publish(operation.entry(
+            return try await record(operation.entry(
                 out: nil, error: StepError(message: "no workflow named '\(workflow)' is served by this runner", type: "InvokeError", step: operation.stepName)))
         }
         let childURL = Self.sibling(of: messages.workflowURL, named: workflow)
@@ -163,7 +163,7 @@ struct OutcomePublisher: Sendable {
         do {
             flowControl = try WorkflowEndpoint.flowControl(of: child.workflow, input: input, runId: childId)
         } catch {
-            return try await publish(operation.entry(
+            return try await record(operation.entry(
                 out: nil, error: StepError(message: "flow-control key: \(error.message)", type: "InvokeError", step: operation.stepName)))
         }
         let message: OutgoingMessage
@@ -171,9 +171,17 @@ struct OutcomePublisher: Sendable {
             let childRun = endpoint.messages(runId: childId, url: childURL, child, flowControl: flowControl)
             message = try messages.invoke(childRun, input: input, stepId: stepId, stepName: operation.stepName)
         } catch {
-            return try await publish(operation.entry(out: nil, error: StepError(message: error.message, type: "InvokeError", step: operation.stepName)))
+            return try await record(operation.entry(out: nil, error: StepError(message: error.message, type: "InvokeError", step: operation.stepName)))
         }
-        try await endpoint.qstash.publish(message)
+        do {
+            try await endpoint.qstash.publish(message)
+        } catch where error.status == 409 {
+            // The child's id belongs to a run this one did not start: the step fails, as in process.
+            return try await record(operation.entry(
+                out: nil, error: StepError(
+                    message: "run id '\(childId)' already belongs to another run; the child was not started (\(error.message))", type: "InvokeError",
+                    step: operation.stepName)))
+        }
         recordSubmitted(stepId, operation.stepName, .invoke)
         return .done(runId)
     }
