@@ -437,7 +437,9 @@ struct SplitDeploymentTests {
             """)
         let second = try definition(first.source.replacingOccurrences(of: "version: 1", with: "version: 2"))
         let kept = try TemporaryDirectory()
-        try await RunningServer.with([]) { engine in
+        // A runner that lacks a run's version answers as a failure worth retrying (another replica
+        // may hold it): the run fails once its message's retries, fast here, are used up.
+        try await RunningServer.with([], configuration: WorkflowEngine.Configuration(retryDelayScale: 0.001)) { engine in
             let (port, old, orphan) = try await RunningRunner.with([first], engine: engine, versionsDirectory: kept.path("versions")) { runner in
                 let runs = (try await runner.start("pinned", #"{"key":"a"}"#), try await runner.start("pinned", #"{"key":"b"}"#))
                 for key in ["a", "b"] {
@@ -458,6 +460,8 @@ struct SplitDeploymentTests {
                 let failed = try await finishedRun(orphan, in: engine.store)
                 #expect(failed.status == .failed)
                 #expect(failed.error?.message.contains("version \(first.hash) of workflow 'pinned' is not known") == true, "\(String(describing: failed.error))")
+                let tries = try await send(.GET, engine.url("/v2/events?workflowRunId=\(orphan)&state=RETRY")).json?["events"]?.list?.count ?? 0
+                #expect(tries >= 3, "the delivery was tried again before the run failed")
             }
         }
     }

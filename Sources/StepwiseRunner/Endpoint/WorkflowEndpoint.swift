@@ -178,9 +178,10 @@ public struct WorkflowEndpoint: Sendable {
             return (runId, current)
         }
         guard let definition = versions.definition(request.workflow, hash: hash) else {
-            throw EndpointReplyFailure(.nonRetryable(
-                type: "UnknownVersion",
-                "version \(hash) of workflow '\(request.workflow)' is not known to this runner (it serves \(versions.current[request.workflow]?.hash ?? "no version")); keep the versions folder across deploys so runs started before a deploy can finish"
+            // Retryable: during a rolling deploy another replica may still hold the version.
+            throw EndpointReplyFailure(.error(
+                500, type: "UnknownVersion",
+                "version \(hash) of workflow '\(request.workflow)' is not known to this runner (it serves \(versions.current[request.workflow]?.hash ?? "no version")); keep the versions folder across deploys, shared by every replica, so runs started before a deploy can finish"
             ))
         }
         return (runId, definition)
