@@ -18,12 +18,19 @@ enum TextTable {
     /// (the last one not padded); `empty` when there are no items.
     static func render(_ items: [Value], empty: String, _ columns: Column...) -> String {
         guard !items.isEmpty else { return empty }
-        let lines = [columns.map(\.header)] + items.map { item in columns.map { $0.cell(item) } }
+        // A cell is one line: a line break in a value (an endpoint's answer) would break the rows.
+        let lines = [columns.map(\.header)] + items.map { item in columns.map { Self.oneLine($0.cell(item)) } }
         let widths = columns.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
         return lines.map { cells in
             cells.enumerated().map { column, text in
                 column == cells.count - 1 ? text : text.padding(toLength: widths[column] + 2, withPad: " ", startingAt: 0)
             }.joined()
         }.joined(separator: "\n")
+    }
+
+    /// `text` without surrounding white space, each line break and tab inside a space.
+    static func oneLine(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespacesAndNewlines)
+            .split(omittingEmptySubsequences: true, whereSeparator: { $0.isNewline || $0 == "\t" }).joined(separator: " ")
     }
 }

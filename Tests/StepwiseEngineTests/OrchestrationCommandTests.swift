@@ -169,6 +169,24 @@ struct OrchestrationCommandTests {
         }
     }
 
+    @Test("dlq list shows an error that holds line breaks on its row, one line per entry")
+    func multilineErrorsStayOnTheirRow() async throws {
+        let breaker = try definition("""
+            workflow: breaker
+            steps:
+              - id: boom
+                fail: {message: "first line\\nsecond line\\n"}
+            """)
+        try await RunningServer.with([breaker]) { server in
+            let id = try await server.startRun("breaker", "{}")
+            #expect(try await finishedRun(id, in: server.store).error?.message == "first line\nsecond line\n")
+            let listed = try await succeeding("dlq", "list", on: server)
+            let lines = listed.split(separator: "\n")
+            #expect(lines.count == 2, "\(listed)")
+            #expect(lines.last?.hasSuffix("first line second line") == true, "\(listed)")
+        }
+    }
+
     @Test("runs refuses an unknown status or a time it cannot read as a usage error (exit 2), before asking the server")
     func runsFilters() async throws {
         for (arguments, message) in [

@@ -31,7 +31,7 @@ public struct EndpointReply: Sendable {
     }
 
     /// 489: the delivery can never succeed; QStash fails the run at once (DLQ, failure callback).
-    static func nonRetryable(type: String, _ message: String) -> EndpointReply {
+    public static func nonRetryable(type: String, _ message: String) -> EndpointReply {
         error(489, type: type, message, headers: [("Upstash-NonRetryable-Error", "true")])
     }
 

@@ -29,10 +29,20 @@ struct EndpointController: Sendable {
         let delivery = endpoint.mayCarryDelivery(signature: request.headerFields["Upstash-Signature"], url: url)
         switch await RequestBody.bytes(request, upTo: delivery ? maximumDeliveryBytes : min(maximumDeliveryBytes, RequestBody.maximumBytes)) {
         case .success(let bytes): body = bytes
-        case .failure(let answer): return answer.response
+        case .failure(let answer):
+            guard delivery, answer.response.status == .contentTooLarge else { return answer.response }
+            // A delivery carries its run's whole log, which only grows: trying it again cannot help.
+            return Self.response(EndpointReply.nonRetryable(
+                type: "DeliveryTooLarge",
+                "the delivery (the run's log) is larger than \(maximumDeliveryBytes) bytes, this runner's --max-delivery-bytes; "
+                    + "raise it and resume the run from the DLQ"))
         }
         let headers = HeaderFields(request.headers.map { ($0.name.canonicalName, $0.value) })
-        let reply = await endpoint.handle(EndpointRequest(workflow: name, url: url, headers: headers, body: body))
+        return Self.response(await endpoint.handle(EndpointRequest(workflow: name, url: url, headers: headers, body: body)))
+    }
+
+    /// `reply` as an HTTP response: its status, headers and JSON body.
+    private static func response(_ reply: EndpointReply) -> Response {
         var fields = HTTPFields()
         fields[.contentType] = "application/json"
         for (name, value) in reply.headers {
