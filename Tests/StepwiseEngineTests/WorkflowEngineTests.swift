@@ -806,6 +806,31 @@ struct WorkflowEngineTests {
         }
     }
 
+    @Test("a property the input leaves out takes its schema's default, nested too; the run's stored input stays as sent")
+    func defaultsFillWhatTheInputLeavesOut() async throws {
+        let plans = try definition("""
+            workflow: plans
+            input:
+              type: object
+              properties:
+                plan: {type: string, enum: [free, pro], default: free}
+                seats: {type: integer, default: 1}
+                billing: {type: object, default: {}, properties: {currency: {type: string, default: EUR}}}
+            concurrency: {key: "plan-${{ input.plan }}", limit: 5}
+            steps:
+              - id: done
+                return: {plan: "${{ input.plan }}", seats: "${{ input.seats + 1 }}", currency: "${{ input.billing.currency }}", has: "${{ has(input.plan) }}"}
+            """)
+        try await EngineHarness().withEngine([plans]) { node in
+            let defaulted = try await finishedRun(try await node.start("plans", input: [:]).id, in: node.store)
+            #expect(defaulted.output == ["plan": "free", "seats": 2, "currency": "EUR", "has": true], "\(String(describing: defaulted.error))")
+            #expect(defaulted.input == [:])
+            #expect(defaulted.flowControl?.concurrencyKey == "plan-free")
+            let given = try await finishedRun(try await node.start("plans", input: ["plan": "pro", "billing": ["currency": "USD"]]).id, in: node.store)
+            #expect(given.output == ["plan": "pro", "seats": 2, "currency": "USD", "has": true])
+        }
+    }
+
     @Test("starting with a run id twice returns the same run and runs it once")
     func idempotentStart() async throws {
         try await CountingServer.with { server in

@@ -20,6 +20,8 @@ public struct InputSchema: Sendable {
     public var maxItems: Int?
     /// `false` closes the object; a schema constrains extra properties; `nil` allows anything.
     public var additionalProperties: AdditionalProperties?
+    /// `default`: the value of this property when the input leaves it out.
+    public var defaultValue: Value?
     public var span: SourceSpan
 
     /// What an object allows beyond its declared `properties`.

@@ -36,7 +36,21 @@ extension WorkflowDecoder {
         schema.pattern = reader["pattern"].flatMap { pattern($0) }
         schema.additionalProperties = reader["additionalProperties"].flatMap { additionalProperties($0) }
         _ = reader["description"].flatMap { text($0, "description") }
+        if let node = reader["default"] { schema.defaultValue = defaultValue(node, of: schema) }
         return schema
+    }
+
+    /// A property's `default`: constant data its own schema accepts (a run that leaves the
+    /// property out computes with it).
+    private mutating func defaultValue(_ node: YAMLNode, of schema: InputSchema) -> Value? {
+        guard let value = constant(node, "default") else { return nil }
+        let problems = InputValidator.problems(of: value, against: schema, root: "the default")
+        guard problems.isEmpty else {
+            diagnostics.append(Diagnostic(
+                .invalidInputSchema, "the default does not pass its own schema: " + problems.joined(separator: "; "), at: node.span))
+            return nil
+        }
+        return value
     }
 
     private mutating func schemaTypes(_ node: YAMLNode) -> [String] {

@@ -1,12 +1,13 @@
 import StepwiseExpressions
 
-/// A run's input as its workflow computes with it: a whole number sent as `2.0` (Python's floats,
-/// JavaScript, Jackson doubles) where the `input` schema says `integer` becomes the integer `2`,
-/// so that `input.n + 1` is integer arithmetic whatever the client wrote. Pure, and the same at
-/// every delivery, so a replay sees what the first delivery saw.
+/// A run's input as its workflow computes with it: a property the input leaves out takes the
+/// schema's `default`, and a whole number sent as `2.0` (Python's floats, JavaScript, Jackson
+/// doubles) where the schema says `integer` becomes the integer `2`, so that `input.n + 1` is
+/// integer arithmetic whatever the client wrote. Pure, and the same at every delivery, so a
+/// replay sees what the first delivery saw; the run's stored input stays as it was sent.
 public enum InputNormalizer {
-    /// `value` with every whole `double` that `schema` types as `integer` (and not `number`)
-    /// turned into an `int`; everything else as it is.
+    /// `value` with the `default` of each property it leaves out, and every whole `double` that
+    /// `schema` types as `integer` (and not `number`) turned into an `int`; everything else as it is.
     public static func normalized(_ value: Value, against schema: InputSchema) -> Value {
         switch value {
         case .double(let number) where wantsInteger(schema):
@@ -16,6 +17,10 @@ public enum InputNormalizer {
             for (key, item) in map.entries {
                 guard let itemSchema = schema.property(key.text) ?? extraSchema(schema) else { continue }
                 normalized[key] = Self.normalized(item, against: itemSchema)
+            }
+            for property in schema.properties where map[.string(property.name)] == nil {
+                guard let value = property.schema.defaultValue else { continue }
+                normalized[.string(property.name)] = Self.normalized(value, against: property.schema)
             }
             return .map(normalized)
         case .list(let items):

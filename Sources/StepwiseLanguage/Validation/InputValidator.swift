@@ -4,16 +4,19 @@ import StepwiseExpressions
 /// language), reporting every problem with the JSON pointer of the offending value.
 public struct InputValidator {
     private var problems: [String] = []
+    /// What the value is called in a problem about it as a whole (`the input`, `the default`).
+    private var root = "the input"
 
-    /// The problems of `value` against `schema`; empty when it conforms.
-    public static func problems(of value: Value, against schema: InputSchema) -> [String] {
+    /// The problems of `value` against `schema`, the value as a whole called `root`; empty when it conforms.
+    public static func problems(of value: Value, against schema: InputSchema, root: String = "the input") -> [String] {
         var validator = InputValidator()
+        validator.root = root
         validator.check(value, schema, at: "")
         return validator.problems
     }
 
     private mutating func check(_ value: Value, _ schema: InputSchema, at pointer: String) {
-        let place = pointer.isEmpty ? "the input" : pointer
+        let place = pointer.isEmpty ? root : pointer
         if !schema.types.isEmpty, !schema.types.contains(where: { Self.matches(value, type: $0) }) {
             problems.append("\(place) must be \(schema.types.joined(separator: " or ")), got \(Self.describedType(of: value, wanted: schema.types))")
             return
@@ -56,7 +59,7 @@ public struct InputValidator {
 
     private mutating func checkObject(_ map: ValueMap, _ schema: InputSchema, at pointer: String) {
         for name in schema.required where map[.string(name)] == nil {
-            problems.append("\(pointer.isEmpty ? "the input" : pointer) is missing the required property '\(name)'")
+            problems.append("\(pointer.isEmpty ? root : pointer) is missing the required property '\(name)'")
         }
         for (key, item) in map.entries {
             let path = pointer + "/" + key.text
@@ -73,7 +76,7 @@ public struct InputValidator {
     }
 
     private mutating func checkArray(_ items: [Value], _ schema: InputSchema, at pointer: String) {
-        let place = pointer.isEmpty ? "the input" : pointer
+        let place = pointer.isEmpty ? root : pointer
         if let minimum = schema.minItems, items.count < minimum { problems.append("\(place) must have at least \(minimum) items") }
         if let maximum = schema.maxItems, items.count > maximum { problems.append("\(place) must have at most \(maximum) items") }
         guard let itemSchema = schema.items.first else { return }
