@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StepwiseExpressions
+import StepwiseLanguage
 
 /// `stepwise eval`: evaluates one expression of the workflow language and prints the result as JSON.
 struct EvalCommand: ParsableCommand {
@@ -50,10 +51,10 @@ struct EvalCommand: ParsableCommand {
         var text = vars
         if text.hasPrefix("@") {
             let path = String(text.dropFirst())
-            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw usageError("cannot read --vars file '\(path)'")
+            switch WorkflowSourceReader.text(atPath: path) {
+            case .success(let contents): text = contents
+            case .failure(let unreadable): throw usageError("cannot read --vars file '\(path)': \(unreadable.reason)")
             }
-            text = contents
         }
         let value: Value
         do {

@@ -57,7 +57,10 @@ enum WorkflowSources {
         var files: [String] = []
         for path in paths {
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            // A link that leads nowhere (a loop, a missing target) is still a file named: reading
+            // it says why it cannot be read, as it does inside a folder.
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            guard exists || (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else {
                 throw usageFailure("no such file or folder: \(path)")
             }
             if isDirectory.boolValue {

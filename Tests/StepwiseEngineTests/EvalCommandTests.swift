@@ -98,7 +98,7 @@ struct EvalCommandTests {
         (#"{"input": {"name": "Ada"}"#, "error: --vars is not valid JSON: expected ',' or '}' in object, found end of input at byte 25"),
         (#"{"a": 01}"#, "error: --vars is not valid JSON: leading zero in number at byte 6"),
         ("[1, 2]", "error: --vars must be a JSON object"),
-        ("@/nonexistent/stepwise-vars.json", "error: cannot read --vars file '/nonexistent/stepwise-vars.json'"),
+        ("@/nonexistent/stepwise-vars.json", "error: cannot read --vars file '/nonexistent/stepwise-vars.json': no such file or directory"),
     ])
     func invalidVariables(vars: String, message: String) throws {
         let result = try stepwise("eval", "1", "--vars", vars)

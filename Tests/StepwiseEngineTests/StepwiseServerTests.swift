@@ -111,7 +111,7 @@ struct StepwiseServerTests {
             let invalid = try await send(.POST, server.url("/workflows/hello"), body: #"{"name": ""}"#)
             #expect(invalid.status == 400)
             #expect(invalid.error == "the input does not match the workflow's input schema")
-            #expect(invalid.json?["problems"] == ["/name must be at least 1 characters long"])
+            #expect(invalid.json?["problems"] == ["/name must be at least 1 character long"])
 
             let missing = try await send(.POST, server.url("/workflows/hello"))
             #expect(missing.status == 400)

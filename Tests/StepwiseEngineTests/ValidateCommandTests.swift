@@ -85,6 +85,9 @@ struct ValidateCommandTests {
             #expect(validated.standardOutput.contains("\(file):") && validated.standardOutput.contains("cannot read the file: \(reason)"), "\(validated.standardOutput)")
             #expect(served.standardError.contains("\(file):") && served.standardError.contains("cannot read the file: \(reason)"), "\(served.standardError)")
         }
+        let alone = try stepwise("validate", directory.path("loop.yaml"))
+        #expect(alone.status == 1 && alone.standardOutput.contains("cannot read the file: too many levels of symbolic links"),
+                "a link named alone says why, as inside a folder: \(alone.standardOutput)\(alone.standardError)")
     }
 
     @Test("one file checked alone: an invoke of a workflow in its folder passes, of one that is nowhere is reported; a file next to it that is not a workflow is read only for invoke")

@@ -746,7 +746,7 @@ struct WorkflowEngineTests {
             """)
         try await EngineHarness().withEngine([typed]) { node in
             await #expect(throws: StartError.invalidInput([
-                "/name must be at least 1 characters long", "/age must be integer, got string",
+                "/name must be at least 1 character long", "/age must be integer, got string",
                 "/extra is not allowed (additionalProperties is false)",
             ])) {
                 _ = try await node.engine.start(workflow: "typed", input: ["name": "", "age": "ten", "extra": true])
@@ -755,6 +755,9 @@ struct WorkflowEngineTests {
                 "the input is missing the required property 'name'", "the input is missing the required property 'age'",
             ])) {
                 _ = try await node.engine.start(workflow: "typed", input: [:])
+            }
+            await #expect(throws: StartError.invalidInput(["/age must be at least 0"]), "a bound as written, not 0.0") {
+                _ = try await node.engine.start(workflow: "typed", input: ["name": "Ada", "age": -1])
             }
             await #expect(throws: StartError.invalidInput(["the input must be object, got string"])) {
                 _ = try await node.engine.start(workflow: "typed", input: "Ada")

@@ -38,17 +38,17 @@ public struct InputValidator {
 
     private mutating func checkNumber(_ value: Value, _ schema: InputSchema, _ place: String) {
         guard let number = Self.number(value) else { return }
-        if let minimum = schema.minimum, number < minimum { problems.append("\(place) must be at least \(minimum)") }
-        if let maximum = schema.maximum, number > maximum { problems.append("\(place) must be at most \(maximum)") }
-        if let bound = schema.exclusiveMinimum, number <= bound { problems.append("\(place) must be greater than \(bound)") }
-        if let bound = schema.exclusiveMaximum, number >= bound { problems.append("\(place) must be less than \(bound)") }
+        if let minimum = schema.minimum, number < minimum { problems.append("\(place) must be at least \(Self.shown(minimum))") }
+        if let maximum = schema.maximum, number > maximum { problems.append("\(place) must be at most \(Self.shown(maximum))") }
+        if let bound = schema.exclusiveMinimum, number <= bound { problems.append("\(place) must be greater than \(Self.shown(bound))") }
+        if let bound = schema.exclusiveMaximum, number >= bound { problems.append("\(place) must be less than \(Self.shown(bound))") }
     }
 
     private mutating func checkString(_ value: Value, _ schema: InputSchema, _ place: String) {
         guard case .string(let text) = value else { return }
         let length = text.unicodeScalars.count
-        if let minimum = schema.minLength, length < minimum { problems.append("\(place) must be at least \(minimum) characters long") }
-        if let maximum = schema.maxLength, length > maximum { problems.append("\(place) must be at most \(maximum) characters long") }
+        if let minimum = schema.minLength, length < minimum { problems.append("\(place) must be at least \(Self.counted(minimum, "character")) long") }
+        if let maximum = schema.maxLength, length > maximum { problems.append("\(place) must be at most \(Self.counted(maximum, "character")) long") }
         if let pattern = schema.pattern, let expression = try? RegularExpression(pattern.value), !expression.containsMatch(in: text) {
             problems.append("\(place) must match the pattern \(pattern.value)")
         }
@@ -77,8 +77,8 @@ public struct InputValidator {
 
     private mutating func checkArray(_ items: [Value], _ schema: InputSchema, at pointer: String) {
         let place = pointer.isEmpty ? root : pointer
-        if let minimum = schema.minItems, items.count < minimum { problems.append("\(place) must have at least \(minimum) items") }
-        if let maximum = schema.maxItems, items.count > maximum { problems.append("\(place) must have at most \(maximum) items") }
+        if let minimum = schema.minItems, items.count < minimum { problems.append("\(place) must have at least \(Self.counted(minimum, "item"))") }
+        if let maximum = schema.maxItems, items.count > maximum { problems.append("\(place) must have at most \(Self.counted(maximum, "item"))") }
         guard let itemSchema = schema.items.first else { return }
         for (index, item) in items.enumerated() { check(item, itemSchema, at: "\(pointer)/\(index)") }
     }
@@ -91,6 +91,17 @@ public struct InputValidator {
         case ("integer", .double(let d)): InputNormalizer.integer(d) != nil
         default: false
         }
+    }
+
+    /// A schema's bound as written: `0`, not `0.0`; `2.5` as it is.
+    private static func shown(_ bound: Double) -> String {
+        guard bound.rounded() == bound, let whole = Int64(exactly: bound) else { return String(bound) }
+        return String(whole)
+    }
+
+    /// `1 item`, `3 items`.
+    private static func counted(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
     }
 
     /// The JSON type of `value` for a message, saying why a whole number is not an integer.
