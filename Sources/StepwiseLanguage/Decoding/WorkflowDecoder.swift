@@ -117,7 +117,19 @@ public struct WorkflowDecoder {
                     .yamlBooleanWord, "'\(text)' is the text \"\(text)\" here, not a boolean", at: entry.value.span,
                     hint: "Stepwise reads YAML 1.2: write true or false for a boolean, or quote '\(text)' to keep the text"))
             }
-            return (name, ScalarTyping.value(of: text, isPlain: isPlain))
+            // Kept either way, so that the steps reading it are not also reported as undeclared.
+            let value = ScalarTyping.value(of: text, isPlain: isPlain)
+            switch value {
+            case .null:
+                diagnostics.append(Diagnostic(
+                    .wrongType, "env \(name) has no value (null); env values are strings, numbers or booleans", at: entry.value.span,
+                    hint: "write the value, or \"\" for empty text"))
+            case .double(let number) where !number.isFinite:
+                diagnostics.append(Diagnostic(.invalidValue, "env \(name) is \(text), beyond what a number can hold", at: entry.value.span))
+            default:
+                break
+            }
+            return (name, value)
         }
     }
 
