@@ -49,9 +49,17 @@ enum RunView {
     static func step(_ raw: RawStep) -> Value? {
         guard raw.callType == .step, let step = try? raw.step(), !step.isPlan else { return nil }
         var map = ValueMap([("stepId", .int(step.stepId)), ("stepName", .string(step.stepName)), ("stepType", .string(step.stepType))])
-        map[.string("out")] = (try? step.output()).flatMap { $0.map(value) } ?? .null
+        map[.string("out")] = (try? step.output()).flatMap { $0.map(value) } ?? written(step.object[.string("out")])
         if let error = step.object[.string("error")] { map[.string("error")] = error }
         return .map(map)
+    }
+
+    /// An `out` its step type does not read (a `stepwise runner` call step's, which carries the
+    /// workflow's `{status, headers, body}`): as JSON when its text is JSON, else as written.
+    private static func written(_ out: Value?) -> Value {
+        guard let out else { return .null }
+        guard case .string(let text) = out, let parsed = try? Value(json: text) else { return out }
+        return parsed
     }
 
     /// An `out` as a value: an event's body as JSON when it is JSON, else as text.

@@ -169,6 +169,9 @@ struct SplitDeploymentTests {
                     let run = try await finishedRun(id, in: engine.store)
                     #expect(run.status == .succeeded, "\(String(describing: run.error))")
                     #expect(run.output == ["id": 7, "status": 201, "ok": true])
+                    let steps = try await send(.GET, engine.url("/api/runs/\(id)")).json?["steps"]?.list ?? []
+                    let create = steps.first { $0["stepName"] == "create" }
+                    #expect(create?["out"]?["status"] == 201 && create?["out"]?["body"]?["id"] == 7, "a runner's call step shows its result: \(steps)")
                 }
                 let stored = ["stepwise.db", "stepwise.db-wal"].compactMap { FileManager.default.contents(atPath: directory.path($0)) }
                 #expect(!stored.contains { $0.range(of: Data(secret.utf8)) != nil }, "the secret reached the engine's store")
