@@ -298,6 +298,15 @@ struct WorkflowCheckingTests {
         #expect(unlimited.diagnostics.map(\.code) == [.waitWithoutTimeout])
     }
 
+    @Test("an invoke of a workflow not in the folder suggests the closest valid name, never a name that is itself invalid")
+    func invokeSuggestionsAreValidNames() throws {
+        let caller = check("workflow: caller\nsteps:\n  - id: go\n    invoke: {workflow: order-fullfilment}\n")
+        let broken = caller.checkingInvokes(against: ["caller", "Order Fulfillment"]).diagnostics
+        #expect(broken.map(\.code) == [.unknownWorkflow] && broken.first?.hint == nil, "\(broken)")
+        let valid = caller.checkingInvokes(against: ["caller", "order-fulfillment"]).diagnostics
+        #expect(valid.first?.hint == "did you mean 'order-fulfillment'?")
+    }
+
     @Test("every output format carries the same findings")
     func formats() throws {
         let file = check("workflow: w\nsteps:\n  - id: a\n    wait_for_event: {event: x}\n    bogus: 1\n")

@@ -66,13 +66,18 @@ public struct WorkflowDecoder {
         return Located(url, at: node.span)
     }
 
-    private mutating func workflowName(_ node: YAMLNode) -> Located<String>? {
-        guard let name = text(node, "workflow") else { return nil }
+    /// Whether `name` may name a workflow: lowercase letters, digits, `-` and `_`, at most 64,
+    /// starting with a letter or digit (it becomes the URL path `/workflows/<name>`).
+    static func isValidName(_ name: String) -> Bool {
         let scalars = Array(name.unicodeScalars)
-        let valid = !scalars.isEmpty && scalars.count <= 64
+        return !scalars.isEmpty && scalars.count <= 64
             && (scalars.first.map { ("a"..."z").contains($0) || ("0"..."9").contains($0) } ?? false)
             && scalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
-        if !valid {
+    }
+
+    private mutating func workflowName(_ node: YAMLNode) -> Located<String>? {
+        guard let name = text(node, "workflow") else { return nil }
+        if !Self.isValidName(name) {
             diagnostics.append(Diagnostic(
                 .invalidWorkflowName, "invalid workflow name '\(name)'", at: node.span,
                 hint: "use lowercase letters, digits, '-' and '_' (at most 64), starting with a letter or digit; it becomes the URL path /workflows/<name>"))

@@ -41,7 +41,7 @@ public struct WorkflowFile: Sendable {
         workflow.invokedWorkflows.filter { !known.contains($0.value) }.map { name in
             Diagnostic(
                 .unknownWorkflow, "invoke names workflow '\(name.value)', which is not in this folder", at: name.span,
-                hint: SpellingSuggestion.closest(to: name.value, among: known).map { "did you mean '\($0)'?" })
+                hint: SpellingSuggestion.closest(to: name.value, among: known.filter(WorkflowDecoder.isValidName)).map { "did you mean '\($0)'?" })
         }
     }
 
