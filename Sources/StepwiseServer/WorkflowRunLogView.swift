@@ -51,7 +51,7 @@ enum WorkflowRunLogView {
     /// `waits`, a running YAML run's waits, name their events in its `next` group.
     static func run(
         _ run: RunRecord, url: String, progress: RunProgress, log: SDKLog, attempts: [AttemptRecord], deadLetter: DeadLetter?,
-        next deliveries: [NextDelivery] = [], waits: [PendingWait] = []
+        next deliveries: [NextDelivery] = [], waits: [PendingWait] = [], fanOutSteps: Set<String> = []
     ) -> Value {
         var map = ValueMap([
             ("workflowRunId", .string(run.id)), ("workflowUrl", .string(url)), ("workflowState", .string(state(run.status))),
@@ -66,7 +66,7 @@ enum WorkflowRunLogView {
         // A step of a parallel group that failed the run is shown in its group, as Upstash does.
         let failedPlan = run.endpoint == nil ? nil : failure.flatMap { failure in failure.plan(in: log).map { (position: $0, failure: failure) } }
         var groups = run.endpoint == nil
-            ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt)
+            ? journalGroups(progress.journal, attempts: attempts, createdAt: run.createdAt, fanOutSteps: fanOutSteps)
             : logGroups(log, run: run, failedPlan: failedPlan)
         // A YAML run's cancel drops its pending steps with their operations: only an SDK run's
         // canceled deliveries are known afterwards (from QStash's message log).
@@ -80,21 +80,55 @@ enum WorkflowRunLogView {
         return .map(map)
     }
 
-    /// A YAML run's journal, one sequential group per entry; an entry's time is the end of the
-    /// delivery that recorded it.
-    private static func journalGroups(_ journal: [JournalEntry], attempts: [AttemptRecord], createdAt: TimestampValue) -> [Value] {
-        journal.enumerated().map { position, entry in
-            let recorded = attempts.first { $0.position == position && ($0.outcome == "submitted" || $0.outcome == "completed") }?.finishedAt ?? createdAt
-            var step = ValueMap([
-                ("stepId", .int(Int64(entry.stepId))), ("stepName", .string(entry.stepName)), ("stepType", .string(entry.stepType.rawValue)),
-                ("callType", "step"), ("messageId", ""), ("concurrent", .int(Int64(entry.concurrent))),
-                ("state", .string(entry.error == nil ? "STEP_SUCCESS" : "STEP_FAILED")), ("retries", 0),
-                ("createdAt", .int(recorded.millisecondsSinceEpoch)),
-            ])
-            step[.string("out")] = entry.out.map { .string($0.jsonText()) } ?? .null
-            if let error = entry.error { step[.string("errors")] = .list([["error": .string(error.message)]]) }
-            return ["type": "sequential", "steps": .list([.map(step)])]
+    /// A YAML run's journal: the steps inside one of `fanOutSteps`, its top-level `parallel` and
+    /// `for_each` steps (structural paths `both.left.l`, `fanout[2].send`), in one parallel group,
+    /// as an SDK run's, every other entry in a sequential group of its own; an entry's time is the
+    /// end of the delivery that recorded it.
+    private static func journalGroups(
+        _ journal: [JournalEntry], attempts: [AttemptRecord], createdAt: TimestampValue, fanOutSteps: Set<String>
+    ) -> [Value] {
+        grouped(journal.enumerated().map { position, entry in
+            (journalStep(entry, at: position, attempts: attempts, createdAt: createdAt), fanOutStep(of: entry.stepName, among: fanOutSteps))
+        })
+    }
+
+    /// The fan-out step among `fanOutSteps` a structural path lies inside; `nil` for any other.
+    private static func fanOutStep(of path: String, among fanOutSteps: Set<String>) -> String? {
+        guard let end = path.firstIndex(where: { $0 == "." || $0 == "[" }) else { return nil }
+        let top = String(path[..<end])
+        return fanOutSteps.contains(top) ? top : nil
+    }
+
+    /// One entry of a YAML run's journal as a step of the logs.
+    private static func journalStep(_ entry: JournalEntry, at position: Int, attempts: [AttemptRecord], createdAt: TimestampValue) -> Value {
+        let recorded = attempts.first { $0.position == position && ($0.outcome == "submitted" || $0.outcome == "completed") }?.finishedAt ?? createdAt
+        var step = ValueMap([
+            ("stepId", .int(Int64(entry.stepId))), ("stepName", .string(entry.stepName)), ("stepType", .string(entry.stepType.rawValue)),
+            ("callType", "step"), ("messageId", ""), ("concurrent", .int(Int64(entry.concurrent))),
+            ("state", .string(entry.error == nil ? "STEP_SUCCESS" : "STEP_FAILED")), ("retries", 0),
+            ("createdAt", .int(recorded.millisecondsSinceEpoch)),
+        ])
+        step[.string("out")] = entry.out.map { .string($0.jsonText()) } ?? .null
+        if let error = entry.error { step[.string("errors")] = .list([["error": .string(error.message)]]) }
+        return .map(step)
+    }
+
+    /// Steps in Upstash's groups: consecutive steps of one fan-out (the same `group`) in one
+    /// `parallel` group, each step of none (`nil`) in a `sequential` group of its own.
+    private static func grouped(_ steps: [(step: Value, group: String?)]) -> [Value] {
+        var groups: [Value] = []
+        var parallel: (group: String, steps: [Value])?
+        for (step, group) in steps {
+            if let group, parallel?.group == group {
+                parallel?.steps.append(step)
+                continue
+            }
+            if let finished = parallel { groups.append(["type": "parallel", "steps": .list(finished.steps)]) }
+            parallel = group.map { ($0, [step]) }
+            if group == nil { groups.append(["type": "sequential", "steps": [step]]) }
         }
+        if let finished = parallel { groups.append(["type": "parallel", "steps": .list(finished.steps)]) }
+        return groups
     }
 
     /// An SDK run's log: its initial payload (Upstash's `init` step), then its result steps (not
@@ -102,13 +136,14 @@ enum WorkflowRunLogView {
     /// the position of the plan of a parallel step that failed the run, shown in its group.
     private static func logGroups(_ log: SDKLog, run: RunRecord, failedPlan: (position: Int, failure: FailedDelivery)?) -> [Value] {
         guard let initial = log.entries.first else { return [] }
-        var groups: [Value] = [["type": "sequential", "steps": [initialStep(initial, run: run, fields: log.fields(at: 0))]]]
-        var parallel: [Value] = []
+        // Steps run together (a plan, a `concurrent` result) share one group, as Upstash shows them.
+        let together = "parallel"
+        var steps: [(step: Value, group: String?)] = [(initialStep(initial, run: run, fields: log.fields(at: 0)), nil)]
         for (position, raw) in log.entries.enumerated().dropFirst() where raw.callType == .step {
             guard let step = try? raw.step() else { continue }
             if step.isPlan {
                 guard let failedPlan, failedPlan.position == position else { continue }
-                parallel.append(failedPlan.failure.planStep(step, fields: log.fields(at: position)))
+                steps.append((failedPlan.failure.planStep(step, fields: log.fields(at: position)), together))
                 continue
             }
             var map = step.object
@@ -116,16 +151,9 @@ enum WorkflowRunLogView {
             map[.string("callType")] = .string(raw.callType.rawValue)
             map[.string("state")] = "STEP_SUCCESS"
             for (name, value) in log.fields(at: position) { map[.string(name)] = value }
-            if (step.concurrent ?? 1) > 1 {
-                parallel.append(.map(map))
-                continue
-            }
-            if !parallel.isEmpty { groups.append(["type": "parallel", "steps": .list(parallel)]) }
-            parallel = []
-            groups.append(["type": "sequential", "steps": .list([.map(map)])])
+            steps.append((.map(map), (step.concurrent ?? 1) > 1 ? together : nil))
         }
-        if !parallel.isEmpty { groups.append(["type": "parallel", "steps": .list(parallel)]) }
-        return groups
+        return grouped(steps)
     }
 
     /// The initial payload as Upstash's logs show it: step 0, `init`, its `out` the payload's text,

@@ -334,6 +334,38 @@ struct WorkflowLogsTests {
         }
     }
 
+    @Test("a YAML run's parallel branches are one parallel group in the logs, as an SDK run's; a catch's steps are not")
+    func yamlParallelGroups() async throws {
+        let fanned = try definition("""
+            workflow: fanned
+            steps:
+              - id: both
+                parallel:
+                  left:
+                    - id: l
+                      sleep: 1ms
+                  right:
+                    - id: r
+                      sleep: 1ms
+              - id: guarded
+                fail: {message: "caught"}
+                catch:
+                  - id: recover
+                    sleep: 1ms
+              - id: after
+                sleep: 1ms
+            """)
+        try await RunningServer.with([fanned], store: .sqlite) { server in
+            let id = try await server.startRun("fanned", "{}")
+            _ = try await finishedRun(id, in: server.store)
+            let groups = try #require(try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=\(id)")).json?["runs"]?.list?.first?["steps"]?.list)
+            #expect(groups.map { $0["type"] } == ["sequential", "parallel", "sequential", "sequential"], "\(groups)")
+            #expect(Set(groups[1]["steps"]?.list?.compactMap { $0["stepName"]?.string } ?? []) == ["both.left.l", "both.right.r"])
+            #expect(groups[2]["steps"]?.list?.first?["stepName"] == "guarded.catch.recover", "a catch's steps are no fan-out")
+            #expect(groups[3]["steps"]?.list?.first?["stepName"] == "after")
+        }
+    }
+
     @Test("a query is read as a form: + is a space (URLSearchParams in a browser or the JS SDK), %2B a plus, in both listings")
     func queriesAreForms() async throws {
         try await RunningServer.with([try definition(Self.greeter)], store: .sqlite) { server in

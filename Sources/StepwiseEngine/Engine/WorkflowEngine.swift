@@ -821,7 +821,7 @@ public actor WorkflowEngine {
     /// version another node deployed since this one started); `nil` when it is nowhere. A stored
     /// version this node cannot read (a newer node's, in a rolling upgrade) is an error: the
     /// message is tried again later, maybe by a node that can.
-    func definition(pinnedBy run: RunRecord) async throws -> WorkflowDefinition? {
+    public func definition(pinnedBy run: RunRecord) async throws -> WorkflowDefinition? {
         if let known = pinned[run.definitionHash] { return known }
         guard let stored = try await store.definitions().first(where: { $0.hash == run.definitionHash }) else { return nil }
         guard let definition = Self.validated(stored), definition.hash == run.definitionHash else {

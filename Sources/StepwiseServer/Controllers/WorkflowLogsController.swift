@@ -52,7 +52,20 @@ struct WorkflowLogsController: Sendable {
         let next = run.endpoint == nil ? [] : try await nextDeliveries(of: run)
         let waits = run.endpoint == nil && run.status == .running ? try await engine.pendingWaits(runId: run.id, pending: progress.pending) : []
         return WorkflowRunLogView.run(
-            run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter, next: next, waits: waits)
+            run, url: url, progress: progress, log: log, attempts: attempts, deadLetter: deadLetter, next: next, waits: waits,
+            fanOutSteps: run.endpoint == nil ? try await fanOutSteps(of: run) : [])
+    }
+
+    /// The ids of a YAML run's top-level `parallel` and `for_each` steps, whose steps the logs
+    /// show as parallel groups; none when its definition is nowhere to be read.
+    private func fanOutSteps(of run: RunRecord) async throws -> Set<String> {
+        guard let workflow = try await engine.definition(pinnedBy: run)?.workflow else { return [] }
+        return Set(workflow.steps.filter { step in
+            switch step.kind {
+            case .parallel, .forEach: true
+            default: false
+            }
+        }.map(\.id.value))
     }
 
     /// SDK run `runId`'s log with when each entry was recorded, and the messages that appended the
