@@ -129,13 +129,26 @@ struct ResumeOverrides: ParsableArguments {
     @Option(name: .long, help: "How long an SDK run's next delivery waits, e.g. 30s.") var delay: String?
     @Option(name: .long, help: "The run's label from now on.") var newLabel: String?
 
+    /// Each option, the header the server reads it from, and its value if given.
+    private var table: [(option: String, header: String, value: String?)] {
+        [
+            ("--retries", "Upstash-Retries", retries.map(String.init)), ("--retry-delay", "Upstash-Retry-Delay", retryDelay),
+            ("--flow-control-key", "Upstash-Flow-Control-Key", flowControlKey), ("--flow-control-value", "Upstash-Flow-Control-Value", flowControlValue),
+            ("--failure-url", "Upstash-Failure-Callback", failureUrl), ("--delay", "Upstash-Delay", delay), ("--new-label", "Upstash-Label", newLabel),
+        ]
+    }
+
     /// The headers the server reads them from.
     var headers: [(String, String)] {
-        [
-            ("Upstash-Retries", retries.map(String.init)), ("Upstash-Retry-Delay", retryDelay), ("Upstash-Flow-Control-Key", flowControlKey),
-            ("Upstash-Flow-Control-Value", flowControlValue), ("Upstash-Failure-Callback", failureUrl), ("Upstash-Delay", delay),
-            ("Upstash-Label", newLabel),
-        ].compactMap { name, value in value.map { (name, $0) } }
+        table.compactMap { row in row.value.map { (row.header, $0) } }
+    }
+
+    /// The server's `message` with each header named by the option that set it: `--retries
+    /// (Upstash-Retries)`, as the person typed it.
+    func inOptionTerms(_ message: String) -> String {
+        table.filter { $0.value != nil }.reduce(message) { text, row in
+            text.replacingOccurrences(of: row.header, with: "\(row.option) (\(row.header))")
+        }
     }
 }
 
@@ -148,12 +161,16 @@ protocol DLQActionCommand: AsyncParsableCommand {
     var server: ServerOption { get }
     /// The override headers sent with the action (none for a delete).
     var overrideHeaders: [(String, String)] { get }
+    /// A server message about the override headers, in the terms of the options that set them.
+    func inOptionTerms(_ message: String) -> String
 }
 
 extension DLQActionCommand {
     static var configuration: CommandConfiguration { CommandConfiguration(commandName: action, abstract: abstract) }
 
     var overrideHeaders: [(String, String)] { [] }
+
+    func inOptionTerms(_ message: String) -> String { message }
 
     func run() async throws {
         guard let filters = try selection.filters() else { return try await actOnOne(selection.dlqId ?? "") }
@@ -176,7 +193,7 @@ extension DLQActionCommand {
             // An entry that could not be acted on is named, and the selection goes on past it.
             for failure in answer["failed"]?.listItems ?? [] {
                 failures += 1
-                FileHandle.standardError.write(Data("error: \(failure["error"]?.stringText ?? failure.jsonText())\n".utf8))
+                FileHandle.standardError.write(Data("error: \(inOptionTerms(failure["error"]?.stringText ?? failure.jsonText()))\n".utf8))
             }
             cursor = answer["cursor"]?.stringText
         } while cursor != nil
@@ -192,7 +209,12 @@ extension DLQActionCommand {
             _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/dlq/\(id)")
             return print("deleted \(dlqId)")
         }
-        let answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.action)/\(id)", headers: overrideHeaders)
+        let answer: Value
+        do {
+            answer = try await server.client.expectSuccess(.POST, "/v2/workflows/dlq/\(Self.action)/\(id)", headers: overrideHeaders)
+        } catch CommandFailure.failed(let message) {
+            throw CommandFailure.failed(inOptionTerms(message))
+        }
         print(answer["workflowRunId"]?.stringText ?? answer.jsonText())
     }
 }
@@ -207,6 +229,7 @@ struct DLQResumeCommand: DLQActionCommand {
     @OptionGroup var server: ServerOption
 
     var overrideHeaders: [(String, String)] { overrides.headers }
+    func inOptionTerms(_ message: String) -> String { overrides.inOptionTerms(message) }
 }
 
 /// `stepwise dlq restart`.
@@ -219,6 +242,7 @@ struct DLQRestartCommand: DLQActionCommand {
     @OptionGroup var server: ServerOption
 
     var overrideHeaders: [(String, String)] { overrides.headers }
+    func inOptionTerms(_ message: String) -> String { overrides.inOptionTerms(message) }
 }
 
 /// `stepwise dlq delete`.
