@@ -600,7 +600,7 @@ struct SplitDeploymentTests {
                 let stale = try await send(
                     .POST, runner.url("hello"), body: #"[{"messageId":"m0","body":"e30="}]"#,
                     headers: continuation + [("Stepwise-Workflow-Version", "0000")], token: nil)
-                #expect(stale.status == 489)
+                #expect(stale.status == 500, "another replica may hold the version: worth trying again")
                 #expect(stale.body.contains("version 0000 of workflow 'hello' is not known"))
                 let empty = try await send(.POST, runner.url("hello"), body: "", token: nil)
                 #expect(empty.status == 200, "an empty body starts a run with an empty object")
