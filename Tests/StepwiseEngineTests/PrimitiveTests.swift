@@ -472,6 +472,7 @@ struct PrimitiveTests {
                 let run = try await finishedRun(id, in: server.store)
                 #expect(run.status == .canceled)
                 #expect(run.error?.message == "stopped by ada")
+                #expect(run.error?.step == "stop" && run.error?.type == "Canceled", "the step that canceled the run is named")
                 let parent = try await server.startRun("boss", "{}")
                 #expect(try await finishedRun(parent, in: server.store).output == "canceled")
                 #expect(target.requests().isEmpty, "neither the next step nor on_failure ran")

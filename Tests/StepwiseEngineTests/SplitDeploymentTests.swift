@@ -312,6 +312,7 @@ struct SplitDeploymentTests {
                 #expect(run.output == inProcess)
                 #expect(run.output?["good"] == ["status": "succeeded", "output": ["doubled": 42]])
                 #expect(run.output?["quit"]?["error"]?["type"] == "Canceled", "\(String(describing: run.output))")
+                #expect(run.output?["quit"]?["error"]?["step"] == "quit", "the child's cancel step is named across the split too")
                 let children = try await send(.GET, engine.url("/api/runs")).json?["runs"]?.list?.filter { $0["workflowRunId"]?.string != id }
                 #expect(children?.count == 3)
             }

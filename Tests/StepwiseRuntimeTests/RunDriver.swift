@@ -117,8 +117,9 @@ struct RunDriver {
                     return nil
                 }
                 return Finish(status: "failed", output: nil, error: error, journal: journal, deliveries: deliveries)
-            case .canceled(let reason):
-                return Finish(status: "canceled", output: nil, error: reason.map { StepError(message: $0, type: "Canceled") }, journal: journal, deliveries: deliveries)
+            case .canceled(let reason, let step):
+                let error = reason.map { StepError(message: $0, type: "Canceled", step: step) }
+                return Finish(status: "canceled", output: nil, error: error, journal: journal, deliveries: deliveries)
             case .rejected(let message):
                 return Finish(status: "rejected", output: nil, error: StepError(message: message, type: "Rejected"), journal: journal, deliveries: deliveries)
             case .needsWholeJournal:

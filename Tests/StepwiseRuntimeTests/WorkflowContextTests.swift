@@ -66,6 +66,6 @@ struct WorkflowContextTests {
         }
         #expect(submitted?.map(\.stepName) == ["left.two", "right.one"])
 
-        #expect(throws: StepInterruption.canceled(reason: "done")) { try context([]).cancel(reason: "done") }
+        #expect(throws: StepInterruption.canceled(reason: "done", step: "stop")) { try context([]).cancel(reason: "done", step: "stop") }
     }
 }

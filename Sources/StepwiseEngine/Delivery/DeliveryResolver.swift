@@ -40,9 +40,9 @@ struct DeliveryResolver {
             // The engine answers this itself with a second delivery; should one still come here,
             // the run is simply delivered again (with the whole journal, as the runner is cold).
             return resolution(next: (message.attempt, now), outcome: "retry", detail: "the runner needs the whole journal")
-        case .canceled(let reason):
+        case .canceled(let reason, let step):
             var result = resolution(next: nil, status: .canceled, outcome: "canceled", detail: reason)
-            result.error = StepError(message: reason ?? "the workflow canceled itself", type: "Canceled")
+            result.error = StepError(message: reason ?? "the workflow canceled itself", type: "Canceled", step: step)
             return result
         case .completed(let output):
             var result = resolution(next: nil, status: .succeeded, outcome: "completed", detail: nil)

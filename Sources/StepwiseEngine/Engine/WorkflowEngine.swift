@@ -253,9 +253,9 @@ public actor WorkflowEngine {
 
     /// Cancels a running run and its children: pending messages, timers and waiters are dropped;
     /// a delivery in flight is discarded. A `reason` (a workflow canceling itself over the
-    /// protocol) becomes the run's error, as it does for in-process runs.
-    public func cancel(runId: String, reason: String? = nil) async throws -> Bool {
-        let error = reason.map { StepError(message: $0, type: "Canceled") }
+    /// protocol, by its step at `step`) becomes the run's error, as it does for in-process runs.
+    public func cancel(runId: String, reason: String? = nil, step: String? = nil) async throws -> Bool {
+        let error = reason.map { StepError(message: $0, type: "Canceled", step: step) }
         let canceled = try await store.cancel(runId: runId, reason: error, at: clock())
         if canceled {
             forgetHeldDeliveries(of: [runId])

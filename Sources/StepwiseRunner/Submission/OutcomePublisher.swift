@@ -34,8 +34,11 @@ struct OutcomePublisher: Sendable {
                 try await endpoint.qstash.endRun(runId, cancel: false, output: output)
                 endpoint.events.record(.submitCleanup, runId: runId)
                 return .done(runId)
-            case .canceled(let reason):
-                try await endpoint.qstash.endRun(runId, cancel: true, output: reason.map { ["reason": .string($0)] })
+            case .canceled(let reason, let step):
+                var output = ValueMap()
+                if let reason { output[.string("reason")] = .string(reason) }
+                if let step { output[.string("step")] = .string(step) }
+                try await endpoint.qstash.endRun(runId, cancel: true, output: output.isEmpty ? nil : .map(output))
                 endpoint.events.record(.submitCleanup, runId: runId, ["canceled": true])
                 return .done(runId)
             case .failed(let error):

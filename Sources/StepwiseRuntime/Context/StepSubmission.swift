@@ -31,8 +31,8 @@ public enum StepInterruption: Error, Sendable, Equatable {
     case blocked
     /// The journal entry at a position does not match the step the definition reaches there.
     case replayMismatch(String)
-    /// The workflow canceled itself (a `cancel` step or `context.cancel`).
-    case canceled(reason: String?)
+    /// The workflow canceled itself (a `cancel` step, at `step`, or `context.cancel`).
+    case canceled(reason: String?, step: String?)
     /// Only replay was asked for (to rebuild state before `on_failure`) and the journal ended.
     case journalExhausted
 }

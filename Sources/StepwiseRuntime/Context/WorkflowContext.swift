@@ -268,10 +268,10 @@ public final class WorkflowContext {
         try park(name, .call, .call(request))
     }
 
-    /// Ends the run as canceled (not failed: `on_failure` does not run).
-    public func cancel(reason: String? = nil) throws(StepInterruption) -> Never {
+    /// Ends the run as canceled (not failed: `on_failure` does not run), by the step at `step` if any.
+    public func cancel(reason: String? = nil, step: String? = nil) throws(StepInterruption) -> Never {
         guard acceptsNewSteps else { throw .journalExhausted }
-        throw .canceled(reason: reason)
+        throw .canceled(reason: reason, step: step)
     }
 
     /// Runs `branches` as a parallel group: each progresses independently; the group returns their

@@ -215,7 +215,7 @@ public struct WorkflowInterpreter: Sendable {
             let text = try reason.map { template throws(ExecutionSignal) in Self.text(try evaluate(template, state, step: path)) }
             // An empty reason is none, as documented: the run then says the workflow canceled itself.
             let given = text.flatMap { $0.isEmpty ? nil : $0 }
-            try Self.interrupting { () throws(StepInterruption) in try context.cancel(reason: given) }
+            try Self.interrupting { () throws(StepInterruption) in try context.cancel(reason: given, step: path) }
         }
     }
 

@@ -61,8 +61,8 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case completed(Value)
     /// The run failed; the engine runs `on_failure` (a delivery with `failure` set) unless it just did.
     case failed(StepError)
-    /// The workflow canceled itself.
-    case canceled(reason: String?)
+    /// The workflow canceled itself (by its `cancel` step at `step`).
+    case canceled(reason: String?, step: String?)
     /// The delivery cannot succeed however often it is tried (unknown definition, replay mismatch).
     case rejected(String)
     /// The delivery carried only the end of the journal, but the runner no longer holds the rest

@@ -164,7 +164,7 @@ public final class WorkflowRunner: Sendable {
         switch interruption {
         case .submit(let submissions): .submitted(submissions)
         case .blocked: .blocked
-        case .canceled(let reason): .canceled(reason: reason)
+        case .canceled(let reason, let step): .canceled(reason: reason, step: step)
         case .replayMismatch(let message): .rejected(message)
         case .journalExhausted: .rejected("the journal ended before the run's state could be rebuilt")
         }

@@ -21,7 +21,7 @@ struct WorkflowRunsController: Sendable {
     }
 
     /// Upstash's cancel: `DELETE /v2/workflows/runs/{id}?cancel=true`, with an optional body
-    /// `{"reason": …}` (Stepwise's runner sends a `cancel` step's reason). With `cancel=false` it
+    /// `{"reason": …, "step": …}` (Stepwise's runner sends a `cancel` step's reason and path). With `cancel=false` it
     /// is Upstash's cleanup after a run finished normally: nothing to cancel, the run is reported.
     private func cancel(_ request: Request, _ context: StepwiseRequestContext) async -> Response {
         let id = context.decoded("id") ?? ""
@@ -30,12 +30,13 @@ struct WorkflowRunsController: Sendable {
             if request.formParameters["cancel"] == "false" {
                 return await cleanUp(run, request)
             }
-            let reason: String?
+            let body: Value
             switch await RequestBody.json(request) {
-            case .success(let body): reason = body["reason"].flatMap { if case .string(let text) = $0 { text } else { nil } }
+            case .success(let json): body = json
             case .failure(let answer): return answer.response
             }
-            guard try await engine.cancel(runId: id, reason: reason) else {
+            let text = { (field: String) -> String? in body[field].flatMap { if case .string(let text) = $0 { text } else { nil } } }
+            guard try await engine.cancel(runId: id, reason: text("reason"), step: text("step")) else {
                 return JSONResponse.error(.badRequest, "run '\(id)' has already ended (\(run.status.rawValue))")
             }
             return JSONResponse.make(.ok, ["workflowRunId": .string(id), "status": "canceled"])
