@@ -251,6 +251,52 @@ struct SplitDeploymentTests {
         }
     }
 
+    @Test("a run an SDK client created (its trigger names the workflow's URL as failure callback) whose first step fails: on_failure runs, a failure_url alone is told")
+    func aClientCreatedRunsFailureReachesItsHandlers() async throws {
+        try await CountingServer.with { api in
+            api.fallback("/alert", .json("{}"))
+            api.fallback("/failed", .json("{}"))
+            let handled = try definition("""
+                workflow: handled
+                steps:
+                  - id: refuse
+                    fail: {message: "refused", type: Refused}
+                on_failure:
+                  - id: alert
+                    http: {method: POST, url: "\(api.url("/alert"))", body: {type: "${{ error.type }}"}}
+                """)
+            let reported = try definition("""
+                workflow: reported
+                failure_url: "\(api.url("/failed"))"
+                steps:
+                  - id: refuse
+                    fail: {message: "refused", type: Refused}
+                """)
+            try await RunningServer.with([]) { engine in
+                try await RunningRunner.with([handled, reported], engine: engine) { runner in
+                    for name in ["handled", "reported"] {
+                        let url = runner.url(name)
+                        // What the JS SDK's `client.trigger` sends: its failure callback is the workflow's URL.
+                        let failure = "Upstash-Failure-Callback"
+                        let headers = [
+                            ("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-RunId", "wfr_client_\(name)"), ("Upstash-Workflow-Url", url),
+                            ("Upstash-Forward-Upstash-Workflow-Sdk-Version", "1"), ("Upstash-Feature-Set", "LazyFetch,InitialBody"),
+                            (failure, url), (failure + "-Forward-Upstash-Workflow-Is-Failure", "true"),
+                            (failure + "-Forward-Upstash-Workflow-Failure-Callback", "true"), (failure + "-Workflow-RunId", "wfr_client_\(name)"),
+                            (failure + "-Workflow-Init", "false"), (failure + "-Workflow-Url", url), (failure + "-Workflow-CallType", "failureCall"),
+                        ]
+                        #expect(try await send(.POST, engine.url("/v2/publish/\(url)"), body: "{}", headers: headers).status == 200)
+                        #expect(try await finishedRun("wfr_client_\(name)", in: engine.store).status == .failed)
+                    }
+                    let alert = try await eventually("on_failure's request") { api.requests(to: "/alert").first }
+                    #expect(try Value(json: alert.body) == ["type": "Refused"])
+                    let told = try await eventually("the failure_url's payload") { api.requests(to: "/failed").first }
+                    #expect(try Value(json: told.body)["workflowRunId"] == "wfr_client_reported", "\(told.body)")
+                }
+            }
+        }
+    }
+
     @Test("a step's result larger than the orchestrator takes fails the run at once, saying why, with the request sent once")
     func aResultTooLargeForTheOrchestrator() async throws {
         try await CountingServer.with { api in

@@ -14,7 +14,10 @@ extension WorkflowEndpoint {
     func failureCallback(_ request: EndpointRequest) async throws(EndpointReplyFailure) -> EndpointReply {
         let (runId, definition) = try pinnedRun(request)
         guard !definition.workflow.onFailure.isEmpty else {
-            // Only `on_failure` makes the runner the failure callback; a `failure_url` is called by QStash.
+            // The runner's own messages name a `failure_url` as their failure callback, which QStash
+            // calls itself; a run a client created (the JS SDK's trigger names the workflow's URL)
+            // reaches the runner instead, which hands the payload on.
+            if definition.workflow.failureURL != nil { return await notifyFailureURL(of: definition, runId: runId, callback: request.body) }
             return EndpointReply(
                 status: 200, body: ["workflowRunId": .string(runId), "finishCondition": "failure-callback-undefined"],
                 headers: [("Upstash-Workflow-Failure-Callback-Notfound", "true")])
