@@ -31,12 +31,7 @@ public struct Step: Sendable {
     /// kind's own (`http.timeout`, `wait_for_event.timeout`) when both are written, either one
     /// alone, else `standard`.
     public func timeout(besides own: Located<DurationValue>?, standard: DurationValue) -> DurationValue {
-        switch (timeout?.value, own?.value) {
-        case (let step?, let own?): min(step, own)
-        case (let step?, nil): step
-        case (nil, let own?): own
-        case (nil, nil): standard
-        }
+        [timeout?.value, own?.value].compactMap { $0 }.min() ?? standard
     }
 
     /// This step followed by every step nested in it, depth first in source order.

@@ -6,6 +6,12 @@ import StepwiseExpressions
 /// integer arithmetic whatever the client wrote. Pure, and the same at every delivery, so a
 /// replay sees what the first delivery saw; the run's stored input stays as it was sent.
 public enum InputNormalizer {
+    /// The input of a run of `workflow` as it computes with it: `input` normalized against the
+    /// workflow's `input` schema, or as it is when there is none.
+    public static func normalized(_ input: Value, of workflow: Workflow) -> Value {
+        workflow.input.map { normalized(input, against: $0) } ?? input
+    }
+
     /// `value` with the `default` of each property it leaves out, and every whole `double` that
     /// `schema` types as `integer` (and not `number`) turned into an `int`; everything else as it is.
     public static func normalized(_ value: Value, against schema: InputSchema) -> Value {

@@ -220,8 +220,6 @@ public struct WorkflowValidator {
 
     // MARK: Expressions
 
-    /// Checks every expression of `template`; a condition (`isCondition`) that is one expression
-    /// must also give a bool, when its type is known.
     /// A status `retry.on` lists that the step takes as its result (`HTTPRequest.statusFails`)
     /// is never retried: the retry asked for never happens.
     private mutating func retriedResults(_ step: Step, _ name: String) {
@@ -259,6 +257,8 @@ public struct WorkflowValidator {
         }
     }
 
+    /// Checks every expression of `template`; a condition (`isCondition`) that is one expression
+    /// must also give a bool, when its type is known.
     private mutating func check(_ template: ValueTemplate, _ visibility: StepVisibility, _ context: String, isCondition: Bool = false) {
         var whole = false
         if case .template(let parsed, _, _) = template.kind { whole = parsed.singleExpression != nil }

@@ -17,6 +17,13 @@ public enum TokenMatch {
         return zip(left, right).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
+    /// The token of an `Authorization: Bearer <token>` value (the scheme in any case); `nil` for
+    /// another scheme or none.
+    public static func bearer(_ authorization: String) -> String? {
+        guard authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
+        return String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+    }
+
     /// Whether `presented` is `token`.
     public static func matches(_ presented: String, _ token: String) -> Bool {
         same(digest: digest(presented), as: digest(token))

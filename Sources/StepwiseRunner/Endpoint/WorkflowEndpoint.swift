@@ -90,7 +90,7 @@ public struct WorkflowEndpoint: Sendable {
     private func verify(_ request: EndpointRequest) -> EndpointReply? {
         guard let verifier else { return nil }
         guard let token = request.headers["upstash-signature"] else {
-            if !Self.isDelivery(request), let bearer = request.headers["authorization"].flatMap(Self.bearerToken),
+            if !Self.isDelivery(request), let bearer = request.headers["authorization"].flatMap(TokenMatch.bearer),
                 TokenMatch.matches(bearer, qstash.connection.token)
             {
                 return nil
@@ -106,13 +106,6 @@ public struct WorkflowEndpoint: Sendable {
         } catch {
             return .error(401, type: "SignatureError", "the Upstash-Signature is not valid: \(error.message)")
         }
-    }
-
-    /// The token of an `Authorization: Bearer …` value.
-    private static func bearerToken(_ value: String) -> String? {
-        let prefix = "bearer "
-        guard value.lowercased().hasPrefix(prefix) else { return nil }
-        return String(value.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
     }
 
     /// Upstash's REST trigger (`/v2/trigger`, §3.3) delivers a raw step array with only the

@@ -11,7 +11,7 @@ public struct FlowControlKeys: Sendable, Equatable {
     /// one saying that a key holds a control character (the flow-control routes refuse it, and
     /// PostgreSQL cannot store a NUL).
     public init(workflow: Workflow, input: Value, runId: String) throws(EvaluationError) {
-        let input = workflow.input.map { InputNormalizer.normalized(input, against: $0) } ?? input
+        let input = InputNormalizer.normalized(input, of: workflow)
         let renderer = ValueRenderer(variables: ["input": input, "run": ["id": .string(runId), "workflow": .string(workflow.name.value)]], secrets: nil)
         concurrency = try workflow.concurrency.map { control throws(EvaluationError) in try Self.key(renderer.text(control.key), "concurrency") }
         rate = try workflow.rateLimit.map { control throws(EvaluationError) in try Self.key(renderer.text(control.key), "rate limit") }

@@ -23,13 +23,7 @@ extension WorkflowInterpreter {
     /// (always the first ones in item order, so every delivery agrees on which have started);
     /// the outputs in item order.
     func forEach(_ loop: ForEachLoop, path: String, indices: [Int], _ context: WorkflowContext, _ state: inout ExecutionState) async throws(ExecutionSignal) -> Value {
-        let itemsValue = try evaluate(loop.items, state, step: path)
-        let items: [Value]
-        do {
-            items = try StepValues.items(itemsValue)
-        } catch {
-            throw .failed(StepError(message: error.message, type: "TypeError", step: path))
-        }
+        let items = try accepted(evaluate(loop.items, state, step: path), by: StepValues.items, step: path)
         let outer = state
         let members = try await group(count: items.count, limit: loop.concurrency?.value ?? Self.defaultConcurrency, context) { index throws(ExecutionSignal) in
             var iterationState = outer

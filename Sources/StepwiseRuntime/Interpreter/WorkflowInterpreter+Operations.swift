@@ -19,10 +19,10 @@ extension WorkflowInterpreter {
     func operationKind(of step: Step, path: String, _ context: WorkflowContext, _ state: ExecutionState) throws(ExecutionSignal) -> StepOperation.Kind {
         switch step.kind {
         case .sleep(let duration):
-            let length = try sleepLength(evaluate(duration, state, step: path), step: path)
+            let length = try accepted(evaluate(duration, state, step: path), by: StepValues.sleepLength, step: path)
             return .sleep(until: try moved(context.now, by: length, step: path))
         case .sleepUntil(let instant):
-            return .sleep(until: try timestamp(evaluate(instant, state, step: path), step: path))
+            return .sleep(until: try accepted(evaluate(instant, state, step: path), by: StepValues.instant, step: path))
         case .waitForEvent(let wait):
             let event = try eventName(evaluate(wait.event, state, step: path), step: path)
             let timeout = step.timeout(besides: wait.timeout, standard: Self.defaultWaitTimeout)
@@ -62,10 +62,11 @@ extension WorkflowInterpreter {
         return name
     }
 
-    /// A sleep's length (`StepValues.sleepLength`); a value it refuses fails the step.
-    private func sleepLength(_ value: Value, step: String) throws(ExecutionSignal) -> DurationValue {
+    /// `value` as `rule` takes it (`StepValues`: a sleep's length, a time, `for_each` items); a
+    /// value the rule refuses fails the step with a `TypeError`.
+    func accepted<T>(_ value: Value, by rule: (Value) throws(EvaluationError) -> T, step: String) throws(ExecutionSignal) -> T {
         do {
-            return try StepValues.sleepLength(value)
+            return try rule(value)
         } catch {
             throw .failed(StepError(message: error.message, type: "TypeError", step: step))
         }
@@ -77,15 +78,6 @@ extension WorkflowInterpreter {
         } catch {
             let message = "\(duration) from \(instant) ends after \(TimestampValue.latestSecond), the latest time a run can name (\(error.message))"
             throw .failed(StepError(message: message, type: "TimeError", step: step))
-        }
-    }
-
-    /// The time of a `sleep_until` (`StepValues.instant`); a value it refuses fails the step.
-    func timestamp(_ value: Value, step: String) throws(ExecutionSignal) -> TimestampValue {
-        do {
-            return try StepValues.instant(value)
-        } catch {
-            throw .failed(StepError(message: error.message, type: "TypeError", step: step))
         }
     }
 

@@ -176,8 +176,7 @@ public final class WorkflowRunner: Sendable {
             "started_at": .string(delivery.startedAt.description),
         ]
         let environment = Value.map(ValueMap(workflow.environment.map { ($0.name, $0.value) }))
-        let normalized = workflow.input.map { InputNormalizer.normalized(input, against: $0) } ?? input
-        return ExecutionState(input: normalized, run: run, environment: environment)
+        return ExecutionState(input: InputNormalizer.normalized(input, of: workflow), run: run, environment: environment)
     }
 
     /// Keeps `state`, which covers the journal's first `covered` entries, for the run's next delivery.

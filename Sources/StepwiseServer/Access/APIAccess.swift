@@ -1,5 +1,6 @@
 import Foundation
 import StepwiseEngine
+import StepwiseProtocol
 
 /// Who may use the API: the bearer token every route but `/health` and webhook URLs requires, and the browser
 /// protections that keep a web page the operator visits from driving the server (cross-site
@@ -140,8 +141,7 @@ struct AccessHeaders: Sendable {
 
     /// The token of `Authorization: Bearer <token>`, else of the query.
     var bearerToken: String? {
-        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return queryToken }
-        return String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        authorization.flatMap(TokenMatch.bearer) ?? queryToken
     }
 }
 
