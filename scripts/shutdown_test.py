@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""SIGTERM test of `stepwise serve`: a stopping node ends its change feeds, lets a step in flight
-finish within `--shutdown-timeout`, leaves one that would not, and a restart on the same host
-delivers the left step again at once (long before its 60 s lease ends); `stepwise logs --follow`
-outlives the restart and ends with the run.
+"""SIGTERM test of `stepwise serve` and `stepwise runner`: a stopping node ends its change feeds,
+lets a step in flight finish within `--shutdown-timeout`, leaves one that would not, and a restart
+on the same host delivers the left step again at once (long before its 60 s lease ends);
+`stepwise logs --follow` outlives the restart and ends with the run; with `--drain-delay`, `/ready`
+answers 503 for that long while the node still serves, then it exits.
 
 Usage: python3 scripts/shutdown_test.py path/to/stepwise
 
@@ -89,13 +90,14 @@ def free_port():
 class Node:
     """`stepwise serve` on a port of its own; `terminate` sends SIGTERM and times the exit."""
 
-    def __init__(self, binary, folder, port, shutdown_timeout):
+    def __init__(self, binary, folder, port, shutdown_timeout, *options, command="serve"):
         self.port = port
-        self.log_path = os.path.join(folder, f"serve-{port}-{time.monotonic_ns()}.log")
+        self.log_path = os.path.join(folder, f"{command}-{port}-{time.monotonic_ns()}.log")
         self.log = open(self.log_path, "w")
+        store = ["--store", "sqlite:" + os.path.join(folder, "store.db"), "--token", TOKEN] if command == "serve" else ["--qstash-token", TOKEN]
         self.process = subprocess.Popen(
-            [binary, "serve", "--workflows", os.path.join(folder, "workflows"), "--store", "sqlite:" + os.path.join(folder, "store.db"),
-             "--host", HOST, "--port", str(port), "--token", TOKEN, "--shutdown-timeout", shutdown_timeout],
+            [binary, command, "--workflows", os.path.join(folder, "workflows"), *store,
+             "--host", HOST, "--port", str(port), "--shutdown-timeout", shutdown_timeout, *options],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -105,7 +107,7 @@ class Node:
             except OSError:
                 time.sleep(0.1)
         self.kill()
-        raise AssertionError(f"stepwise serve did not answer on port {port}: {self.output()}")
+        raise AssertionError(f"stepwise {command} did not answer on port {port}: {self.output()}")
 
     def url(self, path):
         return f"http://{HOST}:{self.port}{path}"
@@ -252,13 +254,60 @@ def step_past_timeout_is_left(binary, folder, stub):
     return f"exited {seconds:.1f} s after SIGTERM with a 2 s timeout; delivered again {took:.1f} s after the restart"
 
 
+def answer_during(node, path, seconds):
+    """The status of `GET path` every 0.1 s for `seconds`, in order (`None`: no connection)."""
+    statuses, deadline = [], time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            statuses.append(request("GET", node.url(path))[0])
+        except OSError:
+            statuses.append(None)
+        time.sleep(0.1)
+    return statuses
+
+
+def drain_delay_keeps_serving(binary, folder, stub):
+    """With `--drain-delay 3s`, `/ready` answers 503 from the SIGTERM on while the node still
+    serves (a run started then succeeds), and the process exits once the delay has passed."""
+    node = Node(binary, folder, free_port(), "30s", "--drain-delay", "3s")
+    assert request("GET", node.url("/ready"))[0] == 200, "ready before the SIGTERM"
+    started = time.monotonic()
+    node.process.send_signal(signal.SIGTERM)
+    readiness = answer_during(node, "/ready", 1.5)
+    assert readiness and all(status == 503 for status in readiness), f"/ready during the drain: {readiness}"
+    run_id = start(node, "slow")
+    run = wait_for("the run started in the drain to end", lambda: (lambda r: r if r["status"] != "running" else None)(run_status(node, run_id)))
+    assert run["status"] == "succeeded", f"run started in the drain: {run}"
+    status = node.process.wait(timeout=20)
+    seconds = time.monotonic() - started
+    assert status == 0 and seconds >= 3, f"exit status {status} after {seconds:.1f} s: {node.output()}"
+    assert "/ready answers 503" in node.output(), f"the log says the node is draining: {node.output()}"
+    return f"/ready 503 ({len(readiness)} checks), a run started and finished in the drain; exited {seconds:.1f} s after SIGTERM"
+
+
+def runner_drains_too(binary, folder, stub):
+    """`stepwise runner --drain-delay 2s`: `/ready` 200 while serving, 503 from the SIGTERM on,
+    `/health` 200 throughout the drain; the process exits after it."""
+    node = Node(binary, folder, free_port(), "30s", "--drain-delay", "2s", command="runner")
+    assert request("GET", node.url("/ready"))[0] == 200, "ready before the SIGTERM"
+    node.process.send_signal(signal.SIGTERM)
+    readiness, health = answer_during(node, "/ready", 1.0), answer_during(node, "/health", 0.5)
+    assert readiness and all(status == 503 for status in readiness), f"/ready during the drain: {readiness}"
+    assert health and all(status == 200 for status in health), f"/health during the drain: {health}"
+    status = node.process.wait(timeout=20)
+    assert status == 0, f"exit status {status}: {node.output()}"
+    return f"/ready 503 and /health 200 through the drain; exited {status}"
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     binary = os.path.abspath(sys.argv[1])
     stub = Stub()
     passed = failed = 0
-    for case in (followed_feed_ends, follower_outlives_a_restart, step_in_flight_finishes, step_past_timeout_is_left):
+    cases = (followed_feed_ends, follower_outlives_a_restart, step_in_flight_finishes, step_past_timeout_is_left,
+             drain_delay_keeps_serving, runner_drains_too)
+    for case in cases:
         with tempfile.TemporaryDirectory(prefix="stepwise-shutdown-") as folder:
             os.makedirs(os.path.join(folder, "workflows"))
             for name, text in WORKFLOWS.items():

@@ -17,14 +17,16 @@ public struct StepwiseRoutes: Sendable {
     let access: APIAccess
     let failures: FailureAnswer
     let maximumMessageBytes: Int
+    let shutdown: ShutdownNotice
 
     /// Routes over `engine`, with `/metrics` from `registry` and the dashboard signing in with
-    /// `access`'s token, publishing messages of up to `maximumMessageBytes`; failures the client
-    /// cannot act on are logged to `logger`.
+    /// `access`'s token, publishing messages of up to `maximumMessageBytes`, `/ready` refusing once
+    /// `shutdown` has begun; failures the client cannot act on are logged to `logger`.
     public init(
         engine: WorkflowEngine, registry: PrometheusCollectorRegistry, access: APIAccess, logger: Logger,
-        maximumMessageBytes: Int = StepwiseRoutes.maximumBodyBytes
+        maximumMessageBytes: Int = StepwiseRoutes.maximumBodyBytes, shutdown: ShutdownNotice = ShutdownNotice()
     ) {
+        self.shutdown = shutdown
         self.maximumMessageBytes = maximumMessageBytes
         self.engine = engine
         self.registry = registry
@@ -34,7 +36,7 @@ public struct StepwiseRoutes: Sendable {
 
     /// Adds the routes to `router`.
     public func register(on router: Router<StepwiseRequestContext>) {
-        HealthController(engine: engine, failures: failures).addRoutes(to: router)
+        HealthController(shutdown: shutdown, dependency: { [engine] in try await engine.store.checkAvailable() }, failures: failures).addRoutes(to: router)
         RunnerController(engine: engine, failures: failures).addRoutes(to: router)
         RunsController(engine: engine, failures: failures).addRoutes(to: router)
         PublishingController(engine: engine, failures: failures, maximumMessageBytes: maximumMessageBytes).addRoutes(to: router)

@@ -16,6 +16,7 @@ public struct StepwiseServer: Sendable {
     let trustedProxies: TrustedProxies
     let registry: PrometheusCollectorRegistry
     let logger: Logger
+    let shutdown = ShutdownNotice()
 
     /// A server for `engine` on `host:port`, admitting requests as `access` says and connections
     /// as `limits` says, taking the client a proxy of `trustedProxies` names as a request's caller,
@@ -45,7 +46,7 @@ public struct StepwiseServer: Sendable {
         router.add(middleware: ControlCharacterMiddleware())
         router.add(middleware: UnmatchedRouteMiddleware())
         if trustedProxies != TrustedProxies() { router.add(middleware: ForwardedClientMiddleware(proxies: trustedProxies)) }
-        StepwiseRoutes(engine: engine, registry: registry, access: access, logger: logger, maximumMessageBytes: limits.maximumMessageBytes)
+        StepwiseRoutes(engine: engine, registry: registry, access: access, logger: logger, maximumMessageBytes: limits.maximumMessageBytes, shutdown: shutdown)
             .register(on: router)
         return Application(
             router: router,
@@ -58,11 +59,15 @@ public struct StepwiseServer: Sendable {
             logger: logger)
     }
 
-    /// Runs until SIGINT or SIGTERM, then stops gracefully: the listener closes, change feeds
-    /// end, requests and deliveries in flight finish. Requests still open `shutdownTimeout` plus
-    /// 5 s later are cancelled (the engine leaves its deliveries at `shutdownTimeout` itself).
-    public func run(shutdownTimeout: Duration = .seconds(30), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        try await application(onRunning: onRunning).runService(stoppingWithin: shutdownTimeout + .seconds(5))
+    /// Runs until SIGINT or SIGTERM, then stops gracefully: `/ready` answers 503 for `drainDelay`
+    /// while everything goes on, then the listener closes, change feeds end, requests and
+    /// deliveries in flight finish. Requests still open `shutdownTimeout` plus 5 s later are
+    /// cancelled (the engine leaves its deliveries at `shutdownTimeout` itself).
+    public func run(
+        shutdownTimeout: Duration = .seconds(30), drainDelay: Duration = .zero, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let drain = ShutdownDrain(notice: shutdown, delay: drainDelay, logger: logger)
+        try await application(onRunning: onRunning).runService(stoppingWithin: shutdownTimeout + .seconds(5), drain: drain)
     }
 }
 

@@ -5,7 +5,7 @@ import Synchronization
 import StepwiseRunner
 
 /// `stepwise runner` as a service: the workflows of a folder served as Upstash Workflow endpoints
-/// at `POST /workflows/{name}`, plus `GET /health`. It holds no data: its orchestrator (Stepwise's
+/// at `POST /workflows/{name}`, plus `GET /health` and `GET /ready`. It holds no data: its orchestrator (Stepwise's
 /// engine or Upstash QStash) keeps the runs, and signatures, not a token, admit deliveries.
 public struct RunnerServer: Sendable {
     let endpoint: WorkflowEndpoint
@@ -14,6 +14,7 @@ public struct RunnerServer: Sendable {
     let baseURL: String?
     let limits: ConnectionLimits
     let logger: Logger
+    let shutdown = ShutdownNotice()
 
     /// A runner serving `endpoint` on `host:port`, registered with its orchestrator as `baseURL`
     /// (`nil`: the address requests name in `Host`).
@@ -33,7 +34,7 @@ public struct RunnerServer: Sendable {
     public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = Router(context: StepwiseRequestContext.self)
         router.add(middleware: UnmatchedRouteMiddleware())
-        router.get("health") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
+        HealthController(shutdown: shutdown, dependency: nil, failures: FailureAnswer(logger: logger)).addRoutes(to: router)
         EndpointController(endpoint: endpoint, baseURL: baseURL, maximumDeliveryBytes: limits.maximumMessageBytes).addRoutes(to: router)
         return Application(
             router: router,
@@ -45,17 +46,20 @@ public struct RunnerServer: Sendable {
             logger: logger)
     }
 
-    /// Runs until SIGINT or SIGTERM, then lets the requests in flight finish for at most
-    /// `shutdownTimeout` (the orchestrator delivers again what gets no answer). Once listening,
+    /// Runs until SIGINT or SIGTERM, then answers 503 at `/ready` for `drainDelay` while serving on,
+    /// and lets the requests in flight finish for at most `shutdownTimeout` (the orchestrator
+    /// delivers again what gets no answer). Once listening,
     /// it registers the workflows' schedules with its orchestrator, trying again (after 1 s,
     /// 2 s, … up to a minute) while it cannot.
-    public func run(shutdownTimeout: Duration = .seconds(30), onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(
+        shutdownTimeout: Duration = .seconds(30), drainDelay: Duration = .zero, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         let registration = Mutex<Task<Void, Never>?>(nil)
         defer { registration.withLock { $0?.cancel() } }
         try await application { port in
             await onRunning(port)
             registration.withLock { $0 = Task { await keepRegisteringSchedules(port: port) } }
-        }.runService(stoppingWithin: shutdownTimeout)
+        }.runService(stoppingWithin: shutdownTimeout, drain: ShutdownDrain(notice: shutdown, delay: drainDelay, logger: logger))
     }
 
     /// Registers the workflows' `schedule` entries with the orchestrator as schedules of the
