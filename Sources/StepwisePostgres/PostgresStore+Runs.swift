@@ -249,14 +249,14 @@ extension PostgresStore {
         }
     }
 
-    public func cancel(runId: String, reason: StepError?, at time: TimestampValue) async throws -> Bool {
-        try await transitions { transitions in try transitions.cancel(runId: runId, reason: reason, at: time) }
+    public func cancel(runId: String, reason: StepError?, failureURLs: [String: String], at time: TimestampValue) async throws -> Bool {
+        try await transitions { transitions in try transitions.cancel(runId: runId, reason: reason, failureURLs: failureURLs, at: time) }
     }
 
-    public func cancel(workflow: String, at time: TimestampValue) async throws -> [String] {
+    public func cancel(workflow: String, failureURLs: [String: String], at time: TimestampValue) async throws -> [String] {
         try await write { transaction in
             let ids: [String] = try transaction.session.values("SELECT id FROM runs WHERE workflow = ? AND status = 'running'", [workflow])
-            return try RunTransitions(transaction).cancel(runIds: ids, at: time)
+            return try RunTransitions(transaction).cancel(runIds: ids, failureURLs: failureURLs, at: time)
         }
     }
 

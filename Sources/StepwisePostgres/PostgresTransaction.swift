@@ -273,8 +273,11 @@ struct PostgresTransaction: StoreTransaction {
             ])
     }
 
-    func clearPendingWork(runId: String) throws -> [RunQueuedMessage] {
-        for table in ["messages", "operations", "step_failures", "events"] {
+    func clearPendingWork(runId: String, keepingDeliveryLeasedAt time: TimestampValue?) throws -> [RunQueuedMessage] {
+        try session.execute(
+            "DELETE FROM messages WHERE run_id = ? AND (kind <> 'deliver' OR ?::BIGINT IS NULL OR lease_until IS NULL OR lease_until < ? OR due_at > ?)",
+            [runId, time.map(Self.at), time.map(Self.at), time.map(Self.at)])
+        for table in ["operations", "step_failures", "events"] {
             try session.execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
         }
         // A claim that leased a message first is waited for, and its lease is what the delete returns.

@@ -271,15 +271,15 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func cancel(runId: String, reason: StepError?, at time: TimestampValue) async throws -> Bool {
-        try await pool.write { db in try SQLiteTransaction.transitions(db).cancel(runId: runId, reason: reason, at: time) }
+    public func cancel(runId: String, reason: StepError?, failureURLs: [String: String], at time: TimestampValue) async throws -> Bool {
+        try await pool.write { db in try SQLiteTransaction.transitions(db).cancel(runId: runId, reason: reason, failureURLs: failureURLs, at: time) }
     }
 
-    public func cancel(workflow: String, at time: TimestampValue) async throws -> [String] {
+    public func cancel(workflow: String, failureURLs: [String: String], at time: TimestampValue) async throws -> [String] {
         try await pool.write { db in
             let ids = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT id FROM runs WHERE workflow = ? AND status = 'running'"), arguments: [workflow])
-            return try SQLiteTransaction.transitions(db).cancel(runIds: ids, at: time)
+            return try SQLiteTransaction.transitions(db).cancel(runIds: ids, failureURLs: failureURLs, at: time)
         }
     }
 

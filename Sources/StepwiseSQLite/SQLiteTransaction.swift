@@ -288,9 +288,11 @@ struct SQLiteTransaction: StoreTransaction {
             ])
     }
 
-    func clearPendingWork(runId: String) throws -> [RunQueuedMessage] {
+    func clearPendingWork(runId: String, keepingDeliveryLeasedAt time: TimestampValue?) throws -> [RunQueuedMessage] {
         // Two statements for messages, each using its index: a run's delivery, its timers and calls.
-        try execute("DELETE FROM messages WHERE run_id = ? AND kind = 'deliver'", [runId])
+        try execute(
+            "DELETE FROM messages WHERE run_id = ? AND kind = 'deliver' AND (? IS NULL OR lease_until IS NULL OR lease_until < ? OR due_at > ?)",
+            [runId, time.map(Self.at), time.map(Self.at), time.map(Self.at)])
         try execute("DELETE FROM messages WHERE run_id = ? AND kind <> 'deliver'", [runId])
         for table in ["operations", "step_failures", "events"] {
             try execute("DELETE FROM \(table) WHERE run_id = ?", [runId])

@@ -57,6 +57,32 @@ struct EngineFeatureTests {
         }
     }
 
+    @Test("a cancel leaves the run's request in flight holding its concurrency slot: the next run of the key starts once it ends", arguments: StoreKind.testable)
+    func cancelKeepsTheSlotOfARequestInFlight(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            target.fallback("/slow", .json("{}", delay: .milliseconds(1_500)))
+            let limited = try definition("""
+                workflow: limited
+                concurrency: {key: downstream, limit: 1}
+                steps:
+                  - id: work
+                    http: {url: "\(target.url("/slow"))", query: {run: "${{ run.id }}"}}
+                """)
+            try await RunningServer.with([limited], store: kind) { server in
+                let first = try await server.startRun("limited", "{}")
+                _ = try await eventually("the first run's request") { target.requests(to: "/slow").first }
+                let second = try await server.startRun("limited", "{}")
+                #expect(try await server.engine.cancel(runId: first))
+                #expect(try await finishedRun(second, in: server.store).status == .succeeded)
+                #expect(try await finishedRun(first, in: server.store).status == .canceled)
+                let requests = target.requests(to: "/slow").sorted { $0.receivedAt < $1.receivedAt }
+                #expect(requests.map(\.query) == ["run=\(first)", "run=\(second)"])
+                let gap = try #require(requests.last).receivedAt.timeIntervalSince(try #require(requests.first).receivedAt)
+                #expect(gap >= 1.45, "the second run's request started \(gap) s after the canceled run's, while it was in flight")
+            }
+        }
+    }
+
     @Test("rate_limit: at most `limit` deliveries start per period per key; the excess waits", arguments: StoreKind.testable)
     func rateLimit(kind: StoreKind) async throws {
         let throttled = try definition("""

@@ -39,6 +39,40 @@ struct FailureHandlerTests {
         }
     }
 
+    @Test("a cancel while on_failure runs ends the handler: the run stays failed with its error, lands in the DLQ, failure_url is told", arguments: StoreKind.testable)
+    func cancelDuringTheHandler(kind: StoreKind) async throws {
+        try await CountingServer.with { api in
+            api.fallback("/undo1", .json("{}", delay: .milliseconds(1_000)))
+            api.fallback("/undo2", .json("{}"))
+            api.fallback("/failed", .json("{}"))
+            let compensating = try definition("""
+                workflow: compensating
+                failure_url: \(api.url("/failed"))
+                steps:
+                  - id: boom
+                    fail: {message: "boom"}
+                on_failure:
+                  - id: undo1
+                    http: {method: POST, url: "\(api.url("/undo1"))"}
+                  - id: undo2
+                    http: {method: POST, url: "\(api.url("/undo2"))"}
+                """)
+            try await RunningServer.with([compensating], store: kind) { server in
+                let id = try await server.startRun("compensating", "{}")
+                _ = try await eventually("the handler's first request") { api.requests(to: "/undo1").first }
+                #expect(try await server.engine.cancel(runId: id))
+                let run = try await finishedRun(id, in: server.store)
+                #expect(run.status == .failed)
+                #expect(run.error?.message == "boom" && run.error?.step == "boom", "\(String(describing: run.error))")
+                #expect(try await server.store.deadLetter(id: DeadLetter.id(ofRun: id)) != nil, "the failed run is in the DLQ")
+                _ = try await eventually("failure_url's notice") { api.requests(to: "/failed").first }
+                try await Task.sleep(for: .milliseconds(1_500))
+                #expect(api.requests(to: "/undo2").isEmpty, "the handler ended at the cancel")
+                #expect(api.requests(to: "/failed").count == 1)
+            }
+        }
+    }
+
     @Test("a run timeout that stops a parallel at a pending invoke, beside a branch that has its result: on_failure runs once")
     func afterATimeoutInAGroup() async throws {
         try await CountingServer.with { api in

@@ -252,11 +252,14 @@ public actor WorkflowEngine {
     }
 
     /// Cancels a running run and its children: pending messages, timers and waiters are dropped;
-    /// a delivery in flight is discarded. A `reason` (a workflow canceling itself over the
-    /// protocol, by its step at `step`) becomes the run's error, as it does for in-process runs.
+    /// a delivery in flight is discarded when it ends. A `reason` (a workflow canceling itself
+    /// over the protocol, by its step at `step`) becomes the run's error, as it does for
+    /// in-process runs. A run in its `on_failure` handler ends failed instead: the cancel ends
+    /// the handler, and its `failure_url` is told.
     public func cancel(runId: String, reason: String? = nil, step: String? = nil) async throws -> Bool {
         let error = reason.map { StepError(message: $0, type: "Canceled", step: step) }
-        let canceled = try await store.cancel(runId: runId, reason: error, at: clock())
+        if let run = try await store.run(id: runId), run.phase == .failureHandler { _ = try? await definition(pinnedBy: run) }
+        let canceled = try await store.cancel(runId: runId, reason: error, failureURLs: failureURLs, at: clock())
         if canceled {
             forgetHeldDeliveries(of: [runId])
             runner.forget(runId: runId)
@@ -267,13 +270,18 @@ public actor WorkflowEngine {
         return canceled
     }
 
-    /// Cancels every running run of `workflow`; returns their ids.
+    /// Cancels every running run of `workflow` as `cancel(runId:reason:step:)` does; returns their ids.
     public func cancel(workflow: String) async throws -> [String] {
-        let canceled = try await store.cancel(workflow: workflow, at: clock())
+        let canceled = try await store.cancel(workflow: workflow, failureURLs: failureURLs, at: clock())
         forgetHeldDeliveries(of: canceled)
         for id in canceled { runner.forget(runId: id) }
         if !canceled.isEmpty { queueChanged() }
         return canceled
+    }
+
+    /// The `failure_url` of every version this engine knows, by definition hash.
+    private var failureURLs: [String: String] {
+        pinned.compactMapValues { $0.workflow.failureURL?.value }
     }
 
     /// Cancels every running SDK run whose workflow URL is `url` (`exactly`) or starts with it;
@@ -757,7 +765,11 @@ public actor WorkflowEngine {
             run: run, message: message, workflow: definition?.workflow, journalLength: progress.journalBase + progress.journal.count,
             failures: progress.failures, startedAt: startedAt, now: clock())
         var resolution: DeliveryResolution
-        if definition == nil {
+        if run.status != .running {
+            // A delivery a cancel left in flight, claimed again after its node died: the store
+            // drops it; nothing of its run is executed.
+            resolution = resolver.resolve(.blocked)
+        } else if definition == nil {
             // No node can ever deliver it: the run fails now, to the DLQ, instead of its message
             // staying leased and claimed again forever.
             resolution = resolver.resolve(.rejected(

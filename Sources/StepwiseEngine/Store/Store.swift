@@ -100,10 +100,13 @@ public protocol Store: Sendable {
     func waiters(event: String) async throws -> [Waiter]
 
     /// Cancels a running run and its children: drops their messages, timers and waiters; keeps
-    /// `reason` as the run's error when given; false when it was not running.
-    func cancel(runId: String, reason: StepError?, at time: TimestampValue) async throws -> Bool
-    /// Cancels every running run of `workflow`; returns their ids.
-    func cancel(workflow: String, at time: TimestampValue) async throws -> [String]
+    /// `reason` as the run's error when given; false when it was not running. A run in its
+    /// `on_failure` handler ends failed instead, its failure URL (`failureURLs`, by definition
+    /// hash) told (`RunTransitions.cancel`).
+    func cancel(runId: String, reason: StepError?, failureURLs: [String: String], at time: TimestampValue) async throws -> Bool
+    /// Cancels every running run of `workflow` as `cancel(runId:reason:failureURLs:at:)` does;
+    /// returns their ids.
+    func cancel(workflow: String, failureURLs: [String: String], at time: TimestampValue) async throws -> [String]
     /// Cancels every running SDK run whose workflow URL is `url` (`exactly`) or starts with it.
     func cancel(endpoint url: String, exactly: Bool, at time: TimestampValue) async throws -> [String]
 
@@ -342,6 +345,12 @@ extension Store {
     /// Cancels a running run and its children, with no reason given.
     public func cancel(runId: String, at time: TimestampValue) async throws -> Bool {
         try await cancel(runId: runId, reason: nil, at: time)
+    }
+
+    /// Cancels a running run and its children; a run in its failure handler ends failed, no
+    /// failure URL told.
+    public func cancel(runId: String, reason: StepError?, at time: TimestampValue) async throws -> Bool {
+        try await cancel(runId: runId, reason: reason, failureURLs: [:], at: time)
     }
 
     /// A store no other process shares tells nothing: its engine knows its own changes.

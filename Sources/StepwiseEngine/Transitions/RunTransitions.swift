@@ -37,8 +37,11 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         // The delivery's message stays and becomes the run's next delivery, if there is one: a
         // step then updates one row instead of deleting it and inserting another.
         guard let redeliver = try transaction.hold(message, owner: owner) else { return (false, nil) }
-        guard let run = try transaction.run(id: message.runId), run.status == .running else {
+        let found = try transaction.run(id: message.runId)
+        guard let run = found, run.status == .running else {
+            // A cancel left this delivery in flight holding its slot (`cancel`): it ends now.
             try transaction.drop(message)
+            if let found { try releaseSlot(of: found) }
             return (false, nil)
         }
         let now = resolution.record.finishedAt.wholeMilliseconds
@@ -160,27 +163,46 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     }
 
     /// Cancels a running run (and, through `finish`, its children), keeping `reason` as its error;
-    /// false when it was not running.
-    public func cancel(runId: String, reason: StepError? = nil, at time: TimestampValue) throws -> Bool {
+    /// false when it was not running. A delivery of the run in flight is left to end (its request
+    /// is not stopped), holding its concurrency slot until then, so that a cancel never lets
+    /// more deliveries run at once than the run's `concurrency` allows.
+    /// A run in its `on_failure` handler is not canceled: the cancel ends the handler, as a
+    /// `cancel` step in it does, and the run stays failed (`endFailureHandler`), its
+    /// `failure_url` (of `failureURLs`, by definition hash) told.
+    public func cancel(runId: String, reason: StepError? = nil, failureURLs: [String: String] = [:], at time: TimestampValue) throws -> Bool {
+        guard let run = try transaction.run(id: runId), run.status == .running else { return false }
+        if run.phase == .failureHandler { return try endFailureHandler(of: run, failureURL: failureURLs[run.definitionHash], at: time) }
         guard try transaction.endRun(id: runId, status: .canceled, output: nil, error: reason, at: time) else { return false }
-        if let run = try transaction.run(id: runId) { try releaseSlot(of: run) }
-        try finish(runId: runId, status: .canceled, at: time)
+        try releaseSlot(of: run)
+        try finish(runId: runId, status: .canceled, at: time, keepingDeliveryInFlight: true)
         return true
     }
 
-    /// Cancels each of `runIds` that is running; the ones it canceled.
-    public func cancel(runIds: [String], at time: TimestampValue) throws -> [String] {
-        try runIds.filter { try cancel(runId: $0, at: time) }
+    /// Cancels each of `runIds` that is running (`cancel(runId:reason:failureURLs:at:)`); the
+    /// ones it canceled or whose failure handler it ended.
+    public func cancel(runIds: [String], failureURLs: [String: String] = [:], at time: TimestampValue) throws -> [String] {
+        try runIds.filter { try cancel(runId: $0, failureURLs: failureURLs, at: time) }
+    }
+
+    /// Ends `run`'s `on_failure` handler from outside: the run ends failed with the error that
+    /// started the handler, lands in the DLQ, and `failureURL` is told, as when the handler ends.
+    private func endFailureHandler(of run: RunRecord, failureURL: String?, at time: TimestampValue) throws -> Bool {
+        guard try transaction.endRun(id: run.id, status: .failed, output: nil, error: nil, at: time) else { return false }
+        try releaseSlot(of: run)
+        try finish(runId: run.id, status: .failed, at: time, keepingDeliveryInFlight: true)
+        if let failureURL, let error = run.error { try enqueue(FailureNotice.message(for: run, error: error, url: failureURL, now: time), at: time) }
+        return true
     }
 
     /// Ends a run that reached a final status: drops what it still had pending, cancels its
     /// children (not the SDK runs a failed SDK run invoked), completes its parent's `invoke` (or
     /// reports to the SDK run that invoked it), and
     /// keeps it in the dead-letter queue when it failed. `ended` is the run as this transaction
-    /// left it, when the caller has it, so that it is not read again.
-    func finish(runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil) throws {
+    /// left it, when the caller has it, so that it is not read again; `keepingDeliveryInFlight`:
+    /// a delivery of the run leased now stays until it ends (a run ended from outside it).
+    func finish(runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil, keepingDeliveryInFlight: Bool = false) throws {
         let children = try transaction.childRunIds(of: runId)
-        let dropped = try transaction.clearPendingWork(runId: runId)
+        let dropped = try transaction.clearPendingWork(runId: runId, keepingDeliveryLeasedAt: keepingDeliveryInFlight ? now : nil)
         try logCanceled(dropped.filter { !$0.isInFlight(at: now) }.compactMap(\.message), at: now)
         // Its queued messages may hold slots, or stand before others in a queue: what waits
         // under their keys may go once they are gone.

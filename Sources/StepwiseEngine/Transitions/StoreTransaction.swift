@@ -82,8 +82,10 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     /// Drops everything the run still has pending: messages, queued messages, operations, step
     /// failure counts and events kept for it; the queued messages it dropped, oldest first, each
     /// as the drop found it (a claim that leased one first has committed), without its body:
-    /// they are only logged.
-    func clearPendingWork(runId: String) throws -> [RunQueuedMessage]
+    /// they are only logged. With `keepingDeliveryLeasedAt`, the run's delivery due and leased
+    /// at that time stays: it is in flight and holds its concurrency slot until it ends (one
+    /// leased ahead, at a sleep's end, is dropped).
+    func clearPendingWork(runId: String, keepingDeliveryLeasedAt time: TimestampValue?) throws -> [RunQueuedMessage]
 
     // MARK: Operations (timers, waits, calls, child runs)
 
