@@ -340,7 +340,7 @@ struct WorkflowEngineTests {
         }
     }
 
-    @Test("a last step that answers after the run's timeout is recorded, and the run fails with Timeout rather than ending with it")
+    @Test("a last step that would answer after the run's timeout is cut off at the deadline, and the run fails with Timeout rather than ending with its answer")
     func lastStepPastTimeout() async throws {
         try await CountingServer.with { server in
             // The request comes after the run's start, so an answer 8.2 s after it comes after the
@@ -356,9 +356,35 @@ struct WorkflowEngineTests {
                 let run = try await finishedRun(try await node.start("late").id, in: node.store, within: .seconds(20))
                 #expect(run.status == .failed)
                 #expect(run.error?.type == "Timeout")
-                #expect(try await node.store.journal(runId: run.id).map(\.stepName).prefix(2) == ["init", "slow"])
+                #expect(try await !node.store.journal(runId: run.id).map(\.stepName).contains("slow"), "no answer came before the deadline")
+                #expect(run.updatedAt.date.timeIntervalSince(run.createdAt.date) < 8.2, "the request was cut off at the deadline")
                 #expect(server.requests(to: "/slow").count == 1)
                 #expect(server.requests(to: "/alert").map(\.body) == [#"{"type":"Timeout"}"#])
+            }
+        }
+    }
+
+    @Test("a request still in flight when the run's timeout ends is cut off then: the run fails with Timeout at its deadline, its catch does not run")
+    func requestCutAtTheRunsDeadline() async throws {
+        try await CountingServer.with { server in
+            server.fallback("/slow", .json("{}", delay: .seconds(20)))
+            let bounded = try alertingOnFailure("bounded", timeout: "3s", server: server, steps: """
+                  - id: slow
+                    http: {url: "\(server.url("/slow"))", timeout: 30s}
+                    catch:
+                      - id: fallback
+                        http: {url: "\(server.url("/fallback"))"}
+                  - id: after
+                    http: {url: "\(server.url("/after"))"}
+                """)
+            try await EngineHarness().withEngine([bounded]) { node in
+                let run = try await finishedRun(try await node.start("bounded").id, in: node.store, within: .seconds(15))
+                #expect(run.status == .failed)
+                #expect(run.error?.message == "the run exceeded its timeout of 3s", "\(String(describing: run.error))")
+                let took = run.updatedAt.date.timeIntervalSince(run.createdAt.date)
+                #expect(took >= 3 && took < 8, "the run ended \(took) s after its start, its request answering after 20 s")
+                #expect(server.requests(to: "/slow").count == 1)
+                #expect(server.requests(to: "/fallback").isEmpty && server.requests(to: "/after").isEmpty)
             }
         }
     }

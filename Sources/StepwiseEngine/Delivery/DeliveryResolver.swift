@@ -97,8 +97,8 @@ struct DeliveryResolver {
     }
 
     /// When the run times out, if it has a `timeout` and is not in `on_failure`: a run waiting for
-    /// an operation is delivered then at the latest.
-    private var deadline: TimestampValue? {
+    /// an operation is delivered then at the latest, and its requests are cut off then.
+    var deadline: TimestampValue? {
         guard run.phase == .main, let limit = workflow?.timeout?.value else { return nil }
         return try? run.createdAt.adding(limit)
     }

@@ -774,16 +774,14 @@ public actor WorkflowEngine {
             // staying leased and claimed again forever.
             resolution = resolver.resolve(.rejected(
                 "version \(run.definitionHash) of workflow '\(run.workflow)', which the run is pinned to, is not in the store"))
-        } else if let limit = definition?.workflow.timeout?.value, run.phase == .main, let deadline = try? run.createdAt.adding(limit),
-            resolver.now >= deadline
-        {
+        } else if let limit = definition?.workflow.timeout?.value, let deadline = resolver.deadline, resolver.now >= deadline {
             resolution = resolver.timedOut(limit)
         } else {
-            var outcome = await runner.deliver(delivery(of: run, progress))
+            var outcome = await runner.deliver(delivery(of: run, progress, deadline: resolver.deadline))
             if outcome == .needsWholeJournal {
                 // The runner's state was evicted between the question and the delivery.
                 progress = try await store.progress(runId: run.id)
-                outcome = await runner.deliver(delivery(of: run, progress))
+                outcome = await runner.deliver(delivery(of: run, progress, deadline: resolver.deadline))
             }
             resolver.now = clock()
             resolution = resolver.resolve(outcome)
@@ -851,11 +849,13 @@ public actor WorkflowEngine {
         return WorkflowDefinition(workflow: workflow, source: stored.source)
     }
 
-    private func delivery(of run: RunRecord, _ progress: RunProgress) -> Delivery {
-        Delivery(
+    private func delivery(of run: RunRecord, _ progress: RunProgress, deadline: TimestampValue?) -> Delivery {
+        var delivery = Delivery(
             runId: run.id, workflow: run.workflow, definitionHash: run.definitionHash, journal: progress.journal,
             journalBase: progress.journalBase, startedAt: run.createdAt, pending: progress.pending, failures: progress.failures,
             failure: run.phase == .failureHandler ? run.error : nil)
+        delivery.deadline = deadline
+        return delivery
     }
 
     /// Prepares the child runs of `invoke` operations; an invoke that cannot start (unknown

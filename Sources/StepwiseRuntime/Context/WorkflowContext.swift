@@ -41,6 +41,8 @@ public final class WorkflowContext {
     /// leave them out. Entries of the step the walk stopped in may not all be remembered (a group
     /// in progress, a step in its `catch`), so they are not counted.
     public private(set) var coveredCount = 0
+    /// When the run's `timeout` ends (`Delivery.deadline`): no request waits past it.
+    public var deadline: TimestampValue?
     /// When false, reaching a step without a journaled result ends the walk with
     /// `.journalExhausted` instead of executing it (used to rebuild state before `on_failure`).
     public var acceptsNewSteps = true
@@ -68,6 +70,15 @@ public final class WorkflowContext {
         for (offset, entry) in journal.enumerated() where offset + self.base > 0 && positions[entry.stepName] == nil {
             positions[entry.stepName] = offset + self.base
         }
+    }
+
+    /// `timeout`, or what is left of the run until its `deadline` (from this delivery's time)
+    /// when that is shorter, so that a request is cut off when the run's timeout ends.
+    func limited(_ timeout: DurationValue) -> DurationValue {
+        guard let deadline else { return timeout }
+        let left = max(deadline.nanosecondsSinceEpoch - now.nanosecondsSinceEpoch, 1_000_000)
+        guard left < timeout.nanoseconds, let remaining = try? DurationValue(nanoseconds: left) else { return timeout }
+        return remaining
     }
 
     /// The run's input, from the initial entry (`null` when the journal passed starts later).

@@ -22,7 +22,7 @@ struct HTTPStepExecutor: Sendable {
         }
         // Never send a request while only rebuilding state (before on_failure).
         guard context.acceptsNewSteps else { throw .interrupted(.journalExhausted) }
-        let timeout = step.timeout(besides: request.timeout, standard: Self.defaultTimeout)
+        let timeout = context.limited(step.timeout(besides: request.timeout, standard: Self.defaultTimeout))
         let outgoing: OutgoingRequest
         do {
             let rendered = try RequestRenderer(request: request, variables: state.variables, limits: interpreter.limits).render(runId: context.runId, path: path, timeout: timeout)

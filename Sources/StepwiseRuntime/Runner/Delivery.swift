@@ -26,6 +26,9 @@ public struct Delivery: Sendable, Equatable {
     /// Set for deliveries of the Upstash protocol: which group steps are planned and which one
     /// this delivery runs. `nil` in process, where groups run all their branches' next steps at once.
     public var plans: ParallelPlans?
+    /// When the run's `timeout` ends, if it has one and is not in `on_failure`: requests are cut
+    /// off then rather than let run past it.
+    public var deadline: TimestampValue?
 
     /// A delivery of run `runId`; the defaults are those of a first, in-process delivery.
     public init(

@@ -79,6 +79,7 @@ public final class WorkflowRunner: Sendable {
             runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal, base: delivery.journalBase,
             pending: delivery.pending, failures: delivery.failures, retried: delivery.retried, plans: delivery.plans,
             startedAt: delivery.startedAt, now: clock())
+        context.deadline = delivery.deadline
         // `consume` leaves the state with one owner, so the walk changes it in place instead of copying it.
         var execution = (consume cached) ?? Self.freshState(for: delivery, workflow: workflow, input: context.input)
         var outcome: DeliveryOutcome
