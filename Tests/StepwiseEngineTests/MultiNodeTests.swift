@@ -157,6 +157,37 @@ struct MultiNodeTests {
         }
     }
 
+    @Test("an event sent to a run just as it comes to wait for it is taken by the wait, never kept beside a parked wait that missed it")
+    func notifyRacingTheWait() async throws {
+        let racer = try definition("""
+            workflow: racer
+            steps:
+              - id: w
+                wait_for_event: {event: go, timeout: 15s}
+            output: ${{ steps.w.received }}
+            """)
+        try await withDatabase { url in
+            let node = try await Node.start(url: url, name: "solo", [racer], delivering: true)
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<80 {
+                    group.addTask {
+                        let run = try await node.engine.start(workflow: "racer", input: [:]).run
+                        // Spread over the moments the run's first delivery may be parking its wait.
+                        try await Task.sleep(for: .microseconds(index % 20 * 500))
+                        _ = try await node.engine.notify(event: "go", data: ["ok": true], runId: run.id)
+                        return run.id
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+            for id in ids {
+                let run = try await finishedRun(id, in: node.store, within: .seconds(30))
+                #expect(run.output == true, "run \(id) missed the event sent to it: \(String(describing: run.output))")
+            }
+            return [node]
+        }
+    }
+
     @Test("a concurrency limit holds across three nodes claiming at once: deliveries of one key never overlap past the limit")
     func concurrencyLimitAcrossNodes() async throws {
         try await CountingServer.with { target in

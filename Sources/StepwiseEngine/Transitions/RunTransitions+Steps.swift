@@ -47,8 +47,13 @@ extension RunTransitions {
     /// running run that is not waiting yet is kept for its next wait (lookback), after the ones
     /// kept before it, up to `NotifyResult.maximumKeptEvents` a run.
     public func notify(event: String, data: Value, runId: String?, at time: TimestampValue) throws -> NotifyResult {
+        // The run's row is locked before its waits are read, as a delivery that parks a wait locks
+        // it before it looks for a kept event: one of the two then sees the other's work. Read the
+        // other way round, on PostgreSQL, an event could be kept while the wait parked, each
+        // unseen by the other, and the run would wait for an event it had been sent.
+        let addressed = try runId.flatMap { try transaction.run(id: $0) }
         let woken = try wake(event: event, data: data, runId: runId, at: time)
-        guard let runId, woken.isEmpty, let run = try transaction.run(id: runId), run.status == .running else {
+        guard let runId, woken.isEmpty, let run = addressed, run.status == .running else {
             return NotifyResult(woken: woken, stored: false)
         }
         let kept = try transaction.keepEarlyEvent(
