@@ -27,6 +27,31 @@ struct HTTPTransportTests {
         }
     }
 
+    @Test("a URL's user name and password never reach a failure's text: refused, timed out, or redirected too often")
+    func credentialsOfAURLStayOutOfFailures() async throws {
+        #expect(OutgoingRequest.withoutUserInfo("https://ops:s3cret@example.com:8443/p?q=1") == "https://***@example.com:8443/p?q=1")
+        #expect(OutgoingRequest.withoutUserInfo("https://example.com/a@b") == "https://example.com/a@b", "an @ past the authority is not a user")
+        try await CountingServer.with { server in
+            server.fallback("/slow", .json("{}", delay: .seconds(5)))
+            server.fallback("/loop", ScriptedResponse(status: 302, body: "", headers: [("Location", "/loop")]))
+            let credentialed = { (path: String) in server.url(path).replacingOccurrences(of: "http://", with: "http://ops:s3cret@") }
+            let cases = [
+                try Self.request("http://ops:s3cret@127.0.0.1:1/refused"),
+                try Self.request(credentialed("/slow"), milliseconds: 200),
+                try Self.request(credentialed("/loop")),
+            ]
+            for request in cases {
+                do throws(TransportFailure) {
+                    _ = try await AsyncHTTPTransport().send(request)
+                    Issue.record("\(request.url) answered")
+                } catch {
+                    #expect(!error.message.contains("s3cret") && !error.message.contains("ops:"), "\(error.message)")
+                    #expect(error.message.contains("***@127.0.0.1") || error.message.contains("a redirect of http://***@"), "\(error.message)")
+                }
+            }
+        }
+    }
+
     @Test("a body larger than the transport's limit is a failure naming the limit, never a truncated answer")
     func oversizedBody() async throws {
         try await CountingServer.with { server in

@@ -38,7 +38,7 @@ extension WorkflowEngine {
         let resolution = CallResolver(workflow: definition.workflow).resolve(operation, request: request, sent: sent, attempt: message.attempt, now: now)
         switch resolution {
         case .completed(let entry):
-            let detail = "\(stepName): " + (entry.error?.description ?? "\(request.method) \(request.url) answered")
+            let detail = "\(stepName): " + (entry.error?.description ?? "\(request.method) \(OutgoingRequest.withoutUserInfo(request.url)) answered")
             _ = try await store.completeOperation(message, owner: owner, entry: entry, record: callAttempt(message, "call", detail, startedAt, now))
         case .retry(let at, let error):
             logger.info(

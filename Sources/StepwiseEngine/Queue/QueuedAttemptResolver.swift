@@ -173,7 +173,8 @@ public struct QueuedAttemptResolver: Sendable {
     }
 
     private func scaled(_ delay: WireDuration) -> Duration {
-        .milliseconds(Int64(clamping: Int64((Double(delay.milliseconds) * retryDelayScale).rounded())))
+        // A scale beyond what a delay can hold (`--retry-delay-scale 1e12`) waits the longest.
+        .milliseconds(Int64(exactly: (Double(delay.milliseconds) * retryDelayScale).rounded()) ?? .max)
     }
 
     /// The run's error: the endpoint's `{error, message}` answer when it sent one (the SDKs do).
@@ -269,9 +270,10 @@ public struct QueuedAttemptResolver: Sendable {
     private func record(_ outcome: String, _ result: AttemptResult) -> AttemptRecord? {
         guard let runId = message.runId else { return nil }
         let detail: String
+        let destination = OutgoingRequest.withoutUserInfo(message.destination)
         switch result {
-        case .answered(let status, _, _): detail = "\(message.role.rawValue) \(message.method) \(message.destination) answered \(status)"
-        case .noAnswer(let reason): detail = "\(message.role.rawValue) \(message.method) \(message.destination): \(reason)"
+        case .answered(let status, _, _): detail = "\(message.role.rawValue) \(message.method) \(destination) answered \(status)"
+        case .noAnswer(let reason): detail = "\(message.role.rawValue) \(message.method) \(destination): \(reason)"
         }
         return AttemptRecord(
             runId: runId, position: message.logPosition ?? 0, attempt: message.attempt, startedAt: startedAt, finishedAt: now,

@@ -60,7 +60,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
             guard let next = current.redirected(status: response.status, location: response.header("location")) else { return response }
             current = next
         }
-        throw TransportFailure(.connection, "\(request.method) \(request.url) was redirected more than \(OutgoingRequest.maximumRedirects) times")
+        throw TransportFailure(.connection, "\(request.method) \(OutgoingRequest.withoutUserInfo(request.url)) was redirected more than \(OutgoingRequest.maximumRedirects) times")
     }
 
     /// The short descriptions of the client's refusals of a request's headers, whose values they
@@ -86,7 +86,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
         } catch is ResponseCollector.TooLarge {
             throw TransportFailure(.responseTooLarge, "the response to \(request.method) \(shown) is larger than \(maximumResponseBytes) bytes")
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw TransportFailure(.timeout, "no complete response within \(request.timeout) from \(originalURL)")
+            throw TransportFailure(.timeout, "no complete response within \(request.timeout) from \(shown)")
         } catch let error as HTTPClientError where error == .invalidURL || error == .emptyHost {
             throw TransportFailure(.invalidRequest, "invalid URL \(shown)")
         } catch let error as HTTPClientError where Self.refusedHeaders.contains(error.shortDescription) {

@@ -37,14 +37,24 @@ extension OutgoingRequest {
     }
 
     /// How messages name this request when `original` is the URL the workflow asked for: that
-    /// URL, or for a redirect only its target's origin. A redirect's path and query are what the
+    /// URL without credentials, or for a redirect only its target's origin. A redirect's path and query are what the
     /// server answered, and may echo a secret in a spelling redaction does not know (a URL parser
     /// escapes some characters of a `Location` and not others).
     public func shownURL(original: String) -> String {
-        guard url != original else { return original }
-        guard let target = URL(string: url) else { return "a redirect of \(original)" }
+        let named = Self.withoutUserInfo(original)
+        guard url != original else { return named }
+        guard let target = URL(string: url) else { return "a redirect of \(named)" }
         let origin = Origin(target)
-        return "\(origin.scheme)://\(origin.host):\(origin.port)/… (a redirect of \(original))"
+        return "\(origin.scheme)://\(origin.host):\(origin.port)/… (a redirect of \(named))"
+    }
+
+    /// `url` with the user name and password of its authority (`https://user:secret@host/`)
+    /// shown as `***`: credentials never reach an error, a log line or a stored attempt.
+    public static func withoutUserInfo(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let authorityEnd = url[schemeEnd.upperBound...].firstIndex { "/?#".contains($0) } ?? url.endIndex
+        guard let at = url[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<schemeEnd.upperBound]) + "***" + String(url[at...])
     }
 }
 
