@@ -1,20 +1,23 @@
-import Foundation
+import Synchronization
 
 /// Lets the delivery loop sleep until the next due time *or* until new work arrives, so an idle
 /// engine neither polls nor misses a trigger.
-final class WakeSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var waiter: CheckedContinuation<Void, Never>?
-    private var pending = false
+final class WakeSignal: Sendable {
+    private struct State {
+        var waiter: CheckedContinuation<Void, Never>?
+        var pending = false
+    }
+
+    private let state = Mutex(State())
 
     /// Wakes the loop now (or makes its next wait return at once).
     func signal() {
-        let continuation: CheckedContinuation<Void, Never>? = lock.withLock {
-            guard let waiter else {
-                pending = true
+        let continuation: CheckedContinuation<Void, Never>? = state.withLock { state in
+            guard let waiter = state.waiter else {
+                state.pending = true
                 return nil
             }
-            self.waiter = nil
+            state.waiter = nil
             return waiter
         }
         continuation?.resume()
@@ -29,17 +32,17 @@ final class WakeSignal: @unchecked Sendable {
             self.signal()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumeNow: Bool = lock.withLock {
-                if pending {
-                    pending = false
+            let resumeNow: Bool = state.withLock { state in
+                if state.pending {
+                    state.pending = false
                     return true
                 }
-                waiter = continuation
+                state.waiter = continuation
                 return false
             }
             if resumeNow { continuation.resume() }
         }
         sleeper.cancel()
-        lock.withLock { pending = false }
+        state.withLock { $0.pending = false }
     }
 }

@@ -57,9 +57,6 @@ public final class WorkflowRunner: Sendable {
         state.withLock { $0.definitions[hash] = definition }
     }
 
-    /// Whether a definition is known.
-    public func knows(hash: String) -> Bool { state.withLock { $0.definitions[hash] != nil } }
-
     /// How much of the run's journal the remembered state covers, if any: a delivery may then
     /// carry only the entries from that position on (`Delivery.journalBase`).
     public func warmJournalCount(runId: String) -> Int? { state.withLock { $0.warm.entry(for: runId)?.journalCount } }
