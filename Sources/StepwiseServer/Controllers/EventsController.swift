@@ -56,7 +56,8 @@ struct EventsController: Sendable {
     /// URL and it has no message.
     private static func answer(_ run: WokenRun) -> Value {
         var waiter: [(String, Value)] = [("url", .string(run.url ?? "")), ("headers", QStashMessageView.headers(run.headers))]
-        if let deadline = run.deadline { waiter.append(("deadline", .int(Int64(clamping: deadline.secondsSinceEpoch)))) }
+        // In whole seconds of the stored deadline (whole milliseconds, rounded up), as the waiters listing reads it.
+        if let deadline = run.deadline { waiter.append(("deadline", .int(deadline.millisecondsRoundedUp / 1000))) }
         if let timeoutUrl = run.timeoutUrl {
             waiter += [("timeoutUrl", .string(timeoutUrl)), ("timeoutHeaders", QStashMessageView.headers(run.timeoutHeaders))]
         }
@@ -78,7 +79,7 @@ struct EventsController: Sendable {
             return JSONResponse.make(.ok, .list(waiters.map { waiter in
                 [
                     "workflowRunId": .string(waiter.runId), "workflow": .string(waiter.workflow), "step": .string(waiter.step),
-                    "eventId": .string(waiter.event), "deadline": .int(Int64(clamping: waiter.timeoutAt.secondsSinceEpoch)),
+                    "eventId": .string(waiter.event), "deadline": .int(waiter.timeoutAt.millisecondsRoundedUp / 1000),
                     "timeoutAt": .string(waiter.timeoutAt.description),
                 ]
             }))
