@@ -42,7 +42,7 @@ struct FailureHandlerTests {
     @Test("a cancel while on_failure runs ends the handler: the run stays failed with its error, lands in the DLQ, failure_url is told", arguments: StoreKind.testable)
     func cancelDuringTheHandler(kind: StoreKind) async throws {
         try await CountingServer.with { api in
-            api.fallback("/undo1", .json("{}", delay: .milliseconds(1_000)))
+            api.fallback("/undo1", .json("{}", delay: .seconds(4)))
             api.fallback("/undo2", .json("{}"))
             api.fallback("/failed", .json("{}"))
             let compensating = try definition("""
@@ -66,7 +66,7 @@ struct FailureHandlerTests {
                 #expect(run.error?.message == "boom" && run.error?.step == "boom", "\(String(describing: run.error))")
                 #expect(try await server.store.deadLetter(id: DeadLetter.id(ofRun: id)) != nil, "the failed run is in the DLQ")
                 _ = try await eventually("failure_url's notice") { api.requests(to: "/failed").first }
-                try await Task.sleep(for: .milliseconds(1_500))
+                try await Task.sleep(for: .seconds(4))
                 #expect(api.requests(to: "/undo2").isEmpty, "the handler ended at the cancel")
                 #expect(api.requests(to: "/failed").count == 1)
             }

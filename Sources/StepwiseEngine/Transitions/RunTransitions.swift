@@ -174,7 +174,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         if run.phase == .failureHandler { return try endFailureHandler(of: run, failureURL: failureURLs[run.definitionHash], at: time) }
         guard try transaction.endRun(id: runId, status: .canceled, output: nil, error: reason, at: time) else { return false }
         try releaseSlot(of: run)
-        try finish(runId: runId, status: .canceled, at: time, keepingDeliveryInFlight: true)
+        try finish(runId: runId, status: .canceled, at: time, keepingDeliveryInFlight: Self.holdsSlots(run))
         return true
     }
 
@@ -189,7 +189,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     private func endFailureHandler(of run: RunRecord, failureURL: String?, at time: TimestampValue) throws -> Bool {
         guard try transaction.endRun(id: run.id, status: .failed, output: nil, error: nil, at: time) else { return false }
         try releaseSlot(of: run)
-        try finish(runId: run.id, status: .failed, at: time, keepingDeliveryInFlight: true)
+        try finish(runId: run.id, status: .failed, at: time, keepingDeliveryInFlight: Self.holdsSlots(run))
         if let failureURL, let error = run.error { try enqueue(FailureNotice.message(for: run, error: error, url: failureURL, now: time), at: time) }
         return true
     }
@@ -242,6 +242,13 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         try transaction.append(runId: runId, entry: entry, at: now)
         try transaction.deliver(runId: runId, attempt: 0, dueAt: now, at: now)
         return true
+    }
+
+    /// Whether `run`'s deliveries hold concurrency slots. Only then is a leased delivery always
+    /// one in flight: a run with flow control has no delivery leased ahead (at a sleep's end, or
+    /// by the commit of its last step), which a cancel must drop so that it never runs.
+    static func holdsSlots(_ run: RunRecord) -> Bool {
+        run.flowControl?.concurrencyKey != nil
     }
 
     /// A delivery of `run` ended: the deliveries waiting for a slot of its key may try again.
