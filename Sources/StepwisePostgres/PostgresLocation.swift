@@ -104,13 +104,25 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
         return error.underlying.map { "\(error.code): \($0)" } ?? "\(error.code)"
     }
 
-    /// Whether `error` is the driver's for a connection that failed or closed under a statement.
+    /// Whether `error` is the driver's for a connection that failed or closed under a statement,
+    /// or the server's for a database that cannot serve for now (`unavailableStates`): a request
+    /// meeting it is answered 503 with `Retry-After`, not 500.
     static func isConnectionLost(_ error: any Error) -> Bool {
         guard let error = error as? PSQLError else { return false }
+        if let sqlState = error.serverInfo?[.sqlState], isUnavailable(sqlState: sqlState) { return true }
         return lostConnectionCodes.contains(error.code)
     }
 
+    /// Whether the server's `sqlState` says it cannot serve for now: a connection exception
+    /// (class 08), a shutdown or restart (57P01–57P03), too many connections (53300), a statement
+    /// canceled by its timeout (57014), or a read-only transaction (25006: a standby after a
+    /// failover, until the URL reaches the new primary).
+    static func isUnavailable(sqlState: String) -> Bool {
+        sqlState.hasPrefix("08") || unavailableStates.contains(sqlState)
+    }
+
     private static let lostConnectionCodes: Set<PSQLError.Code> = [.connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed]
+    private static let unavailableStates: Set<String> = ["57P01", "57P02", "57P03", "53300", "57014", "25006"]
 
     /// The SQLSTATEs of a transaction aborted for a conflict with a concurrent one, so that
     /// running it again is right: a serialization failure, a deadlock, or a unique key inserted by both.

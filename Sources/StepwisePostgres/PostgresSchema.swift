@@ -278,12 +278,19 @@ enum PostgresSchema {
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the
-    /// migration lock (a node starting meanwhile waits, then finds them applied).
+    /// migration lock (a node starting meanwhile waits, then finds them applied). A database a
+    /// newer Stepwise migrated is used (migrations only add, so an older node keeps working
+    /// during a rolling upgrade, as SQLite's single process never needs to) with a warning
+    /// naming the migration this build lacks.
     static func migrate(_ session: PostgresSession) throws {
         try session.execute("SELECT pg_advisory_lock(?)", [migrationLock])
         defer { _ = try? session.execute("SELECT pg_advisory_unlock(?)", [migrationLock]) }
         try session.execute("CREATE TABLE IF NOT EXISTS stepwise_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
         let applied = Set(try session.values("SELECT name FROM stepwise_migrations", as: String.self))
+        if let newest = applied.subtracting(migrations.map(\.name)).sorted().last {
+            session.logger.warning(
+                "this database was migrated by a newer Stepwise (its migration '\(newest)' is unknown here): this node runs as an older node of a rolling upgrade does; upgrade it")
+        }
         for migration in migrations where !applied.contains(migration.name) {
             try session.execute("BEGIN")
             do {

@@ -56,6 +56,9 @@ public final class PostgresStore: Store, Service {
         url: String, connectionWait: Duration = standardConnectionWait, answerWait: Duration = standardAnswerWait,
         logger: Logger = Logger(label: "stepwise.postgres")
     ) async throws -> PostgresStore {
+        // PostgresNIO logs every row it receives, values and all, at trace: rows hold signing
+        // keys and runs' inputs, which no log may show.
+        let logger = rowless(logger)
         let location = try PostgresLocation(url: url)
         // One connection of its own first: a pool would keep retrying an unreachable server.
         let worker = NIOThreadPool(numberOfThreads: 1)
@@ -75,8 +78,18 @@ public final class PostgresStore: Store, Service {
         return PostgresStore(location: location, connectionWait: connectionWait, answerWait: answerWait, logger: logger)
     }
 
+    /// Whether the database answers and takes writes: a standby (a read-only transaction by
+    /// default, after a failover the URL has not followed) is unavailable, as every write would fail.
     public func checkAvailable() async throws {
-        try await session { session in _ = try session.execute("SELECT 1") }
+        let readOnly = try await session { session in try session.value("SELECT current_setting('transaction_read_only')", as: String.self) }
+        if readOnly == "on" { throw StoreUnavailable(reason: "the database takes no writes (transaction_read_only is on: a standby, or default_transaction_read_only)") }
+    }
+
+    /// `logger` at debug at the most detailed: PostgresNIO logs the rows it receives at trace.
+    private static func rowless(_ logger: Logger) -> Logger {
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, .debug)
+        return logger
     }
 
     /// Runs until the service group shuts down, then closes the pool.

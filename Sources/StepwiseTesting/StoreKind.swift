@@ -63,7 +63,8 @@ public struct OpenedStore: Sendable {
 public struct PostgresTestDatabase: Sendable {
     /// Its URL, for `PostgresStore.open` or `--store`.
     public let url: String
-    let name: String
+    /// Its name on the server (for statements such as `ALTER DATABASE`).
+    public let name: String
     let location: PostgresLocation
 
     /// Creates a new empty database on the server of `STEPWISE_TEST_POSTGRES_URL`.

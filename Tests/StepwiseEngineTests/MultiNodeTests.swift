@@ -99,6 +99,35 @@ struct MultiNodeTests {
         await database.drop()
     }
 
+    @Test("a database a newer Stepwise migrated is used with a warning naming its migration; a trace log shows no stored row; a read-only database is unavailable, its writes too")
+    func databaseStatesAnOperatorMeets() async throws {
+        let database = try await PostgresTestDatabase.create()
+        do {
+            await (try await PostgresStore.open(url: database.url, logger: silentLogger)).close()
+            try await database.execute(["INSERT INTO stepwise_migrations (name) VALUES ('v99: what a newer build added')"])
+            let log = CapturedLog()
+            let store = try await PostgresStore.open(url: database.url, logger: log.logger)
+            #expect(log.text.contains("migrated by a newer Stepwise (its migration 'v99: what a newer build added' is unknown here)"), "\(log.text)")
+            var generator = SystemRandomNumberGenerator()
+            let keys = try await store.signingKeys(storingIfAbsent: SigningKeys.generate(using: &generator))
+            #expect(try await store.signingKeys(storingIfAbsent: SigningKeys.generate(using: &generator)) == keys)
+            let hex = { (key: SigningKey) in key.text.utf8.map { String($0, radix: 16) }.joined() }
+            #expect(!log.text.contains(keys.next.text) && !log.text.contains(hex(keys.next)), "a row the store read reached the log")
+            try await store.checkAvailable()
+            await store.close()
+            // A failover the URL did not follow: the connections the pool makes from now on are read-only.
+            let readOnly = try await PostgresStore.open(url: database.url, logger: silentLogger)
+            try await database.execute(["ALTER DATABASE \(database.name) SET default_transaction_read_only = on"])
+            await #expect(throws: StoreUnavailable.self, "/ready of a standby") { try await readOnly.checkAvailable() }
+            await #expect(throws: StoreUnavailable.self, "a write on a standby") { _ = try await readOnly.cancel(runId: "wfr_none", at: WorkflowEngine.systemTime()) }
+            await readOnly.close()
+        } catch {
+            await database.drop()
+            throw error
+        }
+        await database.drop()
+    }
+
     @Test("v11 gives each run, logged and dead-lettered message the flow-control key it has, every event of a message; no stored row fails it")
     func flowKeysOfLoggedMessagesOnUpgrade() async throws {
         let database = try await PostgresTestDatabase.create()
