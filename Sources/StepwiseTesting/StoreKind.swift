@@ -85,6 +85,18 @@ public struct PostgresTestDatabase: Sendable {
         return PostgresTestDatabase(url: components.string ?? admin, name: name, location: location)
     }
 
+    /// Runs `body` on a new empty database, dropped afterwards whether `body` threw or not.
+    public static func with(_ body: (PostgresTestDatabase) async throws -> Void) async throws {
+        let database = try await create()
+        do {
+            try await body(database)
+        } catch {
+            await database.drop()
+            throw error
+        }
+        await database.drop()
+    }
+
     /// Runs `statements` on the database, one after another, as a node of another version or a
     /// migration's earlier state would write it.
     public func execute(_ statements: [String]) async throws {

@@ -66,8 +66,7 @@ struct MultiNodeTests {
 
     @Test("labels during a rolling upgrade: v10 splits the labels runs have, and keeps the rows of runs an older node starts or relabels")
     func labelsAcrossARollingUpgrade() async throws {
-        let database = try await PostgresTestDatabase.create()
-        do {
+        try await PostgresTestDatabase.with { database in
             await (try await PostgresStore.open(url: database.url, logger: silentLogger)).close()
             // The database as v9 left it, with runs labeled by nodes before v10.
             let insert = { (id: String, label: String) in
@@ -92,17 +91,12 @@ struct MultiNodeTests {
             #expect(try await found(["b"]) == ["run-0"], "its old label is gone")
             #expect(try await found(["z"]) == ["run-1"])
             await store.close()
-        } catch {
-            await database.drop()
-            throw error
         }
-        await database.drop()
     }
 
     @Test("a database a newer Stepwise migrated is used with a warning naming its migration; a trace log shows no stored row; a read-only database is unavailable, its writes too")
     func databaseStatesAnOperatorMeets() async throws {
-        let database = try await PostgresTestDatabase.create()
-        do {
+        try await PostgresTestDatabase.with { database in
             await (try await PostgresStore.open(url: database.url, logger: silentLogger)).close()
             try await database.execute(["INSERT INTO stepwise_migrations (name) VALUES ('v99: what a newer build added')"])
             let log = CapturedLog()
@@ -121,17 +115,12 @@ struct MultiNodeTests {
             await #expect(throws: StoreUnavailable.self, "/ready of a standby") { try await readOnly.checkAvailable() }
             await #expect(throws: StoreUnavailable.self, "a write on a standby") { _ = try await readOnly.cancel(runId: "wfr_none", at: WorkflowEngine.systemTime()) }
             await readOnly.close()
-        } catch {
-            await database.drop()
-            throw error
         }
-        await database.drop()
     }
 
     @Test("v11 gives each run, logged and dead-lettered message the flow-control key it has, every event of a message; no stored row fails it")
     func flowKeysOfLoggedMessagesOnUpgrade() async throws {
-        let database = try await PostgresTestDatabase.create()
-        do {
+        try await PostgresTestDatabase.with { database in
             await (try await PostgresStore.open(url: database.url, logger: silentLogger)).close()
             let upgrade = FlowKeyUpgrade()
             // The database as v10 left it: messages logged and dead-lettered by nodes before v11.
@@ -159,11 +148,7 @@ struct MultiNodeTests {
             let store = try await PostgresStore.open(url: database.url, logger: silentLogger)
             try await upgrade.expectUpgraded(store)
             await store.close()
-        } catch {
-            await database.drop()
-            throw error
         }
-        await database.drop()
     }
 
     @Test("a run started and notified through an API-only node is delivered at once by the delivering node, not after its idle timeout")
