@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import StepwiseServer
 
 /// The connection limits of a server command (`serve`, `runner`): how long a connection may idle
@@ -24,10 +25,14 @@ struct ConnectionOptions: ParsableArguments {
         }
     }
 
-    /// The limits these options set, with requests' bodies up to `maximumMessageBytes`.
+    /// The limits these options set, with requests' bodies up to `maximumMessageBytes` and no
+    /// more connections than the process's descriptor limit (raised to its hard limit first)
+    /// leaves room for, a warning logged when that is fewer than asked.
     func limits(maximumMessageBytes: Int) -> ConnectionLimits {
-        ConnectionLimits(
+        let (allowed, warning) = DescriptorLimit.raised().connections(maxConnections)
+        if let warning { Logger(label: "stepwise").warning("\(warning)") }
+        return ConnectionLimits(
             idleTimeout: idleTimeout.duration, headerTimeout: headerTimeout.duration, bodyTimeout: bodyTimeout.duration,
-            maximumConnections: maxConnections, maximumMessageBytes: maximumMessageBytes)
+            maximumConnections: allowed, maximumMessageBytes: maximumMessageBytes)
     }
 }
