@@ -92,6 +92,15 @@ def start_server(binary, folder, limit, name):
     return server, port, log
 
 
+def stop(server, log, connections):
+    """Closes the clients' `connections`, kills the server and closes its log."""
+    for connection in connections:
+        connection.close()
+    server.kill()
+    server.wait()
+    log.close()
+
+
 def cpu_seconds(pid):
     """The CPU time process `pid` has used, user and system."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -131,11 +140,7 @@ def connections_past_the_limit(binary, folder):
         assert "descriptor limit (ulimit -n 256)" in output and "at most 192 connections" in output, f"no warning about the limit: {output[-2000:]}"
         return f"{used:.2f} s of CPU in 3 s with 300 clients against 256 descriptors; the limit said; served again"
     finally:
-        for connection in connections:
-            connection.close()
-        server.kill()
-        server.wait()
-        log.close()
+        stop(server, log, connections)
 
 
 def starts_under_exhaustion(binary, folder):
@@ -177,11 +182,7 @@ def starts_under_exhaustion(binary, folder):
             assert answer and answer[0] == 200, f"acknowledged run {run_id} is not stored: {answer}"
         return f"{len(acknowledged)} starts acknowledged with every descriptor taken, each its own stored run"
     finally:
-        for connection in connections:
-            connection.close()
-        server.kill()
-        server.wait()
-        log.close()
+        stop(server, log, connections)
 
 
 def main():
