@@ -9,7 +9,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(name: .customLong("idle-timeout"), parsing: .unconditional, help: "Close a connection with no request in progress after this long.")
     var idleTimeout = DurationArgument("60s", .seconds(60))
 
-    @Option(name: .customLong("header-timeout"), parsing: .unconditional, help: "Close a connection whose request head takes longer, from its first byte.")
+    @Option(name: .customLong("header-timeout"), parsing: .unconditional, help: "Close a connection whose request head takes longer, from its first byte (a new connection's first request: from its opening).")
     var headerTimeout = DurationArgument("10s", .seconds(10))
 
     @Option(name: .customLong("body-timeout"), parsing: .unconditional, help: "Close a connection whose request body takes longer.")

@@ -43,6 +43,18 @@ struct ConnectionLimitTests {
         }
     }
 
+    @Test("a connection that sends nothing is closed after the header timeout, not the idle timeout")
+    func silentConnections() async throws {
+        let limits = ConnectionLimits(idleTimeout: .seconds(60), headerTimeout: .milliseconds(800), bodyTimeout: .seconds(60), maximumConnections: 4)
+        try await RunningServer.with([try definition(Self.greeting)], limits: limits) { server async throws in
+            let silent = try RawConnection(port: server.port, readTimeout: .seconds(30))
+            let clock = ContinuousClock()
+            let opened = clock.now
+            let read = await silent.readAll()
+            #expect(read.closed && clock.now - opened < .seconds(30), "closed after \(clock.now - opened): '\(read.text)'")
+        }
+    }
+
     @Test("a head sent a byte at a time and a body that trickles are cut off by their timeouts")
     func slowClients() async throws {
         try await RunningServer.with([try definition(Self.greeting)], limits: Self.quick) { server async throws in

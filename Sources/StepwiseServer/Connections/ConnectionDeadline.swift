@@ -1,8 +1,8 @@
 import NIOCore
 
 /// The one deadline a connection is under, by phase: idle between requests, reading a request's
-/// head (from its first byte), reading its body, or none while the application answers. When it
-/// passes, the connection is closed.
+/// head (from its first byte; the first request's from the connection's opening), reading its
+/// body, or none while the application answers. When it passes, the connection is closed.
 ///
 /// Shared by `RawBytesWatcher` (which sees the first byte of a request, before any parsing) and
 /// `RequestPartsWatcher` (which sees the parsed head, the end of the body and the end of the
@@ -25,9 +25,11 @@ final class ConnectionDeadline {
         self.limits = limits
     }
 
-    /// The connection opened: it may stay idle for the idle timeout.
+    /// The connection opened: its first request's head must come within the header timeout. A
+    /// client that connects and sends nothing would otherwise hold one of the server's
+    /// connections for the whole idle timeout, and a few hundred of them lock everyone out.
     func opened(_ channel: any Channel) {
-        enter(.idle, on: channel)
+        enter(.readingHead, on: channel)
     }
 
     /// Bytes arrived; the first ones after idling start a request's head.
