@@ -275,6 +275,9 @@ enum PostgresSchema {
         Migration(name: "v14: the queue slot a message keeps from its first attempt to its end, callbacks included", statements: [
             "ALTER TABLE queue ADD COLUMN holds_slot BOOLEAN NOT NULL DEFAULT FALSE",
         ]),
+        Migration(name: "v15: runs newest first, for the unfiltered listing", statements: [
+            "CREATE INDEX runs_by_creation ON runs (created_at DESC, id)",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

@@ -430,6 +430,11 @@ enum SQLiteSchema {
         migrator.registerMigration("v21: the queue slot a message keeps from its first attempt to its end, callbacks included") { db in
             try db.execute(sql: "ALTER TABLE queue ADD COLUMN holds_slot BOOLEAN NOT NULL DEFAULT 0")
         }
+        // The listing of every run (the dashboard's first page, `stepwise runs`) walks it newest
+        // first, a page at a time, instead of sorting the whole table for each page.
+        migrator.registerMigration("v22: runs newest first, for the unfiltered listing") { db in
+            try db.execute(sql: "CREATE INDEX runs_by_creation ON runs(created_at DESC, id)")
+        }
         return migrator
     }
 
