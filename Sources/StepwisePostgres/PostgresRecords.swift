@@ -26,6 +26,7 @@ enum PostgresRecords {
             invoker: StoredJSON.decode(EndpointInvoker.self, from: text("endpoint_invoker")),
             label: text("label"), flowControlKey: text("flow_key"))
         run.callerIp = text("caller_ip")
+        run.deadline = PostgresTransaction.timestamp((try? row("deadline_at", as: Int64?.self)) ?? nil)
         run.setInput(json: input)
         return run
     }

@@ -278,6 +278,10 @@ enum PostgresSchema {
         Migration(name: "v15: runs newest first, for the unfiltered listing", statements: [
             "CREATE INDEX runs_by_creation ON runs (created_at DESC, id)",
         ]),
+        Migration(name: "v16: a run's deadline, for a run waiting for a slot past it and a resume's fresh timeout", statements: [
+            "ALTER TABLE runs ADD COLUMN deadline_at BIGINT",
+            "CREATE INDEX messages_waiting_for_slot ON messages (run_id) WHERE waiting_for_slot = 1",
+        ]),
     ]
 
     /// Applies the migrations this database lacks, one transaction each, while holding the

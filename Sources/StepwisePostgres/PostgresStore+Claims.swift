@@ -10,25 +10,30 @@ extension PostgresStore {
         let current = PostgresTransaction.at(now)
         return try await write { transaction in
             try FlowAdmission(transaction).freeSlotsOfExpiredLeases(now: current)
+            // A delivery waiting for a slot is taken once its run is past its deadline
+            // (`RunRecord.deadline`): it only fails the run, so it is let through without one.
             let candidates = try transaction.session.rows(
                 """
-                SELECT m.*, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_limit, r.rate_period
+                SELECT m.*, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_limit, r.rate_period,
+                    COALESCE(r.phase = 'main' AND r.deadline_at <= ?, FALSE) AS overdue
                 FROM messages m JOIN runs r ON r.id = m.run_id
-                WHERE m.due_at <= ? AND (m.lease_until IS NULL OR m.lease_until < ?) AND m.waiting_for_slot = 0
+                WHERE m.due_at <= ? AND (m.lease_until IS NULL OR m.lease_until < ?)
+                    AND (m.waiting_for_slot = 0 OR (r.phase = 'main' AND r.deadline_at <= ?))
                 ORDER BY m.due_at, m.id LIMIT ? FOR UPDATE OF m SKIP LOCKED
-                """, [current, current, limit * 4])
+                """, [current, current, current, current, limit * 4])
             var claimed: [PendingMessage] = []
             for row in candidates where claimed.count < limit {
                 guard var message = PostgresRecords.message(row) else { continue }
                 message.claimedAt = now
-                if message.kind == .deliver,
+                let overdue = (try? row("overdue", as: Bool.self)) ?? false
+                if message.kind == .deliver, !overdue,
                     try !FlowAdmission(transaction).admit(PostgresRecords.flowControl(row), .message(message.id), now: current)
                 {
                     continue
                 }
                 message.lease = PendingMessage.newLease()
                 try transaction.session.execute(
-                    "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0 WHERE id = ?",
+                    "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0, waiting_for_slot = 0 WHERE id = ?",
                     [owner, PostgresTransaction.at(leaseUntil), message.lease, message.id])
                 claimed.append(message)
             }
@@ -69,7 +74,8 @@ extension PostgresStore {
             try session.value(
                 """
                 SELECT LEAST((SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0),
-                    (SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL))
+                    (SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL),
+                    (SELECT MIN(r.deadline_at) FROM messages m JOIN runs r ON r.id = m.run_id WHERE m.waiting_for_slot = 1 AND r.phase = 'main'))
                 """, as: Int64.self
             ).flatMap(PostgresTransaction.timestamp)
         }

@@ -52,15 +52,15 @@ struct PostgresTransaction: StoreTransaction {
             """
             INSERT INTO runs (id, workflow, definition_hash, input, status, phase, created_at, updated_at, parent_run_id, parent_step,
                 concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period, endpoint_url, endpoint_defaults, endpoint_invoker, label,
-                flow_key, caller_ip)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                flow_key, caller_ip, deadline_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 run.id, run.workflow, run.endpoint == nil ? run.definitionHash : nil, run.input.jsonText(), run.status.rawValue,
                 run.phase.rawValue, created, created, run.parent?.runId, run.parent?.step, flow?.concurrencyKey,
                 flow?.concurrencyLimit, flow?.rateKey, flow?.rateLimit, flow?.ratePeriod, run.endpoint,
                 try run.defaults.map(StoredJSON.text), try run.invoker.map(StoredJSON.text), run.label, run.flowControlKey,
-                run.callerIp,
+                run.callerIp, run.deadline.map(Self.due),
             ])
     }
 
@@ -85,9 +85,10 @@ struct PostgresTransaction: StoreTransaction {
     func reopenRun(id: String, at time: TimestampValue) throws {
         try session.execute(
             """
-            UPDATE runs SET status = 'running', phase = 'main', error = NULL, output = NULL, failure_position = NULL, updated_at = ?
+            UPDATE runs SET status = 'running', phase = 'main', error = NULL, output = NULL, failure_position = NULL, updated_at = ?,
+                deadline_at = ?::BIGINT + deadline_at - created_at
             WHERE id = ?
-            """, [Self.at(time), id])
+            """, [Self.at(time), Self.at(time), id])
     }
 
     func setRunOptions(id: String, label: String?, defaults: RunDefaults?, flowControlKey: String?) throws {

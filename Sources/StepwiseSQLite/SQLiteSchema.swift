@@ -435,6 +435,10 @@ enum SQLiteSchema {
         migrator.registerMigration("v22: runs newest first, for the unfiltered listing") { db in
             try db.execute(sql: "CREATE INDEX runs_by_creation ON runs(created_at DESC, id)")
         }
+        migrator.registerMigration("v23: a run's deadline, for a run waiting for a slot past it and a resume's fresh timeout") { db in
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN deadline_at INTEGER")
+            try db.execute(sql: "CREATE INDEX messages_waiting_for_slot ON messages(run_id) WHERE waiting_for_slot = 1")
+        }
         return migrator
     }
 

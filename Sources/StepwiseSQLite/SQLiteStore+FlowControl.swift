@@ -13,25 +13,31 @@ extension SQLiteStore {
         let nowMilliseconds = SQLiteTime.milliseconds(now)
         return try await groupCommit.write { db in
             try FlowAdmission(SQLiteTransaction(db)).freeSlotsOfExpiredLeases(now: nowMilliseconds)
+            // A delivery waiting for a slot is taken once its run is past its deadline
+            // (`RunRecord.deadline`): it only fails the run, so it is let through without one.
             let candidates = try Self.decodeRows(
                 db.cachedStatement(
                     sql: """
-                        SELECT m.*, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_limit, r.rate_period
+                        SELECT m.*, r.concurrency_key, r.concurrency_limit, r.rate_key, r.rate_limit, r.rate_period,
+                            r.phase = 'main' AND r.deadline_at <= ? AS overdue
                         FROM messages m JOIN runs r ON r.id = m.run_id
-                        WHERE m.due_at <= ? AND (m.lease_until IS NULL OR m.lease_until < ?) AND m.waiting_for_slot = 0
+                        WHERE m.due_at <= ? AND (m.lease_until IS NULL OR m.lease_until < ?)
+                            AND (m.waiting_for_slot = 0 OR (r.phase = 'main' AND r.deadline_at <= ?))
                         ORDER BY m.due_at, m.id LIMIT ?
                         """),
-                [nowMilliseconds, nowMilliseconds, limit * 4]
-            ) { row in Self.message(row).map { ($0, Self.flowControl(row)) } }
+                [nowMilliseconds, nowMilliseconds, nowMilliseconds, nowMilliseconds, limit * 4]
+            ) { row in Self.message(row).map { ($0, Self.flowControl(row), (row["overdue"] as Bool?) ?? false) } }
             var claimed: [PendingMessage] = []
-            for (candidate, flow) in candidates where claimed.count < limit {
+            for (candidate, flow, overdue) in candidates where claimed.count < limit {
                 var message = candidate
                 message.claimedAt = now
-                if message.kind == .deliver, try !Self.admit(db, flow, .message(message.id), now: nowMilliseconds) {
+                if message.kind == .deliver, !overdue, try !Self.admit(db, flow, .message(message.id), now: nowMilliseconds) {
                     continue
                 }
                 message.lease = PendingMessage.newLease()
-                try db.cachedStatement(sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0 WHERE id = ?").execute(
+                try db.cachedStatement(
+                    sql: "UPDATE messages SET lease_owner = ?, lease_until = ?, lease_token = ?, redeliver = 0, waiting_for_slot = 0 WHERE id = ?"
+                ).execute(
                     arguments: [owner, SQLiteTime.milliseconds(leaseUntil), message.lease, message.id])
                 claimed.append(message)
             }

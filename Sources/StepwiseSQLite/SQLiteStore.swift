@@ -95,7 +95,11 @@ public final class SQLiteStore: Store {
                 db.cachedStatement(sql: "SELECT MIN(due_at) FROM messages WHERE lease_until IS NULL AND waiting_for_slot = 0"))
             let leaseExpiry = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT MIN(lease_until) FROM messages WHERE lease_until IS NOT NULL"))
-            return [due, leaseExpiry].compactMap { $0 }.min().flatMap(SQLiteTime.timestamp)
+            // A delivery waiting for a slot is due at its run's deadline, when it fails the run.
+            let deadline = try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT MIN(r.deadline_at) FROM messages m JOIN runs r ON r.id = m.run_id WHERE m.waiting_for_slot = 1 AND r.phase = 'main'"))
+            return [due, leaseExpiry, deadline].compactMap { $0 }.min().flatMap(SQLiteTime.timestamp)
         }
     }
 
@@ -357,6 +361,7 @@ public final class SQLiteStore: Store {
             invoker: StoredJSON.decode(EndpointInvoker.self, from: row["endpoint_invoker"]),
             label: row["label"], flowControlKey: row["flow_key"])
         run.callerIp = row["caller_ip"]
+        run.deadline = SQLiteTime.timestamp(row["deadline_at"])
         run.setInput(json: input)
         return run
     }

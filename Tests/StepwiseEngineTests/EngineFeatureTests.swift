@@ -84,6 +84,69 @@ struct EngineFeatureTests {
         }
     }
 
+    @Test("a run waiting for a concurrency slot fails at its timeout's end, not when the slot frees", arguments: StoreKind.testable)
+    func timeoutWhileWaitingForASlot(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            target.fallback("/slow", .json("{}", delay: .seconds(12)))
+            let holder = try definition("""
+                workflow: holder
+                concurrency: {key: shared, limit: 1}
+                steps:
+                  - id: work
+                    http: {url: "\(target.url("/slow"))", timeout: 20s}
+                """)
+            let limited = try definition("""
+                workflow: limited
+                timeout: 3s
+                concurrency: {key: shared, limit: 1}
+                steps:
+                  - id: work
+                    http: {url: "\(target.url("/slow"))", timeout: 20s}
+                """)
+            try await RunningServer.with([holder, limited], store: kind) { server in
+                let first = try await server.startRun("holder", "{}")
+                _ = try await eventually("the first run's request") { target.requests(to: "/slow").first }
+                let second = try await server.startRun("limited", "{}")
+                let waited = try await finishedRun(second, in: server.store, within: .seconds(30))
+                #expect(waited.status == .failed && waited.error?.type == "Timeout", "\(String(describing: waited.error))")
+                let took = waited.updatedAt.date.timeIntervalSince(waited.createdAt.date)
+                #expect(took >= 3 && took < 9, "the waiting run ended \(took) s after its start; the slot frees after 12 s")
+                #expect(target.requests(to: "/slow").count == 1, "the waiting run never sent its request")
+                _ = try await finishedRun(first, in: server.store, within: .seconds(30))
+            }
+        }
+    }
+
+    @Test("a run resumed from the DLQ after its timeout gets its whole timeout again and can succeed", arguments: StoreKind.testable)
+    func resumeAfterATimeout(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            // Slow the first time (the run times out), quick after.
+            target.script("/gate", .json(#"{"open": true}"#, delay: .seconds(8)))
+            target.fallback("/gate", .json(#"{"open": true}"#))
+            let gated = try definition("""
+                workflow: gated
+                timeout: 3s
+                steps:
+                  - id: gate
+                    http: {url: "\(target.url("/gate"))", timeout: 20s}
+                output: ${{ steps.gate.body.open }}
+                """)
+            try await RunningServer.with([gated], store: kind) { server in
+                let id = try await server.startRun("gated", "{}")
+                let timedOut = try await finishedRun(id, in: server.store, within: .seconds(30))
+                #expect(timedOut.status == .failed && timedOut.error?.type == "Timeout", "\(String(describing: timedOut.error))")
+                // Past the first deadline: a resume that kept it would fail at once.
+                try await Task.sleep(for: .seconds(1))
+                #expect(try await server.engine.resume(deadLetter: DeadLetter.id(ofRun: id)) != nil)
+                let resumed = try await eventually("the resumed run to end", within: .seconds(30)) { () async throws -> RunRecord? in
+                    let run = try await server.store.run(id: id)
+                    return run?.status == .running ? nil : run
+                }
+                #expect(resumed.status == .succeeded && resumed.output == true, "\(String(describing: resumed.error))")
+            }
+        }
+    }
+
     @Test("rate_limit: at most `limit` deliveries start per period per key; the excess waits", arguments: StoreKind.testable)
     func rateLimit(kind: StoreKind) async throws {
         let throttled = try definition("""

@@ -100,15 +100,13 @@ struct DeliveryResolver {
     /// an operation is delivered then at the latest, and its requests are cut off then.
     var deadline: TimestampValue? {
         guard run.phase == .main, let limit = workflow?.timeout?.value else { return nil }
-        return try? run.createdAt.adding(limit)
+        return run.deadline ?? (try? run.createdAt.adding(limit))
     }
 
     /// The next delivery of a run with a `timeout` is due at its deadline at the latest, so that
     /// the run fails then, not when a longer sleep or retry delay would have ended.
     private func dueByTimeout(_ next: (attempt: Int, dueAt: TimestampValue)) -> (attempt: Int, dueAt: TimestampValue) {
-        guard run.phase == .main, let limit = workflow?.timeout?.value, let deadline = try? run.createdAt.adding(limit),
-            next.dueAt > deadline
-        else { return next }
+        guard let deadline, next.dueAt > deadline else { return next }
         return (next.attempt, deadline)
     }
 }

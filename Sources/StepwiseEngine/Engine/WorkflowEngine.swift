@@ -246,9 +246,11 @@ public actor WorkflowEngine {
                 ratePeriod: workflow.rateLimit.map { Int64(clamping: $0.period.value.nanoseconds / 1_000_000) })
         }
         let now = clock()
-        return RunRecord(
+        var run = RunRecord(
             id: id, workflow: name, definitionHash: definition.hash, input: input, createdAt: now, updatedAt: now, parent: parent,
             flowControl: flowControl)
+        run.deadline = workflow.timeout.flatMap { try? now.adding($0.value) }
+        return run
     }
 
     /// Cancels a running run and its children: pending messages, timers and waiters are dropped;

@@ -22,7 +22,9 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     /// Moves a running run to the final `status`, keeping `output` and `error` when given; false
     /// when it was not running (nothing changes).
     func endRun(id: String, status: RunStatus, output: Value?, error: StepError?, at time: TimestampValue) throws -> Bool
-    /// Makes a failed run running again in its main phase, with no output, error or failure position.
+    /// Makes a failed run running again in its main phase, with no output, error or failure
+    /// position; its deadline, when it has one, moves to `time` plus its timeout (a resume gets
+    /// the whole timeout again).
     func reopenRun(id: String, at time: TimestampValue) throws
     /// Sets the label, the run-level options (`RunDefaults`, `nil` for a YAML run) and the
     /// flow-control key it is found by of run `id`, as a resume from the DLQ overrides them; the

@@ -49,6 +49,10 @@ public struct RunRecord: Sendable, Equatable {
     public var flowControlKey: String?
     /// The IP address of the client that started it (QStash's `callerIp`), when a request did.
     public var callerIp: String?
+    /// When its workflow's `timeout` ends: its start plus the timeout, moved on by a resume from
+    /// the DLQ to the resume plus the timeout; `nil` without a timeout (or for a run an older
+    /// version stored, whose deadline is reckoned from its start).
+    public var deadline: TimestampValue?
 
     /// The labels it is found by: those `label` names.
     public var labels: [String] { CommaList.items(label ?? "") }
