@@ -205,6 +205,26 @@ struct WorkflowCheckingTests {
         #expect(codes(yaml) == ["SW050 4:25", "SW052 8:43", "SW053 14:25", "SW051 16:25"])
     }
 
+    @Test("a step whose if tests has(steps.x) may use steps.x; the steps after it may not")
+    func stepGuardedByItsIf() {
+        let yaml = """
+            workflow: w
+            steps:
+              - id: charge
+                set: {id: ch_1}
+            on_failure:
+              - id: refund
+                if: ${{ has(steps.charge) && input.refunds }}
+                set: {charge: "${{ steps.charge.id }}"}
+              - id: after
+                set: {charge: "${{ steps.charge.id }}"}
+              - id: either
+                if: ${{ has(steps.charge) || input.refunds }}
+                set: {charge: "${{ steps.charge.id }}"}
+            """
+        #expect(codes(yaml) == ["SW053 10:30", "SW053 13:30"])
+    }
+
     @Test("item, error and secrets are only usable where they exist")
     func scopes() {
         let yaml = """

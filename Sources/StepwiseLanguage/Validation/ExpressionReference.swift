@@ -109,6 +109,15 @@ struct ExpressionReference {
         return false
     }
 
+    /// The steps a step's `if` shows to have run when it holds: those it tests with
+    /// `has(steps.ID…)`, alone or joined by `&&` (the condition being its template's one expression).
+    static func stepsTested(by condition: ValueTemplate) -> Set<String> {
+        guard case .template(let parsed, _, _) = condition.kind, parsed.singleExpression != nil,
+            let expression = condition.expressions.first?.expression
+        else { return [] }
+        return Set(presenceTests(in: expression).filter { $0.root == "steps" }.compactMap(\.path.first))
+    }
+
     /// The chains a condition tests with `has()`, alone or joined by `&&`.
     private static func presenceTests(in condition: CELExpression) -> [ExpressionReference] {
         switch condition.kind {

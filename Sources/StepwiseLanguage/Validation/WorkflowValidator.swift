@@ -122,6 +122,20 @@ public struct WorkflowValidator {
     private mutating func step(_ step: Step, _ visibility: inout StepVisibility) {
         let name = "step '\(step.id.value)'"
         if let condition = step.condition { check(condition, visibility, "the if of \(name)", isCondition: true) }
+        // `if: ${{ has(steps.charge) }}`: inside the step, `charge` has run (a compensation's
+        // guard); after it, it may still not have.
+        let tested = step.condition.map(ExpressionReference.stepsTested) ?? []
+        let guarded = visibility.conditional.filter { tested.contains($0.key) }
+        for id in guarded.keys {
+            visibility.conditional[id] = nil
+            visibility.completed.insert(id)
+        }
+        defer {
+            for (id, reason) in guarded {
+                visibility.completed.remove(id)
+                visibility.conditional[id] = reason
+            }
+        }
         if let timeout = step.timeout, !step.kind.takesTimeout {
             diagnostics.append(Diagnostic(
                 .timeoutWithoutEffect, "the timeout of \(name) has no effect: timeout limits http, call and wait_for_event steps, not \(step.kind.keyword)",
