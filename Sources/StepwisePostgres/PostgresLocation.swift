@@ -60,6 +60,13 @@ public struct PostgresLocation: Sendable {
         PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: clientTLS)
     }
 
+    /// The server and database in words for an error, without the password:
+    /// `user sw at 127.0.0.1:5432, database swdb`.
+    public var named: String {
+        let address = host.contains(":") ? "[\(host)]" : host
+        return "user \(user) at \(address):\(port), database \(database)"
+    }
+
     /// Opens one connection to `database` on this server (this location's own by default).
     public func connect(to database: String? = nil, logger: Logger) async throws -> PostgresConnection {
         let configuration = PostgresConnection.Configuration(

@@ -71,7 +71,7 @@ public final class PostgresStore: Store, Service {
         } catch {
             try? await connection?.close()
             try? await worker.shutdownGracefully()
-            throw PostgresStoreError.unreachable(PostgresStoreError.describe(error))
+            throw PostgresStoreError.unreachable("\(location.named): \(PostgresStoreError.describe(error))")
         }
         try? await connection?.close()
         try? await worker.shutdownGracefully()
@@ -216,8 +216,15 @@ public final class PostgresStore: Store, Service {
 
 extension PostgresStore {
     /// Listens on the work channel with a connection of its own (not one of the pool's).
+    /// Fails with the driver's error described (`PostgresStoreError.described`): its own text
+    /// says only "Generic description to prevent accidental leakage".
     public func watchForWork(_ onWork: @escaping @Sendable () -> Void) async throws {
-        let connection = try await location.connect(logger: logger)
+        let connection: PostgresConnection
+        do {
+            connection = try await location.connect(logger: logger)
+        } catch {
+            throw PostgresStoreError.described(error)
+        }
         do {
             try await connection.listen(on: Self.workChannel) { notifications in
                 for try await _ in notifications { onWork() }
@@ -225,7 +232,7 @@ extension PostgresStore {
             try? await connection.close()
         } catch {
             try? await connection.close()
-            throw error
+            throw PostgresStoreError.described(error)
         }
     }
 }

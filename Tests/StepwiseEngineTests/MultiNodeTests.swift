@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import StepwiseEngine
 import StepwiseExpressions
@@ -21,13 +22,14 @@ struct MultiNodeTests {
         /// Opens a node on `url`; `delivering: false` makes an API-only node (it starts and
         /// notifies runs but delivers nothing). An idle loop looks for work only every
         /// `maximumIdle` unless told of some.
-        static func start(url: String, name: String, _ definitions: [WorkflowDefinition], delivering: Bool, maximumIdle: Duration = .seconds(120))
-            async throws -> Node
-        {
+        static func start(
+            url: String, name: String, _ definitions: [WorkflowDefinition], delivering: Bool, maximumIdle: Duration = .seconds(120),
+            logger: Logger = silentLogger
+        ) async throws -> Node {
             let store = try await PostgresStore.open(url: url, logger: silentLogger)
             let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets([:]), clock: WorkflowEngine.systemTime)
             let engine = WorkflowEngine(
-                store: store, runner: runner, owner: name, configuration: .init(maximumIdle: maximumIdle), logger: silentLogger)
+                store: store, runner: runner, owner: name, configuration: .init(maximumIdle: maximumIdle), logger: logger)
             try await engine.install(definitions)
             let loop = delivering ? Task { try await engine.runDeliveries() } : nil
             return Node(store: store, engine: engine, loop: loop)
@@ -199,6 +201,23 @@ struct MultiNodeTests {
                 #expect(run.output == true, "run \(id) missed the event sent to it: \(String(describing: run.output))")
             }
             return [node]
+        }
+    }
+
+    @Test("a node whose LISTEN connection is ended says why in words and listens again")
+    func listenConnectionEnded() async throws {
+        let log = CapturedLog()
+        try await PostgresTestDatabase.with { database in
+            let node = try await Node.start(url: database.url, name: "listener", [], delivering: true, logger: log.logger)
+            let terminate = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database.name)' AND query LIKE 'LISTEN%'"
+            _ = try await eventually("the node to listen") { () async throws -> Bool? in
+                try await database.execute([terminate])
+                return log.text.contains("notifications of other nodes' work stopped") ? true : nil
+            }
+            let line = try #require(log.text.split(separator: "\n").first { $0.contains("notifications of other nodes' work stopped") })
+            #expect(line.contains("terminating connection due to administrator command") && !line.contains("Generic description"), "\(line)")
+            #expect(line.contains("listening again in 1 s"), "\(line)")
+            await node.stop()
         }
     }
 

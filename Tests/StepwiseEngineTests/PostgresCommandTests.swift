@@ -23,7 +23,7 @@ struct PostgresCommandTests {
         #expect(!(result.standardOutput + result.standardError).contains(Self.password))
     }
 
-    @Test("a wrong password is refused in words from the server, without the password", .enabled(if: StoreKind.postgresURL != nil))
+    @Test("a wrong password is refused in words from the server, naming the user, server and database, without the password", .enabled(if: StoreKind.postgresURL != nil))
     func wrongPassword() throws {
         let admin = try #require(StoreKind.postgresURL.flatMap(URLComponents.init(string:)))
         var wrong = admin
@@ -31,6 +31,8 @@ struct PostgresCommandTests {
         let result = try stepwise("serve", "--no-runner", "--store", try #require(wrong.string), "--port", "0")
         #expect(result.status == 2)
         #expect(result.standardError.contains("password authentication failed"), "\(result.standardError)")
+        let named = "user \(admin.user ?? "") at \(admin.host ?? ""):\(admin.port ?? 5432), database \(admin.path.dropFirst())"
+        #expect(result.standardError.contains(named), "\(result.standardError)")
         #expect(!(result.standardOutput + result.standardError).contains(Self.password))
     }
 }

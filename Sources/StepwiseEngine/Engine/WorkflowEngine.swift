@@ -435,9 +435,13 @@ public actor WorkflowEngine {
     }
 
     /// Looks for work as soon as another node commits some (`Store.watchForWork`), instead of
-    /// after the idle timeout; a lost connection is opened again after a pause.
+    /// after the idle timeout; a lost connection is opened again after a pause, which doubles
+    /// up to 30 s while listening keeps failing at once (a database that drops idle sessions,
+    /// or has no connection to spare), so that the log is not flooded.
     private func watchForWork() async {
+        var pause = 1
         while !Task.isCancelled {
+            let started = ContinuousClock.now
             do {
                 try await store.watchForWork { [weak self] in
                     Task { await self?.queueChanged() }
@@ -445,8 +449,10 @@ public actor WorkflowEngine {
                 return
             } catch {
                 guard !Task.isCancelled else { return }
-                logger.warning("notifications of other nodes' work stopped (\(error)); listening again in 1 s")
-                try? await Task.sleep(for: .seconds(1))
+                if ContinuousClock.now - started > .seconds(60) { pause = 1 }
+                logger.warning("notifications of other nodes' work stopped (\(error)); listening again in \(pause) s")
+                try? await Task.sleep(for: .seconds(pause))
+                pause = min(pause * 2, 30)
             }
         }
     }
