@@ -88,10 +88,11 @@ struct SleepsAheadTests {
     @Test("a run canceled while its delivery is held for its sleep's end, here or by another node, does not run its next step", arguments: StoreKind.testable)
     func canceledWhileHeld(kind: StoreKind) async throws {
         try await CountingServer.with { target in
-            // The cancels must land before the sleeps end: 15 s leaves room for a loaded machine
-            // (at 6 s, a run beside a full build once canceled too late).
-            let napper = try Self.napper(sleeping: "15s", then: target)
-            try await RunningServer.with([napper], store: kind, configuration: .init(sleepLookahead: .seconds(14.8))) { server in
+            // The cancels must land before the sleeps end: 30 s leaves room for a loaded machine
+            // (at 6 s, a run beside a full build once canceled too late; at 15 s, a PostgreSQL
+            // case of the whole suite beside a CI run).
+            let napper = try Self.napper(sleeping: "30s", then: target)
+            try await RunningServer.with([napper], store: kind, configuration: .init(sleepLookahead: .seconds(29.8))) { server in
                 let here = try await server.startRun("napper", "{}")
                 let elsewhere = try await server.startRun("napper", "{}")
                 var ends: [Date] = []
