@@ -120,12 +120,13 @@ struct EngineFeatureTests {
     @Test("a run resumed from the DLQ after its timeout gets its whole timeout again and can succeed", arguments: StoreKind.testable)
     func resumeAfterATimeout(kind: StoreKind) async throws {
         try await CountingServer.with { target in
-            // Slow the first time (the run times out), quick after.
-            target.script("/gate", .json(#"{"open": true}"#, delay: .seconds(8)))
+            // Slow the first time (the run times out), quick after. 8 s: room for the resumed
+            // run's request beside a loaded machine.
+            target.script("/gate", .json(#"{"open": true}"#, delay: .seconds(20)))
             target.fallback("/gate", .json(#"{"open": true}"#))
             let gated = try definition("""
                 workflow: gated
-                timeout: 3s
+                timeout: 8s
                 steps:
                   - id: gate
                     http: {url: "\(target.url("/gate"))", timeout: 20s}
@@ -142,7 +143,7 @@ struct EngineFeatureTests {
                     let run = try await server.store.run(id: id)
                     return run?.status == .running ? nil : run
                 }
-                #expect(resumed.status == .succeeded && resumed.output == true, "\(String(describing: resumed.error))")
+                #expect(resumed.status == .succeeded && resumed.output == true, "\(resumed.status): \(String(describing: resumed.error))")
             }
         }
     }
