@@ -49,10 +49,7 @@ struct RunnerCommand: AsyncParsableCommand {
         help: "On SIGTERM or SIGINT, how long to let requests in flight (a step's http call) finish before exiting; the orchestrator delivers again what got no answer.")
     var shutdownTimeout = DurationArgument("30s", .seconds(30))
 
-    @Option(
-        name: .customLong("drain-delay"), parsing: .unconditional,
-        help: "On SIGTERM or SIGINT, how long /ready answers 503 while the node goes on serving, before its listener closes: time for a load balancer to stop sending it requests (a little more than its readiness check's interval). The shutdown timeout follows it.")
-    var drainDelay = DurationArgument("0s", .zero)
+    @OptionGroup var drain: DrainOption
 
     @Option(name: .long, help: "Where every served version of a workflow is kept, so runs pinned to it finish after a redeploy.")
     var versions = ".stepwise/versions"
@@ -111,7 +108,7 @@ struct RunnerCommand: AsyncParsableCommand {
         let detail = " with QStash at \(connection.url); \(signing)"
         let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: connections.limits(maximumMessageBytes: maxDeliveryBytes))
         try await ListenPort.serving(host: host, port: port) {
-            try await server.run(shutdownTimeout: shutdownTimeout.duration, drainDelay: drainDelay.duration) { port in
+            try await server.run(shutdownTimeout: shutdownTimeout.duration, drainDelay: drain.drainDelay.duration) { port in
                 logging.announce(banner + String(port) + detail)
             }
         }

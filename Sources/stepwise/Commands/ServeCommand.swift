@@ -34,10 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
         help: "On SIGTERM or SIGINT, how long to wait for deliveries in flight (a slow http step) before exiting without them: they stay leased and are delivered again, at once by a restart on this host. Keep it below your orchestrator's kill timeout.")
     var shutdownTimeout = DurationArgument("30s", .seconds(30))
 
-    @Option(
-        name: .customLong("drain-delay"), parsing: .unconditional,
-        help: "On SIGTERM or SIGINT, how long /ready answers 503 while the node goes on serving, before its listener closes: time for a load balancer to stop sending it requests (a little more than its readiness check's interval). The shutdown timeout follows it.")
-    var drainDelay = DurationArgument("0s", .zero)
+    @OptionGroup var drain: DrainOption
 
     @Option(name: .long, help: "The address to listen on.")
     var host = "127.0.0.1"
@@ -143,7 +140,7 @@ struct ServeCommand: AsyncParsableCommand {
         let proxies = try TrustedProxies(trustedProxies)
         let server = StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry)
         try await ListenPort.serving(host: host, port: port) {
-            try await server.run(shutdownTimeout: shutdownTimeout.duration, drainDelay: drainDelay.duration) { port in
+            try await server.run(shutdownTimeout: shutdownTimeout.duration, drainDelay: drain.drainDelay.duration) { port in
                 logging.announce(
                     "stepwise serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):\(port) (API token from \(token.source))")
             }
