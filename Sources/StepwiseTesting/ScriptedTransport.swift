@@ -1,16 +1,19 @@
-import Foundation
 import StepwiseRuntime
+import Synchronization
 
 /// An HTTP transport for tests: answers from a script of responses per URL and records every
 /// request it receives.
-public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
-    private let lock = NSLock()
-    private var scripts: [String: [Result<IncomingResponse, TransportFailure>]]
-    private var received: [OutgoingRequest] = []
+public final class ScriptedTransport: HTTPTransport, Sendable {
+    private struct State {
+        var scripts: [String: [Result<IncomingResponse, TransportFailure>]]
+        var received: [OutgoingRequest] = []
+    }
+
+    private let state: Mutex<State>
 
     /// A transport answering each URL from its script, in order.
     public init(_ scripts: [String: [Result<IncomingResponse, TransportFailure>]]) {
-        self.scripts = scripts
+        state = Mutex(State(scripts: scripts))
     }
 
     /// A JSON response.
@@ -19,18 +22,18 @@ public final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     }
 
     /// Every request received, in order.
-    public var requests: [OutgoingRequest] { lock.withLock { received } }
+    public var requests: [OutgoingRequest] { state.withLock { $0.received } }
 
     /// The next scripted answer for the request's URL.
     public func send(_ request: OutgoingRequest) async throws(TransportFailure) -> IncomingResponse {
-        let next: Result<IncomingResponse, TransportFailure> = lock.withLock {
-            received.append(request)
-            let key = scripts.keys.first { request.url.hasPrefix($0) } ?? ""
-            guard var script = scripts[key], !script.isEmpty else {
+        let next: Result<IncomingResponse, TransportFailure> = state.withLock { state in
+            state.received.append(request)
+            let key = state.scripts.keys.first { request.url.hasPrefix($0) } ?? ""
+            guard var script = state.scripts[key], !script.isEmpty else {
                 return .failure(TransportFailure(.connection, "no scripted response for \(request.url)"))
             }
             let response = script.count > 1 ? script.removeFirst() : script[0]
-            scripts[key] = script
+            state.scripts[key] = script
             return response
         }
         return try next.get()

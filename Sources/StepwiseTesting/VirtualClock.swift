@@ -1,13 +1,13 @@
-import Foundation
 import StepwiseExpressions
+import Synchronization
 
 /// A clock tests move by hand.
-public final class VirtualClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: TimestampValue
+public final class VirtualClock: Sendable {
+    private let current: Mutex<TimestampValue>
 
+    /// A clock at `start`.
     public init(_ start: TimestampValue) {
-        current = start
+        current = Mutex(start)
     }
 
     /// A clock at `text` (RFC 3339).
@@ -15,9 +15,11 @@ public final class VirtualClock: @unchecked Sendable {
         VirtualClock(try TimestampValue(parsing: text))
     }
 
-    public var now: TimestampValue { lock.withLock { current } }
+    /// The time it shows.
+    public var now: TimestampValue { current.withLock { $0 } }
 
+    /// Moves the clock forward to `instant`; an earlier instant leaves it where it is.
     public func advance(to instant: TimestampValue) {
-        lock.withLock { if instant > current { current = instant } }
+        current.withLock { if instant > $0 { $0 = instant } }
     }
 }

@@ -11,6 +11,7 @@ import StepwiseRuntime
 public protocol Store: Sendable {
     /// Keeps a definition (idempotent by hash).
     func saveDefinition(_ definition: StoredDefinition) async throws
+    /// Every definition kept, each version once.
     func definitions() async throws -> [StoredDefinition]
 
     /// Creates a run with its initial journal entry and first delivery, or returns the existing run
@@ -83,8 +84,11 @@ public protocol Store: Sendable {
     /// no sooner than `until`: a live node renews its work, so that only a dead node's expires.
     func renewLeases(owner: String, messages: [Int64], queued: [String], until: TimestampValue) async throws
 
+    /// Run `id`, or `nil` when there is none.
     func run(id: String) async throws -> RunRecord?
+    /// The runs `filter` selects, newest first, at most its limit.
     func runs(_ filter: RunFilter) async throws -> [RunRecord]
+    /// Run `runId`'s whole journal in order: entry 0 is its input.
     func journal(runId: String) async throws -> [JournalEntry]
     /// The delivery attempts of a run made when its journal had at least `position` entries, in order.
     func attempts(runId: String, from position: Int) async throws -> [AttemptRecord]
@@ -136,6 +140,7 @@ public protocol Store: Sendable {
     /// removed only when this node wrote them (the workflow left its folder); another node's are
     /// left alone, so nodes with different folders (a rolling deploy) do not undo each other.
     func saveSchedules(_ schedules: [ScheduleRecord], served: Set<String>, node: String) async throws
+    /// Every workflow schedule kept, with its next fire time.
     func schedules() async throws -> [ScheduleRecord]
     /// Records that the schedule fired its tick `expected` and moves it to `next`, starting `run`
     /// (idempotent by its id) in the same transaction; false when another node already did.
