@@ -115,6 +115,7 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
     /// or the server's for a database that cannot serve for now (`unavailableStates`): a request
     /// meeting it is answered 503 with `Retry-After`, not 500.
     static func isConnectionLost(_ error: any Error) -> Bool {
+        if error is PostgresConnectionClosed { return true }
         guard let error = error as? PSQLError else { return false }
         if let sqlState = error.serverInfo?[.sqlState], isUnavailable(sqlState: sqlState) { return true }
         return lostConnectionCodes.contains(error.code)

@@ -11,7 +11,23 @@ struct PostgresSession {
     /// Runs `sql` (with `?` placeholders) and returns its rows and the count of rows it changed.
     @discardableResult
     func execute(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?] = []) throws -> PostgresQueryResult {
-        try connection.query(try PostgresStatement(sql, values).query, logger: logger).wait()
+        let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        connection.query(try PostgresStatement(sql, values).query, logger: logger).cascade(to: answer)
+        let watch = Self.failWhenClosed(answer, connection)
+        defer { watch.cancel() }
+        return try answer.futureResult.wait()
+    }
+
+    /// Checks every second while `answer` is awaited that `connection` is still open, and fails
+    /// it once the connection has closed. The driver may never answer a statement sent as the
+    /// server ends the connection (a backend terminated under load: a node's delivery loop then
+    /// stood still for the session's whole 40 s deadline).
+    private static func failWhenClosed(_ answer: EventLoopPromise<PostgresQueryResult>, _ connection: PostgresConnection) -> RepeatedTask {
+        connection.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { task in
+            guard connection.isClosed else { return }
+            answer.fail(PostgresConnectionClosed())
+            task.cancel()
+        }
     }
 
     /// The rows `sql` returns.
@@ -43,4 +59,9 @@ struct PostgresSession {
     func changes(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?] = []) throws -> Bool {
         (try execute(sql, values).metadata.rows ?? 0) > 0
     }
+}
+
+/// The connection a statement waited on closed before the driver answered it.
+struct PostgresConnectionClosed: Error, CustomStringConvertible {
+    var description: String { "the connection closed before PostgreSQL answered" }
 }
