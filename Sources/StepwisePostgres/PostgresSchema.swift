@@ -275,14 +275,16 @@ enum PostgresSchema {
         Migration(name: "v14: the queue slot a message keeps from its first attempt to its end, callbacks included", statements: [
             "ALTER TABLE queue ADD COLUMN holds_slot BOOLEAN NOT NULL DEFAULT FALSE",
         ]),
-        Migration(name: "v15: runs newest first, for the unfiltered listing", statements: [
-            "CREATE INDEX runs_by_creation ON runs (created_at DESC, id)",
-        ]),
-        Migration(name: "v16: a run's deadline, for a run waiting for a slot past it and a resume's fresh timeout", statements: [
+        Migration(name: "v15: a run's deadline, for a run waiting for a slot past it and a resume's fresh timeout", statements: [
             "ALTER TABLE runs ADD COLUMN deadline_at BIGINT",
             "CREATE INDEX messages_waiting_for_slot ON messages (run_id) WHERE waiting_for_slot = 1",
         ]),
     ]
+
+    /// The number of a migration named `vN: …` (0 for another name), to tell the newest.
+    private static func version(of name: String) -> Int {
+        Int(name.dropFirst().prefix { $0.isNumber }) ?? 0
+    }
 
     /// Applies the migrations this database lacks, one transaction each, while holding the
     /// migration lock (a node starting meanwhile waits, then finds them applied). A database a
@@ -294,7 +296,7 @@ enum PostgresSchema {
         defer { _ = try? session.execute("SELECT pg_advisory_unlock(?)", [migrationLock]) }
         try session.execute("CREATE TABLE IF NOT EXISTS stepwise_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
         let applied = Set(try session.values("SELECT name FROM stepwise_migrations", as: String.self))
-        if let newest = applied.subtracting(migrations.map(\.name)).sorted().last {
+        if let newest = applied.subtracting(migrations.map(\.name)).max(by: { Self.version(of: $0) < Self.version(of: $1) }) {
             session.logger.warning(
                 "this database was migrated by a newer Stepwise (its migration '\(newest)' is unknown here): this node runs as an older node of a rolling upgrade does; upgrade it")
         }

@@ -89,6 +89,7 @@ struct PostgresTransaction: StoreTransaction {
                 deadline_at = ?::BIGINT + deadline_at - created_at
             WHERE id = ?
             """, [Self.at(time), Self.at(time), id])
+        try session.execute("UPDATE messages SET lease_owner = NULL, lease_token = NULL WHERE run_id = ? AND kind = 'deliver'", [id])
     }
 
     func setRunOptions(id: String, label: String?, defaults: RunDefaults?, flowControlKey: String?) throws {

@@ -99,6 +99,7 @@ struct SQLiteTransaction: StoreTransaction {
                 deadline_at = ? + deadline_at - created_at
             WHERE id = ?
             """, [Self.at(time), Self.at(time), id])
+        try execute("UPDATE messages SET lease_owner = NULL, lease_token = NULL WHERE run_id = ? AND kind = 'deliver'", [id])
     }
 
     func setRunOptions(id: String, label: String?, defaults: RunDefaults?, flowControlKey: String?) throws {

@@ -120,26 +120,26 @@ struct EngineFeatureTests {
     @Test("a run resumed from the DLQ after its timeout gets its whole timeout again and can succeed", arguments: StoreKind.testable)
     func resumeAfterATimeout(kind: StoreKind) async throws {
         try await CountingServer.with { target in
-            // Slow the first time (the run times out), quick after. 8 s: room for the resumed
-            // run's request beside a loaded machine.
-            target.script("/gate", .json(#"{"open": true}"#, delay: .seconds(20)))
+            // Slow the first time (the run times out), quick after. 15 s: room for the resumed
+            // run's request beside a loaded machine (8 s once ran out on PostgreSQL in the whole suite).
+            target.script("/gate", .json(#"{"open": true}"#, delay: .seconds(40)))
             target.fallback("/gate", .json(#"{"open": true}"#))
             let gated = try definition("""
                 workflow: gated
-                timeout: 8s
+                timeout: 15s
                 steps:
                   - id: gate
-                    http: {url: "\(target.url("/gate"))", timeout: 20s}
+                    http: {url: "\(target.url("/gate"))", timeout: 60s}
                 output: ${{ steps.gate.body.open }}
                 """)
             try await RunningServer.with([gated], store: kind) { server in
                 let id = try await server.startRun("gated", "{}")
-                let timedOut = try await finishedRun(id, in: server.store, within: .seconds(30))
+                let timedOut = try await finishedRun(id, in: server.store, within: .seconds(60))
                 #expect(timedOut.status == .failed && timedOut.error?.type == "Timeout", "\(String(describing: timedOut.error))")
                 // Past the first deadline: a resume that kept it would fail at once.
                 try await Task.sleep(for: .seconds(1))
                 #expect(try await server.engine.resume(deadLetter: DeadLetter.id(ofRun: id)) != nil)
-                let resumed = try await eventually("the resumed run to end", within: .seconds(30)) { () async throws -> RunRecord? in
+                let resumed = try await eventually("the resumed run to end", within: .seconds(60)) { () async throws -> RunRecord? in
                     let run = try await server.store.run(id: id)
                     return run?.status == .running ? nil : run
                 }

@@ -60,7 +60,8 @@ struct FailureHandlerTests {
             try await RunningServer.with([compensating], store: kind) { server in
                 let id = try await server.startRun("compensating", "{}")
                 _ = try await eventually("the handler's first request") { api.requests(to: "/undo1").first }
-                #expect(try await server.engine.cancel(runId: id))
+                let answer = try await send(.DELETE, server.url("/v2/workflows/runs/\(id)?cancel=true"))
+                #expect(answer.status == 200 && answer.json?["status"] == "failed", "the API says what the run is: \(answer.body)")
                 let run = try await finishedRun(id, in: server.store)
                 #expect(run.status == .failed)
                 #expect(run.error?.message == "boom" && run.error?.step == "boom", "\(String(describing: run.error))")
@@ -69,6 +70,39 @@ struct FailureHandlerTests {
                 try await Task.sleep(for: .seconds(4))
                 #expect(api.requests(to: "/undo2").isEmpty, "the handler ended at the cancel")
                 #expect(api.requests(to: "/failed").count == 1)
+            }
+        }
+    }
+
+    @Test("a run resumed from the DLQ while the handler request a cancel left in flight runs: that request's end changes nothing, the resumed run goes on once its lease ends", arguments: StoreKind.testable)
+    func resumeWhileACanceledHandlerRequestRuns(kind: StoreKind) async throws {
+        try await CountingServer.with { api in
+            api.script("/flaky", .json("{}", status: 500))
+            api.fallback("/flaky", .json(#"{"ok": true}"#))
+            api.fallback("/undo", .json("{}", delay: .seconds(4)))
+            let guarded = try definition("""
+                workflow: guarded
+                concurrency: {key: ledger, limit: 1}
+                steps:
+                  - id: book
+                    http: {method: POST, url: "\(api.url("/flaky"))"}
+                on_failure:
+                  - id: undo
+                    http: {method: POST, url: "\(api.url("/undo"))"}
+                output: ${{ steps.book.body.ok }}
+                """)
+            try await RunningServer.with([guarded], store: kind, configuration: .init(lease: .seconds(6))) { server in
+                let id = try await server.startRun("guarded", "{}")
+                _ = try await eventually("the handler's request") { api.requests(to: "/undo").first }
+                #expect(try await server.engine.cancel(runId: id))
+                #expect(try await server.store.run(id: id)?.status == .failed)
+                #expect(try await server.engine.resume(deadLetter: DeadLetter.id(ofRun: id)) != nil)
+                let resumed = try await eventually("the resumed run to end", within: .seconds(60)) { () async throws -> RunRecord? in
+                    let run = try await server.store.run(id: id)
+                    return run?.status == .running ? nil : run
+                }
+                #expect(resumed.status == .succeeded && resumed.output == true, "\(resumed.status) \(resumed.phase): \(String(describing: resumed.error))")
+                #expect(try await !server.store.journal(runId: id).map(\.stepName).contains("on_failure.undo"), "the ended handler's request was recorded")
             }
         }
     }

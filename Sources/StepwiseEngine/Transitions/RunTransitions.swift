@@ -171,10 +171,10 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// `failure_url` (of `failureURLs`, by definition hash) told.
     public func cancel(runId: String, reason: StepError? = nil, failureURLs: [String: String] = [:], at time: TimestampValue) throws -> Bool {
         guard let run = try transaction.run(id: runId), run.status == .running else { return false }
-        if run.phase == .failureHandler { return try endFailureHandler(of: run, failureURL: failureURLs[run.definitionHash], at: time) }
+        if run.phase == .failureHandler { return try endFailureHandler(of: run, failureURLs: failureURLs, at: time) }
         guard try transaction.endRun(id: runId, status: .canceled, output: nil, error: reason, at: time) else { return false }
         try releaseSlot(of: run)
-        try finish(runId: runId, status: .canceled, at: time, keepingDeliveryInFlight: Self.holdsSlots(run))
+        try finish(runId: runId, status: .canceled, at: time, keepingDeliveryInFlight: Self.holdsSlots(run), failureURLs: failureURLs)
         return true
     }
 
@@ -185,12 +185,15 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     }
 
     /// Ends `run`'s `on_failure` handler from outside: the run ends failed with the error that
-    /// started the handler, lands in the DLQ, and `failureURL` is told, as when the handler ends.
-    private func endFailureHandler(of run: RunRecord, failureURL: String?, at time: TimestampValue) throws -> Bool {
+    /// started the handler, lands in the DLQ, and its failure URL (of `failureURLs`) is told, as
+    /// when the handler ends.
+    private func endFailureHandler(of run: RunRecord, failureURLs: [String: String], at time: TimestampValue) throws -> Bool {
         guard try transaction.endRun(id: run.id, status: .failed, output: nil, error: nil, at: time) else { return false }
         try releaseSlot(of: run)
-        try finish(runId: run.id, status: .failed, at: time, keepingDeliveryInFlight: Self.holdsSlots(run))
-        if let failureURL, let error = run.error { try enqueue(FailureNotice.message(for: run, error: error, url: failureURL, now: time), at: time) }
+        try finish(runId: run.id, status: .failed, at: time, keepingDeliveryInFlight: Self.holdsSlots(run), failureURLs: failureURLs)
+        if let failureURL = failureURLs[run.definitionHash], let error = run.error {
+            try enqueue(FailureNotice.message(for: run, error: error, url: failureURL, now: time), at: time)
+        }
         return true
     }
 
@@ -199,20 +202,24 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// reports to the SDK run that invoked it), and
     /// keeps it in the dead-letter queue when it failed. `ended` is the run as this transaction
     /// left it, when the caller has it, so that it is not read again; `keepingDeliveryInFlight`:
-    /// a delivery of the run leased now stays until it ends (a run ended from outside it).
-    func finish(runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil, keepingDeliveryInFlight: Bool = false) throws {
+    /// a delivery of the run leased now stays until it ends (a run ended from outside it); the
+    /// children it cancels that are in their failure handlers tell `failureURLs` (by hash).
+    func finish(
+        runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil, keepingDeliveryInFlight: Bool = false,
+        failureURLs: [String: String] = [:]
+    ) throws {
         let children = try transaction.childRunIds(of: runId)
         let dropped = try transaction.clearPendingWork(runId: runId, keepingDeliveryLeasedAt: keepingDeliveryInFlight ? now : nil)
         try logCanceled(dropped.filter { !$0.isInFlight(at: now) }.compactMap(\.message), at: now)
         // Its queued messages may hold slots, or stand before others in a queue: what waits
         // under their keys may go once they are gone.
         for key in Set(dropped.compactMap(\.flowKey)).sorted() { try transaction.releaseSlot(key: key) }
-        for child in children { _ = try cancel(runId: child, at: now) }
+        for child in children { _ = try cancel(runId: child, failureURLs: failureURLs, at: now) }
         if status == .failed { try transaction.addDeadLetter(runId: runId, at: now) }
         // A failed SDK run leaves the runs it invoked running, as Upstash does: their ends go to its
         // log (`reportToInvoker`), so that a resume from the DLQ goes on from them.
         if status != .failed {
-            for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, at: now) }
+            for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, failureURLs: failureURLs, at: now) }
         }
         guard let run = try ended ?? transaction.run(id: runId) else { return }
         if let invoker = run.invoker { return try reportToInvoker(invoker, of: run, status: status, at: now) }

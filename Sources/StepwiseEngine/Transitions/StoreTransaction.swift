@@ -24,7 +24,9 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     func endRun(id: String, status: RunStatus, output: Value?, error: StepError?, at time: TimestampValue) throws -> Bool
     /// Makes a failed run running again in its main phase, with no output, error or failure
     /// position; its deadline, when it has one, moves to `time` plus its timeout (a resume gets
-    /// the whole timeout again).
+    /// the whole timeout again). A delivery of the failed run still in flight (a cancel kept it,
+    /// `clearPendingWork`) loses its owner but keeps its lease's end: its completion is refused,
+    /// it holds its slot until then, and the resumed run's delivery waits for it.
     func reopenRun(id: String, at time: TimestampValue) throws
     /// Sets the label, the run-level options (`RunDefaults`, `nil` for a YAML run) and the
     /// flow-control key it is found by of run `id`, as a resume from the DLQ overrides them; the

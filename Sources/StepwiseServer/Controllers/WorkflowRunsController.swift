@@ -39,7 +39,9 @@ struct WorkflowRunsController: Sendable {
             guard try await engine.cancel(runId: id, reason: text("reason"), step: text("step")) else {
                 return JSONResponse.error(.badRequest, "run '\(id)' has already ended (\(run.status.rawValue))")
             }
-            return JSONResponse.make(.ok, ["workflowRunId": .string(id), "status": "canceled"])
+            // A run in its on_failure handler stays failed: the cancel ended the handler.
+            let ended = try await engine.store.run(id: id)?.status ?? .canceled
+            return JSONResponse.make(.ok, ["workflowRunId": .string(id), "status": .string(ended.rawValue)])
         } catch {
             return failures.answer("cannot cancel run '\(id)'", error)
         }

@@ -26,8 +26,12 @@ struct CancelCommand: AsyncParsableCommand {
     func run() async throws {
         guard let workflow else {
             let runId = runId ?? ""
-            _ = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs/\(PathSegment.escaped(runId))?cancel=true")
-            print("canceled \(runId)")
+            let answer = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs/\(PathSegment.escaped(runId))?cancel=true")
+            guard answer["status"]?.stringText == RunStatus.failed.rawValue else {
+                print("canceled \(runId)")
+                return
+            }
+            print("ended the on_failure handler of \(runId); the run stays failed")
             return
         }
         let answer = try await server.client.expectSuccess(.DELETE, "/v2/workflows/runs", body: ["workflow": .string(workflow)])

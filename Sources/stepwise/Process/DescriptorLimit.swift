@@ -1,4 +1,12 @@
+#if canImport(Glibc)
 import Glibc
+
+private let descriptorResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+#else
+import Darwin
+
+private let descriptorResource = RLIMIT_NOFILE
+#endif
 
 /// The process's limit on open file descriptors (`ulimit -n`) and the client connections it
 /// leaves room for. A server that accepts connections past it fails every `accept` with EMFILE,
@@ -10,14 +18,13 @@ struct DescriptorLimit {
     /// The limit after raising the soft limit to the hard one where it is lower, as Go's runtime
     /// and nginx do: a shell's default of 1,024 is no limit a server is meant to run under.
     static func raised() -> DescriptorLimit {
-        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
         var limit = rlimit()
-        guard getrlimit(resource, &limit) == 0 else { return DescriptorLimit(soft: .max) }
+        guard getrlimit(descriptorResource, &limit) == 0 else { return DescriptorLimit(soft: .max) }
         if limit.rlim_cur < limit.rlim_max {
             var wanted = limit
             // Linux refuses more than its fs.nr_open, a million by default, whatever the hard limit says.
-            wanted.rlim_cur = min(limit.rlim_max, 1 << 20)
-            if setrlimit(resource, &wanted) == 0 { limit = wanted }
+            wanted.rlim_cur = max(limit.rlim_cur, min(limit.rlim_max, 1 << 20))
+            if setrlimit(descriptorResource, &wanted) == 0 { limit = wanted }
         }
         // RLIM_INFINITY is the largest value a limit holds: clamped, it reads as no limit.
         return DescriptorLimit(soft: Int(clamping: limit.rlim_cur))
