@@ -11,10 +11,15 @@ struct PostgresSession {
     /// Runs `sql` (with `?` placeholders) and returns its rows and the count of rows it changed.
     @discardableResult
     func execute(_ sql: String, _ values: [(any PostgresThrowingDynamicTypeEncodable)?] = []) throws -> PostgresQueryResult {
+        let query = try PostgresStatement(sql, values).query
         let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
-        connection.query(try PostgresStatement(sql, values).query, logger: logger).cascade(to: answer)
-        let watch = Self.failWhenClosed(answer, connection)
-        defer { watch.cancel() }
+        // One trip to the connection's event loop a statement, as a query sent from this thread
+        // takes: the statement, its watch and the watch's end are all arranged there.
+        connection.eventLoop.execute { [connection, logger] in
+            connection.query(query, logger: logger).cascade(to: answer)
+            let watch = Self.failWhenClosed(answer, connection)
+            answer.futureResult.whenComplete { _ in watch.cancel() }
+        }
         return try answer.futureResult.wait()
     }
 
