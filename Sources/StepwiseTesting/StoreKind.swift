@@ -97,6 +97,24 @@ public struct PostgresTestDatabase: Sendable {
         await database.drop()
     }
 
+    /// Whether some connection to the database of `url` listens for notifications: a node's
+    /// `LISTEN` for other nodes' work is up.
+    public static func hasListener(url: String) async throws -> Bool {
+        let connection = try await PostgresLocation(url: url).connect(logger: silentLogger)
+        do {
+            let rows = try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"),
+                logger: silentLogger)
+            var count: Int64 = 0
+            for try await value in rows.decode(Int64.self) { count = value }
+            try await connection.close()
+            return count > 0
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     /// Runs `statements` on the database, one after another, as a node of another version or a
     /// migration's earlier state would write it.
     public func execute(_ statements: [String]) async throws {

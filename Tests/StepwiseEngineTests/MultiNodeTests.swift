@@ -159,8 +159,10 @@ struct MultiNodeTests {
         try await withDatabase { url in
             let worker = try await Node.start(url: url, name: "worker", [waiter], delivering: true)
             let front = try await Node.start(url: url, name: "front", [waiter], delivering: false)
-            // Let the worker's loop find nothing and go idle (for two minutes) first.
+            // Let the worker's loop find nothing and go idle (for two minutes) first, its LISTEN
+            // up: a start committed before it listens would wait out the idle timeout.
             try await Task.sleep(for: .milliseconds(300))
+            _ = try await eventually("the worker to listen", within: .seconds(30)) { try await PostgresTestDatabase.hasListener(url: url) ? true : nil }
             let run = try await front.engine.start(workflow: "waiter", input: ["order": "A-7"]).run
             _ = try await eventually("the run to wait", within: .seconds(10)) { () async throws -> Bool? in
                 try await front.store.waiters(event: "paid-A-7").isEmpty ? nil : true
