@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts a private PostgreSQL server on loopback for Stepwise's tests and benchmarks, as an
 # unprivileged user (PostgreSQL refuses to run as root), and prints its URL. Installs Debian's
-# postgresql package when no server binaries are found.
+# postgresql package when no server binaries are found. The server also takes TLS, with a
+# certificate for 127.0.0.1 signed by a CA made for it (DIR/tls/ca.pem; DIR/tls/other-ca.pem is
+# a CA that signed nothing), for the tests of `sslmode=verify-full` and `sslrootcert`.
 #   scripts/postgres_server.sh start [DIR] [PORT]   → prints postgres://stepwise:…@127.0.0.1:PORT/postgres
 #   scripts/postgres_server.sh stop  [DIR]
 set -euo pipefail
@@ -27,6 +29,24 @@ as_owner() {
     fi
 }
 
+# A CA, a server certificate it signs for 127.0.0.1 and localhost, and a second CA.
+make_certificates() {
+    local tls="$1/tls"
+    [ -f "$tls/server.key" ] && return 0
+    mkdir -p "$tls"
+    for ca in ca other-ca; do
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Stepwise test $ca" \
+            -keyout "$tls/$ca.key" -out "$tls/$ca.pem" 2> /dev/null
+    done
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server.key" -out "$tls/server.csr" 2> /dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$tls/server.ext"
+    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+        -extfile "$tls/server.ext" -out "$tls/server.crt" 2> /dev/null
+    chmod 600 "$tls/server.key"
+    [ "$(id -u)" -eq 0 ] && chown -R stepwise-pg "$tls"
+    return 0
+}
+
 case "$action" in
 stop)
     [ -d "$dir/data" ] && as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate stop > /dev/null 2>&1 || true
@@ -39,9 +59,10 @@ start)
         [ "$(id -u)" -eq 0 ] && chown stepwise-pg "$dir/password"
         as_owner "$bindir/initdb" -D "$dir/data" -U stepwise --pwfile="$dir/password" --auth-host=scram-sha-256 --auth-local=scram-sha-256 > "$dir/initdb.log"
     fi
+    make_certificates "$dir"
     if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status > /dev/null 2>&1; then
         as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=500 -c fsync=on" start > /dev/null
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=500 -c fsync=on -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key" start > /dev/null
     fi
     echo "postgres://stepwise:$password@127.0.0.1:$port/postgres?sslmode=disable"
     ;;

@@ -13,8 +13,14 @@ public struct PostgresLocation: Sendable {
     public let database: String
     let tls: PostgresConnection.Configuration.TLS
     let clientTLS: PostgresClient.Configuration.TLS
+    let parameters: PostgresURLParameters
 
-    /// Reads `url`: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require|verify-full]`.
+    /// Connections of the store's pool (`pool_max_conns`, 16 unless the URL says otherwise).
+    public var poolSize: Int { parameters.poolSize }
+
+    /// Reads `url`: `postgres://user[:password]@host[:port]/database[?parameter=value&…]`, the
+    /// parameters those of `PostgresURLParameters` (TLS, the application's name, the connect
+    /// timeout, the pool's size); any other is refused.
     public init(url: String) throws(PostgresStoreError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
             throw .badLocation("the store must be a URL like postgres://user:password@host:5432/database")
@@ -23,19 +29,8 @@ public struct PostgresLocation: Sendable {
         guard let user = components.user, !user.isEmpty else { throw .badLocation("the PostgreSQL URL names no user") }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty else { throw .badLocation("the PostgreSQL URL names no database (…/database)") }
-        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        // As libpq: `prefer` and `require` encrypt without checking the server's certificate
-        // (self-signed ones are common); `verify-full` checks it and the host name.
-        var unverified = TLSConfiguration.makeClientConfiguration()
-        unverified.certificateVerification = .none
-        switch mode {
-        case "disable": (tls, clientTLS) = (.disable, .disable)
-        case "prefer": (tls, clientTLS) = (.prefer(try Self.tlsContext(unverified)), .prefer(unverified))
-        case "require": (tls, clientTLS) = (.require(try Self.tlsContext(unverified)), .require(unverified))
-        case "verify-full":
-            (tls, clientTLS) = (.require(try Self.tlsContext(.makeClientConfiguration())), .require(.makeClientConfiguration()))
-        default: throw .badLocation("sslmode '\(mode)' is not one of disable, prefer, require, verify-full")
-        }
+        parameters = try PostgresURLParameters(components.queryItems ?? [])
+        (tls, clientTLS) = try Self.tls(mode: parameters.sslMode, rootCertificates: parameters.rootCertificates)
         self.host = host
         let port = components.port ?? 5432
         // The connection would take a larger port modulo 65536 and reach another server.
@@ -45,6 +40,38 @@ public struct PostgresLocation: Sendable {
         self.user = user
         self.password = components.password
         self.database = database
+    }
+
+    /// TLS as libpq's `sslmode`: `prefer` and `require` encrypt without checking the server's
+    /// certificate (self-signed ones are common) unless `sslrootcert` names who may sign it,
+    /// `verify-ca` checks its chain, `verify-full` its chain and host name; the chain ends at the
+    /// `sslrootcert` file's certificates, or the system's roots without one.
+    private static func tls(mode: PostgresURLParameters.SSLMode, rootCertificates path: String?) throws(PostgresStoreError)
+        -> (PostgresConnection.Configuration.TLS, PostgresClient.Configuration.TLS)
+    {
+        if mode == .disable {
+            guard path == nil else { throw .badLocation("the PostgreSQL URL's sslrootcert needs TLS, which sslmode=disable turns off") }
+            return (.disable, .disable)
+        }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let path { configuration.trustRoots = .certificates(try certificates(in: path)) }
+        switch mode {
+        case .verifyFull: break
+        case .verifyCA: configuration.certificateVerification = .noHostnameVerification
+        case .disable, .prefer, .require: configuration.certificateVerification = path == nil ? .none : .noHostnameVerification
+        }
+        let context = try tlsContext(configuration)
+        return mode == .prefer ? (.prefer(context), .prefer(configuration)) : (.require(context), .require(configuration))
+    }
+
+    private static func certificates(in path: String) throws(PostgresStoreError) -> [NIOSSLCertificate] {
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw .badLocation("the PostgreSQL URL's sslrootcert file \(path.debugDescription) cannot be read")
+        }
+        guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
+            throw .badLocation("the PostgreSQL URL's sslrootcert file \(path.debugDescription) holds no PEM certificate")
+        }
+        return certificates
     }
 
     private static func tlsContext(_ configuration: TLSConfiguration) throws(PostgresStoreError) -> NIOSSLContext {
@@ -57,7 +84,17 @@ public struct PostgresLocation: Sendable {
 
     /// The configuration of a connection pool to this database.
     var clientConfiguration: PostgresClient.Configuration {
-        PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: clientTLS)
+        var configuration = PostgresClient.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: clientTLS)
+        configuration.options.connectTimeout = parameters.connectTimeout
+        configuration.options.additionalStartupParameters = startupParameters
+        configuration.options.maximumConnections = parameters.poolSize
+        return configuration
+    }
+
+    /// What a new connection tells the server beside its user and database.
+    private var startupParameters: [(String, String)] {
+        parameters.applicationName.isEmpty ? [] : [("application_name", parameters.applicationName)]
     }
 
     /// The server and database in words for an error, without the password:
@@ -69,8 +106,10 @@ public struct PostgresLocation: Sendable {
 
     /// Opens one connection to `database` on this server (this location's own by default).
     public func connect(to database: String? = nil, logger: Logger) async throws -> PostgresConnection {
-        let configuration = PostgresConnection.Configuration(
+        var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: user, password: password, database: database ?? self.database, tls: tls)
+        configuration.options.connectTimeout = .seconds(parameters.connectTimeout.components.seconds)
+        configuration.options.additionalStartupParameters = startupParameters
         return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
     }
 }

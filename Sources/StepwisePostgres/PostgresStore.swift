@@ -22,9 +22,6 @@ public final class PostgresStore: Store, Service {
 
     /// The channel commits that make work due notify.
     static let workChannel = "stepwise_work"
-    /// Connections (and worker threads) at most.
-    static let connections = 16
-
     /// How long a transaction waits for a connection before the store is called unavailable.
     let connectionWait: Duration
     /// How much longer a transaction that has its connection waits for its answers: ours take
@@ -36,19 +33,18 @@ public final class PostgresStore: Store, Service {
     public static let standardConnectionWait = Duration.seconds(10)
 
     private init(location: PostgresLocation, connectionWait: Duration, answerWait: Duration, logger: Logger) {
-        var configuration = location.clientConfiguration
-        configuration.options.maximumConnections = Self.connections
-        pool = PostgresPool(location: location, configuration: configuration, logger: logger)
+        pool = PostgresPool(location: location, configuration: location.clientConfiguration, logger: logger)
         self.location = location
         self.connectionWait = connectionWait
         self.answerWait = answerWait
         self.logger = logger
-        workers = NIOThreadPool(numberOfThreads: Self.connections)
+        // A worker thread a connection: a transaction's statements block their thread.
+        workers = NIOThreadPool(numberOfThreads: location.poolSize)
         workers.start()
     }
 
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, with
-    /// `?sslmode=disable|prefer|require`) and migrates it to the current schema. Later, a
+    /// the parameters of `PostgresLocation`) and migrates it to the current schema. Later, a
     /// transaction that gets no connection within `connectionWait` (the database is down, or every
     /// connection stays busy), or no answer within `answerWait` more (the database stopped
     /// answering), fails with `StoreUnavailable` instead of waiting on.

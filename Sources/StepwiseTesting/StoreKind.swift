@@ -19,6 +19,12 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
         ProcessInfo.processInfo.environment["STEPWISE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// The folder of the test server's TLS files (`STEPWISE_TEST_POSTGRES_TLS`): `ca.pem`, the CA
+    /// that signed its certificate for 127.0.0.1, and `other-ca.pem`, one that signed nothing.
+    public static var postgresTLSDirectory: String? {
+        ProcessInfo.processInfo.environment["STEPWISE_TEST_POSTGRES_TLS"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     /// Whether PostgreSQL must be tested here (CI).
     public static var postgresRequired: Bool {
         ProcessInfo.processInfo.environment["STEPWISE_REQUIRE_POSTGRES"] == "1"
@@ -100,15 +106,18 @@ public struct PostgresTestDatabase: Sendable {
     /// Whether some connection to the database of `url` listens for notifications: a node's
     /// `LISTEN` for other nodes' work is up.
     public static func hasListener(url: String) async throws -> Bool {
+        try await count(url: url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'") > 0
+    }
+
+    /// The number `query` (a `SELECT count(*)…`) answers on the database of `url`.
+    public static func count(url: String, _ query: String) async throws -> Int64 {
         let connection = try await PostgresLocation(url: url).connect(logger: silentLogger)
         do {
-            let rows = try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'"),
-                logger: silentLogger)
+            let rows = try await connection.query(PostgresQuery(unsafeSQL: query), logger: silentLogger)
             var count: Int64 = 0
             for try await value in rows.decode(Int64.self) { count = value }
             try await connection.close()
-            return count > 0
+            return count
         } catch {
             try? await connection.close()
             throw error

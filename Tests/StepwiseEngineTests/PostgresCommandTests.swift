@@ -9,10 +9,11 @@ struct PostgresCommandTests {
     static let password = "hunter2-do-not-print"
 
     @Test(
-        "an unreachable server, a malformed URL and an unknown scheme are refused with exit status 2 and no password in the output",
+        "an unreachable server, a malformed URL, an unknown parameter and an unknown scheme are refused with exit status 2 and no password in the output",
         arguments: [
             "postgres://stepwise:\(Self.password)@127.0.0.1:1/stepwise?sslmode=disable",
             "postgres://stepwise:\(Self.password)@127.0.0.1:1/stepwise?sslmode=sometimes",
+            "postgres://stepwise:\(Self.password)@127.0.0.1:1/stepwise?sslmode=disable&target_session_attrs=any",
             "postgres://stepwise:\(Self.password)@127.0.0.1:1/",
             "mysql://stepwise:\(Self.password)@127.0.0.1/stepwise",
         ])

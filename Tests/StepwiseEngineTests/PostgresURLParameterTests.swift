@@ -1,0 +1,100 @@
+import Foundation
+import StepwiseEngine
+import StepwisePostgres
+import StepwiseTesting
+import Testing
+
+/// The parameters a `postgres://` URL may carry: TLS with a CA of the user's, the application's
+/// name, the connect timeout and the pool's size; anything else is refused by name.
+@Suite("The parameters of a PostgreSQL URL")
+struct PostgresURLParameterTests {
+    static let password = "hunter2-do-not-print"
+    static let base = "postgres://stepwise:\(password)@127.0.0.1:1/stepwise"
+
+    @Test(
+        "a parameter Stepwise does not read, one given twice, or a value out of range is refused naming it, never the password",
+        arguments: [
+            ("?target_session_attrs=read-write", #"parameter "target_session_attrs" is not one Stepwise reads (sslmode, sslrootcert"#),
+            ("?sslmode=require&sslmode=disable", "gives sslmode twice"),
+            ("?sslmode=verify-sometimes", "sslmode 'verify-sometimes' is not one of disable, prefer, require, verify-ca, verify-full"),
+            ("?pool_max_conns=0", "pool_max_conns must be a whole number from 1 to 1000"),
+            ("?pool_max_conns=many", "pool_max_conns must be a whole number from 1 to 1000"),
+            ("?connect_timeout=0", "connect_timeout must be a whole number from 1 to 3600 seconds"),
+            ("?application_name=" + String(repeating: "a", count: 64), "application_name must be at most 63 bytes"),
+            ("?application_name=a%0Ab", "without control characters"),
+            ("?sslrootcert=", "sslrootcert names no file"),
+            ("?sslrootcert=/nonexistent/ca.pem", #"sslrootcert file "/nonexistent/ca.pem" cannot be read"#),
+            ("?sslmode=disable&sslrootcert=/nonexistent/ca.pem", "sslrootcert needs TLS, which sslmode=disable turns off"),
+        ])
+    func refusedParameters(query: String, error expected: String) {
+        do {
+            _ = try PostgresLocation(url: Self.base + query)
+            Issue.record("\(query) was accepted")
+        } catch {
+            #expect("\(error)".contains(expected), "\(error)")
+            #expect(!"\(error)".contains(Self.password))
+        }
+    }
+
+    @Test("a sslrootcert file that holds no PEM certificate is refused naming the file; the parameters read are kept")
+    func rootCertificatesAndDefaults() throws {
+        let directory = try TemporaryDirectory()
+        let garbage = directory.path("garbage.pem")
+        try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: garbage))
+        #expect(throws: PostgresStoreError.self) { try PostgresLocation(url: Self.base + "?sslrootcert=" + garbage) }
+        do {
+            _ = try PostgresLocation(url: Self.base + "?sslrootcert=" + garbage)
+        } catch {
+            #expect("\(error)".contains("\(garbage.debugDescription) holds no PEM certificate"), "\(error)")
+        }
+        #expect(try PostgresLocation(url: Self.base).poolSize == 16)
+        #expect(try PostgresLocation(url: Self.base + "?pool_max_conns=3&connect_timeout=5&application_name=billing").poolSize == 3)
+    }
+
+    @Test("pool_max_conns bounds the connections a store opens, each showing its application_name", .enabled(if: StoreKind.postgresURL != nil))
+    func poolSizeAndName() async throws {
+        try await PostgresTestDatabase.with { database in
+            let name = "stepwise-pool-\(UInt32.random(in: 0...UInt32.max))"
+            // Waiting long for a connection: the whole suite at once once kept twenty reads on two
+            // connections past ten seconds.
+            let store = try await PostgresStore.open(
+                url: database.url + "&pool_max_conns=2&application_name=\(name)", connectionWait: .seconds(60), logger: silentLogger)
+            // Eight reads at once need more connections than two (a pool of 16 opens 8); the pool
+            // keeps those it opened for a minute, so they are counted after the burst.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 { group.addTask { _ = try await store.runs(RunFilter()) } }
+                try await group.waitForAll()
+            }
+            let opened = try await PostgresTestDatabase.count(
+                url: database.url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '\(name)'")
+            await store.close()
+            #expect((1...2).contains(opened), "\(opened) connections named \(name)")
+        }
+    }
+
+    @Test(
+        "TLS: verify-full and verify-ca accept the server's certificate signed by the sslrootcert CA, refuse it against another CA; require encrypts without a CA",
+        .enabled(if: StoreKind.postgresURL != nil && StoreKind.postgresTLSDirectory != nil))
+    func verifiedTLS() async throws {
+        let tls = try #require(StoreKind.postgresTLSDirectory)
+        try await PostgresTestDatabase.with { database in
+            let plain = try #require(database.url.components(separatedBy: "?").first)
+            for (index, query) in ["sslmode=verify-full&sslrootcert=\(tls)/ca.pem", "sslmode=verify-ca&sslrootcert=\(tls)/ca.pem", "sslmode=require"].enumerated() {
+                let name = "stepwise-tls-\(index)-\(UInt32.random(in: 0...UInt32.max))"
+                let store = try await PostgresStore.open(url: plain + "?" + query + "&application_name=" + name, logger: silentLogger)
+                _ = try await store.runs(RunFilter())
+                let encrypted = try await PostgresTestDatabase.count(
+                    url: database.url,
+                    "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE application_name = '\(name)' AND ssl")
+                await store.close()
+                #expect(encrypted >= 1, "\(query): no encrypted connection")
+            }
+            do {
+                _ = try await PostgresStore.open(url: plain + "?sslmode=verify-full&sslrootcert=\(tls)/other-ca.pem", logger: silentLogger)
+                Issue.record("a server certificate another CA signed was accepted")
+            } catch {
+                #expect("\(error)".contains("CERTIFICATE_VERIFY_FAILED"), "the error says why: \(error)")
+            }
+        }
+    }
+}
