@@ -70,14 +70,3 @@ public struct StepwiseServer: Sendable {
         try await application(onRunning: onRunning).runService(stoppingWithin: shutdownTimeout + .seconds(5), drain: drain)
     }
 }
-
-/// The engine's delivery loop as a service that stops on graceful shutdown.
-struct DeliveryService: Service {
-    let engine: WorkflowEngine
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            try await engine.runDeliveries()
-        }
-    }
-}

@@ -283,6 +283,13 @@ struct OrchestrationCommandTests {
             #expect(result.status == 2 && result.standardError.contains(option), "\(option) \(value): \(result.standardError)")
         }
         let directory = try TemporaryDirectory()
+        // A QStash token with a line break would end its Authorization header early; a QStash URL
+        // refused is shown without its user info.
+        let token = try await run(["runner", "--workflows", directory.url.path, "--qstash-token", "secret-token\n", "--port", "0"])
+        #expect(token.status == 2 && token.standardError.contains("the QStash token holds a control character"), "\(token.standardError)")
+        #expect(!token.standardError.contains("secret-token"))
+        let url = try await run(["runner", "--workflows", directory.url.path, "--qstash-url", "ftp://ops:pa55word@q.test", "--port", "0"])
+        #expect(url.status == 2 && url.standardError.contains("got 'ftp://***@q.test'"), "\(url.standardError)")
         let store = try await run(["serve", "--store", "postgres://u:p@127.0.0.1:99999/db", "--port", "0", "--workflows", directory.url.path])
         #expect(store.status != 0)
         #expect(store.standardError.contains("port 99999 is not a number from 1 to 65535"), "\(store.standardError)")

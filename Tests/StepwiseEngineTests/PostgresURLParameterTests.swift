@@ -51,6 +51,17 @@ struct PostgresURLParameterTests {
         #expect(try PostgresLocation(url: Self.base + "?pool_max_conns=3&connect_timeout=5&application_name=billing").poolSize == 3)
     }
 
+    @Test("a location printed, interpolated or dumped names its user, server and database, never its password")
+    func locationsHideThePassword() throws {
+        let location = try PostgresLocation(url: Self.base + "?sslmode=disable")
+        var dumped = ""
+        dump(location, to: &dumped)
+        for shown in ["\(location)", String(reflecting: location), dumped] {
+            #expect(!shown.contains(Self.password), "\(shown)")
+        }
+        #expect("\(location)" == "user stepwise at 127.0.0.1:1, database stepwise")
+    }
+
     @Test("pool_max_conns bounds the connections a store opens, each showing its application_name", .enabled(if: StoreKind.postgresURL != nil))
     func poolSizeAndName() async throws {
         try await PostgresTestDatabase.with { database in

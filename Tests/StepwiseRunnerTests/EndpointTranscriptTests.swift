@@ -34,6 +34,17 @@ struct EndpointTranscriptTests {
         }
     }
 
+    @Test("a QStash connection printed, interpolated or dumped shows its URL without user info, never its token")
+    func orchestratorConnectionsHideTheirSecrets() {
+        let connection = OrchestratorConnection(url: "https://ops:pa55word@qstash.internal/", token: "qstash-secret-token")
+        var dumped = ""
+        dump(connection, to: &dumped)
+        for shown in ["\(connection)", String(reflecting: connection), dumped] {
+            #expect(!shown.contains("qstash-secret-token") && !shown.contains("pa55word"), "\(shown)")
+        }
+        #expect("\(connection)" == "QStash at https://***@qstash.internal")
+    }
+
     @Test func aFirstInvocationPublishesTheRunsFirstMessageAndAnswersItsId() async throws {
         let transcript = try await EndpointTranscript(Self.pair, api: Self.apis)
         let reply = await transcript.endpoint.handle(EndpointRequest(

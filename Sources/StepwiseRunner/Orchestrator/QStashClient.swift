@@ -100,7 +100,7 @@ public struct QStashClient: Sendable {
         do {
             response = try await http.send(request)
         } catch {
-            throw OrchestratorFailure(status: nil, message: "\(method) \(Self.route(path)) could not reach QStash at \(connection.url): \(error.message)")
+            throw OrchestratorFailure(status: nil, message: "\(method) \(Self.route(path)) could not reach QStash at \(connection.shownURL): \(error.message)")
         }
         guard (200..<300).contains(response.status) else {
             let detail = String(decoding: response.body.prefix(300), as: UTF8.self)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import StepwiseEngine
+import StepwiseExpressions
 import StepwiseLanguage
 import StepwiseProtocol
 import StepwiseRunner
@@ -105,7 +106,7 @@ struct RunnerCommand: AsyncParsableCommand {
         }
         let signing = keys == nil ? "deliveries are not verified (no signing keys)" : "deliveries must be signed"
         let banner = "stepwise runner serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):"
-        let detail = " with QStash at \(connection.url); \(signing)"
+        let detail = " with \(connection); \(signing)"
         let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: connections.limits(maximumMessageBytes: maxDeliveryBytes))
         try await ListenPort.serving(host: host, port: port) {
             try await server.run(shutdownTimeout: shutdownTimeout.duration, drainDelay: drain.drainDelay.duration) { port in
@@ -121,10 +122,14 @@ struct RunnerCommand: AsyncParsableCommand {
     private func orchestrator(_ environment: [String: String]) throws -> OrchestratorConnection {
         let url = qstashURL ?? environment["QSTASH_URL"] ?? "http://127.0.0.1:8080"
         guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-            throw CommandFailure.usage("the QStash URL must start with http:// or https://, got '\(url)'")
+            throw CommandFailure.usage("the QStash URL must start with http:// or https://, got '\(OutgoingRequest.withoutUserInfo(url))'")
         }
         guard let token = qstashToken ?? environment["QSTASH_TOKEN"] ?? AccessToken.forClient(explicit: nil)?.value else {
             throw CommandFailure.usage("no QStash token: set QSTASH_TOKEN (or --qstash-token)")
+        }
+        // As the API token's: a line break in it would end the Authorization header early.
+        guard !token.containsControlCharacter else {
+            throw CommandFailure.usage("the QStash token holds a control character (a newline or a tab?); remove it")
         }
         return OrchestratorConnection(url: url, token: token)
     }
