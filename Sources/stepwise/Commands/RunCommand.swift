@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import StepwiseEngine
 import StepwiseSQLite
 import StepwiseExpressions
@@ -24,7 +25,11 @@ struct RunCommand: AsyncParsableCommand {
         let store = try SQLiteStore(path: folder.appendingPathComponent("run.db").path)
         let runner = WorkflowRunner(
             http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment), clock: WorkflowEngine.systemTime)
-        let engine = WorkflowEngine(store: store, runner: runner)
+        // The run's own lines are this command's output; the engine says only what went wrong
+        // (its stop at the end was printed or not depending on how fast the process exited).
+        var logger = Logger(label: "stepwise.engine")
+        logger.logLevel = .warning
+        let engine = WorkflowEngine(store: store, runner: runner, logger: logger)
         try await engine.install([definition] + (try invokedDefinitions(of: definition)))
         // Subscribed before the run starts, so that none of its events is missed.
         let events = engine.events.subscribe()
