@@ -48,12 +48,13 @@ public struct StepwiseServer: Sendable {
         if trustedProxies != TrustedProxies() { router.add(middleware: ForwardedClientMiddleware(proxies: trustedProxies)) }
         StepwiseRoutes(engine: engine, registry: registry, access: access, logger: logger, maximumMessageBytes: limits.maximumMessageBytes, shutdown: shutdown)
             .register(on: router)
+        let connections = GuardedConnections(limits)
         return Application(
             router: router,
-            server: .guardedHTTP1(limits),
+            server: connections.server,
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "stepwise",
-                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
+                availableConnectionsDelegate: connections.count),
             services: [DeliveryService(engine: engine), MemoryTrimService(interval: .seconds(10))],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -84,6 +84,32 @@ struct ConnectionLimitTests {
         }
     }
 
+    @Test("at the connection limit a keep-alive connection idling between requests makes room for a new client at once, the longest idle first")
+    func idleConnectionsMakeRoom() async throws {
+        let limits = ConnectionLimits(idleTimeout: .seconds(120), headerTimeout: .seconds(60), bodyTimeout: .seconds(60), maximumConnections: 4)
+        try await RunningServer.with([try definition(Self.greeting)], limits: limits) { server async throws in
+            // Each makes one request and keeps its connection, as an HTTP client's pool does.
+            var held: [RawConnection] = []
+            for _ in 0..<limits.maximumConnections {
+                let connection = try RawConnection(port: server.port, readTimeout: .seconds(30))
+                #expect(connection.write(Self.health))
+                let answer = await connection.readResponse()
+                #expect(RawConnection.status(of: answer.text) == 200 && !answer.closed)
+                held.append(connection)
+            }
+            // Before, the newcomer waited in the backlog for the two-minute idle timeout.
+            let newcomer = try RawConnection(port: server.port, readTimeout: .seconds(30))
+            #expect(newcomer.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+            let answer = await newcomer.readAll()
+            #expect(RawConnection.status(of: answer.text) == 200, "answered: \(answer.text)")
+            #expect(await held[0].readAll().closed, "the connection idle longest was closed")
+            // The newest one was kept and still serves.
+            #expect(held[3].write(Self.health))
+            let kept = await held[3].readResponse()
+            #expect(RawConnection.status(of: kept.text) == 200 && !kept.closed, "\(kept.text)")
+        }
+    }
+
     @Test("framing errors get an answer: malformed chunks 400, an announced oversized body 413 at once, also with Expect: 100-continue")
     func framing() async throws {
         try await RunningServer.with([try definition(Self.greeting)]) { server async throws in

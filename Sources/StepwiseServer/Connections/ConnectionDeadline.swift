@@ -16,13 +16,15 @@ final class ConnectionDeadline {
     }
 
     private let limits: ConnectionLimits
+    private let idle: IdleConnections
     private var phase = Phase.idle
     private var timer: Scheduled<Void>?
     /// The response went out before the request's body was read (an error answered early).
     private var answeredEarly = false
 
-    init(limits: ConnectionLimits) {
+    init(limits: ConnectionLimits, idle: IdleConnections) {
         self.limits = limits
+        self.idle = idle
     }
 
     /// The connection opened: its first request's head must come within the header timeout. A
@@ -61,15 +63,18 @@ final class ConnectionDeadline {
     }
 
     /// The connection closed: nothing more to time.
-    func closed() {
+    func closed(_ channel: any Channel) {
         timer?.cancel()
         timer = nil
+        idle.busy(channel)
     }
 
     private func enter(_ next: Phase, on channel: any Channel) {
+        if phase == .idle, next != .idle { idle.busy(channel) }
         phase = next
         timer?.cancel()
         timer = nil
+        if next == .idle { idle.idling(channel) }
         let limit: Duration
         switch next {
         case .idle: limit = limits.idleTimeout

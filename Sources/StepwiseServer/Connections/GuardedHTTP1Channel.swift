@@ -12,9 +12,10 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 
     let responder: HTTPChannelHandler.Responder
     let limits: ConnectionLimits
+    let idle: IdleConnections
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let deadline = NIOLoopBound(ConnectionDeadline(limits: limits), eventLoop: channel.eventLoop)
+        let deadline = NIOLoopBound(ConnectionDeadline(limits: limits, idle: idle), eventLoop: channel.eventLoop)
         do {
             try channel.pipeline.syncOperations.addHandler(RawBytesWatcher(deadline: deadline.value))
         } catch {
@@ -30,10 +31,16 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     }
 }
 
-extension HTTPServerBuilder {
-    /// HTTP/1.1 with the timeouts of `limits` (the connection count is the application's
-    /// configuration: `availableConnectionsDelegate`).
-    static func guardedHTTP1(_ limits: ConnectionLimits) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: limits) }
+/// A server's connections under `ConnectionLimits`: the HTTP/1.1 channel with its timeouts, and
+/// the count of open connections (the application's `availableConnectionsDelegate`), which
+/// share the connections idling between requests.
+struct GuardedConnections {
+    let server: HTTPServerBuilder
+    let count: ConnectionCount
+
+    init(_ limits: ConnectionLimits) {
+        let idle = IdleConnections()
+        server = HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: limits, idle: idle) }
+        count = ConnectionCount(maximum: limits.maximumConnections, idle: idle)
     }
 }

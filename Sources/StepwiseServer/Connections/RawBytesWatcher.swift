@@ -27,7 +27,7 @@ final class RawBytesWatcher: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        deadline.closed()
+        deadline.closed(context.channel)
         context.fireChannelInactive()
     }
 }

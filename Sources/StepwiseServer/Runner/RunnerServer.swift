@@ -36,12 +36,13 @@ public struct RunnerServer: Sendable {
         router.add(middleware: UnmatchedRouteMiddleware())
         HealthController(shutdown: shutdown, dependency: nil, failures: FailureAnswer(logger: logger)).addRoutes(to: router)
         EndpointController(endpoint: endpoint, baseURL: baseURL, maximumDeliveryBytes: limits.maximumMessageBytes).addRoutes(to: router)
+        let connections = GuardedConnections(limits)
         return Application(
             router: router,
-            server: .guardedHTTP1(limits),
+            server: connections.server,
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "stepwise-runner",
-                availableConnectionsDelegate: MaximumAvailableConnections(limits.maximumConnections)),
+                availableConnectionsDelegate: connections.count),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
