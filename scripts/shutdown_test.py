@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""SIGTERM test of `stepwise serve` and `stepwise runner`: a stopping node ends its change feeds,
-lets a step in flight finish within `--shutdown-timeout`, leaves one that would not, and a restart
-on the same host delivers the left step again at once (long before its 60 s lease ends);
+"""Signal test of `stepwise serve` and `stepwise runner`. SIGTERM: a stopping node ends its change
+feeds, lets a step in flight finish within `--shutdown-timeout`, leaves one that would not, and a
+restart on the same host delivers the left step again at once (long before its 60 s lease ends);
 `stepwise logs --follow` outlives the restart and ends with the run; with `--drain-delay`, `/ready`
-answers 503 for that long while the node still serves, then it exits.
+answers 503 for that long while the node still serves, then it exits. SIGHUP: `serve` reads its
+workflows folder again, serving what was added or changed and refusing a folder with errors.
 
 Usage: python3 scripts/shutdown_test.py path/to/stepwise
 
@@ -299,6 +300,37 @@ def runner_drains_too(binary, folder, stub):
     return f"/ready 503 and /health 200 through the drain; exited {status}"
 
 
+def sighup_reloads_the_folder(binary, folder, stub):
+    """SIGHUP: a workflow added to the folder is served without a restart, a run started before
+    the reload finishes on its version; a folder with an error is refused, the log names it, and
+    the workflows loaded before are still served."""
+    node = Node(binary, folder, free_port(), "30s")
+    waiting = start(node, "waiter")
+    assert request("POST", node.url("/workflows/fresh"), {})[0] == 404, "not served before the reload"
+    workflows = os.path.join(folder, "workflows")
+    with open(os.path.join(workflows, "fresh.yaml"), "w") as file:
+        file.write("workflow: fresh\nsteps:\n  - id: hello\n    set: {text: hi}\noutput: ${{ steps.hello.text }}\n")
+    node.process.send_signal(signal.SIGHUP)
+    wait_for("the reload to serve fresh", lambda: "workflows reloaded" in node.output())
+    fresh = start(node, "fresh")
+    run = wait_for("the fresh run to end", lambda: (lambda r: r if r["status"] != "running" else None)(run_status(node, fresh)))
+    assert run["status"] == "succeeded" and run["output"] == "hi", f"fresh run: {run}"
+    with open(os.path.join(workflows, "broken.yaml"), "w") as file:
+        file.write("workflow: broken\nsteps:\n  - id: x\n    sleep: soon\n")
+    node.process.send_signal(signal.SIGHUP)
+    wait_for("the refused reload in the log", lambda: "workflows not reloaded" in node.output())
+    assert "broken.yaml" in node.output(), f"the log names the file with the error: {node.output()}"
+    assert request("POST", node.url("/workflows/fresh"), {})[0] == 200, "still served after a refused reload"
+    assert node.process.poll() is None, "still running"
+    status, answer = request("POST", node.url("/v2/notify/paid"), {})
+    assert status == 200, f"notify: {status} {answer}"
+    run = wait_for("the run started before the reloads to end", lambda: (lambda r: r if r["status"] != "running" else None)(run_status(node, waiting)))
+    assert run["status"] == "succeeded", f"run started before the reloads: {run}"
+    seconds, status = node.terminate(within=30)
+    assert status == 0, f"exit status {status}"
+    return "a workflow added served after SIGHUP; a folder with an error refused, the old ones still served; the earlier run finished"
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -306,7 +338,7 @@ def main():
     stub = Stub()
     passed = failed = 0
     cases = (followed_feed_ends, follower_outlives_a_restart, step_in_flight_finishes, step_past_timeout_is_left,
-             drain_delay_keeps_serving, runner_drains_too)
+             drain_delay_keeps_serving, runner_drains_too, sighup_reloads_the_folder)
     for case in cases:
         with tempfile.TemporaryDirectory(prefix="stepwise-shutdown-") as folder:
             os.makedirs(os.path.join(folder, "workflows"))
@@ -321,7 +353,7 @@ def main():
                 failed += 1
         stub.released.set()
         stub.released = threading.Event()
-    print(f"shutdown test: {passed} passed, {failed} failed")
+    print(f"signal test: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 

@@ -15,18 +15,20 @@ public struct StepwiseServer: Sendable {
     let limits: ConnectionLimits
     let trustedProxies: TrustedProxies
     let registry: PrometheusCollectorRegistry
+    let workflowsFolder: String?
     let logger: Logger
     let shutdown = ShutdownNotice()
 
     /// A server for `engine` on `host:port`, admitting requests as `access` says and connections
     /// as `limits` says, taking the client a proxy of `trustedProxies` names as a request's caller,
     /// measuring into `registry` (served at `/metrics`; give the engine a factory of the same
-    /// registry for its own measurements).
+    /// registry for its own measurements), reading `workflowsFolder` again on SIGHUP when given.
     public init(
         engine: WorkflowEngine, host: String, port: Int, access: APIAccess, limits: ConnectionLimits = ConnectionLimits(),
         trustedProxies: TrustedProxies = TrustedProxies(), registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        logger: Logger = Logger(label: "stepwise")
+        workflowsFolder: String? = nil, logger: Logger = Logger(label: "stepwise")
     ) {
+        self.workflowsFolder = workflowsFolder
         self.trustedProxies = trustedProxies
         self.registry = registry
         self.engine = engine
@@ -55,7 +57,8 @@ public struct StepwiseServer: Sendable {
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "stepwise",
                 availableConnectionsDelegate: connections.count),
-            services: [DeliveryService(engine: engine), MemoryTrimService(interval: .seconds(10))],
+            services: [DeliveryService(engine: engine), MemoryTrimService(interval: .seconds(10))]
+                + (workflowsFolder.map { [WorkflowReloadService(engine: engine, folder: $0, logger: logger)] } ?? []),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -171,12 +171,29 @@ public actor WorkflowEngine {
         return (try? TimestampValue(nanosecondsSinceEpoch: nanoseconds)) ?? .epoch
     }
 
-    /// Serves `definitions` as the current versions, keeping every stored earlier version for
-    /// runs pinned to it.
+    /// Serves `definitions` as the current versions, beside the workflows served already, keeping
+    /// every stored earlier version for runs pinned to it.
     public func install(_ definitions: [WorkflowDefinition]) async throws {
-        for definition in definitions {
+        try await serve(current.merging(definitions.map { ($0.name, $0) }) { $1 })
+    }
+
+    /// Serves exactly `definitions` from now on (the workflows folder read again): new runs start
+    /// on these versions, a workflow no longer among them starts no more runs (nor do its
+    /// schedules tick), and runs already started go on with the versions they are pinned to.
+    public func reload(_ definitions: [WorkflowDefinition]) async throws -> WorkflowReload {
+        let before = current
+        try await serve(Dictionary(definitions.map { ($0.name, $0) }) { $1 })
+        return WorkflowReload(before: before, after: current)
+    }
+
+    /// Makes `served` the current versions, each stored first, so that a failed store leaves the
+    /// workflows served as they were.
+    private func serve(_ served: [String: WorkflowDefinition]) async throws {
+        for definition in served.values where pinned[definition.hash] == nil {
             try await store.saveDefinition(StoredDefinition(hash: definition.hash, workflow: definition.name, source: definition.source))
-            current[definition.name] = definition
+        }
+        current = served
+        for definition in served.values {
             pinned[definition.hash] = definition
             runner.register(definition.workflow, hash: definition.hash)
         }

@@ -37,6 +37,9 @@ public struct WorkflowFolder: Sendable {
 
     /// Whether any file has errors.
     public var hasErrors: Bool { files.contains(where: \.hasErrors) }
+
+    /// The diagnostics of the files that have any, as `stepwise validate` prints them.
+    public var diagnosticsText: String { DiagnosticFormat.text.render(files.filter { !$0.diagnostics.isEmpty }) }
 }
 
 /// A workflows folder that cannot be read.

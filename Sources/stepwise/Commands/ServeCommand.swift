@@ -138,7 +138,9 @@ struct ServeCommand: AsyncParsableCommand {
         let names = folder.definitions.keys.sorted().joined(separator: ", ")
         let limits = connections.limits(maximumMessageBytes: maxMessageBytes)
         let proxies = try TrustedProxies(trustedProxies)
-        let server = StepwiseServer(engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry)
+        let server = StepwiseServer(
+            engine: engine, host: host, port: port, access: access, limits: limits, trustedProxies: proxies, registry: registry,
+            workflowsFolder: servedFolder)
         try await ListenPort.serving(host: host, port: port) {
             try await server.run(shutdownTimeout: shutdownTimeout.duration, drainDelay: drain.drainDelay.duration) { port in
                 logging.announce(
@@ -150,18 +152,26 @@ struct ServeCommand: AsyncParsableCommand {
     /// The folder served when `--workflows` is not given.
     static let defaultFolder = "workflows"
 
-    /// The workflows to serve: none with `--no-runner`, or when the default folder does not exist
-    /// (the engine alone, for runners and SDK endpoints elsewhere), else the folder's, all valid.
-    private func loadWorkflows() throws -> WorkflowFolder {
-        guard !noRunner else { return WorkflowFolder(sources: []) }
+    /// The folder served (and read again on SIGHUP): none with `--no-runner`, or when the default
+    /// folder does not exist (the engine alone, for runners and SDK endpoints elsewhere).
+    private var servedFolder: String? {
+        guard !noRunner else { return nil }
         // A folder named on the command line is meant to be served: its absence is a mistake.
-        if let workflows { return try Self.loadWorkflows(workflows) }
+        if let workflows { return workflows }
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: Self.defaultFolder, isDirectory: &isFolder), isFolder.boolValue else {
-            FileHandle.standardError.write(Data("stepwise: no workflows folder at \(Self.defaultFolder): serving the engine only\n".utf8))
+        guard FileManager.default.fileExists(atPath: Self.defaultFolder, isDirectory: &isFolder), isFolder.boolValue else { return nil }
+        return Self.defaultFolder
+    }
+
+    /// The workflows to serve: the served folder's, all valid, or none.
+    private func loadWorkflows() throws -> WorkflowFolder {
+        guard let folder = servedFolder else {
+            if !noRunner {
+                FileHandle.standardError.write(Data("stepwise: no workflows folder at \(Self.defaultFolder): serving the engine only\n".utf8))
+            }
             return WorkflowFolder(sources: [])
         }
-        return try Self.loadWorkflows(Self.defaultFolder)
+        return try Self.loadWorkflows(folder)
     }
 
     /// The workflows of `path`; refuses a folder with errors, printing them.
@@ -173,7 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandFailure.usage("\(error)")
         }
         guard !folder.hasErrors else {
-            FileHandle.standardError.write(Data(DiagnosticFormat.text.render(folder.files.filter { !$0.diagnostics.isEmpty }).utf8))
+            FileHandle.standardError.write(Data(folder.diagnosticsText.utf8))
             throw CommandFailure.failed("not starting: fix the errors in \(path) first")
         }
         return folder

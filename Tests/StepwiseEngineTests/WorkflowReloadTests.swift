@@ -1,0 +1,64 @@
+import StepwiseEngine
+import StepwiseExpressions
+import StepwiseTesting
+import Testing
+
+/// `WorkflowEngine.reload`, what `stepwise serve` does on SIGHUP: the folder read again becomes
+/// exactly what is served, and runs already started keep their versions.
+@Suite("Reloading the served workflows")
+struct WorkflowReloadTests {
+    static func greeter(_ text: String) -> String {
+        """
+        workflow: greeter
+        steps:
+          - id: paid
+            wait_for_event: {event: "go-${{ input.n }}", timeout: 1h}
+          - id: say
+            set: {text: "\(text)"}
+        output: ${{ steps.say.text }}
+        """
+    }
+
+    static let nightly = """
+        workflow: nightly
+        schedule: [{cron: "0 2 * * *"}]
+        steps:
+          - id: work
+            set: {done: true}
+        """
+
+    static let fresh = """
+        workflow: fresh
+        schedule: [{cron: "0 3 * * *"}]
+        steps:
+          - id: hello
+            set: {text: hi}
+        output: ${{ steps.hello.text }}
+        """
+
+    @Test("a reload adds, changes and removes workflows and their schedules; a run started before finishes on its version; a removed workflow starts no run")
+    func reloadReplacesWhatIsServed() async throws {
+        try await RunningServer.with([try definition(Self.greeter("old")), try definition(Self.nightly)]) { server in
+            let engine = server.engine
+            let before = try await engine.start(workflow: "greeter", input: ["n": 1]).run
+            try await parked(before.id, "paid", in: server.store)
+            #expect(try await server.store.schedules().map(\.workflow) == ["nightly"])
+
+            let change = try await engine.reload([try definition(Self.greeter("new")), try definition(Self.fresh)])
+            #expect(change.added == ["fresh"] && change.changed == ["greeter"] && change.removed == ["nightly"] && change.unchanged == 0)
+            #expect("\(change)" == "added fresh; changed greeter; removed nightly; 0 unchanged")
+            #expect(await engine.workflows.keys.sorted() == ["fresh", "greeter"])
+            #expect(try await server.store.schedules().map(\.workflow) == ["fresh"], "the removed workflow's schedule is gone, the added one's kept")
+
+            let after = try await engine.start(workflow: "greeter", input: ["n": 2]).run
+            _ = try await engine.notify(event: "go-1", data: [:])
+            _ = try await engine.notify(event: "go-2", data: [:])
+            #expect(try await finishedRun(before.id, in: server.store).output == "old", "pinned to the version it started on")
+            #expect(try await finishedRun(after.id, in: server.store).output == "new")
+            await #expect(throws: StartError.unknownWorkflow("nightly")) { try await engine.start(workflow: "nightly", input: [:]) }
+
+            let same = try await engine.reload([try definition(Self.greeter("new")), try definition(Self.fresh)])
+            #expect(same.added.isEmpty && same.changed.isEmpty && same.removed.isEmpty && same.unchanged == 2)
+        }
+    }
+}
