@@ -2,8 +2,9 @@
 # Starts a private PostgreSQL server on loopback for Stepwise's tests and benchmarks, as an
 # unprivileged user (PostgreSQL refuses to run as root), and prints its URL. Installs Debian's
 # postgresql package when no server binaries are found. The server also takes TLS, with a
-# certificate for 127.0.0.1 signed by a CA made for it (DIR/tls/ca.pem; DIR/tls/other-ca.pem is
-# a CA that signed nothing), for the tests of `sslmode=verify-full` and `sslrootcert`.
+# certificate for the name `localhost` only (so that a connection to 127.0.0.1 by address is not
+# one its name checks accept) signed by a CA made for it (DIR/tls/ca.pem; DIR/tls/other-ca.pem is a CA that signed nothing),
+# for the tests of `sslmode=verify-ca`, `verify-full` and `sslrootcert`.
 #   scripts/postgres_server.sh start [DIR] [PORT]   → prints postgres://stepwise:…@127.0.0.1:PORT/postgres
 #   scripts/postgres_server.sh stop  [DIR]
 set -euo pipefail
@@ -29,19 +30,20 @@ as_owner() {
     fi
 }
 
-# A CA, a server certificate it signs for 127.0.0.1 and localhost, and a second CA.
+# A CA, a server certificate it signs for localhost, and a second CA; made once (the certificate last).
 make_certificates() {
     local tls="$1/tls"
-    [ -f "$tls/server.key" ] && return 0
+    [ -f "$tls/server.crt" ] && return 0
     mkdir -p "$tls"
+    # openssl's progress on standard error only when it fails.
+    quiet_openssl() { openssl "$@" 2> "$tls/openssl.log" || { cat "$tls/openssl.log" >&2; return 1; }; }
     for ca in ca other-ca; do
-        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Stepwise test $ca" \
-            -keyout "$tls/$ca.key" -out "$tls/$ca.pem" 2> /dev/null
+        quiet_openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Stepwise test $ca" -keyout "$tls/$ca.key" -out "$tls/$ca.pem"
     done
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server.key" -out "$tls/server.csr" 2> /dev/null
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$tls/server.ext"
-    openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
-        -extfile "$tls/server.ext" -out "$tls/server.crt" 2> /dev/null
+    quiet_openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr"
+    printf 'subjectAltName=DNS:localhost\n' > "$tls/server.ext"
+    quiet_openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+        -extfile "$tls/server.ext" -out "$tls/server.crt"
     chmod 600 "$tls/server.key"
     [ "$(id -u)" -eq 0 ] && chown -R stepwise-pg "$tls"
     return 0

@@ -328,7 +328,14 @@ def sighup_reloads_the_folder(binary, folder, stub):
     assert run["status"] == "succeeded", f"run started before the reloads: {run}"
     seconds, status = node.terminate(within=30)
     assert status == 0, f"exit status {status}"
-    return "a workflow added served after SIGHUP; a folder with an error refused, the old ones still served; the earlier run finished"
+    os.remove(os.path.join(workflows, "broken.yaml"))
+    runner = Node(binary, folder, free_port(), "30s", command="runner")
+    runner.process.send_signal(signal.SIGHUP)
+    time.sleep(0.5)
+    assert runner.process.poll() is None and request("GET", runner.url("/health"))[0] == 200, f"the runner survives a SIGHUP: {runner.output()}"
+    seconds, status = runner.terminate(within=30)
+    assert status == 0, f"runner exit status {status}"
+    return "a workflow added served after SIGHUP; a folder with an error refused, the old ones still served; the earlier run finished; the runner ignores SIGHUP"
 
 
 def main():

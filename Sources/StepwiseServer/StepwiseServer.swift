@@ -57,8 +57,10 @@ public struct StepwiseServer: Sendable {
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "stepwise",
                 availableConnectionsDelegate: connections.count),
-            services: [DeliveryService(engine: engine), MemoryTrimService(interval: .seconds(10))]
-                + (workflowsFolder.map { [WorkflowReloadService(engine: engine, folder: $0, logger: logger)] } ?? []),
+            services: [
+                DeliveryService(engine: engine), MemoryTrimService(interval: .seconds(10)),
+                WorkflowReloadService(engine: engine, folder: workflowsFolder, logger: logger),
+            ],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

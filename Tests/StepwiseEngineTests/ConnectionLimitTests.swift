@@ -110,6 +110,22 @@ struct ConnectionLimitTests {
         }
     }
 
+    @Test("a full server's connection that goes idle closes only once its response is written whole")
+    func fullServerAnswersWhole() async throws {
+        let limits = ConnectionLimits(idleTimeout: .seconds(120), headerTimeout: .seconds(60), bodyTimeout: .seconds(60), maximumConnections: 1)
+        try await RunningServer.with([try definition(Self.greeting)], limits: limits) { server async throws in
+            // With one connection allowed the server is full with each client's: a close as the
+            // response ended, before it was written, lost it.
+            for index in 0..<5 {
+                let connection = try RawConnection(port: server.port, readTimeout: .seconds(30))
+                #expect(connection.write(Self.health))
+                let answer = await connection.readAll()
+                #expect(RawConnection.status(of: answer.text) == 200 && answer.text.contains(#""status""#), "client \(index): '\(answer.text)'")
+                #expect(answer.closed, "client \(index): closed after its answer, making room")
+            }
+        }
+    }
+
     @Test("framing errors get an answer: malformed chunks 400, an announced oversized body 413 at once, also with Expect: 100-continue")
     func framing() async throws {
         try await RunningServer.with([try definition(Self.greeting)]) { server async throws in

@@ -25,6 +25,9 @@ struct PostgresURLParameterTests {
             ("?sslrootcert=", "sslrootcert names no file"),
             ("?sslrootcert=/nonexistent/ca.pem", #"sslrootcert file "/nonexistent/ca.pem" cannot be read"#),
             ("?sslmode=disable&sslrootcert=/nonexistent/ca.pem", "sslrootcert needs TLS, which sslmode=disable turns off"),
+            ("?sslmode=verify-ca", "sslmode=verify-ca needs sslrootcert"),
+            ("?sslmode=verify-ca&sslrootcert=system", "sslrootcert=system needs sslmode=verify-full"),
+            ("?sslmode=require&sslrootcert=system", "sslrootcert=system needs sslmode=verify-full"),
         ])
     func refusedParameters(query: String, error expected: String) {
         do {
@@ -48,6 +51,7 @@ struct PostgresURLParameterTests {
             #expect("\(error)".contains("\(garbage.debugDescription) holds no PEM certificate"), "\(error)")
         }
         #expect(try PostgresLocation(url: Self.base).poolSize == 16)
+        _ = try PostgresLocation(url: Self.base + "?sslmode=verify-full&sslrootcert=system")
         #expect(try PostgresLocation(url: Self.base + "?pool_max_conns=3&connect_timeout=5&application_name=billing").poolSize == 3)
     }
 
@@ -68,8 +72,9 @@ struct PostgresURLParameterTests {
             let name = "stepwise-pool-\(UInt32.random(in: 0...UInt32.max))"
             // Waiting long for a connection: the whole suite at once once kept twenty reads on two
             // connections past ten seconds.
-            let store = try await PostgresStore.open(
-                url: database.url + "&pool_max_conns=2&application_name=\(name)", connectionWait: .seconds(60), logger: silentLogger)
+            var url = try #require(URLComponents(string: database.url))
+            url.queryItems = (url.queryItems ?? []) + [URLQueryItem(name: "pool_max_conns", value: "2"), URLQueryItem(name: "application_name", value: name)]
+            let store = try await PostgresStore.open(url: try #require(url.string), connectionWait: .seconds(60), logger: silentLogger)
             // Eight reads at once need more connections than two (a pool of 16 opens 8); the pool
             // keeps those it opened for a minute, so they are counted after the burst.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -78,33 +83,50 @@ struct PostgresURLParameterTests {
             }
             let opened = try await PostgresTestDatabase.count(
                 url: database.url, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '\(name)'")
+            var dumped = ""
+            dump(store, to: &dumped)
+            #expect(!dumped.contains("stepwise-test-password"), "\(dumped)")
             await store.close()
             #expect((1...2).contains(opened), "\(opened) connections named \(name)")
         }
     }
 
     @Test(
-        "TLS: verify-full and verify-ca accept the server's certificate signed by the sslrootcert CA, refuse it against another CA; require encrypts without a CA",
+        "TLS: verify-full checks the chain to the sslrootcert CA and the host name, verify-ca the chain only; a certificate another CA signed is refused, also by require with that CA",
         .enabled(if: StoreKind.postgresURL != nil && StoreKind.postgresTLSDirectory != nil))
     func verifiedTLS() async throws {
         let tls = try #require(StoreKind.postgresTLSDirectory)
         try await PostgresTestDatabase.with { database in
             let plain = try #require(database.url.components(separatedBy: "?").first)
-            for (index, query) in ["sslmode=verify-full&sslrootcert=\(tls)/ca.pem", "sslmode=verify-ca&sslrootcert=\(tls)/ca.pem", "sslmode=require"].enumerated() {
+            // The server's certificate is for the name `localhost` only: by the address 127.0.0.1,
+            // verify-full has no name to match.
+            let byName = plain.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
+            let accepted = [
+                (byName, "sslmode=verify-full&sslrootcert=\(tls)/ca.pem"), (plain, "sslmode=verify-ca&sslrootcert=\(tls)/ca.pem"),
+                (plain, "sslmode=require"),
+            ]
+            for (index, (url, query)) in accepted.enumerated() {
                 let name = "stepwise-tls-\(index)-\(UInt32.random(in: 0...UInt32.max))"
-                let store = try await PostgresStore.open(url: plain + "?" + query + "&application_name=" + name, logger: silentLogger)
+                let store = try await PostgresStore.open(url: url + "?" + query + "&application_name=" + name, logger: silentLogger)
                 _ = try await store.runs(RunFilter())
                 let encrypted = try await PostgresTestDatabase.count(
                     url: database.url,
                     "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE application_name = '\(name)' AND ssl")
                 await store.close()
-                #expect(encrypted >= 1, "\(query): no encrypted connection")
+                #expect(encrypted >= 1, "\(url) \(query): no encrypted connection")
             }
-            do {
-                _ = try await PostgresStore.open(url: plain + "?sslmode=verify-full&sslrootcert=\(tls)/other-ca.pem", logger: silentLogger)
-                Issue.record("a server certificate another CA signed was accepted")
-            } catch {
-                #expect("\(error)".contains("CERTIFICATE_VERIFY_FAILED"), "the error says why: \(error)")
+            let refused = [
+                (byName, "sslmode=verify-full&sslrootcert=\(tls)/other-ca.pem", "CERTIFICATE_VERIFY_FAILED"),
+                (plain, "sslmode=require&sslrootcert=\(tls)/other-ca.pem", "CERTIFICATE_VERIFY_FAILED"),
+                (plain, "sslmode=verify-full&sslrootcert=\(tls)/ca.pem", "failedToValidateHostname"),
+            ]
+            for (url, query, reason) in refused {
+                do {
+                    _ = try await PostgresStore.open(url: url + "?" + query, logger: silentLogger)
+                    Issue.record("\(url) \(query) was accepted")
+                } catch {
+                    #expect("\(error)".contains(reason) && "\(error)".contains("PostgreSQL could not be used"), "\(query): \(error)")
+                }
             }
         }
     }

@@ -51,6 +51,7 @@ struct WorkflowReloadTests {
             #expect(try await server.store.schedules().map(\.workflow) == ["fresh"], "the removed workflow's schedule is gone, the added one's kept")
 
             let after = try await engine.start(workflow: "greeter", input: ["n": 2]).run
+            try await parked(after.id, "paid", in: server.store)
             _ = try await engine.notify(event: "go-1", data: [:])
             _ = try await engine.notify(event: "go-2", data: [:])
             #expect(try await finishedRun(before.id, in: server.store).output == "old", "pinned to the version it started on")
@@ -59,6 +60,29 @@ struct WorkflowReloadTests {
 
             let same = try await engine.reload([try definition(Self.greeter("new")), try definition(Self.fresh)])
             #expect(same.added.isEmpty && same.changed.isEmpty && same.removed.isEmpty && same.unchanged == 2)
+        }
+    }
+
+    @Test("a run started before a reload that removed the workflow it invokes still starts its child, in its last version; clients cannot")
+    func invokeOfARemovedWorkflow() async throws {
+        let parent = try definition("""
+            workflow: parent
+            steps:
+              - id: go
+                wait_for_event: {event: go, timeout: 1h}
+              - id: child
+                invoke: {workflow: child, input: {}}
+            output: ${{ steps.child.output }}
+            """)
+        let child = try definition("workflow: child\nsteps:\n  - id: x\n    set: {v: 7}\noutput: ${{ steps.x.v }}\n")
+        try await RunningServer.with([parent, child]) { server in
+            let run = try await server.engine.start(workflow: "parent", input: [:]).run
+            try await parked(run.id, "go", in: server.store)
+            #expect(try await server.engine.reload([]).removed == ["child", "parent"])
+            _ = try await server.engine.notify(event: "go", data: [:], runId: run.id)
+            let finished = try await finishedRun(run.id, in: server.store)
+            #expect(finished.status == .succeeded && finished.output == 7, "\(finished)")
+            await #expect(throws: StartError.unknownWorkflow("child")) { try await server.engine.start(workflow: "child", input: [:]) }
         }
     }
 }

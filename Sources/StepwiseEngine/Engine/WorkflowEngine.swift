@@ -92,6 +92,9 @@ public actor WorkflowEngine {
     let wake = WakeSignal()
     var current: [String: WorkflowDefinition] = [:]
     var pinned: [String: WorkflowDefinition] = [:]
+    /// Workflows a reload removed, in their last version: a run started before may still `invoke`
+    /// one (its definition was validated against them), though no client can start one.
+    var retired: [String: WorkflowDefinition] = [:]
     /// The earliest next tick of any schedule, once read from the store (`nil` inside: none).
     var scheduleDue = KnownDueTime.unknown
     /// When `scheduleDue` was read: another node's schedules are seen within `maximumIdle`.
@@ -183,30 +186,41 @@ public actor WorkflowEngine {
     public func reload(_ definitions: [WorkflowDefinition]) async throws -> WorkflowReload {
         let before = current
         try await serve(Dictionary(definitions.map { ($0.name, $0) }) { $1 })
+        for (name, definition) in before where current[name] == nil { retired[name] = definition }
+        for name in current.keys { retired[name] = nil }
         return WorkflowReload(before: before, after: current)
     }
 
-    /// Makes `served` the current versions, each stored first, so that a failed store leaves the
-    /// workflows served as they were.
+    /// Makes `served` the current versions: each is stored and pinned first, and a failure to
+    /// store the schedules puts the workflows served before back, so that a reload the store
+    /// refused changes nothing a client sees.
     private func serve(_ served: [String: WorkflowDefinition]) async throws {
         for definition in served.values where pinned[definition.hash] == nil {
             try await store.saveDefinition(StoredDefinition(hash: definition.hash, workflow: definition.name, source: definition.source))
         }
-        current = served
-        for definition in served.values {
-            pinned[definition.hash] = definition
-            runner.register(definition.workflow, hash: definition.hash)
-        }
+        for definition in served.values { pin(definition) }
         for stored in try await store.definitions() where pinned[stored.hash] == nil {
             guard let definition = Self.validated(stored) else {
                 logger.warning("stored definition \(stored.hash) of \(stored.workflow) no longer validates; its runs cannot continue")
                 continue
             }
-            pinned[definition.hash] = definition
-            runner.register(definition.workflow, hash: definition.hash)
+            pin(definition)
         }
-        try await store.saveSchedules(scheduleRecords(), served: Set(current.keys), node: LeaseOwner(parsing: owner)?.node ?? owner)
+        let before = current
+        current = served
+        do {
+            try await store.saveSchedules(scheduleRecords(), served: Set(current.keys), node: LeaseOwner(parsing: owner)?.node ?? owner)
+        } catch {
+            current = before
+            throw error
+        }
         schedulesChanged()
+    }
+
+    /// Keeps `definition` for the runs pinned to its version.
+    private func pin(_ definition: WorkflowDefinition) {
+        pinned[definition.hash] = definition
+        runner.register(definition.workflow, hash: definition.hash)
     }
 
     /// The workflows served, by name.
@@ -243,7 +257,7 @@ public actor WorkflowEngine {
     /// The record of a new run of the current version of `name`, its input checked and its
     /// flow-control keys evaluated.
     func newRun(of name: String, input: Value, id: String, parent: (runId: String, step: String)?) throws(StartError) -> RunRecord {
-        guard let definition = current[name] else { throw .unknownWorkflow(name) }
+        guard let definition = current[name] ?? (parent == nil ? nil : retired[name]) else { throw .unknownWorkflow(name) }
         let workflow = definition.workflow
         if let schema = workflow.input {
             let problems = InputValidator.problems(of: input, against: schema)

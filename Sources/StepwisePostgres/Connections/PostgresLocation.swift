@@ -44,8 +44,10 @@ public struct PostgresLocation: Sendable, CustomStringConvertible, CustomReflect
 
     /// TLS as libpq's `sslmode`: `prefer` and `require` encrypt without checking the server's
     /// certificate (self-signed ones are common) unless `sslrootcert` names who may sign it,
-    /// `verify-ca` checks its chain, `verify-full` its chain and host name; the chain ends at the
-    /// `sslrootcert` file's certificates, or the system's roots without one.
+    /// `verify-ca` checks its chain against the `sslrootcert` file, `verify-full` its chain and
+    /// host name against that file or the system's roots (none given, or `sslrootcert=system`).
+    /// As libpq, `verify-ca` needs a file of the user's: against the system's roots, any
+    /// certificate a public CA issued for any name would pass.
     private static func tls(mode: PostgresURLParameters.SSLMode, rootCertificates path: String?) throws(PostgresStoreError)
         -> (PostgresConnection.Configuration.TLS, PostgresClient.Configuration.TLS)
     {
@@ -53,8 +55,15 @@ public struct PostgresLocation: Sendable, CustomStringConvertible, CustomReflect
             guard path == nil else { throw .badLocation("the PostgreSQL URL's sslrootcert needs TLS, which sslmode=disable turns off") }
             return (.disable, .disable)
         }
+        let system = path == "system"
+        guard !system || mode == .verifyFull else {
+            throw .badLocation("the PostgreSQL URL's sslrootcert=system needs sslmode=verify-full (as libpq's)")
+        }
+        guard mode != .verifyCA || (path != nil && !system) else {
+            throw .badLocation("sslmode=verify-ca needs sslrootcert, the CA file that signed the server's certificate; verify-full checks the host name against the system's roots")
+        }
         var configuration = TLSConfiguration.makeClientConfiguration()
-        if let path { configuration.trustRoots = .certificates(try certificates(in: path)) }
+        if let path, !system { configuration.trustRoots = .certificates(try certificates(in: path)) }
         switch mode {
         case .verifyFull: break
         case .verifyCA: configuration.certificateVerification = .noHostnameVerification

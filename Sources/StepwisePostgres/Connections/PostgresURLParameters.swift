@@ -19,7 +19,8 @@ struct PostgresURLParameters: Sendable {
 
     /// `sslmode`: `prefer` unless the URL says otherwise, as libpq's.
     var sslMode = SSLMode.prefer
-    /// `sslrootcert`: a PEM file of the certificates that may sign the server's.
+    /// `sslrootcert`: a PEM file of the certificates that may sign the server's, or `system`
+    /// (the system's roots, with `verify-full` only).
     var rootCertificates: String?
     /// `application_name`: what `pg_stat_activity` shows for the node's connections.
     var applicationName = "stepwise"

@@ -13,7 +13,7 @@ import StepwiseRuntime
 /// makes work due tells every node (`LISTEN`/`NOTIFY`).
 ///
 /// A service: its connection pool runs from `open` until `run` ends at shutdown (or `close`).
-public final class PostgresStore: Store, Service {
+public final class PostgresStore: Store, Service, CustomReflectable {
     private let pool: PostgresPool
     /// The threads transactions run on: each waits for its statements' answers in turn.
     let workers: NIOThreadPool
@@ -22,6 +22,10 @@ public final class PostgresStore: Store, Service {
 
     /// The channel commits that make work due notify.
     static let workChannel = "stepwise_work"
+    /// `dump` and debuggers show where the store is, never the pool's configuration, which
+    /// holds the password.
+    public var customMirror: Mirror { Mirror(self, children: ["location": location.named]) }
+
     /// How long a transaction waits for a connection before the store is called unavailable.
     let connectionWait: Duration
     /// How much longer a transaction that has its connection waits for its answers: ours take

@@ -15,12 +15,12 @@ struct ConnectionCount: AvailableConnectionsDelegate {
 
     mutating func connectionOpened() {
         open += 1
-        idle.serverIsFull(open >= maximum)
+        idle.opened(open, of: maximum)
     }
 
     mutating func connectionClosed() {
         open -= 1
-        idle.serverIsFull(open >= maximum)
+        idle.closed(open, of: maximum)
     }
 
     func isAcceptingNewConnections() -> Bool {

@@ -69,12 +69,19 @@ final class ConnectionDeadline {
         idle.busy(channel)
     }
 
+    /// The response's last bytes were handed to the socket: a connection still idle (no request
+    /// began meanwhile) and open is one a full server may ask to close. Not at `responseEnded`,
+    /// whose write has not gone out yet: a close then would lose the response.
+    func responseWritten(on channel: any Channel) {
+        guard phase == .idle, channel.isActive else { return }
+        idle.idling(channel)
+    }
+
     private func enter(_ next: Phase, on channel: any Channel) {
         if phase == .idle, next != .idle { idle.busy(channel) }
         phase = next
         timer?.cancel()
         timer = nil
-        if next == .idle { idle.idling(channel) }
         let limit: Duration
         switch next {
         case .idle: limit = limits.idleTimeout

@@ -25,7 +25,12 @@ final class RequestPartsWatcher: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { deadline.responseEnded(on: context.channel) }
-        context.write(data, promise: promise)
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        deadline.responseEnded(on: context.channel)
+        let written = promise ?? context.eventLoop.makePromise()
+        let channel = context.channel
+        let deadline = NIOLoopBound(deadline, eventLoop: context.eventLoop)
+        written.futureResult.whenSuccess { deadline.value.responseWritten(on: channel) }
+        context.write(data, promise: written)
     }
 }

@@ -7,10 +7,11 @@ import UnixSignals
 /// Reads the workflows folder again on SIGHUP, as nginx reads its configuration: a folder whose
 /// every file validates replaces the workflows served (`WorkflowEngine.reload`), without a
 /// restart or a dropped connection; one with errors is refused, its diagnostics logged, and the
-/// workflows served stay as they were.
+/// workflows served stay as they were. A node without a folder (`--no-runner`) says so: a
+/// SIGHUP sent to every node of a cluster must stop none.
 struct WorkflowReloadService: Service {
     let engine: WorkflowEngine
-    let folder: String
+    let folder: String?
     let logger: Logger
 
     func run() async throws {
@@ -21,6 +22,9 @@ struct WorkflowReloadService: Service {
 
     /// One reload, its outcome logged.
     func reload() async {
+        guard let folder else {
+            return logger.notice("SIGHUP: this node serves no workflows folder (--no-runner, or none at ./workflows); nothing to reload")
+        }
         let read: WorkflowFolder
         do {
             read = try WorkflowFolder(path: folder)

@@ -73,6 +73,9 @@ struct RunnerCommand: AsyncParsableCommand {
     @OptionGroup var logging: LogOptions
 
     func run() async throws {
+        // The runner reads its folder only at start: a SIGHUP sent to every process of a
+        // deployment (a reload of `serve`) must not stop it, as its default action would.
+        signal(SIGHUP, SIG_IGN)
         try logging.bootstrap()
         ProcessMemory.limitArenas()
         let environment = ProcessInfo.processInfo.environment

@@ -111,6 +111,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // SIGHUP reads the workflows folder again once the server runs; until then (the store
+        // opening, its migration) it must not stop the process, as its default action would.
+        signal(SIGHUP, SIG_IGN)
         try logging.bootstrap()
         ProcessMemory.limitArenas()
         let folder = try loadWorkflows()
