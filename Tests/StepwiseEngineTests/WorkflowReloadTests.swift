@@ -1,3 +1,4 @@
+import Foundation
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseTesting
@@ -60,6 +61,28 @@ struct WorkflowReloadTests {
 
             let same = try await engine.reload([try definition(Self.greeter("new")), try definition(Self.fresh)])
             #expect(same.added.isEmpty && same.changed.isEmpty && same.removed.isEmpty && same.unchanged == 2)
+        }
+    }
+
+    @Test("a reload whose schedules the store refuses changes nothing served")
+    func refusedReloadChangesNothing() async throws {
+        let directory = try TemporaryDirectory()
+        try await RunningServer.with([try definition(Self.greeter("old")), try definition(Self.nightly)], directory: directory) { server in
+            // The store reads on but refuses every commit while another file is at its path
+            // (StoreFileGuard): the reload fails as it stores the schedules, after the switch.
+            let path = directory.path("stepwise.db")
+            try FileManager.default.moveItem(atPath: path, toPath: path + ".away")
+            _ = FileManager.default.createFile(atPath: path, contents: Data())
+            await #expect(throws: StoreUnavailable.self) { try await server.engine.reload([try definition(Self.greeter("old"))]) }
+            #expect(await server.engine.workflows.keys.sorted() == ["greeter", "nightly"], "the workflows served before are served still")
+            // Still known: a start is refused by the store (a 503), not as an unknown workflow.
+            do {
+                _ = try await server.engine.start(workflow: "nightly", input: [:])
+                Issue.record("a run was started on a store that refuses commits")
+            } catch {
+                let unavailable = if case .unavailable? = error as? StartError { true } else { false }
+                #expect(unavailable, "refused for another reason: \(error)")
+            }
         }
     }
 
