@@ -78,13 +78,8 @@ public struct PostgresTestDatabase: Sendable {
         guard let admin = StoreKind.postgresURL else { throw PostgresTestSetupError.noServer }
         let location = try PostgresLocation(url: admin)
         let name = "stepwise_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        let connection = try await location.connect(logger: silentLogger)
-        do {
+        try await withConnection(to: location) { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: silentLogger)
-            try await connection.close()
-        } catch {
-            try? await connection.close()
-            throw error
         }
         guard var components = URLComponents(string: admin) else { throw PostgresTestSetupError.noServer }
         components.path = "/" + name
@@ -111,26 +106,31 @@ public struct PostgresTestDatabase: Sendable {
 
     /// The number `query` (a `SELECT count(*)…`) answers on the database of `url`.
     public static func count(url: String, _ query: String) async throws -> Int64 {
-        let connection = try await PostgresLocation(url: url).connect(logger: silentLogger)
-        do {
+        try await withConnection(to: PostgresLocation(url: url)) { connection in
             let rows = try await connection.query(PostgresQuery(unsafeSQL: query), logger: silentLogger)
             var count: Int64 = 0
             for try await value in rows.decode(Int64.self) { count = value }
-            try await connection.close()
             return count
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 
     /// Runs `statements` on the database, one after another, as a node of another version or a
     /// migration's earlier state would write it.
     public func execute(_ statements: [String]) async throws {
-        let connection = try await PostgresLocation(url: url).connect(logger: silentLogger)
-        do {
+        try await Self.withConnection(to: PostgresLocation(url: url)) { connection in
             for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: silentLogger) }
+        }
+    }
+
+    /// Runs `body` with a connection of its own to `location`, closed afterwards whether `body`
+    /// threw or not.
+    @discardableResult
+    private static func withConnection<T>(to location: PostgresLocation, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let connection = try await location.connect(logger: silentLogger)
+        do {
+            let result = try await body(connection)
             try await connection.close()
+            return result
         } catch {
             try? await connection.close()
             throw error

@@ -29,8 +29,7 @@ final class RequestPartsWatcher: ChannelDuplexHandler, RemovableChannelHandler {
         deadline.responseEnded(on: context.channel)
         let written = promise ?? context.eventLoop.makePromise()
         let channel = context.channel
-        let deadline = NIOLoopBound(deadline, eventLoop: context.eventLoop)
-        written.futureResult.whenSuccess { deadline.value.responseWritten(on: channel) }
+        written.futureResult.assumeIsolated().whenSuccess { [deadline] _ in deadline.responseWritten(on: channel) }
         context.write(data, promise: written)
     }
 }
