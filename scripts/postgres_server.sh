@@ -4,7 +4,11 @@
 # postgresql package when no server binaries are found. The server also takes TLS, with a
 # certificate for the name `localhost` only (so that a connection to 127.0.0.1 by address is not
 # one its name checks accept) signed by a CA made for it (DIR/tls/ca.pem; DIR/tls/other-ca.pem is a CA that signed nothing),
-# for the tests of `sslmode=verify-ca`, `verify-full` and `sslrootcert`.
+# for the tests of `sslmode=verify-ca`, `verify-full` and `sslrootcert`. Its database stepwise_cert takes
+# only TLS connections that show a client certificate the CA signed for the user's name (pg_hba `cert`):
+# DIR/tls/client.crt and client.key for the user stepwise, client-encrypted.key the same key under
+# the passphrase in DIR/tls/client-key-password, stranger.crt and stranger.key a certificate for
+# stepwise that the other CA signed. Its Unix-domain socket is in DIR (`host=DIR`).
 #   scripts/postgres_server.sh start [DIR] [PORT]   → prints postgres://stepwise:…@127.0.0.1:PORT/postgres
 #   scripts/postgres_server.sh stop  [DIR]
 set -euo pipefail
@@ -30,10 +34,11 @@ as_owner() {
     fi
 }
 
-# A CA, a server certificate it signs for localhost, and a second CA; made once (the certificate last).
+# A CA, a server certificate it signs for localhost, a second CA, client certificates; made once
+# (the stranger's certificate last).
 make_certificates() {
     local tls="$1/tls"
-    [ -f "$tls/server.crt" ] && return 0
+    [ -f "$tls/stranger.crt" ] && return 0
     mkdir -p "$tls"
     # openssl's progress on standard error only when it fails.
     quiet_openssl() { openssl "$@" 2> "$tls/openssl.log" || { cat "$tls/openssl.log" >&2; return 1; }; }
@@ -45,8 +50,22 @@ make_certificates() {
     quiet_openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
         -extfile "$tls/server.ext" -out "$tls/server.crt"
     chmod 600 "$tls/server.key"
-    [ "$(id -u)" -eq 0 ] && chown -R stepwise-pg "$tls"
+    # The client's files stay their maker's: libpq and Stepwise refuse a key that others can read.
+    [ "$(id -u)" -eq 0 ] && chown -R stepwise-pg "$tls"/ca.* "$tls"/server.* "$tls"
+    sign_client client ca
+    sign_client stranger other-ca
+    printf 'stepwise-key-password\n' > "$tls/client-key-password"
+    quiet_openssl pkey -in "$tls/client.key" -aes256 -passout "file:$tls/client-key-password" -out "$tls/client-encrypted.key"
+    chmod 600 "$tls/client-encrypted.key"
     return 0
+}
+
+# A certificate NAME.crt for the database user stepwise, signed by CA, and its key NAME.key.
+sign_client() {
+    local name="$1" ca="$2"
+    quiet_openssl req -newkey rsa:2048 -nodes -subj "/CN=stepwise" -keyout "$tls/$name.key" -out "$tls/$name.csr"
+    quiet_openssl x509 -req -in "$tls/$name.csr" -CA "$tls/$ca.pem" -CAkey "$tls/$ca.key" -CAcreateserial -days 3650 -out "$tls/$name.crt"
+    chmod 600 "$tls/$name.key"
 }
 
 case "$action" in
@@ -62,10 +81,17 @@ start)
         as_owner "$bindir/initdb" -D "$dir/data" -U stepwise --pwfile="$dir/password" --auth-host=scram-sha-256 --auth-local=scram-sha-256 > "$dir/initdb.log"
     fi
     make_certificates "$dir"
+    # TLS connections to the database stepwise_cert authenticate by client certificate only (the
+    # first line that matches counts).
+    grep -q '^hostssl stepwise_cert' "$dir/data/pg_hba.conf" ||
+        as_owner sed -i '1i hostssl stepwise_cert all 127.0.0.1/32 cert' "$dir/data/pg_hba.conf"
     if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status > /dev/null 2>&1; then
         as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=500 -c fsync=on -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key" start > /dev/null
+            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=500 -c fsync=on -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key -c ssl_ca_file=$dir/tls/ca.pem" start > /dev/null
     fi
+    PGPASSWORD="$password" "$bindir/psql" -X -q -h "$dir" -p "$port" -U stepwise -d postgres -At \
+        -c "SELECT 1 FROM pg_database WHERE datname = 'stepwise_cert'" | grep -q 1 ||
+        PGPASSWORD="$password" "$bindir/psql" -X -q -h "$dir" -p "$port" -U stepwise -d postgres -c "CREATE DATABASE stepwise_cert" > /dev/null
     echo "postgres://stepwise:$password@127.0.0.1:$port/postgres?sslmode=disable"
     ;;
 *)

@@ -20,9 +20,16 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
     }
 
     /// The folder of the test server's TLS files (`STEPWISE_TEST_POSTGRES_TLS`): `ca.pem`, the CA
-    /// that signed its certificate for 127.0.0.1, and `other-ca.pem`, one that signed nothing.
+    /// that signed its certificate for localhost, `other-ca.pem`, one that signed nothing but the
+    /// stranger's, and the client certificates (`scripts/postgres_server.sh` says which).
     public static var postgresTLSDirectory: String? {
         ProcessInfo.processInfo.environment["STEPWISE_TEST_POSTGRES_TLS"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// The folder of the test server's Unix-domain socket (`STEPWISE_TEST_POSTGRES_SOCKETS`: the
+    /// folder `scripts/postgres_server.sh` was given).
+    public static var postgresSocketDirectory: String? {
+        ProcessInfo.processInfo.environment["STEPWISE_TEST_POSTGRES_SOCKETS"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// Whether PostgreSQL must be tested here (CI).

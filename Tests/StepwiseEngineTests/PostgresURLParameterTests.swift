@@ -14,7 +14,7 @@ struct PostgresURLParameterTests {
     @Test(
         "a parameter Stepwise does not read, one given twice, or a value out of range is refused naming it, never the password",
         arguments: [
-            ("?target_session_attrs=read-write", #"parameter "target_session_attrs" is not one Stepwise reads (sslmode, sslrootcert"#),
+            ("?target_session_attrs=read-write", #"parameter "target_session_attrs" is not one Stepwise reads (host, port, sslmode, sslrootcert, sslcert"#),
             ("?sslmode=require&sslmode=disable", "gives sslmode twice"),
             ("?sslmode=verify-sometimes", "sslmode 'verify-sometimes' is not one of disable, prefer, require, verify-ca, verify-full"),
             ("?pool_max_conns=0", "pool_max_conns must be a whole number from 1 to 1000"),
