@@ -326,16 +326,34 @@ def sighup_reloads_the_folder(binary, folder, stub):
     assert status == 200, f"notify: {status} {answer}"
     run = wait_for("the run started before the reloads to end", lambda: (lambda r: r if r["status"] != "running" else None)(run_status(node, waiting)))
     assert run["status"] == "succeeded", f"run started before the reloads: {run}"
+    os.remove(os.path.join(workflows, "broken.yaml"))
+    runner_reloads_too(binary, node, workflows)
     seconds, status = node.terminate(within=30)
     assert status == 0, f"exit status {status}"
-    os.remove(os.path.join(workflows, "broken.yaml"))
-    runner = Node(binary, folder, free_port(), "30s", command="runner")
+    return ("a workflow added served after SIGHUP; a folder with an error refused, the old ones still served; the earlier run "
+            "finished; the runner behind it serves a workflow added and registers its schedule after SIGHUP")
+
+
+def runner_reloads_too(binary, node, workflows):
+    """`stepwise runner` behind `node`: a workflow added to its folder is served after SIGHUP, its
+    run finishes on the engine, and its schedule is registered."""
+    folder = os.path.dirname(workflows)
+    runner = Node(binary, folder, free_port(), "30s", "--qstash-url", node.url(""), "--versions", os.path.join(folder, "versions"),
+                  command="runner")
+    assert request("POST", runner.url("/workflows/later"), {})[0] == 404, "not served by the runner before the reload"
+    with open(os.path.join(workflows, "later.yaml"), "w") as file:
+        file.write("workflow: later\nschedule: [{cron: '0 3 * * *'}]\nsteps:\n  - id: hello\n    set: {text: later}\n"
+                   "output: ${{ steps.hello.text }}\n")
     runner.process.send_signal(signal.SIGHUP)
-    time.sleep(0.5)
-    assert runner.process.poll() is None and request("GET", runner.url("/health"))[0] == 200, f"the runner survives a SIGHUP: {runner.output()}"
+    wait_for("the runner's reload", lambda: "workflows reloaded" in runner.output())
+    assert "added later" in runner.output(), f"the runner's log names what was added: {runner.output()}"
+    later = start(runner, "later")
+    run = wait_for("the runner's run to end", lambda: (lambda r: r if r["status"] != "running" else None)(run_status(node, later)))
+    assert run["status"] == "succeeded" and run["output"] == "later", f"the run through the runner: {run}"
+    schedules = lambda: [s for s in request("GET", node.url("/v2/schedules"))[1] if s["scheduleId"].startswith("stepwise-later-0-")]
+    wait_for("the runner to register the added schedule", schedules)
     seconds, status = runner.terminate(within=30)
     assert status == 0, f"runner exit status {status}"
-    return "a workflow added served after SIGHUP; a folder with an error refused, the old ones still served; the earlier run finished; the runner ignores SIGHUP"
 
 
 def main():

@@ -59,7 +59,7 @@ public struct StepwiseServer: Sendable {
                 availableConnectionsDelegate: connections.count),
             services: [
                 DeliveryService(engine: engine), MemoryTrimService(interval: .seconds(10)),
-                WorkflowReloadService(engine: engine, folder: workflowsFolder, logger: logger),
+                WorkflowReloadService(folder: workflowsFolder, logger: logger) { [engine] in try await engine.reload(Array($0.definitions.values)) },
             ],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -13,6 +13,8 @@ public struct RunningRunner: Sendable {
     public let port: Int
     /// The engine the runner submits to.
     public let engine: RunningServer
+    let endpoint: WorkflowEndpoint
+    let versionsDirectory: String?
 
     /// The endpoint URL of `workflow`.
     public func url(_ workflow: String) -> String { "http://127.0.0.1:\(port)/workflows/\(workflow)" }
@@ -43,13 +45,19 @@ public struct RunningRunner: Sendable {
             do {
                 return try await withApplication("the runner", { server.application(onRunning: $0) }) { port in
                     _ = try await server.registerSchedules(port: port)
-                    return try await body(RunningRunner(port: port, engine: engine))
+                    return try await body(RunningRunner(port: port, engine: engine, endpoint: endpoint, versionsDirectory: versionsDirectory))
                 }
             } catch is ApplicationStartFailure where port != 0 && attempt < 20 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
+    }
+
+    /// Serves `definitions` from now on, as a SIGHUP makes `stepwise runner` serve its folder anew.
+    public func reload(_ definitions: [WorkflowDefinition]) throws -> WorkflowReload {
+        let folder = WorkflowFolder(sources: definitions.map { ("\($0.name).yaml", $0.source) })
+        return endpoint.reload(try DefinitionVersions(folder: folder, keptIn: versionsDirectory))
     }
 
     /// Starts a run of `workflow` through the runner's endpoint; its run id.

@@ -144,6 +144,42 @@ struct SplitDeploymentTests {
         }
     }
 
+    @Test(
+        "a reload of the runner's workflows serves added and changed ones at once and stops serving removed ones; a run started before finishes on its version, even without a versions folder"
+    )
+    func reloadedRunner() async throws {
+        func waiter(_ answer: String) throws -> WorkflowDefinition {
+            try definition("""
+                workflow: waiter
+                steps:
+                  - id: decision
+                    wait_for_event: {event: "go-${{ input.key }}", timeout: 60s}
+                output: {answer: \(answer), received: "${{ steps.decision.received }}"}
+                """)
+        }
+        let gone = try definition("workflow: gone\nsteps:\n  - {id: one, set: {a: 1}}\noutput: ${{ steps.one.a }}\n")
+        let fresh = try definition("workflow: fresh\nsteps:\n  - {id: one, set: {a: 2}}\noutput: ${{ steps.one.a }}\n")
+        try await RunningServer.with([]) { engine in
+            try await RunningRunner.with([waiter("first"), gone], engine: engine) { runner in
+                let before = try await runner.start("waiter", #"{"key":"a"}"#)
+                _ = try await eventually("the first waiter to park") { try await engine.store.waiters(event: "go-a").first }
+                #expect(try await send(.POST, runner.url("fresh"), body: "{}").status == 404)
+
+                let change = try runner.reload([waiter("second"), fresh])
+                #expect(change == WorkflowReload(before: ["waiter": try waiter("first"), "gone": gone], after: ["waiter": try waiter("second"), "fresh": fresh]))
+                #expect("\(change)" == "added fresh; changed waiter; removed gone; 0 unchanged")
+                #expect(try await send(.POST, runner.url("gone"), body: "{}").status == 404)
+                #expect(try await finishedRun(try await runner.start("fresh", "{}"), in: engine.store).output == 2)
+                let after = try await runner.start("waiter", #"{"key":"b"}"#)
+                _ = try await eventually("the second waiter to park") { try await engine.store.waiters(event: "go-b").first }
+
+                for key in ["a", "b"] { #expect(try await send(.POST, engine.url("/v2/notify/go-\(key)"), body: "{}").status == 200) }
+                #expect(try await finishedRun(before, in: engine.store).output == ["answer": "first", "received": true])
+                #expect(try await finishedRun(after, in: engine.store).output == ["answer": "second", "received": true])
+            }
+        }
+    }
+
     @Test func aCallGoesThroughQStashUnlessItCarriesASecretWhichNeverLeavesTheRunner() async throws {
         try await CountingServer.with { api in
             let secret = "sk-split-\(UUID().uuidString)"

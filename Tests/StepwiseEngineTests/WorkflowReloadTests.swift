@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseTesting
@@ -68,21 +69,22 @@ struct WorkflowReloadTests {
     func refusedReloadChangesNothing() async throws {
         let directory = try TemporaryDirectory()
         try await RunningServer.with([try definition(Self.greeter("old")), try definition(Self.nightly)], directory: directory) { server in
-            // The store reads on but refuses every commit while another file is at its path
-            // (StoreFileGuard): the reload fails as it stores the schedules, after the switch.
-            let path = directory.path("stepwise.db")
-            try FileManager.default.moveItem(atPath: path, toPath: path + ".away")
-            _ = FileManager.default.createFile(atPath: path, contents: Data())
-            await #expect(throws: StoreUnavailable.self) { try await server.engine.reload([try definition(Self.greeter("old"))]) }
-            #expect(await server.engine.workflows.keys.sorted() == ["greeter", "nightly"], "the workflows served before are served still")
-            // Still known: a start is refused by the store (a 503), not as an unknown workflow.
-            do {
-                _ = try await server.engine.start(workflow: "nightly", input: [:])
-                Issue.record("a run was started on a store that refuses commits")
-            } catch {
-                let unavailable = if case .unavailable? = error as? StartError { true } else { false }
-                #expect(unavailable, "refused for another reason: \(error)")
+            // The store refuses to change its schedules (a trigger another connection made), so
+            // the reload fails as it stores them, after the switch. (Moving the store file away
+            // instead failed the reload at a read, before the switch, whenever the read opened a
+            // new connection.)
+            let other = try DatabaseQueue(path: directory.path("stepwise.db"))
+            try await other.write { db in
+                for change in ["INSERT", "DELETE"] {
+                    try db.execute(sql: "CREATE TRIGGER refuse_\(change) BEFORE \(change) ON schedules BEGIN SELECT RAISE(ABORT, 'schedules refused'); END")
+                }
             }
+            try other.close()
+            await #expect { try await server.engine.reload([try definition(Self.greeter("old"))]) } throws: { "\($0)".contains("schedules refused") }
+            #expect(await server.engine.workflows.keys.sorted() == ["greeter", "nightly"], "the workflows served before are served still")
+            #expect(try await server.store.schedules().map(\.workflow) == ["nightly"])
+            let run = try await server.engine.start(workflow: "nightly", input: [:]).run
+            #expect(try await finishedRun(run.id, in: server.store).status == .succeeded)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import StepwiseExpressions
 import StepwiseLanguage
 import StepwiseProtocol
@@ -10,7 +11,8 @@ import StepwiseRuntime
 /// the runner needs comes from the request (the log, `Upstash-Retried`, the pinned version), so
 /// it works behind Stepwise's engine or Upstash QStash alike, and keeps no state but a cache.
 public struct WorkflowEndpoint: Sendable {
-    let versions: DefinitionVersions
+    /// The versions served, which a reload replaces (`reload`); each request reads them once.
+    private let served: ServedVersions
     let runner: WorkflowRunner
     let qstash: QStashClient
     /// Verifies `Upstash-Signature` when signing keys are configured.
@@ -35,11 +37,25 @@ public struct WorkflowEndpoint: Sendable {
             clock: clock)
     }
 
+    /// The versions served now.
+    var versions: DefinitionVersions { served.versions.withLock { $0 } }
+
+    /// Serves `versions` from now on (a reload of the workflows folder): new runs start on their
+    /// current versions, and every version known before stays known to the runs pinned to it.
+    public func reload(_ versions: DefinitionVersions) -> WorkflowReload {
+        for definition in versions.all.values { runner.register(definition.workflow, hash: definition.hash) }
+        return served.versions.withLock { served in
+            let before = served.current
+            served = versions.keeping(served)
+            return WorkflowReload(before: before, after: served.current)
+        }
+    }
+
     private init(
         versions: DefinitionVersions, runner: WorkflowRunner, qstash: QStashClient, signingKeys: SigningKeys?, secrets: any SecretSource,
         http: any HTTPTransport, events: EndpointEventLog, clock: @escaping @Sendable () -> TimestampValue
     ) {
-        self.versions = versions
+        served = ServedVersions(versions)
         self.runner = runner
         self.qstash = qstash
         verifier = signingKeys.map(SignatureVerifier.init(keys:))
@@ -219,5 +235,14 @@ public struct WorkflowEndpoint: Sendable {
     static func retries(of workflow: Workflow) -> Int {
         let attempts = workflow.allSteps.map { $0.retry?.attempts ?? workflow.retries + 1 }.max() ?? 1
         return max(3, attempts - 1)
+    }
+}
+
+/// The versions an endpoint serves, shared by its copies and replaced by a reload.
+private final class ServedVersions: Sendable {
+    let versions: Mutex<DefinitionVersions>
+
+    init(_ versions: DefinitionVersions) {
+        self.versions = Mutex(versions)
     }
 }

@@ -30,6 +30,17 @@ public struct DefinitionVersions: Sendable {
         self.all = all
     }
 
+    private init(current: [String: WorkflowDefinition], all: [String: WorkflowDefinition]) {
+        self.current = current
+        self.all = all
+    }
+
+    /// These versions, plus every one `earlier` knew: a version served before a reload stays
+    /// known to the runs pinned to it even if its kept file is gone.
+    public func keeping(_ earlier: DefinitionVersions) -> DefinitionVersions {
+        DefinitionVersions(current: current, all: all.merging(earlier.all) { now, _ in now })
+    }
+
     /// The kept versions whose file still validates and hashes to the name it was kept under.
     private static func kept(in directory: String) -> [WorkflowDefinition] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

@@ -1,7 +1,6 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
-import Synchronization
 import StepwiseRunner
 
 /// `stepwise runner` as a service: the workflows of a folder served as Upstash Workflow endpoints
@@ -13,20 +12,26 @@ public struct RunnerServer: Sendable {
     let port: Int
     let baseURL: String?
     let limits: ConnectionLimits
+    /// The folder read again on SIGHUP, and where its versions are kept; `nil`: no reload.
+    let folders: (workflows: String, versions: String?)?
     let logger: Logger
     let shutdown = ShutdownNotice()
+    /// The task registering the schedules, started once the server listens, again after a reload.
+    private let registration = ScheduleRegistrationLoop()
 
     /// A runner serving `endpoint` on `host:port`, registered with its orchestrator as `baseURL`
-    /// (`nil`: the address requests name in `Host`).
+    /// (`nil`: the address requests name in `Host`); on SIGHUP it serves `folders.workflows`
+    /// anew, keeping its versions in `folders.versions`.
     public init(
         endpoint: WorkflowEndpoint, host: String, port: Int, baseURL: String?, limits: ConnectionLimits = ConnectionLimits(),
-        logger: Logger = Logger(label: "stepwise-runner")
+        reloading folders: (workflows: String, versions: String?)? = nil, logger: Logger = Logger(label: "stepwise-runner")
     ) {
         self.endpoint = endpoint
         self.host = host
         self.port = port
         self.baseURL = baseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.limits = limits
+        self.folders = folders
         self.logger = logger
     }
 
@@ -43,6 +48,7 @@ public struct RunnerServer: Sendable {
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "stepwise-runner",
                 availableConnectionsDelegate: connections.count),
+            services: [reloadService],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
@@ -55,12 +61,27 @@ public struct RunnerServer: Sendable {
     public func run(
         shutdownTimeout: Duration = .seconds(30), drainDelay: Duration = .zero, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        let registration = Mutex<Task<Void, Never>?>(nil)
-        defer { registration.withLock { $0?.cancel() } }
+        defer { registration.cancel() }
         try await application { port in
             await onRunning(port)
-            registration.withLock { $0 = Task { await keepRegisteringSchedules(port: port) } }
+            registerSchedules(listeningOn: port)
         }.runService(stoppingWithin: shutdownTimeout, drain: ShutdownDrain(notice: shutdown, delay: drainDelay, logger: logger))
+    }
+
+    /// The reload of the workflows folder on SIGHUP: the versions of a folder that validates are
+    /// served and kept, and the schedules registered anew (those of removed entries deleted).
+    private var reloadService: WorkflowReloadService {
+        WorkflowReloadService(folder: folders?.workflows, logger: logger) { [endpoint, folders] folder in
+            let change = endpoint.reload(try DefinitionVersions(folder: folder, keptIn: folders?.versions))
+            registerSchedules(listeningOn: nil)
+            return change
+        }
+    }
+
+    /// (Re)starts registering the schedules, on `port` once the server listens (`nil`: the port
+    /// it listens on, if it does yet).
+    private func registerSchedules(listeningOn port: Int?) {
+        registration.restart(port: port) { port in await keepRegisteringSchedules(port: port) }
     }
 
     /// Registers the workflows' `schedule` entries with the orchestrator as schedules of the

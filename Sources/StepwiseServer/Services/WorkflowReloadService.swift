@@ -1,18 +1,19 @@
 import Logging
 import ServiceLifecycle
-import StepwiseEngine
 import StepwiseRuntime
 import UnixSignals
 
 /// Reads the workflows folder again on SIGHUP, as nginx reads its configuration: a folder whose
-/// every file validates replaces the workflows served (`WorkflowEngine.reload`), without a
-/// restart or a dropped connection; one with errors is refused, its diagnostics logged, and the
-/// workflows served stay as they were. A node without a folder (`--no-runner`) says so: a
-/// SIGHUP sent to every node of a cluster must stop none.
+/// every file validates replaces the workflows served (`apply`: `WorkflowEngine.reload` in
+/// `serve`, `WorkflowEndpoint.reload` in `runner`), without a restart or a dropped connection;
+/// one with errors is refused, its diagnostics logged, and the workflows served stay as they
+/// were. A node without a folder (`--no-runner`) says so: a SIGHUP sent to every node of a
+/// cluster must stop none.
 struct WorkflowReloadService: Service {
-    let engine: WorkflowEngine
     let folder: String?
     let logger: Logger
+    /// Serves a folder that validated; what changed, or an error when nothing did.
+    let apply: @Sendable (WorkflowFolder) async throws -> WorkflowReload
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
@@ -35,10 +36,10 @@ struct WorkflowReloadService: Service {
             return logger.error("workflows not reloaded: \(folder) has errors; still serving the workflows loaded before\n\(read.diagnosticsText)")
         }
         do {
-            let change = try await engine.reload(Array(read.definitions.values))
+            let change = try await apply(read)
             logger.notice("workflows reloaded from \(folder): \(change)")
         } catch {
-            logger.error("workflows not reloaded: the store failed (\(error)); still serving the workflows loaded before")
+            logger.error("workflows not reloaded: \(error); still serving the workflows loaded before")
         }
     }
 }

@@ -73,8 +73,8 @@ struct RunnerCommand: AsyncParsableCommand {
     @OptionGroup var logging: LogOptions
 
     func run() async throws {
-        // The runner reads its folder only at start: a SIGHUP sent to every process of a
-        // deployment (a reload of `serve`) must not stop it, as its default action would.
+        // SIGHUP reads the workflows folder again once the server runs; until then it must not
+        // stop the runner, as its default action would.
         signal(SIGHUP, SIG_IGN)
         try logging.bootstrap()
         ProcessMemory.limitArenas()
@@ -110,7 +110,8 @@ struct RunnerCommand: AsyncParsableCommand {
         let signing = keys == nil ? "deliveries are not verified (no signing keys)" : "deliveries must be signed"
         let banner = "stepwise runner serving \(folder.definitions.count) workflow(s) [\(names)] on http://\(host):"
         let detail = " with \(connection); \(signing)"
-        let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: connections.limits(maximumMessageBytes: maxDeliveryBytes))
+        let server = RunnerServer(endpoint: endpoint, host: host, port: port, baseURL: base, limits: connections.limits(maximumMessageBytes: maxDeliveryBytes),
+            reloading: (workflows, versions))
         try await ListenPort.serving(host: host, port: port) {
             try await server.run(shutdownTimeout: shutdownTimeout.duration, drainDelay: drain.drainDelay.duration) { port in
                 logging.announce(banner + String(port) + detail)

@@ -1,6 +1,5 @@
-import StepwiseRuntime
-
-/// What a reload of the served workflows changed, by workflow name (`WorkflowEngine.reload`).
+/// What a reload of the served workflows changed, by workflow name (`WorkflowEngine.reload`, a
+/// runner's `WorkflowEndpoint.reload`).
 public struct WorkflowReload: Sendable, Equatable, CustomStringConvertible {
     /// Workflows served now that were not before.
     public let added: [String]
@@ -11,7 +10,8 @@ public struct WorkflowReload: Sendable, Equatable, CustomStringConvertible {
     /// How many workflows are served as they were.
     public let unchanged: Int
 
-    init(before: [String: WorkflowDefinition], after: [String: WorkflowDefinition]) {
+    /// The change from the workflows served `before` to those served `after`, by name.
+    public init(before: [String: WorkflowDefinition], after: [String: WorkflowDefinition]) {
         added = after.keys.filter { before[$0] == nil }.sorted()
         changed = after.compactMap { name, definition in before[name].flatMap { $0.hash == definition.hash ? nil : name } }.sorted()
         removed = before.keys.filter { after[$0] == nil }.sorted()
