@@ -289,6 +289,20 @@ struct SQLiteStoreTests {
             // Another file at the path is not the one opened either.
             _ = FileManager.default.createFile(atPath: path + suffix, contents: Data())
             await refused("a run's start") { _ = try await store.createRun(s.newRun("lost", at: 1)) }
+            // Reads at once make the pool open readers, which would read the empty file ("no
+            // such table"): each reads the store opened, or is refused.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        do {
+                            #expect(try await store.run(id: "before") != nil)
+                        } catch {
+                            #expect(StoreUnavailable.meant(by: error) != nil, "a read with \(path + suffix) replaced: \(error)")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
             try FileManager.default.removeItem(atPath: path + suffix)
             try FileManager.default.moveItem(atPath: moved, toPath: path + suffix)
             _ = try await store.createRun(s.newRun("after", at: 2))

@@ -12,7 +12,8 @@ import StepwiseEngine
 /// process opened (deleted, or replaced by another file): SQLite would go on writing to the
 /// unlinked file, and everything acknowledged from then on would be gone at the next start. A
 /// commit it refuses rolls back, and the store answers as unavailable (503) until the file is
-/// back. A `stat` of each file a commit, a few microseconds beside its fsync.
+/// back. A `stat` of each file a commit, a few microseconds beside its fsync. A connection opened
+/// meanwhile (a reader the pool adds) is refused too: it would read whatever file is at the path.
 final class StoreFileGuard: TransactionObserver, Sendable {
     private let path: String
     private let database: FileIdentity
@@ -31,8 +32,14 @@ final class StoreFileGuard: TransactionObserver, Sendable {
 
     /// Throws when the files are not the ones opened.
     func check() throws {
-        guard FileIdentity(path: path) == database else { throw Self.replaced(path) }
+        try checkDatabaseFile()
         if let log, FileIdentity(path: path + "-wal") != log { throw Self.replaced(path + "-wal") }
+    }
+
+    /// Throws when the database file is not the one opened (what a new connection opens; its
+    /// write-ahead log it shares with the others).
+    func checkDatabaseFile() throws {
+        guard FileIdentity(path: path) == database else { throw Self.replaced(path) }
     }
 
     private static func replaced(_ file: String) -> StoreUnavailable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseRuntime
@@ -45,7 +46,11 @@ public final class SQLiteStore: Store {
         try StoreFilePermissions.createPrivately(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // The guard exists once the store is migrated; from then on a connection the pool opens
+        // (a reader, lazily) must find the file it guards, or it would read another database.
+        let openedGuard = Mutex<StoreFileGuard?>(nil)
         configuration.prepareDatabase { db in
+            try openedGuard.withLock { $0 }?.checkDatabaseFile()
             try db.cachedStatement(sql: "PRAGMA foreign_keys = ON").execute()
             // Statement journals and `RETURNING` buffers are SQLite's temporary files, by default
             // in /var/tmp: written through the file system on most commits. In memory they take
@@ -65,6 +70,7 @@ public final class SQLiteStore: Store {
         try SQLiteSchema.migrate(pool)
         // After the migrations, which create the write-ahead log.
         let fileGuard = try StoreFileGuard(path: path)
+        openedGuard.withLock { $0 = fileGuard }
         pool.writeWithoutTransaction { db in db.add(transactionObserver: fileGuard, extent: .databaseLifetime) }
         return (pool, fileGuard)
     }
