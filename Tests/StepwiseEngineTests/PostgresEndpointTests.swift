@@ -38,6 +38,7 @@ struct PostgresEndpointTests {
             ("?sslpassword=\(password)", "sslpassword needs sslkey"),
             ("?sslcert=/nonexistent/c.pem&sslkey=/nonexistent/k.pem&sslpassword=\(password)", #"sslcert file "/nonexistent/c.pem" cannot be read"#),
             ("?sslcert=", "sslcert names no file"),
+            ("?sslrootcert=/dev/zero", #"sslrootcert file "/dev/zero" cannot be read"#),
             ("?port=0", "port must be a whole number from 1 to 65535"),
             ("?host=", "host parameter must name a host or a socket's directory"),
         ])

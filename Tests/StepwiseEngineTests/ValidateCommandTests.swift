@@ -90,6 +90,54 @@ struct ValidateCommandTests {
                 "a link named alone says why, as inside a folder: \(alone.standardOutput)\(alone.standardError)")
     }
 
+    @Test("a pipe, a device and a file past 8 MiB named like workflow files are refused at once, never read to their end")
+    func specialFilesAreRefused() throws {
+        _ = try write("good.yaml", "workflow: good\nsteps:\n  - id: done\n    return: 1\n")
+        #expect(mkfifo(directory.path("pipe.yaml"), 0o644) == 0)
+        try FileManager.default.createSymbolicLink(atPath: directory.path("zero.yaml"), withDestinationPath: "/dev/zero")
+        let big = try #require(FileHandle(forWritingAtPath: try write("big.yaml", "workflow: big\n")))
+        try big.truncate(atOffset: UInt64(8 << 20) + 1)
+        try big.close()
+        let validated = try stepwise("validate", directory.url.path)
+        #expect(validated.status == 1)
+        for (file, reason) in [
+            ("pipe.yaml", "it is not a regular file"), ("zero.yaml", "it is not a regular file"), ("big.yaml", "it is larger than 8 MiB"),
+        ] {
+            #expect(validated.standardOutput.contains("\(file):") && validated.standardOutput.contains("cannot read the file: \(reason)"), "\(validated.standardOutput)")
+        }
+        let alone = try stepwise("validate", directory.path("pipe.yaml"))
+        #expect(alone.status == 1 && alone.standardOutput.contains("it is not a regular file"), "\(alone.standardOutput)\(alone.standardError)")
+    }
+
+    @Test("a folder that cannot be listed is an error naming it, for validate and serve, never a folder without workflows")
+    func unlistableFolders() throws {
+        // Root lists any folder: the commands run as nobody then, which needs a way in.
+        let asRoot = geteuid() == 0
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.url.path)
+        let workflows = directory.path("workflows")
+        try FileManager.default.createDirectory(atPath: workflows + "/locked", withIntermediateDirectories: true)
+        _ = try write("workflows/good.yaml", "workflow: good\nsteps:\n  - id: done\n    return: 1\n")
+        _ = try write("workflows/locked/hidden.yaml", "workflow: hidden\nsteps:\n  - id: done\n    return: 1\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: workflows + "/locked")
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: workflows + "/locked") }
+        func command(_ arguments: String...) throws -> CommandResult {
+            let executable = try #require(stepwiseExecutable).path
+            let result = try ChildProcess.run(asRoot ? "/usr/sbin/runuser" : executable, (asRoot ? ["-u", "nobody", "--", executable] : []) + arguments)
+            return CommandResult(
+                status: result.status, standardOutput: String(decoding: result.standardOutput, as: UTF8.self),
+                standardError: String(decoding: result.standardError, as: UTF8.self))
+        }
+        let validated = try command("validate", workflows)
+        #expect(validated.status == 1, "\(validated.standardOutput)\(validated.standardError)")
+        #expect(validated.standardOutput.contains("locked:") && validated.standardOutput.contains("it is a folder that cannot be listed (permission denied)"),
+                "\(validated.standardOutput)")
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: workflows)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: workflows) }
+        let served = try command("serve", "--workflows", workflows, "--port", "1", "--store", "sqlite:/nonexistent/store.db", "--token", "t")
+        #expect(served.status != 0 && served.standardError.contains("it is a folder that cannot be listed (permission denied)"), "\(served.standardError)")
+        #expect(!served.standardError.contains("serving 0 workflow"))
+    }
+
     @Test("one file checked alone: an invoke of a workflow in its folder passes, of one that is nowhere is reported; a file next to it that is not a workflow is read only for invoke")
     func invokedNeighbours() throws {
         _ = try write("child.yaml", "workflow: child\nsteps:\n  - id: done\n    return: 1\n")

@@ -1,6 +1,7 @@
 /// Where connections to the database go: a host and port over TCP, or the Unix-domain socket a
 /// server on the same machine listens on in a directory (libpq's `host=/var/run/postgresql`).
 public enum PostgresEndpoint: Sendable, Equatable {
+    /// A host name or address (IPv6 without brackets) and a TCP port.
     case network(host: String, port: Int)
     /// The socket `.s.PGSQL.<port>` in `directory`, as PostgreSQL names it.
     case socket(directory: String, port: Int)

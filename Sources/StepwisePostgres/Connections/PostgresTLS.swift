@@ -59,7 +59,10 @@ struct PostgresTLS: Sendable {
     }
 
     static func certificates(in path: String, parameter: String) throws(PostgresStoreError) -> [NIOSSLCertificate] {
-        guard FileManager.default.isReadableFile(atPath: path) else {
+        // A pipe would block the start until something wrote to it.
+        guard FileManager.default.isReadableFile(atPath: path),
+            (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType == .typeRegular
+        else {
             throw .badLocation("the PostgreSQL URL's \(parameter) file \(path.debugDescription) cannot be read")
         }
         guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
