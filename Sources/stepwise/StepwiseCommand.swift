@@ -18,6 +18,9 @@ struct StepwiseCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        // serve and runner reload on SIGHUP once they run; until then, arguments being parsed, it
+        // must not stop them, as its default action would.
+        if ["serve", "runner"].contains(CommandLine.arguments.dropFirst().first) { signal(SIGHUP, SIG_IGN) }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -248,6 +248,12 @@ struct OrchestrationCommandTests {
         let offline = try await cli("waiters", "go", "--server", "http://127.0.0.1:9")
         #expect(offline.status != 0)
         #expect(offline.standardError.contains("cannot reach the Stepwise server at http://127.0.0.1:9"), "\(offline.standardError)")
+        // A password in the server URL is never printed.
+        let withPassword = try await cli("waiters", "go", "--server", "http://someone:pw-do-not-print@127.0.0.1:9")
+        #expect(withPassword.standardError.contains("cannot reach the Stepwise server at http://***@127.0.0.1:9"), "\(withPassword.standardError)")
+        let unusable = try await cli("waiters", "go", "--server", "ftp://someone:pw-do-not-print@127.0.0.1:9")
+        #expect(unusable.status == 2)
+        for output in [withPassword, unusable] { #expect(!(output.standardError + output.standardOutput).contains("pw-do-not-print")) }
     }
 
     @Test("a token with a control character (a newline from $(cat …)) is a usage error naming where it came from, never printed")

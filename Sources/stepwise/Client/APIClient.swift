@@ -26,7 +26,9 @@ struct APIClient {
     /// The failure to reach the server, its cause in words (never the request's headers, which
     /// hold the token).
     private func unreachable(_ error: any Error) -> CommandFailure {
-        .unreachable("cannot reach the Stepwise server at \(server): \(TransportErrorText.describe(error)) (is `stepwise serve` running?)")
+        // A password in the URL's userinfo is never printed (nor sent: the token is the credential).
+        .unreachable(
+            "cannot reach the Stepwise server at \(OutgoingRequest.withoutUserInfo(server)): \(TransportErrorText.describe(error)) (is `stepwise serve` running?)")
     }
 
     /// Sends a request and returns the status and the JSON body (`null` when empty).
@@ -131,10 +133,11 @@ struct ServerOption: ParsableArguments {
         try AccessToken.checkFile(explicit: token)
         // The value may come from $STEPWISE_SERVER rather than the command line: name both.
         guard let url = URL(string: server), OutgoingRequest.isRequestable(url) else {
-            throw ValidationError("the server URL '\(server)' (--server, $STEPWISE_SERVER) is not an http(s) URL like http://127.0.0.1:8080")
+            throw ValidationError(
+                "the server URL '\(OutgoingRequest.withoutUserInfo(server))' (--server, $STEPWISE_SERVER) is not an http(s) URL like http://127.0.0.1:8080")
         }
         if let problem = OutgoingRequest.authorityProblem(url) {
-            throw ValidationError("the server URL '\(server)' (--server, $STEPWISE_SERVER) cannot be used: \(problem)")
+            throw ValidationError("the server URL '\(OutgoingRequest.withoutUserInfo(server))' (--server, $STEPWISE_SERVER) cannot be used: \(problem)")
         }
     }
 }
