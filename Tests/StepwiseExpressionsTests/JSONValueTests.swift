@@ -267,6 +267,21 @@ struct JSONValueTests {
             message: "nesting deeper than 512 levels", offset: 512 * 5),
     ]
 
+    @Test("a value a run keeps nests at most 500 levels, read or built; a record wrapping it reads back up to 512")
+    func valueNesting() throws {
+        func nested(_ levels: Int) -> String { String(repeating: #"{"w":"#, count: levels) + "1" + String(repeating: "}", count: levels) }
+        let deepest = try Value(valueJSON: nested(Value.maximumNesting))
+        #expect(!deepest.isNested(deeperThan: 500) && deepest.isNested(deeperThan: 499))
+        #expect(throws: JSONSyntaxError.self) { try Value(valueJSON: nested(501)) }
+        // A step's result around it, and a journal entry around that, still read back.
+        let record: Value = ["out": ["body": deepest]]
+        #expect(try Value(json: record.jsonText()) == record)
+        #expect(throws: EvaluationError.tooDeepToKeep) {
+            try Parser.parse("{'w': v}").evaluate(["v": deepest])
+        }
+        #expect(try Parser.parse("v").evaluate(["v": deepest]) == deepest, "a variable was bounded where it was made")
+    }
+
     @Test("malformed input is a JSONSyntaxError with the offset of the problem", arguments: malformed)
     func malformedInput(_ sample: MalformedJSONSample) throws {
         let error = try #require(jsonError(sample.text), "accepted: \(sample.text)")

@@ -208,6 +208,35 @@ struct GroupInterpreterTests {
         #expect(distinct.finish.output?.jsonText() == #"{"1":"one","two":2}"#, "keys that stay distinct are written as strings")
     }
 
+    @Test("a value nested deeper than 500 levels fails the step, the output or the invoke that builds it, which JSON could not read back")
+    func valuesTooDeepToKeep() async throws {
+        var input: Value = 1
+        for _ in 0..<499 { input = ["w": input] }
+        let wrapped = try await base.run("""
+            workflow: test
+            steps:
+              - id: wrap
+                set: {w: {w: {w: "${{ input }}"}}}
+            output: ${{ steps.wrap }}
+            """, input: input)
+        #expect(wrapped.finish.status == "failed")
+        #expect(wrapped.finish.error?.message.contains("nested deeper than 500 levels") == true, "\(String(describing: wrapped.finish.error))")
+        #expect(wrapped.finish.error?.step == "wrap")
+        let output = try await base.run("""
+            workflow: test
+            steps:
+              - id: ok
+                set: {n: 1}
+            output: {w: "${{ input }}"}
+            """, input: ["w": input])
+        #expect(output.finish.error?.message.contains("nested deeper than 500 levels") == true, "\(String(describing: output.finish.error))")
+        #expect(output.finish.error?.step == "output")
+        // 500 levels are kept, and the set step's result around them (the records that hold it read
+        // back up to 512).
+        let kept = try await base.run("workflow: test\nsteps:\n  - id: ok\n    set: {v: {w: \"${{ input }}\"}}\noutput: ${{ steps.ok }}\n", input: input)
+        #expect(kept.finish.output == ["v": ["w": input]])
+    }
+
     @Test("a value that doubles by sharing is refused once it is larger than the limit written as JSON: in an expression, a step's result, a return or the output; a step's catch sees it")
     func valuesTooLargeToWrite() async throws {
         let expression = try await base.run("""

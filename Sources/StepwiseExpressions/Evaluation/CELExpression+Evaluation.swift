@@ -8,8 +8,10 @@ extension CELExpression {
         let evaluator = ExpressionEvaluator(budget: EvaluationBudget(limits))
         let value = try evaluator.evaluate(self, in: Scope(variables))
         // A part of a variable is as large as the variable, which was bounded where it was made.
-        guard !isSelection, value.isWritten(largerThan: limits.maximumWrittenBytes) else { return value }
-        throw .tooLargeToWrite(limits)
+        guard !isSelection else { return value }
+        if value.isWritten(largerThan: limits.maximumWrittenBytes) { throw .tooLargeToWrite(limits) }
+        if value.isNested(deeperThan: Value.maximumNesting) { throw .tooDeepToKeep }
+        return value
     }
 
     /// Whether the expression only selects a part of a variable (`steps.fetch.body`, `input.items[0]`).

@@ -3,14 +3,18 @@
 /// Integers without fraction or exponent become `int` when they fit in 64 bits signed, `uint` when
 /// they fit unsigned, and `double` otherwise. Duplicate object keys are an error, not a silent overwrite.
 struct JSONReader {
+    /// The deepest document read: records wrap the values they hold (`Value.maximumNesting`) in
+    /// a few levels of their own, which stay within it.
     static let maximumDepth = 512
 
     private let bytes: [UInt8]
+    private let maximumDepth: Int
     private var position = 0
     private var depth = 0
 
-    init(_ text: String) {
+    init(_ text: String, maximumDepth: Int = Self.maximumDepth) {
         bytes = Array(text.utf8)
+        self.maximumDepth = maximumDepth
     }
 
     mutating func readDocument() throws(JSONSyntaxError) -> Value {
@@ -53,7 +57,7 @@ struct JSONReader {
     ) throws(JSONSyntaxError) -> Value {
         depth += 1
         defer { depth -= 1 }
-        guard depth <= Self.maximumDepth else { throw error("nesting deeper than \(Self.maximumDepth) levels") }
+        guard depth <= maximumDepth else { throw error("nesting deeper than \(maximumDepth) levels") }
         return try read(&self)
     }
 

@@ -7,6 +7,6 @@ public enum PayloadValue {
     public static func of(_ bytes: [UInt8]) -> Value {
         guard !bytes.isEmpty else { return .null }
         let text = String(decoding: bytes, as: UTF8.self)
-        return (try? Value(json: text)) ?? .string(text)
+        return (try? Value(valueJSON: text)) ?? .string(text)
     }
 }

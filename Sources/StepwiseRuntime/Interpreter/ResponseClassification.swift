@@ -24,7 +24,7 @@ public enum ResponseClassification {
         if let failure = failure(of: response, expected: expected, failsOnServerErrors: failsOnServerErrors, step: step) { return .failure(failure) }
         guard format == "json" else { return .success(result(of: response, format: format)) }
         do {
-            return .success(result(of: response, body: try Value(json: String(decoding: response.body, as: UTF8.self))))
+            return .success(result(of: response, body: try Value(valueJSON: String(decoding: response.body, as: UTF8.self))))
         } catch {
             return .failure(StepError(
                 message: "HTTP \(response.status): the body is not JSON, as `response: json` requires (\(error.description))", type: "ResponseNotJSON",
@@ -37,7 +37,7 @@ public enum ResponseClassification {
     public static func result(of response: IncomingResponse, format: String?) -> Value {
         let text = decodedText(of: response)
         let isJSON = format.map { $0 == "json" } ?? response.header("content-type").map(namesJSON) ?? false
-        return result(of: response, body: isJSON ? ((try? Value(json: text)) ?? .string(text)) : .string(text))
+        return result(of: response, body: isJSON ? ((try? Value(valueJSON: text)) ?? .string(text)) : .string(text))
     }
 
     /// The body as text in the `charset` its `Content-Type` names: ISO-8859-1 (`latin1`) and

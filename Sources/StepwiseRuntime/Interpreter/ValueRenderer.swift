@@ -12,8 +12,10 @@ struct ValueRenderer {
     /// The value of `template`, at most `limits.maximumWrittenBytes` written as JSON.
     func render(_ template: ValueTemplate) throws(EvaluationError) -> Value {
         let value = try parts(template)
-        guard Self.assemblesValue(template), value.isWritten(largerThan: limits.maximumWrittenBytes) else { return value }
-        throw .tooLargeToWrite(limits)
+        guard Self.assemblesValue(template) else { return value }
+        if value.isWritten(largerThan: limits.maximumWrittenBytes) { throw .tooLargeToWrite(limits) }
+        if value.isNested(deeperThan: Value.maximumNesting) { throw .tooDeepToKeep }
+        return value
     }
 
     /// Whether `template` puts its value together from several: a list, a map or a text of several

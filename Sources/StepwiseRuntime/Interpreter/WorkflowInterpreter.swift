@@ -156,12 +156,16 @@ public struct WorkflowInterpreter: Sendable {
         }
     }
 
-    /// Fails `what` at `step` when `value` is larger than `limits.maximumWrittenBytes` written as JSON.
+    /// Fails `what` at `step` when `value` is larger than `limits.maximumWrittenBytes` written as
+    /// JSON, or nested deeper than `Value.maximumNesting` levels.
     private func bounded(_ value: Value, _ what: String, step: String) throws(ExecutionSignal) {
-        guard value.isWritten(largerThan: limits.maximumWrittenBytes) else { return }
-        throw .failed(StepError(
-            message: "\(what) is larger than \(limits.writtenBytesText) written as JSON; keep large data outside the run and pass references to it",
-            type: "ValueTooLarge", step: step))
+        if value.isWritten(largerThan: limits.maximumWrittenBytes) {
+            throw .failed(StepError(
+                message: "\(what) is larger than \(limits.writtenBytesText) written as JSON; keep large data outside the run and pass references to it",
+                type: "ValueTooLarge", step: step))
+        }
+        guard value.isNested(deeperThan: Value.maximumNesting) else { return }
+        throw .failed(StepError(message: "\(what) is nested deeper than \(Value.maximumNesting) levels, the most a run keeps", type: "ValueTooDeep", step: step))
     }
 
     /// Fails `what` at `step` when `value` has a map whose keys collide once written as JSON (the

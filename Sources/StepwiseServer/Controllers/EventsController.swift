@@ -33,7 +33,7 @@ struct EventsController: Sendable {
         case .failure(let answer): return answer.response
         }
         let text = String(decoding: bytes, as: UTF8.self)
-        let data: Value = text.isEmpty ? .null : ((try? Value(json: text)) ?? .string(text))
+        let data: Value = text.isEmpty ? .null : ((try? Value(valueJSON: text)) ?? .string(text))
         do {
             if let runId, try await engine.store.run(id: runId) == nil {
                 return JSONResponse.error(.notFound, "no run with id '\(runId)'")

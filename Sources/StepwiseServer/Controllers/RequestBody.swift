@@ -63,7 +63,7 @@ enum RequestBody {
         }
         if text.allSatisfy(\.isWhitespace) { return .success(.null) }
         do {
-            return .success(try Value(json: text))
+            return .success(try Value(valueJSON: text))
         } catch {
             return .failure(ErrorAnswer(JSONResponse.error(.badRequest, "the request body is not valid JSON: \(error.message) at byte \(error.offset)")))
         }
