@@ -73,7 +73,9 @@ struct WorkflowReloadTests {
             // the reload fails as it stores them, after the switch. (Moving the store file away
             // instead failed the reload at a read, before the switch, whenever the read opened a
             // new connection.)
-            let other = try DatabaseQueue(path: directory.path("stepwise.db"))
+            var waiting = Configuration()
+            waiting.busyMode = .timeout(10)
+            let other = try DatabaseQueue(path: directory.path("stepwise.db"), configuration: waiting)
             try await other.write { db in
                 for change in ["INSERT", "DELETE"] {
                     try db.execute(sql: "CREATE TRIGGER refuse_\(change) BEFORE \(change) ON schedules BEGIN SELECT RAISE(ABORT, 'schedules refused'); END")
@@ -109,5 +111,37 @@ struct WorkflowReloadTests {
             #expect(finished.status == .succeeded && finished.output == 7, "\(finished)")
             await #expect(throws: StartError.unknownWorkflow("child")) { try await server.engine.start(workflow: "child", input: [:]) }
         }
+    }
+
+    @Test("after a restart, a run started before a reload that removed the workflow it invokes starts its child in the last stored version")
+    func invokeOfARemovedWorkflowAfterARestart() async throws {
+        let parent = try definition("""
+            workflow: parent
+            steps:
+              - id: go
+                wait_for_event: {event: go, timeout: 1h}
+              - id: child
+                invoke: {workflow: child, input: {}}
+            output: ${{ steps.child.output }}
+            """)
+        let directory = try TemporaryDirectory()
+        let run = try await RunningServer.with([parent, try definition(Self.child(1))], directory: directory) { server in
+            #expect(try await server.engine.reload([parent, try definition(Self.child(2))]).changed == ["child"])
+            let run = try await server.engine.start(workflow: "parent", input: [:]).run
+            try await parked(run.id, "go", in: server.store)
+            #expect(try await server.engine.reload([parent]).removed == ["child"])
+            return run
+        }
+        // Restarted with the folder as the reload left it: the child is only in the store.
+        try await RunningServer.with([parent], directory: directory) { server in
+            _ = try await server.engine.notify(event: "go", data: [:], runId: run.id)
+            let finished = try await finishedRun(run.id, in: server.store)
+            #expect(finished.status == .succeeded && finished.output == 2, "\(finished)")
+            await #expect(throws: StartError.unknownWorkflow("child")) { try await server.engine.start(workflow: "child", input: [:]) }
+        }
+    }
+
+    static func child(_ value: Int) -> String {
+        "workflow: child\nsteps:\n  - id: x\n    set: {v: \(value)}\noutput: ${{ steps.x.v }}\n"
     }
 }

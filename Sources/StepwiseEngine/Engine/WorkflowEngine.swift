@@ -177,7 +177,10 @@ public actor WorkflowEngine {
     /// Serves `definitions` as the current versions, beside the workflows served already, keeping
     /// every stored earlier version for runs pinned to it.
     public func install(_ definitions: [WorkflowDefinition]) async throws {
-        try await serve(current.merging(definitions.map { ($0.name, $0) }) { $1 })
+        let stored = try await serve(current.merging(definitions.map { ($0.name, $0) }) { $1 })
+        // After a restart, a workflow a reload removed is known only from the store: its last
+        // stored version is what runs started before the removal invoke.
+        for (name, definition) in stored where current[name] == nil && retired[name] == nil { retired[name] = definition }
     }
 
     /// Serves exactly `definitions` from now on (the workflows folder read again): new runs start
@@ -193,18 +196,22 @@ public actor WorkflowEngine {
 
     /// Makes `served` the current versions: each is stored and pinned first, and a failure to
     /// store the schedules puts the workflows served before back, so that a reload the store
-    /// refused changes nothing a client sees.
-    private func serve(_ served: [String: WorkflowDefinition]) async throws {
+    /// refused changes nothing a client sees. Returns the last stored version of each workflow.
+    @discardableResult
+    private func serve(_ served: [String: WorkflowDefinition]) async throws -> [String: WorkflowDefinition] {
         for definition in served.values where pinned[definition.hash] == nil {
             try await store.saveDefinition(StoredDefinition(hash: definition.hash, workflow: definition.name, source: definition.source))
         }
         for definition in served.values { pin(definition) }
-        for stored in try await store.definitions() where pinned[stored.hash] == nil {
-            guard let definition = Self.validated(stored) else {
+        var lastStored: [String: WorkflowDefinition] = [:]
+        // Oldest first: a later version of a workflow takes the place of an earlier one.
+        for stored in try await store.definitions() {
+            guard let definition = pinned[stored.hash] ?? Self.validated(stored) else {
                 logger.warning("stored definition \(stored.hash) of \(stored.workflow) no longer validates; its runs cannot continue")
                 continue
             }
             pin(definition)
+            lastStored[definition.name] = definition
         }
         let before = current
         current = served
@@ -215,6 +222,7 @@ public actor WorkflowEngine {
             throw error
         }
         schedulesChanged()
+        return lastStored
     }
 
     /// Keeps `definition` for the runs pinned to its version.
