@@ -110,6 +110,28 @@ struct ConnectionLimitTests {
         }
     }
 
+    @Test("a full server closes connections whose clients send requests and read no answer, making room for a newcomer")
+    func stalledConnectionsMakeRoom() async throws {
+        let limits = ConnectionLimits(idleTimeout: .seconds(120), headerTimeout: .seconds(60), bodyTimeout: .seconds(60), maximumConnections: 4)
+        try await RunningServer.with([try definition(Self.greeting)], limits: limits) { server async throws in
+            // Each asks for the dashboard's script hundreds of times and reads nothing: the answers
+            // fill the sockets' buffers, and the server's writes stop.
+            let requests = String(repeating: "GET /dashboard/app.js HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", count: 400)
+            var stalling: [RawConnection] = []
+            for _ in 0..<limits.maximumConnections {
+                let connection = try RawConnection(port: server.port, readTimeout: .seconds(30))
+                #expect(connection.write(requests))
+                stalling.append(connection)
+            }
+            // Before, the newcomer waited in the backlog until a timeout ended one of them.
+            let newcomer = try RawConnection(port: server.port, readTimeout: .seconds(30))
+            #expect(newcomer.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+            let answer = await newcomer.readAll()
+            #expect(RawConnection.status(of: answer.text) == 200, "answered: \(answer.text.prefix(200))")
+            withExtendedLifetime(stalling) {}
+        }
+    }
+
     @Test("a full server's connection that goes idle closes only once its response is written whole")
     func fullServerAnswersWhole() async throws {
         let limits = ConnectionLimits(idleTimeout: .seconds(120), headerTimeout: .seconds(60), bodyTimeout: .seconds(60), maximumConnections: 1)

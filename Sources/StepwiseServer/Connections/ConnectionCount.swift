@@ -1,26 +1,26 @@
 import HummingbirdCore
 
 /// Hummingbird's connection limit (no new connection is accepted while `maximum` are open) that
-/// tells `IdleConnections` when the server is full, so that an idle keep-alive connection makes
+/// tells `ReclaimableConnections` when the server is full, so that an idle keep-alive connection makes
 /// room for a new client at once.
 struct ConnectionCount: AvailableConnectionsDelegate {
     let maximum: Int
-    let idle: IdleConnections
+    let reclaimable: ReclaimableConnections
     private var open = 0
 
-    init(maximum: Int, idle: IdleConnections) {
+    init(maximum: Int, reclaimable: ReclaimableConnections) {
         self.maximum = maximum
-        self.idle = idle
+        self.reclaimable = reclaimable
     }
 
     mutating func connectionOpened() {
         open += 1
-        idle.opened(open, of: maximum)
+        reclaimable.opened(open, of: maximum)
     }
 
     mutating func connectionClosed() {
         open -= 1
-        idle.closed(open, of: maximum)
+        reclaimable.closed(open, of: maximum)
     }
 
     func isAcceptingNewConnections() -> Bool {

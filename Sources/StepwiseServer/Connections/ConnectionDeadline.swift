@@ -16,15 +16,15 @@ final class ConnectionDeadline {
     }
 
     private let limits: ConnectionLimits
-    private let idle: IdleConnections
+    private let reclaimable: ReclaimableConnections
     private var phase = Phase.idle
     private var timer: Scheduled<Void>?
     /// The response went out before the request's body was read (an error answered early).
     private var answeredEarly = false
 
-    init(limits: ConnectionLimits, idle: IdleConnections) {
+    init(limits: ConnectionLimits, reclaimable: ReclaimableConnections) {
         self.limits = limits
-        self.idle = idle
+        self.reclaimable = reclaimable
     }
 
     /// The connection opened: its first request's head must come within the header timeout. A
@@ -66,7 +66,13 @@ final class ConnectionDeadline {
     func closed(_ channel: any Channel) {
         timer?.cancel()
         timer = nil
-        idle.busy(channel)
+        reclaimable.gone(channel)
+    }
+
+    /// The client stopped reading (the socket's buffer is full, the channel unwritable), or reads
+    /// again: a full server may close a connection whose answers nobody reads.
+    func writabilityChanged(on channel: any Channel) {
+        if channel.isWritable { reclaimable.flowing(channel) } else { reclaimable.stalled(channel) }
     }
 
     /// The response's last bytes were handed to the socket: a connection still idle (no request
@@ -74,11 +80,11 @@ final class ConnectionDeadline {
     /// whose write has not gone out yet: a close then would lose the response.
     func responseWritten(on channel: any Channel) {
         guard phase == .idle, channel.isActive else { return }
-        idle.idling(channel)
+        reclaimable.idling(channel)
     }
 
     private func enter(_ next: Phase, on channel: any Channel) {
-        if phase == .idle, next != .idle { idle.busy(channel) }
+        if phase == .idle, next != .idle { reclaimable.busy(channel) }
         phase = next
         timer?.cancel()
         timer = nil

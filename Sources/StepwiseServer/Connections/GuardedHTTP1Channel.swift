@@ -12,10 +12,10 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 
     let responder: HTTPChannelHandler.Responder
     let limits: ConnectionLimits
-    let idle: IdleConnections
+    let reclaimable: ReclaimableConnections
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let deadline = NIOLoopBound(ConnectionDeadline(limits: limits, idle: idle), eventLoop: channel.eventLoop)
+        let deadline = NIOLoopBound(ConnectionDeadline(limits: limits, reclaimable: reclaimable), eventLoop: channel.eventLoop)
         do {
             try channel.pipeline.syncOperations.addHandler(RawBytesWatcher(deadline: deadline.value))
         } catch {
@@ -39,8 +39,8 @@ struct GuardedConnections {
     let count: ConnectionCount
 
     init(_ limits: ConnectionLimits) {
-        let idle = IdleConnections()
-        server = HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: limits, idle: idle) }
-        count = ConnectionCount(maximum: limits.maximumConnections, idle: idle)
+        let reclaimable = ReclaimableConnections()
+        server = HTTPServerBuilder { responder in GuardedHTTP1Channel(responder: responder, limits: limits, reclaimable: reclaimable) }
+        count = ConnectionCount(maximum: limits.maximumConnections, reclaimable: reclaimable)
     }
 }

@@ -1,7 +1,8 @@
 import NIOCore
 
 /// The first handler of a connection: tells `ConnectionDeadline` when bytes arrive, before the
-/// HTTP parser sees them, so that a head sent byte by byte is timed from its first byte.
+/// HTTP parser sees them, so that a head sent byte by byte is timed from its first byte, and when
+/// the client stops or starts again reading what it is sent.
 final class RawBytesWatcher: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -24,6 +25,11 @@ final class RawBytesWatcher: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         deadline.bytesArrived(on: context.channel)
         context.fireChannelRead(data)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        deadline.writabilityChanged(on: context.channel)
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

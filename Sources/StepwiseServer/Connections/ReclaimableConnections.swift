@@ -1,0 +1,99 @@
+import NIOCore
+import Synchronization
+
+/// The connections a full server may close to make room for a new client: those idling between
+/// requests (HTTP keep-alive), and those whose client stopped reading their answers (the
+/// socket's buffer full). A server with every connection it may serve open would otherwise
+/// leave a new client in the listen backlog until a timeout ends one: a few hundred clients that
+/// made one request each and kept their connections locked everyone out for a minute, and so did
+/// four that sent many requests and read no answer. The longest idle goes first, as nginx reuses
+/// its idle keep-alive connections.
+///
+/// An idle connection is asked to close with `ChannelShouldQuiesceEvent`, on its own event loop:
+/// Hummingbird's connection handler then closes it at once when no request is in progress, or
+/// after the response to the one that began meanwhile, never cutting a request or a response. A
+/// connection whose client reads nothing is closed outright: its response would never end.
+final class ReclaimableConnections: Sendable {
+    private struct State {
+        var idle: [ObjectIdentifier: (channel: any Channel, order: UInt64)] = [:]
+        var stalled: [ObjectIdentifier: (channel: any Channel, order: UInt64)] = [:]
+        var order: UInt64 = 0
+        var full = false
+
+        mutating func nextOrder() -> UInt64 {
+            order += 1
+            return order
+        }
+    }
+
+    private let state = Mutex(State())
+
+    /// `channel`'s response was written whole and it waits for its next request: asked to close
+    /// while the server is full, kept otherwise.
+    func idling(_ channel: any Channel) {
+        let close = state.withLock { state in
+            guard !state.full else { return true }
+            state.idle[ObjectIdentifier(channel)] = (channel, state.nextOrder())
+            return false
+        }
+        if close { Self.quiesce(channel) }
+    }
+
+    /// `channel`'s client stopped reading what it is sent: closed while the server is full, kept
+    /// otherwise (a slow client may read on).
+    func stalled(_ channel: any Channel) {
+        let close = state.withLock { state in
+            guard !state.full else { return true }
+            state.stalled[ObjectIdentifier(channel)] = (channel, state.nextOrder())
+            return false
+        }
+        if close { channel.close(promise: nil) }
+    }
+
+    /// `channel`'s client reads again.
+    func flowing(_ channel: any Channel) {
+        state.withLock { _ = $0.stalled.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// `channel` started a request, or closed: it is no longer idle.
+    func busy(_ channel: any Channel) {
+        state.withLock { _ = $0.idle.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// `channel` closed: it is neither idle nor stalled.
+    func gone(_ channel: any Channel) {
+        state.withLock { state in
+            state.idle[ObjectIdentifier(channel)] = nil
+            state.stalled[ObjectIdentifier(channel)] = nil
+        }
+    }
+
+    /// `open` connections are open of the `maximum` the server serves. While it is full, each
+    /// connection opened makes room for the next client (one accept may take several
+    /// connections at once): the connection idle longest is asked to close, or else the one
+    /// whose client stopped reading longest ago is closed.
+    func opened(_ open: Int, of maximum: Int) {
+        let reclaimed = state.withLock { state -> (channel: any Channel, idle: Bool)? in
+            state.full = open >= maximum
+            guard state.full else { return nil }
+            if let oldest = state.idle.min(by: { $0.value.order < $1.value.order }) {
+                state.idle[oldest.key] = nil
+                return (oldest.value.channel, true)
+            }
+            guard let oldest = state.stalled.min(by: { $0.value.order < $1.value.order }) else { return nil }
+            state.stalled[oldest.key] = nil
+            return (oldest.value.channel, false)
+        }
+        guard let reclaimed else { return }
+        if reclaimed.idle { Self.quiesce(reclaimed.channel) } else { reclaimed.channel.close(promise: nil) }
+    }
+
+    /// A connection closed, leaving `open` of the `maximum`.
+    func closed(_ open: Int, of maximum: Int) {
+        state.withLock { $0.full = open >= maximum }
+    }
+
+    private static func quiesce(_ channel: any Channel) {
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+    }
+}
