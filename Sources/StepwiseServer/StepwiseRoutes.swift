@@ -56,6 +56,6 @@ public struct StepwiseRoutes: Sendable {
         MessageEventsController(engine: engine, failures: failures).addRoutes(to: router)
         MetricsController(engine: engine, registry: registry, failures: failures).addRoutes(to: router)
         ChangeFeedController(engine: engine, failures: failures).addRoutes(to: router)
-        DashboardController(engine: engine, access: access, sessions: access.sessions).addRoutes(to: router)
+        DashboardController(engine: engine, access: access, sessions: access.sessions, failures: failures).addRoutes(to: router)
     }
 }

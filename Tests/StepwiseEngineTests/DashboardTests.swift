@@ -86,4 +86,26 @@ struct DashboardTests {
         let refusal = access.refusal(method: "GET", path: "/v2/keys", headers: headers, token: new)
         #expect(refusal?.status == 401, "the session of the replaced token: \(String(describing: refusal))")
     }
+
+    @Test("the step tree of the version a run is pinned to is served after a reload changed or removed its workflow, so the run is drawn as it runs")
+    func pinnedVersions() async throws {
+        let first = try definition("workflow: waiter\nsteps:\n  - id: wait_v1\n    wait_for_event: {event: go, timeout: 1h}\n")
+        let second = try definition("workflow: waiter\nsteps:\n  - id: fetch_v2\n    set: {a: 1}\n")
+        try await RunningServer.with([first]) { server in
+            let run = try await server.engine.start(workflow: "waiter", input: [:]).run
+            _ = try await server.engine.reload([second])
+            let path = "/api/workflows/waiter/versions/\(run.definitionHash)"
+            #expect(try await send(.GET, server.url(path), token: nil).status == 401)
+            let pinned = try await send(.GET, server.url(path))
+            #expect(pinned.status == 200)
+            #expect(pinned.json?["version"]?.string == run.definitionHash)
+            #expect(pinned.json?["steps"]?.list?.compactMap { $0["id"]?.string } == ["wait_v1"], "\(pinned.body)")
+            let served = try await send(.GET, server.url("/api/workflows"))
+            #expect(served.json?["workflows"]?.list?.first?["steps"]?.list?.first?["id"] == "fetch_v2")
+            _ = try await server.engine.reload([])
+            #expect(try await send(.GET, server.url(path)).status == 200, "a removed workflow's version is still served")
+            #expect(try await send(.GET, server.url("/api/workflows/other/versions/\(run.definitionHash)")).status == 404)
+            #expect(try await send(.GET, server.url("/api/workflows/waiter/versions/0000")).status == 404)
+        }
+    }
 }

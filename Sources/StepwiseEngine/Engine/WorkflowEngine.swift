@@ -879,9 +879,15 @@ public actor WorkflowEngine {
     /// version this node cannot read (a newer node's, in a rolling upgrade) is an error: the
     /// message is tried again later, maybe by a node that can.
     public func definition(pinnedBy run: RunRecord) async throws -> WorkflowDefinition? {
-        if let known = pinned[run.definitionHash] { return known }
-        guard let stored = try await store.definitions().first(where: { $0.hash == run.definitionHash }) else { return nil }
-        guard let definition = Self.validated(stored), definition.hash == run.definitionHash else {
+        try await definition(version: run.definitionHash)
+    }
+
+    /// The version `hash` of a workflow: one this engine serves or loaded, else the store's;
+    /// `nil` when it is nowhere (an SDK run's empty hash included).
+    public func definition(version hash: String) async throws -> WorkflowDefinition? {
+        if let known = pinned[hash] { return known }
+        guard !hash.isEmpty, let stored = try await store.definitions().first(where: { $0.hash == hash }) else { return nil }
+        guard let definition = Self.validated(stored), definition.hash == hash else {
             throw UnreadableDefinition(hash: stored.hash, workflow: stored.workflow)
         }
         pinned[definition.hash] = definition

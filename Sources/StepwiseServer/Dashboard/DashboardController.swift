@@ -6,12 +6,14 @@ import StepwiseExpressions
 import StepwiseRuntime
 
 /// The dashboard served by `stepwise serve` at `/`: its page, script and style (from the binary,
-/// no CDN), the sign-in that trades the API token for a session cookie, and `GET /api/workflows`
-/// (each served workflow's version and step tree). Everything else it shows comes from the API.
+/// no CDN), the sign-in that trades the API token for a session cookie, `GET /api/workflows`
+/// (each served workflow's version and step tree) and `GET /api/workflows/{name}/versions/{hash}`
+/// (the step tree of any version a run may be pinned to). Everything else it shows comes from the API.
 struct DashboardController: Sendable {
     let engine: WorkflowEngine
     let access: APIAccess
     let sessions: DashboardSessions
+    let failures: FailureAnswer
 
     /// Adds the routes to `router`.
     func addRoutes(to router: Router<StepwiseRequestContext>) {
@@ -22,6 +24,7 @@ struct DashboardController: Sendable {
         router.post("dashboard/session") { request, _ in await signIn(request) }
         router.delete("dashboard/session") { request, _ in signOut(request) }
         router.get("api/workflows") { _, _ in await workflows() }
+        router.get("api/workflows/:name/versions/:version") { _, context in await version(context) }
     }
 
     /// The pages may only load the binary's own script and style, and never be framed.
@@ -59,6 +62,20 @@ struct DashboardController: Sendable {
     private func workflows() async -> Response {
         let served: [WorkflowDefinition] = await engine.workflows.values.sorted { $0.name < $1.name }
         return JSONResponse.make(.ok, ["workflows": .list(served.map(WorkflowGraphView.workflow))])
+    }
+
+    /// A version of a workflow, served now or not (a run started before a deploy is pinned to it).
+    private func version(_ context: StepwiseRequestContext) async -> Response {
+        let name = context.parameters.get("name") ?? ""
+        let hash = context.parameters.get("version") ?? ""
+        do {
+            guard let definition = try await engine.definition(version: hash), definition.name == name else {
+                return JSONResponse.error(.notFound, "no version \(hash) of workflow '\(name)' is known")
+            }
+            return JSONResponse.make(.ok, WorkflowGraphView.workflow(definition))
+        } catch {
+            return failures.answer("reading version \(hash) of workflow '\(name)'", error)
+        }
     }
 }
 

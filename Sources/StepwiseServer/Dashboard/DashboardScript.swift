@@ -147,6 +147,20 @@ enum DashboardScript {
           }));
         }
 
+        // The step tree of the version the run is pinned to: the one served, or an earlier one
+        // (a run started before a deploy), read once per version; none for an SDK run.
+        const versions = {};
+        async function pinnedWorkflow(run, workflows) {
+          const served = workflows.find((w) => w.name === run.workflow && w.version === run.definition);
+          if (served || !run.definition) return served;
+          const key = run.workflow + "@" + run.definition;
+          if (!(key in versions)) {
+            versions[key] = await api("GET", "/api/workflows/" + encodeURIComponent(run.workflow) + "/versions/" + encodeURIComponent(run.definition))
+              .catch(() => undefined);
+          }
+          return versions[key];
+        }
+
         async function runPage(id) {
           // The workflows' step trees do not change while the page is open: read once, not per refresh.
           const workflows = (await api("GET", "/api/workflows")).workflows;
@@ -154,7 +168,7 @@ enum DashboardScript {
           let lastNote = "";
           const render = async () => {
             const run = await api("GET", "/api/runs/" + encodeURIComponent(id));
-            const workflow = workflows.find((w) => w.name === run.workflow);
+            const workflow = await pinnedWorkflow(run, workflows);
             const actions = el("div", { class: "actions" });
             const note = el("span", { class: "muted", id: "action-note" }, lastNote);
             const act = async (label, work) => {
