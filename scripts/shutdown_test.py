@@ -300,6 +300,18 @@ def runner_drains_too(binary, folder, stub):
     return f"/ready 503 and /health 200 through the drain; exited {status}"
 
 
+def reload(node, what):
+    """SIGHUP until the log shows a reload: one that comes before the reload's handler is installed
+    (beside the listener, so perhaps after `/health` answers) is ignored."""
+    def reloaded():
+        if "workflows reloaded" in node.output():
+            return True
+        node.process.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        return "workflows reloaded" in node.output()
+    wait_for(what, reloaded)
+
+
 def sighup_reloads_the_folder(binary, folder, stub):
     """SIGHUP: a workflow added to the folder is served without a restart, a run started before
     the reload finishes on its version; a folder with an error is refused, the log names it, and
@@ -310,8 +322,7 @@ def sighup_reloads_the_folder(binary, folder, stub):
     workflows = os.path.join(folder, "workflows")
     with open(os.path.join(workflows, "fresh.yaml"), "w") as file:
         file.write("workflow: fresh\nsteps:\n  - id: hello\n    set: {text: hi}\noutput: ${{ steps.hello.text }}\n")
-    node.process.send_signal(signal.SIGHUP)
-    wait_for("the reload to serve fresh", lambda: "workflows reloaded" in node.output())
+    reload(node, "the reload to serve fresh")
     fresh = start(node, "fresh")
     run = wait_for("the fresh run to end", lambda: (lambda r: r if r["status"] != "running" else None)(run_status(node, fresh)))
     assert run["status"] == "succeeded" and run["output"] == "hi", f"fresh run: {run}"
@@ -344,8 +355,7 @@ def runner_reloads_too(binary, node, workflows):
     with open(os.path.join(workflows, "later.yaml"), "w") as file:
         file.write("workflow: later\nschedule: [{cron: '0 3 * * *'}]\nsteps:\n  - id: hello\n    set: {text: later}\n"
                    "output: ${{ steps.hello.text }}\n")
-    runner.process.send_signal(signal.SIGHUP)
-    wait_for("the runner's reload", lambda: "workflows reloaded" in runner.output())
+    reload(runner, "the runner's reload")
     assert "added later" in runner.output(), f"the runner's log names what was added: {runner.output()}"
     later = start(runner, "later")
     run = wait_for("the runner's run to end", lambda: (lambda r: r if r["status"] != "running" else None)(run_status(node, later)))

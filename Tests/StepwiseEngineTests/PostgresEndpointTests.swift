@@ -19,6 +19,7 @@ struct PostgresEndpointTests {
             ("postgres://stepwise@/db", .socket(directory: "/var/run/postgresql", port: 5432), "socket /var/run/postgresql/.s.PGSQL.5432"),
             ("postgres://stepwise@localhost:1/db?host=db.internal&port=6432", .network(host: "db.internal", port: 6432), "db.internal:6432"),
             ("postgres://stepwise@[::1]/db", .network(host: "::1", port: 5432), "[::1]:5432"),
+            ("postgres://stepwise@/db?host=[::1]", .network(host: "::1", port: 5432), "[::1]:5432"),
         ])
     func endpoints(url: String, endpoint: PostgresEndpoint, named: String) throws {
         let location = try PostgresLocation(url: url)
@@ -103,8 +104,15 @@ struct PostgresEndpointTests {
         await store.close()
         #expect(shown >= 1, "no connection showed the client certificate")
 
+        // The files through links, as a Kubernetes secret mounts them.
+        let links = try TemporaryDirectory()
+        for (link, file) in [("root.pem", "ca.pem"), ("node.crt", "client.crt"), ("node.key", "client-encrypted.key")] {
+            try FileManager.default.createSymbolicLink(atPath: links.path(link), withDestinationPath: "\(tls)/\(file)")
+        }
         let password = try String(contentsOfFile: "\(tls)/client-key-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let encrypted = try PostgresLocation(url: certified + "&sslcert=\(tls)/client.crt&sslkey=\(tls)/client-encrypted.key&sslpassword=\(password)")
+        let encrypted = try PostgresLocation(
+            url: "postgres://stepwise@localhost:\(port)/stepwise_cert?sslmode=verify-full&sslrootcert=\(links.path("root.pem"))"
+                + "&sslcert=\(links.path("node.crt"))&sslkey=\(links.path("node.key"))&sslpassword=\(password)")
         try await encrypted.connect(logger: silentLogger).close()
 
         let refused = [

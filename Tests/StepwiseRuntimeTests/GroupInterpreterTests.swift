@@ -231,10 +231,20 @@ struct GroupInterpreterTests {
             """, input: ["w": input])
         #expect(output.finish.error?.message.contains("nested deeper than 500 levels") == true, "\(String(describing: output.finish.error))")
         #expect(output.finish.error?.step == "output")
-        // 500 levels are kept, and the set step's result around them (the records that hold it read
-        // back up to 512).
-        let kept = try await base.run("workflow: test\nsteps:\n  - id: ok\n    set: {v: {w: \"${{ input }}\"}}\noutput: ${{ steps.ok }}\n", input: input)
-        #expect(kept.finish.output == ["v": ["w": input]])
+        // A level a step: each set step's result wraps the one before in a level of its own.
+        let chained = try await base.run("""
+            workflow: test
+            steps:
+              - id: one
+                set: {a: "${{ input }}"}
+              - id: two
+                set: {a: "${{ steps.one }}"}
+            output: done
+            """, input: input)
+        #expect(chained.finish.error?.type == "ValueTooDeep" && chained.finish.error?.step == "two", "\(String(describing: chained.finish.error))")
+        // 500 levels are kept.
+        let kept = try await base.run("workflow: test\nsteps:\n  - id: ok\n    set: {v: \"${{ input }}\"}\noutput: ${{ steps.ok }}\n", input: input)
+        #expect(kept.finish.output == ["v": input])
     }
 
     @Test("a value that doubles by sharing is refused once it is larger than the limit written as JSON: in an expression, a step's result, a return or the output; a step's catch sees it")

@@ -24,13 +24,12 @@ struct ClientIdentity {
     /// libpq's rule: a key its user owns must give the group and others no access; one root owns
     /// may let the group read it (a key shared through a group), no more.
     private static func checkPermissions(of path: String) throws(PostgresStoreError) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), FileManager.default.isReadableFile(atPath: path),
-            attributes[.type] as? FileAttributeType == .typeRegular
-        else { throw .badLocation("the PostgreSQL URL's sslkey file \(path.debugDescription) cannot be read") }
-        let mode = (attributes[.posixPermissions] as? NSNumber)?.uint16Value ?? 0
-        let owner = (attributes[.ownerAccountID] as? NSNumber)?.uint32Value
+        guard FileManager.default.isReadableFile(atPath: path), let info = PostgresTLS.regularFile(at: path) else {
+            throw .badLocation("the PostgreSQL URL's sslkey file \(path.debugDescription) cannot be read")
+        }
+        let mode = info.st_mode & 0o7777
         let tooOpen: Bool
-        switch owner {
+        switch info.st_uid {
         case geteuid(): tooOpen = mode & 0o077 != 0
         case 0: tooOpen = mode & 0o037 != 0
         default: tooOpen = false

@@ -35,7 +35,7 @@ public struct PostgresLocation: Sendable, CustomStringConvertible, CustomReflect
         guard PostgresURLParameters.ports.contains(port) else {
             throw .badLocation("the PostgreSQL URL's port \(port) is not a number from 1 to 65535")
         }
-        let host = parameters.host ?? Self.address(components.host) ?? PostgresEndpoint.defaultSocketDirectory
+        let host = Self.address(parameters.host ?? components.host) ?? PostgresEndpoint.defaultSocketDirectory
         endpoint = PostgresEndpoint(host: host, port: port)
         tls = try PostgresTLS(parameters, endpoint: endpoint)
         // URLComponents has already decoded percent-escapes in the user and the password.

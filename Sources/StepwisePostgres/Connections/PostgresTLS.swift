@@ -60,15 +60,21 @@ struct PostgresTLS: Sendable {
 
     static func certificates(in path: String, parameter: String) throws(PostgresStoreError) -> [NIOSSLCertificate] {
         // A pipe would block the start until something wrote to it.
-        guard FileManager.default.isReadableFile(atPath: path),
-            (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType == .typeRegular
-        else {
+        guard FileManager.default.isReadableFile(atPath: path), regularFile(at: path) != nil else {
             throw .badLocation("the PostgreSQL URL's \(parameter) file \(path.debugDescription) cannot be read")
         }
         guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
             throw .badLocation("the PostgreSQL URL's \(parameter) file \(path.debugDescription) holds no PEM certificate")
         }
         return certificates
+    }
+
+    /// The status of the regular file at `path`, following links (a Kubernetes secret's files and
+    /// the system's CA files are links); `nil` for anything else, or nothing.
+    static func regularFile(at path: String) -> stat? {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return info
     }
 
     private static func context(_ configuration: TLSConfiguration, clientIdentity: Bool) throws(PostgresStoreError) -> NIOSSLContext {

@@ -156,25 +156,26 @@ public struct WorkflowInterpreter: Sendable {
         }
     }
 
-    /// Fails `what` at `step` when `value` is larger than `limits.maximumWrittenBytes` written as
-    /// JSON, or nested deeper than `Value.maximumNesting` levels.
+    /// Fails `what` at `step` when `value` is larger than `limits.maximumWrittenBytes` written as JSON.
     private func bounded(_ value: Value, _ what: String, step: String) throws(ExecutionSignal) {
-        if value.isWritten(largerThan: limits.maximumWrittenBytes) {
+        guard value.isWritten(largerThan: limits.maximumWrittenBytes) else { return }
+        throw .failed(StepError(
+            message: "\(what) is larger than \(limits.writtenBytesText) written as JSON; keep large data outside the run and pass references to it",
+            type: "ValueTooLarge", step: step))
+    }
+
+    /// Fails `what` at `step` when `value` has a map whose keys collide once written as JSON, or
+    /// nests deeper than `Value.maximumNesting` levels: the stored run would read back without
+    /// the keys, or not at all. A `set` step's result, a `return` and the output, where a value
+    /// could otherwise nest one level deeper at each step.
+    private func writable(_ value: Value, _ what: String, step: String) throws(ExecutionSignal) {
+        if let key = value.collidingJSONKey {
             throw .failed(StepError(
-                message: "\(what) is larger than \(limits.writtenBytesText) written as JSON; keep large data outside the run and pass references to it",
-                type: "ValueTooLarge", step: step))
+                message: "\(what) has a map with two keys written as \"\(key)\" in JSON (say 1 and '1'): JSON keys are strings, so one would be lost; make the keys distinct strings, e.g. with string()",
+                type: "ValueNotJSON", step: step))
         }
         guard value.isNested(deeperThan: Value.maximumNesting) else { return }
         throw .failed(StepError(message: "\(what) is nested deeper than \(Value.maximumNesting) levels, the most a run keeps", type: "ValueTooDeep", step: step))
-    }
-
-    /// Fails `what` at `step` when `value` has a map whose keys collide once written as JSON (the
-    /// stored run would read back without them).
-    private func writable(_ value: Value, _ what: String, step: String) throws(ExecutionSignal) {
-        guard let key = value.collidingJSONKey else { return }
-        throw .failed(StepError(
-            message: "\(what) has a map with two keys written as \"\(key)\" in JSON (say 1 and '1'): JSON keys are strings, so one would be lost; make the keys distinct strings, e.g. with string()",
-            type: "ValueNotJSON", step: step))
     }
 
     /// Runs the `catch` steps of `step` with `error` in scope; their output becomes the step's.

@@ -2,8 +2,9 @@ import NIOCore
 import Synchronization
 
 /// The connections a full server may close to make room for a new client: those idling between
-/// requests (HTTP keep-alive), and those whose client stopped reading their answers (the
-/// socket's buffer full). A server with every connection it may serve open would otherwise
+/// requests (HTTP keep-alive), and those whose client has read none of their answers for
+/// `stallGrace` (the socket's buffers full all that time; a large answer to a slow client fills
+/// them for moments, which is no reason to cut it). A server with every connection it may serve open would otherwise
 /// leave a new client in the listen backlog until a timeout ends one: a few hundred clients that
 /// made one request each and kept their connections locked everyone out for a minute, and so did
 /// four that sent many requests and read no answer. The longest idle goes first, as nginx reuses
@@ -16,7 +17,7 @@ import Synchronization
 final class ReclaimableConnections: Sendable {
     private struct State {
         var idle: [ObjectIdentifier: (channel: any Channel, order: UInt64)] = [:]
-        var stalled: [ObjectIdentifier: (channel: any Channel, order: UInt64)] = [:]
+        var stalled: [ObjectIdentifier: (channel: any Channel, order: UInt64, since: NIODeadline)] = [:]
         var order: UInt64 = 0
         var full = false
 
@@ -27,6 +28,9 @@ final class ReclaimableConnections: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// How long a client may read nothing before a full server may close its connection.
+    static let stallGrace = TimeAmount.seconds(5)
 
     /// `channel`'s response was written whole and it waits for its next request: asked to close
     /// while the server is full, kept otherwise.
@@ -39,13 +43,23 @@ final class ReclaimableConnections: Sendable {
         if close { Self.quiesce(channel) }
     }
 
-    /// `channel`'s client stopped reading what it is sent: closed while the server is full, kept
-    /// otherwise (a slow client may read on).
+    /// `channel`'s client stopped reading what it is sent: if it still reads nothing after
+    /// `stallGrace` while the server is full, the connection is closed (a slow client reads on).
     func stalled(_ channel: any Channel) {
+        let order = state.withLock { state in
+            let order = state.nextOrder()
+            state.stalled[ObjectIdentifier(channel)] = (channel, order, .now())
+            return order
+        }
+        channel.eventLoop.scheduleTask(in: Self.stallGrace) { [self] in closeIfStalled(channel, since: order) }
+    }
+
+    /// Closes `channel` if it has read nothing since it stalled as `order` and the server is full.
+    private func closeIfStalled(_ channel: any Channel, since order: UInt64) {
         let close = state.withLock { state in
-            guard !state.full else { return true }
-            state.stalled[ObjectIdentifier(channel)] = (channel, state.nextOrder())
-            return false
+            guard state.full, let stalled = state.stalled[ObjectIdentifier(channel)], stalled.order == order else { return false }
+            state.stalled[ObjectIdentifier(channel)] = nil
+            return true
         }
         if close { channel.close(promise: nil) }
     }
@@ -71,7 +85,7 @@ final class ReclaimableConnections: Sendable {
     /// `open` connections are open of the `maximum` the server serves. While it is full, each
     /// connection opened makes room for the next client (one accept may take several
     /// connections at once): the connection idle longest is asked to close, or else the one
-    /// whose client stopped reading longest ago is closed.
+    /// whose client has read nothing longest, for `stallGrace` at least, is closed.
     func opened(_ open: Int, of maximum: Int) {
         let reclaimed = state.withLock { state -> (channel: any Channel, idle: Bool)? in
             state.full = open >= maximum
@@ -80,7 +94,8 @@ final class ReclaimableConnections: Sendable {
                 state.idle[oldest.key] = nil
                 return (oldest.value.channel, true)
             }
-            guard let oldest = state.stalled.min(by: { $0.value.order < $1.value.order }) else { return nil }
+            let stalledLongEnough = NIODeadline.now() - Self.stallGrace
+            guard let oldest = state.stalled.min(by: { $0.value.order < $1.value.order }), oldest.value.since <= stalledLongEnough else { return nil }
             state.stalled[oldest.key] = nil
             return (oldest.value.channel, false)
         }

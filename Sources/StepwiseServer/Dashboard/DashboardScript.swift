@@ -155,8 +155,11 @@ enum DashboardScript {
           if (served || !run.definition) return served;
           const key = run.workflow + "@" + run.definition;
           if (!(key in versions)) {
-            versions[key] = await api("GET", "/api/workflows/" + encodeURIComponent(run.workflow) + "/versions/" + encodeURIComponent(run.definition))
+            // Only an answer is kept: after a failure (a 503 for a moment) the next redraw asks again.
+            const version = await api("GET", "/api/workflows/" + encodeURIComponent(run.workflow) + "/versions/" + encodeURIComponent(run.definition))
               .catch(() => undefined);
+            if (!version) return undefined;
+            versions[key] = version;
           }
           return versions[key];
         }

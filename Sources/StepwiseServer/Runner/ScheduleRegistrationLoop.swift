@@ -11,13 +11,18 @@ final class ScheduleRegistrationLoop: Sendable {
     private let state = Mutex(State())
 
     /// Starts `register` for `port` (`nil`: the port given before, if any; else nothing starts),
-    /// cancelling the registration under way.
+    /// once the registration under way, cancelled, has ended: a request of the earlier one still
+    /// in flight could otherwise create a schedule the new one has just deleted as stale.
     func restart(port: Int?, _ register: @escaping @Sendable (Int) async -> Void) {
         state.withLock { state in
             state.port = port ?? state.port
             guard let port = state.port else { return }
-            state.task?.cancel()
-            state.task = Task { await register(port) }
+            let earlier = state.task
+            earlier?.cancel()
+            state.task = Task {
+                await earlier?.value
+                await register(port)
+            }
         }
     }
 
