@@ -95,8 +95,11 @@ struct PostgresEndpointTests {
         // connections with a certificate its CA signed for the user, and no password.
         let certified = "postgres://stepwise@localhost:\(port)/stepwise_cert?sslmode=verify-full&sslrootcert=\(tls)/ca.pem"
         let name = "stepwise-cert-\(UInt32.random(in: 0...UInt32.max))"
+        // Waiting long for a connection: with the whole suite at once on two cores, a CI run once
+        // kept this store's first connection past the pool's ten seconds.
         let store = try await PostgresStore.open(
-            url: certified + "&sslcert=\(tls)/client.crt&sslkey=\(tls)/client.key&application_name=\(name)", logger: silentLogger)
+            url: certified + "&sslcert=\(tls)/client.crt&sslkey=\(tls)/client.key&application_name=\(name)", connectionWait: .seconds(60),
+            logger: silentLogger)
         _ = try await store.runs(RunFilter())
         let shown = try await PostgresTestDatabase.count(
             url: admin,
@@ -146,7 +149,8 @@ struct PostgresEndpointTests {
             let byParameter = try #require(components.string) + "?host=\(directory)&port=\(port)"
             for (index, url) in [byPath, byParameter].enumerated() {
                 let name = "stepwise-socket-\(index)-\(UInt32.random(in: 0...UInt32.max))"
-                let store = try await PostgresStore.open(url: url + (url.contains("?") ? "&" : "?") + "application_name=\(name)", logger: silentLogger)
+                let store = try await PostgresStore.open(
+                    url: url + (url.contains("?") ? "&" : "?") + "application_name=\(name)", connectionWait: .seconds(60), logger: silentLogger)
                 _ = try await store.runs(RunFilter())
                 // A connection through a socket has no client address.
                 let throughSocket = try await PostgresTestDatabase.count(
