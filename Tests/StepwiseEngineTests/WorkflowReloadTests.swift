@@ -92,16 +92,8 @@ struct WorkflowReloadTests {
 
     @Test("a run started before a reload that removed the workflow it invokes still starts its child, in its last version; clients cannot")
     func invokeOfARemovedWorkflow() async throws {
-        let parent = try definition("""
-            workflow: parent
-            steps:
-              - id: go
-                wait_for_event: {event: go, timeout: 1h}
-              - id: child
-                invoke: {workflow: child, input: {}}
-            output: ${{ steps.child.output }}
-            """)
-        let child = try definition("workflow: child\nsteps:\n  - id: x\n    set: {v: 7}\noutput: ${{ steps.x.v }}\n")
+        let parent = try definition(Self.parent)
+        let child = try definition(Self.child(7))
         try await RunningServer.with([parent, child]) { server in
             let run = try await server.engine.start(workflow: "parent", input: [:]).run
             try await parked(run.id, "go", in: server.store)
@@ -115,15 +107,7 @@ struct WorkflowReloadTests {
 
     @Test("after a restart, a run started before a reload that removed the workflow it invokes starts its child in the last stored version")
     func invokeOfARemovedWorkflowAfterARestart() async throws {
-        let parent = try definition("""
-            workflow: parent
-            steps:
-              - id: go
-                wait_for_event: {event: go, timeout: 1h}
-              - id: child
-                invoke: {workflow: child, input: {}}
-            output: ${{ steps.child.output }}
-            """)
+        let parent = try definition(Self.parent)
         let directory = try TemporaryDirectory()
         let run = try await RunningServer.with([parent, try definition(Self.child(1))], directory: directory) { server in
             #expect(try await server.engine.reload([parent, try definition(Self.child(2))]).changed == ["child"])
@@ -140,6 +124,17 @@ struct WorkflowReloadTests {
             await #expect(throws: StartError.unknownWorkflow("child")) { try await server.engine.start(workflow: "child", input: [:]) }
         }
     }
+
+    /// Waits for `go`, then invokes `child` and outputs its output.
+    static let parent = """
+        workflow: parent
+        steps:
+          - id: go
+            wait_for_event: {event: go, timeout: 1h}
+          - id: child
+            invoke: {workflow: child, input: {}}
+        output: ${{ steps.child.output }}
+        """
 
     static func child(_ value: Int) -> String {
         "workflow: child\nsteps:\n  - id: x\n    set: {v: \(value)}\noutput: ${{ steps.x.v }}\n"

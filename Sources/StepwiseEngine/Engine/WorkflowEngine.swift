@@ -206,7 +206,11 @@ public actor WorkflowEngine {
         var lastStored: [String: WorkflowDefinition] = [:]
         // Oldest first: a later version of a workflow takes the place of an earlier one.
         for stored in try await store.definitions() {
-            guard let definition = pinned[stored.hash] ?? Self.validated(stored) else {
+            if let known = pinned[stored.hash] {
+                lastStored[known.name] = known
+                continue
+            }
+            guard let definition = Self.validated(stored) else {
                 logger.warning("stored definition \(stored.hash) of \(stored.workflow) no longer validates; its runs cannot continue")
                 continue
             }

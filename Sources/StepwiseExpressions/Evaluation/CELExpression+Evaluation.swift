@@ -8,9 +8,7 @@ extension CELExpression {
         let evaluator = ExpressionEvaluator(budget: EvaluationBudget(limits))
         let value = try evaluator.evaluate(self, in: Scope(variables))
         // A part of a variable is as large as the variable, which was bounded where it was made.
-        guard !isSelection else { return value }
-        if value.isWritten(largerThan: limits.maximumWrittenBytes) { throw .tooLargeToWrite(limits) }
-        if value.isNested(deeperThan: Value.maximumNesting) { throw .tooDeepToKeep }
+        if !isSelection { try value.checkKeepable(within: limits) }
         return value
     }
 

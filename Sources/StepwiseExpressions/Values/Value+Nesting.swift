@@ -18,6 +18,16 @@ extension Value {
     }
 }
 
+extension Value {
+    /// Throws when the value cannot be kept by a run: larger than `limits.maximumWrittenBytes`
+    /// written as JSON, or nested deeper than `maximumNesting` levels. What an expression or a
+    /// template puts together is checked once, here.
+    public func checkKeepable(within limits: EvaluationLimits) throws(EvaluationError) {
+        if isWritten(largerThan: limits.maximumWrittenBytes) { throw .tooLargeToWrite(limits) }
+        if isNested(deeperThan: Self.maximumNesting) { throw .tooDeepToKeep }
+    }
+}
+
 extension EvaluationError {
     /// A value nested deeper than `Value.maximumNesting` levels.
     public static let tooDeepToKeep = EvaluationError(

@@ -12,9 +12,7 @@ struct ValueRenderer {
     /// The value of `template`, at most `limits.maximumWrittenBytes` written as JSON.
     func render(_ template: ValueTemplate) throws(EvaluationError) -> Value {
         let value = try parts(template)
-        guard Self.assemblesValue(template) else { return value }
-        if value.isWritten(largerThan: limits.maximumWrittenBytes) { throw .tooLargeToWrite(limits) }
-        if value.isNested(deeperThan: Value.maximumNesting) { throw .tooDeepToKeep }
+        if Self.assemblesValue(template) { try value.checkKeepable(within: limits) }
         return value
     }
 
