@@ -151,6 +151,8 @@ let package = Package(
             name: "stepwise-benchmarks",
             dependencies: ["StepwiseExpressions", "StepwiseLanguage", "StepwiseRuntime"]
         ),
+        // Linked into the test binary for its constructor: how many tests run at once.
+        .target(name: "StepwiseTestParallelism", path: "Tests/StepwiseTestParallelism"),
         .testTarget(
             name: "StepwiseExpressionsTests",
             dependencies: ["StepwiseExpressions", "CELConformance"],
@@ -163,6 +165,7 @@ let package = Package(
             name: "StepwiseEngineTests",
             dependencies: [
                 "StepwiseEngine", "StepwiseSQLite", "StepwisePostgres", "StepwiseServer", "StepwiseTesting", "StepwiseRunner",
+                "StepwiseTestParallelism",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

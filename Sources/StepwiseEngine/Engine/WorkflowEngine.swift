@@ -28,8 +28,9 @@ public actor WorkflowEngine {
         /// The longest the idle loop sleeps before looking at the store again.
         public var maximumIdle: Duration
         /// Multiplies the retry delays of queued messages (QStash's backoff, `Upstash-Retry-Delay`;
-        /// an endpoint's `Retry-After` is followed as given): 1 in production; `0.01` makes a twice-failing step wait 1.6 s instead
-        /// of 160 s, for tests and local development.
+        /// an endpoint's `Retry-After` is followed as given) and of messages the engine could not
+        /// process (a store error): 1 in production; `0.01` makes a twice-failing step wait 1.6 s
+        /// instead of 160 s, for tests and local development.
         public var retryDelayScale: Double
         /// How long one delivery to an endpoint may take when its message sets no `Upstash-Timeout`,
         /// in milliseconds; shorter than the lease, so a slow endpoint is never delivered twice at once.
@@ -792,9 +793,10 @@ public actor WorkflowEngine {
             logger.error(
                 "\(message.kind.rawValue) message of run \(message.runId) failed: \(error)",
                 metadata: ["run_id": .string(message.runId), "step": .string(message.stepName ?? "-")])
-            // Try again with QStash's backoff; if even that cannot be stored, the lease expires or
-            // the engine restarts, and the message is processed again then.
-            let delay = Duration.seconds(min(86_400, exp(2.5 * Double(message.attempt + 1))))
+            // Try again with QStash's backoff, scaled as queued messages' retries are; if even that
+            // cannot be stored, the lease expires or the engine restarts, and the message is
+            // processed again then.
+            let delay = DefaultBackoff.delay(beforeRetry: message.attempt + 1).scaled(by: configuration.retryDelayScale)
             try? await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: clock().movedForward(by: delay))
         }
         return nil

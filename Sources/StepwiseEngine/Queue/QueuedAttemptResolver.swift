@@ -100,7 +100,7 @@ public struct QueuedAttemptResolver: Sendable {
             followUp.events = [event(.delivered, result)]
             if reportsRunFailure { followUp.failureCallbackEnd = (true, answer(result)) }
         case .retry where message.attempt < message.retries:
-            retry(&followUp, at: now.movedForward(by: scaled(retryDelay())), result)
+            retry(&followUp, at: now.movedForward(by: retryDelay().scaled(by: retryDelayScale)), result)
         case .retryAfter(let wait) where message.attempt < message.retries:
             // The endpoint's own instruction is followed as given, never scaled.
             retry(&followUp, at: now.movedForward(by: .milliseconds(wait.milliseconds)), result)
@@ -170,11 +170,6 @@ public struct QueuedAttemptResolver: Sendable {
             return expression.delay(retried: message.attempt)
         }
         return DefaultBackoff.delay(beforeRetry: message.attempt + 1)
-    }
-
-    private func scaled(_ delay: WireDuration) -> Duration {
-        // A scale beyond what a delay can hold (`--retry-delay-scale 1e12`) waits the longest.
-        .milliseconds(Int64(exactly: (Double(delay.milliseconds) * retryDelayScale).rounded()) ?? .max)
     }
 
     /// The run's error: the endpoint's `{error, message}` answer when it sent one (the SDKs do).

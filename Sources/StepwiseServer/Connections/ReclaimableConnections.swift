@@ -18,12 +18,28 @@ final class ReclaimableConnections: Sendable {
     private struct State {
         var idle: [ObjectIdentifier: (channel: any Channel, order: UInt64)] = [:]
         var stalled: [ObjectIdentifier: (channel: any Channel, order: UInt64, since: NIODeadline)] = [:]
+        /// The connections asked to close to make room, and when; until one of them closes (or
+        /// `closingGrace` passed) no other is reclaimed: one slot freed per client is enough.
+        var closing: [ObjectIdentifier: NIODeadline] = [:]
         var order: UInt64 = 0
         var full = false
 
         mutating func nextOrder() -> UInt64 {
             order += 1
             return order
+        }
+
+        /// Full, and no connection already asked to close is making room: the server needs one
+        /// more closed. (Without the second part, a connection idling while the one reclaimed
+        /// before was still closing was closed too: two closed for one newcomer.)
+        func needsRoom(at now: NIODeadline) -> Bool {
+            full && !closing.values.contains { now - $0 < ReclaimableConnections.closingGrace }
+        }
+
+        mutating func reclaim(_ channel: any Channel, at now: NIODeadline) {
+            idle[ObjectIdentifier(channel)] = nil
+            stalled[ObjectIdentifier(channel)] = nil
+            closing[ObjectIdentifier(channel)] = now
         }
     }
 
@@ -32,11 +48,20 @@ final class ReclaimableConnections: Sendable {
     /// How long a client may read nothing before a full server may close its connection.
     static let stallGrace = TimeAmount.seconds(5)
 
+    /// How long a connection asked to close counts as making room: an idle one closes at once,
+    /// but one whose request began meanwhile closes after its response, which may be a long one
+    /// (a change feed), and the next client should not wait for that.
+    static let closingGrace = TimeAmount.seconds(1)
+
     /// `channel`'s response was written whole and it waits for its next request: asked to close
     /// while the server is full, kept otherwise.
     func idling(_ channel: any Channel) {
         let close = state.withLock { state in
-            guard !state.full else { return true }
+            let now = NIODeadline.now()
+            guard !state.needsRoom(at: now) else {
+                state.reclaim(channel, at: now)
+                return true
+            }
             state.idle[ObjectIdentifier(channel)] = (channel, state.nextOrder())
             return false
         }
@@ -57,8 +82,9 @@ final class ReclaimableConnections: Sendable {
     /// Closes `channel` if it has read nothing since it stalled as `order` and the server is full.
     private func closeIfStalled(_ channel: any Channel, since order: UInt64) {
         let close = state.withLock { state in
-            guard state.full, let stalled = state.stalled[ObjectIdentifier(channel)], stalled.order == order else { return false }
-            state.stalled[ObjectIdentifier(channel)] = nil
+            let now = NIODeadline.now()
+            guard state.needsRoom(at: now), let stalled = state.stalled[ObjectIdentifier(channel)], stalled.order == order else { return false }
+            state.reclaim(channel, at: now)
             return true
         }
         if close { channel.close(promise: nil) }
@@ -79,6 +105,7 @@ final class ReclaimableConnections: Sendable {
         state.withLock { state in
             state.idle[ObjectIdentifier(channel)] = nil
             state.stalled[ObjectIdentifier(channel)] = nil
+            state.closing[ObjectIdentifier(channel)] = nil
         }
     }
 
@@ -89,14 +116,14 @@ final class ReclaimableConnections: Sendable {
     func opened(_ open: Int, of maximum: Int) {
         let reclaimed = state.withLock { state -> (channel: any Channel, idle: Bool)? in
             state.full = open >= maximum
-            guard state.full else { return nil }
+            let now = NIODeadline.now()
+            guard state.needsRoom(at: now) else { return nil }
             if let oldest = state.idle.min(by: { $0.value.order < $1.value.order }) {
-                state.idle[oldest.key] = nil
+                state.reclaim(oldest.value.channel, at: now)
                 return (oldest.value.channel, true)
             }
-            let stalledLongEnough = NIODeadline.now() - Self.stallGrace
-            guard let oldest = state.stalled.min(by: { $0.value.order < $1.value.order }), oldest.value.since <= stalledLongEnough else { return nil }
-            state.stalled[oldest.key] = nil
+            guard let oldest = state.stalled.min(by: { $0.value.order < $1.value.order }), oldest.value.since <= now - Self.stallGrace else { return nil }
+            state.reclaim(oldest.value.channel, at: now)
             return (oldest.value.channel, false)
         }
         guard let reclaimed else { return }

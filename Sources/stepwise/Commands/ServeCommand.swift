@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("retry-delay-scale"), parsing: .unconditional,
-        help: "Multiply the retry delays of queued messages by this factor (tests and local development: 0.01 turns QStash's 12 s + 148 s into 0.12 s + 1.48 s).")
+        help: "Multiply the retry delays of queued messages, and of messages the engine could not process (a store error), by this factor (tests and local development: 0.01 turns QStash's 12 s + 148 s into 0.12 s + 1.48 s).")
     var retryDelayScale = 1.0
 
     @Option(name: .long, help: "The API token clients must send as a bearer token, and every node sharing the store (default: $STEPWISE_TOKEN, else .stepwise/token, else the token another node stored, else a new .stepwise/token).")
