@@ -167,6 +167,7 @@ let package = Package(
                 "StepwiseEngine", "StepwiseSQLite", "StepwisePostgres", "StepwiseServer", "StepwiseTesting", "StepwiseRunner",
                 "StepwiseTestParallelism",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -130,11 +130,13 @@ public struct PostgresTestDatabase: Sendable {
     }
 
     /// Runs `body` with a connection of its own to `location`, closed afterwards whether `body`
-    /// threw or not.
+    /// threw or not. Each statement may take a minute at most: a `CREATE` or `DROP DATABASE` waits
+    /// on the whole cluster (a checkpoint, every backend), and a test once waited forever, idle.
     @discardableResult
     private static func withConnection<T>(to location: PostgresLocation, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await location.connect(logger: silentLogger)
         do {
+            try await connection.query("SET statement_timeout = '60s'", logger: silentLogger)
             let result = try await body(connection)
             try await connection.close()
             return result
@@ -146,9 +148,9 @@ public struct PostgresTestDatabase: Sendable {
 
     /// Drops the database, closing what is still connected to it.
     public func drop() async {
-        guard let connection = try? await location.connect(logger: silentLogger) else { return }
-        _ = try? await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: silentLogger)
-        try? await connection.close()
+        _ = try? await Self.withConnection(to: location) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: silentLogger)
+        }
     }
 }
 

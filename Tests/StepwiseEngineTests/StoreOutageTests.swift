@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycleTestKit
 import StepwiseEngine
 import StepwisePostgres
 import StepwiseTesting
@@ -72,6 +73,40 @@ struct StoreOutageTests {
             let replaced = log.contains("PostgreSQL answers again: connecting through a new pool")
             #expect(replaced || recovery < .seconds(6), "no new pool, and the node answered \(recovery) after the database came back")
             #expect(recovery < .seconds(10), "the node answered \(recovery) after the database came back")
+        }
+    }
+
+    @Test("a pool made anew after an outage serves on through a graceful shutdown of the task that found the outage: the node's stop still writes")
+    func replacedPoolOutlivesAGracefulShutdown() async throws {
+        try await PostgresTestDatabase.with { database in
+            guard var location = URLComponents(string: database.url), let port = location.port else {
+                throw WaitTimeout(description: "the test database's URL names no port: \(database.url)")
+            }
+            let forwarder = TCPForwarder(toPort: port)
+            try forwarder.start()
+            defer { forwarder.stop() }
+            location.port = forwarder.port
+            let log = CapturedLog()
+            let store = try await PostgresStore.open(url: location.string ?? "", connectionWait: .seconds(2), answerWait: .seconds(2), logger: log.logger)
+            do {
+                try await testGracefulShutdown { shutdown in
+                    // A read that finds no connection, in a service's task (as the delivery loop's
+                    // are), starts the probe that makes the new pool.
+                    forwarder.stop()
+                    await #expect(throws: (any Error).self) { try await store.run(id: "wfr_none") }
+                    try forwarder.start()
+                    _ = try await eventually("a new pool", every: .milliseconds(100)) {
+                        log.text.contains("connecting through a new pool") ? true : nil
+                    }
+                    shutdown.triggerGracefulShutdown()
+                    try await Task.sleep(for: .milliseconds(300))
+                    #expect(try await store.run(id: "wfr_none") == nil, "the new pool still serves once the node began to stop")
+                }
+            } catch {
+                await store.close()
+                throw error
+            }
+            await store.close()
         }
     }
 

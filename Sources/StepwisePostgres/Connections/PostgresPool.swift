@@ -56,7 +56,15 @@ final class PostgresPool: Sendable {
         self.probeInterval = probeInterval
         self.logger = logger
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        state = Mutex(State(client: client, running: Task { await client.run() }))
+        state = Mutex(State(client: client, running: Self.running(client)))
+    }
+
+    /// Runs `client` until it is canceled. Detached: a task made in a service's task (the delivery
+    /// loop's transaction that found no connection, a request's) inherits that service's graceful
+    /// shutdown, at which `PostgresClient.run` ends, so the pool closed as the node began to stop
+    /// and failed the stop's own writes.
+    private static func running(_ client: PostgresClient) -> Task<Void, Never> {
+        Task.detached { await client.run() }
     }
 
     /// The current pool, for one transaction.
@@ -77,7 +85,7 @@ final class PostgresPool: Sendable {
             return true
         }
         guard starts else { return }
-        Task { await probeUntilAnswered() }
+        Task.detached { await self.probeUntilAnswered() }
     }
 
     /// Stops probing and closes the current pool, waiting for it to finish.
@@ -104,7 +112,7 @@ final class PostgresPool: Sendable {
 
     private func replace() async {
         let fresh = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let running = Task { await fresh.run() }
+        let running = Self.running(fresh)
         let replaced = state.withLock { state -> Task<Void, Never>? in
             state.probing = false
             guard !state.closed, state.held == 0 else { return nil }
