@@ -49,11 +49,16 @@ extension OutgoingRequest {
     }
 
     /// `url` with the user name and password of its authority (`https://user:secret@host/`)
-    /// shown as `***`: credentials never reach an error, a log line or a stored attempt.
+    /// shown as `***`: credentials never reach an error, a log line or a stored attempt. A
+    /// password with an unescaped `/`, `?` or `#` (`https://user:se#cret@host/`) ends the
+    /// authority early, so when what precedes that end has a `:` (a password's, or a port's),
+    /// everything up to the URL's last `@` is hidden: hiding a path's `@` by mistake loses less.
     public static func withoutUserInfo(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }
-        let authorityEnd = url[schemeEnd.upperBound...].firstIndex { "/?#".contains($0) } ?? url.endIndex
-        guard let at = url[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex { "/?#".contains($0) } ?? url.endIndex
+        let at = rest[..<authorityEnd].lastIndex(of: "@") ?? (rest[..<authorityEnd].contains(":") ? rest.lastIndex(of: "@") : nil)
+        guard let at else { return url }
         return String(url[..<schemeEnd.upperBound]) + "***" + String(url[at...])
     }
 }
