@@ -1,6 +1,7 @@
 import NIOHTTP1
 import StepwiseEngine
 import StepwiseExpressions
+import StepwiseProtocol
 import StepwiseTesting
 import Testing
 
@@ -201,7 +202,7 @@ struct MessageDeadLetterAPITests {
         }
     }
 
-    @Test("a message a schedule's tick queued names its schedule, and the DLQ filters by it")
+    @Test("a message a schedule's tick queued names its schedule, in the DLQ, which filters by it, and in its failure callback")
     func scheduledMessage() async throws {
         let clock = try VirtualClock.at("2026-06-01T00:00:30Z")
         try await CountingServer.with { target in
@@ -209,7 +210,10 @@ struct MessageDeadLetterAPITests {
             try await RunningServer.with([], configuration: QStashSchedulesTests.polling, clock: { clock.now }) { stepwise in
                 let created = try await send(
                     .POST, stepwise.url("/v2/schedules/" + target.url("/fail")), body: "tick",
-                    headers: [("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "nightly"), ("Upstash-Retries", "0")])
+                    headers: [
+                        ("Upstash-Cron", "* * * * *"), ("Upstash-Schedule-Id", "nightly"), ("Upstash-Retries", "0"),
+                        ("Upstash-Failure-Callback", target.url("/failed")),
+                    ])
                 #expect(created.status == 200, "\(created.body)")
                 clock.advance(to: try TimestampValue(parsing: "2026-06-01T00:01:00Z"))
                 let entries = try await eventually("the tick's message dead-lettered") {
@@ -219,6 +223,30 @@ struct MessageDeadLetterAPITests {
                 #expect(entries.first?["scheduleId"] == "nightly")
                 #expect(entries.first?["body"] == "tick")
                 #expect(try await send(.GET, stepwise.url("/v2/dlq?scheduleId=other")).json?["messages"]?.list?.isEmpty == true)
+                let notice = try await eventually("the failure callback") { target.requests(to: "/failed").first }
+                let failure = try FailureCallbackBody(jsonBytes: Array(notice.body.utf8))
+                #expect(failure.scheduleId == "nightly" && failure.dlqId == entries.first?["dlqId"]?.string, "\(notice.body)")
+            }
+        }
+    }
+
+    @Test("the failure callback of a URL group's message names the group, the endpoint and the DLQ entry its receiver may delete", arguments: StoreKind.testable)
+    func failureCallbackOfAGroupsMessage(kind: StoreKind) async throws {
+        try await CountingServer.with { target in
+            target.fallback("/fail", .status(500))
+            try await RunningServer.with([], store: kind) { stepwise in
+                let added = try await send(.POST, stepwise.url("/v2/topics/team/endpoints"), body: #"{"endpoints": [{"url": "\#(target.url("/fail"))", "name": "one"}]}"#)
+                #expect(added.status == 200, "\(added.body)")
+                let published = try await send(
+                    .POST, stepwise.url("/v2/publish/team"), body: "card",
+                    headers: [("Upstash-Retries", "0"), ("Upstash-Failure-Callback", target.url("/failed"))])
+                let source = try #require(published.json?.list?.first?["messageId"]?.string, "\(published.body)")
+                let notice = try await eventually("the failure callback") { target.requests(to: "/failed").first }
+                let failure = try FailureCallbackBody(jsonBytes: Array(notice.body.utf8))
+                #expect(failure.sourceMessageId == source && failure.topicName == "team" && failure.endpointName == "one", "\(notice.body)")
+                let dlqId = try #require(failure.dlqId, "\(notice.body)")
+                #expect(try await send(.DELETE, stepwise.url("/v2/dlq/\(dlqId)")).status == 200, "the entry the callback names is deleted")
+                #expect(try await send(.GET, stepwise.url("/v2/dlq")).json?["messages"]?.list?.isEmpty == true)
             }
         }
     }

@@ -235,12 +235,20 @@ public struct QueuedAttemptResolver: Sendable {
         let (status, header, responseBody) = parts(result)
         let failure = FailureCallbackBody(
             status: status, header: header, body: responseBody, retried: message.attempt, maxRetries: message.retries,
-            dlqId: ofRun ? message.runId.map(DeadLetter.id(ofRun:)) : nil, sourceMessageId: message.id,
+            dlqId: deadLetterId(failingRun: ofRun), sourceMessageId: message.id,
             url: message.destination, method: message.method, sourceHeader: sourceHeader,
             sourceBody: ofRun ? initialPayload : body, workflowRunId: message.runId ?? "",
             workflowCreatedAt: (run?.createdAt ?? now).millisecondsSinceEpoch,
-            createdAt: now.millisecondsSinceEpoch, callerIP: message.callerIp ?? run?.callerIp)
+            createdAt: now.millisecondsSinceEpoch, callerIP: message.callerIp ?? run?.callerIp,
+            topicName: message.urlGroup, endpointName: message.endpointName, scheduleId: message.scheduleId)
         return followingMessage(.failureCallback, to: target, body: failure.jsonBytes)
+    }
+
+    /// The DLQ entry the failure lands in, which the failure callback names so that its receiver
+    /// can delete it: the run's, or a plain message's own (a callback's failure keeps none).
+    private func deadLetterId(failingRun: Bool) -> String? {
+        if failingRun { return message.runId.map(DeadLetter.id(ofRun:)) }
+        return message.isPlain ? MessageDeadLetter.id(of: message.id) : nil
     }
 
     /// The headers the message was delivered with, as callbacks report them: what it forwards,

@@ -13,6 +13,9 @@ public struct FailureCallbackBody: Sendable, Equatable {
     public var maxRetries: Int
     public var dlqId: String?
     public var sourceMessageId: String
+    /// The URL group the failed message was published to, and the group's endpoint it went to.
+    public var topicName: String?
+    public var endpointName: String?
     /// The workflow URL and the method used.
     public var url: String
     public var method: String
@@ -23,6 +26,8 @@ public struct FailureCallbackBody: Sendable, Equatable {
     /// Unix milliseconds.
     public var workflowCreatedAt: Int64
     public var createdAt: Int64?
+    /// The schedule whose tick published the failed message.
+    public var scheduleId: String?
     public var callerIP: String?
 
     /// A body with the given parts.
@@ -30,7 +35,8 @@ public struct FailureCallbackBody: Sendable, Equatable {
         status: Int64, header: [(name: String, values: [String])], body: [UInt8], retried: Int, maxRetries: Int,
         dlqId: String?, sourceMessageId: String, url: String, method: String = "POST",
         sourceHeader: [(name: String, values: [String])] = [], sourceBody: [UInt8], workflowRunId: String,
-        workflowCreatedAt: Int64, createdAt: Int64? = nil, callerIP: String? = nil
+        workflowCreatedAt: Int64, createdAt: Int64? = nil, callerIP: String? = nil, topicName: String? = nil, endpointName: String? = nil,
+        scheduleId: String? = nil
     ) {
         self.status = status
         self.header = header
@@ -47,6 +53,9 @@ public struct FailureCallbackBody: Sendable, Equatable {
         self.workflowCreatedAt = workflowCreatedAt
         self.createdAt = createdAt
         self.callerIP = callerIP
+        self.topicName = topicName
+        self.endpointName = endpointName
+        self.scheduleId = scheduleId
     }
 
     /// The JSON object, members in the order of the protocol notes' example.
@@ -56,14 +65,18 @@ public struct FailureCallbackBody: Sendable, Equatable {
             ("retried", .int(Int64(retried))), ("maxRetries", .int(Int64(maxRetries))),
         ])
         map.setIfPresent("dlqId", dlqId.map(Value.string))
+        map[.string("sourceMessageId")] = .string(sourceMessageId)
+        map.setIfPresent("topicName", topicName.map(Value.string))
+        map.setIfPresent("endpointName", endpointName.map(Value.string))
         for (key, value) in [
-            ("sourceMessageId", Value.string(sourceMessageId)), ("url", .string(url)), ("method", .string(method)),
+            ("url", Value.string(url)), ("method", .string(method)),
             ("sourceHeader", HeaderLists.json(sourceHeader)), ("sourceBody", .string(WireJSON.base64(sourceBody))),
             ("workflowRunId", .string(workflowRunId)), ("workflowCreatedAt", .int(workflowCreatedAt)),
         ] {
             map[.string(key)] = value
         }
         map.setIfPresent("createdAt", createdAt.map(Value.int))
+        map.setIfPresent("scheduleId", scheduleId.map(Value.string))
         map.setIfPresent("callerIP", callerIP.map(Value.string))
         return .map(map)
     }
@@ -83,7 +96,8 @@ public struct FailureCallbackBody: Sendable, Equatable {
             maxRetries: Int(try map.integer("maxRetries") ?? 0), dlqId: try map.string("dlqId"),
             sourceMessageId: try map.string("sourceMessageId") ?? "", url: try map.string("url") ?? "",
             sourceBody: try WireJSON.unbase64(try map.string("sourceBody") ?? "", what: "'sourceBody'"), workflowRunId: runId,
-            workflowCreatedAt: try map.integer("workflowCreatedAt") ?? 0)
+            workflowCreatedAt: try map.integer("workflowCreatedAt") ?? 0, topicName: try map.string("topicName"),
+            endpointName: try map.string("endpointName"), scheduleId: try map.string("scheduleId"))
     }
 
     public static func == (lhs: FailureCallbackBody, rhs: FailureCallbackBody) -> Bool { lhs.json == rhs.json }
