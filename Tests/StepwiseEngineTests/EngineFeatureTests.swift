@@ -270,7 +270,7 @@ struct EngineFeatureTests {
         }
     }
 
-    @Test("GET /v2/schedules lists each schedule with its next fire time", arguments: StoreKind.testable)
+    @Test("GET /v2/schedules lists each schedule with its next fire time, in QStash's forms; a workflow's entry is read by its id, and changes only with its file", arguments: StoreKind.testable)
     func listSchedules(kind: StoreKind) async throws {
         let nightly = try definition("""
             workflow: nightly
@@ -283,11 +283,19 @@ struct EngineFeatureTests {
             let answer = try await send(.GET, server.url("/v2/schedules"))
             let schedule = try #require(answer.json?.list?.first)
             #expect(schedule["workflow"] == "nightly")
-            #expect(schedule["cron"] == "0 3 * * *")
+            #expect(schedule["cron"] == "CRON_TZ=America/New_York 0 3 * * *", "the zone as QStash writes it in a cron")
             #expect(schedule["timezone"] == "America/New_York")
-            let next = try TimestampValue(parsing: try #require(schedule["nextScheduleTime"]?.string))
+            let next = try TimestampValue(parsing: try #require(schedule["nextFire"]?.string))
             #expect(next > WorkflowEngine.systemTime())
             #expect(next.secondsSinceEpoch % 3600 == 0, "03:00 in New York is a whole UTC hour")
+            #expect(schedule["nextScheduleTime"] == .int(next.millisecondsSinceEpoch), "unix milliseconds, as the qstash clients read it")
+            #expect(schedule["scheduleId"] == "nightly/0")
+            let read = try await send(.GET, server.url("/v2/schedules/nightly%2F0"))
+            #expect(read.status == 200 && read.json == schedule, "\(read.body)")
+            for (method, path) in [(HTTPMethod.DELETE, "nightly%2F0"), (.PATCH, "nightly%2F0/pause")] {
+                let refused = try await send(method, server.url("/v2/schedules/" + path))
+                #expect(refused.status == 409 && refused.error?.contains("changes with the workflow's file") == true, "\(method) \(path): \(refused.body)")
+            }
         }
     }
 

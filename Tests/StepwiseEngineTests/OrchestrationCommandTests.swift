@@ -213,7 +213,7 @@ struct OrchestrationCommandTests {
         try await RunningServer.with([weekly]) { server in
             let listed = try #require(try await send(.GET, server.url("/v2/schedules")).json?.list)
             let next = Dictionary(uniqueKeysWithValues: listed.compactMap { schedule in
-                schedule["cron"]?.string.flatMap { cron in schedule["nextScheduleTime"]?.string.map { (cron, $0) } }
+                schedule["cron"]?.string.flatMap { cron in schedule["nextFire"]?.string.map { (cron, $0) } }
             })
             let created = try await send(
                 .POST, server.url("/v2/schedules/http://127.0.0.1:9/hook"), body: "{}",
@@ -225,7 +225,7 @@ struct OrchestrationCommandTests {
             let sdk = try #require(lines.first { $0.contains("sdk-daily") }, "\(output)")
             for cell in ["http://127.0.0.1:9/hook", "Europe/Paris", "false"] { #expect(sdk.contains(cell), "\(output)") }
             #expect(lines.first?.hasPrefix("ID") == true, "\(output)")
-            for (cron, zone) in [("30 6 * * 1", "UTC"), ("0 9 1 * *", "Asia/Tokyo")] {
+            for (cron, zone) in [("30 6 * * 1", "UTC"), ("CRON_TZ=Asia/Tokyo 0 9 1 * *", "Asia/Tokyo")] {
                 let fire = try #require(next[cron], "\(listed)")
                 let row = try #require(lines.first { $0.contains(cron) }, "\(output)")
                 for cell in ["weekly", zone, fire] { #expect(row.contains(cell), "\(output)") }

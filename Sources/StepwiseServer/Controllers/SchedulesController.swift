@@ -93,8 +93,11 @@ struct SchedulesController: Sendable {
 
     private func schedule(_ id: String) async -> Response {
         do {
-            guard let schedule = try await engine.store.queueSchedules().first(where: { $0.id == id }) else { return Self.noSchedule(id) }
-            return JSONResponse.make(.ok, Self.view(schedule, lastStates: try await lastStates(of: [schedule])))
+            if let schedule = try await engine.store.queueSchedules().first(where: { $0.id == id }) {
+                return JSONResponse.make(.ok, Self.view(schedule, lastStates: try await lastStates(of: [schedule])))
+            }
+            guard let workflows = try await workflowSchedule(id) else { return Self.noSchedule(id) }
+            return JSONResponse.make(.ok, Self.view(workflows))
         } catch {
             return failures.answer("cannot read the schedule", error)
         }
@@ -102,7 +105,7 @@ struct SchedulesController: Sendable {
 
     private func delete(_ id: String) async -> Response {
         do {
-            guard try await engine.store.deleteQueueSchedule(id: id) else { return Self.noSchedule(id) }
+            guard try await engine.store.deleteQueueSchedule(id: id) else { return try await refusal(of: id) }
             return JSONResponse.make(.ok, ["deleted": .string(id)])
         } catch {
             return failures.answer("cannot delete the schedule", error)
@@ -111,25 +114,46 @@ struct SchedulesController: Sendable {
 
     private func setPaused(_ id: String, _ paused: Bool) async -> Response {
         do {
-            guard try await engine.setSchedule(id: id, paused: paused) else { return Self.noSchedule(id) }
+            guard try await engine.setSchedule(id: id, paused: paused) else { return try await refusal(of: id) }
             return JSONResponse.make(.ok, ["scheduleId": .string(id), "isPaused": .bool(paused)])
         } catch {
             return failures.answer("cannot change the schedule", error)
         }
     }
 
-    private static func noSchedule(_ id: String) -> Response {
-        JSONResponse.error(.notFound, "no schedule '\(id)' (a workflow's own schedule changes with its file)")
+    /// The served workflow's `schedule` entry `id` names (`workflow/position`), if any.
+    private func workflowSchedule(_ id: String) async throws -> ScheduleRecord? {
+        try await engine.store.schedules().first { Self.id(of: $0) == id }
     }
 
-    /// A workflow's `schedule` entry, with the fields QStash clients require of a schedule.
+    /// Why schedule `id` cannot be changed: a workflow's entry changes only with its file (409);
+    /// any other is unknown (404).
+    private func refusal(of id: String) async throws -> Response {
+        guard let schedule = try await workflowSchedule(id) else { return Self.noSchedule(id) }
+        return JSONResponse.error(
+            .conflict, "schedule '\(id)' is entry \(schedule.position + 1) of workflow \(schedule.workflow)'s schedule: it changes with the workflow's file")
+    }
+
+    private static func noSchedule(_ id: String) -> Response {
+        JSONResponse.error(.notFound, "no schedule '\(id)'")
+    }
+
+    /// The id of a workflow's `schedule` entry: the workflow's name and the entry's position.
+    private static func id(of schedule: ScheduleRecord) -> String {
+        "\(schedule.workflow)/\(schedule.position)"
+    }
+
+    /// A workflow's `schedule` entry, with the fields QStash clients require of a schedule, in
+    /// QStash's forms (times in unix ms, the zone in the cron as `CRON_TZ=`), and `nextFire` and
+    /// `lastFire` as RFC 3339 text for people. Its creation time is not kept: `createdAt` is 0.
     private static func view(_ schedule: ScheduleRecord) -> Value {
-        [
-            "scheduleId": .string("\(schedule.workflow)/\(schedule.position)"), "workflow": .string(schedule.workflow),
+        let cron = schedule.timeZone.map { "CRON_TZ=\($0) \(schedule.cron)" } ?? schedule.cron
+        return [
+            "scheduleId": .string(id(of: schedule)), "workflow": .string(schedule.workflow),
             "target": .string(schedule.workflow), "destination": .string("/workflows/\(schedule.workflow)"), "method": "POST", "retries": 0,
-            "createdAt": 0, "isPaused": false, "cron": .string(schedule.cron), "timezone": schedule.timeZone.map(Value.string) ?? "UTC",
-            "input": schedule.input, "nextScheduleTime": schedule.nextFireAt.map { .string($0.description) } ?? .null,
-            "lastScheduleTime": schedule.lastFireAt.map { .string($0.description) } ?? .null,
+            "createdAt": 0, "isPaused": false, "cron": .string(cron), "timezone": schedule.timeZone.map(Value.string) ?? "UTC",
+            "input": schedule.input, "nextScheduleTime": schedule.nextFireAt.map { .int($0.millisecondsSinceEpoch) } ?? .null,
+            "lastScheduleTime": schedule.lastFireAt.map { .int($0.millisecondsSinceEpoch) } ?? .null,
             "nextFire": schedule.nextFireAt.map { .string($0.description) } ?? .null, "lastFire": schedule.lastFireAt.map { .string($0.description) } ?? .null,
         ]
     }
