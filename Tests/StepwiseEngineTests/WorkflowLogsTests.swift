@@ -98,6 +98,46 @@ struct WorkflowLogsTests {
         }
     }
 
+    @Test("a run whose trigger asked for redaction shows its payload, results and response redacted, and every later message's headers too, as Upstash redacts per run", arguments: StoreKind.testable)
+    func runWideRedaction(kind: StoreKind) async throws {
+        try await CountingServer.with { endpoint in
+            try await RunningServer.with([], store: kind) { server in
+                // The Python SDK sends Upstash-Redact-Fields on the trigger only.
+                var emulated = EmulatedSDKEndpoint(stepwise: server, url: endpoint.url("/wf"), steps: ["a"])
+                emulated.messageHeaders = [("Upstash-Forward-X-Secret", "hidden-value")]
+                let sdk = emulated
+                // It ends the run with a response, as the SDKs end a workflow that returns one.
+                endpoint.handle("/wf") { request in
+                    guard (try? RawStepArray(jsonBytes: Array(request.body.utf8)).stepEntries().count) == 1 else { return await sdk.answer(request) }
+                    _ = try? await send(.DELETE, server.url("/v2/workflows/runs/wfr_redacted?cancel=false"), body: #""card ok""#)
+                    return EmulatedSDKEndpoint.acknowledgement()
+                }
+                let redact = [("Upstash-Redact-Fields", "body,header[X-Secret]")]
+                #expect(try await sdk.trigger(runId: "wfr_redacted", payload: #"{"card":"4242"}"#, extraHeaders: redact).status == 200)
+                let run = try await finishedRun("wfr_redacted", in: server.store)
+                #expect(run.status == .succeeded)
+                let logs = try await send(.GET, server.url("/v2/workflows/logs?workflowRunId=wfr_redacted"))
+                let shown = try #require(logs.json?["runs"]?.list?.first, "\(logs.body)")
+                let steps = try #require(shown["steps"]?.list).compactMap { $0["steps"]?.list?.first }
+                #expect(steps.compactMap { $0["stepName"]?.string } == ["init", "a"])
+                #expect(steps.first?["out"] == .string(MessageRedaction.redacted(Array(#"{"card":"4242"}"#.utf8))), "the payload")
+                #expect(steps.last?["out"] == .string(MessageRedaction.redacted(Array(#""a-done""#.utf8))), "a step's result")
+                #expect(shown["workflowRunResponse"] == .string(MessageRedaction.redacted(Array(#""card ok""#.utf8))), "the response")
+                #expect(steps.allSatisfy { $0["headers"]?["X-Secret"]?.list?.first?.string?.hasPrefix("REDACTED:") == true }, "\(steps)")
+                let events = try await send(.GET, server.url("/v2/events?workflowRunId=wfr_redacted"))
+                let api = try await send(.GET, server.url("/api/runs/wfr_redacted"))
+                #expect(api.json?["input"]?.string?.hasPrefix("REDACTED:") == true && api.json?["steps"]?.list?.first?["out"]?.string?.hasPrefix("REDACTED:") == true, "\(api.body)")
+                let listed = try await send(.GET, server.url("/api/runs"))
+                for text in [logs.body, events.body, api.body, listed.body] {
+                    #expect(!text.contains("4242") && !text.contains("hidden-value") && !text.contains("a-done") && !text.contains("card ok"), "\(text)")
+                }
+                let delivered = try #require(endpoint.requests(to: "/wf").last)
+                let bodies = try RawStepArray(jsonBytes: Array(delivered.body.utf8)).steps.map { String(decoding: $0.body, as: UTF8.self) }
+                #expect(delivered.header("X-Secret") == "hidden-value" && bodies.first == #"{"card":"4242"}"#, "deliveries carry the originals: \(bodies)")
+            }
+        }
+    }
+
     @Test("a failed SDK run ends with Upstash's next group: the delivery that failed it, its error and the endpoint's answer", arguments: StoreKind.testable)
     func failedSDKRunsShowTheFailedDelivery(kind: StoreKind) async throws {
         try await CountingServer.with { endpoint in

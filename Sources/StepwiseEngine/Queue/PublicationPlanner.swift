@@ -71,7 +71,8 @@ public struct PublicationPlanner: Sendable {
             first.detectsWorkflowEndpoint = true
             if message.isRESTTrigger { first.isRESTTrigger = true }
         }
-        let defaults = workflow.has(feature: RunDefaults.feature) ? RunDefaults(trigger: message, runId: id, url: url) : nil
+        let defaults = workflow.has(feature: RunDefaults.feature)
+            ? RunDefaults(trigger: message, runId: id, url: url) : message.options.redaction.map(RunDefaults.init(redaction:))
         if let defaults { first = defaults.applied(to: first, options: message.options, failureCallback: message.failureCallback) }
         var run = RunRecord(
             id: id, workflow: url, definitionHash: "", input: PayloadValue.of(body), createdAt: now, updatedAt: now,

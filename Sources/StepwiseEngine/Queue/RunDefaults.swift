@@ -18,6 +18,10 @@ public struct RunDefaults: Sendable, Codable, Equatable {
     public var flowControl: FlowControl?
     /// What a resume or restart from the DLQ set; these win over a message's own options.
     public var overrides: RunOverrides?
+    /// What the trigger's `Upstash-Redact-Fields` names: Upstash redacts per run, so every later
+    /// message of the run (the SDK repeats the header on none) and the run's log in the logs API
+    /// show those fields redacted too.
+    public var redaction: MessageRedaction?
     /// For a run whose first delivery said `Upstash-Workflow-Unknown-Sdk`: true until the SDK
     /// triggered the run as its own, false after (`RunTransitions.deliverAgain`); `nil` otherwise.
     public var awaitsSDKTrigger: Bool?
@@ -39,6 +43,14 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         headers = options.forwardedHeaders.filter { !isUnknownSDKMark($0.name) }.map { ForwardedHeader($0.name, $0.value) }
         if options.forwardedHeaders.contains(where: { isUnknownSDKMark($0.name) && $0.value.lowercased() == "true" }) { awaitsSDKTrigger = true }
         flowControl = options.flowControl.map(FlowControl.init)
+        redaction = options.redaction
+    }
+
+    /// The defaults of a run whose trigger set only a redaction (the Python SDK's, which repeats
+    /// its other options on every message): nothing else of a message changes.
+    init(redaction: MessageRedaction) {
+        headers = []
+        self.redaction = redaction
     }
 
     /// No defaults, only `overrides`: a run whose trigger set none (the Python SDK's) resumed with options.
@@ -75,6 +87,7 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         if options.timeout == nil, let timeoutMilliseconds { applied.timeoutMilliseconds = timeoutMilliseconds }
         if failureCallback == nil { applied.failureCallback = self.failureCallback }
         if options.flowControl == nil, let flowControl { applied.flowControl = flowControl }
+        if options.redaction == nil, let redaction { applied.redaction = redaction }
         applied.headers = forwarded(with: message.headers)
         return applied
     }

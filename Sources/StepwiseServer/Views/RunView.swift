@@ -11,7 +11,7 @@ enum RunView {
             ("workflowRunId", .string(run.id)), ("workflow", .string(run.workflow)), ("status", .string(run.status.rawValue)),
             ("createdAt", .string(run.createdAt.description)), ("updatedAt", .string(run.updatedAt.description)),
         ])
-        map[.string("output")] = run.output ?? .null
+        map[.string("output")] = RunBodyRedaction.shown(run.output ?? .null, of: run)
         map[.string("error")] = run.error?.value ?? .null
         if let label = run.label { map[.string("label")] = .string(label) }
         return .map(map)
@@ -23,9 +23,9 @@ enum RunView {
     static func detail(_ run: RunRecord, progress: RunProgress, log: [RawStep], attempts: [AttemptRecord], waits: [PendingWait]) -> Value {
         guard case .map(var map) = summary(run) else { return summary(run) }
         map[.string("definition")] = .string(run.definitionHash)
-        map[.string("input")] = run.input
+        map[.string("input")] = RunBodyRedaction.shown(run.input, of: run)
         if let parent = run.parent { map[.string("parent")] = ["workflowRunId": .string(parent.runId), "step": .string(parent.step)] }
-        map[.string("steps")] = .list(run.endpoint == nil ? progress.journal.dropFirst().map(step) : log.dropFirst().compactMap(step))
+        map[.string("steps")] = .list(run.endpoint == nil ? progress.journal.dropFirst().map(step) : log.dropFirst().compactMap { step($0).map { RunBodyRedaction.shown(out: $0, of: run) } })
         map[.string("waiting")] = .list(progress.pending.sorted().map(Value.string))
         map[.string("waits")] = .list(waits.map { wait in
             ["step": .string(wait.step), "event": .string(wait.event), "timeoutAt": .string(wait.timeoutAt.description)]

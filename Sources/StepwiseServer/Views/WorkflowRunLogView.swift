@@ -58,7 +58,7 @@ enum WorkflowRunLogView {
             ("workflowRunCreatedAt", .int(run.createdAt.millisecondsSinceEpoch)),
         ])
         if run.status.isFinal { map[.string("workflowRunCompletedAt")] = .int(run.updatedAt.millisecondsSinceEpoch) }
-        if let output = run.output { map[.string("workflowRunResponse")] = .string(output.jsonText()) }
+        if let output = run.output { map[.string("workflowRunResponse")] = RunBodyRedaction.shown(output.jsonText(), of: run) }
         if run.status == .failed { map[.string("dlqId")] = .string(DeadLetter.id(ofRun: run.id)) }
         if let label = run.label { map[.string("label")] = .string(label) }
         if let callerIp = run.callerIp { map[.string("workflowRunCallerIp")] = .string(callerIp) }
@@ -147,6 +147,7 @@ enum WorkflowRunLogView {
                 continue
             }
             var map = step.object
+            if case .string(let out) = map[.string("out")] { map[.string("out")] = RunBodyRedaction.shown(out, of: run) }
             map[.string("messageId")] = .string(raw.messageId)
             map[.string("callType")] = .string(raw.callType.rawValue)
             map[.string("state")] = "STEP_SUCCESS"
@@ -161,7 +162,7 @@ enum WorkflowRunLogView {
     private static func initialStep(_ raw: RawStep, run: RunRecord, fields: [(String, Value)]) -> Value {
         var map = ValueMap([
             ("stepId", 0), ("stepName", "init"), ("stepType", .string(StepType.initial.rawValue)),
-            ("out", .string(String(decoding: raw.body, as: UTF8.self))), ("messageId", .string(raw.messageId)), ("callType", "step"),
+            ("out", RunBodyRedaction.shown(String(decoding: raw.body, as: UTF8.self), of: run)), ("messageId", .string(raw.messageId)), ("callType", "step"),
             ("concurrent", 1), ("state", "STEP_SUCCESS"),
         ])
         for (name, value) in fields { map[.string(name)] = value }
