@@ -40,6 +40,18 @@ struct ReclaimableConnectionsTests {
         #expect(secondAsked.asked && !thirdAsked.asked, "the next client makes room with the next idle connection")
     }
 
+    @Test("a server past its maximum (one accept took several connections) asks as many to close as it takes to accept the next client")
+    func roomForSeveralAtOnce() {
+        let reclaimable = ReclaimableConnections()
+        let recorded = (0..<3).map { _ in channel() }
+        for (connection, _) in recorded { reclaimable.idling(connection) }
+        reclaimable.opened(4, of: 3)
+        #expect(recorded.map(\.1.asked) == [true, true, false], "two of four must close for the next client to get in")
+        reclaimable.gone(recorded[0].0)
+        reclaimable.closed(3, of: 3)
+        #expect(!recorded[2].1.asked, "one more closing already makes the room")
+    }
+
     @Test("a full server whose reclaimed connection has not closed within a second asks the next one: its response may be long")
     func aSlowCloseDoesNotBlockTheNext() async throws {
         let reclaimable = ReclaimableConnections()

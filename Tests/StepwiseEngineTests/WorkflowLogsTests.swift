@@ -106,9 +106,21 @@ struct WorkflowLogsTests {
                 var emulated = EmulatedSDKEndpoint(stepwise: server, url: endpoint.url("/wf"), steps: ["a"])
                 emulated.messageHeaders = [("Upstash-Forward-X-Secret", "hidden-value")]
                 let sdk = emulated
-                // It ends the run with a response, as the SDKs end a workflow that returns one.
+                // Its first delivery also makes a context.call, and it ends the run with a
+                // response, as the SDKs end a workflow that returns one.
+                endpoint.fallback("/third", .json("{}"))
                 endpoint.handle("/wf") { request in
-                    guard (try? RawStepArray(jsonBytes: Array(request.body.utf8)).stepEntries().count) == 1 else { return await sdk.answer(request) }
+                    guard request.header("Upstash-Workflow-Callback") == nil else { return .json(#"{"finishCondition":"fromCallback"}"#) }
+                    let done = try? RawStepArray(jsonBytes: Array(request.body.utf8)).stepEntries().count
+                    if done == 0, endpoint.requests(to: "/third").isEmpty {
+                        let call = sdk.stepHeaders(runId: "wfr_redacted") + [
+                            ("Upstash-Workflow-CallType", "toCallback"), ("Upstash-Method", "POST"), ("Upstash-Retries", "0"),
+                            ("Upstash-Callback", sdk.url), ("Upstash-Callback-Workflow-RunId", "wfr_redacted"),
+                            ("Upstash-Callback-Forward-Upstash-Workflow-Callback", "true"),
+                        ]
+                        _ = try? await sdk.batch([(endpoint.url("/third"), call, #"{"call":"ping-9131"}"#)])
+                    }
+                    guard done == 1 else { return await sdk.answer(request) }
                     _ = try? await send(.DELETE, server.url("/v2/workflows/runs/wfr_redacted?cancel=false"), body: #""card ok""#)
                     return EmulatedSDKEndpoint.acknowledgement()
                 }
@@ -124,14 +136,17 @@ struct WorkflowLogsTests {
                 #expect(steps.last?["out"] == .string(MessageRedaction.redacted(Array(#""a-done""#.utf8))), "a step's result")
                 #expect(shown["workflowRunResponse"] == .string(MessageRedaction.redacted(Array(#""card ok""#.utf8))), "the response")
                 #expect(steps.allSatisfy { $0["headers"]?["X-Secret"]?.list?.first?.string?.hasPrefix("REDACTED:") == true }, "\(steps)")
+                #expect(endpoint.requests(to: "/third").first?.body == #"{"call":"ping-9131"}"#, "the call went out with its body")
                 let events = try await send(.GET, server.url("/v2/events?workflowRunId=wfr_redacted"))
+                #expect(events.body.contains("/third"), "the call is in the message log: \(events.body)")
                 let api = try await send(.GET, server.url("/api/runs/wfr_redacted"))
                 #expect(api.json?["input"]?.string?.hasPrefix("REDACTED:") == true && api.json?["steps"]?.list?.first?["out"]?.string?.hasPrefix("REDACTED:") == true, "\(api.body)")
                 let listed = try await send(.GET, server.url("/api/runs"))
                 for text in [logs.body, events.body, api.body, listed.body] {
                     #expect(!text.contains("4242") && !text.contains("hidden-value") && !text.contains("a-done") && !text.contains("card ok"), "\(text)")
+                    #expect(!text.contains("9131"), "the body of the run's context.call: \(text)")
                 }
-                let delivered = try #require(endpoint.requests(to: "/wf").last)
+                let delivered = try #require(endpoint.requests(to: "/wf").last { $0.header("Upstash-Workflow-Callback") == nil })
                 let bodies = try RawStepArray(jsonBytes: Array(delivered.body.utf8)).steps.map { String(decoding: $0.body, as: UTF8.self) }
                 #expect(delivered.header("X-Secret") == "hidden-value" && bodies.first == #"{"card":"4242"}"#, "deliveries carry the originals: \(bodies)")
             }

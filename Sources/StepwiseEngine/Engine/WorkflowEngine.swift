@@ -793,14 +793,19 @@ public actor WorkflowEngine {
             logger.error(
                 "\(message.kind.rawValue) message of run \(message.runId) failed: \(error)",
                 metadata: ["run_id": .string(message.runId), "step": .string(message.stepName ?? "-")])
-            // Try again with QStash's backoff, scaled as queued messages' retries are; if even that
-            // cannot be stored, the lease expires or the engine restarts, and the message is
-            // processed again then.
-            let delay = DefaultBackoff.delay(beforeRetry: message.attempt + 1).scaled(by: configuration.retryDelayScale)
+            // Try again with QStash's backoff, scaled as queued messages' retries are, but never
+            // sooner than `Self.shortestErrorRetry`: unlike those, these retries have no count,
+            // and a store that keeps failing would otherwise be retried in a busy loop at scale 0.
+            // If even that cannot be stored, the lease expires or the engine restarts, and the
+            // message is processed again then.
+            let delay = max(Self.shortestErrorRetry, DefaultBackoff.delay(beforeRetry: message.attempt + 1).scaled(by: configuration.retryDelayScale))
             try? await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: clock().movedForward(by: delay))
         }
         return nil
     }
+
+    /// The shortest wait before a message the engine could not process is tried again.
+    static let shortestErrorRetry = Duration.milliseconds(100)
 
     private func deliverRun(_ leased: LeasedDelivery, key: String, leasingNext: Bool) async throws -> LeasedDelivery? {
         let message = leased.message

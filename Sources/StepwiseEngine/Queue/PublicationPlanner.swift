@@ -38,6 +38,8 @@ public struct PublicationPlanner: Sendable {
             var call = queued(message, role: .call, runId: runId)
             call.method = message.options.method ?? "GET"
             call.retries = message.options.retries ?? 0
+            // The call's request is the run's too: the trigger's redaction covers it.
+            if call.redaction == nil { call.redaction = defaults[runId]?.redaction }
             return .append(runId: runId, entry: RawStep(messageId: call.id, body: message.body ?? [], callType: .toCallback), dedupeKey: nil, message: call)
         }
         var delivery = queued(message, role: .workflow, runId: runId)

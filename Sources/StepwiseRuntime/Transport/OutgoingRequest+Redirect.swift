@@ -51,15 +51,20 @@ extension OutgoingRequest {
     /// `url` with the user name and password of its authority (`https://user:secret@host/`)
     /// shown as `***`: credentials never reach an error, a log line or a stored attempt. A
     /// password with an unescaped `/`, `?` or `#` (`https://user:se#cret@host/`) ends the
-    /// authority early, so when what precedes that end has a `:` (a password's, or a port's),
-    /// everything up to the URL's last `@` is hidden: hiding a path's `@` by mistake loses less.
+    /// authority early: when what precedes that end has a `:` followed by something that is not a
+    /// port, everything up to the URL's last `@` is hidden.
     public static func withoutUserInfo(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }
         let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { "/?#".contains($0) } ?? url.endIndex
-        let at = rest[..<authorityEnd].lastIndex(of: "@") ?? (rest[..<authorityEnd].contains(":") ? rest.lastIndex(of: "@") : nil)
-        guard let at else { return url }
+        let authority = rest[..<(rest.firstIndex { "/?#".contains($0) } ?? url.endIndex)]
+        let brokenPassword = authority.lastIndex(of: ":").map { colon in !isPort(authority[authority.index(after: colon)...]) } ?? false
+        guard let at = authority.lastIndex(of: "@") ?? (brokenPassword ? rest.lastIndex(of: "@") : nil) else { return url }
         return String(url[..<schemeEnd.upperBound]) + "***" + String(url[at...])
+    }
+
+    /// Whether `text`, which follows an authority's last `:`, is a port: one or more ASCII digits.
+    private static func isPort(_ text: Substring) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isASCII && $0.isNumber }
     }
 }
 

@@ -18,22 +18,34 @@ final class ReclaimableConnections: Sendable {
     private struct State {
         var idle: [ObjectIdentifier: (channel: any Channel, order: UInt64)] = [:]
         var stalled: [ObjectIdentifier: (channel: any Channel, order: UInt64, since: NIODeadline)] = [:]
-        /// The connections asked to close to make room, and when; until one of them closes (or
-        /// `closingGrace` passed) no other is reclaimed: one slot freed per client is enough.
+        /// The connections asked to close to make room, and when.
         var closing: [ObjectIdentifier: NIODeadline] = [:]
         var order: UInt64 = 0
-        var full = false
+        var open = 0
+        var maximum = Int.max
 
         mutating func nextOrder() -> UInt64 {
             order += 1
             return order
         }
 
-        /// Full, and no connection already asked to close is making room: the server needs one
-        /// more closed. (Without the second part, a connection idling while the one reclaimed
-        /// before was still closing was closed too: two closed for one newcomer.)
-        func needsRoom(at now: NIODeadline) -> Bool {
-            full && !closing.values.contains { now - $0 < ReclaimableConnections.closingGrace }
+        /// How many more connections must close before the server accepts its next client: the
+        /// open ones past the maximum and one, less those asked to close within `closingGrace`.
+        /// Counting those keeps a full server from closing two connections for one newcomer;
+        /// counting the excess makes room when one accept took several connections at once.
+        func shortfall(at now: NIODeadline) -> Int {
+            guard open >= maximum else { return 0 }
+            let making = closing.values.count { now - $0 < ReclaimableConnections.closingGrace }
+            return open - maximum + 1 - making
+        }
+
+        /// The connection to close next: the one idle longest, or else the one whose client
+        /// has read nothing longest, for `stallGrace` at least.
+        func next(at now: NIODeadline) -> (channel: any Channel, idle: Bool)? {
+            if let oldest = idle.values.min(by: { $0.order < $1.order }) { return (oldest.channel, true) }
+            guard let oldest = stalled.values.min(by: { $0.order < $1.order }), oldest.since <= now - ReclaimableConnections.stallGrace
+            else { return nil }
+            return (oldest.channel, false)
         }
 
         mutating func reclaim(_ channel: any Channel, at now: NIODeadline) {
@@ -54,22 +66,22 @@ final class ReclaimableConnections: Sendable {
     static let closingGrace = TimeAmount.seconds(1)
 
     /// `channel`'s response was written whole and it waits for its next request: asked to close
-    /// while the server is full, kept otherwise.
+    /// while the server needs room, kept otherwise.
     func idling(_ channel: any Channel) {
         let close = state.withLock { state in
             let now = NIODeadline.now()
-            guard !state.needsRoom(at: now) else {
+            guard state.shortfall(at: now) <= 0 else {
                 state.reclaim(channel, at: now)
                 return true
             }
             state.idle[ObjectIdentifier(channel)] = (channel, state.nextOrder())
             return false
         }
-        if close { Self.quiesce(channel) }
+        if close { ask(channel, idle: true) }
     }
 
     /// `channel`'s client stopped reading what it is sent: if it still reads nothing after
-    /// `stallGrace` while the server is full, the connection is closed (a slow client reads on).
+    /// `stallGrace` while the server needs room, the connection is closed (a slow client reads on).
     func stalled(_ channel: any Channel) {
         let order = state.withLock { state in
             let order = state.nextOrder()
@@ -79,15 +91,15 @@ final class ReclaimableConnections: Sendable {
         channel.eventLoop.scheduleTask(in: Self.stallGrace) { [self] in closeIfStalled(channel, since: order) }
     }
 
-    /// Closes `channel` if it has read nothing since it stalled as `order` and the server is full.
+    /// Closes `channel` if it has read nothing since it stalled as `order` and the server needs room.
     private func closeIfStalled(_ channel: any Channel, since order: UInt64) {
         let close = state.withLock { state in
             let now = NIODeadline.now()
-            guard state.needsRoom(at: now), let stalled = state.stalled[ObjectIdentifier(channel)], stalled.order == order else { return false }
+            guard state.shortfall(at: now) > 0, let stalled = state.stalled[ObjectIdentifier(channel)], stalled.order == order else { return false }
             state.reclaim(channel, at: now)
             return true
         }
-        if close { channel.close(promise: nil) }
+        if close { ask(channel, idle: false) }
     }
 
     /// `channel`'s client reads again.
@@ -100,7 +112,7 @@ final class ReclaimableConnections: Sendable {
         state.withLock { _ = $0.idle.removeValue(forKey: ObjectIdentifier(channel)) }
     }
 
-    /// `channel` closed: it is neither idle nor stalled.
+    /// `channel` closed: it is neither idle nor stalled, nor closing.
     func gone(_ channel: any Channel) {
         state.withLock { state in
             state.idle[ObjectIdentifier(channel)] = nil
@@ -109,33 +121,42 @@ final class ReclaimableConnections: Sendable {
         }
     }
 
-    /// `open` connections are open of the `maximum` the server serves. While it is full, each
-    /// connection opened makes room for the next client (one accept may take several
-    /// connections at once): the connection idle longest is asked to close, or else the one
-    /// whose client has read nothing longest, for `stallGrace` at least, is closed.
+    /// `open` connections are open of the `maximum` the server serves: while it is full, as many
+    /// connections are asked to close as it takes to accept the next client.
     func opened(_ open: Int, of maximum: Int) {
-        let reclaimed = state.withLock { state -> (channel: any Channel, idle: Bool)? in
-            state.full = open >= maximum
-            let now = NIODeadline.now()
-            guard state.needsRoom(at: now) else { return nil }
-            if let oldest = state.idle.min(by: { $0.value.order < $1.value.order }) {
-                state.reclaim(oldest.value.channel, at: now)
-                return (oldest.value.channel, true)
-            }
-            guard let oldest = state.stalled.min(by: { $0.value.order < $1.value.order }), oldest.value.since <= now - Self.stallGrace else { return nil }
-            state.reclaim(oldest.value.channel, at: now)
-            return (oldest.value.channel, false)
+        state.withLock { state in
+            state.open = open
+            state.maximum = maximum
         }
-        guard let reclaimed else { return }
-        if reclaimed.idle { Self.quiesce(reclaimed.channel) } else { reclaimed.channel.close(promise: nil) }
+        makeRoom()
     }
 
-    /// A connection closed, leaving `open` of the `maximum`.
+    /// A connection closed, leaving `open` of the `maximum` (still past it, when one accept took
+    /// several connections at once).
     func closed(_ open: Int, of maximum: Int) {
-        state.withLock { $0.full = open >= maximum }
+        opened(open, of: maximum)
     }
 
-    private static func quiesce(_ channel: any Channel) {
-        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+    /// Asks connections to close, longest idle first, until the server's shortfall is made up
+    /// or none is left to ask.
+    private func makeRoom() {
+        let reclaimed = state.withLock { state -> [(channel: any Channel, idle: Bool)] in
+            let now = NIODeadline.now()
+            var reclaimed: [(channel: any Channel, idle: Bool)] = []
+            while state.shortfall(at: now) > 0, let next = state.next(at: now) {
+                state.reclaim(next.channel, at: now)
+                reclaimed.append(next)
+            }
+            return reclaimed
+        }
+        for connection in reclaimed { ask(connection.channel, idle: connection.idle) }
+    }
+
+    /// Asks `channel` to close: an idle one gracefully, a stalled one outright. Once the grace
+    /// of a close passed, the room is looked at again: a connection whose response began before
+    /// it was asked may still be open, and the next client should not wait for it.
+    private func ask(_ channel: any Channel, idle: Bool) {
+        if idle { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) } else { channel.close(promise: nil) }
+        channel.eventLoop.scheduleTask(in: Self.closingGrace) { [self] in makeRoom() }
     }
 }

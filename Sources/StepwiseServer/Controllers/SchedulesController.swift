@@ -28,20 +28,21 @@ struct SchedulesController: Sendable {
             return await delete(id)
         }
         router.patch("v2/schedules/**") { _, context in
-            let parts = context.parameters.getCatchAll()
-            guard parts.count == 2, ["pause", "resume"].contains(parts[1]), let id = Self.scheduleId(context, segments: 2) else {
+            let action = context.parameters.getCatchAll().last
+            guard let action, ["pause", "resume"].contains(action), let id = Self.scheduleId(context, followedBy: 1) else {
                 return Self.noSuchRoute
             }
-            return await setPaused(id, parts[1] == "pause")
+            return await setPaused(id, action == "pause")
         }
     }
 
-    /// The schedule id of `/v2/schedules/{id}` (followed by `segments - 1` more); `nil` for
-    /// another path.
-    private static func scheduleId(_ context: StepwiseRequestContext, segments: Int = 1) -> String? {
-        let parts = context.parameters.getCatchAll()
-        guard parts.count == segments else { return nil }
-        return parts[0].removingPercentEncoding ?? String(parts[0])
+    /// The schedule id of `/v2/schedules/{id}` (followed by `more` segments): a workflow's entry
+    /// `nightly/0` may come with its slash encoded or not (QStash's ids have none); `nil` when
+    /// the path names no id.
+    private static func scheduleId(_ context: StepwiseRequestContext, followedBy more: Int = 0) -> String? {
+        let parts = context.parameters.getCatchAll().dropLast(more)
+        let id = parts.map { $0.removingPercentEncoding ?? String($0) }.joined(separator: "/")
+        return id.isEmpty ? nil : id
     }
 
     private static let noSuchRoute = JSONResponse.error(.notFound, "no such route; schedules are read, deleted, paused and resumed at /v2/schedules/{id}[/pause|/resume]")
