@@ -39,7 +39,7 @@ public struct PublicationPlanner: Sendable {
             call.method = message.options.method ?? "GET"
             call.retries = message.options.retries ?? 0
             // The call's request is the run's too: the trigger's redaction covers it.
-            if call.redaction == nil { call.redaction = defaults[runId]?.redaction }
+            if let defaults = defaults[runId] { call = defaults.redacted(call) }
             return .append(runId: runId, entry: RawStep(messageId: call.id, body: message.body ?? [], callType: .toCallback), dedupeKey: nil, message: call)
         }
         var delivery = queued(message, role: .workflow, runId: runId)

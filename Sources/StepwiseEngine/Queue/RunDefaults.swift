@@ -87,9 +87,18 @@ public struct RunDefaults: Sendable, Codable, Equatable {
         if options.timeout == nil, let timeoutMilliseconds { applied.timeoutMilliseconds = timeoutMilliseconds }
         if failureCallback == nil { applied.failureCallback = self.failureCallback }
         if options.flowControl == nil, let flowControl { applied.flowControl = flowControl }
-        if options.redaction == nil, let redaction { applied.redaction = redaction }
+        applied = redacted(applied)
         applied.headers = forwarded(with: message.headers)
         return applied
+    }
+
+    /// `message` (of this run: a step, a `context.call` request) with the run's redaction when it
+    /// names none of its own.
+    func redacted(_ message: QueuedMessage) -> QueuedMessage {
+        guard message.redaction == nil, let redaction else { return message }
+        var redacted = message
+        redacted.redaction = redaction
+        return redacted
     }
 
     /// `own` headers of a delivery to the workflow URL with the run's forwarded headers they do

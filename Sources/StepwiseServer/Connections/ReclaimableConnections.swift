@@ -124,23 +124,20 @@ final class ReclaimableConnections: Sendable {
     /// `open` connections are open of the `maximum` the server serves: while it is full, as many
     /// connections are asked to close as it takes to accept the next client.
     func opened(_ open: Int, of maximum: Int) {
-        state.withLock { state in
-            state.open = open
-            state.maximum = maximum
-        }
-        makeRoom()
+        makeRoom(counting: (open, maximum))
     }
 
     /// A connection closed, leaving `open` of the `maximum` (still past it, when one accept took
     /// several connections at once).
     func closed(_ open: Int, of maximum: Int) {
-        opened(open, of: maximum)
+        makeRoom(counting: (open, maximum))
     }
 
     /// Asks connections to close, longest idle first, until the server's shortfall is made up
-    /// or none is left to ask.
-    private func makeRoom() {
+    /// or none is left to ask; `counting` is a new count of the open connections, if one came.
+    private func makeRoom(counting count: (open: Int, maximum: Int)? = nil) {
         let reclaimed = state.withLock { state -> [(channel: any Channel, idle: Bool)] in
+            if let count { (state.open, state.maximum) = count }
             let now = NIODeadline.now()
             var reclaimed: [(channel: any Channel, idle: Bool)] = []
             while state.shortfall(at: now) > 0, let next = state.next(at: now) {
