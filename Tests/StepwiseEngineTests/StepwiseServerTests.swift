@@ -209,7 +209,10 @@ struct StepwiseServerTests {
         let log = CapturedLog()
         let directory = try TemporaryDirectory()
         _ = try SQLiteStore(path: directory.path("stepwise.db"))
-        let database = try DatabaseQueue(path: directory.path("stepwise.db"))
+        // It waits for the running server's writes (CI once found the store locked at the second drop).
+        var waiting = Configuration()
+        waiting.busyMode = .timeout(10)
+        let database = try DatabaseQueue(path: directory.path("stepwise.db"), configuration: waiting)
         // Without its messages table every turn of the delivery loop fails, from the first one on.
         try await database.write { db in try db.execute(sql: "DROP TABLE messages") }
         try await RunningServer.with([hello], logger: log.logger, directory: directory) { server in
