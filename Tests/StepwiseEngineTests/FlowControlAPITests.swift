@@ -36,6 +36,12 @@ struct FlowControlAPITests {
                 #expect(paused["parallelismMax"] == 5, "the limit the key's newest message carries")
                 let listed = try await send(.GET, stepwise.url("/v2/flowControl")).json?["flowControls"]?.list ?? []
                 #expect(listed.map { $0["flowControlKey"] } == ["mail"])
+                // Limits changed on a paused key leave its waiting deliveries waiting (they went
+                // back to the queue, and the waitlist read 0 until the delivery loop saw them again).
+                for change in ["pin?parallelism=2", "unpin?parallelism=true"] {
+                    #expect(try await send(.POST, stepwise.url("/v2/flowControl/mail/" + change)).status == 200)
+                    #expect(try await stepwise.flowKey("mail")?["waitListSize"] == 5, "after \(change)")
+                }
 
                 #expect(try await send(.POST, stepwise.url("/v2/flowControl/mail/resume")).status == 200)
                 _ = try await eventually("the three messages") { target.requests(to: "/message").count == 3 ? true : nil }

@@ -11,16 +11,18 @@ public struct FlowKeyControl<Rows: FlowControlRows> {
 
     /// Applies `changes` to `key` in order, as one change: one write of its state, one release
     /// (kept even for a key no message used yet, so a key can be paused before its first message;
-    /// a key left neither paused nor pinned keeps no state). After a resume, pin or unpin the
-    /// key's waiting messages try again under the new limits; a pin and a reset start the rate
-    /// window afresh.
+    /// a key left neither paused nor pinned keeps no state). After a resume, pin or unpin, the
+    /// waiting messages of a key not left paused try again under the new limits; a pin and a
+    /// reset start the rate window afresh.
     public func apply(_ changes: FlowKeyChange..., to key: String) throws {
         try rows.lockFlowKey(key)
         let state = try rows.flowKeyState(key) ?? FlowKeyState()
         let changed = changes.reduce(state) { $0.changed(by: $1) }
         if changed != state { try rows.saveFlowKeyState(key, changed == FlowKeyState() ? nil : changed) }
         if changes.contains(where: \.startsRateWindow) { try rows.forgetStarts(key: key) }
-        if changes.contains(where: \.releasesWaiting) { try rows.releaseSlot(key: key) }
+        // A key left paused would only put its released messages back to wait, and its waitlist
+        // would read empty until they were.
+        if changes.contains(where: \.releasesWaiting), !changed.paused { try rows.releaseSlot(key: key) }
     }
 
     /// What `key` reports at `now` (milliseconds since the epoch); a key nothing counts under and
