@@ -1,3 +1,4 @@
+import StepwiseExpressions
 import StepwiseProtocol
 
 /// The delivery bodies of SDK runs' logs, kept encoded between deliveries. A log grows, so the
@@ -8,9 +9,10 @@ import StepwiseProtocol
 /// run); another node may keep the old id in its bytes, which the SDKs never read from a body
 /// (they find entries by id only in a lazy fetch, which reads the store). Bounded by bytes, least
 /// recently used first out; a node that lacks a run's bytes reads its log whole, so the cache is
-/// never needed for correctness.
+/// never needed for correctness. A run is known by its id and start time: a client may start a
+/// new run under the id of one that ended, whose bytes any node may still keep.
 struct EncodedLogCache: Sendable {
-    private var logs: [String: (encoded: EncodedRawSteps, initialPayload: [UInt8], lastUse: UInt64)] = [:]
+    private var logs: [String: (encoded: EncodedRawSteps, initialPayload: [UInt8], createdAt: TimestampValue, lastUse: UInt64)] = [:]
     private var uses: UInt64 = 0
     private var totalBytes = 0
     /// The most bytes kept, all runs together.
@@ -21,25 +23,27 @@ struct EncodedLogCache: Sendable {
         self.byteBudget = byteBudget
     }
 
-    /// How many entries of run `runId` are known.
-    func count(of runId: String) -> Int {
-        logs[runId]?.encoded.count ?? 0
+    /// How many entries of `run` are known.
+    func count(of run: RunRecord) -> Int {
+        guard let kept = logs[run.id], kept.createdAt == run.createdAt else { return 0 }
+        return kept.encoded.count
     }
 
-    /// Appends entries read from the store, which must start at `count(of: runId)`, and answers
+    /// Appends entries read from the store, which must start at `count(of: run)`, and answers
     /// the body of the first `through + 1` entries (all when `nil`) and the run's initial payload
     /// (entry 0, which a failure callback carries).
-    mutating func body(of runId: String, appending entries: [RawStep], through position: Int?) -> (body: [UInt8], initialPayload: [UInt8]) {
+    mutating func body(of run: RunRecord, appending entries: [RawStep], through position: Int?) -> (body: [UInt8], initialPayload: [UInt8]) {
         uses += 1
-        let kept = logs.removeValue(forKey: runId)
+        let removed = logs.removeValue(forKey: run.id)
+        totalBytes -= removed?.encoded.bytes.count ?? 0
+        let kept = removed?.createdAt == run.createdAt ? removed : nil
         var encoded = kept?.encoded ?? EncodedRawSteps()
         let initialPayload = kept?.initialPayload ?? entries.first?.body ?? []
-        totalBytes -= encoded.bytes.count
         for entry in entries { encoded.append(entry) }
         let body = encoded.body(count: position.map { $0 + 1 })
         guard encoded.bytes.count <= byteBudget / 4 else { return (body, initialPayload) }
         totalBytes += encoded.bytes.count
-        logs[runId] = (encoded, initialPayload, uses)
+        logs[run.id] = (encoded, initialPayload, run.createdAt, uses)
         evictOverBudget()
         return (body, initialPayload)
     }

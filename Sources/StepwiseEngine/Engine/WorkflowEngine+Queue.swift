@@ -194,7 +194,7 @@ extension WorkflowEngine {
                 _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp(decidedAt: clock()))
                 return
             }
-            (body, initialPayload) = try await deliveryBody(of: run.id, through: message.logPosition)
+            (body, initialPayload) = try await deliveryBody(of: run, through: message.logPosition)
         }
         let sent = try await omitsBody(of: message, byteCount: body.count) ? [] : body
         let result = await target.deliver(message, body: sent, runCreatedAt: run?.createdAt, key: try await deliveryKey())
@@ -230,17 +230,17 @@ extension WorkflowEngine {
         return try await store.logHolds(runId: runId, messageId: message.id, at: message.logPosition)
     }
 
-    /// The body of a delivery of run `runId`'s log through `position` (the cached encoding plus
-    /// the entries appended since) and the run's initial payload.
-    func deliveryBody(of runId: String, through position: Int?) async throws -> (body: [UInt8], initialPayload: [UInt8]) {
-        let known = encodedLogs.count(of: runId)
-        let missing = position.map { $0 >= known } ?? true ? try await store.runLog(runId: runId, from: known, through: position) : []
+    /// The body of a delivery of `run`'s log through `position` (the cached encoding plus the
+    /// entries appended since) and the run's initial payload.
+    func deliveryBody(of run: RunRecord, through position: Int?) async throws -> (body: [UInt8], initialPayload: [UInt8]) {
+        let known = encodedLogs.count(of: run)
+        let missing = position.map { $0 >= known } ?? true ? try await store.runLog(runId: run.id, from: known, through: position) : []
         // Another delivery of the run may have extended the cache meanwhile.
-        guard encodedLogs.count(of: runId) == known else {
-            let log = try await store.runLog(runId: runId, through: position)
+        guard encodedLogs.count(of: run) == known else {
+            let log = try await store.runLog(runId: run.id, through: position)
             return (RawStepArray(log).jsonBytes, log.first?.body ?? [])
         }
-        return encodedLogs.body(of: runId, appending: missing, through: position)
+        return encodedLogs.body(of: run, appending: missing, through: position)
     }
 }
 
@@ -256,6 +256,8 @@ public enum PublishRefusal: Error, Sendable, Equatable {
     case unknownURLGroup(String)
     /// A trigger chose the id of a run of another workflow.
     case runIdTaken(String)
+    /// A trigger chose the id of a run of its workflow still in progress.
+    case runInProgress(String)
     /// A step or wait names a YAML run.
     case yamlRun(String)
 
@@ -266,6 +268,7 @@ public enum PublishRefusal: Error, Sendable, Equatable {
         case .unknownRun(let id): self = .unknownRun(id)
         case .runEnded(let status): self = .runEnded(status)
         case .runIdTaken(let id): self = .runIdTaken(id)
+        case .runInProgress(let id): self = .runInProgress(id)
         case .yamlRun(let id): self = .yamlRun(id)
         case .invokeTooDeep(let id):
             self = .invalid(ProtocolError(

@@ -5,8 +5,9 @@ import StepwiseProtocol
 /// applied by the store in the same transaction as the rest of its batch.
 public enum Publication: Sendable {
     /// Starts `run` (an `Upstash-Workflow-Init: true` message) with `initialBody` as log entry 0,
-    /// delivered by `first`; nothing happens when a run with that id exists at the same URL
-    /// (`deduplicated`), and a run of another workflow with that id refuses it (`runIdTaken`).
+    /// delivered by `first`. A run of another workflow with that id refuses it (`runIdTaken`); one
+    /// of the same URL still in progress refuses it too (`runInProgress`), unless the start is a
+    /// repeat by the SDK or an invoke (`deduplicated`); an SDK run that ended is deleted to make way.
     /// A trigger `bySDK` of a run whose first delivery said `Upstash-Workflow-Unknown-Sdk` queues
     /// that delivery again instead, once, while the run has no step (`redelivered`).
     case startRun(RunRecord, initialBody: [UInt8], first: QueuedMessage, bySDK: Bool = false)
@@ -54,6 +55,9 @@ public enum PublicationResult: Sendable, Equatable {
     case unknownRun(String)
     /// A run of another workflow (another URL, or a YAML run) has the id a trigger chose.
     case runIdTaken(String)
+    /// A run of the same workflow with the id a trigger chose is in progress (or its callbacks
+    /// are still queued).
+    case runInProgress(String)
     /// A step or wait names a YAML run, whose steps are its definition's: it has no log of the
     /// protocol and no endpoint.
     case yamlRun(String)

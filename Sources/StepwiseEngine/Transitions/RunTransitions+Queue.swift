@@ -32,15 +32,12 @@ extension RunTransitions {
             // Checked here, in the transaction that would start it, so that two triggers of one
             // new id at two URLs cannot both pass.
             if let existing = try transaction.run(id: run.id) {
-                // The JS SDK's trigger of a run that asked for it names the run's URL as the SDK
-                // sees it, which may be spelled otherwise; a repeat after a lost answer is deduplicated.
-                let triggeredAsAsked = bySDK && existing.defaults?.awaitsSDKTrigger != nil
-                guard triggeredAsAsked || existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
-                // An invoke's child id held by a run this parent did not invoke is never adopted:
-                // that run's end would never reach the parent, which would wait for it forever.
-                if let invoker = run.invoker, existing.invoker?.parentRunId != invoker.parentRunId { return .runIdTaken(run.id) }
-                if triggeredAsAsked, let id = try deliverAgain(existing, first: first, at: now) { return .redelivered(id) }
-                return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
+                if bySDK || run.invoker != nil { return try repeatedStart(of: existing, as: run, first: first, bySDK: bySDK, at: now) }
+                // A client's id is reserved while its SDK run is in progress and released when it
+                // ends, as Upstash's (its singleton workflows): the ended run makes way.
+                guard existing.endpoint != nil, try transaction.deleteEndedRun(id: run.id) else {
+                    return existing.endpoint == run.endpoint ? .runInProgress(run.id) : .runIdTaken(run.id)
+                }
             }
             if let parentId = run.invoker?.parentRunId, let parent = try transaction.run(id: parentId),
                 try invokeDepth(of: parent) >= RunRecord.maximumInvokeDepth
@@ -71,6 +68,22 @@ extension RunTransitions {
             try enqueue(message, at: now)
             return .stored(message.id)
         }
+    }
+
+    /// A start of `existing` again, by the SDK's own trigger or by an invoke, each repeating a start
+    /// whose answer it lost: deduplicated when it names the same run, else refused.
+    private func repeatedStart(of existing: RunRecord, as run: RunRecord, first: QueuedMessage, bySDK: Bool, at now: TimestampValue) throws
+        -> PublicationResult
+    {
+        // The JS SDK's trigger of a run that asked for it names the run's URL as the SDK sees
+        // it, which may be spelled otherwise.
+        let triggeredAsAsked = bySDK && existing.defaults?.awaitsSDKTrigger != nil
+        guard triggeredAsAsked || existing.endpoint == run.endpoint else { return .runIdTaken(run.id) }
+        // An invoke's child id held by a run this parent did not invoke is never adopted: that
+        // run's end would never reach the parent, which would wait for it forever.
+        if let invoker = run.invoker, existing.invoker?.parentRunId != invoker.parentRunId { return .runIdTaken(run.id) }
+        if triggeredAsAsked, let id = try deliverAgain(existing, first: first, at: now) { return .redelivered(id) }
+        return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
     }
 
     /// The JS SDK's new trigger of `run`, whose first delivery said `Upstash-Workflow-Unknown-Sdk`

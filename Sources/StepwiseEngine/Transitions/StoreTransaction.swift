@@ -156,6 +156,10 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     /// log, attempts, operations, events, DLQ entry); how many runs it deleted.
     func deleteEndedRuns(before time: TimestampValue, limit: Int) throws -> Int
 
+    /// Deletes run `id` as `deleteEndedRuns` does, if it ended and has no message left in either
+    /// queue; whether it did.
+    func deleteEndedRun(id: String) throws -> Bool
+
     // MARK: The QStash queue and SDK runs' logs
 
     /// Queues `message`.

@@ -17,16 +17,26 @@ extension PostgresTransaction {
         // Runs another transaction holds (a resume from the DLQ) are skipped rather than waited
         // for; the lock re-reads the status, so a run resumed meanwhile is not taken.
         let cutoff = Self.at(time)
-        let statuses = RunStatus.finalValues
         let deleted: [String] = try session.values(
             """
             DELETE FROM runs WHERE id IN (
-                SELECT id FROM runs WHERE status IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ", "))) AND created_at < ? AND updated_at < ?
-                    AND NOT EXISTS (SELECT 1 FROM queue WHERE queue.run_id = runs.id)
-                    AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.run_id = runs.id)
-                LIMIT ? FOR UPDATE SKIP LOCKED)
+                SELECT id FROM runs WHERE \(Self.endedAndIdle) AND created_at < ? AND updated_at < ? LIMIT ? FOR UPDATE SKIP LOCKED)
             RETURNING id
-            """, statuses.map { $0 } + [cutoff, cutoff, Int64(limit)])
+            """, RunStatus.finalValues.map { $0 } + [cutoff, cutoff, Int64(limit)])
         return deleted.count
     }
+
+    func deleteEndedRun(id: String) throws -> Bool {
+        // The delete waits for a transaction holding the run (a resume from the DLQ) and reads
+        // its status again, so a run resumed meanwhile is kept.
+        try session.changes("DELETE FROM runs WHERE id = ? AND \(Self.endedAndIdle)", [id] + RunStatus.finalValues.map { $0 })
+    }
+
+    /// The runs that may be deleted: ended, with no message left in either queue. Its
+    /// placeholders take `RunStatus.finalValues`.
+    private static let endedAndIdle = """
+        status IN (\(Array(repeating: "?", count: RunStatus.finalValues.count).joined(separator: ", ")))
+            AND NOT EXISTS (SELECT 1 FROM queue WHERE queue.run_id = runs.id)
+            AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.run_id = runs.id)
+        """
 }

@@ -15,16 +15,23 @@ extension SQLiteTransaction {
         // Through runs_by_status: a run that ended before `time` was created before it, so no
         // index of the end time is needed (on PostgreSQL one would cost every step's update).
         let cutoff = SQLiteTime.milliseconds(time)
-        let statuses = RunStatus.finalValues
         try db.cachedStatement(
-            sql: """
-                DELETE FROM runs WHERE id IN (
-                    SELECT id FROM runs WHERE status IN (\(Array(repeating: "?", count: statuses.count).joined(separator: ", "))) AND created_at < ? AND updated_at < ?
-                        AND NOT EXISTS (SELECT 1 FROM queue WHERE queue.run_id = runs.id)
-                        AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.run_id = runs.id)
-                    LIMIT ?)
-                """
-        ).execute(arguments: StatementArguments(statuses + [cutoff, cutoff, limit] as [any DatabaseValueConvertible]))
+            sql: "DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE \(Self.endedAndIdle) AND created_at < ? AND updated_at < ? LIMIT ?)"
+        ).execute(arguments: StatementArguments(RunStatus.finalValues + [cutoff, cutoff, limit] as [any DatabaseValueConvertible]))
         return db.changesCount
     }
+
+    func deleteEndedRun(id: String) throws -> Bool {
+        try db.cachedStatement(sql: "DELETE FROM runs WHERE id = ? AND \(Self.endedAndIdle)")
+            .execute(arguments: StatementArguments([id] + RunStatus.finalValues))
+        return db.changesCount > 0
+    }
+
+    /// The runs that may be deleted: ended, with no message left in either queue. Its
+    /// placeholders take `RunStatus.finalValues`.
+    private static let endedAndIdle = """
+        status IN (\(Array(repeating: "?", count: RunStatus.finalValues.count).joined(separator: ", ")))
+            AND NOT EXISTS (SELECT 1 FROM queue WHERE queue.run_id = runs.id)
+            AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.run_id = runs.id)
+        """
 }

@@ -200,7 +200,7 @@ struct PublishingController: Sendable {
                 switch result {
                 case .deduplicated(let id): PublishAnswer(messageId: id, url: message.destination, deduplicated: true)
                 case .stored(let id), .redelivered(let id): PublishAnswer(messageId: id, url: message.destination)
-                case .runEnded, .unknownRun, .runIdTaken, .yamlRun, .invokeTooDeep: PublishAnswer(messageId: "", url: message.destination)
+                case .runEnded, .unknownRun, .runIdTaken, .runInProgress, .yamlRun, .invokeTooDeep: PublishAnswer(messageId: "", url: message.destination)
                 }
             }[...]
             let answers = zip(messages, expanded).map { message, copies -> MessageAnswer in

@@ -25,6 +25,9 @@ struct ErrorAnswer: Error {
             return JSONResponse.error(.notFound, "no workflow run with id '\(id)'")
         case .runIdTaken(let id):
             return JSONResponse.error(.conflict, "run id '\(id)' belongs to a run of another workflow; choose another")
+        case .runInProgress:
+            // Upstash's words: the SDKs' users match on them.
+            return JSONResponse.error(.badRequest, "a workflow already exists, can not initialize a new one with same id")
         case .yamlRun(let id):
             return JSONResponse.error(.conflict, "run '\(id)' is a run of a YAML workflow: its steps are its definition's, it takes no SDK steps or waits")
         case .unknownURLGroup(let name):
