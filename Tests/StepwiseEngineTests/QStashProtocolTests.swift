@@ -785,8 +785,8 @@ import StepwiseTesting
     /// `childFails`), so that it ends while its parent is failed.
     private static func withFailedParent(
         _ kind: StoreKind, parent parentRunId: String, child childRunId: String, failingResult: Bool = false,
-        childFails: @escaping @Sendable () -> Bool = { false }, fixed: @escaping @Sendable () -> Bool,
-        _ body: @escaping @Sendable (RunningServer) async throws -> Void
+        childFails: @escaping @Sendable () -> Bool = { false }, childWaits: @escaping @Sendable () async -> Void = {},
+        fixed: @escaping @Sendable () -> Bool, _ body: @escaping @Sendable (RunningServer) async throws -> Void
     ) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind, configuration: Self.fastRetries) { stepwise in
@@ -795,6 +795,7 @@ import StepwiseTesting
                 endpoint.handle("/parent", Self.parallelInvoker(parent, child: child, childRunId: childRunId, failingResult: failingResult, fixed: fixed))
                 endpoint.handle("/child") { request in
                     _ = try? await eventually("the parent's failure") { try await stepwise.store.run(id: parentRunId)?.status == .failed ? true : nil }
+                    await childWaits()
                     return childFails() ? Self.nonRetryable("child broken") : await child.answer(request)
                 }
                 #expect(try await parent.trigger(runId: parentRunId, payload: "p").status == 200)
@@ -816,6 +817,32 @@ import StepwiseTesting
             fixed.withLock { $0 = true }
             #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_parent")).status == 200)
             #expect(try await finishedRun("wfr_parent", in: stepwise.store).status == .succeeded, "the resumed run found the child's end")
+        }
+    }
+
+    @Test("a failed SDK run's id stays reserved while a run it invoked goes on, so that the child's end never reaches a new run of that id", arguments: StoreKind.testable)
+    func aFailedParentsIdWaitsForTheRunsItInvoked(kind: StoreKind) async throws {
+        let released = Mutex(false)
+        let childWaits: @Sendable () async -> Void = {
+            while !released.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+        }
+        try await Self.withFailedParent(kind, parent: "wfr_parent4", child: "wfr_held", childWaits: childWaits, fixed: { false }) { stepwise in
+            _ = try await eventually("the end of the parent's failure callback") {
+                let entry = try await send(.GET, stepwise.url("/v2/workflows/dlq")).json?["messages"]?.list?.first { $0["workflowRunId"] == "wfr_parent4" }
+                return entry?["failureCallbackInfo"]?["state"] == "CALLBACK_INPROGRESS" ? nil : entry
+            }
+            let url = try #require(try await stepwise.store.run(id: "wfr_parent4")?.endpoint)
+            let trigger = { @Sendable in
+                try await send(.POST, stepwise.url("/v2/trigger/\(url)"), body: "p", headers: [("Upstash-Workflow-RunId", "wfr_parent4"), ("Upstash-Delay", "1h")])
+            }
+            let refused = try await trigger()
+            #expect(refused.status == 400, "the run it invoked is still running: \(refused.body)")
+            released.withLock { $0 = true }
+            #expect(try await finishedRun("wfr_held", in: stepwise.store).status == .succeeded)
+            _ = try await eventually("the child's end in the parent's log") { try await Self.invokeResults(of: "wfr_parent4", in: stepwise).first }
+            let started = try await trigger()
+            #expect(started.status == 200, "released once the run it invoked ended: \(started.body)")
+            #expect(try await Self.invokeResults(of: "wfr_parent4", in: stepwise).isEmpty, "a new run, its log fresh")
         }
     }
 

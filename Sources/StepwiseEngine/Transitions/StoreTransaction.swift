@@ -152,7 +152,8 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     // MARK: Retention
 
     /// Deletes up to `limit` runs that ended (any status but `running`) before
-    /// `time` and have no message left in either queue, with every row kept of them (journal or
+    /// `time` and have no message left in either queue nor a run they started still running,
+    /// with every row kept of them (journal or
     /// log, attempts, operations, events, DLQ entry); how many runs it deleted.
     func deleteEndedRuns(before time: TimestampValue, limit: Int) throws -> Int
 

@@ -27,11 +27,13 @@ extension SQLiteTransaction {
         return db.changesCount > 0
     }
 
-    /// The runs that may be deleted: ended, with no message left in either queue. Its
-    /// placeholders take `RunStatus.finalValues`.
+    /// The runs that may be deleted: ended, with no message left in either queue and no run
+    /// they started still running (a failed SDK run's invoked runs go on, and report their end
+    /// to its log). Its placeholders take `RunStatus.finalValues`.
     private static let endedAndIdle = """
         status IN (\(Array(repeating: "?", count: RunStatus.finalValues.count).joined(separator: ", ")))
             AND NOT EXISTS (SELECT 1 FROM queue WHERE queue.run_id = runs.id)
             AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.run_id = runs.id)
+            AND NOT EXISTS (SELECT 1 FROM runs started WHERE started.parent_run_id = runs.id AND started.status = 'running')
         """
 }
