@@ -87,10 +87,12 @@ def _tag_of(payload: Any) -> Optional[str]:
 
 
 def _record(context: AsyncWorkflowContext, workflow: str) -> Dict[str, Any]:
-    """The record of the context's run, created on first use (call with _lock held)."""
+    """The record of the context's run, created on first use (call with _lock held). A run id
+    that comes with another payload tag is a new run of a reused id (Upstash releases the id of
+    a run that ended): it gets a new record."""
     run_id = context.workflow_run_id
     rec = RUNS.get(run_id)
-    if rec is None:
+    if rec is None or rec["tag"] != _tag_of(context.request_payload):
         rec = {
             "workflowRunId": run_id,
             "workflow": workflow,

@@ -475,6 +475,37 @@ def scenario_rest_trigger(h: Harness, deadline: float) -> None:
     expect_equal(f"run {run_id}: its label", (run or {}).get("label"), "rest")
 
 
+def scenario_singleton(h: Harness, deadline: float) -> None:
+    """Upstash's singleton workflows: a chosen run id is refused while its run is in progress, and
+    once that run is canceled the same id starts a new run, which the SDK runs from its own payload."""
+    run_id = f"wfr_{new_tag('singleton')}"
+    held = {"tag": new_tag("singleton-long")}
+    start = lambda workflow, payload: h.api(  # noqa: E731
+        "POST", f"/v2/trigger/{h.app_url}/wf/{workflow}", json=payload, headers={"Upstash-Workflow-RunId": run_id})
+    first = start("long", held)
+    if first.status_code != 200:
+        raise Fail(f"POST /v2/trigger/<app>/wf/long with Upstash-Workflow-RunId: expected 200, got {first.status_code} {short(first.text, 200)}")
+    h.wait_app(run_id, "the step before the sleep", lambda r: r["executions"].get("reached-sleep", 0) >= 1, deadline)
+    in_progress = (400, "a workflow already exists, can not initialize a new one with same id")
+    error_of = lambda answer: (answer.status_code, answer.json().get("error") if "json" in answer.headers.get("content-type", "") else answer.text)  # noqa: E731
+    expect_equal("a trigger of the run in progress: status and error", error_of(start("long", held)), in_progress)
+    cancel = h.api("DELETE", f"/v2/workflows/runs/{run_id}?cancel=true")
+    if cancel.status_code != 200:
+        raise Fail(f"DELETE /v2/workflows/runs/{run_id}?cancel=true: expected 200, got {cancel.status_code} {short(cancel.text, 200)}")
+    h.wait_run(run_id, "canceled", deadline)
+    tag = new_tag("singleton-next")
+    replaced = start("sequential", {"n": 3, "tag": tag})
+    # The id is released once the canceled run's delivery in flight, if any, has ended.
+    until = min(deadline, time.monotonic() + 5)
+    while error_of(replaced) == in_progress and time.monotonic() < until:
+        time.sleep(POLL)
+        replaced = start("sequential", {"n": 3, "tag": tag})
+    if replaced.status_code != 200:
+        raise Fail(f"the same id once its run was canceled: expected 200, got {replaced.status_code} {short(replaced.text, 200)}")
+    check_arithmetic(h, run_id, 3, deadline, "sequential")
+    expect_equal(f"run {run_id}: the payload the SDK read", (h.result(run_id) or {}).get("tag"), tag)
+
+
 def scenario_publish_deduplicated(h: Harness, deadline: float) -> None:
     tag = new_tag("dedup")
     url, headers = f"{h.app_url}/third-party/echo", {"X-Run-Id": tag}
@@ -1195,6 +1226,7 @@ SCENARIOS: List[Tuple[str, Callable[[Harness, float], None]]] = [
     ("call", scenario_call),
     ("flaky", scenario_flaky),
     ("rest_trigger", scenario_rest_trigger),
+    ("singleton", scenario_singleton),
     ("failure_function", scenario_failure_function),
     ("failure_function_retried", scenario_failure_function_retried),
     ("failure_url", scenario_failure_url),
