@@ -824,7 +824,7 @@ import StepwiseTesting
     func aFailedParentsIdWaitsForTheRunsItInvoked(kind: StoreKind) async throws {
         let released = Mutex(false)
         let childWaits: @Sendable () async -> Void = {
-            while !released.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+            while !released.withLock({ $0 }), !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
         }
         try await Self.withFailedParent(kind, parent: "wfr_parent4", child: "wfr_held", childWaits: childWaits, fixed: { false }) { stepwise in
             _ = try await eventually("the end of the parent's failure callback") {

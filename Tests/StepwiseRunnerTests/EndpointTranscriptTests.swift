@@ -302,6 +302,9 @@ struct RunnerEventTests {
         #expect(trigger.header("Upstash-Forward-Stepwise-Flow-Control-Key") == "customer-c7")
         let runId = try #require(trigger.header("Upstash-Workflow-RunId"))
         #expect(runId == WorkflowEndpoint.runId(startedBy: "msg_tick"), "a message QStash delivers again starts the same run")
+        // Marked as this endpoint's own trigger, which the engine deduplicates: a client's trigger
+        // of a run in progress would be refused, and once the run ended would start another.
+        #expect(trigger.header("Upstash-Workflow-Trigger-By-Sdk") == "true")
 
         // A later delivery takes the run's flow control from the headers its trigger forwarded.
         let before = transcript.qstash.requests.count

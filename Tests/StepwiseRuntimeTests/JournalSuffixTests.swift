@@ -39,6 +39,21 @@ struct JournalSuffixTests {
         #expect(submissions.map(\.stepName) == ["third"])
     }
 
+    @Test("a new run under the id of one that ended starts cold: the state remembered of the earlier run is not its own")
+    func aReusedRunIdStartsCold() async throws {
+        let clock = try VirtualClock.at()
+        let workflow = Self.sequential.replacingOccurrences(of: "output: done", with: "output: \"${{ input.x }}\"")
+        let driver = try await RunDriver.make(workflow, transport: ScriptedTransport([:]), warm: true, clock: clock)
+        var earlier = driver.start(input: ["x": 1], clock: clock)
+        #expect(await earlier.deliverOnce() == nil)
+        #expect(driver.runner.warmJournalCount(runId: "run-1") == 1, "the earlier run's input, as long as the new run's journal")
+        clock.advance(to: try clock.now.plus(seconds: 5))
+        var later = driver.start(input: ["x": 2], clock: clock)
+        var finish: RunDriver.Finish?
+        for _ in 1...20 where finish == nil { finish = await later.deliverOnce() }
+        #expect(finish?.output == 2, "the new run's own input")
+    }
+
     @Test("a runner without the run's state asks for the whole journal, and finishes with it as a cold runner would")
     func coldRunnerAsksForEverything() async throws {
         let clock = try VirtualClock.at()

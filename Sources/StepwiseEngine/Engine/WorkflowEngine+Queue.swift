@@ -188,12 +188,13 @@ extension WorkflowEngine {
         if let runId = message.runId { run = try await store.run(id: runId) }
         var body = message.body ?? []
         var initialPayload: [UInt8] = []
-        if message.role == .workflow {
-            guard let run, run.status == .running else {
-                // The run ended (canceled, finished by its cleanup call) after this was queued.
-                _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp(decidedAt: clock()))
-                return
-            }
+        if message.servesItsRun, run?.status != .running {
+            // The run ended (canceled, finished by its cleanup call) after this was queued, or
+            // while an earlier attempt was in flight on a node that stopped.
+            _ = try await store.finishAttempt(message, owner: owner, with: AttemptFollowUp(decidedAt: clock()))
+            return
+        }
+        if message.role == .workflow, let run {
             (body, initialPayload) = try await deliveryBody(of: run, through: message.logPosition)
         }
         let sent = try await omitsBody(of: message, byteCount: body.count) ? [] : body

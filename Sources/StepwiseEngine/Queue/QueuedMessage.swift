@@ -140,6 +140,10 @@ public struct QueuedMessage: Sendable, Codable, Equatable {
     /// plain but names its run).
     public var isPlain: Bool { role == .plain && runId == nil && runIdHeader == nil }
 
+    /// Whether it serves its run's progress (a delivery to the workflow endpoint, a call, a call's
+    /// callback), and so has nothing left to do once the run ended.
+    public var servesItsRun: Bool { runId != nil && [.workflow, .call, .callback].contains(role) }
+
     /// A new message id, `msg_` and 32 random hex digits.
     public static func freshId() -> String {
         "msg_" + RandomHex.digits(32)

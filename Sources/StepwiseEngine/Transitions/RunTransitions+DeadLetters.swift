@@ -107,6 +107,9 @@ extension RunTransitions {
         var message = defaults?.overrides?.applied(to: failed) ?? failed
         message.id = QueuedMessage.freshId()
         message.dueAt = options.due(at: now)
+        // Deliveries of the failed run still in flight are taken from it, so that their late
+        // answers cannot fail the resumed run.
+        try dropPendingWork(of: run.id, keepingInFlight: false, at: now)
         try transaction.reopenRun(id: run.id, at: now)
         // The entry the SDK finds by the delivery's message id when it fetches the log (lazy fetch).
         try transaction.relabelLogEntry(runId: run.id, from: failed.id, to: message.id)

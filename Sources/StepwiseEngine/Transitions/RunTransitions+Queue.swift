@@ -32,10 +32,11 @@ extension RunTransitions {
             // Checked here, in the transaction that would start it, so that two triggers of one
             // new id at two URLs cannot both pass.
             if let existing = try transaction.run(id: run.id) {
-                if bySDK || run.invoker != nil { return try repeatedStart(of: existing, as: run, first: first, bySDK: bySDK, at: now) }
-                // A client's id is reserved while its SDK run is in progress and released when it
-                // ends, as Upstash's (its singleton workflows): the ended run makes way.
-                guard existing.endpoint != nil, try transaction.deleteEndedRun(id: run.id) else {
+                if bySDK || run.invoker != nil {
+                    if let repeated = try repeatedStart(of: existing, as: run, first: first, bySDK: bySDK, at: now) { return repeated }
+                } else if try existing.endpoint == nil || !transaction.deleteEndedRun(id: run.id) {
+                    // A client's id is reserved while its SDK run is in progress and released when
+                    // it ends, as Upstash's (its singleton workflows): the ended run makes way.
                     return existing.endpoint == run.endpoint ? .runInProgress(run.id) : .runIdTaken(run.id)
                 }
             }
@@ -71,9 +72,10 @@ extension RunTransitions {
     }
 
     /// A start of `existing` again, by the SDK's own trigger or by an invoke, each repeating a start
-    /// whose answer it lost: deduplicated when it names the same run, else refused.
+    /// whose answer it lost: deduplicated when it names the same run, else refused; `nil` when
+    /// `existing` made way for `run` (the ended child of an earlier run under the invoker's id).
     private func repeatedStart(of existing: RunRecord, as run: RunRecord, first: QueuedMessage, bySDK: Bool, at now: TimestampValue) throws
-        -> PublicationResult
+        -> PublicationResult?
     {
         // The JS SDK's trigger of a run that asked for it names the run's URL as the SDK sees
         // it, which may be spelled otherwise.
@@ -82,6 +84,11 @@ extension RunTransitions {
         // An invoke's child id held by a run this parent did not invoke is never adopted: that
         // run's end would never reach the parent, which would wait for it forever.
         if let invoker = run.invoker, existing.invoker?.parentRunId != invoker.parentRunId { return .runIdTaken(run.id) }
+        // Nor is the ended child of an earlier run under the parent's id (a client reused it):
+        // the new parent's invoke starts a child of its own in its place.
+        if let invoker = run.invoker, let parent = try transaction.run(id: invoker.parentRunId), parent.createdAt > existing.createdAt {
+            return try transaction.deleteEndedRun(id: run.id) ? nil : .runIdTaken(run.id)
+        }
         if triggeredAsAsked, let id = try deliverAgain(existing, first: first, at: now) { return .redelivered(id) }
         return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)
     }
@@ -143,24 +150,26 @@ extension RunTransitions {
     }
 
     /// Applies what follows an attempt of a claimed queued message; false when the lease was lost
-    /// (the run ended, or another node took the message), and then only the attempt is kept: in
-    /// the run's history when the run ended, and in the message log when the run's end took the
-    /// message.
+    /// (another node took the message) or the message's run ended meanwhile, and then only the
+    /// attempt is kept: in the run's history when the run ended, and in the message log.
     public func finishAttempt(_ message: QueuedMessage, owner: String, with followUp: AttemptFollowUp) throws -> Bool {
         // When it was published, read before its row goes.
         let publishedAt = followUp.deadLetter == nil ? nil : try transaction.queuedMessage(id: message.id)?.createdAt
+        let run = try message.runId.flatMap { try transaction.run(id: $0) }
+        // A run's end leaves its deliveries in flight queued (its id stays taken until they end):
+        // such a one ends, never retried, as one whose message the end took.
+        let endedUnderIt = message.servesItsRun && run?.status.isFinal == true
         let owned =
-            if let retry = followUp.retry {
+            if let retry = followUp.retry, !endedUnderIt {
                 try transaction.retryQueued(id: message.id, owner: owner, attempt: retry.attempt, dueAt: retry.dueAt)
             } else {
                 try transaction.removeQueued(id: message.id, owner: owner)
             }
         if let key = message.slotKey { try transaction.releaseSlot(key: key) }
-        let run = try message.runId.flatMap { try transaction.run(id: $0) }
-        // The delivery that ends a run (its cleanup call came in while it was in flight) finds
-        // its message gone with the run; it is still part of the run's history and of the log.
+        // The delivery that ends a run (its cleanup call came in while it was in flight) is still
+        // part of the run's history and of the log.
         if let record = followUp.record, let run, owned || run.status.isFinal { try transaction.record(record) }
-        guard owned else {
+        guard owned, !endedUnderIt else {
             try logEndedWithRun(message, of: run, attempt: followUp.events.first, at: followUp.decidedAt ?? followUp.record?.finishedAt ?? message.dueAt)
             return false
         }
@@ -261,6 +270,8 @@ extension RunTransitions {
     /// Upstash's logs show it: resumed from the DLQ, it goes on from the child's end rather than
     /// waiting for it forever. Nothing for a parent that succeeded or was canceled.
     func reportToInvoker(_ invoker: EndpointInvoker, of run: RunRecord, status: RunStatus, at now: TimestampValue) throws {
+        // A run started after this one under the invoker's id (a client reused it) never invoked it.
+        if let parent = try transaction.run(id: invoker.parentRunId), parent.createdAt > run.createdAt { return }
         let parentDefaults = try transaction.runDefaults(runId: invoker.parentRunId).map { [invoker.parentRunId: $0] } ?? [:]
         let planner = PublicationPlanner(now: now, defaults: parentDefaults)
         guard let publication = try? planner.plan(invoker.resolution(status: status, output: run.output, error: run.error)) else { return }

@@ -202,18 +202,18 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// reports to the SDK run that invoked it), and
     /// keeps it in the dead-letter queue when it failed. `ended` is the run as this transaction
     /// left it, when the caller has it, so that it is not read again; `keepingDeliveryInFlight`:
-    /// a delivery of the run leased now stays until it ends (a run ended from outside it); the
-    /// children it cancels that are in their failure handlers tell `failureURLs` (by hash).
+    /// a YAML run's delivery leased now stays until it ends (a run ended from outside it), as an
+    /// SDK run's deliveries in flight always do; the children it cancels that are in their
+    /// failure handlers tell `failureURLs` (by hash).
     func finish(
         runId: String, status: RunStatus, at now: TimestampValue, run ended: RunRecord? = nil, keepingDeliveryInFlight: Bool = false,
         failureURLs: [String: String] = [:]
     ) throws {
+        let run = try ended ?? transaction.run(id: runId)
         let children = try transaction.childRunIds(of: runId)
-        let dropped = try transaction.clearPendingWork(runId: runId, keepingDeliveryLeasedAt: keepingDeliveryInFlight ? now : nil)
-        try logCanceled(dropped.filter { !$0.isInFlight(at: now) }.compactMap(\.message), at: now)
-        // Its queued messages may hold slots, or stand before others in a queue: what waits
-        // under their keys may go once they are gone.
-        for key in Set(dropped.compactMap(\.flowKey)).sorted() { try transaction.releaseSlot(key: key) }
+        // An SDK endpoint may still publish for the run from a delivery in flight: the run's id
+        // stays taken until that delivery ends.
+        try dropPendingWork(of: runId, keepingInFlight: keepingDeliveryInFlight || run?.endpoint != nil, at: now)
         for child in children { _ = try cancel(runId: child, failureURLs: failureURLs, at: now) }
         if status == .failed { try transaction.addDeadLetter(runId: runId, at: now) }
         // A failed SDK run leaves the runs it invoked running, as Upstash does: their ends go to its
@@ -221,7 +221,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         if status != .failed {
             for child in try transaction.runningInvokedRuns(of: runId) { _ = try cancel(runId: child, failureURLs: failureURLs, at: now) }
         }
-        guard let run = try ended ?? transaction.run(id: runId) else { return }
+        guard let run else { return }
         if let invoker = run.invoker { return try reportToInvoker(invoker, of: run, status: status, at: now) }
         guard let parent = run.parent,
             let operation = try transaction.invokeOperation(runId: parent.runId, stepName: parent.step, child: runId)
@@ -229,6 +229,17 @@ public struct RunTransitions<Transaction: StoreTransaction> {
         var result = ValueMap([("status", .string(status.rawValue)), ("output", run.output ?? .null), ("run_id", .string(run.id))])
         if let error = run.error { result[.string("error")] = error.value }
         try resolve(runId: parent.runId, operation: operation, entry: operation.entry(out: .map(result)), at: now)
+    }
+
+    /// Drops what run `runId` still has pending (`StoreTransaction.clearPendingWork`), what is in
+    /// flight at `now` too unless `keepingInFlight`; logs the queued messages that never went out
+    /// as canceled and frees the slots the dropped ones held.
+    func dropPendingWork(of runId: String, keepingInFlight: Bool, at now: TimestampValue) throws {
+        let dropped = try transaction.clearPendingWork(runId: runId, keepingDeliveryLeasedAt: keepingInFlight ? now : nil)
+        try logCanceled(dropped.filter { !$0.isInFlight(at: now) }.compactMap(\.message), at: now)
+        // Its queued messages may hold slots, or stand before others in a queue: what waits
+        // under their keys may go once they are gone.
+        for key in Set(dropped.compactMap(\.flowKey)).sorted() { try transaction.releaseSlot(key: key) }
     }
 
     /// Logs the end of `messages`, which their run's end dropped before their delivery (an SDK

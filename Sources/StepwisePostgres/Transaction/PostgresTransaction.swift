@@ -282,9 +282,14 @@ struct PostgresTransaction: StoreTransaction {
         for table in ["operations", "step_failures", "events"] {
             try session.execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
         }
-        // A claim that leased a message first is waited for, and its lease is what the delete returns.
+        // A claim that leased a message first is waited for: its lease keeps the message in flight,
+        // or is what the delete returns.
         // The bodies stay behind (a NULL for the row decoder): the dropped messages are only logged.
-        let dropped = try session.rows("DELETE FROM queue WHERE run_id = ? RETURNING seq, spec, NULL::bytea AS body, attempt, due_at, flow_key, lease_until", [runId]).map { row in
+        let kept = "(?::BIGINT IS NOT NULL AND lease_until IS NOT NULL AND lease_until >= ? AND due_at <= ?)"
+        let dropped = try session.rows(
+            "DELETE FROM queue WHERE run_id = ? AND NOT \(kept) RETURNING seq, spec, NULL::bytea AS body, attempt, due_at, flow_key, lease_until",
+            [runId, time.map(Self.at), time.map(Self.at), time.map(Self.at)]
+        ).map { row in
             (order: try row("seq", as: Int64.self),
              RunQueuedMessage(message: PostgresRecords.queuedMessage(row), flowKey: try row("flow_key", as: String?.self),
                  leasedUntil: try row("lease_until", as: Int64?.self)))

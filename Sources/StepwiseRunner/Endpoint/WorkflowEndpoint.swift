@@ -149,8 +149,8 @@ public struct WorkflowEndpoint: Sendable {
                 return .error(400, type: "InvalidInput", "the input does not match the workflow's input schema: " + problems.joined(separator: "; "))
             }
         }
-        let runId = request.runId ?? request.headers["upstash-message-id"].map(Self.runId(startedBy:))
-            ?? "wfr_" + RandomHex.digits(32)
+        let derived = request.runId == nil ? request.headers["upstash-message-id"].map(Self.runId(startedBy:)) : nil
+        let runId = request.runId ?? derived ?? "wfr_" + RandomHex.digits(32)
         let flowControl: FlowControl?
         do {
             flowControl = try Self.flowControl(of: definition.workflow, input: input, runId: runId)
@@ -160,7 +160,10 @@ public struct WorkflowEndpoint: Sendable {
         let messages = messages(runId: runId, url: request.url, definition, flowControl: flowControl)
         do {
             var trigger = messages.trigger(payload: request.body, contentType: request.headers["content-type"])
-            if retriggered { trigger.headers.append("Upstash-Workflow-Trigger-By-Sdk", "true") }
+            // A QStash retry of the message that started the run derives its id again: a repeat of
+            // this endpoint's own trigger, which the engine deduplicates, never a client's reuse of
+            // the id (refused while the run is in progress, a new run once it ended).
+            if retriggered || derived != nil { trigger.headers.append("Upstash-Workflow-Trigger-By-Sdk", "true") }
             try await qstash.publish(trigger)
         } catch {
             events.record(.error, runId: runId, ["message": .string(error.message)])

@@ -110,6 +110,8 @@ public final class WorkflowRunner: Sendable {
         guard let definition = definitions[delivery.definitionHash] else { return nil }
         // The state leaves the cache for the delivery, which stores it back when it is done.
         guard delivery.failure == nil, let cached = warm.take(delivery.runId) else { return (definition, nil) }
+        // A run started anew under the id of one that ended (a client reused it) starts cold.
+        guard cached.state.run["started_at"] == .string(delivery.startedAt.description) else { return (definition, nil) }
         // A delivery of the journal's end must start exactly where the remembered state stops;
         // a whole journal must merely extend it.
         let usable = delivery.journalBase > 0 ? cached.journalCount == delivery.journalBase : cached.journalCount <= delivery.journal.count

@@ -301,7 +301,11 @@ struct SQLiteTransaction: StoreTransaction {
         }
         // RETURNING gives its rows in no set order: they are put back in the queue's. The bodies
         // stay behind (a NULL for the row decoder): the dropped messages are only logged.
-        let dropped = try SQLiteStore.decodeRows(db.cachedStatement(sql: "DELETE FROM queue WHERE run_id = ? RETURNING rowid AS queue_order, spec, NULL AS body, attempt, due_at, flow_key, lease_until"), [runId]) { row in
+        let kept = "(? IS NOT NULL AND lease_until IS NOT NULL AND lease_until >= ? AND due_at <= ?)"
+        let dropped = try SQLiteStore.decodeRows(
+            db.cachedStatement(sql: "DELETE FROM queue WHERE run_id = ? AND NOT \(kept) RETURNING rowid AS queue_order, spec, NULL AS body, attempt, due_at, flow_key, lease_until"),
+            [runId, time.map(Self.at), time.map(Self.at), time.map(Self.at)]
+        ) { row in
             (order: row["queue_order"] as Int64, RunQueuedMessage(message: SQLiteStore.queuedMessage(row), flowKey: row["flow_key"], leasedUntil: row["lease_until"]))
         }
         return dropped.sorted { $0.order < $1.order }.map(\.1)
