@@ -107,9 +107,7 @@ extension RunTransitions {
         var message = defaults?.overrides?.applied(to: failed) ?? failed
         message.id = QueuedMessage.freshId()
         message.dueAt = options.due(at: now)
-        // Deliveries of the failed run still in flight are taken from it, so that their late
-        // answers cannot fail the resumed run.
-        try dropPendingWork(of: run.id, keepingInFlight: false, at: now)
+        try dropServingMessages(of: run.id, at: now)
         try transaction.reopenRun(id: run.id, at: now)
         // The entry the SDK finds by the delivery's message id when it fetches the log (lazy fetch).
         try transaction.relabelLogEntry(runId: run.id, from: failed.id, to: message.id)
@@ -120,6 +118,19 @@ extension RunTransitions {
         }
         try enqueue(message, at: now)
         if let latest = try deliveryOfLogEnd(after: message, runId: run.id) { try enqueue(latest, at: now) }
+    }
+
+    /// Takes from failed run `runId` the messages still queued that serve it (deliveries in flight
+    /// when it failed, which its end kept), so that their late answers cannot fail the resumed
+    /// run; its failure callback goes on. Logged canceled here: their attempts log nothing of a
+    /// run running again.
+    private func dropServingMessages(of runId: String, at now: TimestampValue) throws {
+        for queued in try transaction.queuedMessages(runId: runId) {
+            guard let message = queued.message, message.servesItsRun else { continue }
+            try transaction.deleteQueued(id: message.id)
+            try logCanceled([message], at: now)
+            if let key = queued.flowKey { try transaction.releaseSlot(key: key) }
+        }
     }
 
     /// A delivery of the whole log when it grew past the resumed delivery while the run was failed

@@ -87,7 +87,8 @@ extension RunTransitions {
         // Nor is the ended child of an earlier run under the parent's id (a client reused it):
         // the new parent's invoke starts a child of its own in its place.
         if let invoker = run.invoker, let parent = try transaction.run(id: invoker.parentRunId), parent.createdAt > existing.createdAt {
-            return try transaction.deleteEndedRun(id: run.id) ? nil : .runIdTaken(run.id)
+            // Its last delivery may still be in flight: in progress a moment longer.
+            return try transaction.deleteEndedRun(id: run.id) ? nil : .runInProgress(run.id)
         }
         if triggeredAsAsked, let id = try deliverAgain(existing, first: first, at: now) { return .redelivered(id) }
         return .deduplicated(try transaction.logMessageId(runId: run.id, position: 0) ?? first.id)

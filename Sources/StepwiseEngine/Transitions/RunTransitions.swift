@@ -244,7 +244,7 @@ public struct RunTransitions<Transaction: StoreTransaction> {
 
     /// Logs the end of `messages`, which their run's end dropped before their delivery (an SDK
     /// wait's timeout, which the engine resolves itself, was never logged).
-    private func logCanceled(_ messages: [QueuedMessage], at now: TimestampValue) throws {
+    func logCanceled(_ messages: [QueuedMessage], at now: TimestampValue) throws {
         for message in messages where message.role != .waitTimeout {
             try transaction.appendMessageEvent(MessageEvent(.canceled, of: message, at: now.millisecondsSinceEpoch))
         }

@@ -86,11 +86,14 @@ public protocol StoreTransaction: NamedQueueRows, MessageDeadLetterRows, Message
     /// Drops everything the run still has pending: messages, queued messages, operations, step
     /// failure counts and events kept for it; the queued messages it dropped, oldest first, each
     /// as the drop found it (a claim that leased one first has committed), without its body:
-    /// they are only logged. With `keepingDeliveryLeasedAt`, what is due and leased at that time
-    /// stays, in flight until its attempt ends: the run's delivery (holding its concurrency slot)
-    /// and its queued messages (their ends remove them; until then the run's id is not released).
-    /// One leased ahead, at a sleep's end, is dropped.
+    /// they are only logged. With `keepingDeliveryLeasedAt`, what is leased at that time stays, in
+    /// flight until its attempt ends: the run's delivery due then (holding its concurrency slot;
+    /// one leased ahead, at a sleep's end, is dropped) and its queued messages (their ends remove
+    /// them; until then the run's id is not released).
     func clearPendingWork(runId: String, keepingDeliveryLeasedAt time: TimestampValue?) throws -> [RunQueuedMessage]
+
+    /// The queued messages of run `runId`, oldest first, without their bodies.
+    func queuedMessages(runId: String) throws -> [RunQueuedMessage]
 
     // MARK: Operations (timers, waits, calls, child runs)
 

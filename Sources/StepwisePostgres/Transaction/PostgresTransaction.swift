@@ -284,17 +284,23 @@ struct PostgresTransaction: StoreTransaction {
         }
         // A claim that leased a message first is waited for: its lease keeps the message in flight,
         // or is what the delete returns.
-        // The bodies stay behind (a NULL for the row decoder): the dropped messages are only logged.
-        let kept = "(?::BIGINT IS NOT NULL AND lease_until IS NOT NULL AND lease_until >= ? AND due_at <= ?)"
+        let kept = "(?::BIGINT IS NOT NULL AND lease_until IS NOT NULL AND lease_until >= ?)"
         let dropped = try session.rows(
-            "DELETE FROM queue WHERE run_id = ? AND NOT \(kept) RETURNING seq, spec, NULL::bytea AS body, attempt, due_at, flow_key, lease_until",
-            [runId, time.map(Self.at), time.map(Self.at), time.map(Self.at)]
-        ).map { row in
-            (order: try row("seq", as: Int64.self),
-             RunQueuedMessage(message: PostgresRecords.queuedMessage(row), flowKey: try row("flow_key", as: String?.self),
-                 leasedUntil: try row("lease_until", as: Int64?.self)))
-        }
+            "DELETE FROM queue WHERE run_id = ? AND NOT \(kept) RETURNING seq, \(Self.runQueuedColumns)", [runId, time.map(Self.at), time.map(Self.at)]
+        ).map { row in (order: try row("seq", as: Int64.self), try Self.runQueued(row)) }
         return dropped.sorted { $0.order < $1.order }.map(\.1)
+    }
+
+    func queuedMessages(runId: String) throws -> [RunQueuedMessage] {
+        try session.rows("SELECT \(Self.runQueuedColumns) FROM queue WHERE run_id = ? ORDER BY seq FOR UPDATE", [runId]).map(Self.runQueued)
+    }
+
+    /// What a `RunQueuedMessage` is read from: the bodies stay behind (a NULL for the row decoder).
+    private static let runQueuedColumns = "spec, NULL::bytea AS body, attempt, due_at, flow_key, lease_until"
+
+    private static func runQueued(_ row: PostgresRowReader) throws -> RunQueuedMessage {
+        RunQueuedMessage(
+            message: PostgresRecords.queuedMessage(row), flowKey: try row("flow_key", as: String?.self), leasedUntil: try row("lease_until", as: Int64?.self))
     }
 
     func releaseSlot(key: String) throws {

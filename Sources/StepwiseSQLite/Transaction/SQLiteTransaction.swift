@@ -299,16 +299,25 @@ struct SQLiteTransaction: StoreTransaction {
         for table in ["operations", "step_failures", "events"] {
             try execute("DELETE FROM \(table) WHERE run_id = ?", [runId])
         }
-        // RETURNING gives its rows in no set order: they are put back in the queue's. The bodies
-        // stay behind (a NULL for the row decoder): the dropped messages are only logged.
-        let kept = "(? IS NOT NULL AND lease_until IS NOT NULL AND lease_until >= ? AND due_at <= ?)"
+        // RETURNING gives its rows in no set order: they are put back in the queue's.
+        let kept = "(? IS NOT NULL AND lease_until IS NOT NULL AND lease_until >= ?)"
         let dropped = try SQLiteStore.decodeRows(
-            db.cachedStatement(sql: "DELETE FROM queue WHERE run_id = ? AND NOT \(kept) RETURNING rowid AS queue_order, spec, NULL AS body, attempt, due_at, flow_key, lease_until"),
-            [runId, time.map(Self.at), time.map(Self.at), time.map(Self.at)]
-        ) { row in
-            (order: row["queue_order"] as Int64, RunQueuedMessage(message: SQLiteStore.queuedMessage(row), flowKey: row["flow_key"], leasedUntil: row["lease_until"]))
-        }
+            db.cachedStatement(sql: "DELETE FROM queue WHERE run_id = ? AND NOT \(kept) RETURNING rowid AS queue_order, \(Self.runQueuedColumns)"),
+            [runId, time.map(Self.at), time.map(Self.at)]
+        ) { row in (order: row["queue_order"] as Int64, Self.runQueued(row)) }
         return dropped.sorted { $0.order < $1.order }.map(\.1)
+    }
+
+    func queuedMessages(runId: String) throws -> [RunQueuedMessage] {
+        try SQLiteStore.decodeRows(
+            db.cachedStatement(sql: "SELECT \(Self.runQueuedColumns) FROM queue WHERE run_id = ? ORDER BY rowid"), [runId], Self.runQueued)
+    }
+
+    /// What a `RunQueuedMessage` is read from: the bodies stay behind (a NULL for the row decoder).
+    private static let runQueuedColumns = "spec, NULL AS body, attempt, due_at, flow_key, lease_until"
+
+    private static func runQueued(_ row: Row) -> RunQueuedMessage {
+        RunQueuedMessage(message: SQLiteStore.queuedMessage(row), flowKey: row["flow_key"], leasedUntil: row["lease_until"])
     }
 
     func releaseSlot(key: String) throws {
