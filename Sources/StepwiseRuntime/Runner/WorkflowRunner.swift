@@ -26,7 +26,14 @@ public final class WorkflowRunner: Sendable {
     /// What deliveries share: the known definitions and the remembered states.
     private struct State {
         var definitions: [String: RegisteredWorkflow] = [:]
-        var warm: WarmStateCache<ExecutionState>
+        var warm: WarmStateCache<WarmRun>
+    }
+
+    /// A run's remembered state and when the run started: a new run under the id of one that
+    /// ended (a client reused it) is not the same run.
+    private struct WarmRun: Sendable {
+        let state: ExecutionState
+        let startedAt: TimestampValue
     }
 
     /// A runner sending HTTP through `http`, reading secrets from `secrets`, telling time with
@@ -104,18 +111,17 @@ public final class WorkflowRunner: Sendable {
         state.withLock { state in Self.prepare(delivery, definitions: state.definitions, warm: &state.warm) }
     }
 
-    private static func prepare(_ delivery: Delivery, definitions: [String: RegisteredWorkflow], warm: inout WarmStateCache<ExecutionState>)
+    private static func prepare(_ delivery: Delivery, definitions: [String: RegisteredWorkflow], warm: inout WarmStateCache<WarmRun>)
         -> (RegisteredWorkflow, ExecutionState?)?
     {
         guard let definition = definitions[delivery.definitionHash] else { return nil }
         // The state leaves the cache for the delivery, which stores it back when it is done.
         guard delivery.failure == nil, let cached = warm.take(delivery.runId) else { return (definition, nil) }
-        // A run started anew under the id of one that ended (a client reused it) starts cold.
-        guard cached.state.run["started_at"] == .string(delivery.startedAt.description) else { return (definition, nil) }
+        guard cached.state.startedAt == delivery.startedAt else { return (definition, nil) }
         // A delivery of the journal's end must start exactly where the remembered state stops;
         // a whole journal must merely extend it.
         let usable = delivery.journalBase > 0 ? cached.journalCount == delivery.journalBase : cached.journalCount <= delivery.journal.count
-        return (definition, usable ? cached.state : nil)
+        return (definition, usable ? cached.state.state : nil)
     }
 
     private static func run(
@@ -186,7 +192,7 @@ public final class WorkflowRunner: Sendable {
             switch outcome {
             case .submitted, .blocked:
                 guard delivery.failure == nil else { fallthrough }
-                state.warm.store(remembered, journalCount: covered, bytes: bytes, for: delivery.runId)
+                state.warm.store(WarmRun(state: remembered, startedAt: delivery.startedAt), journalCount: covered, bytes: bytes, for: delivery.runId)
             default:
                 state.warm.remove(delivery.runId)
             }
