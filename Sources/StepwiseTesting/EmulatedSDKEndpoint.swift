@@ -75,6 +75,14 @@ public struct EmulatedSDKEndpoint: Sendable {
         ScriptedResponse(body: body, headers: [("Upstash-Workflow-Sdk-Version", "1")])
     }
 
+    /// What the SDKs answer a delivery whose step threw `WorkflowNonRetryableError` with
+    /// `message`: 489 with `Upstash-NonRetryable-Error`, which fails the run at once.
+    public static func nonRetryable(_ message: String) -> ScriptedResponse {
+        ScriptedResponse(
+            status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"\#(message)"}"#,
+            headers: [("Upstash-NonRetryable-Error", "true"), ("Upstash-Workflow-Sdk-Version", "1")])
+    }
+
     /// The SDK's handling of one delivery.
     public func answer(_ request: ReceivedRequest) async -> ScriptedResponse {
         guard let runId = request.header("Upstash-Workflow-RunId"), request.header("Upstash-Workflow-Sdk-Version") == "1",

@@ -750,10 +750,10 @@ import StepwiseTesting
                 let trigger = child.stepHeaders(runId: childRunId).map { $0.0 == "Upstash-Workflow-Init" ? ($0.0, "true") : $0 }
                 items = [(child.url, trigger + [("Upstash-Workflow-Invoke", "true")], String(decoding: request.jsonBytes, as: UTF8.self))]
             case (_, 2?):
-                guard fixed() || failingResult else { return Self.nonRetryable("not fixed") }
+                guard fixed() || failingResult else { return EmulatedSDKEndpoint.nonRetryable("not fixed") }
                 items = [(parent.url, parent.stepHeaders(runId: runId), #"{"stepId":2,"stepName":"failing","stepType":"Run","out":"\"fixed\"","concurrent":2}"#)]
             case _ where results.count < 2 && failingResult && (try? last.step())?.stepId == 2 && !fixed():
-                return Self.nonRetryable("not fixed")
+                return EmulatedSDKEndpoint.nonRetryable("not fixed")
             case _ where results.count == 2:
                 let end = try? await send(.DELETE, parent.stepwise.url("/v2/workflows/runs/\(runId)?cancel=false"))
                 return end?.status == 200 ? EmulatedSDKEndpoint.acknowledgement() : .status(500)
@@ -763,13 +763,6 @@ import StepwiseTesting
             guard (try? await parent.batch(items))?.status == 200 else { return .status(500) }
             return EmulatedSDKEndpoint.acknowledgement()
         }
-    }
-
-    /// The SDKs' answer to a step that threw `WorkflowNonRetryableError`.
-    private static func nonRetryable(_ message: String) -> ScriptedResponse {
-        ScriptedResponse(
-            status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"\#(message)"}"#,
-            headers: [("Upstash-NonRetryable-Error", "true"), ("Upstash-Workflow-Sdk-Version", "1")])
     }
 
     /// The `Invoke` result entries of `runId`'s log.
@@ -796,7 +789,7 @@ import StepwiseTesting
                 endpoint.handle("/child") { request in
                     _ = try? await eventually("the parent's failure") { try await stepwise.store.run(id: parentRunId)?.status == .failed ? true : nil }
                     await childWaits()
-                    return childFails() ? Self.nonRetryable("child broken") : await child.answer(request)
+                    return childFails() ? EmulatedSDKEndpoint.nonRetryable("child broken") : await child.answer(request)
                 }
                 #expect(try await parent.trigger(runId: parentRunId, payload: "p").status == 200)
                 #expect(try await finishedRun(parentRunId, in: stepwise.store).status == .failed)

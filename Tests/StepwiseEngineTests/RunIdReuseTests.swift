@@ -99,54 +99,56 @@ struct RunIdReuseTests {
 
     @Test("an invoke by a new run under a reused id starts a child of its own, not the ended child of the earlier run", arguments: StoreKind.testable)
     func anInvokeOfANewRunStartsItsOwnChild(kind: StoreKind) async throws {
-        try await CountingServer.with { endpoint in
-            try await RunningServer.with([], store: kind) { stepwise in
-                let parent = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/p"), steps: [])
-                let child = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/c"), steps: ["x"])
-                endpoint.handle("/p") { await parent.answer($0) }
-                endpoint.handle("/c") { await child.answer($0) }
-                for round in 1...2 {
-                    // In progress until its child reports to it: its own first delivery waits an hour.
-                    let triggered = try await Self.triggerOnceReleased(parent, runId: "wfr_p", payload: "{}", extraHeaders: Self.held)
-                    #expect(triggered.status == 200, "round \(round): \(triggered.body)")
-                    // The earlier child's last delivery may be answered a moment after the parent ended.
-                    let invoked = try await eventually("the child's id released") {
-                        let answer = try await Self.invoke(child, from: parent)
-                        return answer.status == 400 && answer.json?["error"] == .string(Self.inProgress) ? nil : answer
-                    }
-                    #expect(invoked.status == 200 && invoked.json?.list?.first?["deduplicated"] == nil, "round \(round): \(invoked.body)")
-                    #expect(try await finishedRun("wfr_c", in: stepwise.store).status == .succeeded)
-                    #expect(try await finishedRun("wfr_p", in: stepwise.store).status == .succeeded)
+        try await Self.withParentAndChild(kind) { stepwise, parent, child, endpoint in
+            for round in 1...2 {
+                // In progress until its child reports to it: its own first delivery waits an hour.
+                let triggered = try await Self.triggerOnceReleased(parent, runId: "wfr_p", payload: "{}", extraHeaders: Self.held)
+                #expect(triggered.status == 200, "round \(round): \(triggered.body)")
+                // The earlier child's last delivery may be answered a moment after the parent ended.
+                let invoked = try await eventually("the child's id released") {
+                    let answer = try await Self.invoke(child, from: parent)
+                    return answer.status == 400 && answer.json?["error"] == .string(Self.inProgress) ? nil : answer
                 }
-                #expect(endpoint.requests(to: "/c").count == 4, "two deliveries for each round's child")
+                #expect(invoked.status == 200 && invoked.json?.list?.first?["deduplicated"] == nil, "round \(round): \(invoked.body)")
+                #expect(try await finishedRun("wfr_c", in: stepwise.store).status == .succeeded)
+                #expect(try await finishedRun("wfr_p", in: stepwise.store).status == .succeeded)
             }
+            #expect(endpoint.requests(to: "/c").count == 4, "two deliveries for each round's child")
         }
     }
 
     @Test("a child of the earlier run under a reused id, resumed from the DLQ, reports its end to no one: the new run never invoked it", arguments: StoreKind.testable)
     func anEarlierRunsChildDoesNotReportToTheNewRun(kind: StoreKind) async throws {
         let fixed = Mutex(false)
+        try await Self.withParentAndChild(kind, childBroken: { !fixed.withLock { $0 } }) { stepwise, parent, child, _ in
+            #expect(try await parent.trigger(runId: "wfr_p", payload: "{}", extraHeaders: Self.held).status == 200)
+            #expect(try await Self.invoke(child, from: parent).status == 200)
+            #expect(try await finishedRun("wfr_c", in: stepwise.store).status == .failed)
+            #expect(try await finishedRun("wfr_p", in: stepwise.store).status == .succeeded, "told of its child's failure, it ended")
+
+            #expect(try await Self.triggerOnceReleased(parent, runId: "wfr_p", payload: "{}", extraHeaders: Self.held).status == 200)
+            fixed.withLock { $0 = true }
+            #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_c")).status == 200)
+            #expect(try await finishedRun("wfr_c", in: stepwise.store).status == .succeeded)
+            let log = try RawStepArray(jsonBytes: Array(try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_p")).body.utf8))
+            #expect(log.steps.count == 1, "the new run's log holds its payload only: \(log.steps.map { String(decoding: $0.body, as: UTF8.self) })")
+            #expect(try await stepwise.store.run(id: "wfr_p")?.status == .running)
+        }
+    }
+
+    /// Runs `body` with an SDK endpoint at `/p` with no steps (it ends once an invoke reports to
+    /// it) and one at `/c` with one step, which fails for good while `childBroken`.
+    private static func withParentAndChild(
+        _ kind: StoreKind, childBroken: @escaping @Sendable () -> Bool = { false },
+        _ body: @escaping @Sendable (RunningServer, EmulatedSDKEndpoint, EmulatedSDKEndpoint, CountingServer) async throws -> Void
+    ) async throws {
         try await CountingServer.with { endpoint in
             try await RunningServer.with([], store: kind) { stepwise in
                 let parent = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/p"), steps: [])
                 let child = EmulatedSDKEndpoint(stepwise: stepwise, url: endpoint.url("/c"), steps: ["x"])
                 endpoint.handle("/p") { await parent.answer($0) }
-                endpoint.handle("/c") { request in
-                    fixed.withLock { $0 } ? await child.answer(request)
-                        : ScriptedResponse(status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"broken"}"#, headers: [("Upstash-NonRetryable-Error", "true")])
-                }
-                #expect(try await parent.trigger(runId: "wfr_p", payload: "{}", extraHeaders: Self.held).status == 200)
-                #expect(try await Self.invoke(child, from: parent).status == 200)
-                #expect(try await finishedRun("wfr_c", in: stepwise.store).status == .failed)
-                #expect(try await finishedRun("wfr_p", in: stepwise.store).status == .succeeded, "told of its child's failure, it ended")
-
-                #expect(try await Self.triggerOnceReleased(parent, runId: "wfr_p", payload: "{}", extraHeaders: Self.held).status == 200)
-                fixed.withLock { $0 = true }
-                #expect(try await send(.POST, stepwise.url("/v2/workflows/dlq/resume/dlq_wfr_c")).status == 200)
-                #expect(try await finishedRun("wfr_c", in: stepwise.store).status == .succeeded)
-                let log = try RawStepArray(jsonBytes: Array(try await send(.GET, stepwise.url("/v2/workflows/runs/wfr_p")).body.utf8))
-                #expect(log.steps.count == 1, "the new run's log holds its payload only: \(log.steps.map { String(decoding: $0.body, as: UTF8.self) })")
-                #expect(try await stepwise.store.run(id: "wfr_p")?.status == .running)
+                endpoint.handle("/c") { childBroken() ? EmulatedSDKEndpoint.nonRetryable("broken") : await child.answer($0) }
+                try await body(stepwise, parent, child, endpoint)
             }
         }
     }

@@ -208,9 +208,7 @@ struct WorkflowLogsTests {
                             let steps = (try? RawStepArray(jsonBytes: Array(log.body.utf8)).steps) ?? []
                             return steps.contains { (try? $0.step())?.stepId == 1 } ? true : nil
                         }
-                        return ScriptedResponse(
-                            status: 489, body: #"{"error":"WorkflowNonRetryableError","message":"broken on purpose"}"#,
-                            headers: [("Upstash-NonRetryable-Error", "true"), ("Upstash-Workflow-Sdk-Version", "1")])
+                        return EmulatedSDKEndpoint.nonRetryable("broken on purpose")
                     default:
                         return EmulatedSDKEndpoint.acknowledgement()
                     }

@@ -99,9 +99,9 @@ public struct QueuedAttemptResolver: Sendable {
             followUp.record = record("delivered", result)
             followUp.events = [event(.delivered, result)]
             if reportsRunFailure { followUp.failureCallbackEnd = (true, answer(result)) }
-        case .retry where message.attempt < message.retries && runNeedsIt:
+        case .retry where message.attempt < message.retries:
             retry(&followUp, at: now.movedForward(by: retryDelay().scaled(by: retryDelayScale)), result)
-        case .retryAfter(let wait) where message.attempt < message.retries && runNeedsIt:
+        case .retryAfter(let wait) where message.attempt < message.retries:
             // The endpoint's own instruction is followed as given, never scaled.
             retry(&followUp, at: now.movedForward(by: .milliseconds(wait.milliseconds)), result)
         case .retry, .retryAfter, .failWithoutRetry:
@@ -115,10 +115,6 @@ public struct QueuedAttemptResolver: Sendable {
         if followUp.failRun != nil { followUp.runFailureAnswer = answer(result) }
         return followUp
     }
-
-    /// Whether the message is still wanted: a run's delivery, call or callback in flight when the
-    /// run ended (canceled, failed by another branch) is not tried again.
-    private var runNeedsIt: Bool { !message.servesItsRun || run?.status == .running }
 
     /// Whether the message is the failure callback of a failed run, whose DLQ entry tells how it went.
     private var reportsRunFailure: Bool {

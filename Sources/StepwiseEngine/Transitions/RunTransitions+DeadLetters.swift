@@ -125,12 +125,10 @@ extension RunTransitions {
     /// run; its failure callback goes on. Logged canceled here: their attempts log nothing of a
     /// run running again.
     private func dropServingMessages(of runId: String, at now: TimestampValue) throws {
-        for queued in try transaction.queuedMessages(runId: runId) {
-            guard let message = queued.message, message.servesItsRun else { continue }
-            try transaction.deleteQueued(id: message.id)
-            try logCanceled([message], at: now)
-            if let key = queued.flowKey { try transaction.releaseSlot(key: key) }
-        }
+        let serving = try transaction.queuedMessages(runId: runId).filter { $0.message?.servesItsRun == true }
+        let messages = serving.compactMap(\.message)
+        for message in messages { try transaction.deleteQueued(id: message.id) }
+        try ended(serving, loggingCanceled: messages, at: now)
     }
 
     /// A delivery of the whole log when it grew past the resumed delivery while the run was failed

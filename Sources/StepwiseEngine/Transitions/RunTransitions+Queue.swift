@@ -271,12 +271,12 @@ extension RunTransitions {
     /// Upstash's logs show it: resumed from the DLQ, it goes on from the child's end rather than
     /// waiting for it forever. Nothing for a parent that succeeded or was canceled.
     func reportToInvoker(_ invoker: EndpointInvoker, of run: RunRecord, status: RunStatus, at now: TimestampValue) throws {
+        let parent = try transaction.run(id: invoker.parentRunId)
         // A run started after this one under the invoker's id (a client reused it) never invoked it.
-        if let parent = try transaction.run(id: invoker.parentRunId), parent.createdAt > run.createdAt { return }
-        let parentDefaults = try transaction.runDefaults(runId: invoker.parentRunId).map { [invoker.parentRunId: $0] } ?? [:]
-        let planner = PublicationPlanner(now: now, defaults: parentDefaults)
+        if let parent, parent.createdAt > run.createdAt { return }
+        let planner = PublicationPlanner(now: now, defaults: parent?.defaults.map { [invoker.parentRunId: $0] } ?? [:])
         guard let publication = try? planner.plan(invoker.resolution(status: status, output: run.output, error: run.error)) else { return }
-        if case .append(let parentId, let entry, let dedupeKey, _) = publication, let parent = try transaction.run(id: parentId), parent.status == .failed,
+        if case .append(let parentId, let entry, let dedupeKey, _) = publication, let parent, parent.id == parentId, parent.status == .failed,
             parent.endpoint != nil
         {
             // A child resumed from the DLQ ends again: its step's first end stays.

@@ -236,15 +236,20 @@ public struct RunTransitions<Transaction: StoreTransaction> {
     /// as canceled and frees the slots the dropped ones held.
     func dropPendingWork(of runId: String, keepingInFlight: Bool, at now: TimestampValue) throws {
         let dropped = try transaction.clearPendingWork(runId: runId, keepingDeliveryLeasedAt: keepingInFlight ? now : nil)
-        try logCanceled(dropped.filter { !$0.isInFlight(at: now) }.compactMap(\.message), at: now)
-        // Its queued messages may hold slots, or stand before others in a queue: what waits
-        // under their keys may go once they are gone.
+        try ended(dropped, loggingCanceled: dropped.filter { !$0.isInFlight(at: now) }.compactMap(\.message), at: now)
+    }
+
+    /// Logs `canceled` as canceled and frees the slots `dropped` held: queued messages may hold
+    /// slots, or stand before others in a queue, and what waits under their keys may go once they
+    /// are gone.
+    func ended(_ dropped: [RunQueuedMessage], loggingCanceled canceled: [QueuedMessage], at now: TimestampValue) throws {
+        try logCanceled(canceled, at: now)
         for key in Set(dropped.compactMap(\.flowKey)).sorted() { try transaction.releaseSlot(key: key) }
     }
 
     /// Logs the end of `messages`, which their run's end dropped before their delivery (an SDK
     /// wait's timeout, which the engine resolves itself, was never logged).
-    func logCanceled(_ messages: [QueuedMessage], at now: TimestampValue) throws {
+    private func logCanceled(_ messages: [QueuedMessage], at now: TimestampValue) throws {
         for message in messages where message.role != .waitTimeout {
             try transaction.appendMessageEvent(MessageEvent(.canceled, of: message, at: now.millisecondsSinceEpoch))
         }
