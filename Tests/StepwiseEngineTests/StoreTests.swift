@@ -806,4 +806,27 @@ struct StoreTests {
             #expect(try await states(second) == ["DELIVERED", "CREATED"], "node-b ended it: node-a's late attempt adds nothing")
         }
     }
+
+    @Test("a delivery its run's end left in flight, claimed again after its node stopped, passes its paused flow-control key to be dropped, and the run's id is free", arguments: StoreKind.testable)
+    func anEndedRunsDeliveryPassesAPausedKey(kind: StoreKind) async throws {
+        try await StoreFixture.with(kind) { s in
+            let store = s.store
+            let url = "http://127.0.0.1:9/wf"
+            let run = RunRecord(id: "wfr_paused", workflow: url, definitionHash: "", input: .null, createdAt: s.t0, updatedAt: s.t0, endpoint: url)
+            let first = QueuedMessage(
+                role: .workflow, runId: run.id, destination: url, flowControl: FlowControl(concurrencyKey: "k", concurrencyLimit: 1), dueAt: s.t0)
+            #expect(try await store.publish([.startRun(run, initialBody: [], first: first)], at: s.t0) == [.stored(first.id)])
+            #expect(try await store.claimDueQueued(now: s.at(1), limit: 10, owner: "node-a", leaseUntil: s.at(10)).map(\.id) == [first.id])
+            #expect(try await store.cancel(runId: run.id, reason: nil, at: s.at(2)))
+            try await store.changeFlowKey("k", .pause)
+
+            // Node-a stopped; its lease ended.
+            #expect(try await store.claimDueQueued(now: s.at(20), limit: 10, owner: "node-b", leaseUntil: s.at(30)).map(\.id) == [first.id])
+            var none = AttemptFollowUp()
+            none.decidedAt = try s.at(21)
+            #expect(try await store.finishAttempt(first, owner: "node-b", with: none) == false)
+            #expect(try await store.queuedMessages(runId: run.id).isEmpty, "nothing of the run waits behind the paused key")
+            #expect(try await store.flowKeyReport("k", now: s.at(22)).waitlistSize == 0)
+        }
+    }
 }

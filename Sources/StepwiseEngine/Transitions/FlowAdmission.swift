@@ -79,6 +79,19 @@ extension FlowAdmission {
     }
 }
 
+extension FlowAdmission where Rows: StoreTransaction {
+    /// Whether queued `message` (row `id`) may start at `now`, as `admit` decides, except that a
+    /// delivery serving a run that has ended passes without a slot or a rate start: its attempt
+    /// only drops it (a run's end keeps its delivery in flight, and a node that stopped leaves it
+    /// to be claimed again), and held back behind a paused key it would keep the run's id reserved.
+    public func admit(queued message: QueuedMessage, id: String, now: Int64, holdsSlot: Bool) throws -> Bool {
+        if message.flowControl != nil, message.servesItsRun, let runId = message.runId, try rows.run(id: runId)?.status != .running {
+            return true
+        }
+        return try admit(message.flowControl, .queued(id), now: now, inQueueOrder: message.queue != nil, holdsSlot: holdsSlot)
+    }
+}
+
 /// A message held back by flow control: a YAML run's delivery or a queued message.
 public enum HeldMessage: Sendable {
     case message(Int64)

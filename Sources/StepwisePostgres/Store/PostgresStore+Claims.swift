@@ -54,15 +54,12 @@ extension PostgresStore {
             for row in rows where claimed.count < limit {
                 let id: String = try row("id")
                 let message = PostgresRecords.queuedMessage(row)
-                let inQueue = message?.queue != nil
                 let holdsSlot: Bool = try row("holds_slot")
-                if try !FlowAdmission(transaction).admit(message?.flowControl, .queued(id), now: current, inQueueOrder: inQueue, holdsSlot: holdsSlot) {
-                    continue
-                }
+                if let message, try !FlowAdmission(transaction).admit(queued: message, id: id, now: current, holdsSlot: holdsSlot) { continue }
                 // A queue's message keeps its slot from its first attempt to its end (QStash's FIFO).
                 try transaction.session.execute(
                     "UPDATE queue SET lease_owner = ?, lease_until = ?, holds_slot = ? WHERE id = ?",
-                    [owner, PostgresTransaction.at(leaseUntil), holdsSlot || inQueue, id])
+                    [owner, PostgresTransaction.at(leaseUntil), holdsSlot || message?.queue != nil, id])
                 if let message { claimed.append(message) }
             }
             return claimed

@@ -52,12 +52,11 @@ extension SQLiteStore {
             var claimed: [QueuedMessage] = []
             for row in rows where claimed.count < limit {
                 let message = Self.queuedMessage(row)
-                let inQueue = message?.queue != nil
                 let holdsSlot: Bool = row["holds_slot"]
-                if try !Self.admit(db, message?.flowControl, .queued(row["id"]), now: current, inQueueOrder: inQueue, holdsSlot: holdsSlot) { continue }
+                if let message, try !FlowAdmission(SQLiteTransaction(db)).admit(queued: message, id: row["id"], now: current, holdsSlot: holdsSlot) { continue }
                 // A queue's message keeps its slot from its first attempt to its end (QStash's FIFO).
                 try db.cachedStatement(sql: "UPDATE queue SET lease_owner = ?, lease_until = ?, holds_slot = ? WHERE id = ?").execute(arguments: [
-                    owner, SQLiteTime.milliseconds(leaseUntil), holdsSlot || inQueue, row["id"] as String,
+                    owner, SQLiteTime.milliseconds(leaseUntil), holdsSlot || message?.queue != nil, row["id"] as String,
                 ])
                 if let message { claimed.append(message) }
             }
