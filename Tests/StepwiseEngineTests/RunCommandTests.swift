@@ -46,4 +46,28 @@ struct RunCommandTests {
         #expect(broken.status != 0)
         #expect(broken.standardError.contains("grandchild.yaml, which child invokes, has errors"), "\(broken.standardError)")
     }
+
+    @Test("a run refused at its start says only why: the engine stops before its temporary store is removed (its retention pass once reported that store deleted under a server)")
+    func aRefusedRunSaysOnlyWhy() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("count.yaml")
+        try Data("""
+            workflow: count
+            input:
+              type: object
+              properties:
+                n: {type: integer}
+            steps:
+              - id: a
+                set: {n: "${{ input.n }}"}
+            """.utf8).write(to: URL(fileURLWithPath: path))
+        // The race took about one start in twelve.
+        for _ in 0..<24 {
+            let refused = try stepwise("run", path, "--input", #"{"n": 1e17}"#)
+            #expect(refused.status != 0)
+            let lines = refused.standardError.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("error: the input does not match the input schema") == true, "\(refused.standardError)")
+            #expect(!refused.standardError.contains("stepwise.engine"), "\(refused.standardError)")
+        }
+    }
 }

@@ -33,22 +33,38 @@ struct RunCommand: AsyncParsableCommand {
         try await engine.install([definition] + (try invokedDefinitions(of: definition)))
         // Subscribed before the run starts, so that none of its events is missed.
         let events = engine.events.subscribe()
-        let deliveries = Task { try await engine.runDeliveries() }
-        defer { deliveries.cancel() }
-        let run: RunRecord
-        do {
-            run = try await engine.start(workflow: definition.name, input: try InputArgument.value(input)).run
-        } catch let error as StartError {
-            throw CommandFailure.failed(Self.describe(error))
+        let finished = try await Self.whileDelivering(engine) {
+            let run: RunRecord
+            do {
+                run = try await engine.start(workflow: definition.name, input: try InputArgument.value(input)).run
+            } catch let error as StartError {
+                throw CommandFailure.failed(Self.describe(error))
+            }
+            print("▶ \(definition.name) run \(run.id)")
+            return try await follow(run.id, store: store, events: events)
         }
-        print("▶ \(definition.name) run \(run.id)")
-        let finished = try await follow(run.id, store: store, events: events)
         switch finished.status {
         case .succeeded: print("✔ succeeded with output \(finished.output?.jsonText(pretty: true) ?? "null")")
         default:
             print("✘ \(finished.status.rawValue): \(finished.error?.description ?? "")")
             throw ExitCode.failure
         }
+    }
+
+    /// Runs `body` while `engine` delivers, and returns only once its delivery loop has stopped:
+    /// the loop's own work (a retention pass, say) would otherwise go on writing to the
+    /// temporary store as it is removed, and report that store as deleted under a server.
+    private static func whileDelivering<T: Sendable>(_ engine: WorkflowEngine, _ body: () async throws -> T) async throws -> T {
+        let deliveries = Task { try await engine.runDeliveries() }
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
+        deliveries.cancel()
+        _ = await deliveries.result
+        return try result.get()
     }
 
     private func loadDefinition() throws -> WorkflowDefinition {
