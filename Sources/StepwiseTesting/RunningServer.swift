@@ -64,7 +64,8 @@ public struct RunningServer: Sendable {
         _ definitions: [WorkflowDefinition], store: any Store, secrets: [String: String], logger: Logger, limits: ConnectionLimits,
         trustedProxies: TrustedProxies, configuration: WorkflowEngine.Configuration, clock: @escaping @Sendable () -> TimestampValue, _ body: (RunningServer) async throws -> T
     ) async throws -> T {
-        let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(secrets), clock: WorkflowEngine.systemTime)
+        let runner = WorkflowRunner(
+            http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(secrets), retryDelayScale: configuration.retryDelayScale, clock: WorkflowEngine.systemTime)
         let registry = PrometheusCollectorRegistry()
         let engine = WorkflowEngine(
             store: store, runner: runner, secrets: EnvironmentSecrets(secrets), configuration: configuration, logger: logger,

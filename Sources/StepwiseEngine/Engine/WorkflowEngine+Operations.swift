@@ -35,7 +35,7 @@ extension WorkflowEngine {
             sent = .failure(TransportFailure(.invalidRequest, error.message))
         }
         let now = clock()
-        let resolution = CallResolver(workflow: definition.workflow).resolve(operation, request: request, sent: sent, attempt: message.attempt, now: now)
+        let resolution = CallResolver(workflow: definition.workflow, retryDelayScale: configuration.retryDelayScale).resolve(operation, request: request, sent: sent, attempt: message.attempt, now: now)
         switch resolution {
         case .completed(let entry):
             let detail = "\(stepName): " + (entry.error?.description ?? "\(request.method) \(OutgoingRequest.withoutUserInfo(request.url)) answered")

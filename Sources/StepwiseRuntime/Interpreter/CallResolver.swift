@@ -14,9 +14,12 @@ public struct CallResolver: Sendable {
     }
 
     private let workflow: Workflow
+    private let retryDelayScale: Double
 
-    public init(workflow: Workflow) {
+    /// Resolves the calls of `workflow`, the delays of its retry policies multiplied by `retryDelayScale`.
+    public init(workflow: Workflow, retryDelayScale: Double = 1) {
         self.workflow = workflow
+        self.retryDelayScale = retryDelayScale
     }
 
     /// Resolves try number `attempt` (0-based) of `operation`'s `request`.
@@ -39,7 +42,7 @@ public struct CallResolver: Sendable {
             failure = StepError(message: error.message, type: error.kind.rawValue, step: operation.stepName)
         }
         guard let step = workflow.step(atJournaledPath: operation.stepName) else { return .completed(operation.entry(out: nil, error: failure)) }
-        let policy = RetrySchedule(step: step, workflow: workflow)
+        let policy = RetrySchedule(step: step, workflow: workflow, delayScale: retryDelayScale)
         guard policy.allowsRetry(after: attempt, for: failure) else { return .completed(operation.entry(out: nil, error: failure)) }
         let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
         return .retry(at: (try? now.adding(delay)) ?? now, error: failure)

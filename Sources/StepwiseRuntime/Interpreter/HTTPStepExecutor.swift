@@ -52,7 +52,7 @@ struct HTTPStepExecutor: Sendable {
         case .failure(let error):
             failure = StepError(message: error.message, type: error.kind.rawValue, step: path)
         }
-        let policy = RetrySchedule(step: step, workflow: interpreter.workflow)
+        let policy = RetrySchedule(step: step, workflow: interpreter.workflow, delayScale: interpreter.retryDelayScale)
         guard policy.allowsRetry(after: attempt, for: failure) else {
             return .record(JournalEntry(stepId: 0, stepName: path, stepType: .run, error: failure))
         }

@@ -8,11 +8,16 @@ import StepwiseLanguage
 public struct RetrySchedule: Sendable {
     let policy: RetryPolicy?
     let defaultAttempts: Int
+    /// What every delay the policy gives is multiplied by (`serve --retry-delay-scale`, for tests
+    /// and local development); never a server's `Retry-After`.
+    let delayScale: Double
 
-    /// The policy of `step` in `workflow` (the workflow's `retries` when the step has none).
-    public init(step: Step, workflow: Workflow) {
+    /// The policy of `step` in `workflow` (the workflow's `retries` when the step has none), its
+    /// delays multiplied by `delayScale`.
+    public init(step: Step, workflow: Workflow, delayScale: Double = 1) {
         policy = step.retry
         defaultAttempts = workflow.retries + 1
+        self.delayScale = delayScale
     }
 
     /// Whether the try numbered `attempt` (0-based) may be followed by another for `failure`.
@@ -41,7 +46,7 @@ public struct RetrySchedule: Sendable {
         } else {
             seconds = min(86_400, exp(2.5 * Double(attempt + 1)))
         }
-        let chosen = DurationValue.seconds(fraction: seconds)
+        let chosen = DurationValue.seconds(fraction: seconds * delayScale)
         guard let retryAfter, retryAfter > chosen else { return chosen }
         return retryAfter
     }

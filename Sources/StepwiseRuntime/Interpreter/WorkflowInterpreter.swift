@@ -15,15 +15,20 @@ public struct WorkflowInterpreter: Sendable {
     /// steps that each double a value would hang a core walking it and fill the disk with its journal.
     let limits: EvaluationLimits
     let clock: @Sendable () -> TimestampValue
+    /// What the delays of retry policies are multiplied by (`RetrySchedule.delayScale`).
+    let retryDelayScale: Double
 
+    /// An interpreter of `workflow` sending requests through `http`, reading `secrets`, within
+    /// `limits`, telling time with `clock`; its retries wait their policy's delays times `retryDelayScale`.
     public init(
         workflow: Workflow, http: any HTTPTransport, secrets: any SecretSource, limits: EvaluationLimits = .standard,
-        clock: @escaping @Sendable () -> TimestampValue
+        retryDelayScale: Double = 1, clock: @escaping @Sendable () -> TimestampValue
     ) {
         self.workflow = workflow
         self.http = http
         self.secrets = secrets
         self.limits = limits
+        self.retryDelayScale = retryDelayScale
         self.clock = clock
     }
 

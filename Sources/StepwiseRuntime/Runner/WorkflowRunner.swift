@@ -20,6 +20,8 @@ public final class WorkflowRunner: Sendable {
     private let secrets: any SecretSource
     /// The bounds of expressions, and of every value a run builds (`maximumWrittenBytes`).
     private let limits: EvaluationLimits
+    /// What the delays of step retries are multiplied by (`serve --retry-delay-scale`).
+    private let retryDelayScale: Double
     private let clock: @Sendable () -> TimestampValue
     private let state: Mutex<State>
 
@@ -39,15 +41,17 @@ public final class WorkflowRunner: Sendable {
     /// A runner sending HTTP through `http`, reading secrets from `secrets`, telling time with
     /// `clock`; it remembers at most `warmCapacity` runs (0 disables warm resumes) whose states
     /// are estimated to take at most `warmByteBudget` bytes together. `limits` bound expressions and
-    /// the values runs build (the standard ones but in tests).
+    /// the values runs build (the standard ones but in tests). A step's retries wait their
+    /// policy's delays times `retryDelayScale`.
     public init(
         http: any HTTPTransport, secrets: any SecretSource, warmCapacity: Int = 1_000,
         warmByteBudget: Int = WorkflowRunner.defaultWarmByteBudget, limits: EvaluationLimits = .standard,
-        clock: @escaping @Sendable () -> TimestampValue
+        retryDelayScale: Double = 1, clock: @escaping @Sendable () -> TimestampValue
     ) {
         self.http = http
         self.secrets = secrets
         self.limits = limits
+        self.retryDelayScale = retryDelayScale
         self.clock = clock
         state = Mutex(State(warm: WarmStateCache(capacity: warmCapacity, byteBudget: warmByteBudget)))
     }
@@ -78,7 +82,8 @@ public final class WorkflowRunner: Sendable {
         }
         if cached == nil, delivery.journalBase > 0 { return .needsWholeJournal }
         let workflow = definition.workflow
-        let interpreter = WorkflowInterpreter(workflow: workflow, http: http, secrets: secrets, limits: limits, clock: clock)
+        let interpreter = WorkflowInterpreter(
+            workflow: workflow, http: http, secrets: secrets, limits: limits, retryDelayScale: retryDelayScale, clock: clock)
         let context = WorkflowContext(
             runId: delivery.runId, workflowName: delivery.workflow, journal: delivery.journal, base: delivery.journalBase,
             pending: delivery.pending, failures: delivery.failures, retried: delivery.retried, plans: delivery.plans,

@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("retry-delay-scale"), parsing: .unconditional,
-        help: "Multiply the retry delays of queued messages, and of messages the engine could not process (a store error), by this factor (tests and local development: 0.01 turns QStash's 12 s + 148 s into 0.12 s + 1.48 s).")
+        help: "Multiply every retry delay by this factor: of workflow steps, of queued messages and of messages the engine could not process (a store error) (tests and local development: 0.01 turns QStash's 12 s + 148 s into 0.12 s + 1.48 s).")
     var retryDelayScale = 1.0
 
     @Option(name: .long, help: "The API token clients must send as a bearer token, and every node sharing the store (default: $STEPWISE_TOKEN, else .stepwise/token, else the token another node stored, else a new .stepwise/token).")
@@ -193,10 +193,10 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     private func makeEngine(_ folder: WorkflowFolder, store: any Store, metrics: EngineMetrics) async throws -> WorkflowEngine {
-        let runner = WorkflowRunner(
-            http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment),
-            clock: WorkflowEngine.systemTime)
         guard retryDelayScale >= 0, retryDelayScale.isFinite else { throw CommandFailure.usage("--retry-delay-scale must be a number ≥ 0") }
+        let runner = WorkflowRunner(
+            http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment), retryDelayScale: retryDelayScale,
+            clock: WorkflowEngine.systemTime)
         let node = try nodeName()
         guard lease.duration >= .seconds(3) else { throw CommandFailure.usage("--lease must be at least 3s") }
         let configuration = WorkflowEngine.Configuration(
