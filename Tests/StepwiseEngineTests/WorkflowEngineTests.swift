@@ -824,10 +824,14 @@ struct WorkflowEngineTests {
             let finished = try await finishedRun(run.id, in: node.store)
             #expect(finished.output == ["next": 2, "kind": "int", "ratio": "double", "total": 7], "\(String(describing: finished.error))")
             #expect(finished.flowControl?.concurrencyKey == "n-1")
+            let largest = try await node.start("counting", input: ["n": .double(9_007_199_254_740_991.0), "ratio": 1, "order": ["items": [1, 2]]])
+            let exact = try await finishedRun(largest.id, in: node.store)
+            #expect(exact.output?["next"] == 9_007_199_254_740_992, "below 2^53 a double is exact: \(String(describing: exact.error))")
             // -9223372036854775809 in JSON: no 64-bit integer holds it, and it reads as the double -2^63.
-            for beyond in [1e20, -9_223_372_036_854_775_808.0, 9_007_199_254_740_994.0] {
+            // 9007199254740993.0 in JSON reads as the double 2^53.
+            for beyond in [1e20, -9_223_372_036_854_775_808.0, 9_007_199_254_740_994.0, 9_007_199_254_740_992.0, -9_007_199_254_740_992.0] {
                 await #expect(throws: StartError.invalidInput([
-                    "/n must be integer, got a number beyond what can be computed with exactly (a whole number written with a fraction or an exponent beyond 2^53, or beyond 64 bits)"
+                    "/n must be integer, got a number beyond what can be computed with exactly (a whole number of 2^53 or more written with a fraction or an exponent, or beyond 64 bits)"
                 ])) {
                     _ = try await node.engine.start(workflow: "counting", input: ["n": .double(beyond)])
                 }

@@ -37,16 +37,18 @@ public enum InputNormalizer {
         }
     }
 
-    /// The integer `number` is, when it is a whole number a double holds exactly (at most 2^53
-    /// either way). Beyond that, a double may be a rounded integer: `-9223372036854775809`, which
-    /// no 64-bit integer holds, reads as the double -2^63. (An integer written without a fraction
-    /// or exponent within 64 bits is read as an integer already, never as a double.)
+    /// The integer `number` is, when it is a whole number a double holds exactly (below 2^53
+    /// either way). From 2^53 on, a double may be a rounded integer: `9007199254740993.0` reads as
+    /// 2^53, and `-9223372036854775809`, which no 64-bit integer holds, as the double -2^63. (An
+    /// integer written without a fraction or exponent within 64 bits is read as an integer
+    /// already, never as a double.)
     static func integer(_ number: Double) -> Value? {
-        guard number.rounded() == number, abs(number) <= Self.exactIntegers else { return nil }
+        guard number.rounded() == number, abs(number) < Self.exactIntegers else { return nil }
         return Int64(exactly: number).map { .int($0) }
     }
 
-    /// 2^53: the largest magnitude up to which a double holds every integer.
+    /// 2^53: the magnitude below which every double that is a whole number was written as that
+    /// integer (2^53 itself is also what 2^53 + 1 rounds to).
     static let exactIntegers: Double = 9_007_199_254_740_992
 
     private static func wantsInteger(_ schema: InputSchema) -> Bool {

@@ -107,7 +107,7 @@ public struct InputValidator {
     /// The JSON type of `value` for a message, saying why a whole number is not an integer.
     private static func describedType(of value: Value, wanted: [String]) -> String {
         guard wanted.contains("integer"), case .double(let number) = value, number.rounded() == number else { return jsonType(of: value) }
-        return "a number beyond what can be computed with exactly (a whole number written with a fraction or an exponent beyond 2^53, or beyond 64 bits)"
+        return "a number beyond what can be computed with exactly (a whole number of 2^53 or more written with a fraction or an exponent, or beyond 64 bits)"
     }
 
     private static func jsonType(of value: Value) -> String {
