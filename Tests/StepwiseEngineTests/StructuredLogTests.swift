@@ -56,17 +56,19 @@ struct StructuredLogTests {
         #expect(line.hasSuffix(#" error stepwise: run_id=a\u{d}b cannot read 'wfr_\u{0}\u{a}2026-12-06T14:55:10Z info stepwise: FORGED'"# + "\n"), "\(line)")
     }
 
-    @Test("with --log-format json every line of a server's run is JSON, its start line on standard output too")
+    @Test("with --log-format json every line of a server's run is JSON, its start line on standard output and the note that no workflows folder is served too")
     func startLineIsJSON() async throws {
         let folder = try TemporaryDirectory()
         let executable = try #require(stepwiseExecutable).path
-        let arguments = ["-s", "TERM", "3", executable, "serve", "--no-runner", "--log-format", "json", "--port", "0", "--token", "t",
-                         "--store", "sqlite:" + folder.path("store.db")]
-        let result = try await onOwnThread { try ChildProcess.run("/usr/bin/timeout", arguments) }
+        // Started in an empty folder: there is no ./workflows to serve.
+        let arguments = ["-C", folder.url.path, "/usr/bin/timeout", "-s", "TERM", "3", executable, "serve", "--log-format", "json", "--port", "0",
+                         "--token", "t", "--store", "sqlite:" + folder.path("store.db")]
+        let result = try await onOwnThread { try ChildProcess.run("/usr/bin/env", arguments) }
         let standardOutput = String(decoding: result.standardOutput, as: UTF8.self)
         let lines = (standardOutput + String(decoding: result.standardError, as: UTF8.self)).split(separator: "\n")
         #expect(lines.count >= 3, "\(lines)")
         for line in lines { #expect((try? Value(json: String(line))) != nil, "not JSON: \(line)") }
+        #expect(lines.contains { $0.contains("no workflows folder at workflows: serving the engine only") }, "\(lines)")
         let start = try Value(json: standardOutput.split(separator: "\n").first.map(String.init) ?? "")
         #expect(start["message"]?.string?.hasPrefix("stepwise serving 0 workflow(s) [] on http://127.0.0.1:") == true, "\(start)")
         #expect(start["level"] == "info" && start["label"] == "stepwise")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import StepwiseEngine
 import StepwiseExpressions
 import StepwiseLanguage
@@ -87,7 +88,7 @@ struct RunnerCommand: AsyncParsableCommand {
             throw CommandFailure.usage("cannot keep workflow versions in \(versions): \(error.localizedDescription)")
         }
         for warning in kept.runnerDifferences {
-            FileHandle.standardError.write(Data("stepwise runner: warning: \(warning)\n".utf8))
+            Logger(label: "stepwise.runner").warning("\(warning)")
         }
         let connection = try orchestrator(environment)
         let keys = try signingKeys(environment)

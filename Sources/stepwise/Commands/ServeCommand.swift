@@ -170,7 +170,7 @@ struct ServeCommand: AsyncParsableCommand {
     private func loadWorkflows() throws -> WorkflowFolder {
         guard let folder = servedFolder else {
             if !noRunner {
-                FileHandle.standardError.write(Data("stepwise: no workflows folder at \(Self.defaultFolder): serving the engine only\n".utf8))
+                Logger(label: "stepwise").notice("no workflows folder at \(Self.defaultFolder): serving the engine only")
             }
             return WorkflowFolder(sources: [])
         }
