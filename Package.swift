@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "StepwiseProtocol",
-            dependencies: ["StepwiseExpressions", "StepwiseRuntime", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["StepwiseExpressions", "StepwiseLanguage", "StepwiseRuntime", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "StepwiseEngine",

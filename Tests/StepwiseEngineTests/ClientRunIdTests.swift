@@ -31,12 +31,29 @@ struct ClientRunIdTests {
             // A tick an hour ahead: the schedule cannot have fired it while the test runs, however slowly.
             let tick = "wfr_sched_ticker_0_\(Int(Date().timeIntervalSince1970) / 60 * 60 + 3_600)"
             let refused = [tick, "wfr_invoke_0123456789abcdef", String(repeating: "a", count: 129), "a b", "../etc", "ü", "x/y", "x%y", ".", ".."]
-            for id in refused {
+            for id in refused + [""] {
                 let answer = try await send(.POST, server.url("/workflows/ticker"), body: "{}", headers: [("Upstash-Workflow-RunId", id)])
                 #expect(answer.status == 400, "\(id.debugDescription): \(answer.body)")
                 #expect(answer.error?.contains("run id") == true)
             }
+            // An SDK run started through the QStash routes is held to the same rule.
+            let endpoint = "http://127.0.0.1:9/wf"
+            let workflowStart = [("Upstash-Workflow-Init", "true"), ("Upstash-Workflow-Url", endpoint)]
+            for id in refused {
+                let headers = workflowStart + [("Upstash-Workflow-RunId", id)]
+                let published = try await send(.POST, server.url("/v2/publish/\(endpoint)"), body: "{}", headers: headers)
+                let batch = try await send(.POST, server.url("/v2/batch"), body: Value.list([
+                    ["destination": .string(endpoint), "headers": .map(ValueMap(headers.map { ($0.0, Value.string($0.1)) })), "body": "{}"],
+                ]).jsonText())
+                let scheduled = try await send(
+                    .POST, server.url("/v2/schedules/\(endpoint)"), body: "{}", headers: headers + [("Upstash-Cron", "* * * * *")])
+                for answer in [published, batch, scheduled] {
+                    #expect(answer.status == 400, "\(id.debugDescription): \(answer.body)")
+                    #expect(answer.error?.contains("Upstash-Workflow-RunId") == true, "\(answer.body)")
+                }
+            }
             #expect(try await server.store.run(id: tick) == nil, "the future tick's id is still free")
+            #expect(try await server.store.queueSchedules().isEmpty)
             let longest = String(repeating: "a", count: 128)
             for id in [longest, "wfr_order-42", "tenant:7.run_1"] {
                 let answer = try await send(.POST, server.url("/workflows/ticker"), body: "{}", headers: [("Upstash-Workflow-RunId", id)])

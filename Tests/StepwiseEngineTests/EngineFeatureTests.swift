@@ -57,6 +57,25 @@ struct EngineFeatureTests {
         }
     }
 
+    @Test("a flow-control key computed to a QStash queue's own (queue:…) refuses the run's start with a 400 naming it; nothing runs")
+    func queueKeysAreRefused() async throws {
+        let keyed = try definition("""
+            workflow: keyed
+            concurrency: {key: "${{ input.k }}", limit: 1}
+            steps:
+              - id: work
+                set: {x: 1}
+            """)
+        try await RunningServer.with([keyed]) { server in
+            let refused = try await send(.POST, server.url("/workflows/keyed"), body: #"{"k": "queue:q1"}"#)
+            #expect(refused.status == 400, "\(refused.body)")
+            #expect(refused.body.contains("the concurrency key 'queue:q1' is reserved"), "\(refused.body)")
+            #expect(try await server.store.runs(RunFilter(workflow: "keyed")).isEmpty)
+            let id = try await server.startRun("keyed", #"{"k": "q1"}"#)
+            #expect(try await finishedRun(id, in: server.store).status == .succeeded)
+        }
+    }
+
     @Test("a cancel leaves the run's request in flight holding its concurrency slot: the next run of the key starts once it ends", arguments: StoreKind.testable)
     func cancelKeepsTheSlotOfARequestInFlight(kind: StoreKind) async throws {
         try await CountingServer.with { target in

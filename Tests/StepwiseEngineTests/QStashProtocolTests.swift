@@ -296,6 +296,21 @@ import StepwiseTesting
         }
     }
 
+    @Test("a run's cancel takes `cancel` as true or false, once: another value (False, 0, empty, two) is a 400 and the run goes on")
+    func cancelParameterIsTrueOrFalse() async throws {
+        try await RunningServer.with([]) { stepwise in
+            let sdk = EmulatedSDKEndpoint(stepwise: stepwise, url: "http://127.0.0.1:9/wf", steps: [])
+            #expect(try await sdk.trigger(runId: "wfr_kept", payload: "{}", extraHeaders: [("Upstash-Delay", "1h")]).status == 200)
+            for query in ["cancel=False", "cancel=0", "cancel=", "cancel=maybe", "cancel=true&cancel=false", "cancel=false&cancel=true"] {
+                let answer = try await send(.DELETE, stepwise.url("/v2/workflows/runs/wfr_kept?\(query)"))
+                #expect(answer.status == 400 && answer.error?.contains("cancel") == true, "\(query): \(answer.body)")
+            }
+            #expect(try await stepwise.store.run(id: "wfr_kept")?.status == .running)
+            let canceled = try await send(.DELETE, stepwise.url("/v2/workflows/runs/wfr_kept"))
+            #expect(canceled.status == 200 && canceled.json?["status"] == "canceled", "no parameter cancels, as Upstash's client sends it: \(canceled.body)")
+        }
+    }
+
     @Test("the JS SDK's cancel by filter: up to count running runs by label, start time or exact URL, or any", arguments: StoreKind.testable)
     func runsAreCanceledInBulkByFilter(kind: StoreKind) async throws {
         try await RunningServer.with([], store: kind) { stepwise in

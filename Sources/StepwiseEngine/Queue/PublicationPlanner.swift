@@ -58,7 +58,11 @@ public struct PublicationPlanner: Sendable {
     /// and its end completes the invoker's step.
     private func startRun(_ message: PublishedMessage) throws(ProtocolError) -> Publication {
         let workflow = message.options.workflow
-        let id = workflow.runId.flatMap { $0.isEmpty ? nil : $0 } ?? RunIdentifier.fresh()
+        let chosen = workflow.runId.flatMap { $0.isEmpty ? nil : $0 }
+        // A client may not take an id the engine derives (a future schedule tick, an invoke's
+        // child) or one no URL can name, whichever route starts the run.
+        if let chosen, let problem = RunIdentifier.clientProblem(chosen) { throw ProtocolError("Upstash-Workflow-RunId: \(problem)") }
+        let id = chosen ?? RunIdentifier.fresh()
         let url = workflow.url ?? message.destination
         var body = message.body ?? []
         var invoker: EndpointInvoker?

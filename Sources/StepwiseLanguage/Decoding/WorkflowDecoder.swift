@@ -142,17 +142,29 @@ public struct WorkflowDecoder {
         guard let reader = MappingReader(node, context: "concurrency", diagnostics: &diagnostics) else { return nil }
         reader.reportUnknownKeys(allowed: ["key", "limit"], into: &diagnostics)
         reader.reportMissing(["key", "limit"], into: &diagnostics)
-        guard let key = reader["key"].flatMap({ valueTemplate($0) }),
+        guard let key = reader["key"].flatMap({ flowControlKey($0, "concurrency") }),
             let limit = reader["limit"].flatMap({ integer($0, "concurrency limit", minimum: 1) })
         else { return nil }
         return Concurrency(key: key, limit: limit)
+    }
+
+    /// The key of `owner` (`concurrency` or `rate_limit`); one written to start with a queue's
+    /// reserved prefix is an error (one an expression computes so is refused when a run starts).
+    private mutating func flowControlKey(_ node: YAMLNode, _ owner: String) -> ValueTemplate? {
+        if case .scalar(let text, _) = node.content, text.hasPrefix(Concurrency.reservedKeyPrefix) {
+            diagnostics.append(
+                Diagnostic(
+                    .invalidValue, "\(owner) key '\(text)' is reserved: keys starting with '\(Concurrency.reservedKeyPrefix)' are the QStash queues' own",
+                    at: node.span, hint: "choose a key of the workflow's own"))
+        }
+        return valueTemplate(node)
     }
 
     private mutating func rateLimit(_ node: YAMLNode) -> RateLimit? {
         guard let reader = MappingReader(node, context: "rate_limit", diagnostics: &diagnostics) else { return nil }
         reader.reportUnknownKeys(allowed: ["key", "limit", "period"], into: &diagnostics)
         reader.reportMissing(["key", "limit", "period"], into: &diagnostics)
-        guard let key = reader["key"].flatMap({ valueTemplate($0) }),
+        guard let key = reader["key"].flatMap({ flowControlKey($0, "rate_limit") }),
             let limit = reader["limit"].flatMap({ integer($0, "rate limit", minimum: 1) }),
             let period = reader["period"].flatMap({ duration($0, "rate limit period", atLeastOneMillisecond: true) })
         else { return nil }

@@ -1,3 +1,5 @@
+import StepwiseLanguage
+
 /// The name of a QStash queue (`/v2/enqueue/<queue>/…`, `/v2/queues`) or URL group (`/v2/topics`,
 /// a publish whose destination is not a URL): letters, digits, `-`, `_` and `.`, at most 100
 /// characters, so it is one path segment as it is and never taken for a URL.
@@ -7,7 +9,7 @@ public enum QStashName {
 
     /// What a queue's flow-control key starts with (the rest is the queue's name); messages may
     /// not name such a key themselves.
-    public static let queueFlowKeyPrefix = "queue:"
+    public static let queueFlowKeyPrefix = Concurrency.reservedKeyPrefix
 
     /// Whether `name` follows the rule.
     public static func isValid(_ name: String) -> Bool {

@@ -9,7 +9,7 @@ public struct FlowControlKeys: Sendable, Equatable {
 
     /// Evaluates `workflow`'s keys for a run; throws the expression error of a key that fails, or
     /// one saying that a key holds a control character (the flow-control routes refuse it, and
-    /// PostgreSQL cannot store a NUL).
+    /// PostgreSQL cannot store a NUL) or is a QStash queue's (`Concurrency.reservedKeyPrefix`).
     public init(workflow: Workflow, input: Value, runId: String) throws(EvaluationError) {
         let input = InputNormalizer.normalized(input, of: workflow)
         let renderer = ValueRenderer(variables: ["input": input, "run": ["id": .string(runId), "workflow": .string(workflow.name.value)]], secrets: nil)
@@ -18,7 +18,10 @@ public struct FlowControlKeys: Sendable, Equatable {
     }
 
     private static func key(_ text: String, _ what: String) throws(EvaluationError) -> String {
-        guard text.containsControlCharacter else { return text }
-        throw EvaluationError("the \(what) key holds a control character")
+        if text.containsControlCharacter { throw EvaluationError("the \(what) key holds a control character") }
+        if text.hasPrefix(Concurrency.reservedKeyPrefix) {
+            throw EvaluationError("the \(what) key '\(text)' is reserved: keys starting with '\(Concurrency.reservedKeyPrefix)' are the QStash queues' own")
+        }
+        return text
     }
 }

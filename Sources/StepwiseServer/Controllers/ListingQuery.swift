@@ -139,6 +139,19 @@ struct ListingQuery {
         return values.first
     }
 
+    /// The value of switch `name`, if given: `true` or `false`, once; an error for any other value,
+    /// an empty one or several, which must not be taken for either.
+    func flag(_ name: String) throws(ProtocolError) -> Bool? {
+        let values = parameters.getAll(name)
+        guard values.count <= 1 else { throw ProtocolError("give \(name) once, true or false") }
+        switch values.first {
+        case nil: return nil
+        case "true": return true
+        case "false": return false
+        case let other?: throw ProtocolError("\(name) must be true or false, not '\(other)'")
+        }
+    }
+
     /// `fromDate` and `toDate` as a creation range of runs: from inclusive, before exclusive (the
     /// millisecond after `toDate`, which is inclusive).
     func createdRange() throws(ProtocolError) -> (from: TimestampValue?, before: TimestampValue?) {

@@ -58,12 +58,7 @@ enum RunSelection {
     private static func fromQuery(_ query: ListingQuery) throws(ProtocolError) -> RunSelection? {
         try query.refuseUnknown(allowed: parameters, in: "a bulk cancel")
         try query.refuseEmpty(parameters)
-        let exact: Bool
-        switch try query.single("workflowUrlExactMatch") {
-        case nil, "false": exact = false
-        case "true": exact = true
-        case let other?: throw ProtocolError("workflowUrlExactMatch must be true or false, not '\(other)'")
-        }
+        let exact = try query.flag("workflowUrlExactMatch") ?? false
         guard !filters.contains(where: { query.text($0) != nil }) else { return .filtered(try filter(query, exact: exact)) }
         var names = RunNames()
         names.runIds = query.texts("workflowRunIds").flatMap { $0.split(separator: ",").map(String.init) }

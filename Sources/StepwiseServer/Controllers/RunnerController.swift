@@ -27,7 +27,8 @@ struct RunnerController: Sendable {
         case .success(let value): input = value
         case .failure(let answer): return answer.response
         }
-        let runId = Self.runIdHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+        // An empty id is refused as an id, not taken for none: the client meant its start to be idempotent.
+        let runId = Self.runIdHeader.flatMap { request.headers[$0] }
         let label = Self.labelHeader.flatMap { request.headers[$0] }.flatMap { $0.isEmpty ? nil : $0 }
         do throws(ProtocolError) {
             try LabelHeader.check(label)

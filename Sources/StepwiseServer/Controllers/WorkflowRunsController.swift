@@ -25,11 +25,15 @@ struct WorkflowRunsController: Sendable {
     /// is Upstash's cleanup after a run finished normally: nothing to cancel, the run is reported.
     private func cancel(_ request: Request, _ context: StepwiseRequestContext) async -> Response {
         let id = context.decoded("id") ?? ""
+        let cancels: Bool
+        do {
+            cancels = try ListingQuery(parameters: request.formParameters).flag("cancel") ?? true
+        } catch {
+            return JSONResponse.error(.badRequest, error.message)
+        }
         do {
             guard let run = try await engine.store.run(id: id) else { return JSONResponse.error(.notFound, "no run with id '\(id)'") }
-            if request.formParameters["cancel"] == "false" {
-                return await cleanUp(run, request)
-            }
+            guard cancels else { return await cleanUp(run, request) }
             let body: Value
             switch await RequestBody.json(request) {
             case .success(let json): body = json
