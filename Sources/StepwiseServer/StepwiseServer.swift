@@ -52,7 +52,7 @@ public struct StepwiseServer: Sendable {
             .register(on: router)
         let connections = GuardedConnections(limits)
         return Application(
-            router: router,
+            responder: HeadRequestResponder(router.buildResponder()),
             server: connections.server,
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "stepwise",

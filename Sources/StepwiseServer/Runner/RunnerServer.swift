@@ -43,7 +43,7 @@ public struct RunnerServer: Sendable {
         EndpointController(endpoint: endpoint, baseURL: baseURL, maximumDeliveryBytes: limits.maximumMessageBytes).addRoutes(to: router)
         let connections = GuardedConnections(limits)
         return Application(
-            router: router,
+            responder: HeadRequestResponder(router.buildResponder()),
             server: connections.server,
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "stepwise-runner",
