@@ -47,6 +47,10 @@ struct DashboardTests {
         try await RunningServer.with([try definition(Self.branching)]) { server in
             let wrong = try await send(.POST, server.url("/dashboard/session"), body: #"{"token": "guess"}"#, token: nil)
             #expect(wrong.status == 401)
+            for (body, status) in [("{bad", 400), ("[]", 400), ("", 400), (#"{"token": 7}"#, 400), (String(repeating: " ", count: 5_000), 413)] {
+                let malformed = try await send(.POST, server.url("/dashboard/session"), body: body, token: nil)
+                #expect(malformed.status == status && malformed.setCookie == nil, "\(body.prefix(10)): \(malformed.status) \(malformed.body)")
+            }
             let signIn = try await send(.POST, server.url("/dashboard/session"), body: "{\"token\": \"\(RunningServer.token)\"}", token: nil)
             #expect(signIn.status == 204)
             let cookie = try #require(signIn.setCookie)

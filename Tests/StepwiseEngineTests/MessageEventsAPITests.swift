@@ -99,6 +99,8 @@ struct MessageEventsAPITests {
                     cursor = answer["cursor"]?.string ?? ""
                 } while !cursor.isEmpty && paged.count <= all.count
                 #expect(paged == all, "pages meet without gaps or repeats")
+                let huge = try await send(.GET, stepwise.url("/v2/events?count=9223372036854775808"))
+                #expect(huge.json?["events"]?.list?.count == all.count, "a count beyond 64 bits reads as the largest: \(huge.body)")
 
                 let deduplicated = [("Upstash-Deduplication-Id", "once"), ("Upstash-Delay", "1h")]
                 let once = try await publish("/v2/publish/" + target.url("/ok"), "e", deduplicated)
@@ -124,7 +126,7 @@ struct MessageEventsAPITests {
                     .POST, stepwise.url("/v2/publish/" + target.url("/ok")), body: "x", headers: [("Upstash-Redact-Fields", "everything")])
                 #expect(badRedaction.status == 400 && badRedaction.error?.contains("everything") == true, "\(badRedaction.body)")
 
-                for query in ["?state=BOGUS", "?count=0", "?cursor=nonsense", "?fromDate=yesterday"] {
+                for query in ["?state=BOGUS", "?count=0", "?count=-1", "?count=1e3", "?cursor=nonsense", "?fromDate=yesterday"] {
                     #expect(try await send(.GET, stepwise.url("/v2/events" + query)).status == 400, "\(query)")
                 }
             }

@@ -21,13 +21,29 @@ struct JSONReader {
         skipWhitespace()
         let value = try readValue()
         skipWhitespace()
-        guard position == bytes.count else { throw error("unexpected '\(currentCharacter)' after the JSON value") }
+        guard position == bytes.count else { throw error("unexpected \(currentCharacter) after the JSON value") }
         return value
     }
 
+    /// The character at `position` as an error names it: quoted when it is printable ASCII, else
+    /// by its code point too (a byte order mark, a non-breaking space and a control character
+    /// cannot be told apart by looking).
     private var currentCharacter: String {
-        guard position < bytes.count else { return "end of input" }
-        return String(decoding: [bytes[position]], as: UTF8.self)
+        let text = currentText
+        guard let scalar = text.unicodeScalars.first else { return "end of input" }
+        if (0x20...0x7E).contains(scalar.value) { return "'\(text)'" }
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        if scalar.value == 0xFEFF { return "\(code) (a byte order mark; send the JSON without it)" }
+        return scalar.value < 0x80 ? code : "'\(text)' (\(code))"
+    }
+
+    /// The character at `position` (all of its UTF-8 bytes); empty at the end.
+    private var currentText: String {
+        guard position < bytes.count else { return "" }
+        let lead = bytes[position]
+        let length = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+        return String(decoding: bytes[position..<min(bytes.count, position + length)], as: UTF8.self)
     }
 
     private func error(_ message: String) -> JSONSyntaxError {
@@ -48,7 +64,7 @@ struct JSONReader {
         case UInt8(ascii: "f"): return try readKeyword("false", .bool(false))
         case UInt8(ascii: "n"): return try readKeyword("null", .null)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try readNumber()
-        default: throw error("unexpected '\(currentCharacter)', expected a value")
+        default: throw error("unexpected \(currentCharacter), expected a value")
         }
     }
 
@@ -65,7 +81,7 @@ struct JSONReader {
         let expected = Array(word.utf8)
         guard bytes.count - position >= expected.count,
             bytes[position..<position + expected.count].elementsEqual(expected)
-        else { throw error("unexpected '\(currentCharacter)', expected a value") }
+        else { throw error("unexpected \(currentCharacter), expected a value") }
         position += expected.count
         return value
     }
@@ -73,7 +89,7 @@ struct JSONReader {
     private mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
         skipWhitespace()
         guard position < bytes.count, bytes[position] == byte else {
-            throw error("expected \(what), found \(position < bytes.count ? "'\(currentCharacter)'" : "end of input")")
+            throw error("expected \(what), found \(currentCharacter)")
         }
         position += 1
     }
@@ -161,7 +177,7 @@ struct JSONReader {
         case UInt8(ascii: "u"): return try readUnicodeEscape()
         default:
             position -= 1
-            throw error("invalid escape '\\\(currentCharacter)' in string")
+            throw error("invalid escape '\\\(currentText)' in string")
         }
     }
 

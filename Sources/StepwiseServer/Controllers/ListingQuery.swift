@@ -86,7 +86,9 @@ struct ListingQuery {
     /// `count`: a whole number from 1, more than `maximum` reading as `maximum`; `maximum` when absent.
     func count(maximum: Int) throws(ProtocolError) -> Int {
         guard let text = try single("count") else { return maximum }
-        guard let count = Int(text), count >= 1 else { throw ProtocolError("count must be a whole number from 1") }
+        // Digits beyond what an Int holds are a count larger than any maximum, not a mistake.
+        let digits = text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        guard let count = Int(text) ?? (digits ? Int.max : nil), count >= 1 else { throw ProtocolError("count must be a whole number from 1, not '\(text)'") }
         return min(count, maximum)
     }
 

@@ -41,11 +41,15 @@ struct DashboardController: Sendable {
     private func signIn(_ request: Request) async -> Response {
         var request = request
         let current = access.token.current()
-        guard let body = try? await request.collectBody(upTo: 4_096), case .string(let token)? = (try? Value(json: String(buffer: body)))?["token"],
-            current.accepts(token)
-        else {
-            return JSONResponse.error(.unauthorized, "that is not this server's API token")
+        // A sign-in that is not one is told apart from a wrong token: the page's own request is
+        // always well formed, so a 400 points at whatever else sent it.
+        guard let body = try? await request.collectBody(upTo: 4_096) else {
+            return JSONResponse.error(.contentTooLarge, "a sign-in is {\"token\": \"…\"}, at most 4 KiB")
         }
+        guard case .string(let token)? = (try? Value(json: String(buffer: body)))?["token"] else {
+            return JSONResponse.error(.badRequest, "a sign-in is a JSON object {\"token\": \"…\"}")
+        }
+        guard current.accepts(token) else { return JSONResponse.error(.unauthorized, "that is not this server's API token") }
         var response = Response(status: .noContent)
         response.headers[.setCookie] =
             "\(DashboardSessions.cookie)=\(sessions.start(with: current)); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(Int(sessions.lifetime.components.seconds))"
