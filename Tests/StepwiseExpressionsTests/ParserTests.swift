@@ -334,7 +334,7 @@ struct ParserTests {
         // 50,000 terms fit in the length limit but not in the depth the evaluator can take.
         let long = Array(repeating: "1", count: 50_000).joined(separator: "+")
         let longError = try #require(parseError(long))
-        #expect(longError.message == "expression is nested more than \(Parser.maximumDepth) levels deep")
+        #expect(longError.message == "expression is nested more than \(Parser.maximumDepth) levels deep (each operator of a chain counts one)")
         // The longest accepted chain parses, evaluates and prints.
         let accepted = Array(repeating: "1", count: Parser.maximumDepth).joined(separator: " + ")
         let expression = try Parser.parse(accepted)

@@ -105,7 +105,8 @@ public struct Parser {
             let token = advance()
             chain += 1
             guard depth + chain <= Self.maximumDepth else {
-                throw ParseError("expression is nested more than \(Self.maximumDepth) levels deep", offset: token.offset)
+                throw ParseError(
+                    "expression is nested more than \(Self.maximumDepth) levels deep (each operator of a chain counts one)", offset: token.offset)
             }
             let right = try parseBinary(minimumPrecedence: op.precedence + 1)
             left = CELExpression(.binary(op, left, right), at: token.offset)
