@@ -897,7 +897,7 @@ public actor WorkflowEngine {
     /// `nil` when it is nowhere (an SDK run's empty hash included).
     public func definition(version hash: String) async throws -> WorkflowDefinition? {
         if let known = pinned[hash] { return known }
-        guard !hash.isEmpty, let stored = try await store.definitions().first(where: { $0.hash == hash }) else { return nil }
+        guard !hash.isEmpty, let stored = try await store.definition(hash: hash) else { return nil }
         guard let definition = Self.validated(stored), definition.hash == hash else {
             throw UnreadableDefinition(hash: stored.hash, workflow: stored.workflow)
         }

@@ -13,6 +13,8 @@ public protocol Store: Sendable {
     func saveDefinition(_ definition: StoredDefinition) async throws
     /// Every definition kept, each version once.
     func definitions() async throws -> [StoredDefinition]
+    /// The definition kept under `hash`, if any: one row, however many versions are kept.
+    func definition(hash: String) async throws -> StoredDefinition?
 
     /// Creates a run with its initial journal entry and first delivery, or returns the existing run
     /// with the same id (idempotent start). `created` tells which.

@@ -16,10 +16,18 @@ extension PostgresStore {
 
     public func definitions() async throws -> [StoredDefinition] {
         try await session { session in
-            try session.rows("SELECT hash, workflow, source FROM definitions ORDER BY created_at").map { row in
-                StoredDefinition(hash: try row("hash"), workflow: try row("workflow"), source: try row("source"))
-            }
+            try session.rows("SELECT hash, workflow, source FROM definitions ORDER BY created_at").map(Self.storedDefinition)
         }
+    }
+
+    public func definition(hash: String) async throws -> StoredDefinition? {
+        try await session { session in
+            try session.rows("SELECT hash, workflow, source FROM definitions WHERE hash = ?", [hash]).first.map(Self.storedDefinition)
+        }
+    }
+
+    private static func storedDefinition(_ row: PostgresRowReader) throws -> StoredDefinition {
+        StoredDefinition(hash: try row("hash"), workflow: try row("workflow"), source: try row("source"))
     }
 
     public func createRun(_ run: RunRecord) async throws -> (run: RunRecord, created: Bool) {

@@ -85,10 +85,18 @@ public final class SQLiteStore: Store {
 
     public func definitions() async throws -> [StoredDefinition] {
         try await pool.read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT hash, workflow, source FROM definitions ORDER BY created_at")).map { row in
-                StoredDefinition(hash: row["hash"], workflow: row["workflow"], source: row["source"])
-            }
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT hash, workflow, source FROM definitions ORDER BY created_at")).map(Self.storedDefinition)
         }
+    }
+
+    public func definition(hash: String) async throws -> StoredDefinition? {
+        try await pool.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT hash, workflow, source FROM definitions WHERE hash = ?"), arguments: [hash]).map(Self.storedDefinition)
+        }
+    }
+
+    private static func storedDefinition(_ row: Row) -> StoredDefinition {
+        StoredDefinition(hash: row["hash"], workflow: row["workflow"], source: row["source"])
     }
 
     public func createRun(_ run: RunRecord) async throws -> (run: RunRecord, created: Bool) {
