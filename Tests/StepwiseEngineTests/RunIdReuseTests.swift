@@ -83,6 +83,9 @@ struct RunIdReuseTests {
                 #expect(try await send(.DELETE, stepwise.url("/v2/workflows/runs/busy?cancel=true")).status == 200)
                 let held = try await sdk.trigger(runId: "busy", payload: #"{"n":2}"#)
                 #expect(held.status == 400 && held.json?["error"] == .string(Self.inProgress), "the canceled run's delivery is in flight: \(held.body)")
+                let inFlight = try #require(endpoint.requests(to: "/wf").first?.header("Upstash-Message-Id"))
+                let kept = try await send(.DELETE, stepwise.url("/v2/messages/\(inFlight)"))
+                #expect(kept.status == 409 && kept.error?.contains("which has ended (canceled)") == true, "\(kept.body)")
 
                 firstRun.withLock { $0 = false }
                 released.withLock { $0 = true }

@@ -31,6 +31,10 @@ struct MessagesController: Sendable {
         do {
             guard let found = try await engine.store.queuedMessage(id: id) else { return Self.noMessage(id) }
             if let runId = found.message.runId ?? found.message.runIdHeader {
+                if found.message.servesItsRun, let run = try await engine.store.run(id: runId), run.status.isFinal {
+                    return JSONResponse.error(
+                        .conflict, "message '\(id)' is a delivery of workflow run '\(runId)', which has ended (\(run.status.rawValue)): it goes when its attempt ends")
+                }
                 return JSONResponse.error(.badRequest, "message '\(id)' belongs to workflow run '\(runId)': cancel the run with DELETE /v2/workflows/runs/\(runId)")
             }
             guard found.message.isPlain else {
