@@ -3,6 +3,7 @@ import GRDB
 @testable import StepwiseEngine
 @testable import StepwiseSQLite
 import StepwiseExpressions
+import StepwiseLanguage
 import StepwiseRuntime
 import Testing
 import StepwiseTesting
@@ -670,6 +671,30 @@ struct WorkflowEngineTests {
                 #expect(server.requests(to: "/announce").isEmpty)
                 #expect(try server.requests(to: "/report").map { try Value(json: $0.body) } == [["version": 1]])
             }
+        }
+    }
+
+    @Test("a version stored before a rule for new versions came (a queue's flow-control key, SW036) still runs the run pinned to it")
+    func aStoredVersionOutlivesANewRule() async throws {
+        let source = """
+            workflow: legacy
+            concurrency: {key: "queue:old", limit: 1}
+            steps:
+              - id: done
+                return: 7
+            """
+        let file = WorkflowFile(path: "legacy.yaml", source: source)
+        #expect(file.hasErrors && file.runsAsStored, "refused as a deploy, read as a stored version: \(file.diagnostics)")
+        let workflow = try #require(file.workflow)
+        let stored = WorkflowDefinition(workflow: workflow, source: source)
+        let harness = try EngineHarness()
+        let other = try SQLiteStore(path: harness.databasePath)
+        let now = WorkflowEngine.systemTime()
+        try await other.saveDefinition(StoredDefinition(hash: stored.hash, workflow: "legacy", source: source))
+        _ = try await other.createRun(RunRecord(id: "wfr_legacy", workflow: "legacy", definitionHash: stored.hash, input: [:], createdAt: now, updatedAt: now))
+        try await harness.withEngine([]) { node in
+            let run = try await finishedRun("wfr_legacy", in: node.store)
+            #expect(run.status == .succeeded && run.output == 7, "\(String(describing: run.error))")
         }
     }
 

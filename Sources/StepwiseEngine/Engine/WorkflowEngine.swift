@@ -906,10 +906,10 @@ public actor WorkflowEngine {
         return definition
     }
 
-    /// A stored definition that still validates.
+    /// A stored definition that still validates, but for rules that bind new versions only.
     private static func validated(_ stored: StoredDefinition) -> WorkflowDefinition? {
         let file = WorkflowFile(path: stored.workflow, source: stored.source)
-        guard let workflow = file.workflow, !file.hasErrors else { return nil }
+        guard let workflow = file.workflow, file.runsAsStored else { return nil }
         return WorkflowDefinition(workflow: workflow, source: stored.source)
     }
 

@@ -154,7 +154,7 @@ public struct WorkflowDecoder {
         if case .scalar(let text, _) = node.content, text.hasPrefix(Concurrency.reservedKeyPrefix) {
             diagnostics.append(
                 Diagnostic(
-                    .invalidValue, "\(owner) key '\(text)' is reserved: keys starting with '\(Concurrency.reservedKeyPrefix)' are the QStash queues' own",
+                    .reservedFlowControlKey, "\(owner) key '\(text)' is reserved: keys starting with '\(Concurrency.reservedKeyPrefix)' are the QStash queues' own",
                     at: node.span, hint: "choose a key of the workflow's own"))
         }
         return valueTemplate(node)

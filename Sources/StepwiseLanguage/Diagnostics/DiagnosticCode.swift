@@ -27,6 +27,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
     case invalidTimestamp = "SW033"
     case invalidURL = "SW034"
     case invalidInputSchema = "SW035"
+    case reservedFlowControlKey = "SW036"
     // Expressions
     case expressionSyntax = "SW040"
     case unknownName = "SW041"
@@ -59,6 +60,10 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
         }
     }
 
+    /// Whether the rule binds new versions only: it came after versions that break it may have
+    /// been stored, and their runs, started under them, go on (a new start is refused at run time).
+    public var bindsNewVersionsOnly: Bool { self == .reservedFlowControlKey }
+
     /// A short kebab-case name, shown in SARIF rules and documentation.
     public var name: String {
         switch self {
@@ -85,6 +90,7 @@ public enum DiagnosticCode: String, Sendable, Hashable, CaseIterable, Codable {
         case .invalidTimestamp: "invalid-timestamp"
         case .invalidURL: "invalid-url"
         case .invalidInputSchema: "invalid-input-schema"
+        case .reservedFlowControlKey: "reserved-flow-control-key"
         case .expressionSyntax: "expression-syntax"
         case .unknownName: "unknown-name"
         case .expressionType: "expression-type"

@@ -83,4 +83,10 @@ public struct WorkflowFile: Sendable {
 
     /// Whether any diagnostic is an error.
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// Whether a stored version, read again, can still run: it has a workflow and no error but of
+    /// rules that bind new versions only (`DiagnosticCode.bindsNewVersionsOnly`).
+    public var runsAsStored: Bool {
+        workflow != nil && !diagnostics.contains { $0.severity == .error && !$0.code.bindsNewVersionsOnly }
+    }
 }

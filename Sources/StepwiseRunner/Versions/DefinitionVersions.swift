@@ -51,7 +51,7 @@ public struct DefinitionVersions: Sendable {
         }
         return sources.compactMap { source in
             let file = WorkflowFile(path: source.path, source: source.text)
-            guard !file.hasErrors, let workflow = file.workflow else { return nil }
+            guard file.runsAsStored, let workflow = file.workflow else { return nil }
             let definition = WorkflowDefinition(workflow: workflow, source: source.text)
             return source.path.hasSuffix("-\(definition.hash).yaml") ? definition : nil
         }
