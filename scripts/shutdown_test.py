@@ -186,9 +186,10 @@ def followed_feed_ends(binary, folder, stub):
     return f"exited {seconds:.1f} s after SIGTERM with a feed open"
 
 
-def follower_outlives_a_restart(binary, folder, stub):
-    """`stepwise logs RUN --follow` keeps following across a SIGTERM and a restart on the same
-    port, and exits 0 once the run has ended, with its end printed."""
+def follower_outlives_a_restart(binary, folder, stub, killed=False):
+    """`stepwise logs RUN --follow` keeps following across a SIGTERM (or a SIGKILL, which breaks
+    its stream mid-way) and a restart on the same port, and exits 0 once the run has ended, with
+    its end printed."""
     port = free_port()
     node = Node(binary, folder, port, "30s")
     run_id = start(node, "waiter")
@@ -197,7 +198,10 @@ def follower_outlives_a_restart(binary, folder, stub):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(1.0)
-        node.terminate(within=20)
+        if killed:
+            node.kill()
+        else:
+            node.terminate(within=20)
         time.sleep(1.5)
         assert follower.poll() is None, f"the follower ended with the server (status {follower.poll()}): {follower.communicate()}"
         node = Node(binary, folder, port, "30s")
@@ -207,11 +211,17 @@ def follower_outlives_a_restart(binary, folder, stub):
         assert follower.returncode == 0, f"exit status {follower.returncode}: {out} {err}"
         assert f"run {run_id} of waiter: succeeded" in out, f"the end was printed: {out}"
         assert "trying again" in err, f"the wait for the server was said: {err}"
-        return "followed across the restart, exited 0 with the run's end"
+        return f"followed across the {'SIGKILL' if killed else 'SIGTERM'} and restart, exited 0 with the run's end"
     finally:
         if follower.poll() is None:
             follower.kill()
         node.terminate(within=20)
+
+
+def follower_outlives_a_kill(binary, folder, stub):
+    """As `follower_outlives_a_restart`, the server killed with SIGKILL: the follower's stream
+    breaks instead of ending."""
+    return follower_outlives_a_restart(binary, folder, stub, killed=True)
 
 
 def stop_during_step(binary, folder, stub, delay, shutdown_timeout):
@@ -382,7 +392,7 @@ def main():
     binary = os.path.abspath(sys.argv[1])
     stub = Stub()
     passed = failed = 0
-    cases = (followed_feed_ends, follower_outlives_a_restart, step_in_flight_finishes, step_past_timeout_is_left,
+    cases = (followed_feed_ends, follower_outlives_a_restart, follower_outlives_a_kill, step_in_flight_finishes, step_past_timeout_is_left,
              drain_delay_keeps_serving, runner_drains_too, sighup_reloads_the_folder)
     for case in cases:
         with tempfile.TemporaryDirectory(prefix="stepwise-shutdown-") as folder:

@@ -28,6 +28,7 @@ struct StepwiseCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            requireOutputWritten()
         } catch let failure as CommandFailure {
             FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
             Foundation.exit(failure.exitCode)
@@ -37,5 +38,15 @@ struct StepwiseCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
             Foundation.exit(2)
         }
+    }
+
+    /// Fails the command when its output could not all be written (a full disk, `> /dev/full`, a
+    /// reader gone): `print` drops such errors, and a status of 0 would say the output is there
+    /// (a trigger's run id, a backup's report).
+    private static func requireOutputWritten() {
+        // Every stream: standard output is one, and what failed to be written before stays failing.
+        guard fflush(nil) != 0 else { return }
+        FileHandle.standardError.write(Data("error: cannot write the output to standard output: \(String(cString: strerror(errno)))\n".utf8))
+        Foundation.exit(2)
     }
 }

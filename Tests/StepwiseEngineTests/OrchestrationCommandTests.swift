@@ -269,6 +269,19 @@ struct OrchestrationCommandTests {
         }
     }
 
+    @Test("a --run-id or --label no header can carry is a usage error naming it, not a server that cannot be reached; output that cannot be written fails the command")
+    func clientInputsAndOutput() async throws {
+        for (option, value) in [("--run-id", "x\ny"), ("--label", "a\tb")] {
+            let result = try await run(["trigger", "greeting", option, value, "--server", "http://127.0.0.1:9", "--token", "x"])
+            #expect(result.status == 2 && result.standardError.contains("\(option) holds a control character"), "\(result.standardError)")
+            #expect(!result.standardError.contains("cannot reach"))
+        }
+        let executable = try #require(stepwiseExecutable).path
+        let full = try ChildProcess.run("/bin/sh", ["-c", "exec '\(executable)' eval '1 + 1' > /dev/full"])
+        #expect(full.status == 2, "a status of 0 would say the output is there")
+        #expect(String(decoding: full.standardError, as: UTF8.self).contains("cannot write the output to standard output"))
+    }
+
     @Test("a --server no request can go to, or a --port or PostgreSQL port past 65535, is a usage error that names it, never a crash")
     func unusableAddresses() async throws {
         for server in ["http://127.0.0.1:65536", "http://[::1]:70000", "http://127.0.0.1:4294967297", "ftp://127.0.0.1/"] {

@@ -16,8 +16,9 @@ struct TokenFileTests {
             standardError: String(decoding: result.standardError, as: UTF8.self))
     }
 
-    @Test("an empty token file, or one that is no UTF-8, is refused naming it, by serve (which leaves it as it is) and by clients", arguments: [
+    @Test("an empty token file, one that is no UTF-8, or one whose token holds a line break is refused naming it, by serve (which leaves it as it is) and by clients", arguments: [
         ([UInt8](), "is empty"), ([0xFF, 0xFE, 0x41], "is not UTF-8 text"),
+        (Array("abc\ndef\n".utf8), "holds a control character inside the token"),
     ])
     func unusableTokenFile(contents: [UInt8], problem: String) throws {
         let folder = try TemporaryDirectory()
@@ -33,5 +34,13 @@ struct TokenFileTests {
         #expect(client.standardError.contains(".stepwise/token \(problem)"), "\(client.standardError)")
         let given = try stepwise(in: folder, "runs --server http://127.0.0.1:9 --token given-explicitly")
         #expect(!given.standardError.contains(".stepwise/token"), "a token given explicitly is used: \(given.standardError)")
+    }
+
+    @Test("a token file that is a folder is named as one, not as a file system error code")
+    func tokenFileIsAFolder() throws {
+        let folder = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder.path(".stepwise/token"), withIntermediateDirectories: true)
+        let client = try stepwise(in: folder, "runs --server http://127.0.0.1:9")
+        #expect(client.status == 2 && client.standardError.contains(".stepwise/token is a folder"), "\(client.standardError)")
     }
 }

@@ -69,7 +69,17 @@ struct APIClient {
             throw CommandFailure.failed("server answered \(response.status.code): \((try? Value(json: text))?["error"]?.stringText ?? text)")
         }
         var parser = ServerSentEventParser()
-        for try await buffer in response.body {
+        var body = response.body.makeAsyncIterator()
+        while true {
+            let buffer: ByteBuffer?
+            do {
+                buffer = try await body.next()
+            } catch {
+                // The connection broke mid-stream (the server was killed, a proxy dropped it):
+                // the server is gone for now, as when it cannot be reached.
+                throw unreachable(error)
+            }
+            guard let buffer else { return }
             for event in parser.feed(buffer.readableBytesView) {
                 guard try await handle(event.name, (try? Value(json: event.data)) ?? .null) else { return }
             }
@@ -95,7 +105,9 @@ struct APIClient {
     func expectSuccess(_ method: HTTPMethod, _ path: String, body: Value? = nil, headers: [(String, String)] = []) async throws -> Value {
         let (status, value) = try await send(method, path, body: body, headers: headers)
         guard (200..<300).contains(status) else {
-            var message = value["error"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? value.jsonText()
+            var message = value["error"].flatMap { if case .string(let s) = $0 { s } else { nil } } ?? (value == .null ? "an answer without a body" : value.jsonText())
+            // Upstash-style answers (a runner's) give the error's type and a message for people.
+            if let detail = value["message"]?.stringText, detail != message { message += ": " + detail }
             if case .list(let problems)? = value["problems"] {
                 message += ":\n" + problems.map { "  - " + ($0.stringText ?? $0.jsonText()) }.joined(separator: "\n")
             }

@@ -65,8 +65,10 @@ struct AccessToken {
     /// holds no token is an error naming it: `serve` would otherwise replace it with a new token,
     /// and every client holding the old one would get 401.
     private static func fromFile() throws(CommandFailure) -> AccessToken? {
-        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isFolder) else { return nil }
         let advice = "fix it, or delete it and `stepwise serve` makes a new token"
+        if isFolder.boolValue { throw CommandFailure.usage("\(file) is a folder, not a file holding the API token; \(advice)") }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -78,6 +80,11 @@ struct AccessToken {
         }
         let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !value.isEmpty else { throw CommandFailure.usage("\(file) is empty: it holds no API token; \(advice)") }
+        // No HTTP header can carry it (two tokens on two lines?); the HTTP client's error would
+        // blame the server.
+        guard !value.containsControlCharacter else {
+            throw CommandFailure.usage("\(file) holds a control character inside the token (two lines?); \(advice)")
+        }
         return AccessToken(value: value, source: file)
     }
 

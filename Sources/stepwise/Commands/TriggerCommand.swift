@@ -16,13 +16,20 @@ struct TriggerCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Wait for the run to end and print its output.") var wait = false
     @OptionGroup var server: ServerOption
 
+    func validate() throws {
+        // No HTTP header can carry them: the request would fail as if the server were down.
+        for (option, value) in [("--run-id", runId), ("--label", label)] where value?.containsControlCharacter == true {
+            throw ValidationError("\(option) holds a control character, which no header can carry")
+        }
+    }
+
     func run() async throws {
         // Chosen here, so that a start whose answer was lost can be found, and sent again safely.
         let id = runId ?? "wfr_" + RandomHex.digits(32)
         let headers = [("Upstash-Workflow-RunId", id)] + (label.map { [("Upstash-Label", $0)] } ?? [])
         let started: Value
         do {
-            started = try await server.client.expectSuccess(.POST, "/workflows/\(name)", body: try InputArgument.value(input), headers: headers)
+            started = try await server.client.expectSuccess(.POST, "/workflows/" + PathSegment.escaped(name), body: try InputArgument.value(input), headers: headers)
         } catch CommandFailure.unreachable(let message) {
             throw CommandFailure.unreachable(
                 "\(message). The run's id is \(id): if the server got the request, `stepwise logs \(id)` shows the run, "
