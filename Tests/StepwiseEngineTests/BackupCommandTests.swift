@@ -37,5 +37,7 @@ struct BackupCommandTests {
         #expect(!FileManager.default.fileExists(atPath: folder.path("b.db")))
         let postgres = try await onOwnThread { try stepwise(arguments: ["backup", folder.path("c.db"), "--store", "postgres://u:secret@127.0.0.1:1/db"]) }
         #expect(postgres.status == 2 && postgres.standardError.contains("pg_dump") && !postgres.standardError.contains("secret"))
+        let bare = try await onOwnThread { try stepwise(arguments: ["backup", folder.path("d.db"), "--store", folder.path("a.db")]) }
+        #expect(bare.status == 2 && bare.standardError.contains("put sqlite: before its path"), "\(bare.standardError)")
     }
 }

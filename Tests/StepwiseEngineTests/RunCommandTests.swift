@@ -70,4 +70,24 @@ struct RunCommandTests {
             #expect(!refused.standardError.contains("stepwise.engine"), "\(refused.standardError)")
         }
     }
+
+    @Test("a run that waits says which step it waits on; interrupted (Ctrl-C), the command leaves no temporary store behind")
+    func anInterruptedRunLeavesNothing() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("sleeper.yaml")
+        try Data("""
+            workflow: sleeper
+            steps:
+              - id: nap
+                sleep: 60s
+            """.utf8).write(to: URL(fileURLWithPath: path))
+        let temporary = directory.path("tmp")
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        let executable = try #require(stepwiseExecutable).path
+        let result = try ChildProcess.run("/bin/sh", ["-c", "TMPDIR='\(temporary)' timeout -s INT 3 '\(executable)' run '\(path)'; echo \"exit $?\""])
+        let output = String(decoding: result.standardOutput, as: UTF8.self)
+        #expect(output.contains("  … nap [waiting]"), "\(output)")
+        #expect(output.hasSuffix("exit 124\n"), "ended by the interrupt: \(output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty, "the run's store was removed")
+    }
 }

@@ -18,6 +18,9 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         let location = StoreLocation(option: store).text
         guard location.hasPrefix("sqlite:") else {
+            guard location.hasPrefix("postgres://") || location.hasPrefix("postgresql://") else {
+                throw CommandFailure.usage("unsupported --store: use sqlite:PATH (for a file, put sqlite: before its path)")
+            }
             throw CommandFailure.usage("stepwise backup copies a SQLite store; back a PostgreSQL store up with pg_dump")
         }
         let path = String(location.dropFirst("sqlite:".count))

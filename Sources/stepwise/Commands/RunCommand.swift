@@ -22,6 +22,8 @@ struct RunCommand: AsyncParsableCommand {
         let definition = try loadDefinition()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-run-\(RandomHex.digits(32))")
         defer { try? FileManager.default.removeItem(at: folder) }
+        let interruptions = Self.removingOnInterrupt(folder)
+        defer { interruptions.forEach { $0.cancel() } }
         let store = try SQLiteStore(path: folder.appendingPathComponent("run.db").path)
         let runner = WorkflowRunner(
             http: AsyncHTTPTransport(), secrets: EnvironmentSecrets(ProcessInfo.processInfo.environment), clock: WorkflowEngine.systemTime)
@@ -48,6 +50,22 @@ struct RunCommand: AsyncParsableCommand {
         default:
             print("✘ \(finished.status.rawValue): \(finished.error?.description ?? "")")
             throw ExitCode.failure
+        }
+    }
+
+    /// Removes the temporary store when the command is interrupted (Ctrl-C, SIGTERM), then exits
+    /// as the signal would have: the store holds the run's input and journal, which nothing will
+    /// read again. The sources returned must be kept while the run goes on.
+    private static func removingOnInterrupt(_ folder: URL) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                try? FileManager.default.removeItem(at: folder)
+                Foundation.exit(128 + number)
+            }
+            source.resume()
+            return source
         }
     }
 
@@ -130,7 +148,12 @@ struct RunCommand: AsyncParsableCommand {
             attemptFloor = printedSteps - 1
             shownAttempts = attempts.filter { $0.position >= attemptFloor }
             if let run = try await store.run(id: id), run.status.isFinal { return run }
-            while let event = await iterator.next(), event.runId != id {}
+            while let event = await iterator.next() {
+                guard event.runId == id else { continue }
+                // A sleep, a wait or a call can hold the run for long: say so rather than be silent.
+                if event.kind == .waiting, let step = event.step { print("  … \(step) [waiting]") }
+                break
+            }
         }
     }
 
