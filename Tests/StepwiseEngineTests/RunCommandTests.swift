@@ -5,11 +5,18 @@ import Testing
 /// `stepwise run FILE`: a workflow run to its end in the command's own process.
 @Suite("stepwise run", .timeLimit(.minutes(3)))
 struct RunCommandTests {
+    /// Writes `text` as the file `name` in `directory`; its path.
+    private static func workflowFile(_ name: String, _ text: String, in directory: TemporaryDirectory) throws -> String {
+        let path = directory.path(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     @Test("a workflow that invokes others of its folder runs them too, as validate finds them; one with errors is named")
     func invokesItsNeighbours() throws {
         let directory = try TemporaryDirectory()
         func write(_ name: String, _ text: String) throws {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: directory.path(name)))
+            _ = try Self.workflowFile(name, text, in: directory)
         }
         try write("parent.yaml", """
             workflow: parent
@@ -50,8 +57,7 @@ struct RunCommandTests {
     @Test("a run refused at its start says only why: the engine stops before its temporary store is removed (its retention pass once reported that store deleted under a server)")
     func aRefusedRunSaysOnlyWhy() throws {
         let directory = try TemporaryDirectory()
-        let path = directory.path("count.yaml")
-        try Data("""
+        let path = try Self.workflowFile("count.yaml", """
             workflow: count
             input:
               type: object
@@ -60,7 +66,7 @@ struct RunCommandTests {
             steps:
               - id: a
                 set: {n: "${{ input.n }}"}
-            """.utf8).write(to: URL(fileURLWithPath: path))
+            """, in: directory)
         // The race took about one start in twelve.
         for _ in 0..<24 {
             let refused = try stepwise("run", path, "--input", #"{"n": 1e17}"#)
@@ -74,13 +80,12 @@ struct RunCommandTests {
     @Test("a run that waits says which step it waits on; interrupted (Ctrl-C), the command leaves no temporary store behind")
     func anInterruptedRunLeavesNothing() throws {
         let directory = try TemporaryDirectory()
-        let path = directory.path("sleeper.yaml")
-        try Data("""
+        let path = try Self.workflowFile("sleeper.yaml", """
             workflow: sleeper
             steps:
               - id: nap
                 sleep: 60s
-            """.utf8).write(to: URL(fileURLWithPath: path))
+            """, in: directory)
         let temporary = directory.path("tmp")
         try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         let executable = try #require(stepwiseExecutable).path
