@@ -88,8 +88,7 @@ struct QueuedMessagesAPITests {
             }
             #expect(try await queued().count == 6, "a refused cancel cancels nothing")
             let tooLong = [String(repeating: "x", count: 257), Array(repeating: String(repeating: "é", count: 100), count: 6).joined(separator: ",")]
-            let notUTF8 = ("a\u{FFFD}b", "header 'Upstash-Label' holds bytes that are not UTF-8")
-            for (label, problem) in [(",", "header 'Upstash-Label' ',' names no label"), notUTF8] + tooLong.map({ ($0, "at most 256 bytes each") }) {
+            for (label, problem) in [(",", "header 'Upstash-Label' ',' names no label")] + tooLong.map({ ($0, "at most 256 bytes each") }) {
                 let refused = try await send(.POST, stepwise.url("/v2/publish/http://127.0.0.1:9/a"), body: "{}", headers: [("Upstash-Label", label)])
                 #expect(refused.status == 400 && refused.error?.contains(problem) == true, "\(refused.body)")
             }

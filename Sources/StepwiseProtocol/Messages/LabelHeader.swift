@@ -8,10 +8,8 @@ public enum LabelHeader {
     public static let maximumBytes = 1_024
 
     /// What is wrong with label text `value` (to follow the header's name), or `nil` when it is
-    /// fine: too long, a control character, bytes that are not UTF-8 (a header's bytes read as
-    /// U+FFFD, which no filter could name), or no label at all (`,`), which would find nothing.
+    /// fine: too long, a control character, or no label at all (`,`), which would find nothing.
     private static func problem(_ value: String) -> String? {
-        if value.unicodeScalars.contains("\u{FFFD}") { return "holds bytes that are not UTF-8 (or U+FFFD, which they read as)" }
         let labels = CommaList.items(value)
         if value.utf8.count > maximumBytes || labels.contains(where: { $0.utf8.count > maximumLabelBytes })
             || value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
