@@ -28,9 +28,10 @@ public actor WorkflowEngine {
         /// The longest the idle loop sleeps before looking at the store again.
         public var maximumIdle: Duration
         /// Multiplies the retry delays of queued messages (QStash's backoff, `Upstash-Retry-Delay`;
-        /// an endpoint's `Retry-After` is followed as given) and of messages the engine could not
-        /// process (a store error): 1 in production; `0.01` makes a twice-failing step wait 1.6 s
-        /// instead of 160 s, for tests and local development.
+        /// an endpoint's `Retry-After` is followed as given), of the `call` steps the engine makes
+        /// and of messages the engine could not process (a store error): 1 in production; `0.01`
+        /// makes a twice-failing step wait 1.6 s instead of 160 s, for tests and local development.
+        /// The runner's `http` steps take the same scale from `WorkflowRunner`.
         public var retryDelayScale: Double
         /// How long one delivery to an endpoint may take when its message sets no `Upstash-Timeout`,
         /// in milliseconds; shorter than the lease, so a slow endpoint is never delivered twice at once.
