@@ -447,6 +447,14 @@ public actor WorkflowEngine {
         let held = sleepsAhead.takeAll()
         await Task { await release(held) }.value
         await finishDeliveriesInFlight()
+        // Leases are renewed until the last delivery ended; then nothing of this loop may still
+        // be writing when its caller goes on (`stepwise run` removes its store next), unless a
+        // store that stopped answering holds one of them (a shutdown never waits on it for long).
+        let helpers = [renewal, watcher, expiry]
+        helpers.forEach { $0.cancel() }
+        _ = await LimitedWait.completes(within: .seconds(5)) {
+            for task in helpers { await task.value }
+        }
     }
 
     /// Waits for the deliveries in flight, at most `shutdownTimeout` (`LimitedWait`: this task is
