@@ -276,6 +276,12 @@ struct OrchestrationCommandTests {
             #expect(result.status == 2 && result.standardError.contains("\(option) holds a control character"), "\(result.standardError)")
             #expect(!result.standardError.contains("cannot reach"))
         }
+        let directory = try TemporaryDirectory()
+        #expect(FileManager.default.createFile(atPath: directory.path("latin1.json"), contents: Data([0x7B, 0xE9, 0x7D])))
+        for (file, problem) in [("latin1.json", "is not UTF-8 text"), ("missing.json", "there is no file")] {
+            let result = try await run(["trigger", "greeting", "--input", "@" + directory.path(file), "--server", "http://127.0.0.1:9", "--token", "x"])
+            #expect(result.status == 2 && result.standardError.contains(problem), "\(file): \(result.standardError)")
+        }
         let executable = try #require(stepwiseExecutable).path
         let full = try ChildProcess.run("/bin/sh", ["-c", "exec '\(executable)' eval '1 + 1' > /dev/full"])
         #expect(full.status == 2, "a status of 0 would say the output is there")

@@ -160,8 +160,18 @@ enum InputArgument {
         var json = text
         if text.hasPrefix("@") {
             let path = String(text.dropFirst())
-            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw CommandFailure.usage("cannot read the file '\(path)' given to \(option)")
+            guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure.usage("there is no file '\(path)' (given to \(option))") }
+            // A handle, not the file's contents: `@/dev/stdin` is a pipe.
+            let unreadable = CommandFailure.usage("cannot read the file '\(path)' given to \(option) (a folder, or not readable by this user?)")
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw unreadable }
+            let data: Data
+            do {
+                data = try handle.readToEnd() ?? Data()
+            } catch {
+                throw unreadable
+            }
+            guard let contents = String(data: data, encoding: .utf8) else {
+                throw CommandFailure.usage("the file '\(path)' given to \(option) is not UTF-8 text, so it holds no JSON")
             }
             json = contents
         }
