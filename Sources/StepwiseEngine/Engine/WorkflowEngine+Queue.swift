@@ -213,6 +213,7 @@ extension WorkflowEngine {
                 "run \(failure.runId) failed: \(failure.error.message)",
                 metadata: ["run_id": .string(failure.runId), "workflow": .string(run?.workflow ?? ""), "outcome": "failed", "error_type": .string(failure.error.type)])
         }
+        try requireLease("q" + message.id)
         _ = try await committing("finish-attempt") { try await store.finishAttempt(message, owner: owner, with: followUp) }
         metrics.delivery(
             kind: message.role.rawValue, outcome: followUp.outcome, started: startedAt,
