@@ -583,6 +583,12 @@ public actor WorkflowEngine {
         }
     }
 
+    /// Delivery `key` was leased just now (claimed, or leased in the commit of the one before):
+    /// its lease holds for `configuration.lease` unless renewed.
+    private func leaseTaken(_ key: String) {
+        leaseGuard.hold(key, until: .now + configuration.lease)
+    }
+
     /// Fails with `LeaseLapsed` when delivery `key` was given up (`giveUpLapsingLeases`): what it
     /// did is not committed.
     func requireLease(_ key: String) throws(LeaseLapsed) {
@@ -608,8 +614,8 @@ public actor WorkflowEngine {
         let queuedCapacity = freeSlots
         let queued = queuedCapacity > 0 && queueMayBeDue() ? try await reserving(queuedCapacity) { try await claimQueued(limit: queuedCapacity) } : []
         for message in queued {
-            inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
-            leaseGuard.hold("q" + message.id, until: .now + configuration.lease)
+            inFlight[message.inFlightKey] = Task { await self.deliverQueued(message) }
+            leaseTaken(message.inFlightKey)
         }
         if !claimed.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
         guard claimed.isEmpty && queued.isEmpty else { return }
@@ -652,7 +658,7 @@ public actor WorkflowEngine {
             await prelude?()
             await self.deliver(first, key: key)
         }
-        leaseGuard.hold(key, until: .now + configuration.lease)
+        leaseTaken(key)
     }
 
     /// Free delivery slots: a delivery that ended its run frees its slot before its commit, as
@@ -807,7 +813,7 @@ public actor WorkflowEngine {
             processing.messages[id, default: 0] += 1
             current = await process(next, key: key, leasingNext: count < Self.consecutiveDeliveries && !stopping)
             // The run's next delivery was leased in the commit of this one.
-            if current != nil { leaseGuard.hold(key, until: .now + configuration.lease) }
+            if current != nil { leaseTaken(key) }
             stopRenewing(id)
         }
         delivered(key)
