@@ -16,9 +16,8 @@ extension WorkflowEngine {
     /// Performs a `call` step's request while the run holds no compute. The lease covers the
     /// request's timeout; if the engine dies meanwhile, the call is made again with the same
     /// `Idempotency-Key` after a restart.
-    func performCall(_ message: PendingMessage, key: String) async throws {
+    func performCall(_ message: PendingMessage) async throws {
         let startedAt = clock()
-        let startedInstant = ContinuousClock.now
         guard let stepName = message.stepName, let operation = try await store.operation(runId: message.runId, stepName: stepName),
             case .call(let request) = operation.kind, let run = try await store.run(id: message.runId),
             let definition = try await definition(pinnedBy: run)
@@ -29,14 +28,12 @@ extension WorkflowEngine {
         let margin = Duration.seconds(60)
         let timeout = Duration.nanoseconds(Int64(clamping: request.timeout.nanoseconds))
         guard try await store.extendLease(message, owner: owner, until: startedAt.movedForward(by: timeout + margin)) else { return }
-        leaseGuard.hold(key, until: startedInstant + timeout + margin)
         let sent: Result<IncomingResponse, TransportFailure>
         do {
             sent = await calls.sendKeepingSecrets(try request.outgoing(secrets: secrets, declared: definition.workflow.secrets.map(\.value)))
         } catch {
             sent = .failure(TransportFailure(.invalidRequest, error.message))
         }
-        try requireLease(key)
         let now = clock()
         let resolution = CallResolver(workflow: definition.workflow, retryDelayScale: configuration.retryDelayScale).resolve(operation, request: request, sent: sent, attempt: message.attempt, now: now)
         switch resolution {

@@ -123,8 +123,6 @@ public actor WorkflowEngine {
     private var inFlight: [String: Task<Void, Never>] = [:]
     /// How many deliveries are in flight.
     var inFlightCount: Int { inFlight.count }
-    /// How long the deliveries in `inFlight` hold their leases, and those given up for it.
-    var leaseGuard = LeaseGuard()
     /// The keys of deliveries in `inFlight` that ended their run and only wait for its commit:
     /// their slots serve other deliveries meanwhile (`freeSlots`).
     private var committingEnds: Set<String> = []
@@ -413,12 +411,10 @@ public actor WorkflowEngine {
         var failures = 0
         var leasesReleased = false
         let renewal = Task { await renewLeases() }
-        let guardian = Task { await giveUpLapsingLeases() }
         let watcher = Task { await watchForWork() }
         let expiry = Task { await expireOldRows() }
         defer {
             renewal.cancel()
-            guardian.cancel()
             watcher.cancel()
             expiry.cancel()
         }
@@ -454,7 +450,7 @@ public actor WorkflowEngine {
         // Leases are renewed until the last delivery ended; then nothing of this loop may still
         // be writing when its caller goes on (`stepwise run` removes its store next), unless a
         // store that stopped answering holds one of them (a shutdown never waits on it for long).
-        let helpers = [renewal, guardian, watcher, expiry]
+        let helpers = [renewal, watcher, expiry]
         helpers.forEach { $0.cancel() }
         _ = await LimitedWait.completes(within: .seconds(5)) {
             for task in helpers { await task.value }
@@ -556,43 +552,14 @@ public actor WorkflowEngine {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.lease / 3)
             guard !Task.isCancelled, !processing.messages.isEmpty || !processing.queued.isEmpty else { continue }
-            let asked = ContinuousClock.now
             do {
                 try await store.renewLeases(
                     owner: owner, messages: processing.messages.keys.sorted(), queued: processing.queued.sorted(),
                     until: clock().movedForward(by: configuration.lease))
-                leaseGuard.renewAll(until: asked + configuration.lease)
             } catch {
                 logger.error("the leases could not be renewed (\(error)); they expire in \(configuration.lease) unless renewed")
             }
         }
-    }
-
-    /// Gives up the deliveries whose leases are about to lapse unrenewed (the store cannot be
-    /// reached): their requests are cancelled and their outcomes never committed, before another
-    /// node may claim them again (`LeaseGuard`). Looks twelve times a lease; gives up a sixth of a
-    /// lease before the end, room for the clocks of two nodes to differ.
-    private func giveUpLapsingLeases() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.lease / 12)
-            for key in leaseGuard.abandonLapsing(before: .now + configuration.lease / 6) {
-                inFlight[key]?.cancel()
-                logger.warning(
-                    "a delivery's lease is about to lapse unrenewed (the store cannot be reached): its request is cancelled and its outcome dropped, so that the node that delivers it again never makes it twice at once")
-            }
-        }
-    }
-
-    /// Delivery `key` was leased just now (claimed, or leased in the commit of the one before):
-    /// its lease holds for `configuration.lease` unless renewed.
-    private func leaseTaken(_ key: String) {
-        leaseGuard.hold(key, until: .now + configuration.lease)
-    }
-
-    /// Fails with `LeaseLapsed` when delivery `key` was given up (`giveUpLapsingLeases`): what it
-    /// did is not committed.
-    func requireLease(_ key: String) throws(LeaseLapsed) {
-        if leaseGuard.abandoned.contains(key) { throw LeaseLapsed() }
     }
 
     /// Takes one count of message `id` out of the leases this node renews (`processing`).
@@ -614,8 +581,7 @@ public actor WorkflowEngine {
         let queuedCapacity = freeSlots
         let queued = queuedCapacity > 0 && queueMayBeDue() ? try await reserving(queuedCapacity) { try await claimQueued(limit: queuedCapacity) } : []
         for message in queued {
-            inFlight[message.inFlightKey] = Task { await self.deliverQueued(message) }
-            leaseTaken(message.inFlightKey)
+            inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
         }
         if !claimed.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
         guard claimed.isEmpty && queued.isEmpty else { return }
@@ -658,7 +624,6 @@ public actor WorkflowEngine {
             await prelude?()
             await self.deliver(first, key: key)
         }
-        leaseTaken(key)
     }
 
     /// Free delivery slots: a delivery that ended its run frees its slot before its commit, as
@@ -779,7 +744,6 @@ public actor WorkflowEngine {
     /// Marks a delivery finished and lets the loop look for more work.
     func delivered(_ key: String) {
         inFlight[key] = nil
-        leaseGuard.release(key)
         committingEnds.remove(key)
         metrics.inFlight(inFlight.count)
         wake.signal()
@@ -812,8 +776,6 @@ public actor WorkflowEngine {
             let id = next.message.id
             processing.messages[id, default: 0] += 1
             current = await process(next, key: key, leasingNext: count < Self.consecutiveDeliveries && !stopping)
-            // The run's next delivery was leased in the commit of this one.
-            if current != nil { leaseTaken(key) }
             stopRenewing(id)
         }
         delivered(key)
@@ -832,12 +794,9 @@ public actor WorkflowEngine {
                 metrics.delivery(kind: "timer", outcome: "fired", started: started, finished: clock(), due: message.dueAt)
                 return next
             case .call:
-                try await performCall(message, key: key)
+                try await performCall(message)
                 metrics.delivery(kind: "call", outcome: "made", started: started, finished: clock(), due: message.dueAt)
             }
-        } catch is LeaseLapsed {
-            // Its lease lapsed or is about to: whichever node claims it next delivers it again.
-            metrics.delivery(kind: message.kind.rawValue, outcome: "lease-lapsed", started: started, finished: clock(), due: nil)
         } catch {
             metrics.delivery(kind: message.kind.rawValue, outcome: "error", started: started, finished: clock(), due: nil)
             logger.error(
@@ -906,7 +865,6 @@ public actor WorkflowEngine {
                 queueChanged(promptly: false)
             }
         }
-        try requireLease(key)
         if resolution.status.isFinal { commitsEnd(key) }
         guard leasingNext else {
             let completed = try await committing("complete") { try await store.complete(message, owner: owner, with: resolution) }
