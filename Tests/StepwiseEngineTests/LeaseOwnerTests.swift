@@ -41,8 +41,9 @@ struct LeaseOwnerTests {
     @Test("a live node renews its leases, so a step slower than the lease is not delivered again by another node")
     func slowStepKeepsItsLease() async throws {
         try await CountingServer.with { server in
-            // Three leases long; a lease renewed every third of 4 s survives a stall of 2.6 s of a
-            // loaded machine (the full suite once stalled a renewal past a 2.5 s lease, in CI).
+            // Three leases long; a lease renewed every quarter of 4 s, given up after 4 s without a
+            // renewal, survives a stall of 3 s of a loaded machine (the full suite once stalled a
+            // renewal past a 2.5 s lease, in CI).
             server.script("/slow", .json("{}", delay: .seconds(12)))
             let slow = try definition("""
                 workflow: slow

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
-import StepwiseEngine
+@testable import StepwiseEngine
 import StepwiseExpressions
 import StepwisePostgres
 import StepwiseProtocol
@@ -26,12 +26,12 @@ struct MultiNodeTests {
         /// `maximumIdle` unless told of some.
         static func start(
             url: String, name: String, _ definitions: [WorkflowDefinition], delivering: Bool, maximumIdle: Duration = .seconds(120),
-            logger: Logger = silentLogger
+            lease: Duration = .seconds(60), logger: Logger = silentLogger
         ) async throws -> Node {
-            let store = try await PostgresStore.open(url: url, logger: silentLogger)
+            let store = try await PostgresStore.open(url: url, connectionWait: .seconds(5), answerWait: .seconds(3), logger: silentLogger)
             let runner = WorkflowRunner(http: AsyncHTTPTransport(), secrets: EnvironmentSecrets([:]), clock: WorkflowEngine.systemTime)
             let engine = WorkflowEngine(
-                store: store, runner: runner, owner: name, configuration: .init(maximumIdle: maximumIdle), logger: logger)
+                store: store, runner: runner, owner: name, configuration: .init(lease: lease, maximumIdle: maximumIdle), logger: logger)
             try await engine.install(definitions)
             let loop = delivering ? Task { try await engine.runDeliveries() } : nil
             return Node(store: store, engine: engine, loop: loop)
@@ -260,6 +260,64 @@ struct MultiNodeTests {
                 }
                 return nodes
             }
+        }
+    }
+
+    @Test("a node cut off from the database gives its slow step and its slow message up before another node takes them over: no request is made by two nodes at once")
+    func cutOffNodeGivesUpBeforeTakeover() async throws {
+        try await CountingServer.with { target in
+            target.script("/slow", .json(#"{"n": 1}"#, delay: .seconds(40)), .json(#"{"n": 2}"#))
+            target.script("/message", .json("{}", delay: .seconds(40)), .json("{}"))
+            let slow = try definition("""
+                workflow: slow
+                concurrency: {key: slow, limit: 1}
+                steps:
+                  - id: fetch
+                    http: {url: "\(target.url("/slow"))", timeout: 60s}
+                output: ${{ steps.fetch.body.n }}
+                """)
+            let database = try await PostgresTestDatabase.create()
+            guard var location = URLComponents(string: database.url), let port = location.port else {
+                await database.drop()
+                throw WaitTimeout(description: "the test database's URL names no port: \(database.url)")
+            }
+            let forwarder = TCPForwarder(toPort: port)
+            defer { forwarder.stop() }
+            try forwarder.start()
+            location.port = forwarder.port
+            let cutOffLog = CapturedLog()
+            var nodes: [Node] = []
+            do {
+                let lease = Duration.seconds(6)
+                nodes.append(try await Node.start(url: location.string ?? "", name: "cut-off", [slow], delivering: true, maximumIdle: .milliseconds(100), lease: lease, logger: cutOffLog.logger))
+                let run = try await nodes[0].engine.start(workflow: "slow", input: [:]).run
+                let message = try PublishedMessage(
+                    destination: target.url("/message"), headers: HeaderFields([("Upstash-Timeout", "60s")]), body: Array("{}".utf8))
+                guard case .success = try await nodes[0].engine.publish([message]) else { throw WaitTimeout(description: "the message was refused") }
+                _ = try await eventually("the first node's requests") { target.requests(to: "/slow").first.flatMap { _ in target.requests(to: "/message").first } }
+                nodes.append(try await Node.start(url: database.url, name: "other", [slow], delivering: true, maximumIdle: .milliseconds(100), lease: lease))
+                forwarder.freeze(true)
+                var gaveUp: Date?
+                let again = try await eventually("the other node's requests", within: .seconds(30), every: .milliseconds(10)) { () -> [ReceivedRequest]? in
+                    if gaveUp == nil, await nodes[0].engine.inFlightCount == 0 { gaveUp = Date() }
+                    let repeated = ["/slow", "/message"].compactMap { target.requests(to: $0).dropFirst().first }
+                    return repeated.count == 2 ? repeated : nil
+                }
+                let given = try #require(gaveUp, "the cut-off node's requests ended before the other node's began: \(cutOffLog.text)")
+                #expect(again.allSatisfy { given < $0.receivedAt }, "the cut-off node gave up before the other one made the requests")
+                #expect(cutOffLog.text.contains("their requests are cancelled and their outcomes dropped"))
+                let finished = try await finishedRun(run.id, in: nodes[1].store)
+                #expect(finished.status == .succeeded && finished.output == 2)
+                #expect(try await nodes[1].store.journal(runId: run.id).map(\.stepName) == ["init", "fetch"], "the step recorded once")
+                forwarder.freeze(false)
+            } catch {
+                forwarder.freeze(false)
+                for node in nodes { await node.stop() }
+                await database.drop()
+                throw error
+            }
+            for node in nodes { await node.stop() }
+            await database.drop()
         }
     }
 

@@ -6,8 +6,10 @@ import StepwiseRuntime
 extension WorkflowEngine {
     /// A timer is due: a sleep ends (`{until}`), a wait times out, or a retry may go ahead.
     /// Returns the run's delivery when it was leased in the same commit (`leasingNext`).
-    func fireTimer(_ message: PendingMessage, leasingNext: Bool) async throws -> LeasedDelivery? {
+    func fireTimer(_ message: PendingMessage, key: String, leasingNext: Bool) async throws -> LeasedDelivery? {
+        let asked = ContinuousClock.now
         let fired = try await store.fireTimer(message, owner: owner, leasingNext: leasingNext ? nextLease(of: message.runId) : nil)
+        nextLeased(fired.next, asked: asked, by: key)
         if fired.recorded { await publishRecorded(runId: message.runId, step: message.stepName) }
         if fired.completed, fired.next == nil { wake.signal() }
         return fired.next
@@ -18,6 +20,7 @@ extension WorkflowEngine {
     /// `Idempotency-Key` after a restart.
     func performCall(_ message: PendingMessage) async throws {
         let startedAt = clock()
+        let startedInstant = ContinuousClock.now
         guard let stepName = message.stepName, let operation = try await store.operation(runId: message.runId, stepName: stepName),
             case .call(let request) = operation.kind, let run = try await store.run(id: message.runId),
             let definition = try await definition(pinnedBy: run)
@@ -27,13 +30,15 @@ extension WorkflowEngine {
         }
         let margin = Duration.seconds(60)
         let timeout = Duration.nanoseconds(Int64(clamping: request.timeout.nanoseconds))
-        guard try await store.extendLease(message, owner: owner, until: startedAt.movedForward(by: timeout + margin)) else { return }
+        guard try await store.extendLease(message, owner: owner, until: leaseEnd(from: startedAt, holding: timeout + margin)) else { return }
+        leaseGuard.take(.message(message.id), until: startedInstant + timeout + margin)
         let sent: Result<IncomingResponse, TransportFailure>
         do {
             sent = await calls.sendKeepingSecrets(try request.outgoing(secrets: secrets, declared: definition.workflow.secrets.map(\.value)))
         } catch {
             sent = .failure(TransportFailure(.invalidRequest, error.message))
         }
+        try requireLease(.message(message.id))
         let now = clock()
         let resolution = CallResolver(workflow: definition.workflow, retryDelayScale: configuration.retryDelayScale).resolve(operation, request: request, sent: sent, attempt: message.attempt, now: now)
         switch resolution {

@@ -178,7 +178,7 @@ extension WorkflowEngine {
         }
         processing.queued.remove(message.id)
         queueChanged()
-        delivered("q" + message.id)
+        delivered(message.inFlightKey)
     }
 
     private func attempt(_ message: QueuedMessage) async throws {
@@ -213,6 +213,7 @@ extension WorkflowEngine {
                 "run \(failure.runId) failed: \(failure.error.message)",
                 metadata: ["run_id": .string(failure.runId), "workflow": .string(run?.workflow ?? ""), "outcome": "failed", "error_type": .string(failure.error.type)])
         }
+        try requireLease(.queued(message.id))
         _ = try await committing("finish-attempt") { try await store.finishAttempt(message, owner: owner, with: followUp) }
         metrics.delivery(
             kind: message.role.rawValue, outcome: followUp.outcome, started: startedAt,
@@ -276,4 +277,9 @@ public enum PublishRefusal: Error, Sendable, Equatable {
                 "run '\(id)' is invoked runs \(RunRecord.maximumInvokeDepth) deep (a workflow that invokes itself without end?); the run was not started"))
         }
     }
+}
+
+extension QueuedMessage {
+    /// The key of its delivery among the engine's deliveries in flight (`q<id>`; a run's are `m<n>`).
+    var inFlightKey: String { "q" + id }
 }

@@ -40,7 +40,7 @@ extension WorkflowEngine {
     /// Starts held deliveries that passed their check, as many as there are free slots.
     private func startReadySleeps() {
         for sleep in sleepsAhead.takeReady(limit: freeSlots) {
-            start(sleep.delivery) { [self] in await fired(sleep) }
+            start(sleep.delivery, leasedAt: nil) { [self] in await fired(sleep) }
         }
     }
 
@@ -107,9 +107,9 @@ extension WorkflowEngine {
             wake.signal()
         }
         let fired: [SleepFiredAhead]
+        let asked = ContinuousClock.now
         do {
-            fired = try await store.fireSleepsAhead(
-                after: clock(), dueBy: horizon, limit: limit, owner: owner, leaseUntil: horizon.movedForward(by: configuration.lease))
+            fired = try await store.fireSleepsAhead(after: clock(), dueBy: horizon, limit: limit, owner: owner, leaseUntil: leaseEnd(from: horizon))
         } catch {
             logger.error("sleeps ending soon could not be fired ahead (\(error)); those not fired fire when they end")
             return
@@ -119,7 +119,10 @@ extension WorkflowEngine {
         let held = fired.compactMap { sleep in
             sleep.delivery.map { SleepsAhead.Held(timer: sleep.timer, delivery: LeasedDelivery(message: $0)) }
         }
-        for sleep in held { processing.messages[sleep.delivery.message.id, default: 0] += 1 }
+        for sleep in held {
+            processing.messages[sleep.delivery.message.id, default: 0] += 1
+            leaseGuard.take(.message(sleep.delivery.message.id), until: asked + configuration.lease)
+        }
         guard !stopping else { return await release(held) }
         sleepsAhead.hold(held)
         for sleep in held where !stopping {

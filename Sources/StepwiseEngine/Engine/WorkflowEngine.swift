@@ -20,10 +20,11 @@ public actor WorkflowEngine {
         /// on its group commit), so more in flight share each fsync: on 2 cores the 200 × 10-step
         /// benchmark reaches 6,380 steps/s with 16 and 7,660 with 64, and no more with 256.
         public static let defaultConcurrentDeliveries = 64
-        /// How long a claimed message is reserved for this node before another may take it. The
-        /// node renews its leases every third of it while it lives, however long a step takes; a
-        /// node that died loses them once they expire (at once when it restarts on the same host,
-        /// which sees that their process is gone).
+        /// How long a claimed message is reserved for this node unless renewed. The node renews its
+        /// leases every quarter of it while it lives, however long a step takes, and gives up a
+        /// delivery whose lease went unrenewed this long; another node takes it over a
+        /// `takeoverGrace` later (at once when this one restarts on the same host, which sees
+        /// that its process is gone).
         public var lease: Duration
         /// The longest the idle loop sleeps before looking at the store again.
         public var maximumIdle: Duration
@@ -123,6 +124,11 @@ public actor WorkflowEngine {
     private var inFlight: [String: Task<Void, Never>] = [:]
     /// How many deliveries are in flight.
     var inFlightCount: Int { inFlight.count }
+    /// How long this node holds the leases it renews, and those given up for it.
+    var leaseGuard = LeaseGuard()
+    /// The lease each delivery in `inFlight` works under, by its key: what a lease given up
+    /// cancels.
+    private var inFlightLeases: [String: LeaseGuard.Lease] = [:]
     /// The keys of deliveries in `inFlight` that ended their run and only wait for its commit:
     /// their slots serve other deliveries meanwhile (`freeSlots`).
     private var committingEnds: Set<String> = []
@@ -411,10 +417,12 @@ public actor WorkflowEngine {
         var failures = 0
         var leasesReleased = false
         let renewal = Task { await renewLeases() }
+        let guardian = Task { await giveUpLapsedLeases() }
         let watcher = Task { await watchForWork() }
         let expiry = Task { await expireOldRows() }
         defer {
             renewal.cancel()
+            guardian.cancel()
             watcher.cancel()
             expiry.cancel()
         }
@@ -450,7 +458,7 @@ public actor WorkflowEngine {
         // Leases are renewed until the last delivery ended; then nothing of this loop may still
         // be writing when its caller goes on (`stepwise run` removes its store next), unless a
         // store that stopped answering holds one of them (a shutdown never waits on it for long).
-        let helpers = [renewal, watcher, expiry]
+        let helpers = [renewal, guardian, watcher, expiry]
         helpers.forEach { $0.cancel() }
         _ = await LimitedWait.completes(within: .seconds(5)) {
             for task in helpers { await task.value }
@@ -546,20 +554,76 @@ public actor WorkflowEngine {
         if deleted > 0 { logger.info("deleted \(deleted) \(what)", metadata: ["deleted": .stringConvertible(deleted)]) }
     }
 
-    /// Renews the leases of the messages in `processing` every third of the lease while the
+    /// Renews the leases of the messages in `processing` every quarter of the lease while the
     /// delivery loop runs, so a slow step keeps its message and only a dead node's leases expire.
     private func renewLeases() async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: configuration.lease / 3)
+            try? await Task.sleep(for: configuration.lease / 4)
             guard !Task.isCancelled, !processing.messages.isEmpty || !processing.queued.isEmpty else { continue }
+            let asked = ContinuousClock.now
+            let messages = processing.messages.keys.sorted()
+            let queued = processing.queued.sorted()
             do {
-                try await store.renewLeases(
-                    owner: owner, messages: processing.messages.keys.sorted(), queued: processing.queued.sorted(),
-                    until: clock().movedForward(by: configuration.lease))
+                try await store.renewLeases(owner: owner, messages: messages, queued: queued, until: leaseEnd(from: clock()))
+                leaseGuard.renew(messages.map { .message($0) } + queued.map { .queued($0) }, until: asked + configuration.lease)
             } catch {
                 logger.error("the leases could not be renewed (\(error)); they expire in \(configuration.lease) unless renewed")
             }
         }
+    }
+
+    /// The grace between the end of a lease as its holder counts it and the end the store keeps:
+    /// a node cut off from its store gives a delivery up at the first (`LeaseGuard`), another node
+    /// takes it over only after the second, so the two never make its request at once. A sixth
+    /// of a lease: room for the check's period and for the clocks of two nodes to differ.
+    var takeoverGrace: Duration { configuration.lease / 6 }
+
+    /// The end a lease taken or renewed at `time` is stored with: `holding` (the lease by
+    /// default) and `takeoverGrace`.
+    func leaseEnd(from time: TimestampValue, holding: Duration? = nil) -> TimestampValue {
+        time.movedForward(by: (holding ?? configuration.lease) + takeoverGrace)
+    }
+
+    /// Gives up the deliveries whose leases lapsed unrenewed (the store cannot be reached): their
+    /// requests are cancelled and their outcomes never committed, before another node may take
+    /// them over (`takeoverGrace`). Looks 24 times a lease.
+    private func giveUpLapsedLeases() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: configuration.lease / 24)
+            let lapsed = leaseGuard.abandonLapsed(at: .now) { lease in
+                switch lease {
+                case .message(let id): processing.messages[id] != nil
+                case .queued(let id): processing.queued.contains(id)
+                }
+            }
+            guard !lapsed.isEmpty else { continue }
+            let given = Set(lapsed)
+            for (key, lease) in inFlightLeases where given.contains(lease) { inFlight[key]?.cancel() }
+            logger.warning(
+                "\(lapsed.count) delivery(ies) held leases that lapsed unrenewed (the store cannot be reached): their requests are cancelled and their outcomes dropped, so that the node that delivers them again never makes them twice at once")
+        }
+    }
+
+    /// Delivery `key` works under `lease`, taken before `asked` (a claim, a commit that leased it):
+    /// it holds for a lease from then unless renewed.
+    func leaseTaken(_ lease: LeaseGuard.Lease, asked: ContinuousClock.Instant, by key: String) {
+        leaseGuard.take(lease, until: asked + configuration.lease)
+        inFlightLeases[key] = lease
+    }
+
+    /// Delivery `key` goes on with `next`, the run's next delivery leased in the commit of the
+    /// one before, asked at `asked`.
+    func nextLeased(_ next: LeasedDelivery?, asked: ContinuousClock.Instant, by key: String) {
+        guard let next else { return }
+        let lease = LeaseGuard.Lease.message(next.message.id)
+        leaseGuard.takeIfNew(lease, until: asked + configuration.lease)
+        inFlightLeases[key] = lease
+    }
+
+    /// Fails with `LeaseLapsed` when `lease` was given up (`giveUpLapsedLeases`): what its
+    /// delivery did is not committed.
+    func requireLease(_ lease: LeaseGuard.Lease) throws(LeaseLapsed) {
+        if leaseGuard.abandoned.contains(lease) { throw LeaseLapsed() }
     }
 
     /// Takes one count of message `id` out of the leases this node renews (`processing`).
@@ -574,14 +638,17 @@ public actor WorkflowEngine {
         startEndedSleeps()
         let capacity = freeSlots
         guard capacity > 0 else { return await waitForWork(timeout: busyTime()) }
+        let claimAsked = ContinuousClock.now
         let claimed = try await reserving(capacity) { try await claim(limit: capacity) }
         for message in claimed {
-            start(LeasedDelivery(message: message))
+            start(LeasedDelivery(message: message), leasedAt: claimAsked)
         }
         let queuedCapacity = freeSlots
+        let queuedAsked = ContinuousClock.now
         let queued = queuedCapacity > 0 && queueMayBeDue() ? try await reserving(queuedCapacity) { try await claimQueued(limit: queuedCapacity) } : []
         for message in queued {
-            inFlight["q" + message.id] = Task { await self.deliverQueued(message) }
+            inFlight[message.inFlightKey] = Task { await self.deliverQueued(message) }
+            leaseTaken(.queued(message.id), asked: queuedAsked, by: message.inFlightKey)
         }
         if !claimed.isEmpty || !queued.isEmpty { metrics.inFlight(inFlight.count) }
         guard claimed.isEmpty && queued.isEmpty else { return }
@@ -616,14 +683,17 @@ public actor WorkflowEngine {
     }
 
     /// Starts the delivery of `first` (and of the run's next ones) in a slot of its own, after
-    /// `prelude` (if any).
-    func start(_ first: LeasedDelivery, after prelude: (@Sendable () async -> Void)? = nil) {
+    /// `prelude` (if any); `leasedAt` is when its claim was asked, `nil` when the lease guard
+    /// holds its lease already (a sleep fired ahead).
+    func start(_ first: LeasedDelivery, leasedAt: ContinuousClock.Instant?, after prelude: (@Sendable () async -> Void)? = nil) {
         claims += 1
         let key = "m\(claims)"
         inFlight[key] = Task {
             await prelude?()
             await self.deliver(first, key: key)
         }
+        let lease = LeaseGuard.Lease.message(first.message.id)
+        if let leasedAt { leaseTaken(lease, asked: leasedAt, by: key) } else { inFlightLeases[key] = lease }
     }
 
     /// Free delivery slots: a delivery that ended its run frees its slot before its commit, as
@@ -640,14 +710,14 @@ public actor WorkflowEngine {
 
     private func claim(limit: Int) async throws -> [PendingMessage] {
         let now = clock()
-        let leaseUntil = now.movedForward(by: configuration.lease)
+        let leaseUntil = leaseEnd(from: now)
         return try await store.claimDueMessages(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil)
     }
 
     private func claimQueued(limit: Int) async throws -> [QueuedMessage] {
         let now = clock()
         queueDue = .unknown
-        return try await store.claimDueQueued(now: now, limit: limit, owner: owner, leaseUntil: now.movedForward(by: configuration.lease))
+        return try await store.claimDueQueued(now: now, limit: limit, owner: owner, leaseUntil: leaseEnd(from: now))
     }
 
     /// Whether the queue may hold a due message, reading its next due time when not known.
@@ -744,6 +814,7 @@ public actor WorkflowEngine {
     /// Marks a delivery finished and lets the loop look for more work.
     func delivered(_ key: String) {
         inFlight[key] = nil
+        inFlightLeases[key] = nil
         committingEnds.remove(key)
         metrics.inFlight(inFlight.count)
         wake.signal()
@@ -787,16 +858,21 @@ public actor WorkflowEngine {
         let message = delivery.message
         let started = message.claimedAt ?? clock()
         do {
+            // A sleep fired ahead may start after its lease lapsed unrenewed.
+            try requireLease(.message(message.id))
             switch message.kind {
             case .deliver: return try await deliverRun(delivery, key: key, leasingNext: leasingNext)
             case .timer:
-                let next = try await fireTimer(message, leasingNext: leasingNext)
+                let next = try await fireTimer(message, key: key, leasingNext: leasingNext)
                 metrics.delivery(kind: "timer", outcome: "fired", started: started, finished: clock(), due: message.dueAt)
                 return next
             case .call:
                 try await performCall(message)
                 metrics.delivery(kind: "call", outcome: "made", started: started, finished: clock(), due: message.dueAt)
             }
+        } catch is LeaseLapsed {
+            // Its lease lapsed or is about to: whichever node claims it next delivers it again.
+            metrics.delivery(kind: message.kind.rawValue, outcome: "lease-lapsed", started: started, finished: clock(), due: nil)
         } catch {
             metrics.delivery(kind: message.kind.rawValue, outcome: "error", started: started, finished: clock(), due: nil)
             logger.error(
@@ -865,16 +941,19 @@ public actor WorkflowEngine {
                 queueChanged(promptly: false)
             }
         }
+        try requireLease(.message(message.id))
         if resolution.status.isFinal { commitsEnd(key) }
         guard leasingNext else {
             let completed = try await committing("complete") { try await store.complete(message, owner: owner, with: resolution) }
             try await committed(resolution, of: run, message: message, completed: completed)
             return nil
         }
+        let asked = ContinuousClock.now
         let lease = nextLease(of: run.id)
         let (completed, next) = try await committing("complete") {
             try await store.complete(message, owner: owner, with: resolution, leasingNext: lease)
         }
+        nextLeased(next, asked: asked, by: key)
         try await committed(resolution, of: run, message: message, completed: completed)
         return next
     }
@@ -891,7 +970,7 @@ public actor WorkflowEngine {
     /// The lease of a run's next delivery taken in the commit that makes it due, reading the
     /// journal from where the runner's remembered state ends.
     func nextLease(of runId: String) -> NextLease {
-        NextLease(until: clock().movedForward(by: configuration.lease), journalFrom: runner.warmJournalCount(runId: runId) ?? 0)
+        NextLease(until: leaseEnd(from: clock()), journalFrom: runner.warmJournalCount(runId: runId) ?? 0)
     }
 
     /// The definition `run` is pinned to: one this engine serves or loaded, else the store's (a

@@ -48,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-id"), help: "This node's name in leases and logs (default: $STEPWISE_NODE_ID, else the host name); each process is told apart from others of the same name.")
     var nodeId: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "How long a claimed delivery is reserved for this node; it renews its leases every third of this, so a node that died loses its work after at most this long (at once when it restarts on the same host).")
+    @Option(name: .long, parsing: .unconditional, help: "How long a claimed delivery is reserved for this node; it renews its leases every quarter of this, and gives up a delivery whose lease went unrenewed this long (the store out of reach); another node takes over a dead node's work a sixth of this later (at once when it restarts on the same host).")
     var lease = DurationArgument("60s", .seconds(60))
 
     @Option(
