@@ -30,12 +30,12 @@ struct StepwiseCommand: AsyncParsableCommand {
             }
             requireOutputWritten()
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("error: \(failure)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(TerminalText.visible(failure.description, keepingLineBreaks: true))\n".utf8))
             Foundation.exit(failure.exitCode)
         } catch {
             // ArgumentParser reports usage errors with EX_USAGE (64); Stepwise promises 2.
             guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            FileHandle.standardError.write(Data((TerminalText.visible(fullMessage(for: error), keepingLineBreaks: true) + "\n").utf8))
             Foundation.exit(2)
         }
     }

@@ -187,6 +187,33 @@ struct OrchestrationCommandTests {
         }
     }
 
+    @Test("what an endpoint or a client wrote is shown, never acts on the terminal: escape sequences, a carriage return and a bidirectional override are written out by logs, dlq list and an error")
+    func controlCharactersAreShownNotActedOn() async throws {
+        let echo = try definition("""
+            workflow: echo
+            steps:
+              - id: boom
+                fail: {message: "${{ input.text }}"}
+            """)
+        try await RunningServer.with([echo]) { server in
+            let hostile = "boom \u{1b}]0;PWNED\u{07}\r\u{1b}[2Kfake \u{9b}31m \u{202e}txt.exe"
+            let input: Value = ["text": .string(hostile)]
+            let id = try await server.startRun("echo", input.jsonText())
+            #expect(try await finishedRun(id, in: server.store).error?.message == hostile)
+            let shown = [
+                try await succeeding("logs", id, on: server), try await succeeding("dlq", "list", on: server),
+                try await cli("logs", "wfr_\u{9b}2J\u{202e}", server: server).standardError,
+            ]
+            for output in shown {
+                let acting = output.unicodeScalars.filter { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E }
+                #expect(acting.isEmpty, "\(output.debugDescription)")
+            }
+            #expect(shown[0].contains(#"boom \u{1b}]0;PWNED\u{7}\u{d}\u{1b}[2Kfake \u{9b}31m \u{202e}txt.exe"#), "\(shown[0])")
+            #expect(shown[1].contains(#"\u{1b}]0;PWNED"#), "\(shown[1])")
+            #expect(shown[2].contains(#"no run with id 'wfr_\u{9b}2J\u{202e}'"#), "\(shown[2])")
+        }
+    }
+
     @Test("runs refuses an unknown status or a time it cannot read as a usage error (exit 2), before asking the server")
     func runsFilters() async throws {
         for (arguments, message) in [

@@ -7,6 +7,8 @@ import StepwiseRuntime
 
 /// Renders a run (as `GET /api/runs/{id}` returns it) as lines a person reads.
 enum RunTimeline {
+    /// The run's header, attempts, steps, waits, output and error, a line each, with every
+    /// control character written out (`TerminalText`).
     static func render(_ run: Value) -> String {
         var lines = [
             "run \(run["workflowRunId"]?.stringText ?? "?") of \(run["workflow"]?.stringText ?? "?"): \(run["status"]?.stringText ?? "?")",
@@ -39,9 +41,11 @@ enum RunTimeline {
         }
         if let output = run["output"], output != .null { lines.append("output: \(Self.summary(output))") }
         if let error = run["error"], error != .null { lines.append("error: \(error["type"]?.stringText ?? "") \(error["message"]?.stringText ?? "")") }
-        return lines.joined(separator: "\n")
+        // What endpoints answered is in these lines: shown, never acting on the terminal.
+        return lines.map { TerminalText.visible($0) }.joined(separator: "\n")
     }
 
+    /// `value` as JSON, cut to 120 characters.
     static func summary(_ value: Value) -> String {
         let text = value.jsonText()
         return text.count > 120 ? String(text.prefix(117)) + "..." : text

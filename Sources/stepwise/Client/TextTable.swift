@@ -28,9 +28,11 @@ enum TextTable {
         }.joined(separator: "\n")
     }
 
-    /// `text` without surrounding white space, each line break and tab inside a space.
+    /// `text` without surrounding white space, each line break and tab inside a space, and any
+    /// other control character written out (`TerminalText`).
     static func oneLine(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines)
-            .split(omittingEmptySubsequences: true, whereSeparator: { $0.isNewline || $0 == "\t" }).joined(separator: " ")
+        TerminalText.visible(
+            text.trimmingCharacters(in: .whitespacesAndNewlines)
+                .split(omittingEmptySubsequences: true, whereSeparator: { $0.isNewline || $0 == "\t" }).joined(separator: " "))
     }
 }

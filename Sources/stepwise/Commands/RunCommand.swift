@@ -48,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
         switch finished.status {
         case .succeeded: print("✔ succeeded with output \(finished.output?.jsonText(pretty: true) ?? "null")")
         default:
-            print("✘ \(finished.status.rawValue): \(finished.error?.description ?? "")")
+            print("✘ \(finished.status.rawValue): \(TerminalText.visible(finished.error?.description ?? ""))")
             throw ExitCode.failure
         }
     }
@@ -138,12 +138,12 @@ struct RunCommand: AsyncParsableCommand {
             let journalEnd = try await store.progress(runId: id, from: printedSteps).journal
             for entry in journalEnd {
                 let result = entry.error.map { "failed: \($0.message)" } ?? RunTimeline.summary(entry.out ?? .null)
-                print("  \(entry.error == nil ? "✔" : "✘") \(entry.stepName) [\(entry.stepType.rawValue)] → \(result)")
+                print("  \(entry.error == nil ? "✔" : "✘") \(entry.stepName) [\(entry.stepType.rawValue)] → \(TerminalText.visible(result))")
             }
             printedSteps += journalEnd.count
             let attempts = try await store.attempts(runId: id, from: attemptFloor)
             for attempt in attempts.dropFirst(shownAttempts.count) where attempt.outcome == "retry" {
-                print("  ↻ retrying after: \(attempt.detail ?? "")")
+                print("  ↻ retrying after: \(TerminalText.visible(attempt.detail ?? ""))")
             }
             attemptFloor = printedSteps - 1
             shownAttempts = attempts.filter { $0.position >= attemptFloor }
