@@ -878,19 +878,28 @@ public actor WorkflowEngine {
             logger.error(
                 "\(message.kind.rawValue) message of run \(message.runId) failed: \(error)",
                 metadata: ["run_id": .string(message.runId), "step": .string(message.stepName ?? "-")])
-            // Try again with QStash's backoff, scaled as queued messages' retries are, but never
-            // sooner than `Self.shortestErrorRetry`: unlike those, these retries have no count,
-            // and a store that keeps failing would otherwise be retried in a busy loop at scale 0.
-            // If even that cannot be stored, the lease expires or the engine restarts, and the
-            // message is processed again then.
-            let delay = max(Self.shortestErrorRetry, DefaultBackoff.delay(beforeRetry: message.attempt + 1).scaled(by: configuration.retryDelayScale))
+            // If even the retry cannot be stored, the lease expires or the engine restarts, and
+            // the message is processed again then.
+            let delay = Self.errorRetryDelay(afterAttempt: message.attempt, scale: configuration.retryDelayScale)
             try? await store.reschedule(message, owner: owner, attempt: message.attempt + 1, at: clock().movedForward(by: delay))
         }
         return nil
     }
 
+    /// How long a message the engine could not process (a store error, a version it cannot read)
+    /// waits before it is tried again: QStash's backoff, scaled as queued messages' retries are,
+    /// never sooner than `shortestErrorRetry` (these retries have no count, and a store that
+    /// keeps failing would be retried in a busy loop at scale 0) and never later than
+    /// `longestErrorRetry` (a step in its fifth retry, or minutes of a failing disk, put the
+    /// next try hours out, long after the store was back).
+    static func errorRetryDelay(afterAttempt attempt: Int, scale: Double) -> Duration {
+        min(longestErrorRetry, max(shortestErrorRetry, DefaultBackoff.delay(beforeRetry: attempt + 1).scaled(by: scale)))
+    }
+
     /// The shortest wait before a message the engine could not process is tried again.
     static let shortestErrorRetry = Duration.milliseconds(100)
+    /// The longest wait before a message the engine could not process is tried again.
+    static let longestErrorRetry = Duration.seconds(60)
 
     private func deliverRun(_ leased: LeasedDelivery, key: String, leasingNext: Bool) async throws -> LeasedDelivery? {
         let message = leased.message
