@@ -1,7 +1,10 @@
 import Foundation
 import GRDB
 @testable import StepwiseEngine
+import StepwiseExpressions
+import StepwiseRuntime
 import StepwiseTesting
+import Synchronization
 import Testing
 
 /// A node cut off from its store cannot renew its leases: before one lapses and another node
@@ -32,17 +35,22 @@ struct LeaseGuardTests {
         #expect(leases.abandoned.isEmpty, "a lease given up and no longer renewed is forgotten")
     }
 
+    /// A workflow of one slow request to `target`'s `/slow`, whose answer's `n` is its output.
+    private static func slow(at target: CountingServer) throws -> WorkflowDefinition {
+        try definition("""
+            workflow: slow
+            steps:
+              - id: fetch
+                http: {url: "\(target.url("/slow"))", timeout: 60s}
+            output: ${{ steps.fetch.body.n }}
+            """)
+    }
+
     @Test("a node whose store stops answering gives up a slow step once its lease went unrenewed for a lease, before the store lets another node take it over; nothing of it is committed, and it is delivered again once the store answers")
     func aSlowStepIsGivenUp() async throws {
         try await CountingServer.with { target in
             target.script("/slow", .json(#"{"n": 1}"#, delay: .seconds(30)), .json(#"{"n": 2}"#))
-            let slow = try definition("""
-                workflow: slow
-                steps:
-                  - id: fetch
-                    http: {url: "\(target.url("/slow"))", timeout: 60s}
-                output: ${{ steps.fetch.body.n }}
-                """)
+            let slow = try Self.slow(at: target)
             let harness = try EngineHarness()
             let log = CapturedLog()
             try await harness.withEngine([slow], configuration: .init(lease: .seconds(3)), logger: log.logger) { node in
@@ -66,6 +74,25 @@ struct LeaseGuardTests {
                 #expect(finished.status == .succeeded && finished.output == 2, "delivered again: \(String(describing: finished.error))")
                 #expect(target.requests(to: "/slow").count == 2)
                 #expect(try await node.store.journal(runId: run.id).map(\.stepName) == ["init", "fetch"], "the step recorded once")
+            }
+        }
+    }
+
+    @Test("a wall clock stepped forward past the lease of a step in flight (an NTP step) never makes the node deliver that step again beside itself")
+    func aClockStepForwardClaimsNothingTwice() async throws {
+        try await CountingServer.with { target in
+            target.script("/slow", .json(#"{"n": 1}"#, delay: .seconds(4)))
+            let slow = try Self.slow(at: target)
+            let stepped = Mutex(Duration.zero)
+            let clock: @Sendable () -> TimestampValue = { WorkflowEngine.systemTime().movedForward(by: stepped.withLock { $0 }) }
+            let harness = try EngineHarness()
+            try await harness.withEngine([slow], configuration: .init(lease: .seconds(3), maximumIdle: .milliseconds(20)), clock: clock) { node in
+                let run = try await node.start("slow")
+                _ = try await eventually("the slow request") { target.requests(to: "/slow").first }
+                stepped.withLock { $0 = .seconds(3_600) }
+                let finished = try await finishedRun(run.id, in: node.store)
+                #expect(finished.status == .succeeded && finished.output == 1)
+                #expect(target.requests(to: "/slow").count == 1, "the step in flight was not claimed again by its own node")
             }
         }
     }

@@ -711,13 +711,13 @@ public actor WorkflowEngine {
     private func claim(limit: Int) async throws -> [PendingMessage] {
         let now = clock()
         let leaseUntil = leaseEnd(from: now)
-        return try await store.claimDueMessages(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil)
+        return try await store.claimDueMessages(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil, delivering: Set(processing.messages.keys))
     }
 
     private func claimQueued(limit: Int) async throws -> [QueuedMessage] {
         let now = clock()
         queueDue = .unknown
-        return try await store.claimDueQueued(now: now, limit: limit, owner: owner, leaseUntil: leaseEnd(from: now))
+        return try await store.claimDueQueued(now: now, limit: limit, owner: owner, leaseUntil: leaseEnd(from: now), delivering: processing.queued)
     }
 
     /// Whether the queue may hold a due message, reading its next due time when not known.

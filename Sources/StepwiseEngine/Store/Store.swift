@@ -23,8 +23,11 @@ public protocol Store: Sendable {
     /// Leases up to `limit` messages due at `now` to `owner` until `leaseUntil`, oldest first,
     /// honouring flow control: a delivery whose concurrency key is at its limit waits for a slot,
     /// one whose rate key is at its limit is moved to when the window allows it. A message whose
-    /// lease expired (its owner died) can be claimed again.
-    func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage]
+    /// lease expired (its owner died) can be claimed again, unless it is among `delivering` (the
+    /// claiming node's own deliveries in flight: a wall clock stepped forward past their leases
+    /// must not make the node deliver them twice at once).
+    func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue, delivering: Set<Int64>) async throws
+        -> [PendingMessage]
 
     /// Fires ahead, in one transaction, up to `limit` sleeps ending after `now` and by `horizon`
     /// that are all their run waits for, their runs' deliveries leased to `owner` until
@@ -183,8 +186,10 @@ public protocol Store: Sendable {
     /// The earliest due time of a queued message, or of a lease expiry.
     func nextQueuedTime() async throws -> TimestampValue?
 
-    /// Leases up to `limit` queued messages due at `now` to `owner` until `leaseUntil`, oldest first.
-    func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage]
+    /// Leases up to `limit` queued messages due at `now` to `owner` until `leaseUntil`, oldest
+    /// first, none of `delivering` (as `claimDueMessages`).
+    func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue, delivering: Set<String>) async throws
+        -> [QueuedMessage]
     /// Queued message `id` and when it was queued; `nil` when it is not queued (delivered, given
     /// up, canceled, or never).
     func queuedMessage(id: String) async throws -> (message: QueuedMessage, createdAt: TimestampValue)?
@@ -376,5 +381,17 @@ extension Store {
     /// Applies publications none of which asks for deduplication.
     public func publish(_ publications: [Publication], at time: TimestampValue) async throws -> [PublicationResult] {
         try await publish(publications, deduplicatedBy: [], at: time)
+    }
+}
+
+extension Store {
+    /// `claimDueMessages` for a node delivering nothing yet.
+    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage] {
+        try await claimDueMessages(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil, delivering: [])
+    }
+
+    /// `claimDueQueued` for a node delivering nothing yet.
+    public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage] {
+        try await claimDueQueued(now: now, limit: limit, owner: owner, leaseUntil: leaseUntil, delivering: [])
     }
 }

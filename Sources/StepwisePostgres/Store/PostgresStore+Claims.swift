@@ -6,7 +6,9 @@ import StepwiseExpressions
 /// and flow-control admission holds each key's lock until the claim commits, so no two nodes
 /// admit past a limit.
 extension PostgresStore {
-    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [PendingMessage] {
+    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue, delivering: Set<Int64>) async throws
+        -> [PendingMessage]
+    {
         let current = PostgresTransaction.at(now)
         return try await write { transaction in
             try FlowAdmission(transaction).freeSlotsOfExpiredLeases(now: current)
@@ -23,7 +25,7 @@ extension PostgresStore {
                 """, [current, current, current, current, limit * 4])
             var claimed: [PendingMessage] = []
             for row in candidates where claimed.count < limit {
-                guard var message = PostgresRecords.message(row) else { continue }
+                guard var message = PostgresRecords.message(row), !delivering.contains(message.id) else { continue }
                 message.claimedAt = now
                 let overdue = (try? row("overdue", as: Bool.self)) ?? false
                 if message.kind == .deliver, !overdue,
@@ -41,7 +43,9 @@ extension PostgresStore {
         }
     }
 
-    public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage] {
+    public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue, delivering: Set<String>) async throws
+        -> [QueuedMessage]
+    {
         let current = PostgresTransaction.at(now)
         return try await write { transaction in
             try FlowAdmission(transaction).freeSlotsOfExpiredLeases(now: current)
@@ -53,6 +57,7 @@ extension PostgresStore {
             var claimed: [QueuedMessage] = []
             for row in rows where claimed.count < limit {
                 let id: String = try row("id")
+                guard !delivering.contains(id) else { continue }
                 let message = PostgresRecords.queuedMessage(row)
                 let holdsSlot: Bool = try row("holds_slot")
                 if let message, try !FlowAdmission(transaction).admit(queued: message, id: id, now: current, holdsSlot: holdsSlot) { continue }

@@ -7,7 +7,7 @@ import StepwiseRuntime
 /// deliveries of YAML runs (`messages`) and QStash messages (`queue`); the flow-control API and
 /// QStash's queues, which act through the same keys.
 extension SQLiteStore {
-    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws
+    public func claimDueMessages(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue, delivering: Set<Int64>) async throws
         -> [PendingMessage]
     {
         let nowMilliseconds = SQLiteTime.milliseconds(now)
@@ -28,7 +28,7 @@ extension SQLiteStore {
                 [nowMilliseconds, nowMilliseconds, nowMilliseconds, nowMilliseconds, limit * 4]
             ) { row in Self.message(row).map { ($0, Self.flowControl(row), (row["overdue"] as Bool?) ?? false) } }
             var claimed: [PendingMessage] = []
-            for (candidate, flow, overdue) in candidates where claimed.count < limit {
+            for (candidate, flow, overdue) in candidates where claimed.count < limit && !delivering.contains(candidate.id) {
                 var message = candidate
                 message.claimedAt = now
                 if message.kind == .deliver, !overdue, try !Self.admit(db, flow, .message(message.id), now: nowMilliseconds) {

@@ -26,7 +26,9 @@ extension SQLiteStore {
         }
     }
 
-    public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue) async throws -> [QueuedMessage] {
+    public func claimDueQueued(now: TimestampValue, limit: Int, owner: String, leaseUntil: TimestampValue, delivering: Set<String>) async throws
+        -> [QueuedMessage]
+    {
         let current = SQLiteTime.milliseconds(now)
         // Most turns of the delivery loop find nothing due here (YAML runs use `messages`): a read
         // says so without taking the write lock.
@@ -50,7 +52,7 @@ extension SQLiteStore {
                     """,
                 arguments: [current, current, limit * 4])
             var claimed: [QueuedMessage] = []
-            for row in rows where claimed.count < limit {
+            for row in rows where claimed.count < limit && !delivering.contains(row["id"]) {
                 let message = Self.queuedMessage(row)
                 let holdsSlot: Bool = row["holds_slot"]
                 if let message, try !FlowAdmission(SQLiteTransaction(db)).admit(queued: message, id: row["id"], now: current, holdsSlot: holdsSlot) { continue }
