@@ -35,8 +35,9 @@ public struct SharedToken: Sendable, Equatable {
         return Data(#"{"UserID":"stepwise","Password":"\#(password)"}"#.utf8).base64EncodedString()
     }
 
-    /// The token node `node` accepts and where it came from, for people. A token given
-    /// explicitly (a flag, the environment) becomes every node's. Otherwise the stored one applies
+    /// The token node `node` accepts and where it came from, for people (saying when it replaces
+    /// the token clients used). A token given explicitly (a flag, the environment) becomes every
+    /// node's. Otherwise the stored one applies
     /// when another node stored it or it was given explicitly; else this node's own (its file, or
     /// a `fresh` one made when it has none), which replaces one it stored itself from a file, so a
     /// single node whose token file was replaced or deleted goes on with its new one.
@@ -46,8 +47,10 @@ public struct SharedToken: Sendable, Equatable {
     ) async throws -> (token: SharedToken, source: String) {
         if let explicit {
             let token = SharedToken(token: explicit.token)
+            let before = try await store.apiToken(storing: nil, node: node, replacing: false)
             _ = try await store.apiToken(storing: token.digest, node: node, replacing: true)
-            return (token, explicit.source)
+            guard let before, before.digest != token.digest else { return (token, explicit.source) }
+            return (token, explicit.source + "; it replaces the token this store accepted before, for every node, and stays until another is given this way")
         }
         let previous = local == nil ? try await store.apiToken(storing: nil, node: node, replacing: false) : nil
         // A token given explicitly before stays until one is given again; another node's too.
