@@ -308,6 +308,26 @@ struct GroupInterpreterTests {
         #expect(outcome == .blocked)
     }
 
+    @Test("a query goes before the URL's fragment, which no HTTP client sends; values are percent-encoded there, kept as they are in the URL")
+    func queryGoesBeforeTheFragment() async throws {
+        let clock = try VirtualClock.at()
+        let driver = try await RunDriver.make("""
+            workflow: test
+            steps:
+              - id: ask
+                call:
+                  url: "https://api.example.com/${{ input.page }}"
+                  query: {q: "${{ input.q }}"}
+            """, transport: ScriptedTransport([:]), warm: false, clock: clock)
+        let outcome = await driver.runner.deliver(Delivery(
+            runId: "r", workflow: "test", definitionHash: driver.hash, journal: [.initial(["page": "a?x=1#top", "q": "a#b c"])], startedAt: clock.now))
+        guard case .submitted(let submissions) = outcome, case .park(let operation)? = submissions.first, case .call(let request) = operation.kind else {
+            Issue.record("expected a parked call, got \(outcome)")
+            return
+        }
+        #expect(request.url == "https://api.example.com/a?x=1&q=a%23b%20c#top")
+    }
+
     @Test("a call is handed to the engine with its rendered request; secrets stay references")
     func callIsParked() async throws {
         let clock = try VirtualClock.at()

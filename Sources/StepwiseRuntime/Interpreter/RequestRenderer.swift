@@ -16,7 +16,10 @@ struct RequestRenderer {
         if !request.query.isEmpty {
             var items: [String] = []
             for item in request.query { items.append("\(QueryValue.escaped(item.name))=\(QueryValue.escaped(try plain.text(item.value)))") }
-            url += (url.contains("?") ? "&" : "?") + items.joined(separator: "&")
+            // The query goes before a fragment: after it, no HTTP client sends it.
+            let fragment = url.firstIndex(of: "#") ?? url.endIndex
+            let base = url[..<fragment]
+            url = base + (base.contains("?") ? "&" : "?") + items.joined(separator: "&") + url[fragment...]
         }
         var headers = [CallHeader(name: "Idempotency-Key", value: .text("\(runId)/\(path)"))]
         var body: [UInt8]?
