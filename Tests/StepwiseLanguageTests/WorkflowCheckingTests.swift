@@ -292,6 +292,34 @@ struct WorkflowCheckingTests {
         #expect(codes("workflow: w\nsteps:\n  - id: a\n    cancel: \"${{ input. }}\"\n").map { $0.prefix(5) } == ["SW040"])
     }
 
+    @Test("the steps after a fail its own catch handles run (no SW071); a fail without a catch, or a return, still ends the run")
+    func failWithCatchGoesOn() {
+        let caught = """
+            workflow: w
+            steps:
+              - id: a
+                fail: {message: x}
+                catch:
+                  - id: c
+                    set: {handled: true}
+              - id: b
+                set: {v: "${{ steps.a }}"}
+            """
+        #expect(codes(caught) == [])
+        let returned = """
+            workflow: w
+            steps:
+              - id: a
+                return: 1
+                catch:
+                  - id: c
+                    set: {handled: true}
+              - id: b
+                set: {v: 2}
+            """
+        #expect(codes(returned).contains("SW071 8:9"), "\(codes(returned))")
+    }
+
     @Test("a cancel reason that is neither text nor null is a type error", arguments: ["true", "3", "[a, b]", "{message: x}"])
     func cancelWrongType(value: String) throws {
         let file = check("workflow: w\nsteps:\n  - id: a\n    cancel: \(value)\n")

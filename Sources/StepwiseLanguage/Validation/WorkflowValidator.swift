@@ -100,10 +100,17 @@ public struct WorkflowValidator {
                 break
             }
             self.step(step, &visibility)
-            // A return or fail ends the run unless an `if` may skip it.
-            if step.kind.endsRun, step.condition == nil { ended = step }
+            // A return or fail ends the run unless an `if` may skip it or a `catch` handles the
+            // failure (the steps after it then run).
+            if step.kind.endsRun, step.condition == nil, !Self.catchesItsFailure(step) { ended = step }
         }
         return visibility
+    }
+
+    /// Whether `step` is a `fail` its own `catch` handles.
+    private static func catchesItsFailure(_ step: Step) -> Bool {
+        guard case .fail = step.kind else { return false }
+        return !step.catchSteps.isEmpty
     }
 
     /// The longest a `call` may take: the engine holds its lease for that long.
