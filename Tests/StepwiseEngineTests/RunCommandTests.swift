@@ -95,4 +95,25 @@ struct RunCommandTests {
         #expect(output.hasSuffix("exit 124\n"), "ended by the interrupt: \(output)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary).isEmpty, "the run's store was removed")
     }
+
+    @Test("run shows each line as it happens, also into a pipe (a run killed mid-way keeps what it showed), and says what it waits on after the steps recorded before")
+    func linesAreShownAsTheyHappen() throws {
+        let directory = try TemporaryDirectory()
+        let path = try Self.workflowFile("stepper.yaml", """
+            workflow: stepper
+            steps:
+              - id: one
+                sleep: 1s
+              - id: two
+                sleep: 60s
+            """, in: directory)
+        let executable = try #require(stepwiseExecutable).path
+        let result = try ChildProcess.run("/bin/sh", ["-c", "timeout -s KILL 4 '\(executable)' run '\(path)' | cat"])
+        let output = String(decoding: result.standardOutput, as: UTF8.self)
+        #expect(output.hasPrefix("▶ stepper run"), "\(output)")
+        let lines = output.split(separator: "\n").map(String.init)
+        let done = try #require(lines.firstIndex { $0.contains("✔ one") }, "\(output)")
+        let waiting = try #require(lines.firstIndex { $0.contains("… two [waiting]") }, "\(output)")
+        #expect(done < waiting, "\(output)")
+    }
 }

@@ -26,6 +26,8 @@ struct LogsCommand: AsyncParsableCommand {
             let lines = RunTimeline.render(try await client.run(runId)).components(separatedBy: "\n")
             let fresh = lines.filter { !printed.contains($0) }
             if !fresh.isEmpty { print(fresh.joined(separator: "\n")) }
+            // Shown as it happens, also into a pipe or a file.
+            fflush(nil)
             printed.formUnion(lines)
         }
         try await printNewLines()

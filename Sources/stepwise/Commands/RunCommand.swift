@@ -133,6 +133,9 @@ struct RunCommand: AsyncParsableCommand {
         // Attempts made at journal length `attemptFloor` or later, and those of them already shown.
         var attemptFloor = 0
         var shownAttempts: [AttemptRecord] = []
+        // The step the run waits on (a sleep, a wait or a call can hold it for long: said rather
+        // than silent), told after the steps recorded before it.
+        var waitingOn: String?
         var iterator = events.makeAsyncIterator()
         while true {
             let journalEnd = try await store.progress(runId: id, from: printedSteps).journal
@@ -147,11 +150,14 @@ struct RunCommand: AsyncParsableCommand {
             }
             attemptFloor = printedSteps - 1
             shownAttempts = attempts.filter { $0.position >= attemptFloor }
+            if let step = waitingOn, !journalEnd.contains(where: { $0.stepName == step }) { print("  … \(step) [waiting]") }
+            waitingOn = nil
+            // Shown as it happens, also into a pipe or a file (`| tee`, a CI log).
+            fflush(nil)
             if let run = try await store.run(id: id), run.status.isFinal { return run }
             while let event = await iterator.next() {
                 guard event.runId == id else { continue }
-                // A sleep, a wait or a call can hold the run for long: say so rather than be silent.
-                if event.kind == .waiting, let step = event.step { print("  … \(step) [waiting]") }
+                if event.kind == .waiting, let step = event.step { waitingOn = step }
                 break
             }
         }
