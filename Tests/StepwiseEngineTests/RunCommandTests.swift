@@ -75,6 +75,10 @@ struct RunCommandTests {
             #expect(lines.first?.hasPrefix("error: the input does not match the input schema") == true, "\(refused.standardError)")
             #expect(!refused.standardError.contains("stepwise.engine"), "\(refused.standardError)")
         }
+        // An input deeper than a run keeps is refused as the API refuses it, not run.
+        let deep = String(repeating: "[", count: 501) + String(repeating: "]", count: 501)
+        let tooDeep = try stepwise("run", path, "--input", #"{"n": 1, "x": \#(deep)}"#)
+        #expect(tooDeep.status == 2 && tooDeep.standardError.contains("nesting deeper than 500 levels"), "\(tooDeep.standardError)")
     }
 
     @Test("a run that waits says which step it waits on; interrupted (Ctrl-C), the command leaves no temporary store behind")

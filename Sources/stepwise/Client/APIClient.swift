@@ -176,7 +176,7 @@ enum InputArgument {
             json = contents
         }
         do {
-            return try Value(json: json)
+            return try Value(valueJSON: json)
         } catch {
             throw CommandFailure.usage("\(option) is not valid JSON: \(error.message) at byte \(error.offset)")
         }
