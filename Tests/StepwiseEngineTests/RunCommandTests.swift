@@ -12,7 +12,7 @@ struct RunCommandTests {
         return path
     }
 
-    @Test("a workflow that invokes others of its folder runs them too, as validate finds them; one with errors is named")
+    @Test("a workflow that invokes others of its folder runs them too, as validate finds them; one with errors, or a name two files define, is named")
     func invokesItsNeighbours() throws {
         let directory = try TemporaryDirectory()
         func write(_ name: String, _ text: String) throws {
@@ -52,6 +52,12 @@ struct RunCommandTests {
         let broken = try stepwise("run", directory.path("parent.yaml"))
         #expect(broken.status != 0)
         #expect(broken.standardError.contains("grandchild.yaml, which child invokes, has errors"), "\(broken.standardError)")
+
+        // Two files defining the invoked name: which one would run is a guess, so none does.
+        try write("child-copy.yml", "workflow: child\nsteps:\n  - id: inner\n    set: {n: 1}\n")
+        let ambiguous = try stepwise("run", directory.path("parent.yaml"))
+        #expect(ambiguous.status == 1)
+        #expect(ambiguous.standardError.contains("parent invokes child, which 2 files of its folder define"), "\(ambiguous.standardError)")
     }
 
     @Test("a run refused at its start says only why: the engine stops before its temporary store is removed (its retention pass once reported that store deleted under a server)")

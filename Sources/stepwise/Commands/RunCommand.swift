@@ -105,16 +105,21 @@ struct RunCommand: AsyncParsableCommand {
     private func invokedDefinitions(of main: WorkflowDefinition) throws -> [WorkflowDefinition] {
         guard main.workflow.invokedWorkflows.contains(where: { $0.value != main.name }) else { return [] }
         let folder = (file as NSString).deletingLastPathComponent
-        var byName: [String: WorkflowFile] = [:]
+        var byName: [String: [WorkflowFile]] = [:]
         for path in try WorkflowSources.paths([folder.isEmpty ? "." : folder], recursive: false) {
             let neighbour = WorkflowFile.reading(path: path)
-            if let name = neighbour.workflow?.name.value, byName[name] == nil { byName[name] = neighbour }
+            if let name = neighbour.workflow?.name.value { byName[name, default: []].append(neighbour) }
         }
         var found: [WorkflowDefinition] = []
         var seen: Set<String> = [main.name]
         var pending = main.workflow.invokedWorkflows.map { (name: $0.value, invoker: main.name) }
         while let (name, invoker) = pending.popLast() {
-            guard seen.insert(name).inserted, let neighbour = byName[name] else { continue }
+            guard seen.insert(name).inserted, let candidates = byName[name], let neighbour = candidates.first else { continue }
+            // Which one would run is a guess: validate says SW024 of the folder too.
+            guard candidates.count == 1 else {
+                throw CommandFailure.failed(
+                    "\(invoker) invokes \(name), which \(candidates.count) files of its folder define: \(candidates.map(\.path).joined(separator: ", ")); rename all but one")
+            }
             guard let workflow = neighbour.workflow, !neighbour.hasErrors else {
                 FileHandle.standardError.write(Data(DiagnosticFormat.text.render([neighbour]).utf8))
                 throw CommandFailure.failed("\(neighbour.path), which \(invoker) invokes, has errors")
