@@ -12,27 +12,27 @@ import Testing
 /// at once and flow-control limits hold across nodes.
 @Suite("Deliveries whose leases lapse unrenewed")
 struct LeaseGuardTests {
-    @Test("the guard gives up, once, the renewed leases that no claim, commit or renewal covers any more, forgets those no longer renewed, and a commit keeps a lease it holds")
+    @Test("the guard gives up, once, the held leases no claim, commit or renewal covers any more, forgets those nothing holds, never brings one given up back but by a new claim, and never shortens one")
     func lapsing() {
         var leases = LeaseGuard()
         let start = ContinuousClock.now
-        let renewed: Set<LeaseGuard.Lease> = [.message(1), .queued("q1"), .message(3)]
+        let held: Set<LeaseGuard.Lease> = [.message(1), .queued("q1"), .message(3)]
         leases.take(.message(1), until: start + .seconds(10))
         leases.take(.queued("q1"), until: start + .seconds(30))
         leases.take(.message(2), until: start + .seconds(10))
-        #expect(leases.abandonLapsed(at: start + .seconds(5), isRenewed: renewed.contains).isEmpty)
-        #expect(leases.abandonLapsed(at: start + .seconds(11), isRenewed: renewed.contains) == [.message(1)], "message 2 is not renewed any more: forgotten")
-        #expect(leases.abandonLapsed(at: start + .seconds(11), isRenewed: renewed.contains).isEmpty, "given up once")
+        #expect(leases.abandonLapsed(at: start + .seconds(5), isHeld: held.contains).isEmpty)
+        #expect(leases.abandonLapsed(at: start + .seconds(11), isHeld: held.contains) == [.message(1)], "message 2 is held by nothing any more: forgotten")
+        #expect(leases.abandonLapsed(at: start + .seconds(11), isHeld: held.contains).isEmpty, "given up once")
         leases.renew([.queued("q1"), .message(2)], until: start + .seconds(60))
         leases.renew([.queued("q1")], until: start + .seconds(20))
-        #expect(leases.abandonLapsed(at: start + .seconds(40), isRenewed: renewed.contains).isEmpty, "renewed; a renewal never shortens, and a forgotten lease is not renewed")
-        leases.take(.message(3), until: start + .seconds(50))
-        leases.takeIfNew(.message(3), until: start + .seconds(90))
-        #expect(leases.abandonLapsed(at: start + .seconds(55), isRenewed: renewed.contains) == [.message(3)], "a commit leasing a held row again keeps its known end")
-        leases.takeIfNew(.message(3), until: start + .seconds(90))
-        #expect(!leases.abandoned.contains(.message(3)), "a lease given up and leased again is held anew")
-        #expect(leases.abandonLapsed(at: start + .seconds(80), isRenewed: { _ in false }).isEmpty)
-        #expect(leases.abandoned.isEmpty, "a lease given up and no longer renewed is forgotten")
+        #expect(leases.abandonLapsed(at: start + .seconds(40), isHeld: held.contains).isEmpty, "renewed; a renewal never shortens, and a forgotten lease is not renewed")
+        leases.renew([.message(1)], until: start + .seconds(90))
+        leases.extend(.message(1), until: start + .seconds(90))
+        #expect(leases.abandoned.contains(.message(1)), "a late renewal or an extension never brings a lease given up back")
+        leases.take(.message(1), until: start + .seconds(90))
+        #expect(!leases.abandoned.contains(.message(1)), "a new claim holds it anew")
+        #expect(leases.abandonLapsed(at: start + .seconds(80), isHeld: { _ in false }).isEmpty)
+        #expect(leases.abandoned.isEmpty, "a lease given up and held by nothing is forgotten")
     }
 
     /// A workflow of one slow request to `target`'s `/slow`, whose answer's `n` is its output.

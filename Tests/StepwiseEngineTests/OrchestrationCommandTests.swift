@@ -187,7 +187,7 @@ struct OrchestrationCommandTests {
         }
     }
 
-    @Test("what an endpoint or a client wrote is shown, never acts on the terminal: escape sequences, a carriage return and a bidirectional override are written out by logs, dlq list and an error")
+    @Test("what an endpoint or a client wrote is shown, never acts on the terminal: escape sequences, a carriage return and a bidirectional override are written out by logs, dlq list, an error and trigger --wait's JSON")
     func controlCharactersAreShownNotActedOn() async throws {
         let echo = try definition("""
             workflow: echo
@@ -200,9 +200,13 @@ struct OrchestrationCommandTests {
             let input: Value = ["text": .string(hostile)]
             let id = try await server.startRun("echo", input.jsonText())
             #expect(try await finishedRun(id, in: server.store).error?.message == hostile)
+            let waited = try await cli("trigger", "echo", "--input", input.jsonText(), "--wait", server: server)
+            #expect(waited.status == 1)
+            let json = try Value(json: waited.standardOutput)
+            #expect(json["error"]?["message"] == .string(hostile), "the printed run is the same JSON: \(waited.standardOutput)")
             let shown = [
                 try await succeeding("logs", id, on: server), try await succeeding("dlq", "list", on: server),
-                try await cli("logs", "wfr_\u{9b}2J\u{202e}", server: server).standardError,
+                try await cli("logs", "wfr_\u{9b}2J\u{202e}", server: server).standardError, waited.standardOutput,
             ]
             for output in shown {
                 let acting = output.unicodeScalars.filter { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E }

@@ -9,7 +9,7 @@ extension WorkflowEngine {
     func fireTimer(_ message: PendingMessage, key: String, leasingNext: Bool) async throws -> LeasedDelivery? {
         let asked = ContinuousClock.now
         let fired = try await store.fireTimer(message, owner: owner, leasingNext: leasingNext ? nextLease(of: message.runId) : nil)
-        nextLeased(fired.next, asked: asked, by: key)
+        nextLeased(fired.next, of: message, asked: asked, by: key)
         if fired.recorded { await publishRecorded(runId: message.runId, step: message.stepName) }
         if fired.completed, fired.next == nil { wake.signal() }
         return fired.next
@@ -31,7 +31,8 @@ extension WorkflowEngine {
         let margin = Duration.seconds(60)
         let timeout = Duration.nanoseconds(Int64(clamping: request.timeout.nanoseconds))
         guard try await store.extendLease(message, owner: owner, until: leaseEnd(from: startedAt, holding: timeout + margin)) else { return }
-        leaseGuard.take(.message(message.id), until: startedInstant + timeout + margin)
+        try requireLease(.message(message.id))
+        leaseGuard.extend(.message(message.id), until: startedInstant + timeout + margin)
         let sent: Result<IncomingResponse, TransportFailure>
         do {
             sent = await calls.sendKeepingSecrets(try request.outgoing(secrets: secrets, declared: definition.workflow.secrets.map(\.value)))

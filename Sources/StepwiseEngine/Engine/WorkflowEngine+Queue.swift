@@ -171,6 +171,9 @@ extension WorkflowEngine {
         processing.queued.insert(message.id)
         do {
             try await attempt(message)
+        } catch where error is LeaseLapsed || Task.isCancelled {
+            // Given up (its lease lapsed unrenewed) or left by a shutdown: it stays leased and is
+            // delivered again once its lease ends.
         } catch {
             logger.error(
                 "queued message \(message.id) (\(message.role.rawValue)) could not be processed: \(error)",

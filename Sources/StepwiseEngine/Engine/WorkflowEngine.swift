@@ -561,8 +561,11 @@ public actor WorkflowEngine {
             try? await Task.sleep(for: configuration.lease / 4)
             guard !Task.isCancelled, !processing.messages.isEmpty || !processing.queued.isEmpty else { continue }
             let asked = ContinuousClock.now
-            let messages = processing.messages.keys.sorted()
-            let queued = processing.queued.sorted()
+            // A lease given up is left to lapse, so that another node takes it over soon after
+            // the store is back.
+            let messages = processing.messages.keys.filter { !leaseGuard.abandoned.contains(.message($0)) }.sorted()
+            let queued = processing.queued.filter { !leaseGuard.abandoned.contains(.queued($0)) }.sorted()
+            guard !messages.isEmpty || !queued.isEmpty else { continue }
             do {
                 try await store.renewLeases(owner: owner, messages: messages, queued: queued, until: leaseEnd(from: clock()))
                 leaseGuard.renew(messages.map { .message($0) } + queued.map { .queued($0) }, until: asked + configuration.lease)
@@ -590,10 +593,11 @@ public actor WorkflowEngine {
     private func giveUpLapsedLeases() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.lease / 24)
+            let working = Set(inFlightLeases.values)
             let lapsed = leaseGuard.abandonLapsed(at: .now) { lease in
                 switch lease {
-                case .message(let id): processing.messages[id] != nil
-                case .queued(let id): processing.queued.contains(id)
+                case .message(let id): processing.messages[id] != nil || working.contains(lease)
+                case .queued(let id): processing.queued.contains(id) || working.contains(lease)
                 }
             }
             guard !lapsed.isEmpty else { continue }
@@ -611,19 +615,21 @@ public actor WorkflowEngine {
         inFlightLeases[key] = lease
     }
 
-    /// Delivery `key` goes on with `next`, the run's next delivery leased in the commit of the
-    /// one before, asked at `asked`.
-    func nextLeased(_ next: LeasedDelivery?, asked: ContinuousClock.Instant, by key: String) {
+    /// Delivery `key` goes on with `next`, the run's next delivery leased in the commit (asked at
+    /// `asked`) of `message`. The row the commit kept keeps its known end: its lease is only
+    /// pushed forward when less than half is left (`KeptLease`), and one given up stays so;
+    /// another row was leased anew.
+    func nextLeased(_ next: LeasedDelivery?, of message: PendingMessage, asked: ContinuousClock.Instant, by key: String) {
         guard let next else { return }
         let lease = LeaseGuard.Lease.message(next.message.id)
-        leaseGuard.takeIfNew(lease, until: asked + configuration.lease)
+        if next.message.id != message.id { leaseGuard.take(lease, until: asked + configuration.lease) }
         inFlightLeases[key] = lease
     }
 
-    /// Fails with `LeaseLapsed` when `lease` was given up (`giveUpLapsedLeases`): what its
-    /// delivery did is not committed.
+    /// Fails with `LeaseLapsed` when `lease` was given up (`giveUpLapsedLeases`), or the delivery
+    /// was cancelled (given up, or left by a shutdown): what it did is not committed.
     func requireLease(_ lease: LeaseGuard.Lease) throws(LeaseLapsed) {
-        if leaseGuard.abandoned.contains(lease) { throw LeaseLapsed() }
+        if leaseGuard.abandoned.contains(lease) || Task.isCancelled { throw LeaseLapsed() }
     }
 
     /// Takes one count of message `id` out of the leases this node renews (`processing`).
@@ -848,6 +854,9 @@ public actor WorkflowEngine {
             processing.messages[id, default: 0] += 1
             current = await process(next, key: key, leasingNext: count < Self.consecutiveDeliveries && !stopping)
             stopRenewing(id)
+            // Given up, or left by a shutdown: a next delivery leased meanwhile stays leased
+            // until its lease ends, and is delivered again then.
+            if Task.isCancelled { current = nil }
         }
         delivered(key)
     }
@@ -870,8 +879,9 @@ public actor WorkflowEngine {
                 try await performCall(message)
                 metrics.delivery(kind: "call", outcome: "made", started: started, finished: clock(), due: message.dueAt)
             }
-        } catch is LeaseLapsed {
-            // Its lease lapsed or is about to: whichever node claims it next delivers it again.
+        } catch where error is LeaseLapsed || Task.isCancelled {
+            // Given up (its lease lapsed unrenewed) or left by a shutdown: whichever node claims
+            // it next delivers it again.
             metrics.delivery(kind: message.kind.rawValue, outcome: "lease-lapsed", started: started, finished: clock(), due: nil)
         } catch {
             metrics.delivery(kind: message.kind.rawValue, outcome: "error", started: started, finished: clock(), due: nil)
@@ -962,7 +972,7 @@ public actor WorkflowEngine {
         let (completed, next) = try await committing("complete") {
             try await store.complete(message, owner: owner, with: resolution, leasingNext: lease)
         }
-        nextLeased(next, asked: asked, by: key)
+        nextLeased(next, of: message, asked: asked, by: key)
         try await committed(resolution, of: run, message: message, completed: completed)
         return next
     }

@@ -42,7 +42,8 @@ public protocol Store: Sendable {
     /// The earliest due time of an unleased message, or of a lease expiry, for the scheduler to sleep until.
     func nextWakeTime() async throws -> TimestampValue?
 
-    /// Extends the lease of a claimed message (a call may take hours); false when it was lost.
+    /// Extends the lease of a claimed message (a call may take hours) to `until` at least, never
+    /// shortening it; false when it was lost.
     func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool
 
     /// The journal from entry `position` on (a warm runner has the rest), pending operations and

@@ -90,7 +90,7 @@ extension PostgresStore {
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
         try await write { transaction in
             try transaction.session.changes(
-                "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_token IS NOT DISTINCT FROM ?",
+                "UPDATE messages SET lease_until = GREATEST(lease_until, ?) WHERE id = ? AND lease_owner = ? AND lease_token IS NOT DISTINCT FROM ?",
                 [PostgresTransaction.at(until), message.id, owner, message.lease])
         }
     }

@@ -137,7 +137,7 @@ public final class SQLiteStore: Store {
 
     public func extendLease(_ message: PendingMessage, owner: String, until: TimestampValue) async throws -> Bool {
         try await pool.write { db in
-            try db.cachedStatement(sql: "UPDATE messages SET lease_until = ? WHERE id = ? AND lease_owner = ? AND lease_token IS ?").execute(
+            try db.cachedStatement(sql: "UPDATE messages SET lease_until = MAX(COALESCE(lease_until, 0), ?) WHERE id = ? AND lease_owner = ? AND lease_token IS ?").execute(
                 arguments: [SQLiteTime.milliseconds(until), message.id, owner, message.lease])
             return db.changesCount > 0
         }

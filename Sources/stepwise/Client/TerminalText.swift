@@ -7,14 +7,25 @@ enum TerminalText {
     /// `text` with every control character written out; line breaks and tabs stay as they are
     /// when `keepingLineBreaks` (a message of several lines).
     static func visible(_ text: String, keepingLineBreaks: Bool = false) -> String {
+        replacingActing(text, keepingLineBreaks: keepingLineBreaks) { "\\u{\(String($0.value, radix: 16))}" }
+    }
+
+    /// JSON text with every character that would act on a terminal and that its encoder left as
+    /// it is (DEL, C1 controls, bidirectional overrides: only string literals can hold them)
+    /// written as a `\uXXXX` escape: the same JSON, read back to the same value.
+    static func visible(json text: String) -> String {
+        replacingActing(text, keepingLineBreaks: true) { scalar in
+            let hex = String(scalar.value, radix: 16)
+            return "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
+    }
+
+    /// `text` with each scalar that acts on a terminal replaced by `written(scalar)`.
+    private static func replacingActing(_ text: String, keepingLineBreaks: Bool, _ written: (Unicode.Scalar) -> String) -> String {
         guard text.unicodeScalars.contains(where: { acts($0, keepingLineBreaks) }) else { return text }
         var shown = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            guard acts(scalar, keepingLineBreaks) else {
-                shown.append(scalar)
-                continue
-            }
-            shown.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            if acts(scalar, keepingLineBreaks) { shown.append(contentsOf: written(scalar).unicodeScalars) } else { shown.append(scalar) }
         }
         return String(shown)
     }

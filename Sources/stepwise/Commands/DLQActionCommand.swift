@@ -46,7 +46,7 @@ extension DLQActionCommand {
             // An entry that could not be acted on is named, and the selection goes on past it.
             for failure in answer["failed"]?.listItems ?? [] {
                 failures += 1
-                FileHandle.standardError.write(Data("error: \(inOptionTerms(failure["error"]?.stringText ?? failure.jsonText()))\n".utf8))
+                FileHandle.standardError.write(Data("error: \(TerminalText.visible(inOptionTerms(failure["error"]?.stringText ?? failure.jsonText())))\n".utf8))
             }
             cursor = answer["cursor"]?.stringText
         } while cursor != nil

@@ -46,7 +46,7 @@ struct RunCommand: AsyncParsableCommand {
             return try await follow(run.id, store: store, events: events)
         }
         switch finished.status {
-        case .succeeded: print("✔ succeeded with output \(finished.output?.jsonText(pretty: true) ?? "null")")
+        case .succeeded: print("✔ succeeded with output \(TerminalText.visible(json: finished.output?.jsonText(pretty: true) ?? "null"))")
         default:
             print("✘ \(finished.status.rawValue): \(TerminalText.visible(finished.error?.description ?? ""))")
             throw ExitCode.failure

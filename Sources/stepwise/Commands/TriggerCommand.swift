@@ -43,7 +43,7 @@ struct TriggerCommand: AsyncParsableCommand {
         // server gone), the durable run can still be found by its id.
         FileHandle.standardError.write(Data("started \(id); waiting for its end\n".utf8))
         let run = try await RunWaiter(client: server.client).waitForEnd(of: id)
-        print(run.jsonText(pretty: true))
+        print(TerminalText.visible(json: run.jsonText(pretty: true)))
         if run["status"]?.stringText != "succeeded" { throw ExitCode.failure }
     }
 }
