@@ -1,7 +1,7 @@
 import Foundation
 import ServiceLifecycleTestKit
 import StepwiseEngine
-import StepwisePostgres
+@testable import StepwisePostgres
 import StepwiseTesting
 import Testing
 
@@ -106,6 +106,24 @@ struct StoreOutageTests {
                 await store.close()
                 throw error
             }
+            await store.close()
+        }
+    }
+
+    @Test("a write transaction left idle between statements (its node cut off mid-transaction) is ended by PostgreSQL after ten seconds, so its locks cannot hold other nodes' claims for hours")
+    func idleWriteTransactionsEnd() async throws {
+        try await PostgresTestDatabase.with { database in
+            let store = try await PostgresStore.open(url: database.url, connectionWait: .seconds(5), answerWait: .seconds(60), logger: silentLogger)
+            let started = ContinuousClock.now
+            await #expect(throws: (any Error).self) {
+                try await store.write { transaction in
+                    _ = try transaction.session.execute("SELECT pg_advisory_xact_lock(42)")
+                    Thread.sleep(forTimeInterval: 13)
+                    _ = try transaction.session.execute("SELECT 1")
+                }
+            }
+            #expect(ContinuousClock.now - started >= .seconds(10))
+            #expect(try await store.run(id: "wfr_none") == nil, "the store goes on with another connection")
             await store.close()
         }
     }

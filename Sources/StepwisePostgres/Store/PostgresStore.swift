@@ -194,9 +194,21 @@ public final class PostgresStore: Store, Service, CustomReflectable {
         }
     }
 
+    /// How long a write transaction may sit idle between its statements, or wait for a lock,
+    /// before PostgreSQL ends it: a node cut off mid-transaction (a partition, a host lost without
+    /// a reset) would otherwise leave its session holding row and advisory locks until the route
+    /// heals or TCP gives up, hours later, and every other node's claim would skip its runs, or
+    /// wait on its key's lock, for that long. Far beyond what a live node takes between two
+    /// statements; within the default lease's takeover.
+    static let heldLockLimit = "10s"
+
     private static func transaction<T>(_ session: PostgresSession, _ body: (PostgresTransaction) throws -> T) throws -> T {
         try session.execute("BEGIN")
         do {
+            // For this transaction only (`set_config`'s `true`): it works through a pooler too.
+            try session.execute(
+                "SELECT set_config('idle_in_transaction_session_timeout', ?, true), set_config('lock_timeout', ?, true)",
+                [heldLockLimit, heldLockLimit])
             let transaction = PostgresTransaction(session)
             let result = try body(transaction)
             if transaction.madeDue.concernsOthers { try session.execute("SELECT pg_notify(?, '')", [workChannel]) }
