@@ -594,17 +594,20 @@ public actor WorkflowEngine {
         while !Task.isCancelled {
             try? await Task.sleep(for: configuration.lease / 24)
             let working = Set(inFlightLeases.values)
-            let lapsed = leaseGuard.abandonLapsed(at: .now) { lease in
-                switch lease {
-                case .message(let id): processing.messages[id] != nil || working.contains(lease)
-                case .queued(let id): processing.queued.contains(id) || working.contains(lease)
-                }
-            }
+            let lapsed = leaseGuard.abandonLapsed(at: .now) { working.contains($0) || renews($0) }
             guard !lapsed.isEmpty else { continue }
             let given = Set(lapsed)
             for (key, lease) in inFlightLeases where given.contains(lease) { inFlight[key]?.cancel() }
             logger.warning(
                 "\(lapsed.count) delivery(ies) held leases that lapsed unrenewed (the store cannot be reached): their requests are cancelled and their outcomes dropped, so that the node that delivers them again never makes them twice at once")
+        }
+    }
+
+    /// Whether this node renews `lease` (it is in `processing`).
+    private func renews(_ lease: LeaseGuard.Lease) -> Bool {
+        switch lease {
+        case .message(let id): processing.messages[id] != nil
+        case .queued(let id): processing.queued.contains(id)
         }
     }
 
@@ -621,9 +624,8 @@ public actor WorkflowEngine {
     /// another row was leased anew.
     func nextLeased(_ next: LeasedDelivery?, of message: PendingMessage, asked: ContinuousClock.Instant, by key: String) {
         guard let next else { return }
-        let lease = LeaseGuard.Lease.message(next.message.id)
-        if next.message.id != message.id { leaseGuard.take(lease, until: asked + configuration.lease) }
-        inFlightLeases[key] = lease
+        guard next.message.id != message.id else { return }
+        leaseTaken(.message(next.message.id), asked: asked, by: key)
     }
 
     /// Fails with `LeaseLapsed` when `lease` was given up (`giveUpLapsedLeases`), or the delivery
